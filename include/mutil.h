@@ -1,0 +1,27 @@
+/*  mutil.h — umbrella header of libmutil: include this one.
+
+    libmutil builds message pipelines and authenticated services on ZeroMQ.
+    Link with: cc app.c $(pkg-config --cflags --libs libmutil) */
+#ifndef MUTIL_H_INCLUDED
+#define MUTIL_H_INCLUDED
+
+#include "mu_defs.h"
+#include "mu_error.h"
+#include "mu_pipe.h"
+#include "mu_pack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*  Returns the library's version as MU_MAKE_VERSION(major, minor, patch),
+    which may differ from MU_VERSION of the headers a program was built with. */
+MU_EXPORT int mu_version(void);
+
+/*  Returns the library's version as a static string, e.g. "0.1.0". */
+MU_EXPORT const char *mu_version_string(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,851 @@
+/*  test_pipe.c — mu_pipe over fds, library-made pipes and ZeroMQ. */
+#include "mu_test.h"
+#include "mutil.h"
+#include <czmq.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static char tmpdir[] = "/tmp/mu_test_pipe.XXXXXX";
+static int endpoint_seq;
+
+/* A fresh ipc:// endpoint in this test's temp dir. */
+static const char *
+ipc_endpoint(char *buf, size_t cap, char prefix)
+{
+    snprintf(buf, cap, "%cipc://%s/ep%d", prefix, tmpdir, endpoint_seq++);
+    return buf;
+}
+
+/* Payload byte i of frame seq: a pattern that catches reordering and loss. */
+static uint8_t
+pattern(size_t seq, size_t i)
+{
+    return (uint8_t) (seq * 31 + i * 7 + (i >> 8));
+}
+
+static uint8_t *
+make_payload(size_t seq, size_t size)
+{
+    uint8_t *buf = malloc(size ? size : 1);
+    for (size_t i = 0; i < size; i++)
+        buf[i] = pattern(seq, i);
+    return buf;
+}
+
+static bool
+payload_ok(size_t seq, const void *data, size_t size, size_t want_size)
+{
+    if (size != want_size)
+        return false;
+    const uint8_t *bytes = data;
+    for (size_t i = 0; i < size; i++)
+        if (bytes[i] != pattern(seq, i))
+            return false;
+    return true;
+}
+
+/* Waits for a child and returns its exit status, or -1 when it did not exit
+   normally. */
+static int
+child_status(pid_t pid)
+{
+    int status;
+    if (waitpid(pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Forks a child that sends each size of sizes[] as a patterned frame on the
+   writer with header size hb, then exits. The parent keeps the reader. */
+static pid_t
+fork_sender(mu_pipe_t **reader, mu_pipe_t **writer, int hb, uint64_t max_frame,
+            const size_t *sizes, size_t count)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        mu_pipe_destroy(reader);
+        if (mu_pipe_set_header_size(*writer, hb) != 0 || mu_pipe_set_max_frame(*writer, max_frame) != 0)
+            _exit(3);
+        for (size_t i = 0; i < count; i++) {
+            uint8_t *payload = make_payload(i, sizes[i]);
+            int rc = mu_pipe_send(*writer, payload, sizes[i], MU_PIPE_MORE);
+            free(payload);
+            if (rc != 0)
+                _exit(4);
+        }
+        int rc = mu_pipe_flush(*writer);
+        mu_pipe_destroy(writer);
+        _exit(rc == 0 ? 0 : 5);
+    }
+    mu_pipe_destroy(writer);
+    return pid;
+}
+
+static void
+test_every_header_size_and_payload_size(void)
+{
+    for (int hb = 1; hb <= 8; hb++) {
+        uint64_t limit = hb >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * hb)) - 1;
+        uint64_t max_frame = 3 * 1024 * 1024 + 17;
+        if (max_frame > limit)
+            max_frame = limit;
+        size_t candidates[] = { 0, 1, PIPE_BUF - 1, PIPE_BUF, PIPE_BUF + 1, 1024 * 1024, (size_t) max_frame };
+        size_t sizes[8];
+        size_t count = 0;
+        for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++)
+            if (candidates[i] <= max_frame)
+                sizes[count++] = candidates[i];
+        mu_pipe_t *reader, *writer;
+        MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
+        MU_CHECK_EQ(mu_pipe_set_header_size(reader, hb), 0);
+        MU_CHECK_EQ(mu_pipe_set_max_frame(reader, max_frame), 0);
+        mu_pipe_set_recv_timeout(reader, 10000);
+        pid_t pid = fork_sender(&reader, &writer, hb, max_frame, sizes, count);
+        for (size_t i = 0; i < count; i++) {
+            const void *data;
+            size_t size;
+            MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+            MU_CHECK(data != NULL);
+            MU_CHECK(payload_ok(i, data, size, sizes[i]));
+        }
+        const void *data;
+        size_t size;
+        MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+        MU_CHECK_EQ(child_status(pid), 0);
+        mu_pipe_destroy(&reader);
+        MU_CHECK(reader == NULL);
+    }
+}
+
+static void
+test_send_over_maximum_writes_nothing(void)
+{
+    mu_pipe_t *reader, *writer;
+    MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
+    MU_CHECK_EQ(mu_pipe_set_max_frame(writer, 1000), 0);
+    uint8_t buf[1001] = { 0 };
+    MU_CHECK_EQ(mu_pipe_send(writer, buf, 1001, 0), MU_EMSGSIZE);
+    MU_CHECK_EQ(mu_pipe_send(writer, buf, 1001, MU_PIPE_MORE), MU_EMSGSIZE);
+    MU_CHECK_EQ(mu_pipe_pending(writer), 0);
+    /* A header of 1 byte cannot announce 256, whatever the maximum. */
+    MU_CHECK_EQ(mu_pipe_set_max_frame(writer, 1u << 20), 0);
+    MU_CHECK_EQ(mu_pipe_set_header_size(writer, 1), 0);
+    MU_CHECK_EQ(mu_pipe_send(writer, buf, 256, 0), MU_EMSGSIZE);
+    MU_CHECK_EQ(mu_pipe_send(writer, buf, 255, 0), 0);
+    MU_CHECK_EQ(mu_pipe_set_header_size(writer, 2), 0);
+    uint8_t *big = calloc(1, 65536);
+    int rc = mu_pipe_send(writer, big, 65536, 0);
+    free(big);
+    MU_CHECK_EQ(rc, MU_EMSGSIZE);
+    /* Only the 255-byte frame went out. */
+    int fd = mu_pipe_fd(reader);
+    uint8_t raw[1024];
+    ssize_t n = read(fd, raw, sizeof raw);
+    MU_CHECK_EQ(n, 256);
+    MU_CHECK_EQ(raw[0], 255);
+    uint64_t frames, bytes;
+    mu_pipe_counters(writer, &frames, &bytes, NULL, NULL);
+    MU_CHECK_EQ(frames, 1);
+    MU_CHECK_EQ(bytes, 255);
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+}
+
+static void
+test_receive_over_maximum_closes_reader(void)
+{
+    int fds[2];
+    MU_CHECK_EQ(pipe(fds), 0);
+    mu_pipe_t *reader = mu_pipe_new_fd(fds[0], -1);
+    mu_pipe_t *writer = mu_pipe_new_fd(-1, fds[1]);
+    MU_CHECK(reader && writer);
+    MU_CHECK_EQ(mu_pipe_set_max_frame(reader, 1000), 0);
+    /* A good frame, then one announcing 4 GiB - 1 in a 10-byte write. */
+    MU_CHECK_EQ(mu_pipe_send(writer, "ok", 2, 0), 0);
+    uint8_t hostile[10] = { 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6 };
+    MU_CHECK_EQ(write(fds[1], hostile, sizeof hostile), 10);
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK(size == 2 && memcmp(data, "ok", 2) == 0);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EPROTO);
+    MU_CHECK_EQ(mu_pipe_fd(reader), -1);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+    /* The read end is closed, so the writer learns it (no SIGPIPE death). */
+    MU_CHECK_EQ(mu_pipe_send(writer, "x", 1, 0), MU_EPIPE);
+    MU_CHECK_EQ(mu_pipe_send(writer, "x", 1, 0), MU_EPIPE);
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+}
+
+static void
+test_announced_size_just_over_maximum(void)
+{
+    mu_pipe_t *reader, *writer;
+    MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
+    MU_CHECK_EQ(mu_pipe_set_max_frame(reader, 100), 0);
+    MU_CHECK_EQ(mu_pipe_send(writer, NULL, 0, 0), 0);
+    uint8_t buf[101];
+    memset(buf, 'a', sizeof buf);
+    MU_CHECK_EQ(mu_pipe_send(writer, buf, 100, 0), 0);
+    MU_CHECK_EQ(mu_pipe_send(writer, buf, 101, 0), 0);
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK_EQ(size, 0);
+    MU_CHECK(data != NULL);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK_EQ(size, 100);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EPROTO);
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+}
+
+/* Writes raw bytes to a fresh pipe, closes the write end, and returns a
+   reader on it. */
+static mu_pipe_t *
+reader_over_bytes(const void *bytes, size_t len)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return NULL;
+    if (write(fds[1], bytes, len) != (ssize_t) len)
+        return NULL;
+    close(fds[1]);
+    return mu_pipe_new_fd(fds[0], -1);
+}
+
+static void
+test_truncated_frame_at_eof(void)
+{
+    uint8_t bytes[4 + 3 + 4 + 10] = { 3, 0, 0, 0, 'a', 'b', 'c', 100, 0, 0, 0 };
+    mu_pipe_t *reader = reader_over_bytes(bytes, sizeof bytes);
+    MU_CHECK(reader);
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK(size == 3 && memcmp(data, "abc", 3) == 0);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ETRUNCATED);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+    mu_pipe_destroy(&reader);
+
+    /* EOF inside the header itself. */
+    uint8_t partial_header[2] = { 5, 0 };
+    reader = reader_over_bytes(partial_header, sizeof partial_header);
+    MU_CHECK(reader);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ETRUNCATED);
+    mu_pipe_destroy(&reader);
+}
+
+static void
+test_clean_eof_after_whole_frames(void)
+{
+    mu_pipe_t *reader, *writer;
+    MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
+    for (int i = 0; i < 3; i++)
+        MU_CHECK_EQ(mu_pipe_send(writer, &i, sizeof i, MU_PIPE_MORE), 0);
+    mu_pipe_destroy(&writer);   /* flushes, then closes: EOF */
+    const void *data;
+    size_t size;
+    for (int i = 0; i < 3; i++) {
+        MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+        MU_CHECK(size == sizeof i && memcmp(data, &i, sizeof i) == 0);
+    }
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+    uint64_t frames, bytes;
+    mu_pipe_counters(reader, NULL, NULL, &frames, &bytes);
+    MU_CHECK_EQ(frames, 3);
+    MU_CHECK_EQ(bytes, 3 * sizeof(int));
+    mu_pipe_destroy(&reader);
+}
+
+static void
+test_batching_waits_for_flush(void)
+{
+    mu_pipe_t *reader, *writer;
+    MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
+    mu_pipe_set_recv_timeout(reader, 0);
+    for (int i = 0; i < 100; i++)
+        MU_CHECK_EQ(mu_pipe_send(writer, &i, sizeof i, MU_PIPE_MORE), 0);
+    MU_CHECK_EQ(mu_pipe_pending(writer), 100 * (4 + sizeof(int)));
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EAGAIN);
+    MU_CHECK_EQ(mu_pipe_flush(writer), 0);
+    MU_CHECK_EQ(mu_pipe_pending(writer), 0);
+    for (int i = 0; i < 100; i++) {
+        MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+        MU_CHECK(size == sizeof i && memcmp(data, &i, sizeof i) == 0);
+    }
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EAGAIN);
+    /* A send without MU_PIPE_MORE writes out what was batched before it. */
+    MU_CHECK_EQ(mu_pipe_send(writer, "a", 1, MU_PIPE_MORE), 0);
+    MU_CHECK_EQ(mu_pipe_send(writer, "b", 1, 0), 0);
+    MU_CHECK_EQ(mu_pipe_pending(writer), 0);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK(size == 1 && *(const char *) data == 'a');
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK(size == 1 && *(const char *) data == 'b');
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+}
+
+/* A non-blocking writer on a small pipe with a reader that drains only when
+   the writer is stuck: every frame arrives once, in order, intact. */
+static void
+test_nonblocking_writer_full_pipe_loses_nothing(void)
+{
+    int fds[2];
+    MU_CHECK_EQ(pipe(fds), 0);
+    fcntl(fds[1], F_SETPIPE_SZ, 4096);
+    mu_pipe_t *reader = mu_pipe_new_fd(fds[0], -1);
+    mu_pipe_t *writer = mu_pipe_new_fd(-1, fds[1]);
+    MU_CHECK(reader && writer);
+    mu_pipe_set_send_timeout(writer, 0);
+    mu_pipe_set_recv_timeout(reader, 0);
+    static const size_t sizes[] = { 10, 3000, 5000, 70000, 1, 200000, 0, 4096 };
+    const size_t frames = 400;
+    size_t next_send = 0, next_recv = 0;
+    int refused = 0, left_pending = 0;
+    while (next_recv < frames) {
+        if (next_send < frames) {
+            size_t size = sizes[next_send % 8];
+            uint8_t *payload = make_payload(next_send, size);
+            int rc = mu_pipe_send(writer, payload, size, next_send % 3 ? MU_PIPE_MORE : 0);
+            free(payload);
+            if (rc == 0) {
+                next_send++;
+                left_pending += mu_pipe_pending(writer) > 0;
+            } else {
+                MU_CHECK_EQ(rc, MU_EAGAIN);
+                refused++;
+            }
+        } else {
+            int rc = mu_pipe_flush(writer);
+            MU_CHECK(rc == 0 || rc == MU_EAGAIN);
+        }
+        /* Drain a little, not everything: the pipe stays mostly full. */
+        for (int k = 0; k < 2; k++) {
+            const void *data;
+            size_t size;
+            int rc = mu_pipe_recv(reader, &data, &size);
+            if (rc == MU_EAGAIN)
+                break;
+            MU_CHECK_EQ(rc, 0);
+            MU_CHECK(payload_ok(next_recv, data, size, sizes[next_recv % 8]));
+            next_recv++;
+        }
+        if (next_recv < next_send && mu_pipe_pending(writer) > 0) {
+            int rc = mu_pipe_flush(writer);
+            MU_CHECK(rc == 0 || rc == MU_EAGAIN);
+        }
+    }
+    MU_CHECK(refused > 0);        /* the writer really met a full pipe */
+    MU_CHECK(left_pending > 0);   /* and accepted frames it could not finish */
+    mu_pipe_destroy(&writer);
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+    mu_pipe_destroy(&reader);
+}
+
+static void
+test_send_timeout_on_full_pipe(void)
+{
+    int fds[2];
+    MU_CHECK_EQ(pipe(fds), 0);
+    fcntl(fds[1], F_SETPIPE_SZ, 4096);
+    mu_pipe_t *reader = mu_pipe_new_fd(fds[0], -1);
+    mu_pipe_t *writer = mu_pipe_new_fd(-1, fds[1]);
+    MU_CHECK(reader && writer);
+    mu_pipe_set_send_timeout(writer, 50);
+    uint8_t *big = make_payload(0, 200000);
+    int64_t start = zclock_mono();
+    int rc = mu_pipe_send(writer, big, 200000, 0);   /* part goes out, rest pending */
+    MU_CHECK_EQ(rc, 0);
+    MU_CHECK(mu_pipe_pending(writer) > 0);
+    rc = mu_pipe_send(writer, big, 200000, 0);       /* cannot start: nothing taken */
+    int64_t waited = zclock_mono() - start;
+    MU_CHECK_EQ(rc, MU_ETIMEDOUT);
+    MU_CHECK(waited >= 90 && waited < 5000);
+    MU_CHECK_EQ(mu_pipe_flush(writer), MU_ETIMEDOUT);
+    /* The reader gets the first frame whole once it reads. */
+    mu_pipe_set_recv_timeout(reader, 0);
+    size_t got = 0;
+    const void *data;
+    size_t size;
+    while (got == 0) {
+        rc = mu_pipe_recv(reader, &data, &size);
+        if (rc == 0) {
+            MU_CHECK(payload_ok(0, data, size, 200000));
+            got++;
+        } else {
+            MU_CHECK_EQ(rc, MU_EAGAIN);
+            rc = mu_pipe_flush(writer);
+            MU_CHECK(rc == 0 || rc == MU_ETIMEDOUT);
+        }
+    }
+    MU_CHECK_EQ(mu_pipe_pending(writer), 0);
+    free(big);
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+}
+
+static void
+test_recv_timeouts(void)
+{
+    mu_pipe_t *reader, *writer;
+    MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
+    const void *data;
+    size_t size;
+    mu_pipe_set_recv_timeout(reader, 0);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EAGAIN);
+    mu_pipe_set_recv_timeout(reader, 60);
+    int64_t start = zclock_mono();
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ETIMEDOUT);
+    int64_t waited = zclock_mono() - start;
+    MU_CHECK(waited >= 50 && waited < 5000);
+    /* A partial frame is kept across a timeout and completed later. */
+    int wfd = mu_pipe_fd(writer);
+    uint8_t part1[6] = { 4, 0, 0, 0, 'a', 'b' };
+    MU_CHECK_EQ(write(wfd, part1, sizeof part1), 6);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ETIMEDOUT);
+    MU_CHECK_EQ(write(wfd, "cd", 2), 2);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK(size == 4 && memcmp(data, "abcd", 4) == 0);
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+}
+
+/* Parent sends numbered frames to a forked child, which answers each with the
+   number doubled on a second pipe. */
+static void
+test_parent_and_forked_child(void)
+{
+    mu_pipe_t *down_r, *down_w, *up_r, *up_w;
+    MU_CHECK_EQ(mu_pipe_pair(&down_r, &down_w), 0);
+    MU_CHECK_EQ(mu_pipe_pair(&up_r, &up_w), 0);
+    const uint32_t count = 20000;
+    pid_t pid = fork();
+    if (pid == 0) {
+        mu_pipe_destroy(&down_w);
+        mu_pipe_destroy(&up_r);
+        const void *data;
+        size_t size;
+        int rc;
+        uint32_t seen = 0;
+        while ((rc = mu_pipe_recv(down_r, &data, &size)) == 0) {
+            uint64_t n;
+            if (size != sizeof(uint32_t))
+                _exit(3);
+            uint32_t v;
+            memcpy(&v, data, sizeof v);
+            n = (uint64_t) v * 2;
+            if (mu_pipe_send(up_w, &n, sizeof n, MU_PIPE_MORE) != 0)
+                _exit(4);
+            if (++seen % 64 == 0 && mu_pipe_flush(up_w) != 0)
+                _exit(5);
+        }
+        int ok = rc == MU_ECLOSED && seen == count && mu_pipe_flush(up_w) == 0;
+        mu_pipe_destroy(&up_w);
+        mu_pipe_destroy(&down_r);
+        _exit(ok ? 0 : 6);
+    }
+    mu_pipe_destroy(&down_r);
+    mu_pipe_destroy(&up_w);
+    mu_pipe_set_recv_timeout(up_r, 10000);
+    uint32_t received = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        MU_CHECK_EQ(mu_pipe_send(down_w, &i, sizeof i, MU_PIPE_MORE), 0);
+        if (i % 64 == 63) {
+            MU_CHECK_EQ(mu_pipe_flush(down_w), 0);
+            /* Read the answers so far, so neither side fills up. */
+            while (received <= i - 64 + 1 && received < count) {
+                const void *data;
+                size_t size;
+                if (received + 64 > i)
+                    break;
+                MU_CHECK_EQ(mu_pipe_recv(up_r, &data, &size), 0);
+                uint64_t n;
+                MU_CHECK_EQ(size, sizeof n);
+                memcpy(&n, data, sizeof n);
+                MU_CHECK_EQ(n, (uint64_t) received * 2);
+                received++;
+            }
+        }
+    }
+    mu_pipe_destroy(&down_w);
+    while (received < count) {
+        const void *data;
+        size_t size;
+        MU_CHECK_EQ(mu_pipe_recv(up_r, &data, &size), 0);
+        uint64_t n;
+        memcpy(&n, data, sizeof n);
+        MU_CHECK_EQ(n, (uint64_t) received * 2);
+        received++;
+    }
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(up_r, &data, &size), MU_ECLOSED);
+    MU_CHECK_EQ(child_status(pid), 0);
+    mu_pipe_destroy(&up_r);
+}
+
+/* An inherited fd 0 is a valid pipe end (the original took 0 for "no fd"). */
+static void
+test_inherited_fd_zero(void)
+{
+    int fds[2];
+    MU_CHECK_EQ(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[1]);
+        if (dup2(fds[0], 0) != 0)
+            _exit(2);
+        close(fds[0]);
+        mu_pipe_t *reader = mu_pipe_new_fd(0, -1);
+        if (!reader)
+            _exit(3);
+        const void *data;
+        size_t size;
+        int ok = mu_pipe_recv(reader, &data, &size) == 0 && size == 5 && memcmp(data, "hello", 5) == 0
+                 && mu_pipe_recv(reader, &data, &size) == MU_ECLOSED;
+        mu_pipe_destroy(&reader);
+        _exit(ok ? 0 : 4);
+    }
+    close(fds[0]);
+    mu_pipe_t *writer = mu_pipe_new_fd(-1, fds[1]);
+    MU_CHECK(writer);
+    MU_CHECK_EQ(mu_pipe_send(writer, "hello", 5, 0), 0);
+    mu_pipe_destroy(&writer);
+    MU_CHECK_EQ(child_status(pid), 0);
+}
+
+static void
+test_socketpair_both_ways(void)
+{
+    int sv[2];
+    MU_CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    mu_pipe_t *a = mu_pipe_new_fd(sv[0], sv[0]);
+    mu_pipe_t *b = mu_pipe_new_fd(sv[1], sv[1]);
+    MU_CHECK(a && b);
+    mu_pipe_set_header_size(a, 2);
+    mu_pipe_set_header_size(b, 2);
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_send(a, "ping", 4, 0), 0);
+    MU_CHECK_EQ(mu_pipe_recv(b, &data, &size), 0);
+    MU_CHECK(size == 4 && memcmp(data, "ping", 4) == 0);
+    MU_CHECK_EQ(mu_pipe_send(b, "pong!", 5, 0), 0);
+    MU_CHECK_EQ(mu_pipe_recv(a, &data, &size), 0);
+    MU_CHECK(size == 5 && memcmp(data, "pong!", 5) == 0);
+    mu_pipe_destroy(&b);
+    MU_CHECK_EQ(mu_pipe_recv(a, &data, &size), MU_ECLOSED);
+    MU_CHECK_EQ(mu_pipe_send(a, "x", 1, 0), MU_EPIPE);
+    mu_pipe_destroy(&a);
+}
+
+static void
+test_pollable_fd(void)
+{
+    mu_pipe_t *reader, *writer;
+    MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
+    struct pollfd pfd = { .fd = mu_pipe_fd(reader), .events = POLLIN };
+    MU_CHECK_EQ(poll(&pfd, 1, 0), 0);
+    MU_CHECK_EQ(mu_pipe_send(writer, "a", 1, MU_PIPE_MORE), 0);
+    MU_CHECK_EQ(mu_pipe_send(writer, "b", 1, 0), 0);
+    MU_CHECK_EQ(poll(&pfd, 1, 1000), 1);
+    /* Both frames arrived in one read: drain until MU_EAGAIN. */
+    mu_pipe_set_recv_timeout(reader, 0);
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EAGAIN);
+    MU_CHECK(mu_pipe_zsock(reader) == NULL);
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+}
+
+static void
+test_documented_argument_errors(void)
+{
+    errno = 0;
+    MU_CHECK(mu_pipe_new_fd(-1, -1) == NULL);
+    MU_CHECK_EQ(errno, EINVAL);
+    int fds[2];
+    MU_CHECK_EQ(pipe(fds), 0);
+    close(fds[0]);
+    close(fds[1]);
+    errno = 0;
+    MU_CHECK(mu_pipe_new_fd(fds[0], -1) == NULL);
+    MU_CHECK_EQ(errno, EBADF);
+    errno = 0;
+    MU_CHECK(mu_pipe_new_zmq("bogus://nowhere", MU_PIPE_READER) == NULL);
+    MU_CHECK_EQ(errno, EINVAL);
+    MU_CHECK(mu_pipe_new_zmq("inproc://x", (mu_pipe_mode_t) 7) == NULL);
+    MU_CHECK(mu_pipe_new_zmq(NULL, MU_PIPE_READER) == NULL);
+
+    mu_pipe_t *reader, *writer;
+    MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
+    MU_CHECK_EQ(mu_pipe_set_header_size(reader, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_pipe_set_header_size(reader, 9), MU_EINVAL);
+    MU_CHECK_EQ(mu_pipe_set_max_frame(reader, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_pipe_set_writers(reader, 2), MU_EINVAL);
+    MU_CHECK_EQ(mu_pipe_send(writer, NULL, 3, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_pipe_send(writer, "a", 1, 0x80), MU_EINVAL);
+    MU_CHECK_EQ(mu_pipe_send(reader, "a", 1, 0), MU_EBADF);
+    MU_CHECK_EQ(mu_pipe_flush(reader), MU_EBADF);
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(writer, &data, &size), MU_EBADF);
+    MU_CHECK_EQ(mu_pipe_recv(reader, NULL, &size), MU_EINVAL);
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+    mu_pipe_destroy(&reader);   /* NULL is accepted */
+    mu_pipe_destroy(NULL);
+}
+
+/* ---- ZeroMQ backend ------------------------------------------------- */
+
+static void
+zmq_round_trip(const char *bind_ep, const char *connect_ep)
+{
+    mu_pipe_t *reader = mu_pipe_new_zmq(bind_ep, MU_PIPE_READER);
+    mu_pipe_t *writer = mu_pipe_new_zmq(connect_ep, MU_PIPE_WRITER);
+    MU_CHECK(reader && writer);
+    MU_CHECK_EQ(mu_pipe_set_max_frame(reader, 2 * 1024 * 1024), 0);
+    MU_CHECK_EQ(mu_pipe_set_max_frame(writer, 2 * 1024 * 1024), 0);
+    mu_pipe_set_recv_timeout(reader, 5000);
+    size_t sizes[] = { 0, 1, PIPE_BUF - 1, PIPE_BUF, PIPE_BUF + 1, 1024 * 1024, 2 * 1024 * 1024 };
+    size_t count = sizeof sizes / sizeof *sizes;
+    for (size_t i = 0; i < count; i++) {
+        uint8_t *payload = make_payload(i, sizes[i]);
+        int rc = mu_pipe_send(writer, payload, sizes[i], MU_PIPE_MORE);
+        free(payload);
+        MU_CHECK_EQ(rc, 0);
+    }
+    MU_CHECK_EQ(mu_pipe_flush(writer), 0);
+    uint8_t *over = calloc(1, 2 * 1024 * 1024 + 1);
+    int rc = mu_pipe_send(writer, over, 2 * 1024 * 1024 + 1, 0);
+    free(over);
+    MU_CHECK_EQ(rc, MU_EMSGSIZE);
+    const void *data;
+    size_t size;
+    for (size_t i = 0; i < count; i++) {
+        MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+        MU_CHECK(data != NULL);
+        MU_CHECK(payload_ok(i, data, size, sizes[i]));
+    }
+    MU_CHECK_EQ(mu_pipe_recv(writer, &data, &size), MU_EBADF);
+    MU_CHECK_EQ(mu_pipe_send(reader, "a", 1, 0), MU_EBADF);
+    MU_CHECK(mu_pipe_zsock(reader) != NULL);
+    MU_CHECK(mu_pipe_fd(reader) >= 0);
+    mu_pipe_destroy(&writer);   /* sends the end-of-stream marker */
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+    mu_pipe_destroy(&reader);
+}
+
+static void
+test_zmq_ipc_round_trip(void)
+{
+    char bind_ep[256], connect_ep[256];
+    ipc_endpoint(bind_ep, sizeof bind_ep, '@');
+    snprintf(connect_ep, sizeof connect_ep, ">%s", bind_ep + 1);
+    zmq_round_trip(bind_ep, connect_ep);
+}
+
+static void
+test_zmq_inproc_round_trip(void)
+{
+    zmq_round_trip("@inproc://mu-test-rt", ">inproc://mu-test-rt");
+}
+
+/* Either end may bind: here the writer binds and the reader connects. */
+static void
+test_zmq_writer_binds(void)
+{
+    char ep[256], connect_ep[256];
+    ipc_endpoint(ep, sizeof ep, '@');
+    snprintf(connect_ep, sizeof connect_ep, ">%s", ep + 1);
+    mu_pipe_t *writer = mu_pipe_new_zmq(ep, MU_PIPE_WRITER);
+    mu_pipe_t *reader = mu_pipe_new_zmq(connect_ep, MU_PIPE_READER);
+    MU_CHECK(reader && writer);
+    mu_pipe_set_recv_timeout(reader, 5000);
+    MU_CHECK_EQ(mu_pipe_send(writer, "hi", 2, 0), 0);
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK(size == 2 && memcmp(data, "hi", 2) == 0);
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+}
+
+static void
+test_zmq_timeouts_and_fan_in_eof(void)
+{
+    mu_pipe_t *reader = mu_pipe_new_zmq("inproc://mu-test-fanin", MU_PIPE_READER);
+    MU_CHECK(reader);
+    MU_CHECK_EQ(mu_pipe_set_writers(reader, 2), 0);
+    MU_CHECK_EQ(mu_pipe_set_writers(reader, 0), MU_EINVAL);
+    const void *data;
+    size_t size;
+    mu_pipe_set_recv_timeout(reader, 0);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EAGAIN);
+    mu_pipe_set_recv_timeout(reader, 50);
+    int64_t start = zclock_mono();
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ETIMEDOUT);
+    MU_CHECK(zclock_mono() - start >= 40);
+    mu_pipe_t *w1 = mu_pipe_new_zmq("inproc://mu-test-fanin", MU_PIPE_WRITER);
+    mu_pipe_t *w2 = mu_pipe_new_zmq("inproc://mu-test-fanin", MU_PIPE_WRITER);
+    MU_CHECK(w1 && w2);
+    mu_pipe_set_recv_timeout(reader, 5000);
+    MU_CHECK_EQ(mu_pipe_send(w1, "1", 1, 0), 0);
+    mu_pipe_destroy(&w1);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK(size == 1 && *(const char *) data == '1');
+    MU_CHECK_EQ(mu_pipe_send(w2, "2", 1, 0), 0);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);   /* one EOF of two: still open */
+    MU_CHECK(size == 1 && *(const char *) data == '2');
+    mu_pipe_destroy(&w2);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+    mu_pipe_destroy(&reader);
+}
+
+/* Raw peers that break the rules: an oversized message over ipc is dropped
+   by libzmq before it is allocated; over inproc the reader refuses it; a
+   multipart message is refused. The pipe keeps working after each. */
+static void
+test_zmq_bad_peers(void)
+{
+    char ep[256];
+    ipc_endpoint(ep, sizeof ep, '@');
+    mu_pipe_t *reader = mu_pipe_new_zmq(ep, MU_PIPE_READER);
+    MU_CHECK(reader);
+    MU_CHECK_EQ(mu_pipe_set_max_frame(reader, 100), 0);
+    mu_pipe_set_recv_timeout(reader, 300);
+    zsock_t *raw = zsock_new_push(ep + 1);
+    MU_CHECK(raw);
+    /* Over the maximum set after bind: refused on receipt, pipe kept. */
+    char big[1000] = { 0 };
+    MU_CHECK_EQ(zmq_send(zsock_resolve(raw), big, sizeof big, 0), (int) sizeof big);
+    const void *data;
+    size_t size;
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EPROTO);
+    /* Over the maximum in force at bind (64 MiB): libzmq drops it unread. */
+    size_t huge_size = MU_PIPE_MAX_FRAME_DEFAULT + 1;
+    char *huge = calloc(1, huge_size);
+    MU_CHECK(huge);
+    int sent = zmq_send(zsock_resolve(raw), huge, huge_size, 0);
+    free(huge);
+    MU_CHECK_EQ(sent, (int) huge_size);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ETIMEDOUT);
+    zsock_destroy(&raw);
+    char connect_ep[256];
+    snprintf(connect_ep, sizeof connect_ep, ">%s", ep + 1);
+    mu_pipe_t *writer = mu_pipe_new_zmq(connect_ep, MU_PIPE_WRITER);
+    MU_CHECK(writer);
+    mu_pipe_set_recv_timeout(reader, 5000);
+    MU_CHECK_EQ(mu_pipe_send(writer, "fine", 4, 0), 0);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK(size == 4 && memcmp(data, "fine", 4) == 0);
+    mu_pipe_destroy(&writer);
+    mu_pipe_destroy(&reader);
+
+    reader = mu_pipe_new_zmq("inproc://mu-test-bad", MU_PIPE_READER);
+    MU_CHECK(reader);
+    MU_CHECK_EQ(mu_pipe_set_max_frame(reader, 100), 0);
+    mu_pipe_set_recv_timeout(reader, 5000);
+    raw = zsock_new_push(">inproc://mu-test-bad");
+    MU_CHECK(raw);
+    void *h = zsock_resolve(raw);
+    MU_CHECK_EQ(zmq_send(h, big, sizeof big, 0), (int) sizeof big);
+    MU_CHECK_EQ(zmq_send(h, "a", 1, ZMQ_SNDMORE), 1);
+    MU_CHECK_EQ(zmq_send(h, "b", 1, 0), 1);
+    MU_CHECK_EQ(zmq_send(h, "ok", 2, 0), 2);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EPROTO);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_EPROTO);
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+    MU_CHECK(size == 2 && memcmp(data, "ok", 2) == 0);
+    zsock_destroy(&raw);
+    mu_pipe_destroy(&reader);
+}
+
+/* The ZeroMQ backend between a parent and a forked child over ipc. */
+static void
+test_zmq_ipc_between_processes(void)
+{
+    char ep[256];
+    ipc_endpoint(ep, sizeof ep, '@');
+    const int count = 10000;
+    /* Fork before this process touches ZeroMQ: a context is not fork-safe.
+       The child connects and retries until the parent has bound. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        char connect_ep[256];
+        snprintf(connect_ep, sizeof connect_ep, ">%s", ep + 1);
+        mu_pipe_t *writer = mu_pipe_new_zmq(connect_ep, MU_PIPE_WRITER);
+        if (!writer)
+            _exit(2);
+        for (int i = 0; i < count; i++)
+            if (mu_pipe_send(writer, &i, sizeof i, 0) != 0)
+                _exit(3);
+        mu_pipe_destroy(&writer);
+        zsys_shutdown();   /* waits for the linger: queued frames go out */
+        _exit(0);
+    }
+    mu_pipe_t *reader = mu_pipe_new_zmq(ep, MU_PIPE_READER);
+    MU_CHECK(reader);
+    mu_pipe_set_recv_timeout(reader, 10000);
+    const void *data;
+    size_t size;
+    for (int i = 0; i < count; i++) {
+        MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
+        MU_CHECK(size == sizeof i && memcmp(data, &i, sizeof i) == 0);
+    }
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
+    MU_CHECK_EQ(child_status(pid), 0);
+    mu_pipe_destroy(&reader);
+}
+
+int
+main(void)
+{
+    mu_test_start(240);
+    if (!mkdtemp(tmpdir))
+        return 1;
+    MU_RUN(test_every_header_size_and_payload_size);
+    MU_RUN(test_send_over_maximum_writes_nothing);
+    MU_RUN(test_receive_over_maximum_closes_reader);
+    MU_RUN(test_announced_size_just_over_maximum);
+    MU_RUN(test_truncated_frame_at_eof);
+    MU_RUN(test_clean_eof_after_whole_frames);
+    MU_RUN(test_batching_waits_for_flush);
+    MU_RUN(test_nonblocking_writer_full_pipe_loses_nothing);
+    MU_RUN(test_send_timeout_on_full_pipe);
+    MU_RUN(test_recv_timeouts);
+    MU_RUN(test_parent_and_forked_child);
+    MU_RUN(test_inherited_fd_zero);
+    MU_RUN(test_socketpair_both_ways);
+    MU_RUN(test_pollable_fd);
+    MU_RUN(test_zmq_ipc_between_processes);
+    MU_RUN(test_documented_argument_errors);
+    MU_RUN(test_zmq_ipc_round_trip);
+    MU_RUN(test_zmq_inproc_round_trip);
+    MU_RUN(test_zmq_writer_binds);
+    MU_RUN(test_zmq_timeouts_and_fan_in_eof);
+    MU_RUN(test_zmq_bad_peers);
+    zsys_shutdown();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", tmpdir);
+    MU_DONE();
+}
