@@ -1,0 +1,103 @@
+/*  cli.h — private declarations shared by the mutil tool's sources
+    (src/mutil.c and src/cli_*.c). Never installed.
+
+    Adding a command takes two steps:
+      1. write src/cli_<name>.c defining
+             const cli_command_t cli_cmd_<name> = { "<name>", ... };
+         (and list the file in Makefile.am's mutil_SOURCES);
+      2. add XX(<name>) to CLI_COMMANDS below, keeping the list alphabetical
+         (`mutil help` prints the commands in this order).
+    The dispatcher, `mutil help` and `mutil <name> --help` then know it.
+
+    Command words are matched by cli_find_command: an exact name wins, else a
+    unique prefix; the same matcher serves subcommands (`mutil frame e`). */
+#ifndef CLI_H_INCLUDED
+#define CLI_H_INCLUDED
+
+#include "config.h"
+#include "mutil.h"
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/*  Exit statuses of the tool and of every command's run function. */
+enum {
+    CLI_EXIT_OK = 0,    /* success */
+    CLI_EXIT_FAIL = 1,  /* runtime error or bad input data */
+    CLI_EXIT_USAGE = 2  /* bad command line */
+};
+
+typedef struct cli_command_t cli_command_t;
+
+/*  Runs a command. argv[0..argc) are the words after the command's own word
+    (argv[argc] is NULL); self is the table entry, so messages can use
+    self->name whatever prefix the user typed. Returns a CLI_EXIT_* status. */
+typedef int cli_run_fn(const cli_command_t *self, int argc, char **argv);
+
+/*  One entry of a command table (top-level commands, or a command's
+    subcommands). All strings are static. */
+struct cli_command_t {
+    const char *name;        /* the word matched on the command line */
+    const char *synopsis;    /* arguments after the name; several forms are
+                                separated by '\n'; "" when there are none */
+    const char *summary;     /* one line for the command list */
+    const char *description; /* text printed by `help NAME` after the usage;
+                                lines end with '\n'; may be NULL */
+    cli_run_fn *run;
+};
+
+/*  The top-level commands: XX(name) for each cli_cmd_<name>. */
+#define CLI_COMMANDS(XX) \
+    XX(demo)             \
+    XX(frame)            \
+    XX(help)             \
+    XX(version)
+
+#define CLI__DECLARE(name) extern const cli_command_t cli_cmd_##name;
+CLI_COMMANDS(CLI__DECLARE)
+#undef CLI__DECLARE
+
+/*  Results of cli_find_command other than an index. */
+enum {
+    CLI_NO_MATCH = -1,  /* no name starts with the word (or the word is empty) */
+    CLI_AMBIGUOUS = -2  /* several names start with it and none equals it */
+};
+
+/*  Looks word up in table[0..n): returns the index of the entry whose name
+    equals word or, failing that, of the only entry whose name starts with
+    word; CLI_AMBIGUOUS when several names start with it and none equals it;
+    CLI_NO_MATCH when none does or word is empty. Never prints. */
+int cli_find_command(const char *word, const cli_command_t *const *table, size_t n);
+
+/*  Like cli_find_command, but on failure prints the error to stderr and
+    returns NULL. who is the command path for the message prefix ("" at top
+    level, "frame" for frame's subcommands); kind names what was looked up
+    ("command", "subcommand"). Messages:
+        mutil[ who]: 'word' is ambiguous: candidates a, b
+        mutil[ who]: unknown <kind> 'word'
+        run 'mutil help[ who]' for ...                                     */
+const cli_command_t *cli_resolve(const char *who, const char *kind, const char *word,
+                                 const cli_command_t *const *table, size_t n);
+
+/*  Prints "usage: mutil[ path] NAME SYNOPSIS", one line per synopsis form,
+    the first prefixed "usage: " and the others aligned under it. path is ""
+    for a top-level command, "frame" for a subcommand of frame. */
+void cli_print_usage(FILE *out, const char *path, const cli_command_t *cmd);
+
+/*  Prints the usage, then the summary and the description: what
+    `mutil help NAME` and `mutil NAME --help` show. */
+void cli_print_help(FILE *out, const char *path, const cli_command_t *cmd);
+
+/*  Prints "mutil WHO: MESSAGE\n" to stderr (just "mutil: " when who is ""). */
+void cli_error(const char *who, const char *fmt, ...) MU_PRINTF(2, 3);
+
+/*  True when arg asks for help: "--help" or "-h". */
+int cli_is_help(const char *arg);
+
+/*  Parses a decimal unsigned integer with an optional binary size suffix
+    (K, M, G, T: KiB..TiB; lower case accepted) into *value_p. Returns 0, or
+    MU_EINVAL for an empty string, a sign, other characters, or a value that
+    does not fit in 64 bits; *value_p is untouched then. */
+int cli_parse_size(const char *text, uint64_t *value_p);
+
+#endif

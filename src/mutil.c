@@ -1,0 +1,278 @@
+/*  mutil.c — the `mutil` command-line tool: main(), the command table, the
+    shared command-line helpers of cli.h, and the two built-in commands
+    `help` and `version`. Each other command lives in its own src/cli_*.c.
+
+    Exit statuses: 0 success, 1 runtime error or bad input, 2 bad usage. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+#include <czmq.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <msgpack.h>
+
+/*  The top-level command table, in CLI_COMMANDS order. */
+#define CLI__ENTRY(name) &cli_cmd_##name,
+static const cli_command_t *const commands[] = { CLI_COMMANDS(CLI__ENTRY) };
+#undef CLI__ENTRY
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* ---- shared helpers (declared in cli.h) -------------------------------- */
+
+int
+cli_find_command(const char *word, const cli_command_t *const *table, size_t n)
+{
+    if (word == NULL || *word == '\0')
+        return CLI_NO_MATCH;
+    size_t len = strlen(word);
+    int found = CLI_NO_MATCH;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(table[i]->name, word) == 0)
+            return (int) i;                     /* an exact name always wins */
+        if (strncmp(table[i]->name, word, len) == 0)
+            found = found == CLI_NO_MATCH ? (int) i : CLI_AMBIGUOUS;
+    }
+    return found;
+}
+
+/*  Prints the names in table[0..n) that start with word, ", "-separated. */
+static void
+print_candidates(FILE *out, const char *word, const cli_command_t *const *table, size_t n)
+{
+    size_t len = strlen(word);
+    const char *sep = "";
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(table[i]->name, word, len) == 0) {
+            fprintf(out, "%s%s", sep, table[i]->name);
+            sep = ", ";
+        }
+    }
+}
+
+const cli_command_t *
+cli_resolve(const char *who, const char *kind, const char *word,
+            const cli_command_t *const *table, size_t n)
+{
+    int index = cli_find_command(word, table, n);
+    if (index >= 0)
+        return table[index];
+    const char *space = *who ? " " : "";
+    if (index == CLI_AMBIGUOUS) {
+        fprintf(stderr, "mutil%s%s: '%s' is ambiguous: candidates ", space, who, word);
+        print_candidates(stderr, word, table, n);
+        fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "mutil%s%s: unknown %s '%s'\n", space, who, kind, word);
+        fprintf(stderr, "run 'mutil help%s%s' for the list of %ss\n", space, who, kind);
+    }
+    return NULL;
+}
+
+void
+cli_print_usage(FILE *out, const char *path, const cli_command_t *cmd)
+{
+    const char *space = *path ? " " : "";
+    const char *form = cmd->synopsis;
+    const char *lead = "usage: ";
+    do {
+        size_t len = strcspn(form, "\n");
+        fprintf(out, "%smutil%s%s %s%s%.*s\n", lead, space, path, cmd->name,
+                len ? " " : "", (int) len, form);
+        form += len;
+        lead = "       ";
+    } while (*form++ == '\n');
+}
+
+void
+cli_print_help(FILE *out, const char *path, const cli_command_t *cmd)
+{
+    cli_print_usage(out, path, cmd);
+    /* The summary is a lower-case phrase; here it stands as a sentence. */
+    if (*cmd->summary)
+        fprintf(out, "\n%c%s.\n", toupper((unsigned char) cmd->summary[0]), cmd->summary + 1);
+    if (cmd->description)
+        fprintf(out, "\n%s", cmd->description);
+}
+
+void
+cli_error(const char *who, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    fprintf(stderr, "mutil%s%s: ", *who ? " " : "", who);
+    vfprintf(stderr, fmt, args);
+    fputc('\n', stderr);
+    va_end(args);
+}
+
+int
+cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+int
+cli_parse_size(const char *text, uint64_t *value_p)
+{
+    uint64_t value = 0;
+    const char *p = text;
+    if (*p < '0' || *p > '9')
+        return MU_EINVAL;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned digit = (unsigned) (*p - '0');
+        if (value > (UINT64_MAX - digit) / 10)
+            return MU_EINVAL;
+        value = value * 10 + digit;
+    }
+    static const char suffixes[] = "KMGT";
+    if (*p) {
+        const char *s = strchr(suffixes, *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+        if (s == NULL || p[1] != '\0')
+            return MU_EINVAL;
+        for (const char *k = suffixes; k <= s; k++) {
+            if (value > UINT64_MAX / 1024)
+                return MU_EINVAL;
+            value *= 1024;
+        }
+    }
+    *value_p = value;
+    return 0;
+}
+
+/* ---- help ---------------------------------------------------------------- */
+
+/*  Prints the tool's usage and the command list (what `mutil help` shows). */
+static void
+print_overview(FILE *out)
+{
+    size_t width = 0;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        size_t len = strlen(commands[i]->name);
+        width = len > width ? len : width;
+    }
+    fprintf(out, "usage: mutil <command> [<arguments>]\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-*s  %s\n", (int) width, commands[i]->name, commands[i]->summary);
+    fprintf(out, "\nA command may be abbreviated to any unique prefix (mutil ver = mutil version).\n"
+                 "Run 'mutil help <command>' or 'mutil <command> --help' for its usage.\n");
+}
+
+/*  `mutil help [COMMAND [SUBCOMMAND]]`: the overview, one command's help,
+    or (by running COMMAND with SUBCOMMAND --help) a subcommand's help. */
+static int
+help_run(const cli_command_t *self, int argc, char **argv)
+{
+    if (argc == 0) {
+        print_overview(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc > 2) {
+        cli_error(self->name, "too many arguments");
+        cli_print_usage(stderr, "", self);
+        return CLI_EXIT_USAGE;
+    }
+    const cli_command_t *cmd = cli_resolve("", "command", argv[0], commands, N_COMMANDS);
+    if (cmd == NULL)
+        return CLI_EXIT_USAGE;
+    if (argc == 1) {
+        cli_print_help(stdout, "", cmd);
+        return CLI_EXIT_OK;
+    }
+    char help_flag[] = "--help";
+    char *sub_argv[] = { argv[1], help_flag, NULL };
+    return cmd->run(cmd, 2, sub_argv);
+}
+
+const cli_command_t cli_cmd_help = {
+    "help", "[<command> [<subcommand>]]",
+    "show the list of commands, or the usage of one",
+    "Without an argument, lists the commands with a one-line summary. With a\n"
+    "command name (or a unique prefix of one), prints that command's usage and\n"
+    "description, as 'mutil <command> --help' does.\n",
+    help_run
+};
+
+/* ---- version ------------------------------------------------------------- */
+
+/*  `mutil version`: one line naming this tool's version and the run-time
+    versions of libmutil and of the libraries it is linked with. */
+static int
+version_run(const cli_command_t *self, int argc, char **argv)
+{
+    if (argc > 0) {
+        cli_error(self->name, "unexpected argument '%s'", argv[0]);
+        cli_print_usage(stderr, "", self);
+        return CLI_EXIT_USAGE;
+    }
+    int zmq_major, zmq_minor, zmq_patch;
+    zmq_version(&zmq_major, &zmq_minor, &zmq_patch);
+    int czmq_major, czmq_minor, czmq_patch;
+    zsys_version(&czmq_major, &czmq_minor, &czmq_patch);
+    printf("mutil %s (libmutil %s, libzmq %d.%d.%d, czmq %d.%d.%d, libsodium %s, "
+           "sqlite %s, msgpack %s)\n",
+           PACKAGE_VERSION, mu_version_string(), zmq_major, zmq_minor, zmq_patch,
+           czmq_major, czmq_minor, czmq_patch, sodium_version_string(),
+           sqlite3_libversion(), msgpack_version());
+    return CLI_EXIT_OK;
+}
+
+const cli_command_t cli_cmd_version = {
+    "version", "",
+    "print the versions of mutil and of the libraries it uses",
+    "Prints one line: the version of this tool, then the run-time versions of\n"
+    "libmutil, libzmq, czmq, libsodium, SQLite and msgpack-c.\n",
+    version_run
+};
+
+/* ---- main ---------------------------------------------------------------- */
+
+/*  Flushes stdout and reports a failed write (a full disk, a closed pipe):
+    returns status unchanged when all output went out, else CLI_EXIT_FAIL. */
+static int
+finish_stdout(int status)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return status;
+    cli_error("", "error writing to standard output");
+    return status == CLI_EXIT_OK ? CLI_EXIT_FAIL : status;
+}
+
+int
+main(int argc, char **argv)
+{
+    /* A reader that goes away shows up as a write error (EPIPE) that the
+       command reports, the way mu_pipe reports it, rather than as a signal. */
+    signal(SIGPIPE, SIG_IGN);
+
+    if (argc < 2) {
+        print_overview(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *word = argv[1];
+    if (cli_is_help(word)) {
+        print_overview(stdout);
+        return finish_stdout(CLI_EXIT_OK);
+    }
+    if (strcmp(word, "--version") == 0)
+        return finish_stdout(cli_cmd_version.run(&cli_cmd_version, 0, argv + 2));
+    if (word[0] == '-') {
+        cli_error("", "unknown option '%s'", word);
+        fprintf(stderr, "run 'mutil help' for the list of commands\n");
+        return CLI_EXIT_USAGE;
+    }
+    const cli_command_t *cmd = cli_resolve("", "command", word, commands, N_COMMANDS);
+    if (cmd == NULL)
+        return CLI_EXIT_USAGE;
+    if (argc > 2 && cli_is_help(argv[2])) {
+        cli_print_help(stdout, "", cmd);
+        return finish_stdout(CLI_EXIT_OK);
+    }
+    return finish_stdout(cmd->run(cmd, argc - 2, argv + 2));
+}

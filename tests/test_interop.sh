@@ -1,0 +1,9 @@
+#!/bin/sh
+# A Python 3 program using only its standard library exchanges little-endian
+# length-prefixed JSON frames with a C program built on mu_pipe.
+if [ -z "$PYTHON3" ]; then
+    echo "not ok 1 - python3 is required for this test (apt-get install python3)"
+    echo "1..1"
+    exit 1
+fi
+exec "$PYTHON3" "$top_srcdir/tests/json_peer.py" "$top_builddir/tests/pipe_peer"
