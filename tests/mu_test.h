@@ -7,6 +7,10 @@
 #ifndef MU_TEST_H_INCLUDED
 #define MU_TEST_H_INCLUDED
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* pipe2, F_SETPIPE_SZ, mkdtemp in the tests */
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
