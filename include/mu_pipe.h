@@ -33,6 +33,12 @@
     reader buffers several frames per read(2), so after a wake-up call
     mu_pipe_recv with a zero timeout until it returns MU_EAGAIN.
 
+    Delivery on ZeroMQ. libzmq 4.3 may drop the last frames of a stream when
+    a writer closes while its reader is behind, whatever the linger (libzmq
+    issue #4660, seen here over ipc:// with raw libzmq too). Keep a ZeroMQ
+    writer open until the reader confirms it has what it needs, or use an fd
+    pipe, which delivers every frame before EOF.
+
     Threads and processes. A pipe object belongs to one thread at a time.
     Frames larger than PIPE_BUF (4096 bytes) are not atomic on a pipe shared by
     several writing processes: give each writer process its own pipe.
