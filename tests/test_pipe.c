@@ -296,17 +296,26 @@ test_batching_waits_for_flush(void)
     mu_pipe_destroy(&reader);
 }
 
+/* A pipe(2) of one page (4096 bytes), so that a writer meets a full pipe
+   soon. Returns 0 or -1. */
+static int
+small_pipe(mu_pipe_t **reader, mu_pipe_t **writer)
+{
+    int fds[2];
+    if (pipe(fds) != 0 || fcntl(fds[1], F_SETPIPE_SZ, 4096) < 0)
+        return -1;
+    *reader = mu_pipe_new_fd(fds[0], -1);
+    *writer = mu_pipe_new_fd(-1, fds[1]);
+    return *reader && *writer ? 0 : -1;
+}
+
 /* A non-blocking writer on a small pipe with a reader that drains only when
    the writer is stuck: every frame arrives once, in order, intact. */
 static void
 test_nonblocking_writer_full_pipe_loses_nothing(void)
 {
-    int fds[2];
-    MU_CHECK_EQ(pipe(fds), 0);
-    fcntl(fds[1], F_SETPIPE_SZ, 4096);
-    mu_pipe_t *reader = mu_pipe_new_fd(fds[0], -1);
-    mu_pipe_t *writer = mu_pipe_new_fd(-1, fds[1]);
-    MU_CHECK(reader && writer);
+    mu_pipe_t *reader, *writer;
+    MU_CHECK_EQ(small_pipe(&reader, &writer), 0);
     mu_pipe_set_send_timeout(writer, 0);
     mu_pipe_set_recv_timeout(reader, 0);
     static const size_t sizes[] = { 10, 3000, 5000, 70000, 1, 200000, 0, 4096 };
@@ -358,12 +367,8 @@ test_nonblocking_writer_full_pipe_loses_nothing(void)
 static void
 test_send_timeout_on_full_pipe(void)
 {
-    int fds[2];
-    MU_CHECK_EQ(pipe(fds), 0);
-    fcntl(fds[1], F_SETPIPE_SZ, 4096);
-    mu_pipe_t *reader = mu_pipe_new_fd(fds[0], -1);
-    mu_pipe_t *writer = mu_pipe_new_fd(-1, fds[1]);
-    MU_CHECK(reader && writer);
+    mu_pipe_t *reader, *writer;
+    MU_CHECK_EQ(small_pipe(&reader, &writer), 0);
     mu_pipe_set_send_timeout(writer, 50);
     uint8_t *big = make_payload(0, 200000);
     int64_t start = zclock_mono();
