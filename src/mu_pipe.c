@@ -32,6 +32,7 @@ struct mu_pipe_t {
     /* fd backend */
     int rfd, wfd;
     bool wfd_is_socket;       /* send(MSG_NOSIGNAL) instead of masking SIGPIPE */
+    bool sigpipe_ignored;     /* SIGPIPE was SIG_IGN at creation: no masking */
     bool write_broken;        /* EPIPE seen */
     read_state_t read_state;
     uint8_t *out;             /* pending output: out[out_off .. out_len) */
@@ -87,6 +88,13 @@ is_socket(int fd)
     return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+static bool
+sigpipe_is_ignored(void)
+{
+    struct sigaction current;
+    return sigaction(SIGPIPE, NULL, &current) == 0 && current.sa_handler == SIG_IGN;
+}
+
 mu_pipe_t *
 mu_pipe_new_fd(int read_fd, int write_fd)
 {
@@ -107,6 +115,7 @@ mu_pipe_new_fd(int read_fd, int write_fd)
     self->rfd = read_fd;
     self->wfd = write_fd;
     self->wfd_is_socket = write_fd >= 0 && is_socket(write_fd);
+    self->sigpipe_ignored = sigpipe_is_ignored();
     return self;
 }
 
@@ -254,7 +263,9 @@ mu_pipe_set_writers(mu_pipe_t *self, int n)
 /*  writev() with SIGPIPE blocked for this thread, so that a closed reader
     yields EPIPE instead of killing the process. A SIGPIPE raised by our own
     write is consumed before the mask is restored; one that was already
-    pending is left alone. Sockets use MSG_NOSIGNAL instead. */
+    pending is left alone. Sockets use MSG_NOSIGNAL instead, and when the
+    process ignored SIGPIPE as the pipe was made, no masking is needed (three
+    system calls fewer per write). */
 static ssize_t
 write_no_sigpipe(mu_pipe_t *self, const struct iovec *iov, int iovcnt)
 {
@@ -262,6 +273,8 @@ write_no_sigpipe(mu_pipe_t *self, const struct iovec *iov, int iovcnt)
         struct msghdr msg = { .msg_iov = (struct iovec *) iov, .msg_iovlen = (size_t) iovcnt };
         return sendmsg(self->wfd, &msg, MSG_NOSIGNAL);
     }
+    if (self->sigpipe_ignored)
+        return writev(self->wfd, iov, iovcnt);
     sigset_t block, old, pending;
     sigemptyset(&block);
     sigaddset(&block, SIGPIPE);

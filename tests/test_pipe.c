@@ -183,6 +183,24 @@ test_receive_over_maximum_closes_reader(void)
     mu_pipe_destroy(&reader);
 }
 
+/* With SIGPIPE ignored the pipe skips its masking and still reports a
+   closed reader as MU_EPIPE. */
+static void
+test_closed_reader_with_sigpipe_ignored(void)
+{
+    struct sigaction ignore = { .sa_handler = SIG_IGN }, saved;
+    MU_CHECK_EQ(sigaction(SIGPIPE, &ignore, &saved), 0);
+    mu_pipe_t *reader, *writer;
+    int rc = mu_pipe_pair(&reader, &writer);
+    if (rc == 0) {
+        mu_pipe_destroy(&reader);
+        rc = mu_pipe_send(writer, "x", 1, 0);
+        mu_pipe_destroy(&writer);
+    }
+    sigaction(SIGPIPE, &saved, NULL);
+    MU_CHECK_EQ(rc, MU_EPIPE);
+}
+
 static void
 test_announced_size_just_over_maximum(void)
 {
@@ -843,6 +861,7 @@ main(void)
     MU_RUN(test_every_header_size_and_payload_size);
     MU_RUN(test_send_over_maximum_writes_nothing);
     MU_RUN(test_receive_over_maximum_closes_reader);
+    MU_RUN(test_closed_reader_with_sigpipe_ignored);
     MU_RUN(test_announced_size_just_over_maximum);
     MU_RUN(test_truncated_frame_at_eof);
     MU_RUN(test_clean_eof_after_whole_frames);
