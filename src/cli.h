@@ -51,6 +51,7 @@ struct cli_command_t {
     XX(demo)             \
     XX(frame)            \
     XX(help)             \
+    XX(lru)              \
     XX(version)
 
 #define CLI__DECLARE(name) extern const cli_command_t cli_cmd_##name;
@@ -99,5 +100,31 @@ int cli_is_help(const char *arg);
     MU_EINVAL for an empty string, a sign, other characters, or a value that
     does not fit in 64 bits; *value_p is untouched then. */
 int cli_parse_size(const char *text, uint64_t *value_p);
+
+/*  A table of text cells printed in aligned columns that fit the terminal:
+    when the rows are wider than the terminal (TIOCGWINSZ on a terminal, else
+    $COLUMNS, else no limit), the widest columns are narrowed and their cells
+    cut with "~". Cells that look like numbers are right-aligned. */
+typedef struct cli_table_t cli_table_t;
+
+/*  Creates a table with the given column headers (copied). Returns NULL when
+    out of memory. */
+cli_table_t *cli_table_new(size_t columns, const char *const *headers);
+
+/*  Appends a row of columns cells (copied; NULL prints as ""). Returns 0 or
+    MU_ENOMEM. */
+int cli_table_add(cli_table_t *self, const char *const *cells);
+
+/*  Appends a row whose cells are given as one printf-formatted string with
+    cells separated by '\t'. Returns 0, MU_ENOMEM or MU_EINVAL (wrong cell
+    count). */
+int cli_table_addf(cli_table_t *self, const char *fmt, ...) MU_PRINTF(2, 3);
+
+/*  Prints the header, a rule and the rows to out, fitting width columns
+    (0: the terminal's width as described above). */
+void cli_table_print(const cli_table_t *self, FILE *out, size_t width);
+
+/*  Destroys the table; accepts NULL and *self_p NULL. */
+void cli_table_destroy(cli_table_t **self_p);
 
 #endif

@@ -1,0 +1,228 @@
+/*  mu_lru.h — segmented LRU (S4LRU) over caller-given keys and sizes,
+    optionally persisted in SQLite.
+
+    Model. The LRU tracks keys (byte strings, 0..MU_LRU_MAX_KEY bytes) and a
+    size per key in the caller's units (bytes, blocks, anything), under a
+    capacity in the same units. It has N levels (default 4, at most
+    MU_LRU_MAX_LEVELS), each an ordered list from head (most recent) to tail.
+    Level i (i >= 1) may hold capacity / N units; level 0 holds the rest of
+    the capacity (capacity / N plus the remainder) and absorbs what the
+    upper levels cannot hold. The rules:
+      - a new key enters the head of level 0 (or of the boost level, see
+        mu_lru_set_boost);
+      - a hit on a key in level i moves it to the head of level i + 1; a hit
+        in the top level moves it to the head of the top level;
+      - a hit may carry a new size: the key's size, its level's size and the
+        total are updated exactly;
+      - after a change, every level i >= 1 whose size exceeds its capacity
+        moves its tail to the head of level i - 1, repeatedly, from the top
+        level down (a cascade): upper levels never exceed their capacity;
+      - eviction is explicit: mu_lru_evict removes keys from the tail of level
+        0 while the total size exceeds the capacity, hands each one to the
+        caller and forgets it. Until then the total may exceed the capacity
+        (mu_lru_over tells by how much). Level 0 alone always suffices: the
+        upper levels hold at most capacity - capacity of level 0.
+
+    Persistence. mu_lru_open keeps the LRU in DIR/NAME.lru, an SQLite database
+    in WAL mode (synchronous=NORMAL, or FULL with MU_LRU_SYNC_FULL), with the
+    schema (readable with the sqlite3 shell):
+
+        CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)
+            WITHOUT ROWID;
+        -- rows: format = 1, levels, capacity, hits, misses, evictions
+        CREATE TABLE entries(key BLOB PRIMARY KEY, size INTEGER NOT NULL,
+            level INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
+
+    level is 0..levels-1; seq is a counter stamped on a key each time it
+    enters the head of a level, so a level's order from head to tail is
+    seq descending (`SELECT * FROM entries ORDER BY level DESC, seq DESC`
+    lists the keys in mu_lru_foreach order). Sizes above INT64_MAX are
+    stored as their two's-complement int64.
+
+    What reaches the disk when:
+      - new keys, per the durability policy (mu_lru_set_durability):
+        MU_LRU_IMMEDIATE (the default) commits the key before
+        mu_lru_increment returns; MU_LRU_GROUP commits new keys from a
+        background thread at most every group_ms milliseconds, so a SIGKILL
+        loses at most the keys added in the last group_ms (plus the time of
+        one commit), even when the process is idle; MU_LRU_AT_FLUSH writes them
+        at the next flush;
+      - everything else (hits, promotions, demotions, size changes,
+        deletions, evictions, resize, the hit/miss/eviction counters) is kept
+        in memory and written by mu_lru_flush (and mu_lru_destroy) in one
+        transaction. Hits cost no I/O.
+    Reopening restores every key's size, level and order as of the last
+    flush, plus the new keys committed since. After a crash, a level that
+    then holds more than its capacity is rebalanced by the cascade rule on
+    open. A SIGKILL never corrupts the database.
+
+    One process opens an LRU for writing at a time (a lock on DIR/NAME.lru.lock,
+    released on destroy); MU_LRU_READONLY opens without the lock to inspect
+    it while another process owns it (it sees the last flushed state).
+
+    Threads. An mu_lru_t belongs to one thread at a time; the group-commit
+    thread is internal and synchronises with it. Not async-signal-safe. */
+#ifndef MU_LRU_H_INCLUDED
+#define MU_LRU_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mu_defs.h"
+#include "mu_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mu_lru_t mu_lru_t;
+
+#define MU_LRU_LEVELS_DEFAULT 4
+#define MU_LRU_MAX_LEVELS 64
+#define MU_LRU_MAX_KEY 65536          /* longest key, bytes */
+#define MU_LRU_GROUP_MS_DEFAULT 100   /* group commit interval */
+
+/*  Flags for mu_lru_open. */
+#define MU_LRU_CREATE    1  /* create the LRU when DIR/NAME.lru does not exist */
+#define MU_LRU_READONLY  2  /* inspect only: no lock, every change is refused */
+#define MU_LRU_SYNC_FULL 4  /* synchronous=FULL: commits survive power loss */
+
+/*  Flag for mu_lru_evict. */
+#define MU_LRU_DRY_RUN 1    /* report what would be evicted, change nothing */
+
+/*  Durability of new keys (see the header comment). */
+typedef enum {
+    MU_LRU_IMMEDIATE = 0,   /* committed before mu_lru_increment returns */
+    MU_LRU_GROUP = 1,       /* committed by a background thread every group_ms */
+    MU_LRU_AT_FLUSH = 2     /* written at mu_lru_flush */
+} mu_lru_durability_t;
+
+/*  What mu_lru_stat reports. */
+typedef enum {
+    MU_LRU_STAT_COUNT = 0,  /* keys (in a level, or all with level -1) */
+    MU_LRU_STAT_SIZE,       /* size units (in a level, or all) */
+    MU_LRU_STAT_CAPACITY,   /* capacity (of a level, or all) */
+    MU_LRU_STAT_HITS,       /* increments of a present key (level ignored) */
+    MU_LRU_STAT_MISSES,     /* increments that added a key */
+    MU_LRU_STAT_EVICTIONS   /* keys removed by mu_lru_evict */
+} mu_lru_stat_t;
+
+/*  Called by mu_lru_evict for each evicted key, from level 0's tail onwards.
+    key (len bytes) is valid only during the call. The callback must not
+    call mu_lru_* on the same LRU. */
+typedef void (mu_lru_evict_fn)(const void *key, size_t len, uint64_t size, void *arg);
+
+/*  Called by mu_lru_foreach for each key; return 0 to go on, anything else
+    to stop (mu_lru_foreach then returns that value). key is valid only
+    during the call; the callback must not change the LRU (asserted). */
+typedef int (mu_lru_foreach_fn)(const void *key, size_t len, uint64_t size, int level,
+                                void *arg);
+
+/*  Creates an in-memory LRU (no persistence) of the given capacity (> 0)
+    with levels levels (1..MU_LRU_MAX_LEVELS; 0 means 4). Returns NULL with
+    errno EINVAL for a bad argument or ENOMEM. Destroy with mu_lru_destroy. */
+MU_EXPORT mu_lru_t *mu_lru_new(uint64_t capacity, int levels);
+
+/*  Opens the persistent LRU NAME in directory DIR (the file DIR/NAME.lru),
+    loading every key. name is 1..128 characters from [A-Za-z0-9._-], not
+    starting with '.'. With MU_LRU_CREATE a missing LRU is created (and DIR,
+    one level, if missing) with capacity (> 0) and levels (0 means 4);
+    without it a missing LRU is ENOENT. For an existing LRU, capacity 0 and
+    levels 0 mean "as stored"; other values must equal the stored ones
+    (change the capacity with mu_lru_resize). flags: MU_LRU_CREATE,
+    MU_LRU_READONLY, MU_LRU_SYNC_FULL. dir NULL or name NULL gives an
+    in-memory LRU, like mu_lru_new. Returns NULL with errno:
+      EINVAL  bad name, levels or flags, capacity 0 when creating;
+      ENOENT  the LRU (or DIR) does not exist and MU_LRU_CREATE is not given;
+      EEXIST  the stored levels or capacity differ from the ones given;
+      EAGAIN  another process has the LRU open for writing;
+      EACCES  DIR or the file cannot be written or read;
+      ECORRUPT-as-positive (1006, MU_ECORRUPT) the file is not an LRU of
+              this format or holds impossible values;
+      ENOMEM, or another errno from the file system. */
+MU_EXPORT mu_lru_t *mu_lru_open(const char *dir, const char *name, uint64_t capacity,
+                                int levels, int flags);
+
+/*  Flushes (persistent LRU, errors ignored: call mu_lru_flush first to see
+    them), stops the group-commit thread, frees everything and sets *self_p to
+    NULL. Accepts NULL and *self_p NULL. */
+MU_EXPORT void mu_lru_destroy(mu_lru_t **self_p);
+
+/*  Sets the durability of new keys and, for MU_LRU_GROUP, the interval in ms
+    (1..60000; 0 means MU_LRU_GROUP_MS_DEFAULT; ignored otherwise). Keys
+    already waiting are committed first. Returns 0; MU_EINVAL for a bad
+    policy or interval; MU_ENOTSUP on an in-memory or read-only LRU; an
+    SQLite failure as MU_EACCES/MU_ENOMEM/-EIO; -errno when the thread
+    cannot start. */
+MU_EXPORT MU_NODISCARD int mu_lru_set_durability(mu_lru_t *self, mu_lru_durability_t policy,
+                                                 int group_ms);
+
+/*  Size-based insertion boost: a NEW key whose size is at most max_size
+    enters the head of level `level` (clamped to the top level) instead of
+    level 0 — small objects are cheap to keep, so they skip probation. The
+    usual cascade follows. max_size 0 (the default) turns the boost off.
+    Returns 0, or MU_EINVAL for level < 0. */
+MU_EXPORT int mu_lru_set_boost(mu_lru_t *self, uint64_t max_size, int level);
+
+/*  Records an access to key (len bytes; key may be NULL when len is 0) whose
+    size is now size. A present key is a hit: it is promoted and its size
+    updated; otherwise it is added (a miss). Never evicts (see mu_lru_evict).
+    Returns 1 for a hit, 0 for a new key, or MU_EINVAL (key NULL with len >
+    0, len > MU_LRU_MAX_KEY, the total size would overflow 64 bits),
+    MU_EACCES (read-only), MU_ENOMEM, or under MU_LRU_IMMEDIATE an SQLite
+    failure (-EIO, MU_EACCES, ...), in which case the key is NOT added. */
+MU_EXPORT MU_NODISCARD int mu_lru_increment(mu_lru_t *self, const void *key, size_t len,
+                                            uint64_t size);
+
+/*  Returns 1 when key is present, 0 when not (or for bad arguments).
+    Changes nothing: no promotion, no hit counted. */
+MU_EXPORT int mu_lru_contains(const mu_lru_t *self, const void *key, size_t len);
+
+/*  Like mu_lru_contains, also giving the key's size and level (either
+    pointer may be NULL). Returns 0, MU_ENOENT, or MU_EINVAL. */
+MU_EXPORT int mu_lru_peek(const mu_lru_t *self, const void *key, size_t len, uint64_t *size_p,
+                          int *level_p);
+
+/*  Forgets key (written at flush). Returns 0, MU_ENOENT when absent,
+    MU_EINVAL, or MU_EACCES (read-only). Not counted as an eviction. */
+MU_EXPORT int mu_lru_delete(mu_lru_t *self, const void *key, size_t len);
+
+/*  Removes keys from the tail of level 0 while the total size exceeds the
+    capacity, calling fn (may be NULL) for each in eviction order, and
+    forgets them. With MU_LRU_DRY_RUN, fn sees the same keys but nothing
+    changes. Returns the number of keys (that would be) evicted, MU_EINVAL
+    for unknown flags, or MU_EACCES (read-only, without MU_LRU_DRY_RUN). */
+MU_EXPORT int mu_lru_evict(mu_lru_t *self, int flags, mu_lru_evict_fn *fn, void *arg);
+
+/*  Size units above the capacity: what mu_lru_evict would free, at least.
+    0 when the LRU fits. */
+MU_EXPORT uint64_t mu_lru_over(const mu_lru_t *self);
+
+/*  Changes the capacity (> 0); levels are re-divided and upper levels
+    demote by the cascade rule at once; evict afterwards if mu_lru_over() >
+    0. Written at flush. Returns 0, MU_EINVAL, or MU_EACCES (read-only). */
+MU_EXPORT int mu_lru_resize(mu_lru_t *self, uint64_t capacity);
+
+/*  Calls fn for every key: the top level first, each level from head to
+    tail, so the last key visited is the next one mu_lru_evict removes.
+    Returns 0, or the first nonzero value fn returned. */
+MU_EXPORT int mu_lru_foreach(mu_lru_t *self, mu_lru_foreach_fn *fn, void *arg);
+
+/*  Returns a statistic (see mu_lru_stat_t) for level 0..levels-1, or for the
+    whole LRU with level -1 (counts and sizes; hits, misses and evictions
+    ignore level). Counters are persisted at flush. Returns 0 for an unknown
+    statistic or level. */
+MU_EXPORT uint64_t mu_lru_stat(const mu_lru_t *self, mu_lru_stat_t what, int level);
+
+/*  Number of levels. */
+MU_EXPORT int mu_lru_levels(const mu_lru_t *self);
+
+/*  Writes every change since the last flush (and new keys still waiting)
+    in one transaction. Returns 0 (also for an in-memory or read-only LRU),
+    or the SQLite failure as a negative code (MU_EACCES, MU_ENOMEM, -EIO,
+    MU_ECORRUPT); the changes then stay pending for the next flush. */
+MU_EXPORT MU_NODISCARD int mu_lru_flush(mu_lru_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

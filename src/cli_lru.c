@@ -1,0 +1,429 @@
+/*  cli_lru.c — `mutil lru DIR NAME SUBCOMMAND ...`: create, inspect and
+    change a persistent mu_lru (the file DIR/NAME.lru).
+
+    Subcommands that only read (stats, list, evict --dry-run) open the LRU
+    with MU_LRU_READONLY, so they work while a service holds it, and show
+    its last flushed state. The others take the writer's lock and fail with
+    a clear message when another process holds it. Keys are given and shown
+    as text; bytes outside printable ASCII are shown as \xNN. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LRU_HELP                                                                \
+    "DIR/NAME.lru is an SQLite database (schema in mu_lru.h). Subcommands may\n" \
+    "be abbreviated. Sizes and capacities take the suffixes K, M, G, T (powers\n" \
+    "of 1024).\n\n"                                                             \
+    "  create CAPACITY [LEVELS]  create the LRU (LEVELS 1..64, default 4)\n"    \
+    "  add KEY SIZE              record an access: a hit promotes KEY, a new\n" \
+    "                            key enters level 0; prints 'hit' or 'new'\n"   \
+    "  delete KEY                forget KEY\n"                                  \
+    "  resize CAPACITY           change the capacity (levels re-divided)\n"     \
+    "  stats                     per-level keys, size and capacity; hits,\n"    \
+    "                            misses, evictions\n"                           \
+    "  list                      every key: top level first, head to tail\n"   \
+    "                            (the last line is evicted first)\n"           \
+    "  evict [--dry-run]         remove keys from level 0's tail until the\n"   \
+    "                            total fits the capacity; prints them\n\n"      \
+    "Exit status: 0 ok, 1 runtime error (no such LRU, in use, I/O), 2 bad\n"   \
+    "usage.\n"
+
+typedef struct {
+    const char *dir, *name;
+    char who[160];
+} lru_target_t;
+
+/* The target of the running subcommand (set by lru_run). */
+static lru_target_t target;
+
+static int
+usage_failure(const cli_command_t *sub)
+{
+    cli_print_usage(stderr, "lru DIR NAME", sub);
+    return CLI_EXIT_USAGE;
+}
+
+/*  A subcommand got the wrong number of arguments. */
+static int
+count_failure(const cli_command_t *sub)
+{
+    cli_error(target.who, "wrong number of arguments");
+    cli_print_usage(stderr, "lru DIR NAME", sub);
+    return CLI_EXIT_USAGE;
+}
+
+/*  Opens the target; prints why on failure. */
+static mu_lru_t *
+open_target(int flags, uint64_t capacity, int levels)
+{
+    mu_lru_t *lru = mu_lru_open(target.dir, target.name, capacity, levels, flags);
+    if (lru != NULL)
+        return lru;
+    int err = errno;
+    if (err == ENOENT)
+        cli_error(target.who, "no such LRU (create it with 'mutil lru %s %s create CAPACITY')",
+                  target.dir, target.name);
+    else if (err == EAGAIN)
+        cli_error(target.who, "in use by another process (it holds the writer's lock)");
+    else if (err == EEXIST)
+        cli_error(target.who, "exists with other parameters");
+    else if (err == EINVAL)
+        cli_error(target.who, "invalid name or parameters (names: 1-128 of A-Z a-z 0-9 . _ -, "
+                  "not starting with '.')");
+    else
+        cli_error(target.who, "cannot open: %s", mu_strerror(-err));
+    return NULL;
+}
+
+/*  Closes the target, flushing first; returns status, or CLI_EXIT_FAIL when
+    the flush fails. */
+static int
+close_target(mu_lru_t **lru_p, int status)
+{
+    int rc = mu_lru_flush(*lru_p);
+    if (rc != 0) {
+        cli_error(target.who, "writing changes: %s", mu_strerror(rc));
+        status = CLI_EXIT_FAIL;
+    }
+    mu_lru_destroy(lru_p);
+    return status;
+}
+
+/*  Parses a size argument; prints why on failure. */
+static bool
+parse_number(const char *what, const char *text, uint64_t *value_p)
+{
+    if (cli_parse_size(text, value_p) == 0)
+        return true;
+    cli_error(target.who, "%s must be a number such as 100 or 64M, not '%s'", what, text);
+    return false;
+}
+
+/*  Writes key to buf as text, escaping bytes outside printable ASCII. */
+static const char *
+show_key(const void *key, size_t len, char *buf, size_t cap)
+{
+    const unsigned char *p = key;
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 5 < cap; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+            buf[o++] = (char) p[i];
+        else
+            o += (size_t) snprintf(buf + o, cap - o, "\\x%02x", p[i]);
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* ---- create, add, delete, resize ---------------------------------------- */
+
+static int
+lru_create_run(const cli_command_t *self, int argc, char **argv)
+{
+    uint64_t capacity, levels = MU_LRU_LEVELS_DEFAULT;
+    if (argc < 1 || argc > 2)
+        return count_failure(self);
+    if (!parse_number("CAPACITY", argv[0], &capacity) ||
+        (argc == 2 && !parse_number("LEVELS", argv[1], &levels)))
+        return usage_failure(self);
+    if (capacity == 0 || capacity > INT64_MAX || levels < 1 || levels > MU_LRU_MAX_LEVELS) {
+        cli_error(target.who, "CAPACITY must be 1..2^63-1 and LEVELS 1..%d", MU_LRU_MAX_LEVELS);
+        return usage_failure(self);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.lru", target.dir, target.name);
+    if (access(path, F_OK) == 0) {
+        cli_error(target.who, "already exists");
+        return CLI_EXIT_FAIL;
+    }
+    mu_lru_t *lru = open_target(MU_LRU_CREATE, capacity, (int) levels);
+    if (lru == NULL)
+        return CLI_EXIT_FAIL;
+    printf("created %s with capacity %llu in %d levels\n", path, (unsigned long long) capacity,
+           mu_lru_levels(lru));
+    return close_target(&lru, CLI_EXIT_OK);
+}
+
+static int
+lru_add_run(const cli_command_t *self, int argc, char **argv)
+{
+    uint64_t size;
+    if (argc != 2)
+        return count_failure(self);
+    if (!parse_number("SIZE", argv[1], &size))
+        return usage_failure(self);
+    mu_lru_t *lru = open_target(0, 0, 0);
+    if (lru == NULL)
+        return CLI_EXIT_FAIL;
+    int rc = mu_lru_increment(lru, argv[0], strlen(argv[0]), size);
+    if (rc < 0) {
+        cli_error(target.who, "adding '%s': %s", argv[0], mu_strerror(rc));
+        return close_target(&lru, CLI_EXIT_FAIL);
+    }
+    int level = 0;
+    (void) mu_lru_peek(lru, argv[0], strlen(argv[0]), NULL, &level);
+    uint64_t over = mu_lru_over(lru);
+    printf("%s, level %d", rc == 1 ? "hit" : "new", level);
+    if (over > 0)
+        printf("; %llu over capacity (run evict)", (unsigned long long) over);
+    printf("\n");
+    return close_target(&lru, CLI_EXIT_OK);
+}
+
+static int
+lru_delete_run(const cli_command_t *self, int argc, char **argv)
+{
+    if (argc != 1)
+        return count_failure(self);
+    mu_lru_t *lru = open_target(0, 0, 0);
+    if (lru == NULL)
+        return CLI_EXIT_FAIL;
+    int rc = mu_lru_delete(lru, argv[0], strlen(argv[0]));
+    if (rc != 0)
+        cli_error(target.who, "deleting '%s': %s", argv[0],
+                  rc == MU_ENOENT ? "no such key" : mu_strerror(rc));
+    return close_target(&lru, rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
+}
+
+static int
+lru_resize_run(const cli_command_t *self, int argc, char **argv)
+{
+    uint64_t capacity;
+    if (argc != 1)
+        return count_failure(self);
+    if (!parse_number("CAPACITY", argv[0], &capacity))
+        return usage_failure(self);
+    if (capacity == 0 || capacity > INT64_MAX) {
+        cli_error(target.who, "CAPACITY must be 1..2^63-1");
+        return usage_failure(self);
+    }
+    mu_lru_t *lru = open_target(0, 0, 0);
+    if (lru == NULL)
+        return CLI_EXIT_FAIL;
+    int rc = mu_lru_resize(lru, capacity);
+    if (rc != 0) {
+        cli_error(target.who, "resize: %s", mu_strerror(rc));
+        return close_target(&lru, CLI_EXIT_FAIL);
+    }
+    printf("capacity %llu; %llu over capacity\n", (unsigned long long) capacity,
+           (unsigned long long) mu_lru_over(lru));
+    return close_target(&lru, CLI_EXIT_OK);
+}
+
+/* ---- stats, list, evict ---------------------------------------------------- */
+
+static int
+print_stats(mu_lru_t *lru)
+{
+    static const char *const headers[] = { "level", "keys", "size", "capacity", "used%" };
+    cli_table_t *t = cli_table_new(5, headers);
+    int rc = t ? 0 : MU_ENOMEM;
+    for (int lv = mu_lru_levels(lru) - 1; lv >= -1 && rc == 0; lv--) {
+        uint64_t size = mu_lru_stat(lru, MU_LRU_STAT_SIZE, lv);
+        uint64_t cap = mu_lru_stat(lru, MU_LRU_STAT_CAPACITY, lv);
+        char level[16];
+        snprintf(level, sizeof level, lv < 0 ? "total" : "%d", lv);
+        rc = cli_table_addf(t, "%s\t%llu\t%llu\t%llu\t%.1f", level,
+                            (unsigned long long) mu_lru_stat(lru, MU_LRU_STAT_COUNT, lv),
+                            (unsigned long long) size, (unsigned long long) cap,
+                            cap ? 100.0 * (double) size / (double) cap : 0.0);
+    }
+    if (rc == 0)
+        cli_table_print(t, stdout, 0);
+    cli_table_destroy(&t);
+    uint64_t hits = mu_lru_stat(lru, MU_LRU_STAT_HITS, -1);
+    uint64_t misses = mu_lru_stat(lru, MU_LRU_STAT_MISSES, -1);
+    printf("\nhits %llu, misses %llu, hit ratio %.3f, evictions %llu\n",
+           (unsigned long long) hits, (unsigned long long) misses,
+           hits + misses ? (double) hits / (double) (hits + misses) : 0.0,
+           (unsigned long long) mu_lru_stat(lru, MU_LRU_STAT_EVICTIONS, -1));
+    return rc;
+}
+
+static int
+lru_stats_run(const cli_command_t *self, int argc, char **argv)
+{
+    (void) argv;
+    if (argc != 0)
+        return count_failure(self);
+    mu_lru_t *lru = open_target(MU_LRU_READONLY, 0, 0);
+    if (lru == NULL)
+        return CLI_EXIT_FAIL;
+    int rc = print_stats(lru);
+    if (rc != 0)
+        cli_error(target.who, "%s", mu_strerror(rc));
+    mu_lru_destroy(&lru);
+    return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+typedef struct {
+    cli_table_t *table;
+    int rc;
+    int level;
+    uint64_t position;
+} rows_t;
+
+static int
+list_row(const void *key, size_t len, uint64_t size, int level, void *arg)
+{
+    rows_t *rows = arg;
+    char text[512];
+    if (level != rows->level) {
+        rows->level = level;
+        rows->position = 0;
+    }
+    rows->rc = cli_table_addf(rows->table, "%d\t%llu\t%llu\t%s", level,
+                              (unsigned long long) rows->position++, (unsigned long long) size,
+                              show_key(key, len, text, sizeof text));
+    return rows->rc;
+}
+
+static int
+lru_list_run(const cli_command_t *self, int argc, char **argv)
+{
+    static const char *const headers[] = { "level", "pos", "size", "key" };
+    (void) argv;
+    if (argc != 0)
+        return count_failure(self);
+    mu_lru_t *lru = open_target(MU_LRU_READONLY, 0, 0);
+    if (lru == NULL)
+        return CLI_EXIT_FAIL;
+    rows_t rows = { cli_table_new(4, headers), 0, -1, 0 };
+    if (rows.table == NULL)
+        rows.rc = MU_ENOMEM;
+    else
+        (void) mu_lru_foreach(lru, list_row, &rows);
+    if (rows.rc == 0)
+        cli_table_print(rows.table, stdout, 0);
+    else
+        cli_error(target.who, "%s", mu_strerror(rows.rc));
+    cli_table_destroy(&rows.table);
+    mu_lru_destroy(&lru);
+    return rows.rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+typedef struct {
+    cli_table_t *table;
+    int rc;
+    uint64_t size;
+} evicted_rows_t;
+
+static void
+evict_row(const void *key, size_t len, uint64_t size, void *arg)
+{
+    evicted_rows_t *rows = arg;
+    char text[512];
+    rows->size += size;
+    if (rows->rc == 0)
+        rows->rc = cli_table_addf(rows->table, "%llu\t%s", (unsigned long long) size,
+                                  show_key(key, len, text, sizeof text));
+}
+
+static int
+lru_evict_run(const cli_command_t *self, int argc, char **argv)
+{
+    static const char *const headers[] = { "size", "key" };
+    bool dry = argc == 1 && strcmp(argv[0], "--dry-run") == 0;
+    if (argc != (dry ? 1 : 0)) {
+        cli_error(target.who, "unexpected argument '%s'", argv[0]);
+        return usage_failure(self);
+    }
+    mu_lru_t *lru = open_target(dry ? MU_LRU_READONLY : 0, 0, 0);
+    if (lru == NULL)
+        return CLI_EXIT_FAIL;
+    evicted_rows_t rows = { cli_table_new(2, headers), 0, 0 };
+    int n = rows.table ? mu_lru_evict(lru, dry ? MU_LRU_DRY_RUN : 0, evict_row, &rows) : MU_ENOMEM;
+    int rc = n < 0 ? n : rows.rc;
+    if (rc == 0) {
+        if (n > 0)
+            cli_table_print(rows.table, stdout, 0);
+        printf("%s%d key(s), %llu size units%s\n", n > 0 ? "\n" : "", n,
+               (unsigned long long) rows.size, dry ? " would be evicted (dry run)" : " evicted");
+    } else {
+        cli_error(target.who, "evict: %s", mu_strerror(rc));
+    }
+    cli_table_destroy(&rows.table);
+    if (dry) {
+        mu_lru_destroy(&lru);
+        return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    }
+    return close_target(&lru, rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
+}
+
+/* ---- the command ----------------------------------------------------------- */
+
+static const cli_command_t lru_add = {
+    "add", "KEY SIZE", "record an access to KEY of SIZE units", NULL, lru_add_run
+};
+static const cli_command_t lru_create = {
+    "create", "CAPACITY [LEVELS]", "create the LRU", NULL, lru_create_run
+};
+static const cli_command_t lru_delete = {
+    "delete", "KEY", "forget KEY", NULL, lru_delete_run
+};
+static const cli_command_t lru_evict = {
+    "evict", "[--dry-run]", "evict from level 0's tail until the LRU fits; print the keys",
+    NULL, lru_evict_run
+};
+static const cli_command_t lru_list = {
+    "list", "", "print every key by level, head to tail", NULL, lru_list_run
+};
+static const cli_command_t lru_resize = {
+    "resize", "CAPACITY", "change the capacity", NULL, lru_resize_run
+};
+static const cli_command_t lru_stats = {
+    "stats", "", "print per-level keys, sizes and capacities, hits and misses", NULL,
+    lru_stats_run
+};
+
+static const cli_command_t *const lru_subcommands[] = {
+    &lru_add, &lru_create, &lru_delete, &lru_evict, &lru_list, &lru_resize, &lru_stats
+};
+#define N_LRU_SUBCOMMANDS (sizeof lru_subcommands / sizeof lru_subcommands[0])
+
+/*  `mutil lru DIR NAME SUBCOMMAND ...`, or `mutil help lru SUBCOMMAND`
+    (which runs `lru SUBCOMMAND --help`). */
+static int
+lru_run(const cli_command_t *self, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (cli_is_help(argv[i])) {
+            int sub = i > 0 ? cli_find_command(argv[i - 1], lru_subcommands, N_LRU_SUBCOMMANDS) : -1;
+            if (sub >= 0)
+                cli_print_help(stdout, "lru DIR NAME", lru_subcommands[sub]);
+            else
+                cli_print_help(stdout, "", self);
+            return CLI_EXIT_OK;
+        }
+    if (argc < 3) {
+        cli_error(self->name, argc < 2 ? "missing DIR and NAME" : "missing subcommand");
+        cli_print_usage(stderr, "", self);
+        return CLI_EXIT_USAGE;
+    }
+    const cli_command_t *sub = cli_resolve(self->name, "subcommand", argv[2], lru_subcommands,
+                                           N_LRU_SUBCOMMANDS);
+    if (sub == NULL)
+        return CLI_EXIT_USAGE;
+    target.dir = argv[0];
+    target.name = argv[1];
+    snprintf(target.who, sizeof target.who, "lru %s", sub->name);
+    return sub->run(sub, argc - 3, argv + 3);
+}
+
+const cli_command_t cli_cmd_lru = {
+    "lru",
+    "DIR NAME create CAPACITY [LEVELS]\n"
+    "DIR NAME add KEY SIZE\n"
+    "DIR NAME delete KEY\n"
+    "DIR NAME resize CAPACITY\n"
+    "DIR NAME stats\n"
+    "DIR NAME list\n"
+    "DIR NAME evict [--dry-run]",
+    "inspect and change a persistent segmented LRU (S4LRU)",
+    LRU_HELP,
+    lru_run
+};
