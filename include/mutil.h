@@ -10,6 +10,7 @@
 #include "mu_pipe.h"
 #include "mu_pack.h"
 #include "mu_lru.h"
+#include "mu_shard.h"
 
 #ifdef __cplusplus
 extern "C" {

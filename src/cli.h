@@ -52,6 +52,7 @@ struct cli_command_t {
     XX(frame)            \
     XX(help)             \
     XX(lru)              \
+    XX(shard)            \
     XX(version)
 
 #define CLI__DECLARE(name) extern const cli_command_t cli_cmd_##name;

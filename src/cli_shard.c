@@ -1,0 +1,689 @@
+/*  cli_shard.c — `mutil shard DIR create|info|set|get|del|len|prune|check`:
+    look at and change a mu_shard store from the shell.
+
+    Keys are written as their elements separated by commas, each read by
+    the type the store declares for its position: int in decimal, str as
+    text ("\," is a comma and "\\" a backslash inside it), bytes as hex
+    digits. Values: set stores its text argument as a MessagePack str (or,
+    with --hex, the hex-given MessagePack bytes as they are); get prints a
+    str value as its text and any other value as JSON (bin as a hex string,
+    ext as {"ext": type, "hex": "..."}), or with --hex the MessagePack bytes
+    in hex. */
+#include "cli.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SHARD_HELP                                                              \
+    "DIR is the store's directory; the subcommands other than create open an\n" \
+    "existing store with its recorded parameters. Subcommands may be\n"         \
+    "abbreviated (shard DIR g).\n\n"                                            \
+    "create makes a store: --k elements per key, --shards files, --types the\n" \
+    "type of each element (int, str or bytes, comma-separated), --shardidx the\n" \
+    "element whose hash picks the shard (default 0), --codec zstd (default),\n" \
+    "zlib or none. Creating a store that exists with the same parameters is\n"  \
+    "not an error; other parameters are.\n\n"                                   \
+    "KEY is the key's elements separated by commas, read by the types of the\n" \
+    "store: int in decimal, str as text (\\, for a comma, \\\\ for a\n"         \
+    "backslash), bytes as hex digits (an empty element is an empty str or\n"    \
+    "bytes). set stores VALUE as a MessagePack str, or with --hex VALUE is hex\n" \
+    "of MessagePack bytes, stored as they are after a check. get prints a str\n" \
+    "value as its text, other values as JSON (bin as a hex string), and with\n" \
+    "--hex the stored MessagePack bytes in hex.\n\n"                            \
+    "len prints the entries of each shard and the size of its files; info the\n" \
+    "store's parameters; prune ELEM LO HI deletes every entry whose element\n"  \
+    "number ELEM (from 0) lies in [LO, HI] (\"-\" leaves a side open) and prints\n" \
+    "how many; check runs SQLite's integrity_check on every shard.\n\n"         \
+    "Exit status: 0 ok, 1 runtime error (no such key, corrupt value, a store\n" \
+    "with other parameters), 2 bad usage.\n"
+
+/*  What every subcommand gets: the command word path for messages, the
+    store's directory and the arguments after the subcommand. */
+typedef struct {
+    const char *dir;
+    char who[48];
+} shard_ctx_t;
+
+static shard_ctx_t ctx;
+
+static int
+usage(const cli_command_t *sub, const char *fmt, const char *arg)
+{
+    cli_error(ctx.who, fmt, arg);
+    cli_print_usage(stderr, "shard DIR", sub);
+    return CLI_EXIT_USAGE;
+}
+
+/*  Opens the existing store in ctx.dir with its own parameters. */
+static mu_shard_t *
+open_store(void)
+{
+    mu_shard_opts_t o = { 0 };
+    mu_shard_t *s = mu_shard_new(ctx.dir, &o);
+    if (s == NULL)
+        cli_error(ctx.who, "%s", mu_shard_last_error());
+    return s;
+}
+
+/*  Reports a failed library call and returns CLI_EXIT_FAIL. */
+static int
+failed(int rc)
+{
+    const char *msg = mu_shard_last_error();
+    cli_error(ctx.who, "%s (%s)", msg[0] ? msg : mu_strerror(rc), mu_errname(rc));
+    return CLI_EXIT_FAIL;
+}
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+static int
+hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*  Decodes hex text of len chars in place into bytes; returns the byte count
+    or -1. */
+static long
+unhex(char *text, size_t len)
+{
+    if (len % 2)
+        return -1;
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = hex_digit(text[i]), lo = hex_digit(text[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        text[i / 2] = (char) (hi * 16 + lo);
+    }
+    return (long) (len / 2);
+}
+
+/*  Parses one element of type t from text (len chars, modified in place). */
+static bool
+parse_elem(mu_shard_type_t t, char *text, size_t len, mu_shard_elem_t *e)
+{
+    if (t == MU_SHARD_STR) {
+        *e = mu_shard_strn(text, len);
+        return true;
+    }
+    if (t == MU_SHARD_BYTES) {
+        long n = unhex(text, len);
+        *e = mu_shard_bytes(text, n < 0 ? 0 : (size_t) n);
+        return n >= 0;
+    }
+    char *end = NULL;
+    text[len] = '\0';
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    *e = mu_shard_int(v);
+    return len > 0 && errno == 0 && *end == '\0';
+}
+
+/*  Splits text at unescaped commas into key elements typed by the store.
+    text is modified; the elements point into it. Returns the element count,
+    or -1 after printing why. */
+static int
+parse_key(const mu_shard_opts_t *info, char *text, mu_shard_elem_t *key)
+{
+    size_t n = 0;
+    char *out = text, *start = text;
+    for (char *p = text;; p++) {
+        if (*p == '\\' && (p[1] == ',' || p[1] == '\\')) {
+            *out++ = *++p;
+            continue;
+        }
+        if (*p != ',' && *p != '\0') {
+            *out++ = *p;
+            continue;
+        }
+        bool end = *p == '\0';
+        if (n == info->k) {
+            cli_error(ctx.who, "the key has more than %zu elements", info->k);
+            return -1;
+        }
+        if (!parse_elem(info->types[n], start, (size_t) (out - start), &key[n])) {
+            cli_error(ctx.who, "key element %zu is not a valid %s", n,
+                      info->types[n] == MU_SHARD_INT ? "int (decimal)" : "bytes (hex digits)");
+            return -1;
+        }
+        n++;
+        start = out = p + 1;
+        if (end)
+            break;
+    }
+    if (n != info->k) {
+        cli_error(ctx.who, "the key has %zu elements, the store's keys have %zu", n, info->k);
+        return -1;
+    }
+    return (int) n;
+}
+
+/* ---- printing values ---------------------------------------------------------------- */
+
+static void
+print_hex(FILE *out, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++)
+        fprintf(out, "%02x", p[i]);
+}
+
+static void
+print_json_str(FILE *out, const char *s, size_t len)
+{
+    fputc('"', out);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void print_json(FILE *out, const mu_unpacked_t *v);
+
+static void
+print_container(FILE *out, const mu_unpacked_t *v, bool map)
+{
+    size_t n = 0;
+    (void) (map ? mu_unpacked_map(v, &n) : mu_unpacked_array(v, &n));
+    fputc(map ? '{' : '[', out);
+    for (size_t i = 0; i < n; i++) {
+        const mu_unpacked_t *key = NULL, *item = NULL;
+        if (i)
+            fputs(", ", out);
+        if (map && mu_unpacked_entry(v, i, &key, &item) == 0) {
+            print_json(out, key);
+            fputs(": ", out);
+        } else if (!map && mu_unpacked_at(v, i, &item) != 0) {
+            item = NULL;
+        }
+        print_json(out, item);
+    }
+    fputc(map ? '}' : ']', out);
+}
+
+/*  Prints a decoded value as JSON (bounded depth: mu_unpack's limit). */
+static void
+print_json(FILE *out, const mu_unpacked_t *v)
+{
+    bool b;
+    int64_t i;
+    uint64_t u;
+    double d;
+    const char *s;
+    const void *data;
+    size_t len;
+    int8_t type;
+    switch (mu_unpacked_type(v)) {
+    case MU_PACK_BOOL: fputs(mu_unpacked_bool(v, &b) == 0 && b ? "true" : "false", out); break;
+    case MU_PACK_INT:
+        if (mu_unpacked_int(v, &i) == 0)
+            fprintf(out, "%lld", (long long) i);
+        else if (mu_unpacked_uint(v, &u) == 0)
+            fprintf(out, "%llu", (unsigned long long) u);
+        break;
+    case MU_PACK_FLOAT: fprintf(out, "%.17g", mu_unpacked_double(v, &d) == 0 ? d : 0.0); break;
+    case MU_PACK_STR:
+        if (mu_unpacked_str(v, &s, &len) == 0)
+            print_json_str(out, s, len);
+        break;
+    case MU_PACK_BIN:
+        fputc('"', out);
+        if (mu_unpacked_bin(v, &data, &len) == 0)
+            print_hex(out, data, len);
+        fputc('"', out);
+        break;
+    case MU_PACK_EXT:
+        if (mu_unpacked_ext(v, &type, &data, &len) == 0) {
+            fprintf(out, "{\"ext\": %d, \"hex\": \"", type);
+            print_hex(out, data, len);
+            fputs("\"}", out);
+        }
+        break;
+    case MU_PACK_ARRAY: print_container(out, v, false); break;
+    case MU_PACK_MAP: print_container(out, v, true); break;
+    default: fputs("null", out); break;
+    }
+}
+
+/*  Prints a stored value: a str as its text, anything else as JSON. */
+static int
+print_value(const void *data, size_t size)
+{
+    mu_unpacked_t *root = NULL;
+    int rc = mu_unpack(data, size, NULL, &root, NULL);
+    if (rc != 0) {
+        cli_error(ctx.who, "value does not decode: %s", mu_strerror(rc));
+        return CLI_EXIT_FAIL;
+    }
+    const char *s;
+    size_t len;
+    if (mu_unpacked_type(root) == MU_PACK_STR && mu_unpacked_str(root, &s, &len) == 0)
+        fwrite(s, 1, len, stdout);
+    else
+        print_json(stdout, root);
+    fputc('\n', stdout);
+    mu_unpacked_destroy(&root);
+    return CLI_EXIT_OK;
+}
+
+/* ---- options ---------------------------------------------------------------------------- */
+
+/*  Removes "--hex" from argv; returns whether it was there. */
+static bool
+take_flag(int *argc, char **argv, const char *flag)
+{
+    bool found = false;
+    int o = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], flag) == 0)
+            found = true;
+        else
+            argv[o++] = argv[i];
+    }
+    *argc = o;
+    argv[o] = NULL;
+    return found;
+}
+
+static bool
+parse_count(const char *text, size_t *out)
+{
+    uint64_t v;
+    if (cli_parse_size(text, &v) != 0 || text[strspn(text, "0123456789")] != '\0' || v > INT_MAX)
+        return false;
+    *out = (size_t) v;
+    return true;
+}
+
+static bool
+parse_types(const char *text, mu_shard_opts_t *o)
+{
+    size_t n = 0;
+    for (const char *p = text; *p && n < MU_SHARD_MAX_K; n++) {
+        size_t len = strcspn(p, ",");
+        o->types[n] = len == 3 && !strncmp(p, "int", 3) ? MU_SHARD_INT
+                    : len == 3 && !strncmp(p, "str", 3) ? MU_SHARD_STR
+                    : len == 5 && !strncmp(p, "bytes", 5) ? MU_SHARD_BYTES : 0;
+        if (o->types[n] == 0)
+            return false;
+        p += len + (p[len] == ',');
+    }
+    return n == o->k;
+}
+
+/*  Parses create's options into o. Returns 0 or a usage exit status. */
+static int
+parse_create(const cli_command_t *self, int argc, char **argv, mu_shard_opts_t *o)
+{
+    const char *types = NULL;
+    bool have_k = false, have_n = false;
+    for (int i = 0; i < argc; i++) {
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (val == NULL)
+            return usage(self, "option '%s' needs a value", opt);
+        i++;
+        if (strcmp(opt, "--k") == 0 && parse_count(val, &o->k))
+            have_k = true;
+        else if (strcmp(opt, "--shards") == 0 && parse_count(val, &o->shards))
+            have_n = true;
+        else if (strcmp(opt, "--shardidx") == 0 && parse_count(val, &o->shardidx))
+            continue;
+        else if (strcmp(opt, "--types") == 0)
+            types = val;
+        else if (strcmp(opt, "--codec") == 0 && (!strcmp(val, "zstd") || !strcmp(val, "zlib") ||
+                                                  !strcmp(val, "none")))
+            o->codec = val[0] == 'z' ? (val[1] == 's' ? MU_SHARD_CODEC_ZSTD : MU_SHARD_CODEC_ZLIB)
+                                     : MU_SHARD_CODEC_NONE;
+        else
+            return usage(self, "bad option or value '%s'", opt);
+    }
+    if (!have_k || !have_n || types == NULL)
+        return usage(self, "%s", "create needs --k, --shards and --types");
+    if (o->k < 1 || o->k > MU_SHARD_MAX_K || !parse_types(types, o))
+        return usage(self, "--types must name exactly --k types among int, str, bytes, not '%s'",
+                     types);
+    return 0;
+}
+
+/* ---- subcommands --------------------------------------------------------------------------- */
+
+static int
+shard_create(const cli_command_t *self, int argc, char **argv)
+{
+    mu_shard_opts_t o = { .create = true };
+    int rc = parse_create(self, argc, argv, &o);
+    if (rc != 0)
+        return rc;
+    mu_shard_t *s = mu_shard_new(ctx.dir, &o);
+    if (s == NULL) {
+        cli_error(ctx.who, "%s", mu_shard_last_error());
+        return CLI_EXIT_FAIL;
+    }
+    printf("store %s: k=%zu shards=%zu shardidx=%zu\n", ctx.dir, o.k, o.shards, o.shardidx);
+    mu_shard_destroy(&s);
+    return CLI_EXIT_OK;
+}
+
+static const char *
+type_word(mu_shard_type_t t)
+{
+    return t == MU_SHARD_INT ? "int" : t == MU_SHARD_STR ? "str" : "bytes";
+}
+
+static int
+shard_info(const cli_command_t *self, int argc, char **argv)
+{
+    (void) argv;
+    if (argc != 0)
+        return usage(self, "unexpected argument '%s'", argv[0]);
+    mu_shard_t *s = open_store();
+    if (s == NULL)
+        return CLI_EXIT_FAIL;
+    mu_shard_opts_t o;
+    (void) mu_shard_info(s, &o);
+    char types[MU_SHARD_MAX_K * 6 + 1] = "";
+    for (size_t j = 0; j < o.k; j++) {
+        strcat(types, j ? "," : "");
+        strcat(types, type_word(o.types[j]));
+    }
+    static const char *const head[] = { "parameter", "value" };
+    cli_table_t *t = cli_table_new(2, head);
+    int rc = t ? 0 : MU_ENOMEM;
+    if (rc == 0)
+        rc = cli_table_addf(t, "k\t%zu", o.k) | cli_table_addf(t, "shards\t%zu", o.shards) |
+             cli_table_addf(t, "shardidx\t%zu", o.shardidx) | cli_table_addf(t, "types\t%s", types) |
+             cli_table_addf(t, "codec\t%s", o.codec == MU_SHARD_CODEC_ZLIB ? "zlib"
+                            : o.codec == MU_SHARD_CODEC_NONE ? "none" : "zstd") |
+             cli_table_addf(t, "index_mask\t%u", o.index_mask);
+    if (rc == 0)
+        cli_table_print(t, stdout, 0);
+    cli_table_destroy(&t);
+    mu_shard_destroy(&s);
+    return rc == 0 ? CLI_EXIT_OK : failed(MU_ENOMEM);
+}
+
+/*  Opens the store and parses argv[0] as a key. Returns the store or NULL. */
+static mu_shard_t *
+open_with_key(char *text, mu_shard_elem_t *key, int *status)
+{
+    mu_shard_t *s = open_store();
+    *status = CLI_EXIT_FAIL;
+    if (s == NULL)
+        return NULL;
+    mu_shard_opts_t o;
+    (void) mu_shard_info(s, &o);
+    if (parse_key(&o, text, key) < 0) {
+        mu_shard_destroy(&s);
+        *status = CLI_EXIT_USAGE;
+    }
+    return s;
+}
+
+/*  Builds the msgpack of set's VALUE into *p. Returns the bytes or NULL. */
+static const void *
+set_value(char *text, bool hex, mu_pack_t *p, size_t *size)
+{
+    if (hex) {
+        long n = unhex(text, strlen(text));
+        *size = n < 0 ? 0 : (size_t) n;
+        return n < 0 ? NULL : text;
+    }
+    if (mu_pack_cstr(p, text) != 0)
+        return NULL;
+    return mu_pack_data(p, size);
+}
+
+static int
+shard_set(const cli_command_t *self, int argc, char **argv)
+{
+    bool hex = take_flag(&argc, argv, "--hex");
+    if (argc != 2)
+        return usage(self, "%s", "set needs KEY and VALUE");
+    mu_shard_elem_t key[MU_SHARD_MAX_K];
+    int status;
+    mu_shard_t *s = open_with_key(argv[0], key, &status);
+    if (s == NULL)
+        return status;
+    mu_pack_t *p = mu_pack_new();
+    size_t size = 0;
+    const void *value = p ? set_value(argv[1], hex, p, &size) : NULL;
+    mu_shard_opts_t o;
+    (void) mu_shard_info(s, &o);
+    if (value == NULL) {
+        cli_error(ctx.who, "VALUE is not valid %s", hex ? "hex" : "text");
+        status = CLI_EXIT_USAGE;
+    } else {
+        int rc = mu_shard_set(s, key, o.k, value, size);
+        status = rc == 0 ? CLI_EXIT_OK : failed(rc);
+    }
+    mu_pack_destroy(&p);
+    mu_shard_destroy(&s);
+    return status;
+}
+
+static int
+shard_get(const cli_command_t *self, int argc, char **argv)
+{
+    bool hex = take_flag(&argc, argv, "--hex");
+    if (argc != 1)
+        return usage(self, "%s", "get needs KEY");
+    mu_shard_elem_t key[MU_SHARD_MAX_K];
+    int status;
+    mu_shard_t *s = open_with_key(argv[0], key, &status);
+    if (s == NULL)
+        return status;
+    mu_shard_opts_t o;
+    (void) mu_shard_info(s, &o);
+    void *value = NULL;
+    size_t size = 0;
+    int rc = mu_shard_get(s, key, o.k, &value, &size);
+    if (rc != 0) {
+        status = failed(rc);
+    } else if (hex) {
+        print_hex(stdout, value, size);
+        fputc('\n', stdout);
+        status = CLI_EXIT_OK;
+    } else {
+        status = print_value(value, size);
+    }
+    free(value);
+    mu_shard_destroy(&s);
+    return status;
+}
+
+static int
+shard_del(const cli_command_t *self, int argc, char **argv)
+{
+    if (argc != 1)
+        return usage(self, "%s", "del needs KEY");
+    mu_shard_elem_t key[MU_SHARD_MAX_K];
+    int status;
+    mu_shard_t *s = open_with_key(argv[0], key, &status);
+    if (s == NULL)
+        return status;
+    mu_shard_opts_t o;
+    (void) mu_shard_info(s, &o);
+    int rc = mu_shard_del(s, key, o.k);
+    mu_shard_destroy(&s);
+    return rc == 0 ? CLI_EXIT_OK : failed(rc);
+}
+
+/*  Bytes of a shard's database file and its WAL. */
+static unsigned long long
+file_bytes(size_t i)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    unsigned long long total = 0;
+    snprintf(path, sizeof path, "%s/shard-%04zu.db", ctx.dir, i);
+    if (stat(path, &st) == 0)
+        total += (unsigned long long) st.st_size;
+    strncat(path, "-wal", sizeof path - strlen(path) - 1);
+    if (stat(path, &st) == 0)
+        total += (unsigned long long) st.st_size;
+    return total;
+}
+
+static int
+len_table(const uint64_t *counts, size_t n)
+{
+    static const char *const head[] = { "shard", "file", "entries", "bytes" };
+    cli_table_t *t = cli_table_new(4, head);
+    int rc = t ? 0 : MU_ENOMEM;
+    uint64_t total = 0;
+    unsigned long long bytes = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        unsigned long long b = file_bytes(i);
+        rc = cli_table_addf(t, "%zu\tshard-%04zu.db\t%llu\t%llu", i, i,
+                            (unsigned long long) counts[i], b);
+        total += counts[i];
+        bytes += b;
+    }
+    if (rc == 0)
+        rc = cli_table_addf(t, "all\t\t%llu\t%llu", (unsigned long long) total, bytes);
+    if (rc == 0)
+        cli_table_print(t, stdout, 0);
+    cli_table_destroy(&t);
+    return rc == 0 ? CLI_EXIT_OK : failed(MU_ENOMEM);
+}
+
+static int
+shard_len(const cli_command_t *self, int argc, char **argv)
+{
+    if (argc != 0)
+        return usage(self, "unexpected argument '%s'", argv[0]);
+    mu_shard_t *s = open_store();
+    if (s == NULL)
+        return CLI_EXIT_FAIL;
+    mu_shard_opts_t o;
+    (void) mu_shard_info(s, &o);
+    uint64_t *counts = calloc(o.shards, sizeof *counts);
+    int rc = counts ? mu_shard_len_each(s, counts, o.shards) : MU_ENOMEM;
+    int status = rc == 0 ? len_table(counts, o.shards) : failed(rc);
+    free(counts);
+    mu_shard_destroy(&s);
+    return status;
+}
+
+/*  Parses a prune bound; "-" is open (*bound_p NULL). */
+static bool
+parse_bound(mu_shard_type_t t, char *text, mu_shard_elem_t *e, mu_shard_elem_t **bound_p)
+{
+    *bound_p = NULL;
+    if (strcmp(text, "-") == 0)
+        return true;
+    *bound_p = e;
+    return parse_elem(t, text, strlen(text), e);
+}
+
+static int
+shard_prune(const cli_command_t *self, int argc, char **argv)
+{
+    size_t elem;
+    if (argc != 3 || !parse_count(argv[0], &elem))
+        return usage(self, "%s", "prune needs ELEM (a number), LO and HI");
+    mu_shard_t *s = open_store();
+    if (s == NULL)
+        return CLI_EXIT_FAIL;
+    mu_shard_opts_t o;
+    (void) mu_shard_info(s, &o);
+    mu_shard_elem_t lo, hi, *lop, *hip;
+    int status = CLI_EXIT_OK;
+    if (elem >= o.k) {
+        cli_error(ctx.who, "ELEM must be below k = %zu", o.k);
+        status = CLI_EXIT_USAGE;
+    } else if (!parse_bound(o.types[elem], argv[1], &lo, &lop) ||
+               !parse_bound(o.types[elem], argv[2], &hi, &hip)) {
+        cli_error(ctx.who, "LO and HI must be %s values or '-'", type_word(o.types[elem]));
+        status = CLI_EXIT_USAGE;
+    } else {
+        uint64_t n = 0;
+        int rc = mu_shard_prune(s, elem, lop, hip, &n);
+        if (rc == 0)
+            printf("pruned %llu\n", (unsigned long long) n);
+        else
+            status = failed(rc);
+    }
+    mu_shard_destroy(&s);
+    return status;
+}
+
+static int
+shard_check(const cli_command_t *self, int argc, char **argv)
+{
+    if (argc != 0)
+        return usage(self, "unexpected argument '%s'", argv[0]);
+    mu_shard_t *s = open_store();
+    if (s == NULL)
+        return CLI_EXIT_FAIL;
+    int rc = mu_shard_check(s);
+    mu_shard_destroy(&s);
+    if (rc != 0)
+        return failed(rc);
+    printf("ok\n");
+    return CLI_EXIT_OK;
+}
+
+static const cli_command_t sub_create = {
+    "create", "--k K --shards N --types T,... [--shardidx I] [--codec zstd|zlib|none]",
+    "create a store", NULL, shard_create };
+static const cli_command_t sub_info = { "info", "", "print the store's parameters", NULL, shard_info };
+static const cli_command_t sub_set = { "set", "KEY VALUE [--hex]", "store a value", NULL, shard_set };
+static const cli_command_t sub_get = { "get", "KEY [--hex]", "print a value", NULL, shard_get };
+static const cli_command_t sub_del = { "del", "KEY", "delete a key", NULL, shard_del };
+static const cli_command_t sub_len = { "len", "", "entries and bytes per shard", NULL, shard_len };
+static const cli_command_t sub_prune = { "prune", "ELEM LO HI", "delete a range of one element",
+                                         NULL, shard_prune };
+static const cli_command_t sub_check = { "check", "", "integrity_check every shard", NULL,
+                                         shard_check };
+static const cli_command_t *const shard_subcommands[] = {
+    &sub_check, &sub_create, &sub_del, &sub_get, &sub_info, &sub_len, &sub_prune, &sub_set
+};
+
+static int
+shard_run(const cli_command_t *self, int argc, char **argv)
+{
+    if (argc >= 1 && cli_is_help(argv[0])) {
+        cli_print_help(stdout, "", self);
+        return CLI_EXIT_OK;
+    }
+    if (argc < 2) {
+        cli_error(self->name, "%s", argc == 0 ? "missing DIR and subcommand" : "missing subcommand");
+        cli_print_usage(stderr, "", self);
+        return CLI_EXIT_USAGE;
+    }
+    ctx.dir = argv[0];
+    const cli_command_t *sub = cli_resolve(self->name, "subcommand", argv[1], shard_subcommands,
+                                           sizeof shard_subcommands / sizeof shard_subcommands[0]);
+    if (sub == NULL)
+        return CLI_EXIT_USAGE;
+    snprintf(ctx.who, sizeof ctx.who, "shard %s", sub->name);
+    for (int i = 2; i < argc; i++)
+        if (cli_is_help(argv[i])) {
+            cli_print_help(stdout, "shard DIR", sub);
+            return CLI_EXIT_OK;
+        }
+    return sub->run(sub, argc - 2, argv + 2);
+}
+
+const cli_command_t cli_cmd_shard = {
+    "shard", "DIR create --k K --shards N --types T,... [--shardidx I] [--codec C]\n"
+             "DIR info | len | check\n"
+             "DIR set KEY VALUE [--hex]\n"
+             "DIR get KEY [--hex]\n"
+             "DIR del KEY\n"
+             "DIR prune ELEM LO HI",
+    "look at and change a sharded SQLite store (mu_shard)",
+    SHARD_HELP,
+    shard_run
+};
