@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -1135,6 +1136,104 @@ test_crash_loop(void)
     MU_CHECK(total_acked > 0);
 }
 
+/* ---- threads ---------------------------------------------------------------- */
+
+enum { THREAD_WRITERS = 4, THREAD_KEYS = 400 };
+
+typedef struct {
+    mu_shard_t *store;
+    int id;
+    int failures;   /* calls that did not return what they should */
+} thread_job_t;
+
+/*  Writes THREAD_KEYS keys of its own and one key shared by every writer,
+    deletes its odd keys and reads back the even ones. */
+static void *
+writer_thread(void *arg)
+{
+    thread_job_t *job = arg;
+    char name[16];
+    snprintf(name, sizeof name, "t%d", job->id);
+    for (int i = 0; i < THREAD_KEYS; i++) {
+        mu_shard_elem_t key[3] = { mu_shard_str(name), mu_shard_int(i), mu_shard_bytes(&i, sizeof i) };
+        mu_shard_elem_t shared[3] = { mu_shard_str("shared"), mu_shard_int(0), mu_shard_bytes("", 0) };
+        size_t size;
+        void *v = pack_value(job->id * 100000 + i, "x", &size);
+        if (!v || mu_shard_set(job->store, key, 3, v, size) != 0
+            || mu_shard_set(job->store, shared, 3, v, size) != 0)
+            job->failures++;
+        free(v);
+    }
+    for (int i = 1; i < THREAD_KEYS; i += 2) {
+        mu_shard_elem_t key[3] = { mu_shard_str(name), mu_shard_int(i), mu_shard_bytes(&i, sizeof i) };
+        if (mu_shard_del(job->store, key, 3) != 0)
+            job->failures++;
+    }
+    for (int i = 0; i < THREAD_KEYS; i += 2) {
+        mu_shard_elem_t key[3] = { mu_shard_str(name), mu_shard_int(i), mu_shard_bytes(&i, sizeof i) };
+        void *got = NULL;
+        size_t size;
+        if (mu_shard_get(job->store, key, 3, &got, &size) != 0
+            || value_n(got, size) != job->id * 100000 + i)
+            job->failures++;
+        free(got);
+    }
+    return NULL;
+}
+
+/*  Runs all-shard queries while the writers write (each query sees some
+    moment of the store, so only upper bounds can be checked). */
+static void *
+query_thread(void *arg)
+{
+    thread_job_t *job = arg;
+    for (int round = 0; round < 40; round++) {
+        uint64_t len = 0, in_range = 0;
+        mu_shard_elem_t lo = mu_shard_int(0), hi = mu_shard_int(THREAD_KEYS / 2);
+        if (mu_shard_len(job->store, &len) != 0 || len > THREAD_WRITERS * THREAD_KEYS + 1
+            || mu_shard_count_range(job->store, 1, &lo, &hi, &in_range) != 0
+            || in_range > THREAD_WRITERS * THREAD_KEYS + 1)
+            job->failures++;
+    }
+    return NULL;
+}
+
+/*  One handle shared by writer threads and a query thread: every call
+    succeeds and the end state is exactly what the writers left. */
+static void
+test_threads_share_one_handle(void)
+{
+    char dir[256];
+    mu_shard_opts_t o = opts3(4);
+    mu_shard_t *st = mu_shard_new(new_dir(dir, sizeof dir), &o);
+    MU_CHECK(st != NULL);
+    pthread_t threads[THREAD_WRITERS + 1];
+    thread_job_t jobs[THREAD_WRITERS + 1];
+    for (int t = 0; t <= THREAD_WRITERS; t++) {
+        jobs[t] = (thread_job_t) { st, t, 0 };
+        MU_CHECK_EQ(pthread_create(&threads[t], NULL,
+                                   t < THREAD_WRITERS ? writer_thread : query_thread, &jobs[t]), 0);
+    }
+    int failures = 0;
+    for (int t = 0; t <= THREAD_WRITERS; t++) {
+        pthread_join(threads[t], NULL);
+        failures += jobs[t].failures;
+    }
+    MU_CHECK_EQ(failures, 0);
+    uint64_t len = 0;
+    MU_CHECK_EQ(mu_shard_len(st, &len), 0);
+    MU_CHECK_EQ(len, THREAD_WRITERS * THREAD_KEYS / 2 + 1);
+    mu_shard_elem_t shared[3] = { mu_shard_str("shared"), mu_shard_int(0), mu_shard_bytes("", 0) };
+    void *got = NULL;
+    size_t size;
+    MU_CHECK_EQ(mu_shard_get(st, shared, 3, &got, &size), 0);
+    int64_t n = value_n(got, size);
+    free(got);
+    MU_CHECK(n % 100000 == THREAD_KEYS - 1 && n / 100000 < THREAD_WRITERS);
+    MU_CHECK_EQ(mu_shard_check(st), 0);
+    mu_shard_destroy(&st);
+}
+
 int
 main(void)
 {
@@ -1161,6 +1260,7 @@ main(void)
     MU_RUN(test_corrupt_value);
     MU_RUN(test_busy_timeout);
     MU_RUN(test_schema);
+    MU_RUN(test_threads_share_one_handle);
     MU_RUN(test_two_processes);
     MU_RUN(test_crash_loop);
     rm_tree(tmp_root);
