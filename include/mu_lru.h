@@ -173,6 +173,25 @@ MU_EXPORT int mu_lru_set_boost(mu_lru_t *self, uint64_t max_size, int level);
 MU_EXPORT MU_NODISCARD int mu_lru_increment(mu_lru_t *self, const void *key, size_t len,
                                             uint64_t size);
 
+/*  One access for mu_lru_increment_many. */
+typedef struct {
+    const void *key;        /* len bytes; may be NULL when len is 0 */
+    size_t len;
+    uint64_t size;
+} mu_lru_item_t;
+
+/*  Records n accesses, exactly as n calls of mu_lru_increment(self,
+    items[i].key, items[i].len, items[i].size) in order, but faster for
+    large LRUs: the index slots and entries of later items are prefetched
+    while earlier ones are processed. A failing item (any error of
+    mu_lru_increment) does not stop the others. When results is not NULL,
+    results[i] receives what mu_lru_increment would have returned for item
+    i (1 hit, 0 new key, or an error). Returns the number of hits (>= 0)
+    when no item failed, otherwise the first item's error. items may be
+    NULL when n is 0. */
+MU_EXPORT MU_NODISCARD int mu_lru_increment_many(mu_lru_t *self, const mu_lru_item_t *items,
+                                                 size_t n, int *results);
+
 /*  Returns 1 when key is present, 0 when not (or for bad arguments).
     Changes nothing: no promotion, no hit counted. */
 MU_EXPORT int mu_lru_contains(const mu_lru_t *self, const void *key, size_t len);

@@ -3,24 +3,37 @@
 
     Memory layout, chosen so that a hit allocates nothing and touches few
     cache lines:
-      - entries live in one array of 64-byte, 64-byte-aligned records,
+      - entries live in one array of 32-byte records (two per cache line),
         addressed by uint32 index (free records are chained through `next`);
-        keys up to 24 bytes are stored inline, longer ones in one malloc;
+        keys up to 12 bytes are stored inline, longer ones in one malloc
+        whose pointer takes the inline bytes; length, level and the dirty
+        flag share one 32-bit word. Nothing used only by persistence lives
+        in the entry beyond that flag;
       - each level is an intrusive doubly linked list through prev/next
         indices, with its head, tail, count and size;
       - the index is an open-addressing table with linear probing of uint64
         slots (32-bit hash << 32 | entry index + 1; 0 = empty), at most half
         full, with backward-shift deletion (no tombstones). The stored hash
-        skips most key comparisons of colliding slots.
+        skips most key comparisons of colliding slots (and most entry loads
+        of a probe);
+      - the demotion cascade prefetches the next-but-one tail of the level
+        it demotes from, so the next demotion of that level finds its lines
+        in cache.
 
     Persistence bookkeeping:
-      - seq: a counter stamped on an entry whenever it enters a level's head,
-        so within a level seq decreases from head to tail; the database keeps
-        it, and ORDER BY level, seq rebuilds every list exactly;
-      - dirty: an entry whose row must be rewritten at flush is marked and
-        its index pushed once on a vector (reserved to the entry array's
-        size, so marking never fails; a freed entry keeps its mark so the
-        index is never pushed twice);
+      - dirty: every entry that entered a level's head since the last flush
+        carries the dirty flag (set by list_push_head on a persistent LRU,
+        branch-free). An entry only ever enters a level at its head and the
+        flush clears every flag, so in each level the dirty entries form a
+        prefix from the head, and the non-dirty suffix keeps the order (and
+        the stored seq) it had at the last flush;
+      - seq: the database's order key. It is not kept in memory: the flush
+        walks each level's dirty prefix and stamps it with fresh values from
+        a counter (next_seq, above every stored seq), decreasing from head to
+        tail, so within a level seq decreases from head to tail in the
+        database and ORDER BY level, seq rebuilds every list exactly; a new
+        key committed before the flush (MU_LRU_IMMEDIATE, MU_LRU_GROUP) takes
+        the next counter value, so it lands at the head of its level;
       - gone: keys deleted or evicted since the last flush (their rows are
         deleted at flush before the dirty rows are written, so a key removed
         and added again ends up present);
@@ -46,8 +59,11 @@
 #include <sqlite3.h>
 
 #define NIL UINT32_MAX
-#define INLINE_KEY 24
-#define FREE_LEVEL 0xFF          /* level of a free entry */
+#define INLINE_KEY 12
+#define FREE_LEVEL 0x7F          /* level of a free entry */
+#define LEN_MASK 0x00FFFFFFu     /* meta: key length */
+#define LEVEL_SHIFT 24           /* meta: level, 7 bits */
+#define DIRTY 0x80000000u        /* meta: the row must be rewritten at flush */
 #define MIN_SLOTS 64
 #define FORMAT_VERSION 1
 #define MAX_NAME 128
@@ -55,17 +71,24 @@
 typedef struct {
     uint32_t prev, next;
     uint64_t size;
-    uint64_t seq;
-    uint32_t hash;
-    uint32_t len;
-    union {
-        unsigned char bytes[INLINE_KEY];
-        unsigned char *ptr;
-    } key;
-    uint8_t level;               /* FREE_LEVEL when free */
-    uint8_t dirty;               /* index is on the dirty vector */
-    uint8_t pad[6];
+    unsigned char key[INLINE_KEY]; /* the key, or a pointer to it (len > INLINE_KEY) */
+    uint32_t meta;               /* len | level << LEVEL_SHIFT | DIRTY; level FREE_LEVEL when free */
 } entry_t;
+
+_Static_assert(sizeof(entry_t) == 32, "entry_t is 32 bytes");
+_Static_assert(MU_LRU_MAX_KEY <= LEN_MASK && MU_LRU_MAX_LEVELS < FREE_LEVEL, "meta fields fit");
+
+static inline uint32_t
+e_len(const entry_t *e)
+{
+    return e->meta & LEN_MASK;
+}
+
+static inline int
+e_level(const entry_t *e)
+{
+    return (int) ((e->meta >> LEVEL_SHIFT) & 0x7F);
+}
 
 typedef struct {
     uint32_t head, tail;
@@ -89,6 +112,7 @@ struct mu_lru_t {
     level_t level[MU_LRU_MAX_LEVELS];
     int nlevels;
     uint64_t capacity, total, count, next_seq;
+    uint32_t dirty_bit;          /* DIRTY when persistent, else 0 */
     uint64_t hits, misses, evictions;
     uint64_t boost_max;
     int boost_level;
@@ -100,8 +124,6 @@ struct mu_lru_t {
     int lock_fd;
     mu_lru_durability_t policy;
     int group_ms;
-    uint32_t *dirty;
-    uint32_t ndirty;
     buf_t gone;
     buf_t pending;
     pthread_mutex_t db_mutex, pend_mutex;
@@ -141,10 +163,18 @@ hash_key(const void *key, size_t len, uint64_t seed)
     return (uint32_t) (h ^ (h >> 32));
 }
 
+static inline unsigned char *
+key_ptr(const entry_t *e)
+{
+    unsigned char *p;
+    memcpy(&p, e->key, sizeof p);
+    return p;
+}
+
 static inline const unsigned char *
 key_of(const entry_t *e)
 {
-    return e->len <= INLINE_KEY ? e->key.bytes : e->key.ptr;
+    return e_len(e) <= INLINE_KEY ? e->key : key_ptr(e);
 }
 
 /*  Allocates bytes aligned to align; arrays of 4 MiB and more are aligned to
@@ -201,7 +231,7 @@ index_find(const mu_lru_t *s, const void *key, size_t len, uint32_t h, size_t *s
         if ((uint32_t) (v >> 32) == h) {
             uint32_t idx = (uint32_t) v - 1;
             const entry_t *e = &s->entries[idx];
-            if (e->len == len && key_equal(key_of(e), key, len)) {
+            if (e_len(e) == len && key_equal(key_of(e), key, len)) {
                 *slot_p = i;
                 return idx;
             }
@@ -259,7 +289,8 @@ index_slot_of(const mu_lru_t *s, uint32_t idx)
 {
     const entry_t *e = &s->entries[idx];
     size_t slot;
-    uint32_t found = index_find(s, key_of(e), e->len, e->hash, &slot);
+    uint32_t found = index_find(s, key_of(e), e_len(e), hash_key(key_of(e), e_len(e), s->seed),
+                                &slot);
     assert(found == idx);
     (void) found;
     return slot;
@@ -267,8 +298,7 @@ index_slot_of(const mu_lru_t *s, uint32_t idx)
 
 /* ---- entries and lists ----------------------------------------------------- */
 
-/*  Grows the entry array (and the dirty vector with it). Returns 0 or
-    MU_ENOMEM. */
+/*  Grows the entry array. Returns 0 or MU_ENOMEM. */
 static int
 entries_grow(mu_lru_t *s)
 {
@@ -278,14 +308,6 @@ entries_grow(mu_lru_t *s)
     void *mem = big_alloc((size_t) cap * sizeof(entry_t), 64);
     if (mem == NULL)
         return MU_ENOMEM;
-    if (s->db != NULL) {
-        uint32_t *dirty = realloc(s->dirty, (size_t) cap * sizeof *dirty);
-        if (dirty == NULL) {
-            free(mem);
-            return MU_ENOMEM;
-        }
-        s->dirty = dirty;
-    }
     if (s->nentries)
         memcpy(mem, s->entries, (size_t) s->nentries * sizeof(entry_t));
     free(s->entries);
@@ -305,37 +327,25 @@ entry_alloc(mu_lru_t *s)
     }
     if (s->nentries == s->entries_cap && entries_grow(s) != 0)
         return NIL;
-    uint32_t idx = s->nentries++;
-    s->entries[idx].dirty = 0;
-    return idx;
+    return s->nentries++;
 }
 
 static void
 entry_free(mu_lru_t *s, uint32_t idx)
 {
     entry_t *e = &s->entries[idx];
-    if (e->len > INLINE_KEY)
-        free(e->key.ptr);
-    e->level = FREE_LEVEL;
+    if (e_len(e) > INLINE_KEY)
+        free(key_ptr(e));
+    e->meta = (uint32_t) FREE_LEVEL << LEVEL_SHIFT;
     e->next = s->free_head;
     s->free_head = idx;
-}
-
-static inline void
-mark_dirty(mu_lru_t *s, uint32_t idx)
-{
-    entry_t *e = &s->entries[idx];
-    if (s->db != NULL && !e->dirty) {
-        e->dirty = 1;
-        s->dirty[s->ndirty++] = idx;
-    }
 }
 
 static inline void
 list_unlink(mu_lru_t *s, uint32_t idx)
 {
     entry_t *e = &s->entries[idx];
-    level_t *l = &s->level[e->level];
+    level_t *l = &s->level[e_level(e)];
     if (e->prev != NIL)
         s->entries[e->prev].next = e->next;
     else
@@ -348,14 +358,13 @@ list_unlink(mu_lru_t *s, uint32_t idx)
     l->size -= e->size;
 }
 
-/*  Puts entry idx at the head of level lv with a fresh seq. */
+/*  Puts entry idx at the head of level lv, marked dirty when persistent. */
 static inline void
 list_push_head(mu_lru_t *s, uint32_t idx, int lv)
 {
     entry_t *e = &s->entries[idx];
     level_t *l = &s->level[lv];
-    e->level = (uint8_t) lv;
-    e->seq = s->next_seq++;
+    e->meta = (e->meta & LEN_MASK) | (uint32_t) lv << LEVEL_SHIFT | s->dirty_bit;
     e->prev = NIL;
     e->next = l->head;
     if (l->head != NIL)
@@ -367,19 +376,43 @@ list_push_head(mu_lru_t *s, uint32_t idx, int lv)
     l->size += e->size;
 }
 
+/*  Demotes the tail of level lv (>= 1) to the head of level lv - 1 while
+    lv exceeds its capacity. The level's new tail is in cache (its next was
+    just written): its prev, which the next demotion of that level unlinks
+    from, is prefetched. */
+static inline void
+demote(mu_lru_t *s, int lv)
+{
+    level_t *l = &s->level[lv];
+    do {
+        uint32_t t = l->tail;
+        list_unlink(s, t);
+        list_push_head(s, t, lv - 1);
+    } while (l->size > l->cap);
+    if (l->tail != NIL) {
+        uint32_t p = s->entries[l->tail].prev;
+        if (p != NIL)
+            __builtin_prefetch(&s->entries[p], 1, 3);
+    }
+}
+
 /*  Applies the cascade rule from level top down to level 1. */
 static void
 cascade(mu_lru_t *s, int top)
 {
-    for (int lv = top; lv >= 1; lv--) {
-        level_t *l = &s->level[lv];
-        while (l->size > l->cap) {
-            uint32_t t = l->tail;
-            list_unlink(s, t);
-            list_push_head(s, t, lv - 1);
-            mark_dirty(s, t);
-        }
-    }
+    for (int lv = top; lv >= 1; lv--)
+        if (s->level[lv].size > s->level[lv].cap)
+            demote(s, lv);
+}
+
+/*  The cascade after a change that grew level top only, all levels >= 1
+    being within their capacity before: a level that does not overflow
+    leaves the ones below it unchanged, so the cascade stops there. */
+static inline void
+cascade_from(mu_lru_t *s, int top)
+{
+    for (int lv = top; lv >= 1 && s->level[lv].size > s->level[lv].cap; lv--)
+        demote(s, lv);
 }
 
 /*  Sets the per-level capacities from s->capacity. */
@@ -424,7 +457,7 @@ gone_add(mu_lru_t *s, const entry_t *e)
 {
     if (s->db == NULL)
         return 0;
-    uint32_t len = e->len;
+    uint32_t len = e_len(e);
     if (buf_reserve(&s->gone, sizeof len + len) != 0)
         return MU_ENOMEM;
     buf_put(&s->gone, &len, sizeof len);
@@ -711,8 +744,8 @@ static void
 lru_free(mu_lru_t *s)
 {
     for (uint32_t i = 0; i < s->nentries; i++)
-        if (s->entries[i].level != FREE_LEVEL && s->entries[i].len > INLINE_KEY)
-            free(s->entries[i].key.ptr);
+        if (e_level(&s->entries[i]) != FREE_LEVEL && e_len(&s->entries[i]) > INLINE_KEY)
+            free(key_ptr(&s->entries[i]));
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     sqlite3_close(s->db);
@@ -723,7 +756,6 @@ lru_free(mu_lru_t *s)
     pthread_cond_destroy(&s->cond);
     free(s->entries);
     free(s->slots);
-    free(s->dirty);
     free(s->gone.data);
     free(s->pending.data);
     free(s);
@@ -752,20 +784,18 @@ key_ok(const void *key, size_t len)
 }
 
 /*  A hit on entry idx with the new size. */
-static void
+static inline void
 lru_hit(mu_lru_t *s, uint32_t idx, uint64_t size)
 {
     entry_t *e = &s->entries[idx];
-    int from = e->level;
+    int from = e_level(e);
     int to = from + 1 < s->nlevels ? from + 1 : from;
     list_unlink(s, idx);
     s->total = s->total - e->size + size;
     e->size = size;
     list_push_head(s, idx, to);
     s->hits++;
-    mark_dirty(s, idx);
-    if (s->level[to].size > s->level[to].cap)
-        cascade(s, to);
+    cascade_from(s, to);
 }
 
 /*  Makes the new key durable now or queues it, per the policy. */
@@ -778,6 +808,8 @@ persist_new(mu_lru_t *s, const void *key, size_t len, uint64_t size, int level)
         pthread_mutex_lock(&s->db_mutex);
         int rc = sql_put_row(s, key, (uint32_t) len, size, level, s->next_seq);
         pthread_mutex_unlock(&s->db_mutex);
+        if (rc == 0)
+            s->next_seq++;
         return rc;
     }
     pending_t p = { size, s->next_seq, (uint32_t) len, level };
@@ -788,6 +820,8 @@ persist_new(mu_lru_t *s, const void *key, size_t len, uint64_t size, int level)
         buf_put(&s->pending, key, len);
     }
     pthread_mutex_unlock(&s->pend_mutex);
+    if (rc == 0)
+        s->next_seq++;
     return rc;
 }
 
@@ -805,17 +839,19 @@ lru_insert(mu_lru_t *s, const void *key, size_t len, uint32_t h, size_t slot, ui
     if (idx == NIL)
         return MU_ENOMEM;
     entry_t *e = &s->entries[idx];
-    e->len = (uint32_t) len;
-    e->hash = h;
+    e->meta = (uint32_t) len;
     e->size = size;
     if (len > INLINE_KEY) {
-        if ((e->key.ptr = malloc(len)) == NULL) {
+        unsigned char *p = malloc(len);
+        if (p == NULL) {
+            e->meta = 0; /* entry_free must not free a pointer */
             entry_free(s, idx);
             return MU_ENOMEM;
         }
-        memcpy(e->key.ptr, key, len);
+        memcpy(p, key, len);
+        memcpy(e->key, &p, sizeof p);
     } else if (len > 0) {
-        memcpy(e->key.bytes, key, len);
+        memcpy(e->key, key, len);
     }
     int lv = s->boost_max > 0 && size <= s->boost_max ? s->boost_level : 0;
     int rc = persist_new(s, key, len, size, lv);
@@ -828,22 +864,16 @@ lru_insert(mu_lru_t *s, const void *key, size_t len, uint32_t h, size_t slot, ui
     s->total += size;
     s->count++;
     s->misses++;
-    mark_dirty(s, idx);
     if (lv > 0)
         cascade(s, lv);
     *idx_p = idx;
     return 0;
 }
 
-int
-mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
+/*  mu_lru_increment after the checks, with the key's hash. */
+static inline int
+increment_hashed(mu_lru_t *self, const void *key, size_t len, uint32_t h, uint64_t size)
 {
-    assert(self && !self->iterating);
-    if (!key_ok(key, len))
-        return MU_EINVAL;
-    if (self->readonly)
-        return MU_EACCES;
-    uint32_t h = hash_key(key, len, self->seed);
     size_t slot;
     uint32_t idx = index_find(self, key, len, h, &slot);
     if (idx != NIL) {
@@ -859,6 +889,66 @@ mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
 }
 
 int
+mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
+{
+    assert(self && !self->iterating);
+    if (!key_ok(key, len))
+        return MU_EINVAL;
+    if (self->readonly)
+        return MU_EACCES;
+    return increment_hashed(self, key, len, hash_key(key, len, self->seed), size);
+}
+
+/*  How far ahead mu_lru_increment_many works: item i + 2 * AHEAD has its
+    hash computed and its home slot prefetched; item i + AHEAD, whose slot
+    is in cache by then, has the entry of a matching slot prefetched. */
+#define AHEAD 8
+#define RING 32 /* > 2 * AHEAD, a power of 2 */
+
+int
+mu_lru_increment_many(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int *results)
+{
+    assert(self && !self->iterating && (items != NULL || n == 0));
+    int first_error = 0, hits = 0;
+    uint32_t hash[RING];
+    for (size_t j = 0; j < n && j < 2 * AHEAD; j++)
+        if (key_ok(items[j].key, items[j].len)) {
+            hash[j % RING] = hash_key(items[j].key, items[j].len, self->seed);
+            __builtin_prefetch(&self->slots[hash[j % RING] & self->mask], 0, 3);
+        }
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i + 2 * AHEAD;
+        if (j < n && key_ok(items[j].key, items[j].len)) {
+            uint32_t h = hash_key(items[j].key, items[j].len, self->seed);
+            hash[j % RING] = h;
+            __builtin_prefetch(&self->slots[h & self->mask], 0, 3);
+        }
+        j = i + AHEAD;
+        if (j < n && key_ok(items[j].key, items[j].len)) {
+            uint32_t h = hash[j % RING];
+            uint64_t v = self->slots[h & self->mask];
+            if (v != 0 && (uint32_t) (v >> 32) == h)
+                __builtin_prefetch(&self->entries[(uint32_t) v - 1], 1, 3);
+        }
+        const mu_lru_item_t *it = &items[i];
+        int rc;
+        if (!key_ok(it->key, it->len))
+            rc = MU_EINVAL;
+        else if (self->readonly)
+            rc = MU_EACCES;
+        else
+            rc = increment_hashed(self, it->key, it->len, hash[i % RING], it->size);
+        if (results)
+            results[i] = rc;
+        if (rc > 0)
+            hits++;
+        else if (rc < 0 && first_error == 0)
+            first_error = rc;
+    }
+    return first_error ? first_error : hits;
+}
+
+int
 mu_lru_peek(const mu_lru_t *self, const void *key, size_t len, uint64_t *size_p, int *level_p)
 {
     assert(self);
@@ -871,7 +961,7 @@ mu_lru_peek(const mu_lru_t *self, const void *key, size_t len, uint64_t *size_p,
     if (size_p)
         *size_p = self->entries[idx].size;
     if (level_p)
-        *level_p = self->entries[idx].level;
+        *level_p = e_level(&self->entries[idx]);
     return 0;
 }
 
@@ -929,7 +1019,7 @@ evict_dry(mu_lru_t *s, mu_lru_evict_fn *fn, void *arg)
          i = s->entries[i].prev) {
         const entry_t *e = &s->entries[i];
         if (fn)
-            fn(key_of(e), e->len, e->size, arg);
+            fn(key_of(e), e_len(e), e->size, arg);
         total -= e->size;
         n++;
     }
@@ -951,7 +1041,7 @@ mu_lru_evict(mu_lru_t *self, int flags, mu_lru_evict_fn *fn, void *arg)
         uint32_t idx = self->level[0].tail;
         entry_t *e = &self->entries[idx];
         if (fn)
-            fn(key_of(e), e->len, e->size, arg);
+            fn(key_of(e), e_len(e), e->size, arg);
         if (lru_remove(self, idx, index_slot_of(self, idx)) != 0)
             return n > 0 ? n : MU_ENOMEM;
         self->evictions++;
@@ -993,7 +1083,7 @@ mu_lru_foreach(mu_lru_t *self, mu_lru_foreach_fn *fn, void *arg)
     for (int lv = self->nlevels - 1; lv >= 0 && rc == 0; lv--)
         for (uint32_t i = self->level[lv].head; i != NIL && rc == 0; i = self->entries[i].next) {
             const entry_t *e = &self->entries[i];
-            rc = fn(key_of(e), e->len, e->size, lv, arg);
+            rc = fn(key_of(e), e_len(e), e->size, lv, arg);
         }
     self->iterating--;
     return rc;
@@ -1047,19 +1137,36 @@ flush_gone(mu_lru_t *s)
     return 0;
 }
 
-/*  Writes the rows of dirty entries that are alive. */
+/*  Writes the rows of the dirty entries: the dirty prefix of each level,
+    stamped with fresh seq values decreasing from head to tail. */
 static int
 flush_dirty(mu_lru_t *s)
 {
-    for (uint32_t i = 0; i < s->ndirty; i++) {
-        const entry_t *e = &s->entries[s->dirty[i]];
-        if (e->level == FREE_LEVEL)
-            continue;
-        int rc = sql_put_row(s, key_of(e), e->len, e->size, e->level, e->seq);
-        if (rc != 0)
-            return rc;
+    for (int lv = 0; lv < s->nlevels; lv++) {
+        uint64_t k = 0;
+        for (uint32_t i = s->level[lv].head; i != NIL && (s->entries[i].meta & DIRTY);
+             i = s->entries[i].next)
+            k++;
+        uint64_t seq = s->next_seq + k;
+        s->next_seq = seq;
+        for (uint32_t i = s->level[lv].head; k > 0; i = s->entries[i].next, k--) {
+            const entry_t *e = &s->entries[i];
+            int rc = sql_put_row(s, key_of(e), e_len(e), e->size, lv, --seq);
+            if (rc != 0)
+                return rc;
+        }
     }
     return 0;
+}
+
+/*  Clears the dirty flags (they form a prefix of each level). */
+static void
+clear_dirty(mu_lru_t *s)
+{
+    for (int lv = 0; lv < s->nlevels; lv++)
+        for (uint32_t i = s->level[lv].head; i != NIL && (s->entries[i].meta & DIRTY);
+             i = s->entries[i].next)
+            s->entries[i].meta &= ~DIRTY;
 }
 
 static int
@@ -1112,9 +1219,7 @@ mu_lru_flush(mu_lru_t *self)
     free(batch.data);
     if (rc != 0)
         return rc;
-    for (uint32_t i = 0; i < self->ndirty; i++)
-        self->entries[self->dirty[i]].dirty = 0;
-    self->ndirty = 0;
+    clear_dirty(self);
     self->gone.used = 0;
     return 0;
 }
@@ -1252,10 +1357,8 @@ load_row(mu_lru_t *s, const void *key, size_t len, uint64_t size, int64_t level,
     int rc = lru_insert(s, key, len, h, slot, size, &idx);
     if (rc != 0)
         return rc;
-    entry_t *e = &s->entries[idx];
     list_unlink(s, idx);
     list_push_head(s, idx, (int) level);
-    e->seq = seq;
     if (seq >= s->next_seq)
         s->next_seq = seq + 1;
     return 0;
@@ -1283,9 +1386,7 @@ load_entries(mu_lru_t *s)
         result = sql_error(rc);
     sqlite3_finalize(st);
     s->policy = policy;
-    for (uint32_t i = 0; i < s->ndirty; i++)
-        s->entries[s->dirty[i]].dirty = 0;
-    s->ndirty = 0;
+    clear_dirty(s);
     s->misses = misses;
     if (result == 0)
         cascade(s, s->nlevels - 1); /* dirty marks from here are real moves */
@@ -1367,8 +1468,8 @@ open_persistent(mu_lru_t *s, const char *dir, const char *name, uint64_t capacit
     if (rc == 0 && !s->readonly)
         rc = prepare_statements(s);
     if (rc == 0) {
-        s->dirty = malloc((size_t) (s->entries_cap ? s->entries_cap : 1) * sizeof *s->dirty);
-        rc = s->dirty ? load_entries(s) : MU_ENOMEM;
+        s->dirty_bit = DIRTY;
+        rc = load_entries(s);
     }
     return rc;
 }

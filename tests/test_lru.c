@@ -602,6 +602,93 @@ test_differential_zipf(void)
     free(z.cdf);
 }
 
+/*  mu_lru_increment_many against single calls: the same results per item
+    (hits, new keys, errors), the same order and statistics, on keys of 0 to
+    40 bytes (inline and out of line), sizes that change, and bad items. */
+typedef struct {
+    unsigned char *data;
+    size_t used, cap;
+} bin_dump_t;
+
+static int
+bin_dump_cb(const void *key, size_t len, uint64_t size, int level, void *arg)
+{
+    bin_dump_t *d = arg;
+    size_t need = len + sizeof len + sizeof size + sizeof level;
+    if (d->used + need > d->cap) {
+        d->cap = (d->used + need) * 2;
+        d->data = realloc(d->data, d->cap);
+    }
+    memcpy(d->data + d->used, &len, sizeof len);
+    d->used += sizeof len;
+    if (len)
+        memcpy(d->data + d->used, key, len);
+    d->used += len;
+    memcpy(d->data + d->used, &size, sizeof size);
+    d->used += sizeof size;
+    memcpy(d->data + d->used, &level, sizeof level);
+    d->used += sizeof level;
+    return 0;
+}
+
+static void
+test_increment_many(void)
+{
+    mu_lru_t *a = mu_lru_new(3000, 4), *b = mu_lru_new(3000, 4);
+    MU_CHECK(a != NULL && b != NULL);
+    MU_CHECK_EQ(mu_lru_set_boost(a, 1, 2), 0);
+    MU_CHECK_EQ(mu_lru_set_boost(b, 1, 2), 0);
+    rng_state = 99;
+    enum { N = 200 };
+    static unsigned char keys[N][40];
+    mu_lru_item_t items[N];
+    int res[N];
+    uint64_t hits = 0;
+    int mismatches = 0;
+    MU_CHECK_EQ(mu_lru_increment_many(a, NULL, 0, NULL), 0);
+    for (int round = 0; round < 500; round++) {
+        size_t n = (size_t) (rng() % N) + 1;
+        int expect_rc = 0, expect_hits = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t id = rng() % 5000;
+            size_t len = (size_t) (id % 41);
+            for (size_t j = 0; j < len; j++)
+                keys[i][j] = (unsigned char) (id >> (8 * (j % 4)) ^ j);
+            items[i].key = len || id % 3 ? keys[i] : NULL;
+            items[i].len = len;
+            items[i].size = 1 + (id + (uint64_t) round) % 3;
+            if (rng() % 97 == 0)
+                items[i].key = NULL, items[i].len = 5; /* bad item */
+        }
+        int rc = mu_lru_increment_many(a, items, n, res);
+        for (size_t i = 0; i < n; i++) {
+            int one = mu_lru_increment(b, items[i].key, items[i].len, items[i].size);
+            mismatches += one != res[i];
+            if (one < 0 && expect_rc == 0)
+                expect_rc = one;
+            expect_hits += one == 1;
+        }
+        MU_CHECK_EQ(rc, expect_rc ? expect_rc : expect_hits);
+        hits += (uint64_t) expect_hits;
+        (void) mu_lru_evict(a, 0, NULL, NULL);
+        (void) mu_lru_evict(b, 0, NULL, NULL);
+    }
+    MU_CHECK_EQ(mismatches, 0);
+    MU_CHECK(hits > 10000);
+    for (int what = MU_LRU_STAT_COUNT; what <= MU_LRU_STAT_EVICTIONS; what++)
+        for (int lv = -1; lv < 4; lv++)
+            MU_CHECK_EQ(mu_lru_stat(a, (mu_lru_stat_t) what, lv),
+                        mu_lru_stat(b, (mu_lru_stat_t) what, lv));
+    bin_dump_t da = { 0 }, db = { 0 };
+    MU_CHECK_EQ(mu_lru_foreach(a, bin_dump_cb, &da), 0);
+    MU_CHECK_EQ(mu_lru_foreach(b, bin_dump_cb, &db), 0);
+    MU_CHECK(da.used > 0 && da.used == db.used && memcmp(da.data, db.data, da.used) == 0);
+    free(da.data);
+    free(db.data);
+    mu_lru_destroy(&a);
+    mu_lru_destroy(&b);
+}
+
 /*  Hit ratio of an LRU of the given levels over a Zipf trace with a scan
     of one-time keys every `every` requests. */
 static double
@@ -1126,6 +1213,7 @@ main(void)
     MU_RUN(test_foreach_stop);
     MU_RUN(test_bad_arguments);
     MU_RUN(test_differential_zipf);
+    MU_RUN(test_increment_many);
     MU_RUN(test_s4lru_beats_lru);
     MU_RUN(test_round_trip_immediate);
     MU_RUN(test_round_trip_group);
