@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <unistd.h>
 
 #define BENCH_MAX_REPS 101
 #define BENCH_MAX_RESULTS 128
@@ -357,6 +359,27 @@ bench_print_table(void)
     }
     fflush(stdout);
     return missed;
+}
+
+/*  Removes path and, when it is a directory, everything below it (the
+    benchmarks' temporary directories). Errors are ignored. */
+static inline void
+bench_remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        unlink(path);
+        return;
+    }
+    struct dirent *e;
+    char sub[512];
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            bench_remove_tree(sub);
+        }
+    closedir(d);
+    rmdir(path);
 }
 
 #endif

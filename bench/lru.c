@@ -217,24 +217,6 @@ run_plain(plain_t *p, uint64_t n, uint32_t *pos)
     return (double) (t1 - t0) / 1e9;
 }
 
-static void
-remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[512];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
 /*  A new LRU for a case: in memory, or persistent with group commit. */
 static mu_lru_t *
 make_lru(uint32_t nkeys, int persistent, const char *name)
@@ -412,7 +394,7 @@ main(int argc, char **argv)
             run_case(&cases[i], &opts);
     if (bench_selected(&opts, "flush"))
         run_flush_case(&opts);
-    remove_dir(tmp_dir);
+    bench_remove_tree(tmp_dir);
     free(trace);
     int missed = bench_print_table();
     printf("\n%d bar(s) missed; op/s = mu_lru_increment calls per second (one thread), "

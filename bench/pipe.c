@@ -713,21 +713,8 @@ run_case(const case_t *c, const bench_opts_t *opts)
 static void
 remove_tmp_dir(void)
 {
-    if (!tmp_dir[0] || strcmp(tmp_dir, "/nonexistent") == 0)
-        return;
-    DIR *d = opendir(tmp_dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[512];
-            snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(tmp_dir);
+    if (tmp_dir[0] && strcmp(tmp_dir, "/nonexistent") != 0)
+        bench_remove_tree(tmp_dir);
 }
 
 int

@@ -63,25 +63,6 @@ die(const char *what, const char *detail)
 }
 
 static void
-rm_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    struct dirent *e;
-    char sub[512];
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_tree(sub);
-        }
-    closedir(d);
-    rmdir(path);
-}
-
-static void
 new_path(char *buf, size_t cap, const char *what)
 {
     snprintf(buf, cap, "%s/%s-%d", tmp_dir, what, dir_seq++);
@@ -682,7 +663,7 @@ main(int argc, char **argv)
         case_codec(&opts, "bars", make_bars, 100);
     if (bench_selected(&opts, "orders"))
         case_codec(&opts, "orders", make_orders, 40);
-    rm_tree(tmp_dir);
+    bench_remove_tree(tmp_dir);
     int missed = bench_print_table();
     printf("\n%d bar(s) missed; us = microseconds (p50 of single calls), B = bytes per value, "
            "ns = compress + decompress per value; %.1f s in all\n",
