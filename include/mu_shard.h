@@ -205,7 +205,9 @@ typedef struct {
 /*  Opens the store in directory dir, creating it when opts->create is set
     and it does not exist yet (two processes may race to create the same
     store: one creates, both open it). An existing store must match opts
-    (k, shards, shardidx, types) unless opts->k is 0.
+    (k, shards, shardidx, types) unless opts->k is 0. A shard file that has
+    no table yet (another process is creating the store) is waited for, up
+    to the busy timeout, before it counts as damaged.
     Returns the handle, or NULL with errno set (mu_shard_last_error() says
     more):
       EINVAL   opts or dir NULL, a parameter out of range, or a store that

@@ -998,6 +998,39 @@ init_mutex(pthread_mutex_t *mu)
     return -rc;
 }
 
+/*  True when the database holds no table at all: a shard that another
+    process is creating right now (its schema and meta commit together). */
+static bool
+has_no_tables(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    bool empty = false;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        empty = sqlite3_column_int64(st, 0) == 0;
+    sqlite3_finalize(st);
+    return empty;
+}
+
+/*  Opens shard i and reads its meta. While the file holds no table yet,
+    because another process is still creating the store, it closes, waits
+    10 ms and tries again, up to the busy timeout. */
+static int
+open_and_read_meta(mu_shard_t *self, size_t i, shard_t *s, const char *path, meta_t *m)
+{
+    int64_t deadline = mu__now_ms() + (self->busy_ms > 0 ? self->busy_ms : 0);
+    for (;;) {
+        int rc = open_db(self, i, false, &s->db);
+        if (rc != 0)
+            return rc;
+        if (!has_no_tables(s->db) || mu__now_ms() >= deadline)
+            return read_meta(s->db, path, m);
+        sqlite3_close(s->db);
+        s->db = NULL;
+        usleep(10 * 1000);
+    }
+}
+
 /*  Opens shard i of an existing store and checks its meta. */
 static int
 open_shard(mu_shard_t *self, size_t i)
@@ -1010,10 +1043,8 @@ open_shard(mu_shard_t *self, size_t i)
     if (rc != 0)
         return fail(rc, "shard %zu: mutex: %s", i, strerror(-rc));
     self->nopen = i + 1;
-    rc = open_db(self, i, false, &s->db);
     meta_t m = { 0 };
-    if (rc == 0)
-        rc = read_meta(s->db, path, &m);
+    rc = open_and_read_meta(self, i, s, path, &m);
     if (rc == 0 && i == 0) {
         self->meta = m;
         self->meta.shard = -1;

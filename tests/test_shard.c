@@ -1234,6 +1234,87 @@ test_threads_share_one_handle(void)
     mu_shard_destroy(&st);
 }
 
+/* ---- opening while another process creates -------------------------------------- */
+
+typedef struct {
+    char from[256], to[256];
+    size_t shards;
+} finish_job_t;
+
+/*  After 100 ms, moves a finished store's files over the half-made one,
+    shard 0 last, as a creating process would finish. */
+static void *
+finish_creation(void *arg)
+{
+    finish_job_t *job = arg;
+    usleep(100 * 1000);
+    for (size_t i = job->shards; i-- > 0;) {
+        char from[300], to[300];
+        snprintf(from, sizeof from, "%s/shard-%04zu.db", job->from, i);
+        snprintf(to, sizeof to, "%s/shard-%04zu.db", job->to, i);
+        if (rename(from, to) != 0)
+            return (void *) 1;
+    }
+    return NULL;
+}
+
+/*  shard-0000.db exists but holds no table yet: an opener without create
+    waits for the creator (up to the busy timeout) instead of calling the
+    store corrupt; a file that never gets its tables is corrupt after it. */
+static void
+test_open_while_being_created(void)
+{
+    finish_job_t job = { .shards = 3 };
+    mu_shard_opts_t o = opts3(3);
+    new_dir(job.from, sizeof job.from);
+    mu_shard_t *made = mu_shard_new(job.from, &o);
+    MU_CHECK(made != NULL);
+    mu_shard_elem_t key[3] = { mu_shard_str("k"), mu_shard_int(1), mu_shard_bytes("", 0) };
+    size_t size;
+    void *v = pack_value(42, "x", &size);
+    MU_CHECK_EQ(mu_shard_set(made, key, 3, v, size), 0);
+    free(v);
+    mu_shard_destroy(&made);
+
+    new_dir(job.to, sizeof job.to);
+    MU_CHECK_EQ(mkdir(job.to, 0777), 0);
+    char path[300];
+    snprintf(path, sizeof path, "%s/shard-0000.db", job.to);
+    int fd = open(path, O_CREAT | O_WRONLY, 0644);
+    MU_CHECK(fd >= 0);
+    close(fd);
+    pthread_t finisher;
+    MU_CHECK_EQ(pthread_create(&finisher, NULL, finish_creation, &job), 0);
+    mu_shard_opts_t existing = { .k = 0, .busy_timeout_ms = 5000 };
+    mu_shard_t *st = mu_shard_new(job.to, &existing);
+    void *moved = (void *) 1;
+    pthread_join(finisher, &moved);
+    MU_CHECK(moved == NULL);
+    MU_CHECK(st != NULL);
+    void *got = NULL;
+    MU_CHECK_EQ(mu_shard_get(st, key, 3, &got, &size), 0);
+    MU_CHECK_EQ(value_n(got, size), 42);
+    free(got);
+    mu_shard_destroy(&st);
+
+    char never[256];
+    new_dir(never, sizeof never);
+    MU_CHECK_EQ(mkdir(never, 0777), 0);
+    snprintf(path, sizeof path, "%s/shard-0000.db", never);
+    fd = open(path, O_CREAT | O_WRONLY, 0644);
+    MU_CHECK(fd >= 0);
+    close(fd);
+    mu_shard_opts_t quick = { .k = 0, .busy_timeout_ms = 200 };
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    errno = 0;
+    MU_CHECK(mu_shard_new(never, &quick) == NULL);
+    MU_CHECK_EQ(errno, -MU_ECORRUPT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited_ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    MU_CHECK(waited_ms >= 150 && waited_ms < 5000);
+}
+
 int
 main(void)
 {
@@ -1261,6 +1342,7 @@ main(void)
     MU_RUN(test_busy_timeout);
     MU_RUN(test_schema);
     MU_RUN(test_threads_share_one_handle);
+    MU_RUN(test_open_while_being_created);
     MU_RUN(test_two_processes);
     MU_RUN(test_crash_loop);
     rm_tree(tmp_root);
