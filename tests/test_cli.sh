@@ -10,33 +10,10 @@ set -u
 
 top_builddir=${top_builddir:-.}
 MUTIL="$top_builddir/mutil"
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_begin mutil-cli
 PY=${PYTHON3:-python3}
 if [ -z "$PY" ]; then PY=python3; fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mutil-cli.XXXXXX") || { echo "1..0 # SKIP mktemp failed"; exit 1; }
-trap 'rm -rf "$tmp"' EXIT
-
-count=0
-failed=0
-
-ok() {
-    count=$((count + 1))
-    echo "ok $count - $1"
-}
-
-not_ok() {
-    count=$((count + 1))
-    failed=$((failed + 1))
-    echo "not ok $count - $1"
-    # Show what the last run printed, to diagnose the failure.
-    if [ -s "$tmp/err" ]; then sed 's/^/#   stderr: /' "$tmp/err" | head -n 10; fi
-    echo "#   exit status: ${rc:-?}"
-}
-
-skip() {
-    count=$((count + 1))
-    echo "ok $count - $1 # SKIP $2"
-}
 
 # check NAME COMMAND... : one test that passes when COMMAND succeeds.
 check() {
@@ -371,5 +348,4 @@ if [ -w /dev/full ]; then
     check "a failed write to stdout (/dev/full) exits 1" eval 'status_is 1 && [ -s "$tmp/err" ]'
 fi
 
-echo "1..$count"
-[ "$failed" -eq 0 ]
+tap_end

@@ -8,28 +8,10 @@ set -u
 
 top_builddir=${top_builddir:-.}
 MUTIL="$top_builddir/mutil"
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_begin mutil-lru-cli
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mutil-lru-cli.XXXXXX") || { echo "1..0 # SKIP mktemp failed"; exit 1; }
-trap 'rm -rf "$tmp"' EXIT
 D="$tmp/lrus"
-
-count=0
-failed=0
-rc=0
-
-ok() {
-    count=$((count + 1))
-    echo "ok $count - $1"
-}
-
-not_ok() {
-    count=$((count + 1))
-    failed=$((failed + 1))
-    echo "not ok $count - $1"
-    if [ -s "$tmp/out" ]; then sed 's/^/#   stdout: /' "$tmp/out" | head -n 20; fi
-    if [ -s "$tmp/err" ]; then sed 's/^/#   stderr: /' "$tmp/err" | head -n 10; fi
-    echo "#   exit status: $rc"
-}
 
 # check NAME COMMAND... : one test that passes when COMMAND succeeds.
 check() {
@@ -181,5 +163,4 @@ check "mutil help lru evict prints the subcommand usage" \
 run lru "$D" c evict --now
 check "an unknown evict option exits 2" eval "status_is 2 && err_has \"unexpected argument '--now'\""
 
-echo "1..$count"
-[ "$failed" -eq 0 ]
+tap_end

@@ -9,25 +9,10 @@ set -u
 
 top_builddir=${top_builddir:-.}
 MUTIL="$top_builddir/mutil"
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_begin mutil-shard-cli
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mutil-shard-cli.XXXXXX") || { echo "1..0 # SKIP mktemp failed"; exit 1; }
-trap 'rm -rf "$tmp"' EXIT
 S="$tmp/store"
-
-count=0
-failed=0
-rc=0
-
-ok() { count=$((count + 1)); echo "ok $count - $1"; }
-not_ok() {
-    count=$((count + 1))
-    failed=$((failed + 1))
-    echo "not ok $count - $1"
-    if [ -s "$tmp/out" ]; then sed 's/^/#   stdout: /' "$tmp/out" | head -n 10; fi
-    if [ -s "$tmp/err" ]; then sed 's/^/#   stderr: /' "$tmp/err" | head -n 10; fi
-    echo "#   exit status: $rc"
-}
-skip() { count=$((count + 1)); echo "ok $count - $1 # SKIP $2"; }
 
 # check NAME SHELL-CONDITION
 check() {
@@ -183,5 +168,4 @@ check "shard --help prints the help (exit 0)" '[ $rc -eq 0 ] && out_has "KEY is 
 run shard "$S" get --help
 check "shard DIR get --help prints help (exit 0)" '[ $rc -eq 0 ] && out_has "usage: mutil shard DIR get"'
 
-echo "1..$count"
-[ "$failed" -eq 0 ]
+tap_end
