@@ -32,12 +32,20 @@ extern "C" {
     XX(MU_ENOTSUP,      (-ENOTSUP),      "operation not supported here")           \
     XX(MU_EBADF,        (-EBADF),        "bad file descriptor")                    \
     XX(MU_EINTR,        (-EINTR),        "interrupted")                            \
+    XX(MU_ENOTDIR,      (-ENOTDIR),      "not a directory")                        \
+    XX(MU_EISDIR,       (-EISDIR),       "is a directory")                         \
+    XX(MU_ENAMETOOLONG, (-ENAMETOOLONG), "name too long")                          \
+    XX(MU_EFBIG,        (-EFBIG),        "file too large")                         \
+    XX(MU_ENOSPC,       (-ENOSPC),       "no space left on device")                \
+    XX(MU_EIO,          (-EIO),          "input/output error")                     \
     XX(MU_ECLOSED,      (-1001),         "closed: end of stream")                  \
     XX(MU_ETRUNCATED,   (-1002),         "truncated: stream ended inside a frame") \
     XX(MU_EAUTH,        (-1003),         "authentication failed")                  \
     XX(MU_ETYPE,        (-1004),         "value has another type than requested")  \
     XX(MU_ELIMIT,       (-1005),         "input exceeds a decoding limit")         \
-    XX(MU_ECORRUPT,     (-1006),         "stored data is corrupt")
+    XX(MU_ECORRUPT,     (-1006),         "stored data is corrupt")                 \
+    XX(MU_EREMOTE,      (-1007),         "the peer answered with an error")        \
+    XX(MU_EDIGEST,      (-1008),         "digest mismatch: data differs from the sender's")
 
 enum {
 #define MU__ERROR_ENUM(name, value, message) name = value,

@@ -11,6 +11,10 @@
 #include "mu_pack.h"
 #include "mu_lru.h"
 #include "mu_shard.h"
+#include "mu_keys.h"
+#include "mu_server.h"
+#include "mu_client.h"
+#include "mu_socket.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,149 @@
+/*  mu_keys.h — identities and CURVE keys.
+
+    A mu_keys_t holds one CURVE (Curve25519) keypair: a 32-byte public key
+    and, when known, its 32-byte secret key. Keys come from three places:
+      - generated at random (mu_keys_new);
+      - derived from a shared passphrase (mu_keys_from_secret): both ends of a
+        connection derive the same server keypair and the same client keypair,
+        so a program that knows the passphrase authenticates the other side
+        and the traffic is CURVE-encrypted. The derivation is Argon2id
+        (libsodium crypto_pwhash, "interactive" limits, a fixed salt) into a
+        master key, then crypto_kdf subkeys 1 (server) and 2 (client) under
+        the context "mu_keys_", each the seed of a crypto_box keypair. It is
+        deterministic and costs tens of milliseconds: derive once per process;
+      - loaded from czmq's zcert files (mu_keys_load): a public file NAME and a
+        secret file NAME_secret, text, keys in Z85. Files written by
+        mu_keys_save are read by czmq's zcert_load and pyzmq's
+        zmq.auth.load_certificate, and theirs by mu_keys_load.
+
+    A mu_allow_t is the set of client public keys a server accepts: built in
+    memory, loaded from a directory of public cert files, or the explicit
+    "allow any" set (mu_allow_new_any), which a server never gets by default.
+
+    All functions are thread-safe on distinct objects; a mu_keys_t or
+    mu_allow_t that is only read may be shared by threads. */
+#ifndef MU_KEYS_H_INCLUDED
+#define MU_KEYS_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+#include "mu_defs.h"
+#include "mu_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MU_KEY_BYTES 32 /* a public or secret key */
+#define MU_KEY_TEXT 41  /* a key in Z85: 40 characters + NUL */
+
+typedef struct mu_keys_t mu_keys_t;
+typedef struct mu_allow_t mu_allow_t;
+
+/*  Which keypair of a shared secret to derive. */
+typedef enum {
+    MU_KEYS_SERVER = 1,
+    MU_KEYS_CLIENT = 2
+} mu_keys_role_t;
+
+/*  Generates a new random keypair. Returns NULL with errno set (ENOMEM). */
+MU_EXPORT mu_keys_t *mu_keys_new(void);
+
+/*  Derives the server or client keypair of a shared passphrase (secret,
+    size bytes, any bytes; at least 8 bytes). The same secret always gives
+    the same keys. Returns NULL with errno EINVAL (secret NULL or shorter than
+    8 bytes, role unknown) or ENOMEM. */
+MU_EXPORT mu_keys_t *mu_keys_from_secret(const void *secret, size_t size,
+                                         mu_keys_role_t role);
+
+/*  Reads a passphrase file for mu_keys_from_secret: the whole file with one
+    trailing newline (LF or CRLF) removed, at most 4096 bytes. On success
+    *secret_p is a malloc'd buffer (caller frees; wipe it with
+    sodium_memzero) and *size_p its size. Returns 0, -errno of open/read
+    (MU_ENOENT, MU_EACCES...), MU_EINVAL (fewer than 8 bytes) or MU_ELIMIT
+    (larger than 4096 bytes). */
+MU_EXPORT MU_NODISCARD int mu_keys_read_secret_file(const char *path, char **secret_p,
+                                                    size_t *size_p);
+
+/*  Makes a keypair from raw keys: public_key (32 bytes, required) and
+    secret_key (32 bytes, or NULL for a public-only key). When both are
+    given they must match. Returns NULL with errno EINVAL or ENOMEM. */
+MU_EXPORT mu_keys_t *mu_keys_new_from(const uint8_t *public_key, const uint8_t *secret_key);
+
+/*  Makes a public-only key from its 40-character Z85 text. Returns NULL
+    with errno EINVAL (not 40 valid Z85 characters) or ENOMEM. */
+MU_EXPORT mu_keys_t *mu_keys_new_public_txt(const char *public_txt);
+
+/*  Loads a zcert pair: path is the public file; path + "_secret" is read
+    when it exists (then the keys must match). A path that names the
+    "_secret" file itself is accepted too. Returns NULL with errno ENOENT
+    (no public file), EACCES, EINVAL (not a cert file: no curve section, bad
+    Z85, keys that do not match, over 64 KiB) or ENOMEM. */
+MU_EXPORT mu_keys_t *mu_keys_load(const char *path);
+
+/*  Writes path (public cert, mode 0644) and, when the secret is known,
+    path + "_secret" (mode 0600, created that way, never world-readable even
+    for an instant), in zcert format with a "created-by" metadata line. Each
+    file is written to a temporary name, fsync'ed and renamed. Returns 0,
+    MU_EINVAL (path empty or too long) or -errno of the file calls. */
+MU_EXPORT MU_NODISCARD int mu_keys_save(const mu_keys_t *self, const char *path);
+
+/*  The 32-byte public key (valid while self lives). */
+MU_EXPORT const uint8_t *mu_keys_public(const mu_keys_t *self);
+
+/*  The 32-byte secret key, or NULL for a public-only key. */
+MU_EXPORT const uint8_t *mu_keys_secret(const mu_keys_t *self);
+
+/*  The public key in Z85 (40 characters, NUL-terminated; valid while self
+    lives). */
+MU_EXPORT const char *mu_keys_public_txt(const mu_keys_t *self);
+
+/*  Copies self. Returns NULL with errno ENOMEM. */
+MU_EXPORT mu_keys_t *mu_keys_dup(const mu_keys_t *self);
+
+/*  Destroys the keypair, wiping the secret; accepts NULL and *self_p NULL. */
+MU_EXPORT void mu_keys_destroy(mu_keys_t **self_p);
+
+/*  Converts 32 bytes to Z85 text (text: MU_KEY_TEXT bytes) and back.
+    mu_key_from_txt returns 0 or MU_EINVAL (not exactly 40 Z85 characters). */
+MU_EXPORT void mu_key_to_txt(const uint8_t *key, char *text);
+MU_EXPORT MU_NODISCARD int mu_key_from_txt(const char *text, uint8_t *key);
+
+/*  Creates an empty allow-list (accepts nobody). NULL with errno ENOMEM. */
+MU_EXPORT mu_allow_t *mu_allow_new(void);
+
+/*  Creates the list that accepts any client key (CURVE still encrypts, but
+    anybody who knows the server's public key gets in). Only by this name.
+    NULL with errno ENOMEM. */
+MU_EXPORT mu_allow_t *mu_allow_new_any(void);
+
+/*  Adds a 32-byte public key. Returns 0 or MU_ENOMEM. Adding a key twice is
+    not an error. */
+MU_EXPORT MU_NODISCARD int mu_allow_add(mu_allow_t *self, const uint8_t *public_key);
+
+/*  Adds every public cert in directory dir (regular files whose names do not
+    end in "_secret"; files that are not certs are skipped and counted in
+    *skipped_p when it is not NULL). Returns the number of keys added (>= 0),
+    or -errno of opendir (MU_ENOENT, MU_ENOTDIR, MU_EACCES) or MU_ENOMEM. */
+MU_EXPORT MU_NODISCARD int mu_allow_load_dir(mu_allow_t *self, const char *dir,
+                                             int *skipped_p);
+
+/*  True (1) when the list accepts public_key (32 bytes), else 0. */
+MU_EXPORT int mu_allow_contains(const mu_allow_t *self, const uint8_t *public_key);
+
+/*  True (1) for a list made by mu_allow_new_any. */
+MU_EXPORT int mu_allow_is_any(const mu_allow_t *self);
+
+/*  Number of keys in the list (0 for the "any" list). */
+MU_EXPORT size_t mu_allow_size(const mu_allow_t *self);
+
+/*  Copies self. Returns NULL with errno ENOMEM. */
+MU_EXPORT mu_allow_t *mu_allow_dup(const mu_allow_t *self);
+
+/*  Destroys the list; accepts NULL and *self_p NULL. */
+MU_EXPORT void mu_allow_destroy(mu_allow_t **self_p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,129 @@
+/*  mu_conn.h — private: the wire protocol of mu_server / mu_client and the
+    internal interface between the connection core (mu_server.c,
+    mu_client.c) and the file transfer module (mu_files.c). Never installed.
+
+    Wire format. Every protocol message is a ZeroMQ multipart message of one
+    or two frames (the ROUTER adds the routing id in front at the server):
+        frame 0  header, exactly MU__HDR_SIZE (10) bytes:
+                   [0]    MU__PROTO_VERSION (1)
+                   [1]    kind (mu__kind_t)
+                   [2..9] id, unsigned 64-bit little-endian (correlation id,
+                          stream id or transfer id; 0 when unused)
+        frame 1  payload (absent = empty); its meaning depends on the kind.
+    A message with another frame count, a short/long header, an unknown
+    version or kind is malformed: the receiver counts a protocol error and
+    (server side) answers MU__K_ERR with MU_EPROTO and the same id.
+
+    Error payload (MU__K_ERR): 4-byte little-endian int32 code (a negative
+    MU_E* value) followed by a UTF-8 message (no NUL).
+
+    File kinds (0x40..0x5f) are defined and parsed only by mu_files.c; the
+    core hands them over unparsed (beyond the header). */
+#ifndef MU_CONN_H_INCLUDED
+#define MU_CONN_H_INCLUDED
+
+#include "mu_internal.h"
+#include "mu_server.h"
+#include "mu_client.h"
+
+#define MU__PROTO_VERSION 1
+#define MU__HDR_SIZE 10
+
+typedef enum {
+    /* client -> server */
+    MU__K_HELLO = 0x01,   /* payload: client name (may be empty) */
+    MU__K_BYE = 0x02,     /* no payload */
+    MU__K_PING = 0x03,    /* no payload; answered with PONG */
+    MU__K_REQ = 0x04,     /* id = correlation id; payload = request */
+    MU__K_MSG = 0x05,     /* one-way message */
+    MU__K_STREAM = 0x06,  /* id = stream id; payload = chunk */
+    MU__K_STREAM_END = 0x07, /* last chunk of a stream (may be empty) */
+    /* server -> client */
+    MU__K_WELCOME = 0x21, /* payload: 8-byte LE peer id */
+    MU__K_PONG = 0x22,
+    MU__K_REP = 0x23,     /* id = correlation id; payload = reply */
+    MU__K_ERR = 0x24,     /* id = correlation id (0: not tied to a request) */
+    MU__K_PUSH = 0x25,
+    MU__K_SSTREAM = 0x26,     /* server stream chunk, id = stream id */
+    MU__K_SSTREAM_END = 0x27, /* its last chunk */
+    MU__K_GOODBYE = 0x28,     /* the server is closing */
+    /* files, both directions: 0x40..0x5f, owned by mu_files.c */
+    MU__K_FILE_FIRST = 0x40,
+    MU__K_FILE_LAST = 0x5f
+} mu__kind_t;
+
+#define MU__IS_FILE_KIND(k) ((k) >= MU__K_FILE_FIRST && (k) <= MU__K_FILE_LAST)
+
+/*  Header encoding helpers (no validation beyond sizes). */
+void mu__hdr_encode(uint8_t hdr[MU__HDR_SIZE], int kind, uint64_t id);
+
+/*  Parses a header frame: returns 0 and sets *kind_p / *id_p, or MU_EPROTO
+    (wrong size or version). Unknown kinds are the caller's to reject. */
+int mu__hdr_decode(const void *frame, size_t size, int *kind_p, uint64_t *id_p);
+
+/*  Error payload: encodes code + message into a malloc'd buffer (*size_p);
+    decodes into *code_p and a pointer/length into the message. decode
+    returns 0 or MU_EPROTO (shorter than 4 bytes or code >= 0). */
+void *mu__err_encode(int code, const char *message, size_t *size_p);
+int mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p,
+                   size_t *msg_len_p);
+
+/* ---- core -> files, server side (implemented in mu_files.c) ---- */
+
+typedef struct mu__files_server_t mu__files_server_t;
+
+/*  Creates the server's file service for root (an existing directory; the
+    path is resolved and an O_PATH/O_DIRECTORY fd kept). Returns NULL with
+    errno set. */
+mu__files_server_t *mu__files_server_new(const char *root);
+void mu__files_server_destroy(mu__files_server_t **self_p);
+
+/*  Handles one file-kind message from peer. Replies through
+    mu__server_send. Returns 0, or a negative code when the message was
+    malformed (the core then counts a protocol error; mu_files has already
+    answered MU__K_ERR). */
+int mu__files_server_on_msg(mu__files_server_t *self, mu_server_t *server, uint64_t peer,
+                            int kind, uint64_t id, const void *data, size_t size);
+
+/*  Does a bounded amount of pending work (sends chunks against credit that
+    peers granted). Called by the core on every mu_server_recv iteration.
+    Returns the number of ms until it wants to run again (0: it has more to
+    do now, -1: nothing pending). */
+int mu__files_server_work(mu__files_server_t *self, mu_server_t *server);
+
+/*  Forgets every transfer of a peer that left (temp files removed). */
+void mu__files_server_peer_gone(mu__files_server_t *self, uint64_t peer);
+
+/* ---- files -> core, server side (implemented in mu_server.c) ---- */
+
+/*  Sends one protocol message to a peer without blocking. Returns 0,
+    MU_EHOSTUNREACH (peer unknown / gone) or MU_EAGAIN (its queue is full:
+    try later). Counts msgs_out/bytes_out. */
+int mu__server_send(mu_server_t *server, uint64_t peer, int kind, uint64_t id,
+                    const void *data, size_t size);
+
+/*  Counts a received/sent file on the server and the peer. */
+void mu__server_count_file(mu_server_t *server, uint64_t peer, int received);
+
+/* ---- files -> core, client side (implemented in mu_client.c) ---- */
+
+/*  Sends one protocol message, waiting up to timeout_ms for queue room.
+    Returns 0 or MU_EAGAIN. */
+int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data,
+                    size_t size, int timeout_ms);
+
+/*  Waits up to timeout_ms for the next file-kind message (other messages
+    are handled as usual: replies matched, pushes/streams queued for
+    mu_client_recv). On success *kind_p, *id_p and a malloc'd payload
+    *data_p (caller frees; NULL when empty) / *size_p. MU__K_ERR messages
+    with a non-zero id are handed over too (kind MU__K_ERR) so a transfer
+    sees its errors. Returns 0, MU_EAGAIN (timeout), MU_EINTR, or
+    MU_ECONNRESET-like MU_EPIPE when the client noticed a reconnect since
+    the last call (the caller restarts its transfer from its offset). */
+int mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, void **data_p,
+                         size_t *size_p, int timeout_ms);
+
+/*  A fresh id for a request or transfer. */
+uint64_t mu__client_next_id(mu_client_t *client);
+
+#endif

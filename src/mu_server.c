@@ -1,0 +1,2 @@
+/* mu_server.c — placeholder until the module lands. */
+#include "mu_internal.h"

@@ -1,0 +1,2 @@
+/* mu_socket.c — placeholder until the module lands. */
+#include "mu_internal.h"

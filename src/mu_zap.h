@@ -1,0 +1,49 @@
+/*  mu_zap.h — private: the process-wide ZAP handler and CURVE socket set-up
+    shared by mu_server, mu_socket and mu_flow. Never installed.
+
+    libzmq asks one ZAP handler per context (inproc://zeromq.zap.01) to
+    authenticate each incoming handshake. libmutil runs one such handler (a
+    zactor on czmq's shared context) while at least one domain is
+    registered, and stops it when the last is unregistered. Each server
+    socket gets its own ZAP domain ("mu-N"), so servers in one process may
+    have different allow-lists. A process that also runs czmq's zauth on
+    the same context conflicts with it: the second bind of the ZAP endpoint
+    fails (mu__zap_register returns NULL with errno EADDRINUSE).
+
+    Decisions: CURVE handshakes are accepted when the domain's allow-list
+    contains the client key (User-Id = the key in Z85); NULL handshakes only
+    on an insecure domain; everything else is refused with status 400,
+    counted on the domain and logged with zsys_warning naming the peer
+    address, the key and the domain. */
+#ifndef MU_ZAP_H_INCLUDED
+#define MU_ZAP_H_INCLUDED
+
+#include "mu_internal.h"
+
+typedef struct mu__zap_domain_t mu__zap_domain_t;
+
+/*  Registers a domain. allow (copied) is the CURVE allow-list; NULL makes
+    an insecure domain that accepts NULL-mechanism peers only. Starts the
+    handler on first use. Returns NULL with errno ENOMEM or EADDRINUSE. */
+mu__zap_domain_t *mu__zap_register(const mu_allow_t *allow);
+
+/*  The domain's name, to set as ZMQ_ZAP_DOMAIN. */
+const char *mu__zap_domain_name(const mu__zap_domain_t *domain);
+
+/*  Handshakes refused on this domain so far (atomic read). */
+uint64_t mu__zap_failures(const mu__zap_domain_t *domain);
+
+/*  Unregisters (the handler stops with the last domain); accepts NULL. */
+void mu__zap_unregister(mu__zap_domain_t **domain_p);
+
+/*  Makes a libzmq socket (void *, not zsock_t) a CURVE server with keys
+    (secret required) in domain, or, when keys is NULL, a NULL-mechanism
+    socket in domain (so ZAP still sees and counts it). Before bind.
+    Returns 0 or MU_EINVAL. */
+int mu__zap_setup_server(void *socket, const mu_keys_t *keys, const mu__zap_domain_t *domain);
+
+/*  Makes a libzmq socket a CURVE client of server_public with its own
+    keys (secret required). Before connect. Returns 0 or MU_EINVAL. */
+int mu__zap_setup_client(void *socket, const mu_keys_t *keys, const uint8_t *server_public);
+
+#endif
