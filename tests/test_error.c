@@ -27,8 +27,8 @@ test_errno_codes_pass_through(void)
     MU_CHECK_EQ(MU_EPIPE, -EPIPE);
     MU_CHECK(MU_ECLOSED < -1000);
     /* A code outside the table is a negated errno. */
-    MU_CHECK(strcmp(mu_strerror(-EISDIR), strerror(EISDIR)) == 0);
-    MU_CHECK(strcmp(mu_errname(-EISDIR), "MU_E?") == 0);
+    MU_CHECK(strcmp(mu_strerror(-EDOM), strerror(EDOM)) == 0);
+    MU_CHECK(strcmp(mu_errname(-EDOM), "MU_E?") == 0);
 }
 
 static void

@@ -1,0 +1,2 @@
+/* placeholder until the command lands */
+#include "cli.h"
