@@ -15,6 +15,7 @@
 #include "mu_server.h"
 #include "mu_client.h"
 #include "mu_socket.h"
+#include "mu_service.h"
 
 #ifdef __cplusplus
 extern "C" {
