@@ -46,22 +46,25 @@ typedef enum {
     MU_KEYS_CLIENT = 2
 } mu_keys_role_t;
 
-/*  Generates a new random keypair. Returns NULL with errno set (ENOMEM). */
+/*  Generates a new random keypair. Returns NULL with errno set (ENOMEM, or
+    EIO when libsodium cannot initialize: no system randomness). */
 MU_EXPORT mu_keys_t *mu_keys_new(void);
 
 /*  Derives the server or client keypair of a shared passphrase (secret,
     size bytes, any bytes; at least 8 bytes). The same secret always gives
     the same keys. Returns NULL with errno EINVAL (secret NULL or shorter than
-    8 bytes, role unknown) or ENOMEM. */
+    8 bytes, role unknown), ENOMEM (also when Argon2id cannot get its 64 MiB)
+    or EIO (libsodium cannot initialize). */
 MU_EXPORT mu_keys_t *mu_keys_from_secret(const void *secret, size_t size,
                                          mu_keys_role_t role);
 
-/*  Reads a passphrase file for mu_keys_from_secret: the whole file with one
-    trailing newline (LF or CRLF) removed, at most 4096 bytes. On success
+/*  Reads a passphrase file for mu_keys_from_secret: the whole regular file
+    with one trailing newline (LF or CRLF) removed, at most 4096 bytes once
+    the newline is removed. On success
     *secret_p is a malloc'd buffer (caller frees; wipe it with
     sodium_memzero) and *size_p its size. Returns 0, -errno of open/read
-    (MU_ENOENT, MU_EACCES...), MU_EINVAL (fewer than 8 bytes) or MU_ELIMIT
-    (larger than 4096 bytes). */
+    (MU_ENOENT, MU_EACCES...), MU_EINVAL (fewer than 8 bytes, or not a
+    regular file), MU_ELIMIT (larger than 4096 bytes) or MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_keys_read_secret_file(const char *path, char **secret_p,
                                                     size_t *size_p);
 
@@ -121,9 +124,11 @@ MU_EXPORT mu_allow_t *mu_allow_new_any(void);
     not an error. */
 MU_EXPORT MU_NODISCARD int mu_allow_add(mu_allow_t *self, const uint8_t *public_key);
 
-/*  Adds every public cert in directory dir (regular files whose names do not
-    end in "_secret"; files that are not certs are skipped and counted in
-    *skipped_p when it is not NULL). Returns the number of keys added (>= 0),
+/*  Adds every public cert in directory dir (regular files, or links to
+    them, whose names neither start with '.' nor end in "_secret"; files
+    that are not certs or cannot be read are skipped and counted in
+    *skipped_p when it is not NULL). Returns the number of certs loaded
+    (>= 0; a key already in the list counts but is not added twice),
     or -errno of opendir (MU_ENOENT, MU_ENOTDIR, MU_EACCES) or MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_allow_load_dir(mu_allow_t *self, const char *dir,
                                              int *skipped_p);

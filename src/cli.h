@@ -51,6 +51,7 @@ struct cli_command_t {
     XX(demo)             \
     XX(frame)            \
     XX(help)             \
+    XX(keygen)           \
     XX(lru)              \
     XX(shard)            \
     XX(version)

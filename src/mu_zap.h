@@ -14,7 +14,18 @@
     contains the client key (User-Id = the key in Z85); NULL handshakes only
     on an insecure domain; everything else is refused with status 400,
     counted on the domain and logged with zsys_warning naming the peer
-    address, the key and the domain. */
+    address, the key and the domain.
+
+    Order of teardown: close every socket of a domain BEFORE unregistering
+    it. While the handler runs, a socket whose domain is gone is refused
+    (unknown domain); but once the last domain is unregistered the handler
+    stops, and libzmq 4.3.4 with no ZAP handler accepts EVERY CURVE client
+    key (ZMQ_ZAP_ENFORCE_DOMAIN is draft API) — checked by experiment.
+    At exit the handler is stopped by an atexit hook that runs before
+    czmq's zsys_shutdown, so a program that exits with servers still open
+    does not leave zsys_shutdown a socket in use by the handler thread.
+    The handler is a thread: a child forked while it runs has none, and
+    must not use these functions (fork before touching ZeroMQ). */
 #ifndef MU_ZAP_H_INCLUDED
 #define MU_ZAP_H_INCLUDED
 
