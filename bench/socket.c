@@ -1,2 +1,308 @@
-/* placeholder */
-int main(void) { return 0; }
+/*  bench/socket.c — mu_socket distribution throughput against raw libzmq.
+
+    Cases (SPEC.md: anything on ZeroMQ >= 85 % of raw libzmq):
+      publish-64B, publish-1KiB        one mu_socket (binds, PUBLISH) sends
+                                       every message to NPEERS mu_sockets
+                                       (connect), against a raw ROUTER
+                                       (ROUTER_MANDATORY) sending a copy to
+                                       each of NPEERS raw DEALERs;
+      roundrobin-64B, roundrobin-1KiB  the same with ROUNDROBIN, against the
+                                       raw ROUTER sending to DEALER i % N;
+      alo-64B, alo-1KiB                mu_socket PUBLISH to one peer with
+                                       AT_LEAST_ONCE against mu_socket
+                                       without it (the overhead).
+
+    All sockets live in one process on czmq's context (ipc:// endpoints);
+    each receiver runs on its own thread. Connections are made and joined
+    before the clock starts; the time ends when every receiver holds its
+    last message. The unit is messages delivered per second (a PUBLISH of
+    one message to N peers counts N). Ours and the baseline run back to
+    back in each repetition; the ratio is the median of the per-repetition
+    ratios. */
+#include "config.h"
+
+#include <czmq.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mutil.h"
+#include "bench.h"
+
+#define NPEERS 4
+#define MAX_SIZE 1024
+
+static char tmpdir[] = "/tmp/mu_bench_socket.XXXXXX";
+static int seq;
+
+typedef enum { K_PUBLISH, K_ROUNDROBIN } kind_t;
+
+typedef struct {
+    mu_socket_t *ours;
+    void *raw;
+    int raw_router;       /* raw receiver is a ROUTER: a routing-id frame first */
+    long expect;
+    long got;
+    uint64_t sum;
+    int64_t end_ns;
+} receiver_t;
+
+static void *
+recv_ours(void *arg)
+{
+    receiver_t *r = arg;
+    mu_socket_msg_t m;
+    while (r->got < r->expect) {
+        if (mu_socket_recv(r->ours, &m, 10000) != 0)
+            break;
+        if (m.event != MU_SOCKET_MESSAGE)
+            continue;
+        r->sum += ((const uint8_t *) m.data)[0];
+        r->got++;
+    }
+    r->end_ns = bench_now_ns();
+    return NULL;
+}
+
+static void *
+recv_raw(void *arg)
+{
+    receiver_t *r = arg;
+    uint8_t buf[MAX_SIZE];
+    while (r->got < r->expect) {
+        if (r->raw_router && zmq_recv(r->raw, buf, sizeof buf, 0) < 0)
+            break;
+        if (zmq_recv(r->raw, buf, sizeof buf, 0) < 0)
+            break;
+        r->sum += buf[0];
+        r->got++;
+    }
+    r->end_ns = bench_now_ns();
+    return NULL;
+}
+
+static void
+ipc_endpoint(char *buf, size_t cap)
+{
+    snprintf(buf, cap, "ipc://%s/ep%d", tmpdir, seq++);
+}
+
+/* Drives sockets until hub has n peers and each peer has one. */
+static int
+settle(mu_socket_t *hub, mu_socket_t **peers, int n)
+{
+    int64_t deadline = bench_now_ns() + 5000000000LL;
+    while (bench_now_ns() < deadline) {
+        mu_socket_msg_t m;
+        int ready = 1;
+        while (mu_socket_recv(hub, &m, 0) == 0)
+            ;
+        for (int i = 0; i < n; i++) {
+            while (mu_socket_recv(peers[i], &m, 0) == 0)
+                ;
+            ready &= mu_socket_peers(peers[i]) == 1;
+        }
+        if (ready && mu_socket_peers(hub) == (size_t) n)
+            return 0;
+        usleep(1000);
+    }
+    return -1;
+}
+
+static double
+finish(receiver_t *rx, pthread_t *th, int n, int64_t t0)
+{
+    int64_t end = t0;
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(th[i], NULL);
+        end = rx[i].end_ns > end ? rx[i].end_ns : end;
+        total += rx[i].got;
+        if (rx[i].got != rx[i].expect)
+            return NAN;
+    }
+    return (double) total / ((double) (end - t0) / 1e9);
+}
+
+/* mu_socket hub to n peers; returns delivered msg/s or NaN. */
+static double
+run_ours(kind_t kind, size_t size, long per_peer, int n, int reliable)
+{
+    char ep[256];
+    ipc_endpoint(ep, sizeof ep);
+    mu_socket_t *hub = mu_socket_new(NULL), *peers[NPEERS] = { 0 };
+    if (!hub || mu_socket_set_queue(hub, 1000, MU_SOCKET_BLOCK, 5000) != 0)
+        return NAN;     /* a send never waits forever: a stuck run gives NaN */
+    if (reliable && mu_socket_set_at_least_once(hub, 10, 1000, 65536) != 0)
+        return NAN;
+    (void) mu_socket_set_mode(hub, kind == K_PUBLISH ? MU_SOCKET_PUBLISH : MU_SOCKET_ROUNDROBIN);
+    if (mu_socket_bind(hub, ep) != 0)
+        return NAN;
+    for (int i = 0; i < n; i++)
+        if (!(peers[i] = mu_socket_new(NULL)) || mu_socket_connect(peers[i], ep) != 0)
+            return NAN;
+    double rate = NAN;
+    if (settle(hub, peers, n) == 0) {
+        receiver_t rx[NPEERS];
+        pthread_t th[NPEERS];
+        memset(rx, 0, sizeof rx);
+        for (int i = 0; i < n; i++) {
+            rx[i].ours = peers[i];
+            rx[i].expect = per_peer;
+            pthread_create(&th[i], NULL, recv_ours, &rx[i]);
+        }
+        uint8_t buf[MAX_SIZE];
+        memset(buf, 1, sizeof buf);
+        long total = kind == K_PUBLISH ? per_peer : per_peer * n;
+        int64_t t0 = bench_now_ns();
+        for (long k = 0; k < total; k++)
+            if (mu_socket_send(hub, buf, size) != 0)
+                break;
+        rate = finish(rx, th, n, t0);
+        /* drain acks so the hub ends clean */
+        mu_socket_msg_t m;
+        while (mu_socket_recv(hub, &m, 0) == 0)
+            ;
+    }
+    for (int i = 0; i < n; i++)
+        mu_socket_destroy(&peers[i]);
+    mu_socket_destroy(&hub);
+    return rate;
+}
+
+/* Raw ROUTER to n DEALERs (or n ROUTERs: the same socket types as ours)
+   doing the same distribution. */
+static double
+run_raw(kind_t kind, size_t size, long per_peer, int n, int routers)
+{
+    char ep[256];
+    ipc_endpoint(ep, sizeof ep);
+    zsock_t *hub = zsock_new(ZMQ_ROUTER);
+    zsock_t *peers[NPEERS] = { 0 };
+    if (!hub)
+        return NAN;
+    void *h = zsock_resolve(hub);
+    int on = 1;
+    zmq_setsockopt(h, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
+    zmq_setsockopt(h, ZMQ_ROUTING_ID, "hub", 3);
+    if (zsock_bind(hub, "%s", ep) != 0)
+        return NAN;
+    char ids[NPEERS][8];
+    for (int i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "d%d", i);
+        peers[i] = zsock_new(routers ? ZMQ_ROUTER : ZMQ_DEALER);
+        if (!peers[i])
+            return NAN;
+        void *p = zsock_resolve(peers[i]);
+        zmq_setsockopt(p, ZMQ_ROUTING_ID, ids[i], strlen(ids[i]));
+        if (routers)
+            zmq_setsockopt(p, ZMQ_CONNECT_ROUTING_ID, "hub", 3);
+        if (zsock_connect(peers[i], "%s", ep) != 0)
+            return NAN;
+        if (routers)
+            zmq_send(p, "hub", 3, ZMQ_SNDMORE);
+        zmq_send(p, "ready", 5, 0);
+    }
+    for (int i = 0; i < n; i++) {   /* the hub knows every dealer */
+        char id[16], body[16];
+        if (zmq_recv(h, id, sizeof id, 0) < 0 || zmq_recv(h, body, sizeof body, 0) < 0)
+            return NAN;
+    }
+    receiver_t rx[NPEERS];
+    pthread_t th[NPEERS];
+    memset(rx, 0, sizeof rx);
+    for (int i = 0; i < n; i++) {
+        rx[i].raw = zsock_resolve(peers[i]);
+        rx[i].raw_router = routers;
+        rx[i].expect = per_peer;
+        pthread_create(&th[i], NULL, recv_raw, &rx[i]);
+    }
+    uint8_t buf[MAX_SIZE];
+    memset(buf, 1, sizeof buf);
+    int64_t t0 = bench_now_ns();
+    if (kind == K_PUBLISH) {
+        for (long k = 0; k < per_peer; k++)
+            for (int i = 0; i < n; i++) {
+                zmq_send(h, ids[i], strlen(ids[i]), ZMQ_SNDMORE);
+                zmq_send(h, buf, size, 0);
+            }
+    } else {
+        for (long k = 0; k < per_peer * n; k++) {
+            int i = (int) (k % n);
+            zmq_send(h, ids[i], strlen(ids[i]), ZMQ_SNDMORE);
+            zmq_send(h, buf, size, 0);
+        }
+    }
+    double rate = finish(rx, th, n, t0);
+    for (int i = 0; i < n; i++)
+        zsock_destroy(&peers[i]);
+    zsock_destroy(&hub);
+    return rate;
+}
+
+typedef struct {
+    const char *name;
+    kind_t kind;
+    size_t size;
+    int alo;          /* 1: ours = AT_LEAST_ONCE, baseline = mu_socket default */
+    int routers;      /* raw receivers are ROUTERs (same socket types as ours) */
+    const char *baseline;
+} case_t;
+
+static void
+run_case(const bench_opts_t *o, const case_t *c)
+{
+    long per_peer = o->quick ? 20000 : 200000;
+    if (c->size >= 1024)
+        per_peer /= 2;
+    int n = c->alo ? 1 : NPEERS;
+    if (c->alo)
+        per_peer *= 2;
+    double ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS];
+    for (int r = 0; r < o->reps; r++) {
+        ours[r] = run_ours(c->kind, c->size, per_peer, n, c->alo);
+        base[r] = c->alo ? run_ours(c->kind, c->size, per_peer, n, 0)
+                         : run_raw(c->kind, c->size, per_peer, n, c->routers);
+        if (o->verbose)
+            fprintf(stderr, "%s rep %d: ours %.0f base %.0f\n", c->name, r, ours[r], base[r]);
+    }
+    bench_report("socket", c->name, "msg/s", bench_median(ours, o->reps), c->baseline,
+                 bench_median(base, o->reps), bench_paired_ratio(ours, base, o->reps),
+                 (double) c->size, c->alo || c->routers ? BENCH_BAR_NONE : BENCH_BAR_MIN_RATIO,
+                 0.85);
+}
+
+int
+main(int argc, char **argv)
+{
+    bench_opts_t o;
+    bench_parse_args(argc, argv, &o);
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    zsys_handler_set(NULL);
+    static const case_t cases[] = {
+        { "publish-64B", K_PUBLISH, 64, 0, 0, "raw-router-4-dealers" },
+        { "publish-1KiB", K_PUBLISH, 1024, 0, 0, "raw-router-4-dealers" },
+        { "roundrobin-64B", K_ROUNDROBIN, 64, 0, 0, "raw-router-rr-dealers" },
+        { "roundrobin-1KiB", K_ROUNDROBIN, 1024, 0, 0, "raw-router-rr-dealers" },
+        { "publish-64B-rr", K_PUBLISH, 64, 0, 1, "raw-router-4-routers" },
+        { "roundrobin-64B-rr", K_ROUNDROBIN, 64, 0, 1, "raw-router-rr-routers" },
+        { "alo-64B", K_PUBLISH, 64, 1, 0, "mu-socket-default" },
+        { "alo-1KiB", K_PUBLISH, 1024, 1, 0, "mu-socket-default" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (bench_selected(&o, cases[i].name))
+            run_case(&o, &cases[i]);
+    int missed = bench_print_table();
+    if (missed)
+        printf("\n%d bar(s) missed\n", missed);
+    zsys_shutdown();
+    bench_remove_tree(tmpdir);
+    return 0;
+}
