@@ -80,30 +80,34 @@ MU_EXPORT mu_client_t *mu_client_new(void);
 
 /*  CURVE: the server's public key (32 bytes) and the client's keypair
     (copied; NULL = a fresh random keypair, for servers that allow any).
-    Before connect. Returns 0 or MU_EINVAL. */
+    Before connect. Returns 0, MU_EINVAL (server_public NULL, client_keys
+    without a secret key, after connect) or MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_client_set_curve(mu_client_t *self, const uint8_t *server_public,
                                                const mu_keys_t *client_keys);
 
 /*  CURVE with keys derived from a shared passphrase. Before connect.
-    Returns 0 or MU_EINVAL. */
+    Returns 0 or MU_EINVAL (secret shorter than 8 bytes, after connect). */
 MU_EXPORT MU_NODISCARD int mu_client_set_secret(mu_client_t *self, const void *secret,
                                                 size_t size);
 
-/*  Plaintext, unauthenticated. Before connect. Returns 0 or MU_EINVAL. */
+/*  Plaintext, unauthenticated. Before connect. Returns 0 or MU_EINVAL
+    (after connect). */
 MU_EXPORT MU_NODISCARD int mu_client_set_insecure(mu_client_t *self);
 
 /*  Heartbeat interval and timeout in ms (defaults 1000 / 5000). Before
-    connect. Returns 0 or MU_EINVAL. */
+    connect. Returns 0 or MU_EINVAL (interval < 10, timeout < interval,
+    timeout > 6553500). */
 MU_EXPORT MU_NODISCARD int mu_client_set_heartbeat(mu_client_t *self, int interval_ms,
                                                    int timeout_ms);
 
 /*  Reconnect backoff: first interval and maximum in ms (defaults 100 and
-    5000). Before connect. Returns 0 or MU_EINVAL. */
+    5000). Before connect. Returns 0 or MU_EINVAL (initial < 1, max <
+    initial). */
 MU_EXPORT MU_NODISCARD int mu_client_set_reconnect(mu_client_t *self, int initial_ms,
                                                    int max_ms);
 
 /*  A name the server sees in the JOIN event (at most 255 bytes). Before
-    connect. Returns 0 or MU_EINVAL. */
+    connect. Returns 0 or MU_EINVAL (NULL, too long, after connect). */
 MU_EXPORT MU_NODISCARD int mu_client_set_name(mu_client_t *self, const char *name);
 
 /*  Connects to endpoint and sends the hello; does not wait for the server.
@@ -112,15 +116,19 @@ MU_EXPORT MU_NODISCARD int mu_client_set_name(mu_client_t *self, const char *nam
 MU_EXPORT MU_NODISCARD int mu_client_connect(mu_client_t *self, const char *endpoint);
 
 /*  Waits up to timeout_ms until the server has answered the hello. Returns
-    0, MU_ETIMEDOUT, MU_EAUTH (the server refused our key) or MU_EINTR. */
+    0, MU_ETIMEDOUT, MU_EAUTH (the server refused our key), MU_EINTR or
+    MU_EINVAL (not connected). */
 MU_EXPORT MU_NODISCARD int mu_client_wait_ready(mu_client_t *self, int timeout_ms);
 
 /*  Sends a request and waits up to timeout_ms (-1: forever) for its reply.
     On success *reply_p is a malloc'd buffer (followed by a NUL byte not
     counted in *reply_size_p; caller frees). Returns 0, MU_ETIMEDOUT,
-    MU_EAGAIN (cannot even queue the request), MU_EINTR, or the error the
-    server answered (MU_EREMOTE or the server's MU_E* code; its message is
-    in mu_client_last_error). */
+    MU_EAUTH (the server refused our key), MU_EAGAIN (cannot even queue the
+    request), MU_EINTR, MU_EINVAL (not connected, reply_p NULL), or the
+    error the server answered (MU_EREMOTE or the server's MU_E* code; its
+    message is in mu_client_last_error). A request that reaches a server
+    which does not know this client (restarted) is repeated once after a
+    new hello. */
 MU_EXPORT MU_NODISCARD int mu_client_request(mu_client_t *self, const void *data, size_t size,
                                              void **reply_p, size_t *reply_size_p,
                                              int timeout_ms);
@@ -129,14 +137,15 @@ MU_EXPORT MU_NODISCARD int mu_client_request(mu_client_t *self, const void *data
     none). */
 MU_EXPORT const char *mu_client_last_error(void);
 
-/*  Sends a one-way message (MU_SERVER_MESSAGE at the server). Returns 0 or
-    MU_EAGAIN (queue full after timeout_ms). */
+/*  Sends a one-way message (MU_SERVER_MESSAGE at the server). Returns 0,
+    MU_EAGAIN (queue full after timeout_ms) or MU_EINVAL (not connected). */
 MU_EXPORT MU_NODISCARD int mu_client_send(mu_client_t *self, const void *data, size_t size,
                                           int timeout_ms);
 
 /*  Sends one chunk of stream stream_id (chosen by the caller; MU_SERVER_STREAM
-    at the server, in order); last = 1 ends it. Returns 0 or MU_EAGAIN
-    (queue full after timeout_ms: nothing sent, retry the chunk). */
+    at the server, in order); last = 1 ends it. Returns 0, MU_EAGAIN
+    (queue full after timeout_ms: nothing sent, retry the chunk) or
+    MU_EINVAL (not connected). */
 MU_EXPORT MU_NODISCARD int mu_client_stream_send(mu_client_t *self, uint64_t stream_id,
                                                  const void *data, size_t size, int last,
                                                  int timeout_ms);
@@ -144,7 +153,8 @@ MU_EXPORT MU_NODISCARD int mu_client_stream_send(mu_client_t *self, uint64_t str
 /*  Receives the next push or stream chunk: *kind_p, *id_p (stream id; 0 for
     a push), *last_p (stream end), and a malloc'd payload in *data_p / *size_p
     (NUL-terminated, caller frees). Any pointer but data_p may be NULL.
-    Waits up to timeout_ms. Returns 0, MU_EAGAIN (timeout) or MU_EINTR. */
+    Waits up to timeout_ms. Returns 0, MU_EAGAIN (timeout), MU_EINTR or
+    MU_EINVAL (not connected, data_p NULL). */
 MU_EXPORT MU_NODISCARD int mu_client_recv(mu_client_t *self, mu_client_kind_t *kind_p,
                                           uint64_t *id_p, int *last_p, void **data_p,
                                           size_t *size_p, int timeout_ms);

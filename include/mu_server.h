@@ -25,7 +25,9 @@
     leaves when it says bye, when its connection drops, or when nothing is
     heard from it for the heartbeat timeout (ZeroMQ heartbeats keep an idle
     but live connection alive): MU_SERVER_LEAVE then comes within that
-    timeout.
+    timeout. (Implementation: a dropped connection is seen through a
+    zmq_socket_monitor; the ZeroMQ heartbeat timeout is what drops a silent
+    peer, so an idle client that still answers heartbeats never leaves.)
 
     Files. With mu_server_set_root, clients may download and upload files
     below that directory (mu_client_get/mu_client_put); this is handled
@@ -106,7 +108,7 @@ MU_EXPORT MU_NODISCARD int mu_server_set_root(mu_server_t *self, const char *dir
 /*  Heartbeat interval and timeout in ms (defaults 1000 and 5000): a peer
     heard from by no message and no ZeroMQ heartbeat for timeout_ms leaves.
     Before the first bind. Returns 0 or MU_EINVAL (interval < 10, timeout <
-    interval). */
+    interval, timeout > 6553500: ZeroMQ's heartbeat TTL limit). */
 MU_EXPORT MU_NODISCARD int mu_server_set_heartbeat(mu_server_t *self, int interval_ms,
                                                    int timeout_ms);
 
@@ -185,7 +187,8 @@ MU_EXPORT int mu_server_fd(const mu_server_t *self);
 MU_EXPORT void *mu_server_zsock(const mu_server_t *self);
 
 /*  Says bye to every peer, closes the sockets and frees everything; accepts
-    NULL and *self_p NULL. */
+    NULL and *self_p NULL. Events the application still holds must have been
+    destroyed before (see mu_event_destroy). */
 MU_EXPORT void mu_server_destroy(mu_server_t **self_p);
 
 /*  --- events --- */
@@ -208,7 +211,9 @@ MU_EXPORT int mu_event_last(const mu_event_t *self);
 
 /*  Destroys an event; accepts NULL and *self_p NULL. A request destroyed
     without a reply is answered MU_EREMOTE "request dropped by the
-    application" so the client does not wait for its timeout. */
+    application" so the client does not wait for its timeout; the event
+    answers through the server that made it, so destroy every event before
+    that server (mu_server_destroy). */
 MU_EXPORT void mu_event_destroy(mu_event_t **self_p);
 
 #ifdef __cplusplus

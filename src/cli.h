@@ -4,7 +4,9 @@
     Adding a command takes two steps:
       1. write src/cli_<name>.c defining
              const cli_command_t cli_cmd_<name> = { "<name>", ... };
-         (and list the file in Makefile.am's mutil_SOURCES);
+         (and list the file in Makefile.am's mutil_SOURCES; commands that
+         share their option handling may share a file, as call, get, put
+         and serve do in src/cli_conn.c);
       2. add XX(<name>) to CLI_COMMANDS below, keeping the list alphabetical
          (`mutil help` prints the commands in this order).
     The dispatcher, `mutil help` and `mutil <name> --help` then know it.
@@ -48,11 +50,15 @@ struct cli_command_t {
 
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
+    XX(call)             \
     XX(demo)             \
     XX(frame)            \
+    XX(get)              \
     XX(help)             \
     XX(keygen)           \
     XX(lru)              \
+    XX(put)              \
+    XX(serve)            \
     XX(shard)            \
     XX(version)
 

@@ -1,2 +1,701 @@
-/* placeholder until the commands land */
+/*  cli_conn.c — the connection commands of the mutil tool:
+      mutil serve --bind EP [--bind EP...] [--root DIR] KEYS
+      mutil get   EP REMOTE LOCAL [file options] KEYS
+      mutil put   EP LOCAL REMOTE [file options] KEYS
+      mutil call  EP [MSG] KEYS
+    where KEYS chooses the security, the same way for all four:
+      --secret-file F           both ends derive their keys from F's passphrase
+      --cert F                  serve: the server's cert (F and F_secret);
+                                clients: their own cert (optional; default a
+                                fresh keypair)
+      --allow DIR | --allow-any serve: the client keys let in (with --cert)
+      --server-key KEY|FILE     clients: the server's public key (Z85 text or
+                                a cert file), with --cert or alone
+      --insecure                plaintext, no authentication (warned about)
+    serve answers every request with the request's own bytes (an echo
+    service, so `mutil call` can test a server) and serves files below
+    --root. */
 #include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <czmq.h>
+#include <sodium.h>
+
+#define CONN_KEYS_HELP                                                          \
+    "Security (one of, the same choice at both ends):\n"                       \
+    "  --secret-file F        a shared passphrase (file F, >= 8 bytes): both\n" \
+    "                         ends derive their keys from it\n"                 \
+    "  --cert F               serve: the server's cert (F and F_secret, made\n" \
+    "                         by mutil keygen) with --allow DIR (a directory\n"  \
+    "                         of client public certs) or --allow-any;\n"        \
+    "                         clients: their own cert, with --server-key\n"     \
+    "  --server-key K         clients: the server's public key, as Z85 text\n"  \
+    "                         or a cert file\n"                                 \
+    "  --insecure             plaintext and unauthenticated (a warning is\n"    \
+    "                         printed)\n"                                       \
+    "  --timeout MS           give up after MS milliseconds (clients; default\n" \
+    "                         10000, files 60000)\n"
+
+#define FILE_OPTS_HELP                                                          \
+    "File options:\n"                                                           \
+    "  --chunk SIZE           bytes per chunk (K/M suffixes; default 256K)\n"   \
+    "  --window N             chunks in flight (default 8)\n"                   \
+    "  --resume               continue LOCAL.partial from an earlier try (get)\n" \
+    "  --force                replace an existing destination\n"                \
+    "  --quiet                no progress bar (it is shown only on a terminal)\n"
+
+#define EXIT_HELP "\nExit status: 0 ok, 1 runtime error, 2 bad usage.\n"
+
+/*  Everything the options of one command set. */
+typedef struct {
+    const char *who;
+    const char *binds[16];
+    size_t nbinds;
+    const char *root;
+    const char *secret_file;
+    const char *cert;
+    const char *allow_dir;
+    bool allow_any;
+    const char *server_key;
+    bool insecure;
+    bool quiet;
+    int timeout_ms;
+    mu_file_options_t file;
+    const char *args[3];
+    size_t nargs;
+} conn_opts_t;
+
+/* ---- option parsing ------------------------------------------------------- */
+
+/*  Reads the value of option argv[*i] into *value_p. Returns false (and
+    prints the error) when it is missing. */
+static bool
+take_value(const conn_opts_t *o, int argc, char **argv, int *i, const char **value_p)
+{
+    if (*i + 1 >= argc) {
+        cli_error(o->who, "option %s needs a value", argv[*i]);
+        return false;
+    }
+    *value_p = argv[++*i];
+    return true;
+}
+
+/*  Parses a positive int option value. */
+static bool
+parse_int(const conn_opts_t *o, const char *name, const char *text, int max, int *out)
+{
+    uint64_t v;
+    if (cli_parse_size(text, &v) != 0 || v == 0 || v > (uint64_t) max) {
+        cli_error(o->who, "%s: '%s' is not a number in 1..%d", name, text, max);
+        return false;
+    }
+    *out = (int) v;
+    return true;
+}
+
+/*  Handles the file options; returns 1 when argv[*i] was one, 0 when not,
+    -1 on a bad value. */
+static int
+parse_file_option(conn_opts_t *o, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i], *val;
+    uint64_t v;
+    int n;
+    if (strcmp(arg, "--resume") == 0)
+        o->file.flags |= MU_FILE_RESUME;
+    else if (strcmp(arg, "--force") == 0)
+        o->file.flags |= MU_FILE_OVERWRITE;
+    else if (strcmp(arg, "--quiet") == 0)
+        o->quiet = true;
+    else if (strcmp(arg, "--chunk") == 0) {
+        if (!take_value(o, argc, argv, i, &val))
+            return -1;
+        if (cli_parse_size(val, &v) != 0 || v == 0 || v > 4u * 1024 * 1024) {
+            cli_error(o->who, "--chunk: '%s' is not a size in 1..4M", val);
+            return -1;
+        }
+        o->file.chunk_size = (size_t) v;
+    } else if (strcmp(arg, "--window") == 0) {
+        if (!take_value(o, argc, argv, i, &val) || !parse_int(o, "--window", val, 1024, &n))
+            return -1;
+        o->file.window = (unsigned) n;
+    } else
+        return 0;
+    return 1;
+}
+
+/*  Handles the security and common options; same returns. */
+static int
+parse_common_option(conn_opts_t *o, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    const char **slot = NULL;
+    if (strcmp(arg, "--secret-file") == 0)
+        slot = &o->secret_file;
+    else if (strcmp(arg, "--cert") == 0)
+        slot = &o->cert;
+    else if (strcmp(arg, "--server-key") == 0)
+        slot = &o->server_key;
+    else if (strcmp(arg, "--insecure") == 0) {
+        o->insecure = true;
+        return 1;
+    } else if (strcmp(arg, "--timeout") == 0) {
+        const char *val;
+        if (!take_value(o, argc, argv, i, &val) ||
+            !parse_int(o, "--timeout", val, 24 * 3600 * 1000, &o->timeout_ms))
+            return -1;
+        return 1;
+    } else
+        return 0;
+    return take_value(o, argc, argv, i, slot) ? 1 : -1;
+}
+
+/*  Handles serve's own options; same returns. */
+static int
+parse_serve_option(conn_opts_t *o, int argc, char **argv, int *i)
+{
+    const char *arg = argv[*i];
+    if (strcmp(arg, "--allow-any") == 0) {
+        o->allow_any = true;
+        return 1;
+    }
+    if (strcmp(arg, "--allow") == 0)
+        return take_value(o, argc, argv, i, &o->allow_dir) ? 1 : -1;
+    if (strcmp(arg, "--root") == 0)
+        return take_value(o, argc, argv, i, &o->root) ? 1 : -1;
+    if (strcmp(arg, "--bind") == 0) {
+        if (o->nbinds == sizeof o->binds / sizeof *o->binds) {
+            cli_error(o->who, "too many --bind options");
+            return -1;
+        }
+        return take_value(o, argc, argv, i, &o->binds[o->nbinds++]) ? 1 : -1;
+    }
+    return 0;
+}
+
+/*  Parses a whole command line: options anywhere, nargs_min..nargs_max
+    positional arguments. Returns CLI_EXIT_OK or CLI_EXIT_USAGE (printed). */
+static int
+parse_args(const cli_command_t *self, conn_opts_t *o, int argc, char **argv,
+           size_t nargs_min, size_t nargs_max, bool serve, bool files)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        int r = parse_common_option(o, argc, argv, &i);
+        if (r == 0 && serve)
+            r = parse_serve_option(o, argc, argv, &i);
+        if (r == 0 && files)
+            r = parse_file_option(o, argc, argv, &i);
+        if (r < 0)
+            goto usage;
+        if (r > 0)
+            continue;
+        if (arg[0] == '-' && arg[1] != '\0' && strcmp(arg, "--") != 0) {
+            cli_error(o->who, "unknown option '%s'", arg);
+            goto usage;
+        }
+        if (o->nargs == nargs_max) {
+            cli_error(o->who, "unexpected argument '%s'", arg);
+            goto usage;
+        }
+        o->args[o->nargs++] = arg;
+    }
+    if (o->nargs < nargs_min) {
+        cli_error(o->who, "missing arguments");
+        goto usage;
+    }
+    int choices = (o->secret_file != NULL) + o->insecure + (o->cert != NULL || o->server_key != NULL);
+    if (choices != 1) {
+        cli_error(o->who, choices ? "choose one of --secret-file, --cert/--server-key, --insecure"
+                                  : "no security chosen: --secret-file F, --cert F or --insecure");
+        goto usage;
+    }
+    return CLI_EXIT_OK;
+usage:
+    cli_print_usage(stderr, "", self);
+    return CLI_EXIT_USAGE;
+}
+
+/* ---- security set-up -------------------------------------------------------- */
+
+/*  Loads the shared passphrase; prints the error. */
+static bool
+load_secret(const conn_opts_t *o, char **secret_p, size_t *size_p)
+{
+    int rc = mu_keys_read_secret_file(o->secret_file, secret_p, size_p);
+    if (rc != 0)
+        cli_error(o->who, "%s: %s", o->secret_file, rc == MU_EINVAL ? "secret shorter than 8 bytes"
+                                                                      : mu_strerror(rc));
+    return rc == 0;
+}
+
+static void
+free_secret(char *secret, size_t size)
+{
+    if (secret) {
+        sodium_memzero(secret, size);
+        free(secret);
+    }
+}
+
+static void
+warn_insecure(const conn_opts_t *o)
+{
+    fprintf(stderr, "mutil %s: warning: --insecure: traffic is plaintext and anybody who can "
+                    "connect is let in\n", o->who);
+}
+
+/*  Loads --cert for a server (its secret key is needed). */
+static mu_keys_t *
+load_cert(const conn_opts_t *o, bool need_secret)
+{
+    mu_keys_t *keys = mu_keys_load(o->cert);
+    if (keys == NULL)
+        cli_error(o->who, "%s: %s", o->cert, errno == EINVAL ? "not a valid cert file" : strerror(errno));
+    else if (need_secret && mu_keys_secret(keys) == NULL) {
+        cli_error(o->who, "%s: no secret key (%s_secret is missing)", o->cert, o->cert);
+        mu_keys_destroy(&keys);
+    }
+    return keys;
+}
+
+/*  The server's allow-list from --allow DIR or --allow-any. */
+static mu_allow_t *
+load_allow(const conn_opts_t *o)
+{
+    if (o->allow_any)
+        return mu_allow_new_any();
+    if (o->allow_dir == NULL) {
+        cli_error(o->who, "--cert needs --allow DIR (client certs) or --allow-any");
+        return NULL;
+    }
+    mu_allow_t *allow = mu_allow_new();
+    int skipped = 0;
+    int n = allow ? mu_allow_load_dir(allow, o->allow_dir, &skipped) : MU_ENOMEM;
+    if (n < 0) {
+        cli_error(o->who, "--allow %s: %s", o->allow_dir, mu_strerror(n));
+        mu_allow_destroy(&allow);
+    } else if (n == 0)
+        fprintf(stderr, "mutil %s: warning: %s holds no client certs: nobody can connect\n",
+                o->who, o->allow_dir);
+    return allow;
+}
+
+/*  Applies the chosen security to a server. */
+static bool
+secure_server(const conn_opts_t *o, mu_server_t *server)
+{
+    int rc;
+    if (o->insecure) {
+        warn_insecure(o);
+        rc = mu_server_set_insecure(server);
+    } else if (o->secret_file) {
+        char *secret = NULL;
+        size_t size = 0;
+        if (!load_secret(o, &secret, &size))
+            return false;
+        rc = mu_server_set_secret(server, secret, size);
+        free_secret(secret, size);
+    } else {
+        if (o->cert == NULL) {
+            cli_error(o->who, "serve takes --cert F, not --server-key");
+            return false;
+        }
+        mu_keys_t *keys = load_cert(o, true);
+        mu_allow_t *allow = keys ? load_allow(o) : NULL;
+        rc = allow ? mu_server_set_curve(server, keys, allow) : MU_EINVAL;
+        bool loaded = allow != NULL;
+        mu_allow_destroy(&allow);
+        mu_keys_destroy(&keys);
+        if (!loaded)
+            return false;
+    }
+    if (rc != 0)
+        cli_error(o->who, "security set-up failed: %s", mu_strerror(rc));
+    return rc == 0;
+}
+
+/*  Reads --server-key: Z85 text, or a cert file holding the key. */
+static mu_keys_t *
+load_server_key(const conn_opts_t *o)
+{
+    mu_keys_t *keys = NULL;
+    if (strlen(o->server_key) == 40)
+        keys = mu_keys_new_public_txt(o->server_key);
+    if (keys == NULL)
+        keys = mu_keys_load(o->server_key);
+    if (keys == NULL)
+        cli_error(o->who, "--server-key %s: neither a Z85 key nor a readable cert file",
+                  o->server_key);
+    return keys;
+}
+
+/*  Applies the chosen security to a client. */
+static bool
+secure_client(const conn_opts_t *o, mu_client_t *client)
+{
+    int rc;
+    if (o->insecure) {
+        warn_insecure(o);
+        rc = mu_client_set_insecure(client);
+    } else if (o->secret_file) {
+        char *secret = NULL;
+        size_t size = 0;
+        if (!load_secret(o, &secret, &size))
+            return false;
+        rc = mu_client_set_secret(client, secret, size);
+        free_secret(secret, size);
+    } else {
+        if (o->server_key == NULL) {
+            cli_error(o->who, "--cert needs --server-key (the server's public key)");
+            return false;
+        }
+        mu_keys_t *server = load_server_key(o);
+        mu_keys_t *own = server && o->cert ? load_cert(o, true) : NULL;
+        if (server == NULL || (o->cert && own == NULL)) {
+            mu_keys_destroy(&server);
+            return false;
+        }
+        rc = mu_client_set_curve(client, mu_keys_public(server), own);
+        mu_keys_destroy(&own);
+        mu_keys_destroy(&server);
+    }
+    if (rc != 0)
+        cli_error(o->who, "security set-up failed: %s", mu_strerror(rc));
+    return rc == 0;
+}
+
+/*  Makes a connected client, or prints why not. */
+static mu_client_t *
+open_client(const conn_opts_t *o, const char *endpoint)
+{
+    mu_client_t *client = mu_client_new();
+    if (client == NULL) {
+        cli_error(o->who, "%s", strerror(errno));
+        return NULL;
+    }
+    if (!secure_client(o, client))
+        goto fail;
+    int rc = mu_client_connect(client, endpoint);
+    if (rc != 0) {
+        cli_error(o->who, "cannot connect to %s: %s", endpoint, mu_strerror(rc));
+        goto fail;
+    }
+    return client;
+fail:
+    mu_client_destroy(&client);
+    return NULL;
+}
+
+/*  Prints a client call's error, with the server's message when it sent
+    one. */
+static int
+client_failed(const conn_opts_t *o, const char *what, const char *endpoint, int rc)
+{
+    const char *remote = mu_client_last_error();
+    if (rc == MU_ETIMEDOUT)
+        cli_error(o->who, "%s: no answer from %s within %d ms (server down, or keys that do "
+                          "not match)", what, endpoint, o->timeout_ms);
+    else if (rc == MU_EAUTH)
+        cli_error(o->who, "%s: %s refused our key", what, endpoint);
+    else if (remote && remote[0])
+        cli_error(o->who, "%s: %s (%s)", what, remote, mu_errname(rc));
+    else
+        cli_error(o->who, "%s: %s (%s)", what, mu_strerror(rc), mu_errname(rc));
+    return CLI_EXIT_FAIL;
+}
+
+/* ---- serve ------------------------------------------------------------------ */
+
+/*  Logs one event to stderr and answers requests with their own bytes. */
+static void
+serve_event(mu_server_t *server, mu_event_t *ev)
+{
+    size_t size;
+    const void *data = mu_event_data(ev, &size);
+    uint64_t peer = mu_event_peer(ev);
+    switch (mu_event_kind(ev)) {
+    case MU_SERVER_JOIN: {
+        uint8_t key[MU_KEY_BYTES];
+        char text[MU_KEY_TEXT] = "-";
+        if (mu_server_peer_key(server, peer, key) == 0 && !sodium_is_zero(key, sizeof key))
+            mu_key_to_txt(key, text);
+        fprintf(stderr, "mutil serve: peer %llu joined (name '%s', key %s)\n",
+                (unsigned long long) peer, (const char *) data, text);
+        break;
+    }
+    case MU_SERVER_LEAVE:
+        fprintf(stderr, "mutil serve: peer %llu left\n", (unsigned long long) peer);
+        break;
+    case MU_SERVER_REQUEST:
+        if (mu_server_reply(server, ev, data, size) != 0)
+            fprintf(stderr, "mutil serve: peer %llu: reply not sent\n", (unsigned long long) peer);
+        break;
+    default:
+        break;
+    }
+}
+
+/*  Prints the server's totals (at exit). */
+static void
+print_server_totals(mu_server_t *server)
+{
+    mu_server_stats_t s;
+    if (mu_server_stats(server, 0, &s) != 0)
+        return;
+    fprintf(stderr,
+            "mutil serve: %llu messages in, %llu out, %llu/%llu bytes, %llu files sent, "
+            "%llu received, %llu auth failures, %llu protocol errors\n",
+            (unsigned long long) s.msgs_in, (unsigned long long) s.msgs_out,
+            (unsigned long long) s.bytes_in, (unsigned long long) s.bytes_out,
+            (unsigned long long) s.files_sent, (unsigned long long) s.files_received,
+            (unsigned long long) s.auth_failures, (unsigned long long) s.protocol_errors);
+}
+
+/*  SIGINT/SIGTERM end serve's loop: the handler sets czmq's
+    zsys_interrupted, which mu_server_recv reports as MU_EINTR. */
+static void
+serve_on_signal(int signo)
+{
+    (void) signo;
+    zsys_interrupted = 1;
+}
+
+static void
+serve_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = serve_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static int
+serve_run(const cli_command_t *self, int argc, char **argv)
+{
+    conn_opts_t o = { .who = "serve" };
+    int status = parse_args(self, &o, argc, argv, 0, 0, true, false);
+    if (status != CLI_EXIT_OK)
+        return status;
+    if (o.nbinds == 0) {
+        cli_error(o.who, "--bind EP is required");
+        cli_print_usage(stderr, "", self);
+        return CLI_EXIT_USAGE;
+    }
+    mu_server_t *server = mu_server_new();
+    status = CLI_EXIT_FAIL;
+    if (server == NULL || !secure_server(&o, server))
+        goto done;
+    int rc = o.root ? mu_server_set_root(server, o.root) : 0;
+    if (rc != 0) {
+        cli_error(o.who, "--root %s: %s", o.root, mu_strerror(rc));
+        goto done;
+    }
+    for (size_t i = 0; i < o.nbinds; i++) {
+        rc = mu_server_bind(server, o.binds[i]);
+        if (rc != 0) {
+            cli_error(o.who, "cannot bind %s: %s", o.binds[i], mu_strerror(rc));
+            goto done;
+        }
+        /* The resolved endpoint on stdout, so scripts can learn a port. */
+        printf("%s\n", mu_server_endpoint(server, i));
+    }
+    fflush(stdout);
+    serve_catch_signals();
+    while (true) {
+        mu_event_t *ev = NULL;
+        rc = mu_server_recv(server, &ev, 1000);
+        if (rc == MU_EINTR)
+            break;
+        if (rc == 0) {
+            serve_event(server, ev);
+            mu_event_destroy(&ev);
+        } else if (rc != MU_EAGAIN) {
+            cli_error(o.who, "%s", mu_strerror(rc));
+            goto done;
+        }
+    }
+    print_server_totals(server);
+    status = CLI_EXIT_OK;
+done:
+    mu_server_destroy(&server);
+    return status;
+}
+
+/* ---- call ------------------------------------------------------------------- */
+
+/*  Reads all of stdin into a malloc'd buffer (at most 16 MiB). */
+static char *
+read_stdin(const conn_opts_t *o, size_t *size_p)
+{
+    size_t cap = 65536, size = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (size == cap) {
+            char *bigger = cap < (16u << 20) ? realloc(buf, cap * 2) : NULL;
+            if (bigger == NULL) {
+                cli_error(o->who, "standard input larger than 16 MiB");
+                free(buf);
+                return NULL;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t n = read(0, buf + size, cap - size);
+        if (n == 0)
+            break;
+        if (n < 0 && errno != EINTR) {
+            cli_error(o->who, "reading standard input: %s", strerror(errno));
+            free(buf);
+            return NULL;
+        }
+        size += n > 0 ? (size_t) n : 0;
+    }
+    *size_p = size;
+    return buf;
+}
+
+static int
+call_run(const cli_command_t *self, int argc, char **argv)
+{
+    conn_opts_t o = { .who = "call", .timeout_ms = 10000 };
+    int status = parse_args(self, &o, argc, argv, 1, 2, false, false);
+    if (status != CLI_EXIT_OK)
+        return status;
+    size_t size = 0;
+    char *owned = NULL;
+    const char *msg = o.nargs == 2 ? o.args[1] : (owned = read_stdin(&o, &size));
+    if (msg == NULL)
+        return CLI_EXIT_FAIL;
+    if (owned == NULL)
+        size = strlen(msg);
+    mu_client_t *client = open_client(&o, o.args[0]);
+    status = CLI_EXIT_FAIL;
+    if (client) {
+        void *reply = NULL;
+        size_t reply_size = 0;
+        int rc = mu_client_request(client, msg, size, &reply, &reply_size, o.timeout_ms);
+        if (rc == 0) {
+            fwrite(reply, 1, reply_size, stdout);
+            if (isatty(1) && (reply_size == 0 || ((char *) reply)[reply_size - 1] != '\n'))
+                putchar('\n');
+            status = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+        } else
+            status = client_failed(&o, "request", o.args[0], rc);
+        free(reply);
+    }
+    mu_client_destroy(&client);
+    free(owned);
+    return status;
+}
+
+/* ---- get / put -------------------------------------------------------------- */
+
+typedef struct {
+    int64_t start_ms;
+    int64_t last_ms;
+} progress_t;
+
+/*  Draws "[#####.....]  45%  12.0 MiB of 26.5 MiB  110.3 MiB/s" on
+    stderr, at most 10 times a second and once at the end. */
+static int
+draw_progress(uint64_t done, uint64_t total, void *arg)
+{
+    progress_t *p = arg;
+    int64_t now = zclock_mono();
+    if (done < total && now - p->last_ms < 100)
+        return 0;
+    p->last_ms = now;
+    int width = 30, filled = total ? (int) (done * (uint64_t) width / total) : width;
+    double secs = (double) (now - p->start_ms) / 1000.0;
+    double rate = secs > 0 ? (double) done / secs / 1048576.0 : 0;
+    fprintf(stderr, "\r[%.*s%.*s] %3d%%  %.1f of %.1f MiB  %.1f MiB/s ", filled,
+            "##############################", width - filled, "..............................",
+            total ? (int) (done * 100 / total) : 100, (double) done / 1048576.0,
+            (double) total / 1048576.0, rate);
+    if (done == total)
+        fputc('\n', stderr);
+    return 0;
+}
+
+/*  Shared body of get and put. */
+static int
+transfer_run(const cli_command_t *self, int argc, char **argv, bool upload)
+{
+    conn_opts_t o = { .who = upload ? "put" : "get", .timeout_ms = 60000 };
+    int status = parse_args(self, &o, argc, argv, 3, 3, false, true);
+    if (status != CLI_EXIT_OK)
+        return status;
+    progress_t progress = { zclock_mono(), 0 };
+    o.file.timeout_ms = o.timeout_ms;
+    if (!o.quiet && isatty(2)) {
+        o.file.progress = draw_progress;
+        o.file.progress_arg = &progress;
+    }
+    mu_client_t *client = open_client(&o, o.args[0]);
+    if (client == NULL)
+        return CLI_EXIT_FAIL;
+    int rc = upload ? mu_client_put(client, o.args[1], o.args[2], &o.file)
+                    : mu_client_get(client, o.args[1], o.args[2], &o.file);
+    status = rc == 0 ? CLI_EXIT_OK
+                     : client_failed(&o, upload ? o.args[2] : o.args[1], o.args[0], rc);
+    mu_client_destroy(&client);
+    return status;
+}
+
+static int
+get_run(const cli_command_t *self, int argc, char **argv)
+{
+    return transfer_run(self, argc, argv, false);
+}
+
+static int
+put_run(const cli_command_t *self, int argc, char **argv)
+{
+    return transfer_run(self, argc, argv, true);
+}
+
+const cli_command_t cli_cmd_serve = {
+    "serve", "--bind EP [--bind EP...] [--root DIR] KEYS",
+    "run a server: echo requests, serve files below --root",
+    "Binds each EP (tcp://HOST:PORT, tcp://HOST:* for any port, ipc://PATH)\n"
+    "and prints the bound endpoints, one per line. Requests are answered\n"
+    "with their own bytes; with --root, clients may get and put files below\n"
+    "DIR. Peers joining and leaving are logged on stderr. Ctrl-C stops it.\n\n"
+    "KEYS is --secret-file F, --cert F (--allow DIR | --allow-any) or\n"
+    "--insecure.\n\n" CONN_KEYS_HELP EXIT_HELP,
+    serve_run
+};
+
+const cli_command_t cli_cmd_call = {
+    "call", "EP [MSG] KEYS",
+    "send one request to a server and print the reply",
+    "Sends MSG (or standard input) as one request and writes the reply to\n"
+    "standard output.\n\n" CONN_KEYS_HELP EXIT_HELP,
+    call_run
+};
+
+const cli_command_t cli_cmd_get = {
+    "get", "EP REMOTE LOCAL [--chunk SIZE] [--window N] [--resume] [--force] KEYS",
+    "download a file from a server",
+    "Downloads REMOTE (relative to the server's --root) to LOCAL, checking\n"
+    "the BLAKE2b digest; LOCAL appears only when complete. A progress bar is\n"
+    "drawn on a terminal.\n\n" CONN_KEYS_HELP FILE_OPTS_HELP EXIT_HELP,
+    get_run
+};
+
+const cli_command_t cli_cmd_put = {
+    "put", "EP LOCAL REMOTE [--chunk SIZE] [--window N] [--force] KEYS",
+    "upload a file to a server",
+    "Uploads LOCAL to REMOTE (relative to the server's --root); the server\n"
+    "checks the BLAKE2b digest before the file appears.\n\n" CONN_KEYS_HELP
+    FILE_OPTS_HELP EXIT_HELP,
+    put_run
+};

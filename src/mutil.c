@@ -250,6 +250,12 @@ main(int argc, char **argv)
     /* A reader that goes away shows up as a write error (EPIPE) that the
        command reports, the way mu_pipe reports it, rather than as a signal. */
     signal(SIGPIPE, SIG_IGN);
+    /* czmq logs (the library's warnings, such as refused handshakes) go to
+       stderr, so stdout carries only a command's results. czmq's own
+       SIGINT/SIGTERM handler is off: Ctrl-C ends a command at once, except
+       where a command installs its own handler (serve, to print its totals). */
+    zsys_handler_set(NULL);
+    zsys_set_logstream(stderr);
 
     if (argc < 2) {
         print_overview(stderr);
