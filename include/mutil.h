@@ -16,6 +16,7 @@
 #include "mu_client.h"
 #include "mu_socket.h"
 #include "mu_service.h"
+#include "mu_flow.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -52,6 +52,7 @@ struct cli_command_t {
 #define CLI_COMMANDS(XX) \
     XX(call)             \
     XX(demo)             \
+    XX(flow)             \
     XX(frame)            \
     XX(get)              \
     XX(help)             \

@@ -1,0 +1,376 @@
+/*  mu_flow.h — multi-stage, multi-process dataflow.
+
+    A flow is an ordered list of stages. Every stage has one or more runners,
+    each a forked process (in this process's flow, or in another process
+    running the same definition: mu_flow_set_local and mu_flow_set_endpoint
+    split a flow over processes and hosts):
+      - worker stages: N processes; a startup hook runs once per process, then
+        a handler runs per message and emits 0..n messages downstream;
+      - source stages (first stage only): a user function called in a loop,
+        or inherited file descriptors read as mu_pipe frames (4-byte
+        little-endian length prefix), one runner per descriptor;
+      - edge stages: framed TCP (the same mu_pipe frames, so a client in any
+        language needs only a socket). An edge listens or connects. As a
+        first stage it forwards what clients send downstream (hook
+        from_client); as a later stage it sends what arrives from upstream to
+        every connected client (hook from_internal), and its filter decides
+        which messages of a broadcast link it takes. With no client connected
+        an outbound edge stops reading: back-pressure, not a drop (until the
+        flow drains).
+
+    Links. The link into a stage says how the previous stage's runners route
+    what they emit: MU_FLOW_BALANCE (default; each message to one runner, the
+    next that has room), MU_FLOW_BROADCAST (a copy to every runner whose filter
+    accepts it) or MU_FLOW_KEYED (a key function picks the runner: the same key
+    always goes to the same runner index). Internally every runner binds a
+    ZeroMQ PULL socket on ipc:// in a private temporary directory and every
+    upstream runner holds one PUSH socket per downstream runner.
+
+    Delivery. Back-pressure by default: a runner whose downstream is full
+    waits, and so stops reading its own input. Drops happen only on stages
+    set to drop (mu_flow_set_drop), and are counted; and while a flow drains,
+    what reaches an outbound edge without clients is dropped and counted.
+    By default messages queued inside a runner that crashes are lost; a link
+    set to at-least-once (mu_flow_set_at_least_once) sends them again.
+
+    Processes and supervision. mu_flow_start forks a supervisor process, which
+    forks the runners (the calling process keeps running and talks to the
+    supervisor over a socket pair). Every process sets PR_SET_PDEATHSIG and
+    checks getppid() afterwards, so the runners die with the supervisor
+    (SIGKILL) and the supervisor with the caller (it then kills its runners
+    and removes the flow's ipc directory). Runner processes are titled
+    "flow/stage/index" (prctl PR_SET_NAME, and the argv area as ps shows it).
+    A runner that dies is restarted after a backoff (10 ms doubling to 1 s);
+    more than max_restarts restarts of one stage within window_ms fail the
+    flow: everything is stopped and mu_flow_wait returns MU_ELIMIT, with
+    mu_flow_error naming the stage. Runners ignore SIGINT (a Ctrl-C reaches
+    the whole process group); the supervisor treats SIGINT and SIGTERM as
+    mu_flow_stop with the default drain deadline.
+
+    Draining. mu_flow_stop (or SIGINT/SIGTERM to the supervisor, or the end of
+    every source) drains stage by stage: sources stop reading input and send
+    an end-of-stream marker behind their last message on every downstream
+    socket; a runner that has markers from every upstream runner has
+    processed all its input, passes the marker on and reports; a stage's
+    runners close only once the next stage has reported. So every message a
+    source accepted is finished, unless the deadline expires first (then the
+    remaining processes are killed and mu_flow_wait returns MU_ETIMEDOUT).
+    A runner that dies during a drain is not restarted: what it held is lost
+    (the stage around it goes on without it), except on an at-least-once
+    link, whose senders wait for every acknowledgement before their marker.
+
+    In-process stages. Inside one process (a worker's, or any program's),
+    mu_flow_bus_t carries named events from processors to subscribed
+    handlers, inline or on threads with bounded queues (see the end of this
+    header).
+
+    Forking. mu_flow_start forks; only the calling thread lives on in the
+    children. The children use their own ZeroMQ contexts (never czmq's), so
+    a caller that already uses czmq or libzmq is fine. The flow object and its callbacks are used in the children through
+    the copy fork makes: function pointers and args must be valid there.
+
+    A flow object belongs to one thread. */
+#ifndef MU_FLOW_H_INCLUDED
+#define MU_FLOW_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "mu_defs.h"
+#include "mu_error.h"
+#include "mu_keys.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mu_flow_t mu_flow_t;
+
+/*  Where a handler or hook sends its outputs (downstream, or to the clients
+    of an outbound edge). Valid only during the call that received it. */
+typedef struct mu_flow_emit_t mu_flow_emit_t;
+
+/*  Routing of the link into a stage from the previous stage. */
+typedef enum {
+    MU_FLOW_BALANCE = 0,   /* each message to one runner with room */
+    MU_FLOW_BROADCAST = 1, /* each message to every runner its filter accepts */
+    MU_FLOW_KEYED = 2      /* key function → runner key % runners */
+} mu_flow_link_t;
+
+/*  Return value of a source function that has more to produce. */
+#define MU_FLOW_MORE 1
+
+/*  Called once per worker process before any message, with the process's
+    runner index (0..n-1). May set *state_p, handed to every handler call.
+    A non-zero return makes the process exit with failure (the supervisor
+    counts that as a crash and restarts it). */
+typedef int mu_flow_startup_fn(void *arg, int index, void **state_p);
+
+/*  Called per message. data is valid during the call only. Emits 0..n
+    messages with mu_flow_emit. Returns 0, or a negative code: the message
+    is counted as an error and processing continues. */
+typedef int mu_flow_handler_fn(void *state, const void *data, size_t size, mu_flow_emit_t *out);
+
+/*  A source: called in a loop in its process; emits messages; returns
+    MU_FLOW_MORE to be called again, 0 when it has nothing more (the source
+    is then done and the flow drains once every source is), or a negative
+    code (counted as an error; the source is done). Between calls, a drain
+    request ends the loop. */
+typedef int mu_flow_source_fn(void *arg, int index, mu_flow_emit_t *out);
+
+/*  Filter on a broadcast link: true when runner `index` of the stage takes
+    the message. */
+typedef bool mu_flow_filter_fn(void *arg, int index, const void *data, size_t size);
+
+/*  Key of a message on a keyed link. */
+typedef uint64_t mu_flow_key_fn(void *arg, const void *data, size_t size);
+
+/*  Filter of one edge runner on a broadcast link: true when it takes data. */
+typedef bool mu_flow_edge_filter_fn(void *arg, const void *data, size_t size);
+
+/*  Edge hooks: what to do with a frame from a client (emits downstream) or
+    from upstream (emits to the edge's clients). NULL forwards as is.
+    Return 0, or a negative code (counted as an error). */
+typedef int mu_flow_forward_fn(void *arg, const void *data, size_t size, mu_flow_emit_t *out);
+
+/*  One TCP edge (a runner of an edge stage). */
+typedef struct {
+    const char *host;            /* address to listen on or connect to ("127.0.0.1") */
+    int port;                    /* 0 with listen: an ephemeral port (mu_flow_edge_port) */
+    bool listen;                 /* listen for clients, else connect to host:port */
+    mu_flow_forward_fn *from_client;   /* client → downstream; NULL: as is */
+    mu_flow_forward_fn *from_internal; /* upstream → clients; NULL: as is */
+    mu_flow_edge_filter_fn *filter;    /* broadcast link into this edge; NULL: all */
+    void *arg;                   /* handed to the three hooks */
+    uint32_t max_frame;          /* largest frame from a client; 0: 1 MiB */
+} mu_flow_edge_t;
+
+/*  One row of statistics: a runner (index >= 0) or a stage total
+    (index -1, listed before its runners). */
+typedef struct {
+    char stage[32];
+    int index;          /* runner index, or -1 for the stage total */
+    pid_t pid;          /* current process (0 when not running; 0 for totals) */
+    uint64_t in;        /* messages received (from upstream, clients or the source) */
+    uint64_t out;       /* messages emitted (each broadcast copy counts) */
+    uint64_t errors;    /* handler/hook errors, bad client frames */
+    uint64_t restarts;  /* restarts of this runner (or the stage) */
+    uint64_t drops;     /* messages dropped on a stage set to drop */
+    uint64_t redelivered; /* at-least-once: messages sent again after the
+                           receiving runner died */
+    int64_t queue;      /* stage total: messages sent by the previous stage and
+                           not yet received here (lost ones after a crash
+                           included); 0 for runners */
+    double p50_us;      /* handler latency percentiles, microseconds */
+    double p99_us;
+} mu_flow_stat_t;
+
+/*  Creates an empty flow named name (copied; at most 31 bytes used in
+    titles). Returns NULL with errno EINVAL for NULL or "" name, ENOMEM. */
+MU_EXPORT mu_flow_t *mu_flow_new(const char *name);
+
+/*  Destroys the flow; a running flow is killed first (SIGKILL to the
+    supervisor, whose runners follow it). Accepts NULL and *self_p NULL. */
+MU_EXPORT void mu_flow_destroy(mu_flow_t **self_p);
+
+/*  Appends a worker stage of n processes. startup may be NULL. Returns 0,
+    MU_EINVAL (NULL/empty/duplicate name, n < 1 or > 256, NULL handler,
+    flow already started), MU_ENOMEM. */
+MU_EXPORT int mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n,
+                                       mu_flow_startup_fn *startup, mu_flow_handler_fn *handler,
+                                       void *arg);
+
+/*  Appends a source stage of n runners calling fn. Only the first stage can
+    be a source. Returns 0, MU_EINVAL (as above, or not the first stage). */
+MU_EXPORT int mu_flow_add_source(mu_flow_t *self, const char *name, int n, mu_flow_source_fn *fn,
+                                 void *arg);
+
+/*  Appends a source stage with one runner per descriptor in fds[0..n),
+    each reading mu_pipe frames (4-byte prefix) until EOF. The flow owns the
+    descriptors from now on (closed in the calling process by mu_flow_start).
+    A source ends at EOF, which comes only once every write end is closed:
+    the calling process must not hold write ends when it calls mu_flow_start
+    (the flow's processes would inherit them). Returns 0, MU_EINVAL (bad
+    arguments, not the first stage). */
+MU_EXPORT int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n);
+
+/*  Adds a TCP edge runner to the edge stage `name`: the last stage when it
+    has that name and is an edge stage, else a new stage appended. Returns
+    0, MU_EINVAL (NULL arguments, no host, port out of range, a stage of that
+    name that is not the last edge stage), MU_ENOMEM. */
+MU_EXPORT int mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge);
+
+/*  Sets the link into stage `name` (not the first stage). filter (broadcast,
+    may be NULL: edges use their own filter, others take all) or key (keyed,
+    required) with arg. Returns 0 or MU_EINVAL (unknown/first stage, keyed
+    without key function, bad kind). */
+MU_EXPORT int mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind,
+                               mu_flow_filter_fn *filter, mu_flow_key_fn *key, void *arg);
+
+/*  Lets stage `name` drop (and count) a message when every target is full,
+    instead of waiting. Returns 0 or MU_EINVAL (unknown stage). */
+MU_EXPORT int mu_flow_set_drop(mu_flow_t *self, const char *name, bool drop);
+
+/*  At-least-once delivery on the (balanced) link into stage `name`: the
+    previous stage's runners number each message and keep a copy until a
+    runner of this stage acknowledges it, which it does when its handler
+    returned (after the handler's own emits were accepted). When a runner of
+    this stage dies, its unacknowledged messages are sent again to the
+    stage's runners; a message it had handled but not yet acknowledged then
+    comes twice (duplicates are possible, losses on this link are not). The
+    guarantee is per link: outputs a runner emitted before it died may be
+    lost on its own downstream link. Up to 4096 messages per sender wait
+    for acknowledgement; beyond that the sender waits. Returns 0 or
+    MU_EINVAL (unknown or first stage, started). mu_flow_start returns
+    MU_EINVAL when the link into such a stage is not MU_FLOW_BALANCE. */
+MU_EXPORT int mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on);
+
+/*  Pins the input endpoints of stage `name`: its runner i binds
+    tcp://host:(base_port + i) instead of an ipc:// path in a private
+    directory, so runners in other processes or on other hosts reach it.
+    Every process of a split flow makes the same definition and pins every
+    stage that meets another process's stage. Returns 0 or MU_EINVAL
+    (unknown stage, no host, base_port < 1 or base_port + runners - 1 >
+    65535, started). */
+MU_EXPORT int mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char *host,
+                                   int base_port);
+
+/*  Says whether this process runs stage `name` (default: every stage).
+    A flow can thus be split over processes or hosts, each running some
+    stages of one definition. A process's stages that feed a stage run
+    elsewhere cannot know when it has all its input, so they stay up after
+    their own input ended until mu_flow_stop (or SIGINT/SIGTERM); stages fed
+    from elsewhere drain when every upstream runner has sent its end of
+    stream. mu_flow_start returns MU_EINVAL when no stage is local, or when
+    a link between a local and a remote stage is not pinned, or is
+    at-least-once. Returns 0 or MU_EINVAL (unknown stage, started). */
+MU_EXPORT int mu_flow_set_local(mu_flow_t *self, const char *name, bool local);
+
+/*  Secures the pinned (tcp://) links with CURVE: the pinned stages' input
+    sockets are CURVE servers with the server keypair and accept only the
+    client keypair's public key (each runner answers ZAP itself; a refused
+    handshake is logged and counted as an error of that runner); senders to
+    them are CURVE clients with the client keypair. Every process of a split
+    flow sets the same keys (mu_keys_from_secret derives both from one
+    shared passphrase). Keys are copied (secrets wiped on destroy). Links
+    over ipc:// stay plain. Returns 0 or MU_EINVAL (NULL or public-only
+    keys, started). */
+MU_EXPORT int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server,
+                                const mu_keys_t *client);
+
+/*  Restart intensity: more than max_restarts restarts of one stage within
+    window_ms fail the flow (defaults 5 in 5000 ms). Returns 0 or MU_EINVAL
+    (max_restarts < 0, window_ms < 1, flow started). */
+MU_EXPORT int mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts, int window_ms);
+
+/*  Drain deadline used for SIGINT/SIGTERM and the end of the sources, in ms
+    (default 10000). Returns 0 or MU_EINVAL (< 1, started). */
+MU_EXPORT int mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms);
+
+/*  Starts the flow: binds the listening edges, forks the supervisor and
+    returns. Returns 0, MU_EINVAL (no stage; the first stage is a worker
+    stage; an at-least-once link that is not balanced; a split flow with no
+    local stage or a local/remote link that is unpinned or at-least-once; a
+    bad edge address; already started), -errno of bind/listen (e.g.
+    -EADDRINUSE), mkdtemp or fork. */
+MU_EXPORT MU_NODISCARD int mu_flow_start(mu_flow_t *self);
+
+/*  The TCP port edge `index` of stage `name` listens on (after mu_flow_start
+    for port 0). Returns the port, or MU_EINVAL (unknown stage/edge, not a
+    listening edge, not started). */
+MU_EXPORT int mu_flow_edge_port(const mu_flow_t *self, const char *name, int index);
+
+/*  Waits up to timeout_ms (-1: without limit) for the flow to end. Returns
+    0 when it ended after a complete drain, MU_ETIMEDOUT (still running, or
+    a drain whose deadline expired), MU_ELIMIT (a stage exceeded its restart
+    intensity; see mu_flow_error), MU_EIO (the supervisor died), MU_EINVAL
+    (not started). Once it returned the end, later calls return the same. */
+MU_EXPORT int mu_flow_wait(mu_flow_t *self, int timeout_ms);
+
+/*  Asks the flow to drain within timeout_ms (-1: the drain timeout) and
+    waits for the end: returns what mu_flow_wait returns. */
+MU_EXPORT int mu_flow_stop(mu_flow_t *self, int timeout_ms);
+
+/*  mu_flow_start, then mu_flow_wait(-1). A SIGINT/SIGTERM the calling
+    process receives meanwhile is passed on to the supervisor (drain); the
+    previous handlers are restored afterwards. Returns as mu_flow_wait or
+    as mu_flow_start. */
+MU_EXPORT int mu_flow_run(mu_flow_t *self);
+
+/*  The supervisor's pid (0 before start). */
+MU_EXPORT pid_t mu_flow_pid(const mu_flow_t *self);
+
+/*  Copies up to cap statistics rows into rows (stage totals and runners, in
+    stage order) and sets *n_p to the number available. Figures are at most
+    about 100 ms old; after the end, the final figures. Returns 0, MU_EINVAL
+    (not started), MU_ETIMEDOUT (the supervisor did not answer within 1 s). */
+MU_EXPORT int mu_flow_stats(mu_flow_t *self, mu_flow_stat_t *rows, size_t cap, size_t *n_p);
+
+/*  A text describing why the flow failed ("" when it did not). Owned by the
+    flow. */
+MU_EXPORT const char *mu_flow_error(const mu_flow_t *self);
+
+/*  Emits one message (copied) to the emitter's destination. Waits while the
+    destination is full (unless the stage drops). Returns 0, MU_EPIPE (the
+    last stage: nothing downstream), MU_EINTR (the flow is being stopped
+    hard), MU_EINVAL (NULL data with size > 0). */
+MU_EXPORT int mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size);
+
+/* ---- in-process stages: named events ------------------------------------- */
+
+/*  An event bus inside one process (a worker's, or any program's): a
+    processor emits named events; handlers subscribe to a name (or "*" for
+    every event) and run either inline — synchronously, in the emitting
+    thread, before mu_flow_bus_emit returns — or on a thread of their own
+    fed by a bounded queue (the emitter waits while that queue is full:
+    back-pressure, never a drop). Handlers of one thread subscription run
+    one at a time in emit order. Subscribe before the first emit. A bus may
+    be used by several threads once subscriptions are made. Fork after
+    destroying it, not while its threads run. */
+typedef struct mu_flow_bus_t mu_flow_bus_t;
+
+typedef enum {
+    MU_FLOW_INLINE = 0, /* synchronous, in the emitter's thread */
+    MU_FLOW_THREAD = 1  /* queued to the subscription's own thread */
+} mu_flow_mode_t;
+
+/*  An event handler: data (a copy for thread handlers) is valid during the
+    call. A negative return is counted as an error. */
+typedef int mu_flow_event_fn(void *arg, const char *event, const void *data, size_t size);
+
+/*  Creates a bus. Returns NULL with errno ENOMEM. */
+MU_EXPORT mu_flow_bus_t *mu_flow_bus_new(void);
+
+/*  Subscribes fn(arg, ...) to event (at most 63 bytes; "*": all events) in
+    mode; queue_max bounds a thread subscription's queue (0: 1024). Returns
+    0, MU_EINVAL (NULL or empty or long name, NULL fn, bad mode, or the bus
+    already emitted), MU_ENOMEM, or -errno of pthread_create. */
+MU_EXPORT int mu_flow_bus_on(mu_flow_bus_t *self, const char *event, mu_flow_mode_t mode,
+                             mu_flow_event_fn *fn, void *arg, size_t queue_max);
+
+/*  Emits event with data (copied for thread handlers): runs the inline
+    handlers, queues for the thread ones. Returns the number of handlers
+    the event reached (0: no subscriber), or the first negative code of an
+    inline handler, MU_ENOMEM, or MU_EINVAL (NULL event, NULL data with
+    size > 0). */
+MU_EXPORT int mu_flow_bus_emit(mu_flow_bus_t *self, const char *event, const void *data,
+                               size_t size);
+
+/*  Waits until every thread subscription's queue is empty and its handler
+    idle, up to timeout_ms (-1: without limit). Returns 0 or MU_ETIMEDOUT. */
+MU_EXPORT int mu_flow_bus_drain(mu_flow_bus_t *self, int timeout_ms);
+
+/*  Handler calls finished so far and how many returned an error. Either
+    pointer may be NULL. */
+MU_EXPORT void mu_flow_bus_counters(const mu_flow_bus_t *self, uint64_t *delivered,
+                                    uint64_t *errors);
+
+/*  Runs what is queued, stops the threads and frees the bus; accepts NULL
+    and *self_p NULL. */
+MU_EXPORT void mu_flow_bus_destroy(mu_flow_bus_t **self_p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

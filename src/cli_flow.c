@@ -1,0 +1,419 @@
+/*  cli_flow.c — `mutil flow demo|help`: the echo dataflow of the seeds run
+    end to end.
+
+    demo builds the flow "echo": a TCP edge listening for numbers, N worker
+    processes that check and pass them on, and two TCP edges replying with
+    the odd and the even numbers (a broadcast link whose per-edge filters
+    pick the parity). A client in this process connects to the three edges,
+    sends the numbers 1..COUNT as decimal text frames (4-byte little-endian
+    length, then the digits) with a window of numbers in flight, and checks
+    that every number comes back exactly once, on the edge of its parity. It
+    prints messages/s and the latency percentiles, then the flow's
+    statistics. */
+#include "cli.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WINDOW 2000          /* numbers in flight */
+#define STALL_MS 10000       /* no reply for this long: the demo fails */
+#define NUM_MAX 20           /* digits of a number frame */
+
+#define FLOW_HELP                                                               \
+    "demo runs the echo flow: an inbound TCP edge, --workers worker processes\n" \
+    "(default: twice the number of cores) and two outbound TCP edges, one for\n" \
+    "odd and one for even numbers. A client sends the numbers 1..--count\n"    \
+    "(default 100000) and checks that each comes back exactly once on the\n"   \
+    "right edge; then the throughput, latency percentiles and the flow's\n"    \
+    "statistics per stage and worker are printed.\n\n"                          \
+    "Exit status: 0 every number came back right, 1 otherwise, 2 bad usage.\n"
+
+/* ---- the flow ----------------------------------------------------------------- */
+
+/*  Parses a number frame; false when it is not 1..20 decimal digits. */
+static bool
+parse_number(const void *data, size_t size, uint64_t *value_p)
+{
+    const char *p = data;
+    if (size == 0 || size > NUM_MAX)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < size; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t) (p[i] - '0');
+    }
+    *value_p = v;
+    return true;
+}
+
+static int
+echo_handler(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state;
+    uint64_t v;
+    if (!parse_number(data, size, &v))
+        return MU_EPROTO;
+    return mu_flow_emit(out, data, size);
+}
+
+static bool
+odd_filter(void *arg, const void *data, size_t size)
+{
+    (void) arg;
+    return size > 0 && (((const char *) data)[size - 1] - '0') % 2 == 1;
+}
+
+static bool
+even_filter(void *arg, const void *data, size_t size)
+{
+    (void) arg;
+    return size > 0 && (((const char *) data)[size - 1] - '0') % 2 == 0;
+}
+
+static mu_flow_t *
+make_flow(int workers)
+{
+    mu_flow_t *f = mu_flow_new("echo");
+    if (!f)
+        return NULL;
+    mu_flow_edge_t in = { .host = "127.0.0.1", .listen = true, .max_frame = NUM_MAX };
+    mu_flow_edge_t odd = { .host = "127.0.0.1", .listen = true, .filter = odd_filter };
+    mu_flow_edge_t even = { .host = "127.0.0.1", .listen = true, .filter = even_filter };
+    if (mu_flow_add_edge(f, "in", &in) != 0
+        || mu_flow_add_worker_stage(f, "work", workers, NULL, echo_handler, NULL) != 0
+        || mu_flow_add_edge(f, "out", &odd) != 0 || mu_flow_add_edge(f, "out", &even) != 0
+        || mu_flow_set_link(f, "out", MU_FLOW_BROADCAST, NULL, NULL, NULL) != 0)
+        mu_flow_destroy(&f);
+    return f;
+}
+
+/* ---- the client ------------------------------------------------------------------ */
+
+typedef struct {
+    int fd;
+    char buf[65536];
+    size_t len;
+} conn_t;
+
+typedef struct {
+    uint64_t count, sent, received, wrong, dupes;
+    int64_t *sent_ns;       /* per number */
+    uint8_t *seen;
+    double *lat_us;         /* per reply */
+    conn_t in, out[2];      /* out[0] odd, out[1] even */
+    char wbuf[65536];
+    size_t wlen, woff;
+} client_t;
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+connect_port(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+/*  Queues number frames while the window and the buffer allow. */
+static void
+fill(client_t *c)
+{
+    if (c->woff == c->wlen)
+        c->woff = c->wlen = 0;
+    while (c->sent < c->count && c->sent - c->received < WINDOW
+           && c->wlen + 4 + NUM_MAX <= sizeof c->wbuf) {
+        uint64_t v = ++c->sent;
+        char digits[NUM_MAX + 1];
+        int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long) v);
+        unsigned char *p = (unsigned char *) c->wbuf + c->wlen;
+        p[0] = (unsigned char) n;
+        p[1] = p[2] = p[3] = 0;
+        memcpy(p + 4, digits, (size_t) n);
+        c->wlen += 4 + (size_t) n;
+        c->sent_ns[v] = now_ns();
+    }
+}
+
+/*  Takes the whole frames in an outbound connection's buffer. */
+static void
+take_replies(client_t *c, conn_t *o, int parity)
+{
+    size_t off = 0;
+    while (o->len - off >= 4) {
+        const unsigned char *p = (const unsigned char *) o->buf + off;
+        uint32_t n = p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
+        if (o->len - off < 4 + (size_t) n)
+            break;
+        uint64_t v;
+        if (!parse_number(p + 4, n, &v) || v == 0 || v > c->count || (int) (v % 2) != parity)
+            c->wrong++;
+        else if (c->seen[v]++)
+            c->dupes++;
+        else {
+            c->lat_us[c->received] = (double) (now_ns() - c->sent_ns[v]) / 1000.0;
+            c->received++;
+        }
+        off += 4 + n;
+    }
+    memmove(o->buf, o->buf + off, o->len - off);
+    o->len -= off;
+}
+
+/*  One round of I/O; returns false when a connection failed. */
+static bool
+pump(client_t *c)
+{
+    fill(c);
+    struct pollfd p[3] = {
+        { .fd = c->in.fd, .events = c->woff < c->wlen ? POLLOUT : 0 },
+        { .fd = c->out[0].fd, .events = POLLIN },
+        { .fd = c->out[1].fd, .events = POLLIN },
+    };
+    if (poll(p, 3, 100) < 0)
+        return errno == EINTR;
+    if (p[0].revents & POLLOUT) {
+        ssize_t n = send(c->in.fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+        if (n < 0)
+            return false;
+        c->woff += (size_t) n;
+    }
+    for (int k = 0; k < 2; k++)
+        if (p[k + 1].revents) {
+            conn_t *o = &c->out[k];
+            ssize_t n = recv(o->fd, o->buf + o->len, sizeof o->buf - o->len, 0);
+            if (n <= 0)
+                return false;
+            o->len += (size_t) n;
+            take_replies(c, o, k == 0 ? 1 : 0);
+        }
+    return true;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+/* ---- the demo ---------------------------------------------------------------------- */
+
+static void
+print_stats(mu_flow_t *f)
+{
+    mu_flow_stat_t rows[600];
+    size_t n = 0;
+    if (mu_flow_stats(f, rows, 600, &n) != 0)
+        return;
+    static const char *const headers[] = { "stage", "runner", "pid", "in", "out", "errors",
+                                           "restarts", "drops", "queue", "p50 us", "p99 us" };
+    cli_table_t *t = cli_table_new(11, headers);
+    for (size_t i = 0; t && i < n && i < 600; i++) {
+        const mu_flow_stat_t *r = &rows[i];
+        char idx[16], pid[16];
+        snprintf(idx, sizeof idx, r->index < 0 ? "all" : "%d", r->index);
+        snprintf(pid, sizeof pid, r->pid > 0 ? "%d" : "-", (int) r->pid);
+        (void) cli_table_addf(t, "%s\t%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\t%lld\t%.1f\t%.1f",
+                              r->stage, idx, pid, (unsigned long long) r->in,
+                              (unsigned long long) r->out, (unsigned long long) r->errors,
+                              (unsigned long long) r->restarts, (unsigned long long) r->drops,
+                              (long long) r->queue, r->p50_us, r->p99_us);
+    }
+    if (t)
+        cli_table_print(t, stdout, 0);
+    cli_table_destroy(&t);
+}
+
+/*  Runs the client against the started flow; returns true when every
+    number came back right. */
+static bool
+run_client(mu_flow_t *f, uint64_t count, double *secs_p, client_t *c)
+{
+    c->count = count;
+    c->sent_ns = calloc(count + 1, sizeof *c->sent_ns);
+    c->seen = calloc(count + 1, 1);
+    c->lat_us = calloc(count + 1, sizeof *c->lat_us);
+    if (!c->sent_ns || !c->seen || !c->lat_us)
+        return false;
+    c->out[0].fd = connect_port(mu_flow_edge_port(f, "out", 0));
+    c->out[1].fd = connect_port(mu_flow_edge_port(f, "out", 1));
+    c->in.fd = connect_port(mu_flow_edge_port(f, "in", 0));
+    if (c->in.fd < 0 || c->out[0].fd < 0 || c->out[1].fd < 0) {
+        cli_error("flow demo", "cannot connect to the flow's edges: %s", strerror(errno));
+        return false;
+    }
+    int64_t t0 = now_ns(), last_progress = t0;
+    uint64_t last_received = 0;
+    while (c->received < count && c->wrong == 0) {
+        if (!pump(c)) {
+            cli_error("flow demo", "a connection to the flow failed");
+            break;
+        }
+        int64_t now = now_ns();
+        if (c->received != last_received) {
+            last_received = c->received;
+            last_progress = now;
+        } else if (now - last_progress > (int64_t) STALL_MS * 1000000) {
+            cli_error("flow demo", "no reply for %d ms", STALL_MS);
+            break;
+        }
+    }
+    *secs_p = (double) (now_ns() - t0) / 1e9;
+    for (int k = 0; k < 2; k++) /* late duplicates would show up now */
+        if (c->received == count)
+            for (int64_t until = now_ns() + 200000000; now_ns() < until;)
+                if (!pump(c))
+                    break;
+    close(c->in.fd);
+    close(c->out[0].fd);
+    close(c->out[1].fd);
+    return c->received == count && c->wrong == 0 && c->dupes == 0;
+}
+
+static int
+parse_count(const char *who, const char *opt, const char *text, uint64_t max, uint64_t *v)
+{
+    if (!text || cli_parse_size(text, v) != 0 || *v < 1 || *v > max) {
+        cli_error(who, "%s needs a number from 1 to %llu", opt, (unsigned long long) max);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int
+flow_demo(const cli_command_t *self, int argc, char **argv)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t workers = (uint64_t) (cores > 0 ? cores * 2 : 2), count = 100000;
+    if (workers > 256)
+        workers = 256;
+    for (int i = 0; i < argc; i++) {
+        int rc;
+        if (strcmp(argv[i], "--workers") == 0)
+            rc = parse_count("flow demo", "--workers", argv[++i], 256, &workers);
+        else if (strcmp(argv[i], "--count") == 0)
+            rc = parse_count("flow demo", "--count", argv[++i], 100000000, &count);
+        else {
+            cli_error("flow demo", "unknown argument '%s'", argv[i]);
+            rc = CLI_EXIT_USAGE;
+        }
+        if (rc != 0) {
+            cli_print_usage(stderr, "flow", self);
+            return rc;
+        }
+    }
+    mu_flow_t *f = make_flow((int) workers);
+    int rc = f ? mu_flow_start(f) : MU_ENOMEM;
+    if (rc != 0) {
+        cli_error("flow demo", "cannot start the flow: %s", mu_strerror(rc));
+        mu_flow_destroy(&f);
+        return CLI_EXIT_FAIL;
+    }
+    printf("echo flow: inbound edge port %d, %llu workers, odd edge port %d, even edge port %d\n",
+           mu_flow_edge_port(f, "in", 0), (unsigned long long) workers,
+           mu_flow_edge_port(f, "out", 0), mu_flow_edge_port(f, "out", 1));
+    client_t *c = calloc(1, sizeof *c);
+    double secs = 0;
+    bool ok = c && run_client(f, count, &secs, c);
+    if (c) {
+        qsort(c->lat_us, c->received, sizeof *c->lat_us, cmp_double);
+        double p50 = c->received ? c->lat_us[c->received / 2] : 0;
+        double p99 = c->received ? c->lat_us[(size_t) ((double) c->received * 0.99)] : 0;
+        printf("%llu of %llu numbers back (wrong edge or malformed: %llu, duplicates: %llu)\n",
+               (unsigned long long) c->received, (unsigned long long) count,
+               (unsigned long long) c->wrong, (unsigned long long) c->dupes);
+        printf("%.0f messages/s, latency p50 %.0f us, p99 %.0f us\n",
+               secs > 0 ? (double) c->received / secs : 0, p50, p99);
+        free(c->sent_ns);
+        free(c->seen);
+        free(c->lat_us);
+        free(c);
+    }
+    int stop = mu_flow_stop(f, 5000);
+    if (stop != 0) {
+        cli_error("flow demo", "flow ended with %s: %s", mu_strerror(stop), mu_flow_error(f));
+        ok = false;
+    }
+    print_stats(f);
+    mu_flow_destroy(&f);
+    printf("%s\n", ok ? "ok: every number came back exactly once on the right edge"
+                      : "FAILED");
+    return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+static int
+flow_help(const cli_command_t *self, int argc, char **argv);
+
+static const cli_command_t sub_demo = { "demo", "[--workers N] [--count N]",
+                                        "run the echo flow with a checking client", NULL,
+                                        flow_demo };
+static const cli_command_t sub_help = { "help", "", "describe the flow commands", NULL,
+                                        flow_help };
+static const cli_command_t *const flow_subcommands[] = { &sub_demo, &sub_help };
+
+static int
+flow_help(const cli_command_t *self, int argc, char **argv)
+{
+    (void) self;
+    (void) argc;
+    (void) argv;
+    cli_print_help(stdout, "", &cli_cmd_flow);
+    return CLI_EXIT_OK;
+}
+
+static int
+flow_run(const cli_command_t *self, int argc, char **argv)
+{
+    if (argc >= 1 && cli_is_help(argv[0])) {
+        cli_print_help(stdout, "", self);
+        return CLI_EXIT_OK;
+    }
+    if (argc < 1) {
+        cli_error(self->name, "missing subcommand");
+        cli_print_usage(stderr, "", self);
+        return CLI_EXIT_USAGE;
+    }
+    const cli_command_t *sub = cli_resolve(self->name, "subcommand", argv[0], flow_subcommands,
+                                           sizeof flow_subcommands / sizeof flow_subcommands[0]);
+    if (sub == NULL)
+        return CLI_EXIT_USAGE;
+    for (int i = 1; i < argc; i++)
+        if (cli_is_help(argv[i])) {
+            cli_print_help(stdout, "flow", sub);
+            return CLI_EXIT_OK;
+        }
+    return sub->run(sub, argc - 1, argv + 1);
+}
+
+const cli_command_t cli_cmd_flow = {
+    "flow", "demo [--workers N] [--count N]\nhelp",
+    "run multi-process dataflows (mu_flow): the echo demo",
+    FLOW_HELP,
+    flow_run
+};

@@ -1,0 +1,115 @@
+/*  mu_flow_curve.c — CURVE on the pinned (tcp://) links of a split flow.
+
+    A runner whose input is pinned makes its PULL socket a CURVE server with
+    the flow's server keypair; runners sending to a pinned stage are CURVE
+    clients with the flow's client keypair. Each runner has its own ZeroMQ
+    context, so it runs its own ZAP handler: a thread answering on
+    inproc://zeromq.zap.01 that accepts exactly the flow's client public key
+    and refuses (status 400, logged, counted as an error of the runner)
+    everything else. Links over ipc:// inside one process's flow are left
+    plain. */
+#include "mu_flow_int.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+static _Atomic uint64_t refused;
+
+typedef struct {
+    mu__runner_t *r;
+    void *rep;
+} zap_t;
+
+/*  Receives one multipart request into parts (at most cap, each at most
+    255 bytes kept); returns the part count or -1. */
+static int
+recv_request(void *rep, char parts[][256], size_t *sizes, int cap)
+{
+    int n = 0, more = 1;
+    while (more) {
+        char buf[256];
+        int len = zmq_recv(rep, buf, sizeof buf, 0);
+        if (len < 0)
+            return -1;
+        if (n < cap) {
+            sizes[n] = (size_t) len < sizeof buf ? (size_t) len : sizeof buf;
+            memcpy(parts[n], buf, sizes[n]);
+            n++;
+        }
+        size_t sz = sizeof more;
+        zmq_getsockopt(rep, ZMQ_RCVMORE, &more, &sz);
+    }
+    return n;
+}
+
+static void *
+zap_main(void *arg)
+{
+    zap_t *z = arg;
+    const mu_flow_t *f = z->r->flow;
+    char parts[8][256];
+    size_t sizes[8];
+    for (;;) {
+        int n = recv_request(z->rep, parts, sizes, 8);
+        if (n < 0)
+            return NULL;
+        /* version, request id, domain, address, identity, mechanism, key */
+        bool ok = n >= 7 && sizes[5] == 5 && memcmp(parts[5], "CURVE", 5) == 0
+                  && sizes[6] == 32 && memcmp(parts[6], f->curve_client_pub, 32) == 0;
+        if (!ok) {
+            atomic_fetch_add(&refused, 1);
+            char addr[64] = "?";
+            if (n >= 4)
+                snprintf(addr, sizeof addr, "%.*s", (int) sizes[3], parts[3]);
+            mu__runner_log(z->r, "CURVE handshake refused from %s: unknown client key", addr);
+        }
+        zmq_send(z->rep, "1.0", 3, ZMQ_SNDMORE);
+        zmq_send(z->rep, n >= 2 ? parts[1] : "", n >= 2 ? sizes[1] : 0, ZMQ_SNDMORE);
+        zmq_send(z->rep, ok ? "200" : "400", 3, ZMQ_SNDMORE);
+        zmq_send(z->rep, ok ? "OK" : "unknown key", ok ? 2 : 11, ZMQ_SNDMORE);
+        zmq_send(z->rep, "", 0, ZMQ_SNDMORE);
+        zmq_send(z->rep, "", 0, 0);
+    }
+}
+
+int
+mu__curve_server(mu__runner_t *r, void *socket)
+{
+    static zap_t z;
+    static bool started;
+    if (!started) {
+        z.r = r;
+        z.rep = zmq_socket(r->zctx, ZMQ_REP);
+        pthread_t tid;
+        if (!z.rep || zmq_bind(z.rep, "inproc://zeromq.zap.01") != 0
+            || pthread_create(&tid, NULL, zap_main, &z) != 0)
+            return MU_EINVAL;
+        pthread_detach(tid);
+        started = true;
+    }
+    int one = 1;
+    const mu_flow_t *f = r->flow;
+    if (zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &one, sizeof one) != 0
+        || zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, f->curve_server_sec, 32) != 0
+        || zmq_setsockopt(socket, ZMQ_ZAP_DOMAIN, "mu-flow", 7) != 0)
+        return MU_EINVAL;
+    return 0;
+}
+
+int
+mu__curve_client(mu__runner_t *r, void *socket)
+{
+    const mu_flow_t *f = r->flow;
+    if (zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, f->curve_server_pub, 32) != 0
+        || zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, f->curve_client_pub, 32) != 0
+        || zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, f->curve_client_sec, 32) != 0)
+        return MU_EINVAL;
+    return 0;
+}
+
+uint64_t
+mu__curve_refused(void)
+{
+    return atomic_exchange(&refused, 0);
+}

@@ -1,0 +1,1276 @@
+/*  test_flow.c — mu_flow: API errors, shapes (one stage, three stages,
+    fan-out 1..8, fan-in, keyed, broadcast with filters), supervision
+    (SIGKILL → restart, restart intensity), drain on SIGTERM, children dying
+    with the parent, TCP edges with a foreign (Python) client and malformed
+    frames. The test process never touches ZeroMQ: only the flow's runners
+    do, each with its own context. */
+#include "mu_test.h"
+#include "mutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <zmq.h>
+
+static int result_fd = -1;      /* write end the sinks report into */
+static uint64_t src_count;      /* ids the counting source emits */
+static int worker_delay_us;
+static int sink_delay_us;
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- building blocks ------------------------------------------------------ */
+
+/*  Emits ids index*1e9 + 0 .. src_count-1, then ends. */
+static int
+counting_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    uint64_t *next = arg;
+    if (*next >= src_count)
+        return 0;
+    uint64_t id = (uint64_t) index * 1000000000u + *next;
+    (*next)++;
+    int rc = mu_flow_emit(out, &id, sizeof id);
+    return rc == 0 ? MU_FLOW_MORE : rc;
+}
+
+/*  Emits ids forever, one per ms. */
+static int
+endless_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) index;
+    uint64_t *next = arg;
+    uint64_t id = (*next)++;
+    int rc = mu_flow_emit(out, &id, sizeof id);
+    usleep(200);
+    return rc == 0 ? MU_FLOW_MORE : rc;
+}
+
+static int
+pass_through(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state;
+    if (worker_delay_us)
+        usleep((useconds_t) worker_delay_us);
+    return mu_flow_emit(out, data, size);
+}
+
+typedef struct {
+    int32_t index;
+    uint64_t id;
+} record_t;
+
+static int
+sink_startup(void *arg, int index, void **state_p)
+{
+    (void) arg;
+    *state_p = (void *) (intptr_t) index;
+    return 0;
+}
+
+/*  Writes (index, id) to result_fd (atomic: far below PIPE_BUF). */
+static int
+sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) out;
+    record_t rec = { .index = (int32_t) (intptr_t) state };
+    if (sink_delay_us)
+        usleep((useconds_t) sink_delay_us);
+    if (size != sizeof rec.id)
+        return MU_EINVAL;
+    memcpy(&rec.id, data, sizeof rec.id);
+    return write(result_fd, &rec, sizeof rec) == (ssize_t) sizeof rec ? 0 : -errno;
+}
+
+static int results[2];
+
+static void
+open_results(void)
+{
+    if (pipe2(results, O_CLOEXEC) != 0)
+        abort();
+    fcntl(results[0], F_SETPIPE_SZ, 1024 * 1024);
+    result_fd = results[1];
+}
+
+/*  Reads up to want records (or until quiet for quiet_ms). */
+static size_t
+read_records(record_t *recs, size_t want, int quiet_ms)
+{
+    size_t n = 0, partial = 0;
+    char *buf = (char *) recs;
+    while (n < want) {
+        struct pollfd p = { .fd = results[0], .events = POLLIN };
+        if (poll(&p, 1, quiet_ms) <= 0)
+            break;
+        ssize_t len = read(results[0], buf + n * sizeof *recs + partial,
+                           (want - n) * sizeof *recs - partial);
+        if (len <= 0)
+            break;
+        partial += (size_t) len;
+        n += partial / sizeof *recs;
+        partial %= sizeof *recs;
+    }
+    return n;
+}
+
+static void
+close_results(void)
+{
+    close(results[0]);
+    close(results[1]);
+}
+
+/*  Finds the stage total row of stage. */
+static bool
+stage_row(mu_flow_t *f, const char *stage, int index, mu_flow_stat_t *row)
+{
+    mu_flow_stat_t rows[64];
+    size_t n = 0;
+    if (mu_flow_stats(f, rows, 64, &n) != 0)
+        return false;
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (strcmp(rows[i].stage, stage) == 0 && rows[i].index == index) {
+            *row = rows[i];
+            return true;
+        }
+    return false;
+}
+
+/*  Waits up to 3 s for the row's in and errors to reach the wanted values
+    (statistics are at most ~100 ms old). */
+static bool
+wait_row(mu_flow_t *f, const char *stage, uint64_t in, uint64_t errors, mu_flow_stat_t *row)
+{
+    int64_t until = now_ms() + 3000;
+    while (now_ms() < until) {
+        if (stage_row(f, stage, -1, row) && row->in == in && row->errors == errors)
+            return true;
+        usleep(20000);
+    }
+    printf("# stage %s: in %llu errors %llu\n", stage, (unsigned long long) row->in,
+           (unsigned long long) row->errors);
+    return false;
+}
+
+/* ---- API errors -------------------------------------------------------------- */
+
+static uint64_t
+key_mod7(void *arg, const void *data, size_t size)
+{
+    (void) arg;
+    uint64_t id = 0;
+    memcpy(&id, data, size < sizeof id ? size : sizeof id);
+    return id % 7;
+}
+
+static void
+test_api_errors(void)
+{
+    errno = 0;
+    MU_CHECK(mu_flow_new(NULL) == NULL && errno == EINVAL);
+    MU_CHECK(mu_flow_new("") == NULL && errno == EINVAL);
+    mu_flow_t *f = mu_flow_new("errs");
+    MU_CHECK(f);
+    size_t n;
+    MU_CHECK_EQ(mu_flow_stats(f, NULL, 0, &n), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_wait(f, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_stop(f, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_edge_port(f, "in", 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* no stage */
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 0, NULL, pass_through, NULL), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, NULL, NULL), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* first stage is a worker */
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, pass_through, NULL), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_link(f, "w", MU_FLOW_BALANCE, NULL, NULL, NULL), MU_EINVAL);
+    mu_flow_destroy(&f);
+    MU_CHECK(f == NULL);
+    mu_flow_destroy(&f);
+
+    f = mu_flow_new("errs");
+    static uint64_t next;
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, NULL, &next), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_source(f, "src2", 1, counting_source, &next), MU_EINVAL);
+    int bad_fd = 1000;
+    MU_CHECK_EQ(mu_flow_add_fd_source(f, "fds", &bad_fd, 1), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_link(f, "w", MU_FLOW_KEYED, NULL, NULL, NULL), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_link(f, "w", (mu_flow_link_t) 9, NULL, NULL, NULL), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_link(f, "nope", MU_FLOW_BALANCE, NULL, NULL, NULL), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_link(f, "w", MU_FLOW_KEYED, NULL, key_mod7, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_drop(f, "nope", true), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_restart_limit(f, -1, 10), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_restart_limit(f, 1, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_drain_timeout(f, 0), MU_EINVAL);
+    mu_flow_edge_t e = { .host = "127.0.0.1", .port = 70000, .listen = true };
+    MU_CHECK_EQ(mu_flow_add_edge(f, "out", &e), MU_EINVAL);
+    e.port = 0;
+    e.listen = false; /* connecting needs a port */
+    MU_CHECK_EQ(mu_flow_add_edge(f, "out", &e), MU_EINVAL);
+    e.host = "not-an-address";
+    e.listen = true;
+    MU_CHECK_EQ(mu_flow_add_edge(f, "out", &e), 0);
+    MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* bad host, found at bind */
+    mu_flow_destroy(&f);
+
+    /* An address in use. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof sa;
+    MU_CHECK(bind(s, (struct sockaddr *) &sa, sizeof sa) == 0 && listen(s, 1) == 0);
+    MU_CHECK(getsockname(s, (struct sockaddr *) &sa, &len) == 0);
+    f = mu_flow_new("inuse");
+    e = (mu_flow_edge_t) { .host = "127.0.0.1", .port = ntohs(sa.sin_port), .listen = true };
+    MU_CHECK_EQ(mu_flow_add_edge(f, "in", &e), 0);
+    MU_CHECK_EQ(mu_flow_start(f), -EADDRINUSE);
+    mu_flow_destroy(&f);
+    close(s);
+}
+
+/* ---- shapes --------------------------------------------------------------------- */
+
+static int
+lonely_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) arg;
+    uint64_t id = (uint64_t) index;
+    record_t rec = { .index = mu_flow_emit(out, &id, sizeof id), .id = id };
+    return write(result_fd, &rec, sizeof rec) == (ssize_t) sizeof rec ? 0 : MU_EIO;
+}
+
+static void
+test_one_stage(void)
+{
+    open_results();
+    mu_flow_t *f = mu_flow_new("one");
+    MU_CHECK_EQ(mu_flow_add_source(f, "only", 3, lonely_source, NULL), 0);
+    MU_CHECK_EQ(mu_flow_run(f), 0);
+    record_t recs[3];
+    MU_CHECK_EQ(read_records(recs, 3, 2000), 3);
+    for (int i = 0; i < 3; i++)
+        MU_CHECK_EQ(recs[i].index, MU_EPIPE); /* nothing downstream */
+    mu_flow_stat_t row;
+    MU_CHECK(stage_row(f, "only", -1, &row));
+    MU_CHECK_EQ(row.restarts, 0);
+    MU_CHECK_EQ(mu_flow_wait(f, 0), 0); /* the end stays reported */
+    mu_flow_destroy(&f);
+    close_results();
+}
+
+/*  source(nsrc) → [middle(width)] → sink(nsink): every id exactly once. */
+static bool
+run_line(int nsrc, int width, int nsink, uint64_t count)
+{
+    open_results();
+    src_count = count;
+    static uint64_t next;
+    next = 0;
+    mu_flow_t *f = mu_flow_new("line");
+    bool ok = mu_flow_add_source(f, "src", nsrc, counting_source, &next) == 0;
+    if (width > 0)
+        ok = ok && mu_flow_add_worker_stage(f, "mid", width, NULL, pass_through, NULL) == 0;
+    ok = ok && mu_flow_add_worker_stage(f, "sink", nsink, sink_startup, sink, NULL) == 0;
+    ok = ok && mu_flow_start(f) == 0;
+    size_t total = (size_t) nsrc * count;
+    record_t *recs = calloc(total + 1, sizeof *recs);
+    size_t got = ok ? read_records(recs, total, 3000) : 0;
+    int rc = ok ? mu_flow_wait(f, 20000) : -1;
+    got += ok ? read_records(recs + got, 1, 50) : 0; /* nothing more after the end */
+    if (got != total || rc != 0) {
+        printf("# line %d/%d/%d: got %zu of %zu, rc %d\n", nsrc, width, nsink, got, total, rc);
+        ok = false;
+    }
+    uint8_t *seen = calloc(total, 1);
+    for (size_t i = 0; ok && i < got; i++) {
+        uint64_t src = recs[i].id / 1000000000u, k = recs[i].id % 1000000000u;
+        size_t slot = (size_t) (src * count + k);
+        if (src >= (uint64_t) nsrc || k >= count || seen[slot]++) {
+            printf("# bad or duplicate id %llu\n", (unsigned long long) recs[i].id);
+            ok = false;
+        }
+    }
+    mu_flow_stat_t row;
+    if (ok && (!stage_row(f, "sink", -1, &row) || row.in != total || row.queue != 0)) {
+        printf("# sink stats in %llu queue %lld\n", (unsigned long long) row.in,
+               (long long) row.queue);
+        ok = false;
+    }
+    free(seen);
+    free(recs);
+    mu_flow_destroy(&f);
+    close_results();
+    return ok;
+}
+
+static void
+test_three_stages(void)
+{
+    MU_CHECK(run_line(1, 2, 1, 20000));
+}
+
+static void
+test_fan_out_widths(void)
+{
+    for (int w = 1; w <= 8; w++)
+        MU_CHECK(run_line(1, w, 1, 2000));
+}
+
+static void
+test_fan_in(void)
+{
+    MU_CHECK(run_line(3, 0, 1, 3000));
+    MU_CHECK(run_line(3, 2, 2, 1000));
+}
+
+static void
+test_keyed(void)
+{
+    open_results();
+    src_count = 5000;
+    static uint64_t next;
+    next = 0;
+    mu_flow_t *f = mu_flow_new("keyed");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 4, sink_startup, sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_link(f, "sink", MU_FLOW_KEYED, NULL, key_mod7, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    static record_t recs[5001];
+    size_t got = read_records(recs, 5000, 3000);
+    MU_CHECK_EQ(mu_flow_wait(f, 20000), 0);
+    got += read_records(recs + got, 1, 50);
+    MU_CHECK_EQ(got, 5000);
+    int owner[7] = { -1, -1, -1, -1, -1, -1, -1 };
+    for (size_t i = 0; i < got; i++) {
+        int key = (int) (recs[i].id % 7);
+        if (owner[key] < 0)
+            owner[key] = recs[i].index;
+        MU_CHECK_EQ(recs[i].index, owner[key]);   /* same key, same worker */
+        MU_CHECK_EQ(recs[i].index, key % 4);
+    }
+    mu_flow_destroy(&f);
+    close_results();
+}
+
+static bool
+parity_filter(void *arg, int index, const void *data, size_t size)
+{
+    (void) arg;
+    uint64_t id;
+    memcpy(&id, data, size < sizeof id ? size : sizeof id);
+    return index == 0 || (index == 1 && id % 2 == 0) || (index == 2 && id % 2 == 1);
+}
+
+static void
+test_broadcast_filters(void)
+{
+    open_results();
+    src_count = 3000;
+    static uint64_t next;
+    next = 0;
+    mu_flow_t *f = mu_flow_new("bcast");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 3, sink_startup, sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_link(f, "sink", MU_FLOW_BROADCAST, parity_filter, NULL, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    static record_t recs[6001];
+    size_t got = read_records(recs, 6000, 3000);
+    MU_CHECK_EQ(mu_flow_wait(f, 20000), 0);
+    got += read_records(recs + got, 1, 50);
+    MU_CHECK_EQ(got, 6000);
+    static uint8_t seen[3][3000];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < got; i++) {
+        int j = recs[i].index;
+        uint64_t id = recs[i].id;
+        MU_CHECK(j >= 0 && j < 3 && id < 3000);
+        MU_CHECK(parity_filter(NULL, j, &id, sizeof id));
+        MU_CHECK_EQ(seen[j][id]++, 0);
+    }
+    mu_flow_stat_t row;
+    MU_CHECK(stage_row(f, "src", -1, &row));
+    MU_CHECK_EQ(row.out, 6000); /* every copy counts */
+    mu_flow_destroy(&f);
+    close_results();
+}
+
+static void
+test_fd_source(void)
+{
+    int a[2], b[2];
+    MU_CHECK(pipe(a) == 0 && pipe(b) == 0);
+    open_results();
+    mu_flow_t *f = mu_flow_new("fds");
+    int fds[2] = { a[0], b[0] };
+    MU_CHECK_EQ(mu_flow_add_fd_source(f, "pipes", fds, 2), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 2, sink_startup, sink, NULL), 0);
+    for (uint64_t k = 0; k < 2000; k++) { /* 4-byte little-endian length, then 8 bytes */
+        uint8_t frame[12] = { 8, 0, 0, 0 };
+        memcpy(frame + 4, &k, sizeof k);
+        MU_CHECK_EQ(write(k % 2 ? b[1] : a[1], frame, sizeof frame), sizeof frame);
+    }
+    /* Writers close before the flow forks (it would inherit the write ends
+       and EOF would never come): the sources end, the flow drains. */
+    close(a[1]);
+    close(b[1]);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    static record_t recs[2001];
+    size_t got = read_records(recs, 2000, 3000);
+    MU_CHECK_EQ(mu_flow_wait(f, 10000), 0);
+    got += read_records(recs + got, 1, 50);
+    MU_CHECK_EQ(got, 2000);
+    static uint8_t seen[2000];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < got; i++) {
+        MU_CHECK(recs[i].id < 2000);
+        MU_CHECK_EQ(seen[recs[i].id]++, 0);
+    }
+    mu_flow_stat_t row;
+    MU_CHECK(stage_row(f, "pipes", -1, &row));
+    MU_CHECK_EQ(row.in, 2000);
+    MU_CHECK_EQ(row.errors, 0);
+    mu_flow_destroy(&f);
+    close_results();
+}
+
+static int
+slow_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    usleep(200);
+    return sink(state, data, size, out);
+}
+
+static void
+test_drop_counted(void)
+{
+    open_results();
+    src_count = 20000;
+    static uint64_t next;
+    next = 0;
+    mu_flow_t *f = mu_flow_new("drops");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 1, sink_startup, slow_sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_drop(f, "src", true), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    static record_t recs[20001];
+    size_t got = 0, n;
+    while ((n = read_records(recs + got, 20000 - got, 1000)) > 0)
+        got += n;
+    MU_CHECK_EQ(mu_flow_wait(f, 20000), 0);
+    mu_flow_stat_t src, snk;
+    MU_CHECK(stage_row(f, "src", -1, &src));
+    MU_CHECK(stage_row(f, "sink", -1, &snk));
+    printf("# %zu delivered, %llu dropped\n", got, (unsigned long long) src.drops);
+    MU_CHECK(src.drops > 0);                 /* the slow sink could not keep up */
+    MU_CHECK_EQ(src.out + src.drops, 20000); /* every message sent or counted */
+    MU_CHECK_EQ(got, src.out);
+    MU_CHECK_EQ(snk.in, src.out);
+    mu_flow_destroy(&f);
+    close_results();
+}
+
+static int
+stuck_handler(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state;
+    (void) data;
+    (void) size;
+    (void) out;
+    sleep(100); /* never finishes within the drain deadline */
+    return 0;
+}
+
+static int
+null_emitting_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) arg;
+    record_t rec = { .index = mu_flow_emit(out, NULL, 4), .id = (uint64_t) index };
+    return write(result_fd, &rec, sizeof rec) == (ssize_t) sizeof rec ? 0 : MU_EIO;
+}
+
+static void
+test_wait_errors(void)
+{
+    static uint64_t next;
+    mu_flow_t *f = mu_flow_new("stuck");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 1, NULL, stuck_handler, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    MU_CHECK_EQ(mu_flow_wait(f, 50), MU_ETIMEDOUT);     /* still running */
+    MU_CHECK_EQ(kill(mu_flow_pid(f), SIGSTOP), 0);
+    size_t n;
+    int rc = mu_flow_stats(f, NULL, 0, &n);             /* no answer within 1 s */
+    kill(mu_flow_pid(f), SIGCONT);
+    MU_CHECK_EQ(rc, MU_ETIMEDOUT);
+    MU_CHECK_EQ(mu_flow_stop(f, 300), MU_ETIMEDOUT);    /* the drain deadline expired */
+    MU_CHECK(strstr(mu_flow_error(f), "drain deadline expired") != NULL);
+    MU_CHECK(strstr(mu_flow_error(f), "'work'") != NULL);
+    mu_flow_destroy(&f);
+
+    f = mu_flow_new("gone");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    MU_CHECK_EQ(kill(mu_flow_pid(f), SIGKILL), 0);
+    MU_CHECK_EQ(mu_flow_wait(f, 5000), MU_EIO);          /* the supervisor died */
+    MU_CHECK(strstr(mu_flow_error(f), "supervisor died") != NULL);
+    mu_flow_destroy(&f);
+
+    open_results();
+    f = mu_flow_new("nullemit");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, null_emitting_source, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 1, NULL, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_run(f), 0);
+    record_t rec;
+    MU_CHECK_EQ(read_records(&rec, 1, 2000), 1);
+    MU_CHECK_EQ(rec.index, MU_EINVAL);
+    mu_flow_destroy(&f);
+    close_results();
+}
+
+/* ---- supervision ------------------------------------------------------------------ */
+
+static void
+test_sigkill_restart(void)
+{
+    open_results();
+    static uint64_t next;
+    next = 0;
+    mu_flow_t *f = mu_flow_new("restart");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 2, sink_startup, sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    mu_flow_stat_t row = { 0 };
+    int64_t until = now_ms() + 5000;
+    while (now_ms() < until && (!stage_row(f, "work", 0, &row) || row.pid == 0 || row.in == 0))
+        usleep(20000);
+    MU_CHECK(row.pid > 0);
+    pid_t victim = row.pid;
+    char comm[64] = "";
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int) victim);
+    FILE *fp = fopen(path, "r");
+    MU_CHECK(fp);
+    MU_CHECK(fgets(comm, sizeof comm, fp) != NULL);
+    fclose(fp);
+    MU_CHECK(strncmp(comm, "restart/work/0", 14) == 0); /* the process title */
+    MU_CHECK_EQ(kill(victim, SIGKILL), 0);
+    until = now_ms() + 5000;
+    while (now_ms() < until
+           && (!stage_row(f, "work", 0, &row) || row.restarts < 1 || row.pid == 0
+               || row.pid == victim))
+        usleep(20000);
+    MU_CHECK_EQ(row.restarts, 1);
+    MU_CHECK(row.pid > 0 && row.pid != victim);
+    MU_CHECK(stage_row(f, "work", -1, &row));
+    MU_CHECK_EQ(row.restarts, 1);
+    MU_CHECK_EQ(mu_flow_stop(f, 5000), 0);
+    mu_flow_destroy(&f);
+    close_results();
+}
+
+static int
+failing_startup(void *arg, int index, void **state_p)
+{
+    (void) arg;
+    (void) index;
+    (void) state_p;
+    return -1;
+}
+
+static void
+test_restart_intensity(void)
+{
+    static uint64_t next;
+    mu_flow_t *f = mu_flow_new("doomed");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "crashy", 1, failing_startup, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_restart_limit(f, 3, 10000), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    MU_CHECK_EQ(mu_flow_set_restart_limit(f, 3, 10000), MU_EINVAL); /* started */
+    MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_wait(f, 20000), MU_ELIMIT);
+    printf("# %s\n", mu_flow_error(f));
+    MU_CHECK(strstr(mu_flow_error(f), "stage 'crashy'") != NULL);
+    MU_CHECK(strstr(mu_flow_error(f), "restart limit") != NULL);
+    mu_flow_stat_t row;
+    MU_CHECK(stage_row(f, "crashy", -1, &row));
+    MU_CHECK_EQ(row.restarts, 4);
+    mu_flow_destroy(&f);
+}
+
+static void
+test_sigterm_drains(void)
+{
+    open_results();
+    worker_delay_us = 300;
+    static uint64_t next;
+    next = 0;
+    mu_flow_t *f = mu_flow_new("drain");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "mid", 3, NULL, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 2, sink_startup, sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    static record_t recs[200000];
+    size_t got = read_records(recs, 300, 5000);
+    MU_CHECK_EQ(got, 300);
+    MU_CHECK_EQ(kill(mu_flow_pid(f), SIGTERM), 0);
+    got += read_records(recs + got, 200000 - got, 1500);
+    MU_CHECK_EQ(mu_flow_wait(f, 15000), 0);
+    worker_delay_us = 0;
+    mu_flow_stat_t row;
+    MU_CHECK(stage_row(f, "src", -1, &row));
+    MU_CHECK_EQ(got, row.out);          /* every accepted message finished */
+    static uint8_t seen[200000];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < got; i++) {
+        MU_CHECK(recs[i].id < got);     /* ids 0..got-1 ... */
+        MU_CHECK_EQ(seen[recs[i].id]++, 0); /* ... each once */
+    }
+    mu_flow_destroy(&f);
+    close_results();
+}
+
+static bool
+process_gone(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return true;
+    bool zombie = fgets(buf, sizeof buf, fp) && strstr(buf, ") Z ") != NULL;
+    fclose(fp);
+    return zombie;
+}
+
+static void
+test_parent_killed(void)
+{
+    int info[2];
+    MU_CHECK(pipe(info) == 0);
+    pid_t parent = fork();
+    MU_CHECK(parent >= 0);
+    if (parent == 0) {
+        alarm(30);
+        close(info[0]);
+        static uint64_t next;
+        mu_flow_t *f = mu_flow_new("orphan");
+        if (mu_flow_add_source(f, "src", 1, endless_source, &next) != 0
+            || mu_flow_add_worker_stage(f, "work", 3, NULL, pass_through, NULL) != 0
+            || mu_flow_add_worker_stage(f, "last", 1, NULL, pass_through, NULL) != 0
+            || mu_flow_start(f) != 0)
+            _exit(1);
+        mu_flow_stat_t rows[16];
+        size_t n = 0;
+        int64_t until = now_ms() + 5000;
+        bool all = false;
+        while (!all && now_ms() < until) {
+            usleep(20000);
+            all = mu_flow_stats(f, rows, 16, &n) == 0 && n == 8; /* 3 totals, 5 runners */
+            for (size_t i = 0; all && i < n; i++)
+                all = rows[i].index < 0 || rows[i].pid > 0;
+        }
+        pid_t pids[6] = { mu_flow_pid(f) };
+        int k = 1;
+        for (size_t i = 0; i < n && k < 6; i++)
+            if (rows[i].index >= 0)
+                pids[k++] = rows[i].pid;
+        if (write(info[1], pids, sizeof pids) != (ssize_t) sizeof pids)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(info[1]);
+    pid_t pids[6] = { 0 };
+    struct pollfd p = { .fd = info[0], .events = POLLIN };
+    bool got = poll(&p, 1, 10000) == 1 && read(info[0], pids, sizeof pids) == sizeof pids;
+    close(info[0]);
+    bool all_alive = true;
+    for (int i = 0; i < 6; i++)
+        all_alive = all_alive && pids[i] > 0 && !process_gone(pids[i]);
+    MU_CHECK_EQ(kill(parent, SIGKILL), 0);
+    waitpid(parent, NULL, 0);
+    MU_CHECK(got);
+    MU_CHECK(all_alive);
+    int64_t until = now_ms() + 2000;
+    int left = 6;
+    while (left > 0 && now_ms() < until) {
+        left = 0;
+        for (int i = 0; i < 6; i++)
+            left += !process_gone(pids[i]);
+        if (left)
+            usleep(20000);
+    }
+    MU_CHECK_EQ(left, 0);
+}
+
+/* ---- at-least-once ---------------------------------------------------------------- */
+
+static void
+test_at_least_once_errors(void)
+{
+    static uint64_t next;
+    mu_flow_t *f = mu_flow_new("alo");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 2, sink_startup, sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_at_least_once(f, "src", true), MU_EINVAL);  /* first stage */
+    MU_CHECK_EQ(mu_flow_set_at_least_once(f, "nope", true), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_at_least_once(f, "sink", true), 0);
+    MU_CHECK_EQ(mu_flow_set_link(f, "sink", MU_FLOW_KEYED, NULL, key_mod7, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* only balanced links */
+    mu_flow_destroy(&f);
+}
+
+/*  100,000 ids over an at-least-once link while its workers are SIGKILLed
+    in a loop: every id arrives, duplicates are counted. */
+static void
+test_at_least_once_kills(void)
+{
+    enum { N = 100000, KILLS = 12 };
+    open_results();
+    src_count = N;
+    static uint64_t next;
+    next = 0;
+    mu_flow_t *f = mu_flow_new("alo");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 4, sink_startup, sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_at_least_once(f, "sink", true), 0);
+    MU_CHECK_EQ(mu_flow_set_restart_limit(f, 100, 10000), 0);
+    sink_delay_us = 20; /* long enough for the kills to land mid-stream */
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    sink_delay_us = 0;
+    static uint8_t seen[N];
+    memset(seen, 0, sizeof seen);
+    static record_t recs[4096];
+    size_t distinct = 0, dupes = 0;
+    int kills = 0;
+    int64_t until = now_ms() + 45000, next_kill = now_ms() + 100;
+    while (distinct < N && now_ms() < until) {
+        size_t got = read_records(recs, 4096, 30);
+        for (size_t i = 0; i < got; i++) {
+            uint64_t id = recs[i].id;
+            if (id >= N) {
+                printf("# bad id %llu\n", (unsigned long long) id);
+                mu_flow_destroy(&f);
+                MU_CHECK(0);
+            }
+            if (seen[id]++)
+                dupes++;
+            else
+                distinct++;
+        }
+        mu_flow_stat_t row;
+        if (kills < KILLS && now_ms() >= next_kill
+            && stage_row(f, "sink", kills % 4, &row) && row.pid > 0) {
+            kill(row.pid, SIGKILL);
+            kills++;
+            next_kill = now_ms() + 80;
+        }
+    }
+    MU_CHECK_EQ(mu_flow_wait(f, 20000), 0);
+    mu_flow_stat_t total;
+    MU_CHECK(stage_row(f, "sink", -1, &total));
+    MU_CHECK(stage_row(f, "src", -1, &total));
+    printf("# %d kills, %zu distinct ids, %zu duplicates, %llu redelivered\n", kills, distinct,
+           dupes, (unsigned long long) total.redelivered);
+    MU_CHECK_EQ(distinct, N);          /* no id missing */
+    MU_CHECK(kills >= 3);
+    MU_CHECK(stage_row(f, "sink", -1, &total));
+    MU_CHECK(total.restarts >= 3);
+    mu_flow_destroy(&f);
+    close_results();
+}
+
+/* ---- one flow split over three processes ------------------------------------------- */
+
+/*  A base port with n free consecutive ports on 127.0.0.1 (checked by
+    binding; another program could still take one meanwhile). */
+static int
+free_base(int n)
+{
+    for (int tries = 0; tries < 200; tries++) {
+        int base = 20000 + (int) ((unsigned) rand() % 30000), ok = 1;
+        for (int i = 0; ok && i < n; i++) {
+            int s = socket(AF_INET, SOCK_STREAM, 0);
+            struct sockaddr_in sa = { .sin_family = AF_INET,
+                                      .sin_port = htons((uint16_t) (base + i)),
+                                      .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+            ok = bind(s, (struct sockaddr *) &sa, sizeof sa) == 0;
+            close(s);
+        }
+        if (ok)
+            return base;
+    }
+    return -1;
+}
+
+/*  The shared definition: src(1) → mid(2) → sink(1), mid and sink pinned;
+    this process runs only stage `mine`. */
+static mu_keys_t *server_keys, *client_keys;
+
+static mu_flow_t *
+split_flow(const char *mine, int mid_port, int sink_port, uint64_t *next)
+{
+    mu_flow_t *f = mu_flow_new("split");
+    if (mu_flow_set_curve(f, server_keys, client_keys) != 0
+        || mu_flow_add_source(f, "src", 1, counting_source, next) != 0
+        || mu_flow_add_worker_stage(f, "mid", 2, NULL, pass_through, NULL) != 0
+        || mu_flow_add_worker_stage(f, "sink", 1, sink_startup, sink, NULL) != 0
+        || mu_flow_set_endpoint(f, "mid", "127.0.0.1", mid_port) != 0
+        || mu_flow_set_endpoint(f, "sink", "127.0.0.1", sink_port) != 0)
+        mu_flow_destroy(&f);
+    const char *stages[] = { "src", "mid", "sink" };
+    for (int i = 0; f && i < 3; i++)
+        if (mu_flow_set_local(f, stages[i], strcmp(stages[i], mine) == 0) != 0)
+            mu_flow_destroy(&f);
+    return f;
+}
+
+static pid_t
+run_part(const char *mine, int mid_port, int sink_port)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(40);
+        close(results[0]);
+        static uint64_t next;
+        mu_flow_t *f = split_flow(mine, mid_port, sink_port, &next);
+        int rc = f ? mu_flow_run(f) : -1;
+        if (rc != 0)
+            printf("# part %s: %s %s\n", mine, mu_strerror(rc), f ? mu_flow_error(f) : "");
+        /* The sink's runner counted the intruder's refused handshake. */
+        mu_flow_stat_t row = { 0 };
+        bool refused = strcmp(mine, "sink") != 0 || (stage_row(f, "sink", -1, &row) && row.errors >= 1);
+        if (!refused)
+            printf("# the sink counted no refused handshake\n");
+        mu_flow_destroy(&f);
+        _exit(rc != 0 ? 1 : refused ? 0 : 4);
+    }
+    return pid;
+}
+
+static void
+test_split_three_processes(void)
+{
+    mu_flow_t *f = mu_flow_new("x");
+    MU_CHECK_EQ(mu_flow_set_endpoint(f, "none", "127.0.0.1", 5000), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_local(f, "none", false), MU_EINVAL);
+    static uint64_t next;
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 3, NULL, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_endpoint(f, "w", "", 5000), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_endpoint(f, "w", "127.0.0.1", 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_endpoint(f, "w", "127.0.0.1", 65534), MU_EINVAL); /* 3 ports */
+    MU_CHECK_EQ(mu_flow_set_local(f, "w", false), 0);
+    MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* a remote link not pinned */
+    MU_CHECK_EQ(mu_flow_set_local(f, "src", false), 0);
+    MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* nothing local */
+    mu_flow_destroy(&f);
+
+    mu_keys_t *public_only = mu_keys_new_from(mu_keys_public(server_keys = mu_keys_new()), NULL);
+    client_keys = mu_keys_new();
+    MU_CHECK(server_keys && client_keys && public_only);
+    f = mu_flow_new("x");
+    MU_CHECK_EQ(mu_flow_set_curve(f, public_only, client_keys), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_curve(f, server_keys, NULL), MU_EINVAL);
+    mu_flow_destroy(&f);
+    mu_keys_destroy(&public_only);
+
+    srand((unsigned) getpid());
+    int mid_port = free_base(2), sink_port = free_base(1);
+    MU_CHECK(mid_port > 0 && sink_port > 0 && (sink_port < mid_port || sink_port > mid_port + 1));
+    open_results();
+    src_count = 5000;
+    pid_t sink_pid = run_part("sink", mid_port, sink_port);
+    pid_t mid_pid = run_part("mid", mid_port, sink_port);
+    MU_CHECK(sink_pid > 0 && mid_pid > 0);
+    /* An intruder with its own keys knows the endpoint and the server's
+       public key: its message must never reach the sink. */
+    pid_t intruder = fork();
+    if (intruder == 0) {
+        void *ctx = zmq_ctx_new(), *push = zmq_socket(ctx, ZMQ_PUSH);
+        char pub[41], sec[41], ep[64];
+        zmq_curve_keypair(pub, sec);
+        zmq_setsockopt(push, ZMQ_CURVE_SERVERKEY, mu_keys_public(server_keys), 32);
+        zmq_setsockopt(push, ZMQ_CURVE_PUBLICKEY, pub, 40);
+        zmq_setsockopt(push, ZMQ_CURVE_SECRETKEY, sec, 40);
+        snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", sink_port);
+        zmq_connect(push, ep);
+        char forged[9] = { 'M' };
+        uint64_t evil = 777777;
+        memcpy(forged + 1, &evil, sizeof evil);
+        zmq_send(push, forged, sizeof forged, ZMQ_DONTWAIT);
+        usleep(500000);
+        _exit(0);
+    }
+    usleep(300000); /* the intruder knocks while only sink and mid run */
+    pid_t src_pid = run_part("src", mid_port, sink_port);
+    MU_CHECK(src_pid > 0);
+    static record_t recs[5001];
+    size_t got = read_records(recs, 5000, 3000);
+    /* The sink's process ends by itself once both mid runners sent their
+       end of stream; the others feed a remote stage: they stop on SIGTERM. */
+    int status = -1;
+    MU_CHECK_EQ(waitpid(sink_pid, &status, 0), sink_pid);
+    int sink_status = status;
+    kill(mid_pid, SIGTERM);
+    kill(src_pid, SIGTERM);
+    int mid_status = -1, src_status = -1;
+    waitpid(mid_pid, &mid_status, 0);
+    waitpid(src_pid, &src_status, 0);
+    waitpid(intruder, NULL, 0);
+    got += read_records(recs + got, 1, 50);
+    close_results();
+    mu_keys_destroy(&server_keys);
+    mu_keys_destroy(&client_keys);
+    MU_CHECK_EQ(got, 5000);
+    static uint8_t seen[5000];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < got; i++) {
+        MU_CHECK(recs[i].id < 5000);
+        MU_CHECK_EQ(seen[recs[i].id]++, 0);
+    }
+    MU_CHECK(WIFEXITED(sink_status) && WEXITSTATUS(sink_status) == 0);
+    MU_CHECK(WIFEXITED(mid_status) && WEXITSTATUS(mid_status) == 0);
+    MU_CHECK(WIFEXITED(src_status) && WEXITSTATUS(src_status) == 0);
+}
+
+/* ---- in-process stages: the event bus ------------------------------------------------ */
+
+typedef struct {
+    pthread_t thread;
+    int calls, fail_on;
+    uint64_t sum;
+    int delay_us;
+    pthread_mutex_t mu;
+} probe_t;
+
+static int
+probe(void *arg, const char *event, const void *data, size_t size)
+{
+    probe_t *p = arg;
+    (void) event;
+    if (p->delay_us)
+        usleep((useconds_t) p->delay_us);
+    uint64_t v = 0;
+    memcpy(&v, data, size < sizeof v ? size : sizeof v);
+    pthread_mutex_lock(&p->mu);
+    p->thread = pthread_self();
+    p->calls++;
+    p->sum += v;
+    pthread_mutex_unlock(&p->mu);
+    return p->fail_on && (int) v == p->fail_on ? MU_EPROTO : 0;
+}
+
+static void
+test_bus(void)
+{
+    mu_flow_bus_t *bus = mu_flow_bus_new();
+    MU_CHECK(bus);
+    static probe_t in, th, all, slow;
+    in = th = all = slow = (probe_t) { .mu = PTHREAD_MUTEX_INITIALIZER };
+    in.fail_on = 100000;
+    slow.delay_us = 300000;
+    MU_CHECK_EQ(mu_flow_bus_on(bus, NULL, MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_bus_on(bus, "", MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", MU_FLOW_INLINE, NULL, &in, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", (mu_flow_mode_t) 5, probe, &in, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", MU_FLOW_INLINE, probe, &in, 0), 0);
+    MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", MU_FLOW_THREAD, probe, &th, 2), 0); /* tiny queue */
+    MU_CHECK_EQ(mu_flow_bus_on(bus, "*", MU_FLOW_INLINE, probe, &all, 0), 0);
+    MU_CHECK_EQ(mu_flow_bus_on(bus, "slow", MU_FLOW_THREAD, probe, &slow, 0), 0);
+    uint64_t v = 3;
+    MU_CHECK_EQ(mu_flow_bus_emit(bus, "tick", &v, sizeof v), 3);
+    MU_CHECK_EQ(in.calls, 1);               /* inline: done before emit returns */
+    MU_CHECK(pthread_equal(in.thread, pthread_self()));
+    MU_CHECK_EQ(mu_flow_bus_emit(bus, "none", &v, sizeof v), 1); /* only "*" */
+    MU_CHECK_EQ(mu_flow_bus_emit(bus, NULL, &v, sizeof v), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_bus_emit(bus, "tick", NULL, 4), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_bus_on(bus, "late", MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
+    v = 100000;
+    MU_CHECK_EQ(mu_flow_bus_emit(bus, "tick", &v, sizeof v), MU_EPROTO); /* inline failed */
+    for (uint64_t k = 1; k <= 1000; k++) /* back-pressure through a queue of 2 */
+        MU_CHECK_EQ(mu_flow_bus_emit(bus, "tick", &k, sizeof k), 3);
+    MU_CHECK_EQ(mu_flow_bus_drain(bus, 5000), 0);
+    pthread_mutex_lock(&th.mu);
+    int calls = th.calls;
+    uint64_t sum = th.sum;
+    bool other = !pthread_equal(th.thread, pthread_self());
+    pthread_mutex_unlock(&th.mu);
+    MU_CHECK_EQ(calls, 1002);
+    MU_CHECK_EQ(sum, 3 + 100000 + 500500);
+    MU_CHECK(other);                        /* ran on the subscription's thread */
+    MU_CHECK_EQ(mu_flow_bus_emit(bus, "slow", &v, sizeof v), 2);
+    MU_CHECK_EQ(mu_flow_bus_drain(bus, 50), MU_ETIMEDOUT);
+    MU_CHECK_EQ(mu_flow_bus_drain(bus, -1), 0);
+    uint64_t delivered, errors;
+    mu_flow_bus_counters(bus, &delivered, &errors);
+    MU_CHECK_EQ(delivered, 1002 * 3 + 1 + 2);
+    MU_CHECK_EQ(errors, 1);
+    v = 1;
+    MU_CHECK_EQ(mu_flow_bus_emit(bus, "slow", &v, sizeof v), 2);
+    mu_flow_bus_destroy(&bus);              /* runs what is queued first */
+    MU_CHECK(bus == NULL);
+    MU_CHECK_EQ(slow.calls, 2);
+    mu_flow_bus_destroy(&bus);
+}
+
+/* ---- TCP edges ------------------------------------------------------------------------- */
+
+static int
+tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0)
+        return -1;
+    return fd;
+}
+
+static bool
+send_frame(int fd, const void *data, uint32_t size)
+{
+    uint8_t hdr[4] = { (uint8_t) size, (uint8_t) (size >> 8), (uint8_t) (size >> 16),
+                       (uint8_t) (size >> 24) };
+    return write(fd, hdr, 4) == 4 && (size == 0 || write(fd, data, size) == (ssize_t) size);
+}
+
+static bool
+read_full(int fd, void *buf, size_t n, int timeout_ms)
+{
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, timeout_ms) != 1)
+            return false;
+        ssize_t len = read(fd, (char *) buf + got, n - got);
+        if (len <= 0)
+            return false;
+        got += (size_t) len;
+    }
+    return true;
+}
+
+/*  An echo flow: in edge → workers → out edge. */
+static mu_flow_t *
+echo_flow(void)
+{
+    mu_flow_t *f = mu_flow_new("echo");
+    mu_flow_edge_t in = { .host = "127.0.0.1", .port = 0, .listen = true, .max_frame = 1024 };
+    mu_flow_edge_t out = { .host = "127.0.0.1", .port = 0, .listen = true };
+    if (mu_flow_add_edge(f, "in", &in) != 0
+        || mu_flow_add_worker_stage(f, "work", 2, NULL, pass_through, NULL) != 0
+        || mu_flow_add_edge(f, "out", &out) != 0 || mu_flow_start(f) != 0)
+        mu_flow_destroy(&f);
+    return f;
+}
+
+static void
+test_python_client(void)
+{
+    mu_flow_t *f = echo_flow();
+    MU_CHECK(f);
+    int pin = mu_flow_edge_port(f, "in", 0), pout = mu_flow_edge_port(f, "out", 0);
+    MU_CHECK(pin > 0 && pout > 0);
+    MU_CHECK_EQ(mu_flow_edge_port(f, "in", 1), MU_EINVAL);
+    const char *py = getenv("PYTHON3");
+    if (!py || !py[0])
+        py = "python3";
+    static const char script[] =
+        "import socket, struct, sys\n"
+        "pin, pout = int(sys.argv[1]), int(sys.argv[2])\n"
+        "o = socket.create_connection(('127.0.0.1', pout))\n"
+        "i = socket.create_connection(('127.0.0.1', pin))\n"
+        "n = 500\n"
+        "for k in range(n):\n"
+        "    b = str(k).encode()\n"
+        "    i.sendall(struct.pack('<I', len(b)) + b)\n"
+        "def exact(s, m):\n"
+        "    buf = b''\n"
+        "    while len(buf) < m:\n"
+        "        c = s.recv(m - len(buf))\n"
+        "        if not c: raise SystemExit('closed')\n"
+        "        buf += c\n"
+        "    return buf\n"
+        "seen = set()\n"
+        "for k in range(n):\n"
+        "    (m,) = struct.unpack('<I', exact(o, 4))\n"
+        "    seen.add(int(exact(o, m)))\n"
+        "sys.exit(0 if seen == set(range(n)) else 3)\n";
+    char a1[16], a2[16];
+    snprintf(a1, sizeof a1, "%d", pin);
+    snprintf(a2, sizeof a2, "%d", pout);
+    pid_t pid = fork();
+    MU_CHECK(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        execlp(py, py, "-c", script, a1, a2, (char *) NULL);
+        _exit(127);
+    }
+    int status = -1;
+    MU_CHECK_EQ(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status))
+        printf("# python client killed by signal %d\n", WTERMSIG(status));
+    MU_CHECK(WIFEXITED(status));
+    MU_CHECK_EQ(WEXITSTATUS(status), 0);
+    mu_flow_stat_t row;
+    MU_CHECK(wait_row(f, "in", 500, 0, &row));
+    MU_CHECK_EQ(mu_flow_stop(f, 5000), 0);
+    MU_CHECK(stage_row(f, "out", -1, &row));
+    MU_CHECK_EQ(row.out, 500);
+    mu_flow_destroy(&f);
+}
+
+static int
+tag_from_client(void *arg, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) arg;
+    if (size == 3 && memcmp(data, "bad", 3) == 0)
+        return MU_EPROTO;
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "c:%.*s", (int) size, (const char *) data);
+    return mu_flow_emit(out, buf, (size_t) n);
+}
+
+static int
+bang_from_internal(void *arg, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) arg;
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "%.*s!", (int) size, (const char *) data);
+    return mu_flow_emit(out, buf, (size_t) n);
+}
+
+/*  Hooks on both edges; the outbound edge connects to a listener of ours. */
+static void
+test_edge_hooks_connect(void)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof sa;
+    MU_CHECK(bind(lfd, (struct sockaddr *) &sa, sizeof sa) == 0 && listen(lfd, 4) == 0);
+    MU_CHECK(getsockname(lfd, (struct sockaddr *) &sa, &len) == 0);
+    mu_flow_t *f = mu_flow_new("hooks");
+    mu_flow_edge_t in = { .host = "127.0.0.1", .listen = true, .from_client = tag_from_client };
+    mu_flow_edge_t out = { .host = "127.0.0.1", .port = ntohs(sa.sin_port), .listen = false,
+                           .from_internal = bang_from_internal };
+    MU_CHECK_EQ(mu_flow_add_edge(f, "in", &in), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 2, NULL, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_edge(f, "out", &out), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    MU_CHECK_EQ(mu_flow_edge_port(f, "out", 0), MU_EINVAL); /* a connecting edge */
+    struct pollfd p = { .fd = lfd, .events = POLLIN };
+    MU_CHECK(poll(&p, 1, 5000) == 1);
+    int conn = accept(lfd, NULL, NULL); /* the outbound edge came to us */
+    MU_CHECK(conn >= 0);
+    int c = tcp_connect(mu_flow_edge_port(f, "in", 0));
+    MU_CHECK(c >= 0);
+    MU_CHECK(send_frame(c, "bad", 3));
+    const char *words[] = { "a", "bb", "ccc" };
+    for (int i = 0; i < 3; i++)
+        MU_CHECK(send_frame(c, words[i], (uint32_t) strlen(words[i])));
+    int seen = 0;
+    for (int i = 0; i < 3; i++) {
+        uint8_t hdr[4];
+        char buf[64] = "";
+        MU_CHECK(read_full(conn, hdr, 4, 5000));
+        MU_CHECK(hdr[0] < sizeof buf && hdr[1] == 0);
+        MU_CHECK(read_full(conn, buf, hdr[0], 5000));
+        for (int k = 0; k < 3; k++) {
+            char want[16];
+            snprintf(want, sizeof want, "c:%s!", words[k]);
+            if (strcmp(buf, want) == 0)
+                seen |= 1 << k;
+        }
+    }
+    MU_CHECK_EQ(seen, 7);
+    mu_flow_stat_t row;
+    MU_CHECK(wait_row(f, "in", 4, 1, &row)); /* "bad" refused by the hook: an error */
+    close(c);
+    MU_CHECK_EQ(mu_flow_stop(f, 5000), 0);
+    close(conn);
+    close(lfd);
+    mu_flow_destroy(&f);
+}
+
+static void
+test_malformed_frames(void)
+{
+    mu_flow_t *f = echo_flow();
+    MU_CHECK(f);
+    int pin = mu_flow_edge_port(f, "in", 0), pout = mu_flow_edge_port(f, "out", 0);
+    int out = tcp_connect(pout), good = tcp_connect(pin), bad = tcp_connect(pin);
+    MU_CHECK(out >= 0 && good >= 0 && bad >= 0);
+    uint8_t evil[8] = { 0xff, 0xff, 0xff, 0x7f, 'x', 'y', 'z', 0 };
+    MU_CHECK_EQ(write(bad, evil, sizeof evil), sizeof evil); /* 2 GiB announced */
+    char c;
+    MU_CHECK(read_full(bad, &c, 1, 5000) == false); /* dropped: EOF */
+    for (uint32_t k = 0; k < 100; k++)
+        MU_CHECK(send_frame(good, &k, sizeof k));
+    uint8_t seen[100] = { 0 };
+    for (int k = 0; k < 100; k++) {
+        uint8_t hdr[4];
+        uint32_t v;
+        MU_CHECK(read_full(out, hdr, 4, 5000));
+        MU_CHECK_EQ(hdr[0], 4);
+        MU_CHECK(read_full(out, &v, 4, 5000));
+        MU_CHECK(v < 100);
+        MU_CHECK_EQ(seen[v]++, 0);
+    }
+    mu_flow_stat_t row;
+    MU_CHECK(wait_row(f, "in", 100, 1, &row));
+    close(bad);
+    close(good);
+    close(out);
+    MU_CHECK_EQ(mu_flow_stop(f, 5000), 0);
+    mu_flow_destroy(&f);
+}
+
+static const char *only; /* argv[1]: run the cases whose name contains it */
+#define RUN(fn) do { if (!only || strstr(#fn, only)) MU_RUN(fn); } while (0)
+
+int
+main(int argc, char **argv)
+{
+    only = argc > 1 ? argv[1] : NULL;
+    mu_test_start(150);
+    signal(SIGPIPE, SIG_IGN);
+    RUN(test_api_errors);
+    RUN(test_bus);
+    RUN(test_one_stage);
+    RUN(test_three_stages);
+    RUN(test_fan_out_widths);
+    RUN(test_fan_in);
+    RUN(test_keyed);
+    RUN(test_broadcast_filters);
+    RUN(test_fd_source);
+    RUN(test_drop_counted);
+    RUN(test_sigkill_restart);
+    RUN(test_restart_intensity);
+    RUN(test_sigterm_drains);
+    RUN(test_wait_errors);
+    RUN(test_parent_killed);
+    RUN(test_at_least_once_errors);
+    RUN(test_at_least_once_kills);
+    RUN(test_split_three_processes);
+    RUN(test_python_client);
+    RUN(test_malformed_frames);
+    RUN(test_edge_hooks_connect);
+    MU_DONE();
+}
