@@ -59,10 +59,22 @@
     (the stage around it goes on without it), except on an at-least-once
     link, whose senders wait for every acknowledgement before their marker.
 
+    Teardown. A worker stage may have a teardown hook (mu_flow_set_teardown),
+    called once per worker process during a drain, after its input is fully
+    processed and its in-process handlers are idle, and before its
+    end-of-stream marker goes downstream: what the hook emits still flows on
+    and is finished by the stages after it. A process that crashes, is
+    killed, or is stopped hard (a drain deadline expired, the supervisor
+    vanished) does not run its teardown.
+
     In-process stages. Inside one process (a worker's, or any program's),
     mu_flow_bus_t carries named events from processors to subscribed
-    handlers, inline or on threads with bounded queues (see the end of this
-    header).
+    handlers, inline or on threads with bounded queues. A flow definition
+    can also declare such handlers for a worker stage (mu_flow_add_inproc):
+    every runner of the stage then owns a bus, its handler emits named
+    events to it with mu_flow_emit_event, and the handlers emit downstream
+    like the handler itself, without another process hop. See the end of
+    this header.
 
     Forking. mu_flow_start forks; only the calling thread lives on in the
     children. The children use their own ZeroMQ contexts (never czmq's), so
@@ -106,6 +118,11 @@ typedef enum {
     A non-zero return makes the process exit with failure (the supervisor
     counts that as a crash and restarts it). */
 typedef int mu_flow_startup_fn(void *arg, int index, void **state_p);
+
+/*  Called once per worker process during a drain (see Teardown above) with
+    the state startup set (or the stage's arg without startup); emits with
+    out. A negative return is counted as an error; the drain goes on. */
+typedef int mu_flow_teardown_fn(void *state, mu_flow_emit_t *out);
 
 /*  Called per message. data is valid during the call only. Emits 0..n
     messages with mu_flow_emit. Returns 0, or a negative code: the message
@@ -181,6 +198,11 @@ MU_EXPORT int mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n,
                                        mu_flow_startup_fn *startup, mu_flow_handler_fn *handler,
                                        void *arg);
 
+/*  Sets (or with NULL removes) the teardown hook of worker stage `name`.
+    Returns 0 or MU_EINVAL (unknown stage, not a worker stage, started). */
+MU_EXPORT int mu_flow_set_teardown(mu_flow_t *self, const char *name,
+                                   mu_flow_teardown_fn *teardown);
+
 /*  Appends a source stage of n runners calling fn. Only the first stage can
     be a source. Returns 0, MU_EINVAL (as above, or not the first stage). */
 MU_EXPORT int mu_flow_add_source(mu_flow_t *self, const char *name, int n, mu_flow_source_fn *fn,
@@ -254,7 +276,19 @@ MU_EXPORT int mu_flow_set_local(mu_flow_t *self, const char *name, bool local);
     them are CURVE clients with the client keypair. Every process of a split
     flow sets the same keys (mu_keys_from_secret derives both from one
     shared passphrase). Keys are copied (secrets wiped on destroy). Links
-    over ipc:// stay plain. Returns 0 or MU_EINVAL (NULL or public-only
+    over ipc:// stay plain.
+    Why runners answer ZAP themselves rather than through libmutil's shared
+    ZAP handler (the one mu_server and mu_socket use): libzmq asks the ZAP
+    handler bound in the socket's own context, and that shared handler is a
+    thread on czmq's context in the process that started it. Runners are
+    forked children: the handler's thread does not exist in them, and a
+    czmq context inherited through fork is not theirs to use. So each runner
+    has a private libzmq context (see Forking above) and, on it, a small ZAP
+    thread of its own (only when it has a CURVE server socket) that accepts
+    exactly the client public key and refuses everything else with status
+    400 — the same decision the shared handler makes for an allow-list of
+    one key. It needs no per-socket allow-lists: a runner has one CURVE
+    server socket. Returns 0 or MU_EINVAL (NULL or public-only
     keys, started). */
 MU_EXPORT int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server,
                                 const mu_keys_t *client);
@@ -312,9 +346,11 @@ MU_EXPORT int mu_flow_stats(mu_flow_t *self, mu_flow_stat_t *rows, size_t cap, s
 MU_EXPORT const char *mu_flow_error(const mu_flow_t *self);
 
 /*  Emits one message (copied) to the emitter's destination. Waits while the
-    destination is full (unless the stage drops). Returns 0, MU_EPIPE (the
-    last stage: nothing downstream), MU_EINTR (the flow is being stopped
-    hard), MU_EINVAL (NULL data with size > 0). */
+    destination is full (unless the stage drops). From a thread in-process
+    handler's emitter (mu_flow_add_inproc) the copy goes to the runner's
+    output queue, waiting while it is full. Returns 0, MU_EPIPE (the last
+    stage: nothing downstream), MU_EINTR (the flow is being stopped hard),
+    MU_EINVAL (NULL data with size > 0), MU_ENOMEM. */
 MU_EXPORT int mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size);
 
 /* ---- in-process stages: named events ------------------------------------- */
@@ -369,6 +405,52 @@ MU_EXPORT void mu_flow_bus_counters(const mu_flow_bus_t *self, uint64_t *deliver
 /*  Runs what is queued, stops the threads and frees the bus; accepts NULL
     and *self_p NULL. */
 MU_EXPORT void mu_flow_bus_destroy(mu_flow_bus_t **self_p);
+
+/* ---- in-process stages inside a worker stage -------------------------------- */
+
+/*  A handler declared in the flow definition: like mu_flow_event_fn, plus
+    out, which emits downstream (as the worker's handler does) and is valid
+    during the call only. A negative return is counted as an error of the
+    runner. */
+typedef int mu_flow_inproc_fn(void *arg, const char *event, const void *data, size_t size,
+                              mu_flow_emit_t *out);
+
+/*  Subscribes fn(arg, ...) to event (at most 63 bytes; "*": every event) on
+    the bus every runner of worker stage `stage` owns, in mode (queue_max:
+    the thread subscription's queue, 0: 1024), as mu_flow_bus_on does.
+    Handlers run in the runner's process, so no message crosses a process:
+      - an inline handler runs in the runner's thread, inside
+        mu_flow_emit_event; its emits go downstream at once;
+      - a thread handler runs on a thread of its own, one call at a time in
+        emit order. A ZeroMQ socket belongs to one thread, so its emits are
+        copied to a bounded queue (1024 messages per runner) that the
+        runner's thread sends downstream; a thread handler waits while that
+        queue is full, and mu_flow_emit_event waits while the handler's own
+        queue is full (sending queued outputs meanwhile): back-pressure,
+        never a drop. A thread handler's out cannot emit events
+        (mu_flow_emit_event returns MU_EINVAL there).
+    During a drain the runner waits for every thread handler to finish
+    what is queued and sends all its outputs (before and after the
+    teardown hook), before its end of stream. Thread handlers' outputs are
+    sent after the handler call that caused them returned, so an
+    at-least-once link out of the stage does not cover them until then.
+    Returns 0, MU_EINVAL (unknown or non-worker stage; NULL, empty or long
+    event; NULL fn; bad mode; started), MU_ENOMEM. A runner whose bus cannot
+    be set up (threads) exits with failure: a crash for the supervisor. */
+MU_EXPORT int mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event,
+                                 mu_flow_mode_t mode, mu_flow_inproc_fn *fn, void *arg,
+                                 size_t queue_max);
+
+/*  Emits a named event (data copied for thread handlers) to the in-process
+    handlers of the runner out belongs to: usable from a worker stage's
+    handler and teardown hook and from inline in-process handlers. Returns
+    the number of handlers reached (0: none subscribed), the first negative
+    code of an inline handler, MU_ENOMEM, MU_EINTR (the flow is being
+    stopped hard while waiting for room), or MU_EINVAL (NULL event, NULL
+    data with size > 0, an emitter not of a worker stage, or a thread
+    handler's emitter). */
+MU_EXPORT int mu_flow_emit_event(mu_flow_emit_t *out, const char *event, const void *data,
+                                 size_t size);
 
 #ifdef __cplusplus
 }

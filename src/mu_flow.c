@@ -154,6 +154,7 @@ stage_free(mu__stage_t *st)
             if (st->listen_fds[i] >= 0)
                 close(st->listen_fds[i]);
     free(st->fds);
+    free(st->inproc);
     free(st->edges);
     free(st->listen_fds);
     free(st->ports);
@@ -229,6 +230,41 @@ mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n, mu_flow_start
     st->startup = startup;
     st->handler = handler;
     st->arg = arg;
+    return 0;
+}
+
+int
+mu_flow_set_teardown(mu_flow_t *self, const char *name, mu_flow_teardown_fn *teardown)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, name, NULL);
+    if (!st || st->kind != MU__ST_WORKER || self->started)
+        return MU_EINVAL;
+    st->teardown = teardown;
+    return 0;
+}
+
+int
+mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event, mu_flow_mode_t mode,
+                   mu_flow_inproc_fn *fn, void *arg, size_t queue_max)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, stage, NULL);
+    if (!st || st->kind != MU__ST_WORKER || self->started || !event || !event[0]
+        || strlen(event) >= sizeof st->inproc->event || !fn
+        || (mode != MU_FLOW_INLINE && mode != MU_FLOW_THREAD))
+        return MU_EINVAL;
+    mu__inproc_def_t *grown = realloc(st->inproc, (size_t) (st->ninproc + 1) * sizeof *grown);
+    if (!grown)
+        return MU_ENOMEM;
+    st->inproc = grown;
+    mu__inproc_def_t *d = &grown[st->ninproc++];
+    memset(d, 0, sizeof *d);
+    snprintf(d->event, sizeof d->event, "%s", event);
+    d->mode = mode;
+    d->fn = fn;
+    d->arg = arg;
+    d->queue_max = queue_max;
     return 0;
 }
 

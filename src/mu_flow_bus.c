@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,8 @@ typedef struct sub_t {
 
 struct mu_flow_bus_t {
     sub_t *subs;
+    int (*wait_fn)(void *arg);     /* flow runners: run while an emit waits */
+    void *wait_arg;
     atomic_bool emitting;
     atomic_uint_fast64_t delivered, errors;
 };
@@ -135,10 +139,49 @@ mu_flow_bus_on(mu_flow_bus_t *self, const char *event, mu_flow_mode_t mode, mu_f
     return 0;
 }
 
+/*  The CLOCK_REALTIME time ms milliseconds from now. */
+static struct timespec
+abs_time(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long) (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
+
+/*  Waits (s->mu held) while s's queue is full. With a wait hook (a flow
+    runner's: it sends what thread handlers queued, which they may be
+    waiting on), runs it every millisecond and gives up with its code. */
+static int
+wait_room(mu_flow_bus_t *bus, sub_t *s)
+{
+    while (s->count == s->cap) {
+        if (!bus->wait_fn) {
+            pthread_cond_wait(&s->not_full, &s->mu);
+            continue;
+        }
+        pthread_mutex_unlock(&s->mu);
+        int rc = bus->wait_fn(bus->wait_arg);
+        pthread_mutex_lock(&s->mu);
+        if (rc != 0)
+            return rc;
+        if (s->count == s->cap) {
+            struct timespec ts = abs_time(1);
+            pthread_cond_timedwait(&s->not_full, &s->mu, &ts);
+        }
+    }
+    return 0;
+}
+
 /*  Queues a copy for a thread subscription, waiting while its queue is
     full. */
 static int
-enqueue(sub_t *s, const char *event, const void *data, size_t size)
+enqueue(mu_flow_bus_t *bus, sub_t *s, const char *event, const void *data, size_t size)
 {
     item_t it = { strdup(event), malloc(size ? size : 1), size };
     if (!it.event || !it.data) {
@@ -149,8 +192,13 @@ enqueue(sub_t *s, const char *event, const void *data, size_t size)
     if (size)
         memcpy(it.data, data, size);
     pthread_mutex_lock(&s->mu);
-    while (s->count == s->cap)
-        pthread_cond_wait(&s->not_full, &s->mu);
+    int rc = wait_room(bus, s);
+    if (rc != 0) {
+        pthread_mutex_unlock(&s->mu);
+        free(it.event);
+        free(it.data);
+        return rc;
+    }
     s->ring[(s->head + s->count) % s->cap] = it;
     s->count++;
     pthread_cond_signal(&s->not_empty);
@@ -179,7 +227,7 @@ mu_flow_bus_emit(mu_flow_bus_t *self, const char *event, const void *data, size_
                     first_err = rc;
             }
         } else {
-            int rc = enqueue(s, event, data, size);
+            int rc = enqueue(self, s, event, data, size);
             if (rc != 0 && !first_err)
                 first_err = rc;
         }
@@ -205,14 +253,7 @@ mu_flow_bus_drain(mu_flow_bus_t *self, int timeout_ms)
                     pthread_mutex_unlock(&s->mu);
                     return MU_ETIMEDOUT;
                 }
-                struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_sec += left / 1000;
-                ts.tv_nsec += (long) (left % 1000) * 1000000;
-                if (ts.tv_nsec >= 1000000000) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= 1000000000;
-                }
+                struct timespec ts = abs_time(left);
                 pthread_cond_timedwait(&s->idle, &s->mu, &ts);
             }
         }
@@ -257,4 +298,215 @@ mu_flow_bus_destroy(mu_flow_bus_t **self_p)
     }
     free(self);
     *self_p = NULL;
+}
+
+/* ---- a worker runner's in-process handlers (mu_flow_add_inproc) ---------------- */
+
+#define OUTBOX_CAP 1024
+
+/*  Outputs of thread handlers on their way to the runner's thread, which
+    alone uses the runner's ZeroMQ sockets. */
+struct mu__outbox_t {
+    mu__runner_t *runner;
+    pthread_mutex_t mu;
+    pthread_cond_t not_full;
+    item_t ring[OUTBOX_CAP];        /* event unused */
+    size_t head, count;
+    int efd;                        /* readable once outputs wait */
+};
+
+typedef struct {
+    mu__inproc_t *ip;
+    const mu__inproc_def_t *def;
+} hsub_t;
+
+struct mu__inproc_t {
+    mu_flow_bus_t *bus;
+    hsub_t *subs;
+    uint64_t errors_seen;
+    mu__outbox_t ob;
+};
+
+/*  Bus handler of every declared subscription: calls the user's handler
+    with an emitter of the runner (inline) or of the outbox (thread). */
+static int
+inproc_call(void *arg, const char *event, const void *data, size_t size)
+{
+    const hsub_t *h = arg;
+    mu_flow_emit_t out = { .runner = h->ip->ob.runner };
+    if (h->def->mode == MU_FLOW_THREAD)
+        out.outbox = &h->ip->ob;
+    return h->def->fn(h->def->arg, event, data, size, &out);
+}
+
+int
+mu__outbox_put(mu__outbox_t *ob, const void *data, size_t size)
+{
+    if (ob->runner->npush == 0)
+        return MU_EPIPE;
+    void *copy = malloc(size ? size : 1);
+    if (!copy)
+        return MU_ENOMEM;
+    if (size)
+        memcpy(copy, data, size);
+    pthread_mutex_lock(&ob->mu);
+    while (ob->count == OUTBOX_CAP)
+        pthread_cond_wait(&ob->not_full, &ob->mu);
+    ob->ring[(ob->head + ob->count) % OUTBOX_CAP] = (item_t) { NULL, copy, size };
+    bool wake = ob->count++ == 0;
+    pthread_mutex_unlock(&ob->mu);
+    if (wake) {
+        uint64_t one = 1;
+        (void) !write(ob->efd, &one, sizeof one);
+    }
+    return 0;
+}
+
+/*  Sends up to max queued outputs downstream; re-arms the eventfd when some
+    remain. 0 or MU_EINTR. */
+static int
+flush_n(mu__runner_t *r, size_t max)
+{
+    mu__outbox_t *ob = &r->inproc->ob;
+    uint64_t v;
+    (void) !read(ob->efd, &v, sizeof v);
+    for (size_t k = 0;; k++) {
+        pthread_mutex_lock(&ob->mu);
+        if (ob->count == 0) {
+            pthread_mutex_unlock(&ob->mu);
+            return 0;
+        }
+        if (k == max) {
+            pthread_mutex_unlock(&ob->mu);
+            uint64_t one = 1;
+            (void) !write(ob->efd, &one, sizeof one);
+            return 0;
+        }
+        item_t it = ob->ring[ob->head];
+        ob->head = (ob->head + 1) % OUTBOX_CAP;
+        ob->count--;
+        pthread_cond_signal(&ob->not_full);
+        pthread_mutex_unlock(&ob->mu);
+        int rc = mu__runner_send(r, it.data, it.size);
+        free(it.data);
+        if (rc == MU_EINTR)
+            return rc;
+        if (rc < 0)
+            r->stats.errors++;
+    }
+}
+
+int
+mu__inproc_flush(mu__runner_t *r)
+{
+    return r->inproc ? flush_n(r, OUTBOX_CAP) : 0;
+}
+
+static int
+flush_hook(void *arg)
+{
+    return mu__inproc_flush(arg);
+}
+
+void
+mu__inproc_stop(mu__runner_t *r)
+{
+    mu__inproc_t *ip = r->inproc;
+    if (!ip)
+        return;
+    mu_flow_bus_destroy(&ip->bus);
+    for (size_t k = 0; k < ip->ob.count; k++)
+        free(ip->ob.ring[(ip->ob.head + k) % OUTBOX_CAP].data);
+    if (ip->ob.efd >= 0)
+        close(ip->ob.efd);
+    pthread_mutex_destroy(&ip->ob.mu);
+    pthread_cond_destroy(&ip->ob.not_full);
+    free(ip->subs);
+    free(ip);
+    r->inproc = NULL;
+}
+
+int
+mu__inproc_start(mu__runner_t *r)
+{
+    const mu__stage_t *st = r->st;
+    if (st->ninproc == 0)
+        return 0;
+    mu__inproc_t *ip = calloc(1, sizeof *ip);
+    if (!ip)
+        return MU_ENOMEM;
+    pthread_mutex_init(&ip->ob.mu, NULL);
+    pthread_cond_init(&ip->ob.not_full, NULL);
+    ip->ob.runner = r;
+    ip->ob.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    int efd_err = errno;
+    r->inproc = ip;
+    ip->bus = mu_flow_bus_new();
+    ip->subs = calloc((size_t) st->ninproc, sizeof *ip->subs);
+    if (ip->ob.efd < 0 || !ip->bus || !ip->subs) {
+        int rc = ip->ob.efd < 0 ? -efd_err : MU_ENOMEM;
+        mu__inproc_stop(r);
+        return rc;
+    }
+    ip->bus->wait_fn = flush_hook;
+    ip->bus->wait_arg = r;
+    for (int i = 0; i < st->ninproc; i++) {
+        const mu__inproc_def_t *d = &st->inproc[i];
+        ip->subs[i] = (hsub_t) { ip, d };
+        int rc = mu_flow_bus_on(ip->bus, d->event, d->mode, inproc_call, &ip->subs[i],
+                                d->queue_max);
+        if (rc != 0) {
+            mu__inproc_stop(r);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int
+mu__inproc_fd(const mu__runner_t *r)
+{
+    return r->inproc ? r->inproc->ob.efd : -1;
+}
+
+int
+mu__inproc_drain(mu__runner_t *r)
+{
+    if (!r->inproc)
+        return 0;
+    for (;;) {
+        if (flush_n(r, OUTBOX_CAP) != 0)
+            return MU_EINTR;
+        if (mu_flow_bus_drain(r->inproc->bus, 5) == 0) /* idle: outputs all queued */
+            return flush_n(r, SIZE_MAX);
+        mu__runner_ctl(r);
+        mu__rel_take_acks(r);
+        mu__runner_tick(r);
+        if (r->exit_req)
+            return MU_EINTR;
+    }
+}
+
+uint64_t
+mu__inproc_take_errors(mu__runner_t *r)
+{
+    if (!r->inproc)
+        return 0;
+    uint64_t errors;
+    mu_flow_bus_counters(r->inproc->bus, NULL, &errors);
+    uint64_t d = errors - r->inproc->errors_seen;
+    r->inproc->errors_seen = errors;
+    return d;
+}
+
+int
+mu_flow_emit_event(mu_flow_emit_t *out, const char *event, const void *data, size_t size)
+{
+    assert(out);
+    if (!event || (data == NULL && size > 0) || out->outbox || out->to_clients || !out->runner
+        || out->runner->st->kind != MU__ST_WORKER)
+        return MU_EINVAL;
+    if (!out->runner->inproc)
+        return 0;
+    return mu_flow_bus_emit(out->runner->inproc->bus, event, data, size);
 }

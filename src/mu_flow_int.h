@@ -22,6 +22,15 @@ typedef enum {
     MU__ST_EDGE
 } mu__stage_kind_t;
 
+/*  An in-process handler declared for a worker stage (mu_flow_add_inproc). */
+typedef struct {
+    char event[64];
+    mu_flow_mode_t mode;
+    mu_flow_inproc_fn *fn;
+    void *arg;
+    size_t queue_max;
+} mu__inproc_def_t;
+
 typedef struct {
     char name[MU__FLOW_NAME];
     mu__stage_kind_t kind;
@@ -43,6 +52,9 @@ typedef struct {
     char host[64];                  /* pinned input endpoints: tcp://host:port+i */
     int base_port;                  /* 0: ipc:// in the flow's directory */
     bool remote;                    /* run by another process, not here */
+    mu_flow_teardown_fn *teardown;  /* worker stage: drain hook, or NULL */
+    mu__inproc_def_t *inproc;       /* worker stage: in-process handlers */
+    int ninproc;
 } mu__stage_t;
 
 struct mu_flow_t {
@@ -93,11 +105,14 @@ typedef struct {
 
 typedef struct mu__runner_t mu__runner_t;
 typedef struct mu__rel_t mu__rel_t;
+typedef struct mu__inproc_t mu__inproc_t;
+typedef struct mu__outbox_t mu__outbox_t;
 
 struct mu_flow_emit_t {
     mu__runner_t *runner;
     int to_clients;                 /* 0: downstream; 1: the edge's clients */
     void *edge;                     /* edge state for to_clients */
+    mu__outbox_t *outbox;           /* a thread handler's: queue to the runner */
 };
 
 struct mu__runner_t {
@@ -122,6 +137,7 @@ struct mu__runner_t {
     void **ack_push;                /* at-least-once receiver: per upstream runner */
     uint64_t (*acks)[MU__ACK_BATCH]; /* ids to acknowledge, per upstream runner */
     int *nacks;
+    mu__inproc_t *inproc;           /* worker with in-process handlers, or NULL */
 };
 
 /*  Sends the acknowledgements gathered so far (at-least-once receivers). */
@@ -145,6 +161,34 @@ int mu__rel_redeliver(mu__runner_t *r);
 int mu__rel_send(mu__runner_t *r, const void *data, size_t size);
 bool mu__rel_parse(const void *msg, size_t size, int *sender_p, uint64_t *id_p);
 size_t mu__rel_header(void);
+
+/* in-process handlers of a worker runner (mu_flow_bus.c) */
+
+/*  Creates the runner's bus with the stage's handlers, its output queue and
+    that queue's eventfd. 0 (also with no handler declared), MU_ENOMEM, or
+    -errno. */
+int mu__inproc_start(mu__runner_t *r);
+
+/*  The eventfd readable when thread handlers queued outputs; -1 without. */
+int mu__inproc_fd(const mu__runner_t *r);
+
+/*  Sends downstream what thread handlers queued (runner thread only).
+    0, or MU_EINTR when told to exit. */
+int mu__inproc_flush(mu__runner_t *r);
+
+/*  Waits until every thread handler is idle with nothing queued, sending
+    their outputs meanwhile. 0, or MU_EINTR when told to exit. */
+int mu__inproc_drain(mu__runner_t *r);
+
+/*  Handler errors since the last call. */
+uint64_t mu__inproc_take_errors(mu__runner_t *r);
+
+/*  Stops the threads and frees the runner's bus (after a drain). */
+void mu__inproc_stop(mu__runner_t *r);
+
+/*  Queues a thread handler's output for the runner thread (waits while
+    full). 0, MU_EPIPE (last stage), MU_ENOMEM. */
+int mu__outbox_put(mu__outbox_t *ob, const void *data, size_t size);
 
 /*  Sends one message downstream with the link's routing; waits for room
     (unless the stage drops). 0, MU_EPIPE (no next stage), MU_EINTR (told to

@@ -49,7 +49,7 @@ mu__runner_tick(mu__runner_t *r)
     if (now - r->last_stats_ms < MU__FLOW_STATS_MS)
         return;
     r->last_stats_ms = now;
-    r->stats.errors += mu__curve_refused();
+    r->stats.errors += mu__curve_refused() + mu__inproc_take_errors(r);
     r->stats.type = 'S';
     (void) send(r->ctl, &r->stats, sizeof r->stats, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -266,6 +266,8 @@ mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size)
     assert(out);
     if (data == NULL && size > 0)
         return MU_EINVAL;
+    if (out->outbox)
+        return mu__outbox_put(out->outbox, data, size);
     if (out->to_clients)
         return mu__flow_edge_emit(out->edge, data, size);
     return mu__runner_send(out->runner, data, size);
@@ -465,9 +467,36 @@ drain_input(mu__runner_t *r, mu__runner_deliver_fn *fn, void *ctx)
     return k;
 }
 
+/*  The end of a drained worker: its in-process handlers finish, then the
+    teardown hook runs and what it caused is sent too (all before the
+    end-of-stream marker). Exits at once when told to. */
+static void
+worker_teardown(mu__runner_t *r, mu_flow_emit_t *out)
+{
+    if (mu__inproc_drain(r) != 0)
+        _exit(0);
+    if (r->st->teardown) {
+        int64_t t0 = now_ns();
+        int rc = r->st->teardown(r->state, out);
+        r->stats.hist[mu__flow_bucket((uint64_t) (now_ns() - t0))]++;
+        if (rc < 0) {
+            r->stats.errors++;
+            mu__runner_log(r, "teardown hook failed: %s", mu_strerror(rc));
+        }
+        if (r->exit_req || mu__inproc_drain(r) != 0)
+            _exit(0);
+    }
+    mu__inproc_stop(r);
+}
+
 static void __attribute__((noreturn))
 worker_main(mu__runner_t *r)
 {
+    int rc = mu__inproc_start(r);
+    if (rc != 0) {
+        mu__runner_log(r, "cannot start in-process handlers: %s", mu_strerror(rc));
+        _exit(2);
+    }
     if (r->st->startup && r->st->startup(r->st->arg, r->index, &r->state) != 0) {
         mu__runner_log(r, "startup hook failed");
         _exit(3);
@@ -475,25 +504,35 @@ worker_main(mu__runner_t *r)
     if (!r->st->startup)
         r->state = r->st->arg;
     mu_flow_emit_t out = { .runner = r };
+    int efd = mu__inproc_fd(r);
+    void *acks = mu__rel_ack_socket(r);
     while (!r->exit_req && !mu__runner_input_done(r)) {
-        zmq_pollitem_t items[3] = {
+        zmq_pollitem_t items[4] = {
             { .socket = r->pull, .events = ZMQ_POLLIN },
             { .fd = r->ctl, .events = ZMQ_POLLIN },
-            { .socket = mu__rel_ack_socket(r), .events = ZMQ_POLLIN },
         };
-        zmq_poll(items, items[2].socket ? 3 : 2, MU__FLOW_STATS_MS);
+        int n = 2;
+        if (efd >= 0)
+            items[n++] = (zmq_pollitem_t) { .fd = efd, .events = ZMQ_POLLIN };
+        if (acks)
+            items[n++] = (zmq_pollitem_t) { .socket = acks, .events = ZMQ_POLLIN };
+        zmq_poll(items, n, MU__FLOW_STATS_MS);
         if (items[1].revents)
             mu__runner_ctl(r);
         mu__rel_take_acks(r);
         if (mu__rel_redeliver(r) != 0)
             break;
         if (items[0].revents)
-            while (drain_input(r, deliver_handler, &out) == RECV_BATCH)
+            while (drain_input(r, deliver_handler, &out) == RECV_BATCH) {
                 mu__runner_tick(r);
+                (void) mu__inproc_flush(r);
+            }
+        (void) mu__inproc_flush(r); /* MU_EINTR: exit_req ends the loop */
         mu__runner_tick(r);
     }
     if (r->exit_req)
         _exit(0);
+    worker_teardown(r, &out);
     mu__runner_finish(r);
 }
 
