@@ -52,6 +52,7 @@ struct mu_client_t {
     void *handle, *monitor_handle;
     uint64_t handshakes;     /* successful handshakes so far */
     int64_t monitor_read_ms; /* when the monitor was last drained */
+    bool monitor_quiet;      /* drained to EAGAIN, its fd silent since */
     bool ready, auth_failed, files_reconnected;
     uint64_t next_id, peer_id;
     item_t *head, *tail;
@@ -67,8 +68,11 @@ typedef struct {
     int rc;                  /* 0 or the error answered */
     int kind;
     uint64_t id;
-    void *data;
+    void *data;              /* a reply (malloc'd) */
     size_t size;
+    zmq_msg_t frame;         /* file mode: the message handed over */
+    const uint8_t *file_data;
+    size_t file_size;
     bool hello_first;        /* the server did not know us */
     bool reconnected;        /* file mode: the connection changed */
 } waiter_t;
@@ -193,17 +197,21 @@ wait_writable(mu_client_t *self, int wait_ms)
     return 0;
 }
 
-/* Sends header (+ payload) without waiting. Returns 0, MU_EAGAIN. */
+/* Sends one frame (header + payload) without waiting. Returns 0,
+   MU_EAGAIN. */
 static int
 send_now(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size)
 {
-    uint8_t hdr[MU__HDR_SIZE];
-    mu__hdr_encode(hdr, kind, id);
-    int more = size ? ZMQ_SNDMORE : 0;
-    if (zmq_send(self->handle, hdr, sizeof hdr, more | ZMQ_DONTWAIT) < 0)
-        return errno == EAGAIN ? MU_EAGAIN : -errno;
-    if (size && zmq_send(self->handle, data, size, ZMQ_DONTWAIT) < 0)
-        return -errno;
+    zmq_msg_t msg;
+    uint8_t *payload = mu__frame_init(&msg, kind, id, size);
+    if (!payload)
+        return MU_ENOMEM;
+    if (size)
+        memcpy(payload, data, size);
+    int rc = zmq_msg_send(&msg, self->handle, ZMQ_DONTWAIT) < 0 ? -errno : 0;
+    zmq_msg_close(&msg);
+    if (rc != 0)
+        return rc == -EAGAIN ? MU_EAGAIN : rc;
     self->stats.msgs_out++;
     self->stats.bytes_out += size;
     return 0;
@@ -213,16 +221,19 @@ static int
 send_wait(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size,
           int timeout_ms)
 {
+    int rc = send_now(self, kind, id, data, size);
+    if (rc != MU_EAGAIN)
+        return rc;   /* the usual case: no clock read */
     int64_t deadline = mu__deadline_ms(timeout_ms);
     for (;;) {
-        int rc = send_now(self, kind, id, data, size);
-        if (rc != MU_EAGAIN)
-            return rc;
         int left = mu__remaining_ms(deadline);
         if (left == 0)
             return MU_EAGAIN;
         rc = wait_writable(self, left);
         if (rc != 0)
+            return rc;
+        rc = send_now(self, kind, id, data, size);
+        if (rc != MU_EAGAIN)
             return rc;
     }
 }
@@ -305,6 +316,7 @@ setup_monitor(mu_client_t *self)
     if (!self->monitor)
         return MU_ENOMEM;
     self->monitor_handle = zsock_resolve(self->monitor);
+    self->monitor_quiet = false;
     return zsock_connect(self->monitor, "%s", endpoint) == 0 ? 0 : MU_EINVAL;
 }
 
@@ -374,6 +386,7 @@ drain_monitor(mu_client_t *self)
         zmq_msg_init(&event);
         if (zmq_msg_recv(&event, self->monitor_handle, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&event);
+            self->monitor_quiet = true;
             return count;
         }
         zmq_msg_init(&address);
@@ -441,8 +454,19 @@ error_code(int code)
     return strcmp(mu_errname(code), "MU_E?") == 0 ? MU_EREMOTE : code;
 }
 
+/* File mode: hands the received frame to the waiter (no copy). */
 static void
-on_error(mu_client_t *self, waiter_t *w, uint64_t id, const void *data, size_t size)
+take_frame(waiter_t *w, int kind, uint64_t id, zmq_msg_t *frame)
+{
+    w->done = true;
+    w->kind = kind;
+    w->id = id;
+    zmq_msg_move(&w->frame, frame);
+}
+
+static void
+on_error(mu_client_t *self, waiter_t *w, uint64_t id, const void *data, size_t size,
+         zmq_msg_t *frame)
 {
     int code;
     const char *msg;
@@ -466,13 +490,9 @@ on_error(mu_client_t *self, waiter_t *w, uint64_t id, const void *data, size_t s
     } else if (w->want_file && hello_first) {
         w->done = true;
         w->reconnected = true;
-    } else if (w->want_file && id != 0) {
-        w->done = true;
-        w->kind = MU__K_ERR;
-        w->id = id;
-        w->data = size ? copy_payload(data, size) : NULL;
-        w->size = size;
-    } else if (id != 0 && !hello_first)
+    } else if (w->want_file && id != 0)
+        take_frame(w, MU__K_ERR, id, frame);
+    else if (id != 0 && !hello_first)
         self->stats.late_replies++;
 }
 
@@ -503,8 +523,10 @@ on_welcome(mu_client_t *self, const void *data, size_t size)
     }
 }
 
+/* Handles one message; data/size is the payload inside frame. */
 static void
-dispatch(mu_client_t *self, waiter_t *w, int kind, uint64_t id, const void *data, size_t size)
+dispatch(mu_client_t *self, waiter_t *w, int kind, uint64_t id, const void *data, size_t size,
+         zmq_msg_t *frame)
 {
     switch (kind) {
     case MU__K_WELCOME:
@@ -514,7 +536,7 @@ dispatch(mu_client_t *self, waiter_t *w, int kind, uint64_t id, const void *data
         on_reply(self, w, id, data, size);
         break;
     case MU__K_ERR:
-        on_error(self, w, id, data, size);
+        on_error(self, w, id, data, size, frame);
         break;
     case MU__K_PUSH:
         queue_item(self, MU_CLIENT_PUSH, 0, 0, data, size);
@@ -527,13 +549,8 @@ dispatch(mu_client_t *self, waiter_t *w, int kind, uint64_t id, const void *data
         self->ready = false;
         break;
     default:
-        if (MU__IS_FILE_KIND(kind) && w->want_file) {
-            w->done = true;
-            w->kind = kind;
-            w->id = id;
-            w->data = size ? copy_payload(data, size) : NULL;
-            w->size = size;
-        }
+        if (MU__IS_FILE_KIND(kind) && w->want_file)
+            take_frame(w, kind, id, frame);
         break;   /* PONG, stale file messages, unknown kinds: ignored */
     }
 }
@@ -551,48 +568,39 @@ check_monitor(mu_client_t *self)
 static int
 pump_one(mu_client_t *self, waiter_t *w)
 {
-    zmq_msg_t frames[2];
-    int count = 0;
-    bool extra = false;
-    zmq_msg_init(&frames[0]);
-    if (zmq_msg_recv(&frames[0], self->handle, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&frames[0]);
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, self->handle, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&frame);
         return MU_EAGAIN;
     }
-    count = 1;
-    while (zmq_msg_more(&frames[count - 1])) {
-        zmq_msg_t *frame = &frames[count < 2 ? count : 1];
-        if (count >= 2) {
-            zmq_msg_close(frame);
-            extra = true;
-        }
-        zmq_msg_init(frame);
-        if (zmq_msg_recv(frame, self->handle, 0) < 0) {
-            if (count < 2)   /* else it stays counted, empty, closed later */
-                zmq_msg_close(frame);
+    bool extra = false;
+    while (zmq_msg_more(&frame)) {   /* malformed: skip the whole message */
+        extra = true;
+        if (zmq_msg_recv(&frame, self->handle, 0) < 0)
             break;
-        }
-        if (count < 2)
-            count++;
     }
     int kind;
     uint64_t id;
-    const void *data = count == 2 ? zmq_msg_data(&frames[1]) : NULL;
-    size_t size = count == 2 ? zmq_msg_size(&frames[1]) : 0;
+    const uint8_t *data;
+    size_t size;
     if (!extra
-        && mu__hdr_decode(zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), &kind, &id) == 0) {
+        && mu__frame_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &kind, &id, &data,
+                            &size) == 0) {
         self->stats.msgs_in++;
         self->stats.bytes_in += size;
-        dispatch(self, w, kind, id, data, size);
+        dispatch(self, w, kind, id, data, size, &frame);
     }
-    for (int i = 0; i < count; i++)
-        zmq_msg_close(&frames[i]);
+    zmq_msg_close(&frame);
     return 0;
 }
 
 /* Waits up to wait_ms for the DEALER or the monitor. Their ZMQ_FDs are
    edge-triggered: the caller has read both until EAGAIN and sent nothing
-   since. Returns 0 or MU_EINTR. */
+   since. The monitor counts as read while it is quiet: once read to EAGAIN
+   its fd stays readable from its next event until it is read again, so it
+   is read only after this poll saw its fd (or every MONITOR_EVERY_MS),
+   which saves a system call per wait. Returns 0 or MU_EINTR. */
 static int
 wait_input(mu_client_t *self, int wait_ms)
 {
@@ -602,6 +610,8 @@ wait_input(mu_client_t *self, int wait_ms)
     };
     if (poll(fds, 2, wait_ms) < 0)
         return errno == EINTR ? MU_EINTR : -errno;
+    if (fds[1].revents)
+        self->monitor_quiet = false;
     return 0;
 }
 
@@ -617,7 +627,8 @@ pump_until(mu_client_t *self, waiter_t *w, int64_t deadline,
             ;
         if (done(self, w))
             return 0;
-        if (drain_monitor(self) > 0)   /* it may have sent a hello: read again */
+        /* a handshake event may have sent a hello: then read again */
+        if (!self->monitor_quiet && drain_monitor(self) > 0)
             continue;
         if (self->auth_failed)
             return MU_EAUTH;
@@ -771,26 +782,27 @@ mu_client_recv(mu_client_t *self, mu_client_kind_t *kind_p, uint64_t *id_p, int 
 }
 
 int
-mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, void **data_p,
-                     size_t *size_p, int timeout_ms)
+mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, zmq_msg_t *msg,
+                     const uint8_t **data_p, size_t *size_p, int timeout_ms)
 {
     if (!is_connected(client))
         return MU_EAGAIN;
     waiter_t w = { .want_file = true };
+    zmq_msg_init(&w.frame);
     int rc = pump_until(client, &w, mu__deadline_ms(timeout_ms), file_done);
-    if (rc == MU_ETIMEDOUT || rc == MU_EAUTH)
-        return MU_EAGAIN;
-    if (rc != 0)
-        return rc;
-    if (!w.done || w.reconnected) {
+    if (rc == 0 && (!w.done || w.reconnected)) {
         client->files_reconnected = false;
-        return MU_EPIPE;
+        rc = MU_EPIPE;
     }
-    *kind_p = w.kind;
-    *id_p = w.id;
-    *data_p = w.data;
-    *size_p = w.size;
-    return 0;
+    if (rc == 0) {
+        zmq_msg_move(msg, &w.frame);
+        *kind_p = w.kind;
+        *id_p = w.id;
+        *size_p = zmq_msg_size(msg) - MU__HDR_SIZE;
+        *data_p = *size_p ? (const uint8_t *) zmq_msg_data(msg) + MU__HDR_SIZE : NULL;
+    }
+    zmq_msg_close(&w.frame);
+    return rc == MU_ETIMEDOUT || rc == MU_EAUTH ? MU_EAGAIN : rc;
 }
 
 /* ------------------------------------------------------------------ */

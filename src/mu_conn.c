@@ -30,14 +30,29 @@ mu__hdr_encode(uint8_t hdr[MU__HDR_SIZE], int kind, uint64_t id)
 }
 
 int
-mu__hdr_decode(const void *frame, size_t size, int *kind_p, uint64_t *id_p)
+mu__frame_decode(const void *frame, size_t size, int *kind_p, uint64_t *id_p,
+                 const uint8_t **data_p, size_t *size_p)
 {
     const uint8_t *bytes = frame;
-    if (size != MU__HDR_SIZE || bytes[0] != MU__PROTO_VERSION)
+    if (size < MU__HDR_SIZE || bytes[0] != MU__PROTO_VERSION)
         return MU_EPROTO;
     *kind_p = bytes[1];
     *id_p = get_le64(bytes + 2);
+    *size_p = size - MU__HDR_SIZE;
+    *data_p = *size_p ? bytes + MU__HDR_SIZE : NULL;
     return 0;
+}
+
+uint8_t *
+mu__frame_init(zmq_msg_t *msg, int kind, uint64_t id, size_t size)
+{
+    if (zmq_msg_init_size(msg, MU__HDR_SIZE + size) != 0) {
+        zmq_msg_init(msg);
+        return NULL;
+    }
+    uint8_t *bytes = zmq_msg_data(msg);
+    mu__hdr_encode(bytes, kind, id);
+    return bytes + MU__HDR_SIZE;
 }
 
 void *

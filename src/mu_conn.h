@@ -2,17 +2,19 @@
     internal interface between the connection core (mu_server.c,
     mu_client.c) and the file transfer module (mu_files.c). Never installed.
 
-    Wire format. Every protocol message is a ZeroMQ multipart message of one
-    or two frames (the ROUTER adds the routing id in front at the server):
-        frame 0  header, exactly MU__HDR_SIZE (10) bytes:
-                   [0]    MU__PROTO_VERSION (1)
-                   [1]    kind (mu__kind_t)
-                   [2..9] id, unsigned 64-bit little-endian (correlation id,
-                          stream id or transfer id; 0 when unused)
-        frame 1  payload (absent = empty); its meaning depends on the kind.
-    A message with another frame count, a short/long header, an unknown
-    version or kind is malformed: the receiver counts a protocol error and
-    (server side) answers MU__K_ERR with MU_EPROTO and the same id.
+    Wire format. Every protocol message is ONE ZeroMQ frame (the ROUTER
+    adds the routing id frame in front at the server):
+        bytes [0]     MU__PROTO_VERSION (2)
+              [1]     kind (mu__kind_t)
+              [2..9]  id, unsigned 64-bit little-endian (correlation id,
+                      stream id or transfer id; 0 when unused)
+              [10..]  payload (may be empty); its meaning depends on the kind.
+    One frame rather than a header frame plus a payload frame halves the
+    number of ZeroMQ messages (and per-message costs) for small messages.
+    A message of more than one frame, shorter than MU__HDR_SIZE, with an
+    unknown version or kind is malformed: the receiver counts a protocol
+    error and (server side) answers MU__K_ERR with MU_EPROTO and the same id
+    (id 0 when the frame is too short to hold one).
 
     Error payload (MU__K_ERR): 4-byte little-endian int32 code (a negative
     MU_E* value) followed by a UTF-8 message (no NUL).
@@ -25,8 +27,9 @@
 #include "mu_internal.h"
 #include "mu_server.h"
 #include "mu_client.h"
+#include <zmq.h>
 
-#define MU__PROTO_VERSION 1
+#define MU__PROTO_VERSION 2   /* 1 was a header frame + a payload frame */
 #define MU__HDR_SIZE 10
 
 typedef enum {
@@ -54,12 +57,20 @@ typedef enum {
 
 #define MU__IS_FILE_KIND(k) ((k) >= MU__K_FILE_FIRST && (k) <= MU__K_FILE_LAST)
 
-/*  Header encoding helpers (no validation beyond sizes). */
+/*  Header encoding helper (no validation). */
 void mu__hdr_encode(uint8_t hdr[MU__HDR_SIZE], int kind, uint64_t id);
 
-/*  Parses a header frame: returns 0 and sets *kind_p / *id_p, or MU_EPROTO
-    (wrong size or version). Unknown kinds are the caller's to reject. */
-int mu__hdr_decode(const void *frame, size_t size, int *kind_p, uint64_t *id_p);
+/*  Parses a frame: returns 0 and sets *kind_p / *id_p and the payload
+    (*data_p points into frame, *size_p bytes, NULL when empty), or
+    MU_EPROTO (shorter than the header, or another version). Unknown kinds
+    are the caller's to reject. */
+int mu__frame_decode(const void *frame, size_t size, int *kind_p, uint64_t *id_p,
+                     const uint8_t **data_p, size_t *size_p);
+
+/*  Initialises msg as a frame of kind/id with room for size payload bytes
+    and returns a pointer to that room (the caller fills it), or NULL
+    (out of memory; msg is then closed). */
+uint8_t *mu__frame_init(zmq_msg_t *msg, int kind, uint64_t id, size_t size);
 
 /*  Error payload: encodes code + message into a malloc'd buffer (*size_p);
     decodes into *code_p and a pointer/length into the message. decode
@@ -96,11 +107,17 @@ void mu__files_server_peer_gone(mu__files_server_t *self, uint64_t peer);
 
 /* ---- files -> core, server side (implemented in mu_server.c) ---- */
 
-/*  Sends one protocol message to a peer without blocking. Returns 0,
-    MU_EHOSTUNREACH (peer unknown / gone) or MU_EAGAIN (its queue is full:
-    try later). Counts msgs_out/bytes_out. */
+/*  Sends one protocol message to a peer without blocking (the payload is
+    copied into the frame). Returns 0, MU_EHOSTUNREACH (peer unknown /
+    gone), MU_EAGAIN (its queue is full: try later) or MU_ENOMEM. Counts
+    msgs_out/bytes_out. */
 int mu__server_send(mu_server_t *server, uint64_t peer, int kind, uint64_t id,
                     const void *data, size_t size);
+
+/*  Like mu__server_send for a frame made with mu__frame_init: on success
+    the frame is sent (msg is left empty); on an error it stays the
+    caller's, to retry or close. */
+int mu__server_send_frame(mu_server_t *server, uint64_t peer, zmq_msg_t *msg);
 
 /*  Counts a received/sent file on the server and the peer. */
 void mu__server_count_file(mu_server_t *server, uint64_t peer, int received);
@@ -108,20 +125,22 @@ void mu__server_count_file(mu_server_t *server, uint64_t peer, int received);
 /* ---- files -> core, client side (implemented in mu_client.c) ---- */
 
 /*  Sends one protocol message, waiting up to timeout_ms for queue room.
-    Returns 0 or MU_EAGAIN. */
+    Returns 0, MU_EAGAIN or MU_ENOMEM. */
 int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data,
                     size_t size, int timeout_ms);
 
 /*  Waits up to timeout_ms for the next file-kind message (other messages
     are handled as usual: replies matched, pushes/streams queued for
-    mu_client_recv). On success *kind_p, *id_p and a malloc'd payload
-    *data_p (caller frees; NULL when empty) / *size_p. MU__K_ERR messages
-    with a non-zero id are handed over too (kind MU__K_ERR) so a transfer
-    sees its errors. Returns 0, MU_EAGAIN (timeout), MU_EINTR, or
-    MU_ECONNRESET-like MU_EPIPE when the client noticed a reconnect since
-    the last call (the caller restarts its transfer from its offset). */
-int mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, void **data_p,
-                         size_t *size_p, int timeout_ms);
+    mu_client_recv). On success *kind_p, *id_p and the received frame in
+    *msg (which the caller has initialised and must close; the payload is
+    *data_p / *size_p, pointing into it, NULL when empty: no copy is made).
+    MU__K_ERR messages with a non-zero id are handed over too (kind
+    MU__K_ERR) so a transfer sees its errors. Returns 0, MU_EAGAIN
+    (timeout), MU_EINTR, or MU_ECONNRESET-like MU_EPIPE when the client
+    noticed a reconnect since the last call (the caller restarts its
+    transfer from its offset). */
+int mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, zmq_msg_t *msg,
+                         const uint8_t **data_p, size_t *size_p, int timeout_ms);
 
 /*  A fresh id for a request or transfer. */
 uint64_t mu__client_next_id(mu_client_t *client);

@@ -43,7 +43,10 @@
     <linux/openat2.h> at build time) the path is walked component by
     component with O_NOFOLLOW, which refuses every symlink. Downloads are
     served in mu__files_server_work, at most WORK_BUDGET bytes (at least one
-    chunk) per transfer per call, read with pread; credit is capped at
+    chunk) per transfer per call, read with pread straight into the
+    outgoing message; the digest of a file served before and unchanged
+    since comes from a process-wide cache (see "the digest cache" below)
+    instead of being computed again; credit is capped at
     IN_FLIGHT_MAX bytes per transfer. Uploads go to "NAME.part-XXXXXX" in
     the target directory (".mu.part-XXXXXX" when NAME is too long); a
     failing transfer's temp file is removed before its error is sent. A
@@ -52,11 +55,16 @@
     (then MU_EAGAIN). MU_FILES_RESOLVE=walk in the environment forces the
     component walk (a testing aid).
 
-    Client side. A download re-opens at the bytes written after a reconnect
-    (MU_EPIPE from mu__client_recv_file) or STALL_MS of silence, until the
-    call's deadline; an upload starts over from byte 0 in that case. */
+    Client side. DATA messages are written from the received message (no
+    copy); credit goes back on receipt, before the write, so the server
+    keeps sending meanwhile; write-back of the temporary file starts every
+    WRITEBACK_STEP bytes so the final fsync has little left. A download
+    re-opens at the bytes written after a reconnect (MU_EPIPE from
+    mu__client_recv_file) or STALL_MS of silence, until the call's
+    deadline; an upload starts over from byte 0 in that case. */
 #include "mu_conn.h"
 #include <fcntl.h>
+#include <pthread.h>
 #if defined(__has_include)
 #if __has_include(<linux/openat2.h>)
 #include <linux/openat2.h>
@@ -99,7 +107,7 @@ enum {
 #define IN_FLIGHT_MAX (64 * 1024 * 1024)  /* server: credit in bytes, at most */
 #define WORK_BUDGET (1024 * 1024)    /* bytes per transfer per work call */
 #define WORK_RETRY_MS 5              /* after a full peer queue */
-#define WRITEBACK_STEP (8 * 1024 * 1024)  /* upload: start write-back this often */
+#define WRITEBACK_STEP (8 * 1024 * 1024)  /* receivers start write-back this often */
 #define TRANSFERS_PER_PEER 32
 #define TIMEOUT_DEFAULT_MS 60000
 #define STALL_MS 5000                /* client: silence before re-opening */
@@ -343,6 +351,120 @@ mu__files_server_new(const char *root)
 }
 
 /* ------------------------------------------------------------------ */
+/* Server: the digest cache                                            */
+
+/*  Digests of files served whole, so that downloading an unchanged file
+    again skips hashing it (BLAKE2b runs at about 1 GB/s per core, the
+    largest cost of a download from the page cache). Shared by the servers
+    of the process (a mutex guards it), DIGEST_CACHE_SLOTS entries, the
+    least recently used replaced.
+
+    A file is identified by its stat key: device, inode, size, mtime and
+    ctime (nanoseconds). Any write, truncate, chmod or rename of the file
+    changes its ctime, a replacement changes the inode. Timestamps come
+    from a coarse clock, so a change within the same tick as the hashing
+    could keep the key: a digest is cached only when the file's mtime and
+    ctime were at least SETTLED_SECS old when the file was opened (as git
+    does for its index), and only when the key read after the last byte
+    was hashed equals the key read at the open. A download served from the
+    cache checks the key again after the last byte was read: if it changed
+    the entry is dropped and the download fails with MU_EIO, as the cached
+    digest may not describe the bytes sent. */
+
+#define DIGEST_CACHE_SLOTS 64
+#define SETTLED_SECS 2
+
+typedef struct {
+    uint64_t dev, ino, size;
+    int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
+} stat_key_t;
+
+typedef struct {
+    stat_key_t key;
+    uint8_t digest[DIGEST_BYTES];
+    uint64_t used;        /* 0: empty; else a use stamp */
+} digest_slot_t;
+
+static pthread_mutex_t digest_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static digest_slot_t digest_cache[DIGEST_CACHE_SLOTS];
+static uint64_t digest_cache_clock;
+
+static void
+stat_key_make(const struct stat *st, stat_key_t *key)
+{
+    memset(key, 0, sizeof *key);   /* compared with memcmp */
+    key->dev = (uint64_t) st->st_dev;
+    key->ino = (uint64_t) st->st_ino;
+    key->size = (uint64_t) st->st_size;
+    key->mtime_s = st->st_mtim.tv_sec;
+    key->mtime_ns = st->st_mtim.tv_nsec;
+    key->ctime_s = st->st_ctim.tv_sec;
+    key->ctime_ns = st->st_ctim.tv_nsec;
+}
+
+/* True when the file's timestamps are SETTLED_SECS in the past. */
+static bool
+stat_key_settled(const struct stat *st)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+        return false;
+    return st->st_mtim.tv_sec + SETTLED_SECS < now.tv_sec
+           && st->st_ctim.tv_sec + SETTLED_SECS < now.tv_sec;
+}
+
+/* The slot holding key, or NULL; the lock is held. */
+static digest_slot_t *
+digest_cache_find(const stat_key_t *key)
+{
+    for (size_t i = 0; i < DIGEST_CACHE_SLOTS; i++)
+        if (digest_cache[i].used && memcmp(&digest_cache[i].key, key, sizeof *key) == 0)
+            return &digest_cache[i];
+    return NULL;
+}
+
+/* Copies the cached digest of key into digest: true, or false (none). */
+static bool
+digest_cache_get(const stat_key_t *key, uint8_t digest[DIGEST_BYTES])
+{
+    pthread_mutex_lock(&digest_cache_lock);
+    digest_slot_t *slot = digest_cache_find(key);
+    if (slot) {
+        memcpy(digest, slot->digest, DIGEST_BYTES);
+        slot->used = ++digest_cache_clock;
+    }
+    pthread_mutex_unlock(&digest_cache_lock);
+    return slot != NULL;
+}
+
+static void
+digest_cache_put(const stat_key_t *key, const uint8_t digest[DIGEST_BYTES])
+{
+    pthread_mutex_lock(&digest_cache_lock);
+    digest_slot_t *slot = digest_cache_find(key);
+    if (!slot) {   /* the least recently used (empty slots have used 0) */
+        slot = &digest_cache[0];
+        for (size_t i = 1; i < DIGEST_CACHE_SLOTS; i++)
+            if (digest_cache[i].used < slot->used)
+                slot = &digest_cache[i];
+    }
+    slot->key = *key;
+    memcpy(slot->digest, digest, DIGEST_BYTES);
+    slot->used = ++digest_cache_clock;
+    pthread_mutex_unlock(&digest_cache_lock);
+}
+
+static void
+digest_cache_drop(const stat_key_t *key)
+{
+    pthread_mutex_lock(&digest_cache_lock);
+    digest_slot_t *slot = digest_cache_find(key);
+    if (slot)
+        slot->used = 0;
+    pthread_mutex_unlock(&digest_cache_lock);
+}
+
+/* ------------------------------------------------------------------ */
 /* Server: transfers                                                   */
 
 typedef enum { XFER_GET, XFER_PUT } xfer_kind_t;
@@ -360,10 +482,12 @@ struct transfer_t {
     uint64_t hashed;      /* prefix bytes hashed so far (resume) */
     uint64_t start;       /* offset asked for */
     uint32_t credit;
-    bool info_pending, end_pending, buf_ready;
+    bool info_pending, end_pending, frame_ready;
+    bool digest_known;    /* from the digest cache: nothing to hash */
+    stat_key_t key;       /* the file as opened */
+    bool key_cacheable;   /* old enough for its digest to be cached */
     uint8_t digest[DIGEST_BYTES];
-    uint8_t *buf;         /* 8-byte offset + chunk */
-    size_t buf_len;
+    zmq_msg_t frame;      /* the next DATA message, when frame_ready */
     /* put */
     int dir_fd;
     char *base, *tmp;
@@ -400,7 +524,8 @@ transfer_free(transfer_t *t)
         close(t->dir_fd);
     free(t->tmp);
     free(t->base);
-    free(t->buf);
+    if (t->frame_ready)
+        zmq_msg_close(&t->frame);
     free(t);
 }
 
@@ -563,8 +688,6 @@ on_get_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64
         rc = MU_EACCES;
     else if (rc == 0 && t->start > (uint64_t) st.st_size)
         rc = MU_EINVAL;
-    if (rc == 0 && !(t->buf = malloc(8 + t->chunk)))
-        rc = MU_ENOMEM;
     if (rc < 0) {
         send_error(server, peer, id, rc,
                    rc == MU_EINVAL ? "offset beyond the end of the file" : mu_strerror(rc));
@@ -574,10 +697,28 @@ on_get_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64
     t->size = (uint64_t) st.st_size;
     t->pos = t->start;
     t->info_pending = true;
+    stat_key_make(&st, &t->key);
+    t->key_cacheable = stat_key_settled(&st);
+    t->digest_known = digest_cache_get(&t->key, t->digest);
+    if (t->digest_known)
+        t->hashed = t->start;   /* the prefix need not be hashed either */
     posix_fadvise(t->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     t->next = self->transfers;
     self->transfers = t;
     return 0;
+}
+
+/*  A receiver wrote a file from byte before to byte after: when that
+    crossed a WRITEBACK_STEP boundary, starts writing the last whole step
+    back now, so the fsync at the end has little left to wait for. */
+static void
+start_writeback(int fd, uint64_t before, uint64_t after)
+{
+    if (before / WRITEBACK_STEP != after / WRITEBACK_STEP) {
+        uint64_t end = after / WRITEBACK_STEP * WRITEBACK_STEP;
+        (void) sync_file_range(fd, (off_t) (end - WRITEBACK_STEP), WRITEBACK_STEP,
+                               SYNC_FILE_RANGE_WRITE);
+    }
 }
 
 /* Creates the upload's temporary file beside its destination. */
@@ -732,13 +873,7 @@ on_put_data(mu__files_server_t *self, mu_server_t *server, transfer_t *t,
     crypto_generichash_update(&t->hash, data + 8, size - 8);
     uint64_t before = t->pos;
     t->pos += size - 8;
-    if (before / WRITEBACK_STEP != t->pos / WRITEBACK_STEP) {
-        /* Start writing the last step back now, so the fsync at the end
-           (on the server's thread) has little left to wait for. */
-        uint64_t end = t->pos / WRITEBACK_STEP * WRITEBACK_STEP;
-        (void) sync_file_range(t->fd, (off_t) (end - WRITEBACK_STEP), WRITEBACK_STEP,
-                               SYNC_FILE_RANGE_WRITE);
-    }
+    start_writeback(t->fd, before, t->pos);   /* the fsync is on the server's thread */
     uint32_t half = t->window / 2 ? t->window / 2 : 1;
     if (++t->since_grant >= half) {
         t->owed += t->since_grant;
@@ -839,16 +974,69 @@ send_failed(mu__files_server_t *self, transfer_t *t, int rc)
 static int
 get_hash_prefix(transfer_t *t, size_t *budget)
 {
-    while (t->hashed < t->start && *budget > 0) {
+    if (t->hashed >= t->start)
+        return 0;
+    uint8_t *buf = malloc(t->chunk);
+    if (!buf)
+        return MU_ENOMEM;
+    int rc = 0;
+    while (rc == 0 && t->hashed < t->start && *budget > 0) {
         uint64_t left = t->start - t->hashed;
         size_t n = left < t->chunk ? (size_t) left : t->chunk;
-        int rc = read_all(t->fd, t->buf + 8, n, t->hashed);
-        if (rc < 0)
-            return rc;
-        crypto_generichash_update(&t->hash, t->buf + 8, n);
-        t->hashed += n;
-        *budget = *budget > n ? *budget - n : 0;
+        if ((rc = read_all(t->fd, buf, n, t->hashed)) == 0) {
+            crypto_generichash_update(&t->hash, buf, n);
+            t->hashed += n;
+            *budget = *budget > n ? *budget - n : 0;
+        }
     }
+    free(buf);
+    return rc;
+}
+
+/* Reads the next chunk straight into a DATA message (no copy on the way
+   to libzmq) and hashes it unless the digest is already known. */
+static int
+get_fill_frame(transfer_t *t)
+{
+    uint64_t left = t->size - t->pos;
+    size_t n = left < t->chunk ? (size_t) left : t->chunk;
+    uint8_t *payload = mu__frame_init(&t->frame, K_GET_DATA, t->id, 8 + n);
+    if (!payload)
+        return MU_ENOMEM;
+    int rc = read_all(t->fd, payload + 8, n, t->pos);
+    if (rc < 0) {
+        zmq_msg_close(&t->frame);
+        return rc;
+    }
+    put_u64(payload, t->pos);
+    if (!t->digest_known)
+        crypto_generichash_update(&t->hash, payload + 8, n);
+    t->frame_ready = true;
+    return 0;
+}
+
+/*  Once every byte was read: the digest, from the hash or the cache. The
+    file must be the one opened (same stat key) or the digest may not
+    describe what was sent: then the transfer fails with MU_EIO (and a
+    cached entry is dropped). A digest computed over a settled file is
+    cached. */
+static int
+get_finish_digest(transfer_t *t)
+{
+    struct stat st;
+    stat_key_t now;
+    if (fstat(t->fd, &st) < 0)
+        return -errno;
+    stat_key_make(&st, &now);
+    bool same = memcmp(&now, &t->key, sizeof now) == 0;
+    if (t->digest_known) {
+        if (!same)
+            digest_cache_drop(&t->key);
+        return same ? 0 : MU_EIO;
+    }
+    crypto_generichash_final(&t->hash, t->digest, DIGEST_BYTES);
+    if (same && t->key_cacheable)
+        digest_cache_put(&t->key, t->digest);
     return 0;
 }
 
@@ -873,27 +1061,23 @@ get_step(mu__files_server_t *self, mu_server_t *server, transfer_t *t)
     if (t->hashed < t->start)
         return STEP_MORE;
     while (t->pos < t->size && t->credit > 0 && budget > 0) {
-        if (!t->buf_ready) {
-            uint64_t left = t->size - t->pos;
-            size_t n = left < t->chunk ? (size_t) left : t->chunk;
-            if ((rc = read_all(t->fd, t->buf + 8, n, t->pos)) < 0) {
-                transfer_fail(self, server, t, rc, "reading the file failed");
-                return STEP_GONE;
-            }
-            put_u64(t->buf, t->pos);
-            crypto_generichash_update(&t->hash, t->buf + 8, n);
-            t->buf_len = 8 + n;
-            t->buf_ready = true;
+        if (!t->frame_ready && (rc = get_fill_frame(t)) < 0) {
+            transfer_fail(self, server, t, rc, "reading the file failed");
+            return STEP_GONE;
         }
-        if ((rc = mu__server_send(server, t->peer, K_GET_DATA, t->id, t->buf, t->buf_len)) < 0)
+        size_t n = zmq_msg_size(&t->frame) - MU__HDR_SIZE - 8;
+        if ((rc = mu__server_send_frame(server, t->peer, &t->frame)) < 0)
             return send_failed(self, t, rc);
-        t->buf_ready = false;
-        t->pos += t->buf_len - 8;
+        t->frame_ready = false;
+        t->pos += n;
         t->credit--;
-        budget = budget > t->buf_len - 8 ? budget - (t->buf_len - 8) : 0;
+        budget = budget > n ? budget - n : 0;
     }
     if (t->pos == t->size && !t->end_pending) {
-        crypto_generichash_final(&t->hash, t->digest, DIGEST_BYTES);
+        if ((rc = get_finish_digest(t)) < 0) {
+            transfer_fail(self, server, t, rc, "the file changed while it was sent");
+            return STEP_GONE;
+        }
         t->end_pending = true;
     }
     if (t->end_pending) {
@@ -994,12 +1178,13 @@ open_payload(const uint8_t *head, size_t head_len, const char *remote, size_t *s
     return payload;
 }
 
-/*  Waits for the next message of transfer id. Returns 0 (kind, payload,
-    size set; payload malloc'd or NULL), MU_EPIPE (reconnected, or silent
-    for STALL_MS when stall is set: open again), MU_ETIMEDOUT or MU_EINTR. */
+/*  Waits for the next message of transfer id. Returns 0 (kind set; the
+    message in msg, which the caller initialised and closes, its payload
+    data/size pointing into it), MU_EPIPE (reconnected, or silent for
+    STALL_MS when stall is set: open again), MU_ETIMEDOUT or MU_EINTR. */
 static int
 xfer_recv(mu_client_t *client, uint64_t id, int64_t deadline, bool stall, int *kind_p,
-          uint8_t **data_p, size_t *size_p)
+          zmq_msg_t *msg, const uint8_t **data_p, size_t *size_p)
 {
     int64_t since = mu__now_ms();
     for (;;) {
@@ -1009,20 +1194,15 @@ xfer_recv(mu_client_t *client, uint64_t id, int64_t deadline, bool stall, int *k
         if (wait < 0 || wait > 200)
             wait = 200;
         uint64_t msg_id;
-        void *data = NULL;
-        int rc = mu__client_recv_file(client, kind_p, &msg_id, &data, size_p, wait);
+        int rc = mu__client_recv_file(client, kind_p, &msg_id, msg, data_p, size_p, wait);
         if (rc == MU_EAGAIN) {
             if (stall && mu__now_ms() - since > STALL_MS)
                 return MU_EPIPE;
             continue;
         }
-        if (rc < 0)
+        if (rc < 0 || msg_id == id)
             return rc;
-        if (msg_id == id) {
-            *data_p = data;
-            return 0;
-        }
-        free(data);     /* the tail of an abandoned transfer */
+        /* else the tail of an abandoned transfer: skip it */
     }
 }
 
@@ -1167,8 +1347,10 @@ typedef struct {
     unsigned since_grant;
 } get_attempt_t;
 
-/* Handles a DATA message: position checks, write, hash, progress, credit.
-   Returns 0 or an error that ends the call. */
+/* Handles a DATA message: position checks, credit, write, hash, progress.
+   Credit goes out first, so the server sends on while this chunk is
+   written and hashed (the chunks in flight stay within the window plus
+   the one in hand). Returns 0 or an error that ends the call. */
 static int
 get_on_data(mu_client_t *client, const opts_t *o, local_t *lf, get_attempt_t *a,
             const uint8_t *data, size_t size)
@@ -1176,20 +1358,23 @@ get_on_data(mu_client_t *client, const opts_t *o, local_t *lf, get_attempt_t *a,
     if (!a->have_info || size < 9 || size - 8 > o->chunk || get_u64(data) != lf->written
         || lf->written + (size - 8) > a->total)
         return MU_EPROTO;
-    int rc = write_all(lf->fd, data + 8, size - 8, lf->written);
-    if (rc < 0)
-        return rc;
-    crypto_generichash_update(&lf->hash, data + 8, size - 8);
-    lf->written += size - 8;
-    if (o->progress && o->progress(lf->written, a->total, o->progress_arg) != 0)
-        return MU_EINTR;
     unsigned half = a->window / 2 ? a->window / 2 : 1;
     if (++a->since_grant >= half) {
         uint8_t credit[4];
         put_u32(credit, a->since_grant);
         a->since_grant = 0;
-        return xfer_send(client, K_GET_CREDIT, a->id, credit, 4, o->deadline);
+        int rc = xfer_send(client, K_GET_CREDIT, a->id, credit, 4, o->deadline);
+        if (rc < 0)
+            return rc;
     }
+    int rc = write_all(lf->fd, data + 8, size - 8, lf->written);
+    if (rc < 0)
+        return rc;
+    start_writeback(lf->fd, lf->written, lf->written + (size - 8));
+    crypto_generichash_update(&lf->hash, data + 8, size - 8);
+    lf->written += size - 8;
+    if (o->progress && o->progress(lf->written, a->total, o->progress_arg) != 0)
+        return MU_EINTR;
     return 0;
 }
 
@@ -1251,19 +1436,23 @@ get_run(mu_client_t *client, const char *remote, const opts_t *o, local_t *lf)
             return MU_ENOMEM;
         int rc = xfer_send(client, K_GET_OPEN, a.id, payload, size, o->deadline);
         free(payload);
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
         while (rc == 0) {
             int kind;
-            uint8_t *data = NULL;
-            rc = xfer_recv(client, a.id, o->deadline, true, &kind, &data, &size);
+            const uint8_t *data;
+            rc = xfer_recv(client, a.id, o->deadline, true, &kind, &msg, &data, &size);
             if (rc == 0) {
                 rc = get_on_msg(client, o, lf, &a, kind, data, size);
-                free(data);
                 if (rc == 1)
                     rc = 0;
                 else if (rc == 0)
-                    return 0;
+                    break;
             }
         }
+        zmq_msg_close(&msg);
+        if (rc == 0)
+            return 0;
         xfer_cancel(client, a.id);   /* also when the same server still has it */
         if (rc != MU_EPIPE)
             return rc;
@@ -1378,20 +1567,24 @@ put_attempt(mu_client_t *client, const char *remote, const opts_t *o, int fd,
         return MU_ENOMEM;
     int rc = xfer_send(client, K_PUT_OPEN, a->id, payload, size, o->deadline);
     free(payload);
-    while (rc == 0 && (rc = put_pump(client, o, fd, a)) == 0) {
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    bool done = false;
+    while (rc == 0 && !done && (rc = put_pump(client, o, fd, a)) == 0) {
         int kind;
-        uint8_t *data = NULL;
+        const uint8_t *data;
         /* After END the server fsyncs: no stall limit while it does. */
-        rc = xfer_recv(client, a->id, o->deadline, !a->end_sent, &kind, &data, &size);
+        rc = xfer_recv(client, a->id, o->deadline, !a->end_sent, &kind, &msg, &data, &size);
         if (rc == 0) {
             rc = put_on_msg(a, kind, data, size);
-            free(data);
+            done = rc == 0;
             if (rc == 1)
                 rc = 0;
-            else if (rc == 0)
-                return 0;
         }
     }
+    zmq_msg_close(&msg);
+    if (done)
+        return 0;
     xfer_cancel(client, a->id);
     return rc;
 }

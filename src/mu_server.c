@@ -56,6 +56,7 @@ struct mu_server_t {
     mu_server_stats_t totals;
     mu__events_t events;          /* events ready for the application */
     int64_t monitor_read_ms;      /* when the monitor was last drained */
+    bool monitor_quiet;           /* drained to EAGAIN, its fd silent since */
     bool files_touched;           /* a file message was handled */
     mu__files_server_t *files;
 };
@@ -218,7 +219,8 @@ set_int(void *handle, int option, int value)
 static int
 configure_router(mu_server_t *self)
 {
-    int64_t max = (int64_t) self->max_message;
+    /* the limit is on the payload: the frame holds the header too */
+    int64_t max = (int64_t) (self->max_message + MU__HDR_SIZE);
     int rc = set_int(self->handle, ZMQ_ROUTER_MANDATORY, 1);
     if (rc == 0)
         rc = set_int(self->handle, ZMQ_HEARTBEAT_IVL, self->hb_ivl);
@@ -257,6 +259,7 @@ setup_monitor(mu_server_t *self)
     if (!self->monitor)
         return MU_ENOMEM;
     self->monitor_handle = zsock_resolve(self->monitor);
+    self->monitor_quiet = false;
     return zsock_connect(self->monitor, "%s", endpoint) == 0 ? 0 : MU_EINVAL;
 }
 
@@ -426,20 +429,30 @@ peer_leave(mu_server_t *self, peer_t *peer)
 /* ------------------------------------------------------------------ */
 /* Sending                                                             */
 
+/* Sends a frame made with mu__frame_init to a routing id. On success msg
+   is left empty; on failure it stays the caller's. */
+static int
+send_frame_to_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len, zmq_msg_t *msg)
+{
+    if (zmq_send(self->handle, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return errno == EAGAIN ? MU_EAGAIN : MU_EHOSTUNREACH;
+    /* the pipe took the first frame: the rest of the message goes too */
+    return zmq_msg_send(msg, self->handle, ZMQ_DONTWAIT) < 0 ? -errno : 0;
+}
+
 static int
 send_to_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len, int kind, uint64_t id,
             const void *data, size_t size)
 {
-    uint8_t hdr[MU__HDR_SIZE];
-    mu__hdr_encode(hdr, kind, id);
-    if (zmq_send(self->handle, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return errno == EAGAIN ? MU_EAGAIN : MU_EHOSTUNREACH;
-    int more = size ? ZMQ_SNDMORE : 0;
-    if (zmq_send(self->handle, hdr, sizeof hdr, more | ZMQ_DONTWAIT) < 0)
-        return -errno;
-    if (size && zmq_send(self->handle, data, size, ZMQ_DONTWAIT) < 0)
-        return -errno;
-    return 0;
+    zmq_msg_t msg;
+    uint8_t *payload = mu__frame_init(&msg, kind, id, size);
+    if (!payload)
+        return MU_ENOMEM;
+    if (size)
+        memcpy(payload, data, size);
+    int rc = send_frame_to_rid(self, rid, rid_len, &msg);
+    zmq_msg_close(&msg);
+    return rc;
 }
 
 static void
@@ -469,6 +482,19 @@ mu__server_send(mu_server_t *server, uint64_t peer_id, int kind, uint64_t id,
     if (!peer)
         return MU_EHOSTUNREACH;
     return send_to_peer(server, peer, kind, id, data, size);
+}
+
+int
+mu__server_send_frame(mu_server_t *server, uint64_t peer_id, zmq_msg_t *msg)
+{
+    peer_t *peer = server->handle ? peer_by_id(server, peer_id) : NULL;
+    if (!peer)
+        return MU_EHOSTUNREACH;
+    size_t size = zmq_msg_size(msg) - MU__HDR_SIZE;
+    int rc = send_frame_to_rid(server, peer->rid, peer->rid_len, msg);
+    if (rc == 0)
+        count_out(server, peer, size);
+    return rc;
 }
 
 void
@@ -508,10 +534,11 @@ protocol_error(mu_server_t *self, peer_t *peer, const uint8_t *rid, size_t rid_l
 /* ------------------------------------------------------------------ */
 /* Receiving                                                           */
 
-/* One received protocol message, frames still owned by libzmq. */
+/* One received protocol message: the routing id and the frame, still
+   owned by libzmq. */
 typedef struct {
-    zmq_msg_t frames[3];
-    int count;          /* frames read (at most 3 kept) */
+    zmq_msg_t frames[2];
+    int count;          /* frames kept (at most 2) */
     bool too_many;
 } incoming_t;
 
@@ -520,27 +547,32 @@ read_message(mu_server_t *self, incoming_t *in)
 {
     in->count = 0;
     in->too_many = false;
-    for (;;) {
-        zmq_msg_t *frame = &in->frames[in->count < 3 ? in->count : 2];
-        if (in->count >= 3) {
-            zmq_msg_close(frame);
+    zmq_msg_init(&in->frames[0]);
+    if (zmq_msg_recv(&in->frames[0], self->handle, ZMQ_DONTWAIT) < 0) {
+        int rc = -errno;
+        zmq_msg_close(&in->frames[0]);
+        return rc;
+    }
+    in->count = 1;
+    /* the rest of a message is there once its first frame is */
+    while (zmq_msg_more(&in->frames[in->count - 1])) {
+        if (in->count == 2) {   /* more than routing id + frame: drop the rest */
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            bool more = zmq_msg_recv(&extra, self->handle, ZMQ_DONTWAIT) >= 0
+                        && zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
             in->too_many = true;
+            if (!more)
+                break;
+            continue;
         }
-        zmq_msg_init(frame);
-        if (zmq_msg_recv(frame, self->handle, ZMQ_DONTWAIT) < 0) {
-            int rc = -errno;
-            if (in->count == 0) {
-                zmq_msg_close(frame);
-                return rc;
-            }
-            if (in->count < 3)   /* else it stays counted, empty, closed later */
-                zmq_msg_close(frame);
-            break;   /* cannot happen mid-message; keep what we have */
-        }
-        if (in->count < 3)
-            in->count++;
-        if (!zmq_msg_more(frame))
+        zmq_msg_init(&in->frames[1]);
+        if (zmq_msg_recv(&in->frames[1], self->handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&in->frames[1]);
             break;
+        }
+        in->count = 2;
     }
     return 0;
 }
@@ -674,15 +706,20 @@ handle_message(mu_server_t *self, incoming_t *in)
     peer_t *peer = peer_by_rid(self, rid, rid_len);
     int kind = 0;
     uint64_t id = 0;
-    bool header_ok = in->count >= 2
-                     && mu__hdr_decode(zmq_msg_data(&in->frames[1]),
-                                       zmq_msg_size(&in->frames[1]), &kind, &id) == 0;
-    if (in->count >= 2 && !header_ok && zmq_msg_size(&in->frames[1]) == MU__HDR_SIZE) {
+    const uint8_t *data = NULL;
+    size_t size = 0;
+    bool header_ok = in->count == 2
+                     && mu__frame_decode(zmq_msg_data(&in->frames[1]),
+                                         zmq_msg_size(&in->frames[1]), &kind, &id, &data,
+                                         &size) == 0;
+    if (in->count == 2 && !header_ok && zmq_msg_size(&in->frames[1]) >= MU__HDR_SIZE) {
         /* a header of another version: answer with its id all the same */
         uint8_t copy[MU__HDR_SIZE];
+        const uint8_t *unused;
+        size_t unused_size;
         memcpy(copy, zmq_msg_data(&in->frames[1]), sizeof copy);
         copy[0] = MU__PROTO_VERSION;
-        mu__hdr_decode(copy, sizeof copy, &kind, &id);
+        mu__frame_decode(copy, sizeof copy, &kind, &id, &unused, &unused_size);
     }
     if (!header_ok || in->too_many) {
         if (peer)
@@ -690,11 +727,9 @@ handle_message(mu_server_t *self, incoming_t *in)
         protocol_error(self, peer, rid, rid_len, id, "malformed message");
         return;
     }
-    const void *data = in->count == 3 ? zmq_msg_data(&in->frames[2]) : NULL;
-    size_t size = in->count == 3 ? zmq_msg_size(&in->frames[2]) : 0;
     if (!peer) {
         if (kind == MU__K_HELLO)
-            on_new_hello(self, in, id, rid, rid_len, data, size);
+            on_new_hello(self, in, id, rid, rid_len, (const char *) data, size);
         else if (kind != MU__K_BYE)
             send_error_rid(self, rid, rid_len, id, MU_EPROTO, "hello first");
         return;
@@ -719,6 +754,7 @@ drain_monitor(mu_server_t *self)
         zmq_msg_init(&event);
         if (zmq_msg_recv(&event, self->monitor_handle, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&event);
+            self->monitor_quiet = true;
             return count;
         }
         zmq_msg_init(&address);
@@ -762,7 +798,11 @@ pump_one(mu_server_t *self)
 
 /* Waits up to wait_ms for the ROUTER or the monitor. Their ZMQ_FDs are
    edge-triggered: the caller has read both until EAGAIN and made no other
-   call on them since. Returns 0 or MU_EINTR. */
+   call on them since. The monitor counts as read while it is quiet: once
+   read to EAGAIN its fd stays readable from its next event until it is
+   read again, so it is read only after this poll saw its fd (or every
+   MONITOR_EVERY_MS), which saves a system call per wait. Returns 0 or
+   MU_EINTR. */
 static int
 wait_input(mu_server_t *self, int wait_ms)
 {
@@ -772,21 +812,18 @@ wait_input(mu_server_t *self, int wait_ms)
     };
     if (poll(fds, 2, wait_ms) < 0)
         return errno == EINTR ? MU_EINTR : -errno;
+    if (fds[1].revents)
+        self->monitor_quiet = false;
     return 0;
 }
 
-/* Runs the file service; returns how long the loop may wait. */
+/* Runs the file service; returns the ms it wants to run again in (-1:
+   nothing pending). */
 static int
-files_work(mu_server_t *self, int64_t deadline)
+files_work(mu_server_t *self)
 {
-    int wait = mu__remaining_ms(deadline);
     self->files_touched = false;
-    if (self->files) {
-        int hint = mu__files_server_work(self->files, self);
-        if (hint >= 0 && (wait < 0 || hint < wait))
-            wait = hint;
-    }
-    return wait;
+    return self->files ? mu__files_server_work(self->files, self) : -1;
 }
 
 int
@@ -801,16 +838,19 @@ mu_server_recv(mu_server_t *self, mu_event_t **event_p, int timeout_ms)
         /* file chunks first (they get their turn even in a flood of
            events), then read until EAGAIN: nothing may touch the sockets
            between that and the wait */
-        int wait = files_work(self, deadline);
+        int files_hint = files_work(self);
         while (!self->events.head && pump_one(self) == 0)
             ;
-        int monitor_events = self->events.head ? 0 : drain_monitor(self);
+        int monitor_events = self->events.head || self->monitor_quiet ? 0 : drain_monitor(self);
         if ((*event_p = mu__events_pop(&self->events)) != NULL)
             return 0;
         if (self->files_touched || monitor_events)
             continue;   /* new credit or a peer gone: work again first */
-        if (deadline >= 0 && mu__remaining_ms(deadline) == 0)
+        int wait = mu__remaining_ms(deadline);
+        if (wait == 0)
             return MU_EAGAIN;
+        if (files_hint >= 0 && (wait < 0 || files_hint < wait))
+            wait = files_hint;
         int rc = wait_input(self, wait);
         if (rc != 0)
             return rc;

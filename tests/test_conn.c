@@ -8,6 +8,7 @@
     never inherit the parent's ZeroMQ state. */
 #include "mu_test.h"
 #include "mutil.h"
+#include <assert.h>
 #include <czmq.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -749,17 +750,25 @@ test_server_restart(void)
     mu_client_destroy(&client);
 }
 
-/* A raw DEALER that speaks the wire format by hand. */
+#define WIRE 2   /* protocol version (src/mu_conn.h) */
+
+/* A raw DEALER that speaks the wire format by hand: one frame of header
+   and payload; frames > 1 adds frames (malformed). */
 static int
 raw_send(zsock_t *raw, int version, int kind, uint64_t id, const char *payload, int frames)
 {
-    uint8_t hdr[10] = { (uint8_t) version, (uint8_t) kind };
+    size_t len = payload ? strlen(payload) : 0;
+    uint8_t frame[10 + 64];
+    assert(len <= 64);
+    frame[0] = (uint8_t) version;
+    frame[1] = (uint8_t) kind;
     for (int i = 0; i < 8; i++)
-        hdr[2 + i] = (uint8_t) (id >> (8 * i));
+        frame[2 + i] = (uint8_t) (id >> (8 * i));
+    memcpy(frame + 10, payload ? payload : "", len);
     zmsg_t *msg = zmsg_new();
-    zmsg_addmem(msg, hdr, sizeof hdr);
+    zmsg_addmem(msg, frame, 10 + len);
     for (int i = 1; i < frames; i++)
-        zmsg_addstr(msg, payload ? payload : "");
+        zmsg_addstr(msg, "extra");
     return zmsg_send(&msg, raw);
 }
 
@@ -772,20 +781,19 @@ raw_recv(zsock_t *raw, uint64_t *id_p, int *code_p)
     zmsg_t *msg = zmsg_recv(raw);
     if (!msg)
         return -1;
-    zframe_t *hdr = zmsg_first(msg);
+    zframe_t *frame = zmsg_first(msg);
     int kind = -1;
-    if (zframe_size(hdr) == 10) {
-        const uint8_t *bytes = zframe_data(hdr);
+    if (zmsg_size(msg) == 1 && zframe_size(frame) >= 10) {
+        const uint8_t *bytes = zframe_data(frame);
         kind = bytes[1];
         *id_p = 0;
         for (int i = 9; i >= 2; i--)
             *id_p = (*id_p << 8) | bytes[i];
-    }
-    zframe_t *payload = zmsg_next(msg);
-    if (code_p && payload && zframe_size(payload) >= 4) {
-        int32_t code;
-        memcpy(&code, zframe_data(payload), 4);
-        *code_p = code;
+        if (code_p && zframe_size(frame) >= 14) {
+            int32_t code;
+            memcpy(&code, bytes + 10, 4);
+            *code_p = code;
+        }
     }
     zmsg_destroy(&msg);
     return kind;
@@ -802,13 +810,13 @@ test_malformed(void)
     int code = 0;
     mu_event_t *event = NULL;
     /* before hello */
-    MU_CHECK_EQ(raw_send(raw, 1, 0x04, 5, "early", 2), 0);
+    MU_CHECK_EQ(raw_send(raw, WIRE, 0x04, 5, "early", 1), 0);
     MU_CHECK_EQ(mu_server_recv(server, &event, 200), MU_EAGAIN);
     MU_CHECK_EQ(raw_recv(raw, &id, &code), 0x24);
     MU_CHECK_EQ(id, 5);
     MU_CHECK_EQ(code, MU_EPROTO);
     /* hello */
-    MU_CHECK_EQ(raw_send(raw, 1, 0x01, 0, "raw", 2), 0);
+    MU_CHECK_EQ(raw_send(raw, WIRE, 0x01, 0, "raw", 1), 0);
     mu_event_t *join = expect_event(server, MU_SERVER_JOIN, 2000);
     MU_CHECK(join);
     uint64_t peer = mu_event_peer(join);
@@ -816,11 +824,11 @@ test_malformed(void)
     MU_CHECK_EQ(raw_recv(raw, &id, NULL), 0x21);   /* welcome */
     /* four kinds of bad messages */
     struct { int version, kind, frames; uint64_t id; const char *payload; } bad[] = {
-        { 1, 0x04, 3, 11, "x" },      /* too many frames */
-        { 2, 0x04, 2, 12, "x" },      /* wrong version */
-        { 1, 0x30, 2, 13, "x" },      /* unknown kind */
-        { 1, 0x03, 2, 14, "x" },      /* ping with a payload */
-        { 1, 0x21, 1, 15, NULL },     /* a server kind */
+        { WIRE, 0x04, 2, 11, "x" },   /* too many frames */
+        { 1, 0x04, 1, 12, "x" },      /* wrong version (the old two-frame one) */
+        { WIRE, 0x30, 1, 13, "x" },   /* unknown kind */
+        { WIRE, 0x03, 1, 14, "x" },   /* ping with a payload */
+        { WIRE, 0x21, 1, 15, NULL },  /* a server kind */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         MU_CHECK_EQ(raw_send(raw, bad[i].version, bad[i].kind, bad[i].id, bad[i].payload,
@@ -842,7 +850,7 @@ test_malformed(void)
     MU_CHECK_EQ(mu_server_stats(server, 0, &stats), 0);
     MU_CHECK_EQ(stats.protocol_errors, 6);
     /* the same connection still works */
-    MU_CHECK_EQ(raw_send(raw, 1, 0x04, 42, "valid", 2), 0);
+    MU_CHECK_EQ(raw_send(raw, WIRE, 0x04, 42, "valid", 1), 0);
     mu_event_t *request = expect_event(server, MU_SERVER_REQUEST, 2000);
     MU_CHECK(request);
     MU_CHECK_EQ(mu_event_id(request), 42);
@@ -852,11 +860,11 @@ test_malformed(void)
     MU_CHECK_EQ(raw_recv(raw, &id, NULL), 0x23);
     MU_CHECK_EQ(id, 42);
     /* ping -> pong */
-    MU_CHECK_EQ(raw_send(raw, 1, 0x03, 43, NULL, 1), 0);
+    MU_CHECK_EQ(raw_send(raw, WIRE, 0x03, 43, NULL, 1), 0);
     MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_EAGAIN);
     MU_CHECK_EQ(raw_recv(raw, &id, NULL), 0x22);
     /* a file kind on a server without a root: MU_ENOTSUP, not a protocol error */
-    MU_CHECK_EQ(raw_send(raw, 1, 0x40, 44, "x", 2), 0);
+    MU_CHECK_EQ(raw_send(raw, WIRE, 0x40, 44, "x", 1), 0);
     MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_EAGAIN);
     MU_CHECK_EQ(raw_recv(raw, &id, &code), 0x24);
     MU_CHECK_EQ(code, MU_ENOTSUP);
@@ -877,12 +885,12 @@ test_backpressure(void)
     zsock_set_rcvhwm(raw, 4);
     zsock_set_rcvbuf(raw, 65536);
     MU_CHECK_EQ(zsock_connect(raw, "%s", mu_server_endpoint(server, 0)), 0);
-    MU_CHECK_EQ(raw_send(raw, 1, 0x01, 0, "slow reader", 2), 0);
+    MU_CHECK_EQ(raw_send(raw, WIRE, 0x01, 0, "slow reader", 1), 0);
     mu_event_t *join = expect_event(server, MU_SERVER_JOIN, 2000);
     MU_CHECK(join);
     uint64_t peer = mu_event_peer(join);
     mu_event_destroy(&join);
-    MU_CHECK_EQ(raw_send(raw, 1, 0x04, 3, "question", 2), 0);
+    MU_CHECK_EQ(raw_send(raw, WIRE, 0x04, 3, "question", 1), 0);
     mu_event_t *request = expect_event(server, MU_SERVER_REQUEST, 2000);
     MU_CHECK(request);
     size_t big = 256 * 1024;

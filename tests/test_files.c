@@ -987,7 +987,7 @@ test_fairness(void)
 static void
 hdr(uint8_t out[10], int kind, uint64_t id)
 {
-    out[0] = 1;
+    out[0] = 2;   /* protocol version: one frame, header + payload */
     out[1] = (uint8_t) kind;
     for (int i = 0; i < 8; i++)
         out[2 + i] = (uint8_t) (id >> (8 * i));
@@ -996,28 +996,39 @@ hdr(uint8_t out[10], int kind, uint64_t id)
 static bool
 raw_send(void *sock, int kind, uint64_t id, const void *data, size_t size)
 {
-    uint8_t h[10];
-    hdr(h, kind, id);
-    if (zmq_send(sock, h, 10, size ? ZMQ_SNDMORE : 0) != 10)
+    uint8_t *frame = malloc(10 + size);
+    if (!frame)
         return false;
-    return size == 0 || zmq_send(sock, data, size, 0) == (int) size;
+    hdr(frame, kind, id);
+    if (size)
+        memcpy(frame + 10, data, size);
+    bool ok = zmq_send(sock, frame, 10 + size, 0) == (int) (10 + size);
+    free(frame);
+    return ok;
 }
 
-/* Receives one message; returns its payload size (or -1 on timeout). */
+/* Receives one message; returns its payload size (or -1 on timeout or a
+   message shorter than a header); the payload goes to buf (truncated to
+   cap). */
 static int
 raw_recv(void *sock, int *kind_p, uint64_t *id_p, uint8_t *buf, size_t cap)
 {
-    uint8_t h[10];
-    if (zmq_recv(sock, h, 10, 0) != 10)
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    int n = zmq_msg_recv(&msg, sock, 0);
+    if (n < 10) {
+        zmq_msg_close(&msg);
         return -1;
+    }
+    const uint8_t *h = zmq_msg_data(&msg);
     *kind_p = h[1];
     *id_p = 0;
     for (int i = 7; i >= 0; i--)
         *id_p = (*id_p << 8) | h[2 + i];
-    int more = 0;
-    size_t len = sizeof more;
-    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len);
-    return more ? zmq_recv(sock, buf, cap, 0) : 0;
+    size_t size = (size_t) n - 10;
+    memcpy(buf, h + 10, size < cap ? size : cap);
+    zmq_msg_close(&msg);
+    return (int) size;
 }
 
 /* Waits for the answer to id; returns the error code of an ERR, 1 for
