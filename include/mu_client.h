@@ -162,7 +162,9 @@ MU_EXPORT MU_NODISCARD int mu_client_recv(mu_client_t *self, mu_client_kind_t *k
 /*  Downloads remote to local (see above). Returns 0, MU_ENOENT, MU_EACCES,
     MU_EINVAL (bad path), MU_EISDIR, MU_EEXIST (local exists and no
     MU_FILE_OVERWRITE), MU_EDIGEST, MU_ETIMEDOUT, MU_EINTR (cancelled by
-    progress), or -errno of a local write (MU_ENOSPC, MU_EFBIG...); on error
+    progress), MU_EIO (the file changed on the server while it was sent),
+    MU_EAGAIN (the server already runs 32 transfers for this client), or
+    -errno of a local write (MU_ENOSPC, MU_EFBIG...); on error
     no file is left at local (nor a temp file; with MU_FILE_RESUME the
     bytes received are kept in local.partial). */
 MU_EXPORT MU_NODISCARD int mu_client_get(mu_client_t *self, const char *remote,

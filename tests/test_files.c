@@ -856,6 +856,64 @@ test_resume_partial(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* The server's digest cache                                           */
+
+/*  Progress callback that rewrites the served file once the first chunk
+    has arrived (arg: the file's path). */
+static int
+change_file_midway(uint64_t done, uint64_t total, void *arg)
+{
+    static bool changed;
+    if (done == 0)
+        changed = false;
+    if (!changed && done >= CHUNK) {
+        int fd = open(arg, O_WRONLY);
+        uint8_t byte = 0xee;
+        if (fd >= 0) {
+            if (pwrite(fd, &byte, 1, (off_t) (total - 1)) != 1)
+                perror("pwrite");
+            close(fd);
+        }
+        changed = true;
+    }
+    return 0;
+}
+
+/*  Downloads of a settled file are served from the digest cache; a file
+    rewritten at the same size is hashed again (new content arrives); a
+    cached file that changes during a download fails it with MU_EIO and
+    leaves nothing behind; the next download is right again. */
+static void
+test_digest_cache(void)
+{
+    fixture_t f;
+    MU_CHECK(fixture_open(&f, 0, 0, 0));
+    char src[512], dst[512];
+    uint64_t size = 8 * CHUNK + 5;
+    MU_CHECK(make_file(in_root(src, "cached"), size, 41));
+    sleep(3); /* older than the cache's settling time (2 s) */
+    MU_CHECK_EQ(mu_client_get(f.client, "cached", in_local(dst, "cached-1"), NULL), 0);
+    MU_CHECK(same_content(src, dst));
+    MU_CHECK_EQ(mu_client_get(f.client, "cached", in_local(dst, "cached-2"), NULL), 0);
+    MU_CHECK(same_content(src, dst));
+
+    MU_CHECK(make_file(src, size, 42)); /* same size, other bytes */
+    MU_CHECK_EQ(mu_client_get(f.client, "cached", in_local(dst, "cached-3"), NULL), 0);
+    MU_CHECK(same_content(src, dst));
+
+    sleep(3);
+    MU_CHECK_EQ(mu_client_get(f.client, "cached", in_local(dst, "cached-4"), NULL), 0);
+    mu_file_options_t opts = { .window = 1, .progress = change_file_midway,
+                               .progress_arg = src };
+    MU_CHECK_EQ(mu_client_get(f.client, "cached", in_local(dst, "cached-5"), &opts), MU_EIO);
+    MU_CHECK(!exists(dst));
+    MU_CHECK_EQ(count_temp(local_dir), 0);
+    MU_CHECK_EQ(mu_client_get(f.client, "cached", in_local(dst, "cached-6"), NULL), 0);
+    MU_CHECK(same_content(src, dst));
+    fixture_close(&f);
+}
+
+/* ------------------------------------------------------------------ */
 /* Progress, cancel, timeouts                                          */
 
 static void
@@ -1203,6 +1261,7 @@ main(void)
     MU_RUN(test_put_sizes);
     MU_RUN(test_big_and_options);
     MU_RUN(test_curve);
+    MU_RUN(test_digest_cache);
     MU_RUN(test_path_escapes);
     MU_RUN(test_path_escapes_walk);
     MU_RUN(test_path_escapes_no_openat2);
