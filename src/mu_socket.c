@@ -11,6 +11,7 @@
 #include "mu_internal.h"
 #include "mu_zap.h"
 #include <czmq.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -83,6 +84,9 @@ struct mu_socket_t {
 
     /* receive */
     zmq_msg_t route, body;            /* the last message read directly */
+    const uint8_t *route_data;        /* zmq_msg_data of route and data and */
+    const uint8_t *body_data;         /* size of body, kept by process_one */
+    size_t body_size;                 /* for the direct hand-out */
     zmq_msg_t scratch;                /* bodies read ahead (while sending) */
     bool cur_inbox;                   /* handed out an inbox item */
     inbox_t cur;                      /* that item */
@@ -109,6 +113,7 @@ struct mu_socket_t {
     bool acks_owed;                   /* some peer has acks to send */
     bool sent_any;                    /* a send was made (queued or not) */
     unsigned sends;                   /* mu_socket_send calls, for read-ahead */
+    int64_t drained_at;               /* clock of the last read-ahead in send */
 
     /* CURVE */
     mu_keys_t *srv_keys, *cli_keys;
@@ -977,10 +982,14 @@ process_one(mu_socket_t *self, bool direct, int wait_ms)
         set_int(self, ZMQ_RCVTIMEO, wait_ms);
         self->rcvtimeo_set = wait_ms;
     }
-    if (zmq_msg_recv(&self->route, self->handle, wait_ms > 0 ? 0 : ZMQ_DONTWAIT) < 0)
+    /* zmq_msg_recv returns the frame size (capped at INT_MAX), which
+       spares a zmq_msg_size call per frame */
+    int route_size = zmq_msg_recv(&self->route, self->handle, wait_ms > 0 ? 0 : ZMQ_DONTWAIT);
+    if (route_size < 0)
         return zmq_error();
     bool more = zmq_msg_more(&self->route);
-    if (!more || zmq_msg_recv(msg, self->handle, 0) < 0) {
+    int body_size = more ? zmq_msg_recv(msg, self->handle, 0) : -1;
+    if (body_size < 0) {
         self->stats.malformed++;
         return 0;
     }
@@ -990,13 +999,13 @@ process_one(mu_socket_t *self, bool direct, int wait_ms)
         self->stats.malformed++;
         return 0;
     }
-    if (zmq_msg_size(&self->route) != ID_BYTES) {
+    if (route_size != ID_BYTES) {
         self->stats.malformed++;
         return 0;
     }
     const uint8_t *route = zmq_msg_data(&self->route);
     const uint8_t *body = zmq_msg_data(msg);
-    size_t len = zmq_msg_size(msg);
+    size_t len = body_size < INT_MAX ? (size_t) body_size : zmq_msg_size(msg);
     if (len == 0) {                          /* connection probe */
         send_hello(self, route, HELLO_ANSWER);
         return 0;
@@ -1046,6 +1055,9 @@ process_one(mu_socket_t *self, bool direct, int wait_ms)
         return 0;
     }
     if (direct && self->in_len == 0) {
+        self->route_data = route;
+        self->body_data = body;
+        self->body_size = len;
         self->cur.offset = offset;
         self->cur.rel_id = rel_id;
         return 1;
@@ -1072,34 +1084,48 @@ drain_incoming(mu_socket_t *self)
 /* ------------------------------------------------------------------ */
 /* Sending                                                             */
 
-/* A deadline for a timeout: -1 none, 0 already passed. */
+/* A deadline for a timeout counted from now (a clock reading already
+   taken, so the hot paths read the clock once): -1 none, 0 already passed. */
 static int64_t
-deadline_of(int timeout_ms)
+deadline_of(int64_t now, int timeout_ms)
 {
-    return timeout_ms < 0 ? -1 : timeout_ms == 0 ? 0 : now_ms() + timeout_ms;
+    return timeout_ms < 0 ? -1 : timeout_ms == 0 ? 0 : now + timeout_ms;
+}
+
+/* Milliseconds left until deadline at the clock reading now. */
+static int
+remaining_at(int64_t deadline, int64_t now)
+{
+    if (deadline <= 0)
+        return (int) deadline;
+    int64_t left = deadline - now;
+    return left > 0 ? (int) left : 0;
 }
 
 static int
 remaining(int64_t deadline)
 {
-    if (deadline <= 0)
-        return (int) deadline;
-    int64_t left = deadline - now_ms();
-    return left > 0 ? (int) left : 0;
+    return deadline <= 0 ? (int) deadline : remaining_at(deadline, now_ms());
 }
 
-static void
+/* Reads the clock and does the periodic work if due. Returns the clock
+   read on entry; self->now is the clock after the work (read again only
+   when a tick ran). */
+static int64_t
 maybe_tick(mu_socket_t *self)
 {
     int64_t now = self->now = now_ms();
-    if (now >= self->next_due && !self->in_tick)
+    if (now >= self->next_due && !self->in_tick) {
         do_tick(self, now);
+        self->now = now_ms();
+    }
+    return now;
 }
 
 /* Sends proto as the body frame after a routing frame went out: a copy
    (reference-counted by libzmq), or proto itself when take (then proto is
-   left empty; the caller closes it either way). */
-static int
+   left empty, and closing it is optional). */
+static inline int
 send_part(mu_socket_t *self, zmq_msg_t *proto, bool take)
 {
     zmq_msg_t copy, *m = proto;
@@ -1117,13 +1143,12 @@ send_part(mu_socket_t *self, zmq_msg_t *proto, bool take)
     return 0;
 }
 
-/* Sends route + body to a peer, waiting per the policy until deadline. */
+/* The waiting part of send_body, entered when the first attempt to send
+   the routing frame failed (errno tells why). */
 static int
-send_body(mu_socket_t *self, peer_t *peer, zmq_msg_t *proto, bool take, int64_t deadline)
+send_body_wait(mu_socket_t *self, peer_t *peer, zmq_msg_t *proto, bool take, int64_t deadline)
 {
     for (;;) {
-        if (zmq_send(self->handle, peer->id, ID_BYTES, ZMQ_SNDMORE | ZMQ_DONTWAIT) == ID_BYTES)
-            return send_part(self, proto, take);
         int rc = zmq_error();
         if (rc != MU_EAGAIN)
             return rc;
@@ -1144,7 +1169,19 @@ send_body(mu_socket_t *self, peer_t *peer, zmq_msg_t *proto, bool take, int64_t 
         maybe_tick(self);
         if (!peer->joined)
             return MU_EHOSTUNREACH;
+        if (zmq_send(self->handle, peer->id, ID_BYTES, ZMQ_SNDMORE | ZMQ_DONTWAIT) == ID_BYTES)
+            return send_part(self, proto, take);
     }
+}
+
+/* Sends route + body to a peer, waiting per the policy until deadline.
+   The first attempt is inline: it is the whole cost when the pipe has room. */
+static inline int
+send_body(mu_socket_t *self, peer_t *peer, zmq_msg_t *proto, bool take, int64_t deadline)
+{
+    if (zmq_send(self->handle, peer->id, ID_BYTES, ZMQ_SNDMORE | ZMQ_DONTWAIT) == ID_BYTES)
+        return send_part(self, proto, take);
+    return send_body_wait(self, peer, proto, take, deadline);
 }
 
 /* Builds a DATA body ('D' + payload). Returns 0 or MU_ENOMEM. */
@@ -1161,7 +1198,7 @@ data_msg(zmq_msg_t *m, const void *data, size_t size)
 
 /* One copy of a payload to one peer: proto is the DATA body, or NULL when
    reliable (RDATA, registered for resends). */
-static int
+static inline int
 send_copy(mu_socket_t *self, peer_t *peer, const void *data, size_t size, zmq_msg_t *proto,
           bool take, int64_t deadline)
 {
@@ -1195,9 +1232,9 @@ send_copy(mu_socket_t *self, peer_t *peer, const void *data, size_t size, zmq_ms
     return rc;
 }
 
-/* Waits until the AT_LEAST_ONCE window has room. */
+/* The waiting part of wait_window, entered when the window is full. */
 static int
-wait_window(mu_socket_t *self, int64_t deadline)
+wait_window_full(mu_socket_t *self, int64_t deadline)
 {
     while (self->reliable && in_flight(self) >= self->window) {
         drain_incoming(self);
@@ -1215,6 +1252,16 @@ wait_window(mu_socket_t *self, int64_t deadline)
             return zmq_error();
     }
     return 0;
+}
+
+/* Waits until the AT_LEAST_ONCE window has room (inline: without
+   AT_LEAST_ONCE, or with room, it is one test). */
+static inline int
+wait_window(mu_socket_t *self, int64_t deadline)
+{
+    if (!self->reliable || in_flight(self) < self->window)
+        return 0;
+    return wait_window_full(self, deadline);
 }
 
 /* One copy to one peer (mu_socket_send_to). */
@@ -1298,10 +1345,12 @@ dispatch(mu_socket_t *self, const void *data, size_t size, int64_t deadline)
             return MU_ENOMEM;
         proto = &m;
     }
-    int rc = self->mode == MU_SOCKET_ROUNDROBIN
-                 ? dispatch_roundrobin(self, data, size, proto, deadline)
-                 : dispatch_publish(self, data, size, proto, deadline);
-    if (proto)
+    bool rr = self->mode == MU_SOCKET_ROUNDROBIN;
+    int rc = rr ? dispatch_roundrobin(self, data, size, proto, deadline)
+                : dispatch_publish(self, data, size, proto, deadline);
+    /* a ROUNDROBIN send that succeeded handed proto itself to libzmq (no
+       close is needed after a successful zmq_msg_send); else release it */
+    if (proto && !(rr && rc == 0))
         zmq_msg_close(proto);
     return rc;
 }
@@ -1367,10 +1416,15 @@ mu_socket_send(mu_socket_t *self, const void *data, size_t size)
     assert(self && (data || size == 0));
     if (size > MU_SOCKET_MAX_MESSAGE)
         return MU_EMSGSIZE;
-    int64_t deadline = deadline_of(self->send_timeout);
-    maybe_tick(self);
-    if ((++self->sends & (self->reliable ? 15 : 255)) == 0)
-        drain_incoming(self);           /* acks and pings keep flowing */
+    int64_t deadline = deadline_of(maybe_tick(self), self->send_timeout);
+    /* acks and pings keep flowing: read ahead every 16 sends when acks
+       matter, else every 256 sends but at most once per clock step (a
+       read-ahead costs a system call in libzmq even when nothing waits) */
+    if ((++self->sends & (self->reliable ? 15 : 255)) == 0
+        && (self->reliable || self->drained_at != self->now)) {
+        self->drained_at = self->now;
+        drain_incoming(self);
+    }
     self->sent_any = true;
     self->sending = true;
     int rc = self->q_len > 0 ? flush_queue(self, deadline) : 0;
@@ -1393,8 +1447,7 @@ mu_socket_send_to(mu_socket_t *self, const uint8_t *identity, const void *data, 
     assert(self && identity && (data || size == 0));
     if (size > MU_SOCKET_MAX_MESSAGE)
         return MU_EMSGSIZE;
-    int64_t deadline = deadline_of(self->send_timeout);
-    maybe_tick(self);
+    int64_t deadline = deadline_of(maybe_tick(self), self->send_timeout);
     self->sent_any = true;
     peer_t *peer = peer_find(self, identity);
     int rc = peer && peer->joined ? wait_window(self, deadline) : MU_EHOSTUNREACH;
@@ -1464,9 +1517,10 @@ mu_socket_tick(mu_socket_t *self)
     return left > 0 ? (int) left : 0;
 }
 
-static void
+/* Fills msg from item; body and size: the whole message body. */
+static inline void
 hand_out(mu_socket_t *self, mu_socket_msg_t *msg, const uint8_t *peer_id, inbox_t *item,
-         zmq_msg_t *body)
+         const uint8_t *body, size_t size)
 {
     msg->event = item->event;
     memcpy(msg->peer, peer_id, ID_BYTES);
@@ -1475,8 +1529,8 @@ hand_out(mu_socket_t *self, mu_socket_msg_t *msg, const uint8_t *peer_id, inbox_
         msg->size = 0;
         return;
     }
-    msg->data = (const uint8_t *) zmq_msg_data(body) + item->offset;
-    msg->size = zmq_msg_size(body) - item->offset;
+    msg->data = body + item->offset;
+    msg->size = size - item->offset;
     self->stats.received++;
     if (item->rel_id) {
         peer_t *peer = peer_find(self, peer_id);
@@ -1502,7 +1556,8 @@ mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
             zmq_msg_move(&self->cur.body, &item->body);
             zmq_msg_close(&item->body);
             self->cur_inbox = true;
-            hand_out(self, msg, self->cur.peer, &self->cur, &self->cur.body);
+            hand_out(self, msg, self->cur.peer, &self->cur, zmq_msg_data(&self->cur.body),
+                     zmq_msg_size(&self->cur.body));
             return 0;
         }
         if (self->acks_owed)
@@ -1512,8 +1567,8 @@ mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
         int wait = 0;
         if (timeout_ms != 0) {
             if (deadline == -2)
-                deadline = deadline_of(timeout_ms);
-            int left = remaining(deadline);
+                deadline = deadline_of(self->now, timeout_ms);
+            int left = remaining_at(deadline, self->now);  /* read by maybe_tick */
             if (left == 0)
                 return MU_ETIMEDOUT;
             int64_t until_tick = self->next_due - self->now;
@@ -1523,7 +1578,8 @@ mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
         int rc = process_one(self, true, wait);
         if (rc == 1) {                  /* stays in self->body until the next recv */
             self->cur.event = MU_SOCKET_MESSAGE;
-            hand_out(self, msg, zmq_msg_data(&self->route), &self->cur, &self->body);
+            hand_out(self, msg, self->route_data, &self->cur, self->body_data,
+                     self->body_size);
             return 0;
         }
         if (rc == MU_EAGAIN && timeout_ms == 0)

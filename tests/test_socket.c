@@ -891,7 +891,9 @@ test_at_least_once_kill(void)
     MU_CHECK_EQ(t.distinct, ALO_IDS);
     MU_CHECK_EQ(t.dups, 0);
     MU_CHECK_EQ(t.bad, 0);
-    MU_CHECK_EQ(st.reconnects, 1);
+    /* At least the restart; a loaded machine may add a heartbeat expiry
+       and rejoin of the same incarnation (which de-duplicates as before). */
+    MU_CHECK(st.reconnects >= 1);
     tally_free(&t);
     mu_socket_destroy(&a);
 }
