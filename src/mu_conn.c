@@ -5,28 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-put_le64(uint8_t *out, uint64_t value)
-{
-    for (int i = 0; i < 8; i++)
-        out[i] = (uint8_t) (value >> (8 * i));
-}
-
-static uint64_t
-get_le64(const uint8_t *in)
-{
-    uint64_t value = 0;
-    for (int i = 7; i >= 0; i--)
-        value = (value << 8) | in[i];
-    return value;
-}
-
 void
 mu__hdr_encode(uint8_t hdr[MU__HDR_SIZE], int kind, uint64_t id)
 {
     hdr[0] = MU__PROTO_VERSION;
     hdr[1] = (uint8_t) kind;
-    put_le64(hdr + 2, id);
+    mu__put_le64(hdr + 2, id);
 }
 
 int
@@ -37,7 +21,7 @@ mu__frame_decode(const void *frame, size_t size, int *kind_p, uint64_t *id_p,
     if (size < MU__HDR_SIZE || bytes[0] != MU__PROTO_VERSION)
         return MU_EPROTO;
     *kind_p = bytes[1];
-    *id_p = get_le64(bytes + 2);
+    *id_p = mu__get_le64(bytes + 2);
     *size_p = size - MU__HDR_SIZE;
     *data_p = *size_p ? bytes + MU__HDR_SIZE : NULL;
     return 0;

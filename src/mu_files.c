@@ -112,40 +112,6 @@ enum {
 #define TIMEOUT_DEFAULT_MS 60000
 #define STALL_MS 5000                /* client: silence before re-opening */
 
-/* ------------------------------------------------------------------ */
-/* Little-endian helpers                                              */
-
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t) (v >> (8 * i));
-}
-
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t) (v >> (8 * i));
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 /* Writes all of data at offset; returns 0 or -errno. */
 static int
@@ -654,7 +620,7 @@ static int
 on_get_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64_t id,
             const uint8_t *data, size_t size, size_t count)
 {
-    if (size < 16 || !params_ok(get_u32(data + 8), get_u32(data + 12))) {
+    if (size < 16 || !params_ok(mu__get_le32(data + 8), mu__get_le32(data + 12))) {
         send_error(server, peer, id, MU_EPROTO, "malformed download request");
         return MU_EPROTO;
     }
@@ -675,9 +641,9 @@ on_get_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64
         send_error(server, peer, id, MU_ENOMEM, "out of memory");
         return 0;
     }
-    t->start = get_u64(data);
-    t->chunk = get_u32(data + 8);
-    t->credit = credit_clamp(get_u32(data + 12), t->chunk);
+    t->start = mu__get_le64(data);
+    t->chunk = mu__get_le32(data + 8);
+    t->credit = credit_clamp(mu__get_le32(data + 12), t->chunk);
     t->fd = root_open(self, path, O_RDONLY | O_NONBLOCK);
     free(path);
     struct stat st;
@@ -799,7 +765,7 @@ put_flush_credit(mu_server_t *server, transfer_t *t)
     if (t->owed == 0)
         return 0;
     uint8_t payload[4];
-    put_u32(payload, t->owed);
+    mu__put_le32(payload, t->owed);
     int rc = mu__server_send(server, t->peer, K_PUT_CREDIT, t->id, payload, 4);
     if (rc == 0)
         t->owed = 0;
@@ -810,7 +776,7 @@ static int
 on_put_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64_t id,
             const uint8_t *data, size_t size, size_t count)
 {
-    if (size < 20 || !params_ok(get_u32(data + 8), get_u32(data + 12))) {
+    if (size < 20 || !params_ok(mu__get_le32(data + 8), mu__get_le32(data + 12))) {
         send_error(server, peer, id, MU_EPROTO, "malformed upload request");
         return MU_EPROTO;
     }
@@ -831,12 +797,12 @@ on_put_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64
         send_error(server, peer, id, MU_ENOMEM, "out of memory");
         return 0;
     }
-    t->size = get_u64(data);
-    t->chunk = get_u32(data + 8);
-    t->window = credit_clamp(get_u32(data + 12), t->chunk);
+    t->size = mu__get_le64(data);
+    t->chunk = mu__get_le32(data + 8);
+    t->window = credit_clamp(mu__get_le32(data + 12), t->chunk);
     if (t->window > PUT_WINDOW_MAX)
         t->window = PUT_WINDOW_MAX;
-    t->overwrite = (get_u32(data + 16) & 1) != 0;
+    t->overwrite = (mu__get_le32(data + 16) & 1) != 0;
     rc = put_prepare(self, t, path);
     free(path);
     if (rc < 0) {
@@ -847,7 +813,7 @@ on_put_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64
     t->next = self->transfers;
     self->transfers = t;
     uint8_t payload[4];
-    put_u32(payload, t->window);
+    mu__put_le32(payload, t->window);
     rc = mu__server_send(server, peer, K_PUT_READY, id, payload, 4);
     if (rc == MU_EAGAIN)
         t->owed = t->window;   /* READY lost to a full queue: credit later */
@@ -860,7 +826,7 @@ static int
 on_put_data(mu__files_server_t *self, mu_server_t *server, transfer_t *t,
             const uint8_t *data, size_t size)
 {
-    if (size < 9 || size - 8 > t->chunk || get_u64(data) != t->pos
+    if (size < 9 || size - 8 > t->chunk || mu__get_le64(data) != t->pos
         || t->pos + (size - 8) > t->size) {
         transfer_fail(self, server, t, MU_EPROTO, "upload chunk out of place");
         return MU_EPROTO;
@@ -944,7 +910,7 @@ mu__files_server_on_msg(mu__files_server_t *self, mu_server_t *server, uint64_t 
             return MU_EPROTO;
         }
         if (t && t->kind == XFER_GET) {
-            t->credit = credit_clamp((uint64_t) t->credit + get_u32(bytes), t->chunk);
+            t->credit = credit_clamp((uint64_t) t->credit + mu__get_le32(bytes), t->chunk);
         }
         return 0;
     case K_PUT_DATA:
@@ -1008,7 +974,7 @@ get_fill_frame(transfer_t *t)
         zmq_msg_close(&t->frame);
         return rc;
     }
-    put_u64(payload, t->pos);
+    mu__put_le64(payload, t->pos);
     if (!t->digest_known)
         crypto_generichash_update(&t->hash, payload + 8, n);
     t->frame_ready = true;
@@ -1047,8 +1013,8 @@ get_step(mu__files_server_t *self, mu_server_t *server, transfer_t *t)
     int rc;
     if (t->info_pending) {
         uint8_t payload[12];
-        put_u64(payload, t->size);
-        put_u32(payload + 8, t->credit);
+        mu__put_le64(payload, t->size);
+        mu__put_le32(payload + 8, t->credit);
         if ((rc = mu__server_send(server, t->peer, K_GET_INFO, t->id, payload, 12)) < 0)
             return send_failed(self, t, rc);
         t->info_pending = false;
@@ -1355,13 +1321,13 @@ static int
 get_on_data(mu_client_t *client, const opts_t *o, local_t *lf, get_attempt_t *a,
             const uint8_t *data, size_t size)
 {
-    if (!a->have_info || size < 9 || size - 8 > o->chunk || get_u64(data) != lf->written
+    if (!a->have_info || size < 9 || size - 8 > o->chunk || mu__get_le64(data) != lf->written
         || lf->written + (size - 8) > a->total)
         return MU_EPROTO;
     unsigned half = a->window / 2 ? a->window / 2 : 1;
     if (++a->since_grant >= half) {
         uint8_t credit[4];
-        put_u32(credit, a->since_grant);
+        mu__put_le32(credit, a->since_grant);
         a->since_grant = 0;
         int rc = xfer_send(client, K_GET_CREDIT, a->id, credit, 4, o->deadline);
         if (rc < 0)
@@ -1397,11 +1363,11 @@ get_on_msg(mu_client_t *client, const opts_t *o, local_t *lf, get_attempt_t *a, 
 {
     switch (kind) {
     case K_GET_INFO:
-        if (size != 12 || get_u64(data) < lf->written || get_u32(data + 8) == 0
-            || get_u32(data + 8) > o->window)
+        if (size != 12 || mu__get_le64(data) < lf->written || mu__get_le32(data + 8) == 0
+            || mu__get_le32(data + 8) > o->window)
             return MU_EPROTO;
-        a->total = get_u64(data);
-        a->window = get_u32(data + 8);
+        a->total = mu__get_le64(data);
+        a->window = mu__get_le32(data + 8);
         a->have_info = true;
         if (o->progress && o->progress(lf->written, a->total, o->progress_arg) != 0)
             return MU_EINTR;
@@ -1427,9 +1393,9 @@ get_run(mu_client_t *client, const char *remote, const opts_t *o, local_t *lf)
     for (;;) {
         get_attempt_t a = { .id = mu__client_next_id(client) };
         uint8_t head[16];
-        put_u64(head, lf->written);
-        put_u32(head + 8, (uint32_t) o->chunk);
-        put_u32(head + 12, o->window);
+        mu__put_le64(head, lf->written);
+        mu__put_le32(head + 8, (uint32_t) o->chunk);
+        mu__put_le32(head + 12, o->window);
         size_t size;
         uint8_t *payload = open_payload(head, sizeof head, remote, &size);
         if (!payload)
@@ -1503,7 +1469,7 @@ put_pump(mu_client_t *client, const opts_t *o, int fd, put_attempt_t *a)
             int rc = read_all(fd, a->buf + 8, n, a->sent);
             if (rc < 0)
                 return rc;
-            put_u64(a->buf, a->sent);
+            mu__put_le64(a->buf, a->sent);
             crypto_generichash_update(&a->hash, a->buf + 8, n);
             a->buf_len = 8 + n;
             a->pending = true;
@@ -1537,7 +1503,7 @@ put_on_msg(put_attempt_t *a, int kind, const uint8_t *data, size_t size)
     case K_PUT_CREDIT: {
         if (size != 4)
             return MU_EPROTO;
-        uint64_t credit = (uint64_t) a->credit + get_u32(data);
+        uint64_t credit = (uint64_t) a->credit + mu__get_le32(data);
         a->credit = credit > CREDIT_MAX ? CREDIT_MAX : (uint32_t) credit;
         a->ready = true;
         return 1;
@@ -1557,10 +1523,10 @@ put_attempt(mu_client_t *client, const char *remote, const opts_t *o, int fd,
             put_attempt_t *a)
 {
     uint8_t head[20];
-    put_u64(head, a->size);
-    put_u32(head + 8, (uint32_t) o->chunk);
-    put_u32(head + 12, o->window);
-    put_u32(head + 16, (o->flags & MU_FILE_OVERWRITE) ? 1 : 0);
+    mu__put_le64(head, a->size);
+    mu__put_le32(head + 8, (uint32_t) o->chunk);
+    mu__put_le32(head + 12, o->window);
+    mu__put_le32(head + 16, (o->flags & MU_FILE_OVERWRITE) ? 1 : 0);
     size_t size;
     uint8_t *payload = open_payload(head, sizeof head, remote, &size);
     if (!payload)

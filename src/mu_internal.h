@@ -18,4 +18,37 @@ int mu__remaining_ms(int64_t deadline_ms);
 /*  Deadline for a timeout in ms (-1 = none → -1). */
 int64_t mu__deadline_ms(int timeout_ms);
 
+/*  Little-endian integers in byte buffers (wire formats). */
+static inline void
+mu__put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static inline void
+mu__put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static inline uint32_t
+mu__get_le32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline uint64_t
+mu__get_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
 #endif

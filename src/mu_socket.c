@@ -138,22 +138,6 @@ now_ms(void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t) (v >> (8 * i));
-}
-
-static uint64_t
-get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 static int
 zmq_error(void)
 {
@@ -314,7 +298,7 @@ send_hello(mu_socket_t *self, const uint8_t *id, int flags)
     hello[0] = 'H';
     hello[1] = PROTO_VERSION;
     memcpy(hello + 2, self->id, ID_BYTES);
-    put_u64(hello + 2 + ID_BYTES, self->session);
+    mu__put_le64(hello + 2 + ID_BYTES, self->session);
     hello[HELLO_BYTES - 1] = (uint8_t) flags;
     (void) send_now(self, id, hello, sizeof hello);
 }
@@ -327,7 +311,7 @@ flush_acks_if(mu_socket_t *self, peer_t *peer, bool full_ok)
     uint8_t buf[1 + 8 * ACK_BATCH];
     buf[0] = 'A';
     for (size_t i = 0; i < peer->nacks; i++)
-        put_u64(buf + 1 + 8 * i, peer->acks[i]);
+        mu__put_le64(buf + 1 + 8 * i, peer->acks[i]);
     size_t len = 1 + 8 * peer->nacks;
     int rc = send_now(self, peer->id, buf, len);
     if (rc == MU_EAGAIN && !full_ok)
@@ -779,7 +763,7 @@ pending_add(mu_socket_t *self, const uint8_t *peer_id, const void *data, size_t 
         return NULL;
     uint64_t id = self->pnext++;
     p->body[0] = 'R';
-    put_u64(p->body + 1, id);
+    mu__put_le64(p->body + 1, id);
     memcpy(p->body + 9, data, size);
     p->len = size + 9;
     p->live = true;
@@ -951,7 +935,7 @@ on_hello(mu_socket_t *self, const uint8_t *route, const uint8_t *body, size_t le
     peer_t *peer = peer_get(self, route);
     if (!peer)
         return;
-    peer_join(self, peer, get_u64(body + 2 + ID_BYTES));
+    peer_join(self, peer, mu__get_le64(body + 2 + ID_BYTES));
     peer->last_recv = self->now = now_ms();
     if (body[HELLO_BYTES - 1] & HELLO_ANSWER)
         send_hello(self, route, 0);
@@ -967,7 +951,7 @@ on_ack(mu_socket_t *self, const uint8_t *body, size_t len)
     if (!self->reliable)
         return;
     for (size_t off = 1; off < len; off += 8)
-        pending_done(self, get_u64(body + off));
+        pending_done(self, mu__get_le64(body + off));
 }
 
 /* Reads and handles one message, waiting up to wait_ms for it. direct: a
@@ -1031,7 +1015,7 @@ process_one(mu_socket_t *self, bool direct, int wait_ms)
             self->stats.malformed++;
             return 0;
         }
-        rel_id = get_u64(body + 1);
+        rel_id = mu__get_le64(body + 1);
         offset = 9;
         int fresh = dd_check(peer, rel_id);
         if (fresh <= 0) {
