@@ -717,7 +717,7 @@ test_frozen_client_leaves(void)
     printf("# frozen client left after %d ms (heartbeat timeout %d ms)\n", (int) took,
            HB_TIMEOUT);
     MU_CHECK(took >= HB_TIMEOUT - 2 * HB_IVL);
-    MU_CHECK(took <= HB_TIMEOUT + 150);   /* scheduling slack only */
+    MU_CHECK(took <= HB_TIMEOUT + 1000);  /* scheduling slack on a loaded machine */
     mu_server_destroy(&server);
 }
 
@@ -877,7 +877,14 @@ test_malformed(void)
 static void
 test_backpressure(void)
 {
-    mu_server_t *server = insecure_server("tcp://127.0.0.1:*");
+    /* Long heartbeats: a reader that stops reading also stops answering
+       ZeroMQ heartbeats, and with the suite's short timeout a slow machine
+       could expire it (MU_EHOSTUNREACH) before the queue is seen full. */
+    mu_server_t *server = mu_server_new();
+    MU_CHECK(server);
+    if (mu_server_set_insecure(server) != 0 || mu_server_set_heartbeat(server, 1000, 30000) != 0
+        || mu_server_bind(server, "tcp://127.0.0.1:*") != 0)
+        mu_server_destroy(&server);
     MU_CHECK(server);
     zsock_set_sndhwm(mu_server_zsock(server), 4);   /* for connections from now on */
     zsock_t *raw = zsock_new(ZMQ_DEALER);

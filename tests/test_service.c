@@ -366,17 +366,17 @@ test_previous_handler_restored(void)
 static void
 test_ready_concurrently(void)
 {
-    fake_t fakes[3] = { { .name = "a", .ready_after_ms = 300 },
-                        { .name = "b", .ready_after_ms = 300 },
-                        { .name = "c", .ready_after_ms = 300 } };
+    fake_t fakes[3] = { { .name = "a", .ready_after_ms = 600 },
+                        { .name = "b", .ready_after_ms = 600 },
+                        { .name = "c", .ready_after_ms = 600 } };
     mu_entrypoint_t *ep = make_entrypoint(fakes, 3, true);
     MU_CHECK(ep);
     int64_t t0 = now_ms();
     MU_CHECK_EQ(mu_entrypoint_run(ep), 0);
     int64_t elapsed = now_ms() - t0;
     mu_entrypoint_destroy(&ep);
-    MU_CHECK(elapsed >= 300);
-    MU_CHECK(elapsed < 850);    /* the sum would be 900 */
+    MU_CHECK(elapsed >= 600);
+    MU_CHECK(elapsed < 1700);   /* the sum would be 1800 */
     MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b start:c hook:post_start "
                                "hook:pre_stop stop:c stop:b stop:a hook:post_stop"), 0);
 }
