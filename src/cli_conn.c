@@ -512,15 +512,15 @@ serve_run(const cli_command_t *self, int argc, char **argv)
     while (true) {
         mu_event_t *ev = NULL;
         rc = mu_server_recv(server, &ev, 1000);
-        if (rc == MU_EINTR)
-            break;
         if (rc == 0) {
             serve_event(server, ev);
             mu_event_destroy(&ev);
-        } else if (rc != MU_EAGAIN) {
+        } else if (rc != MU_EAGAIN && rc != MU_EINTR) {
             cli_error(o.who, "%s", mu_strerror(rc));
             goto done;
         }
+        if (rc == MU_EINTR || zsys_interrupted)
+            break;
     }
     print_server_totals(server);
     status = CLI_EXIT_OK;

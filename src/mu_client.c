@@ -191,6 +191,8 @@ mu_client_set_name(mu_client_t *self, const char *name)
 static int
 wait_writable(mu_client_t *self, int wait_ms)
 {
+    if (zsys_interrupted)
+        return MU_EINTR;
     zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLOUT, 0 };
     if (zmq_poll(&item, 1, wait_ms) < 0)
         return errno == EINTR ? MU_EINTR : -errno;
@@ -604,6 +606,10 @@ pump_one(mu_client_t *self, waiter_t *w)
 static int
 wait_input(mu_client_t *self, int wait_ms)
 {
+    /* A signal that reached czmq's (or the application's) handler outside
+       poll() is seen here; one inside poll() interrupts it. */
+    if (zsys_interrupted)
+        return MU_EINTR;
     struct pollfd fds[] = {
         { zsock_fd(self->dealer), POLLIN, 0 },
         { zsock_fd(self->monitor), POLLIN, 0 },

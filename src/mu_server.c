@@ -806,6 +806,10 @@ pump_one(mu_server_t *self)
 static int
 wait_input(mu_server_t *self, int wait_ms)
 {
+    /* A signal that reached czmq's (or the application's) handler outside
+       poll() is seen here; one inside poll() interrupts it. */
+    if (zsys_interrupted)
+        return MU_EINTR;
     struct pollfd fds[] = {
         { zsock_fd(self->router), POLLIN, 0 },
         { zsock_fd(self->monitor), POLLIN, 0 },

@@ -44,11 +44,25 @@ start_server() {
     [ -s "$tmp/$log.out" ]
 }
 
+# stop_server: SIGINT, then up to 10 s for serve to exit ($server_status is
+# its exit status); one that does not is killed and gets status 99, so a
+# hang fails the test instead of hanging the suite.
 stop_server() {
     if [ -n "$server_pid" ]; then
         kill -INT "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-        server_status=$?
+        i=0
+        while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 100 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        if kill -0 "$server_pid" 2>/dev/null; then
+            kill -KILL "$server_pid" 2>/dev/null
+            wait "$server_pid" 2>/dev/null
+            server_status=99
+        else
+            wait "$server_pid" 2>/dev/null
+            server_status=$?
+        fi
         server_pid=
     fi
 }
@@ -150,6 +164,7 @@ run call "$EP" nope --cert "$tmp/client" --server-key "$tmp/stranger" --timeout 
 check "a wrong server key fails within the timeout" '[ $rc -eq 1 ]'
 
 stop_server
+check "SIGINT stops the cert server too" '[ "$server_status" -eq 0 ]'
 check "the refused handshakes are counted in the server's totals" \
     'grep -q "[1-9][0-9]* auth failures" "$tmp/s2.err"'
 
@@ -160,6 +175,7 @@ check "serve --insecure warns" 'grep -q "warning: --insecure" "$tmp/s3.err"'
 run call "$EP" plain --insecure
 check "call --insecure works and warns" '[ $rc -eq 0 ] && out_is plain && err_has "warning: --insecure"'
 stop_server
+check "SIGINT stops the insecure server too" '[ "$server_status" -eq 0 ]'
 
 # ---- usage -------------------------------------------------------------------------
 
