@@ -346,10 +346,17 @@ count_restart(int s, int i, int status)
     }
 }
 
+static void on_runner_msg(int s, int i);
+
 static void
 on_exit_of(int s, int i, int status)
 {
     slot_t *sl = &S.st[s].slots[i];
+    /* Its last reports (final stats, "drained") may still wait in the
+       control socket when the exit is reaped first: read them before the
+       socket is closed, or the final counts are lost. */
+    if (sl->ctl >= 0)
+        on_runner_msg(s, i);
     add_stats(&sl->base, &sl->cur);
     memset(&sl->cur, 0, sizeof sl->cur);
     sl->pid = 0;
