@@ -614,17 +614,22 @@ credit_clamp(uint64_t credit, size_t chunk)
     return (uint32_t) (credit < most ? credit : most);
 }
 
-/* GET_OPEN: opens the file and queues the transfer; work() sends INFO,
-   hashes the prefix below the offset, then the chunks. */
+/* The common part of GET_OPEN and PUT_OPEN: a request of head bytes
+   (offset or size, chunk, window...) followed by the path. Checks it and
+   makes the transfer and the path (*t_p, *path_p; the caller owns both).
+   Returns 1 when made; 0 when refused (answered with an error); MU_EPROTO
+   when malformed (answered too). */
 static int
-on_get_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64_t id,
-            const uint8_t *data, size_t size, size_t count)
+open_request(mu_server_t *server, uint64_t peer, uint64_t id, const uint8_t *data,
+             size_t size, size_t head, xfer_kind_t kind, size_t count, transfer_t **t_p,
+             char **path_p)
 {
-    if (size < 16 || !params_ok(mu__get_le32(data + 8), mu__get_le32(data + 12))) {
-        send_error(server, peer, id, MU_EPROTO, "malformed download request");
+    if (size < head || !params_ok(mu__get_le32(data + 8), mu__get_le32(data + 12))) {
+        send_error(server, peer, id, MU_EPROTO,
+                   kind == XFER_GET ? "malformed download request" : "malformed upload request");
         return MU_EPROTO;
     }
-    int rc = path_check(data + 16, size - 16);
+    int rc = path_check(data + head, size - head);
     if (rc < 0) {
         send_error(server, peer, id, rc, path_refusal(rc));
         return 0;
@@ -633,14 +638,28 @@ on_get_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64
         send_error(server, peer, id, MU_EAGAIN, "too many transfers");
         return 0;
     }
-    transfer_t *t = transfer_new(peer, id, XFER_GET);
-    char *path = path_dup(data + 16, size - 16);
-    if (!t || !path) {
-        free(t);
-        free(path);
+    *t_p = transfer_new(peer, id, kind);
+    *path_p = path_dup(data + head, size - head);
+    if (!*t_p || !*path_p) {
+        free(*t_p);
+        free(*path_p);
         send_error(server, peer, id, MU_ENOMEM, "out of memory");
         return 0;
     }
+    return 1;
+}
+
+/* GET_OPEN: opens the file and queues the transfer; work() sends INFO,
+   hashes the prefix below the offset, then the chunks. */
+static int
+on_get_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64_t id,
+            const uint8_t *data, size_t size, size_t count)
+{
+    transfer_t *t;
+    char *path;
+    int rc = open_request(server, peer, id, data, size, 16, XFER_GET, count, &t, &path);
+    if (rc <= 0)
+        return rc;
     t->start = mu__get_le64(data);
     t->chunk = mu__get_le32(data + 8);
     t->credit = credit_clamp(mu__get_le32(data + 12), t->chunk);
@@ -776,27 +795,11 @@ static int
 on_put_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64_t id,
             const uint8_t *data, size_t size, size_t count)
 {
-    if (size < 20 || !params_ok(mu__get_le32(data + 8), mu__get_le32(data + 12))) {
-        send_error(server, peer, id, MU_EPROTO, "malformed upload request");
-        return MU_EPROTO;
-    }
-    int rc = path_check(data + 20, size - 20);
-    if (rc < 0) {
-        send_error(server, peer, id, rc, path_refusal(rc));
-        return 0;
-    }
-    if (count >= TRANSFERS_PER_PEER) {
-        send_error(server, peer, id, MU_EAGAIN, "too many transfers");
-        return 0;
-    }
-    transfer_t *t = transfer_new(peer, id, XFER_PUT);
-    char *path = path_dup(data + 20, size - 20);
-    if (!t || !path) {
-        free(t);
-        free(path);
-        send_error(server, peer, id, MU_ENOMEM, "out of memory");
-        return 0;
-    }
+    transfer_t *t;
+    char *path;
+    int rc = open_request(server, peer, id, data, size, 20, XFER_PUT, count, &t, &path);
+    if (rc <= 0)
+        return rc;
     t->size = mu__get_le64(data);
     t->chunk = mu__get_le32(data + 8);
     t->window = credit_clamp(mu__get_le32(data + 12), t->chunk);
