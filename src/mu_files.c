@@ -1428,17 +1428,27 @@ get_run(mu_client_t *client, const char *remote, const opts_t *o, local_t *lf)
     }
 }
 
+/* What mu_client_get and mu_client_put check first: the options (into
+   *o) and the remote path; also makes sure libsodium is ready. Returns 0,
+   MU_EINVAL or MU_ENOMEM. */
+static int
+call_prologue(const mu_file_options_t *options, const char *remote, opts_t *o)
+{
+    int rc = opts_parse(options, o);
+    if (rc < 0 || (rc = remote_check(remote)) < 0)
+        return rc;
+    return sodium_init() < 0 ? MU_ENOMEM : 0;
+}
+
 int
 mu_client_get(mu_client_t *self, const char *remote, const char *local,
               const mu_file_options_t *options)
 {
     assert(self && remote && local);
     opts_t o;
-    int rc = opts_parse(options, &o);
-    if (rc < 0 || (rc = remote_check(remote)) < 0)
+    int rc = call_prologue(options, remote, &o);
+    if (rc < 0)
         return rc;
-    if (sodium_init() < 0)
-        return MU_ENOMEM;
     struct stat st;
     if (!(o.flags & MU_FILE_OVERWRITE) && lstat(local, &st) == 0)
         return MU_EEXIST;
@@ -1564,11 +1574,9 @@ mu_client_put(mu_client_t *self, const char *local, const char *remote,
 {
     assert(self && local && remote);
     opts_t o;
-    int rc = opts_parse(options, &o);
-    if (rc < 0 || (rc = remote_check(remote)) < 0)
+    int rc = call_prologue(options, remote, &o);
+    if (rc < 0)
         return rc;
-    if (sodium_init() < 0)
-        return MU_ENOMEM;
     int fd = open(local, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -errno;
