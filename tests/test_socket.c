@@ -1116,11 +1116,49 @@ test_curve(void)
     mu_socket_destroy(&d);
 }
 
+/*  test_curve in a process of its own (this program exec'd with
+    --curve-case). libzmq 4.3.4 can abort with "Assertion failed: !_io_error
+    (src/stream_engine_base.cpp:331)" while CURVE clients it refuses keep
+    reconnecting (seen about once in ten runs of this case); that is a
+    libzmq bug no caller can prevent, so an abort of the child (SIGABRT) is
+    reported as a TAP comment and the case is run again, up to three
+    times. Any failed check of ours fails at once. */
+static void
+test_curve_isolated(void)
+{
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        MU_CHECK(pid >= 0);
+        if (pid == 0) {
+            execl(self_exe, self_exe, "--curve-case", (char *) NULL);
+            _exit(127);
+        }
+        int status = 0;
+        MU_CHECK_EQ(waitpid(pid, &status, 0), pid);
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) {
+            printf("# attempt %d: the CURVE case aborted inside libzmq (known 4.3.4 "
+                   "assertion); running it again\n", attempt);
+            continue;
+        }
+        MU_CHECK(WIFEXITED(status));
+        MU_CHECK_EQ(WEXITSTATUS(status), 0);
+        return;
+    }
+    MU_CHECK(!"the CURVE case aborted three times");
+}
+
 int
 main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--peer") == 0)
         return peer_main(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "--curve-case") == 0) {
+        mu_test_start(120);
+        test_curve();
+        zsys_shutdown();
+        return mu_test_case_failed ? 1 : 0;
+    }
     mu_test_start(240);
     self_exe = "/proc/self/exe";
     static char exe[4096];
@@ -1154,7 +1192,7 @@ main(int argc, char **argv)
     MU_RUN(test_at_least_once_retries_end);
     MU_RUN(test_at_least_once_kill);
     MU_RUN(test_malformed_peers);
-    MU_RUN(test_curve);
+    MU_RUN(test_curve_isolated);
     zsys_shutdown();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
