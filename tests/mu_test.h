@@ -16,6 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <signal.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <time.h>
 
 static int mu_test_count;
 static int mu_test_failed;
@@ -60,12 +64,101 @@ static int mu_test_case_failed;
         return mu_test_failed ? 1 : 0;                                          \
     } while (0)
 
-/*  Bounds the test program's run time; call first in main(). */
+/*  The time-scale factor: MU_TEST_SCALE in the environment (a number >= 1,
+    default 1). Every time bound in the tests is multiplied by it, so a slow
+    or loaded machine runs the same suite with MU_TEST_SCALE=3. */
+static inline double
+mu_test_scale(void)
+{
+    const char *env = getenv("MU_TEST_SCALE");
+    double scale = env ? strtod(env, NULL) : 1.0;
+    return scale >= 1.0 ? scale : 1.0;
+}
+
+/*  A time bound of MS milliseconds, scaled by mu_test_scale(). */
+static inline int
+mu_test_ms(int ms)
+{
+    return (int) (ms * mu_test_scale());
+}
+
+/*  Monotonic clock in milliseconds, for deadlines and measured bounds. */
+static inline int64_t
+mu_test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*  Waits up to TIMEOUT_MS x mu_test_scale() for one byte on FD, the usual
+    "child is ready" handshake. Returns the byte read (0..255), or -1 on
+    timeout, EOF or error. */
+static inline int
+mu_test_wait_byte(int fd, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    for (;;) {
+        int64_t left = deadline - mu_test_now_ms();
+        if (left < 0)
+            return -1;
+        int n = poll(&pfd, 1, (int) left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        unsigned char byte;
+        ssize_t got = read(fd, &byte, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        return got == 1 ? byte : -1;
+    }
+}
+
+/*  Writes one byte to FD (the ready side of mu_test_wait_byte). */
+static inline void
+mu_test_signal_byte(int fd, unsigned char byte)
+{
+    ssize_t rc;
+    do
+        rc = write(fd, &byte, 1);
+    while (rc < 0 && errno == EINTR);
+}
+
+/*  Makes a scratch directory $TMPDIR/TAG.XXXXXX (TMPDIR defaults to /tmp)
+    into BUF; returns BUF or NULL. */
+static inline char *
+mu_test_scratch_dir(char *buf, size_t size, const char *tag)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if ((size_t) snprintf(buf, size, "%s/%s.XXXXXX", tmp, tag) >= size)
+        return NULL;
+    return mkdtemp(buf);
+}
+
+static void
+mu_test_on_alarm(int sig)
+{
+    (void) sig;
+    static const char msg[] =
+        "Bail out! test program timed out (raise MU_TEST_SCALE on a slow machine)\n";
+    ssize_t rc = write(STDOUT_FILENO, msg, sizeof msg - 1);
+    (void) rc;
+    _exit(1);
+}
+
+/*  Bounds the test program's run time to SECONDS x mu_test_scale(); call
+    first in main(). On expiry the program prints a TAP "Bail out!" line and
+    exits 1, so a hang is reported as such rather than as a signal. */
 static inline void
 mu_test_start(unsigned seconds)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    alarm(seconds);
+    signal(SIGALRM, mu_test_on_alarm);
+    alarm((unsigned) (seconds * mu_test_scale()));
 }
 
 #endif

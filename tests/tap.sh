@@ -35,3 +35,10 @@ tap_end() {
     echo "1..$count"
     [ "$failed" -eq 0 ]
 }
+
+# tap_seconds N prints N seconds scaled by MU_TEST_SCALE (a number >= 1,
+# default 1), rounded up: every time bound in a shell test goes through it.
+tap_seconds() {
+    awk -v n="$1" -v s="${MU_TEST_SCALE:-1}" \
+        'BEGIN { if (s + 0 < 1) s = 1; t = n * s; printf "%d\n", (t == int(t)) ? t : int(t) + 1 }'
+}
