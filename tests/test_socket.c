@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -22,14 +23,6 @@
 static char tmpdir[] = "/tmp/mu_test_socket.XXXXXX";
 static int endpoint_seq;
 static const char *self_exe;
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *
 ipc_endpoint(char *buf, size_t cap)
@@ -65,13 +58,27 @@ new_socket(int n)
     return s;
 }
 
+/* Waits up to ms (not scaled; at most 10) until one of the n sockets has
+   input, so that drive loops sleep on events instead of spinning. */
+static void
+wait_input(mu_socket_t **socks, int n, int ms)
+{
+    zmq_pollitem_t items[16];
+    if (n > 16)
+        n = 16;
+    for (int i = 0; i < n; i++)
+        items[i] = (zmq_pollitem_t) { zsock_resolve(mu_socket_zsock(socks[i])), 0, ZMQ_POLLIN, 0 };
+    int rc = zmq_poll(items, n, ms < 10 ? ms : 10);
+    (void) rc;
+}
+
 /* Drives every socket (recv with timeout 0, discarding) until each has at
-   least want[i] peers or ms pass. Returns true when all got there. */
+   least want[i] peers or ms (scaled) pass. Returns true when all got there. */
 static bool
 settle(mu_socket_t **socks, const size_t *want, int n, int ms)
 {
-    int64_t deadline = now_ms() + ms;
-    while (now_ms() < deadline) {
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
+    while (mu_test_now_ms() < deadline) {
         bool done = true;
         for (int i = 0; i < n; i++) {
             mu_socket_msg_t m;
@@ -82,7 +89,7 @@ settle(mu_socket_t **socks, const size_t *want, int n, int ms)
         }
         if (done)
             return true;
-        usleep(1000);
+        wait_input(socks, n, 10);
     }
     return false;
 }
@@ -95,13 +102,13 @@ settle_pair(mu_socket_t *a, mu_socket_t *b)
     return settle(s, want, 2, 5000);
 }
 
-/* Receives one message (skipping events) within ms; returns rc. */
+/* Receives one message (skipping events) within ms (scaled); returns rc. */
 static int
 recv_msg(mu_socket_t *s, mu_socket_msg_t *m, int ms)
 {
-    int64_t deadline = now_ms() + ms;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
     for (;;) {
-        int left = (int) (deadline - now_ms());
+        int left = (int) (deadline - mu_test_now_ms());
         int rc = mu_socket_recv(s, m, left > 0 ? left : 0);
         if (rc != 0 || m->event == MU_SOCKET_MESSAGE)
             return rc;
@@ -213,14 +220,14 @@ read_reports(child_t *c, void (*fn)(uint64_t v, void *arg), void *arg)
     }
 }
 
-/* Waits for an event of kind about identity id. */
+/* Waits up to ms (scaled) for an event of kind about identity id. */
 static bool
 wait_event(mu_socket_t *s, mu_socket_event_t kind, const uint8_t *id, int ms)
 {
-    int64_t deadline = now_ms() + ms;
-    while (now_ms() < deadline) {
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
+    while (mu_test_now_ms() < deadline) {
         mu_socket_msg_t m;
-        if (mu_socket_recv(s, &m, (int) (deadline - now_ms())) != 0)
+        if (mu_socket_recv(s, &m, (int) (deadline - mu_test_now_ms())) != 0)
             continue;
         if (m.event == kind && (!id || memcmp(m.peer, id, MU_SOCKET_ID_BYTES) == 0))
             return true;
@@ -455,15 +462,25 @@ test_publish_10_flipped(void)
     publish_case(true);
 }
 
-/* Counts what each peer has received now (drained with timeout 0). */
-static void
-drain_counts(mu_socket_t **peers, int n, int *counts)
+/* Counts per peer what the peers receive until want messages arrived in
+   all or 5 s (scaled) passed; returns the total. */
+static int
+collect_counts(mu_socket_t **peers, int n, int *counts, int want)
 {
-    for (int p = 0; p < n; p++) {
-        mu_socket_msg_t m;
-        while (recv_msg(peers[p], &m, 30) == 0)
-            counts[p]++;
+    int total = 0;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(5000);
+    while (total < want && mu_test_now_ms() < deadline) {
+        for (int p = 0; p < n; p++) {
+            mu_socket_msg_t m;
+            while (mu_socket_recv(peers[p], &m, 0) == 0)
+                if (m.event == MU_SOCKET_MESSAGE) {
+                    counts[p]++;
+                    total++;
+                }
+        }
+        wait_input(peers, n, 10);
     }
+    return total;
 }
 
 static void
@@ -475,14 +492,12 @@ roundrobin_case(bool flipped)
     for (uint32_t i = 0; i < 1003; i++)
         MU_CHECK_EQ(mu_socket_send(hub, &i, sizeof i), 0);
     int counts[NPEERS] = { 0 };
-    drain_counts(peers, NPEERS, counts);
-    int lo = counts[0], hi = counts[0], total = 0;
+    MU_CHECK_EQ(collect_counts(peers, NPEERS, counts, 1003), 1003);
+    int lo = counts[0], hi = counts[0];
     for (int p = 0; p < NPEERS; p++) {
         lo = counts[p] < lo ? counts[p] : lo;
         hi = counts[p] > hi ? counts[p] : hi;
-        total += counts[p];
     }
-    MU_CHECK_EQ(total, 1003);
     MU_CHECK(hi - lo <= 1);
     destroy_star(&hub, peers);
 }
@@ -503,8 +518,13 @@ test_roundrobin_10_flipped(void)
 static int
 who_got(mu_socket_t **peers, int n)
 {
-    int64_t deadline = now_ms() + 2000;
-    while (now_ms() < deadline)
+    mu_socket_t *live[8];
+    int nlive = 0;
+    for (int p = 0; p < n && nlive < 8; p++)
+        if (peers[p])
+            live[nlive++] = peers[p];
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(2000);
+    while (mu_test_now_ms() < deadline) {
         for (int p = 0; p < n; p++) {
             if (!peers[p])
                 continue;
@@ -512,6 +532,8 @@ who_got(mu_socket_t **peers, int n)
             if (mu_socket_recv(peers[p], &m, 0) == 0 && m.event == MU_SOCKET_MESSAGE)
                 return p;
         }
+        wait_input(live, nlive, 10);
+    }
     return -1;
 }
 
@@ -553,8 +575,8 @@ test_roundrobin_churn(void)
     MU_CHECK_EQ(who_got(peers, 4), 0);
     /* p1 leaves: the next is p2, not p0 */
     mu_socket_destroy(&peers[1]);
-    int64_t deadline = now_ms() + 3000;
-    while (mu_socket_peers(hub) != 3 && now_ms() < deadline) {
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(3000);
+    while (mu_socket_peers(hub) != 3 && mu_test_now_ms() < deadline) {
         mu_socket_msg_t m;
         pump(hub, &m, 10);
     }
@@ -586,18 +608,18 @@ test_queue_without_peer(void)
     mu_socket_stats(a, &st);
     MU_CHECK_EQ(st.dropped, 1);
     MU_CHECK_EQ(mu_socket_set_queue(a, 5, MU_SOCKET_BLOCK, 50), 0);
-    int64_t t0 = now_ms();
+    int64_t t0 = mu_test_now_ms();
     MU_CHECK_EQ(mu_socket_send(a, &extra, 4), MU_ETIMEDOUT);
-    MU_CHECK(now_ms() - t0 >= 45);
+    MU_CHECK(mu_test_now_ms() - t0 >= 45);
     MU_CHECK_EQ(mu_socket_set_queue(a, 4, MU_SOCKET_BLOCK, 50), MU_EINVAL); /* holds 5 */
     MU_CHECK_EQ(mu_socket_bind(b, ipc_endpoint(ep, sizeof ep)), 0);
     MU_CHECK_EQ(mu_socket_connect(a, ep), 0);
     /* drive both until a sees b; the queue goes out when b joins */
     uint32_t got[8];
     int ngot = 0;
-    int64_t deadline = now_ms() + 5000;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(5000);
     mu_socket_msg_t m;
-    while (mu_socket_peers(a) == 0 && now_ms() < deadline) {
+    while (mu_socket_peers(a) == 0 && mu_test_now_ms() < deadline) {
         pump(a, &m, 1);
         if (mu_socket_recv(b, &m, 0) == 0 && m.event == MU_SOCKET_MESSAGE && ngot < 8)
             memcpy(&got[ngot++], m.data, 4);
@@ -623,10 +645,10 @@ test_events(void)
     mu_socket_set_events(a, 1);
     MU_CHECK_EQ(mu_socket_bind(a, ipc_endpoint(ep, sizeof ep)), 0);
     MU_CHECK_EQ(mu_socket_connect(b, ep), 0);
-    int64_t deadline = now_ms() + 3000;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(3000);
     mu_socket_msg_t m;
     bool joined = false;
-    while (!joined && now_ms() < deadline) {
+    while (!joined && mu_test_now_ms() < deadline) {
         pump(b, &m, 0);
         joined = mu_socket_recv(a, &m, 10) == 0 && m.event == MU_SOCKET_JOIN;
     }
@@ -654,7 +676,7 @@ test_poll(void)
     MU_CHECK_EQ(mu_socket_send(b, "poll", 4), 0);
     zpoller_t *poller = zpoller_new(mu_socket_zsock(a), NULL);
     MU_CHECK(poller);
-    void *which = zpoller_wait(poller, 2000);
+    void *which = zpoller_wait(poller, mu_test_ms(2000));
     zpoller_destroy(&poller);
     MU_CHECK(which == mu_socket_zsock(a));
     mu_socket_msg_t m;
@@ -667,7 +689,10 @@ test_poll(void)
 }
 
 /* A stopped peer (SIGSTOP) and a killed peer (SIGKILL) are noticed within
-   the heartbeat timeout (plus one interval of slack). */
+   a few heartbeat timeouts (the bound is generous and scaled: what counts is
+   that they are noticed at all, which no TCP or ipc event would do for a
+   stopped peer). */
+#define DEAD_PEER_BOUND_MS mu_test_ms(5 * HB_TIMEOUT + 2 * HB_IVL)
 static void
 test_dead_peer_detection(void)
 {
@@ -682,23 +707,23 @@ test_dead_peer_detection(void)
     make_id(id, 5);
     MU_CHECK(wait_event(a, MU_SOCKET_JOIN, id, 5000));
     kill(c.pid, SIGSTOP);
-    int64_t t0 = now_ms();
-    bool left = wait_event(a, MU_SOCKET_LEAVE, id, 3000);
-    int64_t stop_ms = now_ms() - t0;
+    int64_t t0 = mu_test_now_ms();
+    bool left = wait_event(a, MU_SOCKET_LEAVE, id, 5000);
+    int64_t stop_ms = mu_test_now_ms() - t0;
     kill(c.pid, SIGCONT);
     printf("# stopped peer noticed after %lld ms (timeout %d)\n", (long long) stop_ms, HB_TIMEOUT);
     MU_CHECK(left);
-    MU_CHECK(stop_ms <= HB_TIMEOUT + 2 * HB_IVL + 1000);   /* slack for a loaded machine */
+    MU_CHECK(stop_ms <= DEAD_PEER_BOUND_MS);
     /* it wakes up and joins again (same identity) */
     MU_CHECK(wait_event(a, MU_SOCKET_JOIN, id, 5000));
     kill(c.pid, SIGKILL);
-    t0 = now_ms();
-    left = wait_event(a, MU_SOCKET_LEAVE, id, 3000);
-    int64_t kill_ms = now_ms() - t0;
+    t0 = mu_test_now_ms();
+    left = wait_event(a, MU_SOCKET_LEAVE, id, 5000);
+    int64_t kill_ms = mu_test_now_ms() - t0;
     printf("# killed peer noticed after %lld ms\n", (long long) kill_ms);
     kill_peer(&c);
     MU_CHECK(left);
-    MU_CHECK(kill_ms <= HB_TIMEOUT + 2 * HB_IVL + 1000);
+    MU_CHECK(kill_ms <= DEAD_PEER_BOUND_MS);
     mu_socket_stats_t st;
     mu_socket_stats(a, &st);
     MU_CHECK(st.reconnects >= 1);
@@ -743,6 +768,24 @@ tally_free(tally_t *t)
     free(t->ever);
 }
 
+/* Drives a and tallies the child's reports until want distinct values came
+   or ms (scaled) passed, waiting on the socket and the report pipe. */
+static void
+collect_reports(mu_socket_t *a, child_t *c, tally_t *t, size_t want, int ms)
+{
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
+    while (t->distinct < want && mu_test_now_ms() < deadline) {
+        mu_socket_msg_t m;
+        while (mu_socket_recv(a, &m, 0) == 0)
+            ;
+        zmq_pollitem_t items[2] = { { zsock_resolve(mu_socket_zsock(a)), 0, ZMQ_POLLIN, 0 },
+                                    { NULL, c->fd, ZMQ_POLLIN, 0 } };
+        int rc = zmq_poll(items, 2, 10);
+        (void) rc;
+        read_reports(c, tally, t);
+    }
+}
+
 /* The peer is SIGKILLed and restarted with the same identity: it joins
    again; what was sent while it was away is delivered up to the queue
    limit, the rest dropped and counted. */
@@ -765,11 +808,7 @@ test_kill_restart_queue(void)
     MU_CHECK(tally_init(&t, 100));
     for (uint64_t v = 0; v < 10; v++)
         MU_CHECK_EQ(mu_socket_send(a, &v, 8), 0);
-    int64_t deadline = now_ms() + 3000;
-    while (t.distinct < 10 && now_ms() < deadline) {
-        read_reports(&c, tally, &t);
-        usleep(1000);
-    }
+    collect_reports(a, &c, &t, 10, 3000);
     MU_CHECK_EQ(t.distinct, 10);
     kill_peer(&c);
     MU_CHECK(wait_event(a, MU_SOCKET_LEAVE, id, 3000));
@@ -783,12 +822,7 @@ test_kill_restart_queue(void)
     MU_CHECK(spawn_peer(&c, "connect", ep, 6));
     MU_CHECK(wait_event(a, MU_SOCKET_JOIN, id, 5000));
     memset(t.seen, 0, t.max);
-    deadline = now_ms() + 3000;
-    while (t.distinct < 20 && now_ms() < deadline) {
-        mu_socket_msg_t m;
-        pump(a, &m, 5);
-        read_reports(&c, tally, &t);
-    }
+    collect_reports(a, &c, &t, 20, 3000);
     kill_peer(&c);
     MU_CHECK_EQ(t.distinct, 20);
     for (int v = 10; v < 20; v++)
@@ -825,12 +859,7 @@ test_kill_restart_binder(void)
     MU_CHECK(wait_event(a, MU_SOCKET_JOIN, id, 5000));
     tally_t t;
     MU_CHECK(tally_init(&t, 100));
-    int64_t deadline = now_ms() + 3000;
-    while (t.distinct < 1 && now_ms() < deadline) {
-        mu_socket_msg_t m;
-        pump(a, &m, 5);
-        read_reports(&c, tally, &t);
-    }
+    collect_reports(a, &c, &t, 1, 3000);
     kill_peer(&c);
     MU_CHECK_EQ(t.distinct, 1);
     MU_CHECK_EQ(t.ever[42], 1);
@@ -875,12 +904,7 @@ test_at_least_once_kill(void)
                 break;
         }
     }
-    int64_t deadline = now_ms() + 30000;
-    while (t.distinct < ALO_IDS && now_ms() < deadline) {
-        mu_socket_msg_t m;
-        pump(a, &m, 5);
-        read_reports(&c, tally, &t);
-    }
+    collect_reports(a, &c, &t, ALO_IDS, 30000);
     kill_peer(&c);
     mu_socket_stats_t st;
     mu_socket_stats(a, &st);
@@ -911,39 +935,44 @@ test_at_least_once_dedup(void)
     MU_CHECK(settle_pair(a, b));
     for (uint32_t i = 0; i < 100; i++)
         MU_CHECK_EQ(mu_socket_send(a, &i, 4), 0);
-    for (int k = 0; k < 40; k++) {      /* b is not reading: a resends */
-        (void) mu_socket_tick(a);
-        usleep(2000);
-    }
+    /* b hands nothing out (its ticks only keep the heartbeats going): a
+       resends every copy at least once */
+    mu_socket_msg_t m;
+    mu_socket_stats_t sa, sb;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(3000);
+    do {
+        pump(a, &m, mu_socket_tick(a));
+        (void) mu_socket_tick(b);
+        mu_socket_stats(a, &sa);
+    } while (sa.resent < 100 && mu_test_now_ms() < deadline);
+    MU_CHECK(sa.resent >= 100);
     for (uint32_t i = 0; i < 100; i++) {
-        mu_socket_msg_t m;
         MU_CHECK_EQ(recv_msg(b, &m, 2000), 0);
         uint32_t v;
         memcpy(&v, m.data, 4);
         MU_CHECK_EQ(v, i);
     }
-    mu_socket_msg_t m;
-    int64_t deadline = now_ms() + 300;
-    while (now_ms() < deadline) {       /* acks flow; duplicates are removed */
+    /* acks flow and duplicates are removed until a has resent nothing for
+       a while longer than its longest resend interval (32 x 5 ms) */
+    uint64_t resent = sa.resent;
+    int64_t quiet_until = mu_test_now_ms() + 400;
+    deadline = mu_test_now_ms() + mu_test_ms(5000);
+    while (mu_test_now_ms() < quiet_until && mu_test_now_ms() < deadline) {
         MU_CHECK(mu_socket_recv(b, &m, 5) != 0 || m.event != MU_SOCKET_MESSAGE);
         pump(a, &m, 0);
+        mu_socket_stats(a, &sa);
+        if (sa.resent != resent) {
+            resent = sa.resent;
+            quiet_until = mu_test_now_ms() + 400;
+        }
     }
-    mu_socket_stats_t sa, sb;
-    mu_socket_stats(a, &sa);
     mu_socket_stats(b, &sb);
     printf("# resent %llu, duplicates removed %llu\n", (unsigned long long) sa.resent,
            (unsigned long long) sb.duplicates);
-    MU_CHECK(sa.resent > 0);
+    MU_CHECK(mu_test_now_ms() >= quiet_until);      /* everything acknowledged */
+    MU_CHECK_EQ(sa.dropped, 0);                     /* not given up on */
     MU_CHECK(sb.duplicates > 0);
     MU_CHECK_EQ(sb.received, 100);
-    /* everything acknowledged: no more resends */
-    uint64_t resent = sa.resent;
-    for (int k = 0; k < 20; k++) {
-        pump(a, &m, 5);
-        pump(b, &m, 0);
-    }
-    mu_socket_stats(a, &sa);
-    MU_CHECK_EQ(sa.resent, resent);
     mu_socket_destroy(&a);
     mu_socket_destroy(&b);
 }
@@ -964,12 +993,12 @@ test_at_least_once_retries_end(void)
         MU_CHECK_EQ(mu_socket_send(a, &i, 4), 0);
     mu_socket_destroy(&b);
     mu_socket_stats_t st;
-    int64_t deadline = now_ms() + 3000;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(3000);
     do {
         mu_socket_msg_t m;
         pump(a, &m, 10);
         mu_socket_stats(a, &st);
-    } while (st.dropped < 5 && now_ms() < deadline);
+    } while (st.dropped < 5 && mu_test_now_ms() < deadline);
     MU_CHECK_EQ(st.dropped, 5);
     MU_CHECK(st.resent <= 15);
     mu_socket_destroy(&a);
@@ -997,13 +1026,13 @@ test_malformed_peers(void)
     memset(junk, 0x5a, sizeof junk);
     MU_CHECK(write(fd, junk, sizeof junk) == (ssize_t) sizeof junk);
     mu_socket_stats_t st;
-    int64_t deadline = now_ms() + 3000;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(3000);
     do {
         mu_socket_msg_t m;
         int rc = mu_socket_recv(a, &m, 10);
         MU_CHECK(rc != 0 || m.event != MU_SOCKET_MESSAGE);
         mu_socket_stats(a, &st);
-    } while (st.malformed < 1 && now_ms() < deadline);
+    } while (st.malformed < 1 && mu_test_now_ms() < deadline);
     /* libzmq takes junk for a ZMTP/1.0 peer; what it decodes reaches us
        with a routing id that is not 16 bytes: dropped and counted */
     printf("# raw TCP junk counted: %llu\n", (unsigned long long) st.malformed);
@@ -1033,13 +1062,13 @@ test_malformed_peers(void)
     MU_CHECK(anon);
     MU_CHECK_EQ(zsock_connect(anon, "%s", mu_socket_endpoint(a)), 0);
     zsock_send(anon, "s", "D");
-    deadline = now_ms() + 3000;
+    deadline = mu_test_now_ms() + mu_test_ms(3000);
     do {
         mu_socket_msg_t m;
         int rc = mu_socket_recv(a, &m, 10);
         MU_CHECK(rc != 0 || m.event != MU_SOCKET_MESSAGE); /* nothing got through */
         mu_socket_stats(a, &st);
-    } while (st.malformed < after_junk + 7 && now_ms() < deadline);
+    } while (st.malformed < after_junk + 7 && mu_test_now_ms() < deadline);
     printf("# malformed counted: %llu\n", (unsigned long long) st.malformed);
     MU_CHECK(st.malformed >= after_junk + 7);
     MU_CHECK_EQ(st.received, 0);
@@ -1096,14 +1125,14 @@ test_curve(void)
        retries every 100 ms; libzmq 4.3.4 can assert when a refused peer
        goes away while its ZAP request is in flight, so keep that short) */
     mu_socket_stats_t st;
-    int64_t deadline = now_ms() + 3000;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(3000);
     do {
         mu_socket_msg_t m2;
         pump(a, &m2, 5);
         pump(b, &m2, 0);
         pump(d, &m2, 0);
         mu_socket_stats(a, &st);
-    } while (st.auth_failures < 1 && now_ms() < deadline);
+    } while (st.auth_failures < 1 && mu_test_now_ms() < deadline);
     MU_CHECK_EQ(mu_socket_peers(d), 0);
     mu_socket_destroy(&d);
     MU_CHECK(st.auth_failures >= 1);
@@ -1116,31 +1145,78 @@ test_curve(void)
     mu_socket_destroy(&d);
 }
 
+/*  libzmq 4.3.4's known abort while CURVE clients it refuses keep
+    reconnecting (seen about once in ten runs of test_curve). */
+static const char libzmq_curve_assertion[] = "Assertion failed: !_io_error";
+
+/*  Runs this program with --curve-case, its stderr captured through a pipe
+    (the last 64 KiB are kept in err, NUL-terminated, and copied to our
+    stderr); returns the wait status, or -1 if it could not run. */
+static int
+run_curve_child(char *err, size_t cap)
+{
+    assert(cap > 4096);
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        execl(self_exe, self_exe, "--curve-case", (char *) NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t len = 0;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        fwrite(buf, 1, (size_t) n, stderr);
+        if ((size_t) n > cap - 1 - len) {       /* keep the tail */
+            size_t drop = (size_t) n - (cap - 1 - len);
+            memmove(err, err + drop, len - drop);
+            len -= drop;
+        }
+        memcpy(err + len, buf, (size_t) n);
+        len += (size_t) n;
+    }
+    err[len] = 0;
+    close(fds[0]);
+    int status = 0;
+    return waitpid(pid, &status, 0) == pid ? status : -1;
+}
+
 /*  test_curve in a process of its own (this program exec'd with
     --curve-case). libzmq 4.3.4 can abort with "Assertion failed: !_io_error
     (src/stream_engine_base.cpp:331)" while CURVE clients it refuses keep
-    reconnecting (seen about once in ten runs of this case); that is a
-    libzmq bug no caller can prevent, so an abort of the child (SIGABRT) is
-    reported as a TAP comment and the case is run again, up to three
-    times. Any failed check of ours fails at once. */
+    reconnecting; that is a libzmq bug no caller can prevent, so when the
+    child dies of SIGABRT and its stderr holds that assertion, the case is
+    reported as a TAP comment and run again, up to three times. Any other
+    abort, and any failed check of ours, fails at once. */
 static void
 test_curve_isolated(void)
 {
+    static char err[65536];
     for (int attempt = 1; attempt <= 3; attempt++) {
-        fflush(stdout);
-        pid_t pid = fork();
-        MU_CHECK(pid >= 0);
-        if (pid == 0) {
-            execl(self_exe, self_exe, "--curve-case", (char *) NULL);
-            _exit(127);
-        }
-        int status = 0;
-        MU_CHECK_EQ(waitpid(pid, &status, 0), pid);
-        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) {
-            printf("# attempt %d: the CURVE case aborted inside libzmq (known 4.3.4 "
-                   "assertion); running it again\n", attempt);
+        int status = run_curve_child(err, sizeof err);
+        MU_CHECK(status != -1);
+        bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+        if (aborted && strstr(err, libzmq_curve_assertion)) {
+            printf("# attempt %d: the CURVE case aborted inside libzmq (\"%s\", the known "
+                   "4.3.4 assertion); running it again\n", attempt, libzmq_curve_assertion);
             continue;
         }
+        MU_CHECK(!aborted);
         MU_CHECK(WIFEXITED(status));
         MU_CHECK_EQ(WEXITSTATUS(status), 0);
         return;
