@@ -4,6 +4,7 @@
 Writes little-endian length-prefixed JSON frames into a C program (tests/pipe_peer)
 through a pipe and reads its length-prefixed JSON answers back. Prints TAP."""
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -11,6 +12,17 @@ import threading
 
 PEER = sys.argv[1]
 results = []
+
+
+def time_scale() -> float:
+    """MU_TEST_SCALE (a number >= 1, default 1), the suite's time factor."""
+    try:
+        return max(1.0, float(os.environ.get("MU_TEST_SCALE", "1")))
+    except ValueError:
+        return 1.0
+
+
+TIME_SCALE = time_scale()
 
 
 def frame(payload: bytes, header: int) -> bytes:
@@ -66,7 +78,7 @@ def exchange(values, header: int, extra_args=()):
         answers.append(json.loads(body))
     writer.join()
     err = proc.stderr.read().decode()
-    return answers, proc.wait(timeout=30), err
+    return answers, proc.wait(timeout=30 * TIME_SCALE), err
 
 
 def check(name, cond, detail=""):

@@ -42,3 +42,38 @@ tap_seconds() {
     awk -v n="$1" -v s="${MU_TEST_SCALE:-1}" \
         'BEGIN { if (s + 0 < 1) s = 1; t = n * s; printf "%d\n", (t == int(t)) ? t : int(t) + 1 }'
 }
+
+# tap_timeout N "$0" "$@" bounds a whole shell test to N seconds (scaled).
+# Call it first, right after sourcing this file: it runs the script again
+# under timeout(1), which ends the script and every process it started when
+# the time is up, and then prints a TAP "Bail out!" line. In that second run
+# it returns at once.
+tap_timeout() {
+    if [ -n "${TAP_TIMEOUT_ARMED:-}" ]; then
+        return 0
+    fi
+    tap_limit=$(tap_seconds "$1")
+    shift
+    TAP_TIMEOUT_ARMED=1 timeout -k 5 "$tap_limit" "$@"
+    tap_status=$?
+    if [ "$tap_status" -eq 124 ] || [ "$tap_status" -eq 137 ]; then
+        echo "Bail out! $(basename "$1") timed out after $tap_limit s (raise MU_TEST_SCALE on a slow machine)"
+    fi
+    exit "$tap_status"
+}
+
+# tap_wait_for N COMMAND... runs COMMAND every 50 ms until it succeeds
+# (returns 0) or N seconds (scaled) have passed (returns 1): for waiting on
+# an event a shell can only look at, such as a ready line in a log or a
+# process that has exited.
+tap_wait_for() {
+    tap_polls=$(($(tap_seconds "$1") * 20))
+    shift
+    while ! "$@"; do
+        tap_polls=$((tap_polls - 1))
+        if [ "$tap_polls" -le 0 ]; then
+            return 1
+        fi
+        sleep 0.05
+    done
+}

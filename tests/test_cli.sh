@@ -11,6 +11,7 @@ set -u
 top_builddir=${top_builddir:-.}
 MUTIL="$top_builddir/mutil"
 . "${top_srcdir:-.}/tests/tap.sh"
+tap_timeout 300 "$0" "$@"
 tap_begin mutil-cli
 PY=${PYTHON3:-python3}
 if [ -z "$PY" ]; then PY=python3; fi

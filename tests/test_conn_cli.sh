@@ -12,6 +12,7 @@ set -u
 top_builddir=${top_builddir:-.}
 MUTIL="$top_builddir/mutil"
 . "${top_srcdir:-.}/tests/tap.sh"
+tap_timeout 300 "$0" "$@"
 tap_begin mutil-conn-cli
 
 check() {
@@ -36,26 +37,18 @@ start_server() {
     EP="ipc://$tmp/srv.$$.$count"
     "$MUTIL" serve --bind "$EP" "$@" >"$tmp/$log.out" 2>"$tmp/$log.err" &
     server_pid=$!
-    i=0
-    while [ ! -s "$tmp/$log.out" ] && [ $i -lt 100 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    [ -s "$tmp/$log.out" ]
+    tap_wait_for 10 test -s "$tmp/$log.out"
 }
 
-# stop_server: SIGINT, then up to 10 s for serve to exit ($server_status is
+server_gone() { ! kill -0 "$server_pid" 2>/dev/null; }
+
+# stop_server: SIGINT, then up to 10 s (scaled) for serve to exit ($server_status is
 # its exit status); one that does not is killed and gets status 99, so a
 # hang fails the test instead of hanging the suite.
 stop_server() {
     if [ -n "$server_pid" ]; then
         kill -INT "$server_pid" 2>/dev/null
-        i=0
-        while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 100 ]; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-        if kill -0 "$server_pid" 2>/dev/null; then
+        if ! tap_wait_for 10 server_gone; then
             kill -KILL "$server_pid" 2>/dev/null
             wait "$server_pid" 2>/dev/null
             server_status=99

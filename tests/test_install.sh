@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs into a staging directory and builds a program outside the tree
 # against the installed library using only pkg-config. Prints TAP.
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_timeout 600 "$0" "$@"
 n=0
 failed=0
 check() {   # check NAME COMMAND...

@@ -1,6 +1,8 @@
 #!/bin/sh
 # A Python 3 program using only its standard library exchanges little-endian
 # length-prefixed JSON frames with a C program built on mu_pipe.
+. "${top_srcdir:-.}/tests/tap.sh"
+tap_timeout 120 "$0" "$@"
 if [ -z "$PYTHON3" ]; then
     echo "not ok 1 - python3 is required for this test (apt-get install python3)"
     echo "1..1"

@@ -10,6 +10,7 @@ set -u
 top_builddir=${top_builddir:-.}
 MUTIL="$top_builddir/mutil"
 . "${top_srcdir:-.}/tests/tap.sh"
+tap_timeout 300 "$0" "$@"
 tap_begin mutil-shard-cli
 
 S="$tmp/store"
