@@ -29,7 +29,7 @@ check "headers, library with soname, tool and .pc installed" sh -c "
 check "only mu_ symbols are exported" sh -c "
     ! nm -D --defined-only '$stage$libdir/libmutil.so.0' | awk '\$2 ~ /^[TDBR]\$/ {print \$3}' | grep -v '^mu_'"
 cp "$top_srcdir/tests/install_app.c" "$tmp/app.c"
-check "an outside program builds with pkg-config alone" sh -c \
+check "an outside program using czmq through the public API builds with pkg-config alone" sh -c \
     "cd '$tmp' && ${CC:-cc} app.c \$(pkg-config --cflags --libs libmutil) -o app"
 # A sanitizer build of the library needs its runtime loaded first or not checked.
 check "the outside program runs against the installed library" env \
