@@ -34,5 +34,33 @@ check "an outside program using czmq through the public API builds with pkg-conf
 # A sanitizer build of the library needs its runtime loaded first or not checked.
 check "the outside program runs against the installed library" env \
     LD_LIBRARY_PATH="$stage$libdir" ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 "$tmp/app"
+# install-exec-hook, run with a stand-in ldconfig first on PATH that calls
+# $tmp/syslib a directory the dynamic linker searches and records any other
+# call in $tmp/ldconfig.calls.
+mkdir -p "$tmp/fakebin"
+cat >"$tmp/fakebin/ldconfig" <<EOF
+#!/bin/sh
+case "\$*" in
+    *-N*) echo "$tmp/syslib: (from test_install.sh)" ;;
+    *) echo "ldconfig \$*" >>"$tmp/ldconfig.calls" ;;
+esac
+EOF
+chmod +x "$tmp/fakebin/ldconfig"
+hook() {
+    PATH="$tmp/fakebin:$PATH" ${MAKE:-make} -s -C "$top_builddir" install-exec-hook "$@"
+}
+hook libdir="$tmp/syslib" DESTDIR="$tmp/stage" >"$tmp/hook.out" 2>&1
+check "a staged install (DESTDIR) does not run ldconfig" test ! -e "$tmp/ldconfig.calls"
+hook libdir="$tmp/elsewhere" >"$tmp/hook.out" 2>&1
+check "an install outside the linker's directories does not run ldconfig and says what to do" \
+    sh -c "test ! -e '$tmp/ldconfig.calls' && grep -q 'not searched by the dynamic linker' '$tmp/hook.out'"
+if [ "$(id -u)" = 0 ]; then
+    hook libdir="$tmp/syslib" >"$tmp/hook.out" 2>&1
+    check "an install as root into a directory the linker searches runs ldconfig" \
+        test -e "$tmp/ldconfig.calls"
+else
+    n=$((n + 1))
+    echo "ok $n - an install as root into a directory the linker searches runs ldconfig # SKIP not root"
+fi
 echo "1..$n"
 exit $failed
