@@ -36,7 +36,7 @@
 
 #define FRAME_ERRORS_HELP                                                      \
     "Bad input (a record too long for a frame, a frame announcing more than the\n" \
-    "maximum, a stream ending inside a frame) is reported on standard error with\n" \
+    "maximum or than memory can hold, a stream ending inside a frame) is reported on standard error with\n" \
     "the byte offset in the input where that record or frame starts; everything\n" \
     "before it is still written. Exit status: 0 ok, 1 bad input or I/O error,\n" \
     "2 bad usage.\n"
@@ -478,6 +478,9 @@ report_decode_error(const frame_options_t *opts, mu_pipe_t *in, int rc)
     else if (rc == MU_EPROTO)
         cli_error(opts->who, "frame at byte offset %llu is longer than %llu bytes: %s", offset,
                   (unsigned long long) frame_limit(opts), mu_strerror(rc));
+    else if (rc == MU_EMSGSIZE)
+        cli_error(opts->who, "frame at byte offset %llu is too large to hold in memory: %s",
+                  offset, mu_strerror(rc));
     else
         cli_error(opts->who, "reading frames at byte offset %llu: %s", offset, mu_strerror(rc));
 }

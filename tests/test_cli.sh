@@ -326,6 +326,20 @@ run "$tmp/huge" frame decode
 check "decode of a 4 GiB announcement (over the 64 MiB default) exits 1 at offset 0" \
     eval 'status_is 1 && err_has_fixed "frame at byte offset 0 " && out_empty'
 
+# With -H 8 and the maximum lifted to 2^64-1, lengths past what memory can
+# hold are refused at once (they used to spin forever, or wrap and print
+# garbage); the frame before them is written.
+for length in 9223372036854775808 18446744073709551608 18446744073709551615; do
+    py 'n = int(sys.argv[1]); sys.stdout.buffer.write(struct.pack("<Q", 5) + b"hello" + struct.pack("<Q", n) + b"abc")' \
+        "$length" >"$tmp/huge8"
+    timeout -s KILL "$(tap_seconds 10)" "$MUTIL" frame decode -H 8 -m 18446744073709551615 \
+        <"$tmp/huge8" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    check "decode -H 8 -m 2^64-1 of a frame announcing $length bytes exits 1 at once (offset 13)" \
+        eval 'status_is 1 && err_has_fixed "frame at byte offset 13 is too large to hold in memory" &&
+              [ "$(cat "$tmp/out")" = "hello" ]'
+done
+
 # ---- frame: usage errors --------------------------------------------------
 
 for sub in encode decode; do
