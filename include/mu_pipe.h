@@ -23,9 +23,16 @@
     valid until the next mu_pipe_recv or mu_pipe_destroy on the same pipe; copy
     it to keep it. A frame announcing more than the maximum (default 64 MiB) is
     refused before anything is allocated for it: MU_EPROTO, and an fd pipe is
-    closed (a byte stream cannot be resynchronised). EOF after whole frames is
-    MU_ECLOSED; EOF in the middle of a frame is MU_ETRUNCATED, once, then
-    MU_ECLOSED.
+    closed (a byte stream cannot be resynchronised). Within the maximum, the
+    buffer for a frame grows as its bytes arrive (to at most twice what has
+    arrived), so a header alone costs no memory. A frame too large for this
+    process to hold (more than PTRDIFF_MAX bytes with its header, possible
+    only with an 8-byte header and a lifted maximum, or a buffer the
+    allocator refuses) is MU_EMSGSIZE: nothing is consumed, what arrived
+    stays buffered, and the next mu_pipe_recv tries again; lower the maximum
+    to have it refused as MU_EPROTO, or destroy the pipe. EOF after whole
+    frames is MU_ECLOSED; EOF in the middle of a frame is MU_ETRUNCATED,
+    once, then MU_ECLOSED.
 
     Polling. mu_pipe_fd gives the fd to watch (POLLIN on a reader, POLLOUT on a
     writer with pending bytes); for ZeroMQ pipes it is ZMQ_FD, which is
@@ -138,7 +145,7 @@ MU_EXPORT int mu_pipe_set_writers(mu_pipe_t *self, int n);
     been written, or waits in the batch buffer (MU_PIPE_MORE, or the timeout
     expired mid-frame; see mu_pipe_pending). On failure nothing of the frame
     was taken: MU_EMSGSIZE (over the maximum or what the header can
-    express), MU_EAGAIN (timeout 0) or MU_ETIMEDOUT (the pipe stayed full),
+    express, or header + size over PTRDIFF_MAX), MU_EAGAIN (timeout 0) or MU_ETIMEDOUT (the pipe stayed full),
     MU_EPIPE (the reader is gone), MU_EBADF (this end cannot write),
     MU_EINVAL (data NULL with size > 0, unknown flags). */
 MU_EXPORT MU_NODISCARD int mu_pipe_send(mu_pipe_t *self, const void *data, size_t size, int flags);
@@ -157,7 +164,10 @@ MU_EXPORT size_t mu_pipe_pending(const mu_pipe_t *self);
     whole frame yet), MU_ETIMEDOUT, MU_ECLOSED (end of stream after whole
     frames), MU_ETRUNCATED (the stream ended inside a frame; reported once),
     MU_EPROTO (a frame over the maximum: the fd pipe is closed; or a malformed
-    ZeroMQ message, dropped), MU_EBADF (this end cannot read). */
+    ZeroMQ message, dropped), MU_EMSGSIZE (a frame within the maximum that
+    this process cannot hold: nothing consumed, the next call tries again),
+    MU_ENOMEM (no memory for the first receive buffer), MU_EBADF (this end
+    cannot read). */
 MU_EXPORT MU_NODISCARD int mu_pipe_recv(mu_pipe_t *self, const void **data_p, size_t *size_p);
 
 /*  The descriptor to poll: the read end (POLLIN) of a reader, the write end

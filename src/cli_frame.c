@@ -1,11 +1,14 @@
 /*  cli_frame.c — `mutil frame encode|decode`: convert between newline-
-    separated records and mu_pipe's frame format on stdin/stdout.
+    separated records and mu_pipe's frame format, from INPUT to OUTPUT
+    (standard input and output when absent or "-").
 
     encode reads records with its own growing buffer (bounded by the largest
-    frame allowed) and sends them through mu_pipe_new_fd(-1, 1) with
-    MU_PIPE_MORE, flushing whenever stdin would block and at the end.
-    decode receives through mu_pipe_new_fd(0, -1) and writes each payload and
-    a '\n' to fd 1. Bad input is reported with the byte offset in the input
+    frame allowed) and sends them through mu_pipe_new_fd(-1, output) with
+    MU_PIPE_MORE, flushing whenever the input would block and at the end.
+    decode receives through mu_pipe_new_fd(input, -1) and writes each
+    payload and a '\n' to the output. A reader of the output that goes away
+    (EPIPE; the tool ignores SIGPIPE) ends the command quietly with status 0,
+    like other Unix filters. Bad input is reported with the byte offset in the input
     where the offending record or frame starts, after everything before it
     has been written. */
 #include "cli.h"
@@ -24,22 +27,28 @@
     "          multiply by powers of 1024. A frame is also limited to what the\n" \
     "          prefix can express: 2^(8*N)-1 bytes.\n"
 
+#define FRAME_FILES_HELP                                                       \
+    "INPUT and OUTPUT are files; without them, or as \"-\", standard input and\n" \
+    "standard output. An OUTPUT file is created or truncated. When the reader of\n" \
+    "the output leaves early (a pipe into head), the command ends quietly with\n" \
+    "status 0.\n"
+
 #define FRAME_ENCODE_HELP                                                      \
-    "encode reads newline-separated records from standard input and writes one\n" \
-    "frame per record to standard output. The newline ending a record is not\n"  \
-    "part of it, a last record without a newline still counts, and an empty\n"   \
-    "line is an empty frame. Records may hold any byte except newline.\n"
+    "encode reads newline-separated records from INPUT and writes one frame per\n" \
+    "record to OUTPUT. The newline ending a record is not part of it, a last\n"  \
+    "record without a newline still counts, and an empty line is an empty\n"    \
+    "frame. Records may hold any byte except newline.\n"
 
 #define FRAME_DECODE_HELP                                                      \
-    "decode reads frames from standard input and writes each payload, byte for\n" \
-    "byte, followed by a newline to standard output.\n"
+    "decode reads frames from INPUT and writes each payload, byte for byte,\n"   \
+    "followed by a newline to OUTPUT.\n"
 
 #define FRAME_ERRORS_HELP                                                      \
     "Bad input (a record too long for a frame, a frame announcing more than the\n" \
-    "maximum, a stream ending inside a frame) is reported on standard error with\n" \
-    "the byte offset in the input where that record or frame starts; everything\n" \
-    "before it is still written. Exit status: 0 ok, 1 bad input or I/O error,\n" \
-    "2 bad usage.\n"
+    "maximum or than memory can hold, a stream ending inside a frame) is\n"      \
+    "reported on standard error with the byte offset in the input where that\n" \
+    "record or frame starts; everything before it is still written. Exit\n"     \
+    "status: 0 ok, 1 bad input or I/O error, 2 bad usage.\n"
 
 enum { FRAME_HELP_SHOWN = -1 };           /* parse_options printed --help */
 enum { READ_CHUNK = 64 * 1024 };          /* encode's initial input buffer */
@@ -50,6 +59,8 @@ typedef struct {
     char who[32];       /* "frame encode": the prefix of messages */
     int header;         /* -H: length-prefix bytes, 1..8 */
     uint64_t max;       /* -m: largest payload */
+    const char *input;  /* INPUT, or NULL for standard input ("-" too) */
+    const char *output; /* OUTPUT, or NULL for standard output ("-" too) */
 } frame_options_t;
 
 /*  The largest payload an H-byte prefix can express. */
@@ -75,8 +86,27 @@ usage_failure(const cli_command_t *self)
     return CLI_EXIT_USAGE;
 }
 
+/*  Takes arg as INPUT, then OUTPUT ("-" stands for standard input/output).
+    Returns 0, or CLI_EXIT_USAGE after printing why (a third file). */
+static int
+take_file_argument(const cli_command_t *self, frame_options_t *opts, const char *arg,
+                   int *files_p)
+{
+    if (*files_p == 2) {
+        cli_error(opts->who, "unexpected argument '%s' (after INPUT and OUTPUT)", arg);
+        return usage_failure(self);
+    }
+    const char *path = strcmp(arg, "-") == 0 ? NULL : arg;
+    if ((*files_p)++ == 0)
+        opts->input = path;
+    else
+        opts->output = path;
+    return 0;
+}
+
 /*  Parses "-H N" / "-HN" and "-m MAX" / "-mMAX" into *opts (defaults 4 and
-    64 MiB), "--" ending the options, "--help" / "-h" printing the help.
+    64 MiB), then up to two files (INPUT, OUTPUT; "-" is standard input or
+    output), "--" ending the options, "--help" / "-h" printing the help.
     Returns 0, FRAME_HELP_SHOWN, or CLI_EXIT_USAGE after printing why. */
 static int
 parse_options(const cli_command_t *self, int argc, char **argv, frame_options_t *opts)
@@ -84,21 +114,26 @@ parse_options(const cli_command_t *self, int argc, char **argv, frame_options_t 
     snprintf(opts->who, sizeof opts->who, "frame %s", self->name);
     opts->header = MU_PIPE_HEADER_DEFAULT;
     opts->max = MU_PIPE_MAX_FRAME_DEFAULT;
+    opts->input = opts->output = NULL;
+    int files = 0;
+    bool options_ended = false;
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
+        if (options_ended || arg[0] != '-' || arg[1] == '\0') {
+            if (take_file_argument(self, opts, arg, &files) != 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
         if (cli_is_help(arg)) {
             cli_print_help(stdout, "frame", self);
             return FRAME_HELP_SHOWN;
         }
         if (strcmp(arg, "--") == 0) {
-            if (i + 1 == argc)
-                break;
-            cli_error(opts->who, "unexpected argument '%s'", argv[i + 1]);
-            return usage_failure(self);
+            options_ended = true;
+            continue;
         }
-        if (arg[0] != '-' || (arg[1] != 'H' && arg[1] != 'm')) {
-            cli_error(opts->who, arg[0] == '-' ? "unknown option '%s'" : "unexpected argument '%s'",
-                      arg);
+        if (arg[1] != 'H' && arg[1] != 'm') {
+            cli_error(opts->who, "unknown option '%s'", arg);
             return usage_failure(self);
         }
         const char *value = arg[2] ? arg + 2 : i + 1 < argc ? argv[++i] : NULL;
@@ -161,6 +196,51 @@ wait_fd(int fd, short events)
 {
     struct pollfd p = { .fd = fd, .events = events };
     (void) poll(&p, 1, -1);
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+/*  How messages name the input and the output. */
+static const char *
+input_name(const frame_options_t *opts)
+{
+    return opts->input ? opts->input : "standard input";
+}
+
+static const char *
+output_name(const frame_options_t *opts)
+{
+    return opts->output ? opts->output : "standard output";
+}
+
+/*  Closes fd unless it is the standard descriptor it stands in for. */
+static void
+close_file(int fd, int standard_fd)
+{
+    if (fd >= 0 && fd != standard_fd)
+        close(fd);
+}
+
+/*  Opens INPUT and then OUTPUT (created or truncated); *in_fd_p and
+    *out_fd_p get their descriptors, standard input and output when they
+    were not named. Returns 0, or CLI_EXIT_FAIL after saying which file
+    cannot be opened (nothing is left open). */
+static int
+open_files(const frame_options_t *opts, int *in_fd_p, int *out_fd_p)
+{
+    *in_fd_p = STDIN_FILENO;
+    *out_fd_p = STDOUT_FILENO;
+    if (opts->input && (*in_fd_p = open(opts->input, O_RDONLY | O_CLOEXEC)) < 0) {
+        cli_error(opts->who, "cannot open input %s: %s", opts->input, mu_strerror(-errno));
+        return CLI_EXIT_FAIL;
+    }
+    if (opts->output
+        && (*out_fd_p = open(opts->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+        cli_error(opts->who, "cannot open output %s: %s", opts->output, mu_strerror(-errno));
+        close_file(*in_fd_p, STDIN_FILENO);
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
 }
 
 /* ---- encode -------------------------------------------------------------- */
@@ -321,16 +401,17 @@ report_encode_error(const frame_options_t *opts, const reader_t *r, int rc, bool
                   (unsigned long long) r->record_offset, (unsigned long long) frame_limit(opts),
                   opts->header, (unsigned long long) opts->max, mu_strerror(rc));
     else if (write_error)
-        cli_error(opts->who, "writing frames to standard output: %s", mu_strerror(rc));
+        cli_error(opts->who, "writing frames to %s: %s", output_name(opts), mu_strerror(rc));
     else
-        cli_error(opts->who, "reading standard input at byte offset %llu: %s",
+        cli_error(opts->who, "reading %s at byte offset %llu: %s", input_name(opts),
                   (unsigned long long) r->offset, mu_strerror(rc));
     return CLI_EXIT_FAIL;
 }
 
-/*  `mutil frame encode [-H N] [-m MAX]`: records on stdin to frames on
-    stdout. Returns CLI_EXIT_OK, CLI_EXIT_USAGE, or CLI_EXIT_FAIL after a
-    too-long record (frames before it are written) or an I/O error. */
+/*  `mutil frame encode [-H N] [-m MAX] [INPUT [OUTPUT]]`: records to
+    frames. Returns CLI_EXIT_OK (also when the output's reader went away),
+    CLI_EXIT_USAGE, or CLI_EXIT_FAIL after a too-long record (frames before
+    it are written) or an I/O error. */
 static int
 frame_encode_run(const cli_command_t *self, int argc, char **argv)
 {
@@ -338,40 +419,49 @@ frame_encode_run(const cli_command_t *self, int argc, char **argv)
     int rc = parse_options(self, argc, argv, &opts);
     if (rc != 0)
         return rc == FRAME_HELP_SHOWN ? CLI_EXIT_OK : rc;
+    int in_fd, out_fd;
+    if (open_files(&opts, &in_fd, &out_fd) != 0)
+        return CLI_EXIT_FAIL;
 
     saved_flags_t saved;
-    save_flags(&saved, STDOUT_FILENO);
-    mu_pipe_t *out = mu_pipe_new_fd(-1, STDOUT_FILENO);
+    save_flags(&saved, out_fd);
+    mu_pipe_t *out = mu_pipe_new_fd(-1, out_fd);   /* owns out_fd from here */
     if (out == NULL) {
-        cli_error(opts.who, "standard output: %s", mu_strerror(-errno));
+        cli_error(opts.who, "%s: %s", output_name(&opts), mu_strerror(-errno));
         restore_flags(&saved);
+        close_file(out_fd, STDOUT_FILENO);
+        close_file(in_fd, STDIN_FILENO);
         return CLI_EXIT_FAIL;
     }
     reader_t reader;
     int status = CLI_EXIT_OK;
     rc = configure_pipe(out, &opts);
     if (rc == 0)
-        rc = reader_init(&reader, STDIN_FILENO, out);
+        rc = reader_init(&reader, in_fd, out);
     if (rc != 0) {
         cli_error(opts.who, "setting up the output pipe: %s", mu_strerror(rc));
         status = CLI_EXIT_FAIL;
     } else {
         bool write_error;
         rc = encode_records(&reader, out, frame_limit(&opts), &write_error);
-        /* Frames accepted before a bad record still go out. */
+        /* Frames accepted before a bad record still go out. A reader
+           that went away ends the command quietly. */
         int flush_rc = mu_pipe_flush(out);
-        if (rc != 0)
+        if (rc != 0 && !(write_error && rc == MU_EPIPE))
             status = report_encode_error(&opts, &reader, rc, write_error);
-        if (flush_rc != 0 && !write_error)
+        if (flush_rc != 0 && flush_rc != MU_EPIPE && !write_error)
             status = report_encode_error(&opts, &reader, flush_rc, true);
         reader_fini(&reader);
     }
     mu_pipe_destroy(&out);
     restore_flags(&saved);
+    close_file(in_fd, STDIN_FILENO);
     return status;
 }
 
 /* ---- decode -------------------------------------------------------------- */
+
+enum { DECODE_WRITE_FAILED = 1 };       /* not a receive status: writing failed */
 
 /*  Writes all of data to fd, waiting while fd is non-blocking and full.
     Returns 0 or -errno. */
@@ -427,7 +517,7 @@ out_write(out_buffer_t *out, const void *data, size_t size)
 /*  Receives the next frame from in. When none is ready, first writes out
     what out holds, so records reach a reader while we wait for a slow
     writer. in's receive timeout must be 0. Returns mu_pipe_recv's result,
-    or 1 after a write error, which is left in *write_rc. */
+    or DECODE_WRITE_FAILED after a write error, which is left in *write_rc. */
 static int
 recv_or_flush(mu_pipe_t *in, out_buffer_t *out, const void **payload_p, size_t *size_p,
               int *write_rc)
@@ -437,7 +527,7 @@ recv_or_flush(mu_pipe_t *in, out_buffer_t *out, const void **payload_p, size_t *
         return rc;
     *write_rc = out_flush(out);
     if (*write_rc != 0)
-        return 1;
+        return DECODE_WRITE_FAILED;
     mu_pipe_set_recv_timeout(in, -1);
     rc = mu_pipe_recv(in, payload_p, size_p);
     mu_pipe_set_recv_timeout(in, 0);
@@ -446,7 +536,7 @@ recv_or_flush(mu_pipe_t *in, out_buffer_t *out, const void **payload_p, size_t *
 
 /*  Copies every frame's payload and a '\n' from in to out. Returns the
     receive status that ended the stream (MU_ECLOSED at a clean end), or
-    1 after a write error, which is left in *write_rc. */
+    DECODE_WRITE_FAILED after a write error, which is left in *write_rc. */
 static int
 decode_frames(mu_pipe_t *in, out_buffer_t *out, int *write_rc)
 {
@@ -461,7 +551,7 @@ decode_frames(mu_pipe_t *in, out_buffer_t *out, int *write_rc)
         if (*write_rc == 0)
             *write_rc = out_write(out, "\n", 1);
         if (*write_rc != 0)
-            return 1;
+            return DECODE_WRITE_FAILED;
     }
 }
 
@@ -478,14 +568,17 @@ report_decode_error(const frame_options_t *opts, mu_pipe_t *in, int rc)
     else if (rc == MU_EPROTO)
         cli_error(opts->who, "frame at byte offset %llu is longer than %llu bytes: %s", offset,
                   (unsigned long long) frame_limit(opts), mu_strerror(rc));
+    else if (rc == MU_EMSGSIZE)
+        cli_error(opts->who, "frame at byte offset %llu is too large to hold in memory: %s",
+                  offset, mu_strerror(rc));
     else
         cli_error(opts->who, "reading frames at byte offset %llu: %s", offset, mu_strerror(rc));
 }
 
-/*  `mutil frame decode [-H N] [-m MAX]`: frames on stdin to records on
-    stdout. Returns CLI_EXIT_OK, CLI_EXIT_USAGE, or CLI_EXIT_FAIL after a
-    truncated or oversized frame (records before it are written) or an I/O
-    error. */
+/*  `mutil frame decode [-H N] [-m MAX] [INPUT [OUTPUT]]`: frames to
+    records. Returns CLI_EXIT_OK (also when the output's reader went away),
+    CLI_EXIT_USAGE, or CLI_EXIT_FAIL after a truncated or oversized frame
+    (records before it are written) or an I/O error. */
 static int
 frame_decode_run(const cli_command_t *self, int argc, char **argv)
 {
@@ -493,13 +586,18 @@ frame_decode_run(const cli_command_t *self, int argc, char **argv)
     int rc = parse_options(self, argc, argv, &opts);
     if (rc != 0)
         return rc == FRAME_HELP_SHOWN ? CLI_EXIT_OK : rc;
+    int in_fd, out_fd;
+    if (open_files(&opts, &in_fd, &out_fd) != 0)
+        return CLI_EXIT_FAIL;
 
     saved_flags_t saved;
-    save_flags(&saved, STDIN_FILENO);
-    mu_pipe_t *in = mu_pipe_new_fd(STDIN_FILENO, -1);
+    save_flags(&saved, in_fd);
+    mu_pipe_t *in = mu_pipe_new_fd(in_fd, -1);     /* owns in_fd from here */
     if (in == NULL) {
-        cli_error(opts.who, "standard input: %s", mu_strerror(-errno));
+        cli_error(opts.who, "%s: %s", input_name(&opts), mu_strerror(-errno));
         restore_flags(&saved);
+        close_file(in_fd, STDIN_FILENO);
+        close_file(out_fd, STDOUT_FILENO);
         return CLI_EXIT_FAIL;
     }
     int status = CLI_EXIT_FAIL;
@@ -508,15 +606,16 @@ frame_decode_run(const cli_command_t *self, int argc, char **argv)
     if (rc != 0) {
         cli_error(opts.who, "setting up the input pipe: %s", mu_strerror(rc));
     } else {
-        out->fd = STDOUT_FILENO;
+        out->fd = out_fd;
         out->used = 0;
         int write_rc = 0;
         rc = decode_frames(in, out, &write_rc);
         if (write_rc == 0)
             write_rc = out_flush(out);  /* frames before a bad one still go out */
-        if (write_rc != 0)
-            cli_error(opts.who, "writing to standard output: %s", mu_strerror(write_rc));
-        else if (rc != MU_ECLOSED)
+        /* A reader that went away (EPIPE) ends the command quietly. */
+        if (write_rc != 0 && write_rc != MU_EPIPE)
+            cli_error(opts.who, "writing to %s: %s", output_name(&opts), mu_strerror(write_rc));
+        else if (rc != MU_ECLOSED && rc != DECODE_WRITE_FAILED)
             report_decode_error(&opts, in, rc);
         else
             status = CLI_EXIT_OK;
@@ -524,22 +623,23 @@ frame_decode_run(const cli_command_t *self, int argc, char **argv)
     free(out);
     mu_pipe_destroy(&in);
     restore_flags(&saved);
+    close_file(out_fd, STDOUT_FILENO);
     return status;
 }
 
 /* ---- the command --------------------------------------------------------- */
 
 static const cli_command_t frame_encode = {
-    "encode", "[-H N] [-m MAX] < records > frames",
+    "encode", "[-H N] [-m MAX] [INPUT [OUTPUT]]",
     "turn newline-separated records into frames",
-    FRAME_ENCODE_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
+    FRAME_ENCODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
     frame_encode_run
 };
 
 static const cli_command_t frame_decode = {
-    "decode", "[-H N] [-m MAX] < frames > records",
+    "decode", "[-H N] [-m MAX] [INPUT [OUTPUT]]",
     "turn frames into newline-terminated records",
-    FRAME_DECODE_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
+    FRAME_DECODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
     frame_decode_run
 };
 
@@ -567,11 +667,12 @@ frame_run(const cli_command_t *self, int argc, char **argv)
 }
 
 const cli_command_t cli_cmd_frame = {
-    "frame", "encode [-H N] [-m MAX] < records > frames\n"
-             "decode [-H N] [-m MAX] < frames > records",
+    "frame", "encode [-H N] [-m MAX] [INPUT [OUTPUT]]\n"
+             "decode [-H N] [-m MAX] [INPUT [OUTPUT]]",
     "convert between newline-separated records and length-prefixed frames",
     "A frame is a little-endian length of N bytes followed by that many payload\n"
     "bytes: the format of mu_pipe. Subcommands may be abbreviated (frame e).\n\n"
-    FRAME_ENCODE_HELP "\n" FRAME_DECODE_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
+    FRAME_ENCODE_HELP "\n" FRAME_DECODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n"
+    FRAME_ERRORS_HELP,
     frame_run
 };

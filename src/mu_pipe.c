@@ -367,6 +367,31 @@ drain_pending(mu_pipe_t *self, int timeout_ms, int64_t deadline)
     return rc;
 }
 
+/*  Whether a frame of size payload bytes and its hb-byte header can be one
+    object in memory (no object is larger than PTRDIFF_MAX). Within this
+    bound, the sum of two buffer sizes cannot wrap a size_t. */
+static bool
+frame_fits_in_memory(uint64_t size, size_t hb)
+{
+    return size <= (uint64_t) PTRDIFF_MAX - hb;
+}
+
+/*  The capacity to grow a buffer of cap bytes (0: initial) to so that it
+    holds need bytes: cap doubled as often as needed, or need itself when
+    doubling would pass PTRDIFF_MAX. */
+static size_t
+grown_capacity(size_t cap, size_t initial, size_t need)
+{
+    if (cap == 0)
+        cap = initial;
+    while (cap < need) {
+        if (cap > (size_t) PTRDIFF_MAX / 2)
+            return need;
+        cap *= 2;
+    }
+    return cap;
+}
+
 static int
 reserve_out(mu_pipe_t *self, size_t extra)
 {
@@ -378,9 +403,7 @@ reserve_out(mu_pipe_t *self, size_t extra)
     size_t need = self->out_len + extra;
     if (need <= self->out_cap)
         return 0;
-    size_t cap = self->out_cap ? self->out_cap : MU_PIPE_BATCH_BYTES;
-    while (cap < need)
-        cap *= 2;
+    size_t cap = grown_capacity(self->out_cap, MU_PIPE_BATCH_BYTES, need);
     uint8_t *grown = realloc(self->out, cap);
     if (!grown)
         return MU_ENOMEM;
@@ -434,6 +457,8 @@ send_fd(mu_pipe_t *self, const void *data, size_t size, int flags)
     if (self->write_broken)
         return MU_EPIPE;
     size_t hb = (size_t) self->header_bytes;
+    if (!frame_fits_in_memory(size, hb))
+        return MU_EMSGSIZE;
     size_t total = hb + size;
     int64_t deadline = mu__deadline_ms(self->send_timeout);
     size_t pending = self->out_len - self->out_off;
@@ -574,8 +599,25 @@ close_reader(mu_pipe_t *self)
     self->in_start = self->in_end = 0;
 }
 
-/*  Makes room for need bytes from in_start on: slides the unread bytes to
-    the front and grows the buffer. need never exceeds header + max frame. */
+/*  The next size of the input buffer while a frame of need bytes (header
+    included) arrives: the first chunk, then doubling, but never past need,
+    so a big frame ends up in a buffer of exactly its size. Called when the
+    buffer is full and holds less than need (need > cap). */
+static size_t
+next_in_capacity(size_t cap, size_t need)
+{
+    if (cap == 0)
+        return MU_PIPE_READ_CHUNK;
+    return cap > need / 2 ? need : 2 * cap;
+}
+
+/*  Makes room to read more of the frame of need bytes that starts at
+    in_start (need is more than the bytes held and at most PTRDIFF_MAX):
+    slides the unread bytes to the front, and grows the buffer only when it
+    is full. Memory thus follows the bytes that arrived (at most twice
+    them, or the first chunk), not what a header announced. When the buffer
+    cannot grow it is left as it was: MU_ENOMEM for the first chunk,
+    MU_EMSGSIZE for a frame too large to hold. */
 static int
 reserve_in(mu_pipe_t *self, size_t need)
 {
@@ -587,14 +629,12 @@ reserve_in(mu_pipe_t *self, size_t need)
         self->in_start = 0;
         self->in_end = have;
     }
-    if (self->in_cap >= need && self->in_end < self->in_cap)
+    if (self->in_end < self->in_cap)
         return 0;
-    size_t cap = self->in_cap ? self->in_cap : MU_PIPE_READ_CHUNK;
-    while (cap < need || cap <= have)
-        cap *= 2;
+    size_t cap = next_in_capacity(self->in_cap, need);
     uint8_t *grown = realloc(self->in, cap);
     if (!grown)
-        return MU_ENOMEM;
+        return cap > MU_PIPE_READ_CHUNK ? MU_EMSGSIZE : MU_ENOMEM;
     self->in = grown;
     self->in_cap = cap;
     return 0;
@@ -662,6 +702,8 @@ recv_fd(mu_pipe_t *self, const void **data_p, size_t *size_p)
                 close_reader(self);
                 return MU_EPROTO;
             }
+            if (!frame_fits_in_memory(size, hb))
+                return MU_EMSGSIZE;     /* nothing consumed, as documented */
             need = hb + (size_t) size;
             if (have >= need) {
                 *data_p = self->in + self->in_start + hb;

@@ -9,6 +9,7 @@
     is its real identity), ROUTER_HANDOVER (a reconnecting identity takes
     over), ZMTP heartbeats. Everything runs on the caller's thread. */
 #include "mu_internal.h"
+#include "mu_socket_hello.h"
 #include "mu_zap.h"
 #include <czmq.h>
 #include <limits.h>
@@ -19,9 +20,7 @@
 #include <time.h>
 
 #define ID_BYTES MU_SOCKET_ID_BYTES
-#define PROTO_VERSION 1
-#define HELLO_BYTES (1 + 1 + ID_BYTES + 8 + 1)
-#define HELLO_ANSWER 1
+#define HELLO_ANSWER MU__HELLO_ANSWER
 #define ACK_BATCH 128                 /* ids per ACK message */
 #define DEDUP_BITS (1u << 20)         /* receiver de-duplication window */
 #define INBOX_LIMIT 10000             /* messages read ahead while sending */
@@ -294,13 +293,11 @@ send_control(mu_socket_t *self, peer_t *peer, const void *body, size_t len)
 static void
 send_hello(mu_socket_t *self, const uint8_t *id, int flags)
 {
-    uint8_t hello[HELLO_BYTES];
-    hello[0] = 'H';
-    hello[1] = PROTO_VERSION;
-    memcpy(hello + 2, self->id, ID_BYTES);
-    mu__put_le64(hello + 2 + ID_BYTES, self->session);
-    hello[HELLO_BYTES - 1] = (uint8_t) flags;
-    (void) send_now(self, id, hello, sizeof hello);
+    mu__hello_t hello = { .session = self->session, .flags = (uint8_t) flags };
+    memcpy(hello.id, self->id, ID_BYTES);
+    uint8_t bytes[MU__HELLO_BYTES];
+    mu__hello_encode(bytes, &hello);
+    (void) send_now(self, id, bytes, sizeof bytes);
 }
 
 static void
@@ -927,17 +924,17 @@ peer_join(mu_socket_t *self, peer_t *peer, uint64_t session)
 static void
 on_hello(mu_socket_t *self, const uint8_t *route, const uint8_t *body, size_t len)
 {
-    if (len != HELLO_BYTES || body[1] != PROTO_VERSION
-        || memcmp(body + 2, route, ID_BYTES) != 0) {
+    mu__hello_t hello;
+    if (mu__hello_parse(route, body, len, &hello) != 0) {
         self->stats.malformed++;
         return;
     }
     peer_t *peer = peer_get(self, route);
     if (!peer)
         return;
-    peer_join(self, peer, mu__get_le64(body + 2 + ID_BYTES));
+    peer_join(self, peer, hello.session);
     peer->last_recv = self->now = now_ms();
-    if (body[HELLO_BYTES - 1] & HELLO_ANSWER)
+    if (hello.flags & HELLO_ANSWER)
         send_hello(self, route, 0);
 }
 

@@ -282,6 +282,45 @@ rc="${st[0]}/${st[1]}"
 check "encode | decode through a pipe round-trips $(wc -c <"$tmp/many") bytes" \
     eval '[ "$rc" = "0/0" ] && out_is_file "$tmp/many" && [ ! -s "$tmp/err" ]'
 
+# ---- frame: files, "-" and a closed output --------------------------------
+
+run /dev/null frame encode "$tmp/rec4" "$tmp/file-frames"
+check "encode INPUT OUTPUT reads and writes the files, nothing on stdout" \
+    eval 'status_is 0 && out_empty && cmp -s "$tmp/file-frames" "$tmp/expect4"'
+run "$tmp/rec4" frame encode -H 4 - "$tmp/file-frames2"
+check "encode - OUTPUT reads standard input" \
+    eval 'status_is 0 && out_empty && cmp -s "$tmp/file-frames2" "$tmp/expect4"'
+run /dev/null frame decode "$tmp/frames4" -
+check "decode INPUT - writes standard output" eval 'status_is 0 && out_is_file "$tmp/rec4"'
+run "$tmp/frames4" frame decode -
+check "decode - reads standard input" eval 'status_is 0 && out_is_file "$tmp/rec4"'
+cp "$tmp/frames4" "$tmp/-H"
+run /dev/null frame decode -H 4 -- "$tmp/-H" "$tmp/file-records"
+check "after --, file names are files (decode -H 4 -- INPUT OUTPUT)" \
+    eval 'status_is 0 && out_empty && cmp -s "$tmp/file-records" "$tmp/rec4"'
+printf 'stale contents, longer than the frames\n%.0s' 1 2 3 4 5 6 7 8 9 >"$tmp/small-out"
+run /dev/null frame encode "$tmp/small" "$tmp/small-out"
+check "an existing OUTPUT is truncated" eval 'status_is 0 && cmp -s "$tmp/small-out" "$tmp/small4"'
+
+run /dev/null frame decode "$tmp/no-such-file"
+check "decode of a missing INPUT exits 1 naming it" \
+    eval 'status_is 1 && out_empty && err_has_fixed "cannot open input $tmp/no-such-file"'
+run /dev/null frame encode "$tmp/small" "$tmp/no-such-dir/out"
+check "encode to an OUTPUT in a missing directory exits 1 naming it" \
+    eval 'status_is 1 && err_has_fixed "cannot open output $tmp/no-such-dir/out"'
+
+# A reader that leaves early (head) ends the command quietly with status 0;
+# 8 MiB of output is far more than a pipe holds, so the write meets EPIPE.
+py 'sys.stdout.buffer.write((b"x" * 1023 + b"\n") * 8192)' >"$tmp/8m-records"
+"$MUTIL" frame encode "$tmp/8m-records" "$tmp/8m-frames" 2>"$tmp/err"
+for sub in decode encode; do
+    case $sub in decode) input=$tmp/8m-frames ;; encode) input=$tmp/8m-records ;; esac
+    "$MUTIL" frame $sub "$input" 2>"$tmp/err" | head -c 1 >"$tmp/out"
+    rc=${PIPESTATUS[0]}
+    check "frame $sub | head -c 1: a closed output ends quietly with status 0" \
+        eval 'status_is 0 && [ ! -s "$tmp/err" ] && [ "$(wc -c <"$tmp/out")" -eq 1 ]'
+done
+
 # ---- frame: limits and bad input ------------------------------------------
 
 py 'sys.stdout.buffer.write(b"abc\n" + b"x" * 300 + b"\nafter\n")' >"$tmp/long"
@@ -327,10 +366,25 @@ run "$tmp/huge" frame decode
 check "decode of a 4 GiB announcement (over the 64 MiB default) exits 1 at offset 0" \
     eval 'status_is 1 && err_has_fixed "frame at byte offset 0 " && out_empty'
 
+# With -H 8 and the maximum lifted to 2^64-1, lengths past what memory can
+# hold are refused at once (they used to spin forever, or wrap and print
+# garbage); the frame before them is written.
+for length in 9223372036854775808 18446744073709551608 18446744073709551615; do
+    py 'n = int(sys.argv[1]); sys.stdout.buffer.write(struct.pack("<Q", 5) + b"hello" + struct.pack("<Q", n) + b"abc")' \
+        "$length" >"$tmp/huge8"
+    timeout -s KILL "$(tap_seconds 10)" "$MUTIL" frame decode -H 8 -m 18446744073709551615 \
+        <"$tmp/huge8" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    check "decode -H 8 -m 2^64-1 of a frame announcing $length bytes exits 1 at once (offset 13)" \
+        eval 'status_is 1 && err_has_fixed "frame at byte offset 13 is too large to hold in memory" &&
+              [ "$(cat "$tmp/out")" = "hello" ]'
+done
+
 # ---- frame: usage errors --------------------------------------------------
 
 for sub in encode decode; do
-    for args in "-H 9" "-H 0" "-H x" "-H" "-H 1K" "-m 0" "-m -1" "-m 12Q" "-x" "extra" "-- extra"; do
+    for args in "-H 9" "-H 0" "-H x" "-H" "-H 1K" "-m 0" "-m -1" "-m 12Q" "-x" "in out extra" \
+                "-- in out extra" "- - -"; do
         run /dev/null frame $sub $args
         check "frame $sub $args is a usage error (exit 2, usage on stderr)" \
             eval 'status_is 2 && out_empty && err_has "^usage: mutil frame $sub"'
