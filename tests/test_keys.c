@@ -1046,6 +1046,90 @@ test_zap_protocol(void)
     mu_keys_destroy(&client);
 }
 
+/*  Counts, in the log file path, the refusal lines of domain name and the
+    refusals that its "N more refused handshakes" lines report. */
+static void
+count_log_lines(const char *path, const char *name, int *refused_p, int *summaries_p,
+                uint64_t *more_p)
+{
+    char line[512], domain[96];
+    snprintf(domain, sizeof domain, "ZAP domain '%s'", name);
+    *refused_p = *summaries_p = 0;
+    *more_p = 0;
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        const char *text = strstr(line, "mutil: ");
+        if (text == NULL || strstr(line, domain) == NULL)
+            continue;
+        if (strstr(text, "more refused handshakes")) {
+            (*summaries_p)++;
+            *more_p += strtoull(text + 7, NULL, 10);
+        } else if (strstr(text, "refused CURVE handshake")) {
+            (*refused_p)++;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/*  A flood of refused handshakes logs a bounded number of lines (at most
+    one per second per domain, plus the lines that count the rest), and
+    every refusal is still counted, in the counter and in the log. */
+static void
+test_zap_log_rate_limit(void)
+{
+    enum { N = 300 };
+    mu_keys_t *stranger = mu_keys_new();
+    mu_allow_t *allow = mu_allow_new();
+    MU_CHECK(stranger && allow);
+    mu__zap_domain_t *domain = mu__zap_register(allow);
+    mu_allow_destroy(&allow);
+    MU_CHECK(domain);
+    char log_path[256];
+    snprintf(log_path, sizeof log_path, "%s", tmp_path("zap.log"));
+    FILE *log = fopen(log_path, "a");   /* appends: the test reads it meanwhile */
+    MU_CHECK(log);
+    zsys_set_logstream(log);
+    const char *name = mu__zap_domain_name(domain);
+    const char *frames[] = { "1.0", "r", name, "10.0.0.9", "", "CURVE",
+                             (const char *) mu_keys_public(stranger) };
+    size_t sizes[] = { 3, 1, strlen(name), 8, 0, 5, 32 };
+    int64_t start = mu_test_now_ms();
+    int answered = 0;
+    for (int i = 0; i < N; i++) {
+        zmsg_t *reply = zap_ask(frames, sizes, 7);
+        answered += reply_is(reply, "r", "400", "");
+        zmsg_destroy(&reply);
+    }
+    int64_t seconds = (mu_test_now_ms() - start) / 1000;
+    uint64_t failures = mu__zap_failures(domain);
+    /* The handler reports the refusals it did not log once their second is
+       over, without another request: wait for that line (up to 5 s). */
+    int refused, summaries = 0;
+    uint64_t more;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(5000);
+    while (summaries == 0 && mu_test_now_ms() < deadline) {
+        usleep(20 * 1000);
+        count_log_lines(log_path, name, &refused, &summaries, &more);
+    }
+    int reported_while_running = summaries > 0;
+    char saved[64];
+    snprintf(saved, sizeof saved, "%s", name);
+    mu__zap_unregister(&domain);    /* would report the refusals not logged yet */
+    zsys_set_logstream(stdout);
+    fclose(log);
+    count_log_lines(log_path, saved, &refused, &summaries, &more);
+    mu_keys_destroy(&stranger);
+    printf("# %d refusals in %lld s: %d lines logged, %d lines count %llu more\n", N,
+           (long long) seconds, refused, summaries, (unsigned long long) more);
+    MU_CHECK_EQ(answered, N);
+    MU_CHECK_EQ(failures, N);
+    MU_CHECK(reported_while_running);
+    MU_CHECK(refused >= 1 && refused <= seconds + 2);
+    MU_CHECK(summaries >= 1 && summaries <= 2 * seconds + 3);
+    MU_CHECK_EQ((uint64_t) refused + more, N);
+}
+
 static void
 test_zap_lifecycle(void)
 {
@@ -1209,6 +1293,7 @@ main(void)
     MU_RUN(test_zap_two_domains);
     MU_RUN(test_zap_null_mechanism);
     MU_RUN(test_zap_protocol);
+    MU_RUN(test_zap_log_rate_limit);
     MU_RUN(test_zap_lifecycle);
     MU_RUN(test_zap_threads);
     MU_RUN(test_zap_setup_errors);
