@@ -20,8 +20,8 @@ report_insecure(const char *who, const char *path)
     if (lstat(path, &st) != 0)
         cli_error(who, "%s: %s", path, mu_strerror(MU_EINSECURE));
     else if (S_ISLNK(st.st_mode))
-        cli_error(who, "%s: is a symbolic link; a secret file is read only under its own "
-                  "name " INSECURE_HINT, path);
+        cli_error(who, "%s: is a symbolic link; give the secret file's own path "
+                  INSECURE_HINT, path);
     else
         cli_error(who, "%s: mode %04o lets group or others access this secret; run "
                   "'chmod 600 %s' " INSECURE_HINT, path, (unsigned) (st.st_mode & 07777), path);
