@@ -45,7 +45,10 @@ extern "C" {
     XX(MU_ELIMIT,       (-1005),         "input exceeds a decoding limit")         \
     XX(MU_ECORRUPT,     (-1006),         "stored data is corrupt")                 \
     XX(MU_EREMOTE,      (-1007),         "the peer answered with an error")        \
-    XX(MU_EDIGEST,      (-1008),         "digest mismatch: data differs from the sender's")
+    XX(MU_EDIGEST,      (-1008),         "digest mismatch: data differs from the sender's") \
+    XX(MU_EINSECURE,    (-1011),         "secret file not private: group or others may access it, or it is a symbolic link") \
+    XX(MU_ENOTREG,      (-1012),         "not a regular file")                     \
+    XX(MU_EMISMATCH,    (-1013),         "keys do not match: the secret key is not the public key's")
 
 enum {
 #define MU__ERROR_ENUM(name, value, message) name = value,

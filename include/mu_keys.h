@@ -36,6 +36,13 @@ extern "C" {
 
 #define MU_KEY_BYTES 32 /* a public or secret key */
 #define MU_KEY_TEXT 41  /* a key in Z85: 40 characters + NUL */
+#define MU_KEYS_SECRET_MIN 8        /* shortest passphrase, bytes */
+#define MU_KEYS_SECRET_MAX 4096     /* longest passphrase in a file, bytes */
+
+/*  Flags of mu_keys_read_secret_file and mu_keys_load. */
+#define MU_KEYS_ALLOW_INSECURE 1    /* accept a secret file that group or others
+                                       may access, or a symbolic link to it */
+#define MU_KEYS_PUBLIC_ONLY    2    /* mu_keys_load: read the public key only */
 
 typedef struct mu_keys_t mu_keys_t;
 typedef struct mu_allow_t mu_allow_t;
@@ -59,14 +66,21 @@ MU_EXPORT mu_keys_t *mu_keys_from_secret(const void *secret, size_t size,
                                          mu_keys_role_t role);
 
 /*  Reads a passphrase file for mu_keys_from_secret: the whole regular file
-    with one trailing newline (LF or CRLF) removed, at most 4096 bytes once
-    the newline is removed. On success
+    with one trailing newline (LF or CRLF) removed, MU_KEYS_SECRET_MIN to
+    MU_KEYS_SECRET_MAX bytes once the newline is removed. Like ssh with its
+    keys, it refuses a secret file that is not private: the file is opened
+    without following a symbolic link (O_NOFOLLOW) and, once open, must
+    grant group and others nothing (mode & 077 == 0); flags
+    MU_KEYS_ALLOW_INSECURE (0 otherwise) lifts both rules. On success
     *secret_p is a malloc'd buffer (caller frees; wipe it with
     sodium_memzero) and *size_p its size. Returns 0, -errno of open/read
-    (MU_ENOENT, MU_EACCES...), MU_EINVAL (fewer than 8 bytes, or not a
-    regular file), MU_ELIMIT (larger than 4096 bytes) or MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_keys_read_secret_file(const char *path, char **secret_p,
-                                                    size_t *size_p);
+    (MU_ENOENT, MU_EACCES...), MU_EISDIR (a directory), MU_ENOTREG (a
+    device, FIFO or socket), MU_EINSECURE (group or others have access, or
+    path is a symbolic link), MU_EINVAL (fewer than MU_KEYS_SECRET_MIN
+    bytes; unknown flags), MU_EFBIG (more than MU_KEYS_SECRET_MAX bytes) or
+    MU_ENOMEM. */
+MU_EXPORT MU_NODISCARD int mu_keys_read_secret_file(const char *path, int flags,
+                                                    char **secret_p, size_t *size_p);
 
 /*  Makes a keypair from raw keys: public_key (32 bytes, required) and
     secret_key (32 bytes, or NULL for a public-only key). When both are
@@ -79,10 +93,18 @@ MU_EXPORT mu_keys_t *mu_keys_new_public_txt(const char *public_txt);
 
 /*  Loads a zcert pair: path is the public file; path + "_secret" is read
     when it exists (then the keys must match). A path that names the
-    "_secret" file itself is accepted too. Returns NULL with errno ENOENT
-    (no public file), EACCES, EINVAL (not a cert file: no curve section, bad
-    Z85, keys that do not match, over 64 KiB) or ENOMEM. */
-MU_EXPORT mu_keys_t *mu_keys_load(const char *path);
+    "_secret" file itself is accepted too. A file a secret key is taken
+    from must be private, as for mu_keys_read_secret_file (not a symbolic
+    link, mode & 077 == 0). flags: MU_KEYS_PUBLIC_ONLY reads the public key
+    alone (path + "_secret" is not read, a secret key in path is ignored);
+    MU_KEYS_ALLOW_INSECURE accepts a secret file that is not private; 0
+    for neither. Returns NULL with errno ENOENT (no public file), EACCES,
+    EISDIR, MU_ENOTREG, MU_EINSECURE or MU_EMISMATCH as positive values
+    (-MU_EINSECURE: the secret file is not private; -MU_EMISMATCH: the
+    secret key is not the public key's, in one file or across the pair),
+    EINVAL (not a cert file: no curve section, bad Z85, over 64 KiB, a
+    "_secret" file without a secret key; unknown flags) or ENOMEM. */
+MU_EXPORT mu_keys_t *mu_keys_load(const char *path, int flags);
 
 /*  Writes path (public cert, mode 0644) and, when the secret is known,
     path + "_secret" (mode 0600, created that way, never world-readable even

@@ -54,7 +54,10 @@
     Reopening restores every key's size, level and order as of the last
     flush, plus the new keys committed since. After a crash, a level that
     then holds more than its capacity is rebalanced by the cascade rule on
-    open. A SIGKILL never corrupts the database.
+    open. A SIGKILL never corrupts the database. Creation is atomic too: a
+    new LRU is built in DIR/.NAME.lru.new, synced and renamed to DIR/NAME.lru,
+    so a crash while creating leaves no LRU (the next open is ENOENT, or
+    creates it afresh with MU_LRU_CREATE), never a half-made file.
 
     One process opens an LRU for writing at a time (a lock on DIR/NAME.lru.lock,
     released on destroy); MU_LRU_READONLY opens without the lock to inspect

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "mutil.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -100,6 +101,21 @@ void cli_print_help(FILE *out, const char *path, const cli_command_t *cmd);
 
 /*  Prints "mutil WHO: MESSAGE\n" to stderr (just "mutil: " when who is ""). */
 void cli_error(const char *who, const char *fmt, ...) MU_PRINTF(2, 3);
+
+/*  Reads the passphrase file path (mu_keys_read_secret_file with flags);
+    on failure prints what is wrong with the file and what to do, as
+    "mutil WHO: PATH: ...", and returns false. */
+bool cli_load_secret(const char *who, const char *path, int flags, char **secret_p,
+                     size_t *size_p);
+
+/*  Loads the cert path (mu_keys_load with flags), with its secret key when
+    need_secret; on failure prints what is wrong (not a cert, a pair that
+    does not match, a secret file that is not private...) and returns NULL. */
+mu_keys_t *cli_load_cert(const char *who, const char *path, int flags, bool need_secret);
+
+/*  The server's public key from key: 40 Z85 characters, or a cert file
+    (its public key only). On failure prints why and returns NULL. */
+mu_keys_t *cli_load_server_key(const char *who, const char *key);
 
 /*  True when arg asks for help: "--help" or "-h". */
 int cli_is_help(const char *arg);

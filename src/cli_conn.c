@@ -12,6 +12,7 @@
       --server-key KEY|FILE     clients: the server's public key (Z85 text or
                                 a cert file), with --cert or alone
       --insecure                plaintext, no authentication (warned about)
+      --allow-insecure-secret   accept a secret file others may read, or a link
     serve answers every request with the request's own bytes (an echo
     service, so `mutil call` can test a server) and serves files below
     --root. */
@@ -38,6 +39,9 @@
     "                         or a cert file\n"                                 \
     "  --insecure             plaintext and unauthenticated (a warning is\n"    \
     "                         printed)\n"                                       \
+    "  --allow-insecure-secret  accept a secret file (--secret-file, F_secret)\n" \
+    "                         that group or others may read, or a symbolic\n"  \
+    "                         link to it (refused by default, as ssh does)\n"  \
     "  --timeout MS           give up after MS milliseconds (clients; default\n" \
     "                         10000, files 60000)\n"
 
@@ -63,6 +67,7 @@ typedef struct {
     bool allow_any;
     const char *server_key;
     bool insecure;
+    int secret_flags;           /* MU_KEYS_ALLOW_INSECURE with --allow-insecure-secret */
     bool quiet;
     int timeout_ms;
     mu_file_options_t file;
@@ -143,6 +148,9 @@ parse_common_option(conn_opts_t *o, int argc, char **argv, int *i)
         slot = &o->server_key;
     else if (strcmp(arg, "--insecure") == 0) {
         o->insecure = true;
+        return 1;
+    } else if (strcmp(arg, "--allow-insecure-secret") == 0) {
+        o->secret_flags = MU_KEYS_ALLOW_INSECURE;
         return 1;
     } else if (strcmp(arg, "--timeout") == 0) {
         const char *val;
@@ -227,11 +235,7 @@ usage:
 static bool
 load_secret(const conn_opts_t *o, char **secret_p, size_t *size_p)
 {
-    int rc = mu_keys_read_secret_file(o->secret_file, secret_p, size_p);
-    if (rc != 0)
-        cli_error(o->who, "%s: %s", o->secret_file, rc == MU_EINVAL ? "secret shorter than 8 bytes"
-                                                                      : mu_strerror(rc));
-    return rc == 0;
+    return cli_load_secret(o->who, o->secret_file, o->secret_flags, secret_p, size_p);
 }
 
 static void
@@ -250,18 +254,11 @@ warn_insecure(const conn_opts_t *o)
                     "connect is let in\n", o->who);
 }
 
-/*  Loads --cert for a server (its secret key is needed). */
+/*  Loads --cert (with its secret key when need_secret); prints the error. */
 static mu_keys_t *
 load_cert(const conn_opts_t *o, bool need_secret)
 {
-    mu_keys_t *keys = mu_keys_load(o->cert);
-    if (keys == NULL)
-        cli_error(o->who, "%s: %s", o->cert, errno == EINVAL ? "not a valid cert file" : strerror(errno));
-    else if (need_secret && mu_keys_secret(keys) == NULL) {
-        cli_error(o->who, "%s: no secret key (%s_secret is missing)", o->cert, o->cert);
-        mu_keys_destroy(&keys);
-    }
-    return keys;
+    return cli_load_cert(o->who, o->cert, o->secret_flags, need_secret);
 }
 
 /*  The server's allow-list from --allow DIR or --allow-any. */
@@ -320,21 +317,6 @@ secure_server(const conn_opts_t *o, mu_server_t *server)
     return rc == 0;
 }
 
-/*  Reads --server-key: Z85 text, or a cert file holding the key. */
-static mu_keys_t *
-load_server_key(const conn_opts_t *o)
-{
-    mu_keys_t *keys = NULL;
-    if (strlen(o->server_key) == 40)
-        keys = mu_keys_new_public_txt(o->server_key);
-    if (keys == NULL)
-        keys = mu_keys_load(o->server_key);
-    if (keys == NULL)
-        cli_error(o->who, "--server-key %s: neither a Z85 key nor a readable cert file",
-                  o->server_key);
-    return keys;
-}
-
 /*  Applies the chosen security to a client. */
 static bool
 secure_client(const conn_opts_t *o, mu_client_t *client)
@@ -355,7 +337,7 @@ secure_client(const conn_opts_t *o, mu_client_t *client)
             cli_error(o->who, "--cert needs --server-key (the server's public key)");
             return false;
         }
-        mu_keys_t *server = load_server_key(o);
+        mu_keys_t *server = cli_load_server_key(o->who, o->server_key);
         mu_keys_t *own = server && o->cert ? load_cert(o, true) : NULL;
         if (server == NULL || (o->cert && own == NULL)) {
             mu_keys_destroy(&server);

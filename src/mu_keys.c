@@ -22,8 +22,6 @@
 #include <zmq.h>
 
 #define MU_CERT_MAX_BYTES (64 * 1024)       /* larger files are not certs */
-#define MU_SECRET_FILE_MAX 4096             /* largest passphrase */
-#define MU_SECRET_MIN 8                     /* shortest passphrase */
 #define MU_SECRET_SUFFIX "_secret"
 #define MU_KDF_CONTEXT "mu_keys_"           /* crypto_kdf context: 8 bytes */
 #define MU_SALT_SOURCE "mutil mu_keys shared-secret salt, version 1"
@@ -139,7 +137,7 @@ derivation_salt(uint8_t salt[crypto_pwhash_SALTBYTES])
 mu_keys_t *
 mu_keys_from_secret(const void *secret, size_t size, mu_keys_role_t role)
 {
-    if (secret == NULL || size < MU_SECRET_MIN
+    if (secret == NULL || size < MU_KEYS_SECRET_MIN
         || (role != MU_KEYS_SERVER && role != MU_KEYS_CLIENT)) {
         errno = EINVAL;
         return NULL;
@@ -231,26 +229,38 @@ mu_keys_destroy(mu_keys_t **self_p)
 
 /* ---- reading files --------------------------------------------------------- */
 
-/*  Reads a whole regular file of at most max bytes into a malloc'd buffer
-    (NUL-terminated; *size_p excludes the NUL). Returns 0, -errno of
-    open/fstat/read, MU_EINVAL (not a regular file), MU_ELIMIT (larger than
-    max) or MU_ENOMEM. The buffer is wiped on failure. */
+/*  Opens path for reading and checks what it is: a regular file, and when
+    private is true, one reached without a symbolic link (O_NOFOLLOW) that
+    grants group and others nothing. Returns the descriptor, or -errno of
+    open/fstat, MU_EISDIR, MU_ENOTREG or MU_EINSECURE. */
 static int
-read_whole_file(const char *path, size_t max, char **data_p, size_t *size_p)
+open_regular(const char *path, bool private)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (private ? O_NOFOLLOW : 0));
     if (fd < 0)
-        return -errno;
+        return private && errno == ELOOP ? MU_EINSECURE : -errno;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int rc = -errno;
+    int rc = fstat(fd, &st) != 0 ? -errno
+             : S_ISDIR(st.st_mode) ? MU_EISDIR
+             : !S_ISREG(st.st_mode) ? MU_ENOTREG
+             : private && (st.st_mode & 077) != 0 ? MU_EINSECURE : 0;
+    if (rc != 0) {
         close(fd);
         return rc;
     }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return MU_EINVAL;
-    }
+    return fd;
+}
+
+/*  Reads a whole regular file of at most max bytes into a malloc'd buffer
+    (NUL-terminated; *size_p excludes the NUL); private as for
+    open_regular. Returns 0, an error of open_regular or read, MU_EFBIG
+    (larger than max) or MU_ENOMEM. The buffer is wiped on failure. */
+static int
+read_whole_file(const char *path, bool private, size_t max, char **data_p, size_t *size_p)
+{
+    int fd = open_regular(path, private);
+    if (fd < 0)
+        return fd;
     /* Read one byte more than allowed to see a file that grew. */
     char *data = malloc(max + 2);
     if (data == NULL) {
@@ -273,7 +283,7 @@ read_whole_file(const char *path, size_t max, char **data_p, size_t *size_p)
     }
     close(fd);
     if (rc == 0 && size > max)
-        rc = MU_ELIMIT;
+        rc = MU_EFBIG;
     if (rc != 0) {
         sodium_memzero(data, max + 2);
         free(data);
@@ -286,22 +296,25 @@ read_whole_file(const char *path, size_t max, char **data_p, size_t *size_p)
 }
 
 int
-mu_keys_read_secret_file(const char *path, char **secret_p, size_t *size_p)
+mu_keys_read_secret_file(const char *path, int flags, char **secret_p, size_t *size_p)
 {
     assert(path && secret_p && size_p);
+    if (flags & ~MU_KEYS_ALLOW_INSECURE)
+        return MU_EINVAL;
     char *data;
     size_t size;
     /* Room for the passphrase and its CRLF; the limit is checked after. */
-    int rc = read_whole_file(path, MU_SECRET_FILE_MAX + 2, &data, &size);
+    int rc = read_whole_file(path, !(flags & MU_KEYS_ALLOW_INSECURE), MU_KEYS_SECRET_MAX + 2,
+                             &data, &size);
     if (rc != 0)
-        return rc;          /* MU_ELIMIT when over 4098 bytes */
+        return rc;          /* MU_EFBIG when over 4098 bytes */
     size_t full = size;
     if (size > 0 && data[size - 1] == '\n') {
         size--;
         if (size > 0 && data[size - 1] == '\r')
             size--;
     }
-    rc = size > MU_SECRET_FILE_MAX ? MU_ELIMIT : size < MU_SECRET_MIN ? MU_EINVAL : 0;
+    rc = size > MU_KEYS_SECRET_MAX ? MU_EFBIG : size < MU_KEYS_SECRET_MIN ? MU_EINVAL : 0;
     if (rc != 0) {
         sodium_memzero(data, full);
         free(data);
@@ -385,9 +398,9 @@ parse_curve_line(const char *p, const char *end, cert_t *cert)
     return rc;
 }
 
-/*  Parses a cert file's text. Returns 0 or MU_EINVAL (not a cert: no
-    curve/public-key, bad syntax, bad Z85, a NUL byte, or a secret key that
-    does not belong to the public key). */
+/*  Parses a cert file's text. Returns 0, MU_EINVAL (not a cert: no
+    curve/public-key, bad syntax, bad Z85, a NUL byte) or MU_EMISMATCH (a
+    secret key that does not belong to the public key). */
 static int
 parse_cert(const char *text, size_t size, cert_t *cert)
 {
@@ -416,23 +429,23 @@ parse_cert(const char *text, size_t size, cert_t *cert)
         }
         p = eol ? eol + 1 : end;
     }
-    if (!cert->has_public
-        || (cert->has_secret && !keys_match(cert->public_key, cert->secret_key))) {
+    int rc = !cert->has_public ? MU_EINVAL
+             : cert->has_secret && !keys_match(cert->public_key, cert->secret_key) ? MU_EMISMATCH
+             : 0;
+    if (rc != 0)
         sodium_memzero(cert, sizeof *cert);
-        return MU_EINVAL;
-    }
-    return 0;
+    return rc;
 }
 
-/*  Reads and parses one cert file. Returns 0, -errno of the file calls,
-    MU_EINVAL or MU_ENOMEM. */
+/*  Reads and parses one cert file (private as for open_regular). Returns
+    0, an error of read_whole_file, MU_EINVAL, MU_EMISMATCH or MU_ENOMEM. */
 static int
-load_cert(const char *path, cert_t *cert)
+load_cert(const char *path, bool private, cert_t *cert)
 {
     char *text;
     size_t size;
-    int rc = read_whole_file(path, MU_CERT_MAX_BYTES, &text, &size);
-    if (rc == MU_ELIMIT)
+    int rc = read_whole_file(path, private, MU_CERT_MAX_BYTES, &text, &size);
+    if (rc == MU_EFBIG)
         return MU_EINVAL;           /* too big to be a cert */
     if (rc != 0)
         return rc;
@@ -442,13 +455,30 @@ load_cert(const char *path, cert_t *cert)
     return rc;
 }
 
-/*  The public file's keys, completed by its "_secret" file when there is
-    one. Returns 0 or an error code. */
+/*  Loads path, a cert file; one that holds a secret key (the "_secret"
+    file, or a public file that has one) must be private unless the flags
+    allow otherwise. With MU_KEYS_PUBLIC_ONLY the secret key is dropped. */
 static int
-load_pair(const char *path, cert_t *cert)
+load_one(const char *path, int flags, cert_t *cert)
 {
-    int rc = load_cert(path, cert);
-    if (rc != 0 || ends_with(path, MU_SECRET_SUFFIX))
+    bool strict = !(flags & (MU_KEYS_ALLOW_INSECURE | MU_KEYS_PUBLIC_ONLY));
+    int rc = load_cert(path, strict && ends_with(path, MU_SECRET_SUFFIX), cert);
+    if (rc == 0 && cert->has_secret && (flags & MU_KEYS_PUBLIC_ONLY)) {
+        sodium_memzero(cert->secret_key, MU_KEY_BYTES);
+        cert->has_secret = false;
+    }
+    if (rc == 0 && cert->has_secret && strict && !ends_with(path, MU_SECRET_SUFFIX))
+        rc = load_cert(path, true, cert);   /* again, now as the secret file it is */
+    return rc;
+}
+
+/*  The public file's keys, completed by its "_secret" file when there is
+    one (and flags want it). Returns 0 or an error code. */
+static int
+load_pair(const char *path, int flags, cert_t *cert)
+{
+    int rc = load_one(path, flags, cert);
+    if (rc != 0 || ends_with(path, MU_SECRET_SUFFIX) || (flags & MU_KEYS_PUBLIC_ONLY))
         return rc;
     size_t n = strlen(path) + sizeof MU_SECRET_SUFFIX;
     char *secret_path = malloc(n);
@@ -456,13 +486,14 @@ load_pair(const char *path, cert_t *cert)
         return MU_ENOMEM;
     snprintf(secret_path, n, "%s%s", path, MU_SECRET_SUFFIX);
     cert_t secret;
-    rc = load_cert(secret_path, &secret);
+    rc = load_one(secret_path, flags, &secret);
     free(secret_path);
     if (rc == MU_ENOENT)
         return 0;                   /* a public-only cert */
-    if (rc == 0 && (!secret.has_secret
-                    || memcmp(secret.public_key, cert->public_key, MU_KEY_BYTES) != 0))
-        rc = MU_EINVAL;             /* the secret file is of another key */
+    if (rc == 0 && !secret.has_secret)
+        rc = MU_EINVAL;             /* a "_secret" file without the secret */
+    else if (rc == 0 && memcmp(secret.public_key, cert->public_key, MU_KEY_BYTES) != 0)
+        rc = MU_EMISMATCH;          /* the secret file is of another key */
     if (rc == 0) {
         memcpy(cert->secret_key, secret.secret_key, MU_KEY_BYTES);
         cert->has_secret = true;
@@ -472,11 +503,12 @@ load_pair(const char *path, cert_t *cert)
 }
 
 mu_keys_t *
-mu_keys_load(const char *path)
+mu_keys_load(const char *path, int flags)
 {
     assert(path);
     cert_t cert;
-    int rc = load_pair(path, &cert);
+    int rc = (flags & ~(MU_KEYS_ALLOW_INSECURE | MU_KEYS_PUBLIC_ONLY)) ? MU_EINVAL
+             : load_pair(path, flags, &cert);
     mu_keys_t *self = NULL;
     if (rc == 0)
         self = keys_alloc(cert.public_key, cert.has_secret ? cert.secret_key : NULL);
@@ -692,7 +724,7 @@ mu_allow_load_dir(mu_allow_t *self, const char *dir, int *skipped_p)
             || !S_ISREG(st.st_mode))
             continue;               /* gone, dangling link, directory... */
         cert_t cert;
-        int lrc = load_cert(path, &cert);
+        int lrc = load_cert(path, false, &cert);
         if (lrc == MU_ENOMEM)
             rc = MU_ENOMEM;
         else if (lrc != 0)

@@ -41,6 +41,7 @@
         guarded by pend_mutex; db_mutex serialises every use of the SQLite
         connection between the owner and that thread. */
 #include "mu_internal.h"
+#include "mu_sqlite.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -474,43 +475,6 @@ typedef struct {
 
 /* ---- SQLite ------------------------------------------------------------------- */
 
-/*  Maps an SQLite result code to a library error. */
-static int
-sql_error(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_OK:
-    case SQLITE_DONE:
-    case SQLITE_ROW:
-        return 0;
-    case SQLITE_NOMEM:
-        return MU_ENOMEM;
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-    case SQLITE_CANTOPEN:
-    case SQLITE_AUTH:
-        return MU_EACCES;
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-    case SQLITE_FORMAT:
-    case SQLITE_SCHEMA:
-        return MU_ECORRUPT;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return MU_EAGAIN;
-    case SQLITE_FULL:
-        return -ENOSPC;
-    default:
-        return -EIO;
-    }
-}
-
-static int
-sql_exec(sqlite3 *db, const char *sql)
-{
-    return sql_error(sqlite3_exec(db, sql, NULL, NULL, NULL));
-}
-
 /*  Writes one row of entries. Returns 0 or an error. */
 static int
 sql_put_row(mu_lru_t *s, const void *key, uint32_t len, uint64_t size, int level, uint64_t seq)
@@ -523,7 +487,7 @@ sql_put_row(mu_lru_t *s, const void *key, uint32_t len, uint64_t size, int level
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : sql_error(rc);
+    return rc == SQLITE_DONE ? 0 : mu__sqlite_error(rc);
 }
 
 static int
@@ -534,7 +498,7 @@ sql_delete_key(mu_lru_t *s, const void *key, uint32_t len)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : sql_error(rc);
+    return rc == SQLITE_DONE ? 0 : mu__sqlite_error(rc);
 }
 
 static int
@@ -545,7 +509,7 @@ sql_put_meta(mu_lru_t *s, const char *name, uint64_t value)
     sqlite3_bind_int64(st, 2, (sqlite3_int64) value);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : sql_error(rc);
+    return rc == SQLITE_DONE ? 0 : mu__sqlite_error(rc);
 }
 
 /*  Writes the records of a pending buffer. */
@@ -571,11 +535,11 @@ sql_commit_pending(mu_lru_t *s, const buf_t *b)
 {
     if (b->used == 0)
         return 0;
-    int rc = sql_exec(s->db, "BEGIN IMMEDIATE");
+    int rc = mu__sqlite_exec(s->db, "BEGIN IMMEDIATE");
     if (rc == 0)
         rc = sql_put_pending(s, b);
     if (rc == 0)
-        rc = sql_exec(s->db, "COMMIT");
+        rc = mu__sqlite_exec(s->db, "COMMIT");
     if (rc != 0)
         (void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
@@ -1186,7 +1150,7 @@ flush_meta(mu_lru_t *s)
 static int
 flush_locked(mu_lru_t *s, buf_t *batch)
 {
-    int rc = sql_exec(s->db, "BEGIN IMMEDIATE");
+    int rc = mu__sqlite_exec(s->db, "BEGIN IMMEDIATE");
     if (rc != 0)
         return rc;
     /* Every new key is also dirty, so its current state is written below:
@@ -1198,7 +1162,7 @@ flush_locked(mu_lru_t *s, buf_t *batch)
     if (rc == 0)
         rc = flush_meta(s);
     if (rc == 0)
-        rc = sql_exec(s->db, "COMMIT");
+        rc = mu__sqlite_exec(s->db, "COMMIT");
     if (rc != 0) {
         (void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         pending_restore(s, batch);
@@ -1273,10 +1237,10 @@ meta_get(sqlite3 *db, const char *name, uint64_t *value_p)
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sql_error(rc);
+        return mu__sqlite_error(rc);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? MU_ENOENT : sql_error(rc);
+    int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? MU_ENOENT : mu__sqlite_error(rc);
     if (rc == SQLITE_ROW)
         *value_p = (uint64_t) sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -1291,23 +1255,31 @@ has_schema(sqlite3 *db, bool *yes)
     int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
                                 " AND name = 'meta'", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sql_error(rc);
+        return mu__sqlite_error(rc);
     rc = sqlite3_step(st);
     *yes = rc == SQLITE_ROW;
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_error(rc);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : mu__sqlite_error(rc);
 }
 
-/*  Creates the schema and the meta rows of a new LRU. */
+/*  Writes into sql the statements that create the schema and the meta rows
+    of a new LRU, in one transaction. */
+static void
+creation_sql(const mu_lru_t *s, char *sql, size_t size)
+{
+    snprintf(sql, size,
+             "BEGIN IMMEDIATE; %s INSERT INTO meta VALUES ('format', %d), ('levels', %d),"
+             " ('capacity', %llu), ('hits', 0), ('misses', 0), ('evictions', 0); COMMIT;",
+             SCHEMA, FORMAT_VERSION, s->nlevels, (unsigned long long) s->capacity);
+}
+
+/*  Creates the schema and the meta rows in the open (empty) database. */
 static int
 create_schema(mu_lru_t *s)
 {
     char sql[512];
-    snprintf(sql, sizeof sql,
-             "BEGIN IMMEDIATE; %s INSERT INTO meta VALUES ('format', %d), ('levels', %d),"
-             " ('capacity', %llu), ('hits', 0), ('misses', 0), ('evictions', 0); COMMIT;",
-             SCHEMA, FORMAT_VERSION, s->nlevels, (unsigned long long) s->capacity);
-    int rc = sql_exec(s->db, sql);
+    creation_sql(s, sql, sizeof sql);
+    int rc = mu__sqlite_exec(s->db, sql);
     if (rc != 0)
         (void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
@@ -1373,7 +1345,7 @@ load_entries(mu_lru_t *s)
     int rc = sqlite3_prepare_v2(s->db, "SELECT key, size, level, seq FROM entries"
                                 " ORDER BY level, seq", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return sql_error(rc);
+        return mu__sqlite_error(rc);
     mu_lru_durability_t policy = s->policy;
     uint64_t misses = s->misses;
     s->policy = MU_LRU_AT_FLUSH; /* loading writes nothing */
@@ -1383,7 +1355,7 @@ load_entries(mu_lru_t *s)
                           (uint64_t) sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
                           (uint64_t) sqlite3_column_int64(st, 3));
     if (result == 0 && rc != SQLITE_DONE)
-        result = sql_error(rc);
+        result = mu__sqlite_error(rc);
     sqlite3_finalize(st);
     s->policy = policy;
     clear_dirty(s);
@@ -1406,7 +1378,7 @@ prepare_statements(mu_lru_t *s)
     for (int i = 0; i < ST_COUNT; i++) {
         int rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
         if (rc != SQLITE_OK)
-            return sql_error(rc);
+            return mu__sqlite_error(rc);
     }
     return 0;
 }
@@ -1427,18 +1399,47 @@ take_lock(mu_lru_t *s, const char *path)
 static int
 open_db(mu_lru_t *s, const char *path, int flags)
 {
-    int oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     int rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
-        return sql_error(rc);
+        return mu__sqlite_error(rc);
     sqlite3_busy_timeout(s->db, 5000);
     if (s->readonly)
         return 0;
-    rc = sql_exec(s->db, "PRAGMA journal_mode=WAL");
+    rc = mu__sqlite_exec(s->db, "PRAGMA journal_mode=WAL");
     if (rc == 0)
-        rc = sql_exec(s->db, flags & MU_LRU_SYNC_FULL ? "PRAGMA synchronous=FULL"
+        rc = mu__sqlite_exec(s->db, flags & MU_LRU_SYNC_FULL ? "PRAGMA synchronous=FULL"
                                                       : "PRAGMA synchronous=NORMAL");
     return rc;
+}
+
+/*  The paths of an LRU's files in dir: NAME.lru, NAME.lru.lock and
+    .NAME.lru.new (the file being created; no LRU name starts with '.'). */
+typedef struct {
+    char db[PATH_MAX], lock[PATH_MAX], tmp[PATH_MAX];
+} paths_t;
+
+static int
+make_paths(paths_t *p, const char *dir, const char *name)
+{
+    if ((size_t) snprintf(p->db, sizeof p->db, "%s/%s.lru", dir, name) >= sizeof p->db ||
+        (size_t) snprintf(p->lock, sizeof p->lock, "%s/%s.lru.lock", dir, name) >= sizeof p->lock ||
+        (size_t) snprintf(p->tmp, sizeof p->tmp, "%s/.%s.lru.new", dir, name) >= sizeof p->tmp)
+        return MU_EINVAL;
+    return 0;
+}
+
+/*  Creates DIR/NAME.lru atomically (the writer's lock held): a SIGKILL at
+    any point leaves either no LRU or a complete one, never a file that
+    opens as MU_ECORRUPT. */
+static int
+create_file(mu_lru_t *s, const char *dir, const paths_t *p, uint64_t capacity)
+{
+    if (capacity == 0)
+        return MU_EINVAL;
+    char sql[512];
+    creation_sql(s, sql, sizeof sql);
+    return mu__sqlite_create_atomic(dir, p->db, p->tmp, sql);
 }
 
 /*  Everything of mu_lru_open after the arguments were checked. */
@@ -1446,18 +1447,24 @@ static int
 open_persistent(mu_lru_t *s, const char *dir, const char *name, uint64_t capacity, int levels,
                 int flags)
 {
-    char path[PATH_MAX], lock[PATH_MAX];
-    if ((size_t) snprintf(path, sizeof path, "%s/%s.lru", dir, name) >= sizeof path ||
-        (size_t) snprintf(lock, sizeof lock, "%s/%s.lru.lock", dir, name) >= sizeof lock)
-        return MU_EINVAL;
-    bool exists = access(path, F_OK) == 0;
+    paths_t p;
+    int rc = make_paths(&p, dir, name);
+    if (rc != 0)
+        return rc;
+    bool exists = access(p.db, F_OK) == 0;
     if (!exists && !(flags & MU_LRU_CREATE))
         return MU_ENOENT;
     if (!exists && mkdir(dir, 0777) != 0 && errno != EEXIST)
         return -errno;
-    int rc = s->readonly ? 0 : take_lock(s, lock);
+    if (!s->readonly) {
+        rc = take_lock(s, p.lock);
+        if (rc == 0 && (flags & MU_LRU_CREATE) && access(p.db, F_OK) != 0)
+            rc = create_file(s, dir, &p, capacity);
+        if (rc == 0)
+            mu__sqlite_remove(p.tmp); /* left by a creator that crashed */
+    }
     if (rc == 0)
-        rc = open_db(s, path, flags);
+        rc = open_db(s, p.db, flags);
     bool schema = false;
     if (rc == 0)
         rc = has_schema(s->db, &schema);

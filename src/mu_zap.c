@@ -22,11 +22,19 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_VERSION "1.0"
 #define ZAP_NAME_MAX 24
+#define LOG_INTERVAL_MS 1000        /* at most one refusal line per domain per interval */
+
+/*  The rate limit of one domain's refusal log lines (under registry). */
+typedef struct {
+    int64_t last_ms;                /* when its last line was logged; 0: never */
+    uint64_t suppressed;            /* refusals not logged since */
+} log_limit_t;
 
 struct mu__zap_domain_t {
     char name[ZAP_NAME_MAX];        /* "mu-N" */
     mu_allow_t *allow;              /* NULL: insecure (NULL mechanism only) */
     atomic_uint_least64_t failures;
+    log_limit_t log;
     mu__zap_domain_t *next;
 };
 
@@ -35,6 +43,8 @@ static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
 static mu__zap_domain_t *domains;       /* under registry */
 static zactor_t *handler;               /* under lifecycle */
 static atomic_uint_least64_t next_domain_id;
+static log_limit_t stray_log;           /* requests of no known domain; under registry */
+static bool summaries_due;              /* handler thread only: some refusals not logged */
 
 /* ---- the handler ----------------------------------------------------------- */
 
@@ -54,9 +64,10 @@ find_domain(const char *name)
     return NULL;
 }
 
-/*  Decides on one request; counts a refusal on its domain. Runs under
-    registry. key is the 32-byte CURVE client key or NULL. */
-static void
+/*  Decides on one request; counts a refusal on its domain, which it
+    returns (NULL when unknown). Runs under registry. key is the 32-byte
+    CURVE client key or NULL. */
+static mu__zap_domain_t *
 decide(const char *domain_name, const char *mechanism, const uint8_t *key, verdict_t *v)
 {
     mu__zap_domain_t *domain = find_domain(domain_name);
@@ -64,7 +75,7 @@ decide(const char *domain_name, const char *mechanism, const uint8_t *key, verdi
     v->user_id[0] = '\0';
     if (domain == NULL) {
         v->text = "unknown domain";
-        return;
+        return NULL;
     }
     if (domain->allow == NULL) {
         if (strcmp(mechanism, "NULL") == 0) {
@@ -86,6 +97,64 @@ decide(const char *domain_name, const char *mechanism, const uint8_t *key, verdi
     }
     if (strcmp(v->status, "200") != 0)
         atomic_fetch_add(&domain->failures, 1);
+    return domain;
+}
+
+/* ---- the refusal log, rate-limited ------------------------------------------------ */
+
+/*  Counts a refusal against limit at time now (ms). Returns true when its
+    line may be logged, *before_p then being the refusals not logged before
+    it (to report first); false when it is one of them. */
+static bool
+limit_refusal(log_limit_t *limit, int64_t now, uint64_t *before_p)
+{
+    if (limit->last_ms != 0 && now - limit->last_ms < LOG_INTERVAL_MS) {
+        limit->suppressed++;
+        return false;
+    }
+    *before_p = limit->suppressed;
+    limit->suppressed = 0;
+    limit->last_ms = now;
+    return true;
+}
+
+/*  Logs how many refusals of a domain (name NULL: of no known domain) were
+    not logged. */
+static void
+log_suppressed(const char *name, uint64_t count)
+{
+    if (count > 0)
+        zsys_warning("mutil: %" PRIu64 " more refused handshakes on %s%s%s not logged"
+                     " (at most one line per second)", count, name ? "ZAP domain '" : "",
+                     name ? name : "no known ZAP domain", name ? "'" : "");
+}
+
+/*  Logs the count of a limit whose interval is over (under registry).
+    Returns true when refusals are still waiting for their interval to end. */
+static bool
+flush_limit(log_limit_t *limit, const char *name, int64_t now)
+{
+    if (limit->suppressed == 0)
+        return false;
+    if (now - limit->last_ms < LOG_INTERVAL_MS)
+        return true;
+    log_suppressed(name, limit->suppressed);
+    limit->suppressed = 0;
+    limit->last_ms = now;
+    return false;
+}
+
+/*  Logs the counts of refusals not logged whose interval is over. */
+static void
+flush_summaries(void)
+{
+    int64_t now = zclock_mono();
+    pthread_mutex_lock(&registry);
+    bool due = flush_limit(&stray_log, NULL, now);
+    for (mu__zap_domain_t *d = domains; d; d = d->next)
+        due = flush_limit(&d->log, d->name, now) || due;
+    pthread_mutex_unlock(&registry);
+    summaries_due = due;
 }
 
 /*  Copies frame's text into buf (cap bytes), cut and NUL-terminated;
@@ -151,23 +220,43 @@ serve_request(zsock_t *rep)
     if (key)
         mu_key_to_txt(key, key_txt);
 
-    verdict_t v;
-    if (count < F_MECHANISM + 1 || strcmp(version, ZAP_VERSION) != 0) {
-        v.status = "400";
-        v.text = "malformed ZAP request";
-        v.user_id[0] = '\0';
-    } else {
-        pthread_mutex_lock(&registry);
-        decide(domain, mechanism, key, &v);
-        pthread_mutex_unlock(&registry);
+    verdict_t v = { "400", "malformed ZAP request", "" };
+    bool malformed = count < F_MECHANISM + 1 || strcmp(version, ZAP_VERSION) != 0;
+    bool log_it = false;
+    uint64_t before = 0;
+    pthread_mutex_lock(&registry);
+    mu__zap_domain_t *known = malformed ? NULL : decide(domain, mechanism, key, &v);
+    if (strcmp(v.status, "200") != 0) {
+        log_it = limit_refusal(known ? &known->log : &stray_log, zclock_mono(), &before);
+        summaries_due |= !log_it;
     }
-    if (strcmp(v.status, "200") != 0)
+    pthread_mutex_unlock(&registry);
+    if (log_it) {
+        log_suppressed(known ? domain : NULL, before);
         zsys_warning("mutil: refused %s handshake from %s (key %s) on ZAP domain '%s': %s",
                      mechanism[0] ? mechanism : "?", address[0] ? address : "?", key_txt,
                      domain, v.text);
+    }
 
     send_reply(rep, f[F_ID], &v);
     zmsg_destroy(&request);
+}
+
+/*  Logs the counts of refusals not logged when it is time (at most once an
+    interval, *next_flush_p being the next time) and returns how long the
+    handler may wait for a request: until the next time when counts are
+    waiting, else forever (-1). */
+static int
+summary_wait(int64_t *next_flush_p)
+{
+    if (!summaries_due)
+        return -1;
+    int64_t now = zclock_mono();
+    if (now >= *next_flush_p) {
+        flush_summaries();
+        *next_flush_p = now + LOG_INTERVAL_MS;
+    }
+    return summaries_due ? (int) (*next_flush_p - now) : -1;
 }
 
 /*  Start-up result of the actor, read by mu__zap_register after zactor_new
@@ -198,8 +287,9 @@ handler_actor(zsock_t *pipe, void *args)
     zsock_signal(pipe, 0);
     if (poller) {
         zpoller_set_nonstop(poller, true);  /* serve until $TERM, even on SIGINT */
+        int64_t next_flush = 0;
         for (;;) {
-            void *which = zpoller_wait(poller, -1);
+            void *which = zpoller_wait(poller, summary_wait(&next_flush));
             if (which == NULL && zpoller_terminated(poller) && zmq_errno() != EINTR)
                 break;              /* the context is ending (ETERM) */
             if (which == rep) {
@@ -319,6 +409,7 @@ mu__zap_unregister(mu__zap_domain_t **domain_p)
     if (last)
         zactor_destroy(&handler);
     pthread_mutex_unlock(&lifecycle);
+    log_suppressed(domain->name, domain->log.suppressed);
     mu_allow_destroy(&domain->allow);
     free(domain);
 }

@@ -14,7 +14,12 @@
     contains the client key (User-Id = the key in Z85); NULL handshakes only
     on an insecure domain; everything else is refused with status 400,
     counted on the domain and logged with zsys_warning naming the peer
-    address, the key and the domain.
+    address, the key and the domain. The log is rate-limited: at most one
+    refusal line per domain per second; the refusals not logged are
+    counted and reported in a line "N more refused handshakes on ZAP domain
+    'mu-N' not logged" before the domain's next logged refusal, once its
+    second is over while the handler runs, or when the domain is
+    unregistered. mu__zap_failures counts every refusal.
 
     Order of teardown: close every socket of a domain BEFORE unregistering
     it. While the handler runs, a socket whose domain is gone is refused

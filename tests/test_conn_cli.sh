@@ -64,6 +64,7 @@ trap 'stop_server; rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/root/sub" "$tmp/allow" "$tmp/local"
 printf 'correct horse battery staple\n' >"$tmp/secret"
 printf 'another passphrase entirely\n' >"$tmp/wrong"
+chmod 600 "$tmp/secret" "$tmp/wrong"   # secret files must be private
 head -c 1000003 /dev/urandom >"$tmp/root/sub/blob.bin"
 : >"$tmp/root/empty"
 printf 'x' >"$tmp/root/one"

@@ -27,14 +27,17 @@ tmp_path(const char *name)
     return p;
 }
 
+/*  Writes path with mode 0600 (secrets must be private; tests that want
+    another mode chmod it). */
 static int
 write_text(const char *path, const char *text, size_t size)
 {
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
         return -1;
-    size_t n = fwrite(text, 1, size, f);
-    return fclose(f) == 0 && n == size ? 0 : -1;
+    ssize_t n = write(fd, text, size);
+    int rc = fchmod(fd, 0600);
+    return close(fd) == 0 && rc == 0 && n == (ssize_t) size ? 0 : -1;
 }
 
 static int
@@ -76,12 +79,13 @@ same_keys(const mu_keys_t *a, const mu_keys_t *b)
            || memcmp(mu_keys_secret(a), mu_keys_secret(b), MU_KEY_BYTES) == 0;
 }
 
-/*  Loads path expecting failure; returns the errno (0 if it loaded). */
+/*  Loads path with flags expecting failure; returns the errno (0 if it
+    loaded). */
 static int
-load_errno(const char *path)
+load_flags_errno(const char *path, int flags)
 {
     errno = 0;
-    mu_keys_t *keys = mu_keys_load(path);
+    mu_keys_t *keys = mu_keys_load(path, flags);
     if (keys) {
         mu_keys_destroy(&keys);
         return 0;
@@ -89,12 +93,10 @@ load_errno(const char *path)
     return errno;
 }
 
-static int64_t
-now_ms(void)
+static int
+load_errno(const char *path)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return load_flags_errno(path, 0);
 }
 
 /*  Runs fn(path) without the power to bypass file modes and returns its
@@ -141,7 +143,7 @@ secret_file_errno_fn(const char *path)
 {
     char *secret = NULL;
     size_t size;
-    int rc = mu_keys_read_secret_file(path, &secret, &size);
+    int rc = mu_keys_read_secret_file(path, 0, &secret, &size);
     free(secret);
     return -rc;
 }
@@ -165,13 +167,13 @@ test_generate_save_load(void)
     mu_keys_destroy(&other);
 
     MU_CHECK_EQ(mu_keys_save(keys, tmp_path("rt")), 0);
-    mu_keys_t *loaded = mu_keys_load(tmp_path("rt"));
+    mu_keys_t *loaded = mu_keys_load(tmp_path("rt"), 0);
     MU_CHECK(loaded);
     MU_CHECK(same_keys(keys, loaded));
     MU_CHECK_EQ(strcmp(mu_keys_public_txt(loaded), mu_keys_public_txt(keys)), 0);
 
     /* Naming the secret file itself loads the pair too. */
-    mu_keys_t *from_secret = mu_keys_load(tmp_path("rt_secret"));
+    mu_keys_t *from_secret = mu_keys_load(tmp_path("rt_secret"), 0);
     MU_CHECK(from_secret);
     MU_CHECK(same_keys(keys, from_secret));
 
@@ -183,7 +185,7 @@ test_generate_save_load(void)
     mu_keys_t *fresh = mu_keys_new();
     MU_CHECK(fresh);
     MU_CHECK_EQ(mu_keys_save(fresh, tmp_path("rt")), 0);
-    mu_keys_t *reloaded = mu_keys_load(tmp_path("rt"));
+    mu_keys_t *reloaded = mu_keys_load(tmp_path("rt"), 0);
     MU_CHECK(reloaded);
     MU_CHECK(same_keys(fresh, reloaded));
 
@@ -230,12 +232,12 @@ test_file_modes(void)
     /* The zcert sections and the metadata line. */
     char *text = NULL;
     size_t size = 0;
-    MU_CHECK_EQ(mu_keys_read_secret_file(secret, &text, &size), 0);
+    MU_CHECK_EQ(mu_keys_read_secret_file(secret, 0, &text, &size), 0);
     MU_CHECK(strstr(text, "\ncurve\n    public-key = \"") != NULL);
     MU_CHECK(strstr(text, "    secret-key = \"") != NULL);
     MU_CHECK(strstr(text, "    created-by = \"mutil ") != NULL);
     free(text);
-    MU_CHECK_EQ(mu_keys_read_secret_file(path, &text, &size), 0);
+    MU_CHECK_EQ(mu_keys_read_secret_file(path, MU_KEYS_ALLOW_INSECURE, &text, &size), 0);
     MU_CHECK(strstr(text, mu_keys_public_txt(keys)) != NULL);
     MU_CHECK(strstr(text, "secret-key") == NULL);
     free(text);
@@ -263,12 +265,12 @@ test_czmq_interop(void)
     zcert_set_meta(theirs, "name", "%s", "czmq made this");
     MU_CHECK_EQ(zcert_save(theirs, tmp_path("theirs")), 0);
     MU_CHECK_EQ(zcert_save_public(theirs, tmp_path("theirs_pub")), 0);
-    mu_keys_t *loaded = mu_keys_load(tmp_path("theirs"));
+    mu_keys_t *loaded = mu_keys_load(tmp_path("theirs"), 0);
     MU_CHECK(loaded);
     MU_CHECK(memcmp(mu_keys_public(loaded), zcert_public_key(theirs), MU_KEY_BYTES) == 0);
     MU_CHECK(mu_keys_secret(loaded) != NULL);
     MU_CHECK(memcmp(mu_keys_secret(loaded), zcert_secret_key(theirs), MU_KEY_BYTES) == 0);
-    mu_keys_t *pub = mu_keys_load(tmp_path("theirs_pub"));
+    mu_keys_t *pub = mu_keys_load(tmp_path("theirs_pub"), 0);
     MU_CHECK(pub);
     MU_CHECK(mu_keys_secret(pub) == NULL);
     MU_CHECK(memcmp(mu_keys_public(pub), zcert_public_key(theirs), MU_KEY_BYTES) == 0);
@@ -295,7 +297,7 @@ test_public_only(void)
     MU_CHECK_EQ(mu_keys_save(pub, path), 0);
     MU_CHECK_EQ(count_entries(dir), 1);         /* no _secret file */
     MU_CHECK_EQ(file_mode(path), 0644);
-    mu_keys_t *loaded = mu_keys_load(path);
+    mu_keys_t *loaded = mu_keys_load(path, 0);
     MU_CHECK(loaded);
     MU_CHECK(mu_keys_secret(loaded) == NULL);
     MU_CHECK(same_keys(loaded, pub));
@@ -374,7 +376,7 @@ test_load_errors(void)
     /* A hand-written valid pair loads (the parser is not only ours). */
     cert_text(text, sizeof text, mu_keys_public_txt(a), a_secret);
     MU_CHECK_EQ(write_str(tmp_path("hand_secret"), text), 0);
-    mu_keys_t *hand = mu_keys_load(tmp_path("hand_secret"));
+    mu_keys_t *hand = mu_keys_load(tmp_path("hand_secret"), 0);
     MU_CHECK(hand);
     MU_CHECK(same_keys(hand, a));
     mu_keys_destroy(&hand);
@@ -382,13 +384,18 @@ test_load_errors(void)
     /* A secret file whose secret is not that of its public key. */
     cert_text(text, sizeof text, mu_keys_public_txt(a), b_secret);
     MU_CHECK_EQ(write_str(tmp_path("mixed_secret"), text), 0);
-    MU_CHECK_EQ(load_errno(tmp_path("mixed_secret")), EINVAL);
+    MU_CHECK_EQ(load_errno(tmp_path("mixed_secret")), -MU_EMISMATCH);
 
     /* A public file of a with the (valid) secret file of b. */
     MU_CHECK_EQ(mu_keys_save(a, tmp_path("pa")), 0);
     MU_CHECK_EQ(mu_keys_save(b, tmp_path("pb")), 0);
     MU_CHECK_EQ(rename(tmp_path("pb_secret"), tmp_path("pa_secret")), 0);
-    MU_CHECK_EQ(load_errno(tmp_path("pa")), EINVAL);
+    MU_CHECK_EQ(load_errno(tmp_path("pa")), -MU_EMISMATCH);
+    /* ...which does not matter when only the public key is wanted. */
+    mu_keys_t *only = mu_keys_load(tmp_path("pa"), MU_KEYS_PUBLIC_ONLY);
+    MU_CHECK(only && mu_keys_secret(only) == NULL);
+    MU_CHECK(memcmp(mu_keys_public(only), mu_keys_public(a), MU_KEY_BYTES) == 0);
+    mu_keys_destroy(&only);
     /* A broken secret file next to a good public file. */
     MU_CHECK_EQ(write_str(tmp_path("pa_secret"), "garbage\n"), 0);
     MU_CHECK_EQ(load_errno(tmp_path("pa")), EINVAL);
@@ -411,7 +418,7 @@ test_load_errors(void)
     MU_CHECK_EQ(load_errno(tmp_path("huge")), EINVAL);
 
     /* A directory is not a cert; a path through a file is ENOTDIR. */
-    MU_CHECK_EQ(load_errno(tmpdir), EINVAL);
+    MU_CHECK_EQ(load_errno(tmpdir), EISDIR);
     char through[300];
     snprintf(through, sizeof through, "%s/x", tmp_path("garbage"));
     MU_CHECK_EQ(load_errno(through), ENOTDIR);
@@ -504,9 +511,9 @@ static void
 test_shared_secret(void)
 {
     static const char secret[] = "correct horse battery staple";
-    int64_t start = now_ms();
+    int64_t start = mu_test_now_ms();
     mu_keys_t *server = mu_keys_from_secret(secret, strlen(secret), MU_KEYS_SERVER);
-    int64_t took = now_ms() - start;
+    int64_t took = mu_test_now_ms() - start;
     printf("# one derivation (Argon2id interactive) took %lld ms\n", (long long) took);
     mu_keys_t *server2 = mu_keys_from_secret(secret, strlen(secret), MU_KEYS_SERVER);
     mu_keys_t *client = mu_keys_from_secret(secret, strlen(secret), MU_KEYS_CLIENT);
@@ -549,7 +556,7 @@ secret_file_is(const char *path, const char *expected, size_t expected_size, int
 {
     char *secret = (char *) "untouched";
     size_t size = 12345;
-    int got = mu_keys_read_secret_file(path, &secret, &size);
+    int got = mu_keys_read_secret_file(path, 0, &secret, &size);
     if (got != rc)
         return 0;
     if (rc != 0)
@@ -587,8 +594,8 @@ test_read_secret_file(void)
     big[4097] = '\n';
     int fits_crlf = write_text(p, big, 4098) == 0 && secret_file_is(p, big, 4096, 0);
     big[4096] = 'x';
-    int too_big = write_text(p, big, 4097) == 0 && secret_file_is(p, NULL, 0, MU_ELIMIT);
-    int way_too_big = write_text(p, big, 4200) == 0 && secret_file_is(p, NULL, 0, MU_ELIMIT);
+    int too_big = write_text(p, big, 4097) == 0 && secret_file_is(p, NULL, 0, MU_EFBIG);
+    int way_too_big = write_text(p, big, 4200) == 0 && secret_file_is(p, NULL, 0, MU_EFBIG);
     free(big);
     MU_CHECK(fits);
     MU_CHECK(fits_crlf);
@@ -600,7 +607,109 @@ test_read_secret_file(void)
     MU_CHECK_EQ(write_str(p, "1234567\r\n"), 0);
     MU_CHECK(secret_file_is(p, NULL, 0, MU_EINVAL));
     MU_CHECK(secret_file_is(tmp_path("no-such-pass"), NULL, 0, MU_ENOENT));
-    MU_CHECK(secret_file_is(tmpdir, NULL, 0, MU_EINVAL));
+    MU_CHECK(secret_file_is(tmpdir, NULL, 0, MU_EISDIR));
+    MU_CHECK(secret_file_is("/dev/null", NULL, 0, MU_ENOTREG));
+    const char *fifo = tmp_path("fifo");
+    MU_CHECK_EQ(mkfifo(fifo, 0600), 0);
+    MU_CHECK(secret_file_is(fifo, NULL, 0, MU_ENOTREG));     /* at once: no writer needed */
+    char *secret = NULL;
+    size_t size = 0;
+    MU_CHECK_EQ(mu_keys_read_secret_file(p, 4, &secret, &size), MU_EINVAL);  /* unknown flag */
+}
+
+/*  Reads path with flags; returns the code (the secret is freed). */
+static int
+read_secret_rc(const char *path, int flags)
+{
+    char *secret = NULL;
+    size_t size = 0;
+    int rc = mu_keys_read_secret_file(path, flags, &secret, &size);
+    if (rc == 0) {
+        sodium_memzero(secret, size);
+        free(secret);
+    }
+    return rc;
+}
+
+/*  A passphrase file must be private and named directly, like an ssh key:
+    any access for group or others, or a symbolic link, is MU_EINSECURE;
+    MU_KEYS_ALLOW_INSECURE accepts both. */
+static void
+test_secret_file_private(void)
+{
+    char dir[256], p[300], link[300], via[320];
+    snprintf(dir, sizeof dir, "%s/private", tmpdir);
+    MU_CHECK_EQ(mkdir(dir, 0755), 0);
+    snprintf(p, sizeof p, "%s/pass", dir);
+    MU_CHECK_EQ(write_str(p, "correct horse battery\n"), 0);
+    MU_CHECK_EQ(read_secret_rc(p, 0), 0);
+    MU_CHECK_EQ(chmod(p, 0400), 0);
+    MU_CHECK_EQ(read_secret_rc(p, 0), 0);
+    static const mode_t open_modes[] = { 0640, 0644, 0604, 0660, 0610, 0601, 0620 };
+    for (size_t i = 0; i < sizeof open_modes / sizeof open_modes[0]; i++) {
+        MU_CHECK_EQ(chmod(p, open_modes[i]), 0);
+        MU_CHECK_EQ(read_secret_rc(p, 0), MU_EINSECURE);
+        MU_CHECK_EQ(read_secret_rc(p, MU_KEYS_ALLOW_INSECURE), 0);
+    }
+    MU_CHECK_EQ(chmod(p, 0600), 0);
+    /* A symbolic link to a private file: refused unless allowed. */
+    snprintf(link, sizeof link, "%s/link", dir);
+    MU_CHECK_EQ(symlink(p, link), 0);
+    MU_CHECK_EQ(read_secret_rc(link, 0), MU_EINSECURE);
+    MU_CHECK_EQ(read_secret_rc(link, MU_KEYS_ALLOW_INSECURE), 0);
+    /* A link to a directory above the file is fine: the file is named. */
+    snprintf(link, sizeof link, "%s/dirlink", tmpdir);
+    MU_CHECK_EQ(symlink(dir, link), 0);
+    snprintf(via, sizeof via, "%s/pass", link);
+    MU_CHECK_EQ(read_secret_rc(via, 0), 0);
+}
+
+/*  A cert's secret key comes only from a private file named directly
+    (NAME_secret, or a public file that holds a secret key). */
+static void
+test_cert_secret_private(void)
+{
+    mu_keys_t *a = mu_keys_new();
+    MU_CHECK(a);
+    MU_CHECK_EQ(mu_keys_save(a, tmp_path("sp")), 0);
+    MU_CHECK_EQ(load_errno(tmp_path("sp")), 0);
+    MU_CHECK_EQ(chmod(tmp_path("sp_secret"), 0640), 0);
+    MU_CHECK_EQ(load_errno(tmp_path("sp")), -MU_EINSECURE);
+    MU_CHECK_EQ(load_errno(tmp_path("sp_secret")), -MU_EINSECURE);
+    MU_CHECK_EQ(load_flags_errno(tmp_path("sp"), MU_KEYS_ALLOW_INSECURE), 0);
+    mu_keys_t *pub = mu_keys_load(tmp_path("sp"), MU_KEYS_PUBLIC_ONLY);
+    MU_CHECK(pub && mu_keys_secret(pub) == NULL);
+    mu_keys_destroy(&pub);
+    MU_CHECK_EQ(chmod(tmp_path("sp_secret"), 0600), 0);
+
+    /* Links: a public cert may be one; its secret file may not. */
+    char target[300];
+    snprintf(target, sizeof target, "%s", tmp_path("sp"));
+    MU_CHECK_EQ(symlink(target, tmp_path("sl")), 0);
+    mu_keys_t *linked = mu_keys_load(tmp_path("sl"), 0);   /* no sl_secret */
+    MU_CHECK(linked && mu_keys_secret(linked) == NULL);
+    mu_keys_destroy(&linked);
+    snprintf(target, sizeof target, "%s", tmp_path("sp_secret"));
+    MU_CHECK_EQ(symlink(target, tmp_path("sl_secret")), 0);
+    MU_CHECK_EQ(load_errno(tmp_path("sl")), -MU_EINSECURE);
+    MU_CHECK_EQ(load_flags_errno(tmp_path("sl"), MU_KEYS_ALLOW_INSECURE), 0);
+
+    /* A secret key inside the public file makes that file a secret one. */
+    char text[512], secret_txt[MU_KEY_TEXT];
+    mu_key_to_txt(mu_keys_secret(a), secret_txt);
+    cert_text(text, sizeof text, mu_keys_public_txt(a), secret_txt);
+    MU_CHECK_EQ(write_str(tmp_path("both"), text), 0);
+    mu_keys_t *both = mu_keys_load(tmp_path("both"), 0);
+    MU_CHECK(both && mu_keys_secret(both) != NULL);
+    mu_keys_destroy(&both);
+    MU_CHECK_EQ(chmod(tmp_path("both"), 0644), 0);
+    MU_CHECK_EQ(load_errno(tmp_path("both")), -MU_EINSECURE);
+    both = mu_keys_load(tmp_path("both"), MU_KEYS_PUBLIC_ONLY);
+    MU_CHECK(both && mu_keys_secret(both) == NULL);
+    mu_keys_destroy(&both);
+
+    MU_CHECK_EQ(load_flags_errno(tmp_path("sp"), 8), EINVAL);  /* unknown flag */
+    mu_keys_destroy(&a);
 }
 
 /* ---- allow-lists ------------------------------------------------------------ */
@@ -753,7 +862,7 @@ static int
 receive_hello(zsock_t *router, int timeout_ms, char *user_id, size_t cap)
 {
     zmq_pollitem_t item = { zsock_resolve(router), 0, ZMQ_POLLIN, 0 };
-    if (zmq_poll(&item, 1, timeout_ms) <= 0)
+    if (zmq_poll(&item, 1, mu_test_ms(timeout_ms)) <= 0)
         return 0;
     zframe_t *identity = zframe_recv(router);
     zframe_t *payload = identity ? zframe_recv(router) : NULL;
@@ -765,12 +874,14 @@ receive_hello(zsock_t *router, int timeout_ms, char *user_id, size_t cap)
     return ok;
 }
 
-/*  Waits up to timeout_ms until domain counted at least n failures. */
+/*  Waits up to timeout_ms (scaled) until domain counted at least n
+    failures (the handler offers no event to wait on: the counter is
+    polled). */
 static int
 wait_failures(const mu__zap_domain_t *domain, uint64_t n, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
-    while (mu__zap_failures(domain) < n && now_ms() < deadline)
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    while (mu__zap_failures(domain) < n && mu_test_now_ms() < deadline)
         zclock_sleep(10);
     return mu__zap_failures(domain) >= n;
 }
@@ -953,7 +1064,7 @@ zap_ask(const char *const *frames, const size_t *sizes, int n)
     if (req == NULL)
         return NULL;
     zsock_set_linger(req, 0);
-    zsock_set_rcvtimeo(req, 5000);
+    zsock_set_rcvtimeo(req, mu_test_ms(5000));
     zmsg_t *reply = NULL;
     if (zsock_connect(req, "inproc://zeromq.zap.01") == 0) {
         zmsg_t *request = zmsg_new();
@@ -1044,6 +1155,90 @@ test_zap_protocol(void)
     MU_CHECK_EQ(mu__zap_failures(domain), 3);
     mu__zap_unregister(&domain);
     mu_keys_destroy(&client);
+}
+
+/*  Counts, in the log file path, the refusal lines of domain name and the
+    refusals that its "N more refused handshakes" lines report. */
+static void
+count_log_lines(const char *path, const char *name, int *refused_p, int *summaries_p,
+                uint64_t *more_p)
+{
+    char line[512], domain[96];
+    snprintf(domain, sizeof domain, "ZAP domain '%s'", name);
+    *refused_p = *summaries_p = 0;
+    *more_p = 0;
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        const char *text = strstr(line, "mutil: ");
+        if (text == NULL || strstr(line, domain) == NULL)
+            continue;
+        if (strstr(text, "more refused handshakes")) {
+            (*summaries_p)++;
+            *more_p += strtoull(text + 7, NULL, 10);
+        } else if (strstr(text, "refused CURVE handshake")) {
+            (*refused_p)++;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/*  A flood of refused handshakes logs a bounded number of lines (at most
+    one per second per domain, plus the lines that count the rest), and
+    every refusal is still counted, in the counter and in the log. */
+static void
+test_zap_log_rate_limit(void)
+{
+    enum { N = 300 };
+    mu_keys_t *stranger = mu_keys_new();
+    mu_allow_t *allow = mu_allow_new();
+    MU_CHECK(stranger && allow);
+    mu__zap_domain_t *domain = mu__zap_register(allow);
+    mu_allow_destroy(&allow);
+    MU_CHECK(domain);
+    char log_path[256];
+    snprintf(log_path, sizeof log_path, "%s", tmp_path("zap.log"));
+    FILE *log = fopen(log_path, "a");   /* appends: the test reads it meanwhile */
+    MU_CHECK(log);
+    zsys_set_logstream(log);
+    const char *name = mu__zap_domain_name(domain);
+    const char *frames[] = { "1.0", "r", name, "10.0.0.9", "", "CURVE",
+                             (const char *) mu_keys_public(stranger) };
+    size_t sizes[] = { 3, 1, strlen(name), 8, 0, 5, 32 };
+    int64_t start = mu_test_now_ms();
+    int answered = 0;
+    for (int i = 0; i < N; i++) {
+        zmsg_t *reply = zap_ask(frames, sizes, 7);
+        answered += reply_is(reply, "r", "400", "");
+        zmsg_destroy(&reply);
+    }
+    int64_t seconds = (mu_test_now_ms() - start) / 1000;
+    uint64_t failures = mu__zap_failures(domain);
+    /* The handler reports the refusals it did not log once their second is
+       over, without another request: wait for that line (up to 5 s). */
+    int refused, summaries = 0;
+    uint64_t more;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(5000);
+    while (summaries == 0 && mu_test_now_ms() < deadline) {
+        usleep(20 * 1000);
+        count_log_lines(log_path, name, &refused, &summaries, &more);
+    }
+    int reported_while_running = summaries > 0;
+    char saved[64];
+    snprintf(saved, sizeof saved, "%s", name);
+    mu__zap_unregister(&domain);    /* would report the refusals not logged yet */
+    zsys_set_logstream(stdout);
+    fclose(log);
+    count_log_lines(log_path, saved, &refused, &summaries, &more);
+    mu_keys_destroy(&stranger);
+    printf("# %d refusals in %lld s: %d lines logged, %d lines count %llu more\n", N,
+           (long long) seconds, refused, summaries, (unsigned long long) more);
+    MU_CHECK_EQ(answered, N);
+    MU_CHECK_EQ(failures, N);
+    MU_CHECK(reported_while_running);
+    MU_CHECK(refused >= 1 && refused <= seconds + 2);
+    MU_CHECK(summaries >= 1 && summaries <= 2 * seconds + 3);
+    MU_CHECK_EQ((uint64_t) refused + more, N);
 }
 
 static void
@@ -1186,7 +1381,7 @@ test_zap_setup_errors(void)
 int
 main(void)
 {
-    mu_test_start(50);
+    mu_test_start(120);
     zsys_handler_set(NULL);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_keys.XXXXXX");
     /* 0755 so that the "nobody" children of without_root reach the files
@@ -1203,12 +1398,15 @@ main(void)
     MU_RUN(test_z85);
     MU_RUN(test_shared_secret);
     MU_RUN(test_read_secret_file);
+    MU_RUN(test_secret_file_private);
+    MU_RUN(test_cert_secret_private);
     MU_RUN(test_allow);
     MU_RUN(test_allow_load_dir);
     MU_RUN(test_zap_allowed_and_refused);
     MU_RUN(test_zap_two_domains);
     MU_RUN(test_zap_null_mechanism);
     MU_RUN(test_zap_protocol);
+    MU_RUN(test_zap_log_rate_limit);
     MU_RUN(test_zap_lifecycle);
     MU_RUN(test_zap_threads);
     MU_RUN(test_zap_setup_errors);

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,14 +37,6 @@ rng(void)
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
-}
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*  Zipf (exponent 1: p(rank) ~ 1/rank) over n ranks: a cumulative table
@@ -937,6 +930,82 @@ test_open_errors(void)
     MU_CHECK(mu_lru_open("/nonexistent-mutil", "x", 10, 4, 0) == NULL && errno == ENOENT);
 }
 
+/* ---- waiting on file events ------------------------------------------------ */
+
+/*  An inotify descriptor watching dir for the events in mask, or -1. */
+static int
+watch_dir(const char *dir, uint32_t mask)
+{
+    int in = inotify_init1(IN_CLOEXEC);
+    if (in >= 0 && inotify_add_watch(in, dir, mask) < 0) {
+        close(in);
+        return -1;
+    }
+    return in;
+}
+
+/*  Reads the next events of inotify descriptor in into buf, waiting until
+    deadline (ms, mu_test_now_ms clock). Returns the bytes read, 0 on
+    timeout. */
+static ssize_t
+read_events(int in, int64_t deadline, char *buf, size_t size)
+{
+    int left = (int) (deadline - mu_test_now_ms());
+    struct pollfd p = { in, POLLIN, 0 };
+    if (left <= 0 || poll(&p, 1, left) <= 0)
+        return 0;
+    ssize_t n = read(in, buf, size);
+    return n > 0 ? n : 0;
+}
+
+/*  Waits up to timeout_ms (scaled) until in reports a file created other
+    than a lock file. Returns 1 when one was, 0 on timeout. */
+static int
+wait_file_created(int in, int timeout_ms)
+{
+    union {
+        struct inotify_event ev;
+        char bytes[4096];
+    } buf;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    ssize_t n;
+    while ((n = read_events(in, deadline, buf.bytes, sizeof buf.bytes)) > 0)
+        for (ssize_t off = 0; off < n;) {
+            const struct inotify_event *ev = (const void *) (buf.bytes + off);
+            if (ev->len > 0 && strstr(ev->name, ".lock") == NULL)
+                return 1;
+            off += (ssize_t) (sizeof *ev + ev->len);
+        }
+    return 0;
+}
+
+/*  Keys in DIR/NAME.lru as another process committed them (0 when it
+    cannot be opened). */
+static uint64_t
+stored_keys(const char *dir, const char *name)
+{
+    mu_lru_t *lru = mu_lru_open(dir, name, 0, 0, MU_LRU_READONLY);
+    uint64_t n = lru ? mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1) : 0;
+    mu_lru_destroy(&lru);
+    return n;
+}
+
+/*  Waits up to timeout_ms (scaled) until DIR/NAME.lru holds n keys for a
+    reader. The condition is polled: a commit becomes visible when SQLite
+    updates its shared-memory index, a store to a mapping that raises no
+    file event to wait on. Returns 1 when it holds, 0 on timeout. */
+static int
+wait_stored_keys(const char *dir, const char *name, uint64_t n, int timeout_ms)
+{
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    while (stored_keys(dir, name) != n) {
+        if (mu_test_now_ms() > deadline)
+            return 0;
+        usleep(10 * 1000);
+    }
+    return 1;
+}
+
 /* ---- SIGKILL during write loops -------------------------------------------- */
 
 /*  What the child reports on the side channel after a call returned. */
@@ -953,12 +1022,13 @@ child_loop(const char *dir, mu_lru_durability_t policy, int group_ms, uint32_t f
     mu_lru_t *lru = mu_lru_open(dir, "crash", 1000000, 4, MU_LRU_CREATE);
     if (lru == NULL || mu_lru_set_durability(lru, policy, group_ms) != 0)
         _exit(3);
+    mu_test_signal_byte(fd, 'R'); /* opened: the reports follow */
     char key[32];
     for (uint32_t id = first;; id++) {
         snprintf(key, sizeof key, "c%u", id);
         if (inc(lru, key, 1 + id % 7) != 0)
             _exit(4);
-        report_t r = { 1, id, now_ms() };
+        report_t r = { 1, id, mu_test_now_ms() };
         if (write(fd, &r, sizeof r) != (ssize_t) sizeof r)
             _exit(5);
         if (idle_after && id + 1 - first == (uint32_t) idle_after)
@@ -970,7 +1040,7 @@ child_loop(const char *dir, mu_lru_durability_t policy, int group_ms, uint32_t f
         if (id % 97 == 0) {
             if (mu_lru_flush(lru) != 0)
                 _exit(7);
-            report_t f = { 2, id, now_ms() };
+            report_t f = { 2, id, mu_test_now_ms() };
             if (write(fd, &f, sizeof f) != (ssize_t) sizeof f)
                 _exit(5);
         }
@@ -1002,14 +1072,15 @@ log_add(log_t *log, const report_t *r)
     log->t[log->n++] = r->t_ms;
 }
 
-/*  Reads reports until the deadline (-1: until EOF). */
+/*  Reads reports until the deadline (-1: until EOF) or until the log holds
+    `until` keys. */
 static void
-read_reports(int fd, log_t *log, int64_t deadline)
+read_reports(int fd, log_t *log, int64_t deadline, size_t until)
 {
     report_t r;
     size_t have = 0;
-    for (;;) {
-        int wait = deadline < 0 ? -1 : (int) (deadline - now_ms());
+    while (log->n < until) {
+        int wait = deadline < 0 ? -1 : (int) (deadline - mu_test_now_ms());
         if (deadline >= 0 && wait <= 0)
             return;
         struct pollfd p = { fd, POLLIN, 0 };
@@ -1069,15 +1140,18 @@ crash_policy(mu_lru_durability_t policy, int group_ms, int kills, int min_ms, in
         close(fds[1]);
         log_t log = { 0 };
         int delay = min_ms + (int) (rng() % (uint64_t) (max_ms - min_ms + 1));
-        read_reports(fds[0], &log, now_ms() + delay);
-        int64_t kill_ms = now_ms();
+        int ready = mu_test_wait_byte(fds[0], 10000);
+        if (ready == 'R') /* the child has opened the LRU: kill it while it writes */
+            read_reports(fds[0], &log, mu_test_now_ms() + delay, SIZE_MAX);
+        int64_t kill_ms = mu_test_now_ms();
         kill(pid, SIGKILL);
         int status;
         waitpid(pid, &status, 0);
-        read_reports(fds[0], &log, -1);
+        read_reports(fds[0], &log, -1, SIZE_MAX);
         close(fds[0]);
-        if (!WIFSIGNALED(status)) {
-            printf("# child exited with status %d\n", WEXITSTATUS(status));
+        if (ready != 'R' || !WIFSIGNALED(status)) {
+            printf("# child not ready (%d) or exited with status %d\n", ready,
+                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
             return -1;
         }
         if (!integrity_ok(dir)) {
@@ -1094,7 +1168,7 @@ crash_policy(mu_lru_durability_t policy, int group_ms, int kills, int min_ms, in
             if (policy == MU_LRU_IMMEDIATE)
                 must = 1;
             else if (policy == MU_LRU_GROUP)
-                must = log.t[i] < kill_ms - group_ms - 150; /* 150 ms slack: one commit */
+                must = log.t[i] < kill_ms - group_ms - mu_test_ms(500); /* slack: one commit */
             if (log.flushed && log.ids[i] <= log.last_flush_id)
                 must = 1;
             if (!must)
@@ -1164,23 +1238,89 @@ test_group_idle(void)
     }
     close(fds[1]);
     log_t log = { 0 };
-    while (log.n < 10) {
-        size_t before = log.n;
-        read_reports(fds[0], &log, now_ms() + 2000);
-        if (log.n == before)
-            break;
-    }
-    usleep(30 * 1000 * 3 + 200 * 1000);
+    if (mu_test_wait_byte(fds[0], 10000) == 'R')
+        read_reports(fds[0], &log, mu_test_now_ms() + mu_test_ms(10000), 10);
+    /* The child now idles; its background thread alone commits the keys. */
+    size_t reported = log.n;
+    free(log.ids);
+    free(log.t);
+    int committed = reported == 10 && wait_stored_keys(dir, "crash", 10, 10000);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     close(fds[0]);
-    MU_CHECK_EQ(log.n, 10);
+    MU_CHECK_EQ(reported, 10);
+    MU_CHECK(committed);
     mu_lru_t *lru = mu_lru_open(dir, "crash", 0, 0, 0);
     MU_CHECK(lru != NULL);
     MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1), 10);
     mu_lru_destroy(&lru);
-    free(log.ids);
-    free(log.t);
+}
+
+/* ---- SIGKILL while creating ----------------------------------------------- */
+
+/*  Forks a child that creates DIR/made.lru and SIGKILLs it as soon as it
+    has created its first file in DIR (seen by inotify, not guessed by a
+    delay). Returns 1 when the kill landed before the creation returned,
+    0 when after, -1 on a failure of the test itself. */
+static int
+kill_while_creating(const char *dir)
+{
+    int in = watch_dir(dir, IN_CREATE);
+    int fds[2];
+    if (in < 0 || pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        mu_lru_t *lru = mu_lru_open(dir, "made", 1000, 4, MU_LRU_CREATE);
+        mu_test_signal_byte(fds[1], lru != NULL ? 'D' : 'F');
+        for (;;)
+            pause();
+    }
+    close(fds[1]);
+    int seen = wait_file_created(in, 10000);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(in);
+    int done = mu_test_wait_byte(fds[0], 0);
+    close(fds[0]);
+    return !seen || done == 'F' ? -1 : done != 'D';
+}
+
+/*  A SIGKILL while an LRU is being created leaves no LRU or a complete one:
+    opening it is ENOENT or succeeds, never MU_ECORRUPT; creating it again
+    succeeds and leaves no temporary file. */
+static void
+test_crash_while_creating(void)
+{
+    int mid = 0;
+    for (int round = 0; round < 20; round++) {
+        char dir[300], tmp[400];
+        make_dir(dir, sizeof dir, "creating");
+        int killed = kill_while_creating(dir);
+        MU_CHECK(killed >= 0);
+        mid += killed;
+        errno = 0;
+        mu_lru_t *lru = mu_lru_open(dir, "made", 0, 0, 0);
+        if (lru == NULL && errno != ENOENT)
+            printf("# round %d: open after the kill: %s\n", round, mu_strerror(-errno));
+        MU_CHECK(lru != NULL || errno == ENOENT);
+        mu_lru_destroy(&lru);
+        lru = mu_lru_open(dir, "made", 0, 0, MU_LRU_READONLY);
+        MU_CHECK(lru != NULL || errno == ENOENT);
+        mu_lru_destroy(&lru);
+        lru = mu_lru_open(dir, "made", 1000, 4, MU_LRU_CREATE);
+        MU_CHECK(lru != NULL);
+        MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_CAPACITY, -1), 1000);
+        MU_CHECK_EQ(inc(lru, "k", 1), 0);
+        mu_lru_destroy(&lru);
+        snprintf(tmp, sizeof tmp, "%s/.made.lru.new", dir);
+        MU_CHECK(access(tmp, F_OK) != 0);
+        lru = mu_lru_open(dir, "made", 0, 0, 0);
+        MU_CHECK(lru != NULL && mu_lru_contains(lru, "k", 1));
+        mu_lru_destroy(&lru);
+    }
+    printf("# %d of 20 kills landed while the LRU was being created\n", mid);
+    MU_CHECK(mid > 0);
 }
 
 static void
@@ -1224,6 +1364,7 @@ main(void)
     MU_RUN(test_crash_group);
     MU_RUN(test_crash_at_flush);
     MU_RUN(test_group_idle);
+    MU_RUN(test_crash_while_creating);
     cleanup();
     MU_DONE();
 }

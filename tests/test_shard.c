@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdint.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <pthread.h>
 #include <sys/wait.h>
@@ -1050,6 +1051,7 @@ crash_child(const char *dir, int run, int fd)
     mu_shard_batch_t *b = st ? mu_shard_batch_new(st) : NULL;
     if (!b)
         _exit(3);
+    mu_test_signal_byte(fd, 'R'); /* opened: the acks follow */
     size_t size;
     void *v = pack_value(run, long_text() + 1500, &size);
     for (int64_t seq = 0;;) {
@@ -1069,17 +1071,20 @@ crash_child(const char *dir, int run, int fd)
     }
 }
 
-/*  Reads every ack of one run; returns the number of acked writes, with
-    their sequence numbers marked in acked[0..cap). */
+/*  Reads acks of one run until `until` acks (calls that returned) arrived
+    or the pipe ends; adds the acked writes to *total_p, their sequence
+    numbers marked in acked[0..cap). Returns the acks read. */
 static int64_t
-read_acks(int fd, unsigned char *acked, int64_t cap)
+read_acks(int fd, unsigned char *acked, int64_t cap, int64_t until, int64_t *total_p)
 {
     ack_t a;
-    int64_t total = 0;
-    while (read(fd, &a, sizeof a) == (ssize_t) sizeof a)
-        for (int64_t i = a.first; i < a.first + a.count && i < cap; i++, total++)
+    int64_t acks = 0;
+    while (acks < until && read(fd, &a, sizeof a) == (ssize_t) sizeof a) {
+        for (int64_t i = a.first; i < a.first + a.count && i < cap; i++, (*total_p)++)
             acked[i] = 1;
-    return total;
+        acks++;
+    }
+    return acks;
 }
 
 static void
@@ -1106,13 +1111,19 @@ test_crash_loop(void)
             crash_child(dir, run, fds[1]);
         }
         close(fds[1]);
-        usleep(20000 + (useconds_t) (rand() % 60000)); /* open takes part of it */
+        memset(acked, 0, CAP);
+        int64_t n = 0;
+        /* Kill the child once it has opened the store and returned from a
+           random number of writes. */
+        int ready = mu_test_wait_byte(fds[0], 10000);
+        if (ready == 'R')
+            read_acks(fds[0], acked, CAP, 1 + rand() % 30, &n);
         kill(pid, SIGKILL);
         int status;
         MU_CHECK_EQ(waitpid(pid, &status, 0), pid);
+        MU_CHECK_EQ(ready, 'R');
         MU_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-        memset(acked, 0, CAP);
-        int64_t n = read_acks(fds[0], acked, CAP);
+        read_acks(fds[0], acked, CAP, INT64_MAX, &n);
         close(fds[0]);
         total_acked += n;
         /* Every acked write is there; integrity_check is ok on every shard. */
@@ -1239,15 +1250,34 @@ test_threads_share_one_handle(void)
 typedef struct {
     char from[256], to[256];
     size_t shards;
+    int watch;      /* inotify descriptor watching the half-made shard 0 */
 } finish_job_t;
 
-/*  After 100 ms, moves a finished store's files over the half-made one,
-    shard 0 last, as a creating process would finish. */
+/*  Waits up to timeout_ms (scaled) for an event on inotify descriptor in;
+    returns 1 when one came, 0 on timeout. */
+static int
+wait_inotify(int in, int timeout_ms)
+{
+    union {
+        struct inotify_event ev;
+        char bytes[4096];
+    } buf;
+    struct pollfd p = { in, POLLIN, 0 };
+    int n;
+    while ((n = poll(&p, 1, mu_test_ms(timeout_ms))) < 0 && errno == EINTR)
+        continue;
+    return n == 1 && read(in, buf.bytes, sizeof buf.bytes) > 0;
+}
+
+/*  Once the opener has opened and closed the half-made shard 0 (it found
+    no table and waits), moves a finished store's files over it, shard 0
+    last, as a creating process would finish. */
 static void *
 finish_creation(void *arg)
 {
     finish_job_t *job = arg;
-    usleep(100 * 1000);
+    if (!wait_inotify(job->watch, 10000))
+        return (void *) 1;
     for (size_t i = job->shards; i-- > 0;) {
         char from[300], to[300];
         snprintf(from, sizeof from, "%s/shard-%04zu.db", job->from, i);
@@ -1283,12 +1313,16 @@ test_open_while_being_created(void)
     int fd = open(path, O_CREAT | O_WRONLY, 0644);
     MU_CHECK(fd >= 0);
     close(fd);
+    job.watch = inotify_init1(IN_CLOEXEC);
+    MU_CHECK(job.watch >= 0);
+    MU_CHECK(inotify_add_watch(job.watch, path, IN_CLOSE) >= 0);
     pthread_t finisher;
     MU_CHECK_EQ(pthread_create(&finisher, NULL, finish_creation, &job), 0);
-    mu_shard_opts_t existing = { .k = 0, .busy_timeout_ms = 5000 };
+    mu_shard_opts_t existing = { .k = 0, .busy_timeout_ms = mu_test_ms(10000) };
     mu_shard_t *st = mu_shard_new(job.to, &existing);
     void *moved = (void *) 1;
     pthread_join(finisher, &moved);
+    close(job.watch);
     MU_CHECK(moved == NULL);
     MU_CHECK(st != NULL);
     void *got = NULL;
@@ -1305,14 +1339,12 @@ test_open_while_being_created(void)
     MU_CHECK(fd >= 0);
     close(fd);
     mu_shard_opts_t quick = { .k = 0, .busy_timeout_ms = 200 };
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = mu_test_now_ms();
     errno = 0;
     MU_CHECK(mu_shard_new(never, &quick) == NULL);
     MU_CHECK_EQ(errno, -MU_ECORRUPT);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double waited_ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
-    MU_CHECK(waited_ms >= 150 && waited_ms < 5000);
+    int64_t waited_ms = mu_test_now_ms() - t0;
+    MU_CHECK(waited_ms >= 150 && waited_ms < mu_test_ms(5000));
 }
 
 int

@@ -1,0 +1,35 @@
+/*  mu_sqlite.h — private SQLite helpers shared by the stores: one mapping of
+    SQLite result codes to library errors, and crash-safe creation of a
+    database file. Never installed. */
+#ifndef MU_SQLITE_H_INCLUDED
+#define MU_SQLITE_H_INCLUDED
+
+#include <sqlite3.h>
+
+/*  Maps an SQLite result code (primary or extended) to 0 (OK, DONE, ROW)
+    or a library error: MU_ENOMEM, MU_EACCES (read-only, permission, cannot
+    open), MU_ECORRUPT (corrupt, not a database, schema), MU_EAGAIN (busy,
+    locked), -ENOSPC (full), -EIO for anything else. */
+int mu__sqlite_error(int rc);
+
+/*  Runs SQL (one or more statements) on db; returns mu__sqlite_error of
+    the result. */
+int mu__sqlite_exec(sqlite3 *db, const char *sql);
+
+/*  Removes the database file PATH and its journal, WAL and shared-memory
+    files (PATH-journal, PATH-wal, PATH-shm), ignoring the ones that do not
+    exist. */
+void mu__sqlite_remove(const char *path);
+
+/*  Creates the database PATH in directory DIR so that no process, and no
+    crash, ever sees it half made: SQL (the schema and first rows, one
+    transaction) runs in TMP, a file name in DIR that no other opener uses
+    (a file of that name left by a crash is removed first); TMP is then
+    synced, renamed to PATH (replacing any file there) and DIR synced.
+    The caller serialises creators (holds a lock). Returns 0 or a library
+    error (mu__sqlite_error of SQLite's failure, or -errno of the sync or
+    rename); on failure TMP is removed and PATH is untouched. */
+int mu__sqlite_create_atomic(const char *dir, const char *path, const char *tmp,
+                             const char *sql);
+
+#endif
