@@ -81,6 +81,7 @@ struct mu_flow_t {
 typedef struct {
     char type;                      /* 'S' */
     uint64_t in, out, errors, drops, redelivered;
+    uint64_t clients_idle, clients_slow; /* edges: clients closed */
     uint32_t hist[MU__FLOW_HIST];
 } mu__runner_stats_t;
 
@@ -223,6 +224,36 @@ void mu__runner_log(const mu__runner_t *r, const char *fmt, ...) MU_PRINTF(2, 3)
 int mu__curve_server(mu__runner_t *r, void *socket);
 int mu__curve_client(mu__runner_t *r, void *socket);
 uint64_t mu__curve_refused(void);
+
+/* ---- an edge client's outbound queue (mu_flow_msgq.c) ----------------------- */
+
+typedef struct mu__msg_t mu__msg_t;
+
+/*  A FIFO of message copies. bytes counts each message's payload plus
+    MU__MSGQ_OVERHEAD (what a queued message costs beside its payload).
+    Zero-initialised: empty. */
+typedef struct {
+    mu__msg_t *head, *tail;
+    size_t bytes;
+    size_t count;
+} mu__msgq_t;
+
+#define MU__MSGQ_OVERHEAD 32
+
+/*  Appends a copy of data. 0 or MU_ENOMEM (nothing queued). */
+int mu__msgq_push(mu__msgq_t *q, const void *data, size_t size);
+
+/*  The oldest message, valid until it is popped; false when empty. */
+bool mu__msgq_peek(const mu__msgq_t *q, const void **data_p, size_t *size_p);
+
+/*  Removes the oldest message (the queue must not be empty). */
+void mu__msgq_pop(mu__msgq_t *q);
+
+/*  Drops the oldest messages until bytes <= max_bytes; returns how many. */
+size_t mu__msgq_trim(mu__msgq_t *q, size_t max_bytes);
+
+/*  Drops everything. */
+void mu__msgq_clear(mu__msgq_t *q);
 
 /*  The edge runner's loop (mu_flow_edge.c); never returns. */
 void mu__flow_edge_main(mu__runner_t *r) __attribute__((noreturn));
