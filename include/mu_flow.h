@@ -232,6 +232,7 @@ typedef struct {
                               max_clients */
     uint64_t clients_slow; /* edge clients disconnected for a full queue
                               (MU_FLOW_EDGE_DISCONNECT) */
+    uint64_t clients;   /* edges: clients connected now (0 when not running) */
 } mu_flow_stat_t;
 
 /*  Creates an empty flow named name (copied; at most 31 bytes used in

@@ -35,6 +35,7 @@ typedef struct {
     mu_pipe_t *p;
     mu__msgq_t q;          /* what the pipe could not take yet */
     int64_t active_ms;
+    uint64_t seq;          /* connection order: the older wins a tie */
 } client_t;
 
 typedef struct {
@@ -46,6 +47,7 @@ typedef struct {
     int nc, cap;
     zmq_pollitem_t *items; /* cap + 3: control, listener, upstream, clients */
     int64_t next_connect;
+    uint64_t accepted;     /* connections so far */
 } edge_t;
 
 /* ---- the client table -------------------------------------------------------------- */
@@ -67,6 +69,13 @@ close_client(edge_t *ed, int k, uint64_t *counter)
     mu__msgq_clear(&ed->c[k].q);
     mu_pipe_destroy(&ed->c[k].p);
     ed->c[k] = ed->c[--ed->nc];
+    ed->r->stats.clients = (uint64_t) ed->nc;
+}
+
+static bool
+idler(const client_t *a, const client_t *b)
+{
+    return a->active_ms < b->active_ms || (a->active_ms == b->active_ms && a->seq < b->seq);
 }
 
 /*  The slot of the client idle the longest (the table is not empty). */
@@ -75,7 +84,7 @@ idlest(const edge_t *ed)
 {
     int best = 0;
     for (int k = 1; k < ed->nc; k++)
-        if (ed->c[k].active_ms < ed->c[best].active_ms)
+        if (idler(&ed->c[k], &ed->c[best]))
             best = k;
     return best;
 }
@@ -96,7 +105,9 @@ add_client(edge_t *ed, int fd)
     mu_pipe_set_recv_timeout(p, 0);
     mu_pipe_set_send_timeout(p, 0);
     mu_pipe_set_linger(p, 0);
-    ed->c[ed->nc++] = (client_t) { .fd = fd, .p = p, .active_ms = mu__now_ms() };
+    ed->c[ed->nc++] = (client_t) { .fd = fd, .p = p, .active_ms = mu__now_ms(),
+                                   .seq = ed->accepted++ };
+    ed->r->stats.clients = (uint64_t) ed->nc;
 }
 
 /*  True when client c of a listening edge has been idle too long: on a

@@ -82,6 +82,7 @@ typedef struct {
     char type;                      /* 'S' */
     uint64_t in, out, errors, drops, redelivered;
     uint64_t clients_idle, clients_slow; /* edges: clients closed */
+    uint64_t clients;               /* edges: connected now (not a sum) */
     uint32_t hist[MU__FLOW_HIST];
 } mu__runner_stats_t;
 

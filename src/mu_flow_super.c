@@ -214,6 +214,8 @@ build_stats(mu_flow_stat_t *rows)
             row->redelivered = one.redelivered;
             row->clients_idle = one.clients_idle;
             row->clients_slow = one.clients_slow;
+            row->clients = sl->cur.clients;
+            total->clients += sl->cur.clients;
             row->restarts = sl->restarts;
             row->p50_us = mu__flow_percentile(one.hist, 0.5);
             row->p99_us = mu__flow_percentile(one.hist, 0.99);
