@@ -1,8 +1,8 @@
 /*  flow_test.h — what the mu_flow test programs share: a pass-through
     worker, a sink that reports (runner index, id) records into a results
-    pipe, reading that pipe up to its end of stream, and waiting for a
-    stage's statistics to reach a value. Include after mu_test.h and
-    mutil.h. */
+    pipe, reading that pipe up to its end of stream, waiting for a stage's
+    statistics to reach a value, and running the cases named on the
+    command line. Include after mu_test.h and mutil.h. */
 #ifndef FLOW_TEST_H_INCLUDED
 #define FLOW_TEST_H_INCLUDED
 
@@ -161,6 +161,19 @@ static inline bool
 wait_row(mu_flow_t *f, const char *stage, uint64_t in, uint64_t errors, mu_flow_stat_t *row)
 {
     return wait_stat(f, stage, STAT(in), in, row) && wait_stat(f, stage, STAT(errors), errors, row);
+}
+
+static const char *flow_test_only; /* argv[1]: run the cases whose name contains it */
+#define RUN(fn) do { if (!flow_test_only || strstr(#fn, flow_test_only)) MU_RUN(fn); } while (0)
+
+/*  Starts a flow test program: the cases to run, its timeout, SIGPIPE
+    ignored (clients write to closed sockets). */
+static inline void
+flow_test_begin(int argc, char **argv)
+{
+    flow_test_only = argc > 1 ? argv[1] : NULL;
+    mu_test_start(300);
+    signal(SIGPIPE, SIG_IGN);
 }
 
 #endif

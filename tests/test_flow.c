@@ -1365,15 +1365,10 @@ test_inproc_errors(void)
     mu_flow_destroy(&f);
 }
 
-static const char *only; /* argv[1]: run the cases whose name contains it */
-#define RUN(fn) do { if (!only || strstr(#fn, only)) MU_RUN(fn); } while (0)
-
 int
 main(int argc, char **argv)
 {
-    only = argc > 1 ? argv[1] : NULL;
-    mu_test_start(300);
-    signal(SIGPIPE, SIG_IGN);
+    flow_test_begin(argc, argv);
     RUN(test_api_errors);
     RUN(test_bus);
     RUN(test_one_stage);

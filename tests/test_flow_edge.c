@@ -543,6 +543,23 @@ reads_everything(int fd, uint64_t count, size_t size)
     return true;
 }
 
+/*  Runs the fan flow with out's settings where the client that never
+    reads must be closed, counted in the counter at offset: the reader gets
+    everything, the stuck client's connection ends, the flow ends; *row
+    gets out's final total. */
+static bool
+stuck_reader_closed(const mu_flow_edge_t *out, uint64_t n, size_t size, size_t offset,
+                    const char *name, mu_flow_stat_t *row)
+{
+    fan_t t;
+    bool ok = fan_start(&t, out, n, size) && reads_everything(t.reader, n, size)
+              && wait_stat(t.f, "out", offset, name, 1, row) && peer_closed(t.stuck, 20000);
+    ok = t.f && mu_flow_wait(t.f, mu_test_ms(60000)) == 0 && ok;
+    ok = t.f && stage_row(t.f, "out", -1, row) && ok;
+    fan_end(&t);
+    return ok;
+}
+
 /*  Default settings: the client that never reads outgrows its queue and
     is disconnected (counted in clients_slow); the other gets everything
     and the flow ends. */
@@ -552,22 +569,10 @@ test_edge_stuck_reader_disconnected(void)
     enum { SIZE = 4096 };
     const uint64_t N = beyond_buffers(SIZE, 2 * MU_FLOW_EDGE_QUEUE_MAX);
     mu_flow_edge_t out = { .host = "127.0.0.1", .listen = true };
-    fan_t t;
-    bool started = fan_start(&t, &out, N, SIZE);
-    bool all = started && reads_everything(t.reader, N, SIZE);
     mu_flow_stat_t row = { 0 };
-    bool slow = all && wait_stat(t.f, "out", STAT(clients_slow), 1, &row);
-    bool closed = slow && peer_closed(t.stuck, 20000);
-    int rc = started ? mu_flow_wait(t.f, mu_test_ms(60000)) : -1;
-    if (started)
-        (void) stage_row(t.f, "out", -1, &row);
-    fan_end(&t);
-    MU_CHECK(started);
-    MU_CHECK(all);
-    MU_CHECK(slow);
-    MU_CHECK(closed);
-    MU_CHECK_EQ(rc, 0);
+    MU_CHECK(stuck_reader_closed(&out, N, SIZE, STAT(clients_slow), &row));
     MU_CHECK_EQ(row.out, N);
+    MU_CHECK_EQ(row.clients_slow, 1);
     MU_CHECK_EQ(row.drops, 0);
     MU_CHECK_EQ(row.clients_idle, 0);
 }
@@ -628,35 +633,18 @@ test_edge_stalled_reader_times_out(void)
     const uint64_t N = beyond_buffers(SIZE, 0); /* more than the buffers hold ... */
     mu_flow_edge_t out = { .host = "127.0.0.1", .listen = true, /* ... less than the queue */
                            .queue_max = 4 * (size_t) N * SIZE, .idle_timeout_ms = mu_test_ms(2000) };
-    fan_t t;
-    bool started = fan_start(&t, &out, N, SIZE);
-    bool all = started && reads_everything(t.reader, N, SIZE);
     mu_flow_stat_t row = { 0 };
-    bool idle = all && wait_stat(t.f, "out", STAT(clients_idle), 1, &row);
-    bool closed = idle && peer_closed(t.stuck, 20000);
-    int rc = started ? mu_flow_wait(t.f, mu_test_ms(60000)) : -1;
-    if (started)
-        (void) stage_row(t.f, "out", -1, &row);
-    fan_end(&t);
-    MU_CHECK(started);
-    MU_CHECK(all);
-    MU_CHECK(idle);
-    MU_CHECK(closed);
-    MU_CHECK_EQ(rc, 0);
+    MU_CHECK(stuck_reader_closed(&out, N, SIZE, STAT(clients_idle), &row));
+    MU_CHECK_EQ(row.out, N);
     MU_CHECK_EQ(row.clients_idle, 1);
     MU_CHECK_EQ(row.clients_slow, 0);
     MU_CHECK_EQ(row.drops, 0);
 }
 
-static const char *only; /* argv[1]: run the cases whose name contains it */
-#define RUN(fn) do { if (!only || strstr(#fn, only)) MU_RUN(fn); } while (0)
-
 int
 main(int argc, char **argv)
 {
-    only = argc > 1 ? argv[1] : NULL;
-    mu_test_start(300);
-    signal(SIGPIPE, SIG_IGN);
+    flow_test_begin(argc, argv);
     RUN(test_python_client);
     RUN(test_malformed_frames);
     RUN(test_edge_hooks_connect);
