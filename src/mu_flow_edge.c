@@ -35,7 +35,7 @@ typedef struct {
     mu_pipe_t *p;
     mu__msgq_t q;          /* what the pipe could not take yet */
     int64_t active_ms;
-    uint64_t seq;          /* connection order: the older wins a tie */
+    uint64_t seq;          /* connection order: on a tie, the older is the idler */
 } client_t;
 
 typedef struct {
@@ -354,15 +354,24 @@ poll_clients(edge_t *ed, int n, bool want_in)
     return n;
 }
 
-/*  Serves the clients' poll results in items[first..first+count). */
+/*  Serves the clients' poll results in items[first..first+count). A
+    client is judged idle only right after a poll that found nothing for
+    it, so one whose bytes came while the edge was busy (waiting for room
+    downstream) is read, not closed. */
 static void
 serve_clients(edge_t *ed, int first, int count)
 {
+    int64_t now = mu__now_ms();
     /* From the back, so closing one (the last takes its slot) is safe. */
     for (int k = count - 1; k >= 0; k--) {
         const zmq_pollitem_t *it = &ed->items[first + k];
         if (k >= ed->nc || ed->c[k].fd != it->fd)
             continue;
+        if (it->revents == 0) {
+            if (is_idle(ed, &ed->c[k], now))
+                close_client(ed, k, &ed->r->stats.clients_idle);
+            continue;
+        }
         if ((it->revents & ZMQ_POLLOUT) && !flush_client(ed, k))
             continue;
         if (it->revents & (ZMQ_POLLIN | ZMQ_POLLERR))
@@ -393,7 +402,6 @@ poll_once(edge_t *ed)
     bool accept_ready = lpos >= 0 && items[lpos].revents;
     bool upstream_ready = upos >= 0 && items[upos].revents;
     serve_clients(ed, first_client, n - first_client);
-    close_idle_clients(ed);
     if (accept_ready)
         accept_clients(ed);
     if (upstream_ready)
