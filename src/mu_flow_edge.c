@@ -89,22 +89,31 @@ idlest(const edge_t *ed)
     return best;
 }
 
+mu_pipe_t *
+mu__edge_pipe_new(int fd, uint32_t max_frame)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    mu_pipe_t *p = mu_pipe_new_fd(fd, fd);
+    if (!p)
+        return NULL;
+    mu_pipe_set_max_frame(p, max_frame);
+    mu_pipe_set_recv_timeout(p, 0);
+    mu_pipe_set_send_timeout(p, 0);
+    mu_pipe_set_linger(p, 0);
+    return p;
+}
+
 static void
 add_client(edge_t *ed, int fd)
 {
     if (ed->nc == ed->cap) /* make room: idle connections never lock clients out */
         close_client(ed, idlest(ed), &ed->r->stats.clients_idle);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    mu_pipe_t *p = mu_pipe_new_fd(fd, fd);
+    mu_pipe_t *p = mu__edge_pipe_new(fd, ed->e->max_frame);
     if (!p) {
         close(fd);
         return;
     }
-    mu_pipe_set_max_frame(p, ed->e->max_frame);
-    mu_pipe_set_recv_timeout(p, 0);
-    mu_pipe_set_send_timeout(p, 0);
-    mu_pipe_set_linger(p, 0);
     ed->c[ed->nc++] = (client_t) { .fd = fd, .p = p, .active_ms = mu__now_ms(),
                                    .seq = ed->accepted++ };
     ed->r->stats.clients = (uint64_t) ed->nc;
@@ -246,36 +255,61 @@ mu__flow_edge_emit(void *edge, const void *data, size_t size)
 
 /* ---- input -------------------------------------------------------------------- */
 
-static void
-read_client(edge_t *ed, int k)
+int
+mu__edge_read_frames(mu_pipe_t *p, mu__edge_frame_fn *fn, void *ctx)
 {
-    mu__runner_t *r = ed->r;
-    mu_flow_emit_t out = { .runner = r };
     /* Until MU_EAGAIN: frames already buffered by the pipe wake no poll. */
-    while (!r->exit_req) {
+    for (;;) {
         const void *data;
         size_t size;
-        int rc = mu_pipe_recv(ed->c[k].p, &data, &size);
-        if (rc == MU_EAGAIN)
-            return;
-        if (rc != 0) {
-            if (rc != MU_ECLOSED) {
-                r->stats.errors++;
-                mu__runner_log(r, "client %d dropped: %s", ed->c[k].fd, mu_strerror(rc));
-            }
-            close_client(ed, k, NULL);
-            return;
-        }
-        ed->c[k].active_ms = mu__now_ms();
-        if (r->npush == 0)
-            continue; /* an outbound-only edge: what clients send goes nowhere */
+        int rc = mu_pipe_recv(p, &data, &size);
+        if (rc == 0)
+            rc = fn(ctx, data, size);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+typedef struct {
+    edge_t *ed;
+    int k;
+} client_ref_t;
+
+/*  One frame from a client: downstream, through the from_client hook. */
+static int
+take_client_frame(void *ctx, const void *data, size_t size)
+{
+    client_ref_t *ref = ctx;
+    edge_t *ed = ref->ed;
+    mu__runner_t *r = ed->r;
+    ed->c[ref->k].active_ms = mu__now_ms();
+    if (r->npush > 0) { /* else an outbound-only edge: what clients send goes nowhere */
         r->stats.in++;
-        rc = ed->e->from_client ? ed->e->from_client(ed->e->arg, data, size, &out)
-                                : mu__runner_send(r, data, size);
+        mu_flow_emit_t out = { .runner = r };
+        int rc = ed->e->from_client ? ed->e->from_client(ed->e->arg, data, size, &out)
+                                    : mu__runner_send(r, data, size);
         if (rc < 0)
             r->stats.errors++;
         mu__runner_tick(r);
     }
+    return r->exit_req ? MU_EINTR : 0;
+}
+
+static void
+read_client(edge_t *ed, int k)
+{
+    mu__runner_t *r = ed->r;
+    if (r->exit_req)
+        return;
+    client_ref_t ref = { ed, k };
+    int rc = mu__edge_read_frames(ed->c[k].p, take_client_frame, &ref);
+    if (rc == MU_EAGAIN || rc == MU_EINTR)
+        return;
+    if (rc != MU_ECLOSED) {
+        r->stats.errors++;
+        mu__runner_log(r, "client %d dropped: %s", ed->c[k].fd, mu_strerror(rc));
+    }
+    close_client(ed, k, NULL);
 }
 
 static int
