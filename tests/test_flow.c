@@ -383,6 +383,9 @@ stuck_handler(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     (void) data;
     (void) size;
     (void) out;
+    record_t stuck = { .index = -1 }; /* says it is stuck */
+    if (write(result_fd, &stuck, sizeof stuck) != (ssize_t) sizeof stuck)
+        return MU_EIO;
     sleep(100); /* never finishes within the drain deadline */
     return 0;
 }
@@ -399,11 +402,15 @@ static void
 test_wait_errors(void)
 {
     static uint64_t next;
+    open_results();
     mu_flow_t *f = mu_flow_new("stuck");
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 1, NULL, stuck_handler, NULL), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
     MU_CHECK_EQ(mu_flow_wait(f, 50), MU_ETIMEDOUT);     /* still running */
+    record_t stuck;
+    MU_CHECK_EQ(read_records(&stuck, 1, 20000), 1);     /* the handler is stuck */
+    close_results();
     MU_CHECK_EQ(kill(mu_flow_pid(f), SIGSTOP), 0);
     size_t n;
     int rc = mu_flow_stats(f, NULL, 0, &n);             /* no answer within 1 s */
