@@ -655,7 +655,14 @@ read_one(mu_flow_t *self, int timeout_ms)
     if (n <= 0)
         return 0;
     static __thread char buf[1 << 17];
-    ssize_t len = recv(self->ctl, buf, sizeof buf, 0);
+    ssize_t len;
+    /* ECONNRESET: the supervisor exited with requests of ours unread; the
+       kernel reports that before what it sent, which is still there. */
+    do
+        len = recv(self->ctl, buf, sizeof buf, MSG_DONTWAIT);
+    while (len < 0 && (errno == EINTR || errno == ECONNRESET));
+    if (len < 0 && errno == EAGAIN)
+        return 0;
     if (len <= 0) {
         set_end(self, MU_EIO, "the flow's supervisor died");
         return 'F';

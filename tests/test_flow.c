@@ -28,6 +28,15 @@
 
 static uint64_t src_count;      /* ids the counting source emits */
 
+/*  One record to the results pipe from a runner (tag in index). */
+static void
+report(int32_t tag, uint64_t id)
+{
+    record_t rec = { .index = tag, .id = id };
+    if (write(result_fd, &rec, sizeof rec) != (ssize_t) sizeof rec)
+        abort();
+}
+
 /* ---- sources ----------------------------------------------------------------- */
 
 /*  Emits ids index*1e9 + 0 .. src_count-1, then ends. */
@@ -439,6 +448,89 @@ test_wait_errors(void)
     MU_CHECK_EQ(rec[0].index, MU_EINVAL);
     mu_flow_destroy(&f);
     close_results();
+}
+
+/*  Worker runner 0 reports (tag 20) and gets stuck on its message; the
+    others pass. The teardown (runner 1's: runner 0 never gets there)
+    reports (tag 21) that the drain began. */
+static int
+stuck0_startup(void *arg, int index, void **state_p)
+{
+    (void) arg;
+    *state_p = (void *) (intptr_t) index;
+    return 0;
+}
+
+static int
+stuck0_handler(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) data;
+    (void) size;
+    (void) out;
+    if ((intptr_t) state != 0)
+        return 0;
+    report(20, 0);
+    sleep(100); /* never finishes within the drain deadline */
+    return 0;
+}
+
+static int
+drain_began(void *state, mu_flow_emit_t *out)
+{
+    (void) out;
+    report(21, (uint64_t) (intptr_t) state);
+    return 0;
+}
+
+static uint64_t
+id_key(void *arg, const void *data, size_t size)
+{
+    (void) arg;
+    uint64_t id = 0;
+    memcpy(&id, data, size < sizeof id ? size : sizeof id);
+    return id;
+}
+
+/*  The supervisor ends (its drain deadline expires) with statistics
+    requests of ours it never read: its end notice must still come through
+    (the kernel reports the unread requests as a reset before the notice),
+    so the end is MU_ETIMEDOUT, not "the supervisor died". */
+static void
+test_end_with_requests_unread(void)
+{
+    static uint64_t next;
+    next = 0;
+    src_count = 2; /* ids 0 and 1: one to each worker runner */
+    int drain_ms = mu_test_ms(2000);
+    open_results();
+    mu_flow_t *f = mu_flow_new("unread");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 2, stuck0_startup, stuck0_handler, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_link(f, "work", MU_FLOW_KEYED, NULL, id_key, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_teardown(f, "work", drain_began), 0);
+    MU_CHECK_EQ(mu_flow_set_drain_timeout(f, drain_ms), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    results_started();
+    record_t recs[2];
+    MU_CHECK_EQ(read_records(recs, 2, 20000), 2); /* runner 0 stuck, the drain began */
+    int64_t deadline = mu_test_now_ms() + drain_ms;
+    MU_CHECK_EQ(kill(mu_flow_pid(f), SIGSTOP), 0);
+    size_t n;
+    int unread = 0;
+    while (unread < 2 || mu_test_now_ms() < deadline + 500) { /* each: 1 s unanswered */
+        MU_CHECK_EQ(mu_flow_stats(f, NULL, 0, &n), MU_ETIMEDOUT);
+        unread++;
+    }
+    MU_CHECK_EQ(kill(mu_flow_pid(f), SIGCONT), 0); /* reads one request, then ends */
+    siginfo_t info; /* the supervisor is gone before we read what it sent */
+    MU_CHECK_EQ(waitid(P_PID, (id_t) mu_flow_pid(f), &info, WEXITED | WNOWAIT), 0);
+    int rc = mu_flow_wait(f, mu_test_ms(30000));
+    printf("# %d requests unread; the end: %s (%s)\n", unread, mu_strerror(rc), mu_flow_error(f));
+    bool told = strstr(mu_flow_error(f), "drain deadline expired") != NULL;
+    mu_flow_destroy(&f);
+    close_results();
+    MU_CHECK_EQ(rc, MU_ETIMEDOUT);
+    MU_CHECK(told);
 }
 
 /* ---- supervision ------------------------------------------------------------------ */
@@ -962,15 +1054,6 @@ test_bus(void)
 
 /* ---- teardown hook and in-process stages ------------------------------------ */
 
-/*  One record to the results pipe from a runner (tag in index). */
-static void
-report(int32_t tag, uint64_t id)
-{
-    record_t rec = { .index = tag, .id = id };
-    if (write(result_fd, &rec, sizeof rec) != (ssize_t) sizeof rec)
-        abort();
-}
-
 /*  Sink that reports (tag from the id's high bits, id's low 40 bits). */
 static int
 tag_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
@@ -1390,6 +1473,7 @@ main(int argc, char **argv)
     RUN(test_restart_intensity);
     RUN(test_sigterm_drains);
     RUN(test_wait_errors);
+    RUN(test_end_with_requests_unread);
     RUN(test_parent_killed);
     RUN(test_at_least_once_errors);
     RUN(test_at_least_once_kills);

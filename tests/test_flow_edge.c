@@ -553,9 +553,15 @@ stuck_reader_closed(const mu_flow_edge_t *out, uint64_t n, size_t size, size_t o
 {
     fan_t t;
     bool ok = fan_start(&t, out, n, size) && reads_everything(t.reader, n, size)
-              && wait_stat(t.f, "out", offset, name, 1, row) && peer_closed(t.stuck, 20000);
-    ok = t.f && mu_flow_wait(t.f, mu_test_ms(60000)) == 0 && ok;
-    ok = t.f && stage_row(t.f, "out", -1, row) && ok;
+              && wait_stat(t.f, "out", offset, name, 1, row);
+    if (ok && !peer_closed(t.stuck, 20000)) {
+        printf("# the stuck client's connection is still open\n");
+        ok = false;
+    }
+    int rc = t.f ? mu_flow_wait(t.f, mu_test_ms(60000)) : MU_EINVAL;
+    if (rc != 0)
+        printf("# the flow ended with %s\n", mu_strerror(rc));
+    ok = t.f && stage_row(t.f, "out", -1, row) && rc == 0 && ok;
     fan_end(&t);
     return ok;
 }
