@@ -195,19 +195,17 @@ flush_all(edge_t *ed)
 }
 
 /*  Applies the overflow setting to client k when its queue is over
-    queue_max. Returns false when the client is gone. */
-static bool
+    queue_max: drops its oldest messages, or closes it. */
+static void
 bound_queue(edge_t *ed, int k)
 {
     client_t *c = &ed->c[k];
     if (c->q.bytes <= ed->e->queue_max)
-        return true;
-    if (ed->e->overflow == MU_FLOW_EDGE_DROP_OLDEST) {
+        return;
+    if (ed->e->overflow == MU_FLOW_EDGE_DROP_OLDEST)
         ed->r->stats.drops += mu__msgq_trim(&c->q, ed->e->queue_max);
-        return true;
-    }
-    close_client(ed, k, &ed->r->stats.clients_slow);
-    return false;
+    else
+        close_client(ed, k, &ed->r->stats.clients_slow);
 }
 
 /*  Hands a message to client k: to its pipe when nothing waits before it,
@@ -231,7 +229,7 @@ send_to_client(edge_t *ed, int k, const void *data, size_t size)
         ed->r->stats.drops++; /* no memory for the copy */
         return;
     }
-    (void) bound_queue(ed, k);
+    bound_queue(ed, k);
 }
 
 /*  Sends to every client without waiting: what a client's socket does not
