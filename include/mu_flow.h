@@ -18,6 +18,28 @@
         an outbound edge stops reading: back-pressure, not a drop (until the
         flow drains).
 
+    Edge clients. A TCP edge guards itself against clients that hold it up
+    (see mu_flow_edge_t for the settings and their defaults):
+      - a listening edge takes at most max_clients clients at once; one more
+        makes room by closing the client idle the longest (counted in
+        clients_idle), so connections that do nothing never lock real
+        clients out;
+      - a listening edge closes a client idle for idle_timeout_ms (counted
+        in clients_idle): on a first-stage edge, one that sent no complete
+        frame for that long (since it connected or since its last frame); on
+        a later-stage edge, one holding queued messages none of which could
+        be written for that long. A subscriber with nothing queued is never
+        idle, however quiet the flow;
+      - an outbound edge queues what each client has not read yet, up to
+        queue_max bytes per client. A client over it is disconnected
+        (MU_FLOW_EDGE_DISCONNECT, counted in clients_slow; its queue goes
+        with it) or loses its oldest queued messages (MU_FLOW_EDGE_DROP_OLDEST,
+        counted in drops). The edge goes at the pace of its fastest client:
+        it stops reading upstream only while every client has more than
+        half its queue_max queued (or no client is connected), so one
+        client that never reads never stalls the others or the flow, and a
+        single slow client still gets back-pressure rather than losses.
+
     Links. The link into a stage says how the previous stage's runners route
     what they emit: MU_FLOW_BALANCE (default; each message to one runner, the
     next that has room), MU_FLOW_BROADCAST (a copy to every runner whose filter
@@ -151,7 +173,19 @@ typedef bool mu_flow_edge_filter_fn(void *arg, const void *data, size_t size);
     Return 0, or a negative code (counted as an error). */
 typedef int mu_flow_forward_fn(void *arg, const void *data, size_t size, mu_flow_emit_t *out);
 
-/*  One TCP edge (a runner of an edge stage). */
+/*  What an outbound edge does with a client whose queue is over queue_max. */
+typedef enum {
+    MU_FLOW_EDGE_DISCONNECT = 0,  /* close the client (default; clients_slow) */
+    MU_FLOW_EDGE_DROP_OLDEST = 1  /* drop its oldest queued messages (drops) */
+} mu_flow_edge_overflow_t;
+
+/*  Defaults of the client settings of mu_flow_edge_t (used for 0). */
+#define MU_FLOW_EDGE_MAX_CLIENTS 256
+#define MU_FLOW_EDGE_IDLE_TIMEOUT_MS 60000
+#define MU_FLOW_EDGE_QUEUE_MAX (1024u * 1024)
+
+/*  One TCP edge (a runner of an edge stage). Zero-initialise it, so that
+    every setting left out takes its default. */
 typedef struct {
     const char *host;            /* address to listen on or connect to ("127.0.0.1") */
     int port;                    /* 0 with listen: an ephemeral port (mu_flow_edge_port) */
@@ -160,7 +194,16 @@ typedef struct {
     mu_flow_forward_fn *from_internal; /* upstream → clients; NULL: as is */
     mu_flow_edge_filter_fn *filter;    /* broadcast link into this edge; NULL: all */
     void *arg;                   /* handed to the three hooks */
-    uint32_t max_frame;          /* largest frame from a client; 0: 1 MiB */
+    uint32_t max_frame;          /* largest frame from or to a client; 0: 1 MiB */
+    int max_clients;             /* listening edge: clients at once, 1..65536;
+                                    0: MU_FLOW_EDGE_MAX_CLIENTS */
+    int idle_timeout_ms;         /* listening edge: an idle client is closed
+                                    after this long; 0: MU_FLOW_EDGE_IDLE_TIMEOUT_MS,
+                                    -1: never */
+    size_t queue_max;            /* bytes queued per client (payload plus a
+                                    small per-message overhead); 0:
+                                    MU_FLOW_EDGE_QUEUE_MAX */
+    mu_flow_edge_overflow_t overflow; /* a client over queue_max */
 } mu_flow_edge_t;
 
 /*  One row of statistics: a runner (index >= 0) or a stage total
@@ -173,7 +216,10 @@ typedef struct {
     uint64_t out;       /* messages emitted (each broadcast copy counts) */
     uint64_t errors;    /* handler/hook errors, bad client frames */
     uint64_t restarts;  /* restarts of this runner (or the stage) */
-    uint64_t drops;     /* messages dropped on a stage set to drop */
+    uint64_t drops;     /* messages dropped on a stage set to drop; on an
+                           edge: dropped from a slow client's queue
+                           (MU_FLOW_EDGE_DROP_OLDEST), or reaching an
+                           outbound edge without clients while draining */
     uint64_t redelivered; /* at-least-once: messages sent again after the
                            receiving runner died */
     int64_t queue;      /* stage total: messages sent by the previous stage and
@@ -181,6 +227,12 @@ typedef struct {
                            included); 0 for runners */
     double p50_us;      /* handler latency percentiles, microseconds */
     double p99_us;
+    uint64_t clients_idle; /* edge clients closed as idle: timed out, or the
+                              one idle longest, closed to make room over
+                              max_clients */
+    uint64_t clients_slow; /* edge clients disconnected for a full queue
+                              (MU_FLOW_EDGE_DISCONNECT) */
+    uint64_t clients;   /* edges: clients connected now (0 when not running) */
 } mu_flow_stat_t;
 
 /*  Creates an empty flow named name (copied; at most 31 bytes used in
@@ -218,9 +270,11 @@ MU_EXPORT int mu_flow_add_source(mu_flow_t *self, const char *name, int n, mu_fl
 MU_EXPORT int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n);
 
 /*  Adds a TCP edge runner to the edge stage `name`: the last stage when it
-    has that name and is an edge stage, else a new stage appended. Returns
-    0, MU_EINVAL (NULL arguments, no host, port out of range, a stage of that
-    name that is not the last edge stage), MU_ENOMEM. */
+    has that name and is an edge stage, else a new stage appended. The edge
+    is copied, with its defaults filled in. Returns 0, MU_EINVAL (NULL
+    arguments, no host, port out of range, max_clients out of 0..65536,
+    idle_timeout_ms < -1, an unknown overflow, a stage of that name that is
+    not the last edge stage), MU_ENOMEM. */
 MU_EXPORT int mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge);
 
 /*  Sets the link into stage `name` (not the first stage). filter (broadcast,

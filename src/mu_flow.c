@@ -304,13 +304,37 @@ mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n)
     return 0;
 }
 
+static bool
+edge_valid(const mu_flow_edge_t *edge)
+{
+    return edge->host != NULL && edge->host[0] != '\0' && edge->port >= 0 && edge->port <= 65535
+           && (edge->listen || edge->port != 0) && edge->max_clients >= 0
+           && edge->max_clients <= 65536 && edge->idle_timeout_ms >= -1
+           && (edge->overflow == MU_FLOW_EDGE_DISCONNECT
+               || edge->overflow == MU_FLOW_EDGE_DROP_OLDEST);
+}
+
+/*  The edge with its defaults filled in. */
+static mu_flow_edge_t
+edge_with_defaults(const mu_flow_edge_t *edge)
+{
+    mu_flow_edge_t e = *edge;
+    if (e.max_frame == 0)
+        e.max_frame = 1024 * 1024;
+    if (e.max_clients == 0)
+        e.max_clients = MU_FLOW_EDGE_MAX_CLIENTS;
+    if (e.idle_timeout_ms == 0)
+        e.idle_timeout_ms = MU_FLOW_EDGE_IDLE_TIMEOUT_MS;
+    if (e.queue_max == 0)
+        e.queue_max = MU_FLOW_EDGE_QUEUE_MAX;
+    return e;
+}
+
 int
 mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
 {
     assert(self);
-    if (name == NULL || edge == NULL || edge->host == NULL || edge->host[0] == '\0'
-        || edge->port < 0 || edge->port > 65535 || (!edge->listen && edge->port == 0)
-        || self->started)
+    if (name == NULL || edge == NULL || !edge_valid(edge) || self->started)
         return MU_EINVAL;
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
@@ -338,9 +362,7 @@ mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
             self->nstages--;
         return MU_ENOMEM;
     }
-    edges[n - 1] = *edge;
-    if (edges[n - 1].max_frame == 0)
-        edges[n - 1].max_frame = 1024 * 1024;
+    edges[n - 1] = edge_with_defaults(edge);
     lfds[n - 1] = -1;
     ports[n - 1] = edge->port;
     st->n = n;
@@ -633,7 +655,14 @@ read_one(mu_flow_t *self, int timeout_ms)
     if (n <= 0)
         return 0;
     static __thread char buf[1 << 17];
-    ssize_t len = recv(self->ctl, buf, sizeof buf, 0);
+    ssize_t len;
+    /* ECONNRESET: the supervisor exited with requests of ours unread; the
+       kernel reports that before what it sent, which is still there. */
+    do
+        len = recv(self->ctl, buf, sizeof buf, MSG_DONTWAIT);
+    while (len < 0 && (errno == EINTR || errno == ECONNRESET));
+    if (len < 0 && errno == EAGAIN)
+        return 0;
     if (len <= 0) {
         set_end(self, MU_EIO, "the flow's supervisor died");
         return 'F';

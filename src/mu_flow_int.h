@@ -81,6 +81,8 @@ struct mu_flow_t {
 typedef struct {
     char type;                      /* 'S' */
     uint64_t in, out, errors, drops, redelivered;
+    uint64_t clients_idle, clients_slow; /* edges: clients closed */
+    uint64_t clients;               /* edges: connected now (not a sum) */
     uint32_t hist[MU__FLOW_HIST];
 } mu__runner_stats_t;
 
@@ -224,8 +226,54 @@ int mu__curve_server(mu__runner_t *r, void *socket);
 int mu__curve_client(mu__runner_t *r, void *socket);
 uint64_t mu__curve_refused(void);
 
+/* ---- an edge client's outbound queue (mu_flow_msgq.c) ----------------------- */
+
+typedef struct mu__msg_t mu__msg_t;
+
+/*  A FIFO of message copies. bytes counts each message's payload plus
+    MU__MSGQ_OVERHEAD (what a queued message costs beside its payload).
+    Zero-initialised: empty. */
+typedef struct {
+    mu__msg_t *head, *tail;
+    size_t bytes;
+    size_t count;
+} mu__msgq_t;
+
+#define MU__MSGQ_OVERHEAD 32
+
+/*  Appends a copy of data. 0 or MU_ENOMEM (nothing queued). */
+int mu__msgq_push(mu__msgq_t *q, const void *data, size_t size);
+
+/*  The oldest message, valid until it is popped; false when empty. */
+bool mu__msgq_peek(const mu__msgq_t *q, const void **data_p, size_t *size_p);
+
+/*  Removes the oldest message (the queue must not be empty). */
+void mu__msgq_pop(mu__msgq_t *q);
+
+/*  Drops the oldest messages until bytes <= max_bytes; returns how many. */
+size_t mu__msgq_trim(mu__msgq_t *q, size_t max_bytes);
+
+/*  Drops everything. */
+void mu__msgq_clear(mu__msgq_t *q);
+
 /*  The edge runner's loop (mu_flow_edge.c); never returns. */
 void mu__flow_edge_main(mu__runner_t *r) __attribute__((noreturn));
+
+/*  A TCP client's pipe as an edge sets it up (TCP_NODELAY, max_frame, no
+    waiting, no linger); owns fd once it returns a pipe, else NULL (fd is
+    left open). */
+mu_pipe_t *mu__edge_pipe_new(int fd, uint32_t max_frame);
+
+/*  Called per whole frame a client sent (data valid during the call); a
+    non-zero return stops the reading and is returned. */
+typedef int mu__edge_frame_fn(void *ctx, const void *data, size_t size);
+
+/*  The edge's frame reader: hands fn every whole frame the client pipe p
+    holds or can read now. Returns MU_EAGAIN (more bytes needed), fn's
+    non-zero return, or the pipe's end of the stream or error (MU_ECLOSED
+    after whole frames, MU_ETRUNCATED, MU_EPROTO for a frame over the
+    maximum, ...): then the client is done. (Exposed for the fuzz target.) */
+int mu__edge_read_frames(mu_pipe_t *p, mu__edge_frame_fn *fn, void *ctx);
 
 /*  Sends to the clients of the edge (emitter with to_clients). */
 int mu__flow_edge_emit(void *edge, const void *data, size_t size);

@@ -157,6 +157,8 @@ add_stats(mu__runner_stats_t *into, const mu__runner_stats_t *from)
     into->errors += from->errors;
     into->drops += from->drops;
     into->redelivered += from->redelivered;
+    into->clients_idle += from->clients_idle;
+    into->clients_slow += from->clients_slow;
     for (int b = 0; b < MU__FLOW_HIST; b++)
         into->hist[b] += from->hist[b];
 }
@@ -210,6 +212,10 @@ build_stats(mu_flow_stat_t *rows)
             row->errors = one.errors;
             row->drops = one.drops;
             row->redelivered = one.redelivered;
+            row->clients_idle = one.clients_idle;
+            row->clients_slow = one.clients_slow;
+            row->clients = sl->cur.clients;
+            total->clients += sl->cur.clients;
             row->restarts = sl->restarts;
             row->p50_us = mu__flow_percentile(one.hist, 0.5);
             row->p99_us = mu__flow_percentile(one.hist, 0.99);
@@ -220,6 +226,8 @@ build_stats(mu_flow_stat_t *rows)
         total->errors = sum.errors;
         total->drops = sum.drops;
         total->redelivered = sum.redelivered;
+        total->clients_idle = sum.clients_idle;
+        total->clients_slow = sum.clients_slow;
         total->queue = s > 0 ? (int64_t) (prev_out - sum.in) : 0;
         total->p50_us = mu__flow_percentile(sum.hist, 0.5);
         total->p99_us = mu__flow_percentile(sum.hist, 0.99);

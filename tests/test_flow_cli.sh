@@ -11,7 +11,7 @@ MUTIL="$top_builddir/mutil"
 tap_begin mutil-flow-cli
 
 run() {
-    COLUMNS=200 timeout 60 "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    COLUMNS=200 timeout "$(tap_seconds 120)" "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
     rc=$?
 }
 status_is() { [ "$rc" -eq "$1" ]; }
