@@ -16,6 +16,9 @@
 #include <stdint.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #define HB_IVL 100
 #define HB_TIMEOUT 500
@@ -42,6 +45,24 @@ ipc_endpoint(char *buf, size_t cap)
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
+
+/* A server that never comes: a TCP listener on 127.0.0.1 that never
+   accepts (the kernel completes connections, no ZMTP greeting follows),
+   so calls time out rather than being refused. Writes its endpoint;
+   returns the fd to close. */
+static int
+silent_listener(char *endpoint, size_t size)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof addr) != 0 || listen(fd, 8) != 0
+        || getsockname(fd, (struct sockaddr *) &addr, &len) != 0)
+        abort();
+    snprintf(endpoint, size, "tcp://127.0.0.1:%d", ntohs(addr.sin_port));
+    return fd;
+}
 
 static mu_server_t *
 insecure_server(const char *endpoint)
@@ -317,8 +338,10 @@ test_einval_client(void)
     mu_keys_destroy(&public_only);
     MU_CHECK_EQ(mu_client_set_insecure(client), 0);
     MU_CHECK_EQ(mu_client_connect(client, "bogus://x"), MU_EINVAL);
-    MU_CHECK_EQ(mu_client_connect(client, "tcp://127.0.0.1:1"), 0);
-    MU_CHECK_EQ(mu_client_connect(client, "tcp://127.0.0.1:1"), MU_EINVAL);    /* twice */
+    char silent[64];
+    int silent_fd = silent_listener(silent, sizeof silent);
+    MU_CHECK_EQ(mu_client_connect(client, silent), 0);
+    MU_CHECK_EQ(mu_client_connect(client, silent), MU_EINVAL);    /* twice */
     MU_CHECK_EQ(mu_client_set_insecure(client), MU_EINVAL);                    /* after */
     MU_CHECK_EQ(mu_client_set_name(client, "late"), MU_EINVAL);
     MU_CHECK_EQ(mu_client_set_heartbeat(client, 100, 1000), MU_EINVAL);
@@ -337,6 +360,7 @@ test_einval_client(void)
     mu_client_destroy(&client);
     mu_client_destroy(&client);
     MU_CHECK(client == NULL);
+    close(silent_fd);
 }
 
 static void
@@ -935,7 +959,9 @@ test_backpressure(void)
 static void
 test_client_queue_full(void)
 {
-    mu_client_t *client = insecure_client("tcp://127.0.0.1:1", NULL);
+    char silent[64];
+    int silent_fd = silent_listener(silent, sizeof silent);
+    mu_client_t *client = insecure_client(silent, NULL);
     MU_CHECK(client);
     int rc = 0, sent = 0;
     for (int i = 0; i < 5000 && rc == 0; i++) {
@@ -951,6 +977,7 @@ test_client_queue_full(void)
     void *reply = NULL;
     MU_CHECK_EQ(mu_client_request(client, "r", 1, &reply, NULL, 50), MU_EAGAIN);
     mu_client_destroy(&client);
+    close(silent_fd);
 }
 
 static void
@@ -1094,10 +1121,10 @@ test_curve_refused(void)
     int64_t took2 = now_ms() - start;
     mu_client_destroy(&client);
     echo_stop(&echo);
-    MU_CHECK(rc == MU_ETIMEDOUT || rc == MU_EAUTH);
+    MU_CHECK_EQ(rc, MU_EAUTH);
     MU_CHECK(took <= 1200);
     MU_CHECK_EQ(ready, MU_EAUTH);
-    MU_CHECK_EQ(rc2, MU_ETIMEDOUT);
+    MU_CHECK_EQ(rc2, MU_EHANDSHAKE);   /* tests/test_conn_fail.c has more */
     MU_CHECK(took2 <= 700);
     MU_CHECK_EQ(echo.joins, 0);
     MU_CHECK_EQ(echo.requests, 0);
@@ -1136,7 +1163,7 @@ test_shared_secret(void)
     MU_CHECK_EQ(rc, 0);
     MU_CHECK(strcmp(reply, "shh") == 0);
     free(reply);
-    MU_CHECK(rc_bad == MU_ETIMEDOUT || rc_bad == MU_EAUTH);
+    MU_CHECK_EQ(rc_bad, MU_EHANDSHAKE);
     MU_CHECK_EQ(echo.joins, 1);
     mu_server_destroy(&server);
 }
