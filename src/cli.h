@@ -110,10 +110,16 @@ int cli_is_help(const char *arg);
     does not fit in 64 bits; *value_p is untouched then. */
 int cli_parse_size(const char *text, uint64_t *value_p);
 
+/*  The width in columns of the terminal fd is: TIOCGWINSZ, else $COLUMNS;
+    0 (no limit) when fd is not a terminal (a pipe or a file takes whole
+    lines) or the width is unknown. */
+size_t cli_terminal_width(int fd);
+
 /*  A table of text cells printed in aligned columns that fit the terminal:
-    when the rows are wider than the terminal (TIOCGWINSZ on a terminal, else
-    $COLUMNS, else no limit), the widest columns are narrowed and their cells
-    cut with "~". Cells that look like numbers are right-aligned. */
+    when the rows are wider than the terminal (cli_terminal_width of the
+    output; output that is not a terminal has no limit), the widest columns
+    are narrowed and their cells cut with "~". Cells that look like numbers
+    are right-aligned. */
 typedef struct cli_table_t cli_table_t;
 
 /*  Creates a table with the given column headers (copied). Returns NULL when
