@@ -144,8 +144,12 @@ MU_EXPORT MU_NODISCARD int mu_client_request(mu_client_t *self, const void *data
                                              void **reply_p, size_t *reply_size_p,
                                              int timeout_ms);
 
-/*  The server's message of the last error reply (thread-local; "" when
-    none). */
+/*  The server's message when the last mu_client_request, mu_client_get
+    or mu_client_put on this thread failed with an error the server sent
+    (thread-local). "" when that call succeeded or failed on this side
+    (a timeout, a connection failure, a local file error): so a caller
+    can tell a refusal by the server from a local failure with the same
+    code (MU_ENOENT, MU_EACCES...). */
 MU_EXPORT const char *mu_client_last_error(void);
 
 /*  Sends a one-way message (MU_SERVER_MESSAGE at the server). Returns 0,

@@ -90,6 +90,12 @@ typedef struct {
 
 static __thread char last_error[LAST_ERROR_SIZE];
 
+void
+mu__client_set_last_error(const char *msg, size_t size)
+{
+    snprintf(last_error, sizeof last_error, "%.*s", (int) size, msg);
+}
+
 /* ------------------------------------------------------------------ */
 /* Construction and settings                                           */
 
@@ -549,7 +555,7 @@ on_error(mu_client_t *self, waiter_t *w, uint64_t id, const void *data, size_t s
         w->done = true;
         w->hello_first = hello_first;
         w->rc = error_code(code);
-        snprintf(last_error, sizeof last_error, "%.*s", (int) msg_len, msg);
+        mu__client_set_last_error(msg, msg_len);
     } else if (w->want_file && hello_first) {
         w->done = true;
         w->reconnected = true;
@@ -691,6 +697,8 @@ pump_until(mu_client_t *self, waiter_t *w, int64_t deadline,
            bool (*done)(const mu_client_t *, const waiter_t *))
 {
     for (;;) {
+        if (zsys_interrupted)   /* checked here too: input may never stop */
+            return MU_EINTR;
         check_monitor(self);
         while (!done(self, w) && pump_one(self, w) == 0)
             ;
@@ -771,6 +779,7 @@ mu_client_request(mu_client_t *self, const void *data, size_t size, void **reply
     if (!reply_p || (size && !data) || !is_connected(self))
         return MU_EINVAL;
     *reply_p = NULL;
+    last_error[0] = 0;
     int64_t deadline = mu__deadline_ms(timeout_ms);
     uint64_t id = self->next_id++;
     waiter_t w;

@@ -144,6 +144,10 @@ int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data
 int mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, zmq_msg_t *msg,
                          const uint8_t **data_p, size_t *size_p, int timeout_ms);
 
+/*  Sets the text mu_client_last_error returns (size bytes of msg; "" with
+    size 0). */
+void mu__client_set_last_error(const char *msg, size_t size);
+
 /*  A fresh id for a request or transfer. */
 uint64_t mu__client_next_id(mu_client_t *client);
 
