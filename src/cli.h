@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "mutil.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,6 +110,71 @@ int cli_is_help(const char *arg);
     MU_EINVAL for an empty string, a sign, other characters, or a value that
     does not fit in 64 bits; *value_p is untouched then. */
 int cli_parse_size(const char *text, uint64_t *value_p);
+
+/* ---- file transfers: the local side (cli_transfer.c) ---- */
+
+/*  Catches SIGINT and SIGTERM: the handler sets czmq's zsys_interrupted,
+    which ends a waiting library call with MU_EINTR, and remembers the
+    signal. */
+void cli_catch_interrupts(void);
+
+/*  The signal caught by that handler, or 0. */
+int cli_interrupted(void);
+
+/*  When a signal was caught: flushes the output and dies of it (default
+    action), so a calling shell sees an interrupted command. Else returns. */
+void cli_die_of_interrupt(void);
+
+/*  State of the progress bar; zero-initialise, then set lines and who. */
+typedef struct {
+    bool lines;              /* plain lines (stderr is no terminal) */
+    const char *who;         /* the command, for lines */
+    bool started;
+    int64_t start_ms, last_ms;
+    uint64_t first;          /* bytes done at the first call (a resume) */
+} cli_progress_t;
+
+/*  A mu_progress_fn drawing "[####....]  45%  12.0 of 26.5 MiB  110.3 MiB/s"
+    on stderr, at most 10 times a second and once at the end, fitted to the
+    terminal's width; with lines set, printing "mutil WHO: DONE of TOTAL
+    bytes" lines instead (the first call, then as often, and the end). arg
+    is a cli_progress_t. Always returns 0. */
+int cli_progress_draw(uint64_t done, uint64_t total, void *arg);
+
+/*  The local file of a get or put. */
+typedef struct {
+    const char *who;         /* "get" / "put", for messages */
+    const char *name;        /* what messages call it: the path, or
+                                "standard input/output" */
+    char *path;              /* the file the library writes or reads */
+    char *partial;           /* get: path.partial */
+    char *spool_dir;         /* get to stdout: a private temporary directory */
+    int spool_fd;            /* put from stdin: its spooled copy, or -1 */
+} cli_local_t;
+
+/*  Works out the file a get of remote writes for LOCAL (see cli_transfer.c)
+    and checks it before anything is sent: its directory exists, it is not
+    a directory, it does not exist without MU_FILE_OVERWRITE in *flags, an
+    earlier path.partial is continued (MU_FILE_RESUME), started over
+    (MU_FILE_OVERWRITE) or else refused. Adds MU_FILE_RESUME to *flags, so
+    the bytes received are kept in path.partial when the call fails.
+    Returns CLI_EXIT_OK, or CLI_EXIT_FAIL / CLI_EXIT_USAGE after printing
+    why (call cli_local_free then). */
+int cli_get_local_open(cli_local_t *self, const char *who, const char *local,
+                       const char *remote, int *flags);
+
+/*  After mu_client_get returned rc: copies the download to stdout (LOCAL
+    "-"), or after a failure says how many bytes path.partial keeps and how
+    to continue. Frees self. Returns a CLI_EXIT_* status. */
+int cli_get_local_close(cli_local_t *self, int rc);
+
+/*  Works out and checks the file a put reads for LOCAL: an existing
+    regular file, or standard input for "-". Returns like
+    cli_get_local_open. */
+int cli_put_local_open(cli_local_t *self, const char *who, const char *local);
+
+/*  Frees what self holds (keeps who). */
+void cli_local_free(cli_local_t *self);
 
 /*  The width in columns of the terminal fd is: TIOCGWINSZ, else $COLUMNS;
     0 (no limit) when fd is not a terminal (a pipe or a file takes whole

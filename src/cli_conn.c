@@ -46,8 +46,11 @@
     "  --chunk SIZE           bytes per chunk (K/M suffixes; default 256K)\n"   \
     "  --window N             chunks in flight (default 8)\n"                   \
     "  --resume               continue LOCAL.partial from an earlier try (get)\n" \
-    "  --force                replace an existing destination\n"                \
-    "  --quiet                no progress bar (it is shown only on a terminal)\n"
+    "  --force                replace an existing destination (get: and start\n" \
+    "                         an earlier LOCAL.partial over)\n"                 \
+    "  --quiet                no progress bar (it is shown only on a terminal)\n" \
+    "  --progress             show progress also when stderr is no terminal,\n" \
+    "                         as lines \"get: DONE of TOTAL bytes\"\n"
 
 #define EXIT_HELP "\nExit status: 0 ok, 1 runtime error, 2 bad usage.\n"
 
@@ -63,7 +66,7 @@ typedef struct {
     bool allow_any;
     const char *server_key;
     bool insecure;
-    bool quiet;
+    bool quiet, progress;
     int timeout_ms;
     mu_file_options_t file;
     const char *args[3];
@@ -112,6 +115,8 @@ parse_file_option(conn_opts_t *o, int argc, char **argv, int *i)
         o->file.flags |= MU_FILE_OVERWRITE;
     else if (strcmp(arg, "--quiet") == 0)
         o->quiet = true;
+    else if (strcmp(arg, "--progress") == 0)
+        o->progress = true;
     else if (strcmp(arg, "--chunk") == 0) {
         if (!take_value(o, argc, argv, i, &val))
             return -1;
@@ -392,18 +397,55 @@ fail:
     return NULL;
 }
 
+/*  What the user can do about a connection that cannot work (rc from a
+    client call), or NULL when rc is no such failure. */
+static const char *
+connection_hint(const conn_opts_t *o, const char *endpoint, int rc)
+{
+    switch (rc) {
+    case MU_ECONNREFUSED:
+        return strncmp(endpoint, "ipc://", 6) == 0 ? "is the server running, bound to that path?"
+                                                   : "is the server running, on that host and port?";
+    case MU_ENOHOST:
+        return "check the host name";
+    case MU_EHANDSHAKE:
+        return o->secret_file ? "the --secret-file differs from the server's, or the server "
+                                "does not use --secret-file"
+               : o->insecure  ? "the server is not --insecure"
+                              : "--server-key is not this server's key, or the server does not "
+                                "use --cert";
+    case MU_EAUTH:
+        return "the server does not allow our key: add our public cert to its --allow "
+               "directory";
+    default:
+        return NULL;
+    }
+}
+
+/*  Prints why a call failed when the connection is the cause (refused,
+    unknown host, handshake, key refused, no answer). Returns false when
+    rc is no such failure (nothing printed). */
+static bool
+connection_failed(const conn_opts_t *o, const char *endpoint, int rc)
+{
+    const char *hint = connection_hint(o, endpoint, rc);
+    if (hint)
+        cli_error(o->who, "cannot connect to %s: %s (%s)", endpoint, mu_strerror(rc), hint);
+    else if (rc == MU_ETIMEDOUT)
+        cli_error(o->who, "no answer from %s within %d ms (the server is busy or frozen, or "
+                          "the network drops the packets)", endpoint, o->timeout_ms);
+    return hint || rc == MU_ETIMEDOUT;
+}
+
 /*  Prints a client call's error, with the server's message when it sent
     one. */
 static int
 client_failed(const conn_opts_t *o, const char *what, const char *endpoint, int rc)
 {
     const char *remote = mu_client_last_error();
-    if (rc == MU_ETIMEDOUT)
-        cli_error(o->who, "%s: no answer from %s within %d ms (server down, or keys that do "
-                          "not match)", what, endpoint, o->timeout_ms);
-    else if (rc == MU_EAUTH)
-        cli_error(o->who, "%s: %s refused our key", what, endpoint);
-    else if (remote && remote[0])
+    if (connection_failed(o, endpoint, rc))
+        return CLI_EXIT_FAIL;
+    if (remote[0])
         cli_error(o->who, "%s: %s (%s)", what, remote, mu_errname(rc));
     else
         cli_error(o->who, "%s: %s (%s)", what, mu_strerror(rc), mu_errname(rc));
@@ -457,26 +499,6 @@ print_server_totals(mu_server_t *server)
             (unsigned long long) s.auth_failures, (unsigned long long) s.protocol_errors);
 }
 
-/*  SIGINT/SIGTERM end serve's loop: the handler sets czmq's
-    zsys_interrupted, which mu_server_recv reports as MU_EINTR. */
-static void
-serve_on_signal(int signo)
-{
-    (void) signo;
-    zsys_interrupted = 1;
-}
-
-static void
-serve_catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = serve_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 static int
 serve_run(const cli_command_t *self, int argc, char **argv)
 {
@@ -508,7 +530,7 @@ serve_run(const cli_command_t *self, int argc, char **argv)
         printf("%s\n", mu_server_endpoint(server, i));
     }
     fflush(stdout);
-    serve_catch_signals();
+    cli_catch_interrupts();   /* SIGINT/SIGTERM: MU_EINTR from mu_server_recv */
     while (true) {
         mu_event_t *ev = NULL;
         rc = mu_server_recv(server, &ev, 1000);
@@ -598,31 +620,27 @@ call_run(const cli_command_t *self, int argc, char **argv)
 
 /* ---- get / put -------------------------------------------------------------- */
 
-typedef struct {
-    int64_t start_ms;
-    int64_t last_ms;
-} progress_t;
-
-/*  Draws "[#####.....]  45%  12.0 MiB of 26.5 MiB  110.3 MiB/s" on
-    stderr, at most 10 times a second and once at the end. */
-static int
-draw_progress(uint64_t done, uint64_t total, void *arg)
+/*  Prints why a transfer failed, naming the side that failed: the
+    connection, REMOTE (the server sent an error), or the local file. */
+static void
+transfer_failed(const conn_opts_t *o, bool upload, const cli_local_t *local, int rc)
 {
-    progress_t *p = arg;
-    int64_t now = zclock_mono();
-    if (done < total && now - p->last_ms < 100)
-        return 0;
-    p->last_ms = now;
-    int width = 30, filled = total ? (int) (done * (uint64_t) width / total) : width;
-    double secs = (double) (now - p->start_ms) / 1000.0;
-    double rate = secs > 0 ? (double) done / secs / 1048576.0 : 0;
-    fprintf(stderr, "\r[%.*s%.*s] %3d%%  %.1f of %.1f MiB  %.1f MiB/s ", filled,
-            "##############################", width - filled, "..............................",
-            total ? (int) (done * 100 / total) : 100, (double) done / 1048576.0,
-            (double) total / 1048576.0, rate);
-    if (done == total)
-        fputc('\n', stderr);
-    return 0;
+    const char *endpoint = o->args[0], *remote = upload ? o->args[2] : o->args[1];
+    const char *message = mu_client_last_error();
+    if (connection_failed(o, endpoint, rc))
+        return;
+    if (message[0] && rc == MU_EEXIST)
+        cli_error(o->who, "'%s' already exists on the server: add --force to replace it", remote);
+    else if (message[0])
+        cli_error(o->who, "'%s' on the server: %s (%s)", remote, message, mu_errname(rc));
+    else if (rc == MU_EINTR && cli_interrupted()) {
+        if (upload)   /* a download says what it keeps (cli_get_local_close) */
+            cli_error(o->who, "interrupted: the upload was cancelled, the server keeps nothing");
+    }
+    else if (rc == MU_EEXIST)
+        cli_error(o->who, "'%s' already exists: add --force to replace it", local->name);
+    else
+        cli_error(o->who, "%s: %s (%s)", local->name, mu_strerror(rc), mu_errname(rc));
 }
 
 /*  Shared body of get and put. */
@@ -633,20 +651,37 @@ transfer_run(const cli_command_t *self, int argc, char **argv, bool upload)
     int status = parse_args(self, &o, argc, argv, 3, 3, false, true);
     if (status != CLI_EXIT_OK)
         return status;
-    progress_t progress = { zclock_mono(), 0 };
+    cli_catch_interrupts();
+    cli_local_t local;
+    status = upload ? cli_put_local_open(&local, o.who, o.args[1])
+                    : cli_get_local_open(&local, o.who, o.args[2], o.args[1], &o.file.flags);
+    if (status != CLI_EXIT_OK) {
+        cli_local_free(&local);
+        if (status == CLI_EXIT_USAGE)
+            cli_print_usage(stderr, "", self);
+        cli_die_of_interrupt();
+        return status;
+    }
+    cli_progress_t progress = { .lines = !isatty(2), .who = o.who };
     o.file.timeout_ms = o.timeout_ms;
-    if (!o.quiet && isatty(2)) {
-        o.file.progress = draw_progress;
+    if (o.progress || (!o.quiet && isatty(2))) {
+        o.file.progress = cli_progress_draw;
         o.file.progress_arg = &progress;
     }
     mu_client_t *client = open_client(&o, o.args[0]);
-    if (client == NULL)
-        return CLI_EXIT_FAIL;
-    int rc = upload ? mu_client_put(client, o.args[1], o.args[2], &o.file)
-                    : mu_client_get(client, o.args[1], o.args[2], &o.file);
-    status = rc == 0 ? CLI_EXIT_OK
-                     : client_failed(&o, upload ? o.args[2] : o.args[1], o.args[0], rc);
+    int rc = MU_EINVAL;
+    if (client)
+        rc = upload ? mu_client_put(client, local.path, o.args[2], &o.file)
+                    : mu_client_get(client, o.args[1], local.path, &o.file);
+    if (client && rc != 0)
+        transfer_failed(&o, upload, &local, rc);
     mu_client_destroy(&client);
+    if (upload) {
+        cli_local_free(&local);
+        status = rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    } else
+        status = cli_get_local_close(&local, rc);
+    cli_die_of_interrupt();
     return status;
 }
 
@@ -686,16 +721,21 @@ const cli_command_t cli_cmd_get = {
     "get", "EP REMOTE LOCAL [--chunk SIZE] [--window N] [--resume] [--force] KEYS",
     "download a file from a server",
     "Downloads REMOTE (relative to the server's --root) to LOCAL, checking\n"
-    "the BLAKE2b digest; LOCAL appears only when complete. A progress bar is\n"
-    "drawn on a terminal.\n\n" CONN_KEYS_HELP FILE_OPTS_HELP EXIT_HELP,
+    "the BLAKE2b digest; LOCAL appears only when complete. LOCAL may be a\n"
+    "directory (the file keeps REMOTE's name) or - (standard output, written\n"
+    "once the digest checked). The bytes received go to LOCAL.partial, which\n"
+    "is kept when the download fails or is interrupted (Ctrl-C): run the same\n"
+    "command with --resume to continue it. A progress bar is drawn on a\n"
+    "terminal.\n\n" CONN_KEYS_HELP FILE_OPTS_HELP EXIT_HELP,
     get_run
 };
 
 const cli_command_t cli_cmd_put = {
     "put", "EP LOCAL REMOTE [--chunk SIZE] [--window N] [--force] KEYS",
     "upload a file to a server",
-    "Uploads LOCAL to REMOTE (relative to the server's --root); the server\n"
-    "checks the BLAKE2b digest before the file appears.\n\n" CONN_KEYS_HELP
+    "Uploads LOCAL (- for standard input) to REMOTE (relative to the server's\n"
+    "--root); the server checks the BLAKE2b digest before the file appears.\n\n"
+    CONN_KEYS_HELP
     FILE_OPTS_HELP EXIT_HELP,
     put_run
 };
