@@ -10,6 +10,9 @@
       2. add XX(<name>) to CLI_COMMANDS below, keeping the list alphabetical
          (`mutil help` prints the commands in this order).
     The dispatcher, `mutil help` and `mutil <name> --help` then know it.
+    A command with subcommands points its entry's subcommands at a
+    cli_subcommands_t listing them; `mutil help <name> <sub>` then knows
+    them too.
 
     Command words are matched by cli_find_command: an exact name wins, else a
     unique prefix; the same matcher serves subcommands (`mutil frame e`). */
@@ -31,6 +34,7 @@ enum {
 };
 
 typedef struct cli_command_t cli_command_t;
+typedef struct cli_subcommands_t cli_subcommands_t;
 
 /*  Runs a command. argv[0..argc) are the words after the command's own word
     (argv[argc] is NULL); self is the table entry, so messages can use
@@ -47,7 +51,19 @@ struct cli_command_t {
     const char *description; /* text printed by `help NAME` after the usage;
                                 lines end with '\n'; may be NULL */
     cli_run_fn *run;
+    const cli_subcommands_t *subcommands;   /* NULL: none */
 };
+
+/*  A command's subcommands, for its dispatch and `mutil help CMD SUB`. */
+struct cli_subcommands_t {
+    const char *path;        /* what precedes a subcommand's name in its
+                                usage: "frame", "lru DIR NAME" */
+    const cli_command_t *const *table;
+    size_t n;
+};
+
+/*  Initialiser of a cli_subcommands_t from an array of entries. */
+#define CLI_SUBCOMMANDS(path, array) { path, array, sizeof array / sizeof *array }
 
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
@@ -90,6 +106,15 @@ int cli_find_command(const char *word, const cli_command_t *const *table, size_t
 const cli_command_t *cli_resolve(const char *who, const char *kind, const char *word,
                                  const cli_command_t *const *table, size_t n);
 
+/*  Resolves the subcommand word argv[lead] of self (after lead operands,
+    e.g. lru's DIR and NAME, named lead_names for the message) in
+    self->subcommands. Returns it, or NULL with *status_p the exit status:
+    CLI_EXIT_OK after printing self's help (--help or -h before the
+    subcommand word), CLI_EXIT_USAGE after printing why (missing, unknown
+    or ambiguous word). */
+const cli_command_t *cli_subcommand(const cli_command_t *self, int argc, char **argv, int lead,
+                                    const char *lead_names, int *status_p);
+
 /*  Prints "usage: mutil[ path] NAME SYNOPSIS", one line per synopsis form,
     the first prefixed "usage: " and the others aligned under it. path is ""
     for a top-level command, "frame" for a subcommand of frame. */
@@ -104,6 +129,66 @@ void cli_error(const char *who, const char *fmt, ...) MU_PRINTF(2, 3);
 
 /*  True when arg asks for help: "--help" or "-h". */
 int cli_is_help(const char *arg);
+
+/* ---- command-line words (cli_args.c) ---- */
+
+/*  The conventions every command follows: options anywhere among the
+    operands; "--name=value" equals "--name value"; "--" ends the options;
+    "-" alone and negative numbers ("-5") are operands; "--help" / "-h" ask
+    for help. */
+
+/*  What cli_args_next found (negative, so never mistaken for an exit
+    status). */
+enum {
+    CLI_ARGS_END = -1,      /* no more words */
+    CLI_ARGS_OPTION = -2,   /* an option: its name in option, see value */
+    CLI_ARGS_OPERAND = -3,  /* an operand */
+    CLI_ARGS_HELP = -4      /* --help or -h */
+};
+
+/*  A walk over a command's words. */
+typedef struct {
+    const char *who;         /* for messages */
+    int argc;
+    char **argv;
+    int index;               /* the next word */
+    bool operands_only;      /* "--" was seen */
+    char option[64];         /* the current option's name, "=value" cut */
+    const char *value;       /* the "=value" part, or NULL */
+} cli_args_t;
+
+/*  Starts a walk over argv[0..argc). */
+void cli_args_init(cli_args_t *self, const char *who, int argc, char **argv);
+
+/*  Steps to the next word: CLI_ARGS_OPERAND (the word in *operand_p),
+    CLI_ARGS_OPTION, CLI_ARGS_HELP or CLI_ARGS_END. Never prints. */
+int cli_args_next(cli_args_t *self, const char **operand_p);
+
+/*  True when the current option is name ("--chunk"). */
+bool cli_args_is(const cli_args_t *self, const char *name);
+
+/*  The current option's value: its "=value", else the next word. Returns
+    false after printing "option X needs a value" when there is none. */
+bool cli_args_value(cli_args_t *self, const char **value_p);
+
+/*  For an option that takes no value: false after printing "option X
+    takes no value" when it came with "=value". */
+bool cli_args_flag(const cli_args_t *self);
+
+/*  Prints "unknown option 'X'". */
+void cli_args_unknown(const cli_args_t *self);
+
+/*  For commands whose options are all flags: removes the options from
+    argv[0..*argc_p), leaving the operands in order (NULL-terminated) and
+    their count in *argc_p, and sets bit i of *seen_p (may be NULL) for each
+    flags[i] given (flags: NULL-terminated names, may be NULL: none).
+    Returns CLI_ARGS_OPERAND when the command goes on with its operands;
+    otherwise the exit status to return: CLI_EXIT_OK after printing cmd's
+    help (asked for), CLI_EXIT_USAGE after printing the unknown option (or
+    the flag given a value) and cmd's usage. path and who as for
+    cli_print_usage and cli_error. */
+int cli_args_split(const cli_command_t *cmd, const char *path, const char *who, int *argc_p,
+                   char **argv, const char *const *flags, unsigned *seen_p);
 
 /*  Parses a decimal unsigned integer with an optional binary size suffix
     (K, M, G, T: KiB..TiB; lower case accepted) into *value_p. Returns 0, or

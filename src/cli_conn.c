@@ -75,19 +75,6 @@ typedef struct {
 
 /* ---- option parsing ------------------------------------------------------- */
 
-/*  Reads the value of option argv[*i] into *value_p. Returns false (and
-    prints the error) when it is missing. */
-static bool
-take_value(const conn_opts_t *o, int argc, char **argv, int *i, const char **value_p)
-{
-    if (*i + 1 >= argc) {
-        cli_error(o->who, "option %s needs a value", argv[*i]);
-        return false;
-    }
-    *value_p = argv[++*i];
-    return true;
-}
-
 /*  Parses a positive int option value. */
 static bool
 parse_int(const conn_opts_t *o, const char *name, const char *text, int max, int *out)
@@ -101,129 +88,183 @@ parse_int(const conn_opts_t *o, const char *name, const char *text, int max, int
     return true;
 }
 
-/*  Handles the file options; returns 1 when argv[*i] was one, 0 when not,
-    -1 on a bad value. */
+/*  Sets a flag option; returns 1, or -1 when it came with a value. */
 static int
-parse_file_option(conn_opts_t *o, int argc, char **argv, int *i)
+set_flag(const cli_args_t *a, bool *flag)
 {
-    const char *arg = argv[*i], *val;
+    *flag = true;
+    return cli_args_flag(a) ? 1 : -1;
+}
+
+/*  Takes a string option's value into *slot; returns 1 or -1. */
+static int
+take_value(cli_args_t *a, const char **slot)
+{
+    return cli_args_value(a, slot) ? 1 : -1;
+}
+
+/*  Handles the file options; returns 1 when the current option was one, 0
+    when not, -1 on a bad value (printed). */
+static int
+parse_file_option(conn_opts_t *o, cli_args_t *a)
+{
+    const char *val;
     uint64_t v;
     int n;
-    if (strcmp(arg, "--resume") == 0)
-        o->file.flags |= MU_FILE_RESUME;
-    else if (strcmp(arg, "--force") == 0)
-        o->file.flags |= MU_FILE_OVERWRITE;
-    else if (strcmp(arg, "--quiet") == 0)
-        o->quiet = true;
-    else if (strcmp(arg, "--progress") == 0)
-        o->progress = true;
-    else if (strcmp(arg, "--chunk") == 0) {
-        if (!take_value(o, argc, argv, i, &val))
+    if (cli_args_is(a, "--resume") || cli_args_is(a, "--force")) {
+        if (!cli_args_flag(a))
+            return -1;
+        o->file.flags |= cli_args_is(a, "--resume") ? MU_FILE_RESUME : MU_FILE_OVERWRITE;
+        return 1;
+    }
+    if (cli_args_is(a, "--quiet"))
+        return set_flag(a, &o->quiet);
+    if (cli_args_is(a, "--progress"))
+        return set_flag(a, &o->progress);
+    if (cli_args_is(a, "--chunk")) {
+        if (!cli_args_value(a, &val))
             return -1;
         if (cli_parse_size(val, &v) != 0 || v == 0 || v > 4u * 1024 * 1024) {
             cli_error(o->who, "--chunk: '%s' is not a size in 1..4M", val);
             return -1;
         }
         o->file.chunk_size = (size_t) v;
-    } else if (strcmp(arg, "--window") == 0) {
-        if (!take_value(o, argc, argv, i, &val) || !parse_int(o, "--window", val, 1024, &n))
-            return -1;
-        o->file.window = (unsigned) n;
-    } else
-        return 0;
-    return 1;
-}
-
-/*  Handles the security and common options; same returns. */
-static int
-parse_common_option(conn_opts_t *o, int argc, char **argv, int *i)
-{
-    const char *arg = argv[*i];
-    const char **slot = NULL;
-    if (strcmp(arg, "--secret-file") == 0)
-        slot = &o->secret_file;
-    else if (strcmp(arg, "--cert") == 0)
-        slot = &o->cert;
-    else if (strcmp(arg, "--server-key") == 0)
-        slot = &o->server_key;
-    else if (strcmp(arg, "--insecure") == 0) {
-        o->insecure = true;
-        return 1;
-    } else if (strcmp(arg, "--timeout") == 0) {
-        const char *val;
-        if (!take_value(o, argc, argv, i, &val) ||
-            !parse_int(o, "--timeout", val, 24 * 3600 * 1000, &o->timeout_ms))
-            return -1;
-        return 1;
-    } else
-        return 0;
-    return take_value(o, argc, argv, i, slot) ? 1 : -1;
-}
-
-/*  Handles serve's own options; same returns. */
-static int
-parse_serve_option(conn_opts_t *o, int argc, char **argv, int *i)
-{
-    const char *arg = argv[*i];
-    if (strcmp(arg, "--allow-any") == 0) {
-        o->allow_any = true;
         return 1;
     }
-    if (strcmp(arg, "--allow") == 0)
-        return take_value(o, argc, argv, i, &o->allow_dir) ? 1 : -1;
-    if (strcmp(arg, "--root") == 0)
-        return take_value(o, argc, argv, i, &o->root) ? 1 : -1;
-    if (strcmp(arg, "--bind") == 0) {
-        if (o->nbinds == sizeof o->binds / sizeof *o->binds) {
-            cli_error(o->who, "too many --bind options");
+    if (cli_args_is(a, "--window")) {
+        if (!cli_args_value(a, &val) || !parse_int(o, "--window", val, 1024, &n))
             return -1;
-        }
-        return take_value(o, argc, argv, i, &o->binds[o->nbinds++]) ? 1 : -1;
+        o->file.window = (unsigned) n;
+        return 1;
     }
     return 0;
 }
 
-/*  Parses a whole command line: options anywhere, nargs_min..nargs_max
-    positional arguments. Returns CLI_EXIT_OK or CLI_EXIT_USAGE (printed). */
+/*  Handles the security and common options; same returns. */
+static int
+parse_common_option(conn_opts_t *o, cli_args_t *a)
+{
+    if (cli_args_is(a, "--secret-file"))
+        return take_value(a, &o->secret_file);
+    if (cli_args_is(a, "--cert"))
+        return take_value(a, &o->cert);
+    if (cli_args_is(a, "--server-key"))
+        return take_value(a, &o->server_key);
+    if (cli_args_is(a, "--insecure"))
+        return set_flag(a, &o->insecure);
+    if (cli_args_is(a, "--timeout")) {
+        const char *val;
+        if (!cli_args_value(a, &val)
+            || !parse_int(o, "--timeout", val, 24 * 3600 * 1000, &o->timeout_ms))
+            return -1;
+        return 1;
+    }
+    return 0;
+}
+
+/*  Handles serve's own options; same returns. */
+static int
+parse_serve_option(conn_opts_t *o, cli_args_t *a)
+{
+    if (cli_args_is(a, "--allow-any"))
+        return set_flag(a, &o->allow_any);
+    if (cli_args_is(a, "--allow"))
+        return take_value(a, &o->allow_dir);
+    if (cli_args_is(a, "--root"))
+        return take_value(a, &o->root);
+    if (cli_args_is(a, "--bind")) {
+        if (o->nbinds == sizeof o->binds / sizeof *o->binds) {
+            cli_error(o->who, "too many --bind options");
+            return -1;
+        }
+        return take_value(a, &o->binds[o->nbinds++]);
+    }
+    return 0;
+}
+
+/*  Checks that the security options go together (printed when not). */
+static bool
+security_ok(const conn_opts_t *o, bool serve)
+{
+    int choices = (o->secret_file != NULL) + o->insecure + (o->cert != NULL || o->server_key != NULL);
+    if (choices != 1) {
+        cli_error(o->who, choices ? "choose one of --secret-file, --cert/--server-key, --insecure"
+                                  : "no security chosen: --secret-file F, --cert F or --insecure");
+        return false;
+    }
+    const char *wrong = NULL;
+    if (serve && o->server_key)
+        wrong = "serve takes --cert F, not --server-key";
+    else if (serve && o->cert && !o->allow_dir && !o->allow_any)
+        wrong = "--cert needs --allow DIR (client certs) or --allow-any";
+    else if (serve && !o->cert && (o->allow_dir || o->allow_any))
+        wrong = "--allow and --allow-any go with --cert";
+    else if (!serve && o->cert && !o->server_key)
+        wrong = "--cert needs --server-key (the server's public key)";
+    if (wrong)
+        cli_error(o->who, "%s", wrong);
+    return wrong == NULL;
+}
+
+/*  Handles one option for a command of this file: true, or false after
+    printing why not (unknown, bad value). */
+static bool
+parse_option(conn_opts_t *o, cli_args_t *a, bool serve, bool files)
+{
+    int r = parse_common_option(o, a);
+    if (r == 0 && serve)
+        r = parse_serve_option(o, a);
+    if (r == 0 && files)
+        r = parse_file_option(o, a);
+    if (r == 0)
+        cli_args_unknown(a);
+    return r > 0;
+}
+
+/*  Parses a whole command line (cli_args.c conventions): nargs_min..nargs_max
+    positional arguments. Returns CLI_EXIT_OK, CLI_ARGS_HELP (printed) or
+    CLI_EXIT_USAGE (printed). */
 static int
 parse_args(const cli_command_t *self, conn_opts_t *o, int argc, char **argv,
            size_t nargs_min, size_t nargs_max, bool serve, bool files)
 {
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        int r = parse_common_option(o, argc, argv, &i);
-        if (r == 0 && serve)
-            r = parse_serve_option(o, argc, argv, &i);
-        if (r == 0 && files)
-            r = parse_file_option(o, argc, argv, &i);
-        if (r < 0)
-            goto usage;
-        if (r > 0)
-            continue;
-        if (arg[0] == '-' && arg[1] != '\0' && strcmp(arg, "--") != 0) {
-            cli_error(o->who, "unknown option '%s'", arg);
-            goto usage;
+    cli_args_t a;
+    cli_args_init(&a, o->who, argc, argv);
+    const char *word;
+    for (int kind; (kind = cli_args_next(&a, &word)) != CLI_ARGS_END;) {
+        if (kind == CLI_ARGS_HELP) {
+            cli_print_help(stdout, "", self);
+            return CLI_ARGS_HELP;
         }
-        if (o->nargs == nargs_max) {
-            cli_error(o->who, "unexpected argument '%s'", arg);
+        if (kind == CLI_ARGS_OPTION) {
+            if (!parse_option(o, &a, serve, files))
+                goto usage;
+        } else if (o->nargs == nargs_max) {
+            cli_error(o->who, "unexpected argument '%s'", word);
             goto usage;
-        }
-        o->args[o->nargs++] = arg;
+        } else
+            o->args[o->nargs++] = word;
     }
     if (o->nargs < nargs_min) {
         cli_error(o->who, "missing arguments");
         goto usage;
     }
-    int choices = (o->secret_file != NULL) + o->insecure + (o->cert != NULL || o->server_key != NULL);
-    if (choices != 1) {
-        cli_error(o->who, choices ? "choose one of --secret-file, --cert/--server-key, --insecure"
-                                  : "no security chosen: --secret-file F, --cert F or --insecure");
+    if (serve && o->nbinds == 0) {
+        cli_error(o->who, "--bind EP is required");
         goto usage;
     }
-    return CLI_EXIT_OK;
+    if (security_ok(o, serve))
+        return CLI_EXIT_OK;
 usage:
     cli_print_usage(stderr, "", self);
     return CLI_EXIT_USAGE;
+}
+
+/*  The exit status of a parse_args result that stops the command. */
+static int
+parse_status(int status)
+{
+    return status == CLI_ARGS_HELP ? CLI_EXIT_OK : status;
 }
 
 /* ---- security set-up -------------------------------------------------------- */
@@ -275,10 +316,6 @@ load_allow(const conn_opts_t *o)
 {
     if (o->allow_any)
         return mu_allow_new_any();
-    if (o->allow_dir == NULL) {
-        cli_error(o->who, "--cert needs --allow DIR (client certs) or --allow-any");
-        return NULL;
-    }
     mu_allow_t *allow = mu_allow_new();
     int skipped = 0;
     int n = allow ? mu_allow_load_dir(allow, o->allow_dir, &skipped) : MU_ENOMEM;
@@ -307,10 +344,6 @@ secure_server(const conn_opts_t *o, mu_server_t *server)
         rc = mu_server_set_secret(server, secret, size);
         free_secret(secret, size);
     } else {
-        if (o->cert == NULL) {
-            cli_error(o->who, "serve takes --cert F, not --server-key");
-            return false;
-        }
         mu_keys_t *keys = load_cert(o, true);
         mu_allow_t *allow = keys ? load_allow(o) : NULL;
         rc = allow ? mu_server_set_curve(server, keys, allow) : MU_EINVAL;
@@ -356,10 +389,6 @@ secure_client(const conn_opts_t *o, mu_client_t *client)
         rc = mu_client_set_secret(client, secret, size);
         free_secret(secret, size);
     } else {
-        if (o->server_key == NULL) {
-            cli_error(o->who, "--cert needs --server-key (the server's public key)");
-            return false;
-        }
         mu_keys_t *server = load_server_key(o);
         mu_keys_t *own = server && o->cert ? load_cert(o, true) : NULL;
         if (server == NULL || (o->cert && own == NULL)) {
@@ -505,12 +534,7 @@ serve_run(const cli_command_t *self, int argc, char **argv)
     conn_opts_t o = { .who = "serve" };
     int status = parse_args(self, &o, argc, argv, 0, 0, true, false);
     if (status != CLI_EXIT_OK)
-        return status;
-    if (o.nbinds == 0) {
-        cli_error(o.who, "--bind EP is required");
-        cli_print_usage(stderr, "", self);
-        return CLI_EXIT_USAGE;
-    }
+        return parse_status(status);
     mu_server_t *server = mu_server_new();
     status = CLI_EXIT_FAIL;
     if (server == NULL || !secure_server(&o, server))
@@ -590,7 +614,7 @@ call_run(const cli_command_t *self, int argc, char **argv)
     conn_opts_t o = { .who = "call", .timeout_ms = 10000 };
     int status = parse_args(self, &o, argc, argv, 1, 2, false, false);
     if (status != CLI_EXIT_OK)
-        return status;
+        return parse_status(status);
     size_t size = 0;
     char *owned = NULL;
     const char *msg = o.nargs == 2 ? o.args[1] : (owned = read_stdin(&o, &size));
@@ -650,7 +674,7 @@ transfer_run(const cli_command_t *self, int argc, char **argv, bool upload)
     conn_opts_t o = { .who = upload ? "put" : "get", .timeout_ms = 60000 };
     int status = parse_args(self, &o, argc, argv, 3, 3, false, true);
     if (status != CLI_EXIT_OK)
-        return status;
+        return parse_status(status);
     cli_catch_interrupts();
     cli_local_t local;
     status = upload ? cli_put_local_open(&local, o.who, o.args[1])
@@ -706,7 +730,7 @@ const cli_command_t cli_cmd_serve = {
     "DIR. Peers joining and leaving are logged on stderr. Ctrl-C stops it.\n\n"
     "KEYS is --secret-file F, --cert F (--allow DIR | --allow-any) or\n"
     "--insecure.\n\n" CONN_KEYS_HELP EXIT_HELP,
-    serve_run
+    serve_run, NULL
 };
 
 const cli_command_t cli_cmd_call = {
@@ -714,7 +738,7 @@ const cli_command_t cli_cmd_call = {
     "send one request to a server and print the reply",
     "Sends MSG (or standard input) as one request and writes the reply to\n"
     "standard output.\n\n" CONN_KEYS_HELP EXIT_HELP,
-    call_run
+    call_run, NULL
 };
 
 const cli_command_t cli_cmd_get = {
@@ -727,7 +751,7 @@ const cli_command_t cli_cmd_get = {
     "is kept when the download fails or is interrupted (Ctrl-C): run the same\n"
     "command with --resume to continue it. A progress bar is drawn on a\n"
     "terminal.\n\n" CONN_KEYS_HELP FILE_OPTS_HELP EXIT_HELP,
-    get_run
+    get_run, NULL
 };
 
 const cli_command_t cli_cmd_put = {
@@ -737,5 +761,5 @@ const cli_command_t cli_cmd_put = {
     "--root); the server checks the BLAKE2b digest before the file appears.\n\n"
     CONN_KEYS_HELP
     FILE_OPTS_HELP EXIT_HELP,
-    put_run
+    put_run, NULL
 };

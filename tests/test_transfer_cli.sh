@@ -136,6 +136,28 @@ run put "$EP" "$tmp/local/blob.bin" sub/blob.bin $KEYS
 check "put onto an existing REMOTE says it is on the server and says --force" \
     '[ $rc -eq 1 ] && err_has "'"'"'sub/blob.bin'"'"' already exists on the server: add --force"'
 
+# ---- the progress bar fits the terminal ---------------------------------------------
+
+# widest_on_pty COLUMNS : runs a get on a pseudo-terminal that wide; $rc,
+# and $widest = the longest line drawn (carriage returns end lines too).
+widest_on_pty() {
+    rm -f "$tmp/local/pty.bin"
+    "$PY" "${top_srcdir:-.}/tests/pty_run.py" "$1" "$MUTIL" get "$EP" sub/blob.bin \
+        "$tmp/local/pty.bin" $KEYS --chunk 4K >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    widest=$(tr '\r' '\n' <"$tmp/out" | awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }')
+}
+widest_on_pty 40
+check "the progress bar fits a 40-column terminal" \
+    '[ $rc -eq 0 ] && grep -q "100%" "$tmp/out" && [ "$widest" -le 40 ]'
+widest_on_pty 120
+check "it uses the width of a 120-column terminal" \
+    '[ $rc -eq 0 ] && grep -q "100%" "$tmp/out" && [ "$widest" -gt 80 ] && [ "$widest" -le 120 ]'
+widest_on_pty 20
+check "a terminal too narrow for a bar gets the figures, cut to fit" \
+    '[ $rc -eq 0 ] && grep -q "100%" "$tmp/out" && [ "$widest" -le 20 ]'
+rm -f "$tmp/local/pty.bin"
+
 # ---- - is standard input / output ------------------------------------------------------
 
 TMPDIR="$tmp/spool" "$MUTIL" get "$EP" sub/blob.bin - $KEYS </dev/null >"$tmp/out" 2>"$tmp/err"
