@@ -16,9 +16,6 @@
 #include <stdint.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #define HB_IVL 100
 #define HB_TIMEOUT 500
@@ -45,24 +42,6 @@ ipc_endpoint(char *buf, size_t cap)
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
-
-/* A server that never comes: a TCP listener on 127.0.0.1 that never
-   accepts (the kernel completes connections, no ZMTP greeting follows),
-   so calls time out rather than being refused. Writes its endpoint;
-   returns the fd to close. */
-static int
-silent_listener(char *endpoint, size_t size)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = { .sin_family = AF_INET };
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof addr) != 0 || listen(fd, 8) != 0
-        || getsockname(fd, (struct sockaddr *) &addr, &len) != 0)
-        abort();
-    snprintf(endpoint, size, "tcp://127.0.0.1:%d", ntohs(addr.sin_port));
-    return fd;
-}
 
 static mu_server_t *
 insecure_server(const char *endpoint)
@@ -338,8 +317,9 @@ test_einval_client(void)
     mu_keys_destroy(&public_only);
     MU_CHECK_EQ(mu_client_set_insecure(client), 0);
     MU_CHECK_EQ(mu_client_connect(client, "bogus://x"), MU_EINVAL);
-    char silent[64];
-    int silent_fd = silent_listener(silent, sizeof silent);
+    char silent[64];   /* a server that never answers: calls time out */
+    int silent_fd = mu_test_tcp_port(silent, sizeof silent, 1);
+    MU_CHECK(silent_fd >= 0);
     MU_CHECK_EQ(mu_client_connect(client, silent), 0);
     MU_CHECK_EQ(mu_client_connect(client, silent), MU_EINVAL);    /* twice */
     MU_CHECK_EQ(mu_client_set_insecure(client), MU_EINVAL);                    /* after */
@@ -960,7 +940,8 @@ static void
 test_client_queue_full(void)
 {
     char silent[64];
-    int silent_fd = silent_listener(silent, sizeof silent);
+    int silent_fd = mu_test_tcp_port(silent, sizeof silent, 1);
+    MU_CHECK(silent_fd >= 0);
     mu_client_t *client = insecure_client(silent, NULL);
     MU_CHECK(client);
     int rc = 0, sent = 0;
