@@ -118,9 +118,10 @@ MU_EXPORT MU_NODISCARD int mu_client_set_reconnect(mu_client_t *self, int initia
     connect. Returns 0 or MU_EINVAL (NULL, too long, after connect). */
 MU_EXPORT MU_NODISCARD int mu_client_set_name(mu_client_t *self, const char *name);
 
-/*  Connects to endpoint and sends the hello; does not wait for the server.
-    Returns 0, MU_EINVAL (no security chosen, bad endpoint, already
-    connected). */
+/*  Connects to endpoint ("tcp://host:port", port 1..65535, or
+    "ipc://path") and sends the hello; does not wait for the server.
+    Returns 0, MU_EINVAL (no security chosen, bad endpoint: another
+    transport, a port out of range or not a number; already connected). */
 MU_EXPORT MU_NODISCARD int mu_client_connect(mu_client_t *self, const char *endpoint);
 
 /*  Waits up to timeout_ms until the server has answered the hello. Returns

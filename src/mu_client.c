@@ -364,18 +364,12 @@ close_sockets(mu_client_t *self)
     self->handle = NULL;
 }
 
-static bool
-endpoint_ok(const char *endpoint)
-{
-    return endpoint && (strncmp(endpoint, "tcp://", 6) == 0 || strncmp(endpoint, "ipc://", 6) == 0)
-           && strlen(endpoint) > 6;
-}
-
 int
 mu_client_connect(mu_client_t *self, const char *endpoint)
 {
     assert(self);
-    if (self->security == SEC_NONE || is_connected(self) || !endpoint_ok(endpoint))
+    if (self->security == SEC_NONE || is_connected(self)
+        || mu__endpoint_check(endpoint, false) != 0)
         return MU_EINVAL;
     self->dealer = zsock_new(ZMQ_DEALER);
     if (!self->dealer)
