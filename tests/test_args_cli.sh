@@ -160,6 +160,15 @@ check "version -- is version" 'status_is_0 && out_has "^mutil "'
 run help -- lru add
 check "help -- lru add" 'status_is_0 && first_line_is "usage: mutil lru DIR NAME add KEY SIZE"'
 
+# ---- ports out of range ---------------------------------------------------------------
+
+run serve --bind tcp://127.0.0.1:99999 --insecure
+check "serve --bind tcp://127.0.0.1:99999 is refused (not bound wrapped)" \
+    '[ $rc -eq 1 ] && err_has "cannot bind tcp://127.0.0.1:99999: invalid argument"'
+run call tcp://127.0.0.1:70000 hi --insecure
+check "call to port 70000 is refused at once" \
+    '[ $rc -eq 1 ] && err_has "cannot connect to tcp://127.0.0.1:70000: invalid argument"'
+
 # ---- usage errors exit 2 everywhere ----------------------------------------------------
 
 usage_error() {   # usage_error WHAT ARG...
