@@ -200,6 +200,10 @@ cli_get_local_open(cli_local_t *self, const char *who, const char *local, const 
                    int *flags)
 {
     *self = (cli_local_t) { .who = who, .name = local, .spool_fd = -1 };
+    if (local[0] == '\0') {
+        cli_error(who, "LOCAL is empty (- is standard output)");
+        return CLI_EXIT_USAGE;
+    }
     if (strcmp(local, "-") == 0) {
         self->name = "standard output";
         if (*flags & MU_FILE_RESUME) {
@@ -327,6 +331,10 @@ int
 cli_put_local_open(cli_local_t *self, const char *who, const char *local)
 {
     *self = (cli_local_t) { .who = who, .name = local, .spool_fd = -1 };
+    if (local[0] == '\0') {
+        cli_error(who, "LOCAL is empty (- is standard input)");
+        return CLI_EXIT_USAGE;
+    }
     if (strcmp(local, "-") == 0) {
         self->name = "standard input";
         return open_stdin(self);

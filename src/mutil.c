@@ -181,7 +181,9 @@ print_overview(FILE *out)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-*s  %s\n", (int) width, commands[i]->name, commands[i]->summary);
     fprintf(out, "\nA command may be abbreviated to any unique prefix (mutil ver = mutil version).\n"
-                 "Run 'mutil help <command>' or 'mutil <command> --help' for its usage.\n");
+                 "Options go anywhere, as --opt VALUE or --opt=VALUE; -- ends them.\n"
+                 "Run 'mutil help <command> [<subcommand>]' or 'mutil <command> --help' for\n"
+                 "its usage.\n");
 }
 
 /*  `mutil help [COMMAND [SUBCOMMAND]]`: the overview, one command's help,
