@@ -265,16 +265,38 @@ test_wrong_keys(void)
     MU_CHECK_EQ(insecure, 0);
 }
 
+/* Starts an insecure server bound to endpoint, answering on a thread of
+   its own. Returns false when it cannot. */
+static bool
+start_insecure_server(echo_t *echo, const char *endpoint)
+{
+    mu_server_t *server = mu_server_new();
+    if (!server || mu_server_set_insecure(server) != 0 || mu_server_bind(server, endpoint) != 0) {
+        mu_server_destroy(&server);
+        return false;
+    }
+    echo_start(echo, server);
+    return true;
+}
+
+/* An insecure client that retries its connection every 20..100 ms. */
+static mu_client_t *
+fast_retry_client(const char *endpoint)
+{
+    mu_client_t *client = mu_client_new();
+    if (client && (mu_client_set_insecure(client) != 0
+                   || mu_client_set_reconnect(client, 20, 100) != 0
+                   || mu_client_connect(client, endpoint) != 0))
+        mu_client_destroy(&client);
+    return client;
+}
+
 static void
 test_curve_client_insecure_server(void)
 {
-    mu_server_t *server = mu_server_new();
-    MU_CHECK(server);
-    MU_CHECK_EQ(mu_server_set_insecure(server), 0);
-    MU_CHECK_EQ(mu_server_bind(server, "tcp://127.0.0.1:*"), 0);
     echo_t echo;
-    echo_start(&echo, server);
-    mu_client_t *client = secret_client(mu_server_endpoint(server, 0), SECRET);
+    MU_CHECK(start_insecure_server(&echo, "tcp://127.0.0.1:*"));
+    mu_client_t *client = secret_client(mu_server_endpoint(echo.server, 0), SECRET);
     int rc = client ? expect_fast_failure("CURVE client, insecure server", client,
                                           MU_EHANDSHAKE) : -1;
     mu_client_destroy(&client);
@@ -289,22 +311,16 @@ test_wait_ready_for_a_starting_server(void)
 {
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "ipc://%s/later", tmpdir);
-    mu_client_t *client = mu_client_new();
+    mu_client_t *client = fast_retry_client(endpoint);
     MU_CHECK(client);
-    MU_CHECK_EQ(mu_client_set_insecure(client), 0);
-    MU_CHECK_EQ(mu_client_set_reconnect(client, 20, 100), 0);
-    MU_CHECK_EQ(mu_client_connect(client, endpoint), 0);
     outcome_t before = timed_request(client, long_timeout());
-    mu_server_t *server = mu_server_new();
-    MU_CHECK(server);
-    MU_CHECK_EQ(mu_server_set_insecure(server), 0);
-    MU_CHECK_EQ(mu_server_bind(server, endpoint), 0);
     echo_t echo;
-    echo_start(&echo, server);
-    int ready = mu_client_wait_ready(client, long_timeout());
-    outcome_t after = timed_request(client, long_timeout());
+    bool started = start_insecure_server(&echo, endpoint);
+    int ready = started ? mu_client_wait_ready(client, long_timeout()) : -1;
+    outcome_t after = started ? timed_request(client, long_timeout()) : (outcome_t) { -1, 0 };
     mu_client_destroy(&client);
-    echo_stop(&echo);
+    if (started)
+        echo_stop(&echo);
     MU_CHECK_EQ(before.rc, MU_ECONNREFUSED);
     MU_CHECK_EQ(ready, 0);
     MU_CHECK_EQ(after.rc, 0);
@@ -332,34 +348,19 @@ test_restart_is_waited_for(void)
 {
     char endpoint[300];
     snprintf(endpoint, sizeof endpoint, "ipc://%s/restart", tmpdir);
-    mu_server_t *server = mu_server_new();
-    MU_CHECK(server);
-    MU_CHECK_EQ(mu_server_set_insecure(server), 0);
-    MU_CHECK_EQ(mu_server_bind(server, endpoint), 0);
     echo_t echo;
-    echo_start(&echo, server);
-    mu_client_t *client = mu_client_new();
-    MU_CHECK(client);
-    MU_CHECK_EQ(mu_client_set_insecure(client), 0);
-    MU_CHECK_EQ(mu_client_set_reconnect(client, 20, 100), 0);
-    MU_CHECK_EQ(mu_client_connect(client, endpoint), 0);
-    outcome_t first = timed_request(client, long_timeout());
+    MU_CHECK(start_insecure_server(&echo, endpoint));
+    mu_client_t *client = fast_retry_client(endpoint);
+    outcome_t first = client ? timed_request(client, long_timeout()) : (outcome_t) { -1, 0 };
     echo_stop(&echo);                 /* the server goes away */
-    outcome_t down = timed_request(client, 500);
+    outcome_t down = client ? timed_request(client, 500) : (outcome_t) { -1, 0 };
     report("server down after a first connection", down);
-    server = mu_server_new();
-    int rebound = server ? mu_server_set_insecure(server) : -1;
-    if (rebound == 0)
-        rebound = mu_server_bind(server, endpoint);
-    if (rebound == 0)
-        echo_start(&echo, server);
-    outcome_t back = rebound == 0 ? timed_request(client, long_timeout())
-                                  : (outcome_t) { rebound, 0 };
+    bool restarted = start_insecure_server(&echo, endpoint);
+    outcome_t back = client && restarted ? timed_request(client, long_timeout())
+                                         : (outcome_t) { -1, 0 };
     mu_client_destroy(&client);
-    if (rebound == 0)
+    if (restarted)
         echo_stop(&echo);
-    else
-        mu_server_destroy(&server);
     MU_CHECK_EQ(first.rc, 0);
     MU_CHECK_EQ(down.rc, MU_ETIMEDOUT);
     MU_CHECK_EQ(back.rc, 0);
