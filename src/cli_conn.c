@@ -49,7 +49,7 @@
     "                         an earlier LOCAL.partial over)\n"                 \
     "  --quiet                no progress bar (it is shown only on a terminal)\n" \
     "  --progress             show progress also when stderr is no terminal,\n" \
-    "                         as lines \"get: DONE of TOTAL bytes\"\n"
+    "                         as lines \"mutil get: DONE of TOTAL bytes\"\n"
 
 #define EXIT_HELP "\nExit status: 0 ok, 1 runtime error, 2 bad usage.\n"
 
