@@ -4,9 +4,17 @@
     ipc://). Security must match the server's: mu_client_set_curve (the
     server's public key, and the client's own keypair), mu_client_set_secret
     (keys derived from the shared passphrase), or mu_client_set_insecure.
-    With a wrong server key or a refused client key the CURVE handshake never
-    completes and every call fails with MU_ETIMEDOUT (or MU_EAUTH when libzmq
-    reports the refusal) within its timeout — never a hang.
+
+    Calls fail fast, without waiting for their timeout, when the connection
+    cannot work: MU_EAUTH (the server refused our key), MU_EHANDSHAKE (the
+    handshake failed: a wrong server key or shared secret, or security modes
+    that differ), and, until a first connection was made, MU_ECONNREFUSED
+    (nothing listens at the endpoint: server down, wrong port or ipc path)
+    and MU_ENOHOST (the host name does not resolve). These hold until a
+    handshake succeeds (libzmq keeps trying in the background); to wait
+    for a server that is starting, call mu_client_wait_ready. A server
+    that does not answer at all (a filtered port, a frozen process) still
+    gives MU_ETIMEDOUT after the call's timeout.
 
     The connection is re-established by libzmq with exponential backoff
     (100 ms doubling up to 5 s by default); after a reconnect the client
@@ -110,20 +118,24 @@ MU_EXPORT MU_NODISCARD int mu_client_set_reconnect(mu_client_t *self, int initia
     connect. Returns 0 or MU_EINVAL (NULL, too long, after connect). */
 MU_EXPORT MU_NODISCARD int mu_client_set_name(mu_client_t *self, const char *name);
 
-/*  Connects to endpoint and sends the hello; does not wait for the server.
-    Returns 0, MU_EINVAL (no security chosen, bad endpoint, already
-    connected). */
+/*  Connects to endpoint ("tcp://host:port", port 1..65535, or
+    "ipc://path") and sends the hello; does not wait for the server.
+    Returns 0, MU_EINVAL (no security chosen, bad endpoint: another
+    transport, a port out of range or not a number; already connected). */
 MU_EXPORT MU_NODISCARD int mu_client_connect(mu_client_t *self, const char *endpoint);
 
 /*  Waits up to timeout_ms until the server has answered the hello. Returns
-    0, MU_ETIMEDOUT, MU_EAUTH (the server refused our key), MU_EINTR or
-    MU_EINVAL (not connected). */
+    0, MU_ETIMEDOUT, MU_EINTR, MU_EINVAL (not connected) or a connection
+    failure (MU_EAUTH, MU_EHANDSHAKE, MU_ENOHOST at once; MU_ECONNREFUSED
+    only when the timeout expires with the endpoint still refusing: a
+    server that is starting up is waited for). */
 MU_EXPORT MU_NODISCARD int mu_client_wait_ready(mu_client_t *self, int timeout_ms);
 
 /*  Sends a request and waits up to timeout_ms (-1: forever) for its reply.
     On success *reply_p is a malloc'd buffer (followed by a NUL byte not
     counted in *reply_size_p; caller frees). Returns 0, MU_ETIMEDOUT,
-    MU_EAUTH (the server refused our key), MU_EAGAIN (cannot even queue the
+    a connection failure (MU_EAUTH, MU_EHANDSHAKE, MU_ECONNREFUSED,
+    MU_ENOHOST: see above), MU_EAGAIN (cannot even queue the
     request), MU_EINTR, MU_EINVAL (not connected, reply_p NULL), or the
     error the server answered (MU_EREMOTE or the server's MU_E* code; its
     message is in mu_client_last_error). A request that reaches a server
@@ -133,19 +145,25 @@ MU_EXPORT MU_NODISCARD int mu_client_request(mu_client_t *self, const void *data
                                              void **reply_p, size_t *reply_size_p,
                                              int timeout_ms);
 
-/*  The server's message of the last error reply (thread-local; "" when
-    none). */
+/*  The server's message when the last mu_client_request, mu_client_get
+    or mu_client_put on this thread failed with an error the server sent
+    (thread-local). "" when that call succeeded or failed on this side
+    (a timeout, a connection failure, a local file error): so a caller
+    can tell a refusal by the server from a local failure with the same
+    code (MU_ENOENT, MU_EACCES...). */
 MU_EXPORT const char *mu_client_last_error(void);
 
 /*  Sends a one-way message (MU_SERVER_MESSAGE at the server). Returns 0,
-    MU_EAGAIN (queue full after timeout_ms) or MU_EINVAL (not connected). */
+    MU_EAGAIN (queue full after timeout_ms), MU_EINVAL (not connected) or,
+    when the queue is full because the connection failed, that failure
+    (MU_EAUTH, MU_EHANDSHAKE, MU_ECONNREFUSED, MU_ENOHOST). */
 MU_EXPORT MU_NODISCARD int mu_client_send(mu_client_t *self, const void *data, size_t size,
                                           int timeout_ms);
 
 /*  Sends one chunk of stream stream_id (chosen by the caller; MU_SERVER_STREAM
     at the server, in order); last = 1 ends it. Returns 0, MU_EAGAIN
-    (queue full after timeout_ms: nothing sent, retry the chunk) or
-    MU_EINVAL (not connected). */
+    (queue full after timeout_ms: nothing sent, retry the chunk), MU_EINVAL
+    (not connected) or a connection failure (as mu_client_send). */
 MU_EXPORT MU_NODISCARD int mu_client_stream_send(mu_client_t *self, uint64_t stream_id,
                                                  const void *data, size_t size, int last,
                                                  int timeout_ms);
@@ -153,16 +171,18 @@ MU_EXPORT MU_NODISCARD int mu_client_stream_send(mu_client_t *self, uint64_t str
 /*  Receives the next push or stream chunk: *kind_p, *id_p (stream id; 0 for
     a push), *last_p (stream end), and a malloc'd payload in *data_p / *size_p
     (NUL-terminated, caller frees). Any pointer but data_p may be NULL.
-    Waits up to timeout_ms. Returns 0, MU_EAGAIN (timeout), MU_EINTR or
-    MU_EINVAL (not connected, data_p NULL). */
+    Waits up to timeout_ms. Returns 0, MU_EAGAIN (timeout), MU_EINTR,
+    MU_EINVAL (not connected, data_p NULL) or a connection failure
+    (MU_EAUTH, MU_EHANDSHAKE, MU_ECONNREFUSED, MU_ENOHOST: see above). */
 MU_EXPORT MU_NODISCARD int mu_client_recv(mu_client_t *self, mu_client_kind_t *kind_p,
                                           uint64_t *id_p, int *last_p, void **data_p,
                                           size_t *size_p, int timeout_ms);
 
 /*  Downloads remote to local (see above). Returns 0, MU_ENOENT, MU_EACCES,
     MU_EINVAL (bad path), MU_EISDIR, MU_EEXIST (local exists and no
-    MU_FILE_OVERWRITE), MU_EDIGEST, MU_ETIMEDOUT, MU_EINTR (cancelled by
-    progress), MU_EIO (the file changed on the server while it was sent),
+    MU_FILE_OVERWRITE), MU_EDIGEST, MU_ETIMEDOUT, a connection failure
+    (as mu_client_request), MU_EINTR (cancelled by progress, or a signal
+    handler set zsys_interrupted), MU_EIO (the file changed on the server while it was sent),
     MU_EAGAIN (the server already runs 32 transfers for this client), or
     -errno of a local write (MU_ENOSPC, MU_EFBIG...); on error
     no file is left at local (nor a temp file; with MU_FILE_RESUME the

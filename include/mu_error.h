@@ -38,6 +38,7 @@ extern "C" {
     XX(MU_EFBIG,        (-EFBIG),        "file too large")                         \
     XX(MU_ENOSPC,       (-ENOSPC),       "no space left on device")                \
     XX(MU_EIO,          (-EIO),          "input/output error")                     \
+    XX(MU_ECONNREFUSED, (-ECONNREFUSED), "connection refused: nothing listens at that endpoint") \
     XX(MU_ECLOSED,      (-1001),         "closed: end of stream")                  \
     XX(MU_ETRUNCATED,   (-1002),         "truncated: stream ended inside a frame") \
     XX(MU_EAUTH,        (-1003),         "authentication failed")                  \
@@ -46,6 +47,8 @@ extern "C" {
     XX(MU_ECORRUPT,     (-1006),         "stored data is corrupt")                 \
     XX(MU_EREMOTE,      (-1007),         "the peer answered with an error")        \
     XX(MU_EDIGEST,      (-1008),         "digest mismatch: data differs from the sender's") \
+    XX(MU_ENOHOST,      (-1009),         "unknown host: the name does not resolve") \
+    XX(MU_EHANDSHAKE,   (-1010),         "security handshake failed: keys or security mode differ from the peer's") \
     XX(MU_EINSECURE,    (-1011),         "secret file not private: group or others may access it, or it is a symbolic link") \
     XX(MU_ENOTREG,      (-1012),         "not a regular file")                     \
     XX(MU_EMISMATCH,    (-1013),         "keys do not match: the secret key is not the public key's")

@@ -102,7 +102,8 @@ MU_EXPORT MU_NODISCARD int mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer
     MU_PIPE_WRITER, on czmq's shared context so inproc:// works between them.
     endpoint is a czmq endpoint list; a leading '@' binds and '>' connects,
     otherwise readers bind and writers connect. Returns NULL with errno EINVAL
-    for a bad mode or an endpoint that cannot be bound or connected. */
+    for a bad mode or an endpoint that cannot be bound or connected (a
+    tcp:// port must be 1..65535, or * or 0 to bind an ephemeral one). */
 MU_EXPORT mu_pipe_t *mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode);
 
 /*  Destroys the pipe and sets *self_p to NULL; accepts NULL and *self_p NULL.

@@ -117,9 +117,10 @@ MU_EXPORT MU_NODISCARD int mu_server_set_heartbeat(mu_server_t *self, int interv
     ZMQ_MAXMSGSIZE). Before the first bind. Returns 0 or MU_EINVAL. */
 MU_EXPORT MU_NODISCARD int mu_server_set_max_message(mu_server_t *self, size_t bytes);
 
-/*  Binds an endpoint: "tcp://host:port" (port * or 0 for an ephemeral
-    port) or "ipc://path". Returns 0, MU_EINVAL (no security chosen, bad
-    endpoint), or the bind error (-errno, e.g. MU_EADDRINUSE is reported as
+/*  Binds an endpoint: "tcp://host:port" (port 1..65535, or * or 0 for an
+    ephemeral port) or "ipc://path". Returns 0, MU_EINVAL (no security
+    chosen, bad endpoint: another transport, a port out of range or not a
+    number), or the bind error (-errno, e.g. MU_EADDRINUSE is reported as
     -EADDRINUSE). */
 MU_EXPORT MU_NODISCARD int mu_server_bind(mu_server_t *self, const char *endpoint);
 

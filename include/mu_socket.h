@@ -199,13 +199,15 @@ MU_EXPORT int mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_key
     keypair and expect its server key. Returns 0, MU_EINVAL or MU_ENOMEM. */
 MU_EXPORT int mu_socket_set_curve_secret(mu_socket_t *self, const void *secret, size_t size);
 
-/*  Binds to a tcp:// or ipc:// endpoint (tcp port "*" or 0 picks one).
-    Returns the port for tcp (> 0), 0 for ipc, or MU_EINVAL (bad or busy
-    endpoint) / MU_ENOMEM. */
+/*  Binds to a tcp:// or ipc:// endpoint (tcp port 1..65535, or "*" or 0
+    to pick one). Returns the port for tcp (> 0), 0 for ipc, or MU_EINVAL
+    (bad or busy endpoint: another transport, a port out of range or not a
+    number) / MU_ENOMEM. */
 MU_EXPORT int mu_socket_bind(mu_socket_t *self, const char *endpoint);
 
-/*  Connects to an endpoint; the connection is made (and remade) in the
-    background. Returns 0 or MU_EINVAL. */
+/*  Connects to a tcp:// (port 1..65535) or ipc:// endpoint; the
+    connection is made (and remade) in the background. Returns 0 or
+    MU_EINVAL (a bad endpoint, as for mu_socket_bind). */
 MU_EXPORT int mu_socket_connect(mu_socket_t *self, const char *endpoint);
 
 /*  The last endpoint bound, with the port filled in ("" before any bind). */

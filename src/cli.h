@@ -10,6 +10,9 @@
       2. add XX(<name>) to CLI_COMMANDS below, keeping the list alphabetical
          (`mutil help` prints the commands in this order).
     The dispatcher, `mutil help` and `mutil <name> --help` then know it.
+    A command with subcommands points its entry's subcommands at a
+    cli_subcommands_t listing them; `mutil help <name> <sub>` then knows
+    them too.
 
     Command words are matched by cli_find_command: an exact name wins, else a
     unique prefix; the same matcher serves subcommands (`mutil frame e`). */
@@ -31,6 +34,7 @@ enum {
 };
 
 typedef struct cli_command_t cli_command_t;
+typedef struct cli_subcommands_t cli_subcommands_t;
 
 /*  Runs a command. argv[0..argc) are the words after the command's own word
     (argv[argc] is NULL); self is the table entry, so messages can use
@@ -47,7 +51,19 @@ struct cli_command_t {
     const char *description; /* text printed by `help NAME` after the usage;
                                 lines end with '\n'; may be NULL */
     cli_run_fn *run;
+    const cli_subcommands_t *subcommands;   /* NULL: none */
 };
+
+/*  A command's subcommands, for its dispatch and `mutil help CMD SUB`. */
+struct cli_subcommands_t {
+    const char *path;        /* what precedes a subcommand's name in its
+                                usage: "frame", "lru DIR NAME" */
+    const cli_command_t *const *table;
+    size_t n;
+};
+
+/*  Initialiser of a cli_subcommands_t from an array of entries. */
+#define CLI_SUBCOMMANDS(path, array) { path, array, sizeof array / sizeof *array }
 
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
@@ -90,6 +106,15 @@ int cli_find_command(const char *word, const cli_command_t *const *table, size_t
 const cli_command_t *cli_resolve(const char *who, const char *kind, const char *word,
                                  const cli_command_t *const *table, size_t n);
 
+/*  Resolves the subcommand word argv[lead] of self (after lead operands,
+    e.g. lru's DIR and NAME, named lead_names for the message) in
+    self->subcommands. Returns it, or NULL with *status_p the exit status:
+    CLI_EXIT_OK after printing self's help (--help or -h before the
+    subcommand word), CLI_EXIT_USAGE after printing why (missing, unknown
+    or ambiguous word). */
+const cli_command_t *cli_subcommand(const cli_command_t *self, int argc, char **argv, int lead,
+                                    const char *lead_names, int *status_p);
+
 /*  Prints "usage: mutil[ path] NAME SYNOPSIS", one line per synopsis form,
     the first prefixed "usage: " and the others aligned under it. path is ""
     for a top-level command, "frame" for a subcommand of frame. */
@@ -120,16 +145,147 @@ mu_keys_t *cli_load_server_key(const char *who, const char *key);
 /*  True when arg asks for help: "--help" or "-h". */
 int cli_is_help(const char *arg);
 
+/* ---- command-line words (cli_args.c) ---- */
+
+/*  The conventions every command follows: options anywhere among the
+    operands; "--name=value" equals "--name value"; "--" ends the options;
+    "-" alone and negative numbers ("-5") are operands; "--help" / "-h" ask
+    for help. */
+
+/*  What cli_args_next found (negative, so never mistaken for an exit
+    status). */
+enum {
+    CLI_ARGS_END = -1,      /* no more words */
+    CLI_ARGS_OPTION = -2,   /* an option: its name in option, see value */
+    CLI_ARGS_OPERAND = -3,  /* an operand */
+    CLI_ARGS_HELP = -4      /* --help or -h */
+};
+
+/*  A walk over a command's words. */
+typedef struct {
+    const char *who;         /* for messages */
+    int argc;
+    char **argv;
+    int index;               /* the next word */
+    bool operands_only;      /* "--" was seen */
+    char option[64];         /* the current option's name, "=value" cut */
+    const char *value;       /* the "=value" part, or NULL */
+} cli_args_t;
+
+/*  Starts a walk over argv[0..argc). */
+void cli_args_init(cli_args_t *self, const char *who, int argc, char **argv);
+
+/*  Steps to the next word: CLI_ARGS_OPERAND (the word in *operand_p),
+    CLI_ARGS_OPTION, CLI_ARGS_HELP or CLI_ARGS_END. Never prints. */
+int cli_args_next(cli_args_t *self, const char **operand_p);
+
+/*  True when the current option is name ("--chunk"). */
+bool cli_args_is(const cli_args_t *self, const char *name);
+
+/*  The current option's value: its "=value", else the next word. Returns
+    false after printing "option X needs a value" when there is none. */
+bool cli_args_value(cli_args_t *self, const char **value_p);
+
+/*  For an option that takes no value: false after printing "option X
+    takes no value" when it came with "=value". */
+bool cli_args_flag(const cli_args_t *self);
+
+/*  Prints "unknown option 'X'". */
+void cli_args_unknown(const cli_args_t *self);
+
+/*  For commands whose options are all flags: removes the options from
+    argv[0..*argc_p), leaving the operands in order (NULL-terminated) and
+    their count in *argc_p, and sets bit i of *seen_p (may be NULL) for each
+    flags[i] given (flags: NULL-terminated names, may be NULL: none).
+    Returns CLI_ARGS_OPERAND when the command goes on with its operands;
+    otherwise the exit status to return: CLI_EXIT_OK after printing cmd's
+    help (asked for), CLI_EXIT_USAGE after printing the unknown option (or
+    the flag given a value) and cmd's usage. path and who as for
+    cli_print_usage and cli_error. */
+int cli_args_split(const cli_command_t *cmd, const char *path, const char *who, int *argc_p,
+                   char **argv, const char *const *flags, unsigned *seen_p);
+
 /*  Parses a decimal unsigned integer with an optional binary size suffix
     (K, M, G, T: KiB..TiB; lower case accepted) into *value_p. Returns 0, or
     MU_EINVAL for an empty string, a sign, other characters, or a value that
     does not fit in 64 bits; *value_p is untouched then. */
 int cli_parse_size(const char *text, uint64_t *value_p);
 
+/* ---- file transfers: the local side (cli_transfer.c) ---- */
+
+/*  Catches SIGINT and SIGTERM: the handler sets czmq's zsys_interrupted,
+    which ends a waiting library call with MU_EINTR, and remembers the
+    signal. */
+void cli_catch_interrupts(void);
+
+/*  The signal caught by that handler, or 0. */
+int cli_interrupted(void);
+
+/*  When a signal was caught: flushes the output and dies of it (default
+    action), so a calling shell sees an interrupted command. Else returns. */
+void cli_die_of_interrupt(void);
+
+/*  State of the progress bar; zero-initialise, then set lines and who. */
+typedef struct {
+    bool lines;              /* plain lines (stderr is no terminal) */
+    const char *who;         /* the command, for lines */
+    bool started;
+    int64_t start_ms, last_ms;
+    uint64_t first;          /* bytes done at the first call (a resume) */
+} cli_progress_t;
+
+/*  A mu_progress_fn drawing "[####....]  45%  12.0 of 26.5 MiB  110.3 MiB/s"
+    on stderr, at most 10 times a second and once at the end, fitted to the
+    terminal's width; with lines set, printing "mutil WHO: DONE of TOTAL
+    bytes" lines instead (the first call, then as often, and the end). arg
+    is a cli_progress_t. Always returns 0. */
+int cli_progress_draw(uint64_t done, uint64_t total, void *arg);
+
+/*  The local file of a get or put. */
+typedef struct {
+    const char *who;         /* "get" / "put", for messages */
+    const char *name;        /* what messages call it: the path, or
+                                "standard input/output" */
+    char *path;              /* the file the library writes or reads */
+    char *partial;           /* get: path.partial */
+    char *spool_dir;         /* get to stdout: a private temporary directory */
+    int spool_fd;            /* put from stdin: its spooled copy, or -1 */
+} cli_local_t;
+
+/*  Works out the file a get of remote writes for LOCAL (see cli_transfer.c)
+    and checks it before anything is sent: its directory exists, it is not
+    a directory, it does not exist without MU_FILE_OVERWRITE in *flags, an
+    earlier path.partial is continued (MU_FILE_RESUME), started over
+    (MU_FILE_OVERWRITE) or else refused. Adds MU_FILE_RESUME to *flags, so
+    the bytes received are kept in path.partial when the call fails.
+    Returns CLI_EXIT_OK, or CLI_EXIT_FAIL / CLI_EXIT_USAGE after printing
+    why (call cli_local_free then). */
+int cli_get_local_open(cli_local_t *self, const char *who, const char *local,
+                       const char *remote, int *flags);
+
+/*  After mu_client_get returned rc: copies the download to stdout (LOCAL
+    "-"), or after a failure says how many bytes path.partial keeps and how
+    to continue. Frees self. Returns a CLI_EXIT_* status. */
+int cli_get_local_close(cli_local_t *self, int rc);
+
+/*  Works out and checks the file a put reads for LOCAL: an existing
+    regular file, or standard input for "-". Returns like
+    cli_get_local_open. */
+int cli_put_local_open(cli_local_t *self, const char *who, const char *local);
+
+/*  Frees what self holds (keeps who). */
+void cli_local_free(cli_local_t *self);
+
+/*  The width in columns of the terminal fd is: TIOCGWINSZ, else $COLUMNS;
+    0 (no limit) when fd is not a terminal (a pipe or a file takes whole
+    lines) or the width is unknown. */
+size_t cli_terminal_width(int fd);
+
 /*  A table of text cells printed in aligned columns that fit the terminal:
-    when the rows are wider than the terminal (TIOCGWINSZ on a terminal, else
-    $COLUMNS, else no limit), the widest columns are narrowed and their cells
-    cut with "~". Cells that look like numbers are right-aligned. */
+    when the rows are wider than the terminal (cli_terminal_width of the
+    output; output that is not a terminal has no limit), the widest columns
+    are narrowed and their cells cut with "~". Cells that look like numbers
+    are right-aligned. */
 typedef struct cli_table_t cli_table_t;
 
 /*  Creates a table with the given column headers (copied). Returns NULL when

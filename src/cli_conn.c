@@ -19,7 +19,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +49,11 @@
     "  --chunk SIZE           bytes per chunk (K/M suffixes; default 256K)\n"   \
     "  --window N             chunks in flight (default 8)\n"                   \
     "  --resume               continue LOCAL.partial from an earlier try (get)\n" \
-    "  --force                replace an existing destination\n"                \
-    "  --quiet                no progress bar (it is shown only on a terminal)\n"
+    "  --force                replace an existing destination (get: and start\n" \
+    "                         an earlier LOCAL.partial over)\n"                 \
+    "  --quiet                no progress bar (it is shown only on a terminal)\n" \
+    "  --progress             show progress also when stderr is no terminal,\n" \
+    "                         as lines \"mutil get: DONE of TOTAL bytes\"\n"
 
 #define EXIT_HELP "\nExit status: 0 ok, 1 runtime error, 2 bad usage.\n"
 
@@ -68,7 +70,7 @@ typedef struct {
     const char *server_key;
     bool insecure;
     int secret_flags;           /* MU_KEYS_ALLOW_INSECURE with --allow-insecure-secret */
-    bool quiet;
+    bool quiet, progress;
     int timeout_ms;
     mu_file_options_t file;
     const char *args[3];
@@ -76,19 +78,6 @@ typedef struct {
 } conn_opts_t;
 
 /* ---- option parsing ------------------------------------------------------- */
-
-/*  Reads the value of option argv[*i] into *value_p. Returns false (and
-    prints the error) when it is missing. */
-static bool
-take_value(const conn_opts_t *o, int argc, char **argv, int *i, const char **value_p)
-{
-    if (*i + 1 >= argc) {
-        cli_error(o->who, "option %s needs a value", argv[*i]);
-        return false;
-    }
-    *value_p = argv[++*i];
-    return true;
-}
 
 /*  Parses a positive int option value. */
 static bool
@@ -103,130 +92,190 @@ parse_int(const conn_opts_t *o, const char *name, const char *text, int max, int
     return true;
 }
 
-/*  Handles the file options; returns 1 when argv[*i] was one, 0 when not,
-    -1 on a bad value. */
+/*  Sets a flag option; returns 1, or -1 when it came with a value. */
 static int
-parse_file_option(conn_opts_t *o, int argc, char **argv, int *i)
+set_flag(const cli_args_t *a, bool *flag)
 {
-    const char *arg = argv[*i], *val;
+    *flag = true;
+    return cli_args_flag(a) ? 1 : -1;
+}
+
+/*  Takes a string option's value into *slot; returns 1 or -1. */
+static int
+take_value(cli_args_t *a, const char **slot)
+{
+    return cli_args_value(a, slot) ? 1 : -1;
+}
+
+/*  Handles the file options; returns 1 when the current option was one, 0
+    when not, -1 on a bad value (printed). */
+static int
+parse_file_option(conn_opts_t *o, cli_args_t *a)
+{
+    const char *val;
     uint64_t v;
     int n;
-    if (strcmp(arg, "--resume") == 0)
-        o->file.flags |= MU_FILE_RESUME;
-    else if (strcmp(arg, "--force") == 0)
-        o->file.flags |= MU_FILE_OVERWRITE;
-    else if (strcmp(arg, "--quiet") == 0)
-        o->quiet = true;
-    else if (strcmp(arg, "--chunk") == 0) {
-        if (!take_value(o, argc, argv, i, &val))
+    if (cli_args_is(a, "--resume") || cli_args_is(a, "--force")) {
+        if (!cli_args_flag(a))
+            return -1;
+        o->file.flags |= cli_args_is(a, "--resume") ? MU_FILE_RESUME : MU_FILE_OVERWRITE;
+        return 1;
+    }
+    if (cli_args_is(a, "--quiet"))
+        return set_flag(a, &o->quiet);
+    if (cli_args_is(a, "--progress"))
+        return set_flag(a, &o->progress);
+    if (cli_args_is(a, "--chunk")) {
+        if (!cli_args_value(a, &val))
             return -1;
         if (cli_parse_size(val, &v) != 0 || v == 0 || v > 4u * 1024 * 1024) {
             cli_error(o->who, "--chunk: '%s' is not a size in 1..4M", val);
             return -1;
         }
         o->file.chunk_size = (size_t) v;
-    } else if (strcmp(arg, "--window") == 0) {
-        if (!take_value(o, argc, argv, i, &val) || !parse_int(o, "--window", val, 1024, &n))
-            return -1;
-        o->file.window = (unsigned) n;
-    } else
-        return 0;
-    return 1;
-}
-
-/*  Handles the security and common options; same returns. */
-static int
-parse_common_option(conn_opts_t *o, int argc, char **argv, int *i)
-{
-    const char *arg = argv[*i];
-    const char **slot = NULL;
-    if (strcmp(arg, "--secret-file") == 0)
-        slot = &o->secret_file;
-    else if (strcmp(arg, "--cert") == 0)
-        slot = &o->cert;
-    else if (strcmp(arg, "--server-key") == 0)
-        slot = &o->server_key;
-    else if (strcmp(arg, "--insecure") == 0) {
-        o->insecure = true;
-        return 1;
-    } else if (strcmp(arg, "--allow-insecure-secret") == 0) {
-        o->secret_flags = MU_KEYS_ALLOW_INSECURE;
-        return 1;
-    } else if (strcmp(arg, "--timeout") == 0) {
-        const char *val;
-        if (!take_value(o, argc, argv, i, &val) ||
-            !parse_int(o, "--timeout", val, 24 * 3600 * 1000, &o->timeout_ms))
-            return -1;
-        return 1;
-    } else
-        return 0;
-    return take_value(o, argc, argv, i, slot) ? 1 : -1;
-}
-
-/*  Handles serve's own options; same returns. */
-static int
-parse_serve_option(conn_opts_t *o, int argc, char **argv, int *i)
-{
-    const char *arg = argv[*i];
-    if (strcmp(arg, "--allow-any") == 0) {
-        o->allow_any = true;
         return 1;
     }
-    if (strcmp(arg, "--allow") == 0)
-        return take_value(o, argc, argv, i, &o->allow_dir) ? 1 : -1;
-    if (strcmp(arg, "--root") == 0)
-        return take_value(o, argc, argv, i, &o->root) ? 1 : -1;
-    if (strcmp(arg, "--bind") == 0) {
-        if (o->nbinds == sizeof o->binds / sizeof *o->binds) {
-            cli_error(o->who, "too many --bind options");
+    if (cli_args_is(a, "--window")) {
+        if (!cli_args_value(a, &val) || !parse_int(o, "--window", val, 1024, &n))
             return -1;
-        }
-        return take_value(o, argc, argv, i, &o->binds[o->nbinds++]) ? 1 : -1;
+        o->file.window = (unsigned) n;
+        return 1;
     }
     return 0;
 }
 
-/*  Parses a whole command line: options anywhere, nargs_min..nargs_max
-    positional arguments. Returns CLI_EXIT_OK or CLI_EXIT_USAGE (printed). */
+/*  Handles the security and common options; same returns. */
+static int
+parse_common_option(conn_opts_t *o, cli_args_t *a)
+{
+    if (cli_args_is(a, "--secret-file"))
+        return take_value(a, &o->secret_file);
+    if (cli_args_is(a, "--cert"))
+        return take_value(a, &o->cert);
+    if (cli_args_is(a, "--server-key"))
+        return take_value(a, &o->server_key);
+    if (cli_args_is(a, "--insecure"))
+        return set_flag(a, &o->insecure);
+    if (cli_args_is(a, "--allow-insecure-secret")) {
+        bool allow = false;
+        int rc = set_flag(a, &allow);
+        if (allow)
+            o->secret_flags = MU_KEYS_ALLOW_INSECURE;
+        return rc;
+    }
+    if (cli_args_is(a, "--timeout")) {
+        const char *val;
+        if (!cli_args_value(a, &val)
+            || !parse_int(o, "--timeout", val, 24 * 3600 * 1000, &o->timeout_ms))
+            return -1;
+        return 1;
+    }
+    return 0;
+}
+
+/*  Handles serve's own options; same returns. */
+static int
+parse_serve_option(conn_opts_t *o, cli_args_t *a)
+{
+    if (cli_args_is(a, "--allow-any"))
+        return set_flag(a, &o->allow_any);
+    if (cli_args_is(a, "--allow"))
+        return take_value(a, &o->allow_dir);
+    if (cli_args_is(a, "--root"))
+        return take_value(a, &o->root);
+    if (cli_args_is(a, "--bind")) {
+        if (o->nbinds == sizeof o->binds / sizeof *o->binds) {
+            cli_error(o->who, "too many --bind options");
+            return -1;
+        }
+        return take_value(a, &o->binds[o->nbinds++]);
+    }
+    return 0;
+}
+
+/*  Checks that the security options go together (printed when not). */
+static bool
+security_ok(const conn_opts_t *o, bool serve)
+{
+    int choices = (o->secret_file != NULL) + o->insecure + (o->cert != NULL || o->server_key != NULL);
+    if (choices != 1) {
+        cli_error(o->who, choices ? "choose one of --secret-file, --cert/--server-key, --insecure"
+                                  : "no security chosen: --secret-file F, --cert F or --insecure");
+        return false;
+    }
+    const char *wrong = NULL;
+    if (serve && o->server_key)
+        wrong = "serve takes --cert F, not --server-key";
+    else if (serve && o->cert && !o->allow_dir && !o->allow_any)
+        wrong = "--cert needs --allow DIR (client certs) or --allow-any";
+    else if (serve && !o->cert && (o->allow_dir || o->allow_any))
+        wrong = "--allow and --allow-any go with --cert";
+    else if (!serve && o->cert && !o->server_key)
+        wrong = "--cert needs --server-key (the server's public key)";
+    if (wrong)
+        cli_error(o->who, "%s", wrong);
+    return wrong == NULL;
+}
+
+/*  Handles one option for a command of this file: true, or false after
+    printing why not (unknown, bad value). */
+static bool
+parse_option(conn_opts_t *o, cli_args_t *a, bool serve, bool files)
+{
+    int r = parse_common_option(o, a);
+    if (r == 0 && serve)
+        r = parse_serve_option(o, a);
+    if (r == 0 && files)
+        r = parse_file_option(o, a);
+    if (r == 0)
+        cli_args_unknown(a);
+    return r > 0;
+}
+
+/*  Parses a whole command line (cli_args.c conventions): nargs_min..nargs_max
+    positional arguments. Returns CLI_EXIT_OK, CLI_ARGS_HELP (printed) or
+    CLI_EXIT_USAGE (printed). */
 static int
 parse_args(const cli_command_t *self, conn_opts_t *o, int argc, char **argv,
            size_t nargs_min, size_t nargs_max, bool serve, bool files)
 {
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        int r = parse_common_option(o, argc, argv, &i);
-        if (r == 0 && serve)
-            r = parse_serve_option(o, argc, argv, &i);
-        if (r == 0 && files)
-            r = parse_file_option(o, argc, argv, &i);
-        if (r < 0)
-            goto usage;
-        if (r > 0)
-            continue;
-        if (arg[0] == '-' && arg[1] != '\0' && strcmp(arg, "--") != 0) {
-            cli_error(o->who, "unknown option '%s'", arg);
-            goto usage;
+    cli_args_t a;
+    cli_args_init(&a, o->who, argc, argv);
+    const char *word;
+    for (int kind; (kind = cli_args_next(&a, &word)) != CLI_ARGS_END;) {
+        if (kind == CLI_ARGS_HELP) {
+            cli_print_help(stdout, "", self);
+            return CLI_ARGS_HELP;
         }
-        if (o->nargs == nargs_max) {
-            cli_error(o->who, "unexpected argument '%s'", arg);
+        if (kind == CLI_ARGS_OPTION) {
+            if (!parse_option(o, &a, serve, files))
+                goto usage;
+        } else if (o->nargs == nargs_max) {
+            cli_error(o->who, "unexpected argument '%s'", word);
             goto usage;
-        }
-        o->args[o->nargs++] = arg;
+        } else
+            o->args[o->nargs++] = word;
     }
     if (o->nargs < nargs_min) {
         cli_error(o->who, "missing arguments");
         goto usage;
     }
-    int choices = (o->secret_file != NULL) + o->insecure + (o->cert != NULL || o->server_key != NULL);
-    if (choices != 1) {
-        cli_error(o->who, choices ? "choose one of --secret-file, --cert/--server-key, --insecure"
-                                  : "no security chosen: --secret-file F, --cert F or --insecure");
+    if (serve && o->nbinds == 0) {
+        cli_error(o->who, "--bind EP is required");
         goto usage;
     }
-    return CLI_EXIT_OK;
+    if (security_ok(o, serve))
+        return CLI_EXIT_OK;
 usage:
     cli_print_usage(stderr, "", self);
     return CLI_EXIT_USAGE;
+}
+
+/*  The exit status of a parse_args result that stops the command. */
+static int
+parse_status(int status)
+{
+    return status == CLI_ARGS_HELP ? CLI_EXIT_OK : status;
 }
 
 /* ---- security set-up -------------------------------------------------------- */
@@ -267,10 +316,6 @@ load_allow(const conn_opts_t *o)
 {
     if (o->allow_any)
         return mu_allow_new_any();
-    if (o->allow_dir == NULL) {
-        cli_error(o->who, "--cert needs --allow DIR (client certs) or --allow-any");
-        return NULL;
-    }
     mu_allow_t *allow = mu_allow_new();
     int skipped = 0;
     int n = allow ? mu_allow_load_dir(allow, o->allow_dir, &skipped) : MU_ENOMEM;
@@ -299,10 +344,6 @@ secure_server(const conn_opts_t *o, mu_server_t *server)
         rc = mu_server_set_secret(server, secret, size);
         free_secret(secret, size);
     } else {
-        if (o->cert == NULL) {
-            cli_error(o->who, "serve takes --cert F, not --server-key");
-            return false;
-        }
         mu_keys_t *keys = load_cert(o, true);
         mu_allow_t *allow = keys ? load_allow(o) : NULL;
         rc = allow ? mu_server_set_curve(server, keys, allow) : MU_EINVAL;
@@ -333,10 +374,6 @@ secure_client(const conn_opts_t *o, mu_client_t *client)
         rc = mu_client_set_secret(client, secret, size);
         free_secret(secret, size);
     } else {
-        if (o->server_key == NULL) {
-            cli_error(o->who, "--cert needs --server-key (the server's public key)");
-            return false;
-        }
         mu_keys_t *server = cli_load_server_key(o->who, o->server_key);
         mu_keys_t *own = server && o->cert ? load_cert(o, true) : NULL;
         if (server == NULL || (o->cert && own == NULL)) {
@@ -374,18 +411,55 @@ fail:
     return NULL;
 }
 
+/*  What the user can do about a connection that cannot work (rc from a
+    client call), or NULL when rc is no such failure. */
+static const char *
+connection_hint(const conn_opts_t *o, const char *endpoint, int rc)
+{
+    switch (rc) {
+    case MU_ECONNREFUSED:
+        return strncmp(endpoint, "ipc://", 6) == 0 ? "is the server running, bound to that path?"
+                                                   : "is the server running, on that host and port?";
+    case MU_ENOHOST:
+        return "check the host name";
+    case MU_EHANDSHAKE:
+        return o->secret_file ? "the --secret-file differs from the server's, or the server "
+                                "does not use --secret-file"
+               : o->insecure  ? "the server is not --insecure"
+                              : "--server-key is not this server's key, or the server does not "
+                                "use --cert";
+    case MU_EAUTH:
+        return "the server does not allow our key: add our public cert to its --allow "
+               "directory";
+    default:
+        return NULL;
+    }
+}
+
+/*  Prints why a call failed when the connection is the cause (refused,
+    unknown host, handshake, key refused, no answer). Returns false when
+    rc is no such failure (nothing printed). */
+static bool
+connection_failed(const conn_opts_t *o, const char *endpoint, int rc)
+{
+    const char *hint = connection_hint(o, endpoint, rc);
+    if (hint)
+        cli_error(o->who, "cannot connect to %s: %s (%s)", endpoint, mu_strerror(rc), hint);
+    else if (rc == MU_ETIMEDOUT)
+        cli_error(o->who, "no answer from %s within %d ms (the server is busy or frozen, or "
+                          "the network drops the packets)", endpoint, o->timeout_ms);
+    return hint || rc == MU_ETIMEDOUT;
+}
+
 /*  Prints a client call's error, with the server's message when it sent
     one. */
 static int
 client_failed(const conn_opts_t *o, const char *what, const char *endpoint, int rc)
 {
     const char *remote = mu_client_last_error();
-    if (rc == MU_ETIMEDOUT)
-        cli_error(o->who, "%s: no answer from %s within %d ms (server down, or keys that do "
-                          "not match)", what, endpoint, o->timeout_ms);
-    else if (rc == MU_EAUTH)
-        cli_error(o->who, "%s: %s refused our key", what, endpoint);
-    else if (remote && remote[0])
+    if (connection_failed(o, endpoint, rc))
+        return CLI_EXIT_FAIL;
+    if (remote[0])
         cli_error(o->who, "%s: %s (%s)", what, remote, mu_errname(rc));
     else
         cli_error(o->who, "%s: %s (%s)", what, mu_strerror(rc), mu_errname(rc));
@@ -439,38 +513,13 @@ print_server_totals(mu_server_t *server)
             (unsigned long long) s.auth_failures, (unsigned long long) s.protocol_errors);
 }
 
-/*  SIGINT/SIGTERM end serve's loop: the handler sets czmq's
-    zsys_interrupted, which mu_server_recv reports as MU_EINTR. */
-static void
-serve_on_signal(int signo)
-{
-    (void) signo;
-    zsys_interrupted = 1;
-}
-
-static void
-serve_catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = serve_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
 static int
 serve_run(const cli_command_t *self, int argc, char **argv)
 {
     conn_opts_t o = { .who = "serve" };
     int status = parse_args(self, &o, argc, argv, 0, 0, true, false);
     if (status != CLI_EXIT_OK)
-        return status;
-    if (o.nbinds == 0) {
-        cli_error(o.who, "--bind EP is required");
-        cli_print_usage(stderr, "", self);
-        return CLI_EXIT_USAGE;
-    }
+        return parse_status(status);
     mu_server_t *server = mu_server_new();
     status = CLI_EXIT_FAIL;
     if (server == NULL || !secure_server(&o, server))
@@ -490,7 +539,7 @@ serve_run(const cli_command_t *self, int argc, char **argv)
         printf("%s\n", mu_server_endpoint(server, i));
     }
     fflush(stdout);
-    serve_catch_signals();
+    cli_catch_interrupts();   /* SIGINT/SIGTERM: MU_EINTR from mu_server_recv */
     while (true) {
         mu_event_t *ev = NULL;
         rc = mu_server_recv(server, &ev, 1000);
@@ -550,7 +599,7 @@ call_run(const cli_command_t *self, int argc, char **argv)
     conn_opts_t o = { .who = "call", .timeout_ms = 10000 };
     int status = parse_args(self, &o, argc, argv, 1, 2, false, false);
     if (status != CLI_EXIT_OK)
-        return status;
+        return parse_status(status);
     size_t size = 0;
     char *owned = NULL;
     const char *msg = o.nargs == 2 ? o.args[1] : (owned = read_stdin(&o, &size));
@@ -580,31 +629,27 @@ call_run(const cli_command_t *self, int argc, char **argv)
 
 /* ---- get / put -------------------------------------------------------------- */
 
-typedef struct {
-    int64_t start_ms;
-    int64_t last_ms;
-} progress_t;
-
-/*  Draws "[#####.....]  45%  12.0 MiB of 26.5 MiB  110.3 MiB/s" on
-    stderr, at most 10 times a second and once at the end. */
-static int
-draw_progress(uint64_t done, uint64_t total, void *arg)
+/*  Prints why a transfer failed, naming the side that failed: the
+    connection, REMOTE (the server sent an error), or the local file. */
+static void
+transfer_failed(const conn_opts_t *o, bool upload, const cli_local_t *local, int rc)
 {
-    progress_t *p = arg;
-    int64_t now = zclock_mono();
-    if (done < total && now - p->last_ms < 100)
-        return 0;
-    p->last_ms = now;
-    int width = 30, filled = total ? (int) (done * (uint64_t) width / total) : width;
-    double secs = (double) (now - p->start_ms) / 1000.0;
-    double rate = secs > 0 ? (double) done / secs / 1048576.0 : 0;
-    fprintf(stderr, "\r[%.*s%.*s] %3d%%  %.1f of %.1f MiB  %.1f MiB/s ", filled,
-            "##############################", width - filled, "..............................",
-            total ? (int) (done * 100 / total) : 100, (double) done / 1048576.0,
-            (double) total / 1048576.0, rate);
-    if (done == total)
-        fputc('\n', stderr);
-    return 0;
+    const char *endpoint = o->args[0], *remote = upload ? o->args[2] : o->args[1];
+    const char *message = mu_client_last_error();
+    if (connection_failed(o, endpoint, rc))
+        return;
+    if (message[0] && rc == MU_EEXIST)
+        cli_error(o->who, "'%s' already exists on the server: add --force to replace it", remote);
+    else if (message[0])
+        cli_error(o->who, "'%s' on the server: %s (%s)", remote, message, mu_errname(rc));
+    else if (rc == MU_EINTR && cli_interrupted()) {
+        if (upload)   /* a download says what it keeps (cli_get_local_close) */
+            cli_error(o->who, "interrupted: the upload was cancelled, the server keeps nothing");
+    }
+    else if (rc == MU_EEXIST)
+        cli_error(o->who, "'%s' already exists: add --force to replace it", local->name);
+    else
+        cli_error(o->who, "%s: %s (%s)", local->name, mu_strerror(rc), mu_errname(rc));
 }
 
 /*  Shared body of get and put. */
@@ -614,21 +659,38 @@ transfer_run(const cli_command_t *self, int argc, char **argv, bool upload)
     conn_opts_t o = { .who = upload ? "put" : "get", .timeout_ms = 60000 };
     int status = parse_args(self, &o, argc, argv, 3, 3, false, true);
     if (status != CLI_EXIT_OK)
+        return parse_status(status);
+    cli_catch_interrupts();
+    cli_local_t local;
+    status = upload ? cli_put_local_open(&local, o.who, o.args[1])
+                    : cli_get_local_open(&local, o.who, o.args[2], o.args[1], &o.file.flags);
+    if (status != CLI_EXIT_OK) {
+        cli_local_free(&local);
+        if (status == CLI_EXIT_USAGE)
+            cli_print_usage(stderr, "", self);
+        cli_die_of_interrupt();
         return status;
-    progress_t progress = { zclock_mono(), 0 };
+    }
+    cli_progress_t progress = { .lines = !isatty(2), .who = o.who };
     o.file.timeout_ms = o.timeout_ms;
-    if (!o.quiet && isatty(2)) {
-        o.file.progress = draw_progress;
+    if (o.progress || (!o.quiet && isatty(2))) {
+        o.file.progress = cli_progress_draw;
         o.file.progress_arg = &progress;
     }
     mu_client_t *client = open_client(&o, o.args[0]);
-    if (client == NULL)
-        return CLI_EXIT_FAIL;
-    int rc = upload ? mu_client_put(client, o.args[1], o.args[2], &o.file)
-                    : mu_client_get(client, o.args[1], o.args[2], &o.file);
-    status = rc == 0 ? CLI_EXIT_OK
-                     : client_failed(&o, upload ? o.args[2] : o.args[1], o.args[0], rc);
+    int rc = MU_EINVAL;
+    if (client)
+        rc = upload ? mu_client_put(client, local.path, o.args[2], &o.file)
+                    : mu_client_get(client, o.args[1], local.path, &o.file);
+    if (client && rc != 0)
+        transfer_failed(&o, upload, &local, rc);
     mu_client_destroy(&client);
+    if (upload) {
+        cli_local_free(&local);
+        status = rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    } else
+        status = cli_get_local_close(&local, rc);
+    cli_die_of_interrupt();
     return status;
 }
 
@@ -653,7 +715,7 @@ const cli_command_t cli_cmd_serve = {
     "DIR. Peers joining and leaving are logged on stderr. Ctrl-C stops it.\n\n"
     "KEYS is --secret-file F, --cert F (--allow DIR | --allow-any) or\n"
     "--insecure.\n\n" CONN_KEYS_HELP EXIT_HELP,
-    serve_run
+    serve_run, NULL
 };
 
 const cli_command_t cli_cmd_call = {
@@ -661,23 +723,28 @@ const cli_command_t cli_cmd_call = {
     "send one request to a server and print the reply",
     "Sends MSG (or standard input) as one request and writes the reply to\n"
     "standard output.\n\n" CONN_KEYS_HELP EXIT_HELP,
-    call_run
+    call_run, NULL
 };
 
 const cli_command_t cli_cmd_get = {
     "get", "EP REMOTE LOCAL [--chunk SIZE] [--window N] [--resume] [--force] KEYS",
     "download a file from a server",
     "Downloads REMOTE (relative to the server's --root) to LOCAL, checking\n"
-    "the BLAKE2b digest; LOCAL appears only when complete. A progress bar is\n"
-    "drawn on a terminal.\n\n" CONN_KEYS_HELP FILE_OPTS_HELP EXIT_HELP,
-    get_run
+    "the BLAKE2b digest; LOCAL appears only when complete. LOCAL may be a\n"
+    "directory (the file keeps REMOTE's name) or - (standard output, written\n"
+    "once the digest checked). The bytes received go to LOCAL.partial, which\n"
+    "is kept when the download fails or is interrupted (Ctrl-C): run the same\n"
+    "command with --resume to continue it. A progress bar is drawn on a\n"
+    "terminal.\n\n" CONN_KEYS_HELP FILE_OPTS_HELP EXIT_HELP,
+    get_run, NULL
 };
 
 const cli_command_t cli_cmd_put = {
     "put", "EP LOCAL REMOTE [--chunk SIZE] [--window N] [--force] KEYS",
     "upload a file to a server",
-    "Uploads LOCAL to REMOTE (relative to the server's --root); the server\n"
-    "checks the BLAKE2b digest before the file appears.\n\n" CONN_KEYS_HELP
+    "Uploads LOCAL (- for standard input) to REMOTE (relative to the server's\n"
+    "--root); the server checks the BLAKE2b digest before the file appears.\n\n"
+    CONN_KEYS_HELP
     FILE_OPTS_HELP EXIT_HELP,
-    put_run
+    put_run, NULL
 };

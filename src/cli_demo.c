@@ -138,8 +138,12 @@ run_child(mu_pipe_t *down_r, mu_pipe_t *up_w)
 static int
 run_demo(const cli_command_t *self, int argc, char **argv)
 {
+    int status = cli_args_split(self, "", self->name, &argc, argv, NULL, NULL);
+    if (status != CLI_ARGS_OPERAND)
+        return status;
     if (argc > 0) {
-        fprintf(stderr, "mutil %s: takes no arguments\n", self->name);
+        cli_error(self->name, "takes no arguments");
+        cli_print_usage(stderr, "", self);
         return CLI_EXIT_USAGE;
     }
     mu_pipe_t *down_r, *down_w, *up_r, *up_w;
@@ -163,7 +167,7 @@ run_demo(const cli_command_t *self, int argc, char **argv)
     mu_pipe_set_recv_timeout(up_r, 30000);
     printf("mutil demo: a parent and a forked child over mu_pipe (pipe(2), 4-byte headers)\n");
     printf("%-14s %12s %14s %12s\n", "phase", "frames", "frames/s", "MB/s");
-    int status = CLI_EXIT_OK;
+    status = CLI_EXIT_OK;
     for (size_t i = 0; i < PHASES && status == CLI_EXIT_OK; i++) {
         double seconds = parent_stream(up_r, phases[i].count, phases[i].size);
         if (seconds < 0) {
@@ -195,5 +199,5 @@ const cli_command_t cli_cmd_demo = {
     "Streams 64 B, 1 KiB and 1 MiB frames from a forked child to its parent\n"
     "over a library-made pipe, checking every sequence number, then measures\n"
     "64 B round trips. Prints frames/s, MB/s and latency percentiles.\n",
-    run_demo,
+    run_demo, NULL
 };

@@ -296,14 +296,48 @@ run_client(mu_flow_t *f, uint64_t count, double *secs_p, client_t *c)
     return c->received == count && c->wrong == 0 && c->dupes == 0;
 }
 
-static int
-parse_count(const char *who, const char *opt, const char *text, uint64_t max, uint64_t *v)
+/*  Reads the current option's value as a number in 1..max into *v.
+    Returns false after printing why. */
+static bool
+parse_count(cli_args_t *args, uint64_t max, uint64_t *v)
 {
-    if (!text || cli_parse_size(text, v) != 0 || *v < 1 || *v > max) {
-        cli_error(who, "%s needs a number from 1 to %llu", opt, (unsigned long long) max);
-        return CLI_EXIT_USAGE;
+    const char *text = NULL;
+    if (cli_args_value(args, &text) && cli_parse_size(text, v) == 0 && *v >= 1 && *v <= max)
+        return true;
+    if (text)
+        cli_error(args->who, "%s needs a number from 1 to %llu", args->option,
+                  (unsigned long long) max);
+    return false;
+}
+
+/*  Parses demo's options. Returns CLI_ARGS_OPERAND to go on, else the exit
+    status (help or usage printed). */
+static int
+parse_demo(const cli_command_t *self, int argc, char **argv, uint64_t *workers, uint64_t *count)
+{
+    cli_args_t args;
+    cli_args_init(&args, "flow demo", argc, argv);
+    const char *word;
+    for (int kind; (kind = cli_args_next(&args, &word)) != CLI_ARGS_END;) {
+        bool ok = false;
+        if (kind == CLI_ARGS_HELP) {
+            cli_print_help(stdout, "flow", self);
+            return CLI_EXIT_OK;
+        }
+        if (kind == CLI_ARGS_OPERAND)
+            cli_error(args.who, "unexpected argument '%s'", word);
+        else if (cli_args_is(&args, "--workers"))
+            ok = parse_count(&args, 256, workers);
+        else if (cli_args_is(&args, "--count"))
+            ok = parse_count(&args, 100000000, count);
+        else
+            cli_args_unknown(&args);
+        if (!ok) {
+            cli_print_usage(stderr, "flow", self);
+            return CLI_EXIT_USAGE;
+        }
     }
-    return 0;
+    return CLI_ARGS_OPERAND;
 }
 
 static int
@@ -313,21 +347,9 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     uint64_t workers = (uint64_t) (cores > 0 ? cores * 2 : 2), count = 100000;
     if (workers > 256)
         workers = 256;
-    for (int i = 0; i < argc; i++) {
-        int rc;
-        if (strcmp(argv[i], "--workers") == 0)
-            rc = parse_count("flow demo", "--workers", argv[++i], 256, &workers);
-        else if (strcmp(argv[i], "--count") == 0)
-            rc = parse_count("flow demo", "--count", argv[++i], 100000000, &count);
-        else {
-            cli_error("flow demo", "unknown argument '%s'", argv[i]);
-            rc = CLI_EXIT_USAGE;
-        }
-        if (rc != 0) {
-            cli_print_usage(stderr, "flow", self);
-            return rc;
-        }
-    }
+    int status = parse_demo(self, argc, argv, &workers, &count);
+    if (status != CLI_ARGS_OPERAND)
+        return status;
     mu_flow_t *f = make_flow((int) workers);
     int rc = f ? mu_flow_start(f) : MU_ENOMEM;
     if (rc != 0) {
@@ -372,17 +394,23 @@ flow_help(const cli_command_t *self, int argc, char **argv);
 
 static const cli_command_t sub_demo = { "demo", "[--workers N] [--count N]",
                                         "run the echo flow with a checking client", NULL,
-                                        flow_demo };
+                                        flow_demo, NULL };
 static const cli_command_t sub_help = { "help", "", "describe the flow commands", NULL,
-                                        flow_help };
+                                        flow_help, NULL };
 static const cli_command_t *const flow_subcommands[] = { &sub_demo, &sub_help };
+static const cli_subcommands_t flow_group = CLI_SUBCOMMANDS("flow", flow_subcommands);
 
 static int
 flow_help(const cli_command_t *self, int argc, char **argv)
 {
-    (void) self;
-    (void) argc;
-    (void) argv;
+    int status = cli_args_split(self, "flow", "flow help", &argc, argv, NULL, NULL);
+    if (status != CLI_ARGS_OPERAND)
+        return status;
+    if (argc > 0) {
+        cli_error("flow help", "unexpected argument '%s'", argv[0]);
+        cli_print_usage(stderr, "flow", self);
+        return CLI_EXIT_USAGE;
+    }
     cli_print_help(stdout, "", &cli_cmd_flow);
     return CLI_EXIT_OK;
 }
@@ -390,30 +418,14 @@ flow_help(const cli_command_t *self, int argc, char **argv)
 static int
 flow_run(const cli_command_t *self, int argc, char **argv)
 {
-    if (argc >= 1 && cli_is_help(argv[0])) {
-        cli_print_help(stdout, "", self);
-        return CLI_EXIT_OK;
-    }
-    if (argc < 1) {
-        cli_error(self->name, "missing subcommand");
-        cli_print_usage(stderr, "", self);
-        return CLI_EXIT_USAGE;
-    }
-    const cli_command_t *sub = cli_resolve(self->name, "subcommand", argv[0], flow_subcommands,
-                                           sizeof flow_subcommands / sizeof flow_subcommands[0]);
-    if (sub == NULL)
-        return CLI_EXIT_USAGE;
-    for (int i = 1; i < argc; i++)
-        if (cli_is_help(argv[i])) {
-            cli_print_help(stdout, "flow", sub);
-            return CLI_EXIT_OK;
-        }
-    return sub->run(sub, argc - 1, argv + 1);
+    int status;
+    const cli_command_t *sub = cli_subcommand(self, argc, argv, 0, NULL, &status);
+    return sub ? sub->run(sub, argc - 1, argv + 1) : status;
 }
 
 const cli_command_t cli_cmd_flow = {
     "flow", "demo [--workers N] [--count N]\nhelp",
     "run multi-process dataflows (mu_flow): the echo demo",
     FLOW_HELP,
-    flow_run
+    flow_run, &flow_group
 };

@@ -633,37 +633,27 @@ static const cli_command_t frame_encode = {
     "encode", "[-H N] [-m MAX] [INPUT [OUTPUT]]",
     "turn newline-separated records into frames",
     FRAME_ENCODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
-    frame_encode_run
+    frame_encode_run, NULL
 };
 
 static const cli_command_t frame_decode = {
     "decode", "[-H N] [-m MAX] [INPUT [OUTPUT]]",
     "turn frames into newline-terminated records",
     FRAME_DECODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
-    frame_decode_run
+    frame_decode_run, NULL
 };
 
 static const cli_command_t *const frame_subcommands[] = { &frame_decode, &frame_encode };
+static const cli_subcommands_t frame_group = CLI_SUBCOMMANDS("frame", frame_subcommands);
 
 /*  `mutil frame SUBCOMMAND ...`: dispatches to encode or decode (unique
     prefixes accepted, like top-level commands). */
 static int
 frame_run(const cli_command_t *self, int argc, char **argv)
 {
-    if (argc == 0) {
-        cli_error(self->name, "missing subcommand");
-        cli_print_usage(stderr, "", self);
-        return CLI_EXIT_USAGE;
-    }
-    if (cli_is_help(argv[0])) {
-        cli_print_help(stdout, "", self);
-        return CLI_EXIT_OK;
-    }
-    const cli_command_t *sub = cli_resolve(self->name, "subcommand", argv[0], frame_subcommands,
-                                           sizeof frame_subcommands / sizeof frame_subcommands[0]);
-    if (sub == NULL)
-        return CLI_EXIT_USAGE;
-    return sub->run(sub, argc - 1, argv + 1);
+    int status;
+    const cli_command_t *sub = cli_subcommand(self, argc, argv, 0, NULL, &status);
+    return sub ? sub->run(sub, argc - 1, argv + 1) : status;
 }
 
 const cli_command_t cli_cmd_frame = {
@@ -674,5 +664,5 @@ const cli_command_t cli_cmd_frame = {
     "bytes: the format of mu_pipe. Subcommands may be abbreviated (frame e).\n\n"
     FRAME_ENCODE_HELP "\n" FRAME_DECODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n"
     FRAME_ERRORS_HELP,
-    frame_run
+    frame_run, &frame_group
 };

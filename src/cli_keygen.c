@@ -42,32 +42,20 @@ exists(const char *path)
 static int
 keygen_run(const cli_command_t *self, int argc, char **argv)
 {
-    const char *name = NULL;
-    bool force = false, options_done = false;
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!options_done && cli_is_help(arg)) {
-            cli_print_help(stdout, "", self);
-            return CLI_EXIT_OK;
-        }
-        if (!options_done && strcmp(arg, "--") == 0) {
-            options_done = true;
-        } else if (!options_done && strcmp(arg, "--force") == 0) {
-            force = true;
-        } else if (!options_done && arg[0] == '-' && arg[1] != '\0') {
-            cli_error(self->name, "unknown option '%s'", arg);
-            return usage_failure(self);
-        } else if (name == NULL) {
-            name = arg;
-        } else {
-            cli_error(self->name, "unexpected argument '%s'", arg);
-            return usage_failure(self);
-        }
-    }
-    if (name == NULL || name[0] == '\0') {
-        cli_error(self->name, name ? "NAME is empty" : "missing NAME");
+    static const char *const flags[] = { "--force", NULL };
+    unsigned seen = 0;
+    int status = cli_args_split(self, "", self->name, &argc, argv, flags, &seen);
+    if (status != CLI_ARGS_OPERAND)
+        return status;
+    if (argc != 1 || argv[0][0] == '\0') {
+        if (argc > 1)
+            cli_error(self->name, "unexpected argument '%s'", argv[1]);
+        else
+            cli_error(self->name, argc ? "NAME is empty" : "missing NAME");
         return usage_failure(self);
     }
+    const char *name = argv[0];
+    bool force = seen & 1;
 
     char secret_path[4096];
     if ((size_t) snprintf(secret_path, sizeof secret_path, "%s_secret", name)
@@ -100,5 +88,5 @@ const cli_command_t cli_cmd_keygen = {
     "NAME [--force]",
     "generate a CURVE keypair into the zcert files NAME and NAME_secret",
     KEYGEN_HELP,
-    keygen_run
+    keygen_run, NULL
 };

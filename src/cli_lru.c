@@ -35,6 +35,7 @@
 typedef struct {
     const char *dir, *name;
     char who[160];
+    unsigned flags;          /* the subcommand's flags given (bit 0: the first) */
 } lru_target_t;
 
 /* The target of the running subcommand (set by lru_run). */
@@ -327,8 +328,8 @@ static int
 lru_evict_run(const cli_command_t *self, int argc, char **argv)
 {
     static const char *const headers[] = { "size", "key" };
-    bool dry = argc == 1 && strcmp(argv[0], "--dry-run") == 0;
-    if (argc != (dry ? 1 : 0)) {
+    bool dry = target.flags & 1;   /* --dry-run */
+    if (argc != 0) {
         cli_error(target.who, "unexpected argument '%s'", argv[0]);
         return usage_failure(self);
     }
@@ -357,61 +358,52 @@ lru_evict_run(const cli_command_t *self, int argc, char **argv)
 /* ---- the command ----------------------------------------------------------- */
 
 static const cli_command_t lru_add = {
-    "add", "KEY SIZE", "record an access to KEY of SIZE units", NULL, lru_add_run
+    "add", "KEY SIZE", "record an access to KEY of SIZE units", NULL, lru_add_run, NULL
 };
 static const cli_command_t lru_create = {
-    "create", "CAPACITY [LEVELS]", "create the LRU", NULL, lru_create_run
+    "create", "CAPACITY [LEVELS]", "create the LRU", NULL, lru_create_run, NULL
 };
 static const cli_command_t lru_delete = {
-    "delete", "KEY", "forget KEY", NULL, lru_delete_run
+    "delete", "KEY", "forget KEY", NULL, lru_delete_run, NULL
 };
 static const cli_command_t lru_evict = {
     "evict", "[--dry-run]", "evict from level 0's tail until the LRU fits; print the keys",
-    NULL, lru_evict_run
+    NULL, lru_evict_run, NULL
 };
 static const cli_command_t lru_list = {
-    "list", "", "print every key by level, head to tail", NULL, lru_list_run
+    "list", "", "print every key by level, head to tail", NULL, lru_list_run, NULL
 };
 static const cli_command_t lru_resize = {
-    "resize", "CAPACITY", "change the capacity", NULL, lru_resize_run
+    "resize", "CAPACITY", "change the capacity", NULL, lru_resize_run, NULL
 };
 static const cli_command_t lru_stats = {
     "stats", "", "print per-level keys, sizes and capacities, hits and misses", NULL,
-    lru_stats_run
+    lru_stats_run, NULL
 };
 
 static const cli_command_t *const lru_subcommands[] = {
     &lru_add, &lru_create, &lru_delete, &lru_evict, &lru_list, &lru_resize, &lru_stats
 };
-#define N_LRU_SUBCOMMANDS (sizeof lru_subcommands / sizeof lru_subcommands[0])
+static const cli_subcommands_t lru_group = CLI_SUBCOMMANDS("lru DIR NAME", lru_subcommands);
 
-/*  `mutil lru DIR NAME SUBCOMMAND ...`, or `mutil help lru SUBCOMMAND`
-    (which runs `lru SUBCOMMAND --help`). */
+/*  `mutil lru DIR NAME SUBCOMMAND ...`: the subcommand gets its operands;
+    its flags (evict --dry-run) are in target.flags. */
 static int
 lru_run(const cli_command_t *self, int argc, char **argv)
 {
-    for (int i = 0; i < argc; i++)
-        if (cli_is_help(argv[i])) {
-            int sub = i > 0 ? cli_find_command(argv[i - 1], lru_subcommands, N_LRU_SUBCOMMANDS) : -1;
-            if (sub >= 0)
-                cli_print_help(stdout, "lru DIR NAME", lru_subcommands[sub]);
-            else
-                cli_print_help(stdout, "", self);
-            return CLI_EXIT_OK;
-        }
-    if (argc < 3) {
-        cli_error(self->name, argc < 2 ? "missing DIR and NAME" : "missing subcommand");
-        cli_print_usage(stderr, "", self);
-        return CLI_EXIT_USAGE;
-    }
-    const cli_command_t *sub = cli_resolve(self->name, "subcommand", argv[2], lru_subcommands,
-                                           N_LRU_SUBCOMMANDS);
+    static const char *const evict_flags[] = { "--dry-run", NULL };
+    int status;
+    const cli_command_t *sub = cli_subcommand(self, argc, argv, 2, "DIR and NAME", &status);
     if (sub == NULL)
-        return CLI_EXIT_USAGE;
+        return status;
     target.dir = argv[0];
     target.name = argv[1];
     snprintf(target.who, sizeof target.who, "lru %s", sub->name);
-    return sub->run(sub, argc - 3, argv + 3);
+    argc -= 3;
+    argv += 3;
+    status = cli_args_split(sub, lru_group.path, target.who, &argc, argv,
+                            sub == &lru_evict ? evict_flags : NULL, &target.flags);
+    return status == CLI_ARGS_OPERAND ? sub->run(sub, argc, argv) : status;
 }
 
 const cli_command_t cli_cmd_lru = {
@@ -425,5 +417,5 @@ const cli_command_t cli_cmd_lru = {
     "DIR NAME evict [--dry-run]",
     "inspect and change a persistent segmented LRU (S4LRU)",
     LRU_HELP,
-    lru_run
+    lru_run, &lru_group
 };

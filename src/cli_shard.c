@@ -45,6 +45,7 @@
 typedef struct {
     const char *dir;
     char who[48];
+    unsigned flags;          /* the subcommand's flags given (set, get: --hex) */
 } shard_ctx_t;
 
 static shard_ctx_t ctx;
@@ -278,23 +279,6 @@ print_value(const void *data, size_t size)
 
 /* ---- options ---------------------------------------------------------------------------- */
 
-/*  Removes "--hex" from argv; returns whether it was there. */
-static bool
-take_flag(int *argc, char **argv, const char *flag)
-{
-    bool found = false;
-    int o = 0;
-    for (int i = 0; i < *argc; i++) {
-        if (strcmp(argv[i], flag) == 0)
-            found = true;
-        else
-            argv[o++] = argv[i];
-    }
-    *argc = o;
-    argv[o] = NULL;
-    return found;
-}
-
 static bool
 parse_count(const char *text, size_t *out)
 {
@@ -321,38 +305,59 @@ parse_types(const char *text, mu_shard_opts_t *o)
     return n == o->k;
 }
 
-/*  Parses create's options into o. Returns 0 or a usage exit status. */
+/*  Takes one of create's options (the current one of args) into o;
+    returns false when it is unknown or its value is bad (not printed). */
+static bool
+create_option(cli_args_t *args, const char *val, mu_shard_opts_t *o, const char **types,
+              bool *have_k, bool *have_n)
+{
+    if (cli_args_is(args, "--k"))
+        return (*have_k = parse_count(val, &o->k));
+    if (cli_args_is(args, "--shards"))
+        return (*have_n = parse_count(val, &o->shards));
+    if (cli_args_is(args, "--shardidx"))
+        return parse_count(val, &o->shardidx);
+    if (cli_args_is(args, "--types")) {
+        *types = val;
+        return true;
+    }
+    if (!cli_args_is(args, "--codec")
+        || (strcmp(val, "zstd") != 0 && strcmp(val, "zlib") != 0 && strcmp(val, "none") != 0))
+        return false;
+    o->codec = val[0] == 'z' ? (val[1] == 's' ? MU_SHARD_CODEC_ZSTD : MU_SHARD_CODEC_ZLIB)
+                             : MU_SHARD_CODEC_NONE;
+    return true;
+}
+
+/*  Parses create's options into o. Returns CLI_ARGS_OPERAND to go on, else
+    the exit status (help or usage printed). */
 static int
 parse_create(const cli_command_t *self, int argc, char **argv, mu_shard_opts_t *o)
 {
-    const char *types = NULL;
+    const char *types = NULL, *word, *val;
     bool have_k = false, have_n = false;
-    for (int i = 0; i < argc; i++) {
-        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (val == NULL)
-            return usage(self, "option '%s' needs a value", opt);
-        i++;
-        if (strcmp(opt, "--k") == 0 && parse_count(val, &o->k))
-            have_k = true;
-        else if (strcmp(opt, "--shards") == 0 && parse_count(val, &o->shards))
-            have_n = true;
-        else if (strcmp(opt, "--shardidx") == 0 && parse_count(val, &o->shardidx))
-            continue;
-        else if (strcmp(opt, "--types") == 0)
-            types = val;
-        else if (strcmp(opt, "--codec") == 0 && (!strcmp(val, "zstd") || !strcmp(val, "zlib") ||
-                                                  !strcmp(val, "none")))
-            o->codec = val[0] == 'z' ? (val[1] == 's' ? MU_SHARD_CODEC_ZSTD : MU_SHARD_CODEC_ZLIB)
-                                     : MU_SHARD_CODEC_NONE;
-        else
-            return usage(self, "bad option or value '%s'", opt);
+    cli_args_t args;
+    cli_args_init(&args, ctx.who, argc, argv);
+    for (int kind; (kind = cli_args_next(&args, &word)) != CLI_ARGS_END;) {
+        if (kind == CLI_ARGS_HELP) {
+            cli_print_help(stdout, "shard DIR", self);
+            return CLI_EXIT_OK;
+        }
+        if (kind == CLI_ARGS_OPERAND)
+            return usage(self, "unexpected argument '%s'", word);
+        if (!cli_args_value(&args, &val)) {
+            cli_print_usage(stderr, "shard DIR", self);
+            return CLI_EXIT_USAGE;
+        }
+        if (!create_option(&args, val, o, &types, &have_k, &have_n))
+            return usage(self, "bad option or value '%s'", args.option);
     }
     if (!have_k || !have_n || types == NULL)
         return usage(self, "%s", "create needs --k, --shards and --types");
     if (o->k < 1 || o->k > MU_SHARD_MAX_K || !parse_types(types, o))
         return usage(self, "--types must name exactly --k types among int, str, bytes, not '%s'",
                      types);
-    return 0;
+    return CLI_ARGS_OPERAND;
 }
 
 /* ---- subcommands --------------------------------------------------------------------------- */
@@ -362,7 +367,7 @@ shard_create(const cli_command_t *self, int argc, char **argv)
 {
     mu_shard_opts_t o = { .create = true };
     int rc = parse_create(self, argc, argv, &o);
-    if (rc != 0)
+    if (rc != CLI_ARGS_OPERAND)
         return rc;
     mu_shard_t *s = mu_shard_new(ctx.dir, &o);
     if (s == NULL) {
@@ -446,7 +451,7 @@ set_value(char *text, bool hex, mu_pack_t *p, size_t *size)
 static int
 shard_set(const cli_command_t *self, int argc, char **argv)
 {
-    bool hex = take_flag(&argc, argv, "--hex");
+    bool hex = ctx.flags & 1;
     if (argc != 2)
         return usage(self, "%s", "set needs KEY and VALUE");
     mu_shard_elem_t key[MU_SHARD_MAX_K];
@@ -474,7 +479,7 @@ shard_set(const cli_command_t *self, int argc, char **argv)
 static int
 shard_get(const cli_command_t *self, int argc, char **argv)
 {
-    bool hex = take_flag(&argc, argv, "--hex");
+    bool hex = ctx.flags & 1;
     if (argc != 1)
         return usage(self, "%s", "get needs KEY");
     mu_shard_elem_t key[MU_SHARD_MAX_K];
@@ -636,44 +641,46 @@ shard_check(const cli_command_t *self, int argc, char **argv)
 
 static const cli_command_t sub_create = {
     "create", "--k K --shards N --types T,... [--shardidx I] [--codec zstd|zlib|none]",
-    "create a store", NULL, shard_create };
-static const cli_command_t sub_info = { "info", "", "print the store's parameters", NULL, shard_info };
-static const cli_command_t sub_set = { "set", "KEY VALUE [--hex]", "store a value", NULL, shard_set };
-static const cli_command_t sub_get = { "get", "KEY [--hex]", "print a value", NULL, shard_get };
-static const cli_command_t sub_del = { "del", "KEY", "delete a key", NULL, shard_del };
-static const cli_command_t sub_len = { "len", "", "entries and bytes per shard", NULL, shard_len };
+    "create a store", NULL, shard_create, NULL };
+static const cli_command_t sub_info = { "info", "", "print the store's parameters", NULL,
+                                        shard_info, NULL };
+static const cli_command_t sub_set = { "set", "KEY VALUE [--hex]", "store a value", NULL,
+                                       shard_set, NULL };
+static const cli_command_t sub_get = { "get", "KEY [--hex]", "print a value", NULL, shard_get,
+                                       NULL };
+static const cli_command_t sub_del = { "del", "KEY", "delete a key", NULL, shard_del, NULL };
+static const cli_command_t sub_len = { "len", "", "entries and bytes per shard", NULL, shard_len,
+                                       NULL };
 static const cli_command_t sub_prune = { "prune", "ELEM LO HI", "delete a range of one element",
-                                         NULL, shard_prune };
+                                         NULL, shard_prune, NULL };
 static const cli_command_t sub_check = { "check", "", "integrity_check every shard", NULL,
-                                         shard_check };
+                                         shard_check, NULL };
 static const cli_command_t *const shard_subcommands[] = {
     &sub_check, &sub_create, &sub_del, &sub_get, &sub_info, &sub_len, &sub_prune, &sub_set
 };
 
+static const cli_subcommands_t shard_group = CLI_SUBCOMMANDS("shard DIR", shard_subcommands);
+
+/*  `mutil shard DIR SUBCOMMAND ...`: create parses its own options; the
+    other subcommands get their operands, and their flags (--hex) in
+    ctx.flags. */
 static int
 shard_run(const cli_command_t *self, int argc, char **argv)
 {
-    if (argc >= 1 && cli_is_help(argv[0])) {
-        cli_print_help(stdout, "", self);
-        return CLI_EXIT_OK;
-    }
-    if (argc < 2) {
-        cli_error(self->name, "%s", argc == 0 ? "missing DIR and subcommand" : "missing subcommand");
-        cli_print_usage(stderr, "", self);
-        return CLI_EXIT_USAGE;
-    }
-    ctx.dir = argv[0];
-    const cli_command_t *sub = cli_resolve(self->name, "subcommand", argv[1], shard_subcommands,
-                                           sizeof shard_subcommands / sizeof shard_subcommands[0]);
+    static const char *const hex_flags[] = { "--hex", NULL };
+    int status;
+    const cli_command_t *sub = cli_subcommand(self, argc, argv, 1, "DIR", &status);
     if (sub == NULL)
-        return CLI_EXIT_USAGE;
+        return status;
+    ctx.dir = argv[0];
     snprintf(ctx.who, sizeof ctx.who, "shard %s", sub->name);
-    for (int i = 2; i < argc; i++)
-        if (cli_is_help(argv[i])) {
-            cli_print_help(stdout, "shard DIR", sub);
-            return CLI_EXIT_OK;
-        }
-    return sub->run(sub, argc - 2, argv + 2);
+    argc -= 2;
+    argv += 2;
+    if (sub == &sub_create)
+        return sub->run(sub, argc, argv);
+    status = cli_args_split(sub, shard_group.path, ctx.who, &argc, argv,
+                            sub == &sub_set || sub == &sub_get ? hex_flags : NULL, &ctx.flags);
+    return status == CLI_ARGS_OPERAND ? sub->run(sub, argc, argv) : status;
 }
 
 const cli_command_t cli_cmd_shard = {
@@ -685,5 +692,5 @@ const cli_command_t cli_cmd_shard = {
              "DIR prune ELEM LO HI",
     "look at and change a sharded SQLite store (mu_shard)",
     SHARD_HELP,
-    shard_run
+    shard_run, &shard_group
 };

@@ -84,12 +84,13 @@ cli_table_addf(cli_table_t *self, const char *fmt, ...)
     return rc;
 }
 
-/*  The terminal's width, $COLUMNS, or 0 for no limit. */
-static size_t
-terminal_width(FILE *out)
+size_t
+cli_terminal_width(int fd)
 {
+    if (!isatty(fd))
+        return 0;
     struct winsize ws;
-    if (isatty(fileno(out)) && ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
         return ws.ws_col;
     const char *columns = getenv("COLUMNS");
     long n = columns ? strtol(columns, NULL, 10) : 0;
@@ -162,7 +163,7 @@ cli_table_print(const cli_table_t *self, FILE *out, size_t width)
                 right[c] = false;
         }
     }
-    size_t limit = width ? width : terminal_width(out);
+    size_t limit = width ? width : cli_terminal_width(fileno(out));
     if (limit)
         fit_widths(widths, self->columns, limit);
     for (size_t r = 0; r < self->rows; r++) {

@@ -7,9 +7,17 @@
     connect); every later success is a reconnect, after which the client
     says HELLO again, counts it, and tells a running file transfer (once,
     MU_EPIPE from mu__client_recv_file; a transfer id from
-    mu__client_next_id forgets older reconnects). A refused CURVE handshake
-    (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) makes calls fail with MU_EAUTH until a
-    handshake succeeds. Messages queued while the connection was down reach
+    mu__client_next_id forgets older reconnects). The monitor also tells
+    why a connection fails, and calls fail fast with it (link_error) until
+    a handshake succeeds: a refused CURVE handshake (HANDSHAKE_FAILED_AUTH)
+    is MU_EAUTH, a mechanism or key mismatch (HANDSHAKE_FAILED_PROTOCOL,
+    or the server closing during the first handshake: _NO_DETAIL) is
+    MU_EHANDSHAKE. Before the first handshake, a failed attempt
+    (CONNECT_RETRIED) is MU_ECONNREFUSED when libzmq had opened a socket
+    for it (a CLOSED event came first) and MU_ENOHOST when it had not,
+    which for tcp:// means the host name did not resolve; after a first
+    handshake, failed attempts are reconnects and are waited for. Messages
+    queued while the connection was down reach
     a server that may not know us: it answers "hello first", and the client
     says hello and repeats that request once.
 
@@ -53,7 +61,9 @@ struct mu_client_t {
     uint64_t handshakes;     /* successful handshakes so far */
     int64_t monitor_read_ms; /* when the monitor was last drained */
     bool monitor_quiet;      /* drained to EAGAIN, its fd silent since */
-    bool ready, auth_failed, files_reconnected;
+    int link_error;          /* why the connection fails (0: it does not) */
+    bool socket_closed;      /* a CLOSED event since the last retry */
+    bool ready, files_reconnected;
     uint64_t next_id, peer_id;
     item_t *head, *tail;
     size_t queued;
@@ -74,10 +84,17 @@ typedef struct {
     const uint8_t *file_data;
     size_t file_size;
     bool hello_first;        /* the server did not know us */
+    bool wait_refused;       /* a refusing endpoint may yet come up */
     bool reconnected;        /* file mode: the connection changed */
 } waiter_t;
 
 static __thread char last_error[LAST_ERROR_SIZE];
+
+void
+mu__client_set_last_error(const char *msg, size_t size)
+{
+    snprintf(last_error, sizeof last_error, "%.*s", (int) size, msg);
+}
 
 /* ------------------------------------------------------------------ */
 /* Construction and settings                                           */
@@ -188,15 +205,24 @@ mu_client_set_name(mu_client_t *self, const char *name)
 /* ------------------------------------------------------------------ */
 /* Sending                                                             */
 
+static int drain_monitor(mu_client_t *self);
+
+/* Waits up to wait_ms for room to send, or for a monitor event; then
+   reads the monitor. Returns 0, MU_EINTR or the link error (a connection
+   that failed has no room to wait for). */
 static int
 wait_writable(mu_client_t *self, int wait_ms)
 {
     if (zsys_interrupted)
         return MU_EINTR;
-    zmq_pollitem_t item = { self->handle, 0, ZMQ_POLLOUT, 0 };
-    if (zmq_poll(&item, 1, wait_ms) < 0)
+    zmq_pollitem_t items[] = {
+        { self->handle, 0, ZMQ_POLLOUT, 0 },
+        { self->monitor_handle, 0, ZMQ_POLLIN, 0 },
+    };
+    if (zmq_poll(items, 2, wait_ms) < 0)
         return errno == EINTR ? MU_EINTR : -errno;
-    return 0;
+    drain_monitor(self);
+    return self->link_error;
 }
 
 /* Sends one frame (header + payload) without waiting. Returns 0,
@@ -226,6 +252,9 @@ send_wait(mu_client_t *self, int kind, uint64_t id, const void *data, size_t siz
     int rc = send_now(self, kind, id, data, size);
     if (rc != MU_EAGAIN)
         return rc;   /* the usual case: no clock read */
+    drain_monitor(self);
+    if (self->link_error)
+        return self->link_error;
     int64_t deadline = mu__deadline_ms(timeout_ms);
     for (;;) {
         int left = mu__remaining_ms(deadline);
@@ -311,7 +340,9 @@ setup_monitor(mu_client_t *self)
     snprintf(endpoint, sizeof endpoint, "inproc://mu-client-monitor-%p-%u", (void *) self,
              __atomic_fetch_add(&sequence, 1, __ATOMIC_RELAXED));
     int events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-                 | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_CLOSED
+                 | ZMQ_EVENT_CONNECT_RETRIED;
     if (zmq_socket_monitor(self->handle, endpoint, events) != 0)
         return -errno;
     self->monitor = zsock_new_pair(NULL);
@@ -333,18 +364,12 @@ close_sockets(mu_client_t *self)
     self->handle = NULL;
 }
 
-static bool
-endpoint_ok(const char *endpoint)
-{
-    return endpoint && (strncmp(endpoint, "tcp://", 6) == 0 || strncmp(endpoint, "ipc://", 6) == 0)
-           && strlen(endpoint) > 6;
-}
-
 int
 mu_client_connect(mu_client_t *self, const char *endpoint)
 {
     assert(self);
-    if (self->security == SEC_NONE || is_connected(self) || !endpoint_ok(endpoint))
+    if (self->security == SEC_NONE || is_connected(self)
+        || mu__endpoint_check(endpoint, false) != 0)
         return MU_EINVAL;
     self->dealer = zsock_new(ZMQ_DEALER);
     if (!self->dealer)
@@ -369,7 +394,7 @@ mu_client_connect(mu_client_t *self, const char *endpoint)
 static void
 on_handshake(mu_client_t *self)
 {
-    self->auth_failed = false;
+    self->link_error = 0;
     if (self->handshakes++ > 0) {
         self->stats.reconnects++;
         self->files_reconnected = true;
@@ -377,7 +402,48 @@ on_handshake(mu_client_t *self)
     }
 }
 
-/* Reads the monitor: handshakes, refusals and drops. Returns the number
+/* A connect attempt failed: before the first handshake, that is why the
+   connection fails (see the top of this file). */
+static void
+on_retry(mu_client_t *self)
+{
+    if (self->handshakes == 0 && self->link_error == 0)
+        self->link_error = self->socket_closed ? MU_ECONNREFUSED : MU_ENOHOST;
+    self->socket_closed = false;
+}
+
+static void
+on_monitor_event(mu_client_t *self, uint16_t what)
+{
+    switch (what) {
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        on_handshake(self);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        self->link_error = MU_EAUTH;
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        self->link_error = MU_EHANDSHAKE;
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        if (self->handshakes == 0)
+            self->link_error = MU_EHANDSHAKE;
+        break;
+    case ZMQ_EVENT_CLOSED:
+        self->socket_closed = true;
+        break;
+    case ZMQ_EVENT_CONNECT_RETRIED:
+        on_retry(self);
+        break;
+    case ZMQ_EVENT_DISCONNECTED:
+        self->ready = false;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Reads the monitor: handshakes, failures and drops. Returns the number
    of monitor events read. */
 static int
 drain_monitor(mu_client_t *self)
@@ -399,12 +465,7 @@ drain_monitor(mu_client_t *self)
             memcpy(&what, zmq_msg_data(&event), 2);
         zmq_msg_close(&event);
         zmq_msg_close(&address);
-        if (what == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
-            on_handshake(self);
-        else if (what == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-            self->auth_failed = true;
-        else if (what == ZMQ_EVENT_DISCONNECTED)
-            self->ready = false;
+        on_monitor_event(self, what);
     }
 }
 
@@ -488,7 +549,7 @@ on_error(mu_client_t *self, waiter_t *w, uint64_t id, const void *data, size_t s
         w->done = true;
         w->hello_first = hello_first;
         w->rc = error_code(code);
-        snprintf(last_error, sizeof last_error, "%.*s", (int) msg_len, msg);
+        mu__client_set_last_error(msg, msg_len);
     } else if (w->want_file && hello_first) {
         w->done = true;
         w->reconnected = true;
@@ -622,12 +683,16 @@ wait_input(mu_client_t *self, int wait_ms)
 }
 
 /* Pumps messages until done(self, w) or the deadline. Returns 0 (done),
-   MU_ETIMEDOUT, MU_EAUTH or MU_EINTR. */
+   MU_ETIMEDOUT, MU_EINTR or the link error (MU_EAUTH, MU_EHANDSHAKE,
+   MU_ECONNREFUSED, MU_ENOHOST); with w->wait_refused, MU_ECONNREFUSED
+   only at the deadline. */
 static int
 pump_until(mu_client_t *self, waiter_t *w, int64_t deadline,
            bool (*done)(const mu_client_t *, const waiter_t *))
 {
     for (;;) {
+        if (zsys_interrupted)   /* checked here too: input may never stop */
+            return MU_EINTR;
         check_monitor(self);
         while (!done(self, w) && pump_one(self, w) == 0)
             ;
@@ -636,11 +701,12 @@ pump_until(mu_client_t *self, waiter_t *w, int64_t deadline,
         /* a handshake event may have sent a hello: then read again */
         if (!self->monitor_quiet && drain_monitor(self) > 0)
             continue;
-        if (self->auth_failed)
-            return MU_EAUTH;
+        bool patient = w->wait_refused && self->link_error == MU_ECONNREFUSED;
+        if (self->link_error && !patient)
+            return self->link_error;
         int left = mu__remaining_ms(deadline);
         if (left == 0)
-            return MU_ETIMEDOUT;
+            return patient ? MU_ECONNREFUSED : MU_ETIMEDOUT;
         int rc = wait_input(self, left);
         if (rc != 0)
             return rc;
@@ -683,7 +749,7 @@ mu_client_wait_ready(mu_client_t *self, int timeout_ms)
     assert(self);
     if (!is_connected(self))
         return MU_EINVAL;
-    waiter_t w = { 0 };
+    waiter_t w = { .wait_refused = true };
     return pump_until(self, &w, mu__deadline_ms(timeout_ms), ready_done);
 }
 
@@ -707,6 +773,7 @@ mu_client_request(mu_client_t *self, const void *data, size_t size, void **reply
     if (!reply_p || (size && !data) || !is_connected(self))
         return MU_EINVAL;
     *reply_p = NULL;
+    last_error[0] = 0;
     int64_t deadline = mu__deadline_ms(timeout_ms);
     uint64_t id = self->next_id++;
     waiter_t w;
@@ -765,7 +832,7 @@ mu_client_recv(mu_client_t *self, mu_client_kind_t *kind_p, uint64_t *id_p, int 
         return MU_EINVAL;
     waiter_t w = { 0 };
     int rc = pump_until(self, &w, mu__deadline_ms(timeout_ms), item_done);
-    if (rc == MU_ETIMEDOUT || rc == MU_EAUTH)
+    if (rc == MU_ETIMEDOUT)
         rc = MU_EAGAIN;
     if (rc != 0)
         return rc;
@@ -808,7 +875,7 @@ mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, zmq_msg_t
         *data_p = *size_p ? (const uint8_t *) zmq_msg_data(msg) + MU__HDR_SIZE : NULL;
     }
     zmq_msg_close(&w.frame);
-    return rc == MU_ETIMEDOUT || rc == MU_EAUTH ? MU_EAGAIN : rc;
+    return rc == MU_ETIMEDOUT ? MU_EAGAIN : rc;
 }
 
 /* ------------------------------------------------------------------ */

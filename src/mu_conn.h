@@ -125,7 +125,8 @@ void mu__server_count_file(mu_server_t *server, uint64_t peer, int received);
 /* ---- files -> core, client side (implemented in mu_client.c) ---- */
 
 /*  Sends one protocol message, waiting up to timeout_ms for queue room.
-    Returns 0, MU_EAGAIN or MU_ENOMEM. */
+    Returns 0, MU_EAGAIN, MU_ENOMEM or a connection failure (as
+    mu__client_recv_file). */
 int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data,
                     size_t size, int timeout_ms);
 
@@ -136,11 +137,16 @@ int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data
     *data_p / *size_p, pointing into it, NULL when empty: no copy is made).
     MU__K_ERR messages with a non-zero id are handed over too (kind
     MU__K_ERR) so a transfer sees its errors. Returns 0, MU_EAGAIN
-    (timeout), MU_EINTR, or MU_ECONNRESET-like MU_EPIPE when the client
-    noticed a reconnect since the last call (the caller restarts its
-    transfer from its offset). */
+    (timeout), MU_EINTR, a connection failure (MU_EAUTH, MU_EHANDSHAKE,
+    MU_ECONNREFUSED, MU_ENOHOST: see mu_client.c), or MU_ECONNRESET-like
+    MU_EPIPE when the client noticed a reconnect since the last call (the
+    caller restarts its transfer from its offset). */
 int mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, zmq_msg_t *msg,
                          const uint8_t **data_p, size_t *size_p, int timeout_ms);
+
+/*  Sets the text mu_client_last_error returns (size bytes of msg; "" with
+    size 0). */
+void mu__client_set_last_error(const char *msg, size_t size);
 
 /*  A fresh id for a request or transfer. */
 uint64_t mu__client_next_id(mu_client_t *client);

@@ -1175,14 +1175,21 @@ xfer_recv(mu_client_t *client, uint64_t id, int64_t deadline, bool stall, int *k
     }
 }
 
-/* The code of an error message (MU_EPROTO when it cannot be decoded). */
+/* The code of an error message (MU_EPROTO when it cannot be decoded); its
+   text becomes mu_client_last_error. */
 static int
 error_code(const uint8_t *data, size_t size)
 {
     int code;
     const char *msg;
     size_t msg_len;
-    return mu__err_decode(data, size, &code, &msg, &msg_len) == 0 ? code : MU_EPROTO;
+    if (mu__err_decode(data, size, &code, &msg, &msg_len) != 0) {
+        code = MU_EPROTO;
+        msg = "malformed error message";
+        msg_len = strlen(msg);
+    }
+    mu__client_set_last_error(msg, msg_len);
+    return code;
 }
 
 /* --- the receiving end of a download --- */
@@ -1434,6 +1441,7 @@ get_run(mu_client_t *client, const char *remote, const opts_t *o, local_t *lf)
 static int
 call_prologue(const mu_file_options_t *options, const char *remote, opts_t *o)
 {
+    mu__client_set_last_error("", 0);
     int rc = opts_parse(options, o);
     if (rc < 0 || (rc = remote_check(remote)) < 0)
         return rc;

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "mutil.h"
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -17,6 +18,13 @@ int mu__remaining_ms(int64_t deadline_ms);
 
 /*  Deadline for a timeout in ms (-1 = none → -1). */
 int64_t mu__deadline_ms(int timeout_ms);
+
+/*  Checks a tcp:// or ipc:// endpoint before it reaches libzmq, which
+    accepts a tcp:// port past 65535 and binds it wrapped: for
+    tcp://HOST:PORT, HOST must be non-empty and PORT decimal 1..65535, or
+    also 0 or "*" when binding (an ephemeral port); ipc:// needs a path.
+    Returns 0 or MU_EINVAL (NULL, another transport, a bad port). */
+int mu__endpoint_check(const char *endpoint, bool binding);
 
 /*  Little-endian integers in byte buffers (wire formats). */
 static inline void

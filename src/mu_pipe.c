@@ -146,10 +146,32 @@ mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer_p)
     return 0;
 }
 
+/* Checks the tcp:// endpoints of a czmq endpoint list with
+   mu__endpoint_check (other transports are czmq's to check). */
+static bool
+endpoint_list_ok(const char *list, mu_pipe_mode_t mode)
+{
+    for (const char *p = list;; p++) {
+        size_t len = strcspn(p, ",");
+        bool bind = *p == '@' ? true : *p == '>' ? false : mode == MU_PIPE_READER;
+        size_t skip = *p == '@' || *p == '>';
+        char one[512];
+        if (len - skip >= sizeof one)
+            return false;
+        snprintf(one, sizeof one, "%.*s", (int) (len - skip), p + skip);
+        if (strncmp(one, "tcp://", 6) == 0 && mu__endpoint_check(one, bind) != 0)
+            return false;
+        p += len;
+        if (*p == '\0')
+            return true;
+    }
+}
+
 mu_pipe_t *
 mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode)
 {
-    if (!endpoint || (mode != MU_PIPE_READER && mode != MU_PIPE_WRITER)) {
+    if (!endpoint || (mode != MU_PIPE_READER && mode != MU_PIPE_WRITER)
+        || !endpoint_list_ok(endpoint, mode)) {
         errno = EINVAL;
         return NULL;
     }

@@ -287,18 +287,11 @@ create_router(mu_server_t *self)
     return rc;
 }
 
-static bool
-endpoint_ok(const char *endpoint)
-{
-    return endpoint && (strncmp(endpoint, "tcp://", 6) == 0 || strncmp(endpoint, "ipc://", 6) == 0)
-           && strlen(endpoint) > 6;
-}
-
 int
 mu_server_bind(mu_server_t *self, const char *endpoint)
 {
     assert(self);
-    if (self->security == SEC_NONE || !endpoint_ok(endpoint))
+    if (self->security == SEC_NONE || mu__endpoint_check(endpoint, true) != 0)
         return MU_EINVAL;
     if (!is_bound(self)) {
         int rc = create_router(self);

@@ -661,7 +661,7 @@ int
 mu_socket_bind(mu_socket_t *self, const char *endpoint)
 {
     assert(self);
-    if (!endpoint)
+    if (mu__endpoint_check(endpoint, true) != 0)
         return MU_EINVAL;
     if (self->srv_keys) {
         if (!self->zap && !(self->zap = mu__zap_register(self->allow)))
@@ -685,7 +685,7 @@ int
 mu_socket_connect(mu_socket_t *self, const char *endpoint)
 {
     assert(self);
-    if (!endpoint)
+    if (mu__endpoint_check(endpoint, false) != 0)
         return MU_EINVAL;
     if (self->cli_keys) {
         int rc = mu__zap_setup_client(self->handle, self->cli_keys, self->server_public);

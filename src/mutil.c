@@ -75,6 +75,26 @@ cli_resolve(const char *who, const char *kind, const char *word,
     return NULL;
 }
 
+const cli_command_t *
+cli_subcommand(const cli_command_t *self, int argc, char **argv, int lead,
+               const char *lead_names, int *status_p)
+{
+    for (int i = 0; i <= lead && i < argc; i++)
+        if (cli_is_help(argv[i])) {   /* before the subcommand word */
+            cli_print_help(stdout, "", self);
+            *status_p = CLI_EXIT_OK;
+            return NULL;
+        }
+    *status_p = CLI_EXIT_USAGE;
+    if (argc <= lead) {
+        cli_error(self->name, "missing %s", argc < lead ? lead_names : "subcommand");
+        cli_print_usage(stderr, "", self);
+        return NULL;
+    }
+    const cli_subcommands_t *subs = self->subcommands;
+    return cli_resolve(self->name, "subcommand", argv[lead], subs->table, subs->n);
+}
+
 void
 cli_print_usage(FILE *out, const char *path, const cli_command_t *cmd)
 {
@@ -161,14 +181,19 @@ print_overview(FILE *out)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-*s  %s\n", (int) width, commands[i]->name, commands[i]->summary);
     fprintf(out, "\nA command may be abbreviated to any unique prefix (mutil ver = mutil version).\n"
-                 "Run 'mutil help <command>' or 'mutil <command> --help' for its usage.\n");
+                 "Options go anywhere, as --opt VALUE or --opt=VALUE; -- ends them.\n"
+                 "Run 'mutil help <command> [<subcommand>]' or 'mutil <command> --help' for\n"
+                 "its usage.\n");
 }
 
 /*  `mutil help [COMMAND [SUBCOMMAND]]`: the overview, one command's help,
-    or (by running COMMAND with SUBCOMMAND --help) a subcommand's help. */
+    or a subcommand's. */
 static int
 help_run(const cli_command_t *self, int argc, char **argv)
 {
+    int status = cli_args_split(self, "", self->name, &argc, argv, NULL, NULL);
+    if (status != CLI_ARGS_OPERAND)
+        return status;
     if (argc == 0) {
         print_overview(stdout);
         return CLI_EXIT_OK;
@@ -185,9 +210,18 @@ help_run(const cli_command_t *self, int argc, char **argv)
         cli_print_help(stdout, "", cmd);
         return CLI_EXIT_OK;
     }
-    char help_flag[] = "--help";
-    char *sub_argv[] = { argv[1], help_flag, NULL };
-    return cmd->run(cmd, 2, sub_argv);
+    const cli_subcommands_t *subs = cmd->subcommands;
+    if (subs == NULL) {
+        cli_error(self->name, "'%s' has no subcommands", cmd->name);
+        fprintf(stderr, "run 'mutil help %s' for its usage\n", cmd->name);
+        return CLI_EXIT_USAGE;
+    }
+    const cli_command_t *sub = cli_resolve(cmd->name, "subcommand", argv[1], subs->table,
+                                           subs->n);
+    if (sub == NULL)
+        return CLI_EXIT_USAGE;
+    cli_print_help(stdout, subs->path, sub);
+    return CLI_EXIT_OK;
 }
 
 const cli_command_t cli_cmd_help = {
@@ -195,8 +229,9 @@ const cli_command_t cli_cmd_help = {
     "show the list of commands, or the usage of one",
     "Without an argument, lists the commands with a one-line summary. With a\n"
     "command name (or a unique prefix of one), prints that command's usage and\n"
-    "description, as 'mutil <command> --help' does.\n",
-    help_run
+    "description, as 'mutil <command> --help' does; with a subcommand too\n"
+    "(mutil help lru add), that subcommand's.\n",
+    help_run, NULL
 };
 
 /* ---- version ------------------------------------------------------------- */
@@ -206,6 +241,9 @@ const cli_command_t cli_cmd_help = {
 static int
 version_run(const cli_command_t *self, int argc, char **argv)
 {
+    int status = cli_args_split(self, "", self->name, &argc, argv, NULL, NULL);
+    if (status != CLI_ARGS_OPERAND)
+        return status;
     if (argc > 0) {
         cli_error(self->name, "unexpected argument '%s'", argv[0]);
         cli_print_usage(stderr, "", self);
@@ -228,7 +266,7 @@ const cli_command_t cli_cmd_version = {
     "print the versions of mutil and of the libraries it uses",
     "Prints one line: the version of this tool, then the run-time versions of\n"
     "libmutil, libzmq, czmq, libsodium, SQLite and msgpack-c.\n",
-    version_run
+    version_run, NULL
 };
 
 /* ---- main ---------------------------------------------------------------- */

@@ -20,6 +20,9 @@
 #include <poll.h>
 #include <stdint.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 static int mu_test_count;
 static int mu_test_failed;
@@ -137,6 +140,33 @@ mu_test_scratch_dir(char *buf, size_t size, const char *tag)
     if ((size_t) snprintf(buf, size, "%s/%s.XXXXXX", tmp, tag) >= size)
         return NULL;
     return mkdtemp(buf);
+}
+
+/*  Binds a TCP socket on 127.0.0.1 to a free port and writes
+    "tcp://127.0.0.1:PORT" into ENDPOINT. LISTENING: it listens and never
+    accepts, so connections complete in the kernel and no ZMTP greeting
+    ever follows (a server that never answers); returns the fd to close.
+    Else it is closed at once, leaving a port nothing listens on
+    (connections are refused); returns 0. -1 on failure. */
+static inline int
+mu_test_tcp_port(char *endpoint, size_t size, int listening)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof addr) != 0
+        || (listening && listen(fd, 8) != 0)
+        || getsockname(fd, (struct sockaddr *) &addr, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    snprintf(endpoint, size, "tcp://127.0.0.1:%d", ntohs(addr.sin_port));
+    if (listening)
+        return fd;
+    close(fd);
+    return 0;
 }
 
 static void

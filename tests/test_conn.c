@@ -317,8 +317,11 @@ test_einval_client(void)
     mu_keys_destroy(&public_only);
     MU_CHECK_EQ(mu_client_set_insecure(client), 0);
     MU_CHECK_EQ(mu_client_connect(client, "bogus://x"), MU_EINVAL);
-    MU_CHECK_EQ(mu_client_connect(client, "tcp://127.0.0.1:1"), 0);
-    MU_CHECK_EQ(mu_client_connect(client, "tcp://127.0.0.1:1"), MU_EINVAL);    /* twice */
+    char silent[64];   /* a server that never answers: calls time out */
+    int silent_fd = mu_test_tcp_port(silent, sizeof silent, 1);
+    MU_CHECK(silent_fd >= 0);
+    MU_CHECK_EQ(mu_client_connect(client, silent), 0);
+    MU_CHECK_EQ(mu_client_connect(client, silent), MU_EINVAL);    /* twice */
     MU_CHECK_EQ(mu_client_set_insecure(client), MU_EINVAL);                    /* after */
     MU_CHECK_EQ(mu_client_set_name(client, "late"), MU_EINVAL);
     MU_CHECK_EQ(mu_client_set_heartbeat(client, 100, 1000), MU_EINVAL);
@@ -337,6 +340,7 @@ test_einval_client(void)
     mu_client_destroy(&client);
     mu_client_destroy(&client);
     MU_CHECK(client == NULL);
+    close(silent_fd);
 }
 
 static void
@@ -935,7 +939,10 @@ test_backpressure(void)
 static void
 test_client_queue_full(void)
 {
-    mu_client_t *client = insecure_client("tcp://127.0.0.1:1", NULL);
+    char silent[64];
+    int silent_fd = mu_test_tcp_port(silent, sizeof silent, 1);
+    MU_CHECK(silent_fd >= 0);
+    mu_client_t *client = insecure_client(silent, NULL);
     MU_CHECK(client);
     int rc = 0, sent = 0;
     for (int i = 0; i < 5000 && rc == 0; i++) {
@@ -951,6 +958,7 @@ test_client_queue_full(void)
     void *reply = NULL;
     MU_CHECK_EQ(mu_client_request(client, "r", 1, &reply, NULL, 50), MU_EAGAIN);
     mu_client_destroy(&client);
+    close(silent_fd);
 }
 
 static void
@@ -1094,10 +1102,10 @@ test_curve_refused(void)
     int64_t took2 = now_ms() - start;
     mu_client_destroy(&client);
     echo_stop(&echo);
-    MU_CHECK(rc == MU_ETIMEDOUT || rc == MU_EAUTH);
+    MU_CHECK_EQ(rc, MU_EAUTH);
     MU_CHECK(took <= 1200);
     MU_CHECK_EQ(ready, MU_EAUTH);
-    MU_CHECK_EQ(rc2, MU_ETIMEDOUT);
+    MU_CHECK_EQ(rc2, MU_EHANDSHAKE);   /* tests/test_conn_fail.c has more */
     MU_CHECK(took2 <= 700);
     MU_CHECK_EQ(echo.joins, 0);
     MU_CHECK_EQ(echo.requests, 0);
@@ -1136,7 +1144,7 @@ test_shared_secret(void)
     MU_CHECK_EQ(rc, 0);
     MU_CHECK(strcmp(reply, "shh") == 0);
     free(reply);
-    MU_CHECK(rc_bad == MU_ETIMEDOUT || rc_bad == MU_EAUTH);
+    MU_CHECK_EQ(rc_bad, MU_EHANDSHAKE);
     MU_CHECK_EQ(echo.joins, 1);
     mu_server_destroy(&server);
 }

@@ -53,14 +53,14 @@ else
 fi
 
 run flow demo --count
-if status_is 2 && err_has "count needs a number"; then
+if status_is 2 && err_has "count needs a value"; then
     ok "missing --count value is a usage error"
 else
     not_ok "missing --count value is a usage error"
 fi
 
 run flow demo --frobnicate
-if status_is 2 && err_has "unknown argument '--frobnicate'"; then
+if status_is 2 && err_has "unknown option '--frobnicate'"; then
     ok "unknown argument"
 else
     not_ok "unknown argument"

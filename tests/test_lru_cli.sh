@@ -162,6 +162,6 @@ check "mutil help lru evict prints the subcommand usage" \
     eval 'status_is 0 && out_has "^usage: mutil lru DIR NAME evict \[--dry-run\]"'
 
 run lru "$D" c evict --now
-check "an unknown evict option exits 2" eval "status_is 2 && err_has \"unexpected argument '--now'\""
+check "an unknown evict option exits 2" eval "status_is 2 && err_has \"unknown option '--now'\""
 
 tap_end

@@ -112,9 +112,13 @@ done
 run shard "$S" len
 check "len prints one row per shard and the total" \
     '[ $rc -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 7 ] && out_has "shard-0003.db" && grep -q -E "^all +21 " "$tmp/out"'
+widest() { awk '{ if (length($0) > w) w = length($0) } END { print w }' "$1"; }
+"${PYTHON3:-python3}" "${top_srcdir:-.}/tests/pty_run.py" 30 "$MUTIL" shard "$S" len >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "len fits a narrow terminal (30 columns)" '[ $rc -eq 0 ] && [ "$(widest "$tmp/out")" -le 30 ]'
 COLUMNS=30 run shard "$S" len
-check "len fits a narrow terminal (COLUMNS=30)" \
-    '[ $rc -eq 0 ] && [ "$(awk "{ if (length(\$0) > w) w = length(\$0) } END { print w }" "$tmp/out")" -le 30 ]'
+check "len is not cut when stdout is a file, whatever COLUMNS says" \
+    '[ $rc -eq 0 ] && [ "$(widest "$tmp/out")" -gt 30 ] && ! grep -q "~" "$tmp/out"'
 run shard "$S" info
 check "info prints the parameters" '[ $rc -eq 0 ] && out_has "str,int,bytes" && grep -q -E "^shards +4$" "$tmp/out"'
 run shard "$S" prune 1 - 14
