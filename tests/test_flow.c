@@ -533,6 +533,31 @@ test_end_with_requests_unread(void)
     MU_CHECK(told);
 }
 
+/*  A flow that ended by itself and was not waited for yet: mu_flow_stats
+    gives its final figures (it reads the end notice), not MU_ETIMEDOUT
+    because the supervisor is gone. */
+static void
+test_stats_after_own_end(void)
+{
+    static uint64_t next;
+    next = 0;
+    src_count = 5;
+    open_results();
+    mu_flow_t *f = mu_flow_new("ended");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 1, sink_startup, sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    results_started();
+    siginfo_t info; /* the supervisor is gone before we ask */
+    MU_CHECK_EQ(waitid(P_PID, (id_t) mu_flow_pid(f), &info, WEXITED | WNOWAIT), 0);
+    mu_flow_stat_t row = { 0 };
+    MU_CHECK(stage_row(f, "sink", -1, &row));
+    MU_CHECK_EQ(row.in, 5);
+    MU_CHECK_EQ(mu_flow_wait(f, 0), 0);
+    mu_flow_destroy(&f);
+    close_results();
+}
+
 /* ---- supervision ------------------------------------------------------------------ */
 
 static void
@@ -1474,6 +1499,7 @@ main(int argc, char **argv)
     RUN(test_sigterm_drains);
     RUN(test_wait_errors);
     RUN(test_end_with_requests_unread);
+    RUN(test_stats_after_own_end);
     RUN(test_parent_killed);
     RUN(test_at_least_once_errors);
     RUN(test_at_least_once_kills);
