@@ -66,21 +66,16 @@ mu__budget_set(mu__budget_t *self, size_t per_peer, size_t per_server)
     self->per_server = per_server;
 }
 
-static void
-budget_unref(mu__budget_t *self)
-{
-    if (atomic_fetch_sub(&self->refs, 1) == 1) {
-        close(self->wake_fd);
-        free(self);
-    }
-}
-
 void
 mu__budget_release(mu__budget_t **self_p)
 {
-    if (self_p && *self_p) {
-        budget_unref(*self_p);
-        *self_p = NULL;
+    if (!self_p || !*self_p)
+        return;
+    mu__budget_t *self = *self_p;
+    *self_p = NULL;
+    if (atomic_fetch_sub(&self->refs, 1) == 1) {
+        close(self->wake_fd);
+        free(self);
     }
 }
 
@@ -114,21 +109,16 @@ mu__budget_peer_new(mu__budget_t *server)
     return self;
 }
 
-static void
-peer_unref(mu__budget_peer_t *self)
-{
-    if (atomic_fetch_sub(&self->refs, 1) == 1) {
-        budget_unref(self->server);
-        free(self);
-    }
-}
-
 void
 mu__budget_peer_release(mu__budget_peer_t **self_p)
 {
-    if (self_p && *self_p) {
-        peer_unref(*self_p);
-        *self_p = NULL;
+    if (!self_p || !*self_p)
+        return;
+    mu__budget_peer_t *self = *self_p;
+    *self_p = NULL;
+    if (atomic_fetch_sub(&self->refs, 1) == 1) {
+        mu__budget_release(&self->server);
+        free(self);
     }
 }
 
@@ -175,7 +165,7 @@ frame_free(void *data, void *hint)
         (void) rc;   /* EAGAIN: the counter is already non-zero, awake anyway */
     }
     free(head);
-    peer_unref(peer);
+    mu__budget_peer_release(&peer);
 }
 
 uint8_t *

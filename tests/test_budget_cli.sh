@@ -25,27 +25,20 @@ run() {
 
 err_has() { grep -q -F -e "$1" "$tmp/err"; }
 
-# start_server ARG... : `mutil serve --bind tcp://127.0.0.1:*` in the
-# background; its endpoint comes from its first line of output (through a
-# fifo: no polling); sets $EP and $server_pid.
-server_pid=
+# start_server ARG... : `mutil serve --bind tcp://127.0.0.1:*` as a
+# coprocess; its endpoint is its first line of output (read with a
+# deadline, no polling); sets $EP.
 start_server() {
-    rm -f "$tmp/serve.fifo"
-    mkfifo "$tmp/serve.fifo"
-    "$MUTIL" serve --bind 'tcp://127.0.0.1:*' "$@" >"$tmp/serve.fifo" 2>"$tmp/serve.err" &
-    server_pid=$!
-    exec 4<"$tmp/serve.fifo"
+    coproc SERVER { exec "$MUTIL" serve --bind 'tcp://127.0.0.1:*' "$@" 2>"$tmp/serve.err"; }
     EP=
-    read -r -t "$(tap_seconds 20)" EP <&4
-    exec 4<&-
+    read -r -t "$(tap_seconds 20)" EP <&"${SERVER[0]}"
     [ -n "$EP" ]
 }
 
 stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill -INT "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-        server_pid=
+    if [ -n "${SERVER_PID:-}" ]; then
+        kill -INT "$SERVER_PID" 2>/dev/null
+        wait "$SERVER_PID" 2>/dev/null
     fi
 }
 trap 'stop_server; rm -rf "$tmp"' EXIT
