@@ -41,6 +41,13 @@
     are sent only against credit the receiver grants (a window of chunks),
     and each mu_server_recv call serves a bounded number of chunks per
     transfer, so one client's large transfer never stalls the others.
+    The file data the server has read but libzmq has not yet written out
+    is bounded by two byte budgets (mu_server_set_transfer_budget): one
+    per peer and one for the whole server, so clients that open downloads
+    and never read cannot make the server's memory grow past them. Past a
+    budget a download waits (it is never failed for it) and resumes when
+    bytes drain; mu_server_recv wakes up for that by itself, an
+    application polling mu_server_fd resumes it at its next call.
 
     Bad input from an authenticated peer (a malformed protocol message) gets
     an error reply and is counted in protocol_errors; the connection stays.
@@ -116,6 +123,18 @@ MU_EXPORT MU_NODISCARD int mu_server_set_heartbeat(mu_server_t *self, int interv
     overhead); bigger ones close that peer's connection (libzmq
     ZMQ_MAXMSGSIZE). Before the first bind. Returns 0 or MU_EINVAL. */
 MU_EXPORT MU_NODISCARD int mu_server_set_max_message(mu_server_t *self, size_t bytes);
+
+/*  Bounds the file data queued for sending (read, not yet written out by
+    libzmq): per_peer_bytes for one peer's downloads together,
+    per_server_bytes for all peers (defaults 64 MiB and 512 MiB). A
+    download that would pass either waits until bytes drain; a peer or
+    server with nothing queued still takes one chunk, so a chunk larger
+    than a budget moves too, one at a time. Any time; applies to the next
+    chunk. Returns 0 or MU_EINVAL (a budget of 0, per_peer_bytes >
+    per_server_bytes). */
+MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self,
+                                                         size_t per_peer_bytes,
+                                                         size_t per_server_bytes);
 
 /*  Binds an endpoint: "tcp://host:port" (port 1..65535, or * or 0 for an
     ephemeral port) or "ipc://path". Returns 0, MU_EINVAL (no security

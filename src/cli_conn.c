@@ -1,5 +1,6 @@
 /*  cli_conn.c — the connection commands of the mutil tool:
-      mutil serve --bind EP [--bind EP...] [--root DIR] KEYS
+      mutil serve --bind EP [--bind EP...] [--root DIR]
+                  [--peer-budget SIZE] [--server-budget SIZE] KEYS
       mutil get   EP REMOTE LOCAL [file options] KEYS
       mutil put   EP LOCAL REMOTE [file options] KEYS
       mutil call  EP [MSG] KEYS
@@ -55,6 +56,20 @@
     "  --progress             show progress also when stderr is no terminal,\n" \
     "                         as lines \"mutil get: DONE of TOTAL bytes\"\n"
 
+/* The library's defaults (mu_server_set_transfer_budget), as serve's. */
+#define SERVE_PEER_BUDGET ((uint64_t) 64 << 20)
+#define SERVE_SERVER_BUDGET ((uint64_t) 512 << 20)
+
+#define SERVE_BUDGET_HELP                                                       \
+    "Memory:\n"                                                                 \
+    "  --peer-budget SIZE     file data queued for one client's downloads,\n"   \
+    "                         at most (K/M/G suffixes, 1..1T; default 64M,\n"  \
+    "                         or --server-budget when that is smaller)\n"     \
+    "  --server-budget SIZE   the same for all clients together (default\n"    \
+    "                         512M; not below --peer-budget). Past a budget\n"  \
+    "                         a download waits until its client reads; it\n"  \
+    "                         does not fail\n\n"
+
 #define EXIT_HELP "\nExit status: 0 ok, 1 runtime error, 2 bad usage.\n"
 
 /*  Everything the options of one command set. */
@@ -63,6 +78,7 @@ typedef struct {
     const char *binds[16];
     size_t nbinds;
     const char *root;
+    uint64_t peer_budget, server_budget;   /* serve; 0 = the library's default */
     const char *secret_file;
     const char *cert;
     const char *allow_dir;
@@ -173,10 +189,31 @@ parse_common_option(conn_opts_t *o, cli_args_t *a)
     return 0;
 }
 
+/*  Parses a budget option's size (1 byte .. 1 TiB) into *out. Returns 1 or
+    -1 (printed). */
+static int
+parse_budget(conn_opts_t *o, cli_args_t *a, const char *name, uint64_t *out)
+{
+    const char *val;
+    if (!cli_args_value(a, &val))
+        return -1;
+    uint64_t v;
+    if (cli_parse_size(val, &v) != 0 || v == 0 || v > ((uint64_t) 1 << 40) || v > SIZE_MAX) {
+        cli_error(o->who, "%s: '%s' is not a size in 1..1T", name, val);
+        return -1;
+    }
+    *out = v;
+    return 1;
+}
+
 /*  Handles serve's own options; same returns. */
 static int
 parse_serve_option(conn_opts_t *o, cli_args_t *a)
 {
+    if (cli_args_is(a, "--peer-budget"))
+        return parse_budget(o, a, "--peer-budget", &o->peer_budget);
+    if (cli_args_is(a, "--server-budget"))
+        return parse_budget(o, a, "--server-budget", &o->server_budget);
     if (cli_args_is(a, "--allow-any"))
         return set_flag(a, &o->allow_any);
     if (cli_args_is(a, "--allow"))
@@ -191,6 +228,26 @@ parse_serve_option(conn_opts_t *o, cli_args_t *a)
         return take_value(a, &o->binds[o->nbinds++]);
     }
     return 0;
+}
+
+/*  Fills in a budget not given: the default, but never over the server's
+    given (peer) or under the peer's given (server). Two given must have
+    the peer's not over the server's (printed when it is). */
+static bool
+budgets_ok(conn_opts_t *o)
+{
+    if (o->peer_budget && o->server_budget && o->peer_budget > o->server_budget) {
+        cli_error(o->who, "--peer-budget (%llu bytes) is over --server-budget (%llu bytes)",
+                  (unsigned long long) o->peer_budget, (unsigned long long) o->server_budget);
+        return false;
+    }
+    if (o->peer_budget == 0)
+        o->peer_budget = o->server_budget && o->server_budget < SERVE_PEER_BUDGET
+                             ? o->server_budget : SERVE_PEER_BUDGET;
+    if (o->server_budget == 0)
+        o->server_budget = o->peer_budget > SERVE_SERVER_BUDGET ? o->peer_budget
+                                                                : SERVE_SERVER_BUDGET;
+    return true;
 }
 
 /*  Checks that the security options go together (printed when not). */
@@ -264,6 +321,8 @@ parse_args(const cli_command_t *self, conn_opts_t *o, int argc, char **argv,
         cli_error(o->who, "--bind EP is required");
         goto usage;
     }
+    if (serve && !budgets_ok(o))
+        goto usage;
     if (security_ok(o, serve))
         return CLI_EXIT_OK;
 usage:
@@ -529,6 +588,11 @@ serve_run(const cli_command_t *self, int argc, char **argv)
         cli_error(o.who, "--root %s: %s", o.root, mu_strerror(rc));
         goto done;
     }
+    rc = mu_server_set_transfer_budget(server, (size_t) o.peer_budget, (size_t) o.server_budget);
+    if (rc != 0) {   /* parse_args checked them: not expected */
+        cli_error(o.who, "--peer-budget/--server-budget: %s", mu_strerror(rc));
+        goto done;
+    }
     for (size_t i = 0; i < o.nbinds; i++) {
         rc = mu_server_bind(server, o.binds[i]);
         if (rc != 0) {
@@ -707,14 +771,14 @@ put_run(const cli_command_t *self, int argc, char **argv)
 }
 
 const cli_command_t cli_cmd_serve = {
-    "serve", "--bind EP [--bind EP...] [--root DIR] KEYS",
+    "serve", "--bind EP [--bind EP...] [--root DIR] [--peer-budget SIZE] [--server-budget SIZE] KEYS",
     "run a server: echo requests, serve files below --root",
     "Binds each EP (tcp://HOST:PORT, tcp://HOST:* for any port, ipc://PATH)\n"
     "and prints the bound endpoints, one per line. Requests are answered\n"
     "with their own bytes; with --root, clients may get and put files below\n"
     "DIR. Peers joining and leaving are logged on stderr. Ctrl-C stops it.\n\n"
     "KEYS is --secret-file F, --cert F (--allow DIR | --allow-any) or\n"
-    "--insecure.\n\n" CONN_KEYS_HELP EXIT_HELP,
+    "--insecure.\n\n" SERVE_BUDGET_HELP CONN_KEYS_HELP EXIT_HELP,
     serve_run, NULL
 };
 

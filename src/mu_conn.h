@@ -119,6 +119,14 @@ int mu__server_send(mu_server_t *server, uint64_t peer, int kind, uint64_t id,
     caller's, to retry or close. */
 int mu__server_send_frame(mu_server_t *server, uint64_t peer, zmq_msg_t *msg);
 
+/*  Initialises msg as a frame of file data for a peer (as mu__frame_init),
+    counted against the peer's and the server's transfer budgets until
+    libzmq frees it (src/mu_budget.h). Returns the payload room, or NULL
+    with *rc_p MU_EAGAIN (over budget: the server's poll wakes up when
+    bytes drain; msg untouched), MU_EHOSTUNREACH (peer gone) or MU_ENOMEM. */
+uint8_t *mu__server_data_frame(mu_server_t *server, uint64_t peer, zmq_msg_t *msg, int kind,
+                               uint64_t id, size_t size, int *rc_p);
+
 /*  Counts a received/sent file on the server and the peer. */
 void mu__server_count_file(mu_server_t *server, uint64_t peer, int received);
 

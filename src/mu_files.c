@@ -47,7 +47,10 @@
     outgoing message; the digest of a file served before and unchanged
     since comes from a process-wide cache (see "the digest cache" below)
     instead of being computed again; credit is capped at
-    IN_FLIGHT_MAX bytes per transfer. Uploads go to "NAME.part-XXXXXX" in
+    IN_FLIGHT_MAX bytes per transfer, and each DATA frame counts against
+    its peer's and the server's transfer budgets (mu_server_set_transfer_
+    budget, src/mu_budget.h) from its read until libzmq has written it:
+    past a budget the transfer waits, and resumes when bytes drain. Uploads go to "NAME.part-XXXXXX" in
     the target directory (".mu.part-XXXXXX" when NAME is too long); a
     failing transfer's temp file is removed before its error is sent. A
     server killed by SIGKILL leaves its temp files behind. Limits: chunk
@@ -604,9 +607,9 @@ params_ok(uint32_t chunk, uint32_t window)
     return chunk >= 1 && chunk <= CHUNK_MAX && window >= 1 && window <= WINDOW_MAX;
 }
 
-/*  Bounds the chunks a peer may have in flight by IN_FLIGHT_MAX bytes, so
-    a client's credit cannot make the server queue without limit (its
-    queue's high-water mark bounds the rest). */
+/*  Bounds the chunks a transfer may have in flight by IN_FLIGHT_MAX bytes
+    (what the server queues is bounded by the transfer budgets in
+    mu__server_data_frame, whatever credit a client grants). */
 static uint32_t
 credit_clamp(uint64_t credit, size_t chunk)
 {
@@ -926,7 +929,9 @@ mu__files_server_on_msg(mu__files_server_t *self, mu_server_t *server, uint64_t 
     }
 }
 
-/* What a transfer's step left to do. */
+/* What a transfer's step left to do: nothing until a message comes
+   (IDLE; also a transfer waiting for budget, which the server's poll
+   wakes), more now, retry soon (a full queue), or it ended. */
 typedef enum { STEP_IDLE, STEP_MORE, STEP_BLOCKED, STEP_GONE } step_t;
 
 /* Maps a failed send: a full queue waits, a gone peer ends the transfer. */
@@ -963,17 +968,20 @@ get_hash_prefix(transfer_t *t, size_t *budget)
 }
 
 /* Reads the next chunk straight into a DATA message (no copy on the way
-   to libzmq) and hashes it unless the digest is already known. */
+   to libzmq) and hashes it unless the digest is already known. Returns 0,
+   MU_EAGAIN (the peer's or the server's transfer budget is spent: wait
+   for bytes to drain), MU_EHOSTUNREACH or a read error. */
 static int
-get_fill_frame(transfer_t *t)
+get_fill_frame(mu_server_t *server, transfer_t *t)
 {
     uint64_t left = t->size - t->pos;
     size_t n = left < t->chunk ? (size_t) left : t->chunk;
-    uint8_t *payload = mu__frame_init(&t->frame, K_GET_DATA, t->id, 8 + n);
+    int rc;
+    uint8_t *payload = mu__server_data_frame(server, t->peer, &t->frame, K_GET_DATA, t->id,
+                                             8 + n, &rc);
     if (!payload)
-        return MU_ENOMEM;
-    int rc = read_all(t->fd, payload + 8, n, t->pos);
-    if (rc < 0) {
+        return rc;
+    if ((rc = read_all(t->fd, payload + 8, n, t->pos)) < 0) {
         zmq_msg_close(&t->frame);
         return rc;
     }
@@ -1030,7 +1038,11 @@ get_step(mu__files_server_t *self, mu_server_t *server, transfer_t *t)
     if (t->hashed < t->start)
         return STEP_MORE;
     while (t->pos < t->size && t->credit > 0 && budget > 0) {
-        if (!t->frame_ready && (rc = get_fill_frame(t)) < 0) {
+        if (!t->frame_ready && (rc = get_fill_frame(server, t)) < 0) {
+            if (rc == MU_EAGAIN)
+                return STEP_IDLE;   /* over budget: resumed when bytes drain */
+            if (rc == MU_EHOSTUNREACH)
+                return send_failed(self, t, rc);
             transfer_fail(self, server, t, rc, "reading the file failed");
             return STEP_GONE;
         }

@@ -15,6 +15,7 @@
 #include "mu_conn.h"
 #include "mu_zap.h"
 #include "mu_server_events.h"
+#include "mu_budget.h"
 #include <czmq.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -25,6 +26,8 @@
 #define MAX_NAME 255
 #define MAX_RID 255
 #define MONITOR_EVERY_MS 20
+#define PEER_BUDGET_DEFAULT ((size_t) 64 * 1024 * 1024)
+#define SERVER_BUDGET_DEFAULT ((size_t) 512 * 1024 * 1024)
 
 typedef enum { SEC_NONE, SEC_INSECURE, SEC_CURVE } security_t;
 
@@ -38,6 +41,7 @@ typedef struct {
     char *name;
     int fd;
     mu_server_stats_t stats;
+    mu__budget_peer_t *account;   /* its file data queued in libzmq */
 } peer_t;
 
 struct mu_server_t {
@@ -59,6 +63,7 @@ struct mu_server_t {
     bool monitor_quiet;           /* drained to EAGAIN, its fd silent since */
     bool files_touched;           /* a file message was handled */
     mu__files_server_t *files;
+    mu__budget_t *budget;         /* file data queued, all peers */
 };
 
 /* ------------------------------------------------------------------ */
@@ -70,6 +75,7 @@ peer_destroy(void **item_p)
     peer_t *peer = *item_p;
     if (peer) {
         free(peer->name);
+        mu__budget_peer_release(&peer->account);
         free(peer);
         *item_p = NULL;
     }
@@ -90,7 +96,8 @@ mu_server_new(void)
     self->endpoints = zlistx_new();
     self->by_rid = zhashx_new();
     self->by_id = zhashx_new();
-    if (!self->endpoints || !self->by_rid || !self->by_id) {
+    self->budget = mu__budget_new(PEER_BUDGET_DEFAULT, SERVER_BUDGET_DEFAULT);
+    if (!self->endpoints || !self->by_rid || !self->by_id || !self->budget) {
         mu_server_destroy(&self);
         errno = ENOMEM;
         return NULL;
@@ -193,6 +200,16 @@ mu_server_set_max_message(mu_server_t *self, size_t bytes)
     if (is_bound(self) || bytes == 0 || bytes > (size_t) INT64_MAX - MU__HDR_SIZE)
         return MU_EINVAL;
     self->max_message = bytes;
+    return 0;
+}
+
+int
+mu_server_set_transfer_budget(mu_server_t *self, size_t per_peer_bytes, size_t per_server_bytes)
+{
+    assert(self);
+    if (per_peer_bytes == 0 || per_server_bytes == 0 || per_peer_bytes > per_server_bytes)
+        return MU_EINVAL;
+    mu__budget_set(self->budget, per_peer_bytes, per_server_bytes);
     return 0;
 }
 
@@ -382,8 +399,10 @@ peer_new(mu_server_t *self, const uint8_t *rid, size_t rid_len, const char *name
     if (!peer)
         return NULL;
     peer->name = malloc(name_len + 1);
-    if (!peer->name) {
-        free(peer);
+    peer->account = mu__budget_peer_new(self->budget);
+    if (!peer->name || !peer->account) {
+        void *item = peer;
+        peer_destroy(&item);
         return NULL;
     }
     if (name_len)
@@ -488,6 +507,23 @@ mu__server_send_frame(mu_server_t *server, uint64_t peer_id, zmq_msg_t *msg)
     if (rc == 0)
         count_out(server, peer, size);
     return rc;
+}
+
+uint8_t *
+mu__server_data_frame(mu_server_t *server, uint64_t peer_id, zmq_msg_t *msg, int kind,
+                      uint64_t id, size_t size, int *rc_p)
+{
+    peer_t *peer = server->handle ? peer_by_id(server, peer_id) : NULL;
+    uint8_t *payload = NULL;
+    if (!peer)
+        *rc_p = MU_EHOSTUNREACH;
+    else if (!mu__budget_admit(peer->account, MU__HDR_SIZE + size))
+        *rc_p = MU_EAGAIN;
+    else if (!(payload = mu__budget_frame_init(peer->account, msg, kind, id, size)))
+        *rc_p = MU_ENOMEM;
+    else
+        *rc_p = 0;
+    return payload;
 }
 
 void
@@ -794,8 +830,9 @@ pump_one(mu_server_t *self)
    call on them since. The monitor counts as read while it is quiet: once
    read to EAGAIN its fd stays readable from its next event until it is
    read again, so it is read only after this poll saw its fd (or every
-   MONITOR_EVERY_MS), which saves a system call per wait. Returns 0 or
-   MU_EINTR. */
+   MONITOR_EVERY_MS), which saves a system call per wait. The budget's
+   eventfd wakes the wait when file data drained while a transfer waited
+   for room. Returns 0 or MU_EINTR. */
 static int
 wait_input(mu_server_t *self, int wait_ms)
 {
@@ -806,11 +843,14 @@ wait_input(mu_server_t *self, int wait_ms)
     struct pollfd fds[] = {
         { zsock_fd(self->router), POLLIN, 0 },
         { zsock_fd(self->monitor), POLLIN, 0 },
+        { mu__budget_fd(self->budget), POLLIN, 0 },
     };
-    if (poll(fds, 2, wait_ms) < 0)
+    if (poll(fds, 3, wait_ms) < 0)
         return errno == EINTR ? MU_EINTR : -errno;
     if (fds[1].revents)
         self->monitor_quiet = false;
+    if (fds[2].revents)
+        mu__budget_woken(self->budget);   /* file data drained: work again */
     return 0;
 }
 
@@ -1001,6 +1041,7 @@ mu_server_destroy(mu_server_t **self_p)
     zlistx_destroy(&self->endpoints);
     mu_keys_destroy(&self->keys);
     mu_allow_destroy(&self->allow);
+    mu__budget_release(&self->budget);
     free(self);
     *self_p = NULL;
 }
