@@ -232,18 +232,22 @@ print_stats(mu_flow_t *f)
     if (mu_flow_stats(f, rows, 600, &n) != 0)
         return;
     static const char *const headers[] = { "stage", "runner", "pid", "in", "out", "errors",
-                                           "restarts", "drops", "queue", "p50 us", "p99 us" };
-    cli_table_t *t = cli_table_new(11, headers);
+                                           "restarts", "drops", "queue", "clients", "idle",
+                                           "slow", "p50 us", "p99 us" };
+    cli_table_t *t = cli_table_new(14, headers);
     for (size_t i = 0; t && i < n && i < 600; i++) {
         const mu_flow_stat_t *r = &rows[i];
         char idx[16], pid[16];
         snprintf(idx, sizeof idx, r->index < 0 ? "all" : "%d", r->index);
         snprintf(pid, sizeof pid, r->pid > 0 ? "%d" : "-", (int) r->pid);
-        (void) cli_table_addf(t, "%s\t%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\t%lld\t%.1f\t%.1f",
+        (void) cli_table_addf(t, "%s\t%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\t%lld\t%llu\t%llu\t%llu"
+                              "\t%.1f\t%.1f",
                               r->stage, idx, pid, (unsigned long long) r->in,
                               (unsigned long long) r->out, (unsigned long long) r->errors,
                               (unsigned long long) r->restarts, (unsigned long long) r->drops,
-                              (long long) r->queue, r->p50_us, r->p99_us);
+                              (long long) r->queue, (unsigned long long) r->clients,
+                              (unsigned long long) r->clients_idle,
+                              (unsigned long long) r->clients_slow, r->p50_us, r->p99_us);
     }
     if (t)
         cli_table_print(t, stdout, 0);

@@ -28,7 +28,7 @@ else
 fi
 
 # The table: one total and one row per runner; 3 workers share the 5000.
-if out_has "^stage *runner *pid *in *out *errors *restarts *drops *queue" \
+if out_has "^stage *runner *pid *in *out *errors *restarts *drops *queue *clients *idle *slow" \
     && out_has "^work *all .* 5000 *5000 *0 *0 *0 *0 " \
     && [ "$(grep -c '^work  *[0-9]' "$tmp/out")" -eq 3 ] \
     && [ "$(grep -c '^out  *[0-9]' "$tmp/out")" -eq 2 ] \
