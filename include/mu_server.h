@@ -37,7 +37,12 @@
     MU_EINVAL at the client). Uploads are written to a temporary file in the
     target directory, fsync'ed, checked against the BLAKE2b digest the
     client sends, and renamed into place; a failing write (disk full,
-    RLIMIT_FSIZE) removes the temporary file and answers an error. Chunks
+    RLIMIT_FSIZE) removes the temporary file and answers its error
+    (MU_ENOSPC, MU_EFBIG), and the server keeps serving. Signals: a write
+    past RLIMIT_FSIZE raises SIGXFSZ, whose default action kills the
+    process; mu_server_set_root therefore sets SIGXFSZ to SIG_IGN when its
+    disposition is the default (a handler or SIG_IGN the application set is
+    kept: a handler must return for the write to fail with EFBIG). Chunks
     are sent only against credit the receiver grants (a window of chunks),
     and each mu_server_recv call serves a bounded number of chunks per
     transfer, so one client's large transfer never stalls the others.
@@ -101,8 +106,11 @@ MU_EXPORT MU_NODISCARD int mu_server_set_secret(mu_server_t *self, const void *s
     the first bind. Returns 0 or MU_EINVAL (after bind). */
 MU_EXPORT MU_NODISCARD int mu_server_set_insecure(mu_server_t *self);
 
-/*  Serves files below dir (which must exist and be a directory). Returns 0,
-    MU_ENOENT, MU_ENOTDIR or MU_EACCES. */
+/*  Serves files below dir (which must exist and be a directory). Sets
+    SIGXFSZ to SIG_IGN (process-wide) when its disposition is the default,
+    so uploads past RLIMIT_FSIZE fail with MU_EFBIG instead of killing the
+    process (see Files above). Returns 0, MU_ENOENT, MU_ENOTDIR or
+    MU_EACCES. */
 MU_EXPORT MU_NODISCARD int mu_server_set_root(mu_server_t *self, const char *dir);
 
 /*  Heartbeat interval and timeout in ms (defaults 1000 and 5000): a peer

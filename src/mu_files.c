@@ -310,6 +310,7 @@ mu__files_server_new(const char *root)
         errno = err;
         return NULL;
     }
+    mu__ignore_sigxfsz();   /* uploads past RLIMIT_FSIZE fail with MU_EFBIG */
     /* Testing aid: MU_FILES_RESOLVE=walk uses the pre-openat2 fallback. */
     const char *mode = getenv("MU_FILES_RESOLVE");
     self->walk = mode && strcmp(mode, "walk") == 0;
@@ -1460,6 +1461,7 @@ mu_client_get(mu_client_t *self, const char *remote, const char *local,
     struct stat st;
     if (!(o.flags & MU_FILE_OVERWRITE) && lstat(local, &st) == 0)
         return MU_EEXIST;
+    mu__ignore_sigxfsz();   /* a write past RLIMIT_FSIZE fails with MU_EFBIG */
     local_t lf;
     if ((rc = local_open(&lf, local, (o.flags & MU_FILE_RESUME) != 0)) == 0
         && (rc = get_run(self, remote, &o, &lf)) == 0)
