@@ -34,8 +34,13 @@
     inside mu_server_recv and never shows up as an event. Paths are relative
     to the root; absolute paths, ".." components, embedded NULs, paths over
     1024 bytes and symlinks that leave the root are refused (MU_EACCES or
-    MU_EINVAL at the client). Uploads are written to a temporary file in the
-    target directory, fsync'ed, checked against the BLAKE2b digest the
+    MU_EINVAL at the client). An upload's missing directories below the
+    root are created (mode 0755, as mkdir -p), under the same rules: each
+    new directory is made and opened relative to its parent's descriptor
+    without following links, so a link or a directory swapped in during
+    the creation cannot lead outside the root; a component that is not a
+    directory gives MU_ENOTDIR. Uploads are written to a temporary file in
+    the target directory, fsync'ed, checked against the BLAKE2b digest the
     client sends, and renamed into place; a failing write (disk full,
     RLIMIT_FSIZE) removes the temporary file and answers its error
     (MU_ENOSPC, MU_EFBIG), and the server keeps serving. Signals: a write
