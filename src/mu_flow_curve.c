@@ -9,6 +9,7 @@
     everything else. Links over ipc:// inside one process's flow are left
     plain. */
 #include "mu_flow_int.h"
+#include "mu_escape.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -61,7 +62,7 @@ zap_main(void *arg)
             atomic_fetch_add(&refused, 1);
             char addr[64] = "?";
             if (n >= 4)
-                snprintf(addr, sizeof addr, "%.*s", (int) sizes[3], parts[3]);
+                mu__escape(addr, sizeof addr, parts[3], sizes[3]);
             mu__runner_log(z->r, "CURVE handshake refused from %s: unknown client key", addr);
         }
         zmq_send(z->rep, "1.0", 3, ZMQ_SNDMORE);

@@ -10,6 +10,7 @@
     it left the list under `registry`, so the handler never sees a freed
     one. */
 #include "mu_zap.h"
+#include "mu_escape.h"
 #include <czmq.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -157,20 +158,13 @@ flush_summaries(void)
     summaries_due = due;
 }
 
-/*  Copies frame's text into buf (cap bytes), cut and NUL-terminated;
-    "" for a missing frame. */
+/*  Copies frame's text into buf (cap bytes) escaped (mu__escape: peer
+    bytes go into a log line), cut and NUL-terminated; "" for a missing
+    frame. */
 static void
 frame_text(zframe_t *frame, char *buf, size_t cap)
 {
-    size_t n = frame ? zframe_size(frame) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    if (n)
-        memcpy(buf, zframe_data(frame), n);
-    buf[n] = '\0';
-    for (size_t i = 0; i < n; i++)      /* peer bytes go into a log line */
-        if ((unsigned char) buf[i] < 0x20 || (unsigned char) buf[i] > 0x7e)
-            buf[i] = '?';
+    mu__escape(buf, cap, frame ? zframe_data(frame) : NULL, frame ? zframe_size(frame) : 0);
 }
 
 /*  Sends the ZAP reply: version, request id (echoed byte for byte, empty
