@@ -9,7 +9,8 @@
         only clients that know it get in.
     Unauthenticated peers are refused during the CURVE handshake (a ZAP
     handler shared by the process); they are counted in auth_failures and
-    logged with their address; the application never sees them.
+    logged with their address (escaped, at most one line a second, the
+    others counted); the application never sees them.
 
     Driving the server. All work — accepting peers, heartbeats, expiring
     dead peers, serving file chunks — happens inside mu_server_recv, on the
