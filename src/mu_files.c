@@ -880,7 +880,7 @@ on_put_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64
     free(path);
     if (rc < 0) {
         send_error(server, peer, id, rc,
-                   rc == MU_ENOTDIR ? "a directory of the path is not a directory"
+                   rc == MU_ENOTDIR ? "a component of the path is a file, not a directory"
                                     : mu_strerror(rc));
         transfer_free(t);
         return 0;

@@ -665,6 +665,7 @@ check_make_dirs(int walk)
     MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), MU_ENOTDIR);
     snprintf(name, sizeof name, "mk-%s/a/b/c/file/x", w);
     MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), MU_ENOTDIR);
+    MU_CHECK(strstr(mu_client_last_error(), "is a file, not a directory") != NULL);
     /* Escapes: refused with the error they always had, nothing made. */
     snprintf(outside, sizeof outside, "%s/outside-%s", tmpdir, w);
     MU_CHECK(mkdir(outside, 0755) == 0);
