@@ -186,7 +186,10 @@ MU_EXPORT MU_NODISCARD int mu_client_recv(mu_client_t *self, mu_client_kind_t *k
     MU_EAGAIN (the server already runs 32 transfers for this client), or
     -errno of a local write (MU_ENOSPC, MU_EFBIG...); on error
     no file is left at local (nor a temp file; with MU_FILE_RESUME the
-    bytes received are kept in local.partial). */
+    bytes received are kept in local.partial). Sets SIGXFSZ to SIG_IGN
+    (process-wide) when its disposition is the default, so a write past
+    RLIMIT_FSIZE gives MU_EFBIG instead of killing the process; a handler
+    or SIG_IGN the application set is kept. */
 MU_EXPORT MU_NODISCARD int mu_client_get(mu_client_t *self, const char *remote,
                                          const char *local, const mu_file_options_t *options);
 

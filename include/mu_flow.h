@@ -326,7 +326,9 @@ MU_EXPORT int mu_flow_set_local(mu_flow_t *self, const char *name, bool local);
 /*  Secures the pinned (tcp://) links with CURVE: the pinned stages' input
     sockets are CURVE servers with the server keypair and accept only the
     client keypair's public key (each runner answers ZAP itself; a refused
-    handshake is logged and counted as an error of that runner); senders to
+    handshake is counted as an error of that runner and logged, at most
+    one line a second, the others counted in a "N more CURVE handshakes
+    refused" line; the peer's address is escaped); senders to
     them are CURVE clients with the client keypair. Every process of a split
     flow sets the same keys (mu_keys_from_secret derives both from one
     shared passphrase). Keys are copied (secrets wiped on destroy). Links

@@ -9,7 +9,8 @@
         only clients that know it get in.
     Unauthenticated peers are refused during the CURVE handshake (a ZAP
     handler shared by the process); they are counted in auth_failures and
-    logged with their address; the application never sees them.
+    logged with their address (escaped, at most one line a second, the
+    others counted); the application never sees them.
 
     Driving the server. All work — accepting peers, heartbeats, expiring
     dead peers, serving file chunks — happens inside mu_server_recv, on the
@@ -34,10 +35,20 @@
     inside mu_server_recv and never shows up as an event. Paths are relative
     to the root; absolute paths, ".." components, embedded NULs, paths over
     1024 bytes and symlinks that leave the root are refused (MU_EACCES or
-    MU_EINVAL at the client). Uploads are written to a temporary file in the
-    target directory, fsync'ed, checked against the BLAKE2b digest the
+    MU_EINVAL at the client). An upload's missing directories below the
+    root are created (mode 0755, as mkdir -p), under the same rules: each
+    new directory is made and opened relative to its parent's descriptor
+    without following links, so a link or a directory swapped in during
+    the creation cannot lead outside the root; a component that is not a
+    directory gives MU_ENOTDIR. Uploads are written to a temporary file in
+    the target directory, fsync'ed, checked against the BLAKE2b digest the
     client sends, and renamed into place; a failing write (disk full,
-    RLIMIT_FSIZE) removes the temporary file and answers an error. Chunks
+    RLIMIT_FSIZE) removes the temporary file and answers its error
+    (MU_ENOSPC, MU_EFBIG), and the server keeps serving. Signals: a write
+    past RLIMIT_FSIZE raises SIGXFSZ, whose default action kills the
+    process; mu_server_set_root therefore sets SIGXFSZ to SIG_IGN when its
+    disposition is the default (a handler or SIG_IGN the application set is
+    kept: a handler must return for the write to fail with EFBIG). Chunks
     are sent only against credit the receiver grants (a window of chunks),
     and each mu_server_recv call serves a bounded number of chunks per
     transfer, so one client's large transfer never stalls the others.
@@ -108,8 +119,11 @@ MU_EXPORT MU_NODISCARD int mu_server_set_secret(mu_server_t *self, const void *s
     the first bind. Returns 0 or MU_EINVAL (after bind). */
 MU_EXPORT MU_NODISCARD int mu_server_set_insecure(mu_server_t *self);
 
-/*  Serves files below dir (which must exist and be a directory). Returns 0,
-    MU_ENOENT, MU_ENOTDIR or MU_EACCES. */
+/*  Serves files below dir (which must exist and be a directory). Sets
+    SIGXFSZ to SIG_IGN (process-wide) when its disposition is the default,
+    so uploads past RLIMIT_FSIZE fail with MU_EFBIG instead of killing the
+    process (see Files above). Returns 0, MU_ENOENT, MU_ENOTDIR or
+    MU_EACCES. */
 MU_EXPORT MU_NODISCARD int mu_server_set_root(mu_server_t *self, const char *dir);
 
 /*  Heartbeat interval and timeout in ms (defaults 1000 and 5000): a peer

@@ -18,6 +18,7 @@
     service, so `mutil call` can test a server) and serves files below
     --root. */
 #include "cli.h"
+#include "mu_escape.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -510,12 +511,26 @@ connection_failed(const conn_opts_t *o, const char *endpoint, int rc)
     return hint || rc == MU_ETIMEDOUT;
 }
 
+/*  Room for a peer's text in a log line (longer ones are cut, "...");
+    the server's error messages are at most 255 bytes. */
+#define PEER_TEXT_ROOM 512
+
+/*  The server's message of the last failed call (mu_client_last_error),
+    escaped into buf (PEER_TEXT_ROOM bytes): it comes from the peer. */
+static const char *
+server_message(char *buf)
+{
+    const char *message = mu_client_last_error();
+    return mu__escape(buf, PEER_TEXT_ROOM, message, strlen(message));
+}
+
 /*  Prints a client call's error, with the server's message when it sent
     one. */
 static int
 client_failed(const conn_opts_t *o, const char *what, const char *endpoint, int rc)
 {
-    const char *remote = mu_client_last_error();
+    char buf[PEER_TEXT_ROOM];
+    const char *remote = server_message(buf);
     if (connection_failed(o, endpoint, rc))
         return CLI_EXIT_FAIL;
     if (remote[0])
@@ -540,8 +555,9 @@ serve_event(mu_server_t *server, mu_event_t *ev)
         char text[MU_KEY_TEXT] = "-";
         if (mu_server_peer_key(server, peer, key) == 0 && !sodium_is_zero(key, sizeof key))
             mu_key_to_txt(key, text);
+        char name[PEER_TEXT_ROOM];   /* the client chose it: escaped */
         fprintf(stderr, "mutil serve: peer %llu joined (name '%s', key %s)\n",
-                (unsigned long long) peer, (const char *) data, text);
+                (unsigned long long) peer, mu__escape(name, sizeof name, data, size), text);
         break;
     }
     case MU_SERVER_LEAVE:
@@ -699,7 +715,8 @@ static void
 transfer_failed(const conn_opts_t *o, bool upload, const cli_local_t *local, int rc)
 {
     const char *endpoint = o->args[0], *remote = upload ? o->args[2] : o->args[1];
-    const char *message = mu_client_last_error();
+    char buf[PEER_TEXT_ROOM];
+    const char *message = server_message(buf);
     if (connection_failed(o, endpoint, rc))
         return;
     if (message[0] && rc == MU_EEXIST)

@@ -41,7 +41,10 @@
     Server side. Paths are opened with openat2(RESOLVE_BENEATH) below an
     O_PATH fd of the root; where openat2 is missing (ENOSYS, or no
     <linux/openat2.h> at build time) the path is walked component by
-    component with O_NOFOLLOW, which refuses every symlink. Downloads are
+    component with O_NOFOLLOW, which refuses every symlink. An upload's
+    missing directories are created (mkdirat relative to the fd of the
+    deepest one that exists, each new one opened with O_NOFOLLOW before
+    the next is made in it). Downloads are
     served in mu__files_server_work, at most WORK_BUDGET bytes (at least one
     chunk) per transfer per call, read with pread straight into the
     outgoing message; the digest of a file served before and unchanged
@@ -293,6 +296,71 @@ root_open(mu__files_server_t *self, const char *path, int flags)
     return walk_open(self->root_fd, path, flags, 0);
 }
 
+/*  Opens the existing directory dir/comp below the root (the path rules of
+    root_open apply), or, when it does not exist, creates comp in parent_fd
+    and opens it with O_NOFOLLOW, so a symlink swapped in meanwhile is
+    refused. *created_p says it was created: then every later component is
+    new too, and root_open is skipped. Returns the fd or a negative code. */
+static int
+dir_step(mu__files_server_t *self, int parent_fd, const char *prefix, const char *comp,
+         bool *created_p)
+{
+    if (!*created_p) {
+        int fd = root_open(self, prefix, O_RDONLY | O_DIRECTORY);
+        if (fd != MU_ENOENT)
+            return fd;
+    }
+    if (mkdirat(parent_fd, comp, 0755) < 0 && errno != EEXIST)
+        return -errno;
+    *created_p = true;
+    (void) fsync(parent_fd);   /* the new entry survives a crash with the file */
+    int fd = openat(parent_fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return fd < 0 ? resolve_error(errno) : fd;
+}
+
+/*  Opens the directory dir below the root, creating its missing
+    components (mode 0755) the way mkdir -p does. dir has passed
+    path_check (no ".." component, not absolute); existing components
+    follow root_open's rules, created ones are opened relative to their
+    parent's fd. Returns the fd or a negative code: MU_ENOTDIR when a
+    component is not a directory, MU_EACCES when one leaves the root. */
+static int
+root_open_dirs(mu__files_server_t *self, const char *dir)
+{
+    int fd = root_open(self, dir, O_RDONLY | O_DIRECTORY);
+    if (fd != MU_ENOENT)
+        return fd;
+    char *prefix = strdup(dir);
+    if (!prefix)
+        return MU_ENOMEM;
+    int cur = root_open(self, ".", O_RDONLY | O_DIRECTORY);
+    bool created = false;
+    for (size_t i = 0, len = strlen(dir); cur >= 0 && i < len;) {
+        size_t j = i;
+        while (j < len && dir[j] != '/')
+            j++;
+        char comp[256];
+        if (j - i >= sizeof comp) {
+            close(cur);
+            cur = MU_ENAMETOOLONG;
+            break;
+        }
+        memcpy(comp, dir + i, j - i);
+        comp[j - i] = '\0';
+        prefix[j] = '\0';
+        if (comp[0] != '\0' && strcmp(comp, ".") != 0) {
+            int next = dir_step(self, cur, prefix, comp, &created);
+            close(cur);
+            cur = next;
+        }
+        if (j < len)
+            prefix[j] = '/';
+        i = j + 1;
+    }
+    free(prefix);
+    return cur;
+}
+
 mu__files_server_t *
 mu__files_server_new(const char *root)
 {
@@ -313,6 +381,7 @@ mu__files_server_new(const char *root)
         errno = err;
         return NULL;
     }
+    mu__ignore_sigxfsz();   /* uploads past RLIMIT_FSIZE fail with MU_EFBIG */
     /* Testing aid: MU_FILES_RESOLVE=walk uses the pre-openat2 fallback. */
     const char *mode = getenv("MU_FILES_RESOLVE");
     self->walk = mode && strcmp(mode, "walk") == 0;
@@ -752,7 +821,8 @@ put_prepare(mu__files_server_t *self, transfer_t *t, const char *path)
         char *dir = path_dup((const uint8_t *) path, (size_t) (slash - path));
         if (!dir)
             return MU_ENOMEM;
-        t->dir_fd = root_open(self, *dir ? dir : ".", O_RDONLY | O_DIRECTORY);
+        t->dir_fd = *dir ? root_open_dirs(self, dir)
+                         : root_open(self, ".", O_RDONLY | O_DIRECTORY);
         free(dir);
     } else {
         t->dir_fd = root_open(self, ".", O_RDONLY | O_DIRECTORY);
@@ -812,7 +882,9 @@ on_put_open(mu__files_server_t *self, mu_server_t *server, uint64_t peer, uint64
     rc = put_prepare(self, t, path);
     free(path);
     if (rc < 0) {
-        send_error(server, peer, id, rc, mu_strerror(rc));
+        send_error(server, peer, id, rc,
+                   rc == MU_ENOTDIR ? "a component of the path is a file, not a directory"
+                                    : mu_strerror(rc));
         transfer_free(t);
         return 0;
     }
@@ -1472,6 +1544,7 @@ mu_client_get(mu_client_t *self, const char *remote, const char *local,
     struct stat st;
     if (!(o.flags & MU_FILE_OVERWRITE) && lstat(local, &st) == 0)
         return MU_EEXIST;
+    mu__ignore_sigxfsz();   /* a write past RLIMIT_FSIZE fails with MU_EFBIG */
     local_t lf;
     if ((rc = local_open(&lf, local, (o.flags & MU_FILE_RESUME) != 0)) == 0
         && (rc = get_run(self, remote, &o, &lf)) == 0)

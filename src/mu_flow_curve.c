@@ -6,10 +6,15 @@
     context, so it runs its own ZAP handler: a thread answering on
     inproc://zeromq.zap.01 that accepts exactly the flow's client public key
     and refuses (status 400, logged, counted as an error of the runner)
-    everything else. Links over ipc:// inside one process's flow are left
+    everything else. The refusal lines are rate-limited as the ZAP
+    handler's (mu_log_limit.h): at most one a second, the others counted
+    in a "N more" line. Links over ipc:// inside one process's flow are left
     plain. */
 #include "mu_flow_int.h"
+#include "mu_escape.h"
+#include "mu_log_limit.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -19,7 +24,50 @@ static _Atomic uint64_t refused;
 typedef struct {
     mu__runner_t *r;
     void *rep;
+    mu__log_limit_t log;    /* the refusal lines (handler thread only) */
 } zap_t;
+
+/*  Logs the count of refusals not logged, when there are some. */
+static void
+log_suppressed(const zap_t *z, uint64_t count)
+{
+    if (count > 0)
+        mu__runner_log(z->r, "%" PRIu64 " more CURVE handshakes refused, not logged (at most "
+                       "one line per second)", count);
+}
+
+/*  Logs a refused handshake from the address frame (n parts), or counts
+    it when its second already has its line. */
+static void
+log_refusal(zap_t *z, char parts[][256], const size_t *sizes, int n)
+{
+    uint64_t before = 0;
+    if (!mu__log_limit_admit(&z->log, mu__now_ms(), &before))
+        return;
+    log_suppressed(z, before);
+    char addr[64] = "?";
+    if (n >= 4)
+        mu__escape(addr, sizeof addr, parts[3], sizes[3]);
+    mu__runner_log(z->r, "CURVE handshake refused from %s: unknown client key", addr);
+}
+
+/*  Waits for a request; meanwhile logs the count of the refusals not
+    logged once their second is over. Returns 1 (a request waits), or -1
+    (the context ends). */
+static int
+wait_request(zap_t *z)
+{
+    for (;;) {
+        zmq_pollitem_t item = { z->rep, 0, ZMQ_POLLIN, 0 };
+        int n = zmq_poll(&item, 1, mu__log_limit_wait_ms(&z->log, mu__now_ms()));
+        if (n > 0)
+            return 1;
+        if (n < 0 && zmq_errno() != EINTR)
+            return -1;
+        bool waiting;
+        log_suppressed(z, mu__log_limit_due(&z->log, mu__now_ms(), &waiting));
+    }
+}
 
 /*  Receives one multipart request into parts (at most cap, each at most
     255 bytes kept); returns the part count or -1. */
@@ -51,7 +99,7 @@ zap_main(void *arg)
     char parts[8][256];
     size_t sizes[8];
     for (;;) {
-        int n = recv_request(z->rep, parts, sizes, 8);
+        int n = wait_request(z) < 0 ? -1 : recv_request(z->rep, parts, sizes, 8);
         if (n < 0)
             return NULL;
         /* version, request id, domain, address, identity, mechanism, key */
@@ -59,10 +107,7 @@ zap_main(void *arg)
                   && sizes[6] == 32 && memcmp(parts[6], f->curve_client_pub, 32) == 0;
         if (!ok) {
             atomic_fetch_add(&refused, 1);
-            char addr[64] = "?";
-            if (n >= 4)
-                snprintf(addr, sizeof addr, "%.*s", (int) sizes[3], parts[3]);
-            mu__runner_log(z->r, "CURVE handshake refused from %s: unknown client key", addr);
+            log_refusal(z, parts, sizes, n);
         }
         zmq_send(z->rep, "1.0", 3, ZMQ_SNDMORE);
         zmq_send(z->rep, n >= 2 ? parts[1] : "", n >= 2 ? sizes[1] : 0, ZMQ_SNDMORE);

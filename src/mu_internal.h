@@ -26,6 +26,12 @@ int64_t mu__deadline_ms(int timeout_ms);
     Returns 0 or MU_EINVAL (NULL, another transport, a bad port). */
 int mu__endpoint_check(const char *endpoint, bool binding);
 
+/*  Makes SIGXFSZ ignored when its disposition is the default (which kills
+    the process), so that a write past RLIMIT_FSIZE fails with EFBIG
+    instead. A handler or SIG_IGN the application set is left alone. Called
+    where the library writes files (a server's root, a client's download). */
+void mu__ignore_sigxfsz(void);
+
 /*  Little-endian integers in byte buffers (wire formats). */
 static inline void
 mu__put_le32(uint8_t *p, uint32_t v)

@@ -1,5 +1,6 @@
 /*  mu_util.c — small private helpers shared by the modules. */
 #include "mu_internal.h"
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,18 @@ mu__remaining_ms(int64_t deadline_ms)
         return -1;
     int64_t left = deadline_ms - mu__now_ms();
     return left > 0 ? (int) left : 0;
+}
+
+void
+mu__ignore_sigxfsz(void)
+{
+    struct sigaction old;
+    if (sigaction(SIGXFSZ, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO)
+        && old.sa_handler == SIG_DFL) {
+        struct sigaction ignore = { .sa_handler = SIG_IGN };
+        sigemptyset(&ignore.sa_mask);
+        (void) sigaction(SIGXFSZ, &ignore, NULL);
+    }
 }
 
 /*  A tcp:// port: "*" (binding only) or decimal digits 0..65535 (0 only

@@ -10,6 +10,8 @@
     it left the list under `registry`, so the handler never sees a freed
     one. */
 #include "mu_zap.h"
+#include "mu_escape.h"
+#include "mu_log_limit.h"
 #include <czmq.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -22,19 +24,12 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_VERSION "1.0"
 #define ZAP_NAME_MAX 24
-#define LOG_INTERVAL_MS 1000        /* at most one refusal line per domain per interval */
-
-/*  The rate limit of one domain's refusal log lines (under registry). */
-typedef struct {
-    int64_t last_ms;                /* when its last line was logged; 0: never */
-    uint64_t suppressed;            /* refusals not logged since */
-} log_limit_t;
 
 struct mu__zap_domain_t {
     char name[ZAP_NAME_MAX];        /* "mu-N" */
     mu_allow_t *allow;              /* NULL: insecure (NULL mechanism only) */
     atomic_uint_least64_t failures;
-    log_limit_t log;
+    mu__log_limit_t log;            /* its refusal lines (under registry) */
     mu__zap_domain_t *next;
 };
 
@@ -43,7 +38,7 @@ static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
 static mu__zap_domain_t *domains;       /* under registry */
 static zactor_t *handler;               /* under lifecycle */
 static atomic_uint_least64_t next_domain_id;
-static log_limit_t stray_log;           /* requests of no known domain; under registry */
+static mu__log_limit_t stray_log;       /* requests of no known domain; under registry */
 static bool summaries_due;              /* handler thread only: some refusals not logged */
 
 /* ---- the handler ----------------------------------------------------------- */
@@ -102,22 +97,6 @@ decide(const char *domain_name, const char *mechanism, const uint8_t *key, verdi
 
 /* ---- the refusal log, rate-limited ------------------------------------------------ */
 
-/*  Counts a refusal against limit at time now (ms). Returns true when its
-    line may be logged, *before_p then being the refusals not logged before
-    it (to report first); false when it is one of them. */
-static bool
-limit_refusal(log_limit_t *limit, int64_t now, uint64_t *before_p)
-{
-    if (limit->last_ms != 0 && now - limit->last_ms < LOG_INTERVAL_MS) {
-        limit->suppressed++;
-        return false;
-    }
-    *before_p = limit->suppressed;
-    limit->suppressed = 0;
-    limit->last_ms = now;
-    return true;
-}
-
 /*  Logs how many refusals of a domain (name NULL: of no known domain) were
     not logged. */
 static void
@@ -132,16 +111,11 @@ log_suppressed(const char *name, uint64_t count)
 /*  Logs the count of a limit whose interval is over (under registry).
     Returns true when refusals are still waiting for their interval to end. */
 static bool
-flush_limit(log_limit_t *limit, const char *name, int64_t now)
+flush_limit(mu__log_limit_t *limit, const char *name, int64_t now)
 {
-    if (limit->suppressed == 0)
-        return false;
-    if (now - limit->last_ms < LOG_INTERVAL_MS)
-        return true;
-    log_suppressed(name, limit->suppressed);
-    limit->suppressed = 0;
-    limit->last_ms = now;
-    return false;
+    bool waiting;
+    log_suppressed(name, mu__log_limit_due(limit, now, &waiting));
+    return waiting;
 }
 
 /*  Logs the counts of refusals not logged whose interval is over. */
@@ -157,20 +131,13 @@ flush_summaries(void)
     summaries_due = due;
 }
 
-/*  Copies frame's text into buf (cap bytes), cut and NUL-terminated;
-    "" for a missing frame. */
+/*  Copies frame's text into buf (cap bytes) escaped (mu__escape: peer
+    bytes go into a log line), cut and NUL-terminated; "" for a missing
+    frame. */
 static void
 frame_text(zframe_t *frame, char *buf, size_t cap)
 {
-    size_t n = frame ? zframe_size(frame) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    if (n)
-        memcpy(buf, zframe_data(frame), n);
-    buf[n] = '\0';
-    for (size_t i = 0; i < n; i++)      /* peer bytes go into a log line */
-        if ((unsigned char) buf[i] < 0x20 || (unsigned char) buf[i] > 0x7e)
-            buf[i] = '?';
+    mu__escape(buf, cap, frame ? zframe_data(frame) : NULL, frame ? zframe_size(frame) : 0);
 }
 
 /*  Sends the ZAP reply: version, request id (echoed byte for byte, empty
@@ -227,7 +194,7 @@ serve_request(zsock_t *rep)
     pthread_mutex_lock(&registry);
     mu__zap_domain_t *known = malformed ? NULL : decide(domain, mechanism, key, &v);
     if (strcmp(v.status, "200") != 0) {
-        log_it = limit_refusal(known ? &known->log : &stray_log, zclock_mono(), &before);
+        log_it = mu__log_limit_admit(known ? &known->log : &stray_log, zclock_mono(), &before);
         summaries_due |= !log_it;
     }
     pthread_mutex_unlock(&registry);
@@ -254,7 +221,7 @@ summary_wait(int64_t *next_flush_p)
     int64_t now = zclock_mono();
     if (now >= *next_flush_p) {
         flush_summaries();
-        *next_flush_p = now + LOG_INTERVAL_MS;
+        *next_flush_p = now + MU__LOG_INTERVAL_MS;
     }
     return summaries_due ? (int) (*next_flush_p - now) : -1;
 }

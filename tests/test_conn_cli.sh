@@ -171,6 +171,25 @@ check "call --insecure works and warns" '[ $rc -eq 0 ] && out_is plain && err_ha
 stop_server
 check "SIGINT stops the insecure server too" '[ "$server_status" -eq 0 ]'
 
+# ---- a file size limit -------------------------------------------------------------
+# serve under `ulimit -f` (SIGXFSZ at its default, which kills): an upload
+# past the limit fails with MU_EFBIG, the server lives on and keeps no
+# temporary file.
+
+mkdir -p "$tmp/froot"
+EP="ipc://$tmp/srv.$$.fsize"
+(ulimit -f 200 && exec "$MUTIL" serve --bind "$EP" --root "$tmp/froot" --insecure) \
+    >"$tmp/s4.out" 2>"$tmp/s4.err" &
+server_pid=$!
+tap_wait_for 10 test -s "$tmp/s4.out"
+run put "$EP" "$tmp/local/blob.bin" big.bin --insecure --timeout 20000
+check "put past the server's RLIMIT_FSIZE: exit 1, MU_EFBIG" '[ $rc -eq 1 ] && err_has MU_EFBIG'
+check "the server survives it and keeps no temporary file" \
+    '! server_gone && [ -z "$(ls -A "$tmp/froot")" ]'
+run put "$EP" "$tmp/root/one" small --insecure
+check "and still takes a small upload" '[ $rc -eq 0 ] && cmp -s "$tmp/root/one" "$tmp/froot/small"'
+stop_server
+
 # ---- usage -------------------------------------------------------------------------
 
 run serve --insecure

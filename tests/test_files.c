@@ -242,11 +242,12 @@ server_loop(mu_server_t *server)
     }
 }
 
+/*  SIGXFSZ keeps its default disposition (death): the library must ignore
+    it where it writes files, so that the write fails with EFBIG. */
 static void
 limit_file_size(long bytes)
 {
     if (bytes > 0) {
-        signal(SIGXFSZ, SIG_IGN);
         struct rlimit rl = { (rlim_t) bytes, (rlim_t) bytes };
         setrlimit(RLIMIT_FSIZE, &rl);
     }
@@ -637,6 +638,80 @@ test_path_escapes_no_openat2(void)
     check_escapes(2);
 }
 
+/*  An upload into directories that do not exist creates them below the
+    root, never outside it (walk: as in check_escapes). */
+static void
+check_make_dirs(int walk)
+{
+    fixture_t f;
+    MU_CHECK(fixture_open(&f, 0, walk, 0));
+    char path[512], src[512], outside[512], probe[600];
+    const char *w = walk == 0 ? "o" : walk == 1 ? "w" : "n";   /* names per mode */
+    char name[128];
+    MU_CHECK(make_file(in_local(src, "mkd"), 5000, 21));
+    /* Nested new directories, a partly existing path, "." and "//". */
+    snprintf(name, sizeof name, "mk-%s/a/b/c/file", w);
+    MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), 0);
+    MU_CHECK(same_content(src, in_root(path, name)));
+    snprintf(name, sizeof name, "mk-%s/a/b2/file", w);
+    MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), 0);
+    MU_CHECK(same_content(src, in_root(path, name)));
+    snprintf(name, sizeof name, "./mk-%s//d/./e/file", w);
+    MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), 0);
+    snprintf(name, sizeof name, "mk-%s/d/e/file", w);
+    MU_CHECK(same_content(src, in_root(path, name)));
+    /* A component that is a file: MU_ENOTDIR, nothing made below it. */
+    snprintf(name, sizeof name, "mk-%s/a/b/c/file/new/x", w);
+    MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), MU_ENOTDIR);
+    snprintf(name, sizeof name, "mk-%s/a/b/c/file/x", w);
+    MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), MU_ENOTDIR);
+    MU_CHECK(strstr(mu_client_last_error(), "is a file, not a directory") != NULL);
+    /* Escapes: refused with the error they always had, nothing made. */
+    snprintf(outside, sizeof outside, "%s/outside-%s", tmpdir, w);
+    MU_CHECK(mkdir(outside, 0755) == 0);
+    snprintf(name, sizeof name, "out-link-%s", w);
+    MU_CHECK(symlink(outside, in_root(path, name)) == 0);
+    snprintf(name, sizeof name, "out-link-%s/new/x", w);
+    MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), MU_EACCES);
+    snprintf(name, sizeof name, "esc-%s/../../x", w);
+    MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), MU_EACCES);
+    snprintf(name, sizeof name, "esc-%s", w);
+    MU_CHECK(!exists(in_root(path, name)));
+    snprintf(probe, sizeof probe, "%s/new", outside);
+    MU_CHECK(!exists(probe));
+    snprintf(probe, sizeof probe, "%s/x", tmpdir);
+    MU_CHECK(!exists(probe));
+    /* A link to a directory inside the root: followed with openat2,
+       refused by the component walk, as for downloads. */
+    snprintf(name, sizeof name, "in-link-%s", w);
+    snprintf(path, sizeof path, "mk-%s/a", w);
+    MU_CHECK(symlink(path, in_root(outside, name)) == 0);
+    snprintf(name, sizeof name, "in-link-%s/made/x", w);
+    MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), walk ? MU_EACCES : 0);
+    snprintf(name, sizeof name, "mk-%s/a/made/x", w);
+    MU_CHECK(walk ? !exists(in_root(path, name)) : same_content(src, in_root(path, name)));
+    MU_CHECK_EQ(count_temp(root), 0);
+    fixture_close(&f);
+}
+
+static void
+test_put_makes_dirs(void)
+{
+    check_make_dirs(0);
+}
+
+static void
+test_put_makes_dirs_walk(void)
+{
+    check_make_dirs(1);
+}
+
+static void
+test_put_makes_dirs_no_openat2(void)
+{
+    check_make_dirs(2);
+}
+
 static void
 test_missing_and_directories(void)
 {
@@ -656,7 +731,8 @@ test_missing_and_directories(void)
     MU_CHECK(!exists(dst));
     MU_CHECK_EQ(mu_client_put(f.client, src, "adir", NULL), MU_EISDIR);
     MU_CHECK_EQ(mu_client_put(f.client, src, "adir/", NULL), MU_EISDIR);
-    MU_CHECK_EQ(mu_client_put(f.client, src, "no-dir/x", NULL), MU_ENOENT);
+    MU_CHECK_EQ(mu_client_put(f.client, src, "md-file/x", NULL), 0);   /* made: md-file/ */
+    MU_CHECK_EQ(mu_client_put(f.client, src, "md-file/x/y", NULL), MU_ENOTDIR);
     /* Local side: a missing source, a directory as source. */
     MU_CHECK_EQ(mu_client_put(f.client, in_local(path, "no-such"), "x", NULL), MU_ENOENT);
     MU_CHECK_EQ(mu_client_put(f.client, local_dir, "x", NULL), MU_EISDIR);
@@ -713,8 +789,9 @@ test_client_write_fails(void)
     fixture_close(&f);
 }
 
-/* A server under RLIMIT_FSIZE: the upload fails with MU_EFBIG, its temp
-   file is removed, and the server keeps serving. */
+/* A server under RLIMIT_FSIZE (SIGXFSZ left at its default, which kills):
+   the upload fails with MU_EFBIG at once, its temp file is removed, and the
+   server keeps serving. */
 static void
 test_server_write_fails(void)
 {
@@ -723,7 +800,8 @@ test_server_write_fails(void)
     char src[512], small[512], dst[512];
     MU_CHECK(make_file(in_local(src, "sfbig"), 3 * MIB, 12));
     MU_CHECK(make_file(in_local(small, "sfsmall"), 100000, 13));
-    MU_CHECK_EQ(mu_client_put(f.client, src, "sfbig", NULL), MU_EFBIG);
+    mu_file_options_t quick = { .timeout_ms = mu_test_ms(15000) };
+    MU_CHECK_EQ(mu_client_put(f.client, src, "sfbig", &quick), MU_EFBIG);
     MU_CHECK(!exists(in_root(dst, "sfbig")));
     MU_CHECK(temp_gone(root, 2000));
     MU_CHECK_EQ(mu_client_put(f.client, small, "sfsmall", NULL), 0);
@@ -1267,6 +1345,9 @@ main(void)
     MU_RUN(test_path_escapes_walk);
     MU_RUN(test_path_escapes_no_openat2);
     MU_RUN(test_missing_and_directories);
+    MU_RUN(test_put_makes_dirs);
+    MU_RUN(test_put_makes_dirs_walk);
+    MU_RUN(test_put_makes_dirs_no_openat2);
     MU_RUN(test_exists_and_overwrite);
     MU_RUN(test_client_write_fails);
     MU_RUN(test_server_write_fails);

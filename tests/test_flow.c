@@ -882,14 +882,14 @@ run_part(const char *mine, int mid_port, int sink_port)
     return pid;
 }
 
-/*  A CURVE client with keys of its own sends a forged message to the
-    sink's endpoint; writes 'R' to ready_fd once libzmq reports its
-    handshake refused. */
-static void
-intrude(int sink_port, int ready_fd)
+/*  A CURVE client with keys of its own knocks on port (forge: sends a
+    forged message too); returns true once libzmq reports its handshake
+    refused. seq names its monitor. */
+static bool
+knock(void *ctx, int port, int seq, bool forge)
 {
-    void *ctx = zmq_ctx_new(), *push = zmq_socket(ctx, ZMQ_PUSH), *mon = zmq_socket(ctx, ZMQ_PAIR);
-    char pub[41], sec[41], ep[64];
+    void *push = zmq_socket(ctx, ZMQ_PUSH), *mon = zmq_socket(ctx, ZMQ_PAIR);
+    char pub[41], sec[41], ep[64], mon_ep[64];
     int timeout = mu_test_ms(30000), linger = 0;
     zmq_curve_keypair(pub, sec);
     zmq_setsockopt(push, ZMQ_CURVE_SERVERKEY, mu_keys_public(server_keys), 32);
@@ -897,22 +897,38 @@ intrude(int sink_port, int ready_fd)
     zmq_setsockopt(push, ZMQ_CURVE_SECRETKEY, sec, 40);
     zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(mon, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    zmq_socket_monitor(push, "inproc://intruder", ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                                                      | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                                                      | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
-    zmq_connect(mon, "inproc://intruder");
-    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", sink_port);
+    snprintf(mon_ep, sizeof mon_ep, "inproc://intruder-%d", seq);
+    zmq_socket_monitor(push, mon_ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                                         | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                         | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+    zmq_connect(mon, mon_ep);
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
     zmq_connect(push, ep);
-    char forged[9] = { 'M' };
-    uint64_t evil = 777777;
-    memcpy(forged + 1, &evil, sizeof evil);
-    zmq_send(push, forged, sizeof forged, ZMQ_DONTWAIT);
+    if (forge) {
+        char forged[9] = { 'M' };
+        uint64_t evil = 777777;
+        memcpy(forged + 1, &evil, sizeof evil);
+        zmq_send(push, forged, sizeof forged, ZMQ_DONTWAIT);
+    }
     uint8_t event[6];
-    if (zmq_recv(mon, event, sizeof event, 0) >= 2) /* the event frame: refused */
-        mu_test_signal_byte(ready_fd, 'R');
+    bool refused = zmq_recv(mon, event, sizeof event, 0) >= 2; /* the event frame */
     zmq_close(mon);
     zmq_close(push);
+    return refused;
+}
+
+/*  Knocks n times on port, each time with new keys (the first also sends a
+    forged message); writes 'R' to ready_fd once all were refused. */
+static void
+intrude(int port, int n, int ready_fd)
+{
+    void *ctx = zmq_ctx_new();
+    int refused = 0;
+    for (int i = 0; i < n; i++)
+        refused += knock(ctx, port, i, i == 0);
     zmq_ctx_term(ctx);
+    if (refused == n)
+        mu_test_signal_byte(ready_fd, 'R');
 }
 
 static void
@@ -958,7 +974,7 @@ test_split_three_processes(void)
     pid_t intruder = fork();
     if (intruder == 0) {
         close(refused[0]);
-        intrude(sink_port, refused[1]);
+        intrude(sink_port, 1, refused[1]);
         _exit(0);
     }
     close(refused[1]);
@@ -995,6 +1011,88 @@ test_split_three_processes(void)
     MU_CHECK(WIFEXITED(sink_status) && WEXITSTATUS(sink_status) == 0);
     MU_CHECK(WIFEXITED(mid_status) && WEXITSTATUS(mid_status) == 0);
     MU_CHECK(WIFEXITED(src_status) && WEXITSTATUS(src_status) == 0);
+}
+
+/*  Counts, in the log file path, the refused-handshake lines of the flow's
+    CURVE handler and the refusals its "N more" lines report. */
+static void
+count_refusal_lines(const char *path, int *lines_p, int *summaries_p, uint64_t *more_p)
+{
+    char line[512];
+    *lines_p = *summaries_p = 0;
+    *more_p = 0;
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        const char *text = strstr(line, ": ");
+        if (text && strstr(text, "more CURVE handshakes refused")) {
+            (*summaries_p)++;
+            *more_p += strtoull(text + 2, NULL, 10);
+        } else if (text && strstr(text, "CURVE handshake refused from")) {
+            (*lines_p)++;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/*  A burst of refused CURVE handshakes on a pinned stage logs at most one
+    line a second, and one line counting the others. */
+static void
+test_curve_refusals_rate_limited(void)
+{
+    enum { N = 40 };
+    server_keys = mu_keys_new();
+    client_keys = mu_keys_new();
+    MU_CHECK(server_keys && client_keys);
+    srand((unsigned) getpid() + 1);
+    int mid_port = free_base(2), sink_port = free_base(1);
+    MU_CHECK(mid_port > 0 && sink_port > 0 && (sink_port < mid_port || sink_port > mid_port + 1));
+    char log_path[] = "/tmp/mu_test_flow_log.XXXXXX";
+    int log_fd = mkstemp(log_path);
+    MU_CHECK(log_fd >= 0);
+    open_results();
+    int saved_stderr = dup(2);   /* the sink's process logs into log_path */
+    dup2(log_fd, 2);
+    pid_t sink_pid = run_part("sink", mid_port, sink_port);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    close(log_fd);
+    results_started();
+    int ready[2];
+    MU_CHECK(sink_pid > 0 && pipe(ready) == 0);
+    int64_t start = mu_test_now_ms();
+    pid_t intruder = fork();
+    if (intruder == 0) {
+        close(ready[0]);
+        intrude(sink_port, N, ready[1]);
+        _exit(0);
+    }
+    close(ready[1]);
+    int knock_all = mu_test_wait_byte(ready[0], 60000);
+    close(ready[0]);
+    int64_t seconds = (mu_test_now_ms() - start) / 1000;
+    /* The handler reports the refusals it did not log once their second
+       is over, without another handshake: wait for that line. */
+    int lines = 0, summaries = 0;
+    uint64_t more = 0;
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(10000);
+    while ((uint64_t) lines + more < N && mu_test_now_ms() < deadline) {
+        usleep(20 * 1000);
+        count_refusal_lines(log_path, &lines, &summaries, &more);
+    }
+    kill(sink_pid, SIGKILL);
+    waitpid(sink_pid, NULL, 0);
+    waitpid(intruder, NULL, 0);
+    close_results();
+    unlink(log_path);
+    mu_keys_destroy(&server_keys);
+    mu_keys_destroy(&client_keys);
+    printf("# %d refusals in %lld s: %d lines logged, %d lines count %llu more\n", N,
+           (long long) seconds, lines, summaries, (unsigned long long) more);
+    MU_CHECK_EQ(knock_all, 'R');
+    MU_CHECK(lines >= 1 && lines <= seconds + 2);
+    MU_CHECK(summaries >= 1 && summaries <= seconds + 2);
+    MU_CHECK_EQ((uint64_t) lines + more, N);
 }
 
 /* ---- in-process stages: the event bus ------------------------------------------------ */
@@ -1504,6 +1602,7 @@ main(int argc, char **argv)
     RUN(test_at_least_once_errors);
     RUN(test_at_least_once_kills);
     RUN(test_split_three_processes);
+    RUN(test_curve_refusals_rate_limited);
     RUN(test_teardown);
     RUN(test_inproc_order);
     RUN(test_inproc_backpressure);

@@ -1241,6 +1241,42 @@ test_zap_log_rate_limit(void)
     MU_CHECK_EQ((uint64_t) refused + more, N);
 }
 
+/*  The peer bytes of a refused request reach the log escaped: one line,
+    no raw newline or ESC. */
+static void
+test_zap_log_escapes(void)
+{
+    mu_allow_t *allow = mu_allow_new();
+    MU_CHECK(allow);
+    mu__zap_domain_t *domain = mu__zap_register(allow);
+    mu_allow_destroy(&allow);
+    MU_CHECK(domain);
+    char log_path[256];
+    snprintf(log_path, sizeof log_path, "%s", tmp_path("zap-escape.log"));
+    FILE *log = fopen(log_path, "w");
+    MU_CHECK(log);
+    zsys_set_logstream(log);
+    const char *name = mu__zap_domain_name(domain);
+    const char *frames[] = { "1.0", "e", name, "10.0.0.7\nFAKE\x1b[31m", "", "PLAIN", "u", "p" };
+    size_t sizes[] = { 3, 1, strlen(name), 18, 0, 5, 1, 1 };
+    zmsg_t *reply = zap_ask(frames, sizes, 8);
+    int ok = reply_is(reply, "e", "400", "");
+    zmsg_destroy(&reply);
+    mu__zap_unregister(&domain);
+    zsys_set_logstream(stdout);
+    fclose(log);
+    char text[4096] = "";
+    FILE *f = fopen(log_path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    MU_CHECK(ok);
+    MU_CHECK(strstr(text, "from 10.0.0.7\\nFAKE\\x1b[31m (key -)") != NULL);
+    MU_CHECK(strchr(text, '\x1b') == NULL);
+    MU_CHECK(strstr(text, "\nFAKE") == NULL);
+}
+
 static void
 test_zap_lifecycle(void)
 {
@@ -1407,6 +1443,7 @@ main(void)
     MU_RUN(test_zap_null_mechanism);
     MU_RUN(test_zap_protocol);
     MU_RUN(test_zap_log_rate_limit);
+    MU_RUN(test_zap_log_escapes);
     MU_RUN(test_zap_lifecycle);
     MU_RUN(test_zap_threads);
     MU_RUN(test_zap_setup_errors);
