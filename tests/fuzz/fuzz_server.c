@@ -27,7 +27,8 @@
       - no payload holds the secret bytes kept outside the root;
       - the sentinel tree outside the root is as it was (nothing written,
         created or removed outside the root);
-      - no "*.part-*" file below the root once the peer has left;
+      - no "*.part-*" file below the root once the peer has left (the
+        target does not send uploads to such names);
       - as many file descriptors open as before, no peer left joined;
       - the heap holds at most HEAP_SLACK bytes more than before;
       - the server answered within SYNC_MS.
@@ -224,7 +225,21 @@ upload_note(uint8_t *frame, size_t size)
 
 /* ---- the input ------------------------------------------------------ */
 
-/* Sends the input's messages, letting the server work after each one. */
+/* True for a PUT_OPEN of a path holding ".part-": the upload of such a
+   name, when it succeeds, would look like a temporary file left behind. */
+static bool
+uploads_part_name(const uint8_t *frame, size_t size)
+{
+    int kind;
+    uint64_t id;
+    const uint8_t *data;
+    size_t len;
+    return mu__frame_decode(frame, size, &kind, &id, &data, &len) == 0 && kind == K_PUT_OPEN
+           && len > 20 && memmem(data + 20, len - 20, ".part-", 6);
+}
+
+/* Sends the input's messages, letting the server work after each one
+   (except uploads to a "*.part-*" name: see uploads_part_name). */
 static void
 send_input(link_t *link, const uint8_t *data, size_t size, bool fix_digests)
 {
@@ -247,10 +262,12 @@ send_input(link_t *link, const uint8_t *data, size_t size, bool fix_digests)
         more = more && size >= 2;   /* the last frame ends its message */
         if (fix_digests)
             upload_note(frame, len);
-        send_frame(link, frame, len, more);
+        if (more || !uploads_part_name(frame, len)) {
+            send_frame(link, frame, len, more);
+            if (!more)
+                pump(link);   /* as a peer waits for answers: chunks flow */
+        }
         free(frame);
-        if (!more)
-            pump(link);   /* as a peer waits for answers: chunks flow */
     }
 }
 

@@ -70,6 +70,8 @@ SEEDS = {
                                        + put(14, b"link_outdir/x", b"x", flags=1)
                                        + put(15, b"sub/link_up", b"link", flags=1)
                                        + put(16, b"fifo", b"fifo", flags=1))),
+    "put_part_name": seed(FIX_DIGESTS, *put(20, b"x.part-abcdef", b"not sent"),
+                          get_open(21, b"small.part-x")),
     "put_bad_digest": seed(0, *put(17, b"bad.txt", b"some bytes", digest=bytes(32))),
     "put_out_of_place": seed(0, put_open(18, b"oop.txt", 16),
                              frame(PUT_DATA, 18, struct.pack("<Q", 8) + b"abcdefgh"),
