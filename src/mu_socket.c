@@ -1198,6 +1198,9 @@ send_copy(mu_socket_t *self, peer_t *peer, const void *data, size_t size, zmq_ms
         zmq_msg_close(&m);
         if (rc == MU_EHOSTUNREACH)
             peer_leave(self, peer);
+        else if (self->in_tick && (rc == MU_EAGAIN || rc == MU_ETIMEDOUT))
+            rc = 0;     /* a full pipe in a tick's queue flush: no caller to
+                           fail, and the message was accepted: resent later */
         if (rc == MU_EHOSTUNREACH || rc == 0) {  /* a gone peer: resent later */
             self->stats.sent++;
             return rc;
