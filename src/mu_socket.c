@@ -1198,6 +1198,9 @@ send_copy(mu_socket_t *self, peer_t *peer, const void *data, size_t size, zmq_ms
         zmq_msg_close(&m);
         if (rc == MU_EHOSTUNREACH)
             peer_leave(self, peer);
+        else if (self->in_tick && (rc == MU_EAGAIN || rc == MU_ETIMEDOUT))
+            rc = 0;     /* a full pipe in a tick's queue flush: no caller to
+                           fail, and the message was accepted: resent later */
         if (rc == MU_EHOSTUNREACH || rc == 0) {  /* a gone peer: resent later */
             self->stats.sent++;
             return rc;
@@ -1336,11 +1339,27 @@ dispatch(mu_socket_t *self, const void *data, size_t size, int64_t deadline)
     return rc;
 }
 
-/* Sends what waits in the local queue while peers are joined. */
+/* Whether the AT_LEAST_ONCE window has room now for the copies of one
+   more message (one per joined peer when publishing, at most a window). */
+static bool
+window_has_room(const mu_socket_t *self)
+{
+    size_t copies = self->mode == MU_SOCKET_ROUNDROBIN ? 1 : self->nring;
+    if (copies > self->window)
+        copies = self->window;
+    return !self->reliable || in_flight(self) + copies <= self->window;
+}
+
+/* Sends what waits in the local queue while peers are joined. In a tick
+   (no caller waits, deadline now) a message the AT_LEAST_ONCE window has
+   no room for stays queued for a later flush: it was accepted, so it must
+   not be dropped for want of a wait. */
 static int
 flush_queue(mu_socket_t *self, int64_t deadline)
 {
     while (self->q_len > 0 && self->nring > 0) {
+        if (self->in_tick && !window_has_room(self))
+            return MU_EAGAIN;
         queued_t *q = &self->queue[self->q_head];
         int rc = dispatch(self, q->data, q->size, deadline);
         if (rc == MU_EHOSTUNREACH)

@@ -71,11 +71,12 @@ insecure_client(const char *endpoint, const char *name)
     return client;
 }
 
-/* Waits for the next event of kind (others are destroyed). */
+/* Waits up to timeout_ms (scaled) for the next event of kind (others are
+   destroyed). */
 static mu_event_t *
 expect_event(mu_server_t *server, mu_event_kind_t kind, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = now_ms() + mu_test_ms(timeout_ms);
     while (now_ms() < deadline) {
         mu_event_t *event = NULL;
         if (mu_server_recv(server, &event, (int) (deadline - now_ms())) != 0)
@@ -94,7 +95,7 @@ typedef struct {
     mu_server_t *server;
     pthread_t thread;
     atomic_int stop;
-    int joins, leaves, requests;
+    atomic_int joins, leaves, requests;     /* read by the test thread too */
     uint8_t join_key[MU_KEY_BYTES];
     char join_name[64];
 } echo_t;
@@ -118,14 +119,14 @@ echo_request(echo_t *echo, mu_event_t *event)
             snprintf(text, sizeof text, "%d", i);
             while ((rc = mu_server_push(echo->server, mu_event_peer(event), text,
                                         strlen(text))) == MU_EAGAIN)
-                usleep(100);
+                usleep(100);    /* polls until the client's pipe has room */
         }
         if (rc == 0)
             rc = mu_server_reply(echo->server, event, "flooded", 7);
     }
     else {
         if (strcmp(data, "slow") == 0)
-            usleep(300 * 1000);
+            usleep(300 * 1000);     /* the subject: later than a 100 ms timeout */
         rc = mu_server_reply(echo->server, event, data, size);
     }
     if (rc != 0)
@@ -168,6 +169,19 @@ echo_stop(echo_t *echo)
 {
     atomic_store(&echo->stop, 1);
     pthread_join(echo->thread, NULL);
+}
+
+/* Waits up to ms (scaled) until the echo thread has counted want leaves. */
+static bool
+echo_wait_leaves(echo_t *echo, int want, int ms)
+{
+    int64_t deadline = now_ms() + mu_test_ms(ms);
+    while (atomic_load(&echo->leaves) < want) {
+        if (now_ms() > deadline)
+            return false;
+        usleep(1000);           /* a poll for the event, bounded above */
+    }
+    return true;
 }
 
 /* One request; returns its result and checks an echo. */
@@ -373,7 +387,7 @@ reqrep_on(const char *endpoint)
     MU_CHECK_EQ(cstats.replies, 51);
     MU_CHECK(cstats.msgs_out >= 52 && cstats.msgs_in >= 52);
     mu_client_destroy(&client);
-    usleep(200 * 1000);
+    MU_CHECK(echo_wait_leaves(&echo, 1, 5000));
     echo_stop(&echo);
     MU_CHECK_EQ(echo.joins, 1);
     MU_CHECK_EQ(echo.leaves, 1);
@@ -477,10 +491,11 @@ test_timeout_and_late_reply(void)
     MU_CHECK(client);
     int64_t start = now_ms();
     MU_CHECK_EQ(request_str(client, "slow", 100, NULL), MU_ETIMEDOUT);
-    MU_CHECK(now_ms() - start < 1000);
-    usleep(400 * 1000);   /* the late reply arrives meanwhile */
+    MU_CHECK(now_ms() - start < mu_test_ms(1000));
+    /* the echo thread answers in order: the late reply to "slow" comes
+       before the answer to "after", so this request meets it */
     char *reply = NULL;
-    MU_CHECK_EQ(request_str(client, "after", 3000, &reply), 0);
+    MU_CHECK_EQ(request_str(client, "after", mu_test_ms(3000), &reply), 0);
     MU_CHECK(strcmp(reply, "after") == 0);
     free(reply);
     mu_client_stats_t stats;
@@ -680,7 +695,9 @@ test_sigkill_leave(void)
     MU_CHECK(strcmp(mu_event_data(join, NULL), "doomed") == 0);
     uint64_t peer = mu_event_peer(join);
     mu_event_destroy(&join);
-    usleep(3 * HB_IVL * 1000);   /* idle, yet heartbeats keep it joined */
+    /* the subject: idle for at least 3 heartbeat intervals (a lower bound;
+       a slower machine only idles longer), yet heartbeats keep it joined */
+    usleep(3 * HB_IVL * 1000);
     mu_event_t *event = NULL;
     MU_CHECK_EQ(mu_server_recv(server, &event, 0), MU_EAGAIN);
     MU_CHECK_EQ(mu_server_peers(server), 1);
@@ -688,7 +705,7 @@ test_sigkill_leave(void)
     kill_child(pid);
     mu_event_t *leave = expect_event(server, MU_SERVER_LEAVE, 3000);
     MU_CHECK(leave);
-    MU_CHECK(now_ms() - start <= HB_TIMEOUT + 200);
+    MU_CHECK(now_ms() - start <= HB_TIMEOUT + mu_test_ms(1000));
     MU_CHECK_EQ(mu_event_peer(leave), peer);
     mu_event_destroy(&leave);
     MU_CHECK_EQ(mu_server_peers(server), 0);
@@ -721,7 +738,7 @@ test_frozen_client_leaves(void)
     printf("# frozen client left after %d ms (heartbeat timeout %d ms)\n", (int) took,
            HB_TIMEOUT);
     MU_CHECK(took >= HB_TIMEOUT - 2 * HB_IVL);
-    MU_CHECK(took <= HB_TIMEOUT + 1000);  /* scheduling slack on a loaded machine */
+    MU_CHECK(took <= HB_TIMEOUT + mu_test_ms(1000));  /* scheduling slack, scaled */
     mu_server_destroy(&server);
 }
 
@@ -876,6 +893,20 @@ test_malformed(void)
     mu_server_destroy(&server);
 }
 
+/* Pushes again while the push fails with MU_EAGAIN, for up to ms (scaled):
+   a pipe that libzmq is still flushing to the socket soon has room again,
+   a peer that reads nothing never. Returns the last push's result. */
+static int
+push_retry(mu_server_t *server, uint64_t peer, const void *data, size_t size, int ms)
+{
+    int64_t deadline = now_ms() + mu_test_ms(ms);
+    int rc;
+    while ((rc = mu_server_push(server, peer, data, size)) == MU_EAGAIN
+           && now_ms() < deadline)
+        usleep(1000);           /* a poll for room, bounded above */
+    return rc;
+}
+
 /* Full queues: MU_EAGAIN from push, push_all, stream_send and reply; a
    reply to a peer that left: MU_EHOSTUNREACH. */
 static void
@@ -912,8 +943,7 @@ test_backpressure(void)
         if (rc == 0)
             pushed++;
         else if (rc == MU_EAGAIN) {   /* maybe only the pipe: let libzmq flush */
-            usleep(20 * 1000);
-            rc = mu_server_push(server, peer, blob, big);
+            rc = push_retry(server, peer, blob, big, 200);
             pushed += rc == 0;
         }
     }
@@ -969,16 +999,36 @@ on_usr1(int sig)
 
 typedef struct {
     pthread_t target;
-    int delay_ms;
+    pthread_t thread;
+    atomic_int done;
 } poke_t;
 
+/* Signals the target every 10 ms until told to stop: whenever the target
+   blocks, a signal reaches it (no guess of when it starts waiting). */
 static void *
 poke_main(void *arg)
 {
     poke_t *poke = arg;
-    usleep((useconds_t) poke->delay_ms * 1000);
-    pthread_kill(poke->target, SIGUSR1);
+    while (!atomic_load(&poke->done)) {
+        pthread_kill(poke->target, SIGUSR1);
+        usleep(10 * 1000);
+    }
     return NULL;
+}
+
+static void
+poke_start(poke_t *poke)
+{
+    poke->target = pthread_self();
+    atomic_store(&poke->done, 0);
+    pthread_create(&poke->thread, NULL, poke_main, poke);
+}
+
+static void
+poke_stop(poke_t *poke)
+{
+    atomic_store(&poke->done, 1);
+    pthread_join(poke->thread, NULL);
 }
 
 /* A signal while waiting: MU_EINTR, not a retry until the timeout. */
@@ -990,29 +1040,32 @@ test_eintr(void)
     sigaction(SIGUSR1, &sa, &old);   /* no SA_RESTART */
     mu_server_t *server = insecure_server("tcp://127.0.0.1:*");
     mu_client_t *client = server ? insecure_client(mu_server_endpoint(server, 0), NULL) : NULL;
-    poke_t poke = { pthread_self(), 100 };
-    pthread_t thread;
-    pthread_create(&thread, NULL, poke_main, &poke);
+    /* the waits are long (scaled 20 s); a return within half of that can
+       only be the signal */
+    int wait = mu_test_ms(20000);
+    poke_t poke;
+    poke_start(&poke);
     mu_event_t *event = NULL;
     int64_t start = now_ms();
     int rc = MU_EAGAIN;
-    while (rc == 0 || (rc == MU_EAGAIN && now_ms() - start < 3000)) {
+    while (rc == 0 || (rc == MU_EAGAIN && now_ms() - start < wait)) {
         mu_event_destroy(&event);
-        rc = mu_server_recv(server, &event, 3000);   /* the JOIN comes first */
+        rc = mu_server_recv(server, &event, wait);   /* the JOIN may come first */
     }
-    pthread_join(thread, NULL);
-    pthread_create(&thread, NULL, poke_main, &poke);
+    int64_t took = now_ms() - start;
+    poke_stop(&poke);
+    poke_start(&poke);
     int64_t start2 = now_ms();
-    int rc2 = request_str(client, "nobody answers", 3000, NULL);
+    int rc2 = request_str(client, "nobody answers", wait, NULL);
     int64_t took2 = now_ms() - start2;
-    pthread_join(thread, NULL);
+    poke_stop(&poke);
     sigaction(SIGUSR1, &old, NULL);
     mu_client_destroy(&client);
     mu_server_destroy(&server);
     MU_CHECK_EQ(rc, MU_EINTR);
-    MU_CHECK(now_ms() - start < 2000);
+    MU_CHECK(took < wait / 2);
     MU_CHECK_EQ(rc2, MU_EINTR);
-    MU_CHECK(took2 < 2000);
+    MU_CHECK(took2 < wait / 2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1055,7 +1108,7 @@ test_curve_allowed(void)
     char *reply = NULL;
     int rc = request_str(client, "secret stuff", 3000, &reply);
     mu_client_destroy(&client);
-    usleep(100 * 1000);
+    MU_CHECK(echo_wait_leaves(&echo, 1, 5000));
     echo_stop(&echo);
     MU_CHECK_EQ(rc, 0);
     MU_CHECK(strcmp(reply, "secret stuff") == 0);
@@ -1157,7 +1210,7 @@ main(int argc, char **argv)
         return child_serve(argv[2]);
     if (argc == 3 && strcmp(argv[1], "--idle-client") == 0)
         return child_idle_client(argv[2]);
-    mu_test_start(50);
+    mu_test_start(240);   /* about 15 s when idle; scaled by MU_TEST_SCALE */
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 1;
