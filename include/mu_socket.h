@@ -180,7 +180,11 @@ MU_EXPORT void mu_socket_set_events(mu_socket_t *self, int on);
     most. Pick resend_ms well above the round trip under load, or spurious
     resends (removed at the receiver, counted) cost throughput. Only before
     the first mu_socket_send or mu_socket_send_to, even one that only
-    queued (may be called again to change the values until then).
+    queued (may be called again to change the values until then). It also
+    raises the receive limit per peer (libzmq's ZMQ_RCVHWM, 1000 messages
+    by default) to 2 x window + 1000, so that the acks a window produces
+    never fill it; call it before binding or connecting, as connections
+    made earlier keep their limit.
     Returns 0, MU_EINVAL (a bad value, or after a send) or MU_ENOMEM. */
 MU_EXPORT int mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms,
                                           size_t window);

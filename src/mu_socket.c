@@ -599,6 +599,7 @@ mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms, size_
     self->retries = retries;
     self->resend_ms = resend_ms;
     self->window = window;
+    set_int(self, ZMQ_RCVHWM, (int) (2 * window + 1000));
     return 0;
 }
 
