@@ -100,7 +100,9 @@
 
     Forking. mu_flow_start forks; only the calling thread lives on in the
     children. The children use their own ZeroMQ contexts (never czmq's), so
-    a caller that already uses czmq or libzmq is fine. The flow object and its callbacks are used in the children through
+    a caller that already uses czmq or libzmq is fine, a flow's runner
+    included (a handler may run a flow: its runners start afresh, each with
+    its own CURVE ZAP handler). The flow object and its callbacks are used in the children through
     the copy fork makes: function pointers and args must be valid there.
 
     A flow object belongs to one thread. */

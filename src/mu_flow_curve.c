@@ -9,7 +9,18 @@
     everything else. The refusal lines are rate-limited as the ZAP
     handler's (mu_log_limit.h): at most one a second, the others counted
     in a "N more" line. Links over ipc:// inside one process's flow are left
-    plain. */
+    plain.
+
+    Invariant: no CURVE server socket exists in a context without a live
+    ZAP handler of that same context, because libzmq 4.3.4 lets every CURVE
+    client in when no handler answers. So the handler belongs to the
+    runner (r->zap), names the context and the process it serves, and
+    mu__curve_server refuses (MU_EINVAL: the runner then exits) a handler
+    of another context or of another process: a forked process has none of
+    its parent's threads, and a runner may be a fork of another flow's
+    runner (a flow started by a handler). The thread lives as long as its
+    context: it closes its socket and ends when the context is terminated
+    (runners never do: they _exit). */
 #include "mu_flow_int.h"
 #include "mu_escape.h"
 #include "mu_log_limit.h"
@@ -17,15 +28,20 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static _Atomic uint64_t refused;
-
-typedef struct {
+struct mu__flow_zap_t {
     mu__runner_t *r;
+    void *zctx;             /* the context it serves */
+    pid_t pid;              /* the process its thread runs in */
     void *rep;
+    _Atomic uint64_t refused;
     mu__log_limit_t log;    /* the refusal lines (handler thread only) */
-} zap_t;
+};
+
+typedef mu__flow_zap_t zap_t;
 
 /*  Logs the count of refusals not logged, when there are some. */
 static void
@@ -100,13 +116,15 @@ zap_main(void *arg)
     size_t sizes[8];
     for (;;) {
         int n = wait_request(z) < 0 ? -1 : recv_request(z->rep, parts, sizes, 8);
-        if (n < 0)
+        if (n < 0) { /* the context ends: let its termination finish */
+            zmq_close(z->rep);
             return NULL;
+        }
         /* version, request id, domain, address, identity, mechanism, key */
         bool ok = n >= 7 && sizes[5] == 5 && memcmp(parts[5], "CURVE", 5) == 0
                   && sizes[6] == 32 && memcmp(parts[6], f->curve_client_pub, 32) == 0;
         if (!ok) {
-            atomic_fetch_add(&refused, 1);
+            atomic_fetch_add(&z->refused, 1);
             log_refusal(z, parts, sizes, n);
         }
         zmq_send(z->rep, "1.0", 3, ZMQ_SNDMORE);
@@ -118,20 +136,51 @@ zap_main(void *arg)
     }
 }
 
+/*  Starts the ZAP handler of r's context (r->zap). 0 or MU_EINVAL / MU_ENOMEM. */
+static int
+zap_start(mu__runner_t *r)
+{
+    zap_t *z = calloc(1, sizeof *z);
+    if (!z)
+        return MU_ENOMEM;
+    z->r = r;
+    z->zctx = r->zctx;
+    z->pid = getpid();
+    int linger = 0;
+    z->rep = zmq_socket(r->zctx, ZMQ_REP);
+    pthread_t tid;
+    if (!z->rep || zmq_setsockopt(z->rep, ZMQ_LINGER, &linger, sizeof linger) != 0
+        || zmq_bind(z->rep, "inproc://zeromq.zap.01") != 0) {
+        mu__runner_log(r, "cannot start the ZAP handler: %s", zmq_strerror(zmq_errno()));
+        if (z->rep)
+            zmq_close(z->rep);
+        free(z);
+        return MU_EINVAL;
+    }
+    if (pthread_create(&tid, NULL, zap_main, z) != 0) {
+        mu__runner_log(r, "cannot start the ZAP handler thread");
+        zmq_close(z->rep);
+        free(z);
+        return MU_EINVAL;
+    }
+    pthread_detach(tid);
+    r->zap = z;
+    return 0;
+}
+
 int
 mu__curve_server(mu__runner_t *r, void *socket)
 {
-    static zap_t z;
-    static bool started;
-    if (!started) {
-        z.r = r;
-        z.rep = zmq_socket(r->zctx, ZMQ_REP);
-        pthread_t tid;
-        if (!z.rep || zmq_bind(z.rep, "inproc://zeromq.zap.01") != 0
-            || pthread_create(&tid, NULL, zap_main, &z) != 0)
-            return MU_EINVAL;
-        pthread_detach(tid);
-        started = true;
+    if (!r->zap) {
+        int rc = zap_start(r);
+        if (rc != 0)
+            return rc;
+    }
+    /* Fail closed: a handler of another context or process answers none
+       of this context's handshakes, and libzmq would let every key in. */
+    if (r->zap->zctx != r->zctx || r->zap->pid != getpid()) {
+        mu__runner_log(r, "refusing a CURVE server socket: no ZAP handler runs for its context");
+        return MU_EINVAL;
     }
     int one = 1;
     const mu_flow_t *f = r->flow;
@@ -154,7 +203,7 @@ mu__curve_client(mu__runner_t *r, void *socket)
 }
 
 uint64_t
-mu__curve_refused(void)
+mu__curve_refused(mu__runner_t *r)
 {
-    return atomic_exchange(&refused, 0);
+    return r->zap ? atomic_exchange(&r->zap->refused, 0) : 0;
 }

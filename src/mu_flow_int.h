@@ -109,6 +109,7 @@ typedef struct mu__runner_t mu__runner_t;
 typedef struct mu__rel_t mu__rel_t;
 typedef struct mu__inproc_t mu__inproc_t;
 typedef struct mu__outbox_t mu__outbox_t;
+typedef struct mu__flow_zap_t mu__flow_zap_t;
 
 struct mu_flow_emit_t {
     mu__runner_t *runner;
@@ -140,6 +141,7 @@ struct mu__runner_t {
     uint64_t (*acks)[MU__ACK_BATCH]; /* ids to acknowledge, per upstream runner */
     int *nacks;
     mu__inproc_t *inproc;           /* worker with in-process handlers, or NULL */
+    mu__flow_zap_t *zap;            /* ZAP handler of zctx (CURVE server), or NULL */
 };
 
 /*  Sends the acknowledgements gathered so far (at-least-once receivers). */
@@ -219,12 +221,15 @@ void mu__runner_finish(mu__runner_t *r) __attribute__((noreturn));
 /*  Logs "mu_flow flow/stage/index: message" to stderr. */
 void mu__runner_log(const mu__runner_t *r, const char *fmt, ...) MU_PRINTF(2, 3);
 
-/*  CURVE on pinned links (mu_flow_curve.c): makes socket a server (starting
-    the runner's ZAP handler) or a client; 0 or MU_EINVAL. Before bind or
-    connect. mu__curve_refused returns and resets the refused handshakes. */
+/*  CURVE on pinned links (mu_flow_curve.c): makes socket (of r->zctx) a
+    server, starting the ZAP handler of r->zctx (r->zap) on first use, or a
+    client; 0, MU_ENOMEM or MU_EINVAL (also when r->zap serves another
+    context or process: never a CURVE server without a live handler).
+    Before bind or connect. mu__curve_refused returns and resets the
+    handshakes r's handler refused. */
 int mu__curve_server(mu__runner_t *r, void *socket);
 int mu__curve_client(mu__runner_t *r, void *socket);
-uint64_t mu__curve_refused(void);
+uint64_t mu__curve_refused(mu__runner_t *r);
 
 /* ---- an edge client's outbound queue (mu_flow_msgq.c) ----------------------- */
 

@@ -49,7 +49,7 @@ mu__runner_tick(mu__runner_t *r)
     if (now - r->last_stats_ms < MU__FLOW_STATS_MS)
         return;
     r->last_stats_ms = now;
-    r->stats.errors += mu__curve_refused() + mu__inproc_take_errors(r);
+    r->stats.errors += mu__curve_refused(r) + mu__inproc_take_errors(r);
     r->stats.type = 'S';
     (void) send(r->ctl, &r->stats, sizeof r->stats, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -619,6 +619,11 @@ mu__flow_runner_main(mu_flow_t *flow, int stage, int index, int ctl)
 {
     static mu__runner_t runner;
     mu__runner_t *r = &runner;
+    /* This process may be a fork of another flow's runner (a flow started
+       by a handler): nothing of that runner (its sockets and ZAP handler,
+       which belong to a context this process cannot use, its requests,
+       its counters) carries over. */
+    *r = (mu__runner_t) { 0 };
     r->flow = flow;
     r->st = &flow->stages[stage];
     r->stage = stage;

@@ -1,8 +1,8 @@
 /*  test_flow.c — mu_flow: API errors, shapes (one stage, three stages,
     fan-out 1..8, fan-in, keyed, broadcast with filters), supervision
     (SIGKILL → restart, restart intensity), drain on SIGTERM, children dying
-    with the parent, at-least-once links, a flow split over processes, the
-    teardown hook, in-process handlers of a worker stage (order,
+    with the parent, at-least-once links, a flow split over processes, a
+    CURVE flow started inside a runner of a CURVE flow, the teardown hook, in-process handlers of a worker stage (order,
     back-pressure, drain, misuse). TCP edges are in test_flow_edge.c. The
     test process never touches ZeroMQ (but for the split flow's intruder):
     only the flow's runners do, each with its own context. */
@@ -931,6 +931,29 @@ intrude(int port, int n, int ready_fd)
         mu_test_signal_byte(ready_fd, 'R');
 }
 
+/*  An intruder process knocks once on port (intrude); returns 'R' once it
+    was refused, or what mu_test_wait_byte returned. The intruder is gone
+    on return. */
+static int
+intruder_knocks(int port)
+{
+    int ready[2];
+    if (pipe(ready) != 0)
+        return -1;
+    pid_t intruder = fork();
+    if (intruder == 0) {
+        close(ready[0]);
+        intrude(port, 1, ready[1]);
+        _exit(0);
+    }
+    close(ready[1]);
+    int byte = intruder > 0 ? mu_test_wait_byte(ready[0], 30000) : -1;
+    close(ready[0]);
+    if (intruder > 0)
+        waitpid(intruder, NULL, 0);
+    return byte;
+}
+
 static void
 test_split_three_processes(void)
 {
@@ -969,17 +992,7 @@ test_split_three_processes(void)
     /* An intruder with its own keys knows the endpoint and the server's
        public key: its message must never reach the sink. It knocks while
        only sink and mid run, and says when it was refused. */
-    int refused[2];
-    MU_CHECK(pipe(refused) == 0);
-    pid_t intruder = fork();
-    if (intruder == 0) {
-        close(refused[0]);
-        intrude(sink_port, 1, refused[1]);
-        _exit(0);
-    }
-    close(refused[1]);
-    int knock = mu_test_wait_byte(refused[0], 30000);
-    close(refused[0]);
+    int knock = intruder_knocks(sink_port);
     pid_t src_pid = run_part("src", mid_port, sink_port);
     MU_CHECK(src_pid > 0);
     results_started();
@@ -995,7 +1008,6 @@ test_split_three_processes(void)
     int mid_status = -1, src_status = -1;
     waitpid(mid_pid, &mid_status, 0);
     waitpid(src_pid, &src_status, 0);
-    waitpid(intruder, NULL, 0);
     got += read_rest(recs + got, 1);
     close_results();
     mu_keys_destroy(&server_keys);
@@ -1093,6 +1105,124 @@ test_curve_refusals_rate_limited(void)
     MU_CHECK(lines >= 1 && lines <= seconds + 2);
     MU_CHECK(summaries >= 1 && summaries <= seconds + 2);
     MU_CHECK_EQ((uint64_t) lines + more, N);
+}
+
+/* ---- a CURVE flow started by a runner of a CURVE flow ------------------------------- */
+
+/*  The inner flow of test_curve_nested_flow: its source waits for the
+    test's go (a byte on nest_gate, written once the intruder was refused),
+    then counts. The host handler reports the inner flow's end (tag -1, id
+    rc), its sink's refused handshakes (tag -2) and its source's input
+    count (tag -3). */
+enum { NEST_COUNT = 200 };
+static int nest_gate[2] = { -1, -1 };
+static int nest_port;
+
+static int
+gated_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    uint64_t *next = arg;
+    if (*next == 0 && mu_test_wait_byte(nest_gate[0], 120000) != 'G')
+        return MU_ETIMEDOUT;
+    return counting_source(arg, index, out);
+}
+
+static int
+nest_host(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state, (void) data, (void) size, (void) out;
+    static uint64_t next;
+    next = 0;
+    src_count = NEST_COUNT;
+    mu_flow_t *f = mu_flow_new("inner");
+    int rc = f ? 0 : MU_ENOMEM;
+    if (rc == 0 && (mu_flow_set_curve(f, server_keys, client_keys) != 0
+                    || mu_flow_add_source(f, "isrc", 1, gated_source, &next) != 0
+                    || mu_flow_add_worker_stage(f, "isink", 1, sink_startup, sink, NULL) != 0
+                    || mu_flow_set_endpoint(f, "isink", "127.0.0.1", nest_port) != 0))
+        rc = MU_EINVAL;
+    rc = rc == 0 ? mu_flow_run(f) : rc;
+    mu_flow_stat_t sink_row = { 0 }, src_row = { 0 };
+    if (f && (!stage_row(f, "isink", -1, &sink_row) || !stage_row(f, "isrc", -1, &src_row)))
+        rc = rc == 0 ? MU_EINVAL : rc;
+    report(-1, (uint64_t) (int64_t) rc);
+    report(-2, sink_row.errors);
+    report(-3, src_row.in);
+    mu_flow_destroy(&f);
+    return 0;
+}
+
+/*  A runner of a CURVE-pinned stage runs a second CURVE flow (here from
+    its handler; mu_flow.h lets a process that uses libzmq start flows).
+    That flow's runners are forks of the first runner: each must still run
+    a ZAP handler of its own for its own context, or libzmq 4.3.4 lets any
+    CURVE key in. An intruder with keys of its own knocks on the inner
+    flow's pinned stage (sending a forged message): it must be refused,
+    counted, and nothing of it delivered; the inner source's statistics
+    start at zero (nothing inherited from the host runner). Two rounds:
+    flows one after another in the same process. */
+static void
+test_curve_nested_flow(void)
+{
+    srand((unsigned) getpid() + 2);
+    for (int round = 0; round < 2; round++) {
+        server_keys = mu_keys_new();
+        client_keys = mu_keys_new();
+        MU_CHECK(server_keys && client_keys);
+        int host_port = free_base(1);
+        nest_port = free_base(1);
+        MU_CHECK(host_port > 0 && nest_port > 0 && host_port != nest_port);
+        MU_CHECK(pipe(nest_gate) == 0);
+        open_results();
+        src_count = 1; /* one message starts the host's handler */
+        static uint64_t next;
+        next = 0;
+        mu_flow_t *f = mu_flow_new("outer");
+        MU_CHECK_EQ(mu_flow_set_curve(f, server_keys, client_keys), 0);
+        MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+        MU_CHECK_EQ(mu_flow_add_worker_stage(f, "host", 1, NULL, nest_host, NULL), 0);
+        MU_CHECK_EQ(mu_flow_set_endpoint(f, "host", "127.0.0.1", host_port), 0);
+        MU_CHECK_EQ(mu_flow_set_drain_timeout(f, mu_test_ms(120000)), 0);
+        MU_CHECK_EQ(mu_flow_start(f), 0);
+        results_started();
+        int knock = intruder_knocks(nest_port);
+        mu_test_signal_byte(nest_gate[1], 'G'); /* the inner source may count now */
+        close(nest_gate[1]);
+        record_t recs[NEST_COUNT + 8];
+        size_t got = read_records(recs, NEST_COUNT + 3, 60000);
+        MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
+        got += read_rest(recs + got, NEST_COUNT + 8 - got);
+        mu_flow_destroy(&f);
+        close_results();
+        close(nest_gate[0]);
+        mu_keys_destroy(&server_keys);
+        mu_keys_destroy(&client_keys);
+        int64_t rc = -100;
+        uint64_t refused = 0, src_in = 0;
+        size_t data = 0, forged = 0;
+        for (size_t i = 0; i < got; i++) {
+            if (recs[i].index == -1)
+                rc = (int64_t) recs[i].id;
+            else if (recs[i].index == -2)
+                refused = recs[i].id;
+            else if (recs[i].index == -3)
+                src_in = recs[i].id;
+            else if (recs[i].id < NEST_COUNT)
+                data++;
+            else
+                forged++;
+        }
+        printf("# round %d: intruder %s, inner flow rc %lld, %llu refused, %zu delivered, "
+               "%zu forged, inner source in %llu\n", round, knock == 'R' ? "refused" : "NOT refused",
+               (long long) rc, (unsigned long long) refused, data, forged,
+               (unsigned long long) src_in);
+        MU_CHECK_EQ(knock, 'R');
+        MU_CHECK_EQ(forged, 0);
+        MU_CHECK_EQ(rc, 0);
+        MU_CHECK(refused >= 1);
+        MU_CHECK_EQ(data, NEST_COUNT);
+        MU_CHECK_EQ(src_in, NEST_COUNT);
+    }
 }
 
 /* ---- in-process stages: the event bus ------------------------------------------------ */
@@ -1608,5 +1738,6 @@ main(int argc, char **argv)
     RUN(test_inproc_backpressure);
     RUN(test_inproc_drain);
     RUN(test_inproc_errors);
+    RUN(test_curve_nested_flow);
     MU_DONE();
 }
