@@ -59,6 +59,16 @@
     so a crash while creating leaves no LRU (the next open is ENOENT, or
     creates it afresh with MU_LRU_CREATE), never a half-made file.
 
+    File size limit. A write past RLIMIT_FSIZE (`ulimit -f`) raises SIGXFSZ,
+    whose default action kills the process; mu_lru_open of a persistent LRU
+    therefore sets SIGXFSZ to SIG_IGN (process-wide) when its disposition is
+    the default (a handler or SIG_IGN set by the application is kept: a
+    handler must return for the write to fail). Such a write then fails with
+    MU_EFBIG, losing nothing: its transaction is rolled back, the file keeps
+    what was committed before, a key that mu_lru_increment could not commit
+    is not added, changes that mu_lru_flush could not write stay pending, and
+    writing works again once the limit is raised.
+
     One process opens an LRU for writing at a time (a lock on DIR/NAME.lru.lock,
     released on destroy); MU_LRU_READONLY opens without the lock to inspect
     it while another process owns it (it sees the last flushed state).
@@ -139,6 +149,7 @@ MU_EXPORT mu_lru_t *mu_lru_new(uint64_t capacity, int levels);
       EEXIST  the stored levels or capacity differ from the ones given;
       EAGAIN  another process has the LRU open for writing;
       EACCES  DIR or the file cannot be written or read;
+      EFBIG   creating the file would pass RLIMIT_FSIZE;
       ECORRUPT-as-positive (1006, MU_ECORRUPT) the file is not an LRU of
               this format or holds impossible values;
       ENOMEM, or another errno from the file system. */
@@ -154,7 +165,7 @@ MU_EXPORT void mu_lru_destroy(mu_lru_t **self_p);
     (1..60000; 0 means MU_LRU_GROUP_MS_DEFAULT; ignored otherwise). Keys
     already waiting are committed first. Returns 0; MU_EINVAL for a bad
     policy or interval; MU_ENOTSUP on an in-memory or read-only LRU; an
-    SQLite failure as MU_EACCES/MU_ENOMEM/-EIO; -errno when the thread
+    SQLite failure as MU_EACCES/MU_ENOMEM/MU_EFBIG/-EIO; -errno when the thread
     cannot start. */
 MU_EXPORT MU_NODISCARD int mu_lru_set_durability(mu_lru_t *self, mu_lru_durability_t policy,
                                                  int group_ms);
@@ -172,7 +183,8 @@ MU_EXPORT int mu_lru_set_boost(mu_lru_t *self, uint64_t max_size, int level);
     Returns 1 for a hit, 0 for a new key, or MU_EINVAL (key NULL with len >
     0, len > MU_LRU_MAX_KEY, the total size would overflow 64 bits),
     MU_EACCES (read-only), MU_ENOMEM, or under MU_LRU_IMMEDIATE an SQLite
-    failure (-EIO, MU_EACCES, ...), in which case the key is NOT added. */
+    failure (-EIO, MU_EACCES, MU_EFBIG past RLIMIT_FSIZE, ...), in which case
+    the key is NOT added. */
 MU_EXPORT MU_NODISCARD int mu_lru_increment(mu_lru_t *self, const void *key, size_t len,
                                             uint64_t size);
 
@@ -241,7 +253,8 @@ MU_EXPORT int mu_lru_levels(const mu_lru_t *self);
 /*  Writes every change since the last flush (and new keys still waiting)
     in one transaction. Returns 0 (also for an in-memory or read-only LRU),
     or the SQLite failure as a negative code (MU_EACCES, MU_ENOMEM, -EIO,
-    MU_ECORRUPT); the changes then stay pending for the next flush. */
+    MU_ECORRUPT, MU_EFBIG past RLIMIT_FSIZE); the changes then stay pending
+    for the next flush. */
 MU_EXPORT MU_NODISCARD int mu_lru_flush(mu_lru_t *self);
 
 #ifdef __cplusplus

@@ -67,6 +67,15 @@
     transaction per shard it touches. A busy timeout (default 5 s) lets
     several processes open and write the same store.
 
+    File size limit. A write past RLIMIT_FSIZE (`ulimit -f`) raises SIGXFSZ,
+    whose default action kills the process; mu_shard_new therefore sets
+    SIGXFSZ to SIG_IGN (process-wide) when its disposition is the default
+    (a handler or SIG_IGN set by the application is kept: a handler must
+    return for the write to fail). Such a write then fails with MU_EFBIG
+    and a message naming the limit: its transaction is rolled back, what
+    was committed before stays intact, the handle stays usable, and writes
+    work again once the limit is raised.
+
     Threads. A handle may be used from any number of threads. Each shard has
     one SQLite connection, its prepared statements and its codec contexts,
     guarded by its own mutex, so calls on keys of different shards run in
@@ -258,7 +267,8 @@ MU_EXPORT const char *mu_shard_key_format(const mu_shard_elem_t *key, size_t k, 
     key that does not match the store, value not exactly one valid
     MessagePack value), MU_ELIMIT (a value past mu_unpack's default limits),
     MU_ETIMEDOUT (another process held the write lock past the busy timeout),
-    MU_ENOMEM, -ENOSPC, -EIO. */
+    MU_ENOMEM, -ENOSPC, MU_EFBIG (a file would pass RLIMIT_FSIZE: nothing
+    written), -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_set(mu_shard_t *self, const mu_shard_elem_t *key,
                                         size_t n, const void *value, size_t size);
 
@@ -318,7 +328,8 @@ MU_EXPORT size_t mu_shard_batch_size(const mu_shard_batch_t *self);
     part is atomic; the batch as a whole is not (shards committed before a
     failure keep their writes, the failing shard's part is rolled back and
     later shards are not written). The batch is empty afterwards, whatever
-    the result. Returns 0, or MU_EINVAL, MU_ETIMEDOUT, -ENOSPC, -EIO. */
+    the result. Returns 0, or MU_EINVAL, MU_ETIMEDOUT, -ENOSPC, MU_EFBIG,
+    -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_batch_commit(mu_shard_batch_t *self);
 
 /*  ---- all-shard queries ---------------------------------------------------- */
@@ -369,12 +380,12 @@ MU_EXPORT MU_NODISCARD int mu_shard_count_range(mu_shard_t *self, size_t elem,
     mu_shard_range), one transaction per shard, shards in parallel, and
     stores the number deleted in *count_p (may be NULL). On failure the
     shards that succeeded keep their deletions (*count_p counts them).
-    Returns 0, MU_EINVAL, MU_ETIMEDOUT, -EIO. */
+    Returns 0, MU_EINVAL, MU_ETIMEDOUT, MU_EFBIG, -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_prune(mu_shard_t *self, size_t elem, const mu_shard_elem_t *lo,
                                           const mu_shard_elem_t *hi, uint64_t *count_p);
 
 /*  Deletes every entry, one transaction per shard, in parallel. Returns 0,
-    MU_EINVAL, MU_ETIMEDOUT, -EIO. */
+    MU_EINVAL, MU_ETIMEDOUT, MU_EFBIG, -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_clear(mu_shard_t *self);
 
 /*  Runs SQLite's PRAGMA integrity_check on every shard in parallel. Returns

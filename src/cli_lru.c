@@ -57,6 +57,14 @@ count_failure(const cli_command_t *sub)
     return CLI_EXIT_USAGE;
 }
 
+/*  mu_strerror, naming the limit for MU_EFBIG (a write past `ulimit -f`). */
+static const char *
+lru_strerror(int rc)
+{
+    return rc == MU_EFBIG ? "file too large: the file size limit (ulimit -f) is reached"
+                          : mu_strerror(rc);
+}
+
 /*  Opens the target; prints why on failure. */
 static mu_lru_t *
 open_target(int flags, uint64_t capacity, int levels)
@@ -76,7 +84,7 @@ open_target(int flags, uint64_t capacity, int levels)
         cli_error(target.who, "invalid name or parameters (names: 1-128 of A-Z a-z 0-9 . _ -, "
                   "not starting with '.')");
     else
-        cli_error(target.who, "cannot open: %s", mu_strerror(-err));
+        cli_error(target.who, "cannot open: %s", lru_strerror(-err));
     return NULL;
 }
 
@@ -87,7 +95,7 @@ close_target(mu_lru_t **lru_p, int status)
 {
     int rc = mu_lru_flush(*lru_p);
     if (rc != 0) {
-        cli_error(target.who, "writing changes: %s", mu_strerror(rc));
+        cli_error(target.who, "writing changes: %s", lru_strerror(rc));
         status = CLI_EXIT_FAIL;
     }
     mu_lru_destroy(lru_p);
@@ -162,7 +170,7 @@ lru_add_run(const cli_command_t *self, int argc, char **argv)
         return CLI_EXIT_FAIL;
     int rc = mu_lru_increment(lru, argv[0], strlen(argv[0]), size);
     if (rc < 0) {
-        cli_error(target.who, "adding '%s': %s", argv[0], mu_strerror(rc));
+        cli_error(target.who, "adding '%s': %s", argv[0], lru_strerror(rc));
         return close_target(&lru, CLI_EXIT_FAIL);
     }
     int level = 0;
@@ -186,7 +194,7 @@ lru_delete_run(const cli_command_t *self, int argc, char **argv)
     int rc = mu_lru_delete(lru, argv[0], strlen(argv[0]));
     if (rc != 0)
         cli_error(target.who, "deleting '%s': %s", argv[0],
-                  rc == MU_ENOENT ? "no such key" : mu_strerror(rc));
+                  rc == MU_ENOENT ? "no such key" : lru_strerror(rc));
     return close_target(&lru, rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL);
 }
 
@@ -207,7 +215,7 @@ lru_resize_run(const cli_command_t *self, int argc, char **argv)
         return CLI_EXIT_FAIL;
     int rc = mu_lru_resize(lru, capacity);
     if (rc != 0) {
-        cli_error(target.who, "resize: %s", mu_strerror(rc));
+        cli_error(target.who, "resize: %s", lru_strerror(rc));
         return close_target(&lru, CLI_EXIT_FAIL);
     }
     printf("capacity %llu; %llu over capacity\n", (unsigned long long) capacity,
@@ -256,7 +264,7 @@ lru_stats_run(const cli_command_t *self, int argc, char **argv)
         return CLI_EXIT_FAIL;
     int rc = print_stats(lru);
     if (rc != 0)
-        cli_error(target.who, "%s", mu_strerror(rc));
+        cli_error(target.who, "%s", lru_strerror(rc));
     mu_lru_destroy(&lru);
     return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
@@ -301,7 +309,7 @@ lru_list_run(const cli_command_t *self, int argc, char **argv)
     if (rows.rc == 0)
         cli_table_print(rows.table, stdout, 0);
     else
-        cli_error(target.who, "%s", mu_strerror(rows.rc));
+        cli_error(target.who, "%s", lru_strerror(rows.rc));
     cli_table_destroy(&rows.table);
     mu_lru_destroy(&lru);
     return rows.rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
@@ -345,7 +353,7 @@ lru_evict_run(const cli_command_t *self, int argc, char **argv)
         printf("%s%d key(s), %llu size units%s\n", n > 0 ? "\n" : "", n,
                (unsigned long long) rows.size, dry ? " would be evicted (dry run)" : " evicted");
     } else {
-        cli_error(target.who, "evict: %s", mu_strerror(rc));
+        cli_error(target.who, "evict: %s", lru_strerror(rc));
     }
     cli_table_destroy(&rows.table);
     if (dry) {

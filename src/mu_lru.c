@@ -485,9 +485,10 @@ sql_put_row(mu_lru_t *s, const void *key, uint32_t len, uint64_t size, int level
     sqlite3_bind_int(st, 3, level);
     sqlite3_bind_int64(st, 4, (sqlite3_int64) seq);
     int rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE ? 0 : mu__sqlite_db_error(s->db, rc); /* reads errno: first */
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : mu__sqlite_error(rc);
+    return rc;
 }
 
 static int
@@ -496,9 +497,10 @@ sql_delete_key(mu_lru_t *s, const void *key, uint32_t len)
     sqlite3_stmt *st = s->st[ST_DELETE];
     sqlite3_bind_blob(st, 1, len ? key : "", (int) len, SQLITE_STATIC);
     int rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE ? 0 : mu__sqlite_db_error(s->db, rc); /* reads errno: first */
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? 0 : mu__sqlite_error(rc);
+    return rc;
 }
 
 static int
@@ -508,8 +510,9 @@ sql_put_meta(mu_lru_t *s, const char *name, uint64_t value)
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) value);
     int rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE ? 0 : mu__sqlite_db_error(s->db, rc); /* reads errno: first */
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : mu__sqlite_error(rc);
+    return rc;
 }
 
 /*  Writes the records of a pending buffer. */
@@ -1237,10 +1240,10 @@ meta_get(sqlite3 *db, const char *name, uint64_t *value_p)
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return mu__sqlite_error(rc);
+        return mu__sqlite_db_error(db, rc);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? MU_ENOENT : mu__sqlite_error(rc);
+    int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? MU_ENOENT : mu__sqlite_db_error(db, rc);
     if (rc == SQLITE_ROW)
         *value_p = (uint64_t) sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -1255,11 +1258,11 @@ has_schema(sqlite3 *db, bool *yes)
     int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
                                 " AND name = 'meta'", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return mu__sqlite_error(rc);
+        return mu__sqlite_db_error(db, rc);
     rc = sqlite3_step(st);
     *yes = rc == SQLITE_ROW;
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : mu__sqlite_error(rc);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : mu__sqlite_db_error(db, rc);
 }
 
 /*  Writes into sql the statements that create the schema and the meta rows
@@ -1345,7 +1348,7 @@ load_entries(mu_lru_t *s)
     int rc = sqlite3_prepare_v2(s->db, "SELECT key, size, level, seq FROM entries"
                                 " ORDER BY level, seq", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return mu__sqlite_error(rc);
+        return mu__sqlite_db_error(s->db, rc);
     mu_lru_durability_t policy = s->policy;
     uint64_t misses = s->misses;
     s->policy = MU_LRU_AT_FLUSH; /* loading writes nothing */
@@ -1355,7 +1358,7 @@ load_entries(mu_lru_t *s)
                           (uint64_t) sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
                           (uint64_t) sqlite3_column_int64(st, 3));
     if (result == 0 && rc != SQLITE_DONE)
-        result = mu__sqlite_error(rc);
+        result = mu__sqlite_db_error(s->db, rc);
     sqlite3_finalize(st);
     s->policy = policy;
     clear_dirty(s);
@@ -1378,7 +1381,7 @@ prepare_statements(mu_lru_t *s)
     for (int i = 0; i < ST_COUNT; i++) {
         int rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
         if (rc != SQLITE_OK)
-            return mu__sqlite_error(rc);
+            return mu__sqlite_db_error(s->db, rc);
     }
     return 0;
 }
@@ -1496,6 +1499,7 @@ mu_lru_open(const char *dir, const char *name, uint64_t capacity, int levels, in
     if (s == NULL)
         return NULL;
     s->readonly = flags & MU_LRU_READONLY;
+    mu__ignore_sigxfsz(); /* a write past RLIMIT_FSIZE fails with MU_EFBIG */
     int rc = open_persistent(s, dir, name, capacity, levels, flags);
     if (rc != 0) {
         lru_free(s);

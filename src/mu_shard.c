@@ -5,6 +5,7 @@
     values; the codecs; opening (schema, meta, statements); the thread pool;
     single-key calls; batches; all-shard queries; walks. */
 #include "mu_internal.h"
+#include "mu_sqlite.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -57,10 +58,13 @@ fail(int rc, const char *fmt, ...)
     return rc;
 }
 
-/*  The library's code for an SQLite result. */
+/*  The library's code for an SQLite result; call it right after the failed
+    call (a write past the file size limit is told by errno: MU_EFBIG). */
 static int
 map_sqlite(sqlite3 *db, int rc)
 {
+    if (mu__sqlite_is_efbig(db, rc))
+        return MU_EFBIG;
     switch (rc & 0xff) {
     case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE:
         return 0;
@@ -687,7 +691,7 @@ exec_sql(sqlite3 *db, const char *sql, const char *what)
     if (rc == SQLITE_OK)
         return 0;
     int code = map_sqlite(db, rc);
-    fail(code, "%s: %s", what, err ? err : sqlite3_errstr(rc));
+    fail(code, "%s: %s", what, code == MU_EFBIG || !err ? mu__sqlite_errmsg(db, code) : err);
     sqlite3_free(err);
     return code;
 }
@@ -1133,6 +1137,7 @@ mu_shard_new(const char *dir, const mu_shard_opts_t *opts)
         rc = fail(MU_ENOMEM, "out of memory");
     if (rc == 0) {
         apply_settings(self, opts);
+        mu__ignore_sigxfsz(); /* a write past RLIMIT_FSIZE fails with MU_EFBIG */
         rc = open_or_create(self, opts);
     }
     if (rc != 0) {
@@ -1321,7 +1326,8 @@ run_job(mu_shard_t *self, job_fn *fn, job_t *job)
 static int
 step_fail(shard_t *s, int rc, const char *what)
 {
-    return fail(map_sqlite(s->db, rc), "shard %zu: %s: %s", s->index, what, sqlite3_errmsg(s->db));
+    int code = map_sqlite(s->db, rc);
+    return fail(code, "shard %zu: %s: %s", s->index, what, mu__sqlite_errmsg(s->db, code));
 }
 
 /*  Checks a value to be stored. */

@@ -38,10 +38,33 @@ mu__sqlite_error(int rc)
     }
 }
 
+bool
+mu__sqlite_is_efbig(sqlite3 *db, int rc)
+{
+    int err = errno; /* first: anything below may change it */
+    if ((rc & 0xff) != SQLITE_IOERR || rc == SQLITE_IOERR_NOMEM)
+        return false;
+    return err == EFBIG || (db != NULL && sqlite3_system_errno(db) == EFBIG);
+}
+
+int
+mu__sqlite_db_error(sqlite3 *db, int rc)
+{
+    return mu__sqlite_is_efbig(db, rc) ? MU_EFBIG : mu__sqlite_error(rc);
+}
+
+const char *
+mu__sqlite_errmsg(sqlite3 *db, int code)
+{
+    if (code == MU_EFBIG)
+        return "file too large: the file size limit (RLIMIT_FSIZE, ulimit -f) is reached";
+    return db != NULL ? sqlite3_errmsg(db) : mu_strerror(code);
+}
+
 int
 mu__sqlite_exec(sqlite3 *db, const char *sql)
 {
-    return mu__sqlite_error(sqlite3_exec(db, sql, NULL, NULL, NULL));
+    return mu__sqlite_db_error(db, sqlite3_exec(db, sql, NULL, NULL, NULL));
 }
 
 void
@@ -86,6 +109,7 @@ fill_new_file(const char *tmp, const char *sql)
 int
 mu__sqlite_create_atomic(const char *dir, const char *path, const char *tmp, const char *sql)
 {
+    mu__ignore_sigxfsz();
     mu__sqlite_remove(tmp);
     int rc = fill_new_file(tmp, sql);
     if (rc == 0)

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 static int mu_test_count;
 static int mu_test_failed;
@@ -189,6 +190,44 @@ mu_test_start(unsigned seconds)
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGALRM, mu_test_on_alarm);
     alarm((unsigned) (seconds * mu_test_scale()));
+}
+
+/*  A child process's body: gets arg and the write end of a pipe; must end
+    with _exit. */
+typedef void (mu_test_child_fn)(const char *arg, int fd);
+
+/*  Forks a child running fn(arg, fd); returns its pid with the pipe's read
+    end in *fd_p, or -1. */
+static inline pid_t
+mu_test_fork_piped(mu_test_child_fn *fn, const char *arg, int *fd_p)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        fn(arg, fds[1]);
+        _exit(127);
+    }
+    close(fds[1]);
+    *fd_p = fds[0];
+    if (pid < 0)
+        close(fds[0]);
+    return pid;
+}
+
+/*  Waits for child pid: its exit status, or -1 when a signal killed it
+    (the signal is printed as a TAP comment). */
+static inline int
+mu_test_child_status(pid_t pid)
+{
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid)
+        return -1;
+    if (WIFSIGNALED(status))
+        printf("# child %d killed by signal %d\n", (int) pid, WTERMSIG(status));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 #endif

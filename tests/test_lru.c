@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1323,6 +1324,94 @@ test_crash_while_creating(void)
     MU_CHECK(mid > 0);
 }
 
+/* ---- the file size limit (RLIMIT_FSIZE) -------------------------------------- */
+
+enum { FSIZE_LIMIT = 256 * 1024, FSIZE_KEY = 1000 };
+
+/*  Key number i of the file-size test: FSIZE_KEY bytes. */
+static void
+fsize_key(char *key, int i)
+{
+    memset(key, 'a' + i % 26, FSIZE_KEY);
+    snprintf(key, FSIZE_KEY, "key-%d-", i);
+}
+
+/*  The child of test_file_size_limit, SIGXFSZ at its default action (death)
+    and files limited to FSIZE_LIMIT bytes: adds keys (committed at once)
+    until one fails, then hits every key and flushes (fails too), then
+    raises the limit, adds one key more and flushes. Writes the number of
+    keys added before the failure to fd; exits 0 when every step went as
+    documented, another status naming the step otherwise. */
+static void
+fsize_child(const char *dir, int fd)
+{
+    signal(SIGXFSZ, SIG_DFL);
+    struct rlimit rl = { FSIZE_LIMIT, RLIM_INFINITY };
+    mu_lru_t *lru = setrlimit(RLIMIT_FSIZE, &rl) == 0
+                    ? mu_lru_open(dir, "big", 1ull << 40, 4, MU_LRU_CREATE) : NULL;
+    if (lru == NULL)
+        _exit(10);
+    char key[FSIZE_KEY];
+    int n = 0, rc = 0;
+    for (; n < 10000; n++) {
+        fsize_key(key, n);
+        if ((rc = mu_lru_increment(lru, key, sizeof key, 1)) != 0)
+            break;
+    }
+    if (rc != MU_EFBIG)
+        _exit(11);
+    if (mu_lru_contains(lru, key, sizeof key) || mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1) != (uint64_t) n)
+        _exit(12);      /* the failed key is not kept */
+    for (int i = 0; i < n; i++) {
+        fsize_key(key, i);
+        if (mu_lru_increment(lru, key, sizeof key, 2) != 1)
+            _exit(13);
+    }
+    if (mu_lru_flush(lru) != MU_EFBIG)
+        _exit(14);      /* the hits stay pending */
+    rl.rlim_cur = RLIM_INFINITY;
+    fsize_key(key, n);
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 || mu_lru_increment(lru, key, sizeof key, 1) != 0)
+        _exit(15);
+    if (mu_lru_flush(lru) != 0)
+        _exit(16);
+    mu_lru_destroy(&lru);
+    _exit(write(fd, &n, sizeof n) == (ssize_t) sizeof n ? 0 : 17);
+}
+
+/*  A write past RLIMIT_FSIZE fails with MU_EFBIG instead of killing the
+    process (SIGXFSZ), loses nothing, and writing works again once the limit
+    is raised: on reopen the keys added before the failure are there, with
+    the hits of the flush that succeeded after the raise. */
+static void
+test_file_size_limit(void)
+{
+    char dir[300];
+    make_dir(dir, sizeof dir, "fsize");
+    int fd = -1, n = -1;
+    pid_t pid = mu_test_fork_piped(fsize_child, dir, &fd);
+    MU_CHECK(pid > 0);
+    MU_CHECK_EQ(mu_test_child_status(pid), 0); /* not killed by SIGXFSZ */
+    MU_CHECK_EQ(read(fd, &n, sizeof n), (ssize_t) sizeof n);
+    close(fd);
+    printf("# %d keys of %d bytes fitted under a %d-byte file size limit\n", n, FSIZE_KEY,
+           FSIZE_LIMIT);
+    MU_CHECK(n > 10);
+    mu_lru_t *lru = mu_lru_open(dir, "big", 0, 0, 0);
+    MU_CHECK(lru != NULL);
+    MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1), (uint64_t) n + 1);
+    MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_COUNT, 1), (uint64_t) n);
+    char key[FSIZE_KEY];
+    int intact = 0;
+    for (int i = 0; i <= n; i++) {
+        fsize_key(key, i);
+        uint64_t size = 0;
+        intact += mu_lru_peek(lru, key, sizeof key, &size, NULL) == 0 && size == (i < n ? 2u : 1u);
+    }
+    MU_CHECK_EQ(intact, n + 1);
+    mu_lru_destroy(&lru);
+}
+
 static void
 cleanup(void)
 {
@@ -1365,6 +1454,7 @@ main(void)
     MU_RUN(test_crash_at_flush);
     MU_RUN(test_group_idle);
     MU_RUN(test_crash_while_creating);
+    MU_RUN(test_file_size_limit);
     cleanup();
     MU_DONE();
 }

@@ -164,4 +164,28 @@ check "mutil help lru evict prints the subcommand usage" \
 run lru "$D" c evict --now
 check "an unknown evict option exits 2" eval "status_is 2 && err_has \"unknown option '--now'\""
 
+# ---- the file size limit ------------------------------------------------------------
+
+# A write past RLIMIT_FSIZE: a clear message and exit 1, not death by SIGXFSZ;
+# the LRU keeps what it had and takes the key once the limit is gone.
+if command -v prlimit >/dev/null 2>&1; then
+    big=$(head -c 60000 /dev/zero | tr '\0' x)
+    run lru "$D" fsz create 1000000
+    run lru "$D" fsz add small 1
+    # stderr (it quotes the 60000-byte key) goes through a pipe: a file would be cut at the limit
+    { prlimit --fsize=40000 "$MUTIL" lru "$D" fsz add "$big" 1 </dev/null 2>&1 >"$tmp/out"
+      echo $? >"$tmp/rc"; } | tail -c 200 >"$tmp/err"
+    rc=$(cat "$tmp/rc")
+    check "add past ulimit -f exits 1 naming the limit" \
+        eval 'status_is 1 && err_has "file too large: the file size limit (ulimit -f) is reached"'
+    run lru "$D" fsz list
+    check "after it the LRU holds its key, not the one refused" eval 'status_is 0 && [ "$(keys_listed)" = small ]'
+    run lru "$D" fsz add "$big" 1
+    check "without the limit the key is added" eval 'status_is 0'
+else
+    skip "add past ulimit -f" "no prlimit"
+    skip "after it the LRU holds its key" "no prlimit"
+    skip "without the limit the key is added" "no prlimit"
+fi
+
 tap_end

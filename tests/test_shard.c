@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <stdint.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <pthread.h>
 #include <sys/wait.h>
@@ -1347,6 +1348,111 @@ test_open_while_being_created(void)
     MU_CHECK(waited_ms >= 150 && waited_ms < mu_test_ms(5000));
 }
 
+/* ---- the file size limit (RLIMIT_FSIZE) -------------------------------------- */
+
+enum { FSIZE_LIMIT = 256 * 1024 };
+
+static mu_shard_opts_t
+fsize_opts(void)
+{
+    mu_shard_opts_t o = { .k = 1, .shards = 1, .create = true, .codec = MU_SHARD_CODEC_NONE,
+                          .types = { MU_SHARD_INT } };
+    return o;
+}
+
+/*  Stores key i with the value {"n": i, "s": 1 KB of text}. */
+static int
+fsize_set(mu_shard_t *st, mu_shard_batch_t *batch, int64_t i)
+{
+    size_t size;
+    void *v = pack_value(i, long_text() + 1000, &size);
+    mu_shard_elem_t key[1] = { mu_shard_int(i) };
+    int rc = v == NULL ? MU_ENOMEM : batch ? mu_shard_batch_set(batch, key, 1, v, size)
+                                           : mu_shard_set(st, key, 1, v, size);
+    free(v);
+    return rc;
+}
+
+/*  The child of test_file_size_limit, SIGXFSZ at its default action (death)
+    and files limited to FSIZE_LIMIT bytes: sets keys until one fails, then
+    commits a batch (fails too), reads the first key back, raises the limit
+    and sets one key more. Writes the number of keys set before the failure
+    to fd; exits 0 when every step went as documented, another status naming
+    the step otherwise. */
+static void
+fsize_child(const char *dir, int fd)
+{
+    signal(SIGXFSZ, SIG_DFL);
+    struct rlimit rl = { FSIZE_LIMIT, RLIM_INFINITY };
+    mu_shard_opts_t o = fsize_opts();
+    mu_shard_t *st = setrlimit(RLIMIT_FSIZE, &rl) == 0 ? mu_shard_new(dir, &o) : NULL;
+    mu_shard_batch_t *batch = st ? mu_shard_batch_new(st) : NULL;
+    if (batch == NULL)
+        _exit(10);
+    int64_t n = 0;
+    int rc = 0;
+    while (n < 10000 && (rc = fsize_set(st, NULL, n)) == 0)
+        n++;
+    if (rc != MU_EFBIG || strstr(mu_shard_last_error(), "ulimit -f") == NULL)
+        _exit(11);
+    for (int i = 0; i < 20; i++)
+        if (fsize_set(st, batch, n + i) != 0)
+            _exit(12);
+    if (mu_shard_batch_commit(batch) != MU_EFBIG)
+        _exit(13);
+    char buf[4096];
+    size_t size;
+    mu_shard_elem_t key[1] = { mu_shard_int(0) };
+    if (mu_shard_get_buf(st, key, 1, buf, sizeof buf, &size) != 0 || value_n(buf, size) != 0)
+        _exit(14);
+    rl.rlim_cur = RLIM_INFINITY;
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 || fsize_set(st, NULL, n) != 0)
+        _exit(15);
+    mu_shard_batch_destroy(&batch);
+    mu_shard_destroy(&st);
+    _exit(write(fd, &n, sizeof n) == (ssize_t) sizeof n ? 0 : 16);
+}
+
+/*  A write past RLIMIT_FSIZE fails with MU_EFBIG (and a message naming the
+    limit) instead of killing the process by SIGXFSZ, loses nothing, and
+    writing works again once the limit is raised: on reopen the keys set
+    before the failure hold their values, the failed ones are absent. */
+static void
+test_file_size_limit(void)
+{
+    char dir[256];
+    new_dir(dir, sizeof dir);
+    int fd = -1;
+    int64_t n = -1;
+    pid_t pid = mu_test_fork_piped(fsize_child, dir, &fd);
+    MU_CHECK(pid > 0);
+    MU_CHECK_EQ(mu_test_child_status(pid), 0); /* not killed by SIGXFSZ */
+    MU_CHECK_EQ(read(fd, &n, sizeof n), (ssize_t) sizeof n);
+    close(fd);
+    printf("# %" PRId64 " values of 1 KB fitted under a %d-byte file size limit\n", n,
+           FSIZE_LIMIT);
+    MU_CHECK(n > 10);
+    mu_shard_opts_t o = fsize_opts();
+    mu_shard_t *st = mu_shard_new(dir, &o);
+    MU_CHECK(st != NULL);
+    MU_CHECK_EQ(mu_shard_check(st), 0);
+    uint64_t len = 0;
+    MU_CHECK_EQ(mu_shard_len(st, &len), 0);
+    MU_CHECK_EQ(len, (uint64_t) n + 1);
+    int64_t intact = 0;
+    for (int64_t i = 0; i <= n; i++) {
+        mu_shard_elem_t key[1] = { mu_shard_int(i) };
+        char buf[4096];
+        size_t size;
+        intact += mu_shard_get_buf(st, key, 1, buf, sizeof buf, &size) == 0
+                  && value_n(buf, size) == i;
+    }
+    MU_CHECK_EQ(intact, n + 1);
+    mu_shard_elem_t after[1] = { mu_shard_int(n + 1) };
+    MU_CHECK_EQ(mu_shard_contains(st, after, 1), 0); /* the failed batch left nothing */
+    mu_shard_destroy(&st);
+}
+
 int
 main(void)
 {
@@ -1377,6 +1483,7 @@ main(void)
     MU_RUN(test_open_while_being_created);
     MU_RUN(test_two_processes);
     MU_RUN(test_crash_loop);
+    MU_RUN(test_file_size_limit);
     rm_tree(tmp_root);
     printf("# %d passed, %d failed\n", mu_test_count - mu_test_failed, mu_test_failed);
     MU_DONE();

@@ -173,4 +173,29 @@ check "shard --help prints the help (exit 0)" '[ $rc -eq 0 ] && out_has "KEY is 
 run shard "$S" get --help
 check "shard DIR get --help prints help (exit 0)" '[ $rc -eq 0 ] && out_has "usage: mutil shard DIR get"'
 
+# ---- the file size limit ------------------------------------------------------------
+
+# A write past RLIMIT_FSIZE: a clear message and exit 1, not death by SIGXFSZ;
+# the store keeps what it had and takes the value once the limit is gone.
+if command -v prlimit >/dev/null 2>&1; then
+    big=\"$(head -c 60000 /dev/zero | tr '\0' x)\"
+    run shard "$tmp/fsz" create --k 1 --shards 1 --types int --codec none
+    run shard "$tmp/fsz" set 1 '"small"'
+    prlimit --fsize=40000 "$MUTIL" shard "$tmp/fsz" set 2 "$big" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    check "set past ulimit -f exits 1 naming the limit" \
+        '[ $rc -eq 1 ] && err_has "the file size limit (RLIMIT_FSIZE, ulimit -f) is reached" && err_has "MU_EFBIG"'
+    run shard "$tmp/fsz" get 1
+    check "after it the store holds its value" '[ $rc -eq 0 ] && out_has small'
+    run shard "$tmp/fsz" get 2
+    check "the refused value is not stored" '[ $rc -eq 1 ]'
+    run shard "$tmp/fsz" set 2 "$big"
+    check "without the limit the value is stored" '[ $rc -eq 0 ]'
+else
+    for t in "set past ulimit -f" "after it the store holds its value" "the refused value is not stored" \
+             "without the limit the value is stored"; do
+        skip "$t" "no prlimit"
+    done
+fi
+
 tap_end
