@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  bench.h — helpers shared by libmutil's benchmark programs (bench/).
 
     Include "config.h" before any system header (it defines _GNU_SOURCE),

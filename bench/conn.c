@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  bench/conn.c — mu_server / mu_client against raw libzmq DEALER/ROUTER
     with the same security, in the same run.
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  bench/flow.c — the echo dataflow's internal pipeline, mu_flow against a
     hand-written raw libzmq equivalent with the same hops and processes.
 

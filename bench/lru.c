@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  bench/lru.c — mu_lru increments (insert-or-hit) on one thread.
 
     Cases (SPEC.md, "Performance bars"):

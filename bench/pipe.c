@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  bench/pipe.c — throughput of mu_pipe against raw pipe(2) and raw libzmq.
 
     Cases (SPEC.md, "Performance bars"):

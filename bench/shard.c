@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  bench/shard.c — mu_shard against raw SQLite with the same schema and
     settings, in the same run.
 

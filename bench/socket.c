@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  bench/socket.c — mu_socket distribution throughput against raw libzmq.
 
     Cases (SPEC.md: anything on ZeroMQ >= 85 % of raw libzmq):

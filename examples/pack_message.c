@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  pack_message.c — build a message with mu_pack, decode it with limits as if
     it came from an untrusted peer, and read its fields.
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  pipe_poll.c — driving mu_pipe readers from zloop, zpoller and epoll.
 
     A parent forks a child that sends ten frames over a library-made pipe;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_client.h — client of a mu_server: requests, pushes, streams, files.
 
     A mu_client_t connects a ZeroMQ DEALER to one server endpoint (tcp:// or

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_defs.h — version, symbol export and compiler-help macros shared by every
     public header. Included by each module header; users include <mutil.h>. */
 #ifndef MU_DEFS_H_INCLUDED

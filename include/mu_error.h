@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_error.h — the one error convention of libmutil.
 
     Functions that can fail return int: 0 (or a non-negative count) on success,

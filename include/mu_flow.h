@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow.h — multi-stage, multi-process dataflow.
 
     A flow is an ordered list of stages. Every stage has one or more runners,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_keys.h — identities and CURVE keys.
 
     A mu_keys_t holds one CURVE (Curve25519) keypair: a 32-byte public key

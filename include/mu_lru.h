@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_lru.h — segmented LRU (S4LRU) over caller-given keys and sizes,
     optionally persisted in SQLite.
 

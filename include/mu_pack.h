@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_pack.h — structured messages in MessagePack.
 
     Writing. A mu_pack_t appends values to a growing buffer with msgpack-c's

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_pipe.h — framed message pipes.
 
     A frame is an unsigned little-endian length of H bytes (H = 1..8, default

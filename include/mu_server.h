@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_server.h — authenticated server: requests, pushes, streams and files.
 
     A mu_server_t binds a ZeroMQ ROUTER on one or more tcp:// or ipc://

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_service.h — services, the entrypoint, a thread pool, a producer queue.
 
     Services. A service is a name, a table of two functions (start, stop) and

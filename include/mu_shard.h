@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_shard.h — a persistent map over N SQLite shards.
 
     Keys. A key is a tuple of exactly k elements (1 <= k <= MU_SHARD_MAX_K),

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_socket.h — the smart socket: one object that binds and/or connects to
     any number of tcp:// and ipc:// endpoints, sends whole messages in a
     chosen distribution mode and receives them with the sender's identity.

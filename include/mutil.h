@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mutil.h — umbrella header of libmutil: include this one.
 
     libmutil builds message pipelines and authenticated services on ZeroMQ.

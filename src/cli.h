@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli.h — private declarations shared by the mutil tool's sources
     (src/mutil.c and src/cli_*.c). Never installed.
 

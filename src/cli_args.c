@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_args.c — the command-line conventions every mutil command shares:
     options may come anywhere among the operands; "--name=value" equals
     "--name value"; "--" ends the options (what follows is an operand even

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_conn.c — the connection commands of the mutil tool:
       mutil serve --bind EP [--bind EP...] [--root DIR]
                   [--peer-budget SIZE] [--server-budget SIZE] KEYS

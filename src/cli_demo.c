@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_demo.c — `mutil demo`: a parent and a forked child talk over mu_pipe
     and the parent prints what it measured. Every frame carries its sequence
     number and is checked, so the figures are for verified delivery. (The

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_flow.c — `mutil flow demo|help`: the echo dataflow of the seeds run
     end to end.
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_frame.c — `mutil frame encode|decode`: convert between newline-
     separated records and mu_pipe's frame format, from INPUT to OUTPUT
     (standard input and output when absent or "-").

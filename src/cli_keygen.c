@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_keygen.c — `mutil keygen NAME [--force]`: generates a CURVE keypair
     and writes it as a zcert pair (NAME, NAME_secret) with mu_keys_save,
     printing the public key in Z85. */

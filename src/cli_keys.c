@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_keys.c — loading the keys of the connection commands (--secret-file,
     --cert, --server-key), with messages that say what is wrong with a file
     and what to do about it. */

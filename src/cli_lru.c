@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_lru.c — `mutil lru DIR NAME SUBCOMMAND ...`: create, inspect and
     change a persistent mu_lru (the file DIR/NAME.lru).
 

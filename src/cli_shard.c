@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_shard.c — `mutil shard DIR create|info|set|get|del|len|prune|check`:
     look at and change a mu_shard store from the shell.
 

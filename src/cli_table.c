@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_table.c — aligned text tables that fit the terminal, for the mutil
     tool's listings and statistics. */
 #include "cli.h"

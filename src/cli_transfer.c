@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  cli_transfer.c — the local side of `mutil get` and `mutil put` (the
     connection side is in cli_conn.c):
       - which file LOCAL means: an existing directory receives REMOTE's

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_budget.c — byte budgets for the file data a server queues (the
     contract is in src/mu_budget.h). The counters are updated on the
     server's thread (a frame is made) and on libzmq's I/O thread (a frame

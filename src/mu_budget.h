@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_budget.h — private: the byte budgets of the file data a server has
     handed to libzmq (src/mu_budget.c). Never installed.
 

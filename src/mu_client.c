@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_client.c — the DEALER side of the connection core. The contract is
     in include/mu_client.h, the wire format in src/mu_conn.h.
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_conn.h — private: the wire protocol of mu_server / mu_client and the
     internal interface between the connection core (mu_server.c,
     mu_client.c) and the file transfer module (mu_files.c). Never installed.

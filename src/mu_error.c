@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_error.c — error messages from the single X-macro table in mu_error.h. */
 #include "mu_internal.h"
 #include <string.h>

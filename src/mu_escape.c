@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_escape.c — printable copies of peer bytes for log lines. The
     contract is in src/mu_escape.h. */
 #include "mu_escape.h"

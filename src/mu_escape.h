@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_escape.h — private: a printable copy of bytes a peer sent, for log
     lines. Never installed. Compiled into the library and into the mutil
     tool (the library's symbols are hidden).

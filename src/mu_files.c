@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_files.c — file transfer between mu_server and mu_client: the server's
     file service (downloads and uploads below its root) and the public
     mu_client_get / mu_client_put. The contracts are in include/mu_server.h,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow.c — flow definition and the calling process's side (start, wait,
     stop, stats). The contract is in include/mu_flow.h; the supervisor is in
     mu_flow_super.c, runners in mu_flow_runner.c and mu_flow_edge.c. */

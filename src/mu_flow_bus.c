@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow_bus.c — in-process stages: named events that processors emit
     and handlers subscribe to, run inline (synchronously, in the emitter's
     thread) or on a thread of their own fed by a bounded queue. The

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow_curve.c — CURVE on the pinned (tcp://) links of a split flow.
 
     A runner whose input is pinned makes its PULL socket a CURVE server with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow_edge.c — a TCP edge runner: mu_pipe frames (4-byte little-endian
     length) to and from clients. Frames from clients go downstream (through
     the from_client hook); messages from upstream go to every connected

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow_int.h — private declarations of mu_flow (definition, supervisor,
     runners, edges). Never installed. */
 #ifndef MU_FLOW_INT_H_INCLUDED

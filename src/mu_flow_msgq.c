@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow_msgq.c — the outbound queue of an edge client: a FIFO of message
     copies that counts what it holds, so the edge can bound it and drop
     its oldest messages. */

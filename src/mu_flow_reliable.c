@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow_reliable.c — opt-in at-least-once delivery on a balanced link.
 
     The sender numbers each message (its own 64-bit sequence) and keeps a

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow_runner.c — a runner process: its sockets, the routing of what it
     emits (balance, broadcast, keyed), end-of-stream handling, and the loops
     of worker, source and fd-source runners (edges are in mu_flow_edge.c).

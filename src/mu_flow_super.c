@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_flow_super.c — the supervisor process of a flow: forks the runners,
     restarts crashed ones with backoff, enforces the restart intensity,
     coordinates the stage-by-stage drain and collects statistics. It never

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_internal.h — private declarations shared by the library's sources.
     Never installed. */
 #ifndef MU_INTERNAL_H_INCLUDED

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_keys.c — CURVE keypairs (random, derived from a shared secret, or
     loaded from zcert files) and allow-lists of client keys. The contract is
     in include/mu_keys.h.

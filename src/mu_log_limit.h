@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_log_limit.h — private: the rate limit of a repeated log line (such as
     "refused handshake"), shared by the ZAP handler (mu_zap.c) and the flow
     CURVE handler (mu_flow_curve.c). Never installed.

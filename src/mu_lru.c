@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_lru.c — segmented LRU (S4LRU) with caller-given sizes, persisted in
     SQLite (see mu_lru.h for the model, the schema and the policies).
 

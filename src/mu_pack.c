@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_pack.c — MessagePack writer (on msgpack-c's packer) and a bounded,
     non-recursive decoder for untrusted input.
 

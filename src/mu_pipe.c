@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_pipe.c — framed pipes over file descriptors and ZeroMQ PUSH/PULL.
     The contract is in include/mu_pipe.h. */
 #include "mu_internal.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_server_events.c — the events mu_server_recv hands to the
     application (include/mu_server.h) and the queue they wait in. An event
     and its payload are one allocation. */

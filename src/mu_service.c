@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_service.c — services and the entrypoint that runs them.
     The contract, including the SIGINT/SIGTERM policy, is in
     include/mu_service.h. The thread pool and the producer queue are in

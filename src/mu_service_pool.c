@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_service_pool.c — the thread pool and the producer queue of
     mu_service. The contract is in include/mu_service.h. */
 #include "mu_internal.h"

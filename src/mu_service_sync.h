@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_service_sync.h — private helpers shared by mu_service.c and
     mu_service_pool.c: timed waits on CLOCK_MONOTONIC. Never installed. */
 #ifndef MU_SERVICE_SYNC_H_INCLUDED

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_shard.c — a persistent map over N SQLite shards (see mu_shard.h).
 
     Layout of this file: messages and SQLite error mapping; the placement

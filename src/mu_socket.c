@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_socket.c — the smart socket on one ZeroMQ ROUTER per mu_socket_t.
     The contract and the wire format are in include/mu_socket.h.
 

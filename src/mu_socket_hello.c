@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_socket_hello.c — encoding and parsing mu_socket's HELLO message; the
     format is in mu_socket_hello.h. */
 #include "mu_internal.h"

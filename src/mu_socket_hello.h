@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_socket_hello.h — the HELLO message of mu_socket's wire format (see
     include/mu_socket.h): 'H' version(1) identity(16) session(8, little-
     endian) flags(1). Private to the library; a header of its own so that

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_sqlite.c — private SQLite helpers (see mu_sqlite.h). */
 #include "mu_internal.h"
 #include "mu_sqlite.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_sqlite.h — private SQLite helpers shared by the stores: one mapping of
     SQLite result codes to library errors, and crash-safe creation of a
     database file. Never installed. */

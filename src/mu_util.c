@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_util.c — small private helpers shared by the modules. */
 #include "mu_internal.h"
 #include <signal.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_zap.c — the process-wide ZAP handler (ZAP 1.0, RFC 27) and CURVE
     socket set-up. The contract is in src/mu_zap.h.
 

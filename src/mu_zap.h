@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_zap.h — private: the process-wide ZAP handler and CURVE socket set-up
     shared by mu_server, mu_socket and mu_flow. Never installed.
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mutil.c — the `mutil` command-line tool: main(), the command table, the
     shared command-line helpers of cli.h, and the two built-in commands
     `help` and `version`. Each other command lives in its own src/cli_*.c.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  flow_test.h — what the mu_flow test programs share: a pass-through
     worker, a sink that reports (runner index, id) records into a results
     pipe, reading that pipe up to its end of stream, waiting for a stage's

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  install_app.c — a program outside the tree, built against the installed
     library with nothing but `pkg-config --cflags --libs libmutil`. It uses
     the czmq side of the public API too (a ZeroMQ pipe's zsock in a

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 """A foreign peer for mu_pipe, using only Python's standard library.
 
 Writes little-endian length-prefixed JSON frames into a C program (tests/pipe_peer)

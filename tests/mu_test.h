@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  mu_test.h — a minimal TAP test harness for libmutil's test programs.
 
     Each case is a void function; MU_CHECK records a failure with file:line and

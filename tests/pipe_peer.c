@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  pipe_peer.c — a C peer for the interoperability test. Reads frames from
     fd 0 with mu_pipe and answers each on fd 1 with the JSON text
     {"n": <index>, "echo": <payload>}; the payload is JSON from the other side,

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 """pty_run.py COLUMNS COMMAND [ARG...] -- runs COMMAND with its standard
 output and error on a pseudo-terminal COLUMNS wide (stdin from /dev/null),
 copies what it wrote to our standard output (CR LF turned back into LF) and

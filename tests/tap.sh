@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # tap.sh — TAP helpers shared by the shell tests (sourced, not run).
 # tap_begin NAME makes the scratch directory $tmp (removed at exit) and
 # zeroes the counters; ok, not_ok and skip print one result each; tap_end

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # test_budget_cli.sh — TAP tests of `mutil serve --peer-budget SIZE
 # --server-budget SIZE`: the help documents them, bad values are usage
 # errors (exit 2) that say what is wrong, and downloads from a server with

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # test_cli.sh — TAP tests of the mutil command-line tool: command dispatch
 # (exact names, unique prefixes, unknown and ambiguous words), help, version,
 # and `mutil frame encode|decode` (round trips for every header size, byte-exact

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_conn.c — mu_server / mu_client: requests, pushes, streams, peers,
     heartbeats, restarts, malformed input and CURVE security.
 

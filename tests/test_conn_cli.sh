@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # test_conn_cli.sh — TAP tests of `mutil serve`, `call`, `get` and `put`:
 # each security mode end to end (shared secret, certs with an allow
 # directory, insecure with its warning), refused keys and wrong secrets as

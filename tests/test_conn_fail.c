@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_conn_fail.c — a mu_client that cannot reach its server says why,
     and says it fast: a refused port or ipc path (MU_ECONNREFUSED), a host
     name that does not resolve (MU_ENOHOST), a wrong server key, a wrong

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_endpoint.c — every API that takes an endpoint string refuses a
     tcp:// port outside 0..65535 (libzmq would bind 99999 wrapped, as
     34463), a missing or non-numeric port, and (to connect) port 0 or "*",

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_error.c — the error table and mu_strerror/mu_errname. */
 #include "mu_test.h"
 #include "mutil.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_escape.c — mu__escape (src/mu_escape.c, compiled in) and the logs
     that use it: `mutil serve` logging a hostile client name, `mutil call`
     printing a hostile error text from a server.

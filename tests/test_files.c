@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_files.c — file transfer: mu_client_get / mu_client_put against a
     mu_server serving a root directory.
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_flow.c — mu_flow: API errors, shapes (one stage, three stages,
     fan-out 1..8, fan-in, keyed, broadcast with filters), supervision
     (SIGKILL → restart, restart intensity), drain on SIGTERM, children dying

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # test_flow_cli.sh — TAP tests of `mutil flow demo|help`: the echo flow run
 # end to end by its checking client, the stats table, usage errors.
 #

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_flow_curve.c — the ZAP handler of a flow runner's CURVE server
     (src/mu_flow_curve.c, compiled in): it refuses keys other than the
     flow's client key and counts them; it belongs to one context and one

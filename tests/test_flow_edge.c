@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_flow_edge.c — mu_flow's TCP edges: a foreign (Python) client,
     malformed frames, hooks on a connecting edge, and clients that try to
     hold an edge up: idle connections filling the client table, idle

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # Installs into a staging directory and builds a program outside the tree
 # against the installed library using only pkg-config. Prints TAP.
 . "${top_srcdir:-.}/tests/tap.sh"

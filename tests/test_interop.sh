@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # A Python 3 program using only its standard library exchanges little-endian
 # length-prefixed JSON frames with a C program built on mu_pipe.
 . "${top_srcdir:-.}/tests/tap.sh"

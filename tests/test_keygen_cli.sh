@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # test_keygen_cli.sh — TAP tests of `mutil keygen NAME [--force]`: the zcert
 # files it writes (content and modes), refusing to overwrite without
 # --force, exit statuses (0 ok, 1 runtime, 2 usage) and messages.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_lru.c — mu_lru: the S4LRU rules on hand-checked cases, a
     differential test against an independent array model on a 1,000,000-
     request Zipf trace, S4LRU against plain LRU on a scan-polluted trace,

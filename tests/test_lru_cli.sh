@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # test_lru_cli.sh — TAP tests of `mutil lru DIR NAME create|add|delete|resize|
 # stats|list|evict`: the S4LRU state seen through the tool, persistence
 # between runs, exit statuses (0 ok, 1 runtime, 2 usage) and messages.

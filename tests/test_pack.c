@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_pack.c — tests of mu_pack: writer, bounded decoder, accessors,
     interoperability with msgpack-c, malformed and hostile input. */
 #include "mu_test.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_pipe.c — mu_pipe over fds, library-made pipes and ZeroMQ. */
 #include "mu_test.h"
 #include "mutil.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_pipe_limits.c — mu_pipe at the edges of its size arithmetic: lengths
     announced near 2^64 with every header size and the maximum lifted to
     UINT64_MAX, and sends of sizes no buffer can have. */

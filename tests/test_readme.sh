@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # test_readme.sh — every C example in README.md compiles as written, and the
 # ones that run alone run and exit 0. Prints TAP.
 #

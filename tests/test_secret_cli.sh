@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # test_secret_cli.sh — TAP tests of how `mutil` treats secret files
 # (--secret-file, the F_secret of --cert) and what it says about them: a
 # secret that group or others may read, or a symbolic link, is refused with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_server_budget.c — the server's transfer budgets
     (mu_server_set_transfer_budget): clients that open big downloads and
     never read cannot grow the server's memory past the budget, a normal

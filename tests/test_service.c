@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_service.c — services, the entrypoint (failure, timeout and signal
     paths), the thread pool and the producer queue. */
 #include "mu_test.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_shard.c — tests of mu_shard: round trips of every key element type,
     single-key calls, batches, walks, range and prune, placement (fixed hash
     vectors, evenness over 1,000,000 keys, real writes land where

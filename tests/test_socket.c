@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  test_socket.c — mu_socket: send modes, identities, queueing, events,
     dead peers, restarts, AT_LEAST_ONCE, bad input, CURVE.
 

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # test_transfer_cli.sh — TAP tests of `mutil call`, `get` and `put` as a
 # user meets them: a connection that cannot work fails fast and says why
 # (refused port, unknown host, wrong secret, wrong server key, refused

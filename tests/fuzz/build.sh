@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # build.sh — builds every tests/fuzz/fuzz_*.c of the source tree into a
 # libFuzzer program tests/fuzz/fuzz_* of the build tree (run by `make fuzz`).
 #

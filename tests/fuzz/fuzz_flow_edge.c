@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  fuzz_flow_edge.c — libFuzzer target for the flow edge's frame reader:
     mu__edge_read_frames on a client pipe set up by mu__edge_pipe_new, the
     code that turns the bytes a client sends to a TCP edge into messages.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  fuzz_frame.c — libFuzzer target for mu_pipe's frame decoder.
 
     The first two input bytes choose the set-up, the rest is the byte stream:

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  fuzz_server.c — libFuzzer target for mu_server's message dispatch and
     its file service (src/mu_server.c, src/mu_files.c), driven in-process
     through the server's own ROUTER: the target binds it to an inproc://

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  fuzz_socket_hello.c — libFuzzer target for the parser of mu_socket's
     HELLO message (mu__hello_parse, src/mu_socket_hello.h).
 

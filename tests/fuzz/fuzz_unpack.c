@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  fuzz_unpack.c — libFuzzer target for mu_unpack.
 
     Each input is decoded under four limit profiles (the defaults, tight

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 # run.sh — runs libFuzzer targets built by `make fuzz` over their seed corpora.
 #
 #   run.sh [-t SECONDS] [-s SRCDIR] [TARGET...]

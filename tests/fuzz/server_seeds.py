@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
 """server_seeds.py — writes the seed corpus of fuzz_server (the input format
 is described at the top of tests/fuzz/fuzz_server.c).
 

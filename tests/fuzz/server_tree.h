@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
 /*  server_tree.h — the scratch directory tree of fuzz_server.c and the
     checks made on it after every input. Included by that one target only.
 
