@@ -48,7 +48,8 @@
     deepest one that exists, each new one opened with O_NOFOLLOW before
     the next is made in it). Downloads are
     served in mu__files_server_work, at most WORK_BUDGET bytes (at least one
-    chunk) per transfer per call, read with pread straight into the
+    chunk) and WORK_CHUNKS chunks per transfer per call (tiny chunks must
+    not keep the server from its other peers and messages), read with pread straight into the
     outgoing message; the digest of a file served before and unchanged
     since comes from a process-wide cache (see "the digest cache" below)
     instead of being computed again; credit is capped at
@@ -114,6 +115,7 @@ enum {
 #define CREDIT_MAX (1u << 20)
 #define IN_FLIGHT_MAX (64 * 1024 * 1024)  /* server: credit in bytes, at most */
 #define WORK_BUDGET (1024 * 1024)    /* bytes per transfer per work call */
+#define WORK_CHUNKS 256              /* chunks per transfer per work call */
 #define WORK_RETRY_MS 5              /* after a full peer queue */
 #define WRITEBACK_STEP (8 * 1024 * 1024)  /* receivers start write-back this often */
 #define TRANSFERS_PER_PEER 32
@@ -1111,7 +1113,8 @@ get_step(mu__files_server_t *self, mu_server_t *server, transfer_t *t)
     }
     if (t->hashed < t->start)
         return STEP_MORE;
-    while (t->pos < t->size && t->credit > 0 && budget > 0) {
+    for (int chunks = 0; t->pos < t->size && t->credit > 0 && budget > 0 && chunks < WORK_CHUNKS;
+         chunks++) {
         if (!t->frame_ready && (rc = get_fill_frame(server, t)) < 0) {
             if (rc == MU_EAGAIN)
                 return STEP_IDLE;   /* over budget: resumed when bytes drain */
