@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_service.h — services, the entrypoint, a thread pool, a producer queue.
+/*  mu_service.h — services and the entrypoint that runs them.
 
     Services. A service is a name, a table of two functions (start, stop) and
     a user argument. start() launches the service (often its own thread, actor
@@ -60,22 +60,10 @@
     Ctrl-C) is zloop_start(), which returns when czmq's handler has set
     zsys_interrupted (unless zloop_set_nonstop). Under an entrypoint, run a
     zloop inside a service and end it from stop() (for instance through a
-    zsock pair or a pipe registered with the loop); the pool and the producer
-    below expose plain fds, which zloop takes as zmq_pollitem_t {.fd = fd,
+    zsock pair or a pipe registered with the loop); the pool (mu_pool.h) and the producer
+    (mu_producer.h) expose plain fds, which zloop takes as zmq_pollitem_t {.fd = fd,
     .events = ZMQ_POLLIN} with zloop_poller, and epoll/poll take directly
     (czmq 4.2's zpoller accepts sockets only, not fds).
-
-    Thread pool. mu_pool_t runs jobs on N threads (default
-    min(max(ncpu, 4), 32)). Submitted jobs wait in a bounded queue; when it
-    is full, submit waits up to its timeout, then returns MU_EAGAIN
-    (back-pressure). Each result is queued with its job id; mu_pool_fd() is
-    readable exactly while results are waiting; mu_pool_result() takes one.
-
-    Producer. mu_producer_t runs a blocking generator on its own thread and
-    hands its items to the consumer through a bounded queue:
-    mu_producer_put() blocks the generator while the queue is full
-    (back-pressure), mu_producer_fd() is readable while an item or the end of
-    the stream is waiting, and mu_producer_next() takes it.
 
     Every function that waits takes a timeout in milliseconds: -1 waits
     without limit, 0 does not wait. */
@@ -93,8 +81,6 @@ extern "C" {
 
 typedef struct mu_service_t mu_service_t;
 typedef struct mu_entrypoint_t mu_entrypoint_t;
-typedef struct mu_pool_t mu_pool_t;
-typedef struct mu_producer_t mu_producer_t;
 
 /* ------------------------------------------------------------------ */
 /* Services                                                            */
@@ -204,87 +190,6 @@ MU_EXPORT int mu_entrypoint_signal(const mu_entrypoint_t *self);
     "service 'db' failed: disk full (MU_EIO)"), or "" when it did not fail.
     Valid until the entrypoint is destroyed. */
 MU_EXPORT const char *mu_entrypoint_error(const mu_entrypoint_t *self);
-
-/* ------------------------------------------------------------------ */
-/* Thread pool                                                         */
-
-/*  A job: runs on a pool thread; its return value is the job's result. */
-typedef void *(mu_job_fn)(void *arg);
-
-/*  Returns the default pool size, min(max(ncpu, 4), 32). */
-MU_EXPORT int mu_pool_default_size(void);
-
-/*  Creates a pool of size threads (0 = default) with room for queue_cap
-    waiting jobs (0 = 4 × size). NULL + errno EINVAL (negative argument,
-    size above 1024), ENOMEM, EMFILE, or EAGAIN (threads could not be made). */
-MU_EXPORT mu_pool_t *mu_pool_new(int size, int queue_cap);
-
-/*  Stops accepting jobs, discards jobs that have not started, waits for the
-    running ones, and frees the pool. Results not taken are dropped (their
-    memory is the caller's: take them first when they own memory). NULL-safe;
-    sets *self_p to NULL. */
-MU_EXPORT void mu_pool_destroy(mu_pool_t **self_p);
-
-/*  Returns the number of threads. */
-MU_EXPORT int mu_pool_size(const mu_pool_t *self);
-
-/*  Queues fn(arg); on success stores the job id (1, 2, … in submission
-    order) in *id_p when id_p is not NULL. Waits up to timeout_ms for room in
-    the queue. Returns 0, MU_EAGAIN (queue still full: back-pressure),
-    MU_EINVAL (fn NULL) or MU_ENOMEM. */
-MU_EXPORT int mu_pool_submit(mu_pool_t *self, mu_job_fn *fn, void *arg,
-                             int timeout_ms, uint64_t *id_p);
-
-/*  Returns an fd that polls readable while results are waiting (level
-    triggered; do not read it). Valid until the pool is destroyed. */
-MU_EXPORT int mu_pool_fd(const mu_pool_t *self);
-
-/*  Takes the oldest finished result, waiting up to timeout_ms: stores the
-    job id and fn's return value. Returns 0 or MU_EAGAIN (none in time). */
-MU_EXPORT int mu_pool_result(mu_pool_t *self, uint64_t *id_p, void **result_p,
-                             int timeout_ms);
-
-/* ------------------------------------------------------------------ */
-/* Producer queue                                                      */
-
-/*  A generator: runs once on the producer's thread, hands items over with
-    mu_producer_put, and returns 0 at the end of its stream or a negative
-    code on failure. It must return soon after mu_producer_put returns
-    MU_ECLOSED or mu_producer_stopping becomes true. */
-typedef int (mu_generator_fn)(mu_producer_t *producer, void *arg);
-
-/*  Destructor of items left in the queue at destroy (may be NULL). */
-typedef void (mu_item_free_fn)(void *item);
-
-/*  Starts fn(producer, arg) on a new thread with a queue of capacity items.
-    NULL + errno EINVAL (fn NULL, capacity < 1), ENOMEM, EMFILE or EAGAIN. */
-MU_EXPORT mu_producer_t *mu_producer_new(mu_generator_fn *fn, void *arg, int capacity,
-                                         mu_item_free_fn *free_item);
-
-/*  Tells the generator to stop, wakes it if it waits in mu_producer_put,
-    waits for it to return, frees the items still queued with free_item and
-    frees the producer. A generator blocked outside mu_producer_put delays
-    this until it checks mu_producer_stopping. NULL-safe; sets *self_p to
-    NULL. */
-MU_EXPORT void mu_producer_destroy(mu_producer_t **self_p);
-
-/*  For the generator: queues item, blocking while the queue is full. Returns
-    0, or MU_ECLOSED when the producer is being destroyed (the item was not
-    taken: the generator still owns it). */
-MU_EXPORT int mu_producer_put(mu_producer_t *self, void *item);
-
-/*  For the generator: true once destroy has begun. */
-MU_EXPORT bool mu_producer_stopping(mu_producer_t *self);
-
-/*  Returns an fd that polls readable while an item or the end of the
-    stream is waiting (level triggered; do not read it). */
-MU_EXPORT int mu_producer_fd(const mu_producer_t *self);
-
-/*  Takes the next item, waiting up to timeout_ms. Returns 0 (*item_p set),
-    MU_EAGAIN (nothing in time), the generator's negative return code once
-    after its last item, then MU_ECLOSED (end of stream; also after a clean
-    end). */
-MU_EXPORT int mu_producer_next(mu_producer_t *self, void **item_p, int timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,8 @@
 #include "mu_client.h"
 #include "mu_socket.h"
 #include "mu_service.h"
+#include "mu_pool.h"
+#include "mu_producer.h"
 #include "mu_flow.h"
 
 #ifdef __cplusplus

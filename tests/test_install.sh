@@ -3,7 +3,7 @@
 # Copyright (c) 2026 the mutil authors
 # Installs into a staging directory and builds a program outside the tree
 # against the installed library using only pkg-config. Prints TAP.
-. "${top_srcdir:-.}/tests/tap.sh"
+. "${top_srcdir:-.}/tests/lib/tap.sh"
 tap_timeout 600 "$0" "$@"
 n=0
 failed=0
@@ -30,7 +30,7 @@ check "headers, library with soname, tool and .pc installed" sh -c "
     test -f '$stage$libdir/pkgconfig/libmutil.pc'"
 check "only mu_ symbols are exported" sh -c "
     ! nm -D --defined-only '$stage$libdir/libmutil.so.0' | awk '\$2 ~ /^[TDBR]\$/ {print \$3}' | grep -v '^mu_'"
-cp "$top_srcdir/tests/install_app.c" "$tmp/app.c"
+cp "$top_srcdir/tests/lib/install_app.c" "$tmp/app.c"
 check "an outside program using czmq through the public API builds with pkg-config alone" sh -c \
     "cd '$tmp' && ${CC:-cc} app.c \$(pkg-config --cflags --libs libmutil) -o app"
 # A sanitizer build of the library needs its runtime loaded first or not checked.

@@ -31,7 +31,7 @@
 # Environment: top_srcdir, top_builddir, CC (default cc), MU_CFLAGS.
 set -u
 
-. "${top_srcdir:-.}/tests/tap.sh"
+. "${top_srcdir:-.}/tests/lib/tap.sh"
 tap_timeout 300 "$0" "$@"
 tap_begin mutil-readme
 

@@ -16,7 +16,7 @@
     counters say too; and the reading ends as the format says: MU_ECLOSED
     after whole frames, MU_EPROTO at a length over the maximum,
     MU_ETRUNCATED inside a frame. Anything else aborts. */
-#include "mu_flow_int.h"
+#include "flow/mu_flow_int.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -36,7 +36,7 @@
       - the server answered within SYNC_MS.
     FUZZ_SERVER_TRACE=1 in the environment prints every message of the
     server (to see what an input does). */
-#include "mu_conn.h"
+#include "conn/mu_conn.h"
 #include "server_tree.h"
 #include <czmq.h>
 #include <sanitizer/allocator_interface.h>

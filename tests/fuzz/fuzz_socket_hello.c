@@ -9,7 +9,7 @@
     parser's answer must match the format as include/mu_socket.h states it,
     written out again here, and an accepted HELLO must encode back to the
     very same bytes. Disagreement aborts. */
-#include "mu_socket_hello.h"
+#include "net/mu_socket_hello.h"
 #include "mutil.h"
 #include <stdbool.h>
 #include <stdint.h>

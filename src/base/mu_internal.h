@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_internal.h — private declarations shared by the library's sources.
+    Never installed. */
+#ifndef MU_INTERNAL_H_INCLUDED
+#define MU_INTERNAL_H_INCLUDED
+
+#include "config.h"
+#include "mutil.h"
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include <stdarg.h>
+
+/*  Records a failure for the calling thread (mu_last_code, mu_last_error):
+    code, and a detail formatted from fmt (NULL: none), and returns code, so
+    that `return mu__fail(MU_ENOENT, "key file '%s'", path);` reports it.
+    Use it where a caller would want to know which file, key or peer. */
+int mu__fail(int code, const char *fmt, ...) MU_PRINTF(2, 3);
+int mu__vfail(int code, const char *fmt, va_list ap);
+
+/*  A constructor's failure: records like mu__fail, sets errno to
+    mu_error_errno(code) and returns NULL. */
+void *mu__fail_null(int code, const char *fmt, ...) MU_PRINTF(2, 3);
+
+/*  Milliseconds on a monotonic clock. */
+int64_t mu__now_ms(void);
+
+/*  Remaining milliseconds until deadline (-1 = no deadline → -1). */
+int mu__remaining_ms(int64_t deadline_ms);
+
+/*  Deadline for a timeout in ms (-1 = none → -1). */
+int64_t mu__deadline_ms(int timeout_ms);
+
+/*  Checks a tcp:// or ipc:// endpoint before it reaches libzmq, which
+    accepts a tcp:// port past 65535 and binds it wrapped: for
+    tcp://HOST:PORT, HOST must be non-empty and PORT decimal 1..65535, or
+    also 0 or "*" when binding (an ephemeral port); ipc:// needs a path.
+    Returns 0 or MU_EINVAL (NULL, another transport, a bad port). */
+int mu__endpoint_check(const char *endpoint, bool binding);
+
+#include "base/mu_fs.h"     /* mu__ignore_sigxfsz and the file helpers */
+
+/*  Little-endian integers in byte buffers (wire formats). */
+static inline void
+mu__put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static inline void
+mu__put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t) (v >> (8 * i));
+}
+
+static inline uint32_t
+mu__get_le32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static inline uint64_t
+mu__get_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#endif

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_conn.h — private: the wire protocol of mu_server / mu_client and the
+    internal interface between the connection core (mu_server.c,
+    mu_client.c) and the file transfer module (mu_files.c). Never installed.
+
+    Wire format. Every protocol message is ONE ZeroMQ frame (the ROUTER
+    adds the routing id frame in front at the server):
+        bytes [0]     MU__PROTO_VERSION (2)
+              [1]     kind (mu__kind_t)
+              [2..9]  id, unsigned 64-bit little-endian (correlation id,
+                      stream id or transfer id; 0 when unused)
+              [10..]  payload (may be empty); its meaning depends on the kind.
+    One frame rather than a header frame plus a payload frame halves the
+    number of ZeroMQ messages (and per-message costs) for small messages.
+    A message of more than one frame, shorter than MU__HDR_SIZE, with an
+    unknown version or kind is malformed: the receiver counts a protocol
+    error and (server side) answers MU__K_ERR with MU_EPROTO and the same id
+    (id 0 when the frame is too short to hold one).
+
+    Error payload (MU__K_ERR): 4-byte little-endian int32 code (a negative
+    MU_E* value) followed by a UTF-8 message (no NUL).
+
+    File kinds (0x40..0x5f) are defined and parsed only by mu_files.c; the
+    core hands them over unparsed (beyond the header). */
+#ifndef MU_CONN_H_INCLUDED
+#define MU_CONN_H_INCLUDED
+
+#include "base/mu_internal.h"
+#include "mu_server.h"
+#include "mu_client.h"
+#include <zmq.h>
+
+#define MU__PROTO_VERSION 2   /* 1 was a header frame + a payload frame */
+#define MU__HDR_SIZE 10
+
+typedef enum {
+    /* client -> server */
+    MU__K_HELLO = 0x01,   /* payload: client name (may be empty) */
+    MU__K_BYE = 0x02,     /* no payload */
+    MU__K_PING = 0x03,    /* no payload; answered with PONG */
+    MU__K_REQ = 0x04,     /* id = correlation id; payload = request */
+    MU__K_MSG = 0x05,     /* one-way message */
+    MU__K_STREAM = 0x06,  /* id = stream id; payload = chunk */
+    MU__K_STREAM_END = 0x07, /* last chunk of a stream (may be empty) */
+    /* server -> client */
+    MU__K_WELCOME = 0x21, /* payload: 8-byte LE peer id */
+    MU__K_PONG = 0x22,
+    MU__K_REP = 0x23,     /* id = correlation id; payload = reply */
+    MU__K_ERR = 0x24,     /* id = correlation id (0: not tied to a request) */
+    MU__K_PUSH = 0x25,
+    MU__K_SSTREAM = 0x26,     /* server stream chunk, id = stream id */
+    MU__K_SSTREAM_END = 0x27, /* its last chunk */
+    MU__K_GOODBYE = 0x28,     /* the server is closing */
+    /* files, both directions: 0x40..0x5f, owned by mu_files.c */
+    MU__K_FILE_FIRST = 0x40,
+    MU__K_FILE_LAST = 0x5f
+} mu__kind_t;
+
+#define MU__IS_FILE_KIND(k) ((k) >= MU__K_FILE_FIRST && (k) <= MU__K_FILE_LAST)
+
+/*  Header encoding helper (no validation). */
+void mu__hdr_encode(uint8_t hdr[MU__HDR_SIZE], int kind, uint64_t id);
+
+/*  Parses a frame: returns 0 and sets *kind_p / *id_p and the payload
+    (*data_p points into frame, *size_p bytes, NULL when empty), or
+    MU_EPROTO (shorter than the header, or another version). Unknown kinds
+    are the caller's to reject. */
+int mu__frame_decode(const void *frame, size_t size, int *kind_p, uint64_t *id_p,
+                     const uint8_t **data_p, size_t *size_p);
+
+/*  Initialises msg as a frame of kind/id with room for size payload bytes
+    and returns a pointer to that room (the caller fills it), or NULL
+    (out of memory; msg is then closed). */
+uint8_t *mu__frame_init(zmq_msg_t *msg, int kind, uint64_t id, size_t size);
+
+/*  Error payload: encodes code + message into a malloc'd buffer (*size_p);
+    decodes into *code_p and a pointer/length into the message. decode
+    returns 0 or MU_EPROTO (shorter than 4 bytes or code >= 0). */
+void *mu__err_encode(int code, const char *message, size_t *size_p);
+int mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p,
+                   size_t *msg_len_p);
+
+/* ---- core -> files, server side (implemented in mu_files.c) ---- */
+
+typedef struct mu__files_server_t mu__files_server_t;
+
+/*  Creates the server's file service for root (an existing directory; the
+    path is resolved and an O_PATH/O_DIRECTORY fd kept). Returns NULL with
+    errno set. */
+mu__files_server_t *mu__files_server_new(const char *root);
+void mu__files_server_destroy(mu__files_server_t **self_p);
+
+/*  Handles one file-kind message from peer. Replies through
+    mu__server_send. Returns 0, or a negative code when the message was
+    malformed (the core then counts a protocol error; mu_files has already
+    answered MU__K_ERR). */
+int mu__files_server_on_msg(mu__files_server_t *self, mu_server_t *server, uint64_t peer,
+                            int kind, uint64_t id, const void *data, size_t size);
+
+/*  Does a bounded amount of pending work (sends chunks against credit that
+    peers granted). Called by the core on every mu_server_recv iteration.
+    Returns the number of ms until it wants to run again (0: it has more to
+    do now, -1: nothing pending). */
+int mu__files_server_work(mu__files_server_t *self, mu_server_t *server);
+
+/*  Forgets every transfer of a peer that left (temp files removed). */
+void mu__files_server_peer_gone(mu__files_server_t *self, uint64_t peer);
+
+/* ---- files -> core, server side (implemented in mu_server.c) ---- */
+
+/*  Sends one protocol message to a peer without blocking (the payload is
+    copied into the frame). Returns 0, MU_EHOSTUNREACH (peer unknown /
+    gone), MU_EAGAIN (its queue is full: try later) or MU_ENOMEM. Counts
+    msgs_out/bytes_out. */
+int mu__server_send(mu_server_t *server, uint64_t peer, int kind, uint64_t id,
+                    const void *data, size_t size);
+
+/*  Like mu__server_send for a frame made with mu__frame_init: on success
+    the frame is sent (msg is left empty); on an error it stays the
+    caller's, to retry or close. */
+int mu__server_send_frame(mu_server_t *server, uint64_t peer, zmq_msg_t *msg);
+
+/*  Initialises msg as a frame of file data for a peer (as mu__frame_init),
+    counted against the peer's and the server's transfer budgets until
+    libzmq frees it (src/mu_budget.h). Returns the payload room, or NULL
+    with *rc_p MU_EAGAIN (over budget: the server's poll wakes up when
+    bytes drain; msg untouched), MU_EHOSTUNREACH (peer gone) or MU_ENOMEM. */
+uint8_t *mu__server_data_frame(mu_server_t *server, uint64_t peer, zmq_msg_t *msg, int kind,
+                               uint64_t id, size_t size, int *rc_p);
+
+/*  Counts a received/sent file on the server and the peer. */
+void mu__server_count_file(mu_server_t *server, uint64_t peer, int received);
+
+/* ---- files -> core, client side (implemented in mu_client.c) ---- */
+
+/*  Sends one protocol message, waiting up to timeout_ms for queue room.
+    Returns 0, MU_EAGAIN, MU_ENOMEM or a connection failure (as
+    mu__client_recv_file). */
+int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data,
+                    size_t size, int timeout_ms);
+
+/*  Waits up to timeout_ms for the next file-kind message (other messages
+    are handled as usual: replies matched, pushes/streams queued for
+    mu_client_recv). On success *kind_p, *id_p and the received frame in
+    *msg (which the caller has initialised and must close; the payload is
+    *data_p / *size_p, pointing into it, NULL when empty: no copy is made).
+    MU__K_ERR messages with a non-zero id are handed over too (kind
+    MU__K_ERR) so a transfer sees its errors. Returns 0, MU_EAGAIN
+    (timeout), MU_EINTR, a connection failure (MU_EAUTH, MU_EHANDSHAKE,
+    MU_ECONNREFUSED, MU_ENOHOST: see mu_client.c), or MU_ECONNRESET-like
+    MU_EPIPE when the client noticed a reconnect since the last call (the
+    caller restarts its transfer from its offset). */
+int mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, zmq_msg_t *msg,
+                         const uint8_t **data_p, size_t *size_p, int timeout_ms);
+
+/*  Sets the text mu_client_last_error returns (size bytes of msg; "" with
+    size 0). */
+void mu__client_set_last_error(const char *msg, size_t size);
+
+/*  A fresh id for a request or transfer. */
+uint64_t mu__client_next_id(mu_client_t *client);
+
+#endif

@@ -1,0 +1,787 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow.c — flow definition and the calling process's side (start, wait,
+    stop, stats). The contract is in include/mu_flow.h; the supervisor is in
+    mu_flow_super.c, runners in mu_flow_runner.c and mu_flow_edge.c. */
+#include "flow/mu_flow_int.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- helpers shared with the other parts ---------------------------------- */
+
+int
+mu__flow_bucket(uint64_t ns)
+{
+    if (ns < 64)
+        return 0;
+    int msb = 63 - __builtin_clzll(ns);
+    int sub = (int) ((ns >> (msb - 2)) & 3);
+    int b = (msb - 5) * 4 + sub;
+    return b >= MU__FLOW_HIST ? MU__FLOW_HIST - 1 : b;
+}
+
+double
+mu__flow_bucket_us(int bucket)
+{
+    if (bucket <= 0)
+        return 0.032;
+    int msb = bucket / 4 + 5, sub = bucket % 4;
+    double lo = (double) ((uint64_t) (4 + sub) << (msb - 2));
+    double width = (double) ((uint64_t) 1 << (msb - 2));
+    return (lo + width / 2) / 1000.0;
+}
+
+double
+mu__flow_percentile(const uint32_t *hist, double q)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < MU__FLOW_HIST; i++)
+        total += hist[i];
+    if (total == 0)
+        return 0;
+    uint64_t want = (uint64_t) ceil(q * (double) total), seen = 0;
+    if (want == 0)
+        want = 1;
+    for (int i = 0; i < MU__FLOW_HIST; i++) {
+        seen += hist[i];
+        if (seen >= want)
+            return mu__flow_bucket_us(i);
+    }
+    return mu__flow_bucket_us(MU__FLOW_HIST - 1);
+}
+
+void
+mu__flow_endpoint(const mu_flow_t *flow, int stage, int index, char *buf, size_t cap)
+{
+    const mu__stage_t *st = &flow->stages[stage];
+    if (st->base_port > 0)
+        snprintf(buf, cap, "tcp://%s:%d", st->host, st->base_port + index);
+    else
+        snprintf(buf, cap, "ipc://%s/s%d-%d", flow->dir, stage, index);
+}
+
+void
+mu__flow_set_title(const char *title)
+{
+    char shortname[16];
+    snprintf(shortname, sizeof shortname, "%s", title);
+    prctl(PR_SET_NAME, shortname, 0, 0, 0);
+    /* The argv strings are contiguous from argv[0] (program_invocation_name
+       points at it); /proc/self/cmdline says how long the area is. */
+    extern char *program_invocation_name;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[4096];
+    ssize_t len = read(fd, buf, sizeof buf);
+    close(fd);
+    if (len <= 1 || program_invocation_name == NULL
+        || strcmp(program_invocation_name, buf) != 0)
+        return;
+    size_t area = (size_t) len;
+    memset(program_invocation_name, 0, area);
+    snprintf(program_invocation_name, area, "%s", title);
+}
+
+void
+mu__flow_remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
+void
+mu__flow_die_with_parent(pid_t parent_pid, int sig)
+{
+    prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0);
+    if (getppid() != parent_pid)
+        _exit(1);
+}
+
+/* ---- definition ------------------------------------------------------------- */
+
+mu_flow_t *
+mu_flow_new(const char *name)
+{
+    if (name == NULL || name[0] == '\0') {
+        errno = EINVAL;
+        return NULL;
+    }
+    mu_flow_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    snprintf(self->name, sizeof self->name, "%s", name);
+    self->max_restarts = 5;
+    self->window_ms = 5000;
+    self->drain_ms = 10000;
+    self->ctl = -1;
+    return self;
+}
+
+static void
+stage_free(mu__stage_t *st)
+{
+    if (st->fds)
+        for (int i = 0; i < st->n; i++)
+            if (st->fds[i] >= 0)
+                close(st->fds[i]);
+    if (st->listen_fds)
+        for (int i = 0; i < st->n; i++)
+            if (st->listen_fds[i] >= 0)
+                close(st->listen_fds[i]);
+    free(st->fds);
+    free(st->inproc);
+    free(st->edges);
+    free(st->listen_fds);
+    free(st->ports);
+}
+
+void
+mu_flow_destroy(mu_flow_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mu_flow_t *self = *self_p;
+    if (self->started && !self->ended && self->super_pid > 0) {
+        kill(self->super_pid, SIGKILL);
+        waitpid(self->super_pid, NULL, 0);
+        mu__flow_remove_dir(self->dir);
+    }
+    if (self->ctl >= 0)
+        close(self->ctl);
+    for (int i = 0; i < self->nstages; i++)
+        stage_free(&self->stages[i]);
+    free(self->stages);
+    free(self->stats);
+    explicit_bzero(self->curve_server_sec, sizeof self->curve_server_sec);
+    explicit_bzero(self->curve_client_sec, sizeof self->curve_client_sec);
+    free(self);
+    *self_p = NULL;
+}
+
+static mu__stage_t *
+find_stage(const mu_flow_t *self, const char *name, int *index_p)
+{
+    for (int i = 0; name && i < self->nstages; i++)
+        if (strcmp(self->stages[i].name, name) == 0) {
+            if (index_p)
+                *index_p = i;
+            return &self->stages[i];
+        }
+    return NULL;
+}
+
+/*  Appends a stage with the common checks; NULL when they fail. */
+static mu__stage_t *
+append_stage(mu_flow_t *self, const char *name, int n, mu__stage_kind_t kind)
+{
+    if (self->started || name == NULL || name[0] == '\0' || strlen(name) >= MU__FLOW_NAME
+        || n < 1 || n > MU__FLOW_MAX_RUNNERS || find_stage(self, name, NULL))
+        return NULL;
+    if (kind != MU__ST_WORKER && kind != MU__ST_EDGE && self->nstages != 0)
+        return NULL;
+    mu__stage_t *grown = realloc(self->stages, (size_t) (self->nstages + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    self->stages = grown;
+    mu__stage_t *st = &grown[self->nstages++];
+    memset(st, 0, sizeof *st);
+    snprintf(st->name, sizeof st->name, "%s", name);
+    st->kind = kind;
+    st->n = n;
+    st->link = MU_FLOW_BALANCE;
+    return st;
+}
+
+int
+mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n, mu_flow_startup_fn *startup,
+                         mu_flow_handler_fn *handler, void *arg)
+{
+    assert(self);
+    if (handler == NULL)
+        return MU_EINVAL;
+    mu__stage_t *st = append_stage(self, name, n, MU__ST_WORKER);
+    if (!st)
+        return MU_EINVAL;
+    st->startup = startup;
+    st->handler = handler;
+    st->arg = arg;
+    return 0;
+}
+
+int
+mu_flow_set_teardown(mu_flow_t *self, const char *name, mu_flow_teardown_fn *teardown)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, name, NULL);
+    if (!st || st->kind != MU__ST_WORKER || self->started)
+        return MU_EINVAL;
+    st->teardown = teardown;
+    return 0;
+}
+
+int
+mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event, mu_flow_mode_t mode,
+                   mu_flow_inproc_fn *fn, void *arg, size_t queue_max)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, stage, NULL);
+    if (!st || st->kind != MU__ST_WORKER || self->started || !event || !event[0]
+        || strlen(event) >= sizeof st->inproc->event || !fn
+        || (mode != MU_FLOW_INLINE && mode != MU_FLOW_THREAD))
+        return MU_EINVAL;
+    mu__inproc_def_t *grown = realloc(st->inproc, (size_t) (st->ninproc + 1) * sizeof *grown);
+    if (!grown)
+        return MU_ENOMEM;
+    st->inproc = grown;
+    mu__inproc_def_t *d = &grown[st->ninproc++];
+    memset(d, 0, sizeof *d);
+    snprintf(d->event, sizeof d->event, "%s", event);
+    d->mode = mode;
+    d->fn = fn;
+    d->arg = arg;
+    d->queue_max = queue_max;
+    return 0;
+}
+
+int
+mu_flow_add_source(mu_flow_t *self, const char *name, int n, mu_flow_source_fn *fn, void *arg)
+{
+    assert(self);
+    if (fn == NULL)
+        return MU_EINVAL;
+    mu__stage_t *st = append_stage(self, name, n, MU__ST_SOURCE);
+    if (!st)
+        return MU_EINVAL;
+    st->source = fn;
+    st->arg = arg;
+    return 0;
+}
+
+int
+mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n)
+{
+    assert(self);
+    if (fds == NULL || n < 1)
+        return MU_EINVAL;
+    for (int i = 0; i < n; i++)
+        if (fds[i] < 0 || fcntl(fds[i], F_GETFD) < 0)
+            return MU_EINVAL;
+    int *copy = malloc((size_t) n * sizeof *copy);
+    if (!copy)
+        return MU_ENOMEM;
+    mu__stage_t *st = append_stage(self, name, n, MU__ST_FD_SOURCE);
+    if (!st) {
+        free(copy);
+        return MU_EINVAL;
+    }
+    memcpy(copy, fds, (size_t) n * sizeof *copy);
+    st->fds = copy;
+    return 0;
+}
+
+static bool
+edge_valid(const mu_flow_edge_t *edge)
+{
+    return edge->host != NULL && edge->host[0] != '\0' && edge->port >= 0 && edge->port <= 65535
+           && (edge->listen || edge->port != 0) && edge->max_clients >= 0
+           && edge->max_clients <= 65536 && edge->idle_timeout_ms >= -1
+           && (edge->overflow == MU_FLOW_EDGE_DISCONNECT
+               || edge->overflow == MU_FLOW_EDGE_DROP_OLDEST);
+}
+
+/*  The edge with its defaults filled in. */
+static mu_flow_edge_t
+edge_with_defaults(const mu_flow_edge_t *edge)
+{
+    mu_flow_edge_t e = *edge;
+    if (e.max_frame == 0)
+        e.max_frame = 1024 * 1024;
+    if (e.max_clients == 0)
+        e.max_clients = MU_FLOW_EDGE_MAX_CLIENTS;
+    if (e.idle_timeout_ms == 0)
+        e.idle_timeout_ms = MU_FLOW_EDGE_IDLE_TIMEOUT_MS;
+    if (e.queue_max == 0)
+        e.queue_max = MU_FLOW_EDGE_QUEUE_MAX;
+    return e;
+}
+
+int
+mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
+{
+    assert(self);
+    if (name == NULL || edge == NULL || !edge_valid(edge) || self->started)
+        return MU_EINVAL;
+    int index;
+    mu__stage_t *st = find_stage(self, name, &index);
+    if (st && (index != self->nstages - 1 || st->kind != MU__ST_EDGE
+               || st->n >= MU__FLOW_MAX_RUNNERS))
+        return MU_EINVAL;
+    if (!st) {
+        st = append_stage(self, name, 1, MU__ST_EDGE);
+        if (!st)
+            return MU_EINVAL;
+        st->n = 0;
+    }
+    int n = st->n + 1;
+    mu_flow_edge_t *edges = realloc(st->edges, (size_t) n * sizeof *edges);
+    if (edges)
+        st->edges = edges;
+    int *lfds = realloc(st->listen_fds, (size_t) n * sizeof *lfds);
+    if (lfds)
+        st->listen_fds = lfds;
+    int *ports = realloc(st->ports, (size_t) n * sizeof *ports);
+    if (ports)
+        st->ports = ports;
+    if (!edges || !lfds || !ports) {
+        if (st->n == 0) /* a stage that never got its edge goes again */
+            self->nstages--;
+        return MU_ENOMEM;
+    }
+    edges[n - 1] = edge_with_defaults(edge);
+    lfds[n - 1] = -1;
+    ports[n - 1] = edge->port;
+    st->n = n;
+    return 0;
+}
+
+int
+mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind, mu_flow_filter_fn *filter,
+                 mu_flow_key_fn *key, void *arg)
+{
+    assert(self);
+    int index;
+    mu__stage_t *st = find_stage(self, name, &index);
+    if (!st || index == 0 || self->started)
+        return MU_EINVAL;
+    if (kind != MU_FLOW_BALANCE && kind != MU_FLOW_BROADCAST && kind != MU_FLOW_KEYED)
+        return MU_EINVAL;
+    if (kind == MU_FLOW_KEYED && key == NULL)
+        return MU_EINVAL;
+    st->link = kind;
+    st->filter = filter;
+    st->key = key;
+    st->link_arg = arg;
+    return 0;
+}
+
+int
+mu_flow_set_drop(mu_flow_t *self, const char *name, bool drop)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, name, NULL);
+    if (!st)
+        return MU_EINVAL;
+    st->drop = drop;
+    return 0;
+}
+
+int
+mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on)
+{
+    assert(self);
+    int index;
+    mu__stage_t *st = find_stage(self, name, &index);
+    if (!st || index == 0 || self->started)
+        return MU_EINVAL;
+    st->reliable = on;
+    return 0;
+}
+
+int
+mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char *host, int base_port)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, name, NULL);
+    if (!st || self->started || host == NULL || host[0] == '\0'
+        || strlen(host) >= sizeof st->host || base_port < 1 || base_port + st->n - 1 > 65535)
+        return MU_EINVAL;
+    snprintf(st->host, sizeof st->host, "%s", host);
+    st->base_port = base_port;
+    return 0;
+}
+
+int
+mu_flow_set_local(mu_flow_t *self, const char *name, bool local)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, name, NULL);
+    if (!st || self->started)
+        return MU_EINVAL;
+    st->remote = !local;
+    return 0;
+}
+
+int
+mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server, const mu_keys_t *client)
+{
+    assert(self);
+    if (!server || !client || self->started || !mu_keys_secret(server) || !mu_keys_secret(client))
+        return MU_EINVAL;
+    memcpy(self->curve_server_pub, mu_keys_public(server), 32);
+    memcpy(self->curve_server_sec, mu_keys_secret(server), 32);
+    memcpy(self->curve_client_pub, mu_keys_public(client), 32);
+    memcpy(self->curve_client_sec, mu_keys_secret(client), 32);
+    self->curve = true;
+    return 0;
+}
+
+int
+mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts, int window_ms)
+{
+    assert(self);
+    if (max_restarts < 0 || window_ms < 1 || self->started)
+        return MU_EINVAL;
+    self->max_restarts = max_restarts;
+    self->window_ms = window_ms;
+    return 0;
+}
+
+int
+mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms)
+{
+    assert(self);
+    if (timeout_ms < 1 || self->started)
+        return MU_EINVAL;
+    self->drain_ms = timeout_ms;
+    return 0;
+}
+
+/* ---- start -------------------------------------------------------------------- */
+
+/*  Binds a listening TCP socket for an edge; returns the fd or -errno. */
+static int
+bind_edge(const mu_flow_edge_t *e, int *port_p)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) e->port) };
+    if (inet_pton(AF_INET, e->host, &sa.sin_addr) != 1)
+        return MU_EINVAL;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t len = sizeof sa;
+    if (bind(fd, (struct sockaddr *) &sa, sizeof sa) != 0 || listen(fd, 128) != 0
+        || getsockname(fd, (struct sockaddr *) &sa, &len) != 0) {
+        int rc = -errno;
+        close(fd);
+        return rc;
+    }
+    *port_p = ntohs(sa.sin_port);
+    return fd;
+}
+
+static int
+check_shape(const mu_flow_t *self)
+{
+    if (self->nstages == 0)
+        return MU_EINVAL;
+    const mu__stage_t *first = &self->stages[0];
+    if (first->kind == MU__ST_WORKER)
+        return MU_EINVAL;
+    bool any_local = false;
+    for (int s = 0; s < self->nstages; s++) {
+        const mu__stage_t *st = &self->stages[s];
+        any_local = any_local || !st->remote;
+        if (s > 0 && st->reliable && st->link != MU_FLOW_BALANCE)
+            return MU_EINVAL;
+        /* Stages in different processes meet on pinned endpoints; acks of
+           at-least-once travel over the local directory only. */
+        if (s > 0 && st->remote != self->stages[s - 1].remote
+            && (st->base_port == 0 || st->reliable))
+            return MU_EINVAL;
+    }
+    if (!any_local)
+        return MU_EINVAL;
+    return 0;
+}
+
+static void
+close_listeners(mu_flow_t *self)
+{
+    for (int s = 0; s < self->nstages; s++)
+        for (int i = 0; self->stages[s].listen_fds && i < self->stages[s].n; i++)
+            if (self->stages[s].listen_fds[i] >= 0) {
+                close(self->stages[s].listen_fds[i]);
+                self->stages[s].listen_fds[i] = -1;
+            }
+}
+
+static int
+bind_edges(mu_flow_t *self)
+{
+    for (int s = 0; s < self->nstages; s++) {
+        mu__stage_t *st = &self->stages[s];
+        if (st->kind != MU__ST_EDGE)
+            continue;
+        for (int i = 0; i < st->n; i++) {
+            if (!st->edges[i].listen)
+                continue;
+            int fd = bind_edge(&st->edges[i], &st->ports[i]);
+            if (fd < 0) {
+                close_listeners(self);
+                return fd;
+            }
+            st->listen_fds[i] = fd;
+        }
+    }
+    return 0;
+}
+
+int
+mu_flow_start(mu_flow_t *self)
+{
+    assert(self);
+    if (self->started || check_shape(self) != 0)
+        return MU_EINVAL;
+    snprintf(self->dir, sizeof self->dir, "/tmp/muflow-XXXXXX");
+    if (!mkdtemp(self->dir))
+        return -errno;
+    int rc = bind_edges(self);
+    if (rc != 0) {
+        rmdir(self->dir);
+        return rc;
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        rc = -errno;
+        close_listeners(self);
+        rmdir(self->dir);
+        return rc;
+    }
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        rc = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        close_listeners(self);
+        rmdir(self->dir);
+        return rc;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        mu__flow_die_with_parent(parent, SIGHUP); /* cleans up, then exits */
+        mu__flow_supervise(self, sv[1]);
+    }
+    close(sv[1]);
+    self->ctl = sv[0];
+    self->super_pid = pid;
+    self->started = true;
+    /* The supervisor holds the inherited descriptors now. */
+    close_listeners(self);
+    for (int s = 0; s < self->nstages; s++)
+        for (int i = 0; self->stages[s].fds && i < self->stages[s].n; i++)
+            if (self->stages[s].fds[i] >= 0) {
+                close(self->stages[s].fds[i]);
+                self->stages[s].fds[i] = -1;
+            }
+    return 0;
+}
+
+int
+mu_flow_edge_port(const mu_flow_t *self, const char *name, int index)
+{
+    assert(self);
+    const mu__stage_t *st = find_stage(self, name, NULL);
+    if (!self->started || !st || st->kind != MU__ST_EDGE || index < 0 || index >= st->n
+        || !st->edges[index].listen)
+        return MU_EINVAL;
+    return st->ports[index];
+}
+
+pid_t
+mu_flow_pid(const mu_flow_t *self)
+{
+    assert(self);
+    return self->super_pid;
+}
+
+const char *
+mu_flow_error(const mu_flow_t *self)
+{
+    assert(self);
+    return self->error;
+}
+
+/* ---- talking to the supervisor ------------------------------------------------ */
+
+/*  Marks the end after the supervisor is gone. */
+static void
+set_end(mu_flow_t *self, int rc, const char *error)
+{
+    self->ended = true;
+    self->end_rc = rc;
+    if (error && !self->error[0])
+        snprintf(self->error, sizeof self->error, "%s", error);
+    if (self->super_pid > 0)
+        waitpid(self->super_pid, NULL, 0);
+    mu__flow_remove_dir(self->dir);
+}
+
+/*  Reads one message from the supervisor waiting up to timeout_ms: stores
+    statistics ('T') or the end ('F'). Returns the type read, 0 on timeout. */
+static int
+read_one(mu_flow_t *self, int timeout_ms)
+{
+    struct pollfd p = { .fd = self->ctl, .events = POLLIN };
+    int n = poll(&p, 1, timeout_ms);
+    if (n <= 0)
+        return 0;
+    static __thread char buf[1 << 17];
+    ssize_t len;
+    /* ECONNRESET: the supervisor exited with requests of ours unread; the
+       kernel reports that before what it sent, which is still there. */
+    do
+        len = recv(self->ctl, buf, sizeof buf, MSG_DONTWAIT);
+    while (len < 0 && (errno == EINTR || errno == ECONNRESET));
+    if (len < 0 && errno == EAGAIN)
+        return 0;
+    if (len <= 0) {
+        set_end(self, MU_EIO, "the flow's supervisor died");
+        return 'F';
+    }
+    if (buf[0] == 'T' && len >= MU__FLOW_STATS_HDR) {
+        uint32_t count;
+        memcpy(&count, buf + 4, sizeof count);
+        size_t need = MU__FLOW_STATS_HDR + count * sizeof(mu_flow_stat_t);
+        if ((size_t) len != need)
+            return 'T';
+        mu_flow_stat_t *rows = malloc(count ? count * sizeof *rows : 1);
+        if (!rows)
+            return 'T';
+        memcpy(rows, buf + MU__FLOW_STATS_HDR, count * sizeof *rows);
+        free(self->stats);
+        self->stats = rows;
+        self->nstats = count;
+        return 'T';
+    }
+    if (buf[0] == 'F' && len == (ssize_t) sizeof(mu__flow_end_t)) {
+        mu__flow_end_t end;
+        memcpy(&end, buf, sizeof end);
+        end.error[sizeof end.error - 1] = '\0';
+        set_end(self, end.rc, end.error);
+        return 'F';
+    }
+    return '?';
+}
+
+int
+mu_flow_wait(mu_flow_t *self, int timeout_ms)
+{
+    assert(self);
+    if (!self->started)
+        return MU_EINVAL;
+    int64_t deadline = mu__deadline_ms(timeout_ms);
+    while (!self->ended) {
+        int left = mu__remaining_ms(deadline);
+        if (left == 0 && timeout_ms >= 0) {
+            if (read_one(self, 0) != 'F' && !self->ended)
+                return MU_ETIMEDOUT;
+            continue;
+        }
+        read_one(self, left < 0 ? 1000 : left);
+    }
+    return self->end_rc;
+}
+
+int
+mu_flow_stop(mu_flow_t *self, int timeout_ms)
+{
+    assert(self);
+    if (!self->started)
+        return MU_EINVAL;
+    if (!self->ended) {
+        mu__caller_req_t req = { .type = 'S', .timeout_ms = timeout_ms < 0 ? self->drain_ms
+                                                                          : timeout_ms };
+        if (send(self->ctl, &req, sizeof req, MSG_NOSIGNAL) < 0)
+            kill(self->super_pid, SIGTERM);
+    }
+    return mu_flow_wait(self, -1);
+}
+
+int
+mu_flow_stats(mu_flow_t *self, mu_flow_stat_t *rows, size_t cap, size_t *n_p)
+{
+    assert(self);
+    assert(n_p);
+    if (!self->started)
+        return MU_EINVAL;
+    if (!self->ended) {
+        /* A supervisor that ended by itself takes no request: what it sent
+           last, its final figures and the end, is still to be read. */
+        mu__caller_req_t req = { .type = 'T' };
+        bool asked = send(self->ctl, &req, sizeof req, MSG_NOSIGNAL) == (ssize_t) sizeof req;
+        int64_t deadline = mu__deadline_ms(1000);
+        int got = 0;
+        while (!(asked && got == 'T') && !self->ended) {
+            int left = mu__remaining_ms(deadline);
+            if (left == 0)
+                return MU_ETIMEDOUT;
+            got = read_one(self, left);
+        }
+    }
+    *n_p = self->nstats;
+    for (size_t i = 0; rows && i < self->nstats && i < cap; i++)
+        rows[i] = self->stats[i];
+    return 0;
+}
+
+/* ---- run with signals passed on -------------------------------------------------- */
+
+static volatile pid_t run_super_pid;
+
+static void
+forward_signal(int sig)
+{
+    (void) sig;
+    if (run_super_pid > 0)
+        kill(run_super_pid, SIGTERM);
+}
+
+int
+mu_flow_run(mu_flow_t *self)
+{
+    assert(self);
+    int rc = mu_flow_start(self);
+    if (rc != 0)
+        return rc;
+    struct sigaction sa = { .sa_handler = forward_signal }, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    run_super_pid = self->super_pid;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    rc = mu_flow_wait(self, -1);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    run_super_pid = 0;
+    return rc;
+}

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow_edge.c — a TCP edge runner: mu_pipe frames (4-byte little-endian
+    length) to and from clients. Frames from clients go downstream (through
+    the from_client hook); messages from upstream go to every connected
+    client (through from_internal). A client that sends a bad frame (over
+    the edge's maximum, or cut off by its close) is logged and dropped; the
+    others go on.
+
+    Clients cannot hold the edge up (the contract is in mu_flow.h, "Edge
+    clients"): each has a bounded queue of what it has not read yet; a
+    listening edge takes at most max_clients of them, making room by
+    closing the one idle longest, and closes clients idle for
+    idle_timeout_ms. A client's active_ms is when it last did its part:
+    connected, sent a complete frame, had bytes written to it, or had
+    nothing queued when a message came for it. */
+#include "flow/mu_flow_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define RETRY_MS 100
+
+/*  A send or flush that found the socket full (timeouts are 0). */
+#define WOULD_BLOCK(rc) ((rc) == MU_EAGAIN || (rc) == MU_ETIMEDOUT)
+
+typedef struct {
+    int fd;
+    mu_pipe_t *p;
+    mu__msgq_t q;          /* what the pipe could not take yet */
+    int64_t active_ms;
+    uint64_t seq;          /* connection order: on a tie, the older is the idler */
+} client_t;
+
+typedef struct {
+    mu__runner_t *r;
+    const mu_flow_edge_t *e;
+    int lfd;
+    bool inbound;          /* a first stage: clients send, nothing goes to them */
+    client_t *c;           /* cap slots, nc used */
+    int nc, cap;
+    zmq_pollitem_t *items; /* cap + 3: control, listener, upstream, clients */
+    int64_t next_connect;
+    uint64_t accepted;     /* connections so far */
+} edge_t;
+
+/* ---- the client table -------------------------------------------------------------- */
+
+/*  Bytes waiting for client c: its queue and what its pipe holds. */
+static size_t
+backlog(const client_t *c)
+{
+    return c->q.bytes + mu_pipe_pending(c->p);
+}
+
+/*  Closes client k (the last one takes its slot); counted in *counter
+    unless NULL. */
+static void
+close_client(edge_t *ed, int k, uint64_t *counter)
+{
+    if (counter)
+        (*counter)++;
+    mu__msgq_clear(&ed->c[k].q);
+    mu_pipe_destroy(&ed->c[k].p);
+    ed->c[k] = ed->c[--ed->nc];
+    ed->r->stats.clients = (uint64_t) ed->nc;
+}
+
+static bool
+idler(const client_t *a, const client_t *b)
+{
+    return a->active_ms < b->active_ms || (a->active_ms == b->active_ms && a->seq < b->seq);
+}
+
+/*  The slot of the client idle the longest (the table is not empty). */
+static int
+idlest(const edge_t *ed)
+{
+    int best = 0;
+    for (int k = 1; k < ed->nc; k++)
+        if (idler(&ed->c[k], &ed->c[best]))
+            best = k;
+    return best;
+}
+
+mu_pipe_t *
+mu__edge_pipe_new(int fd, uint32_t max_frame)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    mu_pipe_t *p = mu_pipe_new_fd(fd, fd);
+    if (!p)
+        return NULL;
+    mu_pipe_set_max_frame(p, max_frame);
+    mu_pipe_set_recv_timeout(p, 0);
+    mu_pipe_set_send_timeout(p, 0);
+    mu_pipe_set_linger(p, 0);
+    return p;
+}
+
+static void
+add_client(edge_t *ed, int fd)
+{
+    if (ed->nc == ed->cap) /* make room: idle connections never lock clients out */
+        close_client(ed, idlest(ed), &ed->r->stats.clients_idle);
+    mu_pipe_t *p = mu__edge_pipe_new(fd, ed->e->max_frame);
+    if (!p) {
+        close(fd);
+        return;
+    }
+    ed->c[ed->nc++] = (client_t) { .fd = fd, .p = p, .active_ms = mu__now_ms(),
+                                   .seq = ed->accepted++ };
+    ed->r->stats.clients = (uint64_t) ed->nc;
+}
+
+/*  True when client c of a listening edge has been idle too long: on a
+    first stage, it sent no complete frame; on a later one, nothing of what
+    is queued for it could be written. */
+static bool
+is_idle(const edge_t *ed, const client_t *c, int64_t now)
+{
+    if (ed->lfd < 0 || ed->e->idle_timeout_ms < 0 || now - c->active_ms < ed->e->idle_timeout_ms)
+        return false;
+    return ed->inbound || backlog(c) > 0;
+}
+
+static void
+close_idle_clients(edge_t *ed)
+{
+    int64_t now = mu__now_ms();
+    for (int k = ed->nc - 1; k >= 0; k--)
+        if (is_idle(ed, &ed->c[k], now))
+            close_client(ed, k, &ed->r->stats.clients_idle);
+}
+
+static void
+try_connect(edge_t *ed)
+{
+    int64_t now = mu__now_ms();
+    if (ed->nc > 0 || now < ed->next_connect)
+        return;
+    ed->next_connect = now + RETRY_MS;
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) ed->e->port) };
+    if (inet_pton(AF_INET, ed->e->host, &sa.sin_addr) != 1)
+        return;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+        close(fd);
+        return;
+    }
+    add_client(ed, fd);
+}
+
+/* ---- output ------------------------------------------------------------------------ */
+
+/*  Moves client k's queue into its pipe and writes out what the socket
+    takes. Returns false when the client is gone (closed here). */
+static bool
+flush_client(edge_t *ed, int k)
+{
+    client_t *c = &ed->c[k];
+    size_t before = backlog(c);
+    const void *data;
+    size_t size;
+    int rc = 0;
+    while (rc == 0 && mu__msgq_peek(&c->q, &data, &size)) {
+        rc = mu_pipe_send(c->p, data, size, MU_PIPE_MORE);
+        if (rc == 0)
+            mu__msgq_pop(&c->q);
+    }
+    if (rc == 0 || WOULD_BLOCK(rc))
+        rc = mu_pipe_flush(c->p);
+    if (rc != 0 && !WOULD_BLOCK(rc)) {
+        close_client(ed, k, NULL); /* gone (MU_EPIPE) */
+        return false;
+    }
+    if (backlog(c) < before)
+        c->active_ms = mu__now_ms();
+    return true;
+}
+
+static void
+flush_all(edge_t *ed)
+{
+    for (int k = ed->nc - 1; k >= 0; k--)
+        (void) flush_client(ed, k);
+}
+
+/*  Applies the overflow setting to client k when its queue is over
+    queue_max: drops its oldest messages, or closes it. */
+static void
+bound_queue(edge_t *ed, int k)
+{
+    client_t *c = &ed->c[k];
+    if (c->q.bytes <= ed->e->queue_max)
+        return;
+    if (ed->e->overflow == MU_FLOW_EDGE_DROP_OLDEST)
+        ed->r->stats.drops += mu__msgq_trim(&c->q, ed->e->queue_max);
+    else
+        close_client(ed, k, &ed->r->stats.clients_slow);
+}
+
+/*  Hands a message to client k: to its pipe when nothing waits before it,
+    else to its queue. Never waits. */
+static void
+send_to_client(edge_t *ed, int k, const void *data, size_t size)
+{
+    client_t *c = &ed->c[k];
+    if (backlog(c) == 0)
+        c->active_ms = mu__now_ms(); /* it kept up so far */
+    if (c->q.count == 0) {
+        int rc = mu_pipe_send(c->p, data, size, MU_PIPE_MORE);
+        if (rc == 0)
+            return;
+        if (!WOULD_BLOCK(rc)) {
+            close_client(ed, k, NULL); /* gone (MU_EPIPE) */
+            return;
+        }
+    }
+    if (mu__msgq_push(&c->q, data, size) != 0) {
+        ed->r->stats.drops++; /* no memory for the copy */
+        return;
+    }
+    bound_queue(ed, k);
+}
+
+/*  Sends to every client without waiting: what a client's socket does not
+    take waits in its queue. */
+int
+mu__flow_edge_emit(void *edge, const void *data, size_t size)
+{
+    edge_t *ed = edge;
+    mu__runner_t *r = ed->r;
+    if (size > ed->e->max_frame)
+        return MU_EMSGSIZE;
+    if (ed->nc == 0) { /* only while draining: no client will come for it */
+        r->stats.drops++;
+        return 0;
+    }
+    for (int k = ed->nc - 1; k >= 0; k--) /* from the back: closing swaps in the last */
+        send_to_client(ed, k, data, size);
+    r->stats.out++;
+    return 0;
+}
+
+/* ---- input -------------------------------------------------------------------- */
+
+int
+mu__edge_read_frames(mu_pipe_t *p, mu__edge_frame_fn *fn, void *ctx)
+{
+    /* Until MU_EAGAIN: frames already buffered by the pipe wake no poll. */
+    for (;;) {
+        const void *data;
+        size_t size;
+        int rc = mu_pipe_recv(p, &data, &size);
+        if (rc == 0)
+            rc = fn(ctx, data, size);
+        if (rc != 0)
+            return rc;
+    }
+}
+
+typedef struct {
+    edge_t *ed;
+    int k;
+} client_ref_t;
+
+/*  One frame from a client: downstream, through the from_client hook. */
+static int
+take_client_frame(void *ctx, const void *data, size_t size)
+{
+    client_ref_t *ref = ctx;
+    edge_t *ed = ref->ed;
+    mu__runner_t *r = ed->r;
+    ed->c[ref->k].active_ms = mu__now_ms();
+    if (r->npush > 0) { /* else an outbound-only edge: what clients send goes nowhere */
+        r->stats.in++;
+        mu_flow_emit_t out = { .runner = r };
+        int rc = ed->e->from_client ? ed->e->from_client(ed->e->arg, data, size, &out)
+                                    : mu__runner_send(r, data, size);
+        if (rc < 0)
+            r->stats.errors++;
+        mu__runner_tick(r);
+    }
+    return r->exit_req ? MU_EINTR : 0;
+}
+
+static void
+read_client(edge_t *ed, int k)
+{
+    mu__runner_t *r = ed->r;
+    if (r->exit_req)
+        return;
+    client_ref_t ref = { ed, k };
+    int rc = mu__edge_read_frames(ed->c[k].p, take_client_frame, &ref);
+    if (rc == MU_EAGAIN || rc == MU_EINTR)
+        return;
+    if (rc != MU_ECLOSED) {
+        r->stats.errors++;
+        mu__runner_log(r, "client %d dropped: %s", ed->c[k].fd, mu_strerror(rc));
+    }
+    close_client(ed, k, NULL);
+}
+
+static int
+deliver_clients(mu__runner_t *r, const void *data, size_t size, void *ctx)
+{
+    edge_t *ed = ctx;
+    if (ed->e->from_internal) {
+        mu_flow_emit_t out = { .runner = r, .to_clients = 1, .edge = ed };
+        return ed->e->from_internal(ed->e->arg, data, size, &out);
+    }
+    return mu__flow_edge_emit(ed, data, size);
+}
+
+/*  True when the edge should stop reading upstream: no client (unless the
+    flow drains), or every client more than half its queue behind. */
+static bool
+clients_blocked(const edge_t *ed)
+{
+    if (ed->nc == 0)
+        return !ed->r->drain_req;
+    for (int k = 0; k < ed->nc; k++)
+        if (backlog(&ed->c[k]) <= ed->e->queue_max / 2)
+            return false;
+    return true;
+}
+
+static void
+read_upstream(edge_t *ed)
+{
+    mu__runner_t *r = ed->r;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    for (int n = 0; n < 256 && !r->exit_req && !clients_blocked(ed)
+                    && zmq_msg_recv(&m, r->pull, ZMQ_DONTWAIT) >= 0; n++)
+        mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), deliver_clients, ed);
+    zmq_msg_close(&m);
+    mu__runner_flush_acks(r);
+    flush_all(ed);
+}
+
+static void
+accept_clients(edge_t *ed)
+{
+    for (;;) {
+        int fd = accept4(ed->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+            return;
+        add_client(ed, fd);
+    }
+}
+
+/* ---- loop ------------------------------------------------------------------------ */
+
+static bool
+finished(const edge_t *ed)
+{
+    const mu__runner_t *r = ed->r;
+    if (r->exit_req)
+        return true;
+    if (r->stage == 0)
+        return r->drain_req;
+    return mu__runner_input_done(r);
+}
+
+/*  Adds a poll item per client (POLLIN when want_in, POLLOUT while it has
+    a backlog) from items[n]; returns the new count. */
+static int
+poll_clients(edge_t *ed, int n, bool want_in)
+{
+    for (int k = 0; k < ed->nc; k++) {
+        short ev = want_in ? ZMQ_POLLIN : 0;
+        if (backlog(&ed->c[k]) > 0)
+            ev |= ZMQ_POLLOUT;
+        ed->items[n++] = (zmq_pollitem_t) { .fd = ed->c[k].fd, .events = ev };
+    }
+    return n;
+}
+
+/*  Serves the clients' poll results in items[first..first+count). A
+    client is judged idle only right after a poll that found nothing for
+    it, so one whose bytes came while the edge was busy (waiting for room
+    downstream) is read, not closed. */
+static void
+serve_clients(edge_t *ed, int first, int count)
+{
+    int64_t now = mu__now_ms();
+    /* From the back, so closing one (the last takes its slot) is safe. */
+    for (int k = count - 1; k >= 0; k--) {
+        const zmq_pollitem_t *it = &ed->items[first + k];
+        if (k >= ed->nc || ed->c[k].fd != it->fd)
+            continue;
+        if (it->revents == 0) {
+            if (is_idle(ed, &ed->c[k], now))
+                close_client(ed, k, &ed->r->stats.clients_idle);
+            continue;
+        }
+        if ((it->revents & ZMQ_POLLOUT) && !flush_client(ed, k))
+            continue;
+        if (it->revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+            read_client(ed, k);
+    }
+}
+
+static void
+poll_once(edge_t *ed)
+{
+    mu__runner_t *r = ed->r;
+    zmq_pollitem_t *items = ed->items;
+    int n = 0;
+    items[n++] = (zmq_pollitem_t) { .fd = r->ctl, .events = ZMQ_POLLIN };
+    int lpos = -1, upos = -1;
+    if (ed->lfd >= 0) {
+        lpos = n;
+        items[n++] = (zmq_pollitem_t) { .fd = ed->lfd, .events = ZMQ_POLLIN };
+    }
+    if (r->pull && !clients_blocked(ed)) {
+        upos = n;
+        items[n++] = (zmq_pollitem_t) { .socket = r->pull, .events = ZMQ_POLLIN };
+    }
+    int first_client = n;
+    n = poll_clients(ed, n, true);
+    zmq_poll(items, n, MU__FLOW_STATS_MS);
+    mu__runner_ctl(r);
+    bool accept_ready = lpos >= 0 && items[lpos].revents;
+    bool upstream_ready = upos >= 0 && items[upos].revents;
+    serve_clients(ed, first_client, n - first_client);
+    if (accept_ready)
+        accept_clients(ed);
+    if (upstream_ready)
+        read_upstream(ed);
+    if (ed->lfd < 0)
+        try_connect(ed);
+    mu__runner_tick(r);
+}
+
+/*  Writes out what clients still have queued (after the input ended);
+    clients idle too long are closed meanwhile. */
+static void
+flush_clients(edge_t *ed)
+{
+    mu__runner_t *r = ed->r;
+    for (;;) {
+        flush_all(ed);
+        close_idle_clients(ed);
+        ed->items[0] = (zmq_pollitem_t) { .fd = r->ctl, .events = ZMQ_POLLIN };
+        int n = poll_clients(ed, 1, false);
+        bool pending = false;
+        for (int i = 1; i < n; i++)
+            pending = pending || ed->items[i].events != 0;
+        if (!pending || r->exit_req)
+            return;
+        zmq_poll(ed->items, n, MU__FLOW_STATS_MS);
+        mu__runner_ctl(r);
+        mu__runner_tick(r);
+    }
+}
+
+void
+mu__flow_edge_main(mu__runner_t *r)
+{
+    static edge_t ed;
+    ed.r = r;
+    ed.e = &r->st->edges[r->index];
+    ed.lfd = r->st->listen_fds[r->index];
+    ed.inbound = r->pull == NULL;
+    ed.cap = ed.lfd >= 0 ? ed.e->max_clients : 1;
+    ed.c = calloc((size_t) ed.cap, sizeof *ed.c);
+    ed.items = calloc((size_t) ed.cap + 3, sizeof *ed.items);
+    if (!ed.c || !ed.items) {
+        mu__runner_log(r, "no memory for %d clients", ed.cap);
+        _exit(1);
+    }
+    if (ed.lfd >= 0) /* the listening socket is shared with the supervisor */
+        (void) fcntl(ed.lfd, F_SETFL, fcntl(ed.lfd, F_GETFL) | O_NONBLOCK);
+    while (!finished(&ed))
+        poll_once(&ed);
+    if (r->exit_req)
+        _exit(0);
+    flush_clients(&ed);
+    mu__runner_finish(r);
+}

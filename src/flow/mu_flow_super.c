@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow_super.c — the supervisor process of a flow: forks the runners,
+    restarts crashed ones with backoff, enforces the restart intensity,
+    coordinates the stage-by-stage drain and collects statistics. It never
+    touches ZeroMQ. */
+#include "flow/mu_flow_int.h"
+
+#include <dirent.h>
+#include <stdint.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BACKOFF_MIN_MS 10
+#define BACKOFF_MAX_MS 1000
+#define STABLE_MS 1000      /* alive this long: the backoff starts again */
+#define TICK_MS 10
+
+typedef struct {
+    pid_t pid;               /* 0: not running */
+    int ctl;                 /* our end of its control socket pair, or -1 */
+    int64_t restart_at;      /* > 0: to be restarted then */
+    int64_t started_at;
+    int backoff_ms;
+    bool drained;            /* reported 'd', or ended during a drain */
+    bool done;               /* will not run again */
+    bool told_exit;
+    mu__runner_stats_t cur;  /* last report of the current process */
+    mu__runner_stats_t base; /* sums of earlier processes */
+    uint64_t restarts;
+} slot_t;
+
+typedef struct {
+    slot_t *slots;
+    int64_t *restart_times;  /* ring of the last max_restarts + 1 restarts */
+    int nrestart_times;
+} stage_state_t;
+
+static struct {
+    mu_flow_t *flow;
+    int caller;
+    stage_state_t *st;
+    bool draining;
+    bool stop_requested;     /* by the caller or a signal, not by the sources */
+    int64_t deadline;
+    volatile sig_atomic_t signalled;
+    volatile sig_atomic_t orphaned;
+    pid_t parent;
+} S;
+
+static void
+on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        S.orphaned = 1;  /* the caller died (PR_SET_PDEATHSIG) */
+    else
+        S.signalled = 1;
+}
+
+/* ---- runners ------------------------------------------------------------ */
+
+/*  In a new runner: closes what belongs to the supervisor and to the other
+    runners, and restores default signal dispositions. */
+static void
+child_cleanup(int stage, int index)
+{
+    close(S.caller);
+    mu_flow_t *f = S.flow;
+    for (int s = 0; s < f->nstages; s++) {
+        mu__stage_t *st = &f->stages[s];
+        for (int i = 0; i < st->n; i++) {
+            bool mine = s == stage && i == index;
+            if (S.st[s].slots[i].ctl >= 0)
+                close(S.st[s].slots[i].ctl);
+            if (!mine && st->fds && st->fds[i] >= 0)
+                close(st->fds[i]);
+            if (!mine && st->listen_fds && st->listen_fds[i] >= 0)
+                close(st->listen_fds[i]);
+        }
+    }
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+}
+
+static void
+spawn(int s, int i)
+{
+    slot_t *sl = &S.st[s].slots[i];
+    int sv[2];
+    sl->restart_at = 0;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        sl->restart_at = mu__now_ms() + BACKOFF_MAX_MS;
+        return;
+    }
+    pid_t me = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        sl->restart_at = mu__now_ms() + BACKOFF_MAX_MS;
+        return;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        mu__flow_die_with_parent(me, SIGKILL);
+        child_cleanup(s, i);
+        mu__flow_runner_main(S.flow, s, i, sv[1]);
+    }
+    close(sv[1]);
+    sl->pid = pid;
+    sl->ctl = sv[0];
+    sl->started_at = mu__now_ms();
+    memset(&sl->cur, 0, sizeof sl->cur);
+}
+
+static void
+tell(slot_t *sl, const void *msg, size_t len)
+{
+    if (sl->pid > 0 && sl->ctl >= 0)
+        (void) send(sl->ctl, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/*  A runner of stage s ended for good during a drain: the next stage stops
+    waiting for its end-of-stream, the previous stops sending to it. */
+static void
+announce_gone(int s, int i)
+{
+    mu_flow_t *f = S.flow;
+    char msg[1 + sizeof(int)];
+    memcpy(msg + 1, &i, sizeof i);
+    if (s + 1 < f->nstages) {
+        msg[0] = 'e';
+        for (int j = 0; j < f->stages[s + 1].n; j++)
+            tell(&S.st[s + 1].slots[j], msg, sizeof msg);
+    }
+    if (s > 0) {
+        msg[0] = 'x';
+        for (int j = 0; j < f->stages[s - 1].n; j++)
+            tell(&S.st[s - 1].slots[j], msg, sizeof msg);
+    }
+}
+
+static void
+add_stats(mu__runner_stats_t *into, const mu__runner_stats_t *from)
+{
+    into->in += from->in;
+    into->out += from->out;
+    into->errors += from->errors;
+    into->drops += from->drops;
+    into->redelivered += from->redelivered;
+    into->clients_idle += from->clients_idle;
+    into->clients_slow += from->clients_slow;
+    for (int b = 0; b < MU__FLOW_HIST; b++)
+        into->hist[b] += from->hist[b];
+}
+
+/* ---- the end ------------------------------------------------------------------ */
+
+static void
+kill_all(void)
+{
+    mu_flow_t *f = S.flow;
+    for (int s = 0; s < f->nstages; s++)
+        for (int i = 0; i < f->stages[s].n; i++) {
+            slot_t *sl = &S.st[s].slots[i];
+            if (sl->pid > 0) {
+                kill(sl->pid, SIGKILL);
+                waitpid(sl->pid, NULL, 0);
+                add_stats(&sl->base, &sl->cur);
+                memset(&sl->cur, 0, sizeof sl->cur);
+                sl->pid = 0;
+            }
+            sl->done = true;
+            sl->restart_at = 0;
+        }
+}
+
+/*  Builds the statistics rows: per stage a total, then its runners. */
+static size_t
+build_stats(mu_flow_stat_t *rows)
+{
+    mu_flow_t *f = S.flow;
+    size_t n = 0;
+    uint64_t prev_out = 0;
+    for (int s = 0; s < f->nstages; s++) {
+        mu_flow_stat_t *total = &rows[n++];
+        memset(total, 0, sizeof *total);
+        snprintf(total->stage, sizeof total->stage, "%s", f->stages[s].name);
+        total->index = -1;
+        mu__runner_stats_t sum = { 0 };
+        for (int i = 0; i < f->stages[s].n; i++) {
+            slot_t *sl = &S.st[s].slots[i];
+            mu__runner_stats_t one = sl->base;
+            add_stats(&one, &sl->cur);
+            add_stats(&sum, &one);
+            mu_flow_stat_t *row = &rows[n++];
+            memset(row, 0, sizeof *row);
+            snprintf(row->stage, sizeof row->stage, "%s", f->stages[s].name);
+            row->index = i;
+            row->pid = sl->pid;
+            row->in = one.in;
+            row->out = one.out;
+            row->errors = one.errors;
+            row->drops = one.drops;
+            row->redelivered = one.redelivered;
+            row->clients_idle = one.clients_idle;
+            row->clients_slow = one.clients_slow;
+            row->clients = sl->cur.clients;
+            total->clients += sl->cur.clients;
+            row->restarts = sl->restarts;
+            row->p50_us = mu__flow_percentile(one.hist, 0.5);
+            row->p99_us = mu__flow_percentile(one.hist, 0.99);
+            total->restarts += sl->restarts;
+        }
+        total->in = sum.in;
+        total->out = sum.out;
+        total->errors = sum.errors;
+        total->drops = sum.drops;
+        total->redelivered = sum.redelivered;
+        total->clients_idle = sum.clients_idle;
+        total->clients_slow = sum.clients_slow;
+        total->queue = s > 0 ? (int64_t) (prev_out - sum.in) : 0;
+        total->p50_us = mu__flow_percentile(sum.hist, 0.5);
+        total->p99_us = mu__flow_percentile(sum.hist, 0.99);
+        prev_out = sum.out;
+    }
+    return n;
+}
+
+static size_t
+total_runners(void)
+{
+    size_t n = 0;
+    for (int s = 0; s < S.flow->nstages; s++)
+        n += (size_t) S.flow->stages[s].n + 1;
+    return n;
+}
+
+static void
+send_stats(void)
+{
+    size_t cap = total_runners();
+    mu_flow_stat_t *rows = calloc(cap, sizeof *rows);
+    char *buf = malloc(MU__FLOW_STATS_HDR + cap * sizeof *rows);
+    if (rows && buf) {
+        uint32_t count = (uint32_t) build_stats(rows);
+        memset(buf, 0, MU__FLOW_STATS_HDR);
+        buf[0] = 'T';
+        memcpy(buf + 4, &count, sizeof count);
+        memcpy(buf + MU__FLOW_STATS_HDR, rows, count * sizeof *rows);
+        (void) send(S.caller, buf, MU__FLOW_STATS_HDR + count * sizeof *rows, MSG_NOSIGNAL);
+    }
+    free(rows);
+    free(buf);
+}
+
+static void
+remove_endpoints(void)
+{
+    mu__flow_remove_dir(S.flow->dir);
+}
+
+static void __attribute__((noreturn))
+finish(int rc, const char *fmt, ...)
+{
+    kill_all();
+    send_stats();
+    mu__flow_end_t end = { .type = 'F', .rc = rc };
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(end.error, sizeof end.error, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "mu_flow %s: %s\n", S.flow->name, end.error);
+    }
+    (void) send(S.caller, &end, sizeof end, MSG_NOSIGNAL);
+    remove_endpoints();
+    _exit(0);
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+static bool
+has_remote(void)
+{
+    for (int s = 0; s < S.flow->nstages; s++)
+        if (S.flow->stages[s].remote)
+            return true;
+    return false;
+}
+
+/*  Starts draining. requested: by the caller or a signal (else the local
+    input ended). A process that shares the flow with others drains without
+    deadline until a stop is requested: its stages feeding remote ones stay
+    up until then (see drain_progress). */
+static void
+begin_drain(int timeout_ms, bool requested)
+{
+    mu_flow_t *f = S.flow;
+    int64_t deadline = mu__now_ms() + timeout_ms;
+    if (!requested && has_remote())
+        deadline = INT64_MAX;
+    if (requested)
+        S.stop_requested = true;
+    if (!S.draining || deadline < S.deadline)
+        S.deadline = deadline;
+    S.draining = true;
+    char d = 'D';
+    for (int s = 0; s < f->nstages; s++)
+        for (int i = 0; i < f->stages[s].n; i++) {
+            slot_t *sl = &S.st[s].slots[i];
+            tell(sl, &d, 1); /* sources stop; outbound edges stop waiting for clients */
+            if (sl->pid == 0 && !sl->done) { /* waiting for a restart: gone */
+                sl->restart_at = 0;
+                sl->done = sl->drained = true;
+                announce_gone(s, i);
+            }
+        }
+}
+
+/*  Records a restart of stage s; fails the flow when the intensity is
+    exceeded. */
+static void
+count_restart(int s, int i, int status)
+{
+    mu_flow_t *f = S.flow;
+    stage_state_t *ss = &S.st[s];
+    int cap = f->max_restarts + 1;
+    int64_t now = mu__now_ms();
+    ss->restart_times[ss->nrestart_times % cap] = now;
+    ss->nrestart_times++;
+    int recent = 0;
+    for (int k = 0; k < cap && k < ss->nrestart_times; k++)
+        if (now - ss->restart_times[k] <= f->window_ms)
+            recent++;
+    if (recent > f->max_restarts) {
+        char how[64];
+        if (WIFSIGNALED(status))
+            snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
+        else
+            snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
+        finish(MU_ELIMIT,
+               "stage '%s' exceeded its restart limit: %d restarts within %d ms "
+               "(last: runner %d, %s)", f->stages[s].name, recent, f->window_ms, i, how);
+    }
+}
+
+static void on_runner_msg(int s, int i);
+
+static void
+on_exit_of(int s, int i, int status)
+{
+    slot_t *sl = &S.st[s].slots[i];
+    /* Its last reports (final stats, "drained") may still wait in the
+       control socket when the exit is reaped first: read them before the
+       socket is closed, or the final counts are lost. */
+    if (sl->ctl >= 0)
+        on_runner_msg(s, i);
+    add_stats(&sl->base, &sl->cur);
+    memset(&sl->cur, 0, sizeof sl->cur);
+    sl->pid = 0;
+    close(sl->ctl);
+    sl->ctl = -1;
+    if (sl->told_exit || sl->done)
+        return;
+    if (S.draining) {
+        bool was_drained = sl->drained;
+        sl->done = sl->drained = true;
+        if (!was_drained)
+            announce_gone(s, i);
+        return;
+    }
+    if (mu__now_ms() - sl->started_at >= STABLE_MS)
+        sl->backoff_ms = 0;
+    sl->backoff_ms = sl->backoff_ms ? sl->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (sl->backoff_ms > BACKOFF_MAX_MS)
+        sl->backoff_ms = BACKOFF_MAX_MS;
+    sl->restarts++;
+    count_restart(s, i, status);
+    if (s > 0) { /* at-least-once senders resend what it had not acknowledged */
+        char msg[1 + sizeof(int)] = { 'r' };
+        memcpy(msg + 1, &i, sizeof i);
+        for (int j = 0; j < S.flow->stages[s - 1].n; j++)
+            tell(&S.st[s - 1].slots[j], msg, sizeof msg);
+    }
+    sl->restart_at = mu__now_ms() + sl->backoff_ms;
+}
+
+static void
+reap(void)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        for (int s = 0; s < S.flow->nstages; s++)
+            for (int i = 0; i < S.flow->stages[s].n; i++)
+                if (S.st[s].slots[i].pid == pid)
+                    on_exit_of(s, i, status);
+}
+
+static void
+on_runner_msg(int s, int i)
+{
+    slot_t *sl = &S.st[s].slots[i];
+    mu__runner_stats_t buf;
+    for (;;) {
+        ssize_t len = recv(sl->ctl, &buf, sizeof buf, MSG_DONTWAIT);
+        if (len <= 0)
+            return;
+        if (buf.type == 'S' && len == (ssize_t) sizeof buf)
+            sl->cur = buf;
+        else if (buf.type == 'd') {
+            sl->drained = true;
+            int first = 0;
+            while (S.flow->stages[first].remote)
+                first++;
+            if (s == first && !S.draining) {
+                bool all = true;
+                for (int j = 0; j < S.flow->stages[first].n; j++)
+                    all = all && S.st[first].slots[j].drained;
+                if (all)
+                    begin_drain(S.flow->drain_ms, false);
+            }
+        }
+    }
+}
+
+static void
+on_caller_msg(void)
+{
+    mu__caller_req_t req;
+    ssize_t len = recv(S.caller, &req, sizeof req, MSG_DONTWAIT);
+    if (len == 0) { /* the caller closed its end: nobody to report to */
+        kill_all();
+        remove_endpoints();
+        _exit(0);
+    }
+    if (len != (ssize_t) sizeof req)
+        return;
+    if (req.type == 'T')
+        send_stats();
+    else if (req.type == 'S')
+        begin_drain(req.timeout_ms > 0 ? req.timeout_ms : S.flow->drain_ms, true);
+}
+
+static bool
+stage_drained(int s)
+{
+    for (int i = 0; i < S.flow->stages[s].n; i++)
+        if (!S.st[s].slots[i].drained)
+            return false;
+    return true;
+}
+
+/*  Lets go of the stages whose next stage has everything. Returns true when
+    no process is left. */
+static bool
+drain_progress(void)
+{
+    mu_flow_t *f = S.flow;
+    bool any_left = false;
+    char x = 'X';
+    for (int s = 0; s < f->nstages; s++) {
+        /* A stage feeding a remote one cannot know when that one has all
+           its input: it stays up until a stop is requested. */
+        bool closable = stage_drained(s)
+                        && (s == f->nstages - 1
+                            || (f->stages[s + 1].remote ? S.stop_requested : stage_drained(s + 1)));
+        for (int i = 0; i < f->stages[s].n; i++) {
+            slot_t *sl = &S.st[s].slots[i];
+            if (sl->pid > 0) {
+                any_left = true;
+                if (closable && !sl->told_exit) {
+                    tell(sl, &x, 1);
+                    sl->told_exit = true;
+                }
+            }
+        }
+    }
+    return !any_left;
+}
+
+static const char *
+running_stages(char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (int s = 0; s < S.flow->nstages; s++)
+        if (!stage_drained(s)) {
+            size_t used = strlen(buf);
+            snprintf(buf + used, cap - used, "%s'%s'", used ? ", " : "", S.flow->stages[s].name);
+        }
+    return buf;
+}
+
+/* ---- main loop -------------------------------------------------------------------- */
+
+static void
+setup(mu_flow_t *flow, int ctl)
+{
+    S.flow = flow;
+    S.caller = ctl;
+    S.parent = getppid();
+    S.st = calloc((size_t) flow->nstages, sizeof *S.st);
+    if (!S.st)
+        _exit(1);
+    for (int s = 0; s < flow->nstages; s++) {
+        S.st[s].slots = calloc((size_t) flow->stages[s].n, sizeof(slot_t));
+        S.st[s].restart_times = calloc((size_t) flow->max_restarts + 1, sizeof(int64_t));
+        if (!S.st[s].slots || !S.st[s].restart_times)
+            _exit(1);
+        for (int i = 0; i < flow->stages[s].n; i++)
+            S.st[s].slots[i].ctl = -1;
+    }
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    char title[96];
+    snprintf(title, sizeof title, "%s/supervisor", flow->name);
+    mu__flow_set_title(title);
+}
+
+void
+mu__flow_supervise(mu_flow_t *flow, int ctl)
+{
+    setup(flow, ctl);
+    /* Later stages first: their sockets are bound when the sources start. */
+    for (int s = flow->nstages - 1; s >= 0; s--)
+        for (int i = 0; i < flow->stages[s].n; i++) {
+            if (flow->stages[s].remote) /* another process runs it */
+                S.st[s].slots[i].done = S.st[s].slots[i].drained = true;
+            else
+                spawn(s, i);
+        }
+    size_t cap = total_runners() + 1;
+    struct pollfd *pfd = calloc(cap, sizeof *pfd);
+    int (*who)[2] = calloc(cap, sizeof *who);
+    if (!pfd || !who)
+        finish(MU_ENOMEM, "out of memory in the supervisor");
+    for (;;) {
+        int n = 0;
+        pfd[n++] = (struct pollfd) { .fd = ctl, .events = POLLIN };
+        for (int s = 0; s < flow->nstages; s++)
+            for (int i = 0; i < flow->stages[s].n; i++)
+                if (S.st[s].slots[i].ctl >= 0) {
+                    who[n][0] = s;
+                    who[n][1] = i;
+                    pfd[n++] = (struct pollfd) { .fd = S.st[s].slots[i].ctl, .events = POLLIN };
+                }
+        poll(pfd, (nfds_t) n, TICK_MS);
+        if (pfd[0].revents)
+            on_caller_msg();
+        for (int k = 1; k < n; k++)
+            if (pfd[k].revents && S.st[who[k][0]].slots[who[k][1]].ctl == pfd[k].fd)
+                on_runner_msg(who[k][0], who[k][1]);
+        if (S.orphaned || getppid() != S.parent) { /* nobody to report to */
+            kill_all();
+            remove_endpoints();
+            _exit(0);
+        }
+        if (S.signalled) {
+            S.signalled = 0;
+            begin_drain(flow->drain_ms, true);
+        }
+        reap();
+        int64_t now = mu__now_ms();
+        for (int s = 0; s < flow->nstages; s++)
+            for (int i = 0; i < flow->stages[s].n; i++) {
+                slot_t *sl = &S.st[s].slots[i];
+                if (sl->restart_at > 0 && now >= sl->restart_at && !S.draining)
+                    spawn(s, i);
+            }
+        if (S.draining) {
+            if (drain_progress())
+                finish(0, NULL);
+            if (mu__now_ms() > S.deadline) {
+                char names[256];
+                finish(MU_ETIMEDOUT, "drain deadline expired; stages still busy: %s",
+                       running_stages(names, sizeof names));
+            }
+        }
+    }
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_zap.c — the process-wide ZAP handler (ZAP 1.0, RFC 27) and CURVE
+    socket set-up. The contract is in src/mu_zap.h.
+
+    Locking: `lifecycle` serializes register/unregister, so the handler is
+    started and stopped by one thread at a time and never while another
+    thread is between deciding to stop it and doing so. `registry` guards the
+    list of domains; the handler thread takes only `registry`, for the time
+    of one decision, so stopping the handler (which waits for its thread)
+    under `lifecycle` cannot deadlock with it. A domain is freed only after
+    it left the list under `registry`, so the handler never sees a freed
+    one. */
+#include "net/mu_zap.h"
+#include "base/mu_escape.h"
+#include "base/mu_log_limit.h"
+#include <czmq.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_VERSION "1.0"
+#define ZAP_NAME_MAX 24
+
+struct mu__zap_domain_t {
+    char name[ZAP_NAME_MAX];        /* "mu-N" */
+    mu_allow_t *allow;              /* NULL: insecure (NULL mechanism only) */
+    atomic_uint_least64_t failures;
+    mu__log_limit_t log;            /* its refusal lines (under registry) */
+    mu__zap_domain_t *next;
+};
+
+static pthread_mutex_t lifecycle = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
+static mu__zap_domain_t *domains;       /* under registry */
+static zactor_t *handler;               /* under lifecycle */
+static atomic_uint_least64_t next_domain_id;
+static mu__log_limit_t stray_log;       /* requests of no known domain; under registry */
+static bool summaries_due;              /* handler thread only: some refusals not logged */
+
+/* ---- the handler ----------------------------------------------------------- */
+
+/*  One ZAP decision. */
+typedef struct {
+    const char *status;             /* "200" or "400" */
+    const char *text;               /* status text */
+    char user_id[MU_KEY_TEXT];      /* Z85 client key, or "" */
+} verdict_t;
+
+static mu__zap_domain_t *
+find_domain(const char *name)
+{
+    for (mu__zap_domain_t *d = domains; d; d = d->next)
+        if (strcmp(d->name, name) == 0)
+            return d;
+    return NULL;
+}
+
+/*  Decides on one request; counts a refusal on its domain, which it
+    returns (NULL when unknown). Runs under registry. key is the 32-byte
+    CURVE client key or NULL. */
+static mu__zap_domain_t *
+decide(const char *domain_name, const char *mechanism, const uint8_t *key, verdict_t *v)
+{
+    mu__zap_domain_t *domain = find_domain(domain_name);
+    v->status = "400";
+    v->user_id[0] = '\0';
+    if (domain == NULL) {
+        v->text = "unknown domain";
+        return NULL;
+    }
+    if (domain->allow == NULL) {
+        if (strcmp(mechanism, "NULL") == 0) {
+            v->status = "200";
+            v->text = "OK";
+        } else {
+            v->text = "insecure domain accepts the NULL mechanism only";
+        }
+    } else if (strcmp(mechanism, "CURVE") != 0) {
+        v->text = "CURVE required";
+    } else if (key == NULL) {
+        v->text = "malformed CURVE credentials";
+    } else if (!mu_allow_contains(domain->allow, key)) {
+        v->text = "client key not allowed";
+    } else {
+        v->status = "200";
+        v->text = "OK";
+        mu_key_to_txt(key, v->user_id);
+    }
+    if (strcmp(v->status, "200") != 0)
+        atomic_fetch_add(&domain->failures, 1);
+    return domain;
+}
+
+/* ---- the refusal log, rate-limited ------------------------------------------------ */
+
+/*  Logs how many refusals of a domain (name NULL: of no known domain) were
+    not logged. */
+static void
+log_suppressed(const char *name, uint64_t count)
+{
+    if (count > 0)
+        zsys_warning("mutil: %" PRIu64 " more refused handshakes on %s%s%s not logged"
+                     " (at most one line per second)", count, name ? "ZAP domain '" : "",
+                     name ? name : "no known ZAP domain", name ? "'" : "");
+}
+
+/*  Logs the count of a limit whose interval is over (under registry).
+    Returns true when refusals are still waiting for their interval to end. */
+static bool
+flush_limit(mu__log_limit_t *limit, const char *name, int64_t now)
+{
+    bool waiting;
+    log_suppressed(name, mu__log_limit_due(limit, now, &waiting));
+    return waiting;
+}
+
+/*  Logs the counts of refusals not logged whose interval is over. */
+static void
+flush_summaries(void)
+{
+    int64_t now = zclock_mono();
+    pthread_mutex_lock(&registry);
+    bool due = flush_limit(&stray_log, NULL, now);
+    for (mu__zap_domain_t *d = domains; d; d = d->next)
+        due = flush_limit(&d->log, d->name, now) || due;
+    pthread_mutex_unlock(&registry);
+    summaries_due = due;
+}
+
+/*  Copies frame's text into buf (cap bytes) escaped (mu__escape: peer
+    bytes go into a log line), cut and NUL-terminated; "" for a missing
+    frame. */
+static void
+frame_text(zframe_t *frame, char *buf, size_t cap)
+{
+    mu__escape(buf, cap, frame ? zframe_data(frame) : NULL, frame ? zframe_size(frame) : 0);
+}
+
+/*  Sends the ZAP reply: version, request id (echoed byte for byte, empty
+    when missing), status code and text, user id, no metadata. */
+static void
+send_reply(zsock_t *rep, zframe_t *id, const verdict_t *v)
+{
+    zmsg_t *reply = zmsg_new();
+    if (reply == NULL)
+        return;
+    zmsg_addstr(reply, ZAP_VERSION);
+    zmsg_addmem(reply, id ? zframe_data(id) : NULL, id ? zframe_size(id) : 0);
+    zmsg_addstr(reply, v->status);
+    zmsg_addstr(reply, v->text);
+    zmsg_addstr(reply, v->user_id);
+    zmsg_addmem(reply, NULL, 0);
+    if (zmsg_send(&reply, rep) != 0)
+        zmsg_destroy(&reply);
+}
+
+/*  Reads one request from rep and sends the reply. A malformed request
+    (wrong version, missing frames) gets a 400 without touching any domain. */
+static void
+serve_request(zsock_t *rep)
+{
+    zmsg_t *request = zmsg_recv(rep);
+    if (request == NULL)
+        return;                     /* interrupted */
+    /* RFC 27: version, request id, domain, address, identity, mechanism,
+       credentials... (zmsg_next wraps around after the last frame, so the
+       frames are counted first.) */
+    enum { F_VERSION, F_ID, F_DOMAIN, F_ADDRESS, F_IDENTITY, F_MECHANISM, F_CREDENTIALS, F_MAX };
+    zframe_t *f[F_MAX + 1] = { NULL };
+    size_t count = zmsg_size(request);
+    f[0] = zmsg_first(request);
+    for (size_t i = 1; i < count && i <= F_MAX; i++)
+        f[i] = zmsg_next(request);
+    char version[8], domain[64], address[64], mechanism[16];
+    frame_text(f[F_VERSION], version, sizeof version);
+    frame_text(f[F_DOMAIN], domain, sizeof domain);
+    frame_text(f[F_ADDRESS], address, sizeof address);
+    frame_text(f[F_MECHANISM], mechanism, sizeof mechanism);
+    const uint8_t *key = NULL;
+    if (count == F_CREDENTIALS + 1 && zframe_size(f[F_CREDENTIALS]) == MU_KEY_BYTES)
+        key = zframe_data(f[F_CREDENTIALS]);
+    char key_txt[MU_KEY_TEXT] = "-";
+    if (key)
+        mu_key_to_txt(key, key_txt);
+
+    verdict_t v = { "400", "malformed ZAP request", "" };
+    bool malformed = count < F_MECHANISM + 1 || strcmp(version, ZAP_VERSION) != 0;
+    bool log_it = false;
+    uint64_t before = 0;
+    pthread_mutex_lock(&registry);
+    mu__zap_domain_t *known = malformed ? NULL : decide(domain, mechanism, key, &v);
+    if (strcmp(v.status, "200") != 0) {
+        log_it = mu__log_limit_admit(known ? &known->log : &stray_log, zclock_mono(), &before);
+        summaries_due |= !log_it;
+    }
+    pthread_mutex_unlock(&registry);
+    if (log_it) {
+        log_suppressed(known ? domain : NULL, before);
+        zsys_warning("mutil: refused %s handshake from %s (key %s) on ZAP domain '%s': %s",
+                     mechanism[0] ? mechanism : "?", address[0] ? address : "?", key_txt,
+                     domain, v.text);
+    }
+
+    send_reply(rep, f[F_ID], &v);
+    zmsg_destroy(&request);
+}
+
+/*  Logs the counts of refusals not logged when it is time (at most once an
+    interval, *next_flush_p being the next time) and returns how long the
+    handler may wait for a request: until the next time when counts are
+    waiting, else forever (-1). */
+static int
+summary_wait(int64_t *next_flush_p)
+{
+    if (!summaries_due)
+        return -1;
+    int64_t now = zclock_mono();
+    if (now >= *next_flush_p) {
+        flush_summaries();
+        *next_flush_p = now + MU__LOG_INTERVAL_MS;
+    }
+    return summaries_due ? (int) (*next_flush_p - now) : -1;
+}
+
+/*  Start-up result of the actor, read by mu__zap_register after zactor_new
+    returned (the actor's first signal orders the write before the read). */
+typedef struct {
+    int rc;                         /* 0, or the errno of the bind */
+} start_t;
+
+static void
+handler_actor(zsock_t *pipe, void *args)
+{
+    start_t *start = args;
+    zsock_t *rep = zsock_new(ZMQ_REP);
+    if (rep == NULL) {
+        start->rc = ENOMEM;
+        zsock_signal(pipe, 0);
+        return;
+    }
+    zsock_set_linger(rep, 0);
+    if (zsock_bind(rep, "%s", ZAP_ENDPOINT) != 0) {
+        start->rc = zmq_errno() ? zmq_errno() : EADDRINUSE;
+        zsock_destroy(&rep);
+        zsock_signal(pipe, 0);
+        return;
+    }
+    start->rc = 0;
+    zpoller_t *poller = zpoller_new(pipe, rep, NULL);
+    zsock_signal(pipe, 0);
+    if (poller) {
+        zpoller_set_nonstop(poller, true);  /* serve until $TERM, even on SIGINT */
+        int64_t next_flush = 0;
+        for (;;) {
+            void *which = zpoller_wait(poller, summary_wait(&next_flush));
+            if (which == NULL && zpoller_terminated(poller) && zmq_errno() != EINTR)
+                break;              /* the context is ending (ETERM) */
+            if (which == rep) {
+                serve_request(rep);
+            } else if (which == pipe) {
+                char *command = zstr_recv(pipe);
+                bool term = command == NULL || strcmp(command, "$TERM") == 0;
+                zstr_free(&command);
+                if (term)
+                    break;
+            }
+        }
+        zpoller_destroy(&poller);
+    }
+    /* Unbinding inproc is synchronous: the endpoint is free for the next
+       handler as soon as this returns (closing alone frees it later, in
+       libzmq's reaper thread). */
+    zsock_unbind(rep, "%s", ZAP_ENDPOINT);
+    zsock_destroy(&rep);
+}
+
+/*  Runs at exit before czmq's own zsys_shutdown (registered after
+    zsys_init, so called first): a program that exits with servers still
+    open would otherwise leave the handler's socket to zsys_shutdown, which
+    closes it under the handler thread's feet. */
+static void
+stop_at_exit(void)
+{
+    pthread_mutex_lock(&lifecycle);
+    zactor_destroy(&handler);
+    pthread_mutex_unlock(&lifecycle);
+}
+
+/*  Starts the handler; under lifecycle. Returns 0 or an errno value. */
+static int
+handler_start(void)
+{
+    static bool exit_hook;
+    start_t start = { EINVAL };
+    handler = zactor_new(handler_actor, &start);
+    if (handler == NULL)
+        return ENOMEM;
+    if (start.rc != 0)
+        zactor_destroy(&handler);
+    else if (!exit_hook)
+        exit_hook = atexit(stop_at_exit) == 0;
+    return start.rc;
+}
+
+/* ---- domains ------------------------------------------------------------------ */
+
+mu__zap_domain_t *
+mu__zap_register(const mu_allow_t *allow)
+{
+    mu__zap_domain_t *domain = calloc(1, sizeof *domain);
+    if (domain == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (allow && (domain->allow = mu_allow_dup(allow)) == NULL) {
+        free(domain);
+        errno = ENOMEM;
+        return NULL;
+    }
+    atomic_init(&domain->failures, 0);
+    snprintf(domain->name, sizeof domain->name, "mu-%" PRIuLEAST64,
+             (uint_least64_t) atomic_fetch_add(&next_domain_id, 1) + 1);
+
+    pthread_mutex_lock(&lifecycle);
+    int rc = handler ? 0 : handler_start();
+    if (rc == 0) {
+        pthread_mutex_lock(&registry);
+        domain->next = domains;
+        domains = domain;
+        pthread_mutex_unlock(&registry);
+    }
+    pthread_mutex_unlock(&lifecycle);
+    if (rc != 0) {
+        mu_allow_destroy(&domain->allow);
+        free(domain);
+        errno = rc;
+        return NULL;
+    }
+    return domain;
+}
+
+const char *
+mu__zap_domain_name(const mu__zap_domain_t *domain)
+{
+    assert(domain);
+    return domain->name;
+}
+
+uint64_t
+mu__zap_failures(const mu__zap_domain_t *domain)
+{
+    assert(domain);
+    return atomic_load(&domain->failures);
+}
+
+void
+mu__zap_unregister(mu__zap_domain_t **domain_p)
+{
+    if (domain_p == NULL || *domain_p == NULL)
+        return;
+    mu__zap_domain_t *domain = *domain_p;
+    *domain_p = NULL;
+    pthread_mutex_lock(&lifecycle);
+    pthread_mutex_lock(&registry);
+    mu__zap_domain_t **link = &domains;
+    while (*link && *link != domain)
+        link = &(*link)->next;
+    assert(*link == domain);    /* unregistering twice is a caller bug */
+    *link = domain->next;
+    bool last = domains == NULL;
+    pthread_mutex_unlock(&registry);
+    if (last)
+        zactor_destroy(&handler);
+    pthread_mutex_unlock(&lifecycle);
+    log_suppressed(domain->name, domain->log.suppressed);
+    mu_allow_destroy(&domain->allow);
+    free(domain);
+}
+
+/* ---- socket set-up -------------------------------------------------------------- */
+
+int
+mu__zap_setup_server(void *socket, const mu_keys_t *keys, const mu__zap_domain_t *domain)
+{
+    if (socket == NULL || domain == NULL || (keys && mu_keys_secret(keys) == NULL))
+        return MU_EINVAL;
+    int rc = zmq_setsockopt(socket, ZMQ_ZAP_DOMAIN, domain->name, strlen(domain->name));
+    if (rc == 0 && keys) {
+        int on = 1;
+        rc = zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &on, sizeof on);
+        if (rc == 0)
+            rc = zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, mu_keys_secret(keys), MU_KEY_BYTES);
+        if (rc == 0)
+            rc = zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, mu_keys_public(keys), MU_KEY_BYTES);
+    }
+    return rc == 0 ? 0 : MU_EINVAL;
+}
+
+int
+mu__zap_setup_client(void *socket, const mu_keys_t *keys, const uint8_t *server_public)
+{
+    if (socket == NULL || keys == NULL || mu_keys_secret(keys) == NULL || server_public == NULL)
+        return MU_EINVAL;
+    int rc = zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, server_public, MU_KEY_BYTES);
+    if (rc == 0)
+        rc = zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, mu_keys_public(keys), MU_KEY_BYTES);
+    if (rc == 0)
+        rc = zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, mu_keys_secret(keys), MU_KEY_BYTES);
+    return rc == 0 ? 0 : MU_EINVAL;
+}

@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
+# test_flow_cli.sh — TAP tests of `mutil flow demo|help`: the echo flow run
+# end to end by its checking client, the stats table, usage errors.
+#
+# Environment: top_builddir (the tool is "$top_builddir/mutil"), top_srcdir.
+set -u
+
+top_builddir=${top_builddir:-.}
+MUTIL="$top_builddir/mutil"
+. "${top_srcdir:-.}/tests/lib/tap.sh"
+tap_begin mutil-flow-cli
+
+run() {
+    COLUMNS=200 timeout "$(tap_seconds 120)" "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+status_is() { [ "$rc" -eq "$1" ]; }
+out_has() { grep -q -e "$1" "$tmp/out"; }
+err_has() { grep -q -e "$1" "$tmp/err"; }
+
+run flow demo --workers 3 --count 5000
+if status_is 0 && out_has "^5000 of 5000 numbers back (wrong edge or malformed: 0, duplicates: 0)" \
+    && out_has "messages/s, latency p50 [0-9]* us, p99 [0-9]* us" \
+    && out_has "^ok: every number came back exactly once"; then
+    ok "demo: every number back once on the right edge"
+else
+    not_ok "demo: every number back once on the right edge"
+fi
+
+# The table: one total and one row per runner; 3 workers share the 5000.
+if out_has "^stage *runner *pid *in *out *errors *restarts *drops *queue *clients *idle *slow" \
+    && out_has "^work *all .* 5000 *5000 *0 *0 *0 *0 " \
+    && [ "$(grep -c '^work  *[0-9]' "$tmp/out")" -eq 3 ] \
+    && [ "$(grep -c '^out  *[0-9]' "$tmp/out")" -eq 2 ] \
+    && out_has "^out *0 .* 2500 *2500 " && out_has "^out *1 .* 2500 *2500 "; then
+    ok "demo: statistics table per stage and worker"
+else
+    not_ok "demo: statistics table per stage and worker"
+fi
+
+run flow demo
+if status_is 0 && out_has "^100000 of 100000 numbers back"; then
+    ok "demo with defaults"
+else
+    not_ok "demo with defaults"
+fi
+
+run flow demo --workers 0
+if status_is 2 && err_has "workers needs a number from 1 to 256"; then
+    ok "bad --workers is a usage error"
+else
+    not_ok "bad --workers is a usage error"
+fi
+
+run flow demo --count
+if status_is 2 && err_has "count needs a value"; then
+    ok "missing --count value is a usage error"
+else
+    not_ok "missing --count value is a usage error"
+fi
+
+run flow demo --frobnicate
+if status_is 2 && err_has "unknown option '--frobnicate'"; then
+    ok "unknown argument"
+else
+    not_ok "unknown argument"
+fi
+
+run flow
+if status_is 2 && err_has "missing subcommand"; then ok "missing subcommand"; else not_ok "missing subcommand"; fi
+
+run flow bogus
+if status_is 2 && err_has "unknown subcommand 'bogus'"; then ok "unknown subcommand"; else not_ok "unknown subcommand"; fi
+
+run flow help
+if status_is 0 && out_has "usage: mutil flow demo" && out_has "two outbound TCP edges"; then
+    ok "flow help"
+else
+    not_ok "flow help"
+fi
+
+tap_end
