@@ -12,6 +12,8 @@
 
 static _Thread_local int last_code;
 static _Thread_local char last_message[DETAIL_MAX];
+static _Thread_local size_t detail_at;      /* where the detail starts in last_message */
+static _Thread_local unsigned long fail_count;
 
 const char *
 mu_strerror(int code)
@@ -67,15 +69,41 @@ mu_last_error(void)
     return last_message;
 }
 
+const char *
+mu__last_detail(void)
+{
+    return last_message + detail_at;
+}
+
+unsigned long
+mu__fail_count(void)
+{
+    return fail_count;
+}
+
+const char *
+mu__detail_since(unsigned long fails, int code)
+{
+    return fail_count != fails && last_code == code && detail_at < strlen(last_message)
+               ? last_message + detail_at
+               : NULL;
+}
+
 int
 mu__vfail(int code, const char *fmt, va_list ap)
 {
+    /* The detail is formatted apart first: an argument may be the previous
+       mu_last_error() or mu__last_detail() itself. */
+    char detail[DETAIL_MAX] = "";
+    if (fmt)
+        vsnprintf(detail, sizeof detail, fmt, ap);
+    const char *message = mu_strerror(code);
     last_code = code;
-    int n = snprintf(last_message, sizeof last_message, "%s", mu_strerror(code));
-    if (fmt && n > 0 && (size_t) n + 2 < sizeof last_message) {
-        strcpy(last_message + n, ": ");
-        vsnprintf(last_message + n + 2, sizeof last_message - (size_t) n - 2, fmt, ap);
-    }
+    fail_count++;
+    int n = snprintf(last_message, sizeof last_message, "%s%s%s", message,
+                     *detail ? ": " : "", detail);
+    size_t prefix = strlen(message) + 2;
+    detail_at = *detail && n > 0 && prefix < sizeof last_message ? prefix : strlen(last_message);
     return code;
 }
 

@@ -77,7 +77,7 @@ mu__atomic_write(const char *path, const void *data, size_t size, mode_t mode)
     char tmp[PATH_MAX];
     int n = snprintf(tmp, sizeof tmp, "%.*s.%s.XXXXXX", (int) dir_len, path, path + dir_len);
     if (n < 0 || (size_t) n >= sizeof tmp)
-        return MU_EINVAL;
+        return MU_ENAMETOOLONG;
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
         return -errno;

@@ -28,7 +28,7 @@ int mu__sync_parent(const char *path);
     file in the same directory, created 0600 and given mode before any byte
     is written, fsynced, renamed over path, then the directory fsynced. On
     failure path is untouched and the temporary file removed. Returns 0,
-    MU_EINVAL (path too long) or -errno. */
+    MU_ENAMETOOLONG or another -errno. */
 int mu__atomic_write(const char *path, const void *data, size_t size, mode_t mode);
 
 /*  Makes SIGXFSZ ignored when its disposition is the default (which kills

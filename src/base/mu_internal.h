@@ -21,6 +21,27 @@
 int mu__fail(int code, const char *fmt, ...) MU_PRINTF(2, 3);
 int mu__vfail(int code, const char *fmt, va_list ap);
 
+/*  The detail part of the calling thread's last failure (mu_last_error
+    without the leading "message: "), "" when it has none. */
+const char *mu__last_detail(void);
+
+/*  How many failures the calling thread has recorded: compare two values
+    to tell whether a callback recorded one. */
+unsigned long mu__fail_count(void);
+
+/*  The detail the calling thread recorded with code since mu__fail_count()
+    was fails (what a callback that returned code said), or NULL. Valid
+    until the thread's next failure. */
+const char *mu__detail_since(unsigned long fails, int code);
+
+/*  The code of a wait that expired: MU_EAGAIN when timeout_ms is 0 (it
+    would have blocked), MU_ETIMEDOUT when it waited. */
+static inline int
+mu__expired(int timeout_ms)
+{
+    return timeout_ms == 0 ? MU_EAGAIN : MU_ETIMEDOUT;
+}
+
 /*  A constructor's failure: records like mu__fail, sets errno to
     mu_error_errno(code) and returns NULL. */
 void *mu__fail_null(int code, const char *fmt, ...) MU_PRINTF(2, 3);

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_pool.c — the thread pool. The contract is in include/mu_pool.h. */
+/*  mu_pool.c — the thread pool. The contract is in include/mu_pool.h.
+
+    Jobs wait in a bounded ring (its capacity is the queue's); results in a
+    second ring that submit grows before a job is queued, so that a worker
+    always has room for its result and never allocates. */
 #include "base/mu_internal.h"
 #include "base/mu_sync.h"
 #include <pthread.h>
@@ -8,23 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #define POOL_MAX_SIZE 1024
 
-typedef struct job_t {
+typedef struct {
     uint64_t id;
     mu_job_fn *fn;
-    void *arg;
-    void *result;
-    struct job_t *next;
+    void *arg;          /* the job's argument, then its result */
 } job_t;
-
-typedef struct {
-    job_t *head, *tail;
-    int count;
-} job_list_t;
 
 struct mu_pool_t {
     pthread_mutex_t mutex;
@@ -33,46 +29,13 @@ struct mu_pool_t {
     pthread_cond_t result_cv;   /* a result is waiting */
     pthread_t *threads;
     int size, started;
-    int cap;
-    job_list_t pending, results;
+    mu__ring_t pending, results;
+    size_t running;             /* jobs taken by a worker, result not queued */
     uint64_t last_id;
     bool stopping;
     int efd;
     bool raised;
 };
-
-static void
-list_push(job_list_t *list, job_t *job)
-{
-    job->next = NULL;
-    if (list->tail)
-        list->tail->next = job;
-    else
-        list->head = job;
-    list->tail = job;
-    list->count++;
-}
-
-static job_t *
-list_pop(job_list_t *list)
-{
-    job_t *job = list->head;
-    if (job) {
-        list->head = job->next;
-        if (!list->head)
-            list->tail = NULL;
-        list->count--;
-    }
-    return job;
-}
-
-static void
-list_free(job_list_t *list)
-{
-    job_t *job;
-    while ((job = list_pop(list)))
-        free(job);
-}
 
 int
 mu_pool_default_size(void)
@@ -87,18 +50,23 @@ static void *
 pool_worker(void *arg)
 {
     mu_pool_t *self = arg;
+    job_t job;
     pthread_mutex_lock(&self->mutex);
     for (;;) {
-        while (!self->stopping && self->pending.count == 0)
+        while (!self->stopping && mu__ring_empty(&self->pending))
             pthread_cond_wait(&self->work_cv, &self->mutex);
         if (self->stopping)
             break;
-        job_t *job = list_pop(&self->pending);
+        mu__ring_pop(&self->pending, &job);
+        self->running++;
         pthread_cond_signal(&self->space_cv);
         pthread_mutex_unlock(&self->mutex);
-        job->result = job->fn(job->arg);
+        job.arg = job.fn(job.arg);
         pthread_mutex_lock(&self->mutex);
-        list_push(&self->results, job);
+        self->running--;
+        bool queued = mu__ring_push(&self->results, &job);
+        assert(queued);     /* submit made room */
+        (void) queued;
         mu__level_fd_sync(self->efd, &self->raised, true);
         pthread_cond_signal(&self->result_cv);
     }
@@ -122,8 +90,8 @@ pool_join(mu_pool_t *self)
 static void
 pool_free(mu_pool_t *self)
 {
-    list_free(&self->pending);
-    list_free(&self->results);
+    mu__ring_free(&self->pending);
+    mu__ring_free(&self->results);
     if (self->efd >= 0)
         close(self->efd);
     pthread_cond_destroy(&self->work_cv);
@@ -134,37 +102,48 @@ pool_free(mu_pool_t *self)
     free(self);
 }
 
+/*  Allocates the pool's queues, its fd and its threads. Returns 0 or a
+    negative code, with the failure recorded. */
+static int
+pool_start(mu_pool_t *self, int queue_cap)
+{
+    size_t cap = queue_cap ? (size_t) queue_cap : 4 * (size_t) self->size;
+    if (mu__ring_init(&self->pending, cap, sizeof(job_t)) != 0
+        || mu__ring_init(&self->results, cap, sizeof(job_t)) != 0
+        || !(self->threads = calloc((size_t) self->size, sizeof *self->threads)))
+        return mu__fail(MU_ENOMEM, "pool of %d threads, %zu jobs", self->size, cap);
+    self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (self->efd < 0)
+        return mu__fail(-errno, "pool: eventfd");
+    for (int i = 0; i < self->size; i++) {
+        int err = pthread_create(&self->threads[i], NULL, pool_worker, self);
+        if (err)
+            return mu__fail(-err, "pool: thread %d of %d", i + 1, self->size);
+        self->started++;
+    }
+    return 0;
+}
+
 mu_pool_t *
 mu_pool_new(int size, int queue_cap)
 {
-    if (size < 0 || size > POOL_MAX_SIZE || queue_cap < 0) {
-        errno = EINVAL;
-        return NULL;
-    }
+    assert(size >= 0 && queue_cap >= 0);
+    if (size > POOL_MAX_SIZE)
+        return mu__fail_null(MU_EINVAL, "pool size %d above %d", size, POOL_MAX_SIZE);
     mu_pool_t *self = calloc(1, sizeof *self);
-    if (!self) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (!self)
+        return mu__fail_null(MU_ENOMEM, "pool");
     self->size = size ? size : mu_pool_default_size();
-    self->cap = queue_cap ? queue_cap : 4 * self->size;
+    self->efd = -1;
     pthread_mutex_init(&self->mutex, NULL);
     mu__cond_init(&self->work_cv);
     mu__cond_init(&self->space_cv);
     mu__cond_init(&self->result_cv);
-    self->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    self->threads = calloc((size_t) self->size, sizeof *self->threads);
-    int err = self->efd < 0 ? errno : self->threads ? 0 : ENOMEM;
-    for (int i = 0; !err && i < self->size; i++) {
-        err = pthread_create(&self->threads[i], NULL, pool_worker, self);
-        if (!err)
-            self->started++;
-    }
-    if (err) {
+    int rc = pool_start(self, queue_cap);
+    if (rc < 0) {
         pool_join(self);
         pool_free(self);
-        errno = err;
-        return NULL;
+        return mu__fail_null(rc, "%s", mu__last_detail());
     }
     return self;
 }
@@ -195,33 +174,39 @@ mu_pool_fd(const mu_pool_t *self)
     return self->efd;
 }
 
+/*  Under mutex: grows the results ring so that every job in flight, and
+    one more, has room for its result. */
+static int
+reserve_result(mu_pool_t *self)
+{
+    size_t need = self->pending.count + self->running + self->results.count + 1;
+    if (need <= self->results.cap)
+        return 0;
+    return mu__ring_resize(&self->results, 2 * self->results.cap < need ? need
+                                                                       : 2 * self->results.cap);
+}
+
 int
 mu_pool_submit(mu_pool_t *self, mu_job_fn *fn, void *arg, int timeout_ms, uint64_t *id_p)
 {
-    assert(self);
-    if (!fn)
-        return MU_EINVAL;
-    job_t *job = calloc(1, sizeof *job);
-    if (!job)
-        return MU_ENOMEM;
-    job->fn = fn;
-    job->arg = arg;
+    assert(self && fn);
     int64_t deadline = mu__deadline_ms(timeout_ms);
+    int rc = 0;
     pthread_mutex_lock(&self->mutex);
-    while (self->pending.count >= self->cap) {
-        if (!mu__cond_wait_until(&self->space_cv, &self->mutex, deadline)) {
-            pthread_mutex_unlock(&self->mutex);
-            free(job);
-            return MU_EAGAIN;
-        }
+    while (mu__ring_full(&self->pending) && rc == 0)
+        if (!mu__cond_wait_until(&self->space_cv, &self->mutex, deadline))
+            rc = mu__fail(mu__expired(timeout_ms), NULL);
+    if (rc == 0 && reserve_result(self) != 0)
+        rc = mu__fail(MU_ENOMEM, "pool: room for %zu results", 2 * self->results.cap);
+    if (rc == 0) {
+        job_t job = { .id = ++self->last_id, .fn = fn, .arg = arg };
+        mu__ring_push(&self->pending, &job);
+        if (id_p)
+            *id_p = job.id;
+        pthread_cond_signal(&self->work_cv);
     }
-    job->id = ++self->last_id;
-    if (id_p)
-        *id_p = job->id;
-    list_push(&self->pending, job);
-    pthread_cond_signal(&self->work_cv);
     pthread_mutex_unlock(&self->mutex);
-    return 0;
+    return rc;
 }
 
 int
@@ -229,21 +214,20 @@ mu_pool_result(mu_pool_t *self, uint64_t *id_p, void **result_p, int timeout_ms)
 {
     assert(self);
     int64_t deadline = mu__deadline_ms(timeout_ms);
+    job_t job;
     pthread_mutex_lock(&self->mutex);
-    while (self->results.count == 0) {
+    while (mu__ring_empty(&self->results)) {
         if (!mu__cond_wait_until(&self->result_cv, &self->mutex, deadline)) {
             pthread_mutex_unlock(&self->mutex);
-            return MU_EAGAIN;
+            return mu__fail(mu__expired(timeout_ms), NULL);
         }
     }
-    job_t *job = list_pop(&self->results);
-    mu__level_fd_sync(self->efd, &self->raised, self->results.count > 0);
+    mu__ring_pop(&self->results, &job);
+    mu__level_fd_sync(self->efd, &self->raised, !mu__ring_empty(&self->results));
     pthread_mutex_unlock(&self->mutex);
     if (id_p)
-        *id_p = job->id;
+        *id_p = job.id;
     if (result_p)
-        *result_p = job->result;
-    free(job);
+        *result_p = job.arg;
     return 0;
 }
-

@@ -46,6 +46,22 @@ mu__ring_init(mu__ring_t *ring, size_t cap, size_t item_size)
     return ring->items ? 0 : MU_ENOMEM;
 }
 
+int
+mu__ring_resize(mu__ring_t *ring, size_t cap)
+{
+    assert(cap > 0 && cap >= ring->count);
+    unsigned char *items = calloc(cap, ring->item_size);
+    if (!items)
+        return MU_ENOMEM;
+    for (size_t i = 0; i < ring->count; i++)
+        memcpy(items + i * ring->item_size, mu__ring_at(ring, i), ring->item_size);
+    free(ring->items);
+    ring->items = items;
+    ring->cap = cap;
+    ring->head = 0;
+    return 0;
+}
+
 void
 mu__ring_free(mu__ring_t *ring)
 {

@@ -38,6 +38,10 @@ typedef struct {
     Returns 0 or MU_ENOMEM. */
 int mu__ring_init(mu__ring_t *ring, size_t cap, size_t item_size);
 
+/*  Makes room for cap items (cap >= the ring's count), keeping the items
+    in order. Returns 0 or MU_ENOMEM (the ring is unchanged). */
+int mu__ring_resize(mu__ring_t *ring, size_t cap);
+
 /*  Frees the ring's storage (not what items point to); safe on a ring
     that init failed or never ran on, if zeroed. */
 void mu__ring_free(mu__ring_t *ring);

@@ -2,8 +2,7 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_service.c — services and the entrypoint that runs them.
     The contract, including the SIGINT/SIGTERM policy, is in
-    include/mu_service.h. The thread pool and the producer queue are in
-    src/mu_service_pool.c. */
+    include/mu_service.h; the design in doc/service.md. */
 #include "base/mu_internal.h"
 #include "base/mu_sync.h"
 #include <czmq.h>
@@ -44,6 +43,7 @@ struct mu_service_t {
     bool stop_thread_live;  /* not joined yet (run thread, destroy) */
     bool stop_done;         /* stop() returned, under ep->mutex */
     int stop_rc;            /* its return value, under ep->mutex */
+    char *stop_detail;      /* the detail stop() recorded, under ep->mutex */
 };
 
 typedef struct {
@@ -66,7 +66,7 @@ struct mu_entrypoint_t {
     bool ran;
     int signal;                     /* signal that stopped run */
     int rc;                         /* first error recorded */
-    char error[ERROR_CAP];
+    char error[ERROR_CAP];          /* its detail */
 };
 
 /*  The running entrypoint's view for the signal handler. */
@@ -116,21 +116,31 @@ log_at(mu_entrypoint_t *ep, mu_log_level_t level, const char *fmt, ...)
         zsys_debug("%s", line);
 }
 
-/*  Records the first error of a run: its code and message. */
+/*  Records the first error of a run: its code and detail (run() reports
+    them with mu__fail when it returns); logs every error. */
 static void
 record_error(mu_entrypoint_t *ep, int code, const char *fmt, ...) MU_PRINTF(3, 4);
 
 static void
 record_error(mu_entrypoint_t *ep, int code, const char *fmt, ...)
 {
+    char detail[ERROR_CAP];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    log_at(ep, MU_LOG_ERROR, "%s: %s", mu_strerror(code), detail);
     if (ep->rc < 0)
         return;
     ep->rc = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ep->error, sizeof ep->error, fmt, ap);
-    va_end(ap);
-    log_at(ep, MU_LOG_ERROR, "%s", ep->error);
+    snprintf(ep->error, sizeof ep->error, "%s", detail);
+}
+
+/*  ": detail" when detail is not NULL, else "". */
+static const char *
+sep(const char *detail)
+{
+    return detail ? ": " : "";
 }
 
 /* ------------------------------------------------------------------ */
@@ -194,6 +204,7 @@ service_free(mu_service_t *svc)
         pthread_join(svc->stop_thread, NULL);   /* a stop() that overran */
     free(svc->name);
     free(svc->fail_message);
+    free(svc->stop_detail);
     free(svc);
 }
 
@@ -204,15 +215,12 @@ mu_entrypoint_t *
 mu_entrypoint_new(void)
 {
     mu_entrypoint_t *ep = calloc(1, sizeof *ep);
-    if (!ep) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (!ep)
+        return mu__fail_null(MU_ENOMEM, "entrypoint");
     if (pipe2(ep->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
-        int err = errno;
+        int err = -errno;
         free(ep);
-        errno = err;
-        return NULL;
+        return mu__fail_null(err, "entrypoint: self-pipe");
     }
     pthread_mutex_init(&ep->mutex, NULL);
     mu__cond_init(&ep->stop_cv);
@@ -246,26 +254,23 @@ mu_service_t *
 mu_entrypoint_add(mu_entrypoint_t *self, const char *name, const mu_service_ops_t *ops,
                   void *arg)
 {
-    assert(self);
-    if (!name || !*name || !ops || !ops->start || !ops->stop || self->ran) {
-        errno = EINVAL;
-        return NULL;
-    }
+    assert(self && name && ops && ops->start && ops->stop);
+    if (!*name)
+        return mu__fail_null(MU_EINVAL, "a service needs a name");
+    if (self->ran)
+        return mu__fail_null(MU_EINVAL, "service '%s' added after run()", name);
     if (self->count == self->cap) {
         size_t cap = self->cap ? self->cap * 2 : 8;
         mu_service_t **grown = realloc(self->services, cap * sizeof *grown);
-        if (!grown) {
-            errno = ENOMEM;
-            return NULL;
-        }
+        if (!grown)
+            return mu__fail_null(MU_ENOMEM, "service '%s'", name);
         self->services = grown;
         self->cap = cap;
     }
     mu_service_t *svc = calloc(1, sizeof *svc);
     if (!svc || !(svc->name = strdup(name))) {
         free(svc);
-        errno = ENOMEM;
-        return NULL;
+        return mu__fail_null(MU_ENOMEM, "service '%s'", name);
     }
     svc->ep = self;
     svc->ops = *ops;
@@ -275,14 +280,22 @@ mu_entrypoint_add(mu_entrypoint_t *self, const char *name, const mu_service_ops_
     return svc;
 }
 
-int
+void
 mu_entrypoint_set_hook(mu_entrypoint_t *self, mu_hook_t hook, mu_hook_fn *fn, void *arg)
 {
     assert(self);
-    if ((int) hook < MU_HOOK_PRE_START || hook > MU_HOOK_POST_STOP)
-        return MU_EINVAL;
+    assert((int) hook >= MU_HOOK_PRE_START && hook <= MU_HOOK_POST_STOP);
     self->hooks[hook].fn = fn;
     self->hooks[hook].arg = arg;
+}
+
+/*  Checks a phase timeout (-1: no limit) before it is stored in *slot. */
+static int
+set_timeout(int *slot, int timeout_ms, const char *what)
+{
+    if (timeout_ms < -1)
+        return mu__fail(MU_EINVAL, "%s timeout %d ms", what, timeout_ms);
+    *slot = timeout_ms;
     return 0;
 }
 
@@ -290,31 +303,24 @@ int
 mu_entrypoint_set_start_timeout(mu_entrypoint_t *self, int timeout_ms)
 {
     assert(self);
-    if (timeout_ms < 0)
-        return MU_EINVAL;
-    self->start_timeout = timeout_ms;
-    return 0;
+    return set_timeout(&self->start_timeout, timeout_ms, "start");
 }
 
 int
 mu_entrypoint_set_shutdown_timeout(mu_entrypoint_t *self, int timeout_ms)
 {
     assert(self);
-    if (timeout_ms < 0)
-        return MU_EINVAL;
-    self->shutdown_timeout = timeout_ms;
-    return 0;
+    return set_timeout(&self->shutdown_timeout, timeout_ms, "shutdown");
 }
 
 int
 mu_entrypoint_set_logging(mu_entrypoint_t *self, const char *ident, mu_log_level_t level)
 {
     assert(self);
-    if ((int) level < MU_LOG_QUIET || level > MU_LOG_DEBUG)
-        return MU_EINVAL;
+    assert((int) level >= MU_LOG_QUIET && level <= MU_LOG_DEBUG);
     char *copy = NULL;
     if (ident && !(copy = strdup(ident)))
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "log identity");
     free(self->ident);
     self->ident = copy;
     self->level = level;
@@ -334,13 +340,6 @@ mu_entrypoint_signal(const mu_entrypoint_t *self)
 {
     assert(self);
     return self->signal;
-}
-
-const char *
-mu_entrypoint_error(const mu_entrypoint_t *self)
-{
-    assert(self);
-    return self->error;
 }
 
 /* ------------------------------------------------------------------ */
@@ -402,10 +401,12 @@ run_hook(mu_entrypoint_t *ep, mu_hook_t hook, const char *name)
 {
     if (!ep->hooks[hook].fn)
         return 0;
-    int rc = ep->hooks[hook].fn(ep, ep->hooks[hook].arg);
-    if (rc < 0)
-        record_error(ep, rc, "%s hook failed: %s (%s)", name, mu_strerror(rc),
-                     mu_errname(rc));
+    unsigned long fails = mu__fail_count();
+    int rc = ep->hooks[hook].fn(ep->hooks[hook].arg, ep);
+    if (rc < 0) {
+        const char *detail = mu__detail_since(fails, rc);
+        record_error(ep, rc, "%s hook failed%s%s", name, sep(detail), detail ? detail : "");
+    }
     return rc;
 }
 
@@ -416,9 +417,9 @@ report_failure(mu_entrypoint_t *ep, const char *when)
     pthread_mutex_lock(&ep->mutex);
     mu_service_t *svc = ep->failed;
     int code = svc->fail_code;
-    record_error(ep, code, "service '%s' failed%s: %s (%s)", svc->name, when,
-                 svc->fail_message ? svc->fail_message : mu_strerror(code),
-                 mu_errname(code));
+    const char *message = svc->fail_message;
+    record_error(ep, code, "service '%s' failed%s%s%s", svc->name, when, sep(message),
+                 message ? message : "");
     pthread_mutex_unlock(&ep->mutex);
     return code;
 }
@@ -445,10 +446,11 @@ start_all(mu_entrypoint_t *ep)
         svc->state = SVC_STARTING;
         pthread_mutex_unlock(&ep->mutex);
         log_at(ep, MU_LOG_DEBUG, "starting service '%s'", svc->name);
-        int rc = svc->ops.start(svc, svc->arg);
+        unsigned long fails = mu__fail_count();
+        int rc = svc->ops.start(svc->arg, svc);
         if (rc < 0) {
             pthread_mutex_lock(&ep->mutex);
-            mark_failed(svc, rc, NULL);
+            mark_failed(svc, rc, mu__detail_since(fails, rc));
             pthread_mutex_unlock(&ep->mutex);
             return;
         }
@@ -504,19 +506,32 @@ wait_event(mu_entrypoint_t *ep, bool until_ready, int64_t deadline)
         struct pollfd item = { .fd = ep->wake[0], .events = POLLIN };
         if (poll(&item, 1, left) < 0 && errno != EINTR) {
             int err = -errno;
-            record_error(ep, err, "poll failed: %s", strerror(-err));
+            record_error(ep, err, "entrypoint: poll");
             return err;
         }
     }
+}
+
+/*  Calls svc's stop(); keeps a copy of the detail it recorded, if any. */
+static int
+stop_call(mu_service_t *svc, char **detail_p)
+{
+    unsigned long fails = mu__fail_count();
+    int rc = svc->ops.stop(svc->arg, svc, svc->stop_timeout);
+    const char *detail = mu__detail_since(fails, rc);
+    *detail_p = detail ? strdup(detail) : NULL;
+    return rc;
 }
 
 static void *
 stop_main(void *arg)
 {
     mu_service_t *svc = arg;
-    int rc = svc->ops.stop(svc, svc->arg, svc->stop_timeout);
+    char *detail;
+    int rc = stop_call(svc, &detail);
     pthread_mutex_lock(&svc->ep->mutex);
     svc->stop_rc = rc;
+    svc->stop_detail = detail;
     svc->stop_done = true;
     pthread_cond_broadcast(&svc->ep->stop_cv);
     pthread_mutex_unlock(&svc->ep->mutex);
@@ -530,7 +545,7 @@ static bool
 call_stop(mu_entrypoint_t *ep, mu_service_t *svc, int64_t wait_until, int *rc_p)
 {
     if (pthread_create(&svc->stop_thread, NULL, stop_main, svc) != 0) {
-        *rc_p = svc->ops.stop(svc, svc->arg, svc->stop_timeout);   /* no thread: inline */
+        *rc_p = stop_call(svc, &svc->stop_detail);   /* no thread: inline */
         return true;
     }
     svc->stop_thread_live = true;
@@ -557,15 +572,15 @@ stop_one(mu_entrypoint_t *ep, mu_service_t *svc, int64_t deadline)
     pthread_mutex_unlock(&ep->mutex);
     log_at(ep, MU_LOG_DEBUG, "stopping service '%s'", svc->name);
     svc->stop_timeout = mu__remaining_ms(deadline);
-    int64_t wait_until = svc->stop_timeout > 0 ? deadline : mu__now_ms() + STOP_GRACE_MS;
+    int64_t wait_until = svc->stop_timeout != 0 ? deadline : mu__now_ms() + STOP_GRACE_MS;
     int rc = 0;
     if (!call_stop(ep, svc, wait_until, &rc) || rc == MU_ETIMEDOUT)
         record_error(ep, MU_ETIMEDOUT,
                      "service '%s' did not stop within the shutdown timeout (%d ms)",
                      svc->name, ep->shutdown_timeout);
     else if (rc < 0)
-        record_error(ep, rc, "service '%s' failed to stop: %s (%s)", svc->name,
-                     mu_strerror(rc), mu_errname(rc));
+        record_error(ep, rc, "service '%s' failed to stop%s%s", svc->name,
+                     sep(svc->stop_detail), svc->stop_detail ? svc->stop_detail : "");
     else
         log_at(ep, MU_LOG_INFO, "service '%s' stopped", svc->name);
 }
@@ -604,11 +619,9 @@ mu_entrypoint_run(mu_entrypoint_t *self)
 {
     assert(self);
     if (self->ran)
-        return MU_EINVAL;
-    if (atomic_exchange(&s_running, true)) {
-        snprintf(self->error, sizeof self->error, "another entrypoint is running");
-        return MU_EINVAL;
-    }
+        return mu__fail(MU_EINVAL, "run() was already called on this entrypoint");
+    if (atomic_exchange(&s_running, true))
+        return mu__fail(MU_EINVAL, "another entrypoint is running");
     self->ran = true;
     zsys_init();   /* czmq's handler, if enabled, goes in now, under ours */
     if (self->ident)
@@ -620,5 +633,5 @@ mu_entrypoint_run(mu_entrypoint_t *self)
     run_phases(self);
     signals_give_back(&saved);
     atomic_store(&s_running, false);
-    return self->rc;
+    return self->rc < 0 ? mu__fail(self->rc, "%s", self->error) : 0;
 }
