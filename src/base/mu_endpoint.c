@@ -23,11 +23,12 @@ int
 mu__endpoint_check(const char *endpoint, bool binding)
 {
     if (endpoint == NULL)
-        return MU_EINVAL;
-    if (strncmp(endpoint, "ipc://", 6) == 0)
-        return endpoint[6] != '\0' ? 0 : MU_EINVAL;
-    if (strncmp(endpoint, "tcp://", 6) != 0)
-        return MU_EINVAL;
-    const char *colon = strrchr(endpoint + 6, ':');
-    return colon && colon > endpoint + 6 && tcp_port_ok(colon + 1, binding) ? 0 : MU_EINVAL;
+        return mu__fail(MU_EINVAL, "no endpoint");
+    if (strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6] != '\0')
+        return 0;
+    const char *colon = strncmp(endpoint, "tcp://", 6) == 0 ? strrchr(endpoint + 6, ':') : NULL;
+    if (colon && colon > endpoint + 6 && tcp_port_ok(colon + 1, binding))
+        return 0;
+    return mu__fail(MU_EINVAL, "endpoint '%s': expected tcp://HOST:PORT%s or ipc://PATH",
+                    endpoint, binding ? " (PORT 0 or * for any)" : "");
 }

@@ -15,28 +15,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int
-mu__write_all(int fd, const void *data, size_t size)
+/*  Writes all size bytes, with pwrite at offset when positioned, else
+    with write; retries short writes and EINTR. */
+static int
+write_loop(int fd, const void *data, size_t size, bool positioned, uint64_t offset)
 {
     const char *p = data;
     while (size > 0) {
-        ssize_t n = write(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        p += n;
-        size -= (size_t) n;
-    }
-    return 0;
-}
-
-int
-mu__pwrite_all(int fd, const void *data, size_t size, uint64_t offset)
-{
-    const char *p = data;
-    while (size > 0) {
-        ssize_t n = pwrite(fd, p, size, (off_t) offset);
+        ssize_t n = positioned ? pwrite(fd, p, size, (off_t) offset) : write(fd, p, size);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -46,6 +32,18 @@ mu__pwrite_all(int fd, const void *data, size_t size, uint64_t offset)
         offset += (uint64_t) n;
     }
     return 0;
+}
+
+int
+mu__write_all(int fd, const void *data, size_t size)
+{
+    return write_loop(fd, data, size, false, 0);
+}
+
+int
+mu__pwrite_all(int fd, const void *data, size_t size, uint64_t offset)
+{
+    return write_loop(fd, data, size, true, offset);
 }
 
 int

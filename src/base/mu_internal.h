@@ -59,7 +59,8 @@ int64_t mu__deadline_ms(int timeout_ms);
     accepts a tcp:// port past 65535 and binds it wrapped: for
     tcp://HOST:PORT, HOST must be non-empty and PORT decimal 1..65535, or
     also 0 or "*" when binding (an ephemeral port); ipc:// needs a path.
-    Returns 0 or MU_EINVAL (NULL, another transport, a bad port). */
+    Returns 0 or MU_EINVAL (NULL, another transport, a bad port), recorded
+    with the endpoint (mu__fail). */
 int mu__endpoint_check(const char *endpoint, bool binding);
 
 #include "base/mu_fs.h"     /* mu__ignore_sigxfsz and the file helpers */
