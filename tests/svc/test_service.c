@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <sys/wait.h>
 #include <time.h>
 
 static void
@@ -24,15 +23,64 @@ sleep_ms(int ms)
     }
 }
 
-/*  Waits up to 5 s (scaled) for *counter to reach want, checking it every
-    few milliseconds. */
-static bool
-wait_for_count(atomic_int *counter, int want)
+/*  A counter that services raise and others wait on. */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cv;      /* on CLOCK_MONOTONIC */
+    int value;
+} counter_t;
+
+static void
+counter_init(counter_t *c)
 {
-    int64_t deadline = mu_test_now_ms() + mu_test_ms(5000);
-    while (atomic_load(counter) < want && mu_test_now_ms() < deadline)
-        sleep_ms(5);
-    return atomic_load(counter) >= want;
+    pthread_mutex_init(&c->mutex, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    c->value = 0;
+}
+
+static void
+counter_fini(counter_t *c)
+{
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mutex);
+}
+
+static void
+counter_set(counter_t *c, int value)
+{
+    pthread_mutex_lock(&c->mutex);
+    c->value = value;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mutex);
+}
+
+static void
+counter_add(counter_t *c)
+{
+    pthread_mutex_lock(&c->mutex);
+    c->value++;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mutex);
+}
+
+/*  Waits up to 5 s (scaled) for the counter to reach want. */
+static bool
+counter_wait(counter_t *c, int want)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += mu_test_ms(5000) / 1000;
+    pthread_mutex_lock(&c->mutex);
+    int rc = 0;
+    while (c->value < want && rc == 0)
+        rc = pthread_cond_timedwait(&c->cv, &c->mutex, &deadline);
+    bool reached = c->value >= want;
+    pthread_mutex_unlock(&c->mutex);
+    return reached;
 }
 
 /* ------------------------------------------------------------------ */
@@ -61,7 +109,7 @@ events_reset(void)
 /* ------------------------------------------------------------------ */
 /* A configurable fake service                                          */
 
-static atomic_int s_starts;     /* fake start() calls since make_entrypoint */
+static counter_t s_starts;      /* fake start() calls since make_entrypoint */
 
 typedef struct {
     const char *name;
@@ -86,7 +134,7 @@ static void *
 fake_thread(void *arg)
 {
     fake_t *f = arg;
-    if (f->wait_starts > 0 && !wait_for_count(&s_starts, f->wait_starts)) {
+    if (f->wait_starts > 0 && !counter_wait(&s_starts, f->wait_starts)) {
         mu_service_fail(f->svc, MU_ETIMEDOUT, "the other services never started");
         return NULL;
     }
@@ -114,7 +162,7 @@ fake_start(void *arg, mu_service_t *svc)
 {
     fake_t *f = arg;
     event("start", f->name);
-    atomic_fetch_add(&s_starts, 1);
+    counter_add(&s_starts);
     if (f->start_rc)
         return f->start_rc;
     f->svc = svc;
@@ -178,7 +226,7 @@ static mu_entrypoint_t *
 make_entrypoint(fake_t *fakes, size_t n, bool stop_when_ready)
 {
     events_reset();
-    atomic_store(&s_starts, 0);
+    counter_set(&s_starts, 0);
     memset(s_hook_rc, 0, sizeof s_hook_rc);
     mu_entrypoint_t *ep = mu_entrypoint_new();
     if (!ep)
@@ -583,9 +631,9 @@ run_thread(void *arg)
 static int
 noop_start(void *arg, mu_service_t *svc)
 {
-    atomic_int *started = arg;
+    counter_t *started = arg;
     mu_service_ready(svc);
-    atomic_store(started, 1);
+    counter_add(started);
     return 0;
 }
 
@@ -612,7 +660,8 @@ test_entrypoint_invalid(void)
     MU_CHECK_EQ(mu_entrypoint_set_start_timeout(ep, -1), 0);       /* no limit */
     MU_CHECK_EQ(mu_entrypoint_set_shutdown_timeout(ep, -1), 0);
 
-    atomic_int started = 0;
+    counter_t started;
+    counter_init(&started);
     mu_service_t *svc = mu_entrypoint_add(ep, "n", &noop_ops, &started);
     MU_CHECK(svc);
     MU_CHECK_EQ(strcmp(mu_service_name(svc), "n"), 0);
@@ -621,7 +670,7 @@ test_entrypoint_invalid(void)
     /* a second entrypoint may not run while one runs */
     pthread_t thread;
     MU_CHECK_EQ(pthread_create(&thread, NULL, run_thread, ep), 0);
-    MU_CHECK(wait_for_count(&started, 1));
+    MU_CHECK(counter_wait(&started, 1));
     mu_entrypoint_t *other = mu_entrypoint_new();
     MU_CHECK(other);
     MU_CHECK_EQ(mu_entrypoint_run(other), MU_EINVAL);
@@ -640,6 +689,7 @@ test_entrypoint_invalid(void)
                 0);
     mu_entrypoint_destroy(&ep);
     mu_entrypoint_destroy(&ep);     /* NULL-safe */
+    counter_fini(&started);
 }
 
 static void
@@ -782,6 +832,7 @@ int
 main(void)
 {
     mu_test_start(50);
+    counter_init(&s_starts);
     /* forked children first, before this process touches czmq */
     MU_RUN(test_sigint_stops_in_reverse);
     MU_RUN(test_sigterm_stops_in_reverse);
