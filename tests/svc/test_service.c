@@ -538,6 +538,21 @@ test_stop_errors(void)
     mu_entrypoint_destroy(&ep);
 }
 
+/*  -1: no start limit, and stop() is given -1 (no limit) too. */
+static void
+test_timeouts_without_limit(void)
+{
+    fake_t fakes[2] = { { .name = "a", .ready_after_ms = 20 }, { .name = "b" } };
+    mu_entrypoint_t *ep = make_entrypoint(fakes, 2, true);
+    MU_CHECK(ep);
+    MU_CHECK_EQ(mu_entrypoint_set_start_timeout(ep, -1), 0);
+    MU_CHECK_EQ(mu_entrypoint_set_shutdown_timeout(ep, -1), 0);
+    MU_CHECK_EQ(mu_entrypoint_run(ep), 0);
+    mu_entrypoint_destroy(&ep);
+    MU_CHECK_EQ(fakes[0].stop_timeout_seen, -1);
+    MU_CHECK_EQ(fakes[1].stop_timeout_seen, -1);
+}
+
 /*  db fails once the post_start hook has run (the hook writes a byte to
     s_ready_fd). */
 static void
@@ -845,6 +860,7 @@ main(void)
     MU_RUN(test_start_timeout);
     MU_RUN(test_stop_timeout_reported);
     MU_RUN(test_stop_errors);
+    MU_RUN(test_timeouts_without_limit);
     MU_RUN(test_failure_after_ready);
     MU_RUN(test_hook_errors);
     MU_RUN(test_stop_from_thread_and_logging);
