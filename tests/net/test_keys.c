@@ -1421,10 +1421,9 @@ main(void)
 {
     mu_test_start(120);
     zsys_handler_set(NULL);
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_keys.XXXXXX");
     /* 0755 so that the "nobody" children of without_root reach the files
        (the secret files themselves stay 0600). */
-    if (mkdtemp(tmpdir) == NULL || chmod(tmpdir, 0755) != 0) {
+    if (!mu_test_scratch_dir(tmpdir, sizeof tmpdir, "test_keys") || chmod(tmpdir, 0755) != 0) {
         printf("Bail out! mkdtemp\n");
         return 1;
     }

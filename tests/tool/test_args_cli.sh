@@ -69,7 +69,7 @@ run help sh s
 check "mutil help takes prefixes of both words (help sh s = help shard set)" \
     'status_is_0 && first_line_is "usage: mutil shard DIR set KEY VALUE [--hex]"'
 
-for cmd in call demo get help keygen put serve version; do
+for cmd in call get help keygen put serve version; do
     run help $cmd x
     check "mutil help $cmd x: exit 2, '$cmd' has no subcommands" \
         '[ $rc -eq 2 ] && err_has "'"'"'$cmd'"'"' has no subcommands"'
@@ -185,7 +185,6 @@ usage_error "serve --allow without --cert" serve --bind "ipc://$tmp/x" --secret-
 usage_error "call --cert without --server-key" call "$EP" hi --cert "$tmp/k1"
 usage_error "put with an unknown option" put "$EP" a b --secret-file "$tmp/secret" --bogus
 usage_error "get - --resume" get "$EP" file - --secret-file "$tmp/secret" --resume
-usage_error "demo with an argument" demo x
 usage_error "flow help with an argument" flow help x
 usage_error "shard create with an operand" shard "$S" create x
 usage_error "shard create --k without a value" shard "$S" create --k
