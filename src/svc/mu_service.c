@@ -3,7 +3,7 @@
 /*  mu_service.c — services and the entrypoint that runs them.
     The contract, including the SIGINT/SIGTERM policy, is in
     include/mu_service.h. The thread pool and the producer queue are in
-    src/mu_service_pool.c. */
+    src/base/mu_pool.c. */
 #include "base/mu_internal.h"
 #include "base/mu_sync.h"
 #include <czmq.h>

@@ -765,7 +765,7 @@ test_server_restart(void)
     mu_client_destroy(&client);
 }
 
-#define WIRE 2   /* protocol version (src/mu_conn.h) */
+#define WIRE 2   /* protocol version (src/conn/mu_conn.h) */
 
 /* A raw DEALER that speaks the wire format by hand: one frame of header
    and payload; frames > 1 adds frames (malformed). */

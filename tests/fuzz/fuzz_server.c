@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  fuzz_server.c — libFuzzer target for mu_server's message dispatch and
-    its file service (src/mu_server.c, src/mu_files.c), driven in-process
+    its file service (src/conn/mu_server.c, src/conn/mu_files.c), driven in-process
     through the server's own ROUTER: the target binds it to an inproc://
     endpoint as well (mu_server_zsock) and plays the peer with a DEALER, so
     every message takes the real path (mu_server_recv, the dispatch, the
@@ -17,7 +17,7 @@
     16-bit little-endian head (bits 0..14: the frame's length, cut to what
     the input holds; bit 15: another frame of the same message follows)
     and the frame as a peer sends it (version, kind, id, payload:
-    src/mu_conn.h, src/mu_files.c). The peer says HELLO first, then the
+    src/conn/mu_conn.h, src/conn/mu_files.c). The peer says HELLO first, then the
     input's messages, then BYE; a PING from the peer once it has left must
     then come back as an error with its id (which proves every message
     before it was handled).

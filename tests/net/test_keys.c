@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  test_keys.c — mu_keys (keypairs, zcert files, shared secrets, passphrase
-    files, allow-lists) and the private ZAP handler of src/mu_zap.c, which is
+    files, allow-lists) and the private ZAP handler of src/net/mu_zap.c, which is
     compiled into this program (its symbols are hidden in libmutil), tested
     with real CURVE and NULL handshakes over tcp://127.0.0.1. */
 #include "mu_test.h"

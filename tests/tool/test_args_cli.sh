@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MPL-2.0
 # Copyright (c) 2026 the mutil authors
 # test_args_cli.sh — TAP tests of the command-line conventions every mutil
-# command shares (src/cli_args.c): --opt=value equals --opt value; "--"
+# command shares (tools/mutil/cli_args.c): --opt=value equals --opt value; "--"
 # ends the options; flags take no value; usage errors exit 2; `mutil help
 # CMD SUB` prints every subcommand's usage, and says so for commands that
 # have none.
