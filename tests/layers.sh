@@ -39,14 +39,20 @@ trap 'rm -rf "$tmp"' EXIT
 
 # The library's objects, with the folder they were built in: the members of
 # the convenience archive (so objects left over from removed sources do not
-# count), found under src/LAYER/.libs/ of the build tree.
+# count), found under src/LAYER/.libs/ of the build tree (PIC objects) or
+# src/LAYER/ (a build without shared libraries).
 ar t "$archive" | sort -u >"$tmp/members"
 : >"$tmp/nm"
-for object in "$top_builddir"/src/*/.libs/libmutil_internal_la-*.o; do
+for object in "$top_builddir"/src/*/.libs/libmutil_internal_la-*.o \
+              "$top_builddir"/src/*/libmutil_internal_la-*.o; do
     [ -e "$object" ] || continue
     member=$(basename "$object")
     grep -qxF "$member" "$tmp/members" || continue
-    layer=$(basename "$(dirname "$(dirname "$object")")")
+    layer=$(dirname "$object")
+    layer=${layer%/.libs}
+    layer=$(basename "$layer")
+    grep -q "^src/$layer/${member#libmutil_internal_la-} " "$tmp/seen" 2>/dev/null && continue
+    echo "src/$layer/${member#libmutil_internal_la-} " >>"$tmp/seen"
     source=src/$layer/${member#libmutil_internal_la-}
     source=${source%.o}.c
     # "SOURCE KIND SYMBOL" for each global symbol defined (T, D, B, R, ...)
@@ -70,8 +76,8 @@ def report(name, violations):
     count += 1
     if violations:
         failed += 1
-        print("not ok %d - %s (%d violation%s)" % (count, name, len(violations),
-                                                   "" if len(violations) == 1 else "s"))
+        found = sum(1 for line in violations if not line.startswith(" "))
+        print("not ok %d - %s (%d violation%s)" % (count, name, found, "" if found == 1 else "s"))
         for line in violations:
             print("#   " + line)
     else:
@@ -223,6 +229,13 @@ for component in components:
         steps.append("%s -[%s]-> %s" % (a, edges[a][b][0], b))
     violations.append("cycle among %d files (%s): %s"
                       % (len(component), ", ".join(component), "; ".join(steps)))
+    # every use inside the component: what to cut to break it
+    for a in component:
+        for b in sorted(edges[a]):
+            if b in component:
+                syms = edges[a][b]
+                violations.append("  %s -> %s: %s" % (a, b, ", ".join(syms[:5])
+                                                      + (", ..." if len(syms) > 5 else "")))
 report("no call cycle among the library's files", violations)
 
 # 4. the tool uses the public headers only
