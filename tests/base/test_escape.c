@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  test_escape.c — mu_escape (include/mu_text.h, src/base/mu_escape.c) and the logs
+/*  test_escape.c — mu_escape (include/mu_text.h), as exported by libmutil, and the logs
     that use it: `mutil serve` logging a hostile client name, `mutil call`
     printing a hostile error text from a server.
 
