@@ -5,6 +5,8 @@
 #ifndef MU_DEFS_H_INCLUDED
 #define MU_DEFS_H_INCLUDED
 
+/*  The package's version: the one place it is kept (configure reads it from
+    here; mu_version_string() returns the same as "MAJOR.MINOR.PATCH"). */
 #define MU_VERSION_MAJOR 0
 #define MU_VERSION_MINOR 1
 #define MU_VERSION_PATCH 0

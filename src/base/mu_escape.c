@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_escape.c — printable copies of peer bytes for log lines. The
-    contract is in src/mu_escape.h. */
-#include "base/mu_escape.h"
+/*  mu_escape.c — printable copies of peer bytes for log lines and the
+    terminal. The contract is in include/mu_text.h. */
+#include "mu_text.h"
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -93,7 +93,7 @@ escaped_length(const uint8_t *p, size_t size)
 }
 
 const char *
-mu__escape(char *out, size_t cap, const void *data, size_t size)
+mu_escape(char *out, size_t cap, const void *data, size_t size)
 {
     assert(out && cap >= 8 && (data || size == 0));
     const uint8_t *p = data;

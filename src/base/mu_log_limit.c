@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_log_limit.c — the rate limit of a repeated log line. The contract is
-    in base/mu_log_limit.h. */
+    in src/base/mu_log_limit.h. */
 #include "base/mu_log_limit.h"
 
 bool

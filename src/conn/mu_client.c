@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_client.c — the DEALER side of the connection core. The contract is
-    in include/mu_client.h, the wire format in src/mu_conn.h.
+    in include/mu_client.h, the wire format in src/conn/mu_conn.h.
 
     All work happens inside the client's calls, on the caller's thread. A
     zmq_socket_monitor on the DEALER tells the client about handshakes: the

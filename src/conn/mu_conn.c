@@ -2,7 +2,7 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_conn.c — the wire helpers shared by mu_server, mu_client and
     mu_files: header and error-payload encoding. The format is described in
-    src/mu_conn.h. */
+    src/conn/mu_conn.h. */
 #include "conn/mu_conn.h"
 #include <stdlib.h>
 #include <string.h>

@@ -123,7 +123,7 @@ int mu__server_send_frame(mu_server_t *server, uint64_t peer, zmq_msg_t *msg);
 
 /*  Initialises msg as a frame of file data for a peer (as mu__frame_init),
     counted against the peer's and the server's transfer budgets until
-    libzmq frees it (src/mu_budget.h). Returns the payload room, or NULL
+    libzmq frees it (src/conn/mu_budget.h). Returns the payload room, or NULL
     with *rc_p MU_EAGAIN (over budget: the server's poll wakes up when
     bytes drain; msg untouched), MU_EHOSTUNREACH (peer gone) or MU_ENOMEM. */
 uint8_t *mu__server_data_frame(mu_server_t *server, uint64_t peer, zmq_msg_t *msg, int kind,

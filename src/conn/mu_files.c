@@ -3,7 +3,7 @@
 /*  mu_files.c — file transfer between mu_server and mu_client: the server's
     file service (downloads and uploads below its root) and the public
     mu_client_get / mu_client_put. The contracts are in include/mu_server.h,
-    include/mu_client.h and src/mu_conn.h.
+    include/mu_client.h and src/conn/mu_conn.h.
 
     Wire messages (kinds 0x40..0x5f; header as in mu_conn.h, id = the
     transfer id the client chose with mu__client_next_id; integers
@@ -55,7 +55,7 @@
     instead of being computed again; credit is capped at
     IN_FLIGHT_MAX bytes per transfer, and each DATA frame counts against
     its peer's and the server's transfer budgets (mu_server_set_transfer_
-    budget, src/mu_budget.h) from its read until libzmq has written it:
+    budget, src/conn/mu_budget.h) from its read until libzmq has written it:
     past a budget the transfer waits, and resumes when bytes drain. Uploads go to "NAME.part-XXXXXX" in
     the target directory (".mu.part-XXXXXX" when NAME is too long); a
     failing transfer's temp file is removed before its error is sent. A

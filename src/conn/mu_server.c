@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_server.c — the ROUTER side of the connection core. The contract is in
-    include/mu_server.h, the wire format in src/mu_conn.h.
+    include/mu_server.h, the wire format in src/conn/mu_conn.h.
 
     Everything runs on the caller's thread inside mu_server_recv: no relay
     thread on the data path. Leave detection: a peer leaves on BYE, or when

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_zap.c — the process-wide ZAP handler (ZAP 1.0, RFC 27) and CURVE
-    socket set-up. The contract is in src/mu_zap.h.
+    socket set-up. The contract is in src/net/mu_zap.h.
 
     Locking: `lifecycle` serializes register/unregister, so the handler is
     started and stopped by one thread at a time and never while another

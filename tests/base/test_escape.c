@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  test_escape.c — mu__escape (src/mu_escape.c, compiled in) and the logs
+/*  test_escape.c — mu_escape (include/mu_text.h), as exported by libmutil, and the logs
     that use it: `mutil serve` logging a hostile client name, `mutil call`
     printing a hostile error text from a server.
 
     The mutil tool is "$top_builddir/mutil" (top_builddir defaults to "."). */
 #include "mu_test.h"
 #include "mutil.h"
-#include "base/mu_escape.h"
 #include <czmq.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -21,7 +20,7 @@ escapes_to(const void *data, size_t size, size_t cap, const char *want)
     if (cap > sizeof out)
         return false;
     memset(out, 'Z', sizeof out);
-    mu__escape(out, cap, data, size);
+    mu_escape(out, cap, data, size);
     if (strcmp(out, want) != 0 || strlen(out) >= cap) {
         printf("# escaped to \"%s\", expected \"%s\"\n", out, want);
         return false;
@@ -94,19 +93,19 @@ test_truncation(void)
     MU_CHECK(escapes_to("\x1b", 1, 8, "\\x1b"));
     MU_CHECK(escapes_to("\xc3\xa9\xc3\xa9\xc3\xa9", 6, 8, "\xc3\xa9\xc3\xa9\xc3\xa9"));
     MU_CHECK(escapes_to("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 8, 8, "\xc3\xa9\xc3\xa9..."));
-    /* Random bytes: bounded by cap; MU__ESCAPE_ROOM never cuts. */
+    /* Random bytes: bounded by cap; MU_ESCAPE_ROOM never cuts. */
     uint8_t noise[1000];
     for (size_t i = 0; i < sizeof noise; i++)
         noise[i] = (uint8_t) (i * 7919u >> 3);
-    char out[MU__ESCAPE_ROOM(sizeof noise)];
+    char out[MU_ESCAPE_ROOM(sizeof noise)];
     for (size_t cap = 8; cap < 200; cap++) {
-        mu__escape(out, cap, noise, sizeof noise);
+        mu_escape(out, cap, noise, sizeof noise);
         MU_CHECK(strlen(out) < cap);
         MU_CHECK(strcmp(out + strlen(out) - 3, "...") == 0);
         for (size_t i = 0; out[i]; i++)
             MU_CHECK((unsigned char) out[i] >= 0x20 && out[i] != 0x7f);
     }
-    mu__escape(out, sizeof out, noise, sizeof noise);
+    mu_escape(out, sizeof out, noise, sizeof noise);
     MU_CHECK(strcmp(out + strlen(out) - 3, "...") != 0);
 }
 

@@ -23,17 +23,9 @@
 #define HB_TIMEOUT 500
 #define FLOOD 100005   /* client queue limit + 5 */
 
-static char tmpdir[] = "/tmp/mu_test_conn.XXXXXX";
+static char tmpdir[64];
 static int endpoint_seq;
 static const char *self_exe;
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *
 ipc_endpoint(char *buf, size_t cap)
@@ -78,10 +70,10 @@ insecure_client(const char *endpoint, const char *name)
 static mu_event_t *
 expect_event(mu_server_t *server, mu_event_kind_t kind, int timeout_ms)
 {
-    int64_t deadline = now_ms() + mu_test_ms(timeout_ms);
-    while (now_ms() < deadline) {
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    while (mu_test_now_ms() < deadline) {
         mu_event_t *event = NULL;
-        if (mu_server_recv(server, &event, (int) (deadline - now_ms())) != 0)
+        if (mu_server_recv(server, &event, (int) (deadline - mu_test_now_ms())) != 0)
             continue;
         if (mu_event_kind(event) == kind)
             return event;
@@ -177,9 +169,9 @@ echo_stop(echo_t *echo)
 static bool
 echo_wait_leaves(echo_t *echo, int want, int ms)
 {
-    int64_t deadline = now_ms() + mu_test_ms(ms);
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
     while (atomic_load(&echo->leaves) < want) {
-        if (now_ms() > deadline)
+        if (mu_test_now_ms() > deadline)
             return false;
         usleep(1000);           /* a poll for the event, bounded above */
     }
@@ -491,9 +483,9 @@ test_timeout_and_late_reply(void)
     echo_start(&echo, server);
     mu_client_t *client = insecure_client(mu_server_endpoint(server, 0), NULL);
     MU_CHECK(client);
-    int64_t start = now_ms();
+    int64_t start = mu_test_now_ms();
     MU_CHECK_EQ(request_str(client, "slow", 100, NULL), MU_ETIMEDOUT);
-    MU_CHECK(now_ms() - start < mu_test_ms(1000));
+    MU_CHECK(mu_test_now_ms() - start < mu_test_ms(1000));
     /* the echo thread answers in order: the late reply to "slow" comes
        before the answer to "after", so this request meets it */
     char *reply = NULL;
@@ -523,9 +515,9 @@ test_reply_error_and_drop(void)
     MU_CHECK(strcmp(mu_client_last_error(), "nothing here") == 0);
     MU_CHECK_EQ(request_str(client, "bogus", 3000, NULL), MU_EREMOTE);
     MU_CHECK(strcmp(mu_client_last_error(), "strange") == 0);
-    int64_t start = now_ms();
+    int64_t start = mu_test_now_ms();
     MU_CHECK_EQ(request_str(client, "drop", 5000, NULL), MU_EREMOTE);
-    MU_CHECK(now_ms() - start < 2000);
+    MU_CHECK(mu_test_now_ms() - start < 2000);
     MU_CHECK(strstr(mu_client_last_error(), "dropped") != NULL);
     MU_CHECK_EQ(request_str(client, "fine", 3000, NULL), 0);
     MU_CHECK(strcmp(mu_client_last_error(), "") == 0);
@@ -703,11 +695,11 @@ test_sigkill_leave(void)
     mu_event_t *event = NULL;
     MU_CHECK_EQ(mu_server_recv(server, &event, 0), MU_EAGAIN);
     MU_CHECK_EQ(mu_server_peers(server), 1);
-    int64_t start = now_ms();
+    int64_t start = mu_test_now_ms();
     kill_child(pid);
     mu_event_t *leave = expect_event(server, MU_SERVER_LEAVE, 3000);
     MU_CHECK(leave);
-    MU_CHECK(now_ms() - start <= HB_TIMEOUT + mu_test_ms(1000));
+    MU_CHECK(mu_test_now_ms() - start <= HB_TIMEOUT + mu_test_ms(1000));
     MU_CHECK_EQ(mu_event_peer(leave), peer);
     mu_event_destroy(&leave);
     MU_CHECK_EQ(mu_server_peers(server), 0);
@@ -729,10 +721,10 @@ test_frozen_client_leaves(void)
     MU_CHECK(join);
     uint64_t peer = mu_event_peer(join);
     mu_event_destroy(&join);
-    int64_t start = now_ms();
+    int64_t start = mu_test_now_ms();
     kill(pid, SIGSTOP);
     mu_event_t *leave = expect_event(server, MU_SERVER_LEAVE, 3000);
-    int64_t took = now_ms() - start;
+    int64_t took = mu_test_now_ms() - start;
     kill_child(pid);
     MU_CHECK(leave);
     MU_CHECK_EQ(mu_event_peer(leave), peer);
@@ -773,7 +765,7 @@ test_server_restart(void)
     mu_client_destroy(&client);
 }
 
-#define WIRE 2   /* protocol version (src/mu_conn.h) */
+#define WIRE 2   /* protocol version (src/conn/mu_conn.h) */
 
 /* A raw DEALER that speaks the wire format by hand: one frame of header
    and payload; frames > 1 adds frames (malformed). */
@@ -901,10 +893,10 @@ test_malformed(void)
 static int
 push_retry(mu_server_t *server, uint64_t peer, const void *data, size_t size, int ms)
 {
-    int64_t deadline = now_ms() + mu_test_ms(ms);
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
     int rc;
     while ((rc = mu_server_push(server, peer, data, size)) == MU_EAGAIN
-           && now_ms() < deadline)
+           && mu_test_now_ms() < deadline)
         usleep(1000);           /* a poll for room, bounded above */
     return rc;
 }
@@ -983,9 +975,9 @@ test_client_queue_full(void)
     }
     MU_CHECK_EQ(rc, MU_EAGAIN);
     MU_CHECK(sent >= 100);
-    int64_t start = now_ms();
+    int64_t start = mu_test_now_ms();
     MU_CHECK_EQ(mu_client_send(client, "m", 1, 100), MU_EAGAIN);
-    MU_CHECK(now_ms() - start >= 90);
+    MU_CHECK(mu_test_now_ms() - start >= 90);
     MU_CHECK_EQ(mu_client_stream_send(client, 1, "s", 1, 0, 0), MU_EAGAIN);
     void *reply = NULL;
     MU_CHECK_EQ(mu_client_request(client, "r", 1, &reply, NULL, 50), MU_EAGAIN);
@@ -1048,18 +1040,18 @@ test_eintr(void)
     poke_t poke;
     poke_start(&poke);
     mu_event_t *event = NULL;
-    int64_t start = now_ms();
+    int64_t start = mu_test_now_ms();
     int rc = MU_EAGAIN;
-    while (rc == 0 || (rc == MU_EAGAIN && now_ms() - start < wait)) {
+    while (rc == 0 || (rc == MU_EAGAIN && mu_test_now_ms() - start < wait)) {
         mu_event_destroy(&event);
         rc = mu_server_recv(server, &event, wait);   /* the JOIN may come first */
     }
-    int64_t took = now_ms() - start;
+    int64_t took = mu_test_now_ms() - start;
     poke_stop(&poke);
     poke_start(&poke);
-    int64_t start2 = now_ms();
+    int64_t start2 = mu_test_now_ms();
     int rc2 = request_str(client, "nobody answers", wait, NULL);
-    int64_t took2 = now_ms() - start2;
+    int64_t took2 = mu_test_now_ms() - start2;
     poke_stop(&poke);
     sigaction(SIGUSR1, &old, NULL);
     mu_client_destroy(&client);
@@ -1142,9 +1134,9 @@ test_curve_refused(void)
     mu_client_t *client = curve_client(mu_server_endpoint(server, 0),
                                        mu_keys_public(server_keys), stranger);
     MU_CHECK(client);
-    int64_t start = now_ms();
+    int64_t start = mu_test_now_ms();
     int rc = request_str(client, "let me in", 1000, NULL);
-    int64_t took = now_ms() - start;
+    int64_t took = mu_test_now_ms() - start;
     int ready = mu_client_wait_ready(client, 300);
     printf("# refused key: request %s after %d ms, wait_ready %s\n", mu_errname(rc), (int) took,
            mu_errname(ready));
@@ -1152,9 +1144,9 @@ test_curve_refused(void)
     /* the right client key but a wrong server key */
     client = curve_client(mu_server_endpoint(server, 0), mu_keys_public(stranger), client_keys);
     MU_CHECK(client);
-    start = now_ms();
+    start = mu_test_now_ms();
     int rc2 = request_str(client, "hello?", 500, NULL);
-    int64_t took2 = now_ms() - start;
+    int64_t took2 = mu_test_now_ms() - start;
     mu_client_destroy(&client);
     echo_stop(&echo);
     MU_CHECK_EQ(rc, MU_EAUTH);
@@ -1213,7 +1205,7 @@ main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--idle-client") == 0)
         return child_idle_client(argv[2]);
     mu_test_start(240);   /* about 15 s when idle; scaled by MU_TEST_SCALE */
-    if (!mkdtemp(tmpdir)) {
+    if (!mu_test_scratch_dir(tmpdir, sizeof tmpdir, "mu_test_conn")) {
         perror("mkdtemp");
         return 1;
     }

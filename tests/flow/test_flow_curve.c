@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  test_flow_curve.c — the ZAP handler of a flow runner's CURVE server
-    (src/mu_flow_curve.c, compiled in): it refuses keys other than the
+    (src/flow/mu_flow_curve.c, compiled in): it refuses keys other than the
     flow's client key and counts them; it belongs to one context and one
     process, and mu__curve_server fails closed (MU_EINVAL) for a socket of
     another context or in a forked child, where libzmq 4.3.4 would let

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  fuzz_server.c — libFuzzer target for mu_server's message dispatch and
-    its file service (src/mu_server.c, src/mu_files.c), driven in-process
+    its file service (src/conn/mu_server.c, src/conn/mu_files.c), driven in-process
     through the server's own ROUTER: the target binds it to an inproc://
     endpoint as well (mu_server_zsock) and plays the peer with a DEALER, so
     every message takes the real path (mu_server_recv, the dispatch, the
@@ -17,7 +17,7 @@
     16-bit little-endian head (bits 0..14: the frame's length, cut to what
     the input holds; bit 15: another frame of the same message follows)
     and the frame as a peer sends it (version, kind, id, payload:
-    src/mu_conn.h, src/mu_files.c). The peer says HELLO first, then the
+    src/conn/mu_conn.h, src/conn/mu_files.c). The peer says HELLO first, then the
     input's messages, then BYE; a PING from the peer once it has left must
     then come back as an error with its id (which proves every message
     before it was handled).
@@ -36,6 +36,7 @@
       - the server answered within SYNC_MS.
     FUZZ_SERVER_TRACE=1 in the environment prints every message of the
     server (to see what an input does). */
+#include "base/mu_internal.h"   /* mu__now_ms */
 #include "conn/mu_conn.h"
 #include "server_tree.h"
 #include <czmq.h>
@@ -65,14 +66,6 @@ static link_t links[2];
 static bool trace;        /* FUZZ_SERVER_TRACE set: print what the server sends */
 
 /* ---- the peer's side ------------------------------------------------- */
-
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
 
 /* The payload size a server-to-client kind must have (-1: any, -2: the
    kind is not one the server sends a peer while it runs). */
@@ -145,9 +138,9 @@ pump(link_t *link)
 static void
 send_frame(link_t *link, const void *frame, size_t size, bool more)
 {
-    uint64_t deadline = now_ms() + SYNC_MS;
+    int64_t deadline = mu__now_ms() + SYNC_MS;
     while (zmq_send(link->handle, frame, size, ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)) < 0) {
-        if (errno != EAGAIN || now_ms() > deadline)
+        if (errno != EAGAIN || mu__now_ms() > deadline)
             tree_fail("the server takes no more messages", NULL);
         pump(link);
     }
@@ -171,9 +164,9 @@ leave_and_sync(link_t *link)
     randombytes_buf(&link->sync_id, sizeof link->sync_id);
     link->synced = false;
     send_simple(link, MU__K_PING, link->sync_id, NULL, 0);
-    uint64_t deadline = now_ms() + SYNC_MS;
+    int64_t deadline = mu__now_ms() + SYNC_MS;
     while (!link->synced) {
-        if (now_ms() > deadline)
+        if (mu__now_ms() > deadline)
             tree_fail("the server stopped answering", NULL);
         pump(link);
     }

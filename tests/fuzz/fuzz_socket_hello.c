@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  fuzz_socket_hello.c — libFuzzer target for the parser of mu_socket's
-    HELLO message (mu__hello_parse, src/mu_socket_hello.h).
+    HELLO message (mu__hello_parse, src/net/mu_socket_hello.h).
 
     Input: byte 0 chooses where the routing id comes from (bit 0 set: the
     identity field of the body, when it has one, so that well-formed HELLOs

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  test_keys.c — mu_keys (keypairs, zcert files, shared secrets, passphrase
-    files, allow-lists) and the private ZAP handler of src/mu_zap.c, which is
+    files, allow-lists) and the private ZAP handler of src/net/mu_zap.c, which is
     compiled into this program (its symbols are hidden in libmutil), tested
     with real CURVE and NULL handshakes over tcp://127.0.0.1. */
 #include "mu_test.h"
@@ -1421,10 +1421,9 @@ main(void)
 {
     mu_test_start(120);
     zsys_handler_set(NULL);
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_keys.XXXXXX");
     /* 0755 so that the "nobody" children of without_root reach the files
        (the secret files themselves stay 0600). */
-    if (mkdtemp(tmpdir) == NULL || chmod(tmpdir, 0755) != 0) {
+    if (!mu_test_scratch_dir(tmpdir, sizeof tmpdir, "test_keys") || chmod(tmpdir, 0755) != 0) {
         printf("Bail out! mkdtemp\n");
         return 1;
     }

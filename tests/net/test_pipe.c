@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-static char tmpdir[] = "/tmp/mu_test_pipe.XXXXXX";
+static char tmpdir[64];
 static int endpoint_seq;
 
 /* A fresh ipc:// endpoint in this test's temp dir. */
@@ -859,7 +859,7 @@ int
 main(void)
 {
     mu_test_start(240);
-    if (!mkdtemp(tmpdir))
+    if (!mu_test_scratch_dir(tmpdir, sizeof tmpdir, "mu_test_pipe"))
         return 1;
     MU_RUN(test_every_header_size_and_payload_size);
     MU_RUN(test_send_over_maximum_writes_nothing);

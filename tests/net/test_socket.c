@@ -26,7 +26,7 @@
 #define HB_IVL 100
 #define HB_TIMEOUT mu_test_ms(400)
 
-static char tmpdir[] = "/tmp/mu_test_socket.XXXXXX";
+static char tmpdir[64];
 static int endpoint_seq;
 static const char *self_exe;
 
@@ -1466,7 +1466,7 @@ main(int argc, char **argv)
         self_exe = exe;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (!mkdtemp(tmpdir)) {
+    if (!mu_test_scratch_dir(tmpdir, sizeof tmpdir, "mu_test_socket")) {
         perror("mkdtemp");
         return 1;
     }

@@ -1427,9 +1427,7 @@ int
 main(void)
 {
     mu_test_start(300);
-    const char *t = getenv("TMPDIR");
-    snprintf(tmp_root, sizeof tmp_root, "%s/test-lru-XXXXXX", t && *t ? t : "/tmp");
-    if (mkdtemp(tmp_root) == NULL) {
+    if (!mu_test_scratch_dir(tmp_root, sizeof tmp_root, "test-lru")) {
         printf("Bail out! mkdtemp failed\n");
         return 1;
     }

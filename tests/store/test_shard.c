@@ -1459,9 +1459,7 @@ int
 main(void)
 {
     mu_test_start(300);
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp_root, sizeof tmp_root, "%s/mu-test-shard-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(tmp_root)) {
+    if (!mu_test_scratch_dir(tmp_root, sizeof tmp_root, "mu-test-shard")) {
         perror("mkdtemp");
         return 1;
     }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MPL-2.0
 # Copyright (c) 2026 the mutil authors
 # test_args_cli.sh — TAP tests of the command-line conventions every mutil
-# command shares (src/cli_args.c): --opt=value equals --opt value; "--"
+# command shares (tools/mutil/cli_args.c): --opt=value equals --opt value; "--"
 # ends the options; flags take no value; usage errors exit 2; `mutil help
 # CMD SUB` prints every subcommand's usage, and says so for commands that
 # have none.
@@ -69,7 +69,7 @@ run help sh s
 check "mutil help takes prefixes of both words (help sh s = help shard set)" \
     'status_is_0 && first_line_is "usage: mutil shard DIR set KEY VALUE [--hex]"'
 
-for cmd in call demo get help keygen put serve version; do
+for cmd in call get help keygen put serve version; do
     run help $cmd x
     check "mutil help $cmd x: exit 2, '$cmd' has no subcommands" \
         '[ $rc -eq 2 ] && err_has "'"'"'$cmd'"'"' has no subcommands"'
@@ -185,7 +185,6 @@ usage_error "serve --allow without --cert" serve --bind "ipc://$tmp/x" --secret-
 usage_error "call --cert without --server-key" call "$EP" hi --cert "$tmp/k1"
 usage_error "put with an unknown option" put "$EP" a b --secret-file "$tmp/secret" --bogus
 usage_error "get - --resume" get "$EP" file - --secret-file "$tmp/secret" --resume
-usage_error "demo with an argument" demo x
 usage_error "flow help with an argument" flow help x
 usage_error "shard create with an operand" shard "$S" create x
 usage_error "shard create --k without a value" shard "$S" create --k

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  cli.h — private declarations shared by the mutil tool's sources
-    (src/mutil.c and src/cli_*.c). Never installed.
+    (tools/mutil/mutil.c and tools/mutil/cli_*.c). Never installed.
 
     Adding a command takes two steps:
-      1. write src/cli_<name>.c defining
+      1. write tools/mutil/cli_<name>.c defining
              const cli_command_t cli_cmd_<name> = { "<name>", ... };
          (and list the file in Makefile.am's mutil_SOURCES; commands that
          share their option handling may share a file, as call, get, put
-         and serve do in src/cli_conn.c);
+         and serve do in tools/mutil/cli_conn.c);
       2. add XX(<name>) to CLI_COMMANDS below, keeping the list alphabetical
          (`mutil help` prints the commands in this order).
     The dispatcher, `mutil help` and `mutil <name> --help` then know it.
@@ -70,7 +70,6 @@ struct cli_subcommands_t {
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
     XX(call)             \
-    XX(demo)             \
     XX(flow)             \
     XX(frame)            \
     XX(get)              \

@@ -20,7 +20,6 @@
     service, so `mutil call` can test a server) and serves files below
     --root. */
 #include "cli.h"
-#include "base/mu_escape.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -523,7 +522,7 @@ static const char *
 server_message(char *buf)
 {
     const char *message = mu_client_last_error();
-    return mu__escape(buf, PEER_TEXT_ROOM, message, strlen(message));
+    return mu_escape(buf, PEER_TEXT_ROOM, message, strlen(message));
 }
 
 /*  Prints a client call's error, with the server's message when it sent
@@ -559,7 +558,7 @@ serve_event(mu_server_t *server, mu_event_t *ev)
             mu_key_to_txt(key, text);
         char name[PEER_TEXT_ROOM];   /* the client chose it: escaped */
         fprintf(stderr, "mutil serve: peer %llu joined (name '%s', key %s)\n",
-                (unsigned long long) peer, mu__escape(name, sizeof name, data, size), text);
+                (unsigned long long) peer, mu_escape(name, sizeof name, data, size), text);
         break;
     }
     case MU_SERVER_LEAVE:

@@ -2,7 +2,7 @@
    Copyright (c) 2026 the mutil authors */
 /*  mutil.c — the `mutil` command-line tool: main(), the command table, the
     shared command-line helpers of cli.h, and the two built-in commands
-    `help` and `version`. Each other command lives in its own src/cli_*.c.
+    `help` and `version`. Each other command lives in its own tools/mutil/cli_*.c.
 
     Exit statuses: 0 success, 1 runtime error or bad input, 2 bad usage. */
 #include "cli.h"

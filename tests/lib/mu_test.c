@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_test.c — the shared test helpers (tests/lib/libmutest.a); the
+    contracts are in mu_test.h. */
+#include "mu_test.h"
+
+int mu_test_count;
+int mu_test_failed;
+int mu_test_case_failed;
+
+double
+mu_test_scale(void)
+{
+    const char *env = getenv("MU_TEST_SCALE");
+    double scale = env ? strtod(env, NULL) : 1.0;
+    return scale >= 1.0 ? scale : 1.0;
+}
+
+int
+mu_test_ms(int ms)
+{
+    return (int) (ms * mu_test_scale());
+}
+
+int64_t
+mu_test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+mu_test_wait_byte(int fd, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    for (;;) {
+        int64_t left = deadline - mu_test_now_ms();
+        if (left < 0)
+            return -1;
+        int n = poll(&pfd, 1, (int) left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        unsigned char byte;
+        ssize_t got = read(fd, &byte, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        return got == 1 ? byte : -1;
+    }
+}
+
+void
+mu_test_signal_byte(int fd, unsigned char byte)
+{
+    ssize_t rc;
+    do
+        rc = write(fd, &byte, 1);
+    while (rc < 0 && errno == EINTR);
+}
+
+char *
+mu_test_scratch_dir(char *buf, size_t size, const char *tag)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if ((size_t) snprintf(buf, size, "%s/%s.XXXXXX", tmp, tag) >= size)
+        return NULL;
+    return mkdtemp(buf);
+}
+
+int
+mu_test_tcp_port(char *endpoint, size_t size, int listening)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd < 0 || bind(fd, (struct sockaddr *) &addr, sizeof addr) != 0
+        || (listening && listen(fd, 8) != 0)
+        || getsockname(fd, (struct sockaddr *) &addr, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    snprintf(endpoint, size, "tcp://127.0.0.1:%d", ntohs(addr.sin_port));
+    if (listening)
+        return fd;
+    close(fd);
+    return 0;
+}
+
+static void
+on_alarm(int sig)
+{
+    (void) sig;
+    static const char msg[] =
+        "Bail out! test program timed out (raise MU_TEST_SCALE on a slow machine)\n";
+    ssize_t rc = write(STDOUT_FILENO, msg, sizeof msg - 1);
+    (void) rc;
+    _exit(1);
+}
+
+void
+mu_test_start(unsigned seconds)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGALRM, on_alarm);
+    alarm((unsigned) (seconds * mu_test_scale()));
+}
+
+pid_t
+mu_test_fork_piped(mu_test_child_fn *fn, const char *arg, int *fd_p)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        fn(arg, fds[1]);
+        _exit(127);
+    }
+    close(fds[1]);
+    *fd_p = fds[0];
+    if (pid < 0)
+        close(fds[0]);
+    return pid;
+}
+
+int
+mu_test_child_status(pid_t pid)
+{
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid)
+        return -1;
+    if (WIFSIGNALED(status))
+        printf("# child %d killed by signal %d\n", (int) pid, WTERMSIG(status));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
