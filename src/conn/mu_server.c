@@ -262,7 +262,7 @@ mu_server_endpoint(const mu_server_t *self, size_t index)
 int
 mu_server_reply(mu_server_t *self, mu_event_t *request, const void *data, size_t size)
 {
-    assert(self);
+    assert(self && request);
     if (size && !data)
         return MU_EINVAL;
     return mu__server_answer(self, request, MU__K_REP, data, size);
@@ -271,7 +271,7 @@ mu_server_reply(mu_server_t *self, mu_event_t *request, const void *data, size_t
 int
 mu_server_reply_error(mu_server_t *self, mu_event_t *request, int code, const char *message)
 {
-    assert(self);
+    assert(self && request);
     if (code >= 0)
         return MU_EINVAL;
     size_t size;
