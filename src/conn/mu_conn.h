@@ -4,25 +4,13 @@
     internal interface between the connection core (mu_server*.c,
     mu_client.c) and file transfer (mu_files_*.c, src/conn/mu_files_priv.h). Never installed.
 
-    Wire format. Every protocol message is ONE ZeroMQ frame (the ROUTER
-    adds the routing id frame in front at the server):
-        bytes [0]     MU__PROTO_VERSION (2)
-              [1]     kind (mu__kind_t)
-              [2..9]  id, unsigned 64-bit little-endian (correlation id,
-                      stream id or transfer id; 0 when unused)
-              [10..]  payload (may be empty); its meaning depends on the kind.
-    One frame rather than a header frame plus a payload frame halves the
-    number of ZeroMQ messages (and per-message costs) for small messages.
-    A message of more than one frame, shorter than MU__HDR_SIZE, with an
-    unknown version or kind is malformed: the receiver counts a protocol
-    error and (server side) answers MU__K_ERR with MU_EPROTO and the same id
-    (id 0 when the frame is too short to hold one).
-
-    Error payload (MU__K_ERR): 4-byte little-endian int32 code (a negative
-    MU_E* value) followed by a UTF-8 message (no NUL).
-
-    File kinds (0x40..0x5f) are defined and parsed only by mu_files.c; the
-    core hands them over unparsed (beyond the header). */
+    Wire format (little-endian; documented in doc/wire.md, "mu_conn"):
+    every protocol message is ONE ZeroMQ frame (the ROUTER adds the
+    routing id frame in front at the server): [0] MU__PROTO_VERSION,
+    [1] kind, [2..9] id (u64 LE), [10..] payload. Malformed messages are
+    counted and answered MU__K_ERR / MU_EPROTO (server side). Error
+    payload: i32 LE code, then a UTF-8 message. File kinds (0x40..0x5f)
+    are parsed only by mu_files_*.c; the core hands them over unparsed. */
 #ifndef MU_CONN_H_INCLUDED
 #define MU_CONN_H_INCLUDED
 
