@@ -226,11 +226,8 @@ static int
 send_now(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size)
 {
     zmq_msg_t msg;
-    uint8_t *payload = mu__frame_init(&msg, kind, id, size);
-    if (!payload)
+    if (mu__frame_copy(&msg, kind, id, data, size) != 0)
         return MU_ENOMEM;
-    if (size)
-        memcpy(payload, data, size);
     int rc = zmq_msg_send(&msg, self->handle, ZMQ_DONTWAIT) < 0 ? -errno : 0;
     zmq_msg_close(&msg);
     if (rc != 0)
@@ -475,11 +472,7 @@ on_error(mu_client_t *self, waiter_t *w, uint64_t id, const void *data, size_t s
     int code;
     const char *msg;
     size_t msg_len;
-    if (mu__err_decode(data, size, &code, &msg, &msg_len) != 0) {
-        code = MU_EREMOTE;
-        msg = "malformed error reply";
-        msg_len = strlen(msg);
-    }
+    mu__err_read(data, size, MU_EREMOTE, &code, &msg, &msg_len);
     bool hello_first = code == MU_EPROTO && msg_len == strlen(HELLO_FIRST)
                        && memcmp(msg, HELLO_FIRST, msg_len) == 0;
     if (hello_first) {

@@ -87,3 +87,25 @@ mu__stats_fill(void *stats, const void *all, size_t all_size, size_t first_size)
            n - sizeof(size_t));
     return 0;
 }
+
+int
+mu__frame_copy(zmq_msg_t *msg, int kind, uint64_t id, const void *data, size_t size)
+{
+    uint8_t *payload = mu__frame_init(msg, kind, id, size);
+    if (!payload)
+        return MU_ENOMEM;
+    if (size)
+        memcpy(payload, data, size);
+    return 0;
+}
+
+void
+mu__err_read(const void *data, size_t size, int fallback, int *code_p, const char **msg_p,
+             size_t *msg_len_p)
+{
+    if (mu__err_decode(data, size, code_p, msg_p, msg_len_p) != 0) {
+        *code_p = fallback;
+        *msg_p = "malformed error message";
+        *msg_len_p = strlen(*msg_p);
+    }
+}

@@ -64,12 +64,21 @@ int mu__frame_decode(const void *frame, size_t size, int *kind_p, uint64_t *id_p
     (out of memory; msg is then closed). */
 uint8_t *mu__frame_init(zmq_msg_t *msg, int kind, uint64_t id, size_t size);
 
+/*  mu__frame_init and a copy of size bytes of data into the payload.
+    Returns 0 or MU_ENOMEM (msg is then closed). */
+int mu__frame_copy(zmq_msg_t *msg, int kind, uint64_t id, const void *data, size_t size);
+
 /*  Error payload: encodes code + message into a malloc'd buffer (*size_p);
     decodes into *code_p and a pointer/length into the message. decode
     returns 0 or MU_EPROTO (shorter than 4 bytes or code >= 0). */
 void *mu__err_encode(int code, const char *message, size_t *size_p);
 int mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p,
                    size_t *msg_len_p);
+
+/*  mu__err_decode that never fails: a payload that cannot be decoded
+    gives fallback and the message "malformed error message". */
+void mu__err_read(const void *data, size_t size, int fallback, int *code_p, const char **msg_p,
+                  size_t *msg_len_p);
 
 /*  Fills a stats struct whose first field is its size_t size (set by the
     caller) from all (all_size bytes, the library's full version): the

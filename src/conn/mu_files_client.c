@@ -128,11 +128,7 @@ error_code(const uint8_t *data, size_t size)
     int code;
     const char *msg;
     size_t msg_len;
-    if (mu__err_decode(data, size, &code, &msg, &msg_len) != 0) {
-        code = MU_EPROTO;
-        msg = "malformed error message";
-        msg_len = strlen(msg);
-    }
+    mu__err_read(data, size, MU_EPROTO, &code, &msg, &msg_len);
     remote_failed = true;
     return mu__fail(code, "server: %.*s", (int) msg_len, msg);
 }

@@ -124,11 +124,8 @@ mu__server_send_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len, int k
             const void *data, size_t size)
 {
     zmq_msg_t msg;
-    uint8_t *payload = mu__frame_init(&msg, kind, id, size);
-    if (!payload)
+    if (mu__frame_copy(&msg, kind, id, data, size) != 0)
         return MU_ENOMEM;
-    if (size)
-        memcpy(payload, data, size);
     int rc = send_frame_to_rid(self, rid, rid_len, &msg);
     zmq_msg_close(&msg);
     return rc;
