@@ -66,8 +66,8 @@ MU_EXPORT MU_NODISCARD mu_client_t *mu_client_new(void);
 
 /*  CURVE: the server's public key (32 bytes) and the client's keypair
     (copied; NULL = a fresh random keypair, for servers that allow any).
-    Before connect. Returns 0, MU_EINVAL (server_public NULL, client_keys
-    without a secret key, after connect) or MU_ENOMEM. */
+    Before connect. Returns 0, MU_EINVAL (client_keys without a secret
+    key, after connect) or MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_client_set_curve(mu_client_t *self, const uint8_t *server_public,
                                                const mu_keys_t *client_keys);
 
@@ -93,17 +93,19 @@ MU_EXPORT MU_NODISCARD int mu_client_set_reconnect(mu_client_t *self, int initia
                                                    int max_ms);
 
 /*  A name the server sees in the JOIN event (at most 255 bytes). Before
-    connect. Returns 0 or MU_EINVAL (NULL, too long, after connect). */
+    connect. Returns 0 or MU_EINVAL (too long, after connect). */
 MU_EXPORT MU_NODISCARD int mu_client_set_name(mu_client_t *self, const char *name);
 
 /*  Connects to endpoint ("tcp://host:port", port 1..65535, or
     "ipc://path") and sends the hello; does not wait for the server.
     Returns 0, MU_EINVAL (no security chosen, bad endpoint: another
-    transport, a port out of range or not a number; already connected). */
+    transport, a port out of range or not a number; already connected) or
+    MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_client_connect(mu_client_t *self, const char *endpoint);
 
 /*  Waits up to timeout_ms until the server has answered the hello. Returns
-    0, MU_ETIMEDOUT, MU_EINTR, MU_EINVAL (not connected) or a connection
+    0, MU_EAGAIN (not yet, timeout 0), MU_ETIMEDOUT, MU_EINTR, MU_EINVAL
+    (not connected) or a connection
     failure (MU_EAUTH, MU_EHANDSHAKE, MU_ENOHOST at once; MU_ECONNREFUSED
     only when the timeout expires with the endpoint still refusing: a
     server that is starting up is waited for). */
@@ -113,8 +115,9 @@ MU_EXPORT MU_NODISCARD int mu_client_wait_ready(mu_client_t *self, int timeout_m
     On success *reply_p is a malloc'd buffer (followed by a NUL byte not
     counted in *reply_size_p; caller frees). Returns 0, MU_ETIMEDOUT,
     a connection failure (MU_EAUTH, MU_EHANDSHAKE, MU_ECONNREFUSED,
-    MU_ENOHOST: see above), MU_EAGAIN (cannot even queue the
-    request), MU_EINTR, MU_EINVAL (not connected), or the error the server
+    MU_ENOHOST: see above), MU_EAGAIN (timeout 0: no reply yet, or the
+    request could not even be queued), MU_EINTR, MU_EINVAL (not
+    connected), or the error the server
     answered (MU_EREMOTE or the server's MU_E* code; mu_last_error() holds
     "server: <its message>"). A request that reaches a server
     which does not know this client (restarted) is repeated once after a

@@ -35,7 +35,9 @@
     Signals: a write past RLIMIT_FSIZE raises SIGXFSZ, whose default action
     kills the process; mu_server_set_root and mu_client_get set SIGXFSZ to
     SIG_IGN when its disposition is the default (a handler or SIG_IGN the
-    application set is kept), so such writes fail with MU_EFBIG. Design and figures: doc/conn.md; wire messages: doc/wire.md. */
+    application set is kept), so such writes fail with MU_EFBIG.
+
+    Design and figures: doc/conn.md; wire messages: doc/wire.md. */
 #ifndef MU_FILES_H_INCLUDED
 #define MU_FILES_H_INCLUDED
 

@@ -681,6 +681,8 @@ mu_client_wait_ready(mu_client_t *self, int timeout_ms)
         return mu__fail(MU_EINVAL, "not connected");
     waiter_t w = { .wait_refused = true };
     int rc = pump_until(self, &w, mu__deadline_ms(timeout_ms), ready_done);
+    if (rc == MU_ETIMEDOUT && timeout_ms == 0)
+        return MU_EAGAIN;   /* not ready yet; no wait asked for */
     return rc == 0 ? 0 : mu__fail(rc, "waiting for the server's welcome");
 }
 
@@ -713,6 +715,8 @@ mu_client_request(mu_client_t *self, const void *data, size_t size, void **reply
         rc = request_once(self, id, data, size, &w, deadline);
     if (rc == MU_ETIMEDOUT)
         self->stats.timeouts++;
+    if (rc == MU_ETIMEDOUT && timeout_ms == 0)
+        rc = MU_EAGAIN;   /* no wait asked for */
     if (rc != 0)
         return mu__fail(rc, "request of %zu bytes", size);
     if (w.rc != 0)

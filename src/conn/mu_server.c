@@ -286,17 +286,15 @@ mu_server_reply_error(mu_server_t *self, mu_event_t *request, int code, const ch
 int
 mu_server_push(mu_server_t *self, uint64_t peer, const void *data, size_t size)
 {
-    assert(self);
-    if (size && !data)
-        return MU_EINVAL;
+    assert(self && (data || !size));
     return mu__server_send(self, peer, MU__K_PUSH, 0, data, size);
 }
 
 int
 mu_server_push_all(mu_server_t *self, const void *data, size_t size)
 {
-    assert(self);
-    if ((size && !data) || !is_bound(self))
+    assert(self && (data || !size));
+    if (!is_bound(self))
         return 0;
     int queued = 0;
     for (mu__peer_t *peer = zhashx_first(self->by_id); peer; peer = zhashx_next(self->by_id))
@@ -309,9 +307,7 @@ int
 mu_server_stream_send(mu_server_t *self, uint64_t peer, uint64_t stream_id, const void *data,
                       size_t size, int last)
 {
-    assert(self);
-    if (size && !data)
-        return MU_EINVAL;
+    assert(self && (data || !size));
     return mu__server_send(self, peer, last ? MU__K_SSTREAM_END : MU__K_SSTREAM, stream_id,
                            data, size);
 }
