@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -1203,6 +1204,79 @@ test_shared_secret(void)
     mu_server_destroy(&server);
 }
 
+/* mu_server_bind returns the bound TCP port (the one the system chose for
+   *), 0 for ipc://, MU_EADDRINUSE with a detail for a taken address; stats
+   structs are filled up to the size the caller set. */
+static void
+test_bind_port_and_stats_size(void)
+{
+    mu_server_t *server = mu_server_new();
+    MU_CHECK(server);
+    MU_CHECK_EQ(mu_server_set_insecure(server), 0);
+    int port = mu_server_bind(server, "tcp://127.0.0.1:*");
+    MU_CHECK(port > 0 && port <= 65535);
+    char expected[64];
+    snprintf(expected, sizeof expected, "tcp://127.0.0.1:%d", port);
+    MU_CHECK(strcmp(mu_server_endpoint(server, 0), expected) == 0);
+    char ipc[300];
+    MU_CHECK_EQ(mu_server_bind(server, ipc_endpoint(ipc, sizeof ipc)), 0);
+    MU_CHECK_EQ(mu_server_bind(server, expected), MU_EADDRINUSE);
+    MU_CHECK_EQ(mu_last_code(), MU_EADDRINUSE);
+    MU_CHECK(strstr(mu_last_error(), expected) != NULL);
+
+    mu_server_stats_t st;
+    memset(&st, 0xff, sizeof st);
+    st.size = sizeof st;
+    MU_CHECK_EQ(mu_server_stats(server, &st), 0);
+    MU_CHECK_EQ(st.size, sizeof st);
+    MU_CHECK_EQ(st.peers_joined, 0);
+    MU_CHECK_EQ(st.files_received, 0);
+    st.size = sizeof st - 1;   /* smaller than the first version */
+    MU_CHECK_EQ(mu_server_stats(server, &st), MU_EINVAL);
+    /* a caller built against a bigger (later) struct gets what exists */
+    struct {
+        mu_server_stats_t known;
+        uint64_t later;
+    } big;
+    memset(&big, 0xff, sizeof big);
+    big.known.size = sizeof big;
+    MU_CHECK_EQ(mu_server_stats(server, &big.known), 0);
+    MU_CHECK_EQ(big.known.msgs_in, 0);
+    MU_CHECK_EQ(big.later, UINT64_MAX);   /* untouched */
+    mu_server_destroy(&server);
+
+    mu_client_t *client = mu_client_new();
+    MU_CHECK(client);
+    mu_client_stats_t cst = { .size = sizeof cst };
+    MU_CHECK_EQ(mu_client_stats(client, &cst), 0);
+    MU_CHECK_EQ(cst.requests, 0);
+    cst.size = 0;
+    MU_CHECK_EQ(mu_client_stats(client, &cst), MU_EINVAL);
+    mu_client_destroy(&client);
+}
+
+/* A caller bug (NULL where a pointer is required) is an assert: the
+   process aborts. */
+static void
+test_caller_bug_aborts(void)
+{
+#ifdef NDEBUG
+    printf("# skipped: built with NDEBUG\n");
+#else
+    pid_t pid = fork();
+    MU_CHECK(pid >= 0);
+    if (pid == 0) {
+        mu_server_t *server = mu_server_new();
+        signal(SIGABRT, SIG_DFL);
+        int rc = server ? mu_server_reply(server, NULL, "x", 1) : 0;
+        _exit(rc == 0 ? 0 : 1);
+    }
+    int status;
+    MU_CHECK(waitpid(pid, &status, 0) == pid);
+    MU_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1219,6 +1293,8 @@ main(int argc, char **argv)
     zsys_handler_set(NULL);
     MU_RUN(test_einval_server);
     MU_RUN(test_einval_client);
+    MU_RUN(test_bind_port_and_stats_size);
+    MU_RUN(test_caller_bug_aborts);
     MU_RUN(test_reqrep_tcp);
     MU_RUN(test_reqrep_ipc);
     MU_RUN(test_concurrent_out_of_order);
