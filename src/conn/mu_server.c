@@ -259,13 +259,24 @@ mu_server_endpoint(const mu_server_t *self, size_t index)
 /* ------------------------------------------------------------------ */
 /* Answers, pushes, streams                                            */
 
+/* Records the detail of a failed send to a peer. */
+static int
+sent(int rc, const char *what, uint64_t peer)
+{
+    if (rc == 0)
+        return 0;
+    const char *why = rc == MU_EAGAIN ? " (its queue is full)"
+                      : rc == MU_EHOSTUNREACH ? " (gone)"
+                      : rc == MU_EINVAL ? " (not an unanswered request)" : "";
+    return mu__fail(rc, "%s %" PRIu64 "%s", what, peer, why);
+}
+
 int
 mu_server_reply(mu_server_t *self, mu_event_t *request, const void *data, size_t size)
 {
-    assert(self && request);
-    if (size && !data)
-        return MU_EINVAL;
-    return mu__server_answer(self, request, MU__K_REP, data, size);
+    assert(self && request && (data || !size));
+    return sent(mu__server_answer(self, request, MU__K_REP, data, size), "reply to peer",
+                mu_event_peer(request));
 }
 
 int
@@ -273,21 +284,21 @@ mu_server_reply_error(mu_server_t *self, mu_event_t *request, int code, const ch
 {
     assert(self && request);
     if (code >= 0)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "error reply with code %d (not negative)", code);
     size_t size;
     void *payload = mu__err_encode(code, message, &size);
     if (!payload)
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "error reply");
     int rc = mu__server_answer(self, request, MU__K_ERR, payload, size);
     free(payload);
-    return rc;
+    return sent(rc, "error reply to peer", mu_event_peer(request));
 }
 
 int
 mu_server_push(mu_server_t *self, uint64_t peer, const void *data, size_t size)
 {
     assert(self && (data || !size));
-    return mu__server_send(self, peer, MU__K_PUSH, 0, data, size);
+    return sent(mu__server_send(self, peer, MU__K_PUSH, 0, data, size), "push to peer", peer);
 }
 
 int
@@ -308,8 +319,9 @@ mu_server_stream_send(mu_server_t *self, uint64_t peer, uint64_t stream_id, cons
                       size_t size, int last)
 {
     assert(self && (data || !size));
-    return mu__server_send(self, peer, last ? MU__K_SSTREAM_END : MU__K_SSTREAM, stream_id,
-                           data, size);
+    int rc = mu__server_send(self, peer, last ? MU__K_SSTREAM_END : MU__K_SSTREAM, stream_id,
+                             data, size);
+    return sent(rc, "stream chunk to peer", peer);
 }
 
 /* ------------------------------------------------------------------ */
@@ -321,7 +333,7 @@ mu_server_peer_key(const mu_server_t *self, uint64_t peer_id, uint8_t *public_ke
     assert(self && public_key);
     const mu__peer_t *peer = mu__peer_by_id(self, peer_id);
     if (!peer)
-        return MU_EHOSTUNREACH;
+        return mu__fail(MU_EHOSTUNREACH, "no peer %" PRIu64, peer_id);
     memcpy(public_key, peer->key, MU_KEY_BYTES);
     return 0;
 }

@@ -335,11 +335,12 @@ mu_server_recv(mu_server_t *self, mu_event_t **event_p, int timeout_ms)
             continue;   /* new credit or a peer gone: work again first */
         int wait = mu__remaining_ms(deadline);
         if (wait == 0)
-            return timeout_ms == 0 ? MU_EAGAIN : MU_ETIMEDOUT;
+            return timeout_ms == 0 ? MU_EAGAIN : mu__fail(MU_ETIMEDOUT, "no event in %d ms",
+                                                          timeout_ms);
         if (files_hint >= 0 && (wait < 0 || files_hint < wait))
             wait = files_hint;
         int rc = wait_input(self, wait);
         if (rc != 0)
-            return rc;
+            return mu__fail(rc, "waiting for events");
     }
 }
