@@ -136,9 +136,10 @@ file_size(const char *path)
     return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
-/* Number of temporary files (".part-" / ".partial") in dir. */
+/* Counts the temporary files (".part-" / ".partial") in dir, removing
+   them when remove is set (then counts those removed); -1 without dir. */
 static int
-count_temp(const char *dir)
+temp_files(const char *dir, bool remove)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -147,25 +148,21 @@ count_temp(const char *dir)
     struct dirent *e;
     while ((e = readdir(d)))
         if (strstr(e->d_name, ".part-") || strstr(e->d_name, ".partial"))
-            count++;
+            count += !remove || unlinkat(dirfd(d), e->d_name, 0) == 0;
     closedir(d);
     return count;
 }
 
-/* Removes the temporary files in dir; returns how many there were. */
+static int
+count_temp(const char *dir)
+{
+    return temp_files(dir, false);
+}
+
 static int
 remove_temp(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int count = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strstr(e->d_name, ".part-") || strstr(e->d_name, ".partial"))
-            count += unlinkat(dirfd(d), e->d_name, 0) == 0;
-    closedir(d);
-    return count;
+    return temp_files(dir, true);
 }
 
 /* Waits up to ms (scaled) for dir to hold no temporary file. */
