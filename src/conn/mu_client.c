@@ -113,8 +113,7 @@ is_connected(const mu_client_t *self)
 }
 
 int
-mu_client_set_curve(mu_client_t *self, const uint8_t *server_public,
-                    const mu_keys_t *client_keys)
+mu_client_set_curve(mu_client_t *self, const uint8_t *server_public, const mu_keys_t *client_keys)
 {
     assert(self && server_public);
     if (is_connected(self))
@@ -238,8 +237,7 @@ send_now(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size
 }
 
 static int
-send_wait(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size,
-          int timeout_ms)
+send_wait(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size, int timeout_ms)
 {
     int rc = send_now(self, kind, id, data, size);
     if (rc != MU_EAGAIN)

@@ -58,8 +58,7 @@ mu__err_encode(int code, const char *message, size_t *size_p)
 }
 
 int
-mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p,
-               size_t *msg_len_p)
+mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p, size_t *msg_len_p)
 {
     const uint8_t *bytes = data;
     if (!data || size < 4)

@@ -129,8 +129,8 @@ void *mu__conn_copy(const void *data, size_t size);
 /*  Sends one protocol message, waiting up to timeout_ms for queue room.
     Returns 0, MU_EAGAIN, MU_ENOMEM or a connection failure (as
     mu__client_recv_file). */
-int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data,
-                    size_t size, int timeout_ms);
+int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data, size_t size,
+                    int timeout_ms);
 
 /*  Waits up to timeout_ms for the next file-kind message (other messages
     are handled as usual: replies matched, pushes/streams queued for

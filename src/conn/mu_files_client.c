@@ -382,8 +382,7 @@ call_result(int rc, const char *what, const char *from, const char *to)
 }
 
 static int
-get_call(mu_client_t *self, const char *remote, const char *local,
-         const mu_file_options_t *options)
+get_call(mu_client_t *self, const char *remote, const char *local, const mu_file_options_t *options)
 {
     opts_t o;
     int rc = call_prologue(options, remote, &o);
@@ -473,8 +472,7 @@ put_on_msg(put_attempt_t *a, int kind, const uint8_t *data, size_t size)
 
 /* One upload attempt from byte 0: 0, an error, or MU_EPIPE (try again). */
 static int
-put_attempt(mu_client_t *client, const char *remote, const opts_t *o, int fd,
-            put_attempt_t *a)
+put_attempt(mu_client_t *client, const char *remote, const opts_t *o, int fd, put_attempt_t *a)
 {
     uint8_t head[20];
     mu__put_le64(head, a->size);
@@ -510,8 +508,7 @@ put_attempt(mu_client_t *client, const char *remote, const opts_t *o, int fd,
 }
 
 static int
-put_call(mu_client_t *self, const char *local, const char *remote,
-         const mu_file_options_t *options)
+put_call(mu_client_t *self, const char *local, const char *remote, const mu_file_options_t *options)
 {
     opts_t o;
     int rc = call_prologue(options, remote, &o);

@@ -38,7 +38,7 @@ mu__files_random_suffix(char *out, size_t len)
 
 int
 mu__files_rename(int old_dir, const char *old_name, int new_dir, const char *new_name,
-                  bool overwrite)
+                 bool overwrite)
 {
     if (overwrite)
         return renameat(old_dir, old_name, new_dir, new_name) < 0 ? -errno : 0;

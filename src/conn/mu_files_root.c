@@ -183,7 +183,6 @@ mu__files_root_open_dirs(mu__files_root_t *self, const char *dir)
     return cur;
 }
 
-
 int
 mu__files_root_init(mu__files_root_t *self, const char *root)
 {

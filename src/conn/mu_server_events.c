@@ -21,8 +21,8 @@ struct mu_event_t {
 };
 
 mu_event_t *
-mu__event_new(void *owner, mu__event_drop_fn *on_drop, mu_event_kind_t kind, uint64_t peer, uint64_t id,
-              const void *data, size_t size, int last)
+mu__event_new(void *owner, mu__event_drop_fn *on_drop, mu_event_kind_t kind, uint64_t peer,
+              uint64_t id, const void *data, size_t size, int last)
 {
     mu_event_t *event = malloc(sizeof *event + size + 1);
     if (!event)

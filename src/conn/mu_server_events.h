@@ -20,8 +20,8 @@ typedef void mu__event_drop_fn(void *owner, mu_event_t *request);
 /*  Makes an event with a copy of data (size bytes, NUL-terminated).
     on_drop(owner, event) answers a request the application drops. NULL
     when out of memory. */
-mu_event_t *mu__event_new(void *owner, mu__event_drop_fn *on_drop, mu_event_kind_t kind, uint64_t peer,
-                          uint64_t id, const void *data, size_t size, int last);
+mu_event_t *mu__event_new(void *owner, mu__event_drop_fn *on_drop, mu_event_kind_t kind,
+                          uint64_t peer, uint64_t id, const void *data, size_t size, int last);
 
 /*  Appends event (NULL — an allocation that failed — is ignored). */
 void mu__events_push(mu__events_t *queue, mu_event_t *event);

@@ -60,7 +60,7 @@ mu__peer_by_id(const mu_server_t *self, uint64_t id)
 
 mu__peer_t *
 mu__peer_new(mu_server_t *self, const uint8_t *rid, size_t rid_len, const char *name,
-         size_t name_len)
+             size_t name_len)
 {
     mu__peer_t *peer = calloc(1, sizeof *peer);
     if (!peer)
@@ -121,7 +121,7 @@ send_frame_to_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len, zmq_msg
 
 int
 mu__server_send_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len, int kind, uint64_t id,
-            const void *data, size_t size)
+                    const void *data, size_t size)
 {
     zmq_msg_t msg;
     if (mu__frame_copy(&msg, kind, id, data, size) != 0)
@@ -142,7 +142,7 @@ mu__server_count_out(mu_server_t *self, mu__peer_t *peer, size_t size)
 
 int
 mu__server_send_peer(mu_server_t *self, mu__peer_t *peer, int kind, uint64_t id, const void *data,
-             size_t size)
+                     size_t size)
 {
     int rc = mu__server_send_rid(self, peer->rid, peer->rid_len, kind, id, data, size);
     if (rc == 0)
@@ -151,8 +151,8 @@ mu__server_send_peer(mu_server_t *self, mu__peer_t *peer, int kind, uint64_t id,
 }
 
 int
-mu__server_send(mu_server_t *server, uint64_t peer_id, int kind, uint64_t id,
-                const void *data, size_t size)
+mu__server_send(mu_server_t *server, uint64_t peer_id, int kind, uint64_t id, const void *data,
+                size_t size)
 {
     mu__peer_t *peer = server->handle ? mu__peer_by_id(server, peer_id) : NULL;
     if (!peer)
@@ -175,8 +175,8 @@ port_send_frame(void *ctx, uint64_t peer_id, zmq_msg_t *msg)
 }
 
 static uint8_t *
-port_data_frame(void *ctx, uint64_t peer_id, zmq_msg_t *msg, int kind,
-                      uint64_t id, size_t size, int *rc_p)
+port_data_frame(void *ctx, uint64_t peer_id, zmq_msg_t *msg, int kind, uint64_t id, size_t size,
+                int *rc_p)
 {
     mu_server_t *server = ctx;
     mu__peer_t *peer = server->handle ? mu__peer_by_id(server, peer_id) : NULL;
@@ -204,8 +204,8 @@ port_count_file(void *ctx, uint64_t peer_id, int received)
 }
 
 int
-mu__server_send_error_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len, uint64_t id, int code,
-               const char *message)
+mu__server_send_error_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len, uint64_t id,
+                          int code, const char *message)
 {
     size_t size;
     void *payload = mu__err_encode(code, message, &size);
@@ -218,7 +218,7 @@ mu__server_send_error_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len,
 
 void
 mu__server_protocol_error(mu_server_t *self, mu__peer_t *peer, const uint8_t *rid, size_t rid_len,
-               uint64_t id, const char *message)
+                          uint64_t id, const char *message)
 {
     self->totals.protocol_errors++;
     if (peer)
@@ -247,8 +247,7 @@ mu__server_files_port(mu_server_t *self, mu__files_port_t *port)
 /* Events and answers                                                  */
 
 int
-mu__server_answer(mu_server_t *self, mu_event_t *request, int kind, const void *data,
-                  size_t size)
+mu__server_answer(mu_server_t *self, mu_event_t *request, int kind, const void *data, size_t size)
 {
     if (!request || !mu__event_answerable(request, self))
         return MU_EINVAL;

@@ -75,8 +75,8 @@ mu__peer_t *mu__peer_by_rid(mu_server_t *self, const uint8_t *rid, size_t rid_le
 mu__peer_t *mu__peer_by_id(const mu_server_t *self, uint64_t id);
 
 /*  Makes and registers a peer (NULL when out of memory). */
-mu__peer_t *mu__peer_new(mu_server_t *self, const uint8_t *rid, size_t rid_len,
-                         const char *name, size_t name_len);
+mu__peer_t *mu__peer_new(mu_server_t *self, const uint8_t *rid, size_t rid_len, const char *name,
+                         size_t name_len);
 
 /*  Removes a peer and queues its LEAVE. */
 void mu__peer_leave(mu_server_t *self, mu__peer_t *peer);
@@ -91,10 +91,10 @@ int mu__server_send_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len, i
                         uint64_t id, const void *data, size_t size);
 int mu__server_send_peer(mu_server_t *self, mu__peer_t *peer, int kind, uint64_t id,
                          const void *data, size_t size);
-int mu__server_send(mu_server_t *self, uint64_t peer, int kind, uint64_t id,
-                    const void *data, size_t size);
-int mu__server_send_error_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len,
-                              uint64_t id, int code, const char *message);
+int mu__server_send(mu_server_t *self, uint64_t peer, int kind, uint64_t id, const void *data,
+                    size_t size);
+int mu__server_send_error_rid(mu_server_t *self, const uint8_t *rid, size_t rid_len, uint64_t id,
+                              int code, const char *message);
 void mu__server_count_out(mu_server_t *self, mu__peer_t *peer, size_t size);
 
 /*  Answers a malformed message with MU_EPROTO and counts it. */

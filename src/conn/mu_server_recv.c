@@ -104,8 +104,8 @@ static int drain_monitor(mu_server_t *self);
 
 /* A HELLO from a routing id we do not know: a new peer. */
 static void
-on_new_hello(mu_server_t *self, incoming_t *in, uint64_t id, const uint8_t *rid,
-             size_t rid_len, const char *name, size_t name_len)
+on_new_hello(mu_server_t *self, incoming_t *in, uint64_t id, const uint8_t *rid, size_t rid_len,
+             const char *name, size_t name_len)
 {
     if (name_len > MU__SERVER_MAX_NAME || rid_len > MU__SERVER_MAX_RID) {
         mu__server_protocol_error(self, NULL, rid, rid_len, id, "bad hello");
