@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_budget.c — byte budgets for the file data a server queues (the
-    contract is in src/mu_budget.h). The counters are updated on the
+    contract is in src/conn/mu_budget.h). The counters are updated on the
     server's thread (a frame is made) and on libzmq's I/O thread (a frame
     is freed), so they are atomics. The wake-up: the server sets waiting
     before it reads the counters (mu__budget_admit), a release clears it

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_budget.h — private: the byte budgets of the file data a server has
-    handed to libzmq (src/mu_budget.c). Never installed.
+    handed to libzmq (src/conn/mu_budget.c). Never installed.
 
     A frame made with mu__budget_frame_init is counted against its peer's
     account and the server's from the moment it is allocated until libzmq

@@ -1,31 +1,17 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_client.c — the DEALER side of the connection core. The contract is
-    in include/mu_client.h, the wire format in src/mu_conn.h.
+    in include/mu_client.h, the wire format in doc/wire.md, the design
+    (handshake monitoring, why calls fail fast, reconnects) in doc/conn.md.
 
     All work happens inside the client's calls, on the caller's thread. A
-    zmq_socket_monitor on the DEALER tells the client about handshakes: the
-    first success is the initial connection (its HELLO was queued at
-    connect); every later success is a reconnect, after which the client
-    says HELLO again, counts it, and tells a running file transfer (once,
-    MU_EPIPE from mu__client_recv_file; a transfer id from
-    mu__client_next_id forgets older reconnects). The monitor also tells
-    why a connection fails, and calls fail fast with it (link_error) until
-    a handshake succeeds: a refused CURVE handshake (HANDSHAKE_FAILED_AUTH)
-    is MU_EAUTH, a mechanism or key mismatch (HANDSHAKE_FAILED_PROTOCOL,
-    or the server closing during the first handshake: _NO_DETAIL) is
-    MU_EHANDSHAKE. Before the first handshake, a failed attempt
-    (CONNECT_RETRIED) is MU_ECONNREFUSED when libzmq had opened a socket
-    for it (a CLOSED event came first) and MU_ENOHOST when it had not,
-    which for tcp:// means the host name did not resolve; after a first
-    handshake, failed attempts are reconnects and are waited for. Messages
-    queued while the connection was down reach
-    a server that may not know us: it answers "hello first", and the client
-    says hello and repeats that request once.
-
-    Liveness of an idle connection is left to ZeroMQ heartbeats
-    (ZMQ_HEARTBEAT_IVL/TIMEOUT/TTL), which need no application call, so the
-    client sends no PING of its own. */
+    socket monitor reports handshakes: every success after the first is a
+    reconnect, after which the client says HELLO again and tells a running
+    file transfer (once, MU_EPIPE from mu__client_recv_file; a transfer id
+    from mu__client_next_id forgets older reconnects). Until a handshake
+    succeeds, calls fail fast with the monitor's verdict (link_error). A
+    server that does not know us answers "hello first": the client says
+    hello and repeats that request once. */
 #include "conn/mu_conn.h"
 #include "net/mu_zap.h"
 #include <czmq.h>

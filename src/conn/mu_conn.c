@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_conn.c — the wire helpers shared by mu_server, mu_client and
-    mu_files: header and error-payload encoding. The format is described in
-    src/mu_conn.h. */
+/*  mu_conn.c — the wire helpers shared by mu_server, mu_client and file
+    transfer: header and error-payload encoding, the stats fill. The format
+    is described in doc/wire.md. */
 #include "conn/mu_conn.h"
 #include <stdlib.h>
 #include <string.h>

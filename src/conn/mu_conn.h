@@ -2,7 +2,8 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_conn.h — private: the wire protocol of mu_server / mu_client and the
     internal interface between the connection core (mu_server*.c,
-    mu_client.c) and file transfer (mu_files_*.c, src/conn/mu_files_priv.h). Never installed.
+    mu_client.c) and file transfer (mu_files_*.c, src/conn/mu_files_priv.h).
+    Never installed.
 
     Wire format (little-endian; documented in doc/wire.md, "mu_conn"):
     every protocol message is ONE ZeroMQ frame (the ROUTER adds the
@@ -42,7 +43,7 @@ typedef enum {
     MU__K_SSTREAM = 0x26,     /* server stream chunk, id = stream id */
     MU__K_SSTREAM_END = 0x27, /* its last chunk */
     MU__K_GOODBYE = 0x28,     /* the server is closing */
-    /* files, both directions: 0x40..0x5f, owned by mu_files.c */
+    /* files, both directions: 0x40..0x5f, owned by mu_files_*.c */
     MU__K_FILE_FIRST = 0x40,
     MU__K_FILE_LAST = 0x5f
 } mu__kind_t;

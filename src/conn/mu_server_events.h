@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_server_events.h — private: the event objects of mu_server and their
-    queue (src/mu_server_events.c). Never installed. */
+    queue (src/conn/mu_server_events.c). Never installed. */
 #ifndef MU_SERVER_EVENTS_H_INCLUDED
 #define MU_SERVER_EVENTS_H_INCLUDED
 
