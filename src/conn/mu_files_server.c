@@ -69,7 +69,8 @@ struct transfer_t {
     int dir_fd;
     char *base, *tmp;
     bool overwrite;
-    uint32_t window, since_grant, owed;
+    uint32_t window;      /* the asked window, clamped (get: the first credit) */
+    uint32_t since_grant, owed;
 };
 
 static transfer_t *
@@ -251,7 +252,8 @@ credit_clamp(uint64_t credit, size_t chunk)
 
 /* The common part of GET_OPEN and PUT_OPEN: a request of head bytes
    (offset or size, chunk, window...) followed by the path. Checks it and
-   makes the transfer and the path (*t_p, *path_p; the caller owns both).
+   makes the transfer (chunk size and window, the asked window clamped,
+   set) and the path (*t_p, *path_p; the caller owns both).
    Returns 1 when made; 0 when refused (answered with an error); MU_EPROTO
    when malformed (answered too). */
 static int
@@ -281,6 +283,8 @@ open_request(const mu__files_port_t *port, uint64_t peer, uint64_t id, const uin
         send_error(port, peer, id, MU_ENOMEM, "out of memory");
         return 0;
     }
+    (*t_p)->chunk = mu__get_le32(data + 8);
+    (*t_p)->window = credit_clamp(mu__get_le32(data + 12), (*t_p)->chunk);
     return 1;
 }
 
@@ -296,8 +300,7 @@ on_get_open(mu__files_server_t *self, const mu__files_port_t *port, uint64_t pee
     if (rc <= 0)
         return rc;
     t->start = mu__get_le64(data);
-    t->chunk = mu__get_le32(data + 8);
-    t->credit = credit_clamp(mu__get_le32(data + 12), t->chunk);
+    t->credit = t->window;
     t->fd = mu__files_root_open(&self->root, path, O_RDONLY | O_NONBLOCK);
     free(path);
     struct stat st;
@@ -424,8 +427,6 @@ on_put_open(mu__files_server_t *self, const mu__files_port_t *port, uint64_t pee
     if (rc <= 0)
         return rc;
     t->size = mu__get_le64(data);
-    t->chunk = mu__get_le32(data + 8);
-    t->window = credit_clamp(mu__get_le32(data + 12), t->chunk);
     if (t->window > PUT_WINDOW_MAX)
         t->window = PUT_WINDOW_MAX;
     t->overwrite = (mu__get_le32(data + 16) & 1) != 0;
