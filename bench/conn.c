@@ -101,8 +101,8 @@ make_our_server(const setup_t *s)
         mu_allow_destroy(&allow);
     } else if (rc == 0)
         rc = mu_server_set_insecure(server);
-    if (rc == 0)
-        rc = mu_server_bind(server, "tcp://127.0.0.1:*");
+    if (rc == 0 && (rc = mu_server_bind(server, "tcp://127.0.0.1:*")) > 0)
+        rc = 0;   /* the bound port */
     if (rc != 0) {
         fprintf(stderr, "bench/conn: server set-up: %s\n", mu_strerror(rc));
         mu_server_destroy(&server);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_client.h — client of a mu_server: requests, pushes, streams, files.
+/*  mu_client.h — client of a mu_server: requests, pushes, streams (files:
+    mu_files.h).
 
     A mu_client_t connects a ZeroMQ DEALER to one server endpoint (tcp:// or
     ipc://). Security must match the server's: mu_client_set_curve (the
@@ -8,36 +9,27 @@
     (keys derived from the shared passphrase), or mu_client_set_insecure.
 
     Calls fail fast, without waiting for their timeout, when the connection
-    cannot work: MU_EAUTH (the server refused our key), MU_EHANDSHAKE (the
-    handshake failed: a wrong server key or shared secret, or security modes
-    that differ), and, until a first connection was made, MU_ECONNREFUSED
-    (nothing listens at the endpoint: server down, wrong port or ipc path)
-    and MU_ENOHOST (the host name does not resolve). These hold until a
-    handshake succeeds (libzmq keeps trying in the background); to wait
-    for a server that is starting, call mu_client_wait_ready. A server
-    that does not answer at all (a filtered port, a frozen process) still
+    cannot work: MU_EAUTH (the server refused our key), MU_EHANDSHAKE (a
+    wrong server key or shared secret, or security modes that differ), and,
+    until a first connection was made, MU_ECONNREFUSED (nothing listens at
+    the endpoint) and MU_ENOHOST (the host name does not resolve). These
+    hold until a handshake succeeds; to wait for a server that is starting,
+    call mu_client_wait_ready. A server that does not answer at all still
     gives MU_ETIMEDOUT after the call's timeout.
 
-    The connection is re-established by libzmq with exponential backoff
-    (100 ms doubling up to 5 s by default); after a reconnect the client
-    repeats its hello, so a restarted server knows it again. ZeroMQ
-    heartbeats detect a dead server within the heartbeat timeout.
+    The connection is re-established with exponential backoff (100 ms
+    doubling up to 5 s by default); after a reconnect the client repeats its
+    hello. ZeroMQ heartbeats detect a dead server within the heartbeat
+    timeout. A reply that arrives after its call timed out is discarded and
+    counted. Pushes and stream chunks that arrive while a call waits are
+    queued (up to 100,000, then the oldest are dropped and counted) for
+    mu_client_recv.
 
-    Requests carry a 64-bit correlation id; a reply that arrives after its
-    call timed out is discarded and counted. Pushes and stream chunks from
-    the server that arrive while a call waits for its reply are queued (up
-    to 100,000 events, then the oldest are dropped and counted) and returned
-    by mu_client_recv.
-
-    Files. mu_client_get downloads REMOTE (relative to the server's root) to
-    LOCAL; mu_client_put uploads. Chunks (default 256 KiB) flow against a
-    window of credit (default 8 chunks); the receiver writes LOCAL.part-XXXXXX
-    in LOCAL's directory, fsyncs it, checks the BLAKE2b-256 digest of the
-    whole file and renames it into place. A download interrupted by a lost
-    connection or a restarted server resumes from the bytes already written
-    (kept while the call runs) until the call's timeout expires. With
-    MU_FILE_RESUME, a partial file LOCAL.partial left by an earlier failed
-    call is continued. A digest mismatch gives MU_EDIGEST and keeps nothing.
+    Errors: failing calls return a negative MU_E* code and record a detail
+    for mu_last_error(); an error the server answered is recorded as
+    "server: <its message>", so a refusal by the server can be told from a
+    local failure with the same code. NULL self or a required pointer is a
+    caller bug (assert). Design: doc/conn.md; wire format: doc/wire.md.
 
     A client belongs to one thread. */
 #ifndef MU_CLIENT_H_INCLUDED
@@ -61,37 +53,21 @@ typedef enum {
     MU_CLIENT_STREAM     /* a stream chunk from the server */
 } mu_client_kind_t;
 
-/*  Client counters. */
+/*  Client counters (mu_client_stats). Set size = sizeof the struct first. */
 typedef struct {
+    size_t size;
     uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
     uint64_t requests, replies, timeouts, late_replies;
     uint64_t reconnects, dropped_events;
 } mu_client_stats_t;
 
-/*  Progress of a file transfer: bytes done so far of total. Return 0 to go
-    on, non-zero to cancel (the call then returns MU_EINTR). */
-typedef int mu_progress_fn(uint64_t done, uint64_t total, void *arg);
-
-/*  Options of mu_client_get / mu_client_put (NULL: defaults). */
-typedef struct {
-    size_t chunk_size;          /* bytes per chunk; 0 = 256 KiB; max 4 MiB */
-    unsigned window;            /* chunks in flight; 0 = 8 */
-    int timeout_ms;             /* whole transfer, -1 = none; 0 = 60 s */
-    int flags;                  /* MU_FILE_* */
-    mu_progress_fn *progress;   /* may be NULL */
-    void *progress_arg;
-} mu_file_options_t;
-
-#define MU_FILE_RESUME 1      /* continue LOCAL.partial (get) */
-#define MU_FILE_OVERWRITE 2   /* replace an existing destination */
-
 /*  Creates a client; nothing is connected yet. NULL with errno ENOMEM. */
-MU_EXPORT mu_client_t *mu_client_new(void);
+MU_EXPORT MU_NODISCARD mu_client_t *mu_client_new(void);
 
 /*  CURVE: the server's public key (32 bytes) and the client's keypair
     (copied; NULL = a fresh random keypair, for servers that allow any).
-    Before connect. Returns 0, MU_EINVAL (server_public NULL, client_keys
-    without a secret key, after connect) or MU_ENOMEM. */
+    Before connect. Returns 0, MU_EINVAL (client_keys without a secret
+    key, after connect) or MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_client_set_curve(mu_client_t *self, const uint8_t *server_public,
                                                const mu_keys_t *client_keys);
 
@@ -117,17 +93,19 @@ MU_EXPORT MU_NODISCARD int mu_client_set_reconnect(mu_client_t *self, int initia
                                                    int max_ms);
 
 /*  A name the server sees in the JOIN event (at most 255 bytes). Before
-    connect. Returns 0 or MU_EINVAL (NULL, too long, after connect). */
+    connect. Returns 0 or MU_EINVAL (too long, after connect). */
 MU_EXPORT MU_NODISCARD int mu_client_set_name(mu_client_t *self, const char *name);
 
 /*  Connects to endpoint ("tcp://host:port", port 1..65535, or
     "ipc://path") and sends the hello; does not wait for the server.
     Returns 0, MU_EINVAL (no security chosen, bad endpoint: another
-    transport, a port out of range or not a number; already connected). */
+    transport, a port out of range or not a number; already connected) or
+    MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_client_connect(mu_client_t *self, const char *endpoint);
 
 /*  Waits up to timeout_ms until the server has answered the hello. Returns
-    0, MU_ETIMEDOUT, MU_EINTR, MU_EINVAL (not connected) or a connection
+    0, MU_EAGAIN (not yet, timeout 0), MU_ETIMEDOUT, MU_EINTR, MU_EINVAL
+    (not connected) or a connection
     failure (MU_EAUTH, MU_EHANDSHAKE, MU_ENOHOST at once; MU_ECONNREFUSED
     only when the timeout expires with the endpoint still refusing: a
     server that is starting up is waited for). */
@@ -137,34 +115,29 @@ MU_EXPORT MU_NODISCARD int mu_client_wait_ready(mu_client_t *self, int timeout_m
     On success *reply_p is a malloc'd buffer (followed by a NUL byte not
     counted in *reply_size_p; caller frees). Returns 0, MU_ETIMEDOUT,
     a connection failure (MU_EAUTH, MU_EHANDSHAKE, MU_ECONNREFUSED,
-    MU_ENOHOST: see above), MU_EAGAIN (cannot even queue the
-    request), MU_EINTR, MU_EINVAL (not connected, reply_p NULL), or the
-    error the server answered (MU_EREMOTE or the server's MU_E* code; its
-    message is in mu_client_last_error). A request that reaches a server
+    MU_ENOHOST: see above), MU_EAGAIN (timeout 0: no reply yet, or the
+    request could not even be queued), MU_EINTR, MU_EINVAL (not
+    connected), or the error the server
+    answered (MU_EREMOTE or the server's MU_E* code; mu_last_error() holds
+    "server: <its message>"). A request that reaches a server
     which does not know this client (restarted) is repeated once after a
     new hello. */
 MU_EXPORT MU_NODISCARD int mu_client_request(mu_client_t *self, const void *data, size_t size,
                                              void **reply_p, size_t *reply_size_p,
                                              int timeout_ms);
 
-/*  The server's message when the last mu_client_request, mu_client_get
-    or mu_client_put on this thread failed with an error the server sent
-    (thread-local). "" when that call succeeded or failed on this side
-    (a timeout, a connection failure, a local file error): so a caller
-    can tell a refusal by the server from a local failure with the same
-    code (MU_ENOENT, MU_EACCES...). */
-MU_EXPORT const char *mu_client_last_error(void);
-
 /*  Sends a one-way message (MU_SERVER_MESSAGE at the server). Returns 0,
-    MU_EAGAIN (queue full after timeout_ms), MU_EINVAL (not connected) or,
+    MU_EAGAIN (queue full, timeout_ms 0), MU_ETIMEDOUT (still full after
+    timeout_ms > 0), MU_EINVAL (not connected) or,
     when the queue is full because the connection failed, that failure
     (MU_EAUTH, MU_EHANDSHAKE, MU_ECONNREFUSED, MU_ENOHOST). */
 MU_EXPORT MU_NODISCARD int mu_client_send(mu_client_t *self, const void *data, size_t size,
                                           int timeout_ms);
 
 /*  Sends one chunk of stream stream_id (chosen by the caller; MU_SERVER_STREAM
-    at the server, in order); last = 1 ends it. Returns 0, MU_EAGAIN
-    (queue full after timeout_ms: nothing sent, retry the chunk), MU_EINVAL
+    at the server, in order); last = 1 ends it. Returns 0, MU_EAGAIN or
+    MU_ETIMEDOUT (queue full, as mu_client_send: nothing sent, retry the
+    chunk), MU_EINVAL
     (not connected) or a connection failure (as mu_client_send). */
 MU_EXPORT MU_NODISCARD int mu_client_stream_send(mu_client_t *self, uint64_t stream_id,
                                                  const void *data, size_t size, int last,
@@ -173,35 +146,19 @@ MU_EXPORT MU_NODISCARD int mu_client_stream_send(mu_client_t *self, uint64_t str
 /*  Receives the next push or stream chunk: *kind_p, *id_p (stream id; 0 for
     a push), *last_p (stream end), and a malloc'd payload in *data_p / *size_p
     (NUL-terminated, caller frees). Any pointer but data_p may be NULL.
-    Waits up to timeout_ms. Returns 0, MU_EAGAIN (timeout), MU_EINTR,
-    MU_EINVAL (not connected, data_p NULL) or a connection failure
+    Waits up to timeout_ms. Returns 0, MU_EAGAIN (nothing and timeout 0),
+    MU_ETIMEDOUT (nothing within timeout_ms > 0), MU_EINTR, MU_EINVAL (not
+    connected) or a connection failure
     (MU_EAUTH, MU_EHANDSHAKE, MU_ECONNREFUSED, MU_ENOHOST: see above). */
 MU_EXPORT MU_NODISCARD int mu_client_recv(mu_client_t *self, mu_client_kind_t *kind_p,
                                           uint64_t *id_p, int *last_p, void **data_p,
                                           size_t *size_p, int timeout_ms);
 
-/*  Downloads remote to local (see above). Returns 0, MU_ENOENT, MU_EACCES,
-    MU_EINVAL (bad path), MU_EISDIR, MU_EEXIST (local exists and no
-    MU_FILE_OVERWRITE), MU_EDIGEST, MU_ETIMEDOUT, a connection failure
-    (as mu_client_request), MU_EINTR (cancelled by progress, or a signal
-    handler set zsys_interrupted), MU_EIO (the file changed on the server while it was sent),
-    MU_EAGAIN (the server already runs 32 transfers for this client), or
-    -errno of a local write (MU_ENOSPC, MU_EFBIG...); on error
-    no file is left at local (nor a temp file; with MU_FILE_RESUME the
-    bytes received are kept in local.partial). Sets SIGXFSZ to SIG_IGN
-    (process-wide) when its disposition is the default, so a write past
-    RLIMIT_FSIZE gives MU_EFBIG instead of killing the process; a handler
-    or SIG_IGN the application set is kept. */
-MU_EXPORT MU_NODISCARD int mu_client_get(mu_client_t *self, const char *remote,
-                                         const char *local, const mu_file_options_t *options);
-
-/*  Uploads local to remote. Returns like mu_client_get (errors of the
-    server's writing come back as its codes, e.g. MU_ENOSPC, MU_EFBIG). */
-MU_EXPORT MU_NODISCARD int mu_client_put(mu_client_t *self, const char *local,
-                                         const char *remote, const mu_file_options_t *options);
-
-/*  Reads the counters. */
-MU_EXPORT void mu_client_stats(const mu_client_t *self, mu_client_stats_t *stats);
+/*  Reads the counters into *stats, whose size the caller set
+    (mu_client_stats_t st = { .size = sizeof st }): the fields that fit
+    are filled. Returns 0 or MU_EINVAL (size smaller than the first
+    version of the struct). */
+MU_EXPORT MU_NODISCARD int mu_client_stats(const mu_client_t *self, mu_client_stats_t *stats);
 
 /*  The fd to poll for POLLIN (ZMQ_FD: edge-triggered; drain
     mu_client_recv with timeout 0) and the zsock_t as void *. */

@@ -2,68 +2,32 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_server.h — authenticated server: requests, pushes, streams and files.
 
-    A mu_server_t binds a ZeroMQ ROUTER on one or more tcp:// or ipc://
-    endpoints; clients (mu_client.h) connect DEALERs. Security is CURVE unless
-    the caller explicitly asks for plaintext (mu_server_set_insecure):
-      - mu_server_set_curve: the server's keypair + an allow-list of client
-        public keys (mu_keys.h; "allow any" only via mu_allow_new_any);
-      - mu_server_set_secret: both keypairs derived from a shared passphrase;
-        only clients that know it get in.
-    Unauthenticated peers are refused during the CURVE handshake (a ZAP
-    handler shared by the process); they are counted in auth_failures and
-    logged with their address (escaped, at most one line a second, the
-    others counted); the application never sees them.
+    A mu_server_t binds a ZeroMQ ROUTER on tcp:// or ipc:// endpoints;
+    clients (mu_client.h) connect. Security is CURVE (mu_server_set_curve:
+    keypair + allow-list; mu_server_set_secret: keys from a shared
+    passphrase) unless the caller explicitly asks for plaintext
+    (mu_server_set_insecure). Unauthenticated peers are refused during the
+    handshake, counted in auth_failures and logged (rate-limited); the
+    application never sees them.
 
-    Driving the server. All work — accepting peers, heartbeats, expiring
-    dead peers, serving file chunks — happens inside mu_server_recv, on the
-    caller's thread: call it in a loop (or when mu_server_fd/zsock polls
-    readable, then with timeout 0 until MU_EAGAIN). A server whose owner does
-    not call mu_server_recv answers nobody. mu_server_recv returns only the
-    events the application must see: peers joining and leaving, requests,
-    one-way messages and stream chunks.
+    All work (peers, heartbeats, leave detection, file chunks) happens
+    inside mu_server_recv on the caller's thread: call it in a loop, or
+    when mu_server_fd polls readable and then with timeout 0 until
+    MU_EAGAIN. mu_server_recv returns the events the application must see:
+    peers joining and leaving, requests, one-way messages, stream chunks.
 
-    Peers. Each connection that completes the protocol hello is a peer with
-    a 64-bit id, unique for the server's life, the client's 32-byte CURVE
-    public key (all zero when insecure) and its transport address. A peer
-    leaves when it says bye, when its connection drops, or when nothing is
-    heard from it for the heartbeat timeout (ZeroMQ heartbeats keep an idle
-    but live connection alive): MU_SERVER_LEAVE then comes within that
-    timeout. (Implementation: a dropped connection is seen through a
-    zmq_socket_monitor; the ZeroMQ heartbeat timeout is what drops a silent
-    peer, so an idle client that still answers heartbeats never leaves.)
+    Peers. A connection that completed the hello is a peer with a 64-bit
+    id unique for the server's life, the client's CURVE public key (zeros
+    when insecure) and a name. It leaves on bye, when its connection drops,
+    or after the heartbeat timeout of silence (MU_SERVER_LEAVE then comes
+    within that timeout).
 
-    Files. With mu_server_set_root, clients may download and upload files
-    below that directory (mu_client_get/mu_client_put); this is handled
-    inside mu_server_recv and never shows up as an event. Paths are relative
-    to the root; absolute paths, ".." components, embedded NULs, paths over
-    1024 bytes and symlinks that leave the root are refused (MU_EACCES or
-    MU_EINVAL at the client). An upload's missing directories below the
-    root are created (mode 0755, as mkdir -p), under the same rules: each
-    new directory is made and opened relative to its parent's descriptor
-    without following links, so a link or a directory swapped in during
-    the creation cannot lead outside the root; a component that is not a
-    directory gives MU_ENOTDIR. Uploads are written to a temporary file in
-    the target directory, fsync'ed, checked against the BLAKE2b digest the
-    client sends, and renamed into place; a failing write (disk full,
-    RLIMIT_FSIZE) removes the temporary file and answers its error
-    (MU_ENOSPC, MU_EFBIG), and the server keeps serving. Signals: a write
-    past RLIMIT_FSIZE raises SIGXFSZ, whose default action kills the
-    process; mu_server_set_root therefore sets SIGXFSZ to SIG_IGN when its
-    disposition is the default (a handler or SIG_IGN the application set is
-    kept: a handler must return for the write to fail with EFBIG). Chunks
-    are sent only against credit the receiver grants (a window of chunks),
-    and each mu_server_recv call serves a bounded number of chunks per
-    transfer, so one client's large transfer never stalls the others.
-    The file data the server has read but libzmq has not yet written out
-    is bounded by two byte budgets (mu_server_set_transfer_budget): one
-    per peer and one for the whole server, so clients that open downloads
-    and never read cannot make the server's memory grow past them. Past a
-    budget a download waits (it is never failed for it) and resumes when
-    bytes drain; mu_server_recv wakes up for that by itself, an
-    application polling mu_server_fd resumes it at its next call.
+    Files: see mu_files.h (mu_server_set_root, mu_server_set_transfer_budget).
 
-    Bad input from an authenticated peer (a malformed protocol message) gets
-    an error reply and is counted in protocol_errors; the connection stays.
+    Errors: failing calls return a negative MU_E* code and record a detail
+    for mu_last_error(). Passing NULL for self or a required pointer is a
+    caller bug (assert). Design and figures: doc/conn.md; the wire format:
+    doc/wire.md.
 
     A server belongs to one thread. */
 #ifndef MU_SERVER_H_INCLUDED
@@ -91,23 +55,33 @@ typedef enum {
     MU_SERVER_STREAM     /* a chunk of a stream; mu_event_last() on the end */
 } mu_event_kind_t;
 
-/*  Per-peer or whole-server counters. */
+/*  The server's counters (mu_server_stats). Set size = sizeof the struct
+    before the call. */
 typedef struct {
+    size_t size;
     uint64_t msgs_in, msgs_out;     /* protocol messages received / sent */
     uint64_t bytes_in, bytes_out;   /* payload bytes received / sent */
-    uint64_t auth_failures;         /* refused handshakes (server total only) */
+    uint64_t auth_failures;         /* refused handshakes */
     uint64_t protocol_errors;       /* malformed messages answered with errors */
-    uint64_t peers_joined, peers_left; /* (server total only) */
+    uint64_t peers_joined, peers_left;
     uint64_t files_sent, files_received;
 } mu_server_stats_t;
 
+/*  One peer's counters (mu_server_peer_stats). Set size first. */
+typedef struct {
+    size_t size;
+    uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+    uint64_t protocol_errors;
+    uint64_t files_sent, files_received;
+} mu_server_peer_stats_t;
+
 /*  Creates a server with no endpoint and no security chosen yet. Returns
     NULL with errno ENOMEM. */
-MU_EXPORT mu_server_t *mu_server_new(void);
+MU_EXPORT MU_NODISCARD mu_server_t *mu_server_new(void);
 
 /*  Uses CURVE with the server's keypair (must have its secret key) and the
-    client allow-list (both copied). Before the first bind. Returns 0 or
-    MU_EINVAL (no secret key, called after bind). */
+    client allow-list (both copied; neither NULL). Before the first bind.
+    Returns 0, MU_EINVAL (no secret key, called after bind) or MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_server_set_curve(mu_server_t *self, const mu_keys_t *keys,
                                                const mu_allow_t *allow);
 
@@ -121,13 +95,6 @@ MU_EXPORT MU_NODISCARD int mu_server_set_secret(mu_server_t *self, const void *s
     the first bind. Returns 0 or MU_EINVAL (after bind). */
 MU_EXPORT MU_NODISCARD int mu_server_set_insecure(mu_server_t *self);
 
-/*  Serves files below dir (which must exist and be a directory). Sets
-    SIGXFSZ to SIG_IGN (process-wide) when its disposition is the default,
-    so uploads past RLIMIT_FSIZE fail with MU_EFBIG instead of killing the
-    process (see Files above). Returns 0, MU_ENOENT, MU_ENOTDIR or
-    MU_EACCES. */
-MU_EXPORT MU_NODISCARD int mu_server_set_root(mu_server_t *self, const char *dir);
-
 /*  Heartbeat interval and timeout in ms (defaults 1000 and 5000): a peer
     heard from by no message and no ZeroMQ heartbeat for timeout_ms leaves.
     Before the first bind. Returns 0 or MU_EINVAL (interval < 10, timeout <
@@ -140,23 +107,12 @@ MU_EXPORT MU_NODISCARD int mu_server_set_heartbeat(mu_server_t *self, int interv
     ZMQ_MAXMSGSIZE). Before the first bind. Returns 0 or MU_EINVAL. */
 MU_EXPORT MU_NODISCARD int mu_server_set_max_message(mu_server_t *self, size_t bytes);
 
-/*  Bounds the file data queued for sending (read, not yet written out by
-    libzmq): per_peer_bytes for one peer's downloads together,
-    per_server_bytes for all peers (defaults 64 MiB and 512 MiB). A
-    download that would pass either waits until bytes drain; a peer or
-    server with nothing queued still takes one chunk, so a chunk larger
-    than a budget moves too, one at a time. Any time; applies to the next
-    chunk. Returns 0 or MU_EINVAL (a budget of 0, per_peer_bytes >
-    per_server_bytes). */
-MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self,
-                                                         size_t per_peer_bytes,
-                                                         size_t per_server_bytes);
-
 /*  Binds an endpoint: "tcp://host:port" (port 1..65535, or * or 0 for an
-    ephemeral port) or "ipc://path". Returns 0, MU_EINVAL (no security
-    chosen, bad endpoint: another transport, a port out of range or not a
-    number), or the bind error (-errno, e.g. MU_EADDRINUSE is reported as
-    -EADDRINUSE). */
+    ephemeral port) or "ipc://path"; may be called again for more
+    endpoints. Returns the bound TCP port (1..65535: the one the system
+    chose for * or 0), 0 for ipc://, or MU_EINVAL (no security chosen, bad
+    endpoint: another transport, a port out of range or not a number),
+    MU_EADDRINUSE (the address is taken) or another bind error (-errno). */
 MU_EXPORT MU_NODISCARD int mu_server_bind(mu_server_t *self, const char *endpoint);
 
 /*  The endpoint actually bound by the index-th bind (a resolved port for
@@ -165,9 +121,10 @@ MU_EXPORT const char *mu_server_endpoint(const mu_server_t *self, size_t index);
 
 /*  Does the server's work and returns the next event for the application
     in *event_p (caller destroys it with mu_event_destroy). Waits up to
-    timeout_ms (0: do not wait; -1: forever). Returns 0, MU_EAGAIN (timeout,
-    no event), MU_EINTR (a signal; czmq's handler set zsys_interrupted) or
-    MU_EINVAL. */
+    timeout_ms (0: do not wait; -1: forever). Returns 0, MU_EAGAIN (no
+    event and timeout 0), MU_ETIMEDOUT (no event within timeout_ms > 0),
+    MU_EINTR (a signal; czmq's handler set zsys_interrupted) or MU_EINVAL
+    (not bound). */
 MU_EXPORT MU_NODISCARD int mu_server_recv(mu_server_t *self, mu_event_t **event_p,
                                           int timeout_ms);
 
@@ -207,10 +164,16 @@ MU_EXPORT MU_NODISCARD int mu_server_stream_send(mu_server_t *self, uint64_t pee
 MU_EXPORT MU_NODISCARD int mu_server_peer_key(const mu_server_t *self, uint64_t peer,
                                               uint8_t *public_key);
 
-/*  Reads one peer's counters (peer != 0) or the server's totals (peer ==
-    0). Returns 0 or MU_EHOSTUNREACH. */
-MU_EXPORT MU_NODISCARD int mu_server_stats(const mu_server_t *self, uint64_t peer,
-                                           mu_server_stats_t *stats);
+/*  Reads the server's counters into *stats, whose size the caller set
+    (mu_server_stats_t st = { .size = sizeof st }): the fields that fit
+    are filled. Returns 0 or MU_EINVAL (size smaller than the first
+    version of the struct). */
+MU_EXPORT MU_NODISCARD int mu_server_stats(const mu_server_t *self, mu_server_stats_t *stats);
+
+/*  Reads one peer's counters (size set as for mu_server_stats). Returns 0,
+    MU_EHOSTUNREACH (no such peer) or MU_EINVAL (size too small). */
+MU_EXPORT MU_NODISCARD int mu_server_peer_stats(const mu_server_t *self, uint64_t peer,
+                                                mu_server_peer_stats_t *stats);
 
 /*  Number of peers currently joined. */
 MU_EXPORT size_t mu_server_peers(const mu_server_t *self);

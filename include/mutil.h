@@ -17,6 +17,7 @@
 #include "mu_keys.h"
 #include "mu_server.h"
 #include "mu_client.h"
+#include "mu_files.h"
 #include "mu_socket.h"
 #include "mu_service.h"
 #include "mu_pool.h"

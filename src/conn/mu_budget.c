@@ -171,8 +171,7 @@ frame_free(void *data, void *hint)
 }
 
 uint8_t *
-mu__budget_frame_init(mu__budget_peer_t *self, zmq_msg_t *msg, int kind, uint64_t id,
-                      size_t size)
+mu__budget_frame_init(mu__budget_peer_t *self, zmq_msg_t *msg, int kind, uint64_t id, size_t size)
 {
     assert(self && msg);
     size_t bytes = MU__HDR_SIZE + size;

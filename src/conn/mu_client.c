@@ -1,31 +1,17 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_client.c — the DEALER side of the connection core. The contract is
-    in include/mu_client.h, the wire format in src/conn/mu_conn.h.
+    in include/mu_client.h, the wire format in doc/wire.md, the design
+    (handshake monitoring, why calls fail fast, reconnects) in doc/conn.md.
 
     All work happens inside the client's calls, on the caller's thread. A
-    zmq_socket_monitor on the DEALER tells the client about handshakes: the
-    first success is the initial connection (its HELLO was queued at
-    connect); every later success is a reconnect, after which the client
-    says HELLO again, counts it, and tells a running file transfer (once,
-    MU_EPIPE from mu__client_recv_file; a transfer id from
-    mu__client_next_id forgets older reconnects). The monitor also tells
-    why a connection fails, and calls fail fast with it (link_error) until
-    a handshake succeeds: a refused CURVE handshake (HANDSHAKE_FAILED_AUTH)
-    is MU_EAUTH, a mechanism or key mismatch (HANDSHAKE_FAILED_PROTOCOL,
-    or the server closing during the first handshake: _NO_DETAIL) is
-    MU_EHANDSHAKE. Before the first handshake, a failed attempt
-    (CONNECT_RETRIED) is MU_ECONNREFUSED when libzmq had opened a socket
-    for it (a CLOSED event came first) and MU_ENOHOST when it had not,
-    which for tcp:// means the host name did not resolve; after a first
-    handshake, failed attempts are reconnects and are waited for. Messages
-    queued while the connection was down reach
-    a server that may not know us: it answers "hello first", and the client
-    says hello and repeats that request once.
-
-    Liveness of an idle connection is left to ZeroMQ heartbeats
-    (ZMQ_HEARTBEAT_IVL/TIMEOUT/TTL), which need no application call, so the
-    client sends no PING of its own. */
+    socket monitor reports handshakes: every success after the first is a
+    reconnect, after which the client says HELLO again and tells a running
+    file transfer (once, MU_EPIPE from mu__client_recv_file; a transfer id
+    from mu__client_next_id forgets older reconnects). Until a handshake
+    succeeds, calls fail fast with the monitor's verdict (link_error). A
+    server that does not know us answers "hello first": the client says
+    hello and repeats that request once. */
 #include "conn/mu_conn.h"
 #include "net/mu_zap.h"
 #include <czmq.h>
@@ -36,7 +22,6 @@
 
 #define QUEUE_LIMIT 100000
 #define MAX_NAME 255
-#define LAST_ERROR_SIZE 256
 #define HELLO_FIRST "hello first"
 #define MONITOR_EVERY_MS 20   /* while busy; always before waiting */
 
@@ -90,14 +75,6 @@ typedef struct {
     bool reconnected;        /* file mode: the connection changed */
 } waiter_t;
 
-static __thread char last_error[LAST_ERROR_SIZE];
-
-void
-mu__client_set_last_error(const char *msg, size_t size)
-{
-    snprintf(last_error, sizeof last_error, "%.*s", (int) size, msg);
-}
-
 /* ------------------------------------------------------------------ */
 /* Construction and settings                                           */
 
@@ -105,10 +82,8 @@ mu_client_t *
 mu_client_new(void)
 {
     mu_client_t *self = calloc(1, sizeof *self);
-    if (!self) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (!self)
+        return mu__fail_null(MU_ENOMEM, "client");
     self->hb_ivl = 1000;
     self->hb_timeout = 5000;
     self->reconnect_ivl = 100;
@@ -124,15 +99,16 @@ is_connected(const mu_client_t *self)
 }
 
 int
-mu_client_set_curve(mu_client_t *self, const uint8_t *server_public,
-                    const mu_keys_t *client_keys)
+mu_client_set_curve(mu_client_t *self, const uint8_t *server_public, const mu_keys_t *client_keys)
 {
-    assert(self);
-    if (is_connected(self) || !server_public || (client_keys && !mu_keys_secret(client_keys)))
-        return MU_EINVAL;
+    assert(self && server_public);
+    if (is_connected(self))
+        return mu__fail(MU_EINVAL, "security is set before connect");
+    if (client_keys && !mu_keys_secret(client_keys))
+        return mu__fail(MU_EINVAL, "the client's keys have no secret key");
     mu_keys_t *keys = client_keys ? mu_keys_dup(client_keys) : mu_keys_new();
     if (!keys)
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "client keys");
     mu_keys_destroy(&self->keys);
     self->keys = keys;
     memcpy(self->server_public, server_public, MU_KEY_BYTES);
@@ -145,7 +121,7 @@ mu_client_set_secret(mu_client_t *self, const void *secret, size_t size)
 {
     assert(self);
     if (is_connected(self))
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "security is set before connect");
     mu_keys_t *server_keys = mu_keys_from_secret(secret, size, MU_KEYS_SERVER);
     mu_keys_t *client_keys = mu_keys_from_secret(secret, size, MU_KEYS_CLIENT);
     int rc = (!server_keys || !client_keys) ? -errno : 0;
@@ -161,7 +137,7 @@ mu_client_set_insecure(mu_client_t *self)
 {
     assert(self);
     if (is_connected(self))
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "security is set before connect");
     mu_keys_destroy(&self->keys);
     self->security = SEC_INSECURE;
     return 0;
@@ -171,9 +147,9 @@ int
 mu_client_set_heartbeat(mu_client_t *self, int interval_ms, int timeout_ms)
 {
     assert(self);
-    if (is_connected(self) || interval_ms < 10 || timeout_ms < interval_ms
-        || timeout_ms > 6553500)
-        return MU_EINVAL;
+    if (is_connected(self) || !mu__conn_heartbeat_valid(interval_ms, timeout_ms))
+        return mu__fail(MU_EINVAL, "heartbeat %d/%d ms (before connect)", interval_ms,
+                        timeout_ms);
     self->hb_ivl = interval_ms;
     self->hb_timeout = timeout_ms;
     return 0;
@@ -184,7 +160,7 @@ mu_client_set_reconnect(mu_client_t *self, int initial_ms, int max_ms)
 {
     assert(self);
     if (is_connected(self) || initial_ms < 1 || max_ms < initial_ms)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "reconnect %d/%d ms (before connect)", initial_ms, max_ms);
     self->reconnect_ivl = initial_ms;
     self->reconnect_max = max_ms;
     return 0;
@@ -194,11 +170,13 @@ int
 mu_client_set_name(mu_client_t *self, const char *name)
 {
     assert(self);
-    if (is_connected(self) || !name || strlen(name) > MAX_NAME)
-        return MU_EINVAL;
+    assert(name);
+    if (is_connected(self) || strlen(name) > MAX_NAME)
+        return mu__fail(MU_EINVAL, "name of %zu bytes (at most %d, before connect)",
+                        strlen(name), MAX_NAME);
     char *copy = strdup(name);
     if (!copy)
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "client name");
     free(self->name);
     self->name = copy;
     return 0;
@@ -233,11 +211,8 @@ static int
 send_now(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size)
 {
     zmq_msg_t msg;
-    uint8_t *payload = mu__frame_init(&msg, kind, id, size);
-    if (!payload)
+    if (mu__frame_copy(&msg, kind, id, data, size) != 0)
         return MU_ENOMEM;
-    if (size)
-        memcpy(payload, data, size);
     int rc = zmq_msg_send(&msg, self->handle, ZMQ_DONTWAIT) < 0 ? -errno : 0;
     zmq_msg_close(&msg);
     if (rc != 0)
@@ -248,8 +223,7 @@ send_now(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size
 }
 
 static int
-send_wait(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size,
-          int timeout_ms)
+send_wait(mu_client_t *self, int kind, uint64_t id, const void *data, size_t size, int timeout_ms)
 {
     int rc = send_now(self, kind, id, data, size);
     if (rc != MU_EAGAIN)
@@ -261,7 +235,7 @@ send_wait(mu_client_t *self, int kind, uint64_t id, const void *data, size_t siz
     for (;;) {
         int left = mu__remaining_ms(deadline);
         if (left == 0)
-            return MU_EAGAIN;
+            return timeout_ms == 0 ? MU_EAGAIN : MU_ETIMEDOUT;
         rc = wait_writable(self, left);
         if (rc != 0)
             return rc;
@@ -297,38 +271,14 @@ mu__client_next_id(mu_client_t *client)
 /* ------------------------------------------------------------------ */
 /* Connecting                                                          */
 
-/* libzmq starts its heartbeat timeout when it sends a PING, up to one
-   interval after the peer was last heard: ask for the rest, so a silent
-   peer is dropped within timeout_ms in all (but never below half an
-   interval, which would drop live peers on a busy machine). */
-static int
-zmtp_timeout(int interval_ms, int timeout_ms)
-{
-    int floor = interval_ms / 2 > 10 ? interval_ms / 2 : 10;
-    return timeout_ms - interval_ms > floor ? timeout_ms - interval_ms : floor;
-}
-
-static int
-set_int(void *handle, int option, int value)
-{
-    return zmq_setsockopt(handle, option, &value, sizeof value) == 0 ? 0 : -errno;
-}
-
 static int
 configure_dealer(mu_client_t *self)
 {
-    int rc = set_int(self->handle, ZMQ_HEARTBEAT_IVL, self->hb_ivl);
+    int rc = mu__conn_set_heartbeat(self->handle, self->hb_ivl, self->hb_timeout);
     if (rc == 0)
-        rc = set_int(self->handle, ZMQ_HEARTBEAT_TIMEOUT, zmtp_timeout(self->hb_ivl,
-                                                                       self->hb_timeout));
+        rc = mu__conn_set_int(self->handle, ZMQ_RECONNECT_IVL, self->reconnect_ivl);
     if (rc == 0)
-        rc = set_int(self->handle, ZMQ_HEARTBEAT_TTL, self->hb_timeout);
-    if (rc == 0)
-        rc = set_int(self->handle, ZMQ_RECONNECT_IVL, self->reconnect_ivl);
-    if (rc == 0)
-        rc = set_int(self->handle, ZMQ_RECONNECT_IVL_MAX, self->reconnect_max);
-    if (rc == 0)
-        rc = set_int(self->handle, ZMQ_LINGER, 200);
+        rc = mu__conn_set_int(self->handle, ZMQ_RECONNECT_IVL_MAX, self->reconnect_max);
     if (rc == 0 && self->security == SEC_CURVE)
         rc = mu__zap_setup_client(self->handle, self->keys, self->server_public);
     return rc;
@@ -337,30 +287,20 @@ configure_dealer(mu_client_t *self)
 static int
 setup_monitor(mu_client_t *self)
 {
-    static unsigned sequence;
-    char endpoint[96];
-    snprintf(endpoint, sizeof endpoint, "inproc://mu-client-monitor-%p-%u", (void *) self,
-             __atomic_fetch_add(&sequence, 1, __ATOMIC_RELAXED));
     int events = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                  | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
                  | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_CLOSED
                  | ZMQ_EVENT_CONNECT_RETRIED;
-    if (zmq_socket_monitor(self->handle, endpoint, events) != 0)
-        return -errno;
-    self->monitor = zsock_new_pair(NULL);
-    if (!self->monitor)
-        return MU_ENOMEM;
-    self->monitor_handle = zsock_resolve(self->monitor);
+    int rc = mu__conn_monitor_open(self->handle, "client", self, events, &self->monitor);
+    self->monitor_handle = rc == 0 ? zsock_resolve(self->monitor) : NULL;
     self->monitor_quiet = false;
-    return zsock_connect(self->monitor, "%s", endpoint) == 0 ? 0 : MU_EINVAL;
+    return rc;
 }
 
 static void
 close_sockets(mu_client_t *self)
 {
-    if (self->monitor_handle)
-        zmq_socket_monitor(self->handle, NULL, 0);
-    zsock_destroy(&self->monitor);
+    mu__conn_monitor_close(self->handle, &self->monitor);
     self->monitor_handle = NULL;
     zsock_destroy(&self->dealer);
     self->handle = NULL;
@@ -369,13 +309,16 @@ close_sockets(mu_client_t *self)
 int
 mu_client_connect(mu_client_t *self, const char *endpoint)
 {
-    assert(self);
-    if (self->security == SEC_NONE || is_connected(self)
-        || mu__endpoint_check(endpoint, false) != 0)
-        return MU_EINVAL;
+    assert(self && endpoint);
+    if (self->security == SEC_NONE)
+        return mu__fail(MU_EINVAL, "connect '%s': choose the security first", endpoint);
+    if (is_connected(self))
+        return mu__fail(MU_EINVAL, "connect '%s': already connected", endpoint);
+    if (mu__endpoint_check(endpoint, false) != 0)
+        return mu__fail(MU_EINVAL, "connect '%s': not a tcp:// or ipc:// endpoint", endpoint);
     self->dealer = zsock_new(ZMQ_DEALER);
     if (!self->dealer)
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "connect '%s'", endpoint);
     self->handle = zsock_resolve(self->dealer);
     int rc = configure_dealer(self);
     if (rc == 0)
@@ -384,7 +327,7 @@ mu_client_connect(mu_client_t *self, const char *endpoint)
         rc = MU_EINVAL;
     if (rc != 0) {
         close_sockets(self);
-        return rc;
+        return mu__fail(rc, "connect '%s'", endpoint);
     }
     send_hello(self);
     return 0;
@@ -451,36 +394,13 @@ static int
 drain_monitor(mu_client_t *self)
 {
     self->monitor_read_ms = mu__now_ms();
-    for (int count = 0;; count++) {
-        zmq_msg_t event, address;
-        zmq_msg_init(&event);
-        if (zmq_msg_recv(&event, self->monitor_handle, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&event);
-            self->monitor_quiet = true;
-            return count;
-        }
-        zmq_msg_init(&address);
-        if (zmq_msg_more(&event))
-            zmq_msg_recv(&address, self->monitor_handle, 0);
-        uint16_t what = 0;
-        if (zmq_msg_size(&event) >= 6)
-            memcpy(&what, zmq_msg_data(&event), 2);
-        zmq_msg_close(&event);
-        zmq_msg_close(&address);
+    uint16_t what;
+    uint32_t value;
+    int count = 0;
+    for (; mu__conn_monitor_read(self->monitor_handle, &what, &value) == 0; count++)
         on_monitor_event(self, what);
-    }
-}
-
-static void *
-copy_payload(const void *data, size_t size)
-{
-    uint8_t *copy = malloc(size + 1);
-    if (!copy)
-        return NULL;
-    if (size)
-        memcpy(copy, data, size);
-    copy[size] = 0;
-    return copy;
+    self->monitor_quiet = true;
+    return count;
 }
 
 static void
@@ -488,7 +408,7 @@ queue_item(mu_client_t *self, mu_client_kind_t kind, uint64_t id, int last, cons
            size_t size)
 {
     item_t *item = calloc(1, sizeof *item);
-    void *copy = item ? copy_payload(data, size) : NULL;
+    void *copy = item ? mu__conn_copy(data, size) : NULL;
     if (!copy) {
         free(item);
         self->stats.dropped_events++;
@@ -536,11 +456,7 @@ on_error(mu_client_t *self, waiter_t *w, uint64_t id, const void *data, size_t s
     int code;
     const char *msg;
     size_t msg_len;
-    if (mu__err_decode(data, size, &code, &msg, &msg_len) != 0) {
-        code = MU_EREMOTE;
-        msg = "malformed error reply";
-        msg_len = strlen(msg);
-    }
+    mu__err_read(data, size, MU_EREMOTE, &code, &msg, &msg_len);
     bool hello_first = code == MU_EPROTO && msg_len == strlen(HELLO_FIRST)
                        && memcmp(msg, HELLO_FIRST, msg_len) == 0;
     if (hello_first) {
@@ -550,8 +466,7 @@ on_error(mu_client_t *self, waiter_t *w, uint64_t id, const void *data, size_t s
     if (w->request_id && id == w->request_id) {
         w->done = true;
         w->hello_first = hello_first;
-        w->rc = error_code(code);
-        mu__client_set_last_error(msg, msg_len);
+        w->rc = mu__fail(error_code(code), "server: %.*s", (int) msg_len, msg);
     } else if (w->want_file && hello_first) {
         w->done = true;
         w->reconnected = true;
@@ -570,7 +485,7 @@ on_reply(mu_client_t *self, waiter_t *w, uint64_t id, const void *data, size_t s
     }
     w->done = true;
     w->rc = 0;
-    w->data = copy_payload(data, size);
+    w->data = mu__conn_copy(data, size);
     w->size = size;
     if (!w->data)
         w->rc = MU_ENOMEM;
@@ -669,16 +584,13 @@ pump_one(mu_client_t *self, waiter_t *w)
 static int
 wait_input(mu_client_t *self, int wait_ms)
 {
-    /* A signal that reached czmq's (or the application's) handler outside
-       poll() is seen here; one inside poll() interrupts it. */
-    if (zsys_interrupted)
-        return MU_EINTR;
     struct pollfd fds[] = {
         { zsock_fd(self->dealer), POLLIN, 0 },
         { zsock_fd(self->monitor), POLLIN, 0 },
     };
-    if (poll(fds, 2, wait_ms) < 0)
-        return errno == EINTR ? MU_EINTR : -errno;
+    int rc = mu__conn_poll(fds, 2, wait_ms);
+    if (rc != 0)
+        return rc;
     if (fds[1].revents)
         self->monitor_quiet = false;
     return 0;
@@ -750,9 +662,12 @@ mu_client_wait_ready(mu_client_t *self, int timeout_ms)
 {
     assert(self);
     if (!is_connected(self))
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "not connected");
     waiter_t w = { .wait_refused = true };
-    return pump_until(self, &w, mu__deadline_ms(timeout_ms), ready_done);
+    int rc = pump_until(self, &w, mu__deadline_ms(timeout_ms), ready_done);
+    if (rc == MU_ETIMEDOUT && timeout_ms == 0)
+        return MU_EAGAIN;   /* not ready yet; no wait asked for */
+    return rc == 0 ? 0 : mu__fail(rc, "waiting for the server's welcome");
 }
 
 static int
@@ -771,11 +686,10 @@ int
 mu_client_request(mu_client_t *self, const void *data, size_t size, void **reply_p,
                   size_t *reply_size_p, int timeout_ms)
 {
-    assert(self);
-    if (!reply_p || (size && !data) || !is_connected(self))
-        return MU_EINVAL;
+    assert(self && reply_p && (data || !size));
+    if (!is_connected(self))
+        return mu__fail(MU_EINVAL, "not connected");
     *reply_p = NULL;
-    last_error[0] = 0;
     int64_t deadline = mu__deadline_ms(timeout_ms);
     uint64_t id = self->next_id++;
     waiter_t w;
@@ -785,11 +699,12 @@ mu_client_request(mu_client_t *self, const void *data, size_t size, void **reply
         rc = request_once(self, id, data, size, &w, deadline);
     if (rc == MU_ETIMEDOUT)
         self->stats.timeouts++;
+    if (rc == MU_ETIMEDOUT && timeout_ms == 0)
+        rc = MU_EAGAIN;   /* no wait asked for */
     if (rc != 0)
-        return rc;
+        return mu__fail(rc, "request of %zu bytes", size);
     if (w.rc != 0)
-        return w.rc;
-    last_error[0] = 0;
+        return w.rc;   /* recorded with the server's message */
     self->stats.replies++;
     *reply_p = w.data;
     if (reply_size_p)
@@ -797,47 +712,43 @@ mu_client_request(mu_client_t *self, const void *data, size_t size, void **reply
     return 0;
 }
 
-const char *
-mu_client_last_error(void)
-{
-    return last_error;
-}
-
 int
 mu_client_send(mu_client_t *self, const void *data, size_t size, int timeout_ms)
 {
-    assert(self);
-    if ((size && !data) || !is_connected(self))
-        return MU_EINVAL;
+    assert(self && (data || !size));
+    if (!is_connected(self))
+        return mu__fail(MU_EINVAL, "not connected");
     check_monitor(self);
-    return send_wait(self, MU__K_MSG, 0, data, size, timeout_ms);
+    int rc = send_wait(self, MU__K_MSG, 0, data, size, timeout_ms);
+    return rc == 0 ? 0 : mu__fail(rc, "message of %zu bytes", size);
 }
 
 int
 mu_client_stream_send(mu_client_t *self, uint64_t stream_id, const void *data, size_t size,
                       int last, int timeout_ms)
 {
-    assert(self);
-    if ((size && !data) || !is_connected(self))
-        return MU_EINVAL;
+    assert(self && (data || !size));
+    if (!is_connected(self))
+        return mu__fail(MU_EINVAL, "not connected");
     check_monitor(self);
-    return send_wait(self, last ? MU__K_STREAM_END : MU__K_STREAM, stream_id, data, size,
-                     timeout_ms);
+    int rc = send_wait(self, last ? MU__K_STREAM_END : MU__K_STREAM, stream_id, data, size,
+                       timeout_ms);
+    return rc == 0 ? 0 : mu__fail(rc, "stream %" PRIu64 " chunk of %zu bytes", stream_id, size);
 }
 
 int
 mu_client_recv(mu_client_t *self, mu_client_kind_t *kind_p, uint64_t *id_p, int *last_p,
                void **data_p, size_t *size_p, int timeout_ms)
 {
-    assert(self);
-    if (!data_p || !is_connected(self))
-        return MU_EINVAL;
+    assert(self && data_p);
+    if (!is_connected(self))
+        return mu__fail(MU_EINVAL, "not connected");
     waiter_t w = { 0 };
     int rc = pump_until(self, &w, mu__deadline_ms(timeout_ms), item_done);
-    if (rc == MU_ETIMEDOUT)
-        rc = MU_EAGAIN;
+    if (rc == MU_ETIMEDOUT && timeout_ms == 0)
+        return MU_EAGAIN;   /* nothing queued: the usual poll, no detail */
     if (rc != 0)
-        return rc;
+        return mu__fail(rc, "receiving");
     item_t *item = self->head;
     self->head = item->next;
     if (!self->head)
@@ -883,11 +794,13 @@ mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, zmq_msg_t
 /* ------------------------------------------------------------------ */
 /* Queries and destruction                                             */
 
-void
+int
 mu_client_stats(const mu_client_t *self, mu_client_stats_t *stats)
 {
     assert(self && stats);
-    *stats = self->stats;
+    mu_client_stats_t all = self->stats;
+    all.size = sizeof all;
+    return mu__stats_fill(stats, &all, sizeof all, sizeof all);
 }
 
 int

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_conn.c — the wire helpers shared by mu_server, mu_client and
-    mu_files: header and error-payload encoding. The format is described in
-    src/conn/mu_conn.h. */
+/*  mu_conn.c — the wire helpers shared by mu_server, mu_client and file
+    transfer: header and error-payload encoding, the stats fill. The format
+    is described in doc/wire.md. */
 #include "conn/mu_conn.h"
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +58,7 @@ mu__err_encode(int code, const char *message, size_t *size_p)
 }
 
 int
-mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p,
-               size_t *msg_len_p)
+mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p, size_t *msg_len_p)
 {
     const uint8_t *bytes = data;
     if (!data || size < 4)
@@ -74,4 +73,38 @@ mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p,
     *msg_p = (const char *) bytes + 4;
     *msg_len_p = size - 4;
     return 0;
+}
+
+int
+mu__stats_fill(void *stats, const void *all, size_t all_size, size_t first_size)
+{
+    size_t size = *(const size_t *) stats;
+    if (size < first_size)
+        return mu__fail(MU_EINVAL, "stats size %zu, at least %zu expected", size, first_size);
+    size_t n = size < all_size ? size : all_size;
+    memcpy((uint8_t *) stats + sizeof(size_t), (const uint8_t *) all + sizeof(size_t),
+           n - sizeof(size_t));
+    return 0;
+}
+
+int
+mu__frame_copy(zmq_msg_t *msg, int kind, uint64_t id, const void *data, size_t size)
+{
+    uint8_t *payload = mu__frame_init(msg, kind, id, size);
+    if (!payload)
+        return MU_ENOMEM;
+    if (size)
+        memcpy(payload, data, size);
+    return 0;
+}
+
+void
+mu__err_read(const void *data, size_t size, int fallback, int *code_p, const char **msg_p,
+             size_t *msg_len_p)
+{
+    if (mu__err_decode(data, size, code_p, msg_p, msg_len_p) != 0) {
+        *code_p = fallback;
+        *msg_p = "malformed error message";
+        *msg_len_p = strlen(*msg_p);
+    }
 }

@@ -1,34 +1,25 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_conn.h — private: the wire protocol of mu_server / mu_client and the
-    internal interface between the connection core (mu_server.c,
-    mu_client.c) and the file transfer module (mu_files.c). Never installed.
+    internal interface between the connection core (mu_server*.c,
+    mu_client.c) and file transfer (mu_files_*.c, src/conn/mu_files_priv.h).
+    Never installed.
 
-    Wire format. Every protocol message is ONE ZeroMQ frame (the ROUTER
-    adds the routing id frame in front at the server):
-        bytes [0]     MU__PROTO_VERSION (2)
-              [1]     kind (mu__kind_t)
-              [2..9]  id, unsigned 64-bit little-endian (correlation id,
-                      stream id or transfer id; 0 when unused)
-              [10..]  payload (may be empty); its meaning depends on the kind.
-    One frame rather than a header frame plus a payload frame halves the
-    number of ZeroMQ messages (and per-message costs) for small messages.
-    A message of more than one frame, shorter than MU__HDR_SIZE, with an
-    unknown version or kind is malformed: the receiver counts a protocol
-    error and (server side) answers MU__K_ERR with MU_EPROTO and the same id
-    (id 0 when the frame is too short to hold one).
-
-    Error payload (MU__K_ERR): 4-byte little-endian int32 code (a negative
-    MU_E* value) followed by a UTF-8 message (no NUL).
-
-    File kinds (0x40..0x5f) are defined and parsed only by mu_files.c; the
-    core hands them over unparsed (beyond the header). */
+    Wire format (little-endian; documented in doc/wire.md, "mu_conn"):
+    every protocol message is ONE ZeroMQ frame (the ROUTER adds the
+    routing id frame in front at the server): [0] MU__PROTO_VERSION,
+    [1] kind, [2..9] id (u64 LE), [10..] payload. Malformed messages are
+    counted and answered MU__K_ERR / MU_EPROTO (server side). Error
+    payload: i32 LE code, then a UTF-8 message. File kinds (0x40..0x5f)
+    are parsed only by mu_files_*.c; the core hands them over unparsed. */
 #ifndef MU_CONN_H_INCLUDED
 #define MU_CONN_H_INCLUDED
 
 #include "base/mu_internal.h"
 #include "mu_server.h"
 #include "mu_client.h"
+#include "mu_files.h"
+#include <stdbool.h>
 #include <zmq.h>
 
 #define MU__PROTO_VERSION 2   /* 1 was a header frame + a payload frame */
@@ -52,7 +43,7 @@ typedef enum {
     MU__K_SSTREAM = 0x26,     /* server stream chunk, id = stream id */
     MU__K_SSTREAM_END = 0x27, /* its last chunk */
     MU__K_GOODBYE = 0x28,     /* the server is closing */
-    /* files, both directions: 0x40..0x5f, owned by mu_files.c */
+    /* files, both directions: 0x40..0x5f, owned by mu_files_*.c */
     MU__K_FILE_FIRST = 0x40,
     MU__K_FILE_LAST = 0x5f
 } mu__kind_t;
@@ -74,6 +65,10 @@ int mu__frame_decode(const void *frame, size_t size, int *kind_p, uint64_t *id_p
     (out of memory; msg is then closed). */
 uint8_t *mu__frame_init(zmq_msg_t *msg, int kind, uint64_t id, size_t size);
 
+/*  mu__frame_init and a copy of size bytes of data into the payload.
+    Returns 0 or MU_ENOMEM (msg is then closed). */
+int mu__frame_copy(zmq_msg_t *msg, int kind, uint64_t id, const void *data, size_t size);
+
 /*  Error payload: encodes code + message into a malloc'd buffer (*size_p);
     decodes into *code_p and a pointer/length into the message. decode
     returns 0 or MU_EPROTO (shorter than 4 bytes or code >= 0). */
@@ -81,64 +76,62 @@ void *mu__err_encode(int code, const char *message, size_t *size_p);
 int mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p,
                    size_t *msg_len_p);
 
-/* ---- core -> files, server side (implemented in mu_files.c) ---- */
+/*  mu__err_decode that never fails: a payload that cannot be decoded
+    gives fallback and the message "malformed error message". */
+void mu__err_read(const void *data, size_t size, int fallback, int *code_p, const char **msg_p,
+                  size_t *msg_len_p);
 
-typedef struct mu__files_server_t mu__files_server_t;
+/*  Fills a stats struct whose first field is its size_t size (set by the
+    caller) from all (all_size bytes, the library's full version): the
+    fields that fit in size. Returns 0, or MU_EINVAL when size is below
+    first_size (the struct's first published version). */
+int mu__stats_fill(void *stats, const void *all, size_t all_size, size_t first_size);
 
-/*  Creates the server's file service for root (an existing directory; the
-    path is resolved and an O_PATH/O_DIRECTORY fd kept). Returns NULL with
-    errno set. */
-mu__files_server_t *mu__files_server_new(const char *root);
-void mu__files_server_destroy(mu__files_server_t **self_p);
+/* ---- socket helpers of server and client (mu_conn_sock.c) ---- */
 
-/*  Handles one file-kind message from peer. Replies through
-    mu__server_send. Returns 0, or a negative code when the message was
-    malformed (the core then counts a protocol error; mu_files has already
-    answered MU__K_ERR). */
-int mu__files_server_on_msg(mu__files_server_t *self, mu_server_t *server, uint64_t peer,
-                            int kind, uint64_t id, const void *data, size_t size);
+typedef struct _zsock_t zsock_t;
+struct pollfd;
 
-/*  Does a bounded amount of pending work (sends chunks against credit that
-    peers granted). Called by the core on every mu_server_recv iteration.
-    Returns the number of ms until it wants to run again (0: it has more to
-    do now, -1: nothing pending). */
-int mu__files_server_work(mu__files_server_t *self, mu_server_t *server);
+/*  True when a heartbeat interval/timeout pair is allowed: interval >= 10,
+    timeout >= interval, timeout <= 6553500 (ZeroMQ's TTL field). */
+bool mu__conn_heartbeat_valid(int interval_ms, int timeout_ms);
 
-/*  Forgets every transfer of a peer that left (temp files removed). */
-void mu__files_server_peer_gone(mu__files_server_t *self, uint64_t peer);
+/*  zmq_setsockopt of an int. Returns 0 or -errno. */
+int mu__conn_set_int(void *handle, int option, int value);
 
-/* ---- files -> core, server side (implemented in mu_server.c) ---- */
+/*  Sets the ZeroMQ heartbeat (interval, timeout, TTL) and a 200 ms linger.
+    Returns 0 or -errno. */
+int mu__conn_set_heartbeat(void *handle, int interval_ms, int timeout_ms);
 
-/*  Sends one protocol message to a peer without blocking (the payload is
-    copied into the frame). Returns 0, MU_EHOSTUNREACH (peer unknown /
-    gone), MU_EAGAIN (its queue is full: try later) or MU_ENOMEM. Counts
-    msgs_out/bytes_out. */
-int mu__server_send(mu_server_t *server, uint64_t peer, int kind, uint64_t id,
-                    const void *data, size_t size);
+/*  Starts a zmq_socket_monitor of handle for events and connects a PAIR
+    (*monitor_p) to it; role and owner name the inproc endpoint. Returns 0,
+    -errno, MU_ENOMEM or MU_EINVAL (nothing left open then). */
+int mu__conn_monitor_open(void *handle, const char *role, const void *owner, int events,
+                          zsock_t **monitor_p);
 
-/*  Like mu__server_send for a frame made with mu__frame_init: on success
-    the frame is sent (msg is left empty); on an error it stays the
-    caller's, to retry or close. */
-int mu__server_send_frame(mu_server_t *server, uint64_t peer, zmq_msg_t *msg);
+/*  Stops the monitor and destroys its PAIR; accepts *monitor_p NULL. */
+void mu__conn_monitor_close(void *handle, zsock_t **monitor_p);
 
-/*  Initialises msg as a frame of file data for a peer (as mu__frame_init),
-    counted against the peer's and the server's transfer budgets until
-    libzmq frees it (src/conn/mu_budget.h). Returns the payload room, or NULL
-    with *rc_p MU_EAGAIN (over budget: the server's poll wakes up when
-    bytes drain; msg untouched), MU_EHOSTUNREACH (peer gone) or MU_ENOMEM. */
-uint8_t *mu__server_data_frame(mu_server_t *server, uint64_t peer, zmq_msg_t *msg, int kind,
-                               uint64_t id, size_t size, int *rc_p);
+/*  Reads one monitor event without waiting: *what_p (ZMQ_EVENT_*) and
+    *value_p (the event's value, an fd for DISCONNECTED). Returns 0 or
+    MU_EAGAIN (none). */
+int mu__conn_monitor_read(void *monitor_handle, uint16_t *what_p, uint32_t *value_p);
 
-/*  Counts a received/sent file on the server and the peer. */
-void mu__server_count_file(mu_server_t *server, uint64_t peer, int received);
+/*  poll() for up to wait_ms, MU_EINTR when czmq's handler saw a signal
+    (zsys_interrupted) or poll was interrupted. Returns 0, MU_EINTR or
+    -errno. */
+int mu__conn_poll(struct pollfd *fds, int count, int wait_ms);
+
+/*  A malloc'd copy of size bytes followed by a NUL, or NULL. */
+void *mu__conn_copy(const void *data, size_t size);
 
 /* ---- files -> core, client side (implemented in mu_client.c) ---- */
 
 /*  Sends one protocol message, waiting up to timeout_ms for queue room.
     Returns 0, MU_EAGAIN, MU_ENOMEM or a connection failure (as
     mu__client_recv_file). */
-int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data,
-                    size_t size, int timeout_ms);
+int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data, size_t size,
+                    int timeout_ms);
 
 /*  Waits up to timeout_ms for the next file-kind message (other messages
     are handled as usual: replies matched, pushes/streams queued for
@@ -153,10 +146,6 @@ int mu__client_send(mu_client_t *client, int kind, uint64_t id, const void *data
     caller restarts its transfer from its offset). */
 int mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, zmq_msg_t *msg,
                          const uint8_t **data_p, size_t *size_p, int timeout_ms);
-
-/*  Sets the text mu_client_last_error returns (size bytes of msg; "" with
-    size 0). */
-void mu__client_set_last_error(const char *msg, size_t size);
 
 /*  A fresh id for a request or transfer. */
 uint64_t mu__client_next_id(mu_client_t *client);

@@ -13,21 +13,22 @@ struct mu_event_t {
     uint64_t peer, id;
     int last;
     size_t size;
-    mu_server_t *server;   /* for the auto-answer of a dropped request */
+    void *owner;           /* the server, for the auto-answer of a dropped request */
+    mu__event_drop_fn *on_drop;
     bool answered;
     mu_event_t *next;
     uint8_t data[];        /* size bytes + NUL */
 };
 
 mu_event_t *
-mu__event_new(mu_server_t *server, mu_event_kind_t kind, uint64_t peer, uint64_t id,
-              const void *data, size_t size, int last)
+mu__event_new(void *owner, mu__event_drop_fn *on_drop, mu_event_kind_t kind, uint64_t peer,
+              uint64_t id, const void *data, size_t size, int last)
 {
     mu_event_t *event = malloc(sizeof *event + size + 1);
     if (!event)
         return NULL;
     *event = (mu_event_t) { .kind = kind, .peer = peer, .id = id, .last = last, .size = size,
-                            .server = server };
+                            .owner = owner, .on_drop = on_drop };
     if (size)
         memcpy(event->data, data, size);
     event->data[size] = 0;
@@ -69,9 +70,9 @@ mu__events_clear(mu__events_t *queue)
 }
 
 int
-mu__event_answerable(const mu_event_t *event, const mu_server_t *server)
+mu__event_answerable(const mu_event_t *event, const void *owner)
 {
-    return event->kind == MU_SERVER_REQUEST && !event->answered && event->server == server;
+    return event->kind == MU_SERVER_REQUEST && !event->answered && event->owner == owner;
 }
 
 void
@@ -123,11 +124,8 @@ mu_event_destroy(mu_event_t **self_p)
     if (!self_p || !*self_p)
         return;
     mu_event_t *self = *self_p;
-    if (self->kind == MU_SERVER_REQUEST && !self->answered) {
-        int rc = mu_server_reply_error(self->server, self, MU_EREMOTE,
-                                       "request dropped by the application");
-        (void) rc;   /* best effort: the peer may be gone or its queue full */
-    }
+    if (self->kind == MU_SERVER_REQUEST && !self->answered && self->on_drop)
+        self->on_drop(self->owner, self);
     free(self);
     *self_p = NULL;
 }

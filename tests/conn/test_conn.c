@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -45,7 +46,7 @@ insecure_server(const char *endpoint)
         return NULL;
     if (mu_server_set_insecure(server) != 0
         || mu_server_set_heartbeat(server, HB_IVL, HB_TIMEOUT) != 0
-        || mu_server_bind(server, endpoint) != 0)
+        || mu_server_bind(server, endpoint) < 0)
         mu_server_destroy(&server);
     return server;
 }
@@ -266,25 +267,26 @@ test_einval_server(void)
     MU_CHECK_EQ(mu_server_set_root(server, "/etc/passwd"), MU_ENOTDIR);
     MU_CHECK_EQ(mu_server_set_insecure(server), 0);
     MU_CHECK_EQ(mu_server_bind(server, "bogus://x"), MU_EINVAL);
-    MU_CHECK_EQ(mu_server_bind(server, "tcp://127.0.0.1:*"), 0);
+    MU_CHECK(mu_server_bind(server, "tcp://127.0.0.1:*") > 0);
     MU_CHECK(mu_server_endpoint(server, 0) != NULL);
     MU_CHECK(strncmp(mu_server_endpoint(server, 0), "tcp://127.0.0.1:", 16) == 0);
     MU_CHECK(mu_server_endpoint(server, 1) == NULL);
-    MU_CHECK_EQ(mu_server_bind(server, mu_server_endpoint(server, 0)), -EADDRINUSE);
+    MU_CHECK_EQ(mu_server_bind(server, mu_server_endpoint(server, 0)), MU_EADDRINUSE);
+    MU_CHECK(strstr(mu_last_error(), mu_server_endpoint(server, 0)) != NULL);
     MU_CHECK_EQ(mu_server_set_insecure(server), MU_EINVAL);            /* after bind */
     MU_CHECK_EQ(mu_server_set_curve(server, keys, allow), MU_EINVAL);
     MU_CHECK_EQ(mu_server_set_secret(server, "long enough secret", 18), MU_EINVAL);
     MU_CHECK_EQ(mu_server_set_heartbeat(server, 100, 1000), MU_EINVAL);
     MU_CHECK_EQ(mu_server_set_max_message(server, 1000), MU_EINVAL);
-    MU_CHECK_EQ(mu_server_recv(server, NULL, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_server_recv(server, &event, 0), MU_EAGAIN);
-    MU_CHECK_EQ(mu_server_reply(server, NULL, "x", 1), MU_EINVAL);
     MU_CHECK_EQ(mu_server_push(server, 12345, "x", 1), MU_EHOSTUNREACH);
     MU_CHECK_EQ(mu_server_stream_send(server, 12345, 1, "x", 1, 0), MU_EHOSTUNREACH);
     uint8_t key[MU_KEY_BYTES];
     MU_CHECK_EQ(mu_server_peer_key(server, 12345, key), MU_EHOSTUNREACH);
-    mu_server_stats_t stats;
-    MU_CHECK_EQ(mu_server_stats(server, 12345, &stats), MU_EHOSTUNREACH);
+    mu_server_peer_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_server_peer_stats(server, 12345, &stats), MU_EHOSTUNREACH);
+    mu_server_stats_t small = { .size = sizeof(size_t) };
+    MU_CHECK_EQ(mu_server_stats(server, &small), MU_EINVAL);   /* size too small */
     MU_CHECK_EQ(mu_server_push_all(server, "x", 1), 0);
     MU_CHECK(mu_server_fd(server) >= 0);
     MU_CHECK(mu_server_zsock(server) != NULL);
@@ -312,7 +314,6 @@ test_einval_client(void)
     long_name[sizeof long_name - 1] = 0;
     MU_CHECK_EQ(mu_client_set_name(client, long_name), MU_EINVAL);
     MU_CHECK_EQ(mu_client_set_secret(client, "short", 5), MU_EINVAL);
-    MU_CHECK_EQ(mu_client_set_curve(client, NULL, NULL), MU_EINVAL);
     void *reply = NULL;
     MU_CHECK_EQ(mu_client_request(client, "x", 1, &reply, NULL, 10), MU_EINVAL); /* unconnected */
     MU_CHECK_EQ(mu_client_wait_ready(client, 10), MU_EINVAL);
@@ -334,15 +335,13 @@ test_einval_client(void)
     MU_CHECK_EQ(mu_client_set_name(client, "late"), MU_EINVAL);
     MU_CHECK_EQ(mu_client_set_heartbeat(client, 100, 1000), MU_EINVAL);
     MU_CHECK_EQ(mu_client_set_reconnect(client, 100, 1000), MU_EINVAL);
-    MU_CHECK_EQ(mu_client_request(client, "x", 1, NULL, NULL, 10), MU_EINVAL);
     MU_CHECK_EQ(mu_client_wait_ready(client, 50), MU_ETIMEDOUT);
     MU_CHECK_EQ(mu_client_request(client, "x", 1, &reply, NULL, 50), MU_ETIMEDOUT);
-    MU_CHECK_EQ(mu_client_recv(client, NULL, NULL, NULL, &reply, NULL, 20), MU_EAGAIN);
-    MU_CHECK_EQ(mu_client_recv(client, NULL, NULL, NULL, NULL, NULL, 20), MU_EINVAL);
+    MU_CHECK_EQ(mu_client_recv(client, NULL, NULL, NULL, &reply, NULL, 20), MU_ETIMEDOUT);
     MU_CHECK(mu_client_fd(client) >= 0);
     MU_CHECK(mu_client_zsock(client) != NULL);
-    mu_client_stats_t stats;
-    mu_client_stats(client, &stats);
+    mu_client_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_client_stats(client, &stats), 0);
     MU_CHECK_EQ(stats.timeouts, 1);
     MU_CHECK_EQ(stats.requests, 1);
     mu_client_destroy(&client);
@@ -375,8 +374,8 @@ reqrep_on(const char *endpoint)
     MU_CHECK_EQ(size, 0);
     MU_CHECK(reply && ((char *) reply)[0] == 0);
     free(reply);
-    mu_client_stats_t cstats;
-    mu_client_stats(client, &cstats);
+    mu_client_stats_t cstats = { .size = sizeof cstats };
+    MU_CHECK_EQ(mu_client_stats(client, &cstats), 0);
     MU_CHECK_EQ(cstats.requests, 51);
     MU_CHECK_EQ(cstats.replies, 51);
     MU_CHECK(cstats.msgs_out >= 52 && cstats.msgs_in >= 52);
@@ -386,8 +385,8 @@ reqrep_on(const char *endpoint)
     MU_CHECK_EQ(echo.joins, 1);
     MU_CHECK_EQ(echo.leaves, 1);
     MU_CHECK(strcmp(echo.join_name, "bob") == 0);
-    mu_server_stats_t stats;
-    MU_CHECK_EQ(mu_server_stats(server, 0, &stats), 0);
+    mu_server_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_server_stats(server, &stats), 0);
     MU_CHECK_EQ(stats.peers_joined, 1);
     MU_CHECK_EQ(stats.peers_left, 1);
     MU_CHECK(stats.msgs_in >= 53);   /* hello + 51 requests + bye */
@@ -492,8 +491,8 @@ test_timeout_and_late_reply(void)
     MU_CHECK_EQ(request_str(client, "after", mu_test_ms(3000), &reply), 0);
     MU_CHECK(strcmp(reply, "after") == 0);
     free(reply);
-    mu_client_stats_t stats;
-    mu_client_stats(client, &stats);
+    mu_client_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_client_stats(client, &stats), 0);
     MU_CHECK_EQ(stats.timeouts, 1);
     MU_CHECK_EQ(stats.late_replies, 1);
     MU_CHECK_EQ(stats.replies, 1);
@@ -512,15 +511,14 @@ test_reply_error_and_drop(void)
     mu_client_t *client = insecure_client(mu_server_endpoint(server, 0), NULL);
     MU_CHECK(client);
     MU_CHECK_EQ(request_str(client, "err", 3000, NULL), MU_ENOENT);
-    MU_CHECK(strcmp(mu_client_last_error(), "nothing here") == 0);
+    MU_CHECK(strstr(mu_last_error(), ": server: nothing here") != NULL);
     MU_CHECK_EQ(request_str(client, "bogus", 3000, NULL), MU_EREMOTE);
-    MU_CHECK(strcmp(mu_client_last_error(), "strange") == 0);
+    MU_CHECK(strstr(mu_last_error(), ": server: strange") != NULL);
     int64_t start = mu_test_now_ms();
     MU_CHECK_EQ(request_str(client, "drop", 5000, NULL), MU_EREMOTE);
     MU_CHECK(mu_test_now_ms() - start < 2000);
-    MU_CHECK(strstr(mu_client_last_error(), "dropped") != NULL);
+    MU_CHECK(strstr(mu_last_error(), "server: request dropped") != NULL);
     MU_CHECK_EQ(request_str(client, "fine", 3000, NULL), 0);
-    MU_CHECK(strcmp(mu_client_last_error(), "") == 0);
     mu_client_destroy(&client);
     echo_stop(&echo);
     mu_server_destroy(&server);
@@ -542,8 +540,8 @@ test_client_queue_limit(void)
     MU_CHECK_EQ(rc, 0);
     MU_CHECK(strcmp(reply, "flooded") == 0);
     free(reply);
-    mu_client_stats_t stats;
-    mu_client_stats(client, &stats);
+    mu_client_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_client_stats(client, &stats), 0);
     MU_CHECK_EQ(stats.dropped_events, FLOOD - 100000);
     void *data;
     MU_CHECK_EQ(mu_client_recv(client, NULL, NULL, NULL, &data, NULL, 1000), 0);
@@ -596,7 +594,7 @@ test_push_and_join_leave(void)
     MU_CHECK_EQ(mu_client_recv(b, &kind, NULL, NULL, &data, &size, 2000), 0);
     MU_CHECK(strcmp(data, "all") == 0);
     free(data);
-    MU_CHECK_EQ(mu_client_recv(b, &kind, NULL, NULL, &data, &size, 100), MU_EAGAIN);
+    MU_CHECK_EQ(mu_client_recv(b, &kind, NULL, NULL, &data, &size, 100), MU_ETIMEDOUT);
     /* one-way message */
     MU_CHECK_EQ(mu_client_send(a, "note", 4, 1000), 0);
     mu_event_t *msg = expect_event(server, MU_SERVER_MESSAGE, 2000);
@@ -615,10 +613,11 @@ test_push_and_join_leave(void)
     uint8_t key[MU_KEY_BYTES];
     MU_CHECK_EQ(mu_server_peer_key(server, peer_a, key), MU_EHOSTUNREACH);
     MU_CHECK_EQ(mu_server_push(server, peer_a, "gone", 4), MU_EHOSTUNREACH);
-    mu_server_stats_t stats;
-    MU_CHECK_EQ(mu_server_stats(server, peer_b, &stats), 0);
-    MU_CHECK_EQ(stats.msgs_out, 2);   /* welcome + push */
-    MU_CHECK_EQ(mu_server_stats(server, 0, &stats), 0);
+    mu_server_peer_stats_t peer_stats = { .size = sizeof peer_stats };
+    MU_CHECK_EQ(mu_server_peer_stats(server, peer_b, &peer_stats), 0);
+    MU_CHECK_EQ(peer_stats.msgs_out, 2);   /* welcome + push */
+    mu_server_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_server_stats(server, &stats), 0);
     MU_CHECK_EQ(stats.peers_joined, 2);
     MU_CHECK_EQ(stats.peers_left, 1);
     mu_client_destroy(&b);
@@ -759,8 +758,8 @@ test_server_restart(void)
     kill_child(pid);
     MU_CHECK_EQ(rc, 0);
     MU_CHECK_EQ(rc2, 0);
-    mu_client_stats_t stats;
-    mu_client_stats(client, &stats);
+    mu_client_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_client_stats(client, &stats), 0);
     MU_CHECK(stats.reconnects >= 1);
     mu_client_destroy(&client);
 }
@@ -826,7 +825,7 @@ test_malformed(void)
     mu_event_t *event = NULL;
     /* before hello */
     MU_CHECK_EQ(raw_send(raw, WIRE, 0x04, 5, "early", 1), 0);
-    MU_CHECK_EQ(mu_server_recv(server, &event, 200), MU_EAGAIN);
+    MU_CHECK_EQ(mu_server_recv(server, &event, 200), MU_ETIMEDOUT);
     MU_CHECK_EQ(raw_recv(raw, &id, &code), 0x24);
     MU_CHECK_EQ(id, 5);
     MU_CHECK_EQ(code, MU_EPROTO);
@@ -848,7 +847,7 @@ test_malformed(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         MU_CHECK_EQ(raw_send(raw, bad[i].version, bad[i].kind, bad[i].id, bad[i].payload,
                              bad[i].frames), 0);
-        MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_EAGAIN);
+        MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_ETIMEDOUT);
         code = 0;
         MU_CHECK_EQ(raw_recv(raw, &id, &code), 0x24);
         MU_CHECK_EQ(id, bad[i].id);
@@ -856,13 +855,14 @@ test_malformed(void)
     }
     /* a short header: answered with id 0 */
     zstr_send(raw, "abc");
-    MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_EAGAIN);
+    MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_ETIMEDOUT);
     MU_CHECK_EQ(raw_recv(raw, &id, &code), 0x24);
     MU_CHECK_EQ(id, 0);
-    mu_server_stats_t stats;
-    MU_CHECK_EQ(mu_server_stats(server, peer, &stats), 0);
-    MU_CHECK_EQ(stats.protocol_errors, 6);
-    MU_CHECK_EQ(mu_server_stats(server, 0, &stats), 0);
+    mu_server_peer_stats_t peer_stats = { .size = sizeof peer_stats };
+    MU_CHECK_EQ(mu_server_peer_stats(server, peer, &peer_stats), 0);
+    MU_CHECK_EQ(peer_stats.protocol_errors, 6);
+    mu_server_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_server_stats(server, &stats), 0);
     MU_CHECK_EQ(stats.protocol_errors, 6);
     /* the same connection still works */
     MU_CHECK_EQ(raw_send(raw, WIRE, 0x04, 42, "valid", 1), 0);
@@ -876,11 +876,11 @@ test_malformed(void)
     MU_CHECK_EQ(id, 42);
     /* ping -> pong */
     MU_CHECK_EQ(raw_send(raw, WIRE, 0x03, 43, NULL, 1), 0);
-    MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_EAGAIN);
+    MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_ETIMEDOUT);
     MU_CHECK_EQ(raw_recv(raw, &id, NULL), 0x22);
     /* a file kind on a server without a root: MU_ENOTSUP, not a protocol error */
     MU_CHECK_EQ(raw_send(raw, WIRE, 0x40, 44, "x", 1), 0);
-    MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_EAGAIN);
+    MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_ETIMEDOUT);
     MU_CHECK_EQ(raw_recv(raw, &id, &code), 0x24);
     MU_CHECK_EQ(code, MU_ENOTSUP);
     zsock_destroy(&raw);
@@ -912,7 +912,7 @@ test_backpressure(void)
     mu_server_t *server = mu_server_new();
     MU_CHECK(server);
     if (mu_server_set_insecure(server) != 0 || mu_server_set_heartbeat(server, 1000, 30000) != 0
-        || mu_server_bind(server, "tcp://127.0.0.1:*") != 0)
+        || mu_server_bind(server, "tcp://127.0.0.1:*") < 0)
         mu_server_destroy(&server);
     MU_CHECK(server);
     zsock_set_sndhwm(mu_server_zsock(server), 4);   /* for connections from now on */
@@ -976,11 +976,11 @@ test_client_queue_full(void)
     MU_CHECK_EQ(rc, MU_EAGAIN);
     MU_CHECK(sent >= 100);
     int64_t start = mu_test_now_ms();
-    MU_CHECK_EQ(mu_client_send(client, "m", 1, 100), MU_EAGAIN);
+    MU_CHECK_EQ(mu_client_send(client, "m", 1, 100), MU_ETIMEDOUT);
     MU_CHECK(mu_test_now_ms() - start >= 90);
     MU_CHECK_EQ(mu_client_stream_send(client, 1, "s", 1, 0, 0), MU_EAGAIN);
     void *reply = NULL;
-    MU_CHECK_EQ(mu_client_request(client, "r", 1, &reply, NULL, 50), MU_EAGAIN);
+    MU_CHECK_EQ(mu_client_request(client, "r", 1, &reply, NULL, 50), MU_ETIMEDOUT);
     mu_client_destroy(&client);
     close(silent_fd);
 }
@@ -1041,8 +1041,8 @@ test_eintr(void)
     poke_start(&poke);
     mu_event_t *event = NULL;
     int64_t start = mu_test_now_ms();
-    int rc = MU_EAGAIN;
-    while (rc == 0 || (rc == MU_EAGAIN && mu_test_now_ms() - start < wait)) {
+    int rc = MU_ETIMEDOUT;
+    while (rc == 0 || (rc == MU_ETIMEDOUT && mu_test_now_ms() - start < wait)) {
         mu_event_destroy(&event);
         rc = mu_server_recv(server, &event, wait);   /* the JOIN may come first */
     }
@@ -1070,7 +1070,7 @@ curve_server(const mu_keys_t *keys, const mu_allow_t *allow)
 {
     mu_server_t *server = mu_server_new();
     if (server && (mu_server_set_curve(server, keys, allow) != 0
-                   || mu_server_bind(server, "tcp://127.0.0.1:*") != 0))
+                   || mu_server_bind(server, "tcp://127.0.0.1:*") < 0))
         mu_server_destroy(&server);
     return server;
 }
@@ -1109,8 +1109,8 @@ test_curve_allowed(void)
     free(reply);
     MU_CHECK_EQ(echo.joins, 1);
     MU_CHECK(memcmp(echo.join_key, mu_keys_public(client_keys), MU_KEY_BYTES) == 0);
-    mu_server_stats_t stats;
-    MU_CHECK_EQ(mu_server_stats(server, 0, &stats), 0);
+    mu_server_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_server_stats(server, &stats), 0);
     MU_CHECK_EQ(stats.auth_failures, 0);
     mu_server_destroy(&server);
     mu_keys_destroy(&server_keys);
@@ -1156,8 +1156,8 @@ test_curve_refused(void)
     MU_CHECK(took2 <= 700);
     MU_CHECK_EQ(echo.joins, 0);
     MU_CHECK_EQ(echo.requests, 0);
-    mu_server_stats_t stats;
-    MU_CHECK_EQ(mu_server_stats(server, 0, &stats), 0);
+    mu_server_stats_t stats = { .size = sizeof stats };
+    MU_CHECK_EQ(mu_server_stats(server, &stats), 0);
     MU_CHECK(stats.auth_failures >= 1);
     mu_server_destroy(&server);
     mu_keys_destroy(&server_keys);
@@ -1173,7 +1173,7 @@ test_shared_secret(void)
     mu_server_t *server = mu_server_new();
     MU_CHECK(server);
     MU_CHECK_EQ(mu_server_set_secret(server, secret, strlen(secret)), 0);
-    MU_CHECK_EQ(mu_server_bind(server, "tcp://127.0.0.1:*"), 0);
+    MU_CHECK(mu_server_bind(server, "tcp://127.0.0.1:*") > 0);
     echo_t echo;
     echo_start(&echo, server);
     mu_client_t *good = mu_client_new(), *bad = mu_client_new();
@@ -1196,6 +1196,79 @@ test_shared_secret(void)
     mu_server_destroy(&server);
 }
 
+/* mu_server_bind returns the bound TCP port (the one the system chose for
+   *), 0 for ipc://, MU_EADDRINUSE with a detail for a taken address; stats
+   structs are filled up to the size the caller set. */
+static void
+test_bind_port_and_stats_size(void)
+{
+    mu_server_t *server = mu_server_new();
+    MU_CHECK(server);
+    MU_CHECK_EQ(mu_server_set_insecure(server), 0);
+    int port = mu_server_bind(server, "tcp://127.0.0.1:*");
+    MU_CHECK(port > 0 && port <= 65535);
+    char expected[64];
+    snprintf(expected, sizeof expected, "tcp://127.0.0.1:%d", port);
+    MU_CHECK(strcmp(mu_server_endpoint(server, 0), expected) == 0);
+    char ipc[300];
+    MU_CHECK_EQ(mu_server_bind(server, ipc_endpoint(ipc, sizeof ipc)), 0);
+    MU_CHECK_EQ(mu_server_bind(server, expected), MU_EADDRINUSE);
+    MU_CHECK_EQ(mu_last_code(), MU_EADDRINUSE);
+    MU_CHECK(strstr(mu_last_error(), expected) != NULL);
+
+    mu_server_stats_t st;
+    memset(&st, 0xff, sizeof st);
+    st.size = sizeof st;
+    MU_CHECK_EQ(mu_server_stats(server, &st), 0);
+    MU_CHECK_EQ(st.size, sizeof st);
+    MU_CHECK_EQ(st.peers_joined, 0);
+    MU_CHECK_EQ(st.files_received, 0);
+    st.size = sizeof st - 1;   /* smaller than the first version */
+    MU_CHECK_EQ(mu_server_stats(server, &st), MU_EINVAL);
+    /* a caller built against a bigger (later) struct gets what exists */
+    struct {
+        mu_server_stats_t known;
+        uint64_t later;
+    } big;
+    memset(&big, 0xff, sizeof big);
+    big.known.size = sizeof big;
+    MU_CHECK_EQ(mu_server_stats(server, &big.known), 0);
+    MU_CHECK_EQ(big.known.msgs_in, 0);
+    MU_CHECK_EQ(big.later, UINT64_MAX);   /* untouched */
+    mu_server_destroy(&server);
+
+    mu_client_t *client = mu_client_new();
+    MU_CHECK(client);
+    mu_client_stats_t cst = { .size = sizeof cst };
+    MU_CHECK_EQ(mu_client_stats(client, &cst), 0);
+    MU_CHECK_EQ(cst.requests, 0);
+    cst.size = 0;
+    MU_CHECK_EQ(mu_client_stats(client, &cst), MU_EINVAL);
+    mu_client_destroy(&client);
+}
+
+/* A caller bug (NULL where a pointer is required) is an assert: the
+   process aborts. */
+static void
+test_caller_bug_aborts(void)
+{
+#ifdef NDEBUG
+    printf("# skipped: built with NDEBUG\n");
+#else
+    pid_t pid = fork();
+    MU_CHECK(pid >= 0);
+    if (pid == 0) {
+        mu_server_t *server = mu_server_new();
+        signal(SIGABRT, SIG_DFL);
+        int rc = server ? mu_server_reply(server, NULL, "x", 1) : 0;
+        _exit(rc == 0 ? 0 : 1);
+    }
+    int status;
+    MU_CHECK(waitpid(pid, &status, 0) == pid);
+    MU_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1212,6 +1285,8 @@ main(int argc, char **argv)
     zsys_handler_set(NULL);
     MU_RUN(test_einval_server);
     MU_RUN(test_einval_client);
+    MU_RUN(test_bind_port_and_stats_size);
+    MU_RUN(test_caller_bug_aborts);
     MU_RUN(test_reqrep_tcp);
     MU_RUN(test_reqrep_ipc);
     MU_RUN(test_concurrent_out_of_order);

@@ -123,7 +123,7 @@ secret_server(const char *secret)
 {
     mu_server_t *server = mu_server_new();
     if (server && (mu_server_set_secret(server, secret, strlen(secret)) != 0
-                   || mu_server_bind(server, "tcp://127.0.0.1:*") != 0))
+                   || mu_server_bind(server, "tcp://127.0.0.1:*") < 0))
         mu_server_destroy(&server);
     return server;
 }
@@ -219,7 +219,7 @@ curve_server(const mu_keys_t *server_keys, const mu_keys_t *allowed)
     mu_server_t *server = allow ? mu_server_new() : NULL;
     if (server && (mu_allow_add(allow, mu_keys_public(allowed)) != 0
                    || mu_server_set_curve(server, server_keys, allow) != 0
-                   || mu_server_bind(server, "tcp://127.0.0.1:*") != 0))
+                   || mu_server_bind(server, "tcp://127.0.0.1:*") < 0))
         mu_server_destroy(&server);
     mu_allow_destroy(&allow);
     return server;
@@ -273,7 +273,7 @@ static bool
 start_insecure_server(echo_t *echo, const char *endpoint)
 {
     mu_server_t *server = mu_server_new();
-    if (!server || mu_server_set_insecure(server) != 0 || mu_server_bind(server, endpoint) != 0) {
+    if (!server || mu_server_set_insecure(server) != 0 || mu_server_bind(server, endpoint) < 0) {
         mu_server_destroy(&server);
         return false;
     }

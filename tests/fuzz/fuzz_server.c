@@ -286,7 +286,7 @@ start_link(link_t *link, const char *root, bool walk, int index)
     snprintf(endpoint, sizeof endpoint, "ipc://@mu-fuzz-server-%ld-%d", (long) getpid(), index);
     if (!link->server || mu_server_set_insecure(link->server) != 0
         || mu_server_set_root(link->server, root) != 0
-        || mu_server_bind(link->server, endpoint) != 0)
+        || mu_server_bind(link->server, endpoint) < 0)
         tree_fail("cannot start a server", endpoint);
     unsetenv("MU_FILES_RESOLVE");
     snprintf(endpoint, sizeof endpoint, "inproc://mu-fuzz-server-%d", index);

@@ -37,8 +37,8 @@ test_server_bind(void)
     mu_server_t *server = mu_server_new();
     MU_CHECK(server);
     MU_CHECK_EQ(mu_server_set_insecure(server), 0);
-    MU_CHECK_EQ(mu_server_bind(server, "tcp://127.0.0.1:*"), 0);
-    MU_CHECK_EQ(mu_server_bind(server, "tcp://127.0.0.1:0"), 0);
+    MU_CHECK(mu_server_bind(server, "tcp://127.0.0.1:*") > 0);
+    MU_CHECK(mu_server_bind(server, "tcp://127.0.0.1:0") > 0);
     mu_server_destroy(&server);
 }
 

@@ -240,7 +240,7 @@ typedef struct {
     terminal's width; with lines set, printing "mutil WHO: DONE of TOTAL
     bytes" lines instead (the first call, then as often, and the end). arg
     is a cli_progress_t. Always returns 0. */
-int cli_progress_draw(uint64_t done, uint64_t total, void *arg);
+int cli_progress_draw(void *arg, uint64_t done, uint64_t total);
 
 /*  The local file of a get or put. */
 typedef struct {

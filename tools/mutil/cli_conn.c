@@ -516,12 +516,15 @@ connection_failed(const conn_opts_t *o, const char *endpoint, int rc)
     the server's error messages are at most 255 bytes. */
 #define PEER_TEXT_ROOM 512
 
-/*  The server's message of the last failed call (mu_client_last_error),
-    escaped into buf (PEER_TEXT_ROOM bytes): it comes from the peer. */
+/*  The server's message when the last failed call (code rc) failed with
+    an error the server sent (mu_last_error holds "...: server: <text>"),
+    escaped into buf (PEER_TEXT_ROOM bytes): it comes from the peer. "" for
+    a local failure. */
 static const char *
-server_message(char *buf)
+server_message(char *buf, int rc)
 {
-    const char *message = mu_client_last_error();
+    const char *detail = mu_last_code() == rc ? strstr(mu_last_error(), ": server: ") : NULL;
+    const char *message = detail ? detail + strlen(": server: ") : "";
     return mu_escape(buf, PEER_TEXT_ROOM, message, strlen(message));
 }
 
@@ -531,7 +534,7 @@ static int
 client_failed(const conn_opts_t *o, const char *what, const char *endpoint, int rc)
 {
     char buf[PEER_TEXT_ROOM];
-    const char *remote = server_message(buf);
+    const char *remote = server_message(buf, rc);
     if (connection_failed(o, endpoint, rc))
         return CLI_EXIT_FAIL;
     if (remote[0])
@@ -577,8 +580,8 @@ serve_event(mu_server_t *server, mu_event_t *ev)
 static void
 print_server_totals(mu_server_t *server)
 {
-    mu_server_stats_t s;
-    if (mu_server_stats(server, 0, &s) != 0)
+    mu_server_stats_t s = { .size = sizeof s };
+    if (mu_server_stats(server, &s) != 0)
         return;
     fprintf(stderr,
             "mutil serve: %llu messages in, %llu out, %llu/%llu bytes, %llu files sent, "
@@ -612,7 +615,7 @@ serve_run(const cli_command_t *self, int argc, char **argv)
     }
     for (size_t i = 0; i < o.nbinds; i++) {
         rc = mu_server_bind(server, o.binds[i]);
-        if (rc != 0) {
+        if (rc < 0) {
             cli_error(o.who, "cannot bind %s: %s", o.binds[i], mu_strerror(rc));
             goto done;
         }
@@ -627,7 +630,7 @@ serve_run(const cli_command_t *self, int argc, char **argv)
         if (rc == 0) {
             serve_event(server, ev);
             mu_event_destroy(&ev);
-        } else if (rc != MU_EAGAIN && rc != MU_EINTR) {
+        } else if (rc != MU_ETIMEDOUT && rc != MU_EINTR) {
             cli_error(o.who, "%s", mu_strerror(rc));
             goto done;
         }
@@ -717,7 +720,7 @@ transfer_failed(const conn_opts_t *o, bool upload, const cli_local_t *local, int
 {
     const char *endpoint = o->args[0], *remote = upload ? o->args[2] : o->args[1];
     char buf[PEER_TEXT_ROOM];
-    const char *message = server_message(buf);
+    const char *message = server_message(buf, rc);
     if (connection_failed(o, endpoint, rc))
         return;
     if (message[0] && rc == MU_EEXIST)

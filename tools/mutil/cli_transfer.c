@@ -74,7 +74,7 @@ cli_die_of_interrupt(void)
 #define BAR_MIN 10
 
 int
-cli_progress_draw(uint64_t done, uint64_t total, void *arg)
+cli_progress_draw(void *arg, uint64_t done, uint64_t total)
 {
     cli_progress_t *p = arg;
     int64_t now = zclock_mono();
