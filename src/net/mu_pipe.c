@@ -100,20 +100,17 @@ sigpipe_is_ignored(void)
 mu_pipe_t *
 mu_pipe_new_fd(int read_fd, int write_fd)
 {
-    if ((read_fd < 0 && write_fd < 0) || read_fd < -1 || write_fd < -1) {
-        errno = EINVAL;
-        return NULL;
-    }
+    if ((read_fd < 0 && write_fd < 0) || read_fd < -1 || write_fd < -1)
+        return mu__fail_null(MU_EINVAL, "mu_pipe_new_fd: descriptors %d and %d", read_fd,
+                             write_fd);
     int fds[2] = { read_fd, write_fd };
     for (int i = 0; i < 2; i++) {
-        if (fds[i] >= 0 && set_nonblocking(fds[i]) < 0) {
-            errno = EBADF;
-            return NULL;
-        }
+        if (fds[i] >= 0 && set_nonblocking(fds[i]) < 0)
+            return mu__fail_null(MU_EBADF, "mu_pipe_new_fd: descriptor %d is not open", fds[i]);
     }
     mu_pipe_t *self = pipe_alloc(BACKEND_FD);
     if (!self)
-        return NULL;
+        return mu__fail_null(MU_ENOMEM, "mu_pipe_new_fd");
     self->rfd = read_fd;
     self->wfd = write_fd;
     self->wfd_is_socket = write_fd >= 0 && is_socket(write_fd);
@@ -128,7 +125,7 @@ mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer_p)
     *reader_p = *writer_p = NULL;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-        return -errno;
+        return mu__fail(-errno, "mu_pipe_pair: pipe2");
     /* Ask for 1 MiB; unprivileged processes may be held below it, in which
        case the default capacity stays and everything still works. */
     (void) fcntl(fds[1], F_SETPIPE_SZ, MU_PIPE_CAPACITY);
@@ -141,7 +138,7 @@ mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer_p)
         else
             close(fds[0]);
         close(fds[1]);
-        return -err;
+        return mu__fail(-err, "mu_pipe_pair");
     }
     *reader_p = reader;
     *writer_p = writer;
@@ -169,33 +166,43 @@ endpoint_list_ok(const char *list, mu_pipe_mode_t mode)
     }
 }
 
+/* Hands the maximum frame to libzmq (a ZeroMQ reader), so that it drops
+   larger messages before allocating them. */
+static void
+set_zmq_max_frame(mu_pipe_t *self)
+{
+    int64_t cap = self->max_frame > INT64_MAX ? INT64_MAX : (int64_t) self->max_frame;
+    zmq_setsockopt(self->handle, ZMQ_MAXMSGSIZE, &cap, sizeof cap);
+}
+
 mu_pipe_t *
 mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode)
 {
-    if (!endpoint || (mode != MU_PIPE_READER && mode != MU_PIPE_WRITER)
-        || !endpoint_list_ok(endpoint, mode)) {
-        errno = EINVAL;
-        return NULL;
-    }
+    assert(mode == MU_PIPE_READER || mode == MU_PIPE_WRITER);
+    if (!endpoint || !endpoint_list_ok(endpoint, mode))
+        return mu__fail_null(MU_EINVAL, "mu_pipe_new_zmq: bad endpoint '%s'",
+                             endpoint ? endpoint : "(null)");
     mu_pipe_t *self = pipe_alloc(BACKEND_ZMQ);
     if (!self)
-        return NULL;
+        return mu__fail_null(MU_ENOMEM, "mu_pipe_new_zmq");
     self->mode = mode;
     self->sock = zsock_new(mode == MU_PIPE_READER ? ZMQ_PULL : ZMQ_PUSH);
     if (!self->sock) {
         free(self);
-        errno = ENOMEM;
-        return NULL;
+        return mu__fail_null(MU_ENOMEM, "mu_pipe_new_zmq: no ZeroMQ socket");
     }
     self->handle = zsock_resolve(self->sock);
     if (mode == MU_PIPE_READER)
-        (void) mu_pipe_set_max_frame(self, self->max_frame);
+        set_zmq_max_frame(self);
     zsock_set_linger(self->sock, self->linger);
     if (zsock_attach(self->sock, endpoint, mode == MU_PIPE_READER) != 0) {
+        int err = errno;
         zsock_destroy(&self->sock);
         free(self);
-        errno = EINVAL;
-        return NULL;
+        return mu__fail_null(err == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL,
+                             "mu_pipe_new_zmq: cannot %s '%s': %s",
+                             mode == MU_PIPE_READER ? "bind" : "connect", endpoint,
+                             zmq_strerror(err));
     }
     return self;
 }
@@ -225,7 +232,7 @@ mu_pipe_set_header_size(mu_pipe_t *self, int bytes)
 {
     assert(self);
     if (bytes < 1 || bytes > 8)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "pipe header size %d (1..8)", bytes);
     self->header_bytes = bytes;
     return 0;
 }
@@ -235,12 +242,10 @@ mu_pipe_set_max_frame(mu_pipe_t *self, uint64_t bytes)
 {
     assert(self);
     if (bytes == 0)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "pipe maximum frame 0");
     self->max_frame = bytes;
-    if (self->backend == BACKEND_ZMQ && self->mode == MU_PIPE_READER) {
-        int64_t cap = bytes > INT64_MAX ? INT64_MAX : (int64_t) bytes;
-        zmq_setsockopt(self->handle, ZMQ_MAXMSGSIZE, &cap, sizeof cap);
-    }
+    if (self->backend == BACKEND_ZMQ && self->mode == MU_PIPE_READER)
+        set_zmq_max_frame(self);
     return 0;
 }
 
@@ -276,7 +281,7 @@ mu_pipe_set_writers(mu_pipe_t *self, int n)
 {
     assert(self);
     if (n < 1 || self->backend != BACKEND_ZMQ || self->mode != MU_PIPE_READER)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "pipe writers %d: need n >= 1 on a ZeroMQ reader", n);
     self->writers = n;
     return 0;
 }
@@ -757,9 +762,7 @@ recv_fd(mu_pipe_t *self, const void **data_p, size_t *size_p)
 int
 mu_pipe_send(mu_pipe_t *self, const void *data, size_t size, int flags)
 {
-    assert(self);
-    if ((!data && size > 0) || (flags & ~MU_PIPE_MORE))
-        return MU_EINVAL;
+    assert(self && (data || size == 0) && !(flags & ~MU_PIPE_MORE));
     if ((uint64_t) size > effective_max(self))
         return MU_EMSGSIZE;
     int rc = self->backend == BACKEND_FD ? send_fd(self, data, size, flags)
@@ -792,9 +795,7 @@ mu_pipe_pending(const mu_pipe_t *self)
 int
 mu_pipe_recv(mu_pipe_t *self, const void **data_p, size_t *size_p)
 {
-    assert(self);
-    if (!data_p || !size_p)
-        return MU_EINVAL;
+    assert(self && data_p && size_p);
     if (self->backend == BACKEND_ZMQ) {
         int rc = recv_zmq(self, data_p, size_p);
         if (rc == 0) {
@@ -824,19 +825,18 @@ mu_pipe_zsock(const mu_pipe_t *self)
     return self->sock;
 }
 
-void
-mu_pipe_counters(const mu_pipe_t *self, uint64_t *frames_sent, uint64_t *bytes_sent,
-                 uint64_t *frames_received, uint64_t *bytes_received)
+int
+mu_pipe_stats(const mu_pipe_t *self, mu_pipe_stats_t *stats)
 {
-    assert(self);
-    if (frames_sent)
-        *frames_sent = self->frames_sent;
-    if (bytes_sent)
-        *bytes_sent = self->bytes_sent;
-    if (frames_received)
-        *frames_received = self->frames_received;
-    if (bytes_received)
-        *bytes_received = self->bytes_received;
+    assert(self && stats);
+    if (stats->size < sizeof *stats)    /* the first version is the whole struct */
+        return mu__fail(MU_EINVAL, "mu_pipe_stats: size %zu, need %zu", stats->size,
+                        sizeof *stats);
+    stats->frames_sent = self->frames_sent;
+    stats->bytes_sent = self->bytes_sent;
+    stats->frames_received = self->frames_received;
+    stats->bytes_received = self->bytes_received;
+    return 0;
 }
 
 void
