@@ -8,11 +8,7 @@
       - derived from a shared passphrase (mu_keys_from_secret): both ends of a
         connection derive the same server keypair and the same client keypair,
         so a program that knows the passphrase authenticates the other side
-        and the traffic is CURVE-encrypted. The derivation is Argon2id
-        (libsodium crypto_pwhash, "interactive" limits, a fixed salt) into a
-        master key, then crypto_kdf subkeys 1 (server) and 2 (client) under
-        the context "mu_keys_", each the seed of a crypto_box keypair. It is
-        deterministic and costs tens of milliseconds: derive once per process;
+        and the traffic is CURVE-encrypted (the derivation: doc/keys.md);
       - loaded from czmq's zcert files (mu_keys_load): a public file NAME and a
         secret file NAME_secret, text, keys in Z85. Files written by
         mu_keys_save are read by czmq's zcert_load and pyzmq's

@@ -55,9 +55,11 @@
     File descriptors given to or made by mu_pipe are set O_NONBLOCK (this is
     shared with every process holding the same open file description) and are
     closed by mu_pipe_destroy. Writes never raise SIGPIPE: a closed reader gives
-    MU_EPIPE. (A process that ignores SIGPIPE when it makes a pipe saves three
-    system calls per write; do not restore the default disposition later
-    while such a pipe is in use.) */
+    MU_EPIPE. A process that ignores SIGPIPE when it makes a pipe must not
+    restore the default disposition while such a pipe is in use (the pipe
+    then writes without masking SIGPIPE; doc/pipe.md says why).
+
+    Design and measured figures: doc/pipe.md. */
 #ifndef MU_PIPE_H_INCLUDED
 #define MU_PIPE_H_INCLUDED
 

@@ -19,7 +19,7 @@
     themselves (libzmq backoff, 100 ms doubling to 5 s), and the peer joins
     again under the same identity. With mu_socket_set_events(self, 1),
     mu_socket_recv also returns MU_SOCKET_JOIN and MU_SOCKET_LEAVE events.
-    Works without libzmq's draft API (no ROUTER_NOTIFY).
+    (How joins are seen without libzmq's draft API: doc/socket.md.)
 
     Send modes. MU_SOCKET_PUBLISH (default): each joined peer gets a copy.
     MU_SOCKET_ROUNDROBIN: each message goes to one peer; the order is the
@@ -82,7 +82,13 @@
     on its connects.
 
     Threads. A socket belongs to one thread at a time. Sockets live on czmq's
-    shared context (czmq installs its SIGINT handler on first use). */
+    shared context (czmq installs its SIGINT handler on first use).
+
+    Errors. Failing calls record a detail for mu_last_error() (the endpoint
+    of a failed bind or connect, the value refused by a setter).
+
+    Design (socket options, the split of the code) and measured figures:
+    doc/socket.md. */
 #ifndef MU_SOCKET_H_INCLUDED
 #define MU_SOCKET_H_INCLUDED
 

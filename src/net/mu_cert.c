@@ -2,8 +2,8 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_cert.c — CURVE keys in files: czmq's zcert text format (parsed
     and written here), mu_keys_load, mu_keys_save and passphrase files.
-    The contract is in include/mu_keys.h; why zcert is not used through
-    czmq is in doc/keys.md.
+    The contract is in include/mu_keys.h; why czmq's zcert is not used is
+    in doc/keys.md.
 
     The reader understands the subset of the zconfig text format that certs
     use ("section" lines at column 0, "    name = value" lines under them,

@@ -1,15 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_socket.c — the smart socket on one ZeroMQ ROUTER per mu_socket_t.
-    The contract and the wire format are in include/mu_socket.h.
-
-    Sockets options: ROUTING_ID = our identity, PROBE_ROUTER (an empty
-    message on every new connection tells the far side we exist, so both
-    ends send HELLO without ROUTER_NOTIFY), IMMEDIATE (a connecting pipe
-    lives exactly as long as its connection, so a send to a gone peer fails
-    with EHOSTUNREACH under ROUTER_MANDATORY, and the far side's routing id
-    is its real identity), ROUTER_HANDOVER (a reconnecting identity takes
-    over), ZMTP heartbeats. Everything runs on the caller's thread. */
+/*  mu_socket.c — the smart socket on one ZeroMQ ROUTER per mu_socket_t:
+    construction, options, bind/connect, receiving. The contract and the
+    wire format are in include/mu_socket.h; the socket options and why,
+    in doc/socket.md. Everything runs on the caller's thread. */
 #include "net/mu_socket_int.h"
 #include <sodium.h>
 #include <stdlib.h>
