@@ -269,6 +269,16 @@ wait_event(mu_socket_t *s, mu_socket_event_t kind, const uint8_t *id, int ms)
 /* ------------------------------------------------------------------ */
 /* Cases                                                               */
 
+/* binder binds a fresh ipc endpoint, connector connects to it, and both
+   wait until each has joined the other. */
+static bool
+join_over_ipc(mu_socket_t *binder, mu_socket_t *connector)
+{
+    char ep[256];
+    return mu_socket_bind(binder, ipc_endpoint(ep, sizeof ep)) == 0
+           && mu_socket_connect(connector, ep) == 0 && settle_pair(binder, connector);
+}
+
 static void
 test_identity(void)
 {
@@ -713,12 +723,9 @@ test_events(void)
 static void
 test_poll(void)
 {
-    char ep[256];
     mu_socket_t *a = new_socket(1), *b = new_socket(2);
     MU_CHECK(a && b);
-    MU_CHECK_EQ(mu_socket_bind(a, ipc_endpoint(ep, sizeof ep)), 0);
-    MU_CHECK_EQ(mu_socket_connect(b, ep), 0);
-    MU_CHECK(settle_pair(a, b));
+    MU_CHECK(join_over_ipc(a, b));
     MU_CHECK_EQ(mu_socket_send(b, "poll", 4), 0);
     zpoller_t *poller = zpoller_new(mu_socket_zsock(a), NULL);
     MU_CHECK(poller);
@@ -985,13 +992,10 @@ test_at_least_once_kill(void)
 static void
 test_at_least_once_dedup(void)
 {
-    char ep[256];
     mu_socket_t *a = new_socket(1), *b = new_socket(2);
     MU_CHECK(a && b);
     MU_CHECK_EQ(mu_socket_set_at_least_once(a, 50, 5, 1000), 0);
-    MU_CHECK_EQ(mu_socket_bind(b, ipc_endpoint(ep, sizeof ep)), 0);
-    MU_CHECK_EQ(mu_socket_connect(a, ep), 0);
-    MU_CHECK(settle_pair(a, b));
+    MU_CHECK(join_over_ipc(b, a));
     for (uint32_t i = 0; i < 100; i++)
         MU_CHECK_EQ(mu_socket_send(a, &i, 4), 0);
     /* b hands nothing out (its ticks only keep the heartbeats going): a
@@ -1059,13 +1063,10 @@ test_at_least_once_receive_limit(void)
 static void
 test_at_least_once_retries_end(void)
 {
-    char ep[256];
     mu_socket_t *a = new_socket(1), *b = new_socket(2);
     MU_CHECK(a && b);
     MU_CHECK_EQ(mu_socket_set_at_least_once(a, 3, 5, 100), 0);
-    MU_CHECK_EQ(mu_socket_bind(b, ipc_endpoint(ep, sizeof ep)), 0);
-    MU_CHECK_EQ(mu_socket_connect(a, ep), 0);
-    MU_CHECK(settle_pair(a, b));
+    MU_CHECK(join_over_ipc(b, a));
     for (uint32_t i = 0; i < 5; i++)
         MU_CHECK_EQ(mu_socket_send(a, &i, 4), 0);
     mu_socket_destroy(&b);
@@ -1097,7 +1098,7 @@ rejoin_case(size_t window, size_t size, uint32_t before, int *delivered, uint64_
     MU_CHECK(payload && a && b);
     MU_CHECK_EQ(mu_socket_set_at_least_once(a, 100, 100, window), 0);
     MU_CHECK_EQ(mu_socket_set_queue(a, 100, MU_SOCKET_BLOCK, mu_test_ms(2000)), 0);
-    MU_CHECK_EQ(mu_socket_bind(b, ipc_endpoint(ep, sizeof ep)), 0);
+    MU_CHECK_EQ(mu_socket_bind(b, ipc_endpoint(ep, sizeof ep)), 0);  /* b rebinds it later */
     MU_CHECK_EQ(mu_socket_connect(a, ep), 0);
     MU_CHECK(settle_pair(a, b));
     for (uint32_t i = 0; i < before; i++) {
