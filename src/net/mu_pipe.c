@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_pipe.c — framed pipes over file descriptors and ZeroMQ PUSH/PULL.
-    The contract is in include/mu_pipe.h. */
-#include "base/mu_internal.h"
-#include <czmq.h>
+/*  mu_pipe.c — framed pipes: construction, options, the file descriptor
+    backend and the public entry points (the ZeroMQ backend is in
+    mu_pipe_zmq.c). The contract is in include/mu_pipe.h; the design in
+    doc/pipe.md. */
+#include "net/mu_pipe_int.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,37 +20,6 @@
 #define MU_PIPE_CAPACITY (1024 * 1024)      /* asked of F_SETPIPE_SZ */
 #define MU_PIPE_READ_CHUNK (256 * 1024)     /* initial receive buffer */
 #define MU_PIPE_SHRINK_ABOVE (4 * 1024 * 1024)
-#define MU_PIPE_EOF_MARKER "mu:eof"         /* 2nd part of the end-of-stream message */
-
-typedef enum { BACKEND_FD, BACKEND_ZMQ } backend_t;
-typedef enum { STATE_OPEN, STATE_EOF, STATE_CLOSED } read_state_t;
-
-struct mu_pipe_t {
-    backend_t backend;
-    int header_bytes;
-    uint64_t max_frame;
-    int send_timeout, recv_timeout, linger;
-    uint64_t frames_sent, bytes_sent, frames_received, bytes_received;
-
-    /* fd backend */
-    int rfd, wfd;
-    bool wfd_is_socket;       /* send(MSG_NOSIGNAL) instead of masking SIGPIPE */
-    bool sigpipe_ignored;     /* SIGPIPE was SIG_IGN at creation: no masking */
-    bool write_broken;        /* EPIPE seen */
-    read_state_t read_state;
-    uint8_t *out;             /* pending output: out[out_off .. out_len) */
-    size_t out_off, out_len, out_cap;
-    uint8_t *in;              /* received bytes: in[in_start .. in_end) */
-    size_t in_start, in_end, in_cap;
-
-    /* ZeroMQ backend */
-    zsock_t *sock;
-    void *handle;
-    mu_pipe_mode_t mode;
-    zmq_msg_t msg;            /* the frame handed out by the last recv */
-    bool msg_live;
-    int writers, eofs_seen;
-};
 
 /* ------------------------------------------------------------------ */
 /* Construction                                                        */
@@ -145,64 +115,19 @@ mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer_p)
     return 0;
 }
 
-/* Checks the tcp:// endpoints of a czmq endpoint list with
-   mu__endpoint_check (other transports are czmq's to check). */
-static bool
-endpoint_list_ok(const char *list, mu_pipe_mode_t mode)
-{
-    for (const char *p = list;; p++) {
-        size_t len = strcspn(p, ",");
-        bool bind = *p == '@' ? true : *p == '>' ? false : mode == MU_PIPE_READER;
-        size_t skip = *p == '@' || *p == '>';
-        char one[512];
-        if (len - skip >= sizeof one)
-            return false;
-        snprintf(one, sizeof one, "%.*s", (int) (len - skip), p + skip);
-        if (strncmp(one, "tcp://", 6) == 0 && mu__endpoint_check(one, bind) != 0)
-            return false;
-        p += len;
-        if (*p == '\0')
-            return true;
-    }
-}
-
-/* Hands the maximum frame to libzmq (a ZeroMQ reader), so that it drops
-   larger messages before allocating them. */
-static void
-set_zmq_max_frame(mu_pipe_t *self)
-{
-    int64_t cap = self->max_frame > INT64_MAX ? INT64_MAX : (int64_t) self->max_frame;
-    zmq_setsockopt(self->handle, ZMQ_MAXMSGSIZE, &cap, sizeof cap);
-}
-
 mu_pipe_t *
 mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode)
 {
     assert(mode == MU_PIPE_READER || mode == MU_PIPE_WRITER);
-    if (!endpoint || !endpoint_list_ok(endpoint, mode))
-        return mu__fail_null(MU_EINVAL, "mu_pipe_new_zmq: bad endpoint '%s'",
-                             endpoint ? endpoint : "(null)");
     mu_pipe_t *self = pipe_alloc(BACKEND_ZMQ);
     if (!self)
         return mu__fail_null(MU_ENOMEM, "mu_pipe_new_zmq");
     self->mode = mode;
-    self->sock = zsock_new(mode == MU_PIPE_READER ? ZMQ_PULL : ZMQ_PUSH);
-    if (!self->sock) {
+    int rc = mu__pipe_zmq_open(self, endpoint);
+    if (rc != 0) {
         free(self);
-        return mu__fail_null(MU_ENOMEM, "mu_pipe_new_zmq: no ZeroMQ socket");
-    }
-    self->handle = zsock_resolve(self->sock);
-    if (mode == MU_PIPE_READER)
-        set_zmq_max_frame(self);
-    zsock_set_linger(self->sock, self->linger);
-    if (zsock_attach(self->sock, endpoint, mode == MU_PIPE_READER) != 0) {
-        int err = errno;
-        zsock_destroy(&self->sock);
-        free(self);
-        return mu__fail_null(err == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL,
-                             "mu_pipe_new_zmq: cannot %s '%s': %s",
-                             mode == MU_PIPE_READER ? "bind" : "connect", endpoint,
-                             zmq_strerror(err));
+        errno = mu_error_errno(rc);     /* the detail is recorded */
+        return NULL;
     }
     return self;
 }
@@ -245,7 +170,7 @@ mu_pipe_set_max_frame(mu_pipe_t *self, uint64_t bytes)
         return mu__fail(MU_EINVAL, "pipe maximum frame 0");
     self->max_frame = bytes;
     if (self->backend == BACKEND_ZMQ && self->mode == MU_PIPE_READER)
-        set_zmq_max_frame(self);
+        mu__pipe_zmq_set_max_frame(self);
     return 0;
 }
 
@@ -519,92 +444,6 @@ send_fd(mu_pipe_t *self, const void *data, size_t size, int flags)
 }
 
 /* ------------------------------------------------------------------ */
-/* ZeroMQ sending and receiving                                        */
-
-static int
-zmq_error(int timeout_ms)
-{
-    if (errno == EAGAIN)
-        return timeout_ms == 0 ? MU_EAGAIN : MU_ETIMEDOUT;
-    if (errno == EINTR)
-        return MU_EINTR;
-    return -errno;
-}
-
-static int
-send_zmq(mu_pipe_t *self, const void *data, size_t size)
-{
-    if (self->mode != MU_PIPE_WRITER)
-        return MU_EBADF;
-    int zflags = self->send_timeout == 0 ? ZMQ_DONTWAIT : 0;
-    if (zmq_send(self->handle, data, size, zflags) < 0)
-        return zmq_error(self->send_timeout);
-    return 0;
-}
-
-/*  Sends the end-of-stream marker: a two-part message, empty then "mu:eof".
-    Data frames are always single-part, so it cannot be mistaken for one. */
-static void
-send_eof_marker(mu_pipe_t *self)
-{
-    zsock_set_sndtimeo(self->sock, self->linger);
-    if (zmq_send(self->handle, "", 0, ZMQ_SNDMORE) == 0)
-        zmq_send(self->handle, MU_PIPE_EOF_MARKER, strlen(MU_PIPE_EOF_MARKER), 0);
-}
-
-/*  Reads and discards the remaining parts of a multipart message; returns
-    true when the message was the end-of-stream marker. */
-static bool
-consume_control_message(mu_pipe_t *self)
-{
-    bool first_empty = zmq_msg_size(&self->msg) == 0;
-    int parts = 1;
-    bool is_eof = false;
-    while (zmq_msg_more(&self->msg)) {
-        if (zmq_msg_recv(&self->msg, self->handle, 0) < 0)
-            break;
-        parts++;
-        is_eof = parts == 2 && first_empty && !zmq_msg_more(&self->msg)
-                 && zmq_msg_size(&self->msg) == strlen(MU_PIPE_EOF_MARKER)
-                 && memcmp(zmq_msg_data(&self->msg), MU_PIPE_EOF_MARKER,
-                           strlen(MU_PIPE_EOF_MARKER)) == 0;
-    }
-    return is_eof;
-}
-
-static int
-recv_zmq(mu_pipe_t *self, const void **data_p, size_t *size_p)
-{
-    if (self->mode != MU_PIPE_READER)
-        return MU_EBADF;
-    if (self->eofs_seen >= self->writers)
-        return MU_ECLOSED;
-    if (!self->msg_live) {
-        zmq_msg_init(&self->msg);
-        self->msg_live = true;
-    }
-    for (;;) {
-        int zflags = self->recv_timeout == 0 ? ZMQ_DONTWAIT : 0;
-        if (zmq_msg_recv(&self->msg, self->handle, zflags) < 0)
-            return zmq_error(self->recv_timeout);
-        if (zmq_msg_more(&self->msg)) {
-            if (!consume_control_message(self))
-                return MU_EPROTO;
-            if (++self->eofs_seen >= self->writers)
-                return MU_ECLOSED;
-            continue;
-        }
-        if (zmq_msg_size(&self->msg) > self->max_frame)
-            return MU_EPROTO;   /* only inproc gets here: libzmq checks ipc/tcp */
-        *data_p = zmq_msg_data(&self->msg);
-        *size_p = zmq_msg_size(&self->msg);
-        if (!*data_p)
-            *data_p = "";
-        return 0;
-    }
-}
-
-/* ------------------------------------------------------------------ */
 /* Receiving on an fd                                                  */
 
 static uint64_t
@@ -766,7 +605,7 @@ mu_pipe_send(mu_pipe_t *self, const void *data, size_t size, int flags)
     if ((uint64_t) size > effective_max(self))
         return MU_EMSGSIZE;
     int rc = self->backend == BACKEND_FD ? send_fd(self, data, size, flags)
-                                         : send_zmq(self, data, size);
+                                         : mu__pipe_zmq_send(self, data, size);
     if (rc == 0) {
         self->frames_sent++;
         self->bytes_sent += size;
@@ -797,7 +636,7 @@ mu_pipe_recv(mu_pipe_t *self, const void **data_p, size_t *size_p)
 {
     assert(self && data_p && size_p);
     if (self->backend == BACKEND_ZMQ) {
-        int rc = recv_zmq(self, data_p, size_p);
+        int rc = mu__pipe_zmq_recv(self, data_p, size_p);
         if (rc == 0) {
             self->frames_received++;
             self->bytes_received += *size_p;
@@ -846,11 +685,7 @@ mu_pipe_destroy(mu_pipe_t **self_p)
         return;
     mu_pipe_t *self = *self_p;
     if (self->backend == BACKEND_ZMQ) {
-        if (self->mode == MU_PIPE_WRITER)
-            send_eof_marker(self);
-        if (self->msg_live)
-            zmq_msg_close(&self->msg);
-        zsock_destroy(&self->sock);
+        mu__pipe_zmq_close(self);
     } else {
         if (self->wfd >= 0 && !self->write_broken)
             (void) drain_pending(self, self->linger, mu__deadline_ms(self->linger));
