@@ -68,8 +68,8 @@ mu_key_to_txt(const uint8_t *key, char *text)
 int
 mu_key_from_txt(const char *text, uint8_t *key)
 {
-    assert(key);
-    if (text == NULL || strlen(text) != MU_KEY_TEXT - 1)
+    assert(text && key);
+    if (strlen(text) != MU_KEY_TEXT - 1)
         return MU_EINVAL;
     uint8_t decoded[MU_KEY_BYTES];
     if (zmq_z85_decode(decoded, text) == NULL)
@@ -147,10 +147,11 @@ mu_keys_new_from(const uint8_t *public_key, const uint8_t *secret_key)
 mu_keys_t *
 mu_keys_new_public_txt(const char *public_txt)
 {
+    assert(public_txt);
     uint8_t public_key[MU_KEY_BYTES];
     if (mu_key_from_txt(public_txt, public_key) != 0)
         return mu__fail_null(MU_EINVAL, "not a key in Z85 (40 characters): '%.60s'",
-                             public_txt ? public_txt : "(null)");
+                             public_txt);
     return keys_alloc(public_key, NULL);
 }
 

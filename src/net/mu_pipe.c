@@ -118,7 +118,7 @@ mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer_p)
 mu_pipe_t *
 mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode)
 {
-    assert(mode == MU_PIPE_READER || mode == MU_PIPE_WRITER);
+    assert(endpoint && (mode == MU_PIPE_READER || mode == MU_PIPE_WRITER));
     mu_pipe_t *self = pipe_alloc(BACKEND_ZMQ);
     if (!self)
         return mu__fail_null(MU_ENOMEM, "mu_pipe_new_zmq");

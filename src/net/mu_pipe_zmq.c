@@ -33,9 +33,8 @@ endpoint_list_ok(const char *list, mu_pipe_mode_t mode)
 int
 mu__pipe_zmq_open(mu_pipe_t *self, const char *endpoint)
 {
-    if (!endpoint || !endpoint_list_ok(endpoint, self->mode))
-        return mu__fail(MU_EINVAL, "mu_pipe_new_zmq: bad endpoint '%s'",
-                        endpoint ? endpoint : "(null)");
+    if (!endpoint_list_ok(endpoint, self->mode))
+        return mu__fail(MU_EINVAL, "mu_pipe_new_zmq: bad endpoint '%s'", endpoint);
     bool reader = self->mode == MU_PIPE_READER;
     self->sock = zsock_new(reader ? ZMQ_PULL : ZMQ_PUSH);
     if (!self->sock)

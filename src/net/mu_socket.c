@@ -196,7 +196,9 @@ mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_keys, const mu_al
         || (client_keys && (!server_public || !mu_keys_secret(client_keys)))
         || (!server_keys && allow) || (!client_keys && server_public)
         || self->zap)               /* a CURVE bind uses the current list */
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, self->zap ? "mu_socket_set_curve after a CURVE bind"
+                                             : "mu_socket_set_curve: a keypair without its "
+                                               "secret, or half a pair");
     mu_keys_t *srv = server_keys ? mu_keys_dup(server_keys) : NULL;
     mu_keys_t *cli = client_keys ? mu_keys_dup(client_keys) : NULL;
     mu_allow_t *al = allow ? mu_allow_dup(allow) : NULL;
@@ -204,7 +206,7 @@ mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_keys, const mu_al
         mu_keys_destroy(&srv);
         mu_keys_destroy(&cli);
         mu_allow_destroy(&al);
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "mu_socket_set_curve");
     }
     mu_keys_destroy(&self->srv_keys);
     mu_keys_destroy(&self->cli_keys);
@@ -245,9 +247,9 @@ set_plaintext(mu_socket_t *self)
 int
 mu_socket_bind(mu_socket_t *self, const char *endpoint)
 {
-    assert(self);
+    assert(self && endpoint);
     if (mu__endpoint_check(endpoint, true) != 0)
-        return mu__fail(MU_EINVAL, "bad endpoint '%s'", endpoint ? endpoint : "(null)");
+        return mu__fail(MU_EINVAL, "bad endpoint '%s'", endpoint);
     if (self->srv_keys) {
         if (!self->zap && !(self->zap = mu__zap_register(self->allow)))
             return mu__fail(errno == ENOMEM ? MU_ENOMEM : MU_EINVAL, "ZAP handler for '%s'",
@@ -271,9 +273,9 @@ mu_socket_bind(mu_socket_t *self, const char *endpoint)
 int
 mu_socket_connect(mu_socket_t *self, const char *endpoint)
 {
-    assert(self);
+    assert(self && endpoint);
     if (mu__endpoint_check(endpoint, false) != 0)
-        return mu__fail(MU_EINVAL, "bad endpoint '%s'", endpoint ? endpoint : "(null)");
+        return mu__fail(MU_EINVAL, "bad endpoint '%s'", endpoint);
     if (self->cli_keys) {
         int rc = mu__zap_setup_client(self->handle, self->cli_keys, self->server_public);
         if (rc != 0)

@@ -12,13 +12,15 @@ mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms, size_
     assert(self);
     if (retries < 1 || retries > 1000 || resend_ms < 1 || window < 1 || window > DEDUP_BITS
         || self->sent_any)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, self->sent_any ? "mu_socket_set_at_least_once after a send"
+                        : "at least once: retries %d (1..1000), resend %d ms (>= 1), window %zu "
+                          "(1..2^20)", retries, resend_ms, window);
     size_t cap = 1;
     while (cap < window)
         cap <<= 1;
     pending_t *pend = calloc(cap, sizeof *pend);
     if (!pend)
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "at least once: a window of %zu", window);
     free(self->pend);
     self->pend = pend;
     self->pend_mask = cap - 1;

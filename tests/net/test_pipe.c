@@ -631,7 +631,6 @@ test_documented_argument_errors(void)
         MU_CHECK(strstr(mu_last_error(), busy + 1) != NULL);
         mu_pipe_destroy(&bound);
     }
-    MU_CHECK(mu_pipe_new_zmq(NULL, MU_PIPE_READER) == NULL);
 
     mu_pipe_t *reader, *writer;
     MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
@@ -648,6 +647,26 @@ test_documented_argument_errors(void)
     mu_pipe_destroy(&reader);
     mu_pipe_destroy(&reader);   /* NULL is accepted */
     mu_pipe_destroy(NULL);
+}
+
+/* Caller bugs are asserts: a child that sends NULL data of 3 bytes dies
+   of SIGABRT (it touches no ZeroMQ). */
+static void
+test_caller_bug_aborts(void)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    MU_CHECK(pid >= 0);
+    if (pid == 0) {
+        mu_pipe_t *reader, *writer;
+        if (mu_pipe_pair(&reader, &writer) != 0)
+            _exit(2);
+        int rc = mu_pipe_send(writer, NULL, 3, 0);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    int status;
+    MU_CHECK_EQ(waitpid(pid, &status, 0), pid);
+    MU_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
 /* ---- ZeroMQ backend ------------------------------------------------- */
@@ -891,6 +910,7 @@ main(void)
     MU_RUN(test_pollable_fd);
     MU_RUN(test_zmq_ipc_between_processes);
     MU_RUN(test_documented_argument_errors);
+    MU_RUN(test_caller_bug_aborts);
     MU_RUN(test_zmq_ipc_round_trip);
     MU_RUN(test_zmq_inproc_round_trip);
     MU_RUN(test_zmq_writer_binds);

@@ -316,9 +316,7 @@ test_errors(void)
     MU_CHECK_EQ(mu_socket_set_at_least_once(s, 3, 10, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_socket_bind(s, "bogus://x"), MU_EINVAL);
     MU_CHECK_EQ(mu_socket_bind(s, "tcp://256.1.1.1:1"), MU_EINVAL);
-    MU_CHECK_EQ(mu_socket_bind(s, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_socket_connect(s, "nonsense"), MU_EINVAL);
-    MU_CHECK_EQ(mu_socket_connect(s, NULL), MU_EINVAL);
     /* a busy address is MU_EADDRINUSE, with the endpoint in the detail */
     int port = mu_socket_bind(s, "tcp://127.0.0.1:*");
     MU_CHECK(port > 0 && port <= 65535);
