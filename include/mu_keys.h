@@ -88,7 +88,8 @@ MU_EXPORT MU_NODISCARD int mu_keys_read_secret_file(const char *path, int flags,
     secret_key (32 bytes, or NULL for a public-only key). When both are
     given they must match. Returns NULL with errno EKEYREJECTED
     (mu_last_code() MU_EMISMATCH: the keys do not match) or ENOMEM. */
-MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_new_from(const uint8_t *public_key, const uint8_t *secret_key);
+MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_new_from(const uint8_t *public_key,
+                                                   const uint8_t *secret_key);
 
 /*  Makes a public-only key from its 40-character Z85 text. Returns NULL
     with errno EINVAL (not 40 valid Z85 characters) or ENOMEM. */

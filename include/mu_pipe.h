@@ -153,7 +153,8 @@ MU_EXPORT MU_NODISCARD int mu_pipe_set_writers(mu_pipe_t *self, int n);
     been written, or waits in the batch buffer (MU_PIPE_MORE, or the timeout
     expired mid-frame; see mu_pipe_pending). On failure nothing of the frame
     was taken: MU_EMSGSIZE (over the maximum or what the header can
-    express, or header + size over PTRDIFF_MAX), MU_EAGAIN (timeout 0) or MU_ETIMEDOUT (the pipe stayed full),
+    express, or header + size over PTRDIFF_MAX), MU_EAGAIN (timeout 0) or
+    MU_ETIMEDOUT (the pipe stayed full),
     MU_EPIPE (the reader is gone), MU_EBADF (this end cannot write).
     data NULL with size > 0 and unknown flags are caller bugs (asserted). */
 MU_EXPORT MU_NODISCARD int mu_pipe_send(mu_pipe_t *self, const void *data, size_t size, int flags);

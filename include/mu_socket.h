@@ -171,15 +171,16 @@ MU_EXPORT void mu_socket_set_mode(mu_socket_t *self, mu_socket_mode_t mode);
     reports gone leaves at the next send to it (within one interval). The
     ZMTP heartbeat (libzmq HEARTBEAT_IVL/TIMEOUT/TTL) part applies to
     endpoints bound or connected afterwards. Returns 0 or MU_EINVAL. */
-MU_EXPORT MU_NODISCARD int mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms, int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms,
+                                                   int timeout_ms);
 
 /*  Local queue limit (messages, 1..2^24, default 1000), full-queue policy
     (default MU_SOCKET_BLOCK) and send timeout in ms (-1 = forever, the
     default; 0 = never wait). policy is a value of the enum (asserted).
     Returns 0, MU_EINVAL (a limit or timeout out of range, or a limit
     below the number of messages queued now) or MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_socket_set_queue(mu_socket_t *self, size_t limit, mu_socket_policy_t policy,
-                                  int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_socket_set_queue(mu_socket_t *self, size_t limit,
+                                               mu_socket_policy_t policy, int timeout_ms);
 
 /*  What mu_socket_send_to does for an identity that is not joined: 0
     (default) returns MU_EHOSTUNREACH; 1 drops, counts in `dropped` and
@@ -200,8 +201,8 @@ MU_EXPORT void mu_socket_set_events(mu_socket_t *self, int on);
     never fill it; call it before binding or connecting, as connections
     made earlier keep their limit.
     Returns 0, MU_EINVAL (a bad value, or after a send) or MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms,
-                                          size_t window);
+MU_EXPORT MU_NODISCARD int mu_socket_set_at_least_once(mu_socket_t *self, int retries,
+                                                       int resend_ms, size_t window);
 
 /*  CURVE. server_keys (with secret) and allow (copied) apply to later binds;
     client_keys (with secret) and server_public (32 bytes, copied) to later
@@ -209,13 +210,15 @@ MU_EXPORT MU_NODISCARD int mu_socket_set_at_least_once(mu_socket_t *self, int re
     0, MU_EINVAL (a keypair without secret, half a pair, or called after a
     CURVE bind) or MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_keys,
-                                  const mu_allow_t *allow, const mu_keys_t *client_keys,
-                                  const uint8_t *server_public);
+                                               const mu_allow_t *allow,
+                                               const mu_keys_t *client_keys,
+                                               const uint8_t *server_public);
 
 /*  CURVE from a shared secret (at least 8 bytes): binds use the secret's
     server keypair and accept its client key; connects use its client
     keypair and expect its server key. Returns 0, MU_EINVAL or MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_socket_set_curve_secret(mu_socket_t *self, const void *secret, size_t size);
+MU_EXPORT MU_NODISCARD int mu_socket_set_curve_secret(mu_socket_t *self, const void *secret,
+                                                      size_t size);
 
 /*  Binds to a tcp:// or ipc:// endpoint (tcp port 1..65535, or "*" or 0
     to pick one). Returns the bound port for tcp (1..65535), 0 for ipc, or

@@ -52,8 +52,9 @@ mu_socket_new(const uint8_t *identity)
         free(self->queue);
         zsock_destroy(&self->sock);
         free(self);
-        return zmq_refused ? mu__fail_null(MU_EINVAL, "mu_socket_new: libzmq refused a ROUTER socket")
-                           : mu__fail_null(MU_ENOMEM, "mu_socket_new");
+        if (zmq_refused)
+            return mu__fail_null(MU_EINVAL, "mu_socket_new: libzmq refused a ROUTER socket");
+        return mu__fail_null(MU_ENOMEM, "mu_socket_new");
     }
     self->handle = zsock_resolve(self->sock);
     zmq_setsockopt(self->handle, ZMQ_ROUTING_ID, self->id, ID_BYTES);
@@ -138,8 +139,8 @@ mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms, int timeout_ms)
 {
     assert(self);
     if (interval_ms <= 0 || timeout_ms <= interval_ms)
-        return mu__fail(MU_EINVAL, "heartbeat interval %d ms, timeout %d ms: need 0 < interval < timeout",
-                        interval_ms, timeout_ms);
+        return mu__fail(MU_EINVAL, "heartbeat interval %d ms, timeout %d ms: "
+                        "need 0 < interval < timeout", interval_ms, timeout_ms);
     self->hb_ivl = interval_ms;
     self->hb_timeout = timeout_ms;
     apply_heartbeat(self);

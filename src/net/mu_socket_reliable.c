@@ -37,7 +37,7 @@ mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms, size_
 
 pending_t *
 mu__socket_pending_add(mu_socket_t *self, const uint8_t *peer_id, const void *data, size_t size,
-            uint64_t *id_p)
+                       uint64_t *id_p)
 {
     pending_t *p = &self->pend[self->pnext & self->pend_mask];
     assert(!p->live);
