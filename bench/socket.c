@@ -141,7 +141,7 @@ run_ours(kind_t kind, size_t size, long per_peer, int n, int reliable)
         return NAN;     /* a send never waits forever: a stuck run gives NaN */
     if (reliable && mu_socket_set_at_least_once(hub, 10, 1000, 65536) != 0)
         return NAN;
-    (void) mu_socket_set_mode(hub, kind == K_PUBLISH ? MU_SOCKET_PUBLISH : MU_SOCKET_ROUNDROBIN);
+    mu_socket_set_mode(hub, kind == K_PUBLISH ? MU_SOCKET_PUBLISH : MU_SOCKET_ROUNDROBIN);
     if (mu_socket_bind(hub, ep) != 0)
         return NAN;
     for (int i = 0; i < n; i++)

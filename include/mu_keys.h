@@ -8,11 +8,7 @@
       - derived from a shared passphrase (mu_keys_from_secret): both ends of a
         connection derive the same server keypair and the same client keypair,
         so a program that knows the passphrase authenticates the other side
-        and the traffic is CURVE-encrypted. The derivation is Argon2id
-        (libsodium crypto_pwhash, "interactive" limits, a fixed salt) into a
-        master key, then crypto_kdf subkeys 1 (server) and 2 (client) under
-        the context "mu_keys_", each the seed of a crypto_box keypair. It is
-        deterministic and costs tens of milliseconds: derive once per process;
+        and the traffic is CURVE-encrypted (the derivation: doc/keys.md);
       - loaded from czmq's zcert files (mu_keys_load): a public file NAME and a
         secret file NAME_secret, text, keys in Z85. Files written by
         mu_keys_save are read by czmq's zcert_load and pyzmq's
@@ -56,15 +52,19 @@ typedef enum {
 } mu_keys_role_t;
 
 /*  Generates a new random keypair. Returns NULL with errno set (ENOMEM, or
-    EIO when libsodium cannot initialize: no system randomness). */
-MU_EXPORT mu_keys_t *mu_keys_new(void);
+    EIO when libsodium cannot initialize: no system randomness); the detail
+    is in mu_last_error(). */
+MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_new(void);
 
 /*  Derives the server or client keypair of a shared passphrase (secret,
-    size bytes, any bytes; at least 8 bytes). The same secret always gives
-    the same keys. Returns NULL with errno EINVAL (secret NULL or shorter than
-    8 bytes, role unknown), ENOMEM (also when Argon2id cannot get its 64 MiB)
-    or EIO (libsodium cannot initialize). */
-MU_EXPORT mu_keys_t *mu_keys_from_secret(const void *secret, size_t size,
+    size bytes, any bytes; at least MU_KEYS_SECRET_MIN). The same secret
+    always gives the same keys, with the derivation described in
+    doc/keys.md; it costs tens of milliseconds: derive once per process.
+    secret NULL or a role outside the enum is a caller bug (asserted).
+    Returns NULL with errno EINVAL (shorter than MU_KEYS_SECRET_MIN bytes),
+    ENOMEM (also when Argon2id cannot get its 64 MiB) or EIO (libsodium
+    cannot initialize). */
+MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_from_secret(const void *secret, size_t size,
                                          mu_keys_role_t role);
 
 /*  Reads a passphrase file for mu_keys_from_secret: the whole regular file
@@ -79,19 +79,21 @@ MU_EXPORT mu_keys_t *mu_keys_from_secret(const void *secret, size_t size,
     (MU_ENOENT, MU_EACCES...), MU_EISDIR (a directory), MU_ENOTREG (a
     device, FIFO or socket), MU_EINSECURE (group or others have access, or
     path is a symbolic link), MU_EINVAL (fewer than MU_KEYS_SECRET_MIN
-    bytes; unknown flags), MU_EFBIG (more than MU_KEYS_SECRET_MAX bytes) or
+    bytes), MU_EFBIG (more than MU_KEYS_SECRET_MAX bytes) or
     MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_keys_read_secret_file(const char *path, int flags,
                                                     char **secret_p, size_t *size_p);
 
 /*  Makes a keypair from raw keys: public_key (32 bytes, required) and
     secret_key (32 bytes, or NULL for a public-only key). When both are
-    given they must match. Returns NULL with errno EINVAL or ENOMEM. */
-MU_EXPORT mu_keys_t *mu_keys_new_from(const uint8_t *public_key, const uint8_t *secret_key);
+    given they must match. Returns NULL with errno EKEYREJECTED
+    (mu_last_code() MU_EMISMATCH: the keys do not match) or ENOMEM. */
+MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_new_from(const uint8_t *public_key,
+                                                   const uint8_t *secret_key);
 
 /*  Makes a public-only key from its 40-character Z85 text. Returns NULL
     with errno EINVAL (not 40 valid Z85 characters) or ENOMEM. */
-MU_EXPORT mu_keys_t *mu_keys_new_public_txt(const char *public_txt);
+MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_new_public_txt(const char *public_txt);
 
 /*  Loads a zcert pair: path is the public file; path + "_secret" is read
     when it exists (then the keys must match). A path that names the
@@ -100,19 +102,22 @@ MU_EXPORT mu_keys_t *mu_keys_new_public_txt(const char *public_txt);
     link, mode & 077 == 0). flags: MU_KEYS_PUBLIC_ONLY reads the public key
     alone (path + "_secret" is not read, a secret key in path is ignored);
     MU_KEYS_ALLOW_INSECURE accepts a secret file that is not private; 0
-    for neither. Returns NULL with errno ENOENT (no public file), EACCES,
-    EISDIR, MU_ENOTREG, MU_EINSECURE or MU_EMISMATCH as positive values
-    (-MU_EINSECURE: the secret file is not private; -MU_EMISMATCH: the
-    secret key is not the public key's, in one file or across the pair),
-    EINVAL (not a cert file: no curve section, bad Z85, over 64 KiB, a
-    "_secret" file without a secret key; unknown flags) or ENOMEM. */
-MU_EXPORT mu_keys_t *mu_keys_load(const char *path, int flags);
+    for neither (other bits are a caller bug, asserted). Returns NULL with
+    mu_last_code() MU_ENOENT (no public file), MU_EACCES, MU_EISDIR,
+    MU_ENOTREG, MU_EINSECURE (the secret file is not private),
+    MU_EMISMATCH (the secret key is not the public key's, in one file or
+    across the pair), MU_EINVAL (not a cert file: no curve section, bad
+    Z85, over 64 KiB, a "_secret" file without a secret key) or
+    MU_ENOMEM, errno set to the nearest errno (mu_error_errno), and
+    mu_last_error() naming the file and what is wrong. */
+MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_load(const char *path, int flags);
 
 /*  Writes path (public cert, mode 0644) and, when the secret is known,
     path + "_secret" (mode 0600, created that way, never world-readable even
     for an instant), in zcert format with a "created-by" metadata line. Each
     file is written to a temporary name, fsync'ed and renamed. Returns 0,
-    MU_EINVAL (path empty or too long) or -errno of the file calls. */
+    MU_EINVAL (path empty or too long) or -errno of the file calls; the
+    detail names the file. */
 MU_EXPORT MU_NODISCARD int mu_keys_save(const mu_keys_t *self, const char *path);
 
 /*  The 32-byte public key (valid while self lives). */
@@ -126,7 +131,7 @@ MU_EXPORT const uint8_t *mu_keys_secret(const mu_keys_t *self);
 MU_EXPORT const char *mu_keys_public_txt(const mu_keys_t *self);
 
 /*  Copies self. Returns NULL with errno ENOMEM. */
-MU_EXPORT mu_keys_t *mu_keys_dup(const mu_keys_t *self);
+MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_dup(const mu_keys_t *self);
 
 /*  Destroys the keypair, wiping the secret; accepts NULL and *self_p NULL. */
 MU_EXPORT void mu_keys_destroy(mu_keys_t **self_p);
@@ -137,12 +142,12 @@ MU_EXPORT void mu_key_to_txt(const uint8_t *key, char *text);
 MU_EXPORT MU_NODISCARD int mu_key_from_txt(const char *text, uint8_t *key);
 
 /*  Creates an empty allow-list (accepts nobody). NULL with errno ENOMEM. */
-MU_EXPORT mu_allow_t *mu_allow_new(void);
+MU_EXPORT MU_NODISCARD mu_allow_t *mu_allow_new(void);
 
 /*  Creates the list that accepts any client key (CURVE still encrypts, but
     anybody who knows the server's public key gets in). Only by this name.
     NULL with errno ENOMEM. */
-MU_EXPORT mu_allow_t *mu_allow_new_any(void);
+MU_EXPORT MU_NODISCARD mu_allow_t *mu_allow_new_any(void);
 
 /*  Adds a 32-byte public key. Returns 0 or MU_ENOMEM. Adding a key twice is
     not an error. */
@@ -167,7 +172,7 @@ MU_EXPORT int mu_allow_is_any(const mu_allow_t *self);
 MU_EXPORT size_t mu_allow_size(const mu_allow_t *self);
 
 /*  Copies self. Returns NULL with errno ENOMEM. */
-MU_EXPORT mu_allow_t *mu_allow_dup(const mu_allow_t *self);
+MU_EXPORT MU_NODISCARD mu_allow_t *mu_allow_dup(const mu_allow_t *self);
 
 /*  Destroys the list; accepts NULL and *self_p NULL. */
 MU_EXPORT void mu_allow_destroy(mu_allow_t **self_p);

@@ -55,9 +55,11 @@
     File descriptors given to or made by mu_pipe are set O_NONBLOCK (this is
     shared with every process holding the same open file description) and are
     closed by mu_pipe_destroy. Writes never raise SIGPIPE: a closed reader gives
-    MU_EPIPE. (A process that ignores SIGPIPE when it makes a pipe saves three
-    system calls per write; do not restore the default disposition later
-    while such a pipe is in use.) */
+    MU_EPIPE. A process that ignores SIGPIPE when it makes a pipe must not
+    restore the default disposition while such a pipe is in use (the pipe
+    then writes without masking SIGPIPE; doc/pipe.md says why).
+
+    Design and measured figures: doc/pipe.md. */
 #ifndef MU_PIPE_H_INCLUDED
 #define MU_PIPE_H_INCLUDED
 
@@ -90,8 +92,9 @@ typedef enum {
     0 is a valid descriptor. Both may be the same fd (a socketpair end). The
     pipe owns the descriptors: it sets them O_NONBLOCK and closes them on
     destroy (dup() first to keep one). Returns NULL with errno EINVAL when both
-    are -1 or EBADF when a descriptor is not open. */
-MU_EXPORT mu_pipe_t *mu_pipe_new_fd(int read_fd, int write_fd);
+    are -1 or EBADF when a descriptor is not open (mu_last_error() says
+    which). */
+MU_EXPORT MU_NODISCARD mu_pipe_t *mu_pipe_new_fd(int read_fd, int write_fd);
 
 /*  Creates a pipe(2) with O_CLOEXEC and its capacity raised to 1 MiB where
     the kernel allows (less, or the default, otherwise). *reader_p gets the
@@ -103,10 +106,12 @@ MU_EXPORT MU_NODISCARD int mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer
 /*  Creates a ZeroMQ end: a PULL socket for MU_PIPE_READER, a PUSH socket for
     MU_PIPE_WRITER, on czmq's shared context so inproc:// works between them.
     endpoint is a czmq endpoint list; a leading '@' binds and '>' connects,
-    otherwise readers bind and writers connect. Returns NULL with errno EINVAL
-    for a bad mode or an endpoint that cannot be bound or connected (a
-    tcp:// port must be 1..65535, or * or 0 to bind an ephemeral one). */
-MU_EXPORT mu_pipe_t *mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode);
+    otherwise readers bind and writers connect. mode is a value of the enum
+    (asserted). Returns NULL with errno EADDRINUSE (an address to bind is
+    in use) or EINVAL (an endpoint that cannot be bound or connected; a
+    tcp:// port must be 1..65535, or * or 0 to bind an ephemeral one), or
+    ENOMEM; mu_last_error() names the endpoint. */
+MU_EXPORT MU_NODISCARD mu_pipe_t *mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode);
 
 /*  Destroys the pipe and sets *self_p to NULL; accepts NULL and *self_p NULL.
     Pending output is written for up to the linger time (mu_pipe_set_linger),
@@ -117,7 +122,7 @@ MU_EXPORT void mu_pipe_destroy(mu_pipe_t **self_p);
 /*  Sets the length-prefix size in bytes, 1..8 (fd backends; ZeroMQ pipes send
     no prefix and accept the call). Both ends must agree. Returns 0 or
     MU_EINVAL. The maximum frame is then also capped at 2^(8*bytes) - 1. */
-MU_EXPORT int mu_pipe_set_header_size(mu_pipe_t *self, int bytes);
+MU_EXPORT MU_NODISCARD int mu_pipe_set_header_size(mu_pipe_t *self, int bytes);
 
 /*  Sets the largest payload accepted on send and on receive (default 64 MiB,
     at least 1). Returns 0 or MU_EINVAL for 0. On a ZeroMQ reader, libzmq
@@ -125,7 +130,7 @@ MU_EXPORT int mu_pipe_set_header_size(mu_pipe_t *self, int bytes);
     bound or connected, before allocating it, and closes that peer's
     connection; a smaller maximum set afterwards is checked on receipt
     (MU_EPROTO, the message is dropped, the pipe stays open). */
-MU_EXPORT int mu_pipe_set_max_frame(mu_pipe_t *self, uint64_t bytes);
+MU_EXPORT MU_NODISCARD int mu_pipe_set_max_frame(mu_pipe_t *self, uint64_t bytes);
 
 /*  Timeouts in milliseconds for mu_pipe_send/mu_pipe_flush and mu_pipe_recv:
     -1 waits without limit (the default), 0 never waits (MU_EAGAIN), n > 0
@@ -141,16 +146,17 @@ MU_EXPORT void mu_pipe_set_linger(mu_pipe_t *self, int linger_ms);
     before reporting MU_ECLOSED (default 1; fan-in pipes set their writer
     count). Returns 0, or MU_EINVAL for n < 1 or a pipe that is no ZeroMQ
     reader. */
-MU_EXPORT int mu_pipe_set_writers(mu_pipe_t *self, int n);
+MU_EXPORT MU_NODISCARD int mu_pipe_set_writers(mu_pipe_t *self, int n);
 
 /*  Sends one frame of size bytes (data may be NULL when size is 0). flags is
     0 or MU_PIPE_MORE. Returns 0 when the frame was accepted whole: it has
     been written, or waits in the batch buffer (MU_PIPE_MORE, or the timeout
     expired mid-frame; see mu_pipe_pending). On failure nothing of the frame
     was taken: MU_EMSGSIZE (over the maximum or what the header can
-    express, or header + size over PTRDIFF_MAX), MU_EAGAIN (timeout 0) or MU_ETIMEDOUT (the pipe stayed full),
-    MU_EPIPE (the reader is gone), MU_EBADF (this end cannot write),
-    MU_EINVAL (data NULL with size > 0, unknown flags). */
+    express, or header + size over PTRDIFF_MAX), MU_EAGAIN (timeout 0) or
+    MU_ETIMEDOUT (the pipe stayed full),
+    MU_EPIPE (the reader is gone), MU_EBADF (this end cannot write).
+    data NULL with size > 0 and unknown flags are caller bugs (asserted). */
 MU_EXPORT MU_NODISCARD int mu_pipe_send(mu_pipe_t *self, const void *data, size_t size, int flags);
 
 /*  Writes out the batch buffer, waiting up to the send timeout. Returns 0
@@ -182,10 +188,20 @@ MU_EXPORT int mu_pipe_fd(const mu_pipe_t *self);
     pipes. The pipe keeps ownership. */
 MU_EXPORT void *mu_pipe_zsock(const mu_pipe_t *self);
 
-/*  Totals since creation: frames and payload bytes sent (accepted) and
-    received. Any pointer may be NULL. */
-MU_EXPORT void mu_pipe_counters(const mu_pipe_t *self, uint64_t *frames_sent, uint64_t *bytes_sent,
-                                uint64_t *frames_received, uint64_t *bytes_received);
+/*  Totals since creation (mu_pipe_stats). Set size before the call:
+    `mu_pipe_stats_t st = { .size = sizeof st };`. */
+typedef struct {
+    size_t size;              /* set by the caller: sizeof (mu_pipe_stats_t) */
+    uint64_t frames_sent;     /* frames accepted by mu_pipe_send */
+    uint64_t bytes_sent;      /* their payload bytes */
+    uint64_t frames_received; /* frames handed out by mu_pipe_recv */
+    uint64_t bytes_received;  /* their payload bytes */
+} mu_pipe_stats_t;
+
+/*  Copies the totals into *stats; the caller sets stats->size first.
+    Returns 0, or MU_EINVAL when stats->size is smaller than the first
+    version of mu_pipe_stats_t. */
+MU_EXPORT MU_NODISCARD int mu_pipe_stats(const mu_pipe_t *self, mu_pipe_stats_t *stats);
 
 #ifdef __cplusplus
 }

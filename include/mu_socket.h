@@ -19,7 +19,7 @@
     themselves (libzmq backoff, 100 ms doubling to 5 s), and the peer joins
     again under the same identity. With mu_socket_set_events(self, 1),
     mu_socket_recv also returns MU_SOCKET_JOIN and MU_SOCKET_LEAVE events.
-    Works without libzmq's draft API (no ROUTER_NOTIFY).
+    (How joins are seen without libzmq's draft API: doc/socket.md.)
 
     Send modes. MU_SOCKET_PUBLISH (default): each joined peer gets a copy.
     MU_SOCKET_ROUNDROBIN: each message goes to one peer; the order is the
@@ -82,7 +82,13 @@
     on its connects.
 
     Threads. A socket belongs to one thread at a time. Sockets live on czmq's
-    shared context (czmq installs its SIGINT handler on first use). */
+    shared context (czmq installs its SIGINT handler on first use).
+
+    Errors. Failing calls record a detail for mu_last_error() (the endpoint
+    of a failed bind or connect, the value refused by a setter).
+
+    Design (socket options, the split of the code) and measured figures:
+    doc/socket.md. */
 #ifndef MU_SOCKET_H_INCLUDED
 #define MU_SOCKET_H_INCLUDED
 
@@ -126,7 +132,10 @@ typedef struct {
     size_t size;
 } mu_socket_msg_t;
 
+/*  Counters (mu_socket_stats). Set size to sizeof the struct before the
+    call: `mu_socket_stats_t st = { .size = sizeof st };`. */
 typedef struct {
+    size_t size;         /* set by the caller: sizeof (mu_socket_stats_t) */
     uint64_t sent;       /* copies handed to libzmq (first sends) */
     uint64_t received;   /* messages delivered by mu_socket_recv */
     uint64_t dropped;    /* dropped by policy, unroutable, or retries exhausted */
@@ -140,8 +149,9 @@ typedef struct {
 } mu_socket_stats_t;
 
 /*  Creates a socket. identity is 16 bytes, or NULL for a random one.
-    Returns NULL with errno ENOMEM (or EINVAL if libzmq refuses the socket). */
-MU_EXPORT mu_socket_t *mu_socket_new(const uint8_t *identity);
+    Returns NULL with errno ENOMEM, EINVAL (libzmq refuses the socket) or
+    EIO (libsodium cannot initialize); mu_last_error() tells which. */
+MU_EXPORT MU_NODISCARD mu_socket_t *mu_socket_new(const uint8_t *identity);
 
 /*  Sends BYE to the joined peers, closes the socket (linger 200 ms), frees
     everything and sets *self_p to NULL. Accepts NULL and *self_p NULL. */
@@ -150,8 +160,9 @@ MU_EXPORT void mu_socket_destroy(mu_socket_t **self_p);
 /*  The socket's 16-byte identity (valid while self lives). */
 MU_EXPORT const uint8_t *mu_socket_identity(const mu_socket_t *self);
 
-/*  Sets the send mode for mu_socket_send. Returns 0 or MU_EINVAL. */
-MU_EXPORT int mu_socket_set_mode(mu_socket_t *self, mu_socket_mode_t mode);
+/*  Sets the send mode for mu_socket_send (a value of the enum; anything
+    else is a caller bug, asserted). */
+MU_EXPORT void mu_socket_set_mode(mu_socket_t *self, mu_socket_mode_t mode);
 
 /*  Heartbeat interval and dead-peer timeout in ms (default 1000 / 3000);
     needs 0 < interval_ms < timeout_ms. A PING goes to each joined peer
@@ -160,19 +171,21 @@ MU_EXPORT int mu_socket_set_mode(mu_socket_t *self, mu_socket_mode_t mode);
     reports gone leaves at the next send to it (within one interval). The
     ZMTP heartbeat (libzmq HEARTBEAT_IVL/TIMEOUT/TTL) part applies to
     endpoints bound or connected afterwards. Returns 0 or MU_EINVAL. */
-MU_EXPORT int mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms, int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms,
+                                                   int timeout_ms);
 
 /*  Local queue limit (messages, 1..2^24, default 1000), full-queue policy
     (default MU_SOCKET_BLOCK) and send timeout in ms (-1 = forever, the
-    default; 0 = never wait). Returns 0, MU_EINVAL (a bad value, or a limit
+    default; 0 = never wait). policy is a value of the enum (asserted).
+    Returns 0, MU_EINVAL (a limit or timeout out of range, or a limit
     below the number of messages queued now) or MU_ENOMEM. */
-MU_EXPORT int mu_socket_set_queue(mu_socket_t *self, size_t limit, mu_socket_policy_t policy,
-                                  int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_socket_set_queue(mu_socket_t *self, size_t limit,
+                                               mu_socket_policy_t policy, int timeout_ms);
 
 /*  What mu_socket_send_to does for an identity that is not joined: 0
     (default) returns MU_EHOSTUNREACH; 1 drops, counts in `dropped` and
-    returns 0. Returns 0. */
-MU_EXPORT int mu_socket_set_drop_unroutable(mu_socket_t *self, int drop);
+    returns 0. */
+MU_EXPORT void mu_socket_set_drop_unroutable(mu_socket_t *self, int drop);
 
 /*  With on != 0, mu_socket_recv also returns JOIN and LEAVE events. */
 MU_EXPORT void mu_socket_set_events(mu_socket_t *self, int on);
@@ -188,33 +201,36 @@ MU_EXPORT void mu_socket_set_events(mu_socket_t *self, int on);
     never fill it; call it before binding or connecting, as connections
     made earlier keep their limit.
     Returns 0, MU_EINVAL (a bad value, or after a send) or MU_ENOMEM. */
-MU_EXPORT int mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms,
-                                          size_t window);
+MU_EXPORT MU_NODISCARD int mu_socket_set_at_least_once(mu_socket_t *self, int retries,
+                                                       int resend_ms, size_t window);
 
 /*  CURVE. server_keys (with secret) and allow (copied) apply to later binds;
     client_keys (with secret) and server_public (32 bytes, copied) to later
     connects. Either pair may be NULL (that side stays plaintext). Returns
     0, MU_EINVAL (a keypair without secret, half a pair, or called after a
     CURVE bind) or MU_ENOMEM. */
-MU_EXPORT int mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_keys,
-                                  const mu_allow_t *allow, const mu_keys_t *client_keys,
-                                  const uint8_t *server_public);
+MU_EXPORT MU_NODISCARD int mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_keys,
+                                               const mu_allow_t *allow,
+                                               const mu_keys_t *client_keys,
+                                               const uint8_t *server_public);
 
 /*  CURVE from a shared secret (at least 8 bytes): binds use the secret's
     server keypair and accept its client key; connects use its client
     keypair and expect its server key. Returns 0, MU_EINVAL or MU_ENOMEM. */
-MU_EXPORT int mu_socket_set_curve_secret(mu_socket_t *self, const void *secret, size_t size);
+MU_EXPORT MU_NODISCARD int mu_socket_set_curve_secret(mu_socket_t *self, const void *secret,
+                                                      size_t size);
 
 /*  Binds to a tcp:// or ipc:// endpoint (tcp port 1..65535, or "*" or 0
-    to pick one). Returns the port for tcp (> 0), 0 for ipc, or MU_EINVAL
-    (bad or busy endpoint: another transport, a port out of range or not a
-    number) / MU_ENOMEM. */
-MU_EXPORT int mu_socket_bind(mu_socket_t *self, const char *endpoint);
+    to pick one). Returns the bound port for tcp (1..65535), 0 for ipc, or
+    MU_EADDRINUSE (the address is in use), MU_EINVAL (a bad endpoint:
+    another transport, a port out of range or not a number, an interface
+    that does not exist) or MU_ENOMEM; mu_last_error() names the endpoint. */
+MU_EXPORT MU_NODISCARD int mu_socket_bind(mu_socket_t *self, const char *endpoint);
 
 /*  Connects to a tcp:// (port 1..65535) or ipc:// endpoint; the
     connection is made (and remade) in the background. Returns 0 or
     MU_EINVAL (a bad endpoint, as for mu_socket_bind). */
-MU_EXPORT int mu_socket_connect(mu_socket_t *self, const char *endpoint);
+MU_EXPORT MU_NODISCARD int mu_socket_connect(mu_socket_t *self, const char *endpoint);
 
 /*  The last endpoint bound, with the port filled in ("" before any bind). */
 MU_EXPORT const char *mu_socket_endpoint(const mu_socket_t *self);
@@ -249,8 +265,10 @@ MU_EXPORT size_t mu_socket_peers(const mu_socket_t *self);
 /*  1 when the peer with identity (16 bytes) is joined, else 0. */
 MU_EXPORT int mu_socket_has_peer(const mu_socket_t *self, const uint8_t *identity);
 
-/*  Copies the counters into *stats. */
-MU_EXPORT void mu_socket_stats(const mu_socket_t *self, mu_socket_stats_t *stats);
+/*  Copies the counters into *stats; the caller sets stats->size first.
+    Returns 0, or MU_EINVAL when stats->size is smaller than the first
+    version of mu_socket_stats_t. */
+MU_EXPORT MU_NODISCARD int mu_socket_stats(const mu_socket_t *self, mu_socket_stats_t *stats);
 
 /*  The underlying czmq socket (a zsock_t *, for zpoller/zloop) and its
     ZMQ_FD (edge-triggered). Do not send or receive on it directly. */

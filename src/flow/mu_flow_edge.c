@@ -97,9 +97,10 @@ mu__edge_pipe_new(int fd, uint32_t max_frame)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     mu_pipe_t *p = mu_pipe_new_fd(fd, fd);
-    if (!p)
+    if (!p || mu_pipe_set_max_frame(p, max_frame) != 0) {
+        mu_pipe_destroy(&p);
         return NULL;
-    mu_pipe_set_max_frame(p, max_frame);
+    }
     mu_pipe_set_recv_timeout(p, 0);
     mu_pipe_set_send_timeout(p, 0);
     mu_pipe_set_linger(p, 0);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_pipe.c — framed pipes over file descriptors and ZeroMQ PUSH/PULL.
-    The contract is in include/mu_pipe.h. */
-#include "base/mu_internal.h"
-#include <czmq.h>
+/*  mu_pipe.c — framed pipes: construction, options, the file descriptor
+    backend and the public entry points (the ZeroMQ backend is in
+    mu_pipe_zmq.c). The contract is in include/mu_pipe.h; the design in
+    doc/pipe.md. */
+#include "net/mu_pipe_int.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -19,37 +20,6 @@
 #define MU_PIPE_CAPACITY (1024 * 1024)      /* asked of F_SETPIPE_SZ */
 #define MU_PIPE_READ_CHUNK (256 * 1024)     /* initial receive buffer */
 #define MU_PIPE_SHRINK_ABOVE (4 * 1024 * 1024)
-#define MU_PIPE_EOF_MARKER "mu:eof"         /* 2nd part of the end-of-stream message */
-
-typedef enum { BACKEND_FD, BACKEND_ZMQ } backend_t;
-typedef enum { STATE_OPEN, STATE_EOF, STATE_CLOSED } read_state_t;
-
-struct mu_pipe_t {
-    backend_t backend;
-    int header_bytes;
-    uint64_t max_frame;
-    int send_timeout, recv_timeout, linger;
-    uint64_t frames_sent, bytes_sent, frames_received, bytes_received;
-
-    /* fd backend */
-    int rfd, wfd;
-    bool wfd_is_socket;       /* send(MSG_NOSIGNAL) instead of masking SIGPIPE */
-    bool sigpipe_ignored;     /* SIGPIPE was SIG_IGN at creation: no masking */
-    bool write_broken;        /* EPIPE seen */
-    read_state_t read_state;
-    uint8_t *out;             /* pending output: out[out_off .. out_len) */
-    size_t out_off, out_len, out_cap;
-    uint8_t *in;              /* received bytes: in[in_start .. in_end) */
-    size_t in_start, in_end, in_cap;
-
-    /* ZeroMQ backend */
-    zsock_t *sock;
-    void *handle;
-    mu_pipe_mode_t mode;
-    zmq_msg_t msg;            /* the frame handed out by the last recv */
-    bool msg_live;
-    int writers, eofs_seen;
-};
 
 /* ------------------------------------------------------------------ */
 /* Construction                                                        */
@@ -100,20 +70,17 @@ sigpipe_is_ignored(void)
 mu_pipe_t *
 mu_pipe_new_fd(int read_fd, int write_fd)
 {
-    if ((read_fd < 0 && write_fd < 0) || read_fd < -1 || write_fd < -1) {
-        errno = EINVAL;
-        return NULL;
-    }
+    if ((read_fd < 0 && write_fd < 0) || read_fd < -1 || write_fd < -1)
+        return mu__fail_null(MU_EINVAL, "mu_pipe_new_fd: descriptors %d and %d", read_fd,
+                             write_fd);
     int fds[2] = { read_fd, write_fd };
     for (int i = 0; i < 2; i++) {
-        if (fds[i] >= 0 && set_nonblocking(fds[i]) < 0) {
-            errno = EBADF;
-            return NULL;
-        }
+        if (fds[i] >= 0 && set_nonblocking(fds[i]) < 0)
+            return mu__fail_null(MU_EBADF, "mu_pipe_new_fd: descriptor %d is not open", fds[i]);
     }
     mu_pipe_t *self = pipe_alloc(BACKEND_FD);
     if (!self)
-        return NULL;
+        return mu__fail_null(MU_ENOMEM, "mu_pipe_new_fd");
     self->rfd = read_fd;
     self->wfd = write_fd;
     self->wfd_is_socket = write_fd >= 0 && is_socket(write_fd);
@@ -128,7 +95,7 @@ mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer_p)
     *reader_p = *writer_p = NULL;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-        return -errno;
+        return mu__fail(-errno, "mu_pipe_pair: pipe2");
     /* Ask for 1 MiB; unprivileged processes may be held below it, in which
        case the default capacity stays and everything still works. */
     (void) fcntl(fds[1], F_SETPIPE_SZ, MU_PIPE_CAPACITY);
@@ -141,60 +108,25 @@ mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer_p)
         else
             close(fds[0]);
         close(fds[1]);
-        return -err;
+        return mu__fail(-err, "mu_pipe_pair");
     }
     *reader_p = reader;
     *writer_p = writer;
     return 0;
 }
 
-/* Checks the tcp:// endpoints of a czmq endpoint list with
-   mu__endpoint_check (other transports are czmq's to check). */
-static bool
-endpoint_list_ok(const char *list, mu_pipe_mode_t mode)
-{
-    for (const char *p = list;; p++) {
-        size_t len = strcspn(p, ",");
-        bool bind = *p == '@' ? true : *p == '>' ? false : mode == MU_PIPE_READER;
-        size_t skip = *p == '@' || *p == '>';
-        char one[512];
-        if (len - skip >= sizeof one)
-            return false;
-        snprintf(one, sizeof one, "%.*s", (int) (len - skip), p + skip);
-        if (strncmp(one, "tcp://", 6) == 0 && mu__endpoint_check(one, bind) != 0)
-            return false;
-        p += len;
-        if (*p == '\0')
-            return true;
-    }
-}
-
 mu_pipe_t *
 mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode)
 {
-    if (!endpoint || (mode != MU_PIPE_READER && mode != MU_PIPE_WRITER)
-        || !endpoint_list_ok(endpoint, mode)) {
-        errno = EINVAL;
-        return NULL;
-    }
+    assert(endpoint && (mode == MU_PIPE_READER || mode == MU_PIPE_WRITER));
     mu_pipe_t *self = pipe_alloc(BACKEND_ZMQ);
     if (!self)
-        return NULL;
+        return mu__fail_null(MU_ENOMEM, "mu_pipe_new_zmq");
     self->mode = mode;
-    self->sock = zsock_new(mode == MU_PIPE_READER ? ZMQ_PULL : ZMQ_PUSH);
-    if (!self->sock) {
+    int rc = mu__pipe_zmq_open(self, endpoint);
+    if (rc != 0) {
         free(self);
-        errno = ENOMEM;
-        return NULL;
-    }
-    self->handle = zsock_resolve(self->sock);
-    if (mode == MU_PIPE_READER)
-        (void) mu_pipe_set_max_frame(self, self->max_frame);
-    zsock_set_linger(self->sock, self->linger);
-    if (zsock_attach(self->sock, endpoint, mode == MU_PIPE_READER) != 0) {
-        zsock_destroy(&self->sock);
-        free(self);
-        errno = EINVAL;
+        errno = mu_error_errno(rc);     /* the detail is recorded */
         return NULL;
     }
     return self;
@@ -225,7 +157,7 @@ mu_pipe_set_header_size(mu_pipe_t *self, int bytes)
 {
     assert(self);
     if (bytes < 1 || bytes > 8)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "pipe header size %d (1..8)", bytes);
     self->header_bytes = bytes;
     return 0;
 }
@@ -235,12 +167,10 @@ mu_pipe_set_max_frame(mu_pipe_t *self, uint64_t bytes)
 {
     assert(self);
     if (bytes == 0)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "pipe maximum frame 0");
     self->max_frame = bytes;
-    if (self->backend == BACKEND_ZMQ && self->mode == MU_PIPE_READER) {
-        int64_t cap = bytes > INT64_MAX ? INT64_MAX : (int64_t) bytes;
-        zmq_setsockopt(self->handle, ZMQ_MAXMSGSIZE, &cap, sizeof cap);
-    }
+    if (self->backend == BACKEND_ZMQ && self->mode == MU_PIPE_READER)
+        mu__pipe_zmq_set_max_frame(self);
     return 0;
 }
 
@@ -276,7 +206,7 @@ mu_pipe_set_writers(mu_pipe_t *self, int n)
 {
     assert(self);
     if (n < 1 || self->backend != BACKEND_ZMQ || self->mode != MU_PIPE_READER)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "pipe writers %d: need n >= 1 on a ZeroMQ reader", n);
     self->writers = n;
     return 0;
 }
@@ -514,92 +444,6 @@ send_fd(mu_pipe_t *self, const void *data, size_t size, int flags)
 }
 
 /* ------------------------------------------------------------------ */
-/* ZeroMQ sending and receiving                                        */
-
-static int
-zmq_error(int timeout_ms)
-{
-    if (errno == EAGAIN)
-        return timeout_ms == 0 ? MU_EAGAIN : MU_ETIMEDOUT;
-    if (errno == EINTR)
-        return MU_EINTR;
-    return -errno;
-}
-
-static int
-send_zmq(mu_pipe_t *self, const void *data, size_t size)
-{
-    if (self->mode != MU_PIPE_WRITER)
-        return MU_EBADF;
-    int zflags = self->send_timeout == 0 ? ZMQ_DONTWAIT : 0;
-    if (zmq_send(self->handle, data, size, zflags) < 0)
-        return zmq_error(self->send_timeout);
-    return 0;
-}
-
-/*  Sends the end-of-stream marker: a two-part message, empty then "mu:eof".
-    Data frames are always single-part, so it cannot be mistaken for one. */
-static void
-send_eof_marker(mu_pipe_t *self)
-{
-    zsock_set_sndtimeo(self->sock, self->linger);
-    if (zmq_send(self->handle, "", 0, ZMQ_SNDMORE) == 0)
-        zmq_send(self->handle, MU_PIPE_EOF_MARKER, strlen(MU_PIPE_EOF_MARKER), 0);
-}
-
-/*  Reads and discards the remaining parts of a multipart message; returns
-    true when the message was the end-of-stream marker. */
-static bool
-consume_control_message(mu_pipe_t *self)
-{
-    bool first_empty = zmq_msg_size(&self->msg) == 0;
-    int parts = 1;
-    bool is_eof = false;
-    while (zmq_msg_more(&self->msg)) {
-        if (zmq_msg_recv(&self->msg, self->handle, 0) < 0)
-            break;
-        parts++;
-        is_eof = parts == 2 && first_empty && !zmq_msg_more(&self->msg)
-                 && zmq_msg_size(&self->msg) == strlen(MU_PIPE_EOF_MARKER)
-                 && memcmp(zmq_msg_data(&self->msg), MU_PIPE_EOF_MARKER,
-                           strlen(MU_PIPE_EOF_MARKER)) == 0;
-    }
-    return is_eof;
-}
-
-static int
-recv_zmq(mu_pipe_t *self, const void **data_p, size_t *size_p)
-{
-    if (self->mode != MU_PIPE_READER)
-        return MU_EBADF;
-    if (self->eofs_seen >= self->writers)
-        return MU_ECLOSED;
-    if (!self->msg_live) {
-        zmq_msg_init(&self->msg);
-        self->msg_live = true;
-    }
-    for (;;) {
-        int zflags = self->recv_timeout == 0 ? ZMQ_DONTWAIT : 0;
-        if (zmq_msg_recv(&self->msg, self->handle, zflags) < 0)
-            return zmq_error(self->recv_timeout);
-        if (zmq_msg_more(&self->msg)) {
-            if (!consume_control_message(self))
-                return MU_EPROTO;
-            if (++self->eofs_seen >= self->writers)
-                return MU_ECLOSED;
-            continue;
-        }
-        if (zmq_msg_size(&self->msg) > self->max_frame)
-            return MU_EPROTO;   /* only inproc gets here: libzmq checks ipc/tcp */
-        *data_p = zmq_msg_data(&self->msg);
-        *size_p = zmq_msg_size(&self->msg);
-        if (!*data_p)
-            *data_p = "";
-        return 0;
-    }
-}
-
-/* ------------------------------------------------------------------ */
 /* Receiving on an fd                                                  */
 
 static uint64_t
@@ -757,13 +601,11 @@ recv_fd(mu_pipe_t *self, const void **data_p, size_t *size_p)
 int
 mu_pipe_send(mu_pipe_t *self, const void *data, size_t size, int flags)
 {
-    assert(self);
-    if ((!data && size > 0) || (flags & ~MU_PIPE_MORE))
-        return MU_EINVAL;
+    assert(self && (data || size == 0) && !(flags & ~MU_PIPE_MORE));
     if ((uint64_t) size > effective_max(self))
         return MU_EMSGSIZE;
     int rc = self->backend == BACKEND_FD ? send_fd(self, data, size, flags)
-                                         : send_zmq(self, data, size);
+                                         : mu__pipe_zmq_send(self, data, size);
     if (rc == 0) {
         self->frames_sent++;
         self->bytes_sent += size;
@@ -792,11 +634,9 @@ mu_pipe_pending(const mu_pipe_t *self)
 int
 mu_pipe_recv(mu_pipe_t *self, const void **data_p, size_t *size_p)
 {
-    assert(self);
-    if (!data_p || !size_p)
-        return MU_EINVAL;
+    assert(self && data_p && size_p);
     if (self->backend == BACKEND_ZMQ) {
-        int rc = recv_zmq(self, data_p, size_p);
+        int rc = mu__pipe_zmq_recv(self, data_p, size_p);
         if (rc == 0) {
             self->frames_received++;
             self->bytes_received += *size_p;
@@ -824,19 +664,18 @@ mu_pipe_zsock(const mu_pipe_t *self)
     return self->sock;
 }
 
-void
-mu_pipe_counters(const mu_pipe_t *self, uint64_t *frames_sent, uint64_t *bytes_sent,
-                 uint64_t *frames_received, uint64_t *bytes_received)
+int
+mu_pipe_stats(const mu_pipe_t *self, mu_pipe_stats_t *stats)
 {
-    assert(self);
-    if (frames_sent)
-        *frames_sent = self->frames_sent;
-    if (bytes_sent)
-        *bytes_sent = self->bytes_sent;
-    if (frames_received)
-        *frames_received = self->frames_received;
-    if (bytes_received)
-        *bytes_received = self->bytes_received;
+    assert(self && stats);
+    if (stats->size < sizeof *stats)    /* the first version is the whole struct */
+        return mu__fail(MU_EINVAL, "mu_pipe_stats: size %zu, need %zu", stats->size,
+                        sizeof *stats);
+    stats->frames_sent = self->frames_sent;
+    stats->bytes_sent = self->bytes_sent;
+    stats->frames_received = self->frames_received;
+    stats->bytes_received = self->bytes_received;
+    return 0;
 }
 
 void
@@ -846,11 +685,7 @@ mu_pipe_destroy(mu_pipe_t **self_p)
         return;
     mu_pipe_t *self = *self_p;
     if (self->backend == BACKEND_ZMQ) {
-        if (self->mode == MU_PIPE_WRITER)
-            send_eof_marker(self);
-        if (self->msg_live)
-            zmq_msg_close(&self->msg);
-        zsock_destroy(&self->sock);
+        mu__pipe_zmq_close(self);
     } else {
         if (self->wfd >= 0 && !self->write_broken)
             (void) drain_pending(self, self->linger, mu__deadline_ms(self->linger));

@@ -145,9 +145,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 mu_strerror(rc), r.consumed, r.len);
         fail("the reading ended otherwise than the format says");
     }
-    uint64_t frames, bytes;
-    mu_pipe_counters(p, NULL, NULL, &frames, &bytes);
-    if (frames != r.frames || bytes != r.payload)
+    mu_pipe_stats_t st = { .size = sizeof st };
+    if (mu_pipe_stats(p, &st) != 0 || st.frames_received != r.frames
+        || st.bytes_received != r.payload)
         fail("the pipe's counters disagree with the frames handed over");
     if (client >= 0)
         close(client);

@@ -220,9 +220,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         frames[count++] = want;
     }
-    uint64_t frames_received = 0, bytes_received = 0;
-    mu_pipe_counters(reader, NULL, NULL, &frames_received, &bytes_received);
-    if (frames_received != count || bytes_received + count * (uint64_t) s.hb != pos)
+    mu_pipe_stats_t st = { .size = sizeof st };
+    if (mu_pipe_stats(reader, &st) != 0 || st.frames_received != count
+        || st.bytes_received + count * (uint64_t) s.hb != pos)
         fail("counters disagree with the frames received");
     if (write_fd >= 0)
         close(write_fd);

@@ -562,9 +562,11 @@ decode_frames(mu_pipe_t *in, out_buffer_t *out, int *write_rc)
 static void
 report_decode_error(const frame_options_t *opts, mu_pipe_t *in, int rc)
 {
-    uint64_t frames = 0, bytes = 0;
-    mu_pipe_counters(in, NULL, NULL, &frames, &bytes);
-    unsigned long long offset = (unsigned long long) (frames * (uint64_t) opts->header + bytes);
+    mu_pipe_stats_t st = { .size = sizeof st };
+    if (mu_pipe_stats(in, &st) != 0)
+        st.frames_received = st.bytes_received = 0;
+    unsigned long long offset = (unsigned long long) (st.frames_received * (uint64_t) opts->header
+                                                      + st.bytes_received);
     if (rc == MU_ETRUNCATED)
         cli_error(opts->who, "truncated frame at byte offset %llu: %s", offset, mu_strerror(rc));
     else if (rc == MU_EPROTO)

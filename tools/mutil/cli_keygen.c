@@ -72,7 +72,7 @@ keygen_run(const cli_command_t *self, int argc, char **argv)
     }
     mu_keys_t *keys = mu_keys_new();
     if (keys == NULL) {
-        cli_error(self->name, "cannot generate a keypair: %s", mu_strerror(-errno));
+        cli_error(self->name, "cannot generate a keypair: %s", mu_last_error());
         return CLI_EXIT_FAIL;
     }
     int rc = mu_keys_save(keys, name);

@@ -73,7 +73,7 @@ mu_keys_t *
 cli_load_cert(const char *who, const char *path, int flags, bool need_secret)
 {
     mu_keys_t *keys = mu_keys_load(path, flags);
-    int rc = keys ? 0 : -errno;
+    int rc = keys ? 0 : mu_last_code();
     char secret[4096];
     secret_file_of(path, secret, sizeof secret);
     if (rc == MU_EINVAL)
@@ -102,7 +102,7 @@ cli_load_server_key(const char *who, const char *key)
     if (keys != NULL)
         return keys;
     keys = mu_keys_load(key, MU_KEYS_PUBLIC_ONLY);
-    int rc = keys ? 0 : -errno;
+    int rc = keys ? 0 : mu_last_code();
     if (rc == MU_ENOENT)
         cli_error(who, "--server-key %s: no such file, and not a key (40 Z85 characters)", key);
     else if (rc == MU_EINVAL)
