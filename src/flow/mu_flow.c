@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,20 +123,23 @@ mu__flow_die_with_parent(pid_t parent_pid, int sig)
         _exit(1);
 }
 
+void
+mu__flow_log_setup(void)
+{
+    zsys_handler_set(NULL);     /* no czmq handlers, now or at a later zsys_init */
+}
+
 /* ---- definition ------------------------------------------------------------- */
 
 mu_flow_t *
 mu_flow_new(const char *name)
 {
-    if (name == NULL || name[0] == '\0') {
-        errno = EINVAL;
-        return NULL;
-    }
+    assert(name);
+    if (name[0] == '\0')
+        return mu__fail_null(MU_EINVAL, "flow: empty name");
     mu_flow_t *self = calloc(1, sizeof *self);
-    if (!self) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (!self)
+        return mu__fail_null(MU_ENOMEM, "flow '%s': out of memory", name);
     snprintf(self->name, sizeof self->name, "%s", name);
     self->max_restarts = 5;
     self->window_ms = 5000;
@@ -501,25 +505,29 @@ bind_edge(const mu_flow_edge_t *e, int *port_p)
 static int
 check_shape(const mu_flow_t *self)
 {
+    const char *fn = self->name;
     if (self->nstages == 0)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage", fn);
     const mu__stage_t *first = &self->stages[0];
     if (first->kind == MU__ST_WORKER)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': the first stage '%s' is a worker stage", fn,
+                        first->name);
     bool any_local = false;
     for (int s = 0; s < self->nstages; s++) {
         const mu__stage_t *st = &self->stages[s];
         any_local = any_local || !st->remote;
         if (s > 0 && st->reliable && st->link != MU_FLOW_BALANCE)
-            return MU_EINVAL;
+            return mu__fail(MU_EINVAL, "flow '%s': at-least-once link into '%s' is not "
+                            "balanced", fn, st->name);
         /* Stages in different processes meet on pinned endpoints; acks of
            at-least-once travel over the local directory only. */
         if (s > 0 && st->remote != self->stages[s - 1].remote
             && (st->base_port == 0 || st->reliable))
-            return MU_EINVAL;
+            return mu__fail(MU_EINVAL, "flow '%s': the link into '%s' between processes is "
+                            "%s", fn, st->name, st->reliable ? "at-least-once" : "not pinned");
     }
     if (!any_local)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no local stage", fn);
     return 0;
 }
 
@@ -559,19 +567,25 @@ int
 mu_flow_start(mu_flow_t *self)
 {
     assert(self);
-    if (self->started || check_shape(self) != 0)
-        return MU_EINVAL;
+    if (self->started)
+        return mu__fail(MU_EINVAL, "flow '%s': already started", self->name);
+    int rc = check_shape(self);
+    if (rc != 0)
+        return rc;
     snprintf(self->dir, sizeof self->dir, "/tmp/muflow-XXXXXX");
     if (!mkdtemp(self->dir))
-        return -errno;
-    int rc = bind_edges(self);
+        return mu__fail(-errno, "flow '%s': mkdtemp: %s", self->name, strerror(errno));
+    rc = bind_edges(self);
     if (rc != 0) {
         rmdir(self->dir);
-        return rc;
+        if (rc == -EADDRINUSE)
+            rc = MU_EADDRINUSE;
+        return mu__fail(rc, "flow '%s': cannot listen on an edge: %s", self->name,
+                        mu_strerror(rc));
     }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        rc = -errno;
+        rc = mu__fail(-errno, "flow '%s': socketpair: %s", self->name, strerror(errno));
         close_listeners(self);
         rmdir(self->dir);
         return rc;
@@ -580,7 +594,7 @@ mu_flow_start(mu_flow_t *self)
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
-        rc = -errno;
+        rc = mu__fail(-errno, "flow '%s': fork: %s", self->name, strerror(errno));
         close(sv[0]);
         close(sv[1]);
         close_listeners(self);
@@ -625,13 +639,6 @@ mu_flow_pid(const mu_flow_t *self)
     return self->super_pid;
 }
 
-const char *
-mu_flow_error(const mu_flow_t *self)
-{
-    assert(self);
-    return self->error;
-}
-
 /* ---- talking to the supervisor ------------------------------------------------ */
 
 /*  Marks the end after the supervisor is gone. */
@@ -672,10 +679,10 @@ read_one(mu_flow_t *self, int timeout_ms)
     if (buf[0] == 'T' && len >= MU__FLOW_STATS_HDR) {
         uint32_t count;
         memcpy(&count, buf + 4, sizeof count);
-        size_t need = MU__FLOW_STATS_HDR + count * sizeof(mu_flow_stat_t);
+        size_t need = MU__FLOW_STATS_HDR + count * sizeof(mu_flow_stats_t);
         if ((size_t) len != need)
             return 'T';
-        mu_flow_stat_t *rows = malloc(count ? count * sizeof *rows : 1);
+        mu_flow_stats_t *rows = malloc(count ? count * sizeof *rows : 1);
         if (!rows)
             return 'T';
         memcpy(rows, buf + MU__FLOW_STATS_HDR, count * sizeof *rows);
@@ -694,23 +701,36 @@ read_one(mu_flow_t *self, int timeout_ms)
     return '?';
 }
 
+/*  The end's code, its detail recorded for the calling thread. */
+static int
+end_result(const mu_flow_t *self)
+{
+    if (self->end_rc == 0)
+        return 0;
+    return mu__fail(self->end_rc, "flow '%s': %s", self->name,
+                    self->error[0] ? self->error : mu_strerror(self->end_rc));
+}
+
 int
 mu_flow_wait(mu_flow_t *self, int timeout_ms)
 {
     assert(self);
     if (!self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
     int64_t deadline = mu__deadline_ms(timeout_ms);
     while (!self->ended) {
         int left = mu__remaining_ms(deadline);
         if (left == 0 && timeout_ms >= 0) {
-            if (read_one(self, 0) != 'F' && !self->ended)
-                return MU_ETIMEDOUT;
-            continue;
+            if (read_one(self, 0) == 'F' || self->ended)
+                continue;
+            if (timeout_ms == 0)
+                return mu__fail(MU_EAGAIN, "flow '%s': still running", self->name);
+            return mu__fail(MU_ETIMEDOUT, "flow '%s': still running after %d ms", self->name,
+                            timeout_ms);
         }
         read_one(self, left < 0 ? 1000 : left);
     }
-    return self->end_rc;
+    return end_result(self);
 }
 
 int
@@ -718,7 +738,7 @@ mu_flow_stop(mu_flow_t *self, int timeout_ms)
 {
     assert(self);
     if (!self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
     if (!self->ended) {
         mu__caller_req_t req = { .type = 'S', .timeout_ms = timeout_ms < 0 ? self->drain_ms
                                                                           : timeout_ms };
@@ -728,13 +748,30 @@ mu_flow_stop(mu_flow_t *self, int timeout_ms)
     return mu_flow_wait(self, -1);
 }
 
+/*  Copies the snapshot's rows into the caller's rows of `size` bytes each. */
+static void
+copy_rows(const mu_flow_t *self, mu_flow_stats_t *rows, size_t cap, size_t size)
+{
+    size_t take = size < sizeof(mu_flow_stats_t) ? size : sizeof(mu_flow_stats_t);
+    for (size_t i = 0; i < self->nstats && i < cap; i++) {
+        unsigned char *row = (unsigned char *) rows + i * size;
+        memcpy(row, &self->stats[i], take);
+        memcpy(row, &size, sizeof size);     /* the caller's size stays */
+    }
+}
+
 int
-mu_flow_stats(mu_flow_t *self, mu_flow_stat_t *rows, size_t cap, size_t *n_p)
+mu_flow_stats(mu_flow_t *self, mu_flow_stats_t *rows, size_t cap, size_t *n_p)
 {
     assert(self);
     assert(n_p);
+    assert(rows || cap == 0);
+    size_t size = cap ? rows[0].size : sizeof(mu_flow_stats_t);
+    if (size < offsetof(mu_flow_stats_t, clients) + sizeof rows[0].clients)
+        return mu__fail(MU_EINVAL, "flow '%s': stats row size %zu is too small", self->name,
+                        size);
     if (!self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
     if (!self->ended) {
         /* A supervisor that ended by itself takes no request: what it sent
            last, its final figures and the end, is still to be read. */
@@ -745,13 +782,13 @@ mu_flow_stats(mu_flow_t *self, mu_flow_stat_t *rows, size_t cap, size_t *n_p)
         while (!(asked && got == 'T') && !self->ended) {
             int left = mu__remaining_ms(deadline);
             if (left == 0)
-                return MU_ETIMEDOUT;
+                return mu__fail(MU_ETIMEDOUT, "flow '%s': no statistics from the supervisor "
+                                "within 1 s", self->name);
             got = read_one(self, left);
         }
     }
     *n_p = self->nstats;
-    for (size_t i = 0; rows && i < self->nstats && i < cap; i++)
-        rows[i] = self->stats[i];
+    copy_rows(self, rows, cap, size);
     return 0;
 }
 

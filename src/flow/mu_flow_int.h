@@ -6,8 +6,11 @@
 #define MU_FLOW_INT_H_INCLUDED
 
 #include "base/mu_internal.h"
+#include "net/mu_zap.h"
 #include <stdbool.h>
 #include <sys/types.h>
+#include <czmq.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define MU__FLOW_NAME 32
@@ -70,7 +73,7 @@ struct mu_flow_t {
     int ctl;                        /* socket pair end to the supervisor */
     int end_rc;
     char error[256];
-    mu_flow_stat_t *stats;          /* last snapshot */
+    mu_flow_stats_t *stats;          /* last snapshot */
     size_t nstats;
     bool curve;                     /* CURVE on pinned links */
     uint8_t curve_server_pub[32], curve_server_sec[32];
@@ -89,7 +92,7 @@ typedef struct {
 } mu__runner_stats_t;
 
 /*  Supervisor → caller statistics: 'T', 3 bytes padding, uint32 count, then
-    count mu_flow_stat_t rows. */
+    count mu_flow_stats_t rows. */
 #define MU__FLOW_STATS_HDR 8
 
 /*  Caller → supervisor. */
@@ -111,7 +114,6 @@ typedef struct mu__runner_t mu__runner_t;
 typedef struct mu__rel_t mu__rel_t;
 typedef struct mu__inproc_t mu__inproc_t;
 typedef struct mu__outbox_t mu__outbox_t;
-typedef struct mu__flow_zap_t mu__flow_zap_t;
 
 struct mu_flow_emit_t {
     mu__runner_t *runner;
@@ -143,7 +145,9 @@ struct mu__runner_t {
     uint64_t (*acks)[MU__ACK_BATCH]; /* ids to acknowledge, per upstream runner */
     int *nacks;
     mu__inproc_t *inproc;           /* worker with in-process handlers, or NULL */
-    mu__flow_zap_t *zap;            /* ZAP handler of zctx (CURVE server), or NULL */
+    mu__zap_t *zap;                 /* ZAP handler of zctx (CURVE server), or NULL */
+    mu__zap_domain_t *zap_domain;   /* its domain: the flow's client key */
+    uint64_t zap_refused_seen;      /* refusals counted into stats so far */
 };
 
 /*  Sends the acknowledgements gathered so far (at-least-once receivers). */
@@ -220,15 +224,22 @@ bool mu__runner_input_done(const mu__runner_t *r);
     downstream socket, 'd' to the supervisor, then waits for 'X' and exits. */
 void mu__runner_finish(mu__runner_t *r) __attribute__((noreturn));
 
-/*  Logs "mu_flow flow/stage/index: message" to stderr. */
-void mu__runner_log(const mu__runner_t *r, const char *fmt, ...) MU_PRINTF(2, 3);
+/*  Logs through czmq's zsys_<level> (error, warning, info, debug) with the
+    runner's identity: "mu_flow flow/stage/index (pid N): message". */
+#define mu__rlog(level, r, fmt, ...)                                                      \
+    zsys_##level("mu_flow %s/%s/%d (pid %d): " fmt, (r)->flow->name, (r)->st->name,     \
+                 (r)->index, (int) getpid(), ##__VA_ARGS__)
+
+/*  In a process the flow forked: czmq's logging without czmq's SIGINT and
+    SIGTERM handlers (the flow's processes set their own). */
+void mu__flow_log_setup(void);
 
 /*  CURVE on pinned links (mu_flow_curve.c): makes socket (of r->zctx) a
-    server, starting the ZAP handler of r->zctx (r->zap) on first use, or a
-    client; 0, MU_ENOMEM or MU_EINVAL (also when r->zap serves another
-    context or process: never a CURVE server without a live handler).
-    Before bind or connect. mu__curve_refused returns and resets the
-    handshakes r's handler refused. */
+    server, starting libmutil's ZAP handler of r->zctx (r->zap, net/mu_zap.h)
+    on first use, or a client; 0, MU_ENOMEM or MU_EINVAL (also when r->zap
+    serves another context or process: never a CURVE server without a live
+    handler). Before bind or connect. mu__curve_refused returns the
+    handshakes r's handler refused since the last call. */
 int mu__curve_server(mu__runner_t *r, void *socket);
 int mu__curve_client(mu__runner_t *r, void *socket);
 uint64_t mu__curve_refused(mu__runner_t *r);

@@ -23,17 +23,6 @@
 #define RECV_BATCH 256
 #define HWM 1000
 
-void
-mu__runner_log(const mu__runner_t *r, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "mu_flow %s/%s/%d: %s\n", r->flow->name, r->st->name, r->index, msg);
-}
-
 static int64_t
 now_ns(void)
 {
@@ -313,7 +302,7 @@ mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_delive
         mark_eos(r, idx);
     } else {
         r->stats.errors++;
-        mu__runner_log(r, "malformed internal message of %zu bytes dropped", size);
+        mu__rlog(warning, r, "malformed internal message of %zu bytes dropped", size);
     }
 }
 
@@ -363,7 +352,7 @@ make_socket(mu__runner_t *r, int type)
 {
     void *s = zmq_socket(r->zctx, type);
     if (!s) {
-        mu__runner_log(r, "zmq_socket: %s", zmq_strerror(errno));
+        mu__rlog(error, r, "zmq_socket: %s", zmq_strerror(errno));
         _exit(2);
     }
     int hwm = HWM, ivl = 10, linger = 0;
@@ -389,11 +378,11 @@ setup_sockets(mu__runner_t *r)
         if (strncmp(ep, "ipc://", 6) == 0)
             unlink(ep + 6);
         else if (f->curve && mu__curve_server(r, r->pull) != 0) {
-            mu__runner_log(r, "cannot set up CURVE on %s", ep);
+            mu__rlog(error, r, "cannot set up CURVE on %s", ep);
             _exit(2);
         }
         if (!r->eos || zmq_bind(r->pull, ep) != 0) {
-            mu__runner_log(r, "cannot bind %s: %s", ep, zmq_strerror(errno));
+            mu__rlog(error, r, "cannot bind %s: %s", ep, zmq_strerror(errno));
             _exit(2);
         }
         if (r->st->reliable) {
@@ -423,7 +412,7 @@ setup_sockets(mu__runner_t *r)
             snprintf(ep, sizeof ep, "ipc://%s/a%d-%d", f->dir, r->stage, r->index);
             unlink(ep + 6);
             if (zmq_bind(acks, ep) != 0 || mu__rel_setup(r, acks) != 0) {
-                mu__runner_log(r, "cannot bind %s: %s", ep, zmq_strerror(errno));
+                mu__rlog(error, r, "cannot bind %s: %s", ep, zmq_strerror(errno));
                 _exit(2);
             }
         }
@@ -431,11 +420,11 @@ setup_sockets(mu__runner_t *r)
             r->push[j] = make_socket(r, ZMQ_PUSH);
             mu__flow_endpoint(f, r->stage + 1, j, ep, sizeof ep);
             if (f->curve && r->next->base_port > 0 && mu__curve_client(r, r->push[j]) != 0) {
-                mu__runner_log(r, "cannot set up CURVE towards %s", ep);
+                mu__rlog(error, r, "cannot set up CURVE towards %s", ep);
                 _exit(2);
             }
             if (zmq_connect(r->push[j], ep) != 0) {
-                mu__runner_log(r, "cannot connect %s: %s", ep, zmq_strerror(errno));
+                mu__rlog(error, r, "cannot connect %s: %s", ep, zmq_strerror(errno));
                 _exit(2);
             }
         }
@@ -483,7 +472,7 @@ worker_teardown(mu__runner_t *r, mu_flow_emit_t *out)
         r->stats.hist[mu__flow_bucket((uint64_t) (now_ns() - t0))]++;
         if (rc < 0) {
             r->stats.errors++;
-            mu__runner_log(r, "teardown hook failed: %s", mu_strerror(rc));
+            mu__rlog(warning, r, "teardown hook failed: %s", mu_strerror(rc));
         }
         if (r->exit_req || mu__inproc_drain(r) != 0)
             _exit(0);
@@ -496,11 +485,11 @@ worker_main(mu__runner_t *r)
 {
     int rc = mu__inproc_start(r);
     if (rc != 0) {
-        mu__runner_log(r, "cannot start in-process handlers: %s", mu_strerror(rc));
+        mu__rlog(error, r, "cannot start in-process handlers: %s", mu_strerror(rc));
         _exit(2);
     }
     if (r->st->startup && r->st->startup(r->st->arg, r->index, &r->state) != 0) {
-        mu__runner_log(r, "startup hook failed");
+        mu__rlog(error, r, "startup hook failed");
         _exit(3);
     }
     if (!r->st->startup)
@@ -560,7 +549,7 @@ source_main(mu__runner_t *r)
         r->stats.in += r->stats.out - before;
         if (rc < 0) {
             r->stats.errors++;
-            mu__runner_log(r, "source failed: %s", mu_strerror(rc));
+            mu__rlog(warning, r, "source failed: %s", mu_strerror(rc));
         }
         if (rc != MU_FLOW_MORE)
             break;
@@ -576,7 +565,7 @@ fd_source_main(mu__runner_t *r)
     int fd = r->st->fds[r->index];
     mu_pipe_t *p = mu_pipe_new_fd(fd, -1);
     if (!p) {
-        mu__runner_log(r, "descriptor %d unusable", fd);
+        mu__rlog(error, r, "descriptor %d unusable", fd);
         _exit(2);
     }
     mu_pipe_set_recv_timeout(p, 0);
@@ -598,7 +587,7 @@ fd_source_main(mu__runner_t *r)
             if (rc != 0) {
                 if (rc != MU_ECLOSED) {
                     r->stats.errors++;
-                    mu__runner_log(r, "input descriptor %d: %s", fd, mu_strerror(rc));
+                    mu__rlog(warning, r, "input descriptor %d: %s", fd, mu_strerror(rc));
                 }
                 done = true;
                 break;
