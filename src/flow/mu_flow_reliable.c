@@ -5,7 +5,9 @@
     The sender numbers each message (its own 64-bit sequence) and keeps a
     copy in a window of MU__REL_WINDOW slots indexed by id modulo the window
     until the receiver acknowledges it. Messages are 'R', the sender's
-    runner index (int), the id (uint64), then the payload. The receiver acks
+    runner index (uint32, little-endian), the id (uint64, little-endian),
+    then the payload; an acknowledgement message is up to 64 ids (uint64,
+    little-endian) (doc/wire-flow.md). The receiver acks
     after its handler returned (so after its own emits were accepted): the
     ids, gathered up to 64 per message and sent at the latest after each
     batch of input or before it waits, go on a PUSH socket connected to the
@@ -28,7 +30,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#define HDR (1 + sizeof(int) + sizeof(uint64_t))
+#define HDR (1 + 4 + 8)
 #define RETRY_MS 2000       /* unacknowledged this long: sent again */
 #define SCAN_MS 500         /* how often to look for such messages */
 
@@ -79,13 +81,14 @@ mu__rel_take_acks(mu__runner_t *r)
     mu__rel_t *rel = r->rel;
     if (!rel)
         return;
-    uint64_t ids[MU__ACK_BATCH];
+    uint8_t buf[MU__ACK_BATCH * 8];
     int len;
-    while ((len = zmq_recv(rel->ack_pull, ids, sizeof ids, ZMQ_DONTWAIT)) > 0) {
-        int n = (len > (int) sizeof ids ? (int) sizeof ids : len) / (int) sizeof ids[0];
+    while ((len = zmq_recv(rel->ack_pull, buf, sizeof buf, ZMQ_DONTWAIT)) > 0) {
+        int n = (len > (int) sizeof buf ? (int) sizeof buf : len) / 8;
         for (int i = 0; i < n; i++) {
-            size_t k = (size_t) (ids[i] % MU__REL_WINDOW);
-            if (rel->slot[k].data && rel->slot[k].id == ids[i]) {
+            uint64_t id = mu__get_le64(buf + 8 * i);
+            size_t k = (size_t) (id % MU__REL_WINDOW);
+            if (rel->slot[k].data && rel->slot[k].id == id) {
                 free(rel->slot[k].data);
                 rel->slot[k].data = NULL;
                 rel->unacked--;
@@ -185,8 +188,8 @@ mu__rel_send(mu__runner_t *r, const void *data, size_t size)
     if (!copy)
         return MU_ENOMEM;
     copy[0] = 'R';
-    memcpy(copy + 1, &r->index, sizeof r->index);
-    memcpy(copy + 1 + sizeof(int), &id, sizeof id);
+    mu__put_le32(copy + 1, (uint32_t) r->index);
+    mu__put_le64(copy + 5, id);
     if (size)
         memcpy(copy + HDR, data, size);
     rel->next_id++;
@@ -203,8 +206,11 @@ mu__rel_parse(const void *msg, size_t size, int *sender_p, uint64_t *id_p)
     const uint8_t *p = msg;
     if (size < HDR || p[0] != 'R')
         return false;
-    memcpy(sender_p, p + 1, sizeof *sender_p);
-    memcpy(id_p, p + 1 + sizeof(int), sizeof *id_p);
+    uint32_t sender = mu__get_le32(p + 1);
+    if (sender >= MU__FLOW_MAX_RUNNERS)
+        return false;
+    *sender_p = (int) sender;
+    *id_p = mu__get_le64(p + 5);
     return true;
 }
 

@@ -6,7 +6,8 @@
 
     Internal messages are ZeroMQ messages whose first byte is the type:
     'M' data (the payload follows), 'E' end of stream (the sender's runner
-    index follows as an int). */
+    index follows as a little-endian uint32), 'R' at-least-once data
+    (mu_flow_reliable.c). Byte layouts: doc/wire-flow.md. */
 #include "flow/mu_flow_int.h"
 
 #include <errno.h>
@@ -296,10 +297,9 @@ mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_delive
             if (r->nacks[sender] == MU__ACK_BATCH)
                 mu__runner_flush_acks(r);
         }
-    } else if (size == 1 + sizeof(int) && p[0] == 'E') {
-        int idx;
-        memcpy(&idx, p + 1, sizeof idx);
-        mark_eos(r, idx);
+    } else if (size == 5 && p[0] == 'E') {
+        uint32_t idx = mu__get_le32((const uint8_t *) p + 1);
+        mark_eos(r, idx < MU__FLOW_MAX_RUNNERS ? (int) idx : -1);
     } else {
         r->stats.errors++;
         mu__rlog(warning, r, "malformed internal message of %zu bytes dropped", size);
@@ -311,7 +311,10 @@ mu__runner_flush_acks(mu__runner_t *r)
 {
     for (int i = 0; r->ack_push && i < r->n_up; i++)
         if (r->nacks[i] > 0) {
-            (void) zmq_send(r->ack_push[i], r->acks[i], (size_t) r->nacks[i] * sizeof(uint64_t), 0);
+            uint8_t buf[MU__ACK_BATCH * 8];
+            for (int k = 0; k < r->nacks[i]; k++)
+                mu__put_le64(buf + 8 * k, r->acks[i][k]);
+            (void) zmq_send(r->ack_push[i], buf, (size_t) r->nacks[i] * 8, 0);
             r->nacks[i] = 0;
         }
 }
@@ -328,7 +331,9 @@ mu__runner_finish(mu__runner_t *r)
     }
     for (int j = 0; j < r->npush && !r->exit_req; j++) {
         zmq_msg_t m;
-        if (build(&m, 'E', &r->index, sizeof r->index) == 0)
+        uint8_t idx[4];
+        mu__put_le32(idx, (uint32_t) r->index);
+        if (build(&m, 'E', idx, sizeof idx) == 0)
             (void) send_to(r, j, &m, false);
     }
     char d = 'd';

@@ -694,7 +694,7 @@ test_parent_killed(void)
             || mu_flow_add_worker_stage(f, "last", 1, NULL, pass_through, NULL) != 0
             || mu_flow_start(f) != 0)
             _exit(1);
-        mu_flow_stats_t rows[16];
+        mu_flow_stats_t rows[16] = { [0].size = sizeof rows[0] };
         size_t n = 0;
         int64_t until = mu_test_now_ms() + mu_test_ms(20000);
         bool all = false;
@@ -1036,11 +1036,15 @@ count_refusal_lines(const char *path, int *lines_p, int *summaries_p, uint64_t *
     *more_p = 0;
     FILE *f = fopen(path, "r");
     while (f && fgets(line, sizeof line, f)) {
-        const char *text = strstr(line, ": ");
-        if (text && strstr(text, "more CURVE handshakes refused")) {
+        /* zsys lines: "W: date time mu_flow F/S/I (pid N): ..." */
+        const char *more = strstr(line, " more refused handshakes on ZAP domain");
+        if (more && strstr(line, "mu_flow ")) {
+            const char *num = more;
+            while (num > line && num[-1] >= '0' && num[-1] <= '9')
+                num--;
             (*summaries_p)++;
-            *more_p += strtoull(text + 2, NULL, 10);
-        } else if (text && strstr(text, "CURVE handshake refused from")) {
+            *more_p += strtoull(num, NULL, 10);
+        } else if (strstr(line, "mu_flow ") && strstr(line, "refused CURVE handshake from")) {
             (*lines_p)++;
         }
     }
@@ -1064,11 +1068,12 @@ test_curve_refusals_rate_limited(void)
     int log_fd = mkstemp(log_path);
     MU_CHECK(log_fd >= 0);
     open_results();
-    int saved_stderr = dup(2);   /* the sink's process logs into log_path */
-    dup2(log_fd, 2);
+    fflush(NULL);
+    int saved_stdout = dup(1);   /* the sink's process logs (zsys: stdout) into log_path */
+    dup2(log_fd, 1);
     pid_t sink_pid = run_part("sink", mid_port, sink_port);
-    dup2(saved_stderr, 2);
-    close(saved_stderr);
+    dup2(saved_stdout, 1);
+    close(saved_stdout);
     close(log_fd);
     results_started();
     int ready[2];
@@ -1669,8 +1674,6 @@ static int
 event_last(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
     (void) state;
-    report(11, (uint64_t) (int64_t) mu_flow_emit_event(out, NULL, data, size));
-    report(12, (uint64_t) (int64_t) mu_flow_emit_event(out, "v", NULL, 3));
     return mu_flow_emit_event(out, "v", data, size) == 1 ? 0 : MU_EIO;
 }
 
@@ -1694,14 +1697,12 @@ test_inproc_errors(void)
     MU_CHECK_EQ(mu_flow_run(f), 0);
     record_t recs[5];
     size_t got = read_rest(recs, 5);
-    MU_CHECK_EQ(got, 4);
+    MU_CHECK_EQ(got, 2);       /* a NULL event or data is a caller bug: asserted */
     int64_t rc_of[14] = { 0 };
     for (size_t i = 0; i < got; i++)
         if (recs[i].index >= 10 && recs[i].index <= 13)
             rc_of[recs[i].index] = (int64_t) recs[i].id;
     MU_CHECK_EQ(rc_of[10], MU_EINVAL);
-    MU_CHECK_EQ(rc_of[11], MU_EINVAL);
-    MU_CHECK_EQ(rc_of[12], MU_EINVAL);
     MU_CHECK_EQ(rc_of[13], MU_EPIPE);
     mu_flow_stats_t row;
     MU_CHECK(stage_row(f, "last", -1, &row));
