@@ -39,6 +39,7 @@ typedef struct {
 } hsub_t;
 
 struct mu__inproc_t {
+    mu__inproc_send_fn *send;       /* downstream (the links) */
     mu_flow_bus_t *bus;
     hsub_t *subs;
     uint64_t errors_seen;
@@ -104,7 +105,7 @@ flush_n(mu__runner_t *r, size_t max)
         (void) mu__ring_pop(&ob->ring, &it);
         pthread_cond_signal(&ob->not_full);
         pthread_mutex_unlock(&ob->mu);
-        int rc = mu__runner_send(r, it.data, it.size);
+        int rc = r->inproc->send(r, it.data, it.size);
         free(it.data);
         if (rc == MU_EINTR)
             return rc;
@@ -146,7 +147,7 @@ mu__inproc_stop(mu__runner_t *r)
 }
 
 int
-mu__inproc_start(mu__runner_t *r)
+mu__inproc_start(mu__runner_t *r, mu__inproc_send_fn *send)
 {
     const mu__stage_t *st = r->st;
     if (st->ninproc == 0)
@@ -157,6 +158,7 @@ mu__inproc_start(mu__runner_t *r)
     pthread_mutex_init(&ip->ob.mu, NULL);
     mu__cond_init(&ip->ob.not_full);
     ip->ob.runner = r;
+    ip->send = send;
     ip->ob.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     int efd_err = errno;
     r->inproc = ip;
@@ -198,10 +200,7 @@ mu__inproc_drain(mu__runner_t *r)
             return MU_EINTR;
         if (mu_flow_bus_drain(r->inproc->bus, 5) == 0) /* idle: outputs all queued */
             return flush_n(r, SIZE_MAX);
-        mu__runner_ctl(r);
-        mu__rel_take_acks(r);
-        mu__runner_tick(r);
-        if (r->exit_req)
+        if (r->service(r) != 0)
             return MU_EINTR;
     }
 }

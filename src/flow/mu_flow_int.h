@@ -145,10 +145,17 @@ struct mu__runner_t {
     uint64_t (*acks)[MU__ACK_BATCH]; /* ids to acknowledge, per upstream runner */
     int *nacks;
     mu__inproc_t *inproc;           /* worker with in-process handlers, or NULL */
+    /*  The runner's service hook for the layers below it (links,
+        reliable, in-process handlers) while they wait: reads control
+        messages, takes acks, sends statistics; MU_EINTR when told to
+        exit (mu__runner_service). */
+    int (*service)(mu__runner_t *r);
     mu__zap_t *zap;                 /* ZAP handler of zctx (CURVE server), or NULL */
     mu__zap_domain_t *zap_domain;   /* its domain: the flow's client key */
     uint64_t zap_refused_seen;      /* refusals counted into stats so far */
 };
+
+/* ---- links (mu_flow_links.c): below the runner core ------------------------- */
 
 /*  Sends the acknowledgements gathered so far (at-least-once receivers). */
 void mu__runner_flush_acks(mu__runner_t *r);
@@ -158,11 +165,21 @@ void mu__runner_flush_acks(mu__runner_t *r);
     MU_EINTR. */
 int mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p);
 
-/*  Waits for acknowledgements (or control); MU_EINTR when told to exit. */
-int mu__runner_wait_acks(mu__runner_t *r);
+/*  Sends the end-of-stream marker to every downstream runner (behind what
+    was sent before). 0 or MU_EINTR. */
+int mu__links_send_eos(mu__runner_t *r);
 
-/* at-least-once (mu_flow_reliable.c) */
-int mu__rel_setup(mu__runner_t *r, void *ack_pull);
+/* ---- at-least-once (mu_flow_reliable.c): below the links ------------------- */
+
+/*  What reliability needs from above, given at set-up (it calls nothing
+    of the runner or the links by name): a balanced send and a wait for
+    acknowledgements (or control; MU_EINTR when told to exit). */
+typedef struct {
+    int (*send_balanced)(mu__runner_t *r, zmq_msg_t *m, int *target_p);
+    int (*wait_acks)(mu__runner_t *r);
+} mu__rel_port_t;
+
+int mu__rel_setup(mu__runner_t *r, void *ack_pull, const mu__rel_port_t *port);
 void *mu__rel_ack_socket(const mu__runner_t *r);
 size_t mu__rel_unacked(const mu__runner_t *r);
 void mu__rel_take_acks(mu__runner_t *r);
@@ -174,10 +191,14 @@ size_t mu__rel_header(void);
 
 /* in-process handlers of a worker runner (mu_flow_bus.c) */
 
+/*  The send in-process handlers' outputs take (the links' mu__runner_send,
+    given by the worker loop: this part calls nothing above it by name). */
+typedef int mu__inproc_send_fn(mu__runner_t *r, const void *data, size_t size);
+
 /*  Creates the runner's bus with the stage's handlers, its output queue and
-    that queue's eventfd. 0 (also with no handler declared), MU_ENOMEM, or
-    -errno. */
-int mu__inproc_start(mu__runner_t *r);
+    that queue's eventfd; outputs go out with send. 0 (also with no handler
+    declared), MU_ENOMEM, or -errno. */
+int mu__inproc_start(mu__runner_t *r, mu__inproc_send_fn *send);
 
 /*  The eventfd readable when thread handlers queued outputs; -1 without. */
 int mu__inproc_fd(const mu__runner_t *r);
@@ -204,6 +225,18 @@ int mu__outbox_put(mu__outbox_t *ob, const void *data, size_t size);
     (unless the stage drops). 0, MU_EPIPE (no next stage), MU_EINTR (told to
     exit), MU_ENOMEM. */
 int mu__runner_send(mu__runner_t *r, const void *data, size_t size);
+
+/* ---- the runner core (mu_flow_runner.c) ----------------------------------- */
+
+/*  Creates the runner's context and sockets (exits the process when it
+    cannot); sets r->service. */
+void mu__runner_setup(mu__runner_t *r);
+
+/*  The service hook: control, acks, statistics; MU_EINTR when told to exit. */
+int mu__runner_service(mu__runner_t *r);
+
+/*  Waits for acknowledgements (or control); MU_EINTR when told to exit. */
+int mu__runner_wait_acks(mu__runner_t *r);
 
 /*  Reads pending control messages from the supervisor (never waits). */
 void mu__runner_ctl(mu__runner_t *r);
@@ -297,6 +330,9 @@ int mu__edge_read_frames(mu_pipe_t *p, mu__edge_frame_fn *fn, void *ctx);
 int mu__flow_edge_emit(void *edge, const void *data, size_t size);
 
 /* ---- helpers shared by the parts ---------------------------------------- */
+
+/*  CLOCK_MONOTONIC in nanoseconds (handler latencies). */
+int64_t mu__flow_now_ns(void);
 
 /*  Histogram bucket of a latency in nanoseconds, and a bucket's middle. */
 int mu__flow_bucket(uint64_t ns);

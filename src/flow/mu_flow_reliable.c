@@ -46,17 +46,19 @@ struct mu__rel_t {
     uint64_t next_id;
     size_t unacked;
     void *ack_pull;
+    mu__rel_port_t port;            /* the layer above: send, wait */
     bool redeliver[MU__FLOW_MAX_RUNNERS];
     bool any_redeliver;
 };
 
 int
-mu__rel_setup(mu__runner_t *r, void *ack_pull)
+mu__rel_setup(mu__runner_t *r, void *ack_pull, const mu__rel_port_t *port)
 {
     r->rel = calloc(1, sizeof *r->rel);
     if (!r->rel)
         return MU_ENOMEM;
     r->rel->ack_pull = ack_pull;
+    r->rel->port = *port;
     /* Ids differ between incarnations of a runner, so a late ack for the
        previous one frees nothing of this one. */
     r->rel->next_id = ((uint64_t) mu__now_ms() << 32) | 1;
@@ -116,7 +118,7 @@ resend(mu__runner_t *r, size_t k)
         return MU_ENOMEM;
     memcpy(zmq_msg_data(&m), rel->slot[k].data, rel->slot[k].size);
     int target = -1;
-    int rc = mu__runner_send_balanced(r, &m, &target);
+    int rc = rel->port.send_balanced(r, &m, &target);
     if (rc == 0) {
         rel->slot[k].target = target;
         rel->slot[k].sent_ms = mu__now_ms();
@@ -179,7 +181,7 @@ mu__rel_send(mu__runner_t *r, const void *data, size_t size)
         mu__rel_take_acks(r);
     size_t k = (size_t) (id % MU__REL_WINDOW);
     while (rel->slot[k].data) { /* the window is full: wait for acks */
-        if ((rc = mu__runner_wait_acks(r)) != 0)
+        if ((rc = rel->port.wait_acks(r)) != 0)
             return rc;
         if ((rc = mu__rel_redeliver(r)) != 0)
             return rc;
