@@ -178,9 +178,9 @@ MU_EXPORT MU_NODISCARD mu_flow_t *mu_flow_new(const char *name);
     supervisor, whose runners follow it). Accepts NULL and *self_p NULL. */
 MU_EXPORT void mu_flow_destroy(mu_flow_t **self_p);
 
-/*  Appends a worker stage of n processes. startup may be NULL. Returns 0,
-    MU_EINVAL (NULL/empty/duplicate name, n < 1 or > 256, NULL handler,
-    flow already started), MU_ENOMEM. */
+/*  Appends a worker stage of n processes. startup may be NULL; name and
+    handler must not be (asserted). Returns 0, MU_EINVAL (empty or
+    duplicate name, n < 1 or > 256, flow already started), MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n,
                                        mu_flow_startup_fn *startup, mu_flow_handler_fn *handler,
                                        void *arg);
@@ -191,7 +191,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_teardown(mu_flow_t *self, const char *nam
                                    mu_flow_teardown_fn *teardown);
 
 /*  Appends a source stage of n runners calling fn. Only the first stage can
-    be a source. Returns 0, MU_EINVAL (as above, or not the first stage). */
+    be a source. name and fn must not be NULL (asserted). Returns 0,
+    MU_EINVAL (as above, or not the first stage). */
 MU_EXPORT MU_NODISCARD int mu_flow_add_source(mu_flow_t *self, const char *name, int n, mu_flow_source_fn *fn,
                                  void *arg);
 
@@ -200,22 +201,22 @@ MU_EXPORT MU_NODISCARD int mu_flow_add_source(mu_flow_t *self, const char *name,
     descriptors from now on (closed in the calling process by mu_flow_start).
     A source ends at EOF, which comes only once every write end is closed:
     the calling process must not hold write ends when it calls mu_flow_start
-    (the flow's processes would inherit them). Returns 0, MU_EINVAL (bad
-    arguments, not the first stage). */
+    (the flow's processes would inherit them). Returns 0, MU_EINVAL (n < 1,
+    a descriptor not open, not the first stage). */
 MU_EXPORT MU_NODISCARD int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n);
 
 /*  Adds a TCP edge runner to the edge stage `name`: the last stage when it
     has that name and is an edge stage, else a new stage appended. The edge
-    is copied, with its defaults filled in. Returns 0, MU_EINVAL (NULL
-    arguments, no host, port out of range, max_clients out of 0..65536,
+    is copied, with its defaults filled in. name and edge must not be NULL
+    (asserted). Returns 0, MU_EINVAL (no host, port out of range, max_clients out of 0..65536,
     idle_timeout_ms < -1, an unknown overflow, a stage of that name that is
     not the last edge stage), MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge);
 
 /*  Sets the link into stage `name` (not the first stage). filter (broadcast,
     may be NULL: edges use their own filter, others take all) or key (keyed,
-    required) with arg. Returns 0 or MU_EINVAL (unknown/first stage, keyed
-    without key function, bad kind). */
+    required: asserted, like a valid kind) with arg. Returns 0 or MU_EINVAL
+    (unknown or first stage, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind,
                                mu_flow_filter_fn *filter, mu_flow_key_fn *key, void *arg);
 
@@ -260,27 +261,16 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_local(mu_flow_t *self, const char *name, 
 
 /*  Secures the pinned (tcp://) links with CURVE: the pinned stages' input
     sockets are CURVE servers with the server keypair and accept only the
-    client keypair's public key (each runner answers ZAP itself; a refused
-    handshake is counted as an error of that runner and logged, at most
-    one line a second, the others counted in a "N more CURVE handshakes
-    refused" line; the peer's address is escaped); senders to
-    them are CURVE clients with the client keypair. Every process of a split
-    flow sets the same keys (mu_keys_from_secret derives both from one
-    shared passphrase). Keys are copied (secrets wiped on destroy). Links
-    over ipc:// stay plain.
-    Why runners answer ZAP themselves rather than through libmutil's shared
-    ZAP handler (the one mu_server and mu_socket use): libzmq asks the ZAP
-    handler bound in the socket's own context, and that shared handler is a
-    thread on czmq's context in the process that started it. Runners are
-    forked children: the handler's thread does not exist in them, and a
-    czmq context inherited through fork is not theirs to use. So each runner
-    has a private libzmq context (see Forking above) and, on it, a small ZAP
-    thread of its own (only when it has a CURVE server socket) that accepts
-    exactly the client public key and refuses everything else with status
-    400 — the same decision the shared handler makes for an allow-list of
-    one key. It needs no per-socket allow-lists: a runner has one CURVE
-    server socket. Returns 0 or MU_EINVAL (NULL or public-only
-    keys, started). */
+    client keypair's public key (each runner runs libmutil's ZAP handler on
+    its own context; a refused handshake is counted as an error of that
+    runner and logged with zsys_warning, at most one line a second, the
+    others counted in a "N more refused handshakes" line; the peer's
+    address is escaped); senders to them are CURVE clients with the client
+    keypair. Every process of a split flow sets the same keys
+    (mu_keys_from_secret derives both from one shared passphrase). Keys are
+    copied (secrets wiped on destroy). Links over ipc:// stay plain. server
+    and client must not be NULL (asserted). Returns 0 or MU_EINVAL
+    (public-only keys, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server,
                                 const mu_keys_t *client);
 
@@ -344,7 +334,7 @@ MU_EXPORT MU_NODISCARD int mu_flow_stats(mu_flow_t *self, mu_flow_stats_t *rows,
     handler's emitter (mu_flow_add_inproc) the copy goes to the runner's
     output queue, waiting while it is full. Returns 0, MU_EPIPE (the last
     stage: nothing downstream), MU_EINTR (the flow is being stopped hard),
-    MU_EINVAL (NULL data with size > 0), MU_ENOMEM. */
+    MU_ENOMEM. data may be NULL only with size 0 (asserted). */
 MU_EXPORT MU_NODISCARD int mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size);
 
 /* ---- in-process stages inside a worker stage -------------------------------- */
@@ -375,8 +365,9 @@ typedef int mu_flow_inproc_fn(void *arg, const char *event, const void *data, si
     teardown hook), before its end of stream. Thread handlers' outputs are
     sent after the handler call that caused them returned, so an
     at-least-once link out of the stage does not cover them until then.
-    Returns 0, MU_EINVAL (unknown or non-worker stage; NULL, empty or long
-    event; NULL fn; bad mode; started), MU_ENOMEM. A runner whose bus cannot
+    event and fn must not be NULL, mode must be valid (asserted). Returns
+    0, MU_EINVAL (unknown or non-worker stage; empty or long event;
+    started), MU_ENOMEM. A runner whose bus cannot
     be set up (threads) exits with failure: a crash for the supervisor. */
 MU_EXPORT MU_NODISCARD int mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event,
                                  mu_flow_mode_t mode, mu_flow_inproc_fn *fn, void *arg,
@@ -387,9 +378,9 @@ MU_EXPORT MU_NODISCARD int mu_flow_add_inproc(mu_flow_t *self, const char *stage
     handler and teardown hook and from inline in-process handlers. Returns
     the number of handlers reached (0: none subscribed), the first negative
     code of an inline handler, MU_ENOMEM, MU_EINTR (the flow is being
-    stopped hard while waiting for room), or MU_EINVAL (NULL event, NULL
-    data with size > 0, an emitter not of a worker stage, or a thread
-    handler's emitter). */
+    stopped hard while waiting for room), or MU_EINVAL (an emitter not of a
+    worker stage, or a thread handler's emitter). event must not be NULL,
+    data may be NULL only with size 0 (asserted). */
 MU_EXPORT MU_NODISCARD int mu_flow_emit_event(mu_flow_emit_t *out, const char *event, const void *data,
                                  size_t size);
 

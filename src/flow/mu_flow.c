@@ -100,14 +100,21 @@ find_stage(const mu_flow_t *self, const char *name, int *index_p)
 static mu__stage_t *
 append_stage(mu_flow_t *self, const char *name, int n, mu__stage_kind_t kind)
 {
-    if (self->started || name == NULL || name[0] == '\0' || strlen(name) >= MU__FLOW_NAME
-        || n < 1 || n > MU__FLOW_MAX_RUNNERS || find_stage(self, name, NULL))
-        return NULL;
+    assert(name);
+    if (self->started)
+        return mu__fail_null(MU_EINVAL, "flow '%s': already started", self->name);
+    if (name[0] == '\0' || strlen(name) >= MU__FLOW_NAME || find_stage(self, name, NULL))
+        return mu__fail_null(MU_EINVAL, "flow '%s': stage name '%s' empty, over %d bytes or "
+                             "taken", self->name, name, MU__FLOW_NAME - 1);
+    if (n < 1 || n > MU__FLOW_MAX_RUNNERS)
+        return mu__fail_null(MU_EINVAL, "flow '%s': stage '%s': %d runners (1..%d)", self->name,
+                             name, n, MU__FLOW_MAX_RUNNERS);
     if (kind != MU__ST_WORKER && kind != MU__ST_EDGE && self->nstages != 0)
-        return NULL;
+        return mu__fail_null(MU_EINVAL, "flow '%s': source '%s' is not the first stage",
+                             self->name, name);
     mu__stage_t *grown = realloc(self->stages, (size_t) (self->nstages + 1) * sizeof *grown);
     if (!grown)
-        return NULL;
+        return mu__fail_null(MU_ENOMEM, "flow '%s': out of memory", self->name);
     self->stages = grown;
     mu__stage_t *st = &grown[self->nstages++];
     memset(st, 0, sizeof *st);
@@ -123,11 +130,10 @@ mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n, mu_flow_start
                          mu_flow_handler_fn *handler, void *arg)
 {
     assert(self);
-    if (handler == NULL)
-        return MU_EINVAL;
+    assert(handler);
     mu__stage_t *st = append_stage(self, name, n, MU__ST_WORKER);
     if (!st)
-        return MU_EINVAL;
+        return mu_last_code();
     st->startup = startup;
     st->handler = handler;
     st->arg = arg;
@@ -140,7 +146,8 @@ mu_flow_set_teardown(mu_flow_t *self, const char *name, mu_flow_teardown_fn *tea
     assert(self);
     mu__stage_t *st = find_stage(self, name, NULL);
     if (!st || st->kind != MU__ST_WORKER || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no worker stage '%s', or started", self->name,
+                        name ? name : "(null)");
     st->teardown = teardown;
     return 0;
 }
@@ -150,14 +157,19 @@ mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event, mu_flo
                    mu_flow_inproc_fn *fn, void *arg, size_t queue_max)
 {
     assert(self);
+    assert(event);
+    assert(fn);
+    assert(mode == MU_FLOW_INLINE || mode == MU_FLOW_THREAD);
     mu__stage_t *st = find_stage(self, stage, NULL);
-    if (!st || st->kind != MU__ST_WORKER || self->started || !event || !event[0]
-        || strlen(event) >= sizeof st->inproc->event || !fn
-        || (mode != MU_FLOW_INLINE && mode != MU_FLOW_THREAD))
-        return MU_EINVAL;
+    if (!st || st->kind != MU__ST_WORKER || self->started)
+        return mu__fail(MU_EINVAL, "flow '%s': no worker stage '%s', or started", self->name,
+                        stage ? stage : "(null)");
+    if (!event[0] || strlen(event) >= sizeof st->inproc->event)
+        return mu__fail(MU_EINVAL, "flow '%s': event name empty or over %zu bytes", self->name,
+                        sizeof st->inproc->event - 1);
     mu__inproc_def_t *grown = realloc(st->inproc, (size_t) (st->ninproc + 1) * sizeof *grown);
     if (!grown)
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "flow '%s': out of memory", self->name);
     st->inproc = grown;
     mu__inproc_def_t *d = &grown[st->ninproc++];
     memset(d, 0, sizeof *d);
@@ -173,11 +185,10 @@ int
 mu_flow_add_source(mu_flow_t *self, const char *name, int n, mu_flow_source_fn *fn, void *arg)
 {
     assert(self);
-    if (fn == NULL)
-        return MU_EINVAL;
+    assert(fn);
     mu__stage_t *st = append_stage(self, name, n, MU__ST_SOURCE);
     if (!st)
-        return MU_EINVAL;
+        return mu_last_code();
     st->source = fn;
     st->arg = arg;
     return 0;
@@ -187,18 +198,20 @@ int
 mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n)
 {
     assert(self);
-    if (fds == NULL || n < 1)
-        return MU_EINVAL;
+    assert(fds || n < 1);
+    if (n < 1)
+        return mu__fail(MU_EINVAL, "flow '%s': %d descriptors", self->name, n);
     for (int i = 0; i < n; i++)
         if (fds[i] < 0 || fcntl(fds[i], F_GETFD) < 0)
-            return MU_EINVAL;
+            return mu__fail(MU_EINVAL, "flow '%s': descriptor %d is not open", self->name,
+                            fds[i]);
     int *copy = malloc((size_t) n * sizeof *copy);
     if (!copy)
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "flow '%s': out of memory", self->name);
     mu__stage_t *st = append_stage(self, name, n, MU__ST_FD_SOURCE);
     if (!st) {
         free(copy);
-        return MU_EINVAL;
+        return mu_last_code();
     }
     memcpy(copy, fds, (size_t) n * sizeof *copy);
     st->fds = copy;
@@ -235,17 +248,21 @@ int
 mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
 {
     assert(self);
-    if (name == NULL || edge == NULL || !edge_valid(edge) || self->started)
-        return MU_EINVAL;
+    assert(name);
+    assert(edge);
+    if (!edge_valid(edge) || self->started)
+        return mu__fail(MU_EINVAL, "flow '%s': edge '%s': bad settings (host, port, "
+                        "max_clients, idle_timeout_ms, overflow), or started", self->name, name);
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
     if (st && (index != self->nstages - 1 || st->kind != MU__ST_EDGE
                || st->n >= MU__FLOW_MAX_RUNNERS))
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': stage '%s' is not the last edge stage, or full",
+                        self->name, name);
     if (!st) {
         st = append_stage(self, name, 1, MU__ST_EDGE);
         if (!st)
-            return MU_EINVAL;
+            return mu_last_code();
         st->n = 0;
     }
     int n = st->n + 1;
@@ -261,7 +278,7 @@ mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
     if (!edges || !lfds || !ports) {
         if (st->n == 0) /* a stage that never got its edge goes again */
             self->nstages--;
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "flow '%s': out of memory", self->name);
     }
     edges[n - 1] = edge_with_defaults(edge);
     lfds[n - 1] = -1;
@@ -275,14 +292,13 @@ mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind, mu_flow
                  mu_flow_key_fn *key, void *arg)
 {
     assert(self);
+    assert(kind == MU_FLOW_BALANCE || kind == MU_FLOW_BROADCAST || kind == MU_FLOW_KEYED);
+    assert(kind != MU_FLOW_KEYED || key);
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
     if (!st || index == 0 || self->started)
-        return MU_EINVAL;
-    if (kind != MU_FLOW_BALANCE && kind != MU_FLOW_BROADCAST && kind != MU_FLOW_KEYED)
-        return MU_EINVAL;
-    if (kind == MU_FLOW_KEYED && key == NULL)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s' after the first, or started",
+                        self->name, name ? name : "(null)");
     st->link = kind;
     st->filter = filter;
     st->key = key;
@@ -296,7 +312,7 @@ mu_flow_set_drop(mu_flow_t *self, const char *name, bool drop)
     assert(self);
     mu__stage_t *st = find_stage(self, name, NULL);
     if (!st)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s'", self->name, name ? name : "(null)");
     st->drop = drop;
     return 0;
 }
@@ -308,7 +324,8 @@ mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on)
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
     if (!st || index == 0 || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s' after the first, or started",
+                        self->name, name ? name : "(null)");
     st->reliable = on;
     return 0;
 }
@@ -318,9 +335,11 @@ mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char *host, int ba
 {
     assert(self);
     mu__stage_t *st = find_stage(self, name, NULL);
-    if (!st || self->started || host == NULL || host[0] == '\0'
-        || strlen(host) >= sizeof st->host || base_port < 1 || base_port + st->n - 1 > 65535)
-        return MU_EINVAL;
+    assert(host);
+    if (!st || self->started || host[0] == '\0' || strlen(host) >= sizeof st->host
+        || base_port < 1 || base_port + st->n - 1 > 65535)
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s', bad host or port range, or "
+                        "started", self->name, name ? name : "(null)");
     snprintf(st->host, sizeof st->host, "%s", host);
     st->base_port = base_port;
     return 0;
@@ -332,7 +351,8 @@ mu_flow_set_local(mu_flow_t *self, const char *name, bool local)
     assert(self);
     mu__stage_t *st = find_stage(self, name, NULL);
     if (!st || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s', or started", self->name,
+                        name ? name : "(null)");
     st->remote = !local;
     return 0;
 }
@@ -341,8 +361,11 @@ int
 mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server, const mu_keys_t *client)
 {
     assert(self);
-    if (!server || !client || self->started || !mu_keys_secret(server) || !mu_keys_secret(client))
-        return MU_EINVAL;
+    assert(server);
+    assert(client);
+    if (self->started || !mu_keys_secret(server) || !mu_keys_secret(client))
+        return mu__fail(MU_EINVAL, "flow '%s': CURVE keys without their secret, or started",
+                        self->name);
     memcpy(self->curve_server_pub, mu_keys_public(server), 32);
     memcpy(self->curve_server_sec, mu_keys_secret(server), 32);
     memcpy(self->curve_client_pub, mu_keys_public(client), 32);
@@ -356,7 +379,8 @@ mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts, int window_ms)
 {
     assert(self);
     if (max_restarts < 0 || window_ms < 1 || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': restart limit %d in %d ms, or started",
+                        self->name, max_restarts, window_ms);
     self->max_restarts = max_restarts;
     self->window_ms = window_ms;
     return 0;
@@ -367,7 +391,8 @@ mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms)
 {
     assert(self);
     if (timeout_ms < 1 || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': drain timeout %d ms, or started", self->name,
+                        timeout_ms);
     self->drain_ms = timeout_ms;
     return 0;
 }

@@ -91,8 +91,9 @@ test_api_errors(void)
     MU_CHECK_EQ(mu_flow_stop(f, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_edge_port(f, "in", 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* no stage */
+    MU_CHECK(strstr(mu_last_error(), "no stage") != NULL);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 0, NULL, pass_through, NULL), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, NULL, NULL), MU_EINVAL);
+    MU_CHECK(strstr(mu_last_error(), "0 runners") != NULL);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, pass_through, NULL), 0);
     MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* first stage is a worker */
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, pass_through, NULL), MU_EINVAL);
@@ -103,14 +104,11 @@ test_api_errors(void)
 
     f = mu_flow_new("errs");
     static uint64_t next;
-    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, NULL, &next), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
     MU_CHECK_EQ(mu_flow_add_source(f, "src2", 1, counting_source, &next), MU_EINVAL);
     int bad_fd = 1000;
     MU_CHECK_EQ(mu_flow_add_fd_source(f, "fds", &bad_fd, 1), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, pass_through, NULL), 0);
-    MU_CHECK_EQ(mu_flow_set_link(f, "w", MU_FLOW_KEYED, NULL, NULL, NULL), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_set_link(f, "w", (mu_flow_link_t) 9, NULL, NULL, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_set_link(f, "nope", MU_FLOW_BALANCE, NULL, NULL, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_set_link(f, "w", MU_FLOW_KEYED, NULL, key_mod7, NULL), 0);
     MU_CHECK_EQ(mu_flow_set_drop(f, "nope", true), MU_EINVAL);
@@ -400,14 +398,6 @@ stuck_handler(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     return 0;
 }
 
-static int
-null_emitting_source(void *arg, int index, mu_flow_emit_t *out)
-{
-    (void) arg;
-    record_t rec = { .index = mu_flow_emit(out, NULL, 4), .id = (uint64_t) index };
-    return write(result_fd, &rec, sizeof rec) == (ssize_t) sizeof rec ? 0 : MU_EIO;
-}
-
 static void
 test_wait_errors(void)
 {
@@ -438,17 +428,6 @@ test_wait_errors(void)
     MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(20000)), MU_EIO);          /* the supervisor died */
     MU_CHECK(strstr(mu_last_error(), "supervisor died") != NULL);
     mu_flow_destroy(&f);
-
-    open_results();
-    f = mu_flow_new("nullemit");
-    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, null_emitting_source, NULL), 0);
-    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 1, NULL, pass_through, NULL), 0);
-    MU_CHECK_EQ(mu_flow_run(f), 0);
-    record_t rec[2];
-    MU_CHECK_EQ(read_rest(rec, 2), 1);
-    MU_CHECK_EQ(rec[0].index, MU_EINVAL);
-    mu_flow_destroy(&f);
-    close_results();
 }
 
 /*  Worker runner 0 reports (tag 20) and gets stuck on its message; the
@@ -978,7 +957,6 @@ test_split_three_processes(void)
     MU_CHECK(server_keys && client_keys && public_only);
     f = mu_flow_new("x");
     MU_CHECK_EQ(mu_flow_set_curve(f, public_only, client_keys), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_set_curve(f, server_keys, NULL), MU_EINVAL);
     mu_flow_destroy(&f);
     mu_keys_destroy(&public_only);
 
@@ -1566,15 +1544,11 @@ test_inproc_order(void)
     MU_CHECK(f);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "nope", "v", MU_FLOW_INLINE, ip_inline, NULL, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "src", "v", MU_FLOW_INLINE, ip_inline, NULL, 0), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", NULL, MU_FLOW_INLINE, ip_inline, NULL, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "", MU_FLOW_INLINE, ip_inline, NULL, 0), MU_EINVAL);
     char longname[80];
     memset(longname, 'e', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", longname, MU_FLOW_INLINE, ip_inline, NULL, 0),
-                MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "v", MU_FLOW_INLINE, NULL, NULL, 0), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "v", (mu_flow_mode_t) 7, ip_inline, NULL, 0),
                 MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "v", MU_FLOW_INLINE, ip_inline, NULL, 0), 0);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "v", MU_FLOW_THREAD, ip_thread, &no_delay, 4), 0);
@@ -1711,11 +1685,29 @@ test_inproc_errors(void)
     mu_flow_destroy(&f);
 }
 
+/*  A caller bug (a NULL handler) is an assertion, not a code. */
+static void
+test_caller_bug_aborts(void)
+{
+    pid_t pid = fork();
+    MU_CHECK(pid >= 0);
+    if (pid == 0) {
+        close(2);           /* the assertion's message */
+        mu_flow_t *f = mu_flow_new("bug");
+        int rc = f ? mu_flow_add_worker_stage(f, "w", 1, NULL, NULL, NULL) : -1;
+        _exit(rc == 0 ? 0 : 1);
+    }
+    int status = 0;
+    MU_CHECK_EQ(waitpid(pid, &status, 0), pid);
+    MU_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+}
+
 int
 main(int argc, char **argv)
 {
     flow_test_begin(argc, argv);
     RUN(test_api_errors);
+    RUN(test_caller_bug_aborts);
     RUN(test_bus);
     RUN(test_one_stage);
     RUN(test_three_stages);
