@@ -6,6 +6,7 @@
     mu_flow_runner.c (core), mu_flow_links.c, mu_flow_reliable.c and
     mu_flow_edge.c; shared helpers in mu_flow_util.c. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_super.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

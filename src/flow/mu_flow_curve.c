@@ -17,6 +17,7 @@
     flow's runner (a flow started by a handler), whose handler is not its
     own. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_curve.h"
 #include "net/mu_zap.h"
 
 #include <errno.h>

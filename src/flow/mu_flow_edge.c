@@ -15,6 +15,10 @@
     connected, sent a complete frame, had bytes written to it, or had
     nothing queued when a message came for it. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_edge.h"
+#include "flow/mu_flow_runner.h"
+#include "flow/mu_flow_links.h"
+#include "flow/mu_flow_msgq.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -4,6 +4,7 @@
     (mu_flow_add_inproc): the runner's bus (mu_bus.c) and the outbox that
     carries thread handlers' outputs to the runner's thread. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_inproc.h"
 #include "flow/mu_bus_int.h"
 #include "base/mu_sync.h"
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_flow_int.h — private declarations of mu_flow (definition, supervisor,
-    runners, edges). Never installed. */
+/*  mu_flow_int.h — private types every part of mu_flow shares (the flow
+    definition, control messages, the runner's state, the emitter), the
+    runner's log macro and the helpers of mu_flow_util.c. The functions of
+    each part are declared in its own header (mu_flow_<part>.h), which a
+    file includes only when it calls that part. Never installed. */
 #ifndef MU_FLOW_INT_H_INCLUDED
 #define MU_FLOW_INT_H_INCLUDED
 
@@ -155,108 +158,6 @@ struct mu__runner_t {
     uint64_t zap_refused_seen;      /* refusals counted into stats so far */
 };
 
-/* ---- links (mu_flow_links.c): below the runner core ------------------------- */
-
-/*  Sends the acknowledgements gathered so far (at-least-once receivers). */
-void mu__runner_flush_acks(mu__runner_t *r);
-
-/*  Balanced send of m (consumed) over the live downstream runners;
-    *target_p gets the runner. 0, 1 (dropped on a dropping stage),
-    MU_EINTR. */
-int mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p);
-
-/*  Sends the end-of-stream marker to every downstream runner (behind what
-    was sent before). 0 or MU_EINTR. */
-int mu__links_send_eos(mu__runner_t *r);
-
-/* ---- at-least-once (mu_flow_reliable.c): below the links ------------------- */
-
-/*  What reliability needs from above, given at set-up (it calls nothing
-    of the runner or the links by name): a balanced send and a wait for
-    acknowledgements (or control; MU_EINTR when told to exit). */
-typedef struct {
-    int (*send_balanced)(mu__runner_t *r, zmq_msg_t *m, int *target_p);
-    int (*wait_acks)(mu__runner_t *r);
-} mu__rel_port_t;
-
-int mu__rel_setup(mu__runner_t *r, void *ack_pull, const mu__rel_port_t *port);
-void *mu__rel_ack_socket(const mu__runner_t *r);
-size_t mu__rel_unacked(const mu__runner_t *r);
-void mu__rel_take_acks(mu__runner_t *r);
-void mu__rel_dead(mu__runner_t *r, int target);
-int mu__rel_redeliver(mu__runner_t *r);
-int mu__rel_send(mu__runner_t *r, const void *data, size_t size);
-bool mu__rel_parse(const void *msg, size_t size, int *sender_p, uint64_t *id_p);
-size_t mu__rel_header(void);
-
-/* in-process handlers of a worker runner (mu_flow_bus.c) */
-
-/*  The send in-process handlers' outputs take (the links' mu__runner_send,
-    given by the worker loop: this part calls nothing above it by name). */
-typedef int mu__inproc_send_fn(mu__runner_t *r, const void *data, size_t size);
-
-/*  Creates the runner's bus with the stage's handlers, its output queue and
-    that queue's eventfd; outputs go out with send. 0 (also with no handler
-    declared), MU_ENOMEM, or -errno. */
-int mu__inproc_start(mu__runner_t *r, mu__inproc_send_fn *send);
-
-/*  The eventfd readable when thread handlers queued outputs; -1 without. */
-int mu__inproc_fd(const mu__runner_t *r);
-
-/*  Sends downstream what thread handlers queued (runner thread only).
-    0, or MU_EINTR when told to exit. */
-int mu__inproc_flush(mu__runner_t *r);
-
-/*  Waits until every thread handler is idle with nothing queued, sending
-    their outputs meanwhile. 0, or MU_EINTR when told to exit. */
-int mu__inproc_drain(mu__runner_t *r);
-
-/*  Handler errors since the last call. */
-uint64_t mu__inproc_take_errors(mu__runner_t *r);
-
-/*  Stops the threads and frees the runner's bus (after a drain). */
-void mu__inproc_stop(mu__runner_t *r);
-
-/*  Queues a thread handler's output for the runner thread (waits while
-    full). 0, MU_EPIPE (last stage), MU_ENOMEM. */
-int mu__outbox_put(mu__outbox_t *ob, const void *data, size_t size);
-
-/*  Sends one message downstream with the link's routing; waits for room
-    (unless the stage drops). 0, MU_EPIPE (no next stage), MU_EINTR (told to
-    exit), MU_ENOMEM. */
-int mu__runner_send(mu__runner_t *r, const void *data, size_t size);
-
-/* ---- the runner core (mu_flow_runner.c) ----------------------------------- */
-
-/*  Creates the runner's context and sockets (exits the process when it
-    cannot); sets r->service. */
-void mu__runner_setup(mu__runner_t *r);
-
-/*  The service hook: control, acks, statistics; MU_EINTR when told to exit. */
-int mu__runner_service(mu__runner_t *r);
-
-/*  Waits for acknowledgements (or control); MU_EINTR when told to exit. */
-int mu__runner_wait_acks(mu__runner_t *r);
-
-/*  Reads pending control messages from the supervisor (never waits). */
-void mu__runner_ctl(mu__runner_t *r);
-
-/*  Sends statistics when the period has passed. */
-void mu__runner_tick(mu__runner_t *r);
-
-/*  Handles one message from the pull socket (data or end of stream). For
-    data: counts it and calls fn(r, payload, size, ctx), timing it. */
-typedef int mu__runner_deliver_fn(mu__runner_t *r, const void *data, size_t size, void *ctx);
-void mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn,
-                     void *ctx);
-
-/*  True when every upstream runner has ended. */
-bool mu__runner_input_done(const mu__runner_t *r);
-
-/*  Ends the runner: end-of-stream behind the last message on every
-    downstream socket, 'd' to the supervisor, then waits for 'X' and exits. */
-void mu__runner_finish(mu__runner_t *r) __attribute__((noreturn));
-
 /*  Logs through czmq's zsys_<level> (error, warning, info, debug) with the
     runner's identity: "mu_flow flow/stage/index (pid N): message". */
 #define mu__rlog(level, r, fmt, ...)                                                      \
@@ -266,68 +167,6 @@ void mu__runner_finish(mu__runner_t *r) __attribute__((noreturn));
 /*  In a process the flow forked: czmq's logging without czmq's SIGINT and
     SIGTERM handlers (the flow's processes set their own). */
 void mu__flow_log_setup(void);
-
-/*  CURVE on pinned links (mu_flow_curve.c): makes socket (of r->zctx) a
-    server, starting libmutil's ZAP handler of r->zctx (r->zap, net/mu_zap.h)
-    on first use, or a client; 0, MU_ENOMEM or MU_EINVAL (also when r->zap
-    serves another context or process: never a CURVE server without a live
-    handler). Before bind or connect. mu__curve_refused returns the
-    handshakes r's handler refused since the last call. */
-int mu__curve_server(mu__runner_t *r, void *socket);
-int mu__curve_client(mu__runner_t *r, void *socket);
-uint64_t mu__curve_refused(mu__runner_t *r);
-
-/* ---- an edge client's outbound queue (mu_flow_msgq.c) ----------------------- */
-
-typedef struct mu__msg_t mu__msg_t;
-
-/*  A FIFO of message copies. bytes counts each message's payload plus
-    MU__MSGQ_OVERHEAD (what a queued message costs beside its payload).
-    Zero-initialised: empty. */
-typedef struct {
-    mu__msg_t *head, *tail;
-    size_t bytes;
-    size_t count;
-} mu__msgq_t;
-
-#define MU__MSGQ_OVERHEAD 32
-
-/*  Appends a copy of data. 0 or MU_ENOMEM (nothing queued). */
-int mu__msgq_push(mu__msgq_t *q, const void *data, size_t size);
-
-/*  The oldest message, valid until it is popped; false when empty. */
-bool mu__msgq_peek(const mu__msgq_t *q, const void **data_p, size_t *size_p);
-
-/*  Removes the oldest message (the queue must not be empty). */
-void mu__msgq_pop(mu__msgq_t *q);
-
-/*  Drops the oldest messages until bytes <= max_bytes; returns how many. */
-size_t mu__msgq_trim(mu__msgq_t *q, size_t max_bytes);
-
-/*  Drops everything. */
-void mu__msgq_clear(mu__msgq_t *q);
-
-/*  The edge runner's loop (mu_flow_edge.c); never returns. */
-void mu__flow_edge_main(mu__runner_t *r) __attribute__((noreturn));
-
-/*  A TCP client's pipe as an edge sets it up (TCP_NODELAY, max_frame, no
-    waiting, no linger); owns fd once it returns a pipe, else NULL (fd is
-    left open). */
-mu_pipe_t *mu__edge_pipe_new(int fd, uint32_t max_frame);
-
-/*  Called per whole frame a client sent (data valid during the call); a
-    non-zero return stops the reading and is returned. */
-typedef int mu__edge_frame_fn(void *ctx, const void *data, size_t size);
-
-/*  The edge's frame reader: hands fn every whole frame the client pipe p
-    holds or can read now. Returns MU_EAGAIN (more bytes needed), fn's
-    non-zero return, or the pipe's end of the stream or error (MU_ECLOSED
-    after whole frames, MU_ETRUNCATED, MU_EPROTO for a frame over the
-    maximum, ...): then the client is done. (Exposed for the fuzz target.) */
-int mu__edge_read_frames(mu_pipe_t *p, mu__edge_frame_fn *fn, void *ctx);
-
-/*  Sends to the clients of the edge (emitter with to_clients). */
-int mu__flow_edge_emit(void *edge, const void *data, size_t size);
 
 /* ---- helpers shared by the parts ---------------------------------------- */
 
@@ -353,13 +192,5 @@ void mu__flow_remove_dir(const char *dir);
 /*  Sends sig to the calling process when its parent dies (PR_SET_PDEATHSIG),
     then _exits at once if the parent is already not parent_pid. */
 void mu__flow_die_with_parent(pid_t parent_pid, int sig);
-
-/*  The supervisor's main; never returns. ctl is its end to the caller. */
-void mu__flow_supervise(mu_flow_t *flow, int ctl) __attribute__((noreturn));
-
-/*  A runner process's main; never returns. ctl is its end to the
-    supervisor. */
-void mu__flow_runner_main(mu_flow_t *flow, int stage, int index, int ctl)
-    __attribute__((noreturn));
 
 #endif

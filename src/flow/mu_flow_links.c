@@ -8,6 +8,8 @@
     While waiting for room it runs the runner's service hook (r->service:
     control messages, acks, statistics), never a runner function. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_links.h"
+#include "flow/mu_flow_reliable.h"
 
 #include <errno.h>
 #include <string.h>

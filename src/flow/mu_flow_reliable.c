@@ -24,6 +24,7 @@
     loses those outputs unless its downstream link is reliable too and the
     runner itself survives. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_reliable.h"
 
 #include <errno.h>
 #include <stdlib.h>

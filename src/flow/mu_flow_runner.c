@@ -11,6 +11,11 @@
     index follows as a little-endian uint32), 'R' at-least-once data
     (mu_flow_reliable.c). Byte layouts: doc/wire-flow.md. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_runner.h"
+#include "flow/mu_flow_links.h"
+#include "flow/mu_flow_reliable.h"
+#include "flow/mu_flow_curve.h"
+#include "flow/mu_flow_inproc.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -5,6 +5,8 @@
     coordinates the stage-by-stage drain and collects statistics. It never
     touches ZeroMQ. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_super.h"
+#include "flow/mu_flow_worker.h"
 
 #include <dirent.h>
 #include <stdint.h>

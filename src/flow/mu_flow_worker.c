@@ -5,6 +5,12 @@
     which sends a handler's output where its emitter points (downstream,
     an edge's clients, or a thread handler's outbox). */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_worker.h"
+#include "flow/mu_flow_edge.h"
+#include "flow/mu_flow_inproc.h"
+#include "flow/mu_flow_runner.h"
+#include "flow/mu_flow_links.h"
+#include "flow/mu_flow_reliable.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -12,6 +12,7 @@
 #include "mu_test.h"
 #include "mutil.h"
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_curve.h"
 
 #include <stdio.h>
 #include <sys/wait.h>
