@@ -549,7 +549,8 @@ mu_flow_edge_port(const mu_flow_t *self, const char *name, int index)
     const mu__stage_t *st = find_stage(self, name, NULL);
     if (!self->started || !st || st->kind != MU__ST_EDGE || index < 0 || index >= st->n
         || !st->edges[index].listen)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no listening edge %d in stage '%s', or not "
+                        "started", self->name, index, name ? name : "(null)");
     return st->ports[index];
 }
 

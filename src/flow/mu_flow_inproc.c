@@ -227,7 +227,8 @@ mu_flow_emit_event(mu_flow_emit_t *out, const char *event, const void *data, siz
     assert(data || size == 0);
     if (out->outbox || out->to_clients || !out->runner
         || out->runner->st->kind != MU__ST_WORKER)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "mu_flow_emit_event: not a worker's emitter, or a thread "
+                        "handler's");
     if (!out->runner->inproc)
         return 0;
     return mu_flow_bus_emit(out->runner->inproc->bus, event, data, size);

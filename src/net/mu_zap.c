@@ -482,6 +482,18 @@ mu__zap_new_for(void *zctx, const char *label)
     return NULL;
 }
 
+void
+mu__zap_destroy(mu__zap_t **zap_p)
+{
+    if (zap_p == NULL || *zap_p == NULL)
+        return;
+    mu__zap_t *z = *zap_p;
+    assert(z != &shared && z->domains == NULL);
+    pthread_mutex_destroy(&z->registry);
+    free(z);
+    *zap_p = NULL;
+}
+
 bool
 mu__zap_serves(const mu__zap_t *zap, void *zctx)
 {

@@ -65,6 +65,12 @@ mu__zap_domain_t *mu__zap_register(const mu_allow_t *allow);
     (EADDRINUSE: zctx has a handler already; ENOMEM, ...), logged. */
 mu__zap_t *mu__zap_new_for(void *zctx, const char *label);
 
+/*  Frees a context handler once its context has been terminated
+    (zmq_ctx_term returned: its thread has let go of it) and its domains
+    were unregistered; accepts NULL and *zap_p NULL. A process that never
+    terminates the context (a flow runner) never calls it. */
+void mu__zap_destroy(mu__zap_t **zap_p);
+
 /*  True when zap is a context handler serving zctx in this process: its
     thread runs here (not in the parent of a fork) on that context. */
 bool mu__zap_serves(const mu__zap_t *zap, void *zctx);
