@@ -182,19 +182,19 @@ MU_EXPORT void mu_flow_destroy(mu_flow_t **self_p);
     handler must not be (asserted). Returns 0, MU_EINVAL (empty or
     duplicate name, n < 1 or > 256, flow already started), MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n,
-                                       mu_flow_startup_fn *startup, mu_flow_handler_fn *handler,
-                                       void *arg);
+                                                    mu_flow_startup_fn *startup,
+                                                    mu_flow_handler_fn *handler, void *arg);
 
 /*  Sets (or with NULL removes) the teardown hook of worker stage `name`.
     Returns 0 or MU_EINVAL (unknown stage, not a worker stage, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_teardown(mu_flow_t *self, const char *name,
-                                   mu_flow_teardown_fn *teardown);
+                                                mu_flow_teardown_fn *teardown);
 
 /*  Appends a source stage of n runners calling fn. Only the first stage can
     be a source. name and fn must not be NULL (asserted). Returns 0,
     MU_EINVAL (as above, or not the first stage). */
-MU_EXPORT MU_NODISCARD int mu_flow_add_source(mu_flow_t *self, const char *name, int n, mu_flow_source_fn *fn,
-                                 void *arg);
+MU_EXPORT MU_NODISCARD int mu_flow_add_source(mu_flow_t *self, const char *name, int n,
+                                              mu_flow_source_fn *fn, void *arg);
 
 /*  Appends a source stage with one runner per descriptor in fds[0..n),
     each reading mu_pipe frames (4-byte prefix) until EOF. The flow owns the
@@ -203,7 +203,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_add_source(mu_flow_t *self, const char *name,
     the calling process must not hold write ends when it calls mu_flow_start
     (the flow's processes would inherit them). Returns 0, MU_EINVAL (n < 1,
     a descriptor not open, not the first stage). */
-MU_EXPORT MU_NODISCARD int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n);
+MU_EXPORT MU_NODISCARD int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds,
+                                                 int n);
 
 /*  Adds a TCP edge runner to the edge stage `name`: the last stage when it
     has that name and is an edge stage, else a new stage appended. The edge
@@ -211,14 +212,16 @@ MU_EXPORT MU_NODISCARD int mu_flow_add_fd_source(mu_flow_t *self, const char *na
     (asserted). Returns 0, MU_EINVAL (no host, port out of range, max_clients out of 0..65536,
     idle_timeout_ms < -1, an unknown overflow, a stage of that name that is
     not the last edge stage), MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge);
+MU_EXPORT MU_NODISCARD int mu_flow_add_edge(mu_flow_t *self, const char *name,
+                                            const mu_flow_edge_t *edge);
 
 /*  Sets the link into stage `name` (not the first stage). filter (broadcast,
     may be NULL: edges use their own filter, others take all) or key (keyed,
     required: asserted, like a valid kind) with arg. Returns 0 or MU_EINVAL
     (unknown or first stage, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind,
-                               mu_flow_filter_fn *filter, mu_flow_key_fn *key, void *arg);
+                                            mu_flow_filter_fn *filter, mu_flow_key_fn *key,
+                                            void *arg);
 
 /*  Lets stage `name` drop (and count) a message when every target is full,
     instead of waiting. Returns 0 or MU_EINVAL (unknown stage). */
@@ -246,7 +249,7 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_at_least_once(mu_flow_t *self, const char
     (unknown stage, no host, base_port < 1 or base_port + runners - 1 >
     65535, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char *host,
-                                   int base_port);
+                                                int base_port);
 
 /*  Says whether this process runs stage `name` (default: every stage).
     A flow can thus be split over processes or hosts, each running some
@@ -272,12 +275,13 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_local(mu_flow_t *self, const char *name, 
     and client must not be NULL (asserted). Returns 0 or MU_EINVAL
     (public-only keys, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server,
-                                const mu_keys_t *client);
+                                             const mu_keys_t *client);
 
 /*  Restart intensity: more than max_restarts restarts of one stage within
     window_ms fail the flow (defaults 5 in 5000 ms). Returns 0 or MU_EINVAL
     (max_restarts < 0, window_ms < 1, flow started). */
-MU_EXPORT MU_NODISCARD int mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts, int window_ms);
+MU_EXPORT MU_NODISCARD int mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts,
+                                                     int window_ms);
 
 /*  Drain deadline used for SIGINT/SIGTERM and the end of the sources, in ms
     (default 10000). Returns 0 or MU_EINVAL (< 1, started). */
@@ -370,8 +374,8 @@ typedef int mu_flow_inproc_fn(void *arg, const char *event, const void *data, si
     started), MU_ENOMEM. A runner whose bus cannot
     be set up (threads) exits with failure: a crash for the supervisor. */
 MU_EXPORT MU_NODISCARD int mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event,
-                                 mu_flow_mode_t mode, mu_flow_inproc_fn *fn, void *arg,
-                                 size_t queue_max);
+                                              mu_flow_mode_t mode, mu_flow_inproc_fn *fn, void *arg,
+                                              size_t queue_max);
 
 /*  Emits a named event (data copied for thread handlers) to the in-process
     handlers of the runner out belongs to: usable from a worker stage's
@@ -381,8 +385,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_add_inproc(mu_flow_t *self, const char *stage
     stopped hard while waiting for room), or MU_EINVAL (an emitter not of a
     worker stage, or a thread handler's emitter). event must not be NULL,
     data may be NULL only with size 0 (asserted). */
-MU_EXPORT MU_NODISCARD int mu_flow_emit_event(mu_flow_emit_t *out, const char *event, const void *data,
-                                 size_t size);
+MU_EXPORT MU_NODISCARD int mu_flow_emit_event(mu_flow_emit_t *out, const char *event,
+                                              const void *data, size_t size);
 
 #ifdef __cplusplus
 }

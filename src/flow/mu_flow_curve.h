@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_flow_curve.h — private: CURVE on pinned links (mu_flow_curve.c) over net/mu_zap. Never installed. */
-#ifndef MU_MU_FLOW_CURVE_H_INCLUDED
-#define MU_MU_FLOW_CURVE_H_INCLUDED
+/*  mu_flow_curve.h — private: CURVE on pinned links (mu_flow_curve.c) over
+    net/mu_zap. Never installed. */
+#ifndef MU_FLOW_CURVE_H_INCLUDED
+#define MU_FLOW_CURVE_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_flow_edge.h — private: the edge runner (mu_flow_edge.c). Never installed. */
-#ifndef MU_MU_FLOW_EDGE_H_INCLUDED
-#define MU_MU_FLOW_EDGE_H_INCLUDED
+#ifndef MU_FLOW_EDGE_H_INCLUDED
+#define MU_FLOW_EDGE_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
 

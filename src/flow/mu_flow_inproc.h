@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_flow_inproc.h — private: a worker runner's in-process handlers (mu_flow_inproc.c); it reaches up only through its send function and r->service. Never installed. */
-#ifndef MU_MU_FLOW_INPROC_H_INCLUDED
-#define MU_MU_FLOW_INPROC_H_INCLUDED
+/*  mu_flow_inproc.h — private: a worker runner's in-process handlers
+    (mu_flow_inproc.c); it reaches up only through its send function and
+    r->service. Never installed. */
+#ifndef MU_FLOW_INPROC_H_INCLUDED
+#define MU_FLOW_INPROC_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_flow_links.h — private: routing over the link into the next stage (mu_flow_links.c), below the runner core. Never installed. */
-#ifndef MU_MU_FLOW_LINKS_H_INCLUDED
-#define MU_MU_FLOW_LINKS_H_INCLUDED
+/*  mu_flow_links.h — private: routing over the link into the next stage
+    (mu_flow_links.c), below the runner core. Never installed. */
+#ifndef MU_FLOW_LINKS_H_INCLUDED
+#define MU_FLOW_LINKS_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_flow_msgq.h — private: an edge client's outbound queue (mu_flow_msgq.c). Never installed. */
-#ifndef MU_MU_FLOW_MSGQ_H_INCLUDED
-#define MU_MU_FLOW_MSGQ_H_INCLUDED
+/*  mu_flow_msgq.h — private: an edge client's outbound queue
+    (mu_flow_msgq.c). Never installed. */
+#ifndef MU_FLOW_MSGQ_H_INCLUDED
+#define MU_FLOW_MSGQ_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
 

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_flow_reliable.h — private: at-least-once delivery (mu_flow_reliable.c), below the links; it reaches up only through mu__rel_port_t. Never installed. */
-#ifndef MU_MU_FLOW_RELIABLE_H_INCLUDED
-#define MU_MU_FLOW_RELIABLE_H_INCLUDED
+/*  mu_flow_reliable.h — private: at-least-once delivery (mu_flow_reliable.c),
+    below the links; it reaches up only through mu__rel_port_t. Never
+    installed. */
+#ifndef MU_FLOW_RELIABLE_H_INCLUDED
+#define MU_FLOW_RELIABLE_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
 

@@ -34,7 +34,7 @@ mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size)
     return mu__runner_send(out->runner, data, size);
 }
 
-/* ---- worker loop ------------------------------------------------------------------------------- */
+/* ---- worker loop ---------------------------------------------------------------------- */
 
 static int
 deliver_handler(mu__runner_t *r, const void *data, size_t size, void *ctx)
@@ -129,7 +129,7 @@ worker_main(mu__runner_t *r)
     mu__runner_finish(r);
 }
 
-/* ---- sources ----------------------------------------------------------------------------------- */
+/* ---- sources -------------------------------------------------------------------------- */
 
 static void __attribute__((noreturn))
 source_main(mu__runner_t *r)
@@ -205,7 +205,7 @@ fd_source_main(mu__runner_t *r)
     mu__runner_finish(r);
 }
 
-/* ---- entry ------------------------------------------------------------------------------------------ */
+/* ---- entry ---------------------------------------------------------------------------- */
 
 void
 mu__flow_runner_main(mu_flow_t *flow, int stage, int index, int ctl)

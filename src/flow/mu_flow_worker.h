@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_flow_worker.h — private: a runner process's entry (mu_flow_worker.c). Never installed. */
-#ifndef MU_MU_FLOW_WORKER_H_INCLUDED
-#define MU_MU_FLOW_WORKER_H_INCLUDED
+#ifndef MU_FLOW_WORKER_H_INCLUDED
+#define MU_FLOW_WORKER_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
 
