@@ -2,112 +2,39 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_flow.h — multi-stage, multi-process dataflow.
 
-    A flow is an ordered list of stages. Every stage has one or more runners,
-    each a forked process (in this process's flow, or in another process
-    running the same definition: mu_flow_set_local and mu_flow_set_endpoint
-    split a flow over processes and hosts):
-      - worker stages: N processes; a startup hook runs once per process, then
-        a handler runs per message and emits 0..n messages downstream;
-      - source stages (first stage only): a user function called in a loop,
-        or inherited file descriptors read as mu_pipe frames (4-byte
-        little-endian length prefix), one runner per descriptor;
-      - edge stages: framed TCP (the same mu_pipe frames, so a client in any
-        language needs only a socket). An edge listens or connects. As a
-        first stage it forwards what clients send downstream (hook
-        from_client); as a later stage it sends what arrives from upstream to
-        every connected client (hook from_internal), and its filter decides
-        which messages of a broadcast link it takes. With no client connected
-        an outbound edge stops reading: back-pressure, not a drop (until the
-        flow drains).
+    A flow is an ordered list of stages, each run by one or more forked
+    runner processes under a supervisor process: worker stages (a startup
+    hook, then a handler per message), source stages (a function called in
+    a loop, or inherited descriptors read as mu_pipe frames), and TCP edge
+    stages (clients send or receive mu_pipe frames). The link into a stage
+    routes what the previous stage emits: balanced, broadcast (with
+    filters) or keyed, optionally at-least-once. A flow can be split over
+    processes and hosts (mu_flow_set_local, mu_flow_set_endpoint), with
+    CURVE on the pinned links (mu_flow_set_curve).
 
-    Edge clients. A TCP edge guards itself against clients that hold it up
-    (see mu_flow_edge_t for the settings and their defaults):
-      - a listening edge takes at most max_clients clients at once; one more
-        makes room by closing the client idle the longest (counted in
-        clients_idle), so connections that do nothing never lock real
-        clients out;
-      - a listening edge closes a client idle for idle_timeout_ms (counted
-        in clients_idle): on a first-stage edge, one that sent no complete
-        frame for that long (since it connected or since its last frame); on
-        a later-stage edge, one holding queued messages none of which could
-        be written for that long. A subscriber with nothing queued is never
-        idle, however quiet the flow;
-      - an outbound edge queues what each client has not read yet, up to
-        queue_max bytes per client. A client over it is disconnected
-        (MU_FLOW_EDGE_DISCONNECT, counted in clients_slow; its queue goes
-        with it) or loses its oldest queued messages (MU_FLOW_EDGE_DROP_OLDEST,
-        counted in drops). The edge goes at the pace of its fastest client:
-        it stops reading upstream only while every client has more than
-        half its queue_max queued (or no client is connected), so one
-        client that never reads never stalls the others or the flow, and a
-        single slow client still gets back-pressure rather than losses.
+    Delivery: back-pressure by default; drops only on stages set to drop
+    (counted), and, while draining, at an outbound edge without clients.
+    Supervision: a runner that dies is restarted with backoff; more than
+    max_restarts restarts of a stage within window_ms fail the flow.
+    Draining (mu_flow_stop, SIGINT/SIGTERM to the supervisor, or the end
+    of every source) finishes every message a source accepted, stage by
+    stage, within a deadline.
 
-    Links. The link into a stage says how the previous stage's runners route
-    what they emit: MU_FLOW_BALANCE (default; each message to one runner, the
-    next that has room), MU_FLOW_BROADCAST (a copy to every runner whose filter
-    accepts it) or MU_FLOW_KEYED (a key function picks the runner: the same key
-    always goes to the same runner index). Internally every runner binds a
-    ZeroMQ PULL socket on ipc:// in a private temporary directory and every
-    upstream runner holds one PUSH socket per downstream runner.
+    Errors: a failing call returns a negative MU_E* code and records its
+    detail for the calling thread (mu_last_error, mu_last_code); the
+    end of a failed flow (mu_flow_wait, mu_flow_stop, mu_flow_run) records
+    why it failed (e.g. the stage over its restart limit). Caller bugs
+    (NULL self or required pointers, a bad enum value) are assertions.
 
-    Delivery. Back-pressure by default: a runner whose downstream is full
-    waits, and so stops reading its own input. Drops happen only on stages
-    set to drop (mu_flow_set_drop), and are counted; and while a flow drains,
-    what reaches an outbound edge without clients is dropped and counted.
-    By default messages queued inside a runner that crashes are lost; a link
-    set to at-least-once (mu_flow_set_at_least_once) sends them again.
+    Forking: mu_flow_start forks; only the calling thread lives on in the
+    children, which use their own ZeroMQ contexts (never czmq's). Function
+    pointers and args are used in the children through the copy fork
+    makes. Runners log with czmq's zsys_* (messages name the flow, stage,
+    index and pid).
 
-    Processes and supervision. mu_flow_start forks a supervisor process, which
-    forks the runners (the calling process keeps running and talks to the
-    supervisor over a socket pair). Every process sets PR_SET_PDEATHSIG and
-    checks getppid() afterwards, so the runners die with the supervisor
-    (SIGKILL) and the supervisor with the caller (it then kills its runners
-    and removes the flow's ipc directory). Runner processes are titled
-    "flow/stage/index" (prctl PR_SET_NAME, and the argv area as ps shows it).
-    A runner that dies is restarted after a backoff (10 ms doubling to 1 s);
-    more than max_restarts restarts of one stage within window_ms fail the
-    flow: everything is stopped and mu_flow_wait returns MU_ELIMIT, with
-    mu_flow_error naming the stage. Runners ignore SIGINT (a Ctrl-C reaches
-    the whole process group); the supervisor treats SIGINT and SIGTERM as
-    mu_flow_stop with the default drain deadline.
-
-    Draining. mu_flow_stop (or SIGINT/SIGTERM to the supervisor, or the end of
-    every source) drains stage by stage: sources stop reading input and send
-    an end-of-stream marker behind their last message on every downstream
-    socket; a runner that has markers from every upstream runner has
-    processed all its input, passes the marker on and reports; a stage's
-    runners close only once the next stage has reported. So every message a
-    source accepted is finished, unless the deadline expires first (then the
-    remaining processes are killed and mu_flow_wait returns MU_ETIMEDOUT).
-    A runner that dies during a drain is not restarted: what it held is lost
-    (the stage around it goes on without it), except on an at-least-once
-    link, whose senders wait for every acknowledgement before their marker.
-
-    Teardown. A worker stage may have a teardown hook (mu_flow_set_teardown),
-    called once per worker process during a drain, after its input is fully
-    processed and its in-process handlers are idle, and before its
-    end-of-stream marker goes downstream: what the hook emits still flows on
-    and is finished by the stages after it. A process that crashes, is
-    killed, or is stopped hard (a drain deadline expired, the supervisor
-    vanished) does not run its teardown.
-
-    In-process stages. Inside one process (a worker's, or any program's),
-    mu_flow_bus_t carries named events from processors to subscribed
-    handlers, inline or on threads with bounded queues. A flow definition
-    can also declare such handlers for a worker stage (mu_flow_add_inproc):
-    every runner of the stage then owns a bus, its handler emits named
-    events to it with mu_flow_emit_event, and the handlers emit downstream
-    like the handler itself, without another process hop. See the end of
-    this header.
-
-    Forking. mu_flow_start forks; only the calling thread lives on in the
-    children. The children use their own ZeroMQ contexts (never czmq's), so
-    a caller that already uses czmq or libzmq is fine, a flow's runner
-    included (a handler may run a flow: its runners start afresh, each with
-    its own CURVE ZAP handler). The flow object and its callbacks are used in the children through
-    the copy fork makes: function pointers and args must be valid there.
-
-    A flow object belongs to one thread. */
+    Threads: a flow object belongs to one thread. Design notes, the edge
+    client policy in detail and the drain protocol: doc/flow.md; wire
+    formats: doc/wire-flow.md. The in-process event bus is in mu_bus.h. */
 #ifndef MU_FLOW_H_INCLUDED
 #define MU_FLOW_H_INCLUDED
 
@@ -118,6 +45,7 @@
 #include "mu_defs.h"
 #include "mu_error.h"
 #include "mu_keys.h"
+#include "mu_bus.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -145,7 +73,7 @@ typedef enum {
     counts that as a crash and restarts it). */
 typedef int mu_flow_startup_fn(void *arg, int index, void **state_p);
 
-/*  Called once per worker process during a drain (see Teardown above) with
+/*  Called once per worker process during a drain (doc/flow.md, Teardown) with
     the state startup set (or the stage's arg without startup); emits with
     out. A negative return is counted as an error; the drain goes on. */
 typedef int mu_flow_teardown_fn(void *state, mu_flow_emit_t *out);
@@ -211,8 +139,11 @@ typedef struct {
 } mu_flow_edge_t;
 
 /*  One row of statistics: a runner (index >= 0) or a stage total
-    (index -1, listed before its runners). */
+    (index -1, listed before its runners). The caller sets size (sizeof
+    the struct) in the first row it passes; fields past that size are not
+    written, so the struct can grow. */
 typedef struct {
+    size_t size;        /* set by the caller: sizeof(mu_flow_stats_t) */
     char stage[32];
     int index;          /* runner index, or -1 for the stage total */
     pid_t pid;          /* current process (0 when not running; 0 for totals) */
@@ -237,60 +168,64 @@ typedef struct {
     uint64_t clients_slow; /* edge clients disconnected for a full queue
                               (MU_FLOW_EDGE_DISCONNECT) */
     uint64_t clients;   /* edges: clients connected now (0 when not running) */
-} mu_flow_stat_t;
+} mu_flow_stats_t;
 
-/*  Creates an empty flow named name (copied; at most 31 bytes used in
-    titles). Returns NULL with errno EINVAL for NULL or "" name, ENOMEM. */
-MU_EXPORT mu_flow_t *mu_flow_new(const char *name);
+/*  Creates an empty flow named name (not NULL; copied; at most 31 bytes
+    used in titles). Returns NULL with errno EINVAL for "", ENOMEM. */
+MU_EXPORT MU_NODISCARD mu_flow_t *mu_flow_new(const char *name);
 
 /*  Destroys the flow; a running flow is killed first (SIGKILL to the
     supervisor, whose runners follow it). Accepts NULL and *self_p NULL. */
 MU_EXPORT void mu_flow_destroy(mu_flow_t **self_p);
 
-/*  Appends a worker stage of n processes. startup may be NULL. Returns 0,
-    MU_EINVAL (NULL/empty/duplicate name, n < 1 or > 256, NULL handler,
-    flow already started), MU_ENOMEM. */
-MU_EXPORT int mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n,
-                                       mu_flow_startup_fn *startup, mu_flow_handler_fn *handler,
-                                       void *arg);
+/*  Appends a worker stage of n processes. startup may be NULL; name and
+    handler must not be (asserted). Returns 0, MU_EINVAL (empty or
+    duplicate name, n < 1 or > 256, flow already started), MU_ENOMEM. */
+MU_EXPORT MU_NODISCARD int mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n,
+                                                    mu_flow_startup_fn *startup,
+                                                    mu_flow_handler_fn *handler, void *arg);
 
 /*  Sets (or with NULL removes) the teardown hook of worker stage `name`.
     Returns 0 or MU_EINVAL (unknown stage, not a worker stage, started). */
-MU_EXPORT int mu_flow_set_teardown(mu_flow_t *self, const char *name,
-                                   mu_flow_teardown_fn *teardown);
+MU_EXPORT MU_NODISCARD int mu_flow_set_teardown(mu_flow_t *self, const char *name,
+                                                mu_flow_teardown_fn *teardown);
 
 /*  Appends a source stage of n runners calling fn. Only the first stage can
-    be a source. Returns 0, MU_EINVAL (as above, or not the first stage). */
-MU_EXPORT int mu_flow_add_source(mu_flow_t *self, const char *name, int n, mu_flow_source_fn *fn,
-                                 void *arg);
+    be a source. name and fn must not be NULL (asserted). Returns 0,
+    MU_EINVAL (as above, or not the first stage). */
+MU_EXPORT MU_NODISCARD int mu_flow_add_source(mu_flow_t *self, const char *name, int n,
+                                              mu_flow_source_fn *fn, void *arg);
 
 /*  Appends a source stage with one runner per descriptor in fds[0..n),
     each reading mu_pipe frames (4-byte prefix) until EOF. The flow owns the
     descriptors from now on (closed in the calling process by mu_flow_start).
     A source ends at EOF, which comes only once every write end is closed:
     the calling process must not hold write ends when it calls mu_flow_start
-    (the flow's processes would inherit them). Returns 0, MU_EINVAL (bad
-    arguments, not the first stage). */
-MU_EXPORT int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n);
+    (the flow's processes would inherit them). Returns 0, MU_EINVAL (n < 1,
+    a descriptor not open, not the first stage). */
+MU_EXPORT MU_NODISCARD int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds,
+                                                 int n);
 
 /*  Adds a TCP edge runner to the edge stage `name`: the last stage when it
     has that name and is an edge stage, else a new stage appended. The edge
-    is copied, with its defaults filled in. Returns 0, MU_EINVAL (NULL
-    arguments, no host, port out of range, max_clients out of 0..65536,
+    is copied, with its defaults filled in. name and edge must not be NULL
+    (asserted). Returns 0, MU_EINVAL (no host, port out of range, max_clients out of 0..65536,
     idle_timeout_ms < -1, an unknown overflow, a stage of that name that is
     not the last edge stage), MU_ENOMEM. */
-MU_EXPORT int mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge);
+MU_EXPORT MU_NODISCARD int mu_flow_add_edge(mu_flow_t *self, const char *name,
+                                            const mu_flow_edge_t *edge);
 
 /*  Sets the link into stage `name` (not the first stage). filter (broadcast,
     may be NULL: edges use their own filter, others take all) or key (keyed,
-    required) with arg. Returns 0 or MU_EINVAL (unknown/first stage, keyed
-    without key function, bad kind). */
-MU_EXPORT int mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind,
-                               mu_flow_filter_fn *filter, mu_flow_key_fn *key, void *arg);
+    required: asserted, like a valid kind) with arg. Returns 0 or MU_EINVAL
+    (unknown or first stage, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind,
+                                            mu_flow_filter_fn *filter, mu_flow_key_fn *key,
+                                            void *arg);
 
 /*  Lets stage `name` drop (and count) a message when every target is full,
     instead of waiting. Returns 0 or MU_EINVAL (unknown stage). */
-MU_EXPORT int mu_flow_set_drop(mu_flow_t *self, const char *name, bool drop);
+MU_EXPORT MU_NODISCARD int mu_flow_set_drop(mu_flow_t *self, const char *name, bool drop);
 
 /*  At-least-once delivery on the (balanced) link into stage `name`: the
     previous stage's runners number each message and keep a copy until a
@@ -304,7 +239,7 @@ MU_EXPORT int mu_flow_set_drop(mu_flow_t *self, const char *name, bool drop);
     for acknowledgement; beyond that the sender waits. Returns 0 or
     MU_EINVAL (unknown or first stage, started). mu_flow_start returns
     MU_EINVAL when the link into such a stage is not MU_FLOW_BALANCE. */
-MU_EXPORT int mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on);
+MU_EXPORT MU_NODISCARD int mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on);
 
 /*  Pins the input endpoints of stage `name`: its runner i binds
     tcp://host:(base_port + i) instead of an ipc:// path in a private
@@ -313,8 +248,8 @@ MU_EXPORT int mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool 
     stage that meets another process's stage. Returns 0 or MU_EINVAL
     (unknown stage, no host, base_port < 1 or base_port + runners - 1 >
     65535, started). */
-MU_EXPORT int mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char *host,
-                                   int base_port);
+MU_EXPORT MU_NODISCARD int mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char *host,
+                                                int base_port);
 
 /*  Says whether this process runs stage `name` (default: every stage).
     A flow can thus be split over processes or hosts, each running some
@@ -325,42 +260,32 @@ MU_EXPORT int mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char
     stream. mu_flow_start returns MU_EINVAL when no stage is local, or when
     a link between a local and a remote stage is not pinned, or is
     at-least-once. Returns 0 or MU_EINVAL (unknown stage, started). */
-MU_EXPORT int mu_flow_set_local(mu_flow_t *self, const char *name, bool local);
+MU_EXPORT MU_NODISCARD int mu_flow_set_local(mu_flow_t *self, const char *name, bool local);
 
 /*  Secures the pinned (tcp://) links with CURVE: the pinned stages' input
     sockets are CURVE servers with the server keypair and accept only the
-    client keypair's public key (each runner answers ZAP itself; a refused
-    handshake is counted as an error of that runner and logged, at most
-    one line a second, the others counted in a "N more CURVE handshakes
-    refused" line; the peer's address is escaped); senders to
-    them are CURVE clients with the client keypair. Every process of a split
-    flow sets the same keys (mu_keys_from_secret derives both from one
-    shared passphrase). Keys are copied (secrets wiped on destroy). Links
-    over ipc:// stay plain.
-    Why runners answer ZAP themselves rather than through libmutil's shared
-    ZAP handler (the one mu_server and mu_socket use): libzmq asks the ZAP
-    handler bound in the socket's own context, and that shared handler is a
-    thread on czmq's context in the process that started it. Runners are
-    forked children: the handler's thread does not exist in them, and a
-    czmq context inherited through fork is not theirs to use. So each runner
-    has a private libzmq context (see Forking above) and, on it, a small ZAP
-    thread of its own (only when it has a CURVE server socket) that accepts
-    exactly the client public key and refuses everything else with status
-    400 — the same decision the shared handler makes for an allow-list of
-    one key. It needs no per-socket allow-lists: a runner has one CURVE
-    server socket. Returns 0 or MU_EINVAL (NULL or public-only
-    keys, started). */
-MU_EXPORT int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server,
-                                const mu_keys_t *client);
+    client keypair's public key (each runner runs libmutil's ZAP handler on
+    its own context; a refused handshake is counted as an error of that
+    runner and logged with zsys_warning, at most one line a second, the
+    others counted in a "N more refused handshakes" line; the peer's
+    address is escaped); senders to them are CURVE clients with the client
+    keypair. Every process of a split flow sets the same keys
+    (mu_keys_from_secret derives both from one shared passphrase). Keys are
+    copied (secrets wiped on destroy). Links over ipc:// stay plain. server
+    and client must not be NULL (asserted). Returns 0 or MU_EINVAL
+    (public-only keys, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server,
+                                             const mu_keys_t *client);
 
 /*  Restart intensity: more than max_restarts restarts of one stage within
     window_ms fail the flow (defaults 5 in 5000 ms). Returns 0 or MU_EINVAL
     (max_restarts < 0, window_ms < 1, flow started). */
-MU_EXPORT int mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts, int window_ms);
+MU_EXPORT MU_NODISCARD int mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts,
+                                                     int window_ms);
 
 /*  Drain deadline used for SIGINT/SIGTERM and the end of the sources, in ms
     (default 10000). Returns 0 or MU_EINVAL (< 1, started). */
-MU_EXPORT int mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms);
 
 /*  Starts the flow: binds the listening edges, forks the supervisor and
     returns. Returns 0, MU_EINVAL (no stage; the first stage is a worker
@@ -373,98 +298,48 @@ MU_EXPORT MU_NODISCARD int mu_flow_start(mu_flow_t *self);
 /*  The TCP port edge `index` of stage `name` listens on (after mu_flow_start
     for port 0). Returns the port, or MU_EINVAL (unknown stage/edge, not a
     listening edge, not started). */
-MU_EXPORT int mu_flow_edge_port(const mu_flow_t *self, const char *name, int index);
+MU_EXPORT MU_NODISCARD int mu_flow_edge_port(const mu_flow_t *self, const char *name, int index);
 
-/*  Waits up to timeout_ms (-1: without limit) for the flow to end. Returns
-    0 when it ended after a complete drain, MU_ETIMEDOUT (still running, or
-    a drain whose deadline expired), MU_ELIMIT (a stage exceeded its restart
-    intensity; see mu_flow_error), MU_EIO (the supervisor died), MU_EINVAL
-    (not started). Once it returned the end, later calls return the same. */
-MU_EXPORT int mu_flow_wait(mu_flow_t *self, int timeout_ms);
+/*  Waits for the flow to end: timeout_ms -1 without limit, 0 checks
+    without waiting, > 0 at most that long. Returns 0 when it ended after a
+    complete drain; while it still runs, MU_EAGAIN (timeout 0) or
+    MU_ETIMEDOUT (the timeout expired); for a failed end, MU_ETIMEDOUT (a
+    drain whose deadline expired), MU_ELIMIT (a stage exceeded its restart
+    intensity) or MU_EIO (the supervisor died), recording why
+    (mu_last_error); MU_EINVAL (not started). Once it returned the end,
+    later calls return the same (and record the same detail). */
+MU_EXPORT MU_NODISCARD int mu_flow_wait(mu_flow_t *self, int timeout_ms);
 
 /*  Asks the flow to drain within timeout_ms (-1: the drain timeout) and
     waits for the end: returns what mu_flow_wait returns. */
-MU_EXPORT int mu_flow_stop(mu_flow_t *self, int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_flow_stop(mu_flow_t *self, int timeout_ms);
 
 /*  mu_flow_start, then mu_flow_wait(-1). A SIGINT/SIGTERM the calling
     process receives meanwhile is passed on to the supervisor (drain); the
     previous handlers are restored afterwards. Returns as mu_flow_wait or
     as mu_flow_start. */
-MU_EXPORT int mu_flow_run(mu_flow_t *self);
+MU_EXPORT MU_NODISCARD int mu_flow_run(mu_flow_t *self);
 
 /*  The supervisor's pid (0 before start). */
 MU_EXPORT pid_t mu_flow_pid(const mu_flow_t *self);
 
 /*  Copies up to cap statistics rows into rows (stage totals and runners, in
-    stage order) and sets *n_p to the number available. Figures are at most
-    about 100 ms old; after the end, the final figures. Returns 0, MU_EINVAL
-    (not started), MU_ETIMEDOUT (the supervisor did not answer within 1 s). */
-MU_EXPORT int mu_flow_stats(mu_flow_t *self, mu_flow_stat_t *rows, size_t cap, size_t *n_p);
-
-/*  A text describing why the flow failed ("" when it did not). Owned by the
-    flow. */
-MU_EXPORT const char *mu_flow_error(const mu_flow_t *self);
+    stage order) and sets *n_p to the number available. rows[0].size says
+    the size of each row (sizeof(mu_flow_stats_t) of the caller's version);
+    rows may be NULL with cap 0 to count. Figures are at most about 100 ms
+    old; after the end, the final figures. Returns 0, MU_EINVAL (not
+    started, or rows[0].size smaller than the first version), MU_ETIMEDOUT
+    (the supervisor did not answer within 1 s). */
+MU_EXPORT MU_NODISCARD int mu_flow_stats(mu_flow_t *self, mu_flow_stats_t *rows, size_t cap,
+                                         size_t *n_p);
 
 /*  Emits one message (copied) to the emitter's destination. Waits while the
     destination is full (unless the stage drops). From a thread in-process
     handler's emitter (mu_flow_add_inproc) the copy goes to the runner's
     output queue, waiting while it is full. Returns 0, MU_EPIPE (the last
     stage: nothing downstream), MU_EINTR (the flow is being stopped hard),
-    MU_EINVAL (NULL data with size > 0), MU_ENOMEM. */
-MU_EXPORT int mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size);
-
-/* ---- in-process stages: named events ------------------------------------- */
-
-/*  An event bus inside one process (a worker's, or any program's): a
-    processor emits named events; handlers subscribe to a name (or "*" for
-    every event) and run either inline — synchronously, in the emitting
-    thread, before mu_flow_bus_emit returns — or on a thread of their own
-    fed by a bounded queue (the emitter waits while that queue is full:
-    back-pressure, never a drop). Handlers of one thread subscription run
-    one at a time in emit order. Subscribe before the first emit. A bus may
-    be used by several threads once subscriptions are made. Fork after
-    destroying it, not while its threads run. */
-typedef struct mu_flow_bus_t mu_flow_bus_t;
-
-typedef enum {
-    MU_FLOW_INLINE = 0, /* synchronous, in the emitter's thread */
-    MU_FLOW_THREAD = 1  /* queued to the subscription's own thread */
-} mu_flow_mode_t;
-
-/*  An event handler: data (a copy for thread handlers) is valid during the
-    call. A negative return is counted as an error. */
-typedef int mu_flow_event_fn(void *arg, const char *event, const void *data, size_t size);
-
-/*  Creates a bus. Returns NULL with errno ENOMEM. */
-MU_EXPORT mu_flow_bus_t *mu_flow_bus_new(void);
-
-/*  Subscribes fn(arg, ...) to event (at most 63 bytes; "*": all events) in
-    mode; queue_max bounds a thread subscription's queue (0: 1024). Returns
-    0, MU_EINVAL (NULL or empty or long name, NULL fn, bad mode, or the bus
-    already emitted), MU_ENOMEM, or -errno of pthread_create. */
-MU_EXPORT int mu_flow_bus_on(mu_flow_bus_t *self, const char *event, mu_flow_mode_t mode,
-                             mu_flow_event_fn *fn, void *arg, size_t queue_max);
-
-/*  Emits event with data (copied for thread handlers): runs the inline
-    handlers, queues for the thread ones. Returns the number of handlers
-    the event reached (0: no subscriber), or the first negative code of an
-    inline handler, MU_ENOMEM, or MU_EINVAL (NULL event, NULL data with
-    size > 0). */
-MU_EXPORT int mu_flow_bus_emit(mu_flow_bus_t *self, const char *event, const void *data,
-                               size_t size);
-
-/*  Waits until every thread subscription's queue is empty and its handler
-    idle, up to timeout_ms (-1: without limit). Returns 0 or MU_ETIMEDOUT. */
-MU_EXPORT int mu_flow_bus_drain(mu_flow_bus_t *self, int timeout_ms);
-
-/*  Handler calls finished so far and how many returned an error. Either
-    pointer may be NULL. */
-MU_EXPORT void mu_flow_bus_counters(const mu_flow_bus_t *self, uint64_t *delivered,
-                                    uint64_t *errors);
-
-/*  Runs what is queued, stops the threads and frees the bus; accepts NULL
-    and *self_p NULL. */
-MU_EXPORT void mu_flow_bus_destroy(mu_flow_bus_t **self_p);
+    MU_ENOMEM. data may be NULL only with size 0 (asserted). */
+MU_EXPORT MU_NODISCARD int mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size);
 
 /* ---- in-process stages inside a worker stage -------------------------------- */
 
@@ -494,23 +369,24 @@ typedef int mu_flow_inproc_fn(void *arg, const char *event, const void *data, si
     teardown hook), before its end of stream. Thread handlers' outputs are
     sent after the handler call that caused them returned, so an
     at-least-once link out of the stage does not cover them until then.
-    Returns 0, MU_EINVAL (unknown or non-worker stage; NULL, empty or long
-    event; NULL fn; bad mode; started), MU_ENOMEM. A runner whose bus cannot
+    event and fn must not be NULL, mode must be valid (asserted). Returns
+    0, MU_EINVAL (unknown or non-worker stage; empty or long event;
+    started), MU_ENOMEM. A runner whose bus cannot
     be set up (threads) exits with failure: a crash for the supervisor. */
-MU_EXPORT int mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event,
-                                 mu_flow_mode_t mode, mu_flow_inproc_fn *fn, void *arg,
-                                 size_t queue_max);
+MU_EXPORT MU_NODISCARD int mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event,
+                                              mu_flow_mode_t mode, mu_flow_inproc_fn *fn, void *arg,
+                                              size_t queue_max);
 
 /*  Emits a named event (data copied for thread handlers) to the in-process
     handlers of the runner out belongs to: usable from a worker stage's
     handler and teardown hook and from inline in-process handlers. Returns
     the number of handlers reached (0: none subscribed), the first negative
     code of an inline handler, MU_ENOMEM, MU_EINTR (the flow is being
-    stopped hard while waiting for room), or MU_EINVAL (NULL event, NULL
-    data with size > 0, an emitter not of a worker stage, or a thread
-    handler's emitter). */
-MU_EXPORT int mu_flow_emit_event(mu_flow_emit_t *out, const char *event, const void *data,
-                                 size_t size);
+    stopped hard while waiting for room), or MU_EINVAL (an emitter not of a
+    worker stage, or a thread handler's emitter). event must not be NULL,
+    data may be NULL only with size 0 (asserted). */
+MU_EXPORT MU_NODISCARD int mu_flow_emit_event(mu_flow_emit_t *out, const char *event,
+                                              const void *data, size_t size);
 
 #ifdef __cplusplus
 }

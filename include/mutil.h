@@ -22,6 +22,7 @@
 #include "mu_service.h"
 #include "mu_pool.h"
 #include "mu_producer.h"
+#include "mu_bus.h"
 #include "mu_flow.h"
 
 #ifdef __cplusplus

@@ -2,8 +2,11 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_flow.c — flow definition and the calling process's side (start, wait,
     stop, stats). The contract is in include/mu_flow.h; the supervisor is in
-    mu_flow_super.c, runners in mu_flow_runner.c and mu_flow_edge.c. */
+    mu_flow_super.c, runners in mu_flow_worker.c (entry and loops),
+    mu_flow_runner.c (core), mu_flow_links.c, mu_flow_reliable.c and
+    mu_flow_edge.c; shared helpers in mu_flow_util.c. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_super.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -13,6 +16,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,121 +25,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- helpers shared with the other parts ---------------------------------- */
-
-int
-mu__flow_bucket(uint64_t ns)
-{
-    if (ns < 64)
-        return 0;
-    int msb = 63 - __builtin_clzll(ns);
-    int sub = (int) ((ns >> (msb - 2)) & 3);
-    int b = (msb - 5) * 4 + sub;
-    return b >= MU__FLOW_HIST ? MU__FLOW_HIST - 1 : b;
-}
-
-double
-mu__flow_bucket_us(int bucket)
-{
-    if (bucket <= 0)
-        return 0.032;
-    int msb = bucket / 4 + 5, sub = bucket % 4;
-    double lo = (double) ((uint64_t) (4 + sub) << (msb - 2));
-    double width = (double) ((uint64_t) 1 << (msb - 2));
-    return (lo + width / 2) / 1000.0;
-}
-
-double
-mu__flow_percentile(const uint32_t *hist, double q)
-{
-    uint64_t total = 0;
-    for (int i = 0; i < MU__FLOW_HIST; i++)
-        total += hist[i];
-    if (total == 0)
-        return 0;
-    uint64_t want = (uint64_t) ceil(q * (double) total), seen = 0;
-    if (want == 0)
-        want = 1;
-    for (int i = 0; i < MU__FLOW_HIST; i++) {
-        seen += hist[i];
-        if (seen >= want)
-            return mu__flow_bucket_us(i);
-    }
-    return mu__flow_bucket_us(MU__FLOW_HIST - 1);
-}
-
-void
-mu__flow_endpoint(const mu_flow_t *flow, int stage, int index, char *buf, size_t cap)
-{
-    const mu__stage_t *st = &flow->stages[stage];
-    if (st->base_port > 0)
-        snprintf(buf, cap, "tcp://%s:%d", st->host, st->base_port + index);
-    else
-        snprintf(buf, cap, "ipc://%s/s%d-%d", flow->dir, stage, index);
-}
-
-void
-mu__flow_set_title(const char *title)
-{
-    char shortname[16];
-    snprintf(shortname, sizeof shortname, "%s", title);
-    prctl(PR_SET_NAME, shortname, 0, 0, 0);
-    /* The argv strings are contiguous from argv[0] (program_invocation_name
-       points at it); /proc/self/cmdline says how long the area is. */
-    extern char *program_invocation_name;
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    char buf[4096];
-    ssize_t len = read(fd, buf, sizeof buf);
-    close(fd);
-    if (len <= 1 || program_invocation_name == NULL
-        || strcmp(program_invocation_name, buf) != 0)
-        return;
-    size_t area = (size_t) len;
-    memset(program_invocation_name, 0, area);
-    snprintf(program_invocation_name, area, "%s", title);
-}
-
-void
-mu__flow_remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char path[512];
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    closedir(d);
-    rmdir(dir);
-}
-
-void
-mu__flow_die_with_parent(pid_t parent_pid, int sig)
-{
-    prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0);
-    if (getppid() != parent_pid)
-        _exit(1);
-}
-
 /* ---- definition ------------------------------------------------------------- */
 
 mu_flow_t *
 mu_flow_new(const char *name)
 {
-    if (name == NULL || name[0] == '\0') {
-        errno = EINVAL;
-        return NULL;
-    }
+    assert(name);
+    if (name[0] == '\0')
+        return mu__fail_null(MU_EINVAL, "flow: empty name");
     mu_flow_t *self = calloc(1, sizeof *self);
-    if (!self) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (!self)
+        return mu__fail_null(MU_ENOMEM, "flow '%s': out of memory", name);
     snprintf(self->name, sizeof self->name, "%s", name);
     self->max_restarts = 5;
     self->window_ms = 5000;
@@ -201,14 +101,21 @@ find_stage(const mu_flow_t *self, const char *name, int *index_p)
 static mu__stage_t *
 append_stage(mu_flow_t *self, const char *name, int n, mu__stage_kind_t kind)
 {
-    if (self->started || name == NULL || name[0] == '\0' || strlen(name) >= MU__FLOW_NAME
-        || n < 1 || n > MU__FLOW_MAX_RUNNERS || find_stage(self, name, NULL))
-        return NULL;
+    assert(name);
+    if (self->started)
+        return mu__fail_null(MU_EINVAL, "flow '%s': already started", self->name);
+    if (name[0] == '\0' || strlen(name) >= MU__FLOW_NAME || find_stage(self, name, NULL))
+        return mu__fail_null(MU_EINVAL, "flow '%s': stage name '%s' empty, over %d bytes or "
+                             "taken", self->name, name, MU__FLOW_NAME - 1);
+    if (n < 1 || n > MU__FLOW_MAX_RUNNERS)
+        return mu__fail_null(MU_EINVAL, "flow '%s': stage '%s': %d runners (1..%d)", self->name,
+                             name, n, MU__FLOW_MAX_RUNNERS);
     if (kind != MU__ST_WORKER && kind != MU__ST_EDGE && self->nstages != 0)
-        return NULL;
+        return mu__fail_null(MU_EINVAL, "flow '%s': source '%s' is not the first stage",
+                             self->name, name);
     mu__stage_t *grown = realloc(self->stages, (size_t) (self->nstages + 1) * sizeof *grown);
     if (!grown)
-        return NULL;
+        return mu__fail_null(MU_ENOMEM, "flow '%s': out of memory", self->name);
     self->stages = grown;
     mu__stage_t *st = &grown[self->nstages++];
     memset(st, 0, sizeof *st);
@@ -224,11 +131,10 @@ mu_flow_add_worker_stage(mu_flow_t *self, const char *name, int n, mu_flow_start
                          mu_flow_handler_fn *handler, void *arg)
 {
     assert(self);
-    if (handler == NULL)
-        return MU_EINVAL;
+    assert(handler);
     mu__stage_t *st = append_stage(self, name, n, MU__ST_WORKER);
     if (!st)
-        return MU_EINVAL;
+        return mu_last_code();
     st->startup = startup;
     st->handler = handler;
     st->arg = arg;
@@ -241,7 +147,8 @@ mu_flow_set_teardown(mu_flow_t *self, const char *name, mu_flow_teardown_fn *tea
     assert(self);
     mu__stage_t *st = find_stage(self, name, NULL);
     if (!st || st->kind != MU__ST_WORKER || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no worker stage '%s', or started", self->name,
+                        name ? name : "(null)");
     st->teardown = teardown;
     return 0;
 }
@@ -251,14 +158,19 @@ mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event, mu_flo
                    mu_flow_inproc_fn *fn, void *arg, size_t queue_max)
 {
     assert(self);
+    assert(event);
+    assert(fn);
+    assert(mode == MU_FLOW_INLINE || mode == MU_FLOW_THREAD);
     mu__stage_t *st = find_stage(self, stage, NULL);
-    if (!st || st->kind != MU__ST_WORKER || self->started || !event || !event[0]
-        || strlen(event) >= sizeof st->inproc->event || !fn
-        || (mode != MU_FLOW_INLINE && mode != MU_FLOW_THREAD))
-        return MU_EINVAL;
+    if (!st || st->kind != MU__ST_WORKER || self->started)
+        return mu__fail(MU_EINVAL, "flow '%s': no worker stage '%s', or started", self->name,
+                        stage ? stage : "(null)");
+    if (!event[0] || strlen(event) >= sizeof st->inproc->event)
+        return mu__fail(MU_EINVAL, "flow '%s': event name empty or over %zu bytes", self->name,
+                        sizeof st->inproc->event - 1);
     mu__inproc_def_t *grown = realloc(st->inproc, (size_t) (st->ninproc + 1) * sizeof *grown);
     if (!grown)
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "flow '%s': out of memory", self->name);
     st->inproc = grown;
     mu__inproc_def_t *d = &grown[st->ninproc++];
     memset(d, 0, sizeof *d);
@@ -274,11 +186,10 @@ int
 mu_flow_add_source(mu_flow_t *self, const char *name, int n, mu_flow_source_fn *fn, void *arg)
 {
     assert(self);
-    if (fn == NULL)
-        return MU_EINVAL;
+    assert(fn);
     mu__stage_t *st = append_stage(self, name, n, MU__ST_SOURCE);
     if (!st)
-        return MU_EINVAL;
+        return mu_last_code();
     st->source = fn;
     st->arg = arg;
     return 0;
@@ -288,18 +199,20 @@ int
 mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n)
 {
     assert(self);
-    if (fds == NULL || n < 1)
-        return MU_EINVAL;
+    assert(fds || n < 1);
+    if (n < 1)
+        return mu__fail(MU_EINVAL, "flow '%s': %d descriptors", self->name, n);
     for (int i = 0; i < n; i++)
         if (fds[i] < 0 || fcntl(fds[i], F_GETFD) < 0)
-            return MU_EINVAL;
+            return mu__fail(MU_EINVAL, "flow '%s': descriptor %d is not open", self->name,
+                            fds[i]);
     int *copy = malloc((size_t) n * sizeof *copy);
     if (!copy)
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "flow '%s': out of memory", self->name);
     mu__stage_t *st = append_stage(self, name, n, MU__ST_FD_SOURCE);
     if (!st) {
         free(copy);
-        return MU_EINVAL;
+        return mu_last_code();
     }
     memcpy(copy, fds, (size_t) n * sizeof *copy);
     st->fds = copy;
@@ -336,17 +249,21 @@ int
 mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
 {
     assert(self);
-    if (name == NULL || edge == NULL || !edge_valid(edge) || self->started)
-        return MU_EINVAL;
+    assert(name);
+    assert(edge);
+    if (!edge_valid(edge) || self->started)
+        return mu__fail(MU_EINVAL, "flow '%s': edge '%s': bad settings (host, port, "
+                        "max_clients, idle_timeout_ms, overflow), or started", self->name, name);
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
     if (st && (index != self->nstages - 1 || st->kind != MU__ST_EDGE
                || st->n >= MU__FLOW_MAX_RUNNERS))
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': stage '%s' is not the last edge stage, or full",
+                        self->name, name);
     if (!st) {
         st = append_stage(self, name, 1, MU__ST_EDGE);
         if (!st)
-            return MU_EINVAL;
+            return mu_last_code();
         st->n = 0;
     }
     int n = st->n + 1;
@@ -362,7 +279,7 @@ mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
     if (!edges || !lfds || !ports) {
         if (st->n == 0) /* a stage that never got its edge goes again */
             self->nstages--;
-        return MU_ENOMEM;
+        return mu__fail(MU_ENOMEM, "flow '%s': out of memory", self->name);
     }
     edges[n - 1] = edge_with_defaults(edge);
     lfds[n - 1] = -1;
@@ -376,14 +293,13 @@ mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind, mu_flow
                  mu_flow_key_fn *key, void *arg)
 {
     assert(self);
+    assert(kind == MU_FLOW_BALANCE || kind == MU_FLOW_BROADCAST || kind == MU_FLOW_KEYED);
+    assert(kind != MU_FLOW_KEYED || key);
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
     if (!st || index == 0 || self->started)
-        return MU_EINVAL;
-    if (kind != MU_FLOW_BALANCE && kind != MU_FLOW_BROADCAST && kind != MU_FLOW_KEYED)
-        return MU_EINVAL;
-    if (kind == MU_FLOW_KEYED && key == NULL)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s' after the first, or started",
+                        self->name, name ? name : "(null)");
     st->link = kind;
     st->filter = filter;
     st->key = key;
@@ -397,7 +313,7 @@ mu_flow_set_drop(mu_flow_t *self, const char *name, bool drop)
     assert(self);
     mu__stage_t *st = find_stage(self, name, NULL);
     if (!st)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s'", self->name, name ? name : "(null)");
     st->drop = drop;
     return 0;
 }
@@ -409,7 +325,8 @@ mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on)
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
     if (!st || index == 0 || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s' after the first, or started",
+                        self->name, name ? name : "(null)");
     st->reliable = on;
     return 0;
 }
@@ -419,9 +336,11 @@ mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char *host, int ba
 {
     assert(self);
     mu__stage_t *st = find_stage(self, name, NULL);
-    if (!st || self->started || host == NULL || host[0] == '\0'
-        || strlen(host) >= sizeof st->host || base_port < 1 || base_port + st->n - 1 > 65535)
-        return MU_EINVAL;
+    assert(host);
+    if (!st || self->started || host[0] == '\0' || strlen(host) >= sizeof st->host
+        || base_port < 1 || base_port + st->n - 1 > 65535)
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s', bad host or port range, or "
+                        "started", self->name, name ? name : "(null)");
     snprintf(st->host, sizeof st->host, "%s", host);
     st->base_port = base_port;
     return 0;
@@ -433,7 +352,8 @@ mu_flow_set_local(mu_flow_t *self, const char *name, bool local)
     assert(self);
     mu__stage_t *st = find_stage(self, name, NULL);
     if (!st || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s', or started", self->name,
+                        name ? name : "(null)");
     st->remote = !local;
     return 0;
 }
@@ -442,8 +362,11 @@ int
 mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server, const mu_keys_t *client)
 {
     assert(self);
-    if (!server || !client || self->started || !mu_keys_secret(server) || !mu_keys_secret(client))
-        return MU_EINVAL;
+    assert(server);
+    assert(client);
+    if (self->started || !mu_keys_secret(server) || !mu_keys_secret(client))
+        return mu__fail(MU_EINVAL, "flow '%s': CURVE keys without their secret, or started",
+                        self->name);
     memcpy(self->curve_server_pub, mu_keys_public(server), 32);
     memcpy(self->curve_server_sec, mu_keys_secret(server), 32);
     memcpy(self->curve_client_pub, mu_keys_public(client), 32);
@@ -457,7 +380,8 @@ mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts, int window_ms)
 {
     assert(self);
     if (max_restarts < 0 || window_ms < 1 || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': restart limit %d in %d ms, or started",
+                        self->name, max_restarts, window_ms);
     self->max_restarts = max_restarts;
     self->window_ms = window_ms;
     return 0;
@@ -468,7 +392,8 @@ mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms)
 {
     assert(self);
     if (timeout_ms < 1 || self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': drain timeout %d ms, or started", self->name,
+                        timeout_ms);
     self->drain_ms = timeout_ms;
     return 0;
 }
@@ -501,25 +426,29 @@ bind_edge(const mu_flow_edge_t *e, int *port_p)
 static int
 check_shape(const mu_flow_t *self)
 {
+    const char *fn = self->name;
     if (self->nstages == 0)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no stage", fn);
     const mu__stage_t *first = &self->stages[0];
     if (first->kind == MU__ST_WORKER)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': the first stage '%s' is a worker stage", fn,
+                        first->name);
     bool any_local = false;
     for (int s = 0; s < self->nstages; s++) {
         const mu__stage_t *st = &self->stages[s];
         any_local = any_local || !st->remote;
         if (s > 0 && st->reliable && st->link != MU_FLOW_BALANCE)
-            return MU_EINVAL;
+            return mu__fail(MU_EINVAL, "flow '%s': at-least-once link into '%s' is not "
+                            "balanced", fn, st->name);
         /* Stages in different processes meet on pinned endpoints; acks of
            at-least-once travel over the local directory only. */
         if (s > 0 && st->remote != self->stages[s - 1].remote
             && (st->base_port == 0 || st->reliable))
-            return MU_EINVAL;
+            return mu__fail(MU_EINVAL, "flow '%s': the link into '%s' between processes is "
+                            "%s", fn, st->name, st->reliable ? "at-least-once" : "not pinned");
     }
     if (!any_local)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no local stage", fn);
     return 0;
 }
 
@@ -559,19 +488,25 @@ int
 mu_flow_start(mu_flow_t *self)
 {
     assert(self);
-    if (self->started || check_shape(self) != 0)
-        return MU_EINVAL;
+    if (self->started)
+        return mu__fail(MU_EINVAL, "flow '%s': already started", self->name);
+    int rc = check_shape(self);
+    if (rc != 0)
+        return rc;
     snprintf(self->dir, sizeof self->dir, "/tmp/muflow-XXXXXX");
     if (!mkdtemp(self->dir))
-        return -errno;
-    int rc = bind_edges(self);
+        return mu__fail(-errno, "flow '%s': mkdtemp: %s", self->name, strerror(errno));
+    rc = bind_edges(self);
     if (rc != 0) {
         rmdir(self->dir);
-        return rc;
+        if (rc == -EADDRINUSE)
+            rc = MU_EADDRINUSE;
+        return mu__fail(rc, "flow '%s': cannot listen on an edge: %s", self->name,
+                        mu_strerror(rc));
     }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        rc = -errno;
+        rc = mu__fail(-errno, "flow '%s': socketpair: %s", self->name, strerror(errno));
         close_listeners(self);
         rmdir(self->dir);
         return rc;
@@ -580,7 +515,7 @@ mu_flow_start(mu_flow_t *self)
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
-        rc = -errno;
+        rc = mu__fail(-errno, "flow '%s': fork: %s", self->name, strerror(errno));
         close(sv[0]);
         close(sv[1]);
         close_listeners(self);
@@ -614,7 +549,8 @@ mu_flow_edge_port(const mu_flow_t *self, const char *name, int index)
     const mu__stage_t *st = find_stage(self, name, NULL);
     if (!self->started || !st || st->kind != MU__ST_EDGE || index < 0 || index >= st->n
         || !st->edges[index].listen)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': no listening edge %d in stage '%s', or not "
+                        "started", self->name, index, name ? name : "(null)");
     return st->ports[index];
 }
 
@@ -623,13 +559,6 @@ mu_flow_pid(const mu_flow_t *self)
 {
     assert(self);
     return self->super_pid;
-}
-
-const char *
-mu_flow_error(const mu_flow_t *self)
-{
-    assert(self);
-    return self->error;
 }
 
 /* ---- talking to the supervisor ------------------------------------------------ */
@@ -672,10 +601,10 @@ read_one(mu_flow_t *self, int timeout_ms)
     if (buf[0] == 'T' && len >= MU__FLOW_STATS_HDR) {
         uint32_t count;
         memcpy(&count, buf + 4, sizeof count);
-        size_t need = MU__FLOW_STATS_HDR + count * sizeof(mu_flow_stat_t);
+        size_t need = MU__FLOW_STATS_HDR + count * sizeof(mu_flow_stats_t);
         if ((size_t) len != need)
             return 'T';
-        mu_flow_stat_t *rows = malloc(count ? count * sizeof *rows : 1);
+        mu_flow_stats_t *rows = malloc(count ? count * sizeof *rows : 1);
         if (!rows)
             return 'T';
         memcpy(rows, buf + MU__FLOW_STATS_HDR, count * sizeof *rows);
@@ -694,23 +623,36 @@ read_one(mu_flow_t *self, int timeout_ms)
     return '?';
 }
 
+/*  The end's code, its detail recorded for the calling thread. */
+static int
+end_result(const mu_flow_t *self)
+{
+    if (self->end_rc == 0)
+        return 0;
+    return mu__fail(self->end_rc, "flow '%s': %s", self->name,
+                    self->error[0] ? self->error : mu_strerror(self->end_rc));
+}
+
 int
 mu_flow_wait(mu_flow_t *self, int timeout_ms)
 {
     assert(self);
     if (!self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
     int64_t deadline = mu__deadline_ms(timeout_ms);
     while (!self->ended) {
         int left = mu__remaining_ms(deadline);
         if (left == 0 && timeout_ms >= 0) {
-            if (read_one(self, 0) != 'F' && !self->ended)
-                return MU_ETIMEDOUT;
-            continue;
+            if (read_one(self, 0) == 'F' || self->ended)
+                continue;
+            if (timeout_ms == 0)
+                return mu__fail(MU_EAGAIN, "flow '%s': still running", self->name);
+            return mu__fail(MU_ETIMEDOUT, "flow '%s': still running after %d ms", self->name,
+                            timeout_ms);
         }
         read_one(self, left < 0 ? 1000 : left);
     }
-    return self->end_rc;
+    return end_result(self);
 }
 
 int
@@ -718,7 +660,7 @@ mu_flow_stop(mu_flow_t *self, int timeout_ms)
 {
     assert(self);
     if (!self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
     if (!self->ended) {
         mu__caller_req_t req = { .type = 'S', .timeout_ms = timeout_ms < 0 ? self->drain_ms
                                                                           : timeout_ms };
@@ -728,13 +670,30 @@ mu_flow_stop(mu_flow_t *self, int timeout_ms)
     return mu_flow_wait(self, -1);
 }
 
+/*  Copies the snapshot's rows into the caller's rows of `size` bytes each. */
+static void
+copy_rows(const mu_flow_t *self, mu_flow_stats_t *rows, size_t cap, size_t size)
+{
+    size_t take = size < sizeof(mu_flow_stats_t) ? size : sizeof(mu_flow_stats_t);
+    for (size_t i = 0; i < self->nstats && i < cap; i++) {
+        unsigned char *row = (unsigned char *) rows + i * size;
+        memcpy(row, &self->stats[i], take);
+        memcpy(row, &size, sizeof size);     /* the caller's size stays */
+    }
+}
+
 int
-mu_flow_stats(mu_flow_t *self, mu_flow_stat_t *rows, size_t cap, size_t *n_p)
+mu_flow_stats(mu_flow_t *self, mu_flow_stats_t *rows, size_t cap, size_t *n_p)
 {
     assert(self);
     assert(n_p);
+    assert(rows || cap == 0);
+    size_t size = cap ? rows[0].size : sizeof(mu_flow_stats_t);
+    if (size < offsetof(mu_flow_stats_t, clients) + sizeof rows[0].clients)
+        return mu__fail(MU_EINVAL, "flow '%s': stats row size %zu is too small", self->name,
+                        size);
     if (!self->started)
-        return MU_EINVAL;
+        return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
     if (!self->ended) {
         /* A supervisor that ended by itself takes no request: what it sent
            last, its final figures and the end, is still to be read. */
@@ -745,13 +704,13 @@ mu_flow_stats(mu_flow_t *self, mu_flow_stat_t *rows, size_t cap, size_t *n_p)
         while (!(asked && got == 'T') && !self->ended) {
             int left = mu__remaining_ms(deadline);
             if (left == 0)
-                return MU_ETIMEDOUT;
+                return mu__fail(MU_ETIMEDOUT, "flow '%s': no statistics from the supervisor "
+                                "within 1 s", self->name);
             got = read_one(self, left);
         }
     }
     *n_p = self->nstats;
-    for (size_t i = 0; rows && i < self->nstats && i < cap; i++)
-        rows[i] = self->stats[i];
+    copy_rows(self, rows, cap, size);
     return 0;
 }
 

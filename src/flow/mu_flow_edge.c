@@ -15,6 +15,10 @@
     connected, sent a complete frame, had bytes written to it, or had
     nothing queued when a message came for it. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_edge.h"
+#include "flow/mu_flow_runner.h"
+#include "flow/mu_flow_links.h"
+#include "flow/mu_flow_msgq.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -308,7 +312,7 @@ read_client(edge_t *ed, int k)
         return;
     if (rc != MU_ECLOSED) {
         r->stats.errors++;
-        mu__runner_log(r, "client %d dropped: %s", ed->c[k].fd, mu_strerror(rc));
+        mu__rlog(info, r, "client %d dropped: %s", ed->c[k].fd, mu_strerror(rc));
     }
     close_client(ed, k, NULL);
 }
@@ -480,7 +484,7 @@ mu__flow_edge_main(mu__runner_t *r)
     ed.c = calloc((size_t) ed.cap, sizeof *ed.c);
     ed.items = calloc((size_t) ed.cap + 3, sizeof *ed.items);
     if (!ed.c || !ed.items) {
-        mu__runner_log(r, "no memory for %d clients", ed.cap);
+        mu__rlog(error, r, "no memory for %d clients", ed.cap);
         _exit(1);
     }
     if (ed.lfd >= 0) /* the listening socket is shared with the supervisor */

@@ -4,6 +4,7 @@
     copies that counts what it holds, so the edge can bound it and drop
     its oldest messages. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_msgq.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,9 @@
     The sender numbers each message (its own 64-bit sequence) and keeps a
     copy in a window of MU__REL_WINDOW slots indexed by id modulo the window
     until the receiver acknowledges it. Messages are 'R', the sender's
-    runner index (int), the id (uint64), then the payload. The receiver acks
+    runner index (uint32, little-endian), the id (uint64, little-endian),
+    then the payload; an acknowledgement message is up to 64 ids (uint64,
+    little-endian) (doc/wire-flow.md). The receiver acks
     after its handler returned (so after its own emits were accepted): the
     ids, gathered up to 64 per message and sent at the latest after each
     batch of input or before it waits, go on a PUSH socket connected to the
@@ -22,13 +24,14 @@
     loses those outputs unless its downstream link is reliable too and the
     runner itself survives. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_reliable.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
-#define HDR (1 + sizeof(int) + sizeof(uint64_t))
+#define HDR (1 + 4 + 8)
 #define RETRY_MS 2000       /* unacknowledged this long: sent again */
 #define SCAN_MS 500         /* how often to look for such messages */
 
@@ -44,17 +47,19 @@ struct mu__rel_t {
     uint64_t next_id;
     size_t unacked;
     void *ack_pull;
+    mu__rel_port_t port;            /* the layer above: send, wait */
     bool redeliver[MU__FLOW_MAX_RUNNERS];
     bool any_redeliver;
 };
 
 int
-mu__rel_setup(mu__runner_t *r, void *ack_pull)
+mu__rel_setup(mu__runner_t *r, void *ack_pull, const mu__rel_port_t *port)
 {
     r->rel = calloc(1, sizeof *r->rel);
     if (!r->rel)
         return MU_ENOMEM;
     r->rel->ack_pull = ack_pull;
+    r->rel->port = *port;
     /* Ids differ between incarnations of a runner, so a late ack for the
        previous one frees nothing of this one. */
     r->rel->next_id = ((uint64_t) mu__now_ms() << 32) | 1;
@@ -79,13 +84,14 @@ mu__rel_take_acks(mu__runner_t *r)
     mu__rel_t *rel = r->rel;
     if (!rel)
         return;
-    uint64_t ids[MU__ACK_BATCH];
+    uint8_t buf[MU__ACK_BATCH * 8];
     int len;
-    while ((len = zmq_recv(rel->ack_pull, ids, sizeof ids, ZMQ_DONTWAIT)) > 0) {
-        int n = (len > (int) sizeof ids ? (int) sizeof ids : len) / (int) sizeof ids[0];
+    while ((len = zmq_recv(rel->ack_pull, buf, sizeof buf, ZMQ_DONTWAIT)) > 0) {
+        int n = (len > (int) sizeof buf ? (int) sizeof buf : len) / 8;
         for (int i = 0; i < n; i++) {
-            size_t k = (size_t) (ids[i] % MU__REL_WINDOW);
-            if (rel->slot[k].data && rel->slot[k].id == ids[i]) {
+            uint64_t id = mu__get_le64(buf + 8 * i);
+            size_t k = (size_t) (id % MU__REL_WINDOW);
+            if (rel->slot[k].data && rel->slot[k].id == id) {
                 free(rel->slot[k].data);
                 rel->slot[k].data = NULL;
                 rel->unacked--;
@@ -113,7 +119,7 @@ resend(mu__runner_t *r, size_t k)
         return MU_ENOMEM;
     memcpy(zmq_msg_data(&m), rel->slot[k].data, rel->slot[k].size);
     int target = -1;
-    int rc = mu__runner_send_balanced(r, &m, &target);
+    int rc = rel->port.send_balanced(r, &m, &target);
     if (rc == 0) {
         rel->slot[k].target = target;
         rel->slot[k].sent_ms = mu__now_ms();
@@ -176,7 +182,7 @@ mu__rel_send(mu__runner_t *r, const void *data, size_t size)
         mu__rel_take_acks(r);
     size_t k = (size_t) (id % MU__REL_WINDOW);
     while (rel->slot[k].data) { /* the window is full: wait for acks */
-        if ((rc = mu__runner_wait_acks(r)) != 0)
+        if ((rc = rel->port.wait_acks(r)) != 0)
             return rc;
         if ((rc = mu__rel_redeliver(r)) != 0)
             return rc;
@@ -185,8 +191,8 @@ mu__rel_send(mu__runner_t *r, const void *data, size_t size)
     if (!copy)
         return MU_ENOMEM;
     copy[0] = 'R';
-    memcpy(copy + 1, &r->index, sizeof r->index);
-    memcpy(copy + 1 + sizeof(int), &id, sizeof id);
+    mu__put_le32(copy + 1, (uint32_t) r->index);
+    mu__put_le64(copy + 5, id);
     if (size)
         memcpy(copy + HDR, data, size);
     rel->next_id++;
@@ -203,8 +209,11 @@ mu__rel_parse(const void *msg, size_t size, int *sender_p, uint64_t *id_p)
     const uint8_t *p = msg;
     if (size < HDR || p[0] != 'R')
         return false;
-    memcpy(sender_p, p + 1, sizeof *sender_p);
-    memcpy(id_p, p + 1 + sizeof(int), sizeof *id_p);
+    uint32_t sender = mu__get_le32(p + 1);
+    if (sender >= MU__FLOW_MAX_RUNNERS)
+        return false;
+    *sender_p = (int) sender;
+    *id_p = mu__get_le64(p + 5);
     return true;
 }
 

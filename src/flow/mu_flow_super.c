@@ -5,6 +5,8 @@
     coordinates the stage-by-stage drain and collects statistics. It never
     touches ZeroMQ. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_super.h"
+#include "flow/mu_flow_worker.h"
 
 #include <dirent.h>
 #include <stdint.h>
@@ -188,13 +190,13 @@ kill_all(void)
 
 /*  Builds the statistics rows: per stage a total, then its runners. */
 static size_t
-build_stats(mu_flow_stat_t *rows)
+build_stats(mu_flow_stats_t *rows)
 {
     mu_flow_t *f = S.flow;
     size_t n = 0;
     uint64_t prev_out = 0;
     for (int s = 0; s < f->nstages; s++) {
-        mu_flow_stat_t *total = &rows[n++];
+        mu_flow_stats_t *total = &rows[n++];
         memset(total, 0, sizeof *total);
         snprintf(total->stage, sizeof total->stage, "%s", f->stages[s].name);
         total->index = -1;
@@ -204,7 +206,7 @@ build_stats(mu_flow_stat_t *rows)
             mu__runner_stats_t one = sl->base;
             add_stats(&one, &sl->cur);
             add_stats(&sum, &one);
-            mu_flow_stat_t *row = &rows[n++];
+            mu_flow_stats_t *row = &rows[n++];
             memset(row, 0, sizeof *row);
             snprintf(row->stage, sizeof row->stage, "%s", f->stages[s].name);
             row->index = i;
@@ -251,7 +253,7 @@ static void
 send_stats(void)
 {
     size_t cap = total_runners();
-    mu_flow_stat_t *rows = calloc(cap, sizeof *rows);
+    mu_flow_stats_t *rows = calloc(cap, sizeof *rows);
     char *buf = malloc(MU__FLOW_STATS_HDR + cap * sizeof *rows);
     if (rows && buf) {
         uint32_t count = (uint32_t) build_stats(rows);
@@ -282,7 +284,7 @@ finish(int rc, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(end.error, sizeof end.error, fmt, ap);
         va_end(ap);
-        fprintf(stderr, "mu_flow %s: %s\n", S.flow->name, end.error);
+        zsys_error("mu_flow %s/supervisor (pid %d): %s", S.flow->name, (int) getpid(), end.error);
     }
     (void) send(S.caller, &end, sizeof end, MSG_NOSIGNAL);
     remove_endpoints();
@@ -508,6 +510,7 @@ running_stages(char *buf, size_t cap)
 static void
 setup(mu_flow_t *flow, int ctl)
 {
+    mu__flow_log_setup();
     S.flow = flow;
     S.caller = ctl;
     S.parent = getppid();

@@ -3,7 +3,7 @@
 /*  mu_zap.c — the process-wide ZAP handler (ZAP 1.0, RFC 27) and CURVE
     socket set-up. The contract is in src/net/mu_zap.h.
 
-    Locking: `lifecycle` serializes register/unregister, so the handler is
+    Locking (the shared handler): `lifecycle` serializes register/unregister, so the handler is
     started and stopped by one thread at a time and never while another
     thread is between deciding to stop it and doing so. `registry` guards the
     list of domains; the handler thread takes only `registry`, for the time
@@ -12,7 +12,7 @@
     it left the list under `registry`, so the handler never sees a freed
     one. */
 #include "net/mu_zap.h"
-#include "base/mu_escape.h"
+#include "mu_text.h"
 #include "base/mu_log_limit.h"
 #include <czmq.h>
 #include <inttypes.h>
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_VERSION "1.0"
@@ -32,16 +33,27 @@ struct mu__zap_domain_t {
     mu_allow_t *allow;              /* NULL: insecure (NULL mechanism only) */
     atomic_uint_least64_t failures;
     mu__log_limit_t log;            /* its refusal lines (under registry) */
+    mu__zap_t *zap;                 /* the handler it is registered with */
     mu__zap_domain_t *next;
 };
 
+/*  One ZAP handler: the shared one (a zactor on czmq's context) or the
+    handler of one private context (a plain thread). */
+struct mu__zap_t {
+    pthread_mutex_t registry;
+    mu__zap_domain_t *domains;      /* under registry */
+    mu__log_limit_t stray_log;      /* requests of no known domain; under registry */
+    bool summaries_due;             /* handler thread only: some refusals not logged */
+    char label[96];                 /* prefix of its log lines */
+    void *zctx;                     /* a context's handler: the context */
+    pid_t pid;                      /* ... and the process its thread runs in */
+    void *rep;                      /* ... and its socket (handler thread only) */
+};
+
 static pthread_mutex_t lifecycle = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t registry = PTHREAD_MUTEX_INITIALIZER;
-static mu__zap_domain_t *domains;       /* under registry */
-static zactor_t *handler;               /* under lifecycle */
+static mu__zap_t shared = { .registry = PTHREAD_MUTEX_INITIALIZER, .label = "mutil" };
+static zactor_t *handler;               /* the shared one's; under lifecycle */
 static atomic_uint_least64_t next_domain_id;
-static mu__log_limit_t stray_log;       /* requests of no known domain; under registry */
-static bool summaries_due;              /* handler thread only: some refusals not logged */
 
 /* ---- the handler ----------------------------------------------------------- */
 
@@ -53,9 +65,9 @@ typedef struct {
 } verdict_t;
 
 static mu__zap_domain_t *
-find_domain(const char *name)
+find_domain(mu__zap_t *z, const char *name)
 {
-    for (mu__zap_domain_t *d = domains; d; d = d->next)
+    for (mu__zap_domain_t *d = z->domains; d; d = d->next)
         if (strcmp(d->name, name) == 0)
             return d;
     return NULL;
@@ -65,9 +77,10 @@ find_domain(const char *name)
     returns (NULL when unknown). Runs under registry. key is the 32-byte
     CURVE client key or NULL. */
 static mu__zap_domain_t *
-decide(const char *domain_name, const char *mechanism, const uint8_t *key, verdict_t *v)
+decide(mu__zap_t *z, const char *domain_name, const char *mechanism, const uint8_t *key,
+       verdict_t *v)
 {
-    mu__zap_domain_t *domain = find_domain(domain_name);
+    mu__zap_domain_t *domain = find_domain(z, domain_name);
     v->status = "400";
     v->user_id[0] = '\0';
     if (domain == NULL) {
@@ -102,50 +115,50 @@ decide(const char *domain_name, const char *mechanism, const uint8_t *key, verdi
 /*  Logs how many refusals of a domain (name NULL: of no known domain) were
     not logged. */
 static void
-log_suppressed(const char *name, uint64_t count)
+log_suppressed(const mu__zap_t *z, const char *name, uint64_t count)
 {
     if (count > 0)
-        zsys_warning("mutil: %" PRIu64 " more refused handshakes on %s%s%s not logged"
-                     " (at most one line per second)", count, name ? "ZAP domain '" : "",
+        zsys_warning("%s: %" PRIu64 " more refused handshakes on %s%s%s not logged"
+                     " (at most one line per second)", z->label, count, name ? "ZAP domain '" : "",
                      name ? name : "no known ZAP domain", name ? "'" : "");
 }
 
 /*  Logs the count of a limit whose interval is over (under registry).
     Returns true when refusals are still waiting for their interval to end. */
 static bool
-flush_limit(mu__log_limit_t *limit, const char *name, int64_t now)
+flush_limit(const mu__zap_t *z, mu__log_limit_t *limit, const char *name, int64_t now)
 {
     bool waiting;
-    log_suppressed(name, mu__log_limit_due(limit, now, &waiting));
+    log_suppressed(z, name, mu__log_limit_due(limit, now, &waiting));
     return waiting;
 }
 
 /*  Logs the counts of refusals not logged whose interval is over. */
 static void
-flush_summaries(void)
+flush_summaries(mu__zap_t *z)
 {
     int64_t now = zclock_mono();
-    pthread_mutex_lock(&registry);
-    bool due = flush_limit(&stray_log, NULL, now);
-    for (mu__zap_domain_t *d = domains; d; d = d->next)
-        due = flush_limit(&d->log, d->name, now) || due;
-    pthread_mutex_unlock(&registry);
-    summaries_due = due;
+    pthread_mutex_lock(&z->registry);
+    bool due = flush_limit(z, &z->stray_log, NULL, now);
+    for (mu__zap_domain_t *d = z->domains; d; d = d->next)
+        due = flush_limit(z, &d->log, d->name, now) || due;
+    pthread_mutex_unlock(&z->registry);
+    z->summaries_due = due;
 }
 
-/*  Copies frame's text into buf (cap bytes) escaped (mu__escape: peer
+/*  Copies frame's text into buf (cap bytes) escaped (mu_escape: peer
     bytes go into a log line), cut and NUL-terminated; "" for a missing
     frame. */
 static void
 frame_text(zframe_t *frame, char *buf, size_t cap)
 {
-    mu__escape(buf, cap, frame ? zframe_data(frame) : NULL, frame ? zframe_size(frame) : 0);
+    mu_escape(buf, cap, frame ? zframe_data(frame) : NULL, frame ? zframe_size(frame) : 0);
 }
 
 /*  Sends the ZAP reply: version, request id (echoed byte for byte, empty
     when missing), status code and text, user id, no metadata. */
 static void
-send_reply(zsock_t *rep, zframe_t *id, const verdict_t *v)
+send_reply(void *rep, zframe_t *id, const verdict_t *v)
 {
     zmsg_t *reply = zmsg_new();
     if (reply == NULL)
@@ -161,9 +174,10 @@ send_reply(zsock_t *rep, zframe_t *id, const verdict_t *v)
 }
 
 /*  Reads one request from rep and sends the reply. A malformed request
-    (wrong version, missing frames) gets a 400 without touching any domain. */
+    (wrong version, missing frames) gets a 400 without touching any domain.
+    rep is a zsock_t or a libzmq socket. */
 static void
-serve_request(zsock_t *rep)
+serve_request(mu__zap_t *z, void *rep)
 {
     zmsg_t *request = zmsg_recv(rep);
     if (request == NULL)
@@ -193,18 +207,19 @@ serve_request(zsock_t *rep)
     bool malformed = count < F_MECHANISM + 1 || strcmp(version, ZAP_VERSION) != 0;
     bool log_it = false;
     uint64_t before = 0;
-    pthread_mutex_lock(&registry);
-    mu__zap_domain_t *known = malformed ? NULL : decide(domain, mechanism, key, &v);
+    pthread_mutex_lock(&z->registry);
+    mu__zap_domain_t *known = malformed ? NULL : decide(z, domain, mechanism, key, &v);
     if (strcmp(v.status, "200") != 0) {
-        log_it = mu__log_limit_admit(known ? &known->log : &stray_log, zclock_mono(), &before);
-        summaries_due |= !log_it;
+        log_it = mu__log_limit_admit(known ? &known->log : &z->stray_log, zclock_mono(),
+                                     &before);
+        z->summaries_due |= !log_it;
     }
-    pthread_mutex_unlock(&registry);
+    pthread_mutex_unlock(&z->registry);
     if (log_it) {
-        log_suppressed(known ? domain : NULL, before);
-        zsys_warning("mutil: refused %s handshake from %s (key %s) on ZAP domain '%s': %s",
-                     mechanism[0] ? mechanism : "?", address[0] ? address : "?", key_txt,
-                     domain, v.text);
+        log_suppressed(z, known ? domain : NULL, before);
+        zsys_warning("%s: refused %s handshake from %s (key %s) on ZAP domain '%s': %s",
+                     z->label, mechanism[0] ? mechanism : "?", address[0] ? address : "?",
+                     key_txt, domain, v.text);
     }
 
     send_reply(rep, f[F_ID], &v);
@@ -216,16 +231,16 @@ serve_request(zsock_t *rep)
     handler may wait for a request: until the next time when counts are
     waiting, else forever (-1). */
 static int
-summary_wait(int64_t *next_flush_p)
+summary_wait(mu__zap_t *z, int64_t *next_flush_p)
 {
-    if (!summaries_due)
+    if (!z->summaries_due)
         return -1;
     int64_t now = zclock_mono();
     if (now >= *next_flush_p) {
-        flush_summaries();
+        flush_summaries(z);
         *next_flush_p = now + MU__LOG_INTERVAL_MS;
     }
-    return summaries_due ? (int) (*next_flush_p - now) : -1;
+    return z->summaries_due ? (int) (*next_flush_p - now) : -1;
 }
 
 /*  Start-up result of the actor, read by mu__zap_register after zactor_new
@@ -258,11 +273,11 @@ handler_actor(zsock_t *pipe, void *args)
         zpoller_set_nonstop(poller, true);  /* serve until $TERM, even on SIGINT */
         int64_t next_flush = 0;
         for (;;) {
-            void *which = zpoller_wait(poller, summary_wait(&next_flush));
+            void *which = zpoller_wait(poller, summary_wait(&shared, &next_flush));
             if (which == NULL && zpoller_terminated(poller) && zmq_errno() != EINTR)
                 break;              /* the context is ending (ETERM) */
             if (which == rep) {
-                serve_request(rep);
+                serve_request(&shared, rep);
             } else if (which == pipe) {
                 char *command = zstr_recv(pipe);
                 bool term = command == NULL || strcmp(command, "$TERM") == 0;
@@ -310,8 +325,9 @@ handler_start(void)
 
 /* ---- domains ------------------------------------------------------------------ */
 
-mu__zap_domain_t *
-mu__zap_register(const mu_allow_t *allow)
+/*  A domain of zap, not yet listed. NULL with errno ENOMEM. */
+static mu__zap_domain_t *
+domain_new(mu__zap_t *zap, const mu_allow_t *allow)
 {
     mu__zap_domain_t *domain = calloc(1, sizeof *domain);
     if (domain == NULL) {
@@ -326,19 +342,55 @@ mu__zap_register(const mu_allow_t *allow)
     atomic_init(&domain->failures, 0);
     snprintf(domain->name, sizeof domain->name, "mu-%" PRIuLEAST64,
              (uint_least64_t) atomic_fetch_add(&next_domain_id, 1) + 1);
+    domain->zap = zap;
+    return domain;
+}
 
+/*  Adds domain to z's list. */
+static void
+domain_link(mu__zap_t *z, mu__zap_domain_t *domain)
+{
+    pthread_mutex_lock(&z->registry);
+    domain->next = z->domains;
+    z->domains = domain;
+    pthread_mutex_unlock(&z->registry);
+}
+
+/*  Removes domain from z's list; true when the list is empty now. */
+static bool
+domain_unlink(mu__zap_t *z, mu__zap_domain_t *domain)
+{
+    pthread_mutex_lock(&z->registry);
+    mu__zap_domain_t **link = &z->domains;
+    while (*link && *link != domain)
+        link = &(*link)->next;
+    assert(*link == domain);    /* unregistering twice is a caller bug */
+    *link = domain->next;
+    bool last = z->domains == NULL;
+    pthread_mutex_unlock(&z->registry);
+    return last;
+}
+
+static void
+domain_free(mu__zap_domain_t *domain)
+{
+    mu_allow_destroy(&domain->allow);
+    free(domain);
+}
+
+mu__zap_domain_t *
+mu__zap_register(const mu_allow_t *allow)
+{
+    mu__zap_domain_t *domain = domain_new(&shared, allow);
+    if (domain == NULL)
+        return NULL;
     pthread_mutex_lock(&lifecycle);
     int rc = handler ? 0 : handler_start();
-    if (rc == 0) {
-        pthread_mutex_lock(&registry);
-        domain->next = domains;
-        domains = domain;
-        pthread_mutex_unlock(&registry);
-    }
+    if (rc == 0)
+        domain_link(&shared, domain);
     pthread_mutex_unlock(&lifecycle);
     if (rc != 0) {
-        mu_allow_destroy(&domain->allow);
-        free(domain);
+        domain_free(domain);
         errno = rc;
         return NULL;
     }
@@ -366,21 +418,96 @@ mu__zap_unregister(mu__zap_domain_t **domain_p)
         return;
     mu__zap_domain_t *domain = *domain_p;
     *domain_p = NULL;
-    pthread_mutex_lock(&lifecycle);
-    pthread_mutex_lock(&registry);
-    mu__zap_domain_t **link = &domains;
-    while (*link && *link != domain)
-        link = &(*link)->next;
-    assert(*link == domain);    /* unregistering twice is a caller bug */
-    *link = domain->next;
-    bool last = domains == NULL;
-    pthread_mutex_unlock(&registry);
-    if (last)
-        zactor_destroy(&handler);
-    pthread_mutex_unlock(&lifecycle);
-    log_suppressed(domain->name, domain->log.suppressed);
-    mu_allow_destroy(&domain->allow);
-    free(domain);
+    mu__zap_t *z = domain->zap;
+    if (z == &shared) {
+        pthread_mutex_lock(&lifecycle);
+        if (domain_unlink(z, domain))
+            zactor_destroy(&handler);
+        pthread_mutex_unlock(&lifecycle);
+    } else {
+        (void) domain_unlink(z, domain);
+    }
+    log_suppressed(z, domain->name, domain->log.suppressed);
+    domain_free(domain);
+}
+
+/* ---- the handler of one private context -------------------------------------------- */
+
+static void *
+context_main(void *arg)
+{
+    mu__zap_t *z = arg;
+    int64_t next_flush = 0;
+    for (;;) {
+        zmq_pollitem_t item = { z->rep, 0, ZMQ_POLLIN, 0 };
+        int n = zmq_poll(&item, 1, summary_wait(z, &next_flush));
+        if (n < 0 && zmq_errno() != EINTR)
+            break;                  /* the context is ending (ETERM) */
+        if (n > 0)
+            serve_request(z, z->rep);
+    }
+    zmq_close(z->rep);              /* lets the context's termination finish */
+    return NULL;
+}
+
+mu__zap_t *
+mu__zap_new_for(void *zctx, const char *label)
+{
+    assert(zctx);
+    mu__zap_t *z = calloc(1, sizeof *z);
+    if (z == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    pthread_mutex_init(&z->registry, NULL);
+    snprintf(z->label, sizeof z->label, "%s", label ? label : "mutil");
+    z->zctx = zctx;
+    z->pid = getpid();
+    int linger = 0, err = 0;
+    z->rep = zmq_socket(zctx, ZMQ_REP);
+    if (z->rep == NULL || zmq_setsockopt(z->rep, ZMQ_LINGER, &linger, sizeof linger) != 0
+        || zmq_bind(z->rep, ZAP_ENDPOINT) != 0)
+        err = zmq_errno() ? zmq_errno() : EINVAL;
+    pthread_t tid;
+    if (err == 0 && (err = pthread_create(&tid, NULL, context_main, z)) == 0) {
+        pthread_detach(tid);
+        return z;
+    }
+    zsys_error("%s: cannot start the ZAP handler: %s", z->label, zmq_strerror(err));
+    if (z->rep)
+        zmq_close(z->rep);
+    pthread_mutex_destroy(&z->registry);
+    free(z);
+    errno = err;
+    return NULL;
+}
+
+void
+mu__zap_destroy(mu__zap_t **zap_p)
+{
+    if (zap_p == NULL || *zap_p == NULL)
+        return;
+    mu__zap_t *z = *zap_p;
+    assert(z != &shared && z->domains == NULL);
+    pthread_mutex_destroy(&z->registry);
+    free(z);
+    *zap_p = NULL;
+}
+
+bool
+mu__zap_serves(const mu__zap_t *zap, void *zctx)
+{
+    return zap && zap != &shared && zap->zctx == zctx && zap->pid == getpid();
+}
+
+mu__zap_domain_t *
+mu__zap_add_domain(mu__zap_t *zap, const mu_allow_t *allow)
+{
+    assert(zap && zap != &shared);
+    mu__zap_domain_t *domain = domain_new(zap, allow);
+    if (domain)
+        domain_link(zap, domain);
+    return domain;
 }
 
 /* ---- socket set-up -------------------------------------------------------------- */

@@ -1,7 +1,19 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_zap.h — private: the process-wide ZAP handler and CURVE socket set-up
-    shared by mu_server, mu_socket and mu_flow. Never installed.
+/*  mu_zap.h — private: the one ZAP handler of libmutil and CURVE socket
+    set-up, used by mu_server, mu_socket and mu_flow. Never installed.
+
+    Two kinds of instance share the decisions, the counts and the
+    rate-limited log below: the process-wide handler on czmq's context
+    (mu__zap_register: servers and sockets), and the handler of one private
+    libzmq context (mu__zap_new_for: a flow runner, a forked process with
+    contexts of its own, where czmq's context and the shared handler's
+    thread are not its to use). A context's handler is a thread bound to
+    that context's inproc://zeromq.zap.01; it serves only that context in
+    the process that started it (mu__zap_serves: callers fail closed, never
+    making a CURVE server socket without a live handler of its context,
+    e.g. in a forked child), and it ends, closing its socket, when its
+    context is terminated.
 
     libzmq asks one ZAP handler per context (inproc://zeromq.zap.01) to
     authenticate each incoming handshake. libmutil runs one such handler (a
@@ -37,13 +49,35 @@
 #define MU_ZAP_H_INCLUDED
 
 #include "base/mu_internal.h"
+#include <stdbool.h>
 
 typedef struct mu__zap_domain_t mu__zap_domain_t;
+typedef struct mu__zap_t mu__zap_t;
 
 /*  Registers a domain. allow (copied) is the CURVE allow-list; NULL makes
     an insecure domain that accepts NULL-mechanism peers only. Starts the
     handler on first use. Returns NULL with errno ENOMEM or EADDRINUSE. */
 mu__zap_domain_t *mu__zap_register(const mu_allow_t *allow);
+
+/*  Starts the ZAP handler of the private context zctx (not czmq's) in the
+    calling process; label prefixes its log lines (e.g. the runner's
+    identity). Lives as long as the context. Returns NULL with errno
+    (EADDRINUSE: zctx has a handler already; ENOMEM, ...), logged. */
+mu__zap_t *mu__zap_new_for(void *zctx, const char *label);
+
+/*  Frees a context handler once its context has been terminated
+    (zmq_ctx_term returned: its thread has let go of it) and its domains
+    were unregistered; accepts NULL and *zap_p NULL. A process that never
+    terminates the context (a flow runner) never calls it. */
+void mu__zap_destroy(mu__zap_t **zap_p);
+
+/*  True when zap is a context handler serving zctx in this process: its
+    thread runs here (not in the parent of a fork) on that context. */
+bool mu__zap_serves(const mu__zap_t *zap, void *zctx);
+
+/*  Registers a domain on a context handler (as mu__zap_register on the
+    shared one); mu__zap_unregister removes it. NULL with errno ENOMEM. */
+mu__zap_domain_t *mu__zap_add_domain(mu__zap_t *zap, const mu_allow_t *allow);
 
 /*  The domain's name, to set as ZMQ_ZAP_DOMAIN. */
 const char *mu__zap_domain_name(const mu__zap_domain_t *domain);

@@ -82,7 +82,6 @@ static void
 test_api_errors(void)
 {
     errno = 0;
-    MU_CHECK(mu_flow_new(NULL) == NULL && errno == EINVAL);
     MU_CHECK(mu_flow_new("") == NULL && errno == EINVAL);
     mu_flow_t *f = mu_flow_new("errs");
     MU_CHECK(f);
@@ -92,8 +91,9 @@ test_api_errors(void)
     MU_CHECK_EQ(mu_flow_stop(f, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_edge_port(f, "in", 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* no stage */
+    MU_CHECK(strstr(mu_last_error(), "no stage") != NULL);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 0, NULL, pass_through, NULL), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, NULL, NULL), MU_EINVAL);
+    MU_CHECK(strstr(mu_last_error(), "0 runners") != NULL);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, pass_through, NULL), 0);
     MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* first stage is a worker */
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, pass_through, NULL), MU_EINVAL);
@@ -104,14 +104,11 @@ test_api_errors(void)
 
     f = mu_flow_new("errs");
     static uint64_t next;
-    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, NULL, &next), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
     MU_CHECK_EQ(mu_flow_add_source(f, "src2", 1, counting_source, &next), MU_EINVAL);
     int bad_fd = 1000;
     MU_CHECK_EQ(mu_flow_add_fd_source(f, "fds", &bad_fd, 1), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "w", 2, NULL, pass_through, NULL), 0);
-    MU_CHECK_EQ(mu_flow_set_link(f, "w", MU_FLOW_KEYED, NULL, NULL, NULL), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_set_link(f, "w", (mu_flow_link_t) 9, NULL, NULL, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_set_link(f, "nope", MU_FLOW_BALANCE, NULL, NULL, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_set_link(f, "w", MU_FLOW_KEYED, NULL, key_mod7, NULL), 0);
     MU_CHECK_EQ(mu_flow_set_drop(f, "nope", true), MU_EINVAL);
@@ -165,7 +162,7 @@ test_one_stage(void)
     MU_CHECK_EQ(read_rest(recs, 4), 3);
     for (int i = 0; i < 3; i++)
         MU_CHECK_EQ(recs[i].index, MU_EPIPE); /* nothing downstream */
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     MU_CHECK(stage_row(f, "only", -1, &row));
     MU_CHECK_EQ(row.restarts, 0);
     MU_CHECK_EQ(mu_flow_wait(f, 0), 0); /* the end stays reported */
@@ -206,7 +203,7 @@ run_line(int nsrc, int width, int nsink, uint64_t count)
             ok = false;
         }
     }
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     if (ok && (!stage_row(f, "sink", -1, &row) || row.in != total || row.queue != 0)) {
         printf("# sink stats in %llu queue %lld\n", (unsigned long long) row.in,
                (long long) row.queue);
@@ -305,7 +302,7 @@ test_broadcast_filters(void)
         MU_CHECK(parity_filter(NULL, j, &id, sizeof id));
         MU_CHECK_EQ(seen[j][id]++, 0);
     }
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     MU_CHECK(stage_row(f, "src", -1, &row));
     MU_CHECK_EQ(row.out, 6000); /* every copy counts */
     mu_flow_destroy(&f);
@@ -344,7 +341,7 @@ test_fd_source(void)
         MU_CHECK(recs[i].id < 2000);
         MU_CHECK_EQ(seen[recs[i].id]++, 0);
     }
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     MU_CHECK(stage_row(f, "pipes", -1, &row));
     MU_CHECK_EQ(row.in, 2000);
     MU_CHECK_EQ(row.errors, 0);
@@ -375,7 +372,7 @@ test_drop_counted(void)
     static record_t recs[20001];
     size_t got = read_records(recs, 20001, 60000); /* until the end of the stream */
     MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
-    mu_flow_stat_t src, snk;
+    mu_flow_stats_t src, snk;
     MU_CHECK(stage_row(f, "src", -1, &src));
     MU_CHECK(stage_row(f, "sink", -1, &snk));
     printf("# %zu delivered, %llu dropped\n", got, (unsigned long long) src.drops);
@@ -401,14 +398,6 @@ stuck_handler(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     return 0;
 }
 
-static int
-null_emitting_source(void *arg, int index, mu_flow_emit_t *out)
-{
-    (void) arg;
-    record_t rec = { .index = mu_flow_emit(out, NULL, 4), .id = (uint64_t) index };
-    return write(result_fd, &rec, sizeof rec) == (ssize_t) sizeof rec ? 0 : MU_EIO;
-}
-
 static void
 test_wait_errors(void)
 {
@@ -428,8 +417,8 @@ test_wait_errors(void)
     kill(mu_flow_pid(f), SIGCONT);
     MU_CHECK_EQ(rc, MU_ETIMEDOUT);
     MU_CHECK_EQ(mu_flow_stop(f, 300), MU_ETIMEDOUT);    /* the drain deadline expired */
-    MU_CHECK(strstr(mu_flow_error(f), "drain deadline expired") != NULL);
-    MU_CHECK(strstr(mu_flow_error(f), "'work'") != NULL);
+    MU_CHECK(strstr(mu_last_error(), "drain deadline expired") != NULL);
+    MU_CHECK(strstr(mu_last_error(), "'work'") != NULL);
     mu_flow_destroy(&f);
 
     f = mu_flow_new("gone");
@@ -437,19 +426,8 @@ test_wait_errors(void)
     MU_CHECK_EQ(mu_flow_start(f), 0);
     MU_CHECK_EQ(kill(mu_flow_pid(f), SIGKILL), 0);
     MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(20000)), MU_EIO);          /* the supervisor died */
-    MU_CHECK(strstr(mu_flow_error(f), "supervisor died") != NULL);
+    MU_CHECK(strstr(mu_last_error(), "supervisor died") != NULL);
     mu_flow_destroy(&f);
-
-    open_results();
-    f = mu_flow_new("nullemit");
-    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, null_emitting_source, NULL), 0);
-    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 1, NULL, pass_through, NULL), 0);
-    MU_CHECK_EQ(mu_flow_run(f), 0);
-    record_t rec[2];
-    MU_CHECK_EQ(read_rest(rec, 2), 1);
-    MU_CHECK_EQ(rec[0].index, MU_EINVAL);
-    mu_flow_destroy(&f);
-    close_results();
 }
 
 /*  Worker runner 0 reports (tag 20) and gets stuck on its message; the
@@ -527,8 +505,8 @@ test_end_with_requests_unread(void)
     siginfo_t info; /* the supervisor is gone before we read what it sent */
     MU_CHECK_EQ(waitid(P_PID, (id_t) mu_flow_pid(f), &info, WEXITED | WNOWAIT), 0);
     int rc = mu_flow_wait(f, mu_test_ms(30000));
-    printf("# %d requests unread; the end: %s (%s)\n", unread, mu_strerror(rc), mu_flow_error(f));
-    bool told = strstr(mu_flow_error(f), "drain deadline expired") != NULL;
+    printf("# %d requests unread; the end: %s (%s)\n", unread, mu_strerror(rc), mu_last_error());
+    bool told = strstr(mu_last_error(), "drain deadline expired") != NULL;
     mu_flow_destroy(&f);
     close_results();
     MU_CHECK_EQ(rc, MU_ETIMEDOUT);
@@ -552,7 +530,7 @@ test_stats_after_own_end(void)
     results_started();
     siginfo_t info; /* the supervisor is gone before we ask */
     MU_CHECK_EQ(waitid(P_PID, (id_t) mu_flow_pid(f), &info, WEXITED | WNOWAIT), 0);
-    mu_flow_stat_t row = { 0 };
+    mu_flow_stats_t row = { 0 };
     MU_CHECK(stage_row(f, "sink", -1, &row));
     MU_CHECK_EQ(row.in, 5);
     MU_CHECK_EQ(mu_flow_wait(f, 0), 0);
@@ -572,7 +550,7 @@ test_sigkill_restart(void)
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 2, sink_startup, sink, NULL), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
-    mu_flow_stat_t row = { 0 };
+    mu_flow_stats_t row = { 0 };
     int64_t until = mu_test_now_ms() + mu_test_ms(20000);
     while (mu_test_now_ms() < until && (!stage_row(f, "work", 0, &row) || row.pid == 0 || row.in == 0))
         usleep(20000);
@@ -622,10 +600,10 @@ test_restart_intensity(void)
     MU_CHECK_EQ(mu_flow_set_restart_limit(f, 3, 10000), MU_EINVAL); /* started */
     MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), MU_ELIMIT);
-    printf("# %s\n", mu_flow_error(f));
-    MU_CHECK(strstr(mu_flow_error(f), "stage 'crashy'") != NULL);
-    MU_CHECK(strstr(mu_flow_error(f), "restart limit") != NULL);
-    mu_flow_stat_t row;
+    printf("# %s\n", mu_last_error());
+    MU_CHECK(strstr(mu_last_error(), "stage 'crashy'") != NULL);
+    MU_CHECK(strstr(mu_last_error(), "restart limit") != NULL);
+    mu_flow_stats_t row;
     MU_CHECK(stage_row(f, "crashy", -1, &row));
     MU_CHECK_EQ(row.restarts, 4);
     mu_flow_destroy(&f);
@@ -652,7 +630,7 @@ test_sigterm_drains(void)
     got += read_records(recs + got, 200000 - got, 60000); /* until the end of the stream */
     MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
     worker_delay_us = 0;
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     MU_CHECK(stage_row(f, "src", -1, &row));
     MU_CHECK_EQ(got, row.out);          /* every accepted message finished */
     static uint8_t seen[200000];
@@ -695,7 +673,7 @@ test_parent_killed(void)
             || mu_flow_add_worker_stage(f, "last", 1, NULL, pass_through, NULL) != 0
             || mu_flow_start(f) != 0)
             _exit(1);
-        mu_flow_stat_t rows[16];
+        mu_flow_stats_t rows[16] = { [0].size = sizeof rows[0] };
         size_t n = 0;
         int64_t until = mu_test_now_ms() + mu_test_ms(20000);
         bool all = false;
@@ -794,7 +772,7 @@ test_at_least_once_kills(void)
             else
                 distinct++;
         }
-        mu_flow_stat_t row;
+        mu_flow_stats_t row;
         if (kills < KILLS && mu_test_now_ms() >= next_kill
             && stage_row(f, "sink", kills % 4, &row) && row.pid > 0) {
             kill(row.pid, SIGKILL);
@@ -803,7 +781,7 @@ test_at_least_once_kills(void)
         }
     }
     MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
-    mu_flow_stat_t total;
+    mu_flow_stats_t total;
     MU_CHECK(stage_row(f, "sink", -1, &total));
     MU_CHECK(stage_row(f, "src", -1, &total));
     printf("# %d kills, %zu distinct ids, %zu duplicates, %llu redelivered\n", kills, distinct,
@@ -872,9 +850,9 @@ run_part(const char *mine, int mid_port, int sink_port)
         mu_flow_t *f = split_flow(mine, mid_port, sink_port, &next);
         int rc = f ? mu_flow_run(f) : -1;
         if (rc != 0)
-            printf("# part %s: %s %s\n", mine, mu_strerror(rc), f ? mu_flow_error(f) : "");
+            printf("# part %s: %s %s\n", mine, mu_strerror(rc), f ? mu_last_error() : "");
         /* The sink's runner counted the intruder's refused handshake. */
-        mu_flow_stat_t row = { 0 };
+        mu_flow_stats_t row = { 0 };
         bool refused = strcmp(mine, "sink") != 0 || (stage_row(f, "sink", -1, &row) && row.errors >= 1);
         if (!refused)
             printf("# the sink counted no refused handshake\n");
@@ -979,7 +957,6 @@ test_split_three_processes(void)
     MU_CHECK(server_keys && client_keys && public_only);
     f = mu_flow_new("x");
     MU_CHECK_EQ(mu_flow_set_curve(f, public_only, client_keys), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_set_curve(f, server_keys, NULL), MU_EINVAL);
     mu_flow_destroy(&f);
     mu_keys_destroy(&public_only);
 
@@ -1037,11 +1014,15 @@ count_refusal_lines(const char *path, int *lines_p, int *summaries_p, uint64_t *
     *more_p = 0;
     FILE *f = fopen(path, "r");
     while (f && fgets(line, sizeof line, f)) {
-        const char *text = strstr(line, ": ");
-        if (text && strstr(text, "more CURVE handshakes refused")) {
+        /* zsys lines: "W: date time mu_flow F/S/I (pid N): ..." */
+        const char *more = strstr(line, " more refused handshakes on ZAP domain");
+        if (more && strstr(line, "mu_flow ")) {
+            const char *num = more;
+            while (num > line && num[-1] >= '0' && num[-1] <= '9')
+                num--;
             (*summaries_p)++;
-            *more_p += strtoull(text + 2, NULL, 10);
-        } else if (text && strstr(text, "CURVE handshake refused from")) {
+            *more_p += strtoull(num, NULL, 10);
+        } else if (strstr(line, "mu_flow ") && strstr(line, "refused CURVE handshake from")) {
             (*lines_p)++;
         }
     }
@@ -1065,11 +1046,12 @@ test_curve_refusals_rate_limited(void)
     int log_fd = mkstemp(log_path);
     MU_CHECK(log_fd >= 0);
     open_results();
-    int saved_stderr = dup(2);   /* the sink's process logs into log_path */
-    dup2(log_fd, 2);
+    fflush(NULL);
+    int saved_stdout = dup(1);   /* the sink's process logs (zsys: stdout) into log_path */
+    dup2(log_fd, 1);
     pid_t sink_pid = run_part("sink", mid_port, sink_port);
-    dup2(saved_stderr, 2);
-    close(saved_stderr);
+    dup2(saved_stdout, 1);
+    close(saved_stdout);
     close(log_fd);
     results_started();
     int ready[2];
@@ -1144,7 +1126,7 @@ nest_host(void *state, const void *data, size_t size, mu_flow_emit_t *out)
                     || mu_flow_set_endpoint(f, "isink", "127.0.0.1", nest_port) != 0))
         rc = MU_EINVAL;
     rc = rc == 0 ? mu_flow_run(f) : rc;
-    mu_flow_stat_t sink_row = { 0 }, src_row = { 0 };
+    mu_flow_stats_t sink_row = { 0 }, src_row = { 0 };
     if (f && (!stage_row(f, "isink", -1, &sink_row) || !stage_row(f, "isrc", -1, &src_row)))
         rc = rc == 0 ? MU_EINVAL : rc;
     report(-1, (uint64_t) (int64_t) rc);
@@ -1263,10 +1245,9 @@ test_bus(void)
     in = th = all = slow = (probe_t) { .mu = PTHREAD_MUTEX_INITIALIZER };
     in.fail_on = 100000;
     slow.delay_us = 300000;
-    MU_CHECK_EQ(mu_flow_bus_on(bus, NULL, MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_bus_on(bus, "", MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", MU_FLOW_INLINE, NULL, &in, 0), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", (mu_flow_mode_t) 5, probe, &in, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_bus_on(bus, "0123456789012345678901234567890123456789012345678901234567890123",
+                               MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", MU_FLOW_INLINE, probe, &in, 0), 0);
     MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", MU_FLOW_THREAD, probe, &th, 2), 0); /* tiny queue */
     MU_CHECK_EQ(mu_flow_bus_on(bus, "*", MU_FLOW_INLINE, probe, &all, 0), 0);
@@ -1276,8 +1257,6 @@ test_bus(void)
     MU_CHECK_EQ(in.calls, 1);               /* inline: done before emit returns */
     MU_CHECK(pthread_equal(in.thread, pthread_self()));
     MU_CHECK_EQ(mu_flow_bus_emit(bus, "none", &v, sizeof v), 1); /* only "*" */
-    MU_CHECK_EQ(mu_flow_bus_emit(bus, NULL, &v, sizeof v), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_bus_emit(bus, "tick", NULL, 4), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_bus_on(bus, "late", MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
     v = 100000;
     MU_CHECK_EQ(mu_flow_bus_emit(bus, "tick", &v, sizeof v), MU_EPROTO); /* inline failed */
@@ -1293,12 +1272,16 @@ test_bus(void)
     MU_CHECK_EQ(sum, 3 + 100000 + 500500);
     MU_CHECK(other);                        /* ran on the subscription's thread */
     MU_CHECK_EQ(mu_flow_bus_emit(bus, "slow", &v, sizeof v), 2);
+    MU_CHECK_EQ(mu_flow_bus_drain(bus, 0), MU_EAGAIN);
     MU_CHECK_EQ(mu_flow_bus_drain(bus, 50), MU_ETIMEDOUT);
     MU_CHECK_EQ(mu_flow_bus_drain(bus, -1), 0);
-    uint64_t delivered, errors;
-    mu_flow_bus_counters(bus, &delivered, &errors);
-    MU_CHECK_EQ(delivered, 1002 * 3 + 1 + 2);
-    MU_CHECK_EQ(errors, 1);
+    MU_CHECK_EQ(mu_flow_bus_drain(bus, 0), 0);
+    mu_flow_bus_stats_t bst = { .size = sizeof bst };
+    MU_CHECK_EQ(mu_flow_bus_stats(bus, &bst), 0);
+    MU_CHECK_EQ(bst.delivered, 1002 * 3 + 1 + 2);
+    MU_CHECK_EQ(bst.errors, 1);
+    mu_flow_bus_stats_t small = { .size = sizeof small - 1 };
+    MU_CHECK_EQ(mu_flow_bus_stats(bus, &small), MU_EINVAL);
     v = 1;
     MU_CHECK_EQ(mu_flow_bus_emit(bus, "slow", &v, sizeof v), 2);
     mu_flow_bus_destroy(&bus);              /* runs what is queued first */
@@ -1432,7 +1415,7 @@ test_teardown(void)
         nseen += seen[i];
     MU_CHECK_EQ(nseen, 60);
     MU_CHECK(got == 61 && recs[60].index == 7 && recs[60].id == 0); /* teardown's, last */
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     MU_CHECK(stage_row(f, "bufd", -1, &row));
     MU_CHECK_EQ(row.errors, 1); /* the teardown's MU_EPROTO */
     MU_CHECK_EQ(row.out, 61);
@@ -1527,7 +1510,7 @@ run_inproc(mu_flow_t *f, uint64_t count, const int *tags, int ntags)
             ok = false;
         }
     }
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     if (ok && (!stage_row(f, "proc", -1, &row) || row.out != want || row.drops != 0
                || row.errors != 0)) {
         printf("# proc out %llu drops %llu errors %llu\n", (unsigned long long) row.out,
@@ -1561,15 +1544,11 @@ test_inproc_order(void)
     MU_CHECK(f);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "nope", "v", MU_FLOW_INLINE, ip_inline, NULL, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "src", "v", MU_FLOW_INLINE, ip_inline, NULL, 0), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", NULL, MU_FLOW_INLINE, ip_inline, NULL, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "", MU_FLOW_INLINE, ip_inline, NULL, 0), MU_EINVAL);
     char longname[80];
     memset(longname, 'e', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", longname, MU_FLOW_INLINE, ip_inline, NULL, 0),
-                MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "v", MU_FLOW_INLINE, NULL, NULL, 0), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "v", (mu_flow_mode_t) 7, ip_inline, NULL, 0),
                 MU_EINVAL);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "v", MU_FLOW_INLINE, ip_inline, NULL, 0), 0);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "v", MU_FLOW_THREAD, ip_thread, &no_delay, 4), 0);
@@ -1669,8 +1648,6 @@ static int
 event_last(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
     (void) state;
-    report(11, (uint64_t) (int64_t) mu_flow_emit_event(out, NULL, data, size));
-    report(12, (uint64_t) (int64_t) mu_flow_emit_event(out, "v", NULL, 3));
     return mu_flow_emit_event(out, "v", data, size) == 1 ? 0 : MU_EIO;
 }
 
@@ -1694,20 +1671,35 @@ test_inproc_errors(void)
     MU_CHECK_EQ(mu_flow_run(f), 0);
     record_t recs[5];
     size_t got = read_rest(recs, 5);
-    MU_CHECK_EQ(got, 4);
+    MU_CHECK_EQ(got, 2);       /* a NULL event or data is a caller bug: asserted */
     int64_t rc_of[14] = { 0 };
     for (size_t i = 0; i < got; i++)
         if (recs[i].index >= 10 && recs[i].index <= 13)
             rc_of[recs[i].index] = (int64_t) recs[i].id;
     MU_CHECK_EQ(rc_of[10], MU_EINVAL);
-    MU_CHECK_EQ(rc_of[11], MU_EINVAL);
-    MU_CHECK_EQ(rc_of[12], MU_EINVAL);
     MU_CHECK_EQ(rc_of[13], MU_EPIPE);
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     MU_CHECK(stage_row(f, "last", -1, &row));
     MU_CHECK_EQ(row.errors, 0);
     close_results();
     mu_flow_destroy(&f);
+}
+
+/*  A caller bug (a NULL handler) is an assertion, not a code. */
+static void
+test_caller_bug_aborts(void)
+{
+    pid_t pid = fork();
+    MU_CHECK(pid >= 0);
+    if (pid == 0) {
+        close(2);           /* the assertion's message */
+        mu_flow_t *f = mu_flow_new("bug");
+        int rc = f ? mu_flow_add_worker_stage(f, "w", 1, NULL, NULL, NULL) : -1;
+        _exit(rc == 0 ? 0 : 1);
+    }
+    int status = 0;
+    MU_CHECK_EQ(waitpid(pid, &status, 0), pid);
+    MU_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
 int
@@ -1715,6 +1707,7 @@ main(int argc, char **argv)
 {
     flow_test_begin(argc, argv);
     RUN(test_api_errors);
+    RUN(test_caller_bug_aborts);
     RUN(test_bus);
     RUN(test_one_stage);
     RUN(test_three_stages);

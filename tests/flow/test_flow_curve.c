@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  test_flow_curve.c — the ZAP handler of a flow runner's CURVE server
-    (src/flow/mu_flow_curve.c, compiled in): it refuses keys other than the
+    (src/flow/mu_flow_curve.c over net/mu_zap.c's handler of one context,
+    linked from libmutil_internal.la): it refuses keys other than the
     flow's client key and counts them; it belongs to one context and one
     process, and mu__curve_server fails closed (MU_EINVAL) for a socket of
     another context or in a forked child, where libzmq 4.3.4 would let
@@ -11,26 +12,13 @@
 #include "mu_test.h"
 #include "mutil.h"
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_curve.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <zmq.h>
 
-/* What mu_flow_curve.c takes from the rest of the library (mu__now_ms is
-   mu_time.c's). */
-void
-mu__runner_log(const mu__runner_t *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("# log %s: ", r->st->name);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-}
-
-static mu_flow_t flow;
+static mu_flow_t flow = { .name = "curve" };
 static mu__stage_t stage = { .name = "sink" };
 static mu__runner_t runner = { .flow = &flow, .st = &stage };
 static mu__runner_t forked_runner = { .flow = &flow, .st = &stage };

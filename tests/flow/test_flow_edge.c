@@ -151,7 +151,7 @@ test_python_client(void)
         printf("# python client killed by signal %d\n", WTERMSIG(status));
     MU_CHECK(WIFEXITED(status));
     MU_CHECK_EQ(WEXITSTATUS(status), 0);
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     MU_CHECK(wait_row(f, "in", 500, 0, &row));
     MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(30000)), 0);
     MU_CHECK(stage_row(f, "out", -1, &row));
@@ -222,7 +222,7 @@ test_edge_hooks_connect(void)
         }
     }
     MU_CHECK_EQ(seen, 7);
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     MU_CHECK(wait_row(f, "in", 4, 1, &row)); /* "bad" refused by the hook: an error */
     close(c);
     MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(30000)), 0);
@@ -254,7 +254,7 @@ test_malformed_frames(void)
         MU_CHECK(v < 100);
         MU_CHECK_EQ(seen[v]++, 0);
     }
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     MU_CHECK(wait_row(f, "in", 100, 1, &row));
     close(bad);
     close(good);
@@ -331,7 +331,7 @@ run_crowd(int max_clients, int nidle)
     bool ok = f && idle && port > 0;
     for (int i = 0; ok && i < nidle; i++)
         ok = (idle[i] = tcp_connect(port)) >= 0;
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     ok = ok && wait_stat(f, "in", STAT(clients), (uint64_t) limit, &row);
     bool made_room = ok && wait_stat(f, "in", STAT(clients_idle), (uint64_t) evicted - 1, &row);
     int real = ok ? tcp_connect(port) : -1;
@@ -405,7 +405,7 @@ test_edge_idle_timeout(void)
     ok = ok && send_id(active, sent++); /* still served after the idle ones went */
     static record_t recs[100000];
     size_t got = ok ? read_records(recs, sent, 20000) : 0;
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     bool counted = wait_stat(f, "in", STAT(clients_idle), NIDLE, &row);
     close(active);
     for (int i = 0; i < NIDLE; i++)
@@ -480,7 +480,7 @@ fan_start(fan_t *t, const mu_flow_edge_t *out, uint64_t count, size_t size)
     int port = mu_flow_edge_port(t->f, "out", 0);
     t->stuck = tcp_connect_rcvbuf(port, 4096);
     t->reader = tcp_connect(port);
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     bool ok = t->stuck >= 0 && t->reader >= 0 && wait_stat(t->f, "out", STAT(clients), 2, &row);
     mu_test_signal_byte(go_pipe[1], 'g');
     return ok;
@@ -560,7 +560,7 @@ reads_everything(int fd, uint64_t count, size_t size)
 static uint64_t
 out_counter(mu_flow_t *f, size_t offset)
 {
-    mu_flow_stat_t row;
+    mu_flow_stats_t row;
     uint64_t got = 0;
     if (stage_row(f, "out", -1, &row))
         memcpy(&got, (const char *) &row + offset, sizeof got);
@@ -604,7 +604,7 @@ read_to_end(fan_t *t, size_t size, size_t offset, uint64_t *n)
     whose out must be what the reader got. */
 static bool
 stuck_reader_closed(const mu_flow_edge_t *out, uint64_t cap, size_t size, size_t offset,
-                    const char *name, mu_flow_stat_t *row)
+                    const char *name, mu_flow_stats_t *row)
 {
     fan_t t;
     uint64_t n = 0;
@@ -633,7 +633,7 @@ test_edge_stuck_reader_disconnected(void)
     enum { SIZE = 4096 };
     const uint64_t CAP = 256 * 1024 * 1024 / SIZE;
     mu_flow_edge_t out = { .host = "127.0.0.1", .listen = true };
-    mu_flow_stat_t row = { 0 };
+    mu_flow_stats_t row = { 0 };
     MU_CHECK(stuck_reader_closed(&out, CAP, SIZE, STAT(clients_slow), &row));
     MU_CHECK_EQ(row.clients_slow, 1);
     MU_CHECK_EQ(row.drops, 0);
@@ -654,7 +654,7 @@ test_edge_stuck_reader_drop_oldest(void)
     fan_t t;
     bool started = fan_start(&t, &out, N, SIZE);
     bool all = started && reads_everything(t.reader, N, SIZE);
-    mu_flow_stat_t row = { 0 };
+    mu_flow_stats_t row = { 0 };
     bool emitted = all && wait_stat(t.f, "out", STAT(out), N, &row); /* drops final too */
     uint64_t late = 0, last = 0;
     bool ordered = true;
@@ -667,7 +667,7 @@ test_edge_stuck_reader_drop_oldest(void)
     }
     bool ended = emitted && more == 0; /* the flow ended once it read all */
     int rc = started ? mu_flow_wait(t.f, mu_test_ms(60000)) : -1;
-    mu_flow_stat_t end = { 0 };
+    mu_flow_stats_t end = { 0 };
     if (started)
         (void) stage_row(t.f, "out", -1, &end);
     fan_end(&t);
@@ -696,7 +696,7 @@ test_edge_stalled_reader_times_out(void)
     const uint64_t N = beyond_buffers(SIZE, 0); /* more than the buffers hold ... */
     mu_flow_edge_t out = { .host = "127.0.0.1", .listen = true, /* ... less than the queue */
                            .queue_max = 4 * (size_t) N * SIZE, .idle_timeout_ms = mu_test_ms(2000) };
-    mu_flow_stat_t row = { 0 };
+    mu_flow_stats_t row = { 0 };
     MU_CHECK(stuck_reader_closed(&out, N, SIZE, STAT(clients_idle), &row));
     MU_CHECK_EQ(row.clients_idle, 1);
     MU_CHECK_EQ(row.clients_slow, 0);

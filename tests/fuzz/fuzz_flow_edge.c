@@ -17,6 +17,7 @@
     after whole frames, MU_EPROTO at a length over the maximum,
     MU_ETRUNCATED inside a frame. Anything else aborts. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_edge.h"
 
 #include <fcntl.h>
 #include <stdio.h>

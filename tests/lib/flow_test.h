@@ -120,9 +120,9 @@ close_results(void)
 
 /*  Finds the stage total row of stage. */
 static inline bool
-stage_row(mu_flow_t *f, const char *stage, int index, mu_flow_stat_t *row)
+stage_row(mu_flow_t *f, const char *stage, int index, mu_flow_stats_t *row)
 {
-    mu_flow_stat_t rows[64];
+    mu_flow_stats_t rows[64] = { [0].size = sizeof rows[0] };
     size_t n = 0;
     if (mu_flow_stats(f, rows, 64, &n) != 0)
         return false;
@@ -134,14 +134,14 @@ stage_row(mu_flow_t *f, const char *stage, int index, mu_flow_stat_t *row)
     return false;
 }
 
-#define STAT(field) offsetof(mu_flow_stat_t, field), #field
+#define STAT(field) offsetof(mu_flow_stats_t, field), #field
 
 /*  Waits up to 20 s (scaled) for the counter at offset in stage's total
     row to reach want (statistics are at most ~100 ms old); *row gets the
     last row read. */
 static inline bool
 wait_stat(mu_flow_t *f, const char *stage, size_t offset, const char *name, uint64_t want,
-          mu_flow_stat_t *row)
+          mu_flow_stats_t *row)
 {
     int64_t until = mu_test_now_ms() + mu_test_ms(20000);
     uint64_t got = 0;
@@ -160,7 +160,7 @@ wait_stat(mu_flow_t *f, const char *stage, size_t offset, const char *name, uint
 
 /*  Waits for the stage's in and errors to reach the wanted values. */
 static inline bool
-wait_row(mu_flow_t *f, const char *stage, uint64_t in, uint64_t errors, mu_flow_stat_t *row)
+wait_row(mu_flow_t *f, const char *stage, uint64_t in, uint64_t errors, mu_flow_stats_t *row)
 {
     return wait_stat(f, stage, STAT(in), in, row) && wait_stat(f, stage, STAT(errors), errors, row);
 }

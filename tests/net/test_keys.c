@@ -1063,6 +1063,70 @@ test_zap_null_mechanism(void)
     mu_keys_destroy(&anybody);
 }
 
+/*  The ZAP handler of a private context (what a flow runner runs): it
+    serves that context only, in this process only; its domain admits the
+    listed key and refuses and counts another; a second handler on the
+    same context cannot start; it lets go when its context ends. */
+static void
+test_zap_context_handler(void)
+{
+    mu_keys_t *server = mu_keys_new(), *good = mu_keys_new(), *bad = mu_keys_new();
+    mu_allow_t *allow = mu_allow_new();
+    MU_CHECK(server && good && bad && allow);
+    MU_CHECK_EQ(mu_allow_add(allow, mu_keys_public(good)), 0);
+    void *ctx = zmq_ctx_new(), *other = zmq_ctx_new();
+    mu__zap_t *zap = mu__zap_new_for(ctx, "test context");
+    MU_CHECK(zap != NULL);
+    MU_CHECK(mu__zap_serves(zap, ctx));
+    MU_CHECK(!mu__zap_serves(zap, other));
+    MU_CHECK(!mu__zap_serves(NULL, ctx));
+    errno = 0;
+    MU_CHECK(mu__zap_new_for(ctx, "second") == NULL && errno == EADDRINUSE);
+    mu__zap_domain_t *domain = mu__zap_add_domain(zap, allow);
+    MU_CHECK(domain != NULL);
+
+    void *router = zmq_socket(ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof linger);
+    MU_CHECK_EQ(mu__zap_setup_server(router, server, domain), 0);
+    MU_CHECK_EQ(zmq_bind(router, "tcp://127.0.0.1:*"), 0);
+    char ep[64];
+    size_t len = sizeof ep;
+    MU_CHECK_EQ(zmq_getsockopt(router, ZMQ_LAST_ENDPOINT, ep, &len), 0);
+    int port = atoi(strrchr(ep, ':') + 1);
+    char user_id[64];
+    zsock_t *ok_client = make_client(good, mu_keys_public(server), port);
+    MU_CHECK(ok_client != NULL);
+    MU_CHECK_EQ(receive_hello((zsock_t *) router, 20000, user_id, sizeof user_id), 1);
+    char good_txt[MU_KEY_TEXT];
+    mu_key_to_txt(mu_keys_public(good), good_txt);
+    MU_CHECK_EQ(strcmp(user_id, good_txt), 0);
+    zsock_t *bad_client = make_client(bad, mu_keys_public(server), port);
+    MU_CHECK(bad_client != NULL);
+    MU_CHECK(wait_failures(domain, 1, 20000));
+    MU_CHECK_EQ(receive_hello((zsock_t *) router, 200, user_id, sizeof user_id), 0);
+    zsock_destroy(&ok_client);
+    zsock_destroy(&bad_client);
+
+    pid_t pid = fork();                 /* a forked child has no handler thread */
+    if (pid == 0)
+        _exit(mu__zap_serves(zap, ctx) ? 1 : 0);
+    int status = -1;
+    MU_CHECK_EQ(waitpid(pid, &status, 0), pid);
+    MU_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    zmq_close(router);
+    mu__zap_unregister(&domain);
+    MU_CHECK_EQ(zmq_ctx_term(ctx), 0);  /* the handler let go of its socket */
+    mu__zap_destroy(&zap);
+    MU_CHECK(zap == NULL);
+    zmq_ctx_term(other);
+    mu_allow_destroy(&allow);
+    mu_keys_destroy(&server);
+    mu_keys_destroy(&good);
+    mu_keys_destroy(&bad);
+}
+
 /*  Sends a raw ZAP request (frames as given, n of them) to the handler
     and returns the reply (NULL on time-out). */
 static zmsg_t *
@@ -1450,6 +1514,7 @@ main(void)
     MU_RUN(test_zap_two_domains);
     MU_RUN(test_zap_null_mechanism);
     MU_RUN(test_zap_protocol);
+    MU_RUN(test_zap_context_handler);
     MU_RUN(test_zap_log_rate_limit);
     MU_RUN(test_zap_log_escapes);
     MU_RUN(test_zap_lifecycle);

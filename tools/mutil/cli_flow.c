@@ -229,7 +229,8 @@ cmp_double(const void *a, const void *b)
 static void
 print_stats(mu_flow_t *f)
 {
-    mu_flow_stat_t rows[600];
+    static mu_flow_stats_t rows[600];
+    rows[0].size = sizeof rows[0];
     size_t n = 0;
     if (mu_flow_stats(f, rows, 600, &n) != 0)
         return;
@@ -238,7 +239,7 @@ print_stats(mu_flow_t *f)
                                            "slow", "p50 us", "p99 us" };
     cli_table_t *t = cli_table_new(14, headers);
     for (size_t i = 0; t && i < n && i < 600; i++) {
-        const mu_flow_stat_t *r = &rows[i];
+        const mu_flow_stats_t *r = &rows[i];
         char idx[16], pid[16];
         snprintf(idx, sizeof idx, r->index < 0 ? "all" : "%d", r->index);
         snprintf(pid, sizeof pid, r->pid > 0 ? "%d" : "-", (int) r->pid);
@@ -385,7 +386,7 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     }
     int stop = mu_flow_stop(f, 5000);
     if (stop != 0) {
-        cli_error("flow demo", "flow ended with %s: %s", mu_strerror(stop), mu_flow_error(f));
+        cli_error("flow demo", "flow ended with %s: %s", mu_strerror(stop), mu_last_error());
         ok = false;
     }
     print_stats(f);

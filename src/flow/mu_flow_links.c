@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow_links.c — the routing of what a runner emits over the link into
+    the next stage: balanced (to the next live runner with room), keyed
+    (key % runners), broadcast (every runner whose filter accepts), and
+    at-least-once (mu_flow_reliable.c, below this file) on a balanced link;
+    the end-of-stream markers and the acknowledgements a receiver owes.
+    While waiting for room it runs the runner's service hook (r->service:
+    control messages, acks, statistics), never a runner function. */
+#include "flow/mu_flow_int.h"
+#include "flow/mu_flow_links.h"
+#include "flow/mu_flow_reliable.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zmq.h>
+
+/*  Waits until push socket j (or any live one for j < 0) can take a
+    message, or a control message arrives. MU_EINTR when told to exit. */
+static int
+wait_out(mu__runner_t *r, int j)
+{
+    mu__runner_flush_acks(r); /* nothing waits on us while we wait */
+    zmq_pollitem_t items[MU__FLOW_MAX_RUNNERS + 2]; /* pushes, control, acks */
+    int n = 0;
+    for (int k = 0; k < r->npush; k++)
+        if ((j < 0 || k == j) && !r->dead_down[k])
+            items[n++] = (zmq_pollitem_t) { .socket = r->push[k], .events = ZMQ_POLLOUT };
+    items[n++] = (zmq_pollitem_t) { .fd = r->ctl, .events = ZMQ_POLLIN };
+    void *acks = mu__rel_ack_socket(r);
+    if (acks)
+        items[n++] = (zmq_pollitem_t) { .socket = acks, .events = ZMQ_POLLIN };
+    zmq_poll(items, n, MU__FLOW_STATS_MS);
+    return r->service(r);   /* the runner's control, acks, statistics */
+}
+
+static int
+build(zmq_msg_t *m, char type, const void *data, size_t size)
+{
+    if (zmq_msg_init_size(m, size + 1) != 0)
+        return MU_ENOMEM;
+    char *p = zmq_msg_data(m);
+    p[0] = type;
+    if (size)
+        memcpy(p + 1, data, size);
+    return 0;
+}
+
+/*  Sends m (consumed) to runner j, waiting for room. */
+static int
+send_to(mu__runner_t *r, int j, zmq_msg_t *m, bool may_drop)
+{
+    for (;;) {
+        if (r->dead_down[j]) {
+            zmq_msg_close(m);
+            r->stats.drops++;
+            return 0;
+        }
+        if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT) >= 0)
+            return 0;
+        if (errno != EAGAIN && errno != EINTR) {
+            zmq_msg_close(m);
+            return -errno;
+        }
+        if (may_drop && r->st->drop) {
+            zmq_msg_close(m);
+            r->stats.drops++;
+            return 0;
+        }
+        int rc = wait_out(r, j);
+        if (rc != 0) {
+            zmq_msg_close(m);
+            return rc;
+        }
+    }
+}
+
+int
+mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p)
+{
+    for (;;) {
+        for (int k = 0; k < r->npush; k++) {
+            int j = (r->rr + k) % r->npush;
+            if (r->dead_down[j])
+                continue;
+            if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT) >= 0) {
+                r->rr = j + 1;
+                if (target_p)
+                    *target_p = j;
+                return 0;
+            }
+        }
+        if (r->st->drop) {
+            zmq_msg_close(m);
+            r->stats.drops++;
+            return 1;
+        }
+        int rc = wait_out(r, -1);
+        if (rc != 0) {
+            zmq_msg_close(m);
+            return rc;
+        }
+    }
+}
+
+/*  True when runner j of the next stage takes data on a broadcast link. */
+static bool
+accepts(const mu__runner_t *r, int j, const void *data, size_t size)
+{
+    const mu__stage_t *nx = r->next;
+    if (nx->filter)
+        return nx->filter(nx->link_arg, j, data, size);
+    if (nx->kind == MU__ST_EDGE && nx->edges[j].filter)
+        return nx->edges[j].filter(nx->edges[j].arg, data, size);
+    return true;
+}
+
+int
+mu__runner_send(mu__runner_t *r, const void *data, size_t size)
+{
+    if (r->npush == 0)
+        return MU_EPIPE;
+    zmq_msg_t m;
+    int rc;
+    if (r->next->link == MU_FLOW_BROADCAST) {
+        for (int j = 0; j < r->npush; j++) {
+            if (!accepts(r, j, data, size))
+                continue;
+            if ((rc = build(&m, 'M', data, size)) != 0)
+                return rc;
+            uint64_t drops = r->stats.drops;
+            if ((rc = send_to(r, j, &m, true)) != 0)
+                return rc;
+            if (r->stats.drops == drops)
+                r->stats.out++;
+        }
+        return 0;
+    }
+    if (r->rel) {
+        rc = mu__rel_send(r, data, size);
+        if (rc == 0)
+            r->stats.out++;
+        return rc < 0 ? rc : 0;
+    }
+    if ((rc = build(&m, 'M', data, size)) != 0)
+        return rc;
+    if (r->next->link == MU_FLOW_KEYED) {
+        uint64_t key = r->next->key(r->next->link_arg, data, size);
+        uint64_t drops = r->stats.drops;
+        rc = send_to(r, (int) (key % (uint64_t) r->npush), &m, true);
+        if (rc == 0 && r->stats.drops == drops)
+            r->stats.out++;
+        return rc;
+    }
+    rc = mu__runner_send_balanced(r, &m, NULL);
+    if (rc == 0)
+        r->stats.out++;
+    return rc < 0 ? rc : 0;
+}
+
+void
+mu__runner_flush_acks(mu__runner_t *r)
+{
+    for (int i = 0; r->ack_push && i < r->n_up; i++)
+        if (r->nacks[i] > 0) {
+            uint8_t buf[MU__ACK_BATCH * 8];
+            for (int k = 0; k < r->nacks[i]; k++)
+                mu__put_le64(buf + 8 * k, r->acks[i][k]);
+            (void) zmq_send(r->ack_push[i], buf, (size_t) r->nacks[i] * 8, 0);
+            r->nacks[i] = 0;
+        }
+}
+
+int
+mu__links_send_eos(mu__runner_t *r)
+{
+    uint8_t idx[4];
+    mu__put_le32(idx, (uint32_t) r->index);
+    for (int j = 0; j < r->npush && !r->exit_req; j++) {
+        zmq_msg_t m;
+        if (build(&m, 'E', idx, sizeof idx) == 0)
+            (void) send_to(r, j, &m, false);
+    }
+    return r->exit_req ? MU_EINTR : 0;
+}

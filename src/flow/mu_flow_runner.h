@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow_runner.h — private: the core of a runner process
+    (mu_flow_runner.c). Never installed. */
+#ifndef MU_FLOW_RUNNER_H_INCLUDED
+#define MU_FLOW_RUNNER_H_INCLUDED
+
+#include "flow/mu_flow_int.h"
+
+/* ---- the runner core (mu_flow_runner.c) ----------------------------------- */
+
+/*  Creates the runner's context and sockets (exits the process when it
+    cannot); sets r->service. */
+void mu__runner_setup(mu__runner_t *r);
+
+/*  The service hook: control, acks, statistics; MU_EINTR when told to exit. */
+int mu__runner_service(mu__runner_t *r);
+
+/*  Waits for acknowledgements (or control); MU_EINTR when told to exit. */
+int mu__runner_wait_acks(mu__runner_t *r);
+
+/*  Reads pending control messages from the supervisor (never waits). */
+void mu__runner_ctl(mu__runner_t *r);
+
+/*  Sends statistics when the period has passed. */
+void mu__runner_tick(mu__runner_t *r);
+
+/*  Handles one message from the pull socket (data or end of stream). For
+    data: counts it and calls fn(r, payload, size, ctx), timing it. */
+typedef int mu__runner_deliver_fn(mu__runner_t *r, const void *data, size_t size, void *ctx);
+void mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn,
+                     void *ctx);
+
+/*  True when every upstream runner has ended. */
+bool mu__runner_input_done(const mu__runner_t *r);
+
+/*  Ends the runner: end-of-stream behind the last message on every
+    downstream socket, 'd' to the supervisor, then waits for 'X' and exits. */
+void mu__runner_finish(mu__runner_t *r) __attribute__((noreturn));
+
+#endif
