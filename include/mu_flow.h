@@ -34,7 +34,7 @@
 
     Threads: a flow object belongs to one thread. Design notes, the edge
     client policy in detail and the drain protocol: doc/flow.md; wire
-    formats: doc/wire-flow.md. The in-process event bus is in mu_bus.h. */
+    formats: doc/wire.md. The in-process event bus is in mu_bus.h. */
 #ifndef MU_FLOW_H_INCLUDED
 #define MU_FLOW_H_INCLUDED
 

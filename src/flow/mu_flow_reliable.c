@@ -7,7 +7,7 @@
     until the receiver acknowledges it. Messages are 'R', the sender's
     runner index (uint32, little-endian), the id (uint64, little-endian),
     then the payload; an acknowledgement message is up to 64 ids (uint64,
-    little-endian) (doc/wire-flow.md). The receiver acks
+    little-endian) (doc/wire.md). The receiver acks
     after its handler returned (so after its own emits were accepted): the
     ids, gathered up to 64 per message and sent at the latest after each
     batch of input or before it waits, go on a PUSH socket connected to the

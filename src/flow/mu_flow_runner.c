@@ -9,7 +9,7 @@
     Internal messages are ZeroMQ messages whose first byte is the type:
     'M' data (the payload follows), 'E' end of stream (the sender's runner
     index follows as a little-endian uint32), 'R' at-least-once data
-    (mu_flow_reliable.c). Byte layouts: doc/wire-flow.md. */
+    (mu_flow_reliable.c). Byte layouts: doc/wire.md. */
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_runner.h"
 #include "flow/mu_flow_links.h"
