@@ -2,7 +2,9 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_lru.c — the segmented LRU (S4LRU) in memory, with caller-given sizes
     (see mu_lru.h for the model). The SQLite persistence is
-    mu_lru_persist.c, reached through s->port. Design notes: doc/lru.md. */
+    mu_lru_persist.c, reached through s->port. The memory layout (32-byte
+    entries, one open-addressing index of hash|index slots, intrusive level
+    lists) and why: doc/lru.md. */
 #include "store/mu_lru_int.h"
 
 #include <assert.h>

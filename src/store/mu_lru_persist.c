@@ -43,6 +43,18 @@
 
 /* ---- SQLite ------------------------------------------------------------------- */
 
+/*  Runs a bound statement to its end, then resets it and clears its
+    bindings. Returns 0 or an error. */
+static int
+run_statement(mu_lru_t *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE ? 0 : mu__sqlite_db_error(s->db, rc); /* reads errno: first */
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 /*  Writes one row of entries. Returns 0 or an error. */
 static int
 sql_put_row(mu_lru_t *s, const void *key, uint32_t len, uint64_t size, int level, uint64_t seq)
@@ -52,11 +64,7 @@ sql_put_row(mu_lru_t *s, const void *key, uint32_t len, uint64_t size, int level
     sqlite3_bind_int64(st, 2, (sqlite3_int64) size);
     sqlite3_bind_int(st, 3, level);
     sqlite3_bind_int64(st, 4, (sqlite3_int64) seq);
-    int rc = sqlite3_step(st);
-    rc = rc == SQLITE_DONE ? 0 : mu__sqlite_db_error(s->db, rc); /* reads errno: first */
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
+    return run_statement(s, st);
 }
 
 static int
@@ -64,11 +72,7 @@ sql_delete_key(mu_lru_t *s, const void *key, uint32_t len)
 {
     sqlite3_stmt *st = s->st[ST_DELETE];
     sqlite3_bind_blob(st, 1, len ? key : "", (int) len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    rc = rc == SQLITE_DONE ? 0 : mu__sqlite_db_error(s->db, rc); /* reads errno: first */
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc;
+    return run_statement(s, st);
 }
 
 static int
@@ -77,10 +81,7 @@ sql_put_meta(mu_lru_t *s, const char *name, uint64_t value)
     sqlite3_stmt *st = s->st[ST_META];
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64) value);
-    int rc = sqlite3_step(st);
-    rc = rc == SQLITE_DONE ? 0 : mu__sqlite_db_error(s->db, rc); /* reads errno: first */
-    sqlite3_reset(st);
-    return rc;
+    return run_statement(s, st);
 }
 
 /*  Writes the records of a pending buffer. */

@@ -38,18 +38,30 @@ mu__shard_keyed_step(shard_t *s, int which, const mu_shard_elem_t *key, size_t k
     return rc;
 }
 
+/*  Checks key and locks the shard that holds it into *s_p. Returns 0 or
+    MU_EINVAL (nothing locked). */
+static int
+lock_key_shard(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, shard_t **s_p)
+{
+    assert(self);
+    int rc = mu__shard_check_key(self, key, n);
+    if (rc != 0)
+        return rc;
+    *s_p = &self->shards[mu__shard_of(self, key)];
+    pthread_mutex_lock(&(*s_p)->mu);
+    return 0;
+}
+
 int
 mu_shard_set(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, const void *value,
              size_t size)
 {
-    assert(self);
-    int rc = mu__shard_check_key(self, key, n);
+    int rc = mu__shard_check_value(value, size);
+    shard_t *s;
     if (rc == 0)
-        rc = mu__shard_check_value(value, size);
+        rc = lock_key_shard(self, key, n, &s);
     if (rc != 0)
         return rc;
-    shard_t *s = &self->shards[mu__shard_of(self, key)];
-    pthread_mutex_lock(&s->mu);
     int codec;
     const void *blob;
     size_t blen;
@@ -99,12 +111,10 @@ get_row(const mu_shard_t *self, shard_t *s, const mu_shard_elem_t *key, get_dest
 static int
 get_common(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, get_dest_t *d)
 {
-    assert(self);
-    int rc = mu__shard_check_key(self, key, n);
+    shard_t *s;
+    int rc = lock_key_shard(self, key, n, &s);
     if (rc != 0)
         return rc;
-    shard_t *s = &self->shards[mu__shard_of(self, key)];
-    pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = s->st[ST_GET];
     rc = mu__shard_bind_key(st, key, n, 1);
     if (rc == SQLITE_OK)
@@ -143,36 +153,35 @@ mu_shard_get_buf(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, void *b
     return rc;
 }
 
-int
-mu_shard_delete(mu_shard_t *self, const mu_shard_elem_t *key, size_t n)
+/*  Runs the keyed statement ST_DEL or ST_HAS on the shard of key. Returns
+    delete: 0 or MU_ENOENT; has: 1 or 0; or an error. */
+static int
+keyed_call(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, int which)
 {
-    assert(self);
-    int rc = mu__shard_check_key(self, key, n);
+    shard_t *s;
+    int rc = lock_key_shard(self, key, n, &s);
     if (rc != 0)
         return rc;
-    shard_t *s = &self->shards[mu__shard_of(self, key)];
-    pthread_mutex_lock(&s->mu);
-    rc = mu__shard_keyed_step(s, ST_DEL, key, n);
-    if (rc == SQLITE_DONE)
+    rc = mu__shard_keyed_step(s, which, key, n);
+    if (which == ST_DEL && rc == SQLITE_DONE)
         rc = sqlite3_changes(s->db) > 0 ? 0 : mu__fail(MU_ENOENT, "no such key");
+    else if (which == ST_HAS && (rc == SQLITE_ROW || rc == SQLITE_DONE))
+        rc = rc == SQLITE_ROW;
     else
-        rc = mu__shard_step_fail(s, rc, "deleting");
+        rc = mu__shard_step_fail(s, rc, which == ST_DEL ? "deleting" : "reading");
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
 
 int
+mu_shard_delete(mu_shard_t *self, const mu_shard_elem_t *key, size_t n)
+{
+    return keyed_call(self, key, n, ST_DEL);
+}
+
+int
 mu_shard_contains(mu_shard_t *self, const mu_shard_elem_t *key, size_t n)
 {
-    assert(self);
-    int rc = mu__shard_check_key(self, key, n);
-    if (rc != 0)
-        return rc;
-    shard_t *s = &self->shards[mu__shard_of(self, key)];
-    pthread_mutex_lock(&s->mu);
-    rc = mu__shard_keyed_step(s, ST_HAS, key, n);
-    rc = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : mu__shard_step_fail(s, rc, "reading");
-    pthread_mutex_unlock(&s->mu);
-    return rc;
+    return keyed_call(self, key, n, ST_HAS);
 }
 

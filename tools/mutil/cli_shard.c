@@ -419,11 +419,29 @@ shard_info(const cli_command_t *self, int argc, char **argv)
     return rc == 0 ? CLI_EXIT_OK : failed(MU_ENOMEM);
 }
 
-/*  Opens the store and parses text as a key of *k_p elements. Returns the
-    store, or NULL with the exit status in *status. */
+/*  A key operand and what opening the store for it gave. */
+typedef struct {
+    mu_shard_elem_t key[MU_SHARD_MAX_K];
+    size_t k;
+    int status;
+} key_arg_t;
+
+/*  The start of set, get and delete: checks that there are want operands
+    (else usage with the message need), opens the store and parses argv[0]
+    as a key of ka->k elements into ka->key. Returns the store, or NULL with
+    the exit status in ka->status. */
 static mu_shard_t *
-open_with_key(char *text, mu_shard_elem_t *key, size_t *k_p, int *status)
+open_with_key(const cli_command_t *self, int argc, int want, const char *need, char **argv,
+              key_arg_t *ka)
 {
+    mu_shard_elem_t *key = ka->key;
+    size_t *k_p = &ka->k;
+    int *status = &ka->status;
+    if (argc != want) {
+        *status = usage(self, "%s", need);
+        return NULL;
+    }
+    char *text = argv[0];
     mu_shard_t *s = open_store();
     *status = CLI_EXIT_FAIL;
     if (s == NULL)
@@ -456,70 +474,58 @@ static int
 shard_set(const cli_command_t *self, int argc, char **argv)
 {
     bool hex = ctx.flags & 1;
-    if (argc != 2)
-        return usage(self, "%s", "set needs KEY and VALUE");
-    mu_shard_elem_t key[MU_SHARD_MAX_K];
-    size_t k;
-    int status;
-    mu_shard_t *s = open_with_key(argv[0], key, &k, &status);
+    key_arg_t ka;
+    mu_shard_t *s = open_with_key(self, argc, 2, "set needs KEY and VALUE", argv, &ka);
     if (s == NULL)
-        return status;
+        return ka.status;
     mu_pack_t *p = mu_pack_new();
     size_t size = 0;
     const void *value = p ? set_value(argv[1], hex, p, &size) : NULL;
     if (value == NULL) {
         cli_error(ctx.who, "VALUE is not valid %s", hex ? "hex" : "text");
-        status = CLI_EXIT_USAGE;
+        ka.status = CLI_EXIT_USAGE;
     } else {
-        int rc = mu_shard_set(s, key, k, value, size);
-        status = rc == 0 ? CLI_EXIT_OK : failed(rc);
+        int rc = mu_shard_set(s, ka.key, ka.k, value, size);
+        ka.status = rc == 0 ? CLI_EXIT_OK : failed(rc);
     }
     mu_pack_destroy(&p);
     mu_shard_destroy(&s);
-    return status;
+    return ka.status;
 }
 
 static int
 shard_get(const cli_command_t *self, int argc, char **argv)
 {
     bool hex = ctx.flags & 1;
-    if (argc != 1)
-        return usage(self, "%s", "get needs KEY");
-    mu_shard_elem_t key[MU_SHARD_MAX_K];
-    size_t k;
-    int status;
-    mu_shard_t *s = open_with_key(argv[0], key, &k, &status);
+    key_arg_t ka;
+    mu_shard_t *s = open_with_key(self, argc, 1, "get needs KEY", argv, &ka);
     if (s == NULL)
-        return status;
+        return ka.status;
     void *value = NULL;
     size_t size = 0;
-    int rc = mu_shard_get(s, key, k, &value, &size);
+    int rc = mu_shard_get(s, ka.key, ka.k, &value, &size);
     if (rc != 0) {
-        status = failed(rc);
+        ka.status = failed(rc);
     } else if (hex) {
         print_hex(stdout, value, size);
         fputc('\n', stdout);
-        status = CLI_EXIT_OK;
+        ka.status = CLI_EXIT_OK;
     } else {
-        status = print_value(value, size);
+        ka.status = print_value(value, size);
     }
     free(value);
     mu_shard_destroy(&s);
-    return status;
+    return ka.status;
 }
 
 static int
 shard_delete(const cli_command_t *self, int argc, char **argv)
 {
-    if (argc != 1)
-        return usage(self, "%s", "delete needs KEY");
-    mu_shard_elem_t key[MU_SHARD_MAX_K];
-    size_t k;
-    int status;
-    mu_shard_t *s = open_with_key(argv[0], key, &k, &status);
+    key_arg_t ka;
+    mu_shard_t *s = open_with_key(self, argc, 1, "delete needs KEY", argv, &ka);
     if (s == NULL)
-        return status;
-    int rc = mu_shard_delete(s, key, k);
+        return ka.status;
+    int rc = mu_shard_delete(s, ka.key, ka.k);
     mu_shard_destroy(&s);
     return rc == 0 ? CLI_EXIT_OK : failed(rc);
 }
