@@ -493,15 +493,24 @@ increment_hashed(mu_lru_t *self, const void *key, size_t len, uint32_t h, uint64
     return lru_insert(self, key, len, h, slot, size, &idx);
 }
 
+/*  Records why a call failed (mu_last_error) and returns rc. */
+static int
+lru_fail(int rc, const char *call)
+{
+    return mu__fail(rc, "%s: %s", call, rc == MU_EACCES ? "the LRU is read-only"
+                    : rc == MU_EINVAL ? "bad key, size or argument" : mu_strerror(rc));
+}
+
 int
 mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
 {
     assert(self && !self->iterating);
     if (!key_ok(key, len))
-        return MU_EINVAL;
+        return lru_fail(MU_EINVAL, "mu_lru_increment");
     if (self->readonly)
-        return MU_EACCES;
-    return increment_hashed(self, key, len, hash_key(key, len, self->seed), size);
+        return lru_fail(MU_EACCES, "mu_lru_increment");
+    int rc = increment_hashed(self, key, len, hash_key(key, len, self->seed), size);
+    return rc == MU_EINVAL || rc == MU_ENOMEM ? lru_fail(rc, "mu_lru_increment") : rc;
 }
 
 /*  How far ahead mu_lru_increment_many works: item i + 2 * AHEAD has its
@@ -550,7 +559,7 @@ mu_lru_increment_many(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int 
         else if (rc < 0 && first_error == 0)
             first_error = rc;
     }
-    return first_error ? first_error : hits;
+    return first_error ? lru_fail(first_error, "mu_lru_increment_many") : hits;
 }
 
 int
@@ -598,14 +607,15 @@ mu_lru_delete(mu_lru_t *self, const void *key, size_t len)
 {
     assert(self && !self->iterating);
     if (!key_ok(key, len))
-        return MU_EINVAL;
+        return lru_fail(MU_EINVAL, "mu_lru_delete");
     if (self->readonly)
-        return MU_EACCES;
+        return lru_fail(MU_EACCES, "mu_lru_delete");
     size_t slot;
     uint32_t idx = index_find(self, key, len, hash_key(key, len, self->seed), &slot);
     if (idx == NIL)
-        return MU_ENOENT;
-    return lru_remove(self, idx, slot);
+        return mu__fail(MU_ENOENT, "mu_lru_delete: no such key");
+    int rc = lru_remove(self, idx, slot);
+    return rc != 0 ? lru_fail(rc, "mu_lru_delete") : 0;
 }
 
 uint64_t
@@ -636,11 +646,11 @@ mu_lru_evict(mu_lru_t *self, int flags, mu_lru_evict_fn *fn, void *arg)
 {
     assert(self && !self->iterating);
     if (flags & ~MU_LRU_DRY_RUN)
-        return MU_EINVAL;
+        return lru_fail(MU_EINVAL, "mu_lru_evict");
     if (flags & MU_LRU_DRY_RUN)
         return evict_dry(self, fn, arg);
     if (self->readonly)
-        return MU_EACCES;
+        return lru_fail(MU_EACCES, "mu_lru_evict");
     int n = 0;
     while (self->total > self->capacity && self->level[0].tail != NIL && n < INT_MAX) {
         uint32_t idx = self->level[0].tail;
@@ -648,7 +658,7 @@ mu_lru_evict(mu_lru_t *self, int flags, mu_lru_evict_fn *fn, void *arg)
         if (fn)
             fn(arg, key_of(e), e_len(e), e->size);
         if (lru_remove(self, idx, index_slot_of(self, idx)) != 0)
-            return n > 0 ? n : MU_ENOMEM;
+            return n > 0 ? n : lru_fail(MU_ENOMEM, "mu_lru_evict");
         self->evictions++;
         n++;
     }
@@ -660,9 +670,9 @@ mu_lru_resize(mu_lru_t *self, uint64_t capacity)
 {
     assert(self && !self->iterating);
     if (capacity == 0)
-        return MU_EINVAL;
+        return lru_fail(MU_EINVAL, "mu_lru_resize");
     if (self->readonly)
-        return MU_EACCES;
+        return lru_fail(MU_EACCES, "mu_lru_resize");
     self->capacity = capacity;
     mu__lru_divide_capacity(self);
     mu__lru_cascade(self, self->nlevels - 1);
@@ -672,8 +682,9 @@ mu_lru_resize(mu_lru_t *self, uint64_t capacity)
 int
 mu_lru_set_boost(mu_lru_t *self, uint64_t max_size, int level)
 {
+    assert(self);
     if (level < 0)
-        return MU_EINVAL;
+        return lru_fail(MU_EINVAL, "mu_lru_set_boost");
     self->boost_max = max_size;
     self->boost_level = level < self->nlevels ? level : self->nlevels - 1;
     return 0;

@@ -200,7 +200,7 @@ group_start(mu_lru_t *s)
 {
     int rc = pthread_create(&s->thread, NULL, group_thread, s);
     if (rc != 0)
-        return -rc;
+        return mu__fail(-rc, "starting the group-commit thread: %s", strerror(rc));
     s->thread_running = true;
     return 0;
 }
@@ -348,7 +348,8 @@ mu_lru_set_durability(mu_lru_t *self, mu_lru_durability_t policy, int group_ms)
     if (group_ms < 0 || group_ms > 60000)
         return mu__fail(MU_EINVAL, "mu_lru_set_durability: group_ms %d is not 0..60000", group_ms);
     if (self->db == NULL || self->readonly)
-        return MU_ENOTSUP;
+        return mu__fail(MU_ENOTSUP, "mu_lru_set_durability: the LRU is %s",
+                        self->db == NULL ? "in memory" : "read-only");
     group_stop(self);
     buf_t batch = { 0 };
     pthread_mutex_lock(&self->db_mutex);
@@ -684,6 +685,10 @@ mu_lru_open(const char *dir, const char *name, uint64_t capacity, int levels, in
     if (rc != 0) {
         close_db(s);
         mu__lru_free(s);
+        if (mu_last_code() == rc) {     /* keep the detail of the failing step */
+            errno = mu_error_errno(rc);
+            return NULL;
+        }
         return mu__fail_null(rc, "mu_lru_open %s/%s.lru", dir, name);
     }
     return s;
