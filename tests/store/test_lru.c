@@ -870,6 +870,7 @@ test_open_errors(void)
     make_dir(dir, sizeof dir, "err");
     errno = 0;
     MU_CHECK(mu_lru_open(dir, "absent", 10, 4, 0) == NULL && errno == ENOENT);
+    MU_CHECK_EQ(mu_last_code(), MU_ENOENT);     /* the detail of a constructor's failure */
     const char *bad_names[] = { "", ".hidden", "a/b", "sp ace", "x\n" };
     for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
         errno = 0;
@@ -1444,6 +1445,36 @@ cleanup(void)
         printf("# could not remove %s\n", tmp_root);
 }
 
+/*  A caller bug (a NULL stats pointer) aborts: asserted. */
+static void
+s_child_stats_null(const char *arg, int fd)
+{
+    (void) arg;
+    (void) fd;
+    mu_lru_t *lru = mu_lru_new(10, 0);
+    (void) !mu_lru_stats(lru, NULL);
+}
+
+/*  A failing call leaves its detail for mu_last_error(); caller bugs abort. */
+static void
+test_details_and_asserts(void)
+{
+    mu_lru_t *lru = mu_lru_new(10, 0);
+    MU_CHECK(lru != NULL);
+    MU_CHECK_EQ(mu_lru_delete(lru, "x", 1), MU_ENOENT);
+    MU_CHECK_EQ(mu_last_code(), MU_ENOENT);
+    MU_CHECK(strstr(mu_last_error(), "no such key") != NULL);
+    MU_CHECK_EQ(mu_lru_resize(lru, 0), MU_EINVAL);
+    MU_CHECK(strstr(mu_last_error(), "mu_lru_resize") != NULL);
+    mu_lru_destroy(&lru);
+    int fd = -1;
+    pid_t pid = mu_test_fork_piped(s_child_stats_null, NULL, &fd);
+    MU_CHECK(pid > 0);
+    MU_CHECK_EQ(mu_test_child_status(pid), -1);     /* killed by SIGABRT */
+    if (fd >= 0)
+        close(fd);
+}
+
 int
 main(void)
 {
@@ -1478,6 +1509,7 @@ main(void)
     MU_RUN(test_group_idle);
     MU_RUN(test_crash_while_creating);
     MU_RUN(test_file_size_limit);
+    MU_RUN(test_details_and_asserts);
     cleanup();
     MU_DONE();
 }

@@ -1436,6 +1436,27 @@ test_file_size_limit(void)
     mu_shard_destroy(&st);
 }
 
+/*  A caller bug (a NULL store) aborts: asserted. */
+static void
+s_child_null_store(const char *arg, int fd)
+{
+    (void) arg;
+    (void) fd;
+    uint64_t n;
+    (void) !mu_shard_len(NULL, &n);
+}
+
+static void
+test_caller_bug_asserts(void)
+{
+    int fd = -1;
+    pid_t pid = mu_test_fork_piped(s_child_null_store, NULL, &fd);
+    MU_CHECK(pid > 0);
+    MU_CHECK_EQ(mu_test_child_status(pid), -1);     /* killed by SIGABRT */
+    if (fd >= 0)
+        close(fd);
+}
+
 int
 main(void)
 {
@@ -1467,6 +1488,7 @@ main(void)
     MU_RUN(test_two_processes);
     MU_RUN(test_crash_loop);
     MU_RUN(test_file_size_limit);
+    MU_RUN(test_caller_bug_asserts);
     rm_tree(tmp_root);
     printf("# %d passed, %d failed\n", mu_test_count - mu_test_failed, mu_test_failed);
     MU_DONE();
