@@ -159,8 +159,8 @@ MU_EXPORT MU_NODISCARD mu_lru_t *mu_lru_new(uint64_t capacity, int levels);
     without it a missing LRU is ENOENT. For an existing LRU, capacity 0 and
     levels 0 mean "as stored"; other values must equal the stored ones
     (change the capacity with mu_lru_resize). flags: MU_LRU_CREATE,
-    MU_LRU_READONLY, MU_LRU_SYNC_FULL. dir NULL or name NULL gives an
-    in-memory LRU, like mu_lru_new. Returns NULL with errno:
+    MU_LRU_READONLY, MU_LRU_SYNC_FULL. dir and name must not be NULL
+    (asserted): an in-memory LRU is mu_lru_new. Returns NULL with errno:
       EINVAL  bad name, levels or flags, capacity 0 when creating;
       ENOENT  the LRU (or DIR) does not exist and MU_LRU_CREATE is not given;
       EEXIST  the stored levels or capacity differ from the ones given;

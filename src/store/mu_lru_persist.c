@@ -668,8 +668,7 @@ persist_init(mu_lru_t *s, int flags)
 mu_lru_t *
 mu_lru_open(const char *dir, const char *name, uint64_t capacity, int levels, int flags)
 {
-    if (dir == NULL || name == NULL)
-        return mu_lru_new(capacity, levels);
+    assert(dir && name);
     if (!name_ok(name) || levels < 0 || levels > MU_LRU_MAX_LEVELS || capacity > INT64_MAX ||
         (flags & ~(MU_LRU_CREATE | MU_LRU_READONLY | MU_LRU_SYNC_FULL)) ||
         ((flags & MU_LRU_CREATE) && (flags & MU_LRU_READONLY)) || dir[0] == '\0')

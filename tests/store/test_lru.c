@@ -418,11 +418,6 @@ test_bad_arguments(void)
     MU_CHECK_EQ(mu_lru_set_durability(lru, MU_LRU_GROUP, 10), MU_ENOTSUP); /* in memory */
     MU_CHECK_EQ(mu_lru_flush(lru), 0);       /* nothing to do in memory */
     mu_lru_destroy(&lru);
-    /* mu_lru_open without a directory or name is in memory. */
-    lru = mu_lru_open(NULL, "x", 10, 2, 0);
-    MU_CHECK(lru != NULL);
-    MU_CHECK_EQ(mu_lru_levels(lru), 2);
-    mu_lru_destroy(&lru);
 }
 
 /* ---- differential test against an array model ---------------------------- */

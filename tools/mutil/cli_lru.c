@@ -86,7 +86,7 @@ open_target(int flags, uint64_t capacity, int levels)
         cli_error(target.who, "invalid name or parameters (names: 1-128 of A-Z a-z 0-9 . _ -, "
                   "not starting with '.')");
     else
-        cli_error(target.who, "cannot open: %s", lru_strerror(-err));
+        cli_error(target.who, "cannot open: %s", lru_strerror(mu_last_code()));
     return NULL;
 }
 
