@@ -284,10 +284,12 @@ run_case(const case_t *c, const bench_opts_t *opts)
                     rate_o[rep], rate_b[rep]);
     }
     double mo = bench_median(rate_o, opts->reps), mb = bench_median(rate_b, opts->reps);
+    mu_lru_stats_t st = { .size = sizeof st };
+    if (mu_lru_stats(lru, &st) != 0)
+        st.hits = st.count = 0;
     fprintf(stderr, "# %-16s N=%llu/%llu  hits %llu of %llu keys  median %.4g vs %.4g op/s\n",
             c->name, (unsigned long long) n_o, (unsigned long long) n_b,
-            (unsigned long long) mu_lru_stat(lru, MU_LRU_STAT_HITS, -1),
-            (unsigned long long) mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1), mo, mb);
+            (unsigned long long) st.hits, (unsigned long long) st.count, mo, mb);
     bench_report("lru", c->name, "op/s", mo, "plain-lru", mb,
                  bench_paired_ratio(rate_o, rate_b, opts->reps), 0,
                  c->many ? BENCH_BAR_NONE : BENCH_BAR_MIN_VALUE, c->many ? 0 : c->bar);

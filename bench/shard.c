@@ -271,9 +271,9 @@ ours_open(const char *dir, size_t shards, size_t threads)
 {
     mu_shard_opts_t o = { .k = 2, .shards = shards, .create = true, .threads = threads,
                           .types = { MU_SHARD_STR, MU_SHARD_INT } };
-    mu_shard_t *s = mu_shard_new(dir, &o);
+    mu_shard_t *s = mu_shard_open(dir, &o);
     if (!s)
-        die("mu_shard_new", mu_shard_last_error());
+        die("mu_shard_open", mu_last_error());
     return s;
 }
 
@@ -297,11 +297,11 @@ load_both(mu_shard_t *s, raw_t *r, const value_t *vals, int nvals, int n)
         mu_shard_elem_t key[2] = { mu_shard_str(sym), mu_shard_int(ts) };
         const value_t *v = &vals[i % nvals];
         if (mu_shard_batch_set(b, key, 2, v->data, v->size) != 0)
-            die("batch_set", mu_shard_last_error());
+            die("batch_set", mu_last_error());
         raw_put(r, sym, ts, v);
         if (i % 1000 == 999 || i == n - 1) {
             if (mu_shard_batch_commit(b) != 0)
-                die("commit", mu_shard_last_error());
+                die("commit", mu_last_error());
             raw_step_done(r, r->commit);
             if (i != n - 1)
                 raw_step_done(r, r->begin);
@@ -338,7 +338,7 @@ case_get(const bench_opts_t *opts, const char *name, const value_t *vals, bench_
         key_of(i, sym, sizeof sym, &ts);
         mu_shard_elem_t key[2] = { mu_shard_str(sym), mu_shard_int(ts) };
         if (mu_shard_get_buf(s, key, 2, buf, sizeof buf, &size) != 0)
-            die("get", mu_shard_last_error());
+            die("get", mu_last_error());
         raw_get(&r, sym, ts, buf, sizeof buf);
     }
     for (int rep = 0; rep < opts->reps; rep++) {
@@ -349,7 +349,7 @@ case_get(const bench_opts_t *opts, const char *name, const value_t *vals, bench_
             int rc = mu_shard_get_buf(s, key, 2, buf, sizeof buf, &size);
             lat[i] = (double) (bench_now_ns() - t0) / 1e3;
             if (rc != 0)
-                die("get", mu_shard_last_error());
+                die("get", mu_last_error());
         }
         ours[rep] = p50(lat, (size_t) calls);
         for (int i = 0; i < calls; i++) {
@@ -395,7 +395,7 @@ case_set(const bench_opts_t *opts)
             int rc = mu_shard_set(s, key, 2, v->data, v->size);
             lat[i] = (double) (bench_now_ns() - t0) / 1e3;
             if (rc != 0)
-                die("set", mu_shard_last_error());
+                die("set", mu_last_error());
         }
         ours[rep] = p50(lat, (size_t) calls);
         for (int i = 0; i < calls; i++) {
@@ -451,12 +451,12 @@ case_batch(const bench_opts_t *opts, bool in_order)
             mu_shard_elem_t key[2] = { mu_shard_str(sym), mu_shard_int(ts) };
             const value_t *v = &ticks[i % 64];
             if (mu_shard_batch_set(b, key, 2, v->data, v->size) != 0)
-                die("batch_set", mu_shard_last_error());
+                die("batch_set", mu_last_error());
             if (i % 1000 == 999 && mu_shard_batch_commit(b) != 0)
-                die("commit", mu_shard_last_error());
+                die("commit", mu_last_error());
         }
         if (mu_shard_batch_commit(b) != 0)
-            die("commit", mu_shard_last_error());
+            die("commit", mu_last_error());
         ours[rep] = rows / ((double) (bench_now_ns() - t0) / 1e9);
         t0 = bench_now_ns();
         for (int i = 0; i < rows; i++) {
@@ -494,10 +494,10 @@ case_len(const bench_opts_t *opts)
         mu_shard_elem_t key[2] = { mu_shard_str(sym), mu_shard_int(ts) };
         if (mu_shard_batch_set(b, key, 2, ticks[i % 64].data, ticks[i % 64].size) != 0 ||
             (i % 10000 == 9999 && mu_shard_batch_commit(b) != 0))
-            die("load", mu_shard_last_error());
+            die("load", mu_last_error());
     }
     if (mu_shard_batch_commit(b) != 0)
-        die("load", mu_shard_last_error());
+        die("load", mu_last_error());
     mu_shard_batch_destroy(&b);
     mu_shard_t *ser = ours_open(dir, 16, 1);
     double ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS];
@@ -515,7 +515,7 @@ case_len(const bench_opts_t *opts)
         base[rep] = calls / ((double) (bench_now_ns() - t0) / 1e9);
     }
     mu_shard_opts_t info;
-    (void) mu_shard_info(par, &info);
+    mu_shard_info(par, &info);
     char name[48];
     snprintf(name, sizeof name, "len-16sh-%zuthr", info.threads);
     bench_report("shard", name, "len/s", bench_median(ours, opts->reps), "serial-1-thread",

@@ -76,7 +76,13 @@
     it while another process owns it (it sees the last flushed state).
 
     Threads. An mu_lru_t belongs to one thread at a time; the group-commit
-    thread is internal and synchronises with it. Not async-signal-safe. */
+    thread is internal and synchronises with it. Not async-signal-safe.
+
+    Errors. Caller bugs (a NULL LRU, a NULL callback for mu_lru_foreach or
+    stats pointer, a call from inside a callback) are assertions. Runtime
+    failures are negative codes of mu_error.h; constructors return NULL with
+    errno set to mu_error_errno(code), and mu_last_error()/mu_last_code()
+    give the detail. Memory layout and design notes: doc/lru.md. */
 #ifndef MU_LRU_H_INCLUDED
 #define MU_LRU_H_INCLUDED
 
@@ -111,31 +117,40 @@ typedef enum {
     MU_LRU_AT_FLUSH = 2     /* written at mu_lru_flush */
 } mu_lru_durability_t;
 
-/*  What mu_lru_stat reports. */
-typedef enum {
-    MU_LRU_STAT_COUNT = 0,  /* keys (in a level, or all with level -1) */
-    MU_LRU_STAT_SIZE,       /* size units (in a level, or all) */
-    MU_LRU_STAT_CAPACITY,   /* capacity (of a level, or all) */
-    MU_LRU_STAT_HITS,       /* increments of a present key (level ignored) */
-    MU_LRU_STAT_MISSES,     /* increments that added a key */
-    MU_LRU_STAT_EVICTIONS   /* keys removed by mu_lru_evict */
-} mu_lru_stat_t;
+/*  Statistics of an LRU (mu_lru_stats). Set size before the call:
+        mu_lru_stats_t st = { .size = sizeof st };
+    so that the struct can grow in later versions. Sizes are in the
+    caller's units. */
+typedef struct {
+    size_t size;            /* set by the caller: sizeof the struct */
+    uint64_t count;         /* keys */
+    uint64_t total;         /* size units of all keys */
+    uint64_t capacity;
+    uint64_t hits;          /* increments of a present key */
+    uint64_t misses;        /* increments that added a key */
+    uint64_t evictions;     /* keys removed by mu_lru_evict */
+    int levels;             /* entries [0, levels) of the arrays below are set */
+    uint64_t level_count[MU_LRU_MAX_LEVELS];
+    uint64_t level_total[MU_LRU_MAX_LEVELS];
+    uint64_t level_capacity[MU_LRU_MAX_LEVELS];
+} mu_lru_stats_t;
 
-/*  Called by mu_lru_evict for each evicted key, from level 0's tail onwards.
-    key (len bytes) is valid only during the call. The callback must not
-    call mu_lru_* on the same LRU. */
-typedef void (mu_lru_evict_fn)(const void *key, size_t len, uint64_t size, void *arg);
+/*  Called by mu_lru_evict for each evicted key, from level 0's tail onwards,
+    with the arg given to mu_lru_evict. key (len bytes) is valid only during
+    the call. The callback must not call mu_lru_* on the same LRU. */
+typedef void (mu_lru_evict_fn)(void *arg, const void *key, size_t len, uint64_t size);
 
-/*  Called by mu_lru_foreach for each key; return 0 to go on, anything else
-    to stop (mu_lru_foreach then returns that value). key is valid only
-    during the call; the callback must not change the LRU (asserted). */
-typedef int (mu_lru_foreach_fn)(const void *key, size_t len, uint64_t size, int level,
-                                void *arg);
+/*  Called by mu_lru_foreach for each key, with the arg given to
+    mu_lru_foreach; return 0 to go on, anything else to stop (mu_lru_foreach
+    then returns that value). key is valid only during the call; the
+    callback must not change the LRU (asserted). */
+typedef int (mu_lru_foreach_fn)(void *arg, const void *key, size_t len, uint64_t size,
+                                int level);
 
 /*  Creates an in-memory LRU (no persistence) of the given capacity (> 0)
     with levels levels (1..MU_LRU_MAX_LEVELS; 0 means 4). Returns NULL with
     errno EINVAL for a bad argument or ENOMEM. Destroy with mu_lru_destroy. */
-MU_EXPORT mu_lru_t *mu_lru_new(uint64_t capacity, int levels);
+MU_EXPORT MU_NODISCARD mu_lru_t *mu_lru_new(uint64_t capacity, int levels);
 
 /*  Opens the persistent LRU NAME in directory DIR (the file DIR/NAME.lru),
     loading every key. name is 1..128 characters from [A-Za-z0-9._-], not
@@ -144,18 +159,19 @@ MU_EXPORT mu_lru_t *mu_lru_new(uint64_t capacity, int levels);
     without it a missing LRU is ENOENT. For an existing LRU, capacity 0 and
     levels 0 mean "as stored"; other values must equal the stored ones
     (change the capacity with mu_lru_resize). flags: MU_LRU_CREATE,
-    MU_LRU_READONLY, MU_LRU_SYNC_FULL. dir NULL or name NULL gives an
-    in-memory LRU, like mu_lru_new. Returns NULL with errno:
+    MU_LRU_READONLY, MU_LRU_SYNC_FULL. dir and name must not be NULL
+    (asserted): an in-memory LRU is mu_lru_new. Returns NULL with errno:
       EINVAL  bad name, levels or flags, capacity 0 when creating;
       ENOENT  the LRU (or DIR) does not exist and MU_LRU_CREATE is not given;
       EEXIST  the stored levels or capacity differ from the ones given;
       EAGAIN  another process has the LRU open for writing;
       EACCES  DIR or the file cannot be written or read;
       EFBIG   creating the file would pass RLIMIT_FSIZE;
-      ECORRUPT-as-positive (1006, MU_ECORRUPT) the file is not an LRU of
-              this format or holds impossible values;
-      ENOMEM, or another errno from the file system. */
-MU_EXPORT mu_lru_t *mu_lru_open(const char *dir, const char *name, uint64_t capacity,
+      EBADMSG (MU_ECORRUPT) the file is not an LRU of this format or holds
+              impossible values;
+      ENOMEM, or another errno from the file system.
+    mu_last_code() gives the library's code, mu_last_error() the detail. */
+MU_EXPORT MU_NODISCARD mu_lru_t *mu_lru_open(const char *dir, const char *name, uint64_t capacity,
                                 int levels, int flags);
 
 /*  Flushes (persistent LRU, errors ignored: call mu_lru_flush first to see
@@ -165,8 +181,8 @@ MU_EXPORT void mu_lru_destroy(mu_lru_t **self_p);
 
 /*  Sets the durability of new keys and, for MU_LRU_GROUP, the interval in ms
     (1..60000; 0 means MU_LRU_GROUP_MS_DEFAULT; ignored otherwise). Keys
-    already waiting are committed first. Returns 0; MU_EINVAL for a bad
-    policy or interval; MU_ENOTSUP on an in-memory or read-only LRU; an
+    already waiting are committed first. policy must be one of the enum
+    (asserted). Returns 0; MU_EINVAL for a bad interval; MU_ENOTSUP on an in-memory or read-only LRU; an
     SQLite failure as MU_EACCES/MU_ENOMEM/MU_EFBIG/-EIO; -errno when the thread
     cannot start. */
 MU_EXPORT MU_NODISCARD int mu_lru_set_durability(mu_lru_t *self, mu_lru_durability_t policy,
@@ -177,7 +193,7 @@ MU_EXPORT MU_NODISCARD int mu_lru_set_durability(mu_lru_t *self, mu_lru_durabili
     level 0 — small objects are cheap to keep, so they skip probation. The
     usual cascade follows. max_size 0 (the default) turns the boost off.
     Returns 0, or MU_EINVAL for level < 0. */
-MU_EXPORT int mu_lru_set_boost(mu_lru_t *self, uint64_t max_size, int level);
+MU_EXPORT MU_NODISCARD int mu_lru_set_boost(mu_lru_t *self, uint64_t max_size, int level);
 
 /*  Records an access to key (len bytes; key may be NULL when len is 0) whose
     size is now size. A present key is a hit: it is promoted and its size
@@ -215,19 +231,19 @@ MU_EXPORT int mu_lru_contains(const mu_lru_t *self, const void *key, size_t len)
 
 /*  Like mu_lru_contains, also giving the key's size and level (either
     pointer may be NULL). Returns 0, MU_ENOENT, or MU_EINVAL. */
-MU_EXPORT int mu_lru_peek(const mu_lru_t *self, const void *key, size_t len, uint64_t *size_p,
+MU_EXPORT MU_NODISCARD int mu_lru_peek(const mu_lru_t *self, const void *key, size_t len, uint64_t *size_p,
                           int *level_p);
 
 /*  Forgets key (written at flush). Returns 0, MU_ENOENT when absent,
     MU_EINVAL, or MU_EACCES (read-only). Not counted as an eviction. */
-MU_EXPORT int mu_lru_delete(mu_lru_t *self, const void *key, size_t len);
+MU_EXPORT MU_NODISCARD int mu_lru_delete(mu_lru_t *self, const void *key, size_t len);
 
 /*  Removes keys from the tail of level 0 while the total size exceeds the
     capacity, calling fn (may be NULL) for each in eviction order, and
     forgets them. With MU_LRU_DRY_RUN, fn sees the same keys but nothing
     changes. Returns the number of keys (that would be) evicted, MU_EINVAL
     for unknown flags, or MU_EACCES (read-only, without MU_LRU_DRY_RUN). */
-MU_EXPORT int mu_lru_evict(mu_lru_t *self, int flags, mu_lru_evict_fn *fn, void *arg);
+MU_EXPORT MU_NODISCARD int mu_lru_evict(mu_lru_t *self, int flags, mu_lru_evict_fn *fn, void *arg);
 
 /*  Size units above the capacity: what mu_lru_evict would free, at least.
     0 when the LRU fits. */
@@ -236,18 +252,18 @@ MU_EXPORT uint64_t mu_lru_over(const mu_lru_t *self);
 /*  Changes the capacity (> 0); levels are re-divided and upper levels
     demote by the cascade rule at once; evict afterwards if mu_lru_over() >
     0. Written at flush. Returns 0, MU_EINVAL, or MU_EACCES (read-only). */
-MU_EXPORT int mu_lru_resize(mu_lru_t *self, uint64_t capacity);
+MU_EXPORT MU_NODISCARD int mu_lru_resize(mu_lru_t *self, uint64_t capacity);
 
-/*  Calls fn for every key: the top level first, each level from head to
-    tail, so the last key visited is the next one mu_lru_evict removes.
-    Returns 0, or the first nonzero value fn returned. */
+/*  Calls fn(arg, ...) for every key: the top level first, each level from
+    head to tail, so the last key visited is the next one mu_lru_evict
+    removes. Returns 0, or the first nonzero value fn returned. */
 MU_EXPORT int mu_lru_foreach(mu_lru_t *self, mu_lru_foreach_fn *fn, void *arg);
 
-/*  Returns a statistic (see mu_lru_stat_t) for level 0..levels-1, or for the
-    whole LRU with level -1 (counts and sizes; hits, misses and evictions
-    ignore level). Counters are persisted at flush. Returns 0 for an unknown
-    statistic or level. */
-MU_EXPORT uint64_t mu_lru_stat(const mu_lru_t *self, mu_lru_stat_t what, int level);
+/*  Fills *stats (whose size field the caller set to sizeof *stats) with the
+    counts, sizes and capacities of the LRU and of each level, and the hit,
+    miss and eviction counters (persisted at flush). Returns 0, or MU_EINVAL
+    when stats->size is smaller than the first version of the struct. */
+MU_EXPORT MU_NODISCARD int mu_lru_stats(const mu_lru_t *self, mu_lru_stats_t *stats);
 
 /*  Number of levels. */
 MU_EXPORT int mu_lru_levels(const mu_lru_t *self);

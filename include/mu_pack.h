@@ -14,19 +14,13 @@
 
     Reading. mu_unpack decodes bytes from anywhere, including an untrusted
     peer, into a tree of values (mu_unpacked_t) that the caller walks with the
-    accessors below. The decoder is written here, not taken from msgpack-c: it
-    is not recursive, it checks every declared length against the bytes that
-    are left before it allocates anything, and it enforces the limits of
-    mu_unpack_limits_t. The whole tree is one allocation holding 16 bytes
-    per value and a copy of the str/bin/ext payloads (each followed by a NUL
-    byte), so it never refers to the caller's buffer: the input may be freed
-    or reused as soon as mu_unpack returns. Every value takes at least one
-    input byte, so a message of N bytes holds at most N values; inputs up to
-    4 KiB are decoded in one pass into a block sized for that worst case
-    (17 bytes per input byte), larger ones are checked and counted first and
-    get a block of the exact size. With the default limits a tree takes at
-    most 64 MiB of values plus the payloads. A decoded tree is never
-    modified, so several threads may read it at once.
+    accessors below. It checks every declared length against the bytes that
+    are left before it allocates anything and enforces the limits of
+    mu_unpack_limits_t. The tree is one allocation that holds copies of the
+    str/bin/ext payloads (each followed by a NUL byte), so it never refers to
+    the caller's buffer: the input may be freed or reused as soon as
+    mu_unpack returns. A decoded tree is never modified, so several threads
+    may read it at once. Design and memory figures: doc/pack.md.
 
     Wire types. Every MessagePack format is accepted: nil, false, true, all
     integer forms (positive and negative fixint, uint8..64, int8..64), float32
@@ -43,10 +37,15 @@
     declared length or count larger than what is left of the input, and for
     bytes left after the one top-level value (unless the caller asks for the
     number of bytes used, see mu_unpack); MU_ELIMIT when the input goes past
-    a limit; MU_ENOMEM; MU_EINVAL for caller errors. Accessors return
+    a limit; MU_ENOMEM. Accessors return
     MU_ETYPE when the value has another type than the accessor reads, or when
     an integer does not fit the C type requested (UINT64_MAX read as int64_t,
-    -1 read as uint64_t). */
+    -1 read as uint64_t). Caller bugs (a NULL writer, tree, value or output
+    pointer where one is required) are assertions, not codes.
+
+    A failing append and a failing mu_unpack also record their code and a
+    message for the calling thread (mu_last_code, mu_last_error); accessors
+    only return their code (a miss is an ordinary answer for them). */
 #ifndef MU_PACK_H_INCLUDED
 #define MU_PACK_H_INCLUDED
 
@@ -66,17 +65,19 @@ typedef struct mu_pack_t mu_pack_t;
 
 /*  Creates an empty writer. Returns NULL with errno ENOMEM on failure.
     Destroy with mu_pack_destroy. */
-MU_EXPORT mu_pack_t *mu_pack_new(void);
+MU_EXPORT MU_NODISCARD mu_pack_t *mu_pack_new(void);
 
 /*  Destroys the writer and its buffer and sets *self_p to NULL; accepts NULL
     and *self_p NULL. Pointers from mu_pack_data become invalid. */
 MU_EXPORT void mu_pack_destroy(mu_pack_t **self_p);
 
-/*  Each of the following appends one value and returns 0, or MU_ENOMEM,
-    MU_EINVAL (self NULL, a NULL pointer with a length > 0) or MU_EMSGSIZE (a
-    str, bin or ext longer than MessagePack allows, 2^32 - 1 bytes). On failure
-    nothing is appended and the error stays (see mu_pack_data) until
-    mu_pack_reset. */
+/*  Each of the following appends one value to self (not NULL, asserted) and
+    returns 0, or MU_ENOMEM, MU_EINVAL (a NULL pointer with a length > 0) or
+    MU_EMSGSIZE (a str, bin or ext longer than MessagePack allows, 2^32 - 1
+    bytes). On failure nothing is appended and the error stays (see
+    mu_pack_data) until mu_pack_reset. Because errors are sticky, these
+    results may be ignored and the sequence checked once at mu_pack_data
+    (which is MU_NODISCARD); that is why the appends are not MU_NODISCARD. */
 
 /*  Appends nil. */
 MU_EXPORT int mu_pack_nil(mu_pack_t *self);
@@ -193,8 +194,8 @@ typedef struct {
 
     Returns 0, or MU_EPROTO (malformed, truncated, 0xc1, a length or count
     larger than the rest of the input, trailing bytes), MU_ELIMIT (a limit
-    was exceeded), MU_ENOMEM, MU_EINVAL (root_p NULL, or data NULL with
-    size > 0). On failure *root_p is NULL and *used_p is 0. Nothing is
+    was exceeded), MU_ENOMEM. root_p NULL, or data NULL with size > 0, is
+    asserted. On failure *root_p is NULL and *used_p is 0. Nothing is
     allocated for a declared length before the bytes behind it are known to
     be there. The caller owns the tree: free it with mu_unpacked_destroy. */
 MU_EXPORT MU_NODISCARD int mu_unpack(const void *data, size_t size, const mu_unpack_limits_t *limits,
@@ -208,10 +209,10 @@ MU_EXPORT void mu_unpacked_destroy(mu_unpacked_t **root_p);
 /*  Returns the type of a value, or MU_PACK_NONE for NULL. */
 MU_EXPORT mu_pack_type_t mu_unpacked_type(const mu_unpacked_t *value);
 
-/*  The accessors below return 0 and fill their outputs, or MU_EINVAL (value
-    or a required output pointer NULL) or MU_ETYPE (another type, or an
-    integer out of the range of the C type). On failure outputs are left
-    unchanged. */
+/*  The accessors below return 0 and fill their outputs, or MU_ETYPE
+    (another type, or an integer out of the range of the C type). value and
+    the required output pointers must not be NULL (asserted). On failure
+    outputs are left unchanged. */
 
 /*  Reads a bool into *out. */
 MU_EXPORT MU_NODISCARD int mu_unpacked_bool(const mu_unpacked_t *value, bool *out);

@@ -14,9 +14,7 @@
     Placement. The shard of a key is a function of element `shardidx` only:
         shard = mu_shard_hash(&key[shardidx]) % shards
     where mu_shard_hash is FNV-1a 64 over an encoding of the element, then the
-    MurmurHash3 64-bit finaliser ("fmix64") so that all bits of the result
-    depend on all input bytes (plain FNV-1a's low bit is the parity of the
-    input's low bits, which would place keys badly for even shard counts):
+    MurmurHash3 64-bit finaliser ("fmix64") (why: doc/shard.md):
         encoding  = one tag byte (1 int, 2 str, 3 bytes), then
                     int:  the value as 8 bytes, two's complement, big-endian;
                     str, bytes: the bytes themselves (no terminator, no length)
@@ -29,19 +27,13 @@
     in the same shard.
 
     Values are MessagePack: set checks that the bytes are exactly one valid
-    MessagePack value (mu_unpack with its default limits, so at most 64 MiB)
-    and refuses anything else with MU_EINVAL. They are stored compressed with
-    zstd by default (level 3, frame checksum on) or zlib (level 6, the zlib
-    format with its Adler-32), chosen per handle with mu_shard_opts_t.codec.
-    Why zstd (bench/shard, same run, per value, compress + decompress with
-    reused contexts): on 1.7 KB msgpack bar lists zstd gives 45 % of the size
-    against zlib's 46 % and costs 13 us against 59 us; on 3 KB order lists
-    with text 18 % against 16 % for 10 us against 24 us. zlib wins a little
-    on size only for text-heavy values and is 2-4x slower every time.
+    MessagePack value (mu_unpack's checks with its default limits, so at most
+    64 MiB) and refuses anything else with MU_EINVAL. They are stored
+    compressed with zstd by default (level 3, frame checksum on) or zlib
+    (level 6, the zlib format with its Adler-32), chosen per handle with
+    mu_shard_opts_t.codec (measurements behind the choice: doc/shard.md).
     Values shorter than min_compress (default 256 bytes) are stored as they
-    are: a 154-byte quote tick grows to 162 bytes under zstd and shrinks only
-    3 % under zlib, at 4-8 us a value, more than the whole SQLite insert.
-    A value that does not shrink is also stored as it is. The codec is
+    are, and so is a value that does not shrink. The codec is
     recorded in every row (column codec), so rows written with different
     codecs read back the same.
 
@@ -70,7 +62,7 @@
     several processes open and write the same store.
 
     File size limit. A write past RLIMIT_FSIZE (`ulimit -f`) raises SIGXFSZ,
-    whose default action kills the process; mu_shard_new therefore sets
+    whose default action kills the process; mu_shard_open therefore sets
     SIGXFSZ to SIG_IGN (process-wide) when its disposition is the default
     (a handler or SIG_IGN set by the application is kept: a handler must
     return for the write to fail). Such a write then fails with MU_EFBIG
@@ -87,10 +79,13 @@
     caller's thread, shard after shard. A handle does not survive fork():
     a child process opens its own (SQLite's rule for connections).
 
-    Errors follow mu_error.h. Every failing call also leaves a message for
-    its thread in mu_shard_last_error(): a stored value that fails to
+    Errors follow mu_error.h. Every failing call records its code and a
+    message for its thread (mu_last_code, mu_last_error; constructors also
+    set errno to mu_error_errno(code)): a stored value that fails to
     decompress, whose size does not match, or that is not valid MessagePack
-    is MU_ECORRUPT with a message naming the key and the shard. */
+    is MU_ECORRUPT with a message naming the key and the shard. Caller bugs
+    (a NULL handle, batch, key array, value, callback or output pointer) are
+    assertions, not codes. */
 #ifndef MU_SHARD_H_INCLUDED
 #define MU_SHARD_H_INCLUDED
 
@@ -168,7 +163,7 @@ typedef enum {
     MU_SHARD_CODEC_ZSTD = 3     /* zstd frame with checksum, level 3 */
 } mu_shard_codec_t;
 
-/*  Options of mu_shard_new. Initialise with designated initialisers so that
+/*  Options of mu_shard_open. Initialise with designated initialisers so that
     unnamed fields are 0, which means "default" for every field:
         mu_shard_opts_t o = { .k = 3, .shards = 8, .create = true,
                               .types = { MU_SHARD_STR, MU_SHARD_INT, MU_SHARD_INT } };
@@ -219,39 +214,35 @@ typedef struct {
     (k, shards, shardidx, types) unless opts->k is 0. A shard file that has
     no table yet (another process is creating the store) is waited for, up
     to the busy timeout, before it counts as damaged.
-    Returns the handle, or NULL with errno set (mu_shard_last_error() says
-    more):
-      EINVAL   opts or dir NULL, a parameter out of range, or a store that
-               exists with other parameters (the message names them)
-      ENOENT   no store in dir and create not set
-      ENOTSUP  a store of a newer format version or another hash
-      1006 (-MU_ECORRUPT)  a shard file is missing or its meta table is
-               damaged or disagrees with shard 0
+    dir and opts must not be NULL (asserted).
+    Returns the handle, or NULL with errno set (mu_last_error() and
+    mu_last_code() say more):
+      EINVAL   a parameter out of range, or a store that exists with other
+               parameters (the message names them)              MU_EINVAL
+      ENOENT   no store in dir and create not set                MU_ENOENT
+      ENOTSUP  a store of a newer format version or another hash MU_ENOTSUP
+      EBADMSG  a shard file is missing or its meta table is damaged or
+               disagrees with shard 0                            MU_ECORRUPT
       ENOMEM, EACCES, EIO and others from the file system or SQLite.
     Destroy with mu_shard_destroy. */
-MU_EXPORT mu_shard_t *mu_shard_new(const char *dir, const mu_shard_opts_t *opts);
+MU_EXPORT MU_NODISCARD mu_shard_t *mu_shard_open(const char *dir, const mu_shard_opts_t *opts);
 
 /*  Closes every shard, stops the thread pool, frees the handle and sets
     *self_p to NULL; accepts NULL and *self_p NULL. No call may be running on
     the handle. Nothing is lost: every write returned was committed. */
 MU_EXPORT void mu_shard_destroy(mu_shard_t **self_p);
 
-/*  The message of the last failure of a mu_shard call in the calling thread
-    ("" if none); successful calls leave it unchanged. Valid until the next
-    mu_shard call in this thread. */
-MU_EXPORT const char *mu_shard_last_error(void);
-
 /*  Fills *out with the effective parameters and settings of the handle
     (k, shards, shardidx, types, index_mask, codec of new writes and the rest
-    with defaults resolved). Returns 0 or MU_EINVAL. */
-MU_EXPORT int mu_shard_info(const mu_shard_t *self, mu_shard_opts_t *out);
+    with defaults resolved). */
+MU_EXPORT void mu_shard_info(const mu_shard_t *self, mu_shard_opts_t *out);
 
 /*  The placement hash of one element (see the top of this file). Returns 0
     for NULL or an element of unknown type. */
 MU_EXPORT uint64_t mu_shard_hash(const mu_shard_elem_t *elem);
 
-/*  The shard (0..shards-1) that holds key, or MU_EINVAL for a key that is
-    NULL or does not match the store's element types. */
+/*  The shard (0..shards-1) that holds key, or MU_EINVAL for a key that
+    does not match the store's element types. */
 MU_EXPORT MU_NODISCARD int mu_shard_of(const mu_shard_t *self, const mu_shard_elem_t *key,
                                        size_t n);
 
@@ -265,9 +256,8 @@ MU_EXPORT const char *mu_shard_key_format(const mu_shard_elem_t *key, size_t k, 
 /*  ---- single keys ---------------------------------------------------------- */
 
 /*  Stores value (size bytes of MessagePack) under key, replacing any value,
-    in one transaction. Returns 0, or MU_EINVAL (self, key or value NULL, a
-    key that does not match the store, value not exactly one valid
-    MessagePack value), MU_ELIMIT (a value past mu_unpack's default limits),
+    in one transaction. Returns 0, or MU_EINVAL (a key that does not match
+    the store, value not exactly one valid MessagePack value), MU_ELIMIT (a value past mu_unpack's default limits),
     MU_ETIMEDOUT (another process held the write lock past the busy timeout),
     MU_ENOMEM, -ENOSPC, MU_EFBIG (a file would pass RLIMIT_FSIZE: nothing
     written), -EIO. */
@@ -290,7 +280,8 @@ MU_EXPORT MU_NODISCARD int mu_shard_get_buf(mu_shard_t *self, const mu_shard_ele
 
 /*  Deletes key. Returns 0, MU_ENOENT when there was no such key, or the
     errors of mu_shard_set. */
-MU_EXPORT MU_NODISCARD int mu_shard_del(mu_shard_t *self, const mu_shard_elem_t *key, size_t n);
+MU_EXPORT MU_NODISCARD int mu_shard_delete(mu_shard_t *self, const mu_shard_elem_t *key,
+                                           size_t n);
 
 /*  Returns 1 when key is stored, 0 when not, or MU_EINVAL / -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_contains(mu_shard_t *self, const mu_shard_elem_t *key,
@@ -304,9 +295,9 @@ MU_EXPORT MU_NODISCARD int mu_shard_contains(mu_shard_t *self, const mu_shard_el
     thread at a time; it must be destroyed before its store. */
 typedef struct mu_shard_batch_t mu_shard_batch_t;
 
-/*  Creates an empty batch for store. Returns NULL with errno EINVAL (store
-    NULL) or ENOMEM. */
-MU_EXPORT mu_shard_batch_t *mu_shard_batch_new(mu_shard_t *store);
+/*  Creates an empty batch for store (not NULL). Returns NULL with errno
+    ENOMEM. */
+MU_EXPORT MU_NODISCARD mu_shard_batch_t *mu_shard_batch_new(mu_shard_t *store);
 
 /*  Frees the batch (uncommitted operations are dropped) and sets *self_p to
     NULL; accepts NULL and *self_p NULL. */
@@ -319,8 +310,8 @@ MU_EXPORT MU_NODISCARD int mu_shard_batch_set(mu_shard_batch_t *self, const mu_s
 
 /*  Adds a delete (a missing key is not an error at commit). Returns 0,
     MU_EINVAL or MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_shard_batch_del(mu_shard_batch_t *self, const mu_shard_elem_t *key,
-                                              size_t n);
+MU_EXPORT MU_NODISCARD int mu_shard_batch_delete(mu_shard_batch_t *self,
+                                                 const mu_shard_elem_t *key, size_t n);
 
 /*  Number of operations waiting in the batch. */
 MU_EXPORT size_t mu_shard_batch_size(const mu_shard_batch_t *self);
@@ -330,14 +321,14 @@ MU_EXPORT size_t mu_shard_batch_size(const mu_shard_batch_t *self);
     part is atomic; the batch as a whole is not (shards committed before a
     failure keep their writes, the failing shard's part is rolled back and
     later shards are not written). The batch is empty afterwards, whatever
-    the result. Returns 0, or MU_EINVAL, MU_ETIMEDOUT, -ENOSPC, MU_EFBIG,
+    the result. Returns 0, or MU_ETIMEDOUT, -ENOSPC, MU_EFBIG,
     -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_batch_commit(mu_shard_batch_t *self);
 
 /*  ---- all-shard queries ---------------------------------------------------- */
 
 /*  Stores the number of keys in *len_p, counting all shards in parallel.
-    Returns 0, MU_EINVAL, -EIO. */
+    Returns 0, -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_len(mu_shard_t *self, uint64_t *len_p);
 
 /*  Stores the number of keys of each shard in counts[0..n) (n must equal
@@ -349,7 +340,7 @@ MU_EXPORT MU_NODISCARD int mu_shard_len_each(mu_shard_t *self, uint64_t *counts,
     the call. Return 0 to go on; anything else stops the walk and is what
     the walk returns (use a positive number to tell it from errors). The
     callback runs in the caller's thread with the shard's lock held: it may
-    call single-key functions of the same store (set/get/del/contains),
+    call single-key functions of the same store (set/get/delete/contains),
     whose writes to the shard being walked may or may not be seen by the
     walk, but not all-shard functions (len, range, prune, clear, ...),
     which would deadlock. */
@@ -360,7 +351,7 @@ typedef int mu_shard_visit_fn(void *arg, const mu_shard_elem_t *key, const void 
     shard in primary-key order (element 0 ascending, then element 1, ...;
     ints numerically, strs and bytes bytewise). Returns 0 after the last
     entry, fn's non-zero result, MU_ECORRUPT (a damaged value: the message
-    names the key; entries before it were visited), MU_EINVAL, -EIO. */
+    names the key; entries before it were visited), -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_iterate(mu_shard_t *self, mu_shard_visit_fn *fn, void *arg);
 
 /*  Calls fn for each entry whose element number elem lies in [lo, hi] (both
@@ -387,12 +378,12 @@ MU_EXPORT MU_NODISCARD int mu_shard_prune(mu_shard_t *self, size_t elem, const m
                                           const mu_shard_elem_t *hi, uint64_t *count_p);
 
 /*  Deletes every entry, one transaction per shard, in parallel. Returns 0,
-    MU_EINVAL, MU_ETIMEDOUT, MU_EFBIG, -EIO. */
+    MU_ETIMEDOUT, MU_EFBIG, -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_clear(mu_shard_t *self);
 
 /*  Runs SQLite's PRAGMA integrity_check on every shard in parallel. Returns
     0 when all are "ok", MU_ECORRUPT (the message names the first damaged
-    shard and SQLite's first complaint), MU_EINVAL, -EIO. Values are not
+    shard and SQLite's first complaint), -EIO. Values are not
     decoded: a damaged value is found when it is read. */
 MU_EXPORT MU_NODISCARD int mu_shard_check(mu_shard_t *self);
 

@@ -52,7 +52,8 @@ mu__sqlite_is_efbig(sqlite3 *db, int rc)
 int
 mu__sqlite_db_error(sqlite3 *db, int rc)
 {
-    return mu__sqlite_is_efbig(db, rc) ? MU_EFBIG : mu__sqlite_error(rc);
+    int code = mu__sqlite_is_efbig(db, rc) ? MU_EFBIG : mu__sqlite_error(rc);
+    return mu__fail(code, "sqlite: %s", mu__sqlite_errmsg(db, code));
 }
 
 const char *

@@ -83,7 +83,7 @@ typedef struct {
 } dump_t;
 
 static int
-dump_cb(const void *key, size_t len, uint64_t size, int level, void *arg)
+dump_cb(void *arg, const void *key, size_t len, uint64_t size, int level)
 {
     dump_t *d = arg;
     char *s = d->level[level];
@@ -124,7 +124,7 @@ typedef struct {
 } evicted_t;
 
 static void
-evict_cb(const void *key, size_t len, uint64_t size, void *arg)
+evict_cb(void *arg, const void *key, size_t len, uint64_t size)
 {
     evicted_t *e = arg;
     size_t used = strlen(e->text);
@@ -134,7 +134,29 @@ evict_cb(const void *key, size_t len, uint64_t size, void *arg)
     e->n++;
 }
 
-#define STAT(lru, what, level) mu_lru_stat((lru), MU_LRU_STAT_##what, (level))
+/*  One figure of mu_lru_stats: for level 0..levels-1, or the whole LRU with
+    level -1 (hits, misses and evictions ignore level). */
+typedef enum { T_STAT_COUNT, T_STAT_SIZE, T_STAT_CAPACITY, T_STAT_HITS, T_STAT_MISSES,
+               T_STAT_EVICTIONS } t_stat_t;
+
+static uint64_t
+lru_stat(const mu_lru_t *lru, t_stat_t what, int level)
+{
+    mu_lru_stats_t st = { .size = sizeof st };
+    if (mu_lru_stats(lru, &st) != 0)
+        return UINT64_MAX;
+    switch (what) {
+    case T_STAT_COUNT: return level < 0 ? st.count : st.level_count[level];
+    case T_STAT_SIZE: return level < 0 ? st.total : st.level_total[level];
+    case T_STAT_CAPACITY: return level < 0 ? st.capacity : st.level_capacity[level];
+    case T_STAT_HITS: return st.hits;
+    case T_STAT_MISSES: return st.misses;
+    case T_STAT_EVICTIONS: return st.evictions;
+    }
+    return 0;
+}
+
+#define STAT(lru, what, level) lru_stat((lru), T_STAT_##what, (level))
 
 /* ---- the rules on small cases -------------------------------------------- */
 
@@ -345,7 +367,7 @@ test_boost(void)
 }
 
 static int
-stop_at_two(const void *key, size_t len, uint64_t size, int level, void *arg)
+stop_at_two(void *arg, const void *key, size_t len, uint64_t size, int level)
 {
     int *n = arg;
     (void) key, (void) len, (void) size, (void) level;
@@ -385,23 +407,16 @@ test_bad_arguments(void)
     MU_CHECK_EQ(mu_lru_increment(lru, "a", 1, UINT64_MAX), MU_EINVAL); /* total overflows */
     MU_CHECK_EQ(mu_lru_increment(lru, "b", 1, UINT64_MAX - 1), 0);
     MU_CHECK_EQ(mu_lru_increment(lru, big, MU_LRU_MAX_KEY, 2), MU_EINVAL); /* hit overflows */
-    MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_SIZE, -1), UINT64_MAX);
+    MU_CHECK_EQ(lru_stat(lru, T_STAT_SIZE, -1), UINT64_MAX);
     MU_CHECK_EQ(mu_lru_delete(lru, NULL, 1), MU_EINVAL);
     MU_CHECK_EQ(mu_lru_peek(lru, NULL, 1, NULL, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_lru_contains(lru, NULL, 1), 0);
     MU_CHECK_EQ(mu_lru_evict(lru, 2, NULL, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_lru_resize(lru, 0), MU_EINVAL);
-    MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_COUNT, 4), 0);
-    MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_COUNT, -2), 0);
-    MU_CHECK_EQ(mu_lru_stat(lru, (mu_lru_stat_t) 99, -1), 0);
+    mu_lru_stats_t small = { .size = sizeof small - 1 };
+    MU_CHECK_EQ(mu_lru_stats(lru, &small), MU_EINVAL);   /* older than the first version */
     MU_CHECK_EQ(mu_lru_set_durability(lru, MU_LRU_GROUP, 10), MU_ENOTSUP); /* in memory */
-    MU_CHECK_EQ(mu_lru_set_durability(lru, (mu_lru_durability_t) 7, 10), MU_EINVAL);
     MU_CHECK_EQ(mu_lru_flush(lru), 0);       /* nothing to do in memory */
-    mu_lru_destroy(&lru);
-    /* mu_lru_open without a directory or name is in memory. */
-    lru = mu_lru_open(NULL, "x", 10, 2, 0);
-    MU_CHECK(lru != NULL);
-    MU_CHECK_EQ(mu_lru_levels(lru), 2);
     mu_lru_destroy(&lru);
 }
 
@@ -508,7 +523,7 @@ typedef struct {
 } ids_t;
 
 static void
-collect_id(const void *key, size_t len, uint64_t size, void *arg)
+collect_id(void *arg, const void *key, size_t len, uint64_t size)
 {
     ids_t *ids = arg;
     uint32_t id;
@@ -524,7 +539,7 @@ typedef struct {
 } walk_t;
 
 static int
-compare_cb(const void *key, size_t len, uint64_t size, int level, void *arg)
+compare_cb(void *arg, const void *key, size_t len, uint64_t size, int level)
 {
     walk_t *w = arg;
     uint32_t id;
@@ -575,7 +590,7 @@ test_differential_zipf(void)
             m.total -= it.size;
             same = it.id == ev.ids[i];
         }
-        same = same && m.total <= m.capacity && m.total == mu_lru_stat(lru, MU_LRU_STAT_SIZE, -1);
+        same = same && m.total <= m.capacity && m.total == lru_stat(lru, T_STAT_SIZE, -1);
         evicted += (uint64_t) ev.n;
         if (!same)
             mismatch_at = r;
@@ -587,8 +602,8 @@ test_differential_zipf(void)
     MU_CHECK_EQ(hits_lru, hits_model);
     MU_CHECK(hits_lru > 100000 && evicted > 100000); /* the trace exercised both */
     for (int l = 0; l < levels; l++) {
-        MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_COUNT, l), m.lv[l].n);
-        MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_SIZE, l), m.lv[l].size);
+        MU_CHECK_EQ(lru_stat(lru, T_STAT_COUNT, l), m.lv[l].n);
+        MU_CHECK_EQ(lru_stat(lru, T_STAT_SIZE, l), m.lv[l].size);
     }
     walk_t w = { &m, levels - 1, 0, 0 };
     mu_lru_foreach(lru, compare_cb, &w);
@@ -607,7 +622,7 @@ typedef struct {
 } bin_dump_t;
 
 static int
-bin_dump_cb(const void *key, size_t len, uint64_t size, int level, void *arg)
+bin_dump_cb(void *arg, const void *key, size_t len, uint64_t size, int level)
 {
     bin_dump_t *d = arg;
     size_t need = len + sizeof len + sizeof size + sizeof level;
@@ -666,15 +681,15 @@ test_increment_many(void)
         }
         MU_CHECK_EQ(rc, expect_rc ? expect_rc : expect_hits);
         hits += (uint64_t) expect_hits;
-        (void) mu_lru_evict(a, 0, NULL, NULL);
-        (void) mu_lru_evict(b, 0, NULL, NULL);
+        MU_CHECK(mu_lru_evict(a, 0, NULL, NULL) >= 0);
+        MU_CHECK(mu_lru_evict(b, 0, NULL, NULL) >= 0);
     }
     MU_CHECK_EQ(mismatches, 0);
     MU_CHECK(hits > 10000);
-    for (int what = MU_LRU_STAT_COUNT; what <= MU_LRU_STAT_EVICTIONS; what++)
+    for (int what = T_STAT_COUNT; what <= T_STAT_EVICTIONS; what++)
         for (int lv = -1; lv < 4; lv++)
-            MU_CHECK_EQ(mu_lru_stat(a, (mu_lru_stat_t) what, lv),
-                        mu_lru_stat(b, (mu_lru_stat_t) what, lv));
+            MU_CHECK_EQ(lru_stat(a, (t_stat_t) what, lv),
+                        lru_stat(b, (t_stat_t) what, lv));
     bin_dump_t da = { 0 }, db = { 0 };
     MU_CHECK_EQ(mu_lru_foreach(a, bin_dump_cb, &da), 0);
     MU_CHECK_EQ(mu_lru_foreach(b, bin_dump_cb, &db), 0);
@@ -699,16 +714,17 @@ hit_ratio(int levels, uint64_t seed)
     for (int r = 0; r < 400000; r++) {
         if (r % 2000 == 1999) {
             for (int i = 0; i < 1500; i++, scan_id++) {
-                if (mu_lru_increment(lru, &scan_id, sizeof scan_id, 1) < 0)
+                if (mu_lru_increment(lru, &scan_id, sizeof scan_id, 1) < 0 ||
+                    mu_lru_evict(lru, 0, NULL, NULL) < 0)
                     return -1;
-                (void) mu_lru_evict(lru, 0, NULL, NULL);
             }
         }
         uint32_t id = zipf_next(&z);
         int rc = mu_lru_increment(lru, &id, sizeof id, 1);
         hits += rc == 1;
         total++;
-        (void) mu_lru_evict(lru, 0, NULL, NULL);
+        if (mu_lru_evict(lru, 0, NULL, NULL) < 0)
+            return -1;
     }
     mu_lru_destroy(&lru);
     free(z.cdf);
@@ -797,7 +813,7 @@ test_round_trip_at_flush(void)
 
 /*  A larger state (long keys, every level) survives a reopen exactly. */
 static int
-hash_cb(const void *key, size_t len, uint64_t size, int level, void *arg)
+hash_cb(void *arg, const void *key, size_t len, uint64_t size, int level)
 {
     uint64_t *h = arg;
     const unsigned char *p = key;
@@ -849,6 +865,7 @@ test_open_errors(void)
     make_dir(dir, sizeof dir, "err");
     errno = 0;
     MU_CHECK(mu_lru_open(dir, "absent", 10, 4, 0) == NULL && errno == ENOENT);
+    MU_CHECK_EQ(mu_last_code(), MU_ENOENT);     /* the detail of a constructor's failure */
     const char *bad_names[] = { "", ".hidden", "a/b", "sp ace", "x\n" };
     for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
         errno = 0;
@@ -902,14 +919,14 @@ test_open_errors(void)
         fputs("this is not a database ", f);
     fclose(f);
     errno = 0;
-    MU_CHECK(mu_lru_open(dir, "junk", 0, 0, 0) == NULL && errno == -MU_ECORRUPT);
+    MU_CHECK(mu_lru_open(dir, "junk", 0, 0, 0) == NULL && errno == EBADMSG);
     snprintf(path, sizeof path, "%s/other.lru", dir);
     sqlite3 *db;
     MU_CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
     MU_CHECK_EQ(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     errno = 0;
-    MU_CHECK(mu_lru_open(dir, "other", 0, 0, 0) == NULL && errno == -MU_ECORRUPT);
+    MU_CHECK(mu_lru_open(dir, "other", 0, 0, 0) == NULL && errno == EBADMSG);
 
     /* Impossible stored values. */
     snprintf(path, sizeof path, "%s/c1.lru", dir);
@@ -917,14 +934,14 @@ test_open_errors(void)
     MU_CHECK_EQ(sqlite3_exec(db, "UPDATE entries SET level = 9", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     errno = 0;
-    MU_CHECK(mu_lru_open(dir, "c1", 0, 0, 0) == NULL && errno == -MU_ECORRUPT);
+    MU_CHECK(mu_lru_open(dir, "c1", 0, 0, 0) == NULL && errno == EBADMSG);
     MU_CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
     MU_CHECK_EQ(sqlite3_exec(db, "UPDATE entries SET level = 0;"
                              "UPDATE meta SET value = 2 WHERE name = 'format'", NULL, NULL, NULL),
                 SQLITE_OK);
     sqlite3_close(db);
     errno = 0;
-    MU_CHECK(mu_lru_open(dir, "c1", 0, 0, 0) == NULL && errno == -MU_ECORRUPT);
+    MU_CHECK(mu_lru_open(dir, "c1", 0, 0, 0) == NULL && errno == EBADMSG);
 
     /* A directory that cannot be created. */
     errno = 0;
@@ -988,7 +1005,7 @@ static uint64_t
 stored_keys(const char *dir, const char *name)
 {
     mu_lru_t *lru = mu_lru_open(dir, name, 0, 0, MU_LRU_READONLY);
-    uint64_t n = lru ? mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1) : 0;
+    uint64_t n = lru ? lru_stat(lru, T_STAT_COUNT, -1) : 0;
     mu_lru_destroy(&lru);
     return n;
 }
@@ -1185,11 +1202,11 @@ crash_policy(mu_lru_durability_t policy, int group_ms, int kills, int min_ms, in
         /* Sizes and levels add up after the reopen. */
         uint64_t sum = 0, count = 0;
         for (int l = 0; l < 4; l++) {
-            sum += mu_lru_stat(lru, MU_LRU_STAT_SIZE, l);
-            count += mu_lru_stat(lru, MU_LRU_STAT_COUNT, l);
+            sum += lru_stat(lru, T_STAT_SIZE, l);
+            count += lru_stat(lru, T_STAT_COUNT, l);
         }
-        if (sum != mu_lru_stat(lru, MU_LRU_STAT_SIZE, -1) ||
-            count != mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1))
+        if (sum != lru_stat(lru, T_STAT_SIZE, -1) ||
+            count != lru_stat(lru, T_STAT_COUNT, -1))
             missing++;
         mu_lru_destroy(&lru);
         free(log.ids);
@@ -1255,7 +1272,7 @@ test_group_idle(void)
     MU_CHECK(committed);
     mu_lru_t *lru = mu_lru_open(dir, "crash", 0, 0, 0);
     MU_CHECK(lru != NULL);
-    MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1), 10);
+    MU_CHECK_EQ(lru_stat(lru, T_STAT_COUNT, -1), 10);
     mu_lru_destroy(&lru);
 }
 
@@ -1313,7 +1330,7 @@ test_crash_while_creating(void)
         mu_lru_destroy(&lru);
         lru = mu_lru_open(dir, "made", 1000, 4, MU_LRU_CREATE);
         MU_CHECK(lru != NULL);
-        MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_CAPACITY, -1), 1000);
+        MU_CHECK_EQ(lru_stat(lru, T_STAT_CAPACITY, -1), 1000);
         MU_CHECK_EQ(inc(lru, "k", 1), 0);
         mu_lru_destroy(&lru);
         snprintf(tmp, sizeof tmp, "%s/.made.lru.new", dir);
@@ -1362,7 +1379,7 @@ fsize_child(const char *dir, int fd)
     }
     if (rc != MU_EFBIG)
         _exit(11);
-    if (mu_lru_contains(lru, key, sizeof key) || mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1) != (uint64_t) n)
+    if (mu_lru_contains(lru, key, sizeof key) || lru_stat(lru, T_STAT_COUNT, -1) != (uint64_t) n)
         _exit(12);      /* the failed key is not kept */
     for (int i = 0; i < n; i++) {
         fsize_key(key, i);
@@ -1401,8 +1418,8 @@ test_file_size_limit(void)
     MU_CHECK(n > 10);
     mu_lru_t *lru = mu_lru_open(dir, "big", 0, 0, 0);
     MU_CHECK(lru != NULL);
-    MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_COUNT, -1), (uint64_t) n + 1);
-    MU_CHECK_EQ(mu_lru_stat(lru, MU_LRU_STAT_COUNT, 1), (uint64_t) n);
+    MU_CHECK_EQ(lru_stat(lru, T_STAT_COUNT, -1), (uint64_t) n + 1);
+    MU_CHECK_EQ(lru_stat(lru, T_STAT_COUNT, 1), (uint64_t) n);
     char key[FSIZE_KEY];
     int intact = 0;
     for (int i = 0; i <= n; i++) {
@@ -1421,6 +1438,36 @@ cleanup(void)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
     if (system(cmd) != 0)
         printf("# could not remove %s\n", tmp_root);
+}
+
+/*  A caller bug (a NULL stats pointer) aborts: asserted. */
+static void
+s_child_stats_null(const char *arg, int fd)
+{
+    (void) arg;
+    (void) fd;
+    mu_lru_t *lru = mu_lru_new(10, 0);
+    (void) !mu_lru_stats(lru, NULL);
+}
+
+/*  A failing call leaves its detail for mu_last_error(); caller bugs abort. */
+static void
+test_details_and_asserts(void)
+{
+    mu_lru_t *lru = mu_lru_new(10, 0);
+    MU_CHECK(lru != NULL);
+    MU_CHECK_EQ(mu_lru_delete(lru, "x", 1), MU_ENOENT);
+    MU_CHECK_EQ(mu_last_code(), MU_ENOENT);
+    MU_CHECK(strstr(mu_last_error(), "no such key") != NULL);
+    MU_CHECK_EQ(mu_lru_resize(lru, 0), MU_EINVAL);
+    MU_CHECK(strstr(mu_last_error(), "mu_lru_resize") != NULL);
+    mu_lru_destroy(&lru);
+    int fd = -1;
+    pid_t pid = mu_test_fork_piped(s_child_stats_null, NULL, &fd);
+    MU_CHECK(pid > 0);
+    MU_CHECK_EQ(mu_test_child_status(pid), -1);     /* killed by SIGABRT */
+    if (fd >= 0)
+        close(fd);
 }
 
 int
@@ -1455,6 +1502,7 @@ main(void)
     MU_RUN(test_group_idle);
     MU_RUN(test_crash_while_creating);
     MU_RUN(test_file_size_limit);
+    MU_RUN(test_details_and_asserts);
     cleanup();
     MU_DONE();
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MPL-2.0
 # Copyright (c) 2026 the mutil authors
-# test_shard_cli.sh — TAP tests of `mutil shard`: create, set/get/del of every
+# test_shard_cli.sh — TAP tests of `mutil shard`: create, set/get/delete of every
 # key element type, --hex values, len and info tables, prune by a timestamp,
 # check, the schema as the sqlite3 shell sees it, a corrupt value named by its
 # key, reopening with other parameters, and usage errors with their exit codes.
@@ -62,7 +62,7 @@ else
     skip "shards are in WAL mode" "no sqlite3 shell"
 fi
 
-# ---- set / get / del -----------------------------------------------------------------
+# ---- set / get / delete ----------------------------------------------------------------
 
 run shard "$S" set 'AAPL,1700000000,00ff' 'hello, world'
 check "set a str value (exit 0)" '[ $rc -eq 0 ] && [ ! -s "$tmp/out" ]'
@@ -98,12 +98,12 @@ check "bytes that are not hex are a usage error (exit 2)" '[ $rc -eq 2 ]'
 run shard "$S" get 'AAPL,2,'
 check "get of a missing key fails (exit 1, MU_ENOENT)" '[ $rc -eq 1 ] && err_has "MU_ENOENT"'
 
-run shard "$S" del 'AAPL,1700000000,00ff'
-check "del removes a key" '[ $rc -eq 0 ]'
+run shard "$S" delete 'AAPL,1700000000,00ff'
+check "delete removes a key" '[ $rc -eq 0 ]'
 run shard "$S" get 'AAPL,1700000000,00ff'
 check "the deleted key is gone" '[ $rc -eq 1 ]'
-run shard "$S" del 'AAPL,1700000000,00ff'
-check "del of a missing key fails (exit 1)" '[ $rc -eq 1 ] && err_has "no such key"'
+run shard "$S" delete 'AAPL,1700000000,00ff'
+check "delete of a missing key fails (exit 1)" '[ $rc -eq 1 ] && err_has "no such key"'
 
 # ---- len, info, prune, check ----------------------------------------------------------
 

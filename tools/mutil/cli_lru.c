@@ -86,7 +86,7 @@ open_target(int flags, uint64_t capacity, int levels)
         cli_error(target.who, "invalid name or parameters (names: 1-128 of A-Z a-z 0-9 . _ -, "
                   "not starting with '.')");
     else
-        cli_error(target.who, "cannot open: %s", lru_strerror(-err));
+        cli_error(target.who, "cannot open: %s", lru_strerror(mu_last_code()));
     return NULL;
 }
 
@@ -112,6 +112,31 @@ parse_number(const char *what, const char *text, uint64_t *value_p)
         return true;
     cli_error(target.who, "%s must be a number such as 100 or 64M, not '%s'", what, text);
     return false;
+}
+
+/*  The start of add and resize: checks that there are want operands,
+    parses text as the number `what` (at least min, at most INT64_MAX when
+    capped) and opens the target. Returns the LRU, or NULL with the exit
+    status in *status. */
+static mu_lru_t *
+open_with_number(const cli_command_t *self, int argc, int want, const char *what,
+                 const char *text, bool capped, uint64_t *value_p, int *status)
+{
+    *status = CLI_EXIT_FAIL;
+    if (argc != want) {
+        *status = count_failure(self);
+        return NULL;
+    }
+    if (!parse_number(what, text, value_p)) {
+        *status = usage_failure(self);
+        return NULL;
+    }
+    if (capped && (*value_p == 0 || *value_p > INT64_MAX)) {
+        cli_error(target.who, "%s must be 1..2^63-1", what);
+        *status = usage_failure(self);
+        return NULL;
+    }
+    return open_target(0, 0, 0);
 }
 
 /*  Writes key to buf as text, escaping bytes outside printable ASCII. */
@@ -163,20 +188,19 @@ static int
 lru_add_run(const cli_command_t *self, int argc, char **argv)
 {
     uint64_t size;
-    if (argc != 2)
-        return count_failure(self);
-    if (!parse_number("SIZE", argv[1], &size))
-        return usage_failure(self);
-    mu_lru_t *lru = open_target(0, 0, 0);
+    int status;
+    mu_lru_t *lru = open_with_number(self, argc, 2, "SIZE", argc == 2 ? argv[1] : "", false,
+                                     &size, &status);
     if (lru == NULL)
-        return CLI_EXIT_FAIL;
+        return status;
     int rc = mu_lru_increment(lru, argv[0], strlen(argv[0]), size);
     if (rc < 0) {
         cli_error(target.who, "adding '%s': %s", argv[0], lru_strerror(rc));
         return close_target(&lru, CLI_EXIT_FAIL);
     }
     int level = 0;
-    (void) mu_lru_peek(lru, argv[0], strlen(argv[0]), NULL, &level);
+    if (mu_lru_peek(lru, argv[0], strlen(argv[0]), NULL, &level) != 0)
+        level = -1;     /* cannot happen: the key was just added */
     uint64_t over = mu_lru_over(lru);
     printf("%s, level %d", rc == 1 ? "hit" : "new", level);
     if (over > 0)
@@ -204,17 +228,11 @@ static int
 lru_resize_run(const cli_command_t *self, int argc, char **argv)
 {
     uint64_t capacity;
-    if (argc != 1)
-        return count_failure(self);
-    if (!parse_number("CAPACITY", argv[0], &capacity))
-        return usage_failure(self);
-    if (capacity == 0 || capacity > INT64_MAX) {
-        cli_error(target.who, "CAPACITY must be 1..2^63-1");
-        return usage_failure(self);
-    }
-    mu_lru_t *lru = open_target(0, 0, 0);
+    int status;
+    mu_lru_t *lru = open_with_number(self, argc, 1, "CAPACITY", argc == 1 ? argv[0] : "", true,
+                                     &capacity, &status);
     if (lru == NULL)
-        return CLI_EXIT_FAIL;
+        return status;
     int rc = mu_lru_resize(lru, capacity);
     if (rc != 0) {
         cli_error(target.who, "resize: %s", lru_strerror(rc));
@@ -231,28 +249,31 @@ static int
 print_stats(mu_lru_t *lru)
 {
     static const char *const headers[] = { "level", "keys", "size", "capacity", "used%" };
-    cli_table_t *t = cli_table_new(5, headers);
-    int rc = t ? 0 : MU_ENOMEM;
-    for (int lv = mu_lru_levels(lru) - 1; lv >= -1 && rc == 0; lv--) {
-        uint64_t size = mu_lru_stat(lru, MU_LRU_STAT_SIZE, lv);
-        uint64_t cap = mu_lru_stat(lru, MU_LRU_STAT_CAPACITY, lv);
+    mu_lru_stats_t st = { .size = sizeof st };
+    int rc = mu_lru_stats(lru, &st);
+    cli_table_t *t = rc == 0 ? cli_table_new(5, headers) : NULL;
+    if (rc == 0 && t == NULL)
+        rc = MU_ENOMEM;
+    for (int lv = st.levels - 1; lv >= -1 && rc == 0; lv--) {
+        uint64_t count = lv < 0 ? st.count : st.level_count[lv];
+        uint64_t size = lv < 0 ? st.total : st.level_total[lv];
+        uint64_t cap = lv < 0 ? st.capacity : st.level_capacity[lv];
         char level[16];
         snprintf(level, sizeof level, lv < 0 ? "total" : "%d", lv);
-        rc = cli_table_addf(t, "%s\t%llu\t%llu\t%llu\t%.1f", level,
-                            (unsigned long long) mu_lru_stat(lru, MU_LRU_STAT_COUNT, lv),
+        rc = cli_table_addf(t, "%s\t%llu\t%llu\t%llu\t%.1f", level, (unsigned long long) count,
                             (unsigned long long) size, (unsigned long long) cap,
                             cap ? 100.0 * (double) size / (double) cap : 0.0);
     }
     if (rc == 0)
         cli_table_print(t, stdout, 0);
     cli_table_destroy(&t);
-    uint64_t hits = mu_lru_stat(lru, MU_LRU_STAT_HITS, -1);
-    uint64_t misses = mu_lru_stat(lru, MU_LRU_STAT_MISSES, -1);
+    if (rc != 0)
+        return rc;
     printf("\nhits %llu, misses %llu, hit ratio %.3f, evictions %llu\n",
-           (unsigned long long) hits, (unsigned long long) misses,
-           hits + misses ? (double) hits / (double) (hits + misses) : 0.0,
-           (unsigned long long) mu_lru_stat(lru, MU_LRU_STAT_EVICTIONS, -1));
-    return rc;
+           (unsigned long long) st.hits, (unsigned long long) st.misses,
+           st.hits + st.misses ? (double) st.hits / (double) (st.hits + st.misses) : 0.0,
+           (unsigned long long) st.evictions);
+    return 0;
 }
 
 static int
@@ -279,7 +300,7 @@ typedef struct {
 } rows_t;
 
 static int
-list_row(const void *key, size_t len, uint64_t size, int level, void *arg)
+list_row(void *arg, const void *key, size_t len, uint64_t size, int level)
 {
     rows_t *rows = arg;
     char text[512];
@@ -324,7 +345,7 @@ typedef struct {
 } evicted_rows_t;
 
 static void
-evict_row(const void *key, size_t len, uint64_t size, void *arg)
+evict_row(void *arg, const void *key, size_t len, uint64_t size)
 {
     evicted_rows_t *rows = arg;
     char text[512];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  cli_shard.c — `mutil shard DIR create|info|set|get|del|len|prune|check`:
+/*  cli_shard.c — `mutil shard DIR create|info|set|get|delete|len|prune|check`:
     look at and change a mu_shard store from the shell.
 
     Keys are written as their elements separated by commas, each read by
@@ -65,9 +65,9 @@ static mu_shard_t *
 open_store(void)
 {
     mu_shard_opts_t o = { 0 };
-    mu_shard_t *s = mu_shard_new(ctx.dir, &o);
+    mu_shard_t *s = mu_shard_open(ctx.dir, &o);
     if (s == NULL)
-        cli_error(ctx.who, "%s", mu_shard_last_error());
+        cli_error(ctx.who, "%s", mu_last_error());
     return s;
 }
 
@@ -75,7 +75,7 @@ open_store(void)
 static int
 failed(int rc)
 {
-    const char *msg = mu_shard_last_error();
+    const char *msg = mu_last_code() == rc ? mu_last_error() : "";
     cli_error(ctx.who, "%s (%s)", msg[0] ? msg : mu_strerror(rc), mu_errname(rc));
     return CLI_EXIT_FAIL;
 }
@@ -371,9 +371,9 @@ shard_create(const cli_command_t *self, int argc, char **argv)
     int rc = parse_create(self, argc, argv, &o);
     if (rc != CLI_ARGS_OPERAND)
         return rc;
-    mu_shard_t *s = mu_shard_new(ctx.dir, &o);
+    mu_shard_t *s = mu_shard_open(ctx.dir, &o);
     if (s == NULL) {
-        cli_error(ctx.who, "%s", mu_shard_last_error());
+        cli_error(ctx.who, "%s", mu_last_error());
         return CLI_EXIT_FAIL;
     }
     printf("store %s: k=%zu shards=%zu shardidx=%zu\n", ctx.dir, o.k, o.shards, o.shardidx);
@@ -397,7 +397,7 @@ shard_info(const cli_command_t *self, int argc, char **argv)
     if (s == NULL)
         return CLI_EXIT_FAIL;
     mu_shard_opts_t o;
-    (void) mu_shard_info(s, &o);
+    mu_shard_info(s, &o);
     char types[MU_SHARD_MAX_K * 6 + 1] = "";
     for (size_t j = 0; j < o.k; j++) {
         strcat(types, j ? "," : "");
@@ -419,16 +419,36 @@ shard_info(const cli_command_t *self, int argc, char **argv)
     return rc == 0 ? CLI_EXIT_OK : failed(MU_ENOMEM);
 }
 
-/*  Opens the store and parses argv[0] as a key. Returns the store or NULL. */
+/*  A key operand and what opening the store for it gave. */
+typedef struct {
+    mu_shard_elem_t key[MU_SHARD_MAX_K];
+    size_t k;
+    int status;
+} key_arg_t;
+
+/*  The start of set, get and delete: checks that there are want operands
+    (else usage with the message need), opens the store and parses argv[0]
+    as a key of ka->k elements into ka->key. Returns the store, or NULL with
+    the exit status in ka->status. */
 static mu_shard_t *
-open_with_key(char *text, mu_shard_elem_t *key, int *status)
+open_with_key(const cli_command_t *self, int argc, int want, const char *need, char **argv,
+              key_arg_t *ka)
 {
+    mu_shard_elem_t *key = ka->key;
+    size_t *k_p = &ka->k;
+    int *status = &ka->status;
+    if (argc != want) {
+        *status = usage(self, "%s", need);
+        return NULL;
+    }
+    char *text = argv[0];
     mu_shard_t *s = open_store();
     *status = CLI_EXIT_FAIL;
     if (s == NULL)
         return NULL;
     mu_shard_opts_t o;
-    (void) mu_shard_info(s, &o);
+    mu_shard_info(s, &o);
+    *k_p = o.k;
     if (parse_key(&o, text, key) < 0) {
         mu_shard_destroy(&s);
         *status = CLI_EXIT_USAGE;
@@ -454,73 +474,58 @@ static int
 shard_set(const cli_command_t *self, int argc, char **argv)
 {
     bool hex = ctx.flags & 1;
-    if (argc != 2)
-        return usage(self, "%s", "set needs KEY and VALUE");
-    mu_shard_elem_t key[MU_SHARD_MAX_K];
-    int status;
-    mu_shard_t *s = open_with_key(argv[0], key, &status);
+    key_arg_t ka;
+    mu_shard_t *s = open_with_key(self, argc, 2, "set needs KEY and VALUE", argv, &ka);
     if (s == NULL)
-        return status;
+        return ka.status;
     mu_pack_t *p = mu_pack_new();
     size_t size = 0;
     const void *value = p ? set_value(argv[1], hex, p, &size) : NULL;
-    mu_shard_opts_t o;
-    (void) mu_shard_info(s, &o);
     if (value == NULL) {
         cli_error(ctx.who, "VALUE is not valid %s", hex ? "hex" : "text");
-        status = CLI_EXIT_USAGE;
+        ka.status = CLI_EXIT_USAGE;
     } else {
-        int rc = mu_shard_set(s, key, o.k, value, size);
-        status = rc == 0 ? CLI_EXIT_OK : failed(rc);
+        int rc = mu_shard_set(s, ka.key, ka.k, value, size);
+        ka.status = rc == 0 ? CLI_EXIT_OK : failed(rc);
     }
     mu_pack_destroy(&p);
     mu_shard_destroy(&s);
-    return status;
+    return ka.status;
 }
 
 static int
 shard_get(const cli_command_t *self, int argc, char **argv)
 {
     bool hex = ctx.flags & 1;
-    if (argc != 1)
-        return usage(self, "%s", "get needs KEY");
-    mu_shard_elem_t key[MU_SHARD_MAX_K];
-    int status;
-    mu_shard_t *s = open_with_key(argv[0], key, &status);
+    key_arg_t ka;
+    mu_shard_t *s = open_with_key(self, argc, 1, "get needs KEY", argv, &ka);
     if (s == NULL)
-        return status;
-    mu_shard_opts_t o;
-    (void) mu_shard_info(s, &o);
+        return ka.status;
     void *value = NULL;
     size_t size = 0;
-    int rc = mu_shard_get(s, key, o.k, &value, &size);
+    int rc = mu_shard_get(s, ka.key, ka.k, &value, &size);
     if (rc != 0) {
-        status = failed(rc);
+        ka.status = failed(rc);
     } else if (hex) {
         print_hex(stdout, value, size);
         fputc('\n', stdout);
-        status = CLI_EXIT_OK;
+        ka.status = CLI_EXIT_OK;
     } else {
-        status = print_value(value, size);
+        ka.status = print_value(value, size);
     }
     free(value);
     mu_shard_destroy(&s);
-    return status;
+    return ka.status;
 }
 
 static int
-shard_del(const cli_command_t *self, int argc, char **argv)
+shard_delete(const cli_command_t *self, int argc, char **argv)
 {
-    if (argc != 1)
-        return usage(self, "%s", "del needs KEY");
-    mu_shard_elem_t key[MU_SHARD_MAX_K];
-    int status;
-    mu_shard_t *s = open_with_key(argv[0], key, &status);
+    key_arg_t ka;
+    mu_shard_t *s = open_with_key(self, argc, 1, "delete needs KEY", argv, &ka);
     if (s == NULL)
-        return status;
-    mu_shard_opts_t o;
-    (void) mu_shard_info(s, &o);
-    int rc = mu_shard_del(s, key, o.k);
+        return ka.status;
+    int rc = mu_shard_delete(s, ka.key, ka.k);
     mu_shard_destroy(&s);
     return rc == 0 ? CLI_EXIT_OK : failed(rc);
 }
@@ -573,7 +578,7 @@ shard_len(const cli_command_t *self, int argc, char **argv)
     if (s == NULL)
         return CLI_EXIT_FAIL;
     mu_shard_opts_t o;
-    (void) mu_shard_info(s, &o);
+    mu_shard_info(s, &o);
     uint64_t *counts = calloc(o.shards, sizeof *counts);
     int rc = counts ? mu_shard_len_each(s, counts, o.shards) : MU_ENOMEM;
     int status = rc == 0 ? len_table(counts, o.shards) : failed(rc);
@@ -603,7 +608,7 @@ shard_prune(const cli_command_t *self, int argc, char **argv)
     if (s == NULL)
         return CLI_EXIT_FAIL;
     mu_shard_opts_t o;
-    (void) mu_shard_info(s, &o);
+    mu_shard_info(s, &o);
     mu_shard_elem_t lo, hi, *lop, *hip;
     int status = CLI_EXIT_OK;
     if (elem >= o.k) {
@@ -650,7 +655,8 @@ static const cli_command_t sub_set = { "set", "KEY VALUE [--hex]", "store a valu
                                        shard_set, NULL };
 static const cli_command_t sub_get = { "get", "KEY [--hex]", "print a value", NULL, shard_get,
                                        NULL };
-static const cli_command_t sub_del = { "del", "KEY", "delete a key", NULL, shard_del, NULL };
+static const cli_command_t sub_delete = { "delete", "KEY", "delete a key", NULL, shard_delete,
+                                          NULL };
 static const cli_command_t sub_len = { "len", "", "entries and bytes per shard", NULL, shard_len,
                                        NULL };
 static const cli_command_t sub_prune = { "prune", "ELEM LO HI", "delete a range of one element",
@@ -658,7 +664,7 @@ static const cli_command_t sub_prune = { "prune", "ELEM LO HI", "delete a range 
 static const cli_command_t sub_check = { "check", "", "integrity_check every shard", NULL,
                                          shard_check, NULL };
 static const cli_command_t *const shard_subcommands[] = {
-    &sub_check, &sub_create, &sub_del, &sub_get, &sub_info, &sub_len, &sub_prune, &sub_set
+    &sub_check, &sub_create, &sub_delete, &sub_get, &sub_info, &sub_len, &sub_prune, &sub_set
 };
 
 static const cli_subcommands_t shard_group = CLI_SUBCOMMANDS("shard DIR", shard_subcommands);
@@ -690,7 +696,7 @@ const cli_command_t cli_cmd_shard = {
              "DIR info | len | check\n"
              "DIR set KEY VALUE [--hex]\n"
              "DIR get KEY [--hex]\n"
-             "DIR del KEY\n"
+             "DIR delete KEY\n"
              "DIR prune ELEM LO HI",
     "look at and change a sharded SQLite store (mu_shard)",
     SHARD_HELP,
