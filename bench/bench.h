@@ -44,11 +44,11 @@
 /* ---- options ------------------------------------------------------------ */
 
 typedef struct {
-    int quick;         /* --quick: short run */
-    int reps;          /* repetitions per measurement (medians are reported) */
-    double target_s;   /* wanted duration of one measurement, seconds */
-    double min_s;      /* a shorter measurement is redone with a larger N */
-    int verbose;       /* -v: every run on stderr */
+    int quick;       /* --quick: short run */
+    int reps;        /* repetitions per measurement (medians are reported) */
+    double target_s; /* wanted duration of one measurement, seconds */
+    double min_s;    /* a shorter measurement is redone with a larger N */
+    int verbose;     /* -v: every run on stderr */
     int nfilters;
     const char *filters[BENCH_MAX_FILTERS];
 } bench_opts_t;
@@ -156,12 +156,12 @@ typedef enum {
 typedef struct {
     char bench[32];
     char case_name[48];
-    char unit[16];            /* "msg/s", "us", ... */
-    double value;             /* ours */
+    char unit[16]; /* "msg/s", "us", ... */
+    double value;  /* ours */
     char baseline[48];
     double baseline_value;
-    double ratio;             /* ours / baseline */
-    double bytes_per_unit;    /* payload bytes per counted unit, for MB/s; 0: none */
+    double ratio;          /* ours / baseline */
+    double bytes_per_unit; /* payload bytes per counted unit, for MB/s; 0: none */
     bench_bar_t bar_kind;
     double bar;
 } bench_result_t;
@@ -314,7 +314,8 @@ bench_report(const char *bench, const char *case_name, const char *unit, double 
         r->ratio = ratio;
     else
         r->ratio = (isfinite(value) && isfinite(baseline_value) && baseline_value > 0)
-                       ? value / baseline_value : NAN;
+                       ? value / baseline_value
+                       : NAN;
     r->bytes_per_unit = bytes_per_unit;
     r->bar_kind = bar_kind;
     r->bar = bar;
@@ -322,8 +323,8 @@ bench_report(const char *bench, const char *case_name, const char *unit, double 
     char v[32], b[32], q[32];
     printf("{\"bench\":\"%s\",\"case\":\"%s\",\"unit\":\"%s\",\"value\":%s,"
            "\"baseline\":\"%s\",\"baseline_value\":%s,\"ratio\":%s}\n",
-           r->bench, r->case_name, r->unit, bench_fmt_json(r->value, 4, v, sizeof v),
-           r->baseline, bench_fmt_json(r->baseline_value, 4, b, sizeof b),
+           r->bench, r->case_name, r->unit, bench_fmt_json(r->value, 4, v, sizeof v), r->baseline,
+           bench_fmt_json(r->baseline_value, 4, b, sizeof b),
            bench_fmt_json(r->ratio, 3, q, sizeof q));
     fflush(stdout);
 }

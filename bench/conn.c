@@ -46,13 +46,13 @@
 #include "bench.h"
 
 #define FILE_CHUNK (256 * 1024)
-#define RAW_REQ 'R'    /* raw protocol: echo this message */
-#define RAW_DATA 'S'   /* a stream message: count it */
-#define RAW_FILE 'F'   /* send the file */
+#define RAW_REQ 'R'  /* raw protocol: echo this message */
+#define RAW_DATA 'S' /* a stream message: count it */
+#define RAW_FILE 'F' /* send the file */
 
 typedef struct {
     bool curve;
-    char dir[256];         /* temp dir: root/ holds the file, out/ the copies */
+    char dir[256]; /* temp dir: root/ holds the file, out/ the copies */
     char file_name[64];
     size_t file_size;
     /* CURVE material, shared by ours and raw */
@@ -102,7 +102,7 @@ make_our_server(const setup_t *s)
     } else if (rc == 0)
         rc = mu_server_set_insecure(server);
     if (rc == 0 && (rc = mu_server_bind(server, "tcp://127.0.0.1:*")) > 0)
-        rc = 0;   /* the bound port */
+        rc = 0; /* the bound port */
     if (rc != 0) {
         fprintf(stderr, "bench/conn: server set-up: %s\n", mu_strerror(rc));
         mu_server_destroy(&server);
@@ -258,7 +258,8 @@ static bool
 raw_roundtrip(void *dealer, const char *msg, size_t size)
 {
     char buf[2048];
-    return zmq_send(dealer, msg, size, 0) == (int) size && zmq_recv(dealer, buf, sizeof buf, 0) >= 0;
+    return zmq_send(dealer, msg, size, 0) == (int) size
+           && zmq_recv(dealer, buf, sizeof buf, 0) >= 0;
 }
 
 /* ---- measurements ----------------------------------------------------------------- */

@@ -52,17 +52,17 @@ typedef struct {
 } msg_t;
 
 typedef struct {
-    int64_t start_ns;   /* source: first send */
-    int64_t end_ns;     /* sink: last message */
-    double p50_us;      /* sink: median one-way latency */
-    int who;            /* 0 source, 1 sink */
+    int64_t start_ns; /* source: first send */
+    int64_t end_ns;   /* sink: last message */
+    double p50_us;    /* sink: median one-way latency */
+    int who;          /* 0 source, 1 sink */
 } report_t;
 
 static int report_fd = -1;
 static uint64_t n_msgs;
 static bool paced;
 static int workers;
-static bool reliable;   /* ours: at-least-once on the link into the workers */
+static bool reliable; /* ours: at-least-once on the link into the workers */
 
 static void
 report(const report_t *r)
@@ -213,8 +213,7 @@ raw_socket(void *ctx, int type)
     return s;
 }
 
-static void __attribute__((noreturn))
-raw_sink(int k)
+static void __attribute__((noreturn)) raw_sink(int k)
 {
     void *ctx = zmq_ctx_new(), *pull = raw_socket(ctx, ZMQ_PULL);
     char ep[128];
@@ -234,8 +233,7 @@ raw_sink(int k)
     _exit(0);
 }
 
-static void __attribute__((noreturn))
-raw_worker(int i)
+static void __attribute__((noreturn)) raw_worker(int i)
 {
     void *ctx = zmq_ctx_new(), *pull = raw_socket(ctx, ZMQ_PULL);
     void *out[2] = { raw_socket(ctx, ZMQ_PUSH), raw_socket(ctx, ZMQ_PUSH) };
@@ -255,8 +253,7 @@ raw_worker(int i)
     }
 }
 
-static void __attribute__((noreturn))
-raw_source(void)
+static void __attribute__((noreturn)) raw_source(void)
 {
     void *ctx = zmq_ctx_new(), *push = raw_socket(ctx, ZMQ_PUSH);
     char ep[128];
@@ -428,6 +425,7 @@ main(int argc, char **argv)
     }
     bench_print_table();
     printf("(%d workers; alo-16B: at-least-once on the link into the workers, against "
-           "mu_flow's default delivery)\n", workers);
+           "mu_flow's default delivery)\n",
+           workers);
     return 0;
 }

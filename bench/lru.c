@@ -84,7 +84,7 @@ typedef struct {
 
 typedef struct {
     pnode_t *nodes;
-    uint32_t *slots;       /* node index + 1; 0 empty */
+    uint32_t *slots; /* node index + 1; 0 empty */
     uint32_t mask, n, cap, head, tail;
 } plain_t;
 
@@ -115,8 +115,14 @@ static inline void
 plain_unlink(plain_t *p, uint32_t i)
 {
     pnode_t *n = &p->nodes[i];
-    if (n->prev != PNIL) p->nodes[n->prev].next = n->next; else p->head = n->next;
-    if (n->next != PNIL) p->nodes[n->next].prev = n->prev; else p->tail = n->prev;
+    if (n->prev != PNIL)
+        p->nodes[n->prev].next = n->next;
+    else
+        p->head = n->next;
+    if (n->next != PNIL)
+        p->nodes[n->next].prev = n->prev;
+    else
+        p->tail = n->prev;
 }
 
 static inline void
@@ -125,7 +131,10 @@ plain_front(plain_t *p, uint32_t i)
     pnode_t *n = &p->nodes[i];
     n->prev = PNIL;
     n->next = p->head;
-    if (p->head != PNIL) p->nodes[p->head].prev = i; else p->tail = i;
+    if (p->head != PNIL)
+        p->nodes[p->head].prev = i;
+    else
+        p->tail = i;
     p->head = i;
 }
 
@@ -243,7 +252,7 @@ typedef struct {
     uint32_t nkeys;
     int persistent;
     double bar;
-    int many;              /* through mu_lru_increment_many */
+    int many; /* through mu_lru_increment_many */
 } case_t;
 
 static void
@@ -253,8 +262,8 @@ run_case(const case_t *c, const bench_opts_t *opts)
     mu_lru_t *lru = make_lru(c->nkeys, c->persistent, c->name);
     if (lru == NULL) {
         fprintf(stderr, "# %s: cannot create the LRU\n", c->name);
-        bench_report("lru", c->name, "op/s", NAN, "plain-lru", NAN, NAN, 0,
-                     BENCH_BAR_MIN_VALUE, c->bar);
+        bench_report("lru", c->name, "op/s", NAN, "plain-lru", NAN, NAN, 0, BENCH_BAR_MIN_VALUE,
+                     c->bar);
         return;
     }
     plain_t plain;
@@ -265,8 +274,8 @@ run_case(const case_t *c, const bench_opts_t *opts)
         (void) rc;
         (void) plain_access(&plain, key);
     }
-    if (c->persistent && (mu_lru_flush(lru) != 0 ||
-                          mu_lru_set_durability(lru, MU_LRU_GROUP, 100) != 0))
+    if (c->persistent
+        && (mu_lru_flush(lru) != 0 || mu_lru_set_durability(lru, MU_LRU_GROUP, 100) != 0))
         fprintf(stderr, "# %s: flush or set_durability failed\n", c->name);
     uint32_t pos_o = 0, pos_b = 0;
     uint64_t n_o = 1000000, n_b = 1000000;
@@ -307,9 +316,11 @@ raw_sqlite_rows(const char *path, uint32_t n)
     sqlite3_stmt *st;
     if (sqlite3_open(path, &db) != SQLITE_OK)
         return NAN;
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    sqlite3_exec(db,
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                  "CREATE TABLE IF NOT EXISTS entries(key BLOB PRIMARY KEY, size INTEGER NOT NULL,"
-                 " level INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;", NULL, NULL, NULL);
+                 " level INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;",
+                 NULL, NULL, NULL);
     sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)", -1, &st, NULL);
     static uint64_t round;
     round++;
@@ -356,7 +367,7 @@ run_flush_case(const bench_opts_t *opts)
     snprintf(raw, sizeof raw, "%s/raw.sqlite", tmp_dir);
     double rate_o[BENCH_MAX_REPS], rate_b[BENCH_MAX_REPS];
     int reps = opts->quick ? 2 : 3;
-    (void) flush_rows(lru, n);                 /* warm-up: the keys exist */
+    (void) flush_rows(lru, n); /* warm-up: the keys exist */
     (void) raw_sqlite_rows(raw, n);
     for (int rep = 0; rep < reps; rep++) {
         rate_o[rep] = (double) n / flush_rows(lru, n);
@@ -380,16 +391,14 @@ main(int argc, char **argv)
         return 1;
     }
     trace = malloc(TRACE_LEN * sizeof *trace);
-    fprintf(stderr, "# bench/lru: %s mode, %d repetitions of ~%.2f s per path, medians; "
+    fprintf(stderr,
+            "# bench/lru: %s mode, %d repetitions of ~%.2f s per path, medians; "
             "baseline plain-lru = single-list LRU with integer keys written in this bench\n",
             opts.quick ? "quick" : "full", opts.reps, opts.target_s);
     static const case_t cases[] = {
-        { "hot-10k-mem", 10000, 0, 30e6, 0 },
-        { "hot-10k-sqlite", 10000, 1, 30e6, 0 },
-        { "rand-1M-mem", 1000000, 0, 10e6, 0 },
-        { "rand-1M-sqlite", 1000000, 1, 10e6, 0 },
-        { "hot-10k-mem-many", 10000, 0, 30e6, 1 },
-        { "rand-1M-mem-many", 1000000, 0, 10e6, 1 },
+        { "hot-10k-mem", 10000, 0, 30e6, 0 },           { "hot-10k-sqlite", 10000, 1, 30e6, 0 },
+        { "rand-1M-mem", 1000000, 0, 10e6, 0 },         { "rand-1M-sqlite", 1000000, 1, 10e6, 0 },
+        { "hot-10k-mem-many", 10000, 0, 30e6, 1 },      { "rand-1M-mem-many", 1000000, 0, 10e6, 1 },
         { "rand-1M-sqlite-many", 1000000, 1, 10e6, 1 },
     };
     const int64_t t0 = bench_now_ns();

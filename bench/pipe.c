@@ -45,10 +45,10 @@
 #include "mu_pipe.h"
 #include "bench.h"
 
-#define HEADER_BYTES 4                  /* mu_pipe's default length prefix */
-#define CHUNK (64 * 1024)               /* raw read()/write() size */
-#define PIPE_CAPACITY (1024 * 1024)     /* what mu_pipe_pair asks for */
-#define PATTERN 0x5a                    /* every payload byte */
+#define HEADER_BYTES 4              /* mu_pipe's default length prefix */
+#define CHUNK (64 * 1024)           /* raw read()/write() size */
+#define PIPE_CAPACITY (1024 * 1024) /* what mu_pipe_pair asks for */
+#define PATTERN 0x5a                /* every payload byte */
 
 typedef enum {
     P_FD_OURS,          /* mu_pipe_pair + mu_pipe_send(MORE)/flush + mu_pipe_recv */
@@ -71,15 +71,15 @@ typedef struct {
     int data[2];        /* raw pipe(2) */
     mu_pipe_t *mr, *mw; /* ends made by mu_pipe_pair */
     char endpoint[256];
-    void *zctx;         /* raw libzmq context shared by the inproc threads */
+    void *zctx; /* raw libzmq context shared by the inproc threads */
 } run_t;
 
 typedef struct {
     double seconds;
     uint64_t frames;
     uint64_t checksum;
-    int err;            /* 0 or a negative code */
-    char what[96];      /* where it failed */
+    int err;       /* 0 or a negative code */
+    char what[96]; /* where it failed */
 } run_result_t;
 
 static char tmp_dir[128]; /* short: an ipc:// path must fit in sun_path */
@@ -404,8 +404,8 @@ writer_thread(void *arg)
 static int
 is_fd_kind(path_kind_t k)
 {
-    return k == P_FD_OURS || k == P_FD_RAW_BATCHED || k == P_FD_RAW_PER_FRAME ||
-           k == P_FD_RAW_WHOLE;
+    return k == P_FD_OURS || k == P_FD_RAW_BATCHED || k == P_FD_RAW_PER_FRAME
+           || k == P_FD_RAW_WHOLE;
 }
 
 /*  Waits for a child until the deadline, then kills it. Returns its wait
@@ -480,7 +480,7 @@ run_once(path_kind_t kind, transport_t transport, size_t size, uint64_t n, doubl
         snprintf(r.endpoint, sizeof r.endpoint, "inproc://bench-pipe-%d", ++endpoint_seq);
     }
 
-    pid_t pids[2] = {-1, -1};
+    pid_t pids[2] = { -1, -1 };
     if (transport == T_INPROC) {
         /* Both ends in one (fresh) process: inproc needs one context. */
         if ((pids[0] = spawn()) == 0) {
@@ -544,7 +544,7 @@ run_once(path_kind_t kind, transport_t transport, size_t size, uint64_t n, doubl
     const int64_t deadline = bench_now_ns() + (int64_t) (timeout_s * 1e9);
     run_result_t res;
     memset(&res, 0, sizeof res);
-    struct pollfd pfd = {.fd = resp[0], .events = POLLIN};
+    struct pollfd pfd = { .fd = resp[0], .events = POLLIN };
     int pr;
     do
         pr = poll(&pfd, 1, (int) ((deadline - bench_now_ns()) / 1000000 + 1));
@@ -589,39 +589,80 @@ typedef struct {
     const char *name;
     transport_t transport;
     size_t size;
-    int npaths;          /* paths[0] is ours, the others are baselines */
+    int npaths; /* paths[0] is ours, the others are baselines */
     path_t paths[3];
     bench_bar_t bar_kind;
     double bar;
-    int reps_factor;     /* repetitions = --reps times this */
+    int reps_factor; /* repetitions = --reps times this */
 } case_t;
 
 #define KiB 1024
 #define MiB (1024 * 1024)
 
 static const case_t cases[] = {
-    {"fd-64B", T_PIPE, 64, 3,
-     {{P_FD_OURS, "mu_pipe"},
-      {P_FD_RAW_BATCHED, "raw-write-read"},
-      {P_FD_RAW_PER_FRAME, "raw-write-per-frame"}},
-     BENCH_BAR_MIN_VALUE, 5e6, 1},
-    {"fd-1KiB", T_PIPE, KiB, 2,
-     {{P_FD_OURS, "mu_pipe"}, {P_FD_RAW_BATCHED, "raw-write-read"}}, BENCH_BAR_NONE, 0, 1},
-    {"fd-1MiB", T_PIPE, MiB, 2,
-     {{P_FD_OURS, "mu_pipe"}, {P_FD_RAW_WHOLE, "raw-write-read"}}, BENCH_BAR_MIN_RATIO, 0.80, 1},
-    {"zmq-ipc-64B", T_IPC, 64, 2,
-     {{P_ZMQ_OURS, "mu_pipe"}, {P_ZMQ_RAW, "raw-zmq-push-pull"}}, BENCH_BAR_MIN_RATIO, 0.90, 1},
-    {"zmq-ipc-1KiB", T_IPC, KiB, 2,
-     {{P_ZMQ_OURS, "mu_pipe"}, {P_ZMQ_RAW, "raw-zmq-push-pull"}}, BENCH_BAR_MIN_RATIO, 0.90, 1},
+    { "fd-64B",
+      T_PIPE,
+      64,
+      3,
+      { { P_FD_OURS, "mu_pipe" },
+        { P_FD_RAW_BATCHED, "raw-write-read" },
+        { P_FD_RAW_PER_FRAME, "raw-write-per-frame" } },
+      BENCH_BAR_MIN_VALUE,
+      5e6,
+      1 },
+    { "fd-1KiB",
+      T_PIPE,
+      KiB,
+      2,
+      { { P_FD_OURS, "mu_pipe" }, { P_FD_RAW_BATCHED, "raw-write-read" } },
+      BENCH_BAR_NONE,
+      0,
+      1 },
+    { "fd-1MiB",
+      T_PIPE,
+      MiB,
+      2,
+      { { P_FD_OURS, "mu_pipe" }, { P_FD_RAW_WHOLE, "raw-write-read" } },
+      BENCH_BAR_MIN_RATIO,
+      0.80,
+      1 },
+    { "zmq-ipc-64B",
+      T_IPC,
+      64,
+      2,
+      { { P_ZMQ_OURS, "mu_pipe" }, { P_ZMQ_RAW, "raw-zmq-push-pull" } },
+      BENCH_BAR_MIN_RATIO,
+      0.90,
+      1 },
+    { "zmq-ipc-1KiB",
+      T_IPC,
+      KiB,
+      2,
+      { { P_ZMQ_OURS, "mu_pipe" }, { P_ZMQ_RAW, "raw-zmq-push-pull" } },
+      BENCH_BAR_MIN_RATIO,
+      0.90,
+      1 },
     /* inproc between two threads on a 2-core machine swings between two
        regimes from run to run (the reader keeping up and sleeping on every
        message, or the writer filling the HWM and both running freely), by
        up to 3x for the same path and N: twice the repetitions keep the
        medians steady. */
-    {"zmq-inproc-64B", T_INPROC, 64, 2,
-     {{P_ZMQ_OURS, "mu_pipe"}, {P_ZMQ_RAW, "raw-zmq-push-pull"}}, BENCH_BAR_MIN_RATIO, 0.90, 2},
-    {"zmq-inproc-1KiB", T_INPROC, KiB, 2,
-     {{P_ZMQ_OURS, "mu_pipe"}, {P_ZMQ_RAW, "raw-zmq-push-pull"}}, BENCH_BAR_MIN_RATIO, 0.90, 2},
+    { "zmq-inproc-64B",
+      T_INPROC,
+      64,
+      2,
+      { { P_ZMQ_OURS, "mu_pipe" }, { P_ZMQ_RAW, "raw-zmq-push-pull" } },
+      BENCH_BAR_MIN_RATIO,
+      0.90,
+      2 },
+    { "zmq-inproc-1KiB",
+      T_INPROC,
+      KiB,
+      2,
+      { { P_ZMQ_OURS, "mu_pipe" }, { P_ZMQ_RAW, "raw-zmq-push-pull" } },
+      BENCH_BAR_MIN_RATIO,
+      0.90,
+      2 },
 };
 
 /*  N for about opts->target_s from a measured run of n frames in t s. */
@@ -662,9 +703,9 @@ static void
 run_case(const case_t *c, const bench_opts_t *opts)
 {
     const double timeout_s = opts->quick ? 10 : 60;
-    uint64_t n[3] = {0};
+    uint64_t n[3] = { 0 };
     double rate[3][BENCH_MAX_REPS], secs_min[3], secs_max[3];
-    int redone[3] = {0};
+    int redone[3] = { 0 };
     int reps = opts->reps * (c->reps_factor > 1 ? c->reps_factor : 1);
     if (reps > BENCH_MAX_REPS)
         reps = BENCH_MAX_REPS;
@@ -734,8 +775,10 @@ main(int argc, char **argv)
         perror("bench/pipe: mkdtemp (the ipc cases will fail)");
         snprintf(tmp_dir, sizeof tmp_dir, "/nonexistent");
     }
-    fprintf(stderr, "# bench/pipe: %s mode, %d repetitions of ~%.2f s (at least %.2f s) per path, "
-            "medians\n", opts.quick ? "quick" : "full", opts.reps, opts.target_s, opts.min_s);
+    fprintf(stderr,
+            "# bench/pipe: %s mode, %d repetitions of ~%.2f s (at least %.2f s) per path, "
+            "medians\n",
+            opts.quick ? "quick" : "full", opts.reps, opts.target_s, opts.min_s);
 
     const int64_t t0 = bench_now_ns();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

@@ -123,18 +123,30 @@ make_tick(mu_pack_t *p, int i)
     snprintf(sym, sizeof sym, "SYM%05d", i % 5000);
     double mid = 100 + (i % 977) * 0.37;
     mu_pack_map(p, 11);
-    mu_pack_cstr(p, "sym"); mu_pack_cstr(p, sym);
-    mu_pack_cstr(p, "ts"); mu_pack_int(p, 1700000000000 + i * 37);
-    mu_pack_cstr(p, "bid"); mu_pack_double(p, mid - 0.01);
-    mu_pack_cstr(p, "ask"); mu_pack_double(p, mid + 0.02);
-    mu_pack_cstr(p, "bid_size"); mu_pack_int(p, 100 * (i % 13 + 1));
-    mu_pack_cstr(p, "ask_size"); mu_pack_int(p, 100 * (i % 7 + 1));
-    mu_pack_cstr(p, "exchange"); mu_pack_cstr(p, i % 3 ? "NASDAQ" : "NYSE");
-    mu_pack_cstr(p, "conditions"); mu_pack_array(p, 2);
-    mu_pack_cstr(p, "regular"); mu_pack_cstr(p, i % 5 ? "round_lot" : "odd_lot");
-    mu_pack_cstr(p, "seq"); mu_pack_int(p, 1000000 + i);
-    mu_pack_cstr(p, "venue_ts"); mu_pack_int(p, 1700000000000 + i * 37 - 3);
-    mu_pack_cstr(p, "tape"); mu_pack_cstr(p, "C");
+    mu_pack_cstr(p, "sym");
+    mu_pack_cstr(p, sym);
+    mu_pack_cstr(p, "ts");
+    mu_pack_int(p, 1700000000000 + i * 37);
+    mu_pack_cstr(p, "bid");
+    mu_pack_double(p, mid - 0.01);
+    mu_pack_cstr(p, "ask");
+    mu_pack_double(p, mid + 0.02);
+    mu_pack_cstr(p, "bid_size");
+    mu_pack_int(p, 100 * (i % 13 + 1));
+    mu_pack_cstr(p, "ask_size");
+    mu_pack_int(p, 100 * (i % 7 + 1));
+    mu_pack_cstr(p, "exchange");
+    mu_pack_cstr(p, i % 3 ? "NASDAQ" : "NYSE");
+    mu_pack_cstr(p, "conditions");
+    mu_pack_array(p, 2);
+    mu_pack_cstr(p, "regular");
+    mu_pack_cstr(p, i % 5 ? "round_lot" : "odd_lot");
+    mu_pack_cstr(p, "seq");
+    mu_pack_int(p, 1000000 + i);
+    mu_pack_cstr(p, "venue_ts");
+    mu_pack_int(p, 1700000000000 + i * 37 - 3);
+    mu_pack_cstr(p, "tape");
+    mu_pack_cstr(p, "C");
     return take(p);
 }
 
@@ -143,18 +155,27 @@ static value_t
 make_bars(mu_pack_t *p, int i)
 {
     mu_pack_map(p, 3);
-    mu_pack_cstr(p, "sym"); mu_pack_cstr(p, "SYM00042");
-    mu_pack_cstr(p, "interval"); mu_pack_cstr(p, "1m");
-    mu_pack_cstr(p, "bars"); mu_pack_array(p, 30);
+    mu_pack_cstr(p, "sym");
+    mu_pack_cstr(p, "SYM00042");
+    mu_pack_cstr(p, "interval");
+    mu_pack_cstr(p, "1m");
+    mu_pack_cstr(p, "bars");
+    mu_pack_array(p, 30);
     for (int b = 0; b < 30; b++) {
         double o = 100 + ((i + b) * 7919 % 1000) / 100.0;
         mu_pack_map(p, 6);
-        mu_pack_cstr(p, "t"); mu_pack_int(p, 1700000000 + (i * 30 + b) * 60);
-        mu_pack_cstr(p, "o"); mu_pack_double(p, o);
-        mu_pack_cstr(p, "h"); mu_pack_double(p, o + 0.25);
-        mu_pack_cstr(p, "l"); mu_pack_double(p, o - 0.31);
-        mu_pack_cstr(p, "c"); mu_pack_double(p, o + 0.05);
-        mu_pack_cstr(p, "v"); mu_pack_int(p, 1000 + (b * 7717 + i) % 50000);
+        mu_pack_cstr(p, "t");
+        mu_pack_int(p, 1700000000 + (i * 30 + b) * 60);
+        mu_pack_cstr(p, "o");
+        mu_pack_double(p, o);
+        mu_pack_cstr(p, "h");
+        mu_pack_double(p, o + 0.25);
+        mu_pack_cstr(p, "l");
+        mu_pack_double(p, o - 0.31);
+        mu_pack_cstr(p, "c");
+        mu_pack_double(p, o + 0.05);
+        mu_pack_cstr(p, "v");
+        mu_pack_int(p, 1000 + (b * 7717 + i) % 50000);
     }
     return take(p);
 }
@@ -171,13 +192,20 @@ make_orders(mu_pack_t *p, int i)
     for (int r = 0; r < 25; r++) {
         snprintf(id, sizeof id, "ord-%08d-%04d", i, r);
         mu_pack_map(p, 7);
-        mu_pack_cstr(p, "id"); mu_pack_cstr(p, id);
-        mu_pack_cstr(p, "account"); mu_pack_cstr(p, r % 2 ? "ACC-7781-EU" : "ACC-1204-US");
-        mu_pack_cstr(p, "side"); mu_pack_cstr(p, r % 3 ? "buy" : "sell");
-        mu_pack_cstr(p, "qty"); mu_pack_int(p, 100 * (r % 9 + 1));
-        mu_pack_cstr(p, "limit"); mu_pack_double(p, 99.5 + r * 0.125);
-        mu_pack_cstr(p, "status"); mu_pack_cstr(p, r % 4 ? "open" : "filled");
-        mu_pack_cstr(p, "note"); mu_pack_cstr(p, notes[(i + r) % 4]);
+        mu_pack_cstr(p, "id");
+        mu_pack_cstr(p, id);
+        mu_pack_cstr(p, "account");
+        mu_pack_cstr(p, r % 2 ? "ACC-7781-EU" : "ACC-1204-US");
+        mu_pack_cstr(p, "side");
+        mu_pack_cstr(p, r % 3 ? "buy" : "sell");
+        mu_pack_cstr(p, "qty");
+        mu_pack_int(p, 100 * (r % 9 + 1));
+        mu_pack_cstr(p, "limit");
+        mu_pack_double(p, 99.5 + r * 0.125);
+        mu_pack_cstr(p, "status");
+        mu_pack_cstr(p, r % 4 ? "open" : "filled");
+        mu_pack_cstr(p, "note");
+        mu_pack_cstr(p, notes[(i + r) % 4]);
     }
     return take(p);
 }
@@ -201,21 +229,26 @@ raw_exec(sqlite3 *db, const char *sql)
 static void
 raw_open(raw_t *r, const char *path)
 {
-    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(path, &r->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)
+        != SQLITE_OK)
         die("sqlite3_open", path);
     sqlite3_busy_timeout(r->db, 5000);
-    raw_exec(r->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;"
+    raw_exec(r->db,
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;"
              " PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;"
              "CREATE TABLE entries(k0 TEXT NOT NULL, k1 INTEGER NOT NULL, codec INTEGER NOT NULL,"
              " vlen INTEGER NOT NULL, value BLOB NOT NULL, PRIMARY KEY(k0, k1)) WITHOUT ROWID;"
              "CREATE INDEX entries_k1 ON entries(k1);");
-    const char *sql[4] = { "SELECT value FROM entries WHERE k0 = ?1 AND k1 = ?2",
-                           "INSERT OR REPLACE INTO entries(k0, k1, codec, vlen, value) VALUES(?1, ?2, 1, ?3, ?4)",
-                           "BEGIN IMMEDIATE", "COMMIT" };
+    const char *sql[4] = {
+        "SELECT value FROM entries WHERE k0 = ?1 AND k1 = ?2",
+        "INSERT OR REPLACE INTO entries(k0, k1, codec, vlen, value) VALUES(?1, ?2, 1, ?3, ?4)",
+        "BEGIN IMMEDIATE", "COMMIT"
+    };
     sqlite3_stmt **st[4] = { &r->get, &r->put, &r->begin, &r->commit };
     for (int i = 0; i < 4; i++)
-        if (sqlite3_prepare_v3(r->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, st[i], NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v3(r->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, st[i], NULL)
+            != SQLITE_OK)
             die("prepare", sqlite3_errmsg(r->db));
 }
 
@@ -269,7 +302,10 @@ raw_get(raw_t *r, const char *sym, int64_t ts, unsigned char *buf, size_t cap)
 static mu_shard_t *
 ours_open(const char *dir, size_t shards, size_t threads)
 {
-    mu_shard_opts_t o = { .k = 2, .shards = shards, .create = true, .threads = threads,
+    mu_shard_opts_t o = { .k = 2,
+                          .shards = shards,
+                          .create = true,
+                          .threads = threads,
                           .types = { MU_SHARD_STR, MU_SHARD_INT } };
     mu_shard_t *s = mu_shard_open(dir, &o);
     if (!s)
@@ -407,9 +443,9 @@ case_set(const bench_opts_t *opts)
         base[rep] = p50(lat, (size_t) calls);
         next += calls;
     }
-    bench_report("shard", "set-single-p50", "us", bench_median(ours, opts->reps), "raw-sqlite-insert",
-                 bench_median(base, opts->reps), bench_paired_ratio(ours, base, opts->reps), 0,
-                 BENCH_BAR_MAX_VALUE, 30.0);
+    bench_report("shard", "set-single-p50", "us", bench_median(ours, opts->reps),
+                 "raw-sqlite-insert", bench_median(base, opts->reps),
+                 bench_paired_ratio(ours, base, opts->reps), 0, BENCH_BAR_MAX_VALUE, 30.0);
     free(lat);
     mu_shard_destroy(&s);
     raw_close(&r);
@@ -471,8 +507,8 @@ case_batch(const bench_opts_t *opts, bool in_order)
         next += rows;
     }
     bench_report("shard", in_order ? "batch-set" : "batch-set-scatter", "rows/s",
-                 bench_median(ours, opts->reps), "raw-sqlite-txn-1000", bench_median(base, opts->reps),
-                 bench_paired_ratio(ours, base, opts->reps), 0,
+                 bench_median(ours, opts->reps), "raw-sqlite-txn-1000",
+                 bench_median(base, opts->reps), bench_paired_ratio(ours, base, opts->reps), 0,
                  in_order ? BENCH_BAR_MIN_VALUE : BENCH_BAR_NONE, 200e3);
     mu_shard_batch_destroy(&b);
     mu_shard_destroy(&s);
@@ -492,8 +528,8 @@ case_len(const bench_opts_t *opts)
     for (int i = 0; i < rows; i++) {
         key_of(i, sym, sizeof sym, &ts);
         mu_shard_elem_t key[2] = { mu_shard_str(sym), mu_shard_int(ts) };
-        if (mu_shard_batch_set(b, key, 2, ticks[i % 64].data, ticks[i % 64].size) != 0 ||
-            (i % 10000 == 9999 && mu_shard_batch_commit(b) != 0))
+        if (mu_shard_batch_set(b, key, 2, ticks[i % 64].data, ticks[i % 64].size) != 0
+            || (i % 10000 == 9999 && mu_shard_batch_commit(b) != 0))
             die("load", mu_last_error());
     }
     if (mu_shard_batch_commit(b) != 0)
@@ -547,8 +583,8 @@ case_len(const bench_opts_t *opts)
 /* ---- codecs ------------------------------------------------------------------------------------ */
 
 typedef struct {
-    size_t bytes;      /* total compressed */
-    double ns;         /* compress + decompress per value */
+    size_t bytes; /* total compressed */
+    double ns;    /* compress + decompress per value */
 } codec_result_t;
 
 static codec_result_t
@@ -573,13 +609,17 @@ run_codec(bool zstd, const value_t *vals, int n, int loops)
                     die("zstd", "round trip");
             } else {
                 deflateReset(&de);
-                de.next_in = vals[i].data; de.avail_in = (uInt) vals[i].size;
-                de.next_out = out; de.avail_out = sizeof out;
+                de.next_in = vals[i].data;
+                de.avail_in = (uInt) vals[i].size;
+                de.next_out = out;
+                de.avail_out = sizeof out;
                 deflate(&de, Z_FINISH);
                 c = de.total_out;
                 inflateReset(&in);
-                in.next_in = out; in.avail_in = (uInt) c;
-                in.next_out = back; in.avail_out = sizeof back;
+                in.next_in = out;
+                in.avail_in = (uInt) c;
+                in.next_out = back;
+                in.avail_out = sizeof back;
                 if (inflate(&in, Z_FINISH) != Z_STREAM_END || in.total_out != vals[i].size)
                     die("zlib", "round trip");
             }
@@ -595,7 +635,8 @@ run_codec(bool zstd, const value_t *vals, int n, int loops)
 }
 
 static void
-case_codec(const bench_opts_t *opts, const char *label, value_t (*make)(mu_pack_t *, int), int loops)
+case_codec(const bench_opts_t *opts, const char *label, value_t (*make)(mu_pack_t *, int),
+           int loops)
 {
     enum { N = 64 };
     value_t vals[N];
@@ -619,12 +660,15 @@ case_codec(const bench_opts_t *opts, const char *label, value_t (*make)(mu_pack_
     char name[48];
     double orig = (double) total / N;
     snprintf(name, sizeof name, "zstd-%s-bytes", label);
-    bench_report("shard", name, "B", (double) zbytes / N, "uncompressed", orig, NAN, 0, BENCH_BAR_NONE, 0);
+    bench_report("shard", name, "B", (double) zbytes / N, "uncompressed", orig, NAN, 0,
+                 BENCH_BAR_NONE, 0);
     snprintf(name, sizeof name, "zlib-%s-bytes", label);
-    bench_report("shard", name, "B", (double) gbytes / N, "uncompressed", orig, NAN, 0, BENCH_BAR_NONE, 0);
+    bench_report("shard", name, "B", (double) gbytes / N, "uncompressed", orig, NAN, 0,
+                 BENCH_BAR_NONE, 0);
     snprintf(name, sizeof name, "zstd-%s-ns", label);
-    bench_report("shard", name, "ns", bench_median(zs, opts->reps), "zlib-6", bench_median(gs, opts->reps),
-                 bench_paired_ratio(zs, gs, opts->reps), 0, BENCH_BAR_NONE, 0);
+    bench_report("shard", name, "ns", bench_median(zs, opts->reps), "zlib-6",
+                 bench_median(gs, opts->reps), bench_paired_ratio(zs, gs, opts->reps), 0,
+                 BENCH_BAR_NONE, 0);
     for (int i = 0; i < N; i++)
         free(vals[i].data);
 }
@@ -635,7 +679,8 @@ main(int argc, char **argv)
     bench_opts_t opts;
     bench_parse_args(argc, argv, &opts);
     const char *tmp = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/mu-bench-shard-XXXXXX", tmp && *tmp && strlen(tmp) < 64 ? tmp : "/tmp");
+    snprintf(tmp_dir, sizeof tmp_dir, "%s/mu-bench-shard-XXXXXX",
+             tmp && *tmp && strlen(tmp) < 64 ? tmp : "/tmp");
     if (!mkdtemp(tmp_dir))
         die("mkdtemp", strerror(errno));
     fprintf(stderr, "# bench/shard: %s mode, %d repetitions, medians; files under %s\n",

@@ -46,7 +46,7 @@ typedef enum { K_PUBLISH, K_ROUNDROBIN } kind_t;
 typedef struct {
     mu_socket_t *ours;
     void *raw;
-    int raw_router;       /* raw receiver is a ROUTER: a routing-id frame first */
+    int raw_router; /* raw receiver is a ROUTER: a routing-id frame first */
     long expect;
     long got;
     uint64_t sum;
@@ -138,7 +138,7 @@ run_ours(kind_t kind, size_t size, long per_peer, int n, int reliable)
     ipc_endpoint(ep, sizeof ep);
     mu_socket_t *hub = mu_socket_new(NULL), *peers[NPEERS] = { 0 };
     if (!hub || mu_socket_set_queue(hub, 1000, MU_SOCKET_BLOCK, 5000) != 0)
-        return NAN;     /* a send never waits forever: a stuck run gives NaN */
+        return NAN; /* a send never waits forever: a stuck run gives NaN */
     if (reliable && mu_socket_set_at_least_once(hub, 10, 1000, 65536) != 0)
         return NAN;
     mu_socket_set_mode(hub, kind == K_PUBLISH ? MU_SOCKET_PUBLISH : MU_SOCKET_ROUNDROBIN);
@@ -209,7 +209,7 @@ run_raw(kind_t kind, size_t size, long per_peer, int n, int routers)
             zmq_send(p, "hub", 3, ZMQ_SNDMORE);
         zmq_send(p, "ready", 5, 0);
     }
-    for (int i = 0; i < n; i++) {   /* the hub knows every dealer */
+    for (int i = 0; i < n; i++) { /* the hub knows every dealer */
         char id[16], body[16];
         if (zmq_recv(h, id, sizeof id, 0) < 0 || zmq_recv(h, body, sizeof body, 0) < 0)
             return NAN;
@@ -250,8 +250,8 @@ typedef struct {
     const char *name;
     kind_t kind;
     size_t size;
-    int alo;          /* 1: ours = AT_LEAST_ONCE, baseline = mu_socket default */
-    int routers;      /* raw receivers are ROUTERs (same socket types as ours) */
+    int alo;     /* 1: ours = AT_LEAST_ONCE, baseline = mu_socket default */
+    int routers; /* raw receivers are ROUTERs (same socket types as ours) */
     const char *baseline;
 } case_t;
 

@@ -66,7 +66,7 @@ print_item(size_t index, const mu_unpacked_t *item)
         return 0;
     case MU_PACK_INT:
         if (mu_unpacked_int(item, &i) != 0)
-            return MU_ETYPE;    /* an unsigned value above INT64_MAX */
+            return MU_ETYPE; /* an unsigned value above INT64_MAX */
         printf("%lld (int)\n", (long long) i);
         return 0;
     case MU_PACK_FLOAT:

@@ -72,8 +72,7 @@ MU_EXPORT MU_NODISCARD int mu_flow_bus_drain(mu_flow_bus_t *self, int timeout_ms
 
 /*  Fills the fields of *stats that fit in stats->size. Returns 0 or
     MU_EINVAL (size smaller than the first version of the struct). */
-MU_EXPORT MU_NODISCARD int mu_flow_bus_stats(const mu_flow_bus_t *self,
-                                             mu_flow_bus_stats_t *stats);
+MU_EXPORT MU_NODISCARD int mu_flow_bus_stats(const mu_flow_bus_t *self, mu_flow_bus_stats_t *stats);
 
 /*  Runs what is queued, stops the threads and frees the bus; accepts NULL
     and *self_p NULL, sets *self_p to NULL. */

@@ -49,8 +49,8 @@ typedef struct mu_client_t mu_client_t;
 
 /*  What mu_client_recv returns. */
 typedef enum {
-    MU_CLIENT_PUSH = 1,  /* a message pushed by the server */
-    MU_CLIENT_STREAM     /* a stream chunk from the server */
+    MU_CLIENT_PUSH = 1, /* a message pushed by the server */
+    MU_CLIENT_STREAM    /* a stream chunk from the server */
 } mu_client_kind_t;
 
 /*  Client counters (mu_client_stats). Set size = sizeof the struct first. */
@@ -73,8 +73,7 @@ MU_EXPORT MU_NODISCARD int mu_client_set_curve(mu_client_t *self, const uint8_t 
 
 /*  CURVE with keys derived from a shared passphrase. Before connect.
     Returns 0 or MU_EINVAL (secret shorter than 8 bytes, after connect). */
-MU_EXPORT MU_NODISCARD int mu_client_set_secret(mu_client_t *self, const void *secret,
-                                                size_t size);
+MU_EXPORT MU_NODISCARD int mu_client_set_secret(mu_client_t *self, const void *secret, size_t size);
 
 /*  Plaintext, unauthenticated. Before connect. Returns 0 or MU_EINVAL
     (after connect). */
@@ -89,8 +88,7 @@ MU_EXPORT MU_NODISCARD int mu_client_set_heartbeat(mu_client_t *self, int interv
 /*  Reconnect backoff: first interval and maximum in ms (defaults 100 and
     5000). Before connect. Returns 0 or MU_EINVAL (initial < 1, max <
     initial). */
-MU_EXPORT MU_NODISCARD int mu_client_set_reconnect(mu_client_t *self, int initial_ms,
-                                                   int max_ms);
+MU_EXPORT MU_NODISCARD int mu_client_set_reconnect(mu_client_t *self, int initial_ms, int max_ms);
 
 /*  A name the server sees in the JOIN event (at most 255 bytes). Before
     connect. Returns 0 or MU_EINVAL (too long, after connect). */
@@ -123,8 +121,7 @@ MU_EXPORT MU_NODISCARD int mu_client_wait_ready(mu_client_t *self, int timeout_m
     which does not know this client (restarted) is repeated once after a
     new hello. */
 MU_EXPORT MU_NODISCARD int mu_client_request(mu_client_t *self, const void *data, size_t size,
-                                             void **reply_p, size_t *reply_size_p,
-                                             int timeout_ms);
+                                             void **reply_p, size_t *reply_size_p, int timeout_ms);
 
 /*  Sends a one-way message (MU_SERVER_MESSAGE at the server). Returns 0,
     MU_EAGAIN (queue full, timeout_ms 0), MU_ETIMEDOUT (still full after

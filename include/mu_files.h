@@ -58,16 +58,16 @@ typedef int mu_progress_fn(void *arg, uint64_t done, uint64_t total);
 
 /*  Options of mu_client_get / mu_client_put (NULL: defaults). */
 typedef struct {
-    size_t chunk_size;          /* bytes per chunk; 0 = 256 KiB; max 4 MiB */
-    unsigned window;            /* chunks in flight; 0 = 8; max 1024 */
-    int timeout_ms;             /* whole transfer, -1 = none; 0 = 60 s */
-    int flags;                  /* MU_FILE_* */
-    mu_progress_fn *progress;   /* may be NULL */
+    size_t chunk_size;        /* bytes per chunk; 0 = 256 KiB; max 4 MiB */
+    unsigned window;          /* chunks in flight; 0 = 8; max 1024 */
+    int timeout_ms;           /* whole transfer, -1 = none; 0 = 60 s */
+    int flags;                /* MU_FILE_* */
+    mu_progress_fn *progress; /* may be NULL */
     void *progress_arg;
 } mu_file_options_t;
 
-#define MU_FILE_RESUME 1      /* continue LOCAL.partial (get) */
-#define MU_FILE_OVERWRITE 2   /* replace an existing destination */
+#define MU_FILE_RESUME 1    /* continue LOCAL.partial (get) */
+#define MU_FILE_OVERWRITE 2 /* replace an existing destination */
 
 /*  Serves files below dir (which must exist and be a directory). Any time.
     Returns 0, MU_ENOENT, MU_ENOTDIR or MU_EACCES. */
@@ -81,8 +81,7 @@ MU_EXPORT MU_NODISCARD int mu_server_set_root(mu_server_t *self, const char *dir
     than a budget moves too, one at a time. Any time; applies to the next
     chunk. Returns 0 or MU_EINVAL (a budget of 0, per_peer_bytes >
     per_server_bytes). */
-MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self,
-                                                         size_t per_peer_bytes,
+MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self, size_t per_peer_bytes,
                                                          size_t per_server_bytes);
 
 /*  Downloads remote to local (see above). Returns 0, MU_ENOENT, MU_EACCES,
@@ -94,13 +93,13 @@ MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self,
     for this client), or -errno of a local write (MU_ENOSPC, MU_EFBIG...);
     on error no file is left at local (nor a temp file; with
     MU_FILE_RESUME the bytes received are kept in local.partial). */
-MU_EXPORT MU_NODISCARD int mu_client_get(mu_client_t *self, const char *remote,
-                                         const char *local, const mu_file_options_t *options);
+MU_EXPORT MU_NODISCARD int mu_client_get(mu_client_t *self, const char *remote, const char *local,
+                                         const mu_file_options_t *options);
 
 /*  Uploads local to remote. Returns like mu_client_get (errors of the
     server's writing come back as its codes, e.g. MU_ENOSPC, MU_EFBIG). */
-MU_EXPORT MU_NODISCARD int mu_client_put(mu_client_t *self, const char *local,
-                                         const char *remote, const mu_file_options_t *options);
+MU_EXPORT MU_NODISCARD int mu_client_put(mu_client_t *self, const char *local, const char *remote,
+                                         const mu_file_options_t *options);
 
 #ifdef __cplusplus
 }

@@ -107,8 +107,8 @@ typedef int mu_flow_forward_fn(void *arg, const void *data, size_t size, mu_flow
 
 /*  What an outbound edge does with a client whose queue is over queue_max. */
 typedef enum {
-    MU_FLOW_EDGE_DISCONNECT = 0,  /* close the client (default; clients_slow) */
-    MU_FLOW_EDGE_DROP_OLDEST = 1  /* drop its oldest queued messages (drops) */
+    MU_FLOW_EDGE_DISCONNECT = 0, /* close the client (default; clients_slow) */
+    MU_FLOW_EDGE_DROP_OLDEST = 1 /* drop its oldest queued messages (drops) */
 } mu_flow_edge_overflow_t;
 
 /*  Defaults of the client settings of mu_flow_edge_t (used for 0). */
@@ -119,23 +119,23 @@ typedef enum {
 /*  One TCP edge (a runner of an edge stage). Zero-initialise it, so that
     every setting left out takes its default. */
 typedef struct {
-    const char *host;            /* address to listen on or connect to ("127.0.0.1") */
-    int port;                    /* 0 with listen: an ephemeral port (mu_flow_edge_port) */
-    bool listen;                 /* listen for clients, else connect to host:port */
+    const char *host;                  /* address to listen on or connect to ("127.0.0.1") */
+    int port;                          /* 0 with listen: an ephemeral port (mu_flow_edge_port) */
+    bool listen;                       /* listen for clients, else connect to host:port */
     mu_flow_forward_fn *from_client;   /* client → downstream; NULL: as is */
     mu_flow_forward_fn *from_internal; /* upstream → clients; NULL: as is */
     mu_flow_edge_filter_fn *filter;    /* broadcast link into this edge; NULL: all */
-    void *arg;                   /* handed to the three hooks */
-    uint32_t max_frame;          /* largest frame from or to a client; 0: 1 MiB */
-    int max_clients;             /* listening edge: clients at once, 1..65536;
+    void *arg;                         /* handed to the three hooks */
+    uint32_t max_frame;                /* largest frame from or to a client; 0: 1 MiB */
+    int max_clients;                   /* listening edge: clients at once, 1..65536;
                                     0: MU_FLOW_EDGE_MAX_CLIENTS */
-    int idle_timeout_ms;         /* listening edge: an idle client is closed
+    int idle_timeout_ms;               /* listening edge: an idle client is closed
                                     after this long; 0: MU_FLOW_EDGE_IDLE_TIMEOUT_MS,
                                     -1: never */
-    size_t queue_max;            /* bytes queued per client (payload plus a
+    size_t queue_max;                  /* bytes queued per client (payload plus a
                                     small per-message overhead); 0:
                                     MU_FLOW_EDGE_QUEUE_MAX */
-    mu_flow_edge_overflow_t overflow; /* a client over queue_max */
+    mu_flow_edge_overflow_t overflow;  /* a client over queue_max */
 } mu_flow_edge_t;
 
 /*  One row of statistics: a runner (index >= 0) or a stage total
@@ -143,31 +143,31 @@ typedef struct {
     the struct) in the first row it passes; fields past that size are not
     written, so the struct can grow. */
 typedef struct {
-    size_t size;        /* set by the caller: sizeof(mu_flow_stats_t) */
+    size_t size; /* set by the caller: sizeof(mu_flow_stats_t) */
     char stage[32];
-    int index;          /* runner index, or -1 for the stage total */
-    pid_t pid;          /* current process (0 when not running; 0 for totals) */
-    uint64_t in;        /* messages received (from upstream, clients or the source) */
-    uint64_t out;       /* messages emitted (each broadcast copy counts) */
-    uint64_t errors;    /* handler/hook errors, bad client frames */
-    uint64_t restarts;  /* restarts of this runner (or the stage) */
-    uint64_t drops;     /* messages dropped on a stage set to drop; on an
+    int index;            /* runner index, or -1 for the stage total */
+    pid_t pid;            /* current process (0 when not running; 0 for totals) */
+    uint64_t in;          /* messages received (from upstream, clients or the source) */
+    uint64_t out;         /* messages emitted (each broadcast copy counts) */
+    uint64_t errors;      /* handler/hook errors, bad client frames */
+    uint64_t restarts;    /* restarts of this runner (or the stage) */
+    uint64_t drops;       /* messages dropped on a stage set to drop; on an
                            edge: dropped from a slow client's queue
                            (MU_FLOW_EDGE_DROP_OLDEST), or reaching an
                            outbound edge without clients while draining */
     uint64_t redelivered; /* at-least-once: messages sent again after the
                            receiving runner died */
-    int64_t queue;      /* stage total: messages sent by the previous stage and
+    int64_t queue;        /* stage total: messages sent by the previous stage and
                            not yet received here (lost ones after a crash
                            included); 0 for runners */
-    double p50_us;      /* handler latency percentiles, microseconds */
+    double p50_us;        /* handler latency percentiles, microseconds */
     double p99_us;
     uint64_t clients_idle; /* edge clients closed as idle: timed out, or the
                               one idle longest, closed to make room over
                               max_clients */
     uint64_t clients_slow; /* edge clients disconnected for a full queue
                               (MU_FLOW_EDGE_DISCONNECT) */
-    uint64_t clients;   /* edges: clients connected now (0 when not running) */
+    uint64_t clients;      /* edges: clients connected now (0 when not running) */
 } mu_flow_stats_t;
 
 /*  Creates an empty flow named name (not NULL; copied; at most 31 bytes

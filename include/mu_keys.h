@@ -32,24 +32,22 @@
 extern "C" {
 #endif
 
-#define MU_KEY_BYTES 32 /* a public or secret key */
-#define MU_KEY_TEXT 41  /* a key in Z85: 40 characters + NUL */
-#define MU_KEYS_SECRET_MIN 8        /* shortest passphrase, bytes */
-#define MU_KEYS_SECRET_MAX 4096     /* longest passphrase in a file, bytes */
+#define MU_KEY_BYTES 32         /* a public or secret key */
+#define MU_KEY_TEXT 41          /* a key in Z85: 40 characters + NUL */
+#define MU_KEYS_SECRET_MIN 8    /* shortest passphrase, bytes */
+#define MU_KEYS_SECRET_MAX 4096 /* longest passphrase in a file, bytes */
 
 /*  Flags of mu_keys_read_secret_file and mu_keys_load. */
-#define MU_KEYS_ALLOW_INSECURE 1    /* accept a secret file that group or others
+#define MU_KEYS_ALLOW_INSECURE \
+    1                         /* accept a secret file that group or others
                                        may access, or a symbolic link to it */
-#define MU_KEYS_PUBLIC_ONLY    2    /* mu_keys_load: read the public key only */
+#define MU_KEYS_PUBLIC_ONLY 2 /* mu_keys_load: read the public key only */
 
 typedef struct mu_keys_t mu_keys_t;
 typedef struct mu_allow_t mu_allow_t;
 
 /*  Which keypair of a shared secret to derive. */
-typedef enum {
-    MU_KEYS_SERVER = 1,
-    MU_KEYS_CLIENT = 2
-} mu_keys_role_t;
+typedef enum { MU_KEYS_SERVER = 1, MU_KEYS_CLIENT = 2 } mu_keys_role_t;
 
 /*  Generates a new random keypair. Returns NULL with errno set (ENOMEM, or
     EIO when libsodium cannot initialize: no system randomness); the detail
@@ -65,7 +63,7 @@ MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_new(void);
     ENOMEM (also when Argon2id cannot get its 64 MiB) or EIO (libsodium
     cannot initialize). */
 MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_from_secret(const void *secret, size_t size,
-                                         mu_keys_role_t role);
+                                                      mu_keys_role_t role);
 
 /*  Reads a passphrase file for mu_keys_from_secret: the whole regular file
     with one trailing newline (LF or CRLF) removed, MU_KEYS_SECRET_MIN to
@@ -81,8 +79,8 @@ MU_EXPORT MU_NODISCARD mu_keys_t *mu_keys_from_secret(const void *secret, size_t
     path is a symbolic link), MU_EINVAL (fewer than MU_KEYS_SECRET_MIN
     bytes), MU_EFBIG (more than MU_KEYS_SECRET_MAX bytes) or
     MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_keys_read_secret_file(const char *path, int flags,
-                                                    char **secret_p, size_t *size_p);
+MU_EXPORT MU_NODISCARD int mu_keys_read_secret_file(const char *path, int flags, char **secret_p,
+                                                    size_t *size_p);
 
 /*  Makes a keypair from raw keys: public_key (32 bytes, required) and
     secret_key (32 bytes, or NULL for a public-only key). When both are
@@ -159,8 +157,7 @@ MU_EXPORT MU_NODISCARD int mu_allow_add(mu_allow_t *self, const uint8_t *public_
     *skipped_p when it is not NULL). Returns the number of certs loaded
     (>= 0; a key already in the list counts but is not added twice),
     or -errno of opendir (MU_ENOENT, MU_ENOTDIR, MU_EACCES) or MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_allow_load_dir(mu_allow_t *self, const char *dir,
-                                             int *skipped_p);
+MU_EXPORT MU_NODISCARD int mu_allow_load_dir(mu_allow_t *self, const char *dir, int *skipped_p);
 
 /*  True (1) when the list accepts public_key (32 bytes), else 0. */
 MU_EXPORT int mu_allow_contains(const mu_allow_t *self, const uint8_t *public_key);

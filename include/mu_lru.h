@@ -99,22 +99,22 @@ typedef struct mu_lru_t mu_lru_t;
 
 #define MU_LRU_LEVELS_DEFAULT 4
 #define MU_LRU_MAX_LEVELS 64
-#define MU_LRU_MAX_KEY 65536          /* longest key, bytes */
-#define MU_LRU_GROUP_MS_DEFAULT 100   /* group commit interval */
+#define MU_LRU_MAX_KEY 65536        /* longest key, bytes */
+#define MU_LRU_GROUP_MS_DEFAULT 100 /* group commit interval */
 
 /*  Flags for mu_lru_open. */
-#define MU_LRU_CREATE    1  /* create the LRU when DIR/NAME.lru does not exist */
-#define MU_LRU_READONLY  2  /* inspect only: no lock, every change is refused */
-#define MU_LRU_SYNC_FULL 4  /* synchronous=FULL: commits survive power loss */
+#define MU_LRU_CREATE 1    /* create the LRU when DIR/NAME.lru does not exist */
+#define MU_LRU_READONLY 2  /* inspect only: no lock, every change is refused */
+#define MU_LRU_SYNC_FULL 4 /* synchronous=FULL: commits survive power loss */
 
 /*  Flag for mu_lru_evict. */
-#define MU_LRU_DRY_RUN 1    /* report what would be evicted, change nothing */
+#define MU_LRU_DRY_RUN 1 /* report what would be evicted, change nothing */
 
 /*  Durability of new keys (see the header comment). */
 typedef enum {
-    MU_LRU_IMMEDIATE = 0,   /* committed before mu_lru_increment returns */
-    MU_LRU_GROUP = 1,       /* committed by a background thread every group_ms */
-    MU_LRU_AT_FLUSH = 2     /* written at mu_lru_flush */
+    MU_LRU_IMMEDIATE = 0, /* committed before mu_lru_increment returns */
+    MU_LRU_GROUP = 1,     /* committed by a background thread every group_ms */
+    MU_LRU_AT_FLUSH = 2   /* written at mu_lru_flush */
 } mu_lru_durability_t;
 
 /*  Statistics of an LRU (mu_lru_stats). Set size before the call:
@@ -122,14 +122,14 @@ typedef enum {
     so that the struct can grow in later versions. Sizes are in the
     caller's units. */
 typedef struct {
-    size_t size;            /* set by the caller: sizeof the struct */
-    uint64_t count;         /* keys */
-    uint64_t total;         /* size units of all keys */
+    size_t size;    /* set by the caller: sizeof the struct */
+    uint64_t count; /* keys */
+    uint64_t total; /* size units of all keys */
     uint64_t capacity;
-    uint64_t hits;          /* increments of a present key */
-    uint64_t misses;        /* increments that added a key */
-    uint64_t evictions;     /* keys removed by mu_lru_evict */
-    int levels;             /* entries [0, levels) of the arrays below are set */
+    uint64_t hits;      /* increments of a present key */
+    uint64_t misses;    /* increments that added a key */
+    uint64_t evictions; /* keys removed by mu_lru_evict */
+    int levels;         /* entries [0, levels) of the arrays below are set */
     uint64_t level_count[MU_LRU_MAX_LEVELS];
     uint64_t level_total[MU_LRU_MAX_LEVELS];
     uint64_t level_capacity[MU_LRU_MAX_LEVELS];
@@ -138,14 +138,13 @@ typedef struct {
 /*  Called by mu_lru_evict for each evicted key, from level 0's tail onwards,
     with the arg given to mu_lru_evict. key (len bytes) is valid only during
     the call. The callback must not call mu_lru_* on the same LRU. */
-typedef void (mu_lru_evict_fn)(void *arg, const void *key, size_t len, uint64_t size);
+typedef void(mu_lru_evict_fn)(void *arg, const void *key, size_t len, uint64_t size);
 
 /*  Called by mu_lru_foreach for each key, with the arg given to
     mu_lru_foreach; return 0 to go on, anything else to stop (mu_lru_foreach
     then returns that value). key is valid only during the call; the
     callback must not change the LRU (asserted). */
-typedef int (mu_lru_foreach_fn)(void *arg, const void *key, size_t len, uint64_t size,
-                                int level);
+typedef int(mu_lru_foreach_fn)(void *arg, const void *key, size_t len, uint64_t size, int level);
 
 /*  Creates an in-memory LRU (no persistence) of the given capacity (> 0)
     with levels levels (1..MU_LRU_MAX_LEVELS; 0 means 4). Returns NULL with
@@ -172,7 +171,7 @@ MU_EXPORT MU_NODISCARD mu_lru_t *mu_lru_new(uint64_t capacity, int levels);
       ENOMEM, or another errno from the file system.
     mu_last_code() gives the library's code, mu_last_error() the detail. */
 MU_EXPORT MU_NODISCARD mu_lru_t *mu_lru_open(const char *dir, const char *name, uint64_t capacity,
-                                int levels, int flags);
+                                             int levels, int flags);
 
 /*  Flushes (persistent LRU, errors ignored: call mu_lru_flush first to see
     them), stops the group-commit thread, frees everything and sets *self_p to
@@ -208,7 +207,7 @@ MU_EXPORT MU_NODISCARD int mu_lru_increment(mu_lru_t *self, const void *key, siz
 
 /*  One access for mu_lru_increment_many. */
 typedef struct {
-    const void *key;        /* len bytes; may be NULL when len is 0 */
+    const void *key; /* len bytes; may be NULL when len is 0 */
     size_t len;
     uint64_t size;
 } mu_lru_item_t;
@@ -231,8 +230,8 @@ MU_EXPORT int mu_lru_contains(const mu_lru_t *self, const void *key, size_t len)
 
 /*  Like mu_lru_contains, also giving the key's size and level (either
     pointer may be NULL). Returns 0, MU_ENOENT, or MU_EINVAL. */
-MU_EXPORT MU_NODISCARD int mu_lru_peek(const mu_lru_t *self, const void *key, size_t len, uint64_t *size_p,
-                          int *level_p);
+MU_EXPORT MU_NODISCARD int mu_lru_peek(const mu_lru_t *self, const void *key, size_t len,
+                                       uint64_t *size_p, int *level_p);
 
 /*  Forgets key (written at flush). Returns 0, MU_ENOENT when absent,
     MU_EINVAL, or MU_EACCES (read-only). Not counted as an eviction. */

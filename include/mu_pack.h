@@ -140,11 +140,11 @@ MU_EXPORT void mu_pack_reset(mu_pack_t *self);
 
 /*  Type of a decoded value. */
 typedef enum {
-    MU_PACK_NONE = 0,   /* only from mu_unpacked_type(NULL) */
+    MU_PACK_NONE = 0, /* only from mu_unpacked_type(NULL) */
     MU_PACK_NIL = 1,
     MU_PACK_BOOL = 2,
-    MU_PACK_INT = 3,    /* signed or unsigned, any width */
-    MU_PACK_FLOAT = 4,  /* float32 or float64 */
+    MU_PACK_INT = 3,   /* signed or unsigned, any width */
+    MU_PACK_FLOAT = 4, /* float32 or float64 */
     MU_PACK_STR = 5,
     MU_PACK_BIN = 6,
     MU_PACK_ARRAY = 7,
@@ -158,11 +158,11 @@ typedef enum {
     root is destroyed; never destroy them. */
 typedef struct mu_unpacked_t mu_unpacked_t;
 
-#define MU_UNPACK_MAX_SIZE_DEFAULT   (64u * 1024 * 1024) /* input bytes */
-#define MU_UNPACK_MAX_DEPTH_DEFAULT  64u                 /* nested arrays/maps */
-#define MU_UNPACK_MAX_COUNT_DEFAULT  (1024u * 1024)      /* items of one array, pairs of one map */
-#define MU_UNPACK_MAX_BYTES_DEFAULT  (64u * 1024 * 1024) /* bytes of one str, bin or ext */
-#define MU_UNPACK_MAX_VALUES_DEFAULT (4u * 1024 * 1024)  /* values in one message */
+#define MU_UNPACK_MAX_SIZE_DEFAULT (64u * 1024 * 1024)  /* input bytes */
+#define MU_UNPACK_MAX_DEPTH_DEFAULT 64u                 /* nested arrays/maps */
+#define MU_UNPACK_MAX_COUNT_DEFAULT (1024u * 1024)      /* items of one array, pairs of one map */
+#define MU_UNPACK_MAX_BYTES_DEFAULT (64u * 1024 * 1024) /* bytes of one str, bin or ext */
+#define MU_UNPACK_MAX_VALUES_DEFAULT (4u * 1024 * 1024) /* values in one message */
 
 /*  Limits for mu_unpack. A field left 0 takes its default; SIZE_MAX lifts a
     limit (the input length still bounds everything). Going past any limit is
@@ -198,8 +198,9 @@ typedef struct {
     asserted. On failure *root_p is NULL and *used_p is 0. Nothing is
     allocated for a declared length before the bytes behind it are known to
     be there. The caller owns the tree: free it with mu_unpacked_destroy. */
-MU_EXPORT MU_NODISCARD int mu_unpack(const void *data, size_t size, const mu_unpack_limits_t *limits,
-                                     mu_unpacked_t **root_p, size_t *used_p);
+MU_EXPORT MU_NODISCARD int mu_unpack(const void *data, size_t size,
+                                     const mu_unpack_limits_t *limits, mu_unpacked_t **root_p,
+                                     size_t *used_p);
 
 /*  Frees a tree returned by mu_unpack and sets *root_p to NULL; accepts NULL
     and *root_p NULL. Every value and pointer taken from the tree becomes
@@ -231,12 +232,14 @@ MU_EXPORT MU_NODISCARD int mu_unpacked_double(const mu_unpacked_t *value, double
     (len_p may be NULL). The bytes are followed by a NUL, so *str_p is a C
     string when the str holds no NUL itself; never NULL, even when empty.
     Valid until the tree is destroyed. */
-MU_EXPORT MU_NODISCARD int mu_unpacked_str(const mu_unpacked_t *value, const char **str_p, size_t *len_p);
+MU_EXPORT MU_NODISCARD int mu_unpacked_str(const mu_unpacked_t *value, const char **str_p,
+                                           size_t *len_p);
 
 /*  Points *data_p at the bytes of a bin and stores their number in *len_p
     (len_p may be NULL); never NULL, even when empty. Valid until the tree is
     destroyed. */
-MU_EXPORT MU_NODISCARD int mu_unpacked_bin(const mu_unpacked_t *value, const void **data_p, size_t *len_p);
+MU_EXPORT MU_NODISCARD int mu_unpacked_bin(const mu_unpacked_t *value, const void **data_p,
+                                           size_t *len_p);
 
 /*  Reads an extension value: *type_p gets its type byte, *data_p its
     payload and *len_p the payload length (type_p and len_p may be NULL);
@@ -259,7 +262,8 @@ MU_EXPORT MU_NODISCARD int mu_unpacked_at(const mu_unpacked_t *array, size_t ind
     order; either pointer may be NULL. Returns MU_ENOENT when index is not
     below the pair count. */
 MU_EXPORT MU_NODISCARD int mu_unpacked_entry(const mu_unpacked_t *map, size_t index,
-                                             const mu_unpacked_t **key_p, const mu_unpacked_t **value_p);
+                                             const mu_unpacked_t **key_p,
+                                             const mu_unpacked_t **value_p);
 
 /*  Finds the value of the first pair of a map whose key is a str equal to
     the NUL-terminated key, and points *value_p at it. Keys of other types

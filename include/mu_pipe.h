@@ -74,9 +74,9 @@ extern "C" {
 
 typedef struct mu_pipe_t mu_pipe_t;
 
-#define MU_PIPE_HEADER_DEFAULT 4                    /* bytes of length prefix */
+#define MU_PIPE_HEADER_DEFAULT 4                      /* bytes of length prefix */
 #define MU_PIPE_MAX_FRAME_DEFAULT (64u * 1024 * 1024) /* payload bytes */
-#define MU_PIPE_BATCH_BYTES (64u * 1024)            /* batch buffer size */
+#define MU_PIPE_BATCH_BYTES (64u * 1024)              /* batch buffer size */
 
 /*  Flag for mu_pipe_send: more frames follow soon, so this one may wait in
     the batch buffer until a send without MU_PIPE_MORE or mu_pipe_flush. */

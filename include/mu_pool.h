@@ -28,7 +28,7 @@ typedef struct mu_pool_t mu_pool_t;
 
 /*  A job: runs once on a pool thread; its return value is the job's
     result. */
-typedef void *(mu_job_fn)(void *arg);
+typedef void *(mu_job_fn) (void *arg);
 
 /*  Returns the default pool size, min(max(ncpu, 4), 32). */
 MU_EXPORT int mu_pool_default_size(void);
@@ -53,8 +53,8 @@ MU_EXPORT int mu_pool_size(const mu_pool_t *self);
     *id_p when id_p is not NULL. Returns 0, MU_EAGAIN (queue full and
     timeout_ms 0), MU_ETIMEDOUT (still full after timeout_ms) or
     MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_pool_submit(mu_pool_t *self, mu_job_fn *fn, void *arg,
-                                          int timeout_ms, uint64_t *id_p);
+MU_EXPORT MU_NODISCARD int mu_pool_submit(mu_pool_t *self, mu_job_fn *fn, void *arg, int timeout_ms,
+                                          uint64_t *id_p);
 
 /*  Returns an fd that polls readable while results are waiting (level
     triggered; do not read it). Valid until the pool is destroyed. */

@@ -33,16 +33,15 @@ typedef struct mu_producer_t mu_producer_t;
     code on failure (a detail it recorded with a failing mutil call is
     passed on to the consumer). It must return soon after mu_producer_put
     returns MU_ECLOSED or mu_producer_stopping becomes true. */
-typedef int (mu_generator_fn)(void *arg, mu_producer_t *producer);
+typedef int(mu_generator_fn)(void *arg, mu_producer_t *producer);
 
 /*  Destructor of items left in the queue at destroy (may be NULL). */
-typedef void (mu_item_free_fn)(void *item);
+typedef void(mu_item_free_fn)(void *item);
 
 /*  Starts fn(arg, producer) (fn not NULL) on a new thread with a queue of
     capacity items (capacity >= 0). Returns NULL with errno EINVAL
     (capacity 0), ENOMEM, EMFILE or EAGAIN (no thread). */
-MU_EXPORT MU_NODISCARD mu_producer_t *mu_producer_new(mu_generator_fn *fn, void *arg,
-                                                      int capacity,
+MU_EXPORT MU_NODISCARD mu_producer_t *mu_producer_new(mu_generator_fn *fn, void *arg, int capacity,
                                                       mu_item_free_fn *free_item);
 
 /*  Tells the generator to stop, wakes it if it waits in mu_producer_put,
@@ -70,8 +69,7 @@ MU_EXPORT int mu_producer_fd(const mu_producer_t *self);
     negative return code once after its last item (with the generator's
     detail in mu_last_error), then MU_ECLOSED (end of stream; also after a
     clean end). */
-MU_EXPORT MU_NODISCARD int mu_producer_next(mu_producer_t *self, void **item_p,
-                                            int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_producer_next(mu_producer_t *self, void **item_p, int timeout_ms);
 
 #ifdef __cplusplus
 }

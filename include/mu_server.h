@@ -48,21 +48,21 @@ typedef struct mu_event_t mu_event_t;
 
 /*  What a server event is. */
 typedef enum {
-    MU_SERVER_JOIN = 1,  /* a peer completed the hello; data = its name */
-    MU_SERVER_LEAVE,     /* a peer said bye, dropped, or timed out */
-    MU_SERVER_REQUEST,   /* a request: answer with mu_server_reply(_error) */
-    MU_SERVER_MESSAGE,   /* a one-way message (mu_client_send) */
-    MU_SERVER_STREAM     /* a chunk of a stream; mu_event_last() on the end */
+    MU_SERVER_JOIN = 1, /* a peer completed the hello; data = its name */
+    MU_SERVER_LEAVE,    /* a peer said bye, dropped, or timed out */
+    MU_SERVER_REQUEST,  /* a request: answer with mu_server_reply(_error) */
+    MU_SERVER_MESSAGE,  /* a one-way message (mu_client_send) */
+    MU_SERVER_STREAM    /* a chunk of a stream; mu_event_last() on the end */
 } mu_event_kind_t;
 
 /*  The server's counters (mu_server_stats). Set size = sizeof the struct
     before the call. */
 typedef struct {
     size_t size;
-    uint64_t msgs_in, msgs_out;     /* protocol messages received / sent */
-    uint64_t bytes_in, bytes_out;   /* payload bytes received / sent */
-    uint64_t auth_failures;         /* refused handshakes */
-    uint64_t protocol_errors;       /* malformed messages answered with errors */
+    uint64_t msgs_in, msgs_out;   /* protocol messages received / sent */
+    uint64_t bytes_in, bytes_out; /* payload bytes received / sent */
+    uint64_t auth_failures;       /* refused handshakes */
+    uint64_t protocol_errors;     /* malformed messages answered with errors */
     uint64_t peers_joined, peers_left;
     uint64_t files_sent, files_received;
 } mu_server_stats_t;
@@ -88,8 +88,7 @@ MU_EXPORT MU_NODISCARD int mu_server_set_curve(mu_server_t *self, const mu_keys_
 /*  Uses CURVE with keys derived from a shared passphrase (mu_keys.h):
     the server keypair, and an allow-list of the one client key. Before the
     first bind. Returns 0 or MU_EINVAL (secret too short, after bind). */
-MU_EXPORT MU_NODISCARD int mu_server_set_secret(mu_server_t *self, const void *secret,
-                                                size_t size);
+MU_EXPORT MU_NODISCARD int mu_server_set_secret(mu_server_t *self, const void *secret, size_t size);
 
 /*  Accepts plaintext, unauthenticated clients. Never the default. Before
     the first bind. Returns 0 or MU_EINVAL (after bind). */
@@ -125,26 +124,25 @@ MU_EXPORT const char *mu_server_endpoint(const mu_server_t *self, size_t index);
     event and timeout 0), MU_ETIMEDOUT (no event within timeout_ms > 0),
     MU_EINTR (a signal; czmq's handler set zsys_interrupted) or MU_EINVAL
     (not bound). */
-MU_EXPORT MU_NODISCARD int mu_server_recv(mu_server_t *self, mu_event_t **event_p,
-                                          int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_server_recv(mu_server_t *self, mu_event_t **event_p, int timeout_ms);
 
 /*  Answers a MU_SERVER_REQUEST event with data (size bytes, copied).
     Returns 0, MU_EINVAL (not a request, or already answered),
     MU_EHOSTUNREACH (the peer has left) or MU_EAGAIN (the peer's queue is
     full: its high-water mark; try again later). */
-MU_EXPORT MU_NODISCARD int mu_server_reply(mu_server_t *self, mu_event_t *request,
-                                           const void *data, size_t size);
+MU_EXPORT MU_NODISCARD int mu_server_reply(mu_server_t *self, mu_event_t *request, const void *data,
+                                           size_t size);
 
 /*  Answers a request with an error: code (a negative MU_E* code) and a
     message (may be NULL); the client's call returns code (MU_EREMOTE when
     code is not a known error). Same returns as mu_server_reply. */
-MU_EXPORT MU_NODISCARD int mu_server_reply_error(mu_server_t *self, mu_event_t *request,
-                                                 int code, const char *message);
+MU_EXPORT MU_NODISCARD int mu_server_reply_error(mu_server_t *self, mu_event_t *request, int code,
+                                                 const char *message);
 
 /*  Pushes a message to one peer. Returns 0, MU_EHOSTUNREACH (no such peer)
     or MU_EAGAIN (its queue is full). */
-MU_EXPORT MU_NODISCARD int mu_server_push(mu_server_t *self, uint64_t peer,
-                                          const void *data, size_t size);
+MU_EXPORT MU_NODISCARD int mu_server_push(mu_server_t *self, uint64_t peer, const void *data,
+                                          size_t size);
 
 /*  Pushes a message to every peer. Returns the number of peers it was
     queued to (>= 0); peers whose queue is full miss it and are not
@@ -156,8 +154,8 @@ MU_EXPORT int mu_server_push_all(mu_server_t *self, const void *data, size_t siz
     client receives it with mu_client_recv as MU_CLIENT_STREAM. Returns as
     mu_server_push; on MU_EAGAIN nothing was sent: retry the same chunk. */
 MU_EXPORT MU_NODISCARD int mu_server_stream_send(mu_server_t *self, uint64_t peer,
-                                                 uint64_t stream_id, const void *data,
-                                                 size_t size, int last);
+                                                 uint64_t stream_id, const void *data, size_t size,
+                                                 int last);
 
 /*  Copies the peer's 32-byte public key to public_key (zeros when the
     server is insecure). Returns 0 or MU_EHOSTUNREACH (no such peer). */

@@ -93,27 +93,27 @@ MU_EXPORT void *mu_service_arg(const mu_service_t *svc);
 /* ------------------------------------------------------------------ */
 /* Entrypoint                                                          */
 
-#define MU_ENTRYPOINT_START_TIMEOUT_DEFAULT 30000     /* ms */
-#define MU_ENTRYPOINT_SHUTDOWN_TIMEOUT_DEFAULT 10000  /* ms */
-#define MU_ENTRYPOINT_STOP_GRACE 100                  /* ms per stop past the deadline */
+#define MU_ENTRYPOINT_START_TIMEOUT_DEFAULT 30000    /* ms */
+#define MU_ENTRYPOINT_SHUTDOWN_TIMEOUT_DEFAULT 10000 /* ms */
+#define MU_ENTRYPOINT_STOP_GRACE 100                 /* ms per stop past the deadline */
 
 typedef enum {
-    MU_HOOK_PRE_START = 0,  /* before the first start(); an error aborts run() */
-    MU_HOOK_POST_START,     /* once all are ready; an error stops everything */
-    MU_HOOK_PRE_STOP,       /* before the first stop() */
-    MU_HOOK_POST_STOP       /* after the last stop() */
+    MU_HOOK_PRE_START = 0, /* before the first start(); an error aborts run() */
+    MU_HOOK_POST_START,    /* once all are ready; an error stops everything */
+    MU_HOOK_PRE_STOP,      /* before the first stop() */
+    MU_HOOK_POST_STOP      /* after the last stop() */
 } mu_hook_t;
 
 /*  A hook, run on run()'s thread: returns 0 or a negative code (see
     mu_hook_t for its effect). */
-typedef int (mu_hook_fn)(void *arg, mu_entrypoint_t *ep);
+typedef int(mu_hook_fn)(void *arg, mu_entrypoint_t *ep);
 
 /*  Levels of the entrypoint's own log messages (via czmq's zsys log). */
 typedef enum {
     MU_LOG_QUIET = 0,
     MU_LOG_ERROR,
     MU_LOG_WARNING,
-    MU_LOG_INFO,    /* default: service started/ready/stopped */
+    MU_LOG_INFO, /* default: service started/ready/stopped */
     MU_LOG_DEBUG
 } mu_log_level_t;
 
@@ -141,8 +141,7 @@ MU_EXPORT void mu_entrypoint_set_hook(mu_entrypoint_t *self, mu_hook_t hook, mu_
 
 /*  Sets how long all services may take to become ready (default 30 s; -1
     no limit). Returns 0 or MU_EINVAL (below -1). */
-MU_EXPORT MU_NODISCARD int mu_entrypoint_set_start_timeout(mu_entrypoint_t *self,
-                                                           int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_entrypoint_set_start_timeout(mu_entrypoint_t *self, int timeout_ms);
 
 /*  Sets how long the whole stop phase may take (default 10 s; -1 no
     limit). Returns 0 or MU_EINVAL (below -1). */

@@ -100,17 +100,17 @@
 extern "C" {
 #endif
 
-#define MU_SHARD_MAX_K 16             /* elements in a key */
-#define MU_SHARD_MAX_SHARDS 4096      /* shards in a store */
-#define MU_SHARD_FORMAT 1             /* on-disk format version written */
+#define MU_SHARD_MAX_K 16        /* elements in a key */
+#define MU_SHARD_MAX_SHARDS 4096 /* shards in a store */
+#define MU_SHARD_FORMAT 1        /* on-disk format version written */
 
 typedef struct mu_shard_t mu_shard_t;
 
 /*  Type of a key element. */
 typedef enum {
-    MU_SHARD_INT = 1,   /* int64_t */
-    MU_SHARD_STR = 2,   /* string of bytes (SQLite TEXT) */
-    MU_SHARD_BYTES = 3  /* byte string (SQLite BLOB) */
+    MU_SHARD_INT = 1,  /* int64_t */
+    MU_SHARD_STR = 2,  /* string of bytes (SQLite TEXT) */
+    MU_SHARD_BYTES = 3 /* byte string (SQLite BLOB) */
 } mu_shard_type_t;
 
 /*  One key element: a tagged value. For MU_SHARD_INT, i holds the value; for
@@ -261,27 +261,26 @@ MU_EXPORT const char *mu_shard_key_format(const mu_shard_elem_t *key, size_t k, 
     MU_ETIMEDOUT (another process held the write lock past the busy timeout),
     MU_ENOMEM, -ENOSPC, MU_EFBIG (a file would pass RLIMIT_FSIZE: nothing
     written), -EIO. */
-MU_EXPORT MU_NODISCARD int mu_shard_set(mu_shard_t *self, const mu_shard_elem_t *key,
-                                        size_t n, const void *value, size_t size);
+MU_EXPORT MU_NODISCARD int mu_shard_set(mu_shard_t *self, const mu_shard_elem_t *key, size_t n,
+                                        const void *value, size_t size);
 
 /*  Reads the value of key into a new buffer: *value_p gets it (free it with
     free()) and *size_p its size. Returns 0, or MU_ENOENT (no such key;
     outputs NULL and 0), MU_ECORRUPT (the stored value is damaged; the message
     names the key), MU_EINVAL, MU_ENOMEM, -EIO. */
-MU_EXPORT MU_NODISCARD int mu_shard_get(mu_shard_t *self, const mu_shard_elem_t *key,
-                                        size_t n, void **value_p, size_t *size_p);
+MU_EXPORT MU_NODISCARD int mu_shard_get(mu_shard_t *self, const mu_shard_elem_t *key, size_t n,
+                                        void **value_p, size_t *size_p);
 
 /*  Reads the value of key into the caller's buffer of cap bytes and stores
     its size in *size_p. Returns 0, MU_EMSGSIZE when cap is too small (then
     *size_p is the size needed and buf holds nothing useful), or the errors of
     mu_shard_get. */
-MU_EXPORT MU_NODISCARD int mu_shard_get_buf(mu_shard_t *self, const mu_shard_elem_t *key,
-                                            size_t n, void *buf, size_t cap, size_t *size_p);
+MU_EXPORT MU_NODISCARD int mu_shard_get_buf(mu_shard_t *self, const mu_shard_elem_t *key, size_t n,
+                                            void *buf, size_t cap, size_t *size_p);
 
 /*  Deletes key. Returns 0, MU_ENOENT when there was no such key, or the
     errors of mu_shard_set. */
-MU_EXPORT MU_NODISCARD int mu_shard_delete(mu_shard_t *self, const mu_shard_elem_t *key,
-                                           size_t n);
+MU_EXPORT MU_NODISCARD int mu_shard_delete(mu_shard_t *self, const mu_shard_elem_t *key, size_t n);
 
 /*  Returns 1 when key is stored, 0 when not, or MU_EINVAL / -EIO. */
 MU_EXPORT MU_NODISCARD int mu_shard_contains(mu_shard_t *self, const mu_shard_elem_t *key,
@@ -310,8 +309,8 @@ MU_EXPORT MU_NODISCARD int mu_shard_batch_set(mu_shard_batch_t *self, const mu_s
 
 /*  Adds a delete (a missing key is not an error at commit). Returns 0,
     MU_EINVAL or MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_shard_batch_delete(mu_shard_batch_t *self,
-                                                 const mu_shard_elem_t *key, size_t n);
+MU_EXPORT MU_NODISCARD int mu_shard_batch_delete(mu_shard_batch_t *self, const mu_shard_elem_t *key,
+                                                 size_t n);
 
 /*  Number of operations waiting in the batch. */
 MU_EXPORT size_t mu_shard_batch_size(const mu_shard_batch_t *self);

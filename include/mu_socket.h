@@ -135,16 +135,16 @@ typedef struct {
 /*  Counters (mu_socket_stats). Set size to sizeof the struct before the
     call: `mu_socket_stats_t st = { .size = sizeof st };`. */
 typedef struct {
-    size_t size;         /* set by the caller: sizeof (mu_socket_stats_t) */
-    uint64_t sent;       /* copies handed to libzmq (first sends) */
-    uint64_t received;   /* messages delivered by mu_socket_recv */
-    uint64_t dropped;    /* dropped by policy, unroutable, or retries exhausted */
-    uint64_t resent;     /* AT_LEAST_ONCE resends */
-    uint64_t duplicates; /* AT_LEAST_ONCE copies removed at this receiver */
-    uint64_t reconnects; /* joins of an identity that had joined before */
-    uint64_t joins;      /* all joins */
-    uint64_t leaves;     /* all leaves */
-    uint64_t malformed;  /* messages dropped as malformed or from non-peers */
+    size_t size;            /* set by the caller: sizeof (mu_socket_stats_t) */
+    uint64_t sent;          /* copies handed to libzmq (first sends) */
+    uint64_t received;      /* messages delivered by mu_socket_recv */
+    uint64_t dropped;       /* dropped by policy, unroutable, or retries exhausted */
+    uint64_t resent;        /* AT_LEAST_ONCE resends */
+    uint64_t duplicates;    /* AT_LEAST_ONCE copies removed at this receiver */
+    uint64_t reconnects;    /* joins of an identity that had joined before */
+    uint64_t joins;         /* all joins */
+    uint64_t leaves;        /* all leaves */
+    uint64_t malformed;     /* messages dropped as malformed or from non-peers */
     uint64_t auth_failures; /* CURVE handshakes refused on our binds */
 } mu_socket_stats_t;
 
@@ -252,8 +252,7 @@ MU_EXPORT MU_NODISCARD int mu_socket_send_to(mu_socket_t *self, const uint8_t *i
 /*  Receives the next message (or event) into *msg, waiting up to timeout_ms
     (-1 forever, 0 not at all). Returns 0, MU_EAGAIN (timeout 0, nothing
     there), MU_ETIMEDOUT, or MU_EINTR (a signal or the context ended). */
-MU_EXPORT MU_NODISCARD int mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg,
-                                          int timeout_ms);
+MU_EXPORT MU_NODISCARD int mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms);
 
 /*  Does the periodic work now if due (heartbeats, expiry, acks, resends,
     queued sends). Returns the ms until it is next due (>= 0). */

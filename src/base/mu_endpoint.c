@@ -29,6 +29,6 @@ mu__endpoint_check(const char *endpoint, bool binding)
     const char *colon = strncmp(endpoint, "tcp://", 6) == 0 ? strrchr(endpoint + 6, ':') : NULL;
     if (colon && colon > endpoint + 6 && tcp_port_ok(colon + 1, binding))
         return 0;
-    return mu__fail(MU_EINVAL, "endpoint '%s': expected tcp://HOST:PORT%s or ipc://PATH",
-                    endpoint, binding ? " (PORT 0 or * for any)" : "");
+    return mu__fail(MU_EINVAL, "endpoint '%s': expected tcp://HOST:PORT%s or ipc://PATH", endpoint,
+                    binding ? " (PORT 0 or * for any)" : "");
 }

@@ -12,14 +12,16 @@
 
 static _Thread_local int last_code;
 static _Thread_local char last_message[DETAIL_MAX];
-static _Thread_local size_t detail_at;      /* where the detail starts in last_message */
+static _Thread_local size_t detail_at; /* where the detail starts in last_message */
 static _Thread_local unsigned long fail_count;
 
 const char *
 mu_strerror(int code)
 {
     switch (code) {
-#define MU__ERROR_MESSAGE(name, value, errno_value, message) case name: return message;
+#define MU__ERROR_MESSAGE(name, value, errno_value, message) \
+    case name:                                               \
+        return message;
         MU_ERRORS(MU__ERROR_MESSAGE)
 #undef MU__ERROR_MESSAGE
     case 0:
@@ -33,7 +35,9 @@ const char *
 mu_errname(int code)
 {
     switch (code) {
-#define MU__ERROR_NAME(name, value, errno_value, message) case name: return #name;
+#define MU__ERROR_NAME(name, value, errno_value, message) \
+    case name:                                            \
+        return #name;
         MU_ERRORS(MU__ERROR_NAME)
 #undef MU__ERROR_NAME
     case 0:
@@ -47,7 +51,9 @@ int
 mu_error_errno(int code)
 {
     switch (code) {
-#define MU__ERROR_ERRNO(name, value, errno_value, message) case name: return errno_value;
+#define MU__ERROR_ERRNO(name, value, errno_value, message) \
+    case name:                                             \
+        return errno_value;
         MU_ERRORS(MU__ERROR_ERRNO)
 #undef MU__ERROR_ERRNO
     case 0:
@@ -100,8 +106,8 @@ mu__vfail(int code, const char *fmt, va_list ap)
     const char *message = mu_strerror(code);
     last_code = code;
     fail_count++;
-    int n = snprintf(last_message, sizeof last_message, "%s%s%s", message,
-                     *detail ? ": " : "", detail);
+    int n = snprintf(last_message, sizeof last_message, "%s%s%s", message, *detail ? ": " : "",
+                     detail);
     size_t prefix = strlen(message) + 2;
     detail_at = *detail && n > 0 && prefix < sizeof last_message ? prefix : strlen(last_message);
     return code;

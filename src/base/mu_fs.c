@@ -2,7 +2,7 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_fs.c — whole writes, durable renames, atomic replacement, the
     SIGXFSZ policy (mu_fs.h). */
-#define _GNU_SOURCE      /* mkostemp */
+#define _GNU_SOURCE /* mkostemp */
 #include "base/mu_internal.h"
 #include "base/mu_fs.h"
 #include <errno.h>

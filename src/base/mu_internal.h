@@ -63,7 +63,7 @@ int64_t mu__deadline_ms(int timeout_ms);
     with the endpoint (mu__fail). */
 int mu__endpoint_check(const char *endpoint, bool binding);
 
-#include "base/mu_fs.h"     /* mu__ignore_sigxfsz and the file helpers */
+#include "base/mu_fs.h" /* mu__ignore_sigxfsz and the file helpers */
 
 /*  Little-endian integers in byte buffers (wire formats). */
 static inline void

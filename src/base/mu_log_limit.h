@@ -18,8 +18,8 @@
 #define MU__LOG_INTERVAL_MS 1000
 
 typedef struct {
-    int64_t last_ms;        /* when its last line was logged; 0: never */
-    uint64_t suppressed;    /* events not logged since */
+    int64_t last_ms;     /* when its last line was logged; 0: never */
+    uint64_t suppressed; /* events not logged since */
 } mu__log_limit_t;
 
 /*  Counts an event at time now (ms, monotonic). Returns true when its line

@@ -19,18 +19,18 @@
 typedef struct {
     uint64_t id;
     mu_job_fn *fn;
-    void *arg;          /* the job's argument, then its result */
+    void *arg; /* the job's argument, then its result */
 } job_t;
 
 struct mu_pool_t {
     pthread_mutex_t mutex;
-    pthread_cond_t work_cv;     /* a job is waiting, or stopping */
-    pthread_cond_t space_cv;    /* room in the pending queue */
-    pthread_cond_t result_cv;   /* a result is waiting */
+    pthread_cond_t work_cv;   /* a job is waiting, or stopping */
+    pthread_cond_t space_cv;  /* room in the pending queue */
+    pthread_cond_t result_cv; /* a result is waiting */
     pthread_t *threads;
     int size, started;
     mu__ring_t pending, results;
-    size_t running;             /* jobs taken by a worker, result not queued */
+    size_t running; /* jobs taken by a worker, result not queued */
     uint64_t last_id;
     bool stopping;
     int efd;
@@ -65,7 +65,7 @@ pool_worker(void *arg)
         pthread_mutex_lock(&self->mutex);
         self->running--;
         bool queued = mu__ring_push(&self->results, &job);
-        assert(queued);     /* submit made room */
+        assert(queued); /* submit made room */
         (void) queued;
         mu__level_fd_sync(self->efd, &self->raised, true);
         pthread_cond_signal(&self->result_cv);
@@ -182,8 +182,8 @@ reserve_result(mu_pool_t *self)
     size_t need = self->pending.count + self->running + self->results.count + 1;
     if (need <= self->results.cap)
         return 0;
-    return mu__ring_resize(&self->results, 2 * self->results.cap < need ? need
-                                                                       : 2 * self->results.cap);
+    return mu__ring_resize(&self->results,
+                           2 * self->results.cap < need ? need : 2 * self->results.cap);
 }
 
 int

@@ -107,8 +107,7 @@ mu__level_fd_sync(int fd, bool *raised, bool want)
     if (want && !*raised) {
         if (write(fd, &value, sizeof value) == sizeof value)
             *raised = true;
-    }
-    else if (!want && *raised) {
+    } else if (!want && *raised) {
         if (read(fd, &value, sizeof value) == sizeof value)
             *raised = false;
     }

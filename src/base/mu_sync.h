@@ -30,7 +30,7 @@ typedef struct {
     unsigned char *items;
     size_t item_size;
     size_t cap;
-    size_t head;      /* index of the oldest item */
+    size_t head; /* index of the oldest item */
     size_t count;
 } mu__ring_t;
 

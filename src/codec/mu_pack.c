@@ -15,8 +15,8 @@
 struct mu_pack_t {
     msgpack_sbuffer buf;
     msgpack_packer pk;
-    uint64_t owed;  /* items announced by array/map headers, not yet written */
-    int error;      /* first failure since the last reset (sticky) */
+    uint64_t owed; /* items announced by array/map headers, not yet written */
+    int error;     /* first failure since the last reset (sticky) */
 };
 
 mu_pack_t *

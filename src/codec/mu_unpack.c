@@ -24,15 +24,15 @@
 
 /*  ---- decoded tree ------------------------------------------------------- */
 
-#define S_FLAG_ROOT 1u      /* this node starts the allocation */
-#define S_FLAG_NEGATIVE 2u  /* MU_PACK_INT below zero: read as.i, else as.u */
+#define S_FLAG_ROOT 1u     /* this node starts the allocation */
+#define S_FLAG_NEGATIVE 2u /* MU_PACK_INT below zero: read as.i, else as.u */
 
 struct mu_unpacked_t {
-    uint8_t type;           /* mu_pack_type_t */
-    uint8_t flags;          /* S_FLAG_* */
-    int8_t ext_type;        /* MU_PACK_EXT: the type byte */
+    uint8_t type;    /* mu_pack_type_t */
+    uint8_t flags;   /* S_FLAG_* */
+    int8_t ext_type; /* MU_PACK_EXT: the type byte */
     uint8_t unused;
-    uint32_t len;           /* payload bytes; array items; map pairs */
+    uint32_t len; /* payload bytes; array items; map pairs */
     union {
         bool b;
         int64_t i;
@@ -47,16 +47,16 @@ _Static_assert(sizeof(mu_unpacked_t) <= 16, "a decoded value takes 16 bytes, as 
 
 /*  An array or map still being filled. */
 typedef struct {
-    uint64_t left;  /* items not yet started */
-    size_t next;    /* node index of the next item (when building) */
+    uint64_t left; /* items not yet started */
+    size_t next;   /* node index of the next item (when building) */
 } s_frame_t;
 
 typedef struct {
     const uint8_t *start;
-    const uint8_t *end;     /* end of what may be read */
-    bool cut;               /* end was cut at max_size: running short is a limit */
+    const uint8_t *end; /* end of what may be read */
+    bool cut;           /* end was cut at max_size: running short is a limit */
     size_t max_depth, max_count, max_bytes, max_values;
-    s_frame_t *stack;       /* max_depth frames, or fewer when the input is shorter */
+    s_frame_t *stack; /* max_depth frames, or fewer when the input is shorter */
     size_t stack_cap;
     /* results of a successful walk */
     size_t used, values, arena;
@@ -103,8 +103,7 @@ s_set_int(mu_unpacked_t *v, int64_t i)
     if (i < 0) {
         v->flags = S_FLAG_NEGATIVE;
         v->as.i = i;
-    }
-    else
+    } else
         v->as.u = (uint64_t) i;
 }
 
@@ -125,19 +124,19 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
 {
     const uint8_t *p = d->start;
     const uint8_t *const end = d->end;
-    uint64_t pending = 0;   /* items announced by open arrays/maps, not yet started */
+    uint64_t pending = 0; /* items announced by open arrays/maps, not yet started */
     size_t depth = 0;
     size_t values = 0;
     size_t arena_used = 0;
-    size_t bump = 1;        /* next free node; node 0 is the root */
+    size_t bump = 1; /* next free node; node 0 is the root */
 
 /*  Requires n more bytes, plus one for each pending item. */
-#define S_NEED(n)                                                               \
-    do {                                                                        \
-        uint64_t need_ = (uint64_t) (n);                                        \
-        uint64_t room_ = (uint64_t) (end - p);                                  \
-        if (room_ < need_ || room_ - need_ < pending)                           \
-            return s_short(d);                                                  \
+#define S_NEED(n)                                     \
+    do {                                              \
+        uint64_t need_ = (uint64_t) (n);              \
+        uint64_t room_ = (uint64_t) (end - p);        \
+        if (room_ < need_ || room_ - need_ < pending) \
+            return s_short(d);                        \
     } while (0)
 
     for (;;) {
@@ -154,30 +153,25 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
         uint8_t b = *p++;
         mu_unpacked_t v;
         memset(&v, 0, sizeof v);
-        uint64_t n = 0;     /* str/bin/ext bytes, or array/map count */
+        uint64_t n = 0; /* str/bin/ext bytes, or array/map count */
         bool is_bytes = false, is_map = false, is_container = false;
         size_t k;
 
         if (b <= 0x7f) {
             s_set_int(&v, b);
-        }
-        else if (b <= 0x8f) {
+        } else if (b <= 0x8f) {
             is_container = is_map = true;
             n = b & 0x0f;
-        }
-        else if (b <= 0x9f) {
+        } else if (b <= 0x9f) {
             is_container = true;
             n = b & 0x0f;
-        }
-        else if (b <= 0xbf) {
+        } else if (b <= 0xbf) {
             v.type = MU_PACK_STR;
             is_bytes = true;
             n = b & 0x1f;
-        }
-        else if (b >= 0xe0) {
+        } else if (b >= 0xe0) {
             s_set_int(&v, (int64_t) b - 256);
-        }
-        else {
+        } else {
             switch (b) {
             case 0xc0:
                 v.type = MU_PACK_NIL;
@@ -187,7 +181,9 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
                 v.type = MU_PACK_BOOL;
                 v.as.b = b == 0xc3;
                 break;
-            case 0xc4: case 0xc5: case 0xc6:        /* bin 8/16/32 */
+            case 0xc4:
+            case 0xc5:
+            case 0xc6: /* bin 8/16/32 */
                 k = (size_t) 1 << (b - 0xc4);
                 S_NEED(k);
                 n = s_be(p, k);
@@ -195,7 +191,9 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
                 v.type = MU_PACK_BIN;
                 is_bytes = true;
                 break;
-            case 0xc7: case 0xc8: case 0xc9:        /* ext 8/16/32: length, type */
+            case 0xc7:
+            case 0xc8:
+            case 0xc9: /* ext 8/16/32: length, type */
                 k = (size_t) 1 << (b - 0xc7);
                 S_NEED(k + 1);
                 n = s_be(p, k);
@@ -204,7 +202,7 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
                 v.type = MU_PACK_EXT;
                 is_bytes = true;
                 break;
-            case 0xca: {                            /* float 32 */
+            case 0xca: { /* float 32 */
                 S_NEED(4);
                 uint32_t raw = (uint32_t) s_be(p, 4);
                 float f;
@@ -214,7 +212,7 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
                 v.as.d = f;
                 break;
             }
-            case 0xcb: {                            /* float 64 */
+            case 0xcb: { /* float 64 */
                 S_NEED(8);
                 uint64_t raw = s_be(p, 8);
                 memcpy(&v.as.d, &raw, sizeof v.as.d);
@@ -222,27 +220,39 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
                 v.type = MU_PACK_FLOAT;
                 break;
             }
-            case 0xcc: case 0xcd: case 0xce: case 0xcf: /* uint 8..64 */
+            case 0xcc:
+            case 0xcd:
+            case 0xce:
+            case 0xcf: /* uint 8..64 */
                 k = (size_t) 1 << (b - 0xcc);
                 S_NEED(k);
                 v.type = MU_PACK_INT;
                 v.as.u = s_be(p, k);
                 p += k;
                 break;
-            case 0xd0: case 0xd1: case 0xd2: case 0xd3: /* int 8..64 */
+            case 0xd0:
+            case 0xd1:
+            case 0xd2:
+            case 0xd3: /* int 8..64 */
                 k = (size_t) 1 << (b - 0xd0);
                 S_NEED(k);
                 s_set_int(&v, s_signed(s_be(p, k), (unsigned) (8 * k)));
                 p += k;
                 break;
-            case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8: /* fixext 1..16 */
+            case 0xd4:
+            case 0xd5:
+            case 0xd6:
+            case 0xd7:
+            case 0xd8: /* fixext 1..16 */
                 S_NEED(1);
                 n = (uint64_t) 1 << (b - 0xd4);
                 v.ext_type = (int8_t) s_signed(*p++, 8);
                 v.type = MU_PACK_EXT;
                 is_bytes = true;
                 break;
-            case 0xd9: case 0xda: case 0xdb:        /* str 8/16/32 */
+            case 0xd9:
+            case 0xda:
+            case 0xdb: /* str 8/16/32 */
                 k = (size_t) 1 << (b - 0xd9);
                 S_NEED(k);
                 n = s_be(p, k);
@@ -250,21 +260,23 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
                 v.type = MU_PACK_STR;
                 is_bytes = true;
                 break;
-            case 0xdc: case 0xdd:                   /* array 16/32 */
+            case 0xdc:
+            case 0xdd: /* array 16/32 */
                 k = b == 0xdc ? 2 : 4;
                 S_NEED(k);
                 n = s_be(p, k);
                 p += k;
                 is_container = true;
                 break;
-            case 0xde: case 0xdf:                   /* map 16/32 */
+            case 0xde:
+            case 0xdf: /* map 16/32 */
                 k = b == 0xde ? 2 : 4;
                 S_NEED(k);
                 n = s_be(p, k);
                 p += k;
                 is_container = is_map = true;
                 break;
-            default:                                /* 0xc1: never used */
+            default: /* 0xc1: never used */
                 return MU_EPROTO;
             }
         }
@@ -283,8 +295,7 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
             }
             p += n;
             arena_used += (size_t) n + 1;
-        }
-        else if (is_container) {
+        } else if (is_container) {
             uint64_t items = is_map ? 2 * n : n;
             if (depth >= d->max_depth || depth >= d->stack_cap)
                 return MU_ELIMIT;
@@ -303,7 +314,7 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
                 pending += items;
                 if (nodes)
                     nodes[slot] = v;
-                continue;       /* its items come next */
+                continue; /* its items come next */
             }
         }
         if (nodes)
@@ -325,7 +336,8 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
 #define S_ONE_PASS_MAX 4096u
 
 /*  A limit from the caller's struct, or its default when 0. */
-#define S_LIMIT(limits, field, fallback) ((limits) && (limits)->field ? (limits)->field : (fallback))
+#define S_LIMIT(limits, field, fallback) \
+    ((limits) && (limits)->field ? (limits)->field : (fallback))
 
 /*  Sets up d for size bytes at data within limits (NULL: defaults); with
     prefix, only the first value must fit in max_size. The stack of open
@@ -385,7 +397,7 @@ mu__unpack_check(const void *data, size_t size, const mu_unpack_limits_t *limits
     if (rc == 0) {
         rc = s_walk(&d, NULL, NULL);
         if (rc == 0 && d.used != size)
-            rc = MU_EPROTO;     /* bytes after the value */
+            rc = MU_EPROTO; /* bytes after the value */
     }
     s_decoder_fini(&d, local);
     return rc;
@@ -406,9 +418,8 @@ s_build(s_decoder_t *d, size_t size, bool prefix, mu_unpacked_t **root_p)
             return MU_ENOMEM;
         rc = s_walk(d, nodes, (char *) (nodes + len));
         if (rc == 0 && !prefix && d->used != size)
-            rc = MU_EPROTO;     /* bytes after the value */
-    }
-    else {
+            rc = MU_EPROTO; /* bytes after the value */
+    } else {
         /* Large input: check and count first, then allocate exactly. */
         rc = s_walk(d, NULL, NULL);
         if (rc == 0 && !prefix && d->used != size)

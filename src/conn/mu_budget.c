@@ -19,7 +19,7 @@ struct mu__budget_t {
     atomic_size_t refs;
     atomic_size_t queued;
     atomic_bool waiting;
-    size_t per_peer, per_server;   /* the server's thread only */
+    size_t per_peer, per_server; /* the server's thread only */
     int wake_fd;
 };
 
@@ -143,7 +143,7 @@ mu__budget_admit(mu__budget_peer_t *self, size_t bytes)
 {
     assert(self);
     mu__budget_t *server = self->server;
-    atomic_store(&server->waiting, true);   /* before reading: see the header */
+    atomic_store(&server->waiting, true); /* before reading: see the header */
     bool ok = fits(atomic_load(&self->queued), bytes, server->per_peer)
               && fits(atomic_load(&server->queued), bytes, server->per_server);
     if (ok)
@@ -164,7 +164,7 @@ frame_free(void *data, void *hint)
     if (atomic_exchange(&server->waiting, false)) {
         uint64_t one = 1;
         ssize_t rc = write(server->wake_fd, &one, sizeof one);
-        (void) rc;   /* EAGAIN: the counter is already non-zero, awake anyway */
+        (void) rc; /* EAGAIN: the counter is already non-zero, awake anyway */
     }
     free(head);
     mu__budget_peer_release(&peer);

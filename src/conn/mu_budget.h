@@ -20,8 +20,8 @@
 #include "base/mu_internal.h"
 #include <zmq.h>
 
-typedef struct mu__budget_t mu__budget_t;            /* the server's account */
-typedef struct mu__budget_peer_t mu__budget_peer_t;  /* one peer's */
+typedef struct mu__budget_t mu__budget_t;           /* the server's account */
+typedef struct mu__budget_peer_t mu__budget_peer_t; /* one peer's */
 
 /*  Makes a server account with its limits (both > 0). Returns NULL with
     errno set (ENOMEM, or eventfd's error). */

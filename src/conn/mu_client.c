@@ -23,7 +23,7 @@
 #define QUEUE_LIMIT 100000
 #define MAX_NAME 255
 #define HELLO_FIRST "hello first"
-#define MONITOR_EVERY_MS 20   /* while busy; always before waiting */
+#define MONITOR_EVERY_MS 20 /* while busy; always before waiting */
 
 typedef enum { SEC_NONE, SEC_INSECURE, SEC_CURVE } security_t;
 
@@ -59,20 +59,20 @@ struct mu_client_t {
 
 /* What a call waits for while messages are pumped. */
 typedef struct {
-    uint64_t request_id;     /* a reply to this id (0: none) */
-    bool want_file;          /* file-kind messages (mu__client_recv_file) */
+    uint64_t request_id; /* a reply to this id (0: none) */
+    bool want_file;      /* file-kind messages (mu__client_recv_file) */
     bool done;
-    int rc;                  /* 0 or the error answered */
+    int rc; /* 0 or the error answered */
     int kind;
     uint64_t id;
-    void *data;              /* a reply (malloc'd) */
+    void *data; /* a reply (malloc'd) */
     size_t size;
-    zmq_msg_t frame;         /* file mode: the message handed over */
+    zmq_msg_t frame; /* file mode: the message handed over */
     const uint8_t *file_data;
     size_t file_size;
-    bool hello_first;        /* the server did not know us */
-    bool wait_refused;       /* a refusing endpoint may yet come up */
-    bool reconnected;        /* file mode: the connection changed */
+    bool hello_first;  /* the server did not know us */
+    bool wait_refused; /* a refusing endpoint may yet come up */
+    bool reconnected;  /* file mode: the connection changed */
 } waiter_t;
 
 /* ------------------------------------------------------------------ */
@@ -148,8 +148,7 @@ mu_client_set_heartbeat(mu_client_t *self, int interval_ms, int timeout_ms)
 {
     assert(self);
     if (is_connected(self) || !mu__conn_heartbeat_valid(interval_ms, timeout_ms))
-        return mu__fail(MU_EINVAL, "heartbeat %d/%d ms (before connect)", interval_ms,
-                        timeout_ms);
+        return mu__fail(MU_EINVAL, "heartbeat %d/%d ms (before connect)", interval_ms, timeout_ms);
     self->hb_ivl = interval_ms;
     self->hb_timeout = timeout_ms;
     return 0;
@@ -172,8 +171,8 @@ mu_client_set_name(mu_client_t *self, const char *name)
     assert(self);
     assert(name);
     if (is_connected(self) || strlen(name) > MAX_NAME)
-        return mu__fail(MU_EINVAL, "name of %zu bytes (at most %d, before connect)",
-                        strlen(name), MAX_NAME);
+        return mu__fail(MU_EINVAL, "name of %zu bytes (at most %d, before connect)", strlen(name),
+                        MAX_NAME);
     char *copy = strdup(name);
     if (!copy)
         return mu__fail(MU_ENOMEM, "client name");
@@ -227,7 +226,7 @@ send_wait(mu_client_t *self, int kind, uint64_t id, const void *data, size_t siz
 {
     int rc = send_now(self, kind, id, data, size);
     if (rc != MU_EAGAIN)
-        return rc;   /* the usual case: no clock read */
+        return rc; /* the usual case: no clock read */
     drain_monitor(self);
     if (self->link_error)
         return self->link_error;
@@ -531,7 +530,7 @@ dispatch(mu_client_t *self, waiter_t *w, int kind, uint64_t id, const void *data
     default:
         if (MU__IS_FILE_KIND(kind) && w->want_file)
             take_frame(w, kind, id, frame);
-        break;   /* PONG, stale file messages, unknown kinds: ignored */
+        break; /* PONG, stale file messages, unknown kinds: ignored */
     }
 }
 
@@ -555,7 +554,7 @@ pump_one(mu_client_t *self, waiter_t *w)
         return MU_EAGAIN;
     }
     bool extra = false;
-    while (zmq_msg_more(&frame)) {   /* malformed: skip the whole message */
+    while (zmq_msg_more(&frame)) { /* malformed: skip the whole message */
         extra = true;
         if (zmq_msg_recv(&frame, self->handle, 0) < 0)
             break;
@@ -565,8 +564,8 @@ pump_one(mu_client_t *self, waiter_t *w)
     const uint8_t *data;
     size_t size;
     if (!extra
-        && mu__frame_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &kind, &id, &data,
-                            &size) == 0) {
+        && mu__frame_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), &kind, &id, &data, &size)
+               == 0) {
         self->stats.msgs_in++;
         self->stats.bytes_in += size;
         dispatch(self, w, kind, id, data, size, &frame);
@@ -605,7 +604,7 @@ pump_until(mu_client_t *self, waiter_t *w, int64_t deadline,
            bool (*done)(const mu_client_t *, const waiter_t *))
 {
     for (;;) {
-        if (zsys_interrupted)   /* checked here too: input may never stop */
+        if (zsys_interrupted) /* checked here too: input may never stop */
             return MU_EINTR;
         check_monitor(self);
         while (!done(self, w) && pump_one(self, w) == 0)
@@ -666,7 +665,7 @@ mu_client_wait_ready(mu_client_t *self, int timeout_ms)
     waiter_t w = { .wait_refused = true };
     int rc = pump_until(self, &w, mu__deadline_ms(timeout_ms), ready_done);
     if (rc == MU_ETIMEDOUT && timeout_ms == 0)
-        return MU_EAGAIN;   /* not ready yet; no wait asked for */
+        return MU_EAGAIN; /* not ready yet; no wait asked for */
     return rc == 0 ? 0 : mu__fail(rc, "waiting for the server's welcome");
 }
 
@@ -695,16 +694,16 @@ mu_client_request(mu_client_t *self, const void *data, size_t size, void **reply
     waiter_t w;
     self->stats.requests++;
     int rc = request_once(self, id, data, size, &w, deadline);
-    if (rc == 0 && w.hello_first)   /* it reached a server that forgot us */
+    if (rc == 0 && w.hello_first) /* it reached a server that forgot us */
         rc = request_once(self, id, data, size, &w, deadline);
     if (rc == MU_ETIMEDOUT)
         self->stats.timeouts++;
     if (rc == MU_ETIMEDOUT && timeout_ms == 0)
-        rc = MU_EAGAIN;   /* no wait asked for */
+        rc = MU_EAGAIN; /* no wait asked for */
     if (rc != 0)
         return mu__fail(rc, "request of %zu bytes", size);
     if (w.rc != 0)
-        return w.rc;   /* recorded with the server's message */
+        return w.rc; /* recorded with the server's message */
     self->stats.replies++;
     *reply_p = w.data;
     if (reply_size_p)
@@ -746,7 +745,7 @@ mu_client_recv(mu_client_t *self, mu_client_kind_t *kind_p, uint64_t *id_p, int 
     waiter_t w = { 0 };
     int rc = pump_until(self, &w, mu__deadline_ms(timeout_ms), item_done);
     if (rc == MU_ETIMEDOUT && timeout_ms == 0)
-        return MU_EAGAIN;   /* nothing queued: the usual poll, no detail */
+        return MU_EAGAIN; /* nothing queued: the usual poll, no detail */
     if (rc != 0)
         return mu__fail(rc, "receiving");
     item_t *item = self->head;

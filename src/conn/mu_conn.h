@@ -22,23 +22,23 @@
 #include <stdbool.h>
 #include <zmq.h>
 
-#define MU__PROTO_VERSION 2   /* 1 was a header frame + a payload frame */
+#define MU__PROTO_VERSION 2 /* 1 was a header frame + a payload frame */
 #define MU__HDR_SIZE 10
 
 typedef enum {
     /* client -> server */
-    MU__K_HELLO = 0x01,   /* payload: client name (may be empty) */
-    MU__K_BYE = 0x02,     /* no payload */
-    MU__K_PING = 0x03,    /* no payload; answered with PONG */
-    MU__K_REQ = 0x04,     /* id = correlation id; payload = request */
-    MU__K_MSG = 0x05,     /* one-way message */
-    MU__K_STREAM = 0x06,  /* id = stream id; payload = chunk */
+    MU__K_HELLO = 0x01,      /* payload: client name (may be empty) */
+    MU__K_BYE = 0x02,        /* no payload */
+    MU__K_PING = 0x03,       /* no payload; answered with PONG */
+    MU__K_REQ = 0x04,        /* id = correlation id; payload = request */
+    MU__K_MSG = 0x05,        /* one-way message */
+    MU__K_STREAM = 0x06,     /* id = stream id; payload = chunk */
     MU__K_STREAM_END = 0x07, /* last chunk of a stream (may be empty) */
     /* server -> client */
     MU__K_WELCOME = 0x21, /* payload: 8-byte LE peer id */
     MU__K_PONG = 0x22,
-    MU__K_REP = 0x23,     /* id = correlation id; payload = reply */
-    MU__K_ERR = 0x24,     /* id = correlation id (0: not tied to a request) */
+    MU__K_REP = 0x23, /* id = correlation id; payload = reply */
+    MU__K_ERR = 0x24, /* id = correlation id (0: not tied to a request) */
     MU__K_PUSH = 0x25,
     MU__K_SSTREAM = 0x26,     /* server stream chunk, id = stream id */
     MU__K_SSTREAM_END = 0x27, /* its last chunk */

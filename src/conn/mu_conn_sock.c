@@ -37,8 +37,7 @@ mu__conn_set_heartbeat(void *handle, int interval_ms, int timeout_ms)
 {
     int rc = mu__conn_set_int(handle, ZMQ_HEARTBEAT_IVL, interval_ms);
     if (rc == 0)
-        rc = mu__conn_set_int(handle, ZMQ_HEARTBEAT_TIMEOUT,
-                              zmtp_timeout(interval_ms, timeout_ms));
+        rc = mu__conn_set_int(handle, ZMQ_HEARTBEAT_TIMEOUT, zmtp_timeout(interval_ms, timeout_ms));
     if (rc == 0)
         rc = mu__conn_set_int(handle, ZMQ_HEARTBEAT_TTL, timeout_ms);
     if (rc == 0)

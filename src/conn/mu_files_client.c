@@ -23,7 +23,7 @@
 #define WINDOW_DEFAULT 8
 #define CREDIT_MAX (1u << 20)
 #define TIMEOUT_DEFAULT_MS 60000
-#define STALL_MS 5000                /* silence before re-opening */
+#define STALL_MS 5000 /* silence before re-opening */
 
 typedef struct {
     size_t chunk;
@@ -138,8 +138,8 @@ error_code(const uint8_t *data, size_t size)
 typedef struct {
     crypto_generichash_state hash;
     int fd;
-    char *tmp;            /* LOCAL.part-XXXXXX or LOCAL.partial */
-    bool keep;            /* LOCAL.partial: kept after a failure */
+    char *tmp; /* LOCAL.part-XXXXXX or LOCAL.partial */
+    bool keep; /* LOCAL.partial: kept after a failure */
     uint64_t written;
 } local_t;
 
@@ -202,7 +202,7 @@ local_open(local_t *lf, const char *local, bool resume)
         lf->tmp = NULL;
         return rc;
     }
-    (void) fchmod(lf->fd, 0644);   /* mkstemp's 0600 is too private for a download */
+    (void) fchmod(lf->fd, 0644); /* mkstemp's 0600 is too private for a download */
     return 0;
 }
 
@@ -243,7 +243,7 @@ local_close(local_t *lf, int rc)
 typedef struct {
     uint64_t id, total;
     bool have_info;
-    unsigned window;      /* as accepted by the server */
+    unsigned window; /* as accepted by the server */
     unsigned since_grant;
 } get_attempt_t;
 
@@ -353,7 +353,7 @@ get_run(mu_client_t *client, const char *remote, const opts_t *o, local_t *lf)
         zmq_msg_close(&msg);
         if (rc == 0)
             return 0;
-        xfer_cancel(client, a.id);   /* also when the same server still has it */
+        xfer_cancel(client, a.id); /* also when the same server still has it */
         if (rc != MU_EPIPE)
             return rc;
     }
@@ -391,7 +391,7 @@ get_call(mu_client_t *self, const char *remote, const char *local, const mu_file
     struct stat st;
     if (!(o.flags & MU_FILE_OVERWRITE) && lstat(local, &st) == 0)
         return MU_EEXIST;
-    mu__ignore_sigxfsz();   /* a write past RLIMIT_FSIZE fails with MU_EFBIG */
+    mu__ignore_sigxfsz(); /* a write past RLIMIT_FSIZE fails with MU_EFBIG */
     local_t lf;
     if ((rc = local_open(&lf, local, (o.flags & MU_FILE_RESUME) != 0)) == 0
         && (rc = get_run(self, remote, &o, &lf)) == 0)
@@ -407,7 +407,7 @@ typedef struct {
     uint64_t id, size, sent;
     uint32_t credit;
     bool ready, end_sent, pending;
-    uint8_t *buf;          /* 8-byte offset + chunk */
+    uint8_t *buf; /* 8-byte offset + chunk */
     size_t buf_len;
 } put_attempt_t;
 
@@ -536,7 +536,7 @@ put_call(mu_client_t *self, const char *local, const char *remote, const mu_file
         crypto_generichash_init(&a->hash, NULL, 0, MU__DIGEST_BYTES);
         rc = put_attempt(self, remote, &o, fd, a);
         if (rc == MU_EPIPE)
-            rc = 0;        /* reconnected: upload again from the start */
+            rc = 0; /* reconnected: upload again from the start */
         else
             break;
     }

@@ -34,7 +34,7 @@
 typedef struct {
     mu__stat_key_t key;
     uint8_t digest[MU__DIGEST_BYTES];
-    uint64_t used;        /* 0: empty; else a use stamp */
+    uint64_t used; /* 0: empty; else a use stamp */
 } digest_slot_t;
 
 static pthread_mutex_t digest_cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -44,7 +44,7 @@ static uint64_t digest_cache_clock;
 void
 mu__stat_key_make(const struct stat *st, mu__stat_key_t *key)
 {
-    memset(key, 0, sizeof *key);   /* compared with memcmp */
+    memset(key, 0, sizeof *key); /* compared with memcmp */
     key->dev = (uint64_t) st->st_dev;
     key->ino = (uint64_t) st->st_ino;
     key->size = (uint64_t) st->st_size;
@@ -96,7 +96,7 @@ mu__digest_cache_put(const mu__stat_key_t *key, const uint8_t digest[MU__DIGEST_
 {
     pthread_mutex_lock(&digest_cache_lock);
     digest_slot_t *slot = digest_cache_find(key);
-    if (!slot) {   /* the least recently used (empty slots have used 0) */
+    if (!slot) { /* the least recently used (empty slots have used 0) */
         slot = &digest_cache[0];
         for (size_t i = 1; i < DIGEST_CACHE_SLOTS; i++)
             if (digest_cache[i].used < slot->used)

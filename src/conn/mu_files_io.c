@@ -29,8 +29,7 @@ mu__files_read_all(int fd, uint8_t *data, size_t size, uint64_t offset)
 void
 mu__files_random_suffix(char *out, size_t len)
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     for (size_t i = 0; i < len; i++)
         out[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
     out[len] = '\0';

@@ -33,11 +33,11 @@ enum {
     MU__K_PUT_DONE = 0x55
 };
 
-#define MU__DIGEST_BYTES 32          /* BLAKE2b-256, no key */
+#define MU__DIGEST_BYTES 32 /* BLAKE2b-256, no key */
 #define MU__PATH_MAX_BYTES 1024
 #define MU__CHUNK_MAX (4 * 1024 * 1024)
 #define MU__WINDOW_MAX 1024
-#define MU__WRITEBACK_STEP (8 * 1024 * 1024)  /* receivers start write-back this often */
+#define MU__WRITEBACK_STEP (8 * 1024 * 1024) /* receivers start write-back this often */
 
 /* ---- helpers of both ends (mu_files_io.c) ---- */
 
@@ -61,8 +61,8 @@ void mu__files_writeback(int fd, uint64_t before, uint64_t after);
 /* ---- paths below a server's root (mu_files_root.c) ---- */
 
 typedef struct {
-    int fd;        /* O_PATH | O_DIRECTORY */
-    bool walk;     /* openat2 unavailable: walk components */
+    int fd;    /* O_PATH | O_DIRECTORY */
+    bool walk; /* openat2 unavailable: walk components */
 } mu__files_root_t;
 
 /*  Opens root (an existing directory). Returns 0 or -errno. */
@@ -110,8 +110,7 @@ typedef struct {
     /*  Sends one protocol message to a peer without blocking (payload
         copied). Returns 0, MU_EHOSTUNREACH (peer gone), MU_EAGAIN (its
         queue is full) or MU_ENOMEM. */
-    int (*send)(void *ctx, uint64_t peer, int kind, uint64_t id, const void *data,
-                size_t size);
+    int (*send)(void *ctx, uint64_t peer, int kind, uint64_t id, const void *data, size_t size);
     /*  Sends a frame made by data_frame: on success msg is left empty; on
         an error it stays the caller's. */
     int (*send_frame)(void *ctx, uint64_t peer, zmq_msg_t *msg);

@@ -88,7 +88,7 @@ walk_open(int root_fd, const char *path, int flags, mode_t mode)
             close(cur);
         return rc;
     }
-    if (cur == root_fd) {   /* the path named the root itself */
+    if (cur == root_fd) { /* the path named the root itself */
         cur = openat(root_fd, ".", flags | O_CLOEXEC, mode);
         if (cur < 0)
             return -errno;
@@ -135,7 +135,7 @@ dir_step(mu__files_root_t *self, int parent_fd, const char *prefix, const char *
     if (mkdirat(parent_fd, comp, 0755) < 0 && errno != EEXIST)
         return -errno;
     *created_p = true;
-    (void) fsync(parent_fd);   /* the new entry survives a crash with the file */
+    (void) fsync(parent_fd); /* the new entry survives a crash with the file */
     int fd = openat(parent_fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     return fd < 0 ? resolve_error(errno) : fd;
 }

@@ -26,19 +26,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PUT_WINDOW_MAX 64            /* chunks the server lets in flight */
-#define IN_FLIGHT_MAX (64 * 1024 * 1024)  /* credit in bytes, at most */
-#define WORK_BUDGET (1024 * 1024)    /* bytes per transfer per work call */
-#define WORK_CHUNKS 256              /* chunks per transfer per work call */
-#define WORK_RETRY_MS 5              /* after a full peer queue */
+#define PUT_WINDOW_MAX 64                /* chunks the server lets in flight */
+#define IN_FLIGHT_MAX (64 * 1024 * 1024) /* credit in bytes, at most */
+#define WORK_BUDGET (1024 * 1024)        /* bytes per transfer per work call */
+#define WORK_CHUNKS 256                  /* chunks per transfer per work call */
+#define WORK_RETRY_MS 5                  /* after a full peer queue */
 #define TRANSFERS_PER_PEER 32
 
 typedef struct transfer_t transfer_t;
 
 struct mu__files_server_t {
     mu__files_root_t root;
-    mu__files_port_t port;    /* the server's side */
-    transfer_t *transfers;    /* singly linked, newest first */
+    mu__files_port_t port; /* the server's side */
+    transfer_t *transfers; /* singly linked, newest first */
 };
 
 /* ------------------------------------------------------------------ */
@@ -47,29 +47,29 @@ struct mu__files_server_t {
 typedef enum { XFER_GET, XFER_PUT } xfer_kind_t;
 
 struct transfer_t {
-    crypto_generichash_state hash;   /* first: needs 64-byte alignment */
+    crypto_generichash_state hash; /* first: needs 64-byte alignment */
     transfer_t *next;
     uint64_t peer, id;
     xfer_kind_t kind;
     int fd;
-    uint64_t size;        /* file size (get) / announced size (put) */
-    uint64_t pos;         /* get: next byte to send; put: bytes received */
+    uint64_t size; /* file size (get) / announced size (put) */
+    uint64_t pos;  /* get: next byte to send; put: bytes received */
     size_t chunk;
     /* get */
-    uint64_t hashed;      /* prefix bytes hashed so far (resume) */
-    uint64_t start;       /* offset asked for */
+    uint64_t hashed; /* prefix bytes hashed so far (resume) */
+    uint64_t start;  /* offset asked for */
     uint32_t credit;
     bool info_pending, end_pending, frame_ready;
-    bool digest_known;    /* from the digest cache: nothing to hash */
-    mu__stat_key_t key;       /* the file as opened */
-    bool key_cacheable;   /* old enough for its digest to be cached */
+    bool digest_known;  /* from the digest cache: nothing to hash */
+    mu__stat_key_t key; /* the file as opened */
+    bool key_cacheable; /* old enough for its digest to be cached */
     uint8_t digest[MU__DIGEST_BYTES];
-    zmq_msg_t frame;      /* the next DATA message, when frame_ready */
+    zmq_msg_t frame; /* the next DATA message, when frame_ready */
     /* put */
     int dir_fd;
     char *base, *tmp;
     bool overwrite;
-    uint32_t window;      /* the asked window, clamped (get: the first credit) */
+    uint32_t window; /* the asked window, clamped (get: the first credit) */
     uint32_t since_grant, owed;
 };
 
@@ -179,7 +179,7 @@ mu__files_server_new(const char *root, const mu__files_port_t *port)
         return NULL;
     }
     self->port = *port;
-    mu__ignore_sigxfsz();   /* uploads past RLIMIT_FSIZE fail with MU_EFBIG */
+    mu__ignore_sigxfsz(); /* uploads past RLIMIT_FSIZE fail with MU_EFBIG */
     return self;
 }
 
@@ -324,7 +324,7 @@ on_get_open(mu__files_server_t *self, const mu__files_port_t *port, uint64_t pee
     t->key_cacheable = mu__stat_key_settled(&st);
     t->digest_known = mu__digest_cache_get(&t->key, t->digest);
     if (t->digest_known)
-        t->hashed = t->start;   /* the prefix need not be hashed either */
+        t->hashed = t->start; /* the prefix need not be hashed either */
     posix_fadvise(t->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     t->next = self->transfers;
     self->transfers = t;
@@ -445,7 +445,7 @@ on_put_open(mu__files_server_t *self, const mu__files_port_t *port, uint64_t pee
     mu__put_le32(payload, t->window);
     rc = port->send(port->ctx, peer, MU__K_PUT_READY, id, payload, 4);
     if (rc == MU_EAGAIN)
-        t->owed = t->window;   /* READY lost to a full queue: credit later */
+        t->owed = t->window; /* READY lost to a full queue: credit later */
     else if (rc < 0)
         transfer_remove(self, t);
     return 0;
@@ -468,7 +468,7 @@ on_put_data(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *
     crypto_generichash_update(&t->hash, data + 8, size - 8);
     uint64_t before = t->pos;
     t->pos += size - 8;
-    mu__files_writeback(t->fd, before, t->pos);   /* the fsync is on the server's thread */
+    mu__files_writeback(t->fd, before, t->pos); /* the fsync is on the server's thread */
     uint32_t half = t->window / 2 ? t->window / 2 : 1;
     if (++t->since_grant >= half) {
         t->owed += t->since_grant;
@@ -502,7 +502,7 @@ on_put_end(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *t
         return 0;
     }
     free(t->tmp);
-    t->tmp = NULL;      /* in place: nothing to remove any more */
+    t->tmp = NULL; /* in place: nothing to remove any more */
     if (fsync(t->dir_fd) < 0) {
         transfer_fail(self, port, t, -errno, "fsync of the directory failed");
         return 0;
@@ -578,7 +578,7 @@ get_hash_prefix(transfer_t *t, size_t *budget)
     if (!buf)
         return MU_ENOMEM;
     int rc = 0;
-    while (rc == 0 && t->hashed < t->start && *budget > 0) {
+    while (rc == 0 && t->hashed<t->start && * budget> 0) {
         uint64_t left = t->start - t->hashed;
         size_t n = left < t->chunk ? (size_t) left : t->chunk;
         if ((rc = mu__files_read_all(t->fd, buf, n, t->hashed)) == 0) {
@@ -601,8 +601,8 @@ get_fill_frame(const mu__files_port_t *port, transfer_t *t)
     uint64_t left = t->size - t->pos;
     size_t n = left < t->chunk ? (size_t) left : t->chunk;
     int rc;
-    uint8_t *payload = port->data_frame(port->ctx, t->peer, &t->frame, MU__K_GET_DATA, t->id,
-                                             8 + n, &rc);
+    uint8_t *payload = port->data_frame(port->ctx, t->peer, &t->frame, MU__K_GET_DATA, t->id, 8 + n,
+                                        &rc);
     if (!payload)
         return rc;
     if ((rc = mu__files_read_all(t->fd, payload + 8, n, t->pos)) < 0) {
@@ -665,7 +665,7 @@ get_step(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *t)
          chunks++) {
         if (!t->frame_ready && (rc = get_fill_frame(port, t)) < 0) {
             if (rc == MU_EAGAIN)
-                return STEP_IDLE;   /* over budget: resumed when bytes drain */
+                return STEP_IDLE; /* over budget: resumed when bytes drain */
             if (rc == MU_EHOSTUNREACH)
                 return send_failed(self, t, rc);
             transfer_fail(self, port, t, rc, "reading the file failed");
@@ -687,8 +687,8 @@ get_step(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *t)
         t->end_pending = true;
     }
     if (t->end_pending) {
-        if ((rc = port->send(port->ctx, t->peer, MU__K_GET_END, t->id, t->digest,
-                                  MU__DIGEST_BYTES)) < 0)
+        if ((rc = port->send(port->ctx, t->peer, MU__K_GET_END, t->id, t->digest, MU__DIGEST_BYTES))
+            < 0)
             return send_failed(self, t, rc);
         port->count_file(port->ctx, t->peer, 0);
         transfer_remove(self, t);
@@ -704,7 +704,7 @@ mu__files_server_work(mu__files_server_t *self)
     bool more = false, blocked = false;
     transfer_t *t = self->transfers;
     while (t) {
-        transfer_t *next = t->next;   /* t may be freed by its step */
+        transfer_t *next = t->next; /* t may be freed by its step */
         step_t step;
         if (t->kind == XFER_GET) {
             step = get_step(self, port, t);

@@ -141,8 +141,8 @@ mu_server_set_transfer_budget(mu_server_t *self, size_t per_peer_bytes, size_t p
 {
     assert(self);
     if (per_peer_bytes == 0 || per_server_bytes == 0 || per_peer_bytes > per_server_bytes)
-        return mu__fail(MU_EINVAL, "transfer budget %zu per peer, %zu per server",
-                        per_peer_bytes, per_server_bytes);
+        return mu__fail(MU_EINVAL, "transfer budget %zu per peer, %zu per server", per_peer_bytes,
+                        per_server_bytes);
     mu__budget_set(self->budget, per_peer_bytes, per_server_bytes);
     return 0;
 }
@@ -169,8 +169,8 @@ setup_security(mu_server_t *self)
     self->zap = mu__zap_register(self->security == MU__SEC_CURVE ? self->allow : NULL);
     if (!self->zap)
         return -errno;
-    return mu__zap_setup_server(self->handle,
-                                self->security == MU__SEC_CURVE ? self->keys : NULL, self->zap);
+    return mu__zap_setup_server(self->handle, self->security == MU__SEC_CURVE ? self->keys : NULL,
+                                self->zap);
 }
 
 static int
@@ -265,9 +265,10 @@ sent(int rc, const char *what, uint64_t peer)
 {
     if (rc == 0)
         return 0;
-    const char *why = rc == MU_EAGAIN ? " (its queue is full)"
+    const char *why = rc == MU_EAGAIN         ? " (its queue is full)"
                       : rc == MU_EHOSTUNREACH ? " (gone)"
-                      : rc == MU_EINVAL ? " (not an unanswered request)" : "";
+                      : rc == MU_EINVAL       ? " (not an unanswered request)"
+                                              : "";
     return mu__fail(rc, "%s %" PRIu64 "%s", what, peer, why);
 }
 
@@ -319,8 +320,8 @@ mu_server_stream_send(mu_server_t *self, uint64_t peer, uint64_t stream_id, cons
                       size_t size, int last)
 {
     assert(self && (data || !size));
-    int rc = mu__server_send(self, peer, last ? MU__K_SSTREAM_END : MU__K_SSTREAM, stream_id,
-                             data, size);
+    int rc = mu__server_send(self, peer, last ? MU__K_SSTREAM_END : MU__K_SSTREAM, stream_id, data,
+                             size);
     return sent(rc, "stream chunk to peer", peer);
 }
 
@@ -344,11 +345,16 @@ mu_server_stats(const mu_server_t *self, mu_server_stats_t *stats)
     assert(self && stats);
     const mu__server_counters_t *c = &self->totals;
     mu_server_stats_t all = {
-        .size = sizeof all, .msgs_in = c->msgs_in, .msgs_out = c->msgs_out,
-        .bytes_in = c->bytes_in, .bytes_out = c->bytes_out,
+        .size = sizeof all,
+        .msgs_in = c->msgs_in,
+        .msgs_out = c->msgs_out,
+        .bytes_in = c->bytes_in,
+        .bytes_out = c->bytes_out,
         .auth_failures = self->zap ? mu__zap_failures(self->zap) : 0,
-        .protocol_errors = c->protocol_errors, .peers_joined = c->peers_joined,
-        .peers_left = c->peers_left, .files_sent = c->files_sent,
+        .protocol_errors = c->protocol_errors,
+        .peers_joined = c->peers_joined,
+        .peers_left = c->peers_left,
+        .files_sent = c->files_sent,
         .files_received = c->files_received,
     };
     return mu__stats_fill(stats, &all, sizeof all, sizeof all);
@@ -363,9 +369,13 @@ mu_server_peer_stats(const mu_server_t *self, uint64_t peer_id, mu_server_peer_s
         return mu__fail(MU_EHOSTUNREACH, "no peer %" PRIu64, peer_id);
     const mu__server_counters_t *c = &peer->stats;
     mu_server_peer_stats_t all = {
-        .size = sizeof all, .msgs_in = c->msgs_in, .msgs_out = c->msgs_out,
-        .bytes_in = c->bytes_in, .bytes_out = c->bytes_out,
-        .protocol_errors = c->protocol_errors, .files_sent = c->files_sent,
+        .size = sizeof all,
+        .msgs_in = c->msgs_in,
+        .msgs_out = c->msgs_out,
+        .bytes_in = c->bytes_in,
+        .bytes_out = c->bytes_out,
+        .protocol_errors = c->protocol_errors,
+        .files_sent = c->files_sent,
         .files_received = c->files_received,
     };
     return mu__stats_fill(stats, &all, sizeof all, sizeof all);

@@ -13,11 +13,11 @@ struct mu_event_t {
     uint64_t peer, id;
     int last;
     size_t size;
-    void *owner;           /* the server, for the auto-answer of a dropped request */
+    void *owner; /* the server, for the auto-answer of a dropped request */
     mu__event_drop_fn *on_drop;
     bool answered;
     mu_event_t *next;
-    uint8_t data[];        /* size bytes + NUL */
+    uint8_t data[]; /* size bytes + NUL */
 };
 
 mu_event_t *
@@ -27,8 +27,13 @@ mu__event_new(void *owner, mu__event_drop_fn *on_drop, mu_event_kind_t kind, uin
     mu_event_t *event = malloc(sizeof *event + size + 1);
     if (!event)
         return NULL;
-    *event = (mu_event_t) { .kind = kind, .peer = peer, .id = id, .last = last, .size = size,
-                            .owner = owner, .on_drop = on_drop };
+    *event = (mu_event_t) { .kind = kind,
+                            .peer = peer,
+                            .id = id,
+                            .last = last,
+                            .size = size,
+                            .owner = owner,
+                            .on_drop = on_drop };
     if (size)
         memcpy(event->data, data, size);
     event->data[size] = 0;
@@ -39,7 +44,7 @@ void
 mu__events_push(mu__events_t *queue, mu_event_t *event)
 {
     if (!event)
-        return;   /* out of memory: the event is lost, nothing else to do */
+        return; /* out of memory: the event is lost, nothing else to do */
     if (queue->tail)
         queue->tail->next = event;
     else
@@ -64,7 +69,7 @@ void
 mu__events_clear(mu__events_t *queue)
 {
     for (mu_event_t *event = mu__events_pop(queue); event; event = mu__events_pop(queue)) {
-        event->answered = true;   /* nobody left to answer through */
+        event->answered = true; /* nobody left to answer through */
         mu_event_destroy(&event);
     }
 }

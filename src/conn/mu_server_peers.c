@@ -94,8 +94,7 @@ mu__peer_new(mu_server_t *self, const uint8_t *rid, size_t rid_len, const char *
 void
 mu__peer_leave(mu_server_t *self, mu__peer_t *peer)
 {
-    mu__server_event(self, MU_SERVER_LEAVE, peer->id, 0, peer->name,
-                                                  strlen(peer->name), 0);
+    mu__server_event(self, MU_SERVER_LEAVE, peer->id, 0, peer->name, strlen(peer->name), 0);
     if (self->files)
         mu__files_server_peer_gone(self->files, peer->id);
     self->totals.peers_left++;
@@ -251,8 +250,7 @@ mu__server_answer(mu_server_t *self, mu_event_t *request, int kind, const void *
 {
     if (!request || !mu__event_answerable(request, self))
         return MU_EINVAL;
-    int rc = mu__server_send(self, mu_event_peer(request), kind, mu_event_id(request), data,
-                             size);
+    int rc = mu__server_send(self, mu_event_peer(request), kind, mu_event_id(request), data, size);
     if (rc == 0 || rc == MU_EHOSTUNREACH)
         mu__event_set_answered(request);
     return rc;

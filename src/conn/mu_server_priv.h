@@ -41,7 +41,7 @@ typedef struct {
     char *name;
     int fd;
     mu__server_counters_t stats;
-    mu__budget_peer_t *account;   /* its file data queued in libzmq */
+    mu__budget_peer_t *account; /* its file data queued in libzmq */
 } mu__peer_t;
 
 struct mu_server_t {
@@ -53,17 +53,17 @@ struct mu_server_t {
     size_t max_message;
     zsock_t *router, *monitor;
     void *handle, *monitor_handle;
-    zlistx_t *endpoints;          /* char * */
-    zhashx_t *by_rid, *by_id;     /* mu__peer_t *; by_id owns them */
-    mu__peer_t *last_peer;        /* cache of the last lookup by rid */
+    zlistx_t *endpoints;      /* char * */
+    zhashx_t *by_rid, *by_id; /* mu__peer_t *; by_id owns them */
+    mu__peer_t *last_peer;    /* cache of the last lookup by rid */
     uint64_t next_peer_id;
     mu__server_counters_t totals;
-    mu__events_t events;          /* events ready for the application */
-    int64_t monitor_read_ms;      /* when the monitor was last drained */
-    bool monitor_quiet;           /* drained to EAGAIN, its fd silent since */
-    bool files_touched;           /* a file message was handled */
+    mu__events_t events;     /* events ready for the application */
+    int64_t monitor_read_ms; /* when the monitor was last drained */
+    bool monitor_quiet;      /* drained to EAGAIN, its fd silent since */
+    bool files_touched;      /* a file message was handled */
     mu__files_server_t *files;
-    mu__budget_t *budget;         /* file data queued, all peers */
+    mu__budget_t *budget; /* file data queued, all peers */
 };
 
 /* ---- mu_server_peers.c ---- */

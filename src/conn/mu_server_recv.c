@@ -36,7 +36,7 @@ read_peer_key(zmq_msg_t *msg, uint8_t *key)
    owned by libzmq. */
 typedef struct {
     zmq_msg_t frames[2];
-    int count;          /* frames kept (at most 2) */
+    int count; /* frames kept (at most 2) */
     bool too_many;
 } incoming_t;
 
@@ -54,7 +54,7 @@ read_message(mu_server_t *self, incoming_t *in)
     in->count = 1;
     /* the rest of a message is there once its first frame is */
     while (zmq_msg_more(&in->frames[in->count - 1])) {
-        if (in->count == 2) {   /* more than routing id + frame: drop the rest */
+        if (in->count == 2) { /* more than routing id + frame: drop the rest */
             zmq_msg_t extra;
             zmq_msg_init(&extra);
             bool more = zmq_msg_recv(&extra, self->handle, ZMQ_DONTWAIT) >= 0
@@ -117,14 +117,14 @@ on_new_hello(mu_server_t *self, incoming_t *in, uint64_t id, const uint8_t *rid,
     int fd = zmq_msg_get(&in->frames[1], ZMQ_SRCFD);
     mu__peer_t *peer = mu__peer_new(self, rid, rid_len, name, name_len);
     if (!peer)
-        return;   /* out of memory: the client will say hello again */
+        return; /* out of memory: the client will say hello again */
     read_peer_key(&in->frames[1], peer->key);
     /* a live connection owns its fd: a peer still holding this number
        belongs to a connection that is gone */
     for (mu__peer_t *other = zhashx_first(self->by_id); other && fd >= 0;
          other = zhashx_next(self->by_id))
         if (other != peer && other->fd == fd) {
-            mu__peer_leave(self, other);   /* at most one: stop iterating */
+            mu__peer_leave(self, other); /* at most one: stop iterating */
             break;
         }
     peer->fd = fd;
@@ -166,8 +166,8 @@ dispatch_known(mu_server_t *self, mu__peer_t *peer, int kind, uint64_t id, const
         break;
     case MU__K_STREAM:
     case MU__K_STREAM_END:
-        mu__server_event(self, MU_SERVER_STREAM, peer->id, id, data,
-                                                      size, kind == MU__K_STREAM_END);
+        mu__server_event(self, MU_SERVER_STREAM, peer->id, id, data, size,
+                         kind == MU__K_STREAM_END);
         break;
     default:
         mu__server_protocol_error(self, peer, peer->rid, peer->rid_len, id, "unknown message kind");
@@ -183,7 +183,8 @@ dispatch_file(mu_server_t *self, mu__peer_t *peer, int kind, uint64_t id, const 
     self->files_touched = true;
     if (!self->files) {
         if (mu__server_send_error_rid(self, peer->rid, peer->rid_len, id, MU_ENOTSUP,
-                           "this server serves no files") == 0)
+                                      "this server serves no files")
+            == 0)
             mu__server_count_out(self, peer, 0);
         return;
     }
@@ -204,9 +205,9 @@ handle_message(mu_server_t *self, incoming_t *in)
     const uint8_t *data = NULL;
     size_t size = 0;
     bool header_ok = in->count == 2
-                     && mu__frame_decode(zmq_msg_data(&in->frames[1]),
-                                         zmq_msg_size(&in->frames[1]), &kind, &id, &data,
-                                         &size) == 0;
+                     && mu__frame_decode(zmq_msg_data(&in->frames[1]), zmq_msg_size(&in->frames[1]),
+                                         &kind, &id, &data, &size)
+                            == 0;
     if (in->count == 2 && !header_ok && zmq_msg_size(&in->frames[1]) >= MU__HDR_SIZE) {
         /* a header of another version: answer with its id all the same */
         uint8_t copy[MU__HDR_SIZE];
@@ -300,7 +301,7 @@ wait_input(mu_server_t *self, int wait_ms)
     if (fds[1].revents)
         self->monitor_quiet = false;
     if (fds[2].revents)
-        mu__budget_woken(self->budget);   /* file data drained: work again */
+        mu__budget_woken(self->budget); /* file data drained: work again */
     return 0;
 }
 
@@ -332,11 +333,11 @@ mu_server_recv(mu_server_t *self, mu_event_t **event_p, int timeout_ms)
         if ((*event_p = mu__events_pop(&self->events)) != NULL)
             return 0;
         if (self->files_touched || monitor_events)
-            continue;   /* new credit or a peer gone: work again first */
+            continue; /* new credit or a peer gone: work again first */
         int wait = mu__remaining_ms(deadline);
         if (wait == 0)
-            return timeout_ms == 0 ? MU_EAGAIN : mu__fail(MU_ETIMEDOUT, "no event in %d ms",
-                                                          timeout_ms);
+            return timeout_ms == 0 ? MU_EAGAIN
+                                   : mu__fail(MU_ETIMEDOUT, "no event in %d ms", timeout_ms);
         if (files_hint >= 0 && (wait < 0 || files_hint < wait))
             wait = files_hint;
         int rc = wait_input(self, wait);

@@ -35,14 +35,14 @@ typedef struct sub_t {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t not_empty, not_full, idle;
-    mu__ring_t queue;               /* of item_t */
+    mu__ring_t queue; /* of item_t */
     bool busy, stop;
     struct sub_t *next;
 } sub_t;
 
 struct mu_flow_bus_t {
     sub_t *subs;
-    mu__bus_wait_fn *wait_fn;       /* flow runners: run while an emit waits */
+    mu__bus_wait_fn *wait_fn; /* flow runners: run while an emit waits */
     void *wait_arg;
     atomic_bool emitting;
     atomic_uint_fast64_t delivered, errors;
@@ -93,7 +93,7 @@ sub_thread(void *arg)
             pthread_cond_wait(&s->not_empty, &s->mu);
         item_t it;
         if (!mu__ring_pop(&s->queue, &it))
-            break;                  /* empty and told to stop */
+            break; /* empty and told to stop */
         s->busy = true;
         pthread_cond_signal(&s->not_full);
         pthread_mutex_unlock(&s->mu);

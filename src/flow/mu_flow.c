@@ -105,14 +105,16 @@ append_stage(mu_flow_t *self, const char *name, int n, mu__stage_kind_t kind)
     if (self->started)
         return mu__fail_null(MU_EINVAL, "flow '%s': already started", self->name);
     if (name[0] == '\0' || strlen(name) >= MU__FLOW_NAME || find_stage(self, name, NULL))
-        return mu__fail_null(MU_EINVAL, "flow '%s': stage name '%s' empty, over %d bytes or "
-                             "taken", self->name, name, MU__FLOW_NAME - 1);
+        return mu__fail_null(MU_EINVAL,
+                             "flow '%s': stage name '%s' empty, over %d bytes or "
+                             "taken",
+                             self->name, name, MU__FLOW_NAME - 1);
     if (n < 1 || n > MU__FLOW_MAX_RUNNERS)
         return mu__fail_null(MU_EINVAL, "flow '%s': stage '%s': %d runners (1..%d)", self->name,
                              name, n, MU__FLOW_MAX_RUNNERS);
     if (kind != MU__ST_WORKER && kind != MU__ST_EDGE && self->nstages != 0)
-        return mu__fail_null(MU_EINVAL, "flow '%s': source '%s' is not the first stage",
-                             self->name, name);
+        return mu__fail_null(MU_EINVAL, "flow '%s': source '%s' is not the first stage", self->name,
+                             name);
     mu__stage_t *grown = realloc(self->stages, (size_t) (self->nstages + 1) * sizeof *grown);
     if (!grown)
         return mu__fail_null(MU_ENOMEM, "flow '%s': out of memory", self->name);
@@ -204,8 +206,7 @@ mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n)
         return mu__fail(MU_EINVAL, "flow '%s': %d descriptors", self->name, n);
     for (int i = 0; i < n; i++)
         if (fds[i] < 0 || fcntl(fds[i], F_GETFD) < 0)
-            return mu__fail(MU_EINVAL, "flow '%s': descriptor %d is not open", self->name,
-                            fds[i]);
+            return mu__fail(MU_EINVAL, "flow '%s': descriptor %d is not open", self->name, fds[i]);
     int *copy = malloc((size_t) n * sizeof *copy);
     if (!copy)
         return mu__fail(MU_ENOMEM, "flow '%s': out of memory", self->name);
@@ -252,12 +253,14 @@ mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
     assert(name);
     assert(edge);
     if (!edge_valid(edge) || self->started)
-        return mu__fail(MU_EINVAL, "flow '%s': edge '%s': bad settings (host, port, "
-                        "max_clients, idle_timeout_ms, overflow), or started", self->name, name);
+        return mu__fail(MU_EINVAL,
+                        "flow '%s': edge '%s': bad settings (host, port, "
+                        "max_clients, idle_timeout_ms, overflow), or started",
+                        self->name, name);
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
-    if (st && (index != self->nstages - 1 || st->kind != MU__ST_EDGE
-               || st->n >= MU__FLOW_MAX_RUNNERS))
+    if (st
+        && (index != self->nstages - 1 || st->kind != MU__ST_EDGE || st->n >= MU__FLOW_MAX_RUNNERS))
         return mu__fail(MU_EINVAL, "flow '%s': stage '%s' is not the last edge stage, or full",
                         self->name, name);
     if (!st) {
@@ -337,10 +340,12 @@ mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char *host, int ba
     assert(self);
     mu__stage_t *st = find_stage(self, name, NULL);
     assert(host);
-    if (!st || self->started || host[0] == '\0' || strlen(host) >= sizeof st->host
-        || base_port < 1 || base_port + st->n - 1 > 65535)
-        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s', bad host or port range, or "
-                        "started", self->name, name ? name : "(null)");
+    if (!st || self->started || host[0] == '\0' || strlen(host) >= sizeof st->host || base_port < 1
+        || base_port + st->n - 1 > 65535)
+        return mu__fail(MU_EINVAL,
+                        "flow '%s': no stage '%s', bad host or port range, or "
+                        "started",
+                        self->name, name ? name : "(null)");
     snprintf(st->host, sizeof st->host, "%s", host);
     st->base_port = base_port;
     return 0;
@@ -380,8 +385,8 @@ mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts, int window_ms)
 {
     assert(self);
     if (max_restarts < 0 || window_ms < 1 || self->started)
-        return mu__fail(MU_EINVAL, "flow '%s': restart limit %d in %d ms, or started",
-                        self->name, max_restarts, window_ms);
+        return mu__fail(MU_EINVAL, "flow '%s': restart limit %d in %d ms, or started", self->name,
+                        max_restarts, window_ms);
     self->max_restarts = max_restarts;
     self->window_ms = window_ms;
     return 0;
@@ -438,14 +443,18 @@ check_shape(const mu_flow_t *self)
         const mu__stage_t *st = &self->stages[s];
         any_local = any_local || !st->remote;
         if (s > 0 && st->reliable && st->link != MU_FLOW_BALANCE)
-            return mu__fail(MU_EINVAL, "flow '%s': at-least-once link into '%s' is not "
-                            "balanced", fn, st->name);
+            return mu__fail(MU_EINVAL,
+                            "flow '%s': at-least-once link into '%s' is not "
+                            "balanced",
+                            fn, st->name);
         /* Stages in different processes meet on pinned endpoints; acks of
            at-least-once travel over the local directory only. */
         if (s > 0 && st->remote != self->stages[s - 1].remote
             && (st->base_port == 0 || st->reliable))
-            return mu__fail(MU_EINVAL, "flow '%s': the link into '%s' between processes is "
-                            "%s", fn, st->name, st->reliable ? "at-least-once" : "not pinned");
+            return mu__fail(MU_EINVAL,
+                            "flow '%s': the link into '%s' between processes is "
+                            "%s",
+                            fn, st->name, st->reliable ? "at-least-once" : "not pinned");
     }
     if (!any_local)
         return mu__fail(MU_EINVAL, "flow '%s': no local stage", fn);
@@ -501,8 +510,7 @@ mu_flow_start(mu_flow_t *self)
         rmdir(self->dir);
         if (rc == -EADDRINUSE)
             rc = MU_EADDRINUSE;
-        return mu__fail(rc, "flow '%s': cannot listen on an edge: %s", self->name,
-                        mu_strerror(rc));
+        return mu__fail(rc, "flow '%s': cannot listen on an edge: %s", self->name, mu_strerror(rc));
     }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -549,8 +557,10 @@ mu_flow_edge_port(const mu_flow_t *self, const char *name, int index)
     const mu__stage_t *st = find_stage(self, name, NULL);
     if (!self->started || !st || st->kind != MU__ST_EDGE || index < 0 || index >= st->n
         || !st->edges[index].listen)
-        return mu__fail(MU_EINVAL, "flow '%s': no listening edge %d in stage '%s', or not "
-                        "started", self->name, index, name ? name : "(null)");
+        return mu__fail(MU_EINVAL,
+                        "flow '%s': no listening edge %d in stage '%s', or not "
+                        "started",
+                        self->name, index, name ? name : "(null)");
     return st->ports[index];
 }
 
@@ -662,8 +672,8 @@ mu_flow_stop(mu_flow_t *self, int timeout_ms)
     if (!self->started)
         return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
     if (!self->ended) {
-        mu__caller_req_t req = { .type = 'S', .timeout_ms = timeout_ms < 0 ? self->drain_ms
-                                                                          : timeout_ms };
+        mu__caller_req_t req = { .type = 'S',
+                                 .timeout_ms = timeout_ms < 0 ? self->drain_ms : timeout_ms };
         if (send(self->ctl, &req, sizeof req, MSG_NOSIGNAL) < 0)
             kill(self->super_pid, SIGTERM);
     }
@@ -678,7 +688,7 @@ copy_rows(const mu_flow_t *self, mu_flow_stats_t *rows, size_t cap, size_t size)
     for (size_t i = 0; i < self->nstats && i < cap; i++) {
         unsigned char *row = (unsigned char *) rows + i * size;
         memcpy(row, &self->stats[i], take);
-        memcpy(row, &size, sizeof size);     /* the caller's size stays */
+        memcpy(row, &size, sizeof size); /* the caller's size stays */
     }
 }
 
@@ -690,8 +700,7 @@ mu_flow_stats(mu_flow_t *self, mu_flow_stats_t *rows, size_t cap, size_t *n_p)
     assert(rows || cap == 0);
     size_t size = cap ? rows[0].size : sizeof(mu_flow_stats_t);
     if (size < offsetof(mu_flow_stats_t, clients) + sizeof rows[0].clients)
-        return mu__fail(MU_EINVAL, "flow '%s': stats row size %zu is too small", self->name,
-                        size);
+        return mu__fail(MU_EINVAL, "flow '%s': stats row size %zu is too small", self->name, size);
     if (!self->started)
         return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
     if (!self->ended) {
@@ -704,8 +713,10 @@ mu_flow_stats(mu_flow_t *self, mu_flow_stats_t *rows, size_t cap, size_t *n_p)
         while (!(asked && got == 'T') && !self->ended) {
             int left = mu__remaining_ms(deadline);
             if (left == 0)
-                return mu__fail(MU_ETIMEDOUT, "flow '%s': no statistics from the supervisor "
-                                "within 1 s", self->name);
+                return mu__fail(MU_ETIMEDOUT,
+                                "flow '%s': no statistics from the supervisor "
+                                "within 1 s",
+                                self->name);
             got = read_one(self, left);
         }
     }

@@ -31,8 +31,8 @@ static int
 zap_start(mu__runner_t *r)
 {
     char label[128];
-    snprintf(label, sizeof label, "mu_flow %s/%s/%d (pid %d)", r->flow->name, r->st->name,
-             r->index, (int) getpid());
+    snprintf(label, sizeof label, "mu_flow %s/%s/%d (pid %d)", r->flow->name, r->st->name, r->index,
+             (int) getpid());
     mu_allow_t *allow = mu_allow_new();
     if (!allow || mu_allow_add(allow, r->flow->curve_client_pub) != 0) {
         mu_allow_destroy(&allow);
@@ -44,7 +44,7 @@ zap_start(mu__runner_t *r)
     if (!zap)
         rc = errno == ENOMEM ? MU_ENOMEM : MU_EINVAL;
     else if (!domain)
-        rc = MU_ENOMEM;     /* the handler stays, serving no domain: refuses all */
+        rc = MU_ENOMEM; /* the handler stays, serving no domain: refuses all */
     mu_allow_destroy(&allow);
     if (zap) {
         r->zap = zap;

@@ -39,21 +39,21 @@
 typedef struct {
     int fd;
     mu_pipe_t *p;
-    mu__msgq_t q;          /* what the pipe could not take yet */
+    mu__msgq_t q; /* what the pipe could not take yet */
     int64_t active_ms;
-    uint64_t seq;          /* connection order: on a tie, the older is the idler */
+    uint64_t seq; /* connection order: on a tie, the older is the idler */
 } client_t;
 
 typedef struct {
     mu__runner_t *r;
     const mu_flow_edge_t *e;
     int lfd;
-    bool inbound;          /* a first stage: clients send, nothing goes to them */
-    client_t *c;           /* cap slots, nc used */
+    bool inbound; /* a first stage: clients send, nothing goes to them */
+    client_t *c;  /* cap slots, nc used */
     int nc, cap;
     zmq_pollitem_t *items; /* cap + 3: control, listener, upstream, clients */
     int64_t next_connect;
-    uint64_t accepted;     /* connections so far */
+    uint64_t accepted; /* connections so far */
 } edge_t;
 
 /* ---- the client table -------------------------------------------------------------- */
@@ -121,7 +121,9 @@ add_client(edge_t *ed, int fd)
         close(fd);
         return;
     }
-    ed->c[ed->nc++] = (client_t) { .fd = fd, .p = p, .active_ms = mu__now_ms(),
+    ed->c[ed->nc++] = (client_t) { .fd = fd,
+                                   .p = p,
+                                   .active_ms = mu__now_ms(),
                                    .seq = ed->accepted++ };
     ed->r->stats.clients = (uint64_t) ed->nc;
 }
@@ -348,7 +350,8 @@ read_upstream(edge_t *ed)
     zmq_msg_t m;
     zmq_msg_init(&m);
     for (int n = 0; n < 256 && !r->exit_req && !clients_blocked(ed)
-                    && zmq_msg_recv(&m, r->pull, ZMQ_DONTWAIT) >= 0; n++)
+                    && zmq_msg_recv(&m, r->pull, ZMQ_DONTWAIT) >= 0;
+         n++)
         mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), deliver_clients, ed);
     zmq_msg_close(&m);
     mu__runner_flush_acks(r);

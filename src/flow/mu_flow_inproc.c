@@ -30,8 +30,8 @@ struct mu__outbox_t {
     mu__runner_t *runner;
     pthread_mutex_t mu;
     pthread_cond_t not_full;
-    mu__ring_t ring;                /* of item_t, OUTBOX_CAP */
-    int efd;                        /* readable once outputs wait */
+    mu__ring_t ring; /* of item_t, OUTBOX_CAP */
+    int efd;         /* readable once outputs wait */
 };
 
 typedef struct {
@@ -40,7 +40,7 @@ typedef struct {
 } hsub_t;
 
 struct mu__inproc_t {
-    mu__inproc_send_fn *send;       /* downstream (the links) */
+    mu__inproc_send_fn *send; /* downstream (the links) */
     mu_flow_bus_t *bus;
     hsub_t *subs;
     uint64_t errors_seen;
@@ -225,10 +225,9 @@ mu_flow_emit_event(mu_flow_emit_t *out, const char *event, const void *data, siz
     assert(out);
     assert(event);
     assert(data || size == 0);
-    if (out->outbox || out->to_clients || !out->runner
-        || out->runner->st->kind != MU__ST_WORKER)
+    if (out->outbox || out->to_clients || !out->runner || out->runner->st->kind != MU__ST_WORKER)
         return mu__fail(MU_EINVAL, "mu_flow_emit_event: not a worker's emitter, or a thread "
-                        "handler's");
+                                   "handler's");
     if (!out->runner->inproc)
         return 0;
     return mu_flow_bus_emit(out->runner->inproc->bus, event, data, size);

@@ -18,17 +18,12 @@
 
 #define MU__FLOW_NAME 32
 #define MU__FLOW_MAX_RUNNERS 256
-#define MU__FLOW_HIST 128          /* latency histogram buckets */
-#define MU__FLOW_STATS_MS 100      /* runner → supervisor stats period */
-#define MU__REL_WINDOW 4096        /* unacknowledged messages per sender */
-#define MU__ACK_BATCH 64           /* ids per acknowledgement message */
+#define MU__FLOW_HIST 128     /* latency histogram buckets */
+#define MU__FLOW_STATS_MS 100 /* runner → supervisor stats period */
+#define MU__REL_WINDOW 4096   /* unacknowledged messages per sender */
+#define MU__ACK_BATCH 64      /* ids per acknowledgement message */
 
-typedef enum {
-    MU__ST_WORKER,
-    MU__ST_SOURCE,
-    MU__ST_FD_SOURCE,
-    MU__ST_EDGE
-} mu__stage_kind_t;
+typedef enum { MU__ST_WORKER, MU__ST_SOURCE, MU__ST_FD_SOURCE, MU__ST_EDGE } mu__stage_kind_t;
 
 /*  An in-process handler declared for a worker stage (mu_flow_add_inproc). */
 typedef struct {
@@ -42,26 +37,26 @@ typedef struct {
 typedef struct {
     char name[MU__FLOW_NAME];
     mu__stage_kind_t kind;
-    int n;                          /* runners */
+    int n; /* runners */
     mu_flow_startup_fn *startup;
     mu_flow_handler_fn *handler;
     mu_flow_source_fn *source;
     void *arg;
-    int *fds;                       /* fd source: n descriptors */
-    mu_flow_edge_t *edges;          /* edge stage: n edges */
-    int *listen_fds;                /* edge stage: bound sockets (-1: connect) */
+    int *fds;              /* fd source: n descriptors */
+    mu_flow_edge_t *edges; /* edge stage: n edges */
+    int *listen_fds;       /* edge stage: bound sockets (-1: connect) */
     int *ports;
-    mu_flow_link_t link;            /* link into this stage */
+    mu_flow_link_t link; /* link into this stage */
     mu_flow_filter_fn *filter;
     mu_flow_key_fn *key;
     void *link_arg;
     bool drop;
-    bool reliable;                  /* at-least-once on the link into it */
-    char host[64];                  /* pinned input endpoints: tcp://host:port+i */
-    int base_port;                  /* 0: ipc:// in the flow's directory */
-    bool remote;                    /* run by another process, not here */
-    mu_flow_teardown_fn *teardown;  /* worker stage: drain hook, or NULL */
-    mu__inproc_def_t *inproc;       /* worker stage: in-process handlers */
+    bool reliable;                 /* at-least-once on the link into it */
+    char host[64];                 /* pinned input endpoints: tcp://host:port+i */
+    int base_port;                 /* 0: ipc:// in the flow's directory */
+    bool remote;                   /* run by another process, not here */
+    mu_flow_teardown_fn *teardown; /* worker stage: drain hook, or NULL */
+    mu__inproc_def_t *inproc;      /* worker stage: in-process handlers */
     int ninproc;
 } mu__stage_t;
 
@@ -70,15 +65,15 @@ struct mu_flow_t {
     mu__stage_t *stages;
     int nstages;
     int max_restarts, window_ms, drain_ms;
-    char dir[64];                   /* ipc:// endpoints live here */
+    char dir[64]; /* ipc:// endpoints live here */
     bool started, ended;
     pid_t super_pid;
-    int ctl;                        /* socket pair end to the supervisor */
+    int ctl; /* socket pair end to the supervisor */
     int end_rc;
     char error[256];
-    mu_flow_stats_t *stats;          /* last snapshot */
+    mu_flow_stats_t *stats; /* last snapshot */
     size_t nstats;
-    bool curve;                     /* CURVE on pinned links */
+    bool curve; /* CURVE on pinned links */
     uint8_t curve_server_pub[32], curve_server_sec[32];
     uint8_t curve_client_pub[32], curve_client_sec[32];
 };
@@ -87,10 +82,10 @@ struct mu_flow_t {
 
 /*  Runner → supervisor statistics. */
 typedef struct {
-    char type;                      /* 'S' */
+    char type; /* 'S' */
     uint64_t in, out, errors, drops, redelivered;
     uint64_t clients_idle, clients_slow; /* edges: clients closed */
-    uint64_t clients;               /* edges: connected now (not a sum) */
+    uint64_t clients;                    /* edges: connected now (not a sum) */
     uint32_t hist[MU__FLOW_HIST];
 } mu__runner_stats_t;
 
@@ -100,13 +95,13 @@ typedef struct {
 
 /*  Caller → supervisor. */
 typedef struct {
-    char type;                      /* 'S' stop, 'T' stats request */
+    char type; /* 'S' stop, 'T' stats request */
     int timeout_ms;
 } mu__caller_req_t;
 
 /*  Supervisor → caller end notice. */
 typedef struct {
-    char type;                      /* 'F' */
+    char type; /* 'F' */
     int rc;
     char error[256];
 } mu__flow_end_t;
@@ -120,9 +115,9 @@ typedef struct mu__outbox_t mu__outbox_t;
 
 struct mu_flow_emit_t {
     mu__runner_t *runner;
-    int to_clients;                 /* 0: downstream; 1: the edge's clients */
-    void *edge;                     /* edge state for to_clients */
-    mu__outbox_t *outbox;           /* a thread handler's: queue to the runner */
+    int to_clients;       /* 0: downstream; 1: the edge's clients */
+    void *edge;           /* edge state for to_clients */
+    mu__outbox_t *outbox; /* a thread handler's: queue to the runner */
 };
 
 struct mu__runner_t {
@@ -130,39 +125,39 @@ struct mu__runner_t {
     mu__stage_t *st;
     int stage, index;
     void *zctx;
-    void *pull;                     /* input from the previous stage, or NULL */
-    void **push;                    /* one per runner of the next stage */
+    void *pull;  /* input from the previous stage, or NULL */
+    void **push; /* one per runner of the next stage */
     int npush;
-    bool *dead_down;                /* downstream runner gone during a drain */
+    bool *dead_down; /* downstream runner gone during a drain */
     mu__stage_t *next;
     int ctl;
     mu__runner_stats_t stats;
     int64_t last_stats_ms;
     int rr;
     int n_up, neos;
-    bool *eos;                      /* end-of-stream seen per upstream runner */
+    bool *eos; /* end-of-stream seen per upstream runner */
     bool drain_req, exit_req;
     void *state;
-    mu__rel_t *rel;                 /* at-least-once sender state, or NULL */
-    void **ack_push;                /* at-least-once receiver: per upstream runner */
+    mu__rel_t *rel;                  /* at-least-once sender state, or NULL */
+    void **ack_push;                 /* at-least-once receiver: per upstream runner */
     uint64_t (*acks)[MU__ACK_BATCH]; /* ids to acknowledge, per upstream runner */
     int *nacks;
-    mu__inproc_t *inproc;           /* worker with in-process handlers, or NULL */
+    mu__inproc_t *inproc; /* worker with in-process handlers, or NULL */
     /*  The runner's service hook for the layers below it (links,
         reliable, in-process handlers) while they wait: reads control
         messages, takes acks, sends statistics; MU_EINTR when told to
         exit (mu__runner_service). */
     int (*service)(mu__runner_t *r);
-    mu__zap_t *zap;                 /* ZAP handler of zctx (CURVE server), or NULL */
-    mu__zap_domain_t *zap_domain;   /* its domain: the flow's client key */
-    uint64_t zap_refused_seen;      /* refusals counted into stats so far */
+    mu__zap_t *zap;               /* ZAP handler of zctx (CURVE server), or NULL */
+    mu__zap_domain_t *zap_domain; /* its domain: the flow's client key */
+    uint64_t zap_refused_seen;    /* refusals counted into stats so far */
 };
 
 /*  Logs through czmq's zsys_<level> (error, warning, info, debug) with the
     runner's identity: "mu_flow flow/stage/index (pid N): message". */
-#define mu__rlog(level, r, fmt, ...)                                                      \
-    zsys_##level("mu_flow %s/%s/%d (pid %d): " fmt, (r)->flow->name, (r)->st->name,     \
-                 (r)->index, (int) getpid(), ##__VA_ARGS__)
+#define mu__rlog(level, r, fmt, ...)                                                            \
+    zsys_##level("mu_flow %s/%s/%d (pid %d): " fmt, (r)->flow->name, (r)->st->name, (r)->index, \
+                 (int) getpid(), ##__VA_ARGS__)
 
 /*  In a process the flow forked: czmq's logging without czmq's SIGINT and
     SIGTERM handlers (the flow's processes set their own). */

@@ -20,7 +20,7 @@
 static int
 wait_out(mu__runner_t *r, int j)
 {
-    mu__runner_flush_acks(r); /* nothing waits on us while we wait */
+    mu__runner_flush_acks(r);                       /* nothing waits on us while we wait */
     zmq_pollitem_t items[MU__FLOW_MAX_RUNNERS + 2]; /* pushes, control, acks */
     int n = 0;
     for (int k = 0; k < r->npush; k++)
@@ -31,7 +31,7 @@ wait_out(mu__runner_t *r, int j)
     if (acks)
         items[n++] = (zmq_pollitem_t) { .socket = acks, .events = ZMQ_POLLIN };
     zmq_poll(items, n, MU__FLOW_STATS_MS);
-    return r->service(r);   /* the runner's control, acks, statistics */
+    return r->service(r); /* the runner's control, acks, statistics */
 }
 
 static int

@@ -32,14 +32,14 @@
 #include <zmq.h>
 
 #define HDR (1 + 4 + 8)
-#define RETRY_MS 2000       /* unacknowledged this long: sent again */
-#define SCAN_MS 500         /* how often to look for such messages */
+#define RETRY_MS 2000 /* unacknowledged this long: sent again */
+#define SCAN_MS 500   /* how often to look for such messages */
 
 struct mu__rel_t {
     struct {
         uint64_t id;
         int target;
-        void *data;     /* the whole message, header included; NULL: free */
+        void *data; /* the whole message, header included; NULL: free */
         size_t size;
         int64_t sent_ms;
     } slot[MU__REL_WINDOW];
@@ -47,7 +47,7 @@ struct mu__rel_t {
     uint64_t next_id;
     size_t unacked;
     void *ack_pull;
-    mu__rel_port_t port;            /* the layer above: send, wait */
+    mu__rel_port_t port; /* the layer above: send, wait */
     bool redeliver[MU__FLOW_MAX_RUNNERS];
     bool any_redeliver;
 };

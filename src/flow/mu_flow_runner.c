@@ -264,4 +264,3 @@ mu__runner_setup(mu__runner_t *r)
     } else
         r->dead_down = calloc(1, 1);
 }
-

@@ -23,17 +23,17 @@
 
 #define BACKOFF_MIN_MS 10
 #define BACKOFF_MAX_MS 1000
-#define STABLE_MS 1000      /* alive this long: the backoff starts again */
+#define STABLE_MS 1000 /* alive this long: the backoff starts again */
 #define TICK_MS 10
 
 typedef struct {
-    pid_t pid;               /* 0: not running */
-    int ctl;                 /* our end of its control socket pair, or -1 */
-    int64_t restart_at;      /* > 0: to be restarted then */
+    pid_t pid;          /* 0: not running */
+    int ctl;            /* our end of its control socket pair, or -1 */
+    int64_t restart_at; /* > 0: to be restarted then */
     int64_t started_at;
     int backoff_ms;
-    bool drained;            /* reported 'd', or ended during a drain */
-    bool done;               /* will not run again */
+    bool drained; /* reported 'd', or ended during a drain */
+    bool done;    /* will not run again */
     bool told_exit;
     mu__runner_stats_t cur;  /* last report of the current process */
     mu__runner_stats_t base; /* sums of earlier processes */
@@ -42,7 +42,7 @@ typedef struct {
 
 typedef struct {
     slot_t *slots;
-    int64_t *restart_times;  /* ring of the last max_restarts + 1 restarts */
+    int64_t *restart_times; /* ring of the last max_restarts + 1 restarts */
     int nrestart_times;
 } stage_state_t;
 
@@ -51,7 +51,7 @@ static struct {
     int caller;
     stage_state_t *st;
     bool draining;
-    bool stop_requested;     /* by the caller or a signal, not by the sources */
+    bool stop_requested; /* by the caller or a signal, not by the sources */
     int64_t deadline;
     volatile sig_atomic_t signalled;
     volatile sig_atomic_t orphaned;
@@ -62,7 +62,7 @@ static void
 on_signal(int sig)
 {
     if (sig == SIGHUP)
-        S.orphaned = 1;  /* the caller died (PR_SET_PDEATHSIG) */
+        S.orphaned = 1; /* the caller died (PR_SET_PDEATHSIG) */
     else
         S.signalled = 1;
 }
@@ -273,8 +273,7 @@ remove_endpoints(void)
     mu__flow_remove_dir(S.flow->dir);
 }
 
-static void __attribute__((noreturn))
-finish(int rc, const char *fmt, ...)
+static void __attribute__((noreturn)) finish(int rc, const char *fmt, ...)
 {
     kill_all();
     send_stats();
@@ -354,7 +353,8 @@ count_restart(int s, int i, int status)
             snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
         finish(MU_ELIMIT,
                "stage '%s' exceeded its restart limit: %d restarts within %d ms "
-               "(last: runner %d, %s)", f->stages[s].name, recent, f->window_ms, i, how);
+               "(last: runner %d, %s)",
+               f->stages[s].name, recent, f->window_ms, i, how);
     }
 }
 
@@ -550,7 +550,7 @@ mu__flow_supervise(mu_flow_t *flow, int ctl)
         }
     size_t cap = total_runners() + 1;
     struct pollfd *pfd = calloc(cap, sizeof *pfd);
-    int (*who)[2] = calloc(cap, sizeof *who);
+    int(*who)[2] = calloc(cap, sizeof *who);
     if (!pfd || !who)
         finish(MU_ENOMEM, "out of memory in the supervisor");
     for (;;) {

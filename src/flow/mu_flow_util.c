@@ -82,8 +82,7 @@ mu__flow_set_title(const char *title)
     char buf[4096];
     ssize_t len = read(fd, buf, sizeof buf);
     close(fd);
-    if (len <= 1 || program_invocation_name == NULL
-        || strcmp(program_invocation_name, buf) != 0)
+    if (len <= 1 || program_invocation_name == NULL || strcmp(program_invocation_name, buf) != 0)
         return;
     size_t area = (size_t) len;
     memset(program_invocation_name, 0, area);
@@ -118,7 +117,7 @@ mu__flow_die_with_parent(pid_t parent_pid, int sig)
 void
 mu__flow_log_setup(void)
 {
-    zsys_handler_set(NULL);     /* no czmq handlers, now or at a later zsys_init */
+    zsys_handler_set(NULL); /* no czmq handlers, now or at a later zsys_init */
 }
 
 

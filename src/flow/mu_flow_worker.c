@@ -82,8 +82,7 @@ worker_teardown(mu__runner_t *r, mu_flow_emit_t *out)
     mu__inproc_stop(r);
 }
 
-static void __attribute__((noreturn))
-worker_main(mu__runner_t *r)
+static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
 {
     int rc = mu__inproc_start(r, mu__runner_send);
     if (rc != 0) {
@@ -131,8 +130,7 @@ worker_main(mu__runner_t *r)
 
 /* ---- sources -------------------------------------------------------------------------- */
 
-static void __attribute__((noreturn))
-source_main(mu__runner_t *r)
+static void __attribute__((noreturn)) source_main(mu__runner_t *r)
 {
     mu_flow_emit_t out = { .runner = r };
     unsigned calls = 0;
@@ -161,8 +159,7 @@ source_main(mu__runner_t *r)
     mu__runner_finish(r);
 }
 
-static void __attribute__((noreturn))
-fd_source_main(mu__runner_t *r)
+static void __attribute__((noreturn)) fd_source_main(mu__runner_t *r)
 {
     int fd = r->st->fds[r->index];
     mu_pipe_t *p = mu_pipe_new_fd(fd, -1);

@@ -8,7 +8,6 @@
 
 /*  A runner process's main; never returns. ctl is its end to the
     supervisor. */
-void mu__flow_runner_main(mu_flow_t *flow, int stage, int index, int ctl)
-    __attribute__((noreturn));
+void mu__flow_runner_main(mu_flow_t *flow, int stage, int index, int ctl) __attribute__((noreturn));
 
 #endif

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 
 struct mu_allow_t {
-    bool any;                           /* made by mu_allow_new_any */
-    uint8_t (*keys)[MU_KEY_BYTES];      /* sorted by memcmp, no duplicates */
+    bool any;                      /* made by mu_allow_new_any */
+    uint8_t (*keys)[MU_KEY_BYTES]; /* sorted by memcmp, no duplicates */
     size_t size, capacity;
 };
 
@@ -88,13 +88,12 @@ mu_allow_load_dir(mu_allow_t *self, const char *dir, int *skipped_p)
     while (rc == 0 && (entry = readdir(d)) != NULL) {
         const char *name = entry->d_name;
         if (name[0] == '.' || mu__cert_is_secret_name(name))
-            continue;               /* hidden (our temporaries) or secret */
+            continue; /* hidden (our temporaries) or secret */
         char path[PATH_MAX];
         int n = snprintf(path, sizeof path, "%s/%s", dir, name);
         struct stat st;
-        if (n < 0 || (size_t) n >= sizeof path || stat(path, &st) != 0
-            || !S_ISREG(st.st_mode))
-            continue;               /* gone, dangling link, directory... */
+        if (n < 0 || (size_t) n >= sizeof path || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue; /* gone, dangling link, directory... */
         mu__cert_t cert;
         int lrc = mu__cert_load(path, false, &cert);
         if (lrc == MU_ENOMEM)

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MU_CERT_MAX_BYTES (64 * 1024)       /* larger files are not certs */
+#define MU_CERT_MAX_BYTES (64 * 1024) /* larger files are not certs */
 
 bool
 mu__cert_is_secret_name(const char *name)
@@ -40,10 +40,11 @@ open_regular(const char *path, bool private)
     if (fd < 0)
         return private && errno == ELOOP ? MU_EINSECURE : -errno;
     struct stat st;
-    int rc = fstat(fd, &st) != 0 ? -errno
-             : S_ISDIR(st.st_mode) ? MU_EISDIR
-             : !S_ISREG(st.st_mode) ? MU_ENOTREG
-             : private && (st.st_mode & 077) != 0 ? MU_EINSECURE : 0;
+    int rc = fstat(fd, &st) != 0                  ? -errno
+             : S_ISDIR(st.st_mode)                ? MU_EISDIR
+             : !S_ISREG(st.st_mode)               ? MU_ENOTREG
+             : private && (st.st_mode & 077) != 0 ? MU_EINSECURE
+                                                  : 0;
     if (rc != 0) {
         close(fd);
         return rc;
@@ -102,9 +103,9 @@ mu_keys_read_secret_file(const char *path, int flags, char **secret_p, size_t *s
     char *data;
     size_t size;
     /* Room for the passphrase and its CRLF; the limit is checked after. */
-    int rc = read_whole_file(path, !(flags & MU_KEYS_ALLOW_INSECURE), MU_KEYS_SECRET_MAX + 2,
-                             &data, &size);
-    if (rc != 0)            /* MU_EFBIG when over 4098 bytes */
+    int rc = read_whole_file(path, !(flags & MU_KEYS_ALLOW_INSECURE), MU_KEYS_SECRET_MAX + 2, &data,
+                             &size);
+    if (rc != 0) /* MU_EFBIG when over 4098 bytes */
         return mu__fail(rc, "passphrase file '%s'", path);
     size_t full = size;
     if (size > 0 && data[size - 1] == '\n') {
@@ -152,7 +153,7 @@ parse_value(const char *p, const char *end, char *value, size_t cap)
     while (p < end && (*p == ' ' || *p == '\t'))
         p++;
     if (p < end && *p != '#')
-        return MU_EINVAL;           /* trailing garbage */
+        return MU_EINVAL; /* trailing garbage */
     size_t n = (size_t) (stop - start);
     if (n >= cap)
         return MU_EINVAL;
@@ -177,13 +178,13 @@ parse_curve_line(const char *p, const char *end, mu__cert_t *cert)
     bool is_public = name_len == 10 && memcmp(name, "public-key", 10) == 0;
     bool is_secret = name_len == 10 && memcmp(name, "secret-key", 10) == 0;
     if (!is_public && !is_secret)
-        return 0;                   /* other curve entries are not ours */
+        return 0; /* other curve entries are not ours */
     int rc = parse_value(p + 1, end, value, sizeof value);
     bool *seen = is_public ? &cert->has_public : &cert->has_secret;
     if (rc == 0 && !*seen)
         rc = mu_key_from_txt(value, is_public ? cert->public_key : cert->secret_key);
     else if (rc == 0)
-        rc = MU_EINVAL;             /* the same key twice */
+        rc = MU_EINVAL; /* the same key twice */
     sodium_memzero(value, sizeof value);
     if (rc == 0)
         *seen = true;
@@ -213,7 +214,7 @@ parse_cert(const char *text, size_t size, mu__cert_t *cert, char *why, size_t ca
         while (q < line_end && *q == ' ')
             q++;
         if (q < line_end && *q != '#') {
-            if (q == p) {           /* a section at column 0 */
+            if (q == p) { /* a section at column 0 */
                 const char *name = q;
                 while (q < line_end && *q != ' ' && *q != '\t' && *q != '#' && *q != '=')
                     q++;
@@ -270,7 +271,7 @@ load_one(const char *path, int flags, mu__cert_t *cert)
         cert->has_secret = false;
     }
     if (rc == 0 && cert->has_secret && strict && !mu__cert_is_secret_name(path))
-        rc = mu__cert_load(path, true, cert);   /* again, now as the secret file it is */
+        rc = mu__cert_load(path, true, cert); /* again, now as the secret file it is */
     return rc;
 }
 
@@ -290,12 +291,14 @@ load_pair(const char *path, int flags, mu__cert_t *cert)
     mu__cert_t secret;
     rc = load_one(secret_path, flags, &secret);
     if (rc == MU_ENOENT)
-        rc = 0;                     /* a public-only cert */
+        rc = 0; /* a public-only cert */
     else if (rc == 0 && !secret.has_secret)
         rc = mu__fail(MU_EINVAL, "key file '%s': no secret key", secret_path);
     else if (rc == 0 && memcmp(secret.public_key, cert->public_key, MU_KEY_BYTES) != 0)
-        rc = mu__fail(MU_EMISMATCH, "key file '%s' holds the secret of another public key "
-                      "than '%s'", secret_path, path);
+        rc = mu__fail(MU_EMISMATCH,
+                      "key file '%s' holds the secret of another public key "
+                      "than '%s'",
+                      secret_path, path);
     else if (rc == 0) {
         memcpy(cert->secret_key, secret.secret_key, MU_KEY_BYTES);
         cert->has_secret = true;
@@ -315,7 +318,7 @@ mu_keys_load(const char *path, int flags)
     if (rc == 0)
         self = mu_keys_new_from(cert.public_key, cert.has_secret ? cert.secret_key : NULL);
     else
-        errno = mu_error_errno(rc);     /* the detail is recorded where it failed */
+        errno = mu_error_errno(rc); /* the detail is recorded where it failed */
     sodium_memzero(&cert, sizeof cert);
     return self;
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#define MU_KDF_CONTEXT "mu_keys_"           /* crypto_kdf context: 8 bytes */
+#define MU_KDF_CONTEXT "mu_keys_" /* crypto_kdf context: 8 bytes */
 #define MU_SALT_SOURCE "mutil mu_keys shared-secret salt, version 1"
 
 struct mu_keys_t {
@@ -61,7 +61,7 @@ mu_key_to_txt(const uint8_t *key, char *text)
 {
     assert(key && text);
     char *done = zmq_z85_encode(text, key, MU_KEY_BYTES);
-    assert(done);       /* 32 is a multiple of 4: cannot fail */
+    assert(done); /* 32 is a multiple of 4: cannot fail */
     (void) done;
 }
 
@@ -117,13 +117,13 @@ mu_keys_from_secret(const void *secret, size_t size, mu_keys_role_t role)
     uint8_t public_key[MU_KEY_BYTES], secret_key[MU_KEY_BYTES];
     derivation_salt(salt);
     mu_keys_t *self = NULL;
-    if (crypto_pwhash(master, sizeof master, secret, size, salt,
-                      crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+    if (crypto_pwhash(master, sizeof master, secret, size, salt, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                      crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13)
+        != 0)
         /* the only way it fails with valid limits */
         mu__fail_null(MU_ENOMEM, "Argon2id could not get its memory");
-    else if (crypto_kdf_derive_from_key(seed, sizeof seed, (uint64_t) role, MU_KDF_CONTEXT,
-                                        master) != 0
+    else if (crypto_kdf_derive_from_key(seed, sizeof seed, (uint64_t) role, MU_KDF_CONTEXT, master)
+                 != 0
              || crypto_box_seed_keypair(public_key, secret_key, seed) != 0)
         /* unreachable with these constant sizes */
         mu__fail_null(MU_EINVAL, "key derivation refused its sizes");
@@ -150,8 +150,7 @@ mu_keys_new_public_txt(const char *public_txt)
     assert(public_txt);
     uint8_t public_key[MU_KEY_BYTES];
     if (mu_key_from_txt(public_txt, public_key) != 0)
-        return mu__fail_null(MU_EINVAL, "not a key in Z85 (40 characters): '%.60s'",
-                             public_txt);
+        return mu__fail_null(MU_EINVAL, "not a key in Z85 (40 characters): '%.60s'", public_txt);
     return keys_alloc(public_key, NULL);
 }
 

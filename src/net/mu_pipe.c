@@ -17,8 +17,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define MU_PIPE_CAPACITY (1024 * 1024)      /* asked of F_SETPIPE_SZ */
-#define MU_PIPE_READ_CHUNK (256 * 1024)     /* initial receive buffer */
+#define MU_PIPE_CAPACITY (1024 * 1024)  /* asked of F_SETPIPE_SZ */
+#define MU_PIPE_READ_CHUNK (256 * 1024) /* initial receive buffer */
 #define MU_PIPE_SHRINK_ABOVE (4 * 1024 * 1024)
 
 /* ------------------------------------------------------------------ */
@@ -71,8 +71,7 @@ mu_pipe_t *
 mu_pipe_new_fd(int read_fd, int write_fd)
 {
     if ((read_fd < 0 && write_fd < 0) || read_fd < -1 || write_fd < -1)
-        return mu__fail_null(MU_EINVAL, "mu_pipe_new_fd: descriptors %d and %d", read_fd,
-                             write_fd);
+        return mu__fail_null(MU_EINVAL, "mu_pipe_new_fd: descriptors %d and %d", read_fd, write_fd);
     int fds[2] = { read_fd, write_fd };
     for (int i = 0; i < 2; i++) {
         if (fds[i] >= 0 && set_nonblocking(fds[i]) < 0)
@@ -126,7 +125,7 @@ mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode)
     int rc = mu__pipe_zmq_open(self, endpoint);
     if (rc != 0) {
         free(self);
-        errno = mu_error_errno(rc);     /* the detail is recorded */
+        errno = mu_error_errno(rc); /* the detail is recorded */
         return NULL;
     }
     return self;
@@ -261,7 +260,7 @@ wait_fd(int fd, short events, int timeout_ms, int64_t deadline)
         struct pollfd pfd = { .fd = fd, .events = events };
         int rc = poll(&pfd, 1, left);
         if (rc > 0)
-            return 0;   /* ready, or POLLERR/POLLHUP: the next call reports it */
+            return 0; /* ready, or POLLERR/POLLHUP: the next call reports it */
         if (rc == 0)
             return MU_ETIMEDOUT;
         if (errno != EINTR)
@@ -377,8 +376,7 @@ encode_header(uint8_t *dst, uint64_t size, int header_bytes)
     memory. If the deadline passes after part of it went out, the rest is
     copied to the pending buffer so the stream stays whole. */
 static int
-send_direct(mu_pipe_t *self, const uint8_t *header, const void *data, size_t size,
-            int64_t deadline)
+send_direct(mu_pipe_t *self, const uint8_t *header, const void *data, size_t size, int64_t deadline)
 {
     size_t hb = (size_t) self->header_bytes;
     struct iovec iov[2] = { { (void *) header, hb }, { (void *) data, size } };
@@ -390,7 +388,7 @@ send_direct(mu_pipe_t *self, const uint8_t *header, const void *data, size_t siz
         return rc;
     size_t rest = hb + size - written;
     if (reserve_out(self, rest) < 0)
-        return MU_ENOMEM;   /* cannot happen for a stream we keep whole: report */
+        return MU_ENOMEM; /* cannot happen for a stream we keep whole: report */
     if (written < hb) {
         memcpy(self->out + self->out_len, header + written, hb - written);
         self->out_len += hb - written;
@@ -461,7 +459,7 @@ close_reader(mu_pipe_t *self)
     if (self->rfd >= 0 && self->rfd != self->wfd)
         close(self->rfd);
     else if (self->rfd >= 0)
-        shutdown(self->rfd, SHUT_RD);   /* a socket used both ways */
+        shutdown(self->rfd, SHUT_RD); /* a socket used both ways */
     self->rfd = -1;
     self->read_state = STATE_CLOSED;
     self->in_start = self->in_end = 0;
@@ -571,7 +569,7 @@ recv_fd(mu_pipe_t *self, const void **data_p, size_t *size_p)
                 return MU_EPROTO;
             }
             if (!frame_fits_in_memory(size, hb))
-                return MU_EMSGSIZE;     /* nothing consumed, as documented */
+                return MU_EMSGSIZE; /* nothing consumed, as documented */
             need = hb + (size_t) size;
             if (have >= need) {
                 *data_p = self->in + self->in_start + hb;
@@ -668,9 +666,8 @@ int
 mu_pipe_stats(const mu_pipe_t *self, mu_pipe_stats_t *stats)
 {
     assert(self && stats);
-    if (stats->size < sizeof *stats)    /* the first version is the whole struct */
-        return mu__fail(MU_EINVAL, "mu_pipe_stats: size %zu, need %zu", stats->size,
-                        sizeof *stats);
+    if (stats->size < sizeof *stats) /* the first version is the whole struct */
+        return mu__fail(MU_EINVAL, "mu_pipe_stats: size %zu, need %zu", stats->size, sizeof *stats);
     stats->frames_sent = self->frames_sent;
     stats->bytes_sent = self->bytes_sent;
     stats->frames_received = self->frames_received;

@@ -21,20 +21,20 @@ struct mu_pipe_t {
 
     /* fd backend */
     int rfd, wfd;
-    bool wfd_is_socket;       /* send(MSG_NOSIGNAL) instead of masking SIGPIPE */
-    bool sigpipe_ignored;     /* SIGPIPE was SIG_IGN at creation: no masking */
-    bool write_broken;        /* EPIPE seen */
+    bool wfd_is_socket;   /* send(MSG_NOSIGNAL) instead of masking SIGPIPE */
+    bool sigpipe_ignored; /* SIGPIPE was SIG_IGN at creation: no masking */
+    bool write_broken;    /* EPIPE seen */
     read_state_t read_state;
-    uint8_t *out;             /* pending output: out[out_off .. out_len) */
+    uint8_t *out; /* pending output: out[out_off .. out_len) */
     size_t out_off, out_len, out_cap;
-    uint8_t *in;              /* received bytes: in[in_start .. in_end) */
+    uint8_t *in; /* received bytes: in[in_start .. in_end) */
     size_t in_start, in_end, in_cap;
 
     /* ZeroMQ backend */
     zsock_t *sock;
     void *handle;
     mu_pipe_mode_t mode;
-    zmq_msg_t msg;            /* the frame handed out by the last recv */
+    zmq_msg_t msg; /* the frame handed out by the last recv */
     bool msg_live;
     int writers, eofs_seen;
 };

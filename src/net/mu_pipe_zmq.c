@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MU_PIPE_EOF_MARKER "mu:eof"         /* 2nd part of the end-of-stream message */
+#define MU_PIPE_EOF_MARKER "mu:eof" /* 2nd part of the end-of-stream message */
 
 /* Checks the tcp:// endpoints of a czmq endpoint list with
    mu__endpoint_check (other transports are czmq's to check). */
@@ -105,8 +105,8 @@ consume_control_message(mu_pipe_t *self)
         parts++;
         is_eof = parts == 2 && first_empty && !zmq_msg_more(&self->msg)
                  && zmq_msg_size(&self->msg) == strlen(MU_PIPE_EOF_MARKER)
-                 && memcmp(zmq_msg_data(&self->msg), MU_PIPE_EOF_MARKER,
-                           strlen(MU_PIPE_EOF_MARKER)) == 0;
+                 && memcmp(zmq_msg_data(&self->msg), MU_PIPE_EOF_MARKER, strlen(MU_PIPE_EOF_MARKER))
+                        == 0;
     }
     return is_eof;
 }
@@ -134,7 +134,7 @@ mu__pipe_zmq_recv(mu_pipe_t *self, const void **data_p, size_t *size_p)
             continue;
         }
         if (zmq_msg_size(&self->msg) > self->max_frame)
-            return MU_EPROTO;   /* only inproc gets here: libzmq checks ipc/tcp */
+            return MU_EPROTO; /* only inproc gets here: libzmq checks ipc/tcp */
         *data_p = zmq_msg_data(&self->msg);
         *size_p = zmq_msg_size(&self->msg);
         if (!*data_p)

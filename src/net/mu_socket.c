@@ -139,8 +139,10 @@ mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms, int timeout_ms)
 {
     assert(self);
     if (interval_ms <= 0 || timeout_ms <= interval_ms)
-        return mu__fail(MU_EINVAL, "heartbeat interval %d ms, timeout %d ms: "
-                        "need 0 < interval < timeout", interval_ms, timeout_ms);
+        return mu__fail(MU_EINVAL,
+                        "heartbeat interval %d ms, timeout %d ms: "
+                        "need 0 < interval < timeout",
+                        interval_ms, timeout_ms);
     self->hb_ivl = interval_ms;
     self->hb_timeout = timeout_ms;
     apply_heartbeat(self);
@@ -153,8 +155,8 @@ mu_socket_set_queue(mu_socket_t *self, size_t limit, mu_socket_policy_t policy, 
     assert(self);
     assert(policy == MU_SOCKET_BLOCK || policy == MU_SOCKET_DROP);
     if (limit < 1 || limit > (1u << 24) || timeout_ms < -1)
-        return mu__fail(MU_EINVAL, "socket queue limit %zu (1..2^24) or timeout %d ms",
-                        limit, timeout_ms);
+        return mu__fail(MU_EINVAL, "socket queue limit %zu (1..2^24) or timeout %d ms", limit,
+                        timeout_ms);
     if (limit != self->queue_limit) {
         if (limit < self->q_len)
             return mu__fail(MU_EINVAL, "socket queue limit %zu below the %zu messages queued",
@@ -196,7 +198,7 @@ mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_keys, const mu_al
     if ((server_keys && (!allow || !mu_keys_secret(server_keys)))
         || (client_keys && (!server_public || !mu_keys_secret(client_keys)))
         || (!server_keys && allow) || (!client_keys && server_public)
-        || self->zap)               /* a CURVE bind uses the current list */
+        || self->zap) /* a CURVE bind uses the current list */
         return mu__fail(MU_EINVAL, self->zap ? "mu_socket_set_curve after a CURVE bind"
                                              : "mu_socket_set_curve: a keypair without its "
                                                "secret, or half a pair");
@@ -261,13 +263,13 @@ mu_socket_bind(mu_socket_t *self, const char *endpoint)
     } else
         set_plaintext(self);
     if (zmq_bind(self->handle, endpoint) != 0)
-        return mu__fail(errno == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL, "bind '%s': %s",
-                        endpoint, zmq_strerror(errno));
+        return mu__fail(errno == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL, "bind '%s': %s", endpoint,
+                        zmq_strerror(errno));
     size_t len = sizeof self->endpoint;
     if (zmq_getsockopt(self->handle, ZMQ_LAST_ENDPOINT, self->endpoint, &len) != 0)
         self->endpoint[0] = 0;
-    const char *colon = strncmp(self->endpoint, "tcp://", 6) == 0
-                            ? strrchr(self->endpoint, ':') : NULL;
+    const char *colon = strncmp(self->endpoint, "tcp://", 6) == 0 ? strrchr(self->endpoint, ':')
+                                                                  : NULL;
     return colon ? atoi(colon + 1) : 0;
 }
 
@@ -315,7 +317,7 @@ mu_socket_stats(const mu_socket_t *self, mu_socket_stats_t *stats)
 {
     assert(self && stats);
     size_t size = stats->size;
-    if (size < sizeof *stats)       /* the first version is the whole struct */
+    if (size < sizeof *stats) /* the first version is the whole struct */
         return mu__fail(MU_EINVAL, "mu_socket_stats: size %zu, need %zu", size, sizeof *stats);
     *stats = self->stats;
     stats->size = size;
@@ -364,7 +366,7 @@ mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
 {
     assert(self && msg);
     release_current(self);
-    int64_t deadline = -2;              /* computed when first needed */
+    int64_t deadline = -2; /* computed when first needed */
     for (;;) {
         mu__socket_maybe_tick(self);
         if (self->in_len > 0) {
@@ -388,7 +390,7 @@ mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
         if (timeout_ms != 0) {
             if (deadline == -2)
                 deadline = mu__socket_deadline(self->now, timeout_ms);
-            int left = mu__socket_remaining_at(deadline, self->now);  /* read by maybe_tick */
+            int left = mu__socket_remaining_at(deadline, self->now); /* read by maybe_tick */
             if (left == 0)
                 return MU_ETIMEDOUT;
             int64_t until_tick = self->next_due - self->now;
@@ -396,10 +398,9 @@ mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
             wait = left > 0 && left < next ? left : (next | 15) + 1;
         }
         int rc = mu__socket_process_one(self, true, wait);
-        if (rc == 1) {                  /* stays in self->body until the next recv */
+        if (rc == 1) { /* stays in self->body until the next recv */
             self->cur.event = MU_SOCKET_MESSAGE;
-            hand_out(self, msg, self->route_data, &self->cur, self->body_data,
-                     self->body_size);
+            hand_out(self, msg, self->route_data, &self->cur, self->body_data, self->body_size);
             return 0;
         }
         if (rc == MU_EAGAIN && timeout_ms == 0)

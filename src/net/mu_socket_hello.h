@@ -13,13 +13,13 @@
 
 #define MU__HELLO_VERSION 1
 #define MU__HELLO_BYTES (1 + 1 + MU_SOCKET_ID_BYTES + 8 + 1)
-#define MU__HELLO_ANSWER 1          /* flags bit 0: answer me with a HELLO */
+#define MU__HELLO_ANSWER 1 /* flags bit 0: answer me with a HELLO */
 
 /*  A HELLO's fields. */
 typedef struct {
-    uint8_t id[MU_SOCKET_ID_BYTES];  /* the sender's identity */
-    uint64_t session;                /* the sender's session number */
-    uint8_t flags;                   /* MU__HELLO_ANSWER or 0 */
+    uint8_t id[MU_SOCKET_ID_BYTES]; /* the sender's identity */
+    uint64_t session;               /* the sender's session number */
+    uint8_t flags;                  /* MU__HELLO_ANSWER or 0 */
 } mu__hello_t;
 
 /*  Writes the MU__HELLO_BYTES bytes of a HELLO with these fields to out. */

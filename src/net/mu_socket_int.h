@@ -23,43 +23,43 @@
 
 #define ID_BYTES MU_SOCKET_ID_BYTES
 #define HELLO_ANSWER MU__HELLO_ANSWER
-#define ACK_BATCH 128                 /* ids per ACK message */
-#define DEDUP_BITS (1u << 20)         /* receiver de-duplication window */
-#define INBOX_LIMIT 10000             /* messages read ahead while sending */
-#define SLICE_MS 10                   /* blocking-send slice */
+#define ACK_BATCH 128         /* ids per ACK message */
+#define DEDUP_BITS (1u << 20) /* receiver de-duplication window */
+#define INBOX_LIMIT 10000     /* messages read ahead while sending */
+#define SLICE_MS 10           /* blocking-send slice */
 
 typedef struct {
     uint8_t id[ID_BYTES];
     bool joined, ever_joined;
-    uint64_t session;                 /* the peer's session (from HELLO) */
+    uint64_t session; /* the peer's session (from HELLO) */
     int64_t last_recv;
     size_t ring_idx;
     /* de-duplication of the peer's RDATA ids, for dd_session */
-    uint64_t dd_session, dd_base;     /* ids < dd_base were delivered */
-    uint64_t *dd_bits;                /* DEDUP_BITS bits, id & (DEDUP_BITS-1) */
+    uint64_t dd_session, dd_base; /* ids < dd_base were delivered */
+    uint64_t *dd_bits;            /* DEDUP_BITS bits, id & (DEDUP_BITS-1) */
     /* acks owed to the peer */
     uint64_t acks[ACK_BATCH];
     size_t nacks;
 } peer_t;
 
-typedef struct {                      /* an AT_LEAST_ONCE copy in flight */
+typedef struct { /* an AT_LEAST_ONCE copy in flight */
     bool live;
     uint8_t peer[ID_BYTES];
-    uint8_t *body;                    /* 'R' id payload */
+    uint8_t *body; /* 'R' id payload */
     size_t len;
     int retries;
     int64_t due;
 } pending_t;
 
-typedef struct {                      /* a message or event waiting for recv */
+typedef struct { /* a message or event waiting for recv */
     mu_socket_event_t event;
     uint8_t peer[ID_BYTES];
-    zmq_msg_t body;                   /* events: empty */
-    size_t offset;                    /* payload offset in body */
-    uint64_t rel_id;                  /* RDATA id to ack on hand-out, 0 none */
+    zmq_msg_t body;  /* events: empty */
+    size_t offset;   /* payload offset in body */
+    uint64_t rel_id; /* RDATA id to ack on hand-out, 0 none */
 } inbox_t;
 
-typedef struct {                      /* a payload waiting for a peer */
+typedef struct { /* a payload waiting for a peer */
     uint8_t *data;
     size_t size;
 } queued_t;
@@ -76,22 +76,22 @@ struct mu_socket_t {
     int send_timeout;
     bool drop_unroutable, events;
     char endpoint[256];
-    int sndtimeo_set, rcvtimeo_set;   /* SNDTIMEO, RCVTIMEO on the socket now */
+    int sndtimeo_set, rcvtimeo_set; /* SNDTIMEO, RCVTIMEO on the socket now */
 
-    zhashx_t *peers;                  /* id -> peer_t (owned; kept after leave) */
-    peer_t *last_peer;                /* lookup cache */
-    peer_t **ring;                    /* joined peers in join order */
+    zhashx_t *peers;   /* id -> peer_t (owned; kept after leave) */
+    peer_t *last_peer; /* lookup cache */
+    peer_t **ring;     /* joined peers in join order */
     size_t nring, ring_cap, cursor;
 
     /* receive */
-    zmq_msg_t route, body;            /* the last message read directly */
-    const uint8_t *route_data;        /* zmq_msg_data of route and data and */
-    const uint8_t *body_data;         /* size of body, kept by process_one */
-    size_t body_size;                 /* for the direct hand-out */
-    zmq_msg_t scratch;                /* bodies read ahead (while sending) */
-    bool cur_inbox;                   /* handed out an inbox item */
-    inbox_t cur;                      /* that item */
-    inbox_t *inbox;                   /* ring */
+    zmq_msg_t route, body;     /* the last message read directly */
+    const uint8_t *route_data; /* zmq_msg_data of route and data and */
+    const uint8_t *body_data;  /* size of body, kept by process_one */
+    size_t body_size;          /* for the direct hand-out */
+    zmq_msg_t scratch;         /* bodies read ahead (while sending) */
+    bool cur_inbox;            /* handed out an inbox item */
+    inbox_t cur;               /* that item */
+    inbox_t *inbox;            /* ring */
     size_t in_head, in_len, in_cap;
 
     /* local queue while no peer is joined */
@@ -104,22 +104,22 @@ struct mu_socket_t {
     size_t window;
     pending_t *pend;
     size_t pend_mask;
-    uint64_t pbase, pnext;            /* ids [pbase, pnext) may be live */
+    uint64_t pbase, pnext; /* ids [pbase, pnext) may be live */
     int64_t next_resend;
 
     /* timers */
-    int64_t now;                      /* clock read by the last maybe_tick */
+    int64_t now; /* clock read by the last maybe_tick */
     int64_t next_ping, next_due;
-    bool in_tick, sending;            /* re-entry guards */
-    bool acks_owed;                   /* some peer has acks to send */
-    bool sent_any;                    /* a send was made (queued or not) */
-    unsigned sends;                   /* mu_socket_send calls, for read-ahead */
-    int64_t drained_at;               /* clock of the last read-ahead in send */
+    bool in_tick, sending; /* re-entry guards */
+    bool acks_owed;        /* some peer has acks to send */
+    bool sent_any;         /* a send was made (queued or not) */
+    unsigned sends;        /* mu_socket_send calls, for read-ahead */
+    int64_t drained_at;    /* clock of the last read-ahead in send */
 
     /* CURVE */
     mu_keys_t *srv_keys, *cli_keys;
     uint8_t server_public[MU_KEY_BYTES];
-    mu__zap_domain_t *zap;            /* CURVE binds */
+    mu__zap_domain_t *zap; /* CURVE binds */
     mu_allow_t *allow;
 
     mu_socket_stats_t stats;

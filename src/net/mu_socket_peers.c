@@ -142,7 +142,7 @@ ring_remove(mu_socket_t *self, peer_t *peer)
     for (size_t k = i; k < self->nring; k++)
         self->ring[k]->ring_idx = k;
     if (self->cursor > i)
-        self->cursor--;     /* the cycle goes on with the same next peer */
+        self->cursor--; /* the cycle goes on with the same next peer */
     if (self->cursor >= self->nring)
         self->cursor = 0;
 }
@@ -208,7 +208,7 @@ mu__socket_peer_join(mu_socket_t *self, peer_t *peer, uint64_t session)
 {
     if (peer->joined && peer->session == session)
         return false;
-    if (peer->joined)               /* the peer restarted: leave, then join */
+    if (peer->joined) /* the peer restarted: leave, then join */
         mu__socket_peer_leave(self, peer);
     if (!ring_add(self, peer))
         return false;
@@ -243,7 +243,7 @@ mu__socket_heartbeat(mu_socket_t *self, int64_t now)
             peer_t *peer = self->ring[i];
             if (now - peer->last_recv > self->hb_timeout) {
                 mu__socket_peer_leave(self, peer);
-                mu__socket_send_hello(self, peer->id, HELLO_ANSWER);  /* alive? rejoin */
+                mu__socket_send_hello(self, peer->id, HELLO_ANSWER); /* alive? rejoin */
             } else
                 i++;
         }

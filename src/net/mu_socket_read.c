@@ -19,7 +19,7 @@ on_hello(mu_socket_t *self, const uint8_t *route, const uint8_t *body, size_t le
         return;
     if (mu__socket_peer_join(self, peer, hello.session)) {
         mu__socket_resend_to_joined(self, peer);
-        self->next_due = mu__socket_now();  /* flush the local queue soon */
+        self->next_due = mu__socket_now(); /* flush the local queue soon */
     }
     peer->last_recv = self->now = mu__socket_now();
     if (hello.flags & HELLO_ANSWER)
@@ -45,7 +45,7 @@ mu__socket_process_one(mu_socket_t *self, bool direct, int wait_ms)
         self->stats.malformed++;
         return 0;
     }
-    if (zmq_msg_more(msg)) {                /* not ours: drain the rest */
+    if (zmq_msg_more(msg)) { /* not ours: drain the rest */
         while (zmq_msg_more(msg) && zmq_msg_recv(msg, self->handle, 0) >= 0)
             ;
         self->stats.malformed++;
@@ -58,7 +58,7 @@ mu__socket_process_one(mu_socket_t *self, bool direct, int wait_ms)
     const uint8_t *route = zmq_msg_data(&self->route);
     const uint8_t *body = zmq_msg_data(msg);
     size_t len = body_size < INT_MAX ? (size_t) body_size : zmq_msg_size(msg);
-    if (len == 0) {                          /* connection probe */
+    if (len == 0) { /* connection probe */
         mu__socket_send_hello(self, route, HELLO_ANSWER);
         return 0;
     }

@@ -12,9 +12,12 @@ mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms, size_
     assert(self);
     if (retries < 1 || retries > 1000 || resend_ms < 1 || window < 1 || window > DEDUP_BITS
         || self->sent_any)
-        return mu__fail(MU_EINVAL, self->sent_any ? "mu_socket_set_at_least_once after a send"
-                        : "at least once: retries %d (1..1000), resend %d ms (>= 1), window %zu "
-                          "(1..2^20)", retries, resend_ms, window);
+        return mu__fail(
+            MU_EINVAL,
+            self->sent_any ? "mu_socket_set_at_least_once after a send"
+                           : "at least once: retries %d (1..1000), resend %d ms (>= 1), window %zu "
+                             "(1..2^20)",
+            retries, resend_ms, window);
     size_t cap = 1;
     while (cap < window)
         cap <<= 1;
@@ -102,7 +105,7 @@ mu__socket_resend_due(mu_socket_t *self, int64_t now)
         peer_t *peer = resend_target(self, p);
         int rc = peer ? mu__socket_send_now(self, peer->id, p->body, p->len) : MU_EHOSTUNREACH;
         if (rc == MU_EAGAIN)
-            continue;                   /* pipe full: try at the next scan */
+            continue; /* pipe full: try at the next scan */
         if (rc == MU_EHOSTUNREACH && peer)
             mu__socket_peer_leave(self, peer);
         if (rc == 0)
@@ -164,7 +167,7 @@ mu__socket_dedup_check(peer_t *peer, uint64_t id)
     }
     if (id < peer->dd_base)
         return 0;
-    if (id >= peer->dd_base + DEDUP_BITS) {     /* slide: forget the oldest */
+    if (id >= peer->dd_base + DEDUP_BITS) { /* slide: forget the oldest */
         uint64_t new_base = id - DEDUP_BITS + 1;
         if (new_base - peer->dd_base >= DEDUP_BITS)
             memset(peer->dd_bits, 0, DEDUP_BITS / 8);
@@ -211,8 +214,8 @@ flush_acks_if(mu_socket_t *self, peer_t *peer, bool full_ok)
     size_t len = 1 + 8 * peer->nacks;
     int rc = mu__socket_send_now(self, peer->id, buf, len);
     if (rc == MU_EAGAIN && !full_ok)
-        return;                         /* the pipe is full: keep them for later */
-    peer->nacks = 0;                    /* sent, or given up (resends recover) */
+        return;      /* the pipe is full: keep them for later */
+    peer->nacks = 0; /* sent, or given up (resends recover) */
     if (rc == MU_EHOSTUNREACH)
         mu__socket_peer_leave(self, peer);
 }
@@ -236,7 +239,7 @@ void
 mu__socket_owe_ack(mu_socket_t *self, peer_t *peer, uint64_t id)
 {
     if (peer->nacks == ACK_BATCH)
-        flush_acks_if(self, peer, true);    /* no room: the batch must go */
+        flush_acks_if(self, peer, true); /* no room: the batch must go */
     peer->acks[peer->nacks++] = id;
     self->acks_owed = true;
 }

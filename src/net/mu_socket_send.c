@@ -71,7 +71,7 @@ send_body_wait(mu_socket_t *self, peer_t *peer, zmq_msg_t *proto, bool take, int
         rc = mu__socket_zmq_error();
         if (rc != MU_EAGAIN)
             return rc;
-        mu__socket_drain_incoming(self);           /* acks, pings, hellos meanwhile */
+        mu__socket_drain_incoming(self); /* acks, pings, hellos meanwhile */
         mu__socket_maybe_tick(self);
         if (!peer->joined)
             return MU_EHOSTUNREACH;
@@ -124,9 +124,9 @@ send_copy(mu_socket_t *self, peer_t *peer, const void *data, size_t size, zmq_ms
         if (rc == MU_EHOSTUNREACH)
             mu__socket_peer_leave(self, peer);
         else if (self->in_tick && (rc == MU_EAGAIN || rc == MU_ETIMEDOUT))
-            rc = 0;     /* a full pipe in a tick's queue flush: no caller to
+            rc = 0;                             /* a full pipe in a tick's queue flush: no caller to
                            fail, and the message was accepted: resent later */
-        if (rc == MU_EHOSTUNREACH || rc == 0) {  /* a gone peer: resent later */
+        if (rc == MU_EHOSTUNREACH || rc == 0) { /* a gone peer: resent later */
             self->stats.sent++;
             return rc;
         }
@@ -206,7 +206,7 @@ dispatch_roundrobin(mu_socket_t *self, const void *data, size_t size, zmq_msg_t 
         if (rc != MU_EHOSTUNREACH)
             return rc;
         if (self->reliable)
-            return 0;           /* registered; resent to the next peer */
+            return 0; /* registered; resent to the next peer */
     }
     return MU_EHOSTUNREACH;
 }
@@ -218,7 +218,7 @@ dispatch_publish(mu_socket_t *self, const void *data, size_t size, zmq_msg_t *pr
     size_t n = self->nring;
     if (n == 0)
         return MU_EHOSTUNREACH;
-    peer_t *snapshot_small[16];     /* the ring may change while we wait */
+    peer_t *snapshot_small[16]; /* the ring may change while we wait */
     peer_t **snap = n <= 16 ? snapshot_small : malloc(n * sizeof *snap);
     if (!snap)
         return MU_ENOMEM;
@@ -291,7 +291,7 @@ flush_queue(mu_socket_t *self, int64_t deadline)
             return rc;
         if (rc == MU_EAGAIN || rc == MU_ETIMEDOUT) {
             if (self->mode == MU_SOCKET_ROUNDROBIN)
-                return rc;              /* nobody took it: keep it queued */
+                return rc; /* nobody took it: keep it queued */
         } else if (rc != 0)
             return rc;
         free(q->data);
@@ -407,7 +407,7 @@ do_tick(mu_socket_t *self, int64_t now)
         self->next_due = self->next_resend;
     if (self->q_len > 0 && self->nring > 0 && !self->sending) {
         self->sending = true;
-        (void) flush_queue(self, now);      /* without waiting */
+        (void) flush_queue(self, now); /* without waiting */
         self->sending = false;
     }
     self->in_tick = false;

@@ -29,11 +29,11 @@
 #define ZAP_NAME_MAX 24
 
 struct mu__zap_domain_t {
-    char name[ZAP_NAME_MAX];        /* "mu-N" */
-    mu_allow_t *allow;              /* NULL: insecure (NULL mechanism only) */
+    char name[ZAP_NAME_MAX]; /* "mu-N" */
+    mu_allow_t *allow;       /* NULL: insecure (NULL mechanism only) */
     atomic_uint_least64_t failures;
-    mu__log_limit_t log;            /* its refusal lines (under registry) */
-    mu__zap_t *zap;                 /* the handler it is registered with */
+    mu__log_limit_t log; /* its refusal lines (under registry) */
+    mu__zap_t *zap;      /* the handler it is registered with */
     mu__zap_domain_t *next;
 };
 
@@ -41,27 +41,27 @@ struct mu__zap_domain_t {
     handler of one private context (a plain thread). */
 struct mu__zap_t {
     pthread_mutex_t registry;
-    mu__zap_domain_t *domains;      /* under registry */
-    mu__log_limit_t stray_log;      /* requests of no known domain; under registry */
-    bool summaries_due;             /* handler thread only: some refusals not logged */
-    char label[96];                 /* prefix of its log lines */
-    void *zctx;                     /* a context's handler: the context */
-    pid_t pid;                      /* ... and the process its thread runs in */
-    void *rep;                      /* ... and its socket (handler thread only) */
+    mu__zap_domain_t *domains; /* under registry */
+    mu__log_limit_t stray_log; /* requests of no known domain; under registry */
+    bool summaries_due;        /* handler thread only: some refusals not logged */
+    char label[96];            /* prefix of its log lines */
+    void *zctx;                /* a context's handler: the context */
+    pid_t pid;                 /* ... and the process its thread runs in */
+    void *rep;                 /* ... and its socket (handler thread only) */
 };
 
 static pthread_mutex_t lifecycle = PTHREAD_MUTEX_INITIALIZER;
 static mu__zap_t shared = { .registry = PTHREAD_MUTEX_INITIALIZER, .label = "mutil" };
-static zactor_t *handler;               /* the shared one's; under lifecycle */
+static zactor_t *handler; /* the shared one's; under lifecycle */
 static atomic_uint_least64_t next_domain_id;
 
 /* ---- the handler ----------------------------------------------------------- */
 
 /*  One ZAP decision. */
 typedef struct {
-    const char *status;             /* "200" or "400" */
-    const char *text;               /* status text */
-    char user_id[MU_KEY_TEXT];      /* Z85 client key, or "" */
+    const char *status;        /* "200" or "400" */
+    const char *text;          /* status text */
+    char user_id[MU_KEY_TEXT]; /* Z85 client key, or "" */
 } verdict_t;
 
 static mu__zap_domain_t *
@@ -119,7 +119,8 @@ log_suppressed(const mu__zap_t *z, const char *name, uint64_t count)
 {
     if (count > 0)
         zsys_warning("%s: %" PRIu64 " more refused handshakes on %s%s%s not logged"
-                     " (at most one line per second)", z->label, count, name ? "ZAP domain '" : "",
+                     " (at most one line per second)",
+                     z->label, count, name ? "ZAP domain '" : "",
                      name ? name : "no known ZAP domain", name ? "'" : "");
 }
 
@@ -181,7 +182,7 @@ serve_request(mu__zap_t *z, void *rep)
 {
     zmsg_t *request = zmsg_recv(rep);
     if (request == NULL)
-        return;                     /* interrupted */
+        return; /* interrupted */
     /* RFC 27: version, request id, domain, address, identity, mechanism,
        credentials... (zmsg_next wraps around after the last frame, so the
        frames are counted first.) */
@@ -210,16 +211,15 @@ serve_request(mu__zap_t *z, void *rep)
     pthread_mutex_lock(&z->registry);
     mu__zap_domain_t *known = malformed ? NULL : decide(z, domain, mechanism, key, &v);
     if (strcmp(v.status, "200") != 0) {
-        log_it = mu__log_limit_admit(known ? &known->log : &z->stray_log, zclock_mono(),
-                                     &before);
+        log_it = mu__log_limit_admit(known ? &known->log : &z->stray_log, zclock_mono(), &before);
         z->summaries_due |= !log_it;
     }
     pthread_mutex_unlock(&z->registry);
     if (log_it) {
         log_suppressed(z, known ? domain : NULL, before);
-        zsys_warning("%s: refused %s handshake from %s (key %s) on ZAP domain '%s': %s",
-                     z->label, mechanism[0] ? mechanism : "?", address[0] ? address : "?",
-                     key_txt, domain, v.text);
+        zsys_warning("%s: refused %s handshake from %s (key %s) on ZAP domain '%s': %s", z->label,
+                     mechanism[0] ? mechanism : "?", address[0] ? address : "?", key_txt, domain,
+                     v.text);
     }
 
     send_reply(rep, f[F_ID], &v);
@@ -246,7 +246,7 @@ summary_wait(mu__zap_t *z, int64_t *next_flush_p)
 /*  Start-up result of the actor, read by mu__zap_register after zactor_new
     returned (the actor's first signal orders the write before the read). */
 typedef struct {
-    int rc;                         /* 0, or the errno of the bind */
+    int rc; /* 0, or the errno of the bind */
 } start_t;
 
 static void
@@ -270,12 +270,12 @@ handler_actor(zsock_t *pipe, void *args)
     zpoller_t *poller = zpoller_new(pipe, rep, NULL);
     zsock_signal(pipe, 0);
     if (poller) {
-        zpoller_set_nonstop(poller, true);  /* serve until $TERM, even on SIGINT */
+        zpoller_set_nonstop(poller, true); /* serve until $TERM, even on SIGINT */
         int64_t next_flush = 0;
         for (;;) {
             void *which = zpoller_wait(poller, summary_wait(&shared, &next_flush));
             if (which == NULL && zpoller_terminated(poller) && zmq_errno() != EINTR)
-                break;              /* the context is ending (ETERM) */
+                break; /* the context is ending (ETERM) */
             if (which == rep) {
                 serve_request(&shared, rep);
             } else if (which == pipe) {
@@ -364,7 +364,7 @@ domain_unlink(mu__zap_t *z, mu__zap_domain_t *domain)
     mu__zap_domain_t **link = &z->domains;
     while (*link && *link != domain)
         link = &(*link)->next;
-    assert(*link == domain);    /* unregistering twice is a caller bug */
+    assert(*link == domain); /* unregistering twice is a caller bug */
     *link = domain->next;
     bool last = z->domains == NULL;
     pthread_mutex_unlock(&z->registry);
@@ -442,11 +442,11 @@ context_main(void *arg)
         zmq_pollitem_t item = { z->rep, 0, ZMQ_POLLIN, 0 };
         int n = zmq_poll(&item, 1, summary_wait(z, &next_flush));
         if (n < 0 && zmq_errno() != EINTR)
-            break;                  /* the context is ending (ETERM) */
+            break; /* the context is ending (ETERM) */
         if (n > 0)
             serve_request(z, z->rep);
     }
-    zmq_close(z->rep);              /* lets the context's termination finish */
+    zmq_close(z->rep); /* lets the context's termination finish */
     return NULL;
 }
 

@@ -497,8 +497,10 @@ increment_hashed(mu_lru_t *self, const void *key, size_t len, uint32_t h, uint64
 static int
 lru_fail(int rc, const char *call)
 {
-    return mu__fail(rc, "%s: %s", call, rc == MU_EACCES ? "the LRU is read-only"
-                    : rc == MU_EINVAL ? "bad key, size or argument" : mu_strerror(rc));
+    return mu__fail(rc, "%s: %s", call,
+                    rc == MU_EACCES   ? "the LRU is read-only"
+                    : rc == MU_EINVAL ? "bad key, size or argument"
+                                      : mu_strerror(rc));
 }
 
 int

@@ -19,10 +19,10 @@
 
 #define NIL UINT32_MAX
 #define INLINE_KEY 12
-#define FREE_LEVEL 0x7F          /* level of a free entry */
-#define LEN_MASK 0x00FFFFFFu     /* meta: key length */
-#define LEVEL_SHIFT 24           /* meta: level, 7 bits */
-#define DIRTY 0x80000000u        /* meta: the row must be rewritten at flush */
+#define FREE_LEVEL 0x7F      /* level of a free entry */
+#define LEN_MASK 0x00FFFFFFu /* meta: key length */
+#define LEVEL_SHIFT 24       /* meta: level, 7 bits */
+#define DIRTY 0x80000000u    /* meta: the row must be rewritten at flush */
 #define MIN_SLOTS 64
 #define FORMAT_VERSION 1
 #define MAX_NAME 128
@@ -31,7 +31,7 @@ typedef struct {
     uint32_t prev, next;
     uint64_t size;
     unsigned char key[INLINE_KEY]; /* the key, or a pointer to it (len > INLINE_KEY) */
-    uint32_t meta;               /* len | level << LEVEL_SHIFT | DIRTY; level FREE_LEVEL when free */
+    uint32_t meta; /* len | level << LEVEL_SHIFT | DIRTY; level FREE_LEVEL when free */
 } entry_t;
 
 _Static_assert(sizeof(entry_t) == 32, "entry_t is 32 bytes");
@@ -84,12 +84,12 @@ struct mu_lru_t {
     entry_t *entries;
     uint32_t nentries, entries_cap, free_head;
     uint64_t *slots;
-    size_t mask;                 /* slot count - 1 */
+    size_t mask; /* slot count - 1 */
     uint64_t seed;
     level_t level[MU_LRU_MAX_LEVELS];
     int nlevels;
     uint64_t capacity, total, count, next_seq;
-    uint32_t dirty_bit;          /* DIRTY when persistent, else 0 */
+    uint32_t dirty_bit; /* DIRTY when persistent, else 0 */
     uint64_t hits, misses, evictions;
     uint64_t boost_max;
     int boost_level;

@@ -405,8 +405,10 @@ static int
 has_schema(sqlite3 *db, bool *yes)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                                " AND name = 'meta'", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                " AND name = 'meta'",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return mu__sqlite_db_error(db, rc);
     rc = sqlite3_step(st);
@@ -453,11 +455,11 @@ check_meta(mu_lru_t *s, uint64_t capacity, int levels)
         return MU_ECORRUPT;
     if (rc != 0)
         return rc;
-    if (format != FORMAT_VERSION || stored_levels < 1 || stored_levels > MU_LRU_MAX_LEVELS ||
-        stored_cap == 0 || stored_cap > INT64_MAX)
+    if (format != FORMAT_VERSION || stored_levels < 1 || stored_levels > MU_LRU_MAX_LEVELS
+        || stored_cap == 0 || stored_cap > INT64_MAX)
         return MU_ECORRUPT;
-    if ((levels != 0 && (uint64_t) levels != stored_levels) ||
-        (capacity != 0 && capacity != stored_cap))
+    if ((levels != 0 && (uint64_t) levels != stored_levels)
+        || (capacity != 0 && capacity != stored_cap))
         return MU_EEXIST;
     s->nlevels = (int) stored_levels;
     s->capacity = stored_cap;
@@ -487,8 +489,10 @@ static int
 load_entries(mu_lru_t *s)
 {
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT key, size, level, seq FROM entries"
-                                " ORDER BY level, seq", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT key, size, level, seq FROM entries"
+                                " ORDER BY level, seq",
+                                -1, &st, NULL);
     if (rc != SQLITE_OK)
         return mu__sqlite_db_error(s->db, rc);
     mu_lru_durability_t policy = s->policy;
@@ -552,7 +556,7 @@ open_db(mu_lru_t *s, const char *path, int flags)
     rc = mu__sqlite_exec(s->db, "PRAGMA journal_mode=WAL");
     if (rc == 0)
         rc = mu__sqlite_exec(s->db, flags & MU_LRU_SYNC_FULL ? "PRAGMA synchronous=FULL"
-                                                      : "PRAGMA synchronous=NORMAL");
+                                                             : "PRAGMA synchronous=NORMAL");
     return rc;
 }
 
@@ -565,9 +569,9 @@ typedef struct {
 static int
 make_paths(paths_t *p, const char *dir, const char *name)
 {
-    if ((size_t) snprintf(p->db, sizeof p->db, "%s/%s.lru", dir, name) >= sizeof p->db ||
-        (size_t) snprintf(p->lock, sizeof p->lock, "%s/%s.lru.lock", dir, name) >= sizeof p->lock ||
-        (size_t) snprintf(p->tmp, sizeof p->tmp, "%s/.%s.lru.new", dir, name) >= sizeof p->tmp)
+    if ((size_t) snprintf(p->db, sizeof p->db, "%s/%s.lru", dir, name) >= sizeof p->db
+        || (size_t) snprintf(p->lock, sizeof p->lock, "%s/%s.lru.lock", dir, name) >= sizeof p->lock
+        || (size_t) snprintf(p->tmp, sizeof p->tmp, "%s/.%s.lru.new", dir, name) >= sizeof p->tmp)
         return MU_EINVAL;
     return 0;
 }
@@ -669,11 +673,12 @@ mu_lru_t *
 mu_lru_open(const char *dir, const char *name, uint64_t capacity, int levels, int flags)
 {
     assert(dir && name);
-    if (!name_ok(name) || levels < 0 || levels > MU_LRU_MAX_LEVELS || capacity > INT64_MAX ||
-        (flags & ~(MU_LRU_CREATE | MU_LRU_READONLY | MU_LRU_SYNC_FULL)) ||
-        ((flags & MU_LRU_CREATE) && (flags & MU_LRU_READONLY)) || dir[0] == '\0')
-        return mu__fail_null(MU_EINVAL, "mu_lru_open: bad name '%s', levels %d, capacity or flags %d",
-                             name, levels, flags);
+    if (!name_ok(name) || levels < 0 || levels > MU_LRU_MAX_LEVELS || capacity > INT64_MAX
+        || (flags & ~(MU_LRU_CREATE | MU_LRU_READONLY | MU_LRU_SYNC_FULL))
+        || ((flags & MU_LRU_CREATE) && (flags & MU_LRU_READONLY)) || dir[0] == '\0')
+        return mu__fail_null(MU_EINVAL,
+                             "mu_lru_open: bad name '%s', levels %d, capacity or flags %d", name,
+                             levels, flags);
     mu_lru_t *s = mu__lru_alloc(capacity ? capacity : 1, levels ? levels : MU_LRU_LEVELS_DEFAULT);
     if (s == NULL)
         return NULL;
@@ -684,7 +689,7 @@ mu_lru_open(const char *dir, const char *name, uint64_t capacity, int levels, in
     if (rc != 0) {
         close_db(s);
         mu__lru_free(s);
-        if (mu_last_code() == rc) {     /* keep the detail of the failing step */
+        if (mu_last_code() == rc) { /* keep the detail of the failing step */
             errno = mu_error_errno(rc);
             return NULL;
         }

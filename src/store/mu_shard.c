@@ -10,7 +10,7 @@
 /*  Binds and runs a PUT of an encoded value; the shard is locked. */
 int
 mu__shard_put_locked(shard_t *s, const mu_shard_elem_t *key, size_t k, int codec, size_t vlen,
-           const void *blob, size_t blen)
+                     const void *blob, size_t blen)
 {
     sqlite3_stmt *st = s->st[ST_PUT];
     int rc = mu__shard_bind_key(st, key, k, 1);
@@ -53,8 +53,7 @@ lock_key_shard(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, shard_t *
 }
 
 int
-mu_shard_set(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, const void *value,
-             size_t size)
+mu_shard_set(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, const void *value, size_t size)
 {
     int rc = mu__shard_check_value(value, size);
     shard_t *s;
@@ -95,7 +94,8 @@ get_row(const mu_shard_t *self, shard_t *s, const mu_shard_elem_t *key, get_dest
         return mu__shard_corrupt_value(self, s->index, key, why);
     d->size = vlen;
     if (!d->alloc && vlen > d->cap)
-        return mu__fail(MU_EMSGSIZE, "value of %zu bytes does not fit a buffer of %zu", vlen, d->cap);
+        return mu__fail(MU_EMSGSIZE, "value of %zu bytes does not fit a buffer of %zu", vlen,
+                        d->cap);
     d->out = d->alloc ? malloc(vlen) : d->buf;
     if (d->out == NULL)
         return mu__fail(MU_ENOMEM, "out of memory");
@@ -131,8 +131,7 @@ get_common(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, get_dest_t *d
 }
 
 int
-mu_shard_get(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, void **value_p,
-             size_t *size_p)
+mu_shard_get(mu_shard_t *self, const mu_shard_elem_t *key, size_t n, void **value_p, size_t *size_p)
 {
     assert(value_p && size_p);
     get_dest_t d = { .alloc = true };
@@ -184,4 +183,3 @@ mu_shard_contains(mu_shard_t *self, const mu_shard_elem_t *key, size_t n)
 {
     return keyed_call(self, key, n, ST_HAS);
 }
-

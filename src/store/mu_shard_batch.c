@@ -116,8 +116,8 @@ batch_push(mu_shard_batch_t *self, batch_op_t *op)
 }
 
 int
-mu_shard_batch_set(mu_shard_batch_t *self, const mu_shard_elem_t *key, size_t n,
-                   const void *value, size_t size)
+mu_shard_batch_set(mu_shard_batch_t *self, const mu_shard_elem_t *key, size_t n, const void *value,
+                   size_t size)
 {
     assert(self);
     int rc = mu__shard_check_key(self->store, key, n);
@@ -126,7 +126,9 @@ mu_shard_batch_set(mu_shard_batch_t *self, const mu_shard_elem_t *key, size_t n,
     int codec = 0;
     const void *blob = NULL;
     size_t blen = 0;
-    if (rc == 0 && mu__shard_compress_value(self->store, &self->comp, value, size, &codec, &blob, &blen) != 0)
+    if (rc == 0
+        && mu__shard_compress_value(self->store, &self->comp, value, size, &codec, &blob, &blen)
+               != 0)
         rc = mu__fail(MU_ENOMEM, "out of memory");
     if (rc != 0)
         return rc;
@@ -161,8 +163,10 @@ control(shard_t *s, int which)
 {
     int rc = sqlite3_step(s->st[which]);
     sqlite3_reset(s->st[which]);
-    return rc == SQLITE_DONE ? 0 : mu__shard_step_fail(s, rc, which == ST_BEGIN ? "beginning a transaction"
-                                                    : "committing");
+    return rc == SQLITE_DONE
+               ? 0
+               : mu__shard_step_fail(s, rc,
+                                     which == ST_BEGIN ? "beginning a transaction" : "committing");
 }
 
 /*  Applies ops[order[from..to)] to shard s in one transaction. */
@@ -230,4 +234,3 @@ mu_shard_batch_commit(mu_shard_batch_t *self)
     batch_empty(self);
     return rc;
 }
-

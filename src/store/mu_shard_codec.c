@@ -20,19 +20,28 @@ mu__shard_map_sqlite(sqlite3 *db, int rc)
     if (mu__sqlite_is_efbig(db, rc))
         return MU_EFBIG;
     switch (rc & 0xff) {
-    case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE:
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
         return 0;
     case SQLITE_NOMEM:
         return MU_ENOMEM;
-    case SQLITE_BUSY: case SQLITE_LOCKED:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
         return MU_ETIMEDOUT;
-    case SQLITE_CORRUPT: case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
         return MU_ECORRUPT;
     case SQLITE_FULL:
         return -ENOSPC;
-    case SQLITE_PERM: case SQLITE_READONLY: case SQLITE_AUTH:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
         return MU_EACCES;
-    case SQLITE_CONSTRAINT: case SQLITE_MISMATCH: case SQLITE_RANGE: case SQLITE_TOOBIG:
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE:
+    case SQLITE_TOOBIG:
         return MU_EINVAL;
     case SQLITE_CANTOPEN: {
         int e = db ? sqlite3_system_errno(db) : 0;
@@ -94,7 +103,10 @@ mu_shard_hash(const mu_shard_elem_t *elem)
 const char *
 mu__shard_type_name(mu_shard_type_t t)
 {
-    return t == MU_SHARD_INT ? "int" : t == MU_SHARD_STR ? "str" : t == MU_SHARD_BYTES ? "bytes" : "?";
+    return t == MU_SHARD_INT     ? "int"
+           : t == MU_SHARD_STR   ? "str"
+           : t == MU_SHARD_BYTES ? "bytes"
+                                 : "?";
 }
 
 const char *
@@ -106,15 +118,19 @@ mu__shard_type_sql(mu_shard_type_t t)
 const char *
 mu__shard_codec_name(mu_shard_codec_t c)
 {
-    return c == MU_SHARD_CODEC_NONE ? "none" : c == MU_SHARD_CODEC_ZLIB ? "zlib"
-         : c == MU_SHARD_CODEC_ZSTD ? "zstd" : "?";
+    return c == MU_SHARD_CODEC_NONE   ? "none"
+           : c == MU_SHARD_CODEC_ZLIB ? "zlib"
+           : c == MU_SHARD_CODEC_ZSTD ? "zstd"
+                                      : "?";
 }
 
 mu_shard_codec_t
 mu__shard_codec_parse(const char *s)
 {
-    return strcmp(s, "none") == 0 ? MU_SHARD_CODEC_NONE : strcmp(s, "zlib") == 0 ? MU_SHARD_CODEC_ZLIB
-         : strcmp(s, "zstd") == 0 ? MU_SHARD_CODEC_ZSTD : MU_SHARD_CODEC_DEFAULT;
+    return strcmp(s, "none") == 0   ? MU_SHARD_CODEC_NONE
+           : strcmp(s, "zlib") == 0 ? MU_SHARD_CODEC_ZLIB
+           : strcmp(s, "zstd") == 0 ? MU_SHARD_CODEC_ZSTD
+                                    : MU_SHARD_CODEC_DEFAULT;
 }
 
 void
@@ -181,7 +197,7 @@ mu__shard_check_elem(const mu_shard_elem_t *e, mu_shard_type_t want, size_t j)
 {
     if (e->type != want)
         return mu__fail(MU_EINVAL, "key element %zu is %s, the store declares %s", j,
-                    mu__shard_type_name(e->type), mu__shard_type_name(want));
+                        mu__shard_type_name(e->type), mu__shard_type_name(want));
     if (want != MU_SHARD_INT && e->ptr == NULL && e->len > 0)
         return mu__fail(MU_EINVAL, "key element %zu has %zu bytes at NULL", j, e->len);
     if (e->len > (size_t) INT_MAX / 2)
@@ -194,7 +210,8 @@ mu__shard_check_key(const mu_shard_t *self, const mu_shard_elem_t *key, size_t n
 {
     assert(key);
     if (n != self->meta.k)
-        return mu__fail(MU_EINVAL, "key has %zu elements, the store's keys have %zu", n, self->meta.k);
+        return mu__fail(MU_EINVAL, "key has %zu elements, the store's keys have %zu", n,
+                        self->meta.k);
     for (size_t j = 0; j < n; j++) {
         int rc = mu__shard_check_elem(&key[j], self->meta.types[j], j);
         if (rc != 0)
@@ -234,9 +251,10 @@ mu__shard_comp_init(compressor_t *c, const mu_shard_t *self)
     if (c->zc == NULL)
         return MU_ENOMEM;
     int zl = self->codec == MU_SHARD_CODEC_ZSTD && self->level ? self->level : ZSTD_LEVEL_DEFAULT;
-    c->zlib_level = self->codec == MU_SHARD_CODEC_ZLIB && self->level ? self->level : ZLIB_LEVEL_DEFAULT;
-    if (ZSTD_isError(ZSTD_CCtx_setParameter(c->zc, ZSTD_c_compressionLevel, zl)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(c->zc, ZSTD_c_checksumFlag, 1)))
+    c->zlib_level = self->codec == MU_SHARD_CODEC_ZLIB && self->level ? self->level
+                                                                      : ZLIB_LEVEL_DEFAULT;
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(c->zc, ZSTD_c_compressionLevel, zl))
+        || ZSTD_isError(ZSTD_CCtx_setParameter(c->zc, ZSTD_c_checksumFlag, 1)))
         return MU_EINVAL;
     return 0;
 }
@@ -286,7 +304,7 @@ zlib_pack(compressor_t *c, const void *src, size_t size)
     points into c->buf or at value). Returns 0 or MU_ENOMEM. */
 int
 mu__shard_compress_value(const mu_shard_t *self, compressor_t *c, const void *value, size_t size,
-               int *codec_p, const void **out_p, size_t *olen_p)
+                         int *codec_p, const void **out_p, size_t *olen_p)
 {
     *codec_p = MU_SHARD_CODEC_NONE;
     *out_p = value;
@@ -345,14 +363,15 @@ zlib_unpack(decompressor_t *d, const void *src, size_t slen, void *dst, size_t v
     d->zs.avail_in = (uInt) slen;
     d->zs.next_out = dst;
     d->zs.avail_out = (uInt) vlen;
-    return inflate(&d->zs, Z_FINISH) == Z_STREAM_END && d->zs.total_out == vlen &&
-           d->zs.avail_in == 0;
+    return inflate(&d->zs, Z_FINISH) == Z_STREAM_END && d->zs.total_out == vlen
+           && d->zs.avail_in == 0;
 }
 
 /*  Restores a stored value of vlen bytes into dst and checks it is one
     MessagePack value. Returns NULL on success or what is wrong. */
 const char *
-mu__shard_decode_value(decompressor_t *d, int codec, const void *src, size_t slen, void *dst, size_t vlen)
+mu__shard_decode_value(decompressor_t *d, int codec, const void *src, size_t slen, void *dst,
+                       size_t vlen)
 {
     if (codec == MU_SHARD_CODEC_NONE) {
         if (slen != vlen)
@@ -376,11 +395,13 @@ mu__shard_decode_value(decompressor_t *d, int codec, const void *src, size_t sle
 /*  Reads codec, vlen and value of a row (columns c, c+1, c+2) and checks
     the size. Returns NULL or what is wrong. */
 const char *
-mu__shard_row_value(sqlite3_stmt *st, int c, int *codec_p, size_t *vlen_p, const void **src_p, size_t *slen_p)
+mu__shard_row_value(sqlite3_stmt *st, int c, int *codec_p, size_t *vlen_p, const void **src_p,
+                    size_t *slen_p)
 {
     sqlite3_int64 vlen = sqlite3_column_int64(st, c + 1);
     *codec_p = sqlite3_column_int(st, c);
-    if (sqlite3_column_type(st, c + 2) != SQLITE_BLOB && sqlite3_column_type(st, c + 2) != SQLITE_TEXT)
+    if (sqlite3_column_type(st, c + 2) != SQLITE_BLOB
+        && sqlite3_column_type(st, c + 2) != SQLITE_TEXT)
         return "value column is not a blob";
     if (vlen < 1 || vlen > (sqlite3_int64) MAX_VALUE)
         return "recorded size out of range";
@@ -415,9 +436,13 @@ mu__shard_sql_statement(const mu_shard_t *self, int which, char *buf, size_t cap
 {
     size_t o = 0;
     switch (which) {
-    case ST_GET: case ST_HAS: case ST_DEL:
-        mu__shard_put_text(buf, cap, &o, "%s FROM entries WHERE ", which == ST_GET ? "SELECT codec, vlen, value"
-                 : which == ST_HAS ? "SELECT 1" : "DELETE");
+    case ST_GET:
+    case ST_HAS:
+    case ST_DEL:
+        mu__shard_put_text(buf, cap, &o, "%s FROM entries WHERE ",
+                           which == ST_GET   ? "SELECT codec, vlen, value"
+                           : which == ST_HAS ? "SELECT 1"
+                                             : "DELETE");
         sql_key_where(self, buf, cap, &o);
         break;
     case ST_PUT:
@@ -428,10 +453,18 @@ mu__shard_sql_statement(const mu_shard_t *self, int which, char *buf, size_t cap
             mu__shard_put_text(buf, cap, &o, "%s?%zu", j ? ", " : "", j + 1);
         mu__shard_put_text(buf, cap, &o, ")");
         break;
-    case ST_BEGIN: mu__shard_put_text(buf, cap, &o, "BEGIN IMMEDIATE"); break;
-    case ST_COMMIT: mu__shard_put_text(buf, cap, &o, "COMMIT"); break;
-    case ST_ROLLBACK: mu__shard_put_text(buf, cap, &o, "ROLLBACK"); break;
-    default: mu__shard_put_text(buf, cap, &o, "SELECT count(*) FROM entries"); break;
+    case ST_BEGIN:
+        mu__shard_put_text(buf, cap, &o, "BEGIN IMMEDIATE");
+        break;
+    case ST_COMMIT:
+        mu__shard_put_text(buf, cap, &o, "COMMIT");
+        break;
+    case ST_ROLLBACK:
+        mu__shard_put_text(buf, cap, &o, "ROLLBACK");
+        break;
+    default:
+        mu__shard_put_text(buf, cap, &o, "SELECT count(*) FROM entries");
+        break;
     }
 }
 
@@ -496,9 +529,10 @@ mu__shard_check_value(const void *value, size_t size)
 }
 
 int
-mu__shard_corrupt_value(const mu_shard_t *self, size_t shard, const mu_shard_elem_t *key, const char *why)
+mu__shard_corrupt_value(const mu_shard_t *self, size_t shard, const mu_shard_elem_t *key,
+                        const char *why)
 {
     char k[KEY_TEXT_MAX];
     return mu__fail(MU_ECORRUPT, "%s: key %s in shard %zu: stored value is corrupt: %s", self->dir,
-                key_where(key, self->meta.k, k, sizeof k), shard, why);
+                    key_where(key, self->meta.k, k, sizeof k), shard, why);
 }

@@ -58,12 +58,12 @@ typedef struct {
 } decompressor_t;
 
 typedef struct {
-    pthread_mutex_t mu;       /* recursive: walk callbacks may call single-key functions */
+    pthread_mutex_t mu; /* recursive: walk callbacks may call single-key functions */
     sqlite3 *db;
     sqlite3_stmt *st[ST__N];
     compressor_t comp;
     decompressor_t dec;
-    unsigned char *vbuf;      /* walks' decompressed values */
+    unsigned char *vbuf; /* walks' decompressed values */
     size_t vcap;
     size_t index;
 } shard_t;
@@ -73,9 +73,9 @@ typedef void job_fn(mu_shard_t *self, size_t shard, void *arg);
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t wake, done;
-    pthread_mutex_t call;     /* one all-shard call at a time */
+    pthread_mutex_t call; /* one all-shard call at a time */
     pthread_t *threads;
-    size_t nthreads;          /* workers besides the caller */
+    size_t nthreads; /* workers besides the caller */
     job_fn *fn;
     void *arg;
     size_t next, total, finished;
@@ -96,8 +96,8 @@ typedef struct {
 
 struct mu_shard_t {
     char *dir;
-    meta_t meta;              /* the store's parameters */
-    mu_shard_codec_t codec;   /* of new writes */
+    meta_t meta;            /* the store's parameters */
+    mu_shard_codec_t codec; /* of new writes */
     int level;
     size_t min_compress;
     bool sync_full;
@@ -105,7 +105,7 @@ struct mu_shard_t {
     size_t cache_kib;
     size_t threads;
     shard_t *shards;
-    size_t nopen;             /* shards[0..nopen) are set up */
+    size_t nopen; /* shards[0..nopen) are set up */
     pool_t pool;
     bool pool_up;
 };
@@ -208,8 +208,8 @@ void mu__shard_job_fail(job_t *job, int rc);
 /* ---- mu_shard.c ------------------------------------------------------------------ */
 
 /*  Binds and runs a PUT of an encoded value; the shard is locked. */
-int mu__shard_put_locked(shard_t *s, const mu_shard_elem_t *key, size_t k, int codec,
-                         size_t vlen, const void *blob, size_t blen);
+int mu__shard_put_locked(shard_t *s, const mu_shard_elem_t *key, size_t k, int codec, size_t vlen,
+                         const void *blob, size_t blen);
 
 /*  Runs a keyed statement (DEL or HAS) and returns SQLite's result. */
 int mu__shard_keyed_step(shard_t *s, int which, const mu_shard_elem_t *key, size_t k);

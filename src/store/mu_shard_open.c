@@ -46,7 +46,7 @@ open_db(const mu_shard_t *self, size_t i, bool create, sqlite3 **db_p)
     if (rc != SQLITE_OK) {
         int code = mu__shard_map_sqlite(*db_p, rc);
         mu__fail(code == MU_ENOENT ? MU_ECORRUPT : code, "%s: %s", path,
-             code == MU_ENOENT ? "shard file missing" : sqlite3_errmsg(*db_p));
+                 code == MU_ENOENT ? "shard file missing" : sqlite3_errmsg(*db_p));
         sqlite3_close(*db_p);
         *db_p = NULL;
         return code == MU_ENOENT ? MU_ECORRUPT : code;
@@ -71,17 +71,21 @@ static void
 sql_schema(const mu_shard_t *self, char *buf, size_t cap)
 {
     size_t o = 0;
-    mu__shard_put_text(buf, cap, &o, "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value NOT NULL);"
-             "CREATE TABLE IF NOT EXISTS entries(");
+    mu__shard_put_text(buf, cap, &o,
+                       "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value NOT NULL);"
+                       "CREATE TABLE IF NOT EXISTS entries(");
     for (size_t j = 0; j < self->meta.k; j++)
-        mu__shard_put_text(buf, cap, &o, "k%zu %s NOT NULL, ", j, mu__shard_type_sql(self->meta.types[j]));
-    mu__shard_put_text(buf, cap, &o, "codec INTEGER NOT NULL, vlen INTEGER NOT NULL, value BLOB NOT NULL, "
-             "PRIMARY KEY(");
+        mu__shard_put_text(buf, cap, &o, "k%zu %s NOT NULL, ", j,
+                           mu__shard_type_sql(self->meta.types[j]));
+    mu__shard_put_text(buf, cap, &o,
+                       "codec INTEGER NOT NULL, vlen INTEGER NOT NULL, value BLOB NOT NULL, "
+                       "PRIMARY KEY(");
     mu__shard_sql_columns(self, buf, cap, &o);
     mu__shard_put_text(buf, cap, &o, ")) WITHOUT ROWID;");
     for (size_t j = 1; j < self->meta.k; j++)
         if (self->meta.index_mask & (1u << j))
-            mu__shard_put_text(buf, cap, &o, "CREATE INDEX IF NOT EXISTS entries_k%zu ON entries(k%zu);", j, j);
+            mu__shard_put_text(buf, cap, &o,
+                               "CREATE INDEX IF NOT EXISTS entries_k%zu ON entries(k%zu);", j, j);
 }
 
 static void
@@ -101,11 +105,11 @@ sql_meta(const mu_shard_t *self, size_t i, char *buf, size_t cap)
     types_text(&self->meta, types, sizeof types);
     size_t o = 0;
     mu__shard_put_text(buf, cap, &o,
-             "INSERT OR IGNORE INTO meta(name, value) VALUES ('format', %d), ('k', %zu), "
-             "('shards', %zu), ('shardidx', %zu), ('types', '%s'), ('codec', '%s'), "
-             "('index_mask', %u), ('hash', '%s'), ('shard', %zu);",
-             MU_SHARD_FORMAT, self->meta.k, self->meta.shards, self->meta.shardidx, types,
-             mu__shard_codec_name(self->meta.codec), self->meta.index_mask, HASH_NAME, i);
+                       "INSERT OR IGNORE INTO meta(name, value) VALUES ('format', %d), ('k', %zu), "
+                       "('shards', %zu), ('shardidx', %zu), ('types', '%s'), ('codec', '%s'), "
+                       "('index_mask', %u), ('hash', '%s'), ('shard', %zu);",
+                       MU_SHARD_FORMAT, self->meta.k, self->meta.shards, self->meta.shardidx, types,
+                       mu__shard_codec_name(self->meta.codec), self->meta.index_mask, HASH_NAME, i);
 }
 
 /*  Creates the tables and meta rows of shard i if they are not there. */
@@ -139,9 +143,10 @@ types_parse(meta_t *m, const char *s)
     size_t j = 0;
     while (*s && j < MU_SHARD_MAX_K) {
         size_t n = strcspn(s, ",");
-        m->types[j++] = n == 3 && !strncmp(s, "int", 3) ? MU_SHARD_INT
-                      : n == 3 && !strncmp(s, "str", 3) ? MU_SHARD_STR
-                      : n == 5 && !strncmp(s, "bytes", 5) ? MU_SHARD_BYTES : 0;
+        m->types[j++] = n == 3 && !strncmp(s, "int", 3)     ? MU_SHARD_INT
+                        : n == 3 && !strncmp(s, "str", 3)   ? MU_SHARD_STR
+                        : n == 5 && !strncmp(s, "bytes", 5) ? MU_SHARD_BYTES
+                                                            : 0;
         if (m->types[j - 1] == 0)
             return false;
         s += n + (s[n] == ',');
@@ -155,15 +160,24 @@ meta_row(meta_t *m, const char *name, sqlite3_stmt *st, bool *types_ok)
     long long v = sqlite3_column_int64(st, 1);
     const char *t = (const char *) sqlite3_column_text(st, 1);
     t = t ? t : "";
-    if (!strcmp(name, "format")) m->format = v;
-    else if (!strcmp(name, "k")) m->k = (size_t) v;
-    else if (!strcmp(name, "shards")) m->shards = (size_t) v;
-    else if (!strcmp(name, "shardidx")) m->shardidx = (size_t) v;
-    else if (!strcmp(name, "index_mask")) m->index_mask = (unsigned) v;
-    else if (!strcmp(name, "shard")) m->shard = v;
-    else if (!strcmp(name, "codec")) m->codec = mu__shard_codec_parse(t);
-    else if (!strcmp(name, "hash")) snprintf(m->hash, sizeof m->hash, "%s", t);
-    else if (!strcmp(name, "types")) *types_ok = types_parse(m, t); /* k comes first: see ORDER BY */
+    if (!strcmp(name, "format"))
+        m->format = v;
+    else if (!strcmp(name, "k"))
+        m->k = (size_t) v;
+    else if (!strcmp(name, "shards"))
+        m->shards = (size_t) v;
+    else if (!strcmp(name, "shardidx"))
+        m->shardidx = (size_t) v;
+    else if (!strcmp(name, "index_mask"))
+        m->index_mask = (unsigned) v;
+    else if (!strcmp(name, "shard"))
+        m->shard = v;
+    else if (!strcmp(name, "codec"))
+        m->codec = mu__shard_codec_parse(t);
+    else if (!strcmp(name, "hash"))
+        snprintf(m->hash, sizeof m->hash, "%s", t);
+    else if (!strcmp(name, "types"))
+        *types_ok = types_parse(m, t); /* k comes first: see ORDER BY */
 }
 
 /*  Reads meta of an open shard. Returns 0, ENOTSUP or MU_ECORRUPT. */
@@ -177,7 +191,7 @@ read_meta(sqlite3 *db, const char *path, meta_t *m)
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return mu__fail(MU_ECORRUPT, "%s: no meta table (%s): not a mu_shard store", path,
-                    sqlite3_errmsg(db));
+                        sqlite3_errmsg(db));
     bool types_ok = false;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *) sqlite3_column_text(st, 0);
@@ -186,12 +200,13 @@ read_meta(sqlite3 *db, const char *path, meta_t *m)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return mu__fail(mu__shard_map_sqlite(db, rc), "%s: reading meta: %s", path, sqlite3_errstr(rc));
+        return mu__fail(mu__shard_map_sqlite(db, rc), "%s: reading meta: %s", path,
+                        sqlite3_errstr(rc));
     if (m->format > MU_SHARD_FORMAT)
         return mu__fail(MU_ENOTSUP, "%s: format version %lld is newer than this library's %d", path,
-                    m->format, MU_SHARD_FORMAT);
-    if (m->format < 1 || m->k < 1 || m->k > MU_SHARD_MAX_K || m->shards < 1 ||
-        m->shards > MU_SHARD_MAX_SHARDS || m->shardidx >= m->k || !types_ok || m->shard < 0)
+                        m->format, MU_SHARD_FORMAT);
+    if (m->format < 1 || m->k < 1 || m->k > MU_SHARD_MAX_K || m->shards < 1
+        || m->shards > MU_SHARD_MAX_SHARDS || m->shardidx >= m->k || !types_ok || m->shard < 0)
         return mu__fail(MU_ECORRUPT, "%s: meta table is incomplete or damaged", path);
     if (strcmp(m->hash, HASH_NAME) != 0)
         return mu__fail(MU_ENOTSUP, "%s: placement hash '%s' is unknown", path, m->hash);
@@ -208,14 +223,18 @@ compare_params(const mu_shard_opts_t *o, const meta_t *m, const char *dir)
     memcpy(asked.types, o->types, sizeof asked.types);
     types_text(&asked, want, sizeof want);
     types_text(m, have, sizeof have);
-    const char *what = o->k != m->k ? "k" : o->shards != m->shards ? "shard count"
-                     : o->shardidx != m->shardidx ? "shardidx" : strcmp(want, have) ? "types" : NULL;
+    const char *what = o->k != m->k                 ? "k"
+                       : o->shards != m->shards     ? "shard count"
+                       : o->shardidx != m->shardidx ? "shardidx"
+                       : strcmp(want, have)         ? "types"
+                                                    : NULL;
     if (what == NULL)
         return 0;
     return mu__fail(MU_EINVAL,
-                "%s: store has k=%zu shards=%zu shardidx=%zu types=%s, opened with k=%zu "
-                "shards=%zu shardidx=%zu types=%s: %s differs (a store is never re-sharded)",
-                dir, m->k, m->shards, m->shardidx, have, o->k, o->shards, o->shardidx, want, what);
+                    "%s: store has k=%zu shards=%zu shardidx=%zu types=%s, opened with k=%zu "
+                    "shards=%zu shardidx=%zu types=%s: %s differs (a store is never re-sharded)",
+                    dir, m->k, m->shards, m->shardidx, have, o->k, o->shards, o->shardidx, want,
+                    what);
 }
 
 /*  Every shard's meta must agree with shard 0's and carry its own index. */
@@ -223,10 +242,11 @@ static int
 check_shard_meta(const mu_shard_t *self, const meta_t *m, size_t i, const char *path)
 {
     const meta_t *s0 = &self->meta;
-    if (m->k != s0->k || m->shards != s0->shards || m->shardidx != s0->shardidx ||
-        memcmp(m->types, s0->types, sizeof m->types) != 0 || m->shard != (long long) i)
-        return mu__fail(MU_ECORRUPT, "%s: meta disagrees with shard 0 (shard %lld, k=%zu, shards=%zu)",
-                    path, m->shard, m->k, m->shards);
+    if (m->k != s0->k || m->shards != s0->shards || m->shardidx != s0->shardidx
+        || memcmp(m->types, s0->types, sizeof m->types) != 0 || m->shard != (long long) i)
+        return mu__fail(MU_ECORRUPT,
+                        "%s: meta disagrees with shard 0 (shard %lld, k=%zu, shards=%zu)", path,
+                        m->shard, m->k, m->shards);
     return 0;
 }
 
@@ -312,8 +332,9 @@ prepare_shard(mu_shard_t *self, shard_t *s)
         mu__shard_sql_statement(self, w, sql, sizeof sql);
         int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st[w], NULL);
         if (rc != SQLITE_OK)
-            return mu__fail(mu__shard_map_sqlite(s->db, rc) == MU_ETIMEDOUT ? MU_ETIMEDOUT : MU_ECORRUPT,
-                        "shard %zu: preparing '%s': %s", s->index, sql, sqlite3_errmsg(s->db));
+            return mu__fail(mu__shard_map_sqlite(s->db, rc) == MU_ETIMEDOUT ? MU_ETIMEDOUT
+                                                                            : MU_ECORRUPT,
+                            "shard %zu: preparing '%s': %s", s->index, sql, sqlite3_errmsg(s->db));
     }
     return 0;
 }
@@ -449,7 +470,8 @@ open_or_create(mu_shard_t *self, const mu_shard_opts_t *o)
         if (!o->create)
             return mu__fail(MU_ENOENT, "%s: no store here (%s missing)", self->dir, path0);
         if (o->k == 0)
-            return mu__fail(MU_EINVAL, "%s: no store here, and k is 0: give its parameters", self->dir);
+            return mu__fail(MU_EINVAL, "%s: no store here, and k is 0: give its parameters",
+                            self->dir);
         int rc = create_store(self, o);
         if (rc != 0)
             return rc;
@@ -506,11 +528,17 @@ mu_shard_info(const mu_shard_t *self, mu_shard_opts_t *out)
 {
     assert(self && out);
     *out = (mu_shard_opts_t) {
-        .k = self->meta.k, .shards = self->meta.shards, .shardidx = self->meta.shardidx,
-        .index_mask = self->meta.index_mask, .codec = self->codec, .level = self->level,
-        .min_compress = self->min_compress, .sync_full = self->sync_full,
-        .busy_timeout_ms = self->busy_ms, .cache_kib = self->cache_kib, .threads = self->threads,
+        .k = self->meta.k,
+        .shards = self->meta.shards,
+        .shardidx = self->meta.shardidx,
+        .index_mask = self->meta.index_mask,
+        .codec = self->codec,
+        .level = self->level,
+        .min_compress = self->min_compress,
+        .sync_full = self->sync_full,
+        .busy_timeout_ms = self->busy_ms,
+        .cache_kib = self->cache_kib,
+        .threads = self->threads,
     };
     memcpy(out->types, self->meta.types, sizeof out->types);
 }
-

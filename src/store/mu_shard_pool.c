@@ -146,4 +146,3 @@ mu__shard_run_job(mu_shard_t *self, job_fn *fn, job_t *job)
         detail += n + 2;
     return mu__fail(job->rc, "%s", detail);
 }
-

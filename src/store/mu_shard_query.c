@@ -116,15 +116,15 @@ job_range(mu_shard_t *self, size_t i, void *arg, bool del)
     job_t *job = arg;
     shard_t *s = &self->shards[i];
     char sql[SQL_MAX];
-    sql_range(self, del ? "DELETE" : "SELECT count(*)", job->elem, job->lo, job->hi, sql, sizeof sql);
+    sql_range(self, del ? "DELETE" : "SELECT count(*)", job->elem, job->lo, job->hi, sql,
+              sizeof sql);
     pthread_mutex_lock(&s->mu);
     sqlite3_stmt *st = NULL;
     int rc = prepare_range(s, sql, job->lo, job->hi, &st);
     if (rc == 0) {
         int r = sqlite3_step(st);
         if (r == (del ? SQLITE_DONE : SQLITE_ROW))
-            job->counts[i] = del ? changes(s->db)
-                                 : (uint64_t) sqlite3_column_int64(st, 0);
+            job->counts[i] = del ? changes(s->db) : (uint64_t) sqlite3_column_int64(st, 0);
         else
             rc = mu__shard_step_fail(s, r, del ? "pruning" : "counting");
     }
@@ -203,8 +203,8 @@ job_check(mu_shard_t *self, size_t i, void *arg)
     if (rc != SQLITE_ROW)
         mu__shard_job_fail(job, mu__shard_step_fail(s, rc, "integrity_check"));
     else if (first == NULL || strcmp(first, "ok") != 0)
-        mu__shard_job_fail(job, mu__fail(MU_ECORRUPT, "%s: shard %zu fails integrity_check: %s", self->dir, i,
-                           first ? first : "?"));
+        mu__shard_job_fail(job, mu__fail(MU_ECORRUPT, "%s: shard %zu fails integrity_check: %s",
+                                         self->dir, i, first ? first : "?"));
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);
 }
@@ -226,8 +226,10 @@ visit_row(mu_shard_t *self, shard_t *s, sqlite3_stmt *st, mu_shard_visit_fn *fn,
     mu_shard_elem_t key[MU_SHARD_MAX_K];
     size_t k = self->meta.k;
     if (!mu__shard_read_key(self, st, key))
-        return mu__fail(MU_ECORRUPT, "%s: shard %zu holds a key whose columns have other types than "
-                    "declared", self->dir, s->index);
+        return mu__fail(MU_ECORRUPT,
+                        "%s: shard %zu holds a key whose columns have other types than "
+                        "declared",
+                        self->dir, s->index);
     int codec;
     size_t vlen, slen;
     const void *src;
@@ -289,4 +291,3 @@ mu_shard_iterate(mu_shard_t *self, mu_shard_visit_fn *fn, void *arg)
     assert(self && fn);
     return mu_shard_range(self, 0, NULL, NULL, fn, arg);
 }
-

@@ -100,8 +100,8 @@ static int
 fill_new_file(const char *tmp, const char *sql)
 {
     sqlite3 *db = NULL;
-    int rc = mu__sqlite_error(sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE |
-                                              SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL));
+    int rc = mu__sqlite_error(sqlite3_open_v2(
+        tmp, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL));
     if (rc == 0)
         rc = mu__sqlite_exec(db, sql);
     if (sqlite3_close(db) != SQLITE_OK && rc == 0)

@@ -53,7 +53,6 @@ void mu__sqlite_remove(const char *path);
     RLIMIT_FSIZE fails with MU_EFBIG. Returns 0 or a library error
     (mu__sqlite_db_error of SQLite's failure, or -errno of the sync or
     rename); on failure TMP is removed and PATH is untouched. */
-int mu__sqlite_create_atomic(const char *dir, const char *path, const char *tmp,
-                             const char *sql);
+int mu__sqlite_create_atomic(const char *dir, const char *path, const char *tmp, const char *sql);
 
 #endif

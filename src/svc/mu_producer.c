@@ -14,10 +14,10 @@
 struct mu_producer_t {
     pthread_mutex_t mutex;
     pthread_cond_t not_full, not_empty;
-    mu__ring_t queue;           /* of void * */
+    mu__ring_t queue; /* of void * */
     bool stopping, ended, code_told;
     int end_code;
-    char *end_detail;           /* the generator's detail of end_code, or NULL */
+    char *end_detail; /* the generator's detail of end_code, or NULL */
     int efd;
     bool raised;
     pthread_t thread;
@@ -39,7 +39,7 @@ producer_main(void *arg)
     mu_producer_t *self = arg;
     unsigned long fails = mu__fail_count();
     int rc = self->fn(self->arg, self);
-    const char *said = mu__detail_since(fails, rc);     /* what the generator recorded */
+    const char *said = mu__detail_since(fails, rc); /* what the generator recorded */
     char *detail = said ? strdup(said) : NULL;
     pthread_mutex_lock(&self->mutex);
     self->ended = true;
@@ -160,12 +160,10 @@ mu_producer_next(mu_producer_t *self, void **item_p, int timeout_ms)
     if (rc == 0 && mu__ring_pop(&self->queue, item_p)) {
         producer_sync_fd(self);
         pthread_cond_signal(&self->not_full);
-    }
-    else if (rc == 0 && self->end_code < 0 && !self->code_told) {
+    } else if (rc == 0 && self->end_code < 0 && !self->code_told) {
         self->code_told = true;
         rc = mu__fail(self->end_code, "%s", self->end_detail ? self->end_detail : "");
-    }
-    else if (rc == 0)
+    } else if (rc == 0)
         rc = mu__fail(MU_ECLOSED, NULL);
     else
         mu__fail(rc, NULL);

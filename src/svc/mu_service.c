@@ -22,11 +22,11 @@
 #define STOP_GRACE_MS MU_ENTRYPOINT_STOP_GRACE
 
 typedef enum {
-    SVC_NEW,        /* start() not called */
-    SVC_STARTING,   /* start() called, not ready yet */
+    SVC_NEW,      /* start() not called */
+    SVC_STARTING, /* start() called, not ready yet */
     SVC_READY,
     SVC_FAILED,
-    SVC_STOPPING    /* stop() called or about to be: readiness is ignored */
+    SVC_STOPPING /* stop() called or about to be: readiness is ignored */
 } svc_state_t;
 
 struct mu_service_t {
@@ -34,16 +34,16 @@ struct mu_service_t {
     char *name;
     mu_service_ops_t ops;
     void *arg;
-    bool started;           /* start() returned 0 (run thread only) */
-    svc_state_t state;      /* under ep->mutex */
-    int fail_code;          /* under ep->mutex */
-    char *fail_message;     /* under ep->mutex */
-    int stop_timeout;       /* given to stop() */
-    pthread_t stop_thread;  /* runs stop() */
-    bool stop_thread_live;  /* not joined yet (run thread, destroy) */
-    bool stop_done;         /* stop() returned, under ep->mutex */
-    int stop_rc;            /* its return value, under ep->mutex */
-    char *stop_detail;      /* the detail stop() recorded, under ep->mutex */
+    bool started;          /* start() returned 0 (run thread only) */
+    svc_state_t state;     /* under ep->mutex */
+    int fail_code;         /* under ep->mutex */
+    char *fail_message;    /* under ep->mutex */
+    int stop_timeout;      /* given to stop() */
+    pthread_t stop_thread; /* runs stop() */
+    bool stop_thread_live; /* not joined yet (run thread, destroy) */
+    bool stop_done;        /* stop() returned, under ep->mutex */
+    int stop_rc;           /* its return value, under ep->mutex */
+    char *stop_detail;     /* the detail stop() recorded, under ep->mutex */
 };
 
 typedef struct {
@@ -53,20 +53,20 @@ typedef struct {
 
 struct mu_entrypoint_t {
     pthread_mutex_t mutex;
-    pthread_cond_t stop_cv;         /* a stop() returned */
+    pthread_cond_t stop_cv; /* a stop() returned */
     mu_service_t **services;
     size_t count, cap;
-    int wake[2];                    /* self-pipe: [0] polled by run, [1] written */
+    int wake[2]; /* self-pipe: [0] polled by run, [1] written */
     hook_t hooks[MU_HOOK_POST_STOP + 1];
     int start_timeout, shutdown_timeout;
     char *ident;
     mu_log_level_t level;
     atomic_bool stop_requested;
-    mu_service_t *failed;           /* first failed service, under mutex */
+    mu_service_t *failed; /* first failed service, under mutex */
     bool ran;
-    int signal;                     /* signal that stopped run */
-    int rc;                         /* first error recorded */
-    char error[ERROR_CAP];          /* its detail */
+    int signal;            /* signal that stopped run */
+    int rc;                /* first error recorded */
+    char error[ERROR_CAP]; /* its detail */
 };
 
 /*  The running entrypoint's view for the signal handler. */
@@ -93,8 +93,7 @@ drain(int fd)
     }
 }
 
-static void
-log_at(mu_entrypoint_t *ep, mu_log_level_t level, const char *fmt, ...) MU_PRINTF(3, 4);
+static void log_at(mu_entrypoint_t *ep, mu_log_level_t level, const char *fmt, ...) MU_PRINTF(3, 4);
 
 static void
 log_at(mu_entrypoint_t *ep, mu_log_level_t level, const char *fmt, ...)
@@ -118,8 +117,7 @@ log_at(mu_entrypoint_t *ep, mu_log_level_t level, const char *fmt, ...)
 
 /*  Records the first error of a run: its code and detail (run() reports
     them with mu__fail when it returns); logs every error. */
-static void
-record_error(mu_entrypoint_t *ep, int code, const char *fmt, ...) MU_PRINTF(3, 4);
+static void record_error(mu_entrypoint_t *ep, int code, const char *fmt, ...) MU_PRINTF(3, 4);
 
 static void
 record_error(mu_entrypoint_t *ep, int code, const char *fmt, ...)
@@ -201,7 +199,7 @@ static void
 service_free(mu_service_t *svc)
 {
     if (svc->stop_thread_live)
-        pthread_join(svc->stop_thread, NULL);   /* a stop() that overran */
+        pthread_join(svc->stop_thread, NULL); /* a stop() that overran */
     free(svc->name);
     free(svc->fail_message);
     free(svc->stop_detail);
@@ -251,8 +249,7 @@ mu_entrypoint_destroy(mu_entrypoint_t **self_p)
 }
 
 mu_service_t *
-mu_entrypoint_add(mu_entrypoint_t *self, const char *name, const mu_service_ops_t *ops,
-                  void *arg)
+mu_entrypoint_add(mu_entrypoint_t *self, const char *name, const mu_service_ops_t *ops, void *arg)
 {
     assert(self && name && ops && ops->start && ops->stop);
     if (!*name)
@@ -469,8 +466,8 @@ report_start_timeout(mu_entrypoint_t *ep)
             name = ep->services[i]->name;
             break;
         }
-    record_error(ep, MU_ETIMEDOUT, "service '%s' not ready within the start timeout (%d ms)",
-                 name, ep->start_timeout);
+    record_error(ep, MU_ETIMEDOUT, "service '%s' not ready within the start timeout (%d ms)", name,
+                 ep->start_timeout);
     pthread_mutex_unlock(&ep->mutex);
     return MU_ETIMEDOUT;
 }
@@ -494,7 +491,7 @@ wait_event(mu_entrypoint_t *ep, bool until_ready, int64_t deadline)
 {
     for (;;) {
         drain(ep->wake[0]);
-        if (has_failure(ep))     /* before a stop request: a failure is never hidden */
+        if (has_failure(ep)) /* before a stop request: a failure is never hidden */
             return report_failure(ep, until_ready ? " to start" : "");
         if (stop_asked(ep))
             return 1;
@@ -545,7 +542,7 @@ static bool
 call_stop(mu_entrypoint_t *ep, mu_service_t *svc, int64_t wait_until, int *rc_p)
 {
     if (pthread_create(&svc->stop_thread, NULL, stop_main, svc) != 0) {
-        *rc_p = stop_call(svc, &svc->stop_detail);   /* no thread: inline */
+        *rc_p = stop_call(svc, &svc->stop_detail); /* no thread: inline */
         return true;
     }
     svc->stop_thread_live = true;
@@ -576,11 +573,11 @@ stop_one(mu_entrypoint_t *ep, mu_service_t *svc, int64_t deadline)
     int rc = 0;
     if (!call_stop(ep, svc, wait_until, &rc) || rc == MU_ETIMEDOUT)
         record_error(ep, MU_ETIMEDOUT,
-                     "service '%s' did not stop within the shutdown timeout (%d ms)",
-                     svc->name, ep->shutdown_timeout);
+                     "service '%s' did not stop within the shutdown timeout (%d ms)", svc->name,
+                     ep->shutdown_timeout);
     else if (rc < 0)
-        record_error(ep, rc, "service '%s' failed to stop%s%s", svc->name,
-                     sep(svc->stop_detail), svc->stop_detail ? svc->stop_detail : "");
+        record_error(ep, rc, "service '%s' failed to stop%s%s", svc->name, sep(svc->stop_detail),
+                     svc->stop_detail ? svc->stop_detail : "");
     else
         log_at(ep, MU_LOG_INFO, "service '%s' stopped", svc->name);
 }
@@ -623,12 +620,12 @@ mu_entrypoint_run(mu_entrypoint_t *self)
     if (atomic_exchange(&s_running, true))
         return mu__fail(MU_EINVAL, "another entrypoint is running");
     self->ran = true;
-    zsys_init();   /* czmq's handler, if enabled, goes in now, under ours */
+    zsys_init(); /* czmq's handler, if enabled, goes in now, under ours */
     if (self->ident)
         zsys_set_logident(self->ident);
     saved_signals_t saved;
     signals_take(self, &saved);
-    if (zsys_interrupted)       /* a signal reached czmq's handler before ours */
+    if (zsys_interrupted) /* a signal reached czmq's handler before ours */
         atomic_store(&self->stop_requested, true);
     run_phases(self);
     signals_give_back(&saved);

@@ -74,8 +74,7 @@ test_version(void)
 {
     /* the headers' version (mu_defs.h) is configure's (PACKAGE_VERSION) */
     char want[32];
-    snprintf(want, sizeof want, "%d.%d.%d", MU_VERSION_MAJOR, MU_VERSION_MINOR,
-             MU_VERSION_PATCH);
+    snprintf(want, sizeof want, "%d.%d.%d", MU_VERSION_MAJOR, MU_VERSION_MINOR, MU_VERSION_PATCH);
     MU_CHECK_EQ(mu_version(), MU_VERSION);
     MU_CHECK_EQ(strcmp(mu_version_string(), want), 0);
     MU_CHECK_EQ(strcmp(PACKAGE_VERSION, want), 0);
@@ -88,16 +87,17 @@ test_fail_records_message_and_detail(void)
     MU_CHECK_EQ(mu_last_code(), MU_ENOENT);
     MU_CHECK_EQ(strcmp(mu_last_error(), "no such file or entry: key file '/x/key'"), 0);
     MU_CHECK_EQ(strcmp(mu__last_detail(), "key file '/x/key'"), 0);
-    MU_CHECK_EQ(mu__fail(MU_EAUTH, NULL), MU_EAUTH);        /* no detail */
+    MU_CHECK_EQ(mu__fail(MU_EAUTH, NULL), MU_EAUTH); /* no detail */
     MU_CHECK_EQ(strcmp(mu_last_error(), "authentication failed"), 0);
     MU_CHECK_EQ(strcmp(mu__last_detail(), ""), 0);
-    MU_CHECK_EQ(mu__fail(-EDOM, "%s", ""), -EDOM);          /* empty detail: none */
+    MU_CHECK_EQ(mu__fail(-EDOM, "%s", ""), -EDOM); /* empty detail: none */
     MU_CHECK_EQ(strcmp(mu_last_error(), strerror(EDOM)), 0);
     /* the previous detail as an argument of the next one */
     mu__fail(MU_EIO, "disk %d", 3);
     mu__fail(MU_EPROTO, "while reading: %s", mu__last_detail());
     MU_CHECK_EQ(strcmp(mu_last_error(), "protocol error: malformed input from peer: "
-                                        "while reading: disk 3"), 0);
+                                        "while reading: disk 3"),
+                0);
     mu__fail(MU_EPROTO, "again: %s", mu_last_error());
     MU_CHECK(strstr(mu_last_error(), ": again: protocol error"));
     /* a detail longer than the record is cut, still terminated */
@@ -127,18 +127,18 @@ static void
 test_detail_since(void)
 {
     unsigned long before = mu__fail_count();
-    MU_CHECK(mu__detail_since(before, MU_EIO) == NULL);     /* nothing since */
+    MU_CHECK(mu__detail_since(before, MU_EIO) == NULL); /* nothing since */
     mu__fail(MU_EIO, "sector %d", 7);
     MU_CHECK(mu__fail_count() == before + 1);
     MU_CHECK_EQ(strcmp(mu__detail_since(before, MU_EIO), "sector 7"), 0);
-    MU_CHECK(mu__detail_since(before, MU_EPIPE) == NULL);   /* another code */
+    MU_CHECK(mu__detail_since(before, MU_EPIPE) == NULL); /* another code */
     before = mu__fail_count();
     mu__fail(MU_EIO, NULL);
-    MU_CHECK(mu__detail_since(before, MU_EIO) == NULL);     /* no detail */
+    MU_CHECK(mu__detail_since(before, MU_EIO) == NULL); /* no detail */
 }
 
 typedef struct {
-    int code_seen_first;        /* the thread's code before it failed */
+    int code_seen_first; /* the thread's code before it failed */
     int code;
     char error[128];
 } thread_result_t;

@@ -75,10 +75,12 @@ test_utf8(void)
     MU_CHECK(escapes_to("\xe6\x97x", 3, 64, "\\xe6\\x97x"));
     MU_CHECK(escapes_to("\x80", 1, 64, "\\x80"));
     /* C1 CSI, line separator, right-to-left override: well-formed, escaped. */
-    MU_CHECK(escapes_to("\xc2\x9b" "31m", 5, 64, "\\xc2\\x9b31m"));
+    MU_CHECK(escapes_to("\xc2\x9b"
+                        "31m",
+                        5, 64, "\\xc2\\x9b31m"));
     MU_CHECK(escapes_to("\xe2\x80\xa8", 3, 64, "\\xe2\\x80\\xa8"));
     MU_CHECK(escapes_to("\xe2\x80\xae", 3, 64, "\\xe2\\x80\\xae"));
-    MU_CHECK(escapes_to("\xc2\xa0", 2, 64, "\xc2\xa0"));   /* NBSP: printable */
+    MU_CHECK(escapes_to("\xc2\xa0", 2, 64, "\xc2\xa0")); /* NBSP: printable */
 }
 
 /* A copy that does not fit is cut before an escape or a character, never
@@ -86,7 +88,7 @@ test_utf8(void)
 static void
 test_truncation(void)
 {
-    MU_CHECK(escapes_to("abcdefg", 7, 8, "abcdefg"));      /* exactly fits */
+    MU_CHECK(escapes_to("abcdefg", 7, 8, "abcdefg")); /* exactly fits */
     MU_CHECK(escapes_to("abcdefgh", 8, 8, "abcd..."));
     MU_CHECK(escapes_to("\n\n\n\n", 4, 8, "\\n\\n..."));
     MU_CHECK(escapes_to("\x1b\x1b", 2, 8, "\\x1b..."));
@@ -184,7 +186,7 @@ test_serve_logs_name_escaped(void)
     pid_t server = spawn_mutil(argv, ready[1], err_path);
     close(ready[1]);
     MU_CHECK(server > 0);
-    int first = mu_test_wait_byte(ready[0], 10000);   /* it prints its endpoint */
+    int first = mu_test_wait_byte(ready[0], 10000); /* it prints its endpoint */
     close(ready[0]);
     MU_CHECK(first == 'i');
     mu_client_t *client = mu_client_new();
@@ -196,7 +198,7 @@ test_serve_logs_name_escaped(void)
         rc = mu_client_set_name(client, "evil\nFAKE LOG LINE\x1b[31m");
     if (rc == 0)
         rc = mu_client_connect(client, endpoint);
-    if (rc == 0)   /* answered: the server logged the join before */
+    if (rc == 0) /* answered: the server logged the join before */
         rc = mu_client_request(client, "hi", 2, &reply, &size, mu_test_ms(10000));
     free(reply);
     mu_client_destroy(&client);
@@ -236,8 +238,8 @@ test_call_prints_error_escaped(void)
         if (mu_server_recv(server, &ev, 100) != 0)
             continue;
         if (mu_event_kind(ev) == MU_SERVER_REQUEST
-            && mu_server_reply_error(server, ev, MU_EACCES,
-                                     "denied\nmutil call: FAKE LINE\x1b[2J") != 0)
+            && mu_server_reply_error(server, ev, MU_EACCES, "denied\nmutil call: FAKE LINE\x1b[2J")
+                   != 0)
             printf("# the error reply was not sent\n");
         mu_event_destroy(&ev);
     }

@@ -50,7 +50,7 @@ test_atomic_write_mode_and_replace(void)
 {
     char path[PATH_MAX + 16], buf[64];
     snprintf(path, sizeof path, "%s/conf", dir);
-    mode_t old_mask = umask(077);       /* the mode is given, not masked */
+    mode_t old_mask = umask(077); /* the mode is given, not masked */
     int rc = mu__atomic_write(path, "first", 5, 0644);
     umask(old_mask);
     MU_CHECK_EQ(rc, 0);
@@ -64,9 +64,9 @@ test_atomic_write_mode_and_replace(void)
     MU_CHECK_EQ(st.st_mode & 0777, 0600);
     MU_CHECK_EQ(slurp(path, buf, sizeof buf), 7);
     MU_CHECK_EQ(strcmp(buf, "second!"), 0);
-    MU_CHECK_EQ(mu__atomic_write(path, "", 0, 0600), 0);  /* empty content */
+    MU_CHECK_EQ(mu__atomic_write(path, "", 0, 0600), 0); /* empty content */
     MU_CHECK_EQ(slurp(path, buf, sizeof buf), 0);
-    MU_CHECK_EQ(entries(), 1);          /* no temporary file left */
+    MU_CHECK_EQ(entries(), 1); /* no temporary file left */
     MU_CHECK_EQ(unlink(path), 0);
 }
 
@@ -120,9 +120,9 @@ test_sync_parent(void)
 {
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/anything", dir);
-    MU_CHECK_EQ(mu__sync_parent(path), 0);      /* the file need not exist */
-    MU_CHECK_EQ(mu__sync_parent("bare-name"), 0);       /* "." */
-    MU_CHECK_EQ(mu__sync_parent("/etc"), 0);            /* "/" */
+    MU_CHECK_EQ(mu__sync_parent(path), 0);        /* the file need not exist */
+    MU_CHECK_EQ(mu__sync_parent("bare-name"), 0); /* "." */
+    MU_CHECK_EQ(mu__sync_parent("/etc"), 0);      /* "/" */
     snprintf(path, sizeof path, "%s/no-such-dir/file", dir);
     MU_CHECK_EQ(mu__sync_parent(path), -ENOENT);
     snprintf(path, sizeof path, "%s/file", dir);
@@ -142,7 +142,7 @@ test_write_all_and_pwrite_all(void)
     MU_CHECK(fd >= 0);
     MU_CHECK_EQ(mu__write_all(fd, "hello world", 11), 0);
     MU_CHECK_EQ(mu__pwrite_all(fd, "W", 1, 6), 0);
-    MU_CHECK_EQ(mu__pwrite_all(fd, "!!", 2, 11), 0);    /* extends the file */
+    MU_CHECK_EQ(mu__pwrite_all(fd, "!!", 2, 11), 0); /* extends the file */
     MU_CHECK_EQ(mu__write_all(fd, "", 0), 0);
     close(fd);
     MU_CHECK_EQ(slurp(path, buf, sizeof buf), 13);

@@ -84,7 +84,7 @@ typedef struct {
     mu_pool_t *pool;
     int want, got;
     bool ok;
-    intptr_t expected[64];   /* by job id */
+    intptr_t expected[64]; /* by job id */
 } collect_t;
 
 /*  The "forever loop": stays armed (returns 0) after each batch of results
@@ -237,7 +237,7 @@ static void *
 slow_job(void *arg)
 {
     counter_add(&started);
-    struct timespec work = { 0, mu_test_ms(300) * 1000000L };   /* a job that takes a while */
+    struct timespec work = { 0, mu_test_ms(300) * 1000000L }; /* a job that takes a while */
     while (nanosleep(&work, &work) < 0) {
     }
     atomic_store((atomic_int *) arg, 1);
@@ -255,8 +255,8 @@ test_destroy_waits_for_running(void)
     MU_CHECK(counter_wait(&started, 1));
     MU_CHECK_EQ(mu_pool_submit(pool, slow_job, &never, -1, NULL), 0);
     mu_pool_destroy(&pool);
-    MU_CHECK_EQ(atomic_load(&done), 1);     /* the running job finished */
-    MU_CHECK_EQ(atomic_load(&never), 0);    /* the waiting one was discarded */
+    MU_CHECK_EQ(atomic_load(&done), 1);  /* the running job finished */
+    MU_CHECK_EQ(atomic_load(&never), 0); /* the waiting one was discarded */
 }
 
 /*  With no file descriptor left, mu_pool_new fails with EMFILE. */
@@ -268,7 +268,7 @@ test_new_without_fds(void)
     int probe = dup(0);
     MU_CHECK(probe >= 0);
     close(probe);
-    struct rlimit tight = { (rlim_t) probe, old.rlim_max };   /* no fd >= probe */
+    struct rlimit tight = { (rlim_t) probe, old.rlim_max }; /* no fd >= probe */
     MU_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
     errno = 0;
     mu_pool_t *pool = mu_pool_new(1, 1);
@@ -287,7 +287,7 @@ test_caller_bug_asserts(void)
     pid_t pid = fork();
     MU_CHECK(pid >= 0);
     if (pid == 0) {
-        close(STDERR_FILENO);       /* the assertion's message */
+        close(STDERR_FILENO); /* the assertion's message */
         mu_pool_t *pool = mu_pool_new(1, 1);
         if (pool && mu_pool_submit(pool, NULL, NULL, 0, NULL) == 0)
             _exit(2);
@@ -303,7 +303,7 @@ main(void)
 {
     mu_test_start(30);
     counter_init(&started);
-    MU_RUN(test_caller_bug_asserts);    /* forks: before czmq runs */
+    MU_RUN(test_caller_bug_asserts); /* forks: before czmq runs */
     MU_RUN(test_results_via_poll);
     MU_RUN(test_results_kept_until_taken);
     MU_RUN(test_default_size_and_limits);

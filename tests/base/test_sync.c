@@ -30,7 +30,7 @@ test_ring_push_pop_full(void)
     }
     MU_CHECK(mu__ring_full(&ring));
     item_t extra = { 99, 99 };
-    MU_CHECK(!mu__ring_push(&ring, &extra));     /* full: nothing copied */
+    MU_CHECK(!mu__ring_push(&ring, &extra)); /* full: nothing copied */
     MU_CHECK_EQ(ring.count, 3);
     MU_CHECK_EQ(((item_t *) mu__ring_at(&ring, 2))->a, 3);
     for (uint32_t i = 1; i <= 3; i++) {
@@ -41,7 +41,7 @@ test_ring_push_pop_full(void)
     MU_CHECK(mu__ring_empty(&ring));
     mu__ring_free(&ring);
     MU_CHECK(ring.items == NULL && ring.count == 0);
-    mu__ring_free(&ring);        /* twice is harmless */
+    mu__ring_free(&ring); /* twice is harmless */
 }
 
 /*  Many more items than slots pass through in order: the head wraps,
@@ -53,7 +53,7 @@ test_ring_wraps(void)
     MU_CHECK_EQ(mu__ring_init(&ring, 3, sizeof(int)), 0);
     int next_in = 0, next_out = 0;
     for (int round = 0; round < 50; round++) {
-        int push = 1 + round % 3;       /* 1, 2 or 3: fills up at times */
+        int push = 1 + round % 3; /* 1, 2 or 3: fills up at times */
         for (int k = 0; k < push; k++, next_in++)
             MU_CHECK(mu__ring_push(&ring, &next_in));
         MU_CHECK_EQ(mu__ring_full(&ring), push == 3);
@@ -77,9 +77,9 @@ test_ring_resize_keeps_order(void)
     for (int i = 0; i < 4; i++)
         MU_CHECK(mu__ring_push(&ring, &i));
     int v;
-    MU_CHECK(mu__ring_pop(&ring, &v) && mu__ring_pop(&ring, &v));   /* head at 2 */
+    MU_CHECK(mu__ring_pop(&ring, &v) && mu__ring_pop(&ring, &v)); /* head at 2 */
     for (int i = 4; i < 6; i++)
-        MU_CHECK(mu__ring_push(&ring, &i));                         /* wrapped */
+        MU_CHECK(mu__ring_push(&ring, &i)); /* wrapped */
     MU_CHECK(mu__ring_full(&ring));
     MU_CHECK_EQ(mu__ring_resize(&ring, 10), 0);
     MU_CHECK_EQ(ring.cap, 10);
@@ -176,7 +176,7 @@ test_level_fd(void)
     mu__level_fd_sync(fd, &raised, false);
     MU_CHECK(!raised && !readable(fd));
     mu__level_fd_sync(fd, &raised, true);
-    mu__level_fd_sync(fd, &raised, true);       /* idempotent */
+    mu__level_fd_sync(fd, &raised, true); /* idempotent */
     MU_CHECK(raised && readable(fd));
     mu__level_fd_sync(fd, &raised, false);
     MU_CHECK(!raised && !readable(fd));

@@ -204,16 +204,20 @@ test_writer_counts(void)
     MU_CHECK_EQ(mu_pack_array(pack, 2), 0);
     MU_CHECK_EQ(mu_pack_int(pack, 1), 0);
     errno = 0;
-    MU_CHECK(mu_pack_data(pack, &size) == NULL);    /* array owes 1, map 2 */
+    MU_CHECK(mu_pack_data(pack, &size) == NULL); /* array owes 1, map 2 */
     MU_CHECK_EQ(errno, EINVAL);
     MU_CHECK_EQ(mu_pack_int(pack, 2), 0);
     MU_CHECK_EQ(mu_pack_cstr(pack, "e"), 0);
-    MU_CHECK(mu_pack_data(pack, &size) == NULL);    /* map owes its last value */
+    MU_CHECK(mu_pack_data(pack, &size) == NULL); /* map owes its last value */
     MU_CHECK_EQ(mu_pack_array(pack, 0), 0);
     const uint8_t *bytes = mu_pack_data(pack, &size);
     MU_CHECK(bytes);
     MU_CHECK_EQ(size, 9);
-    MU_CHECK(memcmp(bytes, "\x82\xa1k\x92\x01\x02\xa1" "e\x90", 9) == 0);
+    MU_CHECK(memcmp(bytes,
+                    "\x82\xa1k\x92\x01\x02\xa1"
+                    "e\x90",
+                    9)
+             == 0);
     /* several top-level values in one buffer, read back with used_p */
     MU_CHECK_EQ(mu_pack_cstr(pack, "next"), 0);
     MU_CHECK_EQ(mu_pack_uint(pack, 300), 0);
@@ -271,15 +275,31 @@ test_roundtrip_ints(void)
 {
     static const struct {
         int64_t value;
-        size_t size;        /* shortest encoding */
-        uint8_t first;      /* its first byte */
+        size_t size;   /* shortest encoding */
+        uint8_t first; /* its first byte */
     } cases[] = {
-        { 0, 1, 0x00 }, { 1, 1, 0x01 }, { 127, 1, 0x7f }, { 128, 2, 0xcc }, { 255, 2, 0xcc },
-        { 256, 3, 0xcd }, { 65535, 3, 0xcd }, { 65536, 5, 0xce }, { 4294967295LL, 5, 0xce },
-        { 4294967296LL, 9, 0xcf }, { INT64_MAX, 9, 0xcf },
-        { -1, 1, 0xff }, { -32, 1, 0xe0 }, { -33, 2, 0xd0 }, { -128, 2, 0xd0 }, { -129, 3, 0xd1 },
-        { -32768, 3, 0xd1 }, { -32769, 5, 0xd2 }, { INT32_MIN, 5, 0xd2 },
-        { (int64_t) INT32_MIN - 1, 9, 0xd3 }, { INT64_MIN, 9, 0xd3 }, { INT64_MIN + 1, 9, 0xd3 },
+        { 0, 1, 0x00 },
+        { 1, 1, 0x01 },
+        { 127, 1, 0x7f },
+        { 128, 2, 0xcc },
+        { 255, 2, 0xcc },
+        { 256, 3, 0xcd },
+        { 65535, 3, 0xcd },
+        { 65536, 5, 0xce },
+        { 4294967295LL, 5, 0xce },
+        { 4294967296LL, 9, 0xcf },
+        { INT64_MAX, 9, 0xcf },
+        { -1, 1, 0xff },
+        { -32, 1, 0xe0 },
+        { -33, 2, 0xd0 },
+        { -128, 2, 0xd0 },
+        { -129, 3, 0xd1 },
+        { -32768, 3, 0xd1 },
+        { -32769, 5, 0xd2 },
+        { INT32_MIN, 5, 0xd2 },
+        { (int64_t) INT32_MIN - 1, 9, 0xd3 },
+        { INT64_MIN, 9, 0xd3 },
+        { INT64_MIN + 1, 9, 0xd3 },
     };
     mu_pack_t *pack = mu_pack_new();
     MU_CHECK(pack);
@@ -301,11 +321,10 @@ test_roundtrip_ints(void)
         if (cases[c].value >= 0) {
             MU_CHECK_EQ(mu_unpacked_uint(root, &u), 0);
             MU_CHECK(u == (uint64_t) cases[c].value);
-        }
-        else {
+        } else {
             u = 42;
             MU_CHECK_EQ(mu_unpacked_uint(root, &u), MU_ETYPE);
-            MU_CHECK(u == 42);  /* left unchanged */
+            MU_CHECK(u == 42); /* left unchanged */
         }
         mu_unpacked_destroy(&root);
     }
@@ -325,7 +344,7 @@ test_roundtrip_ints(void)
         int64_t i = 7;
         MU_CHECK_EQ(mu_unpacked_uint(root, &u), 0);
         MU_CHECK(u == big[c]);
-        MU_CHECK_EQ(mu_unpacked_int(root, &i), MU_ETYPE);   /* does not fit int64_t */
+        MU_CHECK_EQ(mu_unpacked_int(root, &i), MU_ETYPE); /* does not fit int64_t */
         MU_CHECK_EQ(i, 7);
         mu_unpacked_destroy(&root);
     }
@@ -371,8 +390,7 @@ test_decode_int_forms(void)
             MU_CHECK_EQ(mu_unpacked_int(root, &i), 0);
             MU_CHECK(i == cases[c].i);
             MU_CHECK_EQ(mu_unpacked_uint(root, &u), MU_ETYPE);
-        }
-        else {
+        } else {
             MU_CHECK_EQ(mu_unpacked_uint(root, &u), 0);
             MU_CHECK(u == cases[c].u);
             MU_CHECK_EQ(mu_unpacked_int(root, &i), 0);
@@ -401,7 +419,7 @@ test_roundtrip_floats(void)
         MU_CHECK_EQ(mu_unpacked_type(root), MU_PACK_FLOAT);
         double d;
         MU_CHECK_EQ(mu_unpacked_double(root, &d), 0);
-        MU_CHECK(memcmp(&d, &doubles[c], sizeof d) == 0);   /* bit for bit, -0.0 too */
+        MU_CHECK(memcmp(&d, &doubles[c], sizeof d) == 0); /* bit for bit, -0.0 too */
         mu_unpacked_destroy(&root);
     }
     static const float floats[] = { 2.5f, -0.0f, 1e-45f, 3.4e38f, 0.1f };
@@ -453,11 +471,11 @@ test_roundtrip_str_bin(void)
     static const struct {
         size_t len;
         uint8_t str_first, bin_first;
-        size_t header;      /* header bytes of str (bin has one more up to 255) */
+        size_t header; /* header bytes of str (bin has one more up to 255) */
     } cases[] = {
-        { 0, 0xa0, 0xc4, 1 }, { 1, 0xa1, 0xc4, 1 }, { 31, 0xbf, 0xc4, 1 }, { 32, 0xd9, 0xc4, 2 },
-        { 255, 0xd9, 0xc4, 2 }, { 256, 0xda, 0xc5, 3 }, { 65535, 0xda, 0xc5, 3 },
-        { 65536, 0xdb, 0xc6, 5 }, { 70000, 0xdb, 0xc6, 5 },
+        { 0, 0xa0, 0xc4, 1 },     { 1, 0xa1, 0xc4, 1 },     { 31, 0xbf, 0xc4, 1 },
+        { 32, 0xd9, 0xc4, 2 },    { 255, 0xd9, 0xc4, 2 },   { 256, 0xda, 0xc5, 3 },
+        { 65535, 0xda, 0xc5, 3 }, { 65536, 0xdb, 0xc6, 5 }, { 70000, 0xdb, 0xc6, 5 },
     };
     size_t max = 70000;
     char *text = malloc(max);
@@ -533,9 +551,9 @@ test_roundtrip_ext(void)
         uint8_t first;
         size_t header;
     } cases[] = {
-        { 0, 0xc7, 3 }, { 1, 0xd4, 2 }, { 2, 0xd5, 2 }, { 3, 0xc7, 3 }, { 4, 0xd6, 2 },
-        { 8, 0xd7, 2 }, { 16, 0xd8, 2 }, { 17, 0xc7, 3 }, { 255, 0xc7, 3 }, { 256, 0xc8, 4 },
-        { 65536, 0xc9, 6 },
+        { 0, 0xc7, 3 },   { 1, 0xd4, 2 },   { 2, 0xd5, 2 },     { 3, 0xc7, 3 },
+        { 4, 0xd6, 2 },   { 8, 0xd7, 2 },   { 16, 0xd8, 2 },    { 17, 0xc7, 3 },
+        { 255, 0xc7, 3 }, { 256, 0xc8, 4 }, { 65536, 0xc9, 6 },
     };
     static const int8_t types[] = { 0, 1, 127, -1, -128 };
     uint8_t *payload = malloc(65536);
@@ -582,8 +600,8 @@ test_containers(void)
         uint32_t n;
         uint8_t array_first, map_first;
     } cases[] = {
-        { 0, 0x90, 0x80 }, { 1, 0x91, 0x81 }, { 15, 0x9f, 0x8f }, { 16, 0xdc, 0xde },
-        { 65535, 0xdc, 0xde }, { 65536, 0xdd, 0xdf },
+        { 0, 0x90, 0x80 },  { 1, 0x91, 0x81 },     { 15, 0x9f, 0x8f },
+        { 16, 0xdc, 0xde }, { 65535, 0xdc, 0xde }, { 65536, 0xdd, 0xdf },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         uint32_t n = cases[c].n;
@@ -676,7 +694,7 @@ test_nested_and_lookup(void)
     MU_CHECK_EQ(walk(root, 0), 15);
     const mu_unpacked_t *a, *inner, *b, *c, *v;
     int64_t i;
-    MU_CHECK_EQ(mu_unpacked_get(root, "a", &a), 0);     /* the first "a" wins */
+    MU_CHECK_EQ(mu_unpacked_get(root, "a", &a), 0); /* the first "a" wins */
     MU_CHECK_EQ(mu_unpacked_array(a, &n), 0);
     MU_CHECK_EQ(n, 2);
     MU_CHECK_EQ(mu_unpacked_at(a, 0, &v), 0);
@@ -737,7 +755,7 @@ test_interop_from_msgpack_c(void)
     msgpack_pack_bin_with_body(&pk, "\x00\x01\x02", 3);
     msgpack_pack_str_with_body(&pk, "a", 1);
     msgpack_pack_array(&pk, 3);
-    msgpack_pack_fix_int8(&pk, 1);      /* non-shortest forms */
+    msgpack_pack_fix_int8(&pk, 1); /* non-shortest forms */
     msgpack_pack_fix_uint32(&pk, 2);
     msgpack_pack_fix_int64(&pk, -3);
     msgpack_pack_str_with_body(&pk, "e", 1);
@@ -949,12 +967,12 @@ test_deep_nesting(void)
     size_t depth = 10000;
     uint8_t *buf = malloc(depth + 1);
     MU_CHECK(buf);
-    memset(buf, 0x91, depth);       /* [[[[ ... nil ... ]]]] */
+    memset(buf, 0x91, depth); /* [[[[ ... nil ... ]]]] */
     buf[depth] = 0xc0;
     mu_unpacked_t *root = NULL;
     MU_CHECK_EQ(decode(buf, depth + 1, NULL, &root, NULL), MU_ELIMIT);
     MU_CHECK(root == NULL);
-    for (size_t k = 0; k < depth; k += 2) {   /* {nil: {nil: ...}} */
+    for (size_t k = 0; k < depth; k += 2) { /* {nil: {nil: ...}} */
         buf[k] = 0x81;
         buf[k + 1] = 0xc0;
     }
@@ -964,7 +982,7 @@ test_deep_nesting(void)
     buf[64] = 0xc0;
     MU_CHECK_EQ(decode(buf, 65, NULL, &root, NULL), 0);
     mu_unpacked_destroy(&root);
-    buf[64] = 0x90;                 /* an empty array is a level too */
+    buf[64] = 0x90; /* an empty array is a level too */
     MU_CHECK_EQ(decode(buf, 65, NULL, &root, NULL), MU_ELIMIT);
     buf[63] = 0x90;
     MU_CHECK_EQ(decode(buf, 64, NULL, &root, NULL), 0);
@@ -1081,10 +1099,11 @@ static void
 test_wrong_types(void)
 {
     /* [nil, true, 1, -1, 1.5, "s", bin "b", [], {}, ext 5 "e"] */
-    static const uint8_t msg[] = { 0x9a, 0xc0, 0xc3, 0x01, 0xff, 0xca, 0x3f, 0xc0, 0x00, 0x00, 0xa1, 's',
-                                   0xc4, 0x01, 'b', 0x90, 0x80, 0xd4, 0x05, 'e' };
-    static const mu_pack_type_t types[] = { MU_PACK_NIL, MU_PACK_BOOL, MU_PACK_INT, MU_PACK_INT, MU_PACK_FLOAT,
-                                            MU_PACK_STR, MU_PACK_BIN, MU_PACK_ARRAY, MU_PACK_MAP, MU_PACK_EXT };
+    static const uint8_t msg[] = { 0x9a, 0xc0, 0xc3, 0x01, 0xff, 0xca, 0x3f, 0xc0, 0x00, 0x00,
+                                   0xa1, 's',  0xc4, 0x01, 'b',  0x90, 0x80, 0xd4, 0x05, 'e' };
+    static const mu_pack_type_t types[] = { MU_PACK_NIL,   MU_PACK_BOOL, MU_PACK_INT, MU_PACK_INT,
+                                            MU_PACK_FLOAT, MU_PACK_STR,  MU_PACK_BIN, MU_PACK_ARRAY,
+                                            MU_PACK_MAP,   MU_PACK_EXT };
     mu_unpacked_t *root;
     MU_CHECK_EQ(decode(msg, sizeof msg, NULL, &root, NULL), 0);
     for (size_t k = 0; k < 10; k++) {
@@ -1140,7 +1159,7 @@ test_caller_bug_asserts(void)
     int fd = -1;
     pid_t pid = mu_test_fork_piped(s_child_null_writer, NULL, &fd);
     MU_CHECK(pid > 0);
-    MU_CHECK_EQ(mu_test_child_status(pid), -1);   /* killed by SIGABRT */
+    MU_CHECK_EQ(mu_test_child_status(pid), -1); /* killed by SIGABRT */
     if (fd >= 0)
         close(fd);
 }
@@ -1249,12 +1268,13 @@ test_limits(void)
     memcpy(msg, "\xdd\x00\x10\x00\x01", 5);
     memset(msg + 5, 0xc0, items);
     MU_CHECK_EQ(decode(msg, 5 + items, NULL, &root, NULL), MU_ELIMIT);
-    MU_CHECK_EQ(decode(msg, 5 + items, &(mu_unpack_limits_t) { .max_count = items }, &root, NULL), 0);
+    MU_CHECK_EQ(decode(msg, 5 + items, &(mu_unpack_limits_t) { .max_count = items }, &root, NULL),
+                0);
     MU_CHECK_EQ(mu_unpacked_array(root, &size), 0);
     MU_CHECK_EQ(size, items);
     mu_unpacked_destroy(&root);
     free(msg);
-    size_t per = MU_UNPACK_MAX_COUNT_DEFAULT, arrays = 4;  /* 4 Mi nils + 5 arrays */
+    size_t per = MU_UNPACK_MAX_COUNT_DEFAULT, arrays = 4; /* 4 Mi nils + 5 arrays */
     size_t total = 1 + arrays * (5 + per);
     msg = malloc(total);
     MU_CHECK(msg);
@@ -1286,10 +1306,11 @@ rng(void)
 static void
 test_random_bytes(void)
 {
-    static const uint8_t interesting[] = { 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9,
-                                           0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd3, 0xd4, 0xd8,
-                                           0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0x80, 0x81, 0x8f,
-                                           0x90, 0x91, 0x9f, 0xa0, 0xa1, 0xbf, 0x00, 0xff, 0x01, 0x02 };
+    static const uint8_t interesting[] = { 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7,
+                                           0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf,
+                                           0xd0, 0xd3, 0xd4, 0xd8, 0xd9, 0xda, 0xdb, 0xdc,
+                                           0xdd, 0xde, 0xdf, 0x80, 0x81, 0x8f, 0x90, 0x91,
+                                           0x9f, 0xa0, 0xa1, 0xbf, 0x00, 0xff, 0x01, 0x02 };
     uint8_t buf[24];
     size_t ok = 0, proto = 0, limit = 0;
     mu_unpack_limits_t limits = { .max_depth = 4, .max_bytes = 8 };
@@ -1308,8 +1329,7 @@ test_random_bytes(void)
             MU_CHECK(used <= len);
             MU_CHECK((iter & 2) ? used > 0 : used == 0);
             ok++;
-        }
-        else {
+        } else {
             MU_CHECK(rc == MU_EPROTO || rc == MU_ELIMIT);
             MU_CHECK(root == NULL);
             MU_CHECK_EQ(used, 0);
@@ -1357,8 +1377,7 @@ test_random_mutations(void)
         if (rc == 0) {
             MU_CHECK(walk(root, 0) > 0);
             ok++;
-        }
-        else
+        } else
             MU_CHECK(rc == MU_EPROTO || rc == MU_ELIMIT);
         mu_unpacked_destroy(&root);
     }
@@ -1421,19 +1440,34 @@ repack(mu_pack_t *pack, const mu_unpacked_t *v)
 static void
 random_tree(mu_pack_t *pack, int depth, int *budget)
 {
-    static const char bytes[] = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz";
+    static const char bytes[] =
+        "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz";
     (*budget)--;
     uint64_t r = rng();
     int kind = (int) (r % (depth < 6 && *budget > 0 ? 9 : 7));
     size_t len = (size_t) ((r >> 8) % 40);
     switch (kind) {
-    case 0: mu_pack_nil(pack); break;
-    case 1: mu_pack_bool(pack, r & 256); break;
-    case 2: mu_pack_int(pack, (int64_t) rng() >> ((r >> 16) % 64)); break;
-    case 3: mu_pack_uint(pack, rng() >> ((r >> 16) % 64)); break;
-    case 4: mu_pack_str(pack, bytes, len); break;
-    case 5: mu_pack_bin(pack, bytes, len); break;
-    case 6: mu_pack_ext(pack, (int8_t) (r >> 24), bytes, len); break;
+    case 0:
+        mu_pack_nil(pack);
+        break;
+    case 1:
+        mu_pack_bool(pack, r & 256);
+        break;
+    case 2:
+        mu_pack_int(pack, (int64_t) rng() >> ((r >> 16) % 64));
+        break;
+    case 3:
+        mu_pack_uint(pack, rng() >> ((r >> 16) % 64));
+        break;
+    case 4:
+        mu_pack_str(pack, bytes, len);
+        break;
+    case 5:
+        mu_pack_bin(pack, bytes, len);
+        break;
+    case 6:
+        mu_pack_ext(pack, (int8_t) (r >> 24), bytes, len);
+        break;
     case 7: {
         uint32_t n = (uint32_t) ((r >> 32) % 20);
         mu_pack_array(pack, n);

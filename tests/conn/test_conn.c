@@ -22,7 +22,7 @@
 
 #define HB_IVL 100
 #define HB_TIMEOUT 500
-#define FLOOD 100005   /* client queue limit + 5 */
+#define FLOOD 100005 /* client queue limit + 5 */
 
 static char tmpdir[64];
 static int endpoint_seq;
@@ -90,7 +90,7 @@ typedef struct {
     mu_server_t *server;
     pthread_t thread;
     atomic_int stop;
-    atomic_int joins, leaves, requests;     /* read by the test thread too */
+    atomic_int joins, leaves, requests; /* read by the test thread too */
     uint8_t join_key[MU_KEY_BYTES];
     char join_name[64];
 } echo_t;
@@ -108,20 +108,19 @@ echo_request(echo_t *echo, mu_event_t *event)
         rc = mu_server_reply_error(echo->server, event, -2000, "strange");
     else if (strcmp(data, "drop") == 0)
         rc = 0;
-    else if (strcmp(data, "flood") == 0) {   /* FLOOD pushes, then the reply */
+    else if (strcmp(data, "flood") == 0) { /* FLOOD pushes, then the reply */
         for (int i = 0; i < FLOOD && rc == 0; i++) {
             char text[16];
             snprintf(text, sizeof text, "%d", i);
-            while ((rc = mu_server_push(echo->server, mu_event_peer(event), text,
-                                        strlen(text))) == MU_EAGAIN)
-                usleep(100);    /* polls until the client's pipe has room */
+            while ((rc = mu_server_push(echo->server, mu_event_peer(event), text, strlen(text)))
+                   == MU_EAGAIN)
+                usleep(100); /* polls until the client's pipe has room */
         }
         if (rc == 0)
             rc = mu_server_reply(echo->server, event, "flooded", 7);
-    }
-    else {
+    } else {
         if (strcmp(data, "slow") == 0)
-            usleep(300 * 1000);     /* the subject: later than a 100 ms timeout */
+            usleep(300 * 1000); /* the subject: later than a 100 ms timeout */
         rc = mu_server_reply(echo->server, event, data, size);
     }
     if (rc != 0)
@@ -174,7 +173,7 @@ echo_wait_leaves(echo_t *echo, int want, int ms)
     while (atomic_load(&echo->leaves) < want) {
         if (mu_test_now_ms() > deadline)
             return false;
-        usleep(1000);           /* a poll for the event, bounded above */
+        usleep(1000); /* a poll for the event, bounded above */
     }
     return true;
 }
@@ -225,7 +224,7 @@ child_serve(const char *endpoint)
     echo_t echo;
     memset(&echo, 0, sizeof echo);
     echo.server = server;
-    echo_main(&echo);   /* never returns: stop is never set */
+    echo_main(&echo); /* never returns: stop is never set */
     return 0;
 }
 
@@ -251,7 +250,7 @@ test_einval_server(void)
     MU_CHECK(server);
     MU_CHECK_EQ(mu_server_bind(server, "tcp://127.0.0.1:*"), MU_EINVAL); /* no security */
     mu_event_t *event = NULL;
-    MU_CHECK_EQ(mu_server_recv(server, &event, 0), MU_EINVAL);             /* not bound */
+    MU_CHECK_EQ(mu_server_recv(server, &event, 0), MU_EINVAL); /* not bound */
     MU_CHECK_EQ(mu_server_set_heartbeat(server, 5, 100), MU_EINVAL);
     MU_CHECK_EQ(mu_server_set_heartbeat(server, 100, 50), MU_EINVAL);
     MU_CHECK_EQ(mu_server_set_heartbeat(server, 100, 7000000), MU_EINVAL);
@@ -273,7 +272,7 @@ test_einval_server(void)
     MU_CHECK(mu_server_endpoint(server, 1) == NULL);
     MU_CHECK_EQ(mu_server_bind(server, mu_server_endpoint(server, 0)), MU_EADDRINUSE);
     MU_CHECK(strstr(mu_last_error(), mu_server_endpoint(server, 0)) != NULL);
-    MU_CHECK_EQ(mu_server_set_insecure(server), MU_EINVAL);            /* after bind */
+    MU_CHECK_EQ(mu_server_set_insecure(server), MU_EINVAL); /* after bind */
     MU_CHECK_EQ(mu_server_set_curve(server, keys, allow), MU_EINVAL);
     MU_CHECK_EQ(mu_server_set_secret(server, "long enough secret", 18), MU_EINVAL);
     MU_CHECK_EQ(mu_server_set_heartbeat(server, 100, 1000), MU_EINVAL);
@@ -286,7 +285,7 @@ test_einval_server(void)
     mu_server_peer_stats_t stats = { .size = sizeof stats };
     MU_CHECK_EQ(mu_server_peer_stats(server, 12345, &stats), MU_EHOSTUNREACH);
     mu_server_stats_t small = { .size = sizeof(size_t) };
-    MU_CHECK_EQ(mu_server_stats(server, &small), MU_EINVAL);   /* size too small */
+    MU_CHECK_EQ(mu_server_stats(server, &small), MU_EINVAL); /* size too small */
     MU_CHECK_EQ(mu_server_push_all(server, "x", 1), 0);
     MU_CHECK(mu_server_fd(server) >= 0);
     MU_CHECK(mu_server_zsock(server) != NULL);
@@ -326,12 +325,12 @@ test_einval_client(void)
     mu_keys_destroy(&public_only);
     MU_CHECK_EQ(mu_client_set_insecure(client), 0);
     MU_CHECK_EQ(mu_client_connect(client, "bogus://x"), MU_EINVAL);
-    char silent[64];   /* a server that never answers: calls time out */
+    char silent[64]; /* a server that never answers: calls time out */
     int silent_fd = mu_test_tcp_port(silent, sizeof silent, 1);
     MU_CHECK(silent_fd >= 0);
     MU_CHECK_EQ(mu_client_connect(client, silent), 0);
-    MU_CHECK_EQ(mu_client_connect(client, silent), MU_EINVAL);    /* twice */
-    MU_CHECK_EQ(mu_client_set_insecure(client), MU_EINVAL);                    /* after */
+    MU_CHECK_EQ(mu_client_connect(client, silent), MU_EINVAL); /* twice */
+    MU_CHECK_EQ(mu_client_set_insecure(client), MU_EINVAL);    /* after */
     MU_CHECK_EQ(mu_client_set_name(client, "late"), MU_EINVAL);
     MU_CHECK_EQ(mu_client_set_heartbeat(client, 100, 1000), MU_EINVAL);
     MU_CHECK_EQ(mu_client_set_reconnect(client, 100, 1000), MU_EINVAL);
@@ -389,7 +388,7 @@ reqrep_on(const char *endpoint)
     MU_CHECK_EQ(mu_server_stats(server, &stats), 0);
     MU_CHECK_EQ(stats.peers_joined, 1);
     MU_CHECK_EQ(stats.peers_left, 1);
-    MU_CHECK(stats.msgs_in >= 53);   /* hello + 51 requests + bye */
+    MU_CHECK(stats.msgs_in >= 53); /* hello + 51 requests + bye */
     MU_CHECK(stats.msgs_out >= 52);
     MU_CHECK_EQ(stats.protocol_errors, 0);
     mu_server_destroy(&server);
@@ -545,7 +544,7 @@ test_client_queue_limit(void)
     MU_CHECK_EQ(stats.dropped_events, FLOOD - 100000);
     void *data;
     MU_CHECK_EQ(mu_client_recv(client, NULL, NULL, NULL, &data, NULL, 1000), 0);
-    MU_CHECK(strcmp(data, "5") == 0);   /* 0..4 were dropped */
+    MU_CHECK(strcmp(data, "5") == 0); /* 0..4 were dropped */
     free(data);
     mu_client_destroy(&client);
     echo_stop(&echo);
@@ -600,7 +599,7 @@ test_push_and_join_leave(void)
     mu_event_t *msg = expect_event(server, MU_SERVER_MESSAGE, 2000);
     MU_CHECK(msg);
     MU_CHECK(mu_event_peer(msg) == peer_a && strcmp(mu_event_data(msg, NULL), "note") == 0);
-    MU_CHECK_EQ(mu_server_reply(server, msg, "x", 1), MU_EINVAL);   /* not a request */
+    MU_CHECK_EQ(mu_server_reply(server, msg, "x", 1), MU_EINVAL); /* not a request */
     mu_event_destroy(&msg);
     /* bye -> leave with the name */
     mu_client_destroy(&a);
@@ -615,7 +614,7 @@ test_push_and_join_leave(void)
     MU_CHECK_EQ(mu_server_push(server, peer_a, "gone", 4), MU_EHOSTUNREACH);
     mu_server_peer_stats_t peer_stats = { .size = sizeof peer_stats };
     MU_CHECK_EQ(mu_server_peer_stats(server, peer_b, &peer_stats), 0);
-    MU_CHECK_EQ(peer_stats.msgs_out, 2);   /* welcome + push */
+    MU_CHECK_EQ(peer_stats.msgs_out, 2); /* welcome + push */
     mu_server_stats_t stats = { .size = sizeof stats };
     MU_CHECK_EQ(mu_server_stats(server, &stats), 0);
     MU_CHECK_EQ(stats.peers_joined, 2);
@@ -728,10 +727,9 @@ test_frozen_client_leaves(void)
     MU_CHECK(leave);
     MU_CHECK_EQ(mu_event_peer(leave), peer);
     mu_event_destroy(&leave);
-    printf("# frozen client left after %d ms (heartbeat timeout %d ms)\n", (int) took,
-           HB_TIMEOUT);
+    printf("# frozen client left after %d ms (heartbeat timeout %d ms)\n", (int) took, HB_TIMEOUT);
     MU_CHECK(took >= HB_TIMEOUT - 2 * HB_IVL);
-    MU_CHECK(took <= HB_TIMEOUT + mu_test_ms(1000));  /* scheduling slack, scaled */
+    MU_CHECK(took <= HB_TIMEOUT + mu_test_ms(1000)); /* scheduling slack, scaled */
     mu_server_destroy(&server);
 }
 
@@ -764,7 +762,7 @@ test_server_restart(void)
     mu_client_destroy(&client);
 }
 
-#define WIRE 2   /* protocol version (src/conn/mu_conn.h) */
+#define WIRE 2 /* protocol version (src/conn/mu_conn.h) */
 
 /* A raw DEALER that speaks the wire format by hand: one frame of header
    and payload; frames > 1 adds frames (malformed). */
@@ -835,18 +833,23 @@ test_malformed(void)
     MU_CHECK(join);
     uint64_t peer = mu_event_peer(join);
     mu_event_destroy(&join);
-    MU_CHECK_EQ(raw_recv(raw, &id, NULL), 0x21);   /* welcome */
+    MU_CHECK_EQ(raw_recv(raw, &id, NULL), 0x21); /* welcome */
     /* four kinds of bad messages */
-    struct { int version, kind, frames; uint64_t id; const char *payload; } bad[] = {
-        { WIRE, 0x04, 2, 11, "x" },   /* too many frames */
-        { 1, 0x04, 1, 12, "x" },      /* wrong version (the old two-frame one) */
-        { WIRE, 0x30, 1, 13, "x" },   /* unknown kind */
-        { WIRE, 0x03, 1, 14, "x" },   /* ping with a payload */
-        { WIRE, 0x21, 1, 15, NULL },  /* a server kind */
+    struct {
+        int version, kind, frames;
+        uint64_t id;
+        const char *payload;
+    } bad[] = {
+        { WIRE, 0x04, 2, 11, "x" },  /* too many frames */
+        { 1, 0x04, 1, 12, "x" },     /* wrong version (the old two-frame one) */
+        { WIRE, 0x30, 1, 13, "x" },  /* unknown kind */
+        { WIRE, 0x03, 1, 14, "x" },  /* ping with a payload */
+        { WIRE, 0x21, 1, 15, NULL }, /* a server kind */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        MU_CHECK_EQ(raw_send(raw, bad[i].version, bad[i].kind, bad[i].id, bad[i].payload,
-                             bad[i].frames), 0);
+        MU_CHECK_EQ(
+            raw_send(raw, bad[i].version, bad[i].kind, bad[i].id, bad[i].payload, bad[i].frames),
+            0);
         MU_CHECK_EQ(mu_server_recv(server, &event, 100), MU_ETIMEDOUT);
         code = 0;
         MU_CHECK_EQ(raw_recv(raw, &id, &code), 0x24);
@@ -897,7 +900,7 @@ push_retry(mu_server_t *server, uint64_t peer, const void *data, size_t size, in
     int rc;
     while ((rc = mu_server_push(server, peer, data, size)) == MU_EAGAIN
            && mu_test_now_ms() < deadline)
-        usleep(1000);           /* a poll for room, bounded above */
+        usleep(1000); /* a poll for room, bounded above */
     return rc;
 }
 
@@ -915,7 +918,7 @@ test_backpressure(void)
         || mu_server_bind(server, "tcp://127.0.0.1:*") < 0)
         mu_server_destroy(&server);
     MU_CHECK(server);
-    zsock_set_sndhwm(mu_server_zsock(server), 4);   /* for connections from now on */
+    zsock_set_sndhwm(mu_server_zsock(server), 4); /* for connections from now on */
     zsock_t *raw = zsock_new(ZMQ_DEALER);
     MU_CHECK(raw);
     zsock_set_rcvhwm(raw, 4);
@@ -936,7 +939,7 @@ test_backpressure(void)
         rc = mu_server_push(server, peer, blob, big);
         if (rc == 0)
             pushed++;
-        else if (rc == MU_EAGAIN) {   /* maybe only the pipe: let libzmq flush */
+        else if (rc == MU_EAGAIN) { /* maybe only the pipe: let libzmq flush */
             rc = push_retry(server, peer, blob, big, 200);
             pushed += rc == 0;
         }
@@ -953,7 +956,7 @@ test_backpressure(void)
     MU_CHECK(leave);
     mu_event_destroy(&leave);
     MU_CHECK_EQ(mu_server_reply(server, request, "answer", 6), MU_EHOSTUNREACH);
-    MU_CHECK_EQ(mu_server_reply(server, request, "answer", 6), MU_EINVAL);   /* done with */
+    MU_CHECK_EQ(mu_server_reply(server, request, "answer", 6), MU_EINVAL); /* done with */
     mu_event_destroy(&request);
     mu_server_destroy(&server);
 }
@@ -1031,7 +1034,7 @@ test_eintr(void)
 {
     struct sigaction sa = { .sa_handler = on_usr1 }, old;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, &old);   /* no SA_RESTART */
+    sigaction(SIGUSR1, &sa, &old); /* no SA_RESTART */
     mu_server_t *server = insecure_server("tcp://127.0.0.1:*");
     mu_client_t *client = server ? insecure_client(mu_server_endpoint(server, 0), NULL) : NULL;
     /* the waits are long (scaled 20 s); a return within half of that can
@@ -1044,7 +1047,7 @@ test_eintr(void)
     int rc = MU_ETIMEDOUT;
     while (rc == 0 || (rc == MU_ETIMEDOUT && mu_test_now_ms() - start < wait)) {
         mu_event_destroy(&event);
-        rc = mu_server_recv(server, &event, wait);   /* the JOIN may come first */
+        rc = mu_server_recv(server, &event, wait); /* the JOIN may come first */
     }
     int64_t took = mu_test_now_ms() - start;
     poke_stop(&poke);
@@ -1069,8 +1072,9 @@ static mu_server_t *
 curve_server(const mu_keys_t *keys, const mu_allow_t *allow)
 {
     mu_server_t *server = mu_server_new();
-    if (server && (mu_server_set_curve(server, keys, allow) != 0
-                   || mu_server_bind(server, "tcp://127.0.0.1:*") < 0))
+    if (server
+        && (mu_server_set_curve(server, keys, allow) != 0
+            || mu_server_bind(server, "tcp://127.0.0.1:*") < 0))
         mu_server_destroy(&server);
     return server;
 }
@@ -1079,8 +1083,9 @@ static mu_client_t *
 curve_client(const char *endpoint, const uint8_t *server_public, const mu_keys_t *keys)
 {
     mu_client_t *client = mu_client_new();
-    if (client && (mu_client_set_curve(client, server_public, keys) != 0
-                   || mu_client_connect(client, endpoint) != 0))
+    if (client
+        && (mu_client_set_curve(client, server_public, keys) != 0
+            || mu_client_connect(client, endpoint) != 0))
         mu_client_destroy(&client);
     return client;
 }
@@ -1096,8 +1101,8 @@ test_curve_allowed(void)
     MU_CHECK(server);
     echo_t echo;
     echo_start(&echo, server);
-    mu_client_t *client = curve_client(mu_server_endpoint(server, 0),
-                                       mu_keys_public(server_keys), client_keys);
+    mu_client_t *client = curve_client(mu_server_endpoint(server, 0), mu_keys_public(server_keys),
+                                       client_keys);
     MU_CHECK(client);
     char *reply = NULL;
     int rc = request_str(client, "secret stuff", 3000, &reply);
@@ -1131,8 +1136,8 @@ test_curve_refused(void)
     echo_t echo;
     echo_start(&echo, server);
     /* a key that is not on the list */
-    mu_client_t *client = curve_client(mu_server_endpoint(server, 0),
-                                       mu_keys_public(server_keys), stranger);
+    mu_client_t *client = curve_client(mu_server_endpoint(server, 0), mu_keys_public(server_keys),
+                                       stranger);
     MU_CHECK(client);
     int64_t start = mu_test_now_ms();
     int rc = request_str(client, "let me in", 1000, NULL);
@@ -1152,7 +1157,7 @@ test_curve_refused(void)
     MU_CHECK_EQ(rc, MU_EAUTH);
     MU_CHECK(took <= 1200);
     MU_CHECK_EQ(ready, MU_EAUTH);
-    MU_CHECK_EQ(rc2, MU_EHANDSHAKE);   /* tests/test_conn_fail.c has more */
+    MU_CHECK_EQ(rc2, MU_EHANDSHAKE); /* tests/test_conn_fail.c has more */
     MU_CHECK(took2 <= 700);
     MU_CHECK_EQ(echo.joins, 0);
     MU_CHECK_EQ(echo.requests, 0);
@@ -1223,7 +1228,7 @@ test_bind_port_and_stats_size(void)
     MU_CHECK_EQ(st.size, sizeof st);
     MU_CHECK_EQ(st.peers_joined, 0);
     MU_CHECK_EQ(st.files_received, 0);
-    st.size = sizeof st - 1;   /* smaller than the first version */
+    st.size = sizeof st - 1; /* smaller than the first version */
     MU_CHECK_EQ(mu_server_stats(server, &st), MU_EINVAL);
     /* a caller built against a bigger (later) struct gets what exists */
     struct {
@@ -1234,7 +1239,7 @@ test_bind_port_and_stats_size(void)
     big.known.size = sizeof big;
     MU_CHECK_EQ(mu_server_stats(server, &big.known), 0);
     MU_CHECK_EQ(big.known.msgs_in, 0);
-    MU_CHECK_EQ(big.later, UINT64_MAX);   /* untouched */
+    MU_CHECK_EQ(big.later, UINT64_MAX); /* untouched */
     mu_server_destroy(&server);
 
     mu_client_t *client = mu_client_new();
@@ -1277,7 +1282,7 @@ main(int argc, char **argv)
         return child_serve(argv[2]);
     if (argc == 3 && strcmp(argv[1], "--idle-client") == 0)
         return child_idle_client(argv[2]);
-    mu_test_start(240);   /* about 15 s when idle; scaled by MU_TEST_SCALE */
+    mu_test_start(240); /* about 15 s when idle; scaled by MU_TEST_SCALE */
     if (!mu_test_scratch_dir(tmpdir, sizeof tmpdir, "mu_test_conn")) {
         perror("mkdtemp");
         return 1;

@@ -24,7 +24,7 @@ static char tmpdir[256];
 static int
 long_timeout(void)
 {
-    return mu_test_ms(60000);   /* a slow resolver must still beat a quarter of it */
+    return mu_test_ms(60000); /* a slow resolver must still beat a quarter of it */
 }
 
 static int
@@ -102,8 +102,7 @@ static mu_client_t *
 insecure_client(const char *endpoint)
 {
     mu_client_t *client = mu_client_new();
-    if (client && (mu_client_set_insecure(client) != 0
-                   || mu_client_connect(client, endpoint) != 0))
+    if (client && (mu_client_set_insecure(client) != 0 || mu_client_connect(client, endpoint) != 0))
         mu_client_destroy(&client);
     return client;
 }
@@ -112,8 +111,9 @@ static mu_client_t *
 secret_client(const char *endpoint, const char *secret)
 {
     mu_client_t *client = mu_client_new();
-    if (client && (mu_client_set_secret(client, secret, strlen(secret)) != 0
-                   || mu_client_connect(client, endpoint) != 0))
+    if (client
+        && (mu_client_set_secret(client, secret, strlen(secret)) != 0
+            || mu_client_connect(client, endpoint) != 0))
         mu_client_destroy(&client);
     return client;
 }
@@ -122,8 +122,9 @@ static mu_server_t *
 secret_server(const char *secret)
 {
     mu_server_t *server = mu_server_new();
-    if (server && (mu_server_set_secret(server, secret, strlen(secret)) != 0
-                   || mu_server_bind(server, "tcp://127.0.0.1:*") < 0))
+    if (server
+        && (mu_server_set_secret(server, secret, strlen(secret)) != 0
+            || mu_server_bind(server, "tcp://127.0.0.1:*") < 0))
         mu_server_destroy(&server);
     return server;
 }
@@ -152,8 +153,9 @@ expect_fast_failure(const char *what, mu_client_t *client, int want)
     int64_t ready_took = mu_test_now_ms() - start;
     printf("# %s: get %s after %lld ms, wait_ready %s after %lld ms\n", what, mu_errname(got),
            (long long) took, mu_errname(ready), (long long) ready_took);
-    bool ready_ok = ready == want && (want == MU_ECONNREFUSED ? ready_took >= ready_timeout
-                                                              : ready_took <= fast_bound());
+    bool ready_ok = ready == want
+                    && (want == MU_ECONNREFUSED ? ready_took >= ready_timeout
+                                                : ready_took <= fast_bound());
     return got == want && took <= fast_bound() && ready_ok && access(local, F_OK) != 0 ? 0 : -1;
 }
 
@@ -217,9 +219,10 @@ curve_server(const mu_keys_t *server_keys, const mu_keys_t *allowed)
 {
     mu_allow_t *allow = mu_allow_new();
     mu_server_t *server = allow ? mu_server_new() : NULL;
-    if (server && (mu_allow_add(allow, mu_keys_public(allowed)) != 0
-                   || mu_server_set_curve(server, server_keys, allow) != 0
-                   || mu_server_bind(server, "tcp://127.0.0.1:*") < 0))
+    if (server
+        && (mu_allow_add(allow, mu_keys_public(allowed)) != 0
+            || mu_server_set_curve(server, server_keys, allow) != 0
+            || mu_server_bind(server, "tcp://127.0.0.1:*") < 0))
         mu_server_destroy(&server);
     mu_allow_destroy(&allow);
     return server;
@@ -229,8 +232,9 @@ static mu_client_t *
 curve_client(const char *endpoint, const mu_keys_t *server_keys, const mu_keys_t *own)
 {
     mu_client_t *client = mu_client_new();
-    if (client && (mu_client_set_curve(client, mu_keys_public(server_keys), own) != 0
-                   || mu_client_connect(client, endpoint) != 0))
+    if (client
+        && (mu_client_set_curve(client, mu_keys_public(server_keys), own) != 0
+            || mu_client_connect(client, endpoint) != 0))
         mu_client_destroy(&client);
     return client;
 }
@@ -247,16 +251,16 @@ test_wrong_keys(void)
     echo_start(&echo, server);
     const char *endpoint = mu_server_endpoint(server, 0);
     mu_client_t *client = curve_client(endpoint, stranger, client_keys);
-    int wrong_server_key = client ? expect_fast_failure("wrong server key", client,
-                                                        MU_EHANDSHAKE) : -1;
+    int wrong_server_key = client ? expect_fast_failure("wrong server key", client, MU_EHANDSHAKE)
+                                  : -1;
     mu_client_destroy(&client);
     client = curve_client(endpoint, server_keys, stranger);
-    int refused_key = client ? expect_fast_failure("client key not allowed", client, MU_EAUTH)
-                             : -1;
+    int refused_key = client ? expect_fast_failure("client key not allowed", client, MU_EAUTH) : -1;
     mu_client_destroy(&client);
     client = insecure_client(endpoint);
-    int insecure = client ? expect_fast_failure("insecure client, CURVE server", client,
-                                                MU_EHANDSHAKE) : -1;
+    int insecure = client
+                       ? expect_fast_failure("insecure client, CURVE server", client, MU_EHANDSHAKE)
+                       : -1;
     mu_client_destroy(&client);
     echo_stop(&echo);
     mu_keys_destroy(&server_keys);
@@ -286,9 +290,9 @@ static mu_client_t *
 fast_retry_client(const char *endpoint)
 {
     mu_client_t *client = mu_client_new();
-    if (client && (mu_client_set_insecure(client) != 0
-                   || mu_client_set_reconnect(client, 20, 100) != 0
-                   || mu_client_connect(client, endpoint) != 0))
+    if (client
+        && (mu_client_set_insecure(client) != 0 || mu_client_set_reconnect(client, 20, 100) != 0
+            || mu_client_connect(client, endpoint) != 0))
         mu_client_destroy(&client);
     return client;
 }
@@ -299,8 +303,8 @@ test_curve_client_insecure_server(void)
     echo_t echo;
     MU_CHECK(start_insecure_server(&echo, "tcp://127.0.0.1:*"));
     mu_client_t *client = secret_client(mu_server_endpoint(echo.server, 0), SECRET);
-    int rc = client ? expect_fast_failure("CURVE client, insecure server", client,
-                                          MU_EHANDSHAKE) : -1;
+    int rc = client ? expect_fast_failure("CURVE client, insecure server", client, MU_EHANDSHAKE)
+                    : -1;
     mu_client_destroy(&client);
     echo_stop(&echo);
     MU_CHECK_EQ(rc, 0);
@@ -354,7 +358,7 @@ test_restart_is_waited_for(void)
     MU_CHECK(start_insecure_server(&echo, endpoint));
     mu_client_t *client = fast_retry_client(endpoint);
     outcome_t first = client ? timed_request(client, long_timeout()) : (outcome_t) { -1, 0 };
-    echo_stop(&echo);                 /* the server goes away */
+    echo_stop(&echo); /* the server goes away */
     outcome_t down = client ? timed_request(client, 500) : (outcome_t) { -1, 0 };
     report("server down after a first connection", down);
     bool restarted = start_insecure_server(&echo, endpoint);

@@ -28,15 +28,24 @@
 #include <time.h>
 
 #define SECRET "test-files shared secret"
-#define CHUNK (256 * 1024)           /* the default chunk size */
+#define CHUNK (256 * 1024) /* the default chunk size */
 #define MIB (1024 * 1024)
 #define BIG (100 * MIB)
 
 /* The wire kinds of mu_files.c, for the raw-protocol tests. */
 enum {
-    K_HELLO = 0x01, K_BYE = 0x02, K_REQ = 0x04, K_WELCOME = 0x21, K_REP = 0x23, K_ERR = 0x24,
-    K_GET_OPEN = 0x40, K_GET_CREDIT = 0x41, K_PUT_OPEN = 0x43, K_PUT_DATA = 0x44,
-    K_PUT_END = 0x45, K_PUT_READY = 0x53
+    K_HELLO = 0x01,
+    K_BYE = 0x02,
+    K_REQ = 0x04,
+    K_WELCOME = 0x21,
+    K_REP = 0x23,
+    K_ERR = 0x24,
+    K_GET_OPEN = 0x40,
+    K_GET_CREDIT = 0x41,
+    K_PUT_OPEN = 0x43,
+    K_PUT_DATA = 0x44,
+    K_PUT_END = 0x45,
+    K_PUT_READY = 0x53
 };
 
 static char tmpdir[64];
@@ -173,7 +182,7 @@ temp_gone(const char *dir, int ms)
     while (count_temp(dir) != 0) {
         if (mu_test_now_ms() > deadline)
             return false;
-        usleep(20000);          /* a poll for the event, bounded above */
+        usleep(20000); /* a poll for the event, bounded above */
     }
     return true;
 }
@@ -200,7 +209,7 @@ typedef enum { OP_SERVER = 1, OP_JOB_GET_FSIZE, OP_KILL, OP_WAIT, OP_QUIT } op_t
 typedef struct {
     op_t op;
     int secure, walk, sig;
-    long fsize;                /* RLIMIT_FSIZE for the child (0 = none) */
+    long fsize; /* RLIMIT_FSIZE for the child (0 = none) */
     pid_t pid;
     char endpoint[300], path_a[512], path_b[512];
 } cmd_t;
@@ -228,8 +237,7 @@ server_loop(mu_server_t *server)
                 char reply[128];
                 if (mu_server_stats(server, &st) != 0)
                     memset(&st, 0, sizeof st);
-                snprintf(reply, sizeof reply, "%llu %llu %llu",
-                         (unsigned long long) st.files_sent,
+                snprintf(reply, sizeof reply, "%llu %llu %llu", (unsigned long long) st.files_sent,
                          (unsigned long long) st.files_received,
                          (unsigned long long) st.protocol_errors);
                 if (mu_server_reply(server, event, reply, strlen(reply)) != 0)
@@ -289,7 +297,7 @@ server_main(const cmd_t *c, int ready_fd)
     if (rc == 0)
         rc = mu_server_set_heartbeat(server, 100, 1000);
     if (rc == 0 && (rc = mu_server_bind(server, c->endpoint)) > 0)
-        rc = 0;   /* the bound port */
+        rc = 0; /* the bound port */
     char status = rc == 0 ? 'y' : 'n';
     if (write(ready_fd, &status, 1) != 1 || rc != 0)
         _exit(1);
@@ -587,7 +595,7 @@ check_escapes(int walk)
     MU_CHECK(symlink("/etc", in_root(path, "etc-link")) == 0);
     MU_CHECK(symlink("/etc/passwd", in_root(path, "passwd-link")) == 0);
     MU_CHECK(symlink("inside", in_root(path, "inside-link")) == 0);
-    const char *refused[] = { "../x", "a/../../x", "..", "/etc/passwd", "etc-link/passwd",
+    const char *refused[] = { "../x",        "a/../../x", "..", "/etc/passwd", "etc-link/passwd",
                               "passwd-link", "./../x" };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         MU_CHECK_EQ(mu_client_get(f.client, refused[i], in_local(dst, "esc"), NULL), MU_EACCES);
@@ -646,7 +654,7 @@ check_make_dirs(int walk)
     fixture_t f;
     MU_CHECK(fixture_open(&f, 0, walk, 0));
     char path[512], src[512], outside[512], probe[600];
-    const char *w = walk == 0 ? "o" : walk == 1 ? "w" : "n";   /* names per mode */
+    const char *w = walk == 0 ? "o" : walk == 1 ? "w" : "n"; /* names per mode */
     char name[128];
     MU_CHECK(make_file(in_local(src, "mkd"), 5000, 21));
     /* Nested new directories, a partly existing path, "." and "//". */
@@ -665,7 +673,8 @@ check_make_dirs(int walk)
     MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), MU_ENOTDIR);
     snprintf(name, sizeof name, "mk-%s/a/b/c/file/x", w);
     MU_CHECK_EQ(mu_client_put(f.client, src, name, NULL), MU_ENOTDIR);
-    MU_CHECK(strstr(mu_last_error(), "server: a component of the path is a file, not a directory") != NULL);
+    MU_CHECK(strstr(mu_last_error(), "server: a component of the path is a file, not a directory")
+             != NULL);
     /* Escapes: refused with the error they always had, nothing made. */
     snprintf(outside, sizeof outside, "%s/outside-%s", tmpdir, w);
     MU_CHECK(mkdir(outside, 0755) == 0);
@@ -731,7 +740,7 @@ test_missing_and_directories(void)
     MU_CHECK(!exists(dst));
     MU_CHECK_EQ(mu_client_put(f.client, src, "adir", NULL), MU_EISDIR);
     MU_CHECK_EQ(mu_client_put(f.client, src, "adir/", NULL), MU_EISDIR);
-    MU_CHECK_EQ(mu_client_put(f.client, src, "md-file/x", NULL), 0);   /* made: md-file/ */
+    MU_CHECK_EQ(mu_client_put(f.client, src, "md-file/x", NULL), 0); /* made: md-file/ */
     MU_CHECK_EQ(mu_client_put(f.client, src, "md-file/x/y", NULL), MU_ENOTDIR);
     /* Local side: a missing source, a directory as source. */
     MU_CHECK_EQ(mu_client_put(f.client, in_local(path, "no-such"), "x", NULL), MU_ENOENT);
@@ -817,8 +826,8 @@ test_server_write_fails(void)
 typedef struct {
     uint64_t last, calls, first, total;
     bool decreased;
-    uint64_t cancel_at;        /* cancel when done reaches this (0: never) */
-    uint64_t restart_at;       /* restart the server there (0: never) */
+    uint64_t cancel_at;  /* cancel when done reaches this (0: never) */
+    uint64_t restart_at; /* restart the server there (0: never) */
     bool restarted;
     fixture_t *fixture;
 } progress_t;
@@ -852,12 +861,15 @@ test_resume_after_server_restart(void)
     char src[512], dst[512];
     MU_CHECK(make_file(in_root(src, "restart"), 24 * MIB, 21));
     progress_t p = { .restart_at = 8 * MIB, .fixture = &f };
-    mu_file_options_t opts = { .chunk_size = 64 * 1024, .window = 4, .timeout_ms = 30000,
-                               .progress = on_progress, .progress_arg = &p };
+    mu_file_options_t opts = { .chunk_size = 64 * 1024,
+                               .window = 4,
+                               .timeout_ms = 30000,
+                               .progress = on_progress,
+                               .progress_arg = &p };
     MU_CHECK_EQ(mu_client_get(f.client, "restart", in_local(dst, "restart"), &opts), 0);
     MU_CHECK(p.restarted);
     MU_CHECK(f.pid > 0);
-    MU_CHECK(!p.decreased);               /* resumed, not started over */
+    MU_CHECK(!p.decreased); /* resumed, not started over */
     MU_CHECK_EQ(p.last, 24 * MIB);
     MU_CHECK(same_content(src, dst));
     mu_client_stats_t st = { .size = sizeof st };
@@ -892,8 +904,10 @@ test_resume_partial(void)
     snprintf(partial, sizeof partial, "%s.partial", dst);
 
     progress_t p = { .cancel_at = MIB };
-    mu_file_options_t opts = { .chunk_size = 64 * 1024, .flags = MU_FILE_RESUME,
-                               .progress = on_progress, .progress_arg = &p };
+    mu_file_options_t opts = { .chunk_size = 64 * 1024,
+                               .flags = MU_FILE_RESUME,
+                               .progress = on_progress,
+                               .progress_arg = &p };
     MU_CHECK_EQ(mu_client_get(f.client, "part", dst, &opts), MU_EINTR);
     MU_CHECK(!exists(dst));
     MU_CHECK(file_size(partial) >= MIB);
@@ -901,7 +915,7 @@ test_resume_partial(void)
 
     p = (progress_t) { 0 };
     MU_CHECK_EQ(mu_client_get(f.client, "part", dst, &opts), 0);
-    MU_CHECK_EQ(p.first, had);            /* it started from the partial file */
+    MU_CHECK_EQ(p.first, had); /* it started from the partial file */
     MU_CHECK_EQ(p.last, size);
     MU_CHECK(same_content(src, dst));
     MU_CHECK(!exists(partial));
@@ -981,10 +995,9 @@ test_digest_cache(void)
     MU_CHECK_EQ(mu_client_get(f.client, "cached", in_local(dst, "cached-3"), NULL), 0);
     MU_CHECK(same_content(src, dst));
 
-    sleep(3);                   /* settled again (as above) */
+    sleep(3); /* settled again (as above) */
     MU_CHECK_EQ(mu_client_get(f.client, "cached", in_local(dst, "cached-4"), NULL), 0);
-    mu_file_options_t opts = { .window = 1, .progress = change_file_midway,
-                               .progress_arg = src };
+    mu_file_options_t opts = { .window = 1, .progress = change_file_midway, .progress_arg = src };
     MU_CHECK_EQ(mu_client_get(f.client, "cached", in_local(dst, "cached-5"), &opts), MU_EIO);
     MU_CHECK(!exists(dst));
     MU_CHECK_EQ(count_temp(local_dir), 0);
@@ -1007,7 +1020,7 @@ test_progress_and_cancel(void)
     progress_t p = { 0 };
     mu_file_options_t opts = { .progress = on_progress, .progress_arg = &p };
     MU_CHECK_EQ(mu_client_get(f.client, "prog", in_local(dst, "prog"), &opts), 0);
-    MU_CHECK(p.calls >= 11);             /* at least once per chunk */
+    MU_CHECK(p.calls >= 11); /* at least once per chunk */
     MU_CHECK(!p.decreased);
     MU_CHECK_EQ(p.last, size);
     MU_CHECK_EQ(p.total, size);
@@ -1100,7 +1113,7 @@ test_fairness(void)
             break;
         worst = ms > worst ? ms : worst;
         during += both;
-        usleep(10000);          /* pacing of the pings, not a synchronisation */
+        usleep(10000); /* pacing of the pings, not a synchronisation */
     }
     for (int i = 0; i < 2; i++)
         pthread_join(threads[i], NULL);
@@ -1124,7 +1137,7 @@ test_fairness(void)
 static void
 hdr(uint8_t out[10], int kind, uint64_t id)
 {
-    out[0] = 2;   /* protocol version: one frame, header + payload */
+    out[0] = 2; /* protocol version: one frame, header + payload */
     out[1] = (uint8_t) kind;
     for (int i = 0; i < 8; i++)
         out[2 + i] = (uint8_t) (id >> (8 * i));
@@ -1195,8 +1208,8 @@ open_msg(uint8_t *out, int put, uint64_t size_or_offset, const void *path, size_
     memset(out, 0, 20);
     for (int i = 0; i < 8; i++)
         out[i] = (uint8_t) (size_or_offset >> (8 * i));
-    out[9] = 1;    /* chunk 256 */
-    out[12] = 4;   /* window 4 */
+    out[9] = 1;  /* chunk 256 */
+    out[12] = 4; /* window 4 */
     size_t head = put ? 20 : 16;
     memcpy(out + head, path, len);
     return head + len;
@@ -1224,7 +1237,7 @@ test_raw_protocol(void)
     MU_CHECK_EQ(kind, K_WELCOME);
 
     uint8_t msg[2000];
-    size_t n = open_msg(msg, 0, 0, "raw\0x", 5);     /* embedded NUL */
+    size_t n = open_msg(msg, 0, 0, "raw\0x", 5); /* embedded NUL */
     MU_CHECK(raw_send(sock, K_GET_OPEN, 10, msg, n));
     MU_CHECK_EQ(raw_answer(sock, 10, &kind), MU_EINVAL);
     char longpath[1025];
@@ -1236,7 +1249,7 @@ test_raw_protocol(void)
     MU_CHECK(raw_send(sock, K_PUT_OPEN, 12, msg, n));
     MU_CHECK_EQ(raw_answer(sock, 12, &kind), MU_EINVAL);
     n = open_msg(msg, 0, 0, "raw", 3);
-    msg[9] = 0;   /* chunk size 0 */
+    msg[9] = 0; /* chunk size 0 */
     MU_CHECK(raw_send(sock, K_GET_OPEN, 13, msg, n));
     MU_CHECK_EQ(raw_answer(sock, 13, &kind), MU_EPROTO);
     MU_CHECK(raw_send(sock, K_GET_OPEN, 14, "short", 5));
@@ -1285,7 +1298,7 @@ test_raw_protocol(void)
     buf[len] = 0;
     unsigned long long counts[3];
     MU_CHECK(sscanf((char *) buf, "%llu %llu %llu", &counts[0], &counts[1], &counts[2]) == 3);
-    MU_CHECK_EQ(counts[2], 6);    /* 13, 14, 15, 16, 17 and 21 */
+    MU_CHECK_EQ(counts[2], 6); /* 13, 14, 15, 16, 17 and 21 */
 
     /* 32 uploads at once per peer; the 33rd is refused with MU_EAGAIN. */
     data[0] = 0;
@@ -1315,7 +1328,7 @@ test_raw_protocol(void)
 int
 main(void)
 {
-    mu_test_start(300);   /* about 40 s when idle; scaled by MU_TEST_SCALE */
+    mu_test_start(300); /* about 40 s when idle; scaled by MU_TEST_SCALE */
     signal(SIGPIPE, SIG_IGN);
     if (!mu_test_scratch_dir(tmpdir, sizeof tmpdir, "mu_test_files"))
         return 1;

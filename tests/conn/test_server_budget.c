@@ -105,7 +105,7 @@ server_main(char **argv)
     if (rc == 0)
         rc = mu_server_set_heartbeat(server, 1000, mu_test_ms(120000));
     if (rc == 0 && (rc = mu_server_bind(server, argv[2])) > 0)
-        rc = 0;   /* the bound port */
+        rc = 0; /* the bound port */
     mu_test_signal_byte(3, rc == 0 ? 'y' : 'n');
     close(3);
     while (rc == 0) {
@@ -137,8 +137,8 @@ server_start(char *ep, size_t cap, size_t per_peer, size_t per_server)
         snprintf(asan, sizeof asan, "%s%squarantine_size_mb=1", old ? old : "",
                  old && *old ? ":" : "");
         setenv("ASAN_OPTIONS", asan, 1);
-        execl("/proc/self/exe", "test_server_budget", "serve", ep, root, peer_text,
-              server_text, (char *) NULL);
+        execl("/proc/self/exe", "test_server_budget", "serve", ep, root, peer_text, server_text,
+              (char *) NULL);
         _exit(127);
     }
     close(ready[1]);
@@ -200,7 +200,7 @@ static bool
 raw_send(void *sock, int kind, uint64_t id, const void *data, size_t size)
 {
     uint8_t frame[2048];
-    frame[0] = 2;   /* MU__PROTO_VERSION */
+    frame[0] = 2; /* MU__PROTO_VERSION */
     frame[1] = (uint8_t) kind;
     for (int i = 0; i < 8; i++)
         frame[2 + i] = (uint8_t) (id >> (8 * i));
@@ -213,15 +213,14 @@ raw_send(void *sock, int kind, uint64_t id, const void *data, size_t size)
     queue holds one message and its socket buffer little, so what the
     server sends stays in the server. NULL on failure. */
 static void *
-never_reader_open(void *ctx, const char *endpoint, const char *path, int downloads,
-                  uint32_t chunk, uint32_t window)
+never_reader_open(void *ctx, const char *endpoint, const char *path, int downloads, uint32_t chunk,
+                  uint32_t window)
 {
     mu_keys_t *server_keys = mu_keys_from_secret(SECRET, strlen(SECRET), MU_KEYS_SERVER);
     mu_keys_t *own = mu_keys_from_secret(SECRET, strlen(SECRET), MU_KEYS_CLIENT);
     void *sock = zmq_socket(ctx, ZMQ_DEALER);
     int one = 1, small = 4096, linger = 0, timeout = mu_test_ms(10000);
-    bool ok = server_keys && own && sock
-              && zmq_setsockopt(sock, ZMQ_RCVHWM, &one, sizeof one) == 0
+    bool ok = server_keys && own && sock && zmq_setsockopt(sock, ZMQ_RCVHWM, &one, sizeof one) == 0
               && zmq_setsockopt(sock, ZMQ_RCVBUF, &small, sizeof small) == 0
               && zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) == 0
               && zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout) == 0
@@ -232,7 +231,7 @@ never_reader_open(void *ctx, const char *endpoint, const char *path, int downloa
     uint8_t welcome[64];
     ok = ok && zmq_recv(sock, welcome, sizeof welcome, 0) >= 10 && welcome[1] == K_WELCOME;
     for (int i = 0; ok && i < downloads; i++) {
-        uint8_t open[16 + 256] = { 0 };   /* offset 0 | chunk | window | path */
+        uint8_t open[16 + 256] = { 0 }; /* offset 0 | chunk | window | path */
         for (int b = 0; b < 4; b++) {
             open[8 + b] = (uint8_t) (chunk >> (8 * b));
             open[12 + b] = (uint8_t) (window >> (8 * b));
@@ -305,7 +304,7 @@ in_dir(char *buf, size_t cap, const char *dir, const char *name)
 #define NEVER_READERS 3
 #define DOWNLOADS_EACH 4
 #define NEVER_CHUNK MIB
-#define NEVER_WINDOW 16      /* 16 MiB per download without a budget */
+#define NEVER_WINDOW 16 /* 16 MiB per download without a budget */
 #define PEER_BUDGET (4 * MIB)
 #define SERVER_BUDGET (16 * MIB)
 #define RSS_MARGIN (48 * MIB)
@@ -330,12 +329,13 @@ test_never_readers_bounded(void)
     mu_client_t *client = client_open(ep);
     long long base_rss = -1, base_hwm = -1, bytes_out = 0;
     bool ok = client && ask(client, "reset", &base_rss, &base_hwm) && base_rss > 0
-              && base_hwm < base_rss + 1024;   /* the start-up peak is gone */
+              && base_hwm < base_rss + 1024; /* the start-up peak is gone */
     void *ctx = zmq_ctx_new();
     void *never[NEVER_READERS] = { 0 };
     for (int i = 0; ok && i < NEVER_READERS; i++)
         ok = (never[i] = never_reader_open(ctx, ep, "big", DOWNLOADS_EACH, NEVER_CHUNK,
-                                           NEVER_WINDOW)) != NULL;
+                                           NEVER_WINDOW))
+             != NULL;
     /* each never-reader has at least the chunks its budget takes queued */
     long long want = NEVER_READERS * (PEER_BUDGET / (NEVER_CHUNK + 64)) * (long long) NEVER_CHUNK;
     int64_t deadline = mu_test_now_ms() + mu_test_ms(30000);
@@ -368,19 +368,20 @@ test_never_readers_bounded(void)
 /* Downloads name with options from a server with tight budgets and
    checks the copy. */
 static void
-check_tight_download(const char *name, size_t size, size_t chunk, unsigned window,
-                     size_t per_peer, size_t per_server)
+check_tight_download(const char *name, size_t size, size_t chunk, unsigned window, size_t per_peer,
+                     size_t per_server)
 {
     char ep[400], src[400], got[400];
     MU_CHECK(make_file(in_dir(src, sizeof src, root, name), size, (uint32_t) size));
     pid_t pid = server_start(ep, sizeof ep, per_peer, per_server);
     MU_CHECK(pid > 0);
     mu_client_t *client = client_open(ep);
-    mu_file_options_t options = { .chunk_size = chunk, .window = window,
+    mu_file_options_t options = { .chunk_size = chunk,
+                                  .window = window,
                                   .timeout_ms = mu_test_ms(60000) };
-    int rc = client ? mu_client_get(client, name, in_dir(got, sizeof got, local_dir, name),
-                                    &options)
-                    : -1;
+    int rc = client
+                 ? mu_client_get(client, name, in_dir(got, sizeof got, local_dir, name), &options)
+                 : -1;
     mu_client_destroy(&client);
     server_stop(pid);
     MU_CHECK_EQ(rc, 0);

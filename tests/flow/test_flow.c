@@ -28,7 +28,7 @@
 
 #include "flow_test.h"
 
-static uint64_t src_count;      /* ids the counting source emits */
+static uint64_t src_count; /* ids the counting source emits */
 
 /*  One record to the results pipe from a runner (tag in index). */
 static void
@@ -259,7 +259,7 @@ test_keyed(void)
         int key = (int) (recs[i].id % 7);
         if (owner[key] < 0)
             owner[key] = recs[i].index;
-        MU_CHECK_EQ(recs[i].index, owner[key]);   /* same key, same worker */
+        MU_CHECK_EQ(recs[i].index, owner[key]); /* same key, same worker */
         MU_CHECK_EQ(recs[i].index, key % 4);
     }
     mu_flow_destroy(&f);
@@ -407,16 +407,16 @@ test_wait_errors(void)
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 1, NULL, stuck_handler, NULL), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
-    MU_CHECK_EQ(mu_flow_wait(f, 50), MU_ETIMEDOUT);     /* still running */
+    MU_CHECK_EQ(mu_flow_wait(f, 50), MU_ETIMEDOUT); /* still running */
     record_t stuck;
-    MU_CHECK_EQ(read_records(&stuck, 1, 20000), 1);     /* the handler is stuck */
+    MU_CHECK_EQ(read_records(&stuck, 1, 20000), 1); /* the handler is stuck */
     close_results();
     MU_CHECK_EQ(kill(mu_flow_pid(f), SIGSTOP), 0);
     size_t n;
-    int rc = mu_flow_stats(f, NULL, 0, &n);             /* no answer within 1 s */
+    int rc = mu_flow_stats(f, NULL, 0, &n); /* no answer within 1 s */
     kill(mu_flow_pid(f), SIGCONT);
     MU_CHECK_EQ(rc, MU_ETIMEDOUT);
-    MU_CHECK_EQ(mu_flow_stop(f, 300), MU_ETIMEDOUT);    /* the drain deadline expired */
+    MU_CHECK_EQ(mu_flow_stop(f, 300), MU_ETIMEDOUT); /* the drain deadline expired */
     MU_CHECK(strstr(mu_last_error(), "drain deadline expired") != NULL);
     MU_CHECK(strstr(mu_last_error(), "'work'") != NULL);
     mu_flow_destroy(&f);
@@ -425,7 +425,7 @@ test_wait_errors(void)
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
     MU_CHECK_EQ(kill(mu_flow_pid(f), SIGKILL), 0);
-    MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(20000)), MU_EIO);          /* the supervisor died */
+    MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(20000)), MU_EIO); /* the supervisor died */
     MU_CHECK(strstr(mu_last_error(), "supervisor died") != NULL);
     mu_flow_destroy(&f);
 }
@@ -552,7 +552,8 @@ test_sigkill_restart(void)
     MU_CHECK_EQ(mu_flow_start(f), 0);
     mu_flow_stats_t row = { 0 };
     int64_t until = mu_test_now_ms() + mu_test_ms(20000);
-    while (mu_test_now_ms() < until && (!stage_row(f, "work", 0, &row) || row.pid == 0 || row.in == 0))
+    while (mu_test_now_ms() < until
+           && (!stage_row(f, "work", 0, &row) || row.pid == 0 || row.in == 0))
         usleep(20000);
     MU_CHECK(row.pid > 0);
     pid_t victim = row.pid;
@@ -632,11 +633,11 @@ test_sigterm_drains(void)
     worker_delay_us = 0;
     mu_flow_stats_t row;
     MU_CHECK(stage_row(f, "src", -1, &row));
-    MU_CHECK_EQ(got, row.out);          /* every accepted message finished */
+    MU_CHECK_EQ(got, row.out); /* every accepted message finished */
     static uint8_t seen[200000];
     memset(seen, 0, sizeof seen);
     for (size_t i = 0; i < got; i++) {
-        MU_CHECK(recs[i].id < got);     /* ids 0..got-1 ... */
+        MU_CHECK(recs[i].id < got);         /* ids 0..got-1 ... */
         MU_CHECK_EQ(seen[recs[i].id]++, 0); /* ... each once */
     }
     mu_flow_destroy(&f);
@@ -696,7 +697,8 @@ test_parent_killed(void)
     close(info[1]);
     pid_t pids[6] = { 0 };
     struct pollfd p = { .fd = info[0], .events = POLLIN };
-    bool got = poll(&p, 1, mu_test_ms(30000)) == 1 && read(info[0], pids, sizeof pids) == sizeof pids;
+    bool got = poll(&p, 1, mu_test_ms(30000)) == 1
+               && read(info[0], pids, sizeof pids) == sizeof pids;
     close(info[0]);
     bool all_alive = true;
     for (int i = 0; i < 6; i++)
@@ -726,7 +728,7 @@ test_at_least_once_errors(void)
     mu_flow_t *f = mu_flow_new("alo");
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 2, sink_startup, sink, NULL), 0);
-    MU_CHECK_EQ(mu_flow_set_at_least_once(f, "src", true), MU_EINVAL);  /* first stage */
+    MU_CHECK_EQ(mu_flow_set_at_least_once(f, "src", true), MU_EINVAL); /* first stage */
     MU_CHECK_EQ(mu_flow_set_at_least_once(f, "nope", true), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_set_at_least_once(f, "sink", true), 0);
     MU_CHECK_EQ(mu_flow_set_link(f, "sink", MU_FLOW_KEYED, NULL, key_mod7, NULL), 0);
@@ -773,8 +775,8 @@ test_at_least_once_kills(void)
                 distinct++;
         }
         mu_flow_stats_t row;
-        if (kills < KILLS && mu_test_now_ms() >= next_kill
-            && stage_row(f, "sink", kills % 4, &row) && row.pid > 0) {
+        if (kills < KILLS && mu_test_now_ms() >= next_kill && stage_row(f, "sink", kills % 4, &row)
+            && row.pid > 0) {
             kill(row.pid, SIGKILL);
             kills++;
             next_kill = mu_test_now_ms() + 80;
@@ -786,7 +788,7 @@ test_at_least_once_kills(void)
     MU_CHECK(stage_row(f, "src", -1, &total));
     printf("# %d kills, %zu distinct ids, %zu duplicates, %llu redelivered\n", kills, distinct,
            dupes, (unsigned long long) total.redelivered);
-    MU_CHECK_EQ(distinct, N);          /* no id missing */
+    MU_CHECK_EQ(distinct, N); /* no id missing */
     MU_CHECK(kills >= 3);
     MU_CHECK(stage_row(f, "sink", -1, &total));
     MU_CHECK(total.restarts >= 3);
@@ -853,7 +855,8 @@ run_part(const char *mine, int mid_port, int sink_port)
             printf("# part %s: %s %s\n", mine, mu_strerror(rc), f ? mu_last_error() : "");
         /* The sink's runner counted the intruder's refused handshake. */
         mu_flow_stats_t row = { 0 };
-        bool refused = strcmp(mine, "sink") != 0 || (stage_row(f, "sink", -1, &row) && row.errors >= 1);
+        bool refused = strcmp(mine, "sink") != 0
+                       || (stage_row(f, "sink", -1, &row) && row.errors >= 1);
         if (!refused)
             printf("# the sink counted no refused handshake\n");
         mu_flow_destroy(&f);
@@ -878,9 +881,9 @@ knock(void *ctx, int port, int seq, bool forge)
     zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(mon, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     snprintf(mon_ep, sizeof mon_ep, "inproc://intruder-%d", seq);
-    zmq_socket_monitor(push, mon_ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                                         | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                                         | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+    zmq_socket_monitor(push, mon_ep,
+                       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
     zmq_connect(mon, mon_ep);
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
     zmq_connect(push, ep);
@@ -1047,7 +1050,7 @@ test_curve_refusals_rate_limited(void)
     MU_CHECK(log_fd >= 0);
     open_results();
     fflush(NULL);
-    int saved_stdout = dup(1);   /* the sink's process logs (zsys: stdout) into log_path */
+    int saved_stdout = dup(1); /* the sink's process logs (zsys: stdout) into log_path */
     dup2(log_fd, 1);
     pid_t sink_pid = run_part("sink", mid_port, sink_port);
     dup2(saved_stdout, 1);
@@ -1120,10 +1123,11 @@ nest_host(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     src_count = NEST_COUNT;
     mu_flow_t *f = mu_flow_new("inner");
     int rc = f ? 0 : MU_ENOMEM;
-    if (rc == 0 && (mu_flow_set_curve(f, server_keys, client_keys) != 0
-                    || mu_flow_add_source(f, "isrc", 1, gated_source, &next) != 0
-                    || mu_flow_add_worker_stage(f, "isink", 1, sink_startup, sink, NULL) != 0
-                    || mu_flow_set_endpoint(f, "isink", "127.0.0.1", nest_port) != 0))
+    if (rc == 0
+        && (mu_flow_set_curve(f, server_keys, client_keys) != 0
+            || mu_flow_add_source(f, "isrc", 1, gated_source, &next) != 0
+            || mu_flow_add_worker_stage(f, "isink", 1, sink_startup, sink, NULL) != 0
+            || mu_flow_set_endpoint(f, "isink", "127.0.0.1", nest_port) != 0))
         rc = MU_EINVAL;
     rc = rc == 0 ? mu_flow_run(f) : rc;
     mu_flow_stats_t sink_row = { 0 }, src_row = { 0 };
@@ -1197,9 +1201,9 @@ test_curve_nested_flow(void)
                 forged++;
         }
         printf("# round %d: intruder %s, inner flow rc %lld, %llu refused, %zu delivered, "
-               "%zu forged, inner source in %llu\n", round, knock == 'R' ? "refused" : "NOT refused",
-               (long long) rc, (unsigned long long) refused, data, forged,
-               (unsigned long long) src_in);
+               "%zu forged, inner source in %llu\n",
+               round, knock == 'R' ? "refused" : "NOT refused", (long long) rc,
+               (unsigned long long) refused, data, forged, (unsigned long long) src_in);
         MU_CHECK_EQ(knock, 'R');
         MU_CHECK_EQ(forged, 0);
         MU_CHECK_EQ(rc, 0);
@@ -1246,15 +1250,17 @@ test_bus(void)
     in.fail_on = 100000;
     slow.delay_us = 300000;
     MU_CHECK_EQ(mu_flow_bus_on(bus, "", MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
-    MU_CHECK_EQ(mu_flow_bus_on(bus, "0123456789012345678901234567890123456789012345678901234567890123",
-                               MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_bus_on(bus,
+                               "0123456789012345678901234567890123456789012345678901234567890123",
+                               MU_FLOW_INLINE, probe, &in, 0),
+                MU_EINVAL);
     MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", MU_FLOW_INLINE, probe, &in, 0), 0);
     MU_CHECK_EQ(mu_flow_bus_on(bus, "tick", MU_FLOW_THREAD, probe, &th, 2), 0); /* tiny queue */
     MU_CHECK_EQ(mu_flow_bus_on(bus, "*", MU_FLOW_INLINE, probe, &all, 0), 0);
     MU_CHECK_EQ(mu_flow_bus_on(bus, "slow", MU_FLOW_THREAD, probe, &slow, 0), 0);
     uint64_t v = 3;
     MU_CHECK_EQ(mu_flow_bus_emit(bus, "tick", &v, sizeof v), 3);
-    MU_CHECK_EQ(in.calls, 1);               /* inline: done before emit returns */
+    MU_CHECK_EQ(in.calls, 1); /* inline: done before emit returns */
     MU_CHECK(pthread_equal(in.thread, pthread_self()));
     MU_CHECK_EQ(mu_flow_bus_emit(bus, "none", &v, sizeof v), 1); /* only "*" */
     MU_CHECK_EQ(mu_flow_bus_on(bus, "late", MU_FLOW_INLINE, probe, &in, 0), MU_EINVAL);
@@ -1270,7 +1276,7 @@ test_bus(void)
     pthread_mutex_unlock(&th.mu);
     MU_CHECK_EQ(calls, 1002);
     MU_CHECK_EQ(sum, 3 + 100000 + 500500);
-    MU_CHECK(other);                        /* ran on the subscription's thread */
+    MU_CHECK(other); /* ran on the subscription's thread */
     MU_CHECK_EQ(mu_flow_bus_emit(bus, "slow", &v, sizeof v), 2);
     MU_CHECK_EQ(mu_flow_bus_drain(bus, 0), MU_EAGAIN);
     MU_CHECK_EQ(mu_flow_bus_drain(bus, 50), MU_ETIMEDOUT);
@@ -1284,7 +1290,7 @@ test_bus(void)
     MU_CHECK_EQ(mu_flow_bus_stats(bus, &small), MU_EINVAL);
     v = 1;
     MU_CHECK_EQ(mu_flow_bus_emit(bus, "slow", &v, sizeof v), 2);
-    mu_flow_bus_destroy(&bus);              /* runs what is queued first */
+    mu_flow_bus_destroy(&bus); /* runs what is queued first */
     MU_CHECK(bus == NULL);
     MU_CHECK_EQ(slow.calls, 2);
     mu_flow_bus_destroy(&bus);
@@ -1339,7 +1345,8 @@ own_startup(void *arg, int index, void **state_p)
     own.bus = mu_flow_bus_new();
     *state_p = &own;
     (void) arg;
-    return own.bus && mu_flow_bus_on(own.bus, "id", MU_FLOW_THREAD, own_slow, &own, 0) == 0 ? 0 : -1;
+    return own.bus && mu_flow_bus_on(own.bus, "id", MU_FLOW_THREAD, own_slow, &own, 0) == 0 ? 0
+                                                                                            : -1;
 }
 
 static int
@@ -1511,8 +1518,9 @@ run_inproc(mu_flow_t *f, uint64_t count, const int *tags, int ntags)
         }
     }
     mu_flow_stats_t row;
-    if (ok && (!stage_row(f, "proc", -1, &row) || row.out != want || row.drops != 0
-               || row.errors != 0)) {
+    if (ok
+        && (!stage_row(f, "proc", -1, &row) || row.out != want || row.drops != 0
+            || row.errors != 0)) {
         printf("# proc out %llu drops %llu errors %llu\n", (unsigned long long) row.out,
                (unsigned long long) row.drops, (unsigned long long) row.errors);
         ok = false;
@@ -1530,7 +1538,8 @@ inproc_flow(const char *name, int want_reach)
     mu_flow_t *f = mu_flow_new(name);
     if (mu_flow_add_source(f, "src", 1, counting_source, &next) != 0
         || mu_flow_add_worker_stage(f, "proc", 1, ip_startup, ip_handler,
-                                    (void *) (intptr_t) want_reach) != 0
+                                    (void *) (intptr_t) want_reach)
+               != 0
         || mu_flow_add_worker_stage(f, "sink", 1, NULL, tag_sink, NULL) != 0)
         mu_flow_destroy(&f);
     return f;
@@ -1610,8 +1619,8 @@ test_inproc_drain(void)
     next = 0;
     mu_flow_t *f = mu_flow_new("ipd");
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
-    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "proc", 1, ip_startup, ip_handler,
-                                         (void *) (intptr_t) 1), 0);
+    MU_CHECK_EQ(
+        mu_flow_add_worker_stage(f, "proc", 1, ip_startup, ip_handler, (void *) (intptr_t) 1), 0);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 1, NULL, slow_tag_sink, NULL), 0);
     MU_CHECK_EQ(mu_flow_add_inproc(f, "proc", "v", MU_FLOW_THREAD, ip_burst, NULL, 2), 0);
     const int tags[1] = { 2 };
@@ -1671,7 +1680,7 @@ test_inproc_errors(void)
     MU_CHECK_EQ(mu_flow_run(f), 0);
     record_t recs[5];
     size_t got = read_rest(recs, 5);
-    MU_CHECK_EQ(got, 2);       /* a NULL event or data is a caller bug: asserted */
+    MU_CHECK_EQ(got, 2); /* a NULL event or data is a caller bug: asserted */
     int64_t rc_of[14] = { 0 };
     for (size_t i = 0; i < got; i++)
         if (recs[i].index >= 10 && recs[i].index <= 13)
@@ -1692,7 +1701,7 @@ test_caller_bug_aborts(void)
     pid_t pid = fork();
     MU_CHECK(pid >= 0);
     if (pid == 0) {
-        close(2);           /* the assertion's message */
+        close(2); /* the assertion's message */
         mu_flow_t *f = mu_flow_new("bug");
         int rc = f ? mu_flow_add_worker_stage(f, "w", 1, NULL, NULL, NULL) : -1;
         _exit(rc == 0 ? 0 : 1);

@@ -26,7 +26,8 @@ static int
 tcp_connect_rcvbuf(int port, int rcvbuf)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t) port),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     if (fd < 0)
         return -1;
@@ -114,27 +115,26 @@ test_python_client(void)
     const char *py = getenv("PYTHON3");
     if (!py || !py[0])
         py = "python3";
-    static const char script[] =
-        "import socket, struct, sys\n"
-        "pin, pout = int(sys.argv[1]), int(sys.argv[2])\n"
-        "o = socket.create_connection(('127.0.0.1', pout))\n"
-        "i = socket.create_connection(('127.0.0.1', pin))\n"
-        "n = 500\n"
-        "for k in range(n):\n"
-        "    b = str(k).encode()\n"
-        "    i.sendall(struct.pack('<I', len(b)) + b)\n"
-        "def exact(s, m):\n"
-        "    buf = b''\n"
-        "    while len(buf) < m:\n"
-        "        c = s.recv(m - len(buf))\n"
-        "        if not c: raise SystemExit('closed')\n"
-        "        buf += c\n"
-        "    return buf\n"
-        "seen = set()\n"
-        "for k in range(n):\n"
-        "    (m,) = struct.unpack('<I', exact(o, 4))\n"
-        "    seen.add(int(exact(o, m)))\n"
-        "sys.exit(0 if seen == set(range(n)) else 3)\n";
+    static const char script[] = "import socket, struct, sys\n"
+                                 "pin, pout = int(sys.argv[1]), int(sys.argv[2])\n"
+                                 "o = socket.create_connection(('127.0.0.1', pout))\n"
+                                 "i = socket.create_connection(('127.0.0.1', pin))\n"
+                                 "n = 500\n"
+                                 "for k in range(n):\n"
+                                 "    b = str(k).encode()\n"
+                                 "    i.sendall(struct.pack('<I', len(b)) + b)\n"
+                                 "def exact(s, m):\n"
+                                 "    buf = b''\n"
+                                 "    while len(buf) < m:\n"
+                                 "        c = s.recv(m - len(buf))\n"
+                                 "        if not c: raise SystemExit('closed')\n"
+                                 "        buf += c\n"
+                                 "    return buf\n"
+                                 "seen = set()\n"
+                                 "for k in range(n):\n"
+                                 "    (m,) = struct.unpack('<I', exact(o, 4))\n"
+                                 "    seen.add(int(exact(o, m)))\n"
+                                 "sys.exit(0 if seen == set(range(n)) else 3)\n";
     char a1[16], a2[16];
     snprintf(a1, sizeof a1, "%d", pin);
     snprintf(a2, sizeof a2, "%d", pout);
@@ -190,7 +190,9 @@ test_edge_hooks_connect(void)
     MU_CHECK(getsockname(lfd, (struct sockaddr *) &sa, &len) == 0);
     mu_flow_t *f = mu_flow_new("hooks");
     mu_flow_edge_t in = { .host = "127.0.0.1", .listen = true, .from_client = tag_from_client };
-    mu_flow_edge_t out = { .host = "127.0.0.1", .port = ntohs(sa.sin_port), .listen = false,
+    mu_flow_edge_t out = { .host = "127.0.0.1",
+                           .port = ntohs(sa.sin_port),
+                           .listen = false,
                            .from_internal = bang_from_internal };
     MU_CHECK_EQ(mu_flow_add_edge(f, "in", &in), 0);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 2, NULL, pass_through, NULL), 0);
@@ -241,7 +243,7 @@ test_malformed_frames(void)
     MU_CHECK(out >= 0 && good >= 0 && bad >= 0);
     uint8_t evil[8] = { 0xff, 0xff, 0xff, 0x7f, 'x', 'y', 'z', 0 };
     MU_CHECK_EQ(write(bad, evil, sizeof evil), sizeof evil); /* 2 GiB announced */
-    MU_CHECK(peer_closed(bad, 20000)); /* dropped */
+    MU_CHECK(peer_closed(bad, 20000));                       /* dropped */
     for (uint32_t k = 0; k < 100; k++)
         MU_CHECK(send_frame(good, &k, sizeof k));
     uint8_t seen[100] = { 0 };
@@ -374,7 +376,8 @@ static void
 test_edge_idle_timeout(void)
 {
     enum { NIDLE = 5 };
-    mu_flow_edge_t in = { .host = "127.0.0.1", .listen = true,
+    mu_flow_edge_t in = { .host = "127.0.0.1",
+                          .listen = true,
                           .idle_timeout_ms = mu_test_ms(1500) };
     open_results();
     mu_flow_t *f = inbound_flow(&in);
@@ -649,8 +652,11 @@ test_edge_stuck_reader_drop_oldest(void)
 {
     enum { SIZE = 1024 };
     const uint64_t N = beyond_buffers(SIZE, 1024 * 1024);
-    mu_flow_edge_t out = { .host = "127.0.0.1", .listen = true, .queue_max = 64 * 1024,
-                           .overflow = MU_FLOW_EDGE_DROP_OLDEST, .idle_timeout_ms = -1 };
+    mu_flow_edge_t out = { .host = "127.0.0.1",
+                           .listen = true,
+                           .queue_max = 64 * 1024,
+                           .overflow = MU_FLOW_EDGE_DROP_OLDEST,
+                           .idle_timeout_ms = -1 };
     fan_t t;
     bool started = fan_start(&t, &out, N, SIZE);
     bool all = started && reads_everything(t.reader, N, SIZE);
@@ -694,8 +700,10 @@ test_edge_stalled_reader_times_out(void)
 {
     enum { SIZE = 4096 };
     const uint64_t N = beyond_buffers(SIZE, 0); /* more than the buffers hold ... */
-    mu_flow_edge_t out = { .host = "127.0.0.1", .listen = true, /* ... less than the queue */
-                           .queue_max = 4 * (size_t) N * SIZE, .idle_timeout_ms = mu_test_ms(2000) };
+    mu_flow_edge_t out = { .host = "127.0.0.1",
+                           .listen = true, /* ... less than the queue */
+                           .queue_max = 4 * (size_t) N * SIZE,
+                           .idle_timeout_ms = mu_test_ms(2000) };
     mu_flow_stats_t row = { 0 };
     MU_CHECK(stuck_reader_closed(&out, N, SIZE, STAT(clients_idle), &row));
     MU_CHECK_EQ(row.clients_idle, 1);

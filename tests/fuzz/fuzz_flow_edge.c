@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 typedef struct {
     const uint8_t *stream;
     size_t len;
-    size_t consumed;    /* bytes of the frames handed over so far */
+    size_t consumed; /* bytes of the frames handed over so far */
     uint64_t frames;
     uint64_t payload;
     uint32_t max;
@@ -121,8 +121,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    reading_t r = { .stream = data + 2, .len = size - 2,
-                    .max = data[0] == 255 ? 1024 * 1024 : data[0] ? data[0] : 1 };
+    reading_t r = { .stream = data + 2,
+                    .len = size - 2,
+                    .max = data[0] == 255 ? 1024 * 1024
+                           : data[0]      ? data[0]
+                                          : 1 };
     uint32_t state = data[1] ? data[1] * 2654435761u : 0;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)

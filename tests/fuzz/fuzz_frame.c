@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STREAM_MAX 60000    /* fits a pipe's default 64 KiB capacity */
+#define STREAM_MAX 60000 /* fits a pipe's default 64 KiB capacity */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,9 +39,9 @@ fail(const char *what)
 /* ---- the reference decoder ---------------------------------------------- */
 
 typedef struct {
-    int hb;             /* header bytes, 1..8 */
-    uint64_t max;       /* configured maximum */
-    int chunk;          /* 0: all at once, else bytes per write */
+    int hb;       /* header bytes, 1..8 */
+    uint64_t max; /* configured maximum */
+    int chunk;    /* 0: all at once, else bytes per write */
 } setup_t;
 
 /* One expected answer: a frame (rc 0, payload at offset, size) or an error. */
@@ -87,10 +87,18 @@ parse_setup(const uint8_t *data)
 {
     setup_t s = { .hb = (data[0] & 7) + 1, .max = 0, .chunk = 0 };
     switch ((data[0] >> 3) & 3) {
-    case 0: s.max = (uint64_t) data[1] + 1; break;
-    case 1: s.max = MU_PIPE_MAX_FRAME_DEFAULT; break;
-    case 2: s.max = UINT64_MAX; break;
-    default: s.max = UINT64_MAX - data[1]; break;
+    case 0:
+        s.max = (uint64_t) data[1] + 1;
+        break;
+    case 1:
+        s.max = MU_PIPE_MAX_FRAME_DEFAULT;
+        break;
+    case 2:
+        s.max = UINT64_MAX;
+        break;
+    default:
+        s.max = UINT64_MAX - data[1];
+        break;
     }
     int n = data[0] >> 5;
     s.chunk = n == 0 ? 0 : 1 << (n - 1);
@@ -119,12 +127,11 @@ feed(int *write_fd, const setup_t *s, const uint8_t *stream, size_t len, size_t 
 
 /* Checks one answer of mu_pipe_recv against the reference. */
 static void
-check_answer(int rc, const void *payload, size_t size, const answer_t *want,
-             const uint8_t *stream)
+check_answer(int rc, const void *payload, size_t size, const answer_t *want, const uint8_t *stream)
 {
     if (rc != want->rc) {
-        fprintf(stderr, "fuzz_frame: mu_pipe_recv gave %s, the reference %s\n",
-                mu_errname(rc), mu_errname(want->rc));
+        fprintf(stderr, "fuzz_frame: mu_pipe_recv gave %s, the reference %s\n", mu_errname(rc),
+                mu_errname(want->rc));
         abort();
     }
     if (rc == 0 && (size != want->size || memcmp(payload, stream + want->offset, size) != 0))
@@ -143,11 +150,12 @@ check_reencoding(const setup_t *s, const uint8_t *stream, const answer_t *frames
     if (mu_pipe_set_header_size(writer, s->hb) != 0 || mu_pipe_set_max_frame(writer, s->max) != 0)
         fail("a valid set-up was refused");
     for (size_t i = 0; i < count; i++)
-        if (mu_pipe_send(writer, stream + frames[i].offset, (size_t) frames[i].size, MU_PIPE_MORE) != 0)
+        if (mu_pipe_send(writer, stream + frames[i].offset, (size_t) frames[i].size, MU_PIPE_MORE)
+            != 0)
             fail("a frame that was received cannot be sent");
     if (mu_pipe_flush(writer) != 0)
         fail("flush failed");
-    mu_pipe_destroy(&writer);       /* EOF after the frames */
+    mu_pipe_destroy(&writer); /* EOF after the frames */
     int fd = mu_pipe_fd(reader);
     uint8_t *copy = malloc(consumed + 1);
     size_t got = 0;
@@ -182,7 +190,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool ready;
     if (!ready) {
-        signal(SIGPIPE, SIG_IGN);   /* a reader closed on MU_EPROTO */
+        signal(SIGPIPE, SIG_IGN); /* a reader closed on MU_EPROTO */
         ready = true;
     }
     if (size < 2)
@@ -194,7 +202,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mu_pipe_t *reader;
     int write_fd;
     open_stream(&s, &reader, &write_fd);
-    answer_t *frames = malloc((len + 1) * sizeof *frames);   /* a frame takes >= 1 byte */
+    answer_t *frames = malloc((len + 1) * sizeof *frames); /* a frame takes >= 1 byte */
     if (!frames)
         fail("out of memory");
     size_t count = 0, pos = 0, fed = 0;

@@ -36,7 +36,7 @@
       - the server answered within SYNC_MS.
     FUZZ_SERVER_TRACE=1 in the environment prints every message of the
     server (to see what an input does). */
-#include "base/mu_internal.h"   /* mu__now_ms */
+#include "base/mu_internal.h" /* mu__now_ms */
 #include "conn/mu_conn.h"
 #include "server_tree.h"
 #include <czmq.h>
@@ -58,12 +58,12 @@ typedef struct {
     mu_server_t *server;
     zsock_t *dealer;
     void *handle;
-    uint64_t sync_id;     /* the PING that ends the input */
-    bool synced;          /* its answer came */
+    uint64_t sync_id; /* the PING that ends the input */
+    bool synced;      /* its answer came */
 } link_t;
 
 static link_t links[2];
-static bool trace;        /* FUZZ_SERVER_TRACE set: print what the server sends */
+static bool trace; /* FUZZ_SERVER_TRACE set: print what the server sends */
 
 /* ---- the peer's side ------------------------------------------------- */
 
@@ -73,15 +73,25 @@ static long
 reply_size(int kind)
 {
     switch (kind) {
-    case MU__K_WELCOME: return 8;
-    case MU__K_PONG: return 0;
-    case MU__K_ERR: return -1;
-    case 0x50: return 12;          /* GET_INFO */
-    case 0x51: return -1;          /* GET_DATA */
-    case 0x52: return 32;          /* GET_END */
-    case 0x53: case 0x54: return 4; /* PUT_READY, PUT_CREDIT */
-    case 0x55: return 0;           /* PUT_DONE */
-    default: return -2;
+    case MU__K_WELCOME:
+        return 8;
+    case MU__K_PONG:
+        return 0;
+    case MU__K_ERR:
+        return -1;
+    case 0x50:
+        return 12; /* GET_INFO */
+    case 0x51:
+        return -1; /* GET_DATA */
+    case 0x52:
+        return 32; /* GET_END */
+    case 0x53:
+    case 0x54:
+        return 4; /* PUT_READY, PUT_CREDIT */
+    case 0x55:
+        return 0; /* PUT_DONE */
+    default:
+        return -2;
     }
 }
 
@@ -111,8 +121,8 @@ check_reply(link_t *link, zmq_msg_t *msg)
     if (kind == MU__K_ERR && id == link->sync_id)
         link->synced = true;
     if (trace)
-        fprintf(stderr, "fuzz_server: <- kind 0x%02x id %" PRIu64 " %zu bytes%s%.*s\n", kind,
-                id, size, kind == MU__K_ERR ? ": " : "", kind == MU__K_ERR ? (int) text_len : 0,
+        fprintf(stderr, "fuzz_server: <- kind 0x%02x id %" PRIu64 " %zu bytes%s%.*s\n", kind, id,
+                size, kind == MU__K_ERR ? ": " : "", kind == MU__K_ERR ? (int) text_len : 0,
                 kind == MU__K_ERR ? text : "");
 }
 
@@ -124,7 +134,7 @@ pump(link_t *link)
     mu_event_t *event;
     int rc;
     while ((rc = mu_server_recv(link->server, &event, 0)) == 0)
-        mu_event_destroy(&event);   /* a request is answered MU_EREMOTE */
+        mu_event_destroy(&event); /* a request is answered MU_EREMOTE */
     if (rc != MU_EAGAIN)
         tree_fail("mu_server_recv failed", mu_strerror(rc));
     zmq_msg_t msg;
@@ -254,13 +264,13 @@ send_input(link_t *link, const uint8_t *data, size_t size, bool fix_digests)
         memcpy(frame, data, len);
         data += len;
         size -= len;
-        more = more && size >= 2;   /* the last frame ends its message */
+        more = more && size >= 2; /* the last frame ends its message */
         if (fix_digests)
             upload_note(frame, len);
         if (more || !uploads_part_name(frame, len)) {
             send_frame(link, frame, len, more);
             if (!more)
-                pump(link);   /* as a peer waits for answers: chunks flow */
+                pump(link); /* as a peer waits for answers: chunks flow */
         }
         free(frame);
     }
@@ -305,14 +315,14 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void) argc;
     (void) argv;
-    setenv("ZSYS_SIGHANDLER", "false", 1);   /* leave SIGINT to libFuzzer */
+    setenv("ZSYS_SIGHANDLER", "false", 1); /* leave SIGINT to libFuzzer */
     trace = getenv("FUZZ_SERVER_TRACE") != NULL;
     if (sodium_init() < 0)
         tree_fail("sodium_init failed", NULL);
     const char *root = tree_create();
     start_link(&links[0], root, false, 0);
     start_link(&links[1], root, true, 1);
-    atexit(cleanup);   /* after czmq's own: runs before it */
+    atexit(cleanup); /* after czmq's own: runs before it */
     return 0;
 }
 

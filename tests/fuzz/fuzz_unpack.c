@@ -232,14 +232,15 @@ check_round_trip(const mu_unpacked_t *tree, const mu_unpack_limits_t *limits)
 
 /* The limit profiles; 0 fields take the defaults. */
 static const mu_unpack_limits_t lifted = { SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX };
-static const mu_unpack_limits_t tight = { .max_size = 256, .max_depth = 3, .max_count = 8,
-                                          .max_bytes = 16, .max_values = 40 };
+static const mu_unpack_limits_t tight = {
+    .max_size = 256, .max_depth = 3, .max_count = 8, .max_bytes = 16, .max_values = 40
+};
 static const mu_unpack_limits_t defaults = { 0 };
 
 /* Decodes under one profile and checks it against the lifted answer. */
 static void
-check_profile(const uint8_t *data, size_t size, const mu_unpack_limits_t *limits,
-              int lifted_rc, const mu_unpacked_t *lifted_tree)
+check_profile(const uint8_t *data, size_t size, const mu_unpack_limits_t *limits, int lifted_rc,
+              const mu_unpacked_t *lifted_tree)
 {
     mu_unpacked_t *tree = NULL;
     int rc = mu_unpack(data, size, limits, &tree, NULL);

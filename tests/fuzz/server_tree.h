@@ -35,10 +35,10 @@
 #define TREE_BIG_BYTES (300 * 1000)
 
 typedef struct {
-    const char *path;     /* below the root */
-    char type;            /* 'f' file, 'b' big file, 'd' directory, 'l' link, 'p' FIFO */
-    const char *content;  /* a file's bytes, a link's target ("@" + path: absolute) */
-    struct stat st;       /* as made */
+    const char *path;    /* below the root */
+    char type;           /* 'f' file, 'b' big file, 'd' directory, 'l' link, 'p' FIFO */
+    const char *content; /* a file's bytes, a link's target ("@" + path: absolute) */
+    struct stat st;      /* as made */
 } tree_fixture_t;
 
 static tree_fixture_t tree_fixtures[] = {
@@ -181,12 +181,11 @@ tree_list(const char *dir, char **out, size_t *len, size_t *cap)
             free(names[i]);
             continue;
         }
-        bool root = strcmp(path, tree_root) == 0;   /* changes inside are allowed */
-        int n_line = snprintf(line, sizeof line, "%s %o %lu %lld %lld.%09ld\n", path,
-                              (unsigned) st.st_mode, root ? 0ul : (unsigned long) st.st_ino,
-                              root ? 0ll : (long long) st.st_size,
-                              root ? 0ll : (long long) st.st_mtim.tv_sec,
-                              root ? 0l : st.st_mtim.tv_nsec);
+        bool root = strcmp(path, tree_root) == 0; /* changes inside are allowed */
+        int n_line = snprintf(
+            line, sizeof line, "%s %o %lu %lld %lld.%09ld\n", path, (unsigned) st.st_mode,
+            root ? 0ul : (unsigned long) st.st_ino, root ? 0ll : (long long) st.st_size,
+            root ? 0ll : (long long) st.st_mtim.tv_sec, root ? 0l : st.st_mtim.tv_nsec);
         if (*len + (size_t) n_line + 1 > *cap) {
             *cap = (*cap + (size_t) n_line + 1) * 2;
             if (!(*out = realloc(*out, *cap)))

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static int result_fd = -1;      /* write end the sinks report into */
+static int result_fd = -1; /* write end the sinks report into */
 static int worker_delay_us;
 static int sink_delay_us;
 
@@ -166,7 +166,11 @@ wait_row(mu_flow_t *f, const char *stage, uint64_t in, uint64_t errors, mu_flow_
 }
 
 static const char *flow_test_only; /* argv[1]: run the cases whose name contains it */
-#define RUN(fn) do { if (!flow_test_only || strstr(#fn, flow_test_only)) MU_RUN(fn); } while (0)
+#define RUN(fn)                                             \
+    do {                                                    \
+        if (!flow_test_only || strstr(#fn, flow_test_only)) \
+            MU_RUN(fn);                                     \
+    } while (0)
 
 /*  Starts a flow test program: the cases to run, its timeout, SIGPIPE
     ignored (clients write to closed sockets). */

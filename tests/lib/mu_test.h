@@ -15,7 +15,7 @@
 #define MU_TEST_H_INCLUDED
 
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE     /* pipe2, F_SETPIPE_SZ, mkdtemp in the tests */
+#define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ, mkdtemp in the tests */
 #endif
 
 #include <stdio.h>
@@ -38,43 +38,42 @@ extern int mu_test_count;
 extern int mu_test_failed;
 extern int mu_test_case_failed;
 
-#define MU_CHECK(cond)                                                          \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-            mu_test_case_failed = 1;                                            \
-            return;                                                             \
-        }                                                                       \
+#define MU_CHECK(cond)                                                        \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            mu_test_case_failed = 1;                                          \
+            return;                                                           \
+        }                                                                     \
     } while (0)
 
 /*  Checks that an int expression equals an expected value, printing both. */
-#define MU_CHECK_EQ(expr, expected)                                             \
-    do {                                                                        \
-        long long mu_got_ = (long long) (expr), mu_want_ = (long long) (expected); \
-        if (mu_got_ != mu_want_) {                                              \
-            printf("# %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__,  \
-                   #expr, mu_got_, mu_want_);                                   \
-            mu_test_case_failed = 1;                                            \
-            return;                                                             \
-        }                                                                       \
+#define MU_CHECK_EQ(expr, expected)                                                            \
+    do {                                                                                       \
+        long long mu_got_ = (long long) (expr), mu_want_ = (long long) (expected);             \
+        if (mu_got_ != mu_want_) {                                                             \
+            printf("# %s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, #expr, mu_got_, \
+                   mu_want_);                                                                  \
+            mu_test_case_failed = 1;                                                           \
+            return;                                                                            \
+        }                                                                                      \
     } while (0)
 
-#define MU_RUN(fn)                                                              \
-    do {                                                                        \
-        mu_test_case_failed = 0;                                                \
-        fn();                                                                   \
-        mu_test_count++;                                                        \
-        if (mu_test_case_failed)                                                \
-            mu_test_failed++;                                                   \
-        printf("%s %d - %s\n", mu_test_case_failed ? "not ok" : "ok",           \
-               mu_test_count, #fn);                                             \
-        fflush(stdout);                                                         \
+#define MU_RUN(fn)                                                                         \
+    do {                                                                                   \
+        mu_test_case_failed = 0;                                                           \
+        fn();                                                                              \
+        mu_test_count++;                                                                   \
+        if (mu_test_case_failed)                                                           \
+            mu_test_failed++;                                                              \
+        printf("%s %d - %s\n", mu_test_case_failed ? "not ok" : "ok", mu_test_count, #fn); \
+        fflush(stdout);                                                                    \
     } while (0)
 
-#define MU_DONE()                                                               \
-    do {                                                                        \
-        printf("1..%d\n", mu_test_count);                                       \
-        return mu_test_failed ? 1 : 0;                                          \
+#define MU_DONE()                         \
+    do {                                  \
+        printf("1..%d\n", mu_test_count); \
+        return mu_test_failed ? 1 : 0;    \
     } while (0)
 
 /*  The time-scale factor: MU_TEST_SCALE in the environment (a number >= 1,
@@ -116,7 +115,7 @@ void mu_test_start(unsigned seconds);
 
 /*  A child process's body: gets arg and the write end of a pipe; must end
     with _exit. */
-typedef void (mu_test_child_fn)(const char *arg, int fd);
+typedef void(mu_test_child_fn)(const char *arg, int fd);
 
 /*  Forks a child running fn(arg, fd); returns its pid with the pipe's read
     end in *fd_p, or -1. */

@@ -10,10 +10,18 @@
 #include "mutil.h"
 
 static const char *const bad_everywhere[] = {
-    "tcp://127.0.0.1:99999", "tcp://127.0.0.1:65536", "tcp://127.0.0.1:4294967297",
-    "tcp://127.0.0.1:-1",    "tcp://127.0.0.1:",      "tcp://127.0.0.1",
-    "tcp://127.0.0.1:5x",    "tcp://127.0.0.1: 80",   "tcp://:5555",
-    "tcp://",                "ipc://",                "bogus://x",
+    "tcp://127.0.0.1:99999",
+    "tcp://127.0.0.1:65536",
+    "tcp://127.0.0.1:4294967297",
+    "tcp://127.0.0.1:-1",
+    "tcp://127.0.0.1:",
+    "tcp://127.0.0.1",
+    "tcp://127.0.0.1:5x",
+    "tcp://127.0.0.1: 80",
+    "tcp://:5555",
+    "tcp://",
+    "ipc://",
+    "bogus://x",
 };
 #define N_BAD (sizeof bad_everywhere / sizeof *bad_everywhere)
 
@@ -93,7 +101,7 @@ test_pipe_zmq(void)
     char bound[64];
     for (size_t i = 0; i < N_BAD; i++) {
         if (strncmp(bad_everywhere[i], "tcp://", 6) != 0)
-            continue;   /* the list may hold any czmq transport */
+            continue; /* the list may hold any czmq transport */
         snprintf(bound, sizeof bound, "@%s", bad_everywhere[i]);
         errno = 0;
         mu_pipe_t *pipe = mu_pipe_new_zmq(bound, MU_PIPE_WRITER);

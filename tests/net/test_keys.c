@@ -96,7 +96,7 @@ load_flags_errno(const char *path, int flags)
     }
     int code = mu_last_code();
     if (errno != mu_error_errno(code) || !strstr(mu_last_error(), "key file '"))
-        return 9999;                /* matches no expected value */
+        return 9999; /* matches no expected value */
     return -code;
 }
 
@@ -203,7 +203,7 @@ test_generate_save_load(void)
     mu_keys_destroy(&fresh);
     mu_keys_destroy(&reloaded);
     MU_CHECK(reloaded == NULL);
-    mu_keys_destroy(&reloaded);     /* *self_p NULL */
+    mu_keys_destroy(&reloaded); /* *self_p NULL */
     mu_keys_destroy(NULL);
 }
 
@@ -302,7 +302,7 @@ test_public_only(void)
     MU_CHECK_EQ(mkdir(dir, 0755), 0);
     snprintf(path, sizeof path, "%s/p", dir);
     MU_CHECK_EQ(mu_keys_save(pub, path), 0);
-    MU_CHECK_EQ(count_entries(dir), 1);         /* no _secret file */
+    MU_CHECK_EQ(count_entries(dir), 1); /* no _secret file */
     MU_CHECK_EQ(file_mode(path), 0644);
     mu_keys_t *loaded = mu_keys_load(path, 0);
     MU_CHECK(loaded);
@@ -465,10 +465,10 @@ static void
 test_z85(void)
 {
     /* The server public key of the zmq_curve(7) example. */
-    static const uint8_t key[32] = {
-        0x54, 0xFC, 0xBA, 0x24, 0xE9, 0x32, 0x49, 0x96, 0x93, 0x16, 0xFB, 0x61, 0x7C, 0x87, 0x2B, 0xB0,
-        0xC1, 0xD1, 0xFF, 0x14, 0x80, 0x04, 0x27, 0xC5, 0x94, 0xCB, 0xFA, 0xCF, 0x1B, 0xC2, 0xD6, 0x52
-    };
+    static const uint8_t key[32] = { 0x54, 0xFC, 0xBA, 0x24, 0xE9, 0x32, 0x49, 0x96,
+                                     0x93, 0x16, 0xFB, 0x61, 0x7C, 0x87, 0x2B, 0xB0,
+                                     0xC1, 0xD1, 0xFF, 0x14, 0x80, 0x04, 0x27, 0xC5,
+                                     0x94, 0xCB, 0xFA, 0xCF, 0x1B, 0xC2, 0xD6, 0x52 };
     static const char key_txt[] = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
     /* The test vector of ZeroMQ's RFC 32 (8 bytes → "HelloWorld"), 4 times. */
     static const uint8_t hello[8] = { 0x86, 0x4F, 0xD2, 0x6F, 0xB5, 0x59, 0xF7, 0x5B };
@@ -623,7 +623,7 @@ test_read_secret_file(void)
     MU_CHECK(secret_file_is("/dev/null", NULL, 0, MU_ENOTREG));
     const char *fifo = tmp_path("fifo");
     MU_CHECK_EQ(mkfifo(fifo, 0600), 0);
-    MU_CHECK(secret_file_is(fifo, NULL, 0, MU_ENOTREG));     /* at once: no writer needed */
+    MU_CHECK(secret_file_is(fifo, NULL, 0, MU_ENOTREG)); /* at once: no writer needed */
 }
 
 /*  Reads path with flags; returns the code (the secret is freed). */
@@ -695,7 +695,7 @@ test_cert_secret_private(void)
     char target[300];
     snprintf(target, sizeof target, "%s", tmp_path("sp"));
     MU_CHECK_EQ(symlink(target, tmp_path("sl")), 0);
-    mu_keys_t *linked = mu_keys_load(tmp_path("sl"), 0);   /* no sl_secret */
+    mu_keys_t *linked = mu_keys_load(tmp_path("sl"), 0); /* no sl_secret */
     MU_CHECK(linked && mu_keys_secret(linked) == NULL);
     mu_keys_destroy(&linked);
     snprintf(target, sizeof target, "%s", tmp_path("sp_secret"));
@@ -735,7 +735,7 @@ test_allow(void)
     MU_CHECK_EQ(mu_allow_contains(allow, keys[0]), 0);
     for (int i = 0; i < 40; i++)
         MU_CHECK_EQ(mu_allow_add(allow, keys[i]), 0);
-    MU_CHECK_EQ(mu_allow_add(allow, keys[7]), 0);       /* twice: not an error */
+    MU_CHECK_EQ(mu_allow_add(allow, keys[7]), 0); /* twice: not an error */
     MU_CHECK_EQ(mu_allow_size(allow), 40);
     for (int i = 0; i < 50; i++)
         MU_CHECK_EQ(mu_allow_contains(allow, keys[i]), i < 40);
@@ -784,19 +784,19 @@ test_allow_load_dir(void)
     mu_keys_t *a = mu_keys_new(), *b = mu_keys_new(), *c = mu_keys_new();
     MU_CHECK(a && b && c);
     snprintf(path, sizeof path, "%s/alice", dir);
-    MU_CHECK_EQ(mu_keys_save(a, path), 0);              /* with alice_secret */
+    MU_CHECK_EQ(mu_keys_save(a, path), 0); /* with alice_secret */
     snprintf(path, sizeof path, "%s/bob.cert", dir);
     MU_CHECK_EQ(mu_keys_save(b, path), 0);
     mu_keys_t *c_pub = mu_keys_new_from(mu_keys_public(c), NULL);
     MU_CHECK(c_pub);
     snprintf(path, sizeof path, "%s/.hidden", dir);
-    MU_CHECK_EQ(mu_keys_save(c_pub, path), 0);          /* hidden: ignored */
+    MU_CHECK_EQ(mu_keys_save(c_pub, path), 0); /* hidden: ignored */
     snprintf(path, sizeof path, "%s/README", dir);
-    MU_CHECK_EQ(write_str(path, "not a cert\n"), 0);    /* skipped, counted */
+    MU_CHECK_EQ(write_str(path, "not a cert\n"), 0); /* skipped, counted */
     snprintf(path, sizeof path, "%s/broken", dir);
     MU_CHECK_EQ(write_str(path, "curve\n    public-key = \"short\"\n"), 0);
     snprintf(path, sizeof path, "%s/subdir", dir);
-    MU_CHECK_EQ(mkdir(path, 0755), 0);                  /* not a file: ignored */
+    MU_CHECK_EQ(mkdir(path, 0755), 0); /* not a file: ignored */
 
     mu_allow_t *allow = mu_allow_new();
     MU_CHECK(allow);
@@ -903,7 +903,7 @@ test_zap_allowed_and_refused(void)
     MU_CHECK(allow);
     MU_CHECK_EQ(mu_allow_add(allow, mu_keys_public(good)), 0);
     mu__zap_domain_t *domain = mu__zap_register(allow);
-    mu_allow_destroy(&allow);       /* the domain keeps its own copy */
+    mu_allow_destroy(&allow); /* the domain keeps its own copy */
     MU_CHECK(domain);
     MU_CHECK_EQ(strncmp(mu__zap_domain_name(domain), "mu-", 3), 0);
     MU_CHECK_EQ(mu__zap_failures(domain), 0);
@@ -946,7 +946,7 @@ test_zap_allowed_and_refused(void)
     zsock_destroy(&router);
     mu__zap_unregister(&domain);
     MU_CHECK(domain == NULL);
-    mu__zap_unregister(&domain);    /* *domain_p NULL */
+    mu__zap_unregister(&domain); /* *domain_p NULL */
     mu__zap_unregister(NULL);
     mu_keys_destroy(&server_keys);
     mu_keys_destroy(&good);
@@ -1108,7 +1108,7 @@ test_zap_context_handler(void)
     zsock_destroy(&ok_client);
     zsock_destroy(&bad_client);
 
-    pid_t pid = fork();                 /* a forked child has no handler thread */
+    pid_t pid = fork(); /* a forked child has no handler thread */
     if (pid == 0)
         _exit(mu__zap_serves(zap, ctx) ? 1 : 0);
     int status = -1;
@@ -1117,7 +1117,7 @@ test_zap_context_handler(void)
 
     zmq_close(router);
     mu__zap_unregister(&domain);
-    MU_CHECK_EQ(zmq_ctx_term(ctx), 0);  /* the handler let go of its socket */
+    MU_CHECK_EQ(zmq_ctx_term(ctx), 0); /* the handler let go of its socket */
     mu__zap_destroy(&zap);
     MU_CHECK(zap == NULL);
     zmq_ctx_term(other);
@@ -1270,12 +1270,13 @@ test_zap_log_rate_limit(void)
     MU_CHECK(domain);
     char log_path[256];
     snprintf(log_path, sizeof log_path, "%s", tmp_path("zap.log"));
-    FILE *log = fopen(log_path, "a");   /* appends: the test reads it meanwhile */
+    FILE *log = fopen(log_path, "a"); /* appends: the test reads it meanwhile */
     MU_CHECK(log);
     zsys_set_logstream(log);
     const char *name = mu__zap_domain_name(domain);
-    const char *frames[] = { "1.0", "r", name, "10.0.0.9", "", "CURVE",
-                             (const char *) mu_keys_public(stranger) };
+    const char *frames[] = {
+        "1.0", "r", name, "10.0.0.9", "", "CURVE", (const char *) mu_keys_public(stranger)
+    };
     size_t sizes[] = { 3, 1, strlen(name), 8, 0, 5, 32 };
     int64_t start = mu_test_now_ms();
     int answered = 0;
@@ -1298,7 +1299,7 @@ test_zap_log_rate_limit(void)
     int reported_while_running = summaries > 0;
     char saved[64];
     snprintf(saved, sizeof saved, "%s", name);
-    mu__zap_unregister(&domain);    /* would report the refusals not logged yet */
+    mu__zap_unregister(&domain); /* would report the refusals not logged yet */
     zsys_set_logstream(stdout);
     fclose(log);
     count_log_lines(log_path, saved, &refused, &summaries, &more);
@@ -1359,7 +1360,7 @@ test_zap_lifecycle(void)
         mu__zap_domain_t *a = mu__zap_register(NULL);
         mu__zap_domain_t *b = mu__zap_register(NULL);
         MU_CHECK(a && b);
-        mu__zap_unregister(&a);         /* b keeps the handler running */
+        mu__zap_unregister(&a); /* b keeps the handler running */
         int port = 0;
         zsock_t *router = make_server(NULL, b, &port);
         MU_CHECK(router);
@@ -1454,7 +1455,7 @@ test_zap_setup_errors(void)
     MU_CHECK(sock);
     void *raw = zsock_resolve(sock);
 
-    MU_CHECK_EQ(mu__zap_setup_server(raw, pub, domain), MU_EINVAL);    /* no secret */
+    MU_CHECK_EQ(mu__zap_setup_server(raw, pub, domain), MU_EINVAL); /* no secret */
     MU_CHECK_EQ(mu__zap_setup_server(NULL, full, domain), MU_EINVAL);
     MU_CHECK_EQ(mu__zap_setup_server(raw, full, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu__zap_setup_client(raw, pub, mu_keys_public(full)), MU_EINVAL);

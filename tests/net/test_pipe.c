@@ -65,13 +65,14 @@ child_status(pid_t pid)
 /* Forks a child that sends each size of sizes[] as a patterned frame on the
    writer with header size hb, then exits. The parent keeps the reader. */
 static pid_t
-fork_sender(mu_pipe_t **reader, mu_pipe_t **writer, int hb, uint64_t max_frame,
-            const size_t *sizes, size_t count)
+fork_sender(mu_pipe_t **reader, mu_pipe_t **writer, int hb, uint64_t max_frame, const size_t *sizes,
+            size_t count)
 {
     pid_t pid = fork();
     if (pid == 0) {
         mu_pipe_destroy(reader);
-        if (mu_pipe_set_header_size(*writer, hb) != 0 || mu_pipe_set_max_frame(*writer, max_frame) != 0)
+        if (mu_pipe_set_header_size(*writer, hb) != 0
+            || mu_pipe_set_max_frame(*writer, max_frame) != 0)
             _exit(3);
         for (size_t i = 0; i < count; i++) {
             uint8_t *payload = make_payload(i, sizes[i]);
@@ -96,7 +97,9 @@ test_every_header_size_and_payload_size(void)
         uint64_t max_frame = 3 * 1024 * 1024 + 17;
         if (max_frame > limit)
             max_frame = limit;
-        size_t candidates[] = { 0, 1, PIPE_BUF - 1, PIPE_BUF, PIPE_BUF + 1, 1024 * 1024, (size_t) max_frame };
+        size_t candidates[] = {
+            0, 1, PIPE_BUF - 1, PIPE_BUF, PIPE_BUF + 1, 1024 * 1024, (size_t) max_frame
+        };
         size_t sizes[8];
         size_t count = 0;
         for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++)
@@ -154,7 +157,7 @@ test_send_over_maximum_writes_nothing(void)
     MU_CHECK_EQ(mu_pipe_stats(writer, &st), 0);
     MU_CHECK_EQ(st.frames_sent, 1);
     MU_CHECK_EQ(st.bytes_sent, 255);
-    st.size = sizeof st - 1;            /* smaller than the first version */
+    st.size = sizeof st - 1; /* smaller than the first version */
     MU_CHECK_EQ(mu_pipe_stats(writer, &st), MU_EINVAL);
     mu_pipe_destroy(&writer);
     mu_pipe_destroy(&reader);
@@ -271,7 +274,7 @@ test_clean_eof_after_whole_frames(void)
     MU_CHECK_EQ(mu_pipe_pair(&reader, &writer), 0);
     for (int i = 0; i < 3; i++)
         MU_CHECK_EQ(mu_pipe_send(writer, &i, sizeof i, MU_PIPE_MORE), 0);
-    mu_pipe_destroy(&writer);   /* flushes, then closes: EOF */
+    mu_pipe_destroy(&writer); /* flushes, then closes: EOF */
     const void *data;
     size_t size;
     for (int i = 0; i < 3; i++) {
@@ -377,8 +380,8 @@ test_nonblocking_writer_full_pipe_loses_nothing(void)
             MU_CHECK(rc == 0 || rc == MU_EAGAIN);
         }
     }
-    MU_CHECK(refused > 0);        /* the writer really met a full pipe */
-    MU_CHECK(left_pending > 0);   /* and accepted frames it could not finish */
+    MU_CHECK(refused > 0);      /* the writer really met a full pipe */
+    MU_CHECK(left_pending > 0); /* and accepted frames it could not finish */
     mu_pipe_destroy(&writer);
     const void *data;
     size_t size;
@@ -394,10 +397,10 @@ test_send_timeout_on_full_pipe(void)
     mu_pipe_set_send_timeout(writer, 50);
     uint8_t *big = make_payload(0, 200000);
     int64_t start = mu_test_now_ms();
-    int rc = mu_pipe_send(writer, big, 200000, 0);   /* part goes out, rest pending */
+    int rc = mu_pipe_send(writer, big, 200000, 0); /* part goes out, rest pending */
     MU_CHECK_EQ(rc, 0);
     MU_CHECK(mu_pipe_pending(writer) > 0);
-    rc = mu_pipe_send(writer, big, 200000, 0);       /* cannot start: nothing taken */
+    rc = mu_pipe_send(writer, big, 200000, 0); /* cannot start: nothing taken */
     int64_t waited = mu_test_now_ms() - start;
     MU_CHECK_EQ(rc, MU_ETIMEDOUT);
     MU_CHECK(waited >= 90 && waited < mu_test_ms(5000));
@@ -541,7 +544,8 @@ test_inherited_fd_zero(void)
             _exit(3);
         const void *data;
         size_t size;
-        int ok = mu_pipe_recv(reader, &data, &size) == 0 && size == 5 && memcmp(data, "hello", 5) == 0
+        int ok = mu_pipe_recv(reader, &data, &size) == 0 && size == 5
+                 && memcmp(data, "hello", 5) == 0
                  && mu_pipe_recv(reader, &data, &size) == MU_ECLOSED;
         mu_pipe_destroy(&reader);
         _exit(ok ? 0 : 4);
@@ -645,7 +649,7 @@ test_documented_argument_errors(void)
     MU_CHECK_EQ(mu_pipe_recv(writer, &data, &size), MU_EBADF);
     mu_pipe_destroy(&writer);
     mu_pipe_destroy(&reader);
-    mu_pipe_destroy(&reader);   /* NULL is accepted */
+    mu_pipe_destroy(&reader); /* NULL is accepted */
     mu_pipe_destroy(NULL);
 }
 
@@ -704,7 +708,7 @@ zmq_round_trip(const char *bind_ep, const char *connect_ep)
     MU_CHECK_EQ(mu_pipe_send(reader, "a", 1, 0), MU_EBADF);
     MU_CHECK(mu_pipe_zsock(reader) != NULL);
     MU_CHECK(mu_pipe_fd(reader) >= 0);
-    mu_pipe_destroy(&writer);   /* sends the end-of-stream marker */
+    mu_pipe_destroy(&writer); /* sends the end-of-stream marker */
     MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
     MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
     mu_pipe_destroy(&reader);
@@ -769,7 +773,7 @@ test_zmq_timeouts_and_fan_in_eof(void)
     MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);
     MU_CHECK(size == 1 && *(const char *) data == '1');
     MU_CHECK_EQ(mu_pipe_send(w2, "2", 1, 0), 0);
-    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0);   /* one EOF of two: still open */
+    MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), 0); /* one EOF of two: still open */
     MU_CHECK(size == 1 && *(const char *) data == '2');
     mu_pipe_destroy(&w2);
     MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ECLOSED);
@@ -803,7 +807,7 @@ test_zmq_bad_peers(void)
     int sent = zmq_send(zsock_resolve(raw), huge, huge_size, 0);
     free(huge);
     MU_CHECK_EQ(sent, (int) huge_size);
-    mu_pipe_set_recv_timeout(reader, 300);      /* a window in which nothing may come */
+    mu_pipe_set_recv_timeout(reader, 300); /* a window in which nothing may come */
     MU_CHECK_EQ(mu_pipe_recv(reader, &data, &size), MU_ETIMEDOUT);
     zsock_destroy(&raw);
     char connect_ep[256];

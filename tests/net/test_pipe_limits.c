@@ -11,9 +11,9 @@
 /* The announced lengths that used to wrap or spin (issue 10, defect 3),
    first the ones that wrapped, so old code fails fast instead of hanging. */
 static const uint64_t huge_lengths[] = {
-    UINT64_MAX - 7,             /* 2^64 - 8: header + length wrapped to 0 */
-    UINT64_MAX,                 /* 2^64 - 1: wrapped to 7 */
-    UINT64_C(1) << 63,          /* 2^63: the buffer doubled forever */
+    UINT64_MAX - 7,    /* 2^64 - 8: header + length wrapped to 0 */
+    UINT64_MAX,        /* 2^64 - 1: wrapped to 7 */
+    UINT64_C(1) << 63, /* 2^63: the buffer doubled forever */
 };
 
 /* The largest length an hb-byte header can express. */
@@ -97,8 +97,7 @@ test_huge_announced_lengths_every_header_size(void)
         for (size_t i = 0; i < sizeof huge_lengths / sizeof *huge_lengths; i++) {
             uint64_t declared = huge_lengths[i] < header_capacity(hb) ? huge_lengths[i]
                                                                       : header_capacity(hb);
-            printf("# header %d bytes, announced length %llu\n", hb,
-                   (unsigned long long) declared);
+            printf("# header %d bytes, announced length %llu\n", hb, (unsigned long long) declared);
             int write_fd = -1;
             mu_pipe_t *reader = reader_with_announced_frame(hb, declared, &write_fd);
             MU_CHECK(reader);
@@ -151,8 +150,8 @@ test_send_sizes_past_memory(void)
         MU_CHECK_EQ(mu_pipe_set_header_size(writer, hb), 0);
         MU_CHECK_EQ(mu_pipe_set_header_size(reader, hb), 0);
         MU_CHECK_EQ(mu_pipe_set_max_frame(writer, UINT64_MAX), 0);
-        size_t sizes[] = { SIZE_MAX, SIZE_MAX - 7, SIZE_MAX - (size_t) hb + 1,
-                           (size_t) PTRDIFF_MAX, (size_t) PTRDIFF_MAX - (size_t) hb + 1 };
+        size_t sizes[] = { SIZE_MAX, SIZE_MAX - 7, SIZE_MAX - (size_t) hb + 1, (size_t) PTRDIFF_MAX,
+                           (size_t) PTRDIFF_MAX - (size_t) hb + 1 };
         for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
             MU_CHECK_EQ(mu_pipe_send(writer, "ab", sizes[i], 0), MU_EMSGSIZE);
             MU_CHECK_EQ(mu_pipe_send(writer, "ab", sizes[i], MU_PIPE_MORE), MU_EMSGSIZE);

@@ -150,7 +150,7 @@ peer_main(int argc, char **argv)
     if (!s || mu_socket_set_heartbeat(s, HB_IVL, HB_TIMEOUT) != 0)
         return 3;
     int rc = strcmp(argv[2], "bind") == 0 ? mu_socket_bind(s, argv[3])
-                                           : mu_socket_connect(s, argv[3]);
+                                          : mu_socket_connect(s, argv[3]);
     if (rc < 0)
         return 4;
     for (;;) {
@@ -169,7 +169,7 @@ peer_main(int argc, char **argv)
 
 typedef struct {
     pid_t pid;
-    int fd;                         /* read end of the child's reports */
+    int fd; /* read end of the child's reports */
 } child_t;
 
 static bool
@@ -184,7 +184,7 @@ spawn_peer(child_t *c, const char *how, const char *endpoint, int n)
     if (c->pid < 0)
         return false;
     if (c->pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlive the test */
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
         dup2(fds[1], 1);
         close(fds[0]);
         close(fds[1]);
@@ -238,7 +238,7 @@ stop_peer(child_t *c, void (*fn)(uint64_t v, void *arg), void *arg)
         c->pid = 0;
     }
     if (c->fd >= 0 && fn)
-        read_reports(c, fn, arg);       /* to EOF: the writer is gone */
+        read_reports(c, fn, arg); /* to EOF: the writer is gone */
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -359,7 +359,7 @@ test_errors(void)
     MU_CHECK_EQ(mu_socket_recv(s, &m, 30), MU_ETIMEDOUT);
     /* AT_LEAST_ONCE only before the first send */
     MU_CHECK_EQ(mu_socket_set_queue(s, 10, MU_SOCKET_DROP, 0), 0);
-    MU_CHECK_EQ(mu_socket_send(s, "x", 1), 0);      /* queued: no peer */
+    MU_CHECK_EQ(mu_socket_send(s, "x", 1), 0); /* queued: no peer */
     MU_CHECK_EQ(mu_socket_set_at_least_once(s, 3, 10, 16), MU_EINVAL);
     mu_socket_destroy(&s);
     s = new_socket(2);
@@ -600,7 +600,7 @@ test_roundrobin_churn(void)
     MU_CHECK(hub);
     MU_CHECK_EQ(mu_socket_bind(hub, ipc_endpoint(ep, sizeof ep)), 0);
     mu_socket_set_mode(hub, MU_SOCKET_ROUNDROBIN);
-    for (int i = 0; i < 3; i++) {       /* join one by one: order p0 p1 p2 */
+    for (int i = 0; i < 3; i++) { /* join one by one: order p0 p1 p2 */
         peers[i] = new_socket(i);
         MU_CHECK(peers[i]);
         MU_CHECK_EQ(mu_socket_connect(peers[i], ep), 0);
@@ -625,7 +625,7 @@ test_roundrobin_churn(void)
         MU_CHECK_EQ(mu_socket_send(hub, "m", 1), 0);
         MU_CHECK_EQ(who_got(peers, 4), expect2[k]);
     }
-    MU_CHECK_EQ(mu_socket_send(hub, "m", 1), 0);  /* p0; next would be p1 */
+    MU_CHECK_EQ(mu_socket_send(hub, "m", 1), 0); /* p0; next would be p1 */
     MU_CHECK_EQ(who_got(peers, 4), 0);
     /* p1 leaves: the next is p2, not p0 */
     mu_socket_destroy(&peers[1]);
@@ -680,7 +680,7 @@ test_queue_without_peer(void)
     }
     MU_CHECK_EQ(mu_socket_peers(a), 1);
     uint32_t last = 5;
-    MU_CHECK_EQ(mu_socket_send(a, &last, 4), 0);   /* after the queue */
+    MU_CHECK_EQ(mu_socket_send(a, &last, 4), 0); /* after the queue */
     while (ngot < 6 && recv_msg(b, &m, 2000) == 0)
         memcpy(&got[ngot++], m.data, 4);
     MU_CHECK_EQ(ngot, 6);
@@ -709,7 +709,7 @@ test_events(void)
     MU_CHECK(joined);
     MU_CHECK(memcmp(m.peer, mu_socket_identity(b), MU_SOCKET_ID_BYTES) == 0);
     MU_CHECK(m.data == NULL && m.size == 0);
-    mu_socket_destroy(&b);              /* BYE */
+    mu_socket_destroy(&b); /* BYE */
     MU_CHECK(wait_event(a, MU_SOCKET_LEAVE, NULL, 2000));
     MU_CHECK_EQ(mu_socket_peers(a), 0);
     mu_socket_stats_t st;
@@ -782,8 +782,8 @@ test_dead_peer_detection(void)
 }
 
 typedef struct {
-    uint8_t *seen;          /* per value: times reported this incarnation */
-    uint8_t *ever;          /* per value: reported by any incarnation */
+    uint8_t *seen; /* per value: times reported this incarnation */
+    uint8_t *ever; /* per value: reported by any incarnation */
     size_t max;
     size_t distinct, dups, bad;
 } tally_t;
@@ -905,7 +905,7 @@ test_kill_restart_binder(void)
     MU_CHECK(wait_event(a, MU_SOCKET_JOIN, id, 5000));
     kill_peer(&c);
     MU_CHECK(wait_event(a, MU_SOCKET_LEAVE, id, 3000));
-    MU_CHECK_EQ(mu_socket_send(a, "\x2a", 1), 0);   /* queued while it is away */
+    MU_CHECK_EQ(mu_socket_send(a, "\x2a", 1), 0); /* queued while it is away */
     MU_CHECK(spawn_peer(&c, "bind", ep, 8));
     MU_CHECK(wait_event(a, MU_SOCKET_JOIN, id, 5000));
     tally_t t;
@@ -922,7 +922,7 @@ test_kill_restart_binder(void)
 }
 
 #define ALO_IDS 100000
-#define ALO_KILL_UNREAD 2048    /* reports written by the receiver, not yet read */
+#define ALO_KILL_UNREAD 2048 /* reports written by the receiver, not yet read */
 
 /* How many whole reports wait unread in the child's pipe. */
 static size_t
@@ -957,7 +957,7 @@ test_at_least_once_kill(void)
             printf("# send %llu: %s\n", (unsigned long long) v, mu_errname(rc));
             break;
         }
-        bool armed = !killed && t.distinct > ALO_IDS / 3;  /* its reports stay unread */
+        bool armed = !killed && t.distinct > ALO_IDS / 3; /* its reports stay unread */
         if (!armed && (v & 255) == 0)
             read_reports(&c, tally, &t);
         if (armed && unread_reports(&c) >= ALO_KILL_UNREAD) {
@@ -973,7 +973,8 @@ test_at_least_once_kill(void)
     mu_socket_stats_t st;
     st = stats_of(a);
     printf("# ids %zu/%d, dups within an incarnation %zu, resent %llu, dropped %llu, "
-           "reconnects %llu\n", t.distinct, ALO_IDS, t.dups, (unsigned long long) st.resent,
+           "reconnects %llu\n",
+           t.distinct, ALO_IDS, t.dups, (unsigned long long) st.resent,
            (unsigned long long) st.dropped, (unsigned long long) st.reconnects);
     MU_CHECK(killed);
     MU_CHECK_EQ(t.distinct, ALO_IDS);
@@ -1030,8 +1031,8 @@ test_at_least_once_dedup(void)
     sb = stats_of(b);
     printf("# resent %llu, duplicates removed %llu\n", (unsigned long long) sa.resent,
            (unsigned long long) sb.duplicates);
-    MU_CHECK(mu_test_now_ms() >= quiet_until);      /* everything acknowledged */
-    MU_CHECK_EQ(sa.dropped, 0);                     /* not given up on */
+    MU_CHECK(mu_test_now_ms() >= quiet_until); /* everything acknowledged */
+    MU_CHECK_EQ(sa.dropped, 0);                /* not given up on */
     MU_CHECK(sb.duplicates > 0);
     MU_CHECK_EQ(sb.received, 100);
     mu_socket_destroy(&a);
@@ -1096,14 +1097,14 @@ rejoin_case(size_t window, size_t size, uint32_t before, int *delivered, uint64_
     MU_CHECK(payload && a && b);
     MU_CHECK_EQ(mu_socket_set_at_least_once(a, 100, 100, window), 0);
     MU_CHECK_EQ(mu_socket_set_queue(a, 100, MU_SOCKET_BLOCK, mu_test_ms(2000)), 0);
-    MU_CHECK_EQ(mu_socket_bind(b, ipc_endpoint(ep, sizeof ep)), 0);  /* b rebinds it later */
+    MU_CHECK_EQ(mu_socket_bind(b, ipc_endpoint(ep, sizeof ep)), 0); /* b rebinds it later */
     MU_CHECK_EQ(mu_socket_connect(a, ep), 0);
     MU_CHECK(settle_pair(a, b));
     for (uint32_t i = 0; i < before; i++) {
         memcpy(payload, &i, 4);
         MU_CHECK_EQ(mu_socket_send(a, payload, size), 0);
     }
-    mu_socket_destroy(&b);                      /* BYE: b leaves */
+    mu_socket_destroy(&b); /* BYE: b leaves */
     mu_socket_t *one[1] = { a };
     int64_t deadline = mu_test_now_ms() + mu_test_ms(3000);
     while (mu_socket_peers(a) > 0 && mu_test_now_ms() < deadline) {
@@ -1114,7 +1115,7 @@ rejoin_case(size_t window, size_t size, uint32_t before, int *delivered, uint64_
     MU_CHECK_EQ(mu_socket_peers(a), 0);
     for (uint32_t i = before; i < before + REJOIN_QUEUED; i++) {
         memcpy(payload, &i, 4);
-        MU_CHECK_EQ(mu_socket_send(a, payload, size), 0);  /* queued */
+        MU_CHECK_EQ(mu_socket_send(a, payload, size), 0); /* queued */
     }
     b = new_socket(2);
     MU_CHECK(b);
@@ -1165,11 +1166,11 @@ raw_hello(zsock_t *raw, int n, uint64_t session)
 {
     uint8_t body[1 + 1 + MU_SOCKET_ID_BYTES + 8 + 1];
     body[0] = 'H';
-    body[1] = 1;                                /* version */
+    body[1] = 1; /* version */
     make_id(body + 2, n);
     for (int i = 0; i < 8; i++)
         body[2 + MU_SOCKET_ID_BYTES + i] = (uint8_t) (session >> (8 * i));
-    body[sizeof body - 1] = 1;                  /* answer me */
+    body[sizeof body - 1] = 1; /* answer me */
     return zmq_send(zsock_resolve(raw), body, sizeof body, 0) == (int) sizeof body ? 0 : -1;
 }
 
@@ -1203,7 +1204,7 @@ test_at_least_once_queue_full_pipe(void)
     size_t big = 64 * 1024;
     uint8_t *blob = calloc(1, big);
     MU_CHECK(a && raw && blob);
-    MU_CHECK_EQ(mu_socket_set_heartbeat(a, 1000, 600000), 0);   /* no expiry */
+    MU_CHECK_EQ(mu_socket_set_heartbeat(a, 1000, 600000), 0); /* no expiry */
     MU_CHECK_EQ(mu_socket_set_at_least_once(a, 100, 100, 1000), 0);
     MU_CHECK_EQ(mu_socket_set_queue(a, 100, MU_SOCKET_BLOCK, 0), 0);
     zsock_set_sndhwm(mu_socket_zsock(a), 2);
@@ -1216,26 +1217,26 @@ test_at_least_once_queue_full_pipe(void)
     MU_CHECK_EQ(zsock_connect(raw, "%s", ep), 0);
     MU_CHECK_EQ(raw_hello(raw, 2, 1), 0);
     MU_CHECK(wait_peers(a, 1, 5000));
-    int sent = 0, rc = 0;                       /* fill the pipe: nobody reads */
+    int sent = 0, rc = 0; /* fill the pipe: nobody reads */
     while (sent < 500 && (rc = mu_socket_send(a, blob, big)) == 0)
         sent++;
     MU_CHECK_EQ(rc, MU_ETIMEDOUT);
     MU_CHECK(sent > 0);
-    MU_CHECK_EQ(zmq_send(zsock_resolve(raw), "B", 1, 0), 1);    /* BYE */
+    MU_CHECK_EQ(zmq_send(zsock_resolve(raw), "B", 1, 0), 1); /* BYE */
     MU_CHECK(wait_peers(a, 0, 5000));
     for (uint32_t i = 0; i < FULL_PIPE_QUEUED; i++)
-        MU_CHECK_EQ(mu_socket_send(a, &i, 4), 0);               /* queued */
+        MU_CHECK_EQ(mu_socket_send(a, &i, 4), 0); /* queued */
     mu_socket_stats_t before, st;
-    before = stats_of(a);                /* the send that timed out */
-    MU_CHECK_EQ(raw_hello(raw, 2, 2), 0);       /* back: a new session */
+    before = stats_of(a);                 /* the send that timed out */
+    MU_CHECK_EQ(raw_hello(raw, 2, 2), 0); /* back: a new session */
     MU_CHECK(wait_peers(a, 1, 5000));
     mu_socket_msg_t m;
-    pump(a, &m, 0);                             /* one more tick */
+    pump(a, &m, 0); /* one more tick */
     st = stats_of(a);
     printf("# %d big copies fill the pipe; the rejoin dropped %llu\n", sent,
            (unsigned long long) (st.dropped - before.dropped));
     MU_CHECK_EQ(st.dropped - before.dropped, 0);
-    MU_CHECK_EQ(st.sent, before.sent + FULL_PIPE_QUEUED);  /* registered */
+    MU_CHECK_EQ(st.sent, before.sent + FULL_PIPE_QUEUED); /* registered */
     zsock_destroy(&raw);
     mu_socket_destroy(&a);
     free(blob);
@@ -1288,9 +1289,9 @@ test_malformed_peers(void)
     zsock_send(raw, "s", "Zjunk");
     zsock_send(raw, "s", "Dno hello");
     zsock_send(raw, "s", "H");
-    uint8_t hello[27] = { 'H', 9 };       /* wrong version */
+    uint8_t hello[27] = { 'H', 9 }; /* wrong version */
     zmq_send(zsock_resolve(raw), hello, sizeof hello, 0);
-    hello[1] = 1;                         /* right version, wrong identity */
+    hello[1] = 1; /* right version, wrong identity */
     memset(hello + 2, 'x', 16);
     zmq_send(zsock_resolve(raw), hello, sizeof hello, 0);
     zsock_send(raw, "ss", "two", "parts");
@@ -1374,7 +1375,7 @@ test_curve(void)
     MU_CHECK_EQ(mu_socket_peers(d), 0);
     mu_socket_destroy(&d);
     MU_CHECK(st.auth_failures >= 1);
-    MU_CHECK(settle_pair(a, b));        /* b is still (or again) a's only peer */
+    MU_CHECK(settle_pair(a, b)); /* b is still (or again) a's only peer */
     MU_CHECK_EQ(mu_socket_peers(a), 1);
     mu_keys_destroy(&srv);
     mu_keys_destroy(&stranger);
@@ -1421,7 +1422,7 @@ run_curve_child(char *err, size_t cap)
             break;
         }
         fwrite(buf, 1, (size_t) n, stderr);
-        if ((size_t) n > cap - 1 - len) {       /* keep the tail */
+        if ((size_t) n > cap - 1 - len) { /* keep the tail */
             size_t drop = (size_t) n - (cap - 1 - len);
             memmove(err, err + drop, len - drop);
             len -= drop;
@@ -1452,7 +1453,8 @@ test_curve_isolated(void)
         bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
         if (aborted && strstr(err, libzmq_curve_assertion)) {
             printf("# attempt %d: the CURVE case aborted inside libzmq (\"%s\", the known "
-                   "4.3.4 assertion); running it again\n", attempt, libzmq_curve_assertion);
+                   "4.3.4 assertion); running it again\n",
+                   attempt, libzmq_curve_assertion);
             continue;
         }
         MU_CHECK(!aborted);
@@ -1464,10 +1466,10 @@ test_curve_isolated(void)
 }
 
 /*  Runs case fn unless a case name was given as argv[1] and it is another. */
-#define RUN(fn)                                                                 \
-    do {                                                                        \
-        if (!only || strcmp(only, #fn) == 0)                                    \
-            MU_RUN(fn);                                                         \
+#define RUN(fn)                              \
+    do {                                     \
+        if (!only || strcmp(only, #fn) == 0) \
+            MU_RUN(fn);                      \
     } while (0)
 
 int
@@ -1482,7 +1484,7 @@ main(int argc, char **argv)
         return mu_test_case_failed ? 1 : 0;
     }
     mu_test_start(240);
-    const char *only = argc > 1 ? argv[1] : NULL;   /* one case, by name */
+    const char *only = argc > 1 ? argv[1] : NULL; /* one case, by name */
     self_exe = "/proc/self/exe";
     static char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

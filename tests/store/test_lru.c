@@ -136,8 +136,14 @@ evict_cb(void *arg, const void *key, size_t len, uint64_t size)
 
 /*  One figure of mu_lru_stats: for level 0..levels-1, or the whole LRU with
     level -1 (hits, misses and evictions ignore level). */
-typedef enum { T_STAT_COUNT, T_STAT_SIZE, T_STAT_CAPACITY, T_STAT_HITS, T_STAT_MISSES,
-               T_STAT_EVICTIONS } t_stat_t;
+typedef enum {
+    T_STAT_COUNT,
+    T_STAT_SIZE,
+    T_STAT_CAPACITY,
+    T_STAT_HITS,
+    T_STAT_MISSES,
+    T_STAT_EVICTIONS
+} t_stat_t;
 
 static uint64_t
 lru_stat(const mu_lru_t *lru, t_stat_t what, int level)
@@ -146,12 +152,18 @@ lru_stat(const mu_lru_t *lru, t_stat_t what, int level)
     if (mu_lru_stats(lru, &st) != 0)
         return UINT64_MAX;
     switch (what) {
-    case T_STAT_COUNT: return level < 0 ? st.count : st.level_count[level];
-    case T_STAT_SIZE: return level < 0 ? st.total : st.level_total[level];
-    case T_STAT_CAPACITY: return level < 0 ? st.capacity : st.level_capacity[level];
-    case T_STAT_HITS: return st.hits;
-    case T_STAT_MISSES: return st.misses;
-    case T_STAT_EVICTIONS: return st.evictions;
+    case T_STAT_COUNT:
+        return level < 0 ? st.count : st.level_count[level];
+    case T_STAT_SIZE:
+        return level < 0 ? st.total : st.level_total[level];
+    case T_STAT_CAPACITY:
+        return level < 0 ? st.capacity : st.level_capacity[level];
+    case T_STAT_HITS:
+        return st.hits;
+    case T_STAT_MISSES:
+        return st.misses;
+    case T_STAT_EVICTIONS:
+        return st.evictions;
     }
     return 0;
 }
@@ -169,11 +181,11 @@ test_insert_and_promote(void)
     MU_CHECK_EQ(inc(lru, "b", 1), 0);
     MU_CHECK_EQ(inc(lru, "c", 1), 0);
     MU_CHECK(strcmp(dump(lru), "3:|2:|1:|0:c,b,a") == 0);
-    MU_CHECK_EQ(inc(lru, "a", 1), 1);        /* hit: level 0 -> head of level 1 */
+    MU_CHECK_EQ(inc(lru, "a", 1), 1); /* hit: level 0 -> head of level 1 */
     MU_CHECK(strcmp(dump(lru), "3:|2:|1:a|0:c,b") == 0);
     MU_CHECK_EQ(inc(lru, "b", 1), 1);
     MU_CHECK(strcmp(dump(lru), "3:|2:|1:b,a|0:c") == 0);
-    MU_CHECK_EQ(inc(lru, "a", 1), 1);        /* level 1 -> level 2 */
+    MU_CHECK_EQ(inc(lru, "a", 1), 1); /* level 1 -> level 2 */
     MU_CHECK(strcmp(dump(lru), "3:|2:a|1:b|0:c") == 0);
     MU_CHECK_EQ(STAT(lru, HITS, -1), 3);
     MU_CHECK_EQ(STAT(lru, MISSES, -1), 3);
@@ -199,7 +211,7 @@ test_top_stays_top(void)
     for (int i = 0; i < 3; i++)
         MU_CHECK(inc(lru, "y", 1) >= 0);
     MU_CHECK(strcmp(dump(lru), "2:y,x|1:|0:") == 0);
-    MU_CHECK_EQ(inc(lru, "x", 1), 1);        /* top: moves to the top's head */
+    MU_CHECK_EQ(inc(lru, "x", 1), 1); /* top: moves to the top's head */
     MU_CHECK(strcmp(dump(lru), "2:x,y|1:|0:") == 0);
     MU_CHECK_EQ(inc(lru, "x", 1), 1);
     MU_CHECK(strcmp(dump(lru), "2:x,y|1:|0:") == 0);
@@ -247,14 +259,14 @@ test_eviction_order(void)
     evicted_t ev = { .text = "" };
     MU_CHECK_EQ(mu_lru_evict(lru, MU_LRU_DRY_RUN, evict_cb, &ev), 1);
     MU_CHECK(strcmp(ev.text, "a") == 0);
-    MU_CHECK_EQ(STAT(lru, COUNT, -1), 5);    /* dry run changes nothing */
+    MU_CHECK_EQ(STAT(lru, COUNT, -1), 5); /* dry run changes nothing */
     memset(&ev, 0, sizeof ev);
     MU_CHECK_EQ(mu_lru_evict(lru, 0, evict_cb, &ev), 1);
     MU_CHECK(strcmp(ev.text, "a") == 0);
     MU_CHECK_EQ(mu_lru_contains(lru, "a", 1), 0); /* forgotten */
     MU_CHECK_EQ(mu_lru_over(lru), 0);
     MU_CHECK_EQ(mu_lru_evict(lru, 0, evict_cb, &ev), 0);
-    MU_CHECK_EQ(inc(lru, "b", 1), 1);        /* b protected in level 1 */
+    MU_CHECK_EQ(inc(lru, "b", 1), 1); /* b protected in level 1 */
     MU_CHECK_EQ(inc(lru, "f", 3), 0);
     MU_CHECK_EQ(inc(lru, "g", 1), 0);
     MU_CHECK(strcmp(dump(lru), "1:b|0:g,f,e,d,c") == 0);
@@ -277,7 +289,7 @@ test_size_changes(void)
     MU_CHECK_EQ(inc(lru, "a", 10), 0);
     MU_CHECK_EQ(inc(lru, "b", 5), 0);
     MU_CHECK_EQ(STAT(lru, SIZE, -1), 15);
-    MU_CHECK_EQ(inc(lru, "a", 3), 1);        /* shrinks 10 -> 3, moves to 1 */
+    MU_CHECK_EQ(inc(lru, "a", 3), 1); /* shrinks 10 -> 3, moves to 1 */
     MU_CHECK_EQ(STAT(lru, SIZE, -1), 8);
     MU_CHECK_EQ(STAT(lru, SIZE, 1), 3);
     MU_CHECK_EQ(STAT(lru, SIZE, 0), 5);
@@ -289,9 +301,9 @@ test_size_changes(void)
     uint64_t size = 0;
     MU_CHECK_EQ(mu_lru_peek(lru, "b", 1, &size, NULL), 0);
     MU_CHECK_EQ(size, 200);
-    MU_CHECK_EQ(inc(lru, "z", 0), 0);        /* size 0 is allowed */
+    MU_CHECK_EQ(inc(lru, "z", 0), 0); /* size 0 is allowed */
     MU_CHECK_EQ(STAT(lru, SIZE, -1), 203);
-    MU_CHECK_EQ(inc(lru, "", 1), 0);          /* the empty key is a key */
+    MU_CHECK_EQ(inc(lru, "", 1), 0); /* the empty key is a key */
     MU_CHECK_EQ(mu_lru_increment(lru, NULL, 0, 1), 1);
     mu_lru_destroy(&lru);
 }
@@ -310,7 +322,7 @@ test_delete_contains(void)
     MU_CHECK_EQ(mu_lru_contains(lru, "b", 1), 1);
     MU_CHECK_EQ(mu_lru_contains(lru, longkey, sizeof longkey), 1);
     MU_CHECK_EQ(mu_lru_contains(lru, longkey, sizeof longkey - 1), 0);
-    MU_CHECK_EQ(STAT(lru, HITS, -1), 0);    /* contains does not count or promote */
+    MU_CHECK_EQ(STAT(lru, HITS, -1), 0); /* contains does not count or promote */
     MU_CHECK_EQ(mu_lru_delete(lru, "b", 1), 0);
     MU_CHECK_EQ(mu_lru_delete(lru, "b", 1), MU_ENOENT);
     MU_CHECK_EQ(mu_lru_delete(lru, longkey, sizeof longkey), 0);
@@ -319,7 +331,7 @@ test_delete_contains(void)
     MU_CHECK_EQ(STAT(lru, COUNT, -1), 2);
     MU_CHECK_EQ(STAT(lru, EVICTIONS, -1), 0);
     MU_CHECK_EQ(mu_lru_peek(lru, "b", 1, NULL, NULL), MU_ENOENT);
-    MU_CHECK_EQ(inc(lru, "b", 7), 0);         /* back as a new key */
+    MU_CHECK_EQ(inc(lru, "b", 7), 0); /* back as a new key */
     MU_CHECK_EQ(STAT(lru, SIZE, -1), 11);
     mu_lru_destroy(&lru);
 }
@@ -333,7 +345,7 @@ test_resize(void)
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
         MU_CHECK(inc(lru, seq[i], 1) >= 0);
     MU_CHECK(strcmp(dump(lru), "3:|2:b,a|1:d,c|0:e") == 0);
-    MU_CHECK_EQ(mu_lru_resize(lru, 4), 0);   /* 1 per level: a to 1, then c, d to 0 */
+    MU_CHECK_EQ(mu_lru_resize(lru, 4), 0); /* 1 per level: a to 1, then c, d to 0 */
     MU_CHECK_EQ(STAT(lru, CAPACITY, 1), 1);
     MU_CHECK(strcmp(dump(lru), "3:|2:b|1:a|0:d,c,e") == 0);
     MU_CHECK_EQ(mu_lru_over(lru), 1);
@@ -342,7 +354,7 @@ test_resize(void)
     MU_CHECK(strcmp(ev.text, "e") == 0);
     MU_CHECK_EQ(mu_lru_resize(lru, 103), 0); /* growing moves nothing */
     MU_CHECK(strcmp(dump(lru), "3:|2:b|1:a|0:d,c") == 0);
-    MU_CHECK_EQ(STAT(lru, CAPACITY, 0), 28);  /* 25 + the remainder 3 */
+    MU_CHECK_EQ(STAT(lru, CAPACITY, 0), 28); /* 25 + the remainder 3 */
     MU_CHECK_EQ(STAT(lru, CAPACITY, 3), 25);
     mu_lru_destroy(&lru);
 }
@@ -359,7 +371,7 @@ test_boost(void)
     MU_CHECK_EQ(mu_lru_set_boost(lru, 10, 99), 0); /* clamped to the top */
     MU_CHECK_EQ(inc(lru, "tiny", 1), 0);
     MU_CHECK(strcmp(dump(lru), "3:tiny|2:small|1:|0:big") == 0);
-    MU_CHECK_EQ(mu_lru_set_boost(lru, 0, 0), 0);  /* off */
+    MU_CHECK_EQ(mu_lru_set_boost(lru, 0, 0), 0); /* off */
     MU_CHECK_EQ(inc(lru, "t2", 1), 0);
     MU_CHECK(strcmp(dump(lru), "3:tiny|2:small|1:|0:t2,big") == 0);
     MU_CHECK_EQ(mu_lru_set_boost(lru, 5, -1), MU_EINVAL);
@@ -403,7 +415,7 @@ test_bad_arguments(void)
     MU_CHECK_EQ(mu_lru_increment(lru, NULL, 3, 1), MU_EINVAL);
     static char big[MU_LRU_MAX_KEY + 1];
     MU_CHECK_EQ(mu_lru_increment(lru, big, sizeof big, 1), MU_EINVAL);
-    MU_CHECK_EQ(mu_lru_increment(lru, big, MU_LRU_MAX_KEY, 1), 0); /* the maximum is fine */
+    MU_CHECK_EQ(mu_lru_increment(lru, big, MU_LRU_MAX_KEY, 1), 0);     /* the maximum is fine */
     MU_CHECK_EQ(mu_lru_increment(lru, "a", 1, UINT64_MAX), MU_EINVAL); /* total overflows */
     MU_CHECK_EQ(mu_lru_increment(lru, "b", 1, UINT64_MAX - 1), 0);
     MU_CHECK_EQ(mu_lru_increment(lru, big, MU_LRU_MAX_KEY, 2), MU_EINVAL); /* hit overflows */
@@ -414,9 +426,9 @@ test_bad_arguments(void)
     MU_CHECK_EQ(mu_lru_evict(lru, 2, NULL, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_lru_resize(lru, 0), MU_EINVAL);
     mu_lru_stats_t small = { .size = sizeof small - 1 };
-    MU_CHECK_EQ(mu_lru_stats(lru, &small), MU_EINVAL);   /* older than the first version */
+    MU_CHECK_EQ(mu_lru_stats(lru, &small), MU_EINVAL); /* older than the first version */
     MU_CHECK_EQ(mu_lru_set_durability(lru, MU_LRU_GROUP, 10), MU_ENOTSUP); /* in memory */
-    MU_CHECK_EQ(mu_lru_flush(lru), 0);       /* nothing to do in memory */
+    MU_CHECK_EQ(mu_lru_flush(lru), 0); /* nothing to do in memory */
     mu_lru_destroy(&lru);
 }
 
@@ -428,7 +440,7 @@ typedef struct {
 } mitem_t;
 
 typedef struct {
-    mitem_t *v;          /* v[0] is the head */
+    mitem_t *v; /* v[0] is the head */
     int n;
     uint64_t size, cap;
 } mlevel_t;
@@ -688,8 +700,7 @@ test_increment_many(void)
     MU_CHECK(hits > 10000);
     for (int what = T_STAT_COUNT; what <= T_STAT_EVICTIONS; what++)
         for (int lv = -1; lv < 4; lv++)
-            MU_CHECK_EQ(lru_stat(a, (t_stat_t) what, lv),
-                        lru_stat(b, (t_stat_t) what, lv));
+            MU_CHECK_EQ(lru_stat(a, (t_stat_t) what, lv), lru_stat(b, (t_stat_t) what, lv));
     bin_dump_t da = { 0 }, db = { 0 };
     MU_CHECK_EQ(mu_lru_foreach(a, bin_dump_cb, &da), 0);
     MU_CHECK_EQ(mu_lru_foreach(b, bin_dump_cb, &db), 0);
@@ -714,8 +725,8 @@ hit_ratio(int levels, uint64_t seed)
     for (int r = 0; r < 400000; r++) {
         if (r % 2000 == 1999) {
             for (int i = 0; i < 1500; i++, scan_id++) {
-                if (mu_lru_increment(lru, &scan_id, sizeof scan_id, 1) < 0 ||
-                    mu_lru_evict(lru, 0, NULL, NULL) < 0)
+                if (mu_lru_increment(lru, &scan_id, sizeof scan_id, 1) < 0
+                    || mu_lru_evict(lru, 0, NULL, NULL) < 0)
                     return -1;
             }
         }
@@ -766,7 +777,7 @@ round_trip(mu_lru_durability_t policy, int explicit_flush)
     MU_CHECK(mu_lru_evict(lru, 0, NULL, NULL) > 0);
     MU_CHECK_EQ(mu_lru_resize(lru, 30), 0);
     MU_CHECK(mu_lru_evict(lru, 0, NULL, NULL) > 0);
-    MU_CHECK_EQ(inc(lru, "k3", 2), 0);       /* deleted, then back */
+    MU_CHECK_EQ(inc(lru, "k3", 2), 0); /* deleted, then back */
     char before[4096];
     snprintf(before, sizeof before, "%s", dump(lru));
     uint64_t hits = STAT(lru, HITS, -1), misses = STAT(lru, MISSES, -1);
@@ -783,7 +794,7 @@ round_trip(mu_lru_durability_t policy, int explicit_flush)
     MU_CHECK_EQ(STAT(lru, EVICTIONS, -1), evictions);
     MU_CHECK_EQ(STAT(lru, SIZE, -1), size);
     /* Keep going after the reopen: the order stays exact. */
-    MU_CHECK_EQ(inc(lru, "k3", 1), 1);      /* k3 was added last: present */
+    MU_CHECK_EQ(inc(lru, "k3", 1), 1); /* k3 was added last: present */
     MU_CHECK_EQ(inc(lru, "new", 1), 0);
     snprintf(before, sizeof before, "%s", dump(lru));
     mu_lru_destroy(&lru);
@@ -865,7 +876,7 @@ test_open_errors(void)
     make_dir(dir, sizeof dir, "err");
     errno = 0;
     MU_CHECK(mu_lru_open(dir, "absent", 10, 4, 0) == NULL && errno == ENOENT);
-    MU_CHECK_EQ(mu_last_code(), MU_ENOENT);     /* the detail of a constructor's failure */
+    MU_CHECK_EQ(mu_last_code(), MU_ENOENT); /* the detail of a constructor's failure */
     const char *bad_names[] = { "", ".hidden", "a/b", "sp ace", "x\n" };
     for (size_t i = 0; i < sizeof bad_names / sizeof bad_names[0]; i++) {
         errno = 0;
@@ -874,8 +885,8 @@ test_open_errors(void)
     errno = 0;
     MU_CHECK(mu_lru_open(dir, "c0", 0, 4, MU_LRU_CREATE) == NULL && errno == EINVAL);
     errno = 0;
-    MU_CHECK(mu_lru_open(dir, "c0", 10, 4, MU_LRU_CREATE | MU_LRU_READONLY) == NULL &&
-             errno == EINVAL);
+    MU_CHECK(mu_lru_open(dir, "c0", 10, 4, MU_LRU_CREATE | MU_LRU_READONLY) == NULL
+             && errno == EINVAL);
     errno = 0;
     MU_CHECK(mu_lru_open(dir, "c0", 10, 4, 64) == NULL && errno == EINVAL);
     errno = 0;
@@ -886,7 +897,7 @@ test_open_errors(void)
     MU_CHECK_EQ(inc(lru, "a", 5), 0);
     MU_CHECK_EQ(mu_lru_set_durability(lru, MU_LRU_GROUP, 60001), MU_EINVAL);
     MU_CHECK_EQ(mu_lru_set_durability(lru, MU_LRU_GROUP, -1), MU_EINVAL);
-    errno = 0;   /* a second writer, even in the same process */
+    errno = 0; /* a second writer, even in the same process */
     MU_CHECK(mu_lru_open(dir, "c1", 0, 0, 0) == NULL && errno == EAGAIN);
     MU_CHECK_EQ(mu_lru_flush(lru), 0);
     mu_lru_t *ro = mu_lru_open(dir, "c1", 0, 0, MU_LRU_READONLY); /* readers are fine */
@@ -902,11 +913,11 @@ test_open_errors(void)
     mu_lru_destroy(&ro);
     mu_lru_destroy(&lru);
 
-    errno = 0;   /* conflicting parameters */
+    errno = 0; /* conflicting parameters */
     MU_CHECK(mu_lru_open(dir, "c1", 0, 3, 0) == NULL && errno == EEXIST);
     errno = 0;
     MU_CHECK(mu_lru_open(dir, "c1", 99, 4, MU_LRU_CREATE) == NULL && errno == EEXIST);
-    lru = mu_lru_open(dir, "c1", 100, 4, 0);  /* the same ones are fine */
+    lru = mu_lru_open(dir, "c1", 100, 4, 0); /* the same ones are fine */
     MU_CHECK(lru != NULL);
     MU_CHECK_EQ(mu_lru_contains(lru, "a", 1), 1);
     mu_lru_destroy(&lru);
@@ -936,8 +947,10 @@ test_open_errors(void)
     errno = 0;
     MU_CHECK(mu_lru_open(dir, "c1", 0, 0, 0) == NULL && errno == EBADMSG);
     MU_CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    MU_CHECK_EQ(sqlite3_exec(db, "UPDATE entries SET level = 0;"
-                             "UPDATE meta SET value = 2 WHERE name = 'format'", NULL, NULL, NULL),
+    MU_CHECK_EQ(sqlite3_exec(db,
+                             "UPDATE entries SET level = 0;"
+                             "UPDATE meta SET value = 2 WHERE name = 'format'",
+                             NULL, NULL, NULL),
                 SQLITE_OK);
     sqlite3_close(db);
     errno = 0;
@@ -1030,9 +1043,9 @@ wait_stored_keys(const char *dir, const char *name, uint64_t n, int timeout_ms)
 
 /*  What the child reports on the side channel after a call returned. */
 typedef struct {
-    int32_t kind;        /* 1: new key added, 2: flush done */
-    uint32_t id;         /* key id (for a flush: the last id added before it) */
-    int64_t t_ms;        /* when the call returned */
+    int32_t kind; /* 1: new key added, 2: flush done */
+    uint32_t id;  /* key id (for a flush: the last id added before it) */
+    int64_t t_ms; /* when the call returned */
 } report_t;
 
 static void
@@ -1055,7 +1068,7 @@ child_loop(const char *dir, mu_lru_durability_t policy, int group_ms, uint32_t f
             for (;;)
                 pause(); /* an idle process: only the background thread can commit */
         snprintf(key, sizeof key, "c%u", first + (uint32_t) (rng() % (id - first + 1)));
-        if (inc(lru, key, 1 + id % 5) != 1)      /* a hit: memory only until flush */
+        if (inc(lru, key, 1 + id % 5) != 1) /* a hit: memory only until flush */
             _exit(6);
         if (id % 97 == 0) {
             if (mu_lru_flush(lru) != 0)
@@ -1125,10 +1138,10 @@ integrity_ok(const char *dir)
     sqlite3 *db;
     sqlite3_stmt *st;
     int ok = 0;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK) {
-        ok = sqlite3_step(st) == SQLITE_ROW &&
-             strcmp((const char *) sqlite3_column_text(st, 0), "ok") == 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK) {
+        ok = sqlite3_step(st) == SQLITE_ROW
+             && strcmp((const char *) sqlite3_column_text(st, 0), "ok") == 0;
         sqlite3_finalize(st);
     }
     sqlite3_close(db);
@@ -1205,8 +1218,7 @@ crash_policy(mu_lru_durability_t policy, int group_ms, int kills, int min_ms, in
             sum += lru_stat(lru, T_STAT_SIZE, l);
             count += lru_stat(lru, T_STAT_COUNT, l);
         }
-        if (sum != lru_stat(lru, T_STAT_SIZE, -1) ||
-            count != lru_stat(lru, T_STAT_COUNT, -1))
+        if (sum != lru_stat(lru, T_STAT_SIZE, -1) || count != lru_stat(lru, T_STAT_COUNT, -1))
             missing++;
         mu_lru_destroy(&lru);
         free(log.ids);
@@ -1367,7 +1379,8 @@ fsize_child(const char *dir, int fd)
     signal(SIGXFSZ, SIG_DFL);
     struct rlimit rl = { FSIZE_LIMIT, RLIM_INFINITY };
     mu_lru_t *lru = setrlimit(RLIMIT_FSIZE, &rl) == 0
-                    ? mu_lru_open(dir, "big", 1ull << 40, 4, MU_LRU_CREATE) : NULL;
+                        ? mu_lru_open(dir, "big", 1ull << 40, 4, MU_LRU_CREATE)
+                        : NULL;
     if (lru == NULL)
         _exit(10);
     char key[FSIZE_KEY];
@@ -1380,14 +1393,14 @@ fsize_child(const char *dir, int fd)
     if (rc != MU_EFBIG)
         _exit(11);
     if (mu_lru_contains(lru, key, sizeof key) || lru_stat(lru, T_STAT_COUNT, -1) != (uint64_t) n)
-        _exit(12);      /* the failed key is not kept */
+        _exit(12); /* the failed key is not kept */
     for (int i = 0; i < n; i++) {
         fsize_key(key, i);
         if (mu_lru_increment(lru, key, sizeof key, 2) != 1)
             _exit(13);
     }
     if (mu_lru_flush(lru) != MU_EFBIG)
-        _exit(14);      /* the hits stay pending */
+        _exit(14); /* the hits stay pending */
     rl.rlim_cur = RLIM_INFINITY;
     fsize_key(key, n);
     if (setrlimit(RLIMIT_FSIZE, &rl) != 0 || mu_lru_increment(lru, key, sizeof key, 1) != 0)
@@ -1465,7 +1478,7 @@ test_details_and_asserts(void)
     int fd = -1;
     pid_t pid = mu_test_fork_piped(s_child_stats_null, NULL, &fd);
     MU_CHECK(pid > 0);
-    MU_CHECK_EQ(mu_test_child_status(pid), -1);     /* killed by SIGABRT */
+    MU_CHECK_EQ(mu_test_child_status(pid), -1); /* killed by SIGABRT */
     if (fd >= 0)
         close(fd);
 }

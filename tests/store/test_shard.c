@@ -58,7 +58,10 @@ rm_tree(const char *path)
 static mu_shard_opts_t
 opts3(size_t shards)
 {
-    mu_shard_opts_t o = { .k = 3, .shards = shards, .shardidx = 0, .create = true,
+    mu_shard_opts_t o = { .k = 3,
+                          .shards = shards,
+                          .shardidx = 0,
+                          .create = true,
                           .types = { MU_SHARD_STR, MU_SHARD_INT, MU_SHARD_BYTES } };
     return o;
 }
@@ -71,8 +74,8 @@ pack_value(int64_t n, const char *text, size_t *size_p)
     if (!p)
         return NULL;
     void *copy = NULL;
-    if (mu_pack_map(p, 2) == 0 && mu_pack_cstr(p, "n") == 0 && mu_pack_int(p, n) == 0 &&
-        mu_pack_cstr(p, "s") == 0 && mu_pack_cstr(p, text) == 0) {
+    if (mu_pack_map(p, 2) == 0 && mu_pack_cstr(p, "n") == 0 && mu_pack_int(p, n) == 0
+        && mu_pack_cstr(p, "s") == 0 && mu_pack_cstr(p, text) == 0) {
         size_t size = 0;
         const void *data = mu_pack_data(p, &size);
         copy = data ? malloc(size) : NULL;
@@ -92,8 +95,8 @@ value_n(const void *data, size_t size)
     mu_unpacked_t *root = NULL;
     const mu_unpacked_t *v = NULL;
     int64_t n = INT64_MIN;
-    if (mu_unpack(data, size, NULL, &root, NULL) == 0 && mu_unpacked_get(root, "n", &v) == 0 &&
-        mu_unpacked_int(v, &n) != 0)
+    if (mu_unpack(data, size, NULL, &root, NULL) == 0 && mu_unpacked_get(root, "n", &v) == 0
+        && mu_unpacked_int(v, &n) != 0)
         n = INT64_MIN;
     mu_unpacked_destroy(&root);
     return n;
@@ -146,7 +149,8 @@ test_hash_vectors(void)
     o.shardidx = 1;
     mu_shard_t *st = mu_shard_open(new_dir(dir, sizeof dir), &o);
     MU_CHECK(st != NULL);
-    mu_shard_elem_t key[3] = { mu_shard_str("x"), mu_shard_int(1700000000123), mu_shard_bytes("", 0) };
+    mu_shard_elem_t key[3] = { mu_shard_str("x"), mu_shard_int(1700000000123),
+                               mu_shard_bytes("", 0) };
     MU_CHECK_EQ(mu_shard_of(st, key, 3), 0x61d5aee6baedf245ULL % 8);
     key[1] = mu_shard_int(1);
     MU_CHECK_EQ(mu_shard_of(st, key, 3), 0);
@@ -211,8 +215,9 @@ file_rows(const char *dir, size_t shard, const char *where)
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
@@ -294,7 +299,8 @@ test_round_trip_types(void)
     MU_CHECK_EQ(mu_shard_len(st, &len), 0);
     MU_CHECK_EQ(len, 5);
     /* Keys that differ only in one element are distinct. */
-    mu_shard_elem_t a[3] = { mu_shard_str("AAPL"), mu_shard_int(INT64_MIN), mu_shard_bytes(raw, 2) };
+    mu_shard_elem_t a[3] = { mu_shard_str("AAPL"), mu_shard_int(INT64_MIN),
+                             mu_shard_bytes(raw, 2) };
     MU_CHECK_EQ(mu_shard_contains(st, a, 3), 1);
     a[2] = mu_shard_bytes(raw, 1);
     MU_CHECK_EQ(mu_shard_contains(st, a, 3), 0);
@@ -314,7 +320,10 @@ test_round_trip_values_codecs(void)
     char dir[256];
     new_dir(dir, sizeof dir);
     for (int c = 0; c < 3; c++) {
-        mu_shard_opts_t o = { .k = 1, .shards = 2, .create = true, .types = { MU_SHARD_INT },
+        mu_shard_opts_t o = { .k = 1,
+                              .shards = 2,
+                              .create = true,
+                              .types = { MU_SHARD_INT },
                               .codec = codecs[c] };
         mu_shard_t *st = mu_shard_open(dir, &o);
         MU_CHECK(st != NULL);
@@ -324,18 +333,32 @@ test_round_trip_values_codecs(void)
             mu_pack_reset(p);
             int rc = 0;
             switch (i) {
-            case 0: rc = mu_pack_nil(p); break;
-            case 1: rc = mu_pack_bool(p, true); break;
-            case 2: rc = mu_pack_int(p, -123456789); break;
-            case 3: rc = mu_pack_double(p, 3.25); break;
-            case 4: rc = mu_pack_cstr(p, long_text()); break;
-            case 5: rc = mu_pack_bin(p, long_text(), 1000); break;
+            case 0:
+                rc = mu_pack_nil(p);
+                break;
+            case 1:
+                rc = mu_pack_bool(p, true);
+                break;
+            case 2:
+                rc = mu_pack_int(p, -123456789);
+                break;
+            case 3:
+                rc = mu_pack_double(p, 3.25);
+                break;
+            case 4:
+                rc = mu_pack_cstr(p, long_text());
+                break;
+            case 5:
+                rc = mu_pack_bin(p, long_text(), 1000);
+                break;
             case 6:
                 rc = mu_pack_array(p, 3);
                 for (int j = 0; j < 3 && rc == 0; j++)
                     rc = mu_pack_cstr(p, long_text() + j);
                 break;
-            default: rc = mu_pack_ext(p, 5, "abc", 3); break;
+            default:
+                rc = mu_pack_ext(p, 5, "abc", 3);
+                break;
             }
             MU_CHECK_EQ(rc, 0);
             size_t size;
@@ -363,15 +386,19 @@ test_round_trip_values_codecs(void)
     MU_CHECK_EQ(z, 3); /* cases 4, 5, 6 under zstd */
     MU_CHECK_EQ(g, 3);
     MU_CHECK_EQ(n, 24 - 6);
-    MU_CHECK(file_rows(dir, 0, "WHERE codec = 3 AND length(value) * 4 < vlen") +
-             file_rows(dir, 1, "WHERE codec = 3 AND length(value) * 4 < vlen") == 3);
+    MU_CHECK(file_rows(dir, 0, "WHERE codec = 3 AND length(value) * 4 < vlen")
+                 + file_rows(dir, 1, "WHERE codec = 3 AND length(value) * 4 < vlen")
+             == 3);
 }
 
 static void
 test_delete_contains_len_clear(void)
 {
     char dir[256];
-    mu_shard_opts_t o = { .k = 2, .shards = 4, .create = true, .types = { MU_SHARD_INT, MU_SHARD_STR } };
+    mu_shard_opts_t o = { .k = 2,
+                          .shards = 4,
+                          .create = true,
+                          .types = { MU_SHARD_INT, MU_SHARD_STR } };
     mu_shard_t *st = mu_shard_open(new_dir(dir, sizeof dir), &o);
     MU_CHECK(st != NULL);
     unsigned char nil = 0xc0;
@@ -445,7 +472,8 @@ test_batch(void)
     void *v = pack_value(555, "again", &size);
     MU_CHECK_EQ(mu_shard_batch_delete(b, key, 3), 0);
     MU_CHECK_EQ(mu_shard_batch_set(b, key, 3, v, size), 0);
-    mu_shard_elem_t key6[3] = { mu_shard_str("even"), mu_shard_int(6), mu_shard_bytes(&i6, sizeof i6) };
+    mu_shard_elem_t key6[3] = { mu_shard_str("even"), mu_shard_int(6),
+                                mu_shard_bytes(&i6, sizeof i6) };
     MU_CHECK_EQ(mu_shard_batch_delete(b, key6, 3), 0);
     mu_shard_elem_t gone[3] = { mu_shard_str("none"), mu_shard_int(6), mu_shard_bytes("", 0) };
     MU_CHECK_EQ(mu_shard_batch_delete(b, gone, 3), 0); /* missing key: not an error */
@@ -470,7 +498,7 @@ typedef struct {
     int count;
     int last_shard;
     int order_ok;
-    int by_ts;          /* range by element 1: ts order; else (symbol, ts) order */
+    int by_ts; /* range by element 1: ts order; else (symbol, ts) order */
     char last_sym[16];
     int64_t last_ts;
     int64_t sum;
@@ -507,7 +535,10 @@ visit(void *arg, const mu_shard_elem_t *key, const void *value, size_t size)
 static mu_shard_t *
 ts_store(char *dir, size_t cap, int n_sym, int n_ts)
 {
-    mu_shard_opts_t o = { .k = 2, .shards = 4, .create = true, .types = { MU_SHARD_STR, MU_SHARD_INT } };
+    mu_shard_opts_t o = { .k = 2,
+                          .shards = 4,
+                          .create = true,
+                          .types = { MU_SHARD_STR, MU_SHARD_INT } };
     mu_shard_t *st = mu_shard_open(new_dir(dir, cap), &o);
     mu_shard_batch_t *b = st ? mu_shard_batch_new(st) : NULL;
     char sym[16];
@@ -578,8 +609,11 @@ test_range_prune_timestamp(void)
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
     MU_CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    MU_CHECK_EQ(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT count(*) FROM entries WHERE "
-                                   "k1 >= 1 AND k1 <= 2", -1, &q, NULL), SQLITE_OK);
+    MU_CHECK_EQ(sqlite3_prepare_v2(db,
+                                   "EXPLAIN QUERY PLAN SELECT count(*) FROM entries WHERE "
+                                   "k1 >= 1 AND k1 <= 2",
+                                   -1, &q, NULL),
+                SQLITE_OK);
     MU_CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
     MU_CHECK(strstr((const char *) sqlite3_column_text(q, 3), "entries_k1") != NULL);
     sqlite3_finalize(q);
@@ -807,7 +841,8 @@ test_key_and_value_errors(void)
     MU_CHECK_EQ(mu_shard_len_each(st, counts, 3), MU_EINVAL);
     mu_shard_elem_t lo = mu_shard_str("x");
     MU_CHECK_EQ(mu_shard_count_range(st, 3, NULL, NULL, &n), MU_EINVAL);
-    MU_CHECK_EQ(mu_shard_count_range(st, 1, &lo, NULL, &n), MU_EINVAL); /* str bound on an int element */
+    MU_CHECK_EQ(mu_shard_count_range(st, 1, &lo, NULL, &n),
+                MU_EINVAL); /* str bound on an int element */
     MU_CHECK_EQ(mu_shard_prune(st, 1, NULL, &lo, &n), MU_EINVAL);
     MU_CHECK_EQ(mu_shard_check(st), 0);
     mu_shard_destroy(&st);
@@ -819,8 +854,8 @@ test_key_format(void)
     static const unsigned char b[] = { 0x00, 0xff };
     mu_shard_elem_t key[3] = { mu_shard_int(-12), mu_shard_str("a\"b\n"), mu_shard_bytes(b, 2) };
     char buf[64];
-    MU_CHECK(strcmp(mu_shard_key_format(key, 3, buf, sizeof buf),
-                    "(-12, \"a\\\"b\\x0a\", x'00ff')") == 0);
+    MU_CHECK(strcmp(mu_shard_key_format(key, 3, buf, sizeof buf), "(-12, \"a\\\"b\\x0a\", x'00ff')")
+             == 0);
     char tiny[10];
     mu_shard_key_format(key, 3, tiny, sizeof tiny);
     MU_CHECK(strcmp(tiny, "(-12, ...") == 0);
@@ -840,7 +875,10 @@ static void
 test_corrupt_value(void)
 {
     char dir[256];
-    mu_shard_opts_t o = { .k = 2, .shards = 1, .create = true, .types = { MU_SHARD_STR, MU_SHARD_INT } };
+    mu_shard_opts_t o = { .k = 2,
+                          .shards = 1,
+                          .create = true,
+                          .types = { MU_SHARD_STR, MU_SHARD_INT } };
     mu_shard_t *st = mu_shard_open(new_dir(dir, sizeof dir), &o);
     MU_CHECK(st != NULL);
     size_t size;
@@ -849,14 +887,16 @@ test_corrupt_value(void)
     mu_shard_elem_t k2[2] = { mu_shard_str("MSFT"), mu_shard_int(78) };
     mu_shard_elem_t k3[2] = { mu_shard_str("ORCL"), mu_shard_int(79) };
     unsigned char small[] = { 0x93, 1, 2, 3 };
-    MU_CHECK_EQ(mu_shard_set(st, k1, 2, big, size), 0);   /* zstd */
-    MU_CHECK_EQ(mu_shard_set(st, k2, 2, small, 4), 0);    /* stored as is */
+    MU_CHECK_EQ(mu_shard_set(st, k1, 2, big, size), 0); /* zstd */
+    MU_CHECK_EQ(mu_shard_set(st, k2, 2, small, 4), 0);  /* stored as is */
     MU_CHECK_EQ(mu_shard_set(st, k3, 2, big, size), 0);
     free(big);
     /* Overwrite blobs behind the store's back, as a disk fault would. */
-    MU_CHECK_EQ(sql_on(dir, 0, "UPDATE entries SET value = randomblob(length(value)) WHERE k0 = 'IBM';"
+    MU_CHECK_EQ(sql_on(dir, 0,
+                       "UPDATE entries SET value = randomblob(length(value)) WHERE k0 = 'IBM';"
                        "UPDATE entries SET value = x'930102c1' WHERE k0 = 'MSFT';"
-                       "UPDATE entries SET vlen = vlen + 1 WHERE k0 = 'ORCL';"), SQLITE_OK);
+                       "UPDATE entries SET vlen = vlen + 1 WHERE k0 = 'ORCL';"),
+                SQLITE_OK);
     void *v = NULL;
     MU_CHECK_EQ(mu_shard_get(st, k1, 2, &v, &size), MU_ECORRUPT);
     MU_CHECK(v == NULL);
@@ -880,7 +920,8 @@ test_corrupt_value(void)
     MU_CHECK_EQ(mu_shard_delete(st, k2, 2), 0);
     MU_CHECK_EQ(mu_shard_check(st), 0); /* SQLite's own structure is fine */
     /* A key column of another type than declared (written by hand). */
-    MU_CHECK_EQ(sql_on(dir, 0, "UPDATE entries SET k1 = 'seventy-nine' WHERE k0 = 'ORCL'"), SQLITE_OK);
+    MU_CHECK_EQ(sql_on(dir, 0, "UPDATE entries SET k1 = 'seventy-nine' WHERE k0 = 'ORCL'"),
+                SQLITE_OK);
     seen = 0;
     MU_CHECK_EQ(mu_shard_iterate(st, corrupt_visit, &seen), MU_ECORRUPT);
     MU_CHECK_EQ(seen, 1);
@@ -891,7 +932,10 @@ static void
 test_busy_timeout(void)
 {
     char dir[256];
-    mu_shard_opts_t o = { .k = 1, .shards = 1, .create = true, .types = { MU_SHARD_INT },
+    mu_shard_opts_t o = { .k = 1,
+                          .shards = 1,
+                          .create = true,
+                          .types = { MU_SHARD_INT },
                           .busy_timeout_ms = 50 };
     mu_shard_t *st = mu_shard_open(new_dir(dir, sizeof dir), &o);
     MU_CHECK(st != NULL);
@@ -931,18 +975,26 @@ test_schema(void)
     sqlite3 *db = NULL;
     sqlite3_stmt *q = NULL;
     MU_CHECK_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    MU_CHECK_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(name || '=' || value, ' ') FROM "
-                                   "(SELECT * FROM meta ORDER BY name)", -1, &q, NULL), SQLITE_OK);
+    MU_CHECK_EQ(sqlite3_prepare_v2(db,
+                                   "SELECT group_concat(name || '=' || value, ' ') FROM "
+                                   "(SELECT * FROM meta ORDER BY name)",
+                                   -1, &q, NULL),
+                SQLITE_OK);
     MU_CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
     MU_CHECK(strcmp((const char *) sqlite3_column_text(q, 0),
                     "codec=zstd format=1 hash=fnv1a64-fmix64 index_mask=7 k=3 shard=2 shardidx=2 "
-                    "shards=3 types=str,int,bytes") == 0);
+                    "shards=3 types=str,int,bytes")
+             == 0);
     sqlite3_finalize(q);
-    MU_CHECK_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(name || ':' || type, ' ') FROM "
-                                   "pragma_table_info('entries')", -1, &q, NULL), SQLITE_OK);
+    MU_CHECK_EQ(sqlite3_prepare_v2(db,
+                                   "SELECT group_concat(name || ':' || type, ' ') FROM "
+                                   "pragma_table_info('entries')",
+                                   -1, &q, NULL),
+                SQLITE_OK);
     MU_CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
     MU_CHECK(strcmp((const char *) sqlite3_column_text(q, 0),
-                    "k0:TEXT k1:INTEGER k2:BLOB codec:INTEGER vlen:INTEGER value:BLOB") == 0);
+                    "k0:TEXT k1:INTEGER k2:BLOB codec:INTEGER vlen:INTEGER value:BLOB")
+             == 0);
     sqlite3_finalize(q);
     MU_CHECK_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
     MU_CHECK_EQ(sqlite3_step(q), SQLITE_ROW);
@@ -958,7 +1010,10 @@ test_schema(void)
 static int
 writer_child(const char *dir, int who, int n)
 {
-    mu_shard_opts_t o = { .k = 2, .shards = 4, .shardidx = 1, .busy_timeout_ms = 20000,
+    mu_shard_opts_t o = { .k = 2,
+                          .shards = 4,
+                          .shardidx = 1,
+                          .busy_timeout_ms = 20000,
                           .types = { MU_SHARD_INT, MU_SHARD_INT } };
     mu_shard_t *st = mu_shard_open(dir, &o);
     if (!st)
@@ -986,7 +1041,10 @@ test_two_processes(void)
 {
     enum { N = 600 };
     char dir[256];
-    mu_shard_opts_t o = { .k = 2, .shards = 4, .shardidx = 1, .create = true,
+    mu_shard_opts_t o = { .k = 2,
+                          .shards = 4,
+                          .shardidx = 1,
+                          .create = true,
                           .types = { MU_SHARD_INT, MU_SHARD_INT } };
     mu_shard_t *st = mu_shard_open(new_dir(dir, sizeof dir), &o);
     MU_CHECK(st != NULL);
@@ -1043,7 +1101,8 @@ crash_child(const char *dir, int run, int fd)
         for (int i = 0; i < batch; i++) {
             mu_shard_elem_t key[2] = { mu_shard_int(run), mu_shard_int(seq + i) };
             if ((batch == 1 ? mu_shard_set(st, key, 2, v, size)
-                            : mu_shard_batch_set(b, key, 2, v, size)) != 0)
+                            : mu_shard_batch_set(b, key, 2, v, size))
+                != 0)
                 _exit(4);
         }
         if (batch > 1 && mu_shard_batch_commit(b) != 0)
@@ -1076,7 +1135,10 @@ test_crash_loop(void)
 {
     enum { RUNS = 50, CAP = 1 << 20 };
     char dir[256];
-    mu_shard_opts_t o = { .k = 2, .shards = 4, .create = true, .types = { MU_SHARD_INT, MU_SHARD_INT } };
+    mu_shard_opts_t o = { .k = 2,
+                          .shards = 4,
+                          .create = true,
+                          .types = { MU_SHARD_INT, MU_SHARD_INT } };
     mu_shard_t *st = mu_shard_open(new_dir(dir, sizeof dir), &o);
     MU_CHECK(st != NULL);
     mu_shard_destroy(&st);
@@ -1127,7 +1189,8 @@ test_crash_loop(void)
     }
     free(acked);
     printf("# crash loop: %d kills, %" PRId64 " acked writes all present, %" PRId64
-           " more committed but not acked\n", RUNS, total_acked, total_mid);
+           " more committed but not acked\n",
+           RUNS, total_acked, total_mid);
     MU_CHECK(total_acked > 0);
 }
 
@@ -1138,7 +1201,7 @@ enum { THREAD_WRITERS = 4, THREAD_KEYS = 400 };
 typedef struct {
     mu_shard_t *store;
     int id;
-    int failures;   /* calls that did not return what they should */
+    int failures; /* calls that did not return what they should */
 } thread_job_t;
 
 /*  Writes THREAD_KEYS keys of its own and one key shared by every writer,
@@ -1150,8 +1213,10 @@ writer_thread(void *arg)
     char name[16];
     snprintf(name, sizeof name, "t%d", job->id);
     for (int i = 0; i < THREAD_KEYS; i++) {
-        mu_shard_elem_t key[3] = { mu_shard_str(name), mu_shard_int(i), mu_shard_bytes(&i, sizeof i) };
-        mu_shard_elem_t shared[3] = { mu_shard_str("shared"), mu_shard_int(0), mu_shard_bytes("", 0) };
+        mu_shard_elem_t key[3] = { mu_shard_str(name), mu_shard_int(i),
+                                   mu_shard_bytes(&i, sizeof i) };
+        mu_shard_elem_t shared[3] = { mu_shard_str("shared"), mu_shard_int(0),
+                                      mu_shard_bytes("", 0) };
         size_t size;
         void *v = pack_value(job->id * 100000 + i, "x", &size);
         if (!v || mu_shard_set(job->store, key, 3, v, size) != 0
@@ -1160,12 +1225,14 @@ writer_thread(void *arg)
         free(v);
     }
     for (int i = 1; i < THREAD_KEYS; i += 2) {
-        mu_shard_elem_t key[3] = { mu_shard_str(name), mu_shard_int(i), mu_shard_bytes(&i, sizeof i) };
+        mu_shard_elem_t key[3] = { mu_shard_str(name), mu_shard_int(i),
+                                   mu_shard_bytes(&i, sizeof i) };
         if (mu_shard_delete(job->store, key, 3) != 0)
             job->failures++;
     }
     for (int i = 0; i < THREAD_KEYS; i += 2) {
-        mu_shard_elem_t key[3] = { mu_shard_str(name), mu_shard_int(i), mu_shard_bytes(&i, sizeof i) };
+        mu_shard_elem_t key[3] = { mu_shard_str(name), mu_shard_int(i),
+                                   mu_shard_bytes(&i, sizeof i) };
         void *got = NULL;
         size_t size;
         if (mu_shard_get(job->store, key, 3, &got, &size) != 0
@@ -1207,7 +1274,8 @@ test_threads_share_one_handle(void)
     for (int t = 0; t <= THREAD_WRITERS; t++) {
         jobs[t] = (thread_job_t) { st, t, 0 };
         MU_CHECK_EQ(pthread_create(&threads[t], NULL,
-                                   t < THREAD_WRITERS ? writer_thread : query_thread, &jobs[t]), 0);
+                                   t < THREAD_WRITERS ? writer_thread : query_thread, &jobs[t]),
+                    0);
     }
     int failures = 0;
     for (int t = 0; t <= THREAD_WRITERS; t++) {
@@ -1234,7 +1302,7 @@ test_threads_share_one_handle(void)
 typedef struct {
     char from[256], to[256];
     size_t shards;
-    int watch;      /* inotify descriptor watching the half-made shard 0 */
+    int watch; /* inotify descriptor watching the half-made shard 0 */
 } finish_job_t;
 
 /*  Waits up to timeout_ms (scaled) for an event on inotify descriptor in;
@@ -1338,7 +1406,10 @@ enum { FSIZE_LIMIT = 256 * 1024 };
 static mu_shard_opts_t
 fsize_opts(void)
 {
-    mu_shard_opts_t o = { .k = 1, .shards = 1, .create = true, .codec = MU_SHARD_CODEC_NONE,
+    mu_shard_opts_t o = { .k = 1,
+                          .shards = 1,
+                          .create = true,
+                          .codec = MU_SHARD_CODEC_NONE,
                           .types = { MU_SHARD_INT } };
     return o;
 }
@@ -1350,8 +1421,9 @@ fsize_set(mu_shard_t *st, mu_shard_batch_t *batch, int64_t i)
     size_t size;
     void *v = pack_value(i, long_text() + 1000, &size);
     mu_shard_elem_t key[1] = { mu_shard_int(i) };
-    int rc = v == NULL ? MU_ENOMEM : batch ? mu_shard_batch_set(batch, key, 1, v, size)
-                                           : mu_shard_set(st, key, 1, v, size);
+    int rc = v == NULL ? MU_ENOMEM
+             : batch   ? mu_shard_batch_set(batch, key, 1, v, size)
+                       : mu_shard_set(st, key, 1, v, size);
     free(v);
     return rc;
 }
@@ -1412,8 +1484,7 @@ test_file_size_limit(void)
     MU_CHECK_EQ(mu_test_child_status(pid), 0); /* not killed by SIGXFSZ */
     MU_CHECK_EQ(read(fd, &n, sizeof n), (ssize_t) sizeof n);
     close(fd);
-    printf("# %" PRId64 " values of 1 KB fitted under a %d-byte file size limit\n", n,
-           FSIZE_LIMIT);
+    printf("# %" PRId64 " values of 1 KB fitted under a %d-byte file size limit\n", n, FSIZE_LIMIT);
     MU_CHECK(n > 10);
     mu_shard_opts_t o = fsize_opts();
     mu_shard_t *st = mu_shard_open(dir, &o);
@@ -1452,7 +1523,7 @@ test_caller_bug_asserts(void)
     int fd = -1;
     pid_t pid = mu_test_fork_piped(s_child_null_store, NULL, &fd);
     MU_CHECK(pid > 0);
-    MU_CHECK_EQ(mu_test_child_status(pid), -1);     /* killed by SIGABRT */
+    MU_CHECK_EQ(mu_test_child_status(pid), -1); /* killed by SIGABRT */
     if (fd >= 0)
         close(fd);
 }

@@ -30,12 +30,12 @@ sleep_ms(int ms)
 
 /*  What a counting generator does and has done; the test waits on puts. */
 typedef struct {
-    int limit;              /* items to produce */
-    int end_code;           /* returned at the end */
+    int limit;    /* items to produce */
+    int end_code; /* returned at the end */
     pthread_mutex_t mutex;
-    pthread_cond_t cv;      /* put_ok changed */
-    int put_ok;             /* puts that returned 0 */
-    bool closed_seen;       /* a put returned MU_ECLOSED */
+    pthread_cond_t cv; /* put_ok changed */
+    int put_ok;        /* puts that returned 0 */
+    bool closed_seen;  /* a put returned MU_ECLOSED */
 } gen_t;
 
 static void
@@ -104,7 +104,7 @@ counting_generator(void *arg, mu_producer_t *p)
             return 0;
         }
     }
-    if (g->end_code == MU_ENOENT)   /* an error with a detail, as a failing mutil call records */
+    if (g->end_code == MU_ENOENT) /* an error with a detail, as a failing mutil call records */
         return mu_pool_new(5000, 0) ? 0 : mu_last_code();
     return g->end_code;
 }
@@ -117,7 +117,7 @@ test_backpressure_and_end(void)
     mu_producer_t *p = mu_producer_new(counting_generator, &g, 4, free);
     MU_CHECK(p);
     MU_CHECK(gen_wait_puts(&g, 4));
-    sleep_ms(200);          /* a window in which nothing may happen */
+    sleep_ms(200); /* a window in which nothing may happen */
     /* the consumer has not read: the generator is blocked on item 5 */
     MU_CHECK_EQ(gen_puts(&g), 4);
     MU_CHECK(fd_readable(mu_producer_fd(p), 0));
@@ -130,7 +130,7 @@ test_backpressure_and_end(void)
     }
     void *item = NULL;
     MU_CHECK_EQ(mu_producer_next(p, &item, mu_test_ms(5000)), MU_ECLOSED);
-    MU_CHECK(fd_readable(mu_producer_fd(p), 0));   /* the end stays readable */
+    MU_CHECK(fd_readable(mu_producer_fd(p), 0)); /* the end stays readable */
     MU_CHECK_EQ(mu_producer_next(p, &item, 0), MU_ECLOSED);
     mu_producer_destroy(&p);
     MU_CHECK(p == NULL);
@@ -183,8 +183,8 @@ test_destroy_while_blocked(void)
     MU_CHECK(p);
     MU_CHECK(gen_wait_puts(&g, 3));
     int64_t t0 = mu_test_now_ms();
-    mu_producer_destroy(&p);        /* frees the 3 queued items (ASan checks) */
-    MU_CHECK(mu_test_now_ms() - t0 < mu_test_ms(5000));  /* woken, not waited for */
+    mu_producer_destroy(&p);                            /* frees the 3 queued items (ASan checks) */
+    MU_CHECK(mu_test_now_ms() - t0 < mu_test_ms(5000)); /* woken, not waited for */
     MU_CHECK_EQ(gen_puts(&g), 3);
     MU_CHECK(g.closed_seen);
     gen_fini(&g);
@@ -227,7 +227,7 @@ test_new_without_fds(void)
     int probe = dup(0);
     MU_CHECK(probe >= 0);
     close(probe);
-    struct rlimit tight = { (rlim_t) probe, old.rlim_max };   /* no fd >= probe */
+    struct rlimit tight = { (rlim_t) probe, old.rlim_max }; /* no fd >= probe */
     MU_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
     errno = 0;
     mu_producer_t *producer = mu_producer_new(idle_generator, NULL, 1, NULL);
@@ -245,7 +245,7 @@ test_caller_bug_asserts(void)
     pid_t pid = fork();
     MU_CHECK(pid >= 0);
     if (pid == 0) {
-        close(STDERR_FILENO);       /* the assertion's message */
+        close(STDERR_FILENO); /* the assertion's message */
         mu_producer_t *p = mu_producer_new(NULL, NULL, 1, NULL);
         _exit(p ? 2 : 0);
     }

@@ -26,7 +26,7 @@ sleep_ms(int ms)
 /*  A counter that services raise and others wait on. */
 typedef struct {
     pthread_mutex_t mutex;
-    pthread_cond_t cv;      /* on CLOCK_MONOTONIC */
+    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
     int value;
 } counter_t;
 
@@ -109,20 +109,20 @@ events_reset(void)
 /* ------------------------------------------------------------------ */
 /* A configurable fake service                                          */
 
-static counter_t s_starts;      /* fake start() calls since make_entrypoint */
+static counter_t s_starts; /* fake start() calls since make_entrypoint */
 
 typedef struct {
     const char *name;
-    int start_rc;           /* start() returns this when non-zero */
-    int wait_starts;        /* > 0: become ready (or fail) only once this many
+    int start_rc;          /* start() returns this when non-zero */
+    int wait_starts;       /* > 0: become ready (or fail) only once this many
                                services have started */
-    int ready_after_ms;     /* 0: ready inside start(); < 0: never */
-    int fail_code;          /* fail instead of becoming ready */
-    const int *fail_gate;   /* non-NULL: fail with MU_EIO after ready, once a
+    int ready_after_ms;    /* 0: ready inside start(); < 0: never */
+    int fail_code;         /* fail instead of becoming ready */
+    const int *fail_gate;  /* non-NULL: fail with MU_EIO after ready, once a
                                byte arrives on *fail_gate */
-    const int *stop_gate;   /* non-NULL: stop() returns only once a byte
+    const int *stop_gate;  /* non-NULL: stop() returns only once a byte
                                arrives on *stop_gate */
-    atomic_bool stop_done;  /* stop() returned */
+    atomic_bool stop_done; /* stop() returned */
     int stop_rc;
     int stop_timeout_seen;
     pthread_t thread;
@@ -194,8 +194,8 @@ fake_stop(void *arg, mu_service_t *svc, int timeout_ms)
 
 static const mu_service_ops_t fake_ops = { fake_start, fake_stop };
 
-static int s_ready_fd = -1;     /* post_start writes 'R' here when >= 0 */
-static int s_hook_rc[4];        /* what each hook returns */
+static int s_ready_fd = -1; /* post_start writes 'R' here when >= 0 */
+static int s_hook_rc[4];    /* what each hook returns */
 
 static int
 log_hook(void *arg, mu_entrypoint_t *ep)
@@ -238,8 +238,8 @@ make_entrypoint(fake_t *fakes, size_t n, bool stop_when_ready)
             mu_entrypoint_destroy(&ep);
     if (ep) {
         mu_entrypoint_set_hook(ep, MU_HOOK_PRE_START, log_hook, "pre_start");
-        mu_entrypoint_set_hook(ep, MU_HOOK_POST_START,
-                               stop_when_ready ? stop_hook : log_hook, "post_start");
+        mu_entrypoint_set_hook(ep, MU_HOOK_POST_START, stop_when_ready ? stop_hook : log_hook,
+                               "post_start");
         mu_entrypoint_set_hook(ep, MU_HOOK_PRE_STOP, log_hook, "pre_stop");
         mu_entrypoint_set_hook(ep, MU_HOOK_POST_STOP, log_hook, "post_stop");
     }
@@ -250,7 +250,7 @@ make_entrypoint(fake_t *fakes, size_t n, bool stop_when_ready)
 /* A service running a zloop: the "forever loop" under an entrypoint    */
 
 typedef struct {
-    int wake[2];            /* stop() writes here; the loop watches [0] */
+    int wake[2]; /* stop() writes here; the loop watches [0] */
     pthread_t thread;
     mu_service_t *svc;
     int ticks;
@@ -287,7 +287,7 @@ loop_main(void *arg)
     zmq_pollitem_t item = { NULL, ls->wake[0], ZMQ_POLLIN, 0 };
     zloop_poller(loop, &item, on_stop_byte, ls);
     zloop_timer(loop, 10, 0, on_tick, ls);
-    ls->loop_rc = zloop_start(loop);    /* -1: ended by our handler */
+    ls->loop_rc = zloop_start(loop); /* -1: ended by our handler */
     zloop_destroy(&loop);
     return NULL;
 }
@@ -328,8 +328,7 @@ static const mu_service_ops_t loop_ops = { loop_start, loop_stop };
 static void
 signal_child(int ready_fd, int out_fd)
 {
-    fake_t fakes[3] = { { .name = "a" }, { .name = "b", .ready_after_ms = 50 },
-                        { .name = "c" } };
+    fake_t fakes[3] = { { .name = "a" }, { .name = "b", .ready_after_ms = 50 }, { .name = "c" } };
     s_ready_fd = ready_fd;
     loop_svc_t ls = { .loop_rc = 0 };
     mu_entrypoint_t *ep = make_entrypoint(fakes, 3, false);
@@ -341,7 +340,7 @@ signal_child(int ready_fd, int out_fd)
     size_t len = strlen(events);
     int status = rc == 0 ? sig : 100;
     if (zsys_interrupted)
-        status = 102;       /* the entrypoint's handler leaves czmq's flag alone */
+        status = 102; /* the entrypoint's handler leaves czmq's flag alone */
     if (write(out_fd, events, len) != (ssize_t) len)
         status = 101;
     zsys_shutdown();
@@ -436,33 +435,40 @@ test_ready_concurrently(void)
     MU_CHECK_EQ(mu_entrypoint_run(ep), 0);
     mu_entrypoint_destroy(&ep);
     MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b start:c hook:post_start "
-                               "hook:pre_stop stop:c stop:b stop:a hook:post_stop"), 0);
+                               "hook:pre_stop stop:c stop:b stop:a hook:post_stop"),
+                0);
 }
 
 static void
 test_async_failure_stops_started(void)
 {
     /* db fails once all four have started, so that d is started too */
-    fake_t fakes[4] = { { .name = "a" }, { .name = "b", .ready_after_ms = 20 },
-                        { .name = "db", .wait_starts = 4, .ready_after_ms = 50,
-                          .fail_code = MU_EIO },
-                        { .name = "d", .ready_after_ms = -1 } };
+    fake_t fakes[4] = {
+        { .name = "a" },
+        { .name = "b", .ready_after_ms = 20 },
+        { .name = "db", .wait_starts = 4, .ready_after_ms = 50, .fail_code = MU_EIO },
+        { .name = "d", .ready_after_ms = -1 }
+    };
     mu_entrypoint_t *ep = make_entrypoint(fakes, 4, true);
     MU_CHECK(ep);
     MU_CHECK_EQ(mu_entrypoint_run(ep), MU_EIO);
     MU_CHECK_EQ(mu_last_code(), MU_EIO);
     MU_CHECK_EQ(strcmp(mu_last_error(), "input/output error: service 'db' failed to start: "
-                                        "disk gone"), 0);
+                                        "disk gone"),
+                0);
     mu_entrypoint_destroy(&ep);
     MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b start:db start:d "
-                               "hook:pre_stop stop:d stop:db stop:b stop:a hook:post_stop"), 0);
+                               "hook:pre_stop stop:d stop:db stop:b stop:a hook:post_stop"),
+                0);
 }
 
 static void
 test_start_error_stops_earlier_ones(void)
 {
-    fake_t fakes[4] = { { .name = "a" }, { .name = "b", .ready_after_ms = 30 },
-                        { .name = "web", .start_rc = MU_EACCES }, { .name = "d" } };
+    fake_t fakes[4] = { { .name = "a" },
+                        { .name = "b", .ready_after_ms = 30 },
+                        { .name = "web", .start_rc = MU_EACCES },
+                        { .name = "d" } };
     mu_entrypoint_t *ep = make_entrypoint(fakes, 4, true);
     MU_CHECK(ep);
     MU_CHECK_EQ(mu_entrypoint_run(ep), MU_EACCES);
@@ -470,7 +476,8 @@ test_start_error_stops_earlier_ones(void)
     mu_entrypoint_destroy(&ep);
     /* d is never started, web (start failed) is not stopped */
     MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b start:web "
-                               "hook:pre_stop stop:b stop:a hook:post_stop"), 0);
+                               "hook:pre_stop stop:b stop:a hook:post_stop"),
+                0);
 }
 
 static void
@@ -487,7 +494,8 @@ test_start_timeout(void)
     mu_entrypoint_destroy(&ep);
     MU_CHECK(elapsed >= 200 && elapsed < mu_test_ms(5000));
     MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:slow "
-                               "hook:pre_stop stop:slow stop:a hook:post_stop"), 0);
+                               "hook:pre_stop stop:slow stop:a hook:post_stop"),
+                0);
 }
 
 /*  sticky's stop() returns only when released: run() gives up on it after
@@ -497,23 +505,24 @@ test_stop_timeout_reported(void)
 {
     int release[2];
     MU_CHECK_EQ(pipe(release), 0);
-    fake_t fakes[3] = { { .name = "a" }, { .name = "sticky", .stop_gate = &release[0] },
+    fake_t fakes[3] = { { .name = "a" },
+                        { .name = "sticky", .stop_gate = &release[0] },
                         { .name = "c" } };
     mu_entrypoint_t *ep = make_entrypoint(fakes, 3, true);
     MU_CHECK(ep);
     MU_CHECK_EQ(mu_entrypoint_set_shutdown_timeout(ep, 150), 0);
     MU_CHECK_EQ(mu_entrypoint_run(ep), MU_ETIMEDOUT);
-    MU_CHECK(strstr(mu_last_error(),
-                    "service 'sticky' did not stop within the shutdown timeout"));
-    MU_CHECK(!atomic_load(&fakes[1].stop_done));   /* run() did not wait for it */
+    MU_CHECK(strstr(mu_last_error(), "service 'sticky' did not stop within the shutdown timeout"));
+    MU_CHECK(!atomic_load(&fakes[1].stop_done)); /* run() did not wait for it */
     mu_test_signal_byte(release[1], 'x');
     mu_entrypoint_destroy(&ep);
-    MU_CHECK(atomic_load(&fakes[1].stop_done));    /* destroy did */
+    MU_CHECK(atomic_load(&fakes[1].stop_done)); /* destroy did */
     close(release[0]);
     close(release[1]);
     /* a is still stopped, told not to wait */
     MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:sticky start:c hook:post_start "
-                               "hook:pre_stop stop:c stop:sticky stop:a hook:post_stop"), 0);
+                               "hook:pre_stop stop:c stop:sticky stop:a hook:post_stop"),
+                0);
     MU_CHECK(fakes[2].stop_timeout_seen > 0 && fakes[2].stop_timeout_seen <= 150);
     MU_CHECK_EQ(fakes[0].stop_timeout_seen, 0);
 }
@@ -572,7 +581,8 @@ test_failure_after_ready(void)
     MU_CHECK(strstr(mu_last_error(), "service 'db' failed: lost the database"));
     mu_entrypoint_destroy(&ep);
     MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:db hook:post_start "
-                               "hook:pre_stop stop:db stop:a hook:post_stop"), 0);
+                               "hook:pre_stop stop:db stop:a hook:post_stop"),
+                0);
 }
 
 static void
@@ -594,12 +604,13 @@ test_hook_errors(void)
     MU_CHECK(strstr(mu_last_error(), "post_start hook failed"));
     mu_entrypoint_destroy(&ep);
     MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b hook:post_start "
-                               "hook:pre_stop stop:b stop:a hook:post_stop"), 0);
+                               "hook:pre_stop stop:b stop:a hook:post_stop"),
+                0);
 }
 
 typedef struct {
     mu_entrypoint_t *ep;
-    int started_fd;         /* the post_start hook writes a byte here */
+    int started_fd; /* the post_start hook writes a byte here */
 } stopper_t;
 
 /*  Stops the entrypoint from another thread once its services run. */
@@ -634,7 +645,8 @@ test_stop_from_thread_and_logging(void)
     MU_CHECK_EQ(mu_entrypoint_signal(ep), 0);
     mu_entrypoint_destroy(&ep);
     MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b hook:post_start "
-                               "hook:pre_stop stop:b stop:a hook:post_stop"), 0);
+                               "hook:pre_stop stop:b stop:a hook:post_stop"),
+                0);
 }
 
 static void *
@@ -672,7 +684,7 @@ test_entrypoint_invalid(void)
     MU_CHECK_EQ(mu_entrypoint_set_start_timeout(ep, -2), MU_EINVAL);
     MU_CHECK_EQ(strcmp(mu_last_error(), "invalid argument: start timeout -2 ms"), 0);
     MU_CHECK_EQ(mu_entrypoint_set_shutdown_timeout(ep, -5), MU_EINVAL);
-    MU_CHECK_EQ(mu_entrypoint_set_start_timeout(ep, -1), 0);       /* no limit */
+    MU_CHECK_EQ(mu_entrypoint_set_start_timeout(ep, -1), 0); /* no limit */
     MU_CHECK_EQ(mu_entrypoint_set_shutdown_timeout(ep, -1), 0);
 
     counter_t started;
@@ -700,10 +712,9 @@ test_entrypoint_invalid(void)
     MU_CHECK_EQ(mu_entrypoint_run(ep), MU_EINVAL);
     MU_CHECK(strstr(mu_last_error(), "run() was already called"));
     MU_CHECK(mu_entrypoint_add(ep, "late", &noop_ops, NULL) == NULL && errno == EINVAL);
-    MU_CHECK_EQ(strcmp(mu_last_error(), "invalid argument: service 'late' added after run()"),
-                0);
+    MU_CHECK_EQ(strcmp(mu_last_error(), "invalid argument: service 'late' added after run()"), 0);
     mu_entrypoint_destroy(&ep);
-    mu_entrypoint_destroy(&ep);     /* NULL-safe */
+    mu_entrypoint_destroy(&ep); /* NULL-safe */
     counter_fini(&started);
 }
 
@@ -742,7 +753,7 @@ static int
 detail_start(void *arg, mu_service_t *svc)
 {
     (void) arg, (void) svc;
-    mu_pool_t *pool = mu_pool_new(5000, 0);     /* above the maximum */
+    mu_pool_t *pool = mu_pool_new(5000, 0); /* above the maximum */
     assert(!pool);
     return mu_last_code();
 }
@@ -794,13 +805,16 @@ test_failure_detail_passed_on(void)
     static const mu_service_ops_t good = { ready_start, noop_stop };
     MU_CHECK_EQ(run_one(&bad_start, NULL), MU_EINVAL);
     MU_CHECK_EQ(strcmp(mu_last_error(), "invalid argument: service 'x' failed to start: "
-                                        "pool size 5000 above 1024"), 0);
+                                        "pool size 5000 above 1024"),
+                0);
     MU_CHECK_EQ(run_one(&bad_stop, NULL), MU_EINVAL);
     MU_CHECK_EQ(strcmp(mu_last_error(), "invalid argument: service 'x' failed to stop: "
-                                        "pool size 5000 above 1024"), 0);
+                                        "pool size 5000 above 1024"),
+                0);
     MU_CHECK_EQ(run_one(&good, detail_hook), MU_EINVAL);
     MU_CHECK_EQ(strcmp(mu_last_error(), "invalid argument: post_start hook failed: "
-                                        "pool size 5000 above 1024"), 0);
+                                        "pool size 5000 above 1024"),
+                0);
 }
 
 /*  A caller bug (an invalid hook) is an assertion, not an error code. */
@@ -811,7 +825,7 @@ test_caller_bug_asserts(void)
     MU_CHECK(pid >= 0);
     if (pid == 0) {
         signal(SIGABRT, SIG_DFL);
-        close(STDERR_FILENO);       /* the assertion's message */
+        close(STDERR_FILENO); /* the assertion's message */
         mu_entrypoint_t *ep = mu_entrypoint_new();
         if (ep)
             mu_entrypoint_set_hook(ep, (mu_hook_t) 9, log_hook, NULL);
@@ -831,7 +845,7 @@ test_new_without_fds(void)
     int probe = dup(0);
     MU_CHECK(probe >= 0);
     close(probe);
-    struct rlimit tight = { (rlim_t) probe, old.rlim_max };   /* no fd >= probe */
+    struct rlimit tight = { (rlim_t) probe, old.rlim_max }; /* no fd >= probe */
     MU_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
     errno = 0;
     mu_entrypoint_t *ep = mu_entrypoint_new();

@@ -30,9 +30,9 @@
 
 /*  Exit statuses of the tool and of every command's run function. */
 enum {
-    CLI_EXIT_OK = 0,    /* success */
-    CLI_EXIT_FAIL = 1,  /* runtime error or bad input data */
-    CLI_EXIT_USAGE = 2  /* bad command line */
+    CLI_EXIT_OK = 0,   /* success */
+    CLI_EXIT_FAIL = 1, /* runtime error or bad input data */
+    CLI_EXIT_USAGE = 2 /* bad command line */
 };
 
 typedef struct cli_command_t cli_command_t;
@@ -53,19 +53,22 @@ struct cli_command_t {
     const char *description; /* text printed by `help NAME` after the usage;
                                 lines end with '\n'; may be NULL */
     cli_run_fn *run;
-    const cli_subcommands_t *subcommands;   /* NULL: none */
+    const cli_subcommands_t *subcommands; /* NULL: none */
 };
 
 /*  A command's subcommands, for its dispatch and `mutil help CMD SUB`. */
 struct cli_subcommands_t {
-    const char *path;        /* what precedes a subcommand's name in its
+    const char *path; /* what precedes a subcommand's name in its
                                 usage: "frame", "lru DIR NAME" */
     const cli_command_t *const *table;
     size_t n;
 };
 
 /*  Initialiser of a cli_subcommands_t from an array of entries. */
-#define CLI_SUBCOMMANDS(path, array) { path, array, sizeof array / sizeof *array }
+#define CLI_SUBCOMMANDS(path, array)              \
+    {                                             \
+        path, array, sizeof array / sizeof *array \
+    }
 
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
@@ -87,8 +90,8 @@ CLI_COMMANDS(CLI__DECLARE)
 
 /*  Results of cli_find_command other than an index. */
 enum {
-    CLI_NO_MATCH = -1,  /* no name starts with the word (or the word is empty) */
-    CLI_AMBIGUOUS = -2  /* several names start with it and none equals it */
+    CLI_NO_MATCH = -1, /* no name starts with the word (or the word is empty) */
+    CLI_AMBIGUOUS = -2 /* several names start with it and none equals it */
 };
 
 /*  Looks word up in table[0..n): returns the index of the entry whose name
@@ -131,8 +134,7 @@ void cli_error(const char *who, const char *fmt, ...) MU_PRINTF(2, 3);
 /*  Reads the passphrase file path (mu_keys_read_secret_file with flags);
     on failure prints what is wrong with the file and what to do, as
     "mutil WHO: PATH: ...", and returns false. */
-bool cli_load_secret(const char *who, const char *path, int flags, char **secret_p,
-                     size_t *size_p);
+bool cli_load_secret(const char *who, const char *path, int flags, char **secret_p, size_t *size_p);
 
 /*  Loads the cert path (mu_keys_load with flags), with its secret key when
     need_secret; on failure prints what is wrong (not a cert, a pair that
@@ -156,21 +158,21 @@ int cli_is_help(const char *arg);
 /*  What cli_args_next found (negative, so never mistaken for an exit
     status). */
 enum {
-    CLI_ARGS_END = -1,      /* no more words */
-    CLI_ARGS_OPTION = -2,   /* an option: its name in option, see value */
-    CLI_ARGS_OPERAND = -3,  /* an operand */
-    CLI_ARGS_HELP = -4      /* --help or -h */
+    CLI_ARGS_END = -1,     /* no more words */
+    CLI_ARGS_OPTION = -2,  /* an option: its name in option, see value */
+    CLI_ARGS_OPERAND = -3, /* an operand */
+    CLI_ARGS_HELP = -4     /* --help or -h */
 };
 
 /*  A walk over a command's words. */
 typedef struct {
-    const char *who;         /* for messages */
+    const char *who; /* for messages */
     int argc;
     char **argv;
-    int index;               /* the next word */
-    bool operands_only;      /* "--" was seen */
-    char option[64];         /* the current option's name, "=value" cut */
-    const char *value;       /* the "=value" part, or NULL */
+    int index;          /* the next word */
+    bool operands_only; /* "--" was seen */
+    char option[64];    /* the current option's name, "=value" cut */
+    const char *value;  /* the "=value" part, or NULL */
 } cli_args_t;
 
 /*  Starts a walk over argv[0..argc). */
@@ -228,11 +230,11 @@ void cli_die_of_interrupt(void);
 
 /*  State of the progress bar; zero-initialise, then set lines and who. */
 typedef struct {
-    bool lines;              /* plain lines (stderr is no terminal) */
-    const char *who;         /* the command, for lines */
+    bool lines;      /* plain lines (stderr is no terminal) */
+    const char *who; /* the command, for lines */
     bool started;
     int64_t start_ms, last_ms;
-    uint64_t first;          /* bytes done at the first call (a resume) */
+    uint64_t first; /* bytes done at the first call (a resume) */
 } cli_progress_t;
 
 /*  A mu_progress_fn drawing "[####....]  45%  12.0 of 26.5 MiB  110.3 MiB/s"
@@ -244,13 +246,13 @@ int cli_progress_draw(void *arg, uint64_t done, uint64_t total);
 
 /*  The local file of a get or put. */
 typedef struct {
-    const char *who;         /* "get" / "put", for messages */
-    const char *name;        /* what messages call it: the path, or
+    const char *who;  /* "get" / "put", for messages */
+    const char *name; /* what messages call it: the path, or
                                 "standard input/output" */
-    char *path;              /* the file the library writes or reads */
-    char *partial;           /* get: path.partial */
-    char *spool_dir;         /* get to stdout: a private temporary directory */
-    int spool_fd;            /* put from stdin: its spooled copy, or -1 */
+    char *path;       /* the file the library writes or reads */
+    char *partial;    /* get: path.partial */
+    char *spool_dir;  /* get to stdout: a private temporary directory */
+    int spool_fd;     /* put from stdin: its spooled copy, or -1 */
 } cli_local_t;
 
 /*  Works out the file a get of remote writes for LOCAL (see cli_transfer.c)
@@ -261,8 +263,8 @@ typedef struct {
     the bytes received are kept in path.partial when the call fails.
     Returns CLI_EXIT_OK, or CLI_EXIT_FAIL / CLI_EXIT_USAGE after printing
     why (call cli_local_free then). */
-int cli_get_local_open(cli_local_t *self, const char *who, const char *local,
-                       const char *remote, int *flags);
+int cli_get_local_open(cli_local_t *self, const char *who, const char *local, const char *remote,
+                       int *flags);
 
 /*  After mu_client_get returned rc: copies the download to stdout (LOCAL
     "-"), or after a failure says how many bytes path.partial keeps and how

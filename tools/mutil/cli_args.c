@@ -41,7 +41,7 @@ cli_args_next(cli_args_t *self, const char **operand_p)
         }
         size_t len = strcspn(word, "=");
         if (word[1] == '-' && word[len] == '=')
-            self->value = word + len + 1;   /* --name=value (short options never) */
+            self->value = word + len + 1; /* --name=value (short options never) */
         else
             len = strlen(word);
         snprintf(self->option, sizeof self->option, "%.*s", (int) len, word);
@@ -113,7 +113,7 @@ cli_args_split(const cli_command_t *cmd, const char *path, const char *who, int 
             return CLI_EXIT_OK;
         }
         if (kind == CLI_ARGS_OPERAND) {
-            argv[operands++] = (char *) word;   /* never overtakes the reading */
+            argv[operands++] = (char *) word; /* never overtakes the reading */
             continue;
         }
         int i = flag_index(&args, flags);

@@ -29,47 +29,47 @@
 #include <czmq.h>
 #include <sodium.h>
 
-#define CONN_KEYS_HELP                                                          \
-    "Security (one of, the same choice at both ends):\n"                       \
-    "  --secret-file F        a shared passphrase (file F, >= 8 bytes): both\n" \
-    "                         ends derive their keys from it\n"                 \
-    "  --cert F               serve: the server's cert (F and F_secret, made\n" \
-    "                         by mutil keygen) with --allow DIR (a directory\n"  \
-    "                         of client public certs) or --allow-any;\n"        \
-    "                         clients: their own cert, with --server-key\n"     \
-    "  --server-key K         clients: the server's public key, as Z85 text\n"  \
-    "                         or a cert file\n"                                 \
-    "  --insecure             plaintext and unauthenticated (a warning is\n"    \
-    "                         printed)\n"                                       \
+#define CONN_KEYS_HELP                                                            \
+    "Security (one of, the same choice at both ends):\n"                          \
+    "  --secret-file F        a shared passphrase (file F, >= 8 bytes): both\n"   \
+    "                         ends derive their keys from it\n"                   \
+    "  --cert F               serve: the server's cert (F and F_secret, made\n"   \
+    "                         by mutil keygen) with --allow DIR (a directory\n"   \
+    "                         of client public certs) or --allow-any;\n"          \
+    "                         clients: their own cert, with --server-key\n"       \
+    "  --server-key K         clients: the server's public key, as Z85 text\n"    \
+    "                         or a cert file\n"                                   \
+    "  --insecure             plaintext and unauthenticated (a warning is\n"      \
+    "                         printed)\n"                                         \
     "  --allow-insecure-secret  accept a secret file (--secret-file, F_secret)\n" \
-    "                         that group or others may read, or a symbolic\n"  \
-    "                         link to it (refused by default, as ssh does)\n"  \
-    "  --timeout MS           give up after MS milliseconds (clients; default\n" \
+    "                         that group or others may read, or a symbolic\n"     \
+    "                         link to it (refused by default, as ssh does)\n"     \
+    "  --timeout MS           give up after MS milliseconds (clients; default\n"  \
     "                         10000, files 60000)\n"
 
-#define FILE_OPTS_HELP                                                          \
-    "File options:\n"                                                           \
-    "  --chunk SIZE           bytes per chunk (K/M suffixes; default 256K)\n"   \
-    "  --window N             chunks in flight (default 8)\n"                   \
+#define FILE_OPTS_HELP                                                            \
+    "File options:\n"                                                             \
+    "  --chunk SIZE           bytes per chunk (K/M suffixes; default 256K)\n"     \
+    "  --window N             chunks in flight (default 8)\n"                     \
     "  --resume               continue LOCAL.partial from an earlier try (get)\n" \
-    "  --force                replace an existing destination (get: and start\n" \
-    "                         an earlier LOCAL.partial over)\n"                 \
+    "  --force                replace an existing destination (get: and start\n"  \
+    "                         an earlier LOCAL.partial over)\n"                   \
     "  --quiet                no progress bar (it is shown only on a terminal)\n" \
-    "  --progress             show progress also when stderr is no terminal,\n" \
+    "  --progress             show progress also when stderr is no terminal,\n"   \
     "                         as lines \"mutil get: DONE of TOTAL bytes\"\n"
 
 /* The library's defaults (mu_server_set_transfer_budget), as serve's. */
 #define SERVE_PEER_BUDGET ((uint64_t) 64 << 20)
 #define SERVE_SERVER_BUDGET ((uint64_t) 512 << 20)
 
-#define SERVE_BUDGET_HELP                                                       \
-    "Memory:\n"                                                                 \
-    "  --peer-budget SIZE     file data queued for one client's downloads,\n"   \
+#define SERVE_BUDGET_HELP                                                      \
+    "Memory:\n"                                                                \
+    "  --peer-budget SIZE     file data queued for one client's downloads,\n"  \
     "                         at most (K/M/G suffixes, 1..1T; default 64M,\n"  \
-    "                         or --server-budget when that is smaller)\n"     \
+    "                         or --server-budget when that is smaller)\n"      \
     "  --server-budget SIZE   the same for all clients together (default\n"    \
-    "                         512M; not below --peer-budget). Past a budget\n"  \
-    "                         a download waits until its client reads; it\n"  \
+    "                         512M; not below --peer-budget). Past a budget\n" \
+    "                         a download waits until its client reads; it\n"   \
     "                         does not fail\n\n"
 
 #define EXIT_HELP "\nExit status: 0 ok, 1 runtime error, 2 bad usage.\n"
@@ -80,14 +80,14 @@ typedef struct {
     const char *binds[16];
     size_t nbinds;
     const char *root;
-    uint64_t peer_budget, server_budget;   /* serve; 0 = the library's default */
+    uint64_t peer_budget, server_budget; /* serve; 0 = the library's default */
     const char *secret_file;
     const char *cert;
     const char *allow_dir;
     bool allow_any;
     const char *server_key;
     bool insecure;
-    int secret_flags;           /* MU_KEYS_ALLOW_INSECURE with --allow-insecure-secret */
+    int secret_flags; /* MU_KEYS_ALLOW_INSECURE with --allow-insecure-secret */
     bool quiet, progress;
     int timeout_ms;
     mu_file_options_t file;
@@ -245,7 +245,8 @@ budgets_ok(conn_opts_t *o)
     }
     if (o->peer_budget == 0)
         o->peer_budget = o->server_budget && o->server_budget < SERVE_PEER_BUDGET
-                             ? o->server_budget : SERVE_PEER_BUDGET;
+                             ? o->server_budget
+                             : SERVE_PEER_BUDGET;
     if (o->server_budget == 0)
         o->server_budget = o->peer_budget > SERVE_SERVER_BUDGET ? o->peer_budget
                                                                 : SERVE_SERVER_BUDGET;
@@ -256,7 +257,8 @@ budgets_ok(conn_opts_t *o)
 static bool
 security_ok(const conn_opts_t *o, bool serve)
 {
-    int choices = (o->secret_file != NULL) + o->insecure + (o->cert != NULL || o->server_key != NULL);
+    int choices = (o->secret_file != NULL) + o->insecure
+                  + (o->cert != NULL || o->server_key != NULL);
     if (choices != 1) {
         cli_error(o->who, choices ? "choose one of --secret-file, --cert/--server-key, --insecure"
                                   : "no security chosen: --secret-file F, --cert F or --insecure");
@@ -295,8 +297,8 @@ parse_option(conn_opts_t *o, cli_args_t *a, bool serve, bool files)
     positional arguments. Returns CLI_EXIT_OK, CLI_ARGS_HELP (printed) or
     CLI_EXIT_USAGE (printed). */
 static int
-parse_args(const cli_command_t *self, conn_opts_t *o, int argc, char **argv,
-           size_t nargs_min, size_t nargs_max, bool serve, bool files)
+parse_args(const cli_command_t *self, conn_opts_t *o, int argc, char **argv, size_t nargs_min,
+           size_t nargs_max, bool serve, bool files)
 {
     cli_args_t a;
     cli_args_init(&a, o->who, argc, argv);
@@ -360,8 +362,10 @@ free_secret(char *secret, size_t size)
 static void
 warn_insecure(const conn_opts_t *o)
 {
-    fprintf(stderr, "mutil %s: warning: --insecure: traffic is plaintext and anybody who can "
-                    "connect is let in\n", o->who);
+    fprintf(stderr,
+            "mutil %s: warning: --insecure: traffic is plaintext and anybody who can "
+            "connect is let in\n",
+            o->who);
 }
 
 /*  Loads --cert (with its secret key when need_secret); prints the error. */
@@ -384,8 +388,8 @@ load_allow(const conn_opts_t *o)
         cli_error(o->who, "--allow %s: %s", o->allow_dir, mu_strerror(n));
         mu_allow_destroy(&allow);
     } else if (n == 0)
-        fprintf(stderr, "mutil %s: warning: %s holds no client certs: nobody can connect\n",
-                o->who, o->allow_dir);
+        fprintf(stderr, "mutil %s: warning: %s holds no client certs: nobody can connect\n", o->who,
+                o->allow_dir);
     return allow;
 }
 
@@ -479,8 +483,9 @@ connection_hint(const conn_opts_t *o, const char *endpoint, int rc)
 {
     switch (rc) {
     case MU_ECONNREFUSED:
-        return strncmp(endpoint, "ipc://", 6) == 0 ? "is the server running, bound to that path?"
-                                                   : "is the server running, on that host and port?";
+        return strncmp(endpoint, "ipc://", 6) == 0
+                   ? "is the server running, bound to that path?"
+                   : "is the server running, on that host and port?";
     case MU_ENOHOST:
         return "check the host name";
     case MU_EHANDSHAKE:
@@ -507,8 +512,10 @@ connection_failed(const conn_opts_t *o, const char *endpoint, int rc)
     if (hint)
         cli_error(o->who, "cannot connect to %s: %s (%s)", endpoint, mu_strerror(rc), hint);
     else if (rc == MU_ETIMEDOUT)
-        cli_error(o->who, "no answer from %s within %d ms (the server is busy or frozen, or "
-                          "the network drops the packets)", endpoint, o->timeout_ms);
+        cli_error(o->who,
+                  "no answer from %s within %d ms (the server is busy or frozen, or "
+                  "the network drops the packets)",
+                  endpoint, o->timeout_ms);
     return hint || rc == MU_ETIMEDOUT;
 }
 
@@ -559,7 +566,7 @@ serve_event(mu_server_t *server, mu_event_t *ev)
         char text[MU_KEY_TEXT] = "-";
         if (mu_server_peer_key(server, peer, key) == 0 && !sodium_is_zero(key, sizeof key))
             mu_key_to_txt(key, text);
-        char name[PEER_TEXT_ROOM];   /* the client chose it: escaped */
+        char name[PEER_TEXT_ROOM]; /* the client chose it: escaped */
         fprintf(stderr, "mutil serve: peer %llu joined (name '%s', key %s)\n",
                 (unsigned long long) peer, mu_escape(name, sizeof name, data, size), text);
         break;
@@ -609,7 +616,7 @@ serve_run(const cli_command_t *self, int argc, char **argv)
         goto done;
     }
     rc = mu_server_set_transfer_budget(server, (size_t) o.peer_budget, (size_t) o.server_budget);
-    if (rc != 0) {   /* parse_args checked them: not expected */
+    if (rc != 0) { /* parse_args checked them: not expected */
         cli_error(o.who, "--peer-budget/--server-budget: %s", mu_strerror(rc));
         goto done;
     }
@@ -623,7 +630,7 @@ serve_run(const cli_command_t *self, int argc, char **argv)
         printf("%s\n", mu_server_endpoint(server, i));
     }
     fflush(stdout);
-    cli_catch_interrupts();   /* SIGINT/SIGTERM: MU_EINTR from mu_server_recv */
+    cli_catch_interrupts(); /* SIGINT/SIGTERM: MU_EINTR from mu_server_recv */
     while (true) {
         mu_event_t *ev = NULL;
         rc = mu_server_recv(server, &ev, 1000);
@@ -728,10 +735,9 @@ transfer_failed(const conn_opts_t *o, bool upload, const cli_local_t *local, int
     else if (message[0])
         cli_error(o->who, "'%s' on the server: %s (%s)", remote, message, mu_errname(rc));
     else if (rc == MU_EINTR && cli_interrupted()) {
-        if (upload)   /* a download says what it keeps (cli_get_local_close) */
+        if (upload) /* a download says what it keeps (cli_get_local_close) */
             cli_error(o->who, "interrupted: the upload was cancelled, the server keeps nothing");
-    }
-    else if (rc == MU_EEXIST)
+    } else if (rc == MU_EEXIST)
         cli_error(o->who, "'%s' already exists: add --force to replace it", local->name);
     else
         cli_error(o->who, "%s: %s (%s)", local->name, mu_strerror(rc), mu_errname(rc));
@@ -792,7 +798,8 @@ put_run(const cli_command_t *self, int argc, char **argv)
 }
 
 const cli_command_t cli_cmd_serve = {
-    "serve", "--bind EP [--bind EP...] [--root DIR] [--peer-budget SIZE] [--server-budget SIZE] KEYS",
+    "serve",
+    "--bind EP [--bind EP...] [--root DIR] [--peer-budget SIZE] [--server-budget SIZE] KEYS",
     "run a server: echo requests, serve files below --root",
     "Binds each EP (tcp://HOST:PORT, tcp://HOST:* for any port, ipc://PATH)\n"
     "and prints the bound endpoints, one per line. Requests are answered\n"
@@ -800,19 +807,23 @@ const cli_command_t cli_cmd_serve = {
     "DIR. Peers joining and leaving are logged on stderr. Ctrl-C stops it.\n\n"
     "KEYS is --secret-file F, --cert F (--allow DIR | --allow-any) or\n"
     "--insecure.\n\n" SERVE_BUDGET_HELP CONN_KEYS_HELP EXIT_HELP,
-    serve_run, NULL
+    serve_run,
+    NULL
 };
 
 const cli_command_t cli_cmd_call = {
-    "call", "EP [MSG] KEYS",
+    "call",
+    "EP [MSG] KEYS",
     "send one request to a server and print the reply",
     "Sends MSG (or standard input) as one request and writes the reply to\n"
     "standard output.\n\n" CONN_KEYS_HELP EXIT_HELP,
-    call_run, NULL
+    call_run,
+    NULL
 };
 
 const cli_command_t cli_cmd_get = {
-    "get", "EP REMOTE LOCAL [--chunk SIZE] [--window N] [--resume] [--force] KEYS",
+    "get",
+    "EP REMOTE LOCAL [--chunk SIZE] [--window N] [--resume] [--force] KEYS",
     "download a file from a server",
     "Downloads REMOTE (relative to the server's --root) to LOCAL, checking\n"
     "the BLAKE2b digest; LOCAL appears only when complete. LOCAL may be a\n"
@@ -821,15 +832,17 @@ const cli_command_t cli_cmd_get = {
     "is kept when the download fails or is interrupted (Ctrl-C): run the same\n"
     "command with --resume to continue it. A progress bar is drawn on a\n"
     "terminal.\n\n" CONN_KEYS_HELP FILE_OPTS_HELP EXIT_HELP,
-    get_run, NULL
+    get_run,
+    NULL
 };
 
 const cli_command_t cli_cmd_put = {
-    "put", "EP LOCAL REMOTE [--chunk SIZE] [--window N] [--force] KEYS",
+    "put",
+    "EP LOCAL REMOTE [--chunk SIZE] [--window N] [--force] KEYS",
     "upload a file to a server",
     "Uploads LOCAL (- for standard input) to REMOTE (relative to the server's\n"
-    "--root); the server checks the BLAKE2b digest before the file appears.\n\n"
-    CONN_KEYS_HELP
-    FILE_OPTS_HELP EXIT_HELP,
-    put_run, NULL
+    "--root); the server checks the BLAKE2b digest before the file appears.\n\n" CONN_KEYS_HELP
+        FILE_OPTS_HELP EXIT_HELP,
+    put_run,
+    NULL
 };

@@ -26,17 +26,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WINDOW 2000          /* numbers in flight */
-#define STALL_MS 10000       /* no reply for this long: the demo fails */
-#define NUM_MAX 20           /* digits of a number frame */
+#define WINDOW 2000    /* numbers in flight */
+#define STALL_MS 10000 /* no reply for this long: the demo fails */
+#define NUM_MAX 20     /* digits of a number frame */
 
-#define FLOW_HELP                                                               \
+#define FLOW_HELP                                                                \
     "demo runs the echo flow: an inbound TCP edge, --workers worker processes\n" \
     "(default: twice the number of cores) and two outbound TCP edges, one for\n" \
-    "odd and one for even numbers. A client sends the numbers 1..--count\n"    \
-    "(default 100000) and checks that each comes back exactly once on the\n"   \
-    "right edge; then the throughput, latency percentiles and the flow's\n"    \
-    "statistics per stage and worker are printed.\n\n"                          \
+    "odd and one for even numbers. A client sends the numbers 1..--count\n"      \
+    "(default 100000) and checks that each comes back exactly once on the\n"     \
+    "right edge; then the throughput, latency percentiles and the flow's\n"      \
+    "statistics per stage and worker are printed.\n\n"                           \
     "Exit status: 0 every number came back right, 1 otherwise, 2 bad usage.\n"
 
 /* ---- the flow ----------------------------------------------------------------- */
@@ -109,10 +109,10 @@ typedef struct {
 
 typedef struct {
     uint64_t count, sent, received, wrong, dupes;
-    int64_t *sent_ns;       /* per number */
+    int64_t *sent_ns; /* per number */
     uint8_t *seen;
-    double *lat_us;         /* per reply */
-    conn_t in, out[2];      /* out[0] odd, out[1] even */
+    double *lat_us;    /* per reply */
+    conn_t in, out[2]; /* out[0] odd, out[1] even */
     char wbuf[65536];
     size_t wlen, woff;
 } client_t;
@@ -129,7 +129,8 @@ static int
 connect_port(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t) port),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     if (fd < 0)
         return -1;
@@ -234,16 +235,17 @@ print_stats(mu_flow_t *f)
     size_t n = 0;
     if (mu_flow_stats(f, rows, 600, &n) != 0)
         return;
-    static const char *const headers[] = { "stage", "runner", "pid", "in", "out", "errors",
-                                           "restarts", "drops", "queue", "clients", "idle",
-                                           "slow", "p50 us", "p99 us" };
+    static const char *const headers[] = { "stage",  "runner",   "pid",    "in",    "out",
+                                           "errors", "restarts", "drops",  "queue", "clients",
+                                           "idle",   "slow",     "p50 us", "p99 us" };
     cli_table_t *t = cli_table_new(14, headers);
     for (size_t i = 0; t && i < n && i < 600; i++) {
         const mu_flow_stats_t *r = &rows[i];
         char idx[16], pid[16];
         snprintf(idx, sizeof idx, r->index < 0 ? "all" : "%d", r->index);
         snprintf(pid, sizeof pid, r->pid > 0 ? "%d" : "-", (int) r->pid);
-        (void) cli_table_addf(t, "%s\t%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\t%lld\t%llu\t%llu\t%llu"
+        (void) cli_table_addf(t,
+                              "%s\t%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\t%lld\t%llu\t%llu\t%llu"
                               "\t%.1f\t%.1f",
                               r->stage, idx, pid, (unsigned long long) r->in,
                               (unsigned long long) r->out, (unsigned long long) r->errors,
@@ -391,19 +393,20 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     }
     print_stats(f);
     mu_flow_destroy(&f);
-    printf("%s\n", ok ? "ok: every number came back exactly once on the right edge"
-                      : "FAILED");
+    printf("%s\n", ok ? "ok: every number came back exactly once on the right edge" : "FAILED");
     return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
-static int
-flow_help(const cli_command_t *self, int argc, char **argv);
+static int flow_help(const cli_command_t *self, int argc, char **argv);
 
-static const cli_command_t sub_demo = { "demo", "[--workers N] [--count N]",
-                                        "run the echo flow with a checking client", NULL,
-                                        flow_demo, NULL };
-static const cli_command_t sub_help = { "help", "", "describe the flow commands", NULL,
-                                        flow_help, NULL };
+static const cli_command_t sub_demo = { "demo",
+                                        "[--workers N] [--count N]",
+                                        "run the echo flow with a checking client",
+                                        NULL,
+                                        flow_demo,
+                                        NULL };
+static const cli_command_t sub_help = { "help", "",        "describe the flow commands",
+                                        NULL,   flow_help, NULL };
 static const cli_command_t *const flow_subcommands[] = { &sub_demo, &sub_help };
 static const cli_subcommands_t flow_group = CLI_SUBCOMMANDS("flow", flow_subcommands);
 
@@ -430,9 +433,9 @@ flow_run(const cli_command_t *self, int argc, char **argv)
     return sub ? sub->run(sub, argc - 1, argv + 1) : status;
 }
 
-const cli_command_t cli_cmd_flow = {
-    "flow", "demo [--workers N] [--count N]\nhelp",
-    "run multi-process dataflows (mu_flow): the echo demo",
-    FLOW_HELP,
-    flow_run, &flow_group
-};
+const cli_command_t cli_cmd_flow = { "flow",
+                                     "demo [--workers N] [--count N]\nhelp",
+                                     "run multi-process dataflows (mu_flow): the echo demo",
+                                     FLOW_HELP,
+                                     flow_run,
+                                     &flow_group };

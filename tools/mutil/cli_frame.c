@@ -22,39 +22,39 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FRAME_OPTIONS_HELP                                                     \
-    "options:\n"                                                               \
-    "  -H N    length-prefix size in bytes, 1..8 (default 4)\n"                 \
+#define FRAME_OPTIONS_HELP                                                        \
+    "options:\n"                                                                  \
+    "  -H N    length-prefix size in bytes, 1..8 (default 4)\n"                   \
     "  -m MAX  largest payload in bytes (default 64M); the suffixes K, M, G, T\n" \
     "          multiply by powers of 1024. A frame is also limited to what the\n" \
     "          prefix can express: 2^(8*N)-1 bytes.\n"
 
-#define FRAME_FILES_HELP                                                       \
-    "INPUT and OUTPUT are files; without them, or as \"-\", standard input and\n" \
+#define FRAME_FILES_HELP                                                            \
+    "INPUT and OUTPUT are files; without them, or as \"-\", standard input and\n"   \
     "standard output. An OUTPUT file is created or truncated. When the reader of\n" \
-    "the output leaves early (a pipe into head), the command ends quietly with\n" \
+    "the output leaves early (a pipe into head), the command ends quietly with\n"   \
     "status 0.\n"
 
-#define FRAME_ENCODE_HELP                                                      \
+#define FRAME_ENCODE_HELP                                                          \
     "encode reads newline-separated records from INPUT and writes one frame per\n" \
-    "record to OUTPUT. The newline ending a record is not part of it, a last\n"  \
-    "record without a newline still counts, and an empty line is an empty\n"    \
+    "record to OUTPUT. The newline ending a record is not part of it, a last\n"    \
+    "record without a newline still counts, and an empty line is an empty\n"       \
     "frame. Records may hold any byte except newline.\n"
 
 #define FRAME_DECODE_HELP                                                      \
-    "decode reads frames from INPUT and writes each payload, byte for byte,\n"   \
+    "decode reads frames from INPUT and writes each payload, byte for byte,\n" \
     "followed by a newline to OUTPUT.\n"
 
-#define FRAME_ERRORS_HELP                                                      \
+#define FRAME_ERRORS_HELP                                                          \
     "Bad input (a record too long for a frame, a frame announcing more than the\n" \
-    "maximum or than memory can hold, a stream ending inside a frame) is\n"      \
-    "reported on standard error with the byte offset in the input where that\n" \
-    "record or frame starts; everything before it is still written. Exit\n"     \
+    "maximum or than memory can hold, a stream ending inside a frame) is\n"        \
+    "reported on standard error with the byte offset in the input where that\n"    \
+    "record or frame starts; everything before it is still written. Exit\n"        \
     "status: 0 ok, 1 bad input or I/O error, 2 bad usage.\n"
 
-enum { FRAME_HELP_SHOWN = -1 };           /* parse_options printed --help */
-enum { READ_CHUNK = 64 * 1024 };          /* encode's initial input buffer */
-enum { OUT_BUFFER = 64 * 1024 };          /* decode's output buffer */
+enum { FRAME_HELP_SHOWN = -1 };  /* parse_options printed --help */
+enum { READ_CHUNK = 64 * 1024 }; /* encode's initial input buffer */
+enum { OUT_BUFFER = 64 * 1024 }; /* decode's output buffer */
 
 /*  What both subcommands take from the command line. */
 typedef struct {
@@ -91,8 +91,7 @@ usage_failure(const cli_command_t *self)
 /*  Takes arg as INPUT, then OUTPUT ("-" stands for standard input/output).
     Returns 0, or CLI_EXIT_USAGE after printing why (a third file). */
 static int
-take_file_argument(const cli_command_t *self, frame_options_t *opts, const char *arg,
-                   int *files_p)
+take_file_argument(const cli_command_t *self, frame_options_t *opts, const char *arg, int *files_p)
 {
     if (*files_p == 2) {
         cli_error(opts->who, "unexpected argument '%s' (after INPUT and OUTPUT)", arg);
@@ -170,8 +169,8 @@ parse_options(const cli_command_t *self, int argc, char **argv, frame_options_t 
     share with the shell (a terminal stays non-blocking after we exit), so we
     keep a duplicate and put the original flags back at the end. */
 typedef struct {
-    int fd;             /* duplicate of the descriptor, or -1 */
-    int flags;          /* F_GETFL result before mu_pipe touched it */
+    int fd;    /* duplicate of the descriptor, or -1 */
+    int flags; /* F_GETFL result before mu_pipe touched it */
 } saved_flags_t;
 
 static void
@@ -254,11 +253,11 @@ typedef struct {
     int fd;
     char *buf;
     size_t cap, start, scan, end;
-    uint64_t offset;          /* input offset of buf[start] */
-    uint64_t record_offset;   /* input offset of the record last returned or refused */
+    uint64_t offset;        /* input offset of buf[start] */
+    uint64_t record_offset; /* input offset of the record last returned or refused */
     bool eof;
-    mu_pipe_t *idle_flush;    /* flushed before waiting for input */
-    int write_error;          /* set when flushing idle_flush failed */
+    mu_pipe_t *idle_flush; /* flushed before waiting for input */
+    int write_error;       /* set when flushing idle_flush failed */
 } reader_t;
 
 /*  Sets up a reader on fd. Returns 0 or MU_ENOMEM. */
@@ -399,7 +398,8 @@ static int
 report_encode_error(const frame_options_t *opts, const reader_t *r, int rc, bool write_error)
 {
     if (rc == MU_EMSGSIZE)
-        cli_error(opts->who, "record at byte offset %llu is longer than %llu bytes (-H %d, -m %llu): %s",
+        cli_error(opts->who,
+                  "record at byte offset %llu is longer than %llu bytes (-H %d, -m %llu): %s",
                   (unsigned long long) r->record_offset, (unsigned long long) frame_limit(opts),
                   opts->header, (unsigned long long) opts->max, mu_strerror(rc));
     else if (write_error)
@@ -427,7 +427,7 @@ frame_encode_run(const cli_command_t *self, int argc, char **argv)
 
     saved_flags_t saved;
     save_flags(&saved, out_fd);
-    mu_pipe_t *out = mu_pipe_new_fd(-1, out_fd);   /* owns out_fd from here */
+    mu_pipe_t *out = mu_pipe_new_fd(-1, out_fd); /* owns out_fd from here */
     if (out == NULL) {
         cli_error(opts.who, "%s: %s", output_name(&opts), mu_strerror(-errno));
         restore_flags(&saved);
@@ -463,7 +463,7 @@ frame_encode_run(const cli_command_t *self, int argc, char **argv)
 
 /* ---- decode -------------------------------------------------------------- */
 
-enum { DECODE_WRITE_FAILED = 1 };       /* not a receive status: writing failed */
+enum { DECODE_WRITE_FAILED = 1 }; /* not a receive status: writing failed */
 
 /*  Writes all of data to fd, waiting while fd is non-blocking and full.
     Returns 0 or -errno. */
@@ -573,8 +573,8 @@ report_decode_error(const frame_options_t *opts, mu_pipe_t *in, int rc)
         cli_error(opts->who, "frame at byte offset %llu is longer than %llu bytes: %s", offset,
                   (unsigned long long) frame_limit(opts), mu_strerror(rc));
     else if (rc == MU_EMSGSIZE)
-        cli_error(opts->who, "frame at byte offset %llu is too large to hold in memory: %s",
-                  offset, mu_strerror(rc));
+        cli_error(opts->who, "frame at byte offset %llu is too large to hold in memory: %s", offset,
+                  mu_strerror(rc));
     else
         cli_error(opts->who, "reading frames at byte offset %llu: %s", offset, mu_strerror(rc));
 }
@@ -596,7 +596,7 @@ frame_decode_run(const cli_command_t *self, int argc, char **argv)
 
     saved_flags_t saved;
     save_flags(&saved, in_fd);
-    mu_pipe_t *in = mu_pipe_new_fd(in_fd, -1);     /* owns in_fd from here */
+    mu_pipe_t *in = mu_pipe_new_fd(in_fd, -1); /* owns in_fd from here */
     if (in == NULL) {
         cli_error(opts.who, "%s: %s", input_name(&opts), mu_strerror(-errno));
         restore_flags(&saved);
@@ -615,7 +615,7 @@ frame_decode_run(const cli_command_t *self, int argc, char **argv)
         int write_rc = 0;
         rc = decode_frames(in, out, &write_rc);
         if (write_rc == 0)
-            write_rc = out_flush(out);  /* frames before a bad one still go out */
+            write_rc = out_flush(out); /* frames before a bad one still go out */
         /* A reader that went away (EPIPE) ends the command quietly. */
         if (write_rc != 0 && write_rc != MU_EPIPE)
             cli_error(opts.who, "writing to %s: %s", output_name(&opts), mu_strerror(write_rc));
@@ -633,19 +633,23 @@ frame_decode_run(const cli_command_t *self, int argc, char **argv)
 
 /* ---- the command --------------------------------------------------------- */
 
-static const cli_command_t frame_encode = {
-    "encode", "[-H N] [-m MAX] [INPUT [OUTPUT]]",
-    "turn newline-separated records into frames",
-    FRAME_ENCODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
-    frame_encode_run, NULL
-};
+static const cli_command_t frame_encode = { "encode",
+                                            "[-H N] [-m MAX] [INPUT [OUTPUT]]",
+                                            "turn newline-separated records into frames",
+                                            FRAME_ENCODE_HELP "\n" FRAME_FILES_HELP
+                                                              "\n" FRAME_OPTIONS_HELP
+                                                              "\n" FRAME_ERRORS_HELP,
+                                            frame_encode_run,
+                                            NULL };
 
-static const cli_command_t frame_decode = {
-    "decode", "[-H N] [-m MAX] [INPUT [OUTPUT]]",
-    "turn frames into newline-terminated records",
-    FRAME_DECODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
-    frame_decode_run, NULL
-};
+static const cli_command_t frame_decode = { "decode",
+                                            "[-H N] [-m MAX] [INPUT [OUTPUT]]",
+                                            "turn frames into newline-terminated records",
+                                            FRAME_DECODE_HELP "\n" FRAME_FILES_HELP
+                                                              "\n" FRAME_OPTIONS_HELP
+                                                              "\n" FRAME_ERRORS_HELP,
+                                            frame_decode_run,
+                                            NULL };
 
 static const cli_command_t *const frame_subcommands[] = { &frame_decode, &frame_encode };
 static const cli_subcommands_t frame_group = CLI_SUBCOMMANDS("frame", frame_subcommands);
@@ -661,12 +665,13 @@ frame_run(const cli_command_t *self, int argc, char **argv)
 }
 
 const cli_command_t cli_cmd_frame = {
-    "frame", "encode [-H N] [-m MAX] [INPUT [OUTPUT]]\n"
-             "decode [-H N] [-m MAX] [INPUT [OUTPUT]]",
+    "frame",
+    "encode [-H N] [-m MAX] [INPUT [OUTPUT]]\n"
+    "decode [-H N] [-m MAX] [INPUT [OUTPUT]]",
     "convert between newline-separated records and length-prefixed frames",
     "A frame is a little-endian length of N bytes followed by that many payload\n"
-    "bytes: the format of mu_pipe. Subcommands may be abbreviated (frame e).\n\n"
-    FRAME_ENCODE_HELP "\n" FRAME_DECODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n"
-    FRAME_ERRORS_HELP,
-    frame_run, &frame_group
+    "bytes: the format of mu_pipe. Subcommands may be abbreviated (frame e).\n\n" FRAME_ENCODE_HELP
+    "\n" FRAME_DECODE_HELP "\n" FRAME_FILES_HELP "\n" FRAME_OPTIONS_HELP "\n" FRAME_ERRORS_HELP,
+    frame_run,
+    &frame_group
 };

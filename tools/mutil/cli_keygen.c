@@ -9,21 +9,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define KEYGEN_HELP                                                            \
-    "Generates a new random CURVE keypair and writes two files in czmq's zcert\n" \
+#define KEYGEN_HELP                                                                 \
+    "Generates a new random CURVE keypair and writes two files in czmq's zcert\n"   \
     "format, which czmq (zcert_load) and pyzmq (zmq.auth.load_certificate) read:\n" \
-    "  NAME         the public certificate (mode 0644): give it to the peers\n" \
-    "               that must recognize this key, e.g. a server's allow-list\n" \
-    "               directory;\n"                                                \
-    "  NAME_secret  the public and secret keys (mode 0600 from its creation):\n" \
-    "               keep it private.\n"                                          \
-    "Each file is written to a temporary name, synced and renamed into place.\n" \
-    "The public key is printed in Z85 (40 characters) on standard output.\n"     \
-    "\n"                                                                         \
-    "options:\n"                                                                 \
-    "  --force   replace NAME and NAME_secret when they exist (without it,\n"     \
-    "            existing files are left alone and keygen fails)\n"              \
-    "\n"                                                                         \
+    "  NAME         the public certificate (mode 0644): give it to the peers\n"     \
+    "               that must recognize this key, e.g. a server's allow-list\n"     \
+    "               directory;\n"                                                   \
+    "  NAME_secret  the public and secret keys (mode 0600 from its creation):\n"    \
+    "               keep it private.\n"                                             \
+    "Each file is written to a temporary name, synced and renamed into place.\n"    \
+    "The public key is printed in Z85 (40 characters) on standard output.\n"        \
+    "\n"                                                                            \
+    "options:\n"                                                                    \
+    "  --force   replace NAME and NAME_secret when they exist (without it,\n"       \
+    "            existing files are left alone and keygen fails)\n"                 \
+    "\n"                                                                            \
     "Exit status: 0 ok, 1 the files exist or cannot be written, 2 bad usage.\n"
 
 static int
@@ -79,8 +79,7 @@ keygen_run(const cli_command_t *self, int argc, char **argv)
     if (rc == 0)
         printf("%s\n", mu_keys_public_txt(keys));
     else
-        cli_error(self->name, "cannot write '%s' and '%s': %s", name, secret_path,
-                  mu_strerror(rc));
+        cli_error(self->name, "cannot write '%s' and '%s': %s", name, secret_path, mu_strerror(rc));
     mu_keys_destroy(&keys);
     return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
@@ -90,5 +89,6 @@ const cli_command_t cli_cmd_keygen = {
     "NAME [--force]",
     "generate a CURVE keypair into the zcert files NAME and NAME_secret",
     KEYGEN_HELP,
-    keygen_run, NULL
+    keygen_run,
+    NULL
 };

@@ -22,11 +22,13 @@ report_insecure(const char *who, const char *path)
     if (lstat(path, &st) != 0)
         cli_error(who, "%s: %s", path, mu_strerror(MU_EINSECURE));
     else if (S_ISLNK(st.st_mode))
-        cli_error(who, "%s: is a symbolic link; give the secret file's own path "
-                  INSECURE_HINT, path);
+        cli_error(who, "%s: is a symbolic link; give the secret file's own path " INSECURE_HINT,
+                  path);
     else
-        cli_error(who, "%s: mode %04o lets group or others access this secret; run "
-                  "'chmod 600 %s' " INSECURE_HINT, path, (unsigned) (st.st_mode & 07777), path);
+        cli_error(who,
+                  "%s: mode %04o lets group or others access this secret; run "
+                  "'chmod 600 %s' " INSECURE_HINT,
+                  path, (unsigned) (st.st_mode & 07777), path);
 }
 
 /*  Reports a file error rc about path that is not specific to its contents. */
@@ -50,8 +52,7 @@ cli_load_secret(const char *who, const char *path, int flags, char **secret_p, s
     if (rc == MU_EINVAL)
         cli_error(who, "%s: passphrase shorter than %d bytes", path, MU_KEYS_SECRET_MIN);
     else if (rc == MU_EFBIG)
-        cli_error(who, "%s: passphrase longer than %d bytes (the limit)", path,
-                  MU_KEYS_SECRET_MAX);
+        cli_error(who, "%s: passphrase longer than %d bytes (the limit)", path, MU_KEYS_SECRET_MAX);
     else if (rc != 0)
         report_file_error(who, path, rc);
     return rc == 0;
@@ -79,9 +80,10 @@ cli_load_cert(const char *who, const char *path, int flags, bool need_secret)
     if (rc == MU_EINVAL)
         cli_error(who, "%s: not a valid cert file", path);
     else if (rc == MU_EMISMATCH)
-        cli_error(who, "%s: the secret key in %s does not belong to the public key in %s: "
-                  "the pair does not match (make a new one with 'mutil keygen NAME')", path,
-                  secret, path);
+        cli_error(who,
+                  "%s: the secret key in %s does not belong to the public key in %s: "
+                  "the pair does not match (make a new one with 'mutil keygen NAME')",
+                  path, secret, path);
     else if (rc == MU_EINSECURE)
         report_insecure(who, secret);
     else if (rc != 0)

@@ -16,28 +16,28 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LRU_HELP                                                                \
-    "DIR/NAME.lru is an SQLite database (schema in mu_lru.h). Subcommands may\n" \
+#define LRU_HELP                                                                  \
+    "DIR/NAME.lru is an SQLite database (schema in mu_lru.h). Subcommands may\n"  \
     "be abbreviated. Sizes and capacities take the suffixes K, M, G, T (powers\n" \
-    "of 1024).\n\n"                                                             \
-    "  create CAPACITY [LEVELS]  create the LRU (LEVELS 1..64, default 4)\n"    \
-    "  add KEY SIZE              record an access: a hit promotes KEY, a new\n" \
-    "                            key enters level 0; prints 'hit' or 'new'\n"   \
-    "  delete KEY                forget KEY\n"                                  \
-    "  resize CAPACITY           change the capacity (levels re-divided)\n"     \
-    "  stats                     per-level keys, size and capacity; hits,\n"    \
-    "                            misses, evictions\n"                           \
-    "  list                      every key: top level first, head to tail\n"   \
-    "                            (the last line is evicted first)\n"           \
-    "  evict [--dry-run]         remove keys from level 0's tail until the\n"   \
-    "                            total fits the capacity; prints them\n\n"      \
-    "Exit status: 0 ok, 1 runtime error (no such LRU, in use, I/O), 2 bad\n"   \
+    "of 1024).\n\n"                                                               \
+    "  create CAPACITY [LEVELS]  create the LRU (LEVELS 1..64, default 4)\n"      \
+    "  add KEY SIZE              record an access: a hit promotes KEY, a new\n"   \
+    "                            key enters level 0; prints 'hit' or 'new'\n"     \
+    "  delete KEY                forget KEY\n"                                    \
+    "  resize CAPACITY           change the capacity (levels re-divided)\n"       \
+    "  stats                     per-level keys, size and capacity; hits,\n"      \
+    "                            misses, evictions\n"                             \
+    "  list                      every key: top level first, head to tail\n"      \
+    "                            (the last line is evicted first)\n"              \
+    "  evict [--dry-run]         remove keys from level 0's tail until the\n"     \
+    "                            total fits the capacity; prints them\n\n"        \
+    "Exit status: 0 ok, 1 runtime error (no such LRU, in use, I/O), 2 bad\n"      \
     "usage.\n"
 
 typedef struct {
     const char *dir, *name;
     char who[160];
-    unsigned flags;          /* the subcommand's flags given (bit 0: the first) */
+    unsigned flags; /* the subcommand's flags given (bit 0: the first) */
 } lru_target_t;
 
 /* The target of the running subcommand (set by lru_run). */
@@ -84,7 +84,7 @@ open_target(int flags, uint64_t capacity, int levels)
         cli_error(target.who, "exists with other parameters");
     else if (err == EINVAL)
         cli_error(target.who, "invalid name or parameters (names: 1-128 of A-Z a-z 0-9 . _ -, "
-                  "not starting with '.')");
+                              "not starting with '.')");
     else
         cli_error(target.who, "cannot open: %s", lru_strerror(mu_last_code()));
     return NULL;
@@ -119,8 +119,8 @@ parse_number(const char *what, const char *text, uint64_t *value_p)
     capped) and opens the target. Returns the LRU, or NULL with the exit
     status in *status. */
 static mu_lru_t *
-open_with_number(const cli_command_t *self, int argc, int want, const char *what,
-                 const char *text, bool capped, uint64_t *value_p, int *status)
+open_with_number(const cli_command_t *self, int argc, int want, const char *what, const char *text,
+                 bool capped, uint64_t *value_p, int *status)
 {
     *status = CLI_EXIT_FAIL;
     if (argc != want) {
@@ -163,8 +163,8 @@ lru_create_run(const cli_command_t *self, int argc, char **argv)
     uint64_t capacity, levels = MU_LRU_LEVELS_DEFAULT;
     if (argc < 1 || argc > 2)
         return count_failure(self);
-    if (!parse_number("CAPACITY", argv[0], &capacity) ||
-        (argc == 2 && !parse_number("LEVELS", argv[1], &levels)))
+    if (!parse_number("CAPACITY", argv[0], &capacity)
+        || (argc == 2 && !parse_number("LEVELS", argv[1], &levels)))
         return usage_failure(self);
     if (capacity == 0 || capacity > INT64_MAX || levels < 1 || levels > MU_LRU_MAX_LEVELS) {
         cli_error(target.who, "CAPACITY must be 1..2^63-1 and LEVELS 1..%d", MU_LRU_MAX_LEVELS);
@@ -189,8 +189,8 @@ lru_add_run(const cli_command_t *self, int argc, char **argv)
 {
     uint64_t size;
     int status;
-    mu_lru_t *lru = open_with_number(self, argc, 2, "SIZE", argc == 2 ? argv[1] : "", false,
-                                     &size, &status);
+    mu_lru_t *lru = open_with_number(self, argc, 2, "SIZE", argc == 2 ? argv[1] : "", false, &size,
+                                     &status);
     if (lru == NULL)
         return status;
     int rc = mu_lru_increment(lru, argv[0], strlen(argv[0]), size);
@@ -200,7 +200,7 @@ lru_add_run(const cli_command_t *self, int argc, char **argv)
     }
     int level = 0;
     if (mu_lru_peek(lru, argv[0], strlen(argv[0]), NULL, &level) != 0)
-        level = -1;     /* cannot happen: the key was just added */
+        level = -1; /* cannot happen: the key was just added */
     uint64_t over = mu_lru_over(lru);
     printf("%s, level %d", rc == 1 ? "hit" : "new", level);
     if (over > 0)
@@ -359,7 +359,7 @@ static int
 lru_evict_run(const cli_command_t *self, int argc, char **argv)
 {
     static const char *const headers[] = { "size", "key" };
-    bool dry = target.flags & 1;   /* --dry-run */
+    bool dry = target.flags & 1; /* --dry-run */
     if (argc != 0) {
         cli_error(target.who, "unexpected argument '%s'", argv[0]);
         return usage_failure(self);
@@ -388,33 +388,30 @@ lru_evict_run(const cli_command_t *self, int argc, char **argv)
 
 /* ---- the command ----------------------------------------------------------- */
 
-static const cli_command_t lru_add = {
-    "add", "KEY SIZE", "record an access to KEY of SIZE units", NULL, lru_add_run, NULL
-};
-static const cli_command_t lru_create = {
-    "create", "CAPACITY [LEVELS]", "create the LRU", NULL, lru_create_run, NULL
-};
+static const cli_command_t lru_add = { "add", "KEY SIZE",  "record an access to KEY of SIZE units",
+                                       NULL,  lru_add_run, NULL };
+static const cli_command_t lru_create = { "create", "CAPACITY [LEVELS]", "create the LRU",
+                                          NULL,     lru_create_run,      NULL };
 static const cli_command_t lru_delete = {
     "delete", "KEY", "forget KEY", NULL, lru_delete_run, NULL
 };
 static const cli_command_t lru_evict = {
     "evict", "[--dry-run]", "evict from level 0's tail until the LRU fits; print the keys",
-    NULL, lru_evict_run, NULL
+    NULL,    lru_evict_run, NULL
 };
 static const cli_command_t lru_list = {
     "list", "", "print every key by level, head to tail", NULL, lru_list_run, NULL
 };
-static const cli_command_t lru_resize = {
-    "resize", "CAPACITY", "change the capacity", NULL, lru_resize_run, NULL
-};
+static const cli_command_t lru_resize = { "resize", "CAPACITY",     "change the capacity",
+                                          NULL,     lru_resize_run, NULL };
 static const cli_command_t lru_stats = {
-    "stats", "", "print per-level keys, sizes and capacities, hits and misses", NULL,
+    "stats",       "",  "print per-level keys, sizes and capacities, hits and misses", NULL,
     lru_stats_run, NULL
 };
 
-static const cli_command_t *const lru_subcommands[] = {
-    &lru_add, &lru_create, &lru_delete, &lru_evict, &lru_list, &lru_resize, &lru_stats
-};
+static const cli_command_t *const lru_subcommands[] = { &lru_add,   &lru_create, &lru_delete,
+                                                        &lru_evict, &lru_list,   &lru_resize,
+                                                        &lru_stats };
 static const cli_subcommands_t lru_group = CLI_SUBCOMMANDS("lru DIR NAME", lru_subcommands);
 
 /*  `mutil lru DIR NAME SUBCOMMAND ...`: the subcommand gets its operands;
@@ -437,16 +434,15 @@ lru_run(const cli_command_t *self, int argc, char **argv)
     return status == CLI_ARGS_OPERAND ? sub->run(sub, argc, argv) : status;
 }
 
-const cli_command_t cli_cmd_lru = {
-    "lru",
-    "DIR NAME create CAPACITY [LEVELS]\n"
-    "DIR NAME add KEY SIZE\n"
-    "DIR NAME delete KEY\n"
-    "DIR NAME resize CAPACITY\n"
-    "DIR NAME stats\n"
-    "DIR NAME list\n"
-    "DIR NAME evict [--dry-run]",
-    "inspect and change a persistent segmented LRU (S4LRU)",
-    LRU_HELP,
-    lru_run, &lru_group
-};
+const cli_command_t cli_cmd_lru = { "lru",
+                                    "DIR NAME create CAPACITY [LEVELS]\n"
+                                    "DIR NAME add KEY SIZE\n"
+                                    "DIR NAME delete KEY\n"
+                                    "DIR NAME resize CAPACITY\n"
+                                    "DIR NAME stats\n"
+                                    "DIR NAME list\n"
+                                    "DIR NAME evict [--dry-run]",
+                                    "inspect and change a persistent segmented LRU (S4LRU)",
+                                    LRU_HELP,
+                                    lru_run,
+                                    &lru_group };

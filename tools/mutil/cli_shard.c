@@ -19,27 +19,27 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SHARD_HELP                                                              \
-    "DIR is the store's directory; the subcommands other than create open an\n" \
-    "existing store with its recorded parameters. Subcommands may be\n"         \
-    "abbreviated (shard DIR g).\n\n"                                            \
-    "create makes a store: --k elements per key, --shards files, --types the\n" \
-    "type of each element (int, str or bytes, comma-separated), --shardidx the\n" \
-    "element whose hash picks the shard (default 0), --codec zstd (default),\n" \
-    "zlib or none. Creating a store that exists with the same parameters is\n"  \
-    "not an error; other parameters are.\n\n"                                   \
-    "KEY is the key's elements separated by commas, read by the types of the\n" \
-    "store: int in decimal, str as text (\\, for a comma, \\\\ for a\n"         \
-    "backslash), bytes as hex digits (an empty element is an empty str or\n"    \
-    "bytes). set stores VALUE as a MessagePack str, or with --hex VALUE is hex\n" \
-    "of MessagePack bytes, stored as they are after a check. get prints a str\n" \
-    "value as its text, other values as JSON (bin as a hex string), and with\n" \
-    "--hex the stored MessagePack bytes in hex.\n\n"                            \
-    "len prints the entries of each shard and the size of its files; info the\n" \
-    "store's parameters; prune ELEM LO HI deletes every entry whose element\n"  \
+#define SHARD_HELP                                                                  \
+    "DIR is the store's directory; the subcommands other than create open an\n"     \
+    "existing store with its recorded parameters. Subcommands may be\n"             \
+    "abbreviated (shard DIR g).\n\n"                                                \
+    "create makes a store: --k elements per key, --shards files, --types the\n"     \
+    "type of each element (int, str or bytes, comma-separated), --shardidx the\n"   \
+    "element whose hash picks the shard (default 0), --codec zstd (default),\n"     \
+    "zlib or none. Creating a store that exists with the same parameters is\n"      \
+    "not an error; other parameters are.\n\n"                                       \
+    "KEY is the key's elements separated by commas, read by the types of the\n"     \
+    "store: int in decimal, str as text (\\, for a comma, \\\\ for a\n"             \
+    "backslash), bytes as hex digits (an empty element is an empty str or\n"        \
+    "bytes). set stores VALUE as a MessagePack str, or with --hex VALUE is hex\n"   \
+    "of MessagePack bytes, stored as they are after a check. get prints a str\n"    \
+    "value as its text, other values as JSON (bin as a hex string), and with\n"     \
+    "--hex the stored MessagePack bytes in hex.\n\n"                                \
+    "len prints the entries of each shard and the size of its files; info the\n"    \
+    "store's parameters; prune ELEM LO HI deletes every entry whose element\n"      \
     "number ELEM (from 0) lies in [LO, HI] (\"-\" leaves a side open) and prints\n" \
-    "how many; check runs SQLite's integrity_check on every shard.\n\n"         \
-    "Exit status: 0 ok, 1 runtime error (no such key, corrupt value, a store\n" \
+    "how many; check runs SQLite's integrity_check on every shard.\n\n"             \
+    "Exit status: 0 ok, 1 runtime error (no such key, corrupt value, a store\n"     \
     "with other parameters), 2 bad usage.\n"
 
 /*  What every subcommand gets: the command word path for messages, the
@@ -47,7 +47,7 @@
 typedef struct {
     const char *dir;
     char who[48];
-    unsigned flags;          /* the subcommand's flags given (set, get: --hex) */
+    unsigned flags; /* the subcommand's flags given (set, get: --hex) */
 } shard_ctx_t;
 
 static shard_ctx_t ctx;
@@ -85,8 +85,10 @@ failed(int rc)
 static int
 hex_digit(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /*  Decodes hex text of len chars in place into bytes; returns the byte count
@@ -227,14 +229,18 @@ print_json(FILE *out, const mu_unpacked_t *v)
     size_t len;
     int8_t type;
     switch (mu_unpacked_type(v)) {
-    case MU_PACK_BOOL: fputs(mu_unpacked_bool(v, &b) == 0 && b ? "true" : "false", out); break;
+    case MU_PACK_BOOL:
+        fputs(mu_unpacked_bool(v, &b) == 0 && b ? "true" : "false", out);
+        break;
     case MU_PACK_INT:
         if (mu_unpacked_int(v, &i) == 0)
             fprintf(out, "%lld", (long long) i);
         else if (mu_unpacked_uint(v, &u) == 0)
             fprintf(out, "%llu", (unsigned long long) u);
         break;
-    case MU_PACK_FLOAT: fprintf(out, "%.17g", mu_unpacked_double(v, &d) == 0 ? d : 0.0); break;
+    case MU_PACK_FLOAT:
+        fprintf(out, "%.17g", mu_unpacked_double(v, &d) == 0 ? d : 0.0);
+        break;
     case MU_PACK_STR:
         if (mu_unpacked_str(v, &s, &len) == 0)
             print_json_str(out, s, len);
@@ -252,9 +258,15 @@ print_json(FILE *out, const mu_unpacked_t *v)
             fputs("\"}", out);
         }
         break;
-    case MU_PACK_ARRAY: print_container(out, v, false); break;
-    case MU_PACK_MAP: print_container(out, v, true); break;
-    default: fputs("null", out); break;
+    case MU_PACK_ARRAY:
+        print_container(out, v, false);
+        break;
+    case MU_PACK_MAP:
+        print_container(out, v, true);
+        break;
+    default:
+        fputs("null", out);
+        break;
     }
 }
 
@@ -297,9 +309,10 @@ parse_types(const char *text, mu_shard_opts_t *o)
     size_t n = 0;
     for (const char *p = text; *p && n < MU_SHARD_MAX_K; n++) {
         size_t len = strcspn(p, ",");
-        o->types[n] = len == 3 && !strncmp(p, "int", 3) ? MU_SHARD_INT
-                    : len == 3 && !strncmp(p, "str", 3) ? MU_SHARD_STR
-                    : len == 5 && !strncmp(p, "bytes", 5) ? MU_SHARD_BYTES : 0;
+        o->types[n] = len == 3 && !strncmp(p, "int", 3)     ? MU_SHARD_INT
+                      : len == 3 && !strncmp(p, "str", 3)   ? MU_SHARD_STR
+                      : len == 5 && !strncmp(p, "bytes", 5) ? MU_SHARD_BYTES
+                                                            : 0;
         if (o->types[n] == 0)
             return false;
         p += len + (p[len] == ',');
@@ -407,11 +420,14 @@ shard_info(const cli_command_t *self, int argc, char **argv)
     cli_table_t *t = cli_table_new(2, head);
     int rc = t ? 0 : MU_ENOMEM;
     if (rc == 0)
-        rc = cli_table_addf(t, "k\t%zu", o.k) | cli_table_addf(t, "shards\t%zu", o.shards) |
-             cli_table_addf(t, "shardidx\t%zu", o.shardidx) | cli_table_addf(t, "types\t%s", types) |
-             cli_table_addf(t, "codec\t%s", o.codec == MU_SHARD_CODEC_ZLIB ? "zlib"
-                            : o.codec == MU_SHARD_CODEC_NONE ? "none" : "zstd") |
-             cli_table_addf(t, "index_mask\t%u", o.index_mask);
+        rc = cli_table_addf(t, "k\t%zu", o.k) | cli_table_addf(t, "shards\t%zu", o.shards)
+             | cli_table_addf(t, "shardidx\t%zu", o.shardidx)
+             | cli_table_addf(t, "types\t%s", types)
+             | cli_table_addf(t, "codec\t%s",
+                              o.codec == MU_SHARD_CODEC_ZLIB   ? "zlib"
+                              : o.codec == MU_SHARD_CODEC_NONE ? "none"
+                                                               : "zstd")
+             | cli_table_addf(t, "index_mask\t%u", o.index_mask);
     if (rc == 0)
         cli_table_print(t, stdout, 0);
     cli_table_destroy(&t);
@@ -614,8 +630,8 @@ shard_prune(const cli_command_t *self, int argc, char **argv)
     if (elem >= o.k) {
         cli_error(ctx.who, "ELEM must be below k = %zu", o.k);
         status = CLI_EXIT_USAGE;
-    } else if (!parse_bound(o.types[elem], argv[1], &lo, &lop) ||
-               !parse_bound(o.types[elem], argv[2], &hi, &hip)) {
+    } else if (!parse_bound(o.types[elem], argv[1], &lo, &lop)
+               || !parse_bound(o.types[elem], argv[2], &hi, &hip)) {
         cli_error(ctx.who, "LO and HI must be %s values or '-'", type_word(o.types[elem]));
         status = CLI_EXIT_USAGE;
     } else {
@@ -647,25 +663,29 @@ shard_check(const cli_command_t *self, int argc, char **argv)
 }
 
 static const cli_command_t sub_create = {
-    "create", "--k K --shards N --types T,... [--shardidx I] [--codec zstd|zlib|none]",
-    "create a store", NULL, shard_create, NULL };
-static const cli_command_t sub_info = { "info", "", "print the store's parameters", NULL,
-                                        shard_info, NULL };
-static const cli_command_t sub_set = { "set", "KEY VALUE [--hex]", "store a value", NULL,
-                                       shard_set, NULL };
-static const cli_command_t sub_get = { "get", "KEY [--hex]", "print a value", NULL, shard_get,
-                                       NULL };
-static const cli_command_t sub_delete = { "delete", "KEY", "delete a key", NULL, shard_delete,
-                                          NULL };
-static const cli_command_t sub_len = { "len", "", "entries and bytes per shard", NULL, shard_len,
-                                       NULL };
-static const cli_command_t sub_prune = { "prune", "ELEM LO HI", "delete a range of one element",
-                                         NULL, shard_prune, NULL };
-static const cli_command_t sub_check = { "check", "", "integrity_check every shard", NULL,
-                                         shard_check, NULL };
-static const cli_command_t *const shard_subcommands[] = {
-    &sub_check, &sub_create, &sub_delete, &sub_get, &sub_info, &sub_len, &sub_prune, &sub_set
+    "create",         "--k K --shards N --types T,... [--shardidx I] [--codec zstd|zlib|none]",
+    "create a store", NULL,
+    shard_create,     NULL
 };
+static const cli_command_t sub_info = { "info", "",         "print the store's parameters",
+                                        NULL,   shard_info, NULL };
+static const cli_command_t sub_set = { "set", "KEY VALUE [--hex]", "store a value",
+                                       NULL,  shard_set,           NULL };
+static const cli_command_t sub_get = {
+    "get", "KEY [--hex]", "print a value", NULL, shard_get, NULL
+};
+static const cli_command_t sub_delete = {
+    "delete", "KEY", "delete a key", NULL, shard_delete, NULL
+};
+static const cli_command_t sub_len = { "len", "",        "entries and bytes per shard",
+                                       NULL,  shard_len, NULL };
+static const cli_command_t sub_prune = { "prune", "ELEM LO HI", "delete a range of one element",
+                                         NULL,    shard_prune,  NULL };
+static const cli_command_t sub_check = { "check", "",          "integrity_check every shard",
+                                         NULL,    shard_check, NULL };
+static const cli_command_t *const shard_subcommands[] = { &sub_check, &sub_create, &sub_delete,
+                                                          &sub_get,   &sub_info,   &sub_len,
+                                                          &sub_prune, &sub_set };
 
 static const cli_subcommands_t shard_group = CLI_SUBCOMMANDS("shard DIR", shard_subcommands);
 
@@ -692,13 +712,15 @@ shard_run(const cli_command_t *self, int argc, char **argv)
 }
 
 const cli_command_t cli_cmd_shard = {
-    "shard", "DIR create --k K --shards N --types T,... [--shardidx I] [--codec C]\n"
-             "DIR info | len | check\n"
-             "DIR set KEY VALUE [--hex]\n"
-             "DIR get KEY [--hex]\n"
-             "DIR delete KEY\n"
-             "DIR prune ELEM LO HI",
+    "shard",
+    "DIR create --k K --shards N --types T,... [--shardidx I] [--codec C]\n"
+    "DIR info | len | check\n"
+    "DIR set KEY VALUE [--hex]\n"
+    "DIR get KEY [--hex]\n"
+    "DIR delete KEY\n"
+    "DIR prune ELEM LO HI",
     "look at and change a sharded SQLite store (mu_shard)",
     SHARD_HELP,
-    shard_run, &shard_group
+    shard_run,
+    &shard_group
 };

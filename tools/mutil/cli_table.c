@@ -12,9 +12,9 @@
 
 struct cli_table_t {
     size_t columns;
-    size_t rows;        /* rows of cells, the header included */
+    size_t rows; /* rows of cells, the header included */
     size_t cap;
-    char **cells;       /* rows * columns strings, row-major */
+    char **cells; /* rows * columns strings, row-major */
 };
 
 cli_table_t *

@@ -81,7 +81,7 @@ cli_progress_draw(void *arg, uint64_t done, uint64_t total)
     if (!p->started) {
         p->started = true;
         p->start_ms = now;
-        p->first = done;   /* a resumed download starts past 0 */
+        p->first = done; /* a resumed download starts past 0 */
     }
     if (done < total && now - p->last_ms < 100 && p->last_ms != 0)
         return 0;
@@ -191,9 +191,10 @@ check_partial(cli_local_t *self, int flags)
         cli_error(self->who, "cannot remove '%s': %s", self->partial, strerror(errno));
         return CLI_EXIT_FAIL;
     }
-    cli_error(self->who, "'%s' holds %llu bytes from an earlier try: add --resume to continue "
-                         "it, or --force to start over", self->partial,
-              (unsigned long long) st.st_size);
+    cli_error(self->who,
+              "'%s' holds %llu bytes from an earlier try: add --resume to continue "
+              "it, or --force to start over",
+              self->partial, (unsigned long long) st.st_size);
     return CLI_EXIT_FAIL;
 }
 
@@ -218,8 +219,8 @@ cli_get_local_open(cli_local_t *self, const char *who, const char *local, const 
     if (stat(local, &st) == 0 && S_ISDIR(st.st_mode)) {
         const char *name = base_name(remote);
         if (name == NULL) {
-            cli_error(who, "'%s' is a directory and REMOTE '%s' names no file to put in it",
-                      local, remote);
+            cli_error(who, "'%s' is a directory and REMOTE '%s' names no file to put in it", local,
+                      remote);
             return CLI_EXIT_FAIL;
         }
         self->path = join_path(local, name);
@@ -263,7 +264,7 @@ copy_to_stdout(cli_local_t *self)
             break;
     int status = ferror(in) || !feof(in) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
     fclose(in);
-    return status;   /* a failed write is reported by main's final flush */
+    return status; /* a failed write is reported by main's final flush */
 }
 
 /*  The size of path.partial, 0 when there is none. */
@@ -287,9 +288,10 @@ cli_get_local_close(cli_local_t *self, int rc)
     uint64_t kept = rc != 0 ? partial_size(self) : 0;
     bool interrupted = rc == MU_EINTR && cli_interrupted();
     if (kept)
-        cli_error(self->who, "%s%llu bytes kept in '%s': run the same command with --resume "
-                             "to continue", interrupted ? "interrupted; " : "",
-                  (unsigned long long) kept, self->partial);
+        cli_error(self->who,
+                  "%s%llu bytes kept in '%s': run the same command with --resume "
+                  "to continue",
+                  interrupted ? "interrupted; " : "", (unsigned long long) kept, self->partial);
     else if (interrupted)
         cli_error(self->who, "interrupted");
     cli_local_free(self);

@@ -37,7 +37,7 @@ cli_find_command(const char *word, const cli_command_t *const *table, size_t n)
     int found = CLI_NO_MATCH;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(table[i]->name, word) == 0)
-            return (int) i;                     /* an exact name always wins */
+            return (int) i; /* an exact name always wins */
         if (strncmp(table[i]->name, word, len) == 0)
             found = found == CLI_NO_MATCH ? (int) i : CLI_AMBIGUOUS;
     }
@@ -59,8 +59,8 @@ print_candidates(FILE *out, const char *word, const cli_command_t *const *table,
 }
 
 const cli_command_t *
-cli_resolve(const char *who, const char *kind, const char *word,
-            const cli_command_t *const *table, size_t n)
+cli_resolve(const char *who, const char *kind, const char *word, const cli_command_t *const *table,
+            size_t n)
 {
     int index = cli_find_command(word, table, n);
     if (index >= 0)
@@ -78,11 +78,11 @@ cli_resolve(const char *who, const char *kind, const char *word,
 }
 
 const cli_command_t *
-cli_subcommand(const cli_command_t *self, int argc, char **argv, int lead,
-               const char *lead_names, int *status_p)
+cli_subcommand(const cli_command_t *self, int argc, char **argv, int lead, const char *lead_names,
+               int *status_p)
 {
     for (int i = 0; i <= lead && i < argc; i++)
-        if (cli_is_help(argv[i])) {   /* before the subcommand word */
+        if (cli_is_help(argv[i])) { /* before the subcommand word */
             cli_print_help(stdout, "", self);
             *status_p = CLI_EXIT_OK;
             return NULL;
@@ -105,8 +105,8 @@ cli_print_usage(FILE *out, const char *path, const cli_command_t *cmd)
     const char *lead = "usage: ";
     do {
         size_t len = strcspn(form, "\n");
-        fprintf(out, "%smutil%s%s %s%s%.*s\n", lead, space, path, cmd->name,
-                len ? " " : "", (int) len, form);
+        fprintf(out, "%smutil%s%s %s%s%.*s\n", lead, space, path, cmd->name, len ? " " : "",
+                (int) len, form);
         form += len;
         lead = "       ";
     } while (*form++ == '\n');
@@ -182,10 +182,11 @@ print_overview(FILE *out)
     fprintf(out, "usage: mutil <command> [<arguments>]\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-*s  %s\n", (int) width, commands[i]->name, commands[i]->summary);
-    fprintf(out, "\nA command may be abbreviated to any unique prefix (mutil ver = mutil version).\n"
-                 "Options go anywhere, as --opt VALUE or --opt=VALUE; -- ends them.\n"
-                 "Run 'mutil help <command> [<subcommand>]' or 'mutil <command> --help' for\n"
-                 "its usage.\n");
+    fprintf(out,
+            "\nA command may be abbreviated to any unique prefix (mutil ver = mutil version).\n"
+            "Options go anywhere, as --opt VALUE or --opt=VALUE; -- ends them.\n"
+            "Run 'mutil help <command> [<subcommand>]' or 'mutil <command> --help' for\n"
+            "its usage.\n");
 }
 
 /*  `mutil help [COMMAND [SUBCOMMAND]]`: the overview, one command's help,
@@ -218,8 +219,7 @@ help_run(const cli_command_t *self, int argc, char **argv)
         fprintf(stderr, "run 'mutil help %s' for its usage\n", cmd->name);
         return CLI_EXIT_USAGE;
     }
-    const cli_command_t *sub = cli_resolve(cmd->name, "subcommand", argv[1], subs->table,
-                                           subs->n);
+    const cli_command_t *sub = cli_resolve(cmd->name, "subcommand", argv[1], subs->table, subs->n);
     if (sub == NULL)
         return CLI_EXIT_USAGE;
     cli_print_help(stdout, subs->path, sub);
@@ -227,13 +227,15 @@ help_run(const cli_command_t *self, int argc, char **argv)
 }
 
 const cli_command_t cli_cmd_help = {
-    "help", "[<command> [<subcommand>]]",
+    "help",
+    "[<command> [<subcommand>]]",
     "show the list of commands, or the usage of one",
     "Without an argument, lists the commands with a one-line summary. With a\n"
     "command name (or a unique prefix of one), prints that command's usage and\n"
     "description, as 'mutil <command> --help' does; with a subcommand too\n"
     "(mutil help lru add), that subcommand's.\n",
-    help_run, NULL
+    help_run,
+    NULL
 };
 
 /* ---- version ------------------------------------------------------------- */
@@ -257,18 +259,20 @@ version_run(const cli_command_t *self, int argc, char **argv)
     zsys_version(&czmq_major, &czmq_minor, &czmq_patch);
     printf("mutil %s (libmutil %s, libzmq %d.%d.%d, czmq %d.%d.%d, libsodium %s, "
            "sqlite %s, msgpack %s)\n",
-           PACKAGE_VERSION, mu_version_string(), zmq_major, zmq_minor, zmq_patch,
-           czmq_major, czmq_minor, czmq_patch, sodium_version_string(),
-           sqlite3_libversion(), msgpack_version());
+           PACKAGE_VERSION, mu_version_string(), zmq_major, zmq_minor, zmq_patch, czmq_major,
+           czmq_minor, czmq_patch, sodium_version_string(), sqlite3_libversion(),
+           msgpack_version());
     return CLI_EXIT_OK;
 }
 
 const cli_command_t cli_cmd_version = {
-    "version", "",
+    "version",
+    "",
     "print the versions of mutil and of the libraries it uses",
     "Prints one line: the version of this tool, then the run-time versions of\n"
     "libmutil, libzmq, czmq, libsodium, SQLite and msgpack-c.\n",
-    version_run, NULL
+    version_run,
+    NULL
 };
 
 /* ---- main ---------------------------------------------------------------- */
