@@ -486,64 +486,90 @@ set_value(char *text, bool hex, mu_pack_t *p, size_t *size)
     return mu_pack_data(p, size);
 }
 
+/*  What set, get and delete do on the store open_with_key gave; argv
+    holds the operands (argv[0] the key). Returns the exit status. */
+typedef int (*key_action_fn)(mu_shard_t *s, const key_arg_t *ka, char **argv);
+
+/*  Runs a key command: open_with_key (want operands, else usage with
+    need), then action, then closes the store. Returns open_with_key's
+    failure status or action's. */
 static int
-shard_set(const cli_command_t *self, int argc, char **argv)
+run_with_key(const cli_command_t *self, int argc, char **argv, int want, const char *need,
+             key_action_fn action)
 {
-    bool hex = ctx.flags & 1;
     key_arg_t ka;
-    mu_shard_t *s = open_with_key(self, argc, 2, "set needs KEY and VALUE", argv, &ka);
+    mu_shard_t *s = open_with_key(self, argc, want, need, argv, &ka);
     if (s == NULL)
         return ka.status;
+    int status = action(s, &ka, argv);
+    mu_shard_destroy(&s);
+    return status;
+}
+
+static int
+set_action(mu_shard_t *s, const key_arg_t *ka, char **argv)
+{
+    bool hex = ctx.flags & 1;
+    int status;
     mu_pack_t *p = mu_pack_new();
     size_t size = 0;
     const void *value = p ? set_value(argv[1], hex, p, &size) : NULL;
     if (value == NULL) {
         cli_error(ctx.who, "VALUE is not valid %s", hex ? "hex" : "text");
-        ka.status = CLI_EXIT_USAGE;
+        status = CLI_EXIT_USAGE;
     } else {
-        int rc = mu_shard_set(s, ka.key, ka.k, value, size);
-        ka.status = rc == 0 ? CLI_EXIT_OK : failed(rc);
+        int rc = mu_shard_set(s, ka->key, ka->k, value, size);
+        status = rc == 0 ? CLI_EXIT_OK : failed(rc);
     }
     mu_pack_destroy(&p);
-    mu_shard_destroy(&s);
-    return ka.status;
+    return status;
+}
+
+static int
+get_action(mu_shard_t *s, const key_arg_t *ka, char **argv)
+{
+    (void) argv;
+    int status;
+    void *value = NULL;
+    size_t size = 0;
+    int rc = mu_shard_get(s, ka->key, ka->k, &value, &size);
+    if (rc != 0) {
+        status = failed(rc);
+    } else if (ctx.flags & 1) {
+        print_hex(stdout, value, size);
+        fputc('\n', stdout);
+        status = CLI_EXIT_OK;
+    } else {
+        status = print_value(value, size);
+    }
+    free(value);
+    return status;
+}
+
+static int
+delete_action(mu_shard_t *s, const key_arg_t *ka, char **argv)
+{
+    (void) argv;
+    int rc = mu_shard_delete(s, ka->key, ka->k);
+    return rc == 0 ? CLI_EXIT_OK : failed(rc);
+}
+
+static int
+shard_set(const cli_command_t *self, int argc, char **argv)
+{
+    return run_with_key(self, argc, argv, 2, "set needs KEY and VALUE", set_action);
 }
 
 static int
 shard_get(const cli_command_t *self, int argc, char **argv)
 {
-    bool hex = ctx.flags & 1;
-    key_arg_t ka;
-    mu_shard_t *s = open_with_key(self, argc, 1, "get needs KEY", argv, &ka);
-    if (s == NULL)
-        return ka.status;
-    void *value = NULL;
-    size_t size = 0;
-    int rc = mu_shard_get(s, ka.key, ka.k, &value, &size);
-    if (rc != 0) {
-        ka.status = failed(rc);
-    } else if (hex) {
-        print_hex(stdout, value, size);
-        fputc('\n', stdout);
-        ka.status = CLI_EXIT_OK;
-    } else {
-        ka.status = print_value(value, size);
-    }
-    free(value);
-    mu_shard_destroy(&s);
-    return ka.status;
+    return run_with_key(self, argc, argv, 1, "get needs KEY", get_action);
 }
 
 static int
 shard_delete(const cli_command_t *self, int argc, char **argv)
 {
-    key_arg_t ka;
-    mu_shard_t *s = open_with_key(self, argc, 1, "delete needs KEY", argv, &ka);
-    if (s == NULL)
-        return ka.status;
-    int rc = mu_shard_delete(s, ka.key, ka.k);
-    mu_shard_destroy(&s);
-    return rc == 0 ? CLI_EXIT_OK : failed(rc);
+    return run_with_key(self, argc, argv, 1, "delete needs KEY", delete_action);
 }
 
 /*  Bytes of a shard's database file and its WAL. */
