@@ -400,15 +400,26 @@ type_word(mu_shard_type_t t)
     return t == MU_SHARD_INT ? "int" : t == MU_SHARD_STR ? "str" : "bytes";
 }
 
+/*  The start of info, len and check: no operands (else a usage error),
+    then the store. Returns it, or NULL with the exit status in *status. */
+static mu_shard_t *
+open_without_operands(const cli_command_t *self, int argc, char **argv, int *status)
+{
+    if (argc != 0) {
+        *status = usage(self, "unexpected argument '%s'", argv[0]);
+        return NULL;
+    }
+    *status = CLI_EXIT_FAIL;
+    return open_store();
+}
+
 static int
 shard_info(const cli_command_t *self, int argc, char **argv)
 {
-    (void) argv;
-    if (argc != 0)
-        return usage(self, "unexpected argument '%s'", argv[0]);
-    mu_shard_t *s = open_store();
+    int status;
+    mu_shard_t *s = open_without_operands(self, argc, argv, &status);
     if (s == NULL)
-        return CLI_EXIT_FAIL;
+        return status;
     mu_shard_opts_t o;
     mu_shard_info(s, &o);
     char types[MU_SHARD_MAX_K * 6 + 1] = "";
@@ -614,16 +625,15 @@ len_table(const uint64_t *counts, size_t n)
 static int
 shard_len(const cli_command_t *self, int argc, char **argv)
 {
-    if (argc != 0)
-        return usage(self, "unexpected argument '%s'", argv[0]);
-    mu_shard_t *s = open_store();
+    int status;
+    mu_shard_t *s = open_without_operands(self, argc, argv, &status);
     if (s == NULL)
-        return CLI_EXIT_FAIL;
+        return status;
     mu_shard_opts_t o;
     mu_shard_info(s, &o);
     uint64_t *counts = calloc(o.shards, sizeof *counts);
     int rc = counts ? mu_shard_len_each(s, counts, o.shards) : MU_ENOMEM;
-    int status = rc == 0 ? len_table(counts, o.shards) : failed(rc);
+    status = rc == 0 ? len_table(counts, o.shards) : failed(rc);
     free(counts);
     mu_shard_destroy(&s);
     return status;
@@ -675,11 +685,10 @@ shard_prune(const cli_command_t *self, int argc, char **argv)
 static int
 shard_check(const cli_command_t *self, int argc, char **argv)
 {
-    if (argc != 0)
-        return usage(self, "unexpected argument '%s'", argv[0]);
-    mu_shard_t *s = open_store();
+    int status;
+    mu_shard_t *s = open_without_operands(self, argc, argv, &status);
     if (s == NULL)
-        return CLI_EXIT_FAIL;
+        return status;
     int rc = mu_shard_check(s);
     mu_shard_destroy(&s);
     if (rc != 0)
