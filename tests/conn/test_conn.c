@@ -1310,9 +1310,6 @@ main(int argc, char **argv)
     MU_RUN(test_curve_allowed);
     MU_RUN(test_curve_refused);
     MU_RUN(test_shared_secret);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", tmpdir);
+    mu_test_remove_scratch_dir(tmpdir);
     MU_DONE();
 }

@@ -141,3 +141,41 @@ mu_test_child_status(pid_t pid)
         printf("# child %d killed by signal %d\n", (int) pid, WTERMSIG(status));
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+bool
+mu_test_wait_count(pthread_mutex_t *mutex, pthread_cond_t *cv, const int *count, int want,
+                   int timeout_ms)
+{
+    int64_t deadline_ms = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    struct timespec deadline = { .tv_sec = (time_t) (deadline_ms / 1000),
+                                 .tv_nsec = (long) (deadline_ms % 1000) * 1000000L };
+    pthread_mutex_lock(mutex);
+    int rc = 0;
+    while (*count < want && rc == 0)
+        rc = pthread_cond_timedwait(cv, mutex, &deadline);
+    bool reached = *count >= want;
+    pthread_mutex_unlock(mutex);
+    return reached;
+}
+
+bool
+mu_test_child_aborts(mu_test_child_fn *fn, const char *arg)
+{
+    int fd = -1;
+    pid_t pid = mu_test_fork_piped(fn, arg, &fd);
+    if (pid <= 0)
+        return false;
+    bool killed = mu_test_child_status(pid) == -1;
+    if (fd >= 0)
+        close(fd);
+    return killed;
+}
+
+void
+mu_test_remove_scratch_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", dir);
+}

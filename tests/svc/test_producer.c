@@ -61,16 +61,7 @@ gen_fini(gen_t *g)
 static bool
 gen_wait_puts(gen_t *g, int want)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += mu_test_ms(5000) / 1000;
-    pthread_mutex_lock(&g->mutex);
-    int rc = 0;
-    while (g->put_ok < want && rc == 0)
-        rc = pthread_cond_timedwait(&g->cv, &g->mutex, &deadline);
-    bool reached = g->put_ok >= want;
-    pthread_mutex_unlock(&g->mutex);
-    return reached;
+    return mu_test_wait_count(&g->mutex, &g->cv, &g->put_ok, want, 5000);
 }
 
 static int

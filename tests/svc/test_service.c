@@ -71,16 +71,7 @@ counter_add(counter_t *c)
 static bool
 counter_wait(counter_t *c, int want)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += mu_test_ms(5000) / 1000;
-    pthread_mutex_lock(&c->mutex);
-    int rc = 0;
-    while (c->value < want && rc == 0)
-        rc = pthread_cond_timedwait(&c->cv, &c->mutex, &deadline);
-    bool reached = c->value >= want;
-    pthread_mutex_unlock(&c->mutex);
-    return reached;
+    return mu_test_wait_count(&c->mutex, &c->cv, &c->value, want, 5000);
 }
 
 /* ------------------------------------------------------------------ */
