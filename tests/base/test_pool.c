@@ -33,11 +33,7 @@ static counter_t started = { .mutex = PTHREAD_MUTEX_INITIALIZER };
 static void
 counter_init(counter_t *c)
 {
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    mu_test_cond_init(&c->cv);
 }
 
 static void
@@ -255,12 +251,7 @@ static void
 test_new_without_fds(void)
 {
     struct rlimit old;
-    MU_CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
-    int probe = dup(0);
-    MU_CHECK(probe >= 0);
-    close(probe);
-    struct rlimit tight = { (rlim_t) probe, old.rlim_max }; /* no fd >= probe */
-    MU_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+    MU_CHECK(mu_test_limit_fds(&old));
     errno = 0;
     mu_pool_t *pool = mu_pool_new(1, 1);
     int pool_errno = errno;

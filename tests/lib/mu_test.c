@@ -179,3 +179,26 @@ mu_test_remove_scratch_dir(const char *dir)
     if (system(cmd) != 0)
         printf("# could not remove %s\n", dir);
 }
+
+void
+mu_test_cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+bool
+mu_test_limit_fds(struct rlimit *old)
+{
+    if (getrlimit(RLIMIT_NOFILE, old) != 0)
+        return false;
+    int probe = dup(0);
+    if (probe < 0)
+        return false;
+    close(probe);
+    struct rlimit tight = { (rlim_t) probe, old->rlim_max }; /* no fd >= probe */
+    return setrlimit(RLIMIT_NOFILE, &tight) == 0;
+}

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdbool.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -143,5 +144,15 @@ bool mu_test_child_aborts(mu_test_child_fn *fn, const char *arg);
 /*  Removes the scratch directory DIR and everything below it (made by
     mu_test_scratch_dir); prints a TAP comment when it cannot. */
 void mu_test_remove_scratch_dir(const char *dir);
+
+/*  Initialises CV as a condition variable on CLOCK_MONOTONIC (the clock
+    mu_test_wait_count's deadline is on). */
+void mu_test_cond_init(pthread_cond_t *cv);
+
+/*  Lowers RLIMIT_NOFILE's soft limit to the lowest free descriptor, so
+    that opening any new descriptor fails with EMFILE; the old limits go to
+    *OLD, to be put back with setrlimit(RLIMIT_NOFILE, OLD). Returns false
+    (limits unchanged) when it cannot. */
+bool mu_test_limit_fds(struct rlimit *old);
 
 #endif

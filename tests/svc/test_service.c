@@ -34,11 +34,7 @@ static void
 counter_init(counter_t *c)
 {
     pthread_mutex_init(&c->mutex, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    mu_test_cond_init(&c->cv);
     c->value = 0;
 }
 
@@ -832,12 +828,7 @@ static void
 test_new_without_fds(void)
 {
     struct rlimit old;
-    MU_CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
-    int probe = dup(0);
-    MU_CHECK(probe >= 0);
-    close(probe);
-    struct rlimit tight = { (rlim_t) probe, old.rlim_max }; /* no fd >= probe */
-    MU_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+    MU_CHECK(mu_test_limit_fds(&old));
     errno = 0;
     mu_entrypoint_t *ep = mu_entrypoint_new();
     int ep_errno = errno;
