@@ -202,3 +202,42 @@ mu_test_limit_fds(struct rlimit *old)
     struct rlimit tight = { (rlim_t) probe, old->rlim_max }; /* no fd >= probe */
     return setrlimit(RLIMIT_NOFILE, &tight) == 0;
 }
+
+void
+mu_test_counter_init(mu_test_counter_t *c)
+{
+    pthread_mutex_init(&c->mutex, NULL);
+    mu_test_cond_init(&c->cv);
+    c->value = 0;
+}
+
+void
+mu_test_counter_fini(mu_test_counter_t *c)
+{
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mutex);
+}
+
+void
+mu_test_counter_set(mu_test_counter_t *c, int value)
+{
+    pthread_mutex_lock(&c->mutex);
+    c->value = value;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mutex);
+}
+
+void
+mu_test_counter_add(mu_test_counter_t *c)
+{
+    pthread_mutex_lock(&c->mutex);
+    c->value++;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mutex);
+}
+
+bool
+mu_test_counter_wait(mu_test_counter_t *c, int want, int timeout_ms)
+{
+    return mu_test_wait_count(&c->mutex, &c->cv, &c->value, want, timeout_ms);
+}

@@ -155,4 +155,23 @@ void mu_test_cond_init(pthread_cond_t *cv);
     (limits unchanged) when it cannot. */
 bool mu_test_limit_fds(struct rlimit *old);
 
+/*  A counter that threads raise and a test waits on; every call is
+    thread-safe. Init before use (value 0), fini after. */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cv; /* on CLOCK_MONOTONIC, broadcast on every change */
+    int value;
+} mu_test_counter_t;
+
+void mu_test_counter_init(mu_test_counter_t *c);
+void mu_test_counter_fini(mu_test_counter_t *c);
+
+/*  Sets the counter to VALUE / adds one to it, waking waiters. */
+void mu_test_counter_set(mu_test_counter_t *c, int value);
+void mu_test_counter_add(mu_test_counter_t *c);
+
+/*  Waits up to TIMEOUT_MS x mu_test_scale() until the counter reaches
+    WANT (mu_test_wait_count). Returns whether it did. */
+bool mu_test_counter_wait(mu_test_counter_t *c, int want, int timeout_ms);
+
 #endif
