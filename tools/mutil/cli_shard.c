@@ -401,27 +401,31 @@ type_word(mu_shard_type_t t)
 }
 
 /*  The start of info, len and check: no operands (else a usage error),
-    then the store. Returns it, or NULL with the exit status in *status. */
+    then the store, whose parameters go to *o unless o is NULL. Returns it,
+    or NULL with the exit status in *status. */
 static mu_shard_t *
-open_without_operands(const cli_command_t *self, int argc, char **argv, int *status)
+open_without_operands(const cli_command_t *self, int argc, char **argv, mu_shard_opts_t *o,
+                      int *status)
 {
     if (argc != 0) {
         *status = usage(self, "unexpected argument '%s'", argv[0]);
         return NULL;
     }
     *status = CLI_EXIT_FAIL;
-    return open_store();
+    mu_shard_t *s = open_store();
+    if (s != NULL && o != NULL)
+        mu_shard_info(s, o);
+    return s;
 }
 
 static int
 shard_info(const cli_command_t *self, int argc, char **argv)
 {
     int status;
-    mu_shard_t *s = open_without_operands(self, argc, argv, &status);
+    mu_shard_opts_t o;
+    mu_shard_t *s = open_without_operands(self, argc, argv, &o, &status);
     if (s == NULL)
         return status;
-    mu_shard_opts_t o;
-    mu_shard_info(s, &o);
     char types[MU_SHARD_MAX_K * 6 + 1] = "";
     for (size_t j = 0; j < o.k; j++) {
         strcat(types, j ? "," : "");
@@ -626,11 +630,10 @@ static int
 shard_len(const cli_command_t *self, int argc, char **argv)
 {
     int status;
-    mu_shard_t *s = open_without_operands(self, argc, argv, &status);
+    mu_shard_opts_t o;
+    mu_shard_t *s = open_without_operands(self, argc, argv, &o, &status);
     if (s == NULL)
         return status;
-    mu_shard_opts_t o;
-    mu_shard_info(s, &o);
     uint64_t *counts = calloc(o.shards, sizeof *counts);
     int rc = counts ? mu_shard_len_each(s, counts, o.shards) : MU_ENOMEM;
     status = rc == 0 ? len_table(counts, o.shards) : failed(rc);
@@ -686,7 +689,7 @@ static int
 shard_check(const cli_command_t *self, int argc, char **argv)
 {
     int status;
-    mu_shard_t *s = open_without_operands(self, argc, argv, &status);
+    mu_shard_t *s = open_without_operands(self, argc, argv, NULL, &status);
     if (s == NULL)
         return status;
     int rc = mu_shard_check(s);
