@@ -264,9 +264,6 @@ main(void)
     MU_RUN(test_serve_logs_name_escaped);
     MU_RUN(test_call_prints_error_escaped);
     zsys_shutdown();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", tmpdir);
+    mu_test_remove_scratch_dir(tmpdir);
     MU_DONE();
 }

@@ -21,57 +21,8 @@ fd_readable(int fd, int timeout_ms)
     return poll(&item, 1, timeout_ms) == 1 && (item.revents & POLLIN);
 }
 
-/*  A counter that jobs raise and the test waits on. */
-typedef struct {
-    pthread_mutex_t mutex;
-    pthread_cond_t cv;
-    int value;
-} counter_t;
-
-static counter_t started = { .mutex = PTHREAD_MUTEX_INITIALIZER };
-
-static void
-counter_init(counter_t *c)
-{
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &attr);
-    pthread_condattr_destroy(&attr);
-}
-
-static void
-counter_add(counter_t *c)
-{
-    pthread_mutex_lock(&c->mutex);
-    c->value++;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mutex);
-}
-
-static void
-counter_reset(counter_t *c)
-{
-    pthread_mutex_lock(&c->mutex);
-    c->value = 0;
-    pthread_mutex_unlock(&c->mutex);
-}
-
-/*  Waits up to 5 s (scaled) for the counter to reach want. */
-static bool
-counter_wait(counter_t *c, int want)
-{
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += mu_test_ms(5000) / 1000;
-    pthread_mutex_lock(&c->mutex);
-    int rc = 0;
-    while (c->value < want && rc == 0)
-        rc = pthread_cond_timedwait(&c->cv, &c->mutex, &deadline);
-    bool reached = c->value >= want;
-    pthread_mutex_unlock(&c->mutex);
-    return reached;
-}
+/*  Jobs that started (a job raises it, the test waits on it). */
+static mu_test_counter_t started;
 
 static void *
 square_job(void *arg)
@@ -192,7 +143,7 @@ static int gate[2] = { -1, -1 };
 static void *
 gated_job(void *arg)
 {
-    counter_add(&started);
+    mu_test_counter_add(&started);
     char byte;
     if (read(gate[0], &byte, 1) != 1)
         return NULL;
@@ -203,12 +154,12 @@ static void
 test_backpressure(void)
 {
     MU_CHECK(pipe(gate) == 0);
-    counter_reset(&started);
+    mu_test_counter_set(&started, 0);
     mu_pool_t *pool = mu_pool_new(1, 2);
     MU_CHECK(pool);
     /* one running (blocked) + two queued fill it */
     MU_CHECK_EQ(mu_pool_submit(pool, gated_job, (void *) 1, -1, NULL), 0);
-    MU_CHECK(counter_wait(&started, 1));
+    MU_CHECK(mu_test_counter_wait(&started, 1, 5000));
     MU_CHECK_EQ(mu_pool_submit(pool, gated_job, (void *) 2, -1, NULL), 0);
     MU_CHECK_EQ(mu_pool_submit(pool, gated_job, (void *) 3, -1, NULL), 0);
     int64_t t0 = mu_test_now_ms();
@@ -236,7 +187,7 @@ test_backpressure(void)
 static void *
 slow_job(void *arg)
 {
-    counter_add(&started);
+    mu_test_counter_add(&started);
     struct timespec work = { 0, mu_test_ms(300) * 1000000L }; /* a job that takes a while */
     while (nanosleep(&work, &work) < 0) {
     }
@@ -250,9 +201,9 @@ test_destroy_waits_for_running(void)
     atomic_int done = 0, never = 0;
     mu_pool_t *pool = mu_pool_new(1, 4);
     MU_CHECK(pool);
-    counter_reset(&started);
+    mu_test_counter_set(&started, 0);
     MU_CHECK_EQ(mu_pool_submit(pool, slow_job, &done, -1, NULL), 0);
-    MU_CHECK(counter_wait(&started, 1));
+    MU_CHECK(mu_test_counter_wait(&started, 1, 5000));
     MU_CHECK_EQ(mu_pool_submit(pool, slow_job, &never, -1, NULL), 0);
     mu_pool_destroy(&pool);
     MU_CHECK_EQ(atomic_load(&done), 1);  /* the running job finished */
@@ -264,12 +215,7 @@ static void
 test_new_without_fds(void)
 {
     struct rlimit old;
-    MU_CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
-    int probe = dup(0);
-    MU_CHECK(probe >= 0);
-    close(probe);
-    struct rlimit tight = { (rlim_t) probe, old.rlim_max }; /* no fd >= probe */
-    MU_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+    MU_CHECK(mu_test_limit_fds(&old));
     errno = 0;
     mu_pool_t *pool = mu_pool_new(1, 1);
     int pool_errno = errno;
@@ -302,7 +248,7 @@ int
 main(void)
 {
     mu_test_start(30);
-    counter_init(&started);
+    mu_test_counter_init(&started);
     MU_RUN(test_caller_bug_asserts); /* forks: before czmq runs */
     MU_RUN(test_results_via_poll);
     MU_RUN(test_results_kept_until_taken);

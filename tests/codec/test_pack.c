@@ -26,6 +26,20 @@ decode(const void *data, size_t size, const mu_unpack_limits_t *limits, mu_unpac
     return rc;
 }
 
+/*  Checks that pack holds want_size bytes starting with first and decodes
+    them into *root_p (NULL when a check fails: the case is marked failed). */
+static void
+decode_packed(mu_pack_t *pack, size_t want_size, uint8_t first, mu_unpacked_t **root_p)
+{
+    *root_p = NULL;
+    size_t size;
+    const uint8_t *bytes = mu_pack_data(pack, &size);
+    MU_CHECK(bytes);
+    MU_CHECK_EQ(size, want_size);
+    MU_CHECK_EQ(bytes[0], first);
+    MU_CHECK_EQ(decode(bytes, size, NULL, root_p, NULL), 0);
+}
+
 /*  Counts the values of a tree and checks that every accessor agrees with
     its type. Returns 0 when something is inconsistent. */
 static size_t
@@ -306,13 +320,9 @@ test_roundtrip_ints(void)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         mu_pack_reset(pack);
         MU_CHECK_EQ(mu_pack_int(pack, cases[c].value), 0);
-        size_t size;
-        const uint8_t *bytes = mu_pack_data(pack, &size);
-        MU_CHECK(bytes);
-        MU_CHECK_EQ(size, cases[c].size);
-        MU_CHECK_EQ(bytes[0], cases[c].first);
         mu_unpacked_t *root;
-        MU_CHECK_EQ(decode(bytes, size, NULL, &root, NULL), 0);
+        decode_packed(pack, cases[c].size, cases[c].first, &root);
+        MU_CHECK(root);
         MU_CHECK_EQ(mu_unpacked_type(root), MU_PACK_INT);
         int64_t i = 0;
         uint64_t u = 0;
@@ -333,13 +343,9 @@ test_roundtrip_ints(void)
     for (size_t c = 0; c < sizeof big / sizeof big[0]; c++) {
         mu_pack_reset(pack);
         MU_CHECK_EQ(mu_pack_uint(pack, big[c]), 0);
-        size_t size;
-        const uint8_t *bytes = mu_pack_data(pack, &size);
-        MU_CHECK(bytes);
-        MU_CHECK_EQ(size, 9);
-        MU_CHECK_EQ(bytes[0], 0xcf);
         mu_unpacked_t *root;
-        MU_CHECK_EQ(decode(bytes, size, NULL, &root, NULL), 0);
+        decode_packed(pack, 9, 0xcf, &root);
+        MU_CHECK(root);
         uint64_t u = 0;
         int64_t i = 7;
         MU_CHECK_EQ(mu_unpacked_uint(root, &u), 0);
@@ -409,13 +415,9 @@ test_roundtrip_floats(void)
     for (size_t c = 0; c < sizeof doubles / sizeof doubles[0]; c++) {
         mu_pack_reset(pack);
         MU_CHECK_EQ(mu_pack_double(pack, doubles[c]), 0);
-        size_t size;
-        const uint8_t *bytes = mu_pack_data(pack, &size);
-        MU_CHECK(bytes);
-        MU_CHECK_EQ(size, 9);
-        MU_CHECK_EQ(bytes[0], 0xcb);
         mu_unpacked_t *root;
-        MU_CHECK_EQ(decode(bytes, size, NULL, &root, NULL), 0);
+        decode_packed(pack, 9, 0xcb, &root);
+        MU_CHECK(root);
         MU_CHECK_EQ(mu_unpacked_type(root), MU_PACK_FLOAT);
         double d;
         MU_CHECK_EQ(mu_unpacked_double(root, &d), 0);
@@ -426,13 +428,9 @@ test_roundtrip_floats(void)
     for (size_t c = 0; c < sizeof floats / sizeof floats[0]; c++) {
         mu_pack_reset(pack);
         MU_CHECK_EQ(mu_pack_float(pack, floats[c]), 0);
-        size_t size;
-        const uint8_t *bytes = mu_pack_data(pack, &size);
-        MU_CHECK(bytes);
-        MU_CHECK_EQ(size, 5);
-        MU_CHECK_EQ(bytes[0], 0xca);
         mu_unpacked_t *root;
-        MU_CHECK_EQ(decode(bytes, size, NULL, &root, NULL), 0);
+        decode_packed(pack, 5, 0xca, &root);
+        MU_CHECK(root);
         double d;
         MU_CHECK_EQ(mu_unpacked_double(root, &d), 0);
         MU_CHECK(d == (double) floats[c]);
@@ -1156,12 +1154,7 @@ s_child_null_writer(const char *arg, int fd)
 static void
 test_caller_bug_asserts(void)
 {
-    int fd = -1;
-    pid_t pid = mu_test_fork_piped(s_child_null_writer, NULL, &fd);
-    MU_CHECK(pid > 0);
-    MU_CHECK_EQ(mu_test_child_status(pid), -1); /* killed by SIGABRT */
-    if (fd >= 0)
-        close(fd);
+    MU_CHECK(mu_test_child_aborts(s_child_null_writer, NULL)); /* SIGABRT */
 }
 
 static void

@@ -472,15 +472,45 @@ test_concurrent_out_of_order(void)
     mu_server_destroy(&server);
 }
 
+/*  A server on a free TCP port answered by an echo thread, and a client
+    connected to it: what most request tests start from. */
+typedef struct {
+    mu_server_t *server;
+    echo_t echo;
+    mu_client_t *client;
+} echo_fixture_t;
+
+/*  Starts the server, its echo thread and the client. Returns false (the
+    case is failed by the caller's check) when the server or the client
+    could not be made; what was made is left for echo_fixture_stop. */
+static bool
+echo_fixture_start(echo_fixture_t *fx)
+{
+    fx->client = NULL;
+    fx->server = insecure_server("tcp://127.0.0.1:*");
+    if (fx->server == NULL)
+        return false;
+    echo_start(&fx->echo, fx->server);
+    fx->client = insecure_client(mu_server_endpoint(fx->server, 0), NULL);
+    return fx->client != NULL;
+}
+
+/*  Destroys the client, stops the echo thread and destroys the server. */
+static void
+echo_fixture_stop(echo_fixture_t *fx)
+{
+    mu_client_destroy(&fx->client);
+    if (fx->server != NULL)
+        echo_stop(&fx->echo);
+    mu_server_destroy(&fx->server);
+}
+
 static void
 test_timeout_and_late_reply(void)
 {
-    mu_server_t *server = insecure_server("tcp://127.0.0.1:*");
-    MU_CHECK(server);
-    echo_t echo;
-    echo_start(&echo, server);
-    mu_client_t *client = insecure_client(mu_server_endpoint(server, 0), NULL);
-    MU_CHECK(client);
+    echo_fixture_t fx;
+    MU_CHECK(echo_fixture_start(&fx));
+    mu_client_t *client = fx.client;
     int64_t start = mu_test_now_ms();
     MU_CHECK_EQ(request_str(client, "slow", 100, NULL), MU_ETIMEDOUT);
     MU_CHECK(mu_test_now_ms() - start < mu_test_ms(1000));
@@ -495,20 +525,15 @@ test_timeout_and_late_reply(void)
     MU_CHECK_EQ(stats.timeouts, 1);
     MU_CHECK_EQ(stats.late_replies, 1);
     MU_CHECK_EQ(stats.replies, 1);
-    mu_client_destroy(&client);
-    echo_stop(&echo);
-    mu_server_destroy(&server);
+    echo_fixture_stop(&fx);
 }
 
 static void
 test_reply_error_and_drop(void)
 {
-    mu_server_t *server = insecure_server("tcp://127.0.0.1:*");
-    MU_CHECK(server);
-    echo_t echo;
-    echo_start(&echo, server);
-    mu_client_t *client = insecure_client(mu_server_endpoint(server, 0), NULL);
-    MU_CHECK(client);
+    echo_fixture_t fx;
+    MU_CHECK(echo_fixture_start(&fx));
+    mu_client_t *client = fx.client;
     MU_CHECK_EQ(request_str(client, "err", 3000, NULL), MU_ENOENT);
     MU_CHECK(strstr(mu_last_error(), ": server: nothing here") != NULL);
     MU_CHECK_EQ(request_str(client, "bogus", 3000, NULL), MU_EREMOTE);
@@ -518,9 +543,7 @@ test_reply_error_and_drop(void)
     MU_CHECK(mu_test_now_ms() - start < 2000);
     MU_CHECK(strstr(mu_last_error(), "server: request dropped") != NULL);
     MU_CHECK_EQ(request_str(client, "fine", 3000, NULL), 0);
-    mu_client_destroy(&client);
-    echo_stop(&echo);
-    mu_server_destroy(&server);
+    echo_fixture_stop(&fx);
 }
 
 /* Pushes that arrive while a request waits are queued, up to 100,000; the
@@ -528,12 +551,9 @@ test_reply_error_and_drop(void)
 static void
 test_client_queue_limit(void)
 {
-    mu_server_t *server = insecure_server("tcp://127.0.0.1:*");
-    MU_CHECK(server);
-    echo_t echo;
-    echo_start(&echo, server);
-    mu_client_t *client = insecure_client(mu_server_endpoint(server, 0), NULL);
-    MU_CHECK(client);
+    echo_fixture_t fx;
+    MU_CHECK(echo_fixture_start(&fx));
+    mu_client_t *client = fx.client;
     char *reply = NULL;
     int rc = request_str(client, "flood", 40000, &reply);
     MU_CHECK_EQ(rc, 0);
@@ -546,9 +566,7 @@ test_client_queue_limit(void)
     MU_CHECK_EQ(mu_client_recv(client, NULL, NULL, NULL, &data, NULL, 1000), 0);
     MU_CHECK(strcmp(data, "5") == 0); /* 0..4 were dropped */
     free(data);
-    mu_client_destroy(&client);
-    echo_stop(&echo);
-    mu_server_destroy(&server);
+    echo_fixture_stop(&fx);
 }
 
 /* Server and clients driven from this one thread. */
@@ -1310,9 +1328,6 @@ main(int argc, char **argv)
     MU_RUN(test_curve_allowed);
     MU_RUN(test_curve_refused);
     MU_RUN(test_shared_secret);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", tmpdir);
+    mu_test_remove_scratch_dir(tmpdir);
     MU_DONE();
 }

@@ -236,23 +236,41 @@ test_fan_in(void)
     MU_CHECK(run_line(3, 2, 2, 1000));
 }
 
+/*  Runs flow `name`: one counting source of count records into a "sink"
+    stage of workers linked by kind (filter, key), and reads what the sinks
+    wrote into recs (room for more than want) until want records and the
+    flow's end. *got_p: how many were read (0 when a step failed: the case
+    is marked failed); *f_p: the ended flow, for the caller to look at,
+    destroy, then close_results(). */
+static void
+run_to_sinks(const char *name, uint64_t count, int workers, mu_flow_link_t kind,
+             mu_flow_filter_fn *filter, mu_flow_key_fn *key, record_t *recs, size_t want,
+             size_t *got_p, mu_flow_t **f_p)
+{
+    *got_p = 0;
+    open_results();
+    src_count = count;
+    static uint64_t next;
+    next = 0;
+    mu_flow_t *f = *f_p = mu_flow_new(name);
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", workers, sink_startup, sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_link(f, "sink", kind, filter, key, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    results_started();
+    size_t got = read_records(recs, want, 60000);
+    MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
+    got += read_rest(recs + got, 1);
+    *got_p = got;
+}
+
 static void
 test_keyed(void)
 {
-    open_results();
-    src_count = 5000;
-    static uint64_t next;
-    next = 0;
-    mu_flow_t *f = mu_flow_new("keyed");
-    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
-    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 4, sink_startup, sink, NULL), 0);
-    MU_CHECK_EQ(mu_flow_set_link(f, "sink", MU_FLOW_KEYED, NULL, key_mod7, NULL), 0);
-    MU_CHECK_EQ(mu_flow_start(f), 0);
-    results_started();
     static record_t recs[5001];
-    size_t got = read_records(recs, 5000, 60000);
-    MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
-    got += read_rest(recs + got, 1);
+    size_t got;
+    mu_flow_t *f;
+    run_to_sinks("keyed", 5000, 4, MU_FLOW_KEYED, NULL, key_mod7, recs, 5000, &got, &f);
     MU_CHECK_EQ(got, 5000);
     int owner[7] = { -1, -1, -1, -1, -1, -1, -1 };
     for (size_t i = 0; i < got; i++) {
@@ -278,20 +296,10 @@ parity_filter(void *arg, int index, const void *data, size_t size)
 static void
 test_broadcast_filters(void)
 {
-    open_results();
-    src_count = 3000;
-    static uint64_t next;
-    next = 0;
-    mu_flow_t *f = mu_flow_new("bcast");
-    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
-    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 3, sink_startup, sink, NULL), 0);
-    MU_CHECK_EQ(mu_flow_set_link(f, "sink", MU_FLOW_BROADCAST, parity_filter, NULL, NULL), 0);
-    MU_CHECK_EQ(mu_flow_start(f), 0);
-    results_started();
     static record_t recs[6001];
-    size_t got = read_records(recs, 6000, 60000);
-    MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
-    got += read_rest(recs + got, 1);
+    size_t got;
+    mu_flow_t *f;
+    run_to_sinks("bcast", 3000, 3, MU_FLOW_BROADCAST, parity_filter, NULL, recs, 6000, &got, &f);
     MU_CHECK_EQ(got, 6000);
     static uint8_t seen[3][3000];
     memset(seen, 0, sizeof seen);

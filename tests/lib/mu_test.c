@@ -141,3 +141,103 @@ mu_test_child_status(pid_t pid)
         printf("# child %d killed by signal %d\n", (int) pid, WTERMSIG(status));
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+bool
+mu_test_wait_count(pthread_mutex_t *mutex, pthread_cond_t *cv, const int *count, int want,
+                   int timeout_ms)
+{
+    int64_t deadline_ms = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    struct timespec deadline = { .tv_sec = (time_t) (deadline_ms / 1000),
+                                 .tv_nsec = (long) (deadline_ms % 1000) * 1000000L };
+    pthread_mutex_lock(mutex);
+    int rc = 0;
+    while (*count < want && rc == 0)
+        rc = pthread_cond_timedwait(cv, mutex, &deadline);
+    bool reached = *count >= want;
+    pthread_mutex_unlock(mutex);
+    return reached;
+}
+
+bool
+mu_test_child_aborts(mu_test_child_fn *fn, const char *arg)
+{
+    int fd = -1;
+    pid_t pid = mu_test_fork_piped(fn, arg, &fd);
+    if (pid <= 0)
+        return false;
+    bool killed = mu_test_child_status(pid) == -1;
+    if (fd >= 0)
+        close(fd);
+    return killed;
+}
+
+void
+mu_test_remove_scratch_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", dir);
+}
+
+void
+mu_test_cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+bool
+mu_test_limit_fds(struct rlimit *old)
+{
+    if (getrlimit(RLIMIT_NOFILE, old) != 0)
+        return false;
+    int probe = dup(0);
+    if (probe < 0)
+        return false;
+    close(probe);
+    struct rlimit tight = { (rlim_t) probe, old->rlim_max }; /* no fd >= probe */
+    return setrlimit(RLIMIT_NOFILE, &tight) == 0;
+}
+
+void
+mu_test_counter_init(mu_test_counter_t *c)
+{
+    pthread_mutex_init(&c->mutex, NULL);
+    mu_test_cond_init(&c->cv);
+    c->value = 0;
+}
+
+void
+mu_test_counter_fini(mu_test_counter_t *c)
+{
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mutex);
+}
+
+void
+mu_test_counter_set(mu_test_counter_t *c, int value)
+{
+    pthread_mutex_lock(&c->mutex);
+    c->value = value;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mutex);
+}
+
+void
+mu_test_counter_add(mu_test_counter_t *c)
+{
+    pthread_mutex_lock(&c->mutex);
+    c->value++;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mutex);
+}
+
+bool
+mu_test_counter_wait(mu_test_counter_t *c, int want, int timeout_ms)
+{
+    return mu_test_wait_count(&c->mutex, &c->cv, &c->value, want, timeout_ms);
+}

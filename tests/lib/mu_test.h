@@ -28,6 +28,9 @@
 #include <stdint.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -121,8 +124,54 @@ typedef void(mu_test_child_fn)(const char *arg, int fd);
     end in *fd_p, or -1. */
 pid_t mu_test_fork_piped(mu_test_child_fn *fn, const char *arg, int *fd_p);
 
+/*  Waits up to TIMEOUT_MS x mu_test_scale() until *COUNT >= WANT, where
+    COUNT is an int guarded by MUTEX and every change to it broadcasts CV
+    (a condition variable on CLOCK_MONOTONIC). Takes and releases MUTEX
+    itself (the caller must not hold it). Returns whether the count was
+    reached. */
+bool mu_test_wait_count(pthread_mutex_t *mutex, pthread_cond_t *cv, const int *count, int want,
+                        int timeout_ms);
+
 /*  Waits for child pid: its exit status, or -1 when a signal killed it
     (the signal is printed as a TAP comment). */
 int mu_test_child_status(pid_t pid);
+
+/*  Runs fn(arg, fd) in a forked child (see mu_test_fork_piped) and
+    returns true when a signal killed it, as an assert() on a caller bug
+    does (SIGABRT); false when it exited or could not be forked. */
+bool mu_test_child_aborts(mu_test_child_fn *fn, const char *arg);
+
+/*  Removes the scratch directory DIR and everything below it (made by
+    mu_test_scratch_dir); prints a TAP comment when it cannot. */
+void mu_test_remove_scratch_dir(const char *dir);
+
+/*  Initialises CV as a condition variable on CLOCK_MONOTONIC (the clock
+    mu_test_wait_count's deadline is on). */
+void mu_test_cond_init(pthread_cond_t *cv);
+
+/*  Lowers RLIMIT_NOFILE's soft limit to the lowest free descriptor, so
+    that opening any new descriptor fails with EMFILE; the old limits go to
+    *OLD, to be put back with setrlimit(RLIMIT_NOFILE, OLD). Returns false
+    (limits unchanged) when it cannot. */
+bool mu_test_limit_fds(struct rlimit *old);
+
+/*  A counter that threads raise and a test waits on; every call is
+    thread-safe. Init before use (value 0), fini after. */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cv; /* on CLOCK_MONOTONIC, broadcast on every change */
+    int value;
+} mu_test_counter_t;
+
+void mu_test_counter_init(mu_test_counter_t *c);
+void mu_test_counter_fini(mu_test_counter_t *c);
+
+/*  Sets the counter to VALUE / adds one to it, waking waiters. */
+void mu_test_counter_set(mu_test_counter_t *c, int value);
+void mu_test_counter_add(mu_test_counter_t *c);
+
+/*  Waits up to TIMEOUT_MS x mu_test_scale() until the counter reaches
+    WANT (mu_test_wait_count). Returns whether it did. */
+bool mu_test_counter_wait(mu_test_counter_t *c, int want, int timeout_ms);
 
 #endif

@@ -921,9 +921,6 @@ main(void)
     MU_RUN(test_zmq_timeouts_and_fan_in_eof);
     MU_RUN(test_zmq_bad_peers);
     zsys_shutdown();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", tmpdir);
+    mu_test_remove_scratch_dir(tmpdir);
     MU_DONE();
 }

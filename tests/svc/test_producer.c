@@ -43,11 +43,7 @@ gen_init(gen_t *g, int limit, int end_code)
 {
     *g = (gen_t) { .limit = limit, .end_code = end_code };
     pthread_mutex_init(&g->mutex, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&g->cv, &attr);
-    pthread_condattr_destroy(&attr);
+    mu_test_cond_init(&g->cv);
 }
 
 static void
@@ -61,16 +57,7 @@ gen_fini(gen_t *g)
 static bool
 gen_wait_puts(gen_t *g, int want)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += mu_test_ms(5000) / 1000;
-    pthread_mutex_lock(&g->mutex);
-    int rc = 0;
-    while (g->put_ok < want && rc == 0)
-        rc = pthread_cond_timedwait(&g->cv, &g->mutex, &deadline);
-    bool reached = g->put_ok >= want;
-    pthread_mutex_unlock(&g->mutex);
-    return reached;
+    return mu_test_wait_count(&g->mutex, &g->cv, &g->put_ok, want, 5000);
 }
 
 static int
@@ -223,12 +210,7 @@ static void
 test_new_without_fds(void)
 {
     struct rlimit old;
-    MU_CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
-    int probe = dup(0);
-    MU_CHECK(probe >= 0);
-    close(probe);
-    struct rlimit tight = { (rlim_t) probe, old.rlim_max }; /* no fd >= probe */
-    MU_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+    MU_CHECK(mu_test_limit_fds(&old));
     errno = 0;
     mu_producer_t *producer = mu_producer_new(idle_generator, NULL, 1, NULL);
     int producer_errno = errno;

@@ -23,66 +23,6 @@ sleep_ms(int ms)
     }
 }
 
-/*  A counter that services raise and others wait on. */
-typedef struct {
-    pthread_mutex_t mutex;
-    pthread_cond_t cv; /* on CLOCK_MONOTONIC */
-    int value;
-} counter_t;
-
-static void
-counter_init(counter_t *c)
-{
-    pthread_mutex_init(&c->mutex, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cv, &attr);
-    pthread_condattr_destroy(&attr);
-    c->value = 0;
-}
-
-static void
-counter_fini(counter_t *c)
-{
-    pthread_cond_destroy(&c->cv);
-    pthread_mutex_destroy(&c->mutex);
-}
-
-static void
-counter_set(counter_t *c, int value)
-{
-    pthread_mutex_lock(&c->mutex);
-    c->value = value;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mutex);
-}
-
-static void
-counter_add(counter_t *c)
-{
-    pthread_mutex_lock(&c->mutex);
-    c->value++;
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mutex);
-}
-
-/*  Waits up to 5 s (scaled) for the counter to reach want. */
-static bool
-counter_wait(counter_t *c, int want)
-{
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += mu_test_ms(5000) / 1000;
-    pthread_mutex_lock(&c->mutex);
-    int rc = 0;
-    while (c->value < want && rc == 0)
-        rc = pthread_cond_timedwait(&c->cv, &c->mutex, &deadline);
-    bool reached = c->value >= want;
-    pthread_mutex_unlock(&c->mutex);
-    return reached;
-}
-
 /* ------------------------------------------------------------------ */
 /* An event log shared by the fake services and the hooks              */
 
@@ -109,7 +49,7 @@ events_reset(void)
 /* ------------------------------------------------------------------ */
 /* A configurable fake service                                          */
 
-static counter_t s_starts; /* fake start() calls since make_entrypoint */
+static mu_test_counter_t s_starts; /* fake start() calls since make_entrypoint */
 
 typedef struct {
     const char *name;
@@ -134,7 +74,7 @@ static void *
 fake_thread(void *arg)
 {
     fake_t *f = arg;
-    if (f->wait_starts > 0 && !counter_wait(&s_starts, f->wait_starts)) {
+    if (f->wait_starts > 0 && !mu_test_counter_wait(&s_starts, f->wait_starts, 5000)) {
         mu_service_fail(f->svc, MU_ETIMEDOUT, "the other services never started");
         return NULL;
     }
@@ -162,7 +102,7 @@ fake_start(void *arg, mu_service_t *svc)
 {
     fake_t *f = arg;
     event("start", f->name);
-    counter_add(&s_starts);
+    mu_test_counter_add(&s_starts);
     if (f->start_rc)
         return f->start_rc;
     f->svc = svc;
@@ -226,7 +166,7 @@ static mu_entrypoint_t *
 make_entrypoint(fake_t *fakes, size_t n, bool stop_when_ready)
 {
     events_reset();
-    counter_set(&s_starts, 0);
+    mu_test_counter_set(&s_starts, 0);
     memset(s_hook_rc, 0, sizeof s_hook_rc);
     mu_entrypoint_t *ep = mu_entrypoint_new();
     if (!ep)
@@ -658,9 +598,9 @@ run_thread(void *arg)
 static int
 noop_start(void *arg, mu_service_t *svc)
 {
-    counter_t *started = arg;
+    mu_test_counter_t *started = arg;
     mu_service_ready(svc);
-    counter_add(started);
+    mu_test_counter_add(started);
     return 0;
 }
 
@@ -687,8 +627,8 @@ test_entrypoint_invalid(void)
     MU_CHECK_EQ(mu_entrypoint_set_start_timeout(ep, -1), 0); /* no limit */
     MU_CHECK_EQ(mu_entrypoint_set_shutdown_timeout(ep, -1), 0);
 
-    counter_t started;
-    counter_init(&started);
+    mu_test_counter_t started;
+    mu_test_counter_init(&started);
     mu_service_t *svc = mu_entrypoint_add(ep, "n", &noop_ops, &started);
     MU_CHECK(svc);
     MU_CHECK_EQ(strcmp(mu_service_name(svc), "n"), 0);
@@ -697,7 +637,7 @@ test_entrypoint_invalid(void)
     /* a second entrypoint may not run while one runs */
     pthread_t thread;
     MU_CHECK_EQ(pthread_create(&thread, NULL, run_thread, ep), 0);
-    MU_CHECK(counter_wait(&started, 1));
+    MU_CHECK(mu_test_counter_wait(&started, 1, 5000));
     mu_entrypoint_t *other = mu_entrypoint_new();
     MU_CHECK(other);
     MU_CHECK_EQ(mu_entrypoint_run(other), MU_EINVAL);
@@ -715,7 +655,7 @@ test_entrypoint_invalid(void)
     MU_CHECK_EQ(strcmp(mu_last_error(), "invalid argument: service 'late' added after run()"), 0);
     mu_entrypoint_destroy(&ep);
     mu_entrypoint_destroy(&ep); /* NULL-safe */
-    counter_fini(&started);
+    mu_test_counter_fini(&started);
 }
 
 static void
@@ -841,12 +781,7 @@ static void
 test_new_without_fds(void)
 {
     struct rlimit old;
-    MU_CHECK_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
-    int probe = dup(0);
-    MU_CHECK(probe >= 0);
-    close(probe);
-    struct rlimit tight = { (rlim_t) probe, old.rlim_max }; /* no fd >= probe */
-    MU_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+    MU_CHECK(mu_test_limit_fds(&old));
     errno = 0;
     mu_entrypoint_t *ep = mu_entrypoint_new();
     int ep_errno = errno;
@@ -861,7 +796,7 @@ int
 main(void)
 {
     mu_test_start(50);
-    counter_init(&s_starts);
+    mu_test_counter_init(&s_starts);
     /* forked children first, before this process touches czmq */
     MU_RUN(test_sigint_stops_in_reverse);
     MU_RUN(test_sigterm_stops_in_reverse);

@@ -244,6 +244,62 @@ open_files(const frame_options_t *opts, int *in_fd_p, int *out_fd_p)
     return 0;
 }
 
+/*  What encode and decode share once set up: the options, both
+    descriptors, and the pipe that owns one of them (the input for decode,
+    the output for encode) with that descriptor's flags saved. */
+typedef struct {
+    frame_options_t opts;
+    int in_fd, out_fd;
+    bool pipe_input; /* the pipe reads in_fd (decode), else writes out_fd */
+    saved_flags_t saved;
+    mu_pipe_t *pipe;
+} frame_session_t;
+
+/*  Parses the options, opens the files, saves the flags of the pipe side's
+    descriptor and wraps it in a pipe that owns it from then on. Returns
+    true with s ready for frame_session_end, or false with the exit status
+    to return in *status: CLI_EXIT_OK after --help, CLI_EXIT_USAGE, or
+    CLI_EXIT_FAIL after saying why (nothing is left open). */
+static bool
+frame_session_start(frame_session_t *s, bool pipe_input, const cli_command_t *self, int argc,
+                    char **argv, int *status)
+{
+    int rc = parse_options(self, argc, argv, &s->opts);
+    *status = rc == FRAME_HELP_SHOWN ? CLI_EXIT_OK : rc;
+    if (rc != 0)
+        return false;
+    *status = CLI_EXIT_FAIL;
+    if (open_files(&s->opts, &s->in_fd, &s->out_fd) != 0)
+        return false;
+    s->pipe_input = pipe_input;
+    int fd = pipe_input ? s->in_fd : s->out_fd;
+    save_flags(&s->saved, fd);
+    s->pipe = pipe_input ? mu_pipe_new_fd(fd, -1) : mu_pipe_new_fd(-1, fd);
+    if (s->pipe == NULL) {
+        int err = errno;
+        cli_error(s->opts.who, "%s: %s", pipe_input ? input_name(&s->opts) : output_name(&s->opts),
+                  mu_strerror(-err));
+        restore_flags(&s->saved);
+        close_file(s->in_fd, STDIN_FILENO);
+        close_file(s->out_fd, STDOUT_FILENO);
+        return false;
+    }
+    return true;
+}
+
+/*  Destroys the pipe (closing its descriptor), puts the saved flags back
+    and closes the other descriptor. */
+static void
+frame_session_end(frame_session_t *s)
+{
+    mu_pipe_destroy(&s->pipe);
+    restore_flags(&s->saved);
+    if (s->pipe_input)
+        close_file(s->out_fd, STDOUT_FILENO);
+    else
+        close_file(s->in_fd, STDIN_FILENO);
+}
+
 /* ---- encode -------------------------------------------------------------- */
 
 /*  Splits a descriptor's bytes into newline-terminated records. The buffer
@@ -417,47 +473,33 @@ report_encode_error(const frame_options_t *opts, const reader_t *r, int rc, bool
 static int
 frame_encode_run(const cli_command_t *self, int argc, char **argv)
 {
-    frame_options_t opts;
-    int rc = parse_options(self, argc, argv, &opts);
-    if (rc != 0)
-        return rc == FRAME_HELP_SHOWN ? CLI_EXIT_OK : rc;
-    int in_fd, out_fd;
-    if (open_files(&opts, &in_fd, &out_fd) != 0)
-        return CLI_EXIT_FAIL;
-
-    saved_flags_t saved;
-    save_flags(&saved, out_fd);
-    mu_pipe_t *out = mu_pipe_new_fd(-1, out_fd); /* owns out_fd from here */
-    if (out == NULL) {
-        cli_error(opts.who, "%s: %s", output_name(&opts), mu_strerror(-errno));
-        restore_flags(&saved);
-        close_file(out_fd, STDOUT_FILENO);
-        close_file(in_fd, STDIN_FILENO);
-        return CLI_EXIT_FAIL;
-    }
+    frame_session_t s;
+    int status;
+    if (!frame_session_start(&s, false, self, argc, argv, &status))
+        return status;
+    const frame_options_t *opts = &s.opts;
+    mu_pipe_t *out = s.pipe;
     reader_t reader;
-    int status = CLI_EXIT_OK;
-    rc = configure_pipe(out, &opts);
+    status = CLI_EXIT_OK;
+    int rc = configure_pipe(out, opts);
     if (rc == 0)
-        rc = reader_init(&reader, in_fd, out);
+        rc = reader_init(&reader, s.in_fd, out);
     if (rc != 0) {
-        cli_error(opts.who, "setting up the output pipe: %s", mu_strerror(rc));
+        cli_error(opts->who, "setting up the output pipe: %s", mu_strerror(rc));
         status = CLI_EXIT_FAIL;
     } else {
         bool write_error;
-        rc = encode_records(&reader, out, frame_limit(&opts), &write_error);
+        rc = encode_records(&reader, out, frame_limit(opts), &write_error);
         /* Frames accepted before a bad record still go out. A reader
            that went away ends the command quietly. */
         int flush_rc = mu_pipe_flush(out);
         if (rc != 0 && !(write_error && rc == MU_EPIPE))
-            status = report_encode_error(&opts, &reader, rc, write_error);
+            status = report_encode_error(opts, &reader, rc, write_error);
         if (flush_rc != 0 && flush_rc != MU_EPIPE && !write_error)
-            status = report_encode_error(&opts, &reader, flush_rc, true);
+            status = report_encode_error(opts, &reader, flush_rc, true);
         reader_fini(&reader);
     }
-    mu_pipe_destroy(&out);
-    restore_flags(&saved);
-    close_file(in_fd, STDIN_FILENO);
+    frame_session_end(&s);
     return status;
 }
 
@@ -586,31 +628,19 @@ report_decode_error(const frame_options_t *opts, mu_pipe_t *in, int rc)
 static int
 frame_decode_run(const cli_command_t *self, int argc, char **argv)
 {
-    frame_options_t opts;
-    int rc = parse_options(self, argc, argv, &opts);
-    if (rc != 0)
-        return rc == FRAME_HELP_SHOWN ? CLI_EXIT_OK : rc;
-    int in_fd, out_fd;
-    if (open_files(&opts, &in_fd, &out_fd) != 0)
-        return CLI_EXIT_FAIL;
-
-    saved_flags_t saved;
-    save_flags(&saved, in_fd);
-    mu_pipe_t *in = mu_pipe_new_fd(in_fd, -1); /* owns in_fd from here */
-    if (in == NULL) {
-        cli_error(opts.who, "%s: %s", input_name(&opts), mu_strerror(-errno));
-        restore_flags(&saved);
-        close_file(in_fd, STDIN_FILENO);
-        close_file(out_fd, STDOUT_FILENO);
-        return CLI_EXIT_FAIL;
-    }
-    int status = CLI_EXIT_FAIL;
+    frame_session_t s;
+    int status;
+    if (!frame_session_start(&s, true, self, argc, argv, &status))
+        return status;
+    const frame_options_t *opts = &s.opts;
+    mu_pipe_t *in = s.pipe;
+    status = CLI_EXIT_FAIL;
     out_buffer_t *out = malloc(sizeof *out);
-    rc = out ? configure_pipe(in, &opts) : MU_ENOMEM;
+    int rc = out ? configure_pipe(in, opts) : MU_ENOMEM;
     if (rc != 0) {
-        cli_error(opts.who, "setting up the input pipe: %s", mu_strerror(rc));
+        cli_error(opts->who, "setting up the input pipe: %s", mu_strerror(rc));
     } else {
-        out->fd = out_fd;
+        out->fd = s.out_fd;
         out->used = 0;
         int write_rc = 0;
         rc = decode_frames(in, out, &write_rc);
@@ -618,16 +648,14 @@ frame_decode_run(const cli_command_t *self, int argc, char **argv)
             write_rc = out_flush(out); /* frames before a bad one still go out */
         /* A reader that went away (EPIPE) ends the command quietly. */
         if (write_rc != 0 && write_rc != MU_EPIPE)
-            cli_error(opts.who, "writing to %s: %s", output_name(&opts), mu_strerror(write_rc));
+            cli_error(opts->who, "writing to %s: %s", output_name(opts), mu_strerror(write_rc));
         else if (rc != MU_ECLOSED && rc != DECODE_WRITE_FAILED)
-            report_decode_error(&opts, in, rc);
+            report_decode_error(opts, in, rc);
         else
             status = CLI_EXIT_OK;
     }
     free(out);
-    mu_pipe_destroy(&in);
-    restore_flags(&saved);
-    close_file(out_fd, STDOUT_FILENO);
+    frame_session_end(&s);
     return status;
 }
 

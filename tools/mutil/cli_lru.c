@@ -276,20 +276,29 @@ print_stats(mu_lru_t *lru)
     return 0;
 }
 
+/*  The body of stats and list: checks that there are no operands, opens
+    the target read-only, runs show on it (0 or an error code, which is
+    printed) and closes it. Returns the exit status. */
 static int
-lru_stats_run(const cli_command_t *self, int argc, char **argv)
+run_readonly(const cli_command_t *self, int argc, int (*show)(mu_lru_t *lru))
 {
-    (void) argv;
     if (argc != 0)
         return count_failure(self);
     mu_lru_t *lru = open_target(MU_LRU_READONLY, 0, 0);
     if (lru == NULL)
         return CLI_EXIT_FAIL;
-    int rc = print_stats(lru);
+    int rc = show(lru);
     if (rc != 0)
         cli_error(target.who, "%s", lru_strerror(rc));
     mu_lru_destroy(&lru);
     return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+static int
+lru_stats_run(const cli_command_t *self, int argc, char **argv)
+{
+    (void) argv;
+    return run_readonly(self, argc, print_stats);
 }
 
 typedef struct {
@@ -314,16 +323,11 @@ list_row(void *arg, const void *key, size_t len, uint64_t size, int level)
     return rows->rc;
 }
 
+/*  Prints every entry, level by level. Returns 0 or an error code. */
 static int
-lru_list_run(const cli_command_t *self, int argc, char **argv)
+print_list(mu_lru_t *lru)
 {
     static const char *const headers[] = { "level", "pos", "size", "key" };
-    (void) argv;
-    if (argc != 0)
-        return count_failure(self);
-    mu_lru_t *lru = open_target(MU_LRU_READONLY, 0, 0);
-    if (lru == NULL)
-        return CLI_EXIT_FAIL;
     rows_t rows = { cli_table_new(4, headers), 0, -1, 0 };
     if (rows.table == NULL)
         rows.rc = MU_ENOMEM;
@@ -331,11 +335,15 @@ lru_list_run(const cli_command_t *self, int argc, char **argv)
         (void) mu_lru_foreach(lru, list_row, &rows);
     if (rows.rc == 0)
         cli_table_print(rows.table, stdout, 0);
-    else
-        cli_error(target.who, "%s", lru_strerror(rows.rc));
     cli_table_destroy(&rows.table);
-    mu_lru_destroy(&lru);
-    return rows.rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    return rows.rc;
+}
+
+static int
+lru_list_run(const cli_command_t *self, int argc, char **argv)
+{
+    (void) argv;
+    return run_readonly(self, argc, print_list);
 }
 
 typedef struct {

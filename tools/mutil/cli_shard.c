@@ -400,17 +400,32 @@ type_word(mu_shard_type_t t)
     return t == MU_SHARD_INT ? "int" : t == MU_SHARD_STR ? "str" : "bytes";
 }
 
+/*  The start of info, len and check: no operands (else a usage error),
+    then the store, whose parameters go to *o unless o is NULL. Returns it,
+    or NULL with the exit status in *status. */
+static mu_shard_t *
+open_without_operands(const cli_command_t *self, int argc, char **argv, mu_shard_opts_t *o,
+                      int *status)
+{
+    if (argc != 0) {
+        *status = usage(self, "unexpected argument '%s'", argv[0]);
+        return NULL;
+    }
+    *status = CLI_EXIT_FAIL;
+    mu_shard_t *s = open_store();
+    if (s != NULL && o != NULL)
+        mu_shard_info(s, o);
+    return s;
+}
+
 static int
 shard_info(const cli_command_t *self, int argc, char **argv)
 {
-    (void) argv;
-    if (argc != 0)
-        return usage(self, "unexpected argument '%s'", argv[0]);
-    mu_shard_t *s = open_store();
-    if (s == NULL)
-        return CLI_EXIT_FAIL;
+    int status;
     mu_shard_opts_t o;
-    mu_shard_info(s, &o);
+    mu_shard_t *s = open_without_operands(self, argc, argv, &o, &status);
+    if (s == NULL)
+        return status;
     char types[MU_SHARD_MAX_K * 6 + 1] = "";
     for (size_t j = 0; j < o.k; j++) {
         strcat(types, j ? "," : "");
@@ -486,64 +501,90 @@ set_value(char *text, bool hex, mu_pack_t *p, size_t *size)
     return mu_pack_data(p, size);
 }
 
+/*  What set, get and delete do on the store open_with_key gave; argv
+    holds the operands (argv[0] the key). Returns the exit status. */
+typedef int (*key_action_fn)(mu_shard_t *s, const key_arg_t *ka, char **argv);
+
+/*  Runs a key command: open_with_key (want operands, else usage with
+    need), then action, then closes the store. Returns open_with_key's
+    failure status or action's. */
 static int
-shard_set(const cli_command_t *self, int argc, char **argv)
+run_with_key(const cli_command_t *self, int argc, char **argv, int want, const char *need,
+             key_action_fn action)
 {
-    bool hex = ctx.flags & 1;
     key_arg_t ka;
-    mu_shard_t *s = open_with_key(self, argc, 2, "set needs KEY and VALUE", argv, &ka);
+    mu_shard_t *s = open_with_key(self, argc, want, need, argv, &ka);
     if (s == NULL)
         return ka.status;
+    int status = action(s, &ka, argv);
+    mu_shard_destroy(&s);
+    return status;
+}
+
+static int
+set_action(mu_shard_t *s, const key_arg_t *ka, char **argv)
+{
+    bool hex = ctx.flags & 1;
+    int status;
     mu_pack_t *p = mu_pack_new();
     size_t size = 0;
     const void *value = p ? set_value(argv[1], hex, p, &size) : NULL;
     if (value == NULL) {
         cli_error(ctx.who, "VALUE is not valid %s", hex ? "hex" : "text");
-        ka.status = CLI_EXIT_USAGE;
+        status = CLI_EXIT_USAGE;
     } else {
-        int rc = mu_shard_set(s, ka.key, ka.k, value, size);
-        ka.status = rc == 0 ? CLI_EXIT_OK : failed(rc);
+        int rc = mu_shard_set(s, ka->key, ka->k, value, size);
+        status = rc == 0 ? CLI_EXIT_OK : failed(rc);
     }
     mu_pack_destroy(&p);
-    mu_shard_destroy(&s);
-    return ka.status;
+    return status;
+}
+
+static int
+get_action(mu_shard_t *s, const key_arg_t *ka, char **argv)
+{
+    (void) argv;
+    int status;
+    void *value = NULL;
+    size_t size = 0;
+    int rc = mu_shard_get(s, ka->key, ka->k, &value, &size);
+    if (rc != 0) {
+        status = failed(rc);
+    } else if (ctx.flags & 1) {
+        print_hex(stdout, value, size);
+        fputc('\n', stdout);
+        status = CLI_EXIT_OK;
+    } else {
+        status = print_value(value, size);
+    }
+    free(value);
+    return status;
+}
+
+static int
+delete_action(mu_shard_t *s, const key_arg_t *ka, char **argv)
+{
+    (void) argv;
+    int rc = mu_shard_delete(s, ka->key, ka->k);
+    return rc == 0 ? CLI_EXIT_OK : failed(rc);
+}
+
+static int
+shard_set(const cli_command_t *self, int argc, char **argv)
+{
+    return run_with_key(self, argc, argv, 2, "set needs KEY and VALUE", set_action);
 }
 
 static int
 shard_get(const cli_command_t *self, int argc, char **argv)
 {
-    bool hex = ctx.flags & 1;
-    key_arg_t ka;
-    mu_shard_t *s = open_with_key(self, argc, 1, "get needs KEY", argv, &ka);
-    if (s == NULL)
-        return ka.status;
-    void *value = NULL;
-    size_t size = 0;
-    int rc = mu_shard_get(s, ka.key, ka.k, &value, &size);
-    if (rc != 0) {
-        ka.status = failed(rc);
-    } else if (hex) {
-        print_hex(stdout, value, size);
-        fputc('\n', stdout);
-        ka.status = CLI_EXIT_OK;
-    } else {
-        ka.status = print_value(value, size);
-    }
-    free(value);
-    mu_shard_destroy(&s);
-    return ka.status;
+    return run_with_key(self, argc, argv, 1, "get needs KEY", get_action);
 }
 
 static int
 shard_delete(const cli_command_t *self, int argc, char **argv)
 {
-    key_arg_t ka;
-    mu_shard_t *s = open_with_key(self, argc, 1, "delete needs KEY", argv, &ka);
-    if (s == NULL)
-        return ka.status;
-    int rc = mu_shard_delete(s, ka.key, ka.k);
-    mu_shard_destroy(&s);
-    return rc == 0 ? CLI_EXIT_OK : failed(rc);
+    return run_with_key(self, argc, argv, 1, "delete needs KEY", delete_action);
 }
 
 /*  Bytes of a shard's database file and its WAL. */
@@ -588,16 +629,14 @@ len_table(const uint64_t *counts, size_t n)
 static int
 shard_len(const cli_command_t *self, int argc, char **argv)
 {
-    if (argc != 0)
-        return usage(self, "unexpected argument '%s'", argv[0]);
-    mu_shard_t *s = open_store();
-    if (s == NULL)
-        return CLI_EXIT_FAIL;
+    int status;
     mu_shard_opts_t o;
-    mu_shard_info(s, &o);
+    mu_shard_t *s = open_without_operands(self, argc, argv, &o, &status);
+    if (s == NULL)
+        return status;
     uint64_t *counts = calloc(o.shards, sizeof *counts);
     int rc = counts ? mu_shard_len_each(s, counts, o.shards) : MU_ENOMEM;
-    int status = rc == 0 ? len_table(counts, o.shards) : failed(rc);
+    status = rc == 0 ? len_table(counts, o.shards) : failed(rc);
     free(counts);
     mu_shard_destroy(&s);
     return status;
@@ -649,11 +688,10 @@ shard_prune(const cli_command_t *self, int argc, char **argv)
 static int
 shard_check(const cli_command_t *self, int argc, char **argv)
 {
-    if (argc != 0)
-        return usage(self, "unexpected argument '%s'", argv[0]);
-    mu_shard_t *s = open_store();
+    int status;
+    mu_shard_t *s = open_without_operands(self, argc, argv, NULL, &status);
     if (s == NULL)
-        return CLI_EXIT_FAIL;
+        return status;
     int rc = mu_shard_check(s);
     mu_shard_destroy(&s);
     if (rc != 0)
