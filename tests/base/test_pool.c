@@ -188,9 +188,7 @@ static void *
 slow_job(void *arg)
 {
     mu_test_counter_add(&started);
-    struct timespec work = { 0, mu_test_ms(300) * 1000000L }; /* a job that takes a while */
-    while (nanosleep(&work, &work) < 0) {
-    }
+    mu_test_sleep_ms(mu_test_ms(300)); /* a job that takes a while */
     atomic_store((atomic_int *) arg, 1);
     return NULL;
 }

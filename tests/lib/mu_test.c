@@ -30,6 +30,14 @@ mu_test_now_ms(void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void
+mu_test_sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000 };
+    while (nanosleep(&ts, &ts) < 0) {
+    }
+}
+
 int
 mu_test_wait_byte(int fd, int timeout_ms)
 {

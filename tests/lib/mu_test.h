@@ -90,6 +90,11 @@ int mu_test_ms(int ms);
 /*  Monotonic clock in milliseconds, for deadlines and measured bounds. */
 int64_t mu_test_now_ms(void);
 
+/*  Sleeps MS milliseconds (resumed after signals). Only for what a test
+    simulates (slow work, a pace) or a window in which nothing may happen;
+    never to wait for something to happen. */
+void mu_test_sleep_ms(int ms);
+
 /*  Waits up to TIMEOUT_MS x mu_test_scale() for one byte on FD, the usual
     "child is ready" handshake. Returns the byte read (0..255), or -1 on
     timeout, EOF or error. */

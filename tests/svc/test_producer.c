@@ -20,14 +20,6 @@ fd_readable(int fd, int timeout_ms)
     return poll(&item, 1, timeout_ms) == 1 && (item.revents & POLLIN);
 }
 
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) < 0) {
-    }
-}
-
 /*  What a counting generator does and has done; the test waits on puts. */
 typedef struct {
     int limit;    /* items to produce */
@@ -104,7 +96,7 @@ test_backpressure_and_end(void)
     mu_producer_t *p = mu_producer_new(counting_generator, &g, 4, free);
     MU_CHECK(p);
     MU_CHECK(gen_wait_puts(&g, 4));
-    sleep_ms(200); /* a window in which nothing may happen */
+    mu_test_sleep_ms(200); /* a window in which nothing may happen */
     /* the consumer has not read: the generator is blocked on item 5 */
     MU_CHECK_EQ(gen_puts(&g), 4);
     MU_CHECK(fd_readable(mu_producer_fd(p), 0));
@@ -183,7 +175,7 @@ idle_generator(void *arg, mu_producer_t *p)
 {
     (void) arg;
     while (!mu_producer_stopping(p))
-        sleep_ms(5);
+        mu_test_sleep_ms(5);
     return 0;
 }
 

@@ -15,14 +15,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-static void
-sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) < 0) {
-    }
-}
-
 /* ------------------------------------------------------------------ */
 /* An event log shared by the fake services and the hooks              */
 
@@ -78,7 +70,7 @@ fake_thread(void *arg)
         mu_service_fail(f->svc, MU_ETIMEDOUT, "the other services never started");
         return NULL;
     }
-    sleep_ms(f->ready_after_ms);
+    mu_test_sleep_ms(f->ready_after_ms);
     if (f->fail_code) {
         mu_service_fail(f->svc, f->fail_code, "disk gone");
         return NULL;
