@@ -46,6 +46,12 @@ mu__expired(int timeout_ms)
     mu_error_errno(code) and returns NULL. */
 void *mu__fail_null(int code, const char *fmt, ...) MU_PRINTF(2, 3);
 
+/*  The one stats shape (mu_X_stats): fills a stats struct whose first field is its size_t size (set by the
+    caller) from all (all_size bytes, the library's full version): the
+    fields that fit in size. Returns 0, or MU_EINVAL when size is below
+    first_size (the struct's first published version). */
+int mu__stats_fill(void *stats, const void *all, size_t all_size, size_t first_size);
+
 /*  Milliseconds on a monotonic clock. */
 int64_t mu__now_ms(void);
 

@@ -76,18 +76,6 @@ mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_p, s
 }
 
 int
-mu__stats_fill(void *stats, const void *all, size_t all_size, size_t first_size)
-{
-    size_t size = *(const size_t *) stats;
-    if (size < first_size)
-        return mu__fail(MU_EINVAL, "stats size %zu, at least %zu expected", size, first_size);
-    size_t n = size < all_size ? size : all_size;
-    memcpy((uint8_t *) stats + sizeof(size_t), (const uint8_t *) all + sizeof(size_t),
-           n - sizeof(size_t));
-    return 0;
-}
-
-int
 mu__frame_copy(zmq_msg_t *msg, int kind, uint64_t id, const void *data, size_t size)
 {
     uint8_t *payload = mu__frame_init(msg, kind, id, size);

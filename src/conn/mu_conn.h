@@ -81,12 +81,6 @@ int mu__err_decode(const void *data, size_t size, int *code_p, const char **msg_
 void mu__err_read(const void *data, size_t size, int fallback, int *code_p, const char **msg_p,
                   size_t *msg_len_p);
 
-/*  Fills a stats struct whose first field is its size_t size (set by the
-    caller) from all (all_size bytes, the library's full version): the
-    fields that fit in size. Returns 0, or MU_EINVAL when size is below
-    first_size (the struct's first published version). */
-int mu__stats_fill(void *stats, const void *all, size_t all_size, size_t first_size);
-
 /* ---- socket helpers of server and client (mu_conn_sock.c) ---- */
 
 typedef struct _zsock_t zsock_t;

@@ -275,13 +275,13 @@ mu_flow_bus_stats(const mu_flow_bus_t *self, mu_flow_bus_stats_t *stats)
 {
     assert(self);
     assert(stats);
-    if (stats->size < sizeof(mu_flow_bus_stats_t))
-        return mu__fail(MU_EINVAL, "bus: stats size %zu under %zu", stats->size,
-                        sizeof(mu_flow_bus_stats_t));
     mu_flow_bus_t *bus = (mu_flow_bus_t *) self;
-    stats->delivered = atomic_load(&bus->delivered);
-    stats->errors = atomic_load(&bus->errors);
-    return 0;
+    mu_flow_bus_stats_t all = {
+        .size = sizeof all,
+        .delivered = atomic_load(&bus->delivered),
+        .errors = atomic_load(&bus->errors),
+    };
+    return mu__stats_fill(stats, &all, sizeof all, sizeof all);
 }
 
 void

@@ -666,13 +666,14 @@ int
 mu_pipe_stats(const mu_pipe_t *self, mu_pipe_stats_t *stats)
 {
     assert(self && stats);
-    if (stats->size < sizeof *stats) /* the first version is the whole struct */
-        return mu__fail(MU_EINVAL, "mu_pipe_stats: size %zu, need %zu", stats->size, sizeof *stats);
-    stats->frames_sent = self->frames_sent;
-    stats->bytes_sent = self->bytes_sent;
-    stats->frames_received = self->frames_received;
-    stats->bytes_received = self->bytes_received;
-    return 0;
+    mu_pipe_stats_t all = {
+        .size = sizeof all,
+        .frames_sent = self->frames_sent,
+        .bytes_sent = self->bytes_sent,
+        .frames_received = self->frames_received,
+        .bytes_received = self->bytes_received,
+    };
+    return mu__stats_fill(stats, &all, sizeof all, sizeof all);
 }
 
 void

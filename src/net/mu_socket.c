@@ -316,13 +316,10 @@ int
 mu_socket_stats(const mu_socket_t *self, mu_socket_stats_t *stats)
 {
     assert(self && stats);
-    size_t size = stats->size;
-    if (size < sizeof *stats) /* the first version is the whole struct */
-        return mu__fail(MU_EINVAL, "mu_socket_stats: size %zu, need %zu", size, sizeof *stats);
-    *stats = self->stats;
-    stats->size = size;
-    stats->auth_failures = self->zap ? mu__zap_failures(self->zap) : 0;
-    return 0;
+    mu_socket_stats_t all = self->stats;
+    all.size = sizeof all;
+    all.auth_failures = self->zap ? mu__zap_failures(self->zap) : 0;
+    return mu__stats_fill(stats, &all, sizeof all, sizeof all);
 }
 
 void *

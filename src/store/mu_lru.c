@@ -711,10 +711,7 @@ int
 mu_lru_stats(const mu_lru_t *self, mu_lru_stats_t *stats)
 {
     assert(self && stats);
-    if (stats->size < sizeof(mu_lru_stats_t))
-        return mu__fail(MU_EINVAL, "mu_lru_stats: size %zu is below the first version's %zu",
-                        stats->size, sizeof(mu_lru_stats_t));
-    mu_lru_stats_t st = { .size = stats->size };
+    mu_lru_stats_t st = { .size = sizeof st };
     st.count = self->count;
     st.total = self->total;
     st.capacity = self->capacity;
@@ -727,8 +724,7 @@ mu_lru_stats(const mu_lru_t *self, mu_lru_stats_t *stats)
         st.level_total[lv] = self->level[lv].size;
         st.level_capacity[lv] = self->level[lv].cap;
     }
-    memcpy(stats, &st, sizeof st);
-    return 0;
+    return mu__stats_fill(stats, &st, sizeof st, sizeof st);
 }
 
 int
