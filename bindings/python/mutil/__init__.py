@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
+"""mutil: framed pipes, CURVE-authenticated services, smart sockets,
+dataflow across processes, services, an LRU and a sharded store — libmutil
+from Python. See bindings/python/README.md."""
+from .errors import (AuthError, ClosedError, ConnectionError, CorruptError, Error,  # noqa: F401
+                     ExistsError, InvalidError, NotFoundError, OSError, ProtocolError,
+                     RemoteError, TimeoutError, WouldBlock)
+from . import _lib as _binding
+from .pack import packb, unpackb, Ext  # noqa: F401
+
+
+def version():
+    """libmutil's version string, e.g. "0.1.0" (the loaded library's)."""
+    return _binding.ffi.string(_binding.lib.mu_version_string()).decode()
+
+
+__version__ = '0.1.0'

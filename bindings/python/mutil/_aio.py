@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
+"""asyncio integration shared by every object with a pollable fd: wait for
+the fd with loop.add_reader, then retry the call with timeout 0.
+
+ZeroMQ fds (ZMQ_FD) are edge-triggered and also signal for control traffic,
+so a wake-up is only a hint: the attempt decides, and an attempt that finds
+nothing (mutil.WouldBlock) waits again. `tick` lets objects that have
+periodic work (the smart socket's heartbeats) run it while they wait."""
+import asyncio
+import time
+
+from . import errors
+from ._lib import lib
+
+
+async def wait_readable(fd, timeout=None):
+    """Waits until fd is readable or timeout seconds passed (None: no
+    limit). Returns True when readable, False on timeout."""
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
+    try:
+        await asyncio.wait_for(ready, timeout)
+        return True
+    except asyncio.TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+
+
+async def retry(attempt, fd, timeout=None, tick=None):
+    """Calls attempt() (a non-blocking call) until it does not raise
+    mutil.WouldBlock, waiting on fd in between. timeout in seconds (None:
+    forever) ends with mutil.TimeoutError. tick(), when given, is called
+    before each wait and returns the seconds until it must run again."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        try:
+            return attempt()
+        except errors.WouldBlock:
+            pass
+        wait = None if deadline is None else deadline - time.monotonic()
+        if wait is not None and wait <= 0:
+            raise errors.from_code(lib.MU_ETIMEDOUT, 'timed out after %gs' % timeout)
+        if tick is not None:
+            due = tick()
+            wait = due if wait is None else min(wait, due)
+        await wait_readable(fd, wait)
