@@ -9,6 +9,15 @@ from .errors import (AuthError, ClosedError, ConnectionError, CorruptError, Erro
 from . import _lib as _binding
 from .pack import packb, unpackb, Ext  # noqa: F401
 
+# -- pipes, keys, server, client, files (helper conn)
+
+# -- smart socket (helper socket)
+
+# -- dataflow, bus (helper flow)
+
+# -- services, producer, pool, LRU, shard (helper store)
+
+
 
 def version():
     """libmutil's version string, e.g. "0.1.0" (the loaded library's)."""
