@@ -16,6 +16,7 @@ from .pack import packb, unpackb, Ext  # noqa: F401
 # -- dataflow, bus (helper flow)
 
 # -- services, producer, pool, LRU, shard (helper store)
+from .service import Service, Entrypoint  # noqa: F401,E402
 
 
 
