@@ -17,6 +17,8 @@ from .pack import packb, unpackb, Ext  # noqa: F401
 
 # -- services, producer, pool, LRU, shard (helper store)
 from .service import Service, Entrypoint  # noqa: F401,E402
+from .producer import Producer  # noqa: F401,E402
+from .pool import Pool, JobResult  # noqa: F401,E402
 
 
 
