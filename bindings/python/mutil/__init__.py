@@ -19,6 +19,7 @@ from .pack import packb, unpackb, Ext  # noqa: F401
 from .service import Service, Entrypoint  # noqa: F401,E402
 from .producer import Producer  # noqa: F401,E402
 from .pool import Pool, JobResult  # noqa: F401,E402
+from .lru import LRU  # noqa: F401,E402
 
 
 
