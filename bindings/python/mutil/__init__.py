@@ -20,6 +20,7 @@ from .service import Service, Entrypoint  # noqa: F401,E402
 from .producer import Producer  # noqa: F401,E402
 from .pool import Pool, JobResult  # noqa: F401,E402
 from .lru import LRU  # noqa: F401,E402
+from .shard import Shard, Batch  # noqa: F401,E402
 
 
 
