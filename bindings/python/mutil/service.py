@@ -325,6 +325,8 @@ class Entrypoint(Handle):
         service is in another entrypoint."""
         if not isinstance(service, Service):
             raise TypeError('add() takes a mutil.Service, not %s' % type(service).__name__)
+        if not hasattr(service, '_lock'):
+            raise TypeError('%s.__init__ must call Service.__init__' % type(service).__name__)
         handle = ffi.new_handle(service)
         ptr = check_ptr(lib.mu_entrypoint_add(self._p, to_cstr(service.service_name, 'name'),
                                               _OPS, handle))
@@ -410,14 +412,18 @@ class Entrypoint(Handle):
                                         name='mutil-entrypoint', daemon=True)
         self._thread.start()
 
-    def _finish(self):
-        """Joins the run thread, closes, puts Python's signal handlers back;
-        returns the run's error."""
+    def _join_and_close(self):
         if self._thread is not None:
             self._thread.join()
-        _restore_signals(self._saved_signals)
         self.close()
         return self._error
+
+    def _finish(self):
+        """Joins the run thread, closes, puts Python's signal handlers back
+        (in the main thread); returns the run's error."""
+        error = self._join_and_close()
+        _restore_signals(self._saved_signals)
+        return error
 
     def __enter__(self):
         """Starts the run on a thread and returns once every service is
@@ -487,17 +493,28 @@ class AsyncEntrypoint(Entrypoint):
 
     async def __aenter__(self):
         """Starts the run; returns once every service is ready; raises the
-        run's error when it ended before that."""
+        run's error when it ended before that. Cancelled meanwhile, it
+        stops the services before it lets the cancellation go on."""
         self._bind_loop(asyncio.get_running_loop())
         self._start_thread()
-        await self._changed(lambda: self._ready or self._done)
+        try:
+            await self._changed(lambda: self._ready or self._done)
+        except BaseException:
+            self.stop()
+            await self._finish_async()
+            raise
         if self._done:
             await self._finish_async()
             raise self._error
         return self
 
     async def _finish_async(self):
-        return await asyncio.get_running_loop().run_in_executor(None, self._finish)
+        """_finish with the joining on an executor thread (a stop() may
+        need the loop meanwhile)."""
+        loop = asyncio.get_running_loop()
+        error = await loop.run_in_executor(None, self._join_and_close)
+        _restore_signals(self._saved_signals)
+        return error
 
     async def __aexit__(self, exc_type, exc, tb):
         """Stops the services and waits for the run to end; raises its error

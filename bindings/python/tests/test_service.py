@@ -330,3 +330,37 @@ def test_aio_run_returns_main_result():
     async def main():
         return 42
     assert mutil.aio.run(main(), Forever(), log_level='quiet') == 42
+
+
+def test_subclass_without_base_init_is_refused():
+    class NoInit(mutil.Service):
+        def __init__(self):
+            pass
+
+        def start(self):
+            pass
+    with pytest.raises(TypeError):
+        quiet(NoInit())
+
+
+def test_cancelled_async_enter_stops_the_started_services():
+    stopped = []
+
+    class NeverReady(mutil.Service):
+        signals_ready = True
+
+        def start(self):
+            pass
+
+        def stop(self, timeout):
+            stopped.append(self.service_name)
+
+    async def enter():
+        async with aio(NeverReady(name='late')):
+            raise AssertionError('never ready')
+
+    async def main():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(enter(), 0.05)
+    asyncio.run(main())
+    assert stopped == ['late']
