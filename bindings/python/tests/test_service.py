@@ -344,13 +344,13 @@ def test_subclass_without_base_init_is_refused():
 
 
 def test_cancelled_async_enter_stops_the_started_services():
-    stopped = []
+    stopped, started = [], threading.Event()
 
     class NeverReady(mutil.Service):
         signals_ready = True
 
         def start(self):
-            pass
+            started.set()
 
         def stop(self, timeout):
             stopped.append(self.service_name)
@@ -360,7 +360,19 @@ def test_cancelled_async_enter_stops_the_started_services():
             raise AssertionError('never ready')
 
     async def main():
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(enter(), 0.05)
+        task = asyncio.ensure_future(enter())
+        assert await asyncio.get_running_loop().run_in_executor(None, started.wait, bound(10))
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
     asyncio.run(main())
     assert stopped == ['late']
+
+
+def test_logging_settings_are_taken():
+    with mutil.Entrypoint(Recorder(log=[]), log_ident='mutil-test', log_level='error'):
+        pass
+    with mutil.Entrypoint(Recorder(log=[]), log_level=0):
+        pass
+    with pytest.raises(TypeError):
+        quiet(log_ident=5)
