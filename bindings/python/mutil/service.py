@@ -288,7 +288,7 @@ class Entrypoint(Handle):
         self._errors = ErrorCounter()
         self._state = threading.Condition()
         self._ready = self._running = self._done = False
-        self._error, self._signal, self._thread, self._saved_signals = None, 0, None, None
+        self._error, self._stop_signal, self._thread, self._saved_signals = None, 0, None, None
         self._listeners = []
         check(lib.mu_entrypoint_set_start_timeout(self._p, timeout_ms(start_timeout)))
         check(lib.mu_entrypoint_set_shutdown_timeout(self._p, timeout_ms(shutdown_timeout)))
@@ -348,7 +348,7 @@ class Entrypoint(Handle):
     @property
     def signal(self):
         """The signal that stopped the run (signal.Signals), or None."""
-        return _signal.Signals(self._signal) if self._signal else None
+        return _signal.Signals(self._stop_signal) if self._stop_signal else None
 
     def stop(self):
         """Asks the running (or about to run) entrypoint to stop its
@@ -390,7 +390,7 @@ class Entrypoint(Handle):
             first = self._errors.first
             if first is not None and _code(first) == exc.code:
                 exc.__cause__ = first
-        self._signal = lib.mu_entrypoint_signal(ptr)
+        self._stop_signal = lib.mu_entrypoint_signal(ptr)
         self._error = error
         _restore_signals(self._saved_signals)
         self._set_state(done=True)
