@@ -22,6 +22,8 @@ a damaged file mutil.CorruptError; another process holding the LRU
 mutil.WouldBlock. Like the C object, an LRU belongs to one thread at a
 time.
 """
+import array
+
 from . import errors
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, to_bytes, to_cstr
@@ -44,6 +46,26 @@ def _on_visit(arg, key, length, size, level):
 
 
 _evict_cb = ffi.callback('mu_lru_evict_fn', _on_evict)
+_FLAT_ITEMS = (ffi.sizeof('mu_lru_item_t') == 24 and ffi.sizeof('void *') == 8
+               and [f[1].offset for f in ffi.typeof('mu_lru_item_t').fields] == [0, 8, 16])
+
+
+def _item_array(blob, keys, sizes):
+    """mu_lru_item_t[len(keys)] pointing into blob (the keys one after the
+    other), and what must stay alive with it. Where the struct is three
+    64-bit words, built as an array of words (much faster than cdata)."""
+    base, offset = int(ffi.cast('uintptr_t', blob)), 0
+    if _FLAT_ITEMS:
+        words = array.array('Q')
+        for key, size in zip(keys, sizes):
+            words.extend((base + offset, len(key), size))
+            offset += len(key)
+        return ffi.cast('mu_lru_item_t *', ffi.from_buffer(words)), (words, blob)
+    rows = []
+    for key, size in zip(keys, sizes):
+        rows.append((blob + offset, len(key), size))
+        offset += len(key)
+    return ffi.new('mu_lru_item_t[]', rows), (blob,)
 _visit_cb = ffi.callback('mu_lru_foreach_fn', _on_visit, error=1)
 
 
@@ -102,15 +124,16 @@ class LRU(Handle):
         order, as increment() would (faster). Returns the number of hits.
         A failing item does not stop the others: the first failure is then
         raised after all were tried."""
-        pairs = [(_key(k), s) for k, s in items]
-        for _, size in pairs:
-            self._check_size(size, 'size')
-        array = ffi.new('mu_lru_item_t[]', len(pairs))
-        buffers = []
-        for slot, (key, size) in zip(array, pairs):
-            buffers.append(ffi.from_buffer(key))
-            slot.key, slot.len, slot.size = buffers[-1], len(key), size
-        return check(lib.mu_lru_increment_many(self._p, array, len(pairs), ffi.NULL))
+        keys, sizes = [], []
+        for key, size in items:
+            keys.append(_key(key))
+            sizes.append(size)
+        if not all(type(size) is int and 0 <= size < 2 ** 64 for size in sizes):
+            for size in sizes:
+                self._check_size(size, 'size')     # raises the precise error
+        blob = ffi.from_buffer(b''.join(keys))     # every key in one buffer
+        array, keep = _item_array(blob, keys, sizes)
+        return check(lib.mu_lru_increment_many(self._p, array, len(keys), ffi.NULL))
 
     def delete(self, key):
         """Forgets key (not an eviction). Raises NotFoundError (absent),
