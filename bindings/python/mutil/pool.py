@@ -14,12 +14,15 @@ when the queue is full (back-pressure). Results are taken oldest finished
 first, each with its job id. A job that raises does not stop the pool: the
 exception is counted (callback_errors) and handed back in its JobResult
 (C sees the job finish as any other). mutil.aio.Pool has `await
-pool.result()` (through the pool's fd) and `await pool.submit(...)`.
+pool.run(fn, *args)` (the job's value, or its exception raised: aiomisc's
+@threaded), `await pool.result()` (through the pool's fd) and `await
+pool.submit(...)`.
 """
 import asyncio
+import collections
 from collections import namedtuple
 
-from . import _aio
+from . import errors
 from ._callback import ErrorCounter
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, timeout_ms
@@ -35,6 +38,10 @@ class _Job:
     def __init__(self, fn, args, counter):
         self.fn, self.args, self.counter = fn, args, counter
         self.value = self.exception = None
+        self.waiter = None  # AsyncPool.run: the future of its caller
+
+    def result(self, job_id):
+        return JobResult(job_id, self.value, self.exception)
 
     def run(self):
         try:
@@ -92,9 +99,15 @@ class Pool(Handle):
         no limit). Returns the job id (1, 2, ... in submission order).
         Raises TypeError when fn is not callable, mutil.WouldBlock (full,
         timeout 0), mutil.TimeoutError, MemoryError-like mutil.Error."""
+        return self._submit_job(self._job(fn, args), timeout)
+
+    def _job(self, fn, args):
         if not callable(fn):
             raise TypeError('submit() needs a callable')
-        handle = ffi.new_handle(_Job(fn, args, self._errors))
+        return _Job(fn, args, self._errors)
+
+    def _submit_job(self, job, timeout):
+        handle = ffi.new_handle(job)
         key = int(ffi.cast('uintptr_t', handle))
         self._jobs[key] = handle
         job_id = ffi.new('uint64_t *')
@@ -105,16 +118,20 @@ class Pool(Handle):
             raise
         return job_id[0]
 
-    def result(self, timeout=None):
-        """Takes the oldest finished job, waiting up to timeout seconds
-        (None: no limit). Returns a JobResult. Raises mutil.WouldBlock
-        (none, timeout 0) or mutil.TimeoutError."""
+    def _take(self, timeout):
+        """(job id, _Job) of the oldest finished job."""
         job_id = ffi.new('uint64_t *')
         value = ffi.new('void **')
         check(lib.mu_pool_result(self._p, job_id, value, timeout_ms(timeout)))
         handle = self._jobs.pop(int(ffi.cast('uintptr_t', value[0])))
-        job = ffi.from_handle(handle)
-        return JobResult(job_id[0], job.value, job.exception)
+        return job_id[0], ffi.from_handle(handle)
+
+    def result(self, timeout=None):
+        """Takes the oldest finished job, waiting up to timeout seconds
+        (None: no limit). Returns a JobResult. Raises mutil.WouldBlock
+        (none, timeout 0) or mutil.TimeoutError."""
+        job_id, job = self._take(timeout)
+        return job.result(job_id)
 
     def map(self, fn, iterable, timeout=None):
         """Runs fn(item) for every item on the pool and returns the values in
@@ -138,26 +155,135 @@ class Pool(Handle):
 
 
 class AsyncPool(Pool):
-    """mutil.aio.Pool: result() and submit() are coroutines."""
+    """mutil.aio.Pool: submit(), result() and run() are coroutines.
 
-    async def result(self, timeout=None):
-        """Like Pool.result, awaited through the pool's fd."""
-        return await _aio.retry(lambda: Pool.result(self, 0), self.fd, timeout)
+    One reader on the pool's fd takes every finished job and hands it to
+    its waiter: the run() call that submitted it, else the oldest waiting
+    result() call (or keeps it for the next one). So any number of tasks
+    may await run() and result() at once."""
+
+    def __init__(self, size=0, queue_cap=0):
+        super().__init__(size, queue_cap)
+        self._finished = collections.deque()   # JobResults nobody waits for yet
+        self._result_waiters = collections.deque()
+        self._run_waiters = 0
+        self._reader = None                    # the loop whose reader is on the fd
 
     async def submit(self, fn, *args, timeout=None):
         """Like Pool.submit; when the queue is full, waits for room on an
         executor thread so the loop goes on."""
+        return await self._submit_async(self._job(fn, args), timeout)
+
+    async def _submit_async(self, job, timeout):
         try:
-            return Pool.submit(self, fn, *args, timeout=0)
+            return self._submit_job(job, 0)
         except BlockingIOError:
             if timeout == 0:
                 raise
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            None, lambda: Pool.submit(self, fn, *args, timeout=timeout))
+        return await loop.run_in_executor(None, self._submit_job, job, timeout)
+
+    async def run(self, fn, *args):
+        """Runs fn(*args) on a pool thread and returns what it returned, or
+        raises what it raised (like aiomisc's @threaded or
+        loop.run_in_executor). Its result is not given to result()."""
+        job = self._job(fn, args)
+        job.waiter = asyncio.get_running_loop().create_future()
+        self._run_waiters += 1
+        try:
+            await self._submit_async(job, None)
+            self._drain()
+            self._arm()
+            await job.waiter
+        finally:
+            self._run_waiters -= 1
+            self._disarm_when_idle()
+        if job.exception is not None:
+            raise job.exception
+        return job.value
+
+    async def result(self, timeout=None):
+        """Like Pool.result, awaited: the oldest finished job not started by
+        run(). Raises mutil.WouldBlock (none, timeout 0), TimeoutError."""
+        self._drain()
+        if self._finished:
+            return self._finished.popleft()
+        if timeout == 0:
+            raise errors.from_code(lib.MU_EAGAIN, 'no finished job')
+        waiter = asyncio.get_running_loop().create_future()
+        self._result_waiters.append(waiter)
+        self._arm()
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except BaseException as exc:
+            self._give_back(waiter)
+            self._disarm_when_idle()
+            if isinstance(exc, asyncio.TimeoutError):
+                raise errors.from_code(lib.MU_ETIMEDOUT,
+                                       'no finished job within %gs' % timeout) from None
+            raise
+        self._disarm_when_idle()
+        return waiter.result()
+
+    def _give_back(self, waiter):
+        """Withdraws a result() waiter that gives up; a result it was handed
+        meanwhile goes back to the front for the next caller."""
+        if waiter in self._result_waiters:
+            self._result_waiters.remove(waiter)
+            waiter.cancel()
+        elif waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+            self._finished.appendleft(waiter.result())
+
+    def _deliver(self, job_id, job):
+        if job.waiter is not None:
+            if not job.waiter.done():
+                job.waiter.set_result(job_id)  # the value is on the job
+            return
+        res = job.result(job_id)
+        while self._result_waiters:
+            waiter = self._result_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(res)
+                return
+        self._finished.append(res)
+
+    def _drain(self):
+        """Takes every finished job now (never waits) and delivers it."""
+        while self._ptr is not None:
+            try:
+                job_id, job = self._take(0)
+            except BlockingIOError:
+                return
+            self._deliver(job_id, job)
+
+    def _arm(self):
+        if self._reader is None:
+            self._reader = asyncio.get_running_loop()
+            self._reader.add_reader(self.fd, self._drain)
+
+    def _disarm_when_idle(self):
+        if self._reader is not None and not self._run_waiters and not self._result_waiters:
+            if self._ptr is not None:
+                self._reader.remove_reader(self.fd)
+            self._reader = None
 
     def map(self, fn, iterable, timeout=None):
-        raise TypeError('map() blocks: use mutil.Pool, or submit and await result()')
+        raise TypeError('map() blocks: use mutil.Pool, or gather run() calls')
+
+    def close(self):
+        """Like Pool.close; also stops watching the fd, and the run() and
+        result() calls still waiting raise mutil.ClosedError."""
+        if self._ptr is None:
+            return
+        if self._reader is not None:
+            self._reader.remove_reader(self.fd)
+            self._reader = None
+        jobs = [ffi.from_handle(handle) for handle in self._jobs.values()]
+        super().close()
+        waiters = [job.waiter for job in jobs] + list(self._result_waiters)
+        for waiter in waiters:
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(errors.from_code(lib.MU_ECLOSED, 'the pool was closed'))
 
     async def __aenter__(self):
         self._p  # noqa: B018 - raises when closed

@@ -109,3 +109,66 @@ def test_async_result_and_submit():
                 await pool.result(0.01)
             return [got[i] for i in ids]
     assert asyncio.run(main()) == [2 * i for i in range(8)]
+
+
+def test_async_run_returns_values_and_raises_for_many_tasks():
+    async def main():
+        async with mutil.aio.Pool(3, queue_cap=2) as pool:
+            values = await asyncio.gather(*(pool.run(pow, i, 2) for i in range(40)))
+            with pytest.raises(ZeroDivisionError):
+                await pool.run(lambda: 1 // 0)
+            assert pool.callback_errors == 1
+            return values
+    assert asyncio.run(main()) == [i * i for i in range(40)]
+
+
+def test_async_run_and_result_share_the_fd():
+    gate = threading.Event()
+
+    async def main():
+        async with mutil.aio.Pool(2) as pool:
+            job = await pool.submit(gate.wait, bound(30))
+            waiting = asyncio.ensure_future(pool.result(bound(10)))
+            assert await pool.run(str, 5) == '5'      # run's result is its own
+            assert not waiting.done()
+            gate.set()
+            res = await waiting
+            assert res.id == job and res.value is True
+            with pytest.raises(mutil.WouldBlock):
+                await pool.result(0)
+    asyncio.run(main())
+
+
+def test_async_result_timeout_gives_nothing_away():
+    async def main():
+        async with mutil.aio.Pool(1) as pool:
+            with pytest.raises(mutil.TimeoutError):
+                await pool.result(0.01)
+            job = await pool.submit(int, '3')
+            res = await pool.result(bound(10))
+            assert (res.id, res.value) == (job, 3)
+    asyncio.run(main())
+
+
+def test_async_close_wakes_the_waiters():
+    gate = threading.Event()
+
+    async def main():
+        pool = mutil.aio.Pool(1)
+        started = threading.Event()
+
+        def blocked():
+            started.set()
+            gate.wait(bound(30))
+        running = asyncio.ensure_future(pool.run(blocked))
+        queued = asyncio.ensure_future(pool.run(int))
+        waiting = asyncio.ensure_future(pool.result())
+        assert await asyncio.get_running_loop().run_in_executor(None, started.wait, bound(10))
+        gate.set()                         # close() waits for the running job
+        pool.close()
+        for fut in (queued, waiting):
+            with pytest.raises(mutil.ClosedError):
+                await fut
+        with pytest.raises(mutil.ClosedError):
+            await running                  # finished, but its result was dropped
+    asyncio.run(main())

@@ -132,6 +132,14 @@ def test_threaded_blocking_io():
     """@aiomisc.threaded: a blocking function awaited from the loop."""
     async def main():
         async with mutil.aio.Pool(4) as pool:
+            return await pool.run(blocking_io)
+    assert len(asyncio.run(main())) == 100
+
+
+def test_threaded_with_submit_and_result():
+    """The same with the pool's own ids: submit, then take the result."""
+    async def main():
+        async with mutil.aio.Pool(4) as pool:
             job = await pool.submit(blocking_io)
             res = await pool.result(bound(10))
             assert res.id == job and res.exception is None
@@ -152,8 +160,7 @@ def test_threaded_separate_miner():
     """@aiomisc.threaded_separate: a long job on a thread of its own."""
     async def main():
         async with mutil.aio.Pool(1) as miner:
-            await miner.submit(another_one_useless_coin_miner)
-            return (await miner.result(bound(30))).value
+            return await miner.run(another_one_useless_coin_miner)
     assert asyncio.run(main()).startswith('0')
 
 
