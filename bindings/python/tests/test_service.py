@@ -119,7 +119,7 @@ def test_start_exception_fails_the_run_with_cause(capsys):
     ep.close()
 
 
-def test_fail_after_ready_stops_the_entrypoint():
+def test_fail_inside_start_fails_the_start():
     class Failing(mutil.Service):
         def start(self):
             self.fail(mutil.NotFoundError(-2, 'gone'))
@@ -127,6 +127,15 @@ def test_fail_after_ready_stops_the_entrypoint():
         with quiet(Failing()) as ep:
             assert ep.wait(bound(10))
     assert 'gone' in str(info.value)
+
+
+def test_fail_after_ready_ends_the_run():
+    svc = Recorder(name='late', log=[])
+    with pytest.raises(mutil.OSError) as info:
+        with quiet(svc, post_start=lambda ep: threading.Thread(target=svc.fail,
+                                                               args=('broke',)).start()) as ep:
+            assert ep.wait(bound(10))
+    assert 'broke' in str(info.value) and svc.log == ['start late', 'stop late']
 
 
 def test_fail_from_another_thread_before_ready():
