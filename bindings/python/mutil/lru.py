@@ -188,6 +188,7 @@ class LRU(Handle):
     # -- reading --------------------------------------------------------
 
     def __contains__(self, key):
+        """True when key is present (no promotion); False for a key that is not bytes or str."""
         try:
             key = _key(key)
         except TypeError:
@@ -225,6 +226,7 @@ class LRU(Handle):
         return iter([key for key, _, _ in self.items()])
 
     def __len__(self):
+        """The number of keys."""
         return self.stats()['count']
 
     @property

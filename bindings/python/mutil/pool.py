@@ -268,6 +268,7 @@ class AsyncPool(Pool):
             self._reader = None
 
     def map(self, fn, iterable, timeout=None):
+        """Not on the asyncio pool (it blocks): raises TypeError."""
         raise TypeError('map() blocks: use mutil.Pool, or gather run() calls')
 
     def close(self):

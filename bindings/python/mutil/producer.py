@@ -121,6 +121,7 @@ class Producer(Handle):
         return self
 
     def __next__(self):
+        """The next item (blocking); StopIteration at the end of the stream."""
         try:
             return self.get()
         except errors.ClosedError:
@@ -148,6 +149,7 @@ class AsyncProducer(Producer):
         return self
 
     async def __anext__(self):
+        """The next item, awaited; StopAsyncIteration at the end."""
         try:
             return await self.get()
         except errors.ClosedError:

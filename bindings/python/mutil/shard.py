@@ -258,6 +258,7 @@ class Shard(Handle):
     __delitem__ = delete
 
     def __contains__(self, key):
+        """True when key is stored; False for a key that cannot be in this store."""
         try:
             elems, _keep = self._key(key)
         except (TypeError, ValueError, OverflowError):
@@ -289,6 +290,7 @@ class Shard(Handle):
     # -- all shards -----------------------------------------------------
 
     def __len__(self):
+        """The number of keys in all shards (counted in parallel)."""
         count = ffi.new('uint64_t *')
         check(lib.mu_shard_len(self._p, count))
         return count[0]
@@ -402,6 +404,7 @@ class Batch(Handle):
     __delitem__ = delete
 
     def __len__(self):
+        """The number of operations waiting."""
         return lib.mu_shard_batch_size(self._p)
 
     def commit(self):
@@ -411,6 +414,7 @@ class Batch(Handle):
         check(lib.mu_shard_batch_commit(self._p))
 
     def __exit__(self, exc_type, exc, tb):
+        """Commits unless the block raised, then closes the batch."""
         try:
             if exc_type is None and self._ptr is not None:
                 self.commit()
