@@ -9,11 +9,13 @@ traceback to stderr, as sys.unraisablehook does) where nobody else will see
 it, and C gets the negative code of code_of(exc), so C goes on as it does
 after any failing callback. Used by service.py, producer.py and pool.py
 (helper store); other parts of the binding may use it too."""
+import atexit
 import builtins
 import errno
 import sys
 import threading
 import traceback
+import weakref
 
 from . import errors
 from ._lib import lib
@@ -70,3 +72,23 @@ def describe(exc):
     """A one-line message for C: "ValueError: bad port"."""
     text = str(exc)
     return type(exc).__name__ + (': ' + text if text else '')
+
+
+_open_at_exit = weakref.WeakSet()
+
+
+def close_at_exit(obj):
+    """Closes obj (if still open) when the interpreter exits, before it
+    finalizes: C threads that run Python code (pool workers, producer
+    sources) are joined while Python can still run them, instead of being
+    cut off by the finalizing interpreter."""
+    _open_at_exit.add(obj)
+
+
+@atexit.register
+def _close_all():
+    for obj in list(_open_at_exit):
+        try:
+            obj.close()
+        except Exception:  # noqa: B902 - exiting: nothing else to do
+            pass

@@ -23,7 +23,7 @@ import collections
 from collections import namedtuple
 
 from . import errors
-from ._callback import ErrorCounter
+from ._callback import ErrorCounter, close_at_exit
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, timeout_ms
 
@@ -78,6 +78,7 @@ class Pool(Handle):
         self._jobs = {}  # job handle address -> handle, while C holds it
         self._errors = ErrorCounter()
         super().__init__(check_ptr(lib.mu_pool_new(size, queue_cap)))
+        close_at_exit(self)
 
     @property
     def size(self):

@@ -24,7 +24,7 @@ on something else delays close() until it yields.
 import itertools
 
 from . import _aio, errors
-from ._callback import ErrorCounter, code_of
+from ._callback import ErrorCounter, close_at_exit, code_of
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, timeout_ms
 
@@ -91,6 +91,7 @@ class Producer(Handle):
         self._handle = ffi.new_handle(self._source)
         super().__init__(check_ptr(lib.mu_producer_new(_generate_cb, self._handle, capacity,
                                                        ffi.NULL)))
+        close_at_exit(self)
 
     @property
     def fd(self):
