@@ -2,7 +2,10 @@
 # Copyright (c) 2026 the mutil authors
 """mutil.Pool and mutil.aio.Pool."""
 import asyncio
+import os
 import select
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -172,3 +175,21 @@ def test_async_close_wakes_the_waiters():
         with pytest.raises(mutil.ClosedError):
             await running                  # finished, but its result was dropped
     asyncio.run(main())
+
+
+EXIT_WITH_WORK = """
+import itertools, threading, mutil
+gate = threading.Event()
+pool = mutil.Pool(2)
+pool.submit(gate.wait, 0.2)                 # still running at exit
+producer = mutil.Producer(itertools.count(), capacity=2)
+print(producer.get())
+"""
+
+
+def test_exit_with_jobs_running_is_clean():
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(mutil.__file__)))
+    proc = subprocess.run([sys.executable, '-c', EXIT_WITH_WORK], env=env, capture_output=True,
+                          text=True, timeout=bound(60))
+    assert (proc.returncode, proc.stdout) == (0, '0\n'), proc.stderr
+    assert 'Sanitizer' not in proc.stderr
