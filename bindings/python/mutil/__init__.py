@@ -16,6 +16,11 @@ from .pack import packb, unpackb, Ext  # noqa: F401
 # -- dataflow, bus (helper flow)
 
 # -- services, producer, pool, LRU, shard (helper store)
+from .service import Service, Entrypoint  # noqa: F401,E402
+from .producer import Producer  # noqa: F401,E402
+from .pool import Pool, JobResult  # noqa: F401,E402
+from .lru import LRU  # noqa: F401,E402
+from .shard import Shard, Batch  # noqa: F401,E402
 
 
 

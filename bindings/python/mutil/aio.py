@@ -11,4 +11,7 @@ driven by the running loop through each object's pollable fd."""
 # -- dataflow (helper flow)
 
 # -- services, entrypoint (helper store)
+from .service import AsyncEntrypoint as Entrypoint, aio_run as run  # noqa: F401,E402
+from .producer import AsyncProducer as Producer  # noqa: F401,E402
+from .pool import AsyncPool as Pool  # noqa: F401,E402
 

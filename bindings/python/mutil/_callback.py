@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: MPL-2.0
+# Copyright (c) 2026 the mutil authors
+"""Python callables that libmutil calls from its own threads (services,
+hooks, pool jobs, producer generators): what their exceptions become.
+
+A callback never lets an exception escape into C. It is caught, counted on
+the object that ran it (an ErrorCounter), reported (printed with its
+traceback to stderr, as sys.unraisablehook does) where nobody else will see
+it, and C gets the negative code of code_of(exc), so C goes on as it does
+after any failing callback. Used by service.py, producer.py and pool.py
+(helper store); other parts of the binding may use it too."""
+import atexit
+import builtins
+import errno
+import sys
+import threading
+import traceback
+import weakref
+
+from . import errors
+from ._lib import lib
+
+
+class ErrorCounter:
+    """A thread-safe count of callback exceptions, and the first of them."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.count = 0
+        self.first = None
+
+    def add(self, exc):
+        """Counts exc (keeps it when it is the first)."""
+        with self._lock:
+            self.count += 1
+            if self.first is None:
+                self.first = exc
+
+
+_BUILTIN_CODES = (
+    (builtins.TimeoutError, 'MU_ETIMEDOUT'), (MemoryError, 'MU_ENOMEM'),
+    (PermissionError, 'MU_EACCES'), (FileNotFoundError, 'MU_ENOENT'), (KeyError, 'MU_ENOENT'),
+    (ValueError, 'MU_EINVAL'), (TypeError, 'MU_EINVAL'),
+)
+
+
+def code_of(exc):
+    """The negative libmutil code that stands for exc: a mutil.Error's own
+    code, the nearest code for some built-ins (TimeoutError: MU_ETIMEDOUT,
+    ValueError/TypeError: MU_EINVAL, ...), -errno of an OSError, else MU_EIO."""
+    if isinstance(exc, errors.Error):
+        return exc.code
+    for cls, name in _BUILTIN_CODES:
+        if isinstance(exc, cls):
+            return getattr(lib, name)
+    if isinstance(exc, builtins.OSError) and exc.errno in errno.errorcode:
+        return -exc.errno
+    return lib.MU_EIO
+
+
+def report(exc, where):
+    """Prints exc with its traceback to stderr, headed by where it happened
+    (like sys.unraisablehook's default)."""
+    try:
+        sys.stderr.write('mutil: exception in %s:\n' % where)
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    except Exception:  # stderr gone (interpreter shutdown): nothing to do
+        pass
+
+
+def describe(exc):
+    """A one-line message for C: "ValueError: bad port"."""
+    text = str(exc)
+    return type(exc).__name__ + (': ' + text if text else '')
+
+
+_open_at_exit = weakref.WeakSet()
+
+
+def close_at_exit(obj):
+    """Closes obj (if still open) when the interpreter exits, before it
+    finalizes: C threads that run Python code (pool workers, producer
+    sources) are joined while Python can still run them, instead of being
+    cut off by the finalizing interpreter."""
+    _open_at_exit.add(obj)
+
+
+@atexit.register
+def _close_all():
+    for obj in list(_open_at_exit):
+        try:
+            obj.close()
+        except Exception:  # noqa: B902 - exiting: nothing else to do
+            pass
