@@ -20,6 +20,7 @@ def test_pip_install_offline_into_a_venv(tmp_path):
                     str(venv)], check=True)
     python = str(venv / 'bin' / 'python')
     env = dict(os.environ, PIP_NO_INDEX='1', PIP_DISABLE_PIP_VERSION_CHECK='1')
+    env.pop('PYTHONPATH', None)  # the installed copy, not the source tree
     pip_env = {k: v for k, v in env.items() if k != 'LD_PRELOAD'}  # pip needs no ASan
     subprocess.run([sys.executable, '-m', 'pip', '--python', python, 'install', '--no-index',
                     '--no-cache-dir', TOP], check=True, capture_output=True, env=pip_env)
