@@ -15,10 +15,16 @@ secret, or different security modes), mutil.ConnectionError (nothing
 listens, before a first connection), mutil.NotFoundError (MU_ENOHOST).
 An error the server answered raises its mutil.Error, whose message starts
 with "server:". A client belongs to one thread at a time."""
+import asyncio
 import collections
+import concurrent.futures
+import functools
 import os
 
-from ._connutil import UNSET, CallbackErrors, buffer, ms, take_malloced
+from . import errors
+from ._aio import wait_readable
+
+from ._connutil import UNSET, CallbackErrors, buffer, ms, seconds, take_malloced
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, stats, to_cstr
 from .keys import Keys, public_key_bytes
@@ -204,3 +210,117 @@ class _Progress:
         self.exception = exc.with_traceback(tb)
         self.counter.add(exc)
         return 1  # cancel the transfer
+
+
+class AsyncClient(Client):
+    """mutil.aio.Client: a Client whose calls are coroutines (`await
+    c.request(...)`, `async for msg in c`, `async with`).
+
+    mu_client_request waits for its reply inside one C call (there is no
+    separate send and poll of a request), so request(), get(), put() and
+    wait_ready() run in the client's own worker thread (the GIL is released
+    in C) while the loop goes on; recv(), send() and stream_send() try the
+    non-blocking call on the loop and wait for the client's ZMQ_FD between
+    tries (a wake-up is a hint; the loop also looks every 50 ms, since a
+    call in the worker may consume the fd's edge). Calls on one client run
+    one at a time, in the order they were made (an asyncio.Lock), so the
+    client still belongs to one thread at a time. A cancelled call returns
+    at once to its awaiter but keeps the client until the C call ends.
+    Progress callbacks run in the worker thread."""
+
+    _tick = 0.05
+
+    def __init__(self, endpoint=None, **options):
+        self._worker = concurrent.futures.ThreadPoolExecutor(1, 'mutil-client')
+        self._lock = None
+        super().__init__(endpoint, **options)
+
+    def _serial(self):
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def _in_worker(self, fn, *args, **kwargs):
+        """Runs fn(self, ...) in the worker thread, holding the client."""
+        loop = asyncio.get_running_loop()
+        async with self._serial():
+            future = loop.run_in_executor(self._worker, functools.partial(fn, self, *args, **kwargs))
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                await asyncio.wait([future])  # the C call still holds the client
+                raise
+
+    async def _on_loop(self, attempt, timeout):
+        """attempt() (a non-blocking call) until it does not raise
+        mutil.WouldBlock, waiting for the fd between tries."""
+        loop = asyncio.get_running_loop()
+        limit = seconds(ms(timeout, self._timeout_ms))
+        deadline = None if limit is None else loop.time() + limit
+        while True:
+            async with self._serial():
+                try:
+                    return attempt()
+                except errors.WouldBlock:
+                    pass
+            wait = self._tick if deadline is None else min(self._tick, deadline - loop.time())
+            if wait <= 0:
+                raise errors.from_code(lib.MU_ETIMEDOUT, 'timed out after %gs' % limit)
+            await wait_readable(self.fileno(), wait)
+
+    async def request(self, data, timeout=UNSET):
+        """The reply to a request (see Client.request)."""
+        return await self._in_worker(Client.request, data, timeout)
+
+    async def wait_ready(self, timeout=UNSET):
+        """See Client.wait_ready."""
+        return await self._in_worker(Client.wait_ready, timeout)
+
+    async def get(self, remote, local, **options):
+        """See Client.get; progress is called in the worker thread."""
+        return await self._in_worker(Client.get, remote, local, **options)
+
+    async def put(self, local, remote, **options):
+        """See Client.put; progress is called in the worker thread."""
+        return await self._in_worker(Client.put, local, remote, **options)
+
+    async def send(self, data, timeout=UNSET):
+        """See Client.send."""
+        return await self._on_loop(lambda: Client.send(self, data, 0), timeout)
+
+    async def stream_send(self, stream_id, data, last=False, timeout=UNSET):
+        """See Client.stream_send."""
+        return await self._on_loop(lambda: Client.stream_send(self, stream_id, data, last, 0),
+                                   timeout)
+
+    async def recv(self, timeout=UNSET):
+        """The next push or stream chunk as a Message (see Client.recv)."""
+        return await self._on_loop(lambda: Client.recv(self, 0), timeout)
+
+    def __iter__(self):
+        raise TypeError('mutil.aio.Client: use `async for`')
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        return await self.recv()
+
+    async def __aenter__(self):
+        self._p  # noqa: B018 - raises when closed
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.aclose()
+
+    async def aclose(self):
+        """Waits for the call in the worker, then closes the client."""
+        async with self._serial():
+            self.close()
+
+    def close(self):
+        """Waits for the worker's call to end, then closes the client."""
+        worker = getattr(self, '_worker', None)
+        if worker is not None:
+            worker.shutdown(wait=True)
+        super().close()

@@ -18,12 +18,15 @@ stderr, counted in server.handler_errors, and the client gets an error
 reply (a mutil.Error's own code, else MU_EREMOTE with "Type: message");
 the server goes on. All work happens inside recv()/serve_once(), on the
 thread that calls them: a server belongs to one thread at a time."""
+import asyncio
+import inspect
 import os
 import threading
 import time
 import weakref
 
 from . import errors
+from ._aio import retry
 from ._connutil import UNSET, CallbackErrors, buffer, ms
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, stats, to_cstr
@@ -235,25 +238,36 @@ class Server(Handle):
         finally:
             event.close()
 
-    def _run_callback(self, event):
+    def _callback_for(self, event):
+        """The callback of event's kind; None after answering a request
+        nobody handles (MU_ENOTSUP)."""
         callback = self._callbacks.get(event.kind)
-        is_request = event.kind == 'request'
+        if callback is None and event.kind == 'request':
+            self._answer(event.reply_error, lib.MU_ENOTSUP, 'no request handler')
+        return callback
+
+    def _run_callback(self, event):
+        callback = self._callback_for(event)
         if callback is None:
-            if is_request:
-                self._answer(event.reply_error, lib.MU_ENOTSUP, 'no request handler')
             return
         try:
             result = callback(event)
-            if is_request and not event.answered:
-                event.reply(result)
-        except (errors.NotFoundError, errors.WouldBlock) as exc:
-            if is_request and not event.answered and exc.code in (lib.MU_EHOSTUNREACH,
-                                                                   lib.MU_EAGAIN):
-                self.failed_replies += 1  # the peer left, or its queue is full
-                return
-            self._handler_failed(event, exc)
         except Exception as exc:  # noqa: BLE001 - reported, counted and answered
             self._handler_failed(event, exc)
+            return
+        self._complete(event, result)
+
+    def _complete(self, event, result):
+        """Answers a request with the handler's result, unless it did."""
+        if event.kind != 'request' or event.answered:
+            return
+        try:
+            ptr, size = encode(result, self.packed)
+        except Exception as exc:  # noqa: BLE001 - a result that is no payload
+            self._handler_failed(event, exc)
+            return
+        self._answer(lambda: check(lib.mu_server_reply(self._p, event._p, ptr, size)))
+        event.answered = True
 
     def _handler_failed(self, event, exc):
         self.handler_errors.report(exc, '%s callback for peer %d' % (event.kind, event.peer))
@@ -262,6 +276,8 @@ class Server(Handle):
                          CallbackErrors.message(exc))
 
     def _answer(self, how, *args):
+        """Runs a reply; a peer that left or whose queue is full is counted
+        in failed_replies instead of stopping the server."""
         try:
             how(*args)
         except (errors.NotFoundError, errors.WouldBlock):
@@ -352,3 +368,75 @@ class Server(Handle):
                 event.close()
         super().close()
 
+
+
+class AsyncServer(Server):
+    """mutil.aio.Server: a Server whose recv(), serve_once() and run() are
+    coroutines driven by the running asyncio loop through the server's
+    ZMQ_FD. Callbacks may be plain functions or coroutine functions (a
+    handler's awaited result is the reply); they run one at a time. The
+    loop also wakes the server every 50 ms at most while idle (or at once
+    while a file download is sending) for its timed work: leave
+    detection, file chunks."""
+
+    _tick_idle = _POLL_SECONDS
+
+    async def recv(self, timeout=None):
+        """The next Event (see Server.recv); raises mutil.TimeoutError."""
+        sent = [None]
+
+        def tick():  # at once again while file data flows out, else soon
+            out = self.stats()['bytes_out']
+            busy, sent[0] = sent[0] is not None and out != sent[0], out
+            return 0 if busy else self._tick_idle
+        return await retry(lambda: Server.recv(self, 0), self.fileno(), timeout, tick)
+
+    async def dispatch(self, event):
+        """Runs event's callback (awaiting it when it is a coroutine) and
+        answers a request; closes the event."""
+        try:
+            callback = self._callback_for(event)
+            if callback is None:
+                return
+            try:
+                result = callback(event)
+                if inspect.isawaitable(result):
+                    result = await result
+            except Exception as exc:  # noqa: BLE001 - reported, counted and answered
+                self._handler_failed(event, exc)
+                return
+            self._complete(event, result)
+        finally:
+            event.close()
+
+    async def serve_once(self, timeout=None):
+        """Waits up to timeout seconds for one event and dispatches it;
+        returns True when one was handled."""
+        try:
+            event = await self.recv(timeout)
+        except (errors.WouldBlock, errors.TimeoutError):
+            return False
+        await self.dispatch(event)
+        return True
+
+    async def run(self, timeout=None):
+        """Dispatches events until stop() or timeout seconds (None: none)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        self._stop.clear()
+        while not self._stop.is_set():
+            wait = _POLL_SECONDS
+            if deadline is not None:
+                wait = min(wait, deadline - loop.time())
+                if wait <= 0:
+                    return
+            await self.serve_once(wait)
+
+    def __iter__(self):
+        raise TypeError('mutil.aio.Server: use `async for`')
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        return await self.recv()
