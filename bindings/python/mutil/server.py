@@ -91,6 +91,11 @@ class Event(Handle):
         return decode(self.raw, self._server.packed)
 
     @property
+    def server(self):
+        """The Server this event came from (to push or stream to its peer)."""
+        return self._server
+
+    @property
     def name(self):
         """A join's client name (str)."""
         return self.raw.decode('utf-8', 'replace')
