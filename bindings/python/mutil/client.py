@@ -244,6 +244,7 @@ class AsyncClient(Client):
         """Runs fn(self, ...) in the worker thread, holding the client."""
         loop = asyncio.get_running_loop()
         async with self._serial():
+            self._p  # noqa: B018 - raises mutil.InvalidError when closed
             future = loop.run_in_executor(self._worker, functools.partial(fn, self, *args, **kwargs))
             try:
                 return await asyncio.shield(future)
