@@ -218,11 +218,12 @@ def test_events_answered_by_hand():
         thread = threading.Thread(target=lambda: results.put(_raised(c2.request, b'dropped')))
         thread.start()
         while held is None or held.kind != 'request':
-            held = server.recv(timeout=bound(10))
-        server.close()  # closes the held event: the request is answered "dropped"
+            joined, held = held, server.recv(timeout=bound(10))
+        held.close()  # closed unanswered: the client is told "dropped"
         thread.join()
     assert results.get() is mutil.RemoteError
-    assert held.closed
+    server.close()  # closes the events still open
+    assert joined.closed
 
 
 def _raised(call, *args):
