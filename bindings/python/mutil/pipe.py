@@ -87,8 +87,15 @@ class Pipe(Handle):
         reader_p = ffi.new('mu_pipe_t **')
         writer_p = ffi.new('mu_pipe_t **')
         check(lib.mu_pipe_pair(reader_p, writer_p))
-        writer = cls._own(writer_p[0], dict(options))
-        return cls._own(reader_p[0], options), writer
+        reader, writer = cls._own(reader_p[0], {}), cls._own(writer_p[0], {})
+        try:
+            reader._setup(options)
+            writer._setup(options)
+        except BaseException:
+            reader.close()
+            writer.close()
+            raise
+        return reader, writer
 
     @classmethod
     def zmq_reader(cls, endpoint, **options):
@@ -197,8 +204,12 @@ class Pipe(Handle):
         reader is gone: MU_EPIPE), mutil.InvalidError (this end cannot
         write, or the pipe is closed)."""
         ptr, size = buffer(data)
-        with _Timeout(self, 'send', timeout) as p:
-            check(lib.mu_pipe_send(p, ptr, size, lib.MU_PIPE_MORE if more else 0))
+        flags = lib.MU_PIPE_MORE if more else 0
+        if timeout is UNSET:
+            check(lib.mu_pipe_send(self._p, ptr, size, flags))
+        else:
+            with _Timeout(self, 'send', timeout) as p:
+                check(lib.mu_pipe_send(p, ptr, size, flags))
 
     def flush(self, timeout=UNSET):
         """Writes out the batch buffer. Raises mutil.WouldBlock or
@@ -215,8 +226,11 @@ class Pipe(Handle):
         MU_ETRUNCATED: the stream ended inside a frame, reported once),
         mutil.ProtocolError (a frame over max_frame: an fd pipe is then
         closed), mutil.InvalidError (this end cannot read)."""
-        with _Timeout(self, 'recv', timeout) as p:
-            check(lib.mu_pipe_recv(p, self._data_p, self._size_p))
+        if timeout is UNSET:
+            check(lib.mu_pipe_recv(self._p, self._data_p, self._size_p))
+        else:
+            with _Timeout(self, 'recv', timeout) as p:
+                check(lib.mu_pipe_recv(p, self._data_p, self._size_p))
         return ffi.unpack(ffi.cast('const char *', self._data_p[0]), self._size_p[0])
 
     def __iter__(self):

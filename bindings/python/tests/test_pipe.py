@@ -133,6 +133,28 @@ def test_inherited_fd_from_a_child_process():
     assert frames == [b'frame %d' % i for i in range(50)]
 
 
+CHILD_MUTIL_WRITER = r'''
+import sys
+import mutil
+with mutil.Pipe(write=int(sys.argv[1])) as pipe:
+    for word in sys.argv[2:]:
+        pipe.send(word, more=True)
+'''
+
+
+def test_fd_inherited_by_a_child_that_uses_mutil():
+    """A child process gets the write end of os.pipe() (pass_fds) and
+    wraps the inherited fd number in its own mutil.Pipe."""
+    r, w = os.pipe()
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(mutil.__file__)))
+    proc = subprocess.Popen([sys.executable, '-c', CHILD_MUTIL_WRITER, str(w), 'a', 'bb', 'ccc'],
+                            pass_fds=[w], env=env)
+    os.close(w)
+    with mutil.Pipe(r, recv_timeout=bound(20)) as reader:
+        assert list(reader) == [b'a', b'bb', b'ccc']
+    assert proc.wait(bound(20)) == 0
+
+
 def test_child_reads_and_answers_frames_on_stdin_and_stdout():
     proc = subprocess.Popen([sys.executable, '-c', CHILD_ECHO_UPPER], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE)
@@ -284,6 +306,8 @@ def test_bad_use_raises():
         mutil.Pipe.pair(header_size=9)
     with pytest.raises(mutil.InvalidError):
         mutil.Pipe.pair(max_frame=0)
+    with pytest.raises(mutil.InvalidError):
+        mutil.Pipe.pair(writers=2)  # not a ZeroMQ reader: both ends are closed again
     reader, writer = mutil.Pipe.pair()
     with pytest.raises(TypeError):
         writer.send(12345)
