@@ -156,7 +156,7 @@ class Client(Handle):
         Raises mutil.NotFoundError, mutil.AuthError (path refused),
         mutil.ExistsError (local exists), mutil.CorruptError (digest),
         mutil.TimeoutError, mutil.OSError..."""
-        return self._transfer(lib.mu_client_get, remote, local, progress,
+        return self._transfer(lib.mu_client_get, _remote(remote), _local(local), progress,
                               (lib.MU_FILE_OVERWRITE if overwrite else 0)
                               | (lib.MU_FILE_RESUME if resume else 0),
                               chunk_size, window, timeout)
@@ -164,7 +164,7 @@ class Client(Handle):
     def put(self, local, remote, *, progress=None, overwrite=False, chunk_size=0, window=0,
             timeout=UNSET):
         """Uploads local to remote below the server's root; as get()."""
-        return self._transfer(lib.mu_client_put, local, remote, progress,
+        return self._transfer(lib.mu_client_put, _local(local), _remote(remote), progress,
                               lib.MU_FILE_OVERWRITE if overwrite else 0, chunk_size, window,
                               timeout)
 
@@ -177,7 +177,7 @@ class Client(Handle):
         if hook is not None:
             opts.progress = hook.cdata
         p = self._p
-        rc = fn(p, to_cstr(os.fsdecode(source), 'path'), to_cstr(os.fsdecode(dest), 'path'), opts)
+        rc = fn(p, source, dest, opts)
         if hook is not None and hook.exception is not None:
             raise hook.exception
         check(rc)
@@ -191,6 +191,16 @@ class Client(Handle):
     def fileno(self):
         """The fd to poll for POLLIN (edge-triggered ZMQ_FD)."""
         return lib.mu_client_fd(self._p)
+
+
+def _local(path):
+    """A local path (str, bytes or os.PathLike) as a C string."""
+    return to_cstr(os.fsencode(path), 'local path')
+
+
+def _remote(path):
+    """A path below the server's root (str or bytes) as a C string."""
+    return to_cstr(path, 'remote path')
 
 
 class _Progress:
@@ -245,7 +255,8 @@ class AsyncClient(Client):
         loop = asyncio.get_running_loop()
         async with self._serial():
             self._p  # noqa: B018 - raises mutil.InvalidError when closed
-            future = loop.run_in_executor(self._worker, functools.partial(fn, self, *args, **kwargs))
+            call = functools.partial(fn, self, *args, **kwargs)
+            future = loop.run_in_executor(self._worker, call)
             try:
                 return await asyncio.shield(future)
             except asyncio.CancelledError:

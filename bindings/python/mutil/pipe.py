@@ -119,7 +119,8 @@ class Pipe(Handle):
         self._data_p = ffi.new('const void **')
         self._size_p = ffi.new('size_t *')
         self._send_ms = self._recv_ms = -1
-        self._header_size, self._max_frame = lib.MU_PIPE_HEADER_DEFAULT, lib.MU_PIPE_MAX_FRAME_DEFAULT
+        self._header_size = lib.MU_PIPE_HEADER_DEFAULT
+        self._max_frame = lib.MU_PIPE_MAX_FRAME_DEFAULT
         self._linger = _DEFAULT_LINGER
         allowed = ('header_size', 'max_frame', 'send_timeout', 'recv_timeout', 'linger', 'writers')
         try:
@@ -285,7 +286,8 @@ class _Timeout:
         self.pipe, self.which = pipe, which
         self.default = pipe._send_ms if which == 'send' else pipe._recv_ms
         self.call_ms = ms(timeout, self.default)
-        self.setter = lib.mu_pipe_set_send_timeout if which == 'send' else lib.mu_pipe_set_recv_timeout
+        self.setter = (lib.mu_pipe_set_send_timeout if which == 'send'
+                       else lib.mu_pipe_set_recv_timeout)
 
     def __enter__(self):
         self.p = self.pipe._p

@@ -27,7 +27,7 @@ import weakref
 
 from . import errors
 from ._aio import retry
-from ._connutil import UNSET, CallbackErrors, buffer, ms
+from ._connutil import CallbackErrors, buffer, ms
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, stats, to_cstr
 from .keys import Allow
@@ -207,7 +207,7 @@ class Server(Handle):
 
     def set_root(self, directory):
         """Serves files below directory to clients' get/put."""
-        check(lib.mu_server_set_root(self._p, to_cstr(os.fsdecode(directory), 'root')))
+        check(lib.mu_server_set_root(self._p, to_cstr(os.fsencode(directory), 'root')))
 
     def set_transfer_budget(self, per_peer, per_server):
         """Bounds queued file data (bytes) per peer and for the server."""
