@@ -297,3 +297,30 @@ def test_ipc_and_several_binds(tmp_path):
         for endpoint in server.endpoints:
             with mutil.Client(endpoint, secret=SECRET, timeout=bound(10)) as c:
                 assert c.request(b'via ' + endpoint.encode()) == b'VIA ' + endpoint.upper().encode()
+
+
+def test_options_and_the_serving_loop():
+    handled = []
+
+    def handler(event):
+        handled.append(event.data)
+        return event.data.upper()
+    server = mutil.Server('tcp://127.0.0.1:*', insecure=True, heartbeat=(0.05, 0.5),
+                          max_message=1 << 20, transfer_budget=(1 << 20, 1 << 21),
+                          handler=handler)
+    assert server.serve_once(timeout=0) is False
+    server.run(timeout=0.01)  # returns when the time is up
+    with mutil.Client(server.endpoint, insecure=True, heartbeat=(0.05, 0.5),
+                      reconnect=(0.01, 0.1), timeout=bound(10)) as c:
+        with pytest.raises(mutil.InvalidError):
+            mutil.Client(insecure=True, reconnect=(0.1, 0.01))
+        with pytest.raises(mutil.InvalidError):
+            server.set_transfer_budget(2, 1)
+        results = queue.Queue()
+        thread = threading.Thread(target=lambda: results.put(c.request(b'loop')))
+        thread.start()
+        while not handled:
+            server.serve_once(timeout=bound(10))
+        thread.join()
+        assert results.get() == b'LOOP'
+    server.close()
