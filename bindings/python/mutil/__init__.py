@@ -10,6 +10,10 @@ from . import _lib as _binding
 from .pack import packb, unpackb, Ext  # noqa: F401
 
 # -- pipes, keys, server, client, files (helper conn)
+from .pipe import Pipe  # noqa: F401,E402
+from .keys import Allow, Keys, key_from_text, key_to_text, read_secret_file  # noqa: F401,E402
+from .server import Event, Server  # noqa: F401,E402
+from .client import Client, Message  # noqa: F401,E402
 
 # -- smart socket (helper socket)
 

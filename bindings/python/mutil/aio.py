@@ -5,6 +5,9 @@
 driven by the running loop through each object's pollable fd."""
 
 # -- pipes, server, client (helper conn)
+from .pipe import AsyncPipe as Pipe  # noqa: F401,E402
+from .server import AsyncServer as Server  # noqa: F401,E402
+from .client import AsyncClient as Client  # noqa: F401,E402
 
 # -- smart socket (helper socket)
 
