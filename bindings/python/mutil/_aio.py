@@ -14,26 +14,31 @@ from . import errors
 from ._lib import lib
 
 
-async def wait_readable(fd, timeout=None):
-    """Waits until fd is readable or timeout seconds passed (None: no
-    limit). Returns True when readable, False on timeout."""
+async def wait_readable(fd, timeout=None, writable=False):
+    """Waits until fd is readable (writable, with writable=True) or timeout
+    seconds passed (None: no limit). Returns True when ready, False on
+    timeout."""
     loop = asyncio.get_running_loop()
     ready = loop.create_future()
-    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
+    add, remove = ((loop.add_writer, loop.remove_writer) if writable
+                   else (loop.add_reader, loop.remove_reader))
+    add(fd, lambda: ready.done() or ready.set_result(True))
     try:
         await asyncio.wait_for(ready, timeout)
         return True
     except asyncio.TimeoutError:
         return False
     finally:
-        loop.remove_reader(fd)
+        remove(fd)
 
 
-async def retry(attempt, fd, timeout=None, tick=None):
+async def retry(attempt, fd, timeout=None, tick=None, writable=False):
     """Calls attempt() (a non-blocking call) until it does not raise
-    mutil.WouldBlock, waiting on fd in between. timeout in seconds (None:
-    forever) ends with mutil.TimeoutError. tick(), when given, is called
-    before each wait and returns the seconds until it must run again."""
+    mutil.WouldBlock, waiting on fd in between (for writing, with
+    writable=True: the level-triggered write end of an fd pipe). timeout in
+    seconds (None: forever) ends with mutil.TimeoutError. tick(), when
+    given, is called before each wait and returns the seconds until it must
+    run again."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         try:
@@ -46,4 +51,4 @@ async def retry(attempt, fd, timeout=None, tick=None):
         if tick is not None:
             due = tick()
             wait = due if wait is None else min(wait, due)
-        await wait_readable(fd, wait)
+        await wait_readable(fd, wait, writable)

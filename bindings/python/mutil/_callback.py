@@ -1,14 +1,14 @@
 # SPDX-License-Identifier: MPL-2.0
 # Copyright (c) 2026 the mutil authors
-"""Python callables that libmutil calls from its own threads (services,
-hooks, pool jobs, producer generators): what their exceptions become.
+"""Python callables that libmutil calls (services, hooks, pool jobs,
+producer sources, request handlers, progress functions): what their
+exceptions become.
 
 A callback never lets an exception escape into C. It is caught, counted on
-the object that ran it (an ErrorCounter), reported (printed with its
+the object that ran it (a CallbackErrors), reported (printed with its
 traceback to stderr, as sys.unraisablehook does) where nobody else will see
 it, and C gets the negative code of code_of(exc), so C goes on as it does
-after any failing callback. Used by service.py, producer.py and pool.py
-(helper store); other parts of the binding may use it too."""
+after any failing callback."""
 import atexit
 import builtins
 import errno
@@ -21,20 +21,29 @@ from . import errors
 from ._lib import lib
 
 
-class ErrorCounter:
-    """A thread-safe count of callback exceptions, and the first of them."""
+class CallbackErrors:
+    """A thread-safe count of callback exceptions, with the first and the
+    last of them."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self.count = 0
         self.first = None
+        self.last = None
 
     def add(self, exc):
-        """Counts exc (keeps it when it is the first)."""
+        """Counts exc without printing it (for a caller that will see it
+        raised)."""
         with self._lock:
             self.count += 1
+            self.last = exc
             if self.first is None:
                 self.first = exc
+
+    def report(self, exc, where):
+        """Counts exc and prints it with its traceback (see report())."""
+        self.add(exc)
+        report(exc, where)
 
 
 _BUILTIN_CODES = (
@@ -69,7 +78,10 @@ def report(exc, where):
 
 
 def describe(exc):
-    """A one-line message for C: "ValueError: bad port"."""
+    """A one-line message for C: "ValueError: bad port", or a mutil.Error's
+    own message."""
+    if isinstance(exc, errors.Error):
+        return exc.message
     text = str(exc)
     return type(exc).__name__ + (': ' + text if text else '')
 

@@ -33,6 +33,25 @@ def _load():
 
 lib = _load()
 
+# libc's free(), for the buffers libmutil hands over to the caller
+# (mu_client_request, mu_client_recv, mu_keys_read_secret_file).
+_libc_ffi = cffi.FFI()
+_libc_ffi.cdef('void free(void *);')
+_libc = _libc_ffi.dlopen(None)
+
+
+def take_malloced(ptr, size, wipe=False):
+    """bytes of a buffer libmutil malloc'd for the caller, which is then
+    freed (zeroed first when wipe, for secrets); b'' for NULL."""
+    if ptr == ffi.NULL:
+        return b''
+    try:
+        return ffi.unpack(ffi.cast('const char *', ptr), size)
+    finally:
+        if wipe:
+            ffi.memmove(ptr, b'\0' * size, size)
+        _libc.free(_libc_ffi.cast('void *', int(ffi.cast('uintptr_t', ptr))))
+
 
 def last_error():
     """The calling thread's last failure message from libmutil."""

@@ -24,7 +24,9 @@ import os
 from . import errors
 from ._aio import wait_readable
 
-from ._connutil import UNSET, CallbackErrors, buffer, ms, seconds, take_malloced
+from ._callback import CallbackErrors
+from ._connutil import UNSET, buffer, ms, seconds
+from ._lib import take_malloced
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, stats, to_cstr
 from .keys import Keys, public_key_bytes

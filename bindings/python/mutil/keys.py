@@ -11,7 +11,7 @@ Keys, 32 raw bytes or 40 characters of Z85 text."""
 import os
 
 from . import errors
-from ._connutil import take_malloced
+from ._lib import take_malloced
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, to_bytes, to_cstr
 

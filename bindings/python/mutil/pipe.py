@@ -12,7 +12,7 @@ import os
 
 from . import errors
 from ._aio import retry
-from ._connutil import UNSET, buffer, ms, retry_writable, seconds
+from ._connutil import UNSET, buffer, ms, seconds
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, stats, to_cstr
 
@@ -331,7 +331,7 @@ class AsyncPipe(Pipe):
     async def _wait_room(self, attempt, timeout):
         if self.is_zmq:
                 return await retry(attempt, self.fileno(), timeout)
-        return await retry_writable(attempt, self.fileno(), timeout)
+        return await retry(attempt, self.fileno(), timeout, writable=True)
 
     def __aiter__(self):
         return self

@@ -23,7 +23,7 @@ import collections
 from collections import namedtuple
 
 from . import errors
-from ._callback import ErrorCounter, close_at_exit
+from ._callback import CallbackErrors, close_at_exit
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, timeout_ms
 
@@ -76,7 +76,7 @@ class Pool(Handle):
         if size < 0 or queue_cap < 0:
             raise ValueError('size and queue_cap must be >= 0')
         self._jobs = {}  # job handle address -> handle, while C holds it
-        self._errors = ErrorCounter()
+        self._errors = CallbackErrors()
         super().__init__(check_ptr(lib.mu_pool_new(size, queue_cap)))
         close_at_exit(self)
 

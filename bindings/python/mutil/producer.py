@@ -24,7 +24,7 @@ on something else delays close() until it yields.
 import itertools
 
 from . import _aio, errors
-from ._callback import ErrorCounter, close_at_exit, code_of
+from ._callback import CallbackErrors, close_at_exit, code_of
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, timeout_ms
 
@@ -37,7 +37,7 @@ class _Source:
         self.iterable = iterable
         self.items = {}
         self.tokens = itertools.count(1)
-        self.errors = ErrorCounter()
+        self.errors = CallbackErrors()
 
     def keep(self, item):
         token = next(self.tokens)

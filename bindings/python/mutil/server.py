@@ -27,7 +27,8 @@ import weakref
 
 from . import errors
 from ._aio import retry
-from ._connutil import CallbackErrors, buffer, ms
+from ._callback import CallbackErrors, describe
+from ._connutil import buffer, ms
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, stats, to_cstr
 from .keys import Allow
@@ -277,8 +278,9 @@ class Server(Handle):
     def _handler_failed(self, event, exc):
         self.handler_errors.report(exc, '%s callback for peer %d' % (event.kind, event.peer))
         if event.kind == 'request' and not event.answered:
-            self._answer(event.reply_error, CallbackErrors.code(exc),
-                         CallbackErrors.message(exc))
+            # a Python exception is the server's, not the client's: MU_EREMOTE
+            code = exc.code if isinstance(exc, errors.Error) else lib.MU_EREMOTE
+            self._answer(event.reply_error, code, describe(exc))
 
     def _answer(self, how, *args):
         """Runs a reply; a peer that left or whose queue is full is counted

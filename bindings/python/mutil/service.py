@@ -46,7 +46,7 @@ import signal as _signal
 import threading
 
 from . import errors
-from ._callback import ErrorCounter, code_of, describe, report
+from ._callback import CallbackErrors, code_of, describe, report
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, timeout_ms, to_cstr
 
@@ -89,7 +89,7 @@ class Service:
         self._start_fn, self._stop_fn = start, stop
         self._lock = threading.Lock()
         self._svc = None        # mu_service_t * while it belongs to an entrypoint
-        self._errors = None     # the entrypoint's ErrorCounter
+        self._errors = None     # the entrypoint's CallbackErrors
         self._loop = None       # the asyncio loop of an aio entrypoint
         self._start_task = None
         self._async_start = False
@@ -285,7 +285,7 @@ class Entrypoint(Handle):
                  log_level='info', pre_start=None, post_start=None, pre_stop=None, post_stop=None):
         super().__init__(check_ptr(lib.mu_entrypoint_new()))
         self._services, self._keep = [], []
-        self._errors = ErrorCounter()
+        self._errors = CallbackErrors()
         self._state = threading.Condition()
         self._ready = self._running = self._done = False
         self._error, self._stop_signal, self._thread, self._saved_signals = None, 0, None, None
