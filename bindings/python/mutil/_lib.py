@@ -22,6 +22,9 @@ with open(_CDEF) as _f:
 
 
 def _load():
+    # czmq would replace Python's SIGINT/SIGTERM handlers at its first socket
+    # (zsys_init), and Ctrl-C would no longer raise KeyboardInterrupt.
+    os.environ.setdefault('ZSYS_SIGHANDLER', 'false')
     path = os.environ.get('MUTIL_LIBRARY') or SONAME
     try:
         return ffi.dlopen(path)

@@ -129,3 +129,22 @@ def test_interop_with_python_msgpack():
     value = {'k': [1, -2, 3.5, None, True, 'x', b'y']}
     assert msgpack.unpackb(mutil.packb(value)) == value
     assert mutil.unpackb(msgpack.packb(value)) == value
+
+
+CTRL_C = """
+import os, signal, threading, mutil
+reader = mutil.Pipe.zmq_reader('inproc://ctrl-c')
+threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    reader.recv()
+except KeyboardInterrupt:
+    print('KeyboardInterrupt')
+"""
+
+
+def test_ctrl_c_interrupts_a_blocking_call():
+    """czmq's signal handlers are off: SIGINT reaches Python's handler, the
+    blocked C call returns and Python raises KeyboardInterrupt."""
+    out = subprocess.run([sys.executable, '-c', CTRL_C], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stdout.strip() == 'KeyboardInterrupt', out.stdout + out.stderr
