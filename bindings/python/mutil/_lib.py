@@ -111,9 +111,10 @@ def timeout_ms(timeout):
     return min(int(round(timeout * 1000)), 2**31 - 1)
 
 
-def stats(fn, obj, ctype):
-    """Calls a mu_X_stats function and returns its counters as a dict."""
+def stats(fn, obj, ctype, *args):
+    """Calls a mu_X_stats function, fn(obj, *args, &st), and returns its
+    counters as a dict."""
     st = ffi.new(ctype + ' *')
     st.size = ffi.sizeof(ctype)
-    check(fn(obj, st))
+    check(fn(obj, *args, st))
     return {name: getattr(st, name) for name, _ in ffi.typeof(ctype).fields if name != 'size'}

@@ -159,6 +159,9 @@ class Server(Handle):
         self.failed_replies = 0
         self._events = weakref.WeakSet()
         self._stop = threading.Event()
+        self._running = threading.Lock()  # held by run(): close() waits for it
+        self._run_thread = None
+        self._close_after_run = False
         self._callbacks = {'request': handler, 'message': on_message, 'stream': on_stream,
                            'join': on_join, 'leave': on_leave}
         self.endpoints = []
@@ -301,17 +304,24 @@ class Server(Handle):
         return True
 
     def run(self, timeout=None):
-        """Dispatches events until stop() is called (from any thread or a
-        callback) or timeout seconds passed (None: no limit)."""
+        """Dispatches events until stop() or close() is called (from any
+        thread or a callback) or timeout seconds passed (None: no limit)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        self._stop.clear()
-        while not self._stop.is_set():
-            wait = _POLL_SECONDS
-            if deadline is not None:
-                wait = min(wait, deadline - time.monotonic())
-                if wait <= 0:
-                    return
-            self.serve_once(wait)
+        with self._running:
+            self._run_thread = threading.get_ident()
+            try:
+                self._stop.clear()
+                while not self._stop.is_set():
+                    wait = _POLL_SECONDS
+                    if deadline is not None:
+                        wait = min(wait, deadline - time.monotonic())
+                        if wait <= 0:
+                            return
+                    self.serve_once(wait)
+            finally:
+                self._run_thread = None
+        if self._close_after_run:
+            self.close()
 
     def stop(self):
         """Makes run() return (thread-safe)."""
@@ -356,11 +366,7 @@ class Server(Handle):
 
     def peer_stats(self, peer):
         """One peer's counters as a dict; raises mutil.NotFoundError."""
-        st = ffi.new('mu_server_peer_stats_t *')
-        st.size = ffi.sizeof('mu_server_peer_stats_t')
-        check(lib.mu_server_peer_stats(self._p, peer, st))
-        return {name: getattr(st, name)
-                for name, _ in ffi.typeof('mu_server_peer_stats_t').fields if name != 'size'}
+        return stats(lib.mu_server_peer_stats, self._p, 'mu_server_peer_stats_t', peer)
 
     def fileno(self):
         """The fd to poll (edge-triggered ZMQ_FD: drain recv(0) after a
@@ -369,11 +375,20 @@ class Server(Handle):
 
     def close(self):
         """Closes the events still open (answering unanswered requests),
-        says bye to every peer and frees the server."""
-        if not self.closed:
+        says bye to every peer and frees the server. A run() in another
+        thread is stopped and waited for first; called from a callback of
+        run(), the server closes when run() returns."""
+        if self.closed:
+            return
+        if self._run_thread == threading.get_ident():
+            self._close_after_run = True
+            self.stop()
+            return
+        self.stop()
+        with self._running:
             for event in list(self._events):
                 event.close()
-        super().close()
+            super().close()
 
 
 

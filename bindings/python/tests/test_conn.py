@@ -324,3 +324,27 @@ def test_options_and_the_serving_loop():
         thread.join()
         assert results.get() == b'LOOP'
     server.close()
+
+
+def test_close_while_run_in_another_thread_waits_for_it():
+    """close() from another thread stops run() and waits for it before the C
+    server is freed (no use after free), and close() from a handler closes
+    the server when run() returns."""
+    import threading
+    server = mutil.Server('tcp://127.0.0.1:*', insecure=True)
+    runner = threading.Thread(target=server.run)
+    runner.start()
+    server.close()
+    runner.join(bound(10))
+    assert not runner.is_alive() and server.closed
+
+    def close_from_handler(event):
+        server2.close()
+        return b'bye'
+    server2 = mutil.Server('tcp://127.0.0.1:*', insecure=True, handler=close_from_handler)
+    runner = threading.Thread(target=server2.run)
+    runner.start()
+    with mutil.Client(server2.endpoints[0], insecure=True, timeout=bound(10)) as client:
+        assert client.request(b'x') == b'bye'
+    runner.join(bound(10))
+    assert not runner.is_alive() and server2.closed
