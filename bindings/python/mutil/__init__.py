@@ -12,6 +12,8 @@ from .pack import packb, unpackb, Ext  # noqa: F401
 # -- pipes, keys, server, client, files (helper conn)
 
 # -- smart socket (helper socket)
+from .socket import (Socket, Message as SocketMessage, Mode as SocketMode,  # noqa: F401,E402
+                     Policy as SocketPolicy, Event as SocketEvent)
 
 # -- dataflow, bus (helper flow)
 

@@ -7,6 +7,7 @@ driven by the running loop through each object's pollable fd."""
 # -- pipes, server, client (helper conn)
 
 # -- smart socket (helper socket)
+from .socket import AsyncSocket as Socket  # noqa: F401,E402
 
 # -- dataflow (helper flow)
 
