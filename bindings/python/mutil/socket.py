@@ -136,10 +136,8 @@ def _public_key(obj):
 
 _EVENTS = {int(e): e for e in Event}
 _new_message = tuple.__new__
-_unpack = ffi.unpack
+_MESSAGE = Event.MESSAGE
 _buffer = ffi.buffer
-_char_p = ffi.typeof('char *')
-_cast = ffi.cast
 _recv = lib.mu_socket_recv
 _send = lib.mu_socket_send
 _send_to = lib.mu_socket_send_to
@@ -346,8 +344,7 @@ class Socket(Handle):
         if rc:
             return self._recv_failed(rc, timeout)
         if m.event == 1:
-            return _new_message(Message, (Event.MESSAGE, _buffer(m.peer)[:],
-                                          _unpack(_cast(_char_p, m.data), m.size)))
+            return _new_message(Message, (_MESSAGE, _buffer(m.peer)[:], _buffer(m.data, m.size)[:]))
         return _new_message(Message, (_EVENTS[m.event], _buffer(m.peer)[:], None))
 
     def _recv_failed(self, rc, timeout):

@@ -166,12 +166,13 @@ def test_publish_reaches_every_peer_with_the_sender_identity(hub, peers):
     hub.send(bytearray(b'ba'))
     hub.send(memoryview(b'mv'))
     hub.send('str \u00e9')
+    hub.send(b'')
     for p in peers:
-        msgs = recv_data(p, 4)
-        assert [m.data for m in msgs] == [b'hello', b'ba', b'mv', 'str \u00e9'.encode()]
+        msgs = recv_data(p, 5)
+        assert [m.data for m in msgs] == [b'hello', b'ba', b'mv', 'str \u00e9'.encode(), b'']
         event, peer, data = msgs[0]
         assert event is mutil.SocketEvent.MESSAGE and peer == hub.identity
-    assert hub.stats()['sent'] == 8
+    assert hub.stats()['sent'] == 10
 
 
 def test_roundrobin_alternates_between_peers(hub, peers):
