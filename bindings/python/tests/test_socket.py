@@ -6,6 +6,9 @@ stats, iteration and the errors of bad use."""
 import atexit
 import itertools
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -439,3 +442,36 @@ def test_recv_timeouts(hub):
     assert time.monotonic() - t0 >= 0.04
     with pytest.raises(ValueError):
         hub.recv(-1)
+
+
+_BLOCKED_IN_RECV = '''
+import sys, mutil
+s = mutil.Socket()
+print('ready', flush=True)
+try:
+    s.recv()
+except KeyboardInterrupt:
+    print('KeyboardInterrupt', flush=True)
+'''
+
+
+def test_sigint_interrupts_a_blocking_recv():
+    """czmq's handler takes SIGINT from Python; recv must not loop on
+    EINTR but end in KeyboardInterrupt, as Python code expects."""
+    child = subprocess.Popen([sys.executable, '-c', _BLOCKED_IN_RECV], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline() == 'ready\n'
+        deadline = time.monotonic() + bound(10)
+        while child.poll() is None:  # again until it lands inside recv
+            assert time.monotonic() < deadline, 'recv was not interrupted'
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(0.1)
+            except subprocess.TimeoutExpired:
+                pass
+        assert child.stdout.read() == 'KeyboardInterrupt\n'
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
