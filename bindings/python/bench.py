@@ -48,6 +48,7 @@ SIZE = 64
 RATIO_BAR = 0.7
 VALUE_BAR = 160e3  # 10 x aiomsg's 16k msg/s
 RUN_LIMIT = 60.0   # seconds; a stuck run is reported as null
+PROBE, END = b'probe', b'end'  # markers (not SIZE bytes long)
 
 
 def fmt_json(v, digits):
@@ -149,6 +150,33 @@ def role_pyzmq_sink(endpoint, count, ident):
     ctx.term()
 
 
+def role_pyzmq_probed_sink(endpoint, kind):
+    """A SUB (kind 'pub') or PULL (kind 'push') sink: 'ready' once a probe
+    arrived, then counts data messages (SIZE bytes) until an end marker;
+    says how many and when. (PUB drops at its high-water mark and PUSH
+    skips a full pipe, so a sink cannot know its count in advance.)"""
+    import zmq
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.SUB if kind == 'pub' else zmq.PULL)
+    if kind == 'pub':
+        s.setsockopt(zmq.SUBSCRIBE, b'')
+    s.connect(endpoint)
+    recv = s.recv
+    while recv() != PROBE:
+        pass
+    say('ready')
+    got = 0
+    while True:
+        m = recv()
+        if len(m) == SIZE:
+            got += 1
+        elif m == END:
+            break
+    say('%d %r' % (got, time.monotonic()))
+    s.close(linger=0)
+    ctx.term()
+
+
 def role_mutil_echo(endpoint):
     import mutil
     with mutil.Socket() as s:
@@ -182,6 +210,7 @@ def role_pyzmq_echo(endpoint):
 
 
 ROLES = {'mutil-sink': role_mutil_sink, 'pyzmq-sink': role_pyzmq_sink,
+         'pyzmq-probed-sink': role_pyzmq_probed_sink,
          'mutil-echo': role_mutil_echo, 'pyzmq-echo': role_pyzmq_echo}
 
 
@@ -278,6 +307,43 @@ def run_pyzmq_throughput(eps, kind, per_peer):
         hub.close(linger=0)
 
 
+def run_pyzmq_native(eps, kind, per_peer):
+    """pyzmq's own distributing sockets, one send call per message: PUB to
+    NPEERS SUBs (kind 'pub') or PUSH to NPEERS PULLs (kind 'push'). Probes
+    go out until every sink got one (every pipe is attached), end markers
+    until every sink answered; delivered messages count."""
+    import zmq
+    ep = eps.next()
+    ctx = zmq.Context.instance()
+    hub = ctx.socket(zmq.PUB if kind == 'pub' else zmq.PUSH)
+    hub.bind(ep)
+    sinks = [Child('pyzmq-probed-sink', ep, kind) for _ in range(NPEERS)]
+
+    def marker(body):
+        def send_marker():
+            try:
+                hub.send(body, zmq.NOBLOCK)
+            except zmq.Again:
+                pass
+            time.sleep(0.0005)
+        return send_marker
+    try:
+        deadline = time.monotonic() + RUN_LIMIT
+        wait_lines(sinks, marker(PROBE), deadline)
+        total = per_peer if kind == 'pub' else per_peer * NPEERS
+        buf = b'\1' * SIZE
+        send = hub.send
+        t0 = time.monotonic()
+        for _ in range(total):
+            send(buf)
+        ends = [line.split() for line in wait_lines(sinks, marker(END), deadline)]
+        return sum(int(n) for n, _ in ends) / (max(float(t) for _, t in ends) - t0)
+    finally:
+        for c in sinks:
+            c.finish()
+        hub.close(linger=0)
+
+
 def run_mutil_reqrep(eps, count):
     import mutil
     ep = eps.next()
@@ -332,6 +398,12 @@ CASES = [
     ('roundrobin-64B', 'msg/s', 'pyzmq-router-rr-dealers',
      lambda e, n: run_mutil_throughput(e, 'roundrobin', n),
      lambda e, n: run_pyzmq_throughput(e, 'roundrobin', n), VALUE_BAR),
+    ('publish-64B-pub', 'msg/s', 'pyzmq-pub-%d-subs' % NPEERS,
+     lambda e, n: run_mutil_throughput(e, 'publish', n),
+     lambda e, n: run_pyzmq_native(e, 'pub', n), VALUE_BAR),
+    ('roundrobin-64B-push', 'msg/s', 'pyzmq-push-%d-pulls' % NPEERS,
+     lambda e, n: run_mutil_throughput(e, 'roundrobin', n),
+     lambda e, n: run_pyzmq_native(e, 'push', n), VALUE_BAR),
     ('reqrep-64B', 'rtt/s', 'pyzmq-dealer-router',
      lambda e, n: run_mutil_reqrep(e, n // 10), lambda e, n: run_pyzmq_reqrep(e, n // 10), None),
 ]
