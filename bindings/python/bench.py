@@ -452,14 +452,14 @@ def print_table(results):
     """The human-readable table; returns the number of missed bars."""
     missed = 0
     print()
-    print('%-16s %12s %12s %7s  %s' % ('case', 'binding', 'pyzmq', 'ratio', 'bars'))
+    print('%-20s %12s %12s %7s  %s' % ('case', 'binding', 'pyzmq', 'ratio', 'bars'))
     for r in results:
         bars = [('ratio >= %.1f' % RATIO_BAR, r['ratio'] >= RATIO_BAR)]
         if r['value_bar']:
             bars.append(('>= %.0fk %s' % (r['value_bar'] / 1e3, r['unit']),
                          r['value'] >= r['value_bar']))
         missed += sum(1 for _, ok in bars if not ok)
-        print('%-16s %12s %12s %7.2f  %s' % (
+        print('%-20s %12s %12s %7.2f  %s' % (
             r['case'], '%.3g k' % (r['value'] / 1e3), '%.3g k' % (r['baseline_value'] / 1e3),
             r['ratio'], ', '.join('%s %s' % (b, 'ok' if ok else 'MISSED') for b, ok in bars)))
     return missed

@@ -191,7 +191,9 @@ class Socket(Handle):
     keywords), curve_secret=None (set_curve_secret).
 
     Raises TypeError / ValueError for bad arguments, mutil.Error when
-    libmutil cannot create the socket. Close with close() or `with`."""
+    libmutil cannot create the socket. Close with close() or `with`. A
+    socket belongs to one thread at a time (blocking calls release the GIL,
+    so other threads run meanwhile, but must not use the same socket)."""
 
     _ctype = 'mu_socket_t'
     _destroy = lib.mu_socket_destroy
