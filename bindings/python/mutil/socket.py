@@ -132,7 +132,8 @@ def _public_key(obj):
         return lib.mu_keys_public(obj._p)
     key = bytes(to_bytes(obj, 'server_public'))
     if len(key) != 32:
-        raise errors.InvalidError(lib.MU_EINVAL, 'server_public must be 32 bytes, not %d' % len(key))
+        raise errors.InvalidError(lib.MU_EINVAL,
+                                  'server_public must be 32 bytes, not %d' % len(key))
     return key
 
 
