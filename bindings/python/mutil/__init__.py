@@ -16,6 +16,8 @@ from .server import Event, Server  # noqa: F401,E402
 from .client import Client, Message  # noqa: F401,E402
 
 # -- smart socket (helper socket)
+from .socket import (Socket, Message as SocketMessage, Mode as SocketMode,  # noqa: F401,E402
+                     Policy as SocketPolicy, Event as SocketEvent)
 
 # -- dataflow, bus (helper flow)
 

@@ -10,6 +10,7 @@ from .server import AsyncServer as Server  # noqa: F401,E402
 from .client import AsyncClient as Client  # noqa: F401,E402
 
 # -- smart socket (helper socket)
+from .socket import AsyncSocket as Socket  # noqa: F401,E402
 
 # -- dataflow (helper flow)
 
