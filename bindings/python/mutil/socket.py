@@ -21,8 +21,6 @@ while it awaits.
 import collections
 import enum
 
-import cffi
-
 from . import _aio, errors
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, stats, timeout_ms, to_bytes, to_cstr
@@ -154,32 +152,6 @@ _buffer = ffi.buffer
 _recv = lib.mu_socket_recv
 _send = lib.mu_socket_send
 _send_to = lib.mu_socket_send_to
-
-
-def _czmq_flag():
-    """czmq's zsys_interrupted flag (set by the SIGINT / SIGTERM handler
-    czmq installs on first use, which replaces Python's), or None when
-    libczmq's symbols cannot be reached."""
-    czmq_ffi = cffi.FFI()
-    czmq_ffi.cdef('extern volatile int zsys_interrupted;')
-    for name in ('libczmq.so.4', 'libczmq.so'):
-        try:
-            czmq = czmq_ffi.dlopen(name)
-            czmq.zsys_interrupted  # noqa: B018 - raises when absent
-            return czmq
-        except (OSError, AttributeError, KeyError):
-            continue
-    return None
-
-
-_czmq = _czmq_flag()
-
-
-def _czmq_interrupted():
-    """True when czmq's signal handler caught SIGINT or SIGTERM (a blocking
-    call returned MU_EINTR for it): the process should stop, as Python's
-    own handler would have made it (unknown: True, never loop on EINTR)."""
-    return _czmq is None or bool(_czmq.zsys_interrupted)
 
 
 class Socket(Handle):
@@ -391,9 +363,8 @@ class Socket(Handle):
 
     def _recv_failed(self, rc, timeout):
         if rc == lib.MU_EINTR:
-            if _czmq_interrupted():  # czmq's handler took SIGINT / SIGTERM
-                raise KeyboardInterrupt('interrupted while receiving')
-            return self.recv(timeout)  # Python ran its handler, which did not raise
+            # Python's handler ran (czmq's are off: _lib.py) and did not raise
+            return self.recv(timeout)
         check(rc)
 
     def __iter__(self):
