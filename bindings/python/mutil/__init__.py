@@ -14,6 +14,8 @@ from .pack import packb, unpackb, Ext  # noqa: F401
 # -- smart socket (helper socket)
 
 # -- dataflow, bus (helper flow)
+from .flow import Emitter, Flow, Link, Overflow  # noqa: F401,E402
+from .bus import Bus, Mode  # noqa: F401,E402
 
 # -- services, producer, pool, LRU, shard (helper store)
 

@@ -9,6 +9,7 @@ driven by the running loop through each object's pollable fd."""
 # -- smart socket (helper socket)
 
 # -- dataflow (helper flow)
+from .flow import AsyncFlow as Flow  # noqa: F401,E402
 
 # -- services, entrypoint (helper store)
 
