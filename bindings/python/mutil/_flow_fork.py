@@ -1,35 +1,53 @@
 # SPDX-License-Identifier: MPL-2.0
 # Copyright (c) 2026 the mutil authors
 """Calling a libmutil function that forks (mu_flow_start) so that Python
-callbacks work in the children, and making a forked child's interpreter
-consistent before its first callback.
+callbacks work in the children, whatever the parent's other threads do.
 
-The hazard. cffi releases the GIL around every C call. mu_flow_start forks
-the supervisor from the calling thread, and the supervisor (one thread, a
-copy of the caller's) forks every runner, restarts included. Called through
-cffi, the fork happens with the GIL released: any other Python thread may
-hold it at that moment, and then in the child the GIL belongs to a thread
-that does not exist there; the first callback (PyGILState_Ensure) waits for
-it forever.
+Where the forks happen. mu_flow_start forks the supervisor from the calling
+thread; the supervisor (one thread, a copy of the caller's) forks every
+runner, at the start and for each restart. No fork happens on any other
+thread, and the supervisor never runs Python.
 
-The remedy, what os.fork() itself does: hold the GIL across the fork.
-call_forking() runs PyOS_BeforeFork() (fork hooks, the import lock), calls
-the C function through a ctypes PYFUNCTYPE prototype (which keeps the GIL
-during the call), then PyOS_AfterFork_Parent(). Every child therefore
-starts as a copy of an interpreter whose GIL is held by the thread that
-lives on in it, and no other thread is in the middle of Python code.
-The supervisor never runs Python; each runner, a copy of it, calls
-PyOS_AfterFork_Child() at its first callback (child_ready): the GIL and the
-thread states are rebuilt and os.register_at_fork(after_in_child=...)
-hooks run (threading forgets the parent's threads, random reseeds), as
-after os.fork(). The child's stdout is then made line-buffered: runners end
-with _exit, which would lose what a Python buffer still holds.
+The hazards of a plain cffi call (cffi releases the GIL around C calls):
+  1. another Python thread may hold the GIL at the fork: in the children
+     it belongs to a thread that does not exist, and the first callback
+     (PyGILState_Ensure) waits for it forever;
+  2. even with the GIL held across the fork, a thread waiting for it has
+     usually set the interpreter's "drop the GIL" request: the child's first
+     bytecode then drops the GIL and waits forever for that thread to take
+     it (drop_gil's forced switch);
+  3. the interpreter's thread bookkeeping (threading, the import lock,
+     os.register_at_fork hooks) is not redone in the children.
+(1 and 2 were seen: a flow started while two Python threads computed hung
+in its runners.)
 
-What remains is what any fork of a multi-threaded process has: a C lock held
-by another thread at the fork (a buffered file another thread was writing,
-a bus with thread subscriptions: mu_bus.h says destroy it first) stays held
-in the children. Start flows before starting threads, or from a process
-whose threads do not share objects with the callbacks.
+What os.fork() does, and what call_forking does around the C call:
+PyOS_BeforeFork() (fork hooks, the import lock), the C call through a
+ctypes PYFUNCTYPE prototype (the GIL stays held: no other thread is inside
+Python at the fork), then PyOS_AfterFork_Parent(). For the duration of the
+call, three fork handlers are registered with glibc's __register_atfork
+(under a token of ours, removed afterwards with __cxa_finalize(token),
+which is how glibc drops a DSO's handlers); they run in C in every child of
+a fork, before fork() returns there, so before any bytecode:
+  PyGILState_Ensure     makes the thread's state current if it is not (the
+                        supervisor released the GIL: its runners' case)
+  PyOS_AfterFork_Child  recreates the GIL held by this thread (clearing a
+                        drop request), forgets the other threads, runs the
+                        after-fork hooks: exactly os.fork()'s child step
+  PyEval_SaveThread     releases the GIL, so the runner's C code runs
+                        without it and Python threads of the runner (a
+                        thread subscription's handler) can run meanwhile;
+                        each callback takes the GIL and gives it back
+The supervisor inherits the registration, so the runners it forks later
+(restarts included) get the same treatment.
+
+What remains is what any fork of a multi-threaded process has: a C lock
+held by another thread at the fork (a file another thread was writing, a
+bus with thread subscriptions: mu_bus.h says destroy it first) stays held
+in the children; and a fork by another thread (os.fork, subprocess with a
+preexec_fn) in the instant the handlers are registered would run them too.
+Without glibc or CPython's C API (another libc, PyPy), the call is a plain
+one and hazards 1-3 apply: start flows before starting threads there.
 """
 import ctypes
 import os
@@ -37,16 +55,29 @@ import sys
 
 from ._lib import ffi, lib
 
-try:
-    _API = ctypes.pythonapi
-    _BEFORE, _PARENT, _CHILD = _API.PyOS_BeforeFork, _API.PyOS_AfterFork_Parent, _API.PyOS_AfterFork_Child
-    for _f in (_BEFORE, _PARENT, _CHILD):
-        _f.argtypes, _f.restype = [], None
-except (AttributeError, ValueError):  # not CPython: no C API to hold the GIL with
-    _BEFORE = _PARENT = _CHILD = None
 
-_pending = False     # True in a child forked by call_forking until child_ready ran
-_forking_pid = None  # the process that called call_forking
+def _python_c_api():
+    """The fork functions of CPython's C API and glibc's handler
+    registration, or None where they are missing."""
+    try:
+        api = ctypes.pythonapi  # keeps the GIL during calls
+        names = ('PyOS_BeforeFork', 'PyOS_AfterFork_Parent', 'PyGILState_Ensure',
+                 'PyOS_AfterFork_Child', 'PyEval_SaveThread', '__register_atfork', '__cxa_finalize')
+        fns = {name: api[name] for name in names}
+    except (AttributeError, ValueError, OSError):
+        return None
+    for name in ('PyOS_BeforeFork', 'PyOS_AfterFork_Parent'):
+        fns[name].argtypes, fns[name].restype = [], None
+    fns['__register_atfork'].argtypes = [ctypes.c_void_p] * 4
+    fns['__register_atfork'].restype = ctypes.c_int
+    fns['__cxa_finalize'].argtypes, fns['__cxa_finalize'].restype = [ctypes.c_void_p], None
+    fns['child_handlers'] = [ctypes.cast(fns[name], ctypes.c_void_p).value for name in
+                             ('PyGILState_Ensure', 'PyOS_AfterFork_Child', 'PyEval_SaveThread')]
+    return fns
+
+
+_C = _python_c_api()
+_forking_pid = None  # the process inside call_forking, None outside
 _protos = {}
 
 
@@ -61,41 +92,49 @@ def _holding_gil(name, nargs):
     return _protos[key]
 
 
-def call_forking(name, *pointers):
-    """Calls lib.<name>(*pointers), a function returning int that forks,
-    with the GIL held and the interpreter prepared for the fork as
-    os.fork() does. Returns the C result."""
-    global _pending, _forking_pid
-    for stream in (sys.stdout, sys.stderr):  # no buffered text copied into children
+def _flush_stdio():
+    """Nothing buffered in Python may be copied into the children."""
+    for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             try:
                 stream.flush()
             except (OSError, ValueError):
                 pass
-    if _BEFORE is None:
+
+
+def call_forking(name, *pointers):
+    """Calls lib.<name>(*pointers), a libmutil function returning int that
+    forks, so that the children run Python callbacks safely (module
+    docstring). Returns the C result."""
+    global _forking_pid
+    _flush_stdio()
+    if _C is None:
         return getattr(lib, name)(*pointers)
     fn = _holding_gil(name, len(pointers))
     args = [int(ffi.cast('uintptr_t', p)) for p in pointers]
-    _BEFORE()
+    token = ctypes.create_string_buffer(1)  # a unique address names our handlers
+    _C['PyOS_BeforeFork']()
     try:
-        _forking_pid, _pending = os.getpid(), True
+        _forking_pid = os.getpid()
+        for handler in _C['child_handlers']:
+            if _C['__register_atfork'](None, None, handler, ctypes.addressof(token)) != 0:
+                raise MemoryError('cannot register fork handlers')
         return fn(*args)
     finally:
-        _pending = False
-        _PARENT()
+        _C['__cxa_finalize'](ctypes.addressof(token))
+        _forking_pid = None
+        _C['PyOS_AfterFork_Parent']()
 
 
-def child_ready():
-    """Called first by every callback: in a child forked by call_forking
-    that has not run Python yet, rebuilds the interpreter's thread state as
-    os.fork() does in a child (once per process)."""
-    global _pending
-    if _pending and os.getpid() != _forking_pid:
-        _pending = False
-        if _CHILD is not None:
-            _CHILD()
+def _after_fork_in_child():
+    """os.register_at_fork hook: in a flow's process, line-buffered stdio
+    (runners end with _exit, which would lose a Python buffer's content)."""
+    if _forking_pid is not None and os.getpid() != _forking_pid:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.reconfigure(line_buffering=True)
             except (AttributeError, ValueError, OSError):
                 pass
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -52,7 +52,7 @@ import time
 
 from . import errors
 from ._flow_callbacks import SharedCounter, error_code, report
-from ._flow_fork import call_forking, child_ready
+from ._flow_fork import call_forking
 from ._handle import Handle
 from ._lib import check, ffi, lib, timeout_ms, to_bytes, to_cstr
 from .bus import Mode, _mode
@@ -103,6 +103,19 @@ def _int_in(value, low, high, what):
     if not low <= value <= high:
         raise ValueError('%s must be from %d to %d, not %d' % (what, low, high, value))
     return value
+
+
+def _iterable_source(source):
+    """True for source(index) -> iterable, False for source(index, out) -> more."""
+    if inspect.isgeneratorfunction(source):
+        return True
+    try:
+        params = inspect.signature(source).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                  and p.default is p.empty]
+    return len(positional) == 1
 
 
 def _stable_key(key):
@@ -219,7 +232,6 @@ class Flow(Handle):
         label = "flow '%s' %s" % (self.name, where)
 
         def run(*args):
-            child_ready()
             try:
                 return body(*args)
             except SystemExit as exc:  # exit() in C ends the process: so does sys.exit()
@@ -293,17 +305,18 @@ class Flow(Handle):
 
     def add_source(self, name, source, n=1):
         """Appends a source stage (the first stage only) of n runners. source
-        is a generator function source(index) whose yielded bytes (or str)
-        are emitted (None: nothing this time) until it returns; or a
-        function source(index, out) called while it returns true. A drain
+        is a generator function, or any function of one argument,
+        source(index) returning an iterable whose items (bytes or str) are
+        emitted (None: nothing this time) until it ends; or a function
+        source(index, out) called while it returns true. A drain
         request ends the loop between two calls. Returns the flow."""
         _callable(source, 'source')
         _int_in(n, -2**31, 2**31 - 1, 'n')
         rt = _Runtime()
-        if inspect.isgeneratorfunction(source):
+        if _iterable_source(source):
             def body(arg, index, out):
                 if rt.gen is None:
-                    rt.gen = source(index)
+                    rt.gen = iter(source(index))
                 try:
                     item = next(rt.gen)
                 except StopIteration:
@@ -410,11 +423,12 @@ class Flow(Handle):
 
     def add_inproc(self, stage, event, handler, mode=Mode.INLINE, queue_max=0):
         """Subscribes handler(event: str, data: bytes, out) to event ('*': all)
-        on the bus every runner of worker stage `stage` owns (out.emit sends
-        downstream); the stage's handler emits events with
+        on the bus every runner of worker stage `stage` owns; out.emit sends
+        downstream. The stage's handler emits events with
         out.emit_event(event, data). mode: Mode.INLINE (in the runner's
-        thread) or Mode.THREAD (a thread of its own, queue of queue_max,
-        0: 1024). Returns the flow."""
+        thread, during emit_event) or Mode.THREAD (a thread of its own, fed
+        by a queue of queue_max, 0: 1024; the runner waits for it in its
+        drain). Returns the flow."""
         _callable(handler, 'handler')
         mode = _mode(mode)
 
@@ -515,7 +529,7 @@ class Flow(Handle):
         fail the flow (wait raises mutil.ProtocolError, MU_ELIMIT). Returns
         the flow."""
         window_ms = timeout_ms(window)
-        check(lib.mu_flow_set_restart_limit(self._p, _int_in(max_restarts, 0, 2**31 - 1,
+        check(lib.mu_flow_set_restart_limit(self._p, _int_in(max_restarts, -2**31, 2**31 - 1,
                                                              'max_restarts'), window_ms))
         return self
 
