@@ -500,6 +500,6 @@ def test_errors_of_bad_use():
     with pytest.raises(mutil.InvalidError):
         started.start()
     with pytest.raises(mutil.InvalidError):
-        started.set_drop('w')
+        started.set_restart_limit(3)
     assert started.wait(bound(20)) is True
     started.close()
