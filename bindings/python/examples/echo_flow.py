@@ -79,12 +79,21 @@ def read_frames(sock, buf):
     return frames
 
 
-def check(flow, count, timeout=30):
-    """Sends 1..count, returns (received once on the right edge, wrong, duplicates)."""
+def ports_of(flow):
+    """(inbound, odd, even) ports of the started flow."""
+    return flow.edge_port('inbound'), flow.edge_port('outbound', 0), flow.edge_port('outbound', 1)
+
+
+def check(ports, count, timeout=30):
+    """A plain-socket client of any echo flow (this one, or `mutil flow serve`,
+    the same flow in C): connects to the odd and even edges, then sends
+    1..count to the inbound one. Returns (numbers back once on the right
+    edge, wrong ones, duplicates)."""
     import selectors
-    odd = socket.create_connection(('127.0.0.1', flow.edge_port('outbound', 0)), timeout=timeout)
-    even = socket.create_connection(('127.0.0.1', flow.edge_port('outbound', 1)), timeout=timeout)
-    inbound = socket.create_connection(('127.0.0.1', flow.edge_port('inbound')), timeout=timeout)
+    inbound_port, odd_port, even_port = ports
+    odd = socket.create_connection(('127.0.0.1', odd_port), timeout=timeout)
+    even = socket.create_connection(('127.0.0.1', even_port), timeout=timeout)
+    inbound = socket.create_connection(('127.0.0.1', inbound_port), timeout=timeout)
     sender = threading.Thread(target=inbound.sendall,  # the flow back-pressures: send aside
                               args=(b''.join(frame(b'%d' % i) for i in range(1, count + 1)),))
     sender.start()
@@ -121,13 +130,15 @@ def main(argv=None):
     import mutil
     flow = make_flow(mutil, args.port, args.workers)
     if args.check is None:
+        flow.start()
         print('echo server: inbound %d, odd %d, even %d (Ctrl-C drains and stops)'
-              % (args.port, args.port + 1, args.port + 2), flush=True)
-        flow.run()
+              % ports_of(flow), flush=True)
+        flow.run()  # started: waits; SIGINT/SIGTERM drain
+        print('drained: %d numbers echoed' % flow.stage_stats('processing')['in'], flush=True)
         return 0
     with flow:
         flow.start()
-        back, wrong, dupes = check(flow, args.check)
+        back, wrong, dupes = check(ports_of(flow), args.check)
         flow.stop()
         work = flow.stage_stats('processing')
     print('%d of %d numbers back (wrong edge: %d, duplicates: %d); workers handled %d'

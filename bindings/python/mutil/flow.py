@@ -598,11 +598,12 @@ class Flow(Handle):
             check(lib.mu_flow_stop(self._p, ms))
 
     def run(self):
-        """start(), then wait() for the end. Called from the main thread, a
+        """start() (unless started), then wait() for the end. Called from the main thread, a
         SIGINT (Ctrl-C) or SIGTERM meanwhile drains the flow (as stop()
         does) instead of interrupting; the previous handlers come back
         afterwards. Returns None; raises as start() and wait() do."""
-        self.start()
+        if not self._started:
+            self.start()
         previous = self._forward_signals()
         try:
             self.wait()
