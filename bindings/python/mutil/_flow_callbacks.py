@@ -27,13 +27,24 @@ def error_code(exc):
     return code if isinstance(code, int) and code < 0 else GENERIC_CODE
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_frames(tb):
+    """tb without the binding's own frames in front (the callback wrappers)."""
+    while tb is not None and tb.tb_next is not None \
+            and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+        tb = tb.tb_next
+    return tb
+
+
 def report(where, exc):
     """Prints exc with its traceback to stderr, as sys.unraisablehook does."""
     try:
         stderr = sys.stderr
         stderr.write('mutil: exception in %s (counted; libmutil gets error code %d):\n'
                      % (where, error_code(exc)))
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=stderr)
+        traceback.print_exception(type(exc), exc, _user_frames(exc.__traceback__), file=stderr)
         stderr.flush()
     except Exception:  # noqa: BLE001 - reporting must never raise into C
         pass

@@ -349,7 +349,6 @@ class Flow(Handle):
         owned = []
         for fd in fds:
             if hasattr(fd, 'fileno'):
-
                 owned.append(os.dup(fd.fileno()))
             elif isinstance(fd, int) and not isinstance(fd, bool):
                 owned.append(fd)
@@ -598,9 +597,9 @@ class Flow(Handle):
             check(lib.mu_flow_stop(self._p, ms))
 
     def run(self):
-        """start() (unless started), then wait() for the end. Called from the main thread, a
-        SIGINT (Ctrl-C) or SIGTERM meanwhile drains the flow (as stop()
-        does) instead of interrupting; the previous handlers come back
+        """start() (unless started), then wait() for the end. Called from
+        the main thread, a SIGINT (Ctrl-C) or SIGTERM meanwhile drains the
+        flow (as stop() does) instead of interrupting; the previous handlers come back
         afterwards. Returns None; raises as start() and wait() do."""
         if not self._started:
             self.start()
@@ -616,8 +615,7 @@ class Flow(Handle):
             return {}
         pid = self.pid
 
-        def drain(signum, frame):
-
+        def drain(signum, frame):  # as mu_flow_run: SIGTERM to the supervisor
             os.kill(pid, signal.SIGTERM)
         previous = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -701,7 +699,7 @@ def _keys_ptr(keys):
 
 
 def _exit_runner(exc):
-
+    """sys.exit() in a runner callback: the runner process exits with its status."""
     code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     os._exit(code)
 

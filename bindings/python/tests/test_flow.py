@@ -214,15 +214,16 @@ def test_source_and_filter_and_key_exceptions_are_counted(capfd):
 
 
 def test_crash_restart_of_a_python_runner_with_at_least_once(tmp_path):
-    """A runner that dies (os._exit in its handler) is restarted, a fresh
-    fork, and the at-least-once link sends again what it held."""
+    """A runner that dies (sys.exit in its handler ends the process, as
+    exit() in C) is restarted, a fresh fork of the supervisor, and the
+    at-least-once link sends again what it held."""
     sink = Sink()
     marker = str(tmp_path / 'crashed')
 
     def fragile(data, out):
         if data == b'7' and not os.path.exists(marker):
             open(marker, 'w').close()
-            os._exit(3)
+            sys.exit(3)
         sink.write(data)
 
     flow = mutil.Flow('crash')
@@ -236,7 +237,7 @@ def test_crash_restart_of_a_python_runner_with_at_least_once(tmp_path):
     flow.close()
 
 
-def test_sys_exit_in_startup_is_a_crash_and_the_restart_limit_fails_the_flow(capfd):
+def test_startup_that_raises_is_a_crash_and_the_restart_limit_fails_the_flow(capfd):
     def startup(index):
         raise RuntimeError('cannot start')
 
@@ -503,3 +504,21 @@ def test_errors_of_bad_use():
         started.set_restart_limit(3)
     assert started.wait(bound(20)) is True
     started.close()
+
+
+def test_print_in_a_runner_reaches_stdout(capfd):
+    """Runners end with _exit: their stdout is line-buffered so prints arrive."""
+    sink = Sink()
+
+    def shout(data, out):
+        print('runner says', data.decode())
+        sink.write(data)
+
+    flow = mutil.Flow('prints')
+    flow.add_source('src', numbers(3))
+    flow.add_worker('shout', shout)
+    assert len(run_to_end(flow, sink)) == 3
+    out = capfd.readouterr().out
+    assert sorted(line for line in out.splitlines() if line.startswith('runner says')) == \
+        ['runner says 0', 'runner says 1', 'runner says 2']
+    flow.close()
