@@ -286,6 +286,7 @@ def test_edges_with_hooks_and_ports():
     flow.add_edge('out', from_internal=lambda data, out: out.emit(b'<' + data + b'>'),
                   idle_timeout=None, overflow='drop_oldest', queue_max=4096, max_clients=4)
     flow.start()
+    assert flow.running
     with pytest.raises(mutil.InvalidError):
         flow.edge_port('work')
     with socket.create_connection(('127.0.0.1', flow.edge_port('out')), timeout=bound(20)) as out, \
@@ -296,6 +297,7 @@ def test_edges_with_hooks_and_ports():
         got = sorted(recv_frame(out) for _ in range(3))
     assert got == [b'<A!>', b'<B!>', b'<C!>']
     flow.stop()
+    assert not flow.running
     assert flow.stage_stats('in')['in'] == 3
     flow.close()
 
@@ -522,3 +524,14 @@ def test_print_in_a_runner_reaches_stdout(capfd):
     assert sorted(line for line in out.splitlines() if line.startswith('runner says')) == \
         ['runner says 0', 'runner says 1', 'runner says 2']
     flow.close()
+
+
+def test_edge_address_in_use(free_port):
+    first = mutil.Flow('first').add_edge('in', port=free_port).add_worker('w', lambda d, o: None)
+    second = mutil.Flow('second').add_edge('in', port=free_port).add_worker('w', lambda d, o: None)
+    first.start()
+    with pytest.raises(mutil.ConnectionError):  # MU_EADDRINUSE
+        second.start()
+    first.stop()
+    first.close()
+    second.close()
