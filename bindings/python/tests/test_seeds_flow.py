@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MPL-2.0
 # Copyright (c) 2026 the mutil authors
-"""The seeds' dataflow echo server (odd and even outbound edges) in Python:
-examples/echo_flow.py run as a program, checking itself (--check) and
-serving a client of this test until SIGINT drains it."""
+"""The seeds' dataflow examples in Python: the echo server with odd and even
+outbound edges (examples/echo_flow.py, run as a program checking itself,
+serving a client of this test until SIGINT drains it, and in-process), and
+pipes read by bar workers forwarding to one outbound edge
+(examples/pipe_bars_flow.py)."""
 import os
 import signal
 import subprocess
@@ -17,9 +19,9 @@ sys.path.insert(0, EXAMPLES)
 import echo_flow  # noqa: E402
 
 
-def example(*args):
-    """Starts examples/echo_flow.py with this interpreter and environment."""
-    return subprocess.Popen([sys.executable, os.path.join(EXAMPLES, 'echo_flow.py')] + list(args),
+def example(*args, script='echo_flow.py'):
+    """Starts an example with this interpreter and environment."""
+    return subprocess.Popen([sys.executable, os.path.join(EXAMPLES, script)] + list(args),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -58,6 +60,13 @@ def test_echo_flow_in_this_process():
         rows = {(r['stage'], r['index']): r for r in flow.stats()}
         assert rows[('outbound', 0)]['out'] == 500 and rows[('outbound', 1)]['out'] == 500
         assert flow.exceptions == 0
+
+
+def test_pipe_bars_example():
+    proc = example('--feeds', '3', '--trades', '40', script='pipe_bars_flow.py')
+    out, err = proc.communicate(timeout=bound(60))
+    assert proc.returncode == 0, out + err
+    assert out.splitlines()[-1] == '12 bars, 120 trades, volume 360 (expected 360): ok'
 
 
 if __name__ == '__main__':
