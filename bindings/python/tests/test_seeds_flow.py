@@ -14,15 +14,18 @@ import pytest
 
 from conftest import bound
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'examples')
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bindings/python
+EXAMPLES = os.path.join(PACKAGE_DIR, 'examples')
 sys.path.insert(0, EXAMPLES)
 import echo_flow  # noqa: E402
 
 
 def example(*args, script='echo_flow.py'):
     """Starts an example with this interpreter and environment."""
+    path = os.pathsep.join(filter(None, [PACKAGE_DIR, os.environ.get('PYTHONPATH')]))
     return subprocess.Popen([sys.executable, os.path.join(EXAMPLES, script)] + list(args),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=path))
 
 
 def test_echo_example_checks_itself():
