@@ -17,9 +17,12 @@ edges (clients send or receive 4-byte little-endian length-prefixed frames).
 
 Callbacks run in the forked runner processes, so what they change in
 Python objects stays in that runner (send results downstream, to an edge's
-clients, or out through a pipe or file). The binding starts the flow with
-the GIL held, as os.fork() does (see mutil/_flow_fork.py): start flows from
-the main thread, before starting other threads when you can.
+clients, or out through a pipe or file). start() forks with the GIL held
+and redoes the interpreter's after-fork step in every runner before any
+bytecode, as os.fork() does (mutil/_flow_fork.py), so a flow may be started
+while other Python threads run; a runner's C code runs without the GIL, so
+Python threads inside a runner (Mode.THREAD handlers) work too. Runners
+print line-buffered (they end with _exit).
 
 Callbacks (every one may raise: the exception is printed with its
 traceback, counted in Flow.exceptions, and libmutil gets an error code and
@@ -547,7 +550,8 @@ class Flow(Handle):
         runners) and returns. Raises mutil.InvalidError (no stage, a worker
         first, an at-least-once link that is not balanced, a bad split or
         edge address, started), mutil.ConnectionError (an edge address in
-        use), mutil.OSError. Returns the flow."""
+        use), mutil.OSError. Holds the GIL while libmutil binds and forks
+        (about a millisecond). Returns the flow."""
         with self._lock:
             check(call_forking('mu_flow_start', self._p))
             self._started = True
