@@ -68,6 +68,32 @@ else
     not_ok "unknown argument"
 fi
 
+# serve: ports printed at once, a clean drain and the table on SIGTERM.
+COLUMNS=200 "$MUTIL" flow serve --workers 2 </dev/null >"$tmp/out" 2>"$tmp/err" &
+serve_pid=$!
+tries=0
+until grep -q "^echo flow: inbound edge port [0-9]*, 2 workers, odd edge port [0-9]*, even edge port [0-9]*$" "$tmp/out" \
+    || [ "$tries" -ge "$(tap_seconds 300)" ]; do
+    tries=$((tries + 1))
+    sleep 0.1
+done
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+rc=$?
+if status_is 0 && out_has "^echo flow: inbound edge port" && out_has "^work *all " \
+    && [ "$(grep -c '^work  *[0-9]' "$tmp/out")" -eq 2 ]; then
+    ok "serve: ports, then a clean drain on SIGTERM"
+else
+    not_ok "serve: ports, then a clean drain on SIGTERM"
+fi
+
+run flow serve --port 65534
+if status_is 2 && err_has "port needs a number from 1 to 65533"; then
+    ok "bad --port is a usage error"
+else
+    not_ok "bad --port is a usage error"
+fi
+
 run flow
 if status_is 2 && err_has "missing subcommand"; then ok "missing subcommand"; else not_ok "missing subcommand"; fi
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  cli_flow.c — `mutil flow demo|help`: the echo dataflow of the seeds run
-    end to end.
+/*  cli_flow.c — `mutil flow demo|serve|help`: the echo dataflow of the seeds
+    run end to end, or served to clients of your own (the Python binding's
+    cross-language test is one).
 
     demo builds the flow "echo": a TCP edge listening for numbers, N worker
     processes that check and pass them on, and two TCP edges replying with
@@ -37,7 +38,11 @@
     "(default 100000) and checks that each comes back exactly once on the\n"     \
     "right edge; then the throughput, latency percentiles and the flow's\n"      \
     "statistics per stage and worker are printed.\n\n"                           \
-    "Exit status: 0 every number came back right, 1 otherwise, 2 bad usage.\n"
+    "serve runs the same flow for clients of your own: it prints the edges'\n"  \
+    "ports (--port P: inbound P, odd P+1, even P+2; default ephemeral ports),\n" \
+    "then runs until SIGINT or SIGTERM, drains and prints the statistics.\n\n"   \
+    "Exit status: 0 every number came back right (demo) or a clean drain\n"    \
+    "(serve), 1 otherwise, 2 bad usage.\n"
 
 /* ---- the flow ----------------------------------------------------------------- */
 
@@ -82,15 +87,21 @@ even_filter(void *arg, const void *data, size_t size)
     return size > 0 && (((const char *) data)[size - 1] - '0') % 2 == 0;
 }
 
+/*  The echo flow; port: the inbound edge's (odd port + 1, even port + 2),
+    0: ephemeral ports. */
 static mu_flow_t *
-make_flow(int workers)
+make_flow(int workers, int port)
 {
     mu_flow_t *f = mu_flow_new("echo");
     if (!f)
         return NULL;
-    mu_flow_edge_t in = { .host = "127.0.0.1", .listen = true, .max_frame = NUM_MAX };
-    mu_flow_edge_t odd = { .host = "127.0.0.1", .listen = true, .filter = odd_filter };
-    mu_flow_edge_t even = { .host = "127.0.0.1", .listen = true, .filter = even_filter };
+    mu_flow_edge_t in = { .host = "127.0.0.1", .port = port, .listen = true, .max_frame = NUM_MAX };
+    mu_flow_edge_t odd = {
+        .host = "127.0.0.1", .port = port ? port + 1 : 0, .listen = true, .filter = odd_filter
+    };
+    mu_flow_edge_t even = {
+        .host = "127.0.0.1", .port = port ? port + 2 : 0, .listen = true, .filter = even_filter
+    };
     if (mu_flow_add_edge(f, "in", &in) != 0
         || mu_flow_add_worker_stage(f, "work", workers, NULL, echo_handler, NULL) != 0
         || mu_flow_add_edge(f, "out", &odd) != 0 || mu_flow_add_edge(f, "out", &even) != 0
@@ -359,7 +370,7 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     int status = parse_demo(self, argc, argv, &workers, &count);
     if (status != CLI_ARGS_OPERAND)
         return status;
-    mu_flow_t *f = make_flow((int) workers);
+    mu_flow_t *f = make_flow((int) workers, 0);
     int rc = f ? mu_flow_start(f) : MU_ENOMEM;
     if (rc != 0) {
         cli_error("flow demo", "cannot start the flow: %s", mu_strerror(rc));
@@ -397,6 +408,75 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/*  Parses serve's options. Returns CLI_ARGS_OPERAND to go on, else the exit
+    status (help or usage printed). */
+static int
+parse_serve(const cli_command_t *self, int argc, char **argv, uint64_t *workers, uint64_t *port)
+{
+    cli_args_t args;
+    cli_args_init(&args, "flow serve", argc, argv);
+    const char *word;
+    for (int kind; (kind = cli_args_next(&args, &word)) != CLI_ARGS_END;) {
+        bool ok = false;
+        if (kind == CLI_ARGS_HELP) {
+            cli_print_help(stdout, "flow", self);
+            return CLI_EXIT_OK;
+        }
+        if (kind == CLI_ARGS_OPERAND)
+            cli_error(args.who, "unexpected argument '%s'", word);
+        else if (cli_args_is(&args, "--workers"))
+            ok = parse_count(&args, 256, workers);
+        else if (cli_args_is(&args, "--port"))
+            ok = parse_count(&args, 65533, port);
+        else
+            cli_args_unknown(&args);
+        if (!ok) {
+            cli_print_usage(stderr, "flow", self);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return CLI_ARGS_OPERAND;
+}
+
+/*  Waits for the end of the flow or a signal; then drains. Returns the end. */
+static int
+serve_until_signal(mu_flow_t *f)
+{
+    int end = MU_EAGAIN;
+    while (end == MU_EAGAIN && !cli_interrupted()) {
+        int rc = mu_flow_wait(f, 200);
+        end = rc == MU_ETIMEDOUT ? mu_flow_wait(f, 0) : rc; /* still running, or the end */
+    }
+    return end == MU_EAGAIN ? mu_flow_stop(f, -1) : end;
+}
+
+static int
+flow_serve(const cli_command_t *self, int argc, char **argv)
+{
+    uint64_t workers = 4, port = 0;
+    int status = parse_serve(self, argc, argv, &workers, &port);
+    if (status != CLI_ARGS_OPERAND)
+        return status;
+    mu_flow_t *f = make_flow((int) workers, (int) port);
+    cli_catch_interrupts();
+    int rc = f ? mu_flow_start(f) : MU_ENOMEM;
+    if (rc != 0) {
+        cli_error("flow serve", "cannot start the flow: %s", mu_strerror(rc));
+        mu_flow_destroy(&f);
+        return CLI_EXIT_FAIL;
+    }
+    printf("echo flow: inbound edge port %d, %llu workers, odd edge port %d, even edge port %d\n",
+           mu_flow_edge_port(f, "in", 0), (unsigned long long) workers,
+           mu_flow_edge_port(f, "out", 0), mu_flow_edge_port(f, "out", 1));
+    fflush(stdout);
+    rc = serve_until_signal(f);
+    if (rc != 0)
+        cli_error("flow serve", "flow ended with %s: %s", mu_strerror(rc), mu_last_error());
+    print_stats(f);
+    mu_flow_destroy(&f);
+    return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
 static int flow_help(const cli_command_t *self, int argc, char **argv);
 
 static const cli_command_t sub_demo = { "demo",
@@ -405,9 +485,15 @@ static const cli_command_t sub_demo = { "demo",
                                         NULL,
                                         flow_demo,
                                         NULL };
+static const cli_command_t sub_serve = { "serve",
+                                         "[--workers N] [--port P]",
+                                         "run the echo flow for other clients until a signal",
+                                         NULL,
+                                         flow_serve,
+                                         NULL };
 static const cli_command_t sub_help = { "help", "",        "describe the flow commands",
                                         NULL,   flow_help, NULL };
-static const cli_command_t *const flow_subcommands[] = { &sub_demo, &sub_help };
+static const cli_command_t *const flow_subcommands[] = { &sub_demo, &sub_serve, &sub_help };
 static const cli_subcommands_t flow_group = CLI_SUBCOMMANDS("flow", flow_subcommands);
 
 static int
@@ -434,7 +520,8 @@ flow_run(const cli_command_t *self, int argc, char **argv)
 }
 
 const cli_command_t cli_cmd_flow = { "flow",
-                                     "demo [--workers N] [--count N]\nhelp",
+                                     "demo [--workers N] [--count N]\n"
+                                     "serve [--workers N] [--port P]\nhelp",
                                      "run multi-process dataflows (mu_flow): the echo demo",
                                      FLOW_HELP,
                                      flow_run,

@@ -13,6 +13,7 @@ from .client import AsyncClient as Client  # noqa: F401,E402
 from .socket import AsyncSocket as Socket  # noqa: F401,E402
 
 # -- dataflow (helper flow)
+from .flow import AsyncFlow as Flow  # noqa: F401,E402
 
 # -- services, entrypoint (helper store)
 from .service import AsyncEntrypoint as Entrypoint, aio_run as run  # noqa: F401,E402
