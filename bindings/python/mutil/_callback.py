@@ -12,6 +12,8 @@ after any failing callback."""
 import atexit
 import builtins
 import errno
+import mmap
+import os
 import sys
 import threading
 import traceback
@@ -67,14 +69,50 @@ def code_of(exc):
     return lib.MU_EIO
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_frames(tb):
+    """tb without the binding's own frames in front (the callback wrappers)."""
+    while tb is not None and tb.tb_next is not None \
+            and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+        tb = tb.tb_next
+    return tb
+
+
 def report(exc, where):
-    """Prints exc with its traceback to stderr, headed by where it happened
-    (like sys.unraisablehook's default)."""
+    """Prints exc with its traceback (from the user's frame on) to stderr,
+    headed by where it happened (like sys.unraisablehook's default)."""
     try:
         sys.stderr.write('mutil: exception in %s:\n' % where)
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        traceback.print_exception(type(exc), exc, _user_frames(exc.__traceback__),
+                                  file=sys.stderr)
+        sys.stderr.flush()
     except Exception:  # stderr gone (interpreter shutdown): nothing to do
         pass
+
+
+class SharedCounter:
+    """Exceptions counted by this process and the processes forked from it
+    after the counter was made (a flow's runners), readable in the parent:
+    a shared anonymous mapping, one 64-bit slot per pid modulo SLOTS, so
+    processes never write the same word unless their pids collide modulo
+    SLOTS (a lost increment at worst)."""
+
+    SLOTS = 4096
+
+    def __init__(self):
+        self._map = mmap.mmap(-1, self.SLOTS * 8)  # MAP_SHARED | MAP_ANONYMOUS
+        self._slots = memoryview(self._map).cast('Q')
+
+    def add(self, exc=None):
+        """Counts one exception (exc is not kept: it lives in another process)."""
+        self._slots[os.getpid() % self.SLOTS] += 1
+
+    @property
+    def count(self):
+        """The exceptions counted so far, in every process."""
+        return sum(self._slots)
 
 
 def describe(exc):

@@ -29,7 +29,7 @@ import threading
 import weakref
 
 from . import errors
-from ._flow_callbacks import LocalCounter, error_code, report
+from ._callback import CallbackErrors, code_of
 from ._handle import Handle
 from ._lib import check, check_ptr, ffi, lib, stats, timeout_ms, to_bytes, to_cstr
 
@@ -69,14 +69,14 @@ class Bus(Handle):
         """Creates a bus. Raises mutil.Error (MU_ENOMEM)."""
         super().__init__(check_ptr(lib.mu_flow_bus_new()))
         self._callbacks = []  # alive as long as C may call them
-        self._counter = LocalCounter()
+        self._counter = CallbackErrors()
         self._raised = threading.local()  # an inline handler's exception, for emit
         _open_buses.add(self)
 
     @property
     def exceptions(self):
         """Exceptions raised by this bus's handlers so far."""
-        return self._counter.value
+        return self._counter.count
 
     def on(self, event, handler=None, mode=Mode.INLINE, queue_max=0):
         """Subscribes handler(event: str, data: bytes) to event (at most 63
@@ -100,11 +100,10 @@ class Bus(Handle):
         return handler
 
     def _failed(self, where, exc, mode):
-        report(where, exc)
-        self._counter.add()
+        self._counter.report(exc, where)
         if mode == Mode.INLINE and getattr(self._raised, 'exc', None) is None:
             self._raised.exc = exc  # emit raises the first, as C returns the first code
-        return error_code(exc)
+        return code_of(exc)
 
     def _guard(self, handler, mode, c_event):
         where = "bus handler for '%s'" % c_event.decode('utf-8', 'replace')

@@ -54,7 +54,7 @@ import threading
 import time
 
 from . import errors
-from ._flow_callbacks import SharedCounter, error_code, report
+from ._callback import SharedCounter, code_of, report
 from ._flow_fork import call_forking
 from ._handle import Handle
 from ._lib import check, ffi, lib, timeout_ms, to_bytes, to_cstr
@@ -219,7 +219,7 @@ class Flow(Handle):
     def exceptions(self):
         """Python exceptions raised by this flow's callbacks so far, in every
         runner process (each was printed to stderr)."""
-        return self._counter.value
+        return self._counter.count
 
     @property
     def pid(self):
@@ -240,12 +240,12 @@ class Flow(Handle):
             except SystemExit as exc:  # exit() in C ends the process: so does sys.exit()
                 _exit_runner(exc)
             except BaseException as exc:  # noqa: B902 - nothing may unwind into C
-                report(label, exc)
+                report(exc, label)
                 counter.add()
                 return failed(exc)
 
         def on_error(exc_type, exc, tb):  # a conversion of the result failed
-            report(label, exc)
+            report(exc, label)
             counter.add()
             return failed(exc)
 
@@ -254,7 +254,7 @@ class Flow(Handle):
         return cb
 
     def _code_callback(self, ctype, body, where):
-        return self._callback(ctype, body, where, error_code)
+        return self._callback(ctype, body, where, code_of)
 
     # ---- stages -----------------------------------------------------------------
 
