@@ -38,10 +38,10 @@
     "(default 100000) and checks that each comes back exactly once on the\n"     \
     "right edge; then the throughput, latency percentiles and the flow's\n"      \
     "statistics per stage and worker are printed.\n\n"                           \
-    "serve runs the same flow for clients of your own: it prints the edges'\n"  \
+    "serve runs the same flow for clients of your own: it prints the edges'\n"   \
     "ports (--port P: inbound P, odd P+1, even P+2; default ephemeral ports),\n" \
     "then runs until SIGINT or SIGTERM, drains and prints the statistics.\n\n"   \
-    "Exit status: 0 every number came back right (demo) or a clean drain\n"    \
+    "Exit status: 0 every number came back right (demo) or a clean drain\n"      \
     "(serve), 1 otherwise, 2 bad usage.\n"
 
 /* ---- the flow ----------------------------------------------------------------- */
@@ -96,12 +96,14 @@ make_flow(int workers, int port)
     if (!f)
         return NULL;
     mu_flow_edge_t in = { .host = "127.0.0.1", .port = port, .listen = true, .max_frame = NUM_MAX };
-    mu_flow_edge_t odd = {
-        .host = "127.0.0.1", .port = port ? port + 1 : 0, .listen = true, .filter = odd_filter
-    };
-    mu_flow_edge_t even = {
-        .host = "127.0.0.1", .port = port ? port + 2 : 0, .listen = true, .filter = even_filter
-    };
+    mu_flow_edge_t odd = { .host = "127.0.0.1",
+                           .port = port ? port + 1 : 0,
+                           .listen = true,
+                           .filter = odd_filter };
+    mu_flow_edge_t even = { .host = "127.0.0.1",
+                            .port = port ? port + 2 : 0,
+                            .listen = true,
+                            .filter = even_filter };
     if (mu_flow_add_edge(f, "in", &in) != 0
         || mu_flow_add_worker_stage(f, "work", workers, NULL, echo_handler, NULL) != 0
         || mu_flow_add_edge(f, "out", &odd) != 0 || mu_flow_add_edge(f, "out", &even) != 0
@@ -330,13 +332,16 @@ parse_count(cli_args_t *args, uint64_t max, uint64_t *v)
     return false;
 }
 
-/*  Parses demo's options. Returns CLI_ARGS_OPERAND to go on, else the exit
+/*  Parses the options of "flow demo" and "flow serve" (who): --workers N
+    (1..256) and the command's own numeric option (--count or --port, up to
+    max, into *value). Returns CLI_ARGS_OPERAND to go on, else the exit
     status (help or usage printed). */
 static int
-parse_demo(const cli_command_t *self, int argc, char **argv, uint64_t *workers, uint64_t *count)
+parse_options(const cli_command_t *self, const char *who, int argc, char **argv, uint64_t *workers,
+              const char *option, uint64_t max, uint64_t *value)
 {
     cli_args_t args;
-    cli_args_init(&args, "flow demo", argc, argv);
+    cli_args_init(&args, who, argc, argv);
     const char *word;
     for (int kind; (kind = cli_args_next(&args, &word)) != CLI_ARGS_END;) {
         bool ok = false;
@@ -348,8 +353,8 @@ parse_demo(const cli_command_t *self, int argc, char **argv, uint64_t *workers, 
             cli_error(args.who, "unexpected argument '%s'", word);
         else if (cli_args_is(&args, "--workers"))
             ok = parse_count(&args, 256, workers);
-        else if (cli_args_is(&args, "--count"))
-            ok = parse_count(&args, 100000000, count);
+        else if (cli_args_is(&args, option))
+            ok = parse_count(&args, max, value);
         else
             cli_args_unknown(&args);
         if (!ok) {
@@ -367,7 +372,8 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     uint64_t workers = (uint64_t) (cores > 0 ? cores * 2 : 2), count = 100000;
     if (workers > 256)
         workers = 256;
-    int status = parse_demo(self, argc, argv, &workers, &count);
+    int status = parse_options(self, "flow demo", argc, argv, &workers, "--count", 100000000,
+                               &count);
     if (status != CLI_ARGS_OPERAND)
         return status;
     mu_flow_t *f = make_flow((int) workers, 0);
@@ -408,36 +414,6 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
-/*  Parses serve's options. Returns CLI_ARGS_OPERAND to go on, else the exit
-    status (help or usage printed). */
-static int
-parse_serve(const cli_command_t *self, int argc, char **argv, uint64_t *workers, uint64_t *port)
-{
-    cli_args_t args;
-    cli_args_init(&args, "flow serve", argc, argv);
-    const char *word;
-    for (int kind; (kind = cli_args_next(&args, &word)) != CLI_ARGS_END;) {
-        bool ok = false;
-        if (kind == CLI_ARGS_HELP) {
-            cli_print_help(stdout, "flow", self);
-            return CLI_EXIT_OK;
-        }
-        if (kind == CLI_ARGS_OPERAND)
-            cli_error(args.who, "unexpected argument '%s'", word);
-        else if (cli_args_is(&args, "--workers"))
-            ok = parse_count(&args, 256, workers);
-        else if (cli_args_is(&args, "--port"))
-            ok = parse_count(&args, 65533, port);
-        else
-            cli_args_unknown(&args);
-        if (!ok) {
-            cli_print_usage(stderr, "flow", self);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    return CLI_ARGS_OPERAND;
-}
-
 /*  Waits for the end of the flow or a signal; then drains. Returns the end. */
 static int
 serve_until_signal(mu_flow_t *f)
@@ -454,7 +430,7 @@ static int
 flow_serve(const cli_command_t *self, int argc, char **argv)
 {
     uint64_t workers = 4, port = 0;
-    int status = parse_serve(self, argc, argv, &workers, &port);
+    int status = parse_options(self, "flow serve", argc, argv, &workers, "--port", 65533, &port);
     if (status != CLI_ARGS_OPERAND)
         return status;
     mu_flow_t *f = make_flow((int) workers, (int) port);
