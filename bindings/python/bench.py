@@ -344,6 +344,16 @@ def run_pyzmq_native(eps, kind, per_peer):
         hub.close(linger=0)
 
 
+def round_trips(send, recv, count):
+    """Round trips per second of count send(64 B) + recv() pairs."""
+    buf = b'\1' * SIZE
+    t0 = time.monotonic()
+    for _ in range(count):
+        send(buf)
+        recv()
+    return count / (time.monotonic() - t0)
+
+
 def run_mutil_reqrep(eps, count):
     import mutil
     ep = eps.next()
@@ -354,13 +364,7 @@ def run_mutil_reqrep(eps, count):
             client.connect(ep)
             while client.peers < 1:
                 drain(client, 0.01)
-            buf = b'\1' * SIZE
-            send, recv = client.send, client.recv
-            t0 = time.monotonic()
-            for _ in range(count):
-                send(buf)
-                recv()
-            rate = count / (time.monotonic() - t0)
+            rate = round_trips(client.send, client.recv, count)
             client.send(b'')
             return rate
     finally:
@@ -376,13 +380,7 @@ def run_pyzmq_reqrep(eps, count):
     try:
         wait_lines([server], lambda: time.sleep(0.001), time.monotonic() + RUN_LIMIT)
         client.connect(ep)
-        buf = b'\1' * SIZE
-        send, recv = client.send, client.recv
-        t0 = time.monotonic()
-        for _ in range(count):
-            send(buf)
-            recv()
-        rate = count / (time.monotonic() - t0)
+        rate = round_trips(client.send, client.recv, count)
         client.send(b'')
         return rate
     finally:

@@ -24,39 +24,21 @@ PRELUDE = 'typedef int pid_t;\n'
 DROP_WORDS = ('MU_EXPORT', 'MU_NODISCARD', 'extern "C"')
 
 
-def strip_attributes(text):
-    """Removes __attribute__((...)) with balanced parentheses."""
+def strip_balanced(text, word, opening, closing):
+    """Removes every occurrence of word up to the end of the first balanced
+    opening/closing group after it: "__attribute__((...))" with "(" and ")",
+    a "static inline" function definition with "{" and "}"."""
     out, i = [], 0
     while True:
-        j = text.find('__attribute__', i)
+        j = text.find(word, i)
         if j < 0:
             out.append(text[i:])
             return ''.join(out)
         out.append(text[i:j])
-        k = text.index('(', j)
+        k = text.index(opening, j)
         depth = 0
         while True:
-            depth += {'(': 1, ')': -1}.get(text[k], 0)
-            k += 1
-            if depth == 0:
-                break
-        i = k
-
-
-def strip_inline_functions(text):
-    """Removes static inline function definitions (ABI mode cannot call them;
-    the binding builds those values itself)."""
-    out, i = [], 0
-    while True:
-        j = text.find('static inline', i)
-        if j < 0:
-            out.append(text[i:])
-            return ''.join(out)
-        out.append(text[i:j])
-        k = text.index('{', j)
-        depth = 0
-        while True:
-            depth += {'{': 1, '}': -1}.get(text[k], 0)
+            depth += {opening: 1, closing: -1}.get(text[k], 0)
             k += 1
             if depth == 0:
                 break
@@ -104,7 +86,10 @@ def generate(include_dir):
         if line.startswith('#'):
             continue
         decls.append(line)
-    body = strip_inline_functions(strip_attributes('\n'.join(decls)))
+    # ABI mode cannot call static inline functions: the binding builds those
+    # values itself.
+    body = strip_balanced(strip_balanced('\n'.join(decls), '__attribute__', '(', ')'),
+                          'static inline', '{', '}')
     for word in DROP_WORDS:
         body = body.replace(word, '')
     body = re.sub(r'\n\s*\n+', '\n', body).strip()
