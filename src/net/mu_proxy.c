@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_proxy.c — XSUB upstream, XPUB downstream, forwarded by a thread of
-    the proxy's own. The downstream XPUB is verbose both ways
-    (ZMQ_XPUB_VERBOSE and ZMQ_XPUB_VERBOSER): every subscribe and every
-    unsubscribe of every subscriber goes to the XSUB, which counts them per
-    prefix and sends a prefix's unsubscribe upstream only when its count
-    falls to zero, so the last unsubscribe of a topic unsubscribes
-    upstream, and every subscribe reaches the publisher (for its
-    last-value cache). The sockets are made and bound in the owner's
-    thread, then used only by the forwarding thread until it ends.
+    the proxy's own. The downstream XPUB is ZMQ_XPUB_VERBOSE: every
+    subscribe of every subscriber comes up (and goes on upstream, so that
+    the publisher's last-value cache sees each new subscriber), but an
+    unsubscribe only when no downstream peer holds the prefix any more
+    (libzmq keeps the set of peers per prefix). The upstream XSUB counts
+    the subscribes it was given per prefix and sends the unsubscribe
+    upstream only when as many unsubscribes came; so the thread remembers
+    how many subscribes it forwarded per prefix and, on the downstream
+    unsubscribe, sends that many: the last unsubscribe of a topic leaves
+    every level of proxies at once. The sockets are made and bound in the
+    owner's thread, then used only by the forwarding thread until it
+    ends.
     Contract: include/mu_pubsub.h; design: doc/pubsub.md. */
 #include "net/mu_pubsub_int.h"
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 struct mu_proxy_t {
     zsock_t *up, *down;     /* XSUB, XPUB */
@@ -22,6 +27,7 @@ struct mu_proxy_t {
     mu__ps_side_t sides[2]; /* [0] upstream, [1] downstream */
     pthread_t thread;
     bool started;
+    zhashx_t *forwarded; /* thread: prefix -> subscribes sent upstream */
     uint64_t messages, bytes, subscribes, unsubscribes; /* atomic */
 };
 
@@ -49,11 +55,13 @@ mu_proxy_new(void)
         return mu__fail_null(MU_ENOMEM, "mu_proxy_new");
     self->up = mu__ps_socket(ZMQ_XSUB);
     self->down = mu__ps_socket(ZMQ_XPUB);
-    char name[64];
-    snprintf(name, sizeof name, "inproc://mu-proxy-%p", (void *) self);
-    self->ctl_owner = zsock_new_pair(name);       /* '@' default: binds */
-    char connect[70];
-    snprintf(connect, sizeof connect, ">%s", name);
+    static uint64_t serial; /* inproc names are never reused */
+    char bind[80], connect[80];
+    uint64_t n = __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED);
+    snprintf(bind, sizeof bind, "@inproc://mu-proxy-%d-%llu", (int) getpid(),
+             (unsigned long long) n);
+    snprintf(connect, sizeof connect, ">%s", bind + 1);
+    self->ctl_owner = zsock_new_pair(bind);
     self->ctl_thread = self->ctl_owner ? zsock_new_pair(connect) : NULL;
     if (!self->up || !self->down || !self->ctl_owner || !self->ctl_thread) {
         mu_proxy_destroy(&self);
@@ -61,7 +69,11 @@ mu_proxy_new(void)
     }
     void *down = zsock_resolve(self->down);
     mu__ps_set_int(down, ZMQ_XPUB_VERBOSE, 1);
-    mu__ps_set_int(down, ZMQ_XPUB_VERBOSER, 1);
+    self->forwarded = mu__ps_map_new();
+    if (!self->forwarded) {
+        mu_proxy_destroy(&self);
+        return mu__fail_null(MU_ENOMEM, "mu_proxy_new");
+    }
     return self;
 }
 
@@ -82,6 +94,7 @@ mu_proxy_destroy(mu_proxy_t **self_p)
     zsock_destroy(&self->ctl_owner);
     mu__ps_side_fini(&self->sides[0]);
     mu__ps_side_fini(&self->sides[1]);
+    zhashx_destroy(&self->forwarded);
     free(self);
 }
 
@@ -184,6 +197,69 @@ forward(void *from, void *to, int *first)
     }
 }
 
+/* Counts one more subscribe of prefix forwarded upstream. */
+static void
+count_subscribe(mu_proxy_t *self, const uint8_t *prefix, size_t size)
+{
+    if (size > MU_PUBSUB_MAX_TOPIC)
+        return; /* matches no topic: forwarded, never counted */
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, prefix, size, NULL, 0);
+    uint64_t *n = zhashx_lookup(self->forwarded, key);
+    if (!n) {
+        n = calloc(1, sizeof *n);
+        if (!n || zhashx_insert(self->forwarded, key, n) != 0) {
+            free(n);
+            return;
+        }
+    }
+    ++*n;
+}
+
+/* The subscribes of prefix forwarded upstream (forgotten now). */
+static uint64_t
+take_subscribes(mu_proxy_t *self, const uint8_t *prefix, size_t size)
+{
+    if (size > MU_PUBSUB_MAX_TOPIC)
+        return 1;
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, prefix, size, NULL, 0);
+    uint64_t *n = zhashx_lookup(self->forwarded, key);
+    uint64_t count = n ? *n : 1;
+    zhashx_delete(self->forwarded, key);
+    return count;
+}
+
+/* Reads one subscription message from down and forwards it up: a
+   subscribe once, an unsubscribe as many times as subscribes went up.
+   Returns 0, or -1 when the context ends. */
+static int
+subscription(mu_proxy_t *self, void *down, void *up)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, down, 0) < 0) {
+        zmq_msg_close(&m);
+        return -1;
+    }
+    const uint8_t *data = zmq_msg_data(&m);
+    size_t size = zmq_msg_size(&m);
+    uint64_t copies = 1;
+    if (size > 0 && data[0] == 1) {
+        count_subscribe(self, data + 1, size - 1);
+        add(&self->subscribes, 1);
+    } else if (size > 0 && data[0] == 0) {
+        copies = take_subscribes(self, data + 1, size - 1);
+        add(&self->unsubscribes, 1);
+    }
+    int rc = 0;
+    for (uint64_t i = 0; i < copies && rc == 0; i++)
+        if (zmq_send(up, data, size, 0) < 0 && errno == ETERM)
+            rc = -1;
+    zmq_msg_close(&m);
+    return rc;
+}
+
 static void *
 run(void *arg)
 {
@@ -209,14 +285,8 @@ run(void *arg)
             add(&self->messages, 1);
             add(&self->bytes, (uint64_t) n);
         }
-        if (items[2].revents & ZMQ_POLLIN) {
-            if (forward(down, up, &first) < 0)
-                break;
-            if (first == 1)
-                add(&self->subscribes, 1);
-            else if (first == 0)
-                add(&self->unsubscribes, 1);
-        }
+        if ((items[2].revents & ZMQ_POLLIN) && subscription(self, down, up) < 0)
+            break;
     }
     return NULL;
 }

@@ -113,6 +113,17 @@ mu_sub_endpoint(const mu_sub_t *self)
     return self->side.endpoint;
 }
 
+/* Lets libzmq attach the connections made so far (a bound socket's new
+   connections are taken on only within calls on the socket), so that the
+   subscription goes out now to every peer connected. */
+static void
+process_commands(mu_sub_t *self)
+{
+    int events = 0;
+    size_t len = sizeof events;
+    (void) zmq_getsockopt(self->handle, ZMQ_EVENTS, &events, &len);
+}
+
 int
 mu_sub_subscribe(mu_sub_t *self, const void *prefix, size_t size)
 {
@@ -136,6 +147,7 @@ mu_sub_subscribe(mu_sub_t *self, const void *prefix, size_t size)
     int rc = zmq_setsockopt(self->handle, ZMQ_SUBSCRIBE, prefix, size);
     assert(rc == 0);
     (void) rc;
+    process_commands(self);
     return 0;
 }
 
@@ -171,6 +183,7 @@ mu_sub_unsubscribe(mu_sub_t *self, const void *prefix, size_t size)
     assert(rc == 0);
     (void) rc;
     forget_seqs(self, prefix, size);
+    process_commands(self);
     return 0;
 }
 
