@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define MU_PUBSUB_MAX_TOPIC 255 /* bytes */
+#define MU_PUBSUB_MAX_TOPIC 255                   /* bytes */
 #define MU_PUBSUB_MAX_MESSAGE (64u * 1024 * 1024) /* payload bytes */
 
 typedef struct mu_pub_t mu_pub_t;
@@ -111,14 +111,12 @@ MU_EXPORT MU_NODISCARD int mu_pub_set_cache(mu_pub_t *self, size_t topics);
     keypair without secret, half a pair, after a CURVE bind) or
     MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_pub_set_curve(mu_pub_t *self, const mu_keys_t *server_keys,
-                                            const mu_allow_t *allow,
-                                            const mu_keys_t *client_keys,
+                                            const mu_allow_t *allow, const mu_keys_t *client_keys,
                                             const uint8_t *server_public);
 
 /*  CURVE from a shared secret (>= MU_KEYS_SECRET_MIN bytes), as
     mu_socket_set_curve_secret. Returns 0, MU_EINVAL or MU_ENOMEM. */
-MU_EXPORT MU_NODISCARD int mu_pub_set_curve_secret(mu_pub_t *self, const void *secret,
-                                                   size_t size);
+MU_EXPORT MU_NODISCARD int mu_pub_set_curve_secret(mu_pub_t *self, const void *secret, size_t size);
 
 /*  Binds to a tcp:// or ipc:// endpoint (tcp port 0 or "*": any). Returns
     the bound TCP port, 0 for ipc, MU_EADDRINUSE, MU_EINVAL (a bad
@@ -178,8 +176,8 @@ typedef struct {
 } mu_sub_msg_t;
 
 typedef struct {
-    size_t size;            /* set by the caller: sizeof (mu_sub_stats_t) */
-    uint64_t received;      /* messages delivered by mu_sub_recv */
+    size_t size;       /* set by the caller: sizeof (mu_sub_stats_t) */
+    uint64_t received; /* messages delivered by mu_sub_recv */
     uint64_t bytes_received;
     uint64_t missed;        /* gaps in a topic's sequence: lost on the way */
     uint64_t duplicates;    /* replays (or copies) already delivered, dropped */
@@ -200,11 +198,9 @@ MU_EXPORT MU_NODISCARD int mu_sub_set_hwm(mu_sub_t *self, int hwm);
 
 /*  CURVE, as mu_pub_set_curve and mu_pub_set_curve_secret. */
 MU_EXPORT MU_NODISCARD int mu_sub_set_curve(mu_sub_t *self, const mu_keys_t *server_keys,
-                                            const mu_allow_t *allow,
-                                            const mu_keys_t *client_keys,
+                                            const mu_allow_t *allow, const mu_keys_t *client_keys,
                                             const uint8_t *server_public);
-MU_EXPORT MU_NODISCARD int mu_sub_set_curve_secret(mu_sub_t *self, const void *secret,
-                                                   size_t size);
+MU_EXPORT MU_NODISCARD int mu_sub_set_curve_secret(mu_sub_t *self, const void *secret, size_t size);
 
 /*  Bind and connect as mu_pub_bind / mu_pub_connect (the same returns). */
 MU_EXPORT MU_NODISCARD int mu_sub_bind(mu_sub_t *self, const char *endpoint);
@@ -236,12 +232,12 @@ MU_EXPORT int mu_sub_fd(mu_sub_t *self);
 typedef enum { MU_PROXY_UPSTREAM = 1, MU_PROXY_DOWNSTREAM = 2 } mu_proxy_side_t;
 
 typedef struct {
-    size_t size;              /* set by the caller: sizeof (mu_proxy_stats_t) */
-    uint64_t messages;        /* messages forwarded downstream */
-    uint64_t bytes;           /* bytes (all frames) forwarded downstream */
-    uint64_t subscribes;      /* subscribe messages forwarded upstream */
-    uint64_t unsubscribes;    /* unsubscribe messages from downstream */
-    uint64_t auth_failures;   /* CURVE handshakes refused on both sides' binds */
+    size_t size;            /* set by the caller: sizeof (mu_proxy_stats_t) */
+    uint64_t messages;      /* messages forwarded downstream */
+    uint64_t bytes;         /* bytes (all frames) forwarded downstream */
+    uint64_t subscribes;    /* subscribe messages forwarded upstream */
+    uint64_t unsubscribes;  /* unsubscribe messages from downstream */
+    uint64_t auth_failures; /* CURVE handshakes refused on both sides' binds */
 } mu_proxy_stats_t;
 
 /*  Creates a proxy (not running). Returns NULL with errno as mu_pub_new. */
@@ -258,8 +254,7 @@ MU_EXPORT MU_NODISCARD int mu_proxy_set_hwm(mu_proxy_t *self, int hwm);
 /*  CURVE for one side (side is a value of the enum, asserted), as
     mu_pub_set_curve / mu_pub_set_curve_secret. Before start. */
 MU_EXPORT MU_NODISCARD int mu_proxy_set_curve(mu_proxy_t *self, mu_proxy_side_t side,
-                                              const mu_keys_t *server_keys,
-                                              const mu_allow_t *allow,
+                                              const mu_keys_t *server_keys, const mu_allow_t *allow,
                                               const mu_keys_t *client_keys,
                                               const uint8_t *server_public);
 MU_EXPORT MU_NODISCARD int mu_proxy_set_curve_secret(mu_proxy_t *self, mu_proxy_side_t side,

@@ -13,9 +13,9 @@
 
 /* One topic's state: an item of self->topics, in self->order. */
 typedef struct {
-    uint64_t seq;    /* of the last message published */
-    void *handle;    /* in self->order */
-    uint8_t *data;   /* cached payload (cache on), malloc'd */
+    uint64_t seq;  /* of the last message published */
+    void *handle;  /* in self->order */
+    uint8_t *data; /* cached payload (cache on), malloc'd */
     size_t size;
     size_t topic_size;
     uint8_t topic[]; /* the key again, for eviction */
@@ -26,12 +26,12 @@ struct mu_pub_t {
     void *handle;
     mu__ps_side_t side;
     uint64_t session;
-    zhashx_t *topics;  /* key topic -> topic_t */
-    zlistx_t *order;   /* topic_t, least recently published first */
+    zhashx_t *topics; /* key topic -> topic_t */
+    zlistx_t *order;  /* topic_t, least recently published first */
     size_t topic_limit;
     bool cache;
     bool sent_any;
-    zhashx_t *subs;    /* key prefix -> (int) 1 */
+    zhashx_t *subs;                              /* key prefix -> (int) 1 */
     uint32_t len_count[MU_PUBSUB_MAX_TOPIC + 1]; /* subscribed prefixes by length */
     bool nodrop;
     int nodrop_timeout;
@@ -121,8 +121,9 @@ mu_pub_set_cache(mu_pub_t *self, size_t topics)
 {
     assert(self);
     if (topics > (1u << 24) || self->sent_any)
-        return mu__fail(MU_EINVAL, self->sent_any ? "mu_pub_set_cache after a send"
-                                                  : "cache of %zu topics (at most 2^24)",
+        return mu__fail(MU_EINVAL,
+                        self->sent_any ? "mu_pub_set_cache after a send"
+                                       : "cache of %zu topics (at most 2^24)",
                         topics);
     self->cache = topics > 0;
     self->topic_limit = topics > 0 ? topics : DEFAULT_TOPICS;
@@ -346,8 +347,7 @@ mu_pub_send(mu_pub_t *self, const void *topic, size_t topic_size, const void *da
     if (!t)
         return mu__fail(MU_ENOMEM, "topic table");
     bool matched = matches(self, topic, topic_size);
-    int rc = send_frames(self, topic, topic_size, data, size, t->seq + 1,
-                         first ? MU__PS_FIRST : 0,
+    int rc = send_frames(self, topic, topic_size, data, size, t->seq + 1, first ? MU__PS_FIRST : 0,
                          self->nodrop && self->nodrop_timeout == 0 ? ZMQ_DONTWAIT : 0);
     if (rc == MU_EAGAIN) {
         self->st.dropped++;

@@ -69,13 +69,12 @@ typedef struct {
 
 /*  Room for any key on the stack: MU__PS_KEY_BUF(name) declares name, a
     mu__ps_key_t * to it. */
-#define MU__PS_KEY_BUF(name)                                                    \
+#define MU__PS_KEY_BUF(name)                                                            \
     _Alignas(max_align_t) uint8_t name##_space_[sizeof(mu__ps_key_t) + MU__PS_KEY_MAX]; \
     mu__ps_key_t *name = (mu__ps_key_t *) (void *) name##_space_
 
 /*  Fills key with a (a_size bytes) then b (b_size bytes); the sizes fit. */
-void mu__ps_key_set(mu__ps_key_t *key, const void *a, size_t a_size, const void *b,
-                    size_t b_size);
+void mu__ps_key_set(mu__ps_key_t *key, const void *a, size_t a_size, const void *b, size_t b_size);
 
 /*  A zhashx whose keys are mu__ps_key_t (copied by their size); items are
     freed with free() unless the caller sets another destructor. */

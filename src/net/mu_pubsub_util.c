@@ -12,8 +12,9 @@ mu__ps_side_set_curve(mu__ps_side_t *side, const mu_keys_t *server_keys, const m
     if ((server_keys && (!allow || !mu_keys_secret(server_keys)))
         || (client_keys && (!server_public || !mu_keys_secret(client_keys)))
         || (!server_keys && allow) || (!client_keys && server_public) || side->zap)
-        return mu__fail(MU_EINVAL, side->zap ? "CURVE set after a CURVE bind"
-                                             : "CURVE: a keypair without its secret, or half a pair");
+        return mu__fail(MU_EINVAL, side->zap
+                                       ? "CURVE set after a CURVE bind"
+                                       : "CURVE: a keypair without its secret, or half a pair");
     mu_keys_t *srv = server_keys ? mu_keys_dup(server_keys) : NULL;
     mu_keys_t *cli = client_keys ? mu_keys_dup(client_keys) : NULL;
     mu_allow_t *al = allow ? mu_allow_dup(allow) : NULL;
@@ -81,8 +82,8 @@ mu__ps_bind(void *handle, mu__ps_side_t *side, const char *endpoint)
     } else
         (void) zmq_setsockopt(handle, ZMQ_PLAIN_USERNAME, NULL, 0); /* NULL mechanism */
     if (zmq_bind(handle, endpoint) != 0)
-        return mu__fail(errno == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL, "bind '%s': %s",
-                        endpoint, zmq_strerror(errno));
+        return mu__fail(errno == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL, "bind '%s': %s", endpoint,
+                        zmq_strerror(errno));
     size_t len = sizeof side->endpoint;
     if (zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, side->endpoint, &len) != 0)
         side->endpoint[0] = 0;

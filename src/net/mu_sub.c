@@ -129,8 +129,7 @@ mu_sub_subscribe(mu_sub_t *self, const void *prefix, size_t size)
 {
     assert(self && (prefix || !size));
     if (size > MU_PUBSUB_MAX_TOPIC)
-        return mu__fail(MU_EINVAL, "prefix of %zu bytes (at most %d)", size,
-                        MU_PUBSUB_MAX_TOPIC);
+        return mu__fail(MU_EINVAL, "prefix of %zu bytes (at most %d)", size, MU_PUBSUB_MAX_TOPIC);
     MU__PS_KEY_BUF(key);
     mu__ps_key_set(key, prefix, size, NULL, 0);
     size_t *count = zhashx_lookup(self->prefixes, key);

@@ -199,9 +199,10 @@ static mu_proxy_t *
 proxy_after(const char *up, char *ep, size_t cap)
 {
     mu_proxy_t *p = mu_proxy_new();
-    if (p && (mu_proxy_connect(p, MU_PROXY_UPSTREAM, up) != 0
-              || mu_proxy_bind(p, MU_PROXY_DOWNSTREAM, ipc_endpoint(ep, cap)) != 0
-              || mu_proxy_start(p) != 0))
+    if (p
+        && (mu_proxy_connect(p, MU_PROXY_UPSTREAM, up) != 0
+            || mu_proxy_bind(p, MU_PROXY_DOWNSTREAM, ipc_endpoint(ep, cap)) != 0
+            || mu_proxy_start(p) != 0))
         mu_proxy_destroy(&p);
     return p;
 }
@@ -251,7 +252,7 @@ test_proxies_refcount(void)
     mu_proxy_stats_t st = { .size = sizeof st };
     MU_CHECK_EQ(mu_proxy_stats(p3, &st), 0);
     MU_CHECK(st.messages >= 3);
-    MU_CHECK_EQ(st.subscribes, 3); /* t, t, mark */
+    MU_CHECK_EQ(st.subscribes, 3);   /* t, t, mark */
     MU_CHECK_EQ(st.unsubscribes, 1); /* only the last of t, from libzmq */
     MU_CHECK_EQ(mu_proxy_stats(p1, &st), 0);
     MU_CHECK_EQ(st.subscribes, 3);
@@ -606,10 +607,10 @@ test_errors(void)
 }
 
 /* With an argument, only the cases whose name contains it. */
-#define RUN(fn)                                  \
-    do {                                         \
+#define RUN(fn)                                 \
+    do {                                        \
         if (!only || strstr(#fn, only) != NULL) \
-            MU_RUN(fn);                          \
+            MU_RUN(fn);                         \
     } while (0)
 
 int

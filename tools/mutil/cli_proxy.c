@@ -149,8 +149,7 @@ secure_with_certs(const proxy_opts_t *o, mu_proxy_t *proxy)
     if (rc == 0)
         rc = mu_proxy_set_curve(proxy, MU_PROXY_DOWNSTREAM, own, allow, NULL, NULL);
     if (rc == 0)
-        rc = mu_proxy_set_curve(proxy, MU_PROXY_UPSTREAM, NULL, NULL, own,
-                                mu_keys_public(server));
+        rc = mu_proxy_set_curve(proxy, MU_PROXY_UPSTREAM, NULL, NULL, own, mu_keys_public(server));
     if (allow && rc != 0)
         cli_error(WHO, "security set-up failed: %s", mu_strerror(rc));
     mu_allow_destroy(&allow);

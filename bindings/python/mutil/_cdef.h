@@ -496,11 +496,9 @@ typedef struct {
   int mu_pub_set_nodrop(mu_pub_t *self, int on, int timeout_ms);
   int mu_pub_set_cache(mu_pub_t *self, size_t topics);
   int mu_pub_set_curve(mu_pub_t *self, const mu_keys_t *server_keys,
-                                            const mu_allow_t *allow,
-                                            const mu_keys_t *client_keys,
+                                            const mu_allow_t *allow, const mu_keys_t *client_keys,
                                             const uint8_t *server_public);
-  int mu_pub_set_curve_secret(mu_pub_t *self, const void *secret,
-                                                   size_t size);
+  int mu_pub_set_curve_secret(mu_pub_t *self, const void *secret, size_t size);
   int mu_pub_bind(mu_pub_t *self, const char *endpoint);
   int mu_pub_connect(mu_pub_t *self, const char *endpoint);
  const char *mu_pub_endpoint(const mu_pub_t *self);
@@ -532,11 +530,9 @@ typedef struct {
  void mu_sub_destroy(mu_sub_t **self_p);
   int mu_sub_set_hwm(mu_sub_t *self, int hwm);
   int mu_sub_set_curve(mu_sub_t *self, const mu_keys_t *server_keys,
-                                            const mu_allow_t *allow,
-                                            const mu_keys_t *client_keys,
+                                            const mu_allow_t *allow, const mu_keys_t *client_keys,
                                             const uint8_t *server_public);
-  int mu_sub_set_curve_secret(mu_sub_t *self, const void *secret,
-                                                   size_t size);
+  int mu_sub_set_curve_secret(mu_sub_t *self, const void *secret, size_t size);
   int mu_sub_bind(mu_sub_t *self, const char *endpoint);
   int mu_sub_connect(mu_sub_t *self, const char *endpoint);
  const char *mu_sub_endpoint(const mu_sub_t *self);
@@ -559,8 +555,7 @@ typedef struct {
  void mu_proxy_destroy(mu_proxy_t **self_p);
   int mu_proxy_set_hwm(mu_proxy_t *self, int hwm);
   int mu_proxy_set_curve(mu_proxy_t *self, mu_proxy_side_t side,
-                                              const mu_keys_t *server_keys,
-                                              const mu_allow_t *allow,
+                                              const mu_keys_t *server_keys, const mu_allow_t *allow,
                                               const mu_keys_t *client_keys,
                                               const uint8_t *server_public);
   int mu_proxy_set_curve_secret(mu_proxy_t *self, mu_proxy_side_t side,
