@@ -265,6 +265,35 @@ test_proxies_refcount(void)
     mu_pub_destroy(&pub);
 }
 
+/* The proxy binds upstream (the publisher connects) and connects
+   downstream (to a bound subscriber). */
+static void
+test_proxy_reversed(void)
+{
+    char up[128], down[128];
+    mu_proxy_t *proxy = mu_proxy_new();
+    mu_pub_t *pub = mu_pub_new();
+    mu_sub_t *sub = mu_sub_new();
+    MU_CHECK(proxy && pub && sub);
+    MU_CHECK_EQ(mu_proxy_set_hwm(proxy, 5000), 0);
+    MU_CHECK_EQ(mu_proxy_set_hwm(proxy, -1), MU_EINVAL);
+    MU_CHECK_EQ(mu_proxy_bind(proxy, MU_PROXY_UPSTREAM, ipc_endpoint(up, sizeof up)), 0);
+    MU_CHECK(strcmp(mu_proxy_endpoint(proxy, MU_PROXY_UPSTREAM), up) == 0);
+    MU_CHECK(strcmp(mu_proxy_endpoint(proxy, MU_PROXY_DOWNSTREAM), "") == 0);
+    MU_CHECK_EQ(mu_sub_bind(sub, ipc_endpoint(down, sizeof down)), 0);
+    MU_CHECK_EQ(mu_proxy_connect(proxy, MU_PROXY_DOWNSTREAM, down), 0);
+    MU_CHECK_EQ(mu_proxy_start(proxy), 0);
+    MU_CHECK_EQ(mu_pub_connect(pub, up), 0);
+    SUBSCRIBE(sub, "z");
+    MU_CHECK(wait_driving(pub, sub, "z", 1));
+    MU_CHECK_EQ(pub_text(pub, "z1", "via"), 0);
+    EXPECT(sub, "z1=via");
+    MU_CHECK(mu_pub_zsock(pub) && mu_pub_fd(pub) >= 0 && mu_sub_zsock(sub) && mu_sub_fd(sub) >= 0);
+    mu_sub_destroy(&sub);
+    mu_pub_destroy(&pub);
+    mu_proxy_destroy(&proxy);
+}
+
 static void
 test_last_value_cache(void)
 {
@@ -623,6 +652,7 @@ main(int argc, char **argv)
     RUN(test_prefix_matching);
     RUN(test_unsubscribe);
     RUN(test_proxies_refcount);
+    RUN(test_proxy_reversed);
     RUN(test_last_value_cache);
     RUN(test_slow_subscriber);
     RUN(test_nodrop);
