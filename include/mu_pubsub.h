@@ -131,8 +131,9 @@ MU_EXPORT MU_NODISCARD int mu_pub_connect(mu_pub_t *self, const char *endpoint);
 MU_EXPORT const char *mu_pub_endpoint(const mu_pub_t *self);
 
 /*  Publishes size bytes of data (copied) on topic (topic_size bytes).
-    Reads the subscriptions that arrived first (mu_pub_handle with
-    timeout 0). Returns 0 (sent, or filtered: no subscriber), MU_EINVAL
+    Reads the subscriptions that arrived first (as mu_pub_handle with
+    timeout 0), at most once per millisecond (reading costs a system
+    call); libzmq's own filter is always up to date. Returns 0 (sent, or filtered: no subscriber), MU_EINVAL
     (topic over MU_PUBSUB_MAX_TOPIC), MU_EMSGSIZE (data over
     MU_PUBSUB_MAX_MESSAGE), MU_EAGAIN / MU_ETIMEDOUT (nodrop mode: dropped
     and counted), MU_EINTR or MU_ENOMEM. */

@@ -35,6 +35,7 @@ struct mu_pub_t {
     uint32_t len_count[MU_PUBSUB_MAX_TOPIC + 1]; /* subscribed prefixes by length */
     bool nodrop;
     int nodrop_timeout;
+    int64_t drained_ms; /* when mu_pub_send last read subscriptions */
     mu_pub_stats_t st;
 };
 
@@ -341,7 +342,11 @@ mu_pub_send(mu_pub_t *self, const void *topic, size_t topic_size, const void *da
     if (size > MU_PUBSUB_MAX_MESSAGE)
         return mu__fail(MU_EMSGSIZE, "message of %zu bytes", size);
     self->sent_any = true;
-    (void) drain(self);
+    int64_t now = mu__now_ms();
+    if (now != self->drained_ms) { /* a recv costs a poll(2): at most once a ms */
+        self->drained_ms = now;
+        (void) drain(self);
+    }
     bool first;
     topic_t *t = topic_state(self, topic, topic_size, &first);
     if (!t)

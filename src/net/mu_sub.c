@@ -23,6 +23,7 @@ struct mu_sub_t {
     zhashx_t *prefixes; /* key prefix -> size_t count (malloc'd) */
     zhashx_t *seqs;     /* key session(8) + topic -> seq_t */
     zmq_msg_t frames[3];
+    int rcvtimeo; /* ZMQ_RCVTIMEO as set now */
     mu_sub_stats_t st;
 };
 
@@ -48,6 +49,7 @@ mu_sub_new(void)
         return mu__fail_null(MU_EINVAL, "mu_sub_new: libzmq refused a SUB socket");
     }
     self->handle = zsock_resolve(self->sock);
+    self->rcvtimeo = -1; /* libzmq's default */
     return self;
 }
 
@@ -239,21 +241,28 @@ sequence_ok(mu_sub_t *self, const uint8_t *trailer)
     return true;
 }
 
+/* Sets ZMQ_RCVTIMEO when it changes (a blocking receive waits inside
+   libzmq, without a poll(2) of ours per empty queue). */
+static void
+set_rcvtimeo(mu_sub_t *self, int timeout_ms)
+{
+    if (self->rcvtimeo != timeout_ms) {
+        mu__ps_set_int(self->handle, ZMQ_RCVTIMEO, timeout_ms);
+        self->rcvtimeo = timeout_ms;
+    }
+}
+
 int
 mu_sub_recv(mu_sub_t *self, mu_sub_msg_t *msg, int timeout_ms)
 {
     assert(self && msg);
     int64_t deadline = mu__deadline_ms(timeout_ms);
     while (true) {
-        int n = read_frames(self, ZMQ_DONTWAIT);
-        if (n == MU_EAGAIN) {
-            int rc = mu__ps_wait_readable(self->handle, mu__remaining_ms(deadline));
-            if (rc == MU_EAGAIN || rc == MU_ETIMEDOUT)
-                return mu__expired(timeout_ms);
-            if (rc != 0)
-                return rc;
-            continue;
-        }
+        int left = mu__remaining_ms(deadline);
+        set_rcvtimeo(self, left);
+        int n = read_frames(self, left == 0 ? ZMQ_DONTWAIT : 0);
+        if (n == MU_EAGAIN)
+            return mu__expired(timeout_ms);
         if (n < 0)
             return n == MU_EINTR ? n : mu__fail(n, "subscriber receive");
         const uint8_t *trailer = zmq_msg_data(&self->frames[2]);
