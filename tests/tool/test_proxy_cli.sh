@@ -5,7 +5,8 @@
 # required, security choices, a bad secret file, an endpoint in use), then
 # tests/tool/proxy_peer.py: a pyzmq XPUB publisher and SUB subscribers
 # around a running proxy (endpoint printed, subscriptions up, messages
-# down, the last unsubscribe up, SIGTERM/SIGINT end it with status 0).
+# down, the last unsubscribe up, SIGTERM/SIGINT end it with status 0), once
+# more with CURVE certs (--cert, --server-key, --allow) and a stranger refused.
 #
 # Environment: top_builddir (the tool is "$top_builddir/mutil"), top_srcdir,
 # PYTHON3.
@@ -67,7 +68,13 @@ for candidate in "${PYTHON3:-}" /usr/bin/python3; do
     fi
 done
 if [ -n "$py" ]; then
-    "$py" "${top_srcdir:-.}/tests/tool/proxy_peer.py" "$MUTIL" >"$tmp/peer" 2>&1
+    # certs for the CURVE run: the publisher's, the proxy's, an allowed
+    # subscriber's (in allow/) and a stranger's
+    mkdir "$tmp/certs" "$tmp/certs/allow"
+    for name in pub proxy allow/sub stranger; do
+        "$MUTIL" keygen "$tmp/certs/$name" >/dev/null 2>&1
+    done
+    "$py" "${top_srcdir:-.}/tests/tool/proxy_peer.py" "$MUTIL" "$tmp/certs" >"$tmp/peer" 2>&1
     prc=$?
     # renumber the peer's results into this plan
     while read -r line; do
