@@ -37,6 +37,12 @@
     against an allow-list by libmutil's ZAP handler, refusals counted in
     `auth_failures`), connects are CURVE clients. Either side may bind.
 
+    Driving. libzmq takes on a socket's new connections (and
+    reconnections) only inside calls on that socket: a subscriber's
+    subscriptions reach a publisher that connected to it, or that
+    restarted, once the subscriber calls mu_sub_recv (or subscribes); a
+    publisher reads subscriptions in mu_pub_send and mu_pub_handle.
+
     Threads. A mu_pub_t or mu_sub_t belongs to one thread at a time. A
     mu_proxy_t runs its forwarding in a thread of its own once started.
     Sockets live on czmq's shared context. */
