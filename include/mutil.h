@@ -19,6 +19,7 @@
 #include "mu_client.h"
 #include "mu_files.h"
 #include "mu_socket.h"
+#include "mu_pubsub.h"
 #include "mu_service.h"
 #include "mu_pool.h"
 #include "mu_producer.h"

@@ -79,6 +79,7 @@ struct cli_subcommands_t {
     XX(help)             \
     XX(keygen)           \
     XX(lru)              \
+    XX(proxy)            \
     XX(put)              \
     XX(serve)            \
     XX(shard)            \

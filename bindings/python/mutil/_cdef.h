@@ -33,6 +33,8 @@ typedef int pid_t;
 #define MU_FILE_OVERWRITE 2
 #define MU_SOCKET_ID_BYTES 16
 #define MU_SOCKET_MAX_MESSAGE 67108864
+#define MU_PUBSUB_MAX_TOPIC 255
+#define MU_PUBSUB_MAX_MESSAGE 67108864
 #define MU_ENTRYPOINT_START_TIMEOUT_DEFAULT 30000
 #define MU_ENTRYPOINT_SHUTDOWN_TIMEOUT_DEFAULT 10000
 #define MU_ENTRYPOINT_STOP_GRACE 100
@@ -473,6 +475,98 @@ typedef struct {
   int mu_socket_stats(const mu_socket_t *self, mu_socket_stats_t *stats);
  void *mu_socket_zsock(mu_socket_t *self);
  int mu_socket_fd(mu_socket_t *self);
+typedef struct mu_pub_t mu_pub_t;
+typedef struct mu_sub_t mu_sub_t;
+typedef struct mu_proxy_t mu_proxy_t;
+typedef struct {
+    size_t size;
+    uint64_t sent;
+    uint64_t filtered;
+    uint64_t dropped;
+    uint64_t bytes_sent;
+    uint64_t subscribes;
+    uint64_t unsubscribes;
+    uint64_t replays;
+    uint64_t evicted;
+    uint64_t auth_failures;
+} mu_pub_stats_t;
+  mu_pub_t *mu_pub_new(void);
+ void mu_pub_destroy(mu_pub_t **self_p);
+  int mu_pub_set_hwm(mu_pub_t *self, int hwm);
+  int mu_pub_set_nodrop(mu_pub_t *self, int on, int timeout_ms);
+  int mu_pub_set_cache(mu_pub_t *self, size_t topics);
+  int mu_pub_set_curve(mu_pub_t *self, const mu_keys_t *server_keys,
+                                            const mu_allow_t *allow, const mu_keys_t *client_keys,
+                                            const uint8_t *server_public);
+  int mu_pub_set_curve_secret(mu_pub_t *self, const void *secret, size_t size);
+  int mu_pub_bind(mu_pub_t *self, const char *endpoint);
+  int mu_pub_connect(mu_pub_t *self, const char *endpoint);
+ const char *mu_pub_endpoint(const mu_pub_t *self);
+  int mu_pub_send(mu_pub_t *self, const void *topic, size_t topic_size,
+                                       const void *data, size_t size);
+  int mu_pub_handle(mu_pub_t *self, int timeout_ms);
+ size_t mu_pub_subscriptions(const mu_pub_t *self);
+ int mu_pub_is_subscribed(const mu_pub_t *self, const void *prefix, size_t size);
+  int mu_pub_stats(const mu_pub_t *self, mu_pub_stats_t *stats);
+ void *mu_pub_zsock(mu_pub_t *self);
+ int mu_pub_fd(mu_pub_t *self);
+typedef struct {
+    const void *topic;
+    size_t topic_size;
+    const void *data;
+    size_t size;
+    int replay;
+} mu_sub_msg_t;
+typedef struct {
+    size_t size;
+    uint64_t received;
+    uint64_t bytes_received;
+    uint64_t missed;
+    uint64_t duplicates;
+    uint64_t malformed;
+    uint64_t auth_failures;
+} mu_sub_stats_t;
+  mu_sub_t *mu_sub_new(void);
+ void mu_sub_destroy(mu_sub_t **self_p);
+  int mu_sub_set_hwm(mu_sub_t *self, int hwm);
+  int mu_sub_set_curve(mu_sub_t *self, const mu_keys_t *server_keys,
+                                            const mu_allow_t *allow, const mu_keys_t *client_keys,
+                                            const uint8_t *server_public);
+  int mu_sub_set_curve_secret(mu_sub_t *self, const void *secret, size_t size);
+  int mu_sub_bind(mu_sub_t *self, const char *endpoint);
+  int mu_sub_connect(mu_sub_t *self, const char *endpoint);
+ const char *mu_sub_endpoint(const mu_sub_t *self);
+  int mu_sub_subscribe(mu_sub_t *self, const void *prefix, size_t size);
+  int mu_sub_unsubscribe(mu_sub_t *self, const void *prefix, size_t size);
+  int mu_sub_recv(mu_sub_t *self, mu_sub_msg_t *msg, int timeout_ms);
+  int mu_sub_stats(const mu_sub_t *self, mu_sub_stats_t *stats);
+ void *mu_sub_zsock(mu_sub_t *self);
+ int mu_sub_fd(mu_sub_t *self);
+typedef enum { MU_PROXY_UPSTREAM = 1, MU_PROXY_DOWNSTREAM = 2 } mu_proxy_side_t;
+typedef struct {
+    size_t size;
+    uint64_t messages;
+    uint64_t bytes;
+    uint64_t subscribes;
+    uint64_t unsubscribes;
+    uint64_t auth_failures;
+} mu_proxy_stats_t;
+  mu_proxy_t *mu_proxy_new(void);
+ void mu_proxy_destroy(mu_proxy_t **self_p);
+  int mu_proxy_set_hwm(mu_proxy_t *self, int hwm);
+  int mu_proxy_set_curve(mu_proxy_t *self, mu_proxy_side_t side,
+                                              const mu_keys_t *server_keys, const mu_allow_t *allow,
+                                              const mu_keys_t *client_keys,
+                                              const uint8_t *server_public);
+  int mu_proxy_set_curve_secret(mu_proxy_t *self, mu_proxy_side_t side,
+                                                     const void *secret, size_t size);
+  int mu_proxy_bind(mu_proxy_t *self, mu_proxy_side_t side,
+                                         const char *endpoint);
+  int mu_proxy_connect(mu_proxy_t *self, mu_proxy_side_t side,
+                                            const char *endpoint);
+ const char *mu_proxy_endpoint(const mu_proxy_t *self, mu_proxy_side_t side);
+  int mu_proxy_start(mu_proxy_t *self);
+  int mu_proxy_stats(const mu_proxy_t *self, mu_proxy_stats_t *stats);
 typedef struct mu_service_t mu_service_t;
 typedef struct mu_entrypoint_t mu_entrypoint_t;
 typedef struct {

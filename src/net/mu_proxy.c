@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_proxy.c — XSUB upstream, XPUB downstream, forwarded by a thread of
+    the proxy's own. The downstream XPUB is ZMQ_XPUB_VERBOSE: every
+    subscribe of every subscriber comes up (and goes on upstream, so that
+    the publisher's last-value cache sees each new subscriber), but an
+    unsubscribe only when no downstream peer holds the prefix any more
+    (libzmq keeps the set of peers per prefix). The upstream XSUB counts
+    the subscribes it was given per prefix and sends the unsubscribe
+    upstream only when as many unsubscribes came; so the thread remembers
+    how many subscribes it forwarded per prefix and, on the downstream
+    unsubscribe, sends that many: the last unsubscribe of a topic leaves
+    every level of proxies at once. The sockets are made and bound in the
+    owner's thread, then used only by the forwarding thread until it
+    ends.
+    Contract: include/mu_pubsub.h; design: doc/pubsub.md. */
+#include "net/mu_pubsub_int.h"
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct mu_proxy_t {
+    zsock_t *up, *down;     /* XSUB, XPUB */
+    zsock_t *ctl_owner;     /* PAIR: the owner's end */
+    zsock_t *ctl_thread;    /* PAIR: the thread's end */
+    mu__ps_side_t sides[2]; /* [0] upstream, [1] downstream */
+    pthread_t thread;
+    bool started;
+    zhashx_t *forwarded; /* thread: prefix -> subscribes sent upstream */
+    uint64_t messages, bytes, subscribes, unsubscribes; /* atomic */
+};
+
+static mu__ps_side_t *
+side_of(mu_proxy_t *self, mu_proxy_side_t side)
+{
+    assert(side == MU_PROXY_UPSTREAM || side == MU_PROXY_DOWNSTREAM);
+    return &self->sides[side == MU_PROXY_DOWNSTREAM];
+}
+
+static void *
+handle_of(mu_proxy_t *self, mu_proxy_side_t side)
+{
+    assert(side == MU_PROXY_UPSTREAM || side == MU_PROXY_DOWNSTREAM);
+    return zsock_resolve(side == MU_PROXY_UPSTREAM ? self->up : self->down);
+}
+
+mu_proxy_t *
+mu_proxy_new(void)
+{
+    if (sodium_init() < 0)
+        return mu__fail_null(MU_EIO, "mu_proxy_new: libsodium cannot initialize");
+    mu_proxy_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return mu__fail_null(MU_ENOMEM, "mu_proxy_new");
+    self->up = mu__ps_socket(ZMQ_XSUB);
+    self->down = mu__ps_socket(ZMQ_XPUB);
+    static uint64_t serial; /* inproc names are never reused */
+    char bind[80], connect[80];
+    uint64_t n = __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED);
+    snprintf(bind, sizeof bind, "@inproc://mu-proxy-%d-%llu", (int) getpid(),
+             (unsigned long long) n);
+    snprintf(connect, sizeof connect, ">%s", bind + 1);
+    self->ctl_owner = zsock_new_pair(bind);
+    self->ctl_thread = self->ctl_owner ? zsock_new_pair(connect) : NULL;
+    if (!self->up || !self->down || !self->ctl_owner || !self->ctl_thread) {
+        mu_proxy_destroy(&self);
+        return mu__fail_null(MU_EINVAL, "mu_proxy_new: libzmq refused a socket");
+    }
+    void *down = zsock_resolve(self->down);
+    mu__ps_set_int(down, ZMQ_XPUB_VERBOSE, 1);
+    self->forwarded = mu__ps_map_new();
+    if (!self->forwarded) {
+        mu_proxy_destroy(&self);
+        return mu__fail_null(MU_ENOMEM, "mu_proxy_new");
+    }
+    return self;
+}
+
+void
+mu_proxy_destroy(mu_proxy_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mu_proxy_t *self = *self_p;
+    *self_p = NULL;
+    if (self->started) {
+        zsock_signal(self->ctl_owner, 0);
+        pthread_join(self->thread, NULL);
+    }
+    zsock_destroy(&self->up);
+    zsock_destroy(&self->down);
+    zsock_destroy(&self->ctl_thread);
+    zsock_destroy(&self->ctl_owner);
+    mu__ps_side_fini(&self->sides[0]);
+    mu__ps_side_fini(&self->sides[1]);
+    zhashx_destroy(&self->forwarded);
+    free(self);
+}
+
+int
+mu_proxy_set_hwm(mu_proxy_t *self, int hwm)
+{
+    assert(self);
+    if (hwm < 0)
+        return mu__fail(MU_EINVAL, "proxy high-water mark %d", hwm);
+    for (int i = 0; i < 2; i++) {
+        void *h = zsock_resolve(i ? self->down : self->up);
+        mu__ps_set_int(h, ZMQ_SNDHWM, hwm);
+        mu__ps_set_int(h, ZMQ_RCVHWM, hwm);
+    }
+    return 0;
+}
+
+int
+mu_proxy_set_curve(mu_proxy_t *self, mu_proxy_side_t side, const mu_keys_t *server_keys,
+                   const mu_allow_t *allow, const mu_keys_t *client_keys,
+                   const uint8_t *server_public)
+{
+    assert(self);
+    if (self->started)
+        return mu__fail(MU_EINVAL, "mu_proxy_set_curve after start");
+    return mu__ps_side_set_curve(side_of(self, side), server_keys, allow, client_keys,
+                                 server_public);
+}
+
+int
+mu_proxy_set_curve_secret(mu_proxy_t *self, mu_proxy_side_t side, const void *secret, size_t size)
+{
+    assert(self && secret);
+    if (self->started)
+        return mu__fail(MU_EINVAL, "mu_proxy_set_curve_secret after start");
+    return mu__ps_side_set_secret(side_of(self, side), secret, size);
+}
+
+int
+mu_proxy_bind(mu_proxy_t *self, mu_proxy_side_t side, const char *endpoint)
+{
+    assert(self && endpoint);
+    if (self->started)
+        return mu__fail(MU_EINVAL, "mu_proxy_bind '%s' after start", endpoint);
+    return mu__ps_bind(handle_of(self, side), side_of(self, side), endpoint);
+}
+
+int
+mu_proxy_connect(mu_proxy_t *self, mu_proxy_side_t side, const char *endpoint)
+{
+    assert(self && endpoint);
+    if (self->started)
+        return mu__fail(MU_EINVAL, "mu_proxy_connect '%s' after start", endpoint);
+    return mu__ps_connect(handle_of(self, side), side_of(self, side), endpoint);
+}
+
+const char *
+mu_proxy_endpoint(const mu_proxy_t *self, mu_proxy_side_t side)
+{
+    assert(self);
+    assert(side == MU_PROXY_UPSTREAM || side == MU_PROXY_DOWNSTREAM);
+    return self->sides[side == MU_PROXY_DOWNSTREAM].endpoint;
+}
+
+static void
+add(uint64_t *counter, uint64_t n)
+{
+    __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
+}
+
+/* Moves one whole message from `from` to `to`. Returns the bytes moved,
+   or -1 when libzmq fails (the context ends). *first gets the first
+   frame's first byte (for subscriptions), or -1 when empty. */
+static long
+forward(void *from, void *to, int *first)
+{
+    long bytes = 0;
+    *first = -1;
+    bool first_frame = true, dropping = false;
+    while (true) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, from, 0) < 0) {
+            zmq_msg_close(&m);
+            return -1;
+        }
+        if (first_frame && zmq_msg_size(&m) > 0)
+            *first = ((const uint8_t *) zmq_msg_data(&m))[0];
+        first_frame = false;
+        bytes += (long) zmq_msg_size(&m);
+        bool more = zmq_msg_more(&m);
+        if (dropping || zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0) < 0) {
+            zmq_msg_close(&m);
+            if (!dropping && errno == ETERM)
+                return -1;
+            dropping = true; /* a lossy XPUB never refuses; else drop the rest */
+        }
+        if (!more)
+            return bytes;
+    }
+}
+
+/* Counts one more subscribe of prefix forwarded upstream. */
+static void
+count_subscribe(mu_proxy_t *self, const uint8_t *prefix, size_t size)
+{
+    if (size > MU_PUBSUB_MAX_TOPIC)
+        return; /* matches no topic: forwarded, never counted */
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, prefix, size, NULL, 0);
+    uint64_t *n = zhashx_lookup(self->forwarded, key);
+    if (!n) {
+        n = calloc(1, sizeof *n);
+        if (!n || zhashx_insert(self->forwarded, key, n) != 0) {
+            free(n);
+            return;
+        }
+    }
+    ++*n;
+}
+
+/* The subscribes of prefix forwarded upstream (forgotten now). */
+static uint64_t
+take_subscribes(mu_proxy_t *self, const uint8_t *prefix, size_t size)
+{
+    if (size > MU_PUBSUB_MAX_TOPIC)
+        return 1;
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, prefix, size, NULL, 0);
+    uint64_t *n = zhashx_lookup(self->forwarded, key);
+    uint64_t count = n ? *n : 1;
+    zhashx_delete(self->forwarded, key);
+    return count;
+}
+
+/* Reads one subscription message from down and forwards it up: a
+   subscribe once, an unsubscribe as many times as subscribes went up.
+   Returns 0, or -1 when the context ends. */
+static int
+subscription(mu_proxy_t *self, void *down, void *up)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, down, 0) < 0) {
+        zmq_msg_close(&m);
+        return -1;
+    }
+    const uint8_t *data = zmq_msg_data(&m);
+    size_t size = zmq_msg_size(&m);
+    uint64_t copies = 1;
+    if (size > 0 && data[0] == 1) {
+        count_subscribe(self, data + 1, size - 1);
+        add(&self->subscribes, 1);
+    } else if (size > 0 && data[0] == 0) {
+        copies = take_subscribes(self, data + 1, size - 1);
+        add(&self->unsubscribes, 1);
+    }
+    int rc = 0;
+    for (uint64_t i = 0; i < copies && rc == 0; i++)
+        if (zmq_send(up, data, size, 0) < 0 && errno == ETERM)
+            rc = -1;
+    zmq_msg_close(&m);
+    return rc;
+}
+
+static void *
+run(void *arg)
+{
+    mu_proxy_t *self = arg;
+    void *up = zsock_resolve(self->up), *down = zsock_resolve(self->down);
+    void *ctl = zsock_resolve(self->ctl_thread);
+    zmq_pollitem_t items[3] = { { ctl, 0, ZMQ_POLLIN, 0 },
+                                { up, 0, ZMQ_POLLIN, 0 },
+                                { down, 0, ZMQ_POLLIN, 0 } };
+    while (true) {
+        if (zmq_poll(items, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            break; /* the owner says stop */
+        int first;
+        if (items[1].revents & ZMQ_POLLIN) {
+            long n = forward(up, down, &first);
+            if (n < 0)
+                break;
+            add(&self->messages, 1);
+            add(&self->bytes, (uint64_t) n);
+        }
+        if ((items[2].revents & ZMQ_POLLIN) && subscription(self, down, up) < 0)
+            break;
+    }
+    return NULL;
+}
+
+int
+mu_proxy_start(mu_proxy_t *self)
+{
+    assert(self);
+    if (self->started)
+        return mu__fail(MU_EINVAL, "mu_proxy_start: already started");
+    if (pthread_create(&self->thread, NULL, run, self) != 0)
+        return mu__fail(MU_ENOMEM, "mu_proxy_start: no thread");
+    self->started = true;
+    return 0;
+}
+
+int
+mu_proxy_stats(const mu_proxy_t *self, mu_proxy_stats_t *stats)
+{
+    assert(self && stats);
+    mu_proxy_stats_t all = { .size = sizeof all };
+    all.messages = __atomic_load_n(&self->messages, __ATOMIC_RELAXED);
+    all.bytes = __atomic_load_n(&self->bytes, __ATOMIC_RELAXED);
+    all.subscribes = __atomic_load_n(&self->subscribes, __ATOMIC_RELAXED);
+    all.unsubscribes = __atomic_load_n(&self->unsubscribes, __ATOMIC_RELAXED);
+    all.auth_failures = mu__ps_side_failures(&self->sides[0])
+                        + mu__ps_side_failures(&self->sides[1]);
+    return mu__stats_fill(stats, &all, sizeof all, sizeof all);
+}

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_sub.c — the subscriber: one SUB socket, the subscriptions counted
+    per prefix, and the last sequence number seen per (publisher session,
+    topic) to count gaps and drop replays already seen. Contract:
+    include/mu_pubsub.h; design: doc/pubsub.md. */
+#include "net/mu_pubsub_int.h"
+#include <sodium.h>
+#include <stdlib.h>
+
+/* Sequences remembered at most; beyond, the table starts over (gap
+   counting restarts for every topic). */
+#define MAX_SEQS 65536
+
+typedef struct {
+    uint64_t last;
+} seq_t;
+
+struct mu_sub_t {
+    zsock_t *sock;
+    void *handle;
+    mu__ps_side_t side;
+    zhashx_t *prefixes; /* key prefix -> size_t count (malloc'd) */
+    zhashx_t *seqs;     /* key session(8) + topic -> seq_t */
+    zmq_msg_t frames[3];
+    int rcvtimeo; /* ZMQ_RCVTIMEO as set now */
+    mu_sub_stats_t st;
+};
+
+mu_sub_t *
+mu_sub_new(void)
+{
+    if (sodium_init() < 0)
+        return mu__fail_null(MU_EIO, "mu_sub_new: libsodium cannot initialize");
+    mu_sub_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return mu__fail_null(MU_ENOMEM, "mu_sub_new");
+    for (int i = 0; i < 3; i++)
+        zmq_msg_init(&self->frames[i]);
+    self->prefixes = mu__ps_map_new();
+    self->seqs = mu__ps_map_new();
+    if (!self->prefixes || !self->seqs) {
+        mu_sub_destroy(&self);
+        return mu__fail_null(MU_ENOMEM, "mu_sub_new");
+    }
+    self->sock = mu__ps_socket(ZMQ_SUB);
+    if (!self->sock) {
+        mu_sub_destroy(&self);
+        return mu__fail_null(MU_EINVAL, "mu_sub_new: libzmq refused a SUB socket");
+    }
+    self->handle = zsock_resolve(self->sock);
+    self->rcvtimeo = -1; /* libzmq's default */
+    return self;
+}
+
+void
+mu_sub_destroy(mu_sub_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mu_sub_t *self = *self_p;
+    *self_p = NULL;
+    zsock_destroy(&self->sock);
+    mu__ps_side_fini(&self->side);
+    for (int i = 0; i < 3; i++)
+        zmq_msg_close(&self->frames[i]);
+    zhashx_destroy(&self->prefixes);
+    zhashx_destroy(&self->seqs);
+    free(self);
+}
+
+int
+mu_sub_set_hwm(mu_sub_t *self, int hwm)
+{
+    assert(self);
+    if (hwm < 0)
+        return mu__fail(MU_EINVAL, "subscriber high-water mark %d", hwm);
+    mu__ps_set_int(self->handle, ZMQ_RCVHWM, hwm);
+    return 0;
+}
+
+int
+mu_sub_set_curve(mu_sub_t *self, const mu_keys_t *server_keys, const mu_allow_t *allow,
+                 const mu_keys_t *client_keys, const uint8_t *server_public)
+{
+    assert(self);
+    return mu__ps_side_set_curve(&self->side, server_keys, allow, client_keys, server_public);
+}
+
+int
+mu_sub_set_curve_secret(mu_sub_t *self, const void *secret, size_t size)
+{
+    assert(self && secret);
+    return mu__ps_side_set_secret(&self->side, secret, size);
+}
+
+int
+mu_sub_bind(mu_sub_t *self, const char *endpoint)
+{
+    assert(self && endpoint);
+    return mu__ps_bind(self->handle, &self->side, endpoint);
+}
+
+int
+mu_sub_connect(mu_sub_t *self, const char *endpoint)
+{
+    assert(self && endpoint);
+    return mu__ps_connect(self->handle, &self->side, endpoint);
+}
+
+const char *
+mu_sub_endpoint(const mu_sub_t *self)
+{
+    assert(self);
+    return self->side.endpoint;
+}
+
+/* Lets libzmq attach the connections made so far (a bound socket's new
+   connections are taken on only within calls on the socket), so that the
+   subscription goes out now to every peer connected. */
+static void
+process_commands(mu_sub_t *self)
+{
+    int events = 0;
+    size_t len = sizeof events;
+    (void) zmq_getsockopt(self->handle, ZMQ_EVENTS, &events, &len);
+}
+
+int
+mu_sub_subscribe(mu_sub_t *self, const void *prefix, size_t size)
+{
+    assert(self && (prefix || !size));
+    if (size > MU_PUBSUB_MAX_TOPIC)
+        return mu__fail(MU_EINVAL, "prefix of %zu bytes (at most %d)", size, MU_PUBSUB_MAX_TOPIC);
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, prefix, size, NULL, 0);
+    size_t *count = zhashx_lookup(self->prefixes, key);
+    if (count) {
+        ++*count;
+        return 0;
+    }
+    count = malloc(sizeof *count);
+    if (!count || zhashx_insert(self->prefixes, key, count) != 0) {
+        free(count);
+        return mu__fail(MU_ENOMEM, "subscription");
+    }
+    *count = 1;
+    int rc = zmq_setsockopt(self->handle, ZMQ_SUBSCRIBE, prefix, size);
+    assert(rc == 0);
+    (void) rc;
+    process_commands(self);
+    return 0;
+}
+
+/* Forgets the sequences of the topics prefix matches: messages after a
+   later subscribe are not gaps. */
+static void
+forget_seqs(mu_sub_t *self, const uint8_t *prefix, size_t size)
+{
+    zlistx_t *keys = zhashx_keys(self->seqs);
+    if (!keys)
+        return;
+    for (mu__ps_key_t *k = zlistx_first(keys); k; k = zlistx_next(keys))
+        if (k->size >= 8 + size && memcmp(k->bytes + 8, prefix, size) == 0)
+            zhashx_delete(self->seqs, k);
+    zlistx_destroy(&keys);
+}
+
+int
+mu_sub_unsubscribe(mu_sub_t *self, const void *prefix, size_t size)
+{
+    assert(self && (prefix || !size));
+    if (size > MU_PUBSUB_MAX_TOPIC)
+        return mu__fail(MU_ENOENT, "not subscribed to a prefix of %zu bytes", size);
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, prefix, size, NULL, 0);
+    size_t *count = zhashx_lookup(self->prefixes, key);
+    if (!count)
+        return mu__fail(MU_ENOENT, "not subscribed to that prefix (%zu bytes)", size);
+    if (--*count > 0)
+        return 0;
+    zhashx_delete(self->prefixes, key);
+    int rc = zmq_setsockopt(self->handle, ZMQ_UNSUBSCRIBE, prefix, size);
+    assert(rc == 0);
+    (void) rc;
+    forget_seqs(self, prefix, size);
+    process_commands(self);
+    return 0;
+}
+
+/* Reads one whole message into self->frames. Returns the number of frames
+   (1..3; more are read and dropped, returned as 4), or a negative code. */
+static int
+read_frames(mu_sub_t *self, int flags)
+{
+    int n = 0;
+    while (true) {
+        zmq_msg_t *m = &self->frames[n < 3 ? n : 2];
+        if (zmq_msg_recv(m, self->handle, flags) < 0)
+            return mu__ps_zmq_error(); /* only the first part can fail */
+        flags = 0;
+        n++;
+        if (!zmq_msg_more(m))
+            return n > 3 ? 4 : n;
+    }
+}
+
+/* Decides from the trailer whether to deliver: counts gaps and drops
+   copies already seen. */
+static bool
+sequence_ok(mu_sub_t *self, const uint8_t *trailer)
+{
+    uint64_t seq = mu__get_le64(trailer + 8);
+    uint8_t flags = trailer[16];
+    zmq_msg_t *tm = &self->frames[0];
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, trailer, 8, zmq_msg_data(tm), zmq_msg_size(tm));
+    seq_t *s = zhashx_lookup(self->seqs, key);
+    if (!s) {
+        if (zhashx_size(self->seqs) >= MAX_SEQS)
+            zhashx_purge(self->seqs);
+        s = calloc(1, sizeof *s);
+        if (!s || zhashx_insert(self->seqs, key, s) != 0) {
+            free(s);
+            return true; /* deliver without gap counting */
+        }
+        s->last = seq;
+        return true;
+    }
+    if ((flags & MU__PS_FIRST) && !(flags & MU__PS_REPLAY)) {
+        s->last = seq; /* the publisher started this topic over */
+        return true;
+    }
+    if (seq <= s->last) {
+        self->st.duplicates++;
+        return false;
+    }
+    if (!(flags & MU__PS_REPLAY))
+        self->st.missed += seq - s->last - 1;
+    s->last = seq;
+    return true;
+}
+
+/* Sets ZMQ_RCVTIMEO when it changes (a blocking receive waits inside
+   libzmq, without a poll(2) of ours per empty queue). */
+static void
+set_rcvtimeo(mu_sub_t *self, int timeout_ms)
+{
+    if (self->rcvtimeo != timeout_ms) {
+        mu__ps_set_int(self->handle, ZMQ_RCVTIMEO, timeout_ms);
+        self->rcvtimeo = timeout_ms;
+    }
+}
+
+int
+mu_sub_recv(mu_sub_t *self, mu_sub_msg_t *msg, int timeout_ms)
+{
+    assert(self && msg);
+    int64_t deadline = mu__deadline_ms(timeout_ms);
+    while (true) {
+        int left = mu__remaining_ms(deadline);
+        set_rcvtimeo(self, left);
+        int n = read_frames(self, left == 0 ? ZMQ_DONTWAIT : 0);
+        if (n == MU_EAGAIN)
+            return mu__expired(timeout_ms);
+        if (n < 0)
+            return n == MU_EINTR ? n : mu__fail(n, "subscriber receive");
+        const uint8_t *trailer = zmq_msg_data(&self->frames[2]);
+        bool framed = n == 2
+                      || (n == 3 && zmq_msg_size(&self->frames[0]) <= MU_PUBSUB_MAX_TOPIC
+                          && zmq_msg_size(&self->frames[2]) == MU__PS_TRAILER);
+        if (!framed) {
+            self->st.malformed++;
+            continue;
+        }
+        if (n == 3 && !sequence_ok(self, trailer))
+            continue;
+        msg->topic = zmq_msg_data(&self->frames[0]);
+        msg->topic_size = zmq_msg_size(&self->frames[0]);
+        msg->data = zmq_msg_data(&self->frames[1]);
+        msg->size = zmq_msg_size(&self->frames[1]);
+        msg->replay = n == 3 && (trailer[16] & MU__PS_REPLAY) ? 1 : 0;
+        self->st.received++;
+        self->st.bytes_received += msg->size;
+        return 0;
+    }
+}
+
+int
+mu_sub_stats(const mu_sub_t *self, mu_sub_stats_t *stats)
+{
+    assert(self && stats);
+    mu_sub_stats_t all = self->st;
+    all.size = sizeof all;
+    all.auth_failures = mu__ps_side_failures(&self->side);
+    return mu__stats_fill(stats, &all, sizeof all, sizeof all);
+}
+
+void *
+mu_sub_zsock(mu_sub_t *self)
+{
+    assert(self);
+    return self->sock;
+}
+
+int
+mu_sub_fd(mu_sub_t *self)
+{
+    assert(self);
+    return zsock_fd(self->sock);
+}
