@@ -228,7 +228,14 @@ MU_EXPORT MU_NODISCARD int mu_sub_unsubscribe(mu_sub_t *self, const void *prefix
     at all). Returns 0, MU_EAGAIN, MU_ETIMEDOUT or MU_EINTR. */
 MU_EXPORT MU_NODISCARD int mu_sub_recv(mu_sub_t *self, mu_sub_msg_t *msg, int timeout_ms);
 
+/*  Copies the counters into *stats; the caller sets stats->size first.
+    Returns 0, or MU_EINVAL when stats->size is smaller than the first
+    version of mu_sub_stats_t. */
 MU_EXPORT MU_NODISCARD int mu_sub_stats(const mu_sub_t *self, mu_sub_stats_t *stats);
+
+/*  The underlying czmq socket (a zsock_t *, for zpoller/zloop) and its
+    ZMQ_FD (edge-triggered: after a wake-up call mu_sub_recv with timeout 0
+    until MU_EAGAIN). Do not receive on it directly. */
 MU_EXPORT void *mu_sub_zsock(mu_sub_t *self);
 MU_EXPORT int mu_sub_fd(mu_sub_t *self);
 

@@ -21,17 +21,17 @@
 #include <unistd.h>
 
 struct mu_proxy_t {
-    zsock_t *up, *down;     /* XSUB, XPUB */
-    zsock_t *ctl_owner;     /* PAIR: the owner's end */
-    zsock_t *ctl_thread;    /* PAIR: the thread's end */
-    mu__ps_side_t sides[2]; /* [0] upstream, [1] downstream */
+    zsock_t *up, *down;        /* XSUB, XPUB */
+    zsock_t *ctl_owner;        /* PAIR: the owner's end */
+    zsock_t *ctl_thread;       /* PAIR: the thread's end */
+    mu__curve_side_t sides[2]; /* [0] upstream, [1] downstream */
     pthread_t thread;
     bool started;
     zhashx_t *forwarded; /* thread: prefix -> subscribes sent upstream */
     uint64_t messages, bytes, subscribes, unsubscribes; /* atomic */
 };
 
-static mu__ps_side_t *
+static mu__curve_side_t *
 side_of(mu_proxy_t *self, mu_proxy_side_t side)
 {
     assert(side == MU_PROXY_UPSTREAM || side == MU_PROXY_DOWNSTREAM);
@@ -92,8 +92,8 @@ mu_proxy_destroy(mu_proxy_t **self_p)
     zsock_destroy(&self->down);
     zsock_destroy(&self->ctl_thread);
     zsock_destroy(&self->ctl_owner);
-    mu__ps_side_fini(&self->sides[0]);
-    mu__ps_side_fini(&self->sides[1]);
+    mu__curve_side_fini(&self->sides[0]);
+    mu__curve_side_fini(&self->sides[1]);
     zhashx_destroy(&self->forwarded);
     free(self);
 }
@@ -120,8 +120,7 @@ mu_proxy_set_curve(mu_proxy_t *self, mu_proxy_side_t side, const mu_keys_t *serv
     assert(self);
     if (self->started)
         return mu__fail(MU_EINVAL, "mu_proxy_set_curve after start");
-    return mu__ps_side_set_curve(side_of(self, side), server_keys, allow, client_keys,
-                                 server_public);
+    return mu__curve_side_set(side_of(self, side), server_keys, allow, client_keys, server_public);
 }
 
 int
@@ -130,7 +129,7 @@ mu_proxy_set_curve_secret(mu_proxy_t *self, mu_proxy_side_t side, const void *se
     assert(self && secret);
     if (self->started)
         return mu__fail(MU_EINVAL, "mu_proxy_set_curve_secret after start");
-    return mu__ps_side_set_secret(side_of(self, side), secret, size);
+    return mu__curve_side_set_secret(side_of(self, side), secret, size);
 }
 
 int
@@ -139,7 +138,7 @@ mu_proxy_bind(mu_proxy_t *self, mu_proxy_side_t side, const char *endpoint)
     assert(self && endpoint);
     if (self->started)
         return mu__fail(MU_EINVAL, "mu_proxy_bind '%s' after start", endpoint);
-    return mu__ps_bind(handle_of(self, side), side_of(self, side), endpoint);
+    return mu__curve_bind(handle_of(self, side), side_of(self, side), endpoint);
 }
 
 int
@@ -148,7 +147,7 @@ mu_proxy_connect(mu_proxy_t *self, mu_proxy_side_t side, const char *endpoint)
     assert(self && endpoint);
     if (self->started)
         return mu__fail(MU_EINVAL, "mu_proxy_connect '%s' after start", endpoint);
-    return mu__ps_connect(handle_of(self, side), side_of(self, side), endpoint);
+    return mu__curve_connect(handle_of(self, side), side_of(self, side), endpoint);
 }
 
 const char *
@@ -312,7 +311,7 @@ mu_proxy_stats(const mu_proxy_t *self, mu_proxy_stats_t *stats)
     all.bytes = __atomic_load_n(&self->bytes, __ATOMIC_RELAXED);
     all.subscribes = __atomic_load_n(&self->subscribes, __ATOMIC_RELAXED);
     all.unsubscribes = __atomic_load_n(&self->unsubscribes, __ATOMIC_RELAXED);
-    all.auth_failures = mu__ps_side_failures(&self->sides[0])
-                        + mu__ps_side_failures(&self->sides[1]);
+    all.auth_failures = mu__curve_side_failures(&self->sides[0])
+                        + mu__curve_side_failures(&self->sides[1]);
     return mu__stats_fill(stats, &all, sizeof all, sizeof all);
 }

@@ -24,7 +24,7 @@ typedef struct {
 struct mu_pub_t {
     zsock_t *sock;
     void *handle;
-    mu__ps_side_t side;
+    mu__curve_side_t side;
     uint64_t session;
     zhashx_t *topics; /* key topic -> topic_t */
     zlistx_t *order;  /* topic_t, least recently published first */
@@ -87,7 +87,7 @@ mu_pub_destroy(mu_pub_t **self_p)
     mu_pub_t *self = *self_p;
     *self_p = NULL;
     zsock_destroy(&self->sock);
-    mu__ps_side_fini(&self->side);
+    mu__curve_side_fini(&self->side);
     zlistx_destroy(&self->order);
     zhashx_destroy(&self->topics);
     zhashx_destroy(&self->subs);
@@ -136,28 +136,28 @@ mu_pub_set_curve(mu_pub_t *self, const mu_keys_t *server_keys, const mu_allow_t 
                  const mu_keys_t *client_keys, const uint8_t *server_public)
 {
     assert(self);
-    return mu__ps_side_set_curve(&self->side, server_keys, allow, client_keys, server_public);
+    return mu__curve_side_set(&self->side, server_keys, allow, client_keys, server_public);
 }
 
 int
 mu_pub_set_curve_secret(mu_pub_t *self, const void *secret, size_t size)
 {
     assert(self && secret);
-    return mu__ps_side_set_secret(&self->side, secret, size);
+    return mu__curve_side_set_secret(&self->side, secret, size);
 }
 
 int
 mu_pub_bind(mu_pub_t *self, const char *endpoint)
 {
     assert(self && endpoint);
-    return mu__ps_bind(self->handle, &self->side, endpoint);
+    return mu__curve_bind(self->handle, &self->side, endpoint);
 }
 
 int
 mu_pub_connect(mu_pub_t *self, const char *endpoint)
 {
     assert(self && endpoint);
-    return mu__ps_connect(self->handle, &self->side, endpoint);
+    return mu__curve_connect(self->handle, &self->side, endpoint);
 }
 
 const char *
@@ -395,7 +395,7 @@ mu_pub_stats(const mu_pub_t *self, mu_pub_stats_t *stats)
     assert(self && stats);
     mu_pub_stats_t all = self->st;
     all.size = sizeof all;
-    all.auth_failures = mu__ps_side_failures(&self->side);
+    all.auth_failures = mu__curve_side_failures(&self->side);
     return mu__stats_fill(stats, &all, sizeof all, sizeof all);
 }
 

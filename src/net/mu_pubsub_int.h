@@ -1,48 +1,19 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_pubsub_int.h — what mu_pub.c, mu_sub.c and mu_proxy.c share: the
-    CURVE set-up of one socket side, bind/connect with it, byte-string
-    keyed maps, the message trailer. Never installed. */
+/*  mu_pubsub_int.h — what mu_pub.c, mu_sub.c and mu_proxy.c share:
+    socket defaults, byte-string keyed maps, the message trailer (CURVE and
+    bind/connect: net/mu_curve_side.h). Never installed. */
 #ifndef MU_PUBSUB_INT_H_INCLUDED
 #define MU_PUBSUB_INT_H_INCLUDED
 
 #include "base/mu_internal.h"
-#include "net/mu_zap.h"
+#include "net/mu_curve_side.h"
 #include <czmq.h>
 
 /*  The trailer frame: session(8 LE) seq(8 LE) flags(1). */
 #define MU__PS_TRAILER 17
 #define MU__PS_FIRST 1  /* the topic's sequence (re)starts here */
 #define MU__PS_REPLAY 2 /* a last-value cache replay */
-
-/*  The CURVE choice of one socket (or one proxy side). */
-typedef struct {
-    mu_keys_t *srv_keys; /* binds: CURVE server with allow */
-    mu_allow_t *allow;
-    mu_keys_t *cli_keys; /* connects: CURVE client of server_public */
-    uint8_t server_public[MU_KEY_BYTES];
-    mu__zap_domain_t *zap; /* registered at the first CURVE bind */
-    char endpoint[256];    /* the last bound, port filled in */
-} mu__ps_side_t;
-
-int mu__ps_side_set_curve(mu__ps_side_t *side, const mu_keys_t *server_keys,
-                          const mu_allow_t *allow, const mu_keys_t *client_keys,
-                          const uint8_t *server_public);
-int mu__ps_side_set_secret(mu__ps_side_t *side, const void *secret, size_t size);
-
-/*  Frees the keys and unregisters the ZAP domain: after the socket is
-    closed. */
-void mu__ps_side_fini(mu__ps_side_t *side);
-
-/*  CURVE handshakes refused on side's binds. */
-uint64_t mu__ps_side_failures(const mu__ps_side_t *side);
-
-/*  Binds handle (a libzmq socket) with side's security. Returns the tcp
-    port, 0 for ipc, or MU_EADDRINUSE / MU_EINVAL / MU_ENOMEM (recorded). */
-int mu__ps_bind(void *handle, mu__ps_side_t *side, const char *endpoint);
-
-/*  Connects with side's security. Returns 0 or MU_EINVAL (recorded). */
-int mu__ps_connect(void *handle, mu__ps_side_t *side, const char *endpoint);
 
 /*  A new czmq socket of type with libmutil's defaults (linger 200 ms,
     reconnect 100 ms doubling to 5 s, maximum message size), or NULL

@@ -98,7 +98,7 @@ mu_socket_destroy(mu_socket_t **self_p)
         (void) mu__socket_send_now(self, self->ring[i]->id, "B", 1);
     }
     zsock_destroy(&self->sock);
-    mu__zap_unregister(&self->zap);
+    mu__curve_side_fini(&self->side);
     release_current(self);
     zmq_msg_close(&self->cur.body);
     zmq_msg_close(&self->route);
@@ -113,9 +113,6 @@ mu_socket_destroy(mu_socket_t **self_p)
     mu__socket_pending_free(self);
     zhashx_destroy(&self->peers);
     free(self->ring);
-    mu_keys_destroy(&self->srv_keys);
-    mu_keys_destroy(&self->cli_keys);
-    mu_allow_destroy(&self->allow);
     free(self);
 }
 
@@ -195,106 +192,35 @@ mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_keys, const mu_al
                     const mu_keys_t *client_keys, const uint8_t *server_public)
 {
     assert(self);
-    if ((server_keys && (!allow || !mu_keys_secret(server_keys)))
-        || (client_keys && (!server_public || !mu_keys_secret(client_keys)))
-        || (!server_keys && allow) || (!client_keys && server_public)
-        || self->zap) /* a CURVE bind uses the current list */
-        return mu__fail(MU_EINVAL, self->zap ? "mu_socket_set_curve after a CURVE bind"
-                                             : "mu_socket_set_curve: a keypair without its "
-                                               "secret, or half a pair");
-    mu_keys_t *srv = server_keys ? mu_keys_dup(server_keys) : NULL;
-    mu_keys_t *cli = client_keys ? mu_keys_dup(client_keys) : NULL;
-    mu_allow_t *al = allow ? mu_allow_dup(allow) : NULL;
-    if ((server_keys && (!srv || !al)) || (client_keys && !cli)) {
-        mu_keys_destroy(&srv);
-        mu_keys_destroy(&cli);
-        mu_allow_destroy(&al);
-        return mu__fail(MU_ENOMEM, "mu_socket_set_curve");
-    }
-    mu_keys_destroy(&self->srv_keys);
-    mu_keys_destroy(&self->cli_keys);
-    mu_allow_destroy(&self->allow);
-    self->srv_keys = srv;
-    self->cli_keys = cli;
-    self->allow = al;
-    if (server_public)
-        memcpy(self->server_public, server_public, MU_KEY_BYTES);
-    return 0;
+    return mu__curve_side_set(&self->side, server_keys, allow, client_keys, server_public);
 }
 
 int
 mu_socket_set_curve_secret(mu_socket_t *self, const void *secret, size_t size)
 {
     assert(self);
-    mu_keys_t *srv = mu_keys_from_secret(secret, size, MU_KEYS_SERVER);
-    mu_keys_t *cli = srv ? mu_keys_from_secret(secret, size, MU_KEYS_CLIENT) : NULL;
-    mu_allow_t *allow = cli ? mu_allow_new() : NULL;
-    int rc = allow ? 0 : (errno == EINVAL ? MU_EINVAL : MU_ENOMEM);
-    if (rc == 0)
-        rc = mu_allow_add(allow, mu_keys_public(cli));
-    if (rc == 0)
-        rc = mu_socket_set_curve(self, srv, allow, cli, mu_keys_public(srv));
-    mu_keys_destroy(&srv);
-    mu_keys_destroy(&cli);
-    mu_allow_destroy(&allow);
-    return rc;
-}
-
-/* Back to the NULL mechanism (libzmq: an empty PLAIN user name does it). */
-static void
-set_plaintext(mu_socket_t *self)
-{
-    (void) zmq_setsockopt(self->handle, ZMQ_PLAIN_USERNAME, NULL, 0);
+    return mu__curve_side_set_secret(&self->side, secret, size);
 }
 
 int
 mu_socket_bind(mu_socket_t *self, const char *endpoint)
 {
     assert(self && endpoint);
-    if (mu__endpoint_check(endpoint, true) != 0)
-        return mu__fail(MU_EINVAL, "bad endpoint '%s'", endpoint);
-    if (self->srv_keys) {
-        if (!self->zap && !(self->zap = mu__zap_register(self->allow)))
-            return mu__fail(errno == ENOMEM ? MU_ENOMEM : MU_EINVAL, "ZAP handler for '%s'",
-                            endpoint);
-        int rc = mu__zap_setup_server(self->handle, self->srv_keys, self->zap);
-        if (rc != 0)
-            return rc;
-    } else
-        set_plaintext(self);
-    if (zmq_bind(self->handle, endpoint) != 0)
-        return mu__fail(errno == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL, "bind '%s': %s", endpoint,
-                        zmq_strerror(errno));
-    size_t len = sizeof self->endpoint;
-    if (zmq_getsockopt(self->handle, ZMQ_LAST_ENDPOINT, self->endpoint, &len) != 0)
-        self->endpoint[0] = 0;
-    const char *colon = strncmp(self->endpoint, "tcp://", 6) == 0 ? strrchr(self->endpoint, ':')
-                                                                  : NULL;
-    return colon ? atoi(colon + 1) : 0;
+    return mu__curve_bind(self->handle, &self->side, endpoint);
 }
 
 int
 mu_socket_connect(mu_socket_t *self, const char *endpoint)
 {
     assert(self && endpoint);
-    if (mu__endpoint_check(endpoint, false) != 0)
-        return mu__fail(MU_EINVAL, "bad endpoint '%s'", endpoint);
-    if (self->cli_keys) {
-        int rc = mu__zap_setup_client(self->handle, self->cli_keys, self->server_public);
-        if (rc != 0)
-            return rc;
-    } else
-        set_plaintext(self);
-    if (zmq_connect(self->handle, endpoint) != 0)
-        return mu__fail(MU_EINVAL, "connect '%s': %s", endpoint, zmq_strerror(errno));
-    return 0;
+    return mu__curve_connect(self->handle, &self->side, endpoint);
 }
 
 const char *
 mu_socket_endpoint(const mu_socket_t *self)
 {
     assert(self);
-    return self->endpoint;
+    return self->side.endpoint;
 }
 
 size_t
@@ -318,7 +244,7 @@ mu_socket_stats(const mu_socket_t *self, mu_socket_stats_t *stats)
     assert(self && stats);
     mu_socket_stats_t all = self->stats;
     all.size = sizeof all;
-    all.auth_failures = self->zap ? mu__zap_failures(self->zap) : 0;
+    all.auth_failures = mu__curve_side_failures(&self->side);
     return mu__stats_fill(stats, &all, sizeof all, sizeof all);
 }
 

@@ -15,7 +15,7 @@
 
 #include "base/mu_internal.h"
 #include "net/mu_socket_hello.h"
-#include "net/mu_zap.h"
+#include "net/mu_curve_side.h"
 #include <czmq.h>
 #include <stdbool.h>
 #include <string.h>
@@ -75,7 +75,6 @@ struct mu_socket_t {
     mu_socket_policy_t policy;
     int send_timeout;
     bool drop_unroutable, events;
-    char endpoint[256];
     int sndtimeo_set, rcvtimeo_set; /* SNDTIMEO, RCVTIMEO on the socket now */
 
     zhashx_t *peers;   /* id -> peer_t (owned; kept after leave) */
@@ -116,11 +115,7 @@ struct mu_socket_t {
     unsigned sends;        /* mu_socket_send calls, for read-ahead */
     int64_t drained_at;    /* clock of the last read-ahead in send */
 
-    /* CURVE */
-    mu_keys_t *srv_keys, *cli_keys;
-    uint8_t server_public[MU_KEY_BYTES];
-    mu__zap_domain_t *zap; /* CURVE binds */
-    mu_allow_t *allow;
+    mu__curve_side_t side; /* CURVE keys, the last endpoint bound */
 
     mu_socket_stats_t stats;
 };

@@ -19,7 +19,7 @@ typedef struct {
 struct mu_sub_t {
     zsock_t *sock;
     void *handle;
-    mu__ps_side_t side;
+    mu__curve_side_t side;
     zhashx_t *prefixes; /* key prefix -> size_t count (malloc'd) */
     zhashx_t *seqs;     /* key session(8) + topic -> seq_t */
     zmq_msg_t frames[3];
@@ -61,7 +61,7 @@ mu_sub_destroy(mu_sub_t **self_p)
     mu_sub_t *self = *self_p;
     *self_p = NULL;
     zsock_destroy(&self->sock);
-    mu__ps_side_fini(&self->side);
+    mu__curve_side_fini(&self->side);
     for (int i = 0; i < 3; i++)
         zmq_msg_close(&self->frames[i]);
     zhashx_destroy(&self->prefixes);
@@ -84,28 +84,28 @@ mu_sub_set_curve(mu_sub_t *self, const mu_keys_t *server_keys, const mu_allow_t 
                  const mu_keys_t *client_keys, const uint8_t *server_public)
 {
     assert(self);
-    return mu__ps_side_set_curve(&self->side, server_keys, allow, client_keys, server_public);
+    return mu__curve_side_set(&self->side, server_keys, allow, client_keys, server_public);
 }
 
 int
 mu_sub_set_curve_secret(mu_sub_t *self, const void *secret, size_t size)
 {
     assert(self && secret);
-    return mu__ps_side_set_secret(&self->side, secret, size);
+    return mu__curve_side_set_secret(&self->side, secret, size);
 }
 
 int
 mu_sub_bind(mu_sub_t *self, const char *endpoint)
 {
     assert(self && endpoint);
-    return mu__ps_bind(self->handle, &self->side, endpoint);
+    return mu__curve_bind(self->handle, &self->side, endpoint);
 }
 
 int
 mu_sub_connect(mu_sub_t *self, const char *endpoint)
 {
     assert(self && endpoint);
-    return mu__ps_connect(self->handle, &self->side, endpoint);
+    return mu__curve_connect(self->handle, &self->side, endpoint);
 }
 
 const char *
@@ -292,7 +292,7 @@ mu_sub_stats(const mu_sub_t *self, mu_sub_stats_t *stats)
     assert(self && stats);
     mu_sub_stats_t all = self->st;
     all.size = sizeof all;
-    all.auth_failures = mu__ps_side_failures(&self->side);
+    all.auth_failures = mu__curve_side_failures(&self->side);
     return mu__stats_fill(stats, &all, sizeof all, sizeof all);
 }
 
