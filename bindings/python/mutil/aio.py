@@ -20,3 +20,6 @@ from .service import AsyncEntrypoint as Entrypoint, aio_run as run  # noqa: F401
 from .producer import AsyncProducer as Producer  # noqa: F401,E402
 from .pool import AsyncPool as Pool  # noqa: F401,E402
 
+# -- topic pub/sub (helper pubsub)
+from .pubsub import AsyncPublisher as Publisher, AsyncSubscriber as Subscriber  # noqa: F401,E402
+from .pubsub import Proxy  # noqa: F401,E402
