@@ -126,8 +126,8 @@ class _Endpoints:
 
     def connect(self, endpoint):
         """Connects to a tcp:// or ipc:// endpoint; reconnects by itself.
-        Returns 0. Raises mutil.InvalidError for a bad endpoint."""
-        return check(self._c('connect')(self._p, to_cstr(endpoint, 'endpoint')))
+        Raises mutil.InvalidError for a bad endpoint."""
+        check(self._c('connect')(self._p, to_cstr(endpoint, 'endpoint')))
 
     @property
     def endpoint(self):
@@ -394,9 +394,9 @@ class Proxy(Handle):
 
     def connect(self, side, endpoint):
         """Connects side to a tcp:// or ipc:// endpoint, before start().
-        Returns 0. Raises mutil.InvalidError (a bad endpoint, after start)."""
-        return check(lib.mu_proxy_connect(self._p, _enum(Side, side, 'side'),
-                                          to_cstr(endpoint, 'endpoint')))
+        Raises mutil.InvalidError (a bad endpoint, after start)."""
+        check(lib.mu_proxy_connect(self._p, _enum(Side, side, 'side'),
+                                   to_cstr(endpoint, 'endpoint')))
 
     def endpoint(self, side):
         """The last endpoint bound on side ('' when none)."""

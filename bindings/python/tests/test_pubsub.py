@@ -194,6 +194,28 @@ def test_curve_keys_and_allow():
         assert not pub.is_subscribed(b'')
 
 
+def test_proxy_with_a_secret_per_side():
+    with mutil.Publisher(curve_secret='upstream-pass') as pub, mutil.Proxy() as proxy, \
+            mutil.Subscriber(curve_secret='downstream-pass', subscribe=[b'q']) as sub, \
+            mutil.Subscriber(curve_secret='upstream-pass', subscribe=[b'']) as wrong:
+        proxy.set_curve_secret('upstream', 'upstream-pass')
+        proxy.set_curve_secret(mutil.ProxySide.DOWNSTREAM, b'downstream-pass')
+        with pytest.raises(mutil.InvalidError):
+            proxy.set_curve_secret('downstream', 'short')
+        pub.bind('tcp://127.0.0.1:*')
+        proxy.connect('upstream', pub.endpoint)
+        proxy.bind('downstream', 'tcp://127.0.0.1:*')
+        proxy.start()
+        wrong.connect(proxy.endpoint('downstream'))  # the other side's secret: refused
+        sub.connect(proxy.endpoint('downstream'))
+        pub.wait_subscribed(b'q', bound(5))
+        pub.send(b'q', b'hello')
+        assert sub.recv(bound(5)) == (b'q', b'hello', False)
+        assert not pub.is_subscribed(b'')
+        with pytest.raises(mutil.WouldBlock):
+            wrong.recv(0)
+
+
 def test_closed_objects_raise():
     pub, sub, proxy = mutil.Publisher(), mutil.Subscriber(), mutil.Proxy()
     for obj in (pub, sub, proxy):
