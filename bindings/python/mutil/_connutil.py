@@ -2,19 +2,17 @@
 # Copyright (c) 2026 the mutil authors
 """Helpers shared by pipe.py, server.py and client.py: payload buffers and
 per-call timeouts."""
-from ._lib import ffi, timeout_ms, to_bytes
+from ._lib import timeout_ms, to_buffer
 
 UNSET = object()  # "no per-call value given: use the object's default"
 
 
 def buffer(data, what='data'):
-    """data (bytes, bytearray, memoryview, or str as UTF-8) as a (cdata
-    pointer, size) pair for a const void * argument, without a copy for
-    bytes. Raises TypeError for anything else."""
-    data = to_bytes(data, what)
-    if isinstance(data, bytes):
-        return data, len(data)
-    return ffi.from_buffer(data), len(data)
+    """data (bytes, bytearray, memoryview, or str as UTF-8) as a (pointer,
+    size) pair for a const void * argument, without a copy. Raises
+    TypeError for anything else."""
+    data = to_buffer(data, what)
+    return data, len(data)
 
 
 def ms(timeout, default_ms):

@@ -90,6 +90,40 @@ def to_bytes(data, what='data'):
     raise TypeError('%s must be bytes-like or str, not %s' % (what, type(data).__name__))
 
 
+def to_buffer(data, what='data'):
+    """data as something cffi passes as const void * without a copy: bytes
+    as they are, str as UTF-8, bytearray/memoryview through
+    ffi.from_buffer (len() of the result is the byte count). Raises
+    TypeError for anything else."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        return data.encode('utf-8')
+    if isinstance(data, (bytearray, memoryview)):
+        return ffi.from_buffer(data)
+    raise TypeError('%s must be bytes-like or str, not %s' % (what, type(data).__name__))
+
+
+def to_enum(cls, value, what):
+    """value as a member of the IntEnum cls: a member, its int, or its name
+    in any case ('publish'). Raises ValueError or TypeError."""
+    if isinstance(value, str):
+        try:
+            return cls[value.upper()]
+        except KeyError:
+            pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return cls(value)
+        except ValueError:
+            pass
+    else:
+        raise TypeError('%s must be a mutil.%s or str, not %s'
+                        % (what, cls.__name__, type(value).__name__))
+    raise ValueError('%s must be one of %s, not %r'
+                     % (what, ', '.join(m.name.lower() for m in cls), value))
+
+
 def to_cstr(text, what='name'):
     """A str or bytes as a NUL-terminated char * argument."""
     if isinstance(text, str):

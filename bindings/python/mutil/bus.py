@@ -31,7 +31,7 @@ import weakref
 from . import errors
 from ._callback import CallbackErrors, code_of
 from ._handle import Handle
-from ._lib import check, check_ptr, ffi, lib, stats, timeout_ms, to_bytes, to_cstr
+from ._lib import check, check_ptr, ffi, lib, stats, timeout_ms, to_bytes, to_cstr, to_enum
 
 
 class Mode(enum.IntEnum):
@@ -42,10 +42,7 @@ class Mode(enum.IntEnum):
 
 def _mode(mode):
     """mode as a Mode: a member, its int, or 'inline' / 'thread'."""
-    try:
-        return Mode[mode.upper()] if isinstance(mode, str) else Mode(mode)
-    except (KeyError, ValueError):
-        raise ValueError("mode must be 'inline' or 'thread', not %r" % (mode,)) from None
+    return to_enum(Mode, mode, 'mode')
 
 
 _open_buses = weakref.WeakSet()

@@ -57,7 +57,7 @@ from . import errors
 from ._callback import SharedCounter, code_of, report
 from ._flow_fork import call_forking
 from ._handle import Handle
-from ._lib import check, ffi, lib, timeout_ms, to_bytes, to_cstr
+from ._lib import check, ffi, lib, timeout_ms, to_bytes, to_cstr, to_enum as _enum
 from .bus import Mode, _mode
 
 _SLICE_MS = 100  # wait() hands the flow back between slices (signals, other threads)
@@ -74,22 +74,6 @@ class Overflow(enum.IntEnum):
     """What an outbound edge does with a client over its queue_max."""
     DISCONNECT = lib.MU_FLOW_EDGE_DISCONNECT
     DROP_OLDEST = lib.MU_FLOW_EDGE_DROP_OLDEST
-
-
-def _enum(cls, value, what):
-    """value as a member of cls: a member, its int, or its name in any case."""
-    if isinstance(value, str):
-        try:
-            return cls[value.upper()]
-        except KeyError:
-            pass
-    else:
-        try:
-            return cls(value)
-        except ValueError:
-            pass
-    raise ValueError('%s must be one of %s, not %r'
-                     % (what, ', '.join(m.name.lower() for m in cls), value))
 
 
 def _callable(fn, what, optional=False):

@@ -51,6 +51,31 @@ def public_key_bytes(key):
         return raw
     raise TypeError('a key must be Keys, 32 bytes or Z85 text, not %s' % type(key).__name__)
 
+def key_ptr(obj, what):
+    """The mu_keys_t * / mu_allow_t * of a mutil.Keys / mutil.Allow (any
+    object with a `_p` cffi pointer), or NULL for None."""
+    if obj is None:
+        return ffi.NULL
+    try:
+        return obj._p
+    except AttributeError:
+        raise TypeError('%s must be a mutil key object or None, not %s'
+                        % (what, type(obj).__name__)) from None
+
+
+def server_key_arg(obj):
+    """A server public key argument for C: NULL for None, 32 bytes, or a
+    keys object (its public half)."""
+    if obj is None:
+        return ffi.NULL
+    if hasattr(obj, '_p'):
+        return lib.mu_keys_public(obj._p)
+    key = bytes(to_bytes(obj, 'server_public'))
+    if len(key) != 32:
+        raise errors.InvalidError(lib.MU_EINVAL,
+                                  'server_public must be 32 bytes, not %d' % len(key))
+    return key
+
 
 def _insecure_flag(allow_insecure):
     return lib.MU_KEYS_ALLOW_INSECURE if allow_insecure else 0

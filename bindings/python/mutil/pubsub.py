@@ -26,8 +26,9 @@ import time
 
 from . import _aio, errors
 from ._handle import Handle
-from ._lib import check, check_ptr, ffi, lib, stats, timeout_ms, to_bytes, to_cstr
-from .socket import _enum, _key_ptr, _payload, _public_key
+from ._lib import (check, check_ptr, ffi, lib, stats, timeout_ms, to_buffer as _payload,
+                   to_bytes, to_cstr, to_enum as _enum)
+from .keys import key_ptr as _key_ptr, server_key_arg as _public_key
 
 MAX_TOPIC = lib.MU_PUBSUB_MAX_TOPIC
 MAX_MESSAGE = lib.MU_PUBSUB_MAX_MESSAGE

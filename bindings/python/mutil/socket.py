@@ -23,7 +23,9 @@ import enum
 
 from . import _aio, errors
 from ._handle import Handle
-from ._lib import check, check_ptr, ffi, lib, stats, timeout_ms, to_bytes, to_cstr
+from ._lib import (check, check_ptr, ffi, lib, stats, timeout_ms, to_buffer as _payload,
+                   to_bytes, to_cstr, to_enum as _enum)
+from .keys import key_ptr as _key_ptr, server_key_arg as _public_key
 
 ID_BYTES = lib.MU_SOCKET_ID_BYTES
 MAX_MESSAGE = lib.MU_SOCKET_MAX_MESSAGE
@@ -59,26 +61,6 @@ class Message(collections.namedtuple('Message', 'event peer data')):
     __slots__ = ()
 
 
-def _enum(cls, value, what):
-    """value as a member of cls: a member, its int, or its name in any case
-    ('publish'). Raises ValueError or TypeError."""
-    if isinstance(value, str):
-        try:
-            return cls[value.upper()]
-        except KeyError:
-            pass
-    elif isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return cls(value)
-        except ValueError:
-            pass
-    else:
-        raise TypeError('%s must be a mutil.%s or str, not %s'
-                        % (what, cls.__name__, type(value).__name__))
-    raise ValueError('%s must be one of %s, not %r'
-                     % (what, ', '.join(m.name.lower() for m in cls), value))
-
-
 def _identity(value, what='identity'):
     """value (bytes-like or str) as 16 bytes; raises TypeError or
     mutil.InvalidError (a ValueError) for another length."""
@@ -89,17 +71,6 @@ def _identity(value, what='identity'):
     return data
 
 
-def _payload(data):
-    """data as something cffi passes as const void * without a copy."""
-    if isinstance(data, bytes):
-        return data
-    if isinstance(data, str):
-        return data.encode('utf-8')
-    if isinstance(data, (bytearray, memoryview)):
-        return ffi.from_buffer(data)
-    raise TypeError('data must be bytes-like or str, not %s' % type(data).__name__)
-
-
 def _ms(seconds, what, minimum=0):
     """A positive duration in seconds as whole milliseconds (>= minimum)."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
@@ -108,31 +79,6 @@ def _ms(seconds, what, minimum=0):
     if ms < minimum or ms > 2**31 - 1:
         raise ValueError('%s out of range: %r s' % (what, seconds))
     return ms
-
-
-def _key_ptr(obj, what):
-    """The mu_keys_t * / mu_allow_t * of a mutil.Keys / mutil.Allow (any
-    object with a `_p` cffi pointer), or NULL for None."""
-    if obj is None:
-        return ffi.NULL
-    try:
-        return obj._p
-    except AttributeError:
-        raise TypeError('%s must be a mutil key object or None, not %s'
-                        % (what, type(obj).__name__)) from None
-
-
-def _public_key(obj):
-    """A server public key: 32 bytes, or a keys object (its public half)."""
-    if obj is None:
-        return ffi.NULL
-    if hasattr(obj, '_p'):
-        return lib.mu_keys_public(obj._p)
-    key = bytes(to_bytes(obj, 'server_public'))
-    if len(key) != 32:
-        raise errors.InvalidError(lib.MU_EINVAL,
-                                  'server_public must be 32 bytes, not %d' % len(key))
-    return key
 
 
 def _new_msg():
