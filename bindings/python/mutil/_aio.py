@@ -52,3 +52,21 @@ async def retry(attempt, fd, timeout=None, tick=None, writable=False):
             due = tick()
             wait = due if wait is None else min(wait, due)
         await wait_readable(fd, wait, writable)
+
+
+class RecvIteration:
+    """`async for msg in obj` over `await obj.recv()` until obj is closed,
+    for the asyncio variant of a class whose plain `for` blocks (mix in
+    first: it refuses the blocking iteration)."""
+
+    def __aiter__(self):
+        self._p  # noqa: B018 - raises when closed
+        return self
+
+    async def __anext__(self):
+        if self._ptr is None:
+            raise StopAsyncIteration
+        return await self.recv()
+
+    def __iter__(self):
+        raise TypeError('use `async for` with mutil.aio.%s' % type(self).__name__)

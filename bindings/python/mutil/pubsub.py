@@ -453,7 +453,7 @@ class AsyncPublisher(Publisher):
             await self.handle(left)
 
 
-class AsyncSubscriber(Subscriber):
+class AsyncSubscriber(_aio.RecvIteration, Subscriber):
     """mutil.aio.Subscriber: a Subscriber whose recv() is a coroutine
     driven by the running loop, and `async for msg in sub`."""
 
@@ -466,15 +466,3 @@ class AsyncSubscriber(Subscriber):
     def _recv_now(self):
         return Subscriber.recv(self, 0)
 
-    def __aiter__(self):
-        """`async for msg in sub:` receives Messages forever."""
-        self._p  # noqa: B018 - raises when closed
-        return self
-
-    async def __anext__(self):
-        if self._ptr is None:
-            raise StopAsyncIteration
-        return await self.recv()
-
-    def __iter__(self):
-        raise TypeError('use `async for` with mutil.aio.Subscriber')

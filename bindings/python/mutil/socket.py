@@ -360,7 +360,7 @@ class Socket(Handle):
                                                  self.peers)
 
 
-class AsyncSocket(Socket):
+class AsyncSocket(_aio.RecvIteration, Socket):
     """mutil.aio.Socket: a Socket whose recv() is a coroutine driven by the
     running asyncio loop (the socket's fd through loop.add_reader), running
     tick() while it waits, and `async for msg in sock`. send() and
@@ -378,14 +378,3 @@ class AsyncSocket(Socket):
     def _recv_now(self):
         return Socket.recv(self, 0)
 
-    def __aiter__(self):
-        """`async for msg in sock:` receives Messages forever."""
-        return self
-
-    async def __anext__(self):
-        if self._ptr is None:
-            raise StopAsyncIteration
-        return await self.recv()
-
-    def __iter__(self):
-        raise TypeError('use `async for` with mutil.aio.Socket')
