@@ -93,7 +93,10 @@ MU_EXPORT void mu_pub_destroy(mu_pub_t **self_p);
 
 /*  Messages queued per subscriber before drops (libzmq ZMQ_SNDHWM; 0 = no
     limit). Applies to connections made afterwards: call it before bind
-    and connect. Returns 0 or MU_EINVAL (negative). */
+    and connect. libzmq counts it with a lag: bursts of more than hwm / 2
+    messages within a millisecond may drop for a subscriber that keeps up
+    unless mu_pub_handle(self, 0) runs between them (doc/pubsub.md).
+    Returns 0 or MU_EINVAL (negative). */
 MU_EXPORT MU_NODISCARD int mu_pub_set_hwm(mu_pub_t *self, int hwm);
 
 /*  Nodrop mode (on != 0): a message that a matching subscriber's full
