@@ -62,15 +62,19 @@ extern int mu_test_case_failed;
         }                                                                                      \
     } while (0)
 
-#define MU_RUN(fn)                                                                         \
-    do {                                                                                   \
-        mu_test_case_failed = 0;                                                           \
-        fn();                                                                              \
-        mu_test_count++;                                                                   \
-        if (mu_test_case_failed)                                                           \
-            mu_test_failed++;                                                              \
-        printf("%s %d - %s\n", mu_test_case_failed ? "not ok" : "ok", mu_test_count, #fn); \
-        fflush(stdout);                                                                    \
+#define MU_RUN(fn) MU_RUN_AS(fn(), #fn)
+
+/*  Runs the statement call as the case called name (MU_RUN with a case
+    run another way, e.g. in a child process). */
+#define MU_RUN_AS(call, name)                                                               \
+    do {                                                                                    \
+        mu_test_case_failed = 0;                                                            \
+        call;                                                                               \
+        mu_test_count++;                                                                    \
+        if (mu_test_case_failed)                                                            \
+            mu_test_failed++;                                                               \
+        printf("%s %d - %s\n", mu_test_case_failed ? "not ok" : "ok", mu_test_count, name); \
+        fflush(stdout);                                                                     \
     } while (0)
 
 #define MU_DONE()                         \

@@ -1394,15 +1394,14 @@ test_curve(void)
     mu_socket_destroy(&d);
 }
 
-/*  libzmq 4.3.4's known abort while CURVE clients it refuses keep
-    reconnecting (seen about once in ten runs of test_curve). */
-static const char libzmq_curve_assertion[] = "Assertion failed: !_io_error";
+/*  libzmq 4.3.4's known abort (libzmq's stream engine; see run_isolated). */
+static const char libzmq_assertion[] = "Assertion failed: !_io_error";
 
-/*  Runs this program with --curve-case, its stderr captured through a pipe
+/*  Runs this program with --case name, its stderr captured through a pipe
     (the last 64 KiB are kept in err, NUL-terminated, and copied to our
     stderr); returns the wait status, or -1 if it could not run. */
 static int
-run_curve_child(char *err, size_t cap)
+run_case_child(const char *name, char *err, size_t cap)
 {
     assert(cap > 4096);
     int fds[2];
@@ -1417,7 +1416,7 @@ run_curve_child(char *err, size_t cap)
         dup2(fds[1], 2);
         close(fds[0]);
         close(fds[1]);
-        execl(self_exe, self_exe, "--curve-case", (char *) NULL);
+        execl(self_exe, self_exe, "--case", name, (char *) NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -1445,25 +1444,27 @@ run_curve_child(char *err, size_t cap)
     return waitpid(pid, &status, 0) == pid ? status : -1;
 }
 
-/*  test_curve in a process of its own (this program exec'd with
-    --curve-case). libzmq 4.3.4 can abort with "Assertion failed: !_io_error
-    (src/stream_engine_base.cpp:331)" while CURVE clients it refuses keep
-    reconnecting; that is a libzmq bug no caller can prevent, so when the
-    child dies of SIGABRT and its stderr holds that assertion, the case is
-    reported as a TAP comment and run again, up to three times. Any other
-    abort, and any failed check of ours, fails at once. */
+/*  Runs case name in a process of its own (this program exec'd with
+    --case name). libzmq 4.3.4 can abort with "Assertion failed: !_io_error
+    (src/stream_engine_base.cpp:331)": while CURVE clients it refuses keep
+    reconnecting (about once in ten runs of test_curve), and, rarely, when
+    peers leave (seen once in test_events in an optimised build). That is a
+    libzmq bug no caller can prevent, so when the child dies of SIGABRT and
+    its stderr holds that assertion, the case is reported as a TAP comment
+    and run again, up to three times. Any other abort, and any failed check
+    of ours, fails at once. */
 static void
-test_curve_isolated(void)
+run_isolated(const char *name)
 {
     static char err[65536];
     for (int attempt = 1; attempt <= 3; attempt++) {
-        int status = run_curve_child(err, sizeof err);
+        int status = run_case_child(name, err, sizeof err);
         MU_CHECK(status != -1);
         bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
-        if (aborted && strstr(err, libzmq_curve_assertion)) {
-            printf("# attempt %d: the CURVE case aborted inside libzmq (\"%s\", the known "
-                   "4.3.4 assertion); running it again\n",
-                   attempt, libzmq_curve_assertion);
+        if (aborted && strstr(err, libzmq_assertion)) {
+            printf("# attempt %d: %s aborted inside libzmq (\"%s\", the known 4.3.4 "
+                   "assertion); running it again\n",
+                   attempt, name, libzmq_assertion);
             continue;
         }
         MU_CHECK(!aborted);
@@ -1471,14 +1472,19 @@ test_curve_isolated(void)
         MU_CHECK_EQ(WEXITSTATUS(status), 0);
         return;
     }
-    MU_CHECK(!"the CURVE case aborted three times");
+    MU_CHECK(!"the case aborted three times");
 }
 
-/*  Runs case fn unless a case name was given as argv[1] and it is another. */
-#define RUN(fn)                              \
-    do {                                     \
-        if (!only || strcmp(only, #fn) == 0) \
-            MU_RUN(fn);                      \
+/*  In the parent (child_case NULL): runs case fn in a child process unless
+    a case name was given as argv[1] and it is another. In a child
+    (--case name): runs fn itself when it is the case named. */
+#define RUN(fn)                                     \
+    do {                                            \
+        if (child_case) {                           \
+            if (strcmp(child_case, #fn) == 0)       \
+                fn();                               \
+        } else if (!only || strcmp(only, #fn) == 0) \
+            MU_RUN_AS(run_isolated(#fn), #fn);      \
     } while (0)
 
 int
@@ -1486,14 +1492,9 @@ main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--peer") == 0)
         return peer_main(argc, argv);
-    if (argc > 1 && strcmp(argv[1], "--curve-case") == 0) {
-        mu_test_start(120);
-        test_curve();
-        zsys_shutdown();
-        return mu_test_case_failed ? 1 : 0;
-    }
-    mu_test_start(240);
-    const char *only = argc > 1 ? argv[1] : NULL; /* one case, by name */
+    const char *child_case = argc > 2 && strcmp(argv[1], "--case") == 0 ? argv[2] : NULL;
+    mu_test_start(child_case ? 120 : 240);
+    const char *only = argc > 1 && !child_case ? argv[1] : NULL; /* one case, by name */
     self_exe = "/proc/self/exe";
     static char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -1529,11 +1530,13 @@ main(int argc, char **argv)
     RUN(test_at_least_once_queue_rejoin);
     RUN(test_at_least_once_queue_full_pipe);
     RUN(test_malformed_peers);
-    RUN(test_curve_isolated);
+    RUN(test_curve);
     zsys_shutdown();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
         printf("# could not remove %s\n", tmpdir);
+    if (child_case)
+        return mu_test_case_failed ? 1 : 0;
     MU_DONE();
 }
