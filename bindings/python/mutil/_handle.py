@@ -50,3 +50,18 @@ class Handle:
             self.close()
         except Exception:  # interpreter shutdown: the library may be gone
             pass
+
+
+class ReceiveIterable:
+    """`for msg in obj:` over obj.recv() until obj is closed in the loop
+    (or recv raises); mixed into a Handle with a blocking recv()."""
+
+    def __iter__(self):
+        """Messages forever, from recv(). Raises mutil.InvalidError when the
+        object is already closed."""
+        self._p  # noqa: B018 - raises when closed
+        return self._messages()
+
+    def _messages(self):
+        while self._ptr is not None:
+            yield self.recv()

@@ -25,7 +25,7 @@ import enum
 import time
 
 from . import _aio, errors
-from ._handle import Handle
+from ._handle import Handle, ReceiveIterable
 from ._lib import (check, check_ptr, ffi, lib, stats, timeout_ms, to_buffer as _payload,
                    to_bytes, to_cstr, to_enum as _enum)
 from .keys import key_ptr as _key_ptr, server_key_arg as _public_key
@@ -260,7 +260,7 @@ class Publisher(_Endpoints, Handle):
         return '<mutil.Publisher %r subscriptions=%d>' % (self.endpoint, self.subscriptions)
 
 
-class Subscriber(_Endpoints, Handle):
+class Subscriber(ReceiveIterable, _Endpoints, Handle):
     """A topic subscriber (SUB), subscribed to nothing until subscribe().
     Keywords with the C defaults: hwm=1000 (messages queued before drops,
     0: no limit), curve_secret=None (set_curve_secret), subscribe=() (an
@@ -319,17 +319,6 @@ class Subscriber(_Endpoints, Handle):
             check(rc)
         return _new_message(Message, (_buffer(m.topic, m.topic_size)[:],
                                       _buffer(m.data, m.size)[:], m.replay == 1))
-
-    def __iter__(self):
-        """`for msg in sub:` receives Messages forever (until an exception,
-        or the subscriber is closed in the loop). Raises
-        mutil.InvalidError when it is already closed."""
-        self._p  # noqa: B018 - raises when closed
-        return self._messages()
-
-    def _messages(self):
-        while self._ptr is not None:
-            yield self.recv()
 
     def stats(self):
         """The counters as a dict: received, bytes_received, missed (gaps

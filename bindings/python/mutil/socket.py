@@ -22,7 +22,7 @@ import collections
 import enum
 
 from . import _aio, errors
-from ._handle import Handle
+from ._handle import Handle, ReceiveIterable
 from ._lib import (check, check_ptr, ffi, lib, stats, timeout_ms, to_buffer as _payload,
                    to_bytes, to_cstr, to_enum as _enum)
 from .keys import key_ptr as _key_ptr, server_key_arg as _public_key
@@ -100,7 +100,7 @@ _send = lib.mu_socket_send
 _send_to = lib.mu_socket_send_to
 
 
-class Socket(Handle):
+class Socket(ReceiveIterable, Handle):
     """A smart socket. identity: 16 bytes (bytes or str) or None for a
     random one; the other keywords call the setters below with the C
     defaults: mode=Mode.PUBLISH, events=False, heartbeat=(1.0, 3.0) seconds
@@ -312,17 +312,6 @@ class Socket(Handle):
             # Python's handler ran (czmq's are off: _lib.py) and did not raise
             return self.recv(timeout)
         check(rc)
-
-    def __iter__(self):
-        """`for msg in sock:` receives Messages forever (until an exception
-        such as KeyboardInterrupt, or the socket is closed in the loop).
-        Raises mutil.InvalidError when the socket is already closed."""
-        self._p  # noqa: B018 - raises when closed
-        return self._messages()
-
-    def _messages(self):
-        while self._ptr is not None:
-            yield self.recv()
 
     def tick(self):
         """Runs the periodic work now if due (heartbeats, expiry, acks,
