@@ -710,6 +710,68 @@ test_destroy_with_queued(void)
     mu__ws_destroy(&client);
 }
 
+
+/*  A python3-websockets client (what browsers' and the proxy's peers look
+    like): a text message each way and a binary one back. */
+static const char
+    *python_client = "import asyncio, sys, websockets\n"
+                     "async def main():\n"
+                     "    async with websockets.connect('ws://127.0.0.1:%d/') as ws:\n"
+                     "        await ws.send('hello from python')\n"
+                     "        print('text', await ws.recv())\n"
+                     "        print('binary', (await ws.recv()).hex())\n"
+                     "asyncio.run(asyncio.wait_for(main(), 60))\n";
+
+static const char *
+python3(void)
+{
+    const char *py = getenv("PYTHON3");
+    return py && *py ? py : "/usr/bin/python3";
+}
+
+static bool
+python_websockets_available(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s -c 'import websockets' >/dev/null 2>&1", python3());
+    return system(cmd) == 0;
+}
+
+static void
+test_python_client(void)
+{
+    mu__ws_t *server = listen_ws((mu__ws_config_t) { 0 });
+    MU_CHECK(server);
+    char script[1024], path[] = "/tmp/test_ws_py.XXXXXX";
+    int fd = mkstemp(path);
+    MU_CHECK(fd >= 0);
+    int n = snprintf(script, sizeof script, python_client, mu__ws_port(server));
+    MU_CHECK(write(fd, script, (size_t) n) == n);
+    close(fd);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s %s", python3(), path);
+    FILE *child = popen(cmd, "r");
+    MU_CHECK(child);
+    mu__ws_event_t ev;
+    uint64_t sid = expect(server, MU__WS_OPEN, NULL);
+    bool ok = sid && expect(server, MU__WS_TEXT, &ev) == sid && ev.size == 17
+              && memcmp(ev.data, "hello from python", 17) == 0
+              && mu__ws_send(server, sid, "hi python", 9, false) == 0
+              && mu__ws_send(server, sid, "\x00\x01\xff", 3, true) == 0
+              && expect(server, MU__WS_CLOSED, NULL) == sid;
+    char out[256] = "";
+    size_t got = fread(out, 1, sizeof out - 1, child);
+    out[got] = 0;
+    int status = pclose(child);
+    unlink(path);
+    mu__ws_destroy(&server);
+    if (!ok || status != 0)
+        printf("# python said (status %d): %s\n", status, out);
+    MU_CHECK(ok);
+    MU_CHECK_EQ(status, 0);
+    MU_CHECK(strcmp(out, "text hi python\nbinary 0001ff\n") == 0);
+}
+
 /*  MU_WS_ONLY=name runs that case alone (debugging). */
 #define RUN(fn)                                   \
     do {                                          \
@@ -738,5 +800,9 @@ main(void)
     RUN(test_slow_drop_oldest);
     RUN(test_many_clients);
     RUN(test_destroy_with_queued);
+    if (python_websockets_available())
+        RUN(test_python_client);
+    else
+        MU_RUN_AS((void) 0, "test_python_client # SKIP python3 cannot import websockets");
     MU_DONE();
 }
