@@ -399,13 +399,15 @@ test_origin(void)
     mu__ws_destroy(&server);
 }
 
+/*  Refusals with 503: over max_clients, and while the owner lets the event
+    queue grow over event_max (OPEN events count too). */
 static void
 test_max_clients(void)
 {
     mu__ws_t *server = listen_ws((mu__ws_config_t) { .max_clients = 2 });
     MU_CHECK(server);
     int port = mu__ws_port(server);
-    int status, fds[3];
+    int status, fds[4];
     for (int i = 0; i < 2; i++) {
         fds[i] = raw_handshake(port, NULL, &status);
         MU_CHECK_EQ(status, 101);
@@ -417,11 +419,24 @@ test_max_clients(void)
     MU_CHECK_EQ(mu__ws_clients(server), 2);
     close(fds[0]);
     MU_CHECK(expect(server, MU__WS_CLOSED, NULL));
-    int fd = raw_handshake(port, NULL, &status);
+    fds[3] = raw_handshake(port, NULL, &status);
     MU_CHECK_EQ(status, 101); /* room again */
-    for (int i = 1; i < 3; i++)
+    for (int i = 1; i < 4; i++)
         close(fds[i]);
-    close(fd);
+    mu__ws_destroy(&server);
+
+    server = listen_ws((mu__ws_config_t) { .event_max = 100 }); /* under two events */
+    MU_CHECK(server);
+    port = mu__ws_port(server);
+    for (int i = 0; i < 3; i++) {
+        fds[i] = raw_handshake(port, NULL, &status);
+        MU_CHECK_EQ(status, i < 2 ? 101 : 503);
+    }
+    MU_CHECK(expect(server, MU__WS_OPEN, NULL) && expect(server, MU__WS_OPEN, NULL));
+    fds[3] = raw_handshake(port, NULL, &status);
+    MU_CHECK_EQ(status, 101); /* read: room again */
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
     mu__ws_destroy(&server);
 }
 
