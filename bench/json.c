@@ -54,7 +54,7 @@ append_object(char *buf, size_t cap, size_t *len, int i)
         "\"active\":%s,\"owner\":null,\"tags\":[\"temp\",\"hvac\",\"floor-%d\"],"
         "\"readings\":[",
         100000 + i, i, i % 2 ? "true" : "false", i % 9);
-    for (int r = 0; r < 8; r++)
+    for (int r = 0; r < 15; r++)
         o += (size_t) snprintf(buf + o, cap - o,
                                "%s{\"t\":%d,\"v\":%.3f,\"q\":%d,\"flags\":[%d,%d]}", r ? "," : "",
                                1700000000 + 60 * r + i, 20.0 + 0.125 * r + 0.001 * i, r % 3, r, -r);

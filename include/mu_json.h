@@ -36,7 +36,8 @@
       array                 array
       object                map, in document order. JSON -> MessagePack: a
                             key given twice is MU_EPROTO. MessagePack ->
-                            JSON: keys must be str (MU_ETYPE otherwise;
+                            JSON: keys must be str without NUL bytes
+                            (MU_ETYPE otherwise;
                             with MU_JSON_INT_KEYS integer keys are written
                             as their decimal text, one way), and two keys
                             with the same text are MU_ETYPE
@@ -107,7 +108,8 @@ MU_EXPORT MU_NODISCARD int mu_json_to_pack(const char *json, size_t size,
     MU_JSON_INT_KEYS. Returns 0, or MU_EPROTO (malformed MessagePack, as
     mu_unpack), MU_ELIMIT (mu_unpack's limits), MU_ETYPE (a value without a
     JSON form: a str that is not UTF-8, NaN or an infinity, a map key that
-    is not a str, keys with the same text, a map of a reserved shape),
+    is not a str or holds a NUL byte, keys with the same text, a map of a
+    reserved shape),
     MU_EINVAL (unknown flags), MU_ENOMEM. On failure *json_p is NULL and
     *size_p 0. */
 MU_EXPORT MU_NODISCARD int mu_json_from_pack(const void *data, size_t size,

@@ -299,8 +299,9 @@ s_key_text(const s_writer_t *w, const mu_unpacked_t *key, s_key_t *k)
     return true;
 }
 
-/*  Checks a map's keys before it is written: each has a JSON form, no two
-    have the same text, and the map has no reserved shape. */
+/*  Checks a map's keys before it is written: each has a JSON form (a str
+    without NUL, or an integer with MU_JSON_INT_KEYS), no two have the same
+    text, and the map has no reserved shape. */
 static int
 s_check_keys(s_writer_t *w, const mu_unpacked_t *map, size_t count)
 {
@@ -316,6 +317,8 @@ s_check_keys(s_writer_t *w, const mu_unpacked_t *map, size_t count)
         const mu_unpacked_t *key = NULL;
         if (mu_unpacked_entry(map, i, &key, NULL) != 0 || !s_key_text(w, key, &keys[i]))
             rc = s_fail(w, "a map key that is not a str");
+        else if (keys[i].text && memchr(keys[i].text, '\0', keys[i].len))
+            rc = s_fail(w, "a map key with a NUL byte (jansson reads none back)");
     }
     if (rc == 0) {
         qsort(keys, count, sizeof *keys, s_key_cmp);

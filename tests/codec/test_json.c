@@ -442,6 +442,12 @@ test_from_pack_errors(void)
     mu_pack_cstr(p, "\xc3");
     mu_pack_nil(p);
     CHECK_WRITES(p, 0, NULL, MU_ETYPE);
+    /* a key with a NUL byte: jansson reads none back (found by fuzz_json) */
+    mu_pack_map(p, 1);
+    mu_pack_str(p, "a\0", 2);
+    mu_pack_nil(p);
+    CHECK_WRITES(p, 0, NULL, MU_ETYPE);
+    MU_CHECK(strstr(mu_last_error(), "NUL byte"));
     /* keys */
     mu_pack_map(p, 1);
     mu_pack_int(p, 7);

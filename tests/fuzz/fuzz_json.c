@@ -7,7 +7,8 @@
     whatever it accepts must be MessagePack that mu_unpack accepts, must have
     a JSON form (mu_json_from_pack succeeds), and that JSON must convert back
     to the same bytes, and write again as the same text. As MessagePack:
-    mu_json_from_pack; whatever JSON it writes must convert back, and the
+    mu_json_from_pack; whatever JSON it writes must convert back (but for a
+    uint above INT64_MAX, which mu_json writes one way), and the
     bytes of that must write the same JSON again. Any disagreement aborts,
     which libFuzzer reports. */
 #include "mutil.h"
@@ -104,7 +105,12 @@ as_msgpack(mu_pack_t *pack, const uint8_t *data, size_t size)
     if (mu_json_from_pack(data, size, NULL, 0, &json, &len) != 0)
         return;
     const void *bytes = NULL;
-    if (to_pack(pack, json, len, NULL, &bytes, &size2) != 0)
+    int rc = to_pack(pack, json, len, NULL, &bytes, &size2);
+    if (rc == MU_ELIMIT && strstr(mu_last_error(), "too big integer")) {
+        free(json); /* a uint above INT64_MAX: written exactly, one way (mu_json.h) */
+        return;
+    }
+    if (rc != 0)
         fail("JSON written from MessagePack is refused");
     void *copy = malloc(size2);
     if (!copy)
