@@ -261,9 +261,12 @@ mu_json_to_pack(const char *json, size_t size, const mu_unpack_limits_t *limits,
     json_error_t error;
     json_t *root = json_loadb(json ? json : "", size,
                               JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error);
-    if (!root)
+    if (!root) {
+        char text[2 * JSON_ERROR_TEXT_LENGTH]; /* jansson quotes the input: escape it */
+        mu_escape(text, sizeof text, error.text, strlen(error.text));
         return mu__fail(s_parse_code(&error), "JSON line %d, column %d (byte %d): %s", error.line,
-                        error.column, error.position, error.text);
+                        error.column, error.position, text);
+    }
     s_walk_t w = {
         .max_depth = S_LIMIT(limits, max_depth, MU_UNPACK_MAX_DEPTH_DEFAULT),
         .max_count = S_LIMIT(limits, max_count, MU_UNPACK_MAX_COUNT_DEFAULT),

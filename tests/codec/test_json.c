@@ -224,6 +224,9 @@ test_to_pack_malformed(void)
     CHECK_REFUSES("\"\xed\xa0\x80\"", NULL, MU_EPROTO, "unable to decode byte");
     CHECK_REFUSES("\"\xff\"", NULL, MU_EPROTO, "unable to decode byte");
     CHECK_REFUSES("\"\xe2\x82\"", NULL, MU_EPROTO, "unable to decode byte");
+    /* the input jansson quotes in its message is escaped (a bidirectional control) */
+    CHECK_REFUSES("\"abc\xe2\x80\xae", NULL, MU_EPROTO, "premature end of input");
+    MU_CHECK(strstr(mu_last_error(), "\xe2\x80\xae") == NULL);
     CHECK_REFUSES("[\"\\ud800\"]", NULL, MU_EPROTO, "nicode");
     CHECK_REFUSES("\"\\ude00x\"", NULL, MU_EPROTO, "nicode");
     /* a NULL text of size 0 is no value */

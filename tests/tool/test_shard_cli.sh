@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MPL-2.0
 # Copyright (c) 2026 the mutil authors
 # test_shard_cli.sh — TAP tests of `mutil shard`: create, set/get/delete of every
-# key element type, --hex values, len and info tables, prune by a timestamp,
+# key element type, --hex and --json values, len and info tables, prune by a timestamp,
 # check, the schema as the sqlite3 shell sees it, a corrupt value named by its
 # key, reopening with other parameters, and usage errors with their exit codes.
 #
