@@ -37,10 +37,10 @@
       object                map, in document order. JSON -> MessagePack: a
                             key given twice is MU_EPROTO. MessagePack ->
                             JSON: keys must be str without NUL bytes
-                            (MU_ETYPE otherwise;
-                            with MU_JSON_INT_KEYS integer keys are written
-                            as their decimal text, one way), and two keys
-                            with the same text are MU_ETYPE
+                            (MU_ETYPE otherwise; with MU_JSON_INT_KEYS
+                            integer keys are written as their decimal text,
+                            one way), and two keys with the same text are
+                            MU_ETYPE
       {"$bin": "B64"}       bin: an object whose only key is "$bin" and
                             whose value is standard base64 with padding
                             (RFC 4648 section 4)
@@ -52,7 +52,8 @@
     shape (one str key "$bin", or exactly the keys "$ext" and "data") is
     MU_ETYPE when written as JSON, since it would read back as bin or ext.
     With these rules every MessagePack value that has a JSON form reads back
-    as the same value, except float32 (float64) and MU_JSON_INT_KEYS keys.
+    as the same value, except a uint above 2^63-1 (MU_ELIMIT), a float32 (a
+    float64 then) and MU_JSON_INT_KEYS keys (str then).
 
     Limits. mu_json_to_pack takes mu_unpack_limits_t (mu_pack.h) with the
     same defaults: max_size the JSON text's bytes, max_depth nested arrays
@@ -60,9 +61,9 @@
     an array or members of an object, max_bytes the bytes of one string,
     or of one bin or ext payload after base64, max_values every value,
     keys included. jansson itself refuses nesting deeper than 2048
-    (MU_ELIMIT, whatever max_depth says) and holds
-    the whole parsed text in memory (several times the text's size) before
-    the limits other than max_size are checked. mu_json_from_pack decodes
+    (MU_ELIMIT, whatever max_depth says) and holds the whole parsed text in
+    memory (several times the text's size) before the limits other than
+    max_size are checked. mu_json_from_pack decodes
     with mu_unpack under the limits given.
 
     Errors: MU_EPROTO for JSON that is not well formed (mu_last_error() says
