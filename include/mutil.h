@@ -12,6 +12,7 @@
 #include "mu_text.h"
 #include "mu_pipe.h"
 #include "mu_pack.h"
+#include "mu_json.h"
 #include "mu_lru.h"
 #include "mu_shard.h"
 #include "mu_keys.h"

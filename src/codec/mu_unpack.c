@@ -26,6 +26,7 @@
 
 #define S_FLAG_ROOT 1u     /* this node starts the allocation */
 #define S_FLAG_NEGATIVE 2u /* MU_PACK_INT below zero: read as.i, else as.u */
+#define S_FLAG_FLOAT32 4u  /* MU_PACK_FLOAT sent as float32 */
 
 struct mu_unpacked_t {
     uint8_t type;    /* mu_pack_type_t */
@@ -209,6 +210,7 @@ s_walk(s_decoder_t *d, mu_unpacked_t *nodes, char *arena)
                 memcpy(&f, &raw, sizeof f);
                 p += 4;
                 v.type = MU_PACK_FLOAT;
+                v.flags = S_FLAG_FLOAT32;
                 v.as.d = f;
                 break;
             }
@@ -541,6 +543,12 @@ mu_unpacked_double(const mu_unpacked_t *value, double *out)
     if (rc == 0)
         *out = value->as.d;
     return rc;
+}
+
+bool
+mu__unpacked_is_float32(const mu_unpacked_t *value)
+{
+    return value && value->type == MU_PACK_FLOAT && (value->flags & S_FLAG_FLOAT32);
 }
 
 int

@@ -5,6 +5,7 @@
 #ifndef MU_UNPACK_INT_H_INCLUDED
 #define MU_UNPACK_INT_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "mu_pack.h"
 
@@ -15,5 +16,9 @@
     trailing bytes, empty), MU_ELIMIT or MU_ENOMEM. data may be NULL only
     when size is 0 (asserted). */
 int mu__unpack_check(const void *data, size_t size, const mu_unpack_limits_t *limits);
+
+/*  Tells whether value is a MU_PACK_FLOAT that was sent as a float32 (the
+    JSON writer prints those with float32 precision). */
+bool mu__unpacked_is_float32(const mu_unpacked_t *value);
 
 #endif

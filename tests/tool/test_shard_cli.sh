@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MPL-2.0
 # Copyright (c) 2026 the mutil authors
 # test_shard_cli.sh — TAP tests of `mutil shard`: create, set/get/delete of every
-# key element type, --hex values, len and info tables, prune by a timestamp,
+# key element type, --hex and --json values, len and info tables, prune by a timestamp,
 # check, the schema as the sqlite3 shell sees it, a corrupt value named by its
 # key, reopening with other parameters, and usage errors with their exit codes.
 #
@@ -75,7 +75,7 @@ check "get --hex prints the MessagePack bytes (subcommand prefix g)" \
 run shard "$S" set 'a\,b\\c,-5,' --hex 83a16e01a17393010203a162c3
 check "set --hex with an escaped comma in a str element and empty bytes" '[ $rc -eq 0 ]'
 run shard "$S" get 'a\,b\\c,-5,'
-check "get prints a map as JSON" '[ $rc -eq 0 ] && out_is "{\"n\": 1, \"s\": [1, 2, 3], \"b\": true}"'
+check "get prints a map as JSON" '[ $rc -eq 0 ] && out_is "{\"n\":1,\"s\":[1,2,3],\"b\":true}"'
 
 if command -v sqlite3 >/dev/null 2>&1; then
     row=$(sqlite3 "$S/shard-0000.db" "SELECT 1" >/dev/null; for i in 0 1 2 3; do
@@ -104,6 +104,55 @@ run shard "$S" get 'AAPL,1700000000,00ff'
 check "the deleted key is gone" '[ $rc -eq 1 ]'
 run shard "$S" delete 'AAPL,1700000000,00ff'
 check "delete of a missing key fails (exit 1)" '[ $rc -eq 1 ] && err_has "no such key"'
+
+# ---- JSON values (mu_json) ---------------------------------------------------------------
+
+run shard "$S" set 'JSON,1,' --json '{"a": [1, 2], "b": {"$bin": "AP8="}, "c": 1.5, "d": null}'
+check "set --json stores a map (exit 0)" '[ $rc -eq 0 ] && [ ! -s "$tmp/out" ]'
+run shard "$S" get 'JSON,1,' --hex
+check "set --json stored MessagePack (a map, an array, a bin, a float64, nil)" \
+    '[ $rc -eq 0 ] && out_is "84a161920102a162c40200ffa163cb3ff8000000000000a164c0"'
+run shard "$S" get 'JSON,1,'
+check "get prints it as compact JSON" '[ $rc -eq 0 ] && out_is "{\"a\":[1,2],\"b\":{\"\$bin\":\"AP8=\"},\"c\":1.5,\"d\":null}"'
+run shard "$S" set 'JSON,2,' --json '"hello"'
+run shard "$S" get 'JSON,2,'
+check "a JSON string is a str: get prints its text" '[ $rc -eq 0 ] && out_is "hello"'
+run shard "$S" get 'JSON,2,' --json
+check "get --json prints a str as a JSON string" '[ $rc -eq 0 ] && out_is "\"hello\""'
+"$MUTIL" shard "$S" set 'JSON,7,' 'hello, "world"' || echo "# set JSON,7 failed"
+run shard "$S" get 'JSON,7,' --json
+check "get --json of a value set as text" '[ $rc -eq 0 ] && out_is "\"hello, \\\"world\\\"\""'
+run shard "$S" set 'JSON,1,' --json '{"a": [1, 2'
+check "set --json of bad JSON: usage error (exit 2) with line and column, MU_EPROTO" \
+    '[ $rc -eq 2 ] && err_has "VALUE is not valid JSON" && err_has "line 1, column" && err_has "MU_EPROTO"'
+run shard "$S" get 'JSON,1,' --hex
+check "bad JSON stored nothing: the old value is there" \
+    '[ $rc -eq 0 ] && out_is "84a161920102a162c40200ffa163cb3ff8000000000000a164c0"'
+run shard "$S" set 'JSON,3,' --json '{"a": 1, "a": 2}'
+check "set --json of a duplicate key fails (exit 2), nothing stored" \
+    '[ $rc -eq 2 ] && err_has "duplicate object key" && "$MUTIL" shard "$S" get "JSON,3," 2>/dev/null; [ $? -eq 1 ]'
+run shard "$S" set 'JSON,3,' --json '18446744073709551616'
+check "set --json of an integer beyond 64 bits fails (exit 2, MU_ELIMIT)" '[ $rc -eq 2 ] && err_has "MU_ELIMIT"'
+run shard "$S" set 'JSON,3,' --json '{"$bin": "not base64"}'
+check "set --json of a bad {\"\$bin\"} fails (exit 2, MU_ETYPE)" '[ $rc -eq 2 ] && err_has "MU_ETYPE"'
+run shard "$S" set 'JSON,3,' --json --hex 00
+check "--json and --hex together are a usage error (exit 2)" '[ $rc -eq 2 ] && err_has "exclude each other"'
+run shard "$S" set 'JSON,4,' --hex 82017fa16bc2
+run shard "$S" get 'JSON,4,'
+check "get prints integer map keys as text" '[ $rc -eq 0 ] && out_is "{\"1\":127,\"k\":false}"'
+run shard "$S" get 'JSON,4,' --json
+check "get --json of a map with an integer key fails clearly (exit 1, MU_ETYPE)" \
+    '[ $rc -eq 1 ] && err_has "not a str" && err_has "MU_ETYPE" && err_has "--hex"'
+run shard "$S" set 'JSON,5,' --hex 91a2c328
+run shard "$S" get 'JSON,5,'
+check "get of a str that is not UTF-8 inside a value fails (exit 1, MU_ETYPE)" \
+    '[ $rc -eq 1 ] && err_has "not UTF-8" && err_has "/0"'
+"$MUTIL" shard "$S" get 'JSON,1,' --json >"$tmp/json1" 2>/dev/null
+run shard "$S" set 'JSON,6,' --json "$(cat "$tmp/json1")"
+"$MUTIL" shard "$S" get 'JSON,6,' --hex >"$tmp/hex6" 2>/dev/null
+check "get --json then set --json gives the same bytes" \
+    '[ $rc -eq 0 ] && [ "$(cat "$tmp/hex6")" = "84a161920102a162c40200ffa163cb3ff8000000000000a164c0" ]'
+for k in 1 2 4 5 6 7; do "$MUTIL" shard "$S" delete "JSON,$k," || echo "# delete JSON,$k failed"; done
 
 # ---- len, info, prune, check ----------------------------------------------------------
 

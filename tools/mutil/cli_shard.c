@@ -6,11 +6,12 @@
     Keys are written as their elements separated by commas, each read by
     the type the store declares for its position: int in decimal, str as
     text ("\," is a comma and "\\" a backslash inside it), bytes as hex
-    digits. Values: set stores its text argument as a MessagePack str (or,
-    with --hex, the hex-given MessagePack bytes as they are); get prints a
-    str value as its text and any other value as JSON (bin as a hex string,
-    ext as {"ext": type, "hex": "..."}), or with --hex the MessagePack bytes
-    in hex. */
+    digits. Values: set stores its text argument as a MessagePack str, with
+    --json the MessagePack of the JSON it holds (mu_json), with --hex the
+    hex-given MessagePack bytes as they are; get prints a str value as its
+    text and any other value as JSON (mu_json's mapping, integer map keys as
+    text), with --json every value as JSON that set --json takes back, with
+    --hex the MessagePack bytes in hex. */
 #include "cli.h"
 
 #include <limits.h>
@@ -31,10 +32,13 @@
     "KEY is the key's elements separated by commas, read by the types of the\n"     \
     "store: int in decimal, str as text (\\, for a comma, \\\\ for a\n"             \
     "backslash), bytes as hex digits (an empty element is an empty str or\n"        \
-    "bytes). set stores VALUE as a MessagePack str, or with --hex VALUE is hex\n"   \
-    "of MessagePack bytes, stored as they are after a check. get prints a str\n"    \
-    "value as its text, other values as JSON (bin as a hex string), and with\n"     \
-    "--hex the stored MessagePack bytes in hex.\n\n"                                \
+    "bytes). set stores VALUE as a MessagePack str; with --json VALUE is JSON,\n"   \
+    "stored as MessagePack (bin as {\"$bin\": base64}, see doc/json.md), and\n"     \
+    "bad JSON stores nothing (exit 2); with --hex VALUE is hex of MessagePack\n"    \
+    "bytes, stored as they are after a check. get prints a str value as its\n"      \
+    "text and other values as JSON; with --json every value as JSON (a str as\n"    \
+    "a JSON string), the form set --json takes back; with --hex the stored\n"       \
+    "MessagePack bytes in hex.\n\n"                                                 \
     "len prints the entries of each shard and the size of its files; info the\n"    \
     "store's parameters; prune ELEM LO HI deletes every entry whose element\n"      \
     "number ELEM (from 0) lies in [LO, HI] (\"-\" leaves a side open) and prints\n" \
@@ -47,10 +51,13 @@
 typedef struct {
     const char *dir;
     char who[48];
-    unsigned flags; /* the subcommand's flags given (set, get: --hex) */
+    unsigned flags; /* the subcommand's flags given (set, get: S_HEX, S_JSON) */
 } shard_ctx_t;
 
 static shard_ctx_t ctx;
+
+#define S_HEX 1u  /* --hex */
+#define S_JSON 2u /* --json */
 
 static int
 usage(const cli_command_t *sub, const char *fmt, const char *arg)
@@ -177,102 +184,11 @@ print_hex(FILE *out, const void *data, size_t len)
         fprintf(out, "%02x", p[i]);
 }
 
-static void
-print_json_str(FILE *out, const char *s, size_t len)
-{
-    fputc('"', out);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) s[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
-static void print_json(FILE *out, const mu_unpacked_t *v);
-
-static void
-print_container(FILE *out, const mu_unpacked_t *v, bool map)
-{
-    size_t n = 0;
-    (void) (map ? mu_unpacked_map(v, &n) : mu_unpacked_array(v, &n));
-    fputc(map ? '{' : '[', out);
-    for (size_t i = 0; i < n; i++) {
-        const mu_unpacked_t *key = NULL, *item = NULL;
-        if (i)
-            fputs(", ", out);
-        if (map && mu_unpacked_entry(v, i, &key, &item) == 0) {
-            print_json(out, key);
-            fputs(": ", out);
-        } else if (!map && mu_unpacked_at(v, i, &item) != 0) {
-            item = NULL;
-        }
-        print_json(out, item);
-    }
-    fputc(map ? '}' : ']', out);
-}
-
-/*  Prints a decoded value as JSON (bounded depth: mu_unpack's limit). */
-static void
-print_json(FILE *out, const mu_unpacked_t *v)
-{
-    bool b;
-    int64_t i;
-    uint64_t u;
-    double d;
-    const char *s;
-    const void *data;
-    size_t len;
-    int8_t type;
-    switch (mu_unpacked_type(v)) {
-    case MU_PACK_BOOL:
-        fputs(mu_unpacked_bool(v, &b) == 0 && b ? "true" : "false", out);
-        break;
-    case MU_PACK_INT:
-        if (mu_unpacked_int(v, &i) == 0)
-            fprintf(out, "%lld", (long long) i);
-        else if (mu_unpacked_uint(v, &u) == 0)
-            fprintf(out, "%llu", (unsigned long long) u);
-        break;
-    case MU_PACK_FLOAT:
-        fprintf(out, "%.17g", mu_unpacked_double(v, &d) == 0 ? d : 0.0);
-        break;
-    case MU_PACK_STR:
-        if (mu_unpacked_str(v, &s, &len) == 0)
-            print_json_str(out, s, len);
-        break;
-    case MU_PACK_BIN:
-        fputc('"', out);
-        if (mu_unpacked_bin(v, &data, &len) == 0)
-            print_hex(out, data, len);
-        fputc('"', out);
-        break;
-    case MU_PACK_EXT:
-        if (mu_unpacked_ext(v, &type, &data, &len) == 0) {
-            fprintf(out, "{\"ext\": %d, \"hex\": \"", type);
-            print_hex(out, data, len);
-            fputs("\"}", out);
-        }
-        break;
-    case MU_PACK_ARRAY:
-        print_container(out, v, false);
-        break;
-    case MU_PACK_MAP:
-        print_container(out, v, true);
-        break;
-    default:
-        fputs("null", out);
-        break;
-    }
-}
-
-/*  Prints a stored value: a str as its text, anything else as JSON. */
+/*  Prints a stored value: a str as its text (unless json), anything else
+    as JSON (integer map keys as text, unless json: then exactly what set
+    --json takes back). */
 static int
-print_value(const void *data, size_t size)
+print_value(const void *data, size_t size, bool json)
 {
     mu_unpacked_t *root = NULL;
     int rc = mu_unpack(data, size, NULL, &root, NULL);
@@ -282,12 +198,18 @@ print_value(const void *data, size_t size)
     }
     const char *s;
     size_t len;
-    if (mu_unpacked_type(root) == MU_PACK_STR && mu_unpacked_str(root, &s, &len) == 0)
+    char *text = NULL;
+    if (!json && mu_unpacked_type(root) == MU_PACK_STR && mu_unpacked_str(root, &s, &len) == 0)
         fwrite(s, 1, len, stdout);
-    else
-        print_json(stdout, root);
-    fputc('\n', stdout);
+    else if ((rc = mu_json_from_unpacked(root, json ? 0 : MU_JSON_INT_KEYS, &text, &len)) == 0)
+        fwrite(text, 1, len, stdout);
+    free(text);
     mu_unpacked_destroy(&root);
+    if (rc != 0) {
+        cli_error(ctx.who, "%s (%s); --hex prints its bytes", mu_last_error(), mu_errname(rc));
+        return CLI_EXIT_FAIL;
+    }
+    fputc('\n', stdout);
     return CLI_EXIT_OK;
 }
 
@@ -487,18 +409,18 @@ open_with_key(const cli_command_t *self, int argc, int want, const char *need, c
     return s;
 }
 
-/*  Builds the msgpack of set's VALUE into *p. Returns the bytes or NULL. */
+/*  Builds the msgpack of set's VALUE into *p (flags: S_HEX, S_JSON).
+    Returns the bytes or NULL. */
 static const void *
-set_value(char *text, bool hex, mu_pack_t *p, size_t *size)
+set_value(char *text, unsigned flags, mu_pack_t *p, size_t *size)
 {
-    if (hex) {
+    if (flags & S_HEX) {
         long n = unhex(text, strlen(text));
         *size = n < 0 ? 0 : (size_t) n;
         return n < 0 ? NULL : text;
     }
-    if (mu_pack_cstr(p, text) != 0)
-        return NULL;
-    return mu_pack_data(p, size);
+    int rc = flags & S_JSON ? mu_json_to_pack(text, strlen(text), NULL, p) : mu_pack_cstr(p, text);
+    return rc == 0 ? mu_pack_data(p, size) : NULL;
 }
 
 /*  What set, get and delete do on the store open_with_key gave; argv
@@ -524,13 +446,16 @@ run_with_key(const cli_command_t *self, int argc, char **argv, int want, const c
 static int
 set_action(mu_shard_t *s, const key_arg_t *ka, char **argv)
 {
-    bool hex = ctx.flags & 1;
     int status;
     mu_pack_t *p = mu_pack_new();
     size_t size = 0;
-    const void *value = p ? set_value(argv[1], hex, p, &size) : NULL;
-    if (value == NULL) {
-        cli_error(ctx.who, "VALUE is not valid %s", hex ? "hex" : "text");
+    const void *value = p ? set_value(argv[1], ctx.flags, p, &size) : NULL;
+    if (value == NULL && (ctx.flags & S_JSON)) {
+        cli_error(ctx.who, "VALUE is not valid JSON: %s (%s)", mu_last_error(),
+                  mu_errname(mu_last_code()));
+        status = CLI_EXIT_USAGE;
+    } else if (value == NULL) {
+        cli_error(ctx.who, "VALUE is not valid %s", ctx.flags & S_HEX ? "hex" : "text");
         status = CLI_EXIT_USAGE;
     } else {
         int rc = mu_shard_set(s, ka->key, ka->k, value, size);
@@ -550,12 +475,12 @@ get_action(mu_shard_t *s, const key_arg_t *ka, char **argv)
     int rc = mu_shard_get(s, ka->key, ka->k, &value, &size);
     if (rc != 0) {
         status = failed(rc);
-    } else if (ctx.flags & 1) {
+    } else if (ctx.flags & S_HEX) {
         print_hex(stdout, value, size);
         fputc('\n', stdout);
         status = CLI_EXIT_OK;
     } else {
-        status = print_value(value, size);
+        status = print_value(value, size, ctx.flags & S_JSON);
     }
     free(value);
     return status;
@@ -707,11 +632,12 @@ static const cli_command_t sub_create = {
 };
 static const cli_command_t sub_info = { "info", "",         "print the store's parameters",
                                         NULL,   shard_info, NULL };
-static const cli_command_t sub_set = { "set", "KEY VALUE [--hex]", "store a value",
-                                       NULL,  shard_set,           NULL };
-static const cli_command_t sub_get = {
-    "get", "KEY [--hex]", "print a value", NULL, shard_get, NULL
-};
+static const cli_command_t sub_set = { "set",           "KEY VALUE [--json | --hex]",
+                                       "store a value", NULL,
+                                       shard_set,       NULL };
+static const cli_command_t sub_get = { "get",           "KEY [--json | --hex]",
+                                       "print a value", NULL,
+                                       shard_get,       NULL };
 static const cli_command_t sub_delete = {
     "delete", "KEY", "delete a key", NULL, shard_delete, NULL
 };
@@ -728,12 +654,12 @@ static const cli_command_t *const shard_subcommands[] = { &sub_check, &sub_creat
 static const cli_subcommands_t shard_group = CLI_SUBCOMMANDS("shard DIR", shard_subcommands);
 
 /*  `mutil shard DIR SUBCOMMAND ...`: create parses its own options; the
-    other subcommands get their operands, and their flags (--hex) in
-    ctx.flags. */
+    other subcommands get their operands, and their flags (--hex, --json)
+    in ctx.flags. */
 static int
 shard_run(const cli_command_t *self, int argc, char **argv)
 {
-    static const char *const hex_flags[] = { "--hex", NULL };
+    static const char *const value_flags[] = { "--hex", "--json", NULL }; /* S_HEX, S_JSON */
     int status;
     const cli_command_t *sub = cli_subcommand(self, argc, argv, 1, "DIR", &status);
     if (sub == NULL)
@@ -745,7 +671,9 @@ shard_run(const cli_command_t *self, int argc, char **argv)
     if (sub == &sub_create)
         return sub->run(sub, argc, argv);
     status = cli_args_split(sub, shard_group.path, ctx.who, &argc, argv,
-                            sub == &sub_set || sub == &sub_get ? hex_flags : NULL, &ctx.flags);
+                            sub == &sub_set || sub == &sub_get ? value_flags : NULL, &ctx.flags);
+    if (status == CLI_ARGS_OPERAND && ctx.flags == (S_HEX | S_JSON))
+        return usage(sub, "%s", "--hex and --json exclude each other");
     return status == CLI_ARGS_OPERAND ? sub->run(sub, argc, argv) : status;
 }
 
@@ -753,8 +681,8 @@ const cli_command_t cli_cmd_shard = {
     "shard",
     "DIR create --k K --shards N --types T,... [--shardidx I] [--codec C]\n"
     "DIR info | len | check\n"
-    "DIR set KEY VALUE [--hex]\n"
-    "DIR get KEY [--hex]\n"
+    "DIR set KEY VALUE [--json | --hex]\n"
+    "DIR get KEY [--json | --hex]\n"
     "DIR delete KEY\n"
     "DIR prune ELEM LO HI",
     "look at and change a sharded SQLite store (mu_shard)",

@@ -7,7 +7,7 @@ from .errors import (AuthError, ClosedError, ConnectionError, CorruptError, Erro
                      ExistsError, InvalidError, NotFoundError, OSError, ProtocolError,
                      RemoteError, TimeoutError, WouldBlock)
 from . import _lib as _binding
-from .pack import packb, unpackb, Ext  # noqa: F401
+from .pack import packb, unpackb, Ext, json_to_packb, packb_to_json  # noqa: F401
 
 # -- pipes, keys, server, client, files (helper conn)
 from .pipe import Pipe  # noqa: F401,E402

@@ -12,6 +12,7 @@ typedef int pid_t;
 #define MU_UNPACK_MAX_COUNT_DEFAULT 1048576
 #define MU_UNPACK_MAX_BYTES_DEFAULT 67108864
 #define MU_UNPACK_MAX_VALUES_DEFAULT 4194304
+#define MU_JSON_INT_KEYS 1
 #define MU_LRU_LEVELS_DEFAULT 4
 #define MU_LRU_MAX_LEVELS 64
 #define MU_LRU_MAX_KEY 65536
@@ -146,6 +147,13 @@ typedef struct {
                                              const mu_unpacked_t **value_p);
   int mu_unpacked_get(const mu_unpacked_t *map, const char *key,
                                            const mu_unpacked_t **value_p);
+  int mu_json_to_pack(const char *json, size_t size,
+                                           const mu_unpack_limits_t *limits, mu_pack_t *out);
+  int mu_json_from_pack(const void *data, size_t size,
+                                             const mu_unpack_limits_t *limits, unsigned flags,
+                                             char **json_p, size_t *size_p);
+  int mu_json_from_unpacked(const mu_unpacked_t *value, unsigned flags,
+                                                 char **json_p, size_t *size_p);
 typedef struct mu_lru_t mu_lru_t;
 typedef enum {
     MU_LRU_IMMEDIATE = 0,

@@ -10,10 +10,14 @@ str (UTF-8), bytes/bytearray/memoryview (bin), list/tuple (array), dict
 a str that is not valid UTF-8 is decoded with 'surrogateescape' (nothing is
 lost: encoding it again gives the same bytes); an array or map used as a map
 key becomes a tuple (or a tuple of pairs) so it can be a dict key.
+
+JSON <-> MessagePack (json_to_packb, packb_to_json) goes through libmutil's
+mu_json, with the mapping of mu_json.h and doc/json.md (bin as
+{"$bin": base64}, ext as {"$ext": type, "data": base64}).
 """
 from collections import namedtuple
 
-from ._lib import check, ffi, lib, to_bytes
+from ._lib import check, ffi, lib, take_malloced, to_bytes
 
 Ext = namedtuple('Ext', 'type data')
 Ext.__doc__ = 'A MessagePack extension value: type (-128..127) and data (bytes).'
@@ -157,3 +161,50 @@ def unpackb(data, *, max_depth=0, max_count=0, max_bytes=0, max_values=0, max_si
         return _unpack_value(root[0])
     finally:
         lib.mu_unpacked_destroy(root)
+
+
+def _limits(max_depth, max_count, max_bytes, max_values, max_size):
+    return ffi.new('mu_unpack_limits_t *', {
+        'max_size': max_size, 'max_depth': max_depth, 'max_count': max_count,
+        'max_bytes': max_bytes, 'max_values': max_values})
+
+
+def json_to_packb(text, *, max_depth=0, max_count=0, max_bytes=0, max_values=0, max_size=0):
+    """Converts one JSON text (str, or bytes-like holding UTF-8) to MessagePack
+    bytes with libmutil's mu_json_to_pack: strict RFC 8259 JSON; integers
+    must fit int64, {"$bin": base64} gives a bin, {"$ext": type, "data":
+    base64} an ext. Limits as in mu_unpack_limits_t (0: the C default).
+    Raises mutil.ProtocolError for malformed JSON (the message says the line
+    and column), a duplicate key, NaN, an integer beyond int64 or input over
+    a limit; mutil.InvalidError for a malformed "$bin" / "$ext" object."""
+    data = to_bytes(text, 'text')
+    w = ffi.gc(lib.mu_pack_new(), lambda p: lib.mu_pack_destroy(ffi.new('mu_pack_t **', p)))
+    if w == ffi.NULL:
+        raise MemoryError('mu_pack_new')
+    check(lib.mu_json_to_pack(data, len(data),
+                              _limits(max_depth, max_count, max_bytes, max_values, max_size), w))
+    size = ffi.new('size_t *')
+    out = lib.mu_pack_data(w, size)
+    if out == ffi.NULL:
+        check(-ffi.errno)
+    return ffi.unpack(ffi.cast('const char *', out), size[0])
+
+
+def packb_to_json(data, *, int_keys=False, max_depth=0, max_count=0, max_bytes=0,
+                  max_values=0, max_size=0):
+    """Converts one MessagePack value (bytes-like) to compact JSON text (str)
+    with libmutil's mu_json_from_pack. int_keys writes integer map keys as
+    their decimal text (MU_JSON_INT_KEYS); otherwise only str keys have a
+    JSON form. Raises mutil.ProtocolError for malformed MessagePack or input
+    over a limit, mutil.InvalidError for a value without a JSON form (a str
+    that is not UTF-8, NaN or an infinity, a key that is not a str, two
+    keys of the same text, a map shaped like {"$bin"} or {"$ext", "data"})."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError('packb_to_json: data must be bytes-like, not %s' % type(data).__name__)
+    data = to_bytes(data)
+    out = ffi.new('char **')
+    size = ffi.new('size_t *')
+    check(lib.mu_json_from_pack(data, len(data),
+                                _limits(max_depth, max_count, max_bytes, max_values, max_size),
+                                lib.MU_JSON_INT_KEYS if int_keys else 0, out, size))
+    return take_malloced(out[0], size[0]).decode('utf-8')
