@@ -152,13 +152,26 @@ def test_a_client_with_overlapping_prefixes_gets_each_message_once():
             for prefix in ('', 'a', 'a.b', 'mark'):
                 await subscribe(ws, prefix)
             await subscribe(ws, 'a')  # again: no change
-            await wait_subscribed(f.pub, 'a.b')
+            await wait_subscribed(f.pub, 'mark')  # the last sent up: all are there
             f.pub.send('a.b.c', b'1')
             f.pub.send('zzz', b'2')
             assert [json.loads(await recv(ws))['data'] for _ in range(2)] == [1, 2]
             f.pub.send('mark', b'3')
             assert json.loads(await recv(ws))['data'] == 3
     run(main())
+
+
+async def zmq_sync(pub, zsub, prefix):
+    """Waits until everything zsub sent before has reached the upstream
+    publisher: subscribes prefix and waits for it (one pipe keeps order)."""
+    zsub.subscribe(prefix)
+    await wait_subscribed(pub, prefix)
+
+
+async def ws_sync(pub, ws, prefix):
+    """The same for the front's SUB: a ws subscribe of a fresh prefix."""
+    await subscribe(ws, prefix)
+    await wait_subscribed(pub, prefix)
 
 
 def test_unsubscribe_and_the_last_one_unsubscribes_upstream():
@@ -169,30 +182,33 @@ def test_unsubscribe_and_the_last_one_unsubscribes_upstream():
                 await subscribe(ws, 'mark')
             zsub = f.zmq_subscriber()
             zsub.subscribe('news')
-            await wait_subscribed(f.pub, 'news')
+            await zmq_sync(f.pub, zsub, 'zsync1')
             assert await command(a, {'unsubscribe': 'news'}) == {'unsubscribed': 'news'}
             f.pub.send('news.1', b'"one"')
             f.pub.send('mark', b'0')
             assert json.loads(await recv(b))['topic'] == 'news.1'
             assert json.loads(await recv(a))['topic'] == 'mark'  # nothing before it
             assert (await zsub.recv(bound(10)))[:2] == (b'news.1', b'"one"')
-            # b and the ZeroMQ subscriber still hold it
+            # the last ws client lets go; the ZeroMQ subscriber still holds it
             assert await command(b, {'unsubscribe': 'news'}) == {'unsubscribed': 'news'}
+            await ws_sync(f.pub, b, 'wsync1')
+            assert f.pub.is_subscribed('news')
             f.pub.send('news.2', b'2')
             assert (await zsub.recv(bound(10)))[:2] == (b'news.2', b'2')
-            assert f.pub.is_subscribed('news')
             zsub.unsubscribe('news')  # the last one, a ZeroMQ subscriber's
             await wait_subscribed(f.pub, 'news', subscribed=False)
-            # and the other way round: the ws client's unsubscribe is the last
+            # the other way round: the ws client's unsubscribe is the last
             zsub.subscribe('later')
             await subscribe(a, 'later')
-            await wait_subscribed(f.pub, 'later')
+            await zmq_sync(f.pub, zsub, 'zsync2')
             zsub.unsubscribe('later')
+            zsub.unsubscribe('zsync2')
+            await wait_subscribed(f.pub, 'zsync2', subscribed=False)
+            assert f.pub.is_subscribed('later')  # a holds it
             await command(a, {'unsubscribe': 'later'})
             await wait_subscribed(f.pub, 'later', subscribed=False)
             zsub.close()
-            st = f.stats()
-            assert st['unsubscribes'] == 3
+            assert f.stats()['unsubscribes'] == 3
     run(main())
 
 
