@@ -676,3 +676,36 @@ def test_a_slow_client_is_isolated(overflow):
                 assert close_code in (1008, 'eof') and received < total
             slow.close()
     run(main(), 120)
+
+
+def test_invalid_utf8_in_a_text_frame_closes_1007():
+    async def main():
+        async with Front() as f:
+            raw = _handshake(f.proxy.ws_port, 65536)
+            data = b'{"subscribe": "\xff"}'
+            mask = os.urandom(4)
+            raw.sendall(bytes([0x81, 0x80 | len(data)]) + mask
+                        + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+            opcode, payload = _read_frame(raw)
+            assert opcode == 8 and struct.unpack('>H', payload[:2])[0] == 1007
+            raw.close()
+            assert f.stats()['errors'] == 0  # never reached the front
+    run(main())
+
+
+def test_a_client_that_answers_no_ping_is_closed():
+    async def main():
+        async with Front(ping_interval=0.3, ping_timeout=0.3) as f:
+            raw = _handshake(f.proxy.ws_port, 65536)  # never answers pings
+            async with connect(f.url) as ws:  # websockets answers them
+
+                def until_closed():
+                    with pytest.raises(EOFError):
+                        while True:
+                            _read_frame(raw)  # skips the pings until the end
+                # in a thread: the loop goes on answering the ws client's pings
+                await asyncio.get_running_loop().run_in_executor(None, until_closed)
+                raw.close()
+                assert f.stats()['ping_timeouts'] == 1
+                await subscribe(ws, 'still.here')
+    run(main())
