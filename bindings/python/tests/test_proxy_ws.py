@@ -709,3 +709,28 @@ def test_a_client_that_answers_no_ping_is_closed():
                 assert f.stats()['ping_timeouts'] == 1
                 await subscribe(ws, 'still.here')
     run(main())
+
+
+def test_over_max_clients_is_refused():
+    async def main():
+        async with Front(max_clients=1) as f, connect(f.url) as first:
+            await subscribe(first, 'a')
+            with pytest.raises((InvalidHandshake, ConnectionClosed, OSError)):
+                async with connect(f.url) as second:
+                    await recv(second)
+            await subscribe(first, 'b')  # the first is still served
+            assert f.stats()['refused'] == 1
+    run(main())
+
+
+def test_a_message_too_large_for_the_clients_is_not_sent_and_counted():
+    async def main():
+        async with Front(max_message=1024) as f, connect(f.url) as ws:
+            await subscribe(ws, 'big')
+            await wait_subscribed(f.pub, 'big')
+            f.pub.send('big.1', b'"%s"' % (b'x' * 2000))
+            f.pub.send('big.2', b'"small"')
+            assert json.loads(await recv(ws)) == {'topic': 'big.2', 'data': 'small'}
+            st = f.stats()
+            assert st['too_large'] == 1 and st['forwarded'] == 1
+    run(main())
