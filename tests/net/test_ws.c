@@ -520,6 +520,264 @@ test_keepalive(void)
     mu__ws_destroy(&server);
 }
 
+
+/*  A 16 KiB binary message carrying seq in its first bytes. */
+static mu__ws_msg_t *
+seq_msg(uint32_t seq)
+{
+    static unsigned char buf[16384];
+    memset(buf, (int) (seq & 0xff), sizeof buf);
+    memcpy(buf, &seq, sizeof seq);
+    return mu__ws_msg_new(buf, sizeof buf, true);
+}
+
+static uint32_t
+seq_of(const mu__ws_event_t *ev)
+{
+    uint32_t seq = UINT32_MAX;
+    if (ev->size == 16384)
+        memcpy(&seq, ev->data, sizeof seq);
+    return seq;
+}
+
+/*  The server sends the same messages to a fast client (read at once) and
+    a slow one whose owner reads nothing (its small event_max stops lws
+    reading, so the server's queue to it grows) until the policy acts.
+    Returns how many were sent (to both), 0 on failure. */
+static uint32_t
+flood_until_overflow(mu__ws_t *server, uint64_t fast_sid, mu__ws_t *fast, uint64_t fast_cid,
+                     uint64_t slow_sid)
+{
+    for (uint32_t seq = 0; seq < 8000; seq++) {
+        mu__ws_msg_t *msg = seq_msg(seq);
+        int rc_fast = mu__ws_send_msg(server, fast_sid, msg);
+        int rc_slow = mu__ws_send_msg(server, slow_sid, msg);
+        mu__ws_msg_unref(&msg);
+        mu__ws_event_t ev;
+        if (rc_fast != 0 || expect(fast, MU__WS_BINARY, &ev) != fast_cid || seq_of(&ev) != seq) {
+            printf("# fast client: message %u lost (send %d)\n", seq, rc_fast);
+            return 0;
+        }
+        mu__ws_stats_t st = stats_of(server);
+        if (rc_slow == MU_EPIPE || st.dropped > 0)
+            return seq + 1;
+        if (rc_slow != 0) {
+            printf("# slow client: send %u: %d\n", seq, rc_slow);
+            return 0;
+        }
+    }
+    printf("# the slow client's queue never overflowed\n");
+    return 0;
+}
+
+static void
+test_slow_disconnect(void)
+{
+    mu__ws_t *server = listen_ws(
+        (mu__ws_config_t) { .queue_max = 65536, .overflow = MU__WS_DISCONNECT });
+    MU_CHECK(server);
+    int port = mu__ws_port(server);
+    mu__ws_t *fast = connect_ws((mu__ws_config_t) { 0 }, port);
+    uint64_t fsid, fcid, ssid, scid;
+    MU_CHECK(fast && pair_up(server, fast, &fsid, &fcid));
+    mu__ws_t *slow = connect_ws((mu__ws_config_t) { .event_max = 4096 }, port);
+    MU_CHECK(slow && pair_up(server, slow, &ssid, &scid));
+    uint32_t sent = flood_until_overflow(server, fsid, fast, fcid, ssid);
+    MU_CHECK(sent > 0);
+    printf("# slow client disconnected after %u messages of 16 KiB\n", sent);
+    MU_CHECK_EQ(stats_of(server).slow, 1);
+    int rc = mu__ws_send(server, ssid, "x", 1, false);
+    MU_CHECK(rc == MU_EPIPE || rc == MU_ENOENT);
+    MU_CHECK_EQ(expect(server, MU__WS_CLOSED, NULL), ssid);
+    MU_CHECK_EQ(mu__ws_send(server, ssid, "x", 1, false), MU_ENOENT);
+    MU_CHECK(same_back(server, fsid, fast, fcid, 100, false)); /* the fast one is fine */
+    MU_CHECK_EQ(stats_of(server).dropped, 0);
+    mu__ws_destroy(&slow);
+    mu__ws_destroy(&fast);
+    mu__ws_destroy(&server);
+}
+
+static void
+test_slow_drop_oldest(void)
+{
+    mu__ws_t *server = listen_ws(
+        (mu__ws_config_t) { .queue_max = 65536, .overflow = MU__WS_DROP_OLDEST });
+    MU_CHECK(server);
+    int port = mu__ws_port(server);
+    mu__ws_t *fast = connect_ws((mu__ws_config_t) { 0 }, port);
+    uint64_t fsid, fcid, ssid, scid;
+    MU_CHECK(fast && pair_up(server, fast, &fsid, &fcid));
+    mu__ws_t *slow = connect_ws((mu__ws_config_t) { .event_max = 4096 }, port);
+    MU_CHECK(slow && pair_up(server, slow, &ssid, &scid));
+    uint32_t sent = flood_until_overflow(server, fsid, fast, fcid, ssid);
+    MU_CHECK(sent > 0);
+    /* a few more, all queued (dropping older ones) */
+    for (int i = 0; i < 8; i++, sent++) {
+        mu__ws_msg_t *msg = seq_msg(sent);
+        MU_CHECK_EQ(mu__ws_send_msg(server, ssid, msg), 0);
+        mu__ws_msg_unref(&msg);
+    }
+    uint64_t dropped = stats_of(server).dropped;
+    printf("# %u messages of 16 KiB sent to the slow client, %llu dropped\n", sent,
+           (unsigned long long) dropped);
+    MU_CHECK(dropped > 0);
+    MU_CHECK_EQ(stats_of(server).slow, 0);
+    /* The slow owner reads now: what was not dropped arrives in order,
+       ending with the last one. */
+    uint32_t got = 0, last = 0;
+    bool first = true;
+    while (first || last != sent - 1) {
+        mu__ws_event_t ev;
+        MU_CHECK_EQ(expect(slow, MU__WS_BINARY, &ev), scid);
+        uint32_t seq = seq_of(&ev);
+        MU_CHECK(seq < sent && (first || seq > last));
+        last = seq;
+        first = false;
+        got++;
+    }
+    MU_CHECK_EQ(got + stats_of(server).dropped, sent);
+    MU_CHECK(same_back(server, ssid, slow, scid, 10, false));
+    mu__ws_destroy(&slow);
+    mu__ws_destroy(&fast);
+    mu__ws_destroy(&server);
+}
+
+/*  Many connecting endpoints on one server: a shared message broadcast to
+    all, one message from each. */
+#define MANY 200
+static void
+test_many_clients(void)
+{
+    mu__ws_t *server = listen_ws((mu__ws_config_t) { 0 });
+    MU_CHECK(server);
+    static mu__ws_t *clients[MANY];
+    static uint64_t cids[MANY], sids[MANY];
+    for (int i = 0; i < MANY; i++) {
+        clients[i] = connect_ws((mu__ws_config_t) { 0 }, mu__ws_port(server));
+        MU_CHECK(clients[i]);
+    }
+    for (int i = 0; i < MANY; i++) {
+        sids[i] = expect(server, MU__WS_OPEN, NULL);
+        cids[i] = expect(clients[i], MU__WS_OPEN, NULL);
+        MU_CHECK(sids[i] && cids[i]);
+    }
+    MU_CHECK_EQ(mu__ws_clients(server), MANY);
+    mu__ws_msg_t *msg = mu__ws_msg_new("{\"all\":1}", 9, false);
+    MU_CHECK(msg);
+    for (int i = 0; i < MANY; i++)
+        MU_CHECK_EQ(mu__ws_send_msg(server, sids[i], msg), 0);
+    mu__ws_msg_unref(&msg);
+    MU_CHECK(!msg);
+    for (int i = 0; i < MANY; i++) {
+        mu__ws_event_t ev;
+        MU_CHECK_EQ(expect(clients[i], MU__WS_TEXT, &ev), cids[i]);
+        MU_CHECK(ev.size == 9 && memcmp(ev.data, "{\"all\":1}", 9) == 0);
+        char text[32];
+        int n = snprintf(text, sizeof text, "client %d", i);
+        MU_CHECK_EQ(mu__ws_send(clients[i], cids[i], text, (size_t) n, false), 0);
+    }
+    for (int i = 0; i < MANY; i++)
+        MU_CHECK(expect(server, MU__WS_TEXT, NULL));
+    mu__ws_stats_t st = stats_of(server);
+    MU_CHECK_EQ(st.messages_in, MANY);
+    MU_CHECK_EQ(st.messages_out, MANY);
+    for (int i = 0; i < MANY; i++)
+        mu__ws_destroy(&clients[i]);
+    for (int i = 0; i < MANY; i++)
+        MU_CHECK(expect(server, MU__WS_CLOSED, NULL));
+    MU_CHECK_EQ(mu__ws_clients(server), 0);
+    mu__ws_destroy(&server);
+}
+
+/*  Destroying endpoints with messages queued to clients and events not
+    taken frees them all (ASan's leak check at exit). */
+static void
+test_destroy_with_queued(void)
+{
+    mu__ws_t *server = listen_ws((mu__ws_config_t) { .queue_max = 64u << 20 });
+    MU_CHECK(server);
+    mu__ws_t *client = connect_ws((mu__ws_config_t) { .event_max = 4096 }, mu__ws_port(server));
+    uint64_t sid, cid;
+    MU_CHECK(client && pair_up(server, client, &sid, &cid));
+    for (uint32_t i = 0; i < 400; i++) {
+        mu__ws_msg_t *msg = seq_msg(i);
+        MU_CHECK_EQ(mu__ws_send_msg(server, sid, msg), 0);
+        mu__ws_msg_unref(&msg);
+        MU_CHECK_EQ(mu__ws_send(client, cid, "unread", 6, false), 0);
+    }
+    MU_CHECK(expect(client, MU__WS_BINARY, NULL)); /* some arrived */
+    mu__ws_destroy(&server);
+    mu__ws_destroy(&client);
+}
+
+
+/*  A python3-websockets client (what browsers' and the proxy's peers look
+    like): a text message each way and a binary one back. */
+static const char
+    *python_client = "import asyncio, sys, websockets\n"
+                     "async def main():\n"
+                     "    async with websockets.connect('ws://127.0.0.1:%d/') as ws:\n"
+                     "        await ws.send('hello from python')\n"
+                     "        print('text', await ws.recv())\n"
+                     "        print('binary', (await ws.recv()).hex())\n"
+                     "asyncio.run(asyncio.wait_for(main(), 60))\n";
+
+/*  A python3 that has websockets: $PYTHON3 (configure's) or Debian's
+    /usr/bin/python3; NULL when neither has. */
+static const char *
+python3(void)
+{
+    static const char *found;
+    static bool looked;
+    const char *candidates[] = { getenv("PYTHON3"), "/usr/bin/python3" };
+    for (size_t i = 0; !looked && i < 2; i++) {
+        char cmd[512];
+        if (!candidates[i] || !*candidates[i])
+            continue;
+        snprintf(cmd, sizeof cmd, "%s -c 'import websockets' >/dev/null 2>&1", candidates[i]);
+        if (system(cmd) == 0)
+            found = candidates[i];
+        looked = found != NULL;
+    }
+    looked = true;
+    return found;
+}
+
+static void
+test_python_client(void)
+{
+    mu__ws_t *server = listen_ws((mu__ws_config_t) { 0 });
+    MU_CHECK(server);
+    char script[1024], path[] = "/tmp/test_ws_py.XXXXXX";
+    int fd = mkstemp(path);
+    MU_CHECK(fd >= 0);
+    int n = snprintf(script, sizeof script, python_client, mu__ws_port(server));
+    MU_CHECK(write(fd, script, (size_t) n) == n);
+    close(fd);
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "%s %s", python3(), path);
+    FILE *child = popen(cmd, "r");
+    MU_CHECK(child);
+    mu__ws_event_t ev;
+    uint64_t sid = expect(server, MU__WS_OPEN, NULL);
+    bool ok = sid && expect(server, MU__WS_TEXT, &ev) == sid && ev.size == 17
+              && memcmp(ev.data, "hello from python", 17) == 0
+              && mu__ws_send(server, sid, "hi python", 9, false) == 0
+              && mu__ws_send(server, sid, "\x00\x01\xff", 3, true) == 0
+              && expect(server, MU__WS_CLOSED, NULL) == sid;
+    char out[256] = "";
+    size_t got = fread(out, 1, sizeof out - 1, child);
+    out[got] = 0;
+    int status = pclose(child);
+    unlink(path);
+    mu__ws_destroy(&server);
+    if (!ok || status != 0)
+        printf("# python said (status %d): %s\n", status, out);
+    MU_CHECK(ok);
+    MU_CHECK_EQ(status, 0);
+    MU_CHECK(strcmp(out, "text hi python\nbinary 0001ff\n") == 0);
+}
+
 /*  MU_WS_ONLY=name runs that case alone (debugging). */
 #define RUN(fn)                                   \
     do {                                          \
@@ -544,5 +802,13 @@ main(void)
     RUN(test_reconnect);
     RUN(test_ping_timeout);
     RUN(test_keepalive);
+    RUN(test_slow_disconnect);
+    RUN(test_slow_drop_oldest);
+    RUN(test_many_clients);
+    RUN(test_destroy_with_queued);
+    if (python3())
+        RUN(test_python_client);
+    else
+        MU_RUN_AS((void) 0, "test_python_client # SKIP python3 cannot import websockets");
     MU_DONE();
 }
