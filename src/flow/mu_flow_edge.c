@@ -13,11 +13,13 @@
     closing the one idle longest, and closes clients idle for
     idle_timeout_ms. A client's active_ms is when it last did its part:
     connected, sent a complete frame, had bytes written to it, or had
-    nothing queued when a message came for it. */
+    nothing queued when a message came for it. The hooks, reading upstream
+    and the end of the loop are shared with the WebSocket edge
+    (mu_flow_edge_core.c). */
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_edge.h"
+#include "flow/mu_flow_edge_core.h"
 #include "flow/mu_flow_runner.h"
-#include "flow/mu_flow_links.h"
 #include "flow/mu_flow_msgq.h"
 
 #include <arpa/inet.h>
@@ -45,6 +47,7 @@ typedef struct {
 } client_t;
 
 typedef struct {
+    mu__edge_core_t core; /* first: the core's functions get the edge_t */
     mu__runner_t *r;
     const mu_flow_edge_t *e;
     int lfd;
@@ -243,21 +246,18 @@ send_to_client(edge_t *ed, int k, const void *data, size_t size)
 
 /*  Sends to every client without waiting: what a client's socket does not
     take waits in its queue. */
-int
-mu__flow_edge_emit(void *edge, const void *data, size_t size)
+static void
+broadcast(mu__edge_core_t *core, const void *data, size_t size)
 {
-    edge_t *ed = edge;
-    mu__runner_t *r = ed->r;
-    if (size > ed->e->max_frame)
-        return MU_EMSGSIZE;
-    if (ed->nc == 0) { /* only while draining: no client will come for it */
-        r->stats.drops++;
-        return 0;
-    }
+    edge_t *ed = (edge_t *) core;
     for (int k = ed->nc - 1; k >= 0; k--) /* from the back: closing swaps in the last */
         send_to_client(ed, k, data, size);
-    r->stats.out++;
-    return 0;
+}
+
+static int
+count_clients(const mu__edge_core_t *core)
+{
+    return ((const edge_t *) core)->nc;
 }
 
 /* ---- input -------------------------------------------------------------------- */
@@ -287,19 +287,8 @@ static int
 take_client_frame(void *ctx, const void *data, size_t size)
 {
     client_ref_t *ref = ctx;
-    edge_t *ed = ref->ed;
-    mu__runner_t *r = ed->r;
-    ed->c[ref->k].active_ms = mu__now_ms();
-    if (r->npush > 0) { /* else an outbound-only edge: what clients send goes nowhere */
-        r->stats.in++;
-        mu_flow_emit_t out = { .runner = r };
-        int rc = ed->e->from_client ? ed->e->from_client(ed->e->arg, data, size, &out)
-                                    : mu__runner_send(r, data, size);
-        if (rc < 0)
-            r->stats.errors++;
-        mu__runner_tick(r);
-    }
-    return r->exit_req ? MU_EINTR : 0;
+    ref->ed->c[ref->k].active_ms = mu__now_ms();
+    return mu__edge_from_client(&ref->ed->core, data, size);
 }
 
 static void
@@ -319,43 +308,15 @@ read_client(edge_t *ed, int k)
     close_client(ed, k, NULL);
 }
 
-static int
-deliver_clients(mu__runner_t *r, const void *data, size_t size, void *ctx)
-{
-    edge_t *ed = ctx;
-    if (ed->e->from_internal) {
-        mu_flow_emit_t out = { .runner = r, .to_clients = 1, .edge = ed };
-        return ed->e->from_internal(ed->e->arg, data, size, &out);
-    }
-    return mu__flow_edge_emit(ed, data, size);
-}
-
-/*  True when the edge should stop reading upstream: no client (unless the
-    flow drains), or every client more than half its queue behind. */
+/*  True when every client is more than half its queue behind. */
 static bool
-clients_blocked(const edge_t *ed)
+all_behind(const mu__edge_core_t *core)
 {
-    if (ed->nc == 0)
-        return !ed->r->drain_req;
+    const edge_t *ed = (const edge_t *) core;
     for (int k = 0; k < ed->nc; k++)
         if (backlog(&ed->c[k]) <= ed->e->queue_max / 2)
             return false;
     return true;
-}
-
-static void
-read_upstream(edge_t *ed)
-{
-    mu__runner_t *r = ed->r;
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    for (int n = 0; n < 256 && !r->exit_req && !clients_blocked(ed)
-                    && zmq_msg_recv(&m, r->pull, ZMQ_DONTWAIT) >= 0;
-         n++)
-        mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), deliver_clients, ed);
-    zmq_msg_close(&m);
-    mu__runner_flush_acks(r);
-    flush_all(ed);
 }
 
 static void
@@ -370,17 +331,6 @@ accept_clients(edge_t *ed)
 }
 
 /* ---- loop ------------------------------------------------------------------------ */
-
-static bool
-finished(const edge_t *ed)
-{
-    const mu__runner_t *r = ed->r;
-    if (r->exit_req)
-        return true;
-    if (r->stage == 0)
-        return r->drain_req;
-    return mu__runner_input_done(r);
-}
 
 /*  Adds a poll item per client (POLLIN when want_in, POLLOUT while it has
     a backlog) from items[n]; returns the new count. */
@@ -433,7 +383,7 @@ poll_once(edge_t *ed)
         lpos = n;
         items[n++] = (zmq_pollitem_t) { .fd = ed->lfd, .events = ZMQ_POLLIN };
     }
-    if (r->pull && !clients_blocked(ed)) {
+    if (r->pull && !mu__edge_blocked(&ed->core)) {
         upos = n;
         items[n++] = (zmq_pollitem_t) { .socket = r->pull, .events = ZMQ_POLLIN };
     }
@@ -446,8 +396,10 @@ poll_once(edge_t *ed)
     serve_clients(ed, first_client, n - first_client);
     if (accept_ready)
         accept_clients(ed);
-    if (upstream_ready)
-        read_upstream(ed);
+    if (upstream_ready) {
+        mu__edge_read_upstream(&ed->core);
+        flush_all(ed);
+    }
     if (ed->lfd < 0)
         try_connect(ed);
     mu__runner_tick(r);
@@ -481,6 +433,11 @@ mu__flow_edge_main(mu__runner_t *r)
     static edge_t ed;
     ed.r = r;
     ed.e = &r->st->edges[r->index];
+    ed.core = (mu__edge_core_t) { .r = r,
+                                  .e = ed.e,
+                                  .clients = count_clients,
+                                  .broadcast = broadcast,
+                                  .all_behind = all_behind };
     ed.lfd = r->st->listen_fds[r->index];
     ed.inbound = r->pull == NULL;
     ed.cap = ed.lfd >= 0 ? ed.e->max_clients : 1;
@@ -492,7 +449,7 @@ mu__flow_edge_main(mu__runner_t *r)
     }
     if (ed.lfd >= 0) /* the listening socket is shared with the supervisor */
         (void) fcntl(ed.lfd, F_SETFL, fcntl(ed.lfd, F_GETFL) | O_NONBLOCK);
-    while (!finished(&ed))
+    while (!mu__edge_finished(&ed.core))
         poll_once(&ed);
     if (r->exit_req)
         _exit(0);
