@@ -76,6 +76,12 @@ class Overflow(enum.IntEnum):
     DROP_OLDEST = lib.MU_FLOW_EDGE_DROP_OLDEST
 
 
+class Transport(enum.IntEnum):
+    """How an edge talks to its clients (mu_flow_edge_transport_t)."""
+    TCP = lib.MU_FLOW_EDGE_TCP
+    WS = lib.MU_FLOW_EDGE_WS
+
+
 def _callable(fn, what, optional=False):
     if fn is None and optional:
         return None
@@ -349,7 +355,8 @@ class Flow(Handle):
     def add_edge(self, name, host='127.0.0.1', port=0, *, listen=True, from_client=None,
                  from_internal=None, filter=None, max_frame=1024 * 1024,
                  max_clients=lib.MU_FLOW_EDGE_MAX_CLIENTS, idle_timeout=60.0,
-                 queue_max=lib.MU_FLOW_EDGE_QUEUE_MAX, overflow=Overflow.DISCONNECT):
+                 queue_max=lib.MU_FLOW_EDGE_QUEUE_MAX, overflow=Overflow.DISCONNECT,
+                 transport=Transport.TCP, **ws):
         """Adds a TCP edge runner to edge stage `name` (the last stage when it
         is an edge stage of that name, else a new stage). listen on
         host:port (0: an ephemeral port, see edge_port) or connect to it.
@@ -359,7 +366,11 @@ class Flow(Handle):
         taking from a broadcast link what filter(data) accepts (None: all).
         Client limits: max_frame bytes, max_clients, idle_timeout seconds
         (None: never), queue_max bytes per client, then overflow
-        (Overflow.DISCONNECT or DROP_OLDEST, or their names). Returns the
+        (Overflow.DISCONNECT or DROP_OLDEST, or their names). transport
+        Transport.WS (or 'WS') makes a WebSocket edge, whose settings are
+        keywords named as mu_flow_edge_t's ws_ fields without the prefix:
+        path, origin, cert_file, key_file, tls, ca_file, tls_insecure,
+        binary, ping_interval (seconds, None: no pings). Returns the
         flow."""
         for fn, what in ((from_client, 'from_client'), (from_internal, 'from_internal'),
                          (filter, 'filter')):
@@ -375,6 +386,8 @@ class Flow(Handle):
         edge.idle_timeout_ms = -1 if idle_timeout is None else max(1, timeout_ms(idle_timeout))
         edge.queue_max = _int_in(queue_max, 1, 2**63 - 1, 'queue_max')
         edge.overflow = _enum(Overflow, overflow, 'overflow')
+        edge.transport = _enum(Transport, transport, 'transport')
+        self._set_ws(edge, ws)
         where = "edge '%s'" % name
         if from_client is not None:
             edge.from_client = self._forward(from_client, where + ' from_client')
@@ -393,6 +406,25 @@ class Flow(Handle):
         self._runners += 1
         self._last_edge = stage
         return self
+
+    _WS_STRINGS = ('path', 'origin', 'cert_file', 'key_file', 'ca_file')
+    _WS_FLAGS = ('tls', 'tls_insecure', 'binary')
+
+    def _set_ws(self, edge, ws):
+        """Sets the ws_ fields of edge from the keywords ws (strings kept
+        alive with the flow)."""
+        for key, value in ws.items():
+            if key in self._WS_STRINGS:
+                if value is not None:
+                    c_value = ffi.new('char[]', to_cstr(os.fspath(value), key))
+                    self._keep.append(c_value)
+                    setattr(edge, 'ws_' + key, c_value)
+            elif key in self._WS_FLAGS:
+                setattr(edge, 'ws_' + key, bool(value))
+            elif key == 'ping_interval':
+                edge.ws_ping_interval_ms = -1 if value is None else max(1, timeout_ms(value))
+            else:
+                raise TypeError("add_edge() got an unexpected keyword argument '%s'" % key)
 
     def _has_last_edge(self, stage):
         return getattr(self, '_last_edge', None) == stage
