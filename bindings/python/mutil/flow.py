@@ -563,18 +563,20 @@ class Flow(Handle):
 
     def start(self):
         """Binds the listening edges, forks the supervisor (which forks the
-        runners) and returns. Raises mutil.InvalidError (no stage, a worker
+        runners) and returns once the listening WebSocket edges listen
+        (a client can connect at once). Raises mutil.InvalidError (no stage, a worker
         first, an at-least-once link that is not balanced, a bad split or
         edge address, started), mutil.ConnectionError (an edge address in
         use), mutil.OSError. Holds the GIL while libmutil binds and forks
-        (about a millisecond). Returns the flow."""
+        (about a millisecond; with listening WebSocket edges, until their
+        runners listen). Returns the flow."""
         with self._lock:
             check(call_forking('mu_flow_start', self._p))
             self._started = True
         return self
 
     def edge_port(self, stage, index=0):
-        """The TCP port edge `index` of stage `stage` listens on (after
+        """The TCP port edge `index` (TCP or WebSocket) of stage `stage` listens on (after
         start). Raises mutil.InvalidError (no such listening edge, not
         started)."""
         return check(lib.mu_flow_edge_port(self._p, to_cstr(stage, 'stage'), index))

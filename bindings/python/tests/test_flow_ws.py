@@ -162,6 +162,39 @@ def test_ws_max_frame_and_origin():
         assert flow.stage_stats('in')['errors'] == 1
 
 
+def test_ws_idle_clients():
+    """A listening inbound edge over max_clients closes the client idle the
+    longest (1001) and keeps the others; one with idle_timeout closes a
+    client that sent nothing for that long (1001). Both are counted in
+    clients_idle."""
+    sink = Sink()
+    with mutil.Flow('wsidle') as flow:
+        flow.add_edge('in', transport=WS, max_clients=2, idle_timeout=None)
+        flow.add_edge('in', transport=WS, idle_timeout=0.3)
+        flow.add_worker('work', lambda data, out: sink.write(data))
+        flow.start()
+        sink.started()
+
+        async def clients():
+            async with websockets.connect(url(flow, 'in', 1)) as quiet:
+                idle = await closed_code(quiet)  # sent nothing for 0.3 s
+            async with websockets.connect(url(flow, 'in')) as oldest, \
+                    websockets.connect(url(flow, 'in')) as busy:
+                await busy.send('a')
+                assert sink.read_frames(1) == [b'a']  # busy is active after oldest
+                async with websockets.connect(url(flow, 'in')) as third:
+                    room = await closed_code(oldest)
+                    await busy.send('b')
+                    await third.send('c')
+                    assert sorted(sink.read_frames(2)) == [b'b', b'c']
+            return idle, room
+
+        assert run(clients()) == (1001, 1001)
+        flow.stop()
+        assert sink.read_all() == []
+        assert flow.stage_stats('in')['clients_idle'] == 2
+
+
 @pytest.mark.parametrize('overflow', ['DISCONNECT', 'DROP_OLDEST'])
 def test_ws_slow_client(overflow):
     """A client that reads nothing goes over queue_max: it is disconnected
