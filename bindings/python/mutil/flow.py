@@ -576,9 +576,9 @@ class Flow(Handle):
         return self
 
     def edge_port(self, stage, index=0):
-        """The TCP port edge `index` (TCP or WebSocket) of stage `stage` listens on (after
-        start). Raises mutil.InvalidError (no such listening edge, not
-        started)."""
+        """The TCP port edge `index` (TCP or WebSocket) of stage `stage`
+        listens on (after start). Raises mutil.InvalidError (no such
+        listening edge, not started)."""
         return check(lib.mu_flow_edge_port(self._p, to_cstr(stage, 'stage'), index))
 
     def wait(self, timeout=None):
