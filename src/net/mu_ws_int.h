@@ -88,6 +88,7 @@ typedef struct mu__ws_client_t {
     bool slow;      /* closed for a full queue (DISCONNECT) */
     bool killing;   /* service: the slow close has been started */
     bool oversized; /* service: closed for a message over max_message */
+    bool paused;    /* service: not read from for a full event queue */
     int close_code;
     size_t reason_len;
     char reason[MU__WS_REASON_MAX + 1];
@@ -161,6 +162,10 @@ void mu__ws_client_pop(mu__ws_client_t *client);
 
 /*  The oldest queued message (count > 0). */
 mu__ws_msg_t *mu__ws_client_oldest(const mu__ws_client_t *client);
+
+/*  Calls fn(client, arg) for every client in the table. */
+void mu__ws_table_each(const mu__ws_table_t *table, void (*fn)(mu__ws_client_t *, void *),
+                       void *arg);
 
 /*  Puts client in the dirty list *head_p (once). */
 void mu__ws_dirty_add(mu__ws_client_t **head_p, mu__ws_client_t *client);

@@ -36,15 +36,25 @@ serve_dirty(mu__ws_client_t *client)
                      (unsigned long long) client->id);
 }
 
+/*  Reads from client again if a full event queue paused it. */
+static void
+resume(mu__ws_client_t *client, void *unused)
+{
+    (void) unused;
+    if (client->paused && lws_rx_flow_control(client->wsi, 1) == 0)
+        client->paused = false;
+}
+
 static void
 on_wake(mu__ws_t *self)
 {
     /* Cleared first: a wake asked for after this line gets a cancel of
        its own, so nothing queued is left unseen. */
     atomic_store(&self->wake_pending, false);
-    if (atomic_exchange(&self->resume_rx, false))
-        lws_rx_flow_allow_all_protocol(self->context, &self->protocols[0]);
+    bool resume_rx = atomic_exchange(&self->resume_rx, false);
     pthread_mutex_lock(&self->lock);
+    if (resume_rx)
+        mu__ws_table_each(&self->table, resume, NULL);
     while (self->dirty) {
         mu__ws_client_t *client = self->dirty;
         mu__ws_dirty_remove(&self->dirty, client);
@@ -213,8 +223,11 @@ on_receive(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, const void 
     self->stats.messages_in++;
     self->stats.bytes_in += ev->size;
     pthread_mutex_unlock(&self->lock);
-    if (mu__ws_events_push(&self->events, ev) && lws_rx_flow_control(wsi, 0) < 0)
-        return -1;
+    if (mu__ws_events_push(&self->events, ev) && !client->paused) {
+        if (lws_rx_flow_control(wsi, 0) < 0)
+            return -1;
+        client->paused = true;
+    }
     return 0;
 nomem:
     zsys_error("mu_ws: out of memory for a message of client %llu: closed",
