@@ -327,6 +327,22 @@ def test_wss_both_ways(cert):
         assert run(both()) == 'SECRET'
 
 
+def test_ws_edge_that_cannot_listen_fails_the_flow(cert, tmp_path):
+    """A listening edge whose runner cannot make its endpoint (its key went
+    away after add_edge) is restarted until the restart limit fails the
+    flow: start() returns all the same, wait() says why."""
+    crt, key = cert
+    gone = tmp_path / 'key.pem'
+    gone.write_bytes(open(key, 'rb').read())
+    with mutil.Flow('wsfail') as flow:
+        flow.add_edge('in', transport=WS, cert_file=crt, key_file=str(gone))
+        flow.add_worker('work', lambda data, out: None)
+        gone.unlink()
+        flow.start()
+        with pytest.raises(mutil.ProtocolError, match='in'):  # MU_ELIMIT: stage 'in'
+            flow.wait(bound(60))
+
+
 def test_ws_settings_refused(tmp_path):
     """Settings on the wrong side, a key without a certificate, unreadable
     files, a bad path, ws settings on a TCP edge: InvalidError."""
