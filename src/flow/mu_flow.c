@@ -549,19 +549,18 @@ count_ws_listeners(const mu_flow_t *self)
 
 /*  Waits until count different listening WebSocket edges said on fd that
     they listen (a restarted runner says it again), or the supervisor sent
-    something or went away: the flow ended, as mu_flow_wait will tell. */
+    something or went away: the flow ended, as mu_flow_wait will tell.
+    Without memory for the list, does not wait. */
 static void
 wait_ws_listening(const mu_flow_t *self, int fd, int count)
 {
-    int seen[MU__FLOW_MAX_RUNNERS];
+    int *seen = malloc((size_t) count * sizeof *seen);
     int nseen = 0;
-    while (nseen < count && nseen < MU__FLOW_MAX_RUNNERS) {
+    while (seen && nseen < count) {
         struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
                                { .fd = self->ctl, .events = POLLIN } };
-        if (poll(p, 2, -1) < 0 && errno != EINTR)
-            return;
-        if (p[1].revents)
-            return;
+        if ((poll(p, 2, -1) < 0 && errno != EINTR) || p[1].revents)
+            break;
         int key;
         if (!(p[0].revents & POLLIN) || recv(fd, &key, sizeof key, MSG_DONTWAIT) != sizeof key)
             continue;
@@ -571,6 +570,7 @@ wait_ws_listening(const mu_flow_t *self, int fd, int count)
         if (!known)
             seen[nseen++] = key;
     }
+    free(seen);
 }
 
 int

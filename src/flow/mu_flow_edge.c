@@ -47,9 +47,7 @@ typedef struct {
 } client_t;
 
 typedef struct {
-    mu__edge_core_t core; /* first: the core's functions get the edge_t */
-    mu__runner_t *r;
-    const mu_flow_edge_t *e;
+    mu__edge_core_t core; /* first: the core's functions get the edge_t; r, e */
     int lfd;
     bool inbound; /* a first stage: clients send, nothing goes to them */
     client_t *c;  /* cap slots, nc used */
@@ -78,7 +76,7 @@ close_client(edge_t *ed, int k, uint64_t *counter)
     mu__msgq_clear(&ed->c[k].q);
     mu_pipe_destroy(&ed->c[k].p);
     ed->c[k] = ed->c[--ed->nc];
-    ed->r->stats.clients = (uint64_t) ed->nc;
+    ed->core.r->stats.clients = (uint64_t) ed->nc;
 }
 
 static bool
@@ -118,8 +116,8 @@ static void
 add_client(edge_t *ed, int fd)
 {
     if (ed->nc == ed->cap) /* make room: idle connections never lock clients out */
-        close_client(ed, idlest(ed), &ed->r->stats.clients_idle);
-    mu_pipe_t *p = mu__edge_pipe_new(fd, ed->e->max_frame);
+        close_client(ed, idlest(ed), &ed->core.r->stats.clients_idle);
+    mu_pipe_t *p = mu__edge_pipe_new(fd, ed->core.e->max_frame);
     if (!p) {
         close(fd);
         return;
@@ -128,7 +126,7 @@ add_client(edge_t *ed, int fd)
                                    .p = p,
                                    .active_ms = mu__now_ms(),
                                    .seq = ed->accepted++ };
-    ed->r->stats.clients = (uint64_t) ed->nc;
+    ed->core.r->stats.clients = (uint64_t) ed->nc;
 }
 
 /*  True when client c of a listening edge has been idle too long: on a
@@ -137,7 +135,8 @@ add_client(edge_t *ed, int fd)
 static bool
 is_idle(const edge_t *ed, const client_t *c, int64_t now)
 {
-    if (ed->lfd < 0 || ed->e->idle_timeout_ms < 0 || now - c->active_ms < ed->e->idle_timeout_ms)
+    if (ed->lfd < 0 || ed->core.e->idle_timeout_ms < 0
+        || now - c->active_ms < ed->core.e->idle_timeout_ms)
         return false;
     return ed->inbound || backlog(c) > 0;
 }
@@ -148,7 +147,7 @@ close_idle_clients(edge_t *ed)
     int64_t now = mu__now_ms();
     for (int k = ed->nc - 1; k >= 0; k--)
         if (is_idle(ed, &ed->c[k], now))
-            close_client(ed, k, &ed->r->stats.clients_idle);
+            close_client(ed, k, &ed->core.r->stats.clients_idle);
 }
 
 static void
@@ -158,8 +157,9 @@ try_connect(edge_t *ed)
     if (ed->nc > 0 || now < ed->next_connect)
         return;
     ed->next_connect = now + RETRY_MS;
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) ed->e->port) };
-    if (inet_pton(AF_INET, ed->e->host, &sa.sin_addr) != 1)
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t) ed->core.e->port) };
+    if (inet_pton(AF_INET, ed->core.e->host, &sa.sin_addr) != 1)
         return;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -212,12 +212,12 @@ static void
 bound_queue(edge_t *ed, int k)
 {
     client_t *c = &ed->c[k];
-    if (c->q.bytes <= ed->e->queue_max)
+    if (c->q.bytes <= ed->core.e->queue_max)
         return;
-    if (ed->e->overflow == MU_FLOW_EDGE_DROP_OLDEST)
-        ed->r->stats.drops += mu__msgq_trim(&c->q, ed->e->queue_max);
+    if (ed->core.e->overflow == MU_FLOW_EDGE_DROP_OLDEST)
+        ed->core.r->stats.drops += mu__msgq_trim(&c->q, ed->core.e->queue_max);
     else
-        close_client(ed, k, &ed->r->stats.clients_slow);
+        close_client(ed, k, &ed->core.r->stats.clients_slow);
 }
 
 /*  Hands a message to client k: to its pipe when nothing waits before it,
@@ -238,7 +238,7 @@ send_to_client(edge_t *ed, int k, const void *data, size_t size)
         }
     }
     if (mu__msgq_push(&c->q, data, size) != 0) {
-        ed->r->stats.drops++; /* no memory for the copy */
+        ed->core.r->stats.drops++; /* no memory for the copy */
         return;
     }
     bound_queue(ed, k);
@@ -294,7 +294,7 @@ take_client_frame(void *ctx, const void *data, size_t size)
 static void
 read_client(edge_t *ed, int k)
 {
-    mu__runner_t *r = ed->r;
+    mu__runner_t *r = ed->core.r;
     if (r->exit_req)
         return;
     client_ref_t ref = { ed, k };
@@ -314,7 +314,7 @@ all_behind(const mu__edge_core_t *core)
 {
     const edge_t *ed = (const edge_t *) core;
     for (int k = 0; k < ed->nc; k++)
-        if (backlog(&ed->c[k]) <= ed->e->queue_max / 2)
+        if (backlog(&ed->c[k]) <= ed->core.e->queue_max / 2)
             return false;
     return true;
 }
@@ -361,7 +361,7 @@ serve_clients(edge_t *ed, int first, int count)
             continue;
         if (it->revents == 0) {
             if (is_idle(ed, &ed->c[k], now))
-                close_client(ed, k, &ed->r->stats.clients_idle);
+                close_client(ed, k, &ed->core.r->stats.clients_idle);
             continue;
         }
         if ((it->revents & ZMQ_POLLOUT) && !flush_client(ed, k))
@@ -374,7 +374,7 @@ serve_clients(edge_t *ed, int first, int count)
 static void
 poll_once(edge_t *ed)
 {
-    mu__runner_t *r = ed->r;
+    mu__runner_t *r = ed->core.r;
     zmq_pollitem_t *items = ed->items;
     int n = 0;
     items[n++] = (zmq_pollitem_t) { .fd = r->ctl, .events = ZMQ_POLLIN };
@@ -410,7 +410,7 @@ poll_once(edge_t *ed)
 static void
 flush_clients(edge_t *ed)
 {
-    mu__runner_t *r = ed->r;
+    mu__runner_t *r = ed->core.r;
     for (;;) {
         flush_all(ed);
         close_idle_clients(ed);
@@ -431,16 +431,14 @@ void
 mu__flow_edge_main(mu__runner_t *r)
 {
     static edge_t ed;
-    ed.r = r;
-    ed.e = &r->st->edges[r->index];
     ed.core = (mu__edge_core_t) { .r = r,
-                                  .e = ed.e,
+                                  .e = &r->st->edges[r->index],
                                   .clients = count_clients,
                                   .broadcast = broadcast,
                                   .all_behind = all_behind };
     ed.lfd = r->st->listen_fds[r->index];
     ed.inbound = r->pull == NULL;
-    ed.cap = ed.lfd >= 0 ? ed.e->max_clients : 1;
+    ed.cap = ed.lfd >= 0 ? ed.core.e->max_clients : 1;
     ed.c = calloc((size_t) ed.cap, sizeof *ed.c);
     ed.items = calloc((size_t) ed.cap + 3, sizeof *ed.items);
     if (!ed.c || !ed.items) {
