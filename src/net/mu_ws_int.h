@@ -64,7 +64,7 @@ typedef struct {
     int fd;      /* eventfd, readable while events wait */
     bool raised; /* fd's state (mu__level_fd_sync) */
     mu__ws_ev_t *head, *tail;
-    size_t bytes;      /* data bytes waiting */
+    size_t bytes;      /* data bytes waiting, plus a fixed cost per event */
     size_t max;        /* event_max */
     bool paused;       /* reading was paused for a full queue */
     mu__ws_ev_t *last; /* the event mu__ws_recv handed out last */
@@ -196,6 +196,9 @@ mu__ws_ev_t *mu__ws_ev_grow(mu__ws_ev_t *ev, size_t cap);
 /*  Appends ev (taken). Returns true when the queue now holds more than
     max bytes (the caller pauses the client it read ev from). */
 bool mu__ws_events_push(mu__ws_events_t *events, mu__ws_ev_t *ev);
+
+/*  Whether the queue holds more than max bytes. */
+bool mu__ws_events_full(mu__ws_events_t *events);
 
 /*  Pushes a new data-less event; false on ENOMEM (lost, logged). */
 bool mu__ws_events_note(mu__ws_events_t *events, mu__ws_kind_t kind, uint64_t client);

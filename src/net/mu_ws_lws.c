@@ -216,8 +216,10 @@ mu__ws_context_new(mu__ws_t *self)
         .gid = -1,
         .uid = -1,
         .port = CONTEXT_PORT_NO_LISTEN,
-        /* lws would send Origin: http://<origin> */
-        .options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN,
+        /* lws would send Origin: http://<origin>; lws 4.1.6 reads
+           VALIDATE_UTF8 from the context's options, not the vhost's */
+        .options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN
+                   | LWS_SERVER_OPTION_VALIDATE_UTF8,
     };
     /* One connection: a small fd table (lws sizes it by ulimit -n). */
     if (!config->listen)

@@ -78,8 +78,12 @@ refuse(struct lws *wsi, unsigned status)
 static int
 on_filter(mu__ws_t *self, struct lws *wsi)
 {
+    /* A full event queue refuses too: OPEN and CLOSED events cannot be
+       held back like messages, so a peer connecting and leaving in a loop
+       while the owner is stalled is stopped here. */
+    bool stalled = mu__ws_events_full(&self->events);
     pthread_mutex_lock(&self->lock);
-    bool full = self->config.listen && self->stats.clients >= (uint64_t) self->config.max_clients;
+    bool full = stalled || self->stats.clients >= (uint64_t) self->config.max_clients;
     if (full)
         self->stats.refused++;
     pthread_mutex_unlock(&self->lock);
@@ -179,7 +183,7 @@ make_room(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, size_t len)
 {
     size_t max = self->config.max_message;
     size_t want = client->rx->size + len;
-    size_t hint = want + lws_remaining_packet_payload(wsi);
+    size_t hint = want + lws_remaining_packet_payload(wsi); /* <= max: checked */
     if (want <= client->rx->cap)
         return true;
     size_t cap = client->rx->cap * 2;
@@ -199,15 +203,20 @@ on_receive(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, const void 
 {
     if (!client || client->oversized)
         return client ? -1 : 0;
+    size_t max = self->config.max_message;
     if (!client->rx_active) {
         mu__ws_kind_t kind = lws_frame_is_binary(wsi) ? MU__WS_BINARY : MU__WS_TEXT;
-        size_t hint = len + lws_remaining_packet_payload(wsi);
-        client->rx = mu__ws_ev_new(kind, client->id, hint < self->config.max_message ? hint : 0);
+        size_t rest = lws_remaining_packet_payload(wsi);
+        size_t hint = len <= max && rest <= max - len ? len + rest : 0;
+        client->rx = mu__ws_ev_new(kind, client->id, hint);
         if (!client->rx)
             goto nomem;
         client->rx_active = true;
     }
-    if (client->rx->size + len > self->config.max_message)
+    /* Over max_message with this data, or bound to be by the rest of the
+       frame as its header announced it: closed now. */
+    size_t have = client->rx->size + len;
+    if (have > max || lws_remaining_packet_payload(wsi) > max - have)
         return close_oversized(self, wsi, client);
     if (!make_room(self, wsi, client, len))
         goto nomem;
