@@ -6,8 +6,10 @@ Python.
 A flow is an ordered list of stages, each run by forked runner processes
 under a supervisor process: sources (a Python function or generator called
 in a loop, or inherited descriptors read as mu_pipe frames), worker stages
-(startup, then a handler per message, teardown during the drain) and TCP
-edges (clients send or receive 4-byte little-endian length-prefixed frames).
+(startup, then a handler per message, teardown during the drain) and
+edges: TCP (clients send or receive 4-byte little-endian length-prefixed
+frames) or WebSocket (transport=Transport.WS: one message per WebSocket
+message; browsers can feed a flow and receive its outputs).
 
     flow = mutil.Flow('double')
     flow.add_source('numbers', lambda index: (b'%d' % i for i in range(10)))
