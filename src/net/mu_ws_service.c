@@ -269,11 +269,16 @@ write_frame(mu__ws_t *self, struct lws *wsi, mu__ws_msg_t *msg, size_t off, size
     return w < 0 || (size_t) w < n ? -1 : 0;
 }
 
+/*  Bytes written at most in one writable callback, in as many frames as
+    the socket takes without blocking (lws_send_pipe_choked): small
+    messages need not wait a poll round each. */
+#define WRITE_BUDGET (4 * MU__WS_CHUNK)
+
+/*  Writes one frame of the oldest queued message, or performs a pending
+    close. Returns 1 when there is more to do, 0 when not, -1 to close. */
 static int
-on_writable(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client)
+write_next(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, size_t *written)
 {
-    if (!client)
-        return 0;
     pthread_mutex_lock(&self->lock);
     if (client->count == 0 || client->slow) {
         bool close = client->closing && !client->killing;
@@ -306,11 +311,23 @@ on_writable(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client)
     bool more = client->count > 0 || client->closing;
     pthread_mutex_unlock(&self->lock);
     mu__ws_msg_unref(&msg);
-    if (rc < 0)
+    *written += n + 14; /* a frame header at most */
+    return rc < 0 ? -1 : more;
+}
+
+static int
+on_writable(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client)
+{
+    if (!client)
+        return 0;
+    size_t written = 0;
+    int more;
+    do
+        more = write_next(self, wsi, client, &written);
+    while (more > 0 && written < WRITE_BUDGET && !lws_send_pipe_choked(wsi));
+    if (more > 0 && lws_callback_on_writable(wsi) < 0)
         return -1;
-    if (more && lws_callback_on_writable(wsi) < 0)
-        return -1;
-    return 0;
+    return more < 0 ? -1 : 0;
 }
 
 /* ---- the callback ------------------------------------------------------- */
