@@ -5,8 +5,9 @@
     A flow is an ordered list of stages, each run by one or more forked
     runner processes under a supervisor process: worker stages (a startup
     hook, then a handler per message), source stages (a function called in
-    a loop, or inherited descriptors read as mu_pipe frames), and TCP edge
-    stages (clients send or receive mu_pipe frames). The link into a stage
+    a loop, or inherited descriptors read as mu_pipe frames), and edge
+    stages (TCP clients send or receive mu_pipe frames; WebSocket clients,
+    browsers included, messages). The link into a stage
     routes what the previous stage emits: balanced, broadcast (with
     filters) or keyed, optionally at-least-once. A flow can be split over
     processes and hosts (mu_flow_set_local, mu_flow_set_endpoint), with
@@ -111,31 +112,57 @@ typedef enum {
     MU_FLOW_EDGE_DROP_OLDEST = 1 /* drop its oldest queued messages (drops) */
 } mu_flow_edge_overflow_t;
 
+/*  How an edge talks to its clients. */
+typedef enum {
+    MU_FLOW_EDGE_TCP = 0, /* mu_pipe frames over TCP (default) */
+    MU_FLOW_EDGE_WS = 1   /* WebSocket (ws:// or wss://): one message per frame */
+} mu_flow_edge_transport_t;
+
 /*  Defaults of the client settings of mu_flow_edge_t (used for 0). */
 #define MU_FLOW_EDGE_MAX_CLIENTS 256
 #define MU_FLOW_EDGE_IDLE_TIMEOUT_MS 60000
 #define MU_FLOW_EDGE_QUEUE_MAX (1024u * 1024)
 
-/*  One TCP edge (a runner of an edge stage). Zero-initialise it, so that
-    every setting left out takes its default. */
+/*  One edge (a runner of an edge stage), TCP or WebSocket. Zero-initialise
+    it, so that every setting left out takes its default. Strings are not
+    copied: they must stay valid until mu_flow_start returns. The ws_
+    settings apply to WebSocket edges only (MU_EINVAL on a TCP edge). */
 typedef struct {
-    const char *host;                  /* address to listen on or connect to ("127.0.0.1") */
-    int port;                          /* 0 with listen: an ephemeral port (mu_flow_edge_port) */
-    bool listen;                       /* listen for clients, else connect to host:port */
-    mu_flow_forward_fn *from_client;   /* client → downstream; NULL: as is */
-    mu_flow_forward_fn *from_internal; /* upstream → clients; NULL: as is */
-    mu_flow_edge_filter_fn *filter;    /* broadcast link into this edge; NULL: all */
-    void *arg;                         /* handed to the three hooks */
-    uint32_t max_frame;                /* largest frame from or to a client; 0: 1 MiB */
-    int max_clients;                   /* listening edge: clients at once, 1..65536;
+    const char *host;                   /* address to listen on or connect to ("127.0.0.1") */
+    int port;                           /* 0 with listen: an ephemeral port (mu_flow_edge_port) */
+    bool listen;                        /* listen for clients, else connect to host:port */
+    mu_flow_forward_fn *from_client;    /* client → downstream; NULL: as is */
+    mu_flow_forward_fn *from_internal;  /* upstream → clients; NULL: as is */
+    mu_flow_edge_filter_fn *filter;     /* broadcast link into this edge; NULL: all */
+    void *arg;                          /* handed to the three hooks */
+    uint32_t max_frame;                 /* largest frame from or to a client; 0: 1 MiB */
+    int max_clients;                    /* listening edge: clients at once, 1..65536;
                                     0: MU_FLOW_EDGE_MAX_CLIENTS */
-    int idle_timeout_ms;               /* listening edge: an idle client is closed
+    int idle_timeout_ms;                /* listening edge: an idle client is closed
                                     after this long; 0: MU_FLOW_EDGE_IDLE_TIMEOUT_MS,
                                     -1: never */
-    size_t queue_max;                  /* bytes queued per client (payload plus a
+    size_t queue_max;                   /* bytes queued per client (payload plus a
                                     small per-message overhead); 0:
                                     MU_FLOW_EDGE_QUEUE_MAX */
-    mu_flow_edge_overflow_t overflow;  /* a client over queue_max */
+    mu_flow_edge_overflow_t overflow;   /* a client over queue_max */
+    mu_flow_edge_transport_t transport; /* MU_FLOW_EDGE_TCP (default) or MU_FLOW_EDGE_WS */
+    const char *ws_path;                /* connect: request path ("/..."); NULL: "/" */
+    const char *ws_origin;              /* listen: the Origin a client must send
+                                           (exactly), NULL: any; connect: the Origin
+                                           sent, NULL: none */
+    const char *ws_cert_file;           /* listen: wss:// with this PEM certificate
+                                           (and ws_key_file; both or neither) */
+    const char *ws_key_file;            /* listen: its PEM private key */
+    bool ws_tls;                        /* connect: wss:// */
+    const char *ws_ca_file;             /* connect, ws_tls: PEM CAs that verify the
+                                           server; NULL: the system's */
+    bool ws_tls_insecure;               /* connect, ws_tls: accept any certificate */
+    bool ws_binary;                     /* to clients: every message as a binary
+                                           frame; false: a text frame when it is
+                                           valid UTF-8, else binary */
+    int ws_ping_interval_ms;            /* idle time before a ping (a client that
+                                           answers none within 10 s is closed);
+                                           0: 20000, -1: no pings */
 } mu_flow_edge_t;
 
 /*  One row of statistics: a runner (index >= 0) or a stage total
@@ -206,12 +233,17 @@ MU_EXPORT MU_NODISCARD int mu_flow_add_source(mu_flow_t *self, const char *name,
 MU_EXPORT MU_NODISCARD int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds,
                                                  int n);
 
-/*  Adds a TCP edge runner to the edge stage `name`: the last stage when it
-    has that name and is an edge stage, else a new stage appended. The edge
-    is copied, with its defaults filled in. name and edge must not be NULL
-    (asserted). Returns 0, MU_EINVAL (no host, port out of range, max_clients out of 0..65536,
-    idle_timeout_ms < -1, an unknown overflow, a stage of that name that is
-    not the last edge stage), MU_ENOMEM. */
+/*  Adds an edge runner (TCP or WebSocket) to the edge stage `name`: the
+    last stage when it has that name and is an edge stage, else a new stage
+    appended. The edge is copied, with its defaults filled in. name and
+    edge must not be NULL (asserted). Returns 0, MU_EINVAL (no host, port
+    out of range, max_clients out of 0..65536, idle_timeout_ms < -1, an
+    unknown overflow or transport, a stage of that name that is not the
+    last edge stage; ws_ settings on a TCP edge, listen settings
+    (certificate, key) on a connecting WebSocket edge or connect settings
+    (path, TLS, CA) on a listening one, a key without a certificate or the
+    reverse, a certificate, key or CA file that cannot be read, a path not
+    starting with '/', ws_ping_interval_ms < -1), MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_flow_add_edge(mu_flow_t *self, const char *name,
                                             const mu_flow_edge_t *edge);
 
@@ -288,15 +320,16 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_restart_limit(mu_flow_t *self, int max_re
 MU_EXPORT MU_NODISCARD int mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms);
 
 /*  Starts the flow: binds the listening edges, forks the supervisor and
-    returns. Returns 0, MU_EINVAL (no stage; the first stage is a worker
+    returns once the listening WebSocket edges listen (or the flow ended:
+    mu_flow_wait says why). Returns 0, MU_EINVAL (no stage; the first stage is a worker
     stage; an at-least-once link that is not balanced; a split flow with no
     local stage or a local/remote link that is unpinned or at-least-once; a
     bad edge address; already started), -errno of bind/listen (e.g.
     -EADDRINUSE), mkdtemp or fork. */
 MU_EXPORT MU_NODISCARD int mu_flow_start(mu_flow_t *self);
 
-/*  The TCP port edge `index` of stage `name` listens on (after mu_flow_start
-    for port 0). Returns the port, or MU_EINVAL (unknown stage/edge, not a
+/*  The TCP port edge `index` of stage `name` (TCP or WebSocket) listens on
+    (after mu_flow_start for port 0). Returns the port, or MU_EINVAL (unknown stage/edge, not a
     listening edge, not started). */
 MU_EXPORT MU_NODISCARD int mu_flow_edge_port(const mu_flow_t *self, const char *name, int index);
 

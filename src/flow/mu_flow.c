@@ -41,6 +41,7 @@ mu_flow_new(const char *name)
     self->window_ms = 5000;
     self->drain_ms = 10000;
     self->ctl = -1;
+    self->ws_ready_fd = -1;
     return self;
 }
 
@@ -221,13 +222,40 @@ mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds, int n)
 }
 
 static bool
+readable_or_null(const char *path)
+{
+    return !path || access(path, R_OK) == 0;
+}
+
+/*  The WebSocket settings: each on the side (listen, connect) it is for;
+    on a TCP edge, none. */
+static bool
+ws_settings_valid(const mu_flow_edge_t *e)
+{
+    bool listen_set = e->ws_cert_file || e->ws_key_file;
+    bool connect_set = e->ws_path || e->ws_tls || e->ws_ca_file || e->ws_tls_insecure;
+    if (e->transport == MU_FLOW_EDGE_TCP)
+        return !listen_set && !connect_set && !e->ws_origin && !e->ws_binary
+               && e->ws_ping_interval_ms == 0;
+    if (e->transport != MU_FLOW_EDGE_WS || e->ws_ping_interval_ms < -1)
+        return false;
+    if (e->listen ? connect_set : listen_set)
+        return false;
+    if (!e->ws_cert_file != !e->ws_key_file || (e->ws_path && e->ws_path[0] != '/'))
+        return false;
+    return readable_or_null(e->ws_cert_file) && readable_or_null(e->ws_key_file)
+           && readable_or_null(e->ws_ca_file);
+}
+
+static bool
 edge_valid(const mu_flow_edge_t *edge)
 {
     return edge->host != NULL && edge->host[0] != '\0' && edge->port >= 0 && edge->port <= 65535
            && (edge->listen || edge->port != 0) && edge->max_clients >= 0
            && edge->max_clients <= 65536 && edge->idle_timeout_ms >= -1
            && (edge->overflow == MU_FLOW_EDGE_DISCONNECT
-               || edge->overflow == MU_FLOW_EDGE_DROP_OLDEST);
+               || edge->overflow == MU_FLOW_EDGE_DROP_OLDEST)
+           && ws_settings_valid(edge);
 }
 
 /*  The edge with its defaults filled in. */
@@ -255,7 +283,8 @@ mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
     if (!edge_valid(edge) || self->started)
         return mu__fail(MU_EINVAL,
                         "flow '%s': edge '%s': bad settings (host, port, "
-                        "max_clients, idle_timeout_ms, overflow), or started",
+                        "max_clients, idle_timeout_ms, overflow, transport, ws_), "
+                        "or started",
                         self->name, name);
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
@@ -405,7 +434,11 @@ mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms)
 
 /* ---- start -------------------------------------------------------------------- */
 
-/*  Binds a listening TCP socket for an edge; returns the fd or -errno. */
+/*  Binds a listening TCP socket for an edge; returns the fd or -errno. A
+    WebSocket edge's socket is bound but does not listen: it holds the port
+    (the supervisor keeps it) for the edge's runner, whose libwebsockets
+    socket listens there (Linux lets SO_REUSEADDR sockets bind next to a
+    bound one that does not listen). */
 static int
 bind_edge(const mu_flow_edge_t *e, int *port_p)
 {
@@ -418,7 +451,8 @@ bind_edge(const mu_flow_edge_t *e, int *port_p)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     socklen_t len = sizeof sa;
-    if (bind(fd, (struct sockaddr *) &sa, sizeof sa) != 0 || listen(fd, 128) != 0
+    bool ws = e->transport == MU_FLOW_EDGE_WS;
+    if (bind(fd, (struct sockaddr *) &sa, sizeof sa) != 0 || (!ws && listen(fd, 128) != 0)
         || getsockname(fd, (struct sockaddr *) &sa, &len) != 0) {
         int rc = -errno;
         close(fd);
@@ -426,6 +460,14 @@ bind_edge(const mu_flow_edge_t *e, int *port_p)
     }
     *port_p = ntohs(sa.sin_port);
     return fd;
+}
+
+static void
+close_pair(const int ready[2])
+{
+    for (int k = 0; k < 2; k++)
+        if (ready[k] >= 0)
+            close(ready[k]);
 }
 
 static int
@@ -493,6 +535,44 @@ bind_edges(mu_flow_t *self)
     return 0;
 }
 
+/*  The local listening WebSocket edges (their runners say when they listen). */
+static int
+count_ws_listeners(const mu_flow_t *self)
+{
+    int count = 0;
+    for (int s = 0; s < self->nstages; s++)
+        for (int i = 0; self->stages[s].kind == MU__ST_EDGE && i < self->stages[s].n; i++)
+            count += !self->stages[s].remote && self->stages[s].edges[i].listen
+                     && self->stages[s].edges[i].transport == MU_FLOW_EDGE_WS;
+    return count;
+}
+
+/*  Waits until count different listening WebSocket edges said on fd that
+    they listen (a restarted runner says it again), or the supervisor sent
+    something or went away: the flow ended, as mu_flow_wait will tell.
+    Without memory for the list, does not wait. */
+static void
+wait_ws_listening(const mu_flow_t *self, int fd, int count)
+{
+    int *seen = malloc((size_t) count * sizeof *seen);
+    int nseen = 0;
+    while (seen && nseen < count) {
+        struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+                               { .fd = self->ctl, .events = POLLIN } };
+        if ((poll(p, 2, -1) < 0 && errno != EINTR) || p[1].revents)
+            break;
+        int key;
+        if (!(p[0].revents & POLLIN) || recv(fd, &key, sizeof key, MSG_DONTWAIT) != sizeof key)
+            continue;
+        bool known = false;
+        for (int k = 0; k < nseen; k++)
+            known = known || seen[k] == key;
+        if (!known)
+            seen[nseen++] = key;
+    }
+    free(seen);
+}
+
 int
 mu_flow_start(mu_flow_t *self)
 {
@@ -512,13 +592,19 @@ mu_flow_start(mu_flow_t *self)
             rc = MU_EADDRINUSE;
         return mu__fail(rc, "flow '%s': cannot listen on an edge: %s", self->name, mu_strerror(rc));
     }
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    int sv[2], ready[2] = { -1, -1 };
+    int ws_listeners = count_ws_listeners(self);
+    bool have_sv = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0;
+    if (!have_sv
+        || (ws_listeners > 0 && socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ready) != 0)) {
         rc = mu__fail(-errno, "flow '%s': socketpair: %s", self->name, strerror(errno));
+        if (have_sv)
+            close_pair(sv);
         close_listeners(self);
         rmdir(self->dir);
         return rc;
     }
+    self->ws_ready_fd = ready[1]; /* the runners' end */
     pid_t parent = getpid();
     fflush(NULL);
     pid_t pid = fork();
@@ -526,12 +612,15 @@ mu_flow_start(mu_flow_t *self)
         rc = mu__fail(-errno, "flow '%s': fork: %s", self->name, strerror(errno));
         close(sv[0]);
         close(sv[1]);
+        close_pair(ready);
         close_listeners(self);
         rmdir(self->dir);
         return rc;
     }
     if (pid == 0) {
         close(sv[0]);
+        if (ready[0] >= 0)
+            close(ready[0]);
         mu__flow_die_with_parent(parent, SIGHUP); /* cleans up, then exits */
         mu__flow_supervise(self, sv[1]);
     }
@@ -539,6 +628,10 @@ mu_flow_start(mu_flow_t *self)
     self->ctl = sv[0];
     self->super_pid = pid;
     self->started = true;
+    if (ready[0] >= 0)
+        wait_ws_listening(self, ready[0], ws_listeners);
+    close_pair(ready);
+    self->ws_ready_fd = -1;
     /* The supervisor holds the inherited descriptors now. */
     close_listeners(self);
     for (int s = 0; s < self->nstages; s++)

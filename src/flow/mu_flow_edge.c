@@ -13,11 +13,13 @@
     closing the one idle longest, and closes clients idle for
     idle_timeout_ms. A client's active_ms is when it last did its part:
     connected, sent a complete frame, had bytes written to it, or had
-    nothing queued when a message came for it. */
+    nothing queued when a message came for it. The hooks, reading upstream
+    and the end of the loop are shared with the WebSocket edge
+    (mu_flow_edge_core.c). */
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_edge.h"
+#include "flow/mu_flow_edge_core.h"
 #include "flow/mu_flow_runner.h"
-#include "flow/mu_flow_links.h"
 #include "flow/mu_flow_msgq.h"
 
 #include <arpa/inet.h>
@@ -45,8 +47,7 @@ typedef struct {
 } client_t;
 
 typedef struct {
-    mu__runner_t *r;
-    const mu_flow_edge_t *e;
+    mu__edge_core_t core; /* first: the core's functions get the edge_t; r, e */
     int lfd;
     bool inbound; /* a first stage: clients send, nothing goes to them */
     client_t *c;  /* cap slots, nc used */
@@ -75,7 +76,7 @@ close_client(edge_t *ed, int k, uint64_t *counter)
     mu__msgq_clear(&ed->c[k].q);
     mu_pipe_destroy(&ed->c[k].p);
     ed->c[k] = ed->c[--ed->nc];
-    ed->r->stats.clients = (uint64_t) ed->nc;
+    ed->core.r->stats.clients = (uint64_t) ed->nc;
 }
 
 static bool
@@ -115,8 +116,8 @@ static void
 add_client(edge_t *ed, int fd)
 {
     if (ed->nc == ed->cap) /* make room: idle connections never lock clients out */
-        close_client(ed, idlest(ed), &ed->r->stats.clients_idle);
-    mu_pipe_t *p = mu__edge_pipe_new(fd, ed->e->max_frame);
+        close_client(ed, idlest(ed), &ed->core.r->stats.clients_idle);
+    mu_pipe_t *p = mu__edge_pipe_new(fd, ed->core.e->max_frame);
     if (!p) {
         close(fd);
         return;
@@ -125,7 +126,7 @@ add_client(edge_t *ed, int fd)
                                    .p = p,
                                    .active_ms = mu__now_ms(),
                                    .seq = ed->accepted++ };
-    ed->r->stats.clients = (uint64_t) ed->nc;
+    ed->core.r->stats.clients = (uint64_t) ed->nc;
 }
 
 /*  True when client c of a listening edge has been idle too long: on a
@@ -134,7 +135,8 @@ add_client(edge_t *ed, int fd)
 static bool
 is_idle(const edge_t *ed, const client_t *c, int64_t now)
 {
-    if (ed->lfd < 0 || ed->e->idle_timeout_ms < 0 || now - c->active_ms < ed->e->idle_timeout_ms)
+    if (ed->lfd < 0 || ed->core.e->idle_timeout_ms < 0
+        || now - c->active_ms < ed->core.e->idle_timeout_ms)
         return false;
     return ed->inbound || backlog(c) > 0;
 }
@@ -145,7 +147,7 @@ close_idle_clients(edge_t *ed)
     int64_t now = mu__now_ms();
     for (int k = ed->nc - 1; k >= 0; k--)
         if (is_idle(ed, &ed->c[k], now))
-            close_client(ed, k, &ed->r->stats.clients_idle);
+            close_client(ed, k, &ed->core.r->stats.clients_idle);
 }
 
 static void
@@ -155,8 +157,9 @@ try_connect(edge_t *ed)
     if (ed->nc > 0 || now < ed->next_connect)
         return;
     ed->next_connect = now + RETRY_MS;
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) ed->e->port) };
-    if (inet_pton(AF_INET, ed->e->host, &sa.sin_addr) != 1)
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t) ed->core.e->port) };
+    if (inet_pton(AF_INET, ed->core.e->host, &sa.sin_addr) != 1)
         return;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -209,12 +212,12 @@ static void
 bound_queue(edge_t *ed, int k)
 {
     client_t *c = &ed->c[k];
-    if (c->q.bytes <= ed->e->queue_max)
+    if (c->q.bytes <= ed->core.e->queue_max)
         return;
-    if (ed->e->overflow == MU_FLOW_EDGE_DROP_OLDEST)
-        ed->r->stats.drops += mu__msgq_trim(&c->q, ed->e->queue_max);
+    if (ed->core.e->overflow == MU_FLOW_EDGE_DROP_OLDEST)
+        ed->core.r->stats.drops += mu__msgq_trim(&c->q, ed->core.e->queue_max);
     else
-        close_client(ed, k, &ed->r->stats.clients_slow);
+        close_client(ed, k, &ed->core.r->stats.clients_slow);
 }
 
 /*  Hands a message to client k: to its pipe when nothing waits before it,
@@ -235,7 +238,7 @@ send_to_client(edge_t *ed, int k, const void *data, size_t size)
         }
     }
     if (mu__msgq_push(&c->q, data, size) != 0) {
-        ed->r->stats.drops++; /* no memory for the copy */
+        ed->core.r->stats.drops++; /* no memory for the copy */
         return;
     }
     bound_queue(ed, k);
@@ -243,21 +246,18 @@ send_to_client(edge_t *ed, int k, const void *data, size_t size)
 
 /*  Sends to every client without waiting: what a client's socket does not
     take waits in its queue. */
-int
-mu__flow_edge_emit(void *edge, const void *data, size_t size)
+static void
+broadcast(mu__edge_core_t *core, const void *data, size_t size)
 {
-    edge_t *ed = edge;
-    mu__runner_t *r = ed->r;
-    if (size > ed->e->max_frame)
-        return MU_EMSGSIZE;
-    if (ed->nc == 0) { /* only while draining: no client will come for it */
-        r->stats.drops++;
-        return 0;
-    }
+    edge_t *ed = (edge_t *) core;
     for (int k = ed->nc - 1; k >= 0; k--) /* from the back: closing swaps in the last */
         send_to_client(ed, k, data, size);
-    r->stats.out++;
-    return 0;
+}
+
+static int
+count_clients(const mu__edge_core_t *core)
+{
+    return ((const edge_t *) core)->nc;
 }
 
 /* ---- input -------------------------------------------------------------------- */
@@ -287,25 +287,14 @@ static int
 take_client_frame(void *ctx, const void *data, size_t size)
 {
     client_ref_t *ref = ctx;
-    edge_t *ed = ref->ed;
-    mu__runner_t *r = ed->r;
-    ed->c[ref->k].active_ms = mu__now_ms();
-    if (r->npush > 0) { /* else an outbound-only edge: what clients send goes nowhere */
-        r->stats.in++;
-        mu_flow_emit_t out = { .runner = r };
-        int rc = ed->e->from_client ? ed->e->from_client(ed->e->arg, data, size, &out)
-                                    : mu__runner_send(r, data, size);
-        if (rc < 0)
-            r->stats.errors++;
-        mu__runner_tick(r);
-    }
-    return r->exit_req ? MU_EINTR : 0;
+    ref->ed->c[ref->k].active_ms = mu__now_ms();
+    return mu__edge_from_client(&ref->ed->core, data, size);
 }
 
 static void
 read_client(edge_t *ed, int k)
 {
-    mu__runner_t *r = ed->r;
+    mu__runner_t *r = ed->core.r;
     if (r->exit_req)
         return;
     client_ref_t ref = { ed, k };
@@ -319,43 +308,15 @@ read_client(edge_t *ed, int k)
     close_client(ed, k, NULL);
 }
 
-static int
-deliver_clients(mu__runner_t *r, const void *data, size_t size, void *ctx)
-{
-    edge_t *ed = ctx;
-    if (ed->e->from_internal) {
-        mu_flow_emit_t out = { .runner = r, .to_clients = 1, .edge = ed };
-        return ed->e->from_internal(ed->e->arg, data, size, &out);
-    }
-    return mu__flow_edge_emit(ed, data, size);
-}
-
-/*  True when the edge should stop reading upstream: no client (unless the
-    flow drains), or every client more than half its queue behind. */
+/*  True when every client is more than half its queue behind. */
 static bool
-clients_blocked(const edge_t *ed)
+all_behind(const mu__edge_core_t *core)
 {
-    if (ed->nc == 0)
-        return !ed->r->drain_req;
+    const edge_t *ed = (const edge_t *) core;
     for (int k = 0; k < ed->nc; k++)
-        if (backlog(&ed->c[k]) <= ed->e->queue_max / 2)
+        if (backlog(&ed->c[k]) <= ed->core.e->queue_max / 2)
             return false;
     return true;
-}
-
-static void
-read_upstream(edge_t *ed)
-{
-    mu__runner_t *r = ed->r;
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    for (int n = 0; n < 256 && !r->exit_req && !clients_blocked(ed)
-                    && zmq_msg_recv(&m, r->pull, ZMQ_DONTWAIT) >= 0;
-         n++)
-        mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), deliver_clients, ed);
-    zmq_msg_close(&m);
-    mu__runner_flush_acks(r);
-    flush_all(ed);
 }
 
 static void
@@ -370,17 +331,6 @@ accept_clients(edge_t *ed)
 }
 
 /* ---- loop ------------------------------------------------------------------------ */
-
-static bool
-finished(const edge_t *ed)
-{
-    const mu__runner_t *r = ed->r;
-    if (r->exit_req)
-        return true;
-    if (r->stage == 0)
-        return r->drain_req;
-    return mu__runner_input_done(r);
-}
 
 /*  Adds a poll item per client (POLLIN when want_in, POLLOUT while it has
     a backlog) from items[n]; returns the new count. */
@@ -411,7 +361,7 @@ serve_clients(edge_t *ed, int first, int count)
             continue;
         if (it->revents == 0) {
             if (is_idle(ed, &ed->c[k], now))
-                close_client(ed, k, &ed->r->stats.clients_idle);
+                close_client(ed, k, &ed->core.r->stats.clients_idle);
             continue;
         }
         if ((it->revents & ZMQ_POLLOUT) && !flush_client(ed, k))
@@ -424,7 +374,7 @@ serve_clients(edge_t *ed, int first, int count)
 static void
 poll_once(edge_t *ed)
 {
-    mu__runner_t *r = ed->r;
+    mu__runner_t *r = ed->core.r;
     zmq_pollitem_t *items = ed->items;
     int n = 0;
     items[n++] = (zmq_pollitem_t) { .fd = r->ctl, .events = ZMQ_POLLIN };
@@ -433,7 +383,7 @@ poll_once(edge_t *ed)
         lpos = n;
         items[n++] = (zmq_pollitem_t) { .fd = ed->lfd, .events = ZMQ_POLLIN };
     }
-    if (r->pull && !clients_blocked(ed)) {
+    if (r->pull && !mu__edge_blocked(&ed->core)) {
         upos = n;
         items[n++] = (zmq_pollitem_t) { .socket = r->pull, .events = ZMQ_POLLIN };
     }
@@ -446,8 +396,10 @@ poll_once(edge_t *ed)
     serve_clients(ed, first_client, n - first_client);
     if (accept_ready)
         accept_clients(ed);
-    if (upstream_ready)
-        read_upstream(ed);
+    if (upstream_ready) {
+        mu__edge_read_upstream(&ed->core);
+        flush_all(ed);
+    }
     if (ed->lfd < 0)
         try_connect(ed);
     mu__runner_tick(r);
@@ -458,7 +410,7 @@ poll_once(edge_t *ed)
 static void
 flush_clients(edge_t *ed)
 {
-    mu__runner_t *r = ed->r;
+    mu__runner_t *r = ed->core.r;
     for (;;) {
         flush_all(ed);
         close_idle_clients(ed);
@@ -479,11 +431,14 @@ void
 mu__flow_edge_main(mu__runner_t *r)
 {
     static edge_t ed;
-    ed.r = r;
-    ed.e = &r->st->edges[r->index];
+    ed.core = (mu__edge_core_t) { .r = r,
+                                  .e = &r->st->edges[r->index],
+                                  .clients = count_clients,
+                                  .broadcast = broadcast,
+                                  .all_behind = all_behind };
     ed.lfd = r->st->listen_fds[r->index];
     ed.inbound = r->pull == NULL;
-    ed.cap = ed.lfd >= 0 ? ed.e->max_clients : 1;
+    ed.cap = ed.lfd >= 0 ? ed.core.e->max_clients : 1;
     ed.c = calloc((size_t) ed.cap, sizeof *ed.c);
     ed.items = calloc((size_t) ed.cap + 3, sizeof *ed.items);
     if (!ed.c || !ed.items) {
@@ -492,7 +447,7 @@ mu__flow_edge_main(mu__runner_t *r)
     }
     if (ed.lfd >= 0) /* the listening socket is shared with the supervisor */
         (void) fcntl(ed.lfd, F_SETFL, fcntl(ed.lfd, F_GETFL) | O_NONBLOCK);
-    while (!finished(&ed))
+    while (!mu__edge_finished(&ed.core))
         poll_once(&ed);
     if (r->exit_req)
         _exit(0);

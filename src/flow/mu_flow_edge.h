@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_flow_edge.h — private: the edge runner (mu_flow_edge.c). Never installed. */
+/*  mu_flow_edge.h — private: the edge runners, TCP (mu_flow_edge.c) and
+    WebSocket (mu_flow_ws_edge.c). Never installed. */
 #ifndef MU_FLOW_EDGE_H_INCLUDED
 #define MU_FLOW_EDGE_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
 
-/*  The edge runner's loop (mu_flow_edge.c); never returns. */
+/*  The TCP edge runner's loop (mu_flow_edge.c); never returns. */
 void mu__flow_edge_main(mu__runner_t *r) __attribute__((noreturn));
+
+/*  The WebSocket edge runner's loop (mu_flow_ws_edge.c); never returns. */
+void mu__flow_ws_edge_main(mu__runner_t *r) __attribute__((noreturn));
 
 /*  A TCP client's pipe as an edge sets it up (TCP_NODELAY, max_frame, no
     waiting, no linger); owns fd once it returns a pipe, else NULL (fd is
@@ -24,8 +28,5 @@ typedef int mu__edge_frame_fn(void *ctx, const void *data, size_t size);
     after whole frames, MU_ETRUNCATED, MU_EPROTO for a frame over the
     maximum, ...): then the client is done. (Exposed for the fuzz target.) */
 int mu__edge_read_frames(mu_pipe_t *p, mu__edge_frame_fn *fn, void *ctx);
-
-/*  Sends to the clients of the edge (emitter with to_clients). */
-int mu__flow_edge_emit(void *edge, const void *data, size_t size);
 
 #endif

@@ -73,7 +73,10 @@ struct mu_flow_t {
     char error[256];
     mu_flow_stats_t *stats; /* last snapshot */
     size_t nstats;
-    bool curve; /* CURVE on pinned links */
+    int ws_ready_fd; /* runners of listening WebSocket edges send their
+                        stage * MU__FLOW_MAX_RUNNERS + index here once they
+                        listen (mu_flow_start waits for them); -1: none */
+    bool curve;      /* CURVE on pinned links */
     uint8_t curve_server_pub[32], curve_server_sec[32];
     uint8_t curve_client_pub[32], curve_client_sec[32];
 };

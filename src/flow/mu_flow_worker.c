@@ -7,6 +7,7 @@
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_worker.h"
 #include "flow/mu_flow_edge.h"
+#include "flow/mu_flow_edge_core.h"
 #include "flow/mu_flow_inproc.h"
 #include "flow/mu_flow_runner.h"
 #include "flow/mu_flow_links.h"
@@ -231,6 +232,8 @@ mu__flow_runner_main(mu_flow_t *flow, int stage, int index, int ctl)
     case MU__ST_FD_SOURCE:
         fd_source_main(r);
     case MU__ST_EDGE:
+        if (r->st->edges[r->index].transport == MU_FLOW_EDGE_WS)
+            mu__flow_ws_edge_main(r);
         mu__flow_edge_main(r);
     }
     _exit(2);

@@ -284,6 +284,21 @@ test_edge_settings_errors(void)
     MU_CHECK_EQ(mu_flow_add_edge(f, "in", &e), MU_EINVAL);
     e.overflow = MU_FLOW_EDGE_DROP_OLDEST;
     MU_CHECK_EQ(mu_flow_add_edge(f, "in", &e), 0);
+    /* WebSocket settings: the transport, the values Python cannot
+       express (the rest: bindings/python/tests/test_flow_ws.py). */
+    e.transport = (mu_flow_edge_transport_t) 2;
+    MU_CHECK_EQ(mu_flow_add_edge(f, "in", &e), MU_EINVAL);
+    e.transport = MU_FLOW_EDGE_TCP;
+    e.ws_ping_interval_ms = 1000; /* a ws_ setting on a TCP edge */
+    MU_CHECK_EQ(mu_flow_add_edge(f, "in", &e), MU_EINVAL);
+    e.transport = MU_FLOW_EDGE_WS;
+    e.ws_ping_interval_ms = -2;
+    MU_CHECK_EQ(mu_flow_add_edge(f, "in", &e), MU_EINVAL);
+    e.ws_ping_interval_ms = -1;
+    e.ws_key_file = "key.pem"; /* a key without a certificate */
+    MU_CHECK_EQ(mu_flow_add_edge(f, "in", &e), MU_EINVAL);
+    e.ws_key_file = NULL;
+    MU_CHECK_EQ(mu_flow_add_edge(f, "in", &e), 0);
     mu_flow_destroy(&f);
 }
 

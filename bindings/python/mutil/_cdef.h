@@ -729,6 +729,10 @@ typedef enum {
     MU_FLOW_EDGE_DISCONNECT = 0,
     MU_FLOW_EDGE_DROP_OLDEST = 1
 } mu_flow_edge_overflow_t;
+typedef enum {
+    MU_FLOW_EDGE_TCP = 0,
+    MU_FLOW_EDGE_WS = 1
+} mu_flow_edge_transport_t;
 typedef struct {
     const char *host;
     int port;
@@ -743,6 +747,19 @@ typedef struct {
     int idle_timeout_ms;
     size_t queue_max;
     mu_flow_edge_overflow_t overflow;
+    mu_flow_edge_transport_t transport;
+    const char *ws_path;
+    const char *ws_origin;
+    const char *ws_cert_file;
+    const char *ws_key_file;
+   _Bool 
+        ws_tls;
+    const char *ws_ca_file;
+   _Bool 
+        ws_tls_insecure;
+   _Bool 
+        ws_binary;
+    int ws_ping_interval_ms;
 } mu_flow_edge_t;
 typedef struct {
     size_t size;

@@ -6,8 +6,10 @@ Python.
 A flow is an ordered list of stages, each run by forked runner processes
 under a supervisor process: sources (a Python function or generator called
 in a loop, or inherited descriptors read as mu_pipe frames), worker stages
-(startup, then a handler per message, teardown during the drain) and TCP
-edges (clients send or receive 4-byte little-endian length-prefixed frames).
+(startup, then a handler per message, teardown during the drain) and
+edges: TCP (clients send or receive 4-byte little-endian length-prefixed
+frames) or WebSocket (transport=Transport.WS: one message per WebSocket
+message; browsers can feed a flow and receive its outputs).
 
     flow = mutil.Flow('double')
     flow.add_source('numbers', lambda index: (b'%d' % i for i in range(10)))
@@ -74,6 +76,12 @@ class Overflow(enum.IntEnum):
     """What an outbound edge does with a client over its queue_max."""
     DISCONNECT = lib.MU_FLOW_EDGE_DISCONNECT
     DROP_OLDEST = lib.MU_FLOW_EDGE_DROP_OLDEST
+
+
+class Transport(enum.IntEnum):
+    """How an edge talks to its clients (mu_flow_edge_transport_t)."""
+    TCP = lib.MU_FLOW_EDGE_TCP
+    WS = lib.MU_FLOW_EDGE_WS
 
 
 def _callable(fn, what, optional=False):
@@ -349,7 +357,8 @@ class Flow(Handle):
     def add_edge(self, name, host='127.0.0.1', port=0, *, listen=True, from_client=None,
                  from_internal=None, filter=None, max_frame=1024 * 1024,
                  max_clients=lib.MU_FLOW_EDGE_MAX_CLIENTS, idle_timeout=60.0,
-                 queue_max=lib.MU_FLOW_EDGE_QUEUE_MAX, overflow=Overflow.DISCONNECT):
+                 queue_max=lib.MU_FLOW_EDGE_QUEUE_MAX, overflow=Overflow.DISCONNECT,
+                 transport=Transport.TCP, **ws):
         """Adds a TCP edge runner to edge stage `name` (the last stage when it
         is an edge stage of that name, else a new stage). listen on
         host:port (0: an ephemeral port, see edge_port) or connect to it.
@@ -359,7 +368,11 @@ class Flow(Handle):
         taking from a broadcast link what filter(data) accepts (None: all).
         Client limits: max_frame bytes, max_clients, idle_timeout seconds
         (None: never), queue_max bytes per client, then overflow
-        (Overflow.DISCONNECT or DROP_OLDEST, or their names). Returns the
+        (Overflow.DISCONNECT or DROP_OLDEST, or their names). transport
+        Transport.WS (or 'WS') makes a WebSocket edge, whose settings are
+        keywords named as mu_flow_edge_t's ws_ fields without the prefix:
+        path, origin, cert_file, key_file, tls, ca_file, tls_insecure,
+        binary, ping_interval (seconds, None: no pings). Returns the
         flow."""
         for fn, what in ((from_client, 'from_client'), (from_internal, 'from_internal'),
                          (filter, 'filter')):
@@ -375,6 +388,8 @@ class Flow(Handle):
         edge.idle_timeout_ms = -1 if idle_timeout is None else max(1, timeout_ms(idle_timeout))
         edge.queue_max = _int_in(queue_max, 1, 2**63 - 1, 'queue_max')
         edge.overflow = _enum(Overflow, overflow, 'overflow')
+        edge.transport = _enum(Transport, transport, 'transport')
+        self._set_ws(edge, ws)
         where = "edge '%s'" % name
         if from_client is not None:
             edge.from_client = self._forward(from_client, where + ' from_client')
@@ -393,6 +408,25 @@ class Flow(Handle):
         self._runners += 1
         self._last_edge = stage
         return self
+
+    _WS_STRINGS = ('path', 'origin', 'cert_file', 'key_file', 'ca_file')
+    _WS_FLAGS = ('tls', 'tls_insecure', 'binary')
+
+    def _set_ws(self, edge, ws):
+        """Sets the ws_ fields of edge from the keywords ws (strings kept
+        alive with the flow)."""
+        for key, value in ws.items():
+            if key in self._WS_STRINGS:
+                if value is not None:
+                    c_value = ffi.new('char[]', to_cstr(os.fspath(value), key))
+                    self._keep.append(c_value)
+                    setattr(edge, 'ws_' + key, c_value)
+            elif key in self._WS_FLAGS:
+                setattr(edge, 'ws_' + key, bool(value))
+            elif key == 'ping_interval':
+                edge.ws_ping_interval_ms = -1 if value is None else max(1, timeout_ms(value))
+            else:
+                raise TypeError("add_edge() got an unexpected keyword argument '%s'" % key)
 
     def _has_last_edge(self, stage):
         return getattr(self, '_last_edge', None) == stage
@@ -531,20 +565,22 @@ class Flow(Handle):
 
     def start(self):
         """Binds the listening edges, forks the supervisor (which forks the
-        runners) and returns. Raises mutil.InvalidError (no stage, a worker
+        runners) and returns once the listening WebSocket edges listen
+        (a client can connect at once). Raises mutil.InvalidError (no stage, a worker
         first, an at-least-once link that is not balanced, a bad split or
         edge address, started), mutil.ConnectionError (an edge address in
         use), mutil.OSError. Holds the GIL while libmutil binds and forks
-        (about a millisecond). Returns the flow."""
+        (about a millisecond; with listening WebSocket edges, until their
+        runners listen). Returns the flow."""
         with self._lock:
             check(call_forking('mu_flow_start', self._p))
             self._started = True
         return self
 
     def edge_port(self, stage, index=0):
-        """The TCP port edge `index` of stage `stage` listens on (after
-        start). Raises mutil.InvalidError (no such listening edge, not
-        started)."""
+        """The TCP port edge `index` (TCP or WebSocket) of stage `stage`
+        listens on (after start). Raises mutil.InvalidError (no such
+        listening edge, not started)."""
         return check(lib.mu_flow_edge_port(self._p, to_cstr(stage, 'stage'), index))
 
     def wait(self, timeout=None):

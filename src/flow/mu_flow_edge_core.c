@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow_edge_core.c — what the TCP and the WebSocket edge runners share:
+    the from_client and from_internal hooks, the emitter to the clients,
+    reading upstream (only while some client can take it) and the end of
+    the loop. Each transport keeps its clients (mu_flow_edge.c,
+    mu_flow_ws_edge.c) and reaches them through the functions of its
+    mu__edge_core_t. */
+#include "flow/mu_flow_int.h"
+#include "flow/mu_flow_edge_core.h"
+#include "flow/mu_flow_runner.h"
+#include "flow/mu_flow_links.h"
+
+#include <zmq.h>
+
+#define UPSTREAM_BATCH 256
+
+int
+mu__flow_edge_emit(void *edge, const void *data, size_t size)
+{
+    mu__edge_core_t *core = edge;
+    mu__runner_t *r = core->r;
+    if (size > core->e->max_frame)
+        return MU_EMSGSIZE;
+    if (core->clients(core) == 0) { /* only while draining: no client will come for it */
+        r->stats.drops++;
+        return 0;
+    }
+    core->broadcast(core, data, size);
+    r->stats.out++;
+    return 0;
+}
+
+int
+mu__edge_from_client(mu__edge_core_t *core, const void *data, size_t size)
+{
+    mu__runner_t *r = core->r;
+    if (r->npush > 0) { /* else an outbound-only edge: what clients send goes nowhere */
+        r->stats.in++;
+        mu_flow_emit_t out = { .runner = r };
+        const mu_flow_edge_t *e = core->e;
+        int rc = e->from_client ? e->from_client(e->arg, data, size, &out)
+                                : mu__runner_send(r, data, size);
+        if (rc < 0)
+            r->stats.errors++;
+        mu__runner_tick(r);
+    }
+    return r->exit_req ? MU_EINTR : 0;
+}
+
+bool
+mu__edge_blocked(const mu__edge_core_t *core)
+{
+    if (core->clients(core) == 0)
+        return !core->r->drain_req;
+    return core->all_behind && core->all_behind(core);
+}
+
+static int
+deliver_clients(mu__runner_t *r, const void *data, size_t size, void *ctx)
+{
+    mu__edge_core_t *core = ctx;
+    if (core->e->from_internal) {
+        mu_flow_emit_t out = { .runner = r, .to_clients = 1, .edge = core };
+        return core->e->from_internal(core->e->arg, data, size, &out);
+    }
+    return mu__flow_edge_emit(core, data, size);
+}
+
+void
+mu__edge_read_upstream(mu__edge_core_t *core)
+{
+    mu__runner_t *r = core->r;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    for (int n = 0; n < UPSTREAM_BATCH && !r->exit_req && !mu__edge_blocked(core)
+                    && zmq_msg_recv(&m, r->pull, ZMQ_DONTWAIT) >= 0;
+         n++)
+        mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), deliver_clients, core);
+    zmq_msg_close(&m);
+    mu__runner_flush_acks(r);
+}
+
+bool
+mu__edge_finished(const mu__edge_core_t *core)
+{
+    const mu__runner_t *r = core->r;
+    if (r->exit_req)
+        return true;
+    if (r->stage == 0)
+        return r->drain_req;
+    return mu__runner_input_done(r);
+}

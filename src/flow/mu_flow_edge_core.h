@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow_edge_core.h — private: what the edge runners share, whatever
+    their clients speak (mu_flow_edge_core.c): the hooks, the emitter to
+    the clients, reading upstream and the end of the loop. Never installed. */
+#ifndef MU_FLOW_EDGE_CORE_H_INCLUDED
+#define MU_FLOW_EDGE_CORE_H_INCLUDED
+
+#include "flow/mu_flow_int.h"
+
+typedef struct mu__edge_core_t mu__edge_core_t;
+
+/*  The part of an edge runner's state the core uses: the first member of
+    each transport's state, whose functions it calls. */
+struct mu__edge_core_t {
+    mu__runner_t *r;
+    const mu_flow_edge_t *e;
+    /*  Clients connected now. */
+    int (*clients)(const mu__edge_core_t *core);
+    /*  Hands a message to every client without waiting (there is one). */
+    void (*broadcast)(mu__edge_core_t *core, const void *data, size_t size);
+    /*  True when every client is so far behind that reading upstream
+        should wait; NULL: never (the clients' queues bound themselves). */
+    bool (*all_behind)(const mu__edge_core_t *core);
+};
+
+/*  Sends to the clients of the edge (an emitter with to_clients; edge is
+    the mu__edge_core_t). Returns 0 (a message counted as dropped when no
+    client is connected, which happens only while draining) or
+    MU_EMSGSIZE (over max_frame). */
+int mu__flow_edge_emit(void *edge, const void *data, size_t size);
+
+/*  A message from a client: downstream through the from_client hook, on
+    an edge with a downstream. Returns MU_EINTR when the runner is told to
+    exit, else 0. */
+int mu__edge_from_client(mu__edge_core_t *core, const void *data, size_t size);
+
+/*  True when the edge should not read upstream: no client (unless the
+    flow drains), or every client far behind (all_behind). */
+bool mu__edge_blocked(const mu__edge_core_t *core);
+
+/*  Reads a batch from upstream and hands it to the clients through the
+    from_internal hook, while the edge is not blocked. */
+void mu__edge_read_upstream(mu__edge_core_t *core);
+
+/*  True when the edge's loop is over: told to exit, a first stage told to
+    drain, or a later stage whose input ended. */
+bool mu__edge_finished(const mu__edge_core_t *core);
+
+#endif
