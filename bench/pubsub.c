@@ -329,11 +329,23 @@ await_subscribers(net_t *net, const run_t *run, uint8_t *buf, atomic_int *counte
     return 0;
 }
 
-/* One measurement; returns messages/s per subscriber, or NaN (a failure
-   or a loss, reported on stderr). */
-static double
-run_once(const run_t *run, const char *case_name)
+/* CPU time of the whole process (every thread), in nanoseconds. */
+static int64_t
+cpu_now_ns(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One measurement; returns messages/s per subscriber, or NaN (a failure
+   or a loss, reported on stderr); *per_cpu gets the messages published
+   per CPU second the process spent from the first to the last delivery
+   (every thread: publisher, subscribers, proxy, libzmq's I/O thread). */
+static double
+run_once(const run_t *run, const char *case_name, double *per_cpu)
+{
+    *per_cpu = NAN;
     net_t net;
     memset(&net, 0, sizeof net);
     double rate = NAN;
@@ -372,7 +384,7 @@ run_once(const run_t *run, const char *case_name)
     if (publish(&net, run->impl, buf, run->size, KIND_LAST) != 0
         || await_subscribers(&net, run, buf, &warmed, 0) != 0)
         goto done;
-    int64_t t0 = bench_now_ns();
+    int64_t t0 = bench_now_ns(), cpu0 = cpu_now_ns();
     for (long i = 0; i < run->n; i++)
         if (publish(&net, run->impl, buf, run->size, KIND_MEASURE) != 0) {
             fprintf(stderr, "%s: publish failed (%s)\n", case_name, mu_last_error());
@@ -380,6 +392,7 @@ run_once(const run_t *run, const char *case_name)
         }
     for (int i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
+    int64_t cpu = cpu_now_ns() - cpu0;
     int64_t end = t0;
     long lost = 0;
     uint64_t missed = 0;
@@ -389,9 +402,10 @@ run_once(const run_t *run, const char *case_name)
         end = subs[i].end_ns > end ? subs[i].end_ns : end;
     }
     started = 0;
-    if (lost == 0 && missed == 0)
+    if (lost == 0 && missed == 0) {
         rate = (double) run->n / ((double) (end - t0) / 1e9);
-    else
+        *per_cpu = (double) run->n / ((double) cpu / 1e9);
+    } else
         fprintf(stderr, "%s: %s lost %ld of %ld messages (mu_sub missed: %llu)\n", case_name,
                 run->impl == IMPL_OURS ? "ours" : "raw", lost, run->n * NSUBS,
                 (unsigned long long) missed);
@@ -431,22 +445,29 @@ run_case(const bench_opts_t *o, const case_t *c)
         n = 1000;
     run_t ours = { c->ours, c->proxy, c->size, n, n / 10 };
     run_t base = { c->baseline, c->proxy, c->size, n, n / 10 };
-    double v[BENCH_MAX_REPS], b[BENCH_MAX_REPS];
+    double v[BENCH_MAX_REPS], b[BENCH_MAX_REPS], vc[BENCH_MAX_REPS], bc[BENCH_MAX_REPS];
     for (int r = 0; r < o->reps; r++) {
         if (r % 2 == 0) {
-            v[r] = run_once(&ours, c->name);
-            b[r] = run_once(&base, c->name);
+            v[r] = run_once(&ours, c->name, &vc[r]);
+            b[r] = run_once(&base, c->name, &bc[r]);
         } else {
-            b[r] = run_once(&base, c->name);
-            v[r] = run_once(&ours, c->name);
+            b[r] = run_once(&base, c->name, &bc[r]);
+            v[r] = run_once(&ours, c->name, &vc[r]);
         }
         if (o->verbose)
-            fprintf(stderr, "%s rep %d: %s %.0f %s %.0f ratio %.3f\n", c->name, r,
-                    impl_name(c->ours), v[r], impl_name(c->baseline), b[r], v[r] / b[r]);
+            fprintf(stderr,
+                    "%s rep %d: %s %.0f %s %.0f ratio %.3f; per CPU s %.0f %.0f ratio %.3f\n",
+                    c->name, r, impl_name(c->ours), v[r], impl_name(c->baseline), b[r], v[r] / b[r],
+                    vc[r], bc[r], vc[r] / bc[r]);
     }
     bench_report("pubsub", c->name, "msg/s", bench_median(v, o->reps), c->baseline_name,
                  bench_median(b, o->reps), bench_paired_ratio(v, b, o->reps), (double) c->size,
                  c->bar > 0 ? BENCH_BAR_MIN_RATIO : BENCH_BAR_NONE, c->bar);
+    char cpu_case[48];
+    snprintf(cpu_case, sizeof cpu_case, "%s-cpu", c->name);
+    bench_report("pubsub", cpu_case, "msg/cpus", bench_median(vc, o->reps), c->baseline_name,
+                 bench_median(bc, o->reps), bench_paired_ratio(vc, bc, o->reps), (double) c->size,
+                 BENCH_BAR_NONE, 0);
 }
 
 int
