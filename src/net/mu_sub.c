@@ -217,10 +217,8 @@ read_frames(mu_sub_t *self, int flags)
    the same, else looked up or made. *made: a new entry. NULL when out of
    memory. */
 static seq_t *
-seq_entry(mu_sub_t *self, const uint8_t *session, zmq_msg_t *topic_frame, bool *made)
+seq_entry(mu_sub_t *self, const uint8_t *session, const void *topic, size_t topic_size, bool *made)
 {
-    const void *topic = zmq_msg_data(topic_frame);
-    size_t topic_size = zmq_msg_size(topic_frame);
     *made = false;
     if (self->last_seq && self->last_topic_size == topic_size
         && memcmp(self->last_session, session, 8) == 0
@@ -247,15 +245,15 @@ seq_entry(mu_sub_t *self, const uint8_t *session, zmq_msg_t *topic_frame, bool *
     return s;
 }
 
-/* Decides from the trailer whether to deliver: counts gaps and drops
-   copies already seen. */
+/* Decides from the trailer of msg's topic whether to deliver: counts gaps
+   and drops copies already seen. */
 static bool
-sequence_ok(mu_sub_t *self, const uint8_t *trailer)
+sequence_ok(mu_sub_t *self, const uint8_t *trailer, const mu_sub_msg_t *msg)
 {
     uint64_t seq = mu__get_le64(trailer + 8);
     uint8_t flags = trailer[16];
     bool made;
-    seq_t *s = seq_entry(self, trailer, &self->frames[0], &made);
+    seq_t *s = seq_entry(self, trailer, msg->topic, msg->topic_size, &made);
     if (!s)
         return true; /* deliver without gap counting */
     if (made) {
@@ -311,21 +309,21 @@ mu_sub_recv(mu_sub_t *self, mu_sub_msg_t *msg, int timeout_ms)
             return mu__expired(timeout_ms);
         if (n < 0)
             return n == MU_EINTR ? n : mu__fail(n, "subscriber receive");
-        const uint8_t *trailer = zmq_msg_data(&self->frames[2]);
+        msg->topic_size = zmq_msg_size(&self->frames[0]);
         bool framed = n == 2
-                      || (n == 3 && zmq_msg_size(&self->frames[0]) <= MU_PUBSUB_MAX_TOPIC
+                      || (n == 3 && msg->topic_size <= MU_PUBSUB_MAX_TOPIC
                           && zmq_msg_size(&self->frames[2]) == MU__PS_TRAILER);
         if (!framed) {
             self->st.malformed++;
             continue;
         }
-        if (n == 3 && !sequence_ok(self, trailer))
-            continue;
         msg->topic = zmq_msg_data(&self->frames[0]);
-        msg->topic_size = zmq_msg_size(&self->frames[0]);
+        const uint8_t *trailer = n == 3 ? zmq_msg_data(&self->frames[2]) : NULL;
+        if (trailer && !sequence_ok(self, trailer, msg))
+            continue;
         msg->data = zmq_msg_data(&self->frames[1]);
         msg->size = zmq_msg_size(&self->frames[1]);
-        msg->replay = n == 3 && (trailer[16] & MU__PS_REPLAY) ? 1 : 0;
+        msg->replay = trailer && (trailer[16] & MU__PS_REPLAY) ? 1 : 0;
         self->st.received++;
         self->st.bytes_received += msg->size;
         return 0;
