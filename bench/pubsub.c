@@ -29,18 +29,20 @@
     `missed`); a repetition where one subscriber lacks a message is
     reported on stderr with the count and gives no figure (NaN).
 
-    Timing. Before the clock: the publisher sends warm-up messages once a
+    Timing. Each case sets up the three beds (ours, raw, raw3) once, side
+    by side; in each, the publisher sends warm-up messages once a
     millisecond until each subscriber has received one (subscriptions have
     arrived, through the proxy too), then N / 10 more and a last warm-up
-    message; when every subscriber has seen that one the clock starts, N
-    messages are sent, and the clock stops when the last subscriber holds
-    its N-th. The unit is messages per second received by each subscriber
-    (N / time; all NSUBS receive all N). The process's CPU time over the
-    same span gives messages per CPU second (every thread: publisher,
-    subscribers, proxy, libzmq's I/O thread), steadier than the rate on a
-    shared machine. Ours, raw and raw3 run back to back in each
-    repetition, the order rotating; ratios are medians of per-repetition
-    ratios.
+    message that every subscriber must see. Then each repetition sends a
+    burst of N messages through each bed in turn (the order rotating):
+    the clock runs from the first send until the last subscriber holds
+    the burst's N-th message. Short bursts back to back pair ours and the
+    baselines within about a second, which matters on a shared machine
+    (single runs there swing 3x). The unit is messages per second received
+    by each subscriber (N / time; all NSUBS receive all N). The process's
+    CPU time over the same span gives messages per CPU second (every
+    thread: publisher, subscribers, proxy, libzmq's I/O thread). Ratios
+    are medians of per-repetition ratios.
 
     Cases direct-64B, direct-1KiB (bar 0.90 x raw), proxy-64B, proxy-1KiB
     (bar 0.80 x raw); each prints four lines: CASE (ours / raw, msg/s),
@@ -64,27 +66,30 @@
 #define NSUBS 4
 #define HWM 1000
 #define MAX_SIZE 1024
-#define RECV_TIMEOUT_MS 5000
+#define RECV_TIMEOUT_MS 200 /* subscribers look at `quit` this often */
 #define READY_TIMEOUT_NS 10000000000LL
+#define BURST_TIMEOUT_NS 60000000000LL
 #define TRAILER_SIZE 17
 
 static const char TOPIC[] = "ticks.bench";
 static const char PREFIX[] = "ticks";
 
 typedef enum { IMPL_OURS, IMPL_RAW, IMPL_RAW3 } impl_t;
+static const char *const impl_names[] = { "ours", "raw", "raw3" };
 
 enum { KIND_WARM = 'W', KIND_LAST = 'L', KIND_MEASURE = 'M' };
 
 typedef struct {
-    impl_t impl;
     mu_sub_t *ours;
     void *raw;
-    long expect;
+    long expect;        /* messages per burst */
     atomic_int *ready;  /* subscribers that received a warm-up message */
     atomic_int *warmed; /* subscribers that received the last warm-up */
-    long got;
-    uint64_t missed; /* ours: mu_sub's gap count */
-    int64_t end_ns;
+    atomic_int *done;   /* subscribers that received the whole burst */
+    atomic_int *quit;   /* set by the publisher: leave */
+    long got;           /* of this burst */
+    int64_t end_ns;     /* when the last burst was complete */
+    uint64_t missed;    /* ours: mu_sub's gap count at the end */
 } sub_t;
 
 static void *raw_ctx;
@@ -92,8 +97,8 @@ static void *raw_ctx;
 /* ---- subscribers ---------------------------------------------------------- */
 
 /* Takes one received message of the given kind into the subscriber's
-   counts. Returns 1 when the subscriber has everything. */
-static int
+   counts. */
+static void
 on_message(sub_t *s, int kind, int *seen_warm)
 {
     if (!*seen_warm && (kind == KIND_WARM || kind == KIND_LAST)) {
@@ -104,9 +109,9 @@ on_message(sub_t *s, int kind, int *seen_warm)
         atomic_fetch_add(s->warmed, 1);
     if (kind == KIND_MEASURE && ++s->got == s->expect) {
         s->end_ns = bench_now_ns();
-        return 1;
+        s->got = 0;
+        atomic_fetch_add(s->done, 1); /* publishes end_ns to the publisher */
     }
-    return 0;
 }
 
 static void *
@@ -115,9 +120,13 @@ recv_ours(void *arg)
     sub_t *s = arg;
     int seen_warm = 0;
     mu_sub_msg_t m;
-    while (mu_sub_recv(s->ours, &m, RECV_TIMEOUT_MS) == 0)
-        if (m.size > 0 && on_message(s, ((const uint8_t *) m.data)[0], &seen_warm))
+    while (!atomic_load(s->quit)) {
+        int rc = mu_sub_recv(s->ours, &m, RECV_TIMEOUT_MS);
+        if (rc == 0 && m.size > 0)
+            on_message(s, ((const uint8_t *) m.data)[0], &seen_warm);
+        else if (rc != 0 && rc != MU_ETIMEDOUT)
             break;
+    }
     mu_sub_stats_t st = { .size = sizeof st };
     if (mu_sub_stats(s->ours, &st) == 0)
         s->missed = st.missed;
@@ -132,18 +141,20 @@ recv_raw(void *arg)
     zmq_msg_t frames[3];
     for (int i = 0; i < 3; i++)
         zmq_msg_init(&frames[i]);
-    while (true) {
+    while (!atomic_load(s->quit)) {
         int n = 0, more = 1;
         while (more) { /* the whole message: topic, payload (, trailer) */
             zmq_msg_t *f = &frames[n < 2 ? n : 2];
-            if (zmq_msg_recv(f, s->raw, 0) < 0)
+            if (zmq_msg_recv(f, s->raw, 0) < 0) {
+                if (n == 0 && errno == EAGAIN)
+                    break; /* RCVTIMEO: look at quit */
                 goto out;
+            }
             more = zmq_msg_more(f);
             n++;
         }
-        if (n >= 2 && zmq_msg_size(&frames[1]) > 0
-            && on_message(s, ((const uint8_t *) zmq_msg_data(&frames[1]))[0], &seen_warm))
-            break;
+        if (n >= 2 && zmq_msg_size(&frames[1]) > 0)
+            on_message(s, ((const uint8_t *) zmq_msg_data(&frames[1]))[0], &seen_warm);
     }
 out:
     for (int i = 0; i < 3; i++)
@@ -152,14 +163,6 @@ out:
 }
 
 /* ---- one run ---------------------------------------------------------------- */
-
-typedef struct {
-    impl_t impl;
-    int proxy;
-    size_t size;
-    long n;      /* measured messages */
-    long warmup; /* warm-up messages after every subscriber is ready */
-} run_t;
 
 /* The sockets of one run, ours or raw. */
 typedef struct {
@@ -318,22 +321,6 @@ publish(net_t *net, impl_t impl, uint8_t *buf, size_t size, int kind)
     return 0;
 }
 
-/* Waits until *counter reaches NSUBS, publishing a warm-up message each
-   millisecond when `poke`. Returns 0 or -1 (timeout). */
-static int
-await_subscribers(net_t *net, const run_t *run, uint8_t *buf, atomic_int *counter, int poke)
-{
-    int64_t deadline = bench_now_ns() + READY_TIMEOUT_NS;
-    while (atomic_load(counter) < NSUBS) {
-        if (bench_now_ns() > deadline)
-            return -1;
-        if (poke && publish(net, run->impl, buf, run->size, KIND_WARM) != 0)
-            return -1;
-        usleep(poke ? 1000 : 100);
-    }
-    return 0;
-}
-
 /* CPU time of the whole process (every thread), in nanoseconds. */
 static int64_t
 cpu_now_ns(void)
@@ -343,84 +330,133 @@ cpu_now_ns(void)
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* One measurement; returns messages/s per subscriber, or NaN (a failure
-   or a loss, reported on stderr); *per_cpu gets the messages published
-   per CPU second the process spent from the first to the last delivery
-   (every thread: publisher, subscribers, proxy, libzmq's I/O thread). */
-static double
-run_once(const run_t *run, const char *case_name, double *per_cpu)
-{
-    *per_cpu = NAN;
+/* One publisher, its proxy and NSUBS subscribers on their threads, set up
+   once per case and measured in bursts. */
+typedef struct {
+    impl_t impl;
+    size_t size;
+    long n; /* messages per burst */
     net_t net;
-    memset(&net, 0, sizeof net);
-    double rate = NAN;
     sub_t subs[NSUBS];
     pthread_t threads[NSUBS];
-    int started = 0;
-    atomic_int ready = 0, warmed = 0;
-    int rc = run->impl == IMPL_OURS ? ours_setup(&net, run->proxy) : raw_setup(&net, run->proxy);
+    int started;
+    int broken; /* a burst did not arrive whole: no more figures */
+    atomic_int ready, warmed, done, quit;
+    uint8_t buf[MAX_SIZE];
+} bed_t;
+
+/* Waits until *counter reaches NSUBS, publishing a warm-up message each
+   millisecond when `poke`. Returns 0 or -1 (timeout). */
+static int
+await_subscribers(bed_t *bed, atomic_int *counter, int poke, int64_t timeout_ns)
+{
+    int64_t deadline = bench_now_ns() + timeout_ns;
+    while (atomic_load(counter) < NSUBS) {
+        if (bench_now_ns() > deadline)
+            return -1;
+        if (poke && publish(&bed->net, bed->impl, bed->buf, bed->size, KIND_WARM) != 0)
+            return -1;
+        usleep(poke ? 1000 : 20);
+    }
+    return 0;
+}
+
+/* Sets up, starts the subscribers, waits for their subscriptions, warms
+   up with n / 10 messages. Returns 0 or -1 (reported on stderr). */
+static int
+bed_open(bed_t *bed, impl_t impl, int proxy, size_t size, long n, const char *case_name)
+{
+    memset(bed, 0, sizeof *bed);
+    bed->impl = impl;
+    bed->size = size;
+    bed->n = n;
+    memset(bed->buf, 0x5a, sizeof bed->buf);
+    int rc = impl == IMPL_OURS ? ours_setup(&bed->net, proxy) : raw_setup(&bed->net, proxy);
     if (rc != 0) {
         fprintf(stderr, "%s: set-up failed (%s)\n", case_name, mu_last_error());
-        goto done;
+        return -1;
     }
-    memset(subs, 0, sizeof subs);
-    for (; started < NSUBS; started++) {
-        sub_t *s = &subs[started];
-        s->impl = run->impl;
-        s->ours = net.subs[started];
-        s->raw = net.rsubs[started];
-        s->expect = run->n;
-        s->ready = &ready;
-        s->warmed = &warmed;
-        if (pthread_create(&threads[started], NULL, run->impl == IMPL_OURS ? recv_ours : recv_raw,
-                           s)
+    for (; bed->started < NSUBS; bed->started++) {
+        sub_t *s = &bed->subs[bed->started];
+        s->ours = bed->net.subs[bed->started];
+        s->raw = bed->net.rsubs[bed->started];
+        s->expect = n;
+        s->ready = &bed->ready;
+        s->warmed = &bed->warmed;
+        s->done = &bed->done;
+        s->quit = &bed->quit;
+        if (pthread_create(&bed->threads[bed->started], NULL,
+                           impl == IMPL_OURS ? recv_ours : recv_raw, s)
             != 0)
-            goto done;
+            return -1;
     }
-    uint8_t buf[MAX_SIZE];
-    memset(buf, 0x5a, sizeof buf);
-    if (await_subscribers(&net, run, buf, &ready, 1) != 0) {
+    if (await_subscribers(bed, &bed->ready, 1, READY_TIMEOUT_NS) != 0) {
         fprintf(stderr, "%s: subscribers not ready in time\n", case_name);
-        goto done;
+        return -1;
     }
-    for (long i = 0; i < run->warmup; i++)
-        if (publish(&net, run->impl, buf, run->size, KIND_WARM) != 0)
-            goto done;
-    if (publish(&net, run->impl, buf, run->size, KIND_LAST) != 0
-        || await_subscribers(&net, run, buf, &warmed, 0) != 0)
-        goto done;
+    for (long i = 0; i < n / 10; i++)
+        if (publish(&bed->net, impl, bed->buf, size, KIND_WARM) != 0)
+            return -1;
+    if (publish(&bed->net, impl, bed->buf, size, KIND_LAST) != 0
+        || await_subscribers(bed, &bed->warmed, 0, READY_TIMEOUT_NS) != 0)
+        return -1;
+    return 0;
+}
+
+/* One burst of n messages; returns messages/s per subscriber (from the
+   first send until the last subscriber holds the n-th), or NaN when the
+   bed is broken or the burst does not arrive whole within BURST_TIMEOUT
+   (a loss; reported on stderr, the bed is then broken). *per_cpu gets
+   the messages published per CPU second of the process over the same
+   span (every thread: publisher, subscribers, proxy, libzmq's I/O
+   thread). */
+static double
+bed_burst(bed_t *bed, const char *case_name, double *per_cpu)
+{
+    *per_cpu = NAN;
+    if (bed->broken)
+        return NAN;
+    atomic_store(&bed->done, 0);
     int64_t t0 = bench_now_ns(), cpu0 = cpu_now_ns();
-    for (long i = 0; i < run->n; i++)
-        if (publish(&net, run->impl, buf, run->size, KIND_MEASURE) != 0) {
+    for (long i = 0; i < bed->n; i++)
+        if (publish(&bed->net, bed->impl, bed->buf, bed->size, KIND_MEASURE) != 0) {
             fprintf(stderr, "%s: publish failed (%s)\n", case_name, mu_last_error());
-            break;
+            bed->broken = 1;
+            return NAN;
         }
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    int64_t cpu = cpu_now_ns() - cpu0;
-    int64_t end = t0;
-    long lost = 0;
+    if (await_subscribers(bed, &bed->done, 0, BURST_TIMEOUT_NS) != 0) {
+        long short_of = 0;
+        for (int i = 0; i < NSUBS; i++)
+            short_of += bed->subs[i].got ? bed->n - bed->subs[i].got : 0;
+        fprintf(stderr,
+                "%s: %s: a burst did not arrive whole (%d of %d subscribers "
+                "complete, about %ld messages missing)\n",
+                case_name, impl_names[bed->impl], atomic_load(&bed->done), NSUBS, short_of);
+        bed->broken = 1;
+        return NAN;
+    }
+    int64_t cpu = cpu_now_ns() - cpu0, end = t0;
+    for (int i = 0; i < NSUBS; i++)
+        end = bed->subs[i].end_ns > end ? bed->subs[i].end_ns : end;
+    *per_cpu = (double) bed->n / ((double) cpu / 1e9);
+    return (double) bed->n / ((double) (end - t0) / 1e9);
+}
+
+/* Stops the subscribers and closes everything; reports mu_sub's gap
+   count if any. */
+static void
+bed_close(bed_t *bed, const char *case_name)
+{
+    atomic_store(&bed->quit, 1);
     uint64_t missed = 0;
-    for (int i = 0; i < NSUBS; i++) {
-        lost += run->n - subs[i].got;
-        missed += subs[i].missed;
-        end = subs[i].end_ns > end ? subs[i].end_ns : end;
+    for (int i = 0; i < bed->started; i++) {
+        pthread_join(bed->threads[i], NULL);
+        missed += bed->subs[i].missed;
     }
-    started = 0;
-    if (lost == 0 && missed == 0) {
-        rate = (double) run->n / ((double) (end - t0) / 1e9);
-        *per_cpu = (double) run->n / ((double) cpu / 1e9);
-    } else
-        fprintf(stderr, "%s: %s lost %ld of %ld messages (mu_sub missed: %llu)\n", case_name,
-                run->impl == IMPL_OURS ? "ours" : "raw", lost, run->n * NSUBS,
+    if (missed)
+        fprintf(stderr, "%s: ours: mu_sub counted %llu missed\n", case_name,
                 (unsigned long long) missed);
-done:
-    if (started) { /* a failure before the measurement: let the threads time out */
-        for (int i = 0; i < started; i++)
-            pthread_join(threads[i], NULL);
-    }
-    teardown(&net);
-    return rate;
+    teardown(&bed->net);
 }
 
 /* ---- cases ------------------------------------------------------------------- */
@@ -451,16 +487,21 @@ report(const case_t *c, const char *suffix, const char *unit, const double *v,
 static void
 run_case(const bench_opts_t *o, const case_t *c)
 {
-    long n = c->size >= 1024 ? 100000 : 300000;
+    long n = c->size >= 1024 ? 30000 : 100000; /* a burst: ~0.3-0.6 s here */
     n = (long) ((double) n * o->target_s / 0.7);
     if (n < 1000)
         n = 1000;
     double rate[3][BENCH_MAX_REPS], cpu[3][BENCH_MAX_REPS];
+    static bed_t beds[3];
+    int ok = 1;
+    for (int k = 0; k < 3; k++)
+        ok &= bed_open(&beds[k], (impl_t) k, c->proxy, c->size, n, c->name) == 0;
     for (int r = 0; r < o->reps; r++) {
         for (int k = 0; k < 3; k++) {
             impl_t impl = (impl_t) ((r + k) % 3);
-            run_t run = { impl, c->proxy, c->size, n, n / 10 };
-            rate[impl][r] = run_once(&run, c->name, &cpu[impl][r]);
+            rate[impl][r] = ok ? bed_burst(&beds[impl], c->name, &cpu[impl][r]) : NAN;
+            if (!ok)
+                cpu[impl][r] = NAN;
         }
         if (o->verbose)
             fprintf(stderr,
@@ -470,6 +511,8 @@ run_case(const bench_opts_t *o, const case_t *c)
                     rate[IMPL_OURS][r] / rate[IMPL_RAW][r], rate[IMPL_RAW3][r] / rate[IMPL_RAW][r],
                     cpu[IMPL_OURS][r], cpu[IMPL_RAW][r], cpu[IMPL_RAW3][r]);
     }
+    for (int k = 0; k < 3; k++)
+        bed_close(&beds[k], c->name);
     char raw3_name[48];
     snprintf(raw3_name, sizeof raw3_name, "%s-3-frames", c->raw_name);
     report(c, "", "msg/s", rate[IMPL_OURS], c->raw_name, rate[IMPL_RAW], o->reps, c->bar);
