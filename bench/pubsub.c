@@ -25,9 +25,10 @@
     publishers are in nodrop mode towards the proxy; the proxies (mu_proxy
     is lossy, zmq_proxy's XPUB too) and the subscribers have no high-water
     mark (0), so no queue is ever full; the number of messages bounds the
-    memory. Every subscriber counts what it received (and mu_sub its
-    `missed`); a repetition where one subscriber lacks a message is
-    reported on stderr with the count and gives no figure (NaN).
+    memory. Every subscriber counts what it received (mu_sub also its
+    `missed`, reported at the end); a burst that has not reached every
+    subscriber whole within 60 s is reported on stderr (subscribers
+    complete, messages missing) and its bed gives no more figures (NaN).
 
     Timing. Each case sets up the three beds (ours, raw, raw3) once, side
     by side; in each, the publisher sends warm-up messages once a
