@@ -168,36 +168,59 @@ add(uint64_t *counter, uint64_t n)
     __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
 }
 
-/* Moves one whole message from `from` to `to`. Returns the bytes moved,
-   or -1 when libzmq fails (the context ends). *first gets the first
-   frame's first byte (for subscriptions), or -1 when empty. */
+/* Moves one whole message from `from` to `to`, if one is queued. Returns
+   the bytes moved, MOVE_NONE when nothing was queued, or MOVE_END when
+   libzmq fails (the context ends). */
+#define MOVE_NONE (-1)
+#define MOVE_END (-2)
 static long
-forward(void *from, void *to, int *first)
+forward(void *from, void *to)
 {
     long bytes = 0;
-    *first = -1;
-    bool first_frame = true, dropping = false;
+    int flags = ZMQ_DONTWAIT; /* the first frame; the others are there */
+    bool dropping = false;
     while (true) {
         zmq_msg_t m;
         zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, from, 0) < 0) {
+        if (zmq_msg_recv(&m, from, flags) < 0) {
             zmq_msg_close(&m);
-            return -1;
+            return flags && errno == EAGAIN ? MOVE_NONE : MOVE_END;
         }
-        if (first_frame && zmq_msg_size(&m) > 0)
-            *first = ((const uint8_t *) zmq_msg_data(&m))[0];
-        first_frame = false;
+        flags = 0;
         bytes += (long) zmq_msg_size(&m);
         bool more = zmq_msg_more(&m);
         if (dropping || zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0) < 0) {
             zmq_msg_close(&m);
             if (!dropping && errno == ETERM)
-                return -1;
+                return MOVE_END;
             dropping = true; /* a lossy XPUB never refuses; else drop the rest */
         }
         if (!more)
             return bytes;
     }
+}
+
+/* Forwards the messages queued upstream, at most BURST of them (then the
+   loop looks at the other sockets again): one zmq_poll per burst, not per
+   message. Returns 0, or -1 when the context ends. */
+#define BURST 1000
+static int
+forward_burst(mu_proxy_t *self, void *up, void *down)
+{
+    uint64_t messages = 0, bytes = 0;
+    int rc = 0;
+    while (messages < BURST) {
+        long n = forward(up, down);
+        if (n < 0) {
+            rc = n == MOVE_END ? -1 : 0;
+            break;
+        }
+        messages++;
+        bytes += (uint64_t) n;
+    }
+    add(&self->messages, messages);
+    add(&self->bytes, bytes);
+    return rc;
 }
 
 /* Counts one more subscribe of prefix forwarded upstream. */
@@ -280,14 +303,8 @@ run(void *arg)
         }
         if (items[0].revents & ZMQ_POLLIN)
             break; /* the owner says stop */
-        int first;
-        if (items[1].revents & ZMQ_POLLIN) {
-            long n = forward(up, down, &first);
-            if (n < 0)
-                break;
-            add(&self->messages, 1);
-            add(&self->bytes, (uint64_t) n);
-        }
+        if ((items[1].revents & ZMQ_POLLIN) && forward_burst(self, up, down) < 0)
+            break;
         if ((items[2].revents & ZMQ_POLLIN) && subscription(self, down, up) < 0)
             break;
     }

@@ -36,6 +36,8 @@ struct mu_pub_t {
     bool nodrop;
     int nodrop_timeout;
     int64_t drained_ms; /* when mu_pub_send last read subscriptions */
+    topic_t *last;      /* the topic of the last send (last in order), or NULL */
+    int last_matches;   /* matches() of last: 1, 0, or -1 not known */
     mu_pub_stats_t st;
 };
 
@@ -177,8 +179,8 @@ send_frames(mu_pub_t *self, const void *topic, size_t topic_size, const void *da
             uint64_t seq, uint8_t tflags, int flags)
 {
     uint8_t trailer[MU__PS_TRAILER];
-    mu__put_le64(trailer, self->session);
-    mu__put_le64(trailer + 8, seq);
+    mu__ps_put_le64(trailer, self->session);
+    mu__ps_put_le64(trailer + 8, seq);
     trailer[16] = tflags;
     if (zmq_send(self->handle, topic, topic_size, flags | ZMQ_SNDMORE) < 0)
         return mu__ps_zmq_error();
@@ -226,6 +228,7 @@ on_subscription(mu_pub_t *self, const uint8_t *msg, size_t size)
         return; /* not a subscription: XPUB gives us nothing else */
     const uint8_t *prefix = msg + 1;
     size_t n = size - 1;
+    self->last_matches = -1; /* the subscribed set may change */
     MU__PS_KEY_BUF(key);
     bool fits = n <= MU_PUBSUB_MAX_TOPIC; /* longer prefixes match no topic */
     if (fits)
@@ -286,12 +289,19 @@ mu_pub_handle(mu_pub_t *self, int timeout_ms)
 static topic_t *
 topic_state(mu_pub_t *self, const void *topic, size_t topic_size, bool *first)
 {
+    topic_t *t = self->last;
+    *first = false;
+    if (t && t->topic_size == topic_size && memcmp(t->topic, topic, topic_size) == 0)
+        return t; /* the same topic again: already last in order */
+    self->last = NULL;
+    self->last_matches = -1;
     MU__PS_KEY_BUF(key);
     mu__ps_key_set(key, topic, topic_size, NULL, 0);
-    topic_t *t = zhashx_lookup(self->topics, key);
+    t = zhashx_lookup(self->topics, key);
     *first = t == NULL;
     if (t) {
         zlistx_move_end(self->order, t->handle);
+        self->last = t;
         return t;
     }
     if (zhashx_size(self->topics) >= self->topic_limit) {
@@ -314,6 +324,7 @@ topic_state(mu_pub_t *self, const void *topic, size_t topic_size, bool *first)
         free(t);
         return NULL;
     }
+    self->last = t;
     return t;
 }
 
@@ -351,7 +362,9 @@ mu_pub_send(mu_pub_t *self, const void *topic, size_t topic_size, const void *da
     topic_t *t = topic_state(self, topic, topic_size, &first);
     if (!t)
         return mu__fail(MU_ENOMEM, "topic table");
-    bool matched = matches(self, topic, topic_size);
+    if (self->last_matches < 0)
+        self->last_matches = matches(self, topic, topic_size);
+    bool matched = self->last_matches == 1;
     int rc = send_frames(self, topic, topic_size, data, size, t->seq + 1, first ? MU__PS_FIRST : 0,
                          self->nodrop && self->nodrop_timeout == 0 ? ZMQ_DONTWAIT : 0);
     if (rc == MU_EAGAIN) {

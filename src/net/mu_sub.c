@@ -24,6 +24,13 @@ struct mu_sub_t {
     zhashx_t *seqs;     /* key session(8) + topic -> seq_t */
     zmq_msg_t frames[3];
     int rcvtimeo; /* ZMQ_RCVTIMEO as set now */
+    bool flowing; /* the last read found a message: try the next without waiting */
+    /* The entry of the last message's (session, topic), so that a stream
+       on one topic skips the hash lookup; NULL when unknown. */
+    seq_t *last_seq;
+    uint8_t last_session[8];
+    size_t last_topic_size;
+    uint8_t last_topic[MU_PUBSUB_MAX_TOPIC];
     mu_sub_stats_t st;
 };
 
@@ -157,6 +164,7 @@ mu_sub_subscribe(mu_sub_t *self, const void *prefix, size_t size)
 static void
 forget_seqs(mu_sub_t *self, const uint8_t *prefix, size_t size)
 {
+    self->last_seq = NULL;
     zlistx_t *keys = zhashx_keys(self->seqs);
     if (!keys)
         return;
@@ -205,16 +213,19 @@ read_frames(mu_sub_t *self, int flags)
     }
 }
 
-/* Decides from the trailer whether to deliver: counts gaps and drops
-   copies already seen. */
-static bool
-sequence_ok(mu_sub_t *self, const uint8_t *trailer)
+/* The sequence entry of (session, topic): the last message's when it is
+   the same, else looked up or made. *made: a new entry. NULL when out of
+   memory. */
+static seq_t *
+seq_entry(mu_sub_t *self, const uint8_t *session, const void *topic, size_t topic_size, bool *made)
 {
-    uint64_t seq = mu__get_le64(trailer + 8);
-    uint8_t flags = trailer[16];
-    zmq_msg_t *tm = &self->frames[0];
+    *made = false;
+    if (self->last_seq && self->last_topic_size == topic_size
+        && memcmp(self->last_session, session, 8) == 0
+        && memcmp(self->last_topic, topic, topic_size) == 0)
+        return self->last_seq;
     MU__PS_KEY_BUF(key);
-    mu__ps_key_set(key, trailer, 8, zmq_msg_data(tm), zmq_msg_size(tm));
+    mu__ps_key_set(key, session, 8, topic, topic_size);
     seq_t *s = zhashx_lookup(self->seqs, key);
     if (!s) {
         if (zhashx_size(self->seqs) >= MAX_SEQS)
@@ -222,8 +233,30 @@ sequence_ok(mu_sub_t *self, const uint8_t *trailer)
         s = calloc(1, sizeof *s);
         if (!s || zhashx_insert(self->seqs, key, s) != 0) {
             free(s);
-            return true; /* deliver without gap counting */
+            self->last_seq = NULL; /* the purge may have freed it */
+            return NULL;
         }
+        *made = true;
+    }
+    self->last_seq = s;
+    memcpy(self->last_session, session, 8);
+    self->last_topic_size = topic_size;
+    memcpy(self->last_topic, topic, topic_size);
+    return s;
+}
+
+/* Decides from the trailer of msg's topic whether to deliver: counts gaps
+   and drops copies already seen. */
+static bool
+sequence_ok(mu_sub_t *self, const uint8_t *trailer, const mu_sub_msg_t *msg)
+{
+    uint64_t seq = mu__ps_get_le64(trailer + 8);
+    uint8_t flags = trailer[16];
+    bool made;
+    seq_t *s = seq_entry(self, trailer, msg->topic, msg->topic_size, &made);
+    if (!s)
+        return true; /* deliver without gap counting */
+    if (made) {
         s->last = seq;
         return true;
     }
@@ -256,30 +289,41 @@ int
 mu_sub_recv(mu_sub_t *self, mu_sub_msg_t *msg, int timeout_ms)
 {
     assert(self && msg);
-    int64_t deadline = mu__deadline_ms(timeout_ms);
+    int64_t deadline = -1;
+    bool clocked = false; /* the deadline is taken before the first wait only */
     while (true) {
-        int left = mu__remaining_ms(deadline);
-        set_rcvtimeo(self, left);
-        int n = read_frames(self, left == 0 ? ZMQ_DONTWAIT : 0);
+        int n = MU_EAGAIN;
+        if (self->flowing || timeout_ms == 0)
+            n = read_frames(self, ZMQ_DONTWAIT); /* queued: no clock, no wait */
+        if (n == MU_EAGAIN && timeout_ms != 0) {
+            if (!clocked) {
+                deadline = mu__deadline_ms(timeout_ms);
+                clocked = true;
+            }
+            int left = mu__remaining_ms(deadline);
+            set_rcvtimeo(self, left);
+            n = read_frames(self, left == 0 ? ZMQ_DONTWAIT : 0);
+        }
+        self->flowing = n > 0;
         if (n == MU_EAGAIN)
             return mu__expired(timeout_ms);
         if (n < 0)
             return n == MU_EINTR ? n : mu__fail(n, "subscriber receive");
-        const uint8_t *trailer = zmq_msg_data(&self->frames[2]);
+        msg->topic_size = zmq_msg_size(&self->frames[0]);
         bool framed = n == 2
-                      || (n == 3 && zmq_msg_size(&self->frames[0]) <= MU_PUBSUB_MAX_TOPIC
+                      || (n == 3 && msg->topic_size <= MU_PUBSUB_MAX_TOPIC
                           && zmq_msg_size(&self->frames[2]) == MU__PS_TRAILER);
         if (!framed) {
             self->st.malformed++;
             continue;
         }
-        if (n == 3 && !sequence_ok(self, trailer))
-            continue;
         msg->topic = zmq_msg_data(&self->frames[0]);
-        msg->topic_size = zmq_msg_size(&self->frames[0]);
+        const uint8_t *trailer = n == 3 ? zmq_msg_data(&self->frames[2]) : NULL;
+        if (trailer && !sequence_ok(self, trailer, msg))
+            continue;
         msg->data = zmq_msg_data(&self->frames[1]);
         msg->size = zmq_msg_size(&self->frames[1]);
-        msg->replay = n == 3 && (trailer[16] & MU__PS_REPLAY) ? 1 : 0;
+        msg->replay = trailer && (trailer[16] & MU__PS_REPLAY) ? 1 : 0;
         self->st.received++;
         self->st.bytes_received += msg->size;
         return 0;
