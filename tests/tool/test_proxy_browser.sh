@@ -6,9 +6,11 @@
 # and loads it in headless Chromium, which subscribes over WebSocket and
 # POSTs back what it receives (JSON and binary payloads published upstream,
 # each checked) and publishes once to a ZeroMQ subscriber; the same page
-# from another origin is refused. Skipped (one TAP SKIP line) only when
-# there is no Chromium (./quickstart test installs Debian's `chromium` when
-# it can) or no python3 with zmq.
+# from another origin is refused. First, that README.md's ```js excerpt is
+# the page's code: each of its lines is one of the page's. The browser part
+# is skipped (one TAP SKIP line) only when there is no Chromium
+# (./quickstart test installs Debian's `chromium` when it can) or no python3
+# with zmq.
 #
 # Environment: top_builddir (the tool is "$top_builddir/mutil"), top_srcdir,
 # PYTHON3, CHROMIUM (default: chromium on PATH, then /usr/bin/chromium).
@@ -35,6 +37,24 @@ for candidate in "${PYTHON3:-}" /usr/bin/python3; do
         break
     fi
 done
+
+# README.md's JavaScript, line by line (indentation aside), is the example's.
+page="${top_srcdir:-.}/examples/pubsub_browser.html"
+awk '/^```js[ \t]*$/ { injs = 1; next } injs && /^```/ { injs = 0 } injs' \
+    "${top_srcdir:-.}/README.md" | sed 's/^[ \t]*//; /^$/d' >"$tmp/readme.js"
+sed 's/^[ \t]*//' "$page" >"$tmp/page.lines"
+: >"$tmp/err"
+while IFS= read -r line; do
+    grep -q -x -F -e "$line" "$tmp/page.lines" || echo "not in the page: $line" >>"$tmp/err"
+done <"$tmp/readme.js"
+rc=0
+if [ -s "$tmp/readme.js" ] && [ ! -s "$tmp/err" ]; then
+    ok "README.md's JavaScript is examples/pubsub_browser.html's code"
+else
+    [ -s "$tmp/readme.js" ] || echo "no \`\`\`js block in README.md" >"$tmp/err"
+    not_ok "README.md's JavaScript is examples/pubsub_browser.html's code"
+fi
+rm -f "$tmp/err"
 
 if [ -z "$chromium" ]; then
     skip "a browser subscribes through mutil proxy --ws" \
