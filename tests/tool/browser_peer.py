@@ -328,6 +328,9 @@ def main():
             proxy.kill()
             rc = proxy.wait()
         check("the proxy exits 0 on SIGTERM", rc == 0, "exit status %s" % rc)
+        with open(os.path.join(scratch, "proxy.err")) as f:
+            totals = f.read()
+        check("the proxy's totals count the refused origin", "(1 origin)" in totals, totals)
         good.shutdown()
         other.shutdown()
         ctx.destroy(linger=0)
