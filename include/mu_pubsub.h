@@ -49,6 +49,7 @@
 #ifndef MU_PUBSUB_H_INCLUDED
 #define MU_PUBSUB_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "mu_defs.h"
@@ -293,6 +294,106 @@ MU_EXPORT MU_NODISCARD int mu_proxy_start(mu_proxy_t *self);
 
 /*  Copies the counters (readable while running). Returns 0 or MU_EINVAL. */
 MU_EXPORT MU_NODISCARD int mu_proxy_stats(const mu_proxy_t *self, mu_proxy_stats_t *stats);
+
+
+/* ---- the proxy's WebSocket front ---------------------------------------- */
+
+/*  A WebSocket front (mu_proxy_set_ws) lets browsers and ws clients use the
+    proxy as ZeroMQ subscribers do, with JSON control messages (doc/pubsub.md,
+    "WebSocket"):
+      {"subscribe": "prefix"}          reply {"subscribed": "prefix"}
+      {"unsubscribe": "prefix"}        reply {"unsubscribed": "prefix"}
+      {"publish": "topic", "data": V}  (allow_publish only) no reply; V is
+                                       published as its compact JSON text
+      a binary frame [1 byte topic length][topic][payload]: a publish
+    Anything wrong gets {"error": "...", "code": "MU_E..."} to that client
+    only, and the connection stays open; a frame over max_message closes
+    it (close code 1009). A message from upstream whose topic is UTF-8 and
+    whose payload is one JSON text goes to each subscribed client as a
+    text frame {"topic": "t", "data": <payload verbatim>}; any other as a
+    binary frame [1 byte topic length][topic][payload]. The clients'
+    prefixes join the ZeroMQ subscribers' in the union forwarded upstream,
+    reference-counted: the last unsubscribe of a prefix, a ws client's or
+    a ZeroMQ subscriber's, or a client's disconnect, unsubscribes upstream.
+    The front runs in a thread of its own; a slow client is dropped from
+    (its oldest messages) or disconnected, by setting, and never slows the
+    others or the ZeroMQ side. */
+
+/*  What the front does with a client whose send queue would go over
+    queue_max. */
+typedef enum {
+    MU_PROXY_WS_DISCONNECT = 0, /* close it (close code 1008), counted in slow (default) */
+    MU_PROXY_WS_DROP_OLDEST = 1 /* drop its oldest queued messages, counted in dropped */
+} mu_proxy_ws_overflow_t;
+
+/*  Defaults of mu_proxy_ws_t (used for 0). */
+#define MU_PROXY_WS_MAX_MESSAGE (1024u * 1024) /* bytes of one frame, either way */
+#define MU_PROXY_WS_QUEUE_MAX (1024u * 1024)   /* bytes queued per client */
+#define MU_PROXY_WS_MAX_CLIENTS 4096
+#define MU_PROXY_WS_MAX_PREFIXES 1024 /* prefixes one client may hold at once */
+#define MU_PROXY_WS_PING_INTERVAL_MS 20000
+#define MU_PROXY_WS_PING_TIMEOUT_MS 10000
+
+/*  The front's settings. Zero-initialise, then set what differs; strings
+    are copied by mu_proxy_set_ws. */
+typedef struct {
+    const char *host;      /* address to listen on; NULL: "127.0.0.1" */
+    int port;              /* 0: an ephemeral port (the return of mu_proxy_set_ws) */
+    const char *cert_file; /* wss://: certificate chain (PEM), with key_file; */
+    const char *key_file;  /*   both NULL: plain ws:// */
+    const char *origin;    /* the Origin a client's handshake must carry exactly
+                              (e.g. "https://app.example"); NULL: any or none */
+    size_t max_message;    /* largest frame either way, at most
+                              MU_PUBSUB_MAX_MESSAGE; 0: MU_PROXY_WS_MAX_MESSAGE */
+    size_t queue_max;      /* bytes queued per client; 0: MU_PROXY_WS_QUEUE_MAX */
+    mu_proxy_ws_overflow_t overflow; /* a client over queue_max */
+    int ping_interval_ms;  /* idle time before a ping; 0: default, -1: no pings */
+    int ping_timeout_ms;   /* no pong within this: closed; 0: default */
+    bool allow_publish;    /* clients may publish (else MU_EACCES to them) */
+    int max_clients;       /* clients at once (more are refused); 0: default */
+    int max_prefixes;      /* prefixes per client (more: MU_ENOSPC to it); 0: default */
+} mu_proxy_ws_t;
+
+/*  The front's counters (mu_proxy_ws_stats); set size first. */
+typedef struct {
+    size_t size;             /* set by the caller: sizeof (mu_proxy_ws_stats_t) */
+    uint64_t clients;        /* connected now */
+    uint64_t accepted;       /* clients that completed the handshake */
+    uint64_t refused;        /* refused: over max_clients */
+    uint64_t refused_origin; /* refused: wrong or missing Origin (HTTP 403) */
+    uint64_t messages_in;    /* frames received from clients */
+    uint64_t messages_out;   /* frames written to clients */
+    uint64_t bytes_out;      /* bytes of messages_out */
+    uint64_t forwarded;      /* messages from upstream sent to at least one client */
+    uint64_t too_large;      /* messages from upstream too large for max_message (or
+                                a binary frame's topic over 255 bytes): not sent */
+    uint64_t dropped;        /* DROP_OLDEST: messages dropped from slow clients' queues */
+    uint64_t slow;           /* DISCONNECT: clients closed for a full queue */
+    uint64_t oversized;      /* clients closed for a frame over max_message (1009) */
+    uint64_t ping_timeouts;  /* clients closed for no pong */
+    uint64_t subscribes;     /* subscribe commands accepted */
+    uint64_t unsubscribes;   /* unsubscribe commands accepted */
+    uint64_t publishes;      /* client messages published upstream */
+    uint64_t errors;         /* error replies sent (every kind, malformed included) */
+    uint64_t malformed;      /* of errors: not JSON, not an object, a bad binary frame */
+    uint64_t denied;         /* of errors: publishes refused (allow_publish off) */
+} mu_proxy_ws_stats_t;
+
+/*  Adds a WebSocket front (listening when this returns; clients are
+    served once the proxy starts), before mu_proxy_start, at most once.
+    Returns the port listened on (> 0), or MU_EINVAL (after start, a second
+    front, a bad setting: a key without certificate, an unreadable cert or
+    key file, max_message over MU_PUBSUB_MAX_MESSAGE), MU_EADDRINUSE,
+    MU_ENOMEM or MU_EIO (libwebsockets refused); mu_last_error() says
+    which. */
+MU_EXPORT MU_NODISCARD int mu_proxy_set_ws(mu_proxy_t *self, const mu_proxy_ws_t *ws);
+
+/*  The WebSocket front's port, or 0 without a front. */
+MU_EXPORT int mu_proxy_ws_port(const mu_proxy_t *self);
+
+/*  Copies the front's counters (all 0 without a front; readable while
+    running). Returns 0 or MU_EINVAL (size below the first version). */
+MU_EXPORT MU_NODISCARD int mu_proxy_ws_stats(const mu_proxy_t *self, mu_proxy_ws_stats_t *stats);
 
 #ifdef __cplusplus
 }

@@ -12,8 +12,10 @@
     unsubscribe, sends that many: the last unsubscribe of a topic leaves
     every level of proxies at once. The sockets are made and bound in the
     owner's thread, then used only by the forwarding thread until it
-    ends.
+    ends. A WebSocket front (mu_proxy_set_ws, net/mu_proxy_ws.c) joins
+    both sides over inproc as one more subscriber and publisher.
     Contract: include/mu_pubsub.h; design: doc/pubsub.md. */
+#include "net/mu_proxy_ws_int.h"
 #include "net/mu_pubsub_int.h"
 #include <pthread.h>
 #include <sodium.h>
@@ -28,6 +30,7 @@ struct mu_proxy_t {
     pthread_t thread;
     bool started;
     zhashx_t *forwarded; /* thread: prefix -> subscribes sent upstream */
+    mu__pws_t *ws;       /* the WebSocket front, or NULL */
     uint64_t messages, bytes, subscribes, unsubscribes; /* atomic */
 };
 
@@ -84,6 +87,7 @@ mu_proxy_destroy(mu_proxy_t **self_p)
         return;
     mu_proxy_t *self = *self_p;
     *self_p = NULL;
+    mu__pws_destroy(&self->ws); /* its sockets before ours */
     if (self->started) {
         zsock_signal(self->ctl_owner, 0);
         pthread_join(self->thread, NULL);
@@ -296,6 +300,11 @@ mu_proxy_start(mu_proxy_t *self)
     assert(self);
     if (self->started)
         return mu__fail(MU_EINVAL, "mu_proxy_start: already started");
+    if (self->ws) {
+        int rc = mu__pws_start(self->ws, zsock_resolve(self->up), zsock_resolve(self->down));
+        if (rc != 0)
+            return rc;
+    }
     if (pthread_create(&self->thread, NULL, run, self) != 0)
         return mu__fail(MU_ENOMEM, "mu_proxy_start: no thread");
     self->started = true;
@@ -313,5 +322,36 @@ mu_proxy_stats(const mu_proxy_t *self, mu_proxy_stats_t *stats)
     all.unsubscribes = __atomic_load_n(&self->unsubscribes, __ATOMIC_RELAXED);
     all.auth_failures = mu__curve_side_failures(&self->sides[0])
                         + mu__curve_side_failures(&self->sides[1]);
+    return mu__stats_fill(stats, &all, sizeof all, sizeof all);
+}
+
+int
+mu_proxy_set_ws(mu_proxy_t *self, const mu_proxy_ws_t *ws)
+{
+    assert(self && ws);
+    if (self->started)
+        return mu__fail(MU_EINVAL, "mu_proxy_set_ws after start");
+    if (self->ws)
+        return mu__fail(MU_EINVAL, "mu_proxy_set_ws: the proxy has a WebSocket front already");
+    self->ws = mu__pws_new(ws);
+    if (!self->ws)
+        return mu_last_code() ? mu_last_code() : MU_ENOMEM;
+    return mu__pws_port(self->ws);
+}
+
+int
+mu_proxy_ws_port(const mu_proxy_t *self)
+{
+    assert(self);
+    return self->ws ? mu__pws_port(self->ws) : 0;
+}
+
+int
+mu_proxy_ws_stats(const mu_proxy_t *self, mu_proxy_ws_stats_t *stats)
+{
+    assert(self && stats);
+    mu_proxy_ws_stats_t all = { .size = sizeof all };
+    if (self->ws)
+        mu__pws_stats(self->ws, &all);
     return mu__stats_fill(stats, &all, sizeof all, sizeof all);
 }

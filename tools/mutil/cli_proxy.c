@@ -3,11 +3,11 @@
 /*  cli_proxy.c — mutil proxy: a pub/sub proxy (mu_proxy) that connects
     upstream to a publisher (or another proxy) and binds downstream for
     subscribers, until SIGINT or SIGTERM.
-      mutil proxy --upstream EP --bind EP [--hwm N] KEYS
+      mutil proxy --upstream EP --bind EP [--hwm N] [--ws PORT [WS...]] KEYS
     KEYS: --secret-file F (both sides derive their keys from F), or --cert F
     with --allow DIR | --allow-any (downstream, as mutil serve) and
     --server-key K (upstream: the publisher's key, our key is F), or
-    --insecure. */
+    --insecure. --ws adds a WebSocket front (mu_proxy_set_ws). */
 #include "cli.h"
 
 #include <czmq.h>
@@ -22,9 +22,77 @@ typedef struct {
     bool allow_any, insecure;
     int secret_flags;
     int hwm;
+    bool ws_on;
+    mu_proxy_ws_t ws;
 } proxy_opts_t;
 
 static const char *const WHO = "proxy";
+
+/* A number value of option a (at most max); false after a message. */
+static bool
+ws_number(cli_args_t *a, const char *name, uint64_t max, uint64_t *n)
+{
+    const char *v;
+    if (!cli_args_value(a, &v))
+        return false;
+    if (cli_parse_size(v, n) != 0 || *n > max) {
+        cli_error(WHO, "%s: '%s' is not a number up to %llu", name, v, (unsigned long long) max);
+        return false;
+    }
+    return true;
+}
+
+/* Parses one --ws* option. Returns CLI_EXIT_OK or CLI_EXIT_USAGE. */
+static int
+parse_ws(cli_args_t *a, proxy_opts_t *o)
+{
+    mu_proxy_ws_t *ws = &o->ws;
+    uint64_t n;
+    const char *v;
+    bool ok = true;
+    if (cli_args_is(a, "--ws")) {
+        ok = ws_number(a, "--ws", 65535, &n);
+        ws->port = (int) n;
+        o->ws_on = true;
+    } else if (cli_args_is(a, "--ws-host"))
+        ok = cli_args_value(a, &ws->host);
+    else if (cli_args_is(a, "--ws-cert"))
+        ok = cli_args_value(a, &ws->cert_file);
+    else if (cli_args_is(a, "--ws-key"))
+        ok = cli_args_value(a, &ws->key_file);
+    else if (cli_args_is(a, "--ws-origin"))
+        ok = cli_args_value(a, &ws->origin);
+    else if (cli_args_is(a, "--ws-max-message")) {
+        ok = ws_number(a, "--ws-max-message", MU_PUBSUB_MAX_MESSAGE, &n);
+        ws->max_message = (size_t) n;
+    } else if (cli_args_is(a, "--ws-queue")) {
+        ok = ws_number(a, "--ws-queue", (uint64_t) 1 << 40, &n);
+        ws->queue_max = (size_t) n;
+    } else if (cli_args_is(a, "--ws-max-clients")) {
+        ok = ws_number(a, "--ws-max-clients", 1000000, &n);
+        ws->max_clients = (int) n;
+    } else if (cli_args_is(a, "--ws-ping")) {
+        ok = ws_number(a, "--ws-ping", 86400000, &n);
+        ws->ping_interval_ms = n ? (int) n : -1;
+    } else if (cli_args_is(a, "--ws-overflow")) {
+        ok = cli_args_value(a, &v);
+        if (ok && strcmp(v, "drop") == 0)
+            ws->overflow = MU_PROXY_WS_DROP_OLDEST;
+        else if (ok && strcmp(v, "disconnect") == 0)
+            ws->overflow = MU_PROXY_WS_DISCONNECT;
+        else if (ok) {
+            cli_error(WHO, "--ws-overflow: '%s' is not drop or disconnect", v);
+            ok = false;
+        }
+    } else if (cli_args_is(a, "--ws-publish")) {
+        ok = cli_args_flag(a);
+        ws->allow_publish = true;
+    } else {
+        cli_args_unknown(a);
+        ok = false;
+    }
+    return ok ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
 
 /* Parses the words; returns CLI_EXIT_OK to go on, or a status. */
 static int
@@ -56,7 +124,12 @@ parse(const cli_command_t *self, proxy_opts_t *o, int argc, char **argv)
             value = &o->allow_dir;
         else if (cli_args_is(&a, "--server-key"))
             value = &o->server_key;
-        else if (cli_args_is(&a, "--hwm")) {
+        else if (strncmp(a.option, "--ws", 4) == 0) {
+            int rc = parse_ws(&a, o);
+            if (rc != CLI_EXIT_OK)
+                return rc;
+            continue;
+        } else if (cli_args_is(&a, "--hwm")) {
             const char *v;
             uint64_t n;
             if (!cli_args_value(&a, &v))
@@ -98,6 +171,13 @@ parse(const cli_command_t *self, proxy_opts_t *o, int argc, char **argv)
         wrong = "--cert needs --server-key (the upstream publisher's public key)";
     else if (!o->cert && (o->allow_dir || o->allow_any || o->server_key))
         wrong = "--allow, --allow-any and --server-key go with --cert";
+    else if (!o->ws_on
+             && (o->ws.host || o->ws.cert_file || o->ws.key_file || o->ws.origin
+                 || o->ws.max_message || o->ws.queue_max || o->ws.max_clients
+                 || o->ws.ping_interval_ms || o->ws.overflow || o->ws.allow_publish))
+        wrong = "the --ws-* options go with --ws PORT";
+    else if (!o->ws.cert_file != !o->ws.key_file)
+        wrong = "--ws-cert and --ws-key go together";
     if (wrong) {
         cli_error(WHO, "%s", wrong);
         cli_print_usage(stderr, "", self);
@@ -159,6 +239,23 @@ secure_with_certs(const proxy_opts_t *o, mu_proxy_t *proxy)
 }
 
 static void
+print_ws_totals(const mu_proxy_t *proxy)
+{
+    mu_proxy_ws_stats_t st = { .size = sizeof st };
+    if (mu_proxy_ws_port(proxy) == 0 || mu_proxy_ws_stats(proxy, &st) != 0)
+        return;
+    fprintf(stderr,
+            "mutil proxy: ws: %llu clients accepted, %llu refused (%llu origin), %llu frames "
+            "out, %llu forwarded, %llu publishes, %llu errors, %llu dropped, %llu slow, "
+            "%llu oversized\n",
+            (unsigned long long) st.accepted, (unsigned long long) st.refused,
+            (unsigned long long) st.refused_origin, (unsigned long long) st.messages_out,
+            (unsigned long long) st.forwarded, (unsigned long long) st.publishes,
+            (unsigned long long) st.errors, (unsigned long long) st.dropped,
+            (unsigned long long) st.slow, (unsigned long long) st.oversized);
+}
+
+static void
 print_totals(const mu_proxy_t *proxy)
 {
     mu_proxy_stats_t st = { .size = sizeof st };
@@ -170,6 +267,7 @@ print_totals(const mu_proxy_t *proxy)
             (unsigned long long) st.messages, (unsigned long long) st.bytes,
             (unsigned long long) st.subscribes, (unsigned long long) st.unsubscribes,
             (unsigned long long) st.auth_failures);
+    print_ws_totals(proxy);
 }
 
 static int
@@ -195,6 +293,9 @@ proxy_run(const cli_command_t *self, int argc, char **argv)
         cli_error(WHO, "cannot connect upstream %s: %s", o.upstream, mu_last_error());
     if (rc == 0 && (rc = mu_proxy_bind(proxy, MU_PROXY_DOWNSTREAM, o.bind)) < 0)
         cli_error(WHO, "cannot bind %s: %s", o.bind, mu_last_error());
+    if (rc >= 0 && o.ws_on && (rc = mu_proxy_set_ws(proxy, &o.ws)) < 0)
+        cli_error(WHO, "cannot listen for WebSocket clients on port %d: %s", o.ws.port,
+                  mu_last_error());
     if (rc < 0)
         goto done;
     cli_catch_interrupts();
@@ -202,8 +303,12 @@ proxy_run(const cli_command_t *self, int argc, char **argv)
         cli_error(WHO, "%s", mu_last_error());
         goto done;
     }
-    /* The bound endpoint on stdout, so that scripts learn the port. */
+    /* The bound endpoint on stdout, so that scripts learn the port; then
+       the WebSocket front's URL. */
     printf("%s\n", mu_proxy_endpoint(proxy, MU_PROXY_DOWNSTREAM));
+    if (o.ws_on)
+        printf("%s://%s:%d/\n", o.ws.cert_file ? "wss" : "ws", o.ws.host ? o.ws.host : "127.0.0.1",
+               mu_proxy_ws_port(proxy));
     fflush(stdout);
     while (!cli_interrupted())
         (void) poll(NULL, 0, 100); /* the handler only sets a flag */
@@ -216,16 +321,31 @@ done:
 
 const cli_command_t cli_cmd_proxy = {
     "proxy",
-    "--upstream EP --bind EP [--hwm N] KEYS",
+    "--upstream EP --bind EP [--hwm N] [--ws PORT [WS OPTIONS]] KEYS",
     "forward topic pub/sub from a publisher to subscribers",
     "Connects upstream (an XSUB) to the publisher or proxy at --upstream and\n"
     "binds --bind (an XPUB) for subscribers; forwards messages down and the\n"
     "union of the subscribers' subscriptions up (the last unsubscribe of a\n"
-    "prefix unsubscribes upstream). Prints the bound endpoint, runs until\n"
-    "SIGINT or SIGTERM, then prints its totals on stderr and exits 0.\n\n"
+    "prefix unsubscribes upstream). Prints the bound endpoint (and, with\n"
+    "--ws, the WebSocket URL on a second line), runs until SIGINT or\n"
+    "SIGTERM, then prints its totals on stderr and exits 0.\n\n"
     "Options:\n"
     "  --hwm N                messages queued per peer on each side before\n"
     "                         drops (default 1000; 0: no limit)\n\n"
+    "WebSocket front (JSON subscribe/unsubscribe/publish, doc/pubsub.md):\n"
+    "  --ws PORT              listen for ws clients on PORT (0: any free port)\n"
+    "  --ws-host ADDR         address to listen on (default 127.0.0.1)\n"
+    "  --ws-cert F --ws-key F wss://: certificate chain and key (PEM)\n"
+    "  --ws-origin O          refuse clients whose Origin is not exactly O\n"
+    "  --ws-max-message N     largest frame either way (default 1M; larger\n"
+    "                         from a client: closed with code 1009)\n"
+    "  --ws-queue N           bytes queued per client (default 1M)\n"
+    "  --ws-overflow drop|disconnect  a client over its queue: drop its oldest\n"
+    "                         messages or close it (default disconnect)\n"
+    "  --ws-publish           let ws clients publish (else refused: MU_EACCES)\n"
+    "  --ws-ping MS           ping idle clients every MS ms (0: never;\n"
+    "                         default 20000)\n"
+    "  --ws-max-clients N     clients at once (default 4096)\n\n"
     "Security (one of):\n"
     "  --secret-file F        a shared passphrase: both sides derive their\n"
     "                         keys from it, as the publisher and subscribers do\n"

@@ -35,6 +35,12 @@ typedef int pid_t;
 #define MU_SOCKET_MAX_MESSAGE 67108864
 #define MU_PUBSUB_MAX_TOPIC 255
 #define MU_PUBSUB_MAX_MESSAGE 67108864
+#define MU_PROXY_WS_MAX_MESSAGE 1048576
+#define MU_PROXY_WS_QUEUE_MAX 1048576
+#define MU_PROXY_WS_MAX_CLIENTS 4096
+#define MU_PROXY_WS_MAX_PREFIXES 1024
+#define MU_PROXY_WS_PING_INTERVAL_MS 20000
+#define MU_PROXY_WS_PING_TIMEOUT_MS 10000
 #define MU_ENTRYPOINT_START_TIMEOUT_DEFAULT 30000
 #define MU_ENTRYPOINT_SHUTDOWN_TIMEOUT_DEFAULT 10000
 #define MU_ENTRYPOINT_STOP_GRACE 100
@@ -567,6 +573,51 @@ typedef struct {
  const char *mu_proxy_endpoint(const mu_proxy_t *self, mu_proxy_side_t side);
   int mu_proxy_start(mu_proxy_t *self);
   int mu_proxy_stats(const mu_proxy_t *self, mu_proxy_stats_t *stats);
+typedef enum {
+    MU_PROXY_WS_DISCONNECT = 0,
+    MU_PROXY_WS_DROP_OLDEST = 1
+} mu_proxy_ws_overflow_t;
+typedef struct {
+    const char *host;
+    int port;
+    const char *cert_file;
+    const char *key_file;
+    const char *origin;
+    size_t max_message;
+    size_t queue_max;
+    mu_proxy_ws_overflow_t overflow;
+    int ping_interval_ms;
+    int ping_timeout_ms;
+   _Bool 
+        allow_publish;
+    int max_clients;
+    int max_prefixes;
+} mu_proxy_ws_t;
+typedef struct {
+    size_t size;
+    uint64_t clients;
+    uint64_t accepted;
+    uint64_t refused;
+    uint64_t refused_origin;
+    uint64_t messages_in;
+    uint64_t messages_out;
+    uint64_t bytes_out;
+    uint64_t forwarded;
+    uint64_t too_large;
+    uint64_t dropped;
+    uint64_t slow;
+    uint64_t oversized;
+    uint64_t ping_timeouts;
+    uint64_t subscribes;
+    uint64_t unsubscribes;
+    uint64_t publishes;
+    uint64_t errors;
+    uint64_t malformed;
+    uint64_t denied;
+} mu_proxy_ws_stats_t;
+  int mu_proxy_set_ws(mu_proxy_t *self, const mu_proxy_ws_t *ws);
+ int mu_proxy_ws_port(const mu_proxy_t *self);
+  int mu_proxy_ws_stats(const mu_proxy_t *self, mu_proxy_ws_stats_t *stats);
 typedef struct mu_service_t mu_service_t;
 typedef struct mu_entrypoint_t mu_entrypoint_t;
 typedef struct {

@@ -67,6 +67,15 @@ def _count(value, what):
     return value
 
 
+def _size(value, what):
+    """A non-negative int size in bytes."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError('%s must be an int, not %s' % (what, type(value).__name__))
+    if value < 0 or value > 2**62:
+        raise errors.InvalidError(lib.MU_EINVAL, '%s out of range: %d' % (what, value))
+    return value
+
+
 def _curve(fn, p, side, server_keys, allow, client_keys, server_public):
     """Calls mu_X_set_curve(p, [side,] ...) with Keys / Allow objects."""
     check(fn(p, *side, _key_ptr(server_keys, 'server_keys'), _key_ptr(allow, 'allow'),
@@ -341,15 +350,16 @@ class Proxy(Handle):
 
     Keywords: hwm=None (both sides' high-water mark; None: libzmq's 1000,
     0: no limit), curve_secret=None (the same secret on both sides; see
-    set_curve_secret for one side). Raises TypeError / ValueError for bad
-    arguments."""
+    set_curve_secret for one side), ws=None (a dict of set_ws keywords: a
+    WebSocket front, e.g. ws={'port': 0, 'allow_publish': True}). Raises
+    TypeError / ValueError for bad arguments."""
 
     _ctype = 'mu_proxy_t'
     _destroy = lib.mu_proxy_destroy
     Side = Side
     UPSTREAM, DOWNSTREAM = Side.UPSTREAM, Side.DOWNSTREAM
 
-    def __init__(self, *, hwm=None, curve_secret=None):
+    def __init__(self, *, hwm=None, curve_secret=None, ws=None):
         super().__init__(check_ptr(lib.mu_proxy_new()))
         self._started = False
         try:
@@ -358,6 +368,11 @@ class Proxy(Handle):
             if curve_secret is not None:
                 for side in Side:
                     self.set_curve_secret(side, curve_secret)
+            if ws is not None:
+                if not isinstance(ws, dict):
+                    raise TypeError('ws must be a dict of set_ws keywords, not %s'
+                                    % type(ws).__name__)
+                self.set_ws(**ws)
         except BaseException:
             self.close()
             raise
@@ -391,6 +406,58 @@ class Proxy(Handle):
     def endpoint(self, side):
         """The last endpoint bound on side ('' when none)."""
         return ffi.string(lib.mu_proxy_endpoint(self._p, _enum(Side, side, 'side'))).decode()
+
+    def set_ws(self, port=0, *, host=None, cert_file=None, key_file=None, origin=None,
+               max_message=0, queue_max=0, overflow='disconnect', ping_interval=None,
+               ping_timeout=None, allow_publish=False, max_clients=0, max_prefixes=0):
+        """Adds a WebSocket front (JSON subscribe / unsubscribe / publish,
+        include/mu_pubsub.h), listening on host (None: 127.0.0.1) and port
+        (0: any free one) when this returns; before start(), once. wss://
+        with cert_file and key_file (PEM); origin: the Origin clients must
+        send; max_message, queue_max: bytes (0: 1 MiB each); overflow:
+        'disconnect' or 'drop' (a client over queue_max is closed, or
+        loses its oldest messages); ping_interval / ping_timeout: seconds
+        (None: 20 / 10; ping_interval=0: no pings); allow_publish: clients
+        may publish; max_clients, max_prefixes (0: 4096, 1024). Returns
+        the port. Raises mutil.InvalidError (a bad setting, after start,
+        twice), mutil.ConnectionError (port in use), TypeError /
+        ValueError."""
+        ws = ffi.new('mu_proxy_ws_t *')
+        keep = []  # the C strings live until the call returns (copied)
+        for name, value in (('host', host), ('cert_file', cert_file), ('key_file', key_file),
+                            ('origin', origin)):
+            if value is not None:
+                keep.append(ffi.new('char[]', to_cstr(value, name)))
+                setattr(ws, name, keep[-1])
+        ws.port = _count(port, 'port')
+        ws.max_message = _size(max_message, 'max_message')
+        ws.queue_max = _size(queue_max, 'queue_max')
+        overflows = {'disconnect': lib.MU_PROXY_WS_DISCONNECT,
+                     'drop': lib.MU_PROXY_WS_DROP_OLDEST}
+        if overflow not in overflows:
+            raise ValueError("overflow must be 'disconnect' or 'drop', not %r" % (overflow,))
+        ws.overflow = overflows[overflow]
+        if ping_interval is not None:
+            ws.ping_interval_ms = -1 if ping_interval == 0 else max(1, timeout_ms(ping_interval))
+        if ping_timeout is not None:
+            ws.ping_timeout_ms = max(1, timeout_ms(ping_timeout))
+        ws.allow_publish = bool(allow_publish)
+        ws.max_clients = _count(max_clients, 'max_clients')
+        ws.max_prefixes = _count(max_prefixes, 'max_prefixes')
+        return check(lib.mu_proxy_set_ws(self._p, ws))
+
+    @property
+    def ws_port(self):
+        """The WebSocket front's port (0 without one)."""
+        return lib.mu_proxy_ws_port(self._p)
+
+    def ws_stats(self):
+        """The WebSocket front's counters as a dict (all 0 without one):
+        clients, accepted, refused, refused_origin, messages_in,
+        messages_out, bytes_out, forwarded, too_large, dropped, slow,
+        oversized, ping_timeouts, subscribes, unsubscribes, publishes,
+        errors, malformed, denied."""
+        return stats(lib.mu_proxy_ws_stats, self._p, 'mu_proxy_ws_stats_t')
 
     def start(self):
         """Starts forwarding in the proxy's thread. Returns self. Raises

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_ws_lws.c — the WebSocket endpoint's libwebsockets context: its
+    settings (listen address, TLS, keepalive, limits), the service thread
+    that runs lws_service, the owner's wake-up (lws_cancel_service, at most
+    one in flight) and the quiet, rate-limited logging of lws. */
+#include "base/mu_internal.h"
+#include "base/mu_log_limit.h"
+#include "net/mu_ws_int.h"
+#include <arpa/inet.h>
+#include <czmq.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* ---- logging ------------------------------------------------------------ */
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static mu__log_limit_t log_limit;
+
+/*  lws's errors and warnings, at most one line a second (a peer can make
+    lws warn: a refused handshake logs "User code denied connection"). */
+static void
+log_line(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    uint64_t before = 0;
+    pthread_mutex_lock(&log_lock);
+    bool admit = mu__log_limit_admit(&log_limit, mu__now_ms(), &before);
+    pthread_mutex_unlock(&log_lock);
+    if (!admit)
+        return;
+    if (before > 0)
+        zsys_warning("libwebsockets: (%llu more lines not logged)", (unsigned long long) before);
+    if (level & LLL_ERR)
+        zsys_error("libwebsockets: %.*s", (int) n, line);
+    else
+        zsys_warning("libwebsockets: %.*s", (int) n, line);
+}
+
+static void
+log_setup(void)
+{
+    /* Process-wide in lws: every endpoint sets the same. */
+    lws_set_log_level(LLL_ERR | LLL_WARN, log_line);
+}
+
+/* ---- the context -------------------------------------------------------- */
+
+/*  The address to listen on as lws needs it: a numeric address (lws reads
+    an IPv4 literal wrongly while IPv6 is on, so that case turns it off;
+    names are resolved here). Returns 0 or MU_EINVAL. */
+static int
+listen_address(const char *host, char *numeric, size_t size, bool *ipv4_p)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    *ipv4_p = inet_pton(AF_INET, host, &a4) == 1;
+    if (*ipv4_p || inet_pton(AF_INET6, host, &a6) == 1) {
+        snprintf(numeric, size, "%s", host);
+        return 0;
+    }
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_INET }, *res = NULL;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0 || !res)
+        return mu__fail(MU_EINVAL, "WebSocket listen address '%s': %s", host, gai_strerror(rc));
+    inet_ntop(AF_INET, &((struct sockaddr_in *) res->ai_addr)->sin_addr, numeric, (socklen_t) size);
+    freeaddrinfo(res);
+    *ipv4_p = true;
+    return 0;
+}
+
+/*  Why lws refused to listen: a port in use (probed with a bind of our
+    own), else EIO, or EINVAL when TLS files were given (lws refused them). */
+static int
+listen_failure(const mu__ws_t *self, const char *numeric, bool ipv4)
+{
+    const mu__ws_config_t *config = &self->config;
+    struct sockaddr_storage ss = { 0 };
+    socklen_t len;
+    if (ipv4) {
+        struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t) config->port);
+        inet_pton(AF_INET, numeric, &sin->sin_addr);
+        len = sizeof *sin;
+    } else {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t) config->port);
+        inet_pton(AF_INET6, numeric, &sin6->sin6_addr);
+        len = sizeof *sin6;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    bool in_use = false;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        in_use = bind(fd, (struct sockaddr *) &ss, len) < 0 && errno == EADDRINUSE;
+        close(fd);
+    }
+    if (in_use)
+        return mu__fail(MU_EADDRINUSE, "WebSocket listen on %s:%d", config->host, config->port);
+    if (config->cert_file)
+        return mu__fail(MU_EINVAL,
+                        "WebSocket listen on %s:%d: libwebsockets refused certificate '%s' or key "
+                        "'%s' (see its log)",
+                        config->host, config->port, config->cert_file, config->key_file);
+    return mu__fail(MU_EIO, "WebSocket listen on %s:%d: libwebsockets refused the context",
+                    config->host, config->port);
+}
+
+static void
+keepalive_policy(mu__ws_t *self)
+{
+    const mu__ws_config_t *config = &self->config;
+    self->retry = (lws_retry_bo_t) { 0 };
+    self->hangup_ms = 0;
+    if (config->ping_interval_ms < 0)
+        return; /* secs_since_valid_hangup 0: no validity checks */
+    /* lws counts in whole seconds: round both up. */
+    int ping = (config->ping_interval_ms + 999) / 1000;
+    int hangup = ping + (config->ping_timeout_ms + 999) / 1000;
+    self->retry.secs_since_valid_ping = (uint16_t) ping;
+    self->retry.secs_since_valid_hangup = (uint16_t) hangup;
+    self->hangup_ms = hangup * 1000;
+}
+
+int
+mu__ws_context_new(mu__ws_t *self)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, log_setup);
+    const mu__ws_config_t *config = &self->config;
+    keepalive_policy(self);
+    self->protocols[0] = (struct lws_protocols) {
+        .name = "mutil",
+        .callback = mu__ws_callback,
+        .per_session_data_size = sizeof(mu__ws_session_t),
+        .tx_packet_size = MU__WS_TX_PACKET,
+    };
+    struct lws_context_creation_info info = {
+        .protocols = self->protocols,
+        .user = self,
+        .gid = -1,
+        .uid = -1,
+        .options = LWS_SERVER_OPTION_VALIDATE_UTF8,
+        .retry_and_idle_policy = &self->retry,
+        .alpn = "http/1.1",
+        .port = CONTEXT_PORT_NO_LISTEN,
+    };
+    if (config->tls || config->cert_file)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    char numeric[INET6_ADDRSTRLEN + 1] = "";
+    bool ipv4 = true;
+    if (config->listen) {
+        if (listen_address(config->host, numeric, sizeof numeric, &ipv4) < 0)
+            return MU_EINVAL;
+        info.port = config->port;
+        info.iface = numeric;
+        info.options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+        if (ipv4)
+            info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+        info.ssl_cert_filepath = config->cert_file;
+        info.ssl_private_key_filepath = config->key_file;
+    } else {
+        /* One connection: a small fd table (lws sizes it by ulimit -n). */
+        info.fd_limit_per_thread = 16;
+        info.client_ssl_ca_filepath = config->ca_file;
+        if (config->ca_file) /* that file alone, not the system's CAs too */
+            info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    }
+    self->context = lws_create_context(&info);
+    if (!self->context)
+        return config->listen ? listen_failure(self, numeric, ipv4)
+                              : mu__fail(MU_EIO,
+                                         "WebSocket client of %s:%d: libwebsockets "
+                                         "refused the context (CA file '%s'?)",
+                                         config->host, config->port,
+                                         config->ca_file ? config->ca_file : "(system)");
+    self->vhost = lws_get_vhost_by_name(self->context, "default");
+    if (!self->vhost)
+        return mu__fail(MU_EIO, "WebSocket endpoint: libwebsockets made no default vhost");
+    if (config->listen) {
+        self->port = lws_get_vhost_listen_port(self->vhost);
+        if (self->port <= 0)
+            return mu__fail(MU_EIO, "WebSocket listen on %s:%d: no port bound", config->host,
+                            config->port);
+    } else {
+        self->port = config->port;
+        /* The first attempt, on the service thread once it runs. */
+        lws_sul_schedule(self->context, 0, &self->reconnect, mu__ws_connect_now, 1);
+    }
+    return 0;
+}
+
+/* ---- the service thread ------------------------------------------------- */
+
+static void *
+service_main(void *arg)
+{
+    mu__ws_t *self = arg;
+    while (!atomic_load(&self->stop))
+        if (lws_service(self->context, 0) < 0) {
+            zsys_error("mu_ws: lws_service failed: the endpoint on port %d stops serving",
+                       self->port);
+            break;
+        }
+    return NULL;
+}
+
+int
+mu__ws_thread_start(mu__ws_t *self)
+{
+    int rc = pthread_create(&self->thread, NULL, service_main, self);
+    if (rc != 0)
+        return mu__fail(-rc, "WebSocket endpoint: service thread");
+    self->thread_started = true;
+    return 0;
+}
+
+void
+mu__ws_wake(mu__ws_t *self)
+{
+    if (!atomic_exchange(&self->wake_pending, true))
+        lws_cancel_service(self->context);
+}
+
+void
+mu__ws_context_stop(mu__ws_t *self)
+{
+    if (!self->context)
+        return;
+    atomic_store(&self->stop, true);
+    if (self->thread_started) {
+        lws_cancel_service(self->context);
+        pthread_join(self->thread, NULL);
+        self->thread_started = false;
+    }
+    /* The thread is gone: the callbacks lws makes while closing the
+       clients run here. */
+    lws_context_destroy(self->context);
+    self->context = NULL;
+}
