@@ -331,7 +331,11 @@ def start_server(which, upstream, opts):
 def one_run(which, kind, size, xpub, upstream, opts):
     """Returns (deliveries per second, the server's CPU seconds per million
     deliveries), None for what could not be measured."""
-    server, port = start_server(which, upstream, opts)
+    try:
+        server, port = start_server(which, upstream, opts)
+    except (RuntimeError, OSError) as e:
+        print("ws_fanout: %s" % e, file=sys.stderr)
+        return None, None
     frame = size + 40
     window = max(1, min(2000, WINDOW_BYTES // frame))
     total = opts.messages - opts.messages % window or window
