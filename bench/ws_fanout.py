@@ -337,7 +337,8 @@ def one_run(which, kind, size, xpub, upstream, opts):
         print("ws_fanout: %s" % e, file=sys.stderr)
         return None, None
     frame = size + 40
-    window = max(1, min(2000, WINDOW_BYTES // frame))
+    # two windows stay under the proxy's inproc high-water mark (1,000)
+    window = max(1, min(400, WINDOW_BYTES // frame))
     total = opts.messages - opts.messages % window or window
     per_proc = [opts.clients // opts.procs + (i < opts.clients % opts.procs)
                 for i in range(opts.procs)]

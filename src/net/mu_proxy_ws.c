@@ -300,6 +300,8 @@ send_to(void *arg, uint64_t client)
                                 self->size, &binary);
         if (rc == 0 && self->out.size <= self->max_message)
             self->msg = mu__ws_msg_new(self->out.data, self->out.size, binary);
+        if (self->msg)
+            add(&self->forwarded); /* before any client can have it */
         if (!self->msg) {
             self->unsendable = true;
             if (rc != MU_ENOMEM)
@@ -341,8 +343,6 @@ from_upstream(mu__pws_t *self)
         self->size = zmq_msg_size(&parts[1]);
         self->unsendable = false;
         mu__pws_index_match(self->index, self->topic, self->topic_size, send_to, self);
-        if (self->msg)
-            add(&self->forwarded);
         mu__ws_msg_unref(&self->msg);
     }
     zmq_msg_close(&parts[0]);

@@ -15,6 +15,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+/*  What an event counts against event_max besides its data: OPEN and
+    CLOSED events are bounded too. */
+#define EVENT_COST 64
+
 int
 mu__ws_events_init(mu__ws_events_t *events, size_t max)
 {
@@ -76,7 +80,7 @@ mu__ws_events_push(mu__ws_events_t *events, mu__ws_ev_t *ev)
     else
         events->head = ev;
     events->tail = ev;
-    events->bytes += ev->size;
+    events->bytes += ev->size + EVENT_COST;
     bool full = events->bytes > events->max;
     if (full)
         events->paused = true;
@@ -98,6 +102,15 @@ mu__ws_events_note(mu__ws_events_t *events, mu__ws_kind_t kind, uint64_t client)
     return true;
 }
 
+bool
+mu__ws_events_full(mu__ws_events_t *events)
+{
+    pthread_mutex_lock(&events->lock);
+    bool full = events->bytes > events->max;
+    pthread_mutex_unlock(&events->lock);
+    return full;
+}
+
 int
 mu__ws_events_pop(mu__ws_events_t *events, mu__ws_event_t *out, bool *resume_p)
 {
@@ -110,7 +123,7 @@ mu__ws_events_pop(mu__ws_events_t *events, mu__ws_event_t *out, bool *resume_p)
         events->head = ev->next;
         if (!events->head)
             events->tail = NULL;
-        events->bytes -= ev->size;
+        events->bytes -= ev->size + EVENT_COST;
         events->last = ev;
         *out = (mu__ws_event_t) { .kind = ev->kind,
                                   .client = ev->client,

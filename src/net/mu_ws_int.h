@@ -64,7 +64,7 @@ typedef struct {
     int fd;      /* eventfd, readable while events wait */
     bool raised; /* fd's state (mu__level_fd_sync) */
     mu__ws_ev_t *head, *tail;
-    size_t bytes;      /* data bytes waiting */
+    size_t bytes;      /* data bytes waiting, plus a fixed cost per event */
     size_t max;        /* event_max */
     bool paused;       /* reading was paused for a full queue */
     mu__ws_ev_t *last; /* the event mu__ws_recv handed out last */
@@ -88,6 +88,7 @@ typedef struct mu__ws_client_t {
     bool slow;      /* closed for a full queue (DISCONNECT) */
     bool killing;   /* service: the slow close has been started */
     bool oversized; /* service: closed for a message over max_message */
+    bool paused;    /* service: not read from for a full event queue */
     int close_code;
     size_t reason_len;
     char reason[MU__WS_REASON_MAX + 1];
@@ -162,6 +163,10 @@ void mu__ws_client_pop(mu__ws_client_t *client);
 /*  The oldest queued message (count > 0). */
 mu__ws_msg_t *mu__ws_client_oldest(const mu__ws_client_t *client);
 
+/*  Calls fn(client, arg) for every client in the table. */
+void mu__ws_table_each(const mu__ws_table_t *table, void (*fn)(mu__ws_client_t *, void *),
+                       void *arg);
+
 /*  Puts client in the dirty list *head_p (once). */
 void mu__ws_dirty_add(mu__ws_client_t **head_p, mu__ws_client_t *client);
 
@@ -191,6 +196,9 @@ mu__ws_ev_t *mu__ws_ev_grow(mu__ws_ev_t *ev, size_t cap);
 /*  Appends ev (taken). Returns true when the queue now holds more than
     max bytes (the caller pauses the client it read ev from). */
 bool mu__ws_events_push(mu__ws_events_t *events, mu__ws_ev_t *ev);
+
+/*  Whether the queue holds more than max bytes. */
+bool mu__ws_events_full(mu__ws_events_t *events);
 
 /*  Pushes a new data-less event; false on ENOMEM (lost, logged). */
 bool mu__ws_events_note(mu__ws_events_t *events, mu__ws_kind_t kind, uint64_t client);

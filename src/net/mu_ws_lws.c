@@ -131,11 +131,74 @@ keepalive_policy(mu__ws_t *self)
     self->hangup_ms = hangup * 1000;
 }
 
+/*  lws 4.1.6 takes new OpenSSL ex_data indices at every context made with
+    LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT, and finds a vhost's client
+    SSL_CTX (to free it) and a connection's wsi (in the verify callback)
+    through the latest ones: every TLS context but the newest would leak
+    its client SSL_CTX, and a handshake racing a new context would lose
+    its wsi. So the global init happens once, in a throwaway context, and
+    the endpoints' contexts ask for TLS on their vhost only. */
+static void
+ssl_global_init(void)
+{
+    struct lws_context_creation_info info = {
+        .port = CONTEXT_PORT_NO_LISTEN,
+        .gid = -1,
+        .uid = -1,
+        .fd_limit_per_thread = 16,
+        .options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS,
+    };
+    struct lws_context *context = lws_create_context(&info);
+    if (context)
+        lws_context_destroy(context);
+    else
+        zsys_error("mu_ws: libwebsockets' TLS initialisation failed");
+}
+
+static void
+context_setup(void)
+{
+    log_setup();
+    ssl_global_init();
+}
+
+/*  The vhost's settings (the context's are minimal, see above). */
+static void
+vhost_info(mu__ws_t *self, struct lws_context_creation_info *info, const char *numeric, bool ipv4)
+{
+    const mu__ws_config_t *config = &self->config;
+    *info = (struct lws_context_creation_info) {
+        .protocols = self->protocols,
+        .user = self,
+        .options = LWS_SERVER_OPTION_VALIDATE_UTF8,
+        .retry_and_idle_policy = &self->retry,
+        .alpn = "http/1.1",
+        .port = CONTEXT_PORT_NO_LISTEN,
+    };
+    if (config->tls || config->cert_file)
+        info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    if (config->listen) {
+        info->port = config->port;
+        info->iface = numeric;
+        info->options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+        /* it makes no TLS connections: no system CAs in its client SSL_CTX */
+        info->options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+        if (ipv4)
+            info->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+        info->ssl_cert_filepath = config->cert_file;
+        info->ssl_private_key_filepath = config->key_file;
+    } else {
+        info->client_ssl_ca_filepath = config->ca_file;
+        if (config->ca_file) /* that file alone, not the system's CAs too */
+            info->options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    }
+}
+
 int
 mu__ws_context_new(mu__ws_t *self)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, log_setup);
+    pthread_once(&once, context_setup);
     const mu__ws_config_t *config = &self->config;
     keepalive_policy(self);
     self->protocols[0] = (struct lws_protocols) {
@@ -144,48 +207,35 @@ mu__ws_context_new(mu__ws_t *self)
         .per_session_data_size = sizeof(mu__ws_session_t),
         .tx_packet_size = MU__WS_TX_PACKET,
     };
+    char numeric[INET6_ADDRSTRLEN + 1] = "";
+    bool ipv4 = true;
+    if (config->listen && listen_address(config->host, numeric, sizeof numeric, &ipv4) < 0)
+        return MU_EINVAL;
     struct lws_context_creation_info info = {
-        .protocols = self->protocols,
         .user = self,
         .gid = -1,
         .uid = -1,
-        .options = LWS_SERVER_OPTION_VALIDATE_UTF8,
-        .retry_and_idle_policy = &self->retry,
-        .alpn = "http/1.1",
         .port = CONTEXT_PORT_NO_LISTEN,
+        /* lws would send Origin: http://<origin>; lws 4.1.6 reads
+           VALIDATE_UTF8 from the context's options, not the vhost's */
+        .options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN
+                   | LWS_SERVER_OPTION_VALIDATE_UTF8,
     };
-    if (config->tls || config->cert_file)
-        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    char numeric[INET6_ADDRSTRLEN + 1] = "";
-    bool ipv4 = true;
-    if (config->listen) {
-        if (listen_address(config->host, numeric, sizeof numeric, &ipv4) < 0)
-            return MU_EINVAL;
-        info.port = config->port;
-        info.iface = numeric;
-        info.options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-        if (ipv4)
-            info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-        info.ssl_cert_filepath = config->cert_file;
-        info.ssl_private_key_filepath = config->key_file;
-    } else {
-        /* One connection: a small fd table (lws sizes it by ulimit -n). */
+    /* One connection: a small fd table (lws sizes it by ulimit -n). */
+    if (!config->listen)
         info.fd_limit_per_thread = 16;
-        info.client_ssl_ca_filepath = config->ca_file;
-        if (config->ca_file) /* that file alone, not the system's CAs too */
-            info.options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-    }
     self->context = lws_create_context(&info);
     if (!self->context)
+        return mu__fail(MU_EIO, "WebSocket endpoint: libwebsockets refused the context");
+    vhost_info(self, &info, numeric, ipv4);
+    self->vhost = lws_create_vhost(self->context, &info);
+    if (!self->vhost)
         return config->listen ? listen_failure(self, numeric, ipv4)
                               : mu__fail(MU_EIO,
                                          "WebSocket client of %s:%d: libwebsockets "
-                                         "refused the context (CA file '%s'?)",
+                                         "refused the settings (CA file '%s'?)",
                                          config->host, config->port,
                                          config->ca_file ? config->ca_file : "(system)");
-    self->vhost = lws_get_vhost_by_name(self->context, "default");
-    if (!self->vhost)
-        return mu__fail(MU_EIO, "WebSocket endpoint: libwebsockets made no default vhost");
     if (config->listen) {
         self->port = lws_get_vhost_listen_port(self->vhost);
         if (self->port <= 0)

@@ -230,6 +230,14 @@ mu__ws_table_free(mu__ws_table_t *table)
     table->count = 0;
 }
 
+void
+mu__ws_table_each(const mu__ws_table_t *table, void (*fn)(mu__ws_client_t *, void *), void *arg)
+{
+    for (size_t b = 0; b < table->nbuckets; b++)
+        for (mu__ws_client_t *client = table->buckets[b]; client; client = client->next)
+            fn(client, arg);
+}
+
 static size_t
 bucket_of(uint64_t id, size_t nbuckets)
 {

@@ -36,15 +36,25 @@ serve_dirty(mu__ws_client_t *client)
                      (unsigned long long) client->id);
 }
 
+/*  Reads from client again if a full event queue paused it. */
+static void
+resume(mu__ws_client_t *client, void *unused)
+{
+    (void) unused;
+    if (client->paused && lws_rx_flow_control(client->wsi, 1) == 0)
+        client->paused = false;
+}
+
 static void
 on_wake(mu__ws_t *self)
 {
     /* Cleared first: a wake asked for after this line gets a cancel of
        its own, so nothing queued is left unseen. */
     atomic_store(&self->wake_pending, false);
-    if (atomic_exchange(&self->resume_rx, false))
-        lws_rx_flow_allow_all_protocol(self->context, &self->protocols[0]);
+    bool resume_rx = atomic_exchange(&self->resume_rx, false);
     pthread_mutex_lock(&self->lock);
+    if (resume_rx)
+        mu__ws_table_each(&self->table, resume, NULL);
     while (self->dirty) {
         mu__ws_client_t *client = self->dirty;
         mu__ws_dirty_remove(&self->dirty, client);
@@ -68,8 +78,12 @@ refuse(struct lws *wsi, unsigned status)
 static int
 on_filter(mu__ws_t *self, struct lws *wsi)
 {
+    /* A full event queue refuses too: OPEN and CLOSED events cannot be
+       held back like messages, so a peer connecting and leaving in a loop
+       while the owner is stalled is stopped here. */
+    bool stalled = mu__ws_events_full(&self->events);
     pthread_mutex_lock(&self->lock);
-    bool full = self->config.listen && self->stats.clients >= (uint64_t) self->config.max_clients;
+    bool full = stalled || self->stats.clients >= (uint64_t) self->config.max_clients;
     if (full)
         self->stats.refused++;
     pthread_mutex_unlock(&self->lock);
@@ -169,7 +183,7 @@ make_room(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, size_t len)
 {
     size_t max = self->config.max_message;
     size_t want = client->rx->size + len;
-    size_t hint = want + lws_remaining_packet_payload(wsi);
+    size_t hint = want + lws_remaining_packet_payload(wsi); /* <= max: checked */
     if (want <= client->rx->cap)
         return true;
     size_t cap = client->rx->cap * 2;
@@ -189,15 +203,20 @@ on_receive(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, const void 
 {
     if (!client || client->oversized)
         return client ? -1 : 0;
+    size_t max = self->config.max_message;
     if (!client->rx_active) {
         mu__ws_kind_t kind = lws_frame_is_binary(wsi) ? MU__WS_BINARY : MU__WS_TEXT;
-        size_t hint = len + lws_remaining_packet_payload(wsi);
-        client->rx = mu__ws_ev_new(kind, client->id, hint < self->config.max_message ? hint : 0);
+        size_t rest = lws_remaining_packet_payload(wsi);
+        size_t hint = len <= max && rest <= max - len ? len + rest : 0;
+        client->rx = mu__ws_ev_new(kind, client->id, hint);
         if (!client->rx)
             goto nomem;
         client->rx_active = true;
     }
-    if (client->rx->size + len > self->config.max_message)
+    /* Over max_message with this data, or bound to be by the rest of the
+       frame as its header announced it: closed now. */
+    size_t have = client->rx->size + len;
+    if (have > max || lws_remaining_packet_payload(wsi) > max - have)
         return close_oversized(self, wsi, client);
     if (!make_room(self, wsi, client, len))
         goto nomem;
@@ -213,8 +232,11 @@ on_receive(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, const void 
     self->stats.messages_in++;
     self->stats.bytes_in += ev->size;
     pthread_mutex_unlock(&self->lock);
-    if (mu__ws_events_push(&self->events, ev) && lws_rx_flow_control(wsi, 0) < 0)
-        return -1;
+    if (mu__ws_events_push(&self->events, ev) && !client->paused) {
+        if (lws_rx_flow_control(wsi, 0) < 0)
+            return -1;
+        client->paused = true;
+    }
     return 0;
 nomem:
     zsys_error("mu_ws: out of memory for a message of client %llu: closed",
@@ -247,11 +269,16 @@ write_frame(mu__ws_t *self, struct lws *wsi, mu__ws_msg_t *msg, size_t off, size
     return w < 0 || (size_t) w < n ? -1 : 0;
 }
 
+/*  Bytes written at most in one writable callback, in as many frames as
+    the socket takes without blocking (lws_send_pipe_choked): small
+    messages need not wait a poll round each. */
+#define WRITE_BUDGET (4 * MU__WS_CHUNK)
+
+/*  Writes one frame of the oldest queued message, or performs a pending
+    close. Returns 1 when there is more to do, 0 when not, -1 to close. */
 static int
-on_writable(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client)
+write_next(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, size_t *written)
 {
-    if (!client)
-        return 0;
     pthread_mutex_lock(&self->lock);
     if (client->count == 0 || client->slow) {
         bool close = client->closing && !client->killing;
@@ -284,11 +311,23 @@ on_writable(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client)
     bool more = client->count > 0 || client->closing;
     pthread_mutex_unlock(&self->lock);
     mu__ws_msg_unref(&msg);
-    if (rc < 0)
+    *written += n + 14; /* a frame header at most */
+    return rc < 0 ? -1 : more;
+}
+
+static int
+on_writable(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client)
+{
+    if (!client)
+        return 0;
+    size_t written = 0;
+    int more;
+    do
+        more = write_next(self, wsi, client, &written);
+    while (more > 0 && written < WRITE_BUDGET && !lws_send_pipe_choked(wsi));
+    if (more > 0 && lws_callback_on_writable(wsi) < 0)
         return -1;
-    if (more && lws_callback_on_writable(wsi) < 0)
-        return -1;
-    return 0;
+    return more < 0 ? -1 : 0;
 }
 
 /* ---- the callback ------------------------------------------------------- */

@@ -5,9 +5,14 @@
     limits), its protocol (every error a client can cause, with its code;
     publishes made compact; binary frames), the frames it makes (text for a
     UTF-8 topic and a JSON payload, binary otherwise), and mu_proxy_set_ws's
-    errors. The ws clients themselves: bindings/python/tests/test_proxy_ws.py. */
+    errors; and one pass end to end with a mu__ws client (subscribe,
+    text and binary frames, an error, unsubscribe and disconnect reaching
+    the upstream publisher). The rest with real ws clients:
+    bindings/python/tests/test_proxy_ws.py. */
 #include "mu_test.h"
 #include "net/mu_proxy_ws_int.h"
+#include "net/mu_ws.h"
+#include <poll.h>
 #include <string.h>
 
 /* ---- the index ---------------------------------------------------------- */
@@ -321,6 +326,107 @@ test_set_ws_errors(void)
     mu_proxy_destroy(&proxy);
 }
 
+/* ---- end to end, with a mu__ws client ------------------------------------ */
+
+/* The client's next event of kind within a scaled bound; false (printed)
+   on a timeout or another kind. */
+static bool
+client_event(mu__ws_t *client, mu__ws_kind_t kind, mu__ws_event_t *ev)
+{
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(10000);
+    while (mu__ws_recv(client, ev) != 0) {
+        int64_t left = deadline - mu_test_now_ms();
+        struct pollfd p = { .fd = mu__ws_fd(client), .events = POLLIN };
+        if (left <= 0 || poll(&p, 1, (int) left) < 0) {
+            printf("# no client event (wanted kind %d)\n", (int) kind);
+            return false;
+        }
+    }
+    if (ev->kind != kind)
+        printf("# client event %d of %zu bytes, wanted %d\n", (int) ev->kind, ev->size, (int) kind);
+    return ev->kind == kind;
+}
+
+/* Whether the client's next event is a text frame equal to want. */
+static bool
+client_text(mu__ws_t *client, const char *want)
+{
+    mu__ws_event_t ev;
+    if (!client_event(client, MU__WS_TEXT, &ev))
+        return false;
+    if (ev.size == strlen(want) && memcmp(ev.data, want, ev.size) == 0)
+        return true;
+    printf("# got '%.*s', wanted '%s'\n", (int) ev.size, (const char *) ev.data, want);
+    return false;
+}
+
+static bool
+client_says(mu__ws_t *client, const char *text)
+{
+    return mu__ws_send(client, 1, text, strlen(text), false) == 0;
+}
+
+/* Reads pub's subscriptions until prefix is (or is no longer) subscribed. */
+static bool
+upstream_sees(mu_pub_t *pub, const char *prefix, int subscribed)
+{
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(10000);
+    while (mu_pub_is_subscribed(pub, prefix, strlen(prefix)) != subscribed) {
+        if (mu_test_now_ms() > deadline)
+            return false;
+        int rc = mu_pub_handle(pub, 100); /* a subscription read, or a timeout */
+        if (rc < 0 && rc != MU_ETIMEDOUT)
+            return false;
+    }
+    return true;
+}
+
+static void
+test_end_to_end(void)
+{
+    mu_pub_t *pub = mu_pub_new();
+    MU_CHECK(pub && mu_pub_bind(pub, "tcp://127.0.0.1:*") > 0);
+    mu_proxy_t *proxy = mu_proxy_new();
+    MU_CHECK(proxy && mu_proxy_connect(proxy, MU_PROXY_UPSTREAM, mu_pub_endpoint(pub)) == 0);
+    mu_proxy_ws_t ws = { 0 };
+    int port = mu_proxy_set_ws(proxy, &ws);
+    MU_CHECK(port > 0 && mu_proxy_start(proxy) == 0);
+    mu__ws_config_t c = { .listen = false, .host = "127.0.0.1", .port = port };
+    mu__ws_t *client = mu__ws_new(&c);
+    MU_CHECK(client);
+    mu__ws_event_t ev;
+    MU_CHECK(client_event(client, MU__WS_OPEN, &ev));
+    MU_CHECK(client_says(client, "{\"subscribe\": \"t.\"}"));
+    MU_CHECK(client_text(client, "{\"subscribed\":\"t.\"}"));
+    MU_CHECK(upstream_sees(pub, "t.", 1));
+    MU_CHECK_EQ(mu_pub_send(pub, "t.1", 3, "[1, 2]", 6), 0);
+    MU_CHECK(client_text(client, "{\"topic\":\"t.1\",\"data\":[1, 2]}"));
+    MU_CHECK_EQ(mu_pub_send(pub, "t.2", 3, "\x01\x02", 2), 0);
+    MU_CHECK(client_event(client, MU__WS_BINARY, &ev));
+    MU_CHECK(ev.size == 6 && memcmp(ev.data, "\x03t.2\x01\x02", 6) == 0);
+    MU_CHECK(client_says(client, "{\"publish\": \"t.3\", \"data\": 1}"));
+    MU_CHECK(client_text(client, "{\"error\":\"publish: publishing is not allowed on this "
+                                 "proxy\",\"code\":\"MU_EACCES\"}"));
+    MU_CHECK(client_says(client, "{\"unsubscribe\": \"t.\"}"));
+    MU_CHECK(client_text(client, "{\"unsubscribed\":\"t.\"}"));
+    MU_CHECK(upstream_sees(pub, "t.", 0));
+    MU_CHECK(client_says(client, "{\"subscribe\": \"gone\"}"));
+    MU_CHECK(client_text(client, "{\"subscribed\":\"gone\"}"));
+    MU_CHECK(upstream_sees(pub, "gone", 1));
+    mu__ws_destroy(&client); /* the disconnect lets go of its prefixes */
+    MU_CHECK(upstream_sees(pub, "gone", 0));
+    mu_proxy_ws_stats_t st = { .size = sizeof st };
+    MU_CHECK_EQ(mu_proxy_ws_stats(proxy, &st), 0);
+    MU_CHECK_EQ(st.accepted, 1);
+    MU_CHECK_EQ(st.subscribes, 2);
+    MU_CHECK_EQ(st.unsubscribes, 1);
+    MU_CHECK_EQ(st.forwarded, 2);
+    MU_CHECK_EQ(st.errors, 1);
+    MU_CHECK_EQ(st.denied, 1);
+    mu_proxy_destroy(&proxy);
+    mu_pub_destroy(&pub);
+}
+
 int
 main(void)
 {
@@ -333,5 +439,6 @@ main(void)
     MU_RUN(test_format_text_and_binary);
     MU_RUN(test_format_replies);
     MU_RUN(test_set_ws_errors);
+    MU_RUN(test_end_to_end);
     MU_DONE();
 }
