@@ -59,15 +59,15 @@ help_sub lru stats "usage: mutil lru DIR NAME stats"
 help_sub shard check "usage: mutil shard DIR check"
 help_sub shard create "usage: mutil shard DIR create --k K --shards N --types T,... [--shardidx I] [--codec zstd|zlib|none]"
 help_sub shard delete "usage: mutil shard DIR delete KEY"
-help_sub shard get "usage: mutil shard DIR get KEY [--hex]"
+help_sub shard get "usage: mutil shard DIR get KEY [--json | --hex]"
 help_sub shard info "usage: mutil shard DIR info"
 help_sub shard len "usage: mutil shard DIR len"
 help_sub shard prune "usage: mutil shard DIR prune ELEM LO HI"
-help_sub shard set "usage: mutil shard DIR set KEY VALUE [--hex]"
+help_sub shard set "usage: mutil shard DIR set KEY VALUE [--json | --hex]"
 
 run help sh s
 check "mutil help takes prefixes of both words (help sh s = help shard set)" \
-    'status_is_0 && first_line_is "usage: mutil shard DIR set KEY VALUE [--hex]"'
+    'status_is_0 && first_line_is "usage: mutil shard DIR set KEY VALUE [--json | --hex]"'
 
 for cmd in call get help keygen put serve version; do
     run help $cmd x
@@ -84,7 +84,7 @@ check "mutil lru DIR NAME add --help prints add's usage" \
 
 run shard "$S" set k v --help
 check "mutil shard DIR set ... --help prints set's usage" \
-    'status_is_0 && first_line_is "usage: mutil shard DIR set KEY VALUE [--hex]"'
+    'status_is_0 && first_line_is "usage: mutil shard DIR set KEY VALUE [--json | --hex]"'
 
 # ---- --opt=value equals --opt value -------------------------------------------------
 
