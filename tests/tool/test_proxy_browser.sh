@@ -65,15 +65,8 @@ else
     "$py" "${top_srcdir:-.}/tests/tool/browser_peer.py" "$MUTIL" "$chromium" \
         "${top_srcdir:-.}/examples/pubsub_browser.html" "$tmp" >"$tmp/peer" 2>"$tmp/peer.err"
     prc=$?
-    # renumber the peer's results into this plan
-    while read -r line; do
-        case "$line" in
-        "ok "*) ok "${line#* - }" ;;
-        "not ok "*) rc=$prc; not_ok "${line#* - }" ;;
-        "1.."*) ;;
-        *) echo "# $line" ;;
-        esac
-    done <"$tmp/peer"
+    rc=$prc
+    tap_renumber "$tmp/peer"
     if [ $prc -ne 0 ]; then
         for log in "$tmp/peer.err" "$tmp/proxy.err"; do
             [ -s "$log" ] && sed "s|^|# $(basename "$log"): |" "$log" | tail -n 20

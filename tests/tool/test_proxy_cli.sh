@@ -76,15 +76,8 @@ if [ -n "$py" ]; then
     done
     "$py" "${top_srcdir:-.}/tests/tool/proxy_peer.py" "$MUTIL" "$tmp/certs" >"$tmp/peer" 2>&1
     prc=$?
-    # renumber the peer's results into this plan
-    while read -r line; do
-        case "$line" in
-        "ok "*) ok "${line#* - }" ;;
-        "not ok "*) rc=$prc; not_ok "${line#* - }" ;;
-        "1.."*) ;;
-        *) echo "# $line" ;;
-        esac
-    done <"$tmp/peer"
+    rc=$prc
+    tap_renumber "$tmp/peer"
     check "the peer program ended well" '[ $prc -eq 0 ]'
 else
     skip "publisher and subscribers around a running proxy" "no python3 with zmq (apt-get install python3-zmq)"
