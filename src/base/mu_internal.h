@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include <stdarg.h>
+#include <string.h>
 
 /*  Records a failure for the calling thread (mu_last_code, mu_last_error):
     code, and a detail formatted from fmt (NULL: none), and returns code, so
@@ -71,37 +72,44 @@ int mu__endpoint_check(const char *endpoint, bool binding);
 
 #include "base/mu_fs.h" /* mu__ignore_sigxfsz and the file helpers */
 
-/*  Little-endian integers in byte buffers (wire formats). */
+/*  Little-endian integers in byte buffers (wire formats): one load or
+    store each (memcpy: any alignment). */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define MU__LE32(v) __builtin_bswap32(v)
+#define MU__LE64(v) __builtin_bswap64(v)
+#else
+#define MU__LE32(v) (v)
+#define MU__LE64(v) (v)
+#endif
+
 static inline void
 mu__put_le32(uint8_t *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t) (v >> (8 * i));
+    v = MU__LE32(v);
+    memcpy(p, &v, sizeof v);
 }
 
 static inline void
 mu__put_le64(uint8_t *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t) (v >> (8 * i));
+    v = MU__LE64(v);
+    memcpy(p, &v, sizeof v);
 }
 
 static inline uint32_t
 mu__get_le32(const uint8_t *p)
 {
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return MU__LE32(v);
 }
 
 static inline uint64_t
 mu__get_le64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return MU__LE64(v);
 }
 
 #endif

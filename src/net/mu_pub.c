@@ -179,8 +179,8 @@ send_frames(mu_pub_t *self, const void *topic, size_t topic_size, const void *da
             uint64_t seq, uint8_t tflags, int flags)
 {
     uint8_t trailer[MU__PS_TRAILER];
-    mu__ps_put_le64(trailer, self->session);
-    mu__ps_put_le64(trailer + 8, seq);
+    mu__put_le64(trailer, self->session);
+    mu__put_le64(trailer + 8, seq);
     trailer[16] = tflags;
     if (zmq_send(self->handle, topic, topic_size, flags | ZMQ_SNDMORE) < 0)
         return mu__ps_zmq_error();

@@ -16,24 +16,6 @@
 #define MU__PS_FIRST 1  /* the topic's sequence (re)starts here */
 #define MU__PS_REPLAY 2 /* a last-value cache replay */
 
-/*  The trailer's little-endian numbers, one load or store each (the
-    byte loops of mu__get_le64 / mu__put_le64 cost ~50 instructions per
-    message on the hot path). */
-static inline uint64_t
-mu__ps_get_le64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return le64toh(v);
-}
-
-static inline void
-mu__ps_put_le64(uint8_t *p, uint64_t v)
-{
-    v = htole64(v);
-    memcpy(p, &v, sizeof v);
-}
-
 /*  A new czmq socket of type with libmutil's defaults (linger 200 ms,
     reconnect 100 ms doubling to 5 s, maximum message size), or NULL
     after recording MU_EIO / MU_EINVAL. */

@@ -250,7 +250,7 @@ seq_entry(mu_sub_t *self, const uint8_t *session, const void *topic, size_t topi
 static bool
 sequence_ok(mu_sub_t *self, const uint8_t *trailer, const mu_sub_msg_t *msg)
 {
-    uint64_t seq = mu__ps_get_le64(trailer + 8);
+    uint64_t seq = mu__get_le64(trailer + 8);
     uint8_t flags = trailer[16];
     bool made;
     seq_t *s = seq_entry(self, trailer, msg->topic, msg->topic_size, &made);
