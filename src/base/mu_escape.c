@@ -3,6 +3,7 @@
 /*  mu_escape.c — printable copies of peer bytes for log lines and the
     terminal. The contract is in include/mu_text.h. */
 #include "mu_text.h"
+#include "base/mu_utf8.h"
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -10,33 +11,6 @@
 #include <string.h>
 
 #define ELLIPSIS "..."
-
-/*  Length of the well-formed UTF-8 sequence at p (n bytes left) and its
-    code point in *cp, or 0 when p[0] does not start one. */
-static size_t
-utf8_sequence(const uint8_t *p, size_t n, uint32_t *cp)
-{
-    size_t len;
-    uint32_t min;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        len = 2, min = 0x80, *cp = p[0] & 0x1f;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef)
-        len = 3, min = 0x800, *cp = p[0] & 0x0f;
-    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-        len = 4, min = 0x10000, *cp = p[0] & 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        *cp = (*cp << 6) | (p[i] & 0x3f);
-    }
-    if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-        return 0;
-    return len;
-}
 
 /*  True for the characters that are well-formed but act on the terminal or
     on how a line is displayed. */
@@ -54,7 +28,7 @@ escape_one(const uint8_t *p, size_t n, char *piece)
 {
     static const char hex[] = "0123456789abcdef";
     uint32_t cp;
-    size_t len = p[0] >= 0x80 ? utf8_sequence(p, n, &cp) : 0;
+    size_t len = p[0] >= 0x80 ? mu__utf8_sequence(p, n, &cp) : 0;
     if (len > 0 && !invisible_control(cp)) {
         memcpy(piece, p, len);
         piece[len] = '\0';

@@ -8,6 +8,7 @@
     Strings are checked as UTF-8 and escaped here: jansson's encoder holds
     integers as int64 and reals with 17 digits, so the writer is our own. */
 #include "base/mu_internal.h"
+#include "base/mu_utf8.h"
 #include "codec/mu_json_int.h"
 #include "codec/mu_unpack_int.h"
 
@@ -133,28 +134,6 @@ s_fail(const s_writer_t *w, const char *what)
 
 /* ---- strings -------------------------------------------------------------------------- */
 
-/*  Length of the well-formed UTF-8 sequence at s (n bytes left), or 0 when
-    it is malformed (overlong forms, surrogates, above U+10FFFF). */
-static size_t
-s_utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len = c < 0x80                 ? 1
-                 : c >= 0xc2 && c <= 0xdf ? 2
-                 : c >= 0xe0 && c <= 0xef ? 3
-                 : c >= 0xf0 && c <= 0xf4 ? 4
-                                          : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90)
-        || (c == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return len;
-}
-
 /*  Writes s as a JSON string; false (nothing useful written) when it is
     not UTF-8. */
 static bool
@@ -166,7 +145,8 @@ s_string(s_out_t *o, const char *str, size_t len)
     for (size_t i = 0; i < len;) {
         unsigned char c = s[i];
         if (c >= 0x20 && c != '"' && c != '\\') {
-            size_t n = c < 0x80 ? 1 : s_utf8_seq(s + i, len - i);
+            uint32_t cp;
+            size_t n = c < 0x80 ? 1 : mu__utf8_sequence(s + i, len - i, &cp);
             if (n == 0)
                 return false;
             i += n;

@@ -27,6 +27,7 @@
 #include "flow/mu_flow_edge_core.h"
 #include "flow/mu_flow_runner.h"
 #include "net/mu_ws.h"
+#include "base/mu_utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,58 +52,6 @@ typedef struct {
     bool closing;        /* the end: every client is being closed */
     mu__ws_stats_t seen; /* the endpoint's counters already counted */
 } ws_edge_t;
-
-/* ---- text or binary ------------------------------------------------------------- */
-
-/*  Length of the UTF-8 sequence starting with byte b and the smallest
-    allowed second byte range, or 0 for a byte that cannot start one. */
-static int
-utf8_length(unsigned char b)
-{
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xc2 && b <= 0xdf)
-        return 2;
-    if (b >= 0xe0 && b <= 0xef)
-        return 3;
-    if (b >= 0xf0 && b <= 0xf4)
-        return 4;
-    return 0;
-}
-
-/*  True when the second byte c of a sequence led by b is allowed (no
-    overlong forms, no surrogates, nothing over U+10FFFF). */
-static bool
-utf8_second_ok(unsigned char b, unsigned char c)
-{
-    if (b == 0xe0)
-        return c >= 0xa0 && c <= 0xbf;
-    if (b == 0xed)
-        return c >= 0x80 && c <= 0x9f;
-    if (b == 0xf0)
-        return c >= 0x90 && c <= 0xbf;
-    if (b == 0xf4)
-        return c >= 0x80 && c <= 0x8f;
-    return c >= 0x80 && c <= 0xbf;
-}
-
-static bool
-utf8_valid(const unsigned char *s, size_t size)
-{
-    size_t i = 0;
-    while (i < size) {
-        int len = utf8_length(s[i]);
-        if (len == 0 || size - i < (size_t) len)
-            return false;
-        if (len > 1 && !utf8_second_ok(s[i], s[i + 1]))
-            return false;
-        for (int k = 2; k < len; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-        i += (size_t) len;
-    }
-    return true;
-}
 
 /* ---- the client table ------------------------------------------------------------- */
 
@@ -195,7 +144,7 @@ static void
 broadcast(mu__edge_core_t *core, const void *data, size_t size)
 {
     ws_edge_t *w = (ws_edge_t *) core;
-    bool binary = core->e->ws_binary || !utf8_valid(data, size);
+    bool binary = core->e->ws_binary || !mu__utf8_valid(data, size);
     mu__ws_msg_t *msg = mu__ws_msg_new(data, size, binary);
     if (!msg) {
         core->r->stats.drops++;

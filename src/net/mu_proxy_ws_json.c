@@ -8,6 +8,7 @@
     else binary; the replies and errors. Contract: net/mu_proxy_ws_int.h;
     the protocol: include/mu_pubsub.h and doc/pubsub.md. */
 #include "net/mu_proxy_ws_int.h"
+#include "base/mu_utf8.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,42 +87,6 @@ mu__pws_buf_free(mu__pws_buf_t *buf)
 
 /* ---- checks ------------------------------------------------------------- */
 
-/* True when s is well-formed UTF-8 (no overlongs, surrogates or code
-   points over U+10FFFF). */
-static bool
-is_utf8(const uint8_t *s, size_t size)
-{
-    size_t i = 0;
-    while (i < size) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp, min;
-        if (c >= 0xc2 && c <= 0xdf)
-            n = 1, cp = c & 0x1f, min = 0x80;
-        else if (c >= 0xe0 && c <= 0xef)
-            n = 2, cp = c & 0x0f, min = 0x800;
-        else if (c >= 0xf0 && c <= 0xf4)
-            n = 3, cp = c & 0x07, min = 0x10000;
-        else
-            return false;
-        if (size - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 /* True when data is one JSON text. A first byte that cannot start one
    answers without parsing (most binary payloads). */
 static bool
@@ -145,7 +110,7 @@ mu__pws_format(mu__pws_buf_t *buf, const void *topic, size_t topic_size, const v
                size_t size, bool *binary_p)
 {
     buf->size = 0;
-    *binary_p = !is_utf8(topic, topic_size) || !is_json(payload, size);
+    *binary_p = !mu__utf8_valid(topic, topic_size) || !is_json(payload, size);
     if (*binary_p) {
         if (topic_size > 255)
             return MU_EMSGSIZE;
@@ -177,7 +142,7 @@ mu__pws_format_error(mu__pws_buf_t *buf, const char *message, int code)
     const char *name = mu_errname(code);
     char safe[256];
     size_t n = strlen(message);
-    if (!is_utf8((const uint8_t *) message, n)) { /* a cut inside a character */
+    if (!mu__utf8_valid((const uint8_t *) message, n)) { /* a cut inside a character */
         n = n < sizeof safe ? n : sizeof safe - 1;
         for (size_t i = 0; i < n; i++)
             safe[i] = (uint8_t) message[i] < 0x80 ? message[i] : '?';
