@@ -377,6 +377,10 @@ typedef struct {
     uint64_t errors;         /* error replies sent (every kind, malformed included) */
     uint64_t malformed;      /* of errors: not JSON, not an object, a bad binary frame */
     uint64_t denied;         /* of errors: publishes refused (allow_publish off) */
+    uint64_t missed;         /* messages lost between the proxy and the front (gaps in
+                                the topics' sequences) */
+    uint64_t duplicates;     /* last-value replays the front had delivered already:
+                                not sent again */
 } mu_proxy_ws_stats_t;
 
 /*  Adds a WebSocket front (listening when this returns; clients are
