@@ -315,7 +315,10 @@ MU_EXPORT MU_NODISCARD int mu_proxy_stats(const mu_proxy_t *self, mu_proxy_stats
     prefixes join the ZeroMQ subscribers' in the union forwarded upstream,
     reference-counted: the last unsubscribe of a prefix, a ws client's or
     a ZeroMQ subscriber's, or a client's disconnect, unsubscribes upstream.
-    The front runs in a thread of its own; a slow client is dropped from
+    The front reads the trailer as mu_sub does: a last-value replay reaches
+    a client once (a client adding a prefix the front holds already gets
+    the last replayed values the front kept), and messages lost on the way
+    to the front are counted (missed). The front runs in a thread of its own; a slow client is dropped from
     (its oldest messages) or disconnected, by setting, and never slows the
     others or the ZeroMQ side. */
 

@@ -3,18 +3,19 @@
 /*  mu_proxy_ws.c — the proxy's WebSocket front: a thread of its own polls
     the WebSocket endpoint (net/mu_ws.h), a SUB connected over inproc to
     the proxy's XPUB (downstream side) and a publisher (mu_pub) connected
-    over inproc to the proxy's XSUB (upstream side). A client's subscribe
-    becomes a subscribe of the SUB, which libzmq counts: the XPUB passes
-    every subscribe up (verbose) and the SUB's last unsubscribe of a prefix
-    (when no client holds it any more) frees it upstream like any ZeroMQ
-    subscriber's. The SUB is a mu_sub: it reads the trailer, counts gaps
-    (missed) and drops last-value replays already delivered (duplicates);
-    the front keeps the last frame of each topic it received as a replay
-    (bounded), for late clients of a prefix the front already holds,
-    which the publisher does not replay again. A message from upstream is formatted once, the first
-    time a client matches, into one shared message queued to every
-    matching client. Client publishes go through the publisher, so the
-    proxy forwards them to ZeroMQ subscribers and to the front alike.
+    over inproc to the proxy's XSUB (upstream side). The SUB is a mu_sub,
+    which counts: a prefix's first subscribe (the first client to hold
+    it) goes upstream through the verbose XPUB, its last unsubscribe (no
+    client holds it any more) frees it upstream like any ZeroMQ
+    subscriber's. The mu_sub reads the trailer: it counts gaps (missed)
+    and drops last-value replays already delivered (duplicates); the
+    front keeps the last frame of each topic it received as a replay
+    (bounded) for clients that add a prefix the front holds already,
+    which the publisher does not replay. A message from upstream is
+    formatted once, the first time a client matches, into one shared
+    message queued to every matching client. Client publishes go through
+    the publisher, so the proxy forwards them to ZeroMQ subscribers and to
+    the front alike.
     Contract: include/mu_pubsub.h; design: doc/pubsub.md ("WebSocket"). */
 #include "net/mu_proxy_ws_int.h"
 #include "net/mu_pubsub_int.h"
