@@ -315,7 +315,10 @@ MU_EXPORT MU_NODISCARD int mu_proxy_stats(const mu_proxy_t *self, mu_proxy_stats
     prefixes join the ZeroMQ subscribers' in the union forwarded upstream,
     reference-counted: the last unsubscribe of a prefix, a ws client's or
     a ZeroMQ subscriber's, or a client's disconnect, unsubscribes upstream.
-    The front runs in a thread of its own; a slow client is dropped from
+    The front reads the trailer as mu_sub does: a last-value replay reaches
+    a client once (a client adding a prefix the front holds already gets
+    the last replayed values the front kept), and messages lost on the way
+    to the front are counted (missed). The front runs in a thread of its own; a slow client is dropped from
     (its oldest messages) or disconnected, by setting, and never slows the
     others or the ZeroMQ side. */
 
@@ -377,6 +380,10 @@ typedef struct {
     uint64_t errors;         /* error replies sent (every kind, malformed included) */
     uint64_t malformed;      /* of errors: not JSON, not an object, a bad binary frame */
     uint64_t denied;         /* of errors: publishes refused (allow_publish off) */
+    uint64_t missed;         /* messages lost between the proxy and the front (gaps in
+                                the topics' sequences) */
+    uint64_t duplicates;     /* last-value replays the front had delivered already:
+                                not sent again */
 } mu_proxy_ws_stats_t;
 
 /*  Adds a WebSocket front (listening when this returns; clients are

@@ -3,14 +3,19 @@
 /*  mu_proxy_ws.c — the proxy's WebSocket front: a thread of its own polls
     the WebSocket endpoint (net/mu_ws.h), a SUB connected over inproc to
     the proxy's XPUB (downstream side) and a publisher (mu_pub) connected
-    over inproc to the proxy's XSUB (upstream side). A client's subscribe
-    becomes a subscribe of the SUB, which libzmq counts: the XPUB passes
-    every subscribe up (verbose) and the SUB's last unsubscribe of a prefix
-    (when no client holds it any more) frees it upstream like any ZeroMQ
-    subscriber's. A message from upstream is formatted once, the first
-    time a client matches, into one shared message queued to every
-    matching client. Client publishes go through the publisher, so the
-    proxy forwards them to ZeroMQ subscribers and to the front alike.
+    over inproc to the proxy's XSUB (upstream side). The SUB is a mu_sub,
+    which counts: a prefix's first subscribe (the first client to hold
+    it) goes upstream through the verbose XPUB, its last unsubscribe (no
+    client holds it any more) frees it upstream like any ZeroMQ
+    subscriber's. The mu_sub reads the trailer: it counts gaps (missed)
+    and drops last-value replays already delivered (duplicates); the
+    front keeps the last frame of each topic it received as a replay
+    (bounded) for clients that add a prefix the front holds already,
+    which the publisher does not replay. A message from upstream is
+    formatted once, the first time a client matches, into one shared
+    message queued to every matching client. Client publishes go through
+    the publisher, so the proxy forwards them to ZeroMQ subscribers and to
+    the front alike.
     Contract: include/mu_pubsub.h; design: doc/pubsub.md ("WebSocket"). */
 #include "net/mu_proxy_ws_int.h"
 #include "net/mu_pubsub_int.h"
@@ -19,14 +24,27 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define BATCH 256 /* events or messages handled before looking at the others */
+#define BATCH 256         /* events or messages handled before looking at the others */
+#define CACHE_TOPICS 4096 /* topics whose last replayed frame is kept */
+#define CACHE_BYTES (16u * 1024 * 1024) /* frame bytes kept at most */
+
+/* The last frame of a topic that the publisher caches (seen as a replay). */
+typedef struct {
+    bool binary;
+    size_t size;
+    size_t topic_size;
+    uint8_t topic[MU_PUBSUB_MAX_TOPIC];
+    char frame[];
+} cached_t;
 
 struct mu__pws_t {
     mu__ws_t *ws;
     bool allow_publish;
     int max_prefixes;
     size_t max_message;
-    zsock_t *sub;        /* SUB on the proxy's XPUB */
+    mu_sub_t *sub;       /* SUB on the proxy's XPUB */
+    zhashx_t *cache;     /* thread: topic -> cached_t */
+    size_t cache_bytes;  /* thread: frame bytes in cache */
     mu_pub_t *pub;       /* into the proxy's XSUB */
     zsock_t *ctl_owner;  /* PAIR: the owner's end (stop) */
     zsock_t *ctl_thread; /* PAIR: the thread's end */
@@ -36,10 +54,12 @@ struct mu__pws_t {
     mu__pws_buf_t out;      /* thread: the frame being made */
     mu__ws_msg_t *msg;      /* thread: the current upstream message, once made */
     bool unsendable;        /* thread: the current one cannot be sent */
+    bool binary;            /* thread: the current one's frame is binary */
     const void *topic, *payload;
     size_t topic_size, size;
     /* counters (atomic) */
     uint64_t forwarded, too_large, subscribes, unsubscribes, publishes, errors, malformed, denied;
+    uint64_t missed, duplicates; /* copied from the SUB's counters by the thread */
 };
 
 static void
@@ -108,7 +128,8 @@ mu__pws_new(const mu_proxy_ws_t *settings)
     self->max_prefixes = settings->max_prefixes ? settings->max_prefixes : MU_PROXY_WS_MAX_PREFIXES;
     self->max_message = settings->max_message ? settings->max_message : MU_PROXY_WS_MAX_MESSAGE;
     self->index = mu__pws_index_new((size_t) self->max_prefixes);
-    if (!self->index) {
+    self->cache = mu__ps_map_new();
+    if (!self->index || !self->cache) {
         mu__pws_destroy(&self);
         return mu__fail_null(MU_ENOMEM, "WebSocket front");
     }
@@ -134,7 +155,8 @@ mu__pws_destroy(mu__pws_t **self_p)
         pthread_join(self->thread, NULL);
     }
     mu__ws_destroy(&self->ws);
-    zsock_destroy(&self->sub);
+    mu_sub_destroy(&self->sub);
+    zhashx_destroy(&self->cache);
     mu_pub_destroy(&self->pub);
     zsock_destroy(&self->ctl_thread);
     zsock_destroy(&self->ctl_owner);
@@ -174,6 +196,77 @@ mu__pws_stats(const mu__pws_t *self, mu_proxy_ws_stats_t *all)
     all->errors = load(&self->errors);
     all->malformed = load(&self->malformed);
     all->denied = load(&self->denied);
+    all->missed = load(&self->missed);
+    all->duplicates = load(&self->duplicates);
+}
+
+/* ---- the last-value frames ---------------------------------------------- */
+
+static void
+cache_delete(mu__pws_t *self, const void *topic, size_t size)
+{
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, topic, size, NULL, 0);
+    cached_t *c = zhashx_lookup(self->cache, key);
+    if (c) {
+        self->cache_bytes -= c->size;
+        zhashx_delete(self->cache, key);
+    }
+}
+
+/* Keeps the frame just made (self->out) for the current message's topic
+   when it is a replay or its topic is kept already, within the bounds;
+   else forgets the topic (its kept frame would be stale). */
+static void
+cache_update(mu__pws_t *self, bool replay, bool binary)
+{
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, self->topic, self->topic_size, NULL, 0);
+    bool kept = zhashx_lookup(self->cache, key) != NULL;
+    cache_delete(self, self->topic, self->topic_size);
+    if ((!replay && !kept) || !self->msg || zhashx_size(self->cache) >= CACHE_TOPICS
+        || self->cache_bytes + self->out.size > CACHE_BYTES)
+        return;
+    cached_t *c = malloc(sizeof *c + self->out.size);
+    if (!c)
+        return;
+    c->binary = binary;
+    c->size = self->out.size;
+    c->topic_size = self->topic_size;
+    memcpy(c->topic, self->topic, self->topic_size);
+    memcpy(c->frame, self->out.data, self->out.size);
+    if (zhashx_insert(self->cache, key, c) != 0) {
+        free(c);
+        return;
+    }
+    self->cache_bytes += c->size;
+}
+
+/* Forgets the topics prefix matches, as the SUB forgets their sequences
+   when the last holder of prefix unsubscribes (their replays come again). */
+static void
+cache_forget(mu__pws_t *self, const void *prefix, size_t size)
+{
+    zlistx_t *keys = zhashx_keys(self->cache);
+    if (!keys)
+        return;
+    for (mu__ps_key_t *k = zlistx_first(keys); k; k = zlistx_next(keys))
+        if (k->size >= size && memcmp(k->bytes, prefix, size) == 0)
+            cache_delete(self, k->bytes, k->size);
+    zlistx_destroy(&keys);
+}
+
+/* Sends a new holder of prefix the kept frames of the topics it matches. */
+static void
+cache_send(mu__pws_t *self, uint64_t client, const void *prefix, size_t size)
+{
+    for (cached_t *c = zhashx_first(self->cache); c; c = zhashx_next(self->cache))
+        if (c->topic_size >= size && memcmp(c->topic, prefix, size) == 0) {
+            mu__ws_msg_t *m = mu__ws_msg_new(c->frame, c->size, c->binary);
+            if (m)
+                (void) mu__ws_send_msg(self->ws, client, m);
+            mu__ws_msg_unref(&m);
+        }
 }
 
 /* ---- from clients ------------------------------------------------------- */
@@ -208,10 +301,27 @@ subscribe(mu__pws_t *self, uint64_t client, const mu__pws_command_t *c)
         send_error(self, client, rc, "subscribe: no memory");
         return;
     }
-    if (rc == 1)
-        zmq_setsockopt(zsock_resolve(self->sub), ZMQ_SUBSCRIBE, c->topic, c->topic_size);
+    if (rc == 1 && mu_sub_subscribe(self->sub, c->topic, c->topic_size) != 0) {
+        (void) mu__pws_index_unsubscribe(self->index, client, c->topic, c->topic_size);
+        send_error(self, client, MU_ENOMEM, "subscribe: no memory");
+        return;
+    }
     add(&self->subscribes);
     send_reply(self, client, "subscribed", c);
+    if (rc == 1)
+        cache_send(self, client, c->topic, c->topic_size);
+}
+
+/* Called for each prefix a client gave up (after the index forgot it). */
+static void
+release_prefix(void *arg, const void *prefix, size_t size)
+{
+    mu__pws_t *self = arg;
+    int rc = mu_sub_unsubscribe(self->sub, prefix, size);
+    assert(rc == 0); /* the SUB holds what the index held */
+    (void) rc;
+    if (!mu__pws_index_held(self->index, prefix, size))
+        cache_forget(self, prefix, size);
 }
 
 static void
@@ -221,7 +331,7 @@ unsubscribe(mu__pws_t *self, uint64_t client, const mu__pws_command_t *c)
         send_error(self, client, MU_ENOENT, "unsubscribe: not subscribed to that prefix");
         return;
     }
-    zmq_setsockopt(zsock_resolve(self->sub), ZMQ_UNSUBSCRIBE, c->topic, c->topic_size);
+    release_prefix(self, c->topic, c->topic_size);
     add(&self->unsubscribes);
     send_reply(self, client, "unsubscribed", c);
 }
@@ -259,14 +369,6 @@ execute(mu__pws_t *self, uint64_t client, int rc, mu__pws_command_t *c)
         publish(self, client, c);
 }
 
-/* Called for each prefix a closed client held. */
-static void
-release_prefix(void *arg, const void *prefix, size_t size)
-{
-    mu__pws_t *self = arg;
-    zmq_setsockopt(zsock_resolve(self->sub), ZMQ_UNSUBSCRIBE, prefix, size);
-}
-
 static void
 client_event(mu__pws_t *self, const mu__ws_event_t *ev)
 {
@@ -295,9 +397,10 @@ send_to(void *arg, uint64_t client)
 {
     mu__pws_t *self = arg;
     if (!self->msg && !self->unsendable) {
-        bool binary;
+        bool binary = false;
         int rc = mu__pws_format(&self->out, self->topic, self->topic_size, self->payload,
                                 self->size, &binary);
+        self->binary = binary;
         if (rc == 0 && self->out.size <= self->max_message)
             self->msg = mu__ws_msg_new(self->out.data, self->out.size, binary);
         if (self->msg)
@@ -312,42 +415,37 @@ send_to(void *arg, uint64_t client)
         (void) mu__ws_send_msg(self->ws, client, self->msg); /* a closed one: CLOSED follows */
 }
 
+/* Copies the SUB's loss and duplicate counters for mu__pws_stats. */
+static void
+copy_sub_stats(mu__pws_t *self)
+{
+    mu_sub_stats_t st = { .size = sizeof st };
+    if (mu_sub_stats(self->sub, &st) == 0) {
+        __atomic_store_n(&self->missed, st.missed, __ATOMIC_RELAXED);
+        __atomic_store_n(&self->duplicates, st.duplicates, __ATOMIC_RELAXED);
+    }
+}
+
 /* Receives one message from the SUB and sends it to its clients. Returns
    0, or -1 when none is waiting. */
 static int
 from_upstream(mu__pws_t *self)
 {
-    void *sub = zsock_resolve(self->sub);
-    zmq_msg_t parts[2];
-    zmq_msg_init(&parts[0]);
-    zmq_msg_init(&parts[1]);
-    int n = 0;
-    bool more = true;
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sub, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        more = zmq_msg_more(&m);
-        if (n < 2)
-            zmq_msg_move(&parts[n], &m);
-        zmq_msg_close(&m);
-        n++; /* the trailer and anything after: dropped */
-    }
-    if (n >= 2) {
-        self->topic = zmq_msg_data(&parts[0]);
-        self->topic_size = zmq_msg_size(&parts[0]);
-        self->payload = zmq_msg_data(&parts[1]);
-        self->size = zmq_msg_size(&parts[1]);
-        self->unsendable = false;
-        mu__pws_index_match(self->index, self->topic, self->topic_size, send_to, self);
-        mu__ws_msg_unref(&self->msg);
-    }
-    zmq_msg_close(&parts[0]);
-    zmq_msg_close(&parts[1]);
-    return n > 0 ? 0 : -1;
+    mu_sub_msg_t m;
+    int rc = mu_sub_recv(self->sub, &m, 0);
+    copy_sub_stats(self); /* duplicates dropped count before what follows them */
+    if (rc != 0)
+        return -1;
+    self->topic = m.topic;
+    self->topic_size = m.topic_size;
+    self->payload = m.data;
+    self->size = m.size;
+    self->unsendable = false;
+    self->binary = false;
+    mu__pws_index_match(self->index, self->topic, self->topic_size, send_to, self);
+    cache_update(self, m.replay != 0, self->binary);
+    mu__ws_msg_unref(&self->msg);
+    return 0;
 }
 
 /* ---- the thread --------------------------------------------------------- */
@@ -358,7 +456,7 @@ run(void *arg)
     mu__pws_t *self = arg;
     zmq_pollitem_t items[4] = {
         { zsock_resolve(self->ctl_thread), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve(self->sub), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve(mu_sub_zsock(self->sub)), 0, ZMQ_POLLIN, 0 },
         { NULL, mu__ws_fd(self->ws), ZMQ_POLLIN, 0 },
         { zsock_resolve(mu_pub_zsock(self->pub)), 0, ZMQ_POLLIN, 0 },
     };
@@ -375,9 +473,10 @@ run(void *arg)
             for (int i = 0; i < BATCH && mu__ws_recv(self->ws, &ev) == 0; i++)
                 client_event(self, &ev);
         }
-        if (items[1].revents & ZMQ_POLLIN)
+        if (items[1].revents & ZMQ_POLLIN) {
             for (int i = 0; i < BATCH && from_upstream(self) == 0; i++)
                 ;
+        }
         if (items[3].revents & ZMQ_POLLIN)
             while (mu_pub_handle(self->pub, 0) > 0) /* the proxy's subscriptions */
                 ;
@@ -403,12 +502,12 @@ int
 mu__pws_start(mu__pws_t *self, void *up, void *down)
 {
     assert(self && up && down && !self->started);
-    self->sub = mu__ps_socket(ZMQ_SUB);
+    self->sub = mu_sub_new();
     self->pub = self->sub ? mu_pub_new() : NULL;
     if (!self->pub)
         return mu_last_code() ? mu_last_code() : MU_ENOMEM;
     char name[96];
-    int rc = link_inproc(down, zsock_resolve(self->sub), "down", name, sizeof name);
+    int rc = link_inproc(down, zsock_resolve(mu_sub_zsock(self->sub)), "down", name, sizeof name);
     if (rc == 0)
         rc = link_inproc(up, zsock_resolve(mu_pub_zsock(self->pub)), "up", name, sizeof name);
     if (rc != 0)

@@ -226,13 +226,26 @@ mu__pws_index_remove(mu__pws_index_t *self, uint64_t id, mu__pws_prefix_fn *fn, 
     if (!c)
         return;
     for (holder_t *h = zhashx_first(c->held); h; h = zhashx_next(c->held)) {
-        if (fn)
-            fn(arg, h->prefix->bytes, h->prefix->size);
+        uint8_t prefix[MU_PUBSUB_MAX_TOPIC];
+        size_t size = h->prefix->size;
+        memcpy(prefix, h->prefix->bytes, size);
         unhold(self, h);
+        if (fn)
+            fn(arg, prefix, size);
     }
     MU__PS_KEY_BUF(key);
     mu__ps_key_set(key, &id, sizeof id, NULL, 0);
     zhashx_delete(self->clients, key);
+}
+
+bool
+mu__pws_index_held(mu__pws_index_t *self, const void *prefix, size_t size)
+{
+    if (size > MU_PUBSUB_MAX_TOPIC)
+        return false;
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, prefix, size, NULL, 0);
+    return zhashx_lookup(self->prefixes, key) != NULL;
 }
 
 size_t

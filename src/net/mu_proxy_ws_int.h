@@ -56,7 +56,8 @@ void mu__pws_index_destroy(mu__pws_index_t **self_p);
 /*  Adds client (a new id) with no prefixes. Returns 0 or MU_ENOMEM. */
 int mu__pws_index_add(mu__pws_index_t *self, uint64_t client);
 
-/*  Removes client, calling fn for each prefix it held. Unknown: nothing. */
+/*  Removes client, calling fn for each prefix it held (once the index
+    has forgotten the client's holding of it). Unknown: nothing. */
 void mu__pws_index_remove(mu__pws_index_t *self, uint64_t client, mu__pws_prefix_fn *fn, void *arg);
 
 /*  Adds prefix (at most MU_PUBSUB_MAX_TOPIC bytes) to client's. Returns 1
@@ -68,6 +69,9 @@ int mu__pws_index_subscribe(mu__pws_index_t *self, uint64_t client, const void *
 /*  Removes prefix from client's. Returns 0 or MU_ENOENT (not held). */
 int mu__pws_index_unsubscribe(mu__pws_index_t *self, uint64_t client, const void *prefix,
                               size_t size);
+
+/*  true when some client holds prefix. */
+bool mu__pws_index_held(mu__pws_index_t *self, const void *prefix, size_t size);
 
 /*  Calls fn once for each client holding a prefix of topic. Returns the
     number of calls. */

@@ -225,6 +225,62 @@ def test_a_disconnect_releases_the_clients_prefixes():
     run(main())
 
 
+async def data_of(ws):
+    """The next frame's (topic, data)."""
+    frame = json.loads(await recv(ws))
+    return frame['topic'], frame['data']
+
+
+async def wait_replays(pub, n):
+    """Reads subscriptions until the publisher has made n replays."""
+    while pub.stats()['replays'] < n:
+        await pub.handle(bound(10))
+
+
+def test_a_cache_replay_reaches_a_client_once_and_late_clients_get_it():
+    async def main():
+        async with Front() as f, connect(f.url) as a:
+            f.pub.set_cache(16)
+            f.pub.send('lv.x', b'1')  # nobody subscribed: only cached
+            await subscribe(a, 'lv.')
+            await wait_replays(f.pub, 1)
+            assert await data_of(a) == ('lv.x', 1)  # the publisher's replay
+            # a ZeroMQ subscriber of the prefix: replayed again, to all
+            zsub = f.zmq_subscriber()
+            zsub.subscribe('lv.')
+            await wait_replays(f.pub, 2)
+            msg = await zsub.recv(bound(10))
+            assert (msg.topic, msg.data, msg.replay) == (b'lv.x', b'1', True)
+            async with connect(f.url) as b:
+                # nothing goes upstream for it: the front's kept value
+                await subscribe(b, 'lv.')
+                assert await data_of(b) == ('lv.x', 1)
+                f.pub.send('lv.x', b'2')
+                assert await data_of(a) == ('lv.x', 2)  # no second 1 before it
+                assert await data_of(b) == ('lv.x', 2)
+                async with connect(f.url) as c:
+                    await subscribe(c, 'lv.x')  # a new prefix, covered by 'lv.'
+                    assert await data_of(c) == ('lv.x', 2)  # the newest
+                    # its subscribe went up and was replayed: dropped, the
+                    # next message follows the kept value for everyone
+                    await wait_replays(f.pub, 3)
+                    f.pub.send('lv.x', b'3')
+                    for ws in (c, a, b):
+                        assert await data_of(ws) == ('lv.x', 3)
+            assert await command(a, {'unsubscribe': 'lv.'}) == {'unsubscribed': 'lv.'}
+            # no ws client holds 'lv.' now: a new one gets the upstream replay
+            await subscribe(a, 'lv.')
+            await wait_replays(f.pub, 4)
+            assert await data_of(a) == ('lv.x', 3)
+            f.pub.send('lv.end', b'0')
+            assert await data_of(a) == ('lv.end', 0)  # the replay came once
+            st = f.stats()
+            assert st['duplicates'] == 2  # the ZeroMQ subscriber's and c's replays
+            assert st['missed'] == 0
+            zsub.close()
+    run(main())
+
+
 # ---- publish ---------------------------------------------------------------
 
 async def probe_until_seen(publisher, zsub):
