@@ -49,7 +49,13 @@
     (bar 0.80 x raw); each prints four lines: CASE (ours / raw, msg/s),
     CASE-cpu (ours / raw, messages per CPU second), CASE-raw3 (raw3 / raw:
     what the third frame costs libzmq alone), CASE-vs-raw3 (ours / raw3:
-    what libmutil adds besides that frame). */
+    what libmutil adds besides that frame).
+
+    Cases direct-64B-plain, direct-1KiB-plain, proxy-64B-plain,
+    proxy-1KiB-plain: ours with the trailer off (mu_pub_set_trailer: a
+    message is [topic][payload], as raw's) against raw, the two beds
+    alternating in each repetition; two lines each, CASE and CASE-cpu,
+    with the same bars. */
 #include "config.h"
 
 #include <czmq.h>
@@ -253,13 +259,15 @@ raw_setup(net_t *net, int proxy)
     return 0;
 }
 
-/* mu_pub (nodrop), optionally mu_proxy, NSUBS mu_subs. Returns 0 or -1. */
+/* mu_pub (nodrop; without the trailer when plain), optionally mu_proxy,
+   NSUBS mu_subs. Returns 0 or -1. */
 static int
-ours_setup(net_t *net, int proxy)
+ours_setup(net_t *net, int proxy, int plain)
 {
     int sub_hwm = proxy ? 0 : HWM;
     net->pub = mu_pub_new();
-    if (!net->pub || mu_pub_set_hwm(net->pub, HWM) != 0 || mu_pub_set_nodrop(net->pub, 1, -1) != 0)
+    if (!net->pub || mu_pub_set_hwm(net->pub, HWM) != 0 || mu_pub_set_nodrop(net->pub, 1, -1) != 0
+        || mu_pub_set_trailer(net->pub, !plain) != 0)
         return -1;
     if (proxy) {
         net->proxy = mu_proxy_new();
@@ -365,14 +373,14 @@ await_subscribers(bed_t *bed, atomic_int *counter, int poke, int64_t timeout_ns)
 /* Sets up, starts the subscribers, waits for their subscriptions, warms
    up with n / 10 messages. Returns 0 or -1 (reported on stderr). */
 static int
-bed_open(bed_t *bed, impl_t impl, int proxy, size_t size, long n, const char *case_name)
+bed_open(bed_t *bed, impl_t impl, int proxy, int plain, size_t size, long n, const char *case_name)
 {
     memset(bed, 0, sizeof *bed);
     bed->impl = impl;
     bed->size = size;
     bed->n = n;
     memset(bed->buf, 0x5a, sizeof bed->buf);
-    int rc = impl == IMPL_OURS ? ours_setup(&bed->net, proxy) : raw_setup(&bed->net, proxy);
+    int rc = impl == IMPL_OURS ? ours_setup(&bed->net, proxy, plain) : raw_setup(&bed->net, proxy);
     if (rc != 0) {
         fprintf(stderr, "%s: set-up failed (%s)\n", case_name, mu_last_error());
         return -1;
@@ -468,6 +476,7 @@ typedef struct {
     size_t size;
     const char *raw_name; /* the baseline's name in the output */
     double bar;           /* minimum ratio ours / raw */
+    int plain;            /* ours without the trailer; no raw3 bed */
 } case_t;
 
 static void
@@ -481,10 +490,10 @@ report(const case_t *c, const char *suffix, const char *unit, const double *v,
                  bar > 0 ? BENCH_BAR_MIN_RATIO : BENCH_BAR_NONE, bar);
 }
 
-/* Runs ours, raw and raw3 back to back in each repetition (the order
-   rotating), then reports ours / raw (the bar), the same per CPU second,
-   raw3 / raw (the third frame alone) and ours / raw3 (what we add besides
-   it). */
+/* Runs ours, raw and raw3 (not for plain cases) back to back in each
+   repetition (the order rotating), then reports ours / raw (the bar), the
+   same per CPU second, and for three-frame cases raw3 / raw (the third
+   frame alone) and ours / raw3 (what we add besides it). */
 static void
 run_case(const bench_opts_t *o, const case_t *c)
 {
@@ -494,12 +503,14 @@ run_case(const bench_opts_t *o, const case_t *c)
         n = 1000;
     double rate[3][BENCH_MAX_REPS], cpu[3][BENCH_MAX_REPS];
     static bed_t beds[3];
-    int ok = 1;
-    for (int k = 0; k < 3; k++)
-        ok &= bed_open(&beds[k], (impl_t) k, c->proxy, c->size, n, c->name) == 0;
+    int ok = 1, nbeds = c->plain ? 2 : 3;
+    for (int r = 0; r < o->reps; r++)
+        rate[IMPL_RAW3][r] = cpu[IMPL_RAW3][r] = NAN; /* when it does not run */
+    for (int k = 0; k < nbeds; k++)
+        ok &= bed_open(&beds[k], (impl_t) k, c->proxy, c->plain, c->size, n, c->name) == 0;
     for (int r = 0; r < o->reps; r++) {
-        for (int k = 0; k < 3; k++) {
-            impl_t impl = (impl_t) ((r + k) % 3);
+        for (int k = 0; k < nbeds; k++) {
+            impl_t impl = (impl_t) ((r + k) % nbeds);
             rate[impl][r] = ok ? bed_burst(&beds[impl], c->name, &cpu[impl][r]) : NAN;
             if (!ok)
                 cpu[impl][r] = NAN;
@@ -512,12 +523,14 @@ run_case(const bench_opts_t *o, const case_t *c)
                     rate[IMPL_OURS][r] / rate[IMPL_RAW][r], rate[IMPL_RAW3][r] / rate[IMPL_RAW][r],
                     cpu[IMPL_OURS][r], cpu[IMPL_RAW][r], cpu[IMPL_RAW3][r]);
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < nbeds; k++)
         bed_close(&beds[k], c->name);
     char raw3_name[48];
     snprintf(raw3_name, sizeof raw3_name, "%s-3-frames", c->raw_name);
     report(c, "", "msg/s", rate[IMPL_OURS], c->raw_name, rate[IMPL_RAW], o->reps, c->bar);
     report(c, "-cpu", "msg/cpus", cpu[IMPL_OURS], c->raw_name, cpu[IMPL_RAW], o->reps, 0);
+    if (c->plain)
+        return;
     report(c, "-raw3", "msg/s", rate[IMPL_RAW3], c->raw_name, rate[IMPL_RAW], o->reps, 0);
     report(c, "-vs-raw3", "msg/s", rate[IMPL_OURS], raw3_name, rate[IMPL_RAW3], o->reps, 0);
 }
@@ -534,10 +547,14 @@ main(int argc, char **argv)
         return 1;
     }
     static const case_t cases[] = {
-        { "direct-64B", 0, 64, "raw-pub-4-sub", 0.90 },
-        { "direct-1KiB", 0, 1024, "raw-pub-4-sub", 0.90 },
-        { "proxy-64B", 1, 64, "raw-zmq_proxy-4-sub", 0.80 },
-        { "proxy-1KiB", 1, 1024, "raw-zmq_proxy-4-sub", 0.80 },
+        { "direct-64B", 0, 64, "raw-pub-4-sub", 0.90, 0 },
+        { "direct-1KiB", 0, 1024, "raw-pub-4-sub", 0.90, 0 },
+        { "proxy-64B", 1, 64, "raw-zmq_proxy-4-sub", 0.80, 0 },
+        { "proxy-1KiB", 1, 1024, "raw-zmq_proxy-4-sub", 0.80, 0 },
+        { "direct-64B-plain", 0, 64, "raw-pub-4-sub", 0.90, 1 },
+        { "direct-1KiB-plain", 0, 1024, "raw-pub-4-sub", 0.90, 1 },
+        { "proxy-64B-plain", 1, 64, "raw-zmq_proxy-4-sub", 0.80, 1 },
+        { "proxy-1KiB-plain", 1, 1024, "raw-zmq_proxy-4-sub", 0.80, 1 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (bench_selected(&o, cases[i].name))

@@ -14,7 +14,8 @@
     random session (8, little-endian), the topic's sequence number (8,
     little-endian) and flags (1). A plain ZeroMQ SUB sees the topic and the
     payload as its first two frames; mu_sub also accepts two-frame
-    messages from plain ZeroMQ publishers (without gap detection).
+    messages from plain ZeroMQ publishers (without gap detection), and
+    mu_pub_set_trailer(pub, 0) makes mu_pub send those.
 
     Losses. libzmq drops a message for a subscriber whose queue is full
     (the high-water mark) without telling the publisher, so a slow
@@ -112,8 +113,18 @@ MU_EXPORT MU_NODISCARD int mu_pub_set_nodrop(mu_pub_t *self, int on, int timeout
 /*  Last-value cache of up to topics topics (0 = off, the default;
     at most 2^24). Also the size of the per-topic sequence table (65536
     when the cache is off). Before the first mu_pub_send. Returns 0 or
-    MU_EINVAL (too large, or after a send). */
+    MU_EINVAL (too large, after a send, or on with the trailer off). */
 MU_EXPORT MU_NODISCARD int mu_pub_set_cache(mu_pub_t *self, size_t topics);
+
+/*  Trailer (on != 0, the default): every message is [topic][payload]
+    [trailer]. Off: plain two-frame messages [topic][payload], exactly
+    what a plain ZeroMQ SUB expects, at a lower cost per message (one
+    frame less; figures in doc/pubsub.md, "Performance"). Lost without
+    it: subscribers cannot count gaps (`missed` stays 0), and there is no
+    replay flag nor replay de-duplication, so the last-value cache is
+    refused with it off. Before the first mu_pub_send. Returns 0 or
+    MU_EINVAL (after a send; off while the cache is on). */
+MU_EXPORT MU_NODISCARD int mu_pub_set_trailer(mu_pub_t *self, int on);
 
 /*  CURVE, as mu_socket_set_curve: server_keys (with secret) and allow for
     later binds, client_keys (with secret) and server_public (32 bytes) for

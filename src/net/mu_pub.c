@@ -30,6 +30,7 @@ struct mu_pub_t {
     zlistx_t *order;  /* topic_t, least recently published first */
     size_t topic_limit;
     bool cache;
+    bool trailer; /* send the 17-byte third frame (default) */
     bool sent_any;
     zhashx_t *subs;                              /* key prefix -> (int) 1 */
     uint32_t len_count[MU_PUBSUB_MAX_TOPIC + 1]; /* subscribed prefixes by length */
@@ -62,6 +63,7 @@ mu_pub_new(void)
         return mu__fail_null(MU_ENOMEM, "mu_pub_new");
     randombytes_buf(&self->session, sizeof self->session);
     self->topic_limit = DEFAULT_TOPICS;
+    self->trailer = true;
     self->topics = mu__ps_map_new();
     self->subs = mu__ps_map_new();
     self->order = zlistx_new();
@@ -128,8 +130,22 @@ mu_pub_set_cache(mu_pub_t *self, size_t topics)
                         self->sent_any ? "mu_pub_set_cache after a send"
                                        : "cache of %zu topics (at most 2^24)",
                         topics);
+    if (topics > 0 && !self->trailer)
+        return mu__fail(MU_EINVAL, "mu_pub_set_cache with the trailer off (replays need it)");
     self->cache = topics > 0;
     self->topic_limit = topics > 0 ? topics : DEFAULT_TOPICS;
+    return 0;
+}
+
+int
+mu_pub_set_trailer(mu_pub_t *self, int on)
+{
+    assert(self);
+    if (self->sent_any)
+        return mu__fail(MU_EINVAL, "mu_pub_set_trailer after a send");
+    if (!on && self->cache)
+        return mu__fail(MU_EINVAL, "mu_pub_set_trailer off with the cache on (replays need it)");
+    self->trailer = on != 0;
     return 0;
 }
 
@@ -172,8 +188,8 @@ mu_pub_endpoint(const mu_pub_t *self)
 /* ------------------------------------------------------------------ */
 /* Sending                                                             */
 
-/* Sends [topic][data][trailer]; flags for the first frame. Returns 0 or
-   the libzmq failure as a code. */
+/* Sends [topic][data][trailer], or [topic][data] with the trailer off;
+   flags for the first frame. Returns 0 or the libzmq failure as a code. */
 static int
 send_frames(mu_pub_t *self, const void *topic, size_t topic_size, const void *data, size_t size,
             uint64_t seq, uint8_t tflags, int flags)
@@ -185,6 +201,8 @@ send_frames(mu_pub_t *self, const void *topic, size_t topic_size, const void *da
     if (zmq_send(self->handle, topic, topic_size, flags | ZMQ_SNDMORE) < 0)
         return mu__ps_zmq_error();
     /* The first frame got through: libzmq takes the rest of the message. */
+    if (!self->trailer)
+        return zmq_send(self->handle, data, size, 0) < 0 ? mu__ps_zmq_error() : 0;
     if (zmq_send(self->handle, data, size, ZMQ_SNDMORE) < 0
         || zmq_send(self->handle, trailer, sizeof trailer, 0) < 0)
         return mu__ps_zmq_error();

@@ -5,7 +5,8 @@
     subscription union through three levels of proxies, the last-value
     cache (also through proxies), a slow subscriber's drops counted while
     the others get everything, CURVE by keys and by shared secret (wrong
-    keys refused and counted), a publisher restart, errors.
+    keys refused and counted), a publisher restart, plain two-frame
+    messages (trailer off), errors.
 
     Every wait is on an event: a subscription reaching the publisher
     (mu_pub_handle), a message reaching a subscriber. */
@@ -623,6 +624,68 @@ test_publisher_restart(void)
     mu_pub_destroy(&pub);
 }
 
+/* Waits until the proxy has counted want messages (it counts a burst
+   after forwarding it, so a receiver may see the message first). */
+static mu_proxy_stats_t
+proxy_counted(const mu_proxy_t *proxy, uint64_t want)
+{
+    mu_proxy_stats_t st = { .size = sizeof st };
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(WAIT_MS);
+    while (mu_proxy_stats(proxy, &st) == 0 && st.messages < want && mu_test_now_ms() < deadline)
+        zclock_sleep(1);
+    return st;
+}
+
+/* Trailer off: [topic][payload] only, to a plain libzmq SUB and to mu_sub,
+   through a proxy that forwards and counts them; the setting is refused
+   after a send, and together with the cache. */
+static void
+test_plain_messages(void)
+{
+    char ep0[128], ep1[128];
+    mu_pub_t *pub = mu_pub_new(), *cached = mu_pub_new();
+    MU_CHECK(pub && cached);
+    MU_CHECK_EQ(mu_pub_set_trailer(pub, 1), 0);
+    MU_CHECK_EQ(mu_pub_set_trailer(pub, 0), 0);
+    MU_CHECK_EQ(mu_pub_set_cache(pub, 10), MU_EINVAL); /* replays need the trailer */
+    MU_CHECK_EQ(mu_pub_set_cache(cached, 10), 0);
+    MU_CHECK_EQ(mu_pub_set_trailer(cached, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_pub_set_trailer(cached, 1), 0);
+    mu_pub_destroy(&cached);
+    MU_CHECK_EQ(mu_pub_bind(pub, ipc_endpoint(ep0, sizeof ep0)), 0);
+    mu_proxy_t *proxy = proxy_after(ep0, ep1, sizeof ep1);
+    mu_sub_t *sub = mu_sub_new();
+    zsock_t *raw = zsock_new_sub(ep1, "a.");
+    MU_CHECK(proxy && sub && raw);
+    zsock_set_rcvtimeo(raw, mu_test_ms(WAIT_MS));
+    MU_CHECK_EQ(mu_sub_connect(sub, ep1), 0);
+    SUBSCRIBE(sub, "a.");
+    MU_CHECK(wait_subscribes(pub, 2));
+    MU_CHECK_EQ(pub_text(pub, "a.x", "hello"), 0);
+    zmsg_t *msg = zmsg_recv(raw);
+    MU_CHECK(msg && zmsg_size(msg) == 2);
+    char *topic = msg ? zmsg_popstr(msg) : NULL, *payload = msg ? zmsg_popstr(msg) : NULL;
+    MU_CHECK(topic && strcmp(topic, "a.x") == 0 && payload && strcmp(payload, "hello") == 0);
+    zstr_free(&topic);
+    zstr_free(&payload);
+    zmsg_destroy(&msg);
+    int replay = 1;
+    char got[64];
+    MU_CHECK_EQ(recv_text(sub, got, sizeof got, &replay), 0);
+    MU_CHECK(strcmp(got, "a.x=hello") == 0 && replay == 0);
+    mu_sub_stats_t ss = sub_stats(sub);
+    MU_CHECK(ss.received == 1 && ss.missed == 0 && ss.malformed == 0);
+    mu_proxy_stats_t ps = proxy_counted(proxy, 1);
+    MU_CHECK_EQ(ps.messages, 1);
+    MU_CHECK_EQ(ps.bytes, 8);                           /* "a.x" + "hello": no trailer */
+    MU_CHECK_EQ(mu_pub_set_trailer(pub, 1), MU_EINVAL); /* after a send */
+    MU_CHECK_EQ(mu_pub_set_trailer(pub, 0), MU_EINVAL);
+    zsock_destroy(&raw);
+    mu_sub_destroy(&sub);
+    mu_proxy_destroy(&proxy);
+    mu_pub_destroy(&pub);
+}
+
 static void
 test_errors(void)
 {
@@ -679,6 +742,7 @@ main(int argc, char **argv)
     RUN(test_curve_keys);
     RUN(test_curve_secret_proxy);
     RUN(test_publisher_restart);
+    RUN(test_plain_messages);
     RUN(test_errors);
     mu_test_remove_scratch_dir(tmpdir);
     MU_DONE();

@@ -509,6 +509,7 @@ typedef struct {
   int mu_pub_set_hwm(mu_pub_t *self, int hwm);
   int mu_pub_set_nodrop(mu_pub_t *self, int on, int timeout_ms);
   int mu_pub_set_cache(mu_pub_t *self, size_t topics);
+  int mu_pub_set_trailer(mu_pub_t *self, int on);
   int mu_pub_set_curve(mu_pub_t *self, const mu_keys_t *server_keys,
                                             const mu_allow_t *allow, const mu_keys_t *client_keys,
                                             const uint8_t *server_public);

@@ -155,7 +155,8 @@ class Publisher(_Endpoints, Handle):
     (messages queued per subscriber, 0: no limit), nodrop=False (True:
     refuse a message some matching subscriber cannot take, waiting up to
     nodrop_timeout seconds, None: forever), cache=0 (last-value cache of
-    that many topics), curve_secret=None (set_curve_secret).
+    that many topics), trailer=True (False: plain [topic][payload]
+    messages, see set_trailer), curve_secret=None (set_curve_secret).
 
     Raises TypeError / ValueError for bad arguments, mutil.Error when
     libmutil cannot create it. Close with close() or `with`. Belongs to one
@@ -166,12 +167,14 @@ class Publisher(_Endpoints, Handle):
     _fn = 'mu_pub_'
 
     def __init__(self, *, hwm=1000, nodrop=False, nodrop_timeout=None, cache=0,
-                 curve_secret=None):
+                 trailer=True, curve_secret=None):
         super().__init__(check_ptr(lib.mu_pub_new()))
         try:
             self.set_hwm(hwm)
             if nodrop:
                 self.set_nodrop(True, nodrop_timeout)
+            if not trailer:
+                self.set_trailer(False)
             if cache:
                 self.set_cache(cache)
             if curve_secret is not None:
@@ -196,6 +199,14 @@ class Publisher(_Endpoints, Handle):
         if topics < 0:
             raise errors.InvalidError(lib.MU_EINVAL, 'topics must be >= 0, not %d' % topics)
         check(lib.mu_pub_set_cache(self._p, topics))
+
+    def set_trailer(self, on=True):
+        """on=False: plain two-frame messages [topic][payload], as a plain
+        ZeroMQ SUB expects, cheaper per message; subscribers then count no
+        gaps (missed) and see no replay flag, so the cache is refused with
+        it. Before the first send. Raises mutil.InvalidError after a send
+        or (off) with the cache on."""
+        check(lib.mu_pub_set_trailer(self._p, 1 if on else 0))
 
     def send(self, topic, data):
         """Publishes data (bytes-like or str as UTF-8) on topic (bytes-like

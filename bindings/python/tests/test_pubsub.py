@@ -119,6 +119,33 @@ def test_last_value_cache_replays_to_a_late_subscriber():
         assert pub.stats()['replays'] == 2
 
 
+def test_trailer_off_sends_plain_two_frame_messages():
+    zmq = pytest.importorskip('zmq')
+    with pytest.raises(mutil.InvalidError):
+        mutil.Publisher(cache=4, trailer=False)  # replays need the trailer
+    ctx = zmq.Context()
+    raw = ctx.socket(zmq.SUB)
+    try:
+        with mutil.Publisher(trailer=False) as pub, \
+                mutil.Subscriber(subscribe=[b'p.']) as sub:
+            pub.bind(ipc())
+            raw.setsockopt(zmq.SUBSCRIBE, b'p.')
+            raw.setsockopt(zmq.RCVTIMEO, int(bound(5) * 1000))
+            raw.connect(pub.endpoint)
+            sub.connect(pub.endpoint)
+            while pub.stats()['subscribes'] < 2:
+                pub.handle(bound(5))
+            pub.send(b'p.x', b'plain')
+            assert raw.recv_multipart() == [b'p.x', b'plain']
+            assert sub.recv(bound(5)) == (b'p.x', b'plain', False)
+            assert sub.stats()['missed'] == 0
+            with pytest.raises(mutil.InvalidError):
+                pub.set_trailer(True)  # after a send
+    finally:
+        raw.close(0)
+        ctx.term()
+
+
 def test_iteration(pair):
     pub, sub = pair
     sub.subscribe(b'n')
