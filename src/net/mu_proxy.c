@@ -168,13 +168,14 @@ add(uint64_t *counter, uint64_t n)
     __atomic_add_fetch(counter, n, __ATOMIC_RELAXED);
 }
 
-/* Moves one whole message from `from` to `to`, if one is queued. Returns
-   the bytes moved, MOVE_NONE when nothing was queued, or MOVE_END when
-   libzmq fails (the context ends). */
+/* Moves one whole message from `from` to `to`, if one is queued, counting
+   it before its last frame goes (so a receiver never sees a message the
+   counters do not hold yet). Returns the bytes moved, MOVE_NONE when
+   nothing was queued, or MOVE_END when libzmq fails (the context ends). */
 #define MOVE_NONE (-1)
 #define MOVE_END (-2)
 static long
-forward(void *from, void *to)
+forward(mu_proxy_t *self, void *from, void *to)
 {
     long bytes = 0;
     int flags = ZMQ_DONTWAIT; /* the first frame; the others are there */
@@ -189,6 +190,10 @@ forward(void *from, void *to)
         flags = 0;
         bytes += (long) zmq_msg_size(&m);
         bool more = zmq_msg_more(&m);
+        if (!more) {
+            add(&self->messages, 1);
+            add(&self->bytes, (uint64_t) bytes);
+        }
         if (dropping || zmq_msg_send(&m, to, more ? ZMQ_SNDMORE : 0) < 0) {
             zmq_msg_close(&m);
             if (!dropping && errno == ETERM)
@@ -207,20 +212,12 @@ forward(void *from, void *to)
 static int
 forward_burst(mu_proxy_t *self, void *up, void *down)
 {
-    uint64_t messages = 0, bytes = 0;
-    int rc = 0;
-    while (messages < BURST) {
-        long n = forward(up, down);
-        if (n < 0) {
-            rc = n == MOVE_END ? -1 : 0;
-            break;
-        }
-        messages++;
-        bytes += (uint64_t) n;
+    for (int messages = 0; messages < BURST; messages++) {
+        long n = forward(self, up, down);
+        if (n < 0)
+            return n == MOVE_END ? -1 : 0;
     }
-    add(&self->messages, messages);
-    add(&self->bytes, bytes);
-    return rc;
+    return 0;
 }
 
 /* Counts one more subscribe of prefix forwarded upstream. */
