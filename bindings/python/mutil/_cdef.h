@@ -3,6 +3,7 @@ typedef int pid_t;
 #define MU_VERSION_MAJOR 0
 #define MU_VERSION_MINOR 1
 #define MU_VERSION_PATCH 0
+#define MU_FMT_MAX_DECIMALS 17
 #define MU_PIPE_HEADER_DEFAULT 4
 #define MU_PIPE_MAX_FRAME_DEFAULT 67108864
 #define MU_PIPE_BATCH_BYTES 65536
@@ -59,6 +60,16 @@ enum {
  int mu_last_code(void);
  const char *mu_last_error(void);
  const char *mu_escape(char *out, size_t cap, const void *data, size_t size);
+typedef enum {
+    MU_ROUND_NEAREST = 0,
+    MU_ROUND_DOWN = 1,
+    MU_ROUND_UP = 2
+} mu_round_t;
+  int mu_round_step(double x, double step, mu_round_t mode, double *result);
+ int mu_fmt_decimal(char *out, size_t size, double value, int min_decimals,
+                             int max_decimals, char separator, int width);
+ int mu_fmt_price(char *out, size_t size, double value);
+ int mu_fmt_price_pad(char *out, size_t size, double value, int width);
 typedef struct mu_pipe_t mu_pipe_t;
 typedef enum {
     MU_PIPE_READER = 1,
