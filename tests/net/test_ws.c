@@ -585,76 +585,84 @@ flood_until_overflow(mu__ws_t *server, uint64_t fast_sid, mu__ws_t *fast, uint64
     return 0;
 }
 
+/*  A server with a 64 KiB queue per client and overflow policy, a fast
+    client and a slow one (event_max 4 KiB) paired up with it, flooded
+    until the policy acts (b->sent: the messages sent to the slow one). */
+typedef struct {
+    mu__ws_t *server, *fast, *slow;
+    uint64_t fsid, fcid, ssid, scid;
+    uint32_t sent;
+} slow_bed_t;
+
+static void
+slow_bed(slow_bed_t *b, mu__ws_overflow_t overflow)
+{
+    *b = (slow_bed_t) { 0 };
+    b->server = listen_ws((mu__ws_config_t) { .queue_max = 65536, .overflow = overflow });
+    MU_CHECK(b->server);
+    int port = mu__ws_port(b->server);
+    b->fast = connect_ws((mu__ws_config_t) { 0 }, port);
+    MU_CHECK(b->fast && pair_up(b->server, b->fast, &b->fsid, &b->fcid));
+    b->slow = connect_ws((mu__ws_config_t) { .event_max = 4096 }, port);
+    MU_CHECK(b->slow && pair_up(b->server, b->slow, &b->ssid, &b->scid));
+    b->sent = flood_until_overflow(b->server, b->fsid, b->fast, b->fcid, b->ssid);
+    MU_CHECK(b->sent > 0);
+}
+
 static void
 test_slow_disconnect(void)
 {
-    mu__ws_t *server = listen_ws(
-        (mu__ws_config_t) { .queue_max = 65536, .overflow = MU__WS_DISCONNECT });
-    MU_CHECK(server);
-    int port = mu__ws_port(server);
-    mu__ws_t *fast = connect_ws((mu__ws_config_t) { 0 }, port);
-    uint64_t fsid, fcid, ssid, scid;
-    MU_CHECK(fast && pair_up(server, fast, &fsid, &fcid));
-    mu__ws_t *slow = connect_ws((mu__ws_config_t) { .event_max = 4096 }, port);
-    MU_CHECK(slow && pair_up(server, slow, &ssid, &scid));
-    uint32_t sent = flood_until_overflow(server, fsid, fast, fcid, ssid);
-    MU_CHECK(sent > 0);
+    slow_bed_t b;
+    slow_bed(&b, MU__WS_DISCONNECT);
+    uint32_t sent = b.sent;
     printf("# slow client disconnected after %u messages of 16 KiB\n", sent);
-    MU_CHECK_EQ(stats_of(server).slow, 1);
-    int rc = mu__ws_send(server, ssid, "x", 1, false);
+    MU_CHECK_EQ(stats_of(b.server).slow, 1);
+    int rc = mu__ws_send(b.server, b.ssid, "x", 1, false);
     MU_CHECK(rc == MU_EPIPE || rc == MU_ENOENT);
-    MU_CHECK_EQ(expect(server, MU__WS_CLOSED, NULL), ssid);
-    MU_CHECK_EQ(mu__ws_send(server, ssid, "x", 1, false), MU_ENOENT);
-    MU_CHECK(same_back(server, fsid, fast, fcid, 100, false)); /* the fast one is fine */
-    MU_CHECK_EQ(stats_of(server).dropped, 0);
-    mu__ws_destroy(&slow);
-    mu__ws_destroy(&fast);
-    mu__ws_destroy(&server);
+    MU_CHECK_EQ(expect(b.server, MU__WS_CLOSED, NULL), b.ssid);
+    MU_CHECK_EQ(mu__ws_send(b.server, b.ssid, "x", 1, false), MU_ENOENT);
+    MU_CHECK(same_back(b.server, b.fsid, b.fast, b.fcid, 100, false)); /* the fast one is fine */
+    MU_CHECK_EQ(stats_of(b.server).dropped, 0);
+    mu__ws_destroy(&b.slow);
+    mu__ws_destroy(&b.fast);
+    mu__ws_destroy(&b.server);
 }
 
 static void
 test_slow_drop_oldest(void)
 {
-    mu__ws_t *server = listen_ws(
-        (mu__ws_config_t) { .queue_max = 65536, .overflow = MU__WS_DROP_OLDEST });
-    MU_CHECK(server);
-    int port = mu__ws_port(server);
-    mu__ws_t *fast = connect_ws((mu__ws_config_t) { 0 }, port);
-    uint64_t fsid, fcid, ssid, scid;
-    MU_CHECK(fast && pair_up(server, fast, &fsid, &fcid));
-    mu__ws_t *slow = connect_ws((mu__ws_config_t) { .event_max = 4096 }, port);
-    MU_CHECK(slow && pair_up(server, slow, &ssid, &scid));
-    uint32_t sent = flood_until_overflow(server, fsid, fast, fcid, ssid);
-    MU_CHECK(sent > 0);
+    slow_bed_t b;
+    slow_bed(&b, MU__WS_DROP_OLDEST);
+    uint32_t sent = b.sent;
     /* a few more, all queued (dropping older ones) */
     for (int i = 0; i < 8; i++, sent++) {
         mu__ws_msg_t *msg = seq_msg(sent);
-        MU_CHECK_EQ(mu__ws_send_msg(server, ssid, msg), 0);
+        MU_CHECK_EQ(mu__ws_send_msg(b.server, b.ssid, msg), 0);
         mu__ws_msg_unref(&msg);
     }
-    uint64_t dropped = stats_of(server).dropped;
+    uint64_t dropped = stats_of(b.server).dropped;
     printf("# %u messages of 16 KiB sent to the slow client, %llu dropped\n", sent,
            (unsigned long long) dropped);
     MU_CHECK(dropped > 0);
-    MU_CHECK_EQ(stats_of(server).slow, 0);
+    MU_CHECK_EQ(stats_of(b.server).slow, 0);
     /* The slow owner reads now: what was not dropped arrives in order,
        ending with the last one. */
     uint32_t got = 0, last = 0;
     bool first = true;
     while (first || last != sent - 1) {
         mu__ws_event_t ev;
-        MU_CHECK_EQ(expect(slow, MU__WS_BINARY, &ev), scid);
+        MU_CHECK_EQ(expect(b.slow, MU__WS_BINARY, &ev), b.scid);
         uint32_t seq = seq_of(&ev);
         MU_CHECK(seq < sent && (first || seq > last));
         last = seq;
         first = false;
         got++;
     }
-    MU_CHECK_EQ(got + stats_of(server).dropped, sent);
-    MU_CHECK(same_back(server, ssid, slow, scid, 10, false));
-    mu__ws_destroy(&slow);
-    mu__ws_destroy(&fast);
-    mu__ws_destroy(&server);
+    MU_CHECK_EQ(got + stats_of(b.server).dropped, sent);
+    MU_CHECK(same_back(b.server, b.ssid, b.slow, b.scid, 10, false));
+    mu__ws_destroy(&b.slow);
+    mu__ws_destroy(&b.fast);
+    mu__ws_destroy(&b.server);
 }
 
 
