@@ -4,6 +4,9 @@ typedef int pid_t;
 #define MU_VERSION_MINOR 1
 #define MU_VERSION_PATCH 0
 #define MU_FMT_MAX_DECIMALS 17
+#define MU_RATELIMIT_MAX_LIMIT 1000000
+#define MU_RATELIMIT_MAX_PERIOD_MS 86400000
+#define MU_RATELIMIT_MAX_BURST_MS 9000000000000
 #define MU_PIPE_HEADER_DEFAULT 4
 #define MU_PIPE_MAX_FRAME_DEFAULT 67108864
 #define MU_PIPE_BATCH_BYTES 65536
@@ -70,6 +73,23 @@ typedef enum {
                              int max_decimals, char separator, int width);
  int mu_fmt_price(char *out, size_t size, double value);
  int mu_fmt_price_pad(char *out, size_t size, double value, int width);
+typedef struct mu_ratelimit_t mu_ratelimit_t;
+typedef enum { MU_RATELIMIT_TOKEN_BUCKET = 0, MU_RATELIMIT_SLIDING_WINDOW = 1 } mu_ratelimit_kind_t;
+typedef int64_t(mu_ratelimit_clock_fn)(void *arg);
+typedef struct {
+    mu_ratelimit_kind_t kind;
+    uint32_t limit;
+    int64_t period_ms;
+    uint32_t burst;
+    mu_ratelimit_clock_fn *clock;
+    void *clock_arg;
+} mu_ratelimit_opts_t;
+  mu_ratelimit_t *mu_ratelimit_new(const mu_ratelimit_opts_t *opts);
+ void mu_ratelimit_destroy(mu_ratelimit_t **self_p);
+  int mu_ratelimit_try(mu_ratelimit_t *self, uint32_t n);
+  int mu_ratelimit_acquire(mu_ratelimit_t *self, uint32_t n, int timeout_ms);
+ int64_t mu_ratelimit_delay_ns(mu_ratelimit_t *self, uint32_t n);
+  int mu_ratelimit_fd(mu_ratelimit_t *self);
 typedef struct mu_pipe_t mu_pipe_t;
 typedef enum {
     MU_PIPE_READER = 1,
