@@ -273,17 +273,18 @@ rtt_ours(const setup_t *s, const char *ep, int n)
         return NAN;
     char msg[64];
     memset(msg, RAW_REQ, sizeof msg);
-    double *lat = malloc(sizeof *lat * (size_t) n);
-    for (int i = 0; i < n; i++) {
+    mu_hist_t *lat = mu_hist_new();
+    for (int i = 0; lat && i < n; i++) {
         void *reply = NULL;
         size_t size;
         int64_t t0 = bench_now_ns();
         int rc = mu_client_request(c, msg, sizeof msg, &reply, &size, 5000);
-        lat[i] = rc == 0 ? (double) (bench_now_ns() - t0) / 1e3 : NAN;
+        if (rc == 0)
+            mu_hist_record(lat, (uint64_t) (bench_now_ns() - t0));
         free(reply);
     }
-    double p50 = bench_median(lat, n);
-    free(lat);
+    double p50 = lat ? bench_hist_us(lat, 0.5) : NAN;
+    mu_hist_destroy(&lat);
     mu_client_destroy(&c);
     return p50;
 }
@@ -295,15 +296,16 @@ rtt_raw(const setup_t *s, const char *ep, int n)
     void *dealer = raw_client(s, ep, &sock);
     char msg[64];
     memset(msg, RAW_REQ, sizeof msg);
-    double *lat = malloc(sizeof *lat * (size_t) n);
+    mu_hist_t *lat = mu_hist_new();
     raw_roundtrip(dealer, msg, sizeof msg); /* connect */
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; lat && i < n; i++) {
         int64_t t0 = bench_now_ns();
         bool ok = raw_roundtrip(dealer, msg, sizeof msg);
-        lat[i] = ok ? (double) (bench_now_ns() - t0) / 1e3 : NAN;
+        if (ok)
+            mu_hist_record(lat, (uint64_t) (bench_now_ns() - t0));
     }
-    double p50 = bench_median(lat, n);
-    free(lat);
+    double p50 = lat ? bench_hist_us(lat, 0.5) : NAN;
+    mu_hist_destroy(&lat);
     zsock_destroy(&sock);
     return p50;
 }

@@ -71,13 +71,6 @@ report(const report_t *r)
         _exit(9);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
 static void
 pace(int64_t *next)
 {
@@ -91,7 +84,7 @@ pace(int64_t *next)
 /*  Sink bookkeeping shared by both paths. */
 typedef struct {
     uint64_t got, want;
-    double *lat;
+    mu_hist_t *lat; /* one-way latencies in ns (paced runs) */
 } sink_t;
 
 static bool
@@ -103,13 +96,11 @@ sink_take(sink_t *s, const void *data, size_t size)
     memcpy(&m, data, sizeof m);
     int64_t now = bench_now_ns();
     if (s->lat)
-        s->lat[s->got] = (double) (now - m.sent_ns) / 1000.0;
+        mu_hist_record(s->lat, (uint64_t) (now - m.sent_ns));
     if (++s->got == s->want) {
         report_t r = { .end_ns = now, .who = 1 };
-        if (s->lat) {
-            qsort(s->lat, s->got, sizeof *s->lat, cmp_double);
-            r.p50_us = s->lat[s->got / 2];
-        }
+        if (s->lat)
+            r.p50_us = bench_hist_us(s->lat, 0.5);
         report(&r);
     }
     return true;
@@ -163,7 +154,7 @@ our_sink_startup(void *arg, int index, void **state_p)
     if (!s)
         return -1;
     s->want = n_msgs / 2 + (index == 0 ? n_msgs % 2 : 0);
-    if (paced && !(s->lat = calloc(s->want + 1, sizeof *s->lat)))
+    if (paced && !(s->lat = mu_hist_new()))
         return -1;
     *state_p = s;
     return 0;
@@ -222,7 +213,7 @@ static void __attribute__((noreturn)) raw_sink(int k)
         _exit(2);
     sink_t s = { .want = n_msgs / 2 + (k == 0 ? n_msgs % 2 : 0) };
     if (paced)
-        s.lat = calloc(s.want + 1, sizeof *s.lat);
+        s.lat = mu_hist_new();
     msg_t m;
     while (s.got < s.want) {
         int n = zmq_recv(pull, &m, sizeof m, 0);

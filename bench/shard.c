@@ -70,19 +70,13 @@ new_path(char *buf, size_t cap, const char *what)
     snprintf(buf, cap, "%s/%s-%d", tmp_dir, what, dir_seq++);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-/*  p50 of n values (sorts them). */
+/*  p50 in µs of the latencies (ns) in hist, which it then empties. */
 static double
-p50(double *v, size_t n)
+p50(mu_hist_t *hist)
 {
-    qsort(v, n, sizeof *v, cmp_double);
-    return n ? v[n / 2] : NAN;
+    double v = bench_hist_us(hist, 0.5);
+    mu_hist_reset(hist);
+    return v;
 }
 
 static uint64_t
@@ -361,7 +355,10 @@ case_get(const bench_opts_t *opts, const char *name, const value_t *vals, bench_
     raw_t r = { 0 };
     raw_open(&r, path);
     load_both(s, &r, vals, 64, n);
-    double *lat = malloc((size_t) calls * sizeof *lat), ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS];
+    mu_hist_t *lat = mu_hist_new();
+    if (!lat)
+        die("histogram", mu_last_error());
+    double ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS];
     int *order = malloc((size_t) calls * sizeof *order);
     uint64_t seed = 88172645463325252ULL;
     for (int i = 0; i < calls; i++)
@@ -383,25 +380,25 @@ case_get(const bench_opts_t *opts, const char *name, const value_t *vals, bench_
             int64_t t0 = bench_now_ns();
             mu_shard_elem_t key[2] = { mu_shard_str(sym), mu_shard_int(ts) };
             int rc = mu_shard_get_buf(s, key, 2, buf, sizeof buf, &size);
-            lat[i] = (double) (bench_now_ns() - t0) / 1e3;
+            mu_hist_record(lat, (uint64_t) (bench_now_ns() - t0));
             if (rc != 0)
                 die("get", mu_last_error());
         }
-        ours[rep] = p50(lat, (size_t) calls);
+        ours[rep] = p50(lat);
         for (int i = 0; i < calls; i++) {
             key_of(order[i], sym, sizeof sym, &ts);
             int64_t t0 = bench_now_ns();
             raw_get(&r, sym, ts, buf, sizeof buf);
-            lat[i] = (double) (bench_now_ns() - t0) / 1e3;
+            mu_hist_record(lat, (uint64_t) (bench_now_ns() - t0));
         }
-        base[rep] = p50(lat, (size_t) calls);
+        base[rep] = p50(lat);
         if (opts->verbose)
             fprintf(stderr, "get rep %d: ours %.2f us, raw %.2f us\n", rep, ours[rep], base[rep]);
     }
     bench_report("shard", name, "us", bench_median(ours, opts->reps), "raw-sqlite-select",
                  bench_median(base, opts->reps), bench_paired_ratio(ours, base, opts->reps), 0,
                  bar_kind, 5.0);
-    free(lat);
+    mu_hist_destroy(&lat);
     free(order);
     mu_shard_destroy(&s);
     raw_close(&r);
@@ -418,7 +415,10 @@ case_set(const bench_opts_t *opts)
     raw_t r = { 0 };
     raw_open(&r, path);
     load_both(s, &r, ticks, 64, 10000); /* a table that is not empty */
-    double *lat = malloc((size_t) calls * sizeof *lat), ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS];
+    mu_hist_t *lat = mu_hist_new();
+    if (!lat)
+        die("histogram", mu_last_error());
+    double ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS];
     char sym[16];
     int64_t ts;
     int next = 10000;
@@ -429,24 +429,24 @@ case_set(const bench_opts_t *opts)
             int64_t t0 = bench_now_ns();
             mu_shard_elem_t key[2] = { mu_shard_str(sym), mu_shard_int(ts) };
             int rc = mu_shard_set(s, key, 2, v->data, v->size);
-            lat[i] = (double) (bench_now_ns() - t0) / 1e3;
+            mu_hist_record(lat, (uint64_t) (bench_now_ns() - t0));
             if (rc != 0)
                 die("set", mu_last_error());
         }
-        ours[rep] = p50(lat, (size_t) calls);
+        ours[rep] = p50(lat);
         for (int i = 0; i < calls; i++) {
             key_of(next + i, sym, sizeof sym, &ts);
             int64_t t0 = bench_now_ns();
             raw_put(&r, sym, ts, &ticks[i % 64]);
-            lat[i] = (double) (bench_now_ns() - t0) / 1e3;
+            mu_hist_record(lat, (uint64_t) (bench_now_ns() - t0));
         }
-        base[rep] = p50(lat, (size_t) calls);
+        base[rep] = p50(lat);
         next += calls;
     }
     bench_report("shard", "set-single-p50", "us", bench_median(ours, opts->reps),
                  "raw-sqlite-insert", bench_median(base, opts->reps),
                  bench_paired_ratio(ours, base, opts->reps), 0, BENCH_BAR_MAX_VALUE, 30.0);
-    free(lat);
+    mu_hist_destroy(&lat);
     mu_shard_destroy(&s);
     raw_close(&r);
 }

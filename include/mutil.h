@@ -12,6 +12,8 @@
 #include "mu_text.h"
 #include "mu_numeric.h"
 #include "mu_ratelimit.h"
+#include "mu_timer.h"
+#include "mu_hist.h"
 #include "mu_pipe.h"
 #include "mu_pack.h"
 #include "mu_json.h"

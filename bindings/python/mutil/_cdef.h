@@ -90,6 +90,36 @@ typedef struct {
   int mu_ratelimit_acquire(mu_ratelimit_t *self, uint32_t n, int timeout_ms);
  int64_t mu_ratelimit_delay_ns(mu_ratelimit_t *self, uint32_t n);
   int mu_ratelimit_fd(mu_ratelimit_t *self);
+typedef struct {
+    const char *label;
+    int64_t start_ns;
+} mu_timer_t;
+typedef void(mu_timer_log_fn)(void *arg, const char *label, int64_t elapsed_ns);
+ int64_t mu_timer_now_ns(void);
+ mu_timer_t mu_timer_begin(const char *label);
+ int64_t mu_timer_elapsed_ns(const mu_timer_t *timer);
+ int64_t mu_timer_end(const mu_timer_t *timer);
+ void mu_timer_set_log(mu_timer_log_fn *fn, void *arg);
+typedef struct mu_hist_t mu_hist_t;
+typedef struct {
+    size_t size;
+    uint64_t count;
+    uint64_t min;
+    uint64_t max;
+    double mean;
+    uint64_t p50;
+    uint64_t p90;
+    uint64_t p99;
+    uint64_t p999;
+} mu_hist_summary_t;
+  mu_hist_t *mu_hist_new(void);
+ void mu_hist_destroy(mu_hist_t **self_p);
+ void mu_hist_record(mu_hist_t *self, uint64_t value);
+ void mu_hist_merge(mu_hist_t *self, const mu_hist_t *from);
+ void mu_hist_reset(mu_hist_t *self);
+ uint64_t mu_hist_count(const mu_hist_t *self);
+  int mu_hist_quantile(const mu_hist_t *self, double q, uint64_t *value);
+  int mu_hist_summary(const mu_hist_t *self, mu_hist_summary_t *out);
 typedef struct mu_pipe_t mu_pipe_t;
 typedef enum {
     MU_PIPE_READER = 1,
