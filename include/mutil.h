@@ -14,6 +14,8 @@
 #include "mu_ratelimit.h"
 #include "mu_timer.h"
 #include "mu_hist.h"
+#include "mu_dispatch.h"
+#include "mu_table.h"
 #include "mu_pipe.h"
 #include "mu_pack.h"
 #include "mu_json.h"

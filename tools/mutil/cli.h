@@ -16,8 +16,9 @@
     cli_subcommands_t listing them; `mutil help <name> <sub>` then knows
     them too.
 
-    Command words are matched by cli_find_command: an exact name wins, else a
-    unique prefix; the same matcher serves subcommands (`mutil frame e`). */
+    Command words are matched by libmutil's mu_cmd_find (include/mu_dispatch.h):
+    an exact name wins, else a unique prefix; the same matcher serves
+    subcommands (`mutil frame e`). */
 #ifndef CLI_H_INCLUDED
 #define CLI_H_INCLUDED
 
@@ -35,40 +36,16 @@ enum {
     CLI_EXIT_USAGE = 2 /* bad command line */
 };
 
-typedef struct cli_command_t cli_command_t;
-typedef struct cli_subcommands_t cli_subcommands_t;
-
-/*  Runs a command. argv[0..argc) are the words after the command's own word
-    (argv[argc] is NULL); self is the table entry, so messages can use
-    self->name whatever prefix the user typed. Returns a CLI_EXIT_* status. */
-typedef int cli_run_fn(const cli_command_t *self, int argc, char **argv);
-
-/*  One entry of a command table (top-level commands, or a command's
-    subcommands). All strings are static. */
-struct cli_command_t {
-    const char *name;        /* the word matched on the command line */
-    const char *synopsis;    /* arguments after the name; several forms are
-                                separated by '\n'; "" when there are none */
-    const char *summary;     /* one line for the command list */
-    const char *description; /* text printed by `help NAME` after the usage;
-                                lines end with '\n'; may be NULL */
-    cli_run_fn *run;
-    const cli_subcommands_t *subcommands; /* NULL: none */
-};
-
-/*  A command's subcommands, for its dispatch and `mutil help CMD SUB`. */
-struct cli_subcommands_t {
-    const char *path; /* what precedes a subcommand's name in its
-                                usage: "frame", "lru DIR NAME" */
-    const cli_command_t *const *table;
-    size_t n;
-};
+/*  The command table is libmutil's public one (include/mu_dispatch.h):
+    an entry is { name, synopsis, summary, description, run, subcommands };
+    run returns a CLI_EXIT_* status. These names are the tool's own for
+    it, with the program name "mutil" bound in the wrappers below. */
+typedef mu_cmd_t cli_command_t;
+typedef mu_cmd_table_t cli_subcommands_t;
+typedef mu_cmd_run_fn cli_run_fn;
 
 /*  Initialiser of a cli_subcommands_t from an array of entries. */
-#define CLI_SUBCOMMANDS(path, array)              \
-    {                                             \
-        path, array, sizeof array / sizeof *array \
-    }
+#define CLI_SUBCOMMANDS(path, array) MU_CMD_TABLE(path, array)
 
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
@@ -89,27 +66,16 @@ struct cli_subcommands_t {
 CLI_COMMANDS(CLI__DECLARE)
 #undef CLI__DECLARE
 
-/*  Results of cli_find_command other than an index. */
-enum {
-    CLI_NO_MATCH = -1, /* no name starts with the word (or the word is empty) */
-    CLI_AMBIGUOUS = -2 /* several names start with it and none equals it */
-};
-
-/*  Looks word up in table[0..n): returns the index of the entry whose name
-    equals word or, failing that, of the only entry whose name starts with
-    word; CLI_AMBIGUOUS when several names start with it and none equals it;
-    CLI_NO_MATCH when none does or word is empty. Never prints. */
-int cli_find_command(const char *word, const cli_command_t *const *table, size_t n);
-
-/*  Like cli_find_command, but on failure prints the error to stderr and
-    returns NULL. who is the command path for the message prefix ("" at top
-    level, "frame" for frame's subcommands); kind names what was looked up
-    ("command", "subcommand"). Messages:
-        mutil[ who]: 'word' is ambiguous: candidates a, b
-        mutil[ who]: unknown <kind> 'word'
-        run 'mutil help[ who]' for ...                                     */
-const cli_command_t *cli_resolve(const char *who, const char *kind, const char *word,
-                                 const cli_command_t *const *table, size_t n);
+/*  mu_cmd_resolve to stderr as "mutil": the entry word names (exact name
+    or unique prefix), or NULL after printing why. who is the command path
+    for the message prefix ("" at top level, "frame" for frame's
+    subcommands); kind names what was looked up ("command", "subcommand"). */
+static inline const cli_command_t *
+cli_resolve(const char *who, const char *kind, const char *word, const cli_command_t *const *table,
+            size_t n)
+{
+    return mu_cmd_resolve(stderr, "mutil", who, kind, word, table, n);
+}
 
 /*  Resolves the subcommand word argv[lead] of self (after lead operands,
     e.g. lru's DIR and NAME, named lead_names for the message) in
@@ -120,14 +86,21 @@ const cli_command_t *cli_resolve(const char *who, const char *kind, const char *
 const cli_command_t *cli_subcommand(const cli_command_t *self, int argc, char **argv, int lead,
                                     const char *lead_names, int *status_p);
 
-/*  Prints "usage: mutil[ path] NAME SYNOPSIS", one line per synopsis form,
-    the first prefixed "usage: " and the others aligned under it. path is ""
-    for a top-level command, "frame" for a subcommand of frame. */
-void cli_print_usage(FILE *out, const char *path, const cli_command_t *cmd);
+/*  Prints "usage: mutil[ path] NAME SYNOPSIS" (mu_cmd_print_usage). path
+    is "" for a top-level command, "frame" for a subcommand of frame. */
+static inline void
+cli_print_usage(FILE *out, const char *path, const cli_command_t *cmd)
+{
+    mu_cmd_print_usage(out, "mutil", path, cmd);
+}
 
 /*  Prints the usage, then the summary and the description: what
-    `mutil help NAME` and `mutil NAME --help` show. */
-void cli_print_help(FILE *out, const char *path, const cli_command_t *cmd);
+    `mutil help NAME` and `mutil NAME --help` show (mu_cmd_print_help). */
+static inline void
+cli_print_help(FILE *out, const char *path, const cli_command_t *cmd)
+{
+    mu_cmd_print_help(out, "mutil", path, cmd);
+}
 
 /*  Prints "mutil WHO: MESSAGE\n" to stderr (just "mutil: " when who is ""). */
 void cli_error(const char *who, const char *fmt, ...) MU_PRINTF(2, 3);
@@ -280,36 +253,29 @@ int cli_put_local_open(cli_local_t *self, const char *who, const char *local);
 /*  Frees what self holds (keeps who). */
 void cli_local_free(cli_local_t *self);
 
-/*  The width in columns of the terminal fd is: TIOCGWINSZ, else $COLUMNS;
-    0 (no limit) when fd is not a terminal (a pipe or a file takes whole
-    lines) or the width is unknown. */
-size_t cli_terminal_width(int fd);
+/*  Tables fitted to the terminal are libmutil's (include/mu_table.h);
+    these are the tool's names for them. */
+typedef mu_table_t cli_table_t;
+#define cli_terminal_width mu_terminal_width
+#define cli_table_new mu_table_new
+#define cli_table_add mu_table_add
+/* A caller may drop cli_table_addf's result, as with the tool's former
+   own version (mu_table_addf is MU_NODISCARD). */
+static inline int
+cli__result(int rc)
+{
+    return rc;
+}
+#define cli_table_addf(...) cli__result(mu_table_addf(__VA_ARGS__))
+#define cli_table_destroy mu_table_destroy
 
-/*  A table of text cells printed in aligned columns that fit the terminal:
-    when the rows are wider than the terminal (cli_terminal_width of the
-    output; output that is not a terminal has no limit), the widest columns
-    are narrowed and their cells cut with "~". Cells that look like numbers
-    are right-aligned. */
-typedef struct cli_table_t cli_table_t;
-
-/*  Creates a table with the given column headers (copied). Returns NULL when
-    out of memory. */
-cli_table_t *cli_table_new(size_t columns, const char *const *headers);
-
-/*  Appends a row of columns cells (copied; NULL prints as ""). Returns 0 or
-    MU_ENOMEM. */
-int cli_table_add(cli_table_t *self, const char *const *cells);
-
-/*  Appends a row whose cells are given as one printf-formatted string with
-    cells separated by '\t'. Returns 0, MU_ENOMEM or MU_EINVAL (wrong cell
-    count). */
-int cli_table_addf(cli_table_t *self, const char *fmt, ...) MU_PRINTF(2, 3);
-
-/*  Prints the header, a rule and the rows to out, fitting width columns
-    (0: the terminal's width as described above). */
-void cli_table_print(const cli_table_t *self, FILE *out, size_t width);
-
-/*  Destroys the table; accepts NULL and *self_p NULL. */
-void cli_table_destroy(cli_table_t **self_p);
+/*  Prints the table (mu_table_print); a write error shows when the tool
+    flushes stdout at exit. */
+static inline void
+cli_table_print(const cli_table_t *self, FILE *out, size_t width)
+{
+    int rc = mu_table_print(self, out, width);
+    (void) rc;
+}
 
 #endif

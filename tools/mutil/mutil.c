@@ -7,7 +7,6 @@
     Exit statuses: 0 success, 1 runtime error or bad input, 2 bad usage. */
 #include "cli.h"
 
-#include <ctype.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -28,55 +27,6 @@ static const cli_command_t *const commands[] = { CLI_COMMANDS(CLI__ENTRY) };
 
 /* ---- shared helpers (declared in cli.h) -------------------------------- */
 
-int
-cli_find_command(const char *word, const cli_command_t *const *table, size_t n)
-{
-    if (word == NULL || *word == '\0')
-        return CLI_NO_MATCH;
-    size_t len = strlen(word);
-    int found = CLI_NO_MATCH;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(table[i]->name, word) == 0)
-            return (int) i; /* an exact name always wins */
-        if (strncmp(table[i]->name, word, len) == 0)
-            found = found == CLI_NO_MATCH ? (int) i : CLI_AMBIGUOUS;
-    }
-    return found;
-}
-
-/*  Prints the names in table[0..n) that start with word, ", "-separated. */
-static void
-print_candidates(FILE *out, const char *word, const cli_command_t *const *table, size_t n)
-{
-    size_t len = strlen(word);
-    const char *sep = "";
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(table[i]->name, word, len) == 0) {
-            fprintf(out, "%s%s", sep, table[i]->name);
-            sep = ", ";
-        }
-    }
-}
-
-const cli_command_t *
-cli_resolve(const char *who, const char *kind, const char *word, const cli_command_t *const *table,
-            size_t n)
-{
-    int index = cli_find_command(word, table, n);
-    if (index >= 0)
-        return table[index];
-    const char *space = *who ? " " : "";
-    if (index == CLI_AMBIGUOUS) {
-        fprintf(stderr, "mutil%s%s: '%s' is ambiguous: candidates ", space, who, word);
-        print_candidates(stderr, word, table, n);
-        fputc('\n', stderr);
-    } else {
-        fprintf(stderr, "mutil%s%s: unknown %s '%s'\n", space, who, kind, word);
-        fprintf(stderr, "run 'mutil help%s%s' for the list of %ss\n", space, who, kind);
-    }
-    return NULL;
-}
-
 const cli_command_t *
 cli_subcommand(const cli_command_t *self, int argc, char **argv, int lead, const char *lead_names,
                int *status_p)
@@ -95,32 +45,6 @@ cli_subcommand(const cli_command_t *self, int argc, char **argv, int lead, const
     }
     const cli_subcommands_t *subs = self->subcommands;
     return cli_resolve(self->name, "subcommand", argv[lead], subs->table, subs->n);
-}
-
-void
-cli_print_usage(FILE *out, const char *path, const cli_command_t *cmd)
-{
-    const char *space = *path ? " " : "";
-    const char *form = cmd->synopsis;
-    const char *lead = "usage: ";
-    do {
-        size_t len = strcspn(form, "\n");
-        fprintf(out, "%smutil%s%s %s%s%.*s\n", lead, space, path, cmd->name, len ? " " : "",
-                (int) len, form);
-        form += len;
-        lead = "       ";
-    } while (*form++ == '\n');
-}
-
-void
-cli_print_help(FILE *out, const char *path, const cli_command_t *cmd)
-{
-    cli_print_usage(out, path, cmd);
-    /* The summary is a lower-case phrase; here it stands as a sentence. */
-    if (*cmd->summary)
-        fprintf(out, "\n%c%s.\n", toupper((unsigned char) cmd->summary[0]), cmd->summary + 1);
-    if (cmd->description)
-        fprintf(out, "\n%s", cmd->description);
 }
 
 void
@@ -174,14 +98,8 @@ cli_parse_size(const char *text, uint64_t *value_p)
 static void
 print_overview(FILE *out)
 {
-    size_t width = 0;
-    for (size_t i = 0; i < N_COMMANDS; i++) {
-        size_t len = strlen(commands[i]->name);
-        width = len > width ? len : width;
-    }
     fprintf(out, "usage: mutil <command> [<arguments>]\n\ncommands:\n");
-    for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-*s  %s\n", (int) width, commands[i]->name, commands[i]->summary);
+    mu_cmd_print_list(out, commands, N_COMMANDS);
     fprintf(out,
             "\nA command may be abbreviated to any unique prefix (mutil ver = mutil version).\n"
             "Options go anywhere, as --opt VALUE or --opt=VALUE; -- ends them.\n"

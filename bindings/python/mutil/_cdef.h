@@ -7,6 +7,7 @@ typedef int pid_t;
 #define MU_RATELIMIT_MAX_LIMIT 1000000
 #define MU_RATELIMIT_MAX_PERIOD_MS 86400000
 #define MU_RATELIMIT_MAX_BURST_MS 9000000000000
+#define MU_TABLE_MAX_COLUMNS 256
 #define MU_PIPE_HEADER_DEFAULT 4
 #define MU_PIPE_MAX_FRAME_DEFAULT 67108864
 #define MU_PIPE_BATCH_BYTES 65536
@@ -120,6 +121,45 @@ typedef struct {
  uint64_t mu_hist_count(const mu_hist_t *self);
   int mu_hist_quantile(const mu_hist_t *self, double q, uint64_t *value);
   int mu_hist_summary(const mu_hist_t *self, mu_hist_summary_t *out);
+typedef struct mu_cmd_t mu_cmd_t;
+typedef struct mu_cmd_table_t mu_cmd_table_t;
+typedef int(mu_cmd_run_fn)(const mu_cmd_t *self, int argc, char **argv);
+struct mu_cmd_t {
+    const char *name;
+    const char *synopsis;
+    const char *summary;
+    const char *description;
+    mu_cmd_run_fn *run;
+    const mu_cmd_table_t *subcommands;
+};
+struct mu_cmd_table_t {
+    const char *path;
+    const mu_cmd_t *const *table;
+    size_t n;
+};
+enum {
+    MU_CMD_NONE = MU_ENOENT,
+    MU_CMD_AMBIGUOUS = MU_EEXIST
+};
+ int mu_cmd_find(const char *word, const mu_cmd_t *const *table, size_t n);
+ const mu_cmd_t *mu_cmd_resolve(FILE *err, const char *prog, const char *who,
+                                         const char *kind, const char *word,
+                                         const mu_cmd_t *const *table, size_t n);
+ void mu_cmd_print_usage(FILE *out, const char *prog, const char *path,
+                                  const mu_cmd_t *cmd);
+ void mu_cmd_print_help(FILE *out, const char *prog, const char *path,
+                                 const mu_cmd_t *cmd);
+ void mu_cmd_print_list(FILE *out, const mu_cmd_t *const *table, size_t n);
+typedef struct mu_table_t mu_table_t;
+ size_t mu_terminal_width(int fd);
+  mu_table_t *mu_table_new(size_t columns, const char *const *headers);
+ void mu_table_destroy(mu_table_t **self_p);
+  int mu_table_set_caption(mu_table_t *self, const char *caption);
+ void mu_table_set_repeat(mu_table_t *self, size_t every);
+  int mu_table_add(mu_table_t *self, const char *const *cells);
+  int mu_table_addf(mu_table_t *self, const char *fmt, ...) ;
+ size_t mu_table_rows(const mu_table_t *self);
+  int mu_table_print(const mu_table_t *self, FILE *out, size_t width);
 typedef struct mu_pipe_t mu_pipe_t;
 typedef enum {
     MU_PIPE_READER = 1,
