@@ -56,6 +56,7 @@ typedef mu_cmd_run_fn cli_run_fn;
     XX(help)             \
     XX(keygen)           \
     XX(lru)              \
+    XX(num)              \
     XX(proxy)            \
     XX(put)              \
     XX(serve)            \
