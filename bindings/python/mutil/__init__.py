@@ -35,6 +35,9 @@ from .pubsub import (Publisher, Subscriber, Proxy, Message as PubSubMessage,  # 
                      Side as ProxySide)
 
 
+# -- numeric formatting (helper utils)
+from .numeric import round_step, fmt_decimal, fmt_price, fmt_price_pad  # noqa: F401,E402
+
 def version():
     """libmutil's version string, e.g. "0.1.0" (the loaded library's)."""
     return _binding.ffi.string(_binding.lib.mu_version_string()).decode()
