@@ -37,6 +37,7 @@ from .pubsub import (Publisher, Subscriber, Proxy, Message as PubSubMessage,  # 
 
 # -- numeric formatting (helper utils)
 from .numeric import round_step, fmt_decimal, fmt_price, fmt_price_pad  # noqa: F401,E402
+from .ratelimit import RateLimit, Histogram  # noqa: F401,E402
 
 def version():
     """libmutil's version string, e.g. "0.1.0" (the loaded library's)."""
