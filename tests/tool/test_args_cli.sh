@@ -47,7 +47,7 @@ status_is_0() { [ "$rc" -eq 0 ]; }
 
 help_sub flow demo "usage: mutil flow demo [--workers N] [--count N]"
 help_sub flow help "usage: mutil flow help"
-help_sub frame encode "usage: mutil frame encode [-H N] [-m MAX] [INPUT [OUTPUT]]"
+help_sub frame encode "usage: mutil frame encode [-H N] [-m MAX] [-r N] [INPUT [OUTPUT]]"
 help_sub frame decode "usage: mutil frame decode [-H N] [-m MAX] [INPUT [OUTPUT]]"
 help_sub lru add "usage: mutil lru DIR NAME add KEY SIZE"
 help_sub lru create "usage: mutil lru DIR NAME create CAPACITY [LEVELS]"

@@ -27,7 +27,9 @@
     "  -H N    length-prefix size in bytes, 1..8 (default 4)\n"                   \
     "  -m MAX  largest payload in bytes (default 64M); the suffixes K, M, G, T\n" \
     "          multiply by powers of 1024. A frame is also limited to what the\n" \
-    "          prefix can express: 2^(8*N)-1 bytes.\n"
+    "          prefix can express: 2^(8*N)-1 bytes.\n"                            \
+    "  -r N    encode only: at most N frames per second (1..1000000), each\n"     \
+    "          written out at once (mu_ratelimit token bucket, no burst)\n"
 
 #define FRAME_FILES_HELP                                                            \
     "INPUT and OUTPUT are files; without them, or as \"-\", standard input and\n"   \
@@ -61,6 +63,7 @@ typedef struct {
     char who[32];       /* "frame encode": the prefix of messages */
     int header;         /* -H: length-prefix bytes, 1..8 */
     uint64_t max;       /* -m: largest payload */
+    uint64_t rate;      /* -r: frames per second, 0 = no limit (encode) */
     const char *input;  /* INPUT, or NULL for standard input ("-" too) */
     const char *output; /* OUTPUT, or NULL for standard output ("-" too) */
 } frame_options_t;
@@ -115,6 +118,7 @@ parse_options(const cli_command_t *self, int argc, char **argv, frame_options_t 
     snprintf(opts->who, sizeof opts->who, "frame %s", self->name);
     opts->header = MU_PIPE_HEADER_DEFAULT;
     opts->max = MU_PIPE_MAX_FRAME_DEFAULT;
+    opts->rate = 0;
     opts->input = opts->output = NULL;
     int files = 0;
     bool options_ended = false;
@@ -133,7 +137,8 @@ parse_options(const cli_command_t *self, int argc, char **argv, frame_options_t 
             options_ended = true;
             continue;
         }
-        if (arg[1] != 'H' && arg[1] != 'm') {
+        bool encode = strcmp(self->name, "encode") == 0;
+        if (arg[1] != 'H' && arg[1] != 'm' && !(arg[1] == 'r' && encode)) {
             cli_error(opts->who, "unknown option '%s'", arg);
             return usage_failure(self);
         }
@@ -150,6 +155,15 @@ parse_options(const cli_command_t *self, int argc, char **argv, frame_options_t 
                 return usage_failure(self);
             }
             opts->header = (int) number;
+        } else if (arg[1] == 'r') {
+            if (!valid || number < 1 || number > MU_RATELIMIT_MAX_LIMIT
+                || value[strspn(value, "0123456789")]) {
+                cli_error(opts->who,
+                          "-r must be a number of frames per second from 1 to %u, not '%s'",
+                          MU_RATELIMIT_MAX_LIMIT, value);
+                return usage_failure(self);
+            }
+            opts->rate = number;
         } else {
             if (!valid || number < 1) {
                 cli_error(opts->who, "-m must be a positive size such as 1024 or 64M, not '%s'",
@@ -427,18 +441,22 @@ configure_pipe(mu_pipe_t *pipe, const frame_options_t *opts)
     return rc != 0 ? rc : mu_pipe_set_max_frame(pipe, frame_limit(opts));
 }
 
-/*  Sends every record of r through out. Returns 0 at the end of input or
+/*  Sends every record of r through out, each at once and at most at rl's
+    rate when rl is not NULL (-r). Returns 0 at the end of input or
     the first error; record_offset then names the record, and *write_error_p
     tells whether writing (rather than reading or a too-long record) failed. */
 static int
-encode_records(reader_t *r, mu_pipe_t *out, uint64_t limit, bool *write_error_p)
+encode_records(reader_t *r, mu_pipe_t *out, uint64_t limit, mu_ratelimit_t *rl, bool *write_error_p)
 {
     const char *record = NULL;
     size_t size = 0;
     int rc;
     *write_error_p = false;
     while ((rc = reader_next(r, limit, &record, &size)) == 1) {
-        rc = mu_pipe_send(out, record, size, MU_PIPE_MORE);
+        if (rl && (rc = mu_ratelimit_acquire(rl, 1, -1)) == 0) /* -r: paced, and out at once */
+            rc = mu_pipe_send(out, record, size, 0);
+        else if (!rl)
+            rc = mu_pipe_send(out, record, size, MU_PIPE_MORE);
         if (rc != 0) {
             *write_error_p = rc != MU_EMSGSIZE;
             return rc;
@@ -481,7 +499,12 @@ frame_encode_run(const cli_command_t *self, int argc, char **argv)
     mu_pipe_t *out = s.pipe;
     reader_t reader;
     status = CLI_EXIT_OK;
-    int rc = configure_pipe(out, opts);
+    mu_ratelimit_t *rl = NULL;
+    if (opts->rate) {
+        mu_ratelimit_opts_t ro = { .limit = (uint32_t) opts->rate, .period_ms = 1000, .burst = 1 };
+        rl = mu_ratelimit_new(&ro);
+    }
+    int rc = opts->rate && !rl ? mu_last_code() : configure_pipe(out, opts);
     if (rc == 0)
         rc = reader_init(&reader, s.in_fd, out);
     if (rc != 0) {
@@ -489,7 +512,7 @@ frame_encode_run(const cli_command_t *self, int argc, char **argv)
         status = CLI_EXIT_FAIL;
     } else {
         bool write_error;
-        rc = encode_records(&reader, out, frame_limit(opts), &write_error);
+        rc = encode_records(&reader, out, frame_limit(opts), rl, &write_error);
         /* Frames accepted before a bad record still go out. A reader
            that went away ends the command quietly. */
         int flush_rc = mu_pipe_flush(out);
@@ -499,6 +522,7 @@ frame_encode_run(const cli_command_t *self, int argc, char **argv)
             status = report_encode_error(opts, &reader, flush_rc, true);
         reader_fini(&reader);
     }
+    mu_ratelimit_destroy(&rl);
     frame_session_end(&s);
     return status;
 }
@@ -662,7 +686,7 @@ frame_decode_run(const cli_command_t *self, int argc, char **argv)
 /* ---- the command --------------------------------------------------------- */
 
 static const cli_command_t frame_encode = { "encode",
-                                            "[-H N] [-m MAX] [INPUT [OUTPUT]]",
+                                            "[-H N] [-m MAX] [-r N] [INPUT [OUTPUT]]",
                                             "turn newline-separated records into frames",
                                             FRAME_ENCODE_HELP "\n" FRAME_FILES_HELP
                                                               "\n" FRAME_OPTIONS_HELP
@@ -694,7 +718,7 @@ frame_run(const cli_command_t *self, int argc, char **argv)
 
 const cli_command_t cli_cmd_frame = {
     "frame",
-    "encode [-H N] [-m MAX] [INPUT [OUTPUT]]\n"
+    "encode [-H N] [-m MAX] [-r N] [INPUT [OUTPUT]]\n"
     "decode [-H N] [-m MAX] [INPUT [OUTPUT]]",
     "convert between newline-separated records and length-prefixed frames",
     "A frame is a little-endian length of N bytes followed by that many payload\n"
