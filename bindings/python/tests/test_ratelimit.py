@@ -13,27 +13,37 @@ from conftest import bound
 
 
 def test_bucket_burst_then_delay():
-    rl = mutil.RateLimit(10, period=1.0, burst=3)
+    rl = mutil.RateLimit(10, period=60.0, burst=3)      # a token each 6 s
     assert [rl.try_acquire() for _ in range(4)] == [True, True, True, False]
-    assert 0.05 < rl.delay() <= 0.1
+    assert 5.0 < rl.delay() <= 6.0
     with pytest.raises(mutil.WouldBlock):
         rl.acquire(timeout=0)
     t0 = time.monotonic()
     with pytest.raises(mutil.TimeoutError):
-        rl.acquire(3, timeout=0.01)           # 300 ms away: fails at once
-    assert time.monotonic() - t0 < bound(0.25)
-    rl.acquire(timeout=bound(5))             # about 100 ms
+        rl.acquire(timeout=0.5)                          # 6 s away: fails at once
+    assert time.monotonic() - t0 < bound(5)
     rl.close()
     with pytest.raises(mutil.InvalidError):
         rl.try_acquire()
 
 
+def test_acquire_waits():
+    rl = mutil.RateLimit(20, period=1.0, burst=1)
+    t0 = time.monotonic()
+    assert rl.try_acquire()
+    rl.acquire(timeout=bound(5))                         # the next token: 50 ms later
+    assert time.monotonic() - t0 >= 0.049
+    rl.close()
+
+
 def test_window_and_fd():
+    with mutil.RateLimit(2, period=60, kind='window') as slow:
+        assert slow.try_acquire(2) and not slow.try_acquire()
+        assert select.select([slow.fileno()], [], [], 0.05)[0] == []
     with mutil.RateLimit(2, period=0.2, kind='window') as rl:
-        assert rl.try_acquire(2) and not rl.try_acquire()
+        assert rl.try_acquire(2)
         fd = rl.fileno()
-        assert select.select([fd], [], [], 0)[0] == []
-        assert select.select([fd], [], [], bound(5))[0] == [fd]
+        assert select.select([fd], [], [], bound(5))[0] == [fd]   # 200 ms later
         assert rl.try_acquire()
 
 
