@@ -247,6 +247,11 @@ typedef struct {
     void *arg;
 } mu_service_def_t;
 
+/*  Adds the service def describes (mu_entrypoint_add with its name, ops
+    and arg). Same returns. */
+MU_EXPORT MU_NODISCARD mu_service_t *mu_entrypoint_add_def(mu_entrypoint_t *self,
+                                                           const mu_service_def_t *def);
+
 /*  Runs main_fn(arg, ep) with the count services around it: creates an
     entrypoint with the default timeouts, adds the services, calls
     mu_entrypoint_run_main and destroys the entrypoint. Returns what

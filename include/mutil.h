@@ -23,6 +23,7 @@
 #include "mu_socket.h"
 #include "mu_pubsub.h"
 #include "mu_service.h"
+#include "mu_schedule.h"
 #include "mu_pool.h"
 #include "mu_producer.h"
 #include "mu_bus.h"

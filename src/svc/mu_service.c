@@ -284,6 +284,13 @@ mu_entrypoint_add(mu_entrypoint_t *self, const char *name, const mu_service_ops_
     return svc;
 }
 
+mu_service_t *
+mu_entrypoint_add_def(mu_entrypoint_t *self, const mu_service_def_t *def)
+{
+    assert(def);
+    return mu_entrypoint_add(self, def->name, def->ops, def->arg);
+}
+
 void
 mu_entrypoint_set_hook(mu_entrypoint_t *self, mu_hook_t hook, mu_hook_fn *fn, void *arg)
 {
