@@ -28,6 +28,7 @@
 #include "mu_producer.h"
 #include "mu_bus.h"
 #include "mu_flow.h"
+#include "mu_services.h"
 
 #ifdef __cplusplus
 extern "C" {
