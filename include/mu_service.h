@@ -77,6 +77,7 @@
 #include <stdint.h>
 #include "mu_defs.h"
 #include "mu_error.h"
+#include "mu_log.h"
 #include "mu_pool.h"
 
 #ifdef __cplusplus
@@ -156,14 +157,6 @@ typedef enum {
     mu_hook_t for its effect). */
 typedef int(mu_hook_fn)(void *arg, mu_entrypoint_t *ep);
 
-/*  Levels of the entrypoint's own log messages (via czmq's zsys log). */
-typedef enum {
-    MU_LOG_QUIET = 0,
-    MU_LOG_ERROR,
-    MU_LOG_WARNING,
-    MU_LOG_INFO, /* default: service started/ready/stopped */
-    MU_LOG_DEBUG
-} mu_log_level_t;
 
 /*  Creates an entrypoint without services. Returns NULL with errno ENOMEM
     or EMFILE (its self-pipe could not be made). */

@@ -9,6 +9,7 @@
 
 #include "mu_defs.h"
 #include "mu_error.h"
+#include "mu_log.h"
 #include "mu_text.h"
 #include "mu_numeric.h"
 #include "mu_pipe.h"
