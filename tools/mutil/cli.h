@@ -73,6 +73,7 @@ struct cli_subcommands_t {
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
     XX(call)             \
+    XX(cron)             \
     XX(flow)             \
     XX(frame)            \
     XX(get)              \
