@@ -27,7 +27,6 @@
 #ifndef MU_LOG_H_INCLUDED
 #define MU_LOG_H_INCLUDED
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "mu_defs.h"
@@ -63,9 +62,6 @@ typedef void(mu_log_fn)(void *arg, mu_log_level_t level, const char *module, con
     longer than 64 KiB is cut. */
 MU_EXPORT void mu_log(mu_log_level_t level, const char *module, const char *fmt, ...)
     MU_PRINTF(3, 4);
-
-/*  mu_log with a va_list. */
-MU_EXPORT void mu_logv(mu_log_level_t level, const char *module, const char *fmt, va_list ap);
 
 /*  True when a line at level would be written (to skip costly formatting). */
 MU_EXPORT bool mu_log_enabled(mu_log_level_t level);

@@ -9,6 +9,7 @@
 #include "mu_log.h"
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,8 +291,8 @@ mu_log_enabled(mu_log_level_t level)
     return level != MU_LOG_QUIET && (int) level <= atomic_load(&L.level);
 }
 
-void
-mu_logv(mu_log_level_t level, const char *module, const char *fmt, va_list ap)
+static void
+logv(mu_log_level_t level, const char *module, const char *fmt, va_list ap)
 {
     assert(fmt && (int) level > MU_LOG_QUIET && level <= MU_LOG_DEBUG);
     if (t_in_log || !mu_log_enabled(level))
@@ -328,7 +329,7 @@ mu_log(mu_log_level_t level, const char *module, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    mu_logv(level, module, fmt, ap);
+    logv(level, module, fmt, ap);
     va_end(ap);
 }
 
