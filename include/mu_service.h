@@ -64,8 +64,8 @@
     start timeout plus the shutdown timeout plus that grace per remaining
     service, whatever the services do.
 
-    Logging: through czmq's zsys log (zsys_error ... zsys_debug), with the
-    identity and level set by mu_entrypoint_set_logging.
+    Logging: through the process-wide logger (mu_log.h, module "svc"), with
+    the identity and level set by mu_entrypoint_set_logging.
 
     Timeouts are in milliseconds: -1 without limit. Failures are recorded
     for the calling thread (mu_last_code, mu_last_error). doc/service.md
@@ -200,9 +200,10 @@ MU_EXPORT MU_NODISCARD int mu_entrypoint_set_pool(mu_entrypoint_t *self, int siz
     main), else NULL. */
 MU_EXPORT mu_pool_t *mu_entrypoint_pool(const mu_entrypoint_t *self);
 
-/*  Sets up logging for run(): ident (copied; NULL keeps czmq's) becomes
-    czmq's log identity (zsys_set_logident), level filters the entrypoint's
-    messages. Returns 0 or MU_ENOMEM. */
+/*  Sets up logging for run(): ident (copied; NULL keeps the process's)
+    becomes the process's log identity (mu_log_set_ident) when run()
+    starts; level filters the entrypoint's own messages (the process-wide
+    mu_log level filters them too). Returns 0 or MU_ENOMEM. */
 MU_EXPORT MU_NODISCARD int mu_entrypoint_set_logging(mu_entrypoint_t *self, const char *ident,
                                                      mu_log_level_t level);
 

@@ -3,6 +3,7 @@
 /*  mu_schedule.c — the periodic and the cron services. The contract is in
     include/mu_schedule.h; the timing rules in doc/service.md. */
 #include "svc/mu_schedule_int.h"
+#include "mu_log.h"
 #include <czmq.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -61,8 +62,8 @@ call(mu_service_t *svc, mu_tick_fn *fn, void *arg, counts_t *c)
     atomic_fetch_add(&c->calls, 1);
     if (rc < 0) {
         atomic_fetch_add(&c->errors, 1);
-        zsys_warning("service '%s': scheduled call failed: %s", mu_service_name(svc),
-                     mu_strerror(rc));
+        mu_log(MU_LOG_WARNING, "svc", "service '%s': scheduled call failed: %s",
+               mu_service_name(svc), mu_strerror(rc));
     }
 }
 

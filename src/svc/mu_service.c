@@ -51,14 +51,7 @@ mu__svc_log(mu_entrypoint_t *ep, mu_log_level_t level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (level == MU_LOG_ERROR)
-        zsys_error("%s", line);
-    else if (level == MU_LOG_WARNING)
-        zsys_warning("%s", line);
-    else if (level == MU_LOG_INFO)
-        zsys_info("%s", line);
-    else
-        zsys_debug("%s", line);
+    mu_log(level, "svc", "%s", line);
 }
 
 void
@@ -354,7 +347,7 @@ mu_entrypoint_set_logging(mu_entrypoint_t *self, const char *ident, mu_log_level
     free(self->ident);
     self->ident = copy;
     self->level = level;
-    return 0;
+    return 0; /* the identity becomes the process's when run() starts */
 }
 
 void

@@ -365,8 +365,8 @@ run_with(mu_entrypoint_t *self, mu_main_fn *main_fn, void *arg)
         return mu__fail(MU_EINVAL, "another entrypoint is running");
     self->ran = true;
     zsys_init(); /* czmq's handler, if enabled, goes in now, under ours */
-    if (self->ident)
-        zsys_set_logident(self->ident);
+    if (self->ident && mu_log_set_ident(self->ident) != 0)
+        mu__svc_log(self, MU_LOG_WARNING, "log identity not set: out of memory");
     mu__svc_signals_take(self);
     if (zsys_interrupted) /* a signal reached czmq's handler before ours */
         atomic_store(&self->stop_requested, true);
