@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  mu_pool.h — a thread pool with a bounded queue and pollable results.
+/*  mu_pool.h — a thread pool with a bounded queue and pollable results,
+    and a fresh thread per call (mu_thread_*).
 
     mu_pool_t runs jobs on N threads. Submitted jobs wait in a bounded
     queue; when it is full, mu_pool_submit waits for room (back-pressure).
@@ -66,6 +67,43 @@ MU_EXPORT int mu_pool_fd(const mu_pool_t *self);
     (none within timeout_ms). */
 MU_EXPORT MU_NODISCARD int mu_pool_result(mu_pool_t *self, uint64_t *id_p, void **result_p,
                                           int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* A fresh thread per call                                             */
+
+/*  For a call that blocks long or for ever, where taking a pool thread is
+    the wrong trade: each call gets a thread of its own, ended when fn
+    returns (no limit on how many run at once). */
+typedef struct mu_thread_t mu_thread_t;
+
+/*  Runs fn(arg) (fn not NULL) on a new thread. Returns the handle, or NULL
+    with errno ENOMEM, EMFILE (no fd for its completion) or EAGAIN (no
+    thread). */
+MU_EXPORT MU_NODISCARD mu_thread_t *mu_thread_spawn(mu_job_fn *fn, void *arg);
+
+/*  Waits up to timeout_ms for fn to return; then stores its return value
+    in *result_p (may be NULL). Returns 0, MU_EAGAIN (still running,
+    timeout_ms 0) or MU_ETIMEDOUT (still running after timeout_ms).
+    Thread-safe; may be called again. */
+MU_EXPORT MU_NODISCARD int mu_thread_wait(mu_thread_t *self, int timeout_ms, void **result_p);
+
+/*  Returns an fd that polls readable once fn has returned (do not read or
+    close it). Valid until mu_thread_destroy. */
+MU_EXPORT int mu_thread_fd(const mu_thread_t *self);
+
+/*  Frees the handle. A finished thread is joined; one whose fn still runs
+    is detached and left to finish (a thread cannot be killed): its result
+    is dropped and it frees what is left when fn returns, so fn's arg must
+    stay valid until then. NULL-safe; sets *self_p to NULL. */
+MU_EXPORT void mu_thread_destroy(mu_thread_t **self_p);
+
+/*  mu_thread_spawn, mu_thread_wait(timeout_ms), mu_thread_destroy: runs
+    fn(arg) on a new thread and waits for its result. Returns 0 with the
+    result in *result_p (may be NULL), MU_ETIMEDOUT / MU_EAGAIN (fn still
+    running: left to finish as in mu_thread_destroy) or a spawn error
+    (MU_ENOMEM, MU_EAGAIN, -EMFILE). */
+MU_EXPORT MU_NODISCARD int mu_thread_call(mu_job_fn *fn, void *arg, int timeout_ms,
+                                          void **result_p);
 
 #ifdef __cplusplus
 }

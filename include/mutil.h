@@ -9,6 +9,7 @@
 
 #include "mu_defs.h"
 #include "mu_error.h"
+#include "mu_log.h"
 #include "mu_text.h"
 #include "mu_numeric.h"
 #include "mu_ratelimit.h"
@@ -28,10 +29,12 @@
 #include "mu_socket.h"
 #include "mu_pubsub.h"
 #include "mu_service.h"
+#include "mu_schedule.h"
 #include "mu_pool.h"
 #include "mu_producer.h"
 #include "mu_bus.h"
 #include "mu_flow.h"
+#include "mu_services.h"
 
 #ifdef __cplusplus
 extern "C" {

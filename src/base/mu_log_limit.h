@@ -8,7 +8,8 @@
     logged but counted, and their count is reported in one "N more" line,
     before the next logged line or once the interval is over (the caller
     wakes up for that: mu__log_limit_wait_ms). No lock inside: the caller
-    guards a limit shared by threads. */
+    guards a limit shared by threads. The lines themselves go through the
+    process-wide logger (mu_log.h). */
 #ifndef MU_LOG_LIMIT_H_INCLUDED
 #define MU_LOG_LIMIT_H_INCLUDED
 

@@ -9,6 +9,7 @@
 #include "base/mu_internal.h"
 #include "base/mu_sync.h"
 #include "net/mu_ws_int.h"
+#include "mu_log.h"
 #include <czmq.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -94,8 +95,8 @@ mu__ws_events_note(mu__ws_events_t *events, mu__ws_kind_t kind, uint64_t client)
 {
     mu__ws_ev_t *ev = mu__ws_ev_new(kind, client, 0);
     if (!ev) {
-        zsys_error("mu_ws: out of memory: event %d of client %llu lost", (int) kind,
-                   (unsigned long long) client);
+        mu_log(MU_LOG_ERROR, "net", "mu_ws: out of memory: event %d of client %llu lost",
+               (int) kind, (unsigned long long) client);
         return false;
     }
     mu__ws_events_push(events, ev);

@@ -7,6 +7,7 @@
 #include "base/mu_internal.h"
 #include "base/mu_log_limit.h"
 #include "net/mu_ws_int.h"
+#include "mu_log.h"
 #include <arpa/inet.h>
 #include <czmq.h>
 #include <errno.h>
@@ -36,11 +37,12 @@ log_line(int level, const char *line)
     if (!admit)
         return;
     if (before > 0)
-        zsys_warning("libwebsockets: (%llu more lines not logged)", (unsigned long long) before);
+        mu_log(MU_LOG_WARNING, "net", "libwebsockets: (%llu more lines not logged)",
+               (unsigned long long) before);
     if (level & LLL_ERR)
-        zsys_error("libwebsockets: %.*s", (int) n, line);
+        mu_log(MU_LOG_ERROR, "net", "libwebsockets: %.*s", (int) n, line);
     else
-        zsys_warning("libwebsockets: %.*s", (int) n, line);
+        mu_log(MU_LOG_WARNING, "net", "libwebsockets: %.*s", (int) n, line);
 }
 
 static void
@@ -152,7 +154,7 @@ ssl_global_init(void)
     if (context)
         lws_context_destroy(context);
     else
-        zsys_error("mu_ws: libwebsockets' TLS initialisation failed");
+        mu_log(MU_LOG_ERROR, "net", "mu_ws: libwebsockets' TLS initialisation failed");
 }
 
 static void
@@ -257,8 +259,8 @@ service_main(void *arg)
     mu__ws_t *self = arg;
     while (!atomic_load(&self->stop))
         if (lws_service(self->context, 0) < 0) {
-            zsys_error("mu_ws: lws_service failed: the endpoint on port %d stops serving",
-                       self->port);
+            mu_log(MU_LOG_ERROR, "net",
+                   "mu_ws: lws_service failed: the endpoint on port %d stops serving", self->port);
             break;
         }
     return NULL;

@@ -9,6 +9,7 @@
     reading. */
 #include "base/mu_internal.h"
 #include "net/mu_ws_int.h"
+#include "mu_log.h"
 #include <czmq.h>
 #include <string.h>
 
@@ -32,8 +33,8 @@ serve_dirty(mu__ws_client_t *client)
                          (unsigned char *) client->reason, client->reason_len);
         lws_set_timeout(client->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     } else if (!client->killing && lws_callback_on_writable(client->wsi) < 0)
-        zsys_warning("mu_ws: client %llu: lws_callback_on_writable failed",
-                     (unsigned long long) client->id);
+        mu_log(MU_LOG_WARNING, "net", "mu_ws: client %llu: lws_callback_on_writable failed",
+               (unsigned long long) client->id);
 }
 
 /*  Reads from client again if a full event queue paused it. */
@@ -71,7 +72,7 @@ static int
 refuse(struct lws *wsi, unsigned status)
 {
     if (lws_return_http_status(wsi, status, NULL))
-        zsys_debug("mu_ws: the HTTP %u refusal could not be written", status);
+        mu_log(MU_LOG_DEBUG, "net", "mu_ws: the HTTP %u refusal could not be written", status);
     return 1;
 }
 
@@ -109,7 +110,7 @@ on_open(mu__ws_t *self, struct lws *wsi, mu__ws_session_t *session)
     if (!client || mu__ws_table_add(&self->table, client) < 0) {
         pthread_mutex_unlock(&self->lock);
         mu__ws_client_free(client);
-        zsys_error("mu_ws: out of memory for a new client: closed");
+        mu_log(MU_LOG_ERROR, "net", "mu_ws: out of memory for a new client: closed");
         return -1;
     }
     client->id = ++self->last_id;
@@ -239,8 +240,8 @@ on_receive(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, const void 
     }
     return 0;
 nomem:
-    zsys_error("mu_ws: out of memory for a message of client %llu: closed",
-               (unsigned long long) client->id);
+    mu_log(MU_LOG_ERROR, "net", "mu_ws: out of memory for a message of client %llu: closed",
+           (unsigned long long) client->id);
     lws_close_reason(wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, NULL, 0);
     return -1;
 }
@@ -336,9 +337,9 @@ static void
 on_connect_error(mu__ws_t *self, const void *in, size_t len)
 {
     if (!self->connect_failing)
-        zsys_warning("mu_ws: connecting to %s:%d%s: %.*s (retrying every %d ms)", self->config.host,
-                     self->config.port, self->config.path, in ? (int) len : 0,
-                     in ? (const char *) in : "", self->config.reconnect_ms);
+        mu_log(MU_LOG_WARNING, "net", "mu_ws: connecting to %s:%d%s: %.*s (retrying every %d ms)",
+               self->config.host, self->config.port, self->config.path, in ? (int) len : 0,
+               in ? (const char *) in : "", self->config.reconnect_ms);
     self->connect_failing = true;
     mu__ws_reconnect_later(self);
 }

@@ -14,6 +14,7 @@
 #include "net/mu_zap.h"
 #include "mu_text.h"
 #include "base/mu_log_limit.h"
+#include "mu_log.h"
 #include <czmq.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -118,10 +119,11 @@ static void
 log_suppressed(const mu__zap_t *z, const char *name, uint64_t count)
 {
     if (count > 0)
-        zsys_warning("%s: %" PRIu64 " more refused handshakes on %s%s%s not logged"
-                     " (at most one line per second)",
-                     z->label, count, name ? "ZAP domain '" : "",
-                     name ? name : "no known ZAP domain", name ? "'" : "");
+        mu_log(MU_LOG_WARNING, "net",
+               "%s: %" PRIu64 " more refused handshakes on %s%s%s not logged"
+               " (at most one line per second)",
+               z->label, count, name ? "ZAP domain '" : "", name ? name : "no known ZAP domain",
+               name ? "'" : "");
 }
 
 /*  Logs the count of a limit whose interval is over (under registry).
@@ -217,9 +219,9 @@ serve_request(mu__zap_t *z, void *rep)
     pthread_mutex_unlock(&z->registry);
     if (log_it) {
         log_suppressed(z, known ? domain : NULL, before);
-        zsys_warning("%s: refused %s handshake from %s (key %s) on ZAP domain '%s': %s", z->label,
-                     mechanism[0] ? mechanism : "?", address[0] ? address : "?", key_txt, domain,
-                     v.text);
+        mu_log(MU_LOG_WARNING, "net",
+               "%s: refused %s handshake from %s (key %s) on ZAP domain '%s': %s", z->label,
+               mechanism[0] ? mechanism : "?", address[0] ? address : "?", key_txt, domain, v.text);
     }
 
     send_reply(rep, f[F_ID], &v);
@@ -473,7 +475,8 @@ mu__zap_new_for(void *zctx, const char *label)
         pthread_detach(tid);
         return z;
     }
-    zsys_error("%s: cannot start the ZAP handler: %s", z->label, zmq_strerror(err));
+    mu_log(MU_LOG_ERROR, "net", "%s: cannot start the ZAP handler: %s", z->label,
+           zmq_strerror(err));
     if (z->rep)
         zmq_close(z->rep);
     pthread_mutex_destroy(&z->registry);

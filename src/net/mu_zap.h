@@ -27,7 +27,7 @@
     Decisions: CURVE handshakes are accepted when the domain's allow-list
     contains the client key (User-Id = the key in Z85); NULL handshakes only
     on an insecure domain; everything else is refused with status 400,
-    counted on the domain and logged with zsys_warning naming the peer
+    counted on the domain and logged with mu_log (mu_log.h) naming the peer
     address, the key and the domain. The log is rate-limited: at most one
     refusal line per domain per second; the refusals not logged are
     counted and reported in a line "N more refused handshakes on ZAP domain

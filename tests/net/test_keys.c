@@ -1270,9 +1270,7 @@ test_zap_log_rate_limit(void)
     MU_CHECK(domain);
     char log_path[256];
     snprintf(log_path, sizeof log_path, "%s", tmp_path("zap.log"));
-    FILE *log = fopen(log_path, "a"); /* appends: the test reads it meanwhile */
-    MU_CHECK(log);
-    zsys_set_logstream(log);
+    MU_CHECK_EQ(mu_log_set_file(log_path), 0); /* appends: the test reads it meanwhile */
     const char *name = mu__zap_domain_name(domain);
     const char *frames[] = {
         "1.0", "r", name, "10.0.0.9", "", "CURVE", (const char *) mu_keys_public(stranger)
@@ -1300,8 +1298,7 @@ test_zap_log_rate_limit(void)
     char saved[64];
     snprintf(saved, sizeof saved, "%s", name);
     mu__zap_unregister(&domain); /* would report the refusals not logged yet */
-    zsys_set_logstream(stdout);
-    fclose(log);
+    mu_log_reset();
     count_log_lines(log_path, saved, &refused, &summaries, &more);
     mu_keys_destroy(&stranger);
     printf("# %d refusals in %lld s: %d lines logged, %d lines count %llu more\n", N,
@@ -1326,9 +1323,8 @@ test_zap_log_escapes(void)
     MU_CHECK(domain);
     char log_path[256];
     snprintf(log_path, sizeof log_path, "%s", tmp_path("zap-escape.log"));
-    FILE *log = fopen(log_path, "w");
-    MU_CHECK(log);
-    zsys_set_logstream(log);
+    unlink(log_path);
+    MU_CHECK_EQ(mu_log_set_file(log_path), 0);
     const char *name = mu__zap_domain_name(domain);
     const char *frames[] = { "1.0", "e", name, "10.0.0.7\nFAKE\x1b[31m", "", "PLAIN", "u", "p" };
     size_t sizes[] = { 3, 1, strlen(name), 18, 0, 5, 1, 1 };
@@ -1336,8 +1332,7 @@ test_zap_log_escapes(void)
     int ok = reply_is(reply, "e", "400", "");
     zmsg_destroy(&reply);
     mu__zap_unregister(&domain);
-    zsys_set_logstream(stdout);
-    fclose(log);
+    mu_log_reset();
     char text[4096] = "";
     FILE *f = fopen(log_path, "r");
     size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;

@@ -21,9 +21,13 @@
 static pthread_mutex_t events_mutex = PTHREAD_MUTEX_INITIALIZER;
 static char events[1024];
 
+/*  start() calls run concurrently, in no set order: they are counted
+    (s_starts), not logged. */
 static void
 event(const char *what, const char *name)
 {
+    if (!strcmp(what, "start"))
+        return;
     pthread_mutex_lock(&events_mutex);
     size_t len = strlen(events);
     snprintf(events + len, sizeof events - len, "%s%s:%s", len ? " " : "", what, name);
@@ -311,7 +315,7 @@ check_signal_path(int sig)
     close(out[0]);
     MU_CHECK(WIFEXITED(status));
     MU_CHECK_EQ(WEXITSTATUS(status), sig);
-    if (strcmp(log, "hook:pre_start start:a start:b start:c start:loop hook:post_start "
+    if (strcmp(log, "hook:pre_start hook:post_start "
                     "hook:pre_stop stop:loop stop:c stop:b stop:a hook:post_stop")) {
         printf("# child log: %s\n", log);
         MU_CHECK(!"stop order");
@@ -366,7 +370,7 @@ test_ready_concurrently(void)
     MU_CHECK(ep);
     MU_CHECK_EQ(mu_entrypoint_run(ep), 0);
     mu_entrypoint_destroy(&ep);
-    MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b start:c hook:post_start "
+    MU_CHECK_EQ(strcmp(events, "hook:pre_start hook:post_start "
                                "hook:pre_stop stop:c stop:b stop:a hook:post_stop"),
                 0);
 }
@@ -389,7 +393,7 @@ test_async_failure_stops_started(void)
                                         "disk gone"),
                 0);
     mu_entrypoint_destroy(&ep);
-    MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b start:db start:d "
+    MU_CHECK_EQ(strcmp(events, "hook:pre_start "
                                "hook:pre_stop stop:d stop:db stop:b stop:a hook:post_stop"),
                 0);
 }
@@ -397,17 +401,16 @@ test_async_failure_stops_started(void)
 static void
 test_start_error_stops_earlier_ones(void)
 {
-    fake_t fakes[4] = { { .name = "a" },
+    fake_t fakes[3] = { { .name = "a" },
                         { .name = "b", .ready_after_ms = 30 },
-                        { .name = "web", .start_rc = MU_EACCES },
-                        { .name = "d" } };
-    mu_entrypoint_t *ep = make_entrypoint(fakes, 4, true);
+                        { .name = "web", .start_rc = MU_EACCES } };
+    mu_entrypoint_t *ep = make_entrypoint(fakes, 3, true);
     MU_CHECK(ep);
     MU_CHECK_EQ(mu_entrypoint_run(ep), MU_EACCES);
     MU_CHECK_EQ(strcmp(mu_last_error(), "access denied: service 'web' failed to start"), 0);
     mu_entrypoint_destroy(&ep);
-    /* d is never started, web (start failed) is not stopped */
-    MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b start:web "
+    /* web (start failed) is not stopped */
+    MU_CHECK_EQ(strcmp(events, "hook:pre_start "
                                "hook:pre_stop stop:b stop:a hook:post_stop"),
                 0);
 }
@@ -425,7 +428,7 @@ test_start_timeout(void)
     MU_CHECK(strstr(mu_last_error(), "service 'slow' not ready within the start timeout"));
     mu_entrypoint_destroy(&ep);
     MU_CHECK(elapsed >= 200 && elapsed < mu_test_ms(5000));
-    MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:slow "
+    MU_CHECK_EQ(strcmp(events, "hook:pre_start "
                                "hook:pre_stop stop:slow stop:a hook:post_stop"),
                 0);
 }
@@ -452,7 +455,7 @@ test_stop_timeout_reported(void)
     close(release[0]);
     close(release[1]);
     /* a is still stopped, told not to wait */
-    MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:sticky start:c hook:post_start "
+    MU_CHECK_EQ(strcmp(events, "hook:pre_start hook:post_start "
                                "hook:pre_stop stop:c stop:sticky stop:a hook:post_stop"),
                 0);
     MU_CHECK(fakes[2].stop_timeout_seen > 0 && fakes[2].stop_timeout_seen <= 150);
@@ -512,7 +515,7 @@ test_failure_after_ready(void)
     MU_CHECK_EQ(rc, MU_EIO);
     MU_CHECK(strstr(mu_last_error(), "service 'db' failed: lost the database"));
     mu_entrypoint_destroy(&ep);
-    MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:db hook:post_start "
+    MU_CHECK_EQ(strcmp(events, "hook:pre_start hook:post_start "
                                "hook:pre_stop stop:db stop:a hook:post_stop"),
                 0);
 }
@@ -535,7 +538,7 @@ test_hook_errors(void)
     MU_CHECK_EQ(mu_entrypoint_run(ep), MU_ENOSPC);
     MU_CHECK(strstr(mu_last_error(), "post_start hook failed"));
     mu_entrypoint_destroy(&ep);
-    MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b hook:post_start "
+    MU_CHECK_EQ(strcmp(events, "hook:pre_start hook:post_start "
                                "hook:pre_stop stop:b stop:a hook:post_stop"),
                 0);
 }
@@ -576,7 +579,7 @@ test_stop_from_thread_and_logging(void)
     MU_CHECK_EQ(rc, 0);
     MU_CHECK_EQ(mu_entrypoint_signal(ep), 0);
     mu_entrypoint_destroy(&ep);
-    MU_CHECK_EQ(strcmp(events, "hook:pre_start start:a start:b hook:post_start "
+    MU_CHECK_EQ(strcmp(events, "hook:pre_start hook:post_start "
                                "hook:pre_stop stop:b stop:a hook:post_stop"),
                 0);
 }
@@ -648,6 +651,320 @@ test_entrypoint_invalid(void)
     mu_entrypoint_destroy(&ep);
     mu_entrypoint_destroy(&ep); /* NULL-safe */
     mu_test_counter_fini(&started);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Concurrent, bounded start; forever services; mu_run                  */
+
+static int
+counter_get(mu_test_counter_t *c)
+{
+    pthread_mutex_lock(&c->mutex);
+    int value = c->value;
+    pthread_mutex_unlock(&c->mutex);
+    return value;
+}
+
+typedef struct {
+    int gate;               /* start() blocks until a byte arrives here */
+    int block_ms;           /* or this long (unscaled) */
+    bool watch_stop;        /* also end when the stop event is raised */
+    int announce_fd;        /* > 0: start() writes 'R' here first */
+    mu_test_counter_t *in;  /* counts start() calls */
+    mu_test_counter_t *out; /* counts start() returns */
+} blocker_t;
+
+static int
+blocker_start(void *arg, mu_service_t *svc)
+{
+    blocker_t *b = arg;
+    mu_test_counter_add(b->in);
+    if (b->announce_fd > 0)
+        mu_test_signal_byte(b->announce_fd, 'R');
+    struct pollfd items[2] = { { .fd = b->gate, .events = POLLIN },
+                               { .fd = mu_service_stop_fd(svc), .events = POLLIN } };
+    if (poll(items, b->watch_stop ? 2 : 1, b->block_ms) < 0) {
+        /* EINTR: return early, the test only counts */
+    }
+    mu_test_counter_add(b->out);
+    return 0;
+}
+
+static const mu_service_ops_t blocker_ops = { blocker_start, NULL };
+
+/*  Two start() calls that block 3 s each, with a 500 ms start timeout:
+    run() fails after about 500 ms (plus the shutdown bound), not 6 s, and
+    does not wait for the hanging start() calls (their threads are
+    abandoned). */
+static void
+test_blocking_starts_bounded(void)
+{
+    int gate[2];
+    MU_CHECK_EQ(pipe(gate), 0);
+    mu_test_counter_t in, out;
+    mu_test_counter_init(&in);
+    mu_test_counter_init(&out);
+    blocker_t b = { .gate = gate[0], .block_ms = 3000, .in = &in, .out = &out };
+    mu_entrypoint_t *ep = mu_entrypoint_new();
+    MU_CHECK(ep);
+    MU_CHECK_EQ(mu_entrypoint_set_logging(ep, NULL, MU_LOG_QUIET), 0);
+    MU_CHECK(mu_entrypoint_add(ep, "slow1", &blocker_ops, &b));
+    MU_CHECK(mu_entrypoint_add(ep, "slow2", &blocker_ops, &b));
+    MU_CHECK_EQ(mu_entrypoint_set_start_timeout(ep, 500), 0);
+    MU_CHECK_EQ(mu_entrypoint_set_shutdown_timeout(ep, 200), 0);
+    int64_t t0 = mu_test_now_ms();
+    MU_CHECK_EQ(mu_entrypoint_run(ep), MU_ETIMEDOUT);
+    int64_t elapsed = mu_test_now_ms() - t0;
+    MU_CHECK(strstr(mu_last_error(), "not ready within the start timeout (500 ms)"));
+    mu_entrypoint_destroy(&ep); /* does not wait for the abandoned starts */
+    int64_t after_destroy = mu_test_now_ms() - t0;
+    MU_CHECK_EQ(counter_get(&in), 2); /* both ran at once */
+    MU_CHECK(elapsed >= 500);
+    MU_CHECK(after_destroy < 2900); /* one 3 s start would already be longer */
+    printf("# run() returned after %lld ms\n", (long long) elapsed);
+    MU_CHECK(counter_get(&out) < 2);
+    /* release the abandoned start() calls: they end and free the rest */
+    mu_test_signal_byte(gate[1], 'x');
+    MU_CHECK(mu_test_counter_wait(&out, 2, 5000));
+    close(gate[0]);
+    close(gate[1]);
+    mu_test_counter_fini(&in);
+    mu_test_counter_fini(&out);
+}
+
+/*  A blocking start() that watches its stop event ends in the stop phase:
+    nothing is abandoned, the run fails with the start timeout. */
+static void
+test_blocking_start_watching_stop(void)
+{
+    int gate[2];
+    MU_CHECK_EQ(pipe(gate), 0);
+    mu_test_counter_t in, out;
+    mu_test_counter_init(&in);
+    mu_test_counter_init(&out);
+    blocker_t b = { .gate = gate[0], .block_ms = -1, .watch_stop = true, .in = &in, .out = &out };
+    mu_entrypoint_t *ep = mu_entrypoint_new();
+    MU_CHECK(ep);
+    MU_CHECK_EQ(mu_entrypoint_set_logging(ep, NULL, MU_LOG_QUIET), 0);
+    MU_CHECK(mu_entrypoint_add(ep, "waits", &blocker_ops, &b));
+    MU_CHECK_EQ(mu_entrypoint_set_start_timeout(ep, 100), 0);
+    MU_CHECK_EQ(mu_entrypoint_run(ep), MU_ETIMEDOUT);
+    MU_CHECK(strstr(mu_last_error(), "service 'waits' not ready within the start timeout"));
+    MU_CHECK_EQ(counter_get(&out), 1); /* joined by run() */
+    mu_entrypoint_destroy(&ep);
+    close(gate[0]);
+    close(gate[1]);
+    mu_test_counter_fini(&in);
+    mu_test_counter_fini(&out);
+}
+
+typedef struct {
+    const char *name;
+    bool with_stop;
+    atomic_int start_returned; /* start() returned, before stop() */
+    atomic_int stopped;        /* stop() saw start() returned */
+} forever_t;
+
+/*  A forever service: ready, then runs until its stop event. */
+static int
+forever_start(void *arg, mu_service_t *svc)
+{
+    forever_t *f = arg;
+    mu_service_ready(svc);
+    while (mu_service_wait_stop(svc, 1000) == MU_ETIMEDOUT) {
+    }
+    if (!mu_service_stopping(svc) || mu_service_wait_stop(svc, 0) != 0)
+        event("bad", f->name);
+    event("end", f->name);
+    atomic_store(&f->start_returned, 1);
+    return 0;
+}
+
+static int
+forever_stop(void *arg, mu_service_t *svc, int timeout_ms)
+{
+    (void) svc, (void) timeout_ms;
+    forever_t *f = arg;
+    atomic_store(&f->stopped, atomic_load(&f->start_returned));
+    event("stop", f->name);
+    return 0;
+}
+
+static void
+test_forever_services(void)
+{
+    static const mu_service_ops_t forever_ops = { forever_start, NULL };
+    static const mu_service_ops_t forever_stop_ops = { forever_start, forever_stop };
+    forever_t f1 = { .name = "f1" }, f2 = { .name = "f2", .with_stop = true };
+    events_reset();
+    mu_entrypoint_t *ep = mu_entrypoint_new();
+    MU_CHECK(ep);
+    MU_CHECK_EQ(mu_entrypoint_set_logging(ep, NULL, MU_LOG_QUIET), 0);
+    mu_service_t *s1 = mu_entrypoint_add(ep, "f1", &forever_ops, &f1);
+    MU_CHECK(s1 && mu_entrypoint_add(ep, "f2", &forever_stop_ops, &f2));
+    MU_CHECK(mu_service_entrypoint(s1) == ep);
+    MU_CHECK(!mu_service_stopping(s1));
+    MU_CHECK_EQ(mu_service_wait_stop(s1, 0), MU_EAGAIN);
+    MU_CHECK_EQ(mu_service_wait_stop(s1, 10), MU_ETIMEDOUT);
+    mu_entrypoint_set_hook(ep, MU_HOOK_POST_START, stop_hook, NULL);
+    MU_CHECK_EQ(mu_entrypoint_run(ep), 0);
+    mu_entrypoint_destroy(&ep);
+    MU_CHECK_EQ(strcmp(events, "hook:post_start end:f2 stop:f2 end:f1"), 0);
+    MU_CHECK_EQ(atomic_load(&f2.stopped), 1); /* stop() only after start() returned */
+}
+
+typedef struct {
+    int result;
+    bool use_pool;
+    bool wait_stopping; /* return only once the entrypoint is stopping */
+    atomic_int ran;
+} main_arg_t;
+
+static void *
+double_it(void *arg)
+{
+    return (void *) ((intptr_t) arg * 2);
+}
+
+static int
+test_main(void *arg, mu_entrypoint_t *ep)
+{
+    main_arg_t *m = arg;
+    event("main", "run");
+    atomic_store(&m->ran, 1);
+    if (m->use_pool) {
+        mu_pool_t *pool = mu_entrypoint_pool(ep);
+        void *result = NULL;
+        if (!pool || mu_pool_submit(pool, double_it, (void *) 21, -1, NULL) != 0
+            || mu_pool_result(pool, NULL, &result, 5000) != 0 || (intptr_t) result != 42)
+            return MU_EIO;
+    }
+    if (m->wait_stopping)
+        while (!mu_entrypoint_stopping(ep))
+            mu_test_sleep_ms(5); /* polling a flag: what main would do between work */
+    return m->result;
+}
+
+static void
+test_mu_run(void)
+{
+    fake_t fakes[2] = { { .name = "a" }, { .name = "b", .ready_after_ms = 10 } };
+    mu_service_def_t defs[2] = { { "a", &fake_ops, &fakes[0] }, { "b", &fake_ops, &fakes[1] } };
+    main_arg_t m = { .result = 7 };
+    events_reset();
+    MU_CHECK_EQ(mu_run(test_main, &m, defs, 2), 7);
+    MU_CHECK_EQ(strcmp(events, "main:run stop:b stop:a"), 0);
+
+    /* main's own failure */
+    fake_t fakes2[1] = { { .name = "a" } };
+    mu_service_def_t defs2[1] = { { "a", &fake_ops, &fakes2[0] } };
+    main_arg_t bad = { .result = MU_ENOSPC };
+    events_reset();
+    MU_CHECK_EQ(mu_run(test_main, &bad, defs2, 1), MU_ENOSPC);
+    MU_CHECK(strstr(mu_last_error(), "main failed"));
+    MU_CHECK_EQ(strcmp(events, "main:run stop:a"), 0);
+
+    /* a start failure: main is not called */
+    fake_t fakes3[2] = { { .name = "a" }, { .name = "web", .start_rc = MU_EACCES } };
+    mu_service_def_t defs3[2] = { { "a", &fake_ops, &fakes3[0] },
+                                  { "web", &fake_ops, &fakes3[1] } };
+    main_arg_t unused = { .result = 0 };
+    events_reset();
+    MU_CHECK_EQ(mu_run(test_main, &unused, defs3, 2), MU_EACCES);
+    MU_CHECK_EQ(atomic_load(&unused.ran), 0);
+    MU_CHECK_EQ(strcmp(events, "stop:a"), 0);
+
+    /* no services; an invalid one */
+    main_arg_t plain = { .result = 0 };
+    MU_CHECK_EQ(mu_run(test_main, &plain, NULL, 0), 0);
+    mu_service_def_t bad_def[1] = { { "", &fake_ops, NULL } };
+    MU_CHECK_EQ(mu_run(test_main, &plain, bad_def, 1), MU_EINVAL);
+}
+
+/*  main with the entrypoint's pool; a service failing while main runs
+    makes mu_entrypoint_stopping() true, and run() returns its code. */
+static void
+test_run_main_pool_and_failure(void)
+{
+    int post_start[2];
+    MU_CHECK_EQ(pipe(post_start), 0);
+    fake_t fakes[2] = { { .name = "a" }, { .name = "db", .fail_gate = &post_start[0] } };
+    mu_entrypoint_t *ep = make_entrypoint(fakes, 2, false);
+    MU_CHECK(ep);
+    MU_CHECK_EQ(mu_entrypoint_set_pool(ep, -2), MU_EINVAL);
+    MU_CHECK_EQ(mu_entrypoint_set_pool(ep, 2), 0);
+    MU_CHECK(mu_entrypoint_pool(ep) == NULL);
+    s_ready_fd = post_start[1];
+    main_arg_t m = { .result = 0, .use_pool = true, .wait_stopping = true };
+    int rc = mu_entrypoint_run_main(ep, test_main, &m);
+    s_ready_fd = -1;
+    MU_CHECK_EQ(rc, MU_EIO);
+    MU_CHECK(strstr(mu_last_error(), "service 'db' failed: lost the database"));
+    MU_CHECK(mu_entrypoint_pool(ep) == NULL); /* destroyed with the run */
+    MU_CHECK_EQ(mu_entrypoint_set_pool(ep, 2), MU_EINVAL);
+    mu_entrypoint_destroy(&ep);
+    close(post_start[0]);
+    close(post_start[1]);
+    MU_CHECK_EQ(strcmp(events, "hook:pre_start hook:post_start main:run "
+                               "hook:pre_stop stop:db stop:a hook:post_stop"),
+                0);
+}
+
+/*  Child: a start() that hangs (ignores its stop event) and one that is
+    fine; SIGINT during the start phase aborts it within the shutdown
+    timeout. Exits 0 when run() returned MU_ETIMEDOUT for SIGINT, having
+    stopped the fine one. */
+static void
+hanging_child(int ready_fd)
+{
+    int gate[2];
+    mu_test_counter_t in, out;
+    mu_test_counter_init(&in);
+    mu_test_counter_init(&out);
+    if (pipe(gate) < 0)
+        _exit(103);
+    blocker_t b = { .gate = gate[0],
+                    .block_ms = -1,
+                    .announce_fd = ready_fd,
+                    .in = &in,
+                    .out = &out };
+    fake_t ok = { .name = "ok" };
+    mu_entrypoint_t *ep = mu_entrypoint_new();
+    if (!ep || mu_entrypoint_set_logging(ep, NULL, MU_LOG_QUIET) != 0
+        || !mu_entrypoint_add(ep, "ok", &fake_ops, &ok)
+        || !mu_entrypoint_add(ep, "hangs", &blocker_ops, &b)
+        || mu_entrypoint_set_shutdown_timeout(ep, 300) != 0)
+        _exit(104);
+    int rc = mu_entrypoint_run(ep);
+    int sig = mu_entrypoint_signal(ep);
+    bool abandoned = strstr(mu_last_error(), "'hangs' start() still running") != NULL;
+    mu_entrypoint_destroy(&ep);
+    _exit(rc == MU_ETIMEDOUT && sig == SIGINT && atomic_load(&ok.stop_done) && abandoned ? 0 : 105);
+}
+
+static void
+test_sigint_during_hanging_start(void)
+{
+    int ready[2];
+    MU_CHECK_EQ(pipe(ready), 0);
+    pid_t pid = fork();
+    MU_CHECK(pid >= 0);
+    if (pid == 0) {
+        close(ready[0]);
+        hanging_child(ready[1]);
+    }
+    close(ready[1]);
+    MU_CHECK_EQ(mu_test_wait_byte(ready[0], 10000), 'R');
+    int64_t t0 = mu_test_now_ms();
+    MU_CHECK_EQ(kill(pid, SIGINT), 0);
+    int status = 0;
+    MU_CHECK_EQ(waitpid(pid, &status, 0), pid);
+    int64_t elapsed = mu_test_now_ms() - t0;
+    close(ready[0]);
+    MU_CHECK(WIFEXITED(status));
+    MU_CHECK_EQ(WEXITSTATUS(status), 0);
+    MU_CHECK(elapsed < mu_test_ms(3000)); /* 300 ms shutdown + grace, not forever */
 }
 
 static void
@@ -792,6 +1109,7 @@ main(void)
     /* forked children first, before this process touches czmq */
     MU_RUN(test_sigint_stops_in_reverse);
     MU_RUN(test_sigterm_stops_in_reverse);
+    MU_RUN(test_sigint_during_hanging_start);
     zsys_init();
     zsys_set_logstream(stderr);
     MU_RUN(test_previous_handler_restored);
@@ -811,6 +1129,11 @@ main(void)
     MU_RUN(test_failure_detail_passed_on);
     MU_RUN(test_caller_bug_asserts);
     MU_RUN(test_new_without_fds);
+    MU_RUN(test_blocking_starts_bounded);
+    MU_RUN(test_blocking_start_watching_stop);
+    MU_RUN(test_forever_services);
+    MU_RUN(test_mu_run);
+    MU_RUN(test_run_main_pool_and_failure);
     zsys_shutdown();
     MU_DONE();
 }

@@ -50,6 +50,7 @@ typedef mu_cmd_run_fn cli_run_fn;
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
     XX(call)             \
+    XX(cron)             \
     XX(flow)             \
     XX(frame)            \
     XX(get)              \
