@@ -4,6 +4,11 @@ typedef int pid_t;
 #define MU_VERSION_MINOR 1
 #define MU_VERSION_PATCH 0
 #define MU_FMT_MAX_DECIMALS 17
+#define MU_SIGV4_NO_NORMALIZE 1
+#define MU_SIGV4_TOKEN_UNSIGNED 2
+#define MU_SIGV4_CONTENT_SHA256 4
+#define MU_SIGV4_MAX_INPUT 1048576
+#define MU_SIGV4_MAX_HEADERS 1024
 #define MU_PIPE_HEADER_DEFAULT 4
 #define MU_PIPE_MAX_FRAME_DEFAULT 67108864
 #define MU_PIPE_BATCH_BYTES 65536
@@ -70,6 +75,45 @@ typedef enum {
                              int max_decimals, char separator, int width);
  int mu_fmt_price(char *out, size_t size, double value);
  int mu_fmt_price_pad(char *out, size_t size, double value, int width);
+typedef struct {
+    const char *name;
+    const char *value;
+} mu_sigv4_header_t;
+typedef struct {
+    const char *method;
+    const char *path;
+    const char *query;
+    const mu_sigv4_header_t *headers;
+    size_t n_headers;
+    const void *payload;
+    size_t payload_len;
+    const char *payload_hash;
+    const char *region;
+    const char *service;
+    const char *access_key;
+    const char *secret_key;
+    const char *session_token;
+    int64_t time;
+    int flags;
+} mu_sigv4_request_t;
+typedef struct {
+    char *canonical_request;
+    char *string_to_sign;
+    char *signed_headers;
+    char *scope;
+    char *payload_hash;
+    char *authorization;
+    char *query;
+    char amz_date[17];
+    char signature[65];
+    const char *add_date;
+    const char *add_token;
+    const char *add_content_sha256;
+} mu_sigv4_t;
+  int mu_sigv4_sign(const mu_sigv4_request_t *req, mu_sigv4_t *out);
+  int mu_sigv4_presign(const mu_sigv4_request_t *req, int expires_s,
+                                            mu_sigv4_t *out);
+ void mu_sigv4_clear(mu_sigv4_t *out);
 typedef struct mu_pipe_t mu_pipe_t;
 typedef enum {
     MU_PIPE_READER = 1,
