@@ -12,6 +12,7 @@
 #include "mu_text.h"
 #include "mu_numeric.h"
 #include "mu_sigv4.h"
+#include "mu_dcache.h"
 #include "mu_pipe.h"
 #include "mu_pack.h"
 #include "mu_json.h"
