@@ -72,6 +72,7 @@ struct cli_subcommands_t {
 
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
+    XX(cache)            \
     XX(call)             \
     XX(flow)             \
     XX(frame)            \
