@@ -9,6 +9,11 @@ typedef int pid_t;
 #define MU_SIGV4_CONTENT_SHA256 4
 #define MU_SIGV4_MAX_INPUT 1048576
 #define MU_SIGV4_MAX_HEADERS 1024
+#define MU_DCACHE_MAX_KEY 8192
+#define MU_DCACHE_FOREVER -1
+#define MU_DCACHE_MAX_BYTES_DEFAULT 268435456
+#define MU_DCACHE_MAX_VALUE_DEFAULT 67108864
+#define MU_DCACHE_FETCH_TIMEOUT_DEFAULT 30000
 #define MU_PIPE_HEADER_DEFAULT 4
 #define MU_PIPE_MAX_FRAME_DEFAULT 67108864
 #define MU_PIPE_BATCH_BYTES 65536
@@ -114,6 +119,42 @@ typedef struct {
   int mu_sigv4_presign(const mu_sigv4_request_t *req, int expires_s,
                                             mu_sigv4_t *out);
  void mu_sigv4_clear(mu_sigv4_t *out);
+typedef struct mu_dcache_t mu_dcache_t;
+typedef int64_t(mu_dcache_clock_fn)(void *arg);
+typedef struct {
+    size_t size;
+    uint64_t max_bytes;
+    size_t max_value;
+    int lock_timeout_ms;
+    int fetch_timeout_ms;
+    mu_dcache_clock_fn *clock;
+    void *clock_arg;
+} mu_dcache_options_t;
+typedef struct {
+    size_t size;
+    uint64_t count;
+    uint64_t bytes;
+    uint64_t max_bytes;
+    uint64_t hits;
+    uint64_t misses;
+    uint64_t expired;
+    uint64_t evictions;
+    uint64_t fetches;
+    uint64_t fetch_errors;
+} mu_dcache_stats_t;
+  mu_dcache_t *mu_dcache_open(const char *path,
+                                                   const mu_dcache_options_t *options);
+ void mu_dcache_destroy(mu_dcache_t **self_p);
+  int mu_dcache_set(mu_dcache_t *self, const void *key, size_t klen,
+                                         const void *value, size_t len, int64_t ttl_ms);
+  int mu_dcache_get(mu_dcache_t *self, const void *key, size_t klen,
+                                         void **value_p, size_t *len_p);
+  int mu_dcache_delete(mu_dcache_t *self, const void *key, size_t klen);
+  int mu_dcache_purge_expired(mu_dcache_t *self);
+  int mu_dcache_stats(mu_dcache_t *self, mu_dcache_stats_t *stats);
+  int mu_dcache_fetch(mu_dcache_t *self, const char *url, int64_t ttl_ms,
+                                           void **body_p, size_t *len_p, int *from_cache_p);
+ int mu_dcache_can_fetch(void);
 typedef struct mu_pipe_t mu_pipe_t;
 typedef enum {
     MU_PIPE_READER = 1,
