@@ -58,6 +58,7 @@ typedef struct mu_dcache_t mu_dcache_t;
 #define MU_DCACHE_FOREVER (-1)                     /* a ttl_ms that never expires */
 #define MU_DCACHE_MAX_BYTES_DEFAULT (256ull << 20) /* 256 MiB */
 #define MU_DCACHE_MAX_VALUE_DEFAULT (64u << 20)    /* 64 MiB */
+#define MU_DCACHE_MAX_VALUE_LIMIT 999000000        /* SQLite: rows up to 10^9 bytes */
 #define MU_DCACHE_FETCH_TIMEOUT_DEFAULT 30000      /* ms, whole transfer */
 
 /*  The cache's clock: milliseconds since the Unix epoch. Tests inject one;
@@ -96,7 +97,8 @@ typedef struct {
 
 /*  Opens the cache file PATH, creating it (not its directory) when
     missing. Returns NULL with errno set to mu_error_errno(code):
-      EINVAL   path NULL or empty, options->size too small, max_value > max_bytes;
+      EINVAL   path NULL or empty, options->size too small, max_value >
+               max_bytes or > MU_DCACHE_MAX_VALUE_LIMIT;
       EAGAIN / ETIMEDOUT  another process holds PATH.lock (see lock_timeout_ms);
       EBADMSG (MU_ECORRUPT) PATH is not an SQLite database, or not a cache
                of this format;

@@ -534,6 +534,9 @@ mu_dcache_open(const char *path, const mu_dcache_options_t *options)
     if (!path || !*path)
         return mu__fail_null(MU_EINVAL, "dcache: empty path");
     size_t max_value = o.max_value ? o.max_value : MU_DCACHE_MAX_VALUE_DEFAULT;
+    if (o.max_value > MU_DCACHE_MAX_VALUE_LIMIT)
+        return mu__fail_null(MU_EINVAL, "dcache: max_value %zu > %d (SQLite's row limit)",
+                             o.max_value, MU_DCACHE_MAX_VALUE_LIMIT);
     if (o.max_value && o.max_bytes && o.max_value > o.max_bytes)
         return mu__fail_null(MU_EINVAL, "dcache: max_value %zu > max_bytes %llu", o.max_value,
                              (unsigned long long) o.max_bytes);

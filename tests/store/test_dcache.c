@@ -149,6 +149,8 @@ test_errors(void)
     MU_CHECK(mu_dcache_open(path, &o) == NULL && mu_last_code() == MU_EINVAL);
     o = (mu_dcache_options_t) { .size = sizeof o, .max_bytes = 10, .max_value = 11 };
     MU_CHECK(mu_dcache_open(path, &o) == NULL && mu_last_code() == MU_EINVAL);
+    o = (mu_dcache_options_t) { .size = sizeof o, .max_value = MU_DCACHE_MAX_VALUE_LIMIT + 1u };
+    MU_CHECK(mu_dcache_open(path, &o) == NULL && mu_last_code() == MU_EINVAL);
     char missing[400];
     snprintf(missing, sizeof missing, "%s/no/such/dir/x.db", tmp_root);
     MU_CHECK(mu_dcache_open(missing, NULL) == NULL && mu_last_code() == MU_ENOENT);
