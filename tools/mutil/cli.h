@@ -84,6 +84,7 @@ struct cli_subcommands_t {
     XX(put)              \
     XX(serve)            \
     XX(shard)            \
+    XX(sigv4)            \
     XX(version)
 
 #define CLI__DECLARE(name) extern const cli_command_t cli_cmd_##name;
