@@ -29,7 +29,7 @@
     --with-curl, the default when libcurl is found). A URL is fetched once
     per TTL: the body of a 2xx answer is stored under the URL as the key;
     callers in the same process asking for a URL being fetched wait for
-    that fetch instead of starting another. Errors (HTTP status >= 400,
+    that fetch instead of starting another. Errors (a status other than 2xx,
     connection refused, timeout, unknown host, a body over max_value) are
     returned to the caller and nothing is cached.
 
@@ -154,7 +154,7 @@ MU_EXPORT MU_NODISCARD int mu_dcache_stats(mu_dcache_t *self, mu_dcache_stats_t 
     *body_p and *len_p as for mu_dcache_get. *from_cache_p (may be NULL)
     tells whether no transfer was made for this call. Returns 0, or:
       MU_EINVAL        bad url (empty, too long, not http/https) or ttl_ms;
-      MU_EREMOTE       the server answered a status >= 400 (the detail
+      MU_EREMOTE       the final answer's status is not 2xx (the detail
                        has the status and the URL);
       MU_ECONNREFUSED  nothing listens there; MU_ENOHOST the host does
                        not resolve; MU_ETIMEDOUT the transfer took longer

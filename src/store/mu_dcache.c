@@ -99,13 +99,10 @@ rollback(mu_dcache_t *self)
 
 /* ---- the in-memory LRU, rebuilt from the file ---- */
 
+/* Fills lru with the file's keys, least recently used first. */
 static int
-load_lru(mu_dcache_t *self)
+load_keys(mu_dcache_t *self, mu_lru_t *lru)
 {
-    mu_lru_destroy(&self->lru);
-    self->lru = mu_lru_new(self->max_bytes, 1);
-    if (!self->lru)
-        return mu__fail(MU_ENOMEM, "dcache: out of memory");
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(self->db,
                                 "SELECT key, length(key) + length(value), used FROM entries "
@@ -122,7 +119,7 @@ load_lru(mu_dcache_t *self)
             sqlite3_finalize(st);
             return mu__fail(MU_ECORRUPT, "dcache %s: an entry has a bad key or size", self->path);
         }
-        if (mu_lru_increment(self->lru, k, klen, (uint64_t) size) < 0) {
+        if (mu_lru_increment(lru, k, klen, (uint64_t) size) < 0) {
             sqlite3_finalize(st);
             return mu__fail(MU_ENOMEM, "dcache: out of memory");
         }
@@ -132,6 +129,24 @@ load_lru(mu_dcache_t *self)
     rc = rc == SQLITE_DONE ? 0 : db_fail(self, rc, "loading the entries");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* Rebuilds the in-memory LRU from the file; on failure the old one (if
+   any) stays. */
+static int
+load_lru(mu_dcache_t *self)
+{
+    mu_lru_t *lru = mu_lru_new(self->max_bytes, 1);
+    if (!lru)
+        return mu__fail(MU_ENOMEM, "dcache: out of memory");
+    int rc = load_keys(self, lru);
+    if (rc) {
+        mu_lru_destroy(&lru);
+        return rc;
+    }
+    mu_lru_destroy(&self->lru);
+    self->lru = lru;
+    return 0;
 }
 
 typedef struct {

@@ -122,7 +122,7 @@ http_get(const char *url, size_t max, int timeout_ms, char **body_p, size_t *len
     int rc = 0;
     if (cc != CURLE_OK)
         rc = transfer_error(cc, &b, url, errbuf, timeout_ms);
-    else if (status >= 400 || status < 200)
+    else if (status < 200 || status > 299)
         rc = mu__fail(MU_EREMOTE, "dcache: %s: HTTP status %ld", url, status);
     if (rc) {
         free(b.data);

@@ -11,7 +11,7 @@ doc/dcache.md).
 
 Keys and values are bytes (str is encoded as UTF-8). Errors: a corrupt
 file mutil.CorruptError, another process holding the cache
-mutil.WouldBlock, fetch failures mutil.RemoteError (HTTP status >= 400),
+mutil.WouldBlock, fetch failures mutil.RemoteError (a final HTTP status other than 2xx),
 mutil.ConnectionError, mutil.TimeoutError... A DCache may be shared by
 threads.
 """
