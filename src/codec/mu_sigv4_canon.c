@@ -335,6 +335,9 @@ check_header(const char *name, const char *value)
         return mu__fail(MU_EINVAL, "sigv4: empty header name");
     if (!value)
         return mu__fail(MU_EINVAL, "sigv4: header '%.64s' has a NULL value", name);
+    if (strlen(name) > MU_SIGV4_MAX_INPUT || strlen(value) > MU_SIGV4_MAX_INPUT)
+        return mu__fail(MU_EINVAL, "sigv4: header '%.64s' longer than %d bytes", name,
+                        MU_SIGV4_MAX_INPUT);
     for (const char *p = name; *p; p++)
         if (!tchar((unsigned char) *p))
             return mu__fail(MU_EINVAL, "sigv4: header name '%.64s' has a byte 0x%02x not allowed",

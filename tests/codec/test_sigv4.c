@@ -366,10 +366,15 @@ test_errors(void)
     memset(big, 'a', MU_SIGV4_MAX_INPUT + 1);
     big[0] = '/';
     big[MU_SIGV4_MAX_INPUT + 1] = '\0';
+    mu_sigv4_header_t big_value[] = { { "X-Big", big } };
+    req.headers = big_value;
+    int hrc = sign_rc(&req);
+    req = base_request();
     req.path = big;
     int rc = sign_rc(&req);
     free(big);
     MU_CHECK_EQ(rc, MU_EINVAL);
+    MU_CHECK_EQ(hrc, MU_EINVAL);
     /* Presign: expiry range, a query already signed. */
     req = base_request();
     mu_sigv4_t out = { 0 };
