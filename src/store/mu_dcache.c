@@ -227,6 +227,48 @@ finish(mu_dcache_t *self, int rc)
     return rc;
 }
 
+/* ---- recency stamps of gets, written in batches ---- */
+
+/* Writes the pending stamps (inside the caller's transaction when there is
+   one, else in one of their own) and forgets them. Best effort: a failed
+   write only leaves the stored order older; nothing else depends on it. */
+static void
+touch_flush(mu_dcache_t *self)
+{
+    if (self->ntouch == 0)
+        return;
+    bool own = sqlite3_get_autocommit(self->db) != 0;
+    if (own && sqlite3_exec(self->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        own = false;
+    sqlite3_stmt *st = self->st[DC_TOUCH];
+    for (size_t i = 0; i < self->ntouch; i++) {
+        mu__dcache_touch_t *t = &self->touch[i];
+        sqlite3_bind_blob(st, 1, t->key, (int) t->len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, t->used);
+        sqlite3_step(st);
+        sqlite3_reset(st);
+        free(t->key);
+    }
+    sqlite3_clear_bindings(st);
+    self->ntouch = 0;
+    if (own && sqlite3_exec(self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rollback(self);
+}
+
+/* Records that key was used now; written at the next flush (a set, every
+   MU__DCACHE_TOUCH_MAX gets, close). */
+static void
+touch(mu_dcache_t *self, const void *key, size_t klen)
+{
+    if (self->ntouch == MU__DCACHE_TOUCH_MAX)
+        touch_flush(self);
+    void *copy = malloc(klen);
+    if (!copy)
+        return; /* only the stored order is older */
+    memcpy(copy, key, klen);
+    self->touch[self->ntouch++] = (mu__dcache_touch_t) { copy, klen, self->next_used++ };
+}
+
 /* ---- public operations ---- */
 
 int
@@ -248,6 +290,7 @@ mu__dcache_set_locked(mu_dcache_t *self, const void *key, size_t klen, const voi
     rc = exec(self, "BEGIN IMMEDIATE");
     if (rc)
         return rc;
+    touch_flush(self);
     sqlite3_stmt *st = self->st[DC_PUT];
     sqlite3_bind_blob(st, 1, key, (int) klen, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, len ? value : "", (int) len, SQLITE_STATIC);
@@ -338,14 +381,10 @@ mu__dcache_get_locked(mu_dcache_t *self, const void *key, size_t klen, void **va
     if (rc)
         return rc;
     self->counts.hits++;
-    /* Recency: in memory at once; in the file best effort (a failed write
-       only leaves the stored order older). */
+    /* Recency: in memory at once, in the file in batches. */
     int hit = mu_lru_increment(self->lru, key, klen, klen + n); /* present: cannot fail */
     (void) hit;
-    st = self->st[DC_TOUCH];
-    sqlite3_bind_blob(st, 1, key, (int) klen, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, self->next_used++);
-    (void) run(self, st, "touching");
+    touch(self, key, klen);
     return 0;
 }
 
@@ -590,6 +629,10 @@ mu_dcache_destroy(mu_dcache_t **self_p)
     if (!self_p || !*self_p)
         return;
     mu_dcache_t *self = *self_p;
+    if (self->st[DC_TOUCH])
+        touch_flush(self);
+    for (size_t i = 0; i < self->ntouch; i++)
+        free(self->touch[i].key);
     for (int i = 0; i < DC_NSTMT; i++)
         sqlite3_finalize(self->st[i]);
     sqlite3_close(self->db);

@@ -18,6 +18,15 @@ typedef struct mu__dcache_flight {
     char *url;
 } mu__dcache_flight_t;
 
+/*  Recency stamps of gets not yet written (see touch_flush). */
+#define MU__DCACHE_TOUCH_MAX 256
+
+typedef struct {
+    void *key;
+    size_t len;
+    int64_t used;
+} mu__dcache_touch_t;
+
 struct mu_dcache_t {
     pthread_mutex_t mutex; /* guards everything below */
     pthread_cond_t cv;     /* a fetch finished */
@@ -32,6 +41,8 @@ struct mu_dcache_t {
     mu_dcache_clock_fn *clock;
     void *clock_arg;
     int64_t next_used;
+    mu__dcache_touch_t touch[MU__DCACHE_TOUCH_MAX];
+    size_t ntouch;
     mu_dcache_stats_t counts; /* hits, misses, expired, evictions, fetches, fetch_errors */
     mu__dcache_flight_t *flights;
 };

@@ -251,6 +251,8 @@ test_persistence(void)
     MU_CHECK_EQ(set10(c, 'c', 500), 0);
     MU_CHECK_EQ(set10(c, 'd', 100000), 0);
     MU_CHECK(present(c, 'a')); /* order, least recent first: b c d a */
+    for (int i = 0; i < 600; i++) /* more gets than one batch of recency stamps */
+        MU_CHECK(present(c, 'a'));
     mu_dcache_destroy(&c);
     c = open_cache(path, 0); /* 0: the stored cap */
     MU_CHECK(c);
