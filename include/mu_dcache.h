@@ -13,7 +13,9 @@
     then evicts the least recently used ones (a set and a successful get
     count as a use). Recency is tracked in memory with mu_lru (one level:
     plain LRU order) and stored in the file (a use counter per row), so it
-    survives a reopen.
+    survives a reopen; the counters of gets are written in batches (every
+    256 gets, at the next set, at close), so a crash may lose the last
+    recency updates, never a value.
 
     File. PATH is an SQLite database in WAL mode (synchronous=NORMAL):
         CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL)
@@ -21,7 +23,7 @@
         CREATE TABLE entries(key BLOB PRIMARY KEY, value BLOB NOT NULL,
             expires INTEGER NOT NULL, used INTEGER NOT NULL);
     A new file is created atomically (built beside PATH, renamed). Every
-    change is committed before the call returns; a crash loses nothing
+    set, delete and purge is committed before the call returns; a crash loses nothing
     committed and never corrupts the file. One process has the cache open
     at a time: open takes PATH.lock (flock), waiting up to lock_timeout_ms.
 
