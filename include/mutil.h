@@ -17,6 +17,8 @@
 #include "mu_hist.h"
 #include "mu_dispatch.h"
 #include "mu_table.h"
+#include "mu_sigv4.h"
+#include "mu_dcache.h"
 #include "mu_pipe.h"
 #include "mu_pack.h"
 #include "mu_json.h"

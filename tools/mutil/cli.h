@@ -49,6 +49,7 @@ typedef mu_cmd_run_fn cli_run_fn;
 
 /*  The top-level commands: XX(name) for each cli_cmd_<name>. */
 #define CLI_COMMANDS(XX) \
+    XX(cache)            \
     XX(call)             \
     XX(cron)             \
     XX(flow)             \
@@ -62,6 +63,7 @@ typedef mu_cmd_run_fn cli_run_fn;
     XX(put)              \
     XX(serve)            \
     XX(shard)            \
+    XX(sigv4)            \
     XX(version)
 
 #define CLI__DECLARE(name) extern const cli_command_t cli_cmd_##name;

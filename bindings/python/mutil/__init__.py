@@ -29,6 +29,8 @@ from .producer import Producer  # noqa: F401,E402
 from .pool import Pool, JobResult  # noqa: F401,E402
 from .lru import LRU  # noqa: F401,E402
 from .shard import Shard, Batch  # noqa: F401,E402
+from .dcache import DCache  # noqa: F401,E402
+from . import sigv4  # noqa: F401,E402
 
 # -- topic pub/sub (helper pubsub)
 from .pubsub import (Publisher, Subscriber, Proxy, Message as PubSubMessage,  # noqa: F401,E402
