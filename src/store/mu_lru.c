@@ -19,6 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/*  The hit path (mu_lru_increment of a present key) is one function: its
+    helpers are forced inline, so no call saves and restores registers. */
+#define HOT static inline __attribute__((always_inline))
+
 /* ---- hashing ------------------------------------------------------------- */
 
 static inline uint64_t
@@ -30,7 +34,7 @@ fold_mul(uint64_t a, uint64_t b)
 
 /*  The hash of a key of at most INLINE_KEY bytes given as its zero-padded
     words (w0: bytes 0..7, w1: bytes 8..11): two multiply-folds. */
-static inline uint32_t
+HOT uint32_t
 hash_short(uint64_t w0, uint32_t w1, uint32_t len, uint64_t seed)
 {
     uint64_t h = fold_mul(w0 ^ seed, ((uint64_t) w1 << 32 | len) ^ 0xA0761D6478BD642Full);
@@ -68,7 +72,7 @@ typedef struct {
     uint32_t w1, len, h;
 } probe_t;
 
-static inline void
+HOT void
 probe_init(probe_t *q, const void *key, size_t len, uint64_t seed)
 {
     q->key = key;
@@ -146,10 +150,29 @@ e_matches(const entry_t *e, const probe_t *q)
 
 /*  Finds the key of q; returns its slot or NIL, and in *slot_p the slot
     holding it or the empty slot where it would go. */
-static inline uint32_t
+/*  0 when slot e holds the short key of q, nonzero otherwise (an empty
+    slot included): arithmetic, no branch. */
+HOT uint64_t
+e_diff_short(const entry_t *e, const probe_t *q)
+{
+    return (uint64_t) ((e->meta & LEN_MASK) ^ q->len) | (e_w0(e) ^ q->w0)
+           | (uint64_t) (e_w1(e) ^ q->w1) | (uint64_t) (e->meta == 0);
+}
+
+HOT uint32_t
 table_find(const mu_lru_t *s, const probe_t *q, uint32_t *slot_p)
 {
     uint32_t i = q->h & s->mask;
+    if (q->len <= INLINE_KEY) {
+        /*  A short key present is in its home slot or the next one on most
+            lookups: both are compared without a branch between them. */
+        uint32_t j = (i + 1) & s->mask;
+        uint64_t di = e_diff_short(&s->entries[i], q), dj = e_diff_short(&s->entries[j], q);
+        if ((di < dj ? di : dj) == 0) {
+            *slot_p = di == 0 ? i : j;
+            return *slot_p;
+        }
+    }
     for (;;) {
         const entry_t *e = &s->entries[i];
         if (e->meta == 0) {
@@ -250,7 +273,7 @@ e_free_key(entry_t *e)
 
 /* ---- lists ------------------------------------------------------------------ */
 
-static inline void
+HOT void
 list_unlink(mu_lru_t *s, uint32_t idx)
 {
     entry_t *e = &s->entries[idx];
@@ -268,7 +291,7 @@ list_unlink(mu_lru_t *s, uint32_t idx)
 }
 
 /*  Puts entry idx at the head of level lv, marked dirty when persistent. */
-static inline void
+HOT void
 list_push_head(mu_lru_t *s, uint32_t idx, int lv)
 {
     entry_t *e = &s->entries[idx];
@@ -289,7 +312,7 @@ list_push_head(mu_lru_t *s, uint32_t idx, int lv)
     lv exceeds its capacity. The level's new tail is in cache (its next was
     just written): its prev, which the next demotion of that level unlinks
     from, is prefetched. */
-static inline void
+HOT void
 demote(mu_lru_t *s, int lv)
 {
     level_t *l = &s->level[lv];
@@ -316,11 +339,18 @@ mu__lru_cascade(mu_lru_t *s, int top)
 /*  The cascade after a change that grew level top only, all levels >= 1
     being within their capacity before: a level that does not overflow
     leaves the ones below it unchanged, so the cascade stops there. */
-static inline void
+HOT void
 cascade_from(mu_lru_t *s, int top)
 {
-    for (int lv = top; lv >= 1 && s->level[lv].size > s->level[lv].cap; lv--)
-        demote(s, lv);
+    /*  Two branches the predictor can learn apart: whether level top
+        overflows (on a uniform trace, a hit from below does, a hit in the
+        top level does not), then whether the cascade goes on (rarely).
+        Each condition is one branch (& rather than &&). */
+    if ((top >= 1) & (s->level[top].size > s->level[top].cap)) {
+        demote(s, top);
+        for (int lv = top - 1; (lv >= 1) & (s->level[lv].size > s->level[lv].cap); lv--)
+            demote(s, lv);
+    }
 }
 
 void
@@ -450,24 +480,48 @@ key_ok(const void *key, size_t len)
 }
 
 /*  A hit on entry idx with the new size: to the head of the next level up
-    (the same level at the top), then the cascade from there. */
-static inline void
+    (the same level at the top), then the cascade from there. Written with
+    locals: stores through s->entries could alias the level fields, so the
+    compiler would reload them after every store. */
+HOT void
 lru_hit(mu_lru_t *s, uint32_t idx, uint64_t size)
 {
-    entry_t *e = &s->entries[idx];
-    int from = e_level(e);
+    entry_t *E = s->entries, *e = &E[idx];
+    uint32_t meta = e->meta, prev = e->prev, next = e->next;
+    uint64_t old = e->size;
+    int from = (int) ((meta >> LEVEL_SHIFT) & 0x7F) - 1;
     int to = from + (from + 1 < s->nlevels);
-    list_unlink(s, idx);
-    s->total = s->total - e->size + size;
+    level_t *lf = &s->level[from], *lt = &s->level[to];
+    if (prev != NIL)
+        E[prev].next = next;
+    else
+        lf->head = next;
+    if (next != NIL)
+        E[next].prev = prev;
+    else
+        lf->tail = prev;
+    lf->count--;
+    lf->size -= old;
+    uint32_t head = lt->head; /* after the unlink: lf may be lt */
+    e->prev = NIL;
+    e->next = head;
     e->size = size;
-    list_push_head(s, idx, to);
+    e->meta = (meta & LEN_MASK) | (uint32_t) (to + 1) << LEVEL_SHIFT | s->dirty_bit;
+    if (head != NIL)
+        E[head].prev = idx;
+    else
+        lt->tail = idx;
+    lt->head = idx;
+    lt->count++;
+    lt->size += size;
+    s->total += size - old;
     s->hits++;
     cascade_from(s, to);
 }
 
 /*  Adds the key of q in the empty slot `slot` (from table_find). Returns
     0 with its slot in *idx_p, or an error (nothing added). */
-static int
+static __attribute__((noinline)) int
 lru_insert(mu_lru_t *s, const probe_t *q, uint32_t slot, uint64_t size, uint32_t *idx_p)
 {
     if (s->count + 1 > (s->mask + 1) / 2) {
@@ -507,7 +561,7 @@ lru_insert(mu_lru_t *s, const probe_t *q, uint32_t slot, uint64_t size, uint32_t
 }
 
 /*  mu_lru_increment after the checks, with the key probed. */
-static inline int
+HOT int
 increment_probed(mu_lru_t *self, const probe_t *q, uint64_t size)
 {
     uint32_t slot;
@@ -538,6 +592,22 @@ int
 mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
 {
     assert(self && !self->iterating);
+    if (len == 8 && key != NULL) {
+        /*  The shortcut for 8-byte keys (64-bit ids): a hit in the key's
+            home slot, with no probe record and no general comparison. Any
+            other case (a miss, a key further down the run, a size that
+            would overflow, a read-only LRU) takes the general path. */
+        uint64_t w;
+        memcpy(&w, key, 8);
+        uint32_t i = hash_short(w, 0, 8, self->seed) & self->mask;
+        const entry_t *e = &self->entries[i];
+        uint64_t old = e->size;
+        if ((e->meta & LEN_MASK) == 8 && e_w0(e) == w && e_w1(e) == 0 && !self->readonly
+            && (size <= old || size - old <= UINT64_MAX - self->total)) {
+            lru_hit(self, i, size);
+            return 1;
+        }
+    }
     if (!key_ok(key, len))
         return lru_fail(MU_EINVAL, "mu_lru_increment");
     if (self->readonly)
