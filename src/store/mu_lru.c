@@ -588,10 +588,11 @@ lru_fail(int rc, const char *call)
                                       : mu_strerror(rc));
 }
 
-int
-mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
+/*  One increment, for mu_lru_increment and mu_lru_increment_many: returns
+    what mu_lru_increment returns, without recording an error detail. */
+HOT int
+increment_one(mu_lru_t *self, const void *key, size_t len, uint64_t size)
 {
-    assert(self && !self->iterating);
     if (len == 8 && key != NULL) {
         /*  The shortcut for 8-byte keys (64-bit ids): a hit in the key's
             home slot, with no probe record and no general comparison. Any
@@ -609,46 +610,35 @@ mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
         }
     }
     if (!key_ok(key, len))
-        return lru_fail(MU_EINVAL, "mu_lru_increment");
+        return MU_EINVAL;
     if (self->readonly)
-        return lru_fail(MU_EACCES, "mu_lru_increment");
+        return MU_EACCES;
     probe_t q;
     probe_init(&q, key, len, self->seed);
-    int rc = increment_probed(self, &q, size);
-    return rc == MU_EINVAL || rc == MU_ENOMEM ? lru_fail(rc, "mu_lru_increment") : rc;
+    return increment_probed(self, &q, size);
 }
 
-/*  How far ahead mu_lru_increment_many works: item i + 2 * AHEAD is probed
-    (hashed) and its home slot prefetched; item i + AHEAD, whose home slot
-    is in cache by then, has the list neighbours of a matching entry
-    prefetched (the lines a hit unlinks from). */
-#define AHEAD 6
-#define RING 16 /* > 2 * AHEAD, a power of 2 */
+int
+mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
+{
+    assert(self && !self->iterating);
+    int rc = increment_one(self, key, len, size);
+    return rc == MU_EINVAL || rc == MU_ENOMEM || rc == MU_EACCES ? lru_fail(rc, "mu_lru_increment")
+                                                                 : rc;
+}
+
+/*  How far ahead mu_lru_increment_many prefetches: the home slot of item
+    i + AHEAD (hashed twice: once here, once when processed; two multiplies
+    are cheaper than the miss they hide). */
+#define AHEAD 8
 
 static inline void
-many_prefetch_slot(mu_lru_t *s, const mu_lru_item_t *it, probe_t *q)
+many_prefetch(const mu_lru_t *s, const mu_lru_item_t *it)
 {
     if (key_ok(it->key, it->len)) {
-        probe_init(q, it->key, it->len, s->seed);
-        __builtin_prefetch(&s->entries[q->h & s->mask], 1, 3);
-    } else {
-        q->key = NULL;
-        q->len = UINT32_MAX; /* marks a bad item */
-    }
-}
-
-static inline void
-many_prefetch_links(mu_lru_t *s, const probe_t *q)
-{
-    if (q->len == UINT32_MAX)
-        return;
-    const entry_t *e = &s->entries[q->h & s->mask];
-    if (e->meta != 0 && e_len(e) == q->len && e_w1(e) == q->w1
-        && (q->len > INLINE_KEY || e_w0(e) == q->w0)) {
-        if (e->prev != NIL)
-            __builtin_prefetch(&s->entries[e->prev], 1, 3);
-        if (e->next != NIL)
-            __builtin_prefetch(&s->entries[e->next], 1, 3);
+        probe_t q;
+        probe_init(&q, it->key, it->len, s->seed);
+        __builtin_prefetch(&s->entries[q.h & s->mask], 1, 3);
     }
 }
 
@@ -657,24 +647,12 @@ mu_lru_increment_many(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int 
 {
     assert(self && !self->iterating && (items != NULL || n == 0));
     int first_error = 0, hits = 0;
-    probe_t ring[RING];
-    for (size_t j = 0; j < n && j < 2 * AHEAD; j++)
-        many_prefetch_slot(self, &items[j], &ring[j % RING]);
     for (size_t j = 0; j < n && j < AHEAD; j++)
-        many_prefetch_links(self, &ring[j % RING]);
+        many_prefetch(self, &items[j]);
     for (size_t i = 0; i < n; i++) {
-        if (i + 2 * AHEAD < n)
-            many_prefetch_slot(self, &items[i + 2 * AHEAD], &ring[(i + 2 * AHEAD) % RING]);
         if (i + AHEAD < n)
-            many_prefetch_links(self, &ring[(i + AHEAD) % RING]);
-        const probe_t *q = &ring[i % RING];
-        int rc;
-        if (q->len == UINT32_MAX)
-            rc = MU_EINVAL;
-        else if (self->readonly)
-            rc = MU_EACCES;
-        else
-            rc = increment_probed(self, q, items[i].size);
+            many_prefetch(self, &items[i + AHEAD]);
+        int rc = increment_one(self, items[i].key, items[i].len, items[i].size);
         if (results)
             results[i] = rc;
         if (rc > 0)
