@@ -169,7 +169,7 @@ table_find(const mu_lru_t *s, const probe_t *q, uint32_t *slot_p)
         uint32_t j = (i + 1) & s->mask;
         uint64_t di = e_diff_short(&s->entries[i], q), dj = e_diff_short(&s->entries[j], q);
         if ((di < dj ? di : dj) == 0) {
-            *slot_p = di == 0 ? i : j;
+            *slot_p = (i + (di != 0)) & s->mask; /* i or j, no branch */
             return *slot_p;
         }
     }
@@ -595,17 +595,21 @@ increment_one(mu_lru_t *self, const void *key, size_t len, uint64_t size)
 {
     if (len == 8 && key != NULL) {
         /*  The shortcut for 8-byte keys (64-bit ids): a hit in the key's
-            home slot, with no probe record and no general comparison. Any
+            home slot or the next one, with no probe record and no general
+            comparison. A slot of length 8 is never empty (meta != 0). Any
             other case (a miss, a key further down the run, a size that
             would overflow, a read-only LRU) takes the general path. */
         uint64_t w;
         memcpy(&w, key, 8);
-        uint32_t i = hash_short(w, 0, 8, self->seed) & self->mask;
-        const entry_t *e = &self->entries[i];
-        uint64_t old = e->size;
-        if ((e->meta & LEN_MASK) == 8 && e_w0(e) == w && e_w1(e) == 0 && !self->readonly
+        uint32_t i = hash_short(w, 0, 8, self->seed) & self->mask, j = (i + 1) & self->mask;
+        const entry_t *a = &self->entries[i], *b = &self->entries[j];
+        uint64_t da = ((a->meta & LEN_MASK) ^ 8) | (e_w0(a) ^ w) | e_w1(a);
+        uint64_t db = ((b->meta & LEN_MASK) ^ 8) | (e_w0(b) ^ w) | e_w1(b);
+        uint32_t k = (i + (da != 0)) & self->mask; /* i or j, arithmetic: no branch */
+        uint64_t old = self->entries[k].size;
+        if ((da < db ? da : db) == 0 && !self->readonly
             && (size <= old || size - old <= UINT64_MAX - self->total)) {
-            lru_hit(self, i, size);
+            lru_hit(self, k, size);
             return 1;
         }
     }
