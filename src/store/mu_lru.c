@@ -2,9 +2,9 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_lru.c — the segmented LRU (S4LRU) in memory, with caller-given sizes
     (see mu_lru.h for the model). The SQLite persistence is
-    mu_lru_persist.c, reached through s->port. The memory layout (32-byte
-    entries, one open-addressing index of hash|index slots, intrusive level
-    lists) and why: doc/lru.md. */
+    mu_lru_persist.c, reached through s->port. The memory layout (one
+    open-addressing table whose 32-byte slots are the entries, intrusive
+    level lists through slot indices) and why: doc/lru.md. */
 #include "store/mu_lru_int.h"
 
 #include <assert.h>
@@ -19,6 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/*  The hit path (mu_lru_increment of a present key) is one function: its
+    helpers are forced inline, so no call saves and restores registers. */
+#define HOT static inline __attribute__((always_inline))
+
 /* ---- hashing ------------------------------------------------------------- */
 
 static inline uint64_t
@@ -28,9 +32,19 @@ fold_mul(uint64_t a, uint64_t b)
     return (uint64_t) r ^ (uint64_t) (r >> 64);
 }
 
-/*  A multiply-fold hash over 8-byte words, seeded per LRU. */
-static inline uint32_t
-hash_key(const void *key, size_t len, uint64_t seed)
+/*  The hash of a key of at most INLINE_KEY bytes given as its zero-padded
+    words (w0: bytes 0..7, w1: bytes 8..11): two multiply-folds. */
+HOT uint32_t
+hash_short(uint64_t w0, uint32_t w1, uint32_t len, uint64_t seed)
+{
+    uint64_t h = fold_mul(w0 ^ seed, ((uint64_t) w1 << 32 | len) ^ 0xA0761D6478BD642Full);
+    h = fold_mul(h ^ 0x8EBC6AF09C88C6E3ull, 0x589965CC75374CC3ull);
+    return (uint32_t) (h ^ (h >> 32));
+}
+
+/*  The hash of a longer key: a multiply-fold over 8-byte words. */
+static uint32_t
+hash_long(const void *key, size_t len, uint64_t seed)
 {
     const unsigned char *p = key;
     uint64_t h = seed ^ ((uint64_t) len * 0x9E3779B97F4A7C15ull);
@@ -50,6 +64,36 @@ hash_key(const void *key, size_t len, uint64_t seed)
     return (uint32_t) (h ^ (h >> 32));
 }
 
+/*  A key as the probe compares it: its zero-padded inline words (short
+    key) or its hash in w1 (long key), its length and hash. */
+typedef struct {
+    const unsigned char *key;
+    uint64_t w0;
+    uint32_t w1, len, h;
+} probe_t;
+
+HOT void
+probe_init(probe_t *q, const void *key, size_t len, uint64_t seed)
+{
+    q->key = key;
+    q->len = (uint32_t) len;
+    q->w0 = 0;
+    q->w1 = 0;
+    if (len == 8) {
+        memcpy(&q->w0, key, 8);
+    } else if (len <= INLINE_KEY) {
+        unsigned char b[INLINE_KEY] = { 0 };
+        if (len > 0)
+            memcpy(b, key, len);
+        memcpy(&q->w0, b, 8);
+        memcpy(&q->w1, b + 8, 4);
+    } else {
+        q->h = q->w1 = hash_long(key, len, seed);
+        return;
+    }
+    q->h = hash_short(q->w0, q->w1, q->len, seed);
+}
+
 /*  Allocates bytes aligned to align; arrays of 4 MiB and more are aligned to
     2 MiB and offered transparent huge pages, which saves a TLB miss on most
     random accesses of a large LRU. Returns NULL when out of memory. */
@@ -66,155 +110,170 @@ big_alloc(size_t bytes, size_t align)
     return mem;
 }
 
-/*  Compares two keys of len bytes, inline by 8-byte words (a libc memcmp
-    call costs more than the comparison of a short key). */
-static inline bool
-key_equal(const unsigned char *a, const unsigned char *b, size_t len)
+/* ---- the table ------------------------------------------------------------- */
+
+static inline uint64_t
+e_w0(const entry_t *e)
 {
-    while (len >= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        if (x != y)
-            return false;
-        a += 8, b += 8, len -= 8;
-    }
-    while (len > 0) {
-        if (*a++ != *b++)
-            return false;
-        len--;
-    }
-    return true;
+    uint64_t w;
+    memcpy(&w, e->key, 8);
+    return w;
 }
 
-/* ---- the index ----------------------------------------------------------- */
-
-/*  Finds key; returns its entry index or NIL, and in *slot_p the slot
-    holding it or the empty slot where it would go. */
 static inline uint32_t
-index_find(const mu_lru_t *s, const void *key, size_t len, uint32_t h, size_t *slot_p)
+e_w1(const entry_t *e)
 {
-    size_t i = h & s->mask;
+    uint32_t w;
+    memcpy(&w, e->key + 8, 4);
+    return w;
+}
+
+/*  The hash of the key in slot e (recomputed for a short key, stored for a
+    long one). */
+static inline uint32_t
+e_hash(const mu_lru_t *s, const entry_t *e)
+{
+    uint32_t len = e_len(e);
+    return len <= INLINE_KEY ? hash_short(e_w0(e), e_w1(e), len, s->seed) : e_w1(e);
+}
+
+/*  Whether slot e (not empty) holds the key of q. */
+static inline bool
+e_matches(const entry_t *e, const probe_t *q)
+{
+    if (e_len(e) != q->len || e_w1(e) != q->w1)
+        return false;
+    if (q->len <= INLINE_KEY)
+        return e_w0(e) == q->w0;
+    return memcmp(key_ptr(e), q->key, q->len) == 0;
+}
+
+/*  Finds the key of q; returns its slot or NIL, and in *slot_p the slot
+    holding it or the empty slot where it would go. */
+/*  0 when slot e holds the short key of q, nonzero otherwise (an empty
+    slot included): arithmetic, no branch. */
+HOT uint64_t
+e_diff_short(const entry_t *e, const probe_t *q)
+{
+    return (uint64_t) ((e->meta & LEN_MASK) ^ q->len) | (e_w0(e) ^ q->w0)
+           | (uint64_t) (e_w1(e) ^ q->w1) | (uint64_t) (e->meta == 0);
+}
+
+HOT uint32_t
+table_find(const mu_lru_t *s, const probe_t *q, uint32_t *slot_p)
+{
+    uint32_t i = q->h & s->mask;
+    if (q->len <= INLINE_KEY) {
+        /*  A short key present is in its home slot or the next one on most
+            lookups: both are compared without a branch between them. */
+        uint32_t j = (i + 1) & s->mask;
+        uint64_t di = e_diff_short(&s->entries[i], q), dj = e_diff_short(&s->entries[j], q);
+        if ((di < dj ? di : dj) == 0) {
+            *slot_p = (i + (di != 0)) & s->mask; /* i or j, no branch */
+            return *slot_p;
+        }
+    }
     for (;;) {
-        uint64_t v = s->slots[i];
-        if (v == 0) {
+        const entry_t *e = &s->entries[i];
+        if (e->meta == 0) {
             *slot_p = i;
             return NIL;
         }
-        if ((uint32_t) (v >> 32) == h) {
-            uint32_t idx = (uint32_t) v - 1;
-            const entry_t *e = &s->entries[idx];
-            if (e_len(e) == len && key_equal(key_of(e), key, len)) {
-                *slot_p = i;
-                return idx;
-            }
+        if (e_matches(e, q)) {
+            *slot_p = i;
+            return i;
         }
         i = (i + 1) & s->mask;
     }
 }
 
-/*  Empties slot i, shifting back the entries of its probe run. */
+/*  The entry in slot `from` moves to the empty slot `to`: its neighbours
+    (or its level's head and tail) follow it. */
 static void
-index_remove(mu_lru_t *s, size_t i)
+table_move(mu_lru_t *s, uint32_t from, uint32_t to)
 {
-    size_t j = i;
+    entry_t *e = &s->entries[to];
+    *e = s->entries[from];
+    level_t *l = &s->level[e_level(e)];
+    if (e->prev != NIL)
+        s->entries[e->prev].next = to;
+    else
+        l->head = to;
+    if (e->next != NIL)
+        s->entries[e->next].prev = to;
+    else
+        l->tail = to;
+}
+
+/*  Empties slot i (already out of its list, its key freed), shifting back
+    the entries of its probe run (no tombstones). */
+static void
+table_remove(mu_lru_t *s, uint32_t i)
+{
+    uint32_t j = i;
     for (;;) {
         j = (j + 1) & s->mask;
-        uint64_t v = s->slots[j];
-        if (v == 0)
+        const entry_t *e = &s->entries[j];
+        if (e->meta == 0)
             break;
-        size_t home = (uint32_t) (v >> 32) & s->mask;
+        uint32_t home = e_hash(s, e) & s->mask;
         if (((j - home) & s->mask) >= ((j - i) & s->mask)) {
-            s->slots[i] = v;
+            table_move(s, j, i);
             i = j;
         }
     }
-    s->slots[i] = 0;
+    s->entries[i].meta = 0;
 }
 
-/*  Doubles the table. Returns 0 or MU_ENOMEM. */
+/*  Doubles the table, walking each level from head to tail so that the
+    links are rebuilt in the same pass. Returns 0 or MU_ENOMEM. */
 static int
-index_grow(mu_lru_t *s)
+table_grow(mu_lru_t *s)
 {
-    size_t n = (s->mask + 1) * 2;
-    uint64_t *slots = big_alloc(n * sizeof *slots, 64);
-    if (slots == NULL)
+    if (s->mask + 1 >= MAX_SLOTS)
         return MU_ENOMEM;
-    memset(slots, 0, n * sizeof *slots);
-    for (size_t i = 0; i <= s->mask; i++) {
-        uint64_t v = s->slots[i];
-        if (v == 0)
-            continue;
-        size_t j = (uint32_t) (v >> 32) & (n - 1);
-        while (slots[j] != 0)
-            j = (j + 1) & (n - 1);
-        slots[j] = v;
+    uint32_t n = (s->mask + 1) * 2, mask = n - 1;
+    entry_t *t = big_alloc((size_t) n * sizeof *t, 64);
+    if (t == NULL)
+        return MU_ENOMEM;
+    memset(t, 0, (size_t) n * sizeof *t);
+    for (int lv = 0; lv < s->nlevels; lv++) {
+        level_t *l = &s->level[lv];
+        uint32_t last = NIL;
+        for (uint32_t i = l->head; i != NIL; i = s->entries[i].next) {
+            const entry_t *e = &s->entries[i];
+            uint32_t j = e_hash(s, e) & mask;
+            while (t[j].meta != 0)
+                j = (j + 1) & mask;
+            t[j] = *e;
+            t[j].prev = last;
+            if (last != NIL)
+                t[last].next = j;
+            else
+                l->head = j;
+            last = j;
+        }
+        if (last != NIL)
+            t[last].next = NIL;
+        l->tail = last;
     }
-    free(s->slots);
-    s->slots = slots;
-    s->mask = n - 1;
-    return 0;
-}
-
-/*  Finds the slot holding entry idx (which must be indexed). */
-static size_t
-index_slot_of(const mu_lru_t *s, uint32_t idx)
-{
-    const entry_t *e = &s->entries[idx];
-    size_t slot;
-    uint32_t found = index_find(s, key_of(e), e_len(e), hash_key(key_of(e), e_len(e), s->seed),
-                                &slot);
-    assert(found == idx);
-    (void) found;
-    return slot;
-}
-
-/* ---- entries and lists ----------------------------------------------------- */
-
-/*  Grows the entry array. Returns 0 or MU_ENOMEM. */
-static int
-entries_grow(mu_lru_t *s)
-{
-    if (s->entries_cap >= NIL / 2)
-        return MU_ENOMEM;
-    uint32_t cap = s->entries_cap ? s->entries_cap * 2 : 64;
-    void *mem = big_alloc((size_t) cap * sizeof(entry_t), 64);
-    if (mem == NULL)
-        return MU_ENOMEM;
-    if (s->nentries)
-        memcpy(mem, s->entries, (size_t) s->nentries * sizeof(entry_t));
     free(s->entries);
-    s->entries = mem;
-    s->entries_cap = cap;
+    s->entries = t;
+    s->mask = mask;
     return 0;
 }
 
-/*  Takes a free entry. Returns its index, or NIL when out of memory. */
-static uint32_t
-entry_alloc(mu_lru_t *s)
-{
-    if (s->free_head != NIL) {
-        uint32_t idx = s->free_head;
-        s->free_head = s->entries[idx].next;
-        return idx;
-    }
-    if (s->nentries == s->entries_cap && entries_grow(s) != 0)
-        return NIL;
-    return s->nentries++;
-}
-
+/*  Frees the key bytes of slot e, if it owns any. */
 static void
-entry_free(mu_lru_t *s, uint32_t idx)
+e_free_key(entry_t *e)
 {
-    entry_t *e = &s->entries[idx];
     if (e_len(e) > INLINE_KEY)
         free(key_ptr(e));
-    e->meta = (uint32_t) FREE_LEVEL << LEVEL_SHIFT;
-    e->next = s->free_head;
-    s->free_head = idx;
 }
 
-static inline void
+/* ---- lists ------------------------------------------------------------------ */
+
+HOT void
 list_unlink(mu_lru_t *s, uint32_t idx)
 {
     entry_t *e = &s->entries[idx];
@@ -232,12 +291,12 @@ list_unlink(mu_lru_t *s, uint32_t idx)
 }
 
 /*  Puts entry idx at the head of level lv, marked dirty when persistent. */
-static inline void
+HOT void
 list_push_head(mu_lru_t *s, uint32_t idx, int lv)
 {
     entry_t *e = &s->entries[idx];
     level_t *l = &s->level[lv];
-    e->meta = (e->meta & LEN_MASK) | (uint32_t) lv << LEVEL_SHIFT | s->dirty_bit;
+    e->meta = (e->meta & LEN_MASK) | (uint32_t) (lv + 1) << LEVEL_SHIFT | s->dirty_bit;
     e->prev = NIL;
     e->next = l->head;
     if (l->head != NIL)
@@ -253,7 +312,7 @@ list_push_head(mu_lru_t *s, uint32_t idx, int lv)
     lv exceeds its capacity. The level's new tail is in cache (its next was
     just written): its prev, which the next demotion of that level unlinks
     from, is prefetched. */
-static inline void
+HOT void
 demote(mu_lru_t *s, int lv)
 {
     level_t *l = &s->level[lv];
@@ -280,11 +339,18 @@ mu__lru_cascade(mu_lru_t *s, int top)
 /*  The cascade after a change that grew level top only, all levels >= 1
     being within their capacity before: a level that does not overflow
     leaves the ones below it unchanged, so the cascade stops there. */
-static inline void
+HOT void
 cascade_from(mu_lru_t *s, int top)
 {
-    for (int lv = top; lv >= 1 && s->level[lv].size > s->level[lv].cap; lv--)
-        demote(s, lv);
+    /*  Two branches the predictor can learn apart: whether level top
+        overflows (on a uniform trace, a hit from below does, a hit in the
+        top level does not), then whether the cascade goes on (rarely).
+        Each condition is one branch (& rather than &&). */
+    if ((top >= 1) & (s->level[top].size > s->level[top].cap)) {
+        demote(s, top);
+        for (int lv = top - 1; (lv >= 1) & (s->level[lv].size > s->level[lv].cap); lv--)
+            demote(s, lv);
+    }
 }
 
 void
@@ -354,7 +420,7 @@ mu_lru_t *
 mu__lru_alloc(uint64_t capacity, int levels)
 {
     mu_lru_t *s = calloc(1, sizeof *s);
-    if (s == NULL || (s->slots = calloc(MIN_SLOTS, sizeof *s->slots)) == NULL) {
+    if (s == NULL || (s->entries = calloc(MIN_SLOTS, sizeof *s->entries)) == NULL) {
         free(s);
         return mu__fail_null(MU_ENOMEM, "mu_lru: out of memory");
     }
@@ -365,7 +431,6 @@ mu__lru_alloc(uint64_t capacity, int levels)
     for (int lv = 0; lv < MU_LRU_MAX_LEVELS; lv++)
         s->level[lv].head = s->level[lv].tail = NIL;
     mu__lru_divide_capacity(s);
-    s->free_head = NIL;
     s->next_seq = 1;
     return s;
 }
@@ -384,11 +449,10 @@ mu_lru_new(uint64_t capacity, int levels)
 void
 mu__lru_free(mu_lru_t *s)
 {
-    for (uint32_t i = 0; i < s->nentries; i++)
-        if (e_level(&s->entries[i]) != FREE_LEVEL && e_len(&s->entries[i]) > INLINE_KEY)
-            free(key_ptr(&s->entries[i]));
+    for (uint32_t i = 0; i <= s->mask; i++)
+        if (s->entries[i].meta != 0)
+            e_free_key(&s->entries[i]);
     free(s->entries);
-    free(s->slots);
     free(s->gone.data);
     free(s->pending.data);
     free(s);
@@ -415,72 +479,93 @@ key_ok(const void *key, size_t len)
     return (key != NULL || len == 0) && len <= MU_LRU_MAX_KEY;
 }
 
-/*  A hit on entry idx with the new size. */
-static inline void
+/*  A hit on entry idx with the new size: to the head of the next level up
+    (the same level at the top), then the cascade from there. Written with
+    locals: stores through s->entries could alias the level fields, so the
+    compiler would reload them after every store. */
+HOT void
 lru_hit(mu_lru_t *s, uint32_t idx, uint64_t size)
 {
-    entry_t *e = &s->entries[idx];
-    int from = e_level(e);
-    int to = from + 1 < s->nlevels ? from + 1 : from;
-    list_unlink(s, idx);
-    s->total = s->total - e->size + size;
+    entry_t *E = s->entries, *e = &E[idx];
+    uint32_t meta = e->meta, prev = e->prev, next = e->next;
+    uint64_t old = e->size;
+    int from = (int) ((meta >> LEVEL_SHIFT) & 0x7F) - 1;
+    int to = from + (from + 1 < s->nlevels);
+    level_t *lf = &s->level[from], *lt = &s->level[to];
+    if (prev != NIL)
+        E[prev].next = next;
+    else
+        lf->head = next;
+    if (next != NIL)
+        E[next].prev = prev;
+    else
+        lf->tail = prev;
+    lf->count--;
+    lf->size -= old;
+    uint32_t head = lt->head; /* after the unlink: lf may be lt */
+    e->prev = NIL;
+    e->next = head;
     e->size = size;
-    list_push_head(s, idx, to);
+    e->meta = (meta & LEN_MASK) | (uint32_t) (to + 1) << LEVEL_SHIFT | s->dirty_bit;
+    if (head != NIL)
+        E[head].prev = idx;
+    else
+        lt->tail = idx;
+    lt->head = idx;
+    lt->count++;
+    lt->size += size;
+    s->total += size - old;
     s->hits++;
     cascade_from(s, to);
 }
 
-/*  Adds a new key whose empty slot is *slot. */
-static int
-lru_insert(mu_lru_t *s, const void *key, size_t len, uint32_t h, size_t slot, uint64_t size,
-           uint32_t *idx_p)
+/*  Adds the key of q in the empty slot `slot` (from table_find). Returns
+    0 with its slot in *idx_p, or an error (nothing added). */
+static __attribute__((noinline)) int
+lru_insert(mu_lru_t *s, const probe_t *q, uint32_t slot, uint64_t size, uint32_t *idx_p)
 {
     if (s->count + 1 > (s->mask + 1) / 2) {
-        if (index_grow(s) != 0)
+        if (table_grow(s) != 0)
             return MU_ENOMEM;
-        (void) index_find(s, key, len, h, &slot);
+        (void) table_find(s, q, &slot);
     }
-    uint32_t idx = entry_alloc(s);
-    if (idx == NIL)
-        return MU_ENOMEM;
-    entry_t *e = &s->entries[idx];
-    e->meta = (uint32_t) len;
-    e->size = size;
-    if (len > INLINE_KEY) {
-        unsigned char *p = malloc(len);
-        if (p == NULL) {
-            e->meta = 0; /* entry_free must not free a pointer */
-            entry_free(s, idx);
+    entry_t *e = &s->entries[slot];
+    if (q->len > INLINE_KEY) {
+        unsigned char *p = malloc(q->len);
+        if (p == NULL)
             return MU_ENOMEM;
-        }
-        memcpy(p, key, len);
+        memcpy(p, q->key, q->len);
         memcpy(e->key, &p, sizeof p);
-    } else if (len > 0) {
-        memcpy(e->key, key, len);
+    } else {
+        memcpy(e->key, &q->w0, 8);
     }
+    memcpy(e->key + 8, &q->w1, 4);
+    e->size = size;
     int lv = s->boost_max > 0 && size <= s->boost_max ? s->boost_level : 0;
-    int rc = s->port ? s->port->add(s, key, len, size, lv) : 0;
+    int rc = s->port ? s->port->add(s, q->key, q->len, size, lv) : 0;
     if (rc != 0) {
-        entry_free(s, idx);
+        e->meta = q->len; /* for e_free_key; the slot stays empty below */
+        e_free_key(e);
+        e->meta = 0;
         return rc;
     }
-    s->slots[slot] = (uint64_t) h << 32 | (uint64_t) (idx + 1);
-    list_push_head(s, idx, lv);
+    e->meta = q->len;
+    list_push_head(s, slot, lv);
     s->total += size;
     s->count++;
     s->misses++;
     if (lv > 0)
         mu__lru_cascade(s, lv);
-    *idx_p = idx;
+    *idx_p = slot;
     return 0;
 }
 
-/*  mu_lru_increment after the checks, with the key's hash. */
-static inline int
-increment_hashed(mu_lru_t *self, const void *key, size_t len, uint32_t h, uint64_t size)
+/*  mu_lru_increment after the checks, with the key probed. */
+HOT int
+increment_probed(mu_lru_t *self, const probe_t *q, uint64_t size)
 {
-    size_t slot;
-    uint32_t idx = index_find(self, key, len, h, &slot);
+    uint32_t slot;
+    uint32_t idx = table_find(self, q, &slot);
     if (idx != NIL) {
         uint64_t old = self->entries[idx].size;
         if (size > old && size - old > UINT64_MAX - self->total)
@@ -490,7 +575,7 @@ increment_hashed(mu_lru_t *self, const void *key, size_t len, uint32_t h, uint64
     }
     if (size > UINT64_MAX - self->total)
         return MU_EINVAL;
-    return lru_insert(self, key, len, h, slot, size, &idx);
+    return lru_insert(self, q, slot, size, &idx);
 }
 
 /*  Records why a call failed (mu_last_error) and returns rc. */
@@ -503,57 +588,75 @@ lru_fail(int rc, const char *call)
                                       : mu_strerror(rc));
 }
 
+/*  One increment, for mu_lru_increment and mu_lru_increment_many: returns
+    what mu_lru_increment returns, without recording an error detail. */
+HOT int
+increment_one(mu_lru_t *self, const void *key, size_t len, uint64_t size)
+{
+    if (len == 8 && key != NULL) {
+        /*  The shortcut for 8-byte keys (64-bit ids): a hit in the key's
+            home slot or the next one, with no probe record and no general
+            comparison. A slot of length 8 is never empty (meta != 0). Any
+            other case (a miss, a key further down the run, a size that
+            would overflow, a read-only LRU) takes the general path. */
+        uint64_t w;
+        memcpy(&w, key, 8);
+        uint32_t i = hash_short(w, 0, 8, self->seed) & self->mask, j = (i + 1) & self->mask;
+        const entry_t *a = &self->entries[i], *b = &self->entries[j];
+        uint64_t da = ((a->meta & LEN_MASK) ^ 8) | (e_w0(a) ^ w) | e_w1(a);
+        uint64_t db = ((b->meta & LEN_MASK) ^ 8) | (e_w0(b) ^ w) | e_w1(b);
+        uint32_t k = (i + (da != 0)) & self->mask; /* i or j, arithmetic: no branch */
+        uint64_t old = self->entries[k].size;
+        if ((da < db ? da : db) == 0 && !self->readonly
+            && (size <= old || size - old <= UINT64_MAX - self->total)) {
+            lru_hit(self, k, size);
+            return 1;
+        }
+    }
+    if (!key_ok(key, len))
+        return MU_EINVAL;
+    if (self->readonly)
+        return MU_EACCES;
+    probe_t q;
+    probe_init(&q, key, len, self->seed);
+    return increment_probed(self, &q, size);
+}
+
 int
 mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
 {
     assert(self && !self->iterating);
-    if (!key_ok(key, len))
-        return lru_fail(MU_EINVAL, "mu_lru_increment");
-    if (self->readonly)
-        return lru_fail(MU_EACCES, "mu_lru_increment");
-    int rc = increment_hashed(self, key, len, hash_key(key, len, self->seed), size);
-    return rc == MU_EINVAL || rc == MU_ENOMEM ? lru_fail(rc, "mu_lru_increment") : rc;
+    int rc = increment_one(self, key, len, size);
+    return rc == MU_EINVAL || rc == MU_ENOMEM || rc == MU_EACCES ? lru_fail(rc, "mu_lru_increment")
+                                                                 : rc;
 }
 
-/*  How far ahead mu_lru_increment_many works: item i + 2 * AHEAD has its
-    hash computed and its home slot prefetched; item i + AHEAD, whose slot
-    is in cache by then, has the entry of a matching slot prefetched. */
+/*  How far ahead mu_lru_increment_many prefetches: the home slot of item
+    i + AHEAD (hashed twice: once here, once when processed; two multiplies
+    are cheaper than the miss they hide). */
 #define AHEAD 8
-#define RING 32 /* > 2 * AHEAD, a power of 2 */
+
+static inline void
+many_prefetch(const mu_lru_t *s, const mu_lru_item_t *it)
+{
+    if (key_ok(it->key, it->len)) {
+        probe_t q;
+        probe_init(&q, it->key, it->len, s->seed);
+        __builtin_prefetch(&s->entries[q.h & s->mask], 1, 3);
+    }
+}
 
 int
 mu_lru_increment_many(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int *results)
 {
     assert(self && !self->iterating && (items != NULL || n == 0));
     int first_error = 0, hits = 0;
-    uint32_t hash[RING];
-    for (size_t j = 0; j < n && j < 2 * AHEAD; j++)
-        if (key_ok(items[j].key, items[j].len)) {
-            hash[j % RING] = hash_key(items[j].key, items[j].len, self->seed);
-            __builtin_prefetch(&self->slots[hash[j % RING] & self->mask], 0, 3);
-        }
+    for (size_t j = 0; j < n && j < AHEAD; j++)
+        many_prefetch(self, &items[j]);
     for (size_t i = 0; i < n; i++) {
-        size_t j = i + 2 * AHEAD;
-        if (j < n && key_ok(items[j].key, items[j].len)) {
-            uint32_t h = hash_key(items[j].key, items[j].len, self->seed);
-            hash[j % RING] = h;
-            __builtin_prefetch(&self->slots[h & self->mask], 0, 3);
-        }
-        j = i + AHEAD;
-        if (j < n && key_ok(items[j].key, items[j].len)) {
-            uint32_t h = hash[j % RING];
-            uint64_t v = self->slots[h & self->mask];
-            if (v != 0 && (uint32_t) (v >> 32) == h)
-                __builtin_prefetch(&self->entries[(uint32_t) v - 1], 1, 3);
-        }
-        const mu_lru_item_t *it = &items[i];
-        int rc;
-        if (!key_ok(it->key, it->len))
-            rc = MU_EINVAL;
-        else if (self->readonly)
-            rc = MU_EACCES;
-        else
-            rc = increment_hashed(self, it->key, it->len, hash[i % RING], it->size);
+        if (i + AHEAD < n)
+            many_prefetch(self, &items[i + AHEAD]);
+        int rc = increment_one(self, items[i].key, items[i].len, items[i].size);
         if (results)
             results[i] = rc;
         if (rc > 0)
@@ -570,8 +673,10 @@ mu_lru_peek(const mu_lru_t *self, const void *key, size_t len, uint64_t *size_p,
     assert(self);
     if (!key_ok(key, len))
         return MU_EINVAL;
-    size_t slot;
-    uint32_t idx = index_find(self, key, len, hash_key(key, len, self->seed), &slot);
+    probe_t q;
+    probe_init(&q, key, len, self->seed);
+    uint32_t slot;
+    uint32_t idx = table_find(self, &q, &slot);
     if (idx == NIL)
         return MU_ENOENT;
     if (size_p)
@@ -587,11 +692,11 @@ mu_lru_contains(const mu_lru_t *self, const void *key, size_t len)
     return mu_lru_peek(self, key, len, NULL, NULL) == 0;
 }
 
-/*  Removes entry idx in slot `slot` from the lists, the index and memory,
+/*  Removes the entry in slot idx from its list, the table and memory,
     recording it for deletion at flush. Returns 0 or MU_ENOMEM (nothing
     changed). */
 static int
-lru_remove(mu_lru_t *s, uint32_t idx, size_t slot)
+lru_remove(mu_lru_t *s, uint32_t idx)
 {
     entry_t *e = &s->entries[idx];
     if (gone_add(s, e) != 0)
@@ -599,8 +704,8 @@ lru_remove(mu_lru_t *s, uint32_t idx, size_t slot)
     list_unlink(s, idx);
     s->total -= e->size;
     s->count--;
-    index_remove(s, slot);
-    entry_free(s, idx);
+    e_free_key(e);
+    table_remove(s, idx);
     return 0;
 }
 
@@ -612,11 +717,13 @@ mu_lru_delete(mu_lru_t *self, const void *key, size_t len)
         return lru_fail(MU_EINVAL, "mu_lru_delete");
     if (self->readonly)
         return lru_fail(MU_EACCES, "mu_lru_delete");
-    size_t slot;
-    uint32_t idx = index_find(self, key, len, hash_key(key, len, self->seed), &slot);
+    probe_t q;
+    probe_init(&q, key, len, self->seed);
+    uint32_t slot;
+    uint32_t idx = table_find(self, &q, &slot);
     if (idx == NIL)
         return mu__fail(MU_ENOENT, "mu_lru_delete: no such key");
-    int rc = lru_remove(self, idx, slot);
+    int rc = lru_remove(self, idx);
     return rc != 0 ? lru_fail(rc, "mu_lru_delete") : 0;
 }
 
@@ -659,7 +766,7 @@ mu_lru_evict(mu_lru_t *self, int flags, mu_lru_evict_fn *fn, void *arg)
         entry_t *e = &self->entries[idx];
         if (fn)
             fn(arg, key_of(e), e_len(e), e->size);
-        if (lru_remove(self, idx, index_slot_of(self, idx)) != 0)
+        if (lru_remove(self, idx) != 0)
             return n > 0 ? n : lru_fail(MU_ENOMEM, "mu_lru_evict");
         self->evictions++;
         n++;
@@ -736,14 +843,16 @@ mu_lru_levels(const mu_lru_t *self)
 int
 mu__lru_load_row(mu_lru_t *s, const void *key, size_t len, uint64_t size, int64_t level)
 {
-    if (level < 0 || level >= s->nlevels || len > MU_LRU_MAX_KEY || size > UINT64_MAX - s->total)
+    if (level < 0 || level >= s->nlevels || len > MU_LRU_MAX_KEY || size > UINT64_MAX - s->total
+        || !key_ok(key, len))
         return MU_ECORRUPT;
-    uint32_t h = hash_key(key, len, s->seed);
-    size_t slot;
-    if (index_find(s, key, len, h, &slot) != NIL)
+    probe_t q;
+    probe_init(&q, key, len, s->seed);
+    uint32_t slot;
+    if (table_find(s, &q, &slot) != NIL)
         return MU_ECORRUPT;
     uint32_t idx;
-    int rc = lru_insert(s, key, len, h, slot, size, &idx);
+    int rc = lru_insert(s, &q, slot, size, &idx);
     if (rc != 0)
         return rc;
     list_unlink(s, idx);

@@ -19,23 +19,30 @@
 
 #define NIL UINT32_MAX
 #define INLINE_KEY 12
-#define FREE_LEVEL 0x7F      /* level of a free entry */
 #define LEN_MASK 0x00FFFFFFu /* meta: key length */
-#define LEVEL_SHIFT 24       /* meta: level, 7 bits */
+#define LEVEL_SHIFT 24       /* meta: level + 1, 7 bits (0: the slot is empty) */
 #define DIRTY 0x80000000u    /* meta: the row must be rewritten at flush */
 #define MIN_SLOTS 64
+#define MAX_SLOTS ((uint32_t) 1 << 31) /* slot indices stay below NIL */
 #define FORMAT_VERSION 1
 #define MAX_NAME 128
 
+/*  One slot of the open-addressing table, which is also the entry: the
+    probe that finds a key reaches its size, links and level at once. A key
+    of up to INLINE_KEY bytes is stored inline, zero-padded; a longer one
+    lives in a malloc whose pointer takes the first 8 inline bytes, and its
+    32-bit hash the last 4 (so a probe compares the hash before the bytes,
+    and moving the slot needs no rehash of the bytes). prev/next are slot
+    indices of the level's list. */
 typedef struct {
     uint32_t prev, next;
     uint64_t size;
-    unsigned char key[INLINE_KEY]; /* the key, or a pointer to it (len > INLINE_KEY) */
-    uint32_t meta; /* len | level << LEVEL_SHIFT | DIRTY; level FREE_LEVEL when free */
+    unsigned char key[INLINE_KEY];
+    uint32_t meta; /* len | (level + 1) << LEVEL_SHIFT | DIRTY; 0 when the slot is empty */
 } entry_t;
 
 _Static_assert(sizeof(entry_t) == 32, "entry_t is 32 bytes");
-_Static_assert(MU_LRU_MAX_KEY <= LEN_MASK && MU_LRU_MAX_LEVELS < FREE_LEVEL, "meta fields fit");
+_Static_assert(MU_LRU_MAX_KEY <= LEN_MASK && MU_LRU_MAX_LEVELS < 0x7F, "meta fields fit");
 
 static inline uint32_t
 e_len(const entry_t *e)
@@ -46,7 +53,7 @@ e_len(const entry_t *e)
 static inline int
 e_level(const entry_t *e)
 {
-    return (int) ((e->meta >> LEVEL_SHIFT) & 0x7F);
+    return (int) ((e->meta >> LEVEL_SHIFT) & 0x7F) - 1;
 }
 
 typedef struct {
@@ -81,10 +88,8 @@ typedef struct {
 } pending_t;
 
 struct mu_lru_t {
-    entry_t *entries;
-    uint32_t nentries, entries_cap, free_head;
-    uint64_t *slots;
-    size_t mask; /* slot count - 1 */
+    entry_t *entries; /* the table: mask + 1 slots */
+    uint32_t mask;    /* slot count - 1 */
     uint64_t seed;
     level_t level[MU_LRU_MAX_LEVELS];
     int nlevels;

@@ -253,20 +253,46 @@ flush_gone(mu_lru_t *s)
     return 0;
 }
 
+/*  The dirty prefixes of the levels as slot indices, level by level, each
+    from head to tail. The lists are followed once, here; writing the rows
+    and clearing the flags then read the slots from this array, loads the
+    CPU can overlap (and prefetch), instead of chasing the lists again
+    through a table in hash order. */
+typedef struct {
+    uint32_t *idx;
+    size_t n;
+    size_t end[MU_LRU_MAX_LEVELS]; /* level lv is idx[end[lv - 1] .. end[lv]) */
+} dirty_t;
+
+static int
+dirty_collect(const mu_lru_t *s, dirty_t *d)
+{
+    d->n = 0;
+    d->idx = malloc((size_t) (s->count ? s->count : 1) * sizeof *d->idx);
+    if (d->idx == NULL)
+        return MU_ENOMEM;
+    for (int lv = 0; lv < s->nlevels; lv++) {
+        for (uint32_t i = s->level[lv].head; i != NIL && (s->entries[i].meta & DIRTY);
+             i = s->entries[i].next)
+            d->idx[d->n++] = i;
+        d->end[lv] = d->n;
+    }
+    return 0;
+}
+
 /*  Writes the rows of the dirty entries: the dirty prefix of each level,
     stamped with fresh seq values decreasing from head to tail. */
 static int
-flush_dirty(mu_lru_t *s)
+flush_dirty(mu_lru_t *s, const dirty_t *d)
 {
+    size_t at = 0;
     for (int lv = 0; lv < s->nlevels; lv++) {
-        uint64_t k = 0;
-        for (uint32_t i = s->level[lv].head; i != NIL && (s->entries[i].meta & DIRTY);
-             i = s->entries[i].next)
-            k++;
-        uint64_t seq = s->next_seq + k;
+        uint64_t seq = s->next_seq + (d->end[lv] - at);
         s->next_seq = seq;
-        for (uint32_t i = s->level[lv].head; k > 0; i = s->entries[i].next, k--) {
-            const entry_t *e = &s->entries[i];
+        for (; at < d->end[lv]; at++) {
+            if (at + 8 < d->n)
+                __builtin_prefetch(&s->entries[d->idx[at + 8]], 0, 3);
+            const entry_t *e = &s->entries[d->idx[at]];
             int rc = sql_put_row(s, key_of(e), e_len(e), e->size, lv, --seq);
             if (rc != 0)
                 return rc;
@@ -275,7 +301,8 @@ flush_dirty(mu_lru_t *s)
     return 0;
 }
 
-/*  Clears the dirty flags (they form a prefix of each level). */
+/*  Clears the dirty flags (they form a prefix of each level), walking the
+    lists: after loading. */
 static void
 clear_dirty(mu_lru_t *s)
 {
@@ -300,7 +327,7 @@ flush_meta(mu_lru_t *s)
 
 /*  The transaction of mu_lru_flush, with db_mutex held. */
 static int
-flush_locked(mu_lru_t *s, buf_t *batch)
+flush_locked(mu_lru_t *s, buf_t *batch, const dirty_t *d)
 {
     int rc = mu__sqlite_exec(s->db, "BEGIN IMMEDIATE");
     if (rc != 0)
@@ -310,7 +337,7 @@ flush_locked(mu_lru_t *s, buf_t *batch)
     pending_take(s, batch);
     rc = flush_gone(s);
     if (rc == 0)
-        rc = flush_dirty(s);
+        rc = flush_dirty(s, d);
     if (rc == 0)
         rc = flush_meta(s);
     if (rc == 0)
@@ -328,16 +355,21 @@ mu_lru_flush(mu_lru_t *self)
     assert(self && !self->iterating);
     if (self->db == NULL || self->readonly)
         return 0;
+    dirty_t d;
+    if (dirty_collect(self, &d) != 0)
+        return mu__fail(MU_ENOMEM, "mu_lru_flush: out of memory");
     buf_t batch = { 0 };
     pthread_mutex_lock(&self->db_mutex);
-    int rc = flush_locked(self, &batch);
+    int rc = flush_locked(self, &batch, &d);
     pthread_mutex_unlock(&self->db_mutex);
     free(batch.data);
-    if (rc != 0)
-        return rc;
-    clear_dirty(self);
-    self->gone.used = 0;
-    return 0;
+    if (rc == 0) {
+        for (size_t i = 0; i < d.n; i++)
+            self->entries[d.idx[i]].meta &= ~DIRTY;
+        self->gone.used = 0;
+    }
+    free(d.idx);
+    return rc;
 }
 
 int

@@ -2,7 +2,8 @@
    Copyright (c) 2026 the mutil authors */
 /*  test_lru.c — mu_lru: the S4LRU rules on hand-checked cases, a
     differential test against an independent array model on a 1,000,000-
-    request Zipf trace, S4LRU against plain LRU on a scan-polluted trace,
+    request Zipf trace, a 60,000-key table under growth and deletion (order
+    and eviction order), S4LRU against plain LRU on a scan-polluted trace,
     persistence round trips for every durability policy, every documented
     error, and SIGKILL during write loops (50 kills across the policies). */
 #include "mu_test.h"
@@ -623,6 +624,113 @@ test_differential_zipf(void)
     mu_lru_destroy(&lru);
     model_free(&m);
     free(z.cdf);
+}
+
+/*  A large table under churn: 60,000 keys of 4 to 40 bytes (the table
+    doubles many times, relinking every list), half of them hit once (to
+    level 1), a third deleted at random (entries shift back in the table and
+    their neighbours follow), then everything evicted. The order seen by
+    mu_lru_foreach and by mu_lru_evict must be the one the rules give. */
+typedef struct {
+    const uint32_t *want;
+    const int *want_level;
+    int n, pos, mismatch;
+} order_t;
+
+static int
+order_cb(void *arg, const void *key, size_t len, uint64_t size, int level)
+{
+    order_t *o = arg;
+    uint32_t id;
+    memcpy(&id, key, 4);
+    unsigned char k[64];
+    if (o->pos >= o->n || o->want[o->pos] != id || o->want_level[o->pos] != level
+        || make_key(id, k) != len || memcmp(k, key, len) != 0 || size != 1 + id % 5)
+        o->mismatch = 1;
+    o->pos++;
+    return 0;
+}
+
+static void
+churn_evict_order_cb(void *arg, const void *key, size_t len, uint64_t size, int level)
+{
+    (void) order_cb(arg, key, len, size, level);
+}
+
+static void
+churn_evict_cb(void *arg, const void *key, size_t len, uint64_t size)
+{
+    churn_evict_order_cb(arg, key, len, size, 0);
+}
+
+static void
+test_table_churn(void)
+{
+    enum { N = 60000 };
+    mu_lru_t *lru = mu_lru_new(UINT64_C(1) << 40, 4);
+    MU_CHECK(lru != NULL);
+    unsigned char key[64];
+    static bool gone[N];
+    uint64_t total = 0;
+    for (uint32_t id = 0; id < N; id++) {
+        size_t len = make_key(id, key);
+        MU_CHECK_EQ(mu_lru_increment(lru, key, len, 1 + id % 5), 0);
+        total += 1 + id % 5;
+    }
+    for (uint32_t id = 0; id < N; id += 2) {
+        size_t len = make_key(id, key);
+        MU_CHECK_EQ(mu_lru_increment(lru, key, len, 1 + id % 5), 1);
+    }
+    rng_state = 7;
+    int deleted = 0;
+    for (uint32_t id = 0; id < N; id++)
+        if (rng() % 3 == 0) {
+            size_t len = make_key(id, key);
+            MU_CHECK_EQ(mu_lru_delete(lru, key, len), 0);
+            gone[id] = true;
+            total -= 1 + id % 5;
+            deleted++;
+        }
+    /* level 1: even ids, last hit first; level 0: odd ids, last added first */
+    static uint32_t want[N];
+    static int want_level[N];
+    int n = 0;
+    for (int64_t id = N - 2; id >= 0; id -= 2)
+        if (!gone[id])
+            want[n] = (uint32_t) id, want_level[n++] = 1;
+    for (int64_t id = N - 1; id >= 1; id -= 2)
+        if (!gone[id])
+            want[n] = (uint32_t) id, want_level[n++] = 0;
+    MU_CHECK_EQ(n, N - deleted);
+    MU_CHECK_EQ(lru_stat(lru, T_STAT_COUNT, -1), (uint64_t) n);
+    MU_CHECK_EQ(lru_stat(lru, T_STAT_SIZE, -1), total);
+    order_t o = { want, want_level, n, 0, 0 };
+    MU_CHECK_EQ(mu_lru_foreach(lru, order_cb, &o), 0);
+    MU_CHECK_EQ(o.mismatch, 0);
+    MU_CHECK_EQ(o.pos, n);
+    for (uint32_t id = 0; id < N; id++) {
+        size_t len = make_key(id, key);
+        int level = -1;
+        MU_CHECK_EQ(mu_lru_peek(lru, key, len, NULL, &level), gone[id] ? MU_ENOENT : 0);
+        if (!gone[id])
+            MU_CHECK_EQ(level, id % 2 == 0 ? 1 : 0);
+    }
+    /* capacity 1 and level 1 demotes everything to level 0 below the
+       odd ids; eviction takes level 0 from the tail, the last key stays */
+    MU_CHECK_EQ(mu_lru_resize(lru, 1), 0);
+    for (int i = 0; i < n / 2; i++) { /* reverse: eviction goes tail first */
+        uint32_t t = want[i];
+        want[i] = want[n - 1 - i];
+        want[n - 1 - i] = t;
+    }
+    for (int i = 0; i < n; i++)
+        want_level[i] = 0;
+    o = (order_t) { want, want_level, n, 0, 0 };
+    int ev = mu_lru_evict(lru, 0, churn_evict_cb, &o);
+    MU_CHECK(ev >= n - 1 && ev <= n);
+    MU_CHECK_EQ(o.mismatch, 0);
+    MU_CHECK_EQ(lru_stat(lru, T_STAT_COUNT, -1), (uint64_t) (n - ev));
+    mu_lru_destroy(&lru);
 }
 
 /*  mu_lru_increment_many against single calls: the same results per item
@@ -1497,6 +1605,7 @@ main(void)
     MU_RUN(test_foreach_stop);
     MU_RUN(test_bad_arguments);
     MU_RUN(test_differential_zipf);
+    MU_RUN(test_table_churn);
     MU_RUN(test_increment_many);
     MU_RUN(test_s4lru_beats_lru);
     MU_RUN(test_round_trip_immediate);
