@@ -17,7 +17,9 @@
                       that preads the file in 256 KiB chunks and sends them to a
                       DEALER that writes them to a file and fsyncs it, as the
                       client does (bar >= 0.80). Ours also hashes the file on
-                      both ends (BLAKE2b) and renames into place;
+                      both ends (XXH3-128, the default digest) and renames into
+                      place; file-*-blake2b: the same with MU_FILE_DIGEST_BLAKE2B
+                      (no bar: shows what the cryptographic digest costs);
       handshake-curve new connections per second: create, connect, wait for the
                       server's answer, close — against a raw DEALER doing a CURVE
                       handshake and one echo. (The raw ROUTER has no ZAP handler;
@@ -52,6 +54,7 @@
 
 typedef struct {
     bool curve;
+    int digest;    /* MU_FILE_DIGEST_* of the file cases (0: default) */
     char dir[256]; /* temp dir: root/ holds the file, out/ the copies */
     char file_name[64];
     size_t file_size;
@@ -359,7 +362,7 @@ file_ours(const setup_t *s, const char *ep)
     char out[400];
     snprintf(out, sizeof out, "%s/out/ours", s->dir);
     unlink(out);
-    mu_file_options_t o = { .chunk_size = FILE_CHUNK, .timeout_ms = 120000 };
+    mu_file_options_t o = { .chunk_size = FILE_CHUNK, .timeout_ms = 120000, .digest = s->digest };
     int64_t t0 = bench_now_ns();
     int rc = mu_client_get(c, s->file_name, out, &o);
     double secs = (double) (bench_now_ns() - t0) / 1e9;
@@ -430,7 +433,7 @@ handshake_raw(const setup_t *s, const char *ep, int n)
 
 /* ---- driver ----------------------------------------------------------------------- */
 
-typedef enum { C_RTT, C_STREAM, C_FILE, C_HANDSHAKE } case_t;
+typedef enum { C_RTT, C_STREAM, C_FILE, C_HANDSHAKE, C_FILE_NOBAR } case_t;
 
 static double
 measure(case_t c, bool raw, const setup_t *s, const char *ep, int n)
@@ -441,6 +444,7 @@ measure(case_t c, bool raw, const setup_t *s, const char *ep, int n)
     case C_STREAM:
         return raw ? stream_raw(s, ep, n) : stream_ours(s, ep, n);
     case C_FILE:
+    case C_FILE_NOBAR:
         return raw ? file_raw(s, ep) : file_ours(s, ep);
     default:
         return raw ? handshake_raw(s, ep, n) : handshake_ours(s, ep, n);
@@ -476,12 +480,12 @@ run_case(const bench_opts_t *opts, setup_t *s, case_t c, const char *name, int n
         if (opts->verbose)
             fprintf(stderr, "%s rep %d: ours %g raw %g\n", name, i, o[i], r[i]);
     }
-    static const char *units[] = { "us", "msg/s", "MB/s", "conn/s" };
+    static const char *units[] = { "us", "msg/s", "MB/s", "conn/s", "MB/s" };
     static const char *bases[] = { "raw-dealer-router", "raw-dealer-router", "raw-zmq-stream",
-                                   "raw-curve-connect" };
+                                   "raw-curve-connect", "raw-zmq-stream" };
     static const bench_bar_t kinds[] = { BENCH_BAR_MAX_RATIO, BENCH_BAR_MIN_RATIO,
-                                         BENCH_BAR_MIN_RATIO, BENCH_BAR_NONE };
-    static const double bars[] = { 1.25, 0.85, 0.80, 0 };
+                                         BENCH_BAR_MIN_RATIO, BENCH_BAR_NONE, BENCH_BAR_NONE };
+    static const double bars[] = { 1.25, 0.85, 0.80, 0, 0 };
     bench_report("conn", name, units[c], bench_median(o, opts->reps), bases[c],
                  bench_median(r, opts->reps), bench_paired_ratio(o, r, opts->reps),
                  c == C_STREAM ? 1024 : 0, kinds[c], bars[c]);
@@ -541,6 +545,10 @@ main(int argc, char **argv)
         run_case(&opts, &s, C_STREAM, name, chunks);
         snprintf(name, sizeof name, "file-%zuMiB-%s", s.file_size >> 20, sec);
         run_case(&opts, &s, C_FILE, name, 1);
+        snprintf(name, sizeof name, "file-%zuMiB-%s-blake2b", s.file_size >> 20, sec);
+        s.digest = MU_FILE_DIGEST_BLAKE2B;
+        run_case(&opts, &s, C_FILE_NOBAR, name, 1);
+        s.digest = 0;
     }
     s.curve = true;
     run_case(&opts, &s, C_HANDSHAKE, "handshake-curve", conns);

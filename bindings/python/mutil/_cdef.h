@@ -33,6 +33,8 @@ typedef int pid_t;
 #define MU_KEYS_PUBLIC_ONLY 2
 #define MU_FILE_RESUME 1
 #define MU_FILE_OVERWRITE 2
+#define MU_FILE_DIGEST_BLAKE2B 1
+#define MU_FILE_DIGEST_XXH3_128 2
 #define MU_SOCKET_ID_BYTES 16
 #define MU_SOCKET_MAX_MESSAGE 67108864
 #define MU_PUBSUB_MAX_TOPIC 255
@@ -428,6 +430,7 @@ typedef struct {
     int flags;
     mu_progress_fn *progress;
     void *progress_arg;
+    int digest;
 } mu_file_options_t;
   int mu_server_set_root(mu_server_t *self, const char *dir);
   int mu_server_set_transfer_budget(mu_server_t *self, size_t per_peer_bytes,
