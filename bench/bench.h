@@ -143,6 +143,35 @@ bench_median(const double *values, int n)
     return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
 }
 
+static inline int
+bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+/*  The q-quantile (0.5: p50, 0.99: p99; nearest rank) of n values of any
+    number (bench_median keeps at most BENCH_MAX_REPS: use this for
+    per-sample latencies), ignoring NaN; NaN when none is left. The input
+    is not modified. */
+static inline double
+bench_percentile(const double *values, int n, double q)
+{
+    double *v = malloc(sizeof *v * (size_t) (n > 0 ? n : 1));
+    int m = 0;
+    for (int i = 0; v && i < n; i++)
+        if (!isnan(values[i]))
+            v[m++] = values[i];
+    double out = NAN;
+    if (m > 0) {
+        qsort(v, (size_t) m, sizeof *v, bench_cmp_double);
+        int k = (int) ceil(q * m) - 1;
+        out = v[k < 0 ? 0 : k >= m ? m - 1 : k];
+    }
+    free(v);
+    return out;
+}
+
 /* ---- results ---------------------------------------------------------------- */
 
 typedef enum {

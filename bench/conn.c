@@ -20,6 +20,12 @@
                       both ends (XXH3-128, the default digest) and renames into
                       place; file-*-blake2b: the same with MU_FILE_DIGEST_BLAKE2B
                       (no bar: shows what the cryptographic digest costs);
+      rtt-64B-*-p99   the p99 of the same round trips (no bar);
+      rtt-64B-null-nng, stream-1KiB-null-nng
+                      ours against nng 1.5 (REQ → REP echoing on a thread;
+                      PUSH → PULL), over tcp://127.0.0.1 too, measured in the
+                      same repetitions as ours and raw (no bar; nng has no
+                      CURVE); without nng a skip line is printed;
       handshake-curve new connections per second: create, connect, wait for the
                       server's answer, close — against a raw DEALER doing a CURVE
                       handshake and one echo. (The raw ROUTER has no ZAP handler;
@@ -46,6 +52,7 @@
 
 #include "mutil.h"
 #include "bench.h"
+#include "nng_cases.h"
 
 #define FILE_CHUNK (256 * 1024)
 #define RAW_REQ 'R'  /* raw protocol: echo this message */
@@ -267,7 +274,10 @@ raw_roundtrip(void *dealer, const char *msg, size_t size)
 
 /* ---- measurements ----------------------------------------------------------------- */
 
-/*  p50 round trip in µs over n requests. */
+/* The p99 of the last rtt_ours / rtt_raw / nng_rtt call. */
+static double last_p99;
+
+/*  p50 round trip in µs over n requests (p99 into last_p99). */
 static double
 rtt_ours(const setup_t *s, const char *ep, int n)
 {
@@ -285,7 +295,8 @@ rtt_ours(const setup_t *s, const char *ep, int n)
         lat[i] = rc == 0 ? (double) (bench_now_ns() - t0) / 1e3 : NAN;
         free(reply);
     }
-    double p50 = bench_median(lat, n);
+    double p50 = bench_percentile(lat, n, 0.5);
+    last_p99 = bench_percentile(lat, n, 0.99);
     free(lat);
     mu_client_destroy(&c);
     return p50;
@@ -305,7 +316,8 @@ rtt_raw(const setup_t *s, const char *ep, int n)
         bool ok = raw_roundtrip(dealer, msg, sizeof msg);
         lat[i] = ok ? (double) (bench_now_ns() - t0) / 1e3 : NAN;
     }
-    double p50 = bench_median(lat, n);
+    double p50 = bench_percentile(lat, n, 0.5);
+    last_p99 = bench_percentile(lat, n, 0.99);
     free(lat);
     zsock_destroy(&sock);
     return p50;
@@ -468,17 +480,60 @@ measure_with_server(case_t c, bool raw, const setup_t *s, int n)
     return value;
 }
 
+/*  nng's figure for case c (NULL security only), or NaN (none). */
+static double
+measure_nng(case_t c, const setup_t *s, int n)
+{
+#ifdef HAVE_NNG
+    if (!s->curve && c == C_RTT)
+        return nngb_rtt(64, n, &last_p99);
+    if (!s->curve && c == C_STREAM)
+        return nngb_stream(1024, n, "tcp://127.0.0.1:0");
+#else
+    (void) c;
+    (void) s;
+    (void) n;
+#endif
+    return NAN;
+}
+
+/*  Prints ours against nng, or a skip line when nng is not built in. */
+static void
+report_nng(const bench_opts_t *opts, case_t c, const char *name, const double *o, const double *g)
+{
+    char nname[64];
+    snprintf(nname, sizeof nname, "%s-nng", name);
+#ifdef HAVE_NNG
+    bench_report("conn", nname, c == C_RTT ? "us" : "msg/s", bench_median(o, opts->reps),
+                 c == C_RTT ? "nng-req-rep" : "nng-push-pull", bench_median(g, opts->reps),
+                 bench_paired_ratio(o, g, opts->reps), c == C_STREAM ? 1024 : 0, BENCH_BAR_NONE, 0);
+#else
+    (void) opts;
+    (void) c;
+    (void) o;
+    (void) g;
+    printf("{\"bench\":\"conn\",\"case\":\"%s\",\"skipped\":\"built without nng "
+           "(apt-get install libnng-dev, then configure again)\"}\n",
+           nname);
+#endif
+}
+
 static void
 run_case(const bench_opts_t *opts, setup_t *s, case_t c, const char *name, int n)
 {
     if (!bench_selected(opts, name))
         return;
-    double o[BENCH_MAX_REPS], r[BENCH_MAX_REPS];
+    double o[BENCH_MAX_REPS], r[BENCH_MAX_REPS], g[BENCH_MAX_REPS];
+    double o99[BENCH_MAX_REPS], r99[BENCH_MAX_REPS];
+    bool with_nng = !s->curve && (c == C_RTT || c == C_STREAM);
     for (int i = 0; i < opts->reps; i++) {
         o[i] = measure_with_server(c, false, s, n);
+        o99[i] = last_p99;
         r[i] = measure_with_server(c, true, s, n);
+        r99[i] = last_p99;
+        g[i] = with_nng ? measure_nng(c, s, n) : NAN;
         if (opts->verbose)
-            fprintf(stderr, "%s rep %d: ours %g raw %g\n", name, i, o[i], r[i]);
+            fprintf(stderr, "%s rep %d: ours %g raw %g nng %g\n", name, i, o[i], r[i], g[i]);
     }
     static const char *units[] = { "us", "msg/s", "MB/s", "conn/s", "MB/s" };
     static const char *bases[] = { "raw-dealer-router", "raw-dealer-router", "raw-zmq-stream",
@@ -489,6 +544,15 @@ run_case(const bench_opts_t *opts, setup_t *s, case_t c, const char *name, int n
     bench_report("conn", name, units[c], bench_median(o, opts->reps), bases[c],
                  bench_median(r, opts->reps), bench_paired_ratio(o, r, opts->reps),
                  c == C_STREAM ? 1024 : 0, kinds[c], bars[c]);
+    if (c == C_RTT) {
+        char pname[64];
+        snprintf(pname, sizeof pname, "%s-p99", name);
+        bench_report("conn", pname, "us", bench_median(o99, opts->reps), bases[c],
+                     bench_median(r99, opts->reps), bench_paired_ratio(o99, r99, opts->reps), 0,
+                     BENCH_BAR_NONE, 0);
+    }
+    if (with_nng)
+        report_nng(opts, c, name, o, g);
 }
 
 /*  Makes the temp dir with root/FILE of the wanted size (pseudo-random
