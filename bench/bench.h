@@ -349,15 +349,15 @@ bench_report(const char *bench, const char *case_name, const char *unit, double 
     r->bar_kind = bar_kind;
     r->bar = bar;
 
-    char v[32], b[32], q[32], bar[64] = "", text[40];
+    char v[32], b[32], q[32], bar_json[64] = "", text[40];
     if (bar_kind != BENCH_BAR_NONE) /* the bar and its status, for tools/bench_tables.py */
-        snprintf(bar, sizeof bar, ",\"bar\":\"%s\",\"status\":\"%s\"",
+        snprintf(bar_json, sizeof bar_json, ",\"bar\":\"%s\",\"status\":\"%s\"",
                  bench_bar_text(r, text, sizeof text), bench_bar_status(r));
     printf("{\"bench\":\"%s\",\"case\":\"%s\",\"unit\":\"%s\",\"value\":%s,"
            "\"baseline\":\"%s\",\"baseline_value\":%s,\"ratio\":%s%s}\n",
            r->bench, r->case_name, r->unit, bench_fmt_json(r->value, 4, v, sizeof v), r->baseline,
            bench_fmt_json(r->baseline_value, 4, b, sizeof b),
-           bench_fmt_json(r->ratio, 3, q, sizeof q), bar);
+           bench_fmt_json(r->ratio, 3, q, sizeof q), bar_json);
     fflush(stdout);
 }
 
