@@ -349,7 +349,7 @@ bench_report(const char *bench, const char *case_name, const char *unit, double 
     r->bar_kind = bar_kind;
     r->bar = bar;
 
-    char v[32], b[32], q[32], bar_json[64] = "", text[40];
+    char v[32], b[32], q[32], bar_json[128] = "", text[64];
     if (bar_kind != BENCH_BAR_NONE) /* the bar and its status, for tools/bench_tables.py */
         snprintf(bar_json, sizeof bar_json, ",\"bar\":\"%s\",\"status\":\"%s\"",
                  bench_bar_text(r, text, sizeof text), bench_bar_status(r));
