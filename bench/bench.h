@@ -153,6 +153,35 @@ bench_hist_us(const mu_hist_t *hist, double q)
     return mu_hist_quantile(hist, q, &ns) == 0 ? (double) ns / 1e3 : NAN;
 }
 
+static inline int
+bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+/*  The q-quantile (0.5: p50, 0.99: p99; nearest rank) of n values of any
+    number (bench_median keeps at most BENCH_MAX_REPS: use this for
+    per-sample latencies), ignoring NaN; NaN when none is left. The input
+    is not modified. */
+static inline double
+bench_percentile(const double *values, int n, double q)
+{
+    double *v = malloc(sizeof *v * (size_t) (n > 0 ? n : 1));
+    int m = 0;
+    for (int i = 0; v && i < n; i++)
+        if (!isnan(values[i]))
+            v[m++] = values[i];
+    double out = NAN;
+    if (m > 0) {
+        qsort(v, (size_t) m, sizeof *v, bench_cmp_double);
+        int k = (int) ceil(q * m) - 1;
+        out = v[k < 0 ? 0 : k >= m ? m - 1 : k];
+    }
+    free(v);
+    return out;
+}
+
 /* ---- results ---------------------------------------------------------------- */
 
 typedef enum {
@@ -330,12 +359,15 @@ bench_report(const char *bench, const char *case_name, const char *unit, double 
     r->bar_kind = bar_kind;
     r->bar = bar;
 
-    char v[32], b[32], q[32];
+    char v[32], b[32], q[32], bar_json[128] = "", text[64];
+    if (bar_kind != BENCH_BAR_NONE) /* the bar and its status, for tools/bench_tables.py */
+        snprintf(bar_json, sizeof bar_json, ",\"bar\":\"%s\",\"status\":\"%s\"",
+                 bench_bar_text(r, text, sizeof text), bench_bar_status(r));
     printf("{\"bench\":\"%s\",\"case\":\"%s\",\"unit\":\"%s\",\"value\":%s,"
-           "\"baseline\":\"%s\",\"baseline_value\":%s,\"ratio\":%s}\n",
+           "\"baseline\":\"%s\",\"baseline_value\":%s,\"ratio\":%s%s}\n",
            r->bench, r->case_name, r->unit, bench_fmt_json(r->value, 4, v, sizeof v), r->baseline,
            bench_fmt_json(r->baseline_value, 4, b, sizeof b),
-           bench_fmt_json(r->ratio, 3, q, sizeof q));
+           bench_fmt_json(r->ratio, 3, q, sizeof q), bar_json);
     fflush(stdout);
 }
 

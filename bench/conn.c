@@ -17,7 +17,15 @@
                       that preads the file in 256 KiB chunks and sends them to a
                       DEALER that writes them to a file and fsyncs it, as the
                       client does (bar >= 0.80). Ours also hashes the file on
-                      both ends (BLAKE2b) and renames into place;
+                      both ends (XXH3-128, the default digest) and renames into
+                      place; file-*-blake2b: the same with MU_FILE_DIGEST_BLAKE2B
+                      (no bar: shows what the cryptographic digest costs);
+      rtt-64B-*-p99   the p99 of the same round trips (no bar);
+      rtt-64B-null-nng, stream-1KiB-null-nng
+                      ours against nng 1.5 (REQ → REP echoing on a thread;
+                      PUSH → PULL), over tcp://127.0.0.1 too, measured in the
+                      same repetitions as ours and raw (no bar; nng has no
+                      CURVE); without nng a skip line is printed;
       handshake-curve new connections per second: create, connect, wait for the
                       server's answer, close — against a raw DEALER doing a CURVE
                       handshake and one echo. (The raw ROUTER has no ZAP handler;
@@ -44,6 +52,7 @@
 
 #include "mutil.h"
 #include "bench.h"
+#include "nng_cases.h"
 
 #define FILE_CHUNK (256 * 1024)
 #define RAW_REQ 'R'  /* raw protocol: echo this message */
@@ -52,6 +61,7 @@
 
 typedef struct {
     bool curve;
+    int digest;    /* MU_FILE_DIGEST_* of the file cases (0: default) */
     char dir[256]; /* temp dir: root/ holds the file, out/ the copies */
     char file_name[64];
     size_t file_size;
@@ -264,7 +274,10 @@ raw_roundtrip(void *dealer, const char *msg, size_t size)
 
 /* ---- measurements ----------------------------------------------------------------- */
 
-/*  p50 round trip in µs over n requests. */
+/* The p99 of the last rtt_ours / rtt_raw / nng_rtt call. */
+static double last_p99;
+
+/*  p50 round trip in µs over n requests (p99 into last_p99). */
 static double
 rtt_ours(const setup_t *s, const char *ep, int n)
 {
@@ -284,6 +297,7 @@ rtt_ours(const setup_t *s, const char *ep, int n)
         free(reply);
     }
     double p50 = lat ? bench_hist_us(lat, 0.5) : NAN;
+    last_p99 = lat ? bench_hist_us(lat, 0.99) : NAN;
     mu_hist_destroy(&lat);
     mu_client_destroy(&c);
     return p50;
@@ -305,6 +319,7 @@ rtt_raw(const setup_t *s, const char *ep, int n)
             mu_hist_record(lat, (uint64_t) (bench_now_ns() - t0));
     }
     double p50 = lat ? bench_hist_us(lat, 0.5) : NAN;
+    last_p99 = lat ? bench_hist_us(lat, 0.99) : NAN;
     mu_hist_destroy(&lat);
     zsock_destroy(&sock);
     return p50;
@@ -361,7 +376,7 @@ file_ours(const setup_t *s, const char *ep)
     char out[400];
     snprintf(out, sizeof out, "%s/out/ours", s->dir);
     unlink(out);
-    mu_file_options_t o = { .chunk_size = FILE_CHUNK, .timeout_ms = 120000 };
+    mu_file_options_t o = { .chunk_size = FILE_CHUNK, .timeout_ms = 120000, .digest = s->digest };
     int64_t t0 = bench_now_ns();
     int rc = mu_client_get(c, s->file_name, out, &o);
     double secs = (double) (bench_now_ns() - t0) / 1e9;
@@ -432,7 +447,7 @@ handshake_raw(const setup_t *s, const char *ep, int n)
 
 /* ---- driver ----------------------------------------------------------------------- */
 
-typedef enum { C_RTT, C_STREAM, C_FILE, C_HANDSHAKE } case_t;
+typedef enum { C_RTT, C_STREAM, C_FILE, C_HANDSHAKE, C_FILE_NOBAR } case_t;
 
 static double
 measure(case_t c, bool raw, const setup_t *s, const char *ep, int n)
@@ -443,6 +458,7 @@ measure(case_t c, bool raw, const setup_t *s, const char *ep, int n)
     case C_STREAM:
         return raw ? stream_raw(s, ep, n) : stream_ours(s, ep, n);
     case C_FILE:
+    case C_FILE_NOBAR:
         return raw ? file_raw(s, ep) : file_ours(s, ep);
     default:
         return raw ? handshake_raw(s, ep, n) : handshake_ours(s, ep, n);
@@ -466,27 +482,79 @@ measure_with_server(case_t c, bool raw, const setup_t *s, int n)
     return value;
 }
 
+/*  nng's figure for case c (NULL security only), or NaN (none). */
+static double
+measure_nng(case_t c, const setup_t *s, int n)
+{
+#ifdef HAVE_NNG
+    if (!s->curve && c == C_RTT)
+        return nngb_rtt(64, n, &last_p99);
+    if (!s->curve && c == C_STREAM)
+        return nngb_stream(1024, n, "tcp://127.0.0.1:0");
+#else
+    (void) c;
+    (void) s;
+    (void) n;
+#endif
+    return NAN;
+}
+
+/*  Prints ours against nng, or a skip line when nng is not built in. */
+static void
+report_nng(const bench_opts_t *opts, case_t c, const char *name, const double *o, const double *g)
+{
+    char nname[64];
+    snprintf(nname, sizeof nname, "%s-nng", name);
+#ifdef HAVE_NNG
+    bench_report("conn", nname, c == C_RTT ? "us" : "msg/s", bench_median(o, opts->reps),
+                 c == C_RTT ? "nng-req-rep" : "nng-push-pull", bench_median(g, opts->reps),
+                 bench_paired_ratio(o, g, opts->reps), c == C_STREAM ? 1024 : 0, BENCH_BAR_NONE, 0);
+#else
+    (void) opts;
+    (void) c;
+    (void) o;
+    (void) g;
+    printf("{\"bench\":\"conn\",\"case\":\"%s\",\"skipped\":\"built without nng "
+           "(apt-get install libnng-dev, then configure again)\"}\n",
+           nname);
+#endif
+}
+
 static void
 run_case(const bench_opts_t *opts, setup_t *s, case_t c, const char *name, int n)
 {
     if (!bench_selected(opts, name))
         return;
-    double o[BENCH_MAX_REPS], r[BENCH_MAX_REPS];
+    double o[BENCH_MAX_REPS], r[BENCH_MAX_REPS], g[BENCH_MAX_REPS];
+    double o99[BENCH_MAX_REPS], r99[BENCH_MAX_REPS];
+    bool with_nng = !s->curve && (c == C_RTT || c == C_STREAM);
     for (int i = 0; i < opts->reps; i++) {
         o[i] = measure_with_server(c, false, s, n);
+        o99[i] = last_p99;
         r[i] = measure_with_server(c, true, s, n);
+        r99[i] = last_p99;
+        g[i] = with_nng ? measure_nng(c, s, n) : NAN;
         if (opts->verbose)
-            fprintf(stderr, "%s rep %d: ours %g raw %g\n", name, i, o[i], r[i]);
+            fprintf(stderr, "%s rep %d: ours %g raw %g nng %g\n", name, i, o[i], r[i], g[i]);
     }
-    static const char *units[] = { "us", "msg/s", "MB/s", "conn/s" };
+    static const char *units[] = { "us", "msg/s", "MB/s", "conn/s", "MB/s" };
     static const char *bases[] = { "raw-dealer-router", "raw-dealer-router", "raw-zmq-stream",
-                                   "raw-curve-connect" };
+                                   "raw-curve-connect", "raw-zmq-stream" };
     static const bench_bar_t kinds[] = { BENCH_BAR_MAX_RATIO, BENCH_BAR_MIN_RATIO,
-                                         BENCH_BAR_MIN_RATIO, BENCH_BAR_NONE };
-    static const double bars[] = { 1.25, 0.85, 0.80, 0 };
+                                         BENCH_BAR_MIN_RATIO, BENCH_BAR_NONE, BENCH_BAR_NONE };
+    static const double bars[] = { 1.25, 0.85, 0.80, 0, 0 };
     bench_report("conn", name, units[c], bench_median(o, opts->reps), bases[c],
                  bench_median(r, opts->reps), bench_paired_ratio(o, r, opts->reps),
                  c == C_STREAM ? 1024 : 0, kinds[c], bars[c]);
+    if (c == C_RTT) {
+        char pname[64];
+        snprintf(pname, sizeof pname, "%s-p99", name);
+        bench_report("conn", pname, "us", bench_median(o99, opts->reps), bases[c],
+                     bench_median(r99, opts->reps), bench_paired_ratio(o99, r99, opts->reps), 0,
+                     BENCH_BAR_NONE, 0);
+    }
+    if (with_nng)
+        report_nng(opts, c, name, o, g);
 }
 
 /*  Makes the temp dir with root/FILE of the wanted size (pseudo-random
@@ -543,6 +611,10 @@ main(int argc, char **argv)
         run_case(&opts, &s, C_STREAM, name, chunks);
         snprintf(name, sizeof name, "file-%zuMiB-%s", s.file_size >> 20, sec);
         run_case(&opts, &s, C_FILE, name, 1);
+        snprintf(name, sizeof name, "file-%zuMiB-%s-blake2b", s.file_size >> 20, sec);
+        s.digest = MU_FILE_DIGEST_BLAKE2B;
+        run_case(&opts, &s, C_FILE_NOBAR, name, 1);
+        s.digest = 0;
     }
     s.curve = true;
     run_case(&opts, &s, C_HANDSHAKE, "handshake-curve", conns);

@@ -12,7 +12,15 @@
                                        raw ROUTER sending to DEALER i % N;
       alo-64B, alo-1KiB                mu_socket PUBLISH to one peer with
                                        AT_LEAST_ONCE against mu_socket
-                                       without it (the overhead).
+                                       without it (the overhead);
+      publish-*-nng, roundrobin-*-nng  the same mu_socket runs against nng 1.5
+                                       (bench/nng_cases.h) in the same
+                                       repetitions: PUB → NPEERS SUB, PUSH →
+                                       NPEERS PULL, ipc://, one thread per
+                                       receiver. nng's PUB drops when a SUB
+                                       queue is full: its figure counts what
+                                       arrived, and a note line gives the loss.
+                                       Without nng a skip line is printed.
 
     All sockets live in one process on czmq's context (ipc:// endpoints);
     each receiver runs on its own thread. Connections are made and joined
@@ -34,6 +42,7 @@
 
 #include "mutil.h"
 #include "bench.h"
+#include "nng_cases.h"
 
 #define NPEERS 4
 #define MAX_SIZE 1024
@@ -253,7 +262,54 @@ typedef struct {
     int alo;     /* 1: ours = AT_LEAST_ONCE, baseline = mu_socket default */
     int routers; /* raw receivers are ROUTERs (same socket types as ours) */
     const char *baseline;
+    int nng; /* also against nng (PUB/SUB or PUSH/PULL) */
 } case_t;
+
+/*  Ours against nng (g: nng's figures, lost: its loss fractions), or a
+    skip line when nng is not built in. */
+static void
+report_nng(const bench_opts_t *o, const case_t *c, const double *ours, const double *g,
+           const double *lost)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s-nng", c->name);
+#ifdef HAVE_NNG
+    bench_report("socket", name, "msg/s", bench_median(ours, o->reps),
+                 c->kind == K_PUBLISH ? "nng-pub-4-sub" : "nng-push-4-pull",
+                 bench_median(g, o->reps), bench_paired_ratio(ours, g, o->reps), (double) c->size,
+                 BENCH_BAR_NONE, 0);
+    if (c->kind == K_PUBLISH)
+        printf("{\"bench\":\"socket\",\"case\":\"%s\",\"note\":\"nng PUB lost a median "
+               "%.3g %% of the messages (it drops when a SUB queue is full); mu_socket lost "
+               "none\"}\n",
+               name, 100 * bench_median(lost, o->reps));
+#else
+    (void) o;
+    (void) ours;
+    (void) g;
+    (void) lost;
+    printf("{\"bench\":\"socket\",\"case\":\"%s\",\"skipped\":\"built without nng "
+           "(apt-get install libnng-dev, then configure again)\"}\n",
+           name);
+#endif
+}
+
+/*  nng's delivered msg/s for the case (NaN without nng). */
+static double
+run_nng(const case_t *c, long per_peer, int n, double *lost_p)
+{
+    *lost_p = NAN;
+#ifdef HAVE_NNG
+    char ep[256];
+    ipc_endpoint(ep, sizeof ep);
+    return nngb_fanout(c->kind == K_PUBLISH, c->size, per_peer, n, ep, lost_p);
+#else
+    (void) c;
+    (void) per_peer;
+    (void) n;
+    return NAN;
+#endif
+}
 
 static void
 run_case(const bench_opts_t *o, const case_t *c)
@@ -264,18 +320,22 @@ run_case(const bench_opts_t *o, const case_t *c)
     int n = c->alo ? 1 : NPEERS;
     if (c->alo)
         per_peer *= 2;
-    double ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS];
+    double ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS], g[BENCH_MAX_REPS], lost[BENCH_MAX_REPS];
     for (int r = 0; r < o->reps; r++) {
         ours[r] = run_ours(c->kind, c->size, per_peer, n, c->alo);
         base[r] = c->alo ? run_ours(c->kind, c->size, per_peer, n, 0)
                          : run_raw(c->kind, c->size, per_peer, n, c->routers);
+        g[r] = c->nng ? run_nng(c, per_peer, n, &lost[r]) : NAN;
         if (o->verbose)
-            fprintf(stderr, "%s rep %d: ours %.0f base %.0f\n", c->name, r, ours[r], base[r]);
+            fprintf(stderr, "%s rep %d: ours %.0f base %.0f nng %.0f\n", c->name, r, ours[r],
+                    base[r], g[r]);
     }
     bench_report("socket", c->name, "msg/s", bench_median(ours, o->reps), c->baseline,
                  bench_median(base, o->reps), bench_paired_ratio(ours, base, o->reps),
                  (double) c->size, c->alo || c->routers ? BENCH_BAR_NONE : BENCH_BAR_MIN_RATIO,
                  0.85);
+    if (c->nng)
+        report_nng(o, c, ours, g, lost);
 }
 
 int
@@ -289,14 +349,14 @@ main(int argc, char **argv)
     }
     zsys_handler_set(NULL);
     static const case_t cases[] = {
-        { "publish-64B", K_PUBLISH, 64, 0, 0, "raw-router-4-dealers" },
-        { "publish-1KiB", K_PUBLISH, 1024, 0, 0, "raw-router-4-dealers" },
-        { "roundrobin-64B", K_ROUNDROBIN, 64, 0, 0, "raw-router-rr-dealers" },
-        { "roundrobin-1KiB", K_ROUNDROBIN, 1024, 0, 0, "raw-router-rr-dealers" },
-        { "publish-64B-rr", K_PUBLISH, 64, 0, 1, "raw-router-4-routers" },
-        { "roundrobin-64B-rr", K_ROUNDROBIN, 64, 0, 1, "raw-router-rr-routers" },
-        { "alo-64B", K_PUBLISH, 64, 1, 0, "mu-socket-default" },
-        { "alo-1KiB", K_PUBLISH, 1024, 1, 0, "mu-socket-default" },
+        { "publish-64B", K_PUBLISH, 64, 0, 0, "raw-router-4-dealers", 1 },
+        { "publish-1KiB", K_PUBLISH, 1024, 0, 0, "raw-router-4-dealers", 1 },
+        { "roundrobin-64B", K_ROUNDROBIN, 64, 0, 0, "raw-router-rr-dealers", 1 },
+        { "roundrobin-1KiB", K_ROUNDROBIN, 1024, 0, 0, "raw-router-rr-dealers", 1 },
+        { "publish-64B-rr", K_PUBLISH, 64, 0, 1, "raw-router-4-routers", 0 },
+        { "roundrobin-64B-rr", K_ROUNDROBIN, 64, 0, 1, "raw-router-rr-routers", 0 },
+        { "alo-64B", K_PUBLISH, 64, 1, 0, "mu-socket-default", 0 },
+        { "alo-1KiB", K_PUBLISH, 1024, 1, 0, "mu-socket-default", 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (bench_selected(&o, cases[i].name))

@@ -10,8 +10,8 @@
     upload's missing directories below the root are created (mode 0755,
     as mkdir -p) without following links; a component that is not a
     directory gives MU_ENOTDIR. Uploads are written to a temporary file in
-    the target directory, fsynced, checked against the BLAKE2b digest the
-    client sends and renamed into place; a failing write (disk full,
+    the target directory, fsynced, checked against the digest the client
+    sends and renamed into place; a failing write (disk full,
     RLIMIT_FSIZE) removes the temporary file and answers its error
     (MU_ENOSPC, MU_EFBIG), and the server keeps serving. Chunks are sent
     only against credit the receiver grants, a bounded number per transfer
@@ -23,8 +23,13 @@
     Client. mu_client_get downloads REMOTE (relative to the server's root)
     to LOCAL; mu_client_put uploads. Chunks (default 256 KiB) flow against
     a window of credit (default 8 chunks); the receiver writes
-    LOCAL.part-XXXXXX in LOCAL's directory, fsyncs it, checks the
-    BLAKE2b-256 digest of the whole file and renames it into place. A
+    LOCAL.part-XXXXXX in LOCAL's directory, fsyncs it, checks the digest
+    of the whole file (computed while the bytes arrive) and renames it into
+    place. The digest algorithm is the client's choice, sent with the
+    request: XXH3-128 by default (integrity against an authenticated or
+    deliberately insecure server, at memory speed), BLAKE2b-256 with
+    MU_FILE_DIGEST_BLAKE2B; a server that does not know the algorithm
+    refuses the transfer with MU_ENOTSUP. A
     download interrupted by a lost connection or a restarted server resumes
     from the bytes already written until the call's timeout expires. With
     MU_FILE_RESUME, a partial file LOCAL.partial left by an earlier failed
@@ -64,10 +69,14 @@ typedef struct {
     int flags;                /* MU_FILE_* */
     mu_progress_fn *progress; /* may be NULL */
     void *progress_arg;
+    int digest; /* MU_FILE_DIGEST_*; 0 = XXH3-128 */
 } mu_file_options_t;
 
 #define MU_FILE_RESUME 1    /* continue LOCAL.partial (get) */
 #define MU_FILE_OVERWRITE 2 /* replace an existing destination */
+
+#define MU_FILE_DIGEST_BLAKE2B 1  /* BLAKE2b-256 (libsodium, no key) */
+#define MU_FILE_DIGEST_XXH3_128 2 /* XXH3-128 (libxxhash), the default */
 
 /*  Serves files below dir (which must exist and be a directory). Any time.
     Returns 0, MU_ENOENT, MU_ENOTDIR or MU_EACCES. */
@@ -85,7 +94,8 @@ MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self, size
                                                          size_t per_server_bytes);
 
 /*  Downloads remote to local (see above). Returns 0, MU_ENOENT, MU_EACCES,
-    MU_EINVAL (bad path or options), MU_EISDIR, MU_EEXIST (local exists and
+    MU_EINVAL (bad path or options), MU_ENOTSUP (the server does not know
+    the digest algorithm), MU_EISDIR, MU_EEXIST (local exists and
     no MU_FILE_OVERWRITE), MU_EDIGEST, MU_ETIMEDOUT, a connection failure
     (as mu_client_request), MU_EINTR (cancelled by progress, or a signal
     handler set zsys_interrupted), MU_EIO (the file changed on the server

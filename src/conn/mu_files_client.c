@@ -32,6 +32,7 @@ typedef struct {
     int flags;
     mu_progress_fn *progress;
     void *progress_arg;
+    int alg; /* MU__DIGEST_* (the public MU_FILE_DIGEST_* are the wire ids) */
 } opts_t;
 
 static int
@@ -40,8 +41,10 @@ opts_parse(const mu_file_options_t *options, opts_t *out)
     mu_file_options_t none = { 0 };
     const mu_file_options_t *o = options ? options : &none;
     if (o->chunk_size > MU__CHUNK_MAX || o->window > MU__WINDOW_MAX || o->timeout_ms < -1
-        || (o->flags & ~(MU_FILE_RESUME | MU_FILE_OVERWRITE)))
+        || (o->flags & ~(MU_FILE_RESUME | MU_FILE_OVERWRITE))
+        || (o->digest != 0 && mu__fdigest_len(o->digest) == 0))
         return MU_EINVAL;
+    out->alg = o->digest ? o->digest : MU__DIGEST_XXH3_128;
     out->chunk = o->chunk_size ? o->chunk_size : CHUNK_DEFAULT;
     out->window = o->window ? o->window : WINDOW_DEFAULT;
     out->deadline = mu__deadline_ms(o->timeout_ms ? o->timeout_ms : TIMEOUT_DEFAULT_MS);
@@ -136,7 +139,7 @@ error_code(const uint8_t *data, size_t size)
 /* --- the receiving end of a download --- */
 
 typedef struct {
-    crypto_generichash_state hash;
+    mu__fhash_t hash;
     int fd;
     char *tmp; /* LOCAL.part-XXXXXX or LOCAL.partial */
     bool keep; /* LOCAL.partial: kept after a failure */
@@ -171,7 +174,7 @@ local_hash_prefix(local_t *lf)
         uint64_t left = (uint64_t) st.st_size - lf->written;
         size_t n = left < cap ? (size_t) left : cap;
         if ((rc = mu__files_read_all(lf->fd, buf, n, lf->written)) == 0) {
-            crypto_generichash_update(&lf->hash, buf, n);
+            mu__fhash_update(&lf->hash, buf, n);
             lf->written += n;
         }
     }
@@ -182,12 +185,14 @@ local_hash_prefix(local_t *lf)
 /*  Opens the temporary file: a fresh LOCAL.part-XXXXXX, or LOCAL.partial
     (created or continued) with MU_FILE_RESUME. */
 static int
-local_open(local_t *lf, const char *local, bool resume)
+local_open(local_t *lf, const char *local, bool resume, int alg)
 {
     lf->fd = -1;
     lf->written = 0;
     lf->keep = resume;
-    crypto_generichash_init(&lf->hash, NULL, 0, MU__DIGEST_BYTES);
+    lf->tmp = NULL;
+    if (mu__fhash_init(&lf->hash, alg) < 0)
+        return MU_ENOMEM;
     lf->tmp = str_concat(local, resume ? ".partial" : ".part-XXXXXX");
     if (!lf->tmp)
         return MU_ENOMEM;
@@ -237,6 +242,7 @@ local_close(local_t *lf, int rc)
         unlink(lf->tmp);
     free(lf->tmp);
     lf->tmp = NULL;
+    mu__fhash_free(&lf->hash);
 }
 
 /* State of one download attempt. */
@@ -271,7 +277,7 @@ get_on_data(mu_client_t *client, const opts_t *o, local_t *lf, get_attempt_t *a,
     if (rc < 0)
         return rc;
     mu__files_writeback(lf->fd, lf->written, lf->written + (size - 8));
-    crypto_generichash_update(&lf->hash, data + 8, size - 8);
+    mu__fhash_update(&lf->hash, data + 8, size - 8);
     lf->written += size - 8;
     if (o->progress && o->progress(o->progress_arg, lf->written, a->total) != 0)
         return MU_EINTR;
@@ -280,14 +286,13 @@ get_on_data(mu_client_t *client, const opts_t *o, local_t *lf, get_attempt_t *a,
 
 /* Handles the END message: everything arrived and the digest matches? */
 static int
-get_on_end(const local_t *lf, const get_attempt_t *a, const uint8_t *data, size_t size)
+get_on_end(local_t *lf, const get_attempt_t *a, const uint8_t *data, size_t size)
 {
-    if (!a->have_info || size != MU__DIGEST_BYTES || lf->written != a->total)
+    if (!a->have_info || size != mu__fdigest_len(lf->hash.alg) || lf->written != a->total)
         return MU_EPROTO;
-    crypto_generichash_state copy = lf->hash;
-    uint8_t digest[MU__DIGEST_BYTES];
-    crypto_generichash_final(&copy, digest, MU__DIGEST_BYTES);
-    return sodium_memcmp(digest, data, MU__DIGEST_BYTES) == 0 ? 0 : MU_EDIGEST;
+    uint8_t digest[MU__DIGEST_MAX];
+    size_t len = mu__fhash_final(&lf->hash, digest);
+    return memcmp(digest, data, len) == 0 ? 0 : MU_EDIGEST;
 }
 
 /* Handles one message of a download attempt: 1 = go on, 0 = done, < 0. */
@@ -297,8 +302,8 @@ get_on_msg(mu_client_t *client, const opts_t *o, local_t *lf, get_attempt_t *a, 
 {
     switch (kind) {
     case MU__K_GET_INFO:
-        if (size != 12 || mu__get_le64(data) < lf->written || mu__get_le32(data + 8) == 0
-            || mu__get_le32(data + 8) > o->window)
+        if (size != 13 || mu__get_le64(data) < lf->written || mu__get_le32(data + 8) == 0
+            || mu__get_le32(data + 8) > o->window || data[12] != lf->hash.alg)
             return MU_EPROTO;
         a->total = mu__get_le64(data);
         a->window = mu__get_le32(data + 8);
@@ -326,10 +331,11 @@ get_run(mu_client_t *client, const char *remote, const opts_t *o, local_t *lf)
 {
     for (;;) {
         get_attempt_t a = { .id = mu__client_next_id(client) };
-        uint8_t head[16];
+        uint8_t head[17];
         mu__put_le64(head, lf->written);
         mu__put_le32(head + 8, (uint32_t) o->chunk);
         mu__put_le32(head + 12, o->window);
+        head[16] = (uint8_t) o->alg;
         size_t size;
         uint8_t *payload = open_payload(head, sizeof head, remote, &size);
         if (!payload)
@@ -393,7 +399,7 @@ get_call(mu_client_t *self, const char *remote, const char *local, const mu_file
         return MU_EEXIST;
     mu__ignore_sigxfsz(); /* a write past RLIMIT_FSIZE fails with MU_EFBIG */
     local_t lf;
-    if ((rc = local_open(&lf, local, (o.flags & MU_FILE_RESUME) != 0)) == 0
+    if ((rc = local_open(&lf, local, (o.flags & MU_FILE_RESUME) != 0, o.alg)) == 0
         && (rc = get_run(self, remote, &o, &lf)) == 0)
         rc = local_commit(&lf, local, (o.flags & MU_FILE_OVERWRITE) != 0);
     local_close(&lf, rc);
@@ -403,7 +409,7 @@ get_call(mu_client_t *self, const char *remote, const char *local, const mu_file
 /* --- the sending end of an upload --- */
 
 typedef struct {
-    crypto_generichash_state hash;
+    mu__fhash_t hash;
     uint64_t id, size, sent;
     uint32_t credit;
     bool ready, end_sent, pending;
@@ -423,7 +429,7 @@ put_pump(mu_client_t *client, const opts_t *o, int fd, put_attempt_t *a)
             if (rc < 0)
                 return rc;
             mu__put_le64(a->buf, a->sent);
-            crypto_generichash_update(&a->hash, a->buf + 8, n);
+            mu__fhash_update(&a->hash, a->buf + 8, n);
             a->buf_len = 8 + n;
             a->pending = true;
         }
@@ -437,9 +443,9 @@ put_pump(mu_client_t *client, const opts_t *o, int fd, put_attempt_t *a)
             return MU_EINTR;
     }
     if (a->ready && a->sent == a->size && !a->end_sent) {
-        uint8_t digest[MU__DIGEST_BYTES];
-        crypto_generichash_final(&a->hash, digest, MU__DIGEST_BYTES);
-        int rc = xfer_send(client, MU__K_PUT_END, a->id, digest, MU__DIGEST_BYTES, o->deadline);
+        uint8_t digest[MU__DIGEST_MAX];
+        size_t len = mu__fhash_final(&a->hash, digest);
+        int rc = xfer_send(client, MU__K_PUT_END, a->id, digest, len, o->deadline);
         if (rc < 0)
             return rc;
         a->end_sent = true;
@@ -474,11 +480,12 @@ put_on_msg(put_attempt_t *a, int kind, const uint8_t *data, size_t size)
 static int
 put_attempt(mu_client_t *client, const char *remote, const opts_t *o, int fd, put_attempt_t *a)
 {
-    uint8_t head[20];
+    uint8_t head[21];
     mu__put_le64(head, a->size);
     mu__put_le32(head + 8, (uint32_t) o->chunk);
     mu__put_le32(head + 12, o->window);
     mu__put_le32(head + 16, (o->flags & MU_FILE_OVERWRITE) ? 1 : 0);
+    head[20] = (uint8_t) o->alg;
     size_t size;
     uint8_t *payload = open_payload(head, sizeof head, remote, &size);
     if (!payload)
@@ -524,7 +531,7 @@ put_call(mu_client_t *self, const char *local, const char *remote, const mu_file
         rc = MU_EISDIR;
     else if (!S_ISREG(st.st_mode))
         rc = MU_EINVAL;
-    put_attempt_t *a = rc == 0 ? aligned_alloc(64, (sizeof *a + 63) & ~(size_t) 63) : NULL;
+    put_attempt_t *a = rc == 0 ? malloc(sizeof *a) : NULL;
     uint8_t *buf = a ? malloc(8 + o.chunk) : NULL;
     if (rc == 0 && !buf)
         rc = MU_ENOMEM;
@@ -533,8 +540,12 @@ put_call(mu_client_t *self, const char *local, const char *remote, const mu_file
         a->id = mu__client_next_id(self);
         a->size = (uint64_t) st.st_size;
         a->buf = buf;
-        crypto_generichash_init(&a->hash, NULL, 0, MU__DIGEST_BYTES);
+        if (mu__fhash_init(&a->hash, o.alg) < 0) {
+            rc = MU_ENOMEM;
+            break;
+        }
         rc = put_attempt(self, remote, &o, fd, a);
+        mu__fhash_free(&a->hash);
         if (rc == MU_EPIPE)
             rc = 0; /* reconnected: upload again from the start */
         else

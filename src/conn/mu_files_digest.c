@@ -12,7 +12,8 @@
 
 /*  Digests of files served whole, so that downloading an unchanged file
     again skips hashing it (BLAKE2b runs at about 1 GB/s per core, the
-    largest cost of a download from the page cache). Shared by the servers
+    largest cost of a download from the page cache; XXH3-128 is faster but
+    not free). One entry per file and digest algorithm. Shared by the servers
     of the process (a mutex guards it), DIGEST_CACHE_SLOTS entries, the
     least recently used replaced.
 
@@ -33,7 +34,8 @@
 
 typedef struct {
     mu__stat_key_t key;
-    uint8_t digest[MU__DIGEST_BYTES];
+    int alg;
+    uint8_t digest[MU__DIGEST_MAX];
     uint64_t used; /* 0: empty; else a use stamp */
 } digest_slot_t;
 
@@ -67,24 +69,26 @@ mu__stat_key_settled(const struct stat *st)
            && st->st_ctim.tv_sec + SETTLED_SECS < now.tv_sec;
 }
 
-/* The slot holding key, or NULL; the lock is held. */
+/* The slot holding key's alg digest (alg 0: any), or NULL; the lock is
+   held. */
 static digest_slot_t *
-digest_cache_find(const mu__stat_key_t *key)
+digest_cache_find(const mu__stat_key_t *key, int alg)
 {
     for (size_t i = 0; i < DIGEST_CACHE_SLOTS; i++)
-        if (digest_cache[i].used && memcmp(&digest_cache[i].key, key, sizeof *key) == 0)
+        if (digest_cache[i].used && (alg == 0 || digest_cache[i].alg == alg)
+            && memcmp(&digest_cache[i].key, key, sizeof *key) == 0)
             return &digest_cache[i];
     return NULL;
 }
 
 /* Copies the cached digest of key into digest: true, or false (none). */
 bool
-mu__digest_cache_get(const mu__stat_key_t *key, uint8_t digest[MU__DIGEST_BYTES])
+mu__digest_cache_get(const mu__stat_key_t *key, int alg, uint8_t digest[MU__DIGEST_MAX])
 {
     pthread_mutex_lock(&digest_cache_lock);
-    digest_slot_t *slot = digest_cache_find(key);
+    digest_slot_t *slot = digest_cache_find(key, alg);
     if (slot) {
-        memcpy(digest, slot->digest, MU__DIGEST_BYTES);
+        memcpy(digest, slot->digest, MU__DIGEST_MAX);
         slot->used = ++digest_cache_clock;
     }
     pthread_mutex_unlock(&digest_cache_lock);
@@ -92,10 +96,10 @@ mu__digest_cache_get(const mu__stat_key_t *key, uint8_t digest[MU__DIGEST_BYTES]
 }
 
 void
-mu__digest_cache_put(const mu__stat_key_t *key, const uint8_t digest[MU__DIGEST_BYTES])
+mu__digest_cache_put(const mu__stat_key_t *key, int alg, const uint8_t digest[MU__DIGEST_MAX])
 {
     pthread_mutex_lock(&digest_cache_lock);
-    digest_slot_t *slot = digest_cache_find(key);
+    digest_slot_t *slot = digest_cache_find(key, alg);
     if (!slot) { /* the least recently used (empty slots have used 0) */
         slot = &digest_cache[0];
         for (size_t i = 1; i < DIGEST_CACHE_SLOTS; i++)
@@ -103,7 +107,8 @@ mu__digest_cache_put(const mu__stat_key_t *key, const uint8_t digest[MU__DIGEST_
                 slot = &digest_cache[i];
     }
     slot->key = *key;
-    memcpy(slot->digest, digest, MU__DIGEST_BYTES);
+    slot->alg = alg;
+    memcpy(slot->digest, digest, MU__DIGEST_MAX);
     slot->used = ++digest_cache_clock;
     pthread_mutex_unlock(&digest_cache_lock);
 }
@@ -112,8 +117,7 @@ void
 mu__digest_cache_drop(const mu__stat_key_t *key)
 {
     pthread_mutex_lock(&digest_cache_lock);
-    digest_slot_t *slot = digest_cache_find(key);
-    if (slot)
+    for (digest_slot_t *slot; (slot = digest_cache_find(key, 0)) != NULL;)
         slot->used = 0;
     pthread_mutex_unlock(&digest_cache_lock);
 }

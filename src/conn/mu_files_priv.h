@@ -33,7 +33,9 @@ enum {
     MU__K_PUT_DONE = 0x55
 };
 
-#define MU__DIGEST_BYTES 32 /* BLAKE2b-256, no key */
+/*  Transfer digest algorithms: their wire ids (doc/wire.md). */
+enum { MU__DIGEST_BLAKE2B_256 = 1, MU__DIGEST_XXH3_128 = 2 };
+#define MU__DIGEST_MAX 32 /* the longest digest, BLAKE2b-256 */
 #define MU__PATH_MAX_BYTES 1024
 #define MU__CHUNK_MAX (4 * 1024 * 1024)
 #define MU__WINDOW_MAX 1024
@@ -57,6 +59,27 @@ int mu__files_rename(int old_dir, const char *old_name, int new_dir, const char 
     MU__WRITEBACK_STEP boundary, starts writing the last whole step back, so
     the final fsync has little left to wait for. */
 void mu__files_writeback(int fd, uint64_t before, uint64_t after);
+
+/* ---- transfer digests (mu_files_hash.c) ---- */
+
+/*  A streaming digest of one algorithm (its state on the heap). */
+typedef struct {
+    int alg;
+    void *state;
+} mu__fhash_t;
+
+/*  Bytes of alg's digest: 16 (XXH3-128), 32 (BLAKE2b-256); 0 for an
+    unknown id. */
+size_t mu__fdigest_len(int alg);
+const char *mu__fdigest_name(int alg);
+
+/*  Starts a digest. Returns 0, MU_EINVAL (unknown alg) or MU_ENOMEM; after
+    an error h holds nothing (mu__fhash_free is still fine). */
+int mu__fhash_init(mu__fhash_t *h, int alg);
+void mu__fhash_update(mu__fhash_t *h, const void *data, size_t size);
+/*  The digest of the bytes so far (h may go on); returns its length. */
+size_t mu__fhash_final(mu__fhash_t *h, uint8_t out[MU__DIGEST_MAX]);
+void mu__fhash_free(mu__fhash_t *h);
 
 /* ---- paths below a server's root (mu_files_root.c) ---- */
 
@@ -97,9 +120,10 @@ void mu__stat_key_make(const struct stat *st, mu__stat_key_t *key);
     cached. */
 bool mu__stat_key_settled(const struct stat *st);
 
-/*  Copies the cached digest of key: true, or false (none). */
-bool mu__digest_cache_get(const mu__stat_key_t *key, uint8_t digest[MU__DIGEST_BYTES]);
-void mu__digest_cache_put(const mu__stat_key_t *key, const uint8_t digest[MU__DIGEST_BYTES]);
+/*  Copies the cached alg digest of key: true, or false (none). */
+bool mu__digest_cache_get(const mu__stat_key_t *key, int alg, uint8_t digest[MU__DIGEST_MAX]);
+void mu__digest_cache_put(const mu__stat_key_t *key, int alg, const uint8_t digest[MU__DIGEST_MAX]);
+/*  Drops the digests (every algorithm) of key. */
 void mu__digest_cache_drop(const mu__stat_key_t *key);
 
 /* ---- the server's file service (mu_files_server.c) ---- */
@@ -140,6 +164,10 @@ int mu__files_server_on_msg(mu__files_server_t *self, uint64_t peer, int kind, u
 /*  Does a bounded amount of pending work. Returns the ms until it wants to
     run again (0: more now, -1: nothing pending). */
 int mu__files_server_work(mu__files_server_t *self);
+
+/*  True when no transfer is open (nothing waits for credit, time or the
+    byte budgets' eventfd). */
+bool mu__files_server_idle(const mu__files_server_t *self);
 
 /*  Forgets every transfer of a peer that left (temp files removed). */
 void mu__files_server_peer_gone(mu__files_server_t *self, uint64_t peer);

@@ -16,7 +16,8 @@
     target directory (".mu.part-XXXXXX" when NAME is too long); a failing
     transfer's temp file is removed before its error is sent. Limits: chunk
     1..4 MiB and window 1..1024 (else MU_EPROTO), 32 transfers per peer
-    (then MU_EAGAIN). */
+    (then MU_EAGAIN); the transfer digest is the one the client asked for
+    (an unknown algorithm id: MU_ENOTSUP). */
 #include "conn/mu_files_priv.h"
 #include "base/mu_fs.h"
 #include <fcntl.h>
@@ -47,7 +48,7 @@ struct mu__files_server_t {
 typedef enum { XFER_GET, XFER_PUT } xfer_kind_t;
 
 struct transfer_t {
-    crypto_generichash_state hash; /* first: needs 64-byte alignment */
+    mu__fhash_t hash; /* of the algorithm the client asked for */
     transfer_t *next;
     uint64_t peer, id;
     xfer_kind_t kind;
@@ -63,7 +64,7 @@ struct transfer_t {
     bool digest_known;  /* from the digest cache: nothing to hash */
     mu__stat_key_t key; /* the file as opened */
     bool key_cacheable; /* old enough for its digest to be cached */
-    uint8_t digest[MU__DIGEST_BYTES];
+    uint8_t digest[MU__DIGEST_MAX];
     zmq_msg_t frame; /* the next DATA message, when frame_ready */
     /* put */
     int dir_fd;
@@ -74,19 +75,20 @@ struct transfer_t {
 };
 
 static transfer_t *
-transfer_new(uint64_t peer, uint64_t id, xfer_kind_t kind)
+transfer_new(uint64_t peer, uint64_t id, xfer_kind_t kind, int alg)
 {
-    size_t size = (sizeof(transfer_t) + 63) & ~(size_t) 63;
-    transfer_t *t = aligned_alloc(64, size);
+    transfer_t *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    memset(t, 0, sizeof *t);
+    if (mu__fhash_init(&t->hash, alg) < 0) {
+        free(t);
+        return NULL;
+    }
     t->peer = peer;
     t->id = id;
     t->kind = kind;
     t->fd = -1;
     t->dir_fd = -1;
-    crypto_generichash_init(&t->hash, NULL, 0, MU__DIGEST_BYTES);
     return t;
 }
 
@@ -104,6 +106,7 @@ transfer_free(transfer_t *t)
     free(t->base);
     if (t->frame_ready)
         zmq_msg_close(&t->frame);
+    mu__fhash_free(&t->hash);
     free(t);
 }
 
@@ -251,7 +254,8 @@ credit_clamp(uint64_t credit, size_t chunk)
 }
 
 /* The common part of GET_OPEN and PUT_OPEN: a request of head bytes
-   (offset or size, chunk, window...) followed by the path. Checks it and
+   (offset or size, chunk, window..., the digest algorithm id last)
+   followed by the path. Checks it and
    makes the transfer (chunk size and window, the asked window clamped,
    set) and the path (*t_p, *path_p; the caller owns both).
    Returns 1 when made; 0 when refused (answered with an error); MU_EPROTO
@@ -266,6 +270,16 @@ open_request(const mu__files_port_t *port, uint64_t peer, uint64_t id, const uin
                    kind == XFER_GET ? "malformed download request" : "malformed upload request");
         return MU_EPROTO;
     }
+    int alg = data[head - 1];
+    if (mu__fdigest_len(alg) == 0) {
+        char why[160];
+        snprintf(why, sizeof why,
+                 "unknown transfer digest algorithm %d (this server knows 1 = BLAKE2b-256, "
+                 "2 = XXH3-128; an older client?)",
+                 alg);
+        send_error(port, peer, id, MU_ENOTSUP, why);
+        return 0;
+    }
     int rc = mu__files_path_check(data + head, size - head);
     if (rc < 0) {
         send_error(port, peer, id, rc, path_refusal(rc));
@@ -275,7 +289,7 @@ open_request(const mu__files_port_t *port, uint64_t peer, uint64_t id, const uin
         send_error(port, peer, id, MU_EAGAIN, "too many transfers");
         return 0;
     }
-    *t_p = transfer_new(peer, id, kind);
+    *t_p = transfer_new(peer, id, kind, alg);
     *path_p = path_dup(data + head, size - head);
     if (!*t_p || !*path_p) {
         free(*t_p);
@@ -296,7 +310,7 @@ on_get_open(mu__files_server_t *self, const mu__files_port_t *port, uint64_t pee
 {
     transfer_t *t;
     char *path;
-    int rc = open_request(port, peer, id, data, size, 16, XFER_GET, count, &t, &path);
+    int rc = open_request(port, peer, id, data, size, 17, XFER_GET, count, &t, &path);
     if (rc <= 0)
         return rc;
     t->start = mu__get_le64(data);
@@ -322,7 +336,7 @@ on_get_open(mu__files_server_t *self, const mu__files_port_t *port, uint64_t pee
     t->info_pending = true;
     mu__stat_key_make(&st, &t->key);
     t->key_cacheable = mu__stat_key_settled(&st);
-    t->digest_known = mu__digest_cache_get(&t->key, t->digest);
+    t->digest_known = mu__digest_cache_get(&t->key, t->hash.alg, t->digest);
     if (t->digest_known)
         t->hashed = t->start; /* the prefix need not be hashed either */
     posix_fadvise(t->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -423,7 +437,7 @@ on_put_open(mu__files_server_t *self, const mu__files_port_t *port, uint64_t pee
 {
     transfer_t *t;
     char *path;
-    int rc = open_request(port, peer, id, data, size, 20, XFER_PUT, count, &t, &path);
+    int rc = open_request(port, peer, id, data, size, 21, XFER_PUT, count, &t, &path);
     if (rc <= 0)
         return rc;
     t->size = mu__get_le64(data);
@@ -465,7 +479,7 @@ on_put_data(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *
         transfer_fail(self, port, t, rc, mu_strerror(rc));
         return 0;
     }
-    crypto_generichash_update(&t->hash, data + 8, size - 8);
+    mu__fhash_update(&t->hash, data + 8, size - 8);
     uint64_t before = t->pos;
     t->pos += size - 8;
     mu__files_writeback(t->fd, before, t->pos); /* the fsync is on the server's thread */
@@ -484,14 +498,15 @@ static int
 on_put_end(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *t,
            const uint8_t *data, size_t size)
 {
-    if (size != MU__DIGEST_BYTES || t->pos != t->size) {
+    size_t len = mu__fdigest_len(t->hash.alg);
+    if (size != len || t->pos != t->size) {
         transfer_fail(self, port, t, MU_EPROTO, "upload ended early");
         return MU_EPROTO;
     }
-    uint8_t digest[MU__DIGEST_BYTES];
-    crypto_generichash_final(&t->hash, digest, MU__DIGEST_BYTES);
+    uint8_t digest[MU__DIGEST_MAX];
+    (void) mu__fhash_final(&t->hash, digest);
     int rc = 0;
-    if (sodium_memcmp(digest, data, MU__DIGEST_BYTES) != 0)
+    if (memcmp(digest, data, len) != 0)
         rc = MU_EDIGEST;
     else if (fsync(t->fd) < 0)
         rc = -errno;
@@ -582,7 +597,7 @@ get_hash_prefix(transfer_t *t, size_t *budget)
         uint64_t left = t->start - t->hashed;
         size_t n = left < t->chunk ? (size_t) left : t->chunk;
         if ((rc = mu__files_read_all(t->fd, buf, n, t->hashed)) == 0) {
-            crypto_generichash_update(&t->hash, buf, n);
+            mu__fhash_update(&t->hash, buf, n);
             t->hashed += n;
             *budget = *budget > n ? *budget - n : 0;
         }
@@ -611,7 +626,7 @@ get_fill_frame(const mu__files_port_t *port, transfer_t *t)
     }
     mu__put_le64(payload, t->pos);
     if (!t->digest_known)
-        crypto_generichash_update(&t->hash, payload + 8, n);
+        mu__fhash_update(&t->hash, payload + 8, n);
     t->frame_ready = true;
     return 0;
 }
@@ -635,9 +650,9 @@ get_finish_digest(transfer_t *t)
             mu__digest_cache_drop(&t->key);
         return same ? 0 : MU_EIO;
     }
-    crypto_generichash_final(&t->hash, t->digest, MU__DIGEST_BYTES);
+    (void) mu__fhash_final(&t->hash, t->digest);
     if (same && t->key_cacheable)
-        mu__digest_cache_put(&t->key, t->digest);
+        mu__digest_cache_put(&t->key, t->hash.alg, t->digest);
     return 0;
 }
 
@@ -647,10 +662,11 @@ get_step(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *t)
 {
     int rc;
     if (t->info_pending) {
-        uint8_t payload[12];
+        uint8_t payload[13];
         mu__put_le64(payload, t->size);
         mu__put_le32(payload + 8, t->credit);
-        if ((rc = port->send(port->ctx, t->peer, MU__K_GET_INFO, t->id, payload, 12)) < 0)
+        payload[12] = (uint8_t) t->hash.alg;
+        if ((rc = port->send(port->ctx, t->peer, MU__K_GET_INFO, t->id, payload, 13)) < 0)
             return send_failed(self, t, rc);
         t->info_pending = false;
     }
@@ -687,7 +703,8 @@ get_step(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *t)
         t->end_pending = true;
     }
     if (t->end_pending) {
-        if ((rc = port->send(port->ctx, t->peer, MU__K_GET_END, t->id, t->digest, MU__DIGEST_BYTES))
+        if ((rc = port->send(port->ctx, t->peer, MU__K_GET_END, t->id, t->digest,
+                             mu__fdigest_len(t->hash.alg)))
             < 0)
             return send_failed(self, t, rc);
         port->count_file(port->ctx, t->peer, 0);
@@ -695,6 +712,12 @@ get_step(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *t)
         return STEP_GONE;
     }
     return t->credit > 0 ? STEP_MORE : STEP_IDLE;
+}
+
+bool
+mu__files_server_idle(const mu__files_server_t *self)
+{
+    return self->transfers == NULL;
 }
 
 int

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <xxhash.h>
 
 #define SECRET "test-files shared secret"
 #define CHUNK (256 * 1024) /* the default chunk size */
@@ -42,6 +43,9 @@ enum {
     K_ERR = 0x24,
     K_GET_OPEN = 0x40,
     K_GET_CREDIT = 0x41,
+    K_GET_INFO = 0x50,
+    K_GET_DATA = 0x51,
+    K_GET_END = 0x52,
     K_PUT_OPEN = 0x43,
     K_PUT_DATA = 0x44,
     K_PUT_END = 0x45,
@@ -1203,16 +1207,23 @@ raw_answer(void *sock, uint64_t id, int *kind_p)
 }
 
 static size_t
-open_msg(uint8_t *out, int put, uint64_t size_or_offset, const void *path, size_t len)
+open_msg_alg(uint8_t *out, int put, uint64_t size_or_offset, const void *path, size_t len, int alg)
 {
-    memset(out, 0, 20);
+    memset(out, 0, 21);
     for (int i = 0; i < 8; i++)
         out[i] = (uint8_t) (size_or_offset >> (8 * i));
     out[9] = 1;  /* chunk 256 */
     out[12] = 4; /* window 4 */
-    size_t head = put ? 20 : 16;
+    size_t head = put ? 21 : 17;
+    out[head - 1] = (uint8_t) alg; /* the digest algorithm */
     memcpy(out + head, path, len);
     return head + len;
+}
+
+static size_t
+open_msg(uint8_t *out, int put, uint64_t size_or_offset, const void *path, size_t len)
+{
+    return open_msg_alg(out, put, size_or_offset, path, len, MU_FILE_DIGEST_XXH3_128);
 }
 
 /* Malformed and hostile messages get error answers; the connection stays;
@@ -1273,7 +1284,7 @@ test_raw_protocol(void)
     uint8_t data[11] = { 0, 0, 0, 0, 0, 0, 0, 0, 'a', 'b', 'c' };
     MU_CHECK(raw_send(sock, K_PUT_DATA, 20, data, sizeof data));
     uint8_t digest[32] = { 0 };
-    MU_CHECK(raw_send(sock, K_PUT_END, 20, digest, sizeof digest));
+    MU_CHECK(raw_send(sock, K_PUT_END, 20, digest, 16)); /* XXH3-128: 16 bytes */
     MU_CHECK_EQ(raw_answer(sock, 20, &kind), MU_EDIGEST);
     MU_CHECK(!exists(in_root(path, "wrong")));
     MU_CHECK_EQ(count_temp(root), 0);
@@ -1325,6 +1336,190 @@ test_raw_protocol(void)
     fixture_close(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* Transfer digests                                                    */
+
+/*  Both algorithms (and the default) move files both ways, plain and
+    with CURVE; an unknown digest option is MU_EINVAL; a corrupt
+    LOCAL.partial is caught with each algorithm (MU_EDIGEST, nothing
+    kept). */
+static void
+test_digest_algorithms(void)
+{
+    const int algs[] = { 0, MU_FILE_DIGEST_XXH3_128, MU_FILE_DIGEST_BLAKE2B };
+    for (int secure = 0; secure < 2; secure++) {
+        fixture_t f;
+        MU_CHECK(fixture_open(&f, secure, 0, 0));
+        char src[512], dst[512], back[512], name[64];
+        for (size_t i = 0; i < 3; i++) {
+            mu_file_options_t opts = { .digest = algs[i], .flags = MU_FILE_OVERWRITE };
+            snprintf(name, sizeof name, "alg-%d-%zu", secure, i);
+            MU_CHECK(make_file(in_root(src, name), 3 * CHUNK + 17, 30 + i));
+            MU_CHECK_EQ(mu_client_get(f.client, name, in_local(dst, name), &opts), 0);
+            MU_CHECK(same_content(src, dst));
+            snprintf(name, sizeof name, "alg-back-%d-%zu", secure, i);
+            MU_CHECK_EQ(mu_client_put(f.client, dst, name, &opts), 0);
+            MU_CHECK(same_content(src, in_root(back, name)));
+        }
+        mu_file_options_t bad = { .digest = 3 };
+        MU_CHECK_EQ(mu_client_get(f.client, "alg-0-0", in_local(dst, "bad"), &bad), MU_EINVAL);
+        bad.digest = -1;
+        MU_CHECK_EQ(mu_client_put(f.client, src, "bad", &bad), MU_EINVAL);
+        fixture_close(&f);
+    }
+
+    fixture_t f;
+    MU_CHECK(fixture_open(&f, 0, 0, 0));
+    char src[512], dst[512], partial[600];
+    MU_CHECK(make_file(in_root(src, "corrupt"), MIB + 99, 23));
+    in_local(dst, "corrupt");
+    snprintf(partial, sizeof partial, "%s.partial", dst);
+    for (size_t i = 1; i < 3; i++) {
+        /* A .partial with one wrong byte: every later byte is right, so
+           only the digest can tell. */
+        int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        MU_CHECK(fd >= 0);
+        uint8_t head[3000];
+        for (size_t j = 0; j < sizeof head; j++)
+            head[j] = pattern(23, j);
+        head[1234] ^= 0x40;
+        MU_CHECK(write(fd, head, sizeof head) == (ssize_t) sizeof head);
+        close(fd);
+        mu_file_options_t opts = { .digest = algs[i], .flags = MU_FILE_RESUME };
+        MU_CHECK_EQ(mu_client_get(f.client, "corrupt", dst, &opts), MU_EDIGEST);
+        MU_CHECK(!exists(dst));
+        MU_CHECK(!exists(partial));
+        /* Without the damage the same call succeeds. */
+        MU_CHECK_EQ(mu_client_get(f.client, "corrupt", dst, &opts), 0);
+        MU_CHECK(same_content(src, dst));
+        unlink(dst);
+    }
+    fixture_close(&f);
+}
+
+/* The digest of data with alg (wire id); returns its length. */
+static size_t
+expected_digest(int alg, const uint8_t *data, size_t size, uint8_t out[32])
+{
+    if (alg == MU_FILE_DIGEST_BLAKE2B) {
+        crypto_generichash(out, 32, data, size, NULL, 0);
+        return 32;
+    }
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(data, size));
+    memcpy(out, c.digest, 16);
+    return 16;
+}
+
+/*  Downloads path (size bytes, at most one 256-byte chunk) over the raw
+    protocol with alg: GET_INFO names alg, GET_END carries its digest of
+    the data. Returns true when all of that holds. */
+static bool
+raw_get_checks(void *sock, uint64_t id, const char *path, size_t size, int alg)
+{
+    uint8_t msg[600], buf[600], data[256], want[32];
+    size_t n = open_msg_alg(msg, 0, 0, path, strlen(path), alg);
+    if (!raw_send(sock, K_GET_OPEN, id, msg, n))
+        return false;
+    size_t got = 0;
+    bool info_ok = false;
+    for (;;) {
+        int kind;
+        uint64_t mid;
+        int len = raw_recv(sock, &kind, &mid, buf, sizeof buf);
+        if (len < 0)
+            return false;
+        if (mid != id)
+            continue;
+        if (kind == K_GET_INFO)
+            info_ok = len == 13 && buf[12] == alg;
+        else if (kind == K_GET_DATA && len > 8 && got + (size_t) len - 8 <= sizeof data) {
+            memcpy(data + got, buf + 8, (size_t) len - 8);
+            got += (size_t) len - 8;
+        } else if (kind == K_GET_END) {
+            size_t want_len = expected_digest(alg, data, got, want);
+            return info_ok && got == size && (size_t) len == want_len
+                   && memcmp(buf, want, want_len) == 0;
+        } else
+            return false;
+    }
+}
+
+/*  The digest algorithm on the wire: the server hashes with the one the
+    request names (GET_INFO echoes it, GET_END is its digest); an upload's
+    PUT_END of the other algorithm's length is a protocol error, a wrong
+    digest of either MU_EDIGEST; an unknown algorithm id (0, 3, 0x61: an
+    older client whose path starts there) is refused with MU_ENOTSUP and
+    the connection stays. */
+static void
+test_raw_digests(void)
+{
+    fixture_t f;
+    MU_CHECK(fixture_open(&f, 0, 0, 0));
+    char path[512];
+    MU_CHECK(make_file(in_root(path, "rawd"), 200, 5));
+    void *ctx = zmq_ctx_new();
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int timeout = 5000, linger = 0;
+    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    MU_CHECK(zmq_connect(sock, f.endpoint) == 0);
+    MU_CHECK(raw_send(sock, K_HELLO, 0, "raw", 3));
+    int kind;
+    MU_CHECK_EQ(raw_answer(sock, 0, &kind), 1);
+    MU_CHECK_EQ(kind, K_WELCOME);
+
+    MU_CHECK(raw_get_checks(sock, 10, "rawd", 200, MU_FILE_DIGEST_XXH3_128));
+    MU_CHECK(raw_get_checks(sock, 11, "rawd", 200, MU_FILE_DIGEST_BLAKE2B));
+    MU_CHECK(raw_get_checks(sock, 12, "rawd", 200, MU_FILE_DIGEST_XXH3_128));
+    MU_CHECK(raw_get_checks(sock, 13, "rawd", 200, MU_FILE_DIGEST_BLAKE2B));
+
+    uint8_t msg[600];
+    const int unknown[] = { 0, 3, 0x61 };
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = open_msg_alg(msg, 0, 0, "rawd", 4, unknown[i]);
+        MU_CHECK(raw_send(sock, K_GET_OPEN, 20 + i, msg, n));
+        MU_CHECK_EQ(raw_answer(sock, 20 + i, &kind), MU_ENOTSUP);
+        n = open_msg_alg(msg, 1, 3, "rawd-up", 7, unknown[i]);
+        MU_CHECK(raw_send(sock, K_PUT_OPEN, 30 + i, msg, n));
+        MU_CHECK_EQ(raw_answer(sock, 30 + i, &kind), MU_ENOTSUP);
+    }
+
+    /* Uploads: the right digest of each algorithm lands the file; the
+       wrong one is MU_EDIGEST, the other length MU_EPROTO. */
+    const int algs[] = { MU_FILE_DIGEST_XXH3_128, MU_FILE_DIGEST_BLAKE2B };
+    uint8_t data[11] = { 0, 0, 0, 0, 0, 0, 0, 0, 'a', 'b', 'c' };
+    for (size_t i = 0; i < 2; i++) {
+        uint8_t digest[32];
+        size_t len = expected_digest(algs[i], data + 8, 3, digest);
+        for (int round = 0; round < 3; round++) {
+            uint64_t id = 40 + 10 * i + (uint64_t) round;
+            char name[32];
+            snprintf(name, sizeof name, "up-%zu-%d", i, round);
+            size_t n = open_msg_alg(msg, 1, 3, name, strlen(name), algs[i]);
+            MU_CHECK(raw_send(sock, K_PUT_OPEN, id, msg, n));
+            MU_CHECK_EQ(raw_answer(sock, id, &kind), 1);
+            MU_CHECK_EQ(kind, K_PUT_READY);
+            MU_CHECK(raw_send(sock, K_PUT_DATA, id, data, sizeof data));
+            uint8_t sent[32];
+            memcpy(sent, digest, sizeof sent);
+            size_t sent_len = len;
+            if (round == 1)
+                sent[len - 1] ^= 1; /* corrupted */
+            if (round == 2)
+                sent_len = len == 16 ? 32 : 16; /* the other algorithm's length */
+            MU_CHECK(raw_send(sock, K_PUT_END, id, sent, sent_len));
+            int want = round == 0 ? 1 : round == 1 ? MU_EDIGEST : MU_EPROTO;
+            MU_CHECK_EQ(raw_answer(sock, id, &kind), want);
+            MU_CHECK_EQ(exists(in_root(path, name)), round == 0);
+        }
+    }
+    MU_CHECK_EQ(count_temp(root), 0);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    fixture_close(&f);
+}
+
 int
 main(void)
 {
@@ -1370,6 +1565,8 @@ main(void)
     MU_RUN(test_timeout);
     MU_RUN(test_fairness);
     MU_RUN(test_raw_protocol);
+    MU_RUN(test_digest_algorithms);
+    MU_RUN(test_raw_digests);
 
     cmd_t quit = { .op = OP_QUIT };
     if (write(manager_fd, &quit, sizeof quit) == (ssize_t) sizeof quit)

@@ -231,14 +231,15 @@ never_reader_open(void *ctx, const char *endpoint, const char *path, int downloa
     uint8_t welcome[64];
     ok = ok && zmq_recv(sock, welcome, sizeof welcome, 0) >= 10 && welcome[1] == K_WELCOME;
     for (int i = 0; ok && i < downloads; i++) {
-        uint8_t open[16 + 256] = { 0 }; /* offset 0 | chunk | window | path */
+        uint8_t open[17 + 256] = { 0 }; /* offset 0 | chunk | window | digest | path */
         for (int b = 0; b < 4; b++) {
             open[8 + b] = (uint8_t) (chunk >> (8 * b));
             open[12 + b] = (uint8_t) (window >> (8 * b));
         }
+        open[16] = MU_FILE_DIGEST_XXH3_128;
         size_t len = strlen(path);
-        memcpy(open + 16, path, len);
-        ok = raw_send(sock, K_GET_OPEN, 100 + (uint64_t) i, open, 16 + len);
+        memcpy(open + 17, path, len);
+        ok = raw_send(sock, K_GET_OPEN, 100 + (uint64_t) i, open, 17 + len);
     }
     mu_keys_destroy(&server_keys);
     mu_keys_destroy(&own);

@@ -12,8 +12,9 @@
     component walk (MU_FILES_RESOLVE=walk).
 
     Input: byte 0 — bit 0: the walking server; bit 1: the target writes
-    the right BLAKE2b digest into every PUT_END (of the PUT_DATA bytes it
-    sent for that transfer id), so uploads can complete. Then records: a
+    the right BLAKE2b digest into every 32-byte PUT_END (of the PUT_DATA
+    bytes it sent for that transfer id), so uploads that ask for BLAKE2b,
+    as the seeds' do, can complete. Then records: a
     16-bit little-endian head (bits 0..14: the frame's length, cut to what
     the input holds; bit 15: another frame of the same message follows)
     and the frame as a peer sends it (version, kind, id, payload:

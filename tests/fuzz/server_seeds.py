@@ -28,12 +28,16 @@ def seed(flags, *frames):
     return bytes([flags]) + b"".join(record(f) for f in frames)
 
 
-def get_open(ident, path, offset=0, chunk=65536, window=8):
-    return frame(GET_OPEN, ident, struct.pack("<QII", offset, chunk, window) + path)
+XXH3_128, BLAKE2B = 2, 1  # transfer digest algorithm ids (doc/wire.md)
+
+
+def get_open(ident, path, offset=0, chunk=65536, window=8, alg=XXH3_128):
+    return frame(GET_OPEN, ident, struct.pack("<QIIB", offset, chunk, window, alg) + path)
 
 
 def put_open(ident, path, size, chunk=8, window=4, flags=0):
-    return frame(PUT_OPEN, ident, struct.pack("<QIII", size, chunk, window, flags) + path)
+    # BLAKE2b: the harness fixes 32-byte PUT_END digests (FIX_DIGESTS)
+    return frame(PUT_OPEN, ident, struct.pack("<QIIIB", size, chunk, window, flags, BLAKE2B) + path)
 
 
 def put(ident, path, content, chunk=8, flags=0, digest=None):

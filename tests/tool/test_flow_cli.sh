@@ -22,7 +22,7 @@ err_has() { grep -q -e "$1" "$tmp/err"; }
 
 run flow demo --workers 3 --count 5000
 if status_is 0 && out_has "^5000 of 5000 numbers back (wrong edge or malformed: 0, duplicates: 0)" \
-    && out_has "messages/s, latency p50 [0-9]* us, p99 [0-9]* us" \
+    && out_has "^flood (2000 in flight): [0-9]* messages/s, latency p50 [0-9]* us, p99 [0-9]* us, p999 [0-9]* us" \
     && out_has "^ok: every number came back exactly once"; then
     ok "demo: every number back once on the right edge"
 else
@@ -38,6 +38,25 @@ if out_has "^stage *runner *pid *in *out *errors *restarts *drops *queue *client
     ok "demo: statistics table per stage and worker"
 else
     not_ok "demo: statistics table per stage and worker"
+fi
+
+# Paced: 3000 numbers at 10000/s take about 0.3 s; the figure printed is
+# the achieved rate (at most the asked one, within rounding).
+run flow demo --workers 2 --count 3000 --rate 10000
+if status_is 0 && out_has "^3000 of 3000 numbers back (wrong edge or malformed: 0, duplicates: 0)" \
+    && out_has "^paced at 10000/s: [0-9]* messages/s, latency p50 [0-9]* us, p99 [0-9]* us, p999 [0-9]* us" \
+    && [ "$(sed -n 's|^paced at 10000/s: \([0-9]*\) messages/s.*|\1|p' "$tmp/out")" -le 10050 ] \
+    && out_has "^ok: every number came back exactly once"; then
+    ok "demo --rate: paced, every number back, p50/p99/p999"
+else
+    not_ok "demo --rate: paced, every number back, p50/p99/p999"
+fi
+
+run flow demo --rate 0
+if status_is 2 && err_has "rate needs a number from 1 to 100000000"; then
+    ok "bad --rate is a usage error"
+else
+    not_ok "bad --rate is a usage error"
 fi
 
 run flow demo

@@ -826,7 +826,7 @@ const cli_command_t cli_cmd_get = {
     "EP REMOTE LOCAL [--chunk SIZE] [--window N] [--resume] [--force] KEYS",
     "download a file from a server",
     "Downloads REMOTE (relative to the server's --root) to LOCAL, checking\n"
-    "the BLAKE2b digest; LOCAL appears only when complete. LOCAL may be a\n"
+    "the XXH3-128 digest; LOCAL appears only when complete. LOCAL may be a\n"
     "directory (the file keeps REMOTE's name) or - (standard output, written\n"
     "once the digest checked). The bytes received go to LOCAL.partial, which\n"
     "is kept when the download fails or is interrupted (Ctrl-C): run the same\n"
@@ -841,7 +841,7 @@ const cli_command_t cli_cmd_put = {
     "EP LOCAL REMOTE [--chunk SIZE] [--window N] [--force] KEYS",
     "upload a file to a server",
     "Uploads LOCAL (- for standard input) to REMOTE (relative to the server's\n"
-    "--root); the server checks the BLAKE2b digest before the file appears.\n\n" CONN_KEYS_HELP
+    "--root); the server checks the XXH3-128 digest before the file appears.\n\n" CONN_KEYS_HELP
         FILE_OPTS_HELP EXIT_HELP,
     put_run,
     NULL

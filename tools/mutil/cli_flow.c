@@ -12,7 +12,9 @@
     length, then the digits) with a window of numbers in flight, and checks
     that every number comes back exactly once, on the edge of its parity. It
     prints messages/s and the latency percentiles, then the flow's
-    statistics. */
+    statistics. Flood (the default) sends as fast as the window allows;
+    --rate N paces the numbers at N per second, each one's latency counted
+    from the time it was due (so a client that falls behind shows it). */
 #include "cli.h"
 
 #include <arpa/inet.h>
@@ -37,7 +39,9 @@
     "odd and one for even numbers. A client sends the numbers 1..--count\n"      \
     "(default 100000) and checks that each comes back exactly once on the\n"     \
     "right edge; then the throughput, latency percentiles and the flow's\n"      \
-    "statistics per stage and worker are printed.\n\n"                           \
+    "statistics per stage and worker are printed. By default the client\n"       \
+    "floods (2000 numbers in flight); --rate N paces it at N numbers per\n"      \
+    "second, latency counted from when each number was due.\n\n"                 \
     "serve runs the same flow for clients of your own: it prints the edges'\n"   \
     "ports (--port P: inbound P, odd P+1, even P+2; default ephemeral ports),\n" \
     "then runs until SIGINT or SIGTERM, drains and prints the statistics.\n\n"   \
@@ -128,6 +132,8 @@ typedef struct {
     conn_t in, out[2]; /* out[0] odd, out[1] even */
     char wbuf[65536];
     size_t wlen, woff;
+    double rate; /* numbers per second; 0: flood */
+    int64_t t0;  /* start (paced: number v is due at t0 + (v - 1) / rate) */
 } client_t;
 
 static int64_t
@@ -157,12 +163,30 @@ connect_port(int port)
 }
 
 /*  Queues number frames while the window and the buffer allow. */
+/*  When number v is due (paced). */
+static int64_t
+due_ns(const client_t *c, uint64_t v)
+{
+    return c->t0 + (int64_t) ((double) (v - 1) * 1e9 / c->rate);
+}
+
+/*  How many numbers should have been sent by now. */
+static uint64_t
+sendable(const client_t *c)
+{
+    if (c->rate <= 0)
+        return c->count;
+    double due = (double) (now_ns() - c->t0) * c->rate / 1e9 + 1;
+    return due >= (double) c->count ? c->count : (uint64_t) due;
+}
+
 static void
 fill(client_t *c)
 {
     if (c->woff == c->wlen)
         c->woff = c->wlen = 0;
-    while (c->sent < c->count && c->sent - c->received < WINDOW
+    uint64_t until = sendable(c);
+    while (c->sent < until && c->sent - c->received < WINDOW
            && c->wlen + 4 + NUM_MAX <= sizeof c->wbuf) {
         uint64_t v = ++c->sent;
         char digits[NUM_MAX + 1];
@@ -172,8 +196,21 @@ fill(client_t *c)
         p[1] = p[2] = p[3] = 0;
         memcpy(p + 4, digits, (size_t) n);
         c->wlen += 4 + (size_t) n;
-        c->sent_ns[v] = now_ns();
+        c->sent_ns[v] = c->rate > 0 ? due_ns(c, v) : now_ns();
     }
+}
+
+/*  How long pump may wait: until the next number is due (paced), else
+    100 ms. */
+static struct timespec
+wait_time(const client_t *c)
+{
+    int64_t ns = 100000000;
+    if (c->rate > 0 && c->sent < c->count && c->sent - c->received < WINDOW && c->woff == c->wlen) {
+        int64_t left = due_ns(c, c->sent + 1) - now_ns();
+        ns = left < 0 ? 0 : left < ns ? left : ns;
+    }
+    return (struct timespec) { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
 }
 
 /*  Takes the whole frames in an outbound connection's buffer. */
@@ -211,7 +248,8 @@ pump(client_t *c)
         { .fd = c->out[0].fd, .events = POLLIN },
         { .fd = c->out[1].fd, .events = POLLIN },
     };
-    if (poll(p, 3, 100) < 0)
+    struct timespec wait = wait_time(c);
+    if (ppoll(p, 3, &wait, NULL) < 0)
         return errno == EINTR;
     if (p[0].revents & POLLOUT) {
         ssize_t n = send(c->in.fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
@@ -291,6 +329,7 @@ run_client(mu_flow_t *f, uint64_t count, double *secs_p, client_t *c)
         return false;
     }
     int64_t t0 = now_ns(), last_progress = t0;
+    c->t0 = t0;
     uint64_t last_received = 0;
     while (c->received < count && c->wrong == 0) {
         if (!pump(c)) {
@@ -333,12 +372,13 @@ parse_count(cli_args_t *args, uint64_t max, uint64_t *v)
 }
 
 /*  Parses the options of "flow demo" and "flow serve" (who): --workers N
-    (1..256) and the command's own numeric option (--count or --port, up to
-    max, into *value). Returns CLI_ARGS_OPERAND to go on, else the exit
-    status (help or usage printed). */
+    (1..256), the command's own numeric option (--count or --port, up to
+    max, into *value) and, when rate is not NULL, --rate N (1..10^8
+    numbers/s). Returns CLI_ARGS_OPERAND to go on, else the exit status
+    (help or usage printed). */
 static int
 parse_options(const cli_command_t *self, const char *who, int argc, char **argv, uint64_t *workers,
-              const char *option, uint64_t max, uint64_t *value)
+              const char *option, uint64_t max, uint64_t *value, uint64_t *rate)
 {
     cli_args_t args;
     cli_args_init(&args, who, argc, argv);
@@ -355,6 +395,8 @@ parse_options(const cli_command_t *self, const char *who, int argc, char **argv,
             ok = parse_count(&args, 256, workers);
         else if (cli_args_is(&args, option))
             ok = parse_count(&args, max, value);
+        else if (rate && cli_args_is(&args, "--rate"))
+            ok = parse_count(&args, 100000000, rate);
         else
             cli_args_unknown(&args);
         if (!ok) {
@@ -365,15 +407,25 @@ parse_options(const cli_command_t *self, const char *who, int argc, char **argv,
     return CLI_ARGS_OPERAND;
 }
 
+/*  The latency quantile q of the sorted latencies (nearest rank). */
+static double
+quantile(const client_t *c, double q)
+{
+    if (c->received == 0)
+        return 0;
+    size_t k = (size_t) ((double) c->received * q);
+    return c->lat_us[k < c->received ? k : c->received - 1];
+}
+
 static int
 flow_demo(const cli_command_t *self, int argc, char **argv)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    uint64_t workers = (uint64_t) (cores > 0 ? cores * 2 : 2), count = 100000;
+    uint64_t workers = (uint64_t) (cores > 0 ? cores * 2 : 2), count = 100000, rate = 0;
     if (workers > 256)
         workers = 256;
     int status = parse_options(self, "flow demo", argc, argv, &workers, "--count", 100000000,
-                               &count);
+                               &count, &rate);
     if (status != CLI_ARGS_OPERAND)
         return status;
     mu_flow_t *f = make_flow((int) workers, 0);
@@ -387,17 +439,22 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
            mu_flow_edge_port(f, "in", 0), (unsigned long long) workers,
            mu_flow_edge_port(f, "out", 0), mu_flow_edge_port(f, "out", 1));
     client_t *c = calloc(1, sizeof *c);
+    if (c)
+        c->rate = (double) rate;
     double secs = 0;
     bool ok = c && run_client(f, count, &secs, c);
     if (c) {
         qsort(c->lat_us, c->received, sizeof *c->lat_us, cmp_double);
-        double p50 = c->received ? c->lat_us[c->received / 2] : 0;
-        double p99 = c->received ? c->lat_us[(size_t) ((double) c->received * 0.99)] : 0;
         printf("%llu of %llu numbers back (wrong edge or malformed: %llu, duplicates: %llu)\n",
                (unsigned long long) c->received, (unsigned long long) count,
                (unsigned long long) c->wrong, (unsigned long long) c->dupes);
-        printf("%.0f messages/s, latency p50 %.0f us, p99 %.0f us\n",
-               secs > 0 ? (double) c->received / secs : 0, p50, p99);
+        if (rate)
+            printf("paced at %llu/s: ", (unsigned long long) rate);
+        else
+            printf("flood (%d in flight): ", WINDOW);
+        printf("%.0f messages/s, latency p50 %.0f us, p99 %.0f us, p999 %.0f us\n",
+               secs > 0 ? (double) c->received / secs : 0, quantile(c, 0.5), quantile(c, 0.99),
+               quantile(c, 0.999));
         free(c->sent_ns);
         free(c->seen);
         free(c->lat_us);
@@ -430,7 +487,8 @@ static int
 flow_serve(const cli_command_t *self, int argc, char **argv)
 {
     uint64_t workers = 4, port = 0;
-    int status = parse_options(self, "flow serve", argc, argv, &workers, "--port", 65533, &port);
+    int status = parse_options(self, "flow serve", argc, argv, &workers, "--port", 65533, &port,
+                               NULL);
     if (status != CLI_ARGS_OPERAND)
         return status;
     mu_flow_t *f = make_flow((int) workers, (int) port);
@@ -456,7 +514,7 @@ flow_serve(const cli_command_t *self, int argc, char **argv)
 static int flow_help(const cli_command_t *self, int argc, char **argv);
 
 static const cli_command_t sub_demo = { "demo",
-                                        "[--workers N] [--count N]",
+                                        "[--workers N] [--count N] [--rate N]",
                                         "run the echo flow with a checking client",
                                         NULL,
                                         flow_demo,
@@ -496,7 +554,7 @@ flow_run(const cli_command_t *self, int argc, char **argv)
 }
 
 const cli_command_t cli_cmd_flow = { "flow",
-                                     "demo [--workers N] [--count N]\n"
+                                     "demo [--workers N] [--count N] [--rate N]\n"
                                      "serve [--workers N] [--port P]\nhelp",
                                      "run multi-process dataflows (mu_flow): the echo demo",
                                      FLOW_HELP,

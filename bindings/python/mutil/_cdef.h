@@ -4,6 +4,10 @@ typedef int pid_t;
 #define MU_VERSION_MINOR 1
 #define MU_VERSION_PATCH 0
 #define MU_FMT_MAX_DECIMALS 17
+#define MU_RATELIMIT_MAX_LIMIT 1000000
+#define MU_RATELIMIT_MAX_PERIOD_MS 86400000
+#define MU_RATELIMIT_MAX_BURST_MS 9000000000000
+#define MU_TABLE_MAX_COLUMNS 256
 #define MU_SIGV4_NO_NORMALIZE 1
 #define MU_SIGV4_TOKEN_UNSIGNED 2
 #define MU_SIGV4_CONTENT_SHA256 4
@@ -44,6 +48,8 @@ typedef int pid_t;
 #define MU_KEYS_PUBLIC_ONLY 2
 #define MU_FILE_RESUME 1
 #define MU_FILE_OVERWRITE 2
+#define MU_FILE_DIGEST_BLAKE2B 1
+#define MU_FILE_DIGEST_XXH3_128 2
 #define MU_SOCKET_ID_BYTES 16
 #define MU_SOCKET_MAX_MESSAGE 67108864
 #define MU_PUBSUB_MAX_TOPIC 255
@@ -57,6 +63,7 @@ typedef int pid_t;
 #define MU_ENTRYPOINT_START_TIMEOUT_DEFAULT 30000
 #define MU_ENTRYPOINT_SHUTDOWN_TIMEOUT_DEFAULT 10000
 #define MU_ENTRYPOINT_STOP_GRACE 100
+#define MU_CRON_UTC 1
 #define MU_FLOW_MORE 1
 #define MU_FLOW_EDGE_MAX_CLIENTS 256
 #define MU_FLOW_EDGE_IDLE_TIMEOUT_MS 60000
@@ -70,6 +77,34 @@ enum {
  int mu_error_errno(int code);
  int mu_last_code(void);
  const char *mu_last_error(void);
+typedef enum {
+    MU_LOG_QUIET = 0,
+    MU_LOG_ERROR,
+    MU_LOG_WARNING,
+    MU_LOG_INFO,
+    MU_LOG_DEBUG
+} mu_log_level_t;
+typedef enum {
+    MU_LOG_PLAIN = 0,
+    MU_LOG_JSON = 1
+} mu_log_format_t;
+typedef void(mu_log_fn)(void *arg, mu_log_level_t level, const char *module, const char *message,
+                        const char *line);
+ void mu_log(mu_log_level_t level, const char *module, const char *fmt, ...)
+    ;
+         _Bool 
+              mu_log_enabled(mu_log_level_t level);
+ void mu_log_set_level(mu_log_level_t level);
+ mu_log_level_t mu_log_level(void);
+  int mu_log_level_parse(const char *name, mu_log_level_t *level_p);
+ void mu_log_set_format(mu_log_format_t format);
+  int mu_log_set_ident(const char *ident);
+  int mu_log_set_fd(int fd);
+  int mu_log_set_file(const char *path);
+ void mu_log_set_callback(mu_log_fn *fn, void *arg);
+  int mu_log_set_buffering(size_t bytes, int flush_ms);
+  int mu_log_flush(void);
+ void mu_log_reset(void);
  const char *mu_escape(char *out, size_t cap, const void *data, size_t size);
 typedef enum {
     MU_ROUND_NEAREST = 0,
@@ -81,6 +116,92 @@ typedef enum {
                              int max_decimals, char separator, int width);
  int mu_fmt_price(char *out, size_t size, double value);
  int mu_fmt_price_pad(char *out, size_t size, double value, int width);
+typedef struct mu_ratelimit_t mu_ratelimit_t;
+typedef enum { MU_RATELIMIT_TOKEN_BUCKET = 0, MU_RATELIMIT_SLIDING_WINDOW = 1 } mu_ratelimit_kind_t;
+typedef int64_t(mu_ratelimit_clock_fn)(void *arg);
+typedef struct {
+    mu_ratelimit_kind_t kind;
+    uint32_t limit;
+    int64_t period_ms;
+    uint32_t burst;
+    mu_ratelimit_clock_fn *clock;
+    void *clock_arg;
+} mu_ratelimit_opts_t;
+  mu_ratelimit_t *mu_ratelimit_new(const mu_ratelimit_opts_t *opts);
+ void mu_ratelimit_destroy(mu_ratelimit_t **self_p);
+  int mu_ratelimit_try(mu_ratelimit_t *self, uint32_t n);
+  int mu_ratelimit_acquire(mu_ratelimit_t *self, uint32_t n, int timeout_ms);
+ int64_t mu_ratelimit_delay_ns(mu_ratelimit_t *self, uint32_t n);
+  int mu_ratelimit_fd(mu_ratelimit_t *self);
+typedef struct {
+    const char *label;
+    int64_t start_ns;
+} mu_timer_t;
+typedef void(mu_timer_log_fn)(void *arg, const char *label, int64_t elapsed_ns);
+ int64_t mu_timer_now_ns(void);
+ mu_timer_t mu_timer_begin(const char *label);
+ int64_t mu_timer_elapsed_ns(const mu_timer_t *timer);
+ int64_t mu_timer_end(const mu_timer_t *timer);
+ void mu_timer_set_log(mu_timer_log_fn *fn, void *arg);
+typedef struct mu_hist_t mu_hist_t;
+typedef struct {
+    size_t size;
+    uint64_t count;
+    uint64_t min;
+    uint64_t max;
+    double mean;
+    uint64_t p50;
+    uint64_t p90;
+    uint64_t p99;
+    uint64_t p999;
+} mu_hist_summary_t;
+  mu_hist_t *mu_hist_new(void);
+ void mu_hist_destroy(mu_hist_t **self_p);
+ void mu_hist_record(mu_hist_t *self, uint64_t value);
+ void mu_hist_merge(mu_hist_t *self, const mu_hist_t *from);
+ void mu_hist_reset(mu_hist_t *self);
+ uint64_t mu_hist_count(const mu_hist_t *self);
+  int mu_hist_quantile(const mu_hist_t *self, double q, uint64_t *value);
+  int mu_hist_summary(const mu_hist_t *self, mu_hist_summary_t *out);
+typedef struct mu_cmd_t mu_cmd_t;
+typedef struct mu_cmd_table_t mu_cmd_table_t;
+typedef int(mu_cmd_run_fn)(const mu_cmd_t *self, int argc, char **argv);
+struct mu_cmd_t {
+    const char *name;
+    const char *synopsis;
+    const char *summary;
+    const char *description;
+    mu_cmd_run_fn *run;
+    const mu_cmd_table_t *subcommands;
+};
+struct mu_cmd_table_t {
+    const char *path;
+    const mu_cmd_t *const *table;
+    size_t n;
+};
+enum {
+    MU_CMD_NONE = MU_ENOENT,
+    MU_CMD_AMBIGUOUS = MU_EEXIST
+};
+ int mu_cmd_find(const char *word, const mu_cmd_t *const *table, size_t n);
+ const mu_cmd_t *mu_cmd_resolve(FILE *err, const char *prog, const char *who,
+                                         const char *kind, const char *word,
+                                         const mu_cmd_t *const *table, size_t n);
+ void mu_cmd_print_usage(FILE *out, const char *prog, const char *path,
+                                  const mu_cmd_t *cmd);
+ void mu_cmd_print_help(FILE *out, const char *prog, const char *path,
+                                 const mu_cmd_t *cmd);
+ void mu_cmd_print_list(FILE *out, const mu_cmd_t *const *table, size_t n);
+typedef struct mu_table_t mu_table_t;
+ size_t mu_terminal_width(int fd);
+  mu_table_t *mu_table_new(size_t columns, const char *const *headers);
+ void mu_table_destroy(mu_table_t **self_p);
+  int mu_table_set_caption(mu_table_t *self, const char *caption);
+ void mu_table_set_repeat(mu_table_t *self, size_t every);
+  int mu_table_add(mu_table_t *self, const char *const *cells);
+  int mu_table_addf(mu_table_t *self, const char *fmt, ...) ;
+ size_t mu_table_rows(const mu_table_t *self);
+  int mu_table_print(const mu_table_t *self, FILE *out, size_t width);
 typedef struct {
     const char *name;
     const char *value;
@@ -514,6 +635,7 @@ typedef struct {
     int flags;
     mu_progress_fn *progress;
     void *progress_arg;
+    int digest;
 } mu_file_options_t;
   int mu_server_set_root(mu_server_t *self, const char *dir);
   int mu_server_set_transfer_budget(mu_server_t *self, size_t per_peer_bytes,
@@ -726,44 +848,6 @@ typedef struct {
   int mu_proxy_set_ws(mu_proxy_t *self, const mu_proxy_ws_t *ws);
  int mu_proxy_ws_port(const mu_proxy_t *self);
   int mu_proxy_ws_stats(const mu_proxy_t *self, mu_proxy_ws_stats_t *stats);
-typedef struct mu_service_t mu_service_t;
-typedef struct mu_entrypoint_t mu_entrypoint_t;
-typedef struct {
-    int (*start)(void *arg, mu_service_t *svc);
-    int (*stop)(void *arg, mu_service_t *svc, int timeout_ms);
-} mu_service_ops_t;
- void mu_service_ready(mu_service_t *svc);
- void mu_service_fail(mu_service_t *svc, int code, const char *message);
- const char *mu_service_name(const mu_service_t *svc);
- void *mu_service_arg(const mu_service_t *svc);
-typedef enum {
-    MU_HOOK_PRE_START = 0,
-    MU_HOOK_POST_START,
-    MU_HOOK_PRE_STOP,
-    MU_HOOK_POST_STOP
-} mu_hook_t;
-typedef int(mu_hook_fn)(void *arg, mu_entrypoint_t *ep);
-typedef enum {
-    MU_LOG_QUIET = 0,
-    MU_LOG_ERROR,
-    MU_LOG_WARNING,
-    MU_LOG_INFO,
-    MU_LOG_DEBUG
-} mu_log_level_t;
-  mu_entrypoint_t *mu_entrypoint_new(void);
- void mu_entrypoint_destroy(mu_entrypoint_t **self_p);
-  mu_service_t *mu_entrypoint_add(mu_entrypoint_t *self, const char *name,
-                                                       const mu_service_ops_t *ops, void *arg);
- void mu_entrypoint_set_hook(mu_entrypoint_t *self, mu_hook_t hook, mu_hook_fn *fn,
-                                      void *arg);
-  int mu_entrypoint_set_start_timeout(mu_entrypoint_t *self, int timeout_ms);
-  int mu_entrypoint_set_shutdown_timeout(mu_entrypoint_t *self,
-                                                              int timeout_ms);
-  int mu_entrypoint_set_logging(mu_entrypoint_t *self, const char *ident,
-                                                     mu_log_level_t level);
-  int mu_entrypoint_run(mu_entrypoint_t *self);
- void mu_entrypoint_stop(mu_entrypoint_t *self);
- int mu_entrypoint_signal(const mu_entrypoint_t *self);
 typedef struct mu_pool_t mu_pool_t;
 typedef void *(mu_job_fn) (void *arg);
  int mu_pool_default_size(void);
@@ -775,6 +859,89 @@ typedef void *(mu_job_fn) (void *arg);
  int mu_pool_fd(const mu_pool_t *self);
   int mu_pool_result(mu_pool_t *self, uint64_t *id_p, void **result_p,
                                           int timeout_ms);
+typedef struct mu_thread_t mu_thread_t;
+  mu_thread_t *mu_thread_spawn(mu_job_fn *fn, void *arg);
+  int mu_thread_wait(mu_thread_t *self, int timeout_ms, void **result_p);
+ int mu_thread_fd(const mu_thread_t *self);
+ void mu_thread_destroy(mu_thread_t **self_p);
+  int mu_thread_call(mu_job_fn *fn, void *arg, int timeout_ms,
+                                          void **result_p);
+typedef struct mu_service_t mu_service_t;
+typedef struct mu_entrypoint_t mu_entrypoint_t;
+typedef struct {
+    int (*start)(void *arg, mu_service_t *svc);
+    int (*stop)(void *arg, mu_service_t *svc, int timeout_ms);
+} mu_service_ops_t;
+ void mu_service_ready(mu_service_t *svc);
+ void mu_service_fail(mu_service_t *svc, int code, const char *message);
+ const char *mu_service_name(const mu_service_t *svc);
+ void *mu_service_arg(const mu_service_t *svc);
+ mu_entrypoint_t *mu_service_entrypoint(const mu_service_t *svc);
+         _Bool 
+              mu_service_stopping(const mu_service_t *svc);
+ int mu_service_stop_fd(const mu_service_t *svc);
+  int mu_service_wait_stop(mu_service_t *svc, int timeout_ms);
+typedef enum {
+    MU_HOOK_PRE_START = 0,
+    MU_HOOK_POST_START,
+    MU_HOOK_PRE_STOP,
+    MU_HOOK_POST_STOP
+} mu_hook_t;
+typedef int(mu_hook_fn)(void *arg, mu_entrypoint_t *ep);
+  mu_entrypoint_t *mu_entrypoint_new(void);
+ void mu_entrypoint_destroy(mu_entrypoint_t **self_p);
+  mu_service_t *mu_entrypoint_add(mu_entrypoint_t *self, const char *name,
+                                                       const mu_service_ops_t *ops, void *arg);
+ void mu_entrypoint_set_hook(mu_entrypoint_t *self, mu_hook_t hook, mu_hook_fn *fn,
+                                      void *arg);
+  int mu_entrypoint_set_start_timeout(mu_entrypoint_t *self, int timeout_ms);
+  int mu_entrypoint_set_shutdown_timeout(mu_entrypoint_t *self,
+                                                              int timeout_ms);
+  int mu_entrypoint_set_pool(mu_entrypoint_t *self, int size);
+ mu_pool_t *mu_entrypoint_pool(const mu_entrypoint_t *self);
+  int mu_entrypoint_set_logging(mu_entrypoint_t *self, const char *ident,
+                                                     mu_log_level_t level);
+  int mu_entrypoint_run(mu_entrypoint_t *self);
+typedef int(mu_main_fn)(void *arg, mu_entrypoint_t *ep);
+  int mu_entrypoint_run_main(mu_entrypoint_t *self, mu_main_fn *main_fn,
+                                                  void *arg);
+typedef struct {
+    const char *name;
+    const mu_service_ops_t *ops;
+    void *arg;
+} mu_service_def_t;
+  mu_service_t *mu_entrypoint_add_def(mu_entrypoint_t *self,
+                                                           const mu_service_def_t *def);
+  int mu_run(mu_main_fn *main_fn, void *arg, const mu_service_def_t *services,
+                                  size_t count);
+         _Bool 
+              mu_entrypoint_stopping(mu_entrypoint_t *self);
+ void mu_entrypoint_stop(mu_entrypoint_t *self);
+ int mu_entrypoint_signal(const mu_entrypoint_t *self);
+typedef int(mu_tick_fn)(void *arg);
+typedef struct mu_periodic_t mu_periodic_t;
+  mu_periodic_t *mu_periodic_new(int interval_ms, int jitter_ms,
+                                                      mu_tick_fn *fn, void *arg);
+ void mu_periodic_destroy(mu_periodic_t **self_p);
+  int mu_periodic_set_first(mu_periodic_t *self, int delay_ms);
+ mu_service_def_t mu_periodic_service(mu_periodic_t *self, const char *name);
+typedef struct {
+    size_t size;
+    uint64_t calls;
+    uint64_t errors;
+    uint64_t late;
+    uint64_t skipped;
+} mu_periodic_stats_t;
+  int mu_periodic_stats(const mu_periodic_t *self, mu_periodic_stats_t *stats);
+typedef struct mu_cron_t mu_cron_t;
+  mu_cron_t *mu_cron_new(const char *expr, int flags);
+ void mu_cron_destroy(mu_cron_t **self_p);
+  int mu_cron_next(const mu_cron_t *self, int64_t after, int64_t *next_p);
+ void mu_cron_set_clock(mu_cron_t *self, int64_t (*now_fn)(void *arg), void *arg,
+                                 int check_ms);
+ mu_service_def_t mu_cron_service(mu_cron_t *self, const char *name, mu_tick_fn *fn,
+                                           void *arg);
+  int mu_cron_stats(const mu_cron_t *self, mu_periodic_stats_t *stats);
 typedef struct mu_producer_t mu_producer_t;
 typedef int(mu_generator_fn)(void *arg, mu_producer_t *producer);
 typedef void(mu_item_free_fn)(void *item);
@@ -927,5 +1094,22 @@ typedef int mu_flow_inproc_fn(void *arg, const char *event, const void *data, si
                                               size_t queue_max);
   int mu_flow_emit_event(mu_flow_emit_t *out, const char *event,
                                               const void *data, size_t size);
+typedef int(mu_server_handler_fn)(void *arg, mu_server_t *server, mu_event_t *event);
+typedef struct {
+    mu_server_t *server;
+    mu_server_handler_fn *on_event;
+    void *arg;
+    int poll_ms;
+} mu_server_service_t;
+ mu_service_def_t mu_server_service(mu_server_service_t *cfg, const char *name);
+typedef int(mu_socket_handler_fn)(void *arg, mu_socket_t *socket, const mu_socket_msg_t *msg);
+typedef struct {
+    mu_socket_t *socket;
+    mu_socket_handler_fn *on_message;
+    void *arg;
+    int poll_ms;
+} mu_socket_service_t;
+ mu_service_def_t mu_socket_service(mu_socket_service_t *cfg, const char *name);
+ mu_service_def_t mu_flow_service(mu_flow_t *flow, const char *name);
  int mu_version(void);
  const char *mu_version_string(void);
