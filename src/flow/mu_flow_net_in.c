@@ -40,7 +40,10 @@ up_seen(mu__runner_t *r, int g, int64_t now)
     if (!p->alive) {
         p->alive = true;
         n->joined++;
-        mu__rlog(info, r, "upstream runner %d %s", g, p->ever ? "rejoined" : "joined");
+        if (p->ever)
+            mu__rlog(info, r, "upstream runner %d rejoined", g);
+        else
+            mu__rlog(debug, r, "upstream runner %d joined", g);
         p->ever = true;
     }
 }
