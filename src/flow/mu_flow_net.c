@@ -39,29 +39,6 @@ set_rid(uint8_t *rid, char kind, int g)
     mu__put_le32(rid + 1, (uint32_t) g);
 }
 
-/*  Sends a two-frame message (routing id, header + payload). 0, or -errno. */
-int
-mu__net_xmit(void *s, const uint8_t *rid, const void *hdr, size_t hlen, const void *data,
-             size_t size)
-{
-    zmq_msg_t m;
-    if (zmq_msg_init_size(&m, hlen + size) != 0)
-        return MU_ENOMEM;
-    memcpy(zmq_msg_data(&m), hdr, hlen);
-    if (size)
-        memcpy((char *) zmq_msg_data(&m) + hlen, data, size);
-    if (zmq_send(s, rid, 5, ZMQ_SNDMORE | ZMQ_DONTWAIT) != 5) {
-        int e = errno;
-        zmq_msg_close(&m);
-        return -e;
-    }
-    if (zmq_msg_send(&m, s, ZMQ_DONTWAIT) < 0) {
-        int e = errno;
-        zmq_msg_close(&m);
-        return -e;
-    }
-    return 0;
-}
 
 static int64_t
 credit(const peer_t *p)
