@@ -199,4 +199,26 @@ else
     not_ok "shared CURVE keys over hosts"
 fi
 
+# ---- 9. host b frozen (SIGSTOP): heartbeat timeout, redelivery; thawed: rejoins
+N=3000
+out="$tmp/r9"
+for h in b c a; do start $h -w b:2 -w c:2 -n $N -o "$out" -D b:2 -D c:2 -r -b 200:600; done
+tap_wait_for 60 have "$out" 300
+kill -STOP -"$pid_b"
+tap_wait_for 30 grep -q "on host 'b' lost" "$tmp/a.log"
+frozen=$?
+kill -CONT -"$pid_b"
+tap_wait_for 30 grep -q "on host 'b' rejoined" "$tmp/a.log"
+rejoined=$?
+tap_wait_for 60 ended a && tap_wait_for 30 ended b && tap_wait_for 30 ended c
+wait $pid_a; sa=$?; wait $pid_b; sb=$?; wait $pid_c; sc=$?
+set -- $(check "$out" $N)
+redo=$(stat_of "$tmp/a.log" src 0 6); dups=$(stat_of "$tmp/a.log" src 0 7)
+if [ "$frozen$rejoined" = 00 ] && [ "$sa$sb$sc" = 000 ] && [ "$2" -eq 0 ] && [ "${redo:-0}" -ge 1 ]; then
+    ok "host b frozen: lost by heartbeat, $redo redelivered, rejoined when thawed; none of $N lost, $3 handled twice (counted: $dups)"
+else
+    cp "$tmp/a.log" "$tmp/out"; cp "$tmp/b.log" "$tmp/err"; rc="$frozen$rejoined $sa$sb$sc check=$* redo=$redo"
+    not_ok "host b frozen and thawed"
+fi
+
 tap_end
