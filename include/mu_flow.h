@@ -437,7 +437,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_drain_timeout(mu_flow_t *self, int timeou
     mu_flow_wait says why). Returns 0, MU_EINVAL (no stage; the first stage is a worker
     stage; an at-least-once link that is not balanced; a split flow with no
     local stage or a local/remote link that is unpinned or at-least-once; a
-    bad edge address; hosts added without mu_flow_set_self, mixed with
+    bad edge address; hosts added without mu_flow_set_self, this host
+    running no runner, mixed with
     mu_flow_set_local/mu_flow_set_endpoint, a stage with 0 or over 256
     runners over the hosts, an edge or fd-source stage on several hosts, a
     host's ports over 65535, per-host keys missing for a host or without

@@ -102,11 +102,8 @@ down_join(mu__runner_t *r, int j, uint64_t inc)
     if (!p->alive) {
         p->alive = true;
         n->joined++;
-        if (p->ever) /* first joins are the normal start: debug only */
+        if (p->ever) /* first joins are the normal start: counted only */
             mu__rlog(info, r, "downstream runner %s/%d on host '%s' rejoined", r->next->name, j,
-                     r->flow->hosts[p->host].name);
-        else
-            mu__rlog(debug, r, "downstream runner %s/%d on host '%s' joined", r->next->name, j,
                      r->flow->hosts[p->host].name);
         p->ever = true;
     }

@@ -65,10 +65,8 @@ up_seen(mu__runner_t *r, int g, int64_t now)
     if (!p->alive) {
         p->alive = true;
         n->joined++;
-        if (p->ever)
+        if (p->ever) /* first joins are the normal start: counted only */
             mu__rlog(info, r, "upstream runner %d rejoined", g);
-        else
-            mu__rlog(debug, r, "upstream runner %d joined", g);
         p->ever = true;
     }
 }

@@ -120,6 +120,11 @@ test_start_errors(void)
     expect_start_fails(f, "mu_flow_set_self");
     mu_flow_destroy(&f);
 
+    f = two_hosts(40100); /* a host with nothing to run */
+    MU_CHECK_EQ(mu_flow_set_self(f, "b"), 0);
+    expect_start_fails(f, "runs no runner");
+    mu_flow_destroy(&f);
+
     f = two_hosts(40100); /* pinned endpoints do not mix */
     MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
     MU_CHECK_EQ(mu_flow_set_endpoint(f, "work", "127.0.0.1", 40150), 0);
