@@ -11,7 +11,9 @@
     routes what the previous stage emits: balanced, broadcast (with
     filters) or keyed, optionally at-least-once. A flow can be split over
     processes and hosts (mu_flow_set_local, mu_flow_set_endpoint), with
-    CURVE on the pinned links (mu_flow_set_curve).
+    CURVE on the pinned links (mu_flow_set_curve), or its stages spread
+    over hosts, each host running its share of a stage's runners
+    (mu_flow_add_host and the settings after it).
 
     Delivery: back-pressure by default; drops only on stages set to drop
     (counted), and, while draining, at an outbound edge without clients.
@@ -195,6 +197,21 @@ typedef struct {
     uint64_t clients_slow; /* edge clients disconnected for a full queue
                               (MU_FLOW_EDGE_DISCONNECT) */
     uint64_t clients;      /* edges: clients connected now (0 when not running) */
+    /* Multi-host flows (mu_flow_add_host); 0 otherwise. Rows describe this
+       host's runners; a stage total sums this host's runners, except
+       live_runners. */
+    uint64_t duplicates;    /* at-least-once across hosts, on the sender:
+                               messages acknowledged by two runners after a
+                               redelivery (handled twice) */
+    uint64_t hosts_lost;    /* peer runners (on any host, downstream or
+                               upstream) declared lost: silent past the
+                               heartbeat timeout, connection closed, or
+                               restarted */
+    uint64_t hosts_joined;  /* peer runners that joined or rejoined */
+    uint64_t auth_failures; /* CURVE handshakes refused (this side refused a
+                               peer, or a peer refused this side) */
+    int64_t live_runners;   /* stage total: the stage's runners, on every host,
+                               that this host's senders see alive; -1 unknown */
 } mu_flow_stats_t;
 
 /*  Creates an empty flow named name (not NULL; copied; at most 31 bytes
@@ -268,7 +285,15 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_drop(mu_flow_t *self, const char *name, b
     comes twice (duplicates are possible, losses on this link are not). The
     guarantee is per link: outputs a runner emitted before it died may be
     lost on its own downstream link. Up to 4096 messages per sender wait
-    for acknowledgement; beyond that the sender waits. Returns 0 or
+    for acknowledgement; beyond that the sender waits. In a multi-host
+    flow the same holds across hosts: a downstream runner declared lost
+    (killed, cut off, silent past the heartbeat timeout) has its
+    unacknowledged messages sent to the other live runners. Idempotence:
+    a handler may thus see a message twice (it handled it, but its
+    acknowledgement did not reach the sender before it was declared
+    lost): make a second handling harmless (idempotent writes, or a check
+    on an id the message carries). Duplicates the sender can see are
+    counted (mu_flow_stats_t.duplicates). Returns 0 or
     MU_EINVAL (unknown or first stage, started). mu_flow_start returns
     MU_EINVAL when the link into such a stage is not MU_FLOW_BALANCE. */
 MU_EXPORT MU_NODISCARD int mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on);
@@ -289,7 +314,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_endpoint(mu_flow_t *self, const char *nam
     elsewhere cannot know when it has all its input, so they stay up after
     their own input ended until mu_flow_stop (or SIGINT/SIGTERM); stages fed
     from elsewhere drain when every upstream runner has sent its end of
-    stream. mu_flow_start returns MU_EINVAL when no stage is local, or when
+    stream (for stages spread over hosts that end by themselves, see
+    mu_flow_add_host). mu_flow_start returns MU_EINVAL when no stage is local, or when
     a link between a local and a remote stage is not pinned, or is
     at-least-once. Returns 0 or MU_EINVAL (unknown stage, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_local(mu_flow_t *self, const char *name, bool local);
@@ -309,6 +335,95 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_local(mu_flow_t *self, const char *name, 
 MU_EXPORT MU_NODISCARD int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server,
                                              const mu_keys_t *client);
 
+/* ---- multi-host flows ----------------------------------------------------------
+
+    A flow may name its hosts (mu_flow_add_host). Every host runs the same
+    definition and says which host it is (mu_flow_set_self); each stage
+    has runners on one or more hosts (mu_flow_set_runners_on), and a host
+    runs only its own runners. Links between stages then go over TCP to
+    the hosts' addresses: a downstream runner connects to every upstream
+    runner on every host and grants it credit; an upstream runner sends
+    each message to a live peer with credit (balanced), or to the runner
+    a key maps to over the live runners (keyed: rendezvous hashing on
+    (host, runner index), so only a lost host's keys move), or to every
+    peer (broadcast). A host listed in the definition may start late, or
+    restart: its runners join and receive work as soon as they connect.
+    Every link carries heartbeats both ways; a peer silent past the
+    heartbeat timeout is lost (logged, counted in hosts_lost) and rejoins
+    when it comes back. On an at-least-once link, a lost peer's
+    unacknowledged messages go to the remaining runners.
+
+    Completion: a downstream runner's input ends when every upstream runner
+    on every host has sent its end of stream or is lost; so when every
+    source ended and every stage drained, each host's part ends by itself.
+
+    At-least-once (mu_flow_set_at_least_once) works across hosts; its
+    idempotence contract is there. CURVE: mu_flow_set_curve (one shared
+    pair) or mu_flow_set_host_keys (a pair per host).
+
+    Ports: host h's runners listen on consecutive ports from its base_port,
+    stage by stage in definition order, runner by runner (a stage with r
+    runners on h takes r ports). Details: doc/flow.md. mu_flow_set_local
+    and mu_flow_set_endpoint do not mix with hosts (mu_flow_start returns
+    MU_EINVAL). */
+
+/*  Adds host `name` (1..63 bytes, unique) to the flow: its runners bind
+    and are reached at address (an IPv4 address or a name, 1..63 bytes),
+    on ports from base_port (1..65535) up. Strings are copied. At most 64
+    hosts. Returns 0 or MU_EINVAL (bad or taken name, bad address or port,
+    too many hosts, started). name and address must not be NULL
+    (asserted). */
+MU_EXPORT MU_NODISCARD int mu_flow_add_host(mu_flow_t *self, const char *name, const char *address,
+                                            int base_port);
+
+/*  Says that this process is host `host` (added with mu_flow_add_host): it
+    runs that host's runners only. Required by mu_flow_start when hosts
+    are added. host must not be NULL (asserted). Returns 0 or MU_EINVAL
+    (unknown host, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_self(mu_flow_t *self, const char *host);
+
+/*  Places `runners` (0..256; 0: none) runners of stage `stage` on host
+    `host`, replacing an earlier setting for that pair. A stage's runners
+    are then numbered host by host in the order the hosts were added. A
+    stage with no placement runs its runners on the first host added.
+    A fd-source or edge stage cannot be spread: its runners are all on one
+    host, with runners equal to the stage's count (or 0). stage and host
+    must not be NULL (asserted). Returns 0 or MU_EINVAL (unknown stage or
+    host, runners out of range, a fd-source or edge stage with another
+    count, started). The total of a stage over the hosts must be 1..256
+    (mu_flow_start checks: MU_EINVAL). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_runners_on(mu_flow_t *self, const char *stage,
+                                                  const char *host, int runners);
+
+/*  Heartbeats on the links between runners of a multi-host flow: each
+    side sends one after interval_ms without other traffic, and declares
+    a peer lost after timeout_ms without anything from it (defaults 1000
+    and 3000). Returns 0 or MU_EINVAL (interval_ms < 10 or > 60000,
+    timeout_ms <= interval_ms or > 3600000, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_heartbeat(mu_flow_t *self, int interval_ms, int timeout_ms);
+
+/*  What a multi-host flow does when a stage (after the first) has had no
+    live runner anywhere, as its senders see it, for deadline_ms: with
+    fail, the flow fails (mu_flow_wait: MU_ETIMEDOUT, the detail naming
+    the stage); without, it keeps waiting, logging a warning naming the
+    stage every 5 s (live_runners 0 in the stage's statistics). Defaults:
+    30000 ms, fail. Returns 0 or MU_EINVAL (deadline_ms < 1, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_stage_deadline(mu_flow_t *self, int deadline_ms, bool fail);
+
+/*  Per-host CURVE keys (instead of mu_flow_set_curve's shared pair): the
+    keypair of host `host`. For this process's host (mu_flow_set_self) the
+    secret is needed; for the others their public key is enough (e.g.
+    mu_keys_new_public_txt from their certificate's Z85 text). Each host's
+    links then take only the hosts whose public keys were given: the
+    allow-list. Keys are copied (secrets wiped on destroy). mu_flow_start
+    returns MU_EINVAL when some host has no key, this host's key has no
+    secret, or mu_flow_set_curve was also called. host and keys must not be
+    NULL (asserted). Returns 0 or MU_EINVAL (unknown host, started). A
+    refused handshake is logged and counted in auth_failures on both
+    sides. */
+MU_EXPORT MU_NODISCARD int mu_flow_set_host_keys(mu_flow_t *self, const char *host,
+                                                 const mu_keys_t *keys);
+
 /*  Restart intensity: more than max_restarts restarts of one stage within
     window_ms fail the flow (defaults 5 in 5000 ms). Returns 0 or MU_EINVAL
     (max_restarts < 0, window_ms < 1, flow started). */
@@ -324,8 +439,15 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_drain_timeout(mu_flow_t *self, int timeou
     mu_flow_wait says why). Returns 0, MU_EINVAL (no stage; the first stage is a worker
     stage; an at-least-once link that is not balanced; a split flow with no
     local stage or a local/remote link that is unpinned or at-least-once; a
-    bad edge address; already started), -errno of bind/listen (e.g.
-    -EADDRINUSE), mkdtemp or fork. */
+    bad edge address; hosts added without mu_flow_set_self, this host
+    running no runner, mixed with
+    mu_flow_set_local/mu_flow_set_endpoint, a stage with 0 or over 256
+    runners over the hosts, an edge or fd-source stage on several hosts, a
+    host's ports over 65535, per-host keys missing for a host or without
+    this host's secret, or with mu_flow_set_curve; already started),
+    MU_ENOMEM, -errno of bind/listen (e.g. -EADDRINUSE), mkdtemp or fork.
+    A multi-host runner that cannot bind its port exits (restarted with
+    backoff, then the restart limit fails the flow). */
 MU_EXPORT MU_NODISCARD int mu_flow_start(mu_flow_t *self);
 
 /*  The TCP port edge `index` of stage `name` (TCP or WebSocket) listens on
