@@ -421,7 +421,7 @@ serve_until_signal(mu_flow_t *f)
     int end = MU_EAGAIN;
     while (end == MU_EAGAIN && !cli_interrupted()) {
         int rc = mu_flow_wait(f, 200);
-        end = rc == MU_ETIMEDOUT ? mu_flow_wait(f, 0) : rc; /* still running, or the end */
+        end = rc == MU_ETIMEDOUT ? MU_EAGAIN : rc; /* still running, or the end */
     }
     return end == MU_EAGAIN ? mu_flow_stop(f, -1) : end;
 }
