@@ -23,6 +23,17 @@
 #define MU__REL_WINDOW 4096   /* unacknowledged messages per sender */
 #define MU__ACK_BATCH 64      /* ids per acknowledgement message */
 
+#define MU__FLOW_MAX_HOSTS 64
+
+/*  A host of a multi-host flow (mu_flow_add_host). */
+typedef struct {
+    char name[64];
+    char address[64];
+    int base_port;
+    bool has_key, has_secret; /* mu_flow_set_host_keys */
+    uint8_t pub[32], sec[32];
+} mu__host_t;
+
 typedef enum { MU__ST_WORKER, MU__ST_SOURCE, MU__ST_FD_SOURCE, MU__ST_EDGE } mu__stage_kind_t;
 
 /*  An in-process handler declared for a worker stage (mu_flow_add_inproc). */
@@ -58,6 +69,7 @@ typedef struct {
     mu_flow_teardown_fn *teardown; /* worker stage: drain hook, or NULL */
     mu__inproc_def_t *inproc;      /* worker stage: in-process handlers */
     int ninproc;
+    int *on_host; /* multi-host: runners per host (MU__FLOW_MAX_HOSTS), or NULL */
 } mu__stage_t;
 
 struct mu_flow_t {
@@ -80,6 +92,14 @@ struct mu_flow_t {
     bool curve;      /* CURVE on pinned links */
     uint8_t curve_server_pub[32], curve_server_sec[32];
     uint8_t curve_client_pub[32], curve_client_sec[32];
+    /* multi-host (mu_flow_hosts.c) */
+    mu__host_t *hosts; /* MU__FLOW_MAX_HOSTS slots once a host is added */
+    int nhosts;
+    int self_host; /* -1: not set */
+    int hb_interval_ms, hb_timeout_ms;
+    int stage_deadline_ms;
+    bool stage_deadline_fail;
+    bool pinned; /* mu_flow_set_local or mu_flow_set_endpoint was called */
 };
 
 /* ---- control messages (SOCK_SEQPACKET) ------------------------------------ */
