@@ -864,5 +864,9 @@ typedef int mu_flow_inproc_fn(void *arg, const char *event, const void *data, si
                                               size_t queue_max);
   int mu_flow_emit_event(mu_flow_emit_t *out, const char *event,
                                               const void *data, size_t size);
+typedef struct mu_flow_conf_t mu_flow_conf_t;
+  mu_flow_conf_t *mu_flow_conf_load(const char *path, const char *host);
+ mu_flow_t *mu_flow_conf_flow(const mu_flow_conf_t *self);
+ void mu_flow_conf_destroy(mu_flow_conf_t **self_p);
  int mu_version(void);
  const char *mu_version_string(void);
