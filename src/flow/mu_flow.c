@@ -588,6 +588,8 @@ mu_flow_start(mu_flow_t *self)
     if (self->started)
         return mu__fail(MU_EINVAL, "flow '%s': already started", self->name);
     int rc = check_shape(self);
+    if (rc == 0)
+        rc = mu__flow_hosts_localize(self);
     if (rc != 0)
         return rc;
     rc = mu__flow_make_dir(self);

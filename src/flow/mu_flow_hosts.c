@@ -8,6 +8,7 @@
 #include "flow/mu_flow_hosts.h"
 
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,7 +253,47 @@ mu__flow_hosts_check(const mu_flow_t *self)
     int rc = check_ports(self);
     if (rc == 0)
         rc = check_keys(self);
-    if (rc == 0)
-        rc = mu__fail(MU_EINVAL, "flow '%s': multi-host flows are not implemented yet", fn);
     return rc;
+}
+
+int
+mu__flow_port_of(const mu_flow_t *self, int s, int h, int k)
+{
+    int port = self->hosts[h].base_port;
+    for (int p = 0; p < s; p++)
+        port += self->stages[p].on_host[h];
+    return port + k;
+}
+
+int
+mu__flow_hosts_localize(mu_flow_t *self)
+{
+    if (self->nhosts == 0)
+        return 0;
+    int me = self->self_host;
+    for (int s = 0; s < self->nstages; s++) {
+        mu__stage_t *st = &self->stages[s];
+        if (!st->on_host) {
+            st->on_host = calloc(MU__FLOW_MAX_HOSTS, sizeof *st->on_host);
+            if (!st->on_host)
+                return mu__fail(MU_ENOMEM, "flow '%s': out of memory", self->name);
+            st->on_host[0] = st->n;
+        }
+        st->gn = 0;
+        st->gfirst = 0;
+        for (int h = 0; h < self->nhosts; h++) {
+            if (h == me)
+                st->gfirst = st->gn;
+            st->gn += st->on_host[h];
+        }
+        if (st->on_host[me] == 0 && st->fds)
+            for (int i = 0; i < st->n; i++)
+                if (st->fds[i] >= 0) {
+                    close(st->fds[i]);
+                    st->fds[i] = -1;
+                }
+        st->n = st->on_host[me];
+        st->remote = st->n == 0;
+    }
+    return 0;
 }

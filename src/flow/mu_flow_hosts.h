@@ -22,4 +22,14 @@ int mu__flow_hosts_check(const mu_flow_t *self);
     it has no placement). */
 int mu__flow_runners_on(const mu_flow_t *self, int s, int h);
 
+/*  Port of runner k (0..) of stage s on host h. */
+int mu__flow_port_of(const mu_flow_t *self, int s, int h, int k);
+
+/*  Keeps this host's part of a multi-host flow (no-op without hosts):
+    every stage gets its placement, its global count and first index
+    (gn, gfirst), and n becomes this host's runners (remote when none);
+    fd sources placed elsewhere are closed. At mu_flow_start, after the
+    checks. 0 or MU_ENOMEM. */
+int mu__flow_hosts_localize(mu_flow_t *self);
+
 #endif

@@ -69,7 +69,9 @@ typedef struct {
     mu_flow_teardown_fn *teardown; /* worker stage: drain hook, or NULL */
     mu__inproc_def_t *inproc;      /* worker stage: in-process handlers */
     int ninproc;
-    int *on_host; /* multi-host: runners per host (MU__FLOW_MAX_HOSTS), or NULL */
+    int *on_host;   /* multi-host: runners per host (MU__FLOW_MAX_HOSTS), or NULL */
+    int gn, gfirst; /* multi-host, once localised: runners on every host, and
+                       the global index of this host's first (n: this host's) */
 } mu__stage_t;
 
 struct mu_flow_t {
@@ -110,6 +112,8 @@ typedef struct {
     uint64_t in, out, errors, drops, redelivered;
     uint64_t clients_idle, clients_slow; /* edges: clients closed */
     uint64_t clients;                    /* edges: connected now (not a sum) */
+    uint64_t duplicates, peers_lost, peers_joined, auth_failures; /* multi-host */
+    int64_t live_down; /* multi-host: live runners of the next stage, or -1 */
     uint32_t hist[MU__FLOW_HIST];
 } mu__runner_stats_t;
 
@@ -136,6 +140,7 @@ typedef struct mu__runner_t mu__runner_t;
 typedef struct mu__rel_t mu__rel_t;
 typedef struct mu__inproc_t mu__inproc_t;
 typedef struct mu__outbox_t mu__outbox_t;
+typedef struct mu__net_t mu__net_t;
 
 struct mu_flow_emit_t {
     mu__runner_t *runner;
@@ -175,6 +180,7 @@ struct mu__runner_t {
     mu__zap_t *zap;               /* ZAP handler of zctx (CURVE server), or NULL */
     mu__zap_domain_t *zap_domain; /* its domain: the flow's client key */
     uint64_t zap_refused_seen;    /* refusals counted into stats so far */
+    mu__net_t *net;               /* multi-host links (mu_flow_net.c), or NULL */
 };
 
 /*  Logs through czmq's zsys_<level> (error, warning, info, debug) with the
