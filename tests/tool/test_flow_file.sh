@@ -203,4 +203,70 @@ else
     not_ok "garbage frames from a command: an error per input, no hang"
 fi
 
+# ---- two hosts on 127.0.0.1: two `mutil flow run same.json --host A/B` ---------
+
+# A free range of 8 ports from 20000 up (nothing listens on any of them).
+free_base() {
+    "$PY" - <<'PYEOF'
+import random, socket
+for _ in range(200):
+    base = random.randrange(20000, 60000, 8)
+    socks = []
+    try:
+        for p in range(base, base + 8):
+            s = socket.socket(); s.bind(('127.0.0.1', p)); socks.append(s)
+        print(base); break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+PYEOF
+}
+
+# two_hosts NAME KEYS: writes $tmp/NAME.json (source and sink on A, 1 worker
+# on A and 2 on B, at-least-once), runs host B in the background and host A,
+# both to their end.
+two_hosts() {
+    base=$(free_base)
+    cat >"$tmp/$1.json" <<JSON
+{"flow": "$1",
+ "hosts": [{"name": "A", "address": "127.0.0.1", "base_port": $base},
+           {"name": "B", "address": "127.0.0.1", "base_port": $((base + 4))}],
+ $2
+ "heartbeat": {"interval_ms": 200, "timeout_ms": 2000},
+ "stage_deadline": {"ms": 20000, "fail": true},
+ "stages": [
+  {"name": "gen", "type": "source", "command": "$PY $S/gen.py 1000", "runners": {"A": 1}},
+  {"name": "up", "type": "worker", "command": "$PY $S/upper.py", "runners": {"A": 1, "B": 2},
+   "at_least_once": true},
+  {"name": "sink", "type": "worker", "command": "$PY $S/sink.py out-$1", "runners": {"A": 1}}
+ ]}
+JSON
+    COLUMNS=200 timeout "$(tap_seconds 90)" "$MUTIL" flow run "$tmp/$1.json" --host B </dev/null \
+        >"$tmp/b.out" 2>"$tmp/b.err" &
+    bpid=$!
+    run "$tmp/$1.json" --host A
+    wait "$bpid"
+    brc=$?
+}
+
+two_hosts shared '"keys": {"secret": "a shared passphrase for the test"},'
+if status_is 0 && [ "$brc" -eq 0 ] && grep -q "host B: ready" "$tmp/b.out" \
+    && grep -q "finished" "$tmp/b.out" && [ "$(sort -u "$tmp/out-shared.0" | grep -c '^py:[0-9]*$')" -eq 1000 ] \
+    && grep -q "^up *1 .* [1-9][0-9]* *[1-9][0-9]* " "$tmp/b.out"; then
+    ok "two hosts, shared passphrase: both parts end by themselves, 1000 messages, B worked"
+else
+    sed 's/^/#   B: /' "$tmp/b.out" | grep -v "I: " | head -n 12
+    not_ok "two hosts, shared passphrase: both parts end by themselves, 1000 messages, B worked"
+fi
+
+(cd "$tmp" && "$MUTIL" keygen A.cert >/dev/null && "$MUTIL" keygen B.cert >/dev/null)
+two_hosts certs '"keys": {"hosts": {"A": "A.cert", "B": "B.cert"}},'
+if status_is 0 && [ "$brc" -eq 0 ] && [ "$(sort -u "$tmp/out-certs.0" | grep -c '^py:[0-9]*$')" -eq 1000 ]; then
+    ok "two hosts, per-host certificates: 1000 messages"
+else
+    sed 's/^/#   B: /' "$tmp/b.out" | grep -v "I: " | head -n 12
+    not_ok "two hosts, per-host certificates: 1000 messages"
+fi
+
 tap_end
