@@ -386,7 +386,7 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_heartbeat(mu_flow_t *self, int interval_m
 
 /*  What a multi-host flow does when a stage (after the first) has had no
     live runner anywhere, as its senders see it, for deadline_ms: with
-    fail, the flow fails (mu_flow_wait: MU_ETIMEDOUT, the detail naming
+    fail, the flow fails (mu_flow_wait: MU_ECANCELED, the detail naming
     the stage); without, it keeps waiting, logging a warning naming the
     stage every 5 s (live_runners 0 in the stage's statistics). Defaults:
     30000 ms, fail. Returns 0 or MU_EINVAL (deadline_ms < 1, started). */
@@ -436,7 +436,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_edge_port(const mu_flow_t *self, const char *
     (timeout 0) or MU_ETIMEDOUT (the timeout expired); MU_ETIMEDOUT means
     nothing else. A failed end returns its code, recording why
     (mu_last_error): MU_ECANCELED (a drain whose deadline expired, work
-    left unfinished), MU_ELIMIT (a stage exceeded its restart intensity)
+    left unfinished; or, multi-host, a stage without a live runner past
+    its deadline: mu_flow_set_stage_deadline), MU_ELIMIT (a stage exceeded its restart intensity)
     or MU_EIO (the supervisor died). MU_EINVAL: not started. Once it
     returned the end, later calls return the same (and record the same
     detail). mu_flow_state tells the same without the overloaded codes. */
