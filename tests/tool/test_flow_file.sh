@@ -203,6 +203,41 @@ else
     not_ok "garbage frames from a command: an error per input, no hang"
 fi
 
+# The README's example file, as shipped.
+cp -r "$top_srcdir/examples/flow" "$tmp/example"
+PATH="$(dirname "$PY"):$PATH" run "$tmp/example/flow.json"
+if status_is 0 && out_has "^show *all .* 20 *0 *0 *0 " && grep -q "^\[local/[01]\] LINE 19\$" "$tmp/err"; then
+    ok "examples/flow/flow.json runs: Python, sh, keyed link"
+else
+    not_ok "examples/flow/flow.json runs: Python, sh, keyed link"
+fi
+
+# SIGINT drains: an endless source stops, everything it produced gets through.
+cat >"$tmp/endless.json" <<JSON
+{"flow": "endless",
+ "stages": [
+  {"name": "gen", "type": "source", "command": "$PY $S/gen.py 100000000"},
+  {"name": "up", "type": "worker", "command": "$PY $S/upper.py"},
+  {"name": "sink", "type": "worker", "command": "$PY $S/sink.py out-endless"}
+ ]}
+JSON
+# (Not under timeout(1), which passes a signal on to its whole process
+# group as well: mutil would see two; tap_timeout bounds the script.)
+COLUMNS=200 "$MUTIL" flow run "$tmp/endless.json" </dev/null >"$tmp/out" 2>"$tmp/err" &
+fpid=$!
+tap_wait_for 60 grep -q "ready" "$tmp/out"
+tap_wait_for 60 test -s "$tmp/out-endless.0"
+kill -INT "$fpid"
+wait "$fpid"
+rc=$?
+if status_is 0 && out_has "finished" && err_has "draining" && [ -f "$tmp/out-endless.0.end" ] \
+    && [ "$(grep -c '^up *all' "$tmp/out")" -eq 1 ] \
+    && [ "$(awk '$1 == "sink" && $2 == "all" { print $4 }' "$tmp/out")" -eq "$(wc -l <"$tmp/out-endless.0")" ]; then
+    ok "SIGINT drains the flow: what the source produced is all handled, exit 0"
+else
+    not_ok "SIGINT drains the flow: what the source produced is all handled, exit 0"
+fi
+
 # ---- two hosts on 127.0.0.1: two `mutil flow run same.json --host A/B` ---------
 
 # A free range of 8 ports from 20000 up (nothing listens on any of them).
