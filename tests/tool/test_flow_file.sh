@@ -30,8 +30,8 @@ run() {
 status_is() { [ "$rc" -eq "$1" ]; }
 out_has() { grep -q -e "$1" "$tmp/out"; }
 err_has() { grep -q -F -e "$1" "$tmp/err"; }
-# The runners' log lines (czmq's zsys_*) may reach either stream.
-log_has() { grep -q -F -e "$1" "$tmp/err" "$tmp/out"; }
+# The runners' log lines (czmq's zsys_*) go to stderr, never stdout.
+log_has() { grep -q -F -e "$1" "$tmp/err" && ! grep -q -F -e "$1" "$tmp/out"; }
 
 # ---- errors in the file: exit status 2, the place named ---------------------
 
@@ -201,6 +201,31 @@ if status_is 0 && out_has "^bad *all .* 20 *0 *20 *0 " && log_has "wrote a frame
     ok "garbage frames from a command: an error per input, no hang"
 else
     not_ok "garbage frames from a command: an error per input, no hang"
+fi
+
+# File and descriptor sources: mu_pipe frames from a file, and from stdin.
+"$PY" "$S/gen.py" 50 >"$tmp/input.frames"
+cat >"$tmp/filesrc.json" <<JSON
+{"flow": "filesrc",
+ "stages": [
+  {"name": "in", "type": "source", "file": "input.frames"},
+  {"name": "sink", "type": "worker", "command": "$PY $S/sink.py out-file"}
+ ]}
+JSON
+run "$tmp/filesrc.json"
+if status_is 0 && lines_ok "$tmp/out-file.0" 50 ""; then
+    ok "file source: a file of mu_pipe frames"
+else
+    not_ok "file source: a file of mu_pipe frames"
+fi
+sed 's/"file": "input.frames"/"fd": 0/; s/out-file/out-fd/' "$tmp/filesrc.json" >"$tmp/fdsrc.json"
+COLUMNS=200 timeout "$(tap_seconds 120)" "$MUTIL" flow run "$tmp/fdsrc.json" <"$tmp/input.frames" \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if status_is 0 && lines_ok "$tmp/out-fd.0" 50 ""; then
+    ok "fd source: mu_pipe frames on mutil's standard input"
+else
+    not_ok "fd source: mu_pipe frames on mutil's standard input"
 fi
 
 # The README's example file, as shipped.
