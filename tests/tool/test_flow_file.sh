@@ -203,6 +203,22 @@ else
     not_ok "garbage frames from a command: an error per input, no hang"
 fi
 
+# A command that never answers: timeout_ms bounds each input.
+cat >"$tmp/silent.json" <<JSON
+{"flow": "silent",
+ "stages": [
+  {"name": "gen", "type": "source", "command": "$PY $S/gen.py 4"},
+  {"name": "mute", "type": "worker", "command": "exec sleep 1000", "timeout_ms": 300},
+  {"name": "sink", "type": "worker", "command": "$PY $S/sink.py out-silent"}
+ ]}
+JSON
+run "$tmp/silent.json"
+if status_is 0 && out_has "^mute *all .* 4 *0 *4 *0 " && log_has "no done marker within 300 ms"; then
+    ok "a command that never answers: timeout_ms, an error per input, no hang"
+else
+    not_ok "a command that never answers: timeout_ms, an error per input, no hang"
+fi
+
 # File and descriptor sources: mu_pipe frames from a file, and from stdin.
 "$PY" "$S/gen.py" 50 >"$tmp/input.frames"
 cat >"$tmp/filesrc.json" <<JSON
