@@ -313,6 +313,24 @@ else
     not_ok "SIGINT drains the flow: what the source produced is all handled, exit 0"
 fi
 
+# kill -9 of every process of a running `mutil flow run` leaves its directory
+# in $XDG_RUNTIME_DIR; the next flow started there removes it.
+mkdir "$tmp/xdg"
+sed 's/out-endless/out-killed/' "$tmp/endless.json" >"$tmp/killed.json"
+XDG_RUNTIME_DIR="$tmp/xdg" setsid "$MUTIL" flow run "$tmp/killed.json" </dev/null >"$tmp/out" 2>"$tmp/err" &
+kpid=$!
+tap_wait_for 60 test -s "$tmp/out-killed.0"
+kill -9 "-$kpid" # the whole process group: mutil, supervisor, runners, commands
+wait "$kpid" 2>/dev/null
+left=$(ls -d "$tmp/xdg"/muflow-* 2>/dev/null | wc -l)
+XDG_RUNTIME_DIR="$tmp/xdg" run "$tmp/filesrc.json"
+if [ "$left" -eq 1 ] && status_is 0 && [ -z "$(ls "$tmp/xdg")" ]; then
+    ok "kill -9 of a whole flow leaves its directory; the next flow reaps it"
+else
+    echo "#   left behind: $left; now: $(ls "$tmp/xdg")"
+    not_ok "kill -9 of a whole flow leaves its directory; the next flow reaps it"
+fi
+
 # ---- two hosts on 127.0.0.1: two `mutil flow run same.json --host A/B` ---------
 
 # A free range of 8 ports from 20000 up (nothing listens on any of them).
