@@ -37,6 +37,7 @@
 #include "mu_bus.h"
 #include "mu_flow.h"
 #include "mu_services.h"
+#include "mu_flow_conf.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -3,7 +3,7 @@
 """mutil: framed pipes, CURVE-authenticated services, smart sockets,
 dataflow across processes, services, an LRU and a sharded store — libmutil
 from Python. See bindings/python/README.md."""
-from .errors import (AuthError, ClosedError, ConnectionError, CorruptError, Error,  # noqa: F401
+from .errors import (AuthError, CanceledError, ClosedError, ConnectionError, CorruptError, Error,  # noqa: F401
                      ExistsError, InvalidError, NotFoundError, OSError, ProtocolError,
                      RemoteError, TimeoutError, WouldBlock)
 from . import _lib as _binding
@@ -20,7 +20,7 @@ from .socket import (Socket, Message as SocketMessage, Mode as SocketMode,  # no
                      Policy as SocketPolicy, Event as SocketEvent)
 
 # -- dataflow, bus (helper flow)
-from .flow import Emitter, Flow, Link, Overflow, Transport  # noqa: F401,E402
+from .flow import Emitter, Flow, FlowFile, Link, Overflow, Transport  # noqa: F401,E402
 from .bus import Bus, Mode  # noqa: F401,E402
 
 # -- services, producer, pool, LRU, shard (helper store)
