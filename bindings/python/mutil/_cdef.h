@@ -468,6 +468,7 @@ typedef struct {
     uint64_t leaves;
     uint64_t malformed;
     uint64_t auth_failures;
+    uint64_t pings;
 } mu_socket_stats_t;
   mu_socket_t *mu_socket_new(const uint8_t *identity);
  void mu_socket_destroy(mu_socket_t **self_p);
@@ -475,6 +476,9 @@ typedef struct {
  void mu_socket_set_mode(mu_socket_t *self, mu_socket_mode_t mode);
   int mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms,
                                                    int timeout_ms);
+  int mu_socket_set_reconnect(mu_socket_t *self, int initial_ms, int max_ms);
+  int mu_socket_set_hwm(mu_socket_t *self, int send_hwm, int recv_hwm);
+  int mu_socket_set_background(mu_socket_t *self, int on);
   int mu_socket_set_queue(mu_socket_t *self, size_t limit,
                                                mu_socket_policy_t policy, int timeout_ms);
  void mu_socket_set_drop_unroutable(mu_socket_t *self, int drop);
