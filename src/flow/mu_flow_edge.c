@@ -445,6 +445,7 @@ mu__flow_edge_main(mu__runner_t *r)
         mu__rlog(error, r, "no memory for %d clients", ed.cap);
         _exit(1);
     }
+    mu__edge_startup(&ed.core);
     if (ed.lfd >= 0) /* the listening socket is shared with the supervisor */
         (void) fcntl(ed.lfd, F_SETFL, fcntl(ed.lfd, F_GETFL) | O_NONBLOCK);
     while (!mu__edge_finished(&ed.core))

@@ -733,6 +733,7 @@ typedef enum {
 } mu_flow_link_t;
 typedef int mu_flow_startup_fn(void *arg, int index, void **state_p);
 typedef int mu_flow_teardown_fn(void *state, mu_flow_emit_t *out);
+typedef int mu_flow_timer_fn(void *state, mu_flow_emit_t *out);
 typedef int mu_flow_handler_fn(void *state, const void *data, size_t size, mu_flow_emit_t *out);
 typedef int mu_flow_source_fn(void *arg, int index, mu_flow_emit_t *out);
 typedef 
@@ -778,6 +779,7 @@ typedef struct {
    _Bool 
         ws_binary;
     int ws_ping_interval_ms;
+    mu_flow_startup_fn *startup;
 } mu_flow_edge_t;
 typedef struct {
     size_t size;
@@ -809,6 +811,8 @@ typedef struct {
                                                     mu_flow_handler_fn *handler, void *arg);
   int mu_flow_set_teardown(mu_flow_t *self, const char *name,
                                                 mu_flow_teardown_fn *teardown);
+  int mu_flow_set_timer(mu_flow_t *self, const char *name, int interval_ms,
+                                             mu_flow_timer_fn *timer);
   int mu_flow_add_source(mu_flow_t *self, const char *name, int n,
                                               mu_flow_source_fn *fn, void *arg);
   int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds,
