@@ -273,6 +273,16 @@ MU_EXPORT MU_NODISCARD int mu_flow_add_source(mu_flow_t *self, const char *name,
 MU_EXPORT MU_NODISCARD int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds,
                                                  int n);
 
+/*  Sets the length prefix of the frames of an fd-source stage or a TCP
+    edge stage: bytes (1..8) little-endian, default 4 (mu_pipe frames).
+    Both ends must agree. A frame longer than the prefix can express is
+    refused: an edge's emit to clients returns MU_EMSGSIZE (counted as an
+    error), and a client or descriptor announcing more than max_frame (or
+    than the prefix allows) is a bad frame (as with max_frame). Returns 0
+    or MU_EINVAL (unknown stage, not an fd source or an edge stage, an edge
+    stage with a WebSocket edge, bytes out of 1..8, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_frame_header(mu_flow_t *self, const char *name, int bytes);
+
 /*  Adds an edge runner (TCP or WebSocket) to the edge stage `name`: the
     last stage when it has that name and is an edge stage, else a new stage
     appended. The edge is copied, with its defaults filled in. name and

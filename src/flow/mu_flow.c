@@ -177,6 +177,24 @@ mu_flow_set_timer(mu_flow_t *self, const char *name, int interval_ms, mu_flow_ti
 }
 
 int
+mu_flow_set_frame_header(mu_flow_t *self, const char *name, int bytes)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, name, NULL);
+    bool ok = st && !self->started && bytes >= 1 && bytes <= 8
+              && (st->kind == MU__ST_FD_SOURCE || st->kind == MU__ST_EDGE);
+    for (int i = 0; ok && st->kind == MU__ST_EDGE && i < st->n; i++)
+        ok = st->edges[i].transport == MU_FLOW_EDGE_TCP;
+    if (!ok)
+        return mu__fail(MU_EINVAL,
+                        "flow '%s': no fd source or TCP edge stage '%s', started, or a frame "
+                        "header of %d bytes (1..8)",
+                        self->name, name ? name : "(null)", bytes);
+    st->header_bytes = bytes;
+    return 0;
+}
+
+int
 mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event, mu_flow_mode_t mode,
                    mu_flow_inproc_fn *fn, void *arg, size_t queue_max)
 {

@@ -20,8 +20,9 @@ mu__flow_edge_emit(void *edge, const void *data, size_t size)
 {
     mu__edge_core_t *core = edge;
     mu__runner_t *r = core->r;
-    if (size > core->e->max_frame)
-        return MU_EMSGSIZE;
+    int hb = r->st->header_bytes;
+    if (size > core->e->max_frame || (hb > 0 && hb < 8 && (uint64_t) size >> (8 * hb) != 0))
+        return MU_EMSGSIZE;         /* over max_frame, or what the length prefix can express */
     if (core->clients(core) == 0) { /* only while draining: no client will come for it */
         r->stats.drops++;
         return 0;

@@ -201,6 +201,8 @@ static void __attribute__((noreturn)) fd_source_main(mu__runner_t *r)
         mu__rlog(error, r, "descriptor %d unusable", fd);
         _exit(2);
     }
+    if (r->st->header_bytes > 0 && mu_pipe_set_header_size(p, r->st->header_bytes) != 0)
+        _exit(2); /* 1..8, checked by mu_flow_set_frame_header */
     mu_pipe_set_recv_timeout(p, 0);
     bool done = false;
     while (!done && !r->drain_req && !r->exit_req) {

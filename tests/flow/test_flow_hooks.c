@@ -347,6 +347,122 @@ test_edge_startup(void)
     close(hook_pipe[0]);
 }
 
+/* ---- frame header size ------------------------------------------------------------ */
+
+static bool
+send_frame1(int fd, const void *data, uint8_t size)
+{
+    return write(fd, &size, 1) == 1 && (size == 0 || write(fd, data, size) == (ssize_t) size);
+}
+
+static bool
+read_frame1(int fd, char *buf, int timeout_ms)
+{
+    uint8_t size;
+    if (!read_full(fd, &size, 1, timeout_ms) || !read_full(fd, buf, size, timeout_ms))
+        return false;
+    buf[size] = 0;
+    return true;
+}
+
+/* Passes frames through; "big" becomes 300 bytes. */
+static int
+maybe_big(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state;
+    static char big[300];
+    if (size == 3 && memcmp(data, "big", 3) == 0)
+        return mu_flow_emit(out, big, sizeof big);
+    return mu_flow_emit(out, data, size);
+}
+
+/* Reports each frame: its bytes, or 'L' for a long one. */
+static int
+report_frame(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state;
+    (void) out;
+    if (size > 16)
+        hook_byte('L');
+    else
+        for (size_t k = 0; k < size; k++)
+            hook_byte(((const char *) data)[k]);
+    return 0;
+}
+
+static void
+test_frame_header_edges(void)
+{
+    mu_flow_t *f = mu_flow_new("fh");
+    MU_CHECK(f);
+    mu_flow_edge_t in = { .host = "127.0.0.1", .listen = true, .max_frame = 100 };
+    mu_flow_edge_t out = { .host = "127.0.0.1", .listen = true };
+    MU_CHECK_EQ(mu_flow_add_edge(f, "in", &in), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 1, NULL, maybe_big, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_edge(f, "out", &out), 0);
+    MU_CHECK_EQ(mu_flow_set_frame_header(f, "nope", 1), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_frame_header(f, "work", 1), MU_EINVAL); /* a worker */
+    MU_CHECK_EQ(mu_flow_set_frame_header(f, "in", 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_frame_header(f, "in", 9), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_frame_header(f, "in", 1), 0);
+    MU_CHECK_EQ(mu_flow_set_frame_header(f, "out", 1), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    MU_CHECK_EQ(mu_flow_set_frame_header(f, "in", 2), MU_EINVAL); /* started */
+    int o = tcp_connect(mu_flow_edge_port(f, "out", 0));
+    int i = tcp_connect(mu_flow_edge_port(f, "in", 0));
+    MU_CHECK(o >= 0 && i >= 0);
+    char buf[256];
+    MU_CHECK(send_frame1(i, "a", 1));
+    MU_CHECK(read_frame1(o, buf, 5000));
+    MU_CHECK_EQ(strcmp(buf, "a"), 0);
+    /* 300 bytes cannot go out with a 1-byte prefix: refused, counted */
+    MU_CHECK(send_frame1(i, "big", 3));
+    MU_CHECK(send_frame1(i, "b", 1));
+    MU_CHECK(read_frame1(o, buf, 5000));
+    MU_CHECK_EQ(strcmp(buf, "b"), 0);
+    mu_flow_stats_t row;
+    MU_CHECK(wait_stat(f, "out", STAT(errors), 1, &row));
+    /* a client announcing more than max_frame (200 > 100): a bad frame,
+       the client is closed and counted */
+    uint8_t too_long = 200;
+    MU_CHECK(write(i, &too_long, 1) == 1);
+    MU_CHECK(wait_stat(f, "in", STAT(errors), 1, &row));
+    close(i);
+    close(o);
+    MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(10000)), 0);
+    mu_flow_destroy(&f);
+}
+
+static void
+test_frame_header_fd_source(void)
+{
+    int in[2];
+    MU_CHECK(pipe(in) == 0 && pipe(hook_pipe) == 0);
+    /* frames with a 2-byte prefix: "hi", 300 bytes (over what 1 byte could
+       say), "yo"; then EOF */
+    static uint8_t bytes[2 + 2 + 2 + 300 + 2 + 2];
+    size_t n = 0;
+    bytes[n++] = 2, bytes[n++] = 0, bytes[n++] = 'h', bytes[n++] = 'i';
+    bytes[n++] = 300 & 0xff, bytes[n++] = 300 >> 8, n += 300;
+    bytes[n++] = 2, bytes[n++] = 0, bytes[n++] = 'y', bytes[n++] = 'o';
+    MU_CHECK(write(in[1], bytes, n) == (ssize_t) n);
+    close(in[1]);
+    mu_flow_t *f = mu_flow_new("fhs");
+    MU_CHECK(f);
+    MU_CHECK_EQ(mu_flow_add_fd_source(f, "src", &in[0], 1), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "rep", 1, NULL, report_frame, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_frame_header(f, "src", 2), 0);
+    MU_CHECK_EQ(mu_flow_run(f), 0);
+    close(hook_pipe[1]);
+    (void) fcntl(hook_pipe[0], F_SETFL, O_NONBLOCK);
+    char got[16] = { 0 };
+    ssize_t len = read(hook_pipe[0], got, sizeof got - 1);
+    MU_CHECK_EQ(len, 5);
+    MU_CHECK_EQ(strcmp(got, "hiLyo"), 0);
+    mu_flow_destroy(&f);
+    close(hook_pipe[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -354,5 +470,7 @@ main(int argc, char **argv)
     RUN(test_timer_aggregates);
     RUN(test_timer_drain);
     RUN(test_edge_startup);
+    RUN(test_frame_header_edges);
+    RUN(test_frame_header_fd_source);
     MU_DONE();
 }

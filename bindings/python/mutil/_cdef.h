@@ -817,6 +817,7 @@ typedef struct {
                                               mu_flow_source_fn *fn, void *arg);
   int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds,
                                                  int n);
+  int mu_flow_set_frame_header(mu_flow_t *self, const char *name, int bytes);
   int mu_flow_add_edge(mu_flow_t *self, const char *name,
                                             const mu_flow_edge_t *edge);
   int mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind,
