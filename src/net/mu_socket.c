@@ -134,7 +134,9 @@ mu_socket_set_mode(mu_socket_t *self, mu_socket_mode_t mode)
 {
     assert(self);
     assert(mode == MU_SOCKET_PUBLISH || mode == MU_SOCKET_ROUNDROBIN);
+    mu__socket_lock(self);
     self->mode = mode;
+    mu__socket_unlock(self);
 }
 
 static int
@@ -183,14 +185,18 @@ void
 mu_socket_set_drop_unroutable(mu_socket_t *self, int drop)
 {
     assert(self);
+    mu__socket_lock(self);
     self->drop_unroutable = drop != 0;
+    mu__socket_unlock(self);
 }
 
 void
 mu_socket_set_events(mu_socket_t *self, int on)
 {
     assert(self);
+    mu__socket_lock(self);
     self->events = on != 0;
+    mu__socket_unlock(self);
 }
 
 int
@@ -198,14 +204,20 @@ mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_keys, const mu_al
                     const mu_keys_t *client_keys, const uint8_t *server_public)
 {
     assert(self);
-    return mu__curve_side_set(&self->side, server_keys, allow, client_keys, server_public);
+    mu__socket_lock(self);
+    int rc = mu__curve_side_set(&self->side, server_keys, allow, client_keys, server_public);
+    mu__socket_unlock(self);
+    return rc;
 }
 
 int
 mu_socket_set_curve_secret(mu_socket_t *self, const void *secret, size_t size)
 {
     assert(self);
-    return mu__curve_side_set_secret(&self->side, secret, size);
+    mu__socket_lock(self);
+    int rc = mu__curve_side_set_secret(&self->side, secret, size);
+    mu__socket_unlock(self);
+    return rc;
 }
 
 static int
