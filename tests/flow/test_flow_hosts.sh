@@ -221,4 +221,18 @@ else
     not_ok "host b frozen and thawed"
 fi
 
+# ---- 10. three stages: source and sink on a, workers on b and c; completion
+N=3000
+out="$tmp/r10"
+for h in b c a; do start $h -S -w b:2 -w c:2 -n $N -o "$out" -D b:1 -D c:1 -r; done
+tap_wait_for 60 ended a && tap_wait_for 30 ended b && tap_wait_for 30 ended c
+wait $pid_a; sa=$?; wait $pid_b; sb=$?; wait $pid_c; sc=$?
+set -- $(check "$out" $N)
+if [ "$sa$sb$sc" = 000 ] && [ "$2" -eq 0 ] && [ "$4" -gt 0 ] && [ "$5" -gt 0 ]; then
+    ok "source and sink on a, workers on b and c: all $N reach the sink, every host ended by itself"
+else
+    cp "$tmp/a.log" "$tmp/out"; cp "$tmp/b.log" "$tmp/err"; rc="$sa$sb$sc check=$*"
+    not_ok "three stages over hosts"
+fi
+
 tap_end

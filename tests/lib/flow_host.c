@@ -23,6 +23,9 @@
       -t MS:fail|wait    stage deadline (mu_flow_set_stage_deadline)
       -P HOST:PASS       per-host keys derived from PASS (repeat; every host)
       -c PASS            shared CURVE keys from PASS (mu_flow_set_curve)
+      -S                 a third stage "sink" (1 runner, first host) writes the
+                         records "work" emits (at-least-once too with -r);
+                         give -S before -r
 
     Prints "ready" once started, then at the end "rc N" (mu_flow_run's
     result; the error text after it) and one line per statistics row:
@@ -42,6 +45,7 @@ static int out_fd = -1;
 static int self_index;
 static int delay_ms; /* this host's (-D) */
 static int worker_index;
+static bool with_sink; /* -S: "work" emits its records to a "sink" on the first host */
 
 static int
 source(void *arg, int index, mu_flow_emit_t *out)
@@ -81,7 +85,21 @@ work(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     memcpy(rec, data, 8);
     rec[8] = (uint8_t) self_index;
     rec[12] = (uint8_t) worker_index;
+    if (with_sink)
+        return mu_flow_emit(out, rec, sizeof rec);
     if (out_fd >= 0 && write(out_fd, rec, sizeof rec) != (ssize_t) sizeof rec)
+        return MU_EIO;
+    return 0;
+}
+
+static int
+sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state;
+    (void) out;
+    if (size != 16)
+        return MU_EINVAL;
+    if (out_fd >= 0 && write(out_fd, data, size) != (ssize_t) size)
         return MU_EIO;
     return 0;
 }
@@ -151,8 +169,12 @@ main(int argc, char **argv)
     const char *b;
     check(mu_flow_add_source(flow, "src", 1, source, NULL), "source");
     check(mu_flow_add_worker_stage(flow, "work", 1, startup, work, NULL), "work");
-    while ((opt = getopt(argc, argv, "H:h:w:n:o:D:rkb:t:P:c:")) != -1) {
+    while ((opt = getopt(argc, argv, "H:h:w:n:o:D:rkb:t:P:c:S")) != -1) {
         switch (opt) {
+        case 'S':
+            with_sink = true;
+            check(mu_flow_add_worker_stage(flow, "sink", 1, NULL, sink, NULL), "sink");
+            break;
         case 'H':
             self = optarg;
             break;
@@ -185,6 +207,8 @@ main(int argc, char **argv)
             break;
         case 'r':
             check(mu_flow_set_at_least_once(flow, "work", true), "at-least-once");
+            if (with_sink)
+                check(mu_flow_set_at_least_once(flow, "sink", true), "at-least-once");
             break;
         case 'k':
             check(mu_flow_set_link(flow, "work", MU_FLOW_KEYED, NULL, key_of, NULL), "keyed");
@@ -226,6 +250,8 @@ main(int argc, char **argv)
     if (!self || nhosts == 0)
         usage();
     check(mu_flow_set_runners_on(flow, "src", hosts[0], 1), "source placement");
+    if (with_sink)
+        check(mu_flow_set_runners_on(flow, "sink", hosts[0], 1), "sink placement");
     for (int h = 0; h < nhosts; h++)
         if (strcmp(hosts[h], self) == 0)
             self_index = h;
