@@ -81,6 +81,14 @@ typedef int mu_flow_startup_fn(void *arg, int index, void **state_p);
     out. A negative return is counted as an error; the drain goes on. */
 typedef int mu_flow_teardown_fn(void *state, mu_flow_emit_t *out);
 
+/*  Timer hook of a worker stage (mu_flow_set_timer): called every interval
+    in each runner process, also while no input arrives, on the runner's
+    thread (never while the handler runs), with the handler's state; emits
+    with out (time-based aggregates). Not called once the input has ended:
+    the teardown hook is the last call. A negative return is counted as an
+    error. */
+typedef int mu_flow_timer_fn(void *state, mu_flow_emit_t *out);
+
 /*  Called per message. data is valid during the call only. Emits 0..n
     messages with mu_flow_emit. Returns 0, or a negative code: the message
     is counted as an error and processing continues. */
@@ -165,6 +173,14 @@ typedef struct {
     int ws_ping_interval_ms;            /* idle time before a ping (a client that
                                            answers none within 10 s is closed);
                                            0: 20000, -1: no pings */
+    mu_flow_startup_fn *startup;        /* once per edge runner process, before
+                                           any client: (arg, runner index,
+                                           &state); from_client and
+                                           from_internal then get that state
+                                           instead of arg (filter keeps arg).
+                                           Non-zero: the process exits with
+                                           failure (a crash, restarted). NULL:
+                                           none */
 } mu_flow_edge_t;
 
 /*  One row of statistics: a runner (index >= 0) or a stage total
@@ -234,6 +250,15 @@ MU_EXPORT MU_NODISCARD int mu_flow_add_worker_stage(mu_flow_t *self, const char 
 MU_EXPORT MU_NODISCARD int mu_flow_set_teardown(mu_flow_t *self, const char *name,
                                                 mu_flow_teardown_fn *teardown);
 
+/*  Sets (or with NULL removes) the timer hook of worker stage `name`,
+    called every interval_ms (1..3600000) in each of its runners. The
+    first call comes one interval after the runner started; a call that
+    comes late (a long handler) is not repeated for the intervals missed.
+    Returns 0 or MU_EINVAL (unknown stage, not a worker stage, started, an
+    interval out of range). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_timer(mu_flow_t *self, const char *name, int interval_ms,
+                                             mu_flow_timer_fn *timer);
+
 /*  Appends a source stage of n runners calling fn. Only the first stage can
     be a source. name and fn must not be NULL (asserted). Returns 0,
     MU_EINVAL (as above, or not the first stage). */
@@ -249,6 +274,16 @@ MU_EXPORT MU_NODISCARD int mu_flow_add_source(mu_flow_t *self, const char *name,
     a descriptor not open, not the first stage). */
 MU_EXPORT MU_NODISCARD int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds,
                                                  int n);
+
+/*  Sets the length prefix of the frames of an fd-source stage or a TCP
+    edge stage: bytes (1..8) little-endian, default 4 (mu_pipe frames).
+    Both ends must agree. A frame longer than the prefix can express is
+    refused: an edge's emit to clients returns MU_EMSGSIZE (counted as an
+    error), and a client or descriptor announcing more than max_frame (or
+    than the prefix allows) is a bad frame (as with max_frame). Returns 0
+    or MU_EINVAL (unknown stage, not an fd source or an edge stage, an edge
+    stage with a WebSocket edge, bytes out of 1..8, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_frame_header(mu_flow_t *self, const char *name, int bytes);
 
 /*  Adds an edge runner (TCP or WebSocket) to the edge stage `name`: the
     last stage when it has that name and is an edge stage, else a new stage

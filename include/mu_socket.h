@@ -50,10 +50,15 @@
     At most `window` copies are unacknowledged at a time; a send beyond
     that waits or drops as the queue policy says.
 
-    Driving. There is no background thread: heartbeats, expiry, acks and
-    resends happen inside mu_socket_send, mu_socket_recv and mu_socket_tick.
-    The owner must call one of them at least every heartbeat interval (a
-    pure sender calls mu_socket_tick when idle). For a poll loop use
+    Driving. By default there is no background thread: heartbeats, expiry,
+    acks and resends happen inside mu_socket_send, mu_socket_recv and
+    mu_socket_tick, and the owner calls one of them at least every
+    heartbeat interval (a pure sender calls mu_socket_tick when idle).
+    With mu_socket_set_background(self, 1) a background thread does that
+    periodic work whenever the owner is not inside a call, so an idle owner
+    needs no calls at all (mu_socket_tick still works, and is harmless).
+    A PING goes to a peer only when nothing else was sent to it for the
+    heartbeat interval: under steady traffic no PING is sent. For a poll loop use
     mu_socket_zsock (zpoller/zloop) or mu_socket_fd (ZMQ_FD, edge-
     triggered): after a wake-up call mu_socket_recv with timeout 0 until it
     returns MU_EAGAIN, and never sleep longer than mu_socket_tick returns.
@@ -146,6 +151,7 @@ typedef struct {
     uint64_t leaves;        /* all leaves */
     uint64_t malformed;     /* messages dropped as malformed or from non-peers */
     uint64_t auth_failures; /* CURVE handshakes refused on our binds */
+    uint64_t pings;         /* PINGs sent (only to peers idle for an interval) */
 } mu_socket_stats_t;
 
 /*  Creates a socket. identity is 16 bytes, or NULL for a random one.
@@ -166,13 +172,41 @@ MU_EXPORT void mu_socket_set_mode(mu_socket_t *self, mu_socket_mode_t mode);
 
 /*  Heartbeat interval and dead-peer timeout in ms (default 1000 / 3000);
     needs 0 < interval_ms < timeout_ms. A PING goes to each joined peer
-    every interval; a peer not heard from for timeout_ms leaves at the next
+    to which nothing else was sent for an interval; a peer not heard from for timeout_ms leaves at the next
     check (so within timeout + interval); a peer whose connection libzmq
     reports gone leaves at the next send to it (within one interval). The
     ZMTP heartbeat (libzmq HEARTBEAT_IVL/TIMEOUT/TTL) part applies to
     endpoints bound or connected afterwards. Returns 0 or MU_EINVAL. */
 MU_EXPORT MU_NODISCARD int mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms,
                                                    int timeout_ms);
+
+/*  Reconnect backoff of later connects (libzmq ZMQ_RECONNECT_IVL and
+    ZMQ_RECONNECT_IVL_MAX): the first retry after initial_ms, each next one
+    after twice the last, up to max_ms (default 100 / 5000); max_ms equal
+    to initial_ms retries at a fixed interval. Needs 1 <= initial_ms <=
+    max_ms <= 3600000. Returns 0 or MU_EINVAL. */
+MU_EXPORT MU_NODISCARD int mu_socket_set_reconnect(mu_socket_t *self, int initial_ms, int max_ms);
+
+/*  libzmq high-water marks (messages per peer pipe, ZMQ_SNDHWM and
+    ZMQ_RCVHWM, default 1000 each) of later binds and connects; each
+    1..2^24. A send to a peer whose send pipe is full waits or drops as the
+    queue policy says. With AT_LEAST_ONCE the receive mark is at least
+    2 x window + 1000 (see mu_socket_set_at_least_once). Returns 0 or
+    MU_EINVAL. */
+MU_EXPORT MU_NODISCARD int mu_socket_set_hwm(mu_socket_t *self, int send_hwm, int recv_hwm);
+
+/*  With on != 0, starts a background thread that does the periodic work
+    (heartbeats, expiry of silent peers, acks, resends, queued sends)
+    whenever it is due and the owner is not inside a call on the socket;
+    with 0, stops it (joins the thread). From then on every call on the
+    socket takes a mutex (uncontended: tens of ns). The socket still
+    belongs to one owner thread. Messages read by the background thread
+    wait in the socket for mu_socket_recv, so with background on use
+    mu_socket_recv with a timeout, not a poll on mu_socket_fd or
+    mu_socket_zsock (their readiness does not cover those messages).
+    mu_socket_destroy stops the thread. Returns 0, or MU_ENOMEM when the
+    thread cannot be started. */
+MU_EXPORT MU_NODISCARD int mu_socket_set_background(mu_socket_t *self, int on);
 
 /*  Local queue limit (messages, 1..2^24, default 1000), full-queue policy
     (default MU_SOCKET_BLOCK) and send timeout in ms (-1 = forever, the

@@ -163,6 +163,40 @@ mu_flow_set_teardown(mu_flow_t *self, const char *name, mu_flow_teardown_fn *tea
 }
 
 int
+mu_flow_set_timer(mu_flow_t *self, const char *name, int interval_ms, mu_flow_timer_fn *timer)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, name, NULL);
+    if (!st || st->kind != MU__ST_WORKER || self->started || interval_ms < 1
+        || interval_ms > 3600000)
+        return mu__fail(MU_EINVAL,
+                        "flow '%s': no worker stage '%s', started, or a timer interval of %d ms "
+                        "(1..3600000)",
+                        self->name, name ? name : "(null)", interval_ms);
+    st->timer = timer;
+    st->timer_ms = interval_ms;
+    return 0;
+}
+
+int
+mu_flow_set_frame_header(mu_flow_t *self, const char *name, int bytes)
+{
+    assert(self);
+    mu__stage_t *st = find_stage(self, name, NULL);
+    bool ok = st && !self->started && bytes >= 1 && bytes <= 8
+              && (st->kind == MU__ST_FD_SOURCE || st->kind == MU__ST_EDGE);
+    for (int i = 0; ok && st->kind == MU__ST_EDGE && i < st->n; i++)
+        ok = st->edges[i].transport == MU_FLOW_EDGE_TCP;
+    if (!ok)
+        return mu__fail(MU_EINVAL,
+                        "flow '%s': no fd source or TCP edge stage '%s', started, or a frame "
+                        "header of %d bytes (1..8)",
+                        self->name, name ? name : "(null)", bytes);
+    st->header_bytes = bytes;
+    return 0;
+}
+
+int
 mu_flow_add_inproc(mu_flow_t *self, const char *stage, const char *event, mu_flow_mode_t mode,
                    mu_flow_inproc_fn *fn, void *arg, size_t queue_max)
 {

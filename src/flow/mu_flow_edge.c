@@ -97,12 +97,13 @@ idlest(const edge_t *ed)
 }
 
 mu_pipe_t *
-mu__edge_pipe_new(int fd, uint32_t max_frame)
+mu__edge_pipe_new(int fd, uint32_t max_frame, int header_bytes)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     mu_pipe_t *p = mu_pipe_new_fd(fd, fd);
-    if (!p || mu_pipe_set_max_frame(p, max_frame) != 0) {
+    if (!p || mu_pipe_set_max_frame(p, max_frame) != 0
+        || (header_bytes > 0 && mu_pipe_set_header_size(p, header_bytes) != 0)) {
         mu_pipe_destroy(&p);
         return NULL;
     }
@@ -117,7 +118,7 @@ add_client(edge_t *ed, int fd)
 {
     if (ed->nc == ed->cap) /* make room: idle connections never lock clients out */
         close_client(ed, idlest(ed), &ed->core.r->stats.clients_idle);
-    mu_pipe_t *p = mu__edge_pipe_new(fd, ed->core.e->max_frame);
+    mu_pipe_t *p = mu__edge_pipe_new(fd, ed->core.e->max_frame, ed->core.r->st->header_bytes);
     if (!p) {
         close(fd);
         return;
@@ -445,6 +446,7 @@ mu__flow_edge_main(mu__runner_t *r)
         mu__rlog(error, r, "no memory for %d clients", ed.cap);
         _exit(1);
     }
+    mu__edge_startup(&ed.core);
     if (ed.lfd >= 0) /* the listening socket is shared with the supervisor */
         (void) fcntl(ed.lfd, F_SETFL, fcntl(ed.lfd, F_GETFL) | O_NONBLOCK);
     while (!mu__edge_finished(&ed.core))

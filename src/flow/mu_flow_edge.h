@@ -13,10 +13,10 @@ void mu__flow_edge_main(mu__runner_t *r) __attribute__((noreturn));
 /*  The WebSocket edge runner's loop (mu_flow_ws_edge.c); never returns. */
 void mu__flow_ws_edge_main(mu__runner_t *r) __attribute__((noreturn));
 
-/*  A TCP client's pipe as an edge sets it up (TCP_NODELAY, max_frame, no
-    waiting, no linger); owns fd once it returns a pipe, else NULL (fd is
-    left open). */
-mu_pipe_t *mu__edge_pipe_new(int fd, uint32_t max_frame);
+/*  A TCP client's pipe as an edge sets it up (TCP_NODELAY, max_frame,
+    header_bytes of length prefix (0: 4), no waiting, no linger); owns fd
+    once it returns a pipe, else NULL (fd is left open). */
+mu_pipe_t *mu__edge_pipe_new(int fd, uint32_t max_frame, int header_bytes);
 
 /*  Called per whole frame a client sent (data valid during the call); a
     non-zero return stops the reading and is returned. */

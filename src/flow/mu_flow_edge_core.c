@@ -20,8 +20,9 @@ mu__flow_edge_emit(void *edge, const void *data, size_t size)
 {
     mu__edge_core_t *core = edge;
     mu__runner_t *r = core->r;
-    if (size > core->e->max_frame)
-        return MU_EMSGSIZE;
+    int hb = r->st->header_bytes;
+    if (size > core->e->max_frame || (hb > 0 && hb < 8 && (uint64_t) size >> (8 * hb) != 0))
+        return MU_EMSGSIZE;         /* over max_frame, or what the length prefix can express */
     if (core->clients(core) == 0) { /* only while draining: no client will come for it */
         r->stats.drops++;
         return 0;
@@ -29,6 +30,17 @@ mu__flow_edge_emit(void *edge, const void *data, size_t size)
     core->broadcast(core, data, size);
     r->stats.out++;
     return 0;
+}
+
+void
+mu__edge_startup(mu__edge_core_t *core)
+{
+    const mu_flow_edge_t *e = core->e;
+    core->state = e->arg;
+    if (e->startup && e->startup(e->arg, core->r->index, &core->state) != 0) {
+        mu__rlog(error, core->r, "startup hook failed");
+        _exit(3);
+    }
 }
 
 int
@@ -39,7 +51,7 @@ mu__edge_from_client(mu__edge_core_t *core, const void *data, size_t size)
         r->stats.in++;
         mu_flow_emit_t out = { .runner = r };
         const mu_flow_edge_t *e = core->e;
-        int rc = e->from_client ? e->from_client(e->arg, data, size, &out)
+        int rc = e->from_client ? e->from_client(core->state, data, size, &out)
                                 : mu__runner_send(r, data, size);
         if (rc < 0)
             r->stats.errors++;
@@ -62,7 +74,7 @@ deliver_clients(mu__runner_t *r, const void *data, size_t size, void *ctx)
     mu__edge_core_t *core = ctx;
     if (core->e->from_internal) {
         mu_flow_emit_t out = { .runner = r, .to_clients = 1, .edge = core };
-        return core->e->from_internal(core->e->arg, data, size, &out);
+        return core->e->from_internal(core->state, data, size, &out);
     }
     return mu__flow_edge_emit(core, data, size);
 }

@@ -15,6 +15,7 @@ typedef struct mu__edge_core_t mu__edge_core_t;
 struct mu__edge_core_t {
     mu__runner_t *r;
     const mu_flow_edge_t *e;
+    void *state; /* what the hooks get: e->arg, or what e->startup set */
     /*  Clients connected now. */
     int (*clients)(const mu__edge_core_t *core);
     /*  Hands a message to every client without waiting (there is one). */
@@ -23,6 +24,10 @@ struct mu__edge_core_t {
         should wait; NULL: never (the clients' queues bound themselves). */
     bool (*all_behind)(const mu__edge_core_t *core);
 };
+
+/*  Runs the edge's startup hook (or takes e->arg as the state); exits the
+    process with status 3 when the hook fails. */
+void mu__edge_startup(mu__edge_core_t *core);
 
 /*  Sends to the clients of the edge (an emitter with to_clients; edge is
     the mu__edge_core_t). Returns 0 (a message counted as dropped when no

@@ -67,6 +67,9 @@ typedef struct {
     int base_port;                 /* 0: ipc:// in the flow's directory */
     bool remote;                   /* run by another process, not here */
     mu_flow_teardown_fn *teardown; /* worker stage: drain hook, or NULL */
+    mu_flow_timer_fn *timer;       /* worker stage: timer hook, or NULL */
+    int timer_ms;                  /* its interval */
+    int header_bytes;              /* fd source, TCP edge: frame prefix; 0: 4 */
     mu__inproc_def_t *inproc;      /* worker stage: in-process handlers */
     int ninproc;
     int *on_host;   /* multi-host: runners per host (MU__FLOW_MAX_HOSTS), or NULL */

@@ -61,6 +61,34 @@ drain_input(mu__runner_t *r, mu__runner_deliver_fn *fn, void *ctx)
     return k;
 }
 
+/*  Calls the stage's timer hook when due (*next_ms: when, 0 before the
+    first call; a late call does not repeat the intervals missed). Returns
+    the ms until it is next due, or MU__FLOW_STATS_MS without a timer. */
+static int
+run_timer(mu__runner_t *r, mu_flow_emit_t *out, int64_t *next_ms)
+{
+    if (!r->st->timer)
+        return MU__FLOW_STATS_MS;
+    int64_t now = mu__flow_now_ns() / 1000000;
+    if (*next_ms == 0)
+        *next_ms = now + r->st->timer_ms;
+    if (now >= *next_ms) {
+        int64_t t0 = mu__flow_now_ns();
+        int rc = r->st->timer(r->state, out);
+        r->stats.hist[mu__flow_bucket((uint64_t) (mu__flow_now_ns() - t0))]++;
+        if (rc < 0) {
+            r->stats.errors++;
+            mu__rlog(warning, r, "timer hook failed: %s", mu_strerror(rc));
+        }
+        *next_ms += r->st->timer_ms;
+        now = mu__flow_now_ns() / 1000000;
+        if (*next_ms <= now)
+            *next_ms = now + r->st->timer_ms;
+    }
+    int64_t left = *next_ms - now;
+    return left < MU__FLOW_STATS_MS ? (int) left : MU__FLOW_STATS_MS;
+}
+
 /*  The end of a drained worker: its in-process handlers finish, then the
     teardown hook runs and what it caused is sent too (all before the
     end-of-stream marker). Exits at once when told to. */
@@ -99,6 +127,8 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
     mu_flow_emit_t out = { .runner = r };
     int efd = mu__inproc_fd(r);
     void *acks = mu__runner_aux_socket(r);
+    int64_t next_timer = 0;
+    int wait_ms = run_timer(r, &out, &next_timer);
     while (!r->exit_req && !mu__runner_input_done(r)) {
         zmq_pollitem_t items[4] = {
             { .socket = r->pull, .events = ZMQ_POLLIN },
@@ -109,7 +139,7 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
             items[n++] = (zmq_pollitem_t) { .fd = efd, .events = ZMQ_POLLIN };
         if (acks)
             items[n++] = (zmq_pollitem_t) { .socket = acks, .events = ZMQ_POLLIN };
-        zmq_poll(items, n, MU__FLOW_STATS_MS);
+        zmq_poll(items, n, wait_ms);
         if (items[1].revents)
             mu__runner_ctl(r);
         mu__rel_take_acks(r);
@@ -119,9 +149,12 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
             while (drain_input(r, deliver_handler, &out) == RECV_BATCH) {
                 mu__runner_tick(r);
                 (void) mu__inproc_flush(r);
+                (void) run_timer(r, &out, &next_timer);
             }
         (void) mu__inproc_flush(r); /* MU_EINTR: exit_req ends the loop */
         mu__runner_tick(r);
+        if (!r->exit_req && !mu__runner_input_done(r))
+            wait_ms = run_timer(r, &out, &next_timer);
     }
     if (r->exit_req)
         _exit(0);
@@ -168,6 +201,8 @@ static void __attribute__((noreturn)) fd_source_main(mu__runner_t *r)
         mu__rlog(error, r, "descriptor %d unusable", fd);
         _exit(2);
     }
+    if (r->st->header_bytes > 0 && mu_pipe_set_header_size(p, r->st->header_bytes) != 0)
+        _exit(2); /* 1..8, checked by mu_flow_set_frame_header */
     mu_pipe_set_recv_timeout(p, 0);
     bool done = false;
     while (!done && !r->drain_req && !r->exit_req) {

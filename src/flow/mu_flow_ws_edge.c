@@ -302,6 +302,7 @@ mu__flow_ws_edge_main(mu__runner_t *r)
         close(r->st->listen_fds[r->index]);
         r->st->listen_fds[r->index] = -1;
     }
+    mu__edge_startup(&w.core);
     mu__ws_config_t config = endpoint_config(r, e);
     w.ws = mu__ws_new(&config);
     if (!w.ws) {

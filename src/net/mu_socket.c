@@ -3,7 +3,8 @@
 /*  mu_socket.c — the smart socket on one ZeroMQ ROUTER per mu_socket_t:
     construction, options, bind/connect, receiving. The contract and the
     wire format are in include/mu_socket.h; the socket options and why,
-    in doc/socket.md. Everything runs on the caller's thread. */
+    in doc/socket.md. Everything runs on the caller's thread (or,
+    with mu_socket_set_background, under the socket's mutex). */
 #include "net/mu_socket_int.h"
 #include <sodium.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ mu_socket_new(const uint8_t *identity)
     self->policy = MU_SOCKET_BLOCK;
     self->send_timeout = -1;
     self->sndtimeo_set = self->rcvtimeo_set = -1;
+    self->rcvhwm = 1000;
+    pthread_mutex_init(&self->mu, NULL);
     self->pbase = self->pnext = 1;
     self->peers = mu__socket_peers_new();
     self->queue = calloc(self->queue_limit, sizeof *self->queue);
@@ -51,6 +54,7 @@ mu_socket_new(const uint8_t *identity)
         zhashx_destroy(&self->peers);
         free(self->queue);
         zsock_destroy(&self->sock);
+        pthread_mutex_destroy(&self->mu);
         free(self);
         if (zmq_refused)
             return mu__fail_null(MU_EINVAL, "mu_socket_new: libzmq refused a ROUTER socket");
@@ -93,6 +97,7 @@ mu_socket_destroy(mu_socket_t **self_p)
         return;
     mu_socket_t *self = *self_p;
     *self_p = NULL;
+    mu__socket_background_stop(self);
     for (size_t i = 0; i < self->nring; i++) {
         mu__socket_flush_acks(self, self->ring[i]);
         (void) mu__socket_send_now(self, self->ring[i]->id, "B", 1);
@@ -113,6 +118,7 @@ mu_socket_destroy(mu_socket_t **self_p)
     mu__socket_pending_free(self);
     zhashx_destroy(&self->peers);
     free(self->ring);
+    pthread_mutex_destroy(&self->mu);
     free(self);
 }
 
@@ -128,11 +134,13 @@ mu_socket_set_mode(mu_socket_t *self, mu_socket_mode_t mode)
 {
     assert(self);
     assert(mode == MU_SOCKET_PUBLISH || mode == MU_SOCKET_ROUNDROBIN);
+    mu__socket_lock(self);
     self->mode = mode;
+    mu__socket_unlock(self);
 }
 
-int
-mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms, int timeout_ms)
+static int
+set_heartbeat_locked(mu_socket_t *self, int interval_ms, int timeout_ms)
 {
     assert(self);
     if (interval_ms <= 0 || timeout_ms <= interval_ms)
@@ -146,8 +154,8 @@ mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms, int timeout_ms)
     return 0;
 }
 
-int
-mu_socket_set_queue(mu_socket_t *self, size_t limit, mu_socket_policy_t policy, int timeout_ms)
+static int
+set_queue_locked(mu_socket_t *self, size_t limit, mu_socket_policy_t policy, int timeout_ms)
 {
     assert(self);
     assert(policy == MU_SOCKET_BLOCK || policy == MU_SOCKET_DROP);
@@ -177,14 +185,18 @@ void
 mu_socket_set_drop_unroutable(mu_socket_t *self, int drop)
 {
     assert(self);
+    mu__socket_lock(self);
     self->drop_unroutable = drop != 0;
+    mu__socket_unlock(self);
 }
 
 void
 mu_socket_set_events(mu_socket_t *self, int on)
 {
     assert(self);
+    mu__socket_lock(self);
     self->events = on != 0;
+    mu__socket_unlock(self);
 }
 
 int
@@ -192,25 +204,31 @@ mu_socket_set_curve(mu_socket_t *self, const mu_keys_t *server_keys, const mu_al
                     const mu_keys_t *client_keys, const uint8_t *server_public)
 {
     assert(self);
-    return mu__curve_side_set(&self->side, server_keys, allow, client_keys, server_public);
+    mu__socket_lock(self);
+    int rc = mu__curve_side_set(&self->side, server_keys, allow, client_keys, server_public);
+    mu__socket_unlock(self);
+    return rc;
 }
 
 int
 mu_socket_set_curve_secret(mu_socket_t *self, const void *secret, size_t size)
 {
     assert(self);
-    return mu__curve_side_set_secret(&self->side, secret, size);
+    mu__socket_lock(self);
+    int rc = mu__curve_side_set_secret(&self->side, secret, size);
+    mu__socket_unlock(self);
+    return rc;
 }
 
-int
-mu_socket_bind(mu_socket_t *self, const char *endpoint)
+static int
+bind_locked(mu_socket_t *self, const char *endpoint)
 {
     assert(self && endpoint);
     return mu__curve_bind(self->handle, &self->side, endpoint);
 }
 
-int
-mu_socket_connect(mu_socket_t *self, const char *endpoint)
+static int
+connect_locked(mu_socket_t *self, const char *endpoint)
 {
     assert(self && endpoint);
     return mu__curve_connect(self->handle, &self->side, endpoint);
@@ -227,19 +245,22 @@ size_t
 mu_socket_peers(const mu_socket_t *self)
 {
     assert(self);
-    return self->nring;
+    mu__socket_lock(self);
+    size_t n = self->nring;
+    mu__socket_unlock(self);
+    return n;
 }
 
-int
-mu_socket_has_peer(const mu_socket_t *self, const uint8_t *identity)
+static int
+has_peer_locked(const mu_socket_t *self, const uint8_t *identity)
 {
     assert(self && identity);
     peer_t *peer = zhashx_lookup(self->peers, identity);
     return peer && peer->joined;
 }
 
-int
-mu_socket_stats(const mu_socket_t *self, mu_socket_stats_t *stats)
+static int
+stats_locked(const mu_socket_t *self, mu_socket_stats_t *stats)
 {
     assert(self && stats);
     mu_socket_stats_t all = self->stats;
@@ -284,8 +305,8 @@ hand_out(mu_socket_t *self, mu_socket_msg_t *msg, const uint8_t *peer_id, inbox_
     }
 }
 
-int
-mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
+static int
+recv_locked(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
 {
     assert(self && msg);
     release_current(self);
@@ -331,4 +352,67 @@ mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
         if (rc != 0 && rc != MU_EAGAIN)
             return rc;
     }
+}
+
+int
+mu_socket_recv(mu_socket_t *self, mu_socket_msg_t *msg, int timeout_ms)
+{
+    mu__socket_lock(self);
+    int rc = recv_locked(self, msg, timeout_ms);
+    mu__socket_unlock(self);
+    return rc;
+}
+
+int
+mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms, int timeout_ms)
+{
+    mu__socket_lock(self);
+    int rc = set_heartbeat_locked(self, interval_ms, timeout_ms);
+    mu__socket_unlock(self);
+    return rc;
+}
+
+int
+mu_socket_set_queue(mu_socket_t *self, size_t limit, mu_socket_policy_t policy, int timeout_ms)
+{
+    mu__socket_lock(self);
+    int rc = set_queue_locked(self, limit, policy, timeout_ms);
+    mu__socket_unlock(self);
+    return rc;
+}
+
+int
+mu_socket_bind(mu_socket_t *self, const char *endpoint)
+{
+    mu__socket_lock(self);
+    int rc = bind_locked(self, endpoint);
+    mu__socket_unlock(self);
+    return rc;
+}
+
+int
+mu_socket_connect(mu_socket_t *self, const char *endpoint)
+{
+    mu__socket_lock(self);
+    int rc = connect_locked(self, endpoint);
+    mu__socket_unlock(self);
+    return rc;
+}
+
+int
+mu_socket_stats(const mu_socket_t *self, mu_socket_stats_t *stats)
+{
+    mu__socket_lock(self);
+    int rc = stats_locked(self, stats);
+    mu__socket_unlock(self);
+    return rc;
+}
+
+int
+mu_socket_has_peer(const mu_socket_t *self, const uint8_t *identity)
+{
+    mu__socket_lock(self);
+    int rc = has_peer_locked(self, identity);
+    mu__socket_unlock(self);
+    return rc;
 }

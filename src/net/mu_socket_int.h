@@ -9,6 +9,8 @@
                            receiver de-duplication, acks
       mu_socket_peers.c    the peer table, join/leave, events, heartbeats,
                            control messages
+      mu_socket_actor.c    the optional background thread, socket options
+                           for reconnect and high-water marks
     The contract and the wire format are in include/mu_socket.h. */
 #ifndef MU_SOCKET_INT_H_INCLUDED
 #define MU_SOCKET_INT_H_INCLUDED
@@ -17,6 +19,7 @@
 #include "net/mu_socket_hello.h"
 #include "net/mu_curve_side.h"
 #include <czmq.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +36,7 @@ typedef struct {
     bool joined, ever_joined;
     uint64_t session; /* the peer's session (from HELLO) */
     int64_t last_recv;
+    int64_t last_send; /* clock of the last DATA or PING sent to it */
     size_t ring_idx;
     /* de-duplication of the peer's RDATA ids, for dd_session */
     uint64_t dd_session, dd_base; /* ids < dd_base were delivered */
@@ -116,6 +120,13 @@ struct mu_socket_t {
     int64_t drained_at;    /* clock of the last read-ahead in send */
 
     mu__curve_side_t side; /* CURVE keys, the last endpoint bound */
+    int rcvhwm;            /* ZMQ_RCVHWM asked by mu_socket_set_hwm */
+
+    /* background thread (mu_socket_actor.c) */
+    bool bg, bg_stop; /* bg: the thread runs, every call takes mu */
+    pthread_t bg_thread;
+    pthread_mutex_t mu;
+    pthread_cond_t bg_wake;
 
     mu_socket_stats_t stats;
 };
@@ -179,6 +190,26 @@ mu__socket_remaining_at(int64_t deadline, int64_t now)
     int64_t left = deadline - now;
     return left > 0 ? (int) left : 0;
 }
+
+/* Takes and releases the socket's mutex when the background thread runs
+   (only the owner thread changes bg, and only while it holds no lock). */
+static inline void
+mu__socket_lock(const mu_socket_t *self)
+{
+    if (self->bg)
+        pthread_mutex_lock((pthread_mutex_t *) &self->mu);
+}
+static inline void
+mu__socket_unlock(const mu_socket_t *self)
+{
+    if (self->bg)
+        pthread_mutex_unlock((pthread_mutex_t *) &self->mu);
+}
+
+/* ---- mu_socket_actor.c ------------------------------------------------ */
+
+/* Stops the background thread if it runs (mu_socket_destroy). */
+void mu__socket_background_stop(mu_socket_t *self);
 
 /* ---- mu_socket_peers.c ----------------------------------------------- */
 

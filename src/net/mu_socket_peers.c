@@ -229,14 +229,22 @@ mu__socket_peer_join(mu_socket_t *self, peer_t *peer, uint64_t session)
 void
 mu__socket_heartbeat(mu_socket_t *self, int64_t now)
 {
-    if (now >= self->next_ping) {
+    if (now >= self->next_ping) { /* PING the peers idle for an interval */
+        int64_t next = now + self->hb_ivl;
         for (size_t i = 0; i < self->nring;) {
             peer_t *peer = self->ring[i];
-            send_control(self, peer, "P", 1);
-            if (peer->joined)
-                i++;
+            if (now - peer->last_send >= self->hb_ivl) {
+                send_control(self, peer, "P", 1);
+                self->stats.pings++;
+                peer->last_send = now;
+            }
+            if (!peer->joined)
+                continue;
+            if (peer->last_send + self->hb_ivl < next)
+                next = peer->last_send + self->hb_ivl;
+            i++;
         }
-        self->next_ping = now + self->hb_ivl;
+        self->next_ping = next;
     }
     if (!mu__socket_inbox_full(self)) {
         for (size_t i = 0; i < self->nring;) {

@@ -6,8 +6,8 @@
 #include "net/mu_socket_int.h"
 #include <stdlib.h>
 
-int
-mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms, size_t window)
+static int
+at_least_once_locked(mu_socket_t *self, int retries, int resend_ms, size_t window)
 {
     assert(self);
     if (retries < 1 || retries > 1000 || resend_ms < 1 || window < 1 || window > DEDUP_BITS
@@ -31,7 +31,8 @@ mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms, size_
     self->retries = retries;
     self->resend_ms = resend_ms;
     self->window = window;
-    mu__socket_set_int(self, ZMQ_RCVHWM, (int) (2 * window + 1000));
+    int rcv = (int) (2 * window + 1000);
+    mu__socket_set_int(self, ZMQ_RCVHWM, rcv > self->rcvhwm ? rcv : self->rcvhwm);
     return 0;
 }
 
@@ -253,4 +254,13 @@ mu__socket_pending_free(mu_socket_t *self)
         free(self->pend[i].body);
     free(self->pend);
     self->pend = NULL;
+}
+
+int
+mu_socket_set_at_least_once(mu_socket_t *self, int retries, int resend_ms, size_t window)
+{
+    mu__socket_lock(self);
+    int rc = at_least_once_locked(self, retries, resend_ms, window);
+    mu__socket_unlock(self);
+    return rc;
 }

@@ -121,6 +121,8 @@ send_copy(mu_socket_t *self, peer_t *peer, const void *data, size_t size, zmq_ms
         memcpy(zmq_msg_data(&m), p->body, p->len);
         rc = send_body(self, peer, &m, true, deadline);
         zmq_msg_close(&m);
+        if (rc == 0)
+            peer->last_send = self->now;
         if (rc == MU_EHOSTUNREACH)
             mu__socket_peer_leave(self, peer);
         else if (self->in_tick && (rc == MU_EAGAIN || rc == MU_ETIMEDOUT))
@@ -134,9 +136,10 @@ send_copy(mu_socket_t *self, peer_t *peer, const void *data, size_t size, zmq_ms
         return rc;
     }
     rc = send_body(self, peer, proto, take, deadline);
-    if (rc == 0)
+    if (rc == 0) {
         self->stats.sent++;
-    else if (rc == MU_EHOSTUNREACH)
+        peer->last_send = self->now;
+    } else if (rc == MU_EHOSTUNREACH)
         mu__socket_peer_leave(self, peer);
     return rc;
 }
@@ -335,8 +338,8 @@ enqueue(mu_socket_t *self, const void *data, size_t size, int64_t deadline)
     return 0;
 }
 
-int
-mu_socket_send(mu_socket_t *self, const void *data, size_t size)
+static int
+send_locked(mu_socket_t *self, const void *data, size_t size)
 {
     assert(self && (data || size == 0));
     if (size > MU_SOCKET_MAX_MESSAGE)
@@ -366,8 +369,8 @@ mu_socket_send(mu_socket_t *self, const void *data, size_t size)
     return rc;
 }
 
-int
-mu_socket_send_to(mu_socket_t *self, const uint8_t *identity, const void *data, size_t size)
+static int
+send_to_locked(mu_socket_t *self, const uint8_t *identity, const void *data, size_t size)
 {
     assert(self && identity && (data || size == 0));
     if (size > MU_SOCKET_MAX_MESSAGE)
@@ -413,13 +416,43 @@ do_tick(mu_socket_t *self, int64_t now)
     self->in_tick = false;
 }
 
+/* mu_socket_tick with the lock held (also the background thread's work). */
+int mu__socket_tick_locked(mu_socket_t *self);
+
 int
-mu_socket_tick(mu_socket_t *self)
+mu__socket_tick_locked(mu_socket_t *self)
 {
-    assert(self);
     int64_t now = mu__socket_now();
     if (now >= self->next_due)
         do_tick(self, now);
     int64_t left = self->next_due - mu__socket_now();
     return left > 0 ? (int) left : 0;
+}
+
+int
+mu_socket_send(mu_socket_t *self, const void *data, size_t size)
+{
+    mu__socket_lock(self);
+    int rc = send_locked(self, data, size);
+    mu__socket_unlock(self);
+    return rc;
+}
+
+int
+mu_socket_send_to(mu_socket_t *self, const uint8_t *identity, const void *data, size_t size)
+{
+    mu__socket_lock(self);
+    int rc = send_to_locked(self, identity, data, size);
+    mu__socket_unlock(self);
+    return rc;
+}
+
+int
+mu_socket_tick(mu_socket_t *self)
+{
+    assert(self);
+    mu__socket_lock(self);
+    int rc = mu__socket_tick_locked(self);
+    mu__socket_unlock(self);
+    return rc;
 }

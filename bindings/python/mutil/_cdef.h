@@ -676,6 +676,7 @@ typedef struct {
     uint64_t leaves;
     uint64_t malformed;
     uint64_t auth_failures;
+    uint64_t pings;
 } mu_socket_stats_t;
   mu_socket_t *mu_socket_new(const uint8_t *identity);
  void mu_socket_destroy(mu_socket_t **self_p);
@@ -683,6 +684,9 @@ typedef struct {
  void mu_socket_set_mode(mu_socket_t *self, mu_socket_mode_t mode);
   int mu_socket_set_heartbeat(mu_socket_t *self, int interval_ms,
                                                    int timeout_ms);
+  int mu_socket_set_reconnect(mu_socket_t *self, int initial_ms, int max_ms);
+  int mu_socket_set_hwm(mu_socket_t *self, int send_hwm, int recv_hwm);
+  int mu_socket_set_background(mu_socket_t *self, int on);
   int mu_socket_set_queue(mu_socket_t *self, size_t limit,
                                                mu_socket_policy_t policy, int timeout_ms);
  void mu_socket_set_drop_unroutable(mu_socket_t *self, int drop);
@@ -982,6 +986,7 @@ typedef enum {
 } mu_flow_link_t;
 typedef int mu_flow_startup_fn(void *arg, int index, void **state_p);
 typedef int mu_flow_teardown_fn(void *state, mu_flow_emit_t *out);
+typedef int mu_flow_timer_fn(void *state, mu_flow_emit_t *out);
 typedef int mu_flow_handler_fn(void *state, const void *data, size_t size, mu_flow_emit_t *out);
 typedef int mu_flow_source_fn(void *arg, int index, mu_flow_emit_t *out);
 typedef 
@@ -1027,6 +1032,7 @@ typedef struct {
    _Bool 
         ws_binary;
     int ws_ping_interval_ms;
+    mu_flow_startup_fn *startup;
 } mu_flow_edge_t;
 typedef struct {
     size_t size;
@@ -1058,10 +1064,13 @@ typedef struct {
                                                     mu_flow_handler_fn *handler, void *arg);
   int mu_flow_set_teardown(mu_flow_t *self, const char *name,
                                                 mu_flow_teardown_fn *teardown);
+  int mu_flow_set_timer(mu_flow_t *self, const char *name, int interval_ms,
+                                             mu_flow_timer_fn *timer);
   int mu_flow_add_source(mu_flow_t *self, const char *name, int n,
                                               mu_flow_source_fn *fn, void *arg);
   int mu_flow_add_fd_source(mu_flow_t *self, const char *name, const int *fds,
                                                  int n);
+  int mu_flow_set_frame_header(mu_flow_t *self, const char *name, int bytes);
   int mu_flow_add_edge(mu_flow_t *self, const char *name,
                                             const mu_flow_edge_t *edge);
   int mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind,
