@@ -359,7 +359,7 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_local(mu_flow_t *self, const char *name, 
     sockets are CURVE servers with the server keypair and accept only the
     client keypair's public key (each runner runs libmutil's ZAP handler on
     its own context; a refused handshake is counted as an error of that
-    runner and logged with zsys_warning, at most one line a second, the
+    runner and logged as a warning with mu_log (mu_log.h), at most one line a second, the
     others counted in a "N more refused handshakes" line; the peer's
     address is escaped); senders to them are CURVE clients with the client
     keypair. Every process of a split flow sets the same keys

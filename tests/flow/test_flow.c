@@ -1070,11 +1070,15 @@ test_curve_refusals_rate_limited(void)
     MU_CHECK(log_fd >= 0);
     open_results();
     fflush(NULL);
-    int saved_stdout = dup(1); /* the sink's process logs (zsys: stdout) into log_path */
+    /* the sink's process logs into log_path: zsys on stdout, mu_log on stderr */
+    int saved_stdout = dup(1), saved_stderr = dup(2);
     dup2(log_fd, 1);
+    dup2(log_fd, 2);
     pid_t sink_pid = run_part("sink", mid_port, sink_port);
     dup2(saved_stdout, 1);
+    dup2(saved_stderr, 2);
     close(saved_stdout);
+    close(saved_stderr);
     close(log_fd);
     results_started();
     int ready[2];
