@@ -165,10 +165,6 @@ int mu__files_server_on_msg(mu__files_server_t *self, uint64_t peer, int kind, u
     run again (0: more now, -1: nothing pending). */
 int mu__files_server_work(mu__files_server_t *self);
 
-/*  True when no transfer is open (nothing waits for credit, time or the
-    byte budgets' eventfd). */
-bool mu__files_server_idle(const mu__files_server_t *self);
-
 /*  Forgets every transfer of a peer that left (temp files removed). */
 void mu__files_server_peer_gone(mu__files_server_t *self, uint64_t peer);
 

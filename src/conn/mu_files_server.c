@@ -714,12 +714,6 @@ get_step(mu__files_server_t *self, const mu__files_port_t *port, transfer_t *t)
     return t->credit > 0 ? STEP_MORE : STEP_IDLE;
 }
 
-bool
-mu__files_server_idle(const mu__files_server_t *self)
-{
-    return self->transfers == NULL;
-}
-
 int
 mu__files_server_work(mu__files_server_t *self)
 {

@@ -61,7 +61,6 @@ struct mu_server_t {
     mu__events_t events;     /* events ready for the application */
     int64_t monitor_read_ms; /* when the monitor was last drained */
     bool monitor_quiet;      /* drained to EAGAIN, its fd silent since */
-    int rcvtimeo;            /* the ROUTER's ZMQ_RCVTIMEO as last set (0: unset) */
     bool files_touched;      /* a file message was handled */
     mu__files_server_t *files;
     mu__budget_t *budget; /* file data queued, all peers */

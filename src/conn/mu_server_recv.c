@@ -41,16 +41,12 @@ typedef struct {
 } incoming_t;
 
 static int
-read_message(mu_server_t *self, incoming_t *in, int wait_ms)
+read_message(mu_server_t *self, incoming_t *in)
 {
     in->count = 0;
     in->too_many = false;
     zmq_msg_init(&in->frames[0]);
-    if (wait_ms > 0 && wait_ms != self->rcvtimeo) {
-        zmq_setsockopt(self->handle, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
-        self->rcvtimeo = wait_ms;
-    }
-    if (zmq_msg_recv(&in->frames[0], self->handle, wait_ms > 0 ? 0 : ZMQ_DONTWAIT) < 0) {
+    if (zmq_msg_recv(&in->frames[0], self->handle, ZMQ_DONTWAIT) < 0) {
         int rc = -errno;
         zmq_msg_close(&in->frames[0]);
         return rc;
@@ -265,21 +261,19 @@ drain_monitor(mu_server_t *self)
     return count;
 }
 
-/* Reads and handles one ROUTER message, waiting up to wait_ms for it
-   inside libzmq (0: only what is there). Returns 0, MU_EAGAIN (none) or
-   MU_EINTR (a signal interrupted the wait). While messages flow the
-   monitor is read every MONITOR_EVERY_MS only (an empty read costs a
-   system call); it is always read before a poll and before a new peer's
-   hello. */
+/* Reads and handles one ROUTER message. Returns 0 or MU_EAGAIN (none).
+   While messages flow the monitor is read every MONITOR_EVERY_MS only (an
+   empty read costs a system call); it is always read before waiting and
+   before a new peer's hello. */
 static int
-pump_one(mu_server_t *self, int wait_ms)
+pump_one(mu_server_t *self)
 {
     if (mu__now_ms() - self->monitor_read_ms >= MONITOR_EVERY_MS)
         drain_monitor(self);
     incoming_t in;
-    int rc = read_message(self, &in, wait_ms);
+    int rc = read_message(self, &in);
     if (rc != 0)
-        return rc == MU_EINTR ? MU_EINTR : MU_EAGAIN;
+        return MU_EAGAIN;
     handle_message(self, &in);
     incoming_close(&in);
     return 0;
@@ -311,22 +305,6 @@ wait_input(mu_server_t *self, int wait_ms)
     return 0;
 }
 
-/* How long mu_server_recv may block inside libzmq's receive on the
-   ROUTER: only while nothing else needs watching (the monitor quiet, no
-   transfer open, so none waits for the budgets' eventfd or a time), in
-   slices of MONITOR_EVERY_MS so the monitor is still read. A raw ROUTER
-   waits like this; the poll of three ZMQ_FDs and the receive to EAGAIN
-   after it cost two more system calls per message. 0: poll. */
-static int
-blocking_slice(const mu_server_t *self, int64_t deadline, int files_hint)
-{
-    if (!self->monitor_quiet || files_hint >= 0
-        || (self->files && !mu__files_server_idle(self->files)))
-        return 0;
-    int left = mu__remaining_ms(deadline);
-    return left < 0 || left > MONITOR_EVERY_MS ? MONITOR_EVERY_MS : left;
-}
-
 /* Runs the file service; returns the ms it wants to run again in (-1:
    nothing pending). */
 static int
@@ -347,15 +325,10 @@ mu_server_recv(mu_server_t *self, mu_event_t **event_p, int timeout_ms)
     for (;;) {
         /* file chunks first (they get their turn even in a flood of
            events), then read until EAGAIN: nothing may touch the sockets
-           between that and the wait; or, when nothing else needs watching,
-           wait for the first message inside libzmq's receive */
+           between that and the wait */
         int files_hint = files_work(self);
-        int slice = self->events.head ? 0 : blocking_slice(self, deadline, files_hint);
-        int got = 0;
-        while (!self->events.head && (got = pump_one(self, slice)) == 0)
-            slice = 0;
-        if (got == MU_EINTR)
-            return mu__fail(MU_EINTR, "waiting for events");
+        while (!self->events.head && pump_one(self) == 0)
+            ;
         int monitor_events = self->events.head || self->monitor_quiet ? 0 : drain_monitor(self);
         if ((*event_p = mu__events_pop(&self->events)) != NULL)
             return 0;
@@ -367,8 +340,6 @@ mu_server_recv(mu_server_t *self, mu_event_t **event_p, int timeout_ms)
                                    : mu__fail(MU_ETIMEDOUT, "no event in %d ms", timeout_ms);
         if (files_hint >= 0 && (wait < 0 || files_hint < wait))
             wait = files_hint;
-        if (blocking_slice(self, deadline, files_hint) > 0)
-            continue; /* the next turn waits in the receive */
         int rc = wait_input(self, wait);
         if (rc != 0)
             return mu__fail(rc, "waiting for events");
