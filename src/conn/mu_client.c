@@ -47,7 +47,6 @@ struct mu_client_t {
     void *handle, *monitor_handle;
     uint64_t handshakes;     /* successful handshakes so far */
     int64_t monitor_read_ms; /* when the monitor was last drained */
-    int rcvtimeo;            /* the DEALER's ZMQ_RCVTIMEO as last set (0: unset) */
     bool monitor_quiet;      /* drained to EAGAIN, its fd silent since */
     int link_error;          /* why the connection fails (0: it does not) */
     bool socket_closed;      /* a CLOSED event since the last retry */
@@ -544,22 +543,15 @@ check_monitor(mu_client_t *self)
         drain_monitor(self);
 }
 
-/* Reads and handles one message, waiting up to wait_ms for it inside
-   libzmq (0: only what is there). Returns 0, MU_EAGAIN (none) or
-   MU_EINTR (a signal interrupted the wait). */
+/* Reads and handles one message. Returns 0 or MU_EAGAIN (none). */
 static int
-pump_one(mu_client_t *self, waiter_t *w, int wait_ms)
+pump_one(mu_client_t *self, waiter_t *w)
 {
     zmq_msg_t frame;
     zmq_msg_init(&frame);
-    if (wait_ms > 0 && wait_ms != self->rcvtimeo) {
-        zmq_setsockopt(self->handle, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
-        self->rcvtimeo = wait_ms;
-    }
-    if (zmq_msg_recv(&frame, self->handle, wait_ms > 0 ? 0 : ZMQ_DONTWAIT) < 0) {
-        int err = zmq_errno();
+    if (zmq_msg_recv(&frame, self->handle, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&frame);
-        return err == EINTR ? MU_EINTR : MU_EAGAIN;
+        return MU_EAGAIN;
     }
     bool extra = false;
     while (zmq_msg_more(&frame)) { /* malformed: skip the whole message */
@@ -603,20 +595,6 @@ wait_input(mu_client_t *self, int wait_ms)
     return 0;
 }
 
-/* How long pump_until may block inside libzmq's receive: while the
-   monitor is quiet only the DEALER needs watching, so the wait is a
-   blocking receive (what a raw DEALER does: no poll of ZMQ_FD before it,
-   no receive to EAGAIN after), in slices of MONITOR_EVERY_MS so monitor
-   events are still read; 0 when the monitor needs the poll. */
-static int
-blocking_slice(const mu_client_t *self, int64_t deadline)
-{
-    if (!self->monitor_quiet || self->link_error)
-        return 0;
-    int left = mu__remaining_ms(deadline);
-    return left < 0 || left > MONITOR_EVERY_MS ? MONITOR_EVERY_MS : left;
-}
-
 /* Pumps messages until done(self, w) or the deadline. Returns 0 (done),
    MU_ETIMEDOUT, MU_EINTR or the link error (MU_EAUTH, MU_EHANDSHAKE,
    MU_ECONNREFUSED, MU_ENOHOST); with w->wait_refused, MU_ECONNREFUSED
@@ -625,18 +603,14 @@ static int
 pump_until(mu_client_t *self, waiter_t *w, int64_t deadline,
            bool (*done)(const mu_client_t *, const waiter_t *))
 {
-    int wait = blocking_slice(self, deadline);
     for (;;) {
         if (zsys_interrupted) /* checked here too: input may never stop */
             return MU_EINTR;
         check_monitor(self);
-        int got = 0;
-        while (!done(self, w) && (got = pump_one(self, w, wait)) == 0)
-            wait = 0; /* then what else is there, without waiting */
+        while (!done(self, w) && pump_one(self, w) == 0)
+            ;
         if (done(self, w))
             return 0;
-        if (got == MU_EINTR)
-            return MU_EINTR;
         /* a handshake event may have sent a hello: then read again */
         if (!self->monitor_quiet && drain_monitor(self) > 0)
             continue;
@@ -646,8 +620,6 @@ pump_until(mu_client_t *self, waiter_t *w, int64_t deadline,
         int left = mu__remaining_ms(deadline);
         if (left == 0)
             return patient ? MU_ECONNREFUSED : MU_ETIMEDOUT;
-        if ((wait = blocking_slice(self, deadline)) > 0)
-            continue;
         int rc = wait_input(self, left);
         if (rc != 0)
             return rc;
@@ -825,11 +797,6 @@ int
 mu_client_stats(const mu_client_t *self, mu_client_stats_t *stats)
 {
     assert(self && stats);
-    /* Calls wait inside libzmq's receive while the monitor is quiet (see
-       blocking_slice) and read it every MONITOR_EVERY_MS only: read it now
-       so handshakes and drops are counted. The object is never const. */
-    if (self->monitor)
-        (void) drain_monitor((mu_client_t *) self);
     mu_client_stats_t all = self->stats;
     all.size = sizeof all;
     return mu__stats_fill(stats, &all, sizeof all, sizeof all);
