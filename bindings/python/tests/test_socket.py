@@ -157,7 +157,7 @@ def test_tick_and_stats(hub):
     assert 0 <= hub.tick() <= 1.0
     st = hub.stats()
     assert set(st) == {'sent', 'received', 'dropped', 'resent', 'duplicates', 'reconnects',
-                       'joins', 'leaves', 'malformed', 'auth_failures'}
+                       'joins', 'leaves', 'malformed', 'auth_failures', 'pings'}
     assert all(v == 0 for v in st.values())
 
 
