@@ -120,6 +120,45 @@ bench_now_ns(void)
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/*  CPU time of the calling thread in nanoseconds: for single-threaded,
+    CPU-bound operations CPU time measures them even when the 2-core machine
+    is shared (wall time there mostly measures the others). */
+static inline int64_t
+bench_cpu_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*  One operation of a CPU-rate measurement, on its context. */
+typedef void (*bench_op_fn)(void *ctx);
+
+/*  Runs op n times on ctx; returns operations per CPU second of the
+    calling thread (NaN when no time could be measured). */
+static inline double
+bench_cpu_rate(bench_op_fn op, void *ctx, long n)
+{
+    int64_t t0 = bench_cpu_now_ns();
+    for (long i = 0; i < n; i++)
+        op(ctx);
+    double s = (double) (bench_cpu_now_ns() - t0) / 1e9;
+    return s > 0 ? (double) n / s : NAN;
+}
+
+/*  How many operations of op fill about target_s CPU seconds (short trials
+    first, growing until one takes at least 1/20 s); at least 1. */
+static inline long
+bench_cpu_calibrate(bench_op_fn op, void *ctx, double target_s)
+{
+    long n = 8;
+    double rate;
+    while ((rate = bench_cpu_rate(op, ctx, n)) * 0.05 > (double) n && n < (1L << 30))
+        n *= 4;
+    long want = (long) (rate * target_s);
+    return want > 1 ? want : 1;
+}
+
 /*  Median of n values, ignoring NaN (failed runs); NaN when none is left.
     The input is not modified. */
 static inline double

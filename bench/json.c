@@ -101,11 +101,11 @@ typedef struct {
     void *tok; /* json-c's tokener */
 } ctx_t;
 
-typedef void (*op_fn)(ctx_t *c);
 
 static void
-jansson_parse(ctx_t *c)
+jansson_parse(void *arg)
 {
+    ctx_t *c = arg;
     json_error_t error;
     json_t *root = json_loadb(c->doc, c->len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error);
     if (!root)
@@ -114,8 +114,9 @@ jansson_parse(ctx_t *c)
 }
 
 static void
-jansson_rt(ctx_t *c)
+jansson_rt(void *arg)
 {
+    ctx_t *c = arg;
     json_error_t error;
     json_t *root = json_loadb(c->doc, c->len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error);
     if (!root || json_dumpb(root, c->out, c->out_cap, JSON_COMPACT) == 0)
@@ -124,8 +125,9 @@ jansson_rt(ctx_t *c)
 }
 
 static void
-mu_json_rt(ctx_t *c)
+mu_json_rt(void *arg)
 {
+    ctx_t *c = arg;
     mu_pack_reset(c->pack);
     size_t size = 0, json_size = 0;
     if (mu_json_to_pack(c->doc, c->len, NULL, c->pack) != 0)
@@ -139,67 +141,36 @@ mu_json_rt(ctx_t *c)
 
 #ifdef HAVE_JSONC
 static void
-jsonc_parse(ctx_t *c)
+jsonc_parse(void *arg)
 {
+    ctx_t *c = arg;
     bench_jsonc_parse(c->tok, c->doc, c->len);
 }
 
 static void
-jsonc_rt(ctx_t *c)
+jsonc_rt(void *arg)
 {
+    ctx_t *c = arg;
     bench_jsonc_rt(c->tok, c->doc, c->len);
 }
 #endif
 
 /* ---- timing -------------------------------------------------------------------------- */
 
-/*  CPU time of the calling thread in nanoseconds: the operations are
-    single-threaded and CPU-bound, so CPU time measures them even when the
-    2-core machine is shared (wall time there mostly measures the others). */
-static int64_t
-cpu_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/*  Runs op n times; returns operations per CPU second. */
-static double
-run_n(op_fn op, ctx_t *c, long n)
-{
-    int64_t t0 = cpu_now_ns();
-    for (long i = 0; i < n; i++)
-        op(c);
-    double s = (double) (cpu_now_ns() - t0) / 1e9;
-    return s > 0 ? (double) n / s : NAN;
-}
-
-/*  How many operations fill about target seconds (a short trial first). */
-static long
-calibrate(op_fn op, ctx_t *c, double target_s)
-{
-    long n = 8;
-    double rate;
-    while ((rate = run_n(op, c, n)) * 0.05 > (double) n && n < (1L << 30))
-        n *= 4;
-    long want = (long) (rate * target_s);
-    return want > 1 ? want : 1;
-}
-
 /*  Measures ours against base on the document, back to back each
     repetition, and reports the pair. */
 static void
-compare(const bench_opts_t *opts, const char *name, ctx_t *c, op_fn ours, op_fn base,
+compare(const bench_opts_t *opts, const char *name, ctx_t *c, bench_op_fn ours, bench_op_fn base,
         const char *base_name)
 {
     if (!bench_selected(opts, name))
         return;
     double v_ours[BENCH_MAX_REPS], v_base[BENCH_MAX_REPS];
-    long n_ours = calibrate(ours, c, opts->target_s), n_base = calibrate(base, c, opts->target_s);
+    long n_ours = bench_cpu_calibrate(ours, c, opts->target_s),
+         n_base = bench_cpu_calibrate(base, c, opts->target_s);
     for (int r = 0; r < opts->reps; r++) {
-        v_ours[r] = run_n(ours, c, n_ours);
-        v_base[r] = run_n(base, c, n_base);
+        v_ours[r] = bench_cpu_rate(ours, c, n_ours);
+        v_base[r] = bench_cpu_rate(base, c, n_base);
         if (opts->verbose)
             fprintf(stderr, "%s rep %d: %.0f vs %.0f doc/s\n", name, r, v_ours[r], v_base[r]);
     }

@@ -178,9 +178,7 @@ static double last_cpu_s;
 static double
 cpu_now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+    return (double) bench_cpu_now_ns() / 1e9;
 }
 
 static double

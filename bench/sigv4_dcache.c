@@ -21,49 +21,18 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-typedef void (*op_fn)(void *ctx);
-
-static int64_t
-cpu_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static double
-run_n(op_fn op, void *c, long n)
-{
-    int64_t t0 = cpu_now_ns();
-    for (long i = 0; i < n; i++)
-        op(c);
-    double s = (double) (cpu_now_ns() - t0) / 1e9;
-    return s > 0 ? (double) n / s : NAN;
-}
-
-static long
-calibrate(op_fn op, void *c, double target_s)
-{
-    long n = 8;
-    double rate;
-    while ((rate = run_n(op, c, n)) * 0.05 > (double) n && n < (1L << 30))
-        n *= 4;
-    long want = (long) (rate * target_s);
-    return want > 1 ? want : 1;
-}
-
 static void
-compare(const bench_opts_t *opts, const char *name, const char *unit, op_fn ours, void *c_ours,
-        op_fn base, void *c_base, const char *base_name)
+compare(const bench_opts_t *opts, const char *name, const char *unit, bench_op_fn ours,
+        void *c_ours, bench_op_fn base, void *c_base, const char *base_name)
 {
     if (!bench_selected(opts, name))
         return;
     double v_ours[BENCH_MAX_REPS], v_base[BENCH_MAX_REPS];
-    long n_ours = calibrate(ours, c_ours, opts->target_s);
-    long n_base = calibrate(base, c_base, opts->target_s);
+    long n_ours = bench_cpu_calibrate(ours, c_ours, opts->target_s);
+    long n_base = bench_cpu_calibrate(base, c_base, opts->target_s);
     for (int r = 0; r < opts->reps; r++) {
-        v_ours[r] = run_n(ours, c_ours, n_ours);
-        v_base[r] = run_n(base, c_base, n_base);
+        v_ours[r] = bench_cpu_rate(ours, c_ours, n_ours);
+        v_base[r] = bench_cpu_rate(base, c_base, n_base);
         if (opts->verbose)
             fprintf(stderr, "%s rep %d: %.0f vs %.0f %s\n", name, r, v_ours[r], v_base[r], unit);
     }
