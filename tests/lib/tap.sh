@@ -93,3 +93,25 @@ tap_renumber() {
         esac
     done <"$1"
 }
+
+# Helpers for the tests of the `mutil` tool ($MUTIL, set by the test):
+# check NAME COMMAND... reports ok when COMMAND succeeds, not ok otherwise;
+# run ARG... runs "$MUTIL" ARG... with no input, its stdout in $tmp/out,
+# stderr in $tmp/err and status in $rc; status_is N, out_is TEXT, out_has
+# TEXT and err_has TEXT test what the last run left (TEXT taken literally).
+# A test that needs another form defines its own after sourcing this file.
+check() {
+    tap_name=$1
+    shift
+    if "$@"; then ok "$tap_name"; else not_ok "$tap_name"; fi
+}
+
+run() {
+    "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+
+status_is() { [ "$rc" -eq "$1" ]; }
+out_is() { [ "$(cat "$tmp/out")" = "$1" ]; }
+out_has() { grep -q -F -e "$1" "$tmp/out"; }
+err_has() { grep -q -F -e "$1" "$tmp/err"; }

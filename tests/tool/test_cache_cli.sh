@@ -17,19 +17,6 @@ MUTIL="$top_builddir/mutil"
 tap_timeout 120 "$0" "$@"
 tap_begin mutil-cache-cli
 
-check() {
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-run() {
-    "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-status_is() { [ "$rc" -eq "$1" ]; }
-out_is() { [ "$(cat "$tmp/out")" = "$1" ]; }
-err_has() { grep -q -F -e "$1" "$tmp/err"; }
-
 DB="$tmp/c.db"
 
 run cache

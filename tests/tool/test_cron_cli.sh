@@ -17,13 +17,6 @@ check() {
     if eval "$2"; then ok "$1"; else not_ok "$1"; fi
 }
 
-run() {
-    "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-err_has() { grep -q -F -e "$1" "$tmp/err"; }
-
 FRI=1796406600 # 2026-12-04 17:50 UTC, a Friday
 
 run cron next '*/15 9-17 * * mon-fri' --utc --after $FRI -n 3

@@ -14,22 +14,6 @@ MUTIL="$top_builddir/mutil"
 tap_timeout 120 "$0" "$@"
 tap_begin mutil-num-cli
 
-check() {
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-
-# run ARG... : runs mutil; stdout in $tmp/out, stderr in $tmp/err, status in $rc.
-run() {
-    "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-status_is() { [ "$rc" -eq "$1" ]; }
-out_is() { [ "$(cat "$tmp/out")" = "$1" ]; }
-err_has() { grep -q -F -e "$1" "$tmp/err"; }
-
 # prints ARGS WANT: `mutil ARGS` exits 0 and prints exactly WANT.
 prints() {
     want=$1

@@ -14,19 +14,6 @@ MUTIL="$top_builddir/mutil"
 tap_timeout 120 "$0" "$@"
 tap_begin mutil-rate-cli
 
-check() {
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-
-run() {
-    "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-status_is() { [ "$rc" -eq "$1" ]; }
-err_has() { grep -q -F -e "$1" "$tmp/err"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 printf 'a\nbb\n\nccc\nd\n' >"$tmp/records"

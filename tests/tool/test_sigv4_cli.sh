@@ -15,19 +15,6 @@ MUTIL="$top_builddir/mutil"
 tap_timeout 60 "$0" "$@"
 tap_begin mutil-sigv4-cli
 
-check() {
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-run() {
-    "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-status_is() { [ "$rc" -eq "$1" ]; }
-out_has() { grep -q -F -e "$1" "$tmp/out"; }
-err_has() { grep -q -F -e "$1" "$tmp/err"; }
-
 AWS_ACCESS_KEY_ID=AKIDEXAMPLE
 AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
