@@ -142,6 +142,20 @@ open_cache(cache_args_t *a)
     return c;
 }
 
+/* parse with no URL, then open_cache: the cache, or NULL with *status the
+   exit status to return (CLI_EXIT_OK after --help). */
+static mu_dcache_t *
+parse_and_open(const cli_command_t *self, int argc, char **argv, cache_args_t *a, int *status)
+{
+    *status = parse(self, argc, argv, a, false);
+    if (*status != CLI_ARGS_OPERAND)
+        return NULL;
+    mu_dcache_t *c = open_cache(a);
+    if (!c)
+        *status = CLI_EXIT_FAIL;
+    return c;
+}
+
 static int
 cache_get_run(const cli_command_t *self, int argc, char **argv)
 {
@@ -178,12 +192,10 @@ static int
 cache_stats_run(const cli_command_t *self, int argc, char **argv)
 {
     cache_args_t a = { 0 };
-    int status = parse(self, argc, argv, &a, false);
-    if (status != CLI_ARGS_OPERAND)
-        return status;
-    mu_dcache_t *c = open_cache(&a);
+    int status;
+    mu_dcache_t *c = parse_and_open(self, argc, argv, &a, &status);
     if (!c)
-        return CLI_EXIT_FAIL;
+        return status;
     mu_dcache_stats_t st = { .size = sizeof st };
     int rc = mu_dcache_stats(c, &st);
     mu_dcache_destroy(&c);
@@ -201,12 +213,10 @@ static int
 cache_purge_run(const cli_command_t *self, int argc, char **argv)
 {
     cache_args_t a = { 0 };
-    int status = parse(self, argc, argv, &a, false);
-    if (status != CLI_ARGS_OPERAND)
-        return status;
-    mu_dcache_t *c = open_cache(&a);
+    int status;
+    mu_dcache_t *c = parse_and_open(self, argc, argv, &a, &status);
     if (!c)
-        return CLI_EXIT_FAIL;
+        return status;
     int n = mu_dcache_purge_expired(c);
     if (n < 0)
         cli_error(a.who, "%s", mu_last_error());
