@@ -213,6 +213,21 @@ died(proc_t *p)
     _exit(3);
 }
 
+/*  Ends a scan of p's output: consumes the first off bytes; when the scan
+    stopped at a frame over max_frame (frc MU_EMSGSIZE) logs it (then: the
+    end of the message), kills the command and returns MU_EPROTO; else 0. */
+static int
+end_scan(proc_t *p, size_t off, int frc, const char *then)
+{
+    consume(p, off);
+    if (frc != MU_EMSGSIZE)
+        return 0;
+    LOG(error, p, "wrote a frame over max_frame (%u bytes): not mu_pipe frames?%s",
+        (unsigned) p->def->max_frame, then);
+    kill_proc(p);
+    return MU_EPROTO;
+}
+
 /*  Emits the whole frames read; stops at the done marker (*done_p). */
 static int
 take_outputs(proc_t *p, mu_flow_emit_t *out, bool *done_p, int *emit_rc_p)
@@ -231,14 +246,7 @@ take_outputs(proc_t *p, mu_flow_emit_t *out, bool *done_p, int *emit_rc_p)
                 *emit_rc_p = erc;
         }
     }
-    consume(p, off);
-    if (rc == MU_EMSGSIZE) {
-        LOG(error, p, "wrote a frame over max_frame (%u bytes): not mu_pipe frames? restarting it",
-            (unsigned) p->def->max_frame);
-        kill_proc(p);
-        return MU_EPROTO;
-    }
-    return 0;
+    return end_scan(p, off, rc, " restarting it");
 }
 
 int
@@ -366,13 +374,9 @@ mu__cmd_source(void *arg, int index, mu_flow_emit_t *out)
             return rc == MU_EPIPE ? rc : MU_FLOW_MORE;
         }
     }
-    consume(p, off);
-    if (frc == MU_EMSGSIZE) {
-        LOG(error, p, "wrote a frame over max_frame (%u bytes): not mu_pipe frames?",
-            (unsigned) p->def->max_frame);
-        kill_proc(p);
-        return MU_EPROTO;
-    }
+    int erc = end_scan(p, off, frc, "");
+    if (erc != 0)
+        return erc;
     if (!p->eof)
         return MU_FLOW_MORE;
     char why[64];
