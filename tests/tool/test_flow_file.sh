@@ -149,11 +149,8 @@ cat >"$tmp/sh.json" <<JSON
  ]}
 JSON
 run "$tmp/sh.json"
-if status_is 0 && out_has "^up *all .* 300 *300 *0 *0 " && lines_ok "$tmp/out-sh.0" 300 "sh:"; then
-    ok "POSIX sh worker command (head -c, od): 300 messages through"
-else
-    not_ok "POSIX sh worker command (head -c, od): 300 messages through"
-fi
+check "POSIX sh worker command (head -c, od): 300 messages through" \
+    eval 'status_is 0 && out_has "^up *all .* 300 *300 *0 *0 " && lines_ok "$tmp/out-sh.0" 300 "sh:"'
 
 cat >"$tmp/lib.json" <<JSON
 {"flow": "lib",
@@ -197,11 +194,8 @@ cat >"$tmp/garbage.json" <<JSON
  ]}
 JSON
 run "$tmp/garbage.json"
-if status_is 0 && out_has "^bad *all .* 20 *0 *20 *0 " && log_has "wrote a frame over max_frame (65536 bytes)"; then
-    ok "garbage frames from a command: an error per input, no hang"
-else
-    not_ok "garbage frames from a command: an error per input, no hang"
-fi
+check "garbage frames from a command: an error per input, no hang" \
+    eval 'status_is 0 && out_has "^bad *all .* 20 *0 *20 *0 " && log_has "wrote a frame over max_frame (65536 bytes)"'
 
 # A command that never answers: timeout_ms bounds each input.
 cat >"$tmp/silent.json" <<JSON
@@ -213,19 +207,13 @@ cat >"$tmp/silent.json" <<JSON
  ]}
 JSON
 run "$tmp/silent.json"
-if status_is 0 && out_has "^mute *all .* 4 *0 *4 *0 " && log_has "no done marker within 300 ms"; then
-    ok "a command that never answers: timeout_ms, an error per input, no hang"
-else
-    not_ok "a command that never answers: timeout_ms, an error per input, no hang"
-fi
+check "a command that never answers: timeout_ms, an error per input, no hang" \
+    eval 'status_is 0 && out_has "^mute *all .* 4 *0 *4 *0 " && log_has "no done marker within 300 ms"'
 
 sed 's/gen.py 4/gen.py 0/' "$tmp/silent.json" >"$tmp/silent0.json"
 run "$tmp/silent0.json"
-if status_is 0 && out_has "^mute *all .* 0 *0 *1 *0 " && log_has "did not end within 300 ms after its input ended"; then
-    ok "a command that does not end after its input: timeout_ms, an error, no hang"
-else
-    not_ok "a command that does not end after its input: timeout_ms, an error, no hang"
-fi
+check "a command that does not end after its input: timeout_ms, an error, no hang" \
+    eval 'status_is 0 && out_has "^mute *all .* 0 *0 *1 *0 " && log_has "did not end within 300 ms after its input ended"'
 
 # File and descriptor sources: mu_pipe frames from a file, and from stdin.
 "$PY" "$S/gen.py" 50 >"$tmp/input.frames"
@@ -237,20 +225,14 @@ cat >"$tmp/filesrc.json" <<JSON
  ]}
 JSON
 run "$tmp/filesrc.json"
-if status_is 0 && lines_ok "$tmp/out-file.0" 50 ""; then
-    ok "file source: a file of mu_pipe frames"
-else
-    not_ok "file source: a file of mu_pipe frames"
-fi
+check "file source: a file of mu_pipe frames" \
+    eval 'status_is 0 && lines_ok "$tmp/out-file.0" 50 ""'
 sed 's/"file": "input.frames"/"fd": 0/; s/out-file/out-fd/' "$tmp/filesrc.json" >"$tmp/fdsrc.json"
 COLUMNS=200 timeout "$(tap_seconds 120)" "$MUTIL" flow run "$tmp/fdsrc.json" <"$tmp/input.frames" \
     >"$tmp/out" 2>"$tmp/err"
 rc=$?
-if status_is 0 && lines_ok "$tmp/out-fd.0" 50 ""; then
-    ok "fd source: mu_pipe frames on mutil's standard input"
-else
-    not_ok "fd source: mu_pipe frames on mutil's standard input"
-fi
+check "fd source: mu_pipe frames on mutil's standard input" \
+    eval 'status_is 0 && lines_ok "$tmp/out-fd.0" 50 ""'
 
 # An outbound TCP edge: a client reads what the workers emit.
 cat >"$tmp/edge.json" <<JSON
