@@ -103,17 +103,6 @@ typedef struct {
 
 
 static void
-jansson_parse(void *arg)
-{
-    ctx_t *c = arg;
-    json_error_t error;
-    json_t *root = json_loadb(c->doc, c->len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error);
-    if (!root)
-        abort();
-    json_decref(root);
-}
-
-static void
 jansson_rt(void *arg)
 {
     ctx_t *c = arg;
@@ -140,6 +129,17 @@ mu_json_rt(void *arg)
 }
 
 #ifdef HAVE_JSONC
+static void
+jansson_parse(void *arg)
+{
+    ctx_t *c = arg;
+    json_error_t error;
+    json_t *root = json_loadb(c->doc, c->len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error);
+    if (!root)
+        abort();
+    json_decref(root);
+}
+
 static void
 jsonc_parse(void *arg)
 {
