@@ -203,6 +203,20 @@ present(mu_dcache_t *c, char key)
     return get_rc(c, k) == 0;
 }
 
+/*  At the time now, sets a, b, c (c with ttl_c ms, the others 100 s) and d,
+    40 bytes in all (full under a 40-byte cap), then reads a: least recent
+    first, b c d a. A failed check marks the case failed. */
+static void
+fill_abcd(mu_dcache_t *c, int64_t now, int64_t ttl_c)
+{
+    atomic_store(&fake_now, now);
+    MU_CHECK_EQ(set10(c, 'a', 100000), 0);
+    MU_CHECK_EQ(set10(c, 'b', 100000), 0);
+    MU_CHECK_EQ(set10(c, 'c', ttl_c), 0);
+    MU_CHECK_EQ(set10(c, 'd', 100000), 0);
+    MU_CHECK(present(c, 'a'));
+}
+
 static void
 test_size_cap_eviction(void)
 {
@@ -210,12 +224,8 @@ test_size_cap_eviction(void)
     db_path(path, sizeof path, "cap");
     mu_dcache_t *c = open_cache(path, 40);
     MU_CHECK(c);
-    atomic_store(&fake_now, 2000000);
-    MU_CHECK_EQ(set10(c, 'a', 100000), 0);
-    MU_CHECK_EQ(set10(c, 'b', 100000), 0);
-    MU_CHECK_EQ(set10(c, 'c', 100000), 0);
-    MU_CHECK_EQ(set10(c, 'd', 100000), 0); /* full: 40 bytes */
-    MU_CHECK(present(c, 'a'));             /* a is now the most recent */
+    fill_abcd(c, 2000000, 100000);
+    MU_CHECK(!mu_test_case_failed);
     MU_CHECK_EQ(set10(c, 'e', 100000), 0); /* evicts b, the least recent */
     MU_CHECK(!present(c, 'b'));
     MU_CHECK_EQ(set10(c, 'f', 100000), 0); /* evicts c */
@@ -245,12 +255,8 @@ test_persistence(void)
     db_path(path, sizeof path, "persist");
     mu_dcache_t *c = open_cache(path, 40);
     MU_CHECK(c);
-    atomic_store(&fake_now, 3000000);
-    MU_CHECK_EQ(set10(c, 'a', 100000), 0);
-    MU_CHECK_EQ(set10(c, 'b', 100000), 0);
-    MU_CHECK_EQ(set10(c, 'c', 500), 0);
-    MU_CHECK_EQ(set10(c, 'd', 100000), 0);
-    MU_CHECK(present(c, 'a')); /* order, least recent first: b c d a */
+    fill_abcd(c, 3000000, 500);
+    MU_CHECK(!mu_test_case_failed);
     for (int i = 0; i < 600; i++) /* more gets than one batch of recency stamps */
         MU_CHECK(present(c, 'a'));
     mu_dcache_destroy(&c);
