@@ -42,30 +42,6 @@ tcp_connect(int port)
     return fd;
 }
 
-static bool
-send_frame(int fd, const void *data, uint32_t size)
-{
-    uint8_t hdr[4] = { (uint8_t) size, (uint8_t) (size >> 8), (uint8_t) (size >> 16),
-                       (uint8_t) (size >> 24) };
-    return write(fd, hdr, 4) == 4 && (size == 0 || write(fd, data, size) == (ssize_t) size);
-}
-
-static bool
-read_full(int fd, void *buf, size_t n, int timeout_ms)
-{
-    size_t got = 0;
-    while (got < n) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, mu_test_ms(timeout_ms)) != 1)
-            return false;
-        ssize_t len = read(fd, (char *) buf + got, n - got);
-        if (len <= 0)
-            return false;
-        got += (size_t) len;
-    }
-    return true;
-}
-
 /* One frame (4-byte prefix) into buf (cap bytes, NUL-terminated). */
 static bool
 read_frame(int fd, char *buf, size_t cap, int timeout_ms)

@@ -3,12 +3,13 @@
 /*  flow_test.h — what the mu_flow test programs share: a pass-through
     worker, a sink that reports (runner index, id) records into a results
     pipe, reading that pipe up to its end of stream, waiting for a stage's
-    statistics to reach a value, and running the cases named on the
-    command line. Include after mu_test.h and mutil.h. */
+    statistics to reach a value, length-prefixed frames over a socket, and
+    running the cases named on the command line. Include after mu_test.h and mutil.h. */
 #ifndef FLOW_TEST_H_INCLUDED
 #define FLOW_TEST_H_INCLUDED
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -163,6 +164,32 @@ static inline bool
 wait_row(mu_flow_t *f, const char *stage, uint64_t in, uint64_t errors, mu_flow_stats_t *row)
 {
     return wait_stat(f, stage, STAT(in), in, row) && wait_stat(f, stage, STAT(errors), errors, row);
+}
+
+/*  Writes one frame with a 4-byte little-endian length prefix to fd. */
+static inline bool
+send_frame(int fd, const void *data, uint32_t size)
+{
+    uint8_t hdr[4] = { (uint8_t) size, (uint8_t) (size >> 8), (uint8_t) (size >> 16),
+                       (uint8_t) (size >> 24) };
+    return write(fd, hdr, 4) == 4 && (size == 0 || write(fd, data, size) == (ssize_t) size);
+}
+
+/*  Reads n bytes, waiting up to timeout_ms (scaled) each time. */
+static inline bool
+read_full(int fd, void *buf, size_t n, int timeout_ms)
+{
+    size_t got = 0;
+    while (got < n) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, mu_test_ms(timeout_ms)) != 1)
+            return false;
+        ssize_t len = read(fd, (char *) buf + got, n - got);
+        if (len <= 0)
+            return false;
+        got += (size_t) len;
+    }
+    return true;
 }
 
 static const char *flow_test_only; /* argv[1]: run the cases whose name contains it */
