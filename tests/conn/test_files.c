@@ -1226,6 +1226,21 @@ open_msg(uint8_t *out, int put, uint64_t size_or_offset, const void *path, size_
     return open_msg_alg(out, put, size_or_offset, path, len, MU_FILE_DIGEST_XXH3_128);
 }
 
+/* A DEALER socket (in a context of its own, *ctx_p) connected to f's server
+   with a 5 s receive timeout and greeted: HELLO sent, WELCOME answered.
+   False when any step fails. */
+static bool
+raw_greeted(const fixture_t *f, void **ctx_p, void **sock_p)
+{
+    *ctx_p = zmq_ctx_new();
+    *sock_p = zmq_socket(*ctx_p, ZMQ_DEALER);
+    int timeout = 5000, linger = 0, kind = 0;
+    zmq_setsockopt(*sock_p, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt(*sock_p, ZMQ_LINGER, &linger, sizeof linger);
+    return zmq_connect(*sock_p, f->endpoint) == 0 && raw_send(*sock_p, K_HELLO, 0, "raw", 3)
+           && raw_answer(*sock_p, 0, &kind) == 1 && kind == K_WELCOME;
+}
+
 /* Malformed and hostile messages get error answers; the connection stays;
    an upload with a wrong digest is refused with MU_EDIGEST and a peer that
    leaves mid-upload has its temp file removed. */
@@ -1236,16 +1251,9 @@ test_raw_protocol(void)
     MU_CHECK(fixture_open(&f, 0, 0, 0));
     char path[512];
     MU_CHECK(make_file(in_root(path, "raw"), 100, 1));
-    void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int timeout = 5000, linger = 0;
-    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    MU_CHECK(zmq_connect(sock, f.endpoint) == 0);
-    MU_CHECK(raw_send(sock, K_HELLO, 0, "raw", 3));
+    void *ctx, *sock;
     int kind;
-    MU_CHECK_EQ(raw_answer(sock, 0, &kind), 1);
-    MU_CHECK_EQ(kind, K_WELCOME);
+    MU_CHECK(raw_greeted(&f, &ctx, &sock));
 
     uint8_t msg[2000];
     size_t n = open_msg(msg, 0, 0, "raw\0x", 5); /* embedded NUL */
@@ -1458,16 +1466,9 @@ test_raw_digests(void)
     MU_CHECK(fixture_open(&f, 0, 0, 0));
     char path[512];
     MU_CHECK(make_file(in_root(path, "rawd"), 200, 5));
-    void *ctx = zmq_ctx_new();
-    void *sock = zmq_socket(ctx, ZMQ_DEALER);
-    int timeout = 5000, linger = 0;
-    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    MU_CHECK(zmq_connect(sock, f.endpoint) == 0);
-    MU_CHECK(raw_send(sock, K_HELLO, 0, "raw", 3));
+    void *ctx, *sock;
     int kind;
-    MU_CHECK_EQ(raw_answer(sock, 0, &kind), 1);
-    MU_CHECK_EQ(kind, K_WELCOME);
+    MU_CHECK(raw_greeted(&f, &ctx, &sock));
 
     MU_CHECK(raw_get_checks(sock, 10, "rawd", 200, MU_FILE_DIGEST_XXH3_128));
     MU_CHECK(raw_get_checks(sock, 11, "rawd", 200, MU_FILE_DIGEST_BLAKE2B));
