@@ -20,13 +20,6 @@ check() {
     if eval "$2"; then ok "$1"; else not_ok "$1"; fi
 }
 
-run() {
-    "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-err_has() { grep -q -F -e "$1" "$tmp/err"; }
-
 # start_server ARG... : `mutil serve --bind tcp://127.0.0.1:*` as a
 # coprocess; its endpoint is its first line of output (read with a
 # deadline, no polling); sets $EP.

@@ -16,21 +16,8 @@ tap_begin mutil-keygen-cli
 
 K="$tmp/server"
 
-check() {
-    name=$1
-    shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
-
-# run ARG... : runs mutil; stdout in $tmp/out, stderr in $tmp/err, status in $rc.
-run() {
-    "$MUTIL" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
-
-status_is() { [ "$rc" -eq "$1" ]; }
+# out_has takes a regular expression here (tap.sh's takes the text literally).
 out_has() { grep -q -e "$1" "$tmp/out"; }
-err_has() { grep -q -F -e "$1" "$tmp/err"; }
 mode_of() { stat -c %a "$1"; }
 # The printed key: exactly one line of 40 Z85 characters.
 printed_key() {
