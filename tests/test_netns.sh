@@ -81,7 +81,7 @@ stale_left() { ip netns list | grep -q "munb-$stale-" || ip -o link show | grep 
 # (A parallel run may reap it first: what counts is that it is gone.)
 if [ -n "$stale" ]; then
     (netns_id=; netns__reap)
-    if ! stale_left && [ -z "$(netns_id=$ours netns_leftovers | grep -v "$ours")" ]; then
+    if ! stale_left && [ -n "$(netns_pids 1)$(ip netns list | grep "munb-$ours-h1")" ]; then
         ok "a SIGKILLed run's bed is reaped"
     else
         not_ok "a SIGKILLed run's bed is reaped"
