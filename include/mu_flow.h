@@ -195,6 +195,18 @@ typedef struct {
     uint64_t clients_slow; /* edge clients disconnected for a full queue
                               (MU_FLOW_EDGE_DISCONNECT) */
     uint64_t clients;      /* edges: clients connected now (0 when not running) */
+    /* Multi-host flows (mu_flow_add_host); 0 otherwise. Rows describe this
+       host's runners; a stage total sums this host's runners, except
+       live_runners. */
+    uint64_t duplicates;    /* at-least-once across hosts: messages received
+                               again after they had been handled here */
+    uint64_t hosts_lost;    /* downstream or upstream peers declared lost
+                               (silent past the heartbeat timeout) */
+    uint64_t hosts_joined;  /* peers that joined (first contact or rejoined) */
+    uint64_t auth_failures; /* CURVE handshakes refused (this side refused a
+                               peer, or a peer refused this side) */
+    int64_t live_runners;   /* stage total: the stage's runners, on every host,
+                               that this host's senders see alive; -1 unknown */
 } mu_flow_stats_t;
 
 /*  Creates an empty flow named name (not NULL; copied; at most 31 bytes
@@ -308,6 +320,91 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_local(mu_flow_t *self, const char *name, 
     (public-only keys, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server,
                                              const mu_keys_t *client);
+
+/* ---- multi-host flows ----------------------------------------------------------
+
+    A flow may name its hosts (mu_flow_add_host). Every host runs the same
+    definition and says which host it is (mu_flow_set_self); each stage
+    has runners on one or more hosts (mu_flow_set_runners_on), and a host
+    runs only its own runners. Links between stages then go over TCP to
+    the hosts' addresses: a downstream runner connects to every upstream
+    runner on every host and grants it credit; an upstream runner sends
+    each message to a live peer with credit (balanced), or to the runner
+    a key maps to over the live runners (keyed: rendezvous hashing on
+    (host, runner index), so only a lost host's keys move), or to every
+    peer (broadcast). A host listed in the definition may start late, or
+    restart: its runners join and receive work as soon as they connect.
+    Every link carries heartbeats both ways; a peer silent past the
+    heartbeat timeout is lost (logged, counted in hosts_lost) and rejoins
+    when it comes back. On an at-least-once link, a lost peer's
+    unacknowledged messages go to the remaining runners.
+
+    Completion: a downstream runner's input ends when every upstream runner
+    on every host has sent its end of stream or is lost; so when every
+    source ended and every stage drained, each host's part ends by itself.
+
+    Ports: host h's runners listen on consecutive ports from its base_port,
+    stage by stage in definition order, runner by runner (a stage with r
+    runners on h takes r ports). Details: doc/flow.md. mu_flow_set_local
+    and mu_flow_set_endpoint do not mix with hosts (mu_flow_start returns
+    MU_EINVAL). */
+
+/*  Adds host `name` (1..63 bytes, unique) to the flow: its runners bind
+    and are reached at address (an IPv4 address or a name, 1..63 bytes),
+    on ports from base_port (1..65535) up. Strings are copied. At most 64
+    hosts. Returns 0 or MU_EINVAL (bad or taken name, bad address or port,
+    too many hosts, started). name and address must not be NULL
+    (asserted). */
+MU_EXPORT MU_NODISCARD int mu_flow_add_host(mu_flow_t *self, const char *name, const char *address,
+                                            int base_port);
+
+/*  Says that this process is host `host` (added with mu_flow_add_host): it
+    runs that host's runners only. Required by mu_flow_start when hosts
+    are added. host must not be NULL (asserted). Returns 0 or MU_EINVAL
+    (unknown host, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_self(mu_flow_t *self, const char *host);
+
+/*  Places `runners` (0..256; 0: none) runners of stage `stage` on host
+    `host`, replacing an earlier setting for that pair. A stage's runners
+    are then numbered host by host in the order the hosts were added. A
+    stage with no placement runs its runners on the first host added.
+    A fd-source or edge stage cannot be spread: its runners are all on one
+    host, with runners equal to the stage's count (or 0). stage and host
+    must not be NULL (asserted). Returns 0 or MU_EINVAL (unknown stage or
+    host, runners out of range, a fd-source or edge stage with another
+    count, started). The total of a stage over the hosts must be 1..256
+    (mu_flow_start checks: MU_EINVAL). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_runners_on(mu_flow_t *self, const char *stage,
+                                                  const char *host, int runners);
+
+/*  Heartbeats on the links between runners of a multi-host flow: each
+    side sends one after interval_ms without other traffic, and declares
+    a peer lost after timeout_ms without anything from it (defaults 1000
+    and 3000). Returns 0 or MU_EINVAL (interval_ms < 10 or > 60000,
+    timeout_ms <= interval_ms or > 3600000, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_heartbeat(mu_flow_t *self, int interval_ms, int timeout_ms);
+
+/*  What a multi-host flow does when a stage (after the first) has had no
+    live runner anywhere, as its senders see it, for deadline_ms: with
+    fail, the flow fails (mu_flow_wait: MU_ETIMEDOUT, the detail naming
+    the stage); without, it keeps waiting, logging a warning naming the
+    stage every 5 s (live_runners 0 in the stage's statistics). Defaults:
+    30000 ms, fail. Returns 0 or MU_EINVAL (deadline_ms < 1, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_stage_deadline(mu_flow_t *self, int deadline_ms, bool fail);
+
+/*  Per-host CURVE keys (instead of mu_flow_set_curve's shared pair): the
+    keypair of host `host`. For this process's host (mu_flow_set_self) the
+    secret is needed; for the others their public key is enough (e.g.
+    mu_keys_new_public_txt from their certificate's Z85 text). Each host's
+    links then take only the hosts whose public keys were given: the
+    allow-list. Keys are copied (secrets wiped on destroy). mu_flow_start
+    returns MU_EINVAL when some host has no key, this host's key has no
+    secret, or mu_flow_set_curve was also called. host and keys must not be
+    NULL (asserted). Returns 0 or MU_EINVAL (unknown host, started). A
+    refused handshake is logged and counted in auth_failures on both
+    sides. */
+MU_EXPORT MU_NODISCARD int mu_flow_set_host_keys(mu_flow_t *self, const char *host,
+                                                 const mu_keys_t *keys);
 
 /*  Restart intensity: more than max_restarts restarts of one stage within
     window_ms fail the flow (defaults 5 in 5000 ms). Returns 0 or MU_EINVAL

@@ -7,6 +7,7 @@
     mu_flow_edge.c; shared helpers in mu_flow_util.c. */
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_super.h"
+#include "flow/mu_flow_hosts.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -42,6 +43,7 @@ mu_flow_new(const char *name)
     self->drain_ms = 10000;
     self->ctl = -1;
     self->ws_ready_fd = -1;
+    mu__flow_hosts_init(self);
     return self;
 }
 
@@ -61,6 +63,7 @@ stage_free(mu__stage_t *st)
     free(st->edges);
     free(st->listen_fds);
     free(st->ports);
+    free(st->on_host);
 }
 
 void
@@ -82,6 +85,7 @@ mu_flow_destroy(mu_flow_t **self_p)
     free(self->stats);
     explicit_bzero(self->curve_server_sec, sizeof self->curve_server_sec);
     explicit_bzero(self->curve_client_sec, sizeof self->curve_client_sec);
+    mu__flow_hosts_free(self);
     free(self);
     *self_p = NULL;
 }
@@ -377,6 +381,7 @@ mu_flow_set_endpoint(mu_flow_t *self, const char *name, const char *host, int ba
                         self->name, name ? name : "(null)");
     snprintf(st->host, sizeof st->host, "%s", host);
     st->base_port = base_port;
+    self->pinned = true;
     return 0;
 }
 
@@ -389,6 +394,7 @@ mu_flow_set_local(mu_flow_t *self, const char *name, bool local)
         return mu__fail(MU_EINVAL, "flow '%s': no stage '%s', or started", self->name,
                         name ? name : "(null)");
     st->remote = !local;
+    self->pinned = true;
     return 0;
 }
 
@@ -500,7 +506,7 @@ check_shape(const mu_flow_t *self)
     }
     if (!any_local)
         return mu__fail(MU_EINVAL, "flow '%s': no local stage", fn);
-    return 0;
+    return mu__flow_hosts_check(self);
 }
 
 static void
@@ -580,6 +586,8 @@ mu_flow_start(mu_flow_t *self)
     if (self->started)
         return mu__fail(MU_EINVAL, "flow '%s': already started", self->name);
     int rc = check_shape(self);
+    if (rc == 0)
+        rc = mu__flow_hosts_localize(self);
     if (rc != 0)
         return rc;
     snprintf(self->dir, sizeof self->dir, "/tmp/muflow-XXXXXX");

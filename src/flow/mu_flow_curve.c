@@ -34,7 +34,13 @@ zap_start(mu__runner_t *r)
     snprintf(label, sizeof label, "mu_flow %s/%s/%d (pid %d)", r->flow->name, r->st->name, r->index,
              (int) getpid());
     mu_allow_t *allow = mu_allow_new();
-    if (!allow || mu_allow_add(allow, r->flow->curve_client_pub) != 0) {
+    const mu_flow_t *f = r->flow;
+    bool ok = allow != NULL;
+    if (ok && f->curve)
+        ok = mu_allow_add(allow, f->curve_client_pub) == 0;
+    for (int h = 0; ok && !f->curve && h < f->nhosts; h++) /* per-host keys */
+        ok = mu_allow_add(allow, f->hosts[h].pub) == 0;
+    if (!ok) {
         mu_allow_destroy(&allow);
         return MU_ENOMEM;
     }
@@ -71,7 +77,9 @@ mu__curve_server(mu__runner_t *r, void *socket)
     int one = 1;
     const mu_flow_t *f = r->flow;
     if (zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &one, sizeof one) != 0
-        || zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, f->curve_server_sec, 32) != 0
+        || zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY,
+                          f->curve ? f->curve_server_sec : f->hosts[f->self_host].sec, 32)
+               != 0
         || zmq_setsockopt(socket, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) != 0)
         return MU_EINVAL;
     return 0;
@@ -84,6 +92,19 @@ mu__curve_client(mu__runner_t *r, void *socket)
     if (zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, f->curve_server_pub, 32) != 0
         || zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, f->curve_client_pub, 32) != 0
         || zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, f->curve_client_sec, 32) != 0)
+        return MU_EINVAL;
+    return 0;
+}
+
+int
+mu__curve_client_to(mu__runner_t *r, void *socket, const uint8_t *server_public)
+{
+    const mu_flow_t *f = r->flow;
+    const uint8_t *pub = f->curve ? f->curve_client_pub : f->hosts[f->self_host].pub;
+    const uint8_t *sec = f->curve ? f->curve_client_sec : f->hosts[f->self_host].sec;
+    if (zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, server_public, 32) != 0
+        || zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, pub, 32) != 0
+        || zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, sec, 32) != 0)
         return MU_EINVAL;
     return 0;
 }

@@ -17,4 +17,9 @@ int mu__curve_server(mu__runner_t *r, void *socket);
 int mu__curve_client(mu__runner_t *r, void *socket);
 uint64_t mu__curve_refused(mu__runner_t *r);
 
+/*  Multi-host links: a CURVE client towards a server with that public key,
+    with the flow's client pair (mu_flow_set_curve) or this host's pair
+    (mu_flow_set_host_keys); before each connect. 0 or MU_EINVAL. */
+int mu__curve_client_to(mu__runner_t *r, void *socket, const uint8_t *server_public);
+
 #endif

@@ -23,6 +23,17 @@
 #define MU__REL_WINDOW 4096   /* unacknowledged messages per sender */
 #define MU__ACK_BATCH 64      /* ids per acknowledgement message */
 
+#define MU__FLOW_MAX_HOSTS 64
+
+/*  A host of a multi-host flow (mu_flow_add_host). */
+typedef struct {
+    char name[64];
+    char address[64];
+    int base_port;
+    bool has_key, has_secret; /* mu_flow_set_host_keys */
+    uint8_t pub[32], sec[32];
+} mu__host_t;
+
 typedef enum { MU__ST_WORKER, MU__ST_SOURCE, MU__ST_FD_SOURCE, MU__ST_EDGE } mu__stage_kind_t;
 
 /*  An in-process handler declared for a worker stage (mu_flow_add_inproc). */
@@ -58,6 +69,9 @@ typedef struct {
     mu_flow_teardown_fn *teardown; /* worker stage: drain hook, or NULL */
     mu__inproc_def_t *inproc;      /* worker stage: in-process handlers */
     int ninproc;
+    int *on_host;   /* multi-host: runners per host (MU__FLOW_MAX_HOSTS), or NULL */
+    int gn, gfirst; /* multi-host, once localised: runners on every host, and
+                       the global index of this host's first (n: this host's) */
 } mu__stage_t;
 
 struct mu_flow_t {
@@ -79,6 +93,14 @@ struct mu_flow_t {
     bool curve;      /* CURVE on pinned links */
     uint8_t curve_server_pub[32], curve_server_sec[32];
     uint8_t curve_client_pub[32], curve_client_sec[32];
+    /* multi-host (mu_flow_hosts.c) */
+    mu__host_t *hosts; /* MU__FLOW_MAX_HOSTS slots once a host is added */
+    int nhosts;
+    int self_host; /* -1: not set */
+    int hb_interval_ms, hb_timeout_ms;
+    int stage_deadline_ms;
+    bool stage_deadline_fail;
+    bool pinned; /* mu_flow_set_local or mu_flow_set_endpoint was called */
 };
 
 /* ---- control messages (SOCK_SEQPACKET) ------------------------------------ */
@@ -89,6 +111,8 @@ typedef struct {
     uint64_t in, out, errors, drops, redelivered;
     uint64_t clients_idle, clients_slow; /* edges: clients closed */
     uint64_t clients;                    /* edges: connected now (not a sum) */
+    uint64_t duplicates, peers_lost, peers_joined, auth_failures; /* multi-host */
+    int64_t live_down; /* multi-host: live runners of the next stage, or -1 */
     uint32_t hist[MU__FLOW_HIST];
 } mu__runner_stats_t;
 
@@ -115,6 +139,7 @@ typedef struct mu__runner_t mu__runner_t;
 typedef struct mu__rel_t mu__rel_t;
 typedef struct mu__inproc_t mu__inproc_t;
 typedef struct mu__outbox_t mu__outbox_t;
+typedef struct mu__net_t mu__net_t;
 
 struct mu_flow_emit_t {
     mu__runner_t *runner;
@@ -154,6 +179,7 @@ struct mu__runner_t {
     mu__zap_t *zap;               /* ZAP handler of zctx (CURVE server), or NULL */
     mu__zap_domain_t *zap_domain; /* its domain: the flow's client key */
     uint64_t zap_refused_seen;    /* refusals counted into stats so far */
+    mu__net_t *net;               /* multi-host links (mu_flow_net.c), or NULL */
 };
 
 /*  Logs through czmq's zsys_<level> (error, warning, info, debug) with the

@@ -10,6 +10,7 @@
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_links.h"
 #include "flow/mu_flow_reliable.h"
+#include "flow/mu_flow_net.h"
 
 #include <errno.h>
 #include <string.h>
@@ -118,6 +119,12 @@ accepts(const mu__runner_t *r, int j, const void *data, size_t size)
 int
 mu__runner_send(mu__runner_t *r, const void *data, size_t size)
 {
+    if (r->net && r->npush > 0) {
+        int rc = mu__net_send(r, data, size);
+        if (rc == 0)
+            r->stats.out++;
+        return rc;
+    }
     if (r->npush == 0)
         return MU_EPIPE;
     zmq_msg_t m;
@@ -161,6 +168,8 @@ mu__runner_send(mu__runner_t *r, const void *data, size_t size)
 void
 mu__runner_flush_acks(mu__runner_t *r)
 {
+    if (r->net && r->pull)
+        mu__net_flush(r);
     for (int i = 0; r->ack_push && i < r->n_up; i++)
         if (r->nacks[i] > 0) {
             uint8_t buf[MU__ACK_BATCH * 8];
@@ -174,6 +183,8 @@ mu__runner_flush_acks(mu__runner_t *r)
 int
 mu__links_send_eos(mu__runner_t *r)
 {
+    if (r->net)
+        return mu__net_finish_out(r);
     uint8_t idx[4];
     mu__put_le32(idx, (uint32_t) r->index);
     for (int j = 0; j < r->npush && !r->exit_req; j++) {

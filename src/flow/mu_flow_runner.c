@@ -16,6 +16,7 @@
 #include "flow/mu_flow_reliable.h"
 #include "flow/mu_flow_curve.h"
 #include "flow/mu_flow_inproc.h"
+#include "flow/mu_flow_net.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -35,11 +36,16 @@
 void
 mu__runner_tick(mu__runner_t *r)
 {
+    mu__net_service(r);
     int64_t now = mu__now_ms();
     if (now - r->last_stats_ms < MU__FLOW_STATS_MS)
         return;
     r->last_stats_ms = now;
-    r->stats.errors += mu__curve_refused(r) + mu__inproc_take_errors(r);
+    uint64_t refused = mu__curve_refused(r);
+    r->stats.errors += refused + mu__inproc_take_errors(r);
+    r->stats.auth_failures += refused;
+    r->stats.live_down = -1;
+    mu__net_stats(r);
     r->stats.type = 'S';
     (void) send(r->ctl, &r->stats, sizeof r->stats, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -72,6 +78,8 @@ mu__runner_ctl(mu__runner_t *r)
             r->drain_req = true;
         else if (buf[0] == 'X')
             r->exit_req = true;
+        else if (r->net) /* multi-host links see their peers themselves */
+            continue;
         else if (buf[0] == 'e')
             mark_eos(r, idx);
         else if (buf[0] == 'x' && idx >= 0 && idx < r->npush) {
@@ -105,7 +113,45 @@ mu__runner_service(mu__runner_t *r)
 bool
 mu__runner_input_done(const mu__runner_t *r)
 {
+    if (r->net)
+        return mu__net_input_done((mu__runner_t *) r);
     return r->n_up > 0 && r->neos >= r->n_up;
+}
+
+int
+mu__runner_recv(mu__runner_t *r, zmq_msg_t *m)
+{
+    if (r->net)
+        return mu__net_recv(r, m);
+    return zmq_msg_recv(m, r->pull, ZMQ_DONTWAIT) >= 0 ? 0 : -1;
+}
+
+void *
+mu__runner_aux_socket(const mu__runner_t *r)
+{
+    return r->net ? mu__net_out_socket(r) : mu__rel_ack_socket(r);
+}
+
+/*  A message of a multi-host link: data is handled and then credited. */
+static void
+take_net(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn, void *ctx)
+{
+    const void *data;
+    size_t len;
+    int k = mu__net_open(r, msg, size, &data, &len);
+    if (k < 0) {
+        r->stats.errors++;
+        mu__rlog(warning, r, "malformed message of %zu bytes from upstream dropped", size);
+    }
+    if (k <= 0)
+        return;
+    r->stats.in++;
+    int64_t t0 = mu__flow_now_ns();
+    int rc = fn(r, data, len, ctx);
+    r->stats.hist[mu__flow_bucket((uint64_t) (mu__flow_now_ns() - t0))]++;
+    if (rc < 0)
+        r->stats.errors++;
+    mu__net_handled(r);
 }
 
 /* ---- receiving ------------------------------------------------------------------------ */
@@ -114,7 +160,9 @@ void
 mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn, void *ctx)
 {
     const char *p = msg;
-    if (size >= 1 && p[0] == 'M') {
+    if (r->net)
+        take_net(r, msg, size, fn, ctx);
+    else if (size >= 1 && p[0] == 'M') {
         r->stats.in++;
         int64_t t0 = mu__flow_now_ns();
         int rc = fn(r, p + 1, size - 1, ctx);
@@ -203,6 +251,14 @@ mu__runner_setup(mu__runner_t *r)
     r->zctx = zmq_ctx_new();
     if (!r->zctx)
         _exit(2);
+    if (f->nhosts > 0) {
+        mu__net_setup(r);
+        r->eos = calloc(1, 1);
+        r->dead_down = calloc((size_t) r->npush + 1, sizeof *r->dead_down);
+        if (!r->eos || !r->dead_down)
+            _exit(2);
+        return;
+    }
     if (r->stage > 0) {
         r->n_up = f->stages[r->stage - 1].n;
         r->eos = calloc((size_t) r->n_up, sizeof *r->eos);

@@ -31,6 +31,14 @@ typedef int mu__runner_deliver_fn(mu__runner_t *r, const void *data, size_t size
 void mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn,
                      void *ctx);
 
+/*  Receives the next input message into m (initialised): 0, or -1 when
+    none is queued (never waits). */
+int mu__runner_recv(mu__runner_t *r, zmq_msg_t *m);
+
+/*  A socket a worker polls besides its input: at-least-once acks, or the
+    multi-host output (credit); NULL: none. */
+void *mu__runner_aux_socket(const mu__runner_t *r);
+
 /*  True when every upstream runner has ended. */
 bool mu__runner_input_done(const mu__runner_t *r);
 

@@ -157,6 +157,10 @@ static void
 add_stats(mu__runner_stats_t *into, const mu__runner_stats_t *from)
 {
     into->in += from->in;
+    into->duplicates += from->duplicates;
+    into->peers_lost += from->peers_lost;
+    into->peers_joined += from->peers_joined;
+    into->auth_failures += from->auth_failures;
     into->out += from->out;
     into->errors += from->errors;
     into->drops += from->drops;
@@ -195,7 +199,9 @@ build_stats(mu_flow_stats_t *rows)
     mu_flow_t *f = S.flow;
     size_t n = 0;
     uint64_t prev_out = 0;
+    int64_t live_here = -1; /* the previous stage's view of this one */
     for (int s = 0; s < f->nstages; s++) {
+        int64_t live_next = -1;
         mu_flow_stats_t *total = &rows[n++];
         memset(total, 0, sizeof *total);
         snprintf(total->stage, sizeof total->stage, "%s", f->stages[s].name);
@@ -221,6 +227,13 @@ build_stats(mu_flow_stats_t *rows)
             row->clients = sl->cur.clients;
             total->clients += sl->cur.clients;
             row->restarts = sl->restarts;
+            row->duplicates = one.duplicates;
+            row->hosts_lost = one.peers_lost;
+            row->hosts_joined = one.peers_joined;
+            row->auth_failures = one.auth_failures;
+            row->live_runners = -1;
+            if (sl->pid > 0 && sl->cur.live_down > live_next)
+                live_next = sl->cur.live_down;
             row->p50_us = mu__flow_percentile(one.hist, 0.5);
             row->p99_us = mu__flow_percentile(one.hist, 0.99);
             total->restarts += sl->restarts;
@@ -233,6 +246,12 @@ build_stats(mu_flow_stats_t *rows)
         total->clients_idle = sum.clients_idle;
         total->clients_slow = sum.clients_slow;
         total->queue = s > 0 ? (int64_t) (prev_out - sum.in) : 0;
+        total->duplicates = sum.duplicates;
+        total->hosts_lost = sum.peers_lost;
+        total->hosts_joined = sum.peers_joined;
+        total->auth_failures = sum.auth_failures;
+        total->live_runners = live_here;
+        live_here = live_next;
         total->p50_us = mu__flow_percentile(sum.hist, 0.5);
         total->p99_us = mu__flow_percentile(sum.hist, 0.99);
         prev_out = sum.out;
@@ -422,7 +441,15 @@ on_runner_msg(int s, int i)
             return;
         if (buf.type == 'S' && len == (ssize_t) sizeof buf)
             sl->cur = buf;
-        else if (buf.type == 'd') {
+        else if (buf.type == 'F' && len == 1 + (ssize_t) sizeof(int)) {
+            int dead; /* multi-host: a stage without live runner anywhere */
+            memcpy(&dead, (char *) &buf + 1, sizeof dead);
+            if (dead > 0 && dead < S.flow->nstages)
+                finish(MU_ETIMEDOUT,
+                       "stage '%s' has had no live runner on any host for %d ms "
+                       "(mu_flow_set_stage_deadline)",
+                       S.flow->stages[dead].name, S.flow->stage_deadline_ms);
+        } else if (buf.type == 'd') {
             sl->drained = true;
             int first = 0;
             while (S.flow->stages[first].remote)
@@ -476,8 +503,10 @@ drain_progress(void)
     for (int s = 0; s < f->nstages; s++) {
         /* A stage feeding a remote one cannot know when that one has all
            its input: it stays up until a stop is requested. */
+        /* Multi-host runners report only once every live downstream
+           runner acknowledged their end of stream. */
         bool closable = stage_drained(s)
-                        && (s == f->nstages - 1
+                        && (s == f->nstages - 1 || f->nhosts > 0
                             || (f->stages[s + 1].remote ? S.stop_requested : stage_drained(s + 1)));
         for (int i = 0; i < f->stages[s].n; i++) {
             slot_t *sl = &S.st[s].slots[i];

@@ -52,7 +52,7 @@ drain_input(mu__runner_t *r, mu__runner_deliver_fn *fn, void *ctx)
     zmq_msg_t m;
     zmq_msg_init(&m);
     int k = 0;
-    while (k < RECV_BATCH && !r->exit_req && zmq_msg_recv(&m, r->pull, ZMQ_DONTWAIT) >= 0) {
+    while (k < RECV_BATCH && !r->exit_req && mu__runner_recv(r, &m) == 0) {
         mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), fn, ctx);
         k++;
     }
@@ -98,7 +98,7 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
         r->state = r->st->arg;
     mu_flow_emit_t out = { .runner = r };
     int efd = mu__inproc_fd(r);
-    void *acks = mu__rel_ack_socket(r);
+    void *acks = mu__runner_aux_socket(r);
     while (!r->exit_req && !mu__runner_input_done(r)) {
         zmq_pollitem_t items[4] = {
             { .socket = r->pull, .events = ZMQ_POLLIN },

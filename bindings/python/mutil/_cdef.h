@@ -792,6 +792,11 @@ typedef struct {
     uint64_t clients_idle;
     uint64_t clients_slow;
     uint64_t clients;
+    uint64_t duplicates;
+    uint64_t hosts_lost;
+    uint64_t hosts_joined;
+    uint64_t auth_failures;
+    int64_t live_runners;
 } mu_flow_stats_t;
   mu_flow_t *mu_flow_new(const char *name);
  void mu_flow_destroy(mu_flow_t **self_p);
@@ -822,6 +827,17 @@ typedef struct {
                                                                                     local);
   int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *server,
                                              const mu_keys_t *client);
+  int mu_flow_add_host(mu_flow_t *self, const char *name, const char *address,
+                                            int base_port);
+  int mu_flow_set_self(mu_flow_t *self, const char *host);
+  int mu_flow_set_runners_on(mu_flow_t *self, const char *stage,
+                                                  const char *host, int runners);
+  int mu_flow_set_heartbeat(mu_flow_t *self, int interval_ms, int timeout_ms);
+  int mu_flow_set_stage_deadline(mu_flow_t *self, int deadline_ms, 
+                                                                                       _Bool 
+                                                                                            fail);
+  int mu_flow_set_host_keys(mu_flow_t *self, const char *host,
+                                                 const mu_keys_t *keys);
   int mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts,
                                                      int window_ms);
   int mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms);

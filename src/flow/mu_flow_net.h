@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow_net.h — private: the links of a multi-host flow
+    (mu_flow_net.c): credit, heartbeats, lost and joining peers,
+    at-least-once across hosts, end of stream with acknowledgement. Below
+    the runner core, beside mu_flow_links.c. Never installed. */
+#ifndef MU_FLOW_NET_H_INCLUDED
+#define MU_FLOW_NET_H_INCLUDED
+
+#include "flow/mu_flow_int.h"
+
+/*  Makes r's input ROUTER (r->pull; bound on this host's address) and
+    output ROUTER (connected to every runner of the next stage on every
+    host). Exits the process when it cannot. */
+void mu__net_setup(mu__runner_t *r);
+
+/*  Receives the next data or end-of-stream message from upstream into m
+    (initialised; its body only), handling heartbeats on the way. 0, or -1
+    when nothing is queued. */
+int mu__net_recv(mu__runner_t *r, zmq_msg_t *m);
+
+/*  Opens a message mu__net_recv returned: 1 data (*data_p, *size_p set;
+    call mu__net_handled after handling it), 0 nothing to handle (end of
+    stream), -1 malformed. */
+int mu__net_open(mu__runner_t *r, const void *msg, size_t size, const void **data_p,
+                 size_t *size_p);
+
+/*  The data message last opened was handled: credit, acknowledgement. */
+void mu__net_handled(mu__runner_t *r);
+
+/*  Sends the credit and acknowledgements owed upstream. */
+void mu__net_flush(mu__runner_t *r);
+
+/*  Heartbeats, lost peers, joins, credit from downstream, redelivery;
+    never waits. */
+void mu__net_service(mu__runner_t *r);
+
+/*  True when every upstream runner ended (doc/flow.md, Multi-host). */
+bool mu__net_input_done(mu__runner_t *r);
+
+/*  Sends one message downstream with the link's routing, waiting for
+    credit (running r->service). 0, MU_EINTR (told to exit), MU_ENOMEM. */
+int mu__net_send(mu__runner_t *r, const void *data, size_t size);
+
+/*  The end of the output: waits for every acknowledgement (at-least-once),
+    sends the end of stream to every live downstream runner and waits for
+    theirs. 0 or MU_EINTR. */
+int mu__net_finish_out(mu__runner_t *r);
+
+/*  The output socket (for polling), or NULL. */
+void *mu__net_out_socket(const mu__runner_t *r);
+
+/*  Copies the multi-host counters into r->stats. */
+void mu__net_stats(mu__runner_t *r);
+
+#endif

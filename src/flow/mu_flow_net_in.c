@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow_net_in.c — the input half of the multi-host links
+    (mu_flow_net.c has the output half and the set-up): hellos from
+    upstream runners, credit and acknowledgements back, their heartbeats
+    and silences, data and end of stream in, and when the input ended. */
+#include "flow/mu_flow_int.h"
+#include "flow/mu_flow_net.h"
+#include "flow/mu_flow_net_int.h"
+
+#include <string.h>
+#include <zmq.h>
+
+/* ---- upstream peers ------------------------------------------------------------------- */
+
+static void
+send_credit(mu__net_t *n, peer_t *p, int64_t now)
+{
+    uint8_t b[C_HDR + 8 * MAX_ACKS] = { 'C' };
+    mu__put_le64(b + 1, n->inc);
+    mu__put_le64(b + 9, p->inc);
+    mu__put_le32(b + 17, WINDOW);
+    mu__put_le64(b + 21, p->used);
+    b[29] = p->eos ? 1 : 0;
+    for (int k = 0; k < p->nacks; k++)
+        mu__put_le64(b + C_HDR + 8 * k, p->acks[k]);
+    (void) mu__net_xmit(n->in, p->rid, b, C_HDR + 8 * (size_t) p->nacks, NULL, 0);
+    p->nacks = 0;
+    p->reported = p->used;
+    p->last_tx = now;
+}
+
+static void
+up_seen(mu__runner_t *r, int g, int64_t now)
+{
+    mu__net_t *n = r->net;
+    peer_t *p = &n->up[g];
+    p->last_rx = now;
+    n->up_alive_at = now;
+    if (!p->alive) {
+        p->alive = true;
+        n->joined++;
+        mu__rlog(info, r, "upstream runner %d %s", g, p->ever ? "rejoined" : "joined");
+        p->ever = true;
+    }
+}
+
+/*  A hello from upstream runner g: a new incarnation starts afresh. */
+static void
+on_hello(mu__runner_t *r, int g, const uint8_t *b, size_t len, int64_t now)
+{
+    mu__net_t *n = r->net;
+    peer_t *p = &n->up[g];
+    if (len != 9) {
+        r->stats.errors++;
+        return;
+    }
+    uint64_t inc = mu__get_le64(b + 1);
+    if (inc != p->inc) {
+        p->inc = inc;
+        p->eos = false;
+        p->used = p->reported = 0;
+        p->nacks = 0;
+    }
+    up_seen(r, g, now);
+    send_credit(n, p, now);
+}
+
+void
+mu__net_up_timers(mu__runner_t *r, int64_t now)
+{
+    mu__net_t *n = r->net;
+    int events = 0;
+    size_t es = sizeof events;
+    /* Silence counts only while our input is read up: a runner busy with
+       its backlog sees its peers' heartbeats late. */
+    bool idle = zmq_getsockopt(n->in, ZMQ_EVENTS, &events, &es) == 0 && !(events & ZMQ_POLLIN);
+    for (int g = 0; g < n->nup; g++) {
+        peer_t *p = &n->up[g];
+        if (p->alive && idle && now - p->last_rx > r->flow->hb_timeout_ms) {
+            p->alive = false;
+            n->lost++;
+            mu__rlog(warning, r, "upstream runner %d lost (heartbeat timeout)", g);
+        }
+        if (p->alive && now - p->last_tx >= r->flow->hb_interval_ms)
+            send_credit(n, p, now);
+        if (p->alive)
+            n->up_alive_at = now;
+    }
+}
+
+int
+mu__net_recv(mu__runner_t *r, zmq_msg_t *m)
+{
+    mu__net_t *n = r->net;
+    for (;;) {
+        uint8_t rid[16];
+        int rl = zmq_recv(n->in, rid, sizeof rid, ZMQ_DONTWAIT);
+        if (rl < 0)
+            return -1;
+        int more = 0;
+        size_t ms = sizeof more;
+        zmq_getsockopt(n->in, ZMQ_RCVMORE, &more, &ms);
+        if (!more || zmq_msg_recv(m, n->in, ZMQ_DONTWAIT) < 0)
+            continue;
+        uint32_t g = rl == 5 ? mu__get_le32(rid + 1) : UINT32_MAX;
+        const uint8_t *b = zmq_msg_data(m);
+        size_t len = zmq_msg_size(m);
+        if (rid[0] != 'U' || g >= (uint32_t) n->nup || len < 1) {
+            r->stats.errors++;
+            continue;
+        }
+        int64_t now = mu__now_ms();
+        if (b[0] == 'H') {
+            on_hello(r, (int) g, b, len, now);
+            continue;
+        }
+        up_seen(r, (int) g, now);
+        n->cur = (int) g;
+        return 0;
+    }
+}
+
+int
+mu__net_open(mu__runner_t *r, const void *msg, size_t size, const void **data_p, size_t *size_p)
+{
+    mu__net_t *n = r->net;
+    const uint8_t *b = msg;
+    peer_t *p = &n->up[n->cur];
+    n->cur_rel = false;
+    if (size >= 1 && b[0] == 'M') {
+        *data_p = b + 1;
+        *size_p = size - 1;
+        return 1;
+    }
+    if (size >= 10 && b[0] == 'R') {
+        n->cur_rel = true;
+        n->cur_id = mu__get_le64(b + 1);
+        *data_p = b + 10;
+        *size_p = size - 10;
+        return 1;
+    }
+    if (size == 1 && b[0] == 'E') {
+        p->eos = true;
+        n->any_eos = true;
+        send_credit(n, p, mu__now_ms());
+        return 0;
+    }
+    return -1;
+}
+
+void
+mu__net_handled(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    peer_t *p = &n->up[n->cur];
+    p->used++;
+    if (n->cur_rel && !r->exit_req)
+        p->acks[p->nacks++] = n->cur_id;
+    if (p->nacks == MAX_ACKS || p->used - p->reported >= WINDOW / 2)
+        send_credit(n, p, mu__now_ms());
+}
+
+void
+mu__net_flush(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    int64_t now = mu__now_ms();
+    for (int g = 0; g < n->nup; g++)
+        if (n->up[g].nacks > 0 || n->up[g].used != n->up[g].reported)
+            send_credit(n, &n->up[g], now);
+}
+
+bool
+mu__net_input_done(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    if (n->nup == 0)
+        return false;
+    for (int g = 0; g < n->nup; g++)
+        if (n->up[g].alive && !n->up[g].eos)
+            return false;
+    if (n->any_eos)
+        return true;
+    /* Nothing ended and nobody is there: fed by nobody for the deadline. */
+    return mu__now_ms() - n->up_alive_at > r->flow->stage_deadline_ms;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  mu_flow_net_int.h — private: the state shared by the two halves of the
+    multi-host links, mu_flow_net.c (output, set-up) and mu_flow_net_in.c
+    (input). Never installed. */
+#ifndef MU_FLOW_NET_INT_H_INCLUDED
+#define MU_FLOW_NET_INT_H_INCLUDED
+
+#include "flow/mu_flow_int.h"
+
+#define WINDOW 32    /* credit per (upstream, downstream) pair */
+#define PROBE_MS 100 /* hello to a peer not (yet) live */
+#define WARN_MS 5000 /* stage without live runner: warning period */
+#define REDONE 4096  /* redelivered ids remembered (duplicates) */
+#define C_HDR 30     /* 'C' header */
+#define MAX_ACKS 64  /* ids per 'C' */
+#define HWM 100000
+
+typedef struct {
+    int host;
+    uint8_t rid[5];
+    char endpoint[96];
+    bool alive, ever;
+    uint64_t inc;
+    int64_t last_rx, last_tx;
+    /* downstream peer (we send to it) */
+    uint64_t sent, consumed;
+    bool eos_sent, eos_acked;
+    /* upstream peer (it sends to us) */
+    bool eos;
+    uint64_t used, reported;
+    uint64_t acks[MAX_ACKS];
+    int nacks;
+} peer_t;
+
+typedef struct {
+    uint64_t id;
+    int peer; /* -1: to send again */
+    void *data;
+    size_t size;
+    bool redelivered;
+} entry_t;
+
+struct mu__net_t {
+    void *in, *out, *mon;
+    peer_t *up, *down;
+    int nup, ndown;
+    uint64_t inc;
+    int cur; /* upstream peer of the message being handled */
+    bool cur_rel;
+    uint64_t cur_id;
+    bool any_eos;
+    int64_t up_alive_at, none_down_since, last_warn, last_scan;
+    bool failed_sent;
+    entry_t *ent; /* at-least-once: MU__REL_WINDOW slots */
+    uint64_t seq;
+    size_t unacked;
+    int nredo;
+    uint64_t redone[REDONE];
+    int nredone;
+    int rr;
+    uint64_t duplicates, lost, joined, auth, redelivered, drops;
+};
+
+/*  Sends a two-frame message (routing id, header + payload); 0 or -errno. */
+int mu__net_xmit(void *s, const uint8_t *rid, const void *hdr, size_t hlen, const void *data,
+                 size_t size);
+
+/*  Input half (mu_flow_net_in.c): silences, heartbeats to upstream. */
+void mu__net_up_timers(mu__runner_t *r, int64_t now);
+
+#endif
