@@ -58,7 +58,8 @@ extern "C" {
     XX(MU_EHANDSHAKE,   (-1010),         EPROTO,       "security handshake failed: keys or security mode differ from the peer's") \
     XX(MU_EINSECURE,    (-1011),         EPERM,        "secret file not private: group or others may access it, or it is a symbolic link") \
     XX(MU_ENOTREG,      (-1012),         EINVAL,       "not a regular file")                                   \
-    XX(MU_EMISMATCH,    (-1013),         EKEYREJECTED, "keys do not match: the secret key is not the public key's")
+    XX(MU_EMISMATCH,    (-1013),         EKEYREJECTED, "keys do not match: the secret key is not the public key's") \
+    XX(MU_ECANCELED,    (-ECANCELED),    ECANCELED,    "canceled: stopped before the work was done (a deadline expired)")
 /* clang-format on */
 
 enum {

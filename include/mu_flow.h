@@ -431,14 +431,32 @@ MU_EXPORT MU_NODISCARD int mu_flow_start(mu_flow_t *self);
 MU_EXPORT MU_NODISCARD int mu_flow_edge_port(const mu_flow_t *self, const char *name, int index);
 
 /*  Waits for the flow to end: timeout_ms -1 without limit, 0 checks
-    without waiting, > 0 at most that long. Returns 0 when it ended after a
-    complete drain; while it still runs, MU_EAGAIN (timeout 0) or
-    MU_ETIMEDOUT (the timeout expired); for a failed end, MU_ETIMEDOUT (a
-    drain whose deadline expired), MU_ELIMIT (a stage exceeded its restart
-    intensity) or MU_EIO (the supervisor died), recording why
-    (mu_last_error); MU_EINVAL (not started). Once it returned the end,
-    later calls return the same (and record the same detail). */
+    without waiting, > 0 at most that long. Returns 0 when it finished
+    (ended after a complete drain). While it still runs: MU_EAGAIN
+    (timeout 0) or MU_ETIMEDOUT (the timeout expired); MU_ETIMEDOUT means
+    nothing else. A failed end returns its code, recording why
+    (mu_last_error): MU_ECANCELED (a drain whose deadline expired, work
+    left unfinished), MU_ELIMIT (a stage exceeded its restart intensity)
+    or MU_EIO (the supervisor died). MU_EINVAL: not started. Once it
+    returned the end, later calls return the same (and record the same
+    detail). mu_flow_state tells the same without the overloaded codes. */
 MU_EXPORT MU_NODISCARD int mu_flow_wait(mu_flow_t *self, int timeout_ms);
+
+/*  What a flow is doing: not started, running, finished (a complete
+    drain: mu_flow_wait returns 0) or failed (mu_flow_wait returns the
+    failure's code). */
+typedef enum {
+    MU_FLOW_IDLE = 0,     /* not started */
+    MU_FLOW_RUNNING = 1,  /* started and not ended */
+    MU_FLOW_FINISHED = 2, /* ended after a complete drain */
+    MU_FLOW_FAILED = 3    /* ended otherwise: *code_p says how */
+} mu_flow_state_t;
+
+/*  The flow's state, checking for its end without waiting. code_p may be
+    NULL; else *code_p is set to 0, except for MU_FLOW_FAILED: the failed
+    end's code, as mu_flow_wait returns it (MU_ECANCELED, MU_ELIMIT,
+    MU_EIO), with its detail recorded (mu_last_error). Never fails. */
+MU_EXPORT mu_flow_state_t mu_flow_state(mu_flow_t *self, int *code_p);
 
 /*  Asks the flow to drain within timeout_ms (-1: the drain timeout) and
     waits for the end: returns what mu_flow_wait returns. */

@@ -27,6 +27,7 @@
 #include "mu_producer.h"
 #include "mu_bus.h"
 #include "mu_flow.h"
+#include "mu_flow_conf.h"
 
 #ifdef __cplusplus
 extern "C" {

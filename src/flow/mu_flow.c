@@ -6,6 +6,7 @@
     mu_flow_runner.c (core), mu_flow_links.c, mu_flow_reliable.c and
     mu_flow_edge.c; shared helpers in mu_flow_util.c. */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_dir.h"
 #include "flow/mu_flow_super.h"
 #include "flow/mu_flow_hosts.h"
 
@@ -43,6 +44,7 @@ mu_flow_new(const char *name)
     self->drain_ms = 10000;
     self->ctl = -1;
     self->ws_ready_fd = -1;
+    self->dir_lock = -1;
     mu__flow_hosts_init(self);
     return self;
 }
@@ -75,8 +77,8 @@ mu_flow_destroy(mu_flow_t **self_p)
     if (self->started && !self->ended && self->super_pid > 0) {
         kill(self->super_pid, SIGKILL);
         waitpid(self->super_pid, NULL, 0);
-        mu__flow_remove_dir(self->dir);
     }
+    mu__flow_drop_dir(self);
     if (self->ctl >= 0)
         close(self->ctl);
     for (int i = 0; i < self->nstages; i++)
@@ -590,12 +592,12 @@ mu_flow_start(mu_flow_t *self)
         rc = mu__flow_hosts_localize(self);
     if (rc != 0)
         return rc;
-    snprintf(self->dir, sizeof self->dir, "/tmp/muflow-XXXXXX");
-    if (!mkdtemp(self->dir))
-        return mu__fail(-errno, "flow '%s': mkdtemp: %s", self->name, strerror(errno));
+    rc = mu__flow_make_dir(self);
+    if (rc != 0)
+        return rc;
     rc = bind_edges(self);
     if (rc != 0) {
-        rmdir(self->dir);
+        mu__flow_drop_dir(self);
         if (rc == -EADDRINUSE)
             rc = MU_EADDRINUSE;
         return mu__fail(rc, "flow '%s': cannot listen on an edge: %s", self->name, mu_strerror(rc));
@@ -609,7 +611,7 @@ mu_flow_start(mu_flow_t *self)
         if (have_sv)
             close_pair(sv);
         close_listeners(self);
-        rmdir(self->dir);
+        mu__flow_drop_dir(self);
         return rc;
     }
     self->ws_ready_fd = ready[1]; /* the runners' end */
@@ -622,7 +624,7 @@ mu_flow_start(mu_flow_t *self)
         close(sv[1]);
         close_pair(ready);
         close_listeners(self);
-        rmdir(self->dir);
+        mu__flow_drop_dir(self);
         return rc;
     }
     if (pid == 0) {
@@ -684,7 +686,7 @@ set_end(mu_flow_t *self, int rc, const char *error)
         snprintf(self->error, sizeof self->error, "%s", error);
     if (self->super_pid > 0)
         waitpid(self->super_pid, NULL, 0);
-    mu__flow_remove_dir(self->dir);
+    mu__flow_drop_dir(self);
 }
 
 /*  Reads one message from the supervisor waiting up to timeout_ms: stores
@@ -764,6 +766,26 @@ mu_flow_wait(mu_flow_t *self, int timeout_ms)
         read_one(self, left < 0 ? 1000 : left);
     }
     return end_result(self);
+}
+
+mu_flow_state_t
+mu_flow_state(mu_flow_t *self, int *code_p)
+{
+    assert(self);
+    if (code_p)
+        *code_p = 0;
+    if (!self->started)
+        return MU_FLOW_IDLE;
+    while (!self->ended && read_one(self, 0) != 0) /* what the supervisor sent */
+        ;
+    if (!self->ended)
+        return MU_FLOW_RUNNING;
+    if (self->end_rc == 0)
+        return MU_FLOW_FINISHED;
+    int rc = end_result(self);
+    if (code_p)
+        *code_p = rc;
+    return MU_FLOW_FAILED;
 }
 
 int

@@ -80,6 +80,7 @@ struct mu_flow_t {
     int nstages;
     int max_restarts, window_ms, drain_ms;
     char dir[64]; /* ipc:// endpoints live here */
+    int dir_lock; /* its lock file, held (flock) while the flow lives; -1 */
     bool started, ended;
     pid_t super_pid;
     int ctl; /* socket pair end to the supervisor */

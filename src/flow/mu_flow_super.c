@@ -620,7 +620,7 @@ mu__flow_supervise(mu_flow_t *flow, int ctl)
                 finish(0, NULL);
             if (mu__now_ms() > S.deadline) {
                 char names[256];
-                finish(MU_ETIMEDOUT, "drain deadline expired; stages still busy: %s",
+                finish(MU_ECANCELED, "drain deadline expired; stages still busy: %s",
                        running_stages(names, sizeof names));
             }
         }

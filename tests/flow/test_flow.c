@@ -88,6 +88,7 @@ test_api_errors(void)
     size_t n;
     MU_CHECK_EQ(mu_flow_stats(f, NULL, 0, &n), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_wait(f, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_state(f, NULL), MU_FLOW_IDLE);
     MU_CHECK_EQ(mu_flow_stop(f, 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_edge_port(f, "in", 0), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL); /* no stage */
@@ -166,6 +167,9 @@ test_one_stage(void)
     MU_CHECK(stage_row(f, "only", -1, &row));
     MU_CHECK_EQ(row.restarts, 0);
     MU_CHECK_EQ(mu_flow_wait(f, 0), 0); /* the end stays reported */
+    int code = -1;
+    MU_CHECK_EQ(mu_flow_state(f, &code), MU_FLOW_FINISHED);
+    MU_CHECK_EQ(code, 0);
     mu_flow_destroy(&f);
     close_results();
 }
@@ -416,6 +420,9 @@ test_wait_errors(void)
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 1, NULL, stuck_handler, NULL), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
     MU_CHECK_EQ(mu_flow_wait(f, 50), MU_ETIMEDOUT); /* still running */
+    int code = -1;
+    MU_CHECK_EQ(mu_flow_state(f, &code), MU_FLOW_RUNNING);
+    MU_CHECK_EQ(code, 0);
     record_t stuck;
     MU_CHECK_EQ(read_records(&stuck, 1, 20000), 1); /* the handler is stuck */
     close_results();
@@ -424,9 +431,12 @@ test_wait_errors(void)
     int rc = mu_flow_stats(f, NULL, 0, &n); /* no answer within 1 s */
     kill(mu_flow_pid(f), SIGCONT);
     MU_CHECK_EQ(rc, MU_ETIMEDOUT);
-    MU_CHECK_EQ(mu_flow_stop(f, 300), MU_ETIMEDOUT); /* the drain deadline expired */
+    MU_CHECK_EQ(mu_flow_stop(f, 300), MU_ECANCELED); /* the drain deadline expired */
     MU_CHECK(strstr(mu_last_error(), "drain deadline expired") != NULL);
     MU_CHECK(strstr(mu_last_error(), "'work'") != NULL);
+    MU_CHECK_EQ(mu_flow_state(f, &code), MU_FLOW_FAILED);
+    MU_CHECK_EQ(code, MU_ECANCELED);
+    MU_CHECK(strstr(mu_last_error(), "drain deadline expired") != NULL);
     mu_flow_destroy(&f);
 
     f = mu_flow_new("gone");
@@ -435,6 +445,8 @@ test_wait_errors(void)
     MU_CHECK_EQ(kill(mu_flow_pid(f), SIGKILL), 0);
     MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(20000)), MU_EIO); /* the supervisor died */
     MU_CHECK(strstr(mu_last_error(), "supervisor died") != NULL);
+    MU_CHECK_EQ(mu_flow_state(f, &code), MU_FLOW_FAILED);
+    MU_CHECK_EQ(code, MU_EIO);
     mu_flow_destroy(&f);
 }
 
@@ -482,7 +494,7 @@ id_key(void *arg, const void *data, size_t size)
 /*  The supervisor ends (its drain deadline expires) with statistics
     requests of ours it never read: its end notice must still come through
     (the kernel reports the unread requests as a reset before the notice),
-    so the end is MU_ETIMEDOUT, not "the supervisor died". */
+    so the end is MU_ECANCELED, not "the supervisor died". */
 static void
 test_end_with_requests_unread(void)
 {
@@ -517,7 +529,7 @@ test_end_with_requests_unread(void)
     bool told = strstr(mu_last_error(), "drain deadline expired") != NULL;
     mu_flow_destroy(&f);
     close_results();
-    MU_CHECK_EQ(rc, MU_ETIMEDOUT);
+    MU_CHECK_EQ(rc, MU_ECANCELED);
     MU_CHECK(told);
 }
 

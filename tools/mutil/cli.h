@@ -85,6 +85,11 @@ struct cli_subcommands_t {
     XX(shard)            \
     XX(version)
 
+/*  `mutil flow run` (cli_flow_run.c) and the flow statistics table it
+    shares with the other flow commands (cli_flow.c). */
+extern const cli_command_t cli_flow_sub_run;
+void cli_flow_print_stats(mu_flow_t *f);
+
 #define CLI__DECLARE(name) extern const cli_command_t cli_cmd_##name;
 CLI_COMMANDS(CLI__DECLARE)
 #undef CLI__DECLARE

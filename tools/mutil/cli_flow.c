@@ -41,6 +41,9 @@
     "serve runs the same flow for clients of your own: it prints the edges'\n"   \
     "ports (--port P: inbound P, odd P+1, even P+2; default ephemeral ports),\n" \
     "then runs until SIGINT or SIGTERM, drains and prints the statistics.\n\n"   \
+    "run runs a flow file (JSON: hosts, stages with external-command or\n"       \
+    "shared-library handlers, links; doc/flow.md \"Flow files\"): see\n"         \
+    "'mutil help flow run'.\n\n"                                                 \
     "Exit status: 0 every number came back right (demo) or a clean drain\n"      \
     "(serve), 1 otherwise, 2 bad usage.\n"
 
@@ -240,8 +243,8 @@ cmp_double(const void *a, const void *b)
 
 /* ---- the demo ---------------------------------------------------------------------- */
 
-static void
-print_stats(mu_flow_t *f)
+void
+cli_flow_print_stats(mu_flow_t *f)
 {
     static mu_flow_stats_t rows[600];
     rows[0].size = sizeof rows[0];
@@ -408,7 +411,7 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
         cli_error("flow demo", "flow ended with %s: %s", mu_strerror(stop), mu_last_error());
         ok = false;
     }
-    print_stats(f);
+    cli_flow_print_stats(f);
     mu_flow_destroy(&f);
     printf("%s\n", ok ? "ok: every number came back exactly once on the right edge" : "FAILED");
     return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
@@ -421,7 +424,7 @@ serve_until_signal(mu_flow_t *f)
     int end = MU_EAGAIN;
     while (end == MU_EAGAIN && !cli_interrupted()) {
         int rc = mu_flow_wait(f, 200);
-        end = rc == MU_ETIMEDOUT ? mu_flow_wait(f, 0) : rc; /* still running, or the end */
+        end = rc == MU_ETIMEDOUT ? MU_EAGAIN : rc; /* still running, or the end */
     }
     return end == MU_EAGAIN ? mu_flow_stop(f, -1) : end;
 }
@@ -448,7 +451,7 @@ flow_serve(const cli_command_t *self, int argc, char **argv)
     rc = serve_until_signal(f);
     if (rc != 0)
         cli_error("flow serve", "flow ended with %s: %s", mu_strerror(rc), mu_last_error());
-    print_stats(f);
+    cli_flow_print_stats(f);
     mu_flow_destroy(&f);
     return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
@@ -469,7 +472,8 @@ static const cli_command_t sub_serve = { "serve",
                                          NULL };
 static const cli_command_t sub_help = { "help", "",        "describe the flow commands",
                                         NULL,   flow_help, NULL };
-static const cli_command_t *const flow_subcommands[] = { &sub_demo, &sub_serve, &sub_help };
+static const cli_command_t *const flow_subcommands[] = { &sub_demo, &sub_serve, &cli_flow_sub_run,
+                                                         &sub_help };
 static const cli_subcommands_t flow_group = CLI_SUBCOMMANDS("flow", flow_subcommands);
 
 static int
@@ -495,10 +499,13 @@ flow_run(const cli_command_t *self, int argc, char **argv)
     return sub ? sub->run(sub, argc - 1, argv + 1) : status;
 }
 
-const cli_command_t cli_cmd_flow = { "flow",
-                                     "demo [--workers N] [--count N]\n"
-                                     "serve [--workers N] [--port P]\nhelp",
-                                     "run multi-process dataflows (mu_flow): the echo demo",
-                                     FLOW_HELP,
-                                     flow_run,
-                                     &flow_group };
+const cli_command_t cli_cmd_flow = {
+    "flow",
+    "demo [--workers N] [--count N]\n"
+    "serve [--workers N] [--port P]\n"
+    "run FILE [--host NAME]\nhelp",
+    "run multi-process dataflows (mu_flow): the echo demo, flow files",
+    FLOW_HELP,
+    flow_run,
+    &flow_group
+};

@@ -3,7 +3,7 @@
 """mutil: framed pipes, CURVE-authenticated services, smart sockets,
 dataflow across processes, services, an LRU and a sharded store — libmutil
 from Python. See bindings/python/README.md."""
-from .errors import (AuthError, ClosedError, ConnectionError, CorruptError, Error,  # noqa: F401
+from .errors import (AuthError, CanceledError, ClosedError, ConnectionError, CorruptError, Error,  # noqa: F401
                      ExistsError, InvalidError, NotFoundError, OSError, ProtocolError,
                      RemoteError, TimeoutError, WouldBlock)
 from . import _lib as _binding

@@ -51,7 +51,7 @@ typedef int pid_t;
 #define MU_FLOW_EDGE_IDLE_TIMEOUT_MS 60000
 #define MU_FLOW_EDGE_QUEUE_MAX 1048576
 enum {
-    MU_EINVAL = (-22), MU_ENOMEM = (-12), MU_EAGAIN = (-11), MU_ETIMEDOUT = (-110), MU_EMSGSIZE = (-90), MU_EPROTO = (-71), MU_EPIPE = (-32), MU_EACCES = (-13), MU_ENOENT = (-2), MU_EEXIST = (-17), MU_EHOSTUNREACH = (-113), MU_ENOTSUP = (-95), MU_EBADF = (-9), MU_EINTR = (-4), MU_ENOTDIR = (-20), MU_EISDIR = (-21), MU_ENAMETOOLONG = (-36), MU_EFBIG = (-27), MU_ENOSPC = (-28), MU_EIO = (-5), MU_ECONNREFUSED = (-111), MU_EADDRINUSE = (-98), MU_ECLOSED = (-1001), MU_ETRUNCATED = (-1002), MU_EAUTH = (-1003), MU_ETYPE = (-1004), MU_ELIMIT = (-1005), MU_ECORRUPT = (-1006), MU_EREMOTE = (-1007), MU_EDIGEST = (-1008), MU_ENOHOST = (-1009), MU_EHANDSHAKE = (-1010), MU_EINSECURE = (-1011), MU_ENOTREG = (-1012), MU_EMISMATCH = (-1013),
+    MU_EINVAL = (-22), MU_ENOMEM = (-12), MU_EAGAIN = (-11), MU_ETIMEDOUT = (-110), MU_EMSGSIZE = (-90), MU_EPROTO = (-71), MU_EPIPE = (-32), MU_EACCES = (-13), MU_ENOENT = (-2), MU_EEXIST = (-17), MU_EHOSTUNREACH = (-113), MU_ENOTSUP = (-95), MU_EBADF = (-9), MU_EINTR = (-4), MU_ENOTDIR = (-20), MU_EISDIR = (-21), MU_ENAMETOOLONG = (-36), MU_EFBIG = (-27), MU_ENOSPC = (-28), MU_EIO = (-5), MU_ECONNREFUSED = (-111), MU_EADDRINUSE = (-98), MU_ECLOSED = (-1001), MU_ETRUNCATED = (-1002), MU_EAUTH = (-1003), MU_ETYPE = (-1004), MU_ELIMIT = (-1005), MU_ECORRUPT = (-1006), MU_EREMOTE = (-1007), MU_EDIGEST = (-1008), MU_ENOHOST = (-1009), MU_EHANDSHAKE = (-1010), MU_EINSECURE = (-1011), MU_ENOTREG = (-1012), MU_EMISMATCH = (-1013), MU_ECANCELED = (-125),
         MU_OK = 0
 };
  const char *mu_strerror(int code);
@@ -844,6 +844,13 @@ typedef struct {
   int mu_flow_start(mu_flow_t *self);
   int mu_flow_edge_port(const mu_flow_t *self, const char *name, int index);
   int mu_flow_wait(mu_flow_t *self, int timeout_ms);
+typedef enum {
+    MU_FLOW_IDLE = 0,
+    MU_FLOW_RUNNING = 1,
+    MU_FLOW_FINISHED = 2,
+    MU_FLOW_FAILED = 3
+} mu_flow_state_t;
+ mu_flow_state_t mu_flow_state(mu_flow_t *self, int *code_p);
   int mu_flow_stop(mu_flow_t *self, int timeout_ms);
   int mu_flow_run(mu_flow_t *self);
  pid_t mu_flow_pid(const mu_flow_t *self);
@@ -857,5 +864,9 @@ typedef int mu_flow_inproc_fn(void *arg, const char *event, const void *data, si
                                               size_t queue_max);
   int mu_flow_emit_event(mu_flow_emit_t *out, const char *event,
                                               const void *data, size_t size);
+typedef struct mu_flow_conf_t mu_flow_conf_t;
+  mu_flow_conf_t *mu_flow_conf_load(const char *path, const char *host);
+ mu_flow_t *mu_flow_conf_flow(const mu_flow_conf_t *self);
+ void mu_flow_conf_destroy(mu_flow_conf_t **self_p);
  int mu_version(void);
  const char *mu_version_string(void);

@@ -35,6 +35,11 @@ class TimeoutError(Error, TimeoutError):  # noqa: A001 - subclass of the built-i
     """MU_ETIMEDOUT: the timeout expired."""
 
 
+class CanceledError(Error):
+    """MU_ECANCELED: stopped before the work was done (a flow whose drain
+    deadline expired)."""
+
+
 class ClosedError(Error, EOFError):
     """MU_ECLOSED, MU_EPIPE, MU_ETRUNCATED: the peer or stream ended."""
 
@@ -84,7 +89,7 @@ _CLASSES = {
     'MU_EPROTO': ProtocolError, 'MU_ELIMIT': ProtocolError, 'MU_EMSGSIZE': ProtocolError,
     'MU_ECORRUPT': CorruptError, 'MU_EDIGEST': CorruptError, 'MU_EREMOTE': RemoteError,
     'MU_EEXIST': ExistsError, 'MU_ECONNREFUSED': ConnectionError,
-    'MU_EADDRINUSE': ConnectionError, 'MU_ENOMEM': Error,
+    'MU_EADDRINUSE': ConnectionError, 'MU_ENOMEM': Error, 'MU_ECANCELED': CanceledError,
 }
 
 

@@ -63,6 +63,8 @@ from ._lib import check, ffi, lib, timeout_ms, to_bytes, to_cstr, to_enum as _en
 from .bus import Mode, _mode
 
 _SLICE_MS = 100  # wait() hands the flow back between slices (signals, other threads)
+_STATES = {lib.MU_FLOW_IDLE: 'idle', lib.MU_FLOW_RUNNING: 'running',
+           lib.MU_FLOW_FINISHED: 'finished', lib.MU_FLOW_FAILED: 'failed'}
 
 
 class Link(enum.IntEnum):
@@ -586,7 +588,7 @@ class Flow(Handle):
     def wait(self, timeout=None):
         """Waits for the end (timeout seconds; None: no limit). Returns True
         when the flow ended after a complete drain, False when it still
-        runs after timeout. A failed end raises: mutil.TimeoutError (a
+        runs after timeout. A failed end raises: mutil.CanceledError (a
         drain whose deadline expired), mutil.ProtocolError (MU_ELIMIT: a
         stage over its restart limit), mutil.OSError (the supervisor died);
         later calls raise the same. mutil.InvalidError: not started."""
@@ -599,13 +601,24 @@ class Flow(Handle):
             slice_ms = _SLICE_MS if left is None else min(_SLICE_MS, timeout_ms(left))
             with self._lock:
                 rc = lib.mu_flow_wait(self._p, slice_ms)
-                if rc in (lib.MU_ETIMEDOUT, lib.MU_EAGAIN):
-                    rc = lib.mu_flow_wait(self._p, 0)  # the end, or still running
+                if rc == lib.MU_ETIMEDOUT:  # only ever "still running"
+                    rc = lib.MU_EAGAIN
                 if rc != lib.MU_EAGAIN:
                     check(rc)
                     return True
             if (left is not None and left <= 0) or (cancelled is not None and cancelled.is_set()):
                 return False
+
+    @property
+    def state(self):
+        """(state, code) without waiting: state is 'idle' (not started),
+        'running', 'finished' (a complete drain) or 'failed', code 0 or
+        the failed end's negative code (MU_ECANCELED: the drain deadline
+        expired, MU_ELIMIT, MU_EIO); never raises."""
+        code = ffi.new('int *')
+        with self._lock:
+            st = lib.mu_flow_state(self._p, code)
+        return (_STATES.get(st, 'failed'), code[0])
 
     @property
     def running(self):

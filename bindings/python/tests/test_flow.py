@@ -268,12 +268,15 @@ def test_drain_deadline_expires():
     flow.add_source('src', numbers(1))
     flow.add_worker('stuck', stuck)
     flow.set_drain_timeout(0.3)
+    assert flow.state == ('idle', 0)
     flow.start()
+    assert flow.state == ('running', 0)
     sink.started()
     assert sink.read_frames(1) == [b'stuck']
-    with pytest.raises(mutil.TimeoutError) as info:
+    with pytest.raises(mutil.CanceledError) as info:
         flow.stop()
     assert "'stuck'" in info.value.message
+    assert flow.state == ("failed", info.value.code) and info.value.name == "MU_ECANCELED"
     os.close(block_r)
     os.close(block_w)
     flow.close()
@@ -404,6 +407,7 @@ def test_run_drains_on_sigint_from_the_main_thread():
     t.start()
     flow.run()  # returns after the drain the signal started
     t.join()
+    assert flow.state == ('finished', 0)
     assert signal.getsignal(signal.SIGINT) is previous
     assert [int(f) for f in got] == list(range(len(got)))  # nothing lost, in order
     flow.close()
