@@ -26,8 +26,7 @@
              on (the only way to use H hosts for one kind of work there: a
              static share, not balanced by the workers' speed);
       spread mu_flow with one worker stage spread over the worker hosts
-             (mu_flow_add_host, mu_flow_set_runners_on), when the library has
-             them (BENCH_FLOW_SPREAD);
+             (mu_flow_add_host, mu_flow_set_runners_on);
       -curve the same with CURVE (the raw path: CURVE on every socket, the
              bound ones servers, without ZAP);
       alo    spread with at-least-once on the link into the workers, against
@@ -340,7 +339,6 @@ define_chain(mu_flow_t *f, int self)
            && mu_flow_set_local(f, "src", self == 1) == 0;
 }
 
-#ifdef BENCH_FLOW_SPREAD
 static int
 spread_worker(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
@@ -373,7 +371,6 @@ define_spread(mu_flow_t *f, int self)
     }
     return true;
 }
-#endif
 
 static void
 on_term(int sig)
@@ -393,13 +390,8 @@ flow_host(int arg)
     source_next = 0;
     mu_flow_t *f = mu_flow_new("hosts");
     bool ok = f && mu_flow_add_source(f, "src", 1, our_source, &source_next) == 0;
-#ifdef BENCH_FLOW_SPREAD
     if (ok)
         ok = path == PATH_SPREAD ? define_spread(f, h) : define_chain(f, h);
-#else
-    (void) path;
-    ok = ok && define_chain(f, h);
-#endif
     if (ok && curve)
         ok = mu_flow_set_curve(f, srv_keys, cli_keys) == 0;
     int rc = ok ? mu_flow_start(f) : MU_EINVAL;
@@ -566,10 +558,7 @@ main(int argc, char **argv)
         return 1;
     }
     uint64_t per_worker = o.quick ? 100 : 400;
-    bool spread = false;
-#ifdef BENCH_FLOW_SPREAD
-    spread = true;
-#endif
+    bool spread = true;
     bool do_scale = bench_selected(&o, "hosts") || bench_selected(&o, "scaling");
     bool do_curve = bench_selected(&o, "curve");
     bool do_alo = spread && bench_selected(&o, "alo");
@@ -623,9 +612,8 @@ main(int argc, char **argv)
     if (do_alo)
         row("alo-spread-3hosts", C_ALO, 3, "spread-3hosts-default", C_SPREAD, 3, o.reps, 0.5);
     bench_print_table();
-    printf("(%d workers per worker host, 3 ms of sleep per message, %s; spread: %s)\n", per_host,
-           ns_prefix ? "hosts in network namespaces" : "hosts on loopback, no namespaces",
-           spread ? "measured" : "not in this build (no mu_flow_set_runners_on)");
+    printf("(%d workers per worker host, 3 ms of sleep per message, %s)\n", per_host,
+           ns_prefix ? "hosts in network namespaces" : "hosts on loopback, no namespaces");
     mu_keys_destroy(&srv_keys);
     mu_keys_destroy(&cli_keys);
     return 0;
