@@ -9,10 +9,12 @@ stdout.
                             RATE messages/s when RATE is set; with COUNT 0,
                             writes ids until the file STOP exists; at the
                             end writes how many it wrote to STATE/gen
-  flow_hosts_peer.py work   worker: for each input writes "ID:HOST" (HOST is
-                            $MUFLOW_HOST) and the empty "done" frame; every
-                            50 ms at most, writes the time of its last
-                            message (time.time()) to STATE/progress-HOST-INDEX
+  flow_hosts_peer.py work   worker: writes $MUFLOW_HOST to STATE/env-HOST-INDEX
+                            (HOST is $TEST_HOST, which the test sets per
+                            host); for each input writes "ID:HOST" and the
+                            empty "done" frame; every 50 ms at most, writes
+                            the time of its last message (time.time()) to
+                            STATE/progress-HOST-INDEX
   flow_hosts_peer.py sink   sink (a worker with no output): counts distinct
                             ids, duplicates and ids per host; writes them to
                             STATE/sink every 1000 messages and at the end
@@ -77,8 +79,9 @@ def gen():
 
 def work():
     r, w = sys.stdin.buffer, sys.stdout.buffer
-    host = os.environ.get("MUFLOW_HOST", "-")
+    host = os.environ.get("TEST_HOST", "-")
     index = os.environ.get("MUFLOW_INDEX", "0")
+    put("env-%s-%s" % (host, index), os.environ.get("MUFLOW_HOST", "(unset)") + "\n")
     delay = float(os.environ.get("WORK_MS", "0")) / 1000.0
     name = "progress-%s-%s" % (host, index)
     last = 0.0

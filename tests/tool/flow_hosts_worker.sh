@@ -4,7 +4,7 @@
 # flow_hosts_worker.sh — an external-command worker in POSIX shell for
 # tests/tool/test_flow_hosts.sh: reads mu_pipe frames (4-byte little-endian
 # length, then the bytes; text without NUL bytes here) on stdin and, for
-# each, writes "TEXT:sh-$MUFLOW_HOST" and the empty "done" frame. dd reads
+# each, writes "TEXT:sh-$TEST_HOST" (the test sets it per host) and the empty "done" frame. dd reads
 # one byte at a time, so it never takes more of stdin than the frame.
 set -u
 
@@ -20,7 +20,7 @@ while :; do
     [ $# -eq 4 ] || exit 0
     len=$(($1 + 256 * $2 + 65536 * $3 + 16777216 * $4))
     data=$(dd bs=1 count="$len" 2>/dev/null)
-    out="$data:sh-${MUFLOW_HOST:--}"
+    out="$data:sh-${TEST_HOST:--}"
     le32 "${#out}"
     printf '%s' "$out"
     le32 0
