@@ -18,8 +18,9 @@ stdout.
   flow_hosts_peer.py sink   sink (a worker with no output): counts distinct
                             ids, duplicates and ids per host; writes them to
                             STATE/sink every 1000 messages and at the end
-                            ("final 1" then), and the time of the first
-                            message per host to STATE/first-HOST
+                            ("final 1" then), the time of the first
+                            message per host to STATE/first-HOST and, every
+                            50 ms at most, of the latest to STATE/seen-HOST
 
 Environment: COUNT, RATE, STOP, STATE (a directory), WORK_MS (a worker's
 sleep per message, default 0)."""
@@ -105,6 +106,7 @@ def sink():
     seen = set()
     dups = 0
     per_host = {}
+    last_put = {}
     total = 0
 
     def summary(final):
@@ -124,6 +126,10 @@ def sink():
             per_host[host] = 0
             put("first-" + host, "%.6f\n" % time.time())
         per_host[host] += 1
+        now = time.time()
+        if now - last_put.get(host, 0.0) >= 0.05:
+            put("seen-" + host, "%.6f\n" % now)
+            last_put[host] = now
         if ident in seen:
             dups += 1
         else:
