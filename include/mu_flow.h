@@ -198,11 +198,14 @@ typedef struct {
     /* Multi-host flows (mu_flow_add_host); 0 otherwise. Rows describe this
        host's runners; a stage total sums this host's runners, except
        live_runners. */
-    uint64_t duplicates;    /* at-least-once across hosts: messages received
-                               again after they had been handled here */
-    uint64_t hosts_lost;    /* downstream or upstream peers declared lost
-                               (silent past the heartbeat timeout) */
-    uint64_t hosts_joined;  /* peers that joined (first contact or rejoined) */
+    uint64_t duplicates;    /* at-least-once across hosts, on the sender:
+                               messages acknowledged by two runners after a
+                               redelivery (handled twice) */
+    uint64_t hosts_lost;    /* peer runners (on any host, downstream or
+                               upstream) declared lost: silent past the
+                               heartbeat timeout, connection closed, or
+                               restarted */
+    uint64_t hosts_joined;  /* peer runners that joined or rejoined */
     uint64_t auth_failures; /* CURVE handshakes refused (this side refused a
                                peer, or a peer refused this side) */
     int64_t live_runners;   /* stage total: the stage's runners, on every host,
@@ -280,7 +283,15 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_drop(mu_flow_t *self, const char *name, b
     comes twice (duplicates are possible, losses on this link are not). The
     guarantee is per link: outputs a runner emitted before it died may be
     lost on its own downstream link. Up to 4096 messages per sender wait
-    for acknowledgement; beyond that the sender waits. Returns 0 or
+    for acknowledgement; beyond that the sender waits. In a multi-host
+    flow the same holds across hosts: a downstream runner declared lost
+    (killed, cut off, silent past the heartbeat timeout) has its
+    unacknowledged messages sent to the other live runners. Idempotence:
+    a handler may thus see a message twice (it handled it, but its
+    acknowledgement did not reach the sender before it was declared
+    lost): make a second handling harmless (idempotent writes, or a check
+    on an id the message carries). Duplicates the sender can see are
+    counted (mu_flow_stats_t.duplicates). Returns 0 or
     MU_EINVAL (unknown or first stage, started). mu_flow_start returns
     MU_EINVAL when the link into such a stage is not MU_FLOW_BALANCE. */
 MU_EXPORT MU_NODISCARD int mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on);
@@ -301,7 +312,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_endpoint(mu_flow_t *self, const char *nam
     elsewhere cannot know when it has all its input, so they stay up after
     their own input ended until mu_flow_stop (or SIGINT/SIGTERM); stages fed
     from elsewhere drain when every upstream runner has sent its end of
-    stream. mu_flow_start returns MU_EINVAL when no stage is local, or when
+    stream (for stages spread over hosts that end by themselves, see
+    mu_flow_add_host). mu_flow_start returns MU_EINVAL when no stage is local, or when
     a link between a local and a remote stage is not pinned, or is
     at-least-once. Returns 0 or MU_EINVAL (unknown stage, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_local(mu_flow_t *self, const char *name, bool local);
@@ -342,6 +354,10 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *s
     Completion: a downstream runner's input ends when every upstream runner
     on every host has sent its end of stream or is lost; so when every
     source ended and every stage drained, each host's part ends by itself.
+
+    At-least-once (mu_flow_set_at_least_once) works across hosts; its
+    idempotence contract is there. CURVE: mu_flow_set_curve (one shared
+    pair) or mu_flow_set_host_keys (a pair per host).
 
     Ports: host h's runners listen on consecutive ports from its base_port,
     stage by stage in definition order, runner by runner (a stage with r
@@ -386,7 +402,7 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_heartbeat(mu_flow_t *self, int interval_m
 
 /*  What a multi-host flow does when a stage (after the first) has had no
     live runner anywhere, as its senders see it, for deadline_ms: with
-    fail, the flow fails (mu_flow_wait: MU_ETIMEDOUT, the detail naming
+    fail, the flow fails (mu_flow_wait: MU_ECANCELED, the detail naming
     the stage); without, it keeps waiting, logging a warning naming the
     stage every 5 s (live_runners 0 in the stage's statistics). Defaults:
     30000 ms, fail. Returns 0 or MU_EINVAL (deadline_ms < 1, started). */
@@ -421,8 +437,15 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_drain_timeout(mu_flow_t *self, int timeou
     mu_flow_wait says why). Returns 0, MU_EINVAL (no stage; the first stage is a worker
     stage; an at-least-once link that is not balanced; a split flow with no
     local stage or a local/remote link that is unpinned or at-least-once; a
-    bad edge address; already started), -errno of bind/listen (e.g.
-    -EADDRINUSE), mkdtemp or fork. */
+    bad edge address; hosts added without mu_flow_set_self, this host
+    running no runner, mixed with
+    mu_flow_set_local/mu_flow_set_endpoint, a stage with 0 or over 256
+    runners over the hosts, an edge or fd-source stage on several hosts, a
+    host's ports over 65535, per-host keys missing for a host or without
+    this host's secret, or with mu_flow_set_curve; already started),
+    MU_ENOMEM, -errno of bind/listen (e.g. -EADDRINUSE), mkdtemp or fork.
+    A multi-host runner that cannot bind its port exits (restarted with
+    backoff, then the restart limit fails the flow). */
 MU_EXPORT MU_NODISCARD int mu_flow_start(mu_flow_t *self);
 
 /*  The TCP port edge `index` of stage `name` (TCP or WebSocket) listens on
@@ -436,7 +459,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_edge_port(const mu_flow_t *self, const char *
     (timeout 0) or MU_ETIMEDOUT (the timeout expired); MU_ETIMEDOUT means
     nothing else. A failed end returns its code, recording why
     (mu_last_error): MU_ECANCELED (a drain whose deadline expired, work
-    left unfinished), MU_ELIMIT (a stage exceeded its restart intensity)
+    left unfinished; or, multi-host, a stage without a live runner past
+    its deadline: mu_flow_set_stage_deadline), MU_ELIMIT (a stage exceeded its restart intensity)
     or MU_EIO (the supervisor died). MU_EINVAL: not started. Once it
     returned the end, later calls return the same (and record the same
     detail). mu_flow_state tells the same without the overloaded codes. */

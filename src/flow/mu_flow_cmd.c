@@ -300,8 +300,17 @@ mu__cmd_teardown(void *state, mu_flow_emit_t *out)
     close(p->in_fd); /* its input ends */
     p->in_fd = -1;
     int rc = 0;
-    fcntl(p->out_fd, F_SETFL, 0);
-    while (read_some(p) || p->len > 0) {
+    int64_t deadline = p->def->timeout_ms > 0 ? mu__now_ms() + p->def->timeout_ms : -1;
+    for (;;) {
+        struct pollfd fd = { .fd = p->out_fd, .events = POLLIN };
+        int wait = deadline < 0 ? -1 : (int) (deadline - mu__now_ms());
+        if ((deadline >= 0 && wait <= 0) || (poll(&fd, 1, wait) == 0 && deadline >= 0)) {
+            LOG(error, p, "did not end within %d ms after its input ended", p->def->timeout_ms);
+            kill_proc(p);
+            return MU_ETIMEDOUT;
+        }
+        if (!read_some(p) && p->len == 0)
+            break;
         size_t off = 0;
         const unsigned char *data;
         uint32_t size;

@@ -250,6 +250,12 @@ mu__flow_hosts_check(const mu_flow_t *self)
             return mu__fail(MU_EINVAL, "flow '%s': stage '%s' (edge or fd source) on %d hosts", fn,
                             st->name, placed);
     }
+    int mine = 0;
+    for (int s = 0; s < self->nstages; s++)
+        mine += mu__flow_runners_on(self, s, self->self_host);
+    if (mine == 0)
+        return mu__fail(MU_EINVAL, "flow '%s': this host '%s' runs no runner", fn,
+                        self->hosts[self->self_host].name);
     int rc = check_ports(self);
     if (rc == 0)
         rc = check_keys(self);

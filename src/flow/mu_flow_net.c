@@ -39,29 +39,6 @@ set_rid(uint8_t *rid, char kind, int g)
     mu__put_le32(rid + 1, (uint32_t) g);
 }
 
-/*  Sends a two-frame message (routing id, header + payload). 0, or -errno. */
-int
-mu__net_xmit(void *s, const uint8_t *rid, const void *hdr, size_t hlen, const void *data,
-             size_t size)
-{
-    zmq_msg_t m;
-    if (zmq_msg_init_size(&m, hlen + size) != 0)
-        return MU_ENOMEM;
-    memcpy(zmq_msg_data(&m), hdr, hlen);
-    if (size)
-        memcpy((char *) zmq_msg_data(&m) + hlen, data, size);
-    if (zmq_send(s, rid, 5, ZMQ_SNDMORE | ZMQ_DONTWAIT) != 5) {
-        int e = errno;
-        zmq_msg_close(&m);
-        return -e;
-    }
-    if (zmq_msg_send(&m, s, ZMQ_DONTWAIT) < 0) {
-        int e = errno;
-        zmq_msg_close(&m);
-        return -e;
-    }
-    return 0;
-}
 
 static int64_t
 credit(const peer_t *p)
@@ -88,6 +65,10 @@ down_lost(mu__runner_t *r, int j, const char *why)
 {
     mu__net_t *n = r->net;
     peer_t *p = &n->down[j];
+    if (p->alive && p->eos_acked) { /* it ended after our end of stream */
+        p->alive = false;
+        return;
+    }
     if (p->alive) {
         p->alive = false;
         n->lost++;
@@ -121,8 +102,9 @@ down_join(mu__runner_t *r, int j, uint64_t inc)
     if (!p->alive) {
         p->alive = true;
         n->joined++;
-        mu__rlog(info, r, "downstream runner %s/%d on host '%s' %s", r->next->name, j,
-                 r->flow->hosts[p->host].name, p->ever ? "rejoined" : "joined");
+        if (p->ever) /* first joins are the normal start: counted only */
+            mu__rlog(info, r, "downstream runner %s/%d on host '%s' rejoined", r->next->name, j,
+                     r->flow->hosts[p->host].name);
         p->ever = true;
     }
 }
@@ -272,6 +254,33 @@ read_out(mu__runner_t *r)
     }
 }
 
+static bool
+secure(const mu_flow_t *f)
+{
+    return f->curve || f->hosts[0].has_key;
+}
+
+/*  Handshakes our input refused (a sender with wrong keys, or keys we
+    do not allow: those the ZAP handler counts, mu__curve_refused). */
+static void
+read_in_monitor(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    for (;;) {
+        uint8_t ev[6];
+        char addr[128];
+        if (zmq_recv(n->in_mon, ev, sizeof ev, ZMQ_DONTWAIT) < 0)
+            return;
+        int len = zmq_recv(n->in_mon, addr, sizeof addr - 1, 0);
+        addr[len < 0 ? 0 : (len > (int) sizeof addr - 1 ? (int) sizeof addr - 1 : len)] = '\0';
+        n->auth++;
+        if (++n->in_refused == 1 || n->in_refused % 100 == 0)
+            mu__rlog(warning, r,
+                     "CURVE handshake refused on %s (%llu so far): a sender with wrong keys?", addr,
+                     (unsigned long long) n->in_refused);
+    }
+}
+
 static void
 read_monitor(mu__runner_t *r)
 {
@@ -284,20 +293,40 @@ read_monitor(mu__runner_t *r)
         int len = zmq_recv(n->mon, addr, sizeof addr - 1, 0);
         addr[len < 0 ? 0 : (len > (int) sizeof addr - 1 ? (int) sizeof addr - 1 : len)] = '\0';
         uint16_t event = (uint16_t) (ev[0] | ev[1] << 8);
+        if (getenv("MU_FLOW_NET_DEBUG"))
+            mu__rlog(info, r, "monitor event %u on %s", event, addr);
         for (int j = 0; j < n->ndown; j++) {
-            if (strcmp(addr, n->down[j].endpoint) != 0)
+            peer_t *p = &n->down[j];
+            if (strcmp(addr, p->endpoint) != 0)
                 continue;
-            if (event == ZMQ_EVENT_DISCONNECTED)
-                down_lost(r, j, "connection closed");
-            else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED || event == ZMQ_EVENT_CONNECTED)
-                send_hello(n, &n->down[j], mu__now_ms());
-            else {
+            if (event == ZMQ_EVENT_CONNECTED)
+                p->shaking = true;
+            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                p->shaking = false;
+            /* A connection closed before its handshake completed: the
+               server refused us (wrong keys), or we refused it. */
+            bool refused = (event == ZMQ_EVENT_DISCONNECTED && p->shaking)
+                           || event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                           || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           || event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+            if (refused && p->shaking) {
+                p->shaking = false;
                 n->auth++;
-                mu__rlog(warning, r, "handshake with %s (host '%s') refused: %s", addr,
-                         r->flow->hosts[n->down[j].host].name,
-                         event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "authentication"
-                                                                  : "protocol (wrong keys?)");
+                if (++p->refused == 1 || p->refused % 100 == 0)
+                    mu__rlog(warning, r,
+                             "CURVE handshake with %s (host '%s') failed (%llu so far): wrong "
+                             "keys on one side?",
+                             addr, r->flow->hosts[p->host].name, (unsigned long long) p->refused);
             }
+            if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                || (event == ZMQ_EVENT_CONNECTED && !secure(r->flow)))
+                p->connected = true;
+            if (event == ZMQ_EVENT_DISCONNECTED) {
+                p->connected = false;
+                down_lost(r, j, "connection closed");
+            } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                       || (event == ZMQ_EVENT_CONNECTED && !secure(r->flow)))
+                send_hello(n, p, mu__now_ms());
         }
     }
 }
@@ -339,6 +368,8 @@ mu__net_service(mu__runner_t *r)
     }
     if (n->in)
         mu__net_up_timers(r, now);
+    if (n->in_mon)
+        read_in_monitor(r);
 }
 
 /* ---- sending ------------------------------------------------------------------------- */
@@ -487,17 +518,37 @@ send_reliable(mu__runner_t *r, const void *data, size_t size)
     }
 }
 
+/*  Before the first message: every listed downstream runner joined, or
+    the heartbeat timeout passed since the start (hosts that start later
+    join later), so that a flow does not start on whoever was quickest. */
+static int
+await_joins(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    while (!n->joins_done) {
+        n->joins_done = live_down(n) == n->ndown
+                        || mu__now_ms() - n->started_ms > r->flow->hb_timeout_ms;
+        int rc = n->joins_done ? 0 : wait_out(r);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 int
 mu__net_send(mu__runner_t *r, const void *data, size_t size)
 {
     mu__net_t *n = r->net;
     mu__net_service(r);
+    int rc = await_joins(r);
+    if (rc != 0)
+        return rc;
     if (n->ent)
         return send_reliable(r, data, size);
     if (r->next->link == MU_FLOW_BROADCAST) {
         for (int j = 0; j < n->ndown; j++)
             if (n->down[j].alive && accepts(r, j, data, size)) {
-                int rc = send_plain_to(r, j, data, size, false, 0);
+                rc = send_plain_to(r, j, data, size, false, 0);
                 if (rc != 0)
                     return rc;
             }
@@ -511,7 +562,7 @@ mu__net_send(mu__runner_t *r, const void *data, size_t size)
         int j = pick_balanced(n);
         if (j >= 0) {
             uint8_t t = 'M';
-            int rc = mu__net_xmit(n->out, n->down[j].rid, &t, 1, data, size);
+            rc = mu__net_xmit(n->out, n->down[j].rid, &t, 1, data, size);
             if (rc == 0) {
                 n->down[j].sent++;
                 n->down[j].last_tx = mu__now_ms();
@@ -527,7 +578,7 @@ mu__net_send(mu__runner_t *r, const void *data, size_t size)
             n->drops++;
             return 0;
         }
-        int rc = wait_out(r);
+        rc = wait_out(r);
         if (rc != 0)
             return rc;
     }
@@ -544,19 +595,30 @@ mu__net_finish_out(mu__runner_t *r)
         if (rc != 0)
             return rc;
     }
+    int64_t t0 = mu__now_ms();
     for (;;) {
-        bool all = true;
+        /* Done when every live runner acknowledged our end of stream (and
+           one did): a runner connected but not yet live (its hello
+           crossed our end) gets it too, unless it stays silent. */
+        bool all = true, young = mu__now_ms() - t0 < r->flow->hb_timeout_ms;
+        int acked = 0;
         for (int j = 0; j < n->ndown; j++) {
             peer_t *p = &n->down[j];
-            if (!p->alive)
+            if (p->eos_acked) {
+                acked++;
                 continue;
+            }
+            if (!p->alive) {
+                all = all && !(p->connected && young);
+                continue;
+            }
             if (!p->eos_sent) {
                 uint8_t t = 'E';
                 p->eos_sent = mu__net_xmit(n->out, p->rid, &t, 1, NULL, 0) == 0;
             }
-            all = all && p->eos_acked;
+            all = false;
         }
-        if (all && live_down(n) > 0)
+        if (all && acked > 0)
             return 0;
         int rc = wait_out(r);
         if (rc != 0)
@@ -620,12 +682,6 @@ fail_setup(mu__runner_t *r, const char *what, const char *ep)
     _exit(2);
 }
 
-static bool
-secure(const mu_flow_t *f)
-{
-    return f->curve || f->hosts[0].has_key;
-}
-
 static void
 setup_in(mu__runner_t *r, mu__net_t *n)
 {
@@ -644,6 +700,16 @@ setup_in(mu__runner_t *r, mu__net_t *n)
              mu__flow_port_of(f, r->stage, h, r->index));
     if (secure(f) && mu__curve_server(r, n->in) != 0)
         fail_setup(r, "cannot set up CURVE on", ep);
+    char mon[96];
+    snprintf(mon, sizeof mon, "inproc://mu-flow-net-in-%d", (int) getpid());
+    n->in_mon = secure(f) ? zmq_socket(r->zctx, ZMQ_PAIR) : NULL;
+    if (n->in_mon
+        && (zmq_socket_monitor(n->in, mon,
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                   | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+                != 0
+            || zmq_connect(n->in_mon, mon) != 0))
+        fail_setup(r, "cannot monitor", mon);
     if (zmq_bind(n->in, ep) != 0)
         fail_setup(r, "cannot bind", ep);
     r->pull = n->in;
@@ -665,10 +731,9 @@ setup_out(mu__runner_t *r, mu__net_t *n)
     zmq_setsockopt(n->out, ZMQ_ROUTING_ID, me, sizeof me);
     char mon[96];
     snprintf(mon, sizeof mon, "inproc://mu-flow-net-mon-%d", (int) getpid());
-    int ev = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-             | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
-    if (!secure(f))
-        ev |= ZMQ_EVENT_CONNECTED;
+    int ev = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_CONNECTED
+             | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+             | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
     n->mon = zmq_socket(r->zctx, ZMQ_PAIR);
     if (!n->mon || zmq_socket_monitor(n->out, mon, ev) != 0 || zmq_connect(n->mon, mon) != 0)
         fail_setup(r, "cannot monitor", mon);
@@ -710,7 +775,7 @@ mu__net_setup(mu__runner_t *r)
         n->inc = 1;
     n->cur = 0;
     int64_t now = mu__now_ms();
-    n->up_alive_at = n->none_down_since = now;
+    n->up_alive_at = n->none_down_since = n->started_ms = now;
     if (r->stage > 0)
         setup_in(r, n);
     if (r->stage + 1 < r->flow->nstages) {

@@ -1,17 +1,42 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_flow_net_in.c — the input half of the multi-host links
-    (mu_flow_net.c has the output half and the set-up): hellos from
+    (mu_flow_net.c has the output half and the set-up, and calls this
+    file, never the reverse): hellos from
     upstream runners, credit and acknowledgements back, their heartbeats
     and silences, data and end of stream in, and when the input ended. */
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_net.h"
 #include "flow/mu_flow_net_int.h"
 
+#include <errno.h>
 #include <string.h>
 #include <zmq.h>
 
 /* ---- upstream peers ------------------------------------------------------------------- */
+
+int
+mu__net_xmit(void *s, const uint8_t *rid, const void *hdr, size_t hlen, const void *data,
+             size_t size)
+{
+    zmq_msg_t m;
+    if (zmq_msg_init_size(&m, hlen + size) != 0)
+        return MU_ENOMEM;
+    memcpy(zmq_msg_data(&m), hdr, hlen);
+    if (size)
+        memcpy((char *) zmq_msg_data(&m) + hlen, data, size);
+    if (zmq_send(s, rid, 5, ZMQ_SNDMORE | ZMQ_DONTWAIT) != 5) {
+        int e = errno;
+        zmq_msg_close(&m);
+        return -e;
+    }
+    if (zmq_msg_send(&m, s, ZMQ_DONTWAIT) < 0) {
+        int e = errno;
+        zmq_msg_close(&m);
+        return -e;
+    }
+    return 0;
+}
 
 static void
 send_credit(mu__net_t *n, peer_t *p, int64_t now)
@@ -40,7 +65,8 @@ up_seen(mu__runner_t *r, int g, int64_t now)
     if (!p->alive) {
         p->alive = true;
         n->joined++;
-        mu__rlog(info, r, "upstream runner %d %s", g, p->ever ? "rejoined" : "joined");
+        if (p->ever) /* first joins are the normal start: counted only */
+            mu__rlog(info, r, "upstream runner %d rejoined", g);
         p->ever = true;
     }
 }

@@ -9,7 +9,7 @@
 #include "flow/mu_flow_int.h"
 
 #define WINDOW 32    /* credit per (upstream, downstream) pair */
-#define PROBE_MS 100 /* hello to a peer not (yet) live */
+#define PROBE_MS 25  /* hello to a peer not (yet) live */
 #define WARN_MS 5000 /* stage without live runner: warning period */
 #define REDONE 4096  /* redelivered ids remembered (duplicates) */
 #define C_HDR 30     /* 'C' header */
@@ -21,6 +21,9 @@ typedef struct {
     uint8_t rid[5];
     char endpoint[96];
     bool alive, ever;
+    bool shaking;     /* connected, handshake not done (CURVE) */
+    bool connected;   /* its connection is up (handshake done) */
+    uint64_t refused; /* failed handshakes */
     uint64_t inc;
     int64_t last_rx, last_tx;
     /* downstream peer (we send to it) */
@@ -43,6 +46,10 @@ typedef struct {
 
 struct mu__net_t {
     void *in, *out, *mon;
+    void *in_mon; /* input's failed handshakes (CURVE), or NULL */
+    uint64_t in_refused;
+    int64_t started_ms;
+    bool joins_done; /* first message: waited for the listed peers */
     peer_t *up, *down;
     int nup, ndown;
     uint64_t inc;

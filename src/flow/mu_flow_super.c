@@ -445,7 +445,7 @@ on_runner_msg(int s, int i)
             int dead; /* multi-host: a stage without live runner anywhere */
             memcpy(&dead, (char *) &buf + 1, sizeof dead);
             if (dead > 0 && dead < S.flow->nstages)
-                finish(MU_ETIMEDOUT,
+                finish(MU_ECANCELED,
                        "stage '%s' has had no live runner on any host for %d ms "
                        "(mu_flow_set_stage_deadline)",
                        S.flow->stages[dead].name, S.flow->stage_deadline_ms);

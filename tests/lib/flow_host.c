@@ -15,7 +15,8 @@
       -w HOST:RUNNERS    runners of "work" on HOST (repeat)
       -n N               messages (default 1000)
       -o FILE            records file (appended with O_APPEND)
-      -D HOST:MS         handler delay on HOST's workers, milliseconds
+      -D HOST:MS         handler delay on HOST's workers, milliseconds (repeat;
+                         after -H)
       -r                 at-least-once into "work"
       -k                 keyed link into "work" (key: sequence % 64)
       -b IVL:TIMEOUT     heartbeat (mu_flow_set_heartbeat)
@@ -39,8 +40,7 @@
 static int n_messages = 1000;
 static int out_fd = -1;
 static int self_index;
-static char delay_host[64];
-static int delay_ms;
+static int delay_ms; /* this host's (-D) */
 static int worker_index;
 
 static int
@@ -177,10 +177,11 @@ main(int argc, char **argv)
         case 'o':
             out_path = optarg;
             break;
-        case 'D':
-            if (!split(optarg, ':', delay_host, sizeof delay_host, &b))
+        case 'D': /* after -H */
+            if (!split(optarg, ':', a, sizeof a, &b))
                 usage();
-            delay_ms = atoi(b);
+            if (self && strcmp(a, self) == 0)
+                delay_ms = atoi(b);
             break;
         case 'r':
             check(mu_flow_set_at_least_once(flow, "work", true), "at-least-once");
@@ -228,8 +229,6 @@ main(int argc, char **argv)
     for (int h = 0; h < nhosts; h++)
         if (strcmp(hosts[h], self) == 0)
             self_index = h;
-    if (strcmp(delay_host, self) != 0)
-        delay_ms = 0;
     check(mu_flow_set_self(flow, self), "self");
     if (out_path) {
         out_fd = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

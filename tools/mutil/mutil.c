@@ -300,6 +300,9 @@ main(int argc, char **argv)
        where a command installs its own handler (serve, to print its totals). */
     zsys_handler_set(NULL);
     zsys_set_logstream(stderr);
+    /* czmq sets itself up again in a forked child (a flow's supervisor and
+       runners) and then logs to stdout unless its environment says stderr. */
+    setenv("ZSYS_LOGSTREAM", "stderr", 1);
 
     if (argc < 2) {
         print_overview(stderr);

@@ -20,7 +20,7 @@ from .socket import (Socket, Message as SocketMessage, Mode as SocketMode,  # no
                      Policy as SocketPolicy, Event as SocketEvent)
 
 # -- dataflow, bus (helper flow)
-from .flow import Emitter, Flow, Link, Overflow, Transport  # noqa: F401,E402
+from .flow import Emitter, Flow, FlowFile, Link, Overflow, Transport  # noqa: F401,E402
 from .bus import Bus, Mode  # noqa: F401,E402
 
 # -- services, producer, pool, LRU, shard (helper store)

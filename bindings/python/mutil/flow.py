@@ -717,6 +717,39 @@ def _row(r):
     return row
 
 
+class FlowFile(Flow):
+    """A flow read from a flow file (JSON; doc/flow.md "Flow files"):
+    mu_flow_conf_load. Its stages' handlers are external commands or
+    shared-library functions, so nothing of Python runs in its runners.
+    Then used as any Flow: start(), wait(), state, stats(), stop(), run()
+    (adding stages to it works too). close() frees the flow and the file's
+    definition. Raises mutil.InvalidError (a syntax error: the message says
+    FILE:LINE:COLUMN; a wrong key or value: the key's path; an unknown
+    host), mutil.NotFoundError (no such file), mutil.OSError."""
+
+    _ctype = 'mu_flow_conf_t'
+    _destroy = lib.mu_flow_conf_destroy
+
+    def __init__(self, path, host=None):
+        """Loads path (str or os.PathLike) for host `host` (one of the
+        file's hosts; None when it lists none)."""
+        from ._lib import check_ptr
+        cpath = to_cstr(os.fspath(path), 'path')
+        chost = ffi.NULL if host is None else to_cstr(host, 'host')
+        Handle.__init__(self, check_ptr(lib.mu_flow_conf_load(cpath, chost)))
+        self._keep = []
+        self._runners = 0
+        self._stages = 0
+        self._lock = threading.RLock()
+        self._counter = SharedCounter()
+        self._started = False
+        self._name = bytes(cpath) if isinstance(cpath, (bytes, bytearray)) else ffi.string(cpath)
+
+    @property
+    def _p(self):
+        return lib.mu_flow_conf_flow(Handle._p.fget(self))
+
+
 def _lib_new(name):
     from ._lib import check_ptr
     return check_ptr(lib.mu_flow_new(name))

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MPL-2.0
+   Copyright (c) 2026 the mutil authors */
+/*  test_flow_hosts_api.c — the documented errors of the multi-host
+    settings of mu_flow.h (mu_flow_add_host, mu_flow_set_self,
+    mu_flow_set_runners_on, mu_flow_set_heartbeat,
+    mu_flow_set_stage_deadline, mu_flow_set_host_keys) and of
+    mu_flow_start with hosts; and one small flow of two hosts in this
+    process (two flow objects) that ends by itself on both. The flows over
+    several processes, lost hosts, keys and joins: test_flow_hosts.sh. */
+#include "mu_test.h"
+#include "mutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int
+src_fn(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) arg;
+    (void) index;
+    static int n;
+    if (n == 50)
+        return 0;
+    n++;
+    return mu_flow_emit(out, &n, sizeof n) == 0 ? MU_FLOW_MORE : -1;
+}
+
+static int
+work_fn(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state;
+    (void) data;
+    (void) size;
+    (void) out;
+    return 0;
+}
+
+/*  A source and a worker stage, hosts a and b (ports from base). */
+static mu_flow_t *
+two_hosts(int base)
+{
+    mu_flow_t *f = mu_flow_new("h");
+    if (!f || mu_flow_add_source(f, "src", 1, src_fn, NULL) != 0
+        || mu_flow_add_worker_stage(f, "work", 1, NULL, work_fn, NULL) != 0
+        || mu_flow_add_host(f, "a", "127.0.0.1", base) != 0
+        || mu_flow_add_host(f, "b", "127.0.0.1", base + 10) != 0)
+        mu_flow_destroy(&f);
+    return f;
+}
+
+static void
+test_add_host_errors(void)
+{
+    mu_flow_t *f = mu_flow_new("h");
+    MU_CHECK(f);
+    char long_name[80];
+    memset(long_name, 'x', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    MU_CHECK_EQ(mu_flow_add_host(f, "", "127.0.0.1", 1000), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_host(f, long_name, "127.0.0.1", 1000), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_host(f, "a", "", 1000), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_host(f, "a", long_name, 1000), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_host(f, "a", "127.0.0.1", 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_host(f, "a", "127.0.0.1", 65536), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_host(f, "a", "127.0.0.1", 1000), 0);
+    MU_CHECK_EQ(mu_flow_add_host(f, "a", "127.0.0.2", 2000), MU_EINVAL); /* taken */
+    MU_CHECK(strstr(mu_last_error(), "twice"));
+    for (int h = 1; h < 64; h++) {
+        char name[16];
+        snprintf(name, sizeof name, "h%d", h);
+        MU_CHECK_EQ(mu_flow_add_host(f, name, "127.0.0.1", 1000 + h), 0);
+    }
+    MU_CHECK_EQ(mu_flow_add_host(f, "one-more", "127.0.0.1", 3000), MU_EINVAL);
+    mu_flow_destroy(&f);
+}
+
+static void
+test_setter_errors(void)
+{
+    mu_flow_t *f = two_hosts(40000);
+    MU_CHECK(f);
+    mu_flow_edge_t edge = { .host = "127.0.0.1", .port = 0, .listen = true };
+    MU_CHECK_EQ(mu_flow_add_edge(f, "out", &edge), 0);
+    MU_CHECK_EQ(mu_flow_set_self(f, "nobody"), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "nostage", "a", 1), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "nohost", 1), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "a", -1), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "a", 257), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "out", "a", 2), MU_EINVAL); /* an edge: 1 or 0 */
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "out", "a", 1), 0);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(f, 9, 100), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(f, 60001, 70000), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(f, 100, 100), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(f, 100, 3600001), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(f, 100, 300), 0);
+    MU_CHECK_EQ(mu_flow_set_stage_deadline(f, 0, true), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_stage_deadline(f, 1000, false), 0);
+    mu_keys_t *keys = mu_keys_new();
+    MU_CHECK(keys);
+    MU_CHECK_EQ(mu_flow_set_host_keys(f, "nohost", keys), MU_EINVAL);
+    mu_keys_destroy(&keys);
+    mu_flow_destroy(&f);
+}
+
+/*  mu_flow_start refuses a bad multi-host definition, naming why. */
+static void
+expect_start_fails(mu_flow_t *f, const char *why)
+{
+    MU_CHECK(f);
+    MU_CHECK_EQ(mu_flow_start(f), MU_EINVAL);
+    if (!strstr(mu_last_error(), why))
+        printf("# detail: %s\n", mu_last_error());
+    MU_CHECK(strstr(mu_last_error(), why));
+}
+
+static void
+test_start_errors(void)
+{
+    mu_flow_t *f = two_hosts(40100); /* no mu_flow_set_self */
+    expect_start_fails(f, "mu_flow_set_self");
+    mu_flow_destroy(&f);
+
+    f = two_hosts(40100); /* a host with nothing to run */
+    MU_CHECK_EQ(mu_flow_set_self(f, "b"), 0);
+    expect_start_fails(f, "runs no runner");
+    mu_flow_destroy(&f);
+
+    f = two_hosts(40100); /* pinned endpoints do not mix */
+    MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
+    MU_CHECK_EQ(mu_flow_set_endpoint(f, "work", "127.0.0.1", 40150), 0);
+    expect_start_fails(f, "do not mix");
+    mu_flow_destroy(&f);
+
+    f = two_hosts(40100); /* a stage with no runner on any host */
+    MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "a", 0), 0);
+    expect_start_fails(f, "0 runners");
+    mu_flow_destroy(&f);
+
+    f = two_hosts(40100); /* over 256 runners in all */
+    MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "a", 200), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "b", 100), 0);
+    expect_start_fails(f, "300 runners");
+    mu_flow_destroy(&f);
+
+    f = two_hosts(65520); /* b's ports past 65535 */
+    MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "b", 10), 0);
+    expect_start_fails(f, "over 65535");
+    mu_flow_destroy(&f);
+
+    f = two_hosts(40100); /* an edge on two hosts */
+    mu_flow_edge_t edge = { .host = "127.0.0.1", .port = 0, .listen = true };
+    MU_CHECK_EQ(mu_flow_add_edge(f, "out", &edge), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "out", "a", 1), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "out", "b", 1), 0);
+    MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
+    expect_start_fails(f, "on 2 hosts");
+    mu_flow_destroy(&f);
+
+    mu_keys_t *own = mu_keys_new();
+    mu_keys_t *other = mu_keys_new();
+    MU_CHECK(own && other);
+    mu_keys_t *pub = mu_keys_new_public_txt(mu_keys_public_txt(other));
+    MU_CHECK(pub);
+
+    f = two_hosts(40100); /* a host without a key */
+    MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
+    MU_CHECK_EQ(mu_flow_set_host_keys(f, "a", own), 0);
+    expect_start_fails(f, "host 'b' has no key");
+    mu_flow_destroy(&f);
+
+    f = two_hosts(40100); /* this host's key without its secret */
+    MU_CHECK_EQ(mu_flow_set_self(f, "b"), 0);
+    MU_CHECK_EQ(mu_flow_set_host_keys(f, "a", own), 0);
+    MU_CHECK_EQ(mu_flow_set_host_keys(f, "b", pub), 0);
+    expect_start_fails(f, "no secret key");
+    mu_flow_destroy(&f);
+
+    f = two_hosts(40100); /* per-host keys and the shared pair */
+    MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
+    MU_CHECK_EQ(mu_flow_set_host_keys(f, "a", own), 0);
+    MU_CHECK_EQ(mu_flow_set_host_keys(f, "b", pub), 0);
+    MU_CHECK_EQ(mu_flow_set_curve(f, own, other), 0);
+    expect_start_fails(f, "both per-host keys");
+    mu_flow_destroy(&f);
+
+    mu_keys_destroy(&own);
+    mu_keys_destroy(&other);
+    mu_keys_destroy(&pub);
+}
+
+/*  Two hosts in this process; after start, every setter says MU_EINVAL;
+    both parts end by themselves with 0, the 50 messages handled on b. */
+static void
+test_two_hosts_end_by_themselves(void)
+{
+    mu_flow_t *a = two_hosts(40200), *b = two_hosts(40200);
+    MU_CHECK(a && b);
+    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "b", 2), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "b", 2), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "a", 0), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "a", 0), 0);
+    MU_CHECK_EQ(mu_flow_set_self(a, "a"), 0);
+    MU_CHECK_EQ(mu_flow_set_self(b, "b"), 0);
+    MU_CHECK_EQ(mu_flow_start(b), 0);
+    MU_CHECK_EQ(mu_flow_start(a), 0);
+    MU_CHECK_EQ(mu_flow_add_host(a, "c", "127.0.0.1", 40300), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_self(a, "b"), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "a", 1), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(a, 100, 300), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_set_stage_deadline(a, 100, true), MU_EINVAL);
+    mu_keys_t *keys = mu_keys_new();
+    MU_CHECK(keys);
+    MU_CHECK_EQ(mu_flow_set_host_keys(a, "a", keys), MU_EINVAL);
+    mu_keys_destroy(&keys);
+    MU_CHECK_EQ(mu_flow_wait(a, mu_test_ms(30000)), 0);
+    MU_CHECK_EQ(mu_flow_wait(b, mu_test_ms(30000)), 0);
+    mu_flow_stats_t rows[8];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    MU_CHECK_EQ(mu_flow_stats(b, rows, 8, &n), 0);
+    MU_CHECK_EQ(n, 4); /* src total (no runner here), work total, 2 runners */
+    MU_CHECK_EQ(rows[1].in, 50);
+    MU_CHECK_EQ(rows[1].hosts_joined, 2);
+    MU_CHECK_EQ(mu_flow_stats(a, rows, 8, &n), 0);
+    MU_CHECK_EQ(rows[0].out, 50);
+    MU_CHECK_EQ(rows[0].hosts_lost, 0);
+    mu_flow_destroy(&a);
+    mu_flow_destroy(&b);
+}
+
+int
+main(void)
+{
+    mu_test_start(120);
+    MU_RUN(test_add_host_errors);
+    MU_RUN(test_setter_errors);
+    MU_RUN(test_start_errors);
+    MU_RUN(test_two_hosts_end_by_themselves);
+    MU_DONE();
+}
