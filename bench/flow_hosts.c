@@ -545,6 +545,8 @@ main(int argc, char **argv)
     bench_opts_t o;
     bench_parse_args(argc, argv, &o);
     signal(SIGPIPE, SIG_IGN);
+    /* The runners' czmq logs (joins, losses) to stderr, not into the JSON lines. */
+    setenv("ZSYS_LOGSTREAM", "stderr", 1);
     ns_prefix = getenv("MU_BENCH_NETNS");
     if (ns_prefix && !*ns_prefix)
         ns_prefix = NULL;
