@@ -11,7 +11,9 @@
     routes what the previous stage emits: balanced, broadcast (with
     filters) or keyed, optionally at-least-once. A flow can be split over
     processes and hosts (mu_flow_set_local, mu_flow_set_endpoint), with
-    CURVE on the pinned links (mu_flow_set_curve).
+    CURVE on the pinned links (mu_flow_set_curve), or its stages spread
+    over hosts, each host running its share of a stage's runners
+    (mu_flow_add_host and the settings after it).
 
     Delivery: back-pressure by default; drops only on stages set to drop
     (counted), and, while draining, at an outbound edge without clients.

@@ -322,6 +322,7 @@ read_monitor(mu__runner_t *r)
                 || (event == ZMQ_EVENT_CONNECTED && !secure(r->flow)))
                 p->connected = true;
             if (event == ZMQ_EVENT_DISCONNECTED) {
+                read_out(r); /* what it sent before it closed comes first */
                 p->connected = false;
                 down_lost(r, j, "connection closed");
             } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED

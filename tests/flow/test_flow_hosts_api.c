@@ -173,6 +173,7 @@ test_start_errors(void)
 
     f = two_hosts(40100); /* this host's key without its secret */
     MU_CHECK_EQ(mu_flow_set_self(f, "b"), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "b", 1), 0);
     MU_CHECK_EQ(mu_flow_set_host_keys(f, "a", own), 0);
     MU_CHECK_EQ(mu_flow_set_host_keys(f, "b", pub), 0);
     expect_start_fails(f, "no secret key");
