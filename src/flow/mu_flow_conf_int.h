@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_flow_conf_int.h — shared by the flow file loader's parts: the conf
-    object, the parse context and the checked getters (mu_flow_conf.c), and
-    the stages (mu_flow_conf_stage.c). Never installed. */
+    object, the parse context, the checked getters (mu_flow_conf_util.c),
+    and the stages (mu_flow_conf_stage.c); the top level is mu_flow_conf.c. Never installed. */
 #ifndef MU_FLOW_CONF_INT_H_INCLUDED
 #define MU_FLOW_CONF_INT_H_INCLUDED
 

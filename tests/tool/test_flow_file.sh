@@ -252,6 +252,32 @@ else
     not_ok "fd source: mu_pipe frames on mutil's standard input"
 fi
 
+# An outbound TCP edge: a client reads what the workers emit.
+cat >"$tmp/edge.json" <<JSON
+{"flow": "edge",
+ "stages": [
+  {"name": "gen", "type": "source", "command": "while [ ! -f go-edge ]; do sleep 0.05; done; exec $PY $S/gen.py 100"},
+  {"name": "up", "type": "worker", "command": "$PY $S/upper.py", "runners": 2},
+  {"name": "out", "type": "edge", "link": "broadcast",
+   "edges": [{"host": "127.0.0.1", "port": 0, "listen": true, "max_frame": 4096}]}
+ ]}
+JSON
+COLUMNS=200 timeout "$(tap_seconds 120)" "$MUTIL" flow run "$tmp/edge.json" </dev/null >"$tmp/out" 2>"$tmp/err" &
+fpid=$!
+# The source starts once the client is connected (the edge has a client).
+(tap_wait_for 60 test -f "$tmp/connected" && touch "$tmp/go-edge") &
+"$PY" "$S/edge_client.py" "$tmp/out" 100 "$tmp/connected" >"$tmp/edge-got" 2>"$tmp/edge-err"
+crc=$?
+wait "$fpid"
+rc=$?
+if status_is 0 && [ "$crc" -eq 0 ] && out_has "ready .* edge out\[0\] port [0-9]" \
+    && [ "$(sort -u "$tmp/edge-got" | grep -c '^py:[0-9]*$')" -eq 100 ]; then
+    ok "outbound TCP edge from a file: its port on the ready line, a client gets every message"
+else
+    sed 's/^/#   client: /' "$tmp/edge-err" | head -n 5
+    not_ok "outbound TCP edge from a file: its port on the ready line, a client gets every message"
+fi
+
 # The README's example file, as shipped.
 cp -r "$top_srcdir/examples/flow" "$tmp/example"
 PATH="$(dirname "$PY"):$PATH" run "$tmp/example/flow.json"
@@ -285,6 +311,24 @@ if status_is 0 && out_has "finished" && err_has "draining" && [ -f "$tmp/out-end
     ok "SIGINT drains the flow: what the source produced is all handled, exit 0"
 else
     not_ok "SIGINT drains the flow: what the source produced is all handled, exit 0"
+fi
+
+# kill -9 of every process of a running `mutil flow run` leaves its directory
+# in $XDG_RUNTIME_DIR; the next flow started there removes it.
+mkdir "$tmp/xdg"
+sed 's/out-endless/out-killed/' "$tmp/endless.json" >"$tmp/killed.json"
+XDG_RUNTIME_DIR="$tmp/xdg" setsid "$MUTIL" flow run "$tmp/killed.json" </dev/null >"$tmp/out" 2>"$tmp/err" &
+kpid=$!
+tap_wait_for 60 test -s "$tmp/out-killed.0"
+kill -9 "-$kpid" # the whole process group: mutil, supervisor, runners, commands
+wait "$kpid" 2>/dev/null
+left=$(ls -d "$tmp/xdg"/muflow-* 2>/dev/null | wc -l)
+XDG_RUNTIME_DIR="$tmp/xdg" run "$tmp/filesrc.json"
+if [ "$left" -eq 1 ] && status_is 0 && [ -z "$(ls "$tmp/xdg")" ]; then
+    ok "kill -9 of a whole flow leaves its directory; the next flow reaps it"
+else
+    echo "#   left behind: $left; now: $(ls "$tmp/xdg")"
+    not_ok "kill -9 of a whole flow leaves its directory; the next flow reaps it"
 fi
 
 # ---- two hosts on 127.0.0.1: two `mutil flow run same.json --host A/B` ---------
