@@ -135,6 +135,13 @@ netns_restore() {
 netns__remove() {
     for netns__n in $(ip netns list 2>/dev/null | sed -n "s/^\(munb-$1-h[0-9]*\).*/\1/p"); do
         netns__kill_ns "$netns__n" KILL
+    done
+    # The veths first: a namespace's devices go only once the kernel has
+    # freed it, which can come later than `ip netns del` returns.
+    for netns__v in $(ip -o link show 2>/dev/null | sed -n "s/^[0-9]*: \(muv$1h[0-9]*\)@.*/\1/p"); do
+        netns__q ip link del "$netns__v"
+    done
+    for netns__n in $(ip netns list 2>/dev/null | sed -n "s/^\(munb-$1-h[0-9]*\).*/\1/p"); do
         netns__q ip netns del "$netns__n"
     done
     netns__q ip link del "mub$1"
@@ -146,6 +153,7 @@ netns__reap() {
     for netns__old in $( (
         ip netns list 2>/dev/null | sed -n 's/^munb-\([0-9]*x[0-9a-f]*\)-h.*/\1/p'
         ip -o link show type bridge 2>/dev/null | sed -n 's/^[0-9]*: mub\([0-9]*x[0-9a-f]*\)[:@].*/\1/p'
+        ip -o link show 2>/dev/null | sed -n 's/^[0-9]*: muv\([0-9]*x[0-9a-f]*\)h[0-9]*@.*/\1/p'
         nft list tables bridge 2>/dev/null | sed -n 's/^table bridge munb_\([0-9]*x[0-9a-f]*\)$/\1/p'
     ) | sort -u); do
         if ! kill -0 "${netns__old%%x*}" 2>/dev/null; then

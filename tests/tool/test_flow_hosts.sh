@@ -68,7 +68,10 @@ fi
 
 NAMES="A B C D"
 # known WHY DESCRIPTION: a failure that is a known issue (see the header).
-known() { not_ok "$2 # TODO known: $1"; }
+known() {
+    not_ok "$2 # TODO known: $1"
+    failed=$((failed - 1))
+}
 host_no() { case "$1" in A) echo 1 ;; B) echo 2 ;; C) echo 3 ;; D) echo 4 ;; esac; }
 
 # flow_file FILE PORT SECRET WORKER_COMMAND WORKER_RUNNERS [DEADLINE_MS FAIL]
