@@ -28,8 +28,6 @@
 # Known failures (2026-12-04, with h-flowhost 78c655e and h-flowfile
 # a5d913a merged) are reported as "not ok ... # TODO known: WHY" (TAP
 # XFAIL, so make check passes), and as plain "ok" once they pass:
-#   - MUFLOW_HOST is empty in commands: the conf keeps a pointer into argv,
-#     which the runners overwrite with their process titles;
 #   - fail false: the sink ends when all its upstream runners are lost, so
 #     the host coming back cannot finish the flow (and once the stream
 #     never started).
@@ -171,8 +169,7 @@ if want 1; then
         && [ "$(cat "$state/env-B-0")" = B ] && [ "$(cat "$state/env-D-1")" = D ]; then
         ok "external commands see their host in MUFLOW_HOST"
     else
-        known "MUFLOW_HOST empty (argv overwritten by process titles)" \
-            "external commands see their host in MUFLOW_HOST (B's worker 0 saw '$(cat "$state/env-B-0" 2>/dev/null)')"
+        not_ok "external commands see their host in MUFLOW_HOST (B's worker 0 saw '$(cat "$state/env-B-0" 2>/dev/null)')"
     fi
     if tap_wait_for 120 sink_at_least 40000 && [ "$(host_count C)" -gt 0 ]; then
         netns_kill 3
