@@ -628,6 +628,22 @@ mu__net_finish_out(mu__runner_t *r)
     }
 }
 
+void
+mu__net_linger(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    if (!n)
+        return;
+    mu__net_service(r);
+    for (int j = 0; n->out && j < n->ndown; j++) {
+        peer_t *p = &n->down[j];
+        if (p->alive && !p->eos_sent) {
+            uint8_t t = 'E';
+            p->eos_sent = mu__net_xmit(n->out, p->rid, &t, 1, NULL, 0) == 0;
+        }
+    }
+}
+
 void *
 mu__net_out_socket(const mu__runner_t *r)
 {

@@ -28,9 +28,7 @@
 # Known failures (2026-12-04, with h-flowhost 78c655e and h-flowfile
 # a5d913a merged) are reported as "not ok ... # TODO known: WHY" (TAP
 # XFAIL, so make check passes), and as plain "ok" once they pass:
-#   - fail false: the sink ends when all its upstream runners are lost, so
-#     the host coming back cannot finish the flow (and once the stream
-#     never started).
+#   (none at the moment).
 #
 # Environment: top_builddir (the tool is "$top_builddir/mutil"), top_srcdir,
 # MU_TEST_SCALE.
@@ -262,11 +260,20 @@ if want 3; then
     for n in D A; do start "$n" "$tmp/gone.json" COUNT=0 RATE=500 STOP="$state/stop"; done
     if tap_wait_for 60 sink_at_least 200; then
         netns_kill 4
-        if tap_wait_for 60 ended A && [ "$(status_of A)" -eq 1 ] && logs A | grep -q "stage 'work'"; then
+        t_kill=$(now)
+        # The deadline (2 s) after the heartbeat timeout (3 s): A's mutil must
+        # then exit at once, with 1 and the failure on stderr.
+        if tap_wait_for 20 ended A && [ "$(status_of A)" -eq 1 ] && logs A | grep -q "stage 'work'"; then
             ok "no live runner of a stage past its deadline fails the flow, naming the stage: $(logs A | grep -m1 "stage 'work'")"
         else
             show A
             not_ok "no live runner of a stage past its deadline fails the flow, naming the stage (A's status: $(status_of A))"
+        fi
+        if ended A && grep -q "the flow failed (MU_[A-Z]*).*stage 'work'" "$state/A.err"; then
+            ok "mutil flow run on A exited promptly after the stage deadline ($(elapsed "$t_kill" "$(stat -c %Y "$state/A.status")") s after the kill), the failure on stderr"
+        else
+            show A
+            not_ok "mutil flow run on A exited promptly after the stage deadline, the failure on stderr (status: $(status_of A))"
         fi
     else
         show A D
@@ -283,8 +290,7 @@ if want 3; then
             ok "with fail false the flow waits and keeps saying so, naming the stage"
         else
             show A
-            known "fail false: sink ends when its upstream is lost" \
-                "with fail false the flow waits and keeps saying so, naming the stage"
+            not_ok "with fail false the flow waits and keeps saying so, naming the stage"
         fi
         start D "$tmp/wait.json" COUNT=2000 RATE=500
         if tap_wait_for 120 all_ended A D && [ "$(status_of A)" -eq 0 ] \
@@ -292,13 +298,11 @@ if want 3; then
             ok "the host back, the waiting flow finishes with every id ($(sink_value dups) duplicates)"
         else
             show A D
-            known "fail false: sink ends when its upstream is lost" \
-                "the host back, the waiting flow finishes with every id ($(sink_value unique) of 2000)"
+            not_ok "the host back, the waiting flow finishes with every id ($(sink_value unique) of 2000)"
         fi
     else
         show A D
-        known "fail false: sink ends when its upstream is lost" \
-            "with fail false the flow waits (the stream did not start)"
+        not_ok "with fail false the flow waits (the stream did not start)"
     fi
     stop_all
 fi
