@@ -274,8 +274,11 @@ mu_flow_conf_load(const char *path, const char *host)
     else if (!conf->dir)
         rc = mu__fail(-errno, "flow file %s: its directory: %s", path, strerror(errno));
     else {
-        mu__conf_ctx_t c = { .conf = conf, .host = host };
-        rc = load_root(&c, conf->root);
+        /* The caller's string may be argv, which runners overwrite with their
+           process titles: the conf keeps its own copy (MUFLOW_HOST, logs). */
+        const char *self = host ? mu__conf_keep(conf, strdup(host)) : NULL;
+        mu__conf_ctx_t c = { .conf = conf, .host = self };
+        rc = host && !self ? MU_ENOMEM : load_root(&c, conf->root);
     }
     if (rc != 0) {
         char detail[600];

@@ -81,7 +81,7 @@ down_lost(mu__runner_t *r, int j, const char *why)
     }
     for (int k = 0; n->ent && k < MU__REL_WINDOW; k++)
         if (n->ent[k].data && n->ent[k].peer == j) {
-            n->ent[k].peer = -1;
+            n->ent[k].peer = REDO;
             n->nredo++;
         }
     p->sent = p->consumed; /* what it did not consume is gone with the connection */
@@ -122,7 +122,7 @@ ack(mu__net_t *n, uint64_t id)
 {
     entry_t *e = &n->ent[id % MU__REL_WINDOW];
     if (e->data && e->id == id) {
-        if (e->peer < 0)
+        if (e->peer == REDO)
             n->nredo--;
         if (e->redelivered)
             remember_redone(n, id);
@@ -182,7 +182,7 @@ redeliver(mu__runner_t *r)
     mu__net_t *n = r->net;
     for (int k = 0; n->nredo > 0 && k < MU__REL_WINDOW; k++) {
         entry_t *e = &n->ent[k];
-        if (!e->data || e->peer >= 0)
+        if (!e->data || e->peer != REDO) /* not NEW: send_reliable sends it */
             continue;
         int j = pick_balanced(n);
         if (j < 0)
@@ -503,7 +503,7 @@ send_reliable(mu__runner_t *r, const void *data, size_t size)
     if (size)
         memcpy(h + 10, data, size);
     e->size = 10 + size;
-    e->peer = -1;
+    e->peer = NEW;
     e->redelivered = false;
     n->seq++;
     n->unacked++;
@@ -513,7 +513,8 @@ send_reliable(mu__runner_t *r, const void *data, size_t size)
             return 0;
         int rc = wait_out(r);
         if (rc != 0) {
-            n->nredo++; /* left for a later redelivery pass, never lost */
+            e->peer = REDO; /* left for a later redelivery pass, never lost */
+            n->nredo++;
             return rc;
         }
     }
@@ -624,6 +625,22 @@ mu__net_finish_out(mu__runner_t *r)
         int rc = wait_out(r);
         if (rc != 0)
             return rc;
+    }
+}
+
+void
+mu__net_linger(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    if (!n)
+        return;
+    mu__net_service(r);
+    for (int j = 0; n->out && j < n->ndown; j++) {
+        peer_t *p = &n->down[j];
+        if (p->alive && !p->eos_sent) {
+            uint8_t t = 'E';
+            p->eos_sent = mu__net_xmit(n->out, p->rid, &t, 1, NULL, 0) == 0;
+        }
     }
 }
 

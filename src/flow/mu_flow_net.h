@@ -47,6 +47,11 @@ int mu__net_send(mu__runner_t *r, const void *data, size_t size);
     theirs. 0 or MU_EINTR. */
 int mu__net_finish_out(mu__runner_t *r);
 
+/*  After the runner drained (until it is told to exit): heartbeats and
+    credit go on, and a downstream runner that joins late (or comes back)
+    gets the end of stream too, so it never waits for a silent sender. */
+void mu__net_linger(mu__runner_t *r);
+
 /*  The output socket (for polling), or NULL. */
 void *mu__net_out_socket(const mu__runner_t *r);
 

@@ -203,8 +203,11 @@ mu__net_input_done(mu__runner_t *r)
     mu__net_t *n = r->net;
     if (n->nup == 0)
         return false;
+    /* Waiting mode (stage deadline without fail): a lost upstream runner
+       has not ended, it may come back; only its end of stream ends it. */
+    bool wait = !r->flow->stage_deadline_fail;
     for (int g = 0; g < n->nup; g++)
-        if (n->up[g].alive && !n->up[g].eos)
+        if (!n->up[g].eos && (n->up[g].alive || (wait && n->up[g].ever)))
             return false;
     if (n->any_eos)
         return true;

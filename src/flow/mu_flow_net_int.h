@@ -36,9 +36,12 @@ typedef struct {
     int nacks;
 } peer_t;
 
+#define REDO (-1) /* entry_t.peer: its peer was lost, to send again (counted in nredo) */
+#define NEW (-2)  /* entry_t.peer: being sent by send_reliable (not in nredo) */
+
 typedef struct {
     uint64_t id;
-    int peer; /* -1: to send again */
+    int peer; /* the peer it went to, REDO or NEW */
     void *data;
     size_t size;
     bool redelivered;

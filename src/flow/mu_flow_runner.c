@@ -214,8 +214,9 @@ mu__runner_finish(mu__runner_t *r)
     mu__runner_tick(r);
     while (!r->exit_req) {
         struct pollfd p = { .fd = r->ctl, .events = POLLIN };
-        poll(&p, 1, MU__FLOW_STATS_MS);
+        poll(&p, 1, r->net ? 25 : MU__FLOW_STATS_MS);
         mu__runner_ctl(r);
+        mu__net_linger(r);
     }
     r->last_stats_ms = 0;
     mu__runner_tick(r);

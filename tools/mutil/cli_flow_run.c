@@ -83,6 +83,12 @@ run_until_end(mu_flow_t *f, const char *file, const char *host)
     int handled = 0;
     for (int slice = 1;; slice++) {
         int rc = mu_flow_wait(f, 200);
+        /* A flow that failed its stage deadline ends with MU_ETIMEDOUT too:
+           the state tells it from "still running". */
+        int code = 0;
+        mu_flow_state_t state = mu_flow_state(f, &code);
+        if (state == MU_FLOW_FINISHED || state == MU_FLOW_FAILED)
+            return code;
         if (rc != MU_ETIMEDOUT)
             return rc;
         if (signals_seen > handled) { /* the first drains, a second stops at once */
