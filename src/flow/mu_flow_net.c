@@ -324,6 +324,12 @@ read_monitor(mu__runner_t *r)
             if (event == ZMQ_EVENT_DISCONNECTED) {
                 read_out(r); /* what it sent before it closed comes first */
                 p->connected = false;
+                /* It closed after our end of stream, all our copies
+                   acknowledged: it ended (a runner exits only once its
+                   input did), and its acknowledgement of our end of
+                   stream may have died with its process. */
+                if (p->alive && p->eos_sent && n->unacked == 0)
+                    p->eos_acked = true;
                 down_lost(r, j, "connection closed");
             } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                        || (event == ZMQ_EVENT_CONNECTED && !secure(r->flow)))
