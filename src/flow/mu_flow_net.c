@@ -83,6 +83,7 @@ down_lost(mu__runner_t *r, int j, const char *why)
         if (n->ent[k].data && n->ent[k].peer == j) {
             n->ent[k].peer = REDO;
             n->nredo++;
+            n->redo_note = true;
         }
     p->sent = p->consumed; /* what it did not consume is gone with the connection */
     p->eos_sent = p->eos_acked = false;
@@ -193,6 +194,13 @@ redeliver(mu__runner_t *r)
             n->nredo--;
             e->redelivered = true;
             n->redelivered++;
+            if (n->redo_note) { /* once per loss: an event for operators (and tests) */
+                n->redo_note = false;
+                mu__rlog(info, r,
+                         "redelivering the unacknowledged messages of lost runners "
+                         "(%d more to go)",
+                         n->nredo);
+            }
         }
     }
 }
@@ -324,6 +332,12 @@ read_monitor(mu__runner_t *r)
             if (event == ZMQ_EVENT_DISCONNECTED) {
                 read_out(r); /* what it sent before it closed comes first */
                 p->connected = false;
+                /* It closed after our end of stream, all our copies
+                   acknowledged: it ended (a runner exits only once its
+                   input did), and its acknowledgement of our end of
+                   stream may have died with its process. */
+                if (p->alive && p->eos_sent && n->unacked == 0)
+                    p->eos_acked = true;
                 down_lost(r, j, "connection closed");
             } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                        || (event == ZMQ_EVENT_CONNECTED && !secure(r->flow)))

@@ -66,6 +66,7 @@ struct mu__net_t {
     uint64_t seq;
     size_t unacked;
     int nredo;
+    bool redo_note; /* log the next redelivery (after a loss) */
     uint64_t redone[REDONE];
     int nredone;
     int rr;
