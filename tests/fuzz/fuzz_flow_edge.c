@@ -130,7 +130,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         fail("socketpair");
-    mu_pipe_t *p = mu__edge_pipe_new(sv[0], r.max);
+    mu_pipe_t *p = mu__edge_pipe_new(sv[0], r.max, 4);
     if (!p)
         fail("mu__edge_pipe_new");
     int client = sv[1];

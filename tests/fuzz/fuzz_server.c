@@ -81,11 +81,11 @@ reply_size(int kind)
     case MU__K_ERR:
         return -1;
     case 0x50:
-        return 12; /* GET_INFO */
+        return 13; /* GET_INFO: size, window, digest algorithm */
     case 0x51:
         return -1; /* GET_DATA */
     case 0x52:
-        return 32; /* GET_END */
+        return -1; /* GET_END: 16 (XXH3-128) or 32 (BLAKE2b-256), checked below */
     case 0x53:
     case 0x54:
         return 4; /* PUT_READY, PUT_CREDIT */
@@ -114,6 +114,8 @@ check_reply(link_t *link, zmq_msg_t *msg)
         tree_fail("the server sent an unexpected kind or size", NULL);
     if (kind == 0x51 && size < 9)
         tree_fail("GET_DATA without data", NULL);
+    if (kind == 0x52 && size != 16 && size != 32)
+        tree_fail("GET_END with a digest of neither 16 nor 32 bytes", NULL);
     if (kind == MU__K_ERR
         && (mu__err_decode(data, size, &code, &text, &text_len) != 0 || code >= 0))
         tree_fail("the server sent a malformed error", NULL);
