@@ -235,7 +235,7 @@ take_outputs(proc_t *p, mu_flow_emit_t *out, bool *done_p, int *emit_rc_p)
     size_t off = 0;
     const unsigned char *data;
     uint32_t size;
-    int rc;
+    int rc = 0; /* read by end_scan even when no frame is scanned */
     while (!*done_p && (rc = next_frame(p, off, &data, &size)) == 1) {
         off += 4 + size;
         if (size == 0)
