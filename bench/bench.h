@@ -35,6 +35,8 @@
 #include <string.h>
 #include <time.h>
 #include <dirent.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include "mu_hist.h"
 
@@ -112,6 +114,23 @@ bench_selected(const bench_opts_t *opts, const char *case_name)
 
 /*  Nanoseconds on the monotonic clock (system-wide: comparable between the
     processes of one machine). */
+/*  Forks a child that runs fn(arg) and exits; the child dies with this
+    process (PR_SET_PDEATHSIG). Returns the child's pid, or -1 (fork). */
+static inline pid_t
+bench_spawn(void (*fn)(int), int arg)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        fn(arg);
+        _exit(0);
+    }
+    return pid;
+}
+
 static inline int64_t
 bench_now_ns(void)
 {

@@ -265,21 +265,6 @@ static void __attribute__((noreturn)) raw_source(void)
     _exit(0);
 }
 
-static pid_t
-spawn(void (*fn)(int), int arg)
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        fn(arg);
-        _exit(0);
-    }
-    return pid;
-}
-
 static void
 raw_source_fn(int unused)
 {
@@ -337,11 +322,11 @@ run_once(bool ours)
             return NAN;
         pid_t pids[MAX_WORKERS + 3];
         int n = 0;
-        pids[n++] = spawn(raw_sink, 0);
-        pids[n++] = spawn(raw_sink, 1);
+        pids[n++] = bench_spawn(raw_sink, 0);
+        pids[n++] = bench_spawn(raw_sink, 1);
         for (int i = 0; i < workers; i++)
-            pids[n++] = spawn(raw_worker, i);
-        pids[n++] = spawn(raw_source_fn, 0);
+            pids[n++] = bench_spawn(raw_worker, i);
+        pids[n++] = bench_spawn(raw_source_fn, 0);
         ok = collect(p[0], &start, &end, &p50);
         for (int i = 0; i < n; i++) {
             kill(pids[i], SIGKILL);

@@ -413,21 +413,6 @@ flow_host(int arg)
 
 /* ---- one measurement ----------------------------------------------------------------- */
 
-static pid_t
-spawn(void (*fn)(int), int arg)
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        fn(arg);
-        _exit(0);
-    }
-    return pid;
-}
-
 static bool
 read_ready(int fd, int n)
 {
@@ -479,14 +464,14 @@ run_once(path_t path, int nh, bool with_curve, bool with_alo, uint64_t per_worke
     pid_t pids[MAX_PROCS];
     int n = 0, want;
     if (path == PATH_RAW) {
-        pids[n++] = spawn(raw_sink, 0);
+        pids[n++] = bench_spawn(raw_sink, 0);
         for (int w = 0; w < per_host * nh; w++)
-            pids[n++] = spawn(raw_worker, w);
-        pids[n++] = spawn(raw_source, 0);
+            pids[n++] = bench_spawn(raw_worker, w);
+        pids[n++] = bench_spawn(raw_source, 0);
         want = n;
     } else {
         for (int h = nh + 1; h >= 1; h--)
-            pids[n++] = spawn(flow_host, h | (int) path << 8);
+            pids[n++] = bench_spawn(flow_host, h | (int) path << 8);
         want = n;
     }
     int64_t start = 0, end = 0;

@@ -268,19 +268,28 @@ secure(const mu_flow_t *f)
     return f->curve || f->hosts[0].has_key;
 }
 
+/*  Reads one monitor event without waiting: its 6-byte head into ev and the
+    endpoint address, NUL-terminated (cut to cap - 1 bytes), into addr.
+    Returns false when no event is waiting. */
+static bool
+next_monitor_event(void *mon, uint8_t ev[6], char *addr, size_t cap)
+{
+    if (zmq_recv(mon, ev, 6, ZMQ_DONTWAIT) < 0)
+        return false;
+    int len = zmq_recv(mon, addr, cap - 1, 0);
+    addr[len < 0 ? 0 : (len > (int) cap - 1 ? (int) cap - 1 : len)] = '\0';
+    return true;
+}
+
 /*  Handshakes our input refused (a sender with wrong keys, or keys we
     do not allow: those the ZAP handler counts, mu__curve_refused). */
 static void
 read_in_monitor(mu__runner_t *r)
 {
     mu__net_t *n = r->net;
-    for (;;) {
-        uint8_t ev[6];
-        char addr[128];
-        if (zmq_recv(n->in_mon, ev, sizeof ev, ZMQ_DONTWAIT) < 0)
-            return;
-        int len = zmq_recv(n->in_mon, addr, sizeof addr - 1, 0);
-        addr[len < 0 ? 0 : (len > (int) sizeof addr - 1 ? (int) sizeof addr - 1 : len)] = '\0';
+    uint8_t ev[6];
+    char addr[128];
+    while (next_monitor_event(n->in_mon, ev, addr, sizeof addr)) {
         n->auth++;
         if (++n->in_refused == 1 || n->in_refused % 100 == 0)
             mu__rlog(warning, r,
@@ -293,13 +302,9 @@ static void
 read_monitor(mu__runner_t *r)
 {
     mu__net_t *n = r->net;
-    for (;;) {
-        uint8_t ev[6];
-        char addr[128];
-        if (zmq_recv(n->mon, ev, sizeof ev, ZMQ_DONTWAIT) < 0)
-            return;
-        int len = zmq_recv(n->mon, addr, sizeof addr - 1, 0);
-        addr[len < 0 ? 0 : (len > (int) sizeof addr - 1 ? (int) sizeof addr - 1 : len)] = '\0';
+    uint8_t ev[6];
+    char addr[128];
+    while (next_monitor_event(n->mon, ev, addr, sizeof addr)) {
         uint16_t event = (uint16_t) (ev[0] | ev[1] << 8);
         if (getenv("MU_FLOW_NET_DEBUG"))
             mu__rlog(info, r, "monitor event %u on %s", event, addr);
