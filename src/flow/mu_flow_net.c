@@ -463,6 +463,23 @@ accepts(const mu__runner_t *r, int j, const void *data, size_t size)
     return true;
 }
 
+/*  Sends one message to downstream runner j: 0 (sent, counted),
+    -EHOSTUNREACH (its connection is gone: declared lost), -EAGAIN (no room
+    now), or another negative code. */
+static int
+xmit_to(mu__runner_t *r, int j, const void *data, size_t size)
+{
+    mu__net_t *n = r->net;
+    uint8_t t = 'M';
+    int rc = mu__net_xmit(n->out, n->down[j].rid, &t, 1, data, size);
+    if (rc == 0) {
+        n->down[j].sent++;
+        n->down[j].last_tx = mu__now_ms();
+    } else if (rc == -EHOSTUNREACH)
+        down_lost(r, j, "connection gone");
+    return rc;
+}
+
 /*  Sends 'M' + data to peer j once it has credit (or is lost: dropped). */
 static int
 send_plain_to(mu__runner_t *r, int j, const void *data, size_t size, bool keyed, uint64_t key)
@@ -479,16 +496,8 @@ send_plain_to(mu__runner_t *r, int j, const void *data, size_t size, bool keyed,
         if (j >= 0 && !keyed && !n->down[j].alive)
             return 0; /* broadcast: gone */
         if (j >= 0 && credit(&n->down[j]) > 0) {
-            uint8_t t = 'M';
-            int rc = mu__net_xmit(n->out, n->down[j].rid, &t, 1, data, size);
-            if (rc == 0) {
-                n->down[j].sent++;
-                n->down[j].last_tx = mu__now_ms();
-                return 0;
-            }
-            if (rc == -EHOSTUNREACH)
-                down_lost(r, j, "connection gone");
-            else if (rc != -EAGAIN)
+            int rc = xmit_to(r, j, data, size);
+            if (rc == 0 || (rc != -EAGAIN && rc != -EHOSTUNREACH))
                 return rc;
         }
         if (r->st->drop && j >= 0) {
@@ -582,16 +591,8 @@ mu__net_send(mu__runner_t *r, const void *data, size_t size)
     for (;;) {
         int j = pick_balanced(n);
         if (j >= 0) {
-            uint8_t t = 'M';
-            rc = mu__net_xmit(n->out, n->down[j].rid, &t, 1, data, size);
-            if (rc == 0) {
-                n->down[j].sent++;
-                n->down[j].last_tx = mu__now_ms();
-                return 0;
-            }
-            if (rc == -EHOSTUNREACH)
-                down_lost(r, j, "connection gone");
-            else if (rc != -EAGAIN)
+            rc = xmit_to(r, j, data, size);
+            if (rc == 0 || (rc != -EAGAIN && rc != -EHOSTUNREACH))
                 return rc;
             continue;
         }
