@@ -445,8 +445,8 @@ def test_recv_timeouts(hub):
 _BLOCKED_IN_RECV = '''
 import sys, mutil
 s = mutil.Socket()
-print('ready', flush=True)
-try:
+try:  # the parent signals once it read 'ready': the print is inside the region too
+    print('ready', flush=True)
     s.recv()
 except KeyboardInterrupt:
     print('KeyboardInterrupt', flush=True)
