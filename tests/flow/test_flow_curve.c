@@ -7,7 +7,7 @@
     process, and mu__curve_server fails closed (MU_EINVAL) for a socket of
     another context or in a forked child, where libzmq 4.3.4 would let
     every CURVE client in; it ends with its context. The whole flow case
-    (a CURVE flow started inside a runner) is test_flow's
+    (a CURVE flow started inside a runner) is test_flow_split's
     test_curve_nested_flow. */
 #include "mu_test.h"
 #include "mutil.h"
