@@ -258,7 +258,7 @@ test_hwm(void)
     MU_CHECK(a && b);
     /* a's receive mark stays large: libzmq 4.3.4 aborts when a connection
        whose input is stalled on a full receive pipe breaks (see
-       test_socket's test_at_least_once_receive_limit) */
+       test_socket_alo's test_at_least_once_receive_limit) */
     MU_CHECK_EQ(mu_socket_set_hwm(a, 1, 1000), 0);
     MU_CHECK_EQ(mu_socket_set_hwm(b, 1, 1), 0);
     MU_CHECK_EQ(mu_socket_set_heartbeat(b, HB_IVL, 600000), 0);
