@@ -89,9 +89,6 @@ void stop_peer(child_t *c, void (*fn)(uint64_t v, void *arg), void *arg);
 /* Waits up to ms (scaled) for an event of kind about identity id. */
 bool wait_event(mu_socket_t *s, mu_socket_event_t kind, const uint8_t *id, int ms);
 
-/* ------------------------------------------------------------------ */
-/* Cases                                                               */
-
 /* binder binds a fresh ipc endpoint, connector connects to it, and both
    wait until each has joined the other. */
 bool join_over_ipc(mu_socket_t *binder, mu_socket_t *connector);
