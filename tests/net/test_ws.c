@@ -1,63 +1,17 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  test_ws.c — the private WebSocket endpoint (src/net/mu_ws.h): a
-    connecting mu__ws talking to a listening one over 127.0.0.1, and raw
-    TCP peers for what an lws client cannot be made to do (stay silent to
-    pings, send a handshake with a chosen Origin). Every wait is on
-    mu__ws_fd (poll) with a bound scaled by MU_TEST_SCALE. */
-#include "mu_test.h"
-#include "net/mu_ws.h"
-#include <czmq.h>
-#include <fcntl.h>
-
-/*  The next event of ws within timeout_ms (scaled); false on timeout. */
-static bool
-next_event(mu__ws_t *ws, mu__ws_event_t *ev, int timeout_ms)
-{
-    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
-    for (;;) {
-        if (mu__ws_recv(ws, ev) == 0)
-            return true;
-        int64_t left = deadline - mu_test_now_ms();
-        if (left <= 0)
-            return false;
-        struct pollfd p = { .fd = mu__ws_fd(ws), .events = POLLIN };
-        poll(&p, 1, (int) left);
-    }
-}
-
-/*  Waits for an event of kind; returns its client id, 0 on timeout or
-    another kind (printed). */
-static uint64_t
-expect(mu__ws_t *ws, mu__ws_kind_t kind, mu__ws_event_t *ev)
-{
-    mu__ws_event_t local;
-    if (!ev)
-        ev = &local;
-    if (!next_event(ws, ev, 10000)) {
-        printf("# no event (wanted kind %d)\n", (int) kind);
-        return 0;
-    }
-    if (ev->kind != kind) {
-        printf("# event kind %d (client %llu, %zu bytes), wanted %d\n", (int) ev->kind,
-               (unsigned long long) ev->client, ev->size, (int) kind);
-        return 0;
-    }
-    return ev->client;
-}
-
+    connecting mu__ws talking to a listening one over 127.0.0.1 (text,
+    the maximum message, fragments, closing, settings, Origin, the client
+    limit, TLS, reconnecting, pings and keepalive, invalid UTF-8), a Python
+    websockets client, and raw TCP peers for what an lws client cannot be
+    made to do (stay silent to pings, send a handshake with a chosen
+    Origin). Flow control and load are in test_ws_flow.c. */
+#include "ws_cases.h"
 
 #define CERT MU_WS_TEST_DATA "/ws_test_cert.pem"
-#define KEY MU_WS_TEST_DATA "/ws_test_key.pem"
 
-static mu__ws_stats_t
-stats_of(const mu__ws_t *ws)
-{
-    mu__ws_stats_t st = { .size = sizeof st };
-    if (mu__ws_stats(ws, &st) != 0)
-        printf("# mu__ws_stats failed\n");
-    return st;
-}
+#define KEY MU_WS_TEST_DATA "/ws_test_key.pem"
 
 /*  Whether ws has no event for ms (a window in which nothing may happen). */
 static bool
@@ -136,37 +90,6 @@ raw_handshake(int port, const char *origin, int *status_p)
     return fd;
 }
 
-static mu__ws_t *
-listen_ws(mu__ws_config_t config)
-{
-    config.listen = true;
-    mu__ws_t *ws = mu__ws_new(&config);
-    if (!ws)
-        printf("# listen: %s\n", mu_last_error());
-    return ws;
-}
-
-static mu__ws_t *
-connect_ws(mu__ws_config_t config, int port)
-{
-    config.listen = false;
-    config.port = port;
-    mu__ws_t *ws = mu__ws_new(&config);
-    if (!ws)
-        printf("# connect: %s\n", mu_last_error());
-    return ws;
-}
-
-/*  A server and a client connected to it: *server_id is the client's id
-    on the server, *client_id the connection's id on the client. */
-static bool
-pair_up(mu__ws_t *server, mu__ws_t *client, uint64_t *server_id, uint64_t *client_id)
-{
-    *client_id = expect(client, MU__WS_OPEN, NULL);
-    *server_id = expect(server, MU__WS_OPEN, NULL);
-    return *client_id && *server_id;
-}
-
 static void
 test_text_round_trip(void)
 {
@@ -205,7 +128,6 @@ test_text_round_trip(void)
     mu__ws_destroy(&server); /* NULL accepted */
 }
 
-
 /*  A message of exactly max_message passes; one byte more closes the
     sender with 1009 (counted); a send over max_message is MU_EMSGSIZE. */
 static void
@@ -231,23 +153,6 @@ test_max_message(void)
     MU_CHECK_EQ(stats_of(server).messages_in, 1);
     mu__ws_destroy(&client);
     mu__ws_destroy(&server);
-}
-
-static bool
-same_back(mu__ws_t *from, uint64_t from_id, mu__ws_t *to, uint64_t to_id, size_t size, bool binary)
-{
-    unsigned char *data = malloc(size + 1);
-    for (size_t i = 0; i < size; i++)
-        data[i] = binary ? (unsigned char) (i * 7 + (i >> 8)) : (unsigned char) ('a' + i % 26);
-    bool ok = mu__ws_send(from, from_id, data, size, binary) == 0;
-    mu__ws_event_t ev;
-    ok = ok && expect(to, binary ? MU__WS_BINARY : MU__WS_TEXT, &ev) == to_id;
-    ok = ok && ev.size == size && memcmp(ev.data, data, size) == 0;
-    if (!ok)
-        printf("# message of %zu bytes (%s) not received intact\n", size,
-               binary ? "binary" : "text");
-    free(data);
-    return ok;
 }
 
 /*  Messages around the frame size (16 KiB), and 1 MiB ones, both ways:
@@ -536,175 +441,6 @@ test_keepalive(void)
     mu__ws_destroy(&server);
 }
 
-/*  A 16 KiB binary message carrying seq in its first bytes. */
-static mu__ws_msg_t *
-seq_msg(uint32_t seq)
-{
-    static unsigned char buf[16384];
-    memset(buf, (int) (seq & 0xff), sizeof buf);
-    memcpy(buf, &seq, sizeof seq);
-    return mu__ws_msg_new(buf, sizeof buf, true);
-}
-
-static uint32_t
-seq_of(const mu__ws_event_t *ev)
-{
-    uint32_t seq = UINT32_MAX;
-    if (ev->size == 16384)
-        memcpy(&seq, ev->data, sizeof seq);
-    return seq;
-}
-
-/*  The server sends the same messages to a fast client (read at once) and
-    a slow one whose owner reads nothing (its small event_max stops lws
-    reading, so the server's queue to it grows) until the policy acts.
-    Returns how many were sent (to both), 0 on failure. */
-static uint32_t
-flood_until_overflow(mu__ws_t *server, uint64_t fast_sid, mu__ws_t *fast, uint64_t fast_cid,
-                     uint64_t slow_sid)
-{
-    for (uint32_t seq = 0; seq < 8000; seq++) {
-        mu__ws_msg_t *msg = seq_msg(seq);
-        int rc_fast = mu__ws_send_msg(server, fast_sid, msg);
-        int rc_slow = mu__ws_send_msg(server, slow_sid, msg);
-        mu__ws_msg_unref(&msg);
-        mu__ws_event_t ev;
-        if (rc_fast != 0 || expect(fast, MU__WS_BINARY, &ev) != fast_cid || seq_of(&ev) != seq) {
-            printf("# fast client: message %u lost (send %d)\n", seq, rc_fast);
-            return 0;
-        }
-        mu__ws_stats_t st = stats_of(server);
-        if (rc_slow == MU_EPIPE || st.dropped > 0)
-            return seq + 1;
-        if (rc_slow != 0) {
-            printf("# slow client: send %u: %d\n", seq, rc_slow);
-            return 0;
-        }
-    }
-    printf("# the slow client's queue never overflowed\n");
-    return 0;
-}
-
-/*  A server with a 64 KiB queue per client and overflow policy, a fast
-    client and a slow one (event_max 4 KiB) paired up with it, flooded
-    until the policy acts (b->sent: the messages sent to the slow one). */
-typedef struct {
-    mu__ws_t *server, *fast, *slow;
-    uint64_t fsid, fcid, ssid, scid;
-    uint32_t sent;
-} slow_bed_t;
-
-static void
-slow_bed(slow_bed_t *b, mu__ws_overflow_t overflow)
-{
-    *b = (slow_bed_t) { 0 };
-    b->server = listen_ws((mu__ws_config_t) { .queue_max = 65536, .overflow = overflow });
-    MU_CHECK(b->server);
-    int port = mu__ws_port(b->server);
-    b->fast = connect_ws((mu__ws_config_t) { 0 }, port);
-    MU_CHECK(b->fast && pair_up(b->server, b->fast, &b->fsid, &b->fcid));
-    b->slow = connect_ws((mu__ws_config_t) { .event_max = 4096 }, port);
-    MU_CHECK(b->slow && pair_up(b->server, b->slow, &b->ssid, &b->scid));
-    b->sent = flood_until_overflow(b->server, b->fsid, b->fast, b->fcid, b->ssid);
-    MU_CHECK(b->sent > 0);
-}
-
-static void
-test_slow_disconnect(void)
-{
-    slow_bed_t b;
-    slow_bed(&b, MU__WS_DISCONNECT);
-    uint32_t sent = b.sent;
-    printf("# slow client disconnected after %u messages of 16 KiB\n", sent);
-    MU_CHECK_EQ(stats_of(b.server).slow, 1);
-    int rc = mu__ws_send(b.server, b.ssid, "x", 1, false);
-    MU_CHECK(rc == MU_EPIPE || rc == MU_ENOENT);
-    MU_CHECK_EQ(expect(b.server, MU__WS_CLOSED, NULL), b.ssid);
-    MU_CHECK_EQ(mu__ws_send(b.server, b.ssid, "x", 1, false), MU_ENOENT);
-    MU_CHECK(same_back(b.server, b.fsid, b.fast, b.fcid, 100, false)); /* the fast one is fine */
-    MU_CHECK_EQ(stats_of(b.server).dropped, 0);
-    mu__ws_destroy(&b.slow);
-    mu__ws_destroy(&b.fast);
-    mu__ws_destroy(&b.server);
-}
-
-static void
-test_slow_drop_oldest(void)
-{
-    slow_bed_t b;
-    slow_bed(&b, MU__WS_DROP_OLDEST);
-    uint32_t sent = b.sent;
-    /* a few more, all queued (dropping older ones) */
-    for (int i = 0; i < 8; i++, sent++) {
-        mu__ws_msg_t *msg = seq_msg(sent);
-        MU_CHECK_EQ(mu__ws_send_msg(b.server, b.ssid, msg), 0);
-        mu__ws_msg_unref(&msg);
-    }
-    uint64_t dropped = stats_of(b.server).dropped;
-    printf("# %u messages of 16 KiB sent to the slow client, %llu dropped\n", sent,
-           (unsigned long long) dropped);
-    MU_CHECK(dropped > 0);
-    MU_CHECK_EQ(stats_of(b.server).slow, 0);
-    /* The slow owner reads now: what was not dropped arrives in order,
-       ending with the last one. */
-    uint32_t got = 0, last = 0;
-    bool first = true;
-    while (first || last != sent - 1) {
-        mu__ws_event_t ev;
-        MU_CHECK_EQ(expect(b.slow, MU__WS_BINARY, &ev), b.scid);
-        uint32_t seq = seq_of(&ev);
-        MU_CHECK(seq < sent && (first || seq > last));
-        last = seq;
-        first = false;
-        got++;
-    }
-    MU_CHECK_EQ(got + stats_of(b.server).dropped, sent);
-    MU_CHECK(same_back(b.server, b.ssid, b.slow, b.scid, 10, false));
-    mu__ws_destroy(&b.slow);
-    mu__ws_destroy(&b.fast);
-    mu__ws_destroy(&b.server);
-}
-
-
-/*  Inbound is bounded: a client sends far more than the server's event_max
-    while the server's owner reads nothing; the server stops reading
-    (bytes_in stays near event_max), then delivers everything once its
-    owner reads. */
-static void
-test_inbound_flow_control(void)
-{
-    mu__ws_t *server = listen_ws((mu__ws_config_t) { .event_max = 65536 });
-    MU_CHECK(server);
-    mu__ws_t *client = connect_ws((mu__ws_config_t) { .queue_max = 16u << 20 },
-                                  mu__ws_port(server));
-    uint64_t sid, cid;
-    MU_CHECK(client && pair_up(server, client, &sid, &cid));
-    enum { COUNT = 300 };
-    for (uint32_t i = 0; i < COUNT; i++) {
-        mu__ws_msg_t *msg = seq_msg(i);
-        MU_CHECK_EQ(mu__ws_send_msg(client, cid, msg), 0);
-        mu__ws_msg_unref(&msg);
-    }
-    /* Wait until the server has paused (bytes_in stops growing), then
-       check it stayed near the bound. */
-    uint64_t before = 0, now = stats_of(server).bytes_in;
-    while (now == 0 || now != before) {
-        before = now;
-        mu_test_sleep_ms(200); /* a window in which bytes_in must not move */
-        now = stats_of(server).bytes_in;
-    }
-    printf("# %llu bytes read of %u (event_max 65536)\n", (unsigned long long) now, COUNT * 16384);
-    MU_CHECK(now <= 65536 + 4 * 16384);
-    for (uint32_t i = 0; i < COUNT; i++) {
-        mu__ws_event_t ev;
-        MU_CHECK_EQ(expect(server, MU__WS_BINARY, &ev), sid);
-        MU_CHECK_EQ(seq_of(&ev), i);
-    }
-    MU_CHECK_EQ(stats_of(server).messages_in, COUNT);
-    mu__ws_destroy(&client);
-    mu__ws_destroy(&server);
-}
-
 /*  A text frame that is not UTF-8 (from a raw peer, masked as a client's
     must be) is refused by lws: the client is closed, no message. */
 static void
@@ -727,75 +463,6 @@ test_invalid_utf8(void)
     close(fd);
     mu__ws_destroy(&server);
 }
-
-/*  Many connecting endpoints on one server: a shared message broadcast to
-    all, one message from each. */
-#define MANY 200
-static void
-test_many_clients(void)
-{
-    mu__ws_t *server = listen_ws((mu__ws_config_t) { 0 });
-    MU_CHECK(server);
-    static mu__ws_t *clients[MANY];
-    static uint64_t cids[MANY], sids[MANY];
-    for (int i = 0; i < MANY; i++) {
-        clients[i] = connect_ws((mu__ws_config_t) { 0 }, mu__ws_port(server));
-        MU_CHECK(clients[i]);
-    }
-    for (int i = 0; i < MANY; i++) {
-        sids[i] = expect(server, MU__WS_OPEN, NULL);
-        cids[i] = expect(clients[i], MU__WS_OPEN, NULL);
-        MU_CHECK(sids[i] && cids[i]);
-    }
-    MU_CHECK_EQ(mu__ws_clients(server), MANY);
-    mu__ws_msg_t *msg = mu__ws_msg_new("{\"all\":1}", 9, false);
-    MU_CHECK(msg);
-    for (int i = 0; i < MANY; i++)
-        MU_CHECK_EQ(mu__ws_send_msg(server, sids[i], msg), 0);
-    mu__ws_msg_unref(&msg);
-    MU_CHECK(!msg);
-    for (int i = 0; i < MANY; i++) {
-        mu__ws_event_t ev;
-        MU_CHECK_EQ(expect(clients[i], MU__WS_TEXT, &ev), cids[i]);
-        MU_CHECK(ev.size == 9 && memcmp(ev.data, "{\"all\":1}", 9) == 0);
-        char text[32];
-        int n = snprintf(text, sizeof text, "client %d", i);
-        MU_CHECK_EQ(mu__ws_send(clients[i], cids[i], text, (size_t) n, false), 0);
-    }
-    for (int i = 0; i < MANY; i++)
-        MU_CHECK(expect(server, MU__WS_TEXT, NULL));
-    mu__ws_stats_t st = stats_of(server);
-    MU_CHECK_EQ(st.messages_in, MANY);
-    MU_CHECK_EQ(st.messages_out, MANY);
-    for (int i = 0; i < MANY; i++)
-        mu__ws_destroy(&clients[i]);
-    for (int i = 0; i < MANY; i++)
-        MU_CHECK(expect(server, MU__WS_CLOSED, NULL));
-    MU_CHECK_EQ(mu__ws_clients(server), 0);
-    mu__ws_destroy(&server);
-}
-
-/*  Destroying endpoints with messages queued to clients and events not
-    taken frees them all (ASan's leak check at exit). */
-static void
-test_destroy_with_queued(void)
-{
-    mu__ws_t *server = listen_ws((mu__ws_config_t) { .queue_max = 64u << 20 });
-    MU_CHECK(server);
-    mu__ws_t *client = connect_ws((mu__ws_config_t) { .event_max = 4096 }, mu__ws_port(server));
-    uint64_t sid, cid;
-    MU_CHECK(client && pair_up(server, client, &sid, &cid));
-    for (uint32_t i = 0; i < 400; i++) {
-        mu__ws_msg_t *msg = seq_msg(i);
-        MU_CHECK_EQ(mu__ws_send_msg(server, sid, msg), 0);
-        mu__ws_msg_unref(&msg);
-        MU_CHECK_EQ(mu__ws_send(client, cid, "unread", 6, false), 0);
-    }
-    MU_CHECK(expect(client, MU__WS_BINARY, NULL)); /* some arrived */
-    mu__ws_destroy(&server);
-    mu__ws_destroy(&client);
-}
-
 
 /*  A python3-websockets client (what browsers' and the proxy's peers look
     like): a text message each way and a binary one back. */
@@ -864,14 +531,6 @@ test_python_client(void)
     MU_CHECK(strcmp(out, "text hi python\nbinary 0001ff\n") == 0);
 }
 
-/*  MU_WS_ONLY=name runs that case alone (debugging). */
-#define RUN(fn)                                   \
-    do {                                          \
-        const char *only_ = getenv("MU_WS_ONLY"); \
-        if (!only_ || strcmp(only_, #fn) == 0)    \
-            MU_RUN(fn);                           \
-    } while (0)
-
 int
 main(void)
 {
@@ -888,12 +547,7 @@ main(void)
     RUN(test_reconnect);
     RUN(test_ping_timeout);
     RUN(test_keepalive);
-    RUN(test_inbound_flow_control);
     RUN(test_invalid_utf8);
-    RUN(test_slow_disconnect);
-    RUN(test_slow_drop_oldest);
-    RUN(test_many_clients);
-    RUN(test_destroy_with_queued);
     if (python3())
         RUN(test_python_client);
     else
