@@ -3,9 +3,9 @@
 /*  conn_cases.c — see conn_cases.h. */
 #include "conn_cases.h"
 
-char tmpdir[64];
+static char tmpdir[64];
 
-int endpoint_seq;
+static int endpoint_seq;
 
 const char *self_exe;
 
@@ -59,7 +59,7 @@ expect_event(mu_server_t *server, mu_event_kind_t kind, int timeout_ms)
     return NULL;
 }
 
-void
+static void
 echo_request(echo_t *echo, mu_event_t *event)
 {
     size_t size;
@@ -91,7 +91,7 @@ echo_request(echo_t *echo, mu_event_t *event)
         printf("# echo reply failed: %s\n", mu_errname(rc));
 }
 
-void *
+static void *
 echo_main(void *arg)
 {
     echo_t *echo = arg;
@@ -154,7 +154,8 @@ request_str(mu_client_t *client, const char *text, int timeout_ms, char **reply_
     return rc;
 }
 
-int
+/* --serve ENDPOINT: an echo server until killed. */
+static int
 child_serve(const char *endpoint)
 {
     zsys_handler_set(NULL);
@@ -168,7 +169,8 @@ child_serve(const char *endpoint)
     return 0;
 }
 
-int
+/* --idle-client ENDPOINT: connects, says hello, then idles until killed. */
+static int
 child_idle_client(const char *endpoint)
 {
     zsys_handler_set(NULL);

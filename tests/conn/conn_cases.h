@@ -26,10 +26,6 @@
 
 #define FLOOD 100005 /* client queue limit + 5 */
 
-extern char tmpdir[64];
-
-extern int endpoint_seq;
-
 extern const char *self_exe;
 
 const char *ipc_endpoint(char *buf, size_t cap);
@@ -57,10 +53,6 @@ typedef struct {
     char join_name[64];
 } echo_t;
 
-void echo_request(echo_t *echo, mu_event_t *event);
-
-void *echo_main(void *arg);
-
 void echo_start(echo_t *echo, mu_server_t *server);
 
 void echo_stop(echo_t *echo);
@@ -70,12 +62,6 @@ bool echo_wait_leaves(echo_t *echo, int want, int ms);
 
 /* One request; returns its result and checks an echo. */
 int request_str(mu_client_t *client, const char *text, int timeout_ms, char **reply_p);
-
-/* --serve ENDPOINT: an echo server until killed. */
-int child_serve(const char *endpoint);
-
-/* --idle-client ENDPOINT: connects, says hello, then idles until killed. */
-int child_idle_client(const char *endpoint);
 
 /*  Starts a test program: in mode --serve or --idle-client it runs that
     child and returns its exit status; else it bounds the run time, makes

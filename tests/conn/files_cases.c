@@ -7,7 +7,7 @@ char tmpdir[64];
 
 char root[300], local_dir[300];
 
-int endpoint_seq;
+static int endpoint_seq;
 
 uint8_t
 pattern(uint64_t seed, uint64_t i)
@@ -35,7 +35,8 @@ make_file(const char *path, uint64_t size, uint64_t seed)
     return fclose(f) == 0;
 }
 
-bool
+/* BLAKE2b-256 of a file; false when unreadable. */
+static bool
 file_digest(const char *path, uint8_t out[32], uint64_t *size_p)
 {
     int fd = open(path, O_RDONLY);
@@ -127,9 +128,12 @@ in_local(char *buf, const char *name)
     return buf;
 }
 
-int manager_fd = -1;
+static int manager_fd = -1;
 
-void
+/* Serves requests until the process is told to stop. Events: a request
+   "stats" is answered "files_sent files_received protocol_errors", any
+   other request is echoed. */
+static void
 server_loop(mu_server_t *server)
 {
     for (;;) {
@@ -160,7 +164,9 @@ server_loop(mu_server_t *server)
     }
 }
 
-void
+/*  SIGXFSZ keeps its default disposition (death): the library must ignore
+    it where it writes files, so that the write fails with EFBIG. */
+static void
 limit_file_size(long bytes)
 {
     if (bytes > 0) {
@@ -169,7 +175,8 @@ limit_file_size(long bytes)
     }
 }
 
-bool
+/* Makes openat2 fail with ENOSYS in this process, as on kernels < 5.6. */
+static bool
 deny_openat2(void)
 {
     struct sock_filter filter[] = {
@@ -183,7 +190,8 @@ deny_openat2(void)
            && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
 }
 
-void
+/* walk: 0 = openat2, 1 = MU_FILES_RESOLVE=walk, 2 = openat2 gives ENOSYS. */
+static void
 server_main(const cmd_t *c, int ready_fd)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -214,7 +222,9 @@ server_main(const cmd_t *c, int ready_fd)
     _exit(0);
 }
 
-void
+/* A client under RLIMIT_FSIZE downloads path_a to path_b: exits 0 when the
+   call fails with MU_EFBIG and leaves no file behind. */
+static void
 job_get_fsize(const cmd_t *c)
 {
     limit_file_size(c->fsize);
@@ -230,7 +240,7 @@ job_get_fsize(const cmd_t *c)
     _exit(exists(c->path_b) || count_temp(dir) != 0 ? 3 : 0);
 }
 
-pid_t
+static pid_t
 manager_start(const cmd_t *c)
 {
     int ready[2];
@@ -255,7 +265,7 @@ manager_start(const cmd_t *c)
     return pid;
 }
 
-int
+static int
 wait_status(pid_t pid)
 {
     int status;
@@ -264,7 +274,7 @@ wait_status(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-void
+static void
 manager_main(int fd)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -357,7 +367,7 @@ fixture_close(fixture_t *f)
     f->pid = -1;
 }
 
-pid_t manager_pid = -1;
+static pid_t manager_pid = -1;
 
 bool
 files_suite_begin(void)

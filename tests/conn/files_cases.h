@@ -44,8 +44,6 @@ extern char tmpdir[64];
 
 extern char root[300], local_dir[300];
 
-extern int endpoint_seq;
-
 /* ------------------------------------------------------------------ */
 /* Files                                                               */
 
@@ -53,9 +51,6 @@ uint8_t pattern(uint64_t seed, uint64_t i);
 
 /* Writes size pattern bytes to path. */
 bool make_file(const char *path, uint64_t size, uint64_t seed);
-
-/* BLAKE2b-256 of a file; false when unreadable. */
-bool file_digest(const char *path, uint8_t out[32], uint64_t *size_p);
 
 bool same_content(const char *a, const char *b);
 
@@ -89,33 +84,6 @@ typedef struct {
     char endpoint[300], path_a[512], path_b[512];
 } cmd_t;
 
-extern int manager_fd;
-
-/* Serves requests until the process is told to stop. Events: a request
-   "stats" is answered "files_sent files_received protocol_errors", any
-   other request is echoed. */
-void server_loop(mu_server_t *server);
-
-/*  SIGXFSZ keeps its default disposition (death): the library must ignore
-    it where it writes files, so that the write fails with EFBIG. */
-void limit_file_size(long bytes);
-
-/* Makes openat2 fail with ENOSYS in this process, as on kernels < 5.6. */
-bool deny_openat2(void);
-
-/* walk: 0 = openat2, 1 = MU_FILES_RESOLVE=walk, 2 = openat2 gives ENOSYS. */
-void server_main(const cmd_t *c, int ready_fd);
-
-/* A client under RLIMIT_FSIZE downloads path_a to path_b: exits 0 when the
-   call fails with MU_EFBIG and leaves no file behind. */
-void job_get_fsize(const cmd_t *c);
-
-pid_t manager_start(const cmd_t *c);
-
-int wait_status(pid_t pid);
-
-void manager_main(int fd);
-
 long manager_call(cmd_t *c);
 
 /* A fresh ipc endpoint in the test directory. */
@@ -139,8 +107,6 @@ typedef struct {
 bool fixture_open(fixture_t *f, int secure, int walk, long fsize);
 
 void fixture_close(fixture_t *f);
-
-extern pid_t manager_pid;
 
 /*  Starts a test program: bounds its run time, makes the scratch root and
     local directories, and forks the manager before the program touches

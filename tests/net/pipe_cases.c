@@ -5,7 +5,8 @@
 
 char tmpdir[64];
 
-uint8_t
+/* Payload byte i of frame seq: a pattern that catches reordering and loss. */
+static uint8_t
 pattern(size_t seq, size_t i)
 {
     return (uint8_t) (seq * 31 + i * 7 + (i >> 8));

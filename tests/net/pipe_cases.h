@@ -19,9 +19,6 @@
 
 extern char tmpdir[64];
 
-/* Payload byte i of frame seq: a pattern that catches reordering and loss. */
-uint8_t pattern(size_t seq, size_t i);
-
 uint8_t *make_payload(size_t seq, size_t size);
 
 bool payload_ok(size_t seq, const void *data, size_t size, size_t want_size);

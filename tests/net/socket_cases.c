@@ -3,11 +3,11 @@
 /*  socket_cases.c — see socket_cases.h. */
 #include "socket_cases.h"
 
-char tmpdir[64];
+static char tmpdir[64];
 
-int endpoint_seq;
+static int endpoint_seq;
 
-const char *self_exe;
+static const char *self_exe;
 
 const char *
 ipc_endpoint(char *buf, size_t cap)
@@ -104,7 +104,10 @@ recv_msg(mu_socket_t *s, mu_socket_msg_t *m, int ms)
     }
 }
 
-int
+/* The peer process: connects (or binds) with a given identity and
+   reports every message's first 8 bytes on fd 1 (stdout redirected to a
+   pipe by the parent). */
+static int
 peer_main(int argc, char **argv)
 {
     /* --peer connect|bind ENDPOINT N */
@@ -269,9 +272,13 @@ collect_reports(mu_socket_t *a, child_t *c, tally_t *t, size_t want, int ms)
     }
 }
 
-const char libzmq_assertion[] = "Assertion failed: !_io_error";
+/*  libzmq 4.3.4's known abort (libzmq's stream engine; see run_isolated). */
+static const char libzmq_assertion[] = "Assertion failed: !_io_error";
 
-int
+/*  Runs this program with --case name, its stderr captured through a pipe
+    (the last 64 KiB are kept in err, NUL-terminated, and copied to our
+    stderr); returns the wait status, or -1 if it could not run. */
+static int
 run_case_child(const char *name, char *err, size_t cap)
 {
     assert(cap > 4096);

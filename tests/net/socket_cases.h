@@ -31,12 +31,6 @@
 
 #define HB_TIMEOUT mu_test_ms(400)
 
-extern char tmpdir[64];
-
-extern int endpoint_seq;
-
-extern const char *self_exe;
-
 const char *ipc_endpoint(char *buf, size_t cap);
 
 void make_id(uint8_t *id, int n);
@@ -61,13 +55,8 @@ bool settle_pair(mu_socket_t *a, mu_socket_t *b);
 
 /* Receives one message (skipping events) within ms (scaled); returns rc. */
 int recv_msg(mu_socket_t *s, mu_socket_msg_t *m, int ms);
-
 /* ------------------------------------------------------------------ */
-/* The peer process: connects (or binds) with a given identity and
-   reports every message's first 8 bytes on fd 1 (stdout redirected to a
-   pipe by the parent). */
 
-int peer_main(int argc, char **argv);
 
 typedef struct {
     pid_t pid;
@@ -109,14 +98,6 @@ void tally_free(tally_t *t);
 /* Drives a and tallies the child's reports until want distinct values came
    or ms (scaled) passed, waiting on the socket and the report pipe. */
 void collect_reports(mu_socket_t *a, child_t *c, tally_t *t, size_t want, int ms);
-
-/*  libzmq 4.3.4's known abort (libzmq's stream engine; see run_isolated). */
-extern const char libzmq_assertion[];
-
-/*  Runs this program with --case name, its stderr captured through a pipe
-    (the last 64 KiB are kept in err, NUL-terminated, and copied to our
-    stderr); returns the wait status, or -1 if it could not run. */
-int run_case_child(const char *name, char *err, size_t cap);
 
 /*  Runs case name in a process of its own (this program exec'd with
     --case name). libzmq 4.3.4 can abort with "Assertion failed: !_io_error

@@ -3,7 +3,8 @@
 /*  ws_cases.c — see ws_cases.h. */
 #include "ws_cases.h"
 
-bool
+/*  The next event of ws within timeout_ms (scaled); false on timeout. */
+static bool
 next_event(mu__ws_t *ws, mu__ws_event_t *ev, int timeout_ms)
 {
     int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);

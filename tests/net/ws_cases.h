@@ -13,9 +13,6 @@
 #include <czmq.h>
 #include <fcntl.h>
 
-/*  The next event of ws within timeout_ms (scaled); false on timeout. */
-bool next_event(mu__ws_t *ws, mu__ws_event_t *ev, int timeout_ms);
-
 /*  Waits for an event of kind; returns its client id, 0 on timeout or
     another kind (printed). */
 uint64_t expect(mu__ws_t *ws, mu__ws_kind_t kind, mu__ws_event_t *ev);

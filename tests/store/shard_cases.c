@@ -3,9 +3,9 @@
 /*  shard_cases.c — see shard_cases.h. */
 #include "shard_cases.h"
 
-char tmp_root[128];
+static char tmp_root[128];
 
-int dir_seq;
+static int dir_seq;
 
 const char *
 new_dir(char *buf, size_t cap)
@@ -14,7 +14,7 @@ new_dir(char *buf, size_t cap)
     return buf;
 }
 
-void
+static void
 rm_tree(const char *path)
 {
     DIR *d = opendir(path);

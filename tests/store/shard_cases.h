@@ -23,14 +23,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-extern char tmp_root[128];
-
-extern int dir_seq;
-
 /*  A fresh directory path (not created) under the test's temp root. */
 const char *new_dir(char *buf, size_t cap);
-
-void rm_tree(const char *path);
 
 /*  Options of the (str, int, bytes) store most tests use. */
 mu_shard_opts_t opts3(size_t shards);

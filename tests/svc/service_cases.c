@@ -3,7 +3,7 @@
 /*  service_cases.c — see service_cases.h. */
 #include "service_cases.h"
 
-pthread_mutex_t events_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t events_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 char events[1024];
 
@@ -28,7 +28,7 @@ events_reset(void)
 
 mu_test_counter_t s_starts; /* fake start() calls since make_entrypoint */
 
-void *
+static void *
 fake_thread(void *arg)
 {
     fake_t *f = arg;
@@ -49,13 +49,13 @@ fake_thread(void *arg)
     return NULL;
 }
 
-bool
+static bool
 fake_needs_thread(const fake_t *f)
 {
     return f->ready_after_ms != 0 || f->fail_code || f->fail_gate || f->wait_starts;
 }
 
-int
+static int
 fake_start(void *arg, mu_service_t *svc)
 {
     fake_t *f = arg;
@@ -74,7 +74,7 @@ fake_start(void *arg, mu_service_t *svc)
     return f->has_thread ? 0 : MU_ENOMEM;
 }
 
-int
+static int
 fake_stop(void *arg, mu_service_t *svc, int timeout_ms)
 {
     fake_t *f = arg;
@@ -151,7 +151,7 @@ noop_stop(void *arg, mu_service_t *svc, int timeout_ms)
     return 0;
 }
 
-int
+static int
 blocker_start(void *arg, mu_service_t *svc)
 {
     blocker_t *b = arg;

@@ -19,11 +19,9 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
-
 /* ------------------------------------------------------------------ */
 /* An event log shared by the fake services and the hooks              */
 
-extern pthread_mutex_t events_mutex;
 
 extern char events[1024];
 
@@ -57,14 +55,6 @@ typedef struct {
     mu_service_t *svc;
 } fake_t;
 
-void *fake_thread(void *arg);
-
-bool fake_needs_thread(const fake_t *f);
-
-int fake_start(void *arg, mu_service_t *svc);
-
-int fake_stop(void *arg, mu_service_t *svc, int timeout_ms);
-
 extern const mu_service_ops_t fake_ops;
 
 extern int s_ready_fd;
@@ -88,8 +78,6 @@ typedef struct {
     mu_test_counter_t *in;  /* counts start() calls */
     mu_test_counter_t *out; /* counts start() returns */
 } blocker_t;
-
-int blocker_start(void *arg, mu_service_t *svc);
 
 extern const mu_service_ops_t blocker_ops;
 
