@@ -369,12 +369,15 @@ socket_suite_begin(int argc, char **argv, const char **child_case_p, const char 
     return -1;
 }
 
-void
-socket_suite_end(void)
+int
+socket_suite_end(const char *child_case)
 {
     zsys_shutdown();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
         printf("# could not remove %s\n", tmpdir);
+    if (child_case)
+        return mu_test_case_failed ? 1 : 0;
+    MU_DONE();
 }

@@ -131,7 +131,10 @@ void run_isolated(const char *name);
     be made. */
 int socket_suite_begin(int argc, char **argv, const char **child_case_p, const char **only_p);
 
-/*  Ends a test program: shuts ZeroMQ down, removes the scratch directory. */
-void socket_suite_end(void);
+/*  Ends a test program: shuts ZeroMQ down, removes the scratch directory,
+    and returns the exit status: in a child running one case (child_case
+    not NULL), whether that case failed; else after the TAP plan, whether
+    any case failed. */
+int socket_suite_end(const char *child_case);
 
 #endif

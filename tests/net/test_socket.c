@@ -641,8 +641,5 @@ main(int argc, char **argv)
     RUN(test_poll);
     RUN(test_malformed_peers);
     RUN(test_curve);
-    socket_suite_end();
-    if (child_case)
-        return mu_test_case_failed ? 1 : 0;
-    MU_DONE();
+    return socket_suite_end(child_case);
 }

@@ -340,8 +340,5 @@ main(int argc, char **argv)
     RUN(test_at_least_once_kill);
     RUN(test_at_least_once_queue_rejoin);
     RUN(test_at_least_once_queue_full_pipe);
-    socket_suite_end();
-    if (child_case)
-        return mu_test_case_failed ? 1 : 0;
-    MU_DONE();
+    return socket_suite_end(child_case);
 }

@@ -149,8 +149,5 @@ main(int argc, char **argv)
     RUN(test_dead_peer_detection);
     RUN(test_kill_restart_queue);
     RUN(test_kill_restart_binder);
-    socket_suite_end();
-    if (child_case)
-        return mu_test_case_failed ? 1 : 0;
-    MU_DONE();
+    return socket_suite_end(child_case);
 }
