@@ -344,15 +344,16 @@ run_isolated(const char *name)
     MU_CHECK(!"the case aborted three times");
 }
 
+const char *socket_child_case, *socket_only;
+
 int
-socket_suite_begin(int argc, char **argv, const char **child_case_p, const char **only_p)
+socket_suite_begin(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--peer") == 0)
         return peer_main(argc, argv);
-    const char *child_case = argc > 2 && strcmp(argv[1], "--case") == 0 ? argv[2] : NULL;
-    *child_case_p = child_case;
-    mu_test_start(child_case ? 120 : 240);
-    *only_p = argc > 1 && !child_case ? argv[1] : NULL; /* one case, by name */
+    socket_child_case = argc > 2 && strcmp(argv[1], "--case") == 0 ? argv[2] : NULL;
+    mu_test_start(socket_child_case ? 120 : 240);
+    socket_only = argc > 1 && !socket_child_case ? argv[1] : NULL; /* one case, by name */
     self_exe = "/proc/self/exe";
     static char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -370,14 +371,14 @@ socket_suite_begin(int argc, char **argv, const char **child_case_p, const char 
 }
 
 int
-socket_suite_end(const char *child_case)
+socket_suite_end(void)
 {
     zsys_shutdown();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
         printf("# could not remove %s\n", tmpdir);
-    if (child_case)
+    if (socket_child_case)
         return mu_test_case_failed ? 1 : 0;
     MU_DONE();
 }

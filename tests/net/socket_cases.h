@@ -110,31 +110,33 @@ void collect_reports(mu_socket_t *a, child_t *c, tally_t *t, size_t want, int ms
     of ours, fails at once. */
 void run_isolated(const char *name);
 
-/*  In the parent (child_case NULL): runs case fn in a child process unless
-    a case name was given as argv[1] and it is another. In a child
+/*  The case a child runs (--case NAME), NULL in the parent; the one case
+    the parent runs (named as argv[1]), NULL for all. Set by
+    socket_suite_begin. */
+extern const char *socket_child_case, *socket_only;
+
+/*  In the parent (socket_child_case NULL): runs case fn in a child process
+    unless a case name was given as argv[1] and it is another. In a child
     (--case name): runs fn itself when it is the case named. */
-#define RUN(fn)                                     \
-    do {                                            \
-        if (child_case) {                           \
-            if (strcmp(child_case, #fn) == 0)       \
-                fn();                               \
-        } else if (!only || strcmp(only, #fn) == 0) \
-            MU_RUN_AS(run_isolated(#fn), #fn);      \
+#define RUN(fn)                                                   \
+    do {                                                          \
+        if (socket_child_case) {                                  \
+            if (strcmp(socket_child_case, #fn) == 0)              \
+                fn();                                             \
+        } else if (!socket_only || strcmp(socket_only, #fn) == 0) \
+            MU_RUN_AS(run_isolated(#fn), #fn);                    \
     } while (0)
 
 /*  Starts a test program: as a peer (--peer ...) it runs the peer and
     returns its exit status; else it bounds the run time, finds this
-    program's path for re-executing it, makes the scratch directory and
-    returns -1, with the case named by --case NAME (a child running one
-    case) in *child_case_p, or the one case to run named as argv[1] in
-    *only_p (both NULL when not given). 1 when the scratch directory cannot
-    be made. */
-int socket_suite_begin(int argc, char **argv, const char **child_case_p, const char **only_p);
+    program's path for re-executing it, makes the scratch directory, sets
+    socket_child_case and socket_only, and returns -1 (1 when the scratch
+    directory cannot be made). */
+int socket_suite_begin(int argc, char **argv);
 
 /*  Ends a test program: shuts ZeroMQ down, removes the scratch directory,
-    and returns the exit status: in a child running one case (child_case
-    not NULL), whether that case failed; else after the TAP plan, whether
-    any case failed. */
-int socket_suite_end(const char *child_case);
+    and returns the exit status: in a child running one case, whether that
+    case failed; else, after the TAP plan, whether any case failed. */
+int socket_suite_end(void);
 
 #endif

@@ -623,8 +623,7 @@ test_curve(void)
 int
 main(int argc, char **argv)
 {
-    const char *child_case = NULL, *only = NULL;
-    int rc = socket_suite_begin(argc, argv, &child_case, &only);
+    int rc = socket_suite_begin(argc, argv);
     if (rc >= 0)
         return rc;
     RUN(test_identity);
@@ -641,5 +640,5 @@ main(int argc, char **argv)
     RUN(test_poll);
     RUN(test_malformed_peers);
     RUN(test_curve);
-    return socket_suite_end(child_case);
+    return socket_suite_end();
 }

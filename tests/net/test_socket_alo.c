@@ -330,8 +330,7 @@ test_at_least_once_queue_full_pipe(void)
 int
 main(int argc, char **argv)
 {
-    const char *child_case = NULL, *only = NULL;
-    int rc = socket_suite_begin(argc, argv, &child_case, &only);
+    int rc = socket_suite_begin(argc, argv);
     if (rc >= 0)
         return rc;
     RUN(test_at_least_once_dedup);
@@ -340,5 +339,5 @@ main(int argc, char **argv)
     RUN(test_at_least_once_kill);
     RUN(test_at_least_once_queue_rejoin);
     RUN(test_at_least_once_queue_full_pipe);
-    return socket_suite_end(child_case);
+    return socket_suite_end();
 }

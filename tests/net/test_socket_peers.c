@@ -142,12 +142,11 @@ test_kill_restart_binder(void)
 int
 main(int argc, char **argv)
 {
-    const char *child_case = NULL, *only = NULL;
-    int rc = socket_suite_begin(argc, argv, &child_case, &only);
+    int rc = socket_suite_begin(argc, argv);
     if (rc >= 0)
         return rc;
     RUN(test_dead_peer_detection);
     RUN(test_kill_restart_queue);
     RUN(test_kill_restart_binder);
-    return socket_suite_end(child_case);
+    return socket_suite_end();
 }
