@@ -80,6 +80,24 @@ tap_wait_for() {
     done
 }
 
+# tap_read_until PATTERN copies its standard input to its standard output
+# line by line until a line matches PATTERN (a case pattern: "*ready*"), and
+# returns 0 after that line, or 1 at the end of the input. The shell's read
+# takes a pipe byte by byte, so what follows the line stays in the pipe for
+# the next reader. For waiting on a line of a child's output: send it to a
+# FIFO, open that on a descriptor, run this on it, then hand the descriptor
+# to a `cat` in the background to copy the rest.
+tap_read_until() {
+    while IFS= read -r tap_line || [ -n "$tap_line" ]; do
+        printf '%s\n' "$tap_line"
+        case $tap_line in
+        $1) return 0 ;;
+        esac
+        tap_line=
+    done
+    return 1
+}
+
 # tap_renumber FILE: re-reports the TAP results of another program (its
 # output in FILE) as results of this plan: "ok"/"not ok" lines keep their
 # descriptions, its plan line is dropped, anything else becomes a comment.
