@@ -247,16 +247,11 @@ JSON
 # The source starts once the client is connected (the edge has a client):
 # it reads a line from the FIFO go-edge, which the client writes. The client
 # takes the port from the ready line, which the test reads from mutil's
-# output through a FIFO (and copies to $tmp/out).
-mkfifo "$tmp/go-edge" "$tmp/edge-out"
-COLUMNS=200 timeout "$(tap_seconds 120)" "$MUTIL" flow run "$tmp/edge.json" </dev/null \
-    >"$tmp/edge-out" 2>"$tmp/err" &
-fpid=$!
-exec 3<"$tmp/edge-out"
-tap_read_until "*: ready *edge out?0? port [0-9]*" <&3 >"$tmp/out"
-cat <&3 >>"$tmp/out" &
-catpid=$!
-exec 3<&-
+# output as it comes.
+mkfifo "$tmp/go-edge"
+tap_start_watched "$tmp/out" 60 "*: ready *edge out?0? port [0-9]*" \
+    env COLUMNS=200 timeout "$(tap_seconds 120)" "$MUTIL" flow run "$tmp/edge.json" 2>"$tmp/err"
+fpid=$tap_pid catpid=$tap_copy_pid
 port=$(sed -n 's/.* edge out\[0\] port \([0-9]*\).*/\1/p' "$tmp/out")
 "$PY" "$S/edge_client.py" "${port:-0}" "$tmp/go-edge" 100 >"$tmp/edge-got" 2>"$tmp/edge-err"
 crc=$?
@@ -301,14 +296,10 @@ JSON
 # (Not under timeout(1), which passes a signal on to its whole process
 # group as well: mutil would see two; tap_timeout bounds the script.) The
 # sink writes a line to the FIFO first-endless after its first message.
-mkfifo "$tmp/endless-out" "$tmp/first-endless"
-COLUMNS=200 "$MUTIL" flow run "$tmp/endless.json" </dev/null >"$tmp/endless-out" 2>"$tmp/err" &
-fpid=$!
-exec 3<"$tmp/endless-out"
-tap_read_until "*: ready*" <&3 >"$tmp/out"
-cat <&3 >>"$tmp/out" &
-catpid=$!
-exec 3<&-
+mkfifo "$tmp/first-endless"
+tap_start_watched "$tmp/out" 60 "*: ready*" env COLUMNS=200 "$MUTIL" flow run "$tmp/endless.json" \
+    2>"$tmp/err"
+fpid=$tap_pid catpid=$tap_copy_pid
 first_message endless
 kill -INT "$fpid"
 wait "$fpid"
@@ -390,7 +381,7 @@ JSON
     # work whatever the timing: the source reads a line from the FIFO go-NAME
     # first. The writer waits in the background for the source to open it.
     {
-        tap_read_until "*stage up: hosts joined*" || echo "# host B: no 'hosts joined' line" >&2
+        tap_read_until 60 "*stage up: hosts joined*" || echo "# host B: no 'hosts joined' line" >&2
         printf 'go\n' >"$tmp/go-$1" &
         cat
     } <"$tmp/b-$1.fifo" >"$tmp/b.out" &
