@@ -27,7 +27,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,22 +40,11 @@
 
 #include "mutil.h"
 #include "bench.h"
+#include "bench_flow.h"
 
 #define MAX_WORKERS 64
 #define PACE_NS 200000
 #define SETTLE_US 200000
-
-typedef struct {
-    uint64_t value;
-    int64_t sent_ns;
-} msg_t;
-
-typedef struct {
-    int64_t start_ns; /* source: first send */
-    int64_t end_ns;   /* sink: last message */
-    double p50_us;    /* sink: median one-way latency */
-    int who;          /* 0 source, 1 sink */
-} report_t;
 
 static int report_fd = -1;
 static uint64_t n_msgs;
@@ -64,36 +52,21 @@ static bool paced;
 static int workers;
 static bool reliable; /* ours: at-least-once on the link into the workers */
 
-static void
-report(const report_t *r)
-{
-    if (write(report_fd, r, sizeof *r) != (ssize_t) sizeof *r)
-        _exit(9);
-}
-
-static void
-pace(int64_t *next)
-{
-    if (!paced)
-        return;
-    while (bench_now_ns() < *next)
-        ;
-    *next += PACE_NS;
-}
-
 /*  Sink bookkeeping shared by both paths. */
 typedef struct {
     uint64_t got, want;
     mu_hist_t *lat; /* one-way latencies in ns (paced runs) */
 } sink_t;
 
-static bool
-sink_take(sink_t *s, const void *data, size_t size)
+/*  The sink stage's handler, which the raw sinks call as well (out NULL). */
+static int
+our_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
+    (void) out;
+    sink_t *s = state;
     msg_t m;
-    if (size != sizeof m)
-        return false;
-    memcpy(&m, data, sizeof m);
+    if (!bench_flow_msg(data, size, &m))
+        return MU_EPROTO;
     int64_t now = bench_now_ns();
     if (s->lat)
         mu_hist_record(s->lat, (uint64_t) (now - m.sent_ns));
@@ -101,9 +74,9 @@ sink_take(sink_t *s, const void *data, size_t size)
         report_t r = { .end_ns = now, .who = 1 };
         if (s->lat)
             r.p50_us = bench_hist_us(s->lat, 0.5);
-        report(&r);
+        bench_flow_report(report_fd, &r);
     }
-    return true;
+    return 0;
 }
 
 /* ---- ours ------------------------------------------------------------------ */
@@ -117,16 +90,10 @@ our_source(void *arg, int index, mu_flow_emit_t *out)
     if (*next == 0) {
         usleep(SETTLE_US);
         report_t r = { .start_ns = bench_now_ns(), .who = 0 };
-        report(&r);
+        bench_flow_report(report_fd, &r);
         due = r.start_ns;
     }
-    for (int k = 0; k < 64 && *next < n_msgs; k++) {
-        pace(&due);
-        msg_t m = { .value = (*next)++, .sent_ns = bench_now_ns() };
-        if (mu_flow_emit(out, &m, sizeof m) != 0)
-            return MU_EINTR;
-    }
-    return *next < n_msgs ? MU_FLOW_MORE : 0;
+    return bench_flow_emit_some(out, next, n_msgs, paced ? &due : NULL, PACE_NS);
 }
 
 static int
@@ -158,13 +125,6 @@ our_sink_startup(void *arg, int index, void **state_p)
         return -1;
     *state_p = s;
     return 0;
-}
-
-static int
-our_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
-{
-    (void) out;
-    return sink_take(state, data, size) ? 0 : MU_EPROTO;
 }
 
 static mu_flow_t *
@@ -218,7 +178,7 @@ static void __attribute__((noreturn)) raw_sink(int k)
     while (s.got < s.want) {
         int n = zmq_recv(pull, &m, sizeof m, 0);
         if (n == (int) sizeof m)
-            sink_take(&s, &m, sizeof m);
+            our_sink(&s, &m, sizeof m, NULL);
     }
     pause();
     _exit(0);
@@ -254,10 +214,11 @@ static void __attribute__((noreturn)) raw_source(void)
     }
     usleep(SETTLE_US);
     report_t r = { .start_ns = bench_now_ns(), .who = 0 };
-    report(&r);
+    bench_flow_report(report_fd, &r);
     int64_t due = r.start_ns;
     for (uint64_t v = 0; v < n_msgs; v++) {
-        pace(&due);
+        if (paced)
+            bench_flow_pace(&due, PACE_NS);
         msg_t m = { .value = v, .sent_ns = bench_now_ns() };
         zmq_send(push, &m, sizeof m, 0);
     }
@@ -282,11 +243,8 @@ collect(int fd, int64_t *start, int64_t *end, double *p50)
     *start = *end = 0;
     *p50 = 0;
     while (got < 3) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
-        if (poll(&p, 1, 30000) != 1)
-            return false;
         report_t r;
-        if (read(fd, &r, sizeof r) != (ssize_t) sizeof r)
+        if (!bench_flow_read_report(fd, 30000, &r))
             return false;
         if (r.who == 0)
             *start = r.start_ns;

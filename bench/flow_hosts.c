@@ -53,24 +53,13 @@
 
 #include "mutil.h"
 #include "bench.h"
+#include "bench_flow.h"
 
 #define MAX_HOSTS 3 /* worker hosts */
 #define MAX_PROCS 300
 #define WORK_NS 3000000L
 #define SETTLE_US 300000
 #define SECRET "bench flow_hosts shared passphrase"
-
-typedef struct {
-    uint64_t value;
-    int64_t sent_ns;
-} msg_t;
-
-typedef struct {
-    int64_t start_ns; /* source: first send */
-    int64_t end_ns;   /* sink: every number received */
-    uint64_t dups;    /* sink: numbers received more than once */
-    int who;          /* 0 source, 1 sink */
-} report_t;
 
 typedef enum { PATH_RAW, PATH_CHAIN, PATH_SPREAD } path_t;
 
@@ -125,13 +114,6 @@ say(int fd, char c)
 }
 
 static void
-report(const report_t *r)
-{
-    if (write(report_fd, r, sizeof *r) != (ssize_t) sizeof *r)
-        _exit(9);
-}
-
-static void
 wait_go(void)
 {
     char c;
@@ -139,7 +121,7 @@ wait_go(void)
         _exit(9);
     usleep(SETTLE_US);
     report_t r = { .start_ns = bench_now_ns(), .who = 0 };
-    report(&r);
+    bench_flow_report(report_fd, &r);
 }
 
 static void
@@ -157,25 +139,26 @@ typedef struct {
     uint64_t got, dups;
 } sink_t;
 
-static bool
-sink_take(sink_t *s, const void *data, size_t size)
+/*  The sink stage's handler (the sink's end time once it has every
+    number), which the raw sink calls as well (out NULL). */
+static int
+our_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
+    (void) out;
+    sink_t *s = state;
     msg_t m;
-    if (size != sizeof m)
-        return false;
-    memcpy(&m, data, sizeof m);
-    if (m.value >= n_msgs)
-        return false;
+    if (!bench_flow_msg(data, size, &m) || m.value >= n_msgs)
+        return MU_EPROTO;
     if (s->seen[m.value / 8] & (1u << (m.value % 8))) {
         s->dups++;
-        return true;
+        return 0;
     }
     s->seen[m.value / 8] |= (uint8_t) (1u << (m.value % 8));
     if (++s->got == n_msgs) {
         report_t r = { .end_ns = bench_now_ns(), .dups = s->dups, .who = 1 };
-        report(&r);
+        bench_flow_report(report_fd, &r);
     }
-    return true;
+    return 0;
 }
 
 /* ---- plain ZeroMQ ------------------------------------------------------------------ */
@@ -240,7 +223,7 @@ raw_sink(int unused)
     msg_t m;
     while (s.got < n_msgs)
         if (zmq_recv(pull, &m, sizeof m, 0) == (int) sizeof m)
-            sink_take(&s, &m, sizeof m);
+            our_sink(&s, &m, sizeof m, NULL);
     pause();
 }
 
@@ -274,12 +257,7 @@ our_source(void *arg, int index, mu_flow_emit_t *out)
     uint64_t *next = arg;
     if (*next == 0)
         wait_go();
-    for (int k = 0; k < 64 && *next < n_msgs; k++) {
-        msg_t m = { .value = (*next)++, .sent_ns = bench_now_ns() };
-        if (mu_flow_emit(out, &m, sizeof m) != 0)
-            return MU_EINTR;
-    }
-    return *next < n_msgs ? MU_FLOW_MORE : 0;
+    return bench_flow_emit_some(out, next, n_msgs, NULL, 0);
 }
 
 /*  Chain stage k (its arg): works on the numbers whose hash % hosts is
@@ -289,9 +267,8 @@ static int
 chain_worker(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
     msg_t m;
-    if (size != sizeof m)
+    if (!bench_flow_msg(data, size, &m))
         return MU_EPROTO;
-    memcpy(&m, data, sizeof m);
     uint64_t hash = (m.value * 0x9E3779B97F4A7C15ull) >> 32;
     if ((int) (hash % (uint64_t) hosts) == (int) (intptr_t) state - 1)
         work();
@@ -308,13 +285,6 @@ our_sink_startup(void *arg, int index, void **state_p)
         return -1;
     *state_p = s;
     return 0;
-}
-
-static int
-our_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
-{
-    (void) out;
-    return sink_take(state, data, size) ? 0 : MU_EPROTO;
 }
 
 static uint64_t source_next;
@@ -430,9 +400,8 @@ collect(int fd, int64_t *start, int64_t *end, uint64_t *dups)
 {
     *start = *end = 0;
     for (int got = 0; got < 2; got++) {
-        struct pollfd p = { .fd = fd, .events = POLLIN };
         report_t r;
-        if (poll(&p, 1, 120000) != 1 || read(fd, &r, sizeof r) != (ssize_t) sizeof r)
+        if (!bench_flow_read_report(fd, 120000, &r))
             return false;
         if (r.who == 0)
             *start = r.start_ns;

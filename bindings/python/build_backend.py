@@ -26,9 +26,10 @@ WHEEL = 'Wheel-Version: 1.0\nGenerator: mutil build_backend\nRoot-Is-Purelib: tr
 def _package_files():
     """(path in the wheel, path on disk) of every file of the package."""
     root = os.path.join(HERE, NAME)
-    for name in sorted(os.listdir(root)):
-        if name.endswith(('.py', '.h')):
-            yield '%s/%s' % (NAME, name), os.path.join(root, name)
+    for sub in ('', 'cdef'):  # the modules, the generated declarations
+        for name in sorted(os.listdir(os.path.join(root, sub))):
+            if name.endswith(('.py', '.h', '.txt')):
+                yield '/'.join(filter(None, (NAME, sub, name))), os.path.join(root, sub, name)
 
 
 def _record_line(arcname, data):

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*  Records a failure for the calling thread (mu_last_code, mu_last_error):
@@ -110,6 +111,24 @@ mu__get_le64(const uint8_t *p)
     uint64_t v;
     memcpy(&v, p, sizeof v);
     return MU__LE64(v);
+}
+
+/*  Grows a malloc'd buffer of *cap_p bytes (0: none yet, data NULL) so that
+    it holds need bytes (need > *cap_p): to *cap_p doubled (initial when 0)
+    as often as needed, or to need itself where doubling would pass
+    PTRDIFF_MAX. Returns the buffer, which may have moved, with *cap_p
+    updated; NULL when out of memory (data and *cap_p unchanged). */
+static inline void *
+mu__grow(void *data, size_t *cap_p, size_t initial, size_t need)
+{
+    assert(need > *cap_p && initial > 0);
+    size_t cap = *cap_p ? *cap_p : initial;
+    while (cap < need)
+        cap = cap > (size_t) PTRDIFF_MAX / 2 ? need : 2 * cap;
+    void *grown = realloc(data, cap);
+    if (grown)
+        *cap_p = cap;
+    return grown;
 }
 
 #endif

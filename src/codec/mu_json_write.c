@@ -48,21 +48,12 @@ s_reserve(s_out_t *o, size_t n)
         return false;
     if (o->cap - o->len > n)
         return true;
-    size_t cap = o->cap ? o->cap : 256;
-    while (cap - o->len <= n) {
-        if (cap > SIZE_MAX / 2) {
-            o->oom = true;
-            return false;
-        }
-        cap *= 2;
-    }
-    char *data = realloc(o->data, cap);
+    char *data = n < SIZE_MAX - o->len ? mu__grow(o->data, &o->cap, 256, o->len + n + 1) : NULL;
     if (!data) {
         o->oom = true;
         return false;
     }
     o->data = data;
-    o->cap = cap;
     return true;
 }
 

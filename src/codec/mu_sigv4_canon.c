@@ -12,16 +12,12 @@ mu__sb_putn(mu__sbuf_t *b, const char *s, size_t n)
     if (b->oom)
         return;
     if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
+        char *p = mu__grow(b->p, &b->cap, 128, b->len + n + 1);
         if (!p) {
             b->oom = true;
             return;
         }
         b->p = p;
-        b->cap = cap;
     }
     if (n)
         memcpy(b->p + b->len, s, n);

@@ -159,22 +159,35 @@ read_some(proc_t *p)
     return !p->eof;
 }
 
-/*  Takes the next whole frame from the buffer: 1 (*data_p, *size_p, *used_p
-    set), 0 (none yet), MU_EMSGSIZE (over max_frame). */
-static int
-next_frame(proc_t *p, size_t off, const unsigned char **data_p, uint32_t *size_p)
+/*  A scan of the whole frames in p's buffer, from its start. */
+typedef struct {
+    size_t off;                /* past the frames taken */
+    const unsigned char *data; /* the frame taken last */
+    uint32_t size;
+    int rc; /* the last step: 1 a frame, 0 none (yet), MU_EMSGSIZE over max_frame */
+} scan_t;
+
+/*  Takes the next whole frame from the buffer into s: true when there was
+    one, false when there is none yet or it is over max_frame (s->rc). */
+static bool
+scan_next(proc_t *p, scan_t *s)
 {
-    if (p->len - off < 4)
-        return 0;
-    const unsigned char *h = p->buf + off;
+    s->rc = 0;
+    if (p->len - s->off < 4)
+        return false;
+    const unsigned char *h = p->buf + s->off;
     uint32_t n = h[0] | (uint32_t) h[1] << 8 | (uint32_t) h[2] << 16 | (uint32_t) h[3] << 24;
-    if (n > p->def->max_frame)
-        return MU_EMSGSIZE;
-    if (p->len - off - 4 < n)
-        return 0;
-    *data_p = h + 4;
-    *size_p = n;
-    return 1;
+    if (n > p->def->max_frame) {
+        s->rc = MU_EMSGSIZE;
+        return false;
+    }
+    if (p->len - s->off - 4 < n)
+        return false;
+    s->data = h + 4;
+    s->size = n;
+    s->off += 4 + n;
+    s->rc = 1;
+    return true;
 }
 
 static void
@@ -232,21 +245,17 @@ end_scan(proc_t *p, size_t off, int frc, const char *then)
 static int
 take_outputs(proc_t *p, mu_flow_emit_t *out, bool *done_p, int *emit_rc_p)
 {
-    size_t off = 0;
-    const unsigned char *data;
-    uint32_t size;
-    int rc = 0; /* read by end_scan even when no frame is scanned */
-    while (!*done_p && (rc = next_frame(p, off, &data, &size)) == 1) {
-        off += 4 + size;
-        if (size == 0)
+    scan_t s = { 0 }; /* s.rc read by end_scan even when no frame is scanned */
+    while (!*done_p && scan_next(p, &s)) {
+        if (s.size == 0)
             *done_p = true;
         else {
-            int erc = mu_flow_emit(out, data, size);
+            int erc = mu_flow_emit(out, s.data, s.size);
             if (erc != 0 && *emit_rc_p == 0)
                 *emit_rc_p = erc;
         }
     }
-    return end_scan(p, off, rc, " restarting it");
+    return end_scan(p, s.off, s.rc, " restarting it");
 }
 
 int
@@ -319,17 +328,12 @@ mu__cmd_teardown(void *state, mu_flow_emit_t *out)
         }
         if (!read_some(p) && p->len == 0)
             break;
-        size_t off = 0;
-        const unsigned char *data;
-        uint32_t size;
-        int frc;
-        while ((frc = next_frame(p, off, &data, &size)) == 1) {
-            off += 4 + size;
-            if (size > 0 && mu_flow_emit(out, data, size) != 0 && rc == 0)
+        scan_t s = { 0 };
+        while (scan_next(p, &s))
+            if (s.size > 0 && mu_flow_emit(out, s.data, s.size) != 0 && rc == 0)
                 rc = MU_EPIPE;
-        }
-        consume(p, off);
-        if (frc == MU_EMSGSIZE || (p->eof && p->len > 0)) {
+        consume(p, s.off);
+        if (s.rc == MU_EMSGSIZE || (p->eof && p->len > 0)) {
             LOG(error, p, "wrote a bad frame at the end of its input");
             kill_proc(p);
             return MU_EPROTO;
@@ -362,19 +366,15 @@ mu__cmd_source(void *arg, int index, mu_flow_emit_t *out)
     struct pollfd fd = { .fd = p->out_fd, .events = POLLIN };
     if (poll(&fd, 1, 100) > 0) /* a drain request is seen between calls */
         read_some(p);
-    size_t off = 0;
-    const unsigned char *data;
-    uint32_t size;
-    int frc;
-    while ((frc = next_frame(p, off, &data, &size)) == 1) {
-        off += 4 + size;
-        int rc = mu_flow_emit(out, data, size);
+    scan_t s = { 0 };
+    while (scan_next(p, &s)) {
+        int rc = mu_flow_emit(out, s.data, s.size);
         if (rc != 0) {
-            consume(p, off);
+            consume(p, s.off);
             return rc == MU_EPIPE ? rc : MU_FLOW_MORE;
         }
     }
-    int erc = end_scan(p, off, frc, "");
+    int erc = end_scan(p, s.off, s.rc, "");
     if (erc != 0)
         return erc;
     if (!p->eof)

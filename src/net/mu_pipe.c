@@ -329,22 +329,6 @@ frame_fits_in_memory(uint64_t size, size_t hb)
     return size <= (uint64_t) PTRDIFF_MAX - hb;
 }
 
-/*  The capacity to grow a buffer of cap bytes (0: initial) to so that it
-    holds need bytes: cap doubled as often as needed, or need itself when
-    doubling would pass PTRDIFF_MAX. */
-static size_t
-grown_capacity(size_t cap, size_t initial, size_t need)
-{
-    if (cap == 0)
-        cap = initial;
-    while (cap < need) {
-        if (cap > (size_t) PTRDIFF_MAX / 2)
-            return need;
-        cap *= 2;
-    }
-    return cap;
-}
-
 static int
 reserve_out(mu_pipe_t *self, size_t extra)
 {
@@ -356,12 +340,10 @@ reserve_out(mu_pipe_t *self, size_t extra)
     size_t need = self->out_len + extra;
     if (need <= self->out_cap)
         return 0;
-    size_t cap = grown_capacity(self->out_cap, MU_PIPE_BATCH_BYTES, need);
-    uint8_t *grown = realloc(self->out, cap);
+    uint8_t *grown = mu__grow(self->out, &self->out_cap, MU_PIPE_BATCH_BYTES, need);
     if (!grown)
         return MU_ENOMEM;
     self->out = grown;
-    self->out_cap = cap;
     return 0;
 }
 

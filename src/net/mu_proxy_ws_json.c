@@ -22,14 +22,12 @@ reserve(mu__pws_buf_t *buf, size_t more)
 {
     if (buf->cap - buf->size >= more)
         return 0;
-    size_t cap = buf->cap ? buf->cap : 256;
-    while (cap - buf->size < more)
-        cap *= 2;
-    char *grown = realloc(buf->data, cap);
+    char *grown = more < SIZE_MAX - buf->size
+                      ? mu__grow(buf->data, &buf->cap, 256, buf->size + more)
+                      : NULL;
     if (!grown)
         return MU_ENOMEM;
     buf->data = grown;
-    buf->cap = cap;
     return 0;
 }
 

@@ -15,6 +15,7 @@
 #define MU_WS_INT_H_INCLUDED
 
 #include "net/mu_ws.h"
+#include "base/mu_sync.h"
 #include <libwebsockets.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -75,9 +76,9 @@ typedef struct mu__ws_client_t {
     uint64_t id;
     struct mu__ws_client_t *next; /* in its table bucket */
     struct lws *wsi;              /* service */
-    /* The send queue, oldest first (a ring of references). */
-    mu__ws_msg_t **queue;
-    size_t head, count, cap;
+    /* The send queue, oldest first: a ring of references (mu__ws_msg_t *),
+       allocated at the first message. */
+    mu__ring_t queue;
     size_t queued;     /* bytes of the queued messages */
     size_t head_sent;  /* bytes of the oldest already written */
     uint64_t head_seq; /* bumped whenever the oldest leaves the queue */

@@ -64,46 +64,42 @@ mu__ws_client_free(mu__ws_client_t *client)
     if (!client)
         return;
     mu__ws_client_clear(client);
-    free(client->queue);
+    mu__ring_free(&client->queue);
     free(client->rx);
     free(client);
 }
 
+/*  The i-th oldest queued reference. */
 static mu__ws_msg_t **
 slot(const mu__ws_client_t *client, size_t i)
 {
-    return &client->queue[(client->head + i) % client->cap];
+    return mu__ring_at(&client->queue, i);
 }
 
-/*  Makes room for one more reference. Returns 0 or MU_ENOMEM. */
+/*  Makes room for one more reference (8 at first, then twice as many).
+    Returns 0 or MU_ENOMEM. */
 static int
 grow(mu__ws_client_t *client)
 {
-    if (client->count < client->cap)
+    mu__ring_t *q = &client->queue;
+    if (q->items && !mu__ring_full(q))
         return 0;
-    size_t cap = client->cap ? 2 * client->cap : 8;
-    mu__ws_msg_t **queue = malloc(cap * sizeof *queue);
-    if (!queue)
+    int rc = q->items ? mu__ring_resize(q, 2 * q->cap)
+                      : mu__ring_init(q, 8, sizeof(mu__ws_msg_t *));
+    if (rc != 0)
         return mu__fail(MU_ENOMEM, "send queue of WebSocket client %llu",
                         (unsigned long long) client->id);
-    for (size_t i = 0; i < client->count; i++)
-        queue[i] = *slot(client, i);
-    free(client->queue);
-    client->queue = queue;
-    client->cap = cap;
-    client->head = 0;
     return 0;
 }
 
 void
 mu__ws_client_pop(mu__ws_client_t *client)
 {
-    assert(client->count > 0);
+    assert(client->queue.count > 0);
     mu__ws_msg_t **oldest = slot(client, 0);
     client->queued -= (*oldest)->size;
     mu__ws_msg_unref(oldest);
-    client->head = (client->head + 1) % client->cap;
-    client->count--;
+    mu__ring_pop(&client->queue, NULL);
     client->head_sent = 0;
     client->head_seq++;
 }
@@ -111,7 +107,7 @@ mu__ws_client_pop(mu__ws_client_t *client)
 mu__ws_msg_t *
 mu__ws_client_oldest(const mu__ws_client_t *client)
 {
-    assert(client->count > 0);
+    assert(client->queue.count > 0);
     return *slot(client, 0);
 }
 
@@ -146,12 +142,13 @@ mu__ws_dirty_remove(mu__ws_client_t **head_p, mu__ws_client_t *client)
 void
 mu__ws_client_clear(mu__ws_client_t *client)
 {
-    while (client->count > 0)
+    while (client->queue.count > 0)
         mu__ws_client_pop(client);
 }
 
 /*  Removes the i-th oldest message (i > 0, or 0 when none of it was
-    written), keeping the order of the others. */
+    written), keeping the order of the others: the older ones move up one
+    place and the ring drops its head. */
 static void
 drop_at(mu__ws_client_t *client, size_t i)
 {
@@ -162,9 +159,9 @@ drop_at(mu__ws_client_t *client, size_t i)
     mu__ws_msg_t **victim = slot(client, i);
     client->queued -= (*victim)->size;
     mu__ws_msg_unref(victim);
-    for (size_t j = i; j + 1 < client->count; j++)
-        *slot(client, j) = *slot(client, j + 1);
-    client->count--;
+    for (size_t j = i; j > 0; j--)
+        *slot(client, j) = *slot(client, j - 1);
+    mu__ring_pop(&client->queue, NULL);
 }
 
 /*  DROP_OLDEST: drops the oldest messages until size more bytes fit, never
@@ -173,7 +170,7 @@ static void
 drop_oldest(mu__ws_client_t *client, size_t size, size_t queue_max, mu__ws_stats_t *stats)
 {
     size_t first = client->head_sent > 0 || client->head_busy ? 1 : 0;
-    while (client->count > first && client->queued + size > queue_max) {
+    while (client->queue.count > first && client->queued + size > queue_max) {
         drop_at(client, first);
         stats->dropped++;
     }
@@ -185,7 +182,7 @@ mu__ws_client_queue(mu__ws_client_t *client, mu__ws_msg_t *msg, size_t queue_max
 {
     /* An empty queue takes any message (up to max_message), so a
        queue_max below max_message never refuses a lone message. */
-    if (client->count > 0 && client->queued + msg->size > queue_max) {
+    if (client->queue.count > 0 && client->queued + msg->size > queue_max) {
         if (overflow == MU__WS_DISCONNECT) {
             mu__ws_client_clear(client);
             client->slow = client->closing = true;
@@ -200,7 +197,8 @@ mu__ws_client_queue(mu__ws_client_t *client, mu__ws_msg_t *msg, size_t queue_max
     }
     if (grow(client) < 0)
         return MU_ENOMEM;
-    *slot(client, client->count++) = mu__ws_msg_ref(msg);
+    mu__ws_msg_t *ref = mu__ws_msg_ref(msg);
+    mu__ring_push(&client->queue, &ref);
     client->queued += msg->size;
     return 0;
 }

@@ -281,7 +281,7 @@ static int
 write_next(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, size_t *written)
 {
     pthread_mutex_lock(&self->lock);
-    if (client->count == 0 || client->slow) {
+    if (client->queue.count == 0 || client->slow) {
         bool close = client->closing && !client->killing;
         client->killing = client->killing || close;
         pthread_mutex_unlock(&self->lock);
@@ -309,7 +309,7 @@ write_next(mu__ws_t *self, struct lws *wsi, mu__ws_client_t *client, size_t *wri
             self->stats.messages_out++;
         }
     }
-    bool more = client->count > 0 || client->closing;
+    bool more = client->queue.count > 0 || client->closing;
     pthread_mutex_unlock(&self->lock);
     mu__ws_msg_unref(&msg);
     *written += n + 14; /* a frame header at most */

@@ -47,16 +47,12 @@ on_data(char *ptr, size_t size, size_t nmemb, void *arg)
         return 0; /* aborts the transfer */
     }
     if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
+        char *p = mu__grow(b->data, &b->cap, 16384, b->len + n + 1);
         if (!p) {
             b->oom = true;
             return 0;
         }
         b->data = p;
-        b->cap = cap;
     }
     memcpy(b->data + b->len, ptr, n);
     b->len += n;

@@ -369,14 +369,11 @@ mu__lru_buf_reserve(buf_t *b, size_t more)
 {
     if (b->cap - b->used >= more)
         return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->used < more)
-        cap *= 2;
-    unsigned char *p = realloc(b->data, cap);
+    unsigned char *p = more < SIZE_MAX - b->used ? mu__grow(b->data, &b->cap, 256, b->used + more)
+                                                 : NULL;
     if (p == NULL)
         return MU_ENOMEM;
     b->data = p;
-    b->cap = cap;
     return 0;
 }
 

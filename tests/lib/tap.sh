@@ -80,6 +80,48 @@ tap_wait_for() {
     done
 }
 
+# tap_read_until N PATTERN copies its standard input to its standard output
+# line by line until a line matches PATTERN (a case pattern: "*ready*"):
+# returns 0 after that line, 1 at the end of the input, 124 when N seconds
+# (scaled) pass first. The shell's read takes a pipe byte by byte, so what
+# follows the line stays in the pipe for the next reader. For waiting on a
+# line of a child's output as it comes: send the output to a FIFO, open that
+# on a descriptor, run this on it, then hand the descriptor to a `cat` in the
+# background to copy the rest (tap_start_watched does all that).
+tap_read_until() {
+    timeout "$(tap_seconds "$1")" sh -c '
+        while IFS= read -r line || [ -n "$line" ]; do
+            printf "%s\n" "$line"
+            case $line in
+            $1) exit 0 ;;
+            esac
+            line=
+        done
+        exit 1' sh "$2"
+}
+
+# tap_start_watched LOG N PATTERN COMMAND... runs COMMAND in the background,
+# its standard output copied to LOG, and waits until it prints a line that
+# matches PATTERN (tap_read_until N PATTERN: 0 when it did). Sets tap_pid
+# (COMMAND's process) and tap_copy_pid (the copy of the rest of its output,
+# which ends with it). Redirect the call's standard error for COMMAND's.
+tap_start_watched() {
+    tap_log=$1 tap_n=$2 tap_pattern=$3
+    shift 3
+    tap_fifo=$(mktemp -u "$tmp/watched.XXXXXX")
+    mkfifo "$tap_fifo" || return 1
+    "$@" >"$tap_fifo" &
+    tap_pid=$!
+    exec 9<"$tap_fifo"
+    rm -f "$tap_fifo"
+    tap_read_until "$tap_n" "$tap_pattern" <&9 >"$tap_log"
+    tap_status=$?
+    cat <&9 >>"$tap_log" &
+    tap_copy_pid=$!
+    exec 9<&-
+    return "$tap_status"
+}
+
 # tap_renumber FILE: re-reports the TAP results of another program (its
 # output in FILE) as results of this plan: "ok"/"not ok" lines keep their
 # descriptions, its plan line is dropped, anything else becomes a comment.

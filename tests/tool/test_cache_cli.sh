@@ -34,11 +34,11 @@ if ! "$MUTIL" cache get ftp://x/ --db "$tmp/probe.db" 2>&1 | grep -q -v "without
     exit $?
 fi
 
-# The peer prints "READY PORT" once it accepts.
-/usr/bin/python3 "$top_srcdir/tests/store/dcache_http_peer.py" >"$tmp/peer.out" 2>&1 &
-peer=$!
+# The peer prints "READY PORT" once it accepts (read as it comes).
+tap_start_watched "$tmp/peer.out" 20 "READY *" \
+    /usr/bin/python3 "$top_srcdir/tests/store/dcache_http_peer.py" 2>"$tmp/peer.err"
+peer=$tap_pid
 trap 'kill $peer 2>/dev/null; rm -rf "$tmp"' EXIT
-tap_wait_for 20 grep -q READY "$tmp/peer.out"
 port=$(awk '/READY/ { print $2 }' "$tmp/peer.out")
 URL="http://127.0.0.1:$port"
 count() { "$MUTIL" cache get "$URL/count?p=$1&n=$2" --ttl 1 --db "$tmp/probe.db"; }

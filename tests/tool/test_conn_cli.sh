@@ -31,15 +31,17 @@ err_has() { grep -q -F -e "$1" "$tmp/err"; }
 
 server_pid=
 # start_server LOG ARG... : runs `mutil serve` in the background on an ipc
-# endpoint under $tmp and waits until it printed the bound endpoint; sets
-# $EP. Fails the test run when the server does not come up.
+# endpoint under $tmp and waits until it printed the bound endpoint (its
+# first line, read as it comes); sets $EP. Fails the test run when the server
+# does not come up.
 start_server() {
     log=$1
     shift
     EP="ipc://$tmp/srv.$$.$count"
-    "$MUTIL" serve --bind "$EP" "$@" >"$tmp/$log.out" 2>"$tmp/$log.err" &
-    server_pid=$!
-    tap_wait_for 10 test -s "$tmp/$log.out"
+    tap_start_watched "$tmp/$log.out" 10 "?*" "$MUTIL" serve --bind "$EP" "$@" 2>"$tmp/$log.err"
+    started=$?
+    server_pid=$tap_pid
+    return "$started"
 }
 
 server_gone() { ! kill -0 "$server_pid" 2>/dev/null; }
@@ -180,10 +182,10 @@ check "SIGINT stops the insecure server too" '[ "$server_status" -eq 0 ]'
 
 mkdir -p "$tmp/froot"
 EP="ipc://$tmp/srv.$$.fsize"
-(ulimit -f 200 && exec "$MUTIL" serve --bind "$EP" --root "$tmp/froot" --insecure) \
-    >"$tmp/s4.out" 2>"$tmp/s4.err" &
-server_pid=$!
-tap_wait_for 10 test -s "$tmp/s4.out"
+tap_start_watched "$tmp/s4.out" 10 "?*" \
+    sh -c 'ulimit -f 200 && exec "$@"' sh "$MUTIL" serve --bind "$EP" --root "$tmp/froot" --insecure \
+    2>"$tmp/s4.err"
+server_pid=$tap_pid
 run put "$EP" "$tmp/local/blob.bin" big.bin --insecure --timeout 20000
 check "put past the server's RLIMIT_FSIZE: exit 1, MU_EFBIG" '[ $rc -eq 1 ] && err_has MU_EFBIG'
 check "the server survives it and keeps no temporary file" \

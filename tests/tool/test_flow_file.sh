@@ -238,20 +238,28 @@ check "fd source: mu_pipe frames on mutil's standard input" \
 cat >"$tmp/edge.json" <<JSON
 {"flow": "edge",
  "stages": [
-  {"name": "gen", "type": "source", "command": "while [ ! -f go-edge ]; do sleep 0.05; done; exec $PY $S/gen.py 100"},
+  {"name": "gen", "type": "source", "command": "read go <go-edge; exec $PY $S/gen.py 100"},
   {"name": "up", "type": "worker", "command": "$PY $S/upper.py", "runners": 2},
   {"name": "out", "type": "edge", "link": "broadcast",
    "edges": [{"host": "127.0.0.1", "port": 0, "listen": true, "max_frame": 4096}]}
  ]}
 JSON
-COLUMNS=200 timeout "$(tap_seconds 120)" "$MUTIL" flow run "$tmp/edge.json" </dev/null >"$tmp/out" 2>"$tmp/err" &
-fpid=$!
-# The source starts once the client is connected (the edge has a client).
-(tap_wait_for 60 test -f "$tmp/connected" && touch "$tmp/go-edge") &
-"$PY" "$S/edge_client.py" "$tmp/out" 100 "$tmp/connected" >"$tmp/edge-got" 2>"$tmp/edge-err"
+# The source starts once the client is connected (the edge has a client):
+# it reads a line from the FIFO go-edge, which the client writes. The client
+# takes the port from the ready line, which the test reads from mutil's
+# output as it comes.
+mkfifo "$tmp/go-edge"
+tap_start_watched "$tmp/out" 60 "*: ready *edge out?0? port [0-9]*" \
+    env COLUMNS=200 timeout "$(tap_seconds 120)" "$MUTIL" flow run "$tmp/edge.json" 2>"$tmp/err"
+fpid=$tap_pid catpid=$tap_copy_pid
+port=$(sed -n 's/.* edge out\[0\] port \([0-9]*\).*/\1/p' "$tmp/out")
+"$PY" "$S/edge_client.py" "${port:-0}" "$tmp/go-edge" 100 >"$tmp/edge-got" 2>"$tmp/edge-err"
 crc=$?
+# A client that failed before writing go-edge: the source goes on (no hang).
+[ "$crc" -eq 0 ] || : <>"$tmp/go-edge"
 wait "$fpid"
 rc=$?
+wait "$catpid"
 if status_is 0 && [ "$crc" -eq 0 ] && out_has "ready .* edge out\[0\] port [0-9]" \
     && [ "$(sort -u "$tmp/edge-got" | grep -c '^py:[0-9]*$')" -eq 100 ]; then
     ok "outbound TCP edge from a file: its port on the ready line, a client gets every message"
@@ -269,24 +277,34 @@ else
     not_ok "examples/flow/flow.json runs: Python, sh, keyed link"
 fi
 
+# first_message NAME: waits (60 s at most, scaled) for the line the sink
+# writes to the FIFO first-NAME once it has its first message.
+first_message() {
+    timeout "$(tap_seconds 60)" sh -c 'read line <"$1"' sh "$tmp/first-$1" \
+        || echo "# no first message for $1"
+}
+
 # SIGINT drains: an endless source stops, everything it produced gets through.
 cat >"$tmp/endless.json" <<JSON
 {"flow": "endless",
  "stages": [
   {"name": "gen", "type": "source", "command": "$PY $S/gen.py 100000000"},
   {"name": "up", "type": "worker", "command": "$PY $S/upper.py"},
-  {"name": "sink", "type": "worker", "command": "$PY $S/sink.py out-endless"}
+  {"name": "sink", "type": "worker", "command": "$PY $S/sink.py out-endless first-endless"}
  ]}
 JSON
 # (Not under timeout(1), which passes a signal on to its whole process
-# group as well: mutil would see two; tap_timeout bounds the script.)
-COLUMNS=200 "$MUTIL" flow run "$tmp/endless.json" </dev/null >"$tmp/out" 2>"$tmp/err" &
-fpid=$!
-tap_wait_for 60 grep -q "ready" "$tmp/out"
-tap_wait_for 60 test -s "$tmp/out-endless.0"
+# group as well: mutil would see two; tap_timeout bounds the script.) The
+# sink writes a line to the FIFO first-endless after its first message.
+mkfifo "$tmp/first-endless"
+tap_start_watched "$tmp/out" 60 "*: ready*" env COLUMNS=200 "$MUTIL" flow run "$tmp/endless.json" \
+    2>"$tmp/err"
+fpid=$tap_pid catpid=$tap_copy_pid
+first_message endless
 kill -INT "$fpid"
 wait "$fpid"
 rc=$?
+wait "$catpid"
 if status_is 0 && out_has "finished" && err_has "draining" && [ -f "$tmp/out-endless.0.end" ] \
     && [ "$(grep -c '^up *all' "$tmp/out")" -eq 1 ] \
     && [ "$(awk '$1 == "sink" && $2 == "all" { print $4 }' "$tmp/out")" -eq "$(wc -l <"$tmp/out-endless.0")" ]; then
@@ -298,10 +316,11 @@ fi
 # kill -9 of every process of a running `mutil flow run` leaves its directory
 # in $XDG_RUNTIME_DIR; the next flow started there removes it.
 mkdir "$tmp/xdg"
-sed 's/out-endless/out-killed/' "$tmp/endless.json" >"$tmp/killed.json"
+sed 's/out-endless/out-killed/; s/first-endless/first-killed/' "$tmp/endless.json" >"$tmp/killed.json"
+mkfifo "$tmp/first-killed"
 XDG_RUNTIME_DIR="$tmp/xdg" setsid "$MUTIL" flow run "$tmp/killed.json" </dev/null >"$tmp/out" 2>"$tmp/err" &
 kpid=$!
-tap_wait_for 60 test -s "$tmp/out-killed.0"
+first_message killed
 kill -9 "-$kpid" # the whole process group: mutil, supervisor, runners, commands
 wait "$kpid" 2>/dev/null
 left=$(ls -d "$tmp/xdg"/muflow-* 2>/dev/null | wc -l)
@@ -347,21 +366,33 @@ two_hosts() {
  "stage_deadline": {"ms": 20000, "fail": true},
  "stages": [
   {"name": "gen", "type": "source", "runners": {"A": 1},
-   "command": "while [ ! -f go-$1 ]; do sleep 0.05; done; exec $PY $S/gen.py 1000"},
+   "command": "read go <go-$1; exec $PY $S/gen.py 1000"},
   {"name": "up", "type": "worker", "command": "$PY $S/upper.py", "runners": {"A": 1, "B": 2},
    "at_least_once": true},
   {"name": "sink", "type": "worker", "command": "$PY $S/sink.py out-$1", "runners": {"A": 1}}
  ]}
 JSON
+    mkfifo "$tmp/go-$1" "$tmp/b-$1.fifo"
     COLUMNS=200 timeout "$(tap_seconds 90)" "$MUTIL" flow run "$tmp/$1.json" --host B </dev/null \
-        >"$tmp/b.out" 2>"$tmp/b.err" &
+        >"$tmp/b-$1.fifo" 2>"$tmp/b.err" &
     bpid=$!
     # The source starts once B's workers have joined A's source (B's event
-    # line), so that B gets work whatever the timing.
-    (tap_wait_for 60 grep -q "stage up: hosts joined" "$tmp/b.out"; touch "$tmp/go-$1") &
+    # line, read from B's output as it comes; or B's end), so that B gets
+    # work whatever the timing: the source reads a line from the FIFO go-NAME
+    # first. The writer waits in the background for the source to open it.
+    {
+        tap_read_until 60 "*stage up: hosts joined*" || echo "# host B: no 'hosts joined' line" >&2
+        printf 'go\n' >"$tmp/go-$1" &
+        cat
+    } <"$tmp/b-$1.fifo" >"$tmp/b.out" &
+    watchpid=$!
     run "$tmp/$1.json" --host A
     wait "$bpid"
     brc=$?
+    wait "$watchpid"
+    # Should A have ended before its source opened go-NAME, this lets a
+    # writer still waiting for it end (it gets SIGPIPE): nothing is left.
+    : <>"$tmp/go-$1"
 }
 
 two_hosts shared '"keys": {"secret": "a shared passphrase for the test"},'

@@ -13,12 +13,24 @@ import cffi
 
 from . import errors
 
-_CDEF = os.path.join(os.path.dirname(os.path.abspath(__file__)), '_cdef.h')
+_CDEF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'cdef')
 SONAME = 'libmutil.so.0'
 
+
+def _cdef_text():
+    """The generated declarations (cdef/, one file per public header), in
+    the order of cdef/index.txt: a header after those it includes."""
+    with open(os.path.join(_CDEF_DIR, 'index.txt')) as index:
+        names = index.read().split()
+    parts = []
+    for name in names:
+        with open(os.path.join(_CDEF_DIR, name)) as part:
+            parts.append(part.read())
+    return ''.join(parts)
+
+
 ffi = cffi.FFI()
-with open(_CDEF) as _f:
-    ffi.cdef(_f.read())
+ffi.cdef(_cdef_text())
 
 
 def _load():
