@@ -32,8 +32,10 @@
     Forking: mu_flow_start forks; only the calling thread lives on in the
     children, which use their own ZeroMQ contexts (never czmq's). Function
     pointers and args are used in the children through the copy fork
-    makes. Runners log with czmq's zsys_* (messages name the flow, stage,
-    index and pid).
+    makes. The flow's processes log with mu_log (mu_log.h), module "flow",
+    so its level, format, identity and destination apply to them (the
+    messages name the flow, stage, index and pid); a forked process logs
+    unbuffered.
 
     Threads: a flow object belongs to one thread. Design notes, the edge
     client policy in detail and the drain protocol: doc/flow.md; wire

@@ -9,6 +9,7 @@
 #define MU_FLOW_INT_H_INCLUDED
 
 #include "base/mu_internal.h"
+#include "mu_log.h"
 #include "net/mu_zap.h"
 #include <stdbool.h>
 #include <sys/types.h>
@@ -186,14 +187,22 @@ struct mu__runner_t {
     mu__net_t *net;               /* multi-host links (mu_flow_net.c), or NULL */
 };
 
-/*  Logs through czmq's zsys_<level> (error, warning, info, debug) with the
-    runner's identity: "mu_flow flow/stage/index (pid N): message". */
-#define mu__rlog(level, r, fmt, ...)                                                            \
-    zsys_##level("mu_flow %s/%s/%d (pid %d): " fmt, (r)->flow->name, (r)->st->name, (r)->index, \
-                 (int) getpid(), ##__VA_ARGS__)
+/*  mu_log levels by name, for mu__rlog and the other flow log macros. */
+#define MU__FLOW_LOG_error MU_LOG_ERROR
+#define MU__FLOW_LOG_warning MU_LOG_WARNING
+#define MU__FLOW_LOG_info MU_LOG_INFO
+#define MU__FLOW_LOG_debug MU_LOG_DEBUG
 
-/*  In a process the flow forked: czmq's logging without czmq's SIGINT and
-    SIGTERM handlers (the flow's processes set their own). */
+/*  Logs through mu_log (module "flow") at level (error, warning, info,
+    debug) with the runner's identity: "mu_flow flow/stage/index (pid N):
+    message". */
+#define mu__rlog(level, r, fmt, ...)                                                         \
+    mu_log(MU__FLOW_LOG_##level, "flow", "mu_flow %s/%s/%d (pid %d): " fmt, (r)->flow->name, \
+           (r)->st->name, (r)->index, (int) getpid(), ##__VA_ARGS__)
+
+/*  In a process the flow forked: no czmq SIGINT and SIGTERM handlers (the
+    flow's processes set their own). Logging goes through mu_log, which
+    fork leaves unbuffered in the child (mu_log.h). */
 void mu__flow_log_setup(void);
 
 /* ---- helpers shared by the parts ---------------------------------------- */

@@ -302,7 +302,8 @@ static void __attribute__((noreturn)) finish(int rc, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(end.error, sizeof end.error, fmt, ap);
         va_end(ap);
-        zsys_error("mu_flow %s/supervisor (pid %d): %s", S.flow->name, (int) getpid(), end.error);
+        mu_log(MU_LOG_ERROR, "flow", "mu_flow %s/supervisor (pid %d): %s", S.flow->name,
+               (int) getpid(), end.error);
     }
     (void) send(S.caller, &end, sizeof end, MSG_NOSIGNAL);
     remove_endpoints();
