@@ -551,7 +551,10 @@ MU_EXPORT MU_NODISCARD int mu_flow_edge_port(const mu_flow_t *self, const char *
     its deadline: mu_flow_set_stage_deadline), MU_ELIMIT (a stage exceeded its restart intensity)
     or MU_EIO (the supervisor died). MU_EINVAL: not started. Once it
     returned the end, later calls return the same (and record the same
-    detail). mu_flow_state tells the same without the overloaded codes. */
+    detail). mu_flow_state tells the same without the overloaded codes.
+    With named pipelines (mu_flow_add_pipeline) the flow ends when every
+    pipeline ended: 0 when each finished, else the code of the first that
+    failed (its detail names the pipeline). */
 MU_EXPORT MU_NODISCARD int mu_flow_wait(mu_flow_t *self, int timeout_ms);
 
 /*  What a flow is doing: not started, running, finished (a complete

@@ -325,6 +325,96 @@ test_stop_drains_all(void)
     close_results();
 }
 
+/*  A pipeline whose source ended finishes by itself while another runs on. */
+static void
+test_each_pipeline_ends_by_itself(void)
+{
+    int go[2];
+    MU_CHECK(pipe2(go, O_CLOEXEC) == 0);
+    static gen_t brief, longer;
+    brief = (gen_t) { 1000000, 10, -1 };
+    longer = (gen_t) { 2000000, 5, go[0] };
+    open_results();
+    mu_flow_t *f = mu_flow_new("byitself");
+    MU_CHECK(f);
+    MU_CHECK(add_chain(f, "brief", 1, &brief));
+    MU_CHECK(add_chain(f, "longer", 1, &longer));
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    results_started();
+    MU_CHECK(wait_pipe_state(f, "brief", MU_FLOW_FINISHED, NULL));
+    mu_flow_state_t state;
+    MU_CHECK_EQ(mu_flow_pipeline_state(f, "longer", &state, NULL), 0);
+    MU_CHECK_EQ(state, MU_FLOW_RUNNING);
+    MU_CHECK_EQ(mu_flow_state(f, NULL), MU_FLOW_RUNNING);
+    /* brief's runners are gone: their rows have no pid */
+    mu_flow_stats_t row;
+    MU_CHECK(stage_row(f, "brief-sink", 0, &row));
+    MU_CHECK_EQ(row.pid, 0);
+    MU_CHECK(stage_row(f, "longer-sink", 0, &row));
+    MU_CHECK(row.pid > 0);
+    mu_test_signal_byte(go[1], 'g');
+    MU_CHECK_EQ(mu_flow_wait(f, -1), 0);
+    size_t n = read_rest(recs, 4096);
+    MU_CHECK_EQ(count_ids(recs, n, 1000000), 10);
+    MU_CHECK_EQ(count_ids(recs, n, 2000000), 5);
+    mu_flow_destroy(&f);
+    close(go[0]);
+    close(go[1]);
+    close_results();
+}
+
+/*  A sink that never returns. */
+static int
+stuck_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state, (void) data, (void) size, (void) out;
+    while (poll(NULL, 0, -1) >= 0 || errno == EINTR) {
+    }
+    return MU_EIO;
+}
+
+/*  A pipeline past its drain deadline fails alone (MU_ECANCELED). */
+static void
+test_drain_deadline_fails_one_pipeline(void)
+{
+    int go[2];
+    MU_CHECK(pipe2(go, O_CLOEXEC) == 0);
+    static gen_t good, slow;
+    good = (gen_t) { 1000000, 5, go[0] };
+    slow = (gen_t) { 2000000, 1, -1 };
+    open_results();
+    mu_flow_t *f = mu_flow_new("deadline");
+    MU_CHECK(f);
+    /* long enough for good's drain on a loaded machine (its messages are
+       in before it starts), short for the test */
+    MU_CHECK_EQ(mu_flow_set_drain_timeout(f, mu_test_ms(2000)), 0);
+    MU_CHECK(add_chain(f, "good", 1, &good));
+    MU_CHECK_EQ(mu_flow_add_pipeline(f, "slow"), 0);
+    MU_CHECK_EQ(mu_flow_add_source(f, "slow-src", 1, gen_source, &slow), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "slow-sink", 1, NULL, stuck_sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    results_started();
+    int code = 0;
+    MU_CHECK(wait_pipe_state(f, "slow", MU_FLOW_FAILED, &code));
+    MU_CHECK_EQ(code, MU_ECANCELED);
+    MU_CHECK(strstr(mu_last_error(), "pipeline 'slow': drain deadline expired; stages still "
+                                     "busy: 'slow-sink'"));
+    mu_flow_state_t state;
+    MU_CHECK_EQ(mu_flow_pipeline_state(f, "good", &state, NULL), 0);
+    MU_CHECK_EQ(state, MU_FLOW_RUNNING);
+    MU_CHECK_EQ(read_records(recs, 5, 20000), 5); /* good's messages */
+    mu_test_signal_byte(go[1], 'g');
+    MU_CHECK_EQ(mu_flow_wait(f, -1), MU_ECANCELED);
+    MU_CHECK_EQ(mu_flow_pipeline_state(f, "good", &state, NULL), 0);
+    MU_CHECK_EQ(state, MU_FLOW_FINISHED);
+    MU_CHECK_EQ(count_ids(recs, 5, 1000000), 5);
+    MU_CHECK_EQ(read_rest(recs + 5, 100), 0);
+    mu_flow_destroy(&f);
+    close(go[0]);
+    close(go[1]);
+    close_results();
+}
+
 /* ---- errors ---------------------------------------------------------------------- */
 
 static void
@@ -446,6 +536,8 @@ main(int argc, char **argv)
     RUN(test_one_fails_other_finishes);
     RUN(test_fail_flow_policy);
     RUN(test_stop_drains_all);
+    RUN(test_each_pipeline_ends_by_itself);
+    RUN(test_drain_deadline_fails_one_pipeline);
     RUN(test_errors);
     MU_DONE();
 }
