@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  mu_flow_pipes.c — several named pipelines in one flow: their
-    definition, their checks at start, and how each stands as the caller
-    learns it from the supervisor. The contract is in include/mu_flow.h;
-    design in doc/flow.md. */
+    definition, their checks at start, and their ends as the supervisor
+    reports them (mu_flow_pipeline_state is in mu_flow_pipe_state.c). The
+    contract is in include/mu_flow.h; design in doc/flow.md. */
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_pipes.h"
 
@@ -24,8 +24,8 @@ mu__flow_pipe_starts(const mu_flow_t *self)
            || self->stages[self->nstages - 1].pipe != mu__flow_pipe_current(self);
 }
 
-static int
-find_pipe(const mu_flow_t *self, const char *name)
+int
+mu__flow_pipe_find(const mu_flow_t *self, const char *name)
 {
     for (int p = 0; p < mu__flow_npipes(self); p++)
         if (strcmp(mu__flow_pipe_name(self, p), name) == 0)
@@ -54,7 +54,7 @@ mu_flow_add_pipeline(mu_flow_t *self, const char *name)
     if (name[0] == '\0' || strlen(name) >= MU__FLOW_NAME)
         return mu__fail(MU_EINVAL, "flow '%s': pipeline name '%s' empty or over %d bytes", fn, name,
                         MU__FLOW_NAME - 1);
-    if (self->npipes > 0 && find_pipe(self, name) >= 0)
+    if (self->npipes > 0 && mu__flow_pipe_find(self, name) >= 0)
         return mu__fail(MU_EINVAL, "flow '%s': pipeline '%s' added twice", fn, name);
     if (self->npipes == 0 && self->nstages > 0)
         return mu__fail(MU_EINVAL,
@@ -83,7 +83,7 @@ mu_flow_set_pipeline_policy(mu_flow_t *self, const char *name, mu_flow_pipeline_
     assert(self);
     assert(name);
     assert(policy == MU_FLOW_PIPELINE_ISOLATE || policy == MU_FLOW_PIPELINE_FAIL_FLOW);
-    int p = self->npipes > 0 ? find_pipe(self, name) : -1;
+    int p = self->npipes > 0 ? mu__flow_pipe_find(self, name) : -1;
     if (p < 0 || self->started)
         return mu__fail(MU_EINVAL, "flow '%s': no pipeline '%s', or started", self->name, name);
     self->pipes[p].policy = policy;
@@ -132,37 +132,4 @@ mu__flow_pipes_take(mu_flow_t *self, const char *data, size_t size, int np)
     free(self->pipe_ends);
     self->pipe_ends = ends;
     self->npipe_ends = np;
-}
-
-int
-mu_flow_pipeline_state(mu_flow_t *self, const char *name, mu_flow_state_t *state_p, int *code_p)
-{
-    assert(self);
-    assert(name);
-    assert(state_p);
-    *state_p = MU_FLOW_IDLE;
-    if (code_p)
-        *code_p = 0;
-    int p = find_pipe(self, name);
-    if (p < 0)
-        return mu__fail(MU_EINVAL, "flow '%s': no pipeline '%s'", self->name, name);
-    if (!self->started)
-        return 0;
-    size_t n;
-    int rc = mu_flow_stats(self, NULL, 0, &n); /* asks the supervisor (or reads its end) */
-    if (rc != 0)
-        return rc;
-    mu__pipe_end_t end = { .state = MU_FLOW_RUNNING };
-    if (self->pipe_ends && p < self->npipe_ends)
-        end = self->pipe_ends[p];
-    if (end.state == MU_FLOW_RUNNING && self->ended) { /* the supervisor died */
-        end.state = self->end_rc == 0 ? MU_FLOW_FINISHED : MU_FLOW_FAILED;
-        end.rc = self->end_rc;
-        snprintf(end.error, sizeof end.error, "%s", self->error);
-    }
-    *state_p = (mu_flow_state_t) end.state;
-    if (*state_p == MU_FLOW_FAILED && code_p)
-        *code_p = mu__fail(end.rc, "flow '%s': %s", self->name,
-                           end.error[0] ? end.error : mu_strerror(end.rc));
-    return 0;
 }

@@ -8,6 +8,9 @@
 
 #include "flow/mu_flow_int.h"
 
+/*  The index of pipeline name (the flow's name without named ones), or -1. */
+int mu__flow_pipe_find(const mu_flow_t *self, const char *name);
+
 /*  The pipeline a stage added now belongs to. */
 int mu__flow_pipe_current(const mu_flow_t *self);
 
