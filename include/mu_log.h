@@ -28,7 +28,9 @@
     fork: a child process keeps the settings (level, format, identity,
     destination) but logs unbuffered: the parent's buffered lines stay
     the parent's, and the flusher thread does not survive fork (call
-    mu_log_set_buffering in the child to buffer there). */
+    mu_log_set_buffering in the child to buffer there). A fork waits for
+    a line another thread is writing (a callback destination included),
+    so a callback must not wait for the thread that forks. */
 #ifndef MU_LOG_H_INCLUDED
 #define MU_LOG_H_INCLUDED
 
