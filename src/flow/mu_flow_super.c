@@ -380,7 +380,7 @@ end_if_all_ended(void)
 static void __attribute__((format(printf, 3, 4))) fail_pipe(int p, int rc, const char *fmt, ...)
 {
     mu_flow_t *f = S.flow;
-    char why[200], error[256];
+    char why[200], error[256]; /* fit mu__pipe_end_t.error */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
@@ -521,8 +521,8 @@ on_exit_of(int s, int i, int status)
     count_restart(s, i, status);
     if (sl->done) /* its pipeline failed */
         return;
-    if (!mu__flow_first(S.flow,
-                        s)) { /* at-least-once senders resend what it had not acknowledged */
+    /* at-least-once senders resend what it had not acknowledged */
+    if (!mu__flow_first(S.flow, s)) {
         char msg[1 + sizeof(int)] = { 'r' };
         memcpy(msg + 1, &i, sizeof i);
         for (int j = 0; j < S.flow->stages[s - 1].n; j++)
@@ -746,7 +746,7 @@ mu__flow_supervise(mu_flow_t *flow, int ctl)
                 set_pipe_end(p, MU_FLOW_FINISHED, 0, NULL);
                 end_if_all_ended();
             } else if (mu__now_ms() > S.P[p].deadline) {
-                char names[160];
+                char names[150];
                 fail_pipe(p, MU_ECANCELED, "drain deadline expired; stages still busy: %s",
                           running_stages(p, names, sizeof names));
             }
