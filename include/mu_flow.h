@@ -32,8 +32,10 @@
     Forking: mu_flow_start forks; only the calling thread lives on in the
     children, which use their own ZeroMQ contexts (never czmq's). Function
     pointers and args are used in the children through the copy fork
-    makes. Runners log with czmq's zsys_* (messages name the flow, stage,
-    index and pid).
+    makes. The flow's processes log with mu_log (mu_log.h), module "flow",
+    so its level, format, identity and destination apply to them (the
+    messages name the flow, stage, index and pid); a forked process logs
+    unbuffered.
 
     Threads: a flow object belongs to one thread. Design notes, the edge
     client policy in detail and the drain protocol: doc/flow.md; wire
@@ -228,6 +230,8 @@ typedef struct {
                                peer, or a peer refused this side) */
     int64_t live_runners;   /* stage total: the stage's runners, on every host,
                                that this host's senders see alive; -1 unknown */
+    char pipeline[32];      /* the stage's pipeline (mu_flow_add_pipeline); the
+                               flow's name in a flow without named pipelines */
 } mu_flow_stats_t;
 
 /*  Creates an empty flow named name (not NULL; copied; at most 31 bytes
@@ -459,6 +463,53 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_stage_deadline(mu_flow_t *self, int deadl
 MU_EXPORT MU_NODISCARD int mu_flow_set_host_keys(mu_flow_t *self, const char *host,
                                                  const mu_keys_t *keys);
 
+/* ---- several pipelines in one flow ------------------------------------------
+
+    A flow may hold several named pipelines, each a chain of stages from
+    its own source (or inbound edge) to its own last stage, all run by the
+    flow's one supervisor. mu_flow_add_pipeline starts a pipeline: the
+    stages added after it belong to it, up to the next
+    mu_flow_add_pipeline. Links run only within a pipeline: the first stage
+    of each pipeline takes no input (a source, an fd source or an edge),
+    and its last stage emits nothing downstream (MU_EPIPE). Stage names
+    stay unique over the whole flow.
+
+    Each pipeline ends by itself: when its sources end it drains and
+    finishes while the others keep running. A pipeline that fails (a stage
+    over its restart limit, its drain deadline expired) stops only itself
+    by default; MU_FLOW_PIPELINE_FAIL_FLOW makes its failure stop every
+    pipeline (killed, each then failed with MU_ECANCELED) and end the flow
+    at once. mu_flow_stop and SIGINT/SIGTERM drain every pipeline still
+    running. mu_flow_wait returns when every pipeline ended: 0 when every
+    one finished, else the code of the first pipeline that failed, its
+    detail naming the pipeline. Statistics rows carry their stage's
+    pipeline; mu_flow_pipeline_state tells how one pipeline stands.
+
+    A flow without mu_flow_add_pipeline is one implicit pipeline named
+    after the flow, and behaves as it always did. Named pipelines do not
+    mix with multi-host flows (mu_flow_add_host) or split flows
+    (mu_flow_set_local, mu_flow_set_endpoint): mu_flow_start returns
+    MU_EINVAL. */
+
+/*  What a failing pipeline does to the others. */
+typedef enum {
+    MU_FLOW_PIPELINE_ISOLATE = 0,  /* stops only itself (default) */
+    MU_FLOW_PIPELINE_FAIL_FLOW = 1 /* stops every pipeline: the flow fails */
+} mu_flow_pipeline_policy_t;
+
+/*  Starts pipeline `name` (1..31 bytes, unique in the flow; copied): the
+    stages added from now on belong to it. At most 64 pipelines. Returns 0,
+    MU_EINVAL (empty, too long or taken name; stages were added before the
+    first pipeline; the previous pipeline has no stage; too many
+    pipelines; started), MU_ENOMEM. name must not be NULL (asserted). */
+MU_EXPORT MU_NODISCARD int mu_flow_add_pipeline(mu_flow_t *self, const char *name);
+
+/*  Sets the failure policy of pipeline `name` (default
+    MU_FLOW_PIPELINE_ISOLATE). policy must be valid (asserted). Returns 0 or
+    MU_EINVAL (unknown pipeline, started). */
+MU_EXPORT MU_NODISCARD int mu_flow_set_pipeline_policy(mu_flow_t *self, const char *name,
+                                                       mu_flow_pipeline_policy_t policy);
+
 /*  Restart intensity: more than max_restarts restarts of one stage within
     window_ms fail the flow (defaults 5 in 5000 ms). Returns 0 or MU_EINVAL
     (max_restarts < 0, window_ms < 1, flow started). */
@@ -500,7 +551,10 @@ MU_EXPORT MU_NODISCARD int mu_flow_edge_port(const mu_flow_t *self, const char *
     its deadline: mu_flow_set_stage_deadline), MU_ELIMIT (a stage exceeded its restart intensity)
     or MU_EIO (the supervisor died). MU_EINVAL: not started. Once it
     returned the end, later calls return the same (and record the same
-    detail). mu_flow_state tells the same without the overloaded codes. */
+    detail). mu_flow_state tells the same without the overloaded codes.
+    With named pipelines (mu_flow_add_pipeline) the flow ends when every
+    pipeline ended: 0 when each finished, else the code of the first that
+    failed (its detail names the pipeline). */
 MU_EXPORT MU_NODISCARD int mu_flow_wait(mu_flow_t *self, int timeout_ms);
 
 /*  What a flow is doing: not started, running, finished (a complete
@@ -518,6 +572,18 @@ typedef enum {
     end's code, as mu_flow_wait returns it (MU_ECANCELED, MU_ELIMIT,
     MU_EIO), with its detail recorded (mu_last_error). Never fails. */
 MU_EXPORT mu_flow_state_t mu_flow_state(mu_flow_t *self, int *code_p);
+
+/*  How pipeline `name` stands (the flow's name for a flow without named
+    pipelines): *state_p gets MU_FLOW_IDLE (not started), MU_FLOW_RUNNING,
+    MU_FLOW_FINISHED (drained completely) or MU_FLOW_FAILED; code_p may be
+    NULL, else it gets 0, or for MU_FLOW_FAILED the pipeline's failure code
+    (MU_ELIMIT, MU_ECANCELED, MU_EIO), its detail then recorded
+    (mu_last_error). Asks the supervisor while the flow runs (figures at
+    most about 100 ms old). Returns 0, MU_EINVAL (unknown pipeline),
+    MU_ETIMEDOUT (the supervisor did not answer within 1 s). name and
+    state_p must not be NULL (asserted). */
+MU_EXPORT MU_NODISCARD int mu_flow_pipeline_state(mu_flow_t *self, const char *name,
+                                                  mu_flow_state_t *state_p, int *code_p);
 
 /*  Asks the flow to drain within timeout_ms (-1: the drain timeout) and
     waits for the end: returns what mu_flow_wait returns. */

@@ -23,7 +23,14 @@
 
     Threads: every function is thread-safe; lines from several threads
     never interleave. A log call made from inside a callback destination
-    (on the same thread) is dropped rather than deadlocking. */
+    (on the same thread) is dropped rather than deadlocking.
+
+    fork: a child process keeps the settings (level, format, identity,
+    destination) but logs unbuffered: the parent's buffered lines stay
+    the parent's, and the flusher thread does not survive fork (call
+    mu_log_set_buffering in the child to buffer there). A fork waits for
+    a line another thread is writing (a callback destination included),
+    so a callback must not wait for the thread that forks. */
 #ifndef MU_LOG_H_INCLUDED
 #define MU_LOG_H_INCLUDED
 

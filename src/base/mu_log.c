@@ -69,6 +69,36 @@ mu_log_level_parse(const char *name, mu_log_level_t *level_p)
     return mu__fail(MU_EINVAL, "log level '%s' (quiet, error, warning, info or debug)", name);
 }
 
+/*  fork: the prepare handler takes the mutex so that no other thread holds
+    it at the fork; the parent releases it. The child, where only the
+    forking thread lives on, gets a fresh mutex and logs unbuffered: the
+    buffered lines are the parent's to write (kept, they would be written
+    twice), the flusher thread did not survive, and a child that ends
+    with _exit would never flush. */
+static void
+fork_prepare(void)
+{
+    pthread_mutex_lock(&L.mutex);
+}
+
+static void
+fork_parent(void)
+{
+    pthread_mutex_unlock(&L.mutex);
+}
+
+static void
+fork_child(void)
+{
+    pthread_mutex_init(&L.mutex, NULL);
+    free(L.buf);
+    L.buf = NULL;
+    L.len = L.cap = 0;
+    L.flusher_live = false;
+    L.flusher_stop = false;
+    mu__cond_init(&L.cv);
+}
+
 /*  Reads the environment once; under the mutex. */
 static void
 ensure_ready(void)
@@ -77,6 +107,7 @@ ensure_ready(void)
         return;
     L.ready = true;
     mu__cond_init(&L.cv);
+    (void) pthread_atfork(fork_prepare, fork_parent, fork_child);
     const char *level = getenv("MU_LOG_LEVEL");
     if (level && level_of(level) >= 0)
         atomic_store(&L.level, level_of(level));

@@ -9,6 +9,7 @@
 #include "flow/mu_flow_dir.h"
 #include "flow/mu_flow_super.h"
 #include "flow/mu_flow_hosts.h"
+#include "flow/mu_flow_pipes.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -88,6 +89,7 @@ mu_flow_destroy(mu_flow_t **self_p)
     explicit_bzero(self->curve_server_sec, sizeof self->curve_server_sec);
     explicit_bzero(self->curve_client_sec, sizeof self->curve_client_sec);
     mu__flow_hosts_free(self);
+    mu__flow_pipes_free(self);
     free(self);
     *self_p = NULL;
 }
@@ -119,9 +121,9 @@ append_stage(mu_flow_t *self, const char *name, int n, mu__stage_kind_t kind)
     if (n < 1 || n > MU__FLOW_MAX_RUNNERS)
         return mu__fail_null(MU_EINVAL, "flow '%s': stage '%s': %d runners (1..%d)", self->name,
                              name, n, MU__FLOW_MAX_RUNNERS);
-    if (kind != MU__ST_WORKER && kind != MU__ST_EDGE && self->nstages != 0)
-        return mu__fail_null(MU_EINVAL, "flow '%s': source '%s' is not the first stage", self->name,
-                             name);
+    if (kind != MU__ST_WORKER && kind != MU__ST_EDGE && !mu__flow_pipe_starts(self))
+        return mu__fail_null(MU_EINVAL, "flow '%s': source '%s' is not the first stage%s",
+                             self->name, name, self->npipes ? " of its pipeline" : "");
     mu__stage_t *grown = realloc(self->stages, (size_t) (self->nstages + 1) * sizeof *grown);
     if (!grown)
         return mu__fail_null(MU_ENOMEM, "flow '%s': out of memory", self->name);
@@ -132,6 +134,7 @@ append_stage(mu_flow_t *self, const char *name, int n, mu__stage_kind_t kind)
     st->kind = kind;
     st->n = n;
     st->link = MU_FLOW_BALANCE;
+    st->pipe = mu__flow_pipe_current(self);
     return st;
 }
 
@@ -329,7 +332,8 @@ mu_flow_add_edge(mu_flow_t *self, const char *name, const mu_flow_edge_t *edge)
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
     if (st
-        && (index != self->nstages - 1 || st->kind != MU__ST_EDGE || st->n >= MU__FLOW_MAX_RUNNERS))
+        && (index != self->nstages - 1 || st->kind != MU__ST_EDGE || st->n >= MU__FLOW_MAX_RUNNERS
+            || st->pipe != mu__flow_pipe_current(self)))
         return mu__fail(MU_EINVAL, "flow '%s': stage '%s' is not the last edge stage, or full",
                         self->name, name);
     if (!st) {
@@ -369,8 +373,10 @@ mu_flow_set_link(mu_flow_t *self, const char *name, mu_flow_link_t kind, mu_flow
     assert(kind != MU_FLOW_KEYED || key);
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
-    if (!st || index == 0 || self->started)
-        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s' after the first, or started",
+    if (!st || mu__flow_first(self, index) || self->started)
+        return mu__fail(MU_EINVAL,
+                        "flow '%s': no stage '%s' after the first of its pipeline (links run "
+                        "within a pipeline), or started",
                         self->name, name ? name : "(null)");
     st->link = kind;
     st->filter = filter;
@@ -396,8 +402,10 @@ mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on)
     assert(self);
     int index;
     mu__stage_t *st = find_stage(self, name, &index);
-    if (!st || index == 0 || self->started)
-        return mu__fail(MU_EINVAL, "flow '%s': no stage '%s' after the first, or started",
+    if (!st || mu__flow_first(self, index) || self->started)
+        return mu__fail(MU_EINVAL,
+                        "flow '%s': no stage '%s' after the first of its pipeline (links run "
+                        "within a pipeline), or started",
                         self->name, name ? name : "(null)");
     st->reliable = on;
     return 0;
@@ -518,15 +526,19 @@ check_shape(const mu_flow_t *self)
     const char *fn = self->name;
     if (self->nstages == 0)
         return mu__fail(MU_EINVAL, "flow '%s': no stage", fn);
-    const mu__stage_t *first = &self->stages[0];
-    if (first->kind == MU__ST_WORKER)
-        return mu__fail(MU_EINVAL, "flow '%s': the first stage '%s' is a worker stage", fn,
-                        first->name);
+    int rc = mu__flow_pipes_check(self);
+    if (rc != 0)
+        return rc;
     bool any_local = false;
     for (int s = 0; s < self->nstages; s++) {
         const mu__stage_t *st = &self->stages[s];
         any_local = any_local || !st->remote;
-        if (s > 0 && st->reliable && st->link != MU_FLOW_BALANCE)
+        if (mu__flow_first(self, s) && st->kind == MU__ST_WORKER)
+            return mu__fail(MU_EINVAL, "flow '%s': the first stage '%s'%s%s%s is a worker stage",
+                            fn, st->name, self->npipes ? " of pipeline '" : "",
+                            self->npipes ? self->pipes[st->pipe].name : "",
+                            self->npipes ? "'" : "");
+        if (!mu__flow_first(self, s) && st->reliable && st->link != MU_FLOW_BALANCE)
             return mu__fail(MU_EINVAL,
                             "flow '%s': at-least-once link into '%s' is not "
                             "balanced",
@@ -747,10 +759,13 @@ read_one(mu_flow_t *self, int timeout_ms)
     }
     if (buf[0] == 'T' && len >= MU__FLOW_STATS_HDR) {
         uint32_t count;
+        uint16_t np;
         memcpy(&count, buf + 4, sizeof count);
+        memcpy(&np, buf + 2, sizeof np);
         size_t need = MU__FLOW_STATS_HDR + count * sizeof(mu_flow_stats_t);
-        if ((size_t) len != need)
+        if ((size_t) len < need)
             return 'T';
+        mu__flow_pipes_take(self, buf + need, (size_t) len - need, np);
         mu_flow_stats_t *rows = malloc(count ? count * sizeof *rows : 1);
         if (!rows)
             return 'T';

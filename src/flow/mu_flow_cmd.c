@@ -10,7 +10,7 @@
 #include "base/mu_internal.h"
 #include "flow/mu_flow_cmd.h"
 
-#include <czmq.h>
+#include "mu_log.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,9 +32,10 @@ typedef struct {
     bool eof;
 } proc_t;
 
-#define LOG(level, p, fmt, ...)                                                                    \
-    zsys_##level("mu_flow %s/%s/%d (pid %d): command '%s': " fmt, (p)->def->flow, (p)->def->stage, \
-                 (p)->index, (int) getpid(), (p)->def->command, ##__VA_ARGS__)
+#define LOG(level, p, fmt, ...)                                                            \
+    mu_log(MU_LOG_##level, "flow", "mu_flow %s/%s/%d (pid %d): command '%s': " fmt,        \
+           (p)->def->flow, (p)->def->stage, (p)->index, (int) getpid(), (p)->def->command, \
+           ##__VA_ARGS__)
 
 /*  In the child: stdin from in_r (or /dev/null), stdout to out_w, then exec. */
 static void
@@ -72,7 +73,7 @@ spawn(proc_t *p, bool with_input)
 {
     int in[2] = { -1, -1 }, out[2];
     if ((with_input && pipe2(in, O_CLOEXEC) != 0) || pipe2(out, O_CLOEXEC) != 0) {
-        LOG(error, p, "pipe: %s", strerror(errno));
+        LOG(ERROR, p, "pipe: %s", strerror(errno));
         return -1;
     }
     pid_t parent = getpid();
@@ -83,7 +84,7 @@ spawn(proc_t *p, bool with_input)
         close(in[0]);
     close(out[1]);
     if (pid < 0) {
-        LOG(error, p, "fork: %s", strerror(errno));
+        LOG(ERROR, p, "fork: %s", strerror(errno));
         if (in[1] >= 0)
             close(in[1]);
         close(out[0]);
@@ -222,7 +223,7 @@ died(proc_t *p)
 {
     char why[64];
     reap(p, why, sizeof why);
-    LOG(error, p, "ended while it ran (%s); the runner exits to be restarted", why);
+    LOG(ERROR, p, "ended while it ran (%s); the runner exits to be restarted", why);
     _exit(3);
 }
 
@@ -235,7 +236,7 @@ end_scan(proc_t *p, size_t off, int frc, const char *then)
     consume(p, off);
     if (frc != MU_EMSGSIZE)
         return 0;
-    LOG(error, p, "wrote a frame over max_frame (%u bytes): not mu_pipe frames?%s",
+    LOG(ERROR, p, "wrote a frame over max_frame (%u bytes): not mu_pipe frames?%s",
         (unsigned) p->def->max_frame, then);
     kill_proc(p);
     return MU_EPROTO;
@@ -276,7 +277,7 @@ mu__cmd_handler(void *state, const void *data, size_t size, mu_flow_emit_t *out)
                                  { .fd = sent < total ? p->in_fd : -1, .events = POLLOUT } };
         int wait = deadline < 0 ? -1 : (int) (deadline - mu__now_ms());
         if (deadline >= 0 && wait <= 0) {
-            LOG(error, p, "no done marker within %d ms; restarting it", p->def->timeout_ms);
+            LOG(ERROR, p, "no done marker within %d ms; restarting it", p->def->timeout_ms);
             kill_proc(p);
             return MU_ETIMEDOUT;
         }
@@ -301,7 +302,7 @@ mu__cmd_handler(void *state, const void *data, size_t size, mu_flow_emit_t *out)
         }
     }
     if (rc == 0 && done && sent < total) {
-        LOG(error, p, "wrote its done marker before it read its whole input; restarting it");
+        LOG(ERROR, p, "wrote its done marker before it read its whole input; restarting it");
         kill_proc(p);
         return MU_EPROTO;
     }
@@ -322,7 +323,7 @@ mu__cmd_teardown(void *state, mu_flow_emit_t *out)
         struct pollfd fd = { .fd = p->out_fd, .events = POLLIN };
         int wait = deadline < 0 ? -1 : (int) (deadline - mu__now_ms());
         if ((deadline >= 0 && wait <= 0) || (poll(&fd, 1, wait) == 0 && deadline >= 0)) {
-            LOG(error, p, "did not end within %d ms after its input ended", p->def->timeout_ms);
+            LOG(ERROR, p, "did not end within %d ms after its input ended", p->def->timeout_ms);
             kill_proc(p);
             return MU_ETIMEDOUT;
         }
@@ -334,7 +335,7 @@ mu__cmd_teardown(void *state, mu_flow_emit_t *out)
                 rc = MU_EPIPE;
         consume(p, s.off);
         if (s.rc == MU_EMSGSIZE || (p->eof && p->len > 0)) {
-            LOG(error, p, "wrote a bad frame at the end of its input");
+            LOG(ERROR, p, "wrote a bad frame at the end of its input");
             kill_proc(p);
             return MU_EPROTO;
         }
@@ -343,7 +344,7 @@ mu__cmd_teardown(void *state, mu_flow_emit_t *out)
     bool ok = reap(p, why, sizeof why);
     close_fds(p);
     if (!ok) {
-        LOG(error, p, "ended with %s after its input ended", why);
+        LOG(ERROR, p, "ended with %s after its input ended", why);
         return MU_EIO;
     }
     return rc;
@@ -383,11 +384,11 @@ mu__cmd_source(void *arg, int index, mu_flow_emit_t *out)
     bool ok = reap(p, why, sizeof why);
     close_fds(p);
     if (p->len > 0) {
-        LOG(error, p, "its output ended inside a frame (%s)", why);
+        LOG(ERROR, p, "its output ended inside a frame (%s)", why);
         return MU_ETRUNCATED;
     }
     if (!ok) {
-        LOG(error, p, "ended with %s", why);
+        LOG(ERROR, p, "ended with %s", why);
         return MU_EIO;
     }
     return 0;

@@ -18,8 +18,8 @@
 /* ---- top level -------------------------------------------------------------------- */
 
 static const char *const TOP_KEYS[] = {
-    "flow",   "hosts", "keys", "heartbeat", "stage_deadline", "restart", "drain_timeout_ms",
-    "stages", NULL
+    "flow",   "hosts",     "keys", "heartbeat", "stage_deadline", "restart", "drain_timeout_ms",
+    "stages", "pipelines", NULL
 };
 
 /*  The hosts: added to the flow, this host found. */
@@ -199,6 +199,39 @@ load_settings(mu__conf_ctx_t *c, json_t *root)
     return 0;
 }
 
+/*  "pipelines": {"NAME": {"on_failure": "isolate" | "fail_flow"}}, for
+    pipelines the stages name. */
+static int
+load_pipelines(mu__conf_ctx_t *c, json_t *pipes)
+{
+    static const char *const keys[] = { "on_failure", NULL };
+    if (!json_is_object(pipes))
+        return mu__conf_bad(c, "", "pipelines", "needs an object: pipeline name -> settings");
+    const char *name;
+    json_t *v;
+    json_object_foreach(pipes, name, v)
+    {
+        char where[64];
+        const char *how = "isolate";
+        int rc;
+        snprintf(where, sizeof where, "pipelines.%s", name);
+        if (!json_is_object(v))
+            return mu__conf_bad(c, where, NULL, "needs an object (on_failure)");
+        if ((rc = mu__conf_keys(c, where, v, keys)) != 0
+            || (rc = mu__conf_str(c, where, v, "on_failure", false, &how)) != 0)
+            return rc;
+        bool fail = strcmp(how, "fail_flow") == 0;
+        if (!fail && strcmp(how, "isolate") != 0)
+            return mu__conf_bad(c, where, "on_failure", "'%s': needs \"isolate\" or \"fail_flow\"",
+                                how);
+        if (mu_flow_set_pipeline_policy(
+                c->conf->flow, name, fail ? MU_FLOW_PIPELINE_FAIL_FLOW : MU_FLOW_PIPELINE_ISOLATE)
+            != 0)
+            return mu__conf_bad(c, where, NULL, "no stage names pipeline '%s'", name);
+    }
+    return 0;
+}
+
 static int
 load_root(mu__conf_ctx_t *c, json_t *root)
 {
@@ -232,7 +265,8 @@ load_root(mu__conf_ctx_t *c, json_t *root)
     size_t i;
     json_t *s;
     json_array_foreach(stages, i, s) if ((rc = mu__conf_stage(c, (int) i, s)) != 0) return rc;
-    return 0;
+    json_t *pipes = json_object_get(root, "pipelines");
+    return pipes ? load_pipelines(c, pipes) : 0;
 }
 
 /*  The file's directory, absolute. */

@@ -27,6 +27,8 @@ typedef struct {
     const char *host; /* this host, or NULL */
     bool hosts;       /* the file lists hosts */
     const char *first_host;
+    int piped;        /* stages so far that name their pipeline */
+    const char *pipe; /* the previous stage's pipeline, or NULL */
 } mu__conf_ctx_t;
 
 /*  Records MU_EINVAL as "FILE: WHERE.KEY: message" (key may be NULL). */

@@ -26,6 +26,7 @@ typedef struct {
     const char *name;
     char where[96];
     int runners; /* total over the hosts */
+    bool first;  /* the first stage of its pipeline: no link into it */
 } stage_t;
 
 /* ---- keyed links ---------------------------------------------------------------------- */
@@ -304,8 +305,9 @@ add_source(stage_t *s)
     if ((command != NULL) + (file != NULL) + (fd >= 0) != 1)
         return mu__conf_bad(s->c, s->where, NULL,
                             "a source needs exactly one of command, file, fd");
-    if (s->index != 0)
-        return mu__conf_bad(s->c, s->where, "type", "only the first stage can be a source");
+    if (!s->first)
+        return mu__conf_bad(s->c, s->where, "type", "only the first stage can be a source%s",
+                            s->c->piped ? " (of its pipeline)" : "");
     if (command) {
         mu__cmd_def_t *def = NULL;
         if (json_object_get(s->obj, "timeout_ms"))
@@ -451,10 +453,43 @@ add_edges(stage_t *s)
 /* ---- a stage ---------------------------------------------------------------------------------- */
 
 static const char *const STAGE_KEYS[] = {
-    "name", "type",       "runners",   "on",    "link",    "key",     "at_least_once",
-    "drop", "command",    "file",      "fd",    "library", "startup", "teardown",
-    "arg",  "timeout_ms", "max_frame", "edges", NULL
+    "name", "type",       "runners",   "on",    "link",     "key",     "at_least_once",
+    "drop", "command",    "file",      "fd",    "library",  "startup", "teardown",
+    "arg",  "timeout_ms", "max_frame", "edges", "pipeline", NULL
 };
+
+/*  "pipeline": the stage's pipeline, a new name starting it. Every stage
+    names its pipeline or none does; a pipeline's stages are consecutive. */
+static int
+read_pipeline(stage_t *s)
+{
+    mu__conf_ctx_t *c = s->c;
+    const char *name = NULL;
+    int rc = mu__conf_str(c, s->where, s->obj, "pipeline", false, &name);
+    s->first = s->index == 0;
+    if (rc != 0)
+        return rc;
+    if (name ? c->piped != s->index : c->piped != 0)
+        return mu__conf_bad(c, s->where, "pipeline",
+                            "%s: every stage names its pipeline, or none does",
+                            name ? "named" : "missing");
+    if (!name)
+        return 0;
+    if (c->hosts)
+        return mu__conf_bad(c, s->where, "pipeline", "named pipelines do not mix with hosts");
+    c->piped++;
+    if (c->pipe && strcmp(c->pipe, name) == 0)
+        return 0;
+    mu_flow_state_t state;
+    if (c->pipe && mu_flow_pipeline_state(c->conf->flow, name, &state, NULL) == 0)
+        return mu__conf_bad(c, s->where, "pipeline",
+                            "'%s' has stages earlier: the stages of a pipeline are consecutive",
+                            name);
+    c->pipe = name;
+    s->first = true;
+    rc = mu_flow_add_pipeline(c->conf->flow, name);
+    return rc != 0 ? mu__conf_refused(c, s->where, rc) : 0;
+}
 
 /*  link, key, at_least_once, drop: the link into the stage. */
 static int
@@ -470,12 +505,13 @@ set_link(stage_t *s)
         || (rc = mu__conf_bool(c, s->where, s->obj, "at_least_once", &alo)) != 0
         || (rc = mu__conf_bool(c, s->where, s->obj, "drop", &drop)) != 0)
         return rc;
-    if (s->index == 0 && (link || key || alo))
+    if (s->first && (link || key || alo))
         return mu__conf_bad(c, s->where,
                             link  ? "link"
                             : key ? "key"
                                   : "at_least_once",
-                            "the first stage has no link into it");
+                            "the first stage%s has no link into it",
+                            c->piped ? " of a pipeline" : "");
     mu_flow_link_t kind = MU_FLOW_BALANCE;
     if (link && strcmp(link, "broadcast") == 0)
         kind = MU_FLOW_BROADCAST;
@@ -496,7 +532,7 @@ set_link(stage_t *s)
         if ((rc = parse_key(s, key, spec)) != 0)
             return rc;
     }
-    if ((s->index > 0
+    if ((!s->first
          && (rc = mu_flow_set_link(f, s->name, kind, NULL, spec ? key_of : NULL, spec)) != 0)
         || (alo && (rc = mu_flow_set_at_least_once(f, s->name, true)) != 0)
         || (drop && (rc = mu_flow_set_drop(f, s->name, true)) != 0))
@@ -519,7 +555,8 @@ mu__conf_stage(mu__conf_ctx_t *c, int i, json_t *obj)
         return mu__conf_bad(c, s.where, "name", "a name of at most 31 bytes");
     snprintf(s.where, sizeof s.where, "stages[%d] '%s'", i, s.name);
     if ((rc = mu__conf_keys(c, s.where, obj, STAGE_KEYS)) != 0
-        || (rc = mu__conf_str(c, s.where, obj, "type", true, &type)) != 0)
+        || (rc = mu__conf_str(c, s.where, obj, "type", true, &type)) != 0
+        || (rc = read_pipeline(&s)) != 0)
         return rc;
     bool edge = strcmp(type, "edge") == 0;
     if (!edge && json_object_get(obj, "edges"))

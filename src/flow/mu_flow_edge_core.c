@@ -99,7 +99,7 @@ mu__edge_finished(const mu__edge_core_t *core)
     const mu__runner_t *r = core->r;
     if (r->exit_req)
         return true;
-    if (r->stage == 0)
+    if (mu__flow_first(r->flow, r->stage))
         return r->drain_req;
     return mu__runner_input_done(r);
 }

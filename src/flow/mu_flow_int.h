@@ -9,6 +9,7 @@
 #define MU_FLOW_INT_H_INCLUDED
 
 #include "base/mu_internal.h"
+#include "mu_log.h"
 #include "net/mu_zap.h"
 #include <stdbool.h>
 #include <sys/types.h>
@@ -75,7 +76,24 @@ typedef struct {
     int *on_host;   /* multi-host: runners per host (MU__FLOW_MAX_HOSTS), or NULL */
     int gn, gfirst; /* multi-host, once localised: runners on every host, and
                        the global index of this host's first (n: this host's) */
+    int pipe;       /* its pipeline (index in mu_flow_t.pipes; 0 without) */
 } mu__stage_t;
+
+#define MU__FLOW_MAX_PIPES 64
+
+/*  A named pipeline (mu_flow_add_pipeline): its stages are consecutive. */
+typedef struct {
+    char name[MU__FLOW_NAME];
+    mu_flow_pipeline_policy_t policy;
+} mu__pipe_t;
+
+/*  Supervisor → caller, after the rows of a statistics message: how each
+    pipeline stands (one per pipeline; one for a flow without pipelines). */
+typedef struct {
+    int32_t state; /* mu_flow_state_t */
+    int32_t rc;
+    char error[256];
+} mu__pipe_end_t;
 
 struct mu_flow_t {
     char name[MU__FLOW_NAME];
@@ -105,7 +123,40 @@ struct mu_flow_t {
     int stage_deadline_ms;
     bool stage_deadline_fail;
     bool pinned; /* mu_flow_set_local or mu_flow_set_endpoint was called */
+    /* named pipelines (mu_flow_pipes.c); npipes 0: one implicit pipeline */
+    mu__pipe_t *pipes;
+    int npipes;
+    mu__pipe_end_t *pipe_ends; /* caller: last reported, npipe_ends of them */
+    int npipe_ends;
 };
+
+/*  The number of pipelines (1 without named ones) and the name of
+    pipeline p (the flow's name without named ones). */
+static inline int
+mu__flow_npipes(const mu_flow_t *f)
+{
+    return f->npipes > 0 ? f->npipes : 1;
+}
+
+static inline const char *
+mu__flow_pipe_name(const mu_flow_t *f, int p)
+{
+    return f->npipes > 0 ? f->pipes[p].name : f->name;
+}
+
+/*  Whether stage s is the first (no input link) or the last (no output
+    link) stage of its pipeline. */
+static inline bool
+mu__flow_first(const mu_flow_t *f, int s)
+{
+    return s == 0 || f->stages[s].pipe != f->stages[s - 1].pipe;
+}
+
+static inline bool
+mu__flow_last(const mu_flow_t *f, int s)
+{
+    return s == f->nstages - 1 || f->stages[s].pipe != f->stages[s + 1].pipe;
+}
 
 /* ---- control messages (SOCK_SEQPACKET) ------------------------------------ */
 
@@ -120,8 +171,9 @@ typedef struct {
     uint32_t hist[MU__FLOW_HIST];
 } mu__runner_stats_t;
 
-/*  Supervisor → caller statistics: 'T', 3 bytes padding, uint32 count, then
-    count mu_flow_stats_t rows. */
+/*  Supervisor → caller statistics: 'T', 1 byte padding, uint16 pipelines,
+    uint32 count, then count mu_flow_stats_t rows, then one mu__pipe_end_t
+    per pipeline. */
 #define MU__FLOW_STATS_HDR 8
 
 /*  Caller → supervisor. */
@@ -186,14 +238,22 @@ struct mu__runner_t {
     mu__net_t *net;               /* multi-host links (mu_flow_net.c), or NULL */
 };
 
-/*  Logs through czmq's zsys_<level> (error, warning, info, debug) with the
-    runner's identity: "mu_flow flow/stage/index (pid N): message". */
-#define mu__rlog(level, r, fmt, ...)                                                            \
-    zsys_##level("mu_flow %s/%s/%d (pid %d): " fmt, (r)->flow->name, (r)->st->name, (r)->index, \
-                 (int) getpid(), ##__VA_ARGS__)
+/*  mu_log levels by name, for mu__rlog and the other flow log macros. */
+#define MU__FLOW_LOG_error MU_LOG_ERROR
+#define MU__FLOW_LOG_warning MU_LOG_WARNING
+#define MU__FLOW_LOG_info MU_LOG_INFO
+#define MU__FLOW_LOG_debug MU_LOG_DEBUG
 
-/*  In a process the flow forked: czmq's logging without czmq's SIGINT and
-    SIGTERM handlers (the flow's processes set their own). */
+/*  Logs through mu_log (module "flow") at level (error, warning, info,
+    debug) with the runner's identity: "mu_flow flow/stage/index (pid N):
+    message". */
+#define mu__rlog(level, r, fmt, ...)                                                         \
+    mu_log(MU__FLOW_LOG_##level, "flow", "mu_flow %s/%s/%d (pid %d): " fmt, (r)->flow->name, \
+           (r)->st->name, (r)->index, (int) getpid(), ##__VA_ARGS__)
+
+/*  In a process the flow forked: no czmq SIGINT and SIGTERM handlers (the
+    flow's processes set their own). Logging goes through mu_log, which
+    fork leaves unbuffered in the child (mu_log.h). */
 void mu__flow_log_setup(void);
 
 /* ---- helpers shared by the parts ---------------------------------------- */

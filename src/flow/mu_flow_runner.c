@@ -260,7 +260,7 @@ mu__runner_setup(mu__runner_t *r)
             _exit(2);
         return;
     }
-    if (r->stage > 0) {
+    if (!mu__flow_first(f, r->stage)) {
         r->n_up = f->stages[r->stage - 1].n;
         r->eos = calloc((size_t) r->n_up, sizeof *r->eos);
         r->pull = make_socket(r, ZMQ_PULL);
@@ -290,7 +290,7 @@ mu__runner_setup(mu__runner_t *r)
             }
         }
     }
-    if (r->stage + 1 < f->nstages) {
+    if (!mu__flow_last(f, r->stage)) {
         r->next = &f->stages[r->stage + 1];
         r->npush = r->next->n;
         r->push = calloc((size_t) r->npush, sizeof *r->push);

@@ -46,13 +46,22 @@ typedef struct {
     int nrestart_times;
 } stage_state_t;
 
+/*  A pipeline (the one implicit pipeline of a flow without named ones):
+    each drains and ends by itself. */
+typedef struct {
+    bool draining;
+    bool stop_requested; /* by the caller or a signal, not by the sources */
+    int64_t deadline;
+    mu__pipe_end_t end; /* state MU_FLOW_RUNNING until it ended */
+} pipe_state_t;
+
 static struct {
     mu_flow_t *flow;
     int caller;
     stage_state_t *st;
-    bool draining;
-    bool stop_requested; /* by the caller or a signal, not by the sources */
-    int64_t deadline;
+    pipe_state_t *P;
+    int np;
+    int first_failed; /* the pipeline that failed first, or -1 */
     volatile sig_atomic_t signalled;
     volatile sig_atomic_t orphaned;
     pid_t parent;
@@ -141,12 +150,12 @@ announce_gone(int s, int i)
     mu_flow_t *f = S.flow;
     char msg[1 + sizeof(int)];
     memcpy(msg + 1, &i, sizeof i);
-    if (s + 1 < f->nstages) {
+    if (!mu__flow_last(f, s)) {
         msg[0] = 'e';
         for (int j = 0; j < f->stages[s + 1].n; j++)
             tell(&S.st[s + 1].slots[j], msg, sizeof msg);
     }
-    if (s > 0) {
+    if (!mu__flow_first(f, s)) {
         msg[0] = 'x';
         for (int j = 0; j < f->stages[s - 1].n; j++)
             tell(&S.st[s - 1].slots[j], msg, sizeof msg);
@@ -173,12 +182,13 @@ add_stats(mu__runner_stats_t *into, const mu__runner_stats_t *from)
 
 /* ---- the end ------------------------------------------------------------------ */
 
+/*  Kills the runners of pipeline p (-1: every pipeline) for good. */
 static void
-kill_all(void)
+kill_pipe(int p)
 {
     mu_flow_t *f = S.flow;
     for (int s = 0; s < f->nstages; s++)
-        for (int i = 0; i < f->stages[s].n; i++) {
+        for (int i = 0; i < f->stages[s].n && (p < 0 || f->stages[s].pipe == p); i++) {
             slot_t *sl = &S.st[s].slots[i];
             if (sl->pid > 0) {
                 kill(sl->pid, SIGKILL);
@@ -190,6 +200,12 @@ kill_all(void)
             sl->done = true;
             sl->restart_at = 0;
         }
+}
+
+static void
+kill_all(void)
+{
+    kill_pipe(-1);
 }
 
 /*  Builds the statistics rows: per stage a total, then its runners. */
@@ -205,6 +221,8 @@ build_stats(mu_flow_stats_t *rows)
         mu_flow_stats_t *total = &rows[n++];
         memset(total, 0, sizeof *total);
         snprintf(total->stage, sizeof total->stage, "%s", f->stages[s].name);
+        snprintf(total->pipeline, sizeof total->pipeline, "%s",
+                 mu__flow_pipe_name(f, f->stages[s].pipe));
         total->index = -1;
         mu__runner_stats_t sum = { 0 };
         for (int i = 0; i < f->stages[s].n; i++) {
@@ -215,6 +233,7 @@ build_stats(mu_flow_stats_t *rows)
             mu_flow_stats_t *row = &rows[n++];
             memset(row, 0, sizeof *row);
             snprintf(row->stage, sizeof row->stage, "%s", f->stages[s].name);
+            memcpy(row->pipeline, total->pipeline, sizeof row->pipeline);
             row->index = i;
             row->pid = sl->pid;
             row->in = one.in;
@@ -245,7 +264,7 @@ build_stats(mu_flow_stats_t *rows)
         total->redelivered = sum.redelivered;
         total->clients_idle = sum.clients_idle;
         total->clients_slow = sum.clients_slow;
-        total->queue = s > 0 ? (int64_t) (prev_out - sum.in) : 0;
+        total->queue = !mu__flow_first(f, s) ? (int64_t) (prev_out - sum.in) : 0;
         total->duplicates = sum.duplicates;
         total->hosts_lost = sum.peers_lost;
         total->hosts_joined = sum.peers_joined;
@@ -272,15 +291,21 @@ static void
 send_stats(void)
 {
     size_t cap = total_runners();
+    size_t ends = (size_t) S.np * sizeof(mu__pipe_end_t);
     mu_flow_stats_t *rows = calloc(cap, sizeof *rows);
-    char *buf = malloc(MU__FLOW_STATS_HDR + cap * sizeof *rows);
+    char *buf = malloc(MU__FLOW_STATS_HDR + cap * sizeof *rows + ends);
     if (rows && buf) {
         uint32_t count = (uint32_t) build_stats(rows);
+        uint16_t np = (uint16_t) S.np;
         memset(buf, 0, MU__FLOW_STATS_HDR);
         buf[0] = 'T';
+        memcpy(buf + 2, &np, sizeof np);
         memcpy(buf + 4, &count, sizeof count);
         memcpy(buf + MU__FLOW_STATS_HDR, rows, count * sizeof *rows);
-        (void) send(S.caller, buf, MU__FLOW_STATS_HDR + count * sizeof *rows, MSG_NOSIGNAL);
+        size_t len = MU__FLOW_STATS_HDR + count * sizeof *rows;
+        for (int p = 0; p < S.np; p++, len += sizeof(mu__pipe_end_t))
+            memcpy(buf + len, &S.P[p].end, sizeof(mu__pipe_end_t));
+        (void) send(S.caller, buf, len, MSG_NOSIGNAL);
     }
     free(rows);
     free(buf);
@@ -292,21 +317,94 @@ remove_endpoints(void)
     mu__flow_remove_dir(S.flow->dir);
 }
 
-static void __attribute__((noreturn)) finish(int rc, const char *fmt, ...)
+/*  Sets how pipeline p ended. */
+static void
+set_pipe_end(int p, mu_flow_state_t state, int rc, const char *error)
+{
+    S.P[p].end.state = state;
+    S.P[p].end.rc = rc;
+    snprintf(S.P[p].end.error, sizeof S.P[p].end.error, "%s", error ? error : "");
+    S.P[p].draining = false;
+}
+
+/*  Ends the flow: every runner killed, the pipelines still running marked
+    as the flow ends, the final statistics and the end sent to the caller.
+    error (or NULL) is logged when log. */
+static void __attribute__((noreturn)) end_flow(int rc, const char *error, bool log)
 {
     kill_all();
+    for (int p = 0; p < S.np; p++)
+        if (S.P[p].end.state == MU_FLOW_RUNNING)
+            set_pipe_end(p, rc == 0 ? MU_FLOW_FINISHED : MU_FLOW_FAILED, rc, error);
     send_stats();
     mu__flow_end_t end = { .type = 'F', .rc = rc };
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(end.error, sizeof end.error, fmt, ap);
-        va_end(ap);
-        zsys_error("mu_flow %s/supervisor (pid %d): %s", S.flow->name, (int) getpid(), end.error);
+    if (error) {
+        snprintf(end.error, sizeof end.error, "%s", error);
+        if (log)
+            mu_log(MU_LOG_ERROR, "flow", "mu_flow %s/supervisor (pid %d): %s", S.flow->name,
+                   (int) getpid(), end.error);
     }
     (void) send(S.caller, &end, sizeof end, MSG_NOSIGNAL);
     remove_endpoints();
     _exit(0);
+}
+
+static void __attribute__((noreturn)) finish(int rc, const char *fmt, ...)
+{
+    char error[256];
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(error, sizeof error, fmt, ap);
+        va_end(ap);
+    }
+    end_flow(rc, fmt ? error : NULL, true);
+}
+
+/*  Ends the flow once every pipeline ended: 0 when each finished, else as
+    the first that failed. */
+static void
+end_if_all_ended(void)
+{
+    for (int p = 0; p < S.np; p++)
+        if (S.P[p].end.state == MU_FLOW_RUNNING)
+            return;
+    if (S.first_failed < 0)
+        end_flow(0, NULL, false);
+    const mu__pipe_end_t *f = &S.P[S.first_failed].end;
+    end_flow(f->rc, f->error, false); /* logged when it failed */
+}
+
+/*  Pipeline p failed (rc, why): the flow fails with a single pipeline or
+    the fail-the-flow policy; else only p stops. */
+static void __attribute__((format(printf, 3, 4))) fail_pipe(int p, int rc, const char *fmt, ...)
+{
+    mu_flow_t *f = S.flow;
+    char why[200], error[256]; /* fit mu__pipe_end_t.error */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (f->npipes == 0)
+        finish(rc, "%s", why);
+    snprintf(error, sizeof error, "pipeline '%s': %s", f->pipes[p].name, why);
+    if (S.np == 1 || f->pipes[p].policy == MU_FLOW_PIPELINE_FAIL_FLOW) {
+        char stopped[256];
+        snprintf(stopped, sizeof stopped, "stopped: pipeline '%s' failed the flow",
+                 f->pipes[p].name);
+        set_pipe_end(p, MU_FLOW_FAILED, rc, error);
+        for (int q = 0; q < S.np; q++)
+            if (S.P[q].end.state == MU_FLOW_RUNNING)
+                set_pipe_end(q, MU_FLOW_FAILED, MU_ECANCELED, stopped);
+        end_flow(rc, error, true);
+    }
+    kill_pipe(p);
+    set_pipe_end(p, MU_FLOW_FAILED, rc, error);
+    mu_log(MU_LOG_ERROR, "flow", "mu_flow %s/supervisor (pid %d): %s; the other pipelines go on",
+           f->name, (int) getpid(), error);
+    if (S.first_failed < 0)
+        S.first_failed = p;
+    end_if_all_ended();
 }
 
 /* ---- events ---------------------------------------------------------------------- */
@@ -320,25 +418,28 @@ has_remote(void)
     return false;
 }
 
-/*  Starts draining. requested: by the caller or a signal (else the local
-    input ended). A process that shares the flow with others drains without
-    deadline until a stop is requested: its stages feeding remote ones stay
-    up until then (see drain_progress). */
+/*  Starts draining pipeline p. requested: by the caller or a signal (else
+    the local input ended). A process that shares the flow with others
+    drains without deadline until a stop is requested: its stages feeding
+    remote ones stay up until then (see drain_progress). */
 static void
-begin_drain(int timeout_ms, bool requested)
+begin_drain(int p, int timeout_ms, bool requested)
 {
     mu_flow_t *f = S.flow;
+    pipe_state_t *ps = &S.P[p];
+    if (ps->end.state != MU_FLOW_RUNNING)
+        return;
     int64_t deadline = mu__now_ms() + timeout_ms;
     if (!requested && has_remote())
         deadline = INT64_MAX;
     if (requested)
-        S.stop_requested = true;
-    if (!S.draining || deadline < S.deadline)
-        S.deadline = deadline;
-    S.draining = true;
+        ps->stop_requested = true;
+    if (!ps->draining || deadline < ps->deadline)
+        ps->deadline = deadline;
+    ps->draining = true;
     char d = 'D';
     for (int s = 0; s < f->nstages; s++)
-        for (int i = 0; i < f->stages[s].n; i++) {
+        for (int i = 0; i < f->stages[s].n && f->stages[s].pipe == p; i++) {
             slot_t *sl = &S.st[s].slots[i];
             tell(sl, &d, 1); /* sources stop; outbound edges stop waiting for clients */
             if (sl->pid == 0 && !sl->done) { /* waiting for a restart: gone */
@@ -349,8 +450,17 @@ begin_drain(int timeout_ms, bool requested)
         }
 }
 
-/*  Records a restart of stage s; fails the flow when the intensity is
-    exceeded. */
+/*  Drains every pipeline still running (a stop from the caller or a
+    signal). */
+static void
+begin_drain_all(int timeout_ms)
+{
+    for (int p = 0; p < S.np; p++)
+        begin_drain(p, timeout_ms, true);
+}
+
+/*  Records a restart of stage s; fails its pipeline (the flow, without
+    named pipelines) when the intensity is exceeded. */
 static void
 count_restart(int s, int i, int status)
 {
@@ -370,10 +480,10 @@ count_restart(int s, int i, int status)
             snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
         else
             snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
-        finish(MU_ELIMIT,
-               "stage '%s' exceeded its restart limit: %d restarts within %d ms "
-               "(last: runner %d, %s)",
-               f->stages[s].name, recent, f->window_ms, i, how);
+        fail_pipe(f->stages[s].pipe, MU_ELIMIT,
+                  "stage '%s' exceeded its restart limit: %d restarts within %d ms "
+                  "(last: runner %d, %s)",
+                  f->stages[s].name, recent, f->window_ms, i, how);
     }
 }
 
@@ -395,7 +505,7 @@ on_exit_of(int s, int i, int status)
     sl->ctl = -1;
     if (sl->told_exit || sl->done)
         return;
-    if (S.draining) {
+    if (S.P[S.flow->stages[s].pipe].draining) {
         bool was_drained = sl->drained;
         sl->done = sl->drained = true;
         if (!was_drained)
@@ -409,7 +519,10 @@ on_exit_of(int s, int i, int status)
         sl->backoff_ms = BACKOFF_MAX_MS;
     sl->restarts++;
     count_restart(s, i, status);
-    if (s > 0) { /* at-least-once senders resend what it had not acknowledged */
+    if (sl->done) /* its pipeline failed */
+        return;
+    /* at-least-once senders resend what it had not acknowledged */
+    if (!mu__flow_first(S.flow, s)) {
         char msg[1 + sizeof(int)] = { 'r' };
         memcpy(msg + 1, &i, sizeof i);
         for (int j = 0; j < S.flow->stages[s - 1].n; j++)
@@ -451,15 +564,17 @@ on_runner_msg(int s, int i)
                        S.flow->stages[dead].name, S.flow->stage_deadline_ms);
         } else if (buf.type == 'd') {
             sl->drained = true;
-            int first = 0;
+            int p = S.flow->stages[s].pipe, first = s;
+            while (!mu__flow_first(S.flow, first))
+                first--;
             while (S.flow->stages[first].remote)
                 first++;
-            if (s == first && !S.draining) {
+            if (s == first && !S.P[p].draining) {
                 bool all = true;
                 for (int j = 0; j < S.flow->stages[first].n; j++)
                     all = all && S.st[first].slots[j].drained;
                 if (all)
-                    begin_drain(S.flow->drain_ms, false);
+                    begin_drain(p, S.flow->drain_ms, false);
             }
         }
     }
@@ -480,7 +595,7 @@ on_caller_msg(void)
     if (req.type == 'T')
         send_stats();
     else if (req.type == 'S')
-        begin_drain(req.timeout_ms > 0 ? req.timeout_ms : S.flow->drain_ms, true);
+        begin_drain_all(req.timeout_ms > 0 ? req.timeout_ms : S.flow->drain_ms);
 }
 
 static bool
@@ -492,22 +607,25 @@ stage_drained(int s)
     return true;
 }
 
-/*  Lets go of the stages whose next stage has everything. Returns true when
-    no process is left. */
+/*  Lets go of the stages of pipeline p whose next stage has everything.
+    Returns true when no process of p is left. */
 static bool
-drain_progress(void)
+drain_progress(int p)
 {
     mu_flow_t *f = S.flow;
     bool any_left = false;
     char x = 'X';
     for (int s = 0; s < f->nstages; s++) {
+        if (f->stages[s].pipe != p)
+            continue;
         /* A stage feeding a remote one cannot know when that one has all
            its input: it stays up until a stop is requested. */
         /* Multi-host runners report only once every live downstream
            runner acknowledged their end of stream. */
         bool closable = stage_drained(s)
-                        && (s == f->nstages - 1 || f->nhosts > 0
-                            || (f->stages[s + 1].remote ? S.stop_requested : stage_drained(s + 1)));
+                        && (mu__flow_last(f, s) || f->nhosts > 0
+                            || (f->stages[s + 1].remote ? S.P[p].stop_requested
+                                                        : stage_drained(s + 1)));
         for (int i = 0; i < f->stages[s].n; i++) {
             slot_t *sl = &S.st[s].slots[i];
             if (sl->pid > 0) {
@@ -523,11 +641,11 @@ drain_progress(void)
 }
 
 static const char *
-running_stages(char *buf, size_t cap)
+running_stages(int p, char *buf, size_t cap)
 {
     buf[0] = '\0';
     for (int s = 0; s < S.flow->nstages; s++)
-        if (!stage_drained(s)) {
+        if (S.flow->stages[s].pipe == p && !stage_drained(s)) {
             size_t used = strlen(buf);
             snprintf(buf + used, cap - used, "%s'%s'", used ? ", " : "", S.flow->stages[s].name);
         }
@@ -544,8 +662,13 @@ setup(mu_flow_t *flow, int ctl)
     S.caller = ctl;
     S.parent = getppid();
     S.st = calloc((size_t) flow->nstages, sizeof *S.st);
-    if (!S.st)
+    S.np = mu__flow_npipes(flow);
+    S.P = calloc((size_t) S.np, sizeof *S.P);
+    S.first_failed = -1;
+    if (!S.st || !S.P)
         _exit(1);
+    for (int p = 0; p < S.np; p++)
+        S.P[p].end.state = MU_FLOW_RUNNING;
     for (int s = 0; s < flow->nstages; s++) {
         S.st[s].slots = calloc((size_t) flow->stages[s].n, sizeof(slot_t));
         S.st[s].restart_times = calloc((size_t) flow->max_restarts + 1, sizeof(int64_t));
@@ -605,23 +728,27 @@ mu__flow_supervise(mu_flow_t *flow, int ctl)
         }
         if (S.signalled) {
             S.signalled = 0;
-            begin_drain(flow->drain_ms, true);
+            begin_drain_all(flow->drain_ms);
         }
         reap();
         int64_t now = mu__now_ms();
         for (int s = 0; s < flow->nstages; s++)
             for (int i = 0; i < flow->stages[s].n; i++) {
                 slot_t *sl = &S.st[s].slots[i];
-                if (sl->restart_at > 0 && now >= sl->restart_at && !S.draining)
+                if (sl->restart_at > 0 && now >= sl->restart_at
+                    && !S.P[flow->stages[s].pipe].draining)
                     spawn(s, i);
             }
-        if (S.draining) {
-            if (drain_progress())
-                finish(0, NULL);
-            if (mu__now_ms() > S.deadline) {
-                char names[256];
-                finish(MU_ECANCELED, "drain deadline expired; stages still busy: %s",
-                       running_stages(names, sizeof names));
+        for (int p = 0; p < S.np; p++) {
+            if (!S.P[p].draining)
+                continue;
+            if (drain_progress(p)) {
+                set_pipe_end(p, MU_FLOW_FINISHED, 0, NULL);
+                end_if_all_ended();
+            } else if (mu__now_ms() > S.P[p].deadline) {
+                char names[150];
+                fail_pipe(p, MU_ECANCELED, "drain deadline expired; stages still busy: %s",
+                          running_stages(p, names, sizeof names));
             }
         }
     }

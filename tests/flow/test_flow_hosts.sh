@@ -6,6 +6,8 @@
 # port range on 127.0.0.1. Source on host a; the worker stage "work"
 # spread over b and c; workers append (sequence, host, runner) records to
 # one file. Waits only on events (ready lines, record counts, exits).
+# The flow's log lines (mu_log, module "flow") are in NAME.err, the
+# program's own output (ready, rows, rc) in NAME.log.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 tap_timeout 300 "$0" "$@"
 tap_begin test_flow_hosts
@@ -124,7 +126,7 @@ for h in b a; do start $h -w b:2 -n $N -o "$out" -D b:1 -r -t 500:wait -b 100:50
 tap_wait_for 60 have "$out" 100
 kill -9 -"$pid_b"
 wait "$pid_b" 2>/dev/null
-tap_wait_for 30 grep -q "stage 'work' has had no live runner" "$tmp/a.log"
+tap_wait_for 30 grep -q "stage 'work' has had no live runner" "$tmp/a.err"
 reported=$?
 start b -w b:2 -n $N -o "$out" -D b:1 -r -t 500:wait -b 100:500
 tap_wait_for 60 ended a && tap_wait_for 30 ended b
@@ -179,7 +181,7 @@ wait $pid_a; sa=$?; wait $pid_b; sb=$?; wait $pid_c; sc=$?
 set -- $(check "$out" $N)
 auth_a=$(stat_of "$tmp/a.log" src 0 10); auth_b=$(stat_of "$tmp/b.log" work -1 10)
 if [ "$sa$sc" = 00 ] && [ "$2" -eq 0 ] && [ "${auth_a:-0}" -ge 1 ] && [ "${auth_b:-0}" -ge 1 ] \
-    && grep -q "CURVE handshake" "$tmp/a.log" && grep -q "CURVE handshake" "$tmp/b.log"; then
+    && grep -q "CURVE handshake" "$tmp/a.err" && grep -q "CURVE handshake" "$tmp/b.err"; then
     ok "per-host keys: c served all $N; b's wrong key refused, logged and counted on a ($auth_a) and b ($auth_b)"
 else
     cp "$tmp/a.log" "$tmp/out"; cp "$tmp/b.err" "$tmp/err"; rc="$sa$sb$sc a=$auth_a b=$auth_b check=$*"
@@ -205,14 +207,14 @@ out="$tmp/r9"
 for h in b c a; do start $h -w b:2 -w c:2 -n $N -o "$out" -D b:2 -D c:2 -r -b 200:600; done
 tap_wait_for 60 have "$out" 300
 kill -STOP -"$pid_b"
-tap_wait_for 30 grep -q "on host 'b' lost" "$tmp/a.log"
+tap_wait_for 30 grep -q "on host 'b' lost" "$tmp/a.err"
 frozen=$?
 # Thawed only once the source redelivered b's copies: thawed earlier, b's
 # late acknowledgements could free them first (nothing to redeliver).
-tap_wait_for 30 grep -q "redelivering" "$tmp/a.log"
+tap_wait_for 30 grep -q "redelivering" "$tmp/a.err"
 frozen=$frozen$?
 kill -CONT -"$pid_b"
-tap_wait_for 30 grep -q "on host 'b' rejoined" "$tmp/a.log"
+tap_wait_for 30 grep -q "on host 'b' rejoined" "$tmp/a.err"
 rejoined=$?
 tap_wait_for 60 ended a && tap_wait_for 30 ended b && tap_wait_for 30 ended c
 wait $pid_a; sa=$?; wait $pid_b; sb=$?; wait $pid_c; sc=$?
@@ -221,7 +223,7 @@ redo=$(stat_of "$tmp/a.log" src 0 6); dups=$(stat_of "$tmp/a.log" src 0 7)
 if [ "$frozen$rejoined" = 000 ] && [ "$sa$sb$sc" = 000 ] && [ "$2" -eq 0 ] && [ "${redo:-0}" -ge 1 ]; then
     ok "host b frozen: lost by heartbeat, $redo redelivered, rejoined when thawed; none of $N lost, $3 handled twice (counted: $dups)"
 else
-    cp "$tmp/a.log" "$tmp/out"; cp "$tmp/b.log" "$tmp/err"; rc="$frozen$rejoined $sa$sb$sc check=$* redo=$redo"
+    cp "$tmp/a.log" "$tmp/out"; cp "$tmp/a.err" "$tmp/err"; rc="$frozen$rejoined $sa$sb$sc check=$* redo=$redo"
     not_ok "host b frozen and thawed"
 fi
 

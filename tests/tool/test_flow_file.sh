@@ -30,7 +30,7 @@ run() {
 status_is() { [ "$rc" -eq "$1" ]; }
 out_has() { grep -q -e "$1" "$tmp/out"; }
 err_has() { grep -q -F -e "$1" "$tmp/err"; }
-# The runners' log lines (czmq's zsys_*) go to stderr, never stdout.
+# The runners' log lines (mu_log, module "flow") go to stderr, never stdout.
 log_has() { grep -q -F -e "$1" "$tmp/err" && ! grep -q -F -e "$1" "$tmp/out"; }
 
 # ---- errors in the file: exit status 2, the place named ---------------------
@@ -109,6 +109,28 @@ bad_file "runners on an unknown host" '{"flow": "x", '"$HOSTS"', "stages": ['"$S
     "stages[1] 'w'.runners: host 'C'" --host A
 bad_file "host without a port" '{"flow": "x", "hosts": [{"name": "A", "address": "127.0.0.1"}], "stages": ['"$SRC"']}' \
     "hosts[0].base_port: missing (required)" --host A
+PA='{"name": "sa", "type": "source", "command": "true", "pipeline": "a"}'
+PB='{"name": "sb", "type": "source", "command": "true", "pipeline": "b"}'
+bad_file "a pipeline named by some stages only" '{"flow": "x", "stages": ['"$PA"', {"name": "w", "type": "worker", "command": "cat"}]}' \
+    "stages[1] 'w'.pipeline: missing: every stage names its pipeline, or none does"
+bad_file "a pipeline named after stages without one" '{"flow": "x", "stages": ['"$SRC"', {"name": "w", "type": "worker", "command": "cat", "pipeline": "a"}]}' \
+    "stages[1] 'w'.pipeline: named: every stage names its pipeline, or none does"
+bad_file "a pipeline whose stages are apart" '{"flow": "x", "stages": ['"$PA"', '"$PB"', {"name": "w", "type": "worker", "command": "cat", "pipeline": "a"}]}' \
+    "stages[2] 'w'.pipeline: 'a' has stages earlier: the stages of a pipeline are consecutive"
+bad_file "a long pipeline name" '{"flow": "x", "stages": [{"name": "s", "type": "source", "command": "true", "pipeline": "0123456789012345678901234567890123"}]}' \
+    "stages[0] 's': invalid argument: flow 'x': pipeline name '0123456789012345678901234567890123' empty or over 31 bytes"
+bad_file "a wrong pipeline type" '{"flow": "x", "stages": [{"name": "s", "type": "source", "command": "true", "pipeline": 7}]}' \
+    "stages[0] 's'.pipeline: needs a non-empty string"
+bad_file "a link into the first stage of a pipeline" '{"flow": "x", "stages": ['"$PA"', {"name": "w", "type": "worker", "command": "cat", "pipeline": "b", "link": "broadcast"}]}' \
+    "stages[1] 'w'.link: the first stage of a pipeline has no link into it"
+bad_file "pipelines with hosts" '{"flow": "x", '"$HOSTS"', "stages": ['"$PA"']}' \
+    "stages[0] 'sa'.pipeline: named pipelines do not mix with hosts" --host A
+bad_file "a policy for an unknown pipeline" '{"flow": "x", "pipelines": {"zz": {}}, "stages": ['"$PA"']}' \
+    "pipelines.zz: no stage names pipeline 'zz'"
+bad_file "a bad failure policy" '{"flow": "x", "pipelines": {"a": {"on_failure": "never"}}, "stages": ['"$PA"']}' \
+    "pipelines.a.on_failure: 'never': needs \"isolate\" or \"fail_flow\""
+bad_file "an unknown pipeline setting" '{"flow": "x", "pipelines": {"a": {"policy": "isolate"}}, "stages": ['"$PA"']}' \
+    "pipelines.a.policy: unknown key"
 
 run "$tmp/absent.json"
 if status_is 2 && err_has "absent.json: No such file"; then ok "refused: no such file"; else not_ok "refused: no such file"; fi
@@ -196,6 +218,24 @@ JSON
 run "$tmp/garbage.json"
 check "garbage frames from a command: an error per input, no hang" \
     eval 'status_is 0 && out_has "^bad *all .* 20 *0 *20 *0 " && log_has "wrote a frame over max_frame (65536 bytes)"'
+
+# Two pipelines in one file: each counts its own messages; the table
+# shows the pipeline column.
+cat >"$tmp/pipes.json" <<JSON
+{"flow": "pipes", "pipelines": {"left": {"on_failure": "fail_flow"}},
+ "stages": [
+  {"name": "gen-l", "type": "source", "command": "$PY $S/gen.py 120", "pipeline": "left"},
+  {"name": "up-l", "type": "worker", "command": "$PY $S/upper.py", "runners": 2, "pipeline": "left"},
+  {"name": "sink-l", "type": "worker", "command": "$PY $S/sink.py out-left", "pipeline": "left"},
+  {"name": "gen-r", "type": "source", "command": "$PY $S/gen.py 70", "pipeline": "right"},
+  {"name": "sink-r", "type": "worker", "command": "$PY $S/sink.py out-right", "pipeline": "right"}
+ ]}
+JSON
+run "$tmp/pipes.json"
+check "two pipelines in one file: their own counts, a pipeline column" \
+    eval 'status_is 0 && out_has "^pipeline *stage *runner" && out_has "^left *up-l *all .* 120 *120 *0 *0 " \
+        && out_has "^right *sink-r *all .* 70 *0 *0 *0 " && lines_ok "$tmp/out-left.0" 120 "py:" \
+        && lines_ok "$tmp/out-right.0" 70 ""'
 
 # A command that never answers: timeout_ms bounds each input.
 cat >"$tmp/silent.json" <<JSON
@@ -402,7 +442,7 @@ if status_is 0 && [ "$brc" -eq 0 ] && grep -q "host B: ready" "$tmp/b.out" \
     echo "# host B handled $(awk '$1 == "up" && $2 == "all" { print $4 }' "$tmp/b.out") of 1000"
     ok "two hosts, shared passphrase: both parts end by themselves, 1000 messages"
 else
-    sed 's/^/#   B: /' "$tmp/b.out" | grep -v "I: " | head -n 12
+    sed 's/^/#   B: /' "$tmp/b.out" | grep -v " I flow: " | head -n 12
     not_ok "two hosts, shared passphrase: both parts end by themselves, 1000 messages"
 fi
 
@@ -411,7 +451,7 @@ two_hosts certs '"keys": {"hosts": {"A": "A.cert", "B": "B.cert"}},'
 if status_is 0 && [ "$brc" -eq 0 ] && [ "$(sort -u "$tmp/out-certs.0" | grep -c '^py:[0-9]*$')" -eq 1000 ]; then
     ok "two hosts, per-host certificates: 1000 messages"
 else
-    sed 's/^/#   B: /' "$tmp/b.out" | grep -v "I: " | head -n 12
+    sed 's/^/#   B: /' "$tmp/b.out" | grep -v " I flow: " | head -n 12
     not_ok "two hosts, per-host certificates: 1000 messages"
 fi
 

@@ -289,19 +289,25 @@ cli_flow_print_stats(mu_flow_t *f)
     size_t n = 0;
     if (mu_flow_stats(f, rows, 600, &n) != 0)
         return;
-    static const char *const headers[] = { "stage",  "runner",   "pid",    "in",    "out",
-                                           "errors", "restarts", "drops",  "queue", "clients",
-                                           "idle",   "slow",     "p50 us", "p99 us" };
-    cli_table_t *t = cli_table_new(14, headers);
+    /* the pipeline column only when the flow has several pipelines */
+    bool pipes = false;
+    for (size_t i = 1; i < n && i < 600; i++)
+        pipes = pipes || strcmp(rows[i].pipeline, rows[0].pipeline) != 0;
+    static const char *const headers[] = { "pipeline", "stage",  "runner",   "pid",    "in",
+                                           "out",      "errors", "restarts", "drops",  "queue",
+                                           "clients",  "idle",   "slow",     "p50 us", "p99 us" };
+    cli_table_t *t = cli_table_new(pipes ? 15 : 14, pipes ? headers : headers + 1);
     for (size_t i = 0; t && i < n && i < 600; i++) {
         const mu_flow_stats_t *r = &rows[i];
-        char idx[16], pid[16];
+        char idx[16], pid[16], stage[80];
         snprintf(idx, sizeof idx, r->index < 0 ? "all" : "%d", r->index);
         snprintf(pid, sizeof pid, r->pid > 0 ? "%d" : "-", (int) r->pid);
+        snprintf(stage, sizeof stage, "%s%s%s", pipes ? r->pipeline : "", pipes ? "\t" : "",
+                 r->stage);
         (void) cli_table_addf(t,
                               "%s\t%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\t%lld\t%llu\t%llu\t%llu"
                               "\t%.1f\t%.1f",
-                              r->stage, idx, pid, (unsigned long long) r->in,
+                              stage, idx, pid, (unsigned long long) r->in,
                               (unsigned long long) r->out, (unsigned long long) r->errors,
                               (unsigned long long) r->restarts, (unsigned long long) r->drops,
                               (long long) r->queue, (unsigned long long) r->clients,

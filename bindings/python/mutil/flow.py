@@ -546,6 +546,18 @@ class Flow(Handle):
         check(lib.mu_flow_set_curve(self._p, _keys_ptr(server), _keys_ptr(client)))
         return self
 
+    def add_pipeline(self, name, fail_flow=False):
+        """Starts pipeline `name` (mu_flow_add_pipeline): the stages added
+        from now on belong to it, up to the next add_pipeline; each pipeline
+        runs from its own source, ends by itself and, when it fails, stops
+        only itself, or (fail_flow) the whole flow. Stats rows name their
+        pipeline. Returns the flow."""
+        check(lib.mu_flow_add_pipeline(self._p, to_cstr(name, 'name')))
+        if fail_flow:
+            check(lib.mu_flow_set_pipeline_policy(self._p, to_cstr(name, 'name'),
+                                                  lib.MU_FLOW_PIPELINE_FAIL_FLOW))
+        return self
+
     def set_restart_limit(self, max_restarts=5, window=5.0):
         """More than max_restarts restarts of one stage within window seconds
         fail the flow (wait raises mutil.ProtocolError, MU_ELIMIT). Returns
@@ -679,7 +691,8 @@ class Flow(Handle):
         """The statistics rows: for each stage its total (index -1), then one
         per runner, as dicts (stage, index, pid, in, out, errors, restarts,
         drops, redelivered, queue, p50_us, p99_us, clients_idle,
-        clients_slow, clients). At most about 100 ms old; after the end, the
+        clients_slow, clients, ..., pipeline: the stage's pipeline, the
+        flow's name without add_pipeline). At most about 100 ms old; after the end, the
         final figures. Raises mutil.InvalidError (not started),
         mutil.TimeoutError (no answer from the supervisor within 1 s)."""
         cap = self._runners + self._stages + 1
@@ -711,9 +724,13 @@ class Flow(Handle):
 _FIELDS = [name for name, _ in ffi.typeof('mu_flow_stats_t').fields if name != 'size']
 
 
+_TEXT_FIELDS = ('stage', 'pipeline')
+
+
 def _row(r):
-    row = {name: getattr(r, name) for name in _FIELDS if name != 'stage'}
-    row['stage'] = ffi.string(r.stage).decode('utf-8', 'replace')
+    row = {name: getattr(r, name) for name in _FIELDS if name not in _TEXT_FIELDS}
+    for name in _TEXT_FIELDS:
+        row[name] = ffi.string(getattr(r, name)).decode('utf-8', 'replace')
     return row
 
 

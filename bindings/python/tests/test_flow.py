@@ -539,3 +539,27 @@ def test_edge_address_in_use(free_port):
     first.stop()
     first.close()
     second.close()
+
+
+def test_pipelines_in_one_flow_name_their_stats_rows():
+    sink = Sink()
+    with mutil.Flow('two') as flow:
+        flow.add_pipeline('left')
+        flow.add_source('left-src', numbers(30))
+        flow.add_worker('left-sink', sink_stage(sink))
+        flow.add_pipeline('right', fail_flow=True)
+        flow.add_source('right-src', numbers(20), n=2)
+        flow.add_worker('right-sink', sink_stage(sink))
+        with pytest.raises(mutil.InvalidError):
+            flow.add_pipeline('left')  # taken
+        frames = run_to_end(flow, sink)
+        assert len(frames) == 30 + 2 * 20
+        rows = flow.stats()
+        assert {r['stage']: r['pipeline'] for r in rows if r['index'] == -1} == {
+            'left-src': 'left', 'left-sink': 'left', 'right-src': 'right', 'right-sink': 'right'}
+        assert flow.stage_stats('right-sink')['in'] == 40
+    with mutil.Flow('solo') as flow:  # without add_pipeline: the flow's name
+        flow.add_source('src', numbers(3))
+        flow.add_worker('sink', sink_stage(sink := Sink()))
+        run_to_end(flow, sink)
+        assert {r['pipeline'] for r in flow.stats()} == {'solo'}

@@ -82,6 +82,7 @@ typedef struct {
     uint64_t hosts_joined;
     uint64_t auth_failures;
     int64_t live_runners;
+    char pipeline[32];
 } mu_flow_stats_t;
   mu_flow_t *mu_flow_new(const char *name);
  void mu_flow_destroy(mu_flow_t **self_p);
@@ -126,6 +127,13 @@ typedef struct {
                                                                                             fail);
   int mu_flow_set_host_keys(mu_flow_t *self, const char *host,
                                                  const mu_keys_t *keys);
+typedef enum {
+    MU_FLOW_PIPELINE_ISOLATE = 0,
+    MU_FLOW_PIPELINE_FAIL_FLOW = 1
+} mu_flow_pipeline_policy_t;
+  int mu_flow_add_pipeline(mu_flow_t *self, const char *name);
+  int mu_flow_set_pipeline_policy(mu_flow_t *self, const char *name,
+                                                       mu_flow_pipeline_policy_t policy);
   int mu_flow_set_restart_limit(mu_flow_t *self, int max_restarts,
                                                      int window_ms);
   int mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms);
@@ -139,6 +147,8 @@ typedef enum {
     MU_FLOW_FAILED = 3
 } mu_flow_state_t;
  mu_flow_state_t mu_flow_state(mu_flow_t *self, int *code_p);
+  int mu_flow_pipeline_state(mu_flow_t *self, const char *name,
+                                                  mu_flow_state_t *state_p, int *code_p);
   int mu_flow_stop(mu_flow_t *self, int timeout_ms);
   int mu_flow_run(mu_flow_t *self);
  pid_t mu_flow_pid(const mu_flow_t *self);
