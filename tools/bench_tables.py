@@ -44,13 +44,14 @@ Exit status: 0, 1 (--check found a difference), 2 (bad input or usage).
 Standard library only (/usr/bin/python3)."""
 
 import argparse
+import decimal
 import json
 import math
 import os
 import re
 import sys
 
-UNITS = {"us": "µs", "conn/s": "/s", "op/cpu-s": "op/CPU s"}
+UNITS = {"us": "µs", "conn/s": "/s", "op/cpu-s": "op/CPU s", "msg/cpus": "msg/CPU s"}
 
 # Benches whose lines are separate runs (every line a row, none replaced).
 RUN_BENCHES = {"flow_demo"}
@@ -92,17 +93,23 @@ def fmt_number(value, unit):
 
 
 def sig3(x):
-    """3 significant digits without an exponent: 1.07, 23.9, 412."""
+    """3 significant digits without an exponent: 1.07, 23.9, 412 (halves
+    of the printed figure round up: 580.5 is 581)."""
     if x == 0:
         return "0"
-    digits = max(0, 2 - int(math.floor(math.log10(abs(x)))))
-    return "%.*f" % (digits, x)
+    d = decimal.Decimal(repr(x))
+    digits = max(0, 2 - d.copy_abs().adjusted())
+    d = d.quantize(decimal.Decimal(1).scaleb(-digits), rounding=decimal.ROUND_HALF_UP)
+    if d.copy_abs().adjusted() > 2 - digits and digits > 0:  # 9.995 became 10.00
+        d = d.quantize(decimal.Decimal(1).scaleb(1 - digits), rounding=decimal.ROUND_HALF_UP)
+    return "%s" % d
 
 
 def fmt_ratio(r):
     if r is None:
         return "–"
-    return "%.2f" % r
+    return "%s" % decimal.Decimal(repr(r)).quantize(decimal.Decimal("0.01"),
+                                                      rounding=decimal.ROUND_HALF_UP)
 
 
 def fmt_bar(rec):
