@@ -31,7 +31,8 @@ ours, baseline and its figure, ratio, bar and whether it was met (a case
 CASE-cpu right after CASE). Lines with "skipped" or "note" instead of
 figures become a list below the table. A case measured again (same case
 and baseline; several OUTPUT files) keeps its last figures, except in
-benches whose lines are runs (flow_demo: one row per run). Blocks of
+benches whose lines are runs (flow_demo: one row per run, with its mode,
+numbers back, msg/s, p50/p99/p999 and bar, no baseline). Blocks of
 benches absent from the outputs are left alone; a bench without a block in
 the README is an error unless --print.
 
@@ -223,17 +224,18 @@ def record_key(rec):
 
 
 def cpu_after_wall(recs):
-    """recs with each CASE-cpu record moved right after the last CASE one."""
+    """recs with each CASE-cpu record moved right after the last CASE
+    record (and the CASE-cpu records already there)."""
     cases = {r["case"] for r in recs}
-    rest = [r for r in recs if not (r["case"].endswith("-cpu") and r["case"][:-4] in cases)]
-    for r in recs:
-        if r in rest:
-            continue
-        at = max(i for i, o in enumerate(rest) if o["case"] == r["case"][:-4])
-        while at + 1 < len(rest) and rest[at + 1]["case"].startswith(r["case"][:-4] + "-cpu"):
+    moved = [r["case"].endswith("-cpu") and r["case"][:-4] in cases for r in recs]
+    out = [r for r, m in zip(recs, moved) if not m]
+    for r in (r for r, m in zip(recs, moved) if m):
+        base = r["case"][:-4]
+        at = max(i for i, o in enumerate(out) if o["case"] == base)
+        while at + 1 < len(out) and out[at + 1]["case"] == r["case"]:
             at += 1
-        rest.insert(at + 1, r)
-    return rest
+        out.insert(at + 1, r)
+    return out
 
 
 def header(bench, source):
