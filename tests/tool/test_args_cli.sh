@@ -45,7 +45,7 @@ help_sub() {   # help_sub CMD SUB "EXPECTED FIRST LINE"
 }
 status_is_0() { [ "$rc" -eq 0 ]; }
 
-help_sub flow demo "usage: mutil flow demo [--workers N] [--count N] [--rate N]"
+help_sub flow demo "usage: mutil flow demo [--workers N] [--count N] [--rate N] [--json]"
 help_sub flow help "usage: mutil flow help"
 help_sub frame encode "usage: mutil frame encode [-H N] [-m MAX] [-r N] [INPUT [OUTPUT]]"
 help_sub frame decode "usage: mutil frame decode [-H N] [-m MAX] [INPUT [OUTPUT]]"

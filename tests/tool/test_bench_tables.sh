@@ -3,9 +3,11 @@
 # Copyright (c) 2026 the mutil authors
 # test_bench_tables.sh — TAP tests of tools/bench_tables.py on a saved
 # benchmark output (tests/tool/bench_sample.out): the tables it prints, the
-# README blocks it replaces (and nothing else), --check, and its errors.
+# README blocks it replaces (and nothing else), --check, --complete, and its
+# errors; bench/lru's CPU-time lines, one bench's case against several
+# baselines, and `mutil flow demo`'s text and --json output (run here).
 #
-# Environment: top_srcdir.
+# Environment: top_srcdir, top_builddir (the tool is "$top_builddir/mutil").
 set -u
 
 . "${top_srcdir:-.}/tests/lib/tap.sh"
@@ -24,7 +26,7 @@ rc=0
 "$PY" "$GEN" --print "$SAMPLE" >"$tmp/out" 2>"$tmp/err" || rc=$?
 if [ $rc = 0 ] \
     && has '| `rtt-64B-null` | 21.8 µs | raw-dealer-router: 19.0 µs | 1.16 | ≤ 1.25 ×: met |' \
-    && has '| `rtt-64B-curve` | 80.1 µs | raw-dealer-router: 60.0 µs | 1.33 | ≤ 1.25 ×: **missed** |' \
+    && has '| `rtt-64B-curve` | 80.1 µs | raw-dealer-router: 60.0 µs | 1.34 | ≤ 1.25 ×: **missed** |' \
     && has '| `stream-1KiB-null` | 602 k msg/s | raw-dealer-router: 703 k msg/s | 0.86 | ≥ 0.85 ×: met |' \
     && has '| `file-256MiB-null` | 1.11 GB/s | raw-zmq-stream: 875 MB/s | 1.25 | ≥ 0.80 ×: met |' \
     && has '| `handshake-curve` | 810 /s | raw-curve-connect: 905 /s | – |  |' \
@@ -85,7 +87,7 @@ fi
 printf 'no json here\n' >"$tmp/empty.out"
 rc=0
 "$PY" "$GEN" --print "$tmp/empty.out" >"$tmp/out" 2>"$tmp/err" || rc=$?
-if [ $rc = 2 ] && grep -q 'no benchmark JSON lines' "$tmp/err"; then
+if [ $rc = 2 ] && grep -q 'no benchmark results' "$tmp/err"; then
     ok "an output without JSON lines: exit 2"
 else
     not_ok "an output without JSON lines: exit 2"
@@ -94,5 +96,82 @@ fi
 rc=0
 "$PY" "$GEN" --print "$tmp/missing.out" >"$tmp/out" 2>"$tmp/err" || rc=$?
 if [ $rc = 2 ] && grep -q 'cannot read' "$tmp/err"; then ok "a missing output file: exit 2"; else not_ok "a missing output file: exit 2"; fi
+
+# bench/lru: the stderr "cpu time" line of older runs and the JSON line of
+# newer ones give the same row, right after the case's wall-clock row.
+cat >"$tmp/lru.out" <<'OUT'
+{"bench":"lru","case":"hot-10k-mem","unit":"op/s","value":3.1e7,"baseline":"plain-lru","baseline_value":1.2e8,"ratio":0.26,"bar":">= 30 M op/s","status":"ok"}
+{"bench":"lru","case":"rand-1M-mem","unit":"op/s","value":9e6,"baseline":"plain-lru","baseline_value":2.5e7,"ratio":0.36,"bar":">= 10 M op/s","status":"MISS"}
+OUT
+cat >"$tmp/lru.err" <<'OUT'
+# hot-10k-mem      N=1/1  hits 1 of 1 keys  median 3.1e+07 vs 1.2e+08 op/s
+# hot-10k-mem      cpu time: median 3.54e+07 vs 1.27e+08 op/s per CPU second, ratio 0.28
+OUT
+printf '%s\n' '{"bench":"lru","case":"rand-1M-mem-cpu","unit":"op/cpu-s","value":9.2e6,"baseline":"plain-lru-cpu","baseline_value":2.47e7,"ratio":0.37,"bar":">= 10 M op/cpu-s","status":"MISS"}' >"$tmp/lru2.out"
+rc=0
+"$PY" "$GEN" --print "$tmp/lru.out" "$tmp/lru.err" "$tmp/lru2.out" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ $rc = 0 ] && [ "$(grep -c '^| `' "$tmp/out")" = 4 ] \
+    && [ "$(grep '^| `' "$tmp/out" | cut -d'`' -f2 | tr '\n' ' ')" = 'hot-10k-mem hot-10k-mem-cpu rand-1M-mem rand-1M-mem-cpu ' ] \
+    && has '| `hot-10k-mem-cpu` | 35.4 M op/CPU s | plain-lru-cpu: 127 M op/CPU s | 0.28 |  |' \
+    && has '| `rand-1M-mem-cpu` | 9.20 M op/CPU s | plain-lru-cpu: 24.7 M op/CPU s | 0.37 | ≥ 10 M op/cpu-s: **missed** |'; then
+    ok "bench/lru: CPU-time lines (stderr text or JSON) after their case"
+else
+    not_ok "bench/lru: CPU-time lines (stderr text or JSON) after their case"
+fi
+
+# bench/pipe reports one case against two baselines: both rows stay; a
+# later output replaces a (case, baseline) row in place.
+cat >"$tmp/pipe.out" <<'OUT'
+{"bench":"pipe","case":"fd-64B","unit":"msg/s","value":1e7,"baseline":"raw-write-read","baseline_value":4e7,"ratio":0.25}
+{"bench":"pipe","case":"fd-64B","unit":"msg/s","value":1e7,"baseline":"raw-write-per-frame","baseline_value":1e6,"ratio":10}
+OUT
+printf '%s\n' '{"bench":"pipe","case":"fd-64B","unit":"msg/s","value":2e7,"baseline":"raw-write-read","baseline_value":4e7,"ratio":0.5}' >"$tmp/pipe2.out"
+rc=0
+"$PY" "$GEN" --print "$tmp/pipe.out" "$tmp/pipe2.out" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ $rc = 0 ] && [ "$(grep -c '^| `fd-64B`' "$tmp/out")" = 2 ] \
+    && [ "$(grep '^| `fd-64B`' "$tmp/out" | head -n 1)" = '| `fd-64B` | 20.0 M msg/s | raw-write-read: 40.0 M msg/s | 0.50 |  |' ] \
+    && has '| `fd-64B` | 10.0 M msg/s | raw-write-per-frame: 1.00 M msg/s | 10.00 |  |'; then
+    ok "one case against two baselines: two rows, replaced per baseline"
+else
+    not_ok "one case against two baselines: two rows, replaced per baseline"
+fi
+
+# `mutil flow demo`: its text summary and its --json line make the same
+# rows, one per run; the paced runs carry the p99 bar.
+MUTIL="${top_builddir:-.}/mutil"
+if [ -x "$MUTIL" ]; then
+    rc=0
+    timeout "$(tap_seconds 120)" "$MUTIL" flow demo --workers 2 --count 3000 >"$tmp/flood.txt" 2>&1 || rc=$?
+    timeout "$(tap_seconds 120)" "$MUTIL" flow demo --workers 2 --count 3000 --rate 10000 --json >"$tmp/paced.txt" 2>&1 || rc=$?
+    "$PY" "$GEN" --print "$tmp/flood.txt" "$tmp/paced.txt" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    if [ $rc = 0 ] && grep -q '^{"bench":"flow_demo","case":"paced",.*"received":3000,"count":3000,' "$tmp/paced.txt" \
+        && ! grep -q '^paced at' "$tmp/paced.txt" \
+        && grep -q '^| 1 | flood, 2,000 in flight | 3,000 of 3,000 | [0-9.]* [kM]* *msg/s | [0-9.]* [µm]s | ' "$tmp/out" \
+        && grep -q '^| 2 | paced at 10,000/s | 3,000 of 3,000 | [0-9.]* k msg/s | .* | p99 ≤ 2 ms: \(met\|\*\*missed\*\*\) |$' "$tmp/out"; then
+        ok "mutil flow demo: text and --json runs, one row each"
+    else
+        not_ok "mutil flow demo: text and --json runs, one row each"
+    fi
+else
+    skip "mutil flow demo: text and --json runs, one row each" "no $MUTIL"
+fi
+
+# --complete: every README block filled, and no broken JSON line.
+printf '<!-- bench:conn -->\n<!-- /bench:conn -->\n<!-- bench:socket -->\n<!-- /bench:socket -->\n<!-- bench:lru -->\n<!-- /bench:lru -->\n' >"$tmp/three.md"
+grep -v '^{not json' "$SAMPLE" >"$tmp/sample.out"
+rc=0
+"$PY" "$GEN" --check --complete --readme "$tmp/three.md" "$tmp/sample.out" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ $rc = 2 ] && grep -q "no output fills the README's block(s): lru" "$tmp/err"; then
+    ok "--complete: a README block no output fills is an error"
+else
+    not_ok "--complete: a README block no output fills is an error"
+fi
+rc=0
+"$PY" "$GEN" --print --complete "$SAMPLE" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ $rc = 2 ] && grep -q 'bench_sample.out:[0-9]*: not JSON$' "$tmp/err"; then
+    ok "--complete: a broken JSON line is an error"
+else
+    not_ok "--complete: a broken JSON line is an error"
+fi
 
 tap_end

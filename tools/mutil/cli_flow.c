@@ -14,7 +14,9 @@
     prints messages/s and the latency percentiles, then the flow's
     statistics. Flood (the default) sends as fast as the window allows;
     --rate N paces the numbers at N per second, each one's latency counted
-    from the time it was due (so a client that falls behind shows it). */
+    from the time it was due (so a client that falls behind shows it).
+    --json prints the summary as one JSON line instead (for
+    tools/bench_tables.py): bench "flow_demo", case "flood" or "paced". */
 #include "cli.h"
 
 #include <arpa/inet.h>
@@ -41,7 +43,8 @@
     "right edge; then the throughput, latency percentiles and the flow's\n"      \
     "statistics per stage and worker are printed. By default the client\n"       \
     "floods (2000 numbers in flight); --rate N paces it at N numbers per\n"      \
-    "second, latency counted from when each number was due.\n\n"                 \
+    "second, latency counted from when each number was due; --json prints\n"     \
+    "that line as one JSON line (for tools/bench_tables.py).\n\n"                \
     "serve runs the same flow for clients of your own: it prints the edges'\n"   \
     "ports (--port P: inbound P, odd P+1, even P+2; default ephemeral ports),\n" \
     "then runs until SIGINT or SIGTERM, drains and prints the statistics.\n\n"   \
@@ -383,11 +386,11 @@ parse_count(cli_args_t *args, uint64_t max, uint64_t *v)
 /*  Parses the options of "flow demo" and "flow serve" (who): --workers N
     (1..256), the command's own numeric option (--count or --port, up to
     max, into *value) and, when rate is not NULL, --rate N (1..10^8
-    numbers/s). Returns CLI_ARGS_OPERAND to go on, else the exit status
-    (help or usage printed). */
+    numbers/s) and --json (into *json). Returns CLI_ARGS_OPERAND to go on,
+    else the exit status (help or usage printed). */
 static int
 parse_options(const cli_command_t *self, const char *who, int argc, char **argv, uint64_t *workers,
-              const char *option, uint64_t max, uint64_t *value, uint64_t *rate)
+              const char *option, uint64_t max, uint64_t *value, uint64_t *rate, bool *json)
 {
     cli_args_t args;
     cli_args_init(&args, who, argc, argv);
@@ -406,6 +409,8 @@ parse_options(const cli_command_t *self, const char *who, int argc, char **argv,
             ok = parse_count(&args, max, value);
         else if (rate && cli_args_is(&args, "--rate"))
             ok = parse_count(&args, 100000000, rate);
+        else if (json && cli_args_is(&args, "--json"))
+            ok = *json = cli_args_flag(&args);
         else
             cli_args_unknown(&args);
         if (!ok) {
@@ -426,6 +431,36 @@ quantile(const client_t *c, double q)
     return c->lat_us[k < c->received ? k : c->received - 1];
 }
 
+/*  The demo's throughput and latency line: text, or one JSON line (json)
+    with the paced mode's bar (issue 16: p99 <= 2 ms). c's latencies are
+    sorted. */
+static void
+print_summary(const client_t *c, uint64_t count, uint64_t rate, double secs, bool json)
+{
+    double msgs = secs > 0 ? (double) c->received / secs : 0;
+    double p50 = quantile(c, 0.5), p99 = quantile(c, 0.99), p999 = quantile(c, 0.999);
+    if (!json) {
+        if (rate)
+            printf("paced at %llu/s: ", (unsigned long long) rate);
+        else
+            printf("flood (%d in flight): ", WINDOW);
+        printf("%.0f messages/s, latency p50 %.0f us, p99 %.0f us, p999 %.0f us\n", msgs, p50, p99,
+               p999);
+        return;
+    }
+    printf("{\"bench\":\"flow_demo\",\"case\":\"%s\",\"unit\":\"msg/s\",\"value\":%.0f,"
+           "\"p50_us\":%.0f,\"p99_us\":%.0f,\"p999_us\":%.0f,\"received\":%llu,\"count\":%llu,"
+           "\"wrong\":%llu,\"duplicates\":%llu",
+           rate ? "paced" : "flood", msgs, p50, p99, p999, (unsigned long long) c->received,
+           (unsigned long long) count, (unsigned long long) c->wrong,
+           (unsigned long long) c->dupes);
+    if (rate)
+        printf(",\"rate\":%llu,\"bar\":\"p99 <= 2 ms\",\"status\":\"%s\"}\n",
+               (unsigned long long) rate, p99 <= 2000 ? "ok" : "MISS");
+    else
+        printf(",\"in_flight\":%d}\n", WINDOW);
+}
+
 static int
 flow_demo(const cli_command_t *self, int argc, char **argv)
 {
@@ -433,8 +468,9 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     uint64_t workers = (uint64_t) (cores > 0 ? cores * 2 : 2), count = 100000, rate = 0;
     if (workers > 256)
         workers = 256;
+    bool json = false;
     int status = parse_options(self, "flow demo", argc, argv, &workers, "--count", 100000000,
-                               &count, &rate);
+                               &count, &rate, &json);
     if (status != CLI_ARGS_OPERAND)
         return status;
     mu_flow_t *f = make_flow((int) workers, 0);
@@ -457,13 +493,7 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
         printf("%llu of %llu numbers back (wrong edge or malformed: %llu, duplicates: %llu)\n",
                (unsigned long long) c->received, (unsigned long long) count,
                (unsigned long long) c->wrong, (unsigned long long) c->dupes);
-        if (rate)
-            printf("paced at %llu/s: ", (unsigned long long) rate);
-        else
-            printf("flood (%d in flight): ", WINDOW);
-        printf("%.0f messages/s, latency p50 %.0f us, p99 %.0f us, p999 %.0f us\n",
-               secs > 0 ? (double) c->received / secs : 0, quantile(c, 0.5), quantile(c, 0.99),
-               quantile(c, 0.999));
+        print_summary(c, count, rate, secs, json);
         free(c->sent_ns);
         free(c->seen);
         free(c->lat_us);
@@ -497,7 +527,7 @@ flow_serve(const cli_command_t *self, int argc, char **argv)
 {
     uint64_t workers = 4, port = 0;
     int status = parse_options(self, "flow serve", argc, argv, &workers, "--port", 65533, &port,
-                               NULL);
+                               NULL, NULL);
     if (status != CLI_ARGS_OPERAND)
         return status;
     mu_flow_t *f = make_flow((int) workers, (int) port);
@@ -523,7 +553,7 @@ flow_serve(const cli_command_t *self, int argc, char **argv)
 static int flow_help(const cli_command_t *self, int argc, char **argv);
 
 static const cli_command_t sub_demo = { "demo",
-                                        "[--workers N] [--count N] [--rate N]",
+                                        "[--workers N] [--count N] [--rate N] [--json]",
                                         "run the echo flow with a checking client",
                                         NULL,
                                         flow_demo,
@@ -565,7 +595,7 @@ flow_run(const cli_command_t *self, int argc, char **argv)
 
 const cli_command_t cli_cmd_flow = {
     "flow",
-    "demo [--workers N] [--count N] [--rate N]\n"
+    "demo [--workers N] [--count N] [--rate N] [--json]\n"
     "serve [--workers N] [--port P]\n"
     "run FILE [--host NAME]\nhelp",
     "run multi-process dataflows (mu_flow): the echo demo, flow files",
