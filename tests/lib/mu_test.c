@@ -4,6 +4,8 @@
     contracts are in mu_test.h. */
 #include "mu_test.h"
 
+#include <sys/syscall.h>
+
 int mu_test_count;
 int mu_test_failed;
 int mu_test_case_failed;
@@ -248,4 +250,35 @@ bool
 mu_test_counter_wait(mu_test_counter_t *c, int want, int timeout_ms)
 {
     return mu_test_wait_count(&c->mutex, &c->cv, &c->value, want, timeout_ms);
+}
+
+bool
+mu_test_poll_until(bool (*cond)(void *arg), void *arg, int timeout_ms)
+{
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    while (!cond(arg)) {
+        if (mu_test_now_ms() > deadline)
+            return cond(arg);
+        mu_test_sleep_ms(2);
+    }
+    return true;
+}
+
+bool
+mu_test_wait_gone(pid_t pid, int timeout_ms)
+{
+    int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return errno == ESRCH; /* no such process (any more) */
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int n;
+    for (;;) {
+        int64_t left = deadline - mu_test_now_ms();
+        n = poll(&pfd, 1, left > 0 ? (int) left : 0);
+        if (n >= 0 || errno != EINTR)
+            break;
+    }
+    close(fd);
+    return n == 1;
 }

@@ -141,6 +141,18 @@ pid_t mu_test_fork_piped(mu_test_child_fn *fn, const char *arg, int *fd_p);
 bool mu_test_wait_count(pthread_mutex_t *mutex, pthread_cond_t *cv, const int *count, int want,
                         int timeout_ms);
 
+/*  Calls cond(arg) until it returns true or TIMEOUT_MS x mu_test_scale()
+    passed, pausing 2 ms between calls; returns whether cond held. Only for
+    a condition the code under test offers no event for (a counter or a
+    state of another thread or process that nothing signals); each caller
+    says why in a comment. The one place in the tests that polls. */
+bool mu_test_poll_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
+
+/*  Waits up to TIMEOUT_MS x mu_test_scale() until process PID (a child or
+    not) has exited, on its pidfd (the kernel's exit event; a zombie counts
+    as exited). Returns whether it has. */
+bool mu_test_wait_gone(pid_t pid, int timeout_ms);
+
 /*  Waits for child pid: its exit status, or -1 when a signal killed it
     (the signal is printed as a TAP comment). */
 int mu_test_child_status(pid_t pid);
