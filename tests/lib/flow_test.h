@@ -23,7 +23,7 @@ pass_through(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
     (void) state;
     if (worker_delay_us)
-        usleep((useconds_t) worker_delay_us);
+        usleep((useconds_t) worker_delay_us); /* simulated work, not a wait */
     return mu_flow_emit(out, data, size);
 }
 
@@ -47,7 +47,7 @@ sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     (void) out;
     record_t rec = { .index = (int32_t) (intptr_t) state };
     if (sink_delay_us)
-        usleep((useconds_t) sink_delay_us);
+        usleep((useconds_t) sink_delay_us); /* a slow sink, not a wait */
     if (size != sizeof rec.id)
         return MU_EINVAL;
     memcpy(&rec.id, data, sizeof rec.id);
