@@ -4,6 +4,7 @@
     contracts are in mu_test.h. */
 #include "mu_test.h"
 
+#include <sys/inotify.h>
 #include <sys/syscall.h>
 
 int mu_test_count;
@@ -281,4 +282,38 @@ mu_test_wait_gone(pid_t pid, int timeout_ms)
     }
     close(fd);
     return n == 1;
+}
+
+int
+mu_test_watch_dir(const char *dir)
+{
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    uint32_t mask = IN_CREATE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO;
+    if (inotify_add_watch(fd, dir, mask) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool
+mu_test_wait_change(int watch, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = watch, .events = POLLIN };
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    int n;
+    for (;;) {
+        int64_t left = deadline - mu_test_now_ms();
+        n = poll(&pfd, 1, left > 0 ? (int) left : 0);
+        if (n >= 0 || errno != EINTR)
+            break;
+    }
+    if (n != 1)
+        return false;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(watch, buf, sizeof buf) > 0) {
+    } /* every change waiting (non-blocking) */
+    return true;
 }

@@ -141,6 +141,17 @@ pid_t mu_test_fork_piped(mu_test_child_fn *fn, const char *arg, int *fd_p);
 bool mu_test_wait_count(pthread_mutex_t *mutex, pthread_cond_t *cv, const int *count, int want,
                         int timeout_ms);
 
+/*  Watches directory DIR for changes of its entries (IN_CREATE,
+    IN_MODIFY, IN_DELETE, IN_MOVED_FROM, IN_MOVED_TO, on the entries' own
+    writes too); returns an inotify fd for mu_test_wait_change (close it
+    after), or -1. Set it up before checking the state it is to report. */
+int mu_test_watch_dir(const char *dir);
+
+/*  Waits up to TIMEOUT_MS x mu_test_scale() for a change on WATCH (from
+    mu_test_watch_dir) and takes every change waiting; returns whether one
+    came. The caller then looks at the directory again. */
+bool mu_test_wait_change(int watch, int timeout_ms);
+
 /*  Calls cond(arg) until it returns true or TIMEOUT_MS x mu_test_scale()
     passed, pausing 2 ms between calls; returns whether cond held. Only for
     a condition the code under test offers no event for (a counter or a
