@@ -2,7 +2,9 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_test.h — the shared helpers of libmutil's test programs (a minimal
     TAP harness, a monotonic clock, the time-scale factor, scratch
-    directories, ready handshakes, free ports, forked children). The
+    directories, ready handshakes, free ports, forked children, waits on
+    events: a process's exit, a directory's changes, a counter; and the
+    one bounded poll, for what nothing signals). The
     functions live in tests/lib/mu_test.c, built as the noinst library
     tests/lib/libmutest.a that every test program links; use these rather
     than a private copy.
