@@ -49,6 +49,7 @@ typedef struct {
     pthread_t thread;
     atomic_int stop;
     atomic_int joins, leaves, requests; /* read by the test thread too */
+    mu_test_counter_t left;             /* leaves again, to wait on */
     uint8_t join_key[MU_KEY_BYTES];
     char join_name[64];
 } echo_t;

@@ -105,13 +105,16 @@ count_temp(const char *dir)
 bool
 temp_gone(const char *dir, int ms)
 {
+    int watch = mu_test_watch_dir(dir); /* before looking: no removal missed */
+    if (watch < 0)
+        return false;
     int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
-    while (count_temp(dir) != 0) {
-        if (mu_test_now_ms() > deadline)
-            return false;
-        usleep(20000); /* a poll for the event, bounded above */
-    }
-    return true;
+    int count;
+    while ((count = count_temp(dir)) != 0 && mu_test_now_ms() <= deadline
+           && mu_test_wait_change(watch, ms)) {
+    } /* the directory changed: look again */
+    close(watch);
+    return count == 0;
 }
 
 const char *

@@ -247,15 +247,29 @@ test_malformed(void)
 /* Pushes again while the push fails with MU_EAGAIN, for up to ms (scaled):
    a pipe that libzmq is still flushing to the socket soon has room again,
    a peer that reads nothing never. Returns the last push's result. */
+typedef struct {
+    mu_server_t *server;
+    uint64_t peer;
+    const void *data;
+    size_t size;
+    int rc;
+} retry_t;
+
+static bool
+push_done(void *arg)
+{
+    retry_t *r = arg;
+    r->rc = mu_server_push(r->server, r->peer, r->data, r->size);
+    return r->rc != MU_EAGAIN;
+}
+
+/* (mu_server has no event for room in a peer's pipe: mu_test_poll_until.) */
 static int
 push_retry(mu_server_t *server, uint64_t peer, const void *data, size_t size, int ms)
 {
-    int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
-    int rc;
-    while ((rc = mu_server_push(server, peer, data, size)) == MU_EAGAIN
-           && mu_test_now_ms() < deadline)
-        usleep(1000); /* a poll for room, bounded above */
-    return rc;
+    retry_t r = { server, peer, data, size, 0 };
+    mu_test_poll_until(push_done, &r, ms);
+    return r.rc;
 }
 
 /* Full queues: MU_EAGAIN from push, push_all, stream_send and reply; a
@@ -362,7 +376,7 @@ poke_main(void *arg)
     poke_t *poke = arg;
     while (!atomic_load(&poke->done)) {
         pthread_kill(poke->target, SIGUSR1);
-        usleep(10 * 1000);
+        usleep(10 * 1000); /* the pokes' pace, not a wait */
     }
     return NULL;
 }

@@ -52,7 +52,7 @@ counting_source(void *arg, int index, mu_flow_emit_t *out)
     return rc == 0 ? MU_FLOW_MORE : rc;
 }
 
-/*  Emits ids forever, one per ms. */
+/*  Emits ids forever, paced at one per 0.2 ms or slower. */
 static inline int
 endless_source(void *arg, int index, mu_flow_emit_t *out)
 {
@@ -60,7 +60,7 @@ endless_source(void *arg, int index, mu_flow_emit_t *out)
     uint64_t *next = arg;
     uint64_t id = (*next)++;
     int rc = mu_flow_emit(out, &id, sizeof id);
-    usleep(200);
+    usleep(200); /* the source's pace, not a wait */
     return rc == 0 ? MU_FLOW_MORE : rc;
 }
 

@@ -297,7 +297,7 @@ test_fd_source(void)
 static int
 slow_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
-    usleep(200);
+    usleep(200); /* the subject: a slow sink */
     return sink(state, data, size, out);
 }
 
@@ -506,7 +506,7 @@ probe(void *arg, const char *event, const void *data, size_t size)
     probe_t *p = arg;
     (void) event;
     if (p->delay_us)
-        usleep((useconds_t) p->delay_us);
+        usleep((useconds_t) p->delay_us); /* the subject: a slow hook */
     uint64_t v = 0;
     memcpy(&v, data, size < sizeof v ? size : sizeof v);
     pthread_mutex_lock(&p->mu);

@@ -38,7 +38,7 @@ own_slow(void *arg, const char *event, const void *data, size_t size)
 {
     (void) event;
     own_bus_t *o = arg;
-    usleep(2000);
+    usleep(2000); /* the subject: a slow handler, so sends queue behind it */
     pthread_mutex_lock(&o->mu);
     if (size == sizeof(uint64_t) && o->n < 256)
         memcpy(&o->ids[o->n++], data, sizeof(uint64_t));
@@ -169,7 +169,7 @@ ip_thread(void *arg, const char *event, const void *data, size_t size, mu_flow_e
     atomic_fetch_add(&bp_started, 1);
     int delay = *(int *) arg;
     if (delay)
-        usleep((useconds_t) delay);
+        usleep((useconds_t) delay); /* the subject: a slow thread handler (back-pressure) */
     id |= UINT64_C(2) << 40;
     return mu_flow_emit(out, &id, sizeof id);
 }
@@ -317,7 +317,7 @@ ip_burst(void *arg, const char *event, const void *data, size_t size, mu_flow_em
 static int
 slow_tag_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
-    usleep(20);
+    usleep(20); /* the subject: a slow sink */
     return tag_sink(state, data, size, out);
 }
 

@@ -6,23 +6,98 @@
 #include "flow_cases.h"
 
 /* ---- supervision ------------------------------------------------------------------ */
+/*  Each runner process started says so: (stage code + runner index, its
+    pid) into this pipe (inherited from the test process), so that the
+    test waits on starts rather than polling the statistics for them. */
+static int started[2] = { -1, -1 };
+
+static bool
+report_start(int code)
+{
+    record_t rec = { .index = code, .id = (uint64_t) getpid() };
+    return write(started[1], &rec, sizeof rec) == (ssize_t) sizeof rec;
+}
+
+/*  sink_startup that reports the runner's start; arg is the stage code. */
+static int
+reporting_startup(void *arg, int index, void **state_p)
+{
+    if (!report_start((int) (intptr_t) arg + index))
+        return MU_EIO;
+    return sink_startup(arg, index, state_p);
+}
+
+/*  Waits up to 20 s (scaled) for the start of the runner code, skipping
+    the others'; returns its pid, or 0. */
+static pid_t
+wait_start(int code)
+{
+    int64_t until = mu_test_now_ms() + mu_test_ms(20000);
+    for (;;) {
+        int64_t left = until - mu_test_now_ms();
+        struct pollfd p = { .fd = started[0], .events = POLLIN };
+        record_t rec;
+        if (left < 0 || poll(&p, 1, (int) left) <= 0
+            || read(started[0], &rec, sizeof rec) != (ssize_t) sizeof rec)
+            return 0; /* each record was written at once */
+        if (rec.index == code)
+            return (pid_t) rec.id;
+    }
+}
+
+/*  Waits up to 20 s (scaled) for the starts of runners 0..n-1 (in any
+    order); pids[code] gets each one's pid. Returns whether all came. */
+static bool
+wait_starts(pid_t *pids, int n)
+{
+    int64_t until = mu_test_now_ms() + mu_test_ms(20000);
+    for (int i = 0; i < n; i++)
+        pids[i] = 0;
+    for (int have = 0; have < n;) {
+        int64_t left = until - mu_test_now_ms();
+        struct pollfd p = { .fd = started[0], .events = POLLIN };
+        record_t rec;
+        if (left < 0 || poll(&p, 1, (int) left) <= 0
+            || read(started[0], &rec, sizeof rec) != (ssize_t) sizeof rec)
+            return false; /* each record was written at once */
+        if (rec.index >= 0 && rec.index < n && pids[rec.index] == 0) {
+            pids[rec.index] = (pid_t) rec.id;
+            have++;
+        }
+    }
+    return true;
+}
+
+/*  endless_source that reports its runner's start (code 0). */
+static int
+reporting_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    static bool reported; /* per runner process */
+    if (!reported && !(reported = report_start(0)))
+        return MU_EIO;
+    return endless_source(arg, index, out);
+}
+
 static void
 test_sigkill_restart(void)
 {
     open_results();
+    MU_CHECK_EQ(pipe(started), 0);
     static uint64_t next;
     next = 0;
     mu_flow_t *f = mu_flow_new("restart");
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, endless_source, &next), 0);
-    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 2, sink_startup, sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 2, reporting_startup, sink, NULL), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
+    pid_t victim = wait_start(0);
+    MU_CHECK(victim > 0);
+    record_t rec = { .index = -1 };
+    while (rec.index != 0 && read_records(&rec, 1, 20000) == 1) {
+    } /* runner 0 handled a message */
+    MU_CHECK_EQ(rec.index, 0);
     mu_flow_stats_t row = { 0 };
-    int64_t until = mu_test_now_ms() + mu_test_ms(20000);
-    while (mu_test_now_ms() < until
-           && (!stage_row(f, "work", 0, &row) || row.pid == 0 || row.in == 0))
-        usleep(20000);
+    MU_CHECK(wait_runner_pid(f, "work", 0, victim, &row));
     MU_CHECK(row.pid > 0);
-    pid_t victim = row.pid;
     char comm[64] = "";
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/comm", (int) victim);
@@ -32,17 +107,17 @@ test_sigkill_restart(void)
     fclose(fp);
     MU_CHECK(strncmp(comm, "restart/work/0", 14) == 0); /* the process title */
     MU_CHECK_EQ(kill(victim, SIGKILL), 0);
-    until = mu_test_now_ms() + mu_test_ms(20000);
-    while (mu_test_now_ms() < until
-           && (!stage_row(f, "work", 0, &row) || row.restarts < 1 || row.pid == 0
-               || row.pid == victim))
-        usleep(20000);
+    pid_t successor = wait_start(0); /* the restarted runner 0 */
+    MU_CHECK(successor > 0 && successor != victim);
+    MU_CHECK(wait_runner_pid(f, "work", 0, successor, &row));
     MU_CHECK_EQ(row.restarts, 1);
     MU_CHECK(row.pid > 0 && row.pid != victim);
     MU_CHECK(stage_row(f, "work", -1, &row));
     MU_CHECK_EQ(row.restarts, 1);
     MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(30000)), 0);
     mu_flow_destroy(&f);
+    close(started[0]);
+    close(started[1]);
     close_results();
 }
 
@@ -134,27 +209,22 @@ test_parent_killed(void)
         alarm((unsigned) mu_test_ms(60000) / 1000);
         close(info[0]);
         static uint64_t next;
+        if (pipe(started) != 0)
+            _exit(1);
         mu_flow_t *f = mu_flow_new("orphan");
-        if (mu_flow_add_source(f, "src", 1, endless_source, &next) != 0
-            || mu_flow_add_worker_stage(f, "work", 3, NULL, pass_through, NULL) != 0
-            || mu_flow_add_worker_stage(f, "last", 1, NULL, pass_through, NULL) != 0
+        if (mu_flow_add_source(f, "src", 1, reporting_source, &next) != 0
+            || mu_flow_add_worker_stage(f, "work", 3, reporting_startup, pass_through,
+                                        (void *) (intptr_t) 1)
+                   != 0
+            || mu_flow_add_worker_stage(f, "last", 1, reporting_startup, pass_through,
+                                        (void *) (intptr_t) 4)
+                   != 0
             || mu_flow_start(f) != 0)
             _exit(1);
-        mu_flow_stats_t rows[16] = { [0].size = sizeof rows[0] };
-        size_t n = 0;
-        int64_t until = mu_test_now_ms() + mu_test_ms(20000);
-        bool all = false;
-        while (!all && mu_test_now_ms() < until) {
-            usleep(20000);
-            all = mu_flow_stats(f, rows, 16, &n) == 0 && n == 8; /* 3 totals, 5 runners */
-            for (size_t i = 0; all && i < n; i++)
-                all = rows[i].index < 0 || rows[i].pid > 0;
-        }
+        /* the 5 runners (codes 0 src, 1..3 work, 4 last) say they started */
         pid_t pids[6] = { mu_flow_pid(f) };
-        int k = 1;
-        for (size_t i = 0; i < n && k < 6; i++)
-            if (rows[i].index >= 0)
-                pids[k++] = rows[i].pid;
+        if (!wait_starts(pids + 1, 5))
+            _exit(1);
         if (write(info[1], pids, sizeof pids) != (ssize_t) sizeof pids)
             _exit(1);
         pause();
@@ -173,15 +243,9 @@ test_parent_killed(void)
     waitpid(parent, NULL, 0);
     MU_CHECK(got);
     MU_CHECK(all_alive);
-    int64_t until = mu_test_now_ms() + mu_test_ms(10000);
-    int left = 6;
-    while (left > 0 && mu_test_now_ms() < until) {
-        left = 0;
-        for (int i = 0; i < 6; i++)
-            left += !process_gone(pids[i]);
-        if (left)
-            usleep(20000);
-    }
+    int left = 0; /* on each process's exit event (pidfd); they die together */
+    for (int i = 0; i < 6; i++)
+        left += !mu_test_wait_gone(pids[i], 10000);
     MU_CHECK_EQ(left, 0);
 }
 

@@ -217,30 +217,60 @@ test_split_three_processes(void)
     MU_CHECK(WIFEXITED(src_status) && WEXITSTATUS(src_status) == 0);
 }
 
-/*  Counts, in the log file path, the refused-handshake lines of the flow's
-    CURVE handler and the refusals its "N more" lines report. */
+/*  Counts, in one log line, the refused-handshake lines of the flow's CURVE
+    handler and the refusals its "N more" lines report. */
 static void
-count_refusal_lines(const char *path, int *lines_p, int *summaries_p, uint64_t *more_p)
+count_refusal_line(const char *line, int *lines_p, int *summaries_p, uint64_t *more_p)
 {
-    char line[512];
-    *lines_p = *summaries_p = 0;
-    *more_p = 0;
-    FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof line, f)) {
-        /* zsys lines: "W: date time mu_flow F/S/I (pid N): ..." */
-        const char *more = strstr(line, " more refused handshakes on ZAP domain");
-        if (more && strstr(line, "mu_flow ")) {
-            const char *num = more;
-            while (num > line && num[-1] >= '0' && num[-1] <= '9')
-                num--;
-            (*summaries_p)++;
-            *more_p += strtoull(num, NULL, 10);
-        } else if (strstr(line, "mu_flow ") && strstr(line, "refused CURVE handshake from")) {
-            (*lines_p)++;
-        }
+    /* zsys lines: "W: date time mu_flow F/S/I (pid N): ..." */
+    const char *more = strstr(line, " more refused handshakes on ZAP domain");
+    if (more && strstr(line, "mu_flow ")) {
+        const char *num = more;
+        while (num > line && num[-1] >= '0' && num[-1] <= '9')
+            num--;
+        (*summaries_p)++;
+        *more_p += strtoull(num, NULL, 10);
+    } else if (strstr(line, "mu_flow ") && strstr(line, "refused CURVE handshake from")) {
+        (*lines_p)++;
     }
-    if (f)
-        fclose(f);
+}
+
+/*  The sink's log: its process writes into a pipe, read line by line. */
+typedef struct {
+    int fd;
+    char buf[8192];
+    size_t len;
+    int lines, summaries;
+    uint64_t more;
+} log_pipe_t;
+
+/*  Reads from the log pipe up to the deadline (ms on mu_test_now_ms) or
+    until want refusals were counted (lines + more) or the pipe ended;
+    counts every whole line. */
+static void
+read_log_lines(log_pipe_t *lp, uint64_t want, int64_t deadline)
+{
+    while ((uint64_t) lp->lines + lp->more < want) {
+        int64_t left = deadline - mu_test_now_ms();
+        struct pollfd p = { .fd = lp->fd, .events = POLLIN };
+        if (left < 0 || poll(&p, 1, (int) left) <= 0)
+            return;
+        ssize_t got = read(lp->fd, lp->buf + lp->len, sizeof lp->buf - 1 - lp->len);
+        if (got <= 0)
+            return;
+        lp->len += (size_t) got;
+        lp->buf[lp->len] = '\0';
+        char *line = lp->buf, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = '\0';
+            count_refusal_line(line, &lp->lines, &lp->summaries, &lp->more);
+            line = nl + 1;
+        }
+        lp->len -= (size_t) (line - lp->buf);
+        memmove(lp->buf, line, lp->len);
+        if (lp->len == sizeof lp->buf - 1)
+            lp->len = 0; /* a line too long to be one of ours */
+    }
 }
 
 /*  A burst of refused CURVE handshakes on a pinned stage logs at most one
@@ -255,21 +285,21 @@ test_curve_refusals_rate_limited(void)
     srand((unsigned) getpid() + 1);
     int mid_port = free_base(2), sink_port = free_base(1);
     MU_CHECK(mid_port > 0 && sink_port > 0 && (sink_port < mid_port || sink_port > mid_port + 1));
-    char log_path[] = "/tmp/mu_test_flow_log.XXXXXX";
-    int log_fd = mkstemp(log_path);
-    MU_CHECK(log_fd >= 0);
+    int log_pipe[2];
+    MU_CHECK_EQ(pipe2(log_pipe, O_CLOEXEC), 0);
+    fcntl(log_pipe[0], F_SETPIPE_SZ, 1024 * 1024); /* read only after the burst */
     open_results();
     fflush(NULL);
-    /* the sink's process logs into log_path: zsys on stdout, mu_log on stderr */
+    /* the sink's process logs into the pipe: zsys on stdout, mu_log on stderr */
     int saved_stdout = dup(1), saved_stderr = dup(2);
-    dup2(log_fd, 1);
-    dup2(log_fd, 2);
+    dup2(log_pipe[1], 1);
+    dup2(log_pipe[1], 2);
     pid_t sink_pid = run_part("sink", mid_port, sink_port);
     dup2(saved_stdout, 1);
     dup2(saved_stderr, 2);
     close(saved_stdout);
     close(saved_stderr);
-    close(log_fd);
+    close(log_pipe[1]);
     results_started();
     int ready[2];
     MU_CHECK(sink_pid > 0 && pipe(ready) == 0);
@@ -286,26 +316,23 @@ test_curve_refusals_rate_limited(void)
     int64_t seconds = (mu_test_now_ms() - start) / 1000;
     /* The handler reports the refusals it did not log once their second
        is over, without another handshake: wait for that line. */
-    int lines = 0, summaries = 0;
-    uint64_t more = 0;
-    int64_t deadline = mu_test_now_ms() + mu_test_ms(10000);
-    while ((uint64_t) lines + more < N && mu_test_now_ms() < deadline) {
-        usleep(20 * 1000);
-        count_refusal_lines(log_path, &lines, &summaries, &more);
-    }
+    static log_pipe_t lp;
+    memset(&lp, 0, sizeof lp);
+    lp.fd = log_pipe[0];
+    read_log_lines(&lp, N, mu_test_now_ms() + mu_test_ms(10000));
     kill(sink_pid, SIGKILL);
     waitpid(sink_pid, NULL, 0);
     waitpid(intruder, NULL, 0);
+    close(log_pipe[0]);
     close_results();
-    unlink(log_path);
     mu_keys_destroy(&server_keys);
     mu_keys_destroy(&client_keys);
     printf("# %d refusals in %lld s: %d lines logged, %d lines count %llu more\n", N,
-           (long long) seconds, lines, summaries, (unsigned long long) more);
+           (long long) seconds, lp.lines, lp.summaries, (unsigned long long) lp.more);
     MU_CHECK_EQ(knock_all, 'R');
-    MU_CHECK(lines >= 1 && lines <= seconds + 2);
-    MU_CHECK(summaries >= 1 && summaries <= seconds + 2);
-    MU_CHECK_EQ((uint64_t) lines + more, N);
+    MU_CHECK(lp.lines >= 1 && lp.lines <= seconds + 2);
+    MU_CHECK(lp.summaries >= 1 && lp.summaries <= seconds + 2);
+    MU_CHECK_EQ((uint64_t) lp.lines + lp.more, N);
 }
 
 /* ---- a CURVE flow started by a runner of a CURVE flow ------------------------------- */

@@ -80,7 +80,7 @@ work(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     if (size != 8)
         return MU_EINVAL;
     if (delay_ms > 0)
-        usleep((useconds_t) delay_ms * 1000);
+        usleep((useconds_t) delay_ms * 1000); /* simulated work, not a wait */
     uint8_t rec[16] = { 0 };
     memcpy(rec, data, 8);
     rec[8] = (uint8_t) self_index;

@@ -23,7 +23,7 @@ pass_through(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
     (void) state;
     if (worker_delay_us)
-        usleep((useconds_t) worker_delay_us);
+        usleep((useconds_t) worker_delay_us); /* simulated work, not a wait */
     return mu_flow_emit(out, data, size);
 }
 
@@ -47,7 +47,7 @@ sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     (void) out;
     record_t rec = { .index = (int32_t) (intptr_t) state };
     if (sink_delay_us)
-        usleep((useconds_t) sink_delay_us);
+        usleep((useconds_t) sink_delay_us); /* a slow sink, not a wait */
     if (size != sizeof rec.id)
         return MU_EINVAL;
     memcpy(&rec.id, data, sizeof rec.id);
@@ -137,25 +137,63 @@ stage_row(mu_flow_t *f, const char *stage, int index, mu_flow_stats_t *row)
 
 #define STAT(field) offsetof(mu_flow_stats_t, field), #field
 
+/*  What wait_stat and wait_runner_pid look for: a field (offset, width 8
+    for the counters or sizeof(pid_t) for pid) of a stage's row. */
+typedef struct {
+    mu_flow_t *f;
+    const char *stage;
+    int index;
+    size_t offset, width;
+    uint64_t want, got;
+    mu_flow_stats_t *row;
+} stat_wait_t;
+
+static inline bool
+stat_reached(void *arg)
+{
+    stat_wait_t *w = (stat_wait_t *) arg;
+    if (!stage_row(w->f, w->stage, w->index, w->row))
+        return false;
+    if (w->width == sizeof(pid_t)) {
+        pid_t pid;
+        memcpy(&pid, (const char *) w->row + w->offset, sizeof pid);
+        w->got = (uint64_t) pid;
+    } else
+        memcpy(&w->got, (const char *) w->row + w->offset, sizeof w->got);
+    return w->got == w->want;
+}
+
 /*  Waits up to 20 s (scaled) for the counter at offset in stage's total
-    row to reach want (statistics are at most ~100 ms old); *row gets the
-    last row read. */
+    row to reach want; *row gets the last row read. The statistics come
+    from the flow's other processes, at most ~100 ms old, and nothing
+    announces a change: mu_flow offers no event to wait on, so this polls
+    (through mu_test_poll_until). Where a handler's own work is the event,
+    a test waits on that first (results pipe) and polls only for the
+    statistics it checks. */
 static inline bool
 wait_stat(mu_flow_t *f, const char *stage, size_t offset, const char *name, uint64_t want,
           mu_flow_stats_t *row)
 {
-    int64_t until = mu_test_now_ms() + mu_test_ms(20000);
-    uint64_t got = 0;
-    do {
-        if (stage_row(f, stage, -1, row)) {
-            memcpy(&got, (const char *) row + offset, sizeof got);
-            if (got == want)
-                return true;
-        }
-        usleep(20000); /* the statistics' own period is 100 ms */
-    } while (mu_test_now_ms() < until);
-    printf("# stage %s: %s %llu, expected %llu\n", stage, name, (unsigned long long) got,
+    stat_wait_t w = { f, stage, -1, offset, sizeof(uint64_t), want, 0, row };
+    if (mu_test_poll_until(stat_reached, &w, 20000))
+        return true;
+    printf("# stage %s: %s %llu, expected %llu\n", stage, name, (unsigned long long) w.got,
            (unsigned long long) want);
+    return false;
+}
+
+/*  Waits (as wait_stat) until runner index of stage reports pid in its
+    statistics row (*row). */
+static inline bool
+wait_runner_pid(mu_flow_t *f, const char *stage, int index, pid_t pid, mu_flow_stats_t *row)
+{
+    stat_wait_t w = {
+        f, stage, index, offsetof(mu_flow_stats_t, pid), sizeof(pid_t), (uint64_t) pid, 0, row
+    };
+    if (mu_test_poll_until(stat_reached, &w, 20000))
+        return true;
+    printf("# stage %s runner %d: pid %lld, expected %d\n", stage, index, (long long) w.got,
+           (int) pid);
     return false;
 }
 

@@ -4,6 +4,9 @@
     contracts are in mu_test.h. */
 #include "mu_test.h"
 
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+
 int mu_test_count;
 int mu_test_failed;
 int mu_test_case_failed;
@@ -248,4 +251,69 @@ bool
 mu_test_counter_wait(mu_test_counter_t *c, int want, int timeout_ms)
 {
     return mu_test_wait_count(&c->mutex, &c->cv, &c->value, want, timeout_ms);
+}
+
+bool
+mu_test_poll_until(bool (*cond)(void *arg), void *arg, int timeout_ms)
+{
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    while (!cond(arg)) {
+        if (mu_test_now_ms() > deadline)
+            return cond(arg);
+        mu_test_sleep_ms(2);
+    }
+    return true;
+}
+
+bool
+mu_test_wait_gone(pid_t pid, int timeout_ms)
+{
+    int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return errno == ESRCH; /* no such process (any more) */
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int n;
+    for (;;) {
+        int64_t left = deadline - mu_test_now_ms();
+        n = poll(&pfd, 1, left > 0 ? (int) left : 0);
+        if (n >= 0 || errno != EINTR)
+            break;
+    }
+    close(fd);
+    return n == 1;
+}
+
+int
+mu_test_watch_dir(const char *dir)
+{
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    uint32_t mask = IN_CREATE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO;
+    if (inotify_add_watch(fd, dir, mask) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+bool
+mu_test_wait_change(int watch, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = watch, .events = POLLIN };
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
+    int n;
+    for (;;) {
+        int64_t left = deadline - mu_test_now_ms();
+        n = poll(&pfd, 1, left > 0 ? (int) left : 0);
+        if (n >= 0 || errno != EINTR)
+            break;
+    }
+    if (n != 1)
+        return false;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(watch, buf, sizeof buf) > 0) {
+    } /* every change waiting (non-blocking) */
+    return true;
 }

@@ -2,7 +2,9 @@
    Copyright (c) 2026 the mutil authors */
 /*  mu_test.h — the shared helpers of libmutil's test programs (a minimal
     TAP harness, a monotonic clock, the time-scale factor, scratch
-    directories, ready handshakes, free ports, forked children). The
+    directories, ready handshakes, free ports, forked children, waits on
+    events: a process's exit, a directory's changes, a counter; and the
+    one bounded poll, for what nothing signals). The
     functions live in tests/lib/mu_test.c, built as the noinst library
     tests/lib/libmutest.a that every test program links; use these rather
     than a private copy.
@@ -140,6 +142,29 @@ pid_t mu_test_fork_piped(mu_test_child_fn *fn, const char *arg, int *fd_p);
     reached. */
 bool mu_test_wait_count(pthread_mutex_t *mutex, pthread_cond_t *cv, const int *count, int want,
                         int timeout_ms);
+
+/*  Watches directory DIR for changes of its entries (IN_CREATE,
+    IN_MODIFY, IN_DELETE, IN_MOVED_FROM, IN_MOVED_TO, on the entries' own
+    writes too); returns an inotify fd for mu_test_wait_change (close it
+    after), or -1. Set it up before checking the state it is to report. */
+int mu_test_watch_dir(const char *dir);
+
+/*  Waits up to TIMEOUT_MS x mu_test_scale() for a change on WATCH (from
+    mu_test_watch_dir) and takes every change waiting; returns whether one
+    came. The caller then looks at the directory again. */
+bool mu_test_wait_change(int watch, int timeout_ms);
+
+/*  Calls cond(arg) until it returns true or TIMEOUT_MS x mu_test_scale()
+    passed, pausing 2 ms between calls; returns whether cond held. Only for
+    a condition the code under test offers no event for (a counter or a
+    state of another thread or process that nothing signals); each caller
+    says why in a comment. The one place in the tests that polls. */
+bool mu_test_poll_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
+
+/*  Waits up to TIMEOUT_MS x mu_test_scale() until process PID (a child or
+    not) has exited, on its pidfd (the kernel's exit event; a zombie counts
+    as exited). Returns whether it has. */
+bool mu_test_wait_gone(pid_t pid, int timeout_ms);
 
 /*  Waits for child pid: its exit status, or -1 when a signal killed it
     (the signal is printed as a TAP comment). */

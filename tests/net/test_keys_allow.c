@@ -126,16 +126,26 @@ test_allow_load_dir(void)
     mu_keys_destroy(&c_pub);
 }
 
+typedef struct {
+    const mu__zap_domain_t *domain;
+    uint64_t n;
+} failures_t;
+
+static bool
+failures_reached(void *arg)
+{
+    failures_t *w = arg;
+    return mu__zap_failures(w->domain) >= w->n;
+}
+
 /*  Waits up to timeout_ms (scaled) until domain counted at least n
     failures (the handler offers no event to wait on: the counter is
-    polled). */
+    polled, with mu_test_poll_until). */
 static int
 wait_failures(const mu__zap_domain_t *domain, uint64_t n, int timeout_ms)
 {
-    int64_t deadline = mu_test_now_ms() + mu_test_ms(timeout_ms);
-    while (mu__zap_failures(domain) < n && mu_test_now_ms() < deadline)
-        zclock_sleep(10);
-    return mu__zap_failures(domain) >= n;
+    failures_t w = { domain, n };
+    return mu_test_poll_until(failures_reached, &w, timeout_ms);
 }
 
 static void

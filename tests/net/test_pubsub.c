@@ -589,6 +589,21 @@ test_curve_secret_proxy(void)
     mu_pub_destroy(&pub);
 }
 
+/*  mu_pub_bind again until the address is free (rc then the port). */
+typedef struct {
+    mu_pub_t *pub;
+    const char *ep;
+    int rc;
+} rebind_t;
+
+static bool
+rebound(void *arg)
+{
+    rebind_t *rb = arg;
+    rb->rc = mu_pub_bind(rb->pub, rb->ep);
+    return rb->rc != MU_EADDRINUSE;
+}
+
 static void
 test_publisher_restart(void)
 {
@@ -608,12 +623,10 @@ test_publisher_restart(void)
     pub = mu_pub_new();
     MU_CHECK(pub);
     /* libzmq closes the old listener in its I/O thread, and nothing tells
-       when: retry the bind for a bounded time */
-    int64_t deadline = mu_test_now_ms() + mu_test_ms(WAIT_MS);
-    int rc;
-    while ((rc = mu_pub_bind(pub, ep)) == MU_EADDRINUSE && mu_test_now_ms() < deadline)
-        mu_test_sleep_ms(5);
-    MU_CHECK_EQ(rc, port);
+       when: retry the bind for a bounded time (mu_test_poll_until) */
+    rebind_t rb = { pub, ep, 0 };
+    mu_test_poll_until(rebound, &rb, WAIT_MS);
+    MU_CHECK_EQ(rb.rc, port);
     MU_CHECK(wait_driving(pub, sub, "r", 1)); /* the subscriber reconnected */
     MU_CHECK_EQ(pub_text(pub, "r", "after"), 0);
     EXPECT(sub, "r=after");

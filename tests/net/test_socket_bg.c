@@ -37,31 +37,44 @@ new_socket(char tag)
     return s;
 }
 
+typedef struct {
+    mu_socket_t *s;
+    uint64_t want;
+} count_wait_t;
+
+static bool
+peers_reached(void *arg)
+{
+    count_wait_t *w = arg;
+    return mu_socket_peers(w->s) == w->want;
+}
+
+static bool
+pings_reached(void *arg)
+{
+    count_wait_t *w = arg;
+    return stats_of(w->s).pings >= w->want;
+}
+
 /* Waits (up to ms, scaled) until s has want peers, looking only: the
-   socket is driven by its background thread. */
+   socket is driven by its background thread, and the subject is that
+   nobody calls it, so its JOIN and LEAVE events (read with
+   mu_socket_recv) are not an option: the counter is polled
+   (mu_test_poll_until). */
 static bool
 wait_peers(mu_socket_t *s, size_t want, int ms)
 {
-    int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
-    while (mu_socket_peers(s) != want) {
-        if (mu_test_now_ms() > deadline)
-            return false;
-        mu_test_sleep_ms(2); /* polling a counter */
-    }
-    return true;
+    count_wait_t w = { s, want };
+    return mu_test_poll_until(peers_reached, &w, ms);
 }
 
-/* Waits (up to ms, scaled) until s has sent at least want PINGs. */
+/* Waits (up to ms, scaled) until s has sent at least want PINGs (a
+   counter of the background thread; polled as in wait_peers). */
 static bool
 wait_pings(mu_socket_t *s, uint64_t want, int ms)
 {
-    int64_t deadline = mu_test_now_ms() + mu_test_ms(ms);
-    while (stats_of(s).pings < want) {
-        if (mu_test_now_ms() > deadline)
-            return false;
-        mu_test_sleep_ms(2);
-    }
-    return true;
+    count_wait_t w = { s, want };
+    return mu_test_poll_until(pings_reached, &w, ms);
 }
 
 /* a binds tcp, b connects; both joined. */

@@ -36,7 +36,7 @@ fake_thread(void *arg)
         mu_service_fail(f->svc, MU_ETIMEDOUT, "the other services never started");
         return NULL;
     }
-    mu_test_sleep_ms(f->ready_after_ms);
+    mu_test_sleep_ms(f->ready_after_ms); /* a slow start, simulated: not a wait */
     if (f->fail_code) {
         mu_service_fail(f->svc, f->fail_code, "disk gone");
         return NULL;

@@ -169,13 +169,20 @@ test_destroy_while_blocked(void)
     gen_fini(&g);
 }
 
-/*  Waits politely until told to stop: produces nothing. */
+static bool
+producer_stopping(void *p)
+{
+    return mu_producer_stopping(p);
+}
+
+/*  Waits politely until told to stop: produces nothing. A generator that
+    puts nothing has only the mu_producer_stopping flag, no event: it
+    polls it (mu_test_poll_until). */
 static int
 idle_generator(void *arg, mu_producer_t *p)
 {
     (void) arg;
-    while (!mu_producer_stopping(p))
-        mu_test_sleep_ms(5);
+    mu_test_poll_until(producer_stopping, p, 60000);
     return 0;
 }
 

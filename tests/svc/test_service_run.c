@@ -152,6 +152,12 @@ double_it(void *arg)
     return (void *) ((intptr_t) arg * 2);
 }
 
+static bool
+entrypoint_stopping(void *ep)
+{
+    return mu_entrypoint_stopping(ep);
+}
+
 static int
 test_main(void *arg, mu_entrypoint_t *ep)
 {
@@ -165,9 +171,8 @@ test_main(void *arg, mu_entrypoint_t *ep)
             || mu_pool_result(pool, NULL, &result, 5000) != 0 || (intptr_t) result != 42)
             return MU_EIO;
     }
-    if (m->wait_stopping)
-        while (!mu_entrypoint_stopping(ep))
-            mu_test_sleep_ms(5); /* polling a flag: what main would do between work */
+    if (m->wait_stopping) /* a flag with no event: mu_test_poll_until */
+        mu_test_poll_until(entrypoint_stopping, ep, 60000);
     return m->result;
 }
 

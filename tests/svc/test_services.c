@@ -31,6 +31,12 @@ typedef struct {
     int rc;
 } client_main_t;
 
+static bool
+entrypoint_stopping(void *ep)
+{
+    return mu_entrypoint_stopping(ep);
+}
+
 /*  main: one request to the server service; records its result. */
 static int
 ask_server(void *arg, mu_entrypoint_t *ep)
@@ -51,9 +57,10 @@ ask_server(void *arg, mu_entrypoint_t *ep)
         m->rc = MU_EPROTO;
     free(reply);
     mu_client_destroy(&client);
-    /* a failing handler fails its service: wait until the entrypoint knows */
-    for (int i = 0; m->rc != 0 && i < 500 && !mu_entrypoint_stopping(ep); i++)
-        mu_test_sleep_ms(10);
+    /* a failing handler fails its service: wait until the entrypoint knows
+       (mu_entrypoint_stopping is a flag with no event: mu_test_poll_until) */
+    if (m->rc != 0)
+        mu_test_poll_until(entrypoint_stopping, ep, 5000);
     return 0;
 }
 
@@ -153,7 +160,7 @@ endless(void *arg, int index, mu_flow_emit_t *out)
     if (mu_flow_emit(out, &id, sizeof id) != 0) {
         /* MU_EPIPE: no stage after this one */
     }
-    usleep(1000);
+    usleep(1000); /* the source's pace, not a wait */
     return MU_FLOW_MORE;
 }
 
