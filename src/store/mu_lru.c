@@ -148,8 +148,6 @@ e_matches(const entry_t *e, const probe_t *q)
     return memcmp(key_ptr(e), q->key, q->len) == 0;
 }
 
-/*  Finds the key of q; returns its slot or NIL, and in *slot_p the slot
-    holding it or the empty slot where it would go. */
 /*  0 when slot e holds the short key of q, nonzero otherwise (an empty
     slot included): arithmetic, no branch. */
 HOT uint64_t
@@ -159,6 +157,8 @@ e_diff_short(const entry_t *e, const probe_t *q)
            | (uint64_t) (e_w1(e) ^ q->w1) | (uint64_t) (e->meta == 0);
 }
 
+/*  Finds the key of q; returns its slot or NIL, and in *slot_p the slot
+    holding it or the empty slot where it would go. */
 HOT uint32_t
 table_find(const mu_lru_t *s, const probe_t *q, uint32_t *slot_p)
 {
@@ -360,32 +360,6 @@ mu__lru_divide_capacity(mu_lru_t *s)
     for (int lv = 0; lv < s->nlevels; lv++)
         s->level[lv].cap = share;
     s->level[0].cap = s->capacity - share * (uint64_t) (s->nlevels - 1);
-}
-
-/* ---- byte buffers ----------------------------------------------------------- */
-
-int
-mu__lru_buf_reserve(buf_t *b, size_t more)
-{
-    if (b->cap - b->used >= more)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->used < more)
-        cap *= 2;
-    unsigned char *p = realloc(b->data, cap);
-    if (p == NULL)
-        return MU_ENOMEM;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-void
-mu__lru_buf_put(buf_t *b, const void *data, size_t len)
-{
-    if (len)
-        memcpy(b->data + b->used, data, len);
-    b->used += len;
 }
 
 /*  Record of a key to delete at flush: uint32 length, bytes. */
@@ -631,19 +605,79 @@ mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
                                                                  : rc;
 }
 
-/*  How far ahead mu_lru_increment_many prefetches: the home slot of item
-    i + AHEAD (hashed twice: once here, once when processed; two multiplies
-    are cheaper than the miss they hide). */
-#define AHEAD 8
+/*  mu_lru_increment_many: a pipeline over chunks of MANY_CHUNK items (doc/lru.md,
+    "Batches"). Every key of a chunk is checked and hashed first (independent
+    multiplies, no memory access); then, while item i is applied exactly as
+    mu_lru_increment would, item i + AHEAD_SLOT gets its home slot and the next
+    prefetched, and item i + AHEAD_LINKS (whose home slot has arrived by then)
+    the list neighbours of its home slot's entry, the two lines a hit writes
+    besides its own. Prefetches are hints: a guess gone stale wastes one, never
+    changes a result. The hashes do not depend on the table size, so they stay
+    valid when an insertion grows the table. */
+#define MANY_CHUNK 64
+#define AHEAD_SLOT 16
+#define AHEAD_LINKS 8
 
-static inline void
-many_prefetch(const mu_lru_t *s, const mu_lru_item_t *it)
+/*  The length of a probe_t whose key failed the checks (MU_EINVAL). */
+#define BAD_LEN UINT32_MAX
+
+/*  Prefetches the home slot of h and the next one (the lookup compares
+    both; they share a line when the home slot is even). */
+HOT void
+many_prefetch_slot(const entry_t *E, uint32_t mask, uint32_t h)
 {
-    if (key_ok(it->key, it->len)) {
-        probe_t q;
-        probe_init(&q, it->key, it->len, s->seed);
-        __builtin_prefetch(&s->entries[q.h & s->mask], 1, 3);
+    __builtin_prefetch(&E[h & mask], 1, 3);
+    __builtin_prefetch(&E[(h + 1) & mask], 1, 3);
+}
+
+/*  Prefetches the list neighbours of the entry in the home slot of h,
+    without checking that it holds the key: at the load the LRU keeps, a
+    key is in its home slot on most lookups, and a wrong guess costs one
+    wasted prefetch. An empty slot's links are 0: slot 0, harmless. */
+HOT void
+many_prefetch_links(const entry_t *E, uint32_t mask, uint32_t h)
+{
+    const entry_t *e = &E[h & mask];
+    uint32_t prev = e->prev & mask, next = e->next & mask; /* NIL -> a slot */
+    __builtin_prefetch(&E[prev], 1, 3);
+    __builtin_prefetch(&E[next], 1, 3);
+}
+
+/*  Applies the n (<= MANY_CHUNK) items of a chunk, storing each result in
+    results (when not NULL); returns the number of hits and records the
+    first error in *first_error. */
+static int
+many_chunk(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int *results, int *first_error)
+{
+    probe_t q[MANY_CHUNK];
+    for (size_t i = 0; i < n; i++) {
+        if (key_ok(items[i].key, items[i].len))
+            probe_init(&q[i], items[i].key, items[i].len, self->seed);
+        else
+            q[i] = (probe_t) { .len = BAD_LEN };
     }
+    int hits = 0, err = 0;
+    for (size_t i = 0; i < n && i < AHEAD_SLOT; i++)
+        many_prefetch_slot(self->entries, self->mask, q[i].h);
+    for (size_t i = 0; i < n && i < AHEAD_LINKS; i++)
+        many_prefetch_links(self->entries, self->mask, q[i].h);
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD_SLOT < n)
+            many_prefetch_slot(self->entries, self->mask, q[i + AHEAD_SLOT].h);
+        if (i + AHEAD_LINKS < n)
+            many_prefetch_links(self->entries, self->mask, q[i + AHEAD_LINKS].h);
+        int rc = q[i].len == BAD_LEN ? MU_EINVAL
+                 : self->readonly    ? MU_EACCES
+                                     : increment_probed(self, &q[i], items[i].size);
+        if (results)
+            results[i] = rc;
+        hits += rc > 0;
+        if (rc < 0 && err == 0)
+            err = rc;
+    }
+    if (*first_error == 0)
+        *first_error = err;
+    return hits;
 }
 
 int
@@ -651,19 +685,9 @@ mu_lru_increment_many(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int 
 {
     assert(self && !self->iterating && (items != NULL || n == 0));
     int first_error = 0, hits = 0;
-    for (size_t j = 0; j < n && j < AHEAD; j++)
-        many_prefetch(self, &items[j]);
-    for (size_t i = 0; i < n; i++) {
-        if (i + AHEAD < n)
-            many_prefetch(self, &items[i + AHEAD]);
-        int rc = increment_one(self, items[i].key, items[i].len, items[i].size);
-        if (results)
-            results[i] = rc;
-        if (rc > 0)
-            hits++;
-        else if (rc < 0 && first_error == 0)
-            first_error = rc;
-    }
+    for (size_t i = 0; i < n; i += MANY_CHUNK)
+        hits += many_chunk(self, items + i, n - i < MANY_CHUNK ? n - i : MANY_CHUNK,
+                           results ? results + i : NULL, &first_error);
     return first_error ? lru_fail(first_error, "mu_lru_increment_many") : hits;
 }
 
