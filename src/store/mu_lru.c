@@ -309,22 +309,49 @@ list_push_head(mu_lru_t *s, uint32_t idx, int lv)
 }
 
 /*  Demotes the tail of level lv (>= 1) to the head of level lv - 1 while
-    lv exceeds its capacity. The level's new tail is in cache (its next was
-    just written): its prev, which the next demotion of that level unlinks
-    from, is prefetched. */
+    lv exceeds its capacity. Written with locals, like lru_hit: the tail's
+    next is NIL and its new level is known, so no generic unlink. The
+    level's new tail is in cache (its next was just written): its prev,
+    which the next demotion of that level unlinks from, is prefetched. */
 HOT void
 demote(mu_lru_t *s, int lv)
 {
-    level_t *l = &s->level[lv];
+    entry_t *E = s->entries;
+    level_t *l = &s->level[lv], *d = &s->level[lv - 1];
+    const uint32_t meta_level = (uint32_t) lv << LEVEL_SHIFT | s->dirty_bit; /* level lv - 1 */
+    uint32_t tail = l->tail, head = d->head;
+    uint64_t lsize = l->size, dsize = d->size, moved = 0;
     do {
-        uint32_t t = l->tail;
-        list_unlink(s, t);
-        list_push_head(s, t, lv - 1);
-    } while (l->size > l->cap);
-    if (l->tail != NIL) {
-        uint32_t p = s->entries[l->tail].prev;
+        entry_t *e = &E[tail];
+        uint32_t t = tail;
+        uint64_t size = e->size;
+        tail = e->prev;
+        if (tail != NIL)
+            E[tail].next = NIL;
+        else
+            l->head = NIL;
+        lsize -= size;
+        dsize += size;
+        e->prev = NIL;
+        e->next = head;
+        e->meta = (e->meta & LEN_MASK) | meta_level;
+        if (head != NIL)
+            E[head].prev = t;
+        else
+            d->tail = t;
+        head = t;
+        moved++;
+    } while (lsize > l->cap);
+    l->tail = tail;
+    d->head = head;
+    l->size = lsize;
+    d->size = dsize;
+    l->count -= moved;
+    d->count += moved;
+    if (tail != NIL) {
+        uint32_t p = E[tail].prev;
         if (p != NIL)
-            __builtin_prefetch(&s->entries[p], 1, 3);
+            __builtin_prefetch(&E[p], 1, 3);
     }
 }
 
