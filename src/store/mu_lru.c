@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -308,11 +307,9 @@ list_push_head(mu_lru_t *s, uint32_t idx, int lv)
     l->size += e->size;
 }
 
-/*  Demotes the tail of level lv (>= 1) to the head of level lv - 1 while
-    lv exceeds its capacity. Written with locals, like lru_hit: the tail's
-    next is NIL and its new level is known, so no generic unlink. The
-    level's new tail is in cache (its next was just written): its prev,
-    which the next demotion of that level unlinks from, is prefetched. */
+/*  Demotes the tail of level lv (>= 1) to the head of level lv - 1 while lv
+    exceeds its capacity (locals, like lru_hit), then prefetches the prev of
+    the new tail (in cache: its next was just written) for the next demotion. */
 HOT void
 demote(mu_lru_t *s, int lv)
 {
@@ -632,21 +629,13 @@ mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
                                                                  : rc;
 }
 
-/*  mu_lru_increment_many: a pipeline over chunks of MANY_CHUNK items (doc/lru.md,
-    "Batches"). Every key of a chunk is checked and hashed first (independent
-    multiplies, no memory access); then, while item i is applied exactly as
-    mu_lru_increment would, item i + AHEAD_SLOT gets its home slot and the next
-    prefetched, and item i + AHEAD_LINKS (whose home slot has arrived by then)
-    the list neighbours of its home slot's entry, the two lines a hit writes
-    besides its own. Prefetches are hints: a guess gone stale wastes one, never
-    changes a result. The hashes do not depend on the table size, so they stay
-    valid when an insertion grows the table. */
+/*  mu_lru_increment_many: a pipeline over chunks of MANY_CHUNK items (the
+    stages and why: doc/lru.md, "Batches"). Prefetches are hints only. */
 #define MANY_CHUNK 64
 #define AHEAD_SLOT 16
 #define AHEAD_LINKS 8
 
-/*  The length of a probe_t whose key failed the checks (MU_EINVAL). */
-#define BAD_LEN UINT32_MAX
+#define BAD_LEN UINT32_MAX /* probe_t.len of a key that failed the checks */
 
 /*  Prefetches the home slot of h and the next one (the lookup compares
     both; they share a line when the home slot is even). */
@@ -657,10 +646,9 @@ many_prefetch_slot(const entry_t *E, uint32_t mask, uint32_t h)
     __builtin_prefetch(&E[(h + 1) & mask], 1, 3);
 }
 
-/*  Prefetches the list neighbours of the entry in the home slot of h,
-    without checking that it holds the key: at the load the LRU keeps, a
-    key is in its home slot on most lookups, and a wrong guess costs one
-    wasted prefetch. An empty slot's links are 0: slot 0, harmless. */
+/*  Prefetches the list neighbours of the entry in the home slot of h, not
+    checking that it holds the key (it does on most lookups at this load):
+    a wrong guess, or an empty slot's stale links, waste one prefetch. */
 HOT void
 many_prefetch_links(const entry_t *E, uint32_t mask, uint32_t h)
 {
