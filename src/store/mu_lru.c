@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -148,8 +147,6 @@ e_matches(const entry_t *e, const probe_t *q)
     return memcmp(key_ptr(e), q->key, q->len) == 0;
 }
 
-/*  Finds the key of q; returns its slot or NIL, and in *slot_p the slot
-    holding it or the empty slot where it would go. */
 /*  0 when slot e holds the short key of q, nonzero otherwise (an empty
     slot included): arithmetic, no branch. */
 HOT uint64_t
@@ -159,6 +156,8 @@ e_diff_short(const entry_t *e, const probe_t *q)
            | (uint64_t) (e_w1(e) ^ q->w1) | (uint64_t) (e->meta == 0);
 }
 
+/*  Finds the key of q; returns its slot or NIL, and in *slot_p the slot
+    holding it or the empty slot where it would go. */
 HOT uint32_t
 table_find(const mu_lru_t *s, const probe_t *q, uint32_t *slot_p)
 {
@@ -308,23 +307,48 @@ list_push_head(mu_lru_t *s, uint32_t idx, int lv)
     l->size += e->size;
 }
 
-/*  Demotes the tail of level lv (>= 1) to the head of level lv - 1 while
-    lv exceeds its capacity. The level's new tail is in cache (its next was
-    just written): its prev, which the next demotion of that level unlinks
-    from, is prefetched. */
+/*  Demotes the tail of level lv (>= 1) to the head of level lv - 1 while lv
+    exceeds its capacity (locals, like lru_hit), then prefetches the prev of
+    the new tail (in cache: its next was just written) for the next demotion. */
 HOT void
 demote(mu_lru_t *s, int lv)
 {
-    level_t *l = &s->level[lv];
+    entry_t *E = s->entries;
+    level_t *l = &s->level[lv], *d = &s->level[lv - 1];
+    const uint32_t meta_level = (uint32_t) lv << LEVEL_SHIFT | s->dirty_bit; /* level lv - 1 */
+    uint32_t tail = l->tail, head = d->head;
+    uint64_t lsize = l->size, dsize = d->size, moved = 0;
     do {
-        uint32_t t = l->tail;
-        list_unlink(s, t);
-        list_push_head(s, t, lv - 1);
-    } while (l->size > l->cap);
-    if (l->tail != NIL) {
-        uint32_t p = s->entries[l->tail].prev;
+        entry_t *e = &E[tail];
+        uint32_t t = tail;
+        uint64_t size = e->size;
+        tail = e->prev;
+        if (tail != NIL)
+            E[tail].next = NIL;
+        else
+            l->head = NIL;
+        lsize -= size;
+        dsize += size;
+        e->prev = NIL;
+        e->next = head;
+        e->meta = (e->meta & LEN_MASK) | meta_level;
+        if (head != NIL)
+            E[head].prev = t;
+        else
+            d->tail = t;
+        head = t;
+        moved++;
+    } while (lsize > l->cap);
+    l->tail = tail;
+    d->head = head;
+    l->size = lsize;
+    d->size = dsize;
+    l->count -= moved;
+    d->count += moved;
+    if (tail != NIL) {
+        uint32_t p = E[tail].prev;
         if (p != NIL)
-            __builtin_prefetch(&s->entries[p], 1, 3);
+            __builtin_prefetch(&E[p], 1, 3);
     }
 }
 
@@ -360,29 +384,6 @@ mu__lru_divide_capacity(mu_lru_t *s)
     for (int lv = 0; lv < s->nlevels; lv++)
         s->level[lv].cap = share;
     s->level[0].cap = s->capacity - share * (uint64_t) (s->nlevels - 1);
-}
-
-/* ---- byte buffers ----------------------------------------------------------- */
-
-int
-mu__lru_buf_reserve(buf_t *b, size_t more)
-{
-    if (b->cap - b->used >= more)
-        return 0;
-    unsigned char *p = more < SIZE_MAX - b->used ? mu__grow(b->data, &b->cap, 256, b->used + more)
-                                                 : NULL;
-    if (p == NULL)
-        return MU_ENOMEM;
-    b->data = p;
-    return 0;
-}
-
-void
-mu__lru_buf_put(buf_t *b, const void *data, size_t len)
-{
-    if (len)
-        memcpy(b->data + b->used, data, len);
-    b->used += len;
 }
 
 /*  Record of a key to delete at flush: uint32 length, bytes. */
@@ -628,19 +629,70 @@ mu_lru_increment(mu_lru_t *self, const void *key, size_t len, uint64_t size)
                                                                  : rc;
 }
 
-/*  How far ahead mu_lru_increment_many prefetches: the home slot of item
-    i + AHEAD (hashed twice: once here, once when processed; two multiplies
-    are cheaper than the miss they hide). */
-#define AHEAD 8
+/*  mu_lru_increment_many: a pipeline over chunks of MANY_CHUNK items (the
+    stages and why: doc/lru.md, "Batches"). Prefetches are hints only. */
+#define MANY_CHUNK 64
+#define AHEAD_SLOT 16
+#define AHEAD_LINKS 8
 
-static inline void
-many_prefetch(const mu_lru_t *s, const mu_lru_item_t *it)
+#define BAD_LEN UINT32_MAX /* probe_t.len of a key that failed the checks */
+
+/*  Prefetches the home slot of h and the next one (the lookup compares
+    both; they share a line when the home slot is even). */
+HOT void
+many_prefetch_slot(const entry_t *E, uint32_t mask, uint32_t h)
 {
-    if (key_ok(it->key, it->len)) {
-        probe_t q;
-        probe_init(&q, it->key, it->len, s->seed);
-        __builtin_prefetch(&s->entries[q.h & s->mask], 1, 3);
+    __builtin_prefetch(&E[h & mask], 1, 3);
+    __builtin_prefetch(&E[(h + 1) & mask], 1, 3);
+}
+
+/*  Prefetches the list neighbours of the entry in the home slot of h, not
+    checking that it holds the key (it does on most lookups at this load):
+    a wrong guess, or an empty slot's stale links, waste one prefetch. */
+HOT void
+many_prefetch_links(const entry_t *E, uint32_t mask, uint32_t h)
+{
+    const entry_t *e = &E[h & mask];
+    uint32_t prev = e->prev & mask, next = e->next & mask; /* NIL -> a slot */
+    __builtin_prefetch(&E[prev], 1, 3);
+    __builtin_prefetch(&E[next], 1, 3);
+}
+
+/*  Applies the n (<= MANY_CHUNK) items of a chunk, storing each result in
+    results (when not NULL); returns the number of hits and records the
+    first error in *first_error. */
+static int
+many_chunk(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int *results, int *first_error)
+{
+    probe_t q[MANY_CHUNK];
+    for (size_t i = 0; i < n; i++) {
+        if (key_ok(items[i].key, items[i].len))
+            probe_init(&q[i], items[i].key, items[i].len, self->seed);
+        else
+            q[i] = (probe_t) { .len = BAD_LEN };
     }
+    int hits = 0, err = 0;
+    for (size_t i = 0; i < n && i < AHEAD_SLOT; i++)
+        many_prefetch_slot(self->entries, self->mask, q[i].h);
+    for (size_t i = 0; i < n && i < AHEAD_LINKS; i++)
+        many_prefetch_links(self->entries, self->mask, q[i].h);
+    for (size_t i = 0; i < n; i++) {
+        if (i + AHEAD_SLOT < n)
+            many_prefetch_slot(self->entries, self->mask, q[i + AHEAD_SLOT].h);
+        if (i + AHEAD_LINKS < n)
+            many_prefetch_links(self->entries, self->mask, q[i + AHEAD_LINKS].h);
+        int rc = q[i].len == BAD_LEN ? MU_EINVAL
+                 : self->readonly    ? MU_EACCES
+                                     : increment_probed(self, &q[i], items[i].size);
+        if (results)
+            results[i] = rc;
+        hits += rc > 0;
+        if (rc < 0 && err == 0)
+            err = rc;
+    }
+    if (*first_error == 0)
+        *first_error = err;
+    return hits;
 }
 
 int
@@ -648,19 +700,9 @@ mu_lru_increment_many(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int 
 {
     assert(self && !self->iterating && (items != NULL || n == 0));
     int first_error = 0, hits = 0;
-    for (size_t j = 0; j < n && j < AHEAD; j++)
-        many_prefetch(self, &items[j]);
-    for (size_t i = 0; i < n; i++) {
-        if (i + AHEAD < n)
-            many_prefetch(self, &items[i + AHEAD]);
-        int rc = increment_one(self, items[i].key, items[i].len, items[i].size);
-        if (results)
-            results[i] = rc;
-        if (rc > 0)
-            hits++;
-        else if (rc < 0 && first_error == 0)
-            first_error = rc;
-    }
+    for (size_t i = 0; i < n; i += MANY_CHUNK)
+        hits += many_chunk(self, items + i, n - i < MANY_CHUNK ? n - i : MANY_CHUNK,
+                           results ? results + i : NULL, &first_error);
     return first_error ? lru_fail(first_error, "mu_lru_increment_many") : hits;
 }
 

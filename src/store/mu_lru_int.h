@@ -148,6 +148,8 @@ void mu__lru_cascade(mu_lru_t *s, int top);
 /*  Sets the per-level capacities from s->capacity. */
 void mu__lru_divide_capacity(mu_lru_t *s);
 
+/* ---- mu_lru_persist.c ----------------------------------------------------- */
+
 /*  Makes room for more bytes in b. Returns 0 or MU_ENOMEM. */
 int mu__lru_buf_reserve(buf_t *b, size_t more);
 
