@@ -93,6 +93,7 @@ mu__runner_ctl(mu__runner_t *r)
 int
 mu__runner_wait_acks(mu__runner_t *r)
 {
+    mu__runner_flush_batches(r);
     zmq_pollitem_t items[2] = {
         { .fd = r->ctl, .events = ZMQ_POLLIN },
         { .socket = mu__rel_ack_socket(r), .events = ZMQ_POLLIN },
@@ -166,9 +167,13 @@ mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_delive
         r->stats.in++;
         int64_t t0 = mu__flow_now_ns();
         int rc = fn(r, p + 1, size - 1, ctx);
-        r->stats.hist[mu__flow_bucket((uint64_t) (mu__flow_now_ns() - t0))]++;
+        int64_t t1 = mu__flow_now_ns();
+        r->stats.hist[mu__flow_bucket((uint64_t) (t1 - t0))]++;
         if (rc < 0)
             r->stats.errors++;
+        mu__runner_batch_due(r, t1);
+    } else if (size == 0) {
+        /* the end of a batch (mu_flow_links.c): nothing to do */
     } else if (size >= 1 && p[0] == 'R' && r->ack_push) {
         int sender;
         uint64_t id;
@@ -295,7 +300,8 @@ mu__runner_setup(mu__runner_t *r)
         r->npush = r->next->n;
         r->push = calloc((size_t) r->npush, sizeof *r->push);
         r->dead_down = calloc((size_t) r->npush, sizeof *r->dead_down);
-        if (!r->push || !r->dead_down)
+        r->parts = calloc((size_t) r->npush, sizeof *r->parts);
+        if (!r->push || !r->dead_down || !r->parts)
             _exit(2);
         if (r->next->reliable) {
             void *acks = make_socket(r, ZMQ_PULL);
