@@ -140,7 +140,7 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
         if (acks)
             items[n++] = (zmq_pollitem_t) { .socket = acks, .events = ZMQ_POLLIN };
         mu__runner_batch_end(r);
-        zmq_poll(items, n, wait_ms);
+        mu__runner_poll(r, items, n, wait_ms);
         if (items[1].revents)
             mu__runner_ctl(r);
         mu__rel_take_acks(r);

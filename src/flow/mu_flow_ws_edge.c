@@ -229,8 +229,9 @@ poll_once(ws_edge_t *w, bool with_upstream)
     if (with_upstream && r->pull && !mu__edge_blocked(&w->core))
         items[n++] = (zmq_pollitem_t) { .socket = r->pull, .events = ZMQ_POLLIN };
     mu__runner_batch_end(r);
-    zmq_poll(items, n, MU__FLOW_STATS_MS);
-    mu__runner_ctl(r);
+    mu__runner_poll(r, items, n, MU__FLOW_STATS_MS);
+    if (items[0].revents)
+        mu__runner_ctl(r);
     /* Idle only after every event was read: a client whose message came
        while the edge waited for room downstream is not idle. */
     if (read_events(w) && !w->closing)
