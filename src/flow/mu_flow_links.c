@@ -16,17 +16,22 @@
 #include <string.h>
 #include <zmq.h>
 
-/*  The longest run of a balanced link (consecutive messages of one input
-    batch sent to the same downstream runner), and the most data parts of
-    one batch (one ZeroMQ multipart message). A run wakes one runner (and
+/*  The longest run of a balanced link: consecutive messages of one input
+    batch sent to the same downstream runner. A run wakes one runner (and
     its ZeroMQ I/O threads) for the batch instead of every runner for a
-    share of it, and a batch wakes them once, not per message (doc/flow.md,
-    "Latency"); the cap bounds how much of a burst one runner takes while
-    the others could share it. */
+    share of it (doc/flow.md, "Latency"); the cap bounds how much of a
+    burst one runner takes while the others could share it. */
 #define MU__BALANCE_RUN 64
 
-/*  An open batch is sent within this long (a slow handler's outputs do
-    not wait for the end of its input batch). */
+/*  Batches: the most data parts of one batch (one ZeroMQ multipart
+    message), the largest message that goes in one (a larger one is sent
+    alone: its copy costs more than a wake-up), and how long an open batch
+    may wait (a slow handler's outputs do not wait for the end of its
+    input batch). ZeroMQ's high-water mark counts whole multipart
+    messages, so a full pipe holds at most MU__BATCH_PARTS times as many
+    small messages as before batching. */
+#define MU__BATCH_PARTS 16
+#define MU__BATCH_MAX_SIZE 1024
 #define MU__BATCH_NS 50000
 
 /* ---- batches ----------------------------------------------------------------- */
@@ -64,7 +69,7 @@ mu__runner_batch_due(mu__runner_t *r, int64_t now_ns)
 static int
 push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
 {
-    batch = batch && r->parts;
+    batch = batch && r->parts && zmq_msg_size(m) <= MU__BATCH_MAX_SIZE;
     if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT | (batch ? ZMQ_SNDMORE : 0)) < 0)
         return -1;
     if (!batch) {
@@ -76,7 +81,7 @@ push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
     }
     if (r->parts[j]++ == 0 && r->nopen++ == 0)
         r->open_ns = mu__flow_now_ns();
-    if (r->parts[j] >= MU__BALANCE_RUN)
+    if (r->parts[j] >= MU__BATCH_PARTS)
         close_batch(r, j);
     return 0;
 }

@@ -23,7 +23,7 @@ int mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p);
     one downstream runner in a row are the parts of one ZeroMQ multipart
     message (an empty part ends it), so ZeroMQ wakes the downstream
     runner's threads once per batch, not per message. A batch is sent
-    (ended) at MU__BALANCE_RUN parts, when the runner is about to wait
+    (ended) at MU__BATCH_PARTS parts, when the runner is about to wait
     (mu__runner_batch_end, before any wait in this file) or when the oldest
     open batch is MU__BATCH_NS old (mu__runner_batch_due). */
 
