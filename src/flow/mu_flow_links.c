@@ -57,9 +57,11 @@ mu__runner_flush_batches(mu__runner_t *r)
 }
 
 void
-mu__runner_batch_due(mu__runner_t *r, int64_t now_ns)
+mu__runner_batch_due(mu__runner_t *r, int64_t call_ns, int64_t now_ns)
 {
-    if (r->nopen > 0 && now_ns - r->open_ns >= MU__BATCH_NS)
+    if (r->nopen > 0
+        && (now_ns - r->open_ns >= MU__BATCH_NS
+            || (call_ns > 0 && now_ns - call_ns >= MU__BATCH_NS / 2)))
         mu__runner_flush_batches(r);
 }
 

@@ -35,9 +35,11 @@ void mu__runner_batch_end(mu__runner_t *r);
 /*  Sends the open batches now. */
 void mu__runner_flush_batches(mu__runner_t *r);
 
-/*  Sends the open batches when the oldest is MU__BATCH_NS old at now_ns
-    (mu__flow_now_ns). */
-void mu__runner_batch_due(mu__runner_t *r, int64_t now_ns);
+/*  After a handler call (started at call_ns, 0: not timed) that ended at
+    now_ns (mu__flow_now_ns): sends the open batches when the oldest is
+    MU__BATCH_NS old, or when the call took half that (a slow handler's
+    outputs do not wait for its next call). */
+void mu__runner_batch_due(mu__runner_t *r, int64_t call_ns, int64_t now_ns);
 
 /*  Sends the end-of-stream marker to every downstream runner (behind what
     was sent before). 0 or MU_EINTR. */

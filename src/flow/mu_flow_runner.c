@@ -229,7 +229,7 @@ mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_delive
         r->stats.hist[mu__flow_bucket((uint64_t) (t1 - t0))]++;
         if (rc < 0)
             r->stats.errors++;
-        mu__runner_batch_due(r, t1);
+        mu__runner_batch_due(r, t0, t1);
     } else if (size == 0) {
         /* the end of a batch (mu_flow_links.c): nothing to do */
     } else if (size >= 1 && p[0] == 'R' && r->ack_push) {

@@ -168,6 +168,8 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
 static void __attribute__((noreturn)) source_main(mu__runner_t *r)
 {
     mu_flow_emit_t out = { .runner = r };
+    free(r->parts); /* no batches: a source call may emit, then wait long */
+    r->parts = NULL;
     unsigned calls = 0;
     for (;;) {
         if ((++calls & 63) == 0 || r->last_stats_ms == 0) {
