@@ -609,10 +609,15 @@ MU_EXPORT MU_NODISCARD int mu_flow_stats(mu_flow_t *self, mu_flow_stats_t *rows,
                                          size_t *n_p);
 
 /*  Emits one message (copied) to the emitter's destination. Waits while the
-    destination is full (unless the stage drops). From a thread in-process
-    handler's emitter (mu_flow_add_inproc) the copy goes to the runner's
-    output queue, waiting while it is full. Returns 0, MU_EPIPE (the last
-    stage: nothing downstream), MU_EINTR (the flow is being stopped hard),
+    destination is full (unless the stage drops). Downstream of a worker or
+    an edge, messages leave in small batches (doc/flow.md, "Latency"): when
+    the call that emitted them returns, unless more input is queued; then
+    when the runner next waits, after 50 us, or after a later call that
+    took 25 us or more (so at most one later handler call holds them). A
+    source's messages leave at once. From a thread in-process handler's
+    emitter (mu_flow_add_inproc) the copy goes to the runner's output
+    queue, waiting while it is full. Returns 0, MU_EPIPE (the last stage:
+    nothing downstream), MU_EINTR (the flow is being stopped hard),
     MU_ENOMEM. data may be NULL only with size 0 (asserted). */
 MU_EXPORT MU_NODISCARD int mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size);
 

@@ -20,6 +20,7 @@
 #include "flow/mu_flow_edge.h"
 #include "flow/mu_flow_edge_core.h"
 #include "flow/mu_flow_runner.h"
+#include "flow/mu_flow_links.h"
 #include "flow/mu_flow_msgq.h"
 
 #include <arpa/inet.h>
@@ -390,8 +391,10 @@ poll_once(edge_t *ed)
     }
     int first_client = n;
     n = poll_clients(ed, n, true);
-    zmq_poll(items, n, MU__FLOW_STATS_MS);
-    mu__runner_ctl(r);
+    mu__runner_batch_end(r);
+    mu__runner_poll(r, items, n, MU__FLOW_STATS_MS);
+    if (items[0].revents) /* else a receive that finds nothing */
+        mu__runner_ctl(r);
     bool accept_ready = lpos >= 0 && items[lpos].revents;
     bool upstream_ready = upos >= 0 && items[upos].revents;
     serve_clients(ed, first_client, n - first_client);

@@ -15,7 +15,8 @@ typedef struct mu__edge_core_t mu__edge_core_t;
 struct mu__edge_core_t {
     mu__runner_t *r;
     const mu_flow_edge_t *e;
-    void *state; /* what the hooks get: e->arg, or what e->startup set */
+    void *state;    /* what the hooks get: e->arg, or what e->startup set */
+    unsigned taken; /* messages from clients so far */
     /*  Clients connected now. */
     int (*clients)(const mu__edge_core_t *core);
     /*  Hands a message to every client without waiting (there is one). */

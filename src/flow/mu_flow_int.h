@@ -217,7 +217,14 @@ struct mu__runner_t {
     int ctl;
     mu__runner_stats_t stats;
     int64_t last_stats_ms;
-    int rr;
+    int rr;          /* balanced link: the runner the current run goes to */
+    int rr_run;      /* messages of that run so far (mu_flow_links.c) */
+    int *parts;      /* per push socket: data parts of its open batch, 0: none */
+    int nopen;       /* push sockets with an open batch */
+    int64_t open_ns; /* when the oldest open batch opened */
+    int pull_fd;     /* the input socket's ZMQ_FD, when pull_fd_ok */
+    bool pull_fd_ok;
+    bool pull_idle; /* the last receive from the input socket found nothing */
     int n_up, neos;
     bool *eos; /* end-of-stream seen per upstream runner */
     bool drain_req, exit_req;

@@ -16,11 +16,84 @@
 #include <string.h>
 #include <zmq.h>
 
+/*  The longest run of a balanced link: consecutive messages of one input
+    batch sent to the same downstream runner. A run wakes one runner (and
+    its ZeroMQ I/O threads) for the batch instead of every runner for a
+    share of it (doc/flow.md, "Latency"); the cap bounds how much of a
+    burst one runner takes while the others could share it. */
+#define MU__BALANCE_RUN 64
+
+/*  Batches: the most data parts of one batch (one ZeroMQ multipart
+    message), the largest message that goes in one (a larger one is sent
+    alone: its copy costs more than a wake-up), and how long an open batch
+    may wait (a slow handler's outputs do not wait for the end of its
+    input batch). ZeroMQ's high-water mark counts whole multipart
+    messages, so a full pipe holds at most MU__BATCH_PARTS times as many
+    small messages as before batching. */
+#define MU__BATCH_PARTS 16
+#define MU__BATCH_MAX_SIZE 1024
+#define MU__BATCH_NS 50000
+
+/* ---- batches ----------------------------------------------------------------- */
+
+/*  Ends the open batch of push socket j: an empty part without MORE, which
+    the receiver skips (mu__runner_take). Within a multipart message the
+    part cannot meet a full pipe (ZeroMQ counts whole messages). */
+static void
+close_batch(mu__runner_t *r, int j)
+{
+    if (!r->parts || r->parts[j] == 0)
+        return;
+    (void) zmq_send(r->push[j], "", 0, ZMQ_DONTWAIT);
+    r->parts[j] = 0;
+    r->nopen--;
+}
+
+void
+mu__runner_flush_batches(mu__runner_t *r)
+{
+    for (int j = 0; r->nopen > 0 && j < r->npush; j++)
+        close_batch(r, j);
+}
+
+void
+mu__runner_batch_due(mu__runner_t *r, int64_t call_ns, int64_t now_ns)
+{
+    if (r->nopen > 0
+        && (now_ns - r->open_ns >= MU__BATCH_NS
+            || (call_ns > 0 && now_ns - call_ns >= MU__BATCH_NS / 2)))
+        mu__runner_flush_batches(r);
+}
+
+/*  Sends m to push socket j without waiting: a data message (batch) as a
+    part of j's open batch (opened here), else a message of its own, which
+    ends an open batch. Returns zmq_msg_send's result. */
+static int
+push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
+{
+    batch = batch && r->parts && zmq_msg_size(m) <= MU__BATCH_MAX_SIZE;
+    if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT | (batch ? ZMQ_SNDMORE : 0)) < 0)
+        return -1;
+    if (!batch) {
+        if (r->parts && r->parts[j] > 0) { /* it was the batch's last part */
+            r->parts[j] = 0;
+            r->nopen--;
+        }
+        return 0;
+    }
+    if (r->parts[j]++ == 0 && r->nopen++ == 0)
+        r->open_ns = mu__flow_now_ns();
+    if (r->parts[j] >= MU__BATCH_PARTS)
+        close_batch(r, j);
+    return 0;
+}
+
 /*  Waits until push socket j (or any live one for j < 0) can take a
     message, or a control message arrives. MU_EINTR when told to exit. */
 static int
 wait_out(mu__runner_t *r, int j)
 {
+    mu__runner_flush_batches(r);
     mu__runner_flush_acks(r);                       /* nothing waits on us while we wait */
     zmq_pollitem_t items[MU__FLOW_MAX_RUNNERS + 2]; /* pushes, control, acks */
     int n = 0;
@@ -47,9 +120,10 @@ build(zmq_msg_t *m, char type, const void *data, size_t size)
     return 0;
 }
 
-/*  Sends m (consumed) to runner j, waiting for room. */
+/*  Sends m (consumed) to runner j, waiting for room; batch: a data message
+    that may go in a batch. */
 static int
-send_to(mu__runner_t *r, int j, zmq_msg_t *m, bool may_drop)
+send_to(mu__runner_t *r, int j, zmq_msg_t *m, bool may_drop, bool batch)
 {
     for (;;) {
         if (r->dead_down[j]) {
@@ -57,7 +131,7 @@ send_to(mu__runner_t *r, int j, zmq_msg_t *m, bool may_drop)
             r->stats.drops++;
             return 0;
         }
-        if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT) >= 0)
+        if (push(r, j, m, batch) >= 0)
             return 0;
         if (errno != EAGAIN && errno != EINTR) {
             zmq_msg_close(m);
@@ -76,16 +150,41 @@ send_to(mu__runner_t *r, int j, zmq_msg_t *m, bool may_drop)
     }
 }
 
-int
-mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p)
+/*  Counts a message sent to runner j in the current run: a new run when j
+    is another runner, the next runner after a full one. */
+static void
+count_run(mu__runner_t *r, int j)
+{
+    if (j != r->rr) {
+        r->rr = j;
+        r->rr_run = 0;
+    }
+    if (++r->rr_run >= MU__BALANCE_RUN) {
+        r->rr = (j + 1) % r->npush;
+        r->rr_run = 0;
+    }
+}
+
+void
+mu__runner_batch_end(mu__runner_t *r)
+{
+    mu__runner_flush_batches(r);
+    if (r->rr_run > 0 && r->npush > 0) {
+        r->rr = (r->rr + 1) % r->npush;
+        r->rr_run = 0;
+    }
+}
+
+static int
+send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p, bool batch)
 {
     for (;;) {
         for (int k = 0; k < r->npush; k++) {
             int j = (r->rr + k) % r->npush;
             if (r->dead_down[j])
                 continue;
-            if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT) >= 0) {
-                r->rr = j + 1;
+            if (push(r, j, m, batch) >= 0) {
+                count_run(r, j);
                 if (target_p)
                     *target_p = j;
                 return 0;
@@ -102,6 +201,12 @@ mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p)
             return rc;
         }
     }
+}
+
+int
+mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p)
+{
+    return send_balanced(r, m, target_p, false);
 }
 
 /*  True when runner j of the next stage takes data on a broadcast link. */
@@ -136,7 +241,7 @@ mu__runner_send(mu__runner_t *r, const void *data, size_t size)
             if ((rc = build(&m, 'M', data, size)) != 0)
                 return rc;
             uint64_t drops = r->stats.drops;
-            if ((rc = send_to(r, j, &m, true)) != 0)
+            if ((rc = send_to(r, j, &m, true, true)) != 0)
                 return rc;
             if (r->stats.drops == drops)
                 r->stats.out++;
@@ -154,12 +259,12 @@ mu__runner_send(mu__runner_t *r, const void *data, size_t size)
     if (r->next->link == MU_FLOW_KEYED) {
         uint64_t key = r->next->key(r->next->link_arg, data, size);
         uint64_t drops = r->stats.drops;
-        rc = send_to(r, (int) (key % (uint64_t) r->npush), &m, true);
+        rc = send_to(r, (int) (key % (uint64_t) r->npush), &m, true, true);
         if (rc == 0 && r->stats.drops == drops)
             r->stats.out++;
         return rc;
     }
-    rc = mu__runner_send_balanced(r, &m, NULL);
+    rc = send_balanced(r, &m, NULL, true);
     if (rc == 0)
         r->stats.out++;
     return rc < 0 ? rc : 0;
@@ -185,12 +290,13 @@ mu__links_send_eos(mu__runner_t *r)
 {
     if (r->net)
         return mu__net_finish_out(r);
+    mu__runner_flush_batches(r);
     uint8_t idx[4];
     mu__put_le32(idx, (uint32_t) r->index);
     for (int j = 0; j < r->npush && !r->exit_req; j++) {
         zmq_msg_t m;
         if (build(&m, 'E', idx, sizeof idx) == 0)
-            (void) send_to(r, j, &m, false);
+            (void) send_to(r, j, &m, false, false);
     }
     return r->exit_req ? MU_EINTR : 0;
 }

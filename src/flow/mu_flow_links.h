@@ -12,10 +12,34 @@
 /*  Sends the acknowledgements gathered so far (at-least-once receivers). */
 void mu__runner_flush_acks(mu__runner_t *r);
 
-/*  Balanced send of m (consumed) over the live downstream runners;
-    *target_p gets the runner. 0, 1 (dropped on a dropping stage),
+/*  Balanced send of m (consumed) over the live downstream runners, in
+    runs: consecutive messages of one input batch go to the same runner
+    while it has room, up to MU__BALANCE_RUN of them; *target_p gets the
+    runner. 0, 1 (dropped on a dropping stage),
     MU_EINTR. */
 int mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p);
+
+/*  Data messages go downstream in batches: the messages a runner sends to
+    one downstream runner in a row are the parts of one ZeroMQ multipart
+    message (an empty part ends it), so ZeroMQ wakes the downstream
+    runner's threads once per batch, not per message. A batch is sent
+    (ended) at MU__BATCH_PARTS parts, when the runner is about to wait
+    (mu__runner_batch_end, before any wait in this file) or when the oldest
+    open batch is MU__BATCH_NS old (mu__runner_batch_due). */
+
+/*  The end of an input batch (the runner is about to wait): sends the open
+    batches, and the next balanced send starts a run on the next downstream
+    runner. */
+void mu__runner_batch_end(mu__runner_t *r);
+
+/*  Sends the open batches now. */
+void mu__runner_flush_batches(mu__runner_t *r);
+
+/*  After a handler call (started at call_ns, 0: not timed) that ended at
+    now_ns (mu__flow_now_ns): sends the open batches when the oldest is
+    MU__BATCH_NS old, or when the call took half that (a slow handler's
+    outputs do not wait for its next call). */
+void mu__runner_batch_due(mu__runner_t *r, int64_t call_ns, int64_t now_ns);
 
 /*  Sends the end-of-stream marker to every downstream runner (behind what
     was sent before). 0 or MU_EINTR. */

@@ -93,6 +93,7 @@ mu__runner_ctl(mu__runner_t *r)
 int
 mu__runner_wait_acks(mu__runner_t *r)
 {
+    mu__runner_flush_batches(r);
     zmq_pollitem_t items[2] = {
         { .fd = r->ctl, .events = ZMQ_POLLIN },
         { .socket = mu__rel_ack_socket(r), .events = ZMQ_POLLIN },
@@ -123,7 +124,65 @@ mu__runner_recv(mu__runner_t *r, zmq_msg_t *m)
 {
     if (r->net)
         return mu__net_recv(r, m);
-    return zmq_msg_recv(m, r->pull, ZMQ_DONTWAIT) >= 0 ? 0 : -1;
+    int rc = zmq_msg_recv(m, r->pull, ZMQ_DONTWAIT) >= 0 ? 0 : -1;
+    r->pull_idle = rc != 0 && errno == EAGAIN;
+    return rc;
+}
+
+/*  True when poll(2) can stand for zmq_poll on items: the one ZeroMQ
+    socket among them, if any, is the input socket, whose last receive
+    found nothing. That receive processed the socket's pending commands,
+    so its ZMQ_FD (edge-triggered) becomes readable when the next batch
+    arrives. */
+static bool
+plain_poll_ok(mu__runner_t *r, const zmq_pollitem_t *items, int n)
+{
+    bool input = false;
+    for (int i = 0; i < n; i++) {
+        if (items[i].socket && (items[i].socket != r->pull || !r->pull_idle))
+            return false;
+        input = input || items[i].socket;
+    }
+    if (input && !r->pull_fd_ok) {
+        size_t len = sizeof r->pull_fd;
+        r->pull_fd_ok = r->pull && zmq_getsockopt(r->pull, ZMQ_FD, &r->pull_fd, &len) == 0;
+    }
+    return !input || r->pull_fd_ok;
+}
+
+int
+mu__runner_poll(mu__runner_t *r, zmq_pollitem_t *items, int n, long timeout_ms)
+{
+    static struct pollfd *p;
+    static int cap;
+    if (n > cap) {
+        struct pollfd *grown = realloc(p, (size_t) n * sizeof *p);
+        if (!grown)
+            return zmq_poll(items, n, timeout_ms);
+        p = grown;
+        cap = n;
+    }
+    if (!plain_poll_ok(r, items, n))
+        return zmq_poll(items, n, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        short ev = items[i].events;
+        p[i] = (struct pollfd) { .fd = items[i].socket ? r->pull_fd : items[i].fd,
+                                 .events = (short) ((ev & ZMQ_POLLIN ? POLLIN : 0)
+                                                    | (ev & ZMQ_POLLOUT ? POLLOUT : 0)) };
+    }
+    int rc = poll(p, (nfds_t) n, (int) timeout_ms);
+    int ready = 0;
+    for (int i = 0; i < n; i++) {
+        short re = p[i].revents, out = 0;
+        if (items[i].socket) /* commands came: a receive tells whether input did */
+            out = re ? ZMQ_POLLIN : 0;
+        else
+            out = (short) ((re & POLLIN ? ZMQ_POLLIN : 0) | (re & POLLOUT ? ZMQ_POLLOUT : 0)
+                           | (re & ~(POLLIN | POLLOUT) ? ZMQ_POLLERR : 0));
+        items[i].revents = out;
+        ready += out != 0;
+    }
+    return rc < 0 ? rc : ready;
 }
 
 void *
@@ -166,9 +225,13 @@ mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_delive
         r->stats.in++;
         int64_t t0 = mu__flow_now_ns();
         int rc = fn(r, p + 1, size - 1, ctx);
-        r->stats.hist[mu__flow_bucket((uint64_t) (mu__flow_now_ns() - t0))]++;
+        int64_t t1 = mu__flow_now_ns();
+        r->stats.hist[mu__flow_bucket((uint64_t) (t1 - t0))]++;
         if (rc < 0)
             r->stats.errors++;
+        mu__runner_batch_due(r, t0, t1);
+    } else if (size == 0) {
+        /* the end of a batch (mu_flow_links.c): nothing to do */
     } else if (size >= 1 && p[0] == 'R' && r->ack_push) {
         int sender;
         uint64_t id;
@@ -295,7 +358,8 @@ mu__runner_setup(mu__runner_t *r)
         r->npush = r->next->n;
         r->push = calloc((size_t) r->npush, sizeof *r->push);
         r->dead_down = calloc((size_t) r->npush, sizeof *r->dead_down);
-        if (!r->push || !r->dead_down)
+        r->parts = calloc((size_t) r->npush, sizeof *r->parts);
+        if (!r->push || !r->dead_down || !r->parts)
             _exit(2);
         if (r->next->reliable) {
             void *acks = make_socket(r, ZMQ_PULL);

@@ -35,6 +35,12 @@ void mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_d
     none is queued (never waits). */
 int mu__runner_recv(mu__runner_t *r, zmq_msg_t *m);
 
+/*  zmq_poll for the runner's loops: with the input socket as the only
+    ZeroMQ socket among items and its last receive empty, one poll(2) on
+    its ZMQ_FD, saving zmq_poll's extra passes (the input item's ZMQ_POLLIN
+    then means "try a receive"). Returns what zmq_poll returns. */
+int mu__runner_poll(mu__runner_t *r, zmq_pollitem_t *items, int n, long timeout_ms);
+
 /*  A socket a worker polls besides its input: at-least-once acks, or the
     multi-host output (credit); NULL: none. */
 void *mu__runner_aux_socket(const mu__runner_t *r);

@@ -139,7 +139,8 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
             items[n++] = (zmq_pollitem_t) { .fd = efd, .events = ZMQ_POLLIN };
         if (acks)
             items[n++] = (zmq_pollitem_t) { .socket = acks, .events = ZMQ_POLLIN };
-        zmq_poll(items, n, wait_ms);
+        mu__runner_batch_end(r);
+        mu__runner_poll(r, items, n, wait_ms);
         if (items[1].revents)
             mu__runner_ctl(r);
         mu__rel_take_acks(r);
@@ -167,6 +168,8 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
 static void __attribute__((noreturn)) source_main(mu__runner_t *r)
 {
     mu_flow_emit_t out = { .runner = r };
+    free(r->parts); /* no batches: a source call may emit, then wait long */
+    r->parts = NULL;
     unsigned calls = 0;
     for (;;) {
         if ((++calls & 63) == 0 || r->last_stats_ms == 0) {
@@ -179,6 +182,7 @@ static void __attribute__((noreturn)) source_main(mu__runner_t *r)
         int64_t t0 = mu__flow_now_ns();
         uint64_t before = r->stats.out;
         int rc = r->st->source(r->st->arg, r->index, &out);
+        mu__runner_batch_end(r); /* a call's messages are its batch */
         r->stats.hist[mu__flow_bucket((uint64_t) (mu__flow_now_ns() - t0))]++;
         r->stats.in += r->stats.out - before;
         if (rc < 0) {
@@ -210,6 +214,7 @@ static void __attribute__((noreturn)) fd_source_main(mu__runner_t *r)
             { .fd = fd, .events = ZMQ_POLLIN },
             { .fd = r->ctl, .events = ZMQ_POLLIN },
         };
+        mu__runner_batch_end(r);
         zmq_poll(items, 2, MU__FLOW_STATS_MS);
         mu__runner_ctl(r);
         /* Until MU_EAGAIN: frames already buffered by the pipe wake no poll. */

@@ -26,6 +26,7 @@
 #include "flow/mu_flow_edge.h"
 #include "flow/mu_flow_edge_core.h"
 #include "flow/mu_flow_runner.h"
+#include "flow/mu_flow_links.h"
 #include "net/mu_ws.h"
 #include "base/mu_utf8.h"
 
@@ -227,8 +228,10 @@ poll_once(ws_edge_t *w, bool with_upstream)
     int n = 2;
     if (with_upstream && r->pull && !mu__edge_blocked(&w->core))
         items[n++] = (zmq_pollitem_t) { .socket = r->pull, .events = ZMQ_POLLIN };
-    zmq_poll(items, n, MU__FLOW_STATS_MS);
-    mu__runner_ctl(r);
+    mu__runner_batch_end(r);
+    mu__runner_poll(r, items, n, MU__FLOW_STATS_MS);
+    if (items[0].revents)
+        mu__runner_ctl(r);
     /* Idle only after every event was read: a client whose message came
        while the edge waited for room downstream is not idle. */
     if (read_events(w) && !w->closing)
