@@ -189,7 +189,7 @@ redeliver(mu__runner_t *r)
         if (j < 0)
             return;
         uint8_t *hdr = e->data;
-        hdr[9] = 1; /* redelivered */
+        hdr[9] |= R_REDONE;
         if (send_entry(r, e, j) == 0) {
             n->nredo--;
             e->redelivered = true;
@@ -510,6 +510,24 @@ send_plain_to(mu__runner_t *r, int j, const void *data, size_t size, bool keyed,
     }
 }
 
+/*  The origin and flags of a new 'R' message (header h): emitted while
+    handling an at-least-once message, its origin derives from that
+    message's origin and its rank among what the handler emitted, so a
+    runner that handles a redelivered copy emits the same origins as the
+    lost runner did (a stage further down sees the copies); otherwise its
+    own id. */
+static void
+origin(mu__net_t *n, uint64_t id, uint8_t *h)
+{
+    uint64_t o = id;
+    h[9] = 0;
+    if (n->deriving) {
+        o = mix(n->cur_origin ^ mix(0x6f726967696e0000ULL + ++n->emits));
+        h[9] = n->cur_flags ? R_DERIVED : 0;
+    }
+    mu__put_le64(h + 10, o);
+}
+
 static int
 send_reliable(mu__runner_t *r, const void *data, size_t size)
 {
@@ -520,17 +538,17 @@ send_reliable(mu__runner_t *r, const void *data, size_t size)
         if (rc != 0)
             return rc;
     }
-    e->data = malloc(10 + size);
+    e->data = malloc(R_HDR + size);
     if (!e->data)
         return MU_ENOMEM;
     uint8_t *h = e->data;
     h[0] = 'R';
     e->id = ((n->inc & 0xffffffffu) << 32) | (n->seq & 0xffffffffu);
     mu__put_le64(h + 1, e->id);
-    h[9] = 0;
+    origin(n, e->id, h);
     if (size)
-        memcpy(h + 10, data, size);
-    e->size = 10 + size;
+        memcpy(h + R_HDR, data, size);
+    e->size = R_HDR + size;
     e->peer = NEW;
     e->redelivered = false;
     n->seq++;
@@ -816,6 +834,8 @@ mu__net_setup(mu__runner_t *r)
     n->up_alive_at = n->none_down_since = n->started_ms = now;
     if (r->stage > 0)
         setup_in(r, n);
+    if (r->stage > 0 && r->st->reliable && !(n->seen = mu__seen_new()))
+        _exit(2);
     if (r->stage + 1 < r->flow->nstages) {
         r->next = &r->flow->stages[r->stage + 1];
         setup_out(r, n);

@@ -7,12 +7,16 @@
 #define MU_FLOW_NET_INT_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_seen.h"
 
 #define WINDOW 32    /* credit per (upstream, downstream) pair */
 #define PROBE_MS 25  /* hello to a peer not (yet) live */
 #define WARN_MS 5000 /* stage without live runner: warning period */
 #define REDONE 4096  /* redelivered ids remembered (duplicates) */
 #define C_HDR 30     /* 'C' header */
+#define R_HDR 18     /* 'R' header: type, id, flags, origin */
+#define R_REDONE 1   /* 'R' flags: sent again (its first receiver was lost) */
+#define R_DERIVED 2  /* 'R' flags: emitted while handling a flagged copy */
 #define MAX_ACKS 64  /* ids per 'C' */
 #define HWM 100000
 
@@ -59,6 +63,14 @@ struct mu__net_t {
     int cur; /* upstream peer of the message being handled */
     bool cur_rel;
     uint64_t cur_id;
+    /* At-least-once input: the message being handled (its origin and
+       flags, and what it emitted so far) and the window of origins
+       handled (duplicates counted there). */
+    bool deriving;
+    uint8_t cur_flags;
+    uint64_t cur_origin;
+    uint32_t emits;
+    mu__seen_t *seen;
     bool any_eos;
     int64_t up_alive_at, none_down_since, last_warn, last_scan;
     bool failed_sent;

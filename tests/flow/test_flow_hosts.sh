@@ -5,7 +5,7 @@
 # machine, each running tests/lib/flow_host with its own host name and
 # port range on 127.0.0.1. Source on host a; the worker stage "work"
 # spread over b and c; workers append (sequence, host, runner) records to
-# one file. Waits only on events (ready lines, record counts, exits).
+# one file (or, with -S, to a sink stage on a). Waits only on events (ready lines, record counts, exits).
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 tap_timeout 300 "$0" "$@"
 tap_begin test_flow_hosts
@@ -237,6 +237,25 @@ if [ "$sa$sb$sc" = 000 ] && [ "$2" -eq 0 ] && [ "$4" -gt 0 ] && [ "$5" -gt 0 ]; 
 else
     cp "$tmp/a.log" "$tmp/out"; cp "$tmp/b.log" "$tmp/err"; rc="$sa$sb$sc check=$*"
     not_ok "three stages over hosts"
+fi
+
+# ---- 11. three stages at-least-once, host b killed: the sink counts the copies
+# b handled (and whose outputs reached the sink) and c handled again: stats
+# duplicates of the sink equal the records the sink wrote twice, exactly.
+N=4000
+out="$tmp/r11"
+for h in b c a; do start $h -S -w b:2 -w c:2 -n $N -o "$out" -D b:1 -D c:1 -r; done
+tap_wait_for 60 have "$out" 600
+kill -9 -"$pid_b"
+tap_wait_for 60 ended a && tap_wait_for 30 ended c
+wait $pid_a; sa=$?; wait $pid_c; sc=$?; wait "$pid_b" 2>/dev/null
+set -- $(check "$out" $N)
+sdups=$(stat_of "$tmp/a.log" sink -1 7); redo=$(stat_of "$tmp/a.log" src 0 6)
+if [ "$sa$sc" = 00 ] && [ "$2" -eq 0 ] && [ "${sdups:-x}" = "$3" ] && [ "${redo:-0}" -ge 1 ]; then
+    ok "three stages, host b killed: none of $N lost, $redo redelivered; the sink wrote $3 twice and counted $sdups duplicates"
+else
+    cp "$tmp/a.log" "$tmp/out"; cp "$tmp/a.err" "$tmp/err"; rc="$sa$sc check=$* sink duplicates=$sdups redo=$redo"
+    not_ok "three stages, host b killed: duplicates counted by the sink"
 fi
 
 tap_end
