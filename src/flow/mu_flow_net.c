@@ -24,10 +24,14 @@
 #include "flow/mu_flow_curve.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -337,12 +341,9 @@ read_monitor(mu__runner_t *r)
             if (event == ZMQ_EVENT_DISCONNECTED) {
                 read_out(r); /* what it sent before it closed comes first */
                 p->connected = false;
-                /* It closed after our end of stream, all our copies
-                   acknowledged: it ended (a runner exits only once its
-                   input did), and its acknowledgement of our end of
-                   stream may have died with its process. */
-                if (p->alive && p->eos_sent && n->unacked == 0)
-                    p->eos_acked = true;
+                /* Not an acknowledgement of our end of stream, even after
+                   it: a runner closes its sockets with a linger on exit
+                   (mu__net_close), so its acknowledgement came first. */
                 down_lost(r, j, "connection closed");
             } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                        || (event == ZMQ_EVENT_CONNECTED && !secure(r->flow)))
@@ -679,6 +680,56 @@ mu__net_linger(mu__runner_t *r)
             uint8_t t = 'E';
             p->eos_sent = mu__net_xmit(n->out, p->rid, &t, 1, NULL, 0) == 0;
         }
+    }
+}
+
+static void *
+term_ctx(void *arg)
+{
+    void **a = arg;
+    zmq_ctx_term(a[0]);
+    char done = 1;
+    (void) !write((int) (intptr_t) a[1], &done, 1);
+    return NULL;
+}
+
+/*  Closes a socket, letting what is queued on it leave for up to ms. */
+static void
+close_lingering(void *s, int ms)
+{
+    if (s) {
+        zmq_setsockopt(s, ZMQ_LINGER, &ms, sizeof ms);
+        zmq_close(s);
+    }
+}
+
+void
+mu__net_close(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    if (!n)
+        return;
+    if (n->in)
+        mu__net_flush(r);
+    int ms = r->flow->hb_interval_ms < CLOSE_MS ? r->flow->hb_interval_ms : CLOSE_MS;
+    close_lingering(n->in, ms);
+    close_lingering(n->out, ms);
+    close_lingering(n->mon, 0);
+    close_lingering(n->in_mon, 0);
+    n->in = n->out = n->mon = n->in_mon = NULL;
+    r->pull = NULL;
+    /* zmq_ctx_term returns once the queued messages left or the linger
+       passed; in a thread, so that a socket left open elsewhere cannot
+       hold the exit past the bound. */
+    int fds[2];
+    if (pipe(fds) != 0)
+        return;
+    void *arg[2] = { r->zctx, (void *) (intptr_t) fds[1] };
+    pthread_t t;
+    if (pthread_create(&t, NULL, term_ctx, arg) == 0) {
+        struct pollfd p = { .fd = fds[0], .events = POLLIN };
+        if (poll(&p, 1, ms + 250) == 1)
+            pthread_join(t, NULL);
     }
 }
 

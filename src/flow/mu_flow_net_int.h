@@ -19,6 +19,7 @@
 #define R_DERIVED 2  /* 'R' flags: emitted while handling a flagged copy */
 #define MAX_ACKS 64  /* ids per 'C' */
 #define HWM 100000
+#define CLOSE_MS 1000 /* linger of a runner's sockets on exit (at most) */
 
 typedef struct {
     int host;

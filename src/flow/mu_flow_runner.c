@@ -220,6 +220,7 @@ mu__runner_finish(mu__runner_t *r)
     }
     r->last_stats_ms = 0;
     mu__runner_tick(r);
+    mu__net_close(r);
     _exit(0);
 }
 
