@@ -258,4 +258,52 @@ else
     not_ok "three stages, host b killed: duplicates counted by the sink"
 fi
 
+# ---- 12. edges: an inbound TCP edge on a feeds "work" spread over b and c, an
+# outbound TCP edge on c sends the records to its client; SIGTERM to a drains
+pin=$((base + 90)); pout=$((base + 91))
+N=2000
+for h in b c a; do start $h -w b:2 -w c:2 -E "$pin:c:$pout" -D b:1; done
+tap_wait_for 60 ready a && tap_wait_for 60 ready b && tap_wait_for 60 ready c
+edge_out=$("${PYTHON3:-python3}" - "$pin" "$pout" $N 2>&1 <<'EOF2'
+import socket, struct, sys, time, collections
+pin, pout, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+def conn(port):
+    for _ in range(600):
+        try:
+            return socket.create_connection(("127.0.0.1", port))
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("cannot connect to %d" % port)
+out = conn(pout)
+out.settimeout(60)
+time.sleep(0.5)  # the outbound edge registers its client
+src = conn(pin)
+src.sendall(b"".join(struct.pack("<IQ", 8, i) for i in range(n)))
+buf, seen, hosts = b"", collections.Counter(), collections.Counter()
+while sum(seen.values()) < n:
+    d = out.recv(65536)
+    if not d:
+        break
+    buf += d
+    while len(buf) >= 4 and len(buf) >= 4 + struct.unpack_from("<I", buf)[0]:
+        size = struct.unpack_from("<I", buf)[0]
+        seq, host, _ = struct.unpack_from("<QII", buf, 4)
+        buf = buf[4 + size:]
+        seen[seq] += 1
+        hosts[host] += 1
+print(len(seen), sum(seen.values()) - len(seen), hosts.get(1, 0), hosts.get(2, 0))
+EOF2
+)
+kill -TERM $pid_a
+tap_wait_for 60 ended a && tap_wait_for 30 ended b && tap_wait_for 30 ended c
+wait $pid_a; sa=$?; wait $pid_b; sb=$?; wait $pid_c; sc=$?
+set -- $edge_out
+if [ "$sa$sb$sc" = 000 ] && [ "${1:-0}" -eq $N ] && [ "${2:-1}" -eq 0 ] && [ "${3:-0}" -gt 0 ] \
+    && [ "${4:-0}" -gt 0 ]; then
+    ok "edges over hosts: $N frames in on a, through b ($3) and c ($4), out on c's edge once each; drained by SIGTERM on a, every host ended"
+else
+    cp "$tmp/a.log" "$tmp/out"; cat "$tmp/a.err" "$tmp/b.err" "$tmp/c.err" > "$tmp/err"; rc="$sa$sb$sc client=$edge_out"
+    not_ok "edges over hosts (inbound on a, work on b and c, outbound on c)"
+fi
+
 tap_end
