@@ -444,7 +444,10 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_runners_on(mu_flow_t *self, const char *s
 /*  Heartbeats on the links between runners of a multi-host flow: each
     side sends one after interval_ms without other traffic, and declares
     a peer lost after timeout_ms without anything from it (defaults 1000
-    and 3000). Returns 0 or MU_EINVAL (interval_ms < 10 or > 60000,
+    and 3000). Heartbeats go on while a handler or source runs, however
+    long (a thread of the runner sends them), so a slow handler does not
+    make its runner look lost; a frozen or unreachable process does.
+    Returns 0 or MU_EINVAL (interval_ms < 10 or > 60000,
     timeout_ms <= interval_ms or > 3600000, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_heartbeat(mu_flow_t *self, int interval_ms, int timeout_ms);
 

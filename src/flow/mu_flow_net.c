@@ -24,14 +24,10 @@
 #include "flow/mu_flow_curve.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <zmq.h>
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -584,8 +580,8 @@ await_joins(mu__runner_t *r)
     return 0;
 }
 
-int
-mu__net_send(mu__runner_t *r, const void *data, size_t size)
+static int
+send_one(mu__runner_t *r, const void *data, size_t size)
 {
     mu__net_t *n = r->net;
     mu__net_service(r);
@@ -623,6 +619,15 @@ mu__net_send(mu__runner_t *r, const void *data, size_t size)
         if (rc != 0)
             return rc;
     }
+}
+
+int
+mu__net_send(mu__runner_t *r, const void *data, size_t size)
+{
+    int64_t since = mu__net_take(r); /* from user code: the links are the heartbeat thread's */
+    int rc = send_one(r, data, size);
+    mu__net_give(r, since);
+    return rc;
 }
 
 int
@@ -680,56 +685,6 @@ mu__net_linger(mu__runner_t *r)
             uint8_t t = 'E';
             p->eos_sent = mu__net_xmit(n->out, p->rid, &t, 1, NULL, 0) == 0;
         }
-    }
-}
-
-static void *
-term_ctx(void *arg)
-{
-    void **a = arg;
-    zmq_ctx_term(a[0]);
-    char done = 1;
-    (void) !write((int) (intptr_t) a[1], &done, 1);
-    return NULL;
-}
-
-/*  Closes a socket, letting what is queued on it leave for up to ms. */
-static void
-close_lingering(void *s, int ms)
-{
-    if (s) {
-        zmq_setsockopt(s, ZMQ_LINGER, &ms, sizeof ms);
-        zmq_close(s);
-    }
-}
-
-void
-mu__net_close(mu__runner_t *r)
-{
-    mu__net_t *n = r->net;
-    if (!n)
-        return;
-    if (n->in)
-        mu__net_flush(r);
-    int ms = r->flow->hb_interval_ms < CLOSE_MS ? r->flow->hb_interval_ms : CLOSE_MS;
-    close_lingering(n->in, ms);
-    close_lingering(n->out, ms);
-    close_lingering(n->mon, 0);
-    close_lingering(n->in_mon, 0);
-    n->in = n->out = n->mon = n->in_mon = NULL;
-    r->pull = NULL;
-    /* zmq_ctx_term returns once the queued messages left or the linger
-       passed; in a thread, so that a socket left open elsewhere cannot
-       hold the exit past the bound. */
-    int fds[2];
-    if (pipe(fds) != 0)
-        return;
-    void *arg[2] = { r->zctx, (void *) (intptr_t) fds[1] };
-    pthread_t t;
-    if (pthread_create(&t, NULL, term_ctx, arg) == 0) {
-        struct pollfd p = { .fd = fds[0], .events = POLLIN };
-        if (poll(&p, 1, ms + 250) == 1)
-            pthread_join(t, NULL);
     }
 }
 
@@ -891,4 +846,5 @@ mu__net_setup(mu__runner_t *r)
         r->next = &r->flow->stages[r->stage + 1];
         setup_out(r, n);
     }
+    mu__net_hb_start(r);
 }

@@ -9,6 +9,8 @@
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_seen.h"
 
+#include <pthread.h>
+
 #define WINDOW 32    /* credit per (upstream, downstream) pair */
 #define PROBE_MS 25  /* hello to a peer not (yet) live */
 #define WARN_MS 5000 /* stage without live runner: warning period */
@@ -84,11 +86,26 @@ struct mu__net_t {
     int nredone;
     int rr;
     uint64_t duplicates, lost, joined, auth, redelivered, drops;
+    /* Heartbeat thread (mu_flow_net_hb.c): mu is held by the runner's
+       thread except while it runs user code (user_since: since when, ms;
+       0: not in user code). */
+    pthread_mutex_t mu;
+    int64_t user_since;
+    bool hb, closed;
 };
 
 /*  Sends a two-frame message (routing id, header + payload); 0 or -errno. */
 int mu__net_xmit(void *s, const uint8_t *rid, const void *hdr, size_t hlen, const void *data,
                  size_t size);
+
+/*  Heartbeat thread (mu_flow_net_hb.c): started at set-up, with n->mu
+    held by the caller (the runner's thread). */
+void mu__net_hb_start(mu__runner_t *r);
+
+/*  From user code (an emit): takes the links back from the heartbeat
+    thread; returns what mu__net_give needs (0: not in user code). */
+int64_t mu__net_take(mu__runner_t *r);
+void mu__net_give(mu__runner_t *r, int64_t since);
 
 /*  Input half (mu_flow_net_in.c): silences, heartbeats to upstream. */
 void mu__net_up_timers(mu__runner_t *r, int64_t now);

@@ -306,4 +306,22 @@ else
     not_ok "edges over hosts (inbound on a, work on b and c, outbound on c)"
 fi
 
+# ---- 13. a handler blocking 3x the heartbeat timeout: its runner is not lost
+# (the runner's heartbeat thread keeps heartbeats and credit going meanwhile)
+N=4
+out="$tmp/r13"
+for h in b a; do start $h -w b:1 -n $N -o "$out" -D b:1000 -r -b 100:300; done
+tap_wait_for 60 ended a && tap_wait_for 30 ended b
+wait $pid_a; sa=$?; wait $pid_b; sb=$?
+set -- $(check "$out" $N)
+lost=$(stat_of "$tmp/a.log" src 0 8); redo=$(stat_of "$tmp/a.log" src 0 6)
+blost=$(stat_of "$tmp/b.log" work -1 8)
+if [ "$sa$sb" = 00 ] && [ "$2" -eq 0 ] && [ "$3" -eq 0 ] && [ "${lost:-x}" = 0 ] \
+    && [ "${redo:-x}" = 0 ] && [ "${blost:-x}" = 0 ] && ! grep -q " lost" "$tmp/a.log" "$tmp/b.log"; then
+    ok "a handler blocking 1000 ms (heartbeat timeout 300 ms): nobody declared lost, nothing redelivered, all $N once"
+else
+    cp "$tmp/a.log" "$tmp/out"; cp "$tmp/b.log" "$tmp/err"; rc="$sa$sb check=$* lost=$lost/$blost redo=$redo"
+    not_ok "a handler slower than the heartbeat timeout is not declared lost"
+fi
+
 tap_end
