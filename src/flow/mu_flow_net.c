@@ -647,6 +647,7 @@ mu__net_finish_out(mu__runner_t *r)
            one did): a runner connected but not yet live (its hello
            crossed our end) gets it too, unless it stays silent. */
         bool all = true, young = mu__now_ms() - t0 < r->flow->hb_timeout_ms;
+        bool wait = !r->flow->stage_deadline_fail; /* a lost runner may come back */
         int acked = 0;
         for (int j = 0; j < n->ndown; j++) {
             peer_t *p = &n->down[j];
@@ -655,7 +656,9 @@ mu__net_finish_out(mu__runner_t *r)
                 continue;
             }
             if (!p->alive) {
-                all = all && !(p->connected && young);
+                /* Waiting mode: one that was live gets our end of stream
+                   when it comes back (its input waits for it). */
+                all = all && !(p->connected && young) && !(wait && p->ever);
                 continue;
             }
             if (!p->eos_sent) {
