@@ -218,9 +218,12 @@ typedef struct {
     /* Multi-host flows (mu_flow_add_host); 0 otherwise. Rows describe this
        host's runners; a stage total sums this host's runners, except
        live_runners. */
-    uint64_t duplicates;    /* at-least-once across hosts, on the sender:
-                               messages acknowledged by two runners after a
-                               redelivery (handled twice) */
+    uint64_t duplicates;    /* at-least-once across hosts: on a receiving
+                               runner, copies it handled whose origin it
+                               had handled already (within its window of
+                               65536 ids); on a sender, messages
+                               acknowledged by two runners after a
+                               redelivery (mu_flow_set_at_least_once) */
     uint64_t hosts_lost;    /* peer runners (on any host, downstream or
                                upstream) declared lost: silent past the
                                heartbeat timeout, connection closed, or
@@ -331,8 +334,16 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_drop(mu_flow_t *self, const char *name, b
     a handler may thus see a message twice (it handled it, but its
     acknowledgement did not reach the sender before it was declared
     lost): make a second handling harmless (idempotent writes, or a check
-    on an id the message carries). Duplicates the sender can see are
-    counted (mu_flow_stats_t.duplicates). Returns 0 or
+    on an id the message carries). A second handling is never suppressed.
+    Across hosts every message carries an origin id (a message emitted
+    while handling an at-least-once message derives its origin from that
+    message's, so two runners handling the same message emit the same
+    origins), and each receiving runner counts in
+    mu_flow_stats_t.duplicates the copies it handles whose origin it had
+    already handled, among the last 65536 it handled (older ones are
+    forgotten and not counted: bounded memory). So a stage downstream of
+    the one where a runner was lost (a single sink, or a keyed link)
+    counts exactly the messages it sees twice. Returns 0 or
     MU_EINVAL (unknown or first stage, started). mu_flow_start returns
     MU_EINVAL when the link into such a stage is not MU_FLOW_BALANCE. */
 MU_EXPORT MU_NODISCARD int mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on);
@@ -437,7 +448,10 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_runners_on(mu_flow_t *self, const char *s
 /*  Heartbeats on the links between runners of a multi-host flow: each
     side sends one after interval_ms without other traffic, and declares
     a peer lost after timeout_ms without anything from it (defaults 1000
-    and 3000). Returns 0 or MU_EINVAL (interval_ms < 10 or > 60000,
+    and 3000). Heartbeats go on while a handler or source runs, however
+    long (a thread of the runner sends them), so a slow handler does not
+    make its runner look lost; a frozen or unreachable process does.
+    Returns 0 or MU_EINVAL (interval_ms < 10 or > 60000,
     timeout_ms <= interval_ms or > 3600000, started). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_heartbeat(mu_flow_t *self, int interval_ms, int timeout_ms);
 

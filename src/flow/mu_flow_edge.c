@@ -385,7 +385,7 @@ poll_once(edge_t *ed)
         lpos = n;
         items[n++] = (zmq_pollitem_t) { .fd = ed->lfd, .events = ZMQ_POLLIN };
     }
-    if (r->pull && !mu__edge_blocked(&ed->core)) {
+    if (mu__edge_wants_upstream(&ed->core)) {
         upos = n;
         items[n++] = (zmq_pollitem_t) { .socket = r->pull, .events = ZMQ_POLLIN };
     }

@@ -81,10 +81,53 @@ deliver_clients(mu__runner_t *r, const void *data, size_t size, void *ctx)
     return mu__flow_edge_emit(core, data, size);
 }
 
+/*  Multi-host, no client, not draining: one message may be read ahead. */
+static bool
+peekable(const mu__edge_core_t *core)
+{
+    const mu__runner_t *r = core->r;
+    return r->net && r->pull && !core->has_held && !r->drain_req && core->clients(core) == 0;
+}
+
+bool
+mu__edge_wants_upstream(const mu__edge_core_t *core)
+{
+    return core->r->pull && (!mu__edge_blocked(core) || peekable(core));
+}
+
+/*  Reads one message ahead while no client is there: an end of stream is
+    taken, data held. */
+static void
+peek_upstream(mu__edge_core_t *core)
+{
+    mu__runner_t *r = core->r;
+    if (!core->held_init) {
+        zmq_msg_init(&core->held);
+        core->held_init = true;
+    }
+    if (mu__runner_recv(r, &core->held) != 0)
+        return;
+    const char *b = zmq_msg_data(&core->held);
+    if (zmq_msg_size(&core->held) == 1 && b[0] == 'E')
+        mu__runner_take(r, b, 1, deliver_clients, core);
+    else
+        core->has_held = true;
+}
+
 void
 mu__edge_read_upstream(mu__edge_core_t *core)
 {
     mu__runner_t *r = core->r;
+    if (mu__edge_blocked(core)) {
+        if (peekable(core))
+            peek_upstream(core);
+        return;
+    }
+    if (core->has_held) {
+        core->has_held = false;
+        mu__runner_take(r, zmq_msg_data(&core->held), zmq_msg_size(&core->held), deliver_clients,
+                        core);
+    }
     zmq_msg_t m;
     zmq_msg_init(&m);
     for (int n = 0; n < UPSTREAM_BATCH && !r->exit_req && !mu__edge_blocked(core)

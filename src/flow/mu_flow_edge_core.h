@@ -24,6 +24,10 @@ struct mu__edge_core_t {
     /*  True when every client is so far behind that reading upstream
         should wait; NULL: never (the clients' queues bound themselves). */
     bool (*all_behind)(const mu__edge_core_t *core);
+    /*  Multi-host, no client: the one data message read while waiting for
+        a client (read only to see an end of stream behind nothing). */
+    zmq_msg_t held;
+    bool has_held, held_init;
 };
 
 /*  Runs the edge's startup hook (or takes e->arg as the state); exits the
@@ -45,8 +49,16 @@ int mu__edge_from_client(mu__edge_core_t *core, const void *data, size_t size);
     flow drains), or every client far behind (all_behind). */
 bool mu__edge_blocked(const mu__edge_core_t *core);
 
+/*  True when the loop should poll the input: not blocked, or (multi-host)
+    blocked for want of a client with no message held yet. */
+bool mu__edge_wants_upstream(const mu__edge_core_t *core);
+
 /*  Reads a batch from upstream and hands it to the clients through the
-    from_internal hook, while the edge is not blocked. */
+    from_internal hook, while the edge is not blocked (a held message
+    first). Multi-host, blocked for want of a client: reads one message;
+    an end of stream is taken at once (so an outbound edge whose clients
+    left ends with its upstream: no supervisor drain comes to a host
+    without sources), data is held for the next client. */
 void mu__edge_read_upstream(mu__edge_core_t *core);
 
 /*  True when the edge's loop is over: told to exit, a first stage told to

@@ -189,7 +189,7 @@ redeliver(mu__runner_t *r)
         if (j < 0)
             return;
         uint8_t *hdr = e->data;
-        hdr[9] = 1; /* redelivered */
+        hdr[9] |= R_REDONE;
         if (send_entry(r, e, j) == 0) {
             n->nredo--;
             e->redelivered = true;
@@ -337,12 +337,9 @@ read_monitor(mu__runner_t *r)
             if (event == ZMQ_EVENT_DISCONNECTED) {
                 read_out(r); /* what it sent before it closed comes first */
                 p->connected = false;
-                /* It closed after our end of stream, all our copies
-                   acknowledged: it ended (a runner exits only once its
-                   input did), and its acknowledgement of our end of
-                   stream may have died with its process. */
-                if (p->alive && p->eos_sent && n->unacked == 0)
-                    p->eos_acked = true;
+                /* Not an acknowledgement of our end of stream, even after
+                   it: a runner closes its sockets with a linger on exit
+                   (mu__net_close), so its acknowledgement came first. */
                 down_lost(r, j, "connection closed");
             } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED
                        || (event == ZMQ_EVENT_CONNECTED && !secure(r->flow)))
@@ -510,6 +507,24 @@ send_plain_to(mu__runner_t *r, int j, const void *data, size_t size, bool keyed,
     }
 }
 
+/*  The origin and flags of a new 'R' message (header h): emitted while
+    handling an at-least-once message, its origin derives from that
+    message's origin and its rank among what the handler emitted, so a
+    runner that handles a redelivered copy emits the same origins as the
+    lost runner did (a stage further down sees the copies); otherwise its
+    own id. */
+static void
+origin(mu__net_t *n, uint64_t id, uint8_t *h)
+{
+    uint64_t o = id;
+    h[9] = 0;
+    if (n->deriving) {
+        o = mix(n->cur_origin ^ mix(0x6f726967696e0000ULL + ++n->emits));
+        h[9] = n->cur_flags ? R_DERIVED : 0;
+    }
+    mu__put_le64(h + 10, o);
+}
+
 static int
 send_reliable(mu__runner_t *r, const void *data, size_t size)
 {
@@ -520,17 +535,17 @@ send_reliable(mu__runner_t *r, const void *data, size_t size)
         if (rc != 0)
             return rc;
     }
-    e->data = malloc(10 + size);
+    e->data = malloc(R_HDR + size);
     if (!e->data)
         return MU_ENOMEM;
     uint8_t *h = e->data;
     h[0] = 'R';
     e->id = ((n->inc & 0xffffffffu) << 32) | (n->seq & 0xffffffffu);
     mu__put_le64(h + 1, e->id);
-    h[9] = 0;
+    origin(n, e->id, h);
     if (size)
-        memcpy(h + 10, data, size);
-    e->size = 10 + size;
+        memcpy(h + R_HDR, data, size);
+    e->size = R_HDR + size;
     e->peer = NEW;
     e->redelivered = false;
     n->seq++;
@@ -565,8 +580,8 @@ await_joins(mu__runner_t *r)
     return 0;
 }
 
-int
-mu__net_send(mu__runner_t *r, const void *data, size_t size)
+static int
+send_one(mu__runner_t *r, const void *data, size_t size)
 {
     mu__net_t *n = r->net;
     mu__net_service(r);
@@ -607,6 +622,15 @@ mu__net_send(mu__runner_t *r, const void *data, size_t size)
 }
 
 int
+mu__net_send(mu__runner_t *r, const void *data, size_t size)
+{
+    int64_t since = mu__net_take(r); /* from user code: the links are the heartbeat thread's */
+    int rc = send_one(r, data, size);
+    mu__net_give(r, since);
+    return rc;
+}
+
+int
 mu__net_finish_out(mu__runner_t *r)
 {
     mu__net_t *n = r->net;
@@ -623,6 +647,7 @@ mu__net_finish_out(mu__runner_t *r)
            one did): a runner connected but not yet live (its hello
            crossed our end) gets it too, unless it stays silent. */
         bool all = true, young = mu__now_ms() - t0 < r->flow->hb_timeout_ms;
+        bool wait = !r->flow->stage_deadline_fail; /* a lost runner may come back */
         int acked = 0;
         for (int j = 0; j < n->ndown; j++) {
             peer_t *p = &n->down[j];
@@ -631,7 +656,9 @@ mu__net_finish_out(mu__runner_t *r)
                 continue;
             }
             if (!p->alive) {
-                all = all && !(p->connected && young);
+                /* Waiting mode: one that was live gets our end of stream
+                   when it comes back (its input waits for it). */
+                all = all && !(p->connected && young) && !(wait && p->ever);
                 continue;
             }
             if (!p->eos_sent) {
@@ -816,8 +843,11 @@ mu__net_setup(mu__runner_t *r)
     n->up_alive_at = n->none_down_since = n->started_ms = now;
     if (r->stage > 0)
         setup_in(r, n);
+    if (r->stage > 0 && r->st->reliable && !(n->seen = mu__seen_new()))
+        _exit(2);
     if (r->stage + 1 < r->flow->nstages) {
         r->next = &r->flow->stages[r->stage + 1];
         setup_out(r, n);
     }
+    mu__net_hb_start(r);
 }

@@ -52,6 +52,18 @@ int mu__net_finish_out(mu__runner_t *r);
     gets the end of stream too, so it never waits for a silent sender. */
 void mu__net_linger(mu__runner_t *r);
 
+/*  Around user code (a handler, a source call) in the runner's thread:
+    the heartbeat thread keeps the links' heartbeats and credit going
+    while it runs (mu_flow_net_hb.c). No-ops without links. */
+void mu__net_user_begin(mu__runner_t *r);
+void mu__net_user_end(mu__runner_t *r);
+
+/*  At the runner's exit: sends the credit owed, closes the sockets with a
+    linger of the heartbeat interval (at most 1 s) so that the last credit
+    and acknowledgements leave, and waits for that (bounded: the linger
+    plus 250 ms). No-op without links. */
+void mu__net_close(mu__runner_t *r);
+
 /*  The output socket (for polling), or NULL. */
 void *mu__net_out_socket(const mu__runner_t *r);
 

@@ -159,11 +159,20 @@ mu__net_open(mu__runner_t *r, const void *msg, size_t size, const void **data_p,
         *size_p = size - 1;
         return 1;
     }
-    if (size >= 10 && b[0] == 'R') {
+    if (size >= R_HDR && b[0] == 'R') {
         n->cur_rel = true;
         n->cur_id = mu__get_le64(b + 1);
-        *data_p = b + 10;
-        *size_p = size - 10;
+        n->cur_flags = b[9] & (R_REDONE | R_DERIVED);
+        n->cur_origin = mu__get_le64(b + 10);
+        n->deriving = true;
+        n->emits = 0;
+        /* A copy (flagged) of an origin this runner handled already: the
+           window tells, within its bound (doc/flow.md). Handled again
+           all the same: at-least-once, the handler is idempotent. */
+        if (n->seen && mu__seen_add(n->seen, n->cur_origin) && n->cur_flags)
+            n->duplicates++;
+        *data_p = b + R_HDR;
+        *size_p = size - R_HDR;
         return 1;
     }
     if (size == 1 && b[0] == 'E') {
@@ -180,6 +189,7 @@ mu__net_handled(mu__runner_t *r)
 {
     mu__net_t *n = r->net;
     peer_t *p = &n->up[n->cur];
+    n->deriving = false;
     p->used++;
     if (n->cur_rel && !r->exit_req)
         p->acks[p->nacks++] = n->cur_id;

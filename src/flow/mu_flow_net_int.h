@@ -7,14 +7,21 @@
 #define MU_FLOW_NET_INT_H_INCLUDED
 
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_seen.h"
+
+#include <pthread.h>
 
 #define WINDOW 32    /* credit per (upstream, downstream) pair */
 #define PROBE_MS 25  /* hello to a peer not (yet) live */
 #define WARN_MS 5000 /* stage without live runner: warning period */
 #define REDONE 4096  /* redelivered ids remembered (duplicates) */
 #define C_HDR 30     /* 'C' header */
+#define R_HDR 18     /* 'R' header: type, id, flags, origin */
+#define R_REDONE 1   /* 'R' flags: sent again (its first receiver was lost) */
+#define R_DERIVED 2  /* 'R' flags: emitted while handling a flagged copy */
 #define MAX_ACKS 64  /* ids per 'C' */
 #define HWM 100000
+#define CLOSE_MS 1000 /* linger of a runner's sockets on exit (at most) */
 
 typedef struct {
     int host;
@@ -59,6 +66,14 @@ struct mu__net_t {
     int cur; /* upstream peer of the message being handled */
     bool cur_rel;
     uint64_t cur_id;
+    /* At-least-once input: the message being handled (its origin and
+       flags, and what it emitted so far) and the window of origins
+       handled (duplicates counted there). */
+    bool deriving;
+    uint8_t cur_flags;
+    uint64_t cur_origin;
+    uint32_t emits;
+    mu__seen_t *seen;
     bool any_eos;
     int64_t up_alive_at, none_down_since, last_warn, last_scan;
     bool failed_sent;
@@ -71,11 +86,26 @@ struct mu__net_t {
     int nredone;
     int rr;
     uint64_t duplicates, lost, joined, auth, redelivered, drops;
+    /* Heartbeat thread (mu_flow_net_hb.c): mu is held by the runner's
+       thread except while it runs user code (user_since: since when, ms;
+       0: not in user code). */
+    pthread_mutex_t mu;
+    int64_t user_since;
+    bool hb, closed;
 };
 
 /*  Sends a two-frame message (routing id, header + payload); 0 or -errno. */
 int mu__net_xmit(void *s, const uint8_t *rid, const void *hdr, size_t hlen, const void *data,
                  size_t size);
+
+/*  Heartbeat thread (mu_flow_net_hb.c): started at set-up, with n->mu
+    held by the caller (the runner's thread). */
+void mu__net_hb_start(mu__runner_t *r);
+
+/*  From user code (an emit): takes the links back from the heartbeat
+    thread; returns what mu__net_give needs (0: not in user code). */
+int64_t mu__net_take(mu__runner_t *r);
+void mu__net_give(mu__runner_t *r, int64_t since);
 
 /*  Input half (mu_flow_net_in.c): silences, heartbeats to upstream. */
 void mu__net_up_timers(mu__runner_t *r, int64_t now);

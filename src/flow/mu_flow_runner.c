@@ -206,7 +206,9 @@ take_net(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *f
         return;
     r->stats.in++;
     int64_t t0 = mu__flow_now_ns();
+    mu__net_user_begin(r);
     int rc = fn(r, data, len, ctx);
+    mu__net_user_end(r);
     r->stats.hist[mu__flow_bucket((uint64_t) (mu__flow_now_ns() - t0))]++;
     if (rc < 0)
         r->stats.errors++;
@@ -283,6 +285,7 @@ mu__runner_finish(mu__runner_t *r)
     }
     r->last_stats_ms = 0;
     mu__runner_tick(r);
+    mu__net_close(r);
     _exit(0);
 }
 

@@ -5,6 +5,7 @@
     which sends a handler's output where its emitter points (downstream,
     an edge's clients, or a thread handler's outbox). */
 #include "flow/mu_flow_int.h"
+#include "flow/mu_flow_net.h"
 #include "flow/mu_flow_worker.h"
 #include "flow/mu_flow_edge.h"
 #include "flow/mu_flow_edge_core.h"
@@ -181,7 +182,9 @@ static void __attribute__((noreturn)) source_main(mu__runner_t *r)
             break;
         int64_t t0 = mu__flow_now_ns();
         uint64_t before = r->stats.out;
+        mu__net_user_begin(r);
         int rc = r->st->source(r->st->arg, r->index, &out);
+        mu__net_user_end(r);
         mu__runner_batch_end(r); /* a call's messages are its batch */
         r->stats.hist[mu__flow_bucket((uint64_t) (mu__flow_now_ns() - t0))]++;
         r->stats.in += r->stats.out - before;

@@ -226,7 +226,7 @@ poll_once(ws_edge_t *w, bool with_upstream)
     zmq_pollitem_t items[3] = { { .fd = r->ctl, .events = ZMQ_POLLIN },
                                 { .fd = mu__ws_fd(w->ws), .events = ZMQ_POLLIN } };
     int n = 2;
-    if (with_upstream && r->pull && !mu__edge_blocked(&w->core))
+    if (with_upstream && mu__edge_wants_upstream(&w->core))
         items[n++] = (zmq_pollitem_t) { .socket = r->pull, .events = ZMQ_POLLIN };
     mu__runner_batch_end(r);
     mu__runner_poll(r, items, n, MU__FLOW_STATS_MS);

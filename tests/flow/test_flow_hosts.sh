@@ -5,9 +5,10 @@
 # machine, each running tests/lib/flow_host with its own host name and
 # port range on 127.0.0.1. Source on host a; the worker stage "work"
 # spread over b and c; workers append (sequence, host, runner) records to
-# one file. Waits only on events (ready lines, record counts, exits).
-# The flow's log lines (mu_log, module "flow") are in NAME.err, the
-# program's own output (ready, rows, rc) in NAME.log.
+# one file (or, with -S, to a sink stage on a). Waits only on events (ready
+# lines, record counts, exits). The flow's log lines (mu_log, module
+# "flow") are in NAME.err, the program's own output (ready, rows, rc) in
+# NAME.log.
 . "${top_srcdir:-.}/tests/lib/tap.sh"
 tap_timeout 300 "$0" "$@"
 tap_begin test_flow_hosts
@@ -239,6 +240,91 @@ if [ "$sa$sb$sc" = 000 ] && [ "$2" -eq 0 ] && [ "$4" -gt 0 ] && [ "$5" -gt 0 ]; 
 else
     cp "$tmp/a.log" "$tmp/out"; cp "$tmp/b.log" "$tmp/err"; rc="$sa$sb$sc check=$*"
     not_ok "three stages over hosts"
+fi
+
+# ---- 11. three stages at-least-once, host b killed: the sink counts the copies
+# b handled (and whose outputs reached the sink) and c handled again: stats
+# duplicates of the sink equal the records the sink wrote twice, exactly.
+N=4000
+out="$tmp/r11"
+for h in b c a; do start $h -S -w b:2 -w c:2 -n $N -o "$out" -D b:1 -D c:1 -r; done
+tap_wait_for 60 have "$out" 600
+kill -9 -"$pid_b"
+tap_wait_for 60 ended a && tap_wait_for 30 ended c
+wait $pid_a; sa=$?; wait $pid_c; sc=$?; wait "$pid_b" 2>/dev/null
+set -- $(check "$out" $N)
+sdups=$(stat_of "$tmp/a.log" sink -1 7); redo=$(stat_of "$tmp/a.log" src 0 6)
+if [ "$sa$sc" = 00 ] && [ "$2" -eq 0 ] && [ "${sdups:-x}" = "$3" ] && [ "${redo:-0}" -ge 1 ]; then
+    ok "three stages, host b killed: none of $N lost, $redo redelivered; the sink wrote $3 twice and counted $sdups duplicates"
+else
+    cp "$tmp/a.log" "$tmp/out"; cp "$tmp/a.err" "$tmp/err"; rc="$sa$sc check=$* sink duplicates=$sdups redo=$redo"
+    not_ok "three stages, host b killed: duplicates counted by the sink"
+fi
+
+# ---- 12. edges: an inbound TCP edge on a feeds "work" spread over b and c, an
+# outbound TCP edge on c sends the records to its client; SIGTERM to a drains
+pin=$((base + 90)); pout=$((base + 91))
+N=2000
+for h in b c a; do start $h -w b:2 -w c:2 -E "$pin:c:$pout" -D b:1; done
+tap_wait_for 60 ready a && tap_wait_for 60 ready b && tap_wait_for 60 ready c
+edge_out=$("${PYTHON3:-python3}" - "$pin" "$pout" $N 2>&1 <<'EOF2'
+import socket, struct, sys, time, collections
+pin, pout, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+def conn(port):
+    for _ in range(600):
+        try:
+            return socket.create_connection(("127.0.0.1", port))
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("cannot connect to %d" % port)
+out = conn(pout)
+out.settimeout(60)
+time.sleep(0.5)  # the outbound edge registers its client
+src = conn(pin)
+src.sendall(b"".join(struct.pack("<IQ", 8, i) for i in range(n)))
+buf, seen, hosts = b"", collections.Counter(), collections.Counter()
+while sum(seen.values()) < n:
+    d = out.recv(65536)
+    if not d:
+        break
+    buf += d
+    while len(buf) >= 4 and len(buf) >= 4 + struct.unpack_from("<I", buf)[0]:
+        size = struct.unpack_from("<I", buf)[0]
+        seq, host, _ = struct.unpack_from("<QII", buf, 4)
+        buf = buf[4 + size:]
+        seen[seq] += 1
+        hosts[host] += 1
+print(len(seen), sum(seen.values()) - len(seen), hosts.get(1, 0), hosts.get(2, 0))
+EOF2
+)
+kill -TERM $pid_a
+tap_wait_for 60 ended a && tap_wait_for 30 ended b && tap_wait_for 30 ended c
+wait $pid_a; sa=$?; wait $pid_b; sb=$?; wait $pid_c; sc=$?
+set -- $edge_out
+if [ "$sa$sb$sc" = 000 ] && [ "${1:-0}" -eq $N ] && [ "${2:-1}" -eq 0 ] && [ "${3:-0}" -gt 0 ] \
+    && [ "${4:-0}" -gt 0 ]; then
+    ok "edges over hosts: $N frames in on a, through b ($3) and c ($4), out on c's edge once each; drained by SIGTERM on a, every host ended"
+else
+    cp "$tmp/a.log" "$tmp/out"; cat "$tmp/a.err" "$tmp/b.err" "$tmp/c.err" > "$tmp/err"; rc="$sa$sb$sc client=$edge_out"
+    not_ok "edges over hosts (inbound on a, work on b and c, outbound on c)"
+fi
+
+# ---- 13. a handler blocking 3x the heartbeat timeout: its runner is not lost
+# (the runner's heartbeat thread keeps heartbeats and credit going meanwhile)
+N=4
+out="$tmp/r13"
+for h in b a; do start $h -w b:1 -n $N -o "$out" -D b:1000 -r -b 100:300; done
+tap_wait_for 60 ended a && tap_wait_for 30 ended b
+wait $pid_a; sa=$?; wait $pid_b; sb=$?
+set -- $(check "$out" $N)
+lost=$(stat_of "$tmp/a.log" src 0 8); redo=$(stat_of "$tmp/a.log" src 0 6)
+blost=$(stat_of "$tmp/b.log" work -1 8)
+if [ "$sa$sb" = 00 ] && [ "$2" -eq 0 ] && [ "$3" -eq 0 ] && [ "${lost:-x}" = 0 ] \
+    && [ "${redo:-x}" = 0 ] && [ "${blost:-x}" = 0 ] && ! grep -q " lost" "$tmp/a.err" "$tmp/b.err"; then
+    ok "a handler blocking 1000 ms (heartbeat timeout 300 ms): nobody declared lost, nothing redelivered, all $N once"
+else
+    cp "$tmp/a.log" "$tmp/out"; cp "$tmp/b.log" "$tmp/err"; rc="$sa$sb check=$* lost=$lost/$blost redo=$redo"
+    not_ok "a handler slower than the heartbeat timeout is not declared lost"
 fi
 
 tap_end

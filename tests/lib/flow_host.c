@@ -26,6 +26,13 @@
       -S                 a third stage "sink" (1 runner, first host) writes the
                          records "work" emits (at-least-once too with -r);
                          give -S before -r
+      -E IN:HOST:OUT     edges instead: "src" is an inbound TCP edge listening
+                         on 127.0.0.1:IN (first host; each client frame, an
+                         8-byte sequence, goes to "work"), and a third stage
+                         "out", an outbound TCP edge on HOST listening on
+                         127.0.0.1:OUT, sends the records "work" emits to its
+                         clients. Such a flow runs until SIGTERM, which
+                         drains it (mu_flow_stop); the -o file is not written
 
     Prints "ready" once started, then at the end "rc N" (mu_flow_run's
     result; the error text after it) and one line per statistics row:
@@ -35,6 +42,7 @@
 #include "mutil.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +53,55 @@ static int out_fd = -1;
 static int self_index;
 static int delay_ms; /* this host's (-D) */
 static int worker_index;
-static bool with_sink; /* -S: "work" emits its records to a "sink" on the first host */
+static bool with_sink; /* -S or -E: "work" emits its records downstream */
+static volatile sig_atomic_t stop_asked;
+
+static void
+on_term(int sig)
+{
+    (void) sig;
+    stop_asked = 1;
+}
+
+/*  -E IN:HOST:OUT, looked for before the stages are added: the edges'
+    ports and the outbound edge's host (NULL: no -E). */
+static const char *
+edges_option(int argc, char **argv, int *in_p, int *out_p, char *host, size_t cap)
+{
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "-E") == 0) {
+            const char *a = argv[i + 1], *c1 = strchr(a, ':'),
+                       *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+            if (!c2 || (size_t) (c2 - c1 - 1) >= cap)
+                return NULL;
+            *in_p = atoi(a);
+            memcpy(host, c1 + 1, (size_t) (c2 - c1 - 1));
+            host[c2 - c1 - 1] = '\0';
+            *out_p = atoi(c2 + 1);
+            return host;
+        }
+    return NULL;
+}
+
+static void add_stages(mu_flow_t *flow, int argc, char **argv, char *out_host, size_t cap);
+static void check(int rc, const char *what);
+
+/*  Waits for the flow's end; on SIGTERM drains it (mu_flow_stop). */
+static int
+wait_end(mu_flow_t *flow)
+{
+    for (;;) {
+        int rc = mu_flow_wait(flow, 200);
+        int code = 0;
+        mu_flow_state_t state = mu_flow_state(flow, &code);
+        if (state == MU_FLOW_FINISHED || state == MU_FLOW_FAILED)
+            return code;
+        if (rc != MU_ETIMEDOUT)
+            return rc;
+        if (stop_asked)
+            return mu_flow_stop(flow, -1);
+    }
+}
 
 static int
 source(void *arg, int index, mu_flow_emit_t *out)
@@ -102,6 +158,26 @@ sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     if (out_fd >= 0 && write(out_fd, data, size) != (ssize_t) size)
         return MU_EIO;
     return 0;
+}
+
+/*  The first stage (a source, or with -E an inbound edge) and "work"; with
+    -E also the outbound edge "out" (its host into out_host). */
+static void
+add_stages(mu_flow_t *flow, int argc, char **argv, char *out_host, size_t cap)
+{
+    int in_port = 0, out_port = 0;
+    if (!edges_option(argc, argv, &in_port, &out_port, out_host, cap)) {
+        out_host[0] = '\0';
+        check(mu_flow_add_source(flow, "src", 1, source, NULL), "source");
+        check(mu_flow_add_worker_stage(flow, "work", 1, startup, work, NULL), "work");
+        return;
+    }
+    with_sink = true;
+    mu_flow_edge_t in = { .host = "127.0.0.1", .port = in_port, .listen = true };
+    mu_flow_edge_t out = { .host = "127.0.0.1", .port = out_port, .listen = true };
+    check(mu_flow_add_edge(flow, "src", &in), "inbound edge");
+    check(mu_flow_add_worker_stage(flow, "work", 1, startup, work, NULL), "work");
+    check(mu_flow_add_edge(flow, "out", &out), "outbound edge");
 }
 
 static uint64_t
@@ -167,10 +243,12 @@ main(int argc, char **argv)
     char hosts[16][64], a[64];
     int nhosts = 0, opt;
     const char *b;
-    check(mu_flow_add_source(flow, "src", 1, source, NULL), "source");
-    check(mu_flow_add_worker_stage(flow, "work", 1, startup, work, NULL), "work");
-    while ((opt = getopt(argc, argv, "H:h:w:n:o:D:rkb:t:P:c:S")) != -1) {
+    char out_host[64] = "";
+    add_stages(flow, argc, argv, out_host, sizeof out_host);
+    while ((opt = getopt(argc, argv, "H:h:w:n:o:D:rkb:t:P:c:SE:")) != -1) {
         switch (opt) {
+        case 'E': /* read before (edges_option) */
+            break;
         case 'S':
             with_sink = true;
             check(mu_flow_add_worker_stage(flow, "sink", 1, NULL, sink, NULL), "sink");
@@ -250,8 +328,10 @@ main(int argc, char **argv)
     if (!self || nhosts == 0)
         usage();
     check(mu_flow_set_runners_on(flow, "src", hosts[0], 1), "source placement");
-    if (with_sink)
+    if (with_sink && !out_host[0])
         check(mu_flow_set_runners_on(flow, "sink", hosts[0], 1), "sink placement");
+    if (out_host[0])
+        check(mu_flow_set_runners_on(flow, "out", out_host, 1), "out placement");
     for (int h = 0; h < nhosts; h++)
         if (strcmp(hosts[h], self) == 0)
             self_index = h;
@@ -267,7 +347,8 @@ main(int argc, char **argv)
     check(rc, "start");
     printf("ready\n");
     fflush(stdout);
-    rc = mu_flow_wait(flow, -1);
+    signal(SIGTERM, on_term);
+    rc = wait_end(flow);
     printf("rc %d %s\n", rc, rc ? mu_last_error() : "");
     print_stats(flow);
     fflush(stdout);

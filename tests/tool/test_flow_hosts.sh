@@ -8,7 +8,8 @@
 # and in shell (tests/tool/flow_hosts_worker.sh).
 #   1. 200,000 messages at-least-once over a stage spread on B, C, D; every
 #      process of C killed (SIGKILL) mid-stream and C never comes back:
-#      every id reaches the sink (duplicates counted), the flow finishes on
+#      every id reaches the sink (the sink's stats count exactly the ids it
+#      saw twice), the flow finishes on
 #      the others, every host's part ends by itself;
 #   2. a host (D) joining mid-stream receives work (time to its first
 #      message measured);
@@ -197,6 +198,16 @@ if want 1; then
     else
         show A
         not_ok "none lost: $unique of $total ids reached the sink ($dups duplicates)"
+    fi
+    # The sink's runner counts the copies whose origin it had handled: the
+    # messages C handled (their outputs reached the sink) and B or D handled
+    # again after C's loss. Exact: it must equal what the sink saw twice.
+    counted=$(logs A | awk '$1 == "hosts:" && $3 == "sink" { print $5 }')
+    if [ "${counted:-x}" = "$dups" ]; then
+        ok "the sink's stats count exactly the ids it saw twice ($dups)"
+    else
+        show A
+        not_ok "the sink's stats count exactly the ids it saw twice (sink saw $dups, stats say '${counted}')"
     fi
     if logs A | grep -i "lost" | grep -q "'C'"; then
         ok "the loss of host C is logged"

@@ -4,7 +4,8 @@
     (mu_flow_conf_load; the format: doc/flow.md, "Flow files") until the
     flow ends: a ready line, event lines while it runs (restarts, lost and
     joined hosts, refused handshakes, errors: the counters that grew, once a
-    second), the statistics at the end. SIGINT/SIGTERM drains it; a second
+    second), the statistics at the end (with --host, a line of multi-host
+    counters a stage). SIGINT/SIGTERM drains it; a second
     one stops it at once. */
 #include "cli.h"
 
@@ -66,6 +67,27 @@ print_events(const mu_flow_stats_t *now, size_t n, mu_flow_stats_t *last, size_t
                        (unsigned long long) counters[k].now);
     }
     fflush(stdout);
+}
+
+/*  Multi-host counters of each stage total at the end, one line a stage:
+    "hosts: stage NAME duplicates D redelivered R lost L joined J refused A". */
+static void
+print_host_counters(mu_flow_t *f)
+{
+    static mu_flow_stats_t rows[MAX_ROWS];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    if (mu_flow_stats(f, rows, MAX_ROWS, &n) != 0)
+        return;
+    for (size_t i = 0; i < n && i < MAX_ROWS; i++)
+        if (rows[i].index < 0)
+            printf("hosts: stage %s duplicates %llu redelivered %llu lost %llu joined %llu "
+                   "refused %llu\n",
+                   rows[i].stage, (unsigned long long) rows[i].duplicates,
+                   (unsigned long long) rows[i].redelivered,
+                   (unsigned long long) rows[i].hosts_lost,
+                   (unsigned long long) rows[i].hosts_joined,
+                   (unsigned long long) rows[i].auth_failures);
 }
 
 /*  Runs the started flow until it ends; returns its end code. */
@@ -172,6 +194,8 @@ flow_run_file(const cli_command_t *self, int argc, char **argv)
     }
     rc = run_until_end(f, file, host);
     cli_flow_print_stats(f);
+    if (host)
+        print_host_counters(f);
     if (rc == 0)
         printf("flow %s: finished\n", file);
     else
