@@ -98,10 +98,14 @@ mu__flow_make_dir(mu_flow_t *self)
         self->dir[0] = '\0';
         return mu__fail(-err, "flow '%s': mkdtemp in %s: %s", self->name, base, strerror(err));
     }
-    char lock[sizeof self->dir + 8];
+    /* The lock file appears under its name already locked (made under
+       another name, locked, then renamed): a flow starting at the same
+       time must never find it unlocked and reap a directory being made. */
+    char lock[sizeof self->dir + 8], fresh[sizeof self->dir + 12];
     snprintf(lock, sizeof lock, "%s/lock", self->dir);
-    int fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    snprintf(fresh, sizeof fresh, "%s/lock.new", self->dir);
+    int fd = open(fresh, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(fresh, lock) != 0) {
         int err = errno;
         if (fd >= 0)
             close(fd);

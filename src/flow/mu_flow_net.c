@@ -849,5 +849,5 @@ mu__net_setup(mu__runner_t *r)
         r->next = &r->flow->stages[r->stage + 1];
         setup_out(r, n);
     }
-    mu__net_hb_start(r);
+    mu__net_hb_start(r, mu__net_service);
 }

@@ -46,16 +46,17 @@ hb_main(void *arg)
         if (since == 0 || mu__now_ms() - since < ms || pthread_mutex_trylock(&n->mu) != 0)
             continue;
         if (__atomic_load_n(&n->user_since, __ATOMIC_ACQUIRE) != 0 && !n->closed)
-            mu__net_service(r);
+            n->service(r);
         pthread_mutex_unlock(&n->mu);
     }
     return NULL;
 }
 
 void
-mu__net_hb_start(mu__runner_t *r)
+mu__net_hb_start(mu__runner_t *r, void (*service)(mu__runner_t *r))
 {
     mu__net_t *n = r->net;
+    n->service = service;
     pthread_t t;
     if (pthread_mutex_init(&n->mu, NULL) != 0 || pthread_mutex_lock(&n->mu) != 0)
         _exit(2);
@@ -158,7 +159,9 @@ mu__net_close(mu__runner_t *r)
     int fds[2];
     if (pipe(fds) != 0)
         return;
-    void *arg[2] = { r->zctx, (void *) (intptr_t) fds[1] };
+    static void *arg[2]; /* outlives this call if the bound passes first */
+    arg[0] = r->zctx;
+    arg[1] = (void *) (intptr_t) fds[1];
     pthread_t t;
     if (pthread_create(&t, NULL, term_ctx, arg) == 0) {
         struct pollfd p = { .fd = fds[0], .events = POLLIN };

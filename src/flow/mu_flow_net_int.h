@@ -91,6 +91,7 @@ struct mu__net_t {
        0: not in user code). */
     pthread_mutex_t mu;
     int64_t user_since;
+    void (*service)(mu__runner_t *r); /* what the thread runs: mu__net_service */
     bool hb, closed;
 };
 
@@ -99,8 +100,10 @@ int mu__net_xmit(void *s, const uint8_t *rid, const void *hdr, size_t hlen, cons
                  size_t size);
 
 /*  Heartbeat thread (mu_flow_net_hb.c): started at set-up, with n->mu
-    held by the caller (the runner's thread). */
-void mu__net_hb_start(mu__runner_t *r);
+    held by the caller (the runner's thread); it runs service (the links'
+    service, passed in so that this file does not call back into
+    mu_flow_net.c, which calls it). */
+void mu__net_hb_start(mu__runner_t *r, void (*service)(mu__runner_t *r));
 
 /*  From user code (an emit): takes the links back from the heartbeat
     thread; returns what mu__net_give needs (0: not in user code). */

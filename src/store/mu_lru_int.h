@@ -148,12 +148,29 @@ void mu__lru_cascade(mu_lru_t *s, int top);
 /*  Sets the per-level capacities from s->capacity. */
 void mu__lru_divide_capacity(mu_lru_t *s);
 
-/* ---- mu_lru_persist.c ----------------------------------------------------- */
+/* ---- byte buffers (the delete log and the pending new keys) ---------------- */
 
 /*  Makes room for more bytes in b. Returns 0 or MU_ENOMEM. */
-int mu__lru_buf_reserve(buf_t *b, size_t more);
+static inline int
+mu__lru_buf_reserve(buf_t *b, size_t more)
+{
+    if (b->cap - b->used >= more)
+        return 0;
+    unsigned char *p = more < SIZE_MAX - b->used ? mu__grow(b->data, &b->cap, 256, b->used + more)
+                                                 : NULL;
+    if (p == NULL)
+        return MU_ENOMEM;
+    b->data = p;
+    return 0;
+}
 
 /*  Appends len bytes (room reserved). */
-void mu__lru_buf_put(buf_t *b, const void *data, size_t len);
+static inline void
+mu__lru_buf_put(buf_t *b, const void *data, size_t len)
+{
+    if (len)
+        memcpy(b->data + b->used, data, len);
+    b->used += len;
+}
 
 #endif

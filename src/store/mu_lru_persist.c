@@ -41,29 +41,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- byte buffers ----------------------------------------------------------- */
-
-int
-mu__lru_buf_reserve(buf_t *b, size_t more)
-{
-    if (b->cap - b->used >= more)
-        return 0;
-    unsigned char *p = more < SIZE_MAX - b->used ? mu__grow(b->data, &b->cap, 256, b->used + more)
-                                                 : NULL;
-    if (p == NULL)
-        return MU_ENOMEM;
-    b->data = p;
-    return 0;
-}
-
-void
-mu__lru_buf_put(buf_t *b, const void *data, size_t len)
-{
-    if (len)
-        memcpy(b->data + b->used, data, len);
-    b->used += len;
-}
-
 /* ---- SQLite ------------------------------------------------------------------- */
 
 /*  Runs a bound statement to its end, then resets it and clears its
