@@ -28,7 +28,8 @@
 # public dependency missing there fails here). Warnings are errors:
 # -Wall -Wextra -Werror, plus the build's sanitizer flags from MU_CFLAGS.
 #
-# Then every relative Markdown link of README.md and doc/*.md, [text](path)
+# Then every relative Markdown link of README.md, doc/*.md,
+# bindings/python/README.md and tests/fuzz/README.md, [text](path)
 # or [text](path#anchor) outside code blocks, names a file or directory of
 # the source tree (relative to the page), and an anchor into a .md page is
 # one of its headings (GitHub's spelling: lower case, punctuation dropped,
@@ -211,7 +212,8 @@ md_anchors() {
 
 : >"$tmp/out"
 : >"$tmp/err"
-for page in "$top_srcdir/README.md" "$top_srcdir"/doc/*.md; do
+for page in "$top_srcdir/README.md" "$top_srcdir"/doc/*.md "$top_srcdir/bindings/python/README.md" \
+    "$top_srcdir/tests/fuzz/README.md"; do
     dir=$(dirname "$page")
     name=${page#"$top_srcdir/"}
     md_links "$page" >"$tmp/links"
@@ -232,9 +234,9 @@ done
 rc=0
 if [ -s "$tmp/err" ]; then
     rc=1
-    not_ok "every relative link of README.md and doc/*.md resolves"
+    not_ok "every relative link of README.md, doc/*.md and the binding's and fuzzing READMEs resolves"
 else
-    ok "every relative link of README.md and doc/*.md resolves"
+    ok "every relative link of README.md, doc/*.md and the binding's and fuzzing READMEs resolves"
 fi
 
 tap_end
