@@ -28,6 +28,13 @@
 # public dependency missing there fails here). Warnings are errors:
 # -Wall -Wextra -Werror, plus the build's sanitizer flags from MU_CFLAGS.
 #
+# Then every relative Markdown link of README.md, doc/*.md,
+# bindings/python/README.md and tests/fuzz/README.md, [text](path)
+# or [text](path#anchor) outside code blocks, names a file or directory of
+# the source tree (relative to the page), and an anchor into a .md page is
+# one of its headings (GitHub's spelling: lower case, punctuation dropped,
+# spaces as dashes).
+#
 # Environment: top_srcdir, top_builddir, CC (default cc), MU_CFLAGS.
 set -u
 
@@ -171,5 +178,65 @@ while read -r n kind run line; do
         if [ $rc -eq 0 ]; then ok "$what runs and exits 0"; else not_ok "$what runs and exits 0"; fi
     fi
 done <"$tmp/manifest"
+
+# md_links PAGE: prints "LINE TARGET" for each relative link of PAGE outside
+# ``` blocks (targets with a scheme, such as https:, are left out).
+md_links() {
+    awk '
+    /^[ \t]*```/ { code = !code; next }
+    code { next }
+    {
+        text = $0
+        while (match(text, /\]\([^) \t]+\)/)) {
+            target = substr(text, RSTART + 2, RLENGTH - 3)
+            text = substr(text, RSTART + RLENGTH)
+            if (target !~ /^[a-zA-Z][a-zA-Z0-9+.-]*:/)
+                print NR, target
+        }
+    }' "$1"
+}
+
+# md_anchors PAGE: prints the anchor of each heading of PAGE.
+md_anchors() {
+    awk '
+    /^[ \t]*```/ { code = !code; next }
+    !code && /^#+[ \t]/ {
+        sub(/^#+[ \t]+/, "")
+        sub(/[ \t]+$/, "")
+        text = tolower($0)
+        gsub(/[^a-z0-9_ -]/, "", text)
+        gsub(/ /, "-", text)
+        print text
+    }' "$1"
+}
+
+: >"$tmp/out"
+: >"$tmp/err"
+for page in "$top_srcdir/README.md" "$top_srcdir"/doc/*.md "$top_srcdir/bindings/python/README.md" \
+    "$top_srcdir/tests/fuzz/README.md"; do
+    dir=$(dirname "$page")
+    name=${page#"$top_srcdir/"}
+    md_links "$page" >"$tmp/links"
+    while read -r line target; do
+        path=${target%%#*}
+        anchor=
+        case $target in *"#"*) anchor=${target#*#} ;; esac
+        file=$page
+        [ -n "$path" ] && file="$dir/$path"
+        if [ ! -e "$file" ]; then
+            echo "$name:$line: $target: no such file" >>"$tmp/err"
+        elif [ -n "$anchor" ] && [ "${file%.md}" != "$file" ] &&
+            ! md_anchors "$file" | grep -qxF "$anchor"; then
+            echo "$name:$line: $target: no such heading" >>"$tmp/err"
+        fi
+    done <"$tmp/links"
+done
+rc=0
+if [ -s "$tmp/err" ]; then
+    rc=1
+    not_ok "every relative link of README.md, doc/*.md and the binding's and fuzzing READMEs resolves"
+else
+    ok "every relative link of README.md, doc/*.md and the binding's and fuzzing READMEs resolves"
+fi
 
 tap_end

@@ -316,7 +316,7 @@ mu_flow_conf_load(const char *path, const char *host)
     }
     if (rc != 0) {
         char detail[600];
-        snprintf(detail, sizeof detail, "%s", mu_last_error());
+        snprintf(detail, sizeof detail, "%s", mu__last_detail()); /* without the code's text */
         mu_flow_conf_destroy(&conf);
         return mu__fail_null(rc == MU_ENOMEM ? MU_ENOMEM : rc, "%s", detail);
     }

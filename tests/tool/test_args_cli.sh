@@ -47,6 +47,12 @@ status_is_0() { [ "$rc" -eq 0 ]; }
 
 help_sub flow demo "usage: mutil flow demo [--workers N] [--count N] [--rate N] [--json]"
 help_sub flow help "usage: mutil flow help"
+run help flow demo
+check "mutil help flow demo describes its options and exit status" \
+    'status_is_0 && out_has "^client floods (2000 numbers in flight); --rate N paces it" && out_has "^Exit status: 0 every number"'
+run flow serve --help
+check "mutil flow serve --help describes --port and the exit status" \
+    'status_is_0 && out_has "^ports (--port P: inbound P" && out_has "^Exit status: 0 a clean drain"'
 help_sub frame encode "usage: mutil frame encode [-H N] [-m MAX] [-r N] [INPUT [OUTPUT]]"
 help_sub frame decode "usage: mutil frame decode [-H N] [-m MAX] [INPUT [OUTPUT]]"
 help_sub lru add "usage: mutil lru DIR NAME add KEY SIZE"

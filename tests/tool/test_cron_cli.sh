@@ -57,5 +57,7 @@ check "--utc takes no value" '[ $rc -eq 2 ]'
 run help cron next
 check "help cron next prints the usage and the field rules" \
     '[ $rc -eq 0 ] && head -n 1 "$tmp/out" | grep -q "^usage: mutil cron next EXPR" && grep -q "day of week" "$tmp/out"'
+check "help cron next: blank lines before the options and after them" \
+    '[ $rc -eq 0 ] && grep -B1 "^options:" "$tmp/out" | head -n 1 | grep -q "^$" && grep -B1 "^One line per fire time" "$tmp/out" | head -n 1 | grep -q "^$"'
 
 tap_end

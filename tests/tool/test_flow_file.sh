@@ -52,6 +52,15 @@ bad_file() {
 SRC='{"name": "src", "type": "source", "command": "true"}'
 bad_file "syntax error, with line and column" '{"flow": "x",
   "stages": [,]}' "bad.json:2:"
+# The message says the code's text once: "mutil flow run: invalid argument: FILE: ...".
+printf '{"flow": "x", "stages": []}\n' >"$tmp/bad.json"
+run "$tmp/bad.json"
+if status_is 2 && err_has "mutil flow run: invalid argument: $tmp/bad.json: stages:" &&
+    ! err_has "invalid argument: invalid argument"; then
+    ok "refused: the code's text given once"
+else
+    not_ok "refused: the code's text given once"
+fi
 bad_file "not an object" '[1, 2]' "a JSON object at its top"
 bad_file "duplicate key" '{"flow": "x", "flow": "y", "stages": []}' "bad.json:1:"
 bad_file "missing flow name" '{"stages": ['"$SRC"']}' "bad.json: flow: missing (required)"

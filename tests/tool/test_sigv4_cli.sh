@@ -65,4 +65,8 @@ check "a bad header name exits 2 with the library's reason" \
 run sigv4 GET https://example.amazonaws.com/ $SCOPE --presign 604801
 check "a presign beyond seven days exits 2" eval 'status_is 2 && err_has "604800"'
 
+run help sigv4
+check "help sigv4: one usage form, then the options" \
+    eval 'status_is 0 && [ "$(sed -n 2p "$tmp/out")" = "" ] && out_has "--presign SECONDS"'
+
 tap_end

@@ -13,11 +13,11 @@
     "(1-12 or jan-dec), day of week (0-7 or sun-sat; 0 and 7 are Sunday). A field\n" \
     "is * or a comma list of N, N-M, with /STEP after *, N-M or N. When both day\n"  \
     "fields are restricted, a day matches if either does. @hourly, @daily,\n"        \
-    "@weekly, @monthly and @yearly are accepted. Quote EXPR for the shell.\n"        \
+    "@weekly, @monthly and @yearly are accepted. Quote EXPR for the shell.\n\n"      \
     "options:\n"                                                                     \
     "  -n COUNT      how many fire times to print (1..1000, default 5)\n"            \
     "  --utc         evaluate in UTC instead of the local time zone (TZ)\n"          \
-    "  --after TIME  start after TIME, seconds since the epoch (default now)\n"      \
+    "  --after TIME  start after TIME, seconds since the epoch (default now)\n\n"    \
     "One line per fire time: local (or UTC) date and time, weekday, zone, and the\n" \
     "seconds since the epoch. Exit status: 0 ok, 1 no fire time within 8 years,\n"   \
     "2 bad usage or a bad expression.\n"

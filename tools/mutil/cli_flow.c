@@ -35,24 +35,29 @@
 #define STALL_MS 10000 /* no reply for this long: the demo fails */
 #define NUM_MAX 20     /* digits of a number frame */
 
-#define FLOW_HELP                                                                \
+/*  The help of "flow demo" and "flow serve", also part of "mutil help flow". */
+#define DEMO_HELP                                                                \
     "demo runs the echo flow: an inbound TCP edge, --workers worker processes\n" \
-    "(default: twice the number of cores) and two outbound TCP edges, one for\n" \
-    "odd and one for even numbers. A client sends the numbers 1..--count\n"      \
-    "(default 100000) and checks that each comes back exactly once on the\n"     \
-    "right edge; then the throughput, latency percentiles and the flow's\n"      \
-    "statistics per stage and worker are printed. By default the client\n"       \
-    "floods (2000 numbers in flight); --rate N paces it at N numbers per\n"      \
-    "second, latency counted from when each number was due; --json prints\n"     \
-    "that line as one JSON line (for tools/bench_tables.py).\n\n"                \
+    "(default: twice the number of cores, at most 256) and two outbound TCP\n"   \
+    "edges, one for odd and one for even numbers. A client sends the numbers\n"  \
+    "1..--count (default 100000) and checks that each comes back exactly once\n" \
+    "on the right edge; then the throughput, latency percentiles and the\n"      \
+    "flow's statistics per stage and worker are printed. By default the\n"       \
+    "client floods (2000 numbers in flight); --rate N paces it at N numbers\n"   \
+    "per second, latency counted from when each number was due; --json\n"        \
+    "prints that line as one JSON line (for tools/bench_tables.py).\n"
+#define SERVE_HELP                                                               \
     "serve runs the same flow for clients of your own: it prints the edges'\n"   \
     "ports (--port P: inbound P, odd P+1, even P+2; default ephemeral ports),\n" \
-    "then runs until SIGINT or SIGTERM, drains and prints the statistics.\n\n"   \
-    "run runs a flow file (JSON: hosts, stages with external-command or\n"       \
-    "shared-library handlers, links; doc/flow.md \"Flow files\"): see\n"         \
-    "'mutil help flow run'.\n\n"                                                 \
-    "Exit status: 0 every number came back right (demo) or a clean drain\n"      \
-    "(serve), 1 otherwise, 2 bad usage.\n"
+    "then runs until SIGINT or SIGTERM, drains and prints the statistics.\n"
+
+#define FLOW_HELP                                                                     \
+    DEMO_HELP "\n" SERVE_HELP "\n"                                                    \
+              "run runs a flow file (JSON: hosts, stages with external-command or\n"  \
+              "shared-library handlers, links; doc/flow.md \"Flow files\"): see\n"    \
+              "'mutil help flow run'.\n\n"                                            \
+              "Exit status: 0 every number came back right (demo) or a clean drain\n" \
+              "(serve), 1 otherwise, 2 bad usage.\n"
 
 /* ---- the flow ----------------------------------------------------------------- */
 
@@ -555,13 +560,15 @@ static int flow_help(const cli_command_t *self, int argc, char **argv);
 static const cli_command_t sub_demo = { "demo",
                                         "[--workers N] [--count N] [--rate N] [--json]",
                                         "run the echo flow with a checking client",
-                                        NULL,
+                                        DEMO_HELP "\nExit status: 0 every number came back "
+                                                  "right, 1 otherwise, 2 bad usage.\n",
                                         flow_demo,
                                         NULL };
 static const cli_command_t sub_serve = { "serve",
                                          "[--workers N] [--port P]",
                                          "run the echo flow for other clients until a signal",
-                                         NULL,
+                                         SERVE_HELP "\nExit status: 0 a clean drain, 1 "
+                                                    "otherwise, 2 bad usage.\n",
                                          flow_serve,
                                          NULL };
 static const cli_command_t sub_help = { "help", "",        "describe the flow commands",

@@ -301,8 +301,7 @@ sigv4_run(const cli_command_t *self, int argc, char **argv)
 
 const cli_command_t cli_cmd_sigv4 = {
     "sigv4",
-    "METHOD URL --region R --service S [-H 'Name: value']... [--data-file F]\n"
-    "[--unsigned-payload] [--s3] [--time T] [--presign SECONDS] [--verbose]",
+    "METHOD URL --region R --service S [-H 'Name: value']... [OPTIONS]",
     "sign an HTTP request with AWS Signature Version 4 (credentials from the environment)",
     SIGV4_HELP,
     sigv4_run,
