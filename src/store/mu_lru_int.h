@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
 
@@ -151,12 +152,32 @@ void mu__lru_cascade(mu_lru_t *s, int top);
 /*  Sets the per-level capacities from s->capacity. */
 void mu__lru_divide_capacity(mu_lru_t *s);
 
-/* ---- mu_lru_persist.c ----------------------------------------------------- */
+/* ---- byte buffers (both files) ------------------------------------------- */
 
 /*  Makes room for more bytes in b. Returns 0 or MU_ENOMEM. */
-int mu__lru_buf_reserve(buf_t *b, size_t more);
+static inline int
+mu__lru_buf_reserve(buf_t *b, size_t more)
+{
+    if (b->cap - b->used >= more)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->used < more)
+        cap *= 2;
+    unsigned char *p = realloc(b->data, cap);
+    if (p == NULL)
+        return MU_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
 
 /*  Appends len bytes (room reserved). */
-void mu__lru_buf_put(buf_t *b, const void *data, size_t len);
+static inline void
+mu__lru_buf_put(buf_t *b, const void *data, size_t len)
+{
+    if (len)
+        memcpy(b->data + b->used, data, len);
+    b->used += len;
+}
 
 #endif

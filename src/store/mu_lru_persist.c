@@ -41,32 +41,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- byte buffers ----------------------------------------------------------- */
-
-int
-mu__lru_buf_reserve(buf_t *b, size_t more)
-{
-    if (b->cap - b->used >= more)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->used < more)
-        cap *= 2;
-    unsigned char *p = realloc(b->data, cap);
-    if (p == NULL)
-        return MU_ENOMEM;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-void
-mu__lru_buf_put(buf_t *b, const void *data, size_t len)
-{
-    if (len)
-        memcpy(b->data + b->used, data, len);
-    b->used += len;
-}
-
 /* ---- SQLite ------------------------------------------------------------------- */
 
 /*  Runs a bound statement to its end, then resets it and clears its
