@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
 
@@ -56,9 +57,12 @@ e_level(const entry_t *e)
     return (int) ((e->meta >> LEVEL_SHIFT) & 0x7F) - 1;
 }
 
+/*  One level's list. count and size are not adjacent: the compiler would
+    otherwise update them as one 16-byte vector, whose load cannot take its
+    value from two pending 8-byte stores (see doc/lru.md, "Batches"). */
 typedef struct {
     uint32_t head, tail;
-    uint64_t count, size, cap;
+    uint64_t count, cap, size;
 } level_t;
 
 /*  A growable byte buffer of records. */
