@@ -326,10 +326,14 @@ test_hwm(void)
     MU_CHECK_EQ(stats_of(a).dropped, dropped + 1);
     free(big);
     /* b reads everything taken (none lost), so that no input is stalled
-       when the sockets close */
+       when the sockets close: until it has them all, within a generous
+       scaled bound (not until a pause, which a loaded machine makes
+       between any two of these 1 MB messages) */
     int got = 0;
-    while (mu_socket_recv(b, &m, mu_test_ms(500)) == 0)
-        got += m.event == MU_SOCKET_MESSAGE;
+    int64_t until = mu_test_now_ms() + mu_test_ms(30000);
+    while (got < sent && mu_test_now_ms() < until)
+        if (mu_socket_recv(b, &m, mu_test_ms(1000)) == 0)
+            got += m.event == MU_SOCKET_MESSAGE;
     MU_CHECK_EQ(got, sent);
     mu_socket_destroy(&b);
     mu_socket_destroy(&a);
