@@ -298,11 +298,8 @@ test_details_and_asserts(void)
 int
 main(void)
 {
-    mu_test_start(300);
-    if (!mu_test_scratch_dir(tmp_root, sizeof tmp_root, "test-lru")) {
-        printf("Bail out! mkdtemp failed\n");
+    if (!lru_tests_begin())
         return 1;
-    }
     MU_RUN(test_insert_and_promote);
     MU_RUN(test_top_stays_top);
     MU_RUN(test_demotion_cascade);

@@ -195,4 +195,18 @@ cleanup(void)
         printf("# could not remove %s\n", tmp_root);
 }
 
+/*  The start of every lru test program: the TAP plan's time bound and the
+    scratch directory under tmp_root. Returns false (after a "Bail out!"
+    line) when the directory cannot be made. */
+static inline bool
+lru_tests_begin(void)
+{
+    mu_test_start(300);
+    if (!mu_test_scratch_dir(tmp_root, sizeof tmp_root, "test-lru")) {
+        printf("Bail out! mkdtemp failed\n");
+        return false;
+    }
+    return true;
+}
+
 #endif

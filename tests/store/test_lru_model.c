@@ -424,11 +424,8 @@ test_s4lru_beats_lru(void)
 int
 main(void)
 {
-    mu_test_start(300);
-    if (!mu_test_scratch_dir(tmp_root, sizeof tmp_root, "test-lru")) {
-        printf("Bail out! mkdtemp failed\n");
+    if (!lru_tests_begin())
         return 1;
-    }
     MU_RUN(test_differential_zipf);
     MU_RUN(test_table_churn);
     MU_RUN(test_increment_many);

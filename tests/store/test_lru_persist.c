@@ -714,11 +714,8 @@ test_file_size_limit(void)
 int
 main(void)
 {
-    mu_test_start(300);
-    if (!mu_test_scratch_dir(tmp_root, sizeof tmp_root, "test-lru")) {
-        printf("Bail out! mkdtemp failed\n");
+    if (!lru_tests_begin())
         return 1;
-    }
     MU_RUN(test_round_trip_immediate);
     MU_RUN(test_round_trip_group);
     MU_RUN(test_round_trip_at_flush);
