@@ -39,6 +39,7 @@ static struct {
     pthread_cond_t cv; /* wakes the flusher (stop) */
     pthread_t flusher;
     bool flusher_live, flusher_stop;
+    bool flusher_started; /* its start routine runs (the thread's set-up is over) */
     bool atexit_set;
 } L = { .mutex = PTHREAD_MUTEX_INITIALIZER, .level = MU_LOG_INFO, .fd = 2 };
 
@@ -96,6 +97,7 @@ fork_child(void)
     L.len = L.cap = 0;
     L.flusher_live = false;
     L.flusher_stop = false;
+    L.flusher_started = false;
     mu__cond_init(&L.cv);
 }
 
@@ -457,6 +459,8 @@ flusher_main(void *arg)
 {
     (void) arg;
     pthread_mutex_lock(&L.mutex);
+    L.flusher_started = true;
+    pthread_cond_broadcast(&L.cv);
     while (!L.flusher_stop) {
         int64_t deadline = mu__deadline_ms(L.flush_ms);
         while (!L.flusher_stop && mu__cond_wait_until(&L.cv, &L.mutex, deadline)) {
@@ -481,6 +485,7 @@ stop_flusher(void)
     pthread_mutex_lock(&L.mutex);
     L.flusher_live = false;
     L.flusher_stop = false;
+    L.flusher_started = false;
     pthread_mutex_unlock(&L.mutex);
 }
 
@@ -514,6 +519,12 @@ mu_log_set_buffering(size_t bytes, int flush_ms)
     if (buf) {
         err = pthread_create(&L.flusher, NULL, flusher_main, NULL);
         L.flusher_live = err == 0;
+        /* Return only once the thread runs: a fork right after this call
+           (mu_flow_start) must not copy a thread still being set up, whose
+           set-up may hold locks of the allocator (ASan's does) that the
+           child would then never see released. */
+        while (L.flusher_live && !L.flusher_started)
+            pthread_cond_wait(&L.cv, &L.mutex);
         if (!L.atexit_set)
             L.atexit_set = atexit(flush_at_exit) == 0;
     }
