@@ -88,17 +88,15 @@ else
 fi
 
 # serve: ports printed at once, a clean drain and the table on SIGTERM.
-COLUMNS=200 "$MUTIL" flow serve --workers 2 </dev/null >"$tmp/out" 2>"$tmp/err" &
-serve_pid=$!
-tries=0
-until grep -q "^echo flow: inbound edge port [0-9]*, 2 workers, odd edge port [0-9]*, even edge port [0-9]*$" "$tmp/out" \
-    || [ "$tries" -ge "$(tap_seconds 300)" ]; do
-    tries=$((tries + 1))
-    sleep 0.1
-done
+export COLUMNS=200
+tap_start_watched "$tmp/out" 300 \
+    "echo flow: inbound edge port [0-9]*, 2 workers, odd edge port [0-9]*, even edge port [0-9]*" \
+    "$MUTIL" flow serve --workers 2 </dev/null 2>"$tmp/err"
+serve_pid=$tap_pid
 kill -TERM "$serve_pid"
 wait "$serve_pid"
 rc=$?
+wait "$tap_copy_pid"
 if status_is 0 && out_has "^echo flow: inbound edge port" && out_has "^work *all " \
     && [ "$(grep -c '^work  *[0-9]' "$tmp/out")" -eq 2 ]; then
     ok "serve: ports, then a clean drain on SIGTERM"
