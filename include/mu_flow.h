@@ -335,15 +335,17 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_drop(mu_flow_t *self, const char *name, b
     acknowledgement did not reach the sender before it was declared
     lost): make a second handling harmless (idempotent writes, or a check
     on an id the message carries). A second handling is never suppressed.
-    Across hosts every message carries an origin id (a message emitted
-    while handling an at-least-once message derives its origin from that
-    message's, so two runners handling the same message emit the same
-    origins), and each receiving runner counts in
-    mu_flow_stats_t.duplicates the copies it handles whose origin it had
-    already handled, among the last 65536 it handled (older ones are
-    forgotten and not counted: bounded memory). So a stage downstream of
-    the one where a runner was lost (a single sink, or a keyed link)
-    counts exactly the messages it sees twice. Returns 0 or
+    Across hosts every message of an at-least-once link carries an origin
+    id (a message emitted while handling an at-least-once message derives
+    its origin from that message's, so two runners handling the same
+    message emit the same origins), and each runner of an at-least-once
+    stage counts in mu_flow_stats_t.duplicates the copies it handles
+    whose origin it had already handled, among the last 65536 it handled
+    (older ones are forgotten and not counted: bounded memory). So an
+    at-least-once stage downstream of the one where a runner was lost
+    counts exactly the copies that reach the same runner of it (all of
+    them when it has one runner, e.g. a sink); links that are not
+    at-least-once carry no origin and count nothing. Returns 0 or
     MU_EINVAL (unknown or first stage, started). mu_flow_start returns
     MU_EINVAL when the link into such a stage is not MU_FLOW_BALANCE. */
 MU_EXPORT MU_NODISCARD int mu_flow_set_at_least_once(mu_flow_t *self, const char *name, bool on);

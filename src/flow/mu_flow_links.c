@@ -72,8 +72,17 @@ static int
 push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
 {
     batch = batch && r->parts && zmq_msg_size(m) <= MU__BATCH_MAX_SIZE;
-    if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT | (batch ? ZMQ_SNDMORE : 0)) < 0)
+    if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT | (batch ? ZMQ_SNDMORE : 0)) < 0) {
+        if (r->parts && r->parts[j] > 0 && errno != EAGAIN && errno != EINTR) {
+            /* Within a batch only a pipe that went away fails (a restarted
+               runner): libzmq drops the whole multipart message, so the
+               batch is over; the error is the dead peer's (EPIPE). */
+            r->parts[j] = 0;
+            r->nopen--;
+            errno = EPIPE;
+        }
         return -1;
+    }
     if (!batch) {
         if (r->parts && r->parts[j] > 0) { /* it was the batch's last part */
             r->parts[j] = 0;

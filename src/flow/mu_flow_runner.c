@@ -245,9 +245,11 @@ mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_delive
         r->stats.in++;
         int64_t t0 = mu__flow_now_ns();
         int rc = fn(r, p + hdr, size - hdr, ctx);
-        r->stats.hist[mu__flow_bucket((uint64_t) (mu__flow_now_ns() - t0))]++;
+        int64_t t1 = mu__flow_now_ns();
+        r->stats.hist[mu__flow_bucket((uint64_t) (t1 - t0))]++;
         if (rc < 0)
             r->stats.errors++;
+        mu__runner_batch_due(r, t0, t1);
         if (!r->exit_req) { /* handled (or failed for good): acknowledge */
             r->acks[sender][r->nacks[sender]++] = id;
             if (r->nacks[sender] == MU__ACK_BATCH)

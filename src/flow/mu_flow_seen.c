@@ -8,20 +8,23 @@
 #include "flow/mu_flow_seen.h"
 
 #include <stdlib.h>
+#include <sys/random.h>
 
 #define SLOTS (2 * MU__SEEN_IDS) /* a power of two */
 #define EMPTY 0                  /* id 0 is stored as ZERO */
 #define ZERO UINT64_MAX
 
 struct mu__seen_t {
+    uint64_t seed; /* random: a peer cannot choose ids that share one probe chain */
     uint64_t ring[MU__SEEN_IDS];
     size_t next, count;
     uint64_t table[SLOTS];
 };
 
 static size_t
-home(uint64_t id)
+home(const mu__seen_t *self, uint64_t id)
 {
+    id ^= self->seed;
     id ^= id >> 31;
     id *= 0x9e3779b97f4a7c15ULL;
     return (size_t) (id >> 40) & (SLOTS - 1);
@@ -30,7 +33,11 @@ home(uint64_t id)
 mu__seen_t *
 mu__seen_new(void)
 {
-    return calloc(1, sizeof(mu__seen_t));
+    mu__seen_t *self = calloc(1, sizeof(mu__seen_t));
+    if (self && getrandom(&self->seed, sizeof self->seed, 0) != (ssize_t) sizeof self->seed)
+        self->seed = (uint64_t) (uintptr_t) self
+                     ^ 0x5bd1e9955bd1e995ULL; /* no entropy: still varies */
+    return self;
 }
 
 void
@@ -46,7 +53,7 @@ mu__seen_free(mu__seen_t **seen_p)
 static size_t
 find(const mu__seen_t *self, uint64_t id)
 {
-    size_t i = home(id);
+    size_t i = home(self, id);
     while (self->table[i] != EMPTY && self->table[i] != id)
         i = (i + 1) & (SLOTS - 1);
     return i;
@@ -61,7 +68,7 @@ remove_at(mu__seen_t *self, size_t i)
         j = (j + 1) & (SLOTS - 1);
         if (self->table[j] == EMPTY)
             break;
-        size_t k = home(self->table[j]);
+        size_t k = home(self, self->table[j]);
         /* The id in j may move to i only if its home is not in (i, j]. */
         bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
         if (stays)

@@ -75,8 +75,12 @@ run_timer(mu__runner_t *r, mu_flow_emit_t *out, int64_t *next_ms)
         *next_ms = now + r->st->timer_ms;
     if (now >= *next_ms) {
         int64_t t0 = mu__flow_now_ns();
+        mu__net_user_begin(r);
         int rc = r->st->timer(r->state, out);
-        r->stats.hist[mu__flow_bucket((uint64_t) (mu__flow_now_ns() - t0))]++;
+        mu__net_user_end(r);
+        int64_t t1 = mu__flow_now_ns();
+        r->stats.hist[mu__flow_bucket((uint64_t) (t1 - t0))]++;
+        mu__runner_batch_due(r, t0, t1);
         if (rc < 0) {
             r->stats.errors++;
             mu__rlog(warning, r, "timer hook failed: %s", mu_strerror(rc));
@@ -236,7 +240,8 @@ static void __attribute__((noreturn)) fd_source_main(mu__runner_t *r)
                 break;
             }
             r->stats.in++;
-            (void) mu__runner_send(r, data, size); /* fails only when told to exit */
+            (void) mu__runner_send(r, data, size);         /* fails only when told to exit */
+            mu__runner_batch_due(r, 0, mu__flow_now_ns()); /* a backlog's batches wait <= 50 us */
             mu__runner_tick(r);
         }
         mu__runner_tick(r);
