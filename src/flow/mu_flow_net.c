@@ -222,7 +222,7 @@ on_credit(mu__runner_t *r, int j, const uint8_t *b, size_t len)
 {
     mu__net_t *n = r->net;
     if (len < C_HDR || (len - C_HDR) % 8 != 0 || mu__get_le64(b + 9) != n->inc) {
-        r->stats.errors += len < C_HDR || (len - C_HDR) % 8 != 0;
+        n->errors += len < C_HDR || (len - C_HDR) % 8 != 0;
         return; /* stale: for an earlier incarnation of ours */
     }
     peer_t *p = &n->down[j];
@@ -255,7 +255,7 @@ read_out(mu__runner_t *r)
         uint32_t g = rl == 5 ? mu__get_le32(rid + 1) : UINT32_MAX;
         if (len < 1 || len > (int) sizeof buf || rid[0] != 'D' || g >= (uint32_t) n->ndown
             || buf[0] != 'C') {
-            r->stats.errors++;
+            n->errors++;
             continue;
         }
         on_credit(r, (int) g, buf, (size_t) len);
@@ -711,6 +711,8 @@ mu__net_stats(mu__runner_t *r)
     r->stats.redelivered = n->redelivered;
     r->stats.drops += n->drops;
     n->drops = 0;
+    r->stats.errors += n->errors;
+    n->errors = 0;
     r->stats.live_down = n->out ? live_down(n) : -1;
 }
 

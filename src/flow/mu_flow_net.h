@@ -31,6 +31,12 @@ void mu__net_handled(mu__runner_t *r);
 /*  Sends the credit and acknowledgements owed upstream. */
 void mu__net_flush(mu__runner_t *r);
 
+/*  At exit: the same, and once more to every upstream runner whose end of
+    stream this runner saw (its acknowledgement, sent once before, may have
+    been lost; a sender in waiting mode would wait for it to the drain
+    deadline). */
+void mu__net_flush_final(mu__runner_t *r);
+
 /*  Heartbeats, lost peers, joins, credit from downstream, redelivery;
     never waits. */
 void mu__net_service(mu__runner_t *r);

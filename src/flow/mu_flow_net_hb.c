@@ -145,7 +145,7 @@ mu__net_close(mu__runner_t *r)
         return;
     n->closed = true;
     if (n->in)
-        mu__net_flush(r);
+        mu__net_flush_final(r);
     int ms = r->flow->hb_interval_ms < CLOSE_MS ? r->flow->hb_interval_ms : CLOSE_MS;
     close_lingering(n->in, ms);
     close_lingering(n->out, ms);

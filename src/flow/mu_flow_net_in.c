@@ -207,6 +207,16 @@ mu__net_flush(mu__runner_t *r)
             send_credit(n, &n->up[g], now);
 }
 
+void
+mu__net_flush_final(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    int64_t now = mu__now_ms();
+    for (int g = 0; g < n->nup; g++)
+        if (n->up[g].eos || n->up[g].nacks > 0 || n->up[g].used != n->up[g].reported)
+            send_credit(n, &n->up[g], now);
+}
+
 bool
 mu__net_input_done(mu__runner_t *r)
 {

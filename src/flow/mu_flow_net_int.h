@@ -86,6 +86,8 @@ struct mu__net_t {
     int nredone;
     int rr;
     uint64_t duplicates, lost, joined, auth, redelivered, drops;
+    uint64_t errors; /* malformed credit, counted also by the heartbeat thread: merged into
+                        r->stats by mu__net_stats (r->stats is the runner thread's) */
     /* Heartbeat thread (mu_flow_net_hb.c): mu is held by the runner's
        thread except while it runs user code (user_since: since when, ms;
        0: not in user code). */
