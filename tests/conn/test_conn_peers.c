@@ -27,20 +27,36 @@ kill_child(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
+/*  A server with an idle client process (tests/conn helper "--idle-client",
+    which says "doomed" when it joins) joined to it: the server, or NULL
+    (the child killed) after a failed check; *pid_p and *peer_p set. */
+static mu_server_t *
+server_with_idle_client(pid_t *pid_p, uint64_t *peer_p)
+{
+    mu_server_t *server = insecure_server("tcp://127.0.0.1:*");
+    if (!server)
+        return NULL;
+    *pid_p = spawn("--idle-client", mu_server_endpoint(server, 0));
+    mu_event_t *join = *pid_p > 0 ? expect_event(server, MU_SERVER_JOIN, 5000) : NULL;
+    bool joined = join && strcmp(mu_event_data(join, NULL), "doomed") == 0;
+    if (joined)
+        *peer_p = mu_event_peer(join);
+    mu_event_destroy(&join);
+    if (!joined) {
+        if (*pid_p > 0)
+            kill_child(*pid_p);
+        mu_server_destroy(&server);
+    }
+    return server;
+}
+
 static void
 test_sigkill_leave(void)
 {
-    mu_server_t *server = insecure_server("tcp://127.0.0.1:*");
+    pid_t pid;
+    uint64_t peer;
+    mu_server_t *server = server_with_idle_client(&pid, &peer);
     MU_CHECK(server);
-    pid_t pid = spawn("--idle-client", mu_server_endpoint(server, 0));
-    MU_CHECK(pid > 0);
-    mu_event_t *join = expect_event(server, MU_SERVER_JOIN, 5000);
-    if (!join)
-        kill_child(pid);
-    MU_CHECK(join);
-    MU_CHECK(strcmp(mu_event_data(join, NULL), "doomed") == 0);
-    uint64_t peer = mu_event_peer(join);
-    mu_event_destroy(&join);
     /* the subject: idle for at least 3 heartbeat intervals (a lower bound;
        a slower machine only idles longer), yet heartbeats keep it joined */
     usleep(3 * HB_IVL * 1000);
@@ -63,16 +79,10 @@ test_sigkill_leave(void)
 static void
 test_frozen_client_leaves(void)
 {
-    mu_server_t *server = insecure_server("tcp://127.0.0.1:*");
+    pid_t pid;
+    uint64_t peer;
+    mu_server_t *server = server_with_idle_client(&pid, &peer);
     MU_CHECK(server);
-    pid_t pid = spawn("--idle-client", mu_server_endpoint(server, 0));
-    MU_CHECK(pid > 0);
-    mu_event_t *join = expect_event(server, MU_SERVER_JOIN, 5000);
-    if (!join)
-        kill_child(pid);
-    MU_CHECK(join);
-    uint64_t peer = mu_event_peer(join);
-    mu_event_destroy(&join);
     int64_t start = mu_test_now_ms();
     kill(pid, SIGSTOP);
     mu_event_t *leave = expect_event(server, MU_SERVER_LEAVE, 3000);
