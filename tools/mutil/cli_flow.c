@@ -13,8 +13,11 @@
     that every number comes back exactly once, on the edge of its parity. It
     prints messages/s and the latency percentiles, then the flow's
     statistics. Flood (the default) sends as fast as the window allows;
-    --rate N paces the numbers at N per second, each one's latency counted
-    from the time it was due (so a client that falls behind shows it).
+    --rate N paces the numbers at N per second without bursts: a client
+    that woke late sends at most BURST_NS worth of numbers at once, and the
+    rest of its lateness slips the schedule (the messages/s printed shows
+    it). A number's latency counts from when the client queued it for the
+    inbound connection, which it writes in the same round.
     --json prints the summary as one JSON line instead (for
     tools/bench_tables.py): bench "flow_demo", case "flood" or "paced". */
 #include "cli.h"
@@ -31,21 +34,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WINDOW 2000    /* numbers in flight */
-#define STALL_MS 10000 /* no reply for this long: the demo fails */
-#define NUM_MAX 20     /* digits of a number frame */
+#define WINDOW 2000         /* numbers in flight (flood; paced: at least) */
+#define PACED_WINDOW_S 0.05 /* paced: the window holds this much of the schedule */
+#define STALL_MS 10000      /* no reply for this long: the demo fails */
+#define NUM_MAX 20          /* digits of a number frame */
+#define BURST_NS 1000000    /* paced: at most this much of the schedule per write */
 
 /*  The help of "flow demo" and "flow serve", also part of "mutil help flow". */
 #define DEMO_HELP                                                                \
     "demo runs the echo flow: an inbound TCP edge, --workers worker processes\n" \
-    "(default: twice the number of cores, at most 256) and two outbound TCP\n"   \
+    "(default: the number of cores, at most 256) and two outbound TCP\n"         \
     "edges, one for odd and one for even numbers. A client sends the numbers\n"  \
     "1..--count (default 100000) and checks that each comes back exactly once\n" \
     "on the right edge; then the throughput, latency percentiles and the\n"      \
     "flow's statistics per stage and worker are printed. By default the\n"       \
     "client floods (2000 numbers in flight); --rate N paces it at N numbers\n"   \
-    "per second, latency counted from when each number was due; --json\n"        \
-    "prints that line as one JSON line (for tools/bench_tables.py).\n"
+    "per second without bursts (a late client slips its schedule), latency\n"    \
+    "counted from when each number was sent; --json prints that line as one\n"   \
+    "JSON line (for tools/bench_tables.py).\n"
 #define SERVE_HELP                                                               \
     "serve runs the same flow for clients of your own: it prints the edges'\n"   \
     "ports (--port P: inbound P, odd P+1, even P+2; default ephemeral ports),\n" \
@@ -137,6 +143,7 @@ typedef struct {
 
 typedef struct {
     uint64_t count, sent, received, wrong, dupes;
+    uint64_t window;  /* numbers in flight at most */
     int64_t *sent_ns; /* per number */
     uint8_t *seen;
     double *lat_us;    /* per reply */
@@ -144,7 +151,9 @@ typedef struct {
     char wbuf[65536];
     size_t wlen, woff;
     double rate; /* numbers per second; 0: flood */
-    int64_t t0;  /* start (paced: number v is due at t0 + (v - 1) / rate) */
+    int64_t t0;  /* start */
+    double due;  /* paced: when the next number is due (ns, from t0) */
+    double slip; /* paced: how far the schedule moved up, in all (ns) */
 } client_t;
 
 static int64_t
@@ -173,32 +182,32 @@ connect_port(int port)
     return fd;
 }
 
-/*  Queues number frames while the window and the buffer allow. */
-/*  When number v is due (paced). */
-static int64_t
-due_ns(const client_t *c, uint64_t v)
-{
-    return c->t0 + (int64_t) ((double) (v - 1) * 1e9 / c->rate);
-}
-
-/*  How many numbers should have been sent by now. */
-static uint64_t
-sendable(const client_t *c)
+/*  True when the next number may go now (flood: always). Paced, a number
+    is due every 1/rate s; a client more than BURST_NS behind its schedule
+    moves the schedule up to now - BURST_NS rather than burst to catch up. */
+static bool
+due_now(client_t *c, int64_t now)
 {
     if (c->rate <= 0)
-        return c->count;
-    double due = (double) (now_ns() - c->t0) * c->rate / 1e9 + 1;
-    return due >= (double) c->count ? c->count : (uint64_t) due;
+        return true;
+    double t = (double) (now - c->t0);
+    if (c->due < t - BURST_NS) {
+        c->slip += t - BURST_NS - c->due;
+        c->due = t - BURST_NS;
+    }
+    return c->due <= t;
 }
 
+/*  Queues number frames while they are due and the window and the buffer
+    allow; each one's latency counts from now. */
 static void
 fill(client_t *c)
 {
     if (c->woff == c->wlen)
         c->woff = c->wlen = 0;
-    uint64_t until = sendable(c);
-    while (c->sent < until && c->sent - c->received < WINDOW
-           && c->wlen + 4 + NUM_MAX <= sizeof c->wbuf) {
+    int64_t now = now_ns();
+    while (c->sent < c->count && c->sent - c->received < c->window
+           && c->wlen + 4 + NUM_MAX <= sizeof c->wbuf && due_now(c, now)) {
         uint64_t v = ++c->sent;
         char digits[NUM_MAX + 1];
         int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long) v);
@@ -207,7 +216,8 @@ fill(client_t *c)
         p[1] = p[2] = p[3] = 0;
         memcpy(p + 4, digits, (size_t) n);
         c->wlen += 4 + (size_t) n;
-        c->sent_ns[v] = c->rate > 0 ? due_ns(c, v) : now_ns();
+        c->sent_ns[v] = now;
+        c->due += 1e9 / (c->rate > 0 ? c->rate : 1);
     }
 }
 
@@ -217,8 +227,9 @@ static struct timespec
 wait_time(const client_t *c)
 {
     int64_t ns = 100000000;
-    if (c->rate > 0 && c->sent < c->count && c->sent - c->received < WINDOW && c->woff == c->wlen) {
-        int64_t left = due_ns(c, c->sent + 1) - now_ns();
+    if (c->rate > 0 && c->sent < c->count && c->sent - c->received < c->window
+        && c->woff == c->wlen) {
+        int64_t left = c->t0 + (int64_t) c->due - now_ns();
         ns = left < 0 ? 0 : left < ns ? left : ns;
     }
     return (struct timespec) { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
@@ -249,11 +260,28 @@ take_replies(client_t *c, conn_t *o, int parity)
     o->len -= off;
 }
 
-/*  One round of I/O; returns false when a connection failed. */
+/*  Writes what is queued for the inbound edge as far as the socket takes
+    it; false when the connection failed. */
+static bool
+send_queued(client_t *c)
+{
+    if (c->woff == c->wlen)
+        return true;
+    ssize_t n = send(c->in.fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    c->woff += (size_t) n;
+    return true;
+}
+
+/*  One round of I/O: what is due goes out at once (a full socket: when
+    poll says it has room); returns false when a connection failed. */
 static bool
 pump(client_t *c)
 {
     fill(c);
+    if (!send_queued(c))
+        return false;
     struct pollfd p[3] = {
         { .fd = c->in.fd, .events = c->woff < c->wlen ? POLLOUT : 0 },
         { .fd = c->out[0].fd, .events = POLLIN },
@@ -262,12 +290,8 @@ pump(client_t *c)
     struct timespec wait = wait_time(c);
     if (ppoll(p, 3, &wait, NULL) < 0)
         return errno == EINTR;
-    if (p[0].revents & POLLOUT) {
-        ssize_t n = send(c->in.fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
-        if (n < 0)
-            return false;
-        c->woff += (size_t) n;
-    }
+    if ((p[0].revents & POLLOUT) && !send_queued(c))
+        return false;
     for (int k = 0; k < 2; k++)
         if (p[k + 1].revents) {
             conn_t *o = &c->out[k];
@@ -470,7 +494,7 @@ static int
 flow_demo(const cli_command_t *self, int argc, char **argv)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    uint64_t workers = (uint64_t) (cores > 0 ? cores * 2 : 2), count = 100000, rate = 0;
+    uint64_t workers = (uint64_t) (cores > 0 ? cores : 1), count = 100000, rate = 0;
     if (workers > 256)
         workers = 256;
     bool json = false;
@@ -489,8 +513,12 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
            mu_flow_edge_port(f, "in", 0), (unsigned long long) workers,
            mu_flow_edge_port(f, "out", 0), mu_flow_edge_port(f, "out", 1));
     client_t *c = calloc(1, sizeof *c);
-    if (c)
+    if (c) {
         c->rate = (double) rate;
+        c->window = WINDOW;
+        if ((double) rate * PACED_WINDOW_S > WINDOW)
+            c->window = (uint64_t) ((double) rate * PACED_WINDOW_S);
+    }
     double secs = 0;
     bool ok = c && run_client(f, count, &secs, c);
     if (c) {
@@ -499,6 +527,10 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
                (unsigned long long) c->received, (unsigned long long) count,
                (unsigned long long) c->wrong, (unsigned long long) c->dupes);
         print_summary(c, count, rate, secs, json);
+        if (rate)
+            printf("schedule slipped by %.1f ms in all (the client woke late or its window "
+                   "was full)\n",
+                   c->slip / 1e6);
         free(c->sent_ns);
         free(c->seen);
         free(c->lat_us);
