@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "mutil.h"
@@ -58,7 +59,7 @@
 
 static char tmpdir[] = "/tmp/mu_bench_socket.XXXXXX";
 static int seq;
-static double last_cpu_s; /* process CPU seconds of the last timed run */
+static double last_cpu_s, last_user_s; /* process CPU (all, user) seconds of the last run */
 
 static int64_t
 process_cpu_ns(void)
@@ -66,6 +67,16 @@ process_cpu_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* User CPU time of the process (getrusage: the kernel's user/system split
+   is sampled, so it is a coarser view than process_cpu_ns). */
+static int64_t
+process_user_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (int64_t) ru.ru_utime.tv_sec * 1000000000 + (int64_t) ru.ru_utime.tv_usec * 1000;
 }
 
 typedef enum { K_PUBLISH, K_ROUNDROBIN } kind_t;
@@ -143,9 +154,10 @@ settle(mu_socket_t *hub, mu_socket_t **peers, int n)
 }
 
 /* Joins the receivers; returns delivered msg/s (NaN when one fell
-   short) and sets last_cpu_s from cpu0, the process CPU clock at t0. */
+   short) and sets last_cpu_s and last_user_s from cpu0 and user0, the
+   process CPU clocks at t0. */
 static double
-finish(receiver_t *rx, pthread_t *th, int n, int64_t t0, int64_t cpu0)
+finish(receiver_t *rx, pthread_t *th, int n, int64_t t0, int64_t cpu0, int64_t user0)
 {
     int64_t end = t0;
     long total = 0;
@@ -157,6 +169,7 @@ finish(receiver_t *rx, pthread_t *th, int n, int64_t t0, int64_t cpu0)
         short_run |= rx[i].got != rx[i].expect;
     }
     last_cpu_s = (double) (process_cpu_ns() - cpu0) / 1e9;
+    last_user_s = (double) (process_user_ns() - user0) / 1e9;
     return short_run ? NAN : (double) total / ((double) (end - t0) / 1e9);
 }
 
@@ -190,11 +203,11 @@ run_ours(kind_t kind, size_t size, long per_peer, int n, int reliable)
         uint8_t buf[MAX_SIZE];
         memset(buf, 1, sizeof buf);
         long total = kind == K_PUBLISH ? per_peer : per_peer * n;
-        int64_t cpu0 = process_cpu_ns(), t0 = bench_now_ns();
+        int64_t user0 = process_user_ns(), cpu0 = process_cpu_ns(), t0 = bench_now_ns();
         for (long k = 0; k < total; k++)
             if (mu_socket_send(hub, buf, size) != 0)
                 break;
-        rate = finish(rx, th, n, t0, cpu0);
+        rate = finish(rx, th, n, t0, cpu0, user0);
         /* drain acks so the hub ends clean */
         mu_socket_msg_t m;
         while (mu_socket_recv(hub, &m, 0) == 0)
@@ -255,7 +268,7 @@ run_raw(kind_t kind, size_t size, long per_peer, int n, int routers)
     }
     uint8_t buf[MAX_SIZE];
     memset(buf, 1, sizeof buf);
-    int64_t cpu0 = process_cpu_ns(), t0 = bench_now_ns();
+    int64_t user0 = process_user_ns(), cpu0 = process_cpu_ns(), t0 = bench_now_ns();
     if (kind == K_PUBLISH) {
         for (long k = 0; k < per_peer; k++)
             for (int i = 0; i < n; i++) {
@@ -269,7 +282,7 @@ run_raw(kind_t kind, size_t size, long per_peer, int n, int routers)
             zmq_send(h, buf, size, 0);
         }
     }
-    double rate = finish(rx, th, n, t0, cpu0);
+    double rate = finish(rx, th, n, t0, cpu0, user0);
     for (int i = 0; i < n; i++)
         zsock_destroy(&peers[i]);
     zsock_destroy(&hub);
@@ -351,7 +364,8 @@ run_case(const bench_opts_t *o, const case_t *c)
     if (c->alo)
         per_peer *= 2;
     double ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS], g[BENCH_MAX_REPS], lost[BENCH_MAX_REPS];
-    double cpu_o[BENCH_MAX_REPS], cpu_b[BENCH_MAX_REPS];
+    double cpu_o[BENCH_MAX_REPS], cpu_b[BENCH_MAX_REPS], user_o[BENCH_MAX_REPS],
+        user_b[BENCH_MAX_REPS];
     long total = per_peer * n; /* messages delivered per run, either mode */
     (void) run_ours(c->kind, c->size, per_peer / 10, n, c->alo); /* warm-up, not counted */
     (void) run_base(c, per_peer / 10, n);
@@ -359,12 +373,15 @@ run_case(const bench_opts_t *o, const case_t *c)
         if (r % 2 == 1) { /* odd repetitions: the baseline first */
             base[r] = run_base(c, per_peer, n);
             cpu_b[r] = (double) total / last_cpu_s;
+            user_b[r] = (double) total / last_user_s;
         }
         ours[r] = run_ours(c->kind, c->size, per_peer, n, c->alo);
         cpu_o[r] = (double) total / last_cpu_s;
+        user_o[r] = (double) total / last_user_s;
         if (r % 2 == 0) {
             base[r] = run_base(c, per_peer, n);
             cpu_b[r] = (double) total / last_cpu_s;
+            user_b[r] = (double) total / last_user_s;
         }
         g[r] = c->nng ? run_nng(c, per_peer, n, &lost[r]) : NAN;
         if (o->verbose)
@@ -375,6 +392,9 @@ run_case(const bench_opts_t *o, const case_t *c)
     fprintf(stderr, "# %-18s cpu time: median %.4g vs %.4g msg per CPU second, ratio %.3g\n",
             c->name, bench_median(cpu_o, o->reps), bench_median(cpu_b, o->reps),
             bench_paired_ratio(cpu_o, cpu_b, o->reps));
+    fprintf(stderr, "# %-18s user cpu: median %.4g vs %.4g msg per user CPU second, ratio %.3g\n",
+            c->name, bench_median(user_o, o->reps), bench_median(user_b, o->reps),
+            bench_paired_ratio(user_o, user_b, o->reps));
     bench_report("socket", c->name, "msg/s", bench_median(ours, o->reps), c->baseline,
                  bench_median(base, o->reps), bench_paired_ratio(ours, base, o->reps),
                  (double) c->size, c->alo || c->routers ? BENCH_BAR_NONE : BENCH_BAR_MIN_RATIO,
