@@ -26,12 +26,14 @@
     each receiver runs on its own thread. Connections are made and joined
     before the clock starts; the time ends when every receiver holds its
     last message. The unit is messages delivered per second (a PUBLISH of
-    one message to N peers counts N). Ours and the baseline run back to
-    back in each repetition, in alternating order (ours first in even
-    repetitions, the baseline first in odd ones), after one short warm-up
-    run of each that is not counted; the ratio is the median of the
-    per-repetition ratios. Both sides send the same number of messages
-    with the same high-water marks (libzmq's default 1000 each way).
+    one message to N peers counts N). After one short warm-up run of each
+    side that is not counted, a repetition is ROUNDS runs of each side,
+    each of 1/ROUNDS of the messages, ours and the baseline alternating
+    in ABBA order (the baseline first in odd repetitions), so that both
+    see the same load; a side's figure is its messages over its summed
+    times, and the ratio is the median of the per-repetition ratios. Both
+    sides send the same number of messages with the same high-water marks
+    (libzmq's default 1000 each way).
 
     stderr also gets the same figures per CPU second of the whole process
     (CLOCK_PROCESS_CPUTIME_ID from the first send until every receiver
@@ -55,6 +57,7 @@
 #include "nng_cases.h"
 
 #define NPEERS 4
+#define ROUNDS 4 /* alternating runs per side and repetition */
 #define MAX_SIZE 1024
 
 static char tmpdir[] = "/tmp/mu_bench_socket.XXXXXX";
@@ -366,23 +369,28 @@ run_case(const bench_opts_t *o, const case_t *c)
     double ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS], g[BENCH_MAX_REPS], lost[BENCH_MAX_REPS];
     double cpu_o[BENCH_MAX_REPS], cpu_b[BENCH_MAX_REPS], user_o[BENCH_MAX_REPS],
         user_b[BENCH_MAX_REPS];
-    long total = per_peer * n; /* messages delivered per run, either mode */
     (void) run_ours(c->kind, c->size, per_peer / 10, n, c->alo); /* warm-up, not counted */
     (void) run_base(c, per_peer / 10, n);
     for (int r = 0; r < o->reps; r++) {
-        if (r % 2 == 1) { /* odd repetitions: the baseline first */
-            base[r] = run_base(c, per_peer, n);
-            cpu_b[r] = (double) total / last_cpu_s;
-            user_b[r] = (double) total / last_user_s;
+        /* ROUNDS runs of each side, ours and the baseline alternating
+           (ABBA...; odd repetitions start with the baseline), each of
+           1/ROUNDS of the messages: both sides see the same load */
+        long part = per_peer / ROUNDS, total = part * n * ROUNDS;
+        double t[2] = { 0, 0 }, cpu[2] = { 0, 0 }, user[2] = { 0, 0 };
+        for (int k = 0; k < 2 * ROUNDS; k++) {
+            int side = (k % 2) ^ ((k / 2) % 2) ^ (r % 2); /* 0 ours, 1 baseline */
+            double rate = side == 0 ? run_ours(c->kind, c->size, part, n, c->alo)
+                                    : run_base(c, part, n);
+            t[side] += (double) (part * n) / rate; /* NaN (a short run) stays NaN */
+            cpu[side] += last_cpu_s;
+            user[side] += last_user_s;
         }
-        ours[r] = run_ours(c->kind, c->size, per_peer, n, c->alo);
-        cpu_o[r] = (double) total / last_cpu_s;
-        user_o[r] = (double) total / last_user_s;
-        if (r % 2 == 0) {
-            base[r] = run_base(c, per_peer, n);
-            cpu_b[r] = (double) total / last_cpu_s;
-            user_b[r] = (double) total / last_user_s;
-        }
+        ours[r] = (double) total / t[0];
+        base[r] = (double) total / t[1];
+        cpu_o[r] = (double) total / cpu[0];
+        cpu_b[r] = (double) total / cpu[1];
+        user_o[r] = (double) total / user[0];
+        user_b[r] = (double) total / user[1];
         g[r] = c->nng ? run_nng(c, per_peer, n, &lost[r]) : NAN;
         if (o->verbose)
             fprintf(stderr,
