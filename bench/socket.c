@@ -26,9 +26,20 @@
     each receiver runs on its own thread. Connections are made and joined
     before the clock starts; the time ends when every receiver holds its
     last message. The unit is messages delivered per second (a PUBLISH of
-    one message to N peers counts N). Ours and the baseline run back to
-    back in each repetition; the ratio is the median of the per-repetition
-    ratios. */
+    one message to N peers counts N). After one short warm-up run of each
+    side that is not counted, a repetition is ROUNDS runs of each side,
+    each of 1/ROUNDS of the messages, ours and the baseline alternating
+    in ABBA order (the baseline first in odd repetitions), so that both
+    see the same load; a side's figure is its messages over its summed
+    times, and the ratio is the median of the per-repetition ratios. Both
+    sides send the same number of messages with the same high-water marks
+    (libzmq's default 1000 each way).
+
+    stderr also gets the same figures per CPU second of the whole process
+    (CLOCK_PROCESS_CPUTIME_ID from the first send until every receiver
+    joined: sender, receivers and libzmq's I/O thread), which a loaded
+    machine disturbs far less than the wall clock; the JSON line on stdout
+    keeps the wall-clock figures. */
 #include "config.h"
 
 #include <czmq.h>
@@ -38,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "mutil.h"
@@ -45,10 +57,30 @@
 #include "nng_cases.h"
 
 #define NPEERS 4
+#define ROUNDS 4 /* alternating runs per side and repetition */
 #define MAX_SIZE 1024
 
 static char tmpdir[] = "/tmp/mu_bench_socket.XXXXXX";
 static int seq;
+static double last_cpu_s, last_user_s; /* process CPU (all, user) seconds of the last run */
+
+static int64_t
+process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* User CPU time of the process (getrusage: the kernel's user/system split
+   is sampled, so it is a coarser view than process_cpu_ns). */
+static int64_t
+process_user_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (int64_t) ru.ru_utime.tv_sec * 1000000000 + (int64_t) ru.ru_utime.tv_usec * 1000;
+}
 
 typedef enum { K_PUBLISH, K_ROUNDROBIN } kind_t;
 
@@ -124,19 +156,24 @@ settle(mu_socket_t *hub, mu_socket_t **peers, int n)
     return -1;
 }
 
+/* Joins the receivers; returns delivered msg/s (NaN when one fell
+   short) and sets last_cpu_s and last_user_s from cpu0 and user0, the
+   process CPU clocks at t0. */
 static double
-finish(receiver_t *rx, pthread_t *th, int n, int64_t t0)
+finish(receiver_t *rx, pthread_t *th, int n, int64_t t0, int64_t cpu0, int64_t user0)
 {
     int64_t end = t0;
     long total = 0;
+    int short_run = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(th[i], NULL);
         end = rx[i].end_ns > end ? rx[i].end_ns : end;
         total += rx[i].got;
-        if (rx[i].got != rx[i].expect)
-            return NAN;
+        short_run |= rx[i].got != rx[i].expect;
     }
-    return (double) total / ((double) (end - t0) / 1e9);
+    last_cpu_s = (double) (process_cpu_ns() - cpu0) / 1e9;
+    last_user_s = (double) (process_user_ns() - user0) / 1e9;
+    return short_run ? NAN : (double) total / ((double) (end - t0) / 1e9);
 }
 
 /* mu_socket hub to n peers; returns delivered msg/s or NaN. */
@@ -169,11 +206,11 @@ run_ours(kind_t kind, size_t size, long per_peer, int n, int reliable)
         uint8_t buf[MAX_SIZE];
         memset(buf, 1, sizeof buf);
         long total = kind == K_PUBLISH ? per_peer : per_peer * n;
-        int64_t t0 = bench_now_ns();
+        int64_t user0 = process_user_ns(), cpu0 = process_cpu_ns(), t0 = bench_now_ns();
         for (long k = 0; k < total; k++)
             if (mu_socket_send(hub, buf, size) != 0)
                 break;
-        rate = finish(rx, th, n, t0);
+        rate = finish(rx, th, n, t0, cpu0, user0);
         /* drain acks so the hub ends clean */
         mu_socket_msg_t m;
         while (mu_socket_recv(hub, &m, 0) == 0)
@@ -234,7 +271,7 @@ run_raw(kind_t kind, size_t size, long per_peer, int n, int routers)
     }
     uint8_t buf[MAX_SIZE];
     memset(buf, 1, sizeof buf);
-    int64_t t0 = bench_now_ns();
+    int64_t user0 = process_user_ns(), cpu0 = process_cpu_ns(), t0 = bench_now_ns();
     if (kind == K_PUBLISH) {
         for (long k = 0; k < per_peer; k++)
             for (int i = 0; i < n; i++) {
@@ -248,7 +285,7 @@ run_raw(kind_t kind, size_t size, long per_peer, int n, int routers)
             zmq_send(h, buf, size, 0);
         }
     }
-    double rate = finish(rx, th, n, t0);
+    double rate = finish(rx, th, n, t0, cpu0, user0);
     for (int i = 0; i < n; i++)
         zsock_destroy(&peers[i]);
     zsock_destroy(&hub);
@@ -311,6 +348,15 @@ run_nng(const case_t *c, long per_peer, int n, double *lost_p)
 #endif
 }
 
+/* The case's baseline run: raw libzmq, or mu_socket without
+   AT_LEAST_ONCE for the alo cases. */
+static double
+run_base(const case_t *c, long per_peer, int n)
+{
+    return c->alo ? run_ours(c->kind, c->size, per_peer, n, 0)
+                  : run_raw(c->kind, c->size, per_peer, n, c->routers);
+}
+
 static void
 run_case(const bench_opts_t *o, const case_t *c)
 {
@@ -321,15 +367,42 @@ run_case(const bench_opts_t *o, const case_t *c)
     if (c->alo)
         per_peer *= 2;
     double ours[BENCH_MAX_REPS], base[BENCH_MAX_REPS], g[BENCH_MAX_REPS], lost[BENCH_MAX_REPS];
+    double cpu_o[BENCH_MAX_REPS], cpu_b[BENCH_MAX_REPS], user_o[BENCH_MAX_REPS],
+        user_b[BENCH_MAX_REPS];
+    (void) run_ours(c->kind, c->size, per_peer / 10, n, c->alo); /* warm-up, not counted */
+    (void) run_base(c, per_peer / 10, n);
     for (int r = 0; r < o->reps; r++) {
-        ours[r] = run_ours(c->kind, c->size, per_peer, n, c->alo);
-        base[r] = c->alo ? run_ours(c->kind, c->size, per_peer, n, 0)
-                         : run_raw(c->kind, c->size, per_peer, n, c->routers);
+        /* ROUNDS runs of each side, ours and the baseline alternating
+           (ABBA...; odd repetitions start with the baseline), each of
+           1/ROUNDS of the messages: both sides see the same load */
+        long part = per_peer / ROUNDS, total = part * n * ROUNDS;
+        double t[2] = { 0, 0 }, cpu[2] = { 0, 0 }, user[2] = { 0, 0 };
+        for (int k = 0; k < 2 * ROUNDS; k++) {
+            int side = (k % 2) ^ ((k / 2) % 2) ^ (r % 2); /* 0 ours, 1 baseline */
+            double rate = side == 0 ? run_ours(c->kind, c->size, part, n, c->alo)
+                                    : run_base(c, part, n);
+            t[side] += (double) (part * n) / rate; /* NaN (a short run) stays NaN */
+            cpu[side] += last_cpu_s;
+            user[side] += last_user_s;
+        }
+        ours[r] = (double) total / t[0];
+        base[r] = (double) total / t[1];
+        cpu_o[r] = (double) total / cpu[0];
+        cpu_b[r] = (double) total / cpu[1];
+        user_o[r] = (double) total / user[0];
+        user_b[r] = (double) total / user[1];
         g[r] = c->nng ? run_nng(c, per_peer, n, &lost[r]) : NAN;
         if (o->verbose)
-            fprintf(stderr, "%s rep %d: ours %.0f base %.0f nng %.0f\n", c->name, r, ours[r],
-                    base[r], g[r]);
+            fprintf(stderr,
+                    "%s rep %d: ours %.0f base %.0f nng %.0f msg/s; per CPU s %.0f vs %.0f\n",
+                    c->name, r, ours[r], base[r], g[r], cpu_o[r], cpu_b[r]);
     }
+    fprintf(stderr, "# %-18s cpu time: median %.4g vs %.4g msg per CPU second, ratio %.3g\n",
+            c->name, bench_median(cpu_o, o->reps), bench_median(cpu_b, o->reps),
+            bench_paired_ratio(cpu_o, cpu_b, o->reps));
+    fprintf(stderr, "# %-18s user cpu: median %.4g vs %.4g msg per user CPU second, ratio %.3g\n",
+            c->name, bench_median(user_o, o->reps), bench_median(user_b, o->reps),
+            bench_paired_ratio(user_o, user_b, o->reps));
     bench_report("socket", c->name, "msg/s", bench_median(ours, o->reps), c->baseline,
                  bench_median(base, o->reps), bench_paired_ratio(ours, base, o->reps),
                  (double) c->size, c->alo || c->routers ? BENCH_BAR_NONE : BENCH_BAR_MIN_RATIO,

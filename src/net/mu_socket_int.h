@@ -276,8 +276,20 @@ void mu__socket_drain_incoming(mu_socket_t *self);
 
 /* ---- mu_socket_send.c ------------------------------------------------ */
 
+/* The periodic work (drain, heartbeats, acks, resends, queue flush) at
+   clock now; then self->now is the clock after it. */
+void mu__socket_do_tick(mu_socket_t *self, int64_t now);
+
 /* Reads the clock and does the periodic work if due. Returns the clock
-   read on entry; self->now is the clock after the work. */
-int64_t mu__socket_maybe_tick(mu_socket_t *self);
+   read on entry; self->now is the clock after the work. Inline: on every
+   send and receive it is one clock read and one test. */
+static inline int64_t
+mu__socket_maybe_tick(mu_socket_t *self)
+{
+    int64_t now = self->now = mu__socket_now();
+    if (now >= self->next_due && !self->in_tick)
+        mu__socket_do_tick(self, now);
+    return now;
+}
 
 #endif

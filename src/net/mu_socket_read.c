@@ -39,8 +39,9 @@ mu__socket_process_one(mu_socket_t *self, bool direct, int wait_ms)
     int route_size = zmq_msg_recv(&self->route, self->handle, wait_ms > 0 ? 0 : ZMQ_DONTWAIT);
     if (route_size < 0)
         return mu__socket_zmq_error();
-    bool more = zmq_msg_more(&self->route);
-    int body_size = more ? zmq_msg_recv(msg, self->handle, 0) : -1;
+    /* a ROUTER hands every message out as its routing-id frame (always
+       flagged more) and then the frames sent: no zmq_msg_more here */
+    int body_size = zmq_msg_recv(msg, self->handle, ZMQ_DONTWAIT);
     if (body_size < 0) {
         self->stats.malformed++;
         return 0;

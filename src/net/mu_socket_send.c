@@ -6,8 +6,6 @@
 #include "net/mu_socket_int.h"
 #include <stdlib.h>
 
-static void do_tick(mu_socket_t *self, int64_t now);
-
 /* ------------------------------------------------------------------ */
 /* Sending                                                             */
 
@@ -15,17 +13,6 @@ static int
 remaining(int64_t deadline)
 {
     return deadline <= 0 ? (int) deadline : mu__socket_remaining_at(deadline, mu__socket_now());
-}
-
-int64_t
-mu__socket_maybe_tick(mu_socket_t *self)
-{
-    int64_t now = self->now = mu__socket_now();
-    if (now >= self->next_due && !self->in_tick) {
-        do_tick(self, now);
-        self->now = mu__socket_now();
-    }
-    return now;
 }
 
 /* Sends proto as the body frame after a routing frame went out: a copy
@@ -393,8 +380,8 @@ send_to_locked(mu_socket_t *self, const uint8_t *identity, const void *data, siz
 /* ------------------------------------------------------------------ */
 /* Periodic work and receiving                                         */
 
-static void
-do_tick(mu_socket_t *self, int64_t now)
+void
+mu__socket_do_tick(mu_socket_t *self, int64_t now)
 {
     if (self->in_tick)
         return;
@@ -414,6 +401,7 @@ do_tick(mu_socket_t *self, int64_t now)
         self->sending = false;
     }
     self->in_tick = false;
+    self->now = mu__socket_now();
 }
 
 /* mu_socket_tick with the lock held (also the background thread's work). */
@@ -424,7 +412,7 @@ mu__socket_tick_locked(mu_socket_t *self)
 {
     int64_t now = mu__socket_now();
     if (now >= self->next_due)
-        do_tick(self, now);
+        mu__socket_do_tick(self, now);
     int64_t left = self->next_due - mu__socket_now();
     return left > 0 ? (int) left : 0;
 }
