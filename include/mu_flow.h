@@ -230,7 +230,9 @@ typedef struct {
                                restarted */
     uint64_t hosts_joined;  /* peer runners that joined or rejoined */
     uint64_t auth_failures; /* CURVE handshakes refused (this side refused a
-                               peer, or a peer refused this side) */
+                               peer, or a peer refused this side), and
+                               hellos refused for another wire protocol
+                               version (doc/wire.md), either side */
     int64_t live_runners;   /* stage total: the stage's runners, on every host,
                                that this host's senders see alive; -1 unknown */
     char pipeline[32];      /* the stage's pipeline (mu_flow_add_pipeline); the

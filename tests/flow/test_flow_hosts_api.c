@@ -6,12 +6,17 @@
     mu_flow_set_stage_deadline, mu_flow_set_host_keys) and of
     mu_flow_start with hosts; and one small flow of two hosts in this
     process (two flow objects) that ends by itself on both. The flows over
-    several processes, lost hosts, keys and joins: test_flow_hosts.sh. */
+    several processes, lost hosts, keys and joins: test_flow_hosts.sh.
+    The wire protocol version of the hello (doc/wire.md): a test peer of
+    another version is refused on both sides. */
 #include "mu_test.h"
 #include "mutil.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <zmq.h>
 
 static int
 src_fn(void *arg, int index, mu_flow_emit_t *out)
@@ -232,6 +237,146 @@ test_two_hosts_end_by_themselves(void)
     mu_flow_destroy(&b);
 }
 
+
+/* ---- the protocol version of the hello (doc/wire.md, Multi-host links) ---- */
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*  Sends body to routing id rid on ROUTER s; true when it left. */
+static bool
+send_to(void *s, const uint8_t rid[5], const void *body, size_t len)
+{
+    return zmq_send(s, rid, 5, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 5
+           && zmq_send(s, body, len, ZMQ_DONTWAIT) == (int) len;
+}
+
+/*  Receives one two-frame message within ms: its body into buf; its size,
+    or -1. */
+static int
+recv_body(void *s, uint8_t *buf, size_t cap, int ms)
+{
+    zmq_pollitem_t it = { .socket = s, .events = ZMQ_POLLIN };
+    if (zmq_poll(&it, 1, ms) <= 0)
+        return -1;
+    uint8_t rid[16];
+    if (zmq_recv(s, rid, sizeof rid, 0) < 0)
+        return -1;
+    return zmq_recv(s, buf, cap, 0);
+}
+
+/*  A hello of version ver (9 bytes: the layout without a version) until
+    the runner answers; true when the answer is 'V' with version 2. */
+static bool
+hello_refused(void *s, const uint8_t rid[5], unsigned ver, bool old_layout)
+{
+    uint8_t h[11] = { 'H', 1, 2, 3, 4, 5, 6, 7, 8, (uint8_t) ver, (uint8_t) (ver >> 8) };
+    int64_t end = now_ms() + mu_test_ms(10000);
+    while (now_ms() < end) {
+        if (!send_to(s, rid, h, old_layout ? 9 : 11)) {
+            zmq_poll(NULL, 0, 20); /* not connected yet (ROUTER_MANDATORY) */
+            continue;
+        }
+        uint8_t b[64];
+        int len = recv_body(s, b, sizeof b, 100);
+        if (len >= 0)
+            return len == 3 && b[0] == 'V' && b[1] == 2 && b[2] == 0;
+    }
+    return false;
+}
+
+/*  The receiving side: a runner refuses a hello of another version (and
+    the 9-byte hello of the builds before versions) with 'V' and its own,
+    counts it in auth_failures, takes nothing from that peer, and its
+    host, fed by nobody, ends by itself at the stage deadline. */
+static void
+test_receiver_refuses_other_version(void)
+{
+    mu_flow_t *b = two_hosts(40400);
+    MU_CHECK(b);
+    MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "b", 1), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "a", 0), 0);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(b, 100, 300), 0);
+    MU_CHECK_EQ(mu_flow_set_stage_deadline(b, 1500, true), 0);
+    MU_CHECK_EQ(mu_flow_set_self(b, "b"), 0);
+    MU_CHECK_EQ(mu_flow_start(b), 0);
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_ROUTER);
+    const uint8_t me[5] = { 'U', 0, 0, 0, 0 }, peer[5] = { 'D', 0, 0, 0, 0 };
+    int one = 1, zero = 0;
+    zmq_setsockopt(s, ZMQ_ROUTING_ID, me, sizeof me);
+    zmq_setsockopt(s, ZMQ_CONNECT_ROUTING_ID, peer, sizeof peer);
+    zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    MU_CHECK_EQ(zmq_connect(s, "tcp://127.0.0.1:40410"), 0); /* b's base: work/0 */
+    MU_CHECK(hello_refused(s, peer, 99, false));
+    MU_CHECK(hello_refused(s, peer, 1, true));
+    uint8_t m[5] = { 'M', 1, 2, 3, 4 }; /* from a refused peer: dropped */
+    MU_CHECK(send_to(s, peer, m, sizeof m));
+    MU_CHECK_EQ(mu_flow_wait(b, mu_test_ms(30000)), 0);
+    mu_flow_stats_t rows[4];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    MU_CHECK_EQ(mu_flow_stats(b, rows, 4, &n), 0);
+    MU_CHECK_EQ(n, 3); /* src total, work total, work/0 */
+    MU_CHECK(rows[1].auth_failures >= 2);
+    MU_CHECK_EQ(rows[1].in, 0);
+    MU_CHECK_EQ(rows[1].hosts_joined, 0);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    mu_flow_destroy(&b);
+}
+
+/*  The sending side: its hello carries version 2 (11 bytes); a 'V' answer
+    (another version) is counted in auth_failures, the peer never becomes
+    live, nothing is sent to it, and with a failing stage deadline the
+    flow fails (MU_ECANCELED, naming the stage). */
+static void
+test_sender_refused_by_other_version(void)
+{
+    mu_flow_t *a = two_hosts(40500);
+    MU_CHECK(a);
+    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "b", 1), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "a", 0), 0);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(a, 100, 300), 0);
+    MU_CHECK_EQ(mu_flow_set_stage_deadline(a, 1500, true), 0);
+    MU_CHECK_EQ(mu_flow_set_self(a, "a"), 0);
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    MU_CHECK_EQ(zmq_bind(s, "tcp://127.0.0.1:40510"), 0); /* b's work/0 */
+    MU_CHECK_EQ(mu_flow_start(a), 0);
+    uint8_t b[64];
+    int len = recv_body(s, b, sizeof b, mu_test_ms(10000));
+    MU_CHECK_EQ(len, 11);
+    MU_CHECK(len == 11 && b[0] == 'H' && b[9] == 2 && b[10] == 0);
+    const uint8_t up[5] = { 'U', 0, 0, 0, 0 }, v[3] = { 'V', 99, 0 };
+    MU_CHECK(send_to(s, up, v, sizeof v));
+    MU_CHECK_EQ(mu_flow_wait(a, mu_test_ms(30000)), MU_ECANCELED);
+    MU_CHECK(strstr(mu_last_error(), "work"));
+    for (;;) { /* only hellos came, never data */
+        len = recv_body(s, b, sizeof b, 0);
+        if (len < 0)
+            break;
+        MU_CHECK_EQ(b[0], 'H');
+    }
+    mu_flow_stats_t rows[4];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    MU_CHECK_EQ(mu_flow_stats(a, rows, 4, &n), 0);
+    MU_CHECK(n >= 1 && rows[0].auth_failures >= 1);
+    MU_CHECK_EQ(rows[0].hosts_joined, 0);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    mu_flow_destroy(&a);
+}
+
 int
 main(void)
 {
@@ -240,5 +385,7 @@ main(void)
     MU_RUN(test_setter_errors);
     MU_RUN(test_start_errors);
     MU_RUN(test_two_hosts_end_by_themselves);
+    MU_RUN(test_receiver_refuses_other_version);
+    MU_RUN(test_sender_refused_by_other_version);
     MU_DONE();
 }
