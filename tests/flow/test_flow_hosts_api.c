@@ -8,7 +8,8 @@
     process (two flow objects) that ends by itself on both. The flows over
     several processes, lost hosts, keys and joins: test_flow_hosts.sh.
     The wire protocol version of the hello (doc/wire.md): a test peer of
-    another version is refused on both sides. */
+    another version is refused on both sides. The message an outbound edge
+    without client reads ahead is never lost (doc/flow.md, Edge stages). */
 #include "mu_test.h"
 #include "mutil.h"
 
