@@ -34,8 +34,8 @@
     LINK_QUEUE messages. ZeroMQ's high-water mark counts multipart
     messages, and a batch (mu_flow_links.h) carries up to
     MU__LINK_BATCH_PARTS data messages: a socket that may carry batches
-    gets LINK_QUEUE / MU__LINK_BATCH_PARTS (a source, which does not
-    batch, sends with LINK_QUEUE). Acknowledgements: ACK_HWM. */
+    gets LINK_QUEUE / MU__LINK_BATCH_PARTS (a source does not batch: its
+    links keep LINK_QUEUE on both sides). Acknowledgements: ACK_HWM. */
 #define LINK_QUEUE 1000
 #define ACK_HWM 1000
 
@@ -339,7 +339,9 @@ mu__runner_setup(mu__runner_t *r)
     if (!mu__flow_first(f, r->stage)) {
         r->n_up = f->stages[r->stage - 1].n;
         r->eos = calloc((size_t) r->n_up, sizeof *r->eos);
-        r->pull = make_socket(r, ZMQ_PULL, LINK_QUEUE / MU__LINK_BATCH_PARTS);
+        bool batches = f->stages[r->stage - 1].kind != MU__ST_SOURCE;
+        r->pull = make_socket(r, ZMQ_PULL,
+                              batches ? LINK_QUEUE / MU__LINK_BATCH_PARTS : LINK_QUEUE);
         mu__flow_endpoint(f, r->stage, r->index, ep, sizeof ep);
         if (strncmp(ep, "ipc://", 6) == 0)
             unlink(ep + 6);
