@@ -230,7 +230,9 @@ typedef struct {
                                restarted */
     uint64_t hosts_joined;  /* peer runners that joined or rejoined */
     uint64_t auth_failures; /* CURVE handshakes refused (this side refused a
-                               peer, or a peer refused this side) */
+                               peer, or a peer refused this side), and
+                               hellos refused for another wire protocol
+                               version (doc/wire.md), either side */
     int64_t live_runners;   /* stage total: the stage's runners, on every host,
                                that this host's senders see alive; -1 unknown */
     char pipeline[32];      /* the stage's pipeline (mu_flow_add_pipeline); the
@@ -315,7 +317,14 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_link(mu_flow_t *self, const char *name, m
                                             void *arg);
 
 /*  Lets stage `name` drop (and count) a message when every target is full,
-    instead of waiting. Returns 0 or MU_EINVAL (unknown stage). */
+    instead of waiting. A target (a link between two runners of one host)
+    is full when it holds about 2000 messages: at most 1000 queued on each
+    side (the sender's and the receiver's), plus what the kernel's socket
+    buffer between them holds (bounded in bytes: some hundreds of KiB, so
+    thousands of small messages more; doc/flow.md, "Delivery"). A link
+    between hosts (mu_flow_add_host) is full when its credit window (32
+    messages per sender and receiver) is used. The same bound makes a
+    stage that does not drop wait. Returns 0 or MU_EINVAL (unknown stage). */
 MU_EXPORT MU_NODISCARD int mu_flow_set_drop(mu_flow_t *self, const char *name, bool drop);
 
 /*  At-least-once delivery on the (balanced) link into stage `name`: the

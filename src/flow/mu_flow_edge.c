@@ -400,7 +400,7 @@ poll_once(edge_t *ed)
     serve_clients(ed, first_client, n - first_client);
     if (accept_ready)
         accept_clients(ed);
-    if (upstream_ready) {
+    if (upstream_ready || ed->core.has_held) {
         mu__edge_read_upstream(&ed->core);
         flush_all(ed);
     }

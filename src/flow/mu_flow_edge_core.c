@@ -146,5 +146,10 @@ mu__edge_finished(const mu__edge_core_t *core)
         return true;
     if (mu__flow_first(r->flow, r->stage))
         return r->drain_req;
+    /* A message read ahead is not the end's to drop: it waits for a client
+       (or the drain, which takes it, or the exit, which leaves it
+       unconsumed upstream), even when its sender is gone. */
+    if (core->has_held)
+        return false;
     return mu__runner_input_done(r);
 }

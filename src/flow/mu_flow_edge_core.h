@@ -58,11 +58,15 @@ bool mu__edge_wants_upstream(const mu__edge_core_t *core);
     first). Multi-host, blocked for want of a client: reads one message;
     an end of stream is taken at once (so an outbound edge whose clients
     left ends with its upstream: no supervisor drain comes to a host
-    without sources), data is held for the next client. */
+    without sources), data is held for the next client. Call it also when
+    nothing came from upstream while a message is held (has_held): a
+    client that connected, or the drain, takes it then (its sender may be
+    gone: nothing else would come). */
 void mu__edge_read_upstream(mu__edge_core_t *core);
 
 /*  True when the edge's loop is over: told to exit, a first stage told to
-    drain, or a later stage whose input ended. */
+    drain, or a later stage whose input ended and that holds no message
+    read ahead. */
 bool mu__edge_finished(const mu__edge_core_t *core);
 
 #endif

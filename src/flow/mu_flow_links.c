@@ -28,9 +28,9 @@
     alone: its copy costs more than a wake-up), and how long an open batch
     may wait (a slow handler's outputs do not wait for the end of its
     input batch). ZeroMQ's high-water mark counts whole multipart
-    messages, so a full pipe holds at most MU__BATCH_PARTS times as many
-    small messages as before batching. */
-#define MU__BATCH_PARTS 16
+    messages: the link sockets divide it by MU__LINK_BATCH_PARTS
+    (mu_flow_runner.c), so a link's queue holds in messages. */
+#define MU__BATCH_PARTS MU__LINK_BATCH_PARTS
 #define MU__BATCH_MAX_SIZE 1024
 #define MU__BATCH_NS 50000
 

@@ -19,6 +19,10 @@ void mu__runner_flush_acks(mu__runner_t *r);
     MU_EINTR. */
 int mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p);
 
+/*  The most data messages in one batch (mu_flow_links.c); the runner's
+    link sockets divide their high-water marks by it (mu_flow_runner.c). */
+#define MU__LINK_BATCH_PARTS 16
+
 /*  Data messages go downstream in batches: the messages a runner sends to
     one downstream runner in a row are the parts of one ZeroMQ multipart
     message (an empty part ends it), so ZeroMQ wakes the downstream

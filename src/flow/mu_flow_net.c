@@ -210,8 +210,10 @@ redeliver(mu__runner_t *r)
 static void
 send_hello(mu__net_t *n, peer_t *p, int64_t now)
 {
-    uint8_t h[9] = { 'H' };
+    uint8_t h[H_LEN] = { 'H' };
     mu__put_le64(h + 1, n->inc);
+    h[9] = (uint8_t) (MU__NET_PROTO & 0xff);
+    h[10] = (uint8_t) (MU__NET_PROTO >> 8);
     (void) mu__net_xmit(n->out, p->rid, h, sizeof h, NULL, 0);
     p->last_tx = now;
 }
@@ -227,6 +229,7 @@ on_credit(mu__runner_t *r, int j, const uint8_t *b, size_t len)
     }
     peer_t *p = &n->down[j];
     p->last_rx = mu__now_ms();
+    p->ver = 0;
     down_join(r, j, mu__get_le64(b + 1));
     uint64_t consumed = mu__get_le64(b + 21);
     if (consumed > p->consumed)
@@ -235,6 +238,33 @@ on_credit(mu__runner_t *r, int j, const uint8_t *b, size_t len)
         p->eos_acked = true;
     for (size_t k = C_HDR; n->ent && k < len; k += 8)
         ack(n, mu__get_le64(b + k));
+}
+
+/*  A 'V' from downstream runner j: it refused our hello, speaking
+    another protocol version. Counted with the refused handshakes, logged
+    for the first, every 100th and each other version; the peer stays not live (the stage
+    deadline applies when no runner of the stage is) and is asked again at
+    the heartbeat interval. */
+static void
+on_version(mu__runner_t *r, int j, const uint8_t *b, size_t len)
+{
+    mu__net_t *n = r->net;
+    peer_t *p = &n->down[j];
+    if (len != V_LEN) {
+        n->errors++;
+        return;
+    }
+    unsigned ver = (unsigned) (b[1] | b[2] << 8);
+    bool other = ver != p->ver;
+    p->ver = ver;
+    n->auth++;
+    if (++p->ver_refused == 1 || p->ver_refused % 100 == 0 || other)
+        mu__rlog(error, r,
+                 "downstream runner %s/%d on host '%s' speaks multi-host wire protocol version "
+                 "%u, this runner version %u: refused (%llu so far; run the same mutil release "
+                 "on every host)",
+                 r->next->name, j, r->flow->hosts[p->host].name, p->ver, (unsigned) MU__NET_PROTO,
+                 (unsigned long long) p->ver_refused);
 }
 
 static void
@@ -254,11 +284,14 @@ read_out(mu__runner_t *r)
         int len = zmq_recv(n->out, buf, sizeof buf, ZMQ_DONTWAIT);
         uint32_t g = rl == 5 ? mu__get_le32(rid + 1) : UINT32_MAX;
         if (len < 1 || len > (int) sizeof buf || rid[0] != 'D' || g >= (uint32_t) n->ndown
-            || buf[0] != 'C') {
+            || (buf[0] != 'C' && buf[0] != 'V')) {
             n->errors++;
             continue;
         }
-        on_credit(r, (int) g, buf, (size_t) len);
+        if (buf[0] == 'V')
+            on_version(r, (int) g, buf, (size_t) len);
+        else
+            on_credit(r, (int) g, buf, (size_t) len);
     }
 }
 
@@ -357,7 +390,7 @@ down_timers(mu__runner_t *r, int64_t now)
         peer_t *p = &n->down[j];
         if (p->alive && now - p->last_rx > f->hb_timeout_ms)
             down_lost(r, j, "heartbeat timeout");
-        int every = p->alive ? f->hb_interval_ms : PROBE_MS;
+        int every = p->alive || p->ver ? f->hb_interval_ms : PROBE_MS;
         if (now - p->last_tx >= every)
             send_hello(n, p, now);
     }

@@ -71,16 +71,45 @@ up_seen(mu__runner_t *r, int g, int64_t now)
     }
 }
 
+/*  A hello of another protocol version from upstream runner g: refused
+    (answered 'V' with ours, counted with the refused handshakes), the peer is not live and what it
+    sends is dropped until it says hello with our version. Logged for the
+    first, every 100th and each other version. */
+static void
+refuse_version(mu__runner_t *r, int g, unsigned ver)
+{
+    mu__net_t *n = r->net;
+    peer_t *p = &n->up[g];
+    uint8_t v[V_LEN] = { 'V' };
+    v[1] = (uint8_t) (MU__NET_PROTO & 0xff);
+    v[2] = (uint8_t) (MU__NET_PROTO >> 8);
+    (void) mu__net_xmit(n->in, p->rid, v, sizeof v, NULL, 0);
+    bool other = ver != p->ver;
+    p->ver = ver;
+    n->auth++;
+    if (++p->ver_refused == 1 || p->ver_refused % 100 == 0 || other)
+        mu__rlog(error, r,
+                 "upstream runner %d speaks multi-host wire protocol version %u, this runner "
+                 "version %u: refused (%llu so far; run the same mutil release on every host)",
+                 g, ver, (unsigned) MU__NET_PROTO, (unsigned long long) p->ver_refused);
+}
+
 /*  A hello from upstream runner g: a new incarnation starts afresh. */
 static void
 on_hello(mu__runner_t *r, int g, const uint8_t *b, size_t len, int64_t now)
 {
     mu__net_t *n = r->net;
     peer_t *p = &n->up[g];
-    if (len != 9) {
+    if (len != 9 && len != H_LEN) {
         r->stats.errors++;
         return;
     }
+    unsigned ver = len == 9 ? 1u : (unsigned) (b[9] | b[10] << 8);
+    if (ver != MU__NET_PROTO) {
+        refuse_version(r, g, ver);
+        return;
+    }
+    p->ver = 0;
     uint64_t inc = mu__get_le64(b + 1);
     if (inc != p->inc) {
         p->inc = inc;
@@ -139,6 +168,10 @@ mu__net_recv(mu__runner_t *r, zmq_msg_t *m)
         int64_t now = mu__now_ms();
         if (b[0] == 'H') {
             on_hello(r, (int) g, b, len, now);
+            continue;
+        }
+        if (n->up[g].ver != 0) { /* refused for its version: not understood */
+            r->stats.errors++;
             continue;
         }
         up_seen(r, (int) g, now);

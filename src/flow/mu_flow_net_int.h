@@ -22,15 +22,24 @@
 #define MAX_ACKS 64  /* ids per 'C' */
 #define HWM 100000
 #define CLOSE_MS 1000 /* linger of a runner's sockets on exit (at most) */
+#define H_LEN 11      /* 'H' hello: type, incarnation, protocol version */
+#define V_LEN 3       /* 'V' refusal: type, the refusing side's protocol version */
+/*  The version of the multi-host wire protocol (doc/wire.md) this build
+    speaks, carried in every hello; a peer of another version is refused.
+    1 stands for the builds before the version was carried (9-byte hello).
+    Raise it with every change of a layout in doc/wire.md "Multi-host links". */
+#define MU__NET_PROTO 2
 
 typedef struct {
     int host;
     uint8_t rid[5];
     char endpoint[96];
     bool alive, ever;
-    bool shaking;     /* connected, handshake not done (CURVE) */
-    bool connected;   /* its connection is up (handshake done) */
-    uint64_t refused; /* failed handshakes */
+    bool shaking;         /* connected, handshake not done (CURVE) */
+    bool connected;       /* its connection is up (handshake done) */
+    uint64_t refused;     /* failed handshakes */
+    unsigned ver;         /* its protocol version when refused (0: none refused) */
+    uint64_t ver_refused; /* hellos refused for their version */
     uint64_t inc;
     int64_t last_rx, last_tx;
     /* downstream peer (we send to it) */

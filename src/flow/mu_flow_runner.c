@@ -29,7 +29,15 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define HWM 1000
+/*  The queue of a link between two runners (doc/flow.md, "Delivery"):
+    each side, the sender's ZeroMQ pipe and the receiver's, holds at most
+    LINK_QUEUE messages. ZeroMQ's high-water mark counts multipart
+    messages, and a batch (mu_flow_links.h) carries up to
+    MU__LINK_BATCH_PARTS data messages: a socket that may carry batches
+    gets LINK_QUEUE / MU__LINK_BATCH_PARTS (a source does not batch: its
+    links keep LINK_QUEUE on both sides). Acknowledgements: ACK_HWM. */
+#define LINK_QUEUE 1000
+#define ACK_HWM 1000
 
 /* ---- control ------------------------------------------------------------------ */
 
@@ -294,14 +302,14 @@ mu__runner_finish(mu__runner_t *r)
 /* ---- set-up ------------------------------------------------------------------------------------ */
 
 static void *
-make_socket(mu__runner_t *r, int type)
+make_socket(mu__runner_t *r, int type, int hwm)
 {
     void *s = zmq_socket(r->zctx, type);
     if (!s) {
         mu__rlog(error, r, "zmq_socket: %s", zmq_strerror(errno));
         _exit(2);
     }
-    int hwm = HWM, ivl = 10, linger = 0;
+    int ivl = 10, linger = 0;
     zmq_setsockopt(s, type == ZMQ_PUSH ? ZMQ_SNDHWM : ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
@@ -331,7 +339,9 @@ mu__runner_setup(mu__runner_t *r)
     if (!mu__flow_first(f, r->stage)) {
         r->n_up = f->stages[r->stage - 1].n;
         r->eos = calloc((size_t) r->n_up, sizeof *r->eos);
-        r->pull = make_socket(r, ZMQ_PULL);
+        bool batches = f->stages[r->stage - 1].kind != MU__ST_SOURCE;
+        r->pull = make_socket(r, ZMQ_PULL,
+                              batches ? LINK_QUEUE / MU__LINK_BATCH_PARTS : LINK_QUEUE);
         mu__flow_endpoint(f, r->stage, r->index, ep, sizeof ep);
         if (strncmp(ep, "ipc://", 6) == 0)
             unlink(ep + 6);
@@ -351,7 +361,7 @@ mu__runner_setup(mu__runner_t *r)
                 _exit(2);
             int timeout = 1000;
             for (int i = 0; i < r->n_up; i++) {
-                r->ack_push[i] = make_socket(r, ZMQ_PUSH);
+                r->ack_push[i] = make_socket(r, ZMQ_PUSH, ACK_HWM);
                 zmq_setsockopt(r->ack_push[i], ZMQ_SNDTIMEO, &timeout, sizeof timeout);
                 snprintf(ep, sizeof ep, "ipc://%s/a%d-%d", f->dir, r->stage - 1, i);
                 zmq_connect(r->ack_push[i], ep);
@@ -367,7 +377,7 @@ mu__runner_setup(mu__runner_t *r)
         if (!r->push || !r->dead_down || !r->parts)
             _exit(2);
         if (r->next->reliable) {
-            void *acks = make_socket(r, ZMQ_PULL);
+            void *acks = make_socket(r, ZMQ_PULL, ACK_HWM);
             snprintf(ep, sizeof ep, "ipc://%s/a%d-%d", f->dir, r->stage, r->index);
             unlink(ep + 6);
             if (zmq_bind(acks, ep) != 0 || mu__rel_setup(r, acks, &rel_port) != 0) {
@@ -375,8 +385,9 @@ mu__runner_setup(mu__runner_t *r)
                 _exit(2);
             }
         }
+        int hwm = r->st->kind == MU__ST_SOURCE ? LINK_QUEUE : LINK_QUEUE / MU__LINK_BATCH_PARTS;
         for (int j = 0; j < r->npush; j++) {
-            r->push[j] = make_socket(r, ZMQ_PUSH);
+            r->push[j] = make_socket(r, ZMQ_PUSH, hwm);
             mu__flow_endpoint(f, r->stage + 1, j, ep, sizeof ep);
             if (f->curve && r->next->base_port > 0 && mu__curve_client(r, r->push[j]) != 0) {
                 mu__rlog(error, r, "cannot set up CURVE towards %s", ep);

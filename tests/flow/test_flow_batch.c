@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MIXED_COUNT 3000
@@ -199,6 +200,101 @@ test_source_sends_at_once(void)
     close_pipes();
 }
 
+/* ---- the queue of a link in messages (doc/flow.md, "Delivery") ---- */
+
+#define BOUND_TOTAL 40000
+#define BOUND_SIZE 1000 /* batched (at most 1 KiB), few in the kernel's socket buffer */
+#define LINK_QUEUE 2000 /* mu_flow.h, mu_flow_set_drop: 1000 queued on each side */
+
+static int release_pipe[2] = { -1, -1 }; /* the stuck sink waits on it */
+static uint64_t bound_next;
+
+static int
+bound_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) index;
+    uint64_t *next = arg;
+    if (*next == BOUND_TOTAL)
+        return 0;
+    char msg[BOUND_SIZE] = { 0 };
+    uint64_t id = (*next)++;
+    memcpy(msg, &id, sizeof id);
+    return mu_flow_emit(out, msg, sizeof msg) == 0 ? MU_FLOW_MORE : -1;
+}
+
+/*  What the kernel's buffer of one ipc socket may add to a link's queue,
+    in messages of size bytes: its send buffer (the receiver's side is
+    charged to it), counted twice for slack, plus a batch in the stuck
+    runner's hands. */
+static uint64_t
+kernel_allowance(size_t size)
+{
+    long wmem = 212992;
+    FILE *fp = fopen("/proc/sys/net/core/wmem_default", "r");
+    if (fp) {
+        if (fscanf(fp, "%ld", &wmem) != 1)
+            wmem = 212992;
+        fclose(fp);
+    }
+    return (uint64_t) (2 * wmem) / size + 16;
+}
+
+/*  Stuck in its first call until the test writes to release_pipe. */
+static int
+stuck_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state;
+    (void) data;
+    (void) size;
+    (void) out;
+    static bool released;
+    char c;
+    if (!released && read(release_pipe[0], &c, 1) != 1)
+        return MU_EIO;
+    released = true;
+    return 0;
+}
+
+/*  A relay (batching: a worker) set to drop feeds a sink stuck in its
+    first call with messages of 1000 bytes (batched): the link into the
+    sink holds at most the documented number of messages, 2 x 1000 plus
+    what the kernel's socket buffer holds (before: ZeroMQ's high-water
+    mark counted batches of 16, so about 16 times as many), the relay
+    drops and counts the rest, and the sink, released, handles exactly
+    what the link held. */
+static void
+test_link_queue_bound_in_messages(void)
+{
+    MU_CHECK_EQ(pipe(release_pipe), 0);
+    bound_next = 0;
+    mu_flow_t *f = mu_flow_new("bound");
+    MU_CHECK(f);
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, bound_source, &bound_next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "relay", 1, NULL, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "snk", 1, NULL, stuck_sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_drop(f, "relay", true), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    mu_flow_stats_t relay, snk;
+    MU_CHECK(wait_stat(f, "relay", STAT(in), BOUND_TOTAL, &relay));
+    MU_CHECK(wait_stat(f, "relay", STAT(out), BOUND_TOTAL - relay.drops, &relay));
+    uint64_t bound = LINK_QUEUE + kernel_allowance(BOUND_SIZE);
+    printf("# the link into the stuck sink took %llu of %d messages of %d bytes (%llu dropped; "
+           "bound %llu)\n",
+           (unsigned long long) relay.out, BOUND_TOTAL, BOUND_SIZE,
+           (unsigned long long) relay.drops, (unsigned long long) bound);
+    MU_CHECK(relay.drops > 0);
+    MU_CHECK(relay.out <= bound);
+    MU_CHECK_EQ(write(release_pipe[1], "x", 1), 1);
+    MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
+    MU_CHECK(stage_row(f, "relay", -1, &relay));
+    MU_CHECK(stage_row(f, "snk", -1, &snk));
+    MU_CHECK_EQ(relay.out + relay.drops, BOUND_TOTAL);
+    MU_CHECK_EQ(snk.in, relay.out);
+    mu_flow_destroy(&f);
+    close(release_pipe[0]);
+    close(release_pipe[1]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -206,5 +302,6 @@ main(int argc, char **argv)
     RUN(test_mixed_sizes_keep_order);
     RUN(test_slow_call_sends_its_output);
     RUN(test_source_sends_at_once);
+    RUN(test_link_queue_bound_in_messages);
     MU_DONE();
 }

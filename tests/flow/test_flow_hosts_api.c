@@ -6,12 +6,24 @@
     mu_flow_set_stage_deadline, mu_flow_set_host_keys) and of
     mu_flow_start with hosts; and one small flow of two hosts in this
     process (two flow objects) that ends by itself on both. The flows over
-    several processes, lost hosts, keys and joins: test_flow_hosts.sh. */
+    several processes, lost hosts, keys and joins: test_flow_hosts.sh.
+    The wire protocol version of the hello (doc/wire.md): a test peer of
+    another version is refused on both sides. The message an outbound edge
+    without client reads ahead is never lost (doc/flow.md, Edge stages). */
 #include "mu_test.h"
 #include "mutil.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
 
 static int
 src_fn(void *arg, int index, mu_flow_emit_t *out)
@@ -232,6 +244,281 @@ test_two_hosts_end_by_themselves(void)
     mu_flow_destroy(&b);
 }
 
+
+/* ---- the protocol version of the hello (doc/wire.md, Multi-host links) ---- */
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*  Sends body to routing id rid on ROUTER s; true when it left. */
+static bool
+send_to(void *s, const uint8_t rid[5], const void *body, size_t len)
+{
+    return zmq_send(s, rid, 5, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 5
+           && zmq_send(s, body, len, ZMQ_DONTWAIT) == (int) len;
+}
+
+/*  Receives one two-frame message within ms: its body into buf; its size,
+    or -1. */
+static int
+recv_body(void *s, uint8_t *buf, size_t cap, int ms)
+{
+    zmq_pollitem_t it = { .socket = s, .events = ZMQ_POLLIN };
+    if (zmq_poll(&it, 1, ms) <= 0)
+        return -1;
+    uint8_t rid[16];
+    if (zmq_recv(s, rid, sizeof rid, 0) < 0)
+        return -1;
+    return zmq_recv(s, buf, cap, 0);
+}
+
+/*  A hello of version ver (9 bytes: the layout without a version) until
+    the runner answers; true when the answer is 'V' with version 2. */
+static bool
+hello_refused(void *s, const uint8_t rid[5], unsigned ver, bool old_layout)
+{
+    uint8_t h[11] = { 'H', 1, 2, 3, 4, 5, 6, 7, 8, (uint8_t) ver, (uint8_t) (ver >> 8) };
+    int64_t end = now_ms() + mu_test_ms(10000);
+    while (now_ms() < end) {
+        if (!send_to(s, rid, h, old_layout ? 9 : 11)) {
+            zmq_poll(NULL, 0, 20); /* not connected yet (ROUTER_MANDATORY) */
+            continue;
+        }
+        uint8_t b[64];
+        int len = recv_body(s, b, sizeof b, 100);
+        if (len >= 0)
+            return len == 3 && b[0] == 'V' && b[1] == 2 && b[2] == 0;
+    }
+    return false;
+}
+
+/*  The receiving side: a runner refuses a hello of another version (and
+    the 9-byte hello of the builds before versions) with 'V' and its own,
+    counts it in auth_failures, takes nothing from that peer, and its
+    host, fed by nobody, ends by itself at the stage deadline. */
+static void
+test_receiver_refuses_other_version(void)
+{
+    mu_flow_t *b = two_hosts(40400);
+    MU_CHECK(b);
+    MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "b", 1), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "a", 0), 0);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(b, 100, 300), 0);
+    MU_CHECK_EQ(mu_flow_set_stage_deadline(b, 1500, true), 0);
+    MU_CHECK_EQ(mu_flow_set_self(b, "b"), 0);
+    MU_CHECK_EQ(mu_flow_start(b), 0);
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_ROUTER);
+    const uint8_t me[5] = { 'U', 0, 0, 0, 0 }, peer[5] = { 'D', 0, 0, 0, 0 };
+    int one = 1, zero = 0;
+    zmq_setsockopt(s, ZMQ_ROUTING_ID, me, sizeof me);
+    zmq_setsockopt(s, ZMQ_CONNECT_ROUTING_ID, peer, sizeof peer);
+    zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    MU_CHECK_EQ(zmq_connect(s, "tcp://127.0.0.1:40410"), 0); /* b's base: work/0 */
+    MU_CHECK(hello_refused(s, peer, 99, false));
+    MU_CHECK(hello_refused(s, peer, 1, true));
+    uint8_t m[5] = { 'M', 1, 2, 3, 4 }; /* from a refused peer: dropped */
+    MU_CHECK(send_to(s, peer, m, sizeof m));
+    MU_CHECK_EQ(mu_flow_wait(b, mu_test_ms(30000)), 0);
+    mu_flow_stats_t rows[4];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    MU_CHECK_EQ(mu_flow_stats(b, rows, 4, &n), 0);
+    MU_CHECK_EQ(n, 3); /* src total, work total, work/0 */
+    MU_CHECK(rows[1].auth_failures >= 2);
+    MU_CHECK_EQ(rows[1].in, 0);
+    MU_CHECK_EQ(rows[1].hosts_joined, 0);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    mu_flow_destroy(&b);
+}
+
+/*  The sending side: its hello carries version 2 (11 bytes); a 'V' answer
+    (another version) is counted in auth_failures, the peer never becomes
+    live, nothing is sent to it, and with a failing stage deadline the
+    flow fails (MU_ECANCELED, naming the stage). */
+static void
+test_sender_refused_by_other_version(void)
+{
+    mu_flow_t *a = two_hosts(40500);
+    MU_CHECK(a);
+    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "b", 1), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "a", 0), 0);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(a, 100, 300), 0);
+    MU_CHECK_EQ(mu_flow_set_stage_deadline(a, 1500, true), 0);
+    MU_CHECK_EQ(mu_flow_set_self(a, "a"), 0);
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    MU_CHECK_EQ(zmq_bind(s, "tcp://127.0.0.1:40510"), 0); /* b's work/0 */
+    MU_CHECK_EQ(mu_flow_start(a), 0);
+    uint8_t b[64];
+    int len = recv_body(s, b, sizeof b, mu_test_ms(10000));
+    MU_CHECK_EQ(len, 11);
+    MU_CHECK(len == 11 && b[0] == 'H' && b[9] == 2 && b[10] == 0);
+    const uint8_t up[5] = { 'U', 0, 0, 0, 0 }, v[3] = { 'V', 99, 0 };
+    MU_CHECK(send_to(s, up, v, sizeof v));
+    MU_CHECK_EQ(mu_flow_wait(a, mu_test_ms(30000)), MU_ECANCELED);
+    MU_CHECK(strstr(mu_last_error(), "work"));
+    for (;;) { /* only hellos came, never data */
+        len = recv_body(s, b, sizeof b, 0);
+        if (len < 0)
+            break;
+        MU_CHECK_EQ(b[0], 'H');
+    }
+    mu_flow_stats_t rows[4];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    MU_CHECK_EQ(mu_flow_stats(a, rows, 4, &n), 0);
+    MU_CHECK(n >= 1 && rows[0].auth_failures >= 1);
+    MU_CHECK_EQ(rows[0].hosts_joined, 0);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    mu_flow_destroy(&a);
+}
+
+/* ---- the message an outbound edge without client reads ahead ---- */
+
+static int held_block_fd = -1; /* the source waits on it after its one message */
+
+static int
+one_then_wait(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) arg;
+    (void) index;
+    static bool sent;
+    if (!sent) {
+        sent = true;
+        return mu_flow_emit(out, "held", 4) == 0 ? MU_FLOW_MORE : -1;
+    }
+    struct pollfd p = { .fd = held_block_fd, .events = POLLIN }; /* until the test lets go */
+    return poll(&p, 1, 10) == 0 ? MU_FLOW_MORE : 0;
+}
+
+/*  A source on a, an outbound TCP edge on c (port 40690). */
+static mu_flow_t *
+source_to_edge(const char *self)
+{
+    mu_flow_t *f = mu_flow_new("h");
+    mu_flow_edge_t edge = { .host = "127.0.0.1", .port = 40690, .listen = true };
+    if (!f || mu_flow_add_source(f, "src", 1, one_then_wait, NULL) != 0
+        || mu_flow_add_edge(f, "out", &edge) != 0
+        || mu_flow_add_host(f, "a", "127.0.0.1", 40600) != 0
+        || mu_flow_add_host(f, "c", "127.0.0.1", 40610) != 0
+        || mu_flow_set_runners_on(f, "out", "a", 0) != 0
+        || mu_flow_set_runners_on(f, "out", "c", 1) != 0 || mu_flow_set_heartbeat(f, 100, 300) != 0
+        || mu_flow_set_stage_deadline(f, 1000, true) != 0 || mu_flow_set_self(f, self) != 0)
+        mu_flow_destroy(&f);
+    return f;
+}
+
+/*  Row `want` of f's statistics (stage total or runner) into *row. */
+static bool
+stats_row(mu_flow_t *f, size_t want, mu_flow_stats_t *row)
+{
+    mu_flow_stats_t rows[4];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    if (mu_flow_stats(f, rows, 4, &n) != 0 || n <= want)
+        return false;
+    *row = rows[want];
+    return true;
+}
+
+/*  Reads one mu_pipe frame (u32 length, payload) within ms; its length or -1. */
+static int
+read_frame(int fd, char *buf, size_t cap, int ms)
+{
+    size_t got = 0, need = 4;
+    uint8_t hdr[4];
+    int64_t end = now_ms() + ms;
+    while (got < need) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int left = (int) (end - now_ms());
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            return -1;
+        char *into = got < 4 ? (char *) hdr + got : buf + got - 4;
+        ssize_t k = read(fd, into, got < 4 ? 4 - got : need - got);
+        if (k <= 0)
+            return -1;
+        got += (size_t) k;
+        if (got == 4) {
+            uint32_t len = (uint32_t) hdr[0] | (uint32_t) hdr[1] << 8 | (uint32_t) hdr[2] << 16
+                           | (uint32_t) hdr[3] << 24;
+            if (len > cap)
+                return -1;
+            need = 4 + len;
+        }
+    }
+    return (int) (need - 4);
+}
+
+/*  The outbound edge on c has no client; it reads the one message ahead
+    (to see an end of stream behind nothing). Its sender then freezes
+    (SIGSTOP): lost at the heartbeat timeout, and with nothing else
+    coming the edge's input ends at the stage deadline. The message read
+    ahead keeps c's part running (before: it ended and the message was
+    gone, neither delivered nor counted) until a client connects and gets
+    it; then c ends by itself. */
+static void
+test_edge_read_ahead_not_lost(void)
+{
+    int block[2];
+    MU_CHECK_EQ(pipe(block), 0);
+    held_block_fd = block[0];
+    mu_flow_t *c = source_to_edge("c"), *a = source_to_edge("a");
+    MU_CHECK(a && c);
+    MU_CHECK_EQ(mu_flow_start(c), 0);
+    MU_CHECK_EQ(mu_flow_start(a), 0);
+    mu_flow_stats_t row;
+    int64_t end = now_ms() + mu_test_ms(20000);
+    bool sent = false;
+    while (!sent && now_ms() < end) /* a's source runner sent it (its stats come later) */
+        if (!(sent = stats_row(a, 1, &row) && row.out == 1 && row.pid > 0))
+            zmq_poll(NULL, 0, 20);
+    if (!sent)
+        printf("# a's row 1: out %llu pid %d stage %s index %d\n", (unsigned long long) row.out,
+               (int) row.pid, row.stage, row.index);
+    MU_CHECK(sent);
+    MU_CHECK_EQ(kill(row.pid, SIGSTOP), 0);
+    pid_t src_pid = row.pid;
+    bool lost = false;
+    while (!lost && now_ms() < end) /* c sees it lost */
+        if (!(lost = stats_row(c, 2, &row) && row.hosts_lost >= 1))
+            zmq_poll(NULL, 0, 20);
+    MU_CHECK(lost);
+    /* Past the stage deadline c still runs: the message waits for a client. */
+    MU_CHECK_EQ(mu_flow_wait(c, mu_test_ms(3000)), MU_ETIMEDOUT);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(40690) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    MU_CHECK_EQ(connect(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+    char buf[16];
+    int len = read_frame(fd, buf, sizeof buf, mu_test_ms(10000));
+    MU_CHECK_EQ(len, 4);
+    MU_CHECK(len == 4 && memcmp(buf, "held", 4) == 0);
+    MU_CHECK_EQ(mu_flow_wait(c, mu_test_ms(30000)), 0);
+    MU_CHECK(stats_row(c, 1, &row));
+    MU_CHECK_EQ(row.in, 1);
+    MU_CHECK_EQ(row.out, 1);
+    MU_CHECK_EQ(row.drops, 0);
+    close(fd);
+    kill(src_pid, SIGCONT);
+    close(block[1]);                             /* the source ends */
+    int rc = mu_flow_stop(a, mu_test_ms(30000)); /* its edge is gone: drained or failed */
+    (void) rc;
+    close(block[0]);
+    mu_flow_destroy(&a);
+    mu_flow_destroy(&c);
+}
+
 int
 main(void)
 {
@@ -240,5 +527,8 @@ main(void)
     MU_RUN(test_setter_errors);
     MU_RUN(test_start_errors);
     MU_RUN(test_two_hosts_end_by_themselves);
+    MU_RUN(test_receiver_refuses_other_version);
+    MU_RUN(test_sender_refused_by_other_version);
+    MU_RUN(test_edge_read_ahead_not_lost);
     MU_DONE();
 }
