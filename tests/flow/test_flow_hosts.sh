@@ -17,7 +17,7 @@ groups=""
 trap 'for g in $groups; do kill -9 -"$g" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 FH="${top_builddir:-.}/tests/lib/flow_host"
-base=$((20000 + ($$ % 400) * 100))
+base=$((20000 + ($$ % 120) * 100)) # below the ephemeral range (32768 up)
 pa=$base
 pb=$((base + 30))
 pc=$((base + 60))

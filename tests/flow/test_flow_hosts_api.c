@@ -47,6 +47,21 @@ work_fn(void *state, const void *data, size_t size, mu_flow_emit_t *out)
     return 0;
 }
 
+/*  The hosts' ports: a block of 800 below the kernel's ephemeral range
+    (32768 up), picked by pid so that parallel runs rarely meet; fixed
+    ports in the ephemeral range could be taken by any outgoing connection. */
+static int port_base;
+#define PORT(off) (port_base + (off))
+
+/*  "tcp://127.0.0.1:" and PORT(off), in a static buffer. */
+static const char *
+endpoint(int off)
+{
+    static char buf[64];
+    snprintf(buf, sizeof buf, "tcp://127.0.0.1:%d", PORT(off));
+    return buf;
+}
+
 /*  A source and a worker stage, hosts a and b (ports from base). */
 static mu_flow_t *
 two_hosts(int base)
@@ -89,7 +104,7 @@ test_add_host_errors(void)
 static void
 test_setter_errors(void)
 {
-    mu_flow_t *f = two_hosts(40000);
+    mu_flow_t *f = two_hosts(PORT(0));
     MU_CHECK(f);
     mu_flow_edge_t edge = { .host = "127.0.0.1", .port = 0, .listen = true };
     MU_CHECK_EQ(mu_flow_add_edge(f, "out", &edge), 0);
@@ -128,28 +143,28 @@ expect_start_fails(mu_flow_t *f, const char *why)
 static void
 test_start_errors(void)
 {
-    mu_flow_t *f = two_hosts(40100); /* no mu_flow_set_self */
+    mu_flow_t *f = two_hosts(PORT(100)); /* no mu_flow_set_self */
     expect_start_fails(f, "mu_flow_set_self");
     mu_flow_destroy(&f);
 
-    f = two_hosts(40100); /* a host with nothing to run */
+    f = two_hosts(PORT(100)); /* a host with nothing to run */
     MU_CHECK_EQ(mu_flow_set_self(f, "b"), 0);
     expect_start_fails(f, "runs no runner");
     mu_flow_destroy(&f);
 
-    f = two_hosts(40100); /* pinned endpoints do not mix */
+    f = two_hosts(PORT(100)); /* pinned endpoints do not mix */
     MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
-    MU_CHECK_EQ(mu_flow_set_endpoint(f, "work", "127.0.0.1", 40150), 0);
+    MU_CHECK_EQ(mu_flow_set_endpoint(f, "work", "127.0.0.1", PORT(150)), 0);
     expect_start_fails(f, "do not mix");
     mu_flow_destroy(&f);
 
-    f = two_hosts(40100); /* a stage with no runner on any host */
+    f = two_hosts(PORT(100)); /* a stage with no runner on any host */
     MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
     MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "a", 0), 0);
     expect_start_fails(f, "0 runners");
     mu_flow_destroy(&f);
 
-    f = two_hosts(40100); /* over 256 runners in all */
+    f = two_hosts(PORT(100)); /* over 256 runners in all */
     MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
     MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "a", 200), 0);
     MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "b", 100), 0);
@@ -162,7 +177,7 @@ test_start_errors(void)
     expect_start_fails(f, "over 65535");
     mu_flow_destroy(&f);
 
-    f = two_hosts(40100); /* an edge on two hosts */
+    f = two_hosts(PORT(100)); /* an edge on two hosts */
     mu_flow_edge_t edge = { .host = "127.0.0.1", .port = 0, .listen = true };
     MU_CHECK_EQ(mu_flow_add_edge(f, "out", &edge), 0);
     MU_CHECK_EQ(mu_flow_set_runners_on(f, "out", "a", 1), 0);
@@ -177,13 +192,13 @@ test_start_errors(void)
     mu_keys_t *pub = mu_keys_new_public_txt(mu_keys_public_txt(other));
     MU_CHECK(pub);
 
-    f = two_hosts(40100); /* a host without a key */
+    f = two_hosts(PORT(100)); /* a host without a key */
     MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
     MU_CHECK_EQ(mu_flow_set_host_keys(f, "a", own), 0);
     expect_start_fails(f, "host 'b' has no key");
     mu_flow_destroy(&f);
 
-    f = two_hosts(40100); /* this host's key without its secret */
+    f = two_hosts(PORT(100)); /* this host's key without its secret */
     MU_CHECK_EQ(mu_flow_set_self(f, "b"), 0);
     MU_CHECK_EQ(mu_flow_set_runners_on(f, "work", "b", 1), 0);
     MU_CHECK_EQ(mu_flow_set_host_keys(f, "a", own), 0);
@@ -191,7 +206,7 @@ test_start_errors(void)
     expect_start_fails(f, "no secret key");
     mu_flow_destroy(&f);
 
-    f = two_hosts(40100); /* per-host keys and the shared pair */
+    f = two_hosts(PORT(100)); /* per-host keys and the shared pair */
     MU_CHECK_EQ(mu_flow_set_self(f, "a"), 0);
     MU_CHECK_EQ(mu_flow_set_host_keys(f, "a", own), 0);
     MU_CHECK_EQ(mu_flow_set_host_keys(f, "b", pub), 0);
@@ -209,7 +224,7 @@ test_start_errors(void)
 static void
 test_two_hosts_end_by_themselves(void)
 {
-    mu_flow_t *a = two_hosts(40200), *b = two_hosts(40200);
+    mu_flow_t *a = two_hosts(PORT(200)), *b = two_hosts(PORT(200));
     MU_CHECK(a && b);
     MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "b", 2), 0);
     MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "b", 2), 0);
@@ -219,7 +234,7 @@ test_two_hosts_end_by_themselves(void)
     MU_CHECK_EQ(mu_flow_set_self(b, "b"), 0);
     MU_CHECK_EQ(mu_flow_start(b), 0);
     MU_CHECK_EQ(mu_flow_start(a), 0);
-    MU_CHECK_EQ(mu_flow_add_host(a, "c", "127.0.0.1", 40300), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_add_host(a, "c", "127.0.0.1", PORT(300)), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_set_self(a, "b"), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "a", 1), MU_EINVAL);
     MU_CHECK_EQ(mu_flow_set_heartbeat(a, 100, 300), MU_EINVAL);
@@ -277,18 +292,34 @@ recv_body(void *s, uint8_t *buf, size_t cap, int ms)
     return zmq_recv(s, buf, cap, 0);
 }
 
+/*  A hello to send through ROUTER socket s to routing id rid. */
+typedef struct {
+    void *s;
+    const uint8_t *rid, *body;
+    size_t len;
+} hello_t;
+
+/*  Sends x's hello; false while the peer is not routable yet. */
+static bool
+hello_sent(void *arg)
+{
+    hello_t *x = arg;
+    return send_to(x->s, x->rid, x->body, x->len);
+}
+
 /*  A hello of version ver (9 bytes: the layout without a version) until
     the runner answers; true when the answer is 'V' with version 2. */
 static bool
 hello_refused(void *s, const uint8_t rid[5], unsigned ver, bool old_layout)
 {
     uint8_t h[11] = { 'H', 1, 2, 3, 4, 5, 6, 7, 8, (uint8_t) ver, (uint8_t) (ver >> 8) };
+    hello_t x = { s, rid, h, old_layout ? 9 : 11 };
     int64_t end = now_ms() + mu_test_ms(10000);
     while (now_ms() < end) {
-        if (!send_to(s, rid, h, old_layout ? 9 : 11)) {
-            zmq_poll(NULL, 0, 20); /* not connected yet (ROUTER_MANDATORY) */
-            continue;
-        }
+        /* ROUTER_MANDATORY refuses until the handshake is done, which
+           nothing signals to this socket: polled */
+        if (!mu_test_poll_until(hello_sent, &x, 10000))
+            return false;
         uint8_t b[64];
         int len = recv_body(s, b, sizeof b, 100);
         if (len >= 0)
@@ -304,7 +335,7 @@ hello_refused(void *s, const uint8_t rid[5], unsigned ver, bool old_layout)
 static void
 test_receiver_refuses_other_version(void)
 {
-    mu_flow_t *b = two_hosts(40400);
+    mu_flow_t *b = two_hosts(PORT(400));
     MU_CHECK(b);
     MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "b", 1), 0);
     MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "a", 0), 0);
@@ -320,7 +351,7 @@ test_receiver_refuses_other_version(void)
     zmq_setsockopt(s, ZMQ_CONNECT_ROUTING_ID, peer, sizeof peer);
     zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    MU_CHECK_EQ(zmq_connect(s, "tcp://127.0.0.1:40410"), 0); /* b's base: work/0 */
+    MU_CHECK_EQ(zmq_connect(s, endpoint(410)), 0); /* b's base: work/0 */
     MU_CHECK(hello_refused(s, peer, 99, false));
     MU_CHECK(hello_refused(s, peer, 1, true));
     uint8_t m[5] = { 'M', 1, 2, 3, 4 }; /* from a refused peer: dropped */
@@ -346,7 +377,7 @@ test_receiver_refuses_other_version(void)
 static void
 test_sender_refused_by_other_version(void)
 {
-    mu_flow_t *a = two_hosts(40500);
+    mu_flow_t *a = two_hosts(PORT(500));
     MU_CHECK(a);
     MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "b", 1), 0);
     MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "a", 0), 0);
@@ -357,7 +388,7 @@ test_sender_refused_by_other_version(void)
     void *s = zmq_socket(ctx, ZMQ_ROUTER);
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    MU_CHECK_EQ(zmq_bind(s, "tcp://127.0.0.1:40510"), 0); /* b's work/0 */
+    MU_CHECK_EQ(zmq_bind(s, endpoint(510)), 0); /* b's work/0 */
     MU_CHECK_EQ(mu_flow_start(a), 0);
     uint8_t b[64];
     int len = recv_body(s, b, sizeof b, mu_test_ms(10000));
@@ -402,16 +433,16 @@ one_then_wait(void *arg, int index, mu_flow_emit_t *out)
     return poll(&p, 1, 10) == 0 ? MU_FLOW_MORE : 0;
 }
 
-/*  A source on a, an outbound TCP edge on c (port 40690). */
+/*  A source on a, an outbound TCP edge on c (port PORT(690)). */
 static mu_flow_t *
 source_to_edge(const char *self)
 {
     mu_flow_t *f = mu_flow_new("h");
-    mu_flow_edge_t edge = { .host = "127.0.0.1", .port = 40690, .listen = true };
+    mu_flow_edge_t edge = { .host = "127.0.0.1", .port = PORT(690), .listen = true };
     if (!f || mu_flow_add_source(f, "src", 1, one_then_wait, NULL) != 0
         || mu_flow_add_edge(f, "out", &edge) != 0
-        || mu_flow_add_host(f, "a", "127.0.0.1", 40600) != 0
-        || mu_flow_add_host(f, "c", "127.0.0.1", 40610) != 0
+        || mu_flow_add_host(f, "a", "127.0.0.1", PORT(600)) != 0
+        || mu_flow_add_host(f, "c", "127.0.0.1", PORT(610)) != 0
         || mu_flow_set_runners_on(f, "out", "a", 0) != 0
         || mu_flow_set_runners_on(f, "out", "c", 1) != 0 || mu_flow_set_heartbeat(f, 100, 300) != 0
         || mu_flow_set_stage_deadline(f, 1000, true) != 0 || mu_flow_set_self(f, self) != 0)
@@ -460,6 +491,29 @@ read_frame(int fd, char *buf, size_t cap, int ms)
     return (int) (need - 4);
 }
 
+/*  A stats row of a flow to wait for (mu_test_poll_until). */
+typedef struct {
+    mu_flow_t *f;
+    int index;
+    mu_flow_stats_t row;
+} row_wait_t;
+
+/*  Row index of w's flow: a source runner that sent one message. */
+static bool
+source_sent_one(void *arg)
+{
+    row_wait_t *w = arg;
+    return stats_row(w->f, w->index, &w->row) && w->row.out == 1 && w->row.pid > 0;
+}
+
+/*  Row index of w's flow counts a lost host. */
+static bool
+host_lost(void *arg)
+{
+    row_wait_t *w = arg;
+    return stats_row(w->f, w->index, &w->row) && w->row.hosts_lost >= 1;
+}
+
 /*  The outbound edge on c has no client; it reads the one message ahead
     (to see an end of stream behind nothing). Its sender then freezes
     (SIGSTOP): lost at the heartbeat timeout, and with nothing else
@@ -477,27 +531,22 @@ test_edge_read_ahead_not_lost(void)
     MU_CHECK(a && c);
     MU_CHECK_EQ(mu_flow_start(c), 0);
     MU_CHECK_EQ(mu_flow_start(a), 0);
-    mu_flow_stats_t row;
-    int64_t end = now_ms() + mu_test_ms(20000);
-    bool sent = false;
-    while (!sent && now_ms() < end) /* a's source runner sent it (its stats come later) */
-        if (!(sent = stats_row(a, 1, &row) && row.out == 1 && row.pid > 0))
-            zmq_poll(NULL, 0, 20);
+    /* Stats rows change with no event to wait on: polled. */
+    row_wait_t w = { .f = a, .index = 1 };
+    bool sent = mu_test_poll_until(source_sent_one, &w, 20000); /* its stats come later */
+    mu_flow_stats_t row = w.row;
     if (!sent)
         printf("# a's row 1: out %llu pid %d stage %s index %d\n", (unsigned long long) row.out,
                (int) row.pid, row.stage, row.index);
     MU_CHECK(sent);
     MU_CHECK_EQ(kill(row.pid, SIGSTOP), 0);
     pid_t src_pid = row.pid;
-    bool lost = false;
-    while (!lost && now_ms() < end) /* c sees it lost */
-        if (!(lost = stats_row(c, 2, &row) && row.hosts_lost >= 1))
-            zmq_poll(NULL, 0, 20);
-    MU_CHECK(lost);
+    w = (row_wait_t) { .f = c, .index = 2 };
+    MU_CHECK(mu_test_poll_until(host_lost, &w, 20000)); /* c sees it lost */
     /* Past the stage deadline c still runs: the message waits for a client. */
     MU_CHECK_EQ(mu_flow_wait(c, mu_test_ms(3000)), MU_ETIMEDOUT);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(40690) };
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) PORT(690)) };
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     MU_CHECK_EQ(connect(fd, (struct sockaddr *) &sa, sizeof sa), 0);
     char buf[16];
@@ -523,6 +572,7 @@ int
 main(void)
 {
     mu_test_start(120);
+    port_base = 10000 + (int) (getpid() % 12) * 800;
     MU_RUN(test_add_host_errors);
     MU_RUN(test_setter_errors);
     MU_RUN(test_start_errors);
