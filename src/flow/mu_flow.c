@@ -663,6 +663,7 @@ mu_flow_start(mu_flow_t *self)
     self->ws_ready_fd = ready[1]; /* the runners' end */
     pid_t parent = getpid();
     fflush(NULL);
+    mu__flow_fork_quiesce();
     pid_t pid = fork();
     if (pid < 0) {
         rc = mu__fail(-errno, "flow '%s': fork: %s", self->name, strerror(errno));

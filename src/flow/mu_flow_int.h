@@ -288,4 +288,11 @@ void mu__flow_remove_dir(const char *dir);
     then _exits at once if the parent is already not parent_pid. */
 void mu__flow_die_with_parent(pid_t parent_pid, int sig);
 
+/*  Before mu_flow_start forks, in sanitizer (ASan) builds only: waits, at
+    most MU__FLOW_QUIESCE_MS, until no other thread of the process is
+    running, so that none holds an allocator lock at the fork (doc/flow.md,
+    "Forking in sanitizer builds"). Does nothing in other builds. */
+#define MU__FLOW_QUIESCE_MS 500
+void mu__flow_fork_quiesce(void);
+
 #endif

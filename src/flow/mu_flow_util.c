@@ -114,6 +114,65 @@ mu__flow_die_with_parent(pid_t parent_pid, int sig)
         _exit(1);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MU__FLOW_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MU__FLOW_ASAN 1
+#endif
+#endif
+
+#ifdef MU__FLOW_ASAN
+/*  True when a thread of the process other than the caller is running or
+    runnable (state R in /proc/self/task/TID/stat). */
+static bool
+other_thread_running(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return false;
+    long self = (long) gettid();
+    bool running = false;
+    struct dirent *e;
+    while (!running && (e = readdir(d)) != NULL) {
+        char *end;
+        long tid = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || tid <= 0 || tid == self)
+            continue;
+        char path[64], buf[256];
+        snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue; /* it ended meanwhile */
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *paren = strrchr(buf, ')'); /* the name may hold spaces */
+        running = paren && paren[1] == ' ' && paren[2] == 'R';
+    }
+    closedir(d);
+    return running;
+}
+#endif
+
+/*  gcc 12's AddressSanitizer takes no lock of its allocator around fork
+    (glibc's malloc does), so a child inherits an allocator lock that
+    another thread held at the fork and hangs at its first allocation that
+    needs it. A thread that just ended (a joined Python thread) still
+    returns its allocator cache, under those locks, for a moment after its
+    join. A thread blocked in the kernel holds none of them. */
+void
+mu__flow_fork_quiesce(void)
+{
+#ifdef MU__FLOW_ASAN
+    int64_t deadline = mu__now_ms() + MU__FLOW_QUIESCE_MS;
+    while (other_thread_running() && mu__now_ms() < deadline) {
+        struct timespec pause = { 0, 200 * 1000 };
+        nanosleep(&pause, NULL);
+    }
+#endif
+}
+
 void
 mu__flow_log_setup(void)
 {
