@@ -229,7 +229,7 @@ on_credit(mu__runner_t *r, int j, const uint8_t *b, size_t len)
     }
     peer_t *p = &n->down[j];
     p->last_rx = mu__now_ms();
-    p->ver = 0;
+    p->ver_refused_now = false;
     down_join(r, j, mu__get_le64(b + 1));
     uint64_t consumed = mu__get_le64(b + 21);
     if (consumed > p->consumed)
@@ -242,9 +242,9 @@ on_credit(mu__runner_t *r, int j, const uint8_t *b, size_t len)
 
 /*  A 'V' from downstream runner j: it refused our hello, speaking
     another protocol version. Counted with the refused handshakes, logged
-    for the first, every 100th and each other version; the peer stays not live (the stage
-    deadline applies when no runner of the stage is) and is asked again at
-    the heartbeat interval. */
+    at most once a second per peer; the peer is not live (lost if it was:
+    it restarted on another release; the stage deadline applies when no
+    runner of the stage is) and is asked again at the heartbeat interval. */
 static void
 on_version(mu__runner_t *r, int j, const uint8_t *b, size_t len)
 {
@@ -255,10 +255,10 @@ on_version(mu__runner_t *r, int j, const uint8_t *b, size_t len)
         return;
     }
     unsigned ver = (unsigned) (b[1] | b[2] << 8);
-    bool other = ver != p->ver;
-    p->ver = ver;
     n->auth++;
-    if (++p->ver_refused == 1 || p->ver_refused % 100 == 0 || other)
+    if (p->alive)
+        down_lost(r, j, "it speaks another protocol version");
+    if (mu__net_version_refused(p, ver, mu__now_ms()))
         mu__rlog(error, r,
                  "downstream runner %s/%d on host '%s' speaks multi-host wire protocol version "
                  "%u, this runner version %u: refused (%llu so far; run the same mutil release "
@@ -390,7 +390,7 @@ down_timers(mu__runner_t *r, int64_t now)
         peer_t *p = &n->down[j];
         if (p->alive && now - p->last_rx > f->hb_timeout_ms)
             down_lost(r, j, "heartbeat timeout");
-        int every = p->alive || p->ver ? f->hb_interval_ms : PROBE_MS;
+        int every = p->alive || p->ver_refused_now ? f->hb_interval_ms : PROBE_MS;
         if (now - p->last_tx >= every)
             send_hello(n, p, now);
     }

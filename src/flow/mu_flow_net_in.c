@@ -72,11 +72,12 @@ up_seen(mu__runner_t *r, int g, int64_t now)
 }
 
 /*  A hello of another protocol version from upstream runner g: refused
-    (answered 'V' with ours, counted with the refused handshakes), the peer is not live and what it
-    sends is dropped until it says hello with our version. Logged for the
-    first, every 100th and each other version. */
+    (answered 'V' with ours, counted with the refused handshakes); the peer
+    is not live (lost if it was: a restart on another release), gets no
+    credit, and what it sends is dropped until it says hello with our
+    version. Logged at most once a second per peer. */
 static void
-refuse_version(mu__runner_t *r, int g, unsigned ver)
+refuse_version(mu__runner_t *r, int g, unsigned ver, int64_t now)
 {
     mu__net_t *n = r->net;
     peer_t *p = &n->up[g];
@@ -84,10 +85,14 @@ refuse_version(mu__runner_t *r, int g, unsigned ver)
     v[1] = (uint8_t) (MU__NET_PROTO & 0xff);
     v[2] = (uint8_t) (MU__NET_PROTO >> 8);
     (void) mu__net_xmit(n->in, p->rid, v, sizeof v, NULL, 0);
-    bool other = ver != p->ver;
-    p->ver = ver;
     n->auth++;
-    if (++p->ver_refused == 1 || p->ver_refused % 100 == 0 || other)
+    if (p->alive) {
+        p->alive = false;
+        n->lost++;
+        mu__rlog(warning, r, "upstream runner %d lost (it restarted on another protocol version)",
+                 g);
+    }
+    if (mu__net_version_refused(p, ver, now))
         mu__rlog(error, r,
                  "upstream runner %d speaks multi-host wire protocol version %u, this runner "
                  "version %u: refused (%llu so far; run the same mutil release on every host)",
@@ -106,10 +111,10 @@ on_hello(mu__runner_t *r, int g, const uint8_t *b, size_t len, int64_t now)
     }
     unsigned ver = len == 9 ? 1u : (unsigned) (b[9] | b[10] << 8);
     if (ver != MU__NET_PROTO) {
-        refuse_version(r, g, ver);
+        refuse_version(r, g, ver, now);
         return;
     }
-    p->ver = 0;
+    p->ver_refused_now = false;
     uint64_t inc = mu__get_le64(b + 1);
     if (inc != p->inc) {
         p->inc = inc;
@@ -170,7 +175,7 @@ mu__net_recv(mu__runner_t *r, zmq_msg_t *m)
             on_hello(r, (int) g, b, len, now);
             continue;
         }
-        if (n->up[g].ver != 0) { /* refused for its version: not understood */
+        if (n->up[g].ver_refused_now) { /* refused for its version: not understood */
             r->stats.errors++;
             continue;
         }

@@ -38,8 +38,10 @@ typedef struct {
     bool shaking;         /* connected, handshake not done (CURVE) */
     bool connected;       /* its connection is up (handshake done) */
     uint64_t refused;     /* failed handshakes */
-    unsigned ver;         /* its protocol version when refused (0: none refused) */
+    bool ver_refused_now; /* refused for its protocol version, until a hello of ours */
+    unsigned ver;         /* the protocol version it last spoke when refused */
     uint64_t ver_refused; /* hellos refused for their version */
+    int64_t ver_logged;   /* when a refusal was last logged (ms; at most one a second) */
     uint64_t inc;
     int64_t last_rx, last_tx;
     /* downstream peer (we send to it) */
@@ -51,6 +53,21 @@ typedef struct {
     uint64_t acks[MAX_ACKS];
     int nacks;
 } peer_t;
+
+/*  Records that peer p spoke protocol version ver, which we refuse, at now
+    (ms), and returns whether to log it: at most one line a second per
+    peer, so a peer cycling through versions cannot flood the log. */
+static inline bool
+mu__net_version_refused(peer_t *p, unsigned ver, int64_t now)
+{
+    p->ver_refused_now = true;
+    p->ver = ver;
+    p->ver_refused++;
+    if (p->ver_refused > 1 && now - p->ver_logged < 1000)
+        return false;
+    p->ver_logged = now;
+    return true;
+}
 
 #define REDO (-1) /* entry_t.peer: its peer was lost, to send again (counted in nredo) */
 #define NEW (-2)  /* entry_t.peer: being sent by send_reliable (not in nredo) */

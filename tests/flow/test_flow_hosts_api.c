@@ -354,7 +354,8 @@ test_receiver_refuses_other_version(void)
     MU_CHECK_EQ(zmq_connect(s, endpoint(410)), 0); /* b's base: work/0 */
     MU_CHECK(hello_refused(s, peer, 99, false));
     MU_CHECK(hello_refused(s, peer, 1, true));
-    uint8_t m[5] = { 'M', 1, 2, 3, 4 }; /* from a refused peer: dropped */
+    MU_CHECK(hello_refused(s, peer, 0, false)); /* version 0 is refused like any other */
+    uint8_t m[5] = { 'M', 1, 2, 3, 4 };         /* from a refused peer: dropped */
     MU_CHECK(send_to(s, peer, m, sizeof m));
     MU_CHECK_EQ(mu_flow_wait(b, mu_test_ms(30000)), 0);
     mu_flow_stats_t rows[4];
@@ -362,7 +363,7 @@ test_receiver_refuses_other_version(void)
     size_t n = 0;
     MU_CHECK_EQ(mu_flow_stats(b, rows, 4, &n), 0);
     MU_CHECK_EQ(n, 3); /* src total, work total, work/0 */
-    MU_CHECK(rows[1].auth_failures >= 2);
+    MU_CHECK(rows[1].auth_failures >= 3);
     MU_CHECK_EQ(rows[1].in, 0);
     MU_CHECK_EQ(rows[1].hosts_joined, 0);
     zmq_close(s);
@@ -413,6 +414,73 @@ test_sender_refused_by_other_version(void)
     zmq_close(s);
     zmq_ctx_term(ctx);
     mu_flow_destroy(&a);
+}
+
+/*  The work stage's live runners in a flow's statistics, compared. */
+typedef struct {
+    mu_flow_t *f;
+    int64_t live; /* live_runners wanted */
+} live_wait_t;
+
+static bool
+work_live_is(void *arg)
+{
+    live_wait_t *w = arg;
+    mu_flow_stats_t rows[4];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    if (mu_flow_stats(w->f, rows, 4, &n) != 0)
+        return false;
+    for (size_t k = 0; k < n; k++) /* the stage's total comes first */
+        if (strcmp(rows[k].stage, "work") == 0)
+            return rows[k].live_runners == w->live;
+    return false;
+}
+
+/*  A live downstream peer that answers 'V' (it restarted on another
+    release) is lost at once: not live, no more data to it. */
+static void
+test_live_peer_refusing_is_lost(void)
+{
+    mu_flow_t *a = two_hosts(PORT(700));
+    MU_CHECK(a);
+    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "b", 1), 0);
+    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "a", 0), 0);
+    MU_CHECK_EQ(mu_flow_set_heartbeat(a, 200, 60000), 0); /* no loss by silence */
+    MU_CHECK_EQ(mu_flow_set_self(a, "a"), 0);
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    MU_CHECK_EQ(zmq_bind(s, endpoint(710)), 0); /* b's work/0 */
+    MU_CHECK_EQ(mu_flow_start(a), 0);
+    uint8_t b[256];
+    int len = recv_body(s, b, sizeof b, mu_test_ms(10000));
+    MU_CHECK_EQ(len, 11);
+    uint8_t c[30] = { 'C', 7 }; /* our incarnation 7, theirs from the hello, window 32 */
+    memcpy(c + 9, b + 1, 8);
+    c[17] = 32;
+    const uint8_t up[5] = { 'U', 0, 0, 0, 0 }, v[3] = { 'V', 3, 0 };
+    MU_CHECK(send_to(s, up, c, sizeof c));
+    live_wait_t w = { a, 1 };
+    MU_CHECK(mu_test_poll_until(work_live_is, &w, 10000)); /* stats: no event */
+    MU_CHECK(send_to(s, up, v, sizeof v));
+    w.live = 0;
+    MU_CHECK(mu_test_poll_until(work_live_is, &w, 10000));
+    while (recv_body(s, b, sizeof b, 0) >= 0) /* what came before the 'V' */
+        ;
+    int data = 0; /* after it: hellos only (a heartbeat interval apart) */
+    for (int k = 0; k < 3; k++) {
+        len = recv_body(s, b, sizeof b, mu_test_ms(5000));
+        MU_CHECK(len > 0);
+        data += len > 0 && b[0] != 'H';
+    }
+    MU_CHECK_EQ(data, 0);
+    int stopped = mu_flow_stop(a, mu_test_ms(2000)); /* the fake peer never drains */
+    (void) stopped;
+    mu_flow_destroy(&a);
+    zmq_close(s);
+    zmq_ctx_term(ctx);
 }
 
 /* ---- the message an outbound edge without client reads ahead ---- */
@@ -579,6 +647,7 @@ main(void)
     MU_RUN(test_two_hosts_end_by_themselves);
     MU_RUN(test_receiver_refuses_other_version);
     MU_RUN(test_sender_refused_by_other_version);
+    MU_RUN(test_live_peer_refusing_is_lost);
     MU_RUN(test_edge_read_ahead_not_lost);
     MU_DONE();
 }
