@@ -318,8 +318,10 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_link(mu_flow_t *self, const char *name, m
 
 /*  Lets stage `name` drop (and count) a message when every target is full,
     instead of waiting. A target (a link between two runners of one host)
-    is full when it holds about 2000 messages: at most 1000 queued on each
-    side (the sender's and the receiver's), plus what the kernel's socket
+    is full when it holds at most about 2000 messages: up to 1000 queued on
+    each side (the sender's and the receiver's; fewer when the sender sends
+    messages of over 1 KiB or one at a time, down to about 62 a side),
+    plus what the kernel's socket
     buffer between them holds (bounded in bytes: some hundreds of KiB, so
     thousands of small messages more; doc/flow.md, "Delivery"). A link
     between hosts (mu_flow_add_host) is full when its credit window (32
@@ -416,7 +418,9 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_curve(mu_flow_t *self, const mu_keys_t *s
 
     Completion: a downstream runner's input ends when every upstream runner
     on every host has sent its end of stream or is lost; so when every
-    source ended and every stage drained, each host's part ends by itself.
+    source ended and every stage drained, each host's part ends by itself
+    (except a host whose outbound edge holds a message no client has
+    taken yet: it runs until a client takes it or the flow is stopped).
 
     At-least-once (mu_flow_set_at_least_once) works across hosts; its
     idempotence contract is there. CURVE: mu_flow_set_curve (one shared

@@ -34,8 +34,9 @@
     LINK_QUEUE messages. ZeroMQ's high-water mark counts multipart
     messages, and a batch (mu_flow_links.h) carries up to
     MU__LINK_BATCH_PARTS data messages: a socket that may carry batches
-    gets LINK_QUEUE / MU__LINK_BATCH_PARTS (a source does not batch: its
-    links keep LINK_QUEUE on both sides). Acknowledgements: ACK_HWM. */
+    gets LINK_QUEUE / MU__LINK_BATCH_PARTS (sources and at-least-once
+    links send every message alone: theirs keep LINK_QUEUE on both sides).
+    Acknowledgements: ACK_HWM. */
 #define LINK_QUEUE 1000
 #define ACK_HWM 1000
 
@@ -339,7 +340,7 @@ mu__runner_setup(mu__runner_t *r)
     if (!mu__flow_first(f, r->stage)) {
         r->n_up = f->stages[r->stage - 1].n;
         r->eos = calloc((size_t) r->n_up, sizeof *r->eos);
-        bool batches = f->stages[r->stage - 1].kind != MU__ST_SOURCE;
+        bool batches = f->stages[r->stage - 1].kind != MU__ST_SOURCE && !r->st->reliable;
         r->pull = make_socket(r, ZMQ_PULL,
                               batches ? LINK_QUEUE / MU__LINK_BATCH_PARTS : LINK_QUEUE);
         mu__flow_endpoint(f, r->stage, r->index, ep, sizeof ep);
@@ -385,7 +386,8 @@ mu__runner_setup(mu__runner_t *r)
                 _exit(2);
             }
         }
-        int hwm = r->st->kind == MU__ST_SOURCE ? LINK_QUEUE : LINK_QUEUE / MU__LINK_BATCH_PARTS;
+        bool batches = r->st->kind != MU__ST_SOURCE && !r->next->reliable;
+        int hwm = batches ? LINK_QUEUE / MU__LINK_BATCH_PARTS : LINK_QUEUE;
         for (int j = 0; j < r->npush; j++) {
             r->push[j] = make_socket(r, ZMQ_PUSH, hwm);
             mu__flow_endpoint(f, r->stage + 1, j, ep, sizeof ep);
