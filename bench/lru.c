@@ -35,7 +35,10 @@
     keys and no sizes, dirty flag or statistics — the floor of "hash lookup
     + S4LRU moves", the limit for the cases where a segmented LRU cannot
     reach 0.9 of a single-list one; the setup checks on a small trace that
-    it keeps the same lists as mu_lru (the bench exits 1 if not). For
+    it keeps the same lists as mu_lru (the bench exits 1 if not). Not for
+    the 1 M-key cases: there the minimal S4LRU (a node array beside the
+    slot table: one more miss per access) runs at 0.35-0.6 of ours, so it
+    is no floor, and the plain LRU is the figure to beat. For
     flush-1M the baseline is raw SQLite: INSERT OR REPLACE of
     the same number of rows into the same schema, in one transaction, with
     the same pragmas (WAL, synchronous=NORMAL).
@@ -687,10 +690,10 @@ main(int argc, char **argv)
     static const case_t cases[] = {
         { "hot-10k-mem", 10000, 0, 30e6, 0, 1 },
         { "hot-10k-sqlite", 10000, 1, 30e6, 0, 0 },
-        { "rand-1M-mem", 1000000, 0, 10e6, 0, 1 },
+        { "rand-1M-mem", 1000000, 0, 10e6, 0, 0 },
         { "rand-1M-sqlite", 1000000, 1, 10e6, 0, 0 },
         { "hot-10k-mem-many", 10000, 0, 30e6, 1, 1 },
-        { "rand-1M-mem-many", 1000000, 0, 10e6, 1, 1 },
+        { "rand-1M-mem-many", 1000000, 0, 10e6, 1, 0 },
         { "rand-1M-sqlite-many", 1000000, 1, 10e6, 1, 0 },
     };
     const int64_t t0 = bench_now_ns();
