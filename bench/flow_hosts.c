@@ -423,7 +423,7 @@ run_once(path_t path, int nh, bool with_curve, bool with_alo, uint64_t per_worke
     curve = with_curve;
     alo = with_alo;
     n_msgs = per_worker * (uint64_t) (per_host * nh);
-    port_base = 20000 + (run_no++ % 40) * 1000;
+    port_base = 10000 + (run_no++ % 22) * 1000; /* below the ephemeral range (32768 up) */
     int rep[2], rdy[2], go[2];
     if (pipe(rep) != 0 || pipe(rdy) != 0 || pipe(go) != 0)
         return NAN;
