@@ -422,43 +422,30 @@ run_ours_many(mu_lru_t *lru, uint64_t n, uint32_t *pos)
     return (double) (t1 - t0) / 1e9;
 }
 
-static double
-run_plain(plain_t *p, uint64_t n, uint32_t *pos)
-{
-    uint64_t hits = 0;
-    uint32_t at = *pos;
-    double c0 = cpu_now_s();
-    int64_t t0 = bench_now_ns();
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t key = key_of(trace[at]);
-        at = (at + 1) & (TRACE_LEN - 1);
-        hits += (uint64_t) plain_access(p, key);
+/*  Defines NAME(p, n, pos): n accesses of baseline p (type TYPE, one call
+    of ACCESS each, inlined) along the trace from *pos; returns the wall
+    seconds, the CPU seconds in last_cpu_s. */
+#define DEFINE_BASELINE_RUN(NAME, TYPE, ACCESS)            \
+    static double NAME(TYPE *p, uint64_t n, uint32_t *pos) \
+    {                                                      \
+        uint64_t hits = 0;                                 \
+        uint32_t at = *pos;                                \
+        double c0 = cpu_now_s();                           \
+        int64_t t0 = bench_now_ns();                       \
+        for (uint64_t i = 0; i < n; i++) {                 \
+            uint64_t key = key_of(trace[at]);              \
+            at = (at + 1) & (TRACE_LEN - 1);               \
+            hits += (uint64_t) ACCESS(p, key);             \
+        }                                                  \
+        int64_t t1 = bench_now_ns();                       \
+        last_cpu_s = cpu_now_s() - c0;                     \
+        sink += hits;                                      \
+        *pos = at;                                         \
+        return (double) (t1 - t0) / 1e9;                   \
     }
-    int64_t t1 = bench_now_ns();
-    last_cpu_s = cpu_now_s() - c0;
-    sink += hits;
-    *pos = at;
-    return (double) (t1 - t0) / 1e9;
-}
 
-static double
-run_s4(s4_t *p, uint64_t n, uint32_t *pos)
-{
-    uint64_t hits = 0;
-    uint32_t at = *pos;
-    double c0 = cpu_now_s();
-    int64_t t0 = bench_now_ns();
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t key = key_of(trace[at]);
-        at = (at + 1) & (TRACE_LEN - 1);
-        hits += (uint64_t) s4_access(p, key);
-    }
-    int64_t t1 = bench_now_ns();
-    last_cpu_s = cpu_now_s() - c0;
-    sink += hits;
-    *pos = at;
-    return (double) (t1 - t0) / 1e9;
-}
+DEFINE_BASELINE_RUN(run_plain, plain_t, plain_access)
+DEFINE_BASELINE_RUN(run_s4, s4_t, s4_access)
 
 /*  A new LRU for a case: in memory, or persistent with group commit. */
 static mu_lru_t *
