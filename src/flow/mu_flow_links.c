@@ -19,9 +19,11 @@
 /*  The longest run of a balanced link: consecutive messages of one input
     batch sent to the same downstream runner. A run wakes one runner (and
     its ZeroMQ I/O threads) for the batch instead of every runner for a
-    share of it (doc/flow.md, "Latency"); the cap bounds how much of a
-    burst one runner takes while the others could share it. */
-#define MU__BALANCE_RUN 64
+    share of it (doc/flow.md, "Latency"); the cap, one batch, bounds how
+    much of a burst one runner takes while the others could share it (64
+    left one runner a tail of 64 slow messages: bench/flow_hosts' chain
+    rows lost 11-17 %). */
+#define MU__BALANCE_RUN MU__LINK_BATCH_PARTS
 
 /*  Batches: the most data parts of one batch (one ZeroMQ multipart
     message), the largest message that goes in one (a larger one is sent
