@@ -328,6 +328,23 @@ hello_refused(void *s, const uint8_t rid[5], unsigned ver, bool old_layout)
     return false;
 }
 
+/*  two_hosts(base) with the work stage's one runner on b, none on a,
+    heartbeats every 100 ms (200 with a long timeout) lost after
+    timeout_ms, a failing 1500 ms stage deadline when deadline, seen from
+    host self. NULL on any error. */
+static mu_flow_t *
+worker_on_b(int base, const char *self, int timeout_ms, bool deadline)
+{
+    mu_flow_t *f = two_hosts(base);
+    if (!f || mu_flow_set_runners_on(f, "work", "b", 1) != 0
+        || mu_flow_set_runners_on(f, "work", "a", 0) != 0
+        || mu_flow_set_heartbeat(f, timeout_ms > 1000 ? 200 : 100, timeout_ms) != 0
+        || (deadline && mu_flow_set_stage_deadline(f, 1500, true) != 0)
+        || mu_flow_set_self(f, self) != 0)
+        mu_flow_destroy(&f);
+    return f;
+}
+
 /*  The receiving side: a runner refuses a hello of another version (and
     the 9-byte hello of the builds before versions) with 'V' and its own,
     counts it in auth_failures, takes nothing from that peer, and its
@@ -335,13 +352,8 @@ hello_refused(void *s, const uint8_t rid[5], unsigned ver, bool old_layout)
 static void
 test_receiver_refuses_other_version(void)
 {
-    mu_flow_t *b = two_hosts(PORT(400));
+    mu_flow_t *b = worker_on_b(PORT(400), "b", 300, true);
     MU_CHECK(b);
-    MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "b", 1), 0);
-    MU_CHECK_EQ(mu_flow_set_runners_on(b, "work", "a", 0), 0);
-    MU_CHECK_EQ(mu_flow_set_heartbeat(b, 100, 300), 0);
-    MU_CHECK_EQ(mu_flow_set_stage_deadline(b, 1500, true), 0);
-    MU_CHECK_EQ(mu_flow_set_self(b, "b"), 0);
     MU_CHECK_EQ(mu_flow_start(b), 0);
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_ROUTER);
@@ -378,13 +390,8 @@ test_receiver_refuses_other_version(void)
 static void
 test_sender_refused_by_other_version(void)
 {
-    mu_flow_t *a = two_hosts(PORT(500));
+    mu_flow_t *a = worker_on_b(PORT(500), "a", 300, true);
     MU_CHECK(a);
-    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "b", 1), 0);
-    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "a", 0), 0);
-    MU_CHECK_EQ(mu_flow_set_heartbeat(a, 100, 300), 0);
-    MU_CHECK_EQ(mu_flow_set_stage_deadline(a, 1500, true), 0);
-    MU_CHECK_EQ(mu_flow_set_self(a, "a"), 0);
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_ROUTER);
     int zero = 0;
@@ -442,12 +449,8 @@ work_live_is(void *arg)
 static void
 test_live_peer_refusing_is_lost(void)
 {
-    mu_flow_t *a = two_hosts(PORT(700));
+    mu_flow_t *a = worker_on_b(PORT(700), "a", 60000, false); /* no loss by silence */
     MU_CHECK(a);
-    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "b", 1), 0);
-    MU_CHECK_EQ(mu_flow_set_runners_on(a, "work", "a", 0), 0);
-    MU_CHECK_EQ(mu_flow_set_heartbeat(a, 200, 60000), 0); /* no loss by silence */
-    MU_CHECK_EQ(mu_flow_set_self(a, "a"), 0);
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_ROUTER);
     int zero = 0;
