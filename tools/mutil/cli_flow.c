@@ -16,7 +16,7 @@
     --rate N paces the numbers at N per second, each one's latency counted
     from the time it was due (so time the client lost, to a busy machine or
     a flow that did not read, is counted: no coordinated omission); what is
-    due is written at once.
+    due is written within PACED_TICK_NS (one write per tick).
     --json prints the summary as one JSON line instead (for
     tools/bench_tables.py): bench "flow_demo", case "flood" or "paced". */
 #include "cli.h"
@@ -33,10 +33,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WINDOW 2000         /* numbers in flight (flood; paced: at least) */
-#define PACED_WINDOW_S 0.05 /* paced: the window holds this much of the schedule */
-#define STALL_MS 10000      /* no reply for this long: the demo fails */
-#define NUM_MAX 20          /* digits of a number frame */
+#define WINDOW 2000          /* numbers in flight (flood; paced: at least) */
+#define PACED_WINDOW_S 0.05  /* paced: the window holds this much of the schedule */
+#define PACED_TICK_NS 100000 /* paced: what came due is written at most this late */
+#define STALL_MS 10000       /* no reply for this long: the demo fails */
+#define NUM_MAX 20           /* digits of a number frame */
 
 /*  The help of "flow demo" and "flow serve", also part of "mutil help flow". */
 #define DEMO_HELP                                                                \
@@ -186,6 +187,15 @@ due_now(const client_t *c, int64_t now)
     return c->rate <= 0 || c->due <= (double) (now - c->t0);
 }
 
+/*  True when the numbers due are written now: flood always; paced once the
+    first one due has waited PACED_TICK_NS (one write per tick, as a sender
+    batching its writes would do; the wait counts in each one's latency). */
+static bool
+write_now(const client_t *c, int64_t now)
+{
+    return c->rate <= 0 || c->due + PACED_TICK_NS <= (double) (now - c->t0);
+}
+
 /*  Queues number frames while they are due and the window and the buffer
     allow; each one's latency counts from when it was due (flood: now). */
 static void
@@ -194,6 +204,8 @@ fill(client_t *c)
     if (c->woff == c->wlen)
         c->woff = c->wlen = 0;
     int64_t now = now_ns();
+    if (!write_now(c, now))
+        return;
     while (c->sent < c->count && c->sent - c->received < c->window
            && c->wlen + 4 + NUM_MAX <= sizeof c->wbuf && due_now(c, now)) {
         uint64_t v = ++c->sent;
@@ -217,7 +229,7 @@ wait_time(const client_t *c)
     int64_t ns = 100000000;
     if (c->rate > 0 && c->sent < c->count && c->sent - c->received < c->window
         && c->woff == c->wlen) {
-        int64_t left = c->t0 + (int64_t) c->due - now_ns();
+        int64_t left = c->t0 + (int64_t) c->due + PACED_TICK_NS - now_ns();
         ns = left < 0 ? 0 : left < ns ? left : ns;
     }
     return (struct timespec) { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
