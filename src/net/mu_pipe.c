@@ -246,6 +246,15 @@ write_no_sigpipe(mu_pipe_t *self, const struct iovec *iov, int iovcnt)
     return n;
 }
 
+/*  The deadline of an operation with timeout_ms. A timeout of 0 never
+    waits (wait_fd), so its deadline is never read: no clock read (a send
+    or receive per frame of a non-blocking pipe read the clock each time). */
+static int64_t
+op_deadline(int timeout_ms)
+{
+    return timeout_ms == 0 ? 0 : mu__deadline_ms(timeout_ms);
+}
+
 /*  Waits until fd is ready for events or the deadline passes. Returns 0 when
     ready, MU_EAGAIN/MU_ETIMEDOUT (timeout 0 / > 0), or -errno. */
 static int
@@ -394,7 +403,7 @@ send_fd(mu_pipe_t *self, const void *data, size_t size, int flags)
     if (!frame_fits_in_memory(size, hb))
         return MU_EMSGSIZE;
     size_t total = hb + size;
-    int64_t deadline = mu__deadline_ms(self->send_timeout);
+    int64_t deadline = op_deadline(self->send_timeout);
     size_t pending = self->out_len - self->out_off;
     /* Make room: what is pending goes out before a frame that does not fit
        beside it. If it cannot all go out in time, nothing of the new frame
@@ -540,7 +549,7 @@ recv_fd(mu_pipe_t *self, const void **data_p, size_t *size_p)
         maybe_shrink_in(self);
     }
     size_t hb = (size_t) self->header_bytes;
-    int64_t deadline = mu__deadline_ms(self->recv_timeout);
+    int64_t deadline = op_deadline(self->recv_timeout);
     for (;;) {
         size_t have = self->in_end - self->in_start;
         size_t need = hb;
@@ -601,7 +610,7 @@ mu_pipe_flush(mu_pipe_t *self)
         return 0;
     if (self->wfd < 0)
         return MU_EBADF;
-    return drain_pending(self, self->send_timeout, mu__deadline_ms(self->send_timeout));
+    return drain_pending(self, self->send_timeout, op_deadline(self->send_timeout));
 }
 
 size_t
