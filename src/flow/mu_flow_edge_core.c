@@ -131,9 +131,8 @@ mu__edge_read_upstream(mu__edge_core_t *core)
     zmq_msg_t m;
     zmq_msg_init(&m);
     for (int n = 0; n < UPSTREAM_BATCH && !r->exit_req && !mu__edge_blocked(core)
-                    && mu__runner_recv(r, &m) == 0;
-         n++)
-        mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), deliver_clients, core);
+                    && mu__runner_recv(r, &m) == 0;)
+        n += mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), deliver_clients, core);
     zmq_msg_close(&m);
     mu__runner_flush_acks(r);
 }

@@ -220,6 +220,8 @@ struct mu__runner_t {
     int rr;          /* balanced link: the runner the current run goes to */
     int rr_run;      /* messages of that run so far (mu_flow_links.c) */
     int *parts;      /* per push socket: data parts of its open batch, 0: none */
+    uint8_t **frame; /* per push socket: the open batch's framed parts after its first */
+    size_t *framed;  /* bytes in frame[j] */
     int nopen;       /* push sockets with an open batch */
     int64_t open_ns; /* when the oldest open batch opened */
     int pull_fd;     /* the input socket's ZMQ_FD, when pull_fd_ok */

@@ -13,6 +13,7 @@
 #include "flow/mu_flow_net.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -38,15 +39,59 @@
 
 /* ---- batches ----------------------------------------------------------------- */
 
-/*  Ends the open batch of push socket j: an empty part without MORE, which
-    the receiver skips (mu__runner_take). Within a multipart message the
-    part cannot meet a full pipe (ZeroMQ counts whole messages). */
+/*  The bytes of a framed part: 'B', then per message its size (u32 LE) and
+    payload (doc/wire.md). A batch's first message is a part of its own,
+    sent at once: it meets the high-water mark (ZeroMQ checks a multipart
+    message's first part), so the rest of the batch, framed, always fits
+    behind it. The rest is copied into frame[j] and goes out as one more
+    part when the batch ends: one ZeroMQ message for up to 15 data
+    messages, not one each (libzmq's work per message, in the runner's
+    thread and in both I/O threads, was a third of a paced flow's CPU;
+    doc/flow.md, "Latency"). */
+#define MU__FRAME_CAP (1 + (MU__BATCH_PARTS - 1) * (4 + MU__BATCH_MAX_SIZE))
+
+/*  Copies data message m (its 'M' dropped) into j's framed part. False
+    when there is no buffer (no memory): m then goes as a part of its own. */
+static bool
+frame_append(mu__runner_t *r, int j, zmq_msg_t *m)
+{
+    if (!r->frame[j] && !(r->frame[j] = malloc(MU__FRAME_CAP)))
+        return false;
+    uint8_t *b = r->frame[j];
+    size_t n = r->framed[j], size = zmq_msg_size(m) - 1;
+    if (n == 0)
+        b[n++] = 'B';
+    mu__put_le32(b + n, (uint32_t) size);
+    memcpy(b + n + 4, (const uint8_t *) zmq_msg_data(m) + 1, size);
+    r->framed[j] = n + 4 + size;
+    return true;
+}
+
+/*  Sends j's framed part (if any) with flags (ZMQ_SNDMORE when more parts
+    follow). Within a batch only a pipe that went away fails it. */
+static int
+frame_send(mu__runner_t *r, int j, int flags)
+{
+    if (r->framed[j] == 0)
+        return 0;
+    int rc = zmq_send(r->push[j], r->frame[j], r->framed[j], ZMQ_DONTWAIT | flags);
+    r->framed[j] = 0;
+    return rc < 0 ? -1 : 0;
+}
+
+/*  Ends the open batch of push socket j: its framed part, or an empty part
+    when it has none, without MORE; the receiver skips an empty part
+    (mu__runner_take). Within a multipart message the part cannot meet a
+    full pipe (ZeroMQ counts whole messages). */
 static void
 close_batch(mu__runner_t *r, int j)
 {
     if (!r->parts || r->parts[j] == 0)
         return;
-    (void) zmq_send(r->push[j], "", 0, ZMQ_DONTWAIT);
+    if (r->framed[j] > 0)
+        (void) frame_send(r, j, 0);
+    else
+        (void) zmq_send(r->push[j], "", 0, ZMQ_DONTWAIT);
     r->parts[j] = 0;
     r->nopen--;
 }
@@ -67,26 +112,45 @@ mu__runner_batch_due(mu__runner_t *r, int64_t call_ns, int64_t now_ns)
         mu__runner_flush_batches(r);
 }
 
+/*  A batch of j is over after a failed send: libzmq dropped the whole
+    multipart message. The error is the dead peer's (EPIPE). */
+static void
+batch_lost(mu__runner_t *r, int j)
+{
+    r->parts[j] = 0;
+    r->framed[j] = 0;
+    r->nopen--;
+    errno = EPIPE;
+}
+
 /*  Sends m to push socket j without waiting: a data message (batch) as a
-    part of j's open batch (opened here), else a message of its own, which
-    ends an open batch. Returns zmq_msg_send's result. */
+    part of j's open batch (opened here: framed after its first), else a
+    message of its own, which ends an open batch. Returns zmq_msg_send's
+    result. */
 static int
 push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
 {
     batch = batch && r->parts && zmq_msg_size(m) <= MU__BATCH_MAX_SIZE;
+    if (batch && r->parts[j] > 0 && frame_append(r, j, m)) {
+        zmq_msg_close(m);
+        if (++r->parts[j] >= MU__BATCH_PARTS)
+            close_batch(r, j);
+        return 0;
+    }
+    bool open = r->parts && r->parts[j] > 0;
+    if (open && frame_send(r, j, ZMQ_SNDMORE) != 0) { /* what was framed goes first */
+        batch_lost(r, j);
+        return -1;
+    }
     if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT | (batch ? ZMQ_SNDMORE : 0)) < 0) {
-        if (r->parts && r->parts[j] > 0 && errno != EAGAIN && errno != EINTR) {
-            /* Within a batch only a pipe that went away fails (a restarted
-               runner): libzmq drops the whole multipart message, so the
-               batch is over; the error is the dead peer's (EPIPE). */
-            r->parts[j] = 0;
-            r->nopen--;
-            errno = EPIPE;
-        }
+        /* Within a batch only a pipe that went away fails (a restarted
+           runner). */
+        if (open && errno != EAGAIN && errno != EINTR)
+            batch_lost(r, j);
         return -1;
     }
     if (!batch) {
-        if (r->parts && r->parts[j] > 0) { /* it was the batch's last part */
+        if (open) { /* it was the batch's last part */
             r->parts[j] = 0;
             r->nopen--;
         }

@@ -24,9 +24,9 @@ int mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p);
 #define MU__LINK_BATCH_PARTS 16
 
 /*  Data messages go downstream in batches: the messages a runner sends to
-    one downstream runner in a row are the parts of one ZeroMQ multipart
-    message (an empty part ends it), so ZeroMQ wakes the downstream
-    runner's threads once per batch, not per message. A batch is sent
+    one downstream runner in a row are one ZeroMQ multipart message (the
+    first alone, the rest framed in one more part; doc/wire.md), so ZeroMQ
+    wakes the downstream runner's threads once per batch, not per message. A batch is sent
     (ended) at MU__BATCH_PARTS parts, when the runner is about to wait
     (mu__runner_batch_end, before any wait in this file) or when the oldest
     open batch is MU__BATCH_NS old (mu__runner_batch_due). */

@@ -9,7 +9,8 @@
     Internal messages are ZeroMQ messages whose first byte is the type:
     'M' data (the payload follows), 'E' end of stream (the sender's runner
     index follows as a little-endian uint32), 'R' at-least-once data
-    (mu_flow_reliable.c). Byte layouts: doc/wire.md. */
+    (mu_flow_reliable.c), 'B' the framed data messages of a batch
+    (mu_flow_links.c). Byte layouts: doc/wire.md. */
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_runner.h"
 #include "flow/mu_flow_links.h"
@@ -226,22 +227,55 @@ take_net(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *f
 
 /* ---- receiving ------------------------------------------------------------------------ */
 
-void
+/*  One data message: counted, handed to fn, timed. */
+static void
+take_data(mu__runner_t *r, const void *data, size_t size, mu__runner_deliver_fn *fn, void *ctx)
+{
+    r->stats.in++;
+    int64_t t0 = mu__flow_now_ns();
+    int rc = fn(r, data, size, ctx);
+    int64_t t1 = mu__flow_now_ns();
+    r->stats.hist[mu__flow_bucket((uint64_t) (t1 - t0))]++;
+    if (rc < 0)
+        r->stats.errors++;
+    mu__runner_batch_due(r, t0, t1);
+}
+
+/*  A framed part of a batch (mu_flow_links.c; doc/wire.md): 'B', then per
+    message its size (u32 LE) and payload. A size past the end is an error
+    of the part's rest, which is dropped. Returns the messages taken. */
+static int
+take_framed(mu__runner_t *r, const uint8_t *p, size_t size, mu__runner_deliver_fn *fn, void *ctx)
+{
+    int n = 0;
+    size_t off = 1;
+    while (off < size && !r->exit_req) {
+        size_t left = size - off;
+        uint32_t len = left >= 4 ? mu__get_le32(p + off) : 0;
+        if (left < 4 || len > left - 4) {
+            r->stats.errors++;
+            mu__rlog(warning, r, "malformed batch of %zu bytes: %zu bytes dropped", size,
+                     size - off);
+            break;
+        }
+        take_data(r, p + off + 4, len, fn, ctx);
+        off += 4 + (size_t) len;
+        n++;
+    }
+    return n > 0 ? n : 1;
+}
+
+int
 mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn, void *ctx)
 {
     const char *p = msg;
     if (r->net)
         take_net(r, msg, size, fn, ctx);
-    else if (size >= 1 && p[0] == 'M') {
-        r->stats.in++;
-        int64_t t0 = mu__flow_now_ns();
-        int rc = fn(r, p + 1, size - 1, ctx);
-        int64_t t1 = mu__flow_now_ns();
-        r->stats.hist[mu__flow_bucket((uint64_t) (t1 - t0))]++;
-        if (rc < 0)
-            r->stats.errors++;
-        mu__runner_batch_due(r, t0, t1);
-    } else if (size == 0) {
+    else if (size >= 1 && p[0] == 'M')
+        take_data(r, p + 1, size - 1, fn, ctx);
+    else if (size >= 1 && p[0] == 'B')
+        return take_framed(r, msg, size, fn, ctx);
+    else if (size == 0) {
         /* the end of a batch (mu_flow_links.c): nothing to do */
     } else if (size >= 1 && p[0] == 'R' && r->ack_push) {
         int sender;
@@ -249,16 +283,9 @@ mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_delive
         size_t hdr = mu__rel_header();
         if (!mu__rel_parse(msg, size, &sender, &id) || sender < 0 || sender >= r->n_up) {
             r->stats.errors++;
-            return;
+            return 1;
         }
-        r->stats.in++;
-        int64_t t0 = mu__flow_now_ns();
-        int rc = fn(r, p + hdr, size - hdr, ctx);
-        int64_t t1 = mu__flow_now_ns();
-        r->stats.hist[mu__flow_bucket((uint64_t) (t1 - t0))]++;
-        if (rc < 0)
-            r->stats.errors++;
-        mu__runner_batch_due(r, t0, t1);
+        take_data(r, p + hdr, size - hdr, fn, ctx);
         if (!r->exit_req) { /* handled (or failed for good): acknowledge */
             r->acks[sender][r->nacks[sender]++] = id;
             if (r->nacks[sender] == MU__ACK_BATCH)
@@ -271,6 +298,7 @@ mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_delive
         r->stats.errors++;
         mu__rlog(warning, r, "malformed internal message of %zu bytes dropped", size);
     }
+    return 1;
 }
 
 /* ---- the end ------------------------------------------------------------------------------ */
@@ -375,7 +403,9 @@ mu__runner_setup(mu__runner_t *r)
         r->push = calloc((size_t) r->npush, sizeof *r->push);
         r->dead_down = calloc((size_t) r->npush, sizeof *r->dead_down);
         r->parts = calloc((size_t) r->npush, sizeof *r->parts);
-        if (!r->push || !r->dead_down || !r->parts)
+        r->frame = calloc((size_t) r->npush, sizeof *r->frame);
+        r->framed = calloc((size_t) r->npush, sizeof *r->framed);
+        if (!r->push || !r->dead_down || !r->parts || !r->frame || !r->framed)
             _exit(2);
         if (r->next->reliable) {
             void *acks = make_socket(r, ZMQ_PULL, ACK_HWM);

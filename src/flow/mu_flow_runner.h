@@ -25,11 +25,14 @@ void mu__runner_ctl(mu__runner_t *r);
 /*  Sends statistics when the period has passed. */
 void mu__runner_tick(mu__runner_t *r);
 
-/*  Handles one message from the pull socket (data or end of stream). For
-    data: counts it and calls fn(r, payload, size, ctx), timing it. */
+/*  Handles one message from the pull socket (data, a framed part of a
+    batch, or end of stream). For each data message: counts it and calls
+    fn(r, payload, size, ctx), timing it. Returns how many messages that
+    was for the caller's bound on one input batch: a framed part's count,
+    else 1. */
 typedef int mu__runner_deliver_fn(mu__runner_t *r, const void *data, size_t size, void *ctx);
-void mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn,
-                     void *ctx);
+int mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn,
+                    void *ctx);
 
 /*  Receives the next input message into m (initialised): 0, or -1 when
     none is queued (never waits). */

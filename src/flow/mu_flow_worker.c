@@ -45,7 +45,8 @@ deliver_handler(mu__runner_t *r, const void *data, size_t size, void *ctx)
     return r->st->handler(r->state, data, size, out);
 }
 
-/*  Receives and handles what is queued on the pull socket (up to a batch).
+/*  Receives and handles what is queued on the pull socket (up to a batch,
+    RECV_BATCH messages or a little over: a framed part is taken whole).
     Returns the number of messages taken. */
 static int
 drain_input(mu__runner_t *r, mu__runner_deliver_fn *fn, void *ctx)
@@ -53,10 +54,8 @@ drain_input(mu__runner_t *r, mu__runner_deliver_fn *fn, void *ctx)
     zmq_msg_t m;
     zmq_msg_init(&m);
     int k = 0;
-    while (k < RECV_BATCH && !r->exit_req && mu__runner_recv(r, &m) == 0) {
-        mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), fn, ctx);
-        k++;
-    }
+    while (k < RECV_BATCH && !r->exit_req && mu__runner_recv(r, &m) == 0)
+        k += mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), fn, ctx);
     zmq_msg_close(&m);
     mu__runner_flush_acks(r);
     return k;
@@ -152,7 +151,7 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
         if (mu__rel_redeliver(r) != 0)
             break;
         if (items[0].revents)
-            while (drain_input(r, deliver_handler, &out) == RECV_BATCH) {
+            while (drain_input(r, deliver_handler, &out) >= RECV_BATCH) {
                 mu__runner_tick(r);
                 (void) mu__inproc_flush(r);
                 (void) run_timer(r, &out, &next_timer);

@@ -6,15 +6,21 @@
     before the runner's next call; a source's message leaves at once. A
     runner waiting for its own output to arrive downstream (a pipe the
     sink writes) would wait forever if the output stayed in an open batch:
-    each wait has a generous bound and reports a miss instead. */
+    each wait has a generous bound and reports a miss instead. Framed
+    parts written by hand: whole records taken, a cut one counted. */
 #include "mu_test.h"
 #include "mutil.h"
 #include "flow_test.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zmq.h>
 
 #define MIXED_COUNT 3000
 #define LARGE_SIZE 2000 /* over the 1 KiB batch limit */
@@ -295,6 +301,91 @@ test_link_queue_bound_in_messages(void)
     close(release_pipe[1]);
 }
 
+/* ---- framed parts from the wire --------------------------------------------------------- */
+
+/*  Emits nothing until the flow drains: the sink's input stays open. */
+static int
+idle_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) arg;
+    (void) index;
+    (void) out;
+    usleep(1000); /* the source's pace, not a wait */
+    return MU_FLOW_MORE;
+}
+
+/*  A free TCP port on 127.0.0.1 (the kernel's pick; another program could
+    take it before the flow binds it). */
+static int
+free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof sa;
+    int port = -1;
+    if (s >= 0 && bind(s, (struct sockaddr *) &sa, sizeof sa) == 0
+        && getsockname(s, (struct sockaddr *) &sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    close(s);
+    return port;
+}
+
+/*  Appends one record (u32 LE size, then the 8-byte id) to a framed part. */
+static size_t
+frame_id(uint8_t *b, size_t n, uint64_t id)
+{
+    uint32_t size = sizeof id;
+    for (int i = 0; i < 4; i++)
+        b[n + (size_t) i] = (uint8_t) (size >> (8 * i));
+    memcpy(b + n + 4, &id, sizeof id);
+    return n + 4 + sizeof id;
+}
+
+/*  A batch written by hand into a pinned sink (doc/wire.md): a data part,
+    a framed part of two messages and a framed part whose second record
+    claims more bytes than it has. The sink takes the four whole messages
+    in order, counts one error for the cut record and stays up. */
+static void
+test_framed_parts_and_a_malformed_one(void)
+{
+    open_pipes();
+    int port = free_port();
+    MU_CHECK(port > 0);
+    mu_flow_t *f = mu_flow_new("bframe");
+    MU_CHECK(f);
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, idle_source, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "snk", 1, sink_startup, seen_sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_endpoint(f, "snk", "127.0.0.1", port), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    void *ctx = zmq_ctx_new();
+    void *push = zmq_socket(ctx, ZMQ_PUSH);
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
+    MU_CHECK_EQ(zmq_connect(push, ep), 0);
+    uint8_t data[9] = { 'M' }, framed[64] = { 'B' }, bad[64] = { 'B' };
+    uint64_t id = 1;
+    memcpy(data + 1, &id, sizeof id);
+    size_t n = frame_id(framed, 1, 2);
+    n = frame_id(framed, n, 3);
+    size_t nbad = frame_id(bad, 1, 4);
+    nbad = frame_id(bad, nbad, 5) - 1; /* the last record is cut short */
+    MU_CHECK_EQ(zmq_send(push, data, sizeof data, ZMQ_SNDMORE), (int) sizeof data);
+    MU_CHECK_EQ(zmq_send(push, framed, n, ZMQ_SNDMORE), (int) n);
+    MU_CHECK_EQ(zmq_send(push, bad, nbad, 0), (int) nbad);
+    for (uint64_t want = 1; want <= 4; want++)
+        MU_CHECK(wait_seen(want));
+    mu_flow_stats_t row;
+    MU_CHECK(wait_row(f, "snk", 4, 1, &row));
+    MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(20000)), 0);
+    MU_CHECK(stage_row(f, "snk", -1, &row));
+    MU_CHECK_EQ(row.in, 4);
+    MU_CHECK_EQ(row.errors, 1);
+    zmq_close(push);
+    zmq_ctx_term(ctx);
+    mu_flow_destroy(&f);
+    close_pipes();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -303,5 +394,6 @@ main(int argc, char **argv)
     RUN(test_slow_call_sends_its_output);
     RUN(test_source_sends_at_once);
     RUN(test_link_queue_bound_in_messages);
+    RUN(test_framed_parts_and_a_malformed_one);
     MU_DONE();
 }
