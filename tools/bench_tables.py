@@ -32,7 +32,9 @@ CASE-cpu right after CASE). Lines with "skipped" or "note" instead of
 figures become a list below the table. A case measured again (same case
 and baseline; several OUTPUT files) keeps its last figures, except in
 benches whose lines are runs (flow_demo: one row per run, with its mode,
-numbers back, msg/s, p50/p99/p999 and bar, no baseline). Blocks of
+numbers back, msg/s, p50/p99/p999 and bar, no baseline; flow_demo_raw:
+two rows per case, ours and the raw glue, each with msg/s, p50/p99/p999
+and CPU per message, the ratios on ours' row). Blocks of
 benches absent from the outputs are left alone; a bench without a block in
 the README is an error unless --print.
 
@@ -247,6 +249,8 @@ def table(bench, recs):
     """The markdown of one bench's block (without the markers)."""
     if bench == "flow_demo":
         return demo_table(recs)
+    if bench == "flow_demo_raw":
+        return demo_raw_table(recs)
     rows = ["| case | ours | baseline (same run) | ratio | bar |", "|---|---|---|---|---|"]
     extra = []
     for rec in cpu_after_wall(recs):
@@ -285,6 +289,35 @@ def demo_table(recs):
             fmt_number(rec.get("p50_us"), "us"), fmt_number(rec.get("p99_us"), "us"),
             fmt_number(rec.get("p999_us"), "us"), fmt_bar(rec)))
     return "\n".join(header("flow_demo", "`mutil flow demo`") + rows)
+
+
+def demo_raw_table(recs):
+    """bench/flow_demo: per case a row for ours and one for the raw glue,
+    both measured in the same run (medians); ours' row carries the ratios
+    ours / raw of the case's figure and of the CPU per message."""
+    rows = ["| case | design | msg/s | p50 | p99 | p999 | CPU per msg | ours / raw | bar |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for rec in recs:
+        if "skipped" in rec or "note" in rec:
+            continue
+        case = "`%s`" % rec["case"]
+        if rec.get("rate"):
+            case += " at %s/s" % fmt_count(rec.get("rate"))
+        what = "p99" if rec.get("unit") == "us" else "msg/s"
+        ratios = "%s %s, CPU %s" % (what, fmt_ratio(rec.get("ratio")),
+                                    fmt_ratio(rec.get("cpu_ratio")))
+        bar = rec.get("bar")
+        for who, pre, cell in (("mutil", "", ratios), (rec.get("baseline", "raw"), "baseline_", "")):
+            verdict = ""
+            if bar:
+                verdict = fmt_bar({"bar": bar, "status": rec.get(pre + "status", "")})
+            rows.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                case, who, fmt_number(rec.get(pre + "msg_s"), "msg/s"),
+                fmt_number(rec.get(pre + "p50_us"), "us"),
+                fmt_number(rec.get(pre + "p99_us"), "us"),
+                fmt_number(rec.get(pre + "p999_us"), "us"),
+                fmt_number(rec.get(pre + "cpu_us_per_msg"), "us"), cell, verdict))
+    return "\n".join(header("flow_demo_raw", "bench/flow_demo") + rows)
 
 
 def fmt_count(n):
