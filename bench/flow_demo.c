@@ -329,7 +329,12 @@ raw_stop(pid_t *pids, int n)
         kill(pids[i], SIGKILL);
     for (int i = 0; i < n; i++)
         waitpid(pids[i], NULL, 0);
-    bench_remove_tree(raw_dir);
+    char ep[128];
+    for (int k = 0; k < 3; k++) {
+        raw_ep(ep, sizeof ep, k < 2 ? "out" : "in", k < 2 ? k : 0);
+        unlink(ep + 6); /* past "ipc://" */
+    }
+    rmdir(raw_dir);
 }
 
 /* ---- one run ------------------------------------------------------------------- */
