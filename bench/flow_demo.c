@@ -41,13 +41,16 @@
     ratios.
 
     Usage: bench/flow_demo [bench options] [--rate=R] [--count=N]
-    [--workers=W] [--parts=N] [flood|paced]. */
+    [--workers=W] [--parts=N] [--settle-ms=MS] [flood|paced]; --settle-ms
+    (default 200): the client starts that long after either design is up
+    (mu_flow_start returned; the raw processes all bound or connected). */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -66,16 +69,26 @@
 
 #define MAX_WORKERS 64
 #define MAX_PARTS 64
-#define RAW_HWM 1000  /* as mu_flow's links: 1000 messages */
-#define SETTLE_NS 5e7 /* raw: connections settle after every process is up */
+#define RAW_HWM 1000 /* as mu_flow's links: 1000 messages */
 #define BAR_US CLI_DEMO_P99_BAR_US
 #define NUM_MAX CLI_DEMO_NUM_MAX
 
 static int workers;
 static int raw_parts = 1;
 static char raw_dir[64];
-static int listen_fd[3]; /* raw: inbound, odd, even */
+static int listen_fd[3] = { -1, -1, -1 }; /* raw: inbound, odd, even */
 static int ready_fd = -1;
+static uint64_t settle_ms = 200; /* both: the client starts this long after the start */
+
+/*  Waits settle_ms: the processes of either design are up and connected,
+    this lets their start's remains (page faults, connection handshakes)
+    pass before the client measures. */
+static void
+settle(void)
+{
+    for (int64_t until = bench_now_ns() + (int64_t) settle_ms * 1000000; bench_now_ns() < until;)
+        usleep(1000);
+}
 
 /* ---- raw glue -------------------------------------------------------------- */
 
@@ -291,35 +304,53 @@ listen_any(int *port)
     return fd;
 }
 
-/*  Starts the raw processes (pids into pids, their number returned; -1 on
-    error), each up and connected when this returns. */
-static int
-raw_start(pid_t *pids, int ports[3])
+/*  Waits for n ready bytes on fd; false when they did not come within 10 s
+    (a process failed). */
+static bool
+wait_ready(int fd, int n)
 {
+    int up = 0;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    for (char c; up < n && poll(&p, 1, 10000) == 1 && read(fd, &c, 1) == 1;)
+        up++;
+    return up == n;
+}
+
+/*  Starts the raw processes (their pids into pids, their number into *n):
+    the outputs, then the inbound process, then the workers, each group
+    bound or connected before the next starts (so every connect finds its
+    peer bound: no ZeroMQ reconnect interval at the start). False when one
+    could not start. */
+static bool
+raw_start(pid_t *pids, int *n, int ports[3])
+{
+    *n = 0;
     snprintf(raw_dir, sizeof raw_dir, "/tmp/mudemoraw-XXXXXX");
     int p[2];
     if (!mkdtemp(raw_dir) || pipe(p) != 0)
-        return -1;
+        return false;
+    bool ok = true;
     for (int k = 0; k < 3; k++)
-        if ((listen_fd[k] = listen_any(&ports[k])) < 0)
-            return -1;
+        ok = ok && (listen_fd[k] = listen_any(&ports[k])) >= 0;
     ready_fd = p[1];
-    int n = 0;
-    pids[n++] = bench_spawn(raw_output, 0);
-    pids[n++] = bench_spawn(raw_output, 1);
-    for (int i = 0; i < workers; i++)
-        pids[n++] = bench_spawn(raw_worker, i);
-    pids[n++] = bench_spawn(raw_inbound, 0);
-    close(p[1]);
-    int up = 0;
-    for (char c; up < n && read(p[0], &c, 1) == 1;)
-        up++;
+    if (ok) {
+        pids[(*n)++] = bench_spawn(raw_output, 0);
+        pids[(*n)++] = bench_spawn(raw_output, 1);
+        ok = wait_ready(p[0], 2);
+    }
+    if (ok) {
+        pids[(*n)++] = bench_spawn(raw_inbound, 0);
+        ok = wait_ready(p[0], 1);
+    }
+    for (int i = 0; ok && i < workers; i++)
+        pids[(*n)++] = bench_spawn(raw_worker, i);
+    ok = ok && wait_ready(p[0], workers);
     close(p[0]);
+    close(p[1]);
     for (int k = 0; k < 3; k++)
-        close(listen_fd[k]);
-    for (int64_t until = bench_now_ns() + (int64_t) SETTLE_NS; bench_now_ns() < until;)
-        usleep(1000);
-    return up == n ? n : -1;
+        if (listen_fd[k] >= 0)
+            close(listen_fd[k]);
+    return ok;
 }
 
 static void
@@ -360,28 +391,31 @@ run_once(bool ours, uint64_t count, uint64_t rate, bool verbose)
     run_t out = { NAN, NAN, NAN, NAN, NAN };
     int64_t self0 = rusage_ns(RUSAGE_SELF), kids0 = rusage_ns(RUSAGE_CHILDREN);
     cli_demo_opts_t o = { .count = count, .rate = rate };
-    cli_demo_result_t r;
+    cli_demo_result_t r = { 0 };
     bool ok = false;
     if (ours) {
         mu_flow_t *f = cli_demo_flow_new(workers, 0);
-        if (f && mu_flow_start(f) == 0)
+        if (!f || mu_flow_start(f) != 0)
+            fprintf(stderr, "flow_demo: cannot start the flow: %s\n", mu_last_error());
+        else {
+            settle();
             ok = cli_demo_client_run(mu_flow_edge_port(f, "in", 0), mu_flow_edge_port(f, "out", 0),
                                      mu_flow_edge_port(f, "out", 1), &o, &r);
-        else
-            fprintf(stderr, "flow_demo: cannot start the flow: %s\n", mu_last_error());
+        }
         if (f && mu_flow_stop(f, 5000) != 0)
             ok = false;
         mu_flow_destroy(&f);
     } else {
         pid_t pids[MAX_WORKERS + 3];
         int ports[3];
-        int n = raw_start(pids, ports);
-        if (n > 0)
-            ok = cli_demo_client_run(ports[0], ports[1], ports[2], &o, &r);
-        else
+        int n;
+        if (!raw_start(pids, &n, ports))
             fprintf(stderr, "flow_demo: cannot start the raw processes\n");
-        if (n > 0)
-            raw_stop(pids, n);
+        else {
+            settle();
+            ok = cli_demo_client_run(ports[0], ports[1], ports[2], &o, &r);
+        }
+        raw_stop(pids, n);
     }
     int64_t cpu = rusage_ns(RUSAGE_SELF) - self0 + rusage_ns(RUSAGE_CHILDREN) - kids0;
     if (verbose || !ok)
@@ -510,6 +544,7 @@ main(int argc, char **argv)
     take_option(&argc, argv, "--count", 1000, 100000000, &count);
     take_option(&argc, argv, "--workers", 1, MAX_WORKERS, &w);
     take_option(&argc, argv, "--parts", 1, MAX_PARTS, &parts);
+    take_option(&argc, argv, "--settle-ms", 0, 10000, &settle_ms);
     bool reps_given = false;
     for (int i = 1; i < argc; i++)
         reps_given = reps_given || strncmp(argv[i], "--reps=", 7) == 0;
