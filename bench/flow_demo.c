@@ -370,8 +370,17 @@ raw_stop(pid_t *pids, int n)
 
 /* ---- one run ------------------------------------------------------------------- */
 
+/*  A run's figures (NaN: the run failed): msg/s, latency percentiles (us),
+    CPU per number (us) of the whole design and of its inbound, worker and
+    outbound processes (summed per role; the rest, as ours' supervisor, is
+    in the whole only). */
+enum { F_MSGS, F_P50, F_P99, F_P999, F_CPU, F_CPU_IN, F_CPU_WORK, F_CPU_OUT, F_N };
+static const char *const field_name[F_N] = { "msg_s",       "p50_us",         "p99_us",
+                                             "p999_us",     "cpu_us_per_msg", "cpu_in_us",
+                                             "cpu_work_us", "cpu_out_us" };
+
 typedef struct {
-    double msgs, p50, p99, p999, cpu_us; /* NaN: the run failed */
+    double v[F_N];
 } run_t;
 
 static int64_t
@@ -383,13 +392,66 @@ rusage_ns(int who)
            + ((int64_t) u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1000;
 }
 
-/*  Runs the client against one design; the CPU of the design's processes
-    (and of this one, but for the client thread) per number in cpu_us. */
+/*  CPU time of a live process so far (every thread's run time from
+    /proc/PID/task/TID/schedstat, in ns); 0 when it cannot be read. */
+static int64_t
+proc_cpu_ns(pid_t pid)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task", (int) pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int64_t sum = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%.20s/schedstat", (int) pid, e->d_name);
+        FILE *f = fopen(path, "r");
+        long long ns = 0;
+        if (f && fscanf(f, "%lld", &ns) == 1)
+            sum += ns;
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return sum;
+}
+
+/*  ours' runners' CPU so far, summed per role (stage in, work, out). */
+static void
+ours_roles(mu_flow_t *f, int64_t role[3])
+{
+    static mu_flow_stats_t rows[64];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    if (mu_flow_stats(f, rows, 64, &n) != 0)
+        return;
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (rows[i].index >= 0 && rows[i].pid > 0) {
+            int k = strcmp(rows[i].stage, "in") == 0     ? 0
+                    : strcmp(rows[i].stage, "work") == 0 ? 1
+                                                         : 2;
+            role[k] += proc_cpu_ns(rows[i].pid);
+        }
+}
+
+/*  The raw processes' CPU so far, summed per role (raw_start's order:
+    outputs, inbound, workers). */
+static void
+raw_roles(const pid_t *pids, int n, int64_t role[3])
+{
+    for (int i = 0; i < n; i++)
+        role[i < 2 ? 2 : i == 2 ? 0 : 1] += proc_cpu_ns(pids[i]);
+}
+
+/*  Runs the client against one design (its CPU per role read before the
+    stop); the CPU of the design's processes (and of this one, but for the
+    client thread) per number in F_CPU. */
 static run_t
 run_once(bool ours, uint64_t count, uint64_t rate, bool verbose)
 {
-    run_t out = { NAN, NAN, NAN, NAN, NAN };
-    int64_t self0 = rusage_ns(RUSAGE_SELF), kids0 = rusage_ns(RUSAGE_CHILDREN);
+    int64_t self0 = rusage_ns(RUSAGE_SELF), kids0 = rusage_ns(RUSAGE_CHILDREN), role[3] = { 0 };
     cli_demo_opts_t o = { .count = count, .rate = rate };
     cli_demo_result_t r = { 0 };
     bool ok = false;
@@ -401,6 +463,7 @@ run_once(bool ours, uint64_t count, uint64_t rate, bool verbose)
             settle();
             ok = cli_demo_client_run(mu_flow_edge_port(f, "in", 0), mu_flow_edge_port(f, "out", 0),
                                      mu_flow_edge_port(f, "out", 1), &o, &r);
+            ours_roles(f, role);
         }
         if (f && mu_flow_stop(f, 5000) != 0)
             ok = false;
@@ -414,45 +477,31 @@ run_once(bool ours, uint64_t count, uint64_t rate, bool verbose)
         else {
             settle();
             ok = cli_demo_client_run(ports[0], ports[1], ports[2], &o, &r);
+            raw_roles(pids, n, role);
         }
         raw_stop(pids, n);
     }
     int64_t cpu = rusage_ns(RUSAGE_SELF) - self0 + rusage_ns(RUSAGE_CHILDREN) - kids0;
+    double per = 1e3 * (double) count; /* ns -> us per number */
+    run_t out = { { r.msgs, r.p50_us, r.p99_us, r.p999_us, (double) (cpu - r.cpu_ns) / per,
+                    (double) role[0] / per, (double) role[1] / per, (double) role[2] / per } };
     if (verbose || !ok)
         fprintf(stderr,
                 "%s %s: %llu of %llu back (wrong %llu, dupes %llu)%s%s, %.0f msg/s, p50 %.0f "
-                "p99 %.0f p999 %.0f us, %.3f CPU us/msg (client %.3f)\n",
+                "p99 %.0f p999 %.0f us, CPU us/msg %.3f (in %.2f, workers %.2f, out %.2f; "
+                "client %.3f)\n",
                 ours ? "ours" : "raw ", rate ? "paced" : "flood", (unsigned long long) r.received,
                 (unsigned long long) count, (unsigned long long) r.wrong,
                 (unsigned long long) r.dupes, r.error[0] ? ": " : "", r.error, r.msgs, r.p50_us,
-                r.p99_us, r.p999_us, (double) (cpu - r.cpu_ns) / 1e3 / (double) count,
-                (double) r.cpu_ns / 1e3 / (double) count);
-    if (ok)
-        out = (run_t) { r.msgs, r.p50_us, r.p99_us, r.p999_us,
-                        (double) (cpu - r.cpu_ns) / 1e3 / (double) count };
+                r.p99_us, r.p999_us, out.v[F_CPU], out.v[F_CPU_IN], out.v[F_CPU_WORK],
+                out.v[F_CPU_OUT], (double) r.cpu_ns / per);
+    if (!ok)
+        for (int f = 0; f < F_N; f++)
+            out.v[f] = NAN;
     return out;
 }
 
 /* ---- cases --------------------------------------------------------------------- */
-
-typedef struct {
-    double v[BENCH_MAX_REPS];
-} series_t;
-
-enum { F_MSGS, F_P50, F_P99, F_P999, F_CPU, F_N };
-
-static double
-field(const run_t *r, int f)
-{
-    const double v[F_N] = { r->msgs, r->p50, r->p99, r->p999, r->cpu_us };
-    return v[f];
-}
-
-static const char *
-num(double v, char *buf, size_t cap)
-{
-    return bench_fmt_json(v, 4, buf, cap);
-}
 
 /*  "ok" when the medians meet the paced bar (p99 and the rate carried). */
 static const char *
@@ -463,44 +512,27 @@ bar_status(double msgs, double p99, uint64_t rate)
     return p99 <= BAR_US && msgs >= 0.97 * (double) rate ? "ok" : "MISS";
 }
 
-/*  Runs one case (rate 0: flood) reps times ABBA, prints its JSON line;
-    returns ours' median msg/s. */
-static double
-run_case(const bench_opts_t *o, const char *name, uint64_t count, uint64_t rate)
+/*  Prints one case's JSON line from the medians med ([0] ours, [1] raw) and
+    the paired ratios. */
+static void
+print_case(const char *name, uint64_t count, uint64_t rate, int reps, double med[2][F_N],
+           const double ratio[F_N], const int failed[2])
 {
-    series_t s[2][F_N]; /* [0] ours, [1] raw */
-    int failed[2] = { 0, 0 };
-    for (int rep = 0; rep < o->reps; rep++)
-        for (int j = 0; j < 2; j++) {
-            bool ours = (rep % 2 == 0) == (j == 0);
-            run_t r = run_once(ours, count, rate, o->verbose);
-            failed[!ours] += isnan(r.msgs);
-            for (int f = 0; f < F_N; f++)
-                s[!ours][f].v[rep] = field(&r, f);
-        }
-    double med[2][F_N], ratio[F_N];
-    for (int f = 0; f < F_N; f++) {
-        for (int d = 0; d < 2; d++)
-            med[d][f] = bench_median(s[d][f].v, o->reps);
-        ratio[f] = bench_paired_ratio(s[0][f].v, s[1][f].v, o->reps);
-    }
     int head = rate ? F_P99 : F_MSGS;
-    char b[16][32];
-    printf(
-        "{\"bench\":\"flow_demo_raw\",\"case\":\"%s\",\"unit\":\"%s\",\"value\":%s,"
-        "\"baseline\":\"raw-zmq-glue%s\",\"baseline_value\":%s,\"ratio\":%s,"
-        "\"msg_s\":%s,\"p50_us\":%s,\"p99_us\":%s,\"p999_us\":%s,\"cpu_us_per_msg\":%s,"
-        "\"baseline_msg_s\":%s,\"baseline_p50_us\":%s,\"baseline_p99_us\":%s,"
-        "\"baseline_p999_us\":%s,\"baseline_cpu_us_per_msg\":%s,\"cpu_ratio\":%s,"
-        "\"count\":%llu,\"workers\":%d,\"parts\":%d,\"reps\":%d,\"failed\":%d,"
-        "\"baseline_failed\":%d",
-        name, rate ? "us" : "msg/s", num(med[0][head], b[0], 32), raw_parts > 1 ? "-batch" : "",
-        num(med[1][head], b[1], 32), bench_fmt_json(ratio[head], 3, b[2], 32),
-        num(med[0][F_MSGS], b[3], 32), num(med[0][F_P50], b[4], 32), num(med[0][F_P99], b[5], 32),
-        num(med[0][F_P999], b[6], 32), num(med[0][F_CPU], b[7], 32), num(med[1][F_MSGS], b[8], 32),
-        num(med[1][F_P50], b[9], 32), num(med[1][F_P99], b[10], 32), num(med[1][F_P999], b[11], 32),
-        num(med[1][F_CPU], b[12], 32), bench_fmt_json(ratio[F_CPU], 3, b[13], 32),
-        (unsigned long long) count, workers, raw_parts, o->reps, failed[0], failed[1]);
+    char a[32], b[32], c[32];
+    printf("{\"bench\":\"flow_demo_raw\",\"case\":\"%s\",\"unit\":\"%s\",\"value\":%s,"
+           "\"baseline\":\"raw-zmq-glue%s\",\"baseline_value\":%s,\"ratio\":%s",
+           name, rate ? "us" : "msg/s", bench_fmt_json(med[0][head], 4, a, sizeof a),
+           raw_parts > 1 ? "-batch" : "", bench_fmt_json(med[1][head], 4, b, sizeof b),
+           bench_fmt_json(ratio[head], 3, c, sizeof c));
+    for (int d = 0; d < 2; d++)
+        for (int f = 0; f < F_N; f++)
+            printf(",\"%s%s\":%s", d ? "baseline_" : "", field_name[f],
+                   bench_fmt_json(med[d][f], 4, a, sizeof a));
+    printf(",\"cpu_ratio\":%s,\"count\":%llu,\"workers\":%d,\"parts\":%d,\"reps\":%d,"
+           "\"failed\":%d,\"baseline_failed\":%d",
+           bench_fmt_json(ratio[F_CPU], 3, a, sizeof a), (unsigned long long) count, workers,
+           raw_parts, reps, failed[0], failed[1]);
     if (rate)
         printf(",\"rate\":%llu,\"bar\":\"p99 <= 2 ms at the rate\",\"status\":\"%s\","
                "\"baseline_status\":\"%s\"",
@@ -510,6 +542,30 @@ run_case(const bench_opts_t *o, const char *name, uint64_t count, uint64_t rate)
         printf(",\"in_flight\":%d", CLI_DEMO_WINDOW);
     printf("}\n");
     fflush(stdout);
+}
+
+/*  Runs one case (rate 0: flood) reps times ABBA, prints its JSON line;
+    returns ours' median msg/s. */
+static double
+run_case(const bench_opts_t *o, const char *name, uint64_t count, uint64_t rate)
+{
+    static double s[2][F_N][BENCH_MAX_REPS]; /* [0] ours, [1] raw */
+    int failed[2] = { 0, 0 };
+    for (int rep = 0; rep < o->reps; rep++)
+        for (int j = 0; j < 2; j++) {
+            bool ours = (rep % 2 == 0) == (j == 0);
+            run_t r = run_once(ours, count, rate, o->verbose);
+            failed[!ours] += isnan(r.v[F_MSGS]);
+            for (int f = 0; f < F_N; f++)
+                s[!ours][f][rep] = r.v[f];
+        }
+    double med[2][F_N], ratio[F_N];
+    for (int f = 0; f < F_N; f++) {
+        for (int d = 0; d < 2; d++)
+            med[d][f] = bench_median(s[d][f], o->reps);
+        ratio[f] = bench_paired_ratio(s[0][f], s[1][f], o->reps);
+    }
+    print_case(name, count, rate, o->reps, med, ratio, failed);
     return med[0][F_MSGS];
 }
 

@@ -34,7 +34,7 @@ and baseline; several OUTPUT files) keeps its last figures, except in
 benches whose lines are runs (flow_demo: one row per run, with its mode,
 numbers back, msg/s, p50/p99/p999 and bar, no baseline; flow_demo_raw:
 two rows per case, ours and the raw glue, each with msg/s, p50/p99/p999
-and CPU per message, the ratios on ours' row). Blocks of
+and CPU per message (split by role when given), the ratios on ours' row). Blocks of
 benches absent from the outputs are left alone; a bench without a block in
 the README is an error unless --print.
 
@@ -316,8 +316,18 @@ def demo_raw_table(recs):
                 fmt_number(rec.get(pre + "p50_us"), "us"),
                 fmt_number(rec.get(pre + "p99_us"), "us"),
                 fmt_number(rec.get(pre + "p999_us"), "us"),
-                fmt_number(rec.get(pre + "cpu_us_per_msg"), "us"), cell, verdict))
+                fmt_cpu(rec, pre), cell, verdict))
     return "\n".join(header("flow_demo_raw", "bench/flow_demo") + rows)
+
+
+def fmt_cpu(rec, pre):
+    """CPU per number of one design, with its split by role when the line
+    has it (inbound, workers, outbound processes)."""
+    text = fmt_number(rec.get(pre + "cpu_us_per_msg"), "us")
+    roles = [rec.get(pre + k) for k in ("cpu_in_us", "cpu_work_us", "cpu_out_us")]
+    if all(isinstance(r, (int, float)) for r in roles):
+        text += " (in %s, workers %s, out %s)" % tuple(sig3(r) for r in roles)
+    return text
 
 
 def fmt_count(n):
