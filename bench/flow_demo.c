@@ -36,7 +36,12 @@
     the repetitions) and their CPU time per message: CPU of every process
     of the design (children's rusage, the parent's minus the client thread)
     over the numbers, which the other work on a shared machine disturbs far
-    less than wall-clock figures. Ratios are ours / raw (msg/s: higher is
+    less than wall-clock figures (paced, a busier machine makes batches
+    larger and the figure smaller) -- and split by role: the inbound, the
+    worker and the outbound processes (every thread's run time from
+    /proc/PID/task/TID/schedstat, read before the stop; ours' supervisor
+    and the start and stop are in the total only). The default is 4
+    repetitions (ABBA twice). Ratios are ours / raw (msg/s: higher is
     better; latency and CPU: lower is better), medians of the per-pair
     ratios.
 
