@@ -131,6 +131,19 @@ bench_spawn(void (*fn)(int), int arg)
     return pid;
 }
 
+/*  bench_spawn into pids[*n], counting it; 0 (nothing stored) when fork
+    failed, so that a caller signalling its pids never signals -1 (every
+    process it may signal) or 0 (its own group). 1 otherwise. */
+static inline int
+bench_spawn_into(pid_t *pids, int *n, void (*fn)(int), int arg)
+{
+    pid_t pid = bench_spawn(fn, arg);
+    if (pid <= 0)
+        return 0;
+    pids[(*n)++] = pid;
+    return 1;
+}
+
 static inline int64_t
 bench_now_ns(void)
 {

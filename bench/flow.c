@@ -279,13 +279,12 @@ run_once(bool ours)
         if (!mkdtemp(raw_dir))
             return NAN;
         pid_t pids[MAX_WORKERS + 3];
-        int n = 0;
-        pids[n++] = bench_spawn(raw_sink, 0);
-        pids[n++] = bench_spawn(raw_sink, 1);
-        for (int i = 0; i < workers; i++)
-            pids[n++] = bench_spawn(raw_worker, i);
-        pids[n++] = bench_spawn(raw_source_fn, 0);
-        ok = collect(p[0], &start, &end, &p50);
+        int n = 0; /* only pids > 0: a failed fork fails the run */
+        ok = bench_spawn_into(pids, &n, raw_sink, 0) && bench_spawn_into(pids, &n, raw_sink, 1);
+        for (int i = 0; ok && i < workers; i++)
+            ok = bench_spawn_into(pids, &n, raw_worker, i);
+        ok = ok && bench_spawn_into(pids, &n, raw_source_fn, 0)
+             && collect(p[0], &start, &end, &p50);
         for (int i = 0; i < n; i++) {
             kill(pids[i], SIGKILL);
             waitpid(pids[i], NULL, 0);

@@ -339,16 +339,13 @@ raw_start(pid_t *pids, int *n, int ports[3])
         ok = ok && (listen_fd[k] = listen_any(&ports[k])) >= 0;
     ready_fd = p[1];
     if (ok) {
-        pids[(*n)++] = bench_spawn(raw_output, 0);
-        pids[(*n)++] = bench_spawn(raw_output, 1);
-        ok = wait_ready(p[0], 2);
+        ok = bench_spawn_into(pids, n, raw_output, 0) && bench_spawn_into(pids, n, raw_output, 1)
+             && wait_ready(p[0], 2);
     }
-    if (ok) {
-        pids[(*n)++] = bench_spawn(raw_inbound, 0);
-        ok = wait_ready(p[0], 1);
-    }
+    if (ok)
+        ok = bench_spawn_into(pids, n, raw_inbound, 0) && wait_ready(p[0], 1);
     for (int i = 0; ok && i < workers; i++)
-        pids[(*n)++] = bench_spawn(raw_worker, i);
+        ok = bench_spawn_into(pids, n, raw_worker, i);
     ok = ok && wait_ready(p[0], workers);
     close(p[0]);
     close(p[1]);
@@ -362,9 +359,11 @@ static void
 raw_stop(pid_t *pids, int n)
 {
     for (int i = 0; i < n; i++)
-        kill(pids[i], SIGKILL);
+        if (pids[i] > 0)
+            kill(pids[i], SIGKILL);
     for (int i = 0; i < n; i++)
-        waitpid(pids[i], NULL, 0);
+        if (pids[i] > 0)
+            waitpid(pids[i], NULL, 0);
     char ep[128];
     for (int k = 0; k < 3; k++) {
         raw_ep(ep, sizeof ep, k < 2 ? "out" : "in", k < 2 ? k : 0);
