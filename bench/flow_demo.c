@@ -350,8 +350,10 @@ raw_start(pid_t *pids, int *n, int ports[3])
     close(p[0]);
     close(p[1]);
     for (int k = 0; k < 3; k++)
-        if (listen_fd[k] >= 0)
+        if (listen_fd[k] >= 0) {
             close(listen_fd[k]);
+            listen_fd[k] = -1;
+        }
     return ok;
 }
 
