@@ -24,7 +24,7 @@
             parity's parts of it as one (N = 16 is how mu_flow batches its
             links); default 1, a message per number.
     Every process of either design has its thread and a ZeroMQ I/O thread;
-    W defaults to the number of cores (as the demo).
+    W defaults to the number of cores (as the demo), at most 64.
 
     Cases, each run ours and raw alternately (ABBA: ours first in even
     repetitions, raw first in odd ones):
@@ -73,6 +73,7 @@
 #include "cli_demo.h"
 
 #define MAX_WORKERS 64
+#define MAX_ROWS (MAX_WORKERS + 8) /* ours' stats: 3 stage totals, W + 3 runners */
 #define MAX_PARTS 64
 #define RAW_HWM 1000 /* as mu_flow's links: 1000 messages */
 #define BAR_US CLI_DEMO_P99_BAR_US
@@ -428,12 +429,12 @@ proc_cpu_ns(pid_t pid)
 static void
 ours_roles(mu_flow_t *f, int64_t role[3])
 {
-    static mu_flow_stats_t rows[64];
+    static mu_flow_stats_t rows[MAX_ROWS];
     rows[0].size = sizeof rows[0];
     size_t n = 0;
-    if (mu_flow_stats(f, rows, 64, &n) != 0)
+    if (mu_flow_stats(f, rows, MAX_ROWS, &n) != 0)
         return;
-    for (size_t i = 0; i < n && i < 64; i++)
+    for (size_t i = 0; i < n && i < MAX_ROWS; i++)
         if (rows[i].index >= 0 && rows[i].pid > 0) {
             int k = strcmp(rows[i].stage, "in") == 0     ? 0
                     : strcmp(rows[i].stage, "work") == 0 ? 1
@@ -601,7 +602,8 @@ int
 main(int argc, char **argv)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    uint64_t rate = 0, count = 0, w = (uint64_t) (cores > 0 ? cores : 1), parts = 1;
+    uint64_t rate = 0, count = 0, parts = 1;
+    uint64_t w = cores < 1 ? 1 : cores > MAX_WORKERS ? MAX_WORKERS : (uint64_t) cores;
     take_option(&argc, argv, "--rate", 1, 100000000, &rate);
     take_option(&argc, argv, "--count", 1000, 100000000, &count);
     take_option(&argc, argv, "--workers", 1, MAX_WORKERS, &w);
