@@ -70,6 +70,7 @@
 
 #include "mutil.h"
 #include "bench.h"
+#include "bench_flow.h"
 #include "cli_demo.h"
 
 #define MAX_WORKERS 64
@@ -97,22 +98,6 @@ settle(void)
 }
 
 /* ---- raw glue -------------------------------------------------------------- */
-
-static void
-raw_ep(char *buf, size_t cap, const char *kind, int k)
-{
-    snprintf(buf, cap, "ipc://%s/%s-%d", raw_dir, kind, k);
-}
-
-static void *
-raw_socket(void *ctx, int type)
-{
-    void *s = zmq_socket(ctx, type);
-    int hwm = RAW_HWM, linger = 0;
-    zmq_setsockopt(s, type == ZMQ_PUSH ? ZMQ_SNDHWM : ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    return s;
-}
 
 static void
 raw_ready(void)
@@ -170,9 +155,9 @@ static void
 raw_inbound(int unused)
 {
     (void) unused;
-    void *ctx = zmq_ctx_new(), *push = raw_socket(ctx, ZMQ_PUSH);
+    void *ctx = zmq_ctx_new(), *push = bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM);
     char ep[128];
-    raw_ep(ep, sizeof ep, "in", 0);
+    bench_flow_raw_ep(ep, sizeof ep, raw_dir, "in", 0);
     if (zmq_bind(push, ep) != 0)
         _exit(2);
     raw_ready();
@@ -207,14 +192,15 @@ static void
 raw_worker(int unused)
 {
     (void) unused;
-    void *ctx = zmq_ctx_new(), *pull = raw_socket(ctx, ZMQ_PULL);
-    void *out[2] = { raw_socket(ctx, ZMQ_PUSH), raw_socket(ctx, ZMQ_PUSH) };
+    void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, RAW_HWM);
+    void *out[2] = { bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM),
+                     bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM) };
     char ep[128];
-    raw_ep(ep, sizeof ep, "in", 0);
+    bench_flow_raw_ep(ep, sizeof ep, raw_dir, "in", 0);
     if (zmq_connect(pull, ep) != 0)
         _exit(2);
     for (int k = 0; k < 2; k++) {
-        raw_ep(ep, sizeof ep, "out", k);
+        bench_flow_raw_ep(ep, sizeof ep, raw_dir, "out", k);
         if (zmq_connect(out[k], ep) != 0)
             _exit(2);
     }
@@ -264,9 +250,9 @@ raw_write_all(int fd, const char *buf, size_t len)
 static void
 raw_output(int k)
 {
-    void *ctx = zmq_ctx_new(), *pull = raw_socket(ctx, ZMQ_PULL);
+    void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, RAW_HWM);
     char ep[128];
-    raw_ep(ep, sizeof ep, "out", k);
+    bench_flow_raw_ep(ep, sizeof ep, raw_dir, "out", k);
     if (zmq_bind(pull, ep) != 0)
         _exit(2);
     raw_ready();
@@ -369,7 +355,7 @@ raw_stop(pid_t *pids, int n)
             waitpid(pids[i], NULL, 0);
     char ep[128];
     for (int k = 0; k < 3; k++) {
-        raw_ep(ep, sizeof ep, k < 2 ? "out" : "in", k < 2 ? k : 0);
+        bench_flow_raw_ep(ep, sizeof ep, raw_dir, k < 2 ? "out" : "in", k < 2 ? k : 0);
         unlink(ep + 6); /* past "ipc://" */
     }
     rmdir(raw_dir);
