@@ -93,8 +93,10 @@ static uint64_t settle_ms = 200; /* both: the client starts this long after the 
 static void
 settle(void)
 {
-    for (int64_t until = bench_now_ns() + (int64_t) settle_ms * 1000000; bench_now_ns() < until;)
-        usleep(1000);
+    struct timespec ts = { .tv_sec = (time_t) (settle_ms / 1000),
+                           .tv_nsec = (long) (settle_ms % 1000) * 1000000 };
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+        ;
 }
 
 /* ---- raw glue -------------------------------------------------------------- */
