@@ -39,8 +39,9 @@
     less than wall-clock figures (paced, a busier machine makes batches
     larger and the figure smaller) -- and split by role: the inbound, the
     worker and the outbound processes (every thread's run time from
-    /proc/PID/task/TID/schedstat, read before the stop; ours' supervisor
-    and the start and stop are in the total only). The default is 4
+    /proc/PID/task/TID/schedstat, read after the settle and before the
+    stop, the difference: only the client's numbers; ours' supervisor and
+    the start, settle and stop are in the total only). The default is 4
     repetitions (ABBA twice). Ratios are ours / raw (msg/s: higher is
     better; latency and CPU: lower is better), medians of the per-pair
     ratios.
@@ -48,7 +49,11 @@
     Usage: bench/flow_demo [bench options] [--rate=R] [--count=N]
     [--workers=W] [--parts=N] [--settle-ms=MS] [flood|paced]; --settle-ms
     (default 200): the client starts that long after either design is up
-    (mu_flow_start returned; the raw processes all bound or connected). */
+    (ours: mu_flow_start returned and mu_flow_stats shows every runner
+    forked, a pid in each runner row, which mu_flow_start does not wait
+    for; not a sign that its sockets are connected, which the settle
+    leaves time for; raw: each process wrote its ready byte once bound or
+    connected). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -431,6 +436,31 @@ ours_roles(mu_flow_t *f, int64_t role[3])
         }
 }
 
+/*  Waits (up to 10 s) until ours' supervisor reports every runner forked
+    (a pid in each runner row of mu_flow_stats, at least the inbound edge's,
+    the W workers' and the outbound edges'): mu_flow_start returns before
+    it forks them. False when they were not all up in time. */
+static bool
+ours_wait_up(mu_flow_t *f)
+{
+    static mu_flow_stats_t rows[MAX_ROWS];
+    for (int64_t until = bench_now_ns() + 10000000000LL; bench_now_ns() < until;) {
+        rows[0].size = sizeof rows[0];
+        size_t n = 0, up = 0, runners = 0;
+        if (mu_flow_stats(f, rows, MAX_ROWS, &n) == 0)
+            for (size_t i = 0; i < n && i < MAX_ROWS; i++)
+                if (rows[i].index >= 0) {
+                    runners++;
+                    up += rows[i].pid > 0;
+                }
+        if (runners >= (size_t) workers + 2 && up == runners)
+            return true;
+        struct timespec ts = { .tv_nsec = 10000000 }; /* stats are up to 100 ms old */
+        clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+    }
+    return false;
+}
+
 /*  The raw processes' CPU so far, summed per role (raw_start's order:
     outputs, inbound, workers). */
 static void
@@ -446,7 +476,8 @@ raw_roles(const pid_t *pids, int n, int64_t role[3])
 static run_t
 run_once(bool ours, uint64_t count, uint64_t rate, bool verbose)
 {
-    int64_t self0 = rusage_ns(RUSAGE_SELF), kids0 = rusage_ns(RUSAGE_CHILDREN), role[3] = { 0 };
+    int64_t self0 = rusage_ns(RUSAGE_SELF), kids0 = rusage_ns(RUSAGE_CHILDREN);
+    int64_t role[3] = { 0 }, role0[3] = { 0 }; /* role0: after the settle, subtracted */
     cli_demo_opts_t o = { .count = count, .rate = rate };
     cli_demo_result_t r = { 0 };
     bool ok = false;
@@ -454,8 +485,11 @@ run_once(bool ours, uint64_t count, uint64_t rate, bool verbose)
         mu_flow_t *f = cli_demo_flow_new(workers, 0);
         if (!f || mu_flow_start(f) != 0)
             fprintf(stderr, "flow_demo: cannot start the flow: %s\n", mu_last_error());
+        else if (!ours_wait_up(f))
+            fprintf(stderr, "flow_demo: the flow's runners were not all up within 10 s\n");
         else {
             settle();
+            ours_roles(f, role0);
             ok = cli_demo_client_run(mu_flow_edge_port(f, "in", 0), mu_flow_edge_port(f, "out", 0),
                                      mu_flow_edge_port(f, "out", 1), &o, &r);
             ours_roles(f, role);
@@ -471,12 +505,15 @@ run_once(bool ours, uint64_t count, uint64_t rate, bool verbose)
             fprintf(stderr, "flow_demo: cannot start the raw processes\n");
         else {
             settle();
+            raw_roles(pids, n, role0);
             ok = cli_demo_client_run(ports[0], ports[1], ports[2], &o, &r);
             raw_roles(pids, n, role);
         }
         raw_stop(pids, n);
     }
     int64_t cpu = rusage_ns(RUSAGE_SELF) - self0 + rusage_ns(RUSAGE_CHILDREN) - kids0;
+    for (int k = 0; k < 3; k++)
+        role[k] -= role0[k];
     double per = 1e3 * (double) count; /* ns -> us per number */
     run_t out = { { r.msgs, r.p50_us, r.p99_us, r.p999_us, (double) (cpu - r.cpu_ns) / per,
                     (double) role[0] / per, (double) role[1] / per, (double) role[2] / per } };
