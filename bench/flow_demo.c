@@ -89,8 +89,8 @@ static int workers;
 static int raw_parts = 1;
 static char raw_dir[64];
 static int listen_fd[3] = { -1, -1, -1 }; /* raw: inbound, odd, even */
-static int ready_fd = -1;
-static uint64_t settle_ms = 200; /* both: the client starts this long after the start */
+static int ready_fd = -1, ready_rd = -1;  /* raw: the ready pipe's write and read ends */
+static uint64_t settle_ms = 200;          /* both: the client starts this long after the start */
 
 /*  Waits settle_ms: the processes of either design are up and connected,
     this lets their start's remains (page faults, connection handshakes)
@@ -106,12 +106,35 @@ settle(void)
 
 /* ---- raw glue -------------------------------------------------------------- */
 
+/*  In a raw child, first: closes what it does not need, the ready pipe's
+    read end and the listeners but listen_fd[keep] (keep -1: all), so that
+    only the parent holds them. */
+static void
+raw_child_fds(int keep)
+{
+    close(ready_rd);
+    for (int k = 0; k < 3; k++)
+        if (k != keep)
+            close(listen_fd[k]);
+}
+
+/*  A raw child that cannot bind or connect says why and ends (status 2). */
+static void
+raw_fail(const char *what, const char *ep)
+{
+    fprintf(stderr, "flow_demo: raw process %d: %s %s: %s\n", (int) getpid(), what, ep,
+            zmq_strerror(zmq_errno()));
+    _exit(2);
+}
+
+/*  Tells the parent this child is bound or connected; closes its end. */
 static void
 raw_ready(void)
 {
     char c = 1;
     if (write(ready_fd, &c, 1) != 1)
         _exit(9);
+    close(ready_fd);
 }
 
 /*  The one connection of a TCP listener (the client's). */
@@ -162,11 +185,12 @@ static void
 raw_inbound(int unused)
 {
     (void) unused;
+    raw_child_fds(0);
     void *ctx = zmq_ctx_new(), *push = bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM);
     char ep[128];
     bench_flow_raw_ep(ep, sizeof ep, raw_dir, "in", 0);
     if (zmq_bind(push, ep) != 0)
-        _exit(2);
+        raw_fail("bind", ep);
     raw_ready();
     int fd = raw_accept(0);
     static unsigned char buf[65536];
@@ -199,17 +223,18 @@ static void
 raw_worker(int unused)
 {
     (void) unused;
+    raw_child_fds(-1);
     void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, RAW_HWM);
     void *out[2] = { bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM),
                      bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM) };
     char ep[128];
     bench_flow_raw_ep(ep, sizeof ep, raw_dir, "in", 0);
     if (zmq_connect(pull, ep) != 0)
-        _exit(2);
+        raw_fail("connect", ep);
     for (int k = 0; k < 2; k++) {
         bench_flow_raw_ep(ep, sizeof ep, raw_dir, "out", k);
         if (zmq_connect(out[k], ep) != 0)
-            _exit(2);
+            raw_fail("connect", ep);
     }
     raw_ready();
     zmq_msg_t by[2][MAX_PARTS];
@@ -257,11 +282,12 @@ raw_write_all(int fd, const char *buf, size_t len)
 static void
 raw_output(int k)
 {
+    raw_child_fds(1 + k);
     void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, RAW_HWM);
     char ep[128];
     bench_flow_raw_ep(ep, sizeof ep, raw_dir, "out", k);
     if (zmq_bind(pull, ep) != 0)
-        _exit(2);
+        raw_fail("bind", ep);
     raw_ready();
     int fd = raw_accept(1 + k);
     static char buf[65536];
@@ -303,16 +329,63 @@ listen_any(int *port)
     return fd;
 }
 
-/*  Waits for n ready bytes on fd; false when they did not come within 10 s
-    (a process failed). */
+/*  The role of raw process i (raw_start's order: outputs, inbound, workers). */
+static void
+raw_role(int i, char *buf, size_t cap)
+{
+    if (i < 2)
+        snprintf(buf, cap, "output %d (%s)", i, i == 0 ? "odd" : "even");
+    else if (i == 2)
+        snprintf(buf, cap, "inbound");
+    else
+        snprintf(buf, cap, "worker %d", i - 3);
+}
+
+/*  Waits for a ready byte on fd from each of pids[from..n) (up to 10 s),
+    checking every 100 ms whether one of them ended (reaped, its pid set
+    to 0). False, with the process's role and how it ended on stderr, when
+    one ended or they were not all ready in time. */
 static bool
-wait_ready(int fd, int n)
+wait_ready(int fd, pid_t *pids, int from, int n)
 {
     int up = 0;
     struct pollfd p = { .fd = fd, .events = POLLIN };
-    for (char c; up < n && poll(&p, 1, 10000) == 1 && read(fd, &c, 1) == 1;)
-        up++;
-    return up == n;
+    for (int64_t until = bench_now_ns() + 10000000000LL; up < n - from;) {
+        char c, role[32];
+        if (poll(&p, 1, 100) == 1 && read(fd, &c, 1) == 1) {
+            up++;
+            continue;
+        }
+        for (int i = from; i < n; i++) {
+            int st;
+            if (pids[i] <= 0 || waitpid(pids[i], &st, WNOHANG) != pids[i])
+                continue;
+            raw_role(i, role, sizeof role);
+            fprintf(stderr, "flow_demo: raw %s (pid %d) ended before it was ready: %s %d\n", role,
+                    (int) pids[i], WIFEXITED(st) ? "exit status" : "signal",
+                    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+            pids[i] = 0;
+            return false;
+        }
+        if (bench_now_ns() > until) {
+            fprintf(stderr, "flow_demo: raw processes %d..%d: %d of %d ready after 10 s\n", from,
+                    n - 1, up, n - from);
+            return false;
+        }
+    }
+    return true;
+}
+
+/*  bench_spawn_into, saying which role could not be forked. */
+static bool
+raw_spawn(pid_t *pids, int *n, void (*fn)(int), int arg)
+{
+    char role[32];
+    if (bench_spawn_into(pids, n, fn, arg))
+        return true;
+    raw_role(*n, role, sizeof role);
+    fprintf(stderr, "flow_demo: raw %s: fork: %s\n", role, strerror(errno));
+    return false;
 }
 
 /*  Starts the raw processes (their pids into pids, their number into *n):
@@ -326,21 +399,25 @@ raw_start(pid_t *pids, int *n, int ports[3])
     *n = 0;
     snprintf(raw_dir, sizeof raw_dir, "/tmp/mudemoraw-XXXXXX");
     int p[2];
-    if (!mkdtemp(raw_dir) || pipe(p) != 0)
+    if (!mkdtemp(raw_dir) || pipe(p) != 0) {
+        fprintf(stderr, "flow_demo: raw: mkdtemp or pipe: %s\n", strerror(errno));
         return false;
+    }
     bool ok = true;
     for (int k = 0; k < 3; k++)
         ok = ok && (listen_fd[k] = listen_any(&ports[k])) >= 0;
+    if (!ok)
+        fprintf(stderr, "flow_demo: raw: a TCP listener: %s\n", strerror(errno));
+    ready_rd = p[0];
     ready_fd = p[1];
-    if (ok) {
-        ok = bench_spawn_into(pids, n, raw_output, 0) && bench_spawn_into(pids, n, raw_output, 1)
-             && wait_ready(p[0], 2);
-    }
     if (ok)
-        ok = bench_spawn_into(pids, n, raw_inbound, 0) && wait_ready(p[0], 1);
+        ok = raw_spawn(pids, n, raw_output, 0) && raw_spawn(pids, n, raw_output, 1)
+             && wait_ready(p[0], pids, 0, *n);
+    if (ok)
+        ok = raw_spawn(pids, n, raw_inbound, 0) && wait_ready(p[0], pids, 2, *n);
     for (int i = 0; ok && i < workers; i++)
-        ok = bench_spawn_into(pids, n, raw_worker, i);
-    ok = ok && wait_ready(p[0], workers);
+        ok = raw_spawn(pids, n, raw_worker, i);
+    ok = ok && wait_ready(p[0], pids, 3, *n);
     close(p[0]);
     close(p[1]);
     for (int k = 0; k < 3; k++)
