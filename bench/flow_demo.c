@@ -715,7 +715,14 @@ main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         reps_given = reps_given || strncmp(argv[i], "--reps=", 7) == 0;
     bench_opts_t o;
-    bench_parse_args(argc, argv, &o);
+    bench_parse_args_help(
+        argc, argv, &o,
+        "this bench's own options (default: 4 repetitions, ABBA twice; cases flood, paced):\n"
+        "  --rate=R      paced case at R numbers/s (default: half of ours' flood median)\n"
+        "  --count=N     numbers per run (default 1000000, --quick 100000)\n"
+        "  --workers=W   worker processes of either design (default: cores, at most 64)\n"
+        "  --parts=N     raw glue: up to N numbers per ZeroMQ message (default 1, max 64)\n"
+        "  --settle-ms=MS  wait after either design is up before the client (default 200)\n");
     if (!reps_given) /* an even number (ABBA), not bench.h's 5 */
         o.reps = 4;
     signal(SIGPIPE, SIG_IGN);
