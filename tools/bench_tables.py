@@ -33,8 +33,9 @@ figures become a list below the table. A case measured again (same case
 and baseline; several OUTPUT files) keeps its last figures, except in
 benches whose lines are runs (flow_demo: one row per run, with its mode,
 numbers back, msg/s, p50/p99/p999 and bar, no baseline; flow_demo_raw:
-two rows per case, ours and the raw glue, each with msg/s, p50/p99/p999
-and CPU per message (split by role when given), the ratios on ours' row). Blocks of
+two rows per case, ours and the raw glue, each with its failed runs,
+msg/s, p50/p99/p999 and CPU per message (split by role when given), the
+ratios on ours' row; a design with a failed run misses the bar). Blocks of
 benches absent from the outputs are left alone; a bench without a block in
 the README is an error unless --print.
 
@@ -294,9 +295,13 @@ def demo_table(recs):
 def demo_raw_table(recs):
     """bench/flow_demo: per case a row for ours and one for the raw glue,
     both measured in the same run (medians); ours' row carries the ratios
-    ours / raw of the case's figure and of the CPU per message."""
-    rows = ["| case | design | msg/s | p50 | p99 | p999 | CPU per msg | ours / raw | bar |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    ours / raw of the case's figure and of the CPU per message. Each row
+    says how many of the design's runs failed (their figures are not in the
+    medians); a design with a failed run misses the paced bar, whatever
+    the line's status says (older lines judged the survivors only)."""
+    rows = ["| case | design | runs failed | msg/s | p50 | p99 | p999 | CPU per msg"
+            " | ours / raw | bar |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for rec in recs:
         if "skipped" in rec or "note" in rec:
             continue
@@ -308,11 +313,14 @@ def demo_raw_table(recs):
                                     fmt_ratio(rec.get("cpu_ratio")))
         bar = rec.get("bar")
         for who, pre, cell in (("mutil", "", ratios), (rec.get("baseline", "raw"), "baseline_", "")):
+            failed = rec.get(pre + "failed")
+            runs = "–" if failed is None else "%s of %s" % (failed, rec.get("reps", "?"))
             verdict = ""
             if bar:
-                verdict = fmt_bar({"bar": bar, "status": rec.get(pre + "status", "")})
-            rows.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                case, who, fmt_number(rec.get(pre + "msg_s"), "msg/s"),
+                status = "MISS" if failed else rec.get(pre + "status", "")
+                verdict = fmt_bar({"bar": bar, "status": status})
+            rows.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                case, who, runs, fmt_number(rec.get(pre + "msg_s"), "msg/s"),
                 fmt_number(rec.get(pre + "p50_us"), "us"),
                 fmt_number(rec.get(pre + "p99_us"), "us"),
                 fmt_number(rec.get(pre + "p999_us"), "us"),
