@@ -15,7 +15,7 @@
             a broadcast link with parity filters;
       raw   fork() and libzmq as a user would write it without mutil: an
             inbound process reads what the TCP connection has and PUSHes
-            each number (ipc, SNDHWM 1000) to the workers (PULL), which
+            each number (ipc, HWM 1000 numbers) to the workers (PULL), which
             check it and PUSH it to the odd or the even output process; each
             output process PULLs what is there (the first blocking, the rest
             while available) and writes it to its TCP connection in one
@@ -23,8 +23,20 @@
             read as one multipart message and the workers forward each
             parity's parts of it as one (N = 16 is how mu_flow batches its
             links); default 1, a message per number.
-    Every process of either design has its thread and a ZeroMQ I/O thread;
-    W defaults to the number of cores (as the demo), at most 64.
+    Either design has W + 3 such processes, each with 3 threads (its own,
+    ZeroMQ's ZMQbg/IO/0 and ZMQbg/Reaper); ours has a supervisor process
+    besides (one thread, idle); the client runs in this process. W
+    defaults to the number of cores (as the demo), at most 64.
+    What the glue leaves out, that ours does: no supervision (a process
+    that dies is not restarted: the run fails), no statistics or latency
+    histograms, no drain or end of stream (it is killed), and one client
+    per TCP port (it accepts one connection), where ours' edges poll many
+    clients and track idle and slow ones. Queues: ZeroMQ's high-water
+    mark counts messages, a multipart one as one. Ours' links that batch
+    set it to 1000 / 16 = 62 messages of up to 16 numbers (about 1000
+    numbers per pipe; mu_flow_runner.c, LINK_QUEUE); the glue sets
+    RAW_HWM / N with --parts=N: 1000 numbers per pipe with --parts=1 (a
+    message per number), 62 messages of up to 16 with --parts=16.
 
     Cases, each run ours and raw alternately (ABBA: ours first in even
     repetitions, raw first in odd ones):
@@ -81,7 +93,7 @@
 #define MAX_WORKERS 64
 #define MAX_ROWS (MAX_WORKERS + 8) /* ours' stats: 3 stage totals, W + 3 runners */
 #define MAX_PARTS 64
-#define RAW_HWM 1000 /* as mu_flow's links: 1000 messages */
+#define RAW_HWM 1000 /* numbers per pipe, as mu_flow's links: HWM RAW_HWM / raw_parts */
 #define BAR_US CLI_DEMO_P99_BAR_US
 #define NUM_MAX CLI_DEMO_NUM_MAX
 
@@ -186,7 +198,7 @@ raw_inbound(int unused)
 {
     (void) unused;
     raw_child_fds(0);
-    void *ctx = zmq_ctx_new(), *push = bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM);
+    void *ctx = zmq_ctx_new(), *push = bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM / raw_parts);
     char ep[128];
     bench_flow_raw_ep(ep, sizeof ep, raw_dir, "in", 0);
     if (zmq_bind(push, ep) != 0)
@@ -224,9 +236,9 @@ raw_worker(int unused)
 {
     (void) unused;
     raw_child_fds(-1);
-    void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, RAW_HWM);
-    void *out[2] = { bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM),
-                     bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM) };
+    void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, RAW_HWM / raw_parts);
+    void *out[2] = { bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM / raw_parts),
+                     bench_flow_raw_socket(ctx, ZMQ_PUSH, RAW_HWM / raw_parts) };
     char ep[128];
     bench_flow_raw_ep(ep, sizeof ep, raw_dir, "in", 0);
     if (zmq_connect(pull, ep) != 0)
@@ -283,7 +295,7 @@ static void
 raw_output(int k)
 {
     raw_child_fds(1 + k);
-    void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, RAW_HWM);
+    void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, RAW_HWM / raw_parts);
     char ep[128];
     bench_flow_raw_ep(ep, sizeof ep, raw_dir, "out", k);
     if (zmq_bind(pull, ep) != 0)
@@ -514,8 +526,8 @@ ours_roles(mu_flow_t *f, int64_t role[3])
 }
 
 /*  Waits (up to 10 s) until ours' supervisor reports every runner forked
-    (a pid in each runner row of mu_flow_stats, at least the inbound edge's,
-    the W workers' and the outbound edges'): mu_flow_start returns before
+    (a pid in each runner row of mu_flow_stats, at least W + 3 rows: the
+    inbound edge's, the W workers' and the two outbound edges'): mu_flow_start returns before
     it forks them. False when they were not all up in time. */
 static bool
 ours_wait_up(mu_flow_t *f)
@@ -530,7 +542,7 @@ ours_wait_up(mu_flow_t *f)
                     runners++;
                     up += rows[i].pid > 0;
                 }
-        if (runners >= (size_t) workers + 2 && up == runners)
+        if (runners >= (size_t) workers + 3 && up == runners)
             return true;
         struct timespec ts = { .tv_nsec = 10000000 }; /* stats are up to 100 ms old */
         clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
