@@ -56,11 +56,10 @@ typedef struct {
     const char *filters[BENCH_MAX_FILTERS];
 } bench_opts_t;
 
-/*  Parses the common options; prints usage and exits 0 for --help, 2 for a
-    bad argument. Defaults: full mode 5 repetitions aiming at 0.7 s and never
-    under 0.5 s; quick mode 5 repetitions of about 0.05 s. */
+/*  bench_parse_args, with help (NULL: none) printed after the common
+    options' usage for --help: the program's own options, a line each. */
 static inline void
-bench_parse_args(int argc, char **argv, bench_opts_t *opts)
+bench_parse_args_help(int argc, char **argv, bench_opts_t *opts, const char *help)
 {
     memset(opts, 0, sizeof *opts);
     int reps = 0;
@@ -83,6 +82,8 @@ bench_parse_args(int argc, char **argv, bench_opts_t *opts)
                    "  --time=S      wanted duration of one measurement in seconds\n"
                    "  FILTER        run only the cases whose name contains FILTER\n",
                    argv[0]);
+            if (help)
+                fputs(help, stdout);
             exit(0);
         } else if (a[0] != '-' && opts->nfilters < BENCH_MAX_FILTERS)
             opts->filters[opts->nfilters++] = a;
@@ -96,6 +97,15 @@ bench_parse_args(int argc, char **argv, bench_opts_t *opts)
         opts->reps = BENCH_MAX_REPS;
     opts->target_s = target > 0 ? target : (opts->quick ? 0.05 : 0.7);
     opts->min_s = opts->quick ? 0 : opts->target_s * 5 / 7;
+}
+
+/*  Parses the common options; prints usage and exits 0 for --help, 2 for a
+    bad argument. Defaults: full mode 5 repetitions aiming at 0.7 s and never
+    under 0.5 s; quick mode 5 repetitions of about 0.05 s. */
+static inline void
+bench_parse_args(int argc, char **argv, bench_opts_t *opts)
+{
+    bench_parse_args_help(argc, argv, opts, NULL);
 }
 
 /*  True when the case should run under the given filters. */
@@ -129,6 +139,19 @@ bench_spawn(void (*fn)(int), int arg)
         _exit(0);
     }
     return pid;
+}
+
+/*  bench_spawn into pids[*n], counting it; 0 (nothing stored) when fork
+    failed, so that a caller signalling its pids never signals -1 (every
+    process it may signal) or 0 (its own group). 1 otherwise. */
+static inline int
+bench_spawn_into(pid_t *pids, int *n, void (*fn)(int), int arg)
+{
+    pid_t pid = bench_spawn(fn, arg);
+    if (pid <= 0)
+        return 0;
+    pids[(*n)++] = pid;
+    return 1;
 }
 
 static inline int64_t

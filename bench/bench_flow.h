@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
-/*  bench_flow.h — what the two dataflow benchmarks (bench/flow.c and
-    bench/flow_hosts.c) share: the 16-byte message, the report a measuring
-    process writes to the parent through a pipe, the mu_flow source's batch
-    of sends and the parent's read of one report.
+/*  bench_flow.h — what the dataflow benchmarks (bench/flow.c,
+    bench/flow_hosts.c, bench/flow_demo.c) share: the 16-byte message, the
+    report a measuring process writes to the parent through a pipe, the
+    mu_flow source's batch of sends, the parent's read of one report, and
+    the raw libzmq baselines' ipc endpoint names and sockets.
 
     Include it after "config.h", "mutil.h" and "bench.h". Static inline, as
     bench.h. */
@@ -13,8 +14,10 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <zmq.h>
 
 /*  A message: its number and its send time (CLOCK_MONOTONIC, system-wide). */
 typedef struct {
@@ -84,6 +87,27 @@ bench_flow_emit_some(mu_flow_emit_t *out, uint64_t *next, uint64_t n, int64_t *d
             return MU_EINTR;
     }
     return *next < n ? MU_FLOW_MORE : 0;
+}
+
+/*  A raw baseline's ipc endpoint: "ipc://DIR/KIND-I" into buf. */
+static inline void
+bench_flow_raw_ep(char *buf, size_t cap, const char *dir, const char *kind, int i)
+{
+    snprintf(buf, cap, "ipc://%s/%s-%d", dir, kind, i);
+}
+
+/*  A raw baseline's ZeroMQ socket of type (ZMQ_PUSH: SNDHWM hwm, else
+    RCVHWM hwm) with linger 0; NULL when zmq_socket failed. */
+static inline void *
+bench_flow_raw_socket(void *ctx, int type, int hwm)
+{
+    void *s = zmq_socket(ctx, type);
+    int linger = 0;
+    if (s) {
+        zmq_setsockopt(s, type == ZMQ_PUSH ? ZMQ_SNDHWM : ZMQ_RCVHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    }
+    return s;
 }
 
 #endif

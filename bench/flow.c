@@ -148,27 +148,11 @@ start_ours(void)
 
 static char raw_dir[64];
 
-static void
-raw_ep(char *buf, size_t cap, const char *kind, int i)
-{
-    snprintf(buf, cap, "ipc://%s/%s-%d", raw_dir, kind, i);
-}
-
-static void *
-raw_socket(void *ctx, int type)
-{
-    void *s = zmq_socket(ctx, type);
-    int hwm = 1000, linger = 0;
-    zmq_setsockopt(s, type == ZMQ_PUSH ? ZMQ_SNDHWM : ZMQ_RCVHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    return s;
-}
-
 static void __attribute__((noreturn)) raw_sink(int k)
 {
-    void *ctx = zmq_ctx_new(), *pull = raw_socket(ctx, ZMQ_PULL);
+    void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, 1000);
     char ep[128];
-    raw_ep(ep, sizeof ep, "sink", k);
+    bench_flow_raw_ep(ep, sizeof ep, raw_dir, "sink", k);
     if (zmq_bind(pull, ep) != 0)
         _exit(2);
     sink_t s = { .want = n_msgs / 2 + (k == 0 ? n_msgs % 2 : 0) };
@@ -186,14 +170,15 @@ static void __attribute__((noreturn)) raw_sink(int k)
 
 static void __attribute__((noreturn)) raw_worker(int i)
 {
-    void *ctx = zmq_ctx_new(), *pull = raw_socket(ctx, ZMQ_PULL);
-    void *out[2] = { raw_socket(ctx, ZMQ_PUSH), raw_socket(ctx, ZMQ_PUSH) };
+    void *ctx = zmq_ctx_new(), *pull = bench_flow_raw_socket(ctx, ZMQ_PULL, 1000);
+    void *out[2] = { bench_flow_raw_socket(ctx, ZMQ_PUSH, 1000),
+                     bench_flow_raw_socket(ctx, ZMQ_PUSH, 1000) };
     char ep[128];
-    raw_ep(ep, sizeof ep, "work", i);
+    bench_flow_raw_ep(ep, sizeof ep, raw_dir, "work", i);
     if (zmq_bind(pull, ep) != 0)
         _exit(2);
     for (int k = 0; k < 2; k++) {
-        raw_ep(ep, sizeof ep, "sink", k);
+        bench_flow_raw_ep(ep, sizeof ep, raw_dir, "sink", k);
         zmq_connect(out[k], ep);
     }
     msg_t m;
@@ -206,10 +191,10 @@ static void __attribute__((noreturn)) raw_worker(int i)
 
 static void __attribute__((noreturn)) raw_source(void)
 {
-    void *ctx = zmq_ctx_new(), *push = raw_socket(ctx, ZMQ_PUSH);
+    void *ctx = zmq_ctx_new(), *push = bench_flow_raw_socket(ctx, ZMQ_PUSH, 1000);
     char ep[128];
     for (int i = 0; i < workers; i++) {
-        raw_ep(ep, sizeof ep, "work", i);
+        bench_flow_raw_ep(ep, sizeof ep, raw_dir, "work", i);
         zmq_connect(push, ep);
     }
     usleep(SETTLE_US);
@@ -279,20 +264,19 @@ run_once(bool ours)
         if (!mkdtemp(raw_dir))
             return NAN;
         pid_t pids[MAX_WORKERS + 3];
-        int n = 0;
-        pids[n++] = bench_spawn(raw_sink, 0);
-        pids[n++] = bench_spawn(raw_sink, 1);
-        for (int i = 0; i < workers; i++)
-            pids[n++] = bench_spawn(raw_worker, i);
-        pids[n++] = bench_spawn(raw_source_fn, 0);
-        ok = collect(p[0], &start, &end, &p50);
+        int n = 0; /* only pids > 0: a failed fork fails the run */
+        ok = bench_spawn_into(pids, &n, raw_sink, 0) && bench_spawn_into(pids, &n, raw_sink, 1);
+        for (int i = 0; ok && i < workers; i++)
+            ok = bench_spawn_into(pids, &n, raw_worker, i);
+        ok = ok && bench_spawn_into(pids, &n, raw_source_fn, 0)
+             && collect(p[0], &start, &end, &p50);
         for (int i = 0; i < n; i++) {
             kill(pids[i], SIGKILL);
             waitpid(pids[i], NULL, 0);
         }
         char ep[128];
         for (int i = 0; i < workers + 2; i++) {
-            raw_ep(ep, sizeof ep, i < 2 ? "sink" : "work", i < 2 ? i : i - 2);
+            bench_flow_raw_ep(ep, sizeof ep, raw_dir, i < 2 ? "sink" : "work", i < 2 ? i : i - 2);
             unlink(ep + 6);
         }
         rmdir(raw_dir);

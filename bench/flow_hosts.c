@@ -432,21 +432,23 @@ run_once(path_t path, int nh, bool with_curve, bool with_alo, uint64_t per_worke
     go_fd = go[0];
     pid_t pids[MAX_PROCS];
     int n = 0, want;
+    bool ok; /* only pids > 0 are stored: a failed fork fails the run */
     if (path == PATH_RAW) {
-        pids[n++] = bench_spawn(raw_sink, 0);
-        for (int w = 0; w < per_host * nh; w++)
-            pids[n++] = bench_spawn(raw_worker, w);
-        pids[n++] = bench_spawn(raw_source, 0);
+        ok = bench_spawn_into(pids, &n, raw_sink, 0);
+        for (int w = 0; ok && w < per_host * nh; w++)
+            ok = bench_spawn_into(pids, &n, raw_worker, w);
+        ok = ok && bench_spawn_into(pids, &n, raw_source, 0);
         want = n;
     } else {
-        for (int h = nh + 1; h >= 1; h--)
-            pids[n++] = bench_spawn(flow_host, h | (int) path << 8);
+        ok = true;
+        for (int h = nh + 1; ok && h >= 1; h--)
+            ok = bench_spawn_into(pids, &n, flow_host, h | (int) path << 8);
         want = n;
     }
     int64_t start = 0, end = 0;
     uint64_t dups = 0;
-    bool ok = read_ready(rdy[0], want) && write(go[1], "g", 1) == 1
-              && collect(rep[0], &start, &end, &dups);
+    ok = ok && read_ready(rdy[0], want) && write(go[1], "g", 1) == 1
+         && collect(rep[0], &start, &end, &dups);
     for (int i = 0; i < n; i++)
         kill(pids[i], path == PATH_RAW ? SIGKILL : SIGTERM);
     for (int i = 0; i < n; i++) {

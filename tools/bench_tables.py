@@ -32,7 +32,10 @@ CASE-cpu right after CASE). Lines with "skipped" or "note" instead of
 figures become a list below the table. A case measured again (same case
 and baseline; several OUTPUT files) keeps its last figures, except in
 benches whose lines are runs (flow_demo: one row per run, with its mode,
-numbers back, msg/s, p50/p99/p999 and bar, no baseline). Blocks of
+numbers back, msg/s, p50/p99/p999 and bar, no baseline; flow_demo_raw:
+two rows per case, ours and the raw glue, each with its failed runs,
+msg/s, p50/p99/p999 and CPU per message (split by role when given), the
+ratios on ours' row; a design with a failed run misses the bar). Blocks of
 benches absent from the outputs are left alone; a bench without a block in
 the README is an error unless --print.
 
@@ -247,6 +250,8 @@ def table(bench, recs):
     """The markdown of one bench's block (without the markers)."""
     if bench == "flow_demo":
         return demo_table(recs)
+    if bench == "flow_demo_raw":
+        return demo_raw_table(recs)
     rows = ["| case | ours | baseline (same run) | ratio | bar |", "|---|---|---|---|---|"]
     extra = []
     for rec in cpu_after_wall(recs):
@@ -285,6 +290,52 @@ def demo_table(recs):
             fmt_number(rec.get("p50_us"), "us"), fmt_number(rec.get("p99_us"), "us"),
             fmt_number(rec.get("p999_us"), "us"), fmt_bar(rec)))
     return "\n".join(header("flow_demo", "`mutil flow demo`") + rows)
+
+
+def demo_raw_table(recs):
+    """bench/flow_demo: per case a row for ours and one for the raw glue,
+    both measured in the same run (medians); ours' row carries the ratios
+    ours / raw of the case's figure and of the CPU per message. Each row
+    says how many of the design's runs failed (their figures are not in the
+    medians); a design with a failed run misses the paced bar, whatever
+    the line's status says (older lines judged the survivors only)."""
+    rows = ["| case | design | runs failed | msg/s | p50 | p99 | p999 | CPU per msg"
+            " | ours / raw | bar |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for rec in recs:
+        if "skipped" in rec or "note" in rec:
+            continue
+        case = "`%s`" % rec["case"]
+        if rec.get("rate"):
+            case += " at %s/s" % fmt_count(rec.get("rate"))
+        what = "p99" if rec.get("unit") == "us" else "msg/s"
+        ratios = "%s %s, CPU %s" % (what, fmt_ratio(rec.get("ratio")),
+                                    fmt_ratio(rec.get("cpu_ratio")))
+        bar = rec.get("bar")
+        for who, pre, cell in (("mutil", "", ratios), (rec.get("baseline", "raw"), "baseline_", "")):
+            failed = rec.get(pre + "failed")
+            runs = "–" if failed is None else "%s of %s" % (failed, rec.get("reps", "?"))
+            verdict = ""
+            if bar:
+                status = "MISS" if failed else rec.get(pre + "status", "")
+                verdict = fmt_bar({"bar": bar, "status": status})
+            rows.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                case, who, runs, fmt_number(rec.get(pre + "msg_s"), "msg/s"),
+                fmt_number(rec.get(pre + "p50_us"), "us"),
+                fmt_number(rec.get(pre + "p99_us"), "us"),
+                fmt_number(rec.get(pre + "p999_us"), "us"),
+                fmt_cpu(rec, pre), cell, verdict))
+    return "\n".join(header("flow_demo_raw", "bench/flow_demo") + rows)
+
+
+def fmt_cpu(rec, pre):
+    """CPU per number of one design, with its split by role when the line
+    has it (inbound, workers, outbound processes)."""
+    text = fmt_number(rec.get(pre + "cpu_us_per_msg"), "us")
+    roles = [rec.get(pre + k) for k in ("cpu_in_us", "cpu_work_us", "cpu_out_us")]
+    if all(isinstance(r, (int, float)) for r in roles):
+        text += " (in %s, workers %s, out %s)" % tuple(sig3(r) for r in roles)
+    return text
 
 
 def fmt_count(n):

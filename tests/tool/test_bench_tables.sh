@@ -5,7 +5,8 @@
 # benchmark output (tests/tool/bench_sample.out): the tables it prints, the
 # README blocks it replaces (and nothing else), --check, --complete, and its
 # errors; bench/lru's CPU-time lines, one bench's case against several
-# baselines, and `mutil flow demo`'s text and --json output (run here).
+# baselines, `mutil flow demo`'s text and --json output (run here) and
+# bench/flow_demo's lines (ours against the raw glue).
 #
 # Environment: top_srcdir, top_builddir (the tool is "$top_builddir/mutil").
 set -u
@@ -154,6 +155,41 @@ if [ -x "$MUTIL" ]; then
     fi
 else
     skip "mutil flow demo: text and --json runs, one row each" "no $MUTIL"
+fi
+
+# bench/flow_demo: two rows per case (ours, the raw glue), the ratios on
+# ours' row, each design's verdict on the paced bar, the CPU split by role
+# when the line has it.
+cat >"$tmp/demoraw.out" <<'OUT'
+{"bench":"flow_demo_raw","case":"flood","unit":"msg/s","value":1.48e6,"baseline":"raw-zmq-glue","baseline_value":1.036e6,"ratio":1.43,"msg_s":1.48e6,"p50_us":1164,"p99_us":7228,"p999_us":7677,"cpu_us_per_msg":1.201,"baseline_msg_s":1.036e6,"baseline_p50_us":1145,"baseline_p99_us":6.844e4,"baseline_p999_us":6.927e4,"baseline_cpu_us_per_msg":1.079,"cpu_ratio":1.11,"count":100000,"workers":2,"parts":1,"reps":2,"failed":0,"baseline_failed":0,"in_flight":2000}
+{"bench":"flow_demo_raw","case":"paced","unit":"us","value":6829,"baseline":"raw-zmq-glue","baseline_value":1332,"ratio":5.77,"msg_s":7.376e5,"p50_us":487.5,"p99_us":6829,"p999_us":8174,"cpu_us_per_msg":2.171,"baseline_msg_s":7.369e5,"baseline_p50_us":383.9,"baseline_p99_us":1332,"baseline_p999_us":1767,"baseline_cpu_us_per_msg":1.773,"baseline_cpu_in_us":0.3,"baseline_cpu_work_us":0.75,"baseline_cpu_out_us":0.456,"cpu_ratio":1.23,"count":100000,"workers":2,"parts":1,"reps":2,"failed":0,"baseline_failed":0,"rate":740000,"bar":"p99 <= 2 ms at the rate","status":"MISS","baseline_status":"ok"}
+OUT
+rc=0
+"$PY" "$GEN" --print "$tmp/demoraw.out" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ $rc = 0 ] && [ "$(grep -c '^| `' "$tmp/out")" = 4 ] \
+    && has '| `flood` | mutil | 0 of 2 | 1.48 M msg/s | 1.16 ms | 7.23 ms | 7.68 ms | 1.20 µs | msg/s 1.43, CPU 1.11 |  |' \
+    && has '| `flood` | raw-zmq-glue | 0 of 2 | 1.04 M msg/s | 1.15 ms | 68.4 ms | 69.3 ms | 1.08 µs |  |  |' \
+    && has '| `paced` at 740,000/s | mutil | 0 of 2 | 738 k msg/s | 488 µs | 6.83 ms | 8.17 ms | 2.17 µs | p99 5.77, CPU 1.23 | p99 ≤ 2 ms at the rate: **missed** |' \
+    && has '| `paced` at 740,000/s | raw-zmq-glue | 0 of 2 | 737 k msg/s | 384 µs | 1.33 ms | 1.77 ms | 1.77 µs (in 0.300, workers 0.750, out 0.456) |  | p99 ≤ 2 ms at the rate: met |'; then
+    ok "bench/flow_demo: ours and the raw glue, a row each per case"
+else
+    not_ok "bench/flow_demo: ours and the raw glue, a row each per case"
+fi
+
+# A failed run shows in its design's row and fails the bar, even when the
+# line's status (older runs: the survivors' medians) says ok.
+cat >"$tmp/demofail.out" <<'OUT'
+{"bench":"flow_demo_raw","case":"paced","unit":"us","value":1500,"baseline":"raw-zmq-glue","baseline_value":1332,"ratio":1.13,"msg_s":7.376e5,"p50_us":487.5,"p99_us":1500,"p999_us":1800,"cpu_us_per_msg":2.171,"baseline_msg_s":7.369e5,"baseline_p50_us":383.9,"baseline_p99_us":1332,"baseline_p999_us":1767,"baseline_cpu_us_per_msg":1.773,"cpu_ratio":1.23,"count":100000,"workers":2,"parts":1,"reps":4,"failed":0,"baseline_failed":1,"rate":740000,"bar":"p99 <= 2 ms at the rate","status":"ok","baseline_status":"ok"}
+OUT
+rc=0
+"$PY" "$GEN" --print "$tmp/demofail.out" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ $rc = 0 ] \
+    && has '| `paced` at 740,000/s | mutil | 0 of 4 | 738 k msg/s | 488 µs | 1.50 ms | 1.80 ms | 2.17 µs | p99 1.13, CPU 1.23 | p99 ≤ 2 ms at the rate: met |' \
+    && has '| `paced` at 740,000/s | raw-zmq-glue | 1 of 4 | 737 k msg/s | 384 µs | 1.33 ms | 1.77 ms | 1.77 µs |  | p99 ≤ 2 ms at the rate: **missed** |'; then
+    ok "bench/flow_demo: failed runs shown per design, and they miss the bar"
+else
+    sed 's/^/# /' "$tmp/out" "$tmp/err"
+    not_ok "bench/flow_demo: failed runs shown per design, and they miss the bar"
 fi
 
 # --complete: every README block filled, and no broken JSON line.
