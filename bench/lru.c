@@ -17,6 +17,11 @@
                        mu_lru_increment_many, 64 keys per call, on the same
                        trace (the plain baseline still goes one key at a
                        time);
+      *-sqlite-vs-mem  persistent against in-memory (bar: within 10 %, a
+                       ratio >= 0.9): mu_lru_increment on both LRUs of the
+                       hot-10k or rand-1M case, built and warmed alike,
+                       alternating in ABBA order within each repetition
+                       (see run_persist_vs_mem);
       flush-1M         mu_lru_flush of 1,000,000 dirty keys in one
                        transaction, in rows/s (flush-100k with --quick).
 
@@ -581,6 +586,74 @@ run_case(const case_t *c, const bench_opts_t *opts)
     mu_lru_destroy(&lru);
 }
 
+/* ---- persistent against in-memory, interleaved ------------------------------ */
+
+#define PM_ROUNDS 4 /* alternating runs per side and repetition */
+
+/*  "<name>" and "<name>-cpu": mu_lru_increment on a persistent LRU (group
+    commit, as in the -sqlite cases) against the same calls on an in-memory
+    one, the two built, warmed and fed the same trace in the same way. The
+    -sqlite and -mem cases run minutes apart, so their ratio was the
+    machine's drift as much as the code's; here each repetition is
+    PM_ROUNDS runs of each side alternating in ABBA order (the in-memory
+    side first in odd repetitions), a side's rate is its calls over its
+    summed times, and the ratio persistent / in-memory is the median of the
+    per-repetition ratios. Bar: within 10 % (>= 0.9). */
+static void
+run_persist_vs_mem(const char *name, uint32_t nkeys, const bench_opts_t *opts)
+{
+    make_trace(nkeys, 0xC0FFEE + nkeys); /* the trace of the -mem and -sqlite cases */
+    mu_lru_t *lru[2] = { make_lru(nkeys, 1, name), make_lru(nkeys, 0, name) };
+    if (lru[0] == NULL || lru[1] == NULL) {
+        fprintf(stderr, "# %s: cannot create the LRUs\n", name);
+        bench_report("lru", name, "op/s", NAN, "in-memory", NAN, NAN, 0, BENCH_BAR_MIN_RATIO, 0.9);
+        for (int side = 0; side < 2; side++)
+            mu_lru_destroy(&lru[side]);
+        return;
+    }
+    for (int side = 0; side < 2; side++)
+        for (uint32_t id = 0; id < nkeys; id++) { /* warm-up: every key once */
+            uint64_t key = key_of(id);
+            int rc = mu_lru_increment(lru[side], &key, sizeof key, 1);
+            (void) rc;
+        }
+    if (mu_lru_flush(lru[0]) != 0 || mu_lru_set_durability(lru[0], MU_LRU_GROUP, 100) != 0)
+        fprintf(stderr, "# %s: flush or set_durability failed\n", name);
+    uint32_t pos[2] = { 0, 0 };
+    (void) run_ours(lru[0], 1000000, &pos[0]); /* warm-up runs, not counted */
+    uint64_t n = scale_n(1000000, run_ours(lru[1], 1000000, &pos[1]), opts) / PM_ROUNDS;
+    double rate[2][BENCH_MAX_REPS], cpu[2][BENCH_MAX_REPS];
+    for (int rep = 0; rep < opts->reps; rep++) {
+        double t[2] = { 0, 0 }, c[2] = { 0, 0 };
+        for (int k = 0; k < 2 * PM_ROUNDS; k++) {
+            int side = (k % 2) ^ ((k / 2) % 2) ^ (rep % 2); /* 0 persistent, 1 in memory */
+            t[side] += run_ours(lru[side], n, &pos[side]);
+            c[side] += last_cpu_s;
+        }
+        for (int side = 0; side < 2; side++) {
+            rate[side][rep] = (double) (n * PM_ROUNDS) / t[side];
+            cpu[side][rep] = (double) (n * PM_ROUNDS) / c[side];
+        }
+        if (opts->verbose)
+            fprintf(stderr, "#   %-16s rep %d: persistent %.4g op/s, in memory %.4g op/s\n", name,
+                    rep, rate[0][rep], rate[1][rep]);
+    }
+    for (int side = 0; side < 2; side++)
+        mu_lru_destroy(&lru[side]);
+    int reps = opts->reps;
+    fprintf(stderr, "# %-16s cpu time: median %.4g vs %.4g op/s per CPU second, ratio %.3g\n", name,
+            bench_median(cpu[0], reps), bench_median(cpu[1], reps),
+            bench_paired_ratio(cpu[0], cpu[1], reps));
+    bench_report("lru", name, "op/s", bench_median(rate[0], reps), "in-memory",
+                 bench_median(rate[1], reps), bench_paired_ratio(rate[0], rate[1], reps), 0,
+                 BENCH_BAR_MIN_RATIO, 0.9);
+    char cpu_name[64];
+    snprintf(cpu_name, sizeof cpu_name, "%s-cpu", name);
+    bench_report("lru", cpu_name, "op/cpu-s", bench_median(cpu[0], reps), "in-memory-cpu",
+                 bench_median(cpu[1], reps), bench_paired_ratio(cpu[0], cpu[1], reps), 0,
+                 BENCH_BAR_MIN_RATIO, 0.9);
+}
+
 /* ---- flush against raw SQLite ----------------------------------------------- */
 
 /*  Raw SQLite: n rows into the entries schema in one transaction. */
@@ -687,6 +760,13 @@ main(int argc, char **argv)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (bench_selected(&opts, cases[i].name))
             run_case(&cases[i], &opts);
+    static const struct {
+        const char *name;
+        uint32_t nkeys;
+    } pm_cases[] = { { "hot-10k-sqlite-vs-mem", 10000 }, { "rand-1M-sqlite-vs-mem", 1000000 } };
+    for (size_t i = 0; i < sizeof pm_cases / sizeof pm_cases[0]; i++)
+        if (bench_selected(&opts, pm_cases[i].name))
+            run_persist_vs_mem(pm_cases[i].name, pm_cases[i].nkeys, &opts);
     if (bench_selected(&opts, "flush"))
         run_flush_case(&opts);
     bench_remove_tree(tmp_dir);
