@@ -66,6 +66,7 @@
 
 #include "mu_lru.h"
 #include "bench.h"
+#include "lru_s4b.h"
 
 #define TRACE_LEN (1u << 22)
 
@@ -364,6 +365,57 @@ s4_check(void)
     return ok;
 }
 
+/*  Whether the batched minimal S4LRU holds the same lists as s4_t: every
+    level, head to tail through next and tail to head through prev, with
+    the level of each node and the counts. */
+static int
+s4b_same_lists(const s4_t *a, const s4b_t *b)
+{
+    for (int lv = 0; lv < S4_LEVELS; lv++) {
+        uint32_t x = a->level[lv].head, y = b->level[lv].head, n = 0;
+        for (; x != PNIL && y != B_NIL; x = a->nodes[x].next, y = b->t[y].nl & B_NIL, n++)
+            if (a->nodes[x].key != b->t[y].key || b->t[y].nl >> B_LV_SHIFT != (uint32_t) lv + 1)
+                return 0;
+        if (x != PNIL || y != B_NIL || n != b->level[lv].count || n != a->level[lv].count)
+            return 0;
+        for (y = b->level[lv].tail; y != B_NIL; y = b->t[y].prev)
+            n--;
+        if (n != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/*  Whether the batched minimal S4LRU gives the same results and lists as
+    s4_t (checked against mu_lru by s4_check) on s4_check's trace, fed in
+    batches of 40 (so chunks end at other places than batches). */
+static int
+s4b_check(void)
+{
+    const uint32_t nkeys = 3000, capacity = 1000;
+    s4_t a;
+    s4b_t b;
+    if (s4b_init(&b, nkeys, capacity) != 0)
+        return 0;
+    s4_init(&a, nkeys, capacity);
+    uint64_t keys[40];
+    int res[40], ok = 1;
+    for (uint32_t i = 0; i < 200000 && ok; i += 40) {
+        for (uint32_t j = 0; j < 40; j++) {
+            uint64_t r = mix64((i + j) * 0x9E3779B97F4A7C15ull + 77);
+            keys[j] = key_of((uint32_t) ((r & 0xFFFF) * (r >> 16 & 0xFFFF) % nkeys));
+        }
+        (void) s4b_many(&b, keys, 40, res);
+        for (uint32_t j = 0; j < 40; j++)
+            ok = ok && res[j] == s4_access(&a, keys[j]);
+        ok = ok && ((i + 40) % 1000 != 0 || s4b_same_lists(&a, &b));
+    }
+    ok = ok && s4b_same_lists(&a, &b);
+    s4_free(&a);
+    s4b_free(&b);
+    return ok;
+}
+
 /* ---- runs -------------------------------------------------------------------- */
 
 static volatile uint64_t sink;
@@ -427,6 +479,29 @@ run_ours_many(mu_lru_t *lru, uint64_t n, uint32_t *pos)
     return (double) (t1 - t0) / 1e9;
 }
 
+static double
+run_s4b_many(s4b_t *p, uint64_t n, uint32_t *pos)
+{
+    uint64_t hits = 0;
+    uint32_t at = *pos;
+    uint64_t keys[BATCH];
+    double c0 = cpu_now_s();
+    int64_t t0 = bench_now_ns();
+    for (uint64_t i = 0; i < n; i += BATCH) {
+        size_t m = n - i < BATCH ? (size_t) (n - i) : BATCH;
+        for (size_t j = 0; j < m; j++) {
+            keys[j] = key_of(trace[at]);
+            at = (at + 1) & (TRACE_LEN - 1);
+        }
+        hits += (uint64_t) s4b_many(p, keys, m, NULL);
+    }
+    int64_t t1 = bench_now_ns();
+    last_cpu_s = cpu_now_s() - c0;
+    sink += hits;
+    *pos = at;
+    return (double) (t1 - t0) / 1e9;
+}
+
 /*  Defines NAME(p, n, pos): n accesses of baseline p (type TYPE, one call
     of ACCESS each, inlined) along the trace from *pos; returns the wall
     seconds, the CPU seconds in last_cpu_s. */
@@ -477,7 +552,7 @@ typedef struct {
     int persistent;
     double bar;
     int many;  /* through mu_lru_increment_many */
-    int vs_s4; /* also against the minimal S4LRU (extra "-vs-s4" lines) */
+    int vs_s4; /* also against a minimal S4LRU (extra "-vs-s4" lines): 1 s4_t, 2 s4b_t */
 } case_t;
 
 /*  The extra lines of a case against the minimal S4LRU, "<case>-vs-s4"
@@ -491,33 +566,45 @@ static void
 run_vs_s4(const case_t *c, mu_lru_t *lru, double (*ours)(mu_lru_t *, uint64_t, uint32_t *),
           uint64_t n_o, uint32_t *pos_o, const bench_opts_t *opts)
 {
+    int batched = c->vs_s4 == 2;
     s4_t s4;
-    s4_init(&s4, c->nkeys, c->nkeys);
-    for (uint32_t id = 0; id < c->nkeys; id++)
-        (void) s4_access(&s4, key_of(id));
+    s4b_t s4b;
+    if (batched ? s4b_init(&s4b, c->nkeys, c->nkeys) != 0 : (s4_init(&s4, c->nkeys, c->nkeys), 0)) {
+        fprintf(stderr, "# %s: cannot create the minimal S4LRU\n", c->name);
+        return;
+    }
+    for (uint32_t id = 0; id < c->nkeys; id++) {
+        uint64_t key = key_of(id);
+        (void) (batched ? s4b_access(&s4b, key, s4b_hash(key)) : s4_access(&s4, key));
+    }
     uint32_t pos_s = 0;
-    uint64_t n_s = scale_n(1000000, run_s4(&s4, 1000000, &pos_s), opts);
+    double t = batched ? run_s4b_many(&s4b, 1000000, &pos_s) : run_s4(&s4, 1000000, &pos_s);
+    uint64_t n_s = scale_n(1000000, t, opts);
     double rate_o[BENCH_MAX_REPS], rate_s[BENCH_MAX_REPS];
     double cpu_o[BENCH_MAX_REPS], cpu_s[BENCH_MAX_REPS];
     int reps = opts->reps;
     for (int rep = 0; rep < reps; rep++) {
         rate_o[rep] = (double) n_o / ours(lru, n_o, pos_o);
         cpu_o[rep] = (double) n_o / last_cpu_s;
-        rate_s[rep] = (double) n_s / run_s4(&s4, n_s, &pos_s);
+        t = batched ? run_s4b_many(&s4b, n_s, &pos_s) : run_s4(&s4, n_s, &pos_s);
+        rate_s[rep] = (double) n_s / t;
         cpu_s[rep] = (double) n_s / last_cpu_s;
     }
-    s4_free(&s4);
-    char name[64];
-    fprintf(stderr,
-            "# %-16s vs minimal S4LRU: median %.4g vs %.4g op/s per CPU second, ratio %.3g\n",
-            c->name, bench_median(cpu_o, reps), bench_median(cpu_s, reps),
+    if (batched)
+        s4b_free(&s4b);
+    else
+        s4_free(&s4);
+    const char *base = batched ? "plain-s4lru-many" : "plain-s4lru";
+    char name[64], base_cpu[64];
+    fprintf(stderr, "# %-16s vs %s: median %.4g vs %.4g op/s per CPU second, ratio %.3g\n", c->name,
+            base, bench_median(cpu_o, reps), bench_median(cpu_s, reps),
             bench_paired_ratio(cpu_o, cpu_s, reps));
     snprintf(name, sizeof name, "%s-vs-s4", c->name);
-    bench_report("lru", name, "op/s", bench_median(rate_o, reps), "plain-s4lru",
-                 bench_median(rate_s, reps), bench_paired_ratio(rate_o, rate_s, reps), 0,
-                 BENCH_BAR_MIN_RATIO, 0.9);
+    bench_report("lru", name, "op/s", bench_median(rate_o, reps), base, bench_median(rate_s, reps),
+                 bench_paired_ratio(rate_o, rate_s, reps), 0, BENCH_BAR_MIN_RATIO, 0.9);
     snprintf(name, sizeof name, "%s-vs-s4-cpu", c->name);
-    bench_report("lru", name, "op/cpu-s", bench_median(cpu_o, reps), "plain-s4lru-cpu",
+    snprintf(base_cpu, sizeof base_cpu, "%s-cpu", base);
+    bench_report("lru", name, "op/cpu-s", bench_median(cpu_o, reps), base_cpu,
                  bench_median(cpu_s, reps), bench_paired_ratio(cpu_o, cpu_s, reps), 0,
                  BENCH_BAR_MIN_RATIO, 0.9);
 }
@@ -743,7 +830,7 @@ main(int argc, char **argv)
             "# bench/lru: %s mode, %d repetitions of ~%.2f s per path, medians; "
             "baseline plain-lru = single-list LRU with integer keys written in this bench\n",
             opts.quick ? "quick" : "full", opts.reps, opts.target_s);
-    if (!s4_check()) { /* the second baseline must be the same S4LRU */
+    if (!s4_check() || !s4b_check()) { /* the S4LRU baselines must be the same S4LRU */
         fprintf(stderr, "bench/lru: the minimal S4LRU does not match mu_lru\n");
         return 1;
     }
@@ -753,7 +840,7 @@ main(int argc, char **argv)
         { "rand-1M-mem", 1000000, 0, 10e6, 0, 0 },
         { "rand-1M-sqlite", 1000000, 1, 10e6, 0, 0 },
         { "hot-10k-mem-many", 10000, 0, 30e6, 1, 1 },
-        { "rand-1M-mem-many", 1000000, 0, 10e6, 1, 0 },
+        { "rand-1M-mem-many", 1000000, 0, 10e6, 1, 2 },
         { "rand-1M-sqlite-many", 1000000, 1, 10e6, 1, 0 },
     };
     const int64_t t0 = bench_now_ns();
