@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -73,13 +74,20 @@ e_matches(const entry_t *e, const probe_t *q)
     return memcmp(key_ptr(e), q->key, q->len) == 0;
 }
 
-/*  0 when slot e holds the short key of q, nonzero otherwise (an empty
-    slot included): arithmetic, no branch. */
+_Static_assert(offsetof(entry_t, meta) == offsetof(entry_t, key) + INLINE_KEY,
+               "the last key word and the meta word are adjacent");
+
+/*  0 when slot e holds the short key of q (1 to INLINE_KEY bytes), nonzero
+    otherwise, an empty slot included (its length, 0, differs): two 8-byte
+    loads, arithmetic, no branch. The second load takes the last 4 key
+    bytes and the meta word together; the mask keeps the length of the
+    meta word and drops its level and dirty bits. */
 HOT uint64_t
 e_diff_short(const entry_t *e, const probe_t *q)
 {
-    return (uint64_t) ((e->meta & LEN_MASK) ^ q->len) | (e_w0(e) ^ q->w0)
-           | (uint64_t) (e_w1(e) ^ q->w1) | (uint64_t) (e->meta == 0);
+    uint64_t tail;
+    memcpy(&tail, (const unsigned char *) e + offsetof(entry_t, key) + 8, 8);
+    return ((tail ^ q->tail) & ((uint64_t) LEN_MASK << 32 | UINT32_MAX)) | (e_w0(e) ^ q->w0);
 }
 
 /*  Finds the key of q; returns its slot or NIL, and in *slot_p the slot
@@ -88,9 +96,11 @@ HOT uint32_t
 table_find(const mu_lru_t *s, const probe_t *q, uint32_t *slot_p)
 {
     uint32_t i = q->h & s->mask;
-    if (q->len <= INLINE_KEY) {
+    if (q->len - 1 < INLINE_KEY) {
         /*  A short key present is in its home slot or the next one on most
-            lookups: both are compared without a branch between them. */
+            lookups: both are compared without a branch between them (the
+            empty key, which an empty slot's bytes could match, takes the
+            loop below). */
         uint32_t j = (i + 1) & s->mask;
         uint64_t di = e_diff_short(&s->entries[i], q), dj = e_diff_short(&s->entries[j], q);
         if ((di < dj ? di : dj) == 0) {
@@ -584,6 +594,22 @@ many_prefetch_links(const entry_t *E, uint32_t mask, uint32_t h)
     __builtin_prefetch(&E[next], 1, 3);
 }
 
+/*  Applies one probed item of a batch as mu_lru_increment would, storing
+    its result in *result (when not NULL), counting a hit in *hits and
+    keeping the first error in *err. */
+HOT void
+many_apply(mu_lru_t *self, const probe_t *q, uint64_t size, int *result, int *hits, int *err)
+{
+    int rc = q->len == BAD_LEN ? MU_EINVAL
+             : self->readonly  ? MU_EACCES
+                               : increment_probed(self, q, size);
+    if (result)
+        *result = rc;
+    *hits += rc > 0;
+    if (rc < 0 && *err == 0)
+        *err = rc;
+}
+
 /*  Applies the n (<= MANY_CHUNK) items of a chunk, storing each result in
     results (when not NULL); returns the number of hits and records the
     first error in *first_error. */
@@ -602,19 +628,16 @@ many_chunk(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int *results, i
         many_prefetch_slot(self->entries, self->mask, q[i].h);
     for (size_t i = 0; i < n && i < AHEAD_LINKS; i++)
         many_prefetch_links(self->entries, self->mask, q[i].h);
-    for (size_t i = 0; i < n; i++) {
-        if (i + AHEAD_SLOT < n)
-            many_prefetch_slot(self->entries, self->mask, q[i + AHEAD_SLOT].h);
+    size_t i = 0;
+    for (; i + AHEAD_SLOT < n; i++) { /* the bulk: both prefetches, no bound checks */
+        many_prefetch_slot(self->entries, self->mask, q[i + AHEAD_SLOT].h);
+        many_prefetch_links(self->entries, self->mask, q[i + AHEAD_LINKS].h);
+        many_apply(self, &q[i], items[i].size, results ? &results[i] : NULL, &hits, &err);
+    }
+    for (; i < n; i++) { /* the last AHEAD_SLOT items */
         if (i + AHEAD_LINKS < n)
             many_prefetch_links(self->entries, self->mask, q[i + AHEAD_LINKS].h);
-        int rc = q[i].len == BAD_LEN ? MU_EINVAL
-                 : self->readonly    ? MU_EACCES
-                                     : increment_probed(self, &q[i], items[i].size);
-        if (results)
-            results[i] = rc;
-        hits += rc > 0;
-        if (rc < 0 && err == 0)
-            err = rc;
+        many_apply(self, &q[i], items[i].size, results ? &results[i] : NULL, &hits, &err);
     }
     if (*first_error == 0)
         *first_error = err;

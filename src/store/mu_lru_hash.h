@@ -53,10 +53,12 @@ hash_long(const void *key, size_t len, uint64_t seed)
 }
 
 /*  A key as the probe compares it: its zero-padded inline words (short
-    key) or its hash in w1 (long key), its length and hash. */
+    key) or its hash in w1 (long key), its length and hash; tail is w1 and
+    the length as one word, as a slot holds them (its last 4 key bytes,
+    then the meta word whose low 24 bits are the length). */
 typedef struct {
     const unsigned char *key;
-    uint64_t w0;
+    uint64_t w0, tail;
     uint32_t w1, len, h;
 } probe_t;
 
@@ -77,9 +79,11 @@ probe_init(probe_t *q, const void *key, size_t len, uint64_t seed)
         memcpy(&q->w1, b + 8, 4);
     } else {
         q->h = q->w1 = hash_long(key, len, seed);
+        q->tail = (uint64_t) q->w1 | (uint64_t) q->len << 32;
         return;
     }
     q->h = hash_short(q->w0, q->w1, q->len, seed);
+    q->tail = (uint64_t) q->w1 | (uint64_t) q->len << 32;
 }
 
 #endif
