@@ -87,7 +87,7 @@ e_diff_short(const entry_t *e, const probe_t *q)
 {
     uint64_t tail;
     memcpy(&tail, (const unsigned char *) e + offsetof(entry_t, key) + 8, 8);
-    return ((tail ^ q->tail) & ((uint64_t) LEN_MASK << 32 | UINT32_MAX)) | (e_w0(e) ^ q->w0);
+    return ((tail ^ q->tail) & tail_word(UINT32_MAX, LEN_MASK)) | (e_w0(e) ^ q->w0);
 }
 
 /*  Finds the key of q; returns its slot or NIL, and in *slot_p the slot
