@@ -45,12 +45,16 @@ typedef struct {
     uint32_t nl; /* next | (level + 1) << B_LV_SHIFT; 0: empty slot */
 } bnode_t;
 
-/*  Sets node n's next without touching its level byte: a store of the low
-    3 bytes (little-endian), no load of the line. */
+/*  Sets node n's next without touching its level byte: on a little-endian
+    machine a store of the low 3 bytes, no load of the line. */
 static inline __attribute__((always_inline)) void
 s4b_set_next(bnode_t *n, uint32_t next)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     memcpy(&n->nl, &next, 3);
+#else
+    n->nl = (n->nl & ~B_NIL) | next;
+#endif
 }
 
 typedef struct {
