@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -73,13 +74,20 @@ e_matches(const entry_t *e, const probe_t *q)
     return memcmp(key_ptr(e), q->key, q->len) == 0;
 }
 
-/*  0 when slot e holds the short key of q, nonzero otherwise (an empty
-    slot included): arithmetic, no branch. */
+_Static_assert(offsetof(entry_t, meta) == offsetof(entry_t, key) + INLINE_KEY,
+               "the last key word and the meta word are adjacent");
+
+/*  0 when slot e holds the short key of q (1 to INLINE_KEY bytes), nonzero
+    otherwise, an empty slot included (its length, 0, differs): two 8-byte
+    loads, arithmetic, no branch. The second load takes the last 4 key
+    bytes and the meta word together; the mask keeps the length of the
+    meta word and drops its level and dirty bits. */
 HOT uint64_t
 e_diff_short(const entry_t *e, const probe_t *q)
 {
-    return (uint64_t) ((e->meta & LEN_MASK) ^ q->len) | (e_w0(e) ^ q->w0)
-           | (uint64_t) (e_w1(e) ^ q->w1) | (uint64_t) (e->meta == 0);
+    uint64_t tail;
+    memcpy(&tail, (const unsigned char *) e + offsetof(entry_t, key) + 8, 8);
+    return ((tail ^ q->tail) & tail_word(UINT32_MAX, LEN_MASK)) | (e_w0(e) ^ q->w0);
 }
 
 /*  Finds the key of q; returns its slot or NIL, and in *slot_p the slot
@@ -88,9 +96,11 @@ HOT uint32_t
 table_find(const mu_lru_t *s, const probe_t *q, uint32_t *slot_p)
 {
     uint32_t i = q->h & s->mask;
-    if (q->len <= INLINE_KEY) {
+    if (q->len - 1 < INLINE_KEY) {
         /*  A short key present is in its home slot or the next one on most
-            lookups: both are compared without a branch between them. */
+            lookups: both are compared without a branch between them (the
+            empty key, which an empty slot's bytes could match, takes the
+            loop below). */
         uint32_t j = (i + 1) & s->mask;
         uint64_t di = e_diff_short(&s->entries[i], q), dj = e_diff_short(&s->entries[j], q);
         if ((di < dj ? di : dj) == 0) {
@@ -290,13 +300,14 @@ mu__lru_cascade(mu_lru_t *s, int top)
     being within their capacity before: a level that does not overflow
     leaves the ones below it unchanged, so the cascade stops there. */
 HOT void
-cascade_from(mu_lru_t *s, int top)
+cascade_from(mu_lru_t *s, int top, uint64_t top_size)
 {
     /*  Two branches the predictor can learn apart: whether level top
         overflows (on a uniform trace, a hit from below does, a hit in the
         top level does not), then whether the cascade goes on (rarely).
-        Each condition is one branch (& rather than &&). */
-    if ((top >= 1) & (s->level[top].size > s->level[top].cap)) {
+        Each condition is one branch (& rather than &&). top_size is level
+        top's size, which the caller has in a register. */
+    if ((top >= 1) & (top_size > s->level[top].cap)) {
         demote(s, top);
         for (int lv = top - 1; (lv >= 1) & (s->level[lv].size > s->level[lv].cap); lv--)
             demote(s, lv);
@@ -404,17 +415,19 @@ key_ok(const void *key, size_t len)
 }
 
 /*  A hit on entry idx with the new size: to the head of the next level up
-    (the same level at the top), then the cascade from there. Written with
-    locals: stores through s->entries could alias the level fields, so the
-    compiler would reload them after every store. */
+    (the same level at the top), then the cascade from there. dirty_bit and
+    nlevels are s's, passed in so that a batch loads them once per chunk;
+    the caller counts the hit. Written with locals: stores through
+    s->entries could alias the level fields, so the compiler would reload
+    them after every store. */
 HOT void
-lru_hit(mu_lru_t *s, uint32_t idx, uint64_t size)
+lru_hit(mu_lru_t *s, uint32_t idx, uint64_t size, uint32_t dirty_bit, int nlevels)
 {
     entry_t *E = s->entries, *e = &E[idx];
     uint32_t meta = e->meta, prev = e->prev, next = e->next;
     uint64_t old = e->size;
     int from = (int) ((meta >> LEVEL_SHIFT) & 0x7F) - 1;
-    int to = from + (from + 1 < s->nlevels);
+    int to = from + (from + 1 < nlevels);
     level_t *lf = &s->level[from], *lt = &s->level[to];
     if (prev != NIL)
         E[prev].next = next;
@@ -430,17 +443,17 @@ lru_hit(mu_lru_t *s, uint32_t idx, uint64_t size)
     e->prev = NIL;
     e->next = head;
     e->size = size;
-    e->meta = (meta & LEN_MASK) | (uint32_t) (to + 1) << LEVEL_SHIFT | s->dirty_bit;
+    e->meta = (meta & LEN_MASK) | (uint32_t) (to + 1) << LEVEL_SHIFT | dirty_bit;
     if (head != NIL)
         E[head].prev = idx;
     else
         lt->tail = idx;
     lt->head = idx;
     lt->count++;
-    lt->size += size;
+    uint64_t lt_size = lt->size + size;
+    lt->size = lt_size;
     s->total += size - old;
-    s->hits++;
-    cascade_from(s, to);
+    cascade_from(s, to, lt_size);
 }
 
 /*  Adds the key of q in the empty slot `slot` (from table_find). Returns
@@ -484,20 +497,24 @@ lru_insert(mu_lru_t *s, const probe_t *q, uint32_t slot, uint64_t size, uint32_t
     return 0;
 }
 
-/*  mu_lru_increment after the checks, with the key probed. */
+/*  mu_lru_increment after the checks, with the key probed (dirty_bit and
+    nlevels: self's); the caller counts a hit (1). no_overflow: the caller
+    knows that the total cannot overflow (a batch chunk whose sizes sum,
+    with the total, to at most UINT64_MAX), so the checks are skipped. */
 HOT int
-increment_probed(mu_lru_t *self, const probe_t *q, uint64_t size)
+increment_probed(mu_lru_t *self, const probe_t *q, uint64_t size, uint32_t dirty_bit, int nlevels,
+                 bool no_overflow)
 {
     uint32_t slot;
     uint32_t idx = table_find(self, q, &slot);
     if (idx != NIL) {
         uint64_t old = self->entries[idx].size;
-        if (size > old && size - old > UINT64_MAX - self->total)
+        if (!no_overflow && size > old && size - old > UINT64_MAX - self->total)
             return MU_EINVAL;
-        lru_hit(self, idx, size);
+        lru_hit(self, idx, size, dirty_bit, nlevels);
         return 1;
     }
-    if (size > UINT64_MAX - self->total)
+    if (!no_overflow && size > UINT64_MAX - self->total)
         return MU_EINVAL;
     return lru_insert(self, q, slot, size, &idx);
 }
@@ -533,7 +550,8 @@ increment_one(mu_lru_t *self, const void *key, size_t len, uint64_t size)
         uint64_t old = self->entries[k].size;
         if ((da < db ? da : db) == 0 && !self->readonly
             && (size <= old || size - old <= UINT64_MAX - self->total)) {
-            lru_hit(self, k, size);
+            lru_hit(self, k, size, self->dirty_bit, self->nlevels);
+            self->hits++;
             return 1;
         }
     }
@@ -543,7 +561,9 @@ increment_one(mu_lru_t *self, const void *key, size_t len, uint64_t size)
         return MU_EACCES;
     probe_t q;
     probe_init(&q, key, len, self->seed);
-    return increment_probed(self, &q, size);
+    int rc = increment_probed(self, &q, size, self->dirty_bit, self->nlevels, false);
+    self->hits += rc > 0;
+    return rc;
 }
 
 int
@@ -584,38 +604,83 @@ many_prefetch_links(const entry_t *E, uint32_t mask, uint32_t h)
     __builtin_prefetch(&E[next], 1, 3);
 }
 
-/*  Applies the n (<= MANY_CHUNK) items of a chunk, storing each result in
-    results (when not NULL); returns the number of hits and records the
-    first error in *first_error. */
-static int
-many_chunk(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int *results, int *first_error)
+/*  What a chunk reads of the LRU once: these fields do not change during a
+    batch, but stores through the table could alias them, so the compiler
+    would reload them for every item. */
+typedef struct {
+    uint32_t dirty_bit;
+    int nlevels;
+    bool readonly;
+} many_ctx_t;
+
+/*  Applies one probed item of a batch as mu_lru_increment would, storing
+    its result in *result (when not NULL), counting a hit in *hits and
+    keeping the first error in *err. fast: every key of the chunk passed the
+    checks, the LRU is writable and the total cannot overflow (constant at
+    each call: the bulk loop is compiled twice). */
+HOT void
+many_apply(mu_lru_t *self, const many_ctx_t *c, const probe_t *q, uint64_t size, int *result,
+           int *hits, int *err, bool fast)
 {
-    probe_t q[MANY_CHUNK];
-    for (size_t i = 0; i < n; i++) {
-        if (key_ok(items[i].key, items[i].len))
-            probe_init(&q[i], items[i].key, items[i].len, self->seed);
-        else
-            q[i] = (probe_t) { .len = BAD_LEN };
-    }
-    int hits = 0, err = 0;
+    int rc = !fast && q->len == BAD_LEN ? MU_EINVAL
+             : !fast && c->readonly
+                 ? MU_EACCES
+                 : increment_probed(self, q, size, c->dirty_bit, c->nlevels, fast);
+    if (result)
+        *result = rc;
+    *hits += rc > 0;
+    if (rc < 0 && *err == 0)
+        *err = rc;
+}
+
+/*  The prefetch pipeline over the n probed items q of a chunk. */
+HOT void
+many_run(mu_lru_t *self, const many_ctx_t *c, const probe_t *q, const mu_lru_item_t *items,
+         size_t n, int *results, int *hits, int *err, bool fast)
+{
     for (size_t i = 0; i < n && i < AHEAD_SLOT; i++)
         many_prefetch_slot(self->entries, self->mask, q[i].h);
     for (size_t i = 0; i < n && i < AHEAD_LINKS; i++)
         many_prefetch_links(self->entries, self->mask, q[i].h);
-    for (size_t i = 0; i < n; i++) {
-        if (i + AHEAD_SLOT < n)
-            many_prefetch_slot(self->entries, self->mask, q[i + AHEAD_SLOT].h);
+    size_t i = 0;
+    for (; i + AHEAD_SLOT < n; i++) { /* the bulk: both prefetches, no bound checks */
+        many_prefetch_slot(self->entries, self->mask, q[i + AHEAD_SLOT].h);
+        many_prefetch_links(self->entries, self->mask, q[i + AHEAD_LINKS].h);
+        many_apply(self, c, &q[i], items[i].size, results ? &results[i] : NULL, hits, err, fast);
+    }
+    for (; i < n; i++) { /* the last AHEAD_SLOT items */
         if (i + AHEAD_LINKS < n)
             many_prefetch_links(self->entries, self->mask, q[i + AHEAD_LINKS].h);
-        int rc = q[i].len == BAD_LEN ? MU_EINVAL
-                 : self->readonly    ? MU_EACCES
-                                     : increment_probed(self, &q[i], items[i].size);
-        if (results)
-            results[i] = rc;
-        hits += rc > 0;
-        if (rc < 0 && err == 0)
-            err = rc;
+        many_apply(self, c, &q[i], items[i].size, results ? &results[i] : NULL, hits, err, fast);
     }
+}
+
+/*  Applies the n (<= MANY_CHUNK) items of a chunk, storing each result in
+    results (when not NULL); returns the number of hits (counted in the
+    statistics here, once) and records the first error in *first_error. */
+static int
+many_chunk(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int *results, int *first_error)
+{
+    const many_ctx_t c = { self->dirty_bit, self->nlevels, self->readonly };
+    probe_t q[MANY_CHUNK];
+    bool fast = !c.readonly;
+    uint64_t bound = 0; /* >= every size of the chunk */
+    for (size_t i = 0; i < n; i++) {
+        bound |= items[i].size;
+        if (key_ok(items[i].key, items[i].len)) {
+            probe_init(&q[i], items[i].key, items[i].len, self->seed);
+        } else {
+            q[i] = (probe_t) { .len = BAD_LEN };
+            fast = false;
+        }
+    }
+    fast &= bound <= (UINT64_MAX - self->total) / MANY_CHUNK; /* n * bound fits */
+    int hits = 0, err = 0;
+    if (fast)
+        many_run(self, &c, q, items, n, results, &hits, &err, true);
+    else
+        many_run(self, &c, q, items, n, results, &hits, &err, false);
+    self->hits += (uint64_t) hits;
     if (*first_error == 0)
         *first_error = err;
     return hits;

@@ -52,11 +52,27 @@ hash_long(const void *key, size_t len, uint64_t seed)
     return (uint32_t) (h ^ (h >> 32));
 }
 
+/*  The 8 bytes a slot holds from its 9th key byte on, as one word: the 4
+    bytes of w1 (the key's bytes 8..11) then the meta word meta, in memory
+    order (so the comparison is the same on either byte order). */
+static inline uint64_t
+tail_word(uint32_t w1, uint32_t meta)
+{
+    unsigned char b[8];
+    memcpy(b, &w1, 4);
+    memcpy(b + 4, &meta, 4);
+    uint64_t t;
+    memcpy(&t, b, 8);
+    return t;
+}
+
 /*  A key as the probe compares it: its zero-padded inline words (short
-    key) or its hash in w1 (long key), its length and hash. */
+    key) or its hash in w1 (long key), its length and hash; tail is w1 and
+    the length as one word, as a slot holds them (its last 4 key bytes,
+    then the meta word whose low 24 bits are the length). */
 typedef struct {
     const unsigned char *key;
-    uint64_t w0;
+    uint64_t w0, tail;
     uint32_t w1, len, h;
 } probe_t;
 
@@ -77,9 +93,11 @@ probe_init(probe_t *q, const void *key, size_t len, uint64_t seed)
         memcpy(&q->w1, b + 8, 4);
     } else {
         q->h = q->w1 = hash_long(key, len, seed);
+        q->tail = tail_word(q->w1, q->len);
         return;
     }
     q->h = hash_short(q->w0, q->w1, q->len, seed);
+    q->tail = tail_word(q->w1, q->len);
 }
 
 #endif

@@ -237,6 +237,33 @@ test_foreach_stop(void)
     mu_lru_destroy(&lru);
 }
 
+/*  A batch whose sizes could overflow the total gets, item by item, what
+    single calls get (many_chunk skips the checks only when no overflow is
+    possible in the chunk). */
+static void
+test_batch_overflow(void)
+{
+    mu_lru_t *lru = mu_lru_new(10, 0);
+    MU_CHECK(lru != NULL);
+    mu_lru_item_t it[] = { { "a", 1, UINT64_MAX - 1 },
+                           { "b", 1, 1 },
+                           { "c", 1, 1 },
+                           { "a", 1, UINT64_MAX } };
+    int res[4];
+    MU_CHECK_EQ(mu_lru_increment_many(lru, it, 4, res), MU_EINVAL);
+    MU_CHECK(res[0] == 0 && res[1] == 0 && res[2] == MU_EINVAL && res[3] == MU_EINVAL);
+    MU_CHECK_EQ(lru_stat(lru, T_STAT_SIZE, -1), UINT64_MAX);
+    mu_lru_destroy(&lru);
+    lru = mu_lru_new(10, 0);
+    MU_CHECK(lru != NULL);
+    MU_CHECK_EQ(mu_lru_increment(lru, "x", 1, UINT64_MAX - 100), 0);
+    mu_lru_item_t small[] = { { "y", 1, 50 }, { "z", 1, 50 }, { "w", 1, 1 }, { "x", 1, 1 } };
+    MU_CHECK_EQ(mu_lru_increment_many(lru, small, 4, res), MU_EINVAL);
+    MU_CHECK(res[0] == 0 && res[1] == 0 && res[2] == MU_EINVAL && res[3] == 1);
+    MU_CHECK_EQ(lru_stat(lru, T_STAT_SIZE, -1), 101); /* x shrank to 1 */
+    mu_lru_destroy(&lru);
+}
+
 static void
 test_bad_arguments(void)
 {
@@ -257,6 +284,7 @@ test_bad_arguments(void)
     MU_CHECK_EQ(mu_lru_increment(lru, "b", 1, UINT64_MAX - 1), 0);
     MU_CHECK_EQ(mu_lru_increment(lru, big, MU_LRU_MAX_KEY, 2), MU_EINVAL); /* hit overflows */
     MU_CHECK_EQ(lru_stat(lru, T_STAT_SIZE, -1), UINT64_MAX);
+    test_batch_overflow();
     MU_CHECK_EQ(mu_lru_delete(lru, NULL, 1), MU_EINVAL);
     MU_CHECK_EQ(mu_lru_peek(lru, NULL, 1, NULL, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_lru_contains(lru, NULL, 1), 0);
