@@ -26,29 +26,11 @@
     rows lost 11-17 %). */
 #define MU__BALANCE_RUN MU__LINK_BATCH_PARTS
 
-/*  Batches: the most data parts of one batch (one ZeroMQ multipart
-    message), the largest message that goes in one (a larger one is sent
-    alone: its copy costs more than a wake-up), and how long an open batch
-    may wait (a slow handler's outputs do not wait for the end of its
-    input batch). ZeroMQ's high-water mark counts whole multipart
-    messages: the link sockets divide it by MU__LINK_BATCH_PARTS
-    (mu_flow_runner.c), so a link's queue holds in messages. */
-#define MU__BATCH_PARTS MU__LINK_BATCH_PARTS
-#define MU__BATCH_MAX_SIZE 1024
+/*  How long an open batch may wait (a slow handler's outputs do not wait
+    for the end of its input batch). */
 #define MU__BATCH_NS 50000
 
 /* ---- batches ----------------------------------------------------------------- */
-
-/*  The bytes of a framed part: 'B', then per message its size (u32 LE) and
-    payload (doc/wire.md). A batch's first message is a part of its own,
-    sent at once: it meets the high-water mark (ZeroMQ checks a multipart
-    message's first part), so the rest of the batch, framed, always fits
-    behind it. The rest is copied into frame[j] and goes out as one more
-    part when the batch ends: one ZeroMQ message for up to 15 data
-    messages, not one each (libzmq's work per message, in the runner's
-    thread and in both I/O threads, was a third of a paced flow's CPU;
-    doc/flow.md, "Latency"). */
-#define MU__FRAME_CAP (1 + (MU__BATCH_PARTS - 1) * (4 + MU__BATCH_MAX_SIZE))
 
 /*  Copies data message m (its 'M' dropped) into j's framed part. False
     when there is no buffer (no memory): m then goes as a part of its own. */

@@ -7,7 +7,8 @@
     runner waiting for its own output to arrive downstream (a pipe the
     sink writes) would wait forever if the output stayed in an open batch:
     each wait has a generous bound and reports a miss instead. Framed
-    parts written by hand: whole records taken, a cut one counted. */
+    parts written by hand: whole ones taken, each kind of bad one (and any
+    into an input that carries no batches) one error, dropped whole. */
 #include "mu_test.h"
 #include "mutil.h"
 #include "flow_test.h"
@@ -45,6 +46,8 @@ seen_sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
     (void) out;
     record_t rec = { .index = (int32_t) (intptr_t) state };
+    if (size == 0) /* an empty message (a framed part's): taken, not reported */
+        return 0;
     if (size < sizeof rec.id)
         return MU_EINVAL;
     memcpy(&rec.id, data, sizeof rec.id);
@@ -330,60 +333,205 @@ free_port(void)
     return port;
 }
 
+/*  The bounds of a framed part (doc/wire.md): at most 15 records, each
+    payload at most 1023 bytes; a part at most 1 + 15 * (4 + 1024) bytes. */
+#define FRAME_RECORDS 15
+#define FRAME_PAYLOAD 1023
+#define FRAME_CAP (1 + FRAME_RECORDS * (4 + FRAME_PAYLOAD + 1))
+
+/*  Appends a record's size (u32 LE) to a framed part. */
+static size_t
+frame_len(uint8_t *b, size_t n, uint32_t size)
+{
+    for (int i = 0; i < 4; i++)
+        b[n + (size_t) i] = (uint8_t) (size >> (8 * i));
+    return n + 4;
+}
+
+/*  Appends one record of size bytes (at least 8), the id first, to a
+    framed part. */
+static size_t
+frame_rec(uint8_t *b, size_t n, uint64_t id, uint32_t size)
+{
+    n = frame_len(b, n, size);
+    memset(b + n, 0, size);
+    memcpy(b + n, &id, sizeof id);
+    return n + size;
+}
+
 /*  Appends one record (u32 LE size, then the 8-byte id) to a framed part. */
 static size_t
 frame_id(uint8_t *b, size_t n, uint64_t id)
 {
-    uint32_t size = sizeof id;
-    for (int i = 0; i < 4; i++)
-        b[n + (size_t) i] = (uint8_t) (size >> (8 * i));
-    memcpy(b + n + 4, &id, sizeof id);
-    return n + 4 + sizeof id;
+    return frame_rec(b, n, id, sizeof id);
 }
 
-/*  A batch written by hand into a pinned sink (doc/wire.md): a data part,
-    a framed part of two messages and a framed part whose second record
-    claims more bytes than it has. The sink takes the four whole messages
-    in order, counts one error for the cut record and stays up. */
-static void
-test_framed_parts_and_a_malformed_one(void)
+/*  Sends a part to push (MORE when more); false when it was not taken. */
+static bool
+send_part(void *push, const void *data, size_t size, bool more)
 {
-    open_pipes();
+    return zmq_send(push, data, size, more ? ZMQ_SNDMORE : 0) == (int) size;
+}
+
+/*  Sends data message id alone ('M', the id). */
+static bool
+send_id(void *push, uint64_t id)
+{
+    uint8_t data[9] = { 'M' };
+    memcpy(data + 1, &id, sizeof id);
+    return send_part(push, data, sizeof data, false);
+}
+
+/*  Whether the sink's next reports are exactly want[0..n-1], in order. */
+static bool
+seen_exactly(const uint64_t *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t got = 0;
+        if (!read_full(seen_pipe[0], &got, sizeof got, 20000) || got != want[i]) {
+            printf("# report %zu: id %llu, want %llu\n", i, (unsigned long long) got,
+                   (unsigned long long) want[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/*  A flow src -> fwd -> snk (snk pinned on a free port; at-least-once when
+    reliable) in *f_p, and a PUSH socket (linger 0) connected to snk in
+    *push_p, for parts written by hand. */
+static void
+framed_flow(const char *name, bool reliable, mu_flow_t **f_p, void **ctx_p, void **push_p)
+{
     int port = free_port();
     MU_CHECK(port > 0);
-    mu_flow_t *f = mu_flow_new("bframe");
+    mu_flow_t *f = *f_p = mu_flow_new(name);
     MU_CHECK(f);
     MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, idle_source, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "fwd", 1, NULL, forward, NULL), 0);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "snk", 1, sink_startup, seen_sink, NULL), 0);
     MU_CHECK_EQ(mu_flow_set_endpoint(f, "snk", "127.0.0.1", port), 0);
+    if (reliable)
+        MU_CHECK_EQ(mu_flow_set_at_least_once(f, "snk", true), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
-    void *ctx = zmq_ctx_new();
-    void *push = zmq_socket(ctx, ZMQ_PUSH);
+    *ctx_p = zmq_ctx_new();
+    MU_CHECK(*ctx_p);
+    *push_p = zmq_socket(*ctx_p, ZMQ_PUSH);
+    MU_CHECK(*push_p);
+    int linger = 0;
+    MU_CHECK_EQ(zmq_setsockopt(*push_p, ZMQ_LINGER, &linger, sizeof linger), 0);
     char ep[64];
     snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
-    MU_CHECK_EQ(zmq_connect(push, ep), 0);
-    uint8_t data[9] = { 'M' }, framed[64] = { 'B' }, bad[64] = { 'B' };
+    MU_CHECK_EQ(zmq_connect(*push_p, ep), 0);
+}
+
+/*  Stops the flow, reads snk's final row into *row, frees all. */
+static bool
+framed_flow_end(mu_flow_t **f, void *ctx, void *push, mu_flow_stats_t *row)
+{
+    bool ok = *f && mu_flow_stop(*f, mu_test_ms(20000)) == 0 && stage_row(*f, "snk", -1, row);
+    if (push)
+        zmq_close(push);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    mu_flow_destroy(f);
+    return ok;
+}
+
+/*  The parts no sender writes (doc/wire.md), each into b, n: its size. */
+static size_t
+bad_part(uint8_t *b, int which)
+{
+    size_t n = 1;
+    b[0] = 'B';
+    switch (which) {
+    case 0: /* over the cap (a thousand records) */
+        while (n <= FRAME_CAP)
+            n = frame_id(b, n, 100);
+        return n;
+    case 1: /* 16 records */
+        for (int k = 0; k < FRAME_RECORDS + 1; k++)
+            n = frame_id(b, n, 101);
+        return n;
+    case 2: /* a 1024-byte record */
+        return frame_rec(b, n, 102, FRAME_PAYLOAD + 1);
+    case 3: /* no record */
+        return 1;
+    case 4: /* 3 bytes left for a size */
+        return frame_id(b, n, 103) + 3;
+    case 5: /* a size of 0xFFFFFFFF */
+        return frame_len(b, frame_id(b, n, 104), 0xFFFFFFFFu) + 8;
+    default: /* the last record cut short */
+        return frame_id(b, frame_id(b, n, 105), 106) - 1;
+    }
+}
+#define BAD_PARTS 7
+
+/*  A batch written by hand into a pinned sink behind a worker (doc/wire.md):
+    a data part and framed parts of two messages and a zero-length one and
+    of the most a sender writes (15 records, the last 1023 bytes) are taken
+    in order. Then every part no sender writes, each alone (bad_part): each
+    is one error, dropped whole (none of its records arrives), and the
+    message sent after them arrives. */
+static void
+test_framed_parts_and_malformed_ones(void)
+{
+    open_pipes();
+    mu_flow_t *f = NULL;
+    void *ctx = NULL, *push = NULL;
+    static uint8_t b[FRAME_CAP + 64];
+    mu_flow_stats_t row = { 0 };
+    framed_flow("bframe", false, &f, &ctx, &push);
+    bool ok = !mu_test_case_failed;
+    uint8_t data[9] = { 'M' };
     uint64_t id = 1;
     memcpy(data + 1, &id, sizeof id);
-    size_t n = frame_id(framed, 1, 2);
-    n = frame_id(framed, n, 3);
-    size_t nbad = frame_id(bad, 1, 4);
-    nbad = frame_id(bad, nbad, 5) - 1; /* the last record is cut short */
-    MU_CHECK_EQ(zmq_send(push, data, sizeof data, ZMQ_SNDMORE), (int) sizeof data);
-    MU_CHECK_EQ(zmq_send(push, framed, n, ZMQ_SNDMORE), (int) n);
-    MU_CHECK_EQ(zmq_send(push, bad, nbad, 0), (int) nbad);
-    for (uint64_t want = 1; want <= 4; want++)
-        MU_CHECK(wait_seen(want));
-    mu_flow_stats_t row;
-    MU_CHECK(wait_row(f, "snk", 4, 1, &row));
-    MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(20000)), 0);
-    MU_CHECK(stage_row(f, "snk", -1, &row));
-    MU_CHECK_EQ(row.in, 4);
-    MU_CHECK_EQ(row.errors, 1);
-    zmq_close(push);
-    zmq_ctx_term(ctx);
-    mu_flow_destroy(&f);
+    ok = ok && send_part(push, data, sizeof data, true);
+    b[0] = 'B';
+    size_t n = frame_len(b, frame_id(b, frame_id(b, 1, 2), 3), 0); /* 2, 3, empty */
+    ok = ok && send_part(push, b, n, true);
+    n = 1;
+    for (uint64_t k = 10; k < 10 + FRAME_RECORDS - 1; k++)
+        n = frame_id(b, n, k);
+    n = frame_rec(b, n, 10 + FRAME_RECORDS - 1, FRAME_PAYLOAD);
+    ok = ok && send_part(push, b, n, false);
+    for (int k = 0; k < BAD_PARTS; k++)
+        ok = ok && send_part(push, b, bad_part(b, k), false);
+    ok = ok && send_id(push, 30);
+    uint64_t want[] = { 1, 2, 3, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 30 };
+    ok = ok && seen_exactly(want, sizeof want / sizeof want[0]);
+    ok = ok && wait_row(f, "snk", 20, BAD_PARTS, &row); /* 19 reported + the empty one */
+    bool ended = framed_flow_end(&f, ctx, push, &row);
     close_pipes();
+    MU_CHECK(ok);
+    MU_CHECK(ended);
+    MU_CHECK_EQ(row.in, 20);
+    MU_CHECK_EQ(row.errors, BAD_PARTS);
+}
+
+/*  An at-least-once input carries no batches (every message goes alone
+    with its id for the acknowledgement): a framed part into it, valid as
+    it is, is one error and dropped; what comes after arrives. */
+static void
+test_framed_part_into_at_least_once(void)
+{
+    open_pipes();
+    mu_flow_t *f = NULL;
+    void *ctx = NULL, *push = NULL;
+    mu_flow_stats_t row = { 0 };
+    framed_flow("bframerel", true, &f, &ctx, &push);
+    bool ok = !mu_test_case_failed;
+    uint8_t b[64] = { 'B' };
+    size_t n = frame_id(b, 1, 40);
+    ok = ok && send_part(push, b, n, false) && send_id(push, 41);
+    uint64_t want[] = { 41 };
+    ok = ok && seen_exactly(want, 1) && wait_row(f, "snk", 1, 1, &row);
+    bool ended = framed_flow_end(&f, ctx, push, &row);
+    close_pipes();
+    MU_CHECK(ok);
+    MU_CHECK(ended);
+    MU_CHECK_EQ(row.in, 1);
+    MU_CHECK_EQ(row.errors, 1);
 }
 
 int
@@ -394,6 +542,7 @@ main(int argc, char **argv)
     RUN(test_slow_call_sends_its_output);
     RUN(test_source_sends_at_once);
     RUN(test_link_queue_bound_in_messages);
-    RUN(test_framed_parts_and_a_malformed_one);
+    RUN(test_framed_parts_and_malformed_ones);
+    RUN(test_framed_part_into_at_least_once);
     MU_DONE();
 }
