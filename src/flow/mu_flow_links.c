@@ -64,16 +64,17 @@ frame_send(mu__runner_t *r, int j, int flags)
 /*  Ends the open batch of push socket j: its framed part, or an empty part
     when it has none, without MORE; the receiver skips an empty part
     (mu__runner_take). Within a multipart message the part cannot meet a
-    full pipe (ZeroMQ counts whole messages). */
+    full pipe (ZeroMQ counts whole messages); only a pipe that went away
+    fails it, and libzmq then drops the whole multipart message: its
+    messages, counted out when they were sent, are counted errors too. */
 static void
 close_batch(mu__runner_t *r, int j)
 {
     if (!r->parts || r->parts[j] == 0)
         return;
-    if (r->framed[j] > 0)
-        (void) frame_send(r, j, 0);
-    else
-        (void) zmq_send(r->push[j], "", 0, ZMQ_DONTWAIT);
+    int rc = r->framed[j] > 0 ? frame_send(r, j, 0) : zmq_send(r->push[j], "", 0, ZMQ_DONTWAIT);
+    if (rc < 0)
+        r->stats.errors += (uint64_t) r->parts[j];
     r->parts[j] = 0;
     r->nopen--;
 }
@@ -95,10 +96,12 @@ mu__runner_batch_due(mu__runner_t *r, int64_t call_ns, int64_t now_ns)
 }
 
 /*  A batch of j is over after a failed send: libzmq dropped the whole
-    multipart message. The error is the dead peer's (EPIPE). */
+    multipart message, whose messages (counted out) are counted errors.
+    The error is the dead peer's (EPIPE). */
 static void
 batch_lost(mu__runner_t *r, int j)
 {
+    r->stats.errors += (uint64_t) r->parts[j];
     r->parts[j] = 0;
     r->framed[j] = 0;
     r->nopen--;
