@@ -32,10 +32,28 @@ mu__flow_edge_emit(void *edge, const void *data, size_t size)
     return 0;
 }
 
+/*  Whether sending a message on the link out of r runs user code: the
+    keyed link's key function, or the broadcast link's filters (the
+    stage's, or the next edge stage's per edge). */
+static bool
+link_runs_user_code(const mu__runner_t *r)
+{
+    const mu__stage_t *nx = r->next;
+    if (!nx)
+        return false;
+    if ((nx->link == MU_FLOW_KEYED && nx->key) || nx->filter)
+        return true;
+    for (int j = 0; nx->kind == MU__ST_EDGE && j < nx->n; j++)
+        if (nx->edges[j].filter)
+            return true;
+    return false;
+}
+
 void
 mu__edge_startup(mu__edge_core_t *core)
 {
     const mu_flow_edge_t *e = core->e;
+    core->user_each = e->from_client || link_runs_user_code(core->r);
     core->state = e->arg;
     if (e->startup && e->startup(e->arg, core->r->index, &core->state) != 0) {
         mu__rlog(error, core->r, "startup hook failed");
@@ -55,11 +73,13 @@ mu__edge_from_client(mu__edge_core_t *core, const void *data, size_t size)
                                 : mu__runner_send(r, data, size);
         if (rc < 0)
             r->stats.errors++;
-        /* Without a hook a message costs well under a microsecond (or
-           waits for room, which sends the batches): the age of the open
-           batches is checked every 16th, not each time (a clock read). */
+        /* Without user code (a hook, or the link's key function or
+           filters, which may take any time) a message costs well under a
+           microsecond (or waits for room, which sends the batches): the
+           age of the open batches is checked every 16th, not each time
+           (a clock read). */
         unsigned taken = ++core->taken;
-        if (e->from_client || (taken & 15) == 0)
+        if (core->user_each || (taken & 15) == 0)
             mu__runner_batch_due(r, 0, mu__flow_now_ns());
         if (r->net || (taken & 63) == 0) /* else the loop ticks */
             mu__runner_tick(r);

@@ -17,6 +17,8 @@ struct mu__edge_core_t {
     const mu_flow_edge_t *e;
     void *state;    /* what the hooks get: e->arg, or what e->startup set */
     unsigned taken; /* messages from clients so far */
+    bool user_each; /* user code runs per message from a client: a from_client
+                       hook, or the link's key function or filters */
     /*  Clients connected now. */
     int (*clients)(const mu__edge_core_t *core);
     /*  Hands a message to every client without waiting (there is one). */
