@@ -139,6 +139,35 @@ peek_upstream(mu__edge_core_t *core)
         core->has_held = true;
 }
 
+/*  Between the records of a framed part: stop while blocked. */
+static bool
+stop_blocked(void *ctx)
+{
+    return mu__edge_blocked(ctx);
+}
+
+/*  Takes m, or its rest from *off; when the edge became blocked in the
+    middle of a framed part, holds it (m moved into core->held) with where
+    its rest starts, and returns -1. Else the messages taken. */
+static int
+take_or_hold(mu__edge_core_t *core, zmq_msg_t *m, size_t off)
+{
+    int n = mu__runner_take_until(core->r, zmq_msg_data(m), zmq_msg_size(m), &off, stop_blocked,
+                                  deliver_clients, core);
+    if (off == 0)
+        return n;
+    if (m != &core->held) {
+        if (!core->held_init) {
+            zmq_msg_init(&core->held);
+            core->held_init = true;
+        }
+        zmq_msg_move(&core->held, m);
+    }
+    core->held_off = off;
+    core->has_held = true;
+    return -1;
+}
+
 void
 mu__edge_read_upstream(mu__edge_core_t *core)
 {
@@ -149,15 +178,19 @@ mu__edge_read_upstream(mu__edge_core_t *core)
         return;
     }
     if (core->has_held) {
+        size_t off = core->held_off;
         core->has_held = false;
-        mu__runner_take(r, zmq_msg_data(&core->held), zmq_msg_size(&core->held), deliver_clients,
-                        core);
+        core->held_off = 0;
+        if (take_or_hold(core, &core->held, off) < 0)
+            return;
     }
     zmq_msg_t m;
     zmq_msg_init(&m);
-    for (int n = 0; n < UPSTREAM_BATCH && !r->exit_req && !mu__edge_blocked(core)
-                    && mu__runner_recv(r, &m) == 0;)
-        n += mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), deliver_clients, core);
+    for (int n = 0, k; n < UPSTREAM_BATCH && !r->exit_req && !mu__edge_blocked(core)
+                       && mu__runner_recv(r, &m) == 0;
+         n += k)
+        if ((k = take_or_hold(core, &m, 0)) < 0)
+            break;
     zmq_msg_close(&m);
     mu__runner_flush_acks(r);
 }

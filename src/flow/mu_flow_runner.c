@@ -275,24 +275,31 @@ framed_valid(const uint8_t *p, size_t size)
     framed_valid), or one into an input that carries no batches (from a
     source, or at-least-once: those messages go alone, and an
     at-least-once message needs its id), is one error and dropped whole;
-    the parts around it are taken. Returns the messages taken (at least
-    1: the caller's input bound counts the part). */
+    the parts around it are taken. From *resume (0: the start, checked
+    first), up to where stop says to stop (*resume gets it). Returns the
+    messages taken (at least 1: the caller's input bound counts the
+    part). */
 static int
-take_framed(mu__runner_t *r, const uint8_t *p, size_t size, mu__runner_deliver_fn *fn, void *ctx)
+take_framed(mu__runner_t *r, const uint8_t *p, size_t size, size_t *resume,
+            mu__runner_stop_fn *stop, mu__runner_deliver_fn *fn, void *ctx)
 {
-    if (!r->in_batches || !framed_valid(p, size)) {
+    size_t off = *resume;
+    *resume = 0;
+    if (off == 0 && (!r->in_batches || !framed_valid(p, size))) {
         r->stats.errors++;
         mu__rlog(warning, r, "malformed batch of %zu bytes dropped", size);
         return 1;
     }
     int n = 0;
-    size_t off = 1;
     int64_t t = 0; /* when the previous record's call ended */
-    while (off < size && !r->exit_req) {
+    for (off = off > 0 ? off : 1; off < size && !r->exit_req; n++) {
+        if (stop && stop(ctx)) {
+            *resume = off;
+            break;
+        }
         uint32_t len = mu__get_le32(p + off);
         t = take_data(r, p + off + 4, len, fn, ctx, t);
         off += 4 + (size_t) len;
-        n++;
     }
     return n > 0 ? n : 1;
 }
@@ -300,13 +307,21 @@ take_framed(mu__runner_t *r, const uint8_t *p, size_t size, mu__runner_deliver_f
 int
 mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn, void *ctx)
 {
+    size_t resume = 0;
+    return mu__runner_take_until(r, msg, size, &resume, NULL, fn, ctx);
+}
+
+int
+mu__runner_take_until(mu__runner_t *r, const void *msg, size_t size, size_t *resume,
+                      mu__runner_stop_fn *stop, mu__runner_deliver_fn *fn, void *ctx)
+{
+    if (*resume > 0 || (!r->net && size >= 1 && ((const char *) msg)[0] == 'B'))
+        return take_framed(r, msg, size, resume, stop, fn, ctx);
     const char *p = msg;
     if (r->net)
         take_net(r, msg, size, fn, ctx);
     else if (size >= 1 && p[0] == 'M')
         (void) take_data(r, p + 1, size - 1, fn, ctx, 0);
-    else if (size >= 1 && p[0] == 'B')
-        return take_framed(r, msg, size, fn, ctx);
     else if (size == 0) {
         /* the end of a batch (mu_flow_links.c): nothing to do */
     } else if (size >= 1 && p[0] == 'R' && r->ack_push) {
