@@ -10,18 +10,21 @@
     parts written by hand: whole ones taken, each kind of bad one (and any
     into an input that carries no batches) one error, dropped whole. An
     outbound edge whose client leaves in the middle of a part keeps its rest
-    for the next client (at the function level). */
+    for the next client, and a worker's sender writes a batch as one 'M'
+    part and one 'B' part (both at the function level). */
 #include "mu_test.h"
 #include "mutil.h"
 #include "flow_test.h"
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_edge_core.h"
+#include "flow/mu_flow_links.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -638,6 +641,92 @@ test_edge_stops_in_a_part(void)
     zmq_ctx_term(ctx);
 }
 
+/* ---- what a sender writes ------------------------------------------------------------------ */
+
+/*  Receives the next part from pull into b (at most cap bytes): its size,
+    -1 on none within 20 s; *more: whether more parts follow. */
+static int
+recv_part(void *pull, uint8_t *b, size_t cap, bool *more)
+{
+    zmq_pollitem_t it = { .socket = pull, .events = ZMQ_POLLIN };
+    if (zmq_poll(&it, 1, mu_test_ms(20000)) != 1)
+        return -1;
+    int n = zmq_recv(pull, b, cap, ZMQ_DONTWAIT);
+    int m = 0;
+    size_t len = sizeof m;
+    zmq_getsockopt(pull, ZMQ_RCVMORE, &m, &len);
+    *more = m != 0;
+    return n;
+}
+
+/*  Whether a batch arrives as a sender writes it (doc/wire.md): 'M' id
+    first (more follows), then one 'B' part (the last) of the ids
+    first+1..first+records, each an 8-byte record. */
+static bool
+batch_is(void *pull, uint64_t first, int records)
+{
+    uint8_t b[2048], want[2048] = { 'B' };
+    bool more = false;
+    uint64_t id;
+    if (recv_part(pull, b, sizeof b, &more) != 9 || b[0] != 'M' || !more)
+        return false;
+    memcpy(&id, b + 1, sizeof id);
+    size_t n = 1;
+    for (int k = 1; k <= records; k++)
+        n = frame_id(want, n, first + (uint64_t) k);
+    int got = recv_part(pull, b, sizeof b, &more);
+    if (id != first || got != (int) n || more || memcmp(b, want, n) != 0) {
+        printf("# batch from %llu: id %llu, 'B' part of %d bytes (want %zu), more %d\n",
+               (unsigned long long) first, (unsigned long long) id, got, n, (int) more);
+        return false;
+    }
+    return true;
+}
+
+/*  At the function level (a worker's runner sending on a balanced link to
+    a PULL socket of the test): 16 messages in a row are one 'M' part and
+    one 'B' part of 15 records, and 3 more with the open batch then sent
+    are one 'M' part and a 'B' part of 2: a sender going back to one part
+    per message fails here. */
+static void
+test_sender_frames_batches(void)
+{
+    mu_flow_t flow = { .name = "bsend" };
+    mu__stage_t stage = { .name = "w", .kind = MU__ST_WORKER };
+    mu__stage_t next = { .name = "n", .link = MU_FLOW_BALANCE, .n = 1 };
+    void *ctx = zmq_ctx_new();
+    void *pull = zmq_socket(ctx, ZMQ_PULL);
+    void *push = zmq_socket(ctx, ZMQ_PUSH);
+    int parts = 0;
+    uint8_t *frame = NULL;
+    size_t framed = 0;
+    bool dead = false;
+    mu__runner_t r = { .flow = &flow,
+                       .st = &stage,
+                       .next = &next,
+                       .npush = 1,
+                       .push = &push,
+                       .parts = &parts,
+                       .frame = &frame,
+                       .framed = &framed,
+                       .dead_down = &dead };
+    bool ok = pull && push && zmq_bind(pull, "inproc://bsend") == 0
+              && zmq_connect(push, "inproc://bsend") == 0;
+    for (uint64_t id = 1; ok && id <= 19; id++)
+        ok = mu__runner_send(&r, &id, sizeof id) == 0;
+    mu__runner_flush_batches(&r);
+    ok = ok && batch_is(pull, 1, 15) && batch_is(pull, 17, 2);
+    int linger = 0;
+    zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_close(push);
+    zmq_close(pull);
+    zmq_ctx_term(ctx);
+    free(frame);
+    MU_CHECK(ok);
+    MU_CHECK_EQ(r.stats.out, 19);
+    MU_CHECK_EQ(r.nopen, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -649,5 +738,6 @@ main(int argc, char **argv)
     RUN(test_framed_parts_and_malformed_ones);
     RUN(test_framed_part_into_at_least_once);
     RUN(test_edge_stops_in_a_part);
+    RUN(test_sender_frames_batches);
     MU_DONE();
 }
