@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -727,6 +728,81 @@ test_sender_frames_batches(void)
     MU_CHECK_EQ(r.nopen, 0);
 }
 
+/* ---- an inbound edge with a key function ---------------------------------------------------- */
+
+static int key_pipe[2] = { -1, -1 }; /* the key function reports into it */
+
+/*  The key of the keyed link out of the inbound edge (user code per
+    message, in the edge's process): message 2 takes a millisecond (the
+    open batch is then older than its 50 us), message 3 waits (up to
+    20 s) until the sink has reported message 1 and reports whether it
+    came. */
+static uint64_t
+slow_key(void *arg, const void *data, size_t size)
+{
+    (void) arg;
+    uint64_t id = 0;
+    memcpy(&id, data, size < sizeof id ? size : sizeof id);
+    if (id == 2) {
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        do /* the call's own work, not a wait */
+            clock_gettime(CLOCK_MONOTONIC, &t);
+        while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 1000000L);
+    } else if (id == 3) {
+        uint8_t came = wait_seen(1);
+        if (write(key_pipe[1], &came, 1) != 1)
+            return 0;
+    }
+    return 0;
+}
+
+/*  An inbound edge whose keyed link runs a key function checks its open
+    batch's age after every message, as with a from_client hook: three
+    messages from a client in one write, the second's key taking a
+    millisecond, and the first reaches the sink while the third's key
+    waits for it (checked every 16th message only, it stayed in the open
+    batch until the read ended: the wait ran out). */
+static void
+test_edge_key_sends_batches_in_time(void)
+{
+    open_pipes();
+    MU_CHECK_EQ(pipe(key_pipe), 0);
+    mu_flow_t *f = mu_flow_new("bkey");
+    MU_CHECK(f);
+    mu_flow_edge_t in = { .host = "127.0.0.1", .listen = true };
+    MU_CHECK_EQ(mu_flow_add_edge(f, "in", &in), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "snk", 1, sink_startup, seen_sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_link(f, "snk", MU_FLOW_KEYED, NULL, slow_key, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    int port = mu_flow_edge_port(f, "in", 0);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t) port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    MU_CHECK(port > 0 && c >= 0 && connect(c, (struct sockaddr *) &sa, sizeof sa) == 0);
+    uint8_t buf[3 * 12];
+    for (uint64_t id = 1; id <= 3; id++) {
+        buf[(id - 1) * 12] = 8;
+        memset(buf + (id - 1) * 12 + 1, 0, 3);
+        memcpy(buf + (id - 1) * 12 + 4, &id, sizeof id);
+    }
+    MU_CHECK_EQ(write(c, buf, sizeof buf), (ssize_t) sizeof buf);
+    uint8_t came = 0;
+    bool reported = read_full(key_pipe[0], &came, 1, 40000);
+    mu_flow_stats_t row;
+    bool all = wait_stat(f, "snk", STAT(in), 3, &row);
+    close(c);
+    MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(20000)), 0);
+    mu_flow_destroy(&f);
+    close_pipes();
+    close(key_pipe[0]);
+    close(key_pipe[1]);
+    MU_CHECK(reported);
+    MU_CHECK_EQ(came, 1);
+    MU_CHECK(all);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -739,5 +815,6 @@ main(int argc, char **argv)
     RUN(test_framed_part_into_at_least_once);
     RUN(test_edge_stops_in_a_part);
     RUN(test_sender_frames_batches);
+    RUN(test_edge_key_sends_batches_in_time);
     MU_DONE();
 }
