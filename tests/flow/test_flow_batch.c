@@ -728,6 +728,57 @@ test_sender_frames_batches(void)
     MU_CHECK_EQ(r.nopen, 0);
 }
 
+/*  A batch that cannot be ended (its socket swapped for one on which
+    every send fails, as to a pipe gone) counts its messages, already
+    counted out, as errors: 5 (a framed part lost) and then 1 (an empty
+    part). */
+static void
+test_lost_batch_counted(void)
+{
+    mu_flow_t flow = { .name = "blost" };
+    mu__stage_t stage = { .name = "w", .kind = MU__ST_WORKER };
+    mu__stage_t next = { .name = "n", .link = MU_FLOW_BALANCE, .n = 1 };
+    void *ctx = zmq_ctx_new();
+    void *push = zmq_socket(ctx, ZMQ_PUSH), *pull = zmq_socket(ctx, ZMQ_PULL);
+    int parts = 0, linger = 0;
+    uint8_t *frame = NULL;
+    size_t framed = 0;
+    bool dead = false;
+    mu__runner_t r = { .flow = &flow,
+                       .st = &stage,
+                       .next = &next,
+                       .npush = 1,
+                       .push = &push,
+                       .parts = &parts,
+                       .frame = &frame,
+                       .framed = &framed,
+                       .dead_down = &dead };
+    bool ok = push && zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger) == 0 && pull
+              && zmq_setsockopt(pull, ZMQ_LINGER, &linger, sizeof linger) == 0
+              && zmq_bind(pull, "inproc://blost") == 0 && zmq_connect(push, "inproc://blost") == 0;
+    for (uint64_t id = 1; ok && id <= 5; id++)
+        ok = mu__runner_send(&r, &id, sizeof id) == 0;
+    void *real = push;
+    push = zmq_socket(ctx, ZMQ_SUB); /* every send on it fails */
+    ok = ok && push;
+    mu__runner_flush_batches(&r);
+    uint64_t errors5 = r.stats.errors;
+    framed = 0; /* a batch of one message: ended by an empty part */
+    parts = 1;
+    r.nopen = 1;
+    mu__runner_flush_batches(&r);
+    zmq_close(push);
+    zmq_close(real);
+    zmq_close(pull);
+    zmq_ctx_term(ctx);
+    free(frame);
+    MU_CHECK(ok);
+    MU_CHECK_EQ(r.stats.out, 5);
+    MU_CHECK_EQ(errors5, 5);
+    MU_CHECK_EQ(r.stats.errors, 6);
+    MU_CHECK_EQ(r.nopen, 0);
+}
+
 /* ---- an inbound edge with a key function ---------------------------------------------------- */
 
 static int key_pipe[2] = { -1, -1 }; /* the key function reports into it */
@@ -815,6 +866,7 @@ main(int argc, char **argv)
     RUN(test_framed_part_into_at_least_once);
     RUN(test_edge_stops_in_a_part);
     RUN(test_sender_frames_batches);
+    RUN(test_lost_batch_counted);
     RUN(test_edge_key_sends_batches_in_time);
     MU_DONE();
 }
