@@ -32,10 +32,28 @@ mu__flow_edge_emit(void *edge, const void *data, size_t size)
     return 0;
 }
 
+/*  Whether sending a message on the link out of r runs user code: the
+    keyed link's key function, or the broadcast link's filters (the
+    stage's, or the next edge stage's per edge). */
+static bool
+link_runs_user_code(const mu__runner_t *r)
+{
+    const mu__stage_t *nx = r->next;
+    if (!nx)
+        return false;
+    if ((nx->link == MU_FLOW_KEYED && nx->key) || nx->filter)
+        return true;
+    for (int j = 0; nx->kind == MU__ST_EDGE && j < nx->n; j++)
+        if (nx->edges[j].filter)
+            return true;
+    return false;
+}
+
 void
 mu__edge_startup(mu__edge_core_t *core)
 {
     const mu_flow_edge_t *e = core->e;
+    core->user_each = e->from_client || link_runs_user_code(core->r);
     core->state = e->arg;
     if (e->startup && e->startup(e->arg, core->r->index, &core->state) != 0) {
         mu__rlog(error, core->r, "startup hook failed");
@@ -55,11 +73,13 @@ mu__edge_from_client(mu__edge_core_t *core, const void *data, size_t size)
                                 : mu__runner_send(r, data, size);
         if (rc < 0)
             r->stats.errors++;
-        /* Without a hook a message costs well under a microsecond (or
-           waits for room, which sends the batches): the age of the open
-           batches is checked every 16th, not each time (a clock read). */
+        /* Without user code (a hook, or the link's key function or
+           filters, which may take any time) a message costs well under a
+           microsecond (or waits for room, which sends the batches): the
+           age of the open batches is checked every 16th, not each time
+           (a clock read). */
         unsigned taken = ++core->taken;
-        if (e->from_client || (taken & 15) == 0)
+        if (core->user_each || (taken & 15) == 0)
             mu__runner_batch_due(r, 0, mu__flow_now_ns());
         if (r->net || (taken & 63) == 0) /* else the loop ticks */
             mu__runner_tick(r);
@@ -119,6 +139,35 @@ peek_upstream(mu__edge_core_t *core)
         core->has_held = true;
 }
 
+/*  Between the records of a framed part: stop while blocked. */
+static bool
+stop_blocked(void *ctx)
+{
+    return mu__edge_blocked(ctx);
+}
+
+/*  Takes m, or its rest from *off; when the edge became blocked in the
+    middle of a framed part, holds it (m moved into core->held) with where
+    its rest starts, and returns -1. Else the messages taken. */
+static int
+take_or_hold(mu__edge_core_t *core, zmq_msg_t *m, size_t off)
+{
+    int n = mu__runner_take_until(core->r, zmq_msg_data(m), zmq_msg_size(m), &off, stop_blocked,
+                                  deliver_clients, core);
+    if (off == 0)
+        return n;
+    if (m != &core->held) {
+        if (!core->held_init) {
+            zmq_msg_init(&core->held);
+            core->held_init = true;
+        }
+        zmq_msg_move(&core->held, m);
+    }
+    core->held_off = off;
+    core->has_held = true;
+    return -1;
+}
+
 void
 mu__edge_read_upstream(mu__edge_core_t *core)
 {
@@ -129,15 +178,19 @@ mu__edge_read_upstream(mu__edge_core_t *core)
         return;
     }
     if (core->has_held) {
+        size_t off = core->held_off;
         core->has_held = false;
-        mu__runner_take(r, zmq_msg_data(&core->held), zmq_msg_size(&core->held), deliver_clients,
-                        core);
+        core->held_off = 0;
+        if (take_or_hold(core, &core->held, off) < 0)
+            return;
     }
     zmq_msg_t m;
     zmq_msg_init(&m);
-    for (int n = 0; n < UPSTREAM_BATCH && !r->exit_req && !mu__edge_blocked(core)
-                    && mu__runner_recv(r, &m) == 0;)
-        n += mu__runner_take(r, zmq_msg_data(&m), zmq_msg_size(&m), deliver_clients, core);
+    for (int n = 0, k; n < UPSTREAM_BATCH && !r->exit_req && !mu__edge_blocked(core)
+                       && mu__runner_recv(r, &m) == 0;
+         n += k)
+        if ((k = take_or_hold(core, &m, 0)) < 0)
+            break;
     zmq_msg_close(&m);
     mu__runner_flush_acks(r);
 }

@@ -17,6 +17,8 @@ struct mu__edge_core_t {
     const mu_flow_edge_t *e;
     void *state;    /* what the hooks get: e->arg, or what e->startup set */
     unsigned taken; /* messages from clients so far */
+    bool user_each; /* user code runs per message from a client: a from_client
+                       hook, or the link's key function or filters */
     /*  Clients connected now. */
     int (*clients)(const mu__edge_core_t *core);
     /*  Hands a message to every client without waiting (there is one). */
@@ -28,6 +30,10 @@ struct mu__edge_core_t {
         a client (read only to see an end of stream behind nothing). */
     zmq_msg_t held;
     bool has_held, held_init;
+    /*  A framed part the edge stopped reading in the middle of (its last
+        client left, or all fell behind) is held too: held_off is where
+        its rest starts (0: held whole). */
+    size_t held_off;
 };
 
 /*  Runs the edge's startup hook (or takes e->arg as the state); exits the

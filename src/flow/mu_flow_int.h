@@ -223,6 +223,7 @@ struct mu__runner_t {
     uint8_t **frame; /* per push socket: the open batch's framed parts after its first */
     size_t *framed;  /* bytes in frame[j] */
     int nopen;       /* push sockets with an open batch */
+    bool in_batches; /* the input carries batches: framed parts are taken */
     int64_t open_ns; /* when the oldest open batch opened */
     int pull_fd;     /* the input socket's ZMQ_FD, when pull_fd_ok */
     bool pull_fd_ok;

@@ -26,29 +26,11 @@
     rows lost 11-17 %). */
 #define MU__BALANCE_RUN MU__LINK_BATCH_PARTS
 
-/*  Batches: the most data parts of one batch (one ZeroMQ multipart
-    message), the largest message that goes in one (a larger one is sent
-    alone: its copy costs more than a wake-up), and how long an open batch
-    may wait (a slow handler's outputs do not wait for the end of its
-    input batch). ZeroMQ's high-water mark counts whole multipart
-    messages: the link sockets divide it by MU__LINK_BATCH_PARTS
-    (mu_flow_runner.c), so a link's queue holds in messages. */
-#define MU__BATCH_PARTS MU__LINK_BATCH_PARTS
-#define MU__BATCH_MAX_SIZE 1024
+/*  How long an open batch may wait (a slow handler's outputs do not wait
+    for the end of its input batch). */
 #define MU__BATCH_NS 50000
 
 /* ---- batches ----------------------------------------------------------------- */
-
-/*  The bytes of a framed part: 'B', then per message its size (u32 LE) and
-    payload (doc/wire.md). A batch's first message is a part of its own,
-    sent at once: it meets the high-water mark (ZeroMQ checks a multipart
-    message's first part), so the rest of the batch, framed, always fits
-    behind it. The rest is copied into frame[j] and goes out as one more
-    part when the batch ends: one ZeroMQ message for up to 15 data
-    messages, not one each (libzmq's work per message, in the runner's
-    thread and in both I/O threads, was a third of a paced flow's CPU;
-    doc/flow.md, "Latency"). */
-#define MU__FRAME_CAP (1 + (MU__BATCH_PARTS - 1) * (4 + MU__BATCH_MAX_SIZE))
 
 /*  Copies data message m (its 'M' dropped) into j's framed part. False
     when there is no buffer (no memory): m then goes as a part of its own. */
@@ -82,16 +64,17 @@ frame_send(mu__runner_t *r, int j, int flags)
 /*  Ends the open batch of push socket j: its framed part, or an empty part
     when it has none, without MORE; the receiver skips an empty part
     (mu__runner_take). Within a multipart message the part cannot meet a
-    full pipe (ZeroMQ counts whole messages). */
+    full pipe (ZeroMQ counts whole messages); only a pipe that went away
+    fails it, and libzmq then drops the whole multipart message: its
+    messages, counted out when they were sent, are counted errors too. */
 static void
 close_batch(mu__runner_t *r, int j)
 {
     if (!r->parts || r->parts[j] == 0)
         return;
-    if (r->framed[j] > 0)
-        (void) frame_send(r, j, 0);
-    else
-        (void) zmq_send(r->push[j], "", 0, ZMQ_DONTWAIT);
+    int rc = r->framed[j] > 0 ? frame_send(r, j, 0) : zmq_send(r->push[j], "", 0, ZMQ_DONTWAIT);
+    if (rc < 0)
+        r->stats.errors += (uint64_t) r->parts[j];
     r->parts[j] = 0;
     r->nopen--;
 }
@@ -113,10 +96,12 @@ mu__runner_batch_due(mu__runner_t *r, int64_t call_ns, int64_t now_ns)
 }
 
 /*  A batch of j is over after a failed send: libzmq dropped the whole
-    multipart message. The error is the dead peer's (EPIPE). */
+    multipart message, whose messages (counted out) are counted errors.
+    The error is the dead peer's (EPIPE). */
 static void
 batch_lost(mu__runner_t *r, int j)
 {
+    r->stats.errors += (uint64_t) r->parts[j];
     r->parts[j] = 0;
     r->framed[j] = 0;
     r->nopen--;

@@ -23,6 +23,27 @@ int mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p);
     link sockets divide their high-water marks by it (mu_flow_runner.c). */
 #define MU__LINK_BATCH_PARTS 16
 
+/*  Batches: the most data messages of one batch (one ZeroMQ multipart
+    message), and the largest message that goes in one, its type byte
+    included (a larger one is sent alone: its copy costs more than a
+    wake-up). ZeroMQ's high-water mark counts whole multipart messages:
+    the link sockets divide it by MU__LINK_BATCH_PARTS (mu_flow_runner.c),
+    so a link's queue holds in messages. */
+#define MU__BATCH_PARTS MU__LINK_BATCH_PARTS
+#define MU__BATCH_MAX_SIZE 1024
+
+/*  The most bytes of a framed part: 'B', then per message its size (u32
+    LE) and payload (doc/wire.md). A batch's first message is a part of its
+    own, sent at once: it meets the high-water mark (ZeroMQ checks a
+    multipart message's first part), so the rest of the batch, framed,
+    always fits behind it. The rest is copied into the runner's frame[j]
+    and goes out as one more part when the batch ends: one ZeroMQ message
+    for up to 15 data messages, not one each (libzmq's work per message,
+    in the runner's thread and in both I/O threads, was a third of a paced
+    flow's CPU; doc/flow.md, "Latency"). A receiver drops a framed part
+    that exceeds these bounds (mu_flow_runner.c). */
+#define MU__FRAME_CAP (1 + (MU__BATCH_PARTS - 1) * (4 + MU__BATCH_MAX_SIZE))
+
 /*  Data messages go downstream in batches: the messages a runner sends to
     one downstream runner in a row are one ZeroMQ multipart message (the
     first alone, the rest framed in one more part; doc/wire.md), so ZeroMQ

@@ -248,27 +248,58 @@ take_data(mu__runner_t *r, const void *data, size_t size, mu__runner_deliver_fn 
     return r->nopen < open ? 0 : t1;
 }
 
-/*  A framed part of a batch (mu_flow_links.c; doc/wire.md): 'B', then per
-    message its size (u32 LE) and payload. A size past the end is an error
-    of the part's rest, which is dropped. Returns the messages taken. */
-static int
-take_framed(mu__runner_t *r, const uint8_t *p, size_t size, mu__runner_deliver_fn *fn, void *ctx)
+/*  Whether framed part p (size bytes, 'B' first) holds what a sender
+    writes (mu_flow_links.c; doc/wire.md): at most MU__FRAME_CAP bytes,
+    1 to MU__BATCH_PARTS - 1 records, each a size (u32 LE) below
+    MU__BATCH_MAX_SIZE and that many bytes, ending at the part's end. */
+static bool
+framed_valid(const uint8_t *p, size_t size)
 {
-    int n = 0;
-    size_t off = 1;
-    int64_t t = 0; /* when the previous record's call ended */
-    while (off < size && !r->exit_req) {
+    if (size > MU__FRAME_CAP)
+        return false;
+    int records = 0;
+    for (size_t off = 1; off < size; records++) {
         size_t left = size - off;
-        uint32_t len = left >= 4 ? mu__get_le32(p + off) : 0;
-        if (left < 4 || len > left - 4) {
-            r->stats.errors++;
-            mu__rlog(warning, r, "malformed batch of %zu bytes: %zu bytes dropped", size,
-                     size - off);
+        if (left < 4 || records == MU__BATCH_PARTS - 1)
+            return false;
+        uint32_t len = mu__get_le32(p + off);
+        if (len >= MU__BATCH_MAX_SIZE || len > left - 4)
+            return false;
+        off += 4 + (size_t) len;
+    }
+    return records > 0;
+}
+
+/*  A framed part of a batch (mu_flow_links.c; doc/wire.md): 'B', then per
+    message its size (u32 LE) and payload. A part no sender writes (see
+    framed_valid), or one into an input that carries no batches (from a
+    source, or at-least-once: those messages go alone, and an
+    at-least-once message needs its id), is one error and dropped whole;
+    the parts around it are taken. From *resume (0: the start, checked
+    first), up to where stop says to stop (*resume gets it). Returns the
+    messages taken (at least 1: the caller's input bound counts the
+    part). */
+static int
+take_framed(mu__runner_t *r, const uint8_t *p, size_t size, size_t *resume,
+            mu__runner_stop_fn *stop, mu__runner_deliver_fn *fn, void *ctx)
+{
+    size_t off = *resume;
+    *resume = 0;
+    if (off == 0 && (!r->in_batches || !framed_valid(p, size))) {
+        r->stats.errors++;
+        mu__rlog(warning, r, "malformed batch of %zu bytes dropped", size);
+        return 1;
+    }
+    int n = 0;
+    int64_t t = 0; /* when the previous record's call ended */
+    for (off = off > 0 ? off : 1; off < size && !r->exit_req; n++) {
+        if (stop && stop(ctx)) {
+            *resume = off;
             break;
         }
+        uint32_t len = mu__get_le32(p + off);
         t = take_data(r, p + off + 4, len, fn, ctx, t);
         off += 4 + (size_t) len;
-        n++;
     }
     return n > 0 ? n : 1;
 }
@@ -276,13 +307,21 @@ take_framed(mu__runner_t *r, const uint8_t *p, size_t size, mu__runner_deliver_f
 int
 mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn, void *ctx)
 {
+    size_t resume = 0;
+    return mu__runner_take_until(r, msg, size, &resume, NULL, fn, ctx);
+}
+
+int
+mu__runner_take_until(mu__runner_t *r, const void *msg, size_t size, size_t *resume,
+                      mu__runner_stop_fn *stop, mu__runner_deliver_fn *fn, void *ctx)
+{
+    if (*resume > 0 || (!r->net && size >= 1 && ((const char *) msg)[0] == 'B'))
+        return take_framed(r, msg, size, resume, stop, fn, ctx);
     const char *p = msg;
     if (r->net)
         take_net(r, msg, size, fn, ctx);
     else if (size >= 1 && p[0] == 'M')
         (void) take_data(r, p + 1, size - 1, fn, ctx, 0);
-    else if (size >= 1 && p[0] == 'B')
-        return take_framed(r, msg, size, fn, ctx);
     else if (size == 0) {
         /* the end of a batch (mu_flow_links.c): nothing to do */
     } else if (size >= 1 && p[0] == 'R' && r->ack_push) {
@@ -376,9 +415,9 @@ mu__runner_setup(mu__runner_t *r)
     if (!mu__flow_first(f, r->stage)) {
         r->n_up = f->stages[r->stage - 1].n;
         r->eos = calloc((size_t) r->n_up, sizeof *r->eos);
-        bool batches = f->stages[r->stage - 1].kind != MU__ST_SOURCE && !r->st->reliable;
+        r->in_batches = f->stages[r->stage - 1].kind != MU__ST_SOURCE && !r->st->reliable;
         r->pull = make_socket(r, ZMQ_PULL,
-                              batches ? LINK_QUEUE / MU__LINK_BATCH_PARTS : LINK_QUEUE);
+                              r->in_batches ? LINK_QUEUE / MU__LINK_BATCH_PARTS : LINK_QUEUE);
         mu__flow_endpoint(f, r->stage, r->index, ep, sizeof ep);
         if (strncmp(ep, "ipc://", 6) == 0)
             unlink(ep + 6);

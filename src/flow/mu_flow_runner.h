@@ -34,6 +34,16 @@ typedef int mu__runner_deliver_fn(mu__runner_t *r, const void *data, size_t size
 int mu__runner_take(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn,
                     void *ctx);
 
+/*  mu__runner_take that stops between the records of a framed part when
+    stop(ctx) is true (asked before each record; the part is checked
+    first): *resume then gets the offset of its first record not taken,
+    else 0. With *resume > 0 on entry, takes the rest of that part (msg,
+    size as before) from there. Lets an outbound edge stop reading when
+    its last client leaves in the middle of a part. */
+typedef bool mu__runner_stop_fn(void *ctx);
+int mu__runner_take_until(mu__runner_t *r, const void *msg, size_t size, size_t *resume,
+                          mu__runner_stop_fn *stop, mu__runner_deliver_fn *fn, void *ctx);
+
 /*  Receives the next input message into m (initialised): 0, or -1 when
     none is queued (never waits). */
 int mu__runner_recv(mu__runner_t *r, zmq_msg_t *m);
