@@ -9,6 +9,7 @@
 #define MU_FLOW_INT_H_INCLUDED
 
 #include "base/mu_internal.h"
+#include "base/mu_log_limit.h"
 #include "mu_log.h"
 #include "net/mu_zap.h"
 #include <stdbool.h>
@@ -242,10 +243,11 @@ struct mu__runner_t {
         messages, takes acks, sends statistics; MU_EINTR when told to
         exit (mu__runner_service). */
     int (*service)(mu__runner_t *r);
-    mu__zap_t *zap;               /* ZAP handler of zctx (CURVE server), or NULL */
-    mu__zap_domain_t *zap_domain; /* its domain: the flow's client key */
-    uint64_t zap_refused_seen;    /* refusals counted into stats so far */
-    mu__net_t *net;               /* multi-host links (mu_flow_net.c), or NULL */
+    mu__zap_t *zap;                /* ZAP handler of zctx (CURVE server), or NULL */
+    mu__zap_domain_t *zap_domain;  /* its domain: the flow's client key */
+    uint64_t zap_refused_seen;     /* refusals counted into stats so far */
+    mu__net_t *net;                /* multi-host links (mu_flow_net.c), or NULL */
+    mu__log_limit_t bad_input_log; /* "malformed ... dropped": one line a second */
 };
 
 /*  mu_log levels by name, for mu__rlog and the other flow log macros. */

@@ -201,6 +201,25 @@ mu__runner_aux_socket(const mu__runner_t *r)
     return r->net ? mu__net_out_socket(r) : mu__rel_ack_socket(r);
 }
 
+/*  Counts a malformed input message (what: its kind) as an error and logs
+    it, at most one line a second per runner: a peer sending nothing but
+    bad input cannot flood the log (the lines not logged are counted in
+    the next one). */
+static void
+bad_input(mu__runner_t *r, const char *what, size_t size)
+{
+    r->stats.errors++;
+    uint64_t before = 0;
+    if (!mu__log_limit_admit(&r->bad_input_log, mu__now_ms(), &before))
+        return;
+    if (before > 0)
+        mu__rlog(warning, r,
+                 "malformed %s of %zu bytes dropped (%llu more since the last such line)", what,
+                 size, (unsigned long long) before);
+    else
+        mu__rlog(warning, r, "malformed %s of %zu bytes dropped", what, size);
+}
+
 /*  A message of a multi-host link: data is handled and then credited. */
 static void
 take_net(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *fn, void *ctx)
@@ -209,8 +228,7 @@ take_net(mu__runner_t *r, const void *msg, size_t size, mu__runner_deliver_fn *f
     size_t len;
     int k = mu__net_open(r, msg, size, &data, &len);
     if (k < 0) {
-        r->stats.errors++;
-        mu__rlog(warning, r, "malformed message of %zu bytes from upstream dropped", size);
+        bad_input(r, "message from upstream", size);
     }
     if (k <= 0)
         return;
@@ -286,8 +304,7 @@ take_framed(mu__runner_t *r, const uint8_t *p, size_t size, size_t *resume,
     size_t off = *resume;
     *resume = 0;
     if (off == 0 && (!r->in_batches || !framed_valid(p, size))) {
-        r->stats.errors++;
-        mu__rlog(warning, r, "malformed batch of %zu bytes dropped", size);
+        bad_input(r, "batch", size);
         return 1;
     }
     int n = 0;
@@ -342,8 +359,7 @@ mu__runner_take_until(mu__runner_t *r, const void *msg, size_t size, size_t *res
         uint32_t idx = mu__get_le32((const uint8_t *) p + 1);
         mark_eos(r, idx < MU__FLOW_MAX_RUNNERS ? (int) idx : -1);
     } else {
-        r->stats.errors++;
-        mu__rlog(warning, r, "malformed internal message of %zu bytes dropped", size);
+        bad_input(r, "internal message", size);
     }
     return 1;
 }

@@ -4,10 +4,15 @@
     line reaches the file destination set before mu_flow_start, in the JSON
     format set there, with module "flow"; a forked process logs unbuffered
     (its lines are not lost when it ends with _exit), and the parent's
-    buffered lines are written once (not again by a child). */
+    buffered lines are written once (not again by a child). A runner fed
+    nothing but malformed input counts every message as an error but logs
+    at most one line a second about it, the next line saying how many were
+    not logged (function level: a runner's take). */
 #include "mu_test.h"
 #include "mutil.h"
 #include "flow_test.h"
+#include "flow/mu_flow_int.h"
+#include "flow/mu_flow_runner.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,10 +108,61 @@ test_runner_logs_json_to_file(void)
     mu_test_remove_scratch_dir(dir);
 }
 
+static int dropped_lines, dropped_lines_with_count;
+
+/*  The log callback: counts the runner's "malformed ... dropped" lines. */
+static void
+count_dropped(void *arg, mu_log_level_t level, const char *module, const char *message,
+              const char *line)
+{
+    (void) arg;
+    (void) level;
+    (void) line;
+    if (strcmp(module, "flow") == 0 && strstr(message, "malformed batch")) {
+        dropped_lines++;
+        dropped_lines_with_count += strstr(message, "999 more since the last") != NULL;
+    }
+}
+
+static int
+never_called(mu__runner_t *r, const void *data, size_t size, void *ctx)
+{
+    (void) r;
+    (void) data;
+    (void) size;
+    (void) ctx;
+    return MU_EIO;
+}
+
+static void
+test_malformed_input_logged_once_a_second(void)
+{
+    mu_flow_t flow = { .name = "badlog" };
+    mu__stage_t stage = { .name = "w", .kind = MU__ST_WORKER };
+    mu__runner_t r = { .flow = &flow, .st = &stage, .in_batches = false };
+    const uint8_t part[] = { 'B', 1, 0, 0, 0, 'x' }; /* framed, into an input without batches */
+    mu_log_set_level(MU_LOG_WARNING);
+    mu_log_set_callback(count_dropped, NULL);
+    for (int i = 0; i < 1000; i++)
+        (void) mu__runner_take(&r, part, sizeof part, never_called, NULL);
+    int within_a_second = dropped_lines;
+    /* a second later (the runner's clock, not a sleep: the limit's own
+       record of its last line moves back) the next one logs with the count */
+    r.bad_input_log.last_ms -= 2 * MU__LOG_INTERVAL_MS;
+    (void) mu__runner_take(&r, part, sizeof part, never_called, NULL);
+    mu_log_set_callback(NULL, NULL);
+    MU_CHECK_EQ(r.stats.errors, 1001);
+    MU_CHECK_EQ(r.stats.in, 0);
+    MU_CHECK_EQ(within_a_second, 1);
+    MU_CHECK_EQ(dropped_lines, 2);
+    MU_CHECK_EQ(dropped_lines_with_count, 1);
+}
+
 int
 main(int argc, char **argv)
 {
     flow_test_begin(argc, argv);
     RUN(test_runner_logs_json_to_file);
+    RUN(test_malformed_input_logged_once_a_second);
     MU_DONE();
 }
