@@ -370,21 +370,26 @@ s4_check(void)
 }
 
 /*  Whether the batched minimal S4LRU holds the same lists as s4_t: every
-    level, head to tail through next and tail to head through prev, with
-    the level of each node and the counts. */
+    level, head to tail through next and tail to head through prev (each
+    walk at most count + 1 steps, so a cycle fails instead of hanging), with
+    the keys, the level of each node and the counts. */
 static int
 s4b_same_lists(const s4_t *a, const s4b_t *b)
 {
     for (int lv = 0; lv < S4_LEVELS; lv++) {
+        const uint32_t count = b->level[lv].count;
         uint32_t x = a->level[lv].head, y = b->level[lv].head, n = 0;
-        for (; x != PNIL && y != B_NIL; x = a->nodes[x].next, y = b->t[y].nl & B_NIL, n++)
+        for (; x != PNIL && y != B_NIL && n <= count;
+             x = a->nodes[x].next, y = b->t[y].nl & B_NIL, n++)
             if (a->nodes[x].key != b->t[y].key || b->t[y].nl >> B_LV_SHIFT != (uint32_t) lv + 1)
                 return 0;
-        if (x != PNIL || y != B_NIL || n != b->level[lv].count || n != a->level[lv].count)
+        if (x != PNIL || y != B_NIL || n != count || n != a->level[lv].count)
             return 0;
-        for (y = b->level[lv].tail; y != B_NIL; y = b->t[y].prev)
-            n--;
-        if (n != 0)
+        x = a->level[lv].tail, y = b->level[lv].tail, n = 0;
+        for (; x != PNIL && y != B_NIL && n <= count; x = a->nodes[x].prev, y = b->t[y].prev, n++)
+            if (a->nodes[x].key != b->t[y].key)
+                return 0;
+        if (x != PNIL || y != B_NIL || n != count)
             return 0;
     }
     return 1;
