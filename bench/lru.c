@@ -461,6 +461,18 @@ run_ours(mu_lru_t *lru, uint64_t n, uint32_t *pos)
 
 #define BATCH 64
 
+/*  Fills keys with the m keys of the trace from position at; returns the
+    position after them. */
+static uint32_t
+next_keys(uint64_t *keys, size_t m, uint32_t at)
+{
+    for (size_t j = 0; j < m; j++) {
+        keys[j] = key_of(trace[at]);
+        at = (at + 1) & (TRACE_LEN - 1);
+    }
+    return at;
+}
+
 static double
 run_ours_many(mu_lru_t *lru, uint64_t n, uint32_t *pos)
 {
@@ -472,13 +484,9 @@ run_ours_many(mu_lru_t *lru, uint64_t n, uint32_t *pos)
     int64_t t0 = bench_now_ns();
     for (uint64_t i = 0; i < n; i += BATCH) {
         size_t m = n - i < BATCH ? (size_t) (n - i) : BATCH;
-        for (size_t j = 0; j < m; j++) {
-            keys[j] = key_of(trace[at]);
-            at = (at + 1) & (TRACE_LEN - 1);
-            items[j].key = &keys[j];
-            items[j].len = sizeof keys[j];
-            items[j].size = 1;
-        }
+        at = next_keys(keys, m, at);
+        for (size_t j = 0; j < m; j++)
+            items[j] = (mu_lru_item_t) { &keys[j], sizeof keys[j], 1 };
         hits += (uint64_t) mu_lru_increment_many(lru, items, m, NULL);
     }
     int64_t t1 = bench_now_ns();
@@ -498,10 +506,7 @@ run_s4b_many(s4b_t *p, uint64_t n, uint32_t *pos)
     int64_t t0 = bench_now_ns();
     for (uint64_t i = 0; i < n; i += BATCH) {
         size_t m = n - i < BATCH ? (size_t) (n - i) : BATCH;
-        for (size_t j = 0; j < m; j++) {
-            keys[j] = key_of(trace[at]);
-            at = (at + 1) & (TRACE_LEN - 1);
-        }
+        at = next_keys(keys, m, at);
         hits += (uint64_t) s4b_many(p, keys, m, NULL);
     }
     int64_t t1 = bench_now_ns();
