@@ -47,7 +47,8 @@
     minimal S4LRU built and batched the way mu_lru_increment_many is (the
     table is the node array, 16-byte nodes, the same prefetch pipeline),
     checked in the setup against the second. It runs faster than the plain
-    LRU, so it shows the bar is not out of reach for an S4LRU. For
+    LRU, so it shows the bar is not out of reach for an S4LRU; its lines
+    are a reference and carry no bar. For
     flush-1M the baseline is raw SQLite: INSERT OR REPLACE of
     the same number of rows into the same schema, in one transaction, with
     the same pragmas (WAL, synchronous=NORMAL).
@@ -575,7 +576,8 @@ typedef struct {
     warmed with every key once, then ours and it alternate opts->reps
     times on the same trace, ours going on from where the case left it.
     Their bar is the issue's rule for a bar out of reach: within 10 % of
-    the limit. */
+    the limit (plain-s4lru); against the batched one (plain-s4lru-many), a
+    reference only, they carry no bar. */
 static void
 run_vs_s4(const case_t *c, mu_lru_t *lru, double (*ours)(mu_lru_t *, uint64_t, uint32_t *),
           uint64_t n_o, uint32_t *pos_o, const bench_opts_t *opts)
@@ -613,14 +615,17 @@ run_vs_s4(const case_t *c, mu_lru_t *lru, double (*ours)(mu_lru_t *, uint64_t, u
     fprintf(stderr, "# %-16s vs %s: median %.4g vs %.4g op/s per CPU second, ratio %.3g\n", c->name,
             base, bench_median(cpu_o, reps), bench_median(cpu_s, reps),
             bench_paired_ratio(cpu_o, cpu_s, reps));
+    /* The batched S4LRU is a reference, not the limit: no bar. */
+    const bench_bar_t bar = batched ? BENCH_BAR_NONE : BENCH_BAR_MIN_RATIO;
+    const double bar_value = batched ? 0 : 0.9;
     snprintf(name, sizeof name, "%s-vs-s4", c->name);
     bench_report("lru", name, "op/s", bench_median(rate_o, reps), base, bench_median(rate_s, reps),
-                 bench_paired_ratio(rate_o, rate_s, reps), 0, BENCH_BAR_MIN_RATIO, 0.9);
+                 bench_paired_ratio(rate_o, rate_s, reps), 0, bar, bar_value);
     snprintf(name, sizeof name, "%s-vs-s4-cpu", c->name);
     snprintf(base_cpu, sizeof base_cpu, "%s-cpu", base);
     bench_report("lru", name, "op/cpu-s", bench_median(cpu_o, reps), base_cpu,
-                 bench_median(cpu_s, reps), bench_paired_ratio(cpu_o, cpu_s, reps), 0,
-                 BENCH_BAR_MIN_RATIO, 0.9);
+                 bench_median(cpu_s, reps), bench_paired_ratio(cpu_o, cpu_s, reps), 0, bar,
+                 bar_value);
 }
 
 static void
