@@ -17,11 +17,12 @@
                        mu_lru_increment_many, 64 keys per call, on the same
                        trace (the plain baseline still goes one key at a
                        time);
-      *-sqlite-vs-mem  persistent against in-memory (bar: within 10 %, a
-                       ratio >= 0.9): mu_lru_increment on both LRUs of the
-                       hot-10k or rand-1M case, built and warmed alike,
-                       alternating in ABBA order within each repetition
-                       (see run_persist_vs_mem);
+      *-sqlite-vs-mem  persistent against in-memory, hits only (every trace
+                       key warmed first; bar: within 10 %, a ratio >= 0.9):
+                       mu_lru_increment on both LRUs of the hot-10k or
+                       rand-1M case, built and warmed alike, alternating in
+                       ABBA order within each repetition (see
+                       run_persist_vs_mem); null if the setup fails;
       flush-1M         mu_lru_flush of 1,000,000 dirty keys in one
                        transaction, in rows/s (flush-100k with --quick).
 
@@ -694,7 +695,19 @@ run_case(const case_t *c, const bench_opts_t *opts)
 
 /* ---- persistent against in-memory, interleaved ------------------------------ */
 
-#define PM_ROUNDS 4 /* alternating runs per side and repetition */
+#define PM_ROUNDS 4                   /* alternating runs per side and repetition */
+#define PM_BASE "in-memory-hits-only" /* every trace key warmed: the calls are hits */
+
+/*  The lines of a persistent-against-in-memory case whose setup failed. */
+static void
+pm_report_nan(const char *name)
+{
+    char cpu_name[64];
+    snprintf(cpu_name, sizeof cpu_name, "%s-cpu", name);
+    bench_report("lru", name, "op/s", NAN, PM_BASE, NAN, NAN, 0, BENCH_BAR_MIN_RATIO, 0.9);
+    bench_report("lru", cpu_name, "op/cpu-s", NAN, PM_BASE "-cpu", NAN, NAN, 0, BENCH_BAR_MIN_RATIO,
+                 0.9);
+}
 
 /*  "<name>" and "<name>-cpu": mu_lru_increment on a persistent LRU (group
     commit, as in the -sqlite cases) against the same calls on an in-memory
@@ -704,27 +717,29 @@ run_case(const case_t *c, const bench_opts_t *opts)
     PM_ROUNDS runs of each side alternating in ABBA order (the in-memory
     side first in odd repetitions), a side's rate is its calls over its
     summed times, and the ratio persistent / in-memory is the median of the
-    per-repetition ratios. Bar: within 10 % (>= 0.9). */
+    per-repetition ratios. Every trace key is warmed first, so every timed
+    call is a hit: the bar (within 10 %, >= 0.9) is for hits only, as the
+    baseline's name says. NAN when the setup (flush, durability) fails. */
 static void
 run_persist_vs_mem(const char *name, uint32_t nkeys, const bench_opts_t *opts)
 {
     make_trace(nkeys, 0xC0FFEE + nkeys); /* the trace of the -mem and -sqlite cases */
     mu_lru_t *lru[2] = { make_lru(nkeys, 1, name), make_lru(nkeys, 0, name) };
-    if (lru[0] == NULL || lru[1] == NULL) {
-        fprintf(stderr, "# %s: cannot create the LRUs\n", name);
-        bench_report("lru", name, "op/s", NAN, "in-memory", NAN, NAN, 0, BENCH_BAR_MIN_RATIO, 0.9);
-        for (int side = 0; side < 2; side++)
-            mu_lru_destroy(&lru[side]);
-        return;
-    }
-    for (int side = 0; side < 2; side++)
+    for (int side = 0; side < 2 && lru[0] && lru[1]; side++)
         for (uint32_t id = 0; id < nkeys; id++) { /* warm-up: every key once */
             uint64_t key = key_of(id);
             int rc = mu_lru_increment(lru[side], &key, sizeof key, 1);
             (void) rc;
         }
-    if (mu_lru_flush(lru[0]) != 0 || mu_lru_set_durability(lru[0], MU_LRU_GROUP, 100) != 0)
-        fprintf(stderr, "# %s: flush or set_durability failed\n", name);
+    if (lru[0] == NULL || lru[1] == NULL || mu_lru_flush(lru[0]) != 0
+        || mu_lru_set_durability(lru[0], MU_LRU_GROUP, 100) != 0) {
+        fprintf(stderr, "# %s: setup (create, flush, set_durability) failed: %s\n", name,
+                mu_last_error());
+        pm_report_nan(name);
+        for (int side = 0; side < 2; side++)
+            mu_lru_destroy(&lru[side]);
+        return;
+    }
     uint32_t pos[2] = { 0, 0 };
     (void) run_ours(lru[0], 1000000, &pos[0]); /* warm-up runs, not counted */
     uint64_t n = scale_n(1000000, run_ours(lru[1], 1000000, &pos[1]), opts) / PM_ROUNDS;
@@ -750,12 +765,12 @@ run_persist_vs_mem(const char *name, uint32_t nkeys, const bench_opts_t *opts)
     fprintf(stderr, "# %-16s cpu time: median %.4g vs %.4g op/s per CPU second, ratio %.3g\n", name,
             bench_median(cpu[0], reps), bench_median(cpu[1], reps),
             bench_paired_ratio(cpu[0], cpu[1], reps));
-    bench_report("lru", name, "op/s", bench_median(rate[0], reps), "in-memory",
+    bench_report("lru", name, "op/s", bench_median(rate[0], reps), PM_BASE,
                  bench_median(rate[1], reps), bench_paired_ratio(rate[0], rate[1], reps), 0,
                  BENCH_BAR_MIN_RATIO, 0.9);
     char cpu_name[64];
     snprintf(cpu_name, sizeof cpu_name, "%s-cpu", name);
-    bench_report("lru", cpu_name, "op/cpu-s", bench_median(cpu[0], reps), "in-memory-cpu",
+    bench_report("lru", cpu_name, "op/cpu-s", bench_median(cpu[0], reps), PM_BASE "-cpu",
                  bench_median(cpu[1], reps), bench_paired_ratio(cpu[0], cpu[1], reps), 0,
                  BENCH_BAR_MIN_RATIO, 0.9);
 }
