@@ -17,11 +17,12 @@
                        mu_lru_increment_many, 64 keys per call, on the same
                        trace (the plain baseline still goes one key at a
                        time);
-      *-sqlite-vs-mem  persistent against in-memory (bar: within 10 %, a
-                       ratio >= 0.9): mu_lru_increment on both LRUs of the
-                       hot-10k or rand-1M case, built and warmed alike,
-                       alternating in ABBA order within each repetition
-                       (see run_persist_vs_mem);
+      *-sqlite-vs-mem  persistent against in-memory, hits only (every trace
+                       key warmed first; bar: within 10 %, a ratio >= 0.9):
+                       mu_lru_increment on both LRUs of the hot-10k or
+                       rand-1M case, built and warmed alike, alternating in
+                       ABBA order within each repetition (see
+                       run_persist_vs_mem); null if the setup fails;
       flush-1M         mu_lru_flush of 1,000,000 dirty keys in one
                        transaction, in rows/s (flush-100k with --quick).
 
@@ -47,7 +48,8 @@
     minimal S4LRU built and batched the way mu_lru_increment_many is (the
     table is the node array, 16-byte nodes, the same prefetch pipeline),
     checked in the setup against the second. It runs faster than the plain
-    LRU, so it shows the bar is not out of reach for an S4LRU. For
+    LRU, so it shows the bar is not out of reach for an S4LRU; its lines
+    are a reference and carry no bar. For
     flush-1M the baseline is raw SQLite: INSERT OR REPLACE of
     the same number of rows into the same schema, in one transaction, with
     the same pragmas (WAL, synchronous=NORMAL).
@@ -370,21 +372,26 @@ s4_check(void)
 }
 
 /*  Whether the batched minimal S4LRU holds the same lists as s4_t: every
-    level, head to tail through next and tail to head through prev, with
-    the level of each node and the counts. */
+    level, head to tail through next and tail to head through prev (each
+    walk at most count + 1 steps, so a cycle fails instead of hanging), with
+    the keys, the level of each node and the counts. */
 static int
 s4b_same_lists(const s4_t *a, const s4b_t *b)
 {
     for (int lv = 0; lv < S4_LEVELS; lv++) {
+        const uint32_t count = b->level[lv].count;
         uint32_t x = a->level[lv].head, y = b->level[lv].head, n = 0;
-        for (; x != PNIL && y != B_NIL; x = a->nodes[x].next, y = b->t[y].nl & B_NIL, n++)
+        for (; x != PNIL && y != B_NIL && n <= count;
+             x = a->nodes[x].next, y = b->t[y].nl & B_NIL, n++)
             if (a->nodes[x].key != b->t[y].key || b->t[y].nl >> B_LV_SHIFT != (uint32_t) lv + 1)
                 return 0;
-        if (x != PNIL || y != B_NIL || n != b->level[lv].count || n != a->level[lv].count)
+        if (x != PNIL || y != B_NIL || n != count || n != a->level[lv].count)
             return 0;
-        for (y = b->level[lv].tail; y != B_NIL; y = b->t[y].prev)
-            n--;
-        if (n != 0)
+        x = a->level[lv].tail, y = b->level[lv].tail, n = 0;
+        for (; x != PNIL && y != B_NIL && n <= count; x = a->nodes[x].prev, y = b->t[y].prev, n++)
+            if (a->nodes[x].key != b->t[y].key)
+                return 0;
+        if (x != PNIL || y != B_NIL || n != count)
             return 0;
     }
     return 1;
@@ -456,6 +463,18 @@ run_ours(mu_lru_t *lru, uint64_t n, uint32_t *pos)
 
 #define BATCH 64
 
+/*  Fills keys with the m keys of the trace from position at; returns the
+    position after them. */
+static uint32_t
+next_keys(uint64_t *keys, size_t m, uint32_t at)
+{
+    for (size_t j = 0; j < m; j++) {
+        keys[j] = key_of(trace[at]);
+        at = (at + 1) & (TRACE_LEN - 1);
+    }
+    return at;
+}
+
 static double
 run_ours_many(mu_lru_t *lru, uint64_t n, uint32_t *pos)
 {
@@ -467,13 +486,9 @@ run_ours_many(mu_lru_t *lru, uint64_t n, uint32_t *pos)
     int64_t t0 = bench_now_ns();
     for (uint64_t i = 0; i < n; i += BATCH) {
         size_t m = n - i < BATCH ? (size_t) (n - i) : BATCH;
-        for (size_t j = 0; j < m; j++) {
-            keys[j] = key_of(trace[at]);
-            at = (at + 1) & (TRACE_LEN - 1);
-            items[j].key = &keys[j];
-            items[j].len = sizeof keys[j];
-            items[j].size = 1;
-        }
+        at = next_keys(keys, m, at);
+        for (size_t j = 0; j < m; j++)
+            items[j] = (mu_lru_item_t) { &keys[j], sizeof keys[j], 1 };
         hits += (uint64_t) mu_lru_increment_many(lru, items, m, NULL);
     }
     int64_t t1 = bench_now_ns();
@@ -493,10 +508,7 @@ run_s4b_many(s4b_t *p, uint64_t n, uint32_t *pos)
     int64_t t0 = bench_now_ns();
     for (uint64_t i = 0; i < n; i += BATCH) {
         size_t m = n - i < BATCH ? (size_t) (n - i) : BATCH;
-        for (size_t j = 0; j < m; j++) {
-            keys[j] = key_of(trace[at]);
-            at = (at + 1) & (TRACE_LEN - 1);
-        }
+        at = next_keys(keys, m, at);
         hits += (uint64_t) s4b_many(p, keys, m, NULL);
     }
     int64_t t1 = bench_now_ns();
@@ -565,7 +577,8 @@ typedef struct {
     warmed with every key once, then ours and it alternate opts->reps
     times on the same trace, ours going on from where the case left it.
     Their bar is the issue's rule for a bar out of reach: within 10 % of
-    the limit. */
+    the limit (plain-s4lru); against the batched one (plain-s4lru-many), a
+    reference only, they carry no bar. */
 static void
 run_vs_s4(const case_t *c, mu_lru_t *lru, double (*ours)(mu_lru_t *, uint64_t, uint32_t *),
           uint64_t n_o, uint32_t *pos_o, const bench_opts_t *opts)
@@ -603,14 +616,17 @@ run_vs_s4(const case_t *c, mu_lru_t *lru, double (*ours)(mu_lru_t *, uint64_t, u
     fprintf(stderr, "# %-16s vs %s: median %.4g vs %.4g op/s per CPU second, ratio %.3g\n", c->name,
             base, bench_median(cpu_o, reps), bench_median(cpu_s, reps),
             bench_paired_ratio(cpu_o, cpu_s, reps));
+    /* The batched S4LRU is a reference, not the limit: no bar. */
+    const bench_bar_t bar = batched ? BENCH_BAR_NONE : BENCH_BAR_MIN_RATIO;
+    const double bar_value = batched ? 0 : 0.9;
     snprintf(name, sizeof name, "%s-vs-s4", c->name);
     bench_report("lru", name, "op/s", bench_median(rate_o, reps), base, bench_median(rate_s, reps),
-                 bench_paired_ratio(rate_o, rate_s, reps), 0, BENCH_BAR_MIN_RATIO, 0.9);
+                 bench_paired_ratio(rate_o, rate_s, reps), 0, bar, bar_value);
     snprintf(name, sizeof name, "%s-vs-s4-cpu", c->name);
     snprintf(base_cpu, sizeof base_cpu, "%s-cpu", base);
     bench_report("lru", name, "op/cpu-s", bench_median(cpu_o, reps), base_cpu,
-                 bench_median(cpu_s, reps), bench_paired_ratio(cpu_o, cpu_s, reps), 0,
-                 BENCH_BAR_MIN_RATIO, 0.9);
+                 bench_median(cpu_s, reps), bench_paired_ratio(cpu_o, cpu_s, reps), 0, bar,
+                 bar_value);
 }
 
 static void
@@ -679,7 +695,19 @@ run_case(const case_t *c, const bench_opts_t *opts)
 
 /* ---- persistent against in-memory, interleaved ------------------------------ */
 
-#define PM_ROUNDS 4 /* alternating runs per side and repetition */
+#define PM_ROUNDS 4                   /* alternating runs per side and repetition */
+#define PM_BASE "in-memory-hits-only" /* every trace key warmed: the calls are hits */
+
+/*  The lines of a persistent-against-in-memory case whose setup failed. */
+static void
+pm_report_nan(const char *name)
+{
+    char cpu_name[64];
+    snprintf(cpu_name, sizeof cpu_name, "%s-cpu", name);
+    bench_report("lru", name, "op/s", NAN, PM_BASE, NAN, NAN, 0, BENCH_BAR_MIN_RATIO, 0.9);
+    bench_report("lru", cpu_name, "op/cpu-s", NAN, PM_BASE "-cpu", NAN, NAN, 0, BENCH_BAR_MIN_RATIO,
+                 0.9);
+}
 
 /*  "<name>" and "<name>-cpu": mu_lru_increment on a persistent LRU (group
     commit, as in the -sqlite cases) against the same calls on an in-memory
@@ -689,27 +717,29 @@ run_case(const case_t *c, const bench_opts_t *opts)
     PM_ROUNDS runs of each side alternating in ABBA order (the in-memory
     side first in odd repetitions), a side's rate is its calls over its
     summed times, and the ratio persistent / in-memory is the median of the
-    per-repetition ratios. Bar: within 10 % (>= 0.9). */
+    per-repetition ratios. Every trace key is warmed first, so every timed
+    call is a hit: the bar (within 10 %, >= 0.9) is for hits only, as the
+    baseline's name says. NAN when the setup (flush, durability) fails. */
 static void
 run_persist_vs_mem(const char *name, uint32_t nkeys, const bench_opts_t *opts)
 {
     make_trace(nkeys, 0xC0FFEE + nkeys); /* the trace of the -mem and -sqlite cases */
     mu_lru_t *lru[2] = { make_lru(nkeys, 1, name), make_lru(nkeys, 0, name) };
-    if (lru[0] == NULL || lru[1] == NULL) {
-        fprintf(stderr, "# %s: cannot create the LRUs\n", name);
-        bench_report("lru", name, "op/s", NAN, "in-memory", NAN, NAN, 0, BENCH_BAR_MIN_RATIO, 0.9);
-        for (int side = 0; side < 2; side++)
-            mu_lru_destroy(&lru[side]);
-        return;
-    }
-    for (int side = 0; side < 2; side++)
+    for (int side = 0; side < 2 && lru[0] && lru[1]; side++)
         for (uint32_t id = 0; id < nkeys; id++) { /* warm-up: every key once */
             uint64_t key = key_of(id);
             int rc = mu_lru_increment(lru[side], &key, sizeof key, 1);
             (void) rc;
         }
-    if (mu_lru_flush(lru[0]) != 0 || mu_lru_set_durability(lru[0], MU_LRU_GROUP, 100) != 0)
-        fprintf(stderr, "# %s: flush or set_durability failed\n", name);
+    if (lru[0] == NULL || lru[1] == NULL || mu_lru_flush(lru[0]) != 0
+        || mu_lru_set_durability(lru[0], MU_LRU_GROUP, 100) != 0) {
+        fprintf(stderr, "# %s: setup (create, flush, set_durability) failed: %s\n", name,
+                mu_last_error());
+        pm_report_nan(name);
+        for (int side = 0; side < 2; side++)
+            mu_lru_destroy(&lru[side]);
+        return;
+    }
     uint32_t pos[2] = { 0, 0 };
     (void) run_ours(lru[0], 1000000, &pos[0]); /* warm-up runs, not counted */
     uint64_t n = scale_n(1000000, run_ours(lru[1], 1000000, &pos[1]), opts) / PM_ROUNDS;
@@ -735,12 +765,12 @@ run_persist_vs_mem(const char *name, uint32_t nkeys, const bench_opts_t *opts)
     fprintf(stderr, "# %-16s cpu time: median %.4g vs %.4g op/s per CPU second, ratio %.3g\n", name,
             bench_median(cpu[0], reps), bench_median(cpu[1], reps),
             bench_paired_ratio(cpu[0], cpu[1], reps));
-    bench_report("lru", name, "op/s", bench_median(rate[0], reps), "in-memory",
+    bench_report("lru", name, "op/s", bench_median(rate[0], reps), PM_BASE,
                  bench_median(rate[1], reps), bench_paired_ratio(rate[0], rate[1], reps), 0,
                  BENCH_BAR_MIN_RATIO, 0.9);
     char cpu_name[64];
     snprintf(cpu_name, sizeof cpu_name, "%s-cpu", name);
-    bench_report("lru", cpu_name, "op/cpu-s", bench_median(cpu[0], reps), "in-memory-cpu",
+    bench_report("lru", cpu_name, "op/cpu-s", bench_median(cpu[0], reps), PM_BASE "-cpu",
                  bench_median(cpu[1], reps), bench_paired_ratio(cpu[0], cpu[1], reps), 0,
                  BENCH_BAR_MIN_RATIO, 0.9);
 }

@@ -218,9 +218,9 @@ typedef struct {
     while earlier ones are processed. A failing item (any error of
     mu_lru_increment) does not stop the others. When results is not NULL,
     results[i] receives what mu_lru_increment would have returned for item
-    i (1 hit, 0 new key, or an error). Returns the number of hits (>= 0)
-    when no item failed, otherwise the first item's error. items may be
-    NULL when n is 0. */
+    i (1 hit, 0 new key, or an error). Returns the number of hits (>= 0,
+    INT_MAX when more) when no item failed, otherwise the first item's
+    error. items may be NULL when n is 0. */
 MU_EXPORT MU_NODISCARD int mu_lru_increment_many(mu_lru_t *self, const mu_lru_item_t *items,
                                                  size_t n, int *results);
 

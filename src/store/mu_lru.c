@@ -690,11 +690,13 @@ int
 mu_lru_increment_many(mu_lru_t *self, const mu_lru_item_t *items, size_t n, int *results)
 {
     assert(self && !self->iterating && (items != NULL || n == 0));
-    int first_error = 0, hits = 0;
+    int first_error = 0;
+    uint64_t hits = 0; /* n may exceed INT_MAX */
     for (size_t i = 0; i < n; i += MANY_CHUNK)
-        hits += many_chunk(self, items + i, n - i < MANY_CHUNK ? n - i : MANY_CHUNK,
-                           results ? results + i : NULL, &first_error);
-    return first_error ? lru_fail(first_error, "mu_lru_increment_many") : hits;
+        hits += (uint64_t) many_chunk(self, items + i, n - i < MANY_CHUNK ? n - i : MANY_CHUNK,
+                                      results ? results + i : NULL, &first_error);
+    return first_error ? lru_fail(first_error, "mu_lru_increment_many")
+                       : (int) (hits < INT_MAX ? hits : INT_MAX);
 }
 
 int

@@ -3,7 +3,8 @@
 /*  test_lru_persist.c — mu_lru persistence: round trips for every
     durability policy, every documented error of mu_lru_open, SIGKILL
     during write loops (50 kills across the policies) and while creating,
-    and the file size limit (RLIMIT_FSIZE). */
+    the file size limit (RLIMIT_FSIZE), and batches (read-only, the dirty
+    bit against single calls). */
 #include "test_lru.h"
 
 /* ---- persistence ---------------------------------------------------------- */
@@ -711,6 +712,127 @@ test_file_size_limit(void)
     mu_lru_destroy(&lru);
 }
 
+/* ---- batches -------------------------------------------------------------- */
+
+/*  A read-only LRU refuses every item of a batch, even when each key is
+    valid (the unchecked chunk loop must not run): MU_EACCES as from
+    mu_lru_increment, and nothing changes. */
+static void
+test_batch_readonly(void)
+{
+    char dir[300];
+    make_dir(dir, sizeof dir, "batchro");
+    mu_lru_t *lru = mu_lru_open(dir, "ro", 100, 4, MU_LRU_CREATE);
+    MU_CHECK(lru != NULL);
+    MU_CHECK_EQ(inc(lru, "a", 5), 0);
+    MU_CHECK_EQ(inc(lru, "b", 3), 0);
+    MU_CHECK_EQ(mu_lru_flush(lru), 0);
+    mu_lru_destroy(&lru);
+    mu_lru_t *ro = mu_lru_open(dir, "ro", 0, 0, MU_LRU_READONLY);
+    MU_CHECK(ro != NULL);
+    MU_CHECK_EQ(inc(ro, "a", 7), MU_EACCES); /* what a single call gets */
+    mu_lru_item_t it[] = { { "a", 1, 7 }, { "new", 3, 2 } };
+    int res[2] = { 99, 99 };
+    MU_CHECK_EQ(mu_lru_increment_many(ro, it, 2, res), MU_EACCES);
+    MU_CHECK_EQ(res[0], MU_EACCES);
+    MU_CHECK_EQ(res[1], MU_EACCES);
+    MU_CHECK_EQ(STAT(ro, SIZE, -1), 8);
+    MU_CHECK_EQ(STAT(ro, COUNT, -1), 2);
+    MU_CHECK_EQ(STAT(ro, HITS, -1), 0);
+    uint64_t size = 0;
+    int level = -1;
+    MU_CHECK_EQ(mu_lru_peek(ro, "a", 1, &size, &level), 0);
+    MU_CHECK_EQ(size, 5);
+    MU_CHECK_EQ(level, 0);
+    MU_CHECK_EQ(mu_lru_contains(ro, "new", 3), 0);
+    mu_lru_destroy(&ro);
+}
+
+typedef struct {
+    char text[8192];
+} full_dump_t;
+
+static int
+full_dump_cb(void *arg, const void *key, size_t len, uint64_t size, int level)
+{
+    full_dump_t *d = arg;
+    size_t used = strlen(d->text);
+    snprintf(d->text + used, sizeof d->text - used, "%.*s:%llu:%d ", (int) len, (const char *) key,
+             (unsigned long long) size, level);
+    return 0;
+}
+
+/*  Every key with its size and level, in mu_lru_foreach order. */
+static void
+full_dump(mu_lru_t *lru, full_dump_t *d)
+{
+    d->text[0] = 0;
+    mu_lru_foreach(lru, full_dump_cb, d);
+}
+
+/*  The same accesses (new keys, hits, hits that change the size; batches
+    longer than a chunk) through mu_lru_increment_many on one LRU and
+    mu_lru_increment on another mark the same entries dirty: after a flush
+    and a reopen both hold the same keys, sizes, levels and counters. */
+static void
+batch_vs_single(mu_lru_durability_t policy)
+{
+    char dir[300];
+    make_dir(dir, sizeof dir, "batchdirty");
+    mu_lru_t *many = mu_lru_open(dir, "many", 1000000, 4, MU_LRU_CREATE);
+    mu_lru_t *one = mu_lru_open(dir, "one", 1000000, 4, MU_LRU_CREATE);
+    MU_CHECK(many != NULL && one != NULL);
+    MU_CHECK_EQ(mu_lru_set_durability(many, policy, 5), 0);
+    MU_CHECK_EQ(mu_lru_set_durability(one, policy, 5), 0);
+    char keys[100][16];
+    mu_lru_item_t it[100];
+    int res[100], same = 0, total = 0;
+    for (int r = 0; r < 6; r++) {
+        for (int i = 0; i < 100; i++) {
+            snprintf(keys[i], sizeof keys[i], "key%d", (r * 37 + i * 7) % 150);
+            it[i] = (mu_lru_item_t) { keys[i], strlen(keys[i]), 1 + (uint64_t) (r + i) % 5 };
+        }
+        MU_CHECK(mu_lru_increment_many(many, it, 100, res) >= 0);
+        for (int i = 0; i < 100; i++, total++)
+            same += mu_lru_increment(one, it[i].key, it[i].len, it[i].size) == res[i];
+    }
+    MU_CHECK_EQ(same, total);
+    static full_dump_t a, b;
+    full_dump(many, &a);
+    full_dump(one, &b);
+    MU_CHECK(strcmp(a.text, b.text) == 0);
+    MU_CHECK_EQ(mu_lru_flush(many), 0);
+    MU_CHECK_EQ(mu_lru_flush(one), 0);
+    mu_lru_destroy(&many);
+    mu_lru_destroy(&one);
+    many = mu_lru_open(dir, "many", 0, 0, 0);
+    one = mu_lru_open(dir, "one", 0, 0, 0);
+    MU_CHECK(many != NULL && one != NULL);
+    static full_dump_t a2, b2;
+    full_dump(many, &a2);
+    full_dump(one, &b2);
+    MU_CHECK(strcmp(a2.text, b2.text) == 0);
+    MU_CHECK(strcmp(a2.text, a.text) == 0); /* what the batch did was all written */
+    MU_CHECK_EQ(STAT(many, HITS, -1), STAT(one, HITS, -1));
+    MU_CHECK_EQ(STAT(many, MISSES, -1), STAT(one, MISSES, -1));
+    MU_CHECK_EQ(STAT(many, SIZE, -1), STAT(one, SIZE, -1));
+    MU_CHECK_EQ(STAT(many, COUNT, 2), STAT(one, COUNT, 2));
+    mu_lru_destroy(&many);
+    mu_lru_destroy(&one);
+}
+
+static void
+test_batch_dirty_immediate(void)
+{
+    batch_vs_single(MU_LRU_IMMEDIATE);
+}
+
+static void
+test_batch_dirty_at_flush(void)
+{
+    batch_vs_single(MU_LRU_AT_FLUSH);
+}
+
 int
 main(void)
 {
@@ -727,6 +849,9 @@ main(void)
     MU_RUN(test_group_idle);
     MU_RUN(test_crash_while_creating);
     MU_RUN(test_file_size_limit);
+    MU_RUN(test_batch_readonly);
+    MU_RUN(test_batch_dirty_immediate);
+    MU_RUN(test_batch_dirty_at_flush);
     cleanup();
     MU_DONE();
 }
