@@ -120,6 +120,20 @@ else
     not_ok "bench/lru: CPU-time lines (stderr text or JSON) after their case"
 fi
 
+# bench/lru prints some cases both ways (the stderr line and a JSON line
+# with its own baseline): one row, the JSON's.
+printf '%s\n' '{"bench":"lru","case":"x-vs-mem","unit":"op/s","value":1e7,"baseline":"in-memory-hits-only","baseline_value":1e7,"ratio":1.0}' \
+    '{"bench":"lru","case":"x-vs-mem-cpu","unit":"op/cpu-s","value":1e7,"baseline":"in-memory-hits-only-cpu","baseline_value":1e7,"ratio":1.0}' >"$tmp/lru3.out"
+printf '%s\n' '# x-vs-mem cpu time: median 1e+07 vs 1e+07 op/s per CPU second, ratio 1.0' >"$tmp/lru3.err"
+rc=0
+"$PY" "$GEN" --print "$tmp/lru3.out" "$tmp/lru3.err" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ $rc = 0 ] && [ "$(grep -c '^| `x-vs-mem-cpu`' "$tmp/out")" = 1 ] \
+    && has '| `x-vs-mem-cpu` | 10.0 M op/CPU s | in-memory-hits-only-cpu: 10.0 M op/CPU s | 1.00 |  |'; then
+    ok "bench/lru: a case printed both ways is one row"
+else
+    not_ok "bench/lru: a case printed both ways is one row"
+fi
+
 # bench/pipe reports one case against two baselines: both rows stay; a
 # later output replaces a (case, baseline) row in place.
 cat >"$tmp/pipe.out" <<'OUT'
