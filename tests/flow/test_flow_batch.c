@@ -684,6 +684,63 @@ batch_is(void *pull, uint64_t first, int records)
     return true;
 }
 
+/*  A worker's runner at the function level, sending on a balanced link
+    to one runner: the test's PULL socket at inproc://<name>. */
+typedef struct {
+    mu_flow_t flow;
+    mu__stage_t stage, next;
+    void *ctx, *push, *pull;
+    int parts;
+    uint8_t *frame;
+    size_t framed;
+    bool dead;
+    mu__runner_t r;
+} fake_sender_t;
+
+/*  Sets up s (not moved afterwards: r points into it); false when a
+    ZeroMQ call failed (fake_sender_close then still cleans up). */
+static bool
+fake_sender_open(fake_sender_t *s, const char *name)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->flow.name, sizeof s->flow.name, "%s", name);
+    snprintf(s->stage.name, sizeof s->stage.name, "w");
+    s->stage.kind = MU__ST_WORKER;
+    snprintf(s->next.name, sizeof s->next.name, "n");
+    s->next.link = MU_FLOW_BALANCE;
+    s->next.n = 1;
+    s->r = (mu__runner_t) { .flow = &s->flow,
+                            .st = &s->stage,
+                            .next = &s->next,
+                            .npush = 1,
+                            .push = &s->push,
+                            .parts = &s->parts,
+                            .frame = &s->frame,
+                            .framed = &s->framed,
+                            .dead_down = &s->dead };
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://%s", name);
+    int linger = 0;
+    s->ctx = zmq_ctx_new();
+    s->push = s->ctx ? zmq_socket(s->ctx, ZMQ_PUSH) : NULL;
+    s->pull = s->ctx ? zmq_socket(s->ctx, ZMQ_PULL) : NULL;
+    return s->push && zmq_setsockopt(s->push, ZMQ_LINGER, &linger, sizeof linger) == 0 && s->pull
+           && zmq_setsockopt(s->pull, ZMQ_LINGER, &linger, sizeof linger) == 0
+           && zmq_bind(s->pull, ep) == 0 && zmq_connect(s->push, ep) == 0;
+}
+
+static void
+fake_sender_close(fake_sender_t *s)
+{
+    if (s->push)
+        zmq_close(s->push);
+    if (s->pull)
+        zmq_close(s->pull);
+    if (s->ctx)
+        zmq_ctx_term(s->ctx);
+    free(s->frame);
+}
+
 /*  At the function level (a worker's runner sending on a balanced link to
     a PULL socket of the test): 16 messages in a row are one 'M' part and
     one 'B' part of 15 records, and 3 more with the open batch then sent
@@ -692,40 +749,16 @@ batch_is(void *pull, uint64_t first, int records)
 static void
 test_sender_frames_batches(void)
 {
-    mu_flow_t flow = { .name = "bsend" };
-    mu__stage_t stage = { .name = "w", .kind = MU__ST_WORKER };
-    mu__stage_t next = { .name = "n", .link = MU_FLOW_BALANCE, .n = 1 };
-    void *ctx = zmq_ctx_new();
-    void *pull = zmq_socket(ctx, ZMQ_PULL);
-    void *push = zmq_socket(ctx, ZMQ_PUSH);
-    int parts = 0;
-    uint8_t *frame = NULL;
-    size_t framed = 0;
-    bool dead = false;
-    mu__runner_t r = { .flow = &flow,
-                       .st = &stage,
-                       .next = &next,
-                       .npush = 1,
-                       .push = &push,
-                       .parts = &parts,
-                       .frame = &frame,
-                       .framed = &framed,
-                       .dead_down = &dead };
-    bool ok = pull && push && zmq_bind(pull, "inproc://bsend") == 0
-              && zmq_connect(push, "inproc://bsend") == 0;
+    fake_sender_t s;
+    bool ok = fake_sender_open(&s, "bsend");
     for (uint64_t id = 1; ok && id <= 19; id++)
-        ok = mu__runner_send(&r, &id, sizeof id) == 0;
-    mu__runner_flush_batches(&r);
-    ok = ok && batch_is(pull, 1, 15) && batch_is(pull, 17, 2);
-    int linger = 0;
-    zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_close(push);
-    zmq_close(pull);
-    zmq_ctx_term(ctx);
-    free(frame);
+        ok = mu__runner_send(&s.r, &id, sizeof id) == 0;
+    mu__runner_flush_batches(&s.r);
+    ok = ok && batch_is(s.pull, 1, 15) && batch_is(s.pull, 17, 2);
+    fake_sender_close(&s);
     MU_CHECK(ok);
-    MU_CHECK_EQ(r.stats.out, 19);
-    MU_CHECK_EQ(r.nopen, 0);
+    MU_CHECK_EQ(s.r.stats.out, 19);
+    MU_CHECK_EQ(s.r.nopen, 0);
 }
 
 /*  A batch that cannot be ended (its socket swapped for one on which
@@ -735,48 +768,27 @@ test_sender_frames_batches(void)
 static void
 test_lost_batch_counted(void)
 {
-    mu_flow_t flow = { .name = "blost" };
-    mu__stage_t stage = { .name = "w", .kind = MU__ST_WORKER };
-    mu__stage_t next = { .name = "n", .link = MU_FLOW_BALANCE, .n = 1 };
-    void *ctx = zmq_ctx_new();
-    void *push = zmq_socket(ctx, ZMQ_PUSH), *pull = zmq_socket(ctx, ZMQ_PULL);
-    int parts = 0, linger = 0;
-    uint8_t *frame = NULL;
-    size_t framed = 0;
-    bool dead = false;
-    mu__runner_t r = { .flow = &flow,
-                       .st = &stage,
-                       .next = &next,
-                       .npush = 1,
-                       .push = &push,
-                       .parts = &parts,
-                       .frame = &frame,
-                       .framed = &framed,
-                       .dead_down = &dead };
-    bool ok = push && zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger) == 0 && pull
-              && zmq_setsockopt(pull, ZMQ_LINGER, &linger, sizeof linger) == 0
-              && zmq_bind(pull, "inproc://blost") == 0 && zmq_connect(push, "inproc://blost") == 0;
+    fake_sender_t s;
+    bool ok = fake_sender_open(&s, "blost");
     for (uint64_t id = 1; ok && id <= 5; id++)
-        ok = mu__runner_send(&r, &id, sizeof id) == 0;
-    void *real = push;
-    push = zmq_socket(ctx, ZMQ_SUB); /* every send on it fails */
-    ok = ok && push;
-    mu__runner_flush_batches(&r);
-    uint64_t errors5 = r.stats.errors;
-    framed = 0; /* a batch of one message: ended by an empty part */
-    parts = 1;
-    r.nopen = 1;
-    mu__runner_flush_batches(&r);
-    zmq_close(push);
-    zmq_close(real);
-    zmq_close(pull);
-    zmq_ctx_term(ctx);
-    free(frame);
+        ok = mu__runner_send(&s.r, &id, sizeof id) == 0;
+    void *real = s.push;
+    s.push = zmq_socket(s.ctx, ZMQ_SUB); /* every send on it fails */
+    ok = ok && s.push;
+    mu__runner_flush_batches(&s.r);
+    uint64_t errors5 = s.r.stats.errors;
+    s.framed = 0; /* a batch of one message: ended by an empty part */
+    s.parts = 1;
+    s.r.nopen = 1;
+    mu__runner_flush_batches(&s.r);
+    if (real)
+        zmq_close(real);
+    fake_sender_close(&s);
     MU_CHECK(ok);
-    MU_CHECK_EQ(r.stats.out, 5);
+    MU_CHECK_EQ(s.r.stats.out, 5);
     MU_CHECK_EQ(errors5, 5);
-    MU_CHECK_EQ(r.stats.errors, 6);
-    MU_CHECK_EQ(r.nopen, 0);
+    MU_CHECK_EQ(s.r.stats.errors, 6);
+    MU_CHECK_EQ(s.r.nopen, 0);
 }
 
 /* ---- an inbound edge with a key function ---------------------------------------------------- */
