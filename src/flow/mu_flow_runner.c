@@ -44,6 +44,20 @@
 /* ---- control ------------------------------------------------------------------ */
 
 void
+mu__runner_log_due(mu__runner_t *r, int64_t now, bool all)
+{
+    bool waiting;
+    uint64_t n = mu__log_limit_due(&r->bad_input_log, now, &waiting);
+    if (all && n == 0) {
+        n = r->bad_input_log.suppressed;
+        r->bad_input_log.suppressed = 0;
+    }
+    if (n > 0)
+        mu__rlog(warning, r, "%llu more malformed inputs dropped, not logged",
+                 (unsigned long long) n);
+}
+
+void
 mu__runner_tick(mu__runner_t *r)
 {
     mu__net_service(r);
@@ -51,6 +65,7 @@ mu__runner_tick(mu__runner_t *r)
     if (now - r->last_stats_ms < MU__FLOW_STATS_MS)
         return;
     r->last_stats_ms = now;
+    mu__runner_log_due(r, now, false);
     uint64_t refused = mu__curve_refused(r);
     r->stats.errors += refused + mu__inproc_take_errors(r);
     r->stats.auth_failures += refused;
@@ -203,8 +218,8 @@ mu__runner_aux_socket(const mu__runner_t *r)
 
 /*  Counts a malformed input message (what: its kind) as an error and logs
     it, at most one line a second per runner: a peer sending nothing but
-    bad input cannot flood the log (the lines not logged are counted in
-    the next one). */
+    bad input cannot flood the log (those not logged are reported by
+    mu__runner_log_due, or counted in the next line). */
 static void
 bad_input(mu__runner_t *r, const char *what, size_t size)
 {
@@ -214,8 +229,9 @@ bad_input(mu__runner_t *r, const char *what, size_t size)
         return;
     if (before > 0)
         mu__rlog(warning, r,
-                 "malformed %s of %zu bytes dropped (%llu more since the last such line)", what,
-                 size, (unsigned long long) before);
+                 "malformed %s of %zu bytes dropped (%llu more malformed inputs before it not "
+                 "logged)",
+                 what, size, (unsigned long long) before);
     else
         mu__rlog(warning, r, "malformed %s of %zu bytes dropped", what, size);
 }
@@ -377,6 +393,7 @@ mu__runner_finish(mu__runner_t *r)
     (void) mu__links_send_eos(r);
     char d = 'd';
     (void) send(r->ctl, &d, 1, MSG_NOSIGNAL);
+    mu__runner_log_due(r, mu__now_ms(), true);
     r->last_stats_ms = 0;
     mu__runner_tick(r);
     while (!r->exit_req) {

@@ -44,6 +44,12 @@ typedef bool mu__runner_stop_fn(void *ctx);
 int mu__runner_take_until(mu__runner_t *r, const void *msg, size_t size, size_t *resume,
                           mu__runner_stop_fn *stop, mu__runner_deliver_fn *fn, void *ctx);
 
+/*  Logs how many malformed inputs were dropped without a line of their
+    own (the once-a-second limit) once their interval is over at now (ms),
+    or, with all, whatever is left (the runner's end). Called by
+    mu__runner_tick. */
+void mu__runner_log_due(mu__runner_t *r, int64_t now, bool all);
+
 /*  Receives the next input message into m (initialised): 0, or -1 when
     none is queued (never waits). */
 int mu__runner_recv(mu__runner_t *r, zmq_msg_t *m);

@@ -739,6 +739,7 @@ fake_sender_close(fake_sender_t *s)
     if (s->ctx)
         zmq_ctx_term(s->ctx);
     free(s->frame);
+    s->frame = NULL;
 }
 
 /*  At the function level (a worker's runner sending on a balanced link to

@@ -6,8 +6,9 @@
     (its lines are not lost when it ends with _exit), and the parent's
     buffered lines are written once (not again by a child). A runner fed
     nothing but malformed input counts every message as an error but logs
-    at most one line a second about it, the next line saying how many were
-    not logged (function level: a runner's take). */
+    at most one line a second about it; how many were not logged is said in
+    a line once that second is over, or in the next line (function level: a
+    runner's take and its tick's report). */
 #include "mu_test.h"
 #include "mutil.h"
 #include "flow_test.h"
@@ -108,7 +109,7 @@ test_runner_logs_json_to_file(void)
     mu_test_remove_scratch_dir(dir);
 }
 
-static int dropped_lines, dropped_lines_with_count;
+static int dropped_lines, dropped_lines_with_count, due_lines;
 
 /*  The log callback: counts the runner's "malformed ... dropped" lines. */
 static void
@@ -120,8 +121,10 @@ count_dropped(void *arg, mu_log_level_t level, const char *module, const char *m
     (void) line;
     if (strcmp(module, "flow") == 0 && strstr(message, "malformed batch")) {
         dropped_lines++;
-        dropped_lines_with_count += strstr(message, "999 more since the last") != NULL;
+        dropped_lines_with_count += strstr(message, "999 more malformed inputs") != NULL;
     }
+    if (strcmp(module, "flow") == 0 && strstr(message, "4 more malformed inputs dropped, not"))
+        due_lines++;
 }
 
 static int
@@ -141,6 +144,7 @@ test_malformed_input_logged_once_a_second(void)
     mu__stage_t stage = { .name = "w", .kind = MU__ST_WORKER };
     mu__runner_t r = { .flow = &flow, .st = &stage, .in_batches = false };
     const uint8_t part[] = { 'B', 1, 0, 0, 0, 'x' }; /* framed, into an input without batches */
+    mu_log_level_t level = mu_log_level();
     mu_log_set_level(MU_LOG_WARNING);
     mu_log_set_callback(count_dropped, NULL);
     for (int i = 0; i < 1000; i++)
@@ -150,12 +154,23 @@ test_malformed_input_logged_once_a_second(void)
        record of its last line moves back) the next one logs with the count */
     r.bad_input_log.last_ms -= 2 * MU__LOG_INTERVAL_MS;
     (void) mu__runner_take(&r, part, sizeof part, never_called, NULL);
+    /* 4 more, then quiet: reported once their second is over */
+    for (int i = 0; i < 4; i++)
+        (void) mu__runner_take(&r, part, sizeof part, never_called, NULL);
+    int64_t last = r.bad_input_log.last_ms;
+    mu__runner_log_due(&r, last + MU__LOG_INTERVAL_MS / 2, false); /* not yet */
+    int due_early = due_lines;
+    mu__runner_log_due(&r, last + MU__LOG_INTERVAL_MS, false);
+    mu__runner_log_due(&r, last + 3 * MU__LOG_INTERVAL_MS, true); /* nothing left */
     mu_log_set_callback(NULL, NULL);
-    MU_CHECK_EQ(r.stats.errors, 1001);
+    mu_log_set_level(level);
+    MU_CHECK_EQ(r.stats.errors, 1005);
     MU_CHECK_EQ(r.stats.in, 0);
     MU_CHECK_EQ(within_a_second, 1);
     MU_CHECK_EQ(dropped_lines, 2);
     MU_CHECK_EQ(dropped_lines_with_count, 1);
+    MU_CHECK_EQ(due_early, 0);
+    MU_CHECK_EQ(due_lines, 1);
 }
 
 int
