@@ -213,12 +213,15 @@ def parse_outputs(paths, strict=False):
             key = record_key(rec)
             for i, old in enumerate(recs):
                 if record_key(old) == key:
-                    recs[i] = rec
+                    # a stderr line never replaces the JSON line of its case
+                    if not (rec.get("from_stderr") and not old.get("from_stderr")):
+                        recs[i] = rec
                     break
             else:
                 recs.append(rec)
     for bench, recs in benches.items():
-        # a case bench/lru prints as a JSON line too: its stderr line is not a second row
+        # a case bench/lru prints as a JSON line too (in any file, in any
+        # order): its stderr line is not a second row
         json_cases = {r["case"] for r in recs if not r.get("from_stderr")}
         benches[bench] = [r for r in recs
                           if not (r.get("from_stderr") and r["case"] in json_cases)]

@@ -127,8 +127,15 @@ printf '%s\n' '{"bench":"lru","case":"x-vs-mem","unit":"op/s","value":1e7,"basel
 printf '%s\n' '# x-vs-mem cpu time: median 1e+07 vs 1e+07 op/s per CPU second, ratio 1.0' >"$tmp/lru3.err"
 rc=0
 "$PY" "$GEN" --print "$tmp/lru3.out" "$tmp/lru3.err" >"$tmp/out" 2>"$tmp/err" || rc=$?
-if [ $rc = 0 ] && [ "$(grep -c '^| `x-vs-mem-cpu`' "$tmp/out")" = 1 ] \
-    && has '| `x-vs-mem-cpu` | 10.0 M op/CPU s | in-memory-hits-only-cpu: 10.0 M op/CPU s | 1.00 |  |'; then
+ok_before=$rc$(grep -c '^| `x-vs-mem-cpu`' "$tmp/out")
+# the same with the stderr line after a JSON line of the same baseline
+printf '%s\n' '{"bench":"lru","case":"y-cpu","unit":"op/cpu-s","value":2e7,"baseline":"plain-lru-cpu","baseline_value":1e8,"ratio":0.2,"bar":">= 30 M op/cpu-s","status":"MISS"}' >"$tmp/lru4.out"
+printf '%s\n' '# y cpu time: median 2e+07 vs 1e+08 op/s per CPU second, ratio 0.2' >"$tmp/lru4.err"
+"$PY" "$GEN" --print "$tmp/lru3.out" "$tmp/lru3.err" "$tmp/lru4.out" "$tmp/lru4.err" >"$tmp/out" 2>"$tmp/err" || rc=$?
+if [ "$ok_before" = 01 ] && [ $rc = 0 ] && [ "$(grep -c '^| `x-vs-mem-cpu`' "$tmp/out")" = 1 ] \
+    && has '| `x-vs-mem-cpu` | 10.0 M op/CPU s | in-memory-hits-only-cpu: 10.0 M op/CPU s | 1.00 |  |' \
+    && [ "$(grep -c '^| `y-cpu`' "$tmp/out")" = 1 ] \
+    && has '| `y-cpu` | 20.0 M op/CPU s | plain-lru-cpu: 100 M op/CPU s | 0.20 | ≥ 30 M op/cpu-s: **missed** |'; then
     ok "bench/lru: a case printed both ways is one row"
 else
     not_ok "bench/lru: a case printed both ways is one row"
