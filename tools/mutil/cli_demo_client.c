@@ -50,14 +50,6 @@ typedef struct {
 } client_t;
 
 static int64_t
-now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t
 cpu_ns(void)
 {
     struct timespec ts;
@@ -107,7 +99,7 @@ fill(client_t *c)
 {
     if (c->woff == c->wlen)
         c->woff = c->wlen = 0;
-    int64_t now = now_ns();
+    int64_t now = mu_timer_now_ns();
     if (!write_now(c, now))
         return;
     while (c->sent < c->count && c->sent - c->received < c->window
@@ -133,7 +125,7 @@ wait_time(const client_t *c)
     int64_t ns = 100000000;
     if (c->rate > 0 && c->sent < c->count && c->sent - c->received < c->window
         && c->woff == c->wlen) {
-        int64_t left = c->t0 + (int64_t) c->due + PACED_TICK_NS - now_ns();
+        int64_t left = c->t0 + (int64_t) c->due + PACED_TICK_NS - mu_timer_now_ns();
         ns = left < 0 ? 0 : left < ns ? left : ns;
     }
     return (struct timespec) { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
@@ -156,7 +148,7 @@ take_replies(client_t *c, conn_t *o, int parity)
         else if (c->seen[v]++)
             c->dupes++;
         else {
-            c->lat_us[c->received] = (double) (now_ns() - c->sent_ns[v]) / 1000.0;
+            c->lat_us[c->received] = (double) (mu_timer_now_ns() - c->sent_ns[v]) / 1000.0;
             c->received++;
         }
         off += 4 + n;
@@ -215,7 +207,7 @@ pump(client_t *c)
 static double
 drive(client_t *c, cli_demo_result_t *r)
 {
-    int64_t t0 = now_ns(), last_progress = t0;
+    int64_t t0 = mu_timer_now_ns(), last_progress = t0;
     c->t0 = t0;
     uint64_t last_received = 0;
     while (c->received < c->count && c->wrong == 0) {
@@ -223,7 +215,7 @@ drive(client_t *c, cli_demo_result_t *r)
             snprintf(r->error, sizeof r->error, "a connection to the flow failed");
             break;
         }
-        int64_t now = now_ns();
+        int64_t now = mu_timer_now_ns();
         if (c->received != last_received) {
             last_received = c->received;
             last_progress = now;
@@ -232,10 +224,10 @@ drive(client_t *c, cli_demo_result_t *r)
             break;
         }
     }
-    double secs = (double) (now_ns() - t0) / 1e9;
+    double secs = (double) (mu_timer_now_ns() - t0) / 1e9;
     for (int k = 0; k < 2; k++) /* late duplicates would show up now */
         if (c->received == c->count)
-            for (int64_t until = now_ns() + 200000000; now_ns() < until;)
+            for (int64_t until = mu_timer_now_ns() + 200000000; mu_timer_now_ns() < until;)
                 if (!pump(c))
                     break;
     return secs;
