@@ -12,7 +12,11 @@
     taken is therefore stale; mu_flow_start removes such directories of the
     same user before it makes its own. A directory without a lock file is
     one being made (or made by an older version): it counts as stale only
-    once it is older than STALE_UNLOCKED_S. */
+    once it is older than STALE_UNLOCKED_S.
+
+    mkdtemp makes the directory 0700: no other user reaches the sockets of
+    the local links in it. The flow's link token, drawn here too, keeps out
+    the same user's other processes (mu_flow_ulink.h). */
 #include "flow/mu_flow_dir.h"
 
 #include <dirent.h>
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,6 +120,12 @@ mu__flow_make_dir(mu_flow_t *self)
                         strerror(err));
     }
     self->dir_lock = fd;
+    if (getrandom(self->link_token, sizeof self->link_token, 0)
+        != (ssize_t) sizeof self->link_token) {
+        int err = errno;
+        mu__flow_drop_dir(self);
+        return mu__fail(-err, "flow '%s': getrandom: %s", self->name, strerror(err));
+    }
     return 0;
 }
 

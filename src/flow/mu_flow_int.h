@@ -101,8 +101,9 @@ struct mu_flow_t {
     mu__stage_t *stages;
     int nstages;
     int max_restarts, window_ms, drain_ms;
-    char dir[64]; /* ipc:// endpoints live here */
-    int dir_lock; /* its lock file, held (flock) while the flow lives; -1 */
+    char dir[64];           /* ipc:// endpoints live here */
+    uint8_t link_token[16]; /* proven by runners on local links (mu_flow_ulink.h) */
+    int dir_lock;           /* its lock file, held (flock) while the flow lives; -1 */
     bool started, ended;
     pid_t super_pid;
     int ctl; /* socket pair end to the supervisor */
@@ -197,6 +198,8 @@ typedef struct mu__rel_t mu__rel_t;
 typedef struct mu__inproc_t mu__inproc_t;
 typedef struct mu__outbox_t mu__outbox_t;
 typedef struct mu__net_t mu__net_t;
+typedef struct mu__ulink_in_t mu__ulink_in_t;
+typedef struct mu__ulink_out_t mu__ulink_out_t;
 
 struct mu_flow_emit_t {
     mu__runner_t *runner;
@@ -210,8 +213,13 @@ struct mu__runner_t {
     mu__stage_t *st;
     int stage, index;
     void *zctx;
-    void *pull;  /* input from the previous stage, or NULL */
-    void **push; /* one per runner of the next stage */
+    /*  Input from the previous stage, or NULL: a ZeroMQ PULL socket, or
+        on a local link (mu_flow_ulink.c) the receiver uin itself, which
+        only mu__runner_recv and mu__runner_poll look into. */
+    void *pull;
+    mu__ulink_in_t *uin;    /* the local link input, or NULL */
+    void **push;            /* one per runner of the next stage (ZeroMQ), or NULL */
+    mu__ulink_out_t **uout; /* one per runner of the next stage on a local link, or NULL */
     int npush;
     bool *dead_down; /* downstream runner gone during a drain */
     mu__stage_t *next;

@@ -11,6 +11,7 @@
 #include "flow/mu_flow_links.h"
 #include "flow/mu_flow_reliable.h"
 #include "flow/mu_flow_net.h"
+#include "flow/mu_flow_ulink.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,6 +30,64 @@
 /*  How long an open batch may wait (a slow handler's outputs do not wait
     for the end of its input batch). */
 #define MU__BATCH_NS 50000
+
+/* ---- local links ----------------------------------------------------------- */
+
+void
+mu__runner_flush_links(mu__runner_t *r)
+{
+    int64_t now = mu__now_ms();
+    for (int j = 0; r->uout && j < r->npush; j++)
+        if (!r->dead_down[j])
+            mu__ulink_flush(r->uout[j], now);
+}
+
+int
+mu__links_poll_items(mu__runner_t *r, zmq_pollitem_t *ext, int m, long *timeout_ms)
+{
+    int64_t now = mu__now_ms();
+    for (int j = 0; r->uout && j < r->npush; j++) {
+        if (r->dead_down[j])
+            continue;
+        struct pollfd p;
+        int due = mu__ulink_out_poll(r->uout[j], &p, now);
+        if (p.fd >= 0)
+            ext[m++] = (zmq_pollitem_t) { .fd = p.fd, .events = ZMQ_POLLOUT };
+        if (due >= 0 && (*timeout_ms < 0 || due < *timeout_ms))
+            *timeout_ms = due;
+    }
+    return m;
+}
+
+/*  Sends one part to runner j without waiting: more, another part of the
+    same message follows. On a local link a part is a record, and the
+    records of one message are written together at its last. -1 with
+    errno (EAGAIN: no room) on failure. */
+static int
+part_send(mu__runner_t *r, int j, const void *data, size_t size, bool more)
+{
+    if (!r->uout)
+        return zmq_send(r->push[j], data, size, ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)) < 0 ? -1
+                                                                                             : 0;
+    int rc = mu__ulink_put(r->uout[j], data, size, more);
+    if (rc == 0)
+        return 0;
+    errno = rc == MU_EAGAIN ? EAGAIN : -rc;
+    return -1;
+}
+
+/*  part_send of m, consumed when sent. */
+static int
+msg_send(mu__runner_t *r, int j, zmq_msg_t *m, bool more)
+{
+    if (!r->uout)
+        return zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)) < 0 ? -1 : 0;
+    if (part_send(r, j, zmq_msg_data(m), zmq_msg_size(m), more) != 0)
+        return -1;
+    zmq_msg_close(m);
+    zmq_msg_init(m);
+    return 0;
+}
 
 /* ---- batches ----------------------------------------------------------------- */
 
@@ -56,7 +115,7 @@ frame_send(mu__runner_t *r, int j, int flags)
 {
     if (r->framed[j] == 0)
         return 0;
-    int rc = zmq_send(r->push[j], r->frame[j], r->framed[j], ZMQ_DONTWAIT | flags);
+    int rc = part_send(r, j, r->frame[j], r->framed[j], flags != 0);
     r->framed[j] = 0;
     return rc < 0 ? -1 : 0;
 }
@@ -72,7 +131,7 @@ close_batch(mu__runner_t *r, int j)
 {
     if (!r->parts || r->parts[j] == 0)
         return;
-    int rc = r->framed[j] > 0 ? frame_send(r, j, 0) : zmq_send(r->push[j], "", 0, ZMQ_DONTWAIT);
+    int rc = r->framed[j] > 0 ? frame_send(r, j, 0) : part_send(r, j, "", 0, false);
     if (rc < 0)
         r->stats.errors += (uint64_t) r->parts[j];
     r->parts[j] = 0;
@@ -115,6 +174,10 @@ batch_lost(mu__runner_t *r, int j)
 static int
 push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
 {
+    if (r->uout && zmq_msg_size(m) > MU__ULINK_MAX_RECORD) { /* refused before any part */
+        errno = EMSGSIZE;
+        return -1;
+    }
     batch = batch && r->parts && zmq_msg_size(m) <= MU__BATCH_MAX_SIZE;
     if (batch && r->parts[j] > 0 && frame_append(r, j, m)) {
         zmq_msg_close(m);
@@ -127,7 +190,7 @@ push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
         batch_lost(r, j);
         return -1;
     }
-    if (zmq_msg_send(m, r->push[j], ZMQ_DONTWAIT | (batch ? ZMQ_SNDMORE : 0)) < 0) {
+    if (msg_send(r, j, m, batch) < 0) {
         /* Within a batch only a pipe that went away fails (a restarted
            runner). */
         if (open && errno != EAGAIN && errno != EINTR)
@@ -157,14 +220,17 @@ wait_out(mu__runner_t *r, int j)
     mu__runner_flush_acks(r);                       /* nothing waits on us while we wait */
     zmq_pollitem_t items[MU__FLOW_MAX_RUNNERS + 2]; /* pushes, control, acks */
     int n = 0;
-    for (int k = 0; k < r->npush; k++)
+    long timeout = MU__FLOW_STATS_MS;
+    for (int k = 0; k < r->npush && !r->uout; k++)
         if ((j < 0 || k == j) && !r->dead_down[k])
             items[n++] = (zmq_pollitem_t) { .socket = r->push[k], .events = ZMQ_POLLOUT };
+    n = mu__links_poll_items(r, items, n, &timeout); /* local links: all that wait */
     items[n++] = (zmq_pollitem_t) { .fd = r->ctl, .events = ZMQ_POLLIN };
     void *acks = mu__rel_ack_socket(r);
     if (acks)
         items[n++] = (zmq_pollitem_t) { .socket = acks, .events = ZMQ_POLLIN };
-    zmq_poll(items, n, MU__FLOW_STATS_MS);
+    zmq_poll(items, n, timeout);
+    mu__runner_flush_links(r);
     return r->service(r); /* the runner's control, acks, statistics */
 }
 

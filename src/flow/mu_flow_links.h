@@ -9,6 +9,17 @@
 
 /* ---- links (mu_flow_links.c): below the runner core ------------------------- */
 
+/*  Local link outputs (mu_flow_ulink.c; r->uout): adds to items, from
+    items[n], a POLLOUT item for the socket of each live one whose queued
+    bytes wait for room, and lowers *timeout_ms (-1: none) to the next
+    connection attempt due. Returns the new count (at most n + r->npush). */
+int mu__links_poll_items(mu__runner_t *r, zmq_pollitem_t *items, int n, long *timeout_ms);
+
+/*  Writes what the local link outputs have queued, as far as their
+    sockets take it, and connects those not connected when an attempt is
+    due (never waits). mu__runner_poll does it after every wait. */
+void mu__runner_flush_links(mu__runner_t *r);
+
 /*  Sends the acknowledgements gathered so far (at-least-once receivers). */
 void mu__runner_flush_acks(mu__runner_t *r);
 

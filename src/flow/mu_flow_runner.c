@@ -18,6 +18,7 @@
 #include "flow/mu_flow_curve.h"
 #include "flow/mu_flow_inproc.h"
 #include "flow/mu_flow_net.h"
+#include "flow/mu_flow_ulink.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -40,6 +41,14 @@
     Acknowledgements: ACK_HWM. */
 #define LINK_QUEUE 1000
 #define ACK_HWM 1000
+
+/*  A local link (mu_flow_ulink.c; doc/flow.md, "Local links") holds at
+    most LINK_QUEUE_BYTES queued in the sender (plus one batch over it),
+    then the kernel's socket buffer; its receiver takes at most
+    LINK_CONNS_SPARE connections beyond two per upstream runner (an old
+    and a new one across a restart). */
+#define LINK_QUEUE_BYTES 65536
+#define LINK_CONNS_SPARE 8
 
 /* ---- control ------------------------------------------------------------------ */
 
@@ -144,11 +153,32 @@ mu__runner_input_done(const mu__runner_t *r)
     return r->n_up > 0 && r->neos >= r->n_up;
 }
 
+/*  A record of the local link input into m. */
+static int
+recv_local(mu__runner_t *r, zmq_msg_t *m)
+{
+    const void *data;
+    size_t size;
+    r->pull_idle = mu__ulink_recv(r->uin, &data, &size) != 0;
+    if (r->pull_idle)
+        return -1;
+    zmq_msg_close(m);
+    if (zmq_msg_init_size(m, size) != 0) {
+        zmq_msg_init(m);
+        r->stats.errors++;
+        return -1;
+    }
+    memcpy(zmq_msg_data(m), data, size);
+    return 0;
+}
+
 int
 mu__runner_recv(mu__runner_t *r, zmq_msg_t *m)
 {
     if (r->net)
         return mu__net_recv(r, m);
+    if (r->uin)
+        return recv_local(r, m);
     int rc = zmq_msg_recv(m, r->pull, ZMQ_DONTWAIT) >= 0 ? 0 : -1;
     r->pull_idle = rc != 0 && errno == EAGAIN;
     return rc;
@@ -175,8 +205,8 @@ plain_poll_ok(mu__runner_t *r, const zmq_pollitem_t *items, int n)
     return !input || r->pull_fd_ok;
 }
 
-int
-mu__runner_poll(mu__runner_t *r, zmq_pollitem_t *items, int n, long timeout_ms)
+static int
+poll_items(mu__runner_t *r, zmq_pollitem_t *items, int n, long timeout_ms)
 {
     static struct pollfd *p;
     static int cap;
@@ -208,6 +238,52 @@ mu__runner_poll(mu__runner_t *r, zmq_pollitem_t *items, int n, long timeout_ms)
         ready += out != 0;
     }
     return rc < 0 ? rc : ready;
+}
+
+/*  mu__runner_poll with local links: the input item stands for the
+    receiver's descriptor (ready at once when the last receive left
+    records), the outputs' sockets are polled for room and then written. */
+static int
+poll_local(mu__runner_t *r, zmq_pollitem_t *items, int n, long timeout_ms)
+{
+    static zmq_pollitem_t *ext;
+    static int cap;
+    int max = n + r->npush;
+    if (max > cap) {
+        zmq_pollitem_t *grown = realloc(ext, (size_t) max * sizeof *ext);
+        if (!grown)
+            return -1;
+        ext = grown;
+        cap = max;
+    }
+    int in_pos = -1;
+    for (int i = 0; i < n; i++) {
+        ext[i] = items[i];
+        if (r->uin && items[i].socket == r->pull) {
+            in_pos = i;
+            ext[i] = (zmq_pollitem_t) { .fd = mu__ulink_in_fd(r->uin), .events = ZMQ_POLLIN };
+        }
+    }
+    bool in_ready = in_pos >= 0 && !r->pull_idle;
+    int m = mu__links_poll_items(r, ext, n, &timeout_ms);
+    int rc = poll_items(r, ext, m, in_ready ? 0 : timeout_ms);
+    mu__runner_flush_links(r);
+    int ready = 0;
+    for (int i = 0; i < n; i++) {
+        items[i].revents = ext[i].revents;
+        if (i == in_pos)
+            items[i].revents = (in_ready || ext[i].revents) ? ZMQ_POLLIN : 0;
+        ready += items[i].revents != 0;
+    }
+    return rc < 0 ? rc : ready;
+}
+
+int
+mu__runner_poll(mu__runner_t *r, zmq_pollitem_t *items, int n, long timeout_ms)
+{
+    if (r->uin || r->uout)
+        return poll_local(r, items, n, timeout_ms);
+    return poll_items(r, items, n, timeout_ms);
 }
 
 void *
@@ -396,9 +472,9 @@ mu__runner_finish(mu__runner_t *r)
     mu__runner_log_due(r, mu__now_ms(), true);
     r->last_stats_ms = 0;
     mu__runner_tick(r);
-    while (!r->exit_req) {
-        struct pollfd p = { .fd = r->ctl, .events = POLLIN };
-        poll(&p, 1, r->net ? 25 : MU__FLOW_STATS_MS);
+    while (!r->exit_req) { /* the local links' queues are written meanwhile */
+        zmq_pollitem_t item = { .fd = r->ctl, .events = ZMQ_POLLIN };
+        mu__runner_poll(r, &item, 1, r->net ? 25 : MU__FLOW_STATS_MS);
         mu__runner_ctl(r);
         mu__net_linger(r);
     }
@@ -425,8 +501,57 @@ make_socket(mu__runner_t *r, int type, int hwm)
     return s;
 }
 
+/*  Whether the link into stage st is a local link (mu_flow_ulink.c):
+    within this flow's processes, on its directory (not pinned to a TCP
+    endpoint), not at-least-once (those stay on ZeroMQ, with their acks).
+    Multi-host flows never get here. */
+static bool
+local_link(const mu__stage_t *st)
+{
+    return st->base_port == 0 && !st->reliable;
+}
+
+static void
+ulink_bad(void *ctx, const char *what, size_t size)
+{
+    bad_input(ctx, what, size);
+}
+
+static void
+setup_local_input(mu__runner_t *r)
+{
+    char ep[160];
+    mu__flow_endpoint(r->flow, r->stage, r->index, ep, sizeof ep);
+    r->uin = mu__ulink_in_new(ep + 6, r->flow->link_token, 2 * r->n_up + LINK_CONNS_SPARE,
+                              ulink_bad, r);
+    if (!r->uin) {
+        mu__rlog(error, r, "cannot listen on %s: %s", ep + 6, strerror(errno));
+        _exit(2);
+    }
+    r->pull = r->uin;
+}
+
+static void
+setup_local_outputs(mu__runner_t *r)
+{
+    r->uout = calloc((size_t) r->npush, sizeof *r->uout);
+    if (!r->uout)
+        _exit(2);
+    for (int j = 0; j < r->npush; j++) {
+        char ep[160];
+        mu__flow_endpoint(r->flow, r->stage + 1, j, ep, sizeof ep);
+        r->uout[j] = mu__ulink_out_new(ep + 6, r->flow->link_token, (uint32_t) r->index,
+                                       LINK_QUEUE_BYTES);
+        if (!r->uout[j])
+            _exit(2);
+    }
+    mu__runner_flush_links(r); /* connects to those already there */
+}
+
 /*  What the at-least-once layer calls above it. */
 static const mu__rel_port_t rel_port = { mu__runner_send_balanced, mu__runner_wait_acks };
+
+static void setup_outputs(mu__runner_t *r);
 
 void
 mu__runner_setup(mu__runner_t *r)
@@ -449,6 +574,13 @@ mu__runner_setup(mu__runner_t *r)
         r->n_up = f->stages[r->stage - 1].n;
         r->eos = calloc((size_t) r->n_up, sizeof *r->eos);
         r->in_batches = f->stages[r->stage - 1].kind != MU__ST_SOURCE && !r->st->reliable;
+        if (!r->eos)
+            _exit(2);
+        if (local_link(r->st)) {
+            setup_local_input(r);
+            setup_outputs(r);
+            return;
+        }
         r->pull = make_socket(r, ZMQ_PULL,
                               r->in_batches ? LINK_QUEUE / MU__LINK_BATCH_PARTS : LINK_QUEUE);
         mu__flow_endpoint(f, r->stage, r->index, ep, sizeof ep);
@@ -458,7 +590,7 @@ mu__runner_setup(mu__runner_t *r)
             mu__rlog(error, r, "cannot set up CURVE on %s", ep);
             _exit(2);
         }
-        if (!r->eos || zmq_bind(r->pull, ep) != 0) {
+        if (zmq_bind(r->pull, ep) != 0) {
             mu__rlog(error, r, "cannot bind %s: %s", ep, zmq_strerror(errno));
             _exit(2);
         }
@@ -477,6 +609,15 @@ mu__runner_setup(mu__runner_t *r)
             }
         }
     }
+    setup_outputs(r);
+}
+
+/*  The sockets (or local links) to the next stage's runners, if any. */
+static void
+setup_outputs(mu__runner_t *r)
+{
+    mu_flow_t *f = r->flow;
+    char ep[160];
     if (!mu__flow_last(f, r->stage)) {
         r->next = &f->stages[r->stage + 1];
         r->npush = r->next->n;
@@ -498,6 +639,10 @@ mu__runner_setup(mu__runner_t *r)
         }
         bool batches = r->st->kind != MU__ST_SOURCE && !r->next->reliable;
         int hwm = batches ? LINK_QUEUE / MU__LINK_BATCH_PARTS : LINK_QUEUE;
+        if (local_link(r->next)) {
+            setup_local_outputs(r);
+            return;
+        }
         for (int j = 0; j < r->npush; j++) {
             r->push[j] = make_socket(r, ZMQ_PUSH, hwm);
             mu__flow_endpoint(f, r->stage + 1, j, ep, sizeof ep);

@@ -57,7 +57,12 @@ int mu__runner_recv(mu__runner_t *r, zmq_msg_t *m);
 /*  zmq_poll for the runner's loops: with the input socket as the only
     ZeroMQ socket among items and its last receive empty, one poll(2) on
     its ZMQ_FD, saving zmq_poll's extra passes (the input item's ZMQ_POLLIN
-    then means "try a receive"). Returns what zmq_poll returns. */
+    then means "try a receive"). With local links (mu_flow_ulink.c), an
+    input item (socket r->pull) stands for the link's receiver (ready at
+    once when its last receive left records), and the sockets of the
+    outputs with queued bytes are waited on too (and their connection
+    attempts: the timeout is cut to the next one due), then written
+    (mu__runner_flush_links). Returns the number of items ready, or -1. */
 int mu__runner_poll(mu__runner_t *r, zmq_pollitem_t *items, int n, long timeout_ms);
 
 /*  A socket a worker polls besides its input: at-least-once acks, or the

@@ -177,6 +177,7 @@ static void __attribute__((noreturn)) source_main(mu__runner_t *r)
     unsigned calls = 0;
     for (;;) {
         if ((++calls & 63) == 0 || r->last_stats_ms == 0) {
+            mu__runner_flush_links(r); /* what a full socket left queued */
             mu__runner_ctl(r);
             mu__rel_take_acks(r);
             mu__runner_tick(r);
@@ -221,7 +222,7 @@ static void __attribute__((noreturn)) fd_source_main(mu__runner_t *r)
             { .fd = r->ctl, .events = ZMQ_POLLIN },
         };
         mu__runner_batch_end(r);
-        zmq_poll(items, 2, MU__FLOW_STATS_MS);
+        mu__runner_poll(r, items, 2, MU__FLOW_STATS_MS); /* and the local links' queues */
         mu__runner_ctl(r);
         /* Until MU_EAGAIN: frames already buffered by the pipe wake no poll. */
         while (!r->exit_req) {
