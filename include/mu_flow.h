@@ -647,7 +647,9 @@ MU_EXPORT MU_NODISCARD int mu_flow_stats(mu_flow_t *self, mu_flow_stats_t *rows,
     emitter (mu_flow_add_inproc) the copy goes to the runner's output
     queue, waiting while it is full. Returns 0, MU_EPIPE (the last stage:
     nothing downstream), MU_EINTR (the flow is being stopped hard),
-    MU_ENOMEM. data may be NULL only with size 0 (asserted). */
+    MU_EMSGSIZE (64 MiB or more into a stage on a local link: doc/flow.md,
+    "Local links"), MU_ENOMEM. data may be NULL only with size 0
+    (asserted). */
 MU_EXPORT MU_NODISCARD int mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size);
 
 /* ---- in-process stages inside a worker stage -------------------------------- */

@@ -174,10 +174,6 @@ batch_lost(mu__runner_t *r, int j)
 static int
 push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
 {
-    if (r->uout && zmq_msg_size(m) > MU__ULINK_MAX_RECORD) { /* refused before any part */
-        errno = EMSGSIZE;
-        return -1;
-    }
     batch = batch && r->parts && zmq_msg_size(m) <= MU__BATCH_MAX_SIZE;
     if (batch && r->parts[j] > 0 && frame_append(r, j, m)) {
         zmq_msg_close(m);
@@ -358,6 +354,8 @@ mu__runner_send(mu__runner_t *r, const void *data, size_t size)
     }
     if (r->npush == 0)
         return MU_EPIPE;
+    if (r->uout && size >= MU__ULINK_MAX_RECORD) /* with its type byte, over a record */
+        return MU_EMSGSIZE;
     zmq_msg_t m;
     int rc;
     if (r->next->link == MU_FLOW_BROADCAST) {

@@ -83,7 +83,8 @@ int mu__links_send_eos(mu__runner_t *r);
 
 /*  Sends one message downstream with the link's routing; waits for room
     (unless the stage drops). 0, MU_EPIPE (no next stage), MU_EINTR (told to
-    exit), MU_ENOMEM. */
+    exit), MU_EMSGSIZE (too large for a local link: MU__ULINK_MAX_RECORD
+    with the type byte), MU_ENOMEM. */
 int mu__runner_send(mu__runner_t *r, const void *data, size_t size);
 
 #endif

@@ -219,6 +219,11 @@ write_out(mu__ulink_out_t *o, int64_t now_ms)
         o->off += (size_t) w - h;
     }
     o->off = o->len = o->rec = 0;
+    if (o->cap > 4 * o->queue_bytes) { /* a large message passed: give it back */
+        free(o->buf);
+        o->buf = NULL;
+        o->cap = 0;
+    }
     return true;
 }
 

@@ -13,7 +13,9 @@
         successor, which gets ids, and the flow ends by itself;
       - foreign input on a runner's socket (a connection with the wrong
         token, garbage, half a record): counted as errors of that runner,
-        which stays up and carries the whole stream.
+        which stays up and carries the whole stream;
+      - a message too large for a local link: mu_flow_emit says
+        MU_EMSGSIZE, and the next message goes.
     Statistics are checked against what the sinks reported (the results
     pipe); waits are on that pipe and on the runners' start reports. */
 #include "flow_cases.h"
@@ -334,6 +336,45 @@ test_foreign_input(void)
     close_results();
 }
 
+/*  Emits a message of MU__ULINK_MAX_RECORD bytes (its type byte makes it
+    one over), reports what that returned (index -2, id -rc), then emits
+    one id and ends. */
+static int
+too_large_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) arg;
+    (void) index;
+    void *big = calloc(1, MU__ULINK_MAX_RECORD); /* mapped, not touched: refused first */
+    if (!big)
+        return MU_ENOMEM;
+    int rc = mu_flow_emit(out, big, MU__ULINK_MAX_RECORD);
+    free(big);
+    report(-2, (uint64_t) -rc);
+    uint64_t m[2] = { 7, 0 };
+    return mu_flow_emit(out, m, sizeof m);
+}
+
+static void
+test_too_large(void)
+{
+    open_results();
+    mu_flow_t *f = mu_flow_new("lkbig");
+    MU_CHECK(f);
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, too_large_source, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 1, NULL, tag_sink, NULL), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    results_started();
+    record_t recs[4];
+    size_t n = read_records(recs, 4, 30000); /* up to the end of the stream */
+    MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
+    MU_CHECK_EQ(n, 2);
+    MU_CHECK_EQ(recs[0].index, -2);
+    MU_CHECK_EQ(-(int64_t) recs[0].id, MU_EMSGSIZE);
+    MU_CHECK_EQ(recs[1].id & 0xffffffffu, 7);
+    mu_flow_destroy(&f);
+    close_results();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -341,5 +382,6 @@ main(int argc, char **argv)
     RUN(test_worker_killed);
     RUN(test_sink_killed);
     RUN(test_foreign_input);
+    RUN(test_too_large);
     MU_DONE();
 }
