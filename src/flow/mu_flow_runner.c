@@ -501,14 +501,19 @@ make_socket(mu__runner_t *r, int type, int hwm)
     return s;
 }
 
-/*  Whether the link into stage st is a local link (mu_flow_ulink.c):
-    within this flow's processes, on its directory (not pinned to a TCP
-    endpoint), not at-least-once (those stay on ZeroMQ, with their acks).
-    Multi-host flows never get here. */
+/*  Whether the link into stage s (not the first of its pipeline) is a
+    local link (mu_flow_ulink.c): on the flow's directory (not pinned to a
+    TCP endpoint), not at-least-once (those stay on ZeroMQ, with their
+    acks), not out of a source stage (a source's messages leave at once
+    even when its call then blocks in user code, so only a thread of its
+    own can gather a flood of them into few writes: ZeroMQ's I/O thread;
+    written one by one they cost a system call and a wake-up each,
+    doc/flow.md, "Local links"). Multi-host flows never get here. */
 static bool
-local_link(const mu__stage_t *st)
+local_link(const mu_flow_t *f, int s)
 {
-    return st->base_port == 0 && !st->reliable;
+    const mu__stage_t *st = &f->stages[s];
+    return st->base_port == 0 && !st->reliable && f->stages[s - 1].kind != MU__ST_SOURCE;
 }
 
 static void
@@ -576,7 +581,7 @@ mu__runner_setup(mu__runner_t *r)
         r->in_batches = f->stages[r->stage - 1].kind != MU__ST_SOURCE && !r->st->reliable;
         if (!r->eos)
             _exit(2);
-        if (local_link(r->st)) {
+        if (local_link(f, r->stage)) {
             setup_local_input(r);
             setup_outputs(r);
             return;
@@ -639,7 +644,7 @@ setup_outputs(mu__runner_t *r)
         }
         bool batches = r->st->kind != MU__ST_SOURCE && !r->next->reliable;
         int hwm = batches ? LINK_QUEUE / MU__LINK_BATCH_PARTS : LINK_QUEUE;
-        if (local_link(r->next)) {
+        if (local_link(f, r->stage + 1)) {
             setup_local_outputs(r);
             return;
         }

@@ -2,22 +2,23 @@
    Copyright (c) 2026 the mutil authors */
 /*  test_flow_local.c — the local links between a flow's runners
     (mu_flow_ulink.c) at the flow level, in the demo's shape (one runner
-    feeding two workers feeding two sinks, balanced links):
-      - a worker SIGKILLed mid-stream: the source reconnects to its
-        successor, the sinks take the successor's new connection and the
-        old one's end, the end of stream (per upstream index) still comes
-        from every worker, the flow ends by itself; every id the sinks got
-        came once, the successor carried some, and the ids lost are at
-        most what the dead worker held (its input and output queues);
+    feeding two workers feeding two sinks, balanced links; the first
+    runner is a source, whose link stays on ZeroMQ, so the workers → sinks
+    links are the local ones):
+      - a worker SIGKILLed mid-stream: the sinks take its successor's new
+        connection and the old one's end, the end of stream (per upstream
+        index) still comes from every worker, the flow ends by itself;
+        every id the sinks got came once, the successor carried some, and
+        the ids lost are at most what the dead worker held (its input and
+        output queues), the sinks' statistics match what they reported;
       - a sink SIGKILLed mid-stream: both workers reconnect to its
         successor, which gets ids, and the flow ends by itself;
-      - foreign input on a runner's socket (a connection with the wrong
+      - foreign input on a sink's socket (a connection with the wrong
         token, garbage, half a record): counted as errors of that runner,
         which stays up and carries the whole stream;
       - a message too large for a local link: mu_flow_emit says
         MU_EMSGSIZE, and the next message goes.
-    Statistics are checked against what the sinks reported (the results
-    pipe); waits are on that pipe and on the runners' start reports. */
+    Waits are on the results pipe and on the runners' start reports. */
 #include "flow_cases.h"
 #include "base/mu_internal.h"
 #include "flow/mu_flow_int.h"
@@ -166,10 +167,11 @@ accounted(mu_flow_t *f, const tally_t *t, size_t bound)
     return src.out == N && t->dupes == 0 && t->bad == 0 && lost <= bound;
 }
 
-/*  The most ids a runner killed in a flood can take with it: its input
-    link's queue (the sender's 64 KiB and the kernel's socket buffer, some
-    200 KiB -- 256 KiB here --, of records of 12 bytes or more) and as much again on its way
-    out. */
+/*  The most ids a runner killed in a flood can take with it, generously:
+    the queue of its input link (from the source, ZeroMQ's: 1000 messages
+    a side; from a worker, a local link's 64 KiB) plus the kernel's
+    socket buffer (some 200 KiB, 256 KiB here, of records of 12 bytes or
+    more), and its own output queue (64 KiB), twice over. */
 #define LOST_BOUND (2 * (65536 + 262144) / 12)
 
 static void
@@ -295,9 +297,9 @@ test_foreign_input(void)
     MU_CHECK_EQ(mu_flow_start(f), 0);
     worker_delay_us = 0;
     results_started();
-    MU_CHECK(wait_start(0) > 0);
+    MU_CHECK(wait_start(10) > 0);
     /* the wrong token */
-    int a = connect_runner(f, 1, 0);
+    int a = connect_runner(f, 2, 0);
     MU_CHECK(a >= 0);
     uint8_t hello[1 + MU__ULINK_TOKEN + 4] = { 'H' };
     MU_CHECK(write_record(a, hello, sizeof hello));
@@ -305,13 +307,13 @@ test_foreign_input(void)
     MU_CHECK(closed_by_peer(a));
     close(a);
     /* garbage */
-    a = connect_runner(f, 1, 0);
+    a = connect_runner(f, 2, 0);
     MU_CHECK(a >= 0);
     MU_CHECK_EQ(write(a, "GET / HTTP/1.0\r\n\r\n", 18), 18);
     MU_CHECK(closed_by_peer(a));
     close(a);
     /* the right token, then half a record and the end */
-    a = connect_runner(f, 1, 0);
+    a = connect_runner(f, 2, 0);
     MU_CHECK(a >= 0);
     memcpy(hello + 1, f->link_token, MU__ULINK_TOKEN);
     MU_CHECK(write_record(a, hello, sizeof hello));
@@ -321,12 +323,12 @@ test_foreign_input(void)
     MU_CHECK_EQ(write(a, half, sizeof half), (ssize_t) sizeof half);
     close(a);
     mu_flow_stats_t row;
-    MU_CHECK(wait_stat(f, "work", STAT(errors), 3, &row));
+    MU_CHECK(wait_stat(f, "sink", STAT(errors), 3, &row));
     tally_t t = { 0 };
     MU_CHECK(read_until(&t, 0));
     MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(60000)), 0);
     MU_CHECK(accounted(f, &t, 0)); /* nothing lost */
-    MU_CHECK(stage_row(f, "work", -1, &row));
+    MU_CHECK(stage_row(f, "sink", -1, &row));
     MU_CHECK_EQ(row.errors, 3);
     MU_CHECK_EQ(row.restarts, 0);
     MU_CHECK_EQ(row.in, N);
@@ -336,31 +338,31 @@ test_foreign_input(void)
     close_results();
 }
 
-/*  Emits a message of MU__ULINK_MAX_RECORD bytes (its type byte makes it
-    one over), reports what that returned (index -2, id -rc), then emits
-    one id and ends. */
+/*  A worker: tries a message of MU__ULINK_MAX_RECORD bytes (its type byte
+    makes it one over), reports what that returned (index -2, id -rc),
+    then forwards the id as tag_worker does. */
 static int
-too_large_source(void *arg, int index, mu_flow_emit_t *out)
+too_large_worker(void *state, const void *data, size_t size, mu_flow_emit_t *out)
 {
-    (void) arg;
-    (void) index;
     void *big = calloc(1, MU__ULINK_MAX_RECORD); /* mapped, not touched: refused first */
     if (!big)
         return MU_ENOMEM;
     int rc = mu_flow_emit(out, big, MU__ULINK_MAX_RECORD);
     free(big);
     report(-2, (uint64_t) -rc);
-    uint64_t m[2] = { 7, 0 };
-    return mu_flow_emit(out, m, sizeof m);
+    return tag_worker(state, data, size, out);
 }
 
 static void
 test_too_large(void)
 {
     open_results();
+    src_count = 1;
+    uint64_t next = 0;
     mu_flow_t *f = mu_flow_new("lkbig");
     MU_CHECK(f);
-    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, too_large_source, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, counting_source, &next), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "work", 1, NULL, too_large_worker, NULL), 0);
     MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 1, NULL, tag_sink, NULL), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
     results_started();
@@ -370,7 +372,7 @@ test_too_large(void)
     MU_CHECK_EQ(n, 2);
     MU_CHECK_EQ(recs[0].index, -2);
     MU_CHECK_EQ(-(int64_t) recs[0].id, MU_EMSGSIZE);
-    MU_CHECK_EQ(recs[1].id & 0xffffffffu, 7);
+    MU_CHECK_EQ(recs[1].id & 0xffffffffu, 0);
     mu_flow_destroy(&f);
     close_results();
 }
