@@ -6,7 +6,8 @@
     messages, end-of-stream handling and the end. Routing is in
     mu_flow_links.c (below it), at-least-once in mu_flow_reliable.c.
 
-    Internal messages are ZeroMQ messages whose first byte is the type:
+    Internal messages are ZeroMQ messages, or the records of a local link
+    (mu_flow_ulink.c, the same bytes), whose first byte is the type:
     'M' data (the payload follows), 'E' end of stream (the sender's runner
     index follows as a little-endian uint32), 'R' at-least-once data
     (mu_flow_reliable.c), 'B' the framed data messages of a batch

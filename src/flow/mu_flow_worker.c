@@ -177,7 +177,6 @@ static void __attribute__((noreturn)) source_main(mu__runner_t *r)
     unsigned calls = 0;
     for (;;) {
         if ((++calls & 63) == 0 || r->last_stats_ms == 0) {
-            mu__runner_flush_links(r); /* what a full socket left queued */
             mu__runner_ctl(r);
             mu__rel_take_acks(r);
             mu__runner_tick(r);
