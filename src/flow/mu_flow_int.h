@@ -234,6 +234,8 @@ struct mu__runner_t {
     int nopen;       /* push sockets with an open batch */
     bool in_batches; /* the input carries batches: framed parts are taken */
     int64_t open_ns; /* when the oldest open batch opened */
+    int64_t held_ns; /* local links: when the oldest full batch held unwritten
+                        opened (mu_flow_links.c), 0: none */
     int pull_fd;     /* the input socket's ZMQ_FD, when pull_fd_ok */
     bool pull_fd_ok;
     bool pull_idle; /* the last receive from the input socket found nothing */

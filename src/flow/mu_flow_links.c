@@ -70,6 +70,10 @@ part_send(mu__runner_t *r, int j, const void *data, size_t size, bool more)
         return zmq_send(r->push[j], data, size, ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)) < 0 ? -1
                                                                                              : 0;
     int rc = mu__ulink_put(r->uout[j], data, size, more);
+    if (rc == MU_EAGAIN && mu__ulink_pending(r->uout[j])) { /* held batches, maybe */
+        mu__ulink_flush(r->uout[j], mu__now_ms());
+        rc = mu__ulink_put(r->uout[j], data, size, more);
+    }
     if (rc == 0)
         return 0;
     errno = rc == MU_EAGAIN ? EAGAIN : -rc;
@@ -120,18 +124,40 @@ frame_send(mu__runner_t *r, int j, int flags)
     return rc < 0 ? -1 : 0;
 }
 
+/*  A full batch's last part to local link j, held: written with the
+    next flush of the batches (mu__runner_flush_batches, at the latest
+    MU__BATCH_NS after the oldest open batch opened), so the batches a
+    runner sends to one runner while it handles one input batch go in one
+    write (the runs of a balanced link come back to a runner every 16
+    messages per downstream runner). */
+static int
+hold_last(mu__runner_t *r, int j)
+{
+    int rc = mu__ulink_put_held(r->uout[j], r->frame[j], r->framed[j]);
+    r->framed[j] = 0;
+    if (r->held_ns == 0)
+        r->held_ns = r->open_ns; /* the oldest open batch's: no later than this one's */
+    return rc == 0 ? 0 : -1;
+}
+
 /*  Ends the open batch of push socket j: its framed part, or an empty part
     when it has none, without MORE; the receiver skips an empty part
     (mu__runner_take). Within a multipart message the part cannot meet a
     full pipe (ZeroMQ counts whole messages); only a pipe that went away
     fails it, and libzmq then drops the whole multipart message: its
-    messages, counted out when they were sent, are counted errors too. */
+    messages, counted out when they were sent, are counted errors too.
+    full: the batch is full (not a flush); on a local link it is then held
+    (hold_last). */
 static void
-close_batch(mu__runner_t *r, int j)
+close_batch(mu__runner_t *r, int j, bool full)
 {
     if (!r->parts || r->parts[j] == 0)
         return;
-    int rc = r->framed[j] > 0 ? frame_send(r, j, 0) : part_send(r, j, "", 0, false);
+    int rc;
+    if (full && r->uout && r->framed[j] > 0)
+        rc = hold_last(r, j);
+    else
+        rc = r->framed[j] > 0 ? frame_send(r, j, 0) : part_send(r, j, "", 0, false);
     if (rc < 0)
         r->stats.errors += (uint64_t) r->parts[j];
     r->parts[j] = 0;
@@ -142,15 +168,22 @@ void
 mu__runner_flush_batches(mu__runner_t *r)
 {
     for (int j = 0; r->nopen > 0 && j < r->npush; j++)
-        close_batch(r, j);
+        close_batch(r, j, false);
+    if (r->held_ns != 0) {
+        mu__runner_flush_links(r);
+        r->held_ns = 0;
+    }
 }
 
 void
 mu__runner_batch_due(mu__runner_t *r, int64_t call_ns, int64_t now_ns)
 {
-    if (r->nopen > 0
-        && (now_ns - r->open_ns >= MU__BATCH_NS
-            || (call_ns > 0 && now_ns - call_ns >= MU__BATCH_NS / 2)))
+    if (r->nopen == 0 && r->held_ns == 0)
+        return;
+    int64_t oldest = r->nopen > 0 ? r->open_ns : r->held_ns;
+    if (r->held_ns != 0 && r->held_ns < oldest)
+        oldest = r->held_ns;
+    if (now_ns - oldest >= MU__BATCH_NS || (call_ns > 0 && now_ns - call_ns >= MU__BATCH_NS / 2))
         mu__runner_flush_batches(r);
 }
 
@@ -178,7 +211,7 @@ push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
     if (batch && r->parts[j] > 0 && frame_append(r, j, m)) {
         zmq_msg_close(m);
         if (++r->parts[j] >= MU__BATCH_PARTS)
-            close_batch(r, j);
+            close_batch(r, j, true);
         return 0;
     }
     bool open = r->parts && r->parts[j] > 0;
@@ -203,7 +236,7 @@ push(mu__runner_t *r, int j, zmq_msg_t *m, bool batch)
     if (r->parts[j]++ == 0 && r->nopen++ == 0)
         r->open_ns = mu__flow_now_ns();
     if (r->parts[j] >= MU__BATCH_PARTS)
-        close_batch(r, j);
+        close_batch(r, j, true);
     return 0;
 }
 

@@ -68,12 +68,13 @@ int mu__runner_send_balanced(mu__runner_t *r, zmq_msg_t *m, int *target_p);
     runner. */
 void mu__runner_batch_end(mu__runner_t *r);
 
-/*  Sends the open batches now. */
+/*  Sends the open batches now, and writes the full batches local links
+    hold (mu_flow_links.c, hold_last). */
 void mu__runner_flush_batches(mu__runner_t *r);
 
 /*  After a handler call (started at call_ns, 0: not timed) that ended at
-    now_ns (mu__flow_now_ns): sends the open batches when the oldest is
-    MU__BATCH_NS old, or when the call took half that (a slow handler's
+    now_ns (mu__flow_now_ns): sends the open (and held) batches when the
+    oldest is MU__BATCH_NS old, or when the call took half that (a slow handler's
     outputs do not wait for its next call). */
 void mu__runner_batch_due(mu__runner_t *r, int64_t call_ns, int64_t now_ns);
 

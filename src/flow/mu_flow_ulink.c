@@ -123,8 +123,9 @@ reserve(mu__ulink_out_t *o, size_t need)
     return 0;
 }
 
-int
-mu__ulink_put(mu__ulink_out_t *o, const void *data, size_t size, bool more)
+/*  Queues a record (mu__ulink_put without the write). */
+static int
+queue_record(mu__ulink_out_t *o, const void *data, size_t size, bool more)
 {
     if (size > MU__ULINK_MAX_RECORD)
         return MU_EMSGSIZE;
@@ -138,9 +139,22 @@ mu__ulink_put(mu__ulink_out_t *o, const void *data, size_t size, bool more)
         o->len += 4 + size;
     }
     o->in_seq = more;
-    if (!more)
-        mu__ulink_flush(o, mu__now_ms());
     return 0;
+}
+
+int
+mu__ulink_put(mu__ulink_out_t *o, const void *data, size_t size, bool more)
+{
+    int rc = queue_record(o, data, size, more);
+    if (rc == 0 && !more)
+        mu__ulink_flush(o, mu__now_ms());
+    return rc;
+}
+
+int
+mu__ulink_put_held(mu__ulink_out_t *o, const void *data, size_t size)
+{
+    return queue_record(o, data, size, false);
 }
 
 /*  Advances o->rec past the records written in full. */

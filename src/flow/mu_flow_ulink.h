@@ -61,6 +61,11 @@ void mu__ulink_out_destroy(mu__ulink_out_t **o);
     0, MU_EAGAIN, MU_EMSGSIZE (over MU__ULINK_MAX_RECORD), MU_ENOMEM. */
 int mu__ulink_put(mu__ulink_out_t *o, const void *data, size_t size, bool more);
 
+/*  mu__ulink_put without more (the record ends its sequence), but not
+    written yet: the next mu__ulink_flush (or put without more) writes it.
+    Lets a sender gather several sequences into one write. */
+int mu__ulink_put_held(mu__ulink_out_t *o, const void *data, size_t size);
+
 /*  Whether a sequence's first record would be queued now. */
 bool mu__ulink_room(const mu__ulink_out_t *o);
 
