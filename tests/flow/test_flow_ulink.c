@@ -2,7 +2,7 @@
    Copyright (c) 2026 the mutil authors */
 /*  test_flow_ulink.c — the local link between runners (mu_flow_ulink.c)
     on its own, in one process: records in order; a sequence (batch)
-    written only at its end; the sender's bound (MU_EAGAIN once the queue
+    written only at its end, a held record at the next flush; the sender's bound (MU_EAGAIN once the queue
     holds its bytes, nothing lost, everything delivered once the receiver
     reads); records larger than the socket buffers finished by later
     flushes (partial writes); a receiver that goes away and comes back
@@ -146,6 +146,15 @@ test_order(void)
     MU_CHECK(!mu__ulink_pending(o));
     MU_CHECK_EQ(recv_wait(in, &o, 1, &d, &n), 0);
     MU_CHECK_EQ(mu__get_le32((const uint8_t *) d + 5), 1000);
+    /* a held record ends its sequence unwritten; the next flush writes it */
+    put_id(b, 0, 1001);
+    MU_CHECK_EQ(mu__ulink_put_held(o, b, sizeof b), 0);
+    MU_CHECK(mu__ulink_pending(o));
+    MU_CHECK_EQ(mu__ulink_recv(in, &d, &n), -1);
+    mu__ulink_flush(o, mu__now_ms());
+    MU_CHECK(!mu__ulink_pending(o));
+    MU_CHECK_EQ(recv_wait(in, &o, 1, &d, &n), 0);
+    MU_CHECK_EQ(mu__get_le32((const uint8_t *) d + 5), 1001);
     /* the sender's end: the connection is closed, no error */
     mu__ulink_out_destroy(&o);
     MU_CHECK(wait_conns(in, 0));
