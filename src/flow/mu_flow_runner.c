@@ -50,6 +50,7 @@
     and a new one across a restart). */
 #define LINK_QUEUE_BYTES 65536
 #define LINK_CONNS_SPARE 8
+#define LINK_CONNECT_MS 1000 /* waiting for the downstream runners at the start */
 
 /* ---- control ------------------------------------------------------------------ */
 
@@ -537,6 +538,32 @@ setup_local_input(mu__runner_t *r)
     r->pull = r->uin;
 }
 
+/*  Connects to every downstream runner, waiting (at most
+    LINK_CONNECT_MS, reading control messages) for those that do not
+    listen yet: they are being started with this one. Only this runner's
+    own thread connects a local link, so one that then blocks in user code
+    before its first wait (a key function, a handler) would otherwise hold
+    what it sent meanwhile to a runner that was not there yet. A
+    downstream runner that is down longer (restarting) is connected to
+    later, every MU__ULINK_RECONNECT_MS while there is something to send. */
+static void
+wait_listening(mu__runner_t *r)
+{
+    int64_t until = mu__now_ms() + LINK_CONNECT_MS;
+    for (;;) {
+        int64_t now = mu__now_ms();
+        bool all = true;
+        for (int j = 0; j < r->npush; j++)
+            all = mu__ulink_connect(r->uout[j], now) && all;
+        if (all || now >= until || r->exit_req)
+            break;
+        struct pollfd p = { .fd = r->ctl, .events = POLLIN };
+        (void) poll(&p, 1, 1); /* a retry in 1 ms: they start in a few */
+        mu__runner_ctl(r);
+    }
+    mu__runner_flush_links(r); /* the hellos */
+}
+
 static void
 setup_local_outputs(mu__runner_t *r)
 {
@@ -551,7 +578,7 @@ setup_local_outputs(mu__runner_t *r)
         if (!r->uout[j])
             _exit(2);
     }
-    mu__runner_flush_links(r); /* connects to those already there */
+    wait_listening(r);
 }
 
 /*  What the at-least-once layer calls above it. */

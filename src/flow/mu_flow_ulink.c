@@ -241,6 +241,14 @@ write_out(mu__ulink_out_t *o, int64_t now_ms)
     return true;
 }
 
+bool
+mu__ulink_connect(mu__ulink_out_t *o, int64_t now_ms)
+{
+    if (o->fd < 0)
+        try_connect(o, now_ms);
+    return o->fd >= 0;
+}
+
 void
 mu__ulink_flush(mu__ulink_out_t *o, int64_t now_ms)
 {

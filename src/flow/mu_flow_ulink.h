@@ -76,6 +76,11 @@ bool mu__ulink_room(const mu__ulink_out_t *o);
     begun stay queued for the next connection. */
 void mu__ulink_flush(mu__ulink_out_t *o, int64_t now_ms);
 
+/*  Connects now when not connected (whenever an attempt is due or not;
+    a failed one makes the next due MU__ULINK_RECONNECT_MS later).
+    Returns whether the link is connected. */
+bool mu__ulink_connect(mu__ulink_out_t *o, int64_t now_ms);
+
 /*  Whether records wait to be written. */
 bool mu__ulink_pending(const mu__ulink_out_t *o);
 
