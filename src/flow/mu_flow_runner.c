@@ -431,7 +431,7 @@ mu__runner_take_until(mu__runner_t *r, const void *msg, size_t size, size_t *res
     const char *p = msg;
     if (r->net)
         take_net(r, msg, size, fn, ctx);
-    else if (size >= 1 && p[0] == 'M')
+    else if (size >= 1 && p[0] == 'M' && !r->ack_push)
         (void) take_data(r, p + 1, size - 1, fn, ctx, 0);
     else if (size == 0) {
         /* the end of a batch (mu_flow_links.c): nothing to do */
