@@ -285,6 +285,8 @@ mu__ulink_out_poll(const mu__ulink_out_t *o, struct pollfd *p, int64_t now_ms)
 typedef struct {
     int fd; /* -1: a free slot */
     bool hello;
+    bool ended;     /* the sender's end was read: out of the epoll set, the
+                   records buffered are handed out before it closes */
     uint64_t since; /* accepted as the since-th connection */
     uint8_t *buf;
     size_t cap, head, tail;
@@ -522,7 +524,18 @@ read_conn(mu__ulink_in_t *in, conn_t *c)
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
-    if (c->tail > c->head) /* the sender went away in the middle of a record */
+    /* The end (everything sent is read by now): the complete records
+       buffered are still handed out (take_buffered closes c after). */
+    c->ended = true;
+    (void) epoll_ctl(in->efd, EPOLL_CTL_DEL, c->fd, NULL);
+}
+
+/*  c ended and has no complete record left: closed; an error when the
+    sender went away in the middle of a record. */
+static void
+end_conn(mu__ulink_in_t *in, conn_t *c)
+{
+    if (c->tail > c->head)
         reject(in, c, "record cut short", c->tail - c->head);
     else
         close_conn(in, c);
@@ -559,6 +572,8 @@ take_buffered(mu__ulink_in_t *in, const void **data, size_t *size)
             in->handed++;
             return true;
         }
+        if (c->fd >= 0 && c->ended)
+            end_conn(in, c);
     }
     return false;
 }

@@ -263,6 +263,39 @@ test_reconnect(void)
     mu__ulink_in_destroy(&in);
 }
 
+/*  A sender that ends between records after writing more than one read
+    hands out (64 records per look at the sockets): every record it wrote
+    is still handed out, and its end is no error. */
+static void
+test_end_drains(void)
+{
+    mu__ulink_in_t *in = new_in(8);
+    mu__ulink_out_t *o = mu__ulink_out_new(path, token, 0, 1 << 20);
+    MU_CHECK(in && o);
+    uint8_t b[9];
+    for (uint32_t i = 0; i < 300; i++) {
+        put_id(b, 0, i);
+        MU_CHECK_EQ(mu__ulink_put(o, b, sizeof b, true), 0);
+    }
+    MU_CHECK_EQ(mu__ulink_put(o, NULL, 0, false), 0);
+    MU_CHECK(!mu__ulink_pending(o)); /* all in the socket buffer */
+    mu__ulink_out_destroy(&o);       /* the end, right behind them */
+    for (uint32_t i = 0; i < 300; i++) {
+        const void *d;
+        size_t n;
+        if (recv_wait(in, NULL, 0, &d, &n) != 0) {
+            printf("# record %u of 300 not handed out (bad inputs %d: %s)\n", i, bad_count,
+                   bad_what);
+            MU_CHECK(false);
+            break;
+        }
+        MU_CHECK_EQ(mu__get_le32((const uint8_t *) d + 5), i);
+    }
+    MU_CHECK(wait_conns(in, 0));
+    MU_CHECK_EQ(bad_count, 0);
+    mu__ulink_in_destroy(&in);
+}
+
 static void
 test_fair(void)
 {
@@ -447,6 +480,7 @@ main(void)
     MU_RUN(test_bound);
     MU_RUN(test_partial);
     MU_RUN(test_reconnect);
+    MU_RUN(test_end_drains);
     MU_RUN(test_fair);
     MU_RUN(test_malformed);
     MU_RUN(test_limit);
