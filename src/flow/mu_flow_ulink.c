@@ -390,12 +390,29 @@ mu__ulink_in_conns(const mu__ulink_in_t *in)
     return in->open;
 }
 
-/*  A free slot for a new connection: when all are taken, the oldest one
-    that has not sent its hello is closed (an error) to make one; -1 when
-    every connection is a runner's. */
+static void read_conn(mu__ulink_in_t *in, conn_t *c);
+static bool take_hello(mu__ulink_in_t *in, conn_t *c);
+
+/*  A free slot for a new connection: when all are taken, the hellos that
+    wait in their sockets are read first (a runner's connection accepted
+    just before a flood of others is not taken for a silent one), then
+    the oldest connection still without one is closed (an error) to make
+    one; -1 when every connection is a runner's. */
 static int
 free_slot(mu__ulink_in_t *in)
 {
+    for (int i = 0; i < in->max; i++) {
+        conn_t *c = &in->conns[i];
+        if (c->fd < 0)
+            return i;
+    }
+    for (int i = 0; i < in->max; i++) {
+        conn_t *c = &in->conns[i];
+        if (c->fd >= 0 && !c->hello && !c->ended)
+            read_conn(in, c);
+        if (c->fd >= 0)
+            (void) take_hello(in, c);
+    }
     int oldest = -1;
     for (int i = 0; i < in->max; i++) {
         conn_t *c = &in->conns[i];
@@ -441,35 +458,54 @@ hello_ok(const mu__ulink_in_t *in, const uint8_t *rec, size_t size)
     return size == HELLO_LEN && rec[0] == 'H' && memcmp(rec + 1, in->token, MU__ULINK_TOKEN) == 0;
 }
 
+/*  Takes c's hello when its bytes are there: true once c has sent it;
+    false while it is not complete, or when it is not the flow's (c is
+    then closed). */
+static bool
+take_hello(mu__ulink_in_t *in, conn_t *c)
+{
+    if (c->hello)
+        return true;
+    size_t have = c->tail - c->head;
+    if (have < 4)
+        return false;
+    uint32_t len = mu__get_le32(c->buf + c->head);
+    if (len != HELLO_LEN) {
+        reject(in, c, "connection without hello", len);
+        return false;
+    }
+    if (have - 4 < len)
+        return false;
+    if (!hello_ok(in, c->buf + c->head + 4, len)) {
+        reject(in, c, "connection without hello", len);
+        return false;
+    }
+    c->head += 4 + (size_t) len;
+    c->hello = true;
+    return true;
+}
+
 /*  The next complete record of c, checked: true with *rec, *size; false
     when none is complete (c may have been closed for malformed input). */
 static bool
 next_record(mu__ulink_in_t *in, conn_t *c, const uint8_t **rec, size_t *size)
 {
-    for (;;) {
-        size_t have = c->tail - c->head;
-        if (have < 4)
-            return false;
-        uint32_t len = mu__get_le32(c->buf + c->head);
-        if (len > MU__ULINK_MAX_RECORD || (!c->hello && len != HELLO_LEN)) {
-            reject(in, c, c->hello ? "oversized record" : "connection without hello", len);
-            return false;
-        }
-        if (have - 4 < len)
-            return false;
-        const uint8_t *p = c->buf + c->head + 4;
-        c->head += 4 + (size_t) len;
-        if (c->hello) {
-            *rec = p;
-            *size = len;
-            return true;
-        }
-        if (!hello_ok(in, p, len)) {
-            reject(in, c, "connection without hello", len);
-            return false;
-        }
-        c->hello = true;
+    if (!take_hello(in, c))
+        return false;
+    size_t have = c->tail - c->head;
+    if (have < 4)
+        return false;
+    uint32_t len = mu__get_le32(c->buf + c->head);
+    if (len > MU__ULINK_MAX_RECORD) {
+        reject(in, c, "oversized record", len);
+        return false;
     }
+    if (have - 4 < len)
+        return false;
+    *rec = c->buf + c->head + 4;
+    *size = len;
+    c->head += 4 + (size_t) len;
+    return true;
 }
 
 /*  Room in c's buffer for its next record: what is taken dropped, a

@@ -467,6 +467,35 @@ test_limit(void)
     mu__ulink_in_destroy(&in);
 }
 
+/*  Every slot taken when a runner's connection and two silent ones wait
+    to be accepted, the runner's first: its hello (already sent) saves it,
+    the oldest silent one is closed for the other. */
+static void
+test_limit_hello_waiting(void)
+{
+    mu__ulink_in_t *in = new_in(2);
+    mu__ulink_out_t *o = mu__ulink_out_new(path, token, 0, 4096);
+    MU_CHECK(in && o);
+    uint8_t b[9];
+    put_id(b, 0, 9);
+    MU_CHECK_EQ(mu__ulink_put(o, b, sizeof b, false), 0);
+    MU_CHECK(mu__ulink_connected(o) && !mu__ulink_pending(o)); /* hello and record sent */
+    int s1 = raw_connect(), s2 = raw_connect();
+    MU_CHECK(s1 >= 0 && s2 >= 0);
+    const void *d;
+    size_t n;
+    MU_CHECK_EQ(recv_wait(in, &o, 1, &d, &n), 0);
+    MU_CHECK_EQ(mu__get_le32((const uint8_t *) d + 5), 9);
+    MU_CHECK_EQ(bad_count, 1);
+    MU_CHECK(strstr(bad_what, "without hello"));
+    char c;
+    MU_CHECK_EQ(read(s1, &c, 1), 0); /* the oldest silent one was closed */
+    close(s1);
+    close(s2);
+    mu__ulink_out_destroy(&o);
+    mu__ulink_in_destroy(&in);
+}
+
 int
 main(void)
 {
@@ -484,6 +513,7 @@ main(void)
     MU_RUN(test_fair);
     MU_RUN(test_malformed);
     MU_RUN(test_limit);
+    MU_RUN(test_limit_hello_waiting);
     unlink(path);
     rmdir(dir);
     MU_DONE();
