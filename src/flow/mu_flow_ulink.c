@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -26,6 +27,16 @@
 /*  Records a receiver hands out between two looks at its sockets: a busy
     connection's buffer cannot keep the others unread for long. */
 #define READ_EVERY 64
+
+/*  How long a receiver that cannot accept (out of descriptors or memory)
+    leaves its listening socket out of its epoll set: the connection
+    waiting stays readable, and polling it meanwhile would spin. */
+#define LISTEN_PAUSE_MS 50
+
+/*  The epoll keys of the listening socket and of the pause's timer (a
+    connection's is its slot). */
+#define KEY_LISTEN UINT32_MAX
+#define KEY_TIMER (UINT32_MAX - 1)
 
 /* ---- sending ---------------------------------------------------------------------- */
 
@@ -294,6 +305,8 @@ typedef struct {
 
 struct mu__ulink_in_t {
     int lfd, efd;
+    int tfd;     /* a timer ending a pause of the listening socket */
+    bool paused; /* the listening socket is out of the epoll set */
     uint8_t token[MU__ULINK_TOKEN];
     conn_t *conns;
     int max, open;
@@ -328,10 +341,14 @@ mu__ulink_in_new(const char *path, const uint8_t *token, int max_conns, mu__ulin
     in->ctx = ctx;
     in->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     in->efd = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = UINT32_MAX };
+    in->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = KEY_LISTEN };
+    struct epoll_event tev = { .events = EPOLLIN, .data.u32 = KEY_TIMER };
     unlink(path);
-    if (in->lfd < 0 || in->efd < 0 || bind(in->lfd, (struct sockaddr *) &a, sizeof a) != 0
-        || listen(in->lfd, 64) != 0 || epoll_ctl(in->efd, EPOLL_CTL_ADD, in->lfd, &ev) != 0) {
+    if (in->lfd < 0 || in->efd < 0 || in->tfd < 0
+        || bind(in->lfd, (struct sockaddr *) &a, sizeof a) != 0 || listen(in->lfd, 64) != 0
+        || epoll_ctl(in->efd, EPOLL_CTL_ADD, in->lfd, &ev) != 0
+        || epoll_ctl(in->efd, EPOLL_CTL_ADD, in->tfd, &tev) != 0) {
         int err = errno;
         mu__ulink_in_destroy(&in);
         errno = err;
@@ -373,6 +390,8 @@ mu__ulink_in_destroy(mu__ulink_in_t **in)
         close(p->lfd);
     if (p->efd >= 0)
         close(p->efd);
+    if (p->tfd >= 0)
+        close(p->tfd);
     free(p->conns);
     free(p);
     *in = NULL;
@@ -426,11 +445,42 @@ free_slot(mu__ulink_in_t *in)
     return oldest;
 }
 
+/*  The listening socket leaves the epoll set for LISTEN_PAUSE_MS (the
+    timer brings it back: resume_listening). */
+static void
+pause_listening(mu__ulink_in_t *in)
+{
+    struct itimerspec t = { .it_value = { .tv_nsec = LISTEN_PAUSE_MS * 1000000L } };
+    if (timerfd_settime(in->tfd, 0, &t, NULL) != 0)
+        return; /* without the timer it stays: a spin, not a deaf runner */
+    if (!in->paused)
+        (void) epoll_ctl(in->efd, EPOLL_CTL_DEL, in->lfd, NULL);
+    in->paused = true;
+}
+
+static void
+resume_listening(mu__ulink_in_t *in)
+{
+    uint64_t expirations;
+    (void) !read(in->tfd, &expirations, sizeof expirations);
+    struct epoll_event ev = { .events = EPOLLIN, .data.u32 = KEY_LISTEN };
+    if (!in->paused)
+        return;
+    if (epoll_ctl(in->efd, EPOLL_CTL_ADD, in->lfd, &ev) == 0)
+        in->paused = false;
+    else
+        pause_listening(in); /* again later */
+}
+
 static void
 accept_all(mu__ulink_in_t *in)
 {
-    for (;;) {
+    while (!in->paused) {
         int fd = accept4(in->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM))
+            pause_listening(in);
         if (fd < 0)
             return;
         int i = free_slot(in);
@@ -585,7 +635,10 @@ read_sockets(mu__ulink_in_t *in)
     int n = epoll_wait(in->efd, ev, 64, 0);
     for (int i = 0; i < n; i++) {
         uint32_t k = ev[i].data.u32;
-        if (k == UINT32_MAX)
+        if (k == KEY_TIMER) {
+            resume_listening(in);
+            accept_all(in);
+        } else if (k == KEY_LISTEN)
             accept_all(in);
         else if (in->conns[k].fd >= 0)
             read_conn(in, &in->conns[k]);

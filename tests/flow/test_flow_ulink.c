@@ -19,10 +19,12 @@
 #include "flow/mu_flow_ulink.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -496,6 +498,49 @@ test_limit_hello_waiting(void)
     mu__ulink_in_destroy(&in);
 }
 
+/*  A receiver out of descriptors cannot accept the connection that
+    waits: it stops polling its listening socket for a while (its
+    descriptor does not stay readable, which would spin the runner's
+    loop), then accepts once a descriptor is free. */
+static void
+test_out_of_fds(void)
+{
+    mu__ulink_in_t *in = new_in(4);
+    MU_CHECK(in);
+    int s = raw_connect();
+    MU_CHECK(s >= 0);
+    raw_hello(s, token);
+    raw_record(s, "Mfd", 3);
+    struct rlimit old;
+    MU_CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+    int probe = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free one */
+    MU_CHECK(probe >= 0);
+    close(probe);
+    struct rlimit low = { .rlim_cur = (rlim_t) probe + 8, .rlim_max = old.rlim_max };
+    MU_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    int fds[64], nfds = 0, fd;
+    while (nfds < 64 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        fds[nfds++] = fd;
+    int full_errno = errno;
+    const void *d;
+    size_t n;
+    int rc = mu__ulink_recv(in, &d, &n);
+    struct pollfd p = { .fd = mu__ulink_in_fd(in), .events = POLLIN };
+    int ready = poll(&p, 1, 0);
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+    MU_CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+    MU_CHECK_EQ(full_errno, EMFILE);
+    MU_CHECK_EQ(rc, -1);
+    MU_CHECK_EQ(ready, 0); /* without the pause: 1, at once, until a descriptor is free */
+    MU_CHECK_EQ(mu__ulink_in_conns(in), 0);
+    MU_CHECK_EQ(recv_wait(in, NULL, 0, &d, &n), 0); /* accepted after the pause */
+    MU_CHECK(n == 3 && memcmp(d, "Mfd", 3) == 0);
+    MU_CHECK_EQ(bad_count, 0);
+    close(s);
+    mu__ulink_in_destroy(&in);
+}
+
 int
 main(void)
 {
@@ -514,6 +559,7 @@ main(void)
     MU_RUN(test_malformed);
     MU_RUN(test_limit);
     MU_RUN(test_limit_hello_waiting);
+    MU_RUN(test_out_of_fds);
     unlink(path);
     rmdir(dir);
     MU_DONE();
