@@ -360,7 +360,11 @@ mu__ulink_in_new(const char *path, const uint8_t *token, int max_conns, mu__ulin
 static void
 close_conn(mu__ulink_in_t *in, conn_t *c)
 {
-    close(c->fd); /* leaves the epoll set with it */
+    /* Out of the epoll set first: close alone leaves it there while
+       another process (a child a handler forked) holds a copy of it. */
+    if (!c->ended)
+        (void) epoll_ctl(in->efd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
     c->fd = -1;
     free(c->buf);
     c->buf = NULL;

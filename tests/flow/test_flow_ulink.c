@@ -27,6 +27,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[64], path[100];
@@ -541,6 +542,48 @@ test_out_of_fds(void)
     mu__ulink_in_destroy(&in);
 }
 
+/*  A connection the receiver closes while another process holds a copy
+    of its descriptor (a child a handler forked): its socket, still open,
+    must not stay in the receiver's epoll set, where what its sender
+    writes next would keep the receiver's descriptor readable for ever. */
+static void
+test_closed_copy_leaves_epoll(void)
+{
+    mu__ulink_in_t *in = new_in(4);
+    MU_CHECK(in);
+    int s = raw_connect();
+    MU_CHECK(s >= 0);
+    MU_CHECK(wait_conns(in, 1));
+    int pfd[2];
+    MU_CHECK(pipe(pfd) == 0);
+    pid_t child = fork();
+    MU_CHECK(child >= 0);
+    if (child == 0) { /* holds every descriptor until the pipe ends */
+        char c;
+        close(pfd[1]);
+        (void) !read(pfd[0], &c, 1);
+        _exit(0);
+    }
+    close(pfd[0]);
+    raw_hello(s, (const uint8_t *) "not-the-token!!!");
+    MU_CHECK(wait_bad(in, 1)); /* closed by the receiver */
+    MU_CHECK_EQ(mu__ulink_in_conns(in), 0);
+    (void) !write(s, "more", 4);
+    const void *d;
+    size_t n;
+    int rc = mu__ulink_recv(in, &d, &n);
+    struct pollfd p = { .fd = mu__ulink_in_fd(in), .events = POLLIN };
+    int ready = poll(&p, 1, 0);
+    close(pfd[1]);
+    int status;
+    MU_CHECK_EQ(waitpid(child, &status, 0), child);
+    MU_CHECK_EQ(rc, -1);
+    MU_CHECK_EQ(ready, 0); /* left in the set: 1 until the child ends */
+    close(s);
+    MU_CHECK(still_works(in));
+    mu__ulink_in_destroy(&in);
+}
+
 int
 main(void)
 {
@@ -560,6 +603,7 @@ main(void)
     MU_RUN(test_limit);
     MU_RUN(test_limit_hello_waiting);
     MU_RUN(test_out_of_fds);
+    MU_RUN(test_closed_copy_leaves_epoll);
     unlink(path);
     rmdir(dir);
     MU_DONE();
