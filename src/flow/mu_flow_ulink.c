@@ -138,13 +138,17 @@ reserve(mu__ulink_out_t *o, size_t need)
 static int
 queue_record(mu__ulink_out_t *o, const void *data, size_t size, bool more)
 {
-    if (size > MU__ULINK_MAX_RECORD)
+    if (size > MU__ULINK_MAX_RECORD) {
+        o->in_seq = false; /* the caller drops the sequence: the bound holds again */
         return MU_EMSGSIZE;
+    }
     if (!o->in_seq && size > 0 && !mu__ulink_room(o))
         return MU_EAGAIN;
     if (size > 0) {
-        if (reserve(o, 4 + size) != 0)
+        if (reserve(o, 4 + size) != 0) {
+            o->in_seq = false;
             return MU_ENOMEM;
+        }
         mu__put_le32(o->buf + o->len, (uint32_t) size);
         memcpy(o->buf + o->len + 4, data, size);
         o->len += 4 + size;

@@ -58,7 +58,8 @@ void mu__ulink_out_destroy(mu__ulink_out_t **o);
     The bound applies to a sequence's first record only: MU_EAGAIN, nothing
     queued, when queue_bytes or more are queued; the rest of a sequence is
     always taken, so the queue holds at most queue_bytes plus one sequence.
-    0, MU_EAGAIN, MU_EMSGSIZE (over MU__ULINK_MAX_RECORD), MU_ENOMEM. */
+    0, MU_EAGAIN, MU_EMSGSIZE (over MU__ULINK_MAX_RECORD), MU_ENOMEM (those
+    two end the sequence: its next record is a first one). */
 int mu__ulink_put(mu__ulink_out_t *o, const void *data, size_t size, bool more);
 
 /*  mu__ulink_put without more (the record ends its sequence), but not

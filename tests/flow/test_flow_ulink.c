@@ -11,8 +11,13 @@
     input: a foreign connection (wrong token, no hello), an oversized
     record, a record cut short by the sender's end, and the connection
     limit (a silent connection closed for a runner's, over the limit
-    refused): each told (bad input), closed, the receiver going on. Waits
-    are on the receiver's descriptor (poll), never sleeps. */
+    refused): each told (bad input), closed, the receiver going on. And:
+    a sender's end after many records (all handed out, no error); a
+    runner's hello read before a silent connection is closed for a slot;
+    out of descriptors (the listener paused, not spinning); a closed
+    connection a child holds a copy of (out of the epoll set); a record
+    refused mid-sequence (the bound holds again). Waits are on the
+    receiver's descriptor (poll), never sleeps. */
 #include "mu_test.h"
 #include "mutil.h"
 #include "base/mu_internal.h"
@@ -584,6 +589,24 @@ test_closed_copy_leaves_epoll(void)
     mu__ulink_in_destroy(&in);
 }
 
+/*  A record refused in the middle of a sequence ends it (its sender
+    drops the rest): the bound applies again to the next one. */
+static void
+test_bound_after_refused(void)
+{
+    unlink(path); /* no receiver: everything stays queued */
+    mu__ulink_out_t *o = mu__ulink_out_new(path, token, 0, 100);
+    MU_CHECK(o);
+    uint8_t b[200] = { 'M' };
+    MU_CHECK_EQ(mu__ulink_put(o, b, sizeof b, true), 0); /* a first record: room */
+    MU_CHECK(!mu__ulink_room(o));
+    MU_CHECK_EQ(mu__ulink_put(o, b, (size_t) MU__ULINK_MAX_RECORD + 1, false), MU_EMSGSIZE);
+    MU_CHECK(!mu__ulink_connected(o));
+    MU_CHECK_EQ(mu__ulink_put(o, b, sizeof b, false), MU_EAGAIN);
+    MU_CHECK_EQ(mu__ulink_put(o, b, sizeof b, true), MU_EAGAIN);
+    mu__ulink_out_destroy(&o);
+}
+
 int
 main(void)
 {
@@ -595,6 +618,7 @@ main(void)
     snprintf(path, sizeof path, "%s/s1-0", dir);
     MU_RUN(test_order);
     MU_RUN(test_bound);
+    MU_RUN(test_bound_after_refused);
     MU_RUN(test_partial);
     MU_RUN(test_reconnect);
     MU_RUN(test_end_drains);
