@@ -42,6 +42,15 @@ mu__runner_flush_links(mu__runner_t *r)
             mu__ulink_flush(r->uout[j], now);
 }
 
+uint64_t
+mu__links_take_lost(mu__runner_t *r)
+{
+    uint64_t n = 0;
+    for (int j = 0; r->uout && j < r->npush; j++)
+        n += mu__ulink_out_take_lost(r->uout[j]);
+    return n;
+}
+
 int
 mu__links_poll_items(mu__runner_t *r, zmq_pollitem_t *ext, int m, long *timeout_ms)
 {

@@ -20,6 +20,10 @@ int mu__links_poll_items(mu__runner_t *r, zmq_pollitem_t *items, int n, long *ti
     due (never waits). mu__runner_poll does it after every wait. */
 void mu__runner_flush_links(mu__runner_t *r);
 
+/*  Records the local link outputs dropped (their connection failed in
+    their middle) since the last call: the runner counts them as errors. */
+uint64_t mu__links_take_lost(mu__runner_t *r);
+
 /*  Sends the acknowledgements gathered so far (at-least-once receivers). */
 void mu__runner_flush_acks(mu__runner_t *r);
 

@@ -78,7 +78,7 @@ mu__runner_tick(mu__runner_t *r)
     r->last_stats_ms = now;
     mu__runner_log_due(r, now, false);
     uint64_t refused = mu__curve_refused(r);
-    r->stats.errors += refused + mu__inproc_take_errors(r);
+    r->stats.errors += refused + mu__inproc_take_errors(r) + mu__links_take_lost(r);
     r->stats.auth_failures += refused;
     r->stats.live_down = -1;
     mu__net_stats(r);

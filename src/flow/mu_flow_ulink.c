@@ -52,6 +52,7 @@ struct mu__ulink_out_t {
     size_t queue_bytes;
     bool in_seq; /* the last put had more */
     uint64_t lost;
+    uint64_t lost_taken; /* of lost, told (mu__ulink_out_take_lost) */
 };
 
 mu__ulink_out_t *
@@ -99,6 +100,14 @@ uint64_t
 mu__ulink_out_lost(const mu__ulink_out_t *o)
 {
     return o->lost;
+}
+
+uint64_t
+mu__ulink_out_take_lost(mu__ulink_out_t *o)
+{
+    uint64_t n = o->lost - o->lost_taken;
+    o->lost_taken = o->lost;
+    return n;
 }
 
 bool

@@ -94,6 +94,10 @@ int mu__ulink_out_poll(const mu__ulink_out_t *o, struct pollfd *p, int64_t now_m
 /*  Records dropped because their connection failed in their middle. */
 uint64_t mu__ulink_out_lost(const mu__ulink_out_t *o);
 
+/*  Of those, the ones dropped since the last call (for the runner's
+    error count). */
+uint64_t mu__ulink_out_take_lost(mu__ulink_out_t *o);
+
 /*  Whether the link is connected now (tests). */
 bool mu__ulink_connected(const mu__ulink_out_t *o);
 

@@ -16,7 +16,8 @@
     runner's hello read before a silent connection is closed for a slot;
     out of descriptors (the listener paused, not spinning); a closed
     connection a child holds a copy of (out of the epoll set); a record
-    refused mid-sequence (the bound holds again). Waits are on the
+    refused mid-sequence (the bound holds again); a record cut by a
+    failed connection told once to the runner. Waits are on the
     receiver's descriptor (poll), never sleeps. */
 #include "mu_test.h"
 #include "mutil.h"
@@ -607,6 +608,30 @@ test_bound_after_refused(void)
     mu__ulink_out_destroy(&o);
 }
 
+/*  A record cut by its connection's failure is dropped and told once to
+    the runner (which counts it as an error). */
+static void
+test_lost_told(void)
+{
+    mu__ulink_in_t *in = new_in(4);
+    mu__ulink_out_t *o = mu__ulink_out_new(path, token, 0, 1 << 20);
+    MU_CHECK(in && o);
+    size_t big = 3u << 20; /* over any socket buffer: cut in its middle */
+    uint8_t *b = calloc(1, big);
+    MU_CHECK(b);
+    MU_CHECK_EQ(mu__ulink_put(o, b, big, false), 0);
+    free(b);
+    MU_CHECK(mu__ulink_connected(o) && mu__ulink_pending(o));
+    mu__ulink_in_destroy(&in); /* the receiver goes away */
+    mu__ulink_flush(o, mu__now_ms());
+    MU_CHECK(!mu__ulink_connected(o));
+    MU_CHECK(!mu__ulink_pending(o)); /* the cut record is dropped */
+    MU_CHECK_EQ(mu__ulink_out_lost(o), 1);
+    MU_CHECK_EQ(mu__ulink_out_take_lost(o), 1);
+    MU_CHECK_EQ(mu__ulink_out_take_lost(o), 0);
+    mu__ulink_out_destroy(&o);
+}
+
 int
 main(void)
 {
@@ -621,6 +646,7 @@ main(void)
     MU_RUN(test_bound_after_refused);
     MU_RUN(test_partial);
     MU_RUN(test_reconnect);
+    MU_RUN(test_lost_told);
     MU_RUN(test_end_drains);
     MU_RUN(test_fair);
     MU_RUN(test_malformed);
