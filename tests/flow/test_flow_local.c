@@ -204,7 +204,9 @@ test_worker_killed(void)
     MU_CHECK(stage_row(f, "work", -1, &row));
     MU_CHECK_EQ(row.restarts, 1);
     MU_CHECK(stage_row(f, "sink", -1, &row));
-    MU_CHECK_EQ(row.errors, 0);
+    /* one error when the kill cut the worker's write in the middle of a
+       record (the sink counts the record cut short), else none */
+    MU_CHECK(row.errors <= 1);
     MU_CHECK_EQ(row.in, t.distinct);
     mu_flow_destroy(&f);
     close(started[0]);
