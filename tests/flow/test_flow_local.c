@@ -42,21 +42,11 @@ reporting_startup(void *arg, int index, void **state_p)
     return 0;
 }
 
-/*  Waits up to 20 s (scaled) for the start of runner code; its pid or 0. */
+/*  The pid of runner code once it started (flow_wait_start), or 0. */
 static pid_t
 wait_start(int code)
 {
-    int64_t until = mu_test_now_ms() + mu_test_ms(20000);
-    for (;;) {
-        int64_t left = until - mu_test_now_ms();
-        struct pollfd p = { .fd = started[0], .events = POLLIN };
-        record_t rec;
-        if (left < 0 || poll(&p, 1, (int) left) <= 0
-            || read(started[0], &rec, sizeof rec) != (ssize_t) sizeof rec)
-            return 0;
-        if (rec.index == code)
-            return (pid_t) rec.id;
-    }
+    return flow_wait_start(started[0], code);
 }
 
 /*  A worker: emits (id, its pid). */

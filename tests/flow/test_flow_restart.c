@@ -27,22 +27,11 @@ reporting_startup(void *arg, int index, void **state_p)
     return sink_startup(arg, index, state_p);
 }
 
-/*  Waits up to 20 s (scaled) for the start of the runner code, skipping
-    the others'; returns its pid, or 0. */
+/*  The pid of runner code once it started (flow_wait_start), or 0. */
 static pid_t
 wait_start(int code)
 {
-    int64_t until = mu_test_now_ms() + mu_test_ms(20000);
-    for (;;) {
-        int64_t left = until - mu_test_now_ms();
-        struct pollfd p = { .fd = started[0], .events = POLLIN };
-        record_t rec;
-        if (left < 0 || poll(&p, 1, (int) left) <= 0
-            || read(started[0], &rec, sizeof rec) != (ssize_t) sizeof rec)
-            return 0; /* each record was written at once */
-        if (rec.index == code)
-            return (pid_t) rec.id;
-    }
+    return flow_wait_start(started[0], code);
 }
 
 /*  Waits up to 20 s (scaled) for the starts of runners 0..n-1 (in any

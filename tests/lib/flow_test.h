@@ -40,6 +40,25 @@ sink_startup(void *arg, int index, void **state_p)
     return 0;
 }
 
+/*  Waits up to 20 s (scaled) on fd, a pipe of start records (index: a
+    runner's code, id: its pid, each written at once), for the record of
+    runner code, skipping the others'; returns its pid, or 0. */
+static inline pid_t
+flow_wait_start(int fd, int code)
+{
+    int64_t until = mu_test_now_ms() + mu_test_ms(20000);
+    for (;;) {
+        int64_t left = until - mu_test_now_ms();
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        record_t rec;
+        if (left < 0 || poll(&p, 1, (int) left) <= 0
+            || read(fd, &rec, sizeof rec) != (ssize_t) sizeof rec)
+            return 0;
+        if (rec.index == code)
+            return (pid_t) rec.id;
+    }
+}
+
 /*  Writes (index, id) to result_fd (atomic: far below PIPE_BUF). */
 static inline int
 sink(void *state, const void *data, size_t size, mu_flow_emit_t *out)
