@@ -9,11 +9,20 @@ Tests wait on events (a message, a pipe, a future); every time bound is
 multiplied by MU_TEST_SCALE (default 1; a loaded machine may set more)."""
 import os
 import shutil
+import signal
 import socket
 
 import pytest
 
 SCALE = float(os.environ.get('MU_TEST_SCALE', '1') or 1)
+
+# A suite started with SIGINT ignored (a background job of a shell without
+# job control, nohup) would inherit that: Python then leaves SIGINT ignored,
+# in this process and in the Python children the tests start, and the tests
+# of Ctrl-C handling would test nothing. Python's own handler here gives
+# every child the default disposition at exec, as a terminal would.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def bound(seconds):
