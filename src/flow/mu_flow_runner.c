@@ -155,7 +155,8 @@ mu__runner_input_done(const mu__runner_t *r)
     return r->n_up > 0 && r->neos >= r->n_up;
 }
 
-/*  A record of the local link input into m. */
+/*  A record of the local link input into m, pointing into the link's
+    read buffer (valid until the next receive: mu_flow_runner.h). */
 static int
 recv_local(mu__runner_t *r, zmq_msg_t *m)
 {
@@ -165,12 +166,11 @@ recv_local(mu__runner_t *r, zmq_msg_t *m)
     if (r->pull_idle)
         return -1;
     zmq_msg_close(m);
-    if (zmq_msg_init_size(m, size) != 0) {
+    if (zmq_msg_init_data(m, (void *) data, size, NULL, NULL) != 0) {
         zmq_msg_init(m);
         r->stats.errors++;
         return -1;
     }
-    memcpy(zmq_msg_data(m), data, size);
     return 0;
 }
 

@@ -51,7 +51,10 @@ int mu__runner_take_until(mu__runner_t *r, const void *msg, size_t size, size_t 
 void mu__runner_log_due(mu__runner_t *r, int64_t now, bool all);
 
 /*  Receives the next input message into m (initialised): 0, or -1 when
-    none is queued (never waits). */
+    none is queued (never waits). From a local link m points into the
+    link's read buffer (no copy): its bytes are valid until the next
+    mu__runner_recv, so a caller takes (or moves aside and finishes) one
+    message before it receives the next, as every caller does. */
 int mu__runner_recv(mu__runner_t *r, zmq_msg_t *m);
 
 /*  zmq_poll for the runner's loops: with the input socket as the only
