@@ -156,6 +156,8 @@ blocker_start(void *arg, mu_service_t *svc)
 {
     blocker_t *b = arg;
     mu_test_counter_add(b->in);
+    if (b->after && !mu_test_counter_wait(b->after, b->after_n, 10000))
+        return MU_ETIMEDOUT; /* the test then fails: nothing announced */
     if (b->announce_fd > 0)
         mu_test_signal_byte(b->announce_fd, 'R');
     struct pollfd items[2] = { { .fd = b->gate, .events = POLLIN },

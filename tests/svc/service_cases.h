@@ -71,10 +71,12 @@ mu_entrypoint_t *make_entrypoint(fake_t *fakes, size_t n, bool stop_when_ready);
 int noop_stop(void *arg, mu_service_t *svc, int timeout_ms);
 
 typedef struct {
-    int gate;               /* start() blocks until a byte arrives here */
-    int block_ms;           /* or this long (unscaled) */
-    bool watch_stop;        /* also end when the stop event is raised */
-    int announce_fd;        /* > 0: start() writes 'R' here first */
+    int gate;                 /* start() blocks until a byte arrives here */
+    int block_ms;             /* or this long (unscaled) */
+    bool watch_stop;          /* also end when the stop event is raised */
+    int announce_fd;          /* > 0: start() writes 'R' here first */
+    mu_test_counter_t *after; /* non-NULL: announce once it reaches after_n */
+    int after_n;
     mu_test_counter_t *in;  /* counts start() calls */
     mu_test_counter_t *out; /* counts start() returns */
 } blocker_t;

@@ -473,8 +473,9 @@ test_entrypoint_invalid(void)
 }
 
 /*  Child: a start() that hangs (ignores its stop event) and one that is
-    fine; SIGINT during the start phase aborts it within the shutdown
-    timeout. Exits 0 when run() returned MU_ETIMEDOUT for SIGINT, having
+    fine; SIGINT during the start phase (once both started: the hanging
+    one announces only after the fine one's start) aborts it within the
+    shutdown timeout. Exits 0 when run() returned MU_ETIMEDOUT for SIGINT, having
     stopped the fine one. */
 static void
 hanging_child(int ready_fd)
@@ -485,9 +486,12 @@ hanging_child(int ready_fd)
     mu_test_counter_init(&out);
     if (pipe(gate) < 0)
         _exit(103);
+    mu_test_counter_set(&s_starts, 0);
     blocker_t b = { .gate = gate[0],
                     .block_ms = -1,
                     .announce_fd = ready_fd,
+                    .after = &s_starts,
+                    .after_n = 1,
                     .in = &in,
                     .out = &out };
     fake_t ok = { .name = "ok" };
