@@ -51,8 +51,11 @@
     aborts it at once (run() returns 0 after the stop phase, like a stop
     request). A second signal during the stop phase is absorbed. If
     zsys_interrupted is already set when run() begins, run() stops at once,
-    as after mu_entrypoint_stop(). Only one entrypoint may run at a time in
-    a process.
+    as after mu_entrypoint_stop(). start() and stop() run on threads with
+    SIGINT and SIGTERM blocked (threads they create inherit that), so these
+    signals reach run()'s thread (or another thread of the application
+    that does not block them) and never interrupt a service's system
+    calls. Only one entrypoint may run at a time in a process.
 
     Stop timeout: stop(arg, svc, timeout_ms) gets the time left of the
     shutdown timeout and should return within it. Each stop() runs on a

@@ -10,6 +10,18 @@
 #include <unistd.h>
 
 int
+mu__thread_create_blocking(pthread_t *thread, void *(*fn)(void *), void *arg,
+                           const sigset_t *blocked)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, blocked ? blocked : &all, &old);
+    int err = pthread_create(thread, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return err;
+}
+
+int
 mu__cond_init(pthread_cond_t *cond)
 {
     pthread_condattr_t attr;

@@ -6,6 +6,7 @@
 #define MU_SYNC_H_INCLUDED
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,14 @@ int mu__cond_init(pthread_cond_t *cond);
     deadline has passed; true after a wake-up, which may be spurious: the
     caller re-checks its condition. */
 bool mu__cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline);
+
+/*  pthread_create with the signals in blocked (all when NULL) blocked in
+    the new thread, which its own threads inherit; the caller's mask is
+    unchanged. So a process's asynchronous signals go to the caller's
+    threads and never interrupt the new thread's system calls. Returns 0
+    or pthread_create's error number. */
+int mu__thread_create_blocking(pthread_t *thread, void *(*fn)(void *), void *arg,
+                               const sigset_t *blocked);
 
 /*  Keeps an eventfd readable exactly while want holds; *raised tracks
     its state. Called under the owner's lock. */

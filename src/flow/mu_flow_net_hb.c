@@ -14,13 +14,13 @@
     heartbeat timeout does not make its runner look lost. An emit from the
     user code takes the state back for the time of the send. Why a thread
     and not ZMTP heartbeats alone: doc/flow.md (Heartbeats). */
+#include "base/mu_sync.h"
 #include "flow/mu_flow_int.h"
 #include "flow/mu_flow_net.h"
 #include "flow/mu_flow_net_int.h"
 
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,11 +60,8 @@ mu__net_hb_start(mu__runner_t *r, void (*service)(mu__runner_t *r))
     pthread_t t;
     if (pthread_mutex_init(&n->mu, NULL) != 0 || pthread_mutex_lock(&n->mu) != 0)
         _exit(2);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* signals stay with the runner's thread */
-    int rc = pthread_create(&t, NULL, hb_main, r);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* signals stay with the runner's thread */
+    int rc = mu__thread_create_blocking(&t, hb_main, r, NULL);
     if (rc != 0) {
         mu__rlog(error, r, "cannot start the heartbeat thread");
         _exit(2);

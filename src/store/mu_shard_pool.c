@@ -4,8 +4,8 @@
     and the calling thread take shards from one counter until none is left.
     Why not mu_pool: see doc/shard.md. */
 #include "store/mu_shard_int.h"
+#include "base/mu_sync.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +61,11 @@ mu__shard_pool_start(mu_shard_t *self)
     p->threads = want ? calloc(want, sizeof *p->threads) : NULL;
     if (want && p->threads == NULL)
         return mu__fail(MU_ENOMEM, "out of memory");
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = 0;
     for (; p->nthreads < want && rc == 0; p->nthreads++)
-        rc = pthread_create(&p->threads[p->nthreads], NULL, pool_main, self);
+        rc = mu__thread_create_blocking(&p->threads[p->nthreads], pool_main, self, NULL);
     if (rc != 0)
         p->nthreads--;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc ? mu__fail(-rc, "starting the thread pool: %s", strerror(rc)) : 0;
 }
 
