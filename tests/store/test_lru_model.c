@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  test_lru_model.c — mu_lru against an independent array model on a
-    1,000,000-request Zipf trace (eviction for eviction), a 60,000-key
+    1,000,000-request Zipf trace (eviction for eviction), the same with
+    deletions and the whole order compared as it goes, a 60,000-key
     table under growth and deletion (order and eviction order),
     mu_lru_increment_many against single calls, and S4LRU against plain
     LRU on a scan-polluted trace. */
@@ -183,6 +184,86 @@ test_differential_zipf(void)
     walk_t w = { &m, levels - 1, 0, 0 };
     mu_lru_foreach(lru, compare_cb, &w);
     MU_CHECK_EQ(w.mismatch, 0);
+    mu_lru_destroy(&lru);
+    model_free(&m);
+    free(z.cdf);
+}
+
+/*  Removes id from the model; returns whether it was there. */
+static bool
+model_delete(model_t *m, uint32_t id)
+{
+    for (int l = 0; l < m->levels; l++)
+        for (int p = 0; p < m->lv[l].n; p++)
+            if (m->lv[l].v[p].id == id) {
+                m->total -= model_take(m, l, p).size;
+                return true;
+            }
+    return false;
+}
+
+/*  Whether every level of lru holds the model's entries in the model's
+    order (mu_lru_foreach goes from the top level down, head to tail). */
+static bool
+same_as_model(mu_lru_t *lru, model_t *m)
+{
+    walk_t w = { m, m->levels - 1, 0, 0 };
+    mu_lru_foreach(lru, compare_cb, &w);
+    if (w.pos != m->lv[w.level].n) /* the last level walked, to its end */
+        w.mismatch = 1;
+    for (int l = 0; l < m->levels && !w.mismatch; l++) /* and none left out */
+        w.mismatch = lru_stat(lru, T_STAT_COUNT, l) != (uint64_t) m->lv[l].n;
+    return !w.mismatch;
+}
+
+/*  Deletions among the increments, on a skewed trace: hot keys go round
+    the top levels many times (their levels' order keeps records of the
+    places they left, dropped when a level's ring fills), deletions shift
+    entries back in the table, and every 500 requests the whole order is
+    compared with the model's. */
+static void
+test_differential_deletes(void)
+{
+    const int levels = 3, requests = 300000;
+    const uint64_t capacity = 300;
+    zipf_t z;
+    zipf_init(&z, 3000);
+    rng_state = 99;
+    model_t m;
+    model_init(&m, levels, capacity, 700);
+    mu_lru_t *lru = mu_lru_new(capacity, levels);
+    MU_CHECK(lru != NULL);
+    int mismatch_at = -1, deletes = 0;
+    for (int r = 0; r < requests && mismatch_at < 0; r++) {
+        uint32_t id = zipf_next(&z);
+        unsigned char key[64];
+        size_t len = make_key(id, key);
+        bool same;
+        if (rng() % 16 == 0) {
+            int rc = mu_lru_delete(lru, key, len);
+            bool there = model_delete(&m, id);
+            same = rc == (there ? 0 : MU_ENOENT);
+            deletes += there;
+        } else {
+            uint64_t size = 1 + id % 3;
+            same = mu_lru_increment(lru, key, len, size) == model_access(&m, id, size);
+            ids_t ev = { .n = 0 };
+            int n = mu_lru_evict(lru, 0, collect_id, &ev);
+            same = same && n == ev.n;
+            for (int i = 0; i < ev.n && same; i++) {
+                mitem_t it = model_take(&m, 0, m.lv[0].n - 1);
+                m.total -= it.size;
+                same = it.id == ev.ids[i];
+            }
+        }
+        same = same && m.total == lru_stat(lru, T_STAT_SIZE, -1);
+        if (!same || (r % 500 == 0 && !same_as_model(lru, &m)))
+            mismatch_at = r;
+    }
+    printf("# differential with deletes: %d deletes, first mismatch %d\n", deletes, mismatch_at);
+    MU_CHECK_EQ(mismatch_at, -1);
+    MU_CHECK(deletes > 5000);
+    MU_CHECK(same_as_model(lru, &m));
     mu_lru_destroy(&lru);
     model_free(&m);
     free(z.cdf);
@@ -427,6 +508,7 @@ main(void)
     if (!lru_tests_begin())
         return 1;
     MU_RUN(test_differential_zipf);
+    MU_RUN(test_differential_deletes);
     MU_RUN(test_table_churn);
     MU_RUN(test_increment_many);
     MU_RUN(test_s4lru_beats_lru);
