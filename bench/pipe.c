@@ -627,9 +627,9 @@ static const case_t cases[] = {
       0.80,
       1 },
     /* ipc between two processes (four threads with libzmq's I/O threads)
-       on 2 cores: single runs of either path take 0.5 to 2.2 times their
-       usual time for the same N (doc/pipe.md), so three times the
-       repetitions, as inproc below. */
+       on 2 cores: single runs of either path with the same N differ by up
+       to 2x within a run and more between runs (doc/pipe.md), so three
+       times the repetitions, as inproc below. */
     { "zmq-ipc-64B",
       T_IPC,
       64,

@@ -52,10 +52,12 @@
     request). A second signal during the stop phase is absorbed. If
     zsys_interrupted is already set when run() begins, run() stops at once,
     as after mu_entrypoint_stop(). start() and stop() run on threads with
-    SIGINT and SIGTERM blocked (threads they create inherit that), so these
-    signals reach run()'s thread (or another thread of the application
-    that does not block them) and never interrupt a service's system
-    calls. Only one entrypoint may run at a time in a process.
+    the signal mask of run()'s thread (so processes they start get the
+    mask a process started from run()'s thread would), and the kernel may
+    run the handler on any thread that does not block the signal: a
+    start() blocked in poll() or another call that a signal interrupts
+    even with SA_RESTART may return EINTR there, and should then check
+    its stop event. Only one entrypoint may run at a time in a process.
 
     Stop timeout: stop(arg, svc, timeout_ms) gets the time left of the
     shutdown timeout and should return within it. Each stop() runs on a

@@ -109,11 +109,21 @@ def sig3(x):
     return "%s" % d
 
 
-def fmt_ratio(r):
+def fmt_ratio(r, bar=None):
+    """r to 2 decimals, or 3 where 2 would put it on the other side of a
+    ratio bar (">= 0.90 x": 0.899 shows as 0.899, not as the 0.90 it
+    missed)."""
     if r is None:
         return "–"
-    return "%s" % decimal.Decimal(repr(r)).quantize(decimal.Decimal("0.01"),
-                                                      rounding=decimal.ROUND_HALF_UP)
+    d = decimal.Decimal(repr(r))
+    two = d.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)
+    m = re.match(r"(>=|<=) ([0-9.]+) x$", bar or "")
+    if m:
+        limit = decimal.Decimal(m.group(2))
+        met = (lambda v: v >= limit) if m.group(1) == ">=" else (lambda v: v <= limit)
+        if met(two) != met(d):
+            return "%s" % d.quantize(decimal.Decimal("0.001"), rounding=decimal.ROUND_HALF_UP)
+    return "%s" % two
 
 
 def fmt_bar(rec):
@@ -273,7 +283,7 @@ def table(bench, recs):
         unit = rec.get("unit", "")
         rows.append("| `%s` | %s | %s: %s | %s | %s |" % (
             rec["case"], fmt_number(rec.get("value"), unit), rec.get("baseline", "?"),
-            fmt_number(rec.get("baseline_value"), unit), fmt_ratio(rec.get("ratio")),
+            fmt_number(rec.get("baseline_value"), unit), fmt_ratio(rec.get("ratio"), rec.get("bar")),
             fmt_bar(rec)))
     out = header(bench, "bench/" + bench) + rows
     if extra:

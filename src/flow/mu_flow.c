@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -678,7 +677,7 @@ mu_flow_start(mu_flow_t *self)
         close(sv[0]);
         if (ready[0] >= 0)
             close(ready[0]);
-        mu__flow_die_with_parent(parent, SIGHUP); /* cleans up, then exits */
+        mu__flow_supervisor_begin(parent);
         mu__flow_supervise(self, sv[1]);
     }
     close(sv[1]);

@@ -303,6 +303,16 @@ void mu__flow_remove_dir(const char *dir);
     then _exits at once if the parent is already not parent_pid. */
 void mu__flow_die_with_parent(pid_t parent_pid, int sig);
 
+/*  In the supervisor just forked by parent_pid: blocks no signal (the
+    thread that called mu_flow_start may block some, e.g. in a program that
+    takes its signals on one thread; the supervisor and its runners need
+    SIGINT, SIGTERM and SIGHUP to reach their handlers), then _exits at
+    once if the parent is already gone. No parent-death signal: the kernel
+    sends it when the thread that forked ends, and that thread may end
+    before the flow; the supervisor sees the caller go by its control
+    socket and getppid(). */
+void mu__flow_supervisor_begin(pid_t parent_pid);
+
 /*  Before mu_flow_start forks, in sanitizer (ASan) builds only: waits, at
     most MU__FLOW_QUIESCE_MS, until no other thread of the process is
     running, so that none holds an allocator lock at the fork (doc/flow.md,

@@ -163,9 +163,11 @@ recv_local(mu__runner_t *r, zmq_msg_t *m)
     const void *data;
     size_t size;
     r->pull_idle = mu__ulink_recv(r->uin, &data, &size) != 0;
-    if (r->pull_idle)
+    zmq_msg_close(m); /* a record it held may have moved meanwhile */
+    if (r->pull_idle) {
+        zmq_msg_init(m);
         return -1;
-    zmq_msg_close(m);
+    }
     if (zmq_msg_init_data(m, (void *) data, size, NULL, NULL) != 0) {
         zmq_msg_init(m);
         r->stats.errors++;

@@ -53,8 +53,9 @@ void mu__runner_log_due(mu__runner_t *r, int64_t now, bool all);
 /*  Receives the next input message into m (initialised): 0, or -1 when
     none is queued (never waits). From a local link m points into the
     link's read buffer (no copy): its bytes are valid until the next
-    mu__runner_recv, so a caller takes (or moves aside and finishes) one
-    message before it receives the next, as every caller does. */
+    mu__runner_recv, whether that returns 0 or -1 (m is then empty), so a
+    caller takes (or moves aside and finishes) one message before it
+    receives the next, as every caller does. */
 int mu__runner_recv(mu__runner_t *r, zmq_msg_t *m);
 
 /*  zmq_poll for the runner's loops: with the input socket as the only

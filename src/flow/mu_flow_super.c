@@ -71,7 +71,7 @@ static void
 on_signal(int sig)
 {
     if (sig == SIGHUP)
-        S.orphaned = 1; /* the caller died (PR_SET_PDEATHSIG) */
+        S.orphaned = 1; /* a hang-up: end as when the caller is gone */
     else
         S.signalled = 1;
 }

@@ -107,6 +107,16 @@ mu__flow_remove_dir(const char *dir)
 }
 
 void
+mu__flow_supervisor_begin(pid_t parent_pid)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (getppid() != parent_pid)
+        _exit(1);
+}
+
+void
 mu__flow_die_with_parent(pid_t parent_pid, int sig)
 {
     prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0);

@@ -9,7 +9,6 @@
 #include "base/mu_sync.h"
 #include <czmq.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,19 +96,6 @@ start_main(void *arg)
     return NULL;
 }
 
-/*  Starts a thread for a service's start() or stop() with SIGINT and
-    SIGTERM blocked: the entrypoint's signals go to run()'s thread, never
-    into a service's system calls as EINTR. */
-static int
-service_thread(pthread_t *thread, void *(*fn)(void *), mu_service_t *svc)
-{
-    sigset_t owned;
-    sigemptyset(&owned);
-    sigaddset(&owned, SIGINT);
-    sigaddset(&owned, SIGTERM);
-    return mu__thread_create_blocking(thread, fn, svc, &owned);
-}
-
 /*  Makes every service's start thread, in order, without waiting for
     readiness; stops making them at the first failure or stop request. */
 static void
@@ -124,7 +110,7 @@ start_all(mu_entrypoint_t *ep)
         pthread_mutex_unlock(&ep->mutex);
         mu__svc_log(ep, MU_LOG_DEBUG, "starting service '%s'", svc->name);
         mu__svc_ref(ep);
-        int err = service_thread(&svc->start_thread, start_main, svc);
+        int err = pthread_create(&svc->start_thread, NULL, start_main, svc);
         if (err != 0) {
             mu__svc_unref(ep);
             pthread_mutex_lock(&ep->mutex);
@@ -226,7 +212,7 @@ stop_main(void *arg)
 static bool
 call_stop(mu_entrypoint_t *ep, mu_service_t *svc, int64_t wait_until, int *rc_p)
 {
-    if (service_thread(&svc->stop_thread, stop_main, svc) != 0) {
+    if (pthread_create(&svc->stop_thread, NULL, stop_main, svc) != 0) {
         *rc_p = stop_call(svc, &svc->stop_detail); /* no thread: inline */
         return true;
     }

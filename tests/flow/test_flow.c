@@ -2,7 +2,8 @@
    Copyright (c) 2026 the mutil authors */
 /*  test_flow.c — mu_flow: API errors, shapes (one stage, three stages,
     fan-out 1..8, fan-in, keyed, broadcast with filters), an fd source,
-    drops, wait errors, ending with requests unread, the bus. Supervision is
+    drops, wait errors, ending with requests unread, the bus, a start from
+    a thread that blocks every signal. Supervision is
     in test_flow_restart.c, flows over processes and CURVE in
     test_flow_split.c, in-process handlers and the teardown hook in
     test_flow_inproc.c, TCP edges in test_flow_edge.c. The test process
@@ -590,6 +591,98 @@ test_caller_bug_aborts(void)
     MU_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
+/* ---- started from a thread that blocks signals ------------------------------ */
+
+static int sig_gate[2] = { -1, -1 };   /* the test lets the source emit */
+static int sig_report[2] = { -1, -1 }; /* the source says 'Y': none blocked */
+
+/*  Whether the calling thread blocks none of SIGINT, SIGTERM, SIGHUP. */
+static bool
+owned_signals_free(void)
+{
+    sigset_t now;
+    pthread_sigmask(SIG_SETMASK, NULL, &now);
+    return !sigismember(&now, SIGINT) && !sigismember(&now, SIGTERM) && !sigismember(&now, SIGHUP);
+}
+
+/*  Reports its runner's mask, then emits one message once the test writes
+    a byte to sig_gate. */
+static int
+gated_source(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) arg, (void) index;
+    char c;
+    if (write(sig_report[1], owned_signals_free() ? "Y" : "N", 1) != 1
+        || read(sig_gate[0], &c, 1) != 1)
+        return MU_EIO;
+    return mu_flow_emit(out, "x", 1) == 0 ? 0 : MU_EIO;
+}
+
+static int
+discard(void *state, const void *data, size_t size, mu_flow_emit_t *out)
+{
+    (void) state, (void) data, (void) size, (void) out;
+    return 0;
+}
+
+/*  A thread that blocks every signal (as a program that takes its signals
+    on one thread does) starts the flow. */
+static void *
+start_blocking_all(void *arg)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    return (void *) (intptr_t) mu_flow_start(arg);
+}
+
+/*  The mask of process pid (its main thread), from /proc; ~0 when unreadable. */
+static uint64_t
+blocked_of(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *f = fopen(path, "r");
+    uint64_t mask = UINT64_MAX;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "SigBlk:", 7) == 0)
+            mask = strtoull(line + 7, NULL, 16);
+    if (f)
+        fclose(f);
+    return mask;
+}
+
+/*  A flow started from a thread that blocks every signal and then ends:
+    its supervisor and runners block none of SIGINT, SIGTERM and SIGHUP
+    (they would otherwise miss mu_flow_stop's fallback and their drain),
+    and the flow runs to its end (the thread's end does not end it: the
+    kernel's parent-death signal follows the thread that forked). */
+static void
+test_started_with_signals_blocked(void)
+{
+    const uint64_t owned = 1u << (SIGINT - 1) | 1u << (SIGTERM - 1) | 1u << (SIGHUP - 1);
+    MU_CHECK_EQ(pipe(sig_gate), 0);
+    MU_CHECK_EQ(pipe(sig_report), 0);
+    mu_flow_t *f = mu_flow_new("masked");
+    MU_CHECK_EQ(mu_flow_add_source(f, "src", 1, gated_source, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "sink", 1, NULL, discard, NULL), 0);
+    pthread_t t;
+    void *rc = NULL;
+    MU_CHECK_EQ(pthread_create(&t, NULL, start_blocking_all, f), 0);
+    pthread_join(t, &rc);
+    MU_CHECK_EQ((intptr_t) rc, 0);
+    /* the runner reports once the supervisor forked it: past the reset */
+    MU_CHECK_EQ(mu_test_wait_byte(sig_report[0], 20000), 'Y');
+    MU_CHECK_EQ(blocked_of(mu_flow_pid(f)) & owned, 0);
+    MU_CHECK_EQ(write(sig_gate[1], "g", 1), 1);
+    MU_CHECK_EQ(mu_flow_wait(f, mu_test_ms(30000)), 0);
+    mu_flow_destroy(&f);
+    for (int i = 0; i < 2; i++) {
+        close(sig_gate[i]);
+        close(sig_report[i]);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -608,5 +701,6 @@ main(int argc, char **argv)
     RUN(test_wait_errors);
     RUN(test_end_with_requests_unread);
     RUN(test_stats_after_own_end);
+    RUN(test_started_with_signals_blocked);
     MU_DONE();
 }

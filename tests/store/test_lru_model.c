@@ -216,11 +216,10 @@ same_as_model(mu_lru_t *lru, model_t *m)
     return !w.mismatch;
 }
 
-/*  Deletions among the increments, on a skewed trace: hot keys go round
-    the top levels many times (their levels' order keeps records of the
-    places they left, dropped when a level's ring fills), deletions shift
-    entries back in the table, and every 500 requests the whole order is
-    compared with the model's. */
+/*  Deletions among the increments and evictions, on a skewed trace: hot
+    keys go round the top levels many times while deletions shift entries
+    back in the table, and every 500 requests the whole order is compared
+    with the model's. */
 static void
 test_differential_deletes(void)
 {
