@@ -4,6 +4,7 @@
 import asyncio
 import os
 import signal
+import subprocess
 import threading
 
 import pytest
@@ -238,6 +239,30 @@ def test_signal_stops_the_run_and_python_handlers_come_back():
         os.kill(os.getpid(), signal.SIGINT)
         for _ in range(10 ** 7):       # the handler runs at the next bytecode
             pass
+
+
+class Child(mutil.Service):
+    """Starts a subprocess in start(), stops it with SIGTERM in stop()."""
+
+    def start(self):
+        self.proc = subprocess.Popen(['sleep', '60'])
+
+    def stop(self, timeout):
+        self.proc.terminate()
+        try:
+            self.rc = self.proc.wait(bound(10))
+        except subprocess.TimeoutExpired:   # SIGTERM blocked in the child
+            self.proc.kill()
+            self.rc = self.proc.wait()
+
+
+def test_subprocess_started_by_a_service_stops_on_sigterm():
+    # start() runs on a thread libmutil made: a process started there
+    # inherits that thread's signal mask, which must not block SIGTERM
+    child = Child(name='child')
+    with quiet(child):
+        pass
+    assert child.rc == -signal.SIGTERM
 
 
 def test_ready_and_fail_outside_an_entrypoint_are_ignored():
