@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 int
-mu__thread_create_blocking(pthread_t *thread, void *(*fn)(void *), void *arg,
-                           const sigset_t *blocked)
+mu__thread_create_blocking(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, blocked ? blocked : &all, &old);
+    static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS };
+    sigset_t async, old;
+    sigfillset(&async);
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+        sigdelset(&async, faults[i]);
+    pthread_sigmask(SIG_BLOCK, &async, &old);
     int err = pthread_create(thread, NULL, fn, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return err;

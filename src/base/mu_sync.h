@@ -21,13 +21,14 @@ int mu__cond_init(pthread_cond_t *cond);
     caller re-checks its condition. */
 bool mu__cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t deadline);
 
-/*  pthread_create with the signals in blocked (all when NULL) blocked in
-    the new thread, which its own threads inherit; the caller's mask is
-    unchanged. So a process's asynchronous signals go to the caller's
-    threads and never interrupt the new thread's system calls. Returns 0
-    or pthread_create's error number. */
-int mu__thread_create_blocking(pthread_t *thread, void *(*fn)(void *), void *arg,
-                               const sigset_t *blocked);
+/*  pthread_create for a thread of the library's own (no user code), with
+    every asynchronous signal blocked in it: a process's signals go to the
+    application's threads and never interrupt the new thread's system
+    calls. The signals of a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+    SIGTRAP, SIGSYS) stay unblocked, so a crash there still reaches the
+    process's handlers (sanitizer reports, crash handlers). The caller's
+    mask is unchanged. Returns 0 or pthread_create's error number. */
+int mu__thread_create_blocking(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /*  Keeps an eventfd readable exactly while want holds; *raised tracks
     its state. Called under the owner's lock. */

@@ -61,7 +61,7 @@ mu__net_hb_start(mu__runner_t *r, void (*service)(mu__runner_t *r))
     if (pthread_mutex_init(&n->mu, NULL) != 0 || pthread_mutex_lock(&n->mu) != 0)
         _exit(2);
     /* signals stay with the runner's thread */
-    int rc = mu__thread_create_blocking(&t, hb_main, r, NULL);
+    int rc = mu__thread_create_blocking(&t, hb_main, r);
     if (rc != 0) {
         mu__rlog(error, r, "cannot start the heartbeat thread");
         _exit(2);

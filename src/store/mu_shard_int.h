@@ -191,7 +191,8 @@ bool mu__shard_read_key(const mu_shard_t *self, sqlite3_stmt *st, mu_shard_elem_
 
 /* ---- mu_shard_pool.c ---------------------------------------------------------- */
 
-/*  Starts self->threads - 1 workers with every signal blocked. */
+/*  Starts self->threads - 1 workers with every asynchronous signal
+    blocked (mu__thread_create_blocking). */
 int mu__shard_pool_start(mu_shard_t *self);
 
 /*  Stops and joins the workers (no-op when never started). */

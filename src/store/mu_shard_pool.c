@@ -47,7 +47,7 @@ pool_main(void *arg)
     return NULL;
 }
 
-/*  Starts threads-1 workers with every signal blocked. */
+/*  Starts threads-1 workers with every asynchronous signal blocked. */
 int
 mu__shard_pool_start(mu_shard_t *self)
 {
@@ -63,7 +63,7 @@ mu__shard_pool_start(mu_shard_t *self)
         return mu__fail(MU_ENOMEM, "out of memory");
     int rc = 0;
     for (; p->nthreads < want && rc == 0; p->nthreads++)
-        rc = mu__thread_create_blocking(&p->threads[p->nthreads], pool_main, self, NULL);
+        rc = mu__thread_create_blocking(&p->threads[p->nthreads], pool_main, self);
     if (rc != 0)
         p->nthreads--;
     return rc ? mu__fail(-rc, "starting the thread pool: %s", strerror(rc)) : 0;
