@@ -134,40 +134,73 @@ compare_cb(void *arg, const void *key, size_t len, uint64_t size, int level)
     return w->mismatch;
 }
 
+/*  A differential run: a Zipf trace, the array model and an LRU of the
+    same levels and capacity. */
+typedef struct {
+    zipf_t z;
+    model_t m;
+    mu_lru_t *lru;
+} diff_t;
+
+static void
+diff_begin(diff_t *d, int levels, uint64_t capacity, uint32_t keys, uint64_t seed, int max_items)
+{
+    zipf_init(&d->z, keys);
+    rng_state = seed;
+    model_init(&d->m, levels, capacity, max_items);
+    d->lru = mu_lru_new(capacity, levels);
+}
+
+static void
+diff_end(diff_t *d)
+{
+    mu_lru_destroy(&d->lru);
+    model_free(&d->m);
+    free(d->z.cdf);
+}
+
+/*  Evicts what the LRU holds over its capacity and takes the same from the
+    model's level 0 tail: the number evicted, or -1 when the LRU evicted
+    other keys than the model. */
+static int
+evict_like_model(mu_lru_t *lru, model_t *m)
+{
+    ids_t ev = { .n = 0 };
+    int n = mu_lru_evict(lru, 0, collect_id, &ev);
+    if (n != ev.n)
+        return -1;
+    for (int i = 0; i < ev.n; i++) {
+        mitem_t it = model_take(m, 0, m->lv[0].n - 1);
+        m->total -= it.size;
+        if (it.id != ev.ids[i])
+            return -1;
+    }
+    return n;
+}
+
 static void
 test_differential_zipf(void)
 {
     const int levels = 4, requests = 1000000;
-    const uint64_t capacity = 240;
-    zipf_t z;
-    zipf_init(&z, 20000);
-    rng_state = 42;
-    model_t m;
-    model_init(&m, levels, capacity, 400);
-    mu_lru_t *lru = mu_lru_new(capacity, levels);
+    diff_t d;
+    diff_begin(&d, levels, 240, 20000, 42, 400);
+    mu_lru_t *lru = d.lru;
+    model_t *m = &d.m;
     MU_CHECK(lru != NULL);
     uint64_t hits_lru = 0, hits_model = 0, evicted = 0;
     int mismatch_at = -1;
     for (int r = 0; r < requests && mismatch_at < 0; r++) {
-        uint32_t id = zipf_next(&z);
+        uint32_t id = zipf_next(&d.z);
         uint64_t size = 1 + (id + (r % 11 == 0)) % 4; /* sizes change now and then */
         unsigned char key[64];
         size_t len = make_key(id, key);
         int rc = mu_lru_increment(lru, key, len, size);
-        int mh = model_access(&m, id, size);
+        int mh = model_access(m, id, size);
         hits_lru += rc == 1;
         hits_model += (uint64_t) mh;
-        ids_t ev = { .n = 0 };
-        int n = mu_lru_evict(lru, 0, collect_id, &ev);
-        int same = rc == mh && n == ev.n;
-        for (int i = 0; i < ev.n && same; i++) {
-            const mlevel_t *L0 = &m.lv[0];
-            mitem_t it = model_take(&m, 0, L0->n - 1);
-            m.total -= it.size;
-            same = it.id == ev.ids[i];
-        }
-        same = same && m.total <= m.capacity && m.total == lru_stat(lru, T_STAT_SIZE, -1);
-        evicted += (uint64_t) ev.n;
+        int n = rc == mh ? evict_like_model(lru, m) : -1;
+        bool same = n >= 0 && m->total <= m->capacity && m->total == lru_stat(lru, T_STAT_SIZE, -1);
+        evicted += n > 0 ? (uint64_t) n : 0;
         if (!same)
             mismatch_at = r;
     }
@@ -178,15 +211,13 @@ test_differential_zipf(void)
     MU_CHECK_EQ(hits_lru, hits_model);
     MU_CHECK(hits_lru > 100000 && evicted > 100000); /* the trace exercised both */
     for (int l = 0; l < levels; l++) {
-        MU_CHECK_EQ(lru_stat(lru, T_STAT_COUNT, l), m.lv[l].n);
-        MU_CHECK_EQ(lru_stat(lru, T_STAT_SIZE, l), m.lv[l].size);
+        MU_CHECK_EQ(lru_stat(lru, T_STAT_COUNT, l), m->lv[l].n);
+        MU_CHECK_EQ(lru_stat(lru, T_STAT_SIZE, l), m->lv[l].size);
     }
-    walk_t w = { &m, levels - 1, 0, 0 };
+    walk_t w = { m, levels - 1, 0, 0 };
     mu_lru_foreach(lru, compare_cb, &w);
     MU_CHECK_EQ(w.mismatch, 0);
-    mu_lru_destroy(&lru);
-    model_free(&m);
-    free(z.cdf);
+    diff_end(&d);
 }
 
 /*  Removes id from the model; returns whether it was there. */
@@ -223,49 +254,37 @@ same_as_model(mu_lru_t *lru, model_t *m)
 static void
 test_differential_deletes(void)
 {
-    const int levels = 3, requests = 300000;
-    const uint64_t capacity = 300;
-    zipf_t z;
-    zipf_init(&z, 3000);
-    rng_state = 99;
-    model_t m;
-    model_init(&m, levels, capacity, 700);
-    mu_lru_t *lru = mu_lru_new(capacity, levels);
+    const int requests = 300000;
+    diff_t d;
+    diff_begin(&d, 3, 300, 3000, 99, 700);
+    mu_lru_t *lru = d.lru;
+    model_t *m = &d.m;
     MU_CHECK(lru != NULL);
     int mismatch_at = -1, deletes = 0;
     for (int r = 0; r < requests && mismatch_at < 0; r++) {
-        uint32_t id = zipf_next(&z);
+        uint32_t id = zipf_next(&d.z);
         unsigned char key[64];
         size_t len = make_key(id, key);
         bool same;
         if (rng() % 16 == 0) {
             int rc = mu_lru_delete(lru, key, len);
-            bool there = model_delete(&m, id);
+            bool there = model_delete(m, id);
             same = rc == (there ? 0 : MU_ENOENT);
             deletes += there;
         } else {
             uint64_t size = 1 + id % 3;
-            same = mu_lru_increment(lru, key, len, size) == model_access(&m, id, size);
-            ids_t ev = { .n = 0 };
-            int n = mu_lru_evict(lru, 0, collect_id, &ev);
-            same = same && n == ev.n;
-            for (int i = 0; i < ev.n && same; i++) {
-                mitem_t it = model_take(&m, 0, m.lv[0].n - 1);
-                m.total -= it.size;
-                same = it.id == ev.ids[i];
-            }
+            same = mu_lru_increment(lru, key, len, size) == model_access(m, id, size)
+                   && evict_like_model(lru, m) >= 0;
         }
-        same = same && m.total == lru_stat(lru, T_STAT_SIZE, -1);
-        if (!same || (r % 500 == 0 && !same_as_model(lru, &m)))
+        same = same && m->total == lru_stat(lru, T_STAT_SIZE, -1);
+        if (!same || (r % 500 == 0 && !same_as_model(lru, m)))
             mismatch_at = r;
     }
     printf("# differential with deletes: %d deletes, first mismatch %d\n", deletes, mismatch_at);
     MU_CHECK_EQ(mismatch_at, -1);
     MU_CHECK(deletes > 5000);
-    MU_CHECK(same_as_model(lru, &m));
-    mu_lru_destroy(&lru);
-    model_free(&m);
-    free(z.cdf);
+    MU_CHECK(same_as_model(lru, m));
+    diff_end(&d);
 }
 
 /*  A large table under churn: 60,000 keys of 4 to 40 bytes (the table
