@@ -554,6 +554,14 @@ mu__conf_stage(mu__conf_ctx_t *c, int i, json_t *obj)
     if (strlen(s.name) > 31)
         return mu__conf_bad(c, s.where, "name", "a name of at most 31 bytes");
     snprintf(s.where, sizeof s.where, "stages[%d] '%s'", i, s.name);
+    /* Unique: mu_flow_add_edge would add an edge to an edge stage of the
+       same name just before, merging the two. The earlier names were read. */
+    json_t *stages = json_object_get(c->conf->root, "stages");
+    for (int j = 0; j < i; j++) {
+        json_t *other = json_object_get(json_array_get(stages, (size_t) j), "name");
+        if (strcmp(json_string_value(other), s.name) == 0)
+            return mu__conf_bad(c, s.where, "name", "taken by stages[%d]", j);
+    }
     if ((rc = mu__conf_keys(c, s.where, obj, STAGE_KEYS)) != 0
         || (rc = mu__conf_str(c, s.where, obj, "type", true, &type)) != 0
         || (rc = read_pipeline(&s)) != 0)
