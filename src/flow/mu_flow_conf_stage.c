@@ -257,12 +257,23 @@ add_library_worker(stage_t *s, const char *spec)
     return 0;
 }
 
+/*  A stage whose runners may spread over hosts (a worker, a command
+    source) is placed with "runners", not "on". */
+static int
+refuse_on(stage_t *s)
+{
+    if (json_object_get(s->obj, "on"))
+        return mu__conf_bad(s->c, s->where, "on", "use \"runners\": {\"HOST\": n} here");
+    return 0;
+}
+
 static int
 add_worker(stage_t *s)
 {
     const char *command = NULL, *library = NULL;
     int rc;
-    if ((rc = mu__conf_str(s->c, s->where, s->obj, "command", false, &command)) != 0
+    if ((rc = refuse_on(s)) != 0
+        || (rc = mu__conf_str(s->c, s->where, s->obj, "command", false, &command)) != 0
         || (rc = mu__conf_str(s->c, s->where, s->obj, "library", false, &library)) != 0)
         return rc;
     if ((command != NULL) == (library != NULL))
@@ -310,6 +321,8 @@ add_source(stage_t *s)
                             s->c->piped ? " (of its pipeline)" : "");
     if (command) {
         mu__cmd_def_t *def = NULL;
+        if ((rc = refuse_on(s)) != 0)
+            return rc;
         if (json_object_get(s->obj, "timeout_ms"))
             return mu__conf_bad(s->c, s->where, "timeout_ms", "applies to a worker command only");
         if ((rc = read_command(s, command, &def)) != 0)
@@ -584,8 +597,6 @@ mu__conf_stage(mu__conf_ctx_t *c, int i, json_t *obj)
             return mu__conf_bad(c, s.where, "library", "a source is a command, a file or an fd");
         if ((rc = read_runners(&s)) != 0)
             return rc;
-        if (json_object_get(obj, "on"))
-            return mu__conf_bad(c, s.where, "on", "use \"runners\": {\"HOST\": n} here");
         rc = type[0] == 'w' ? add_worker(&s) : add_source(&s);
     } else
         return mu__conf_bad(c, s.where, "type", "'%s': needs \"source\", \"worker\" or \"edge\"",

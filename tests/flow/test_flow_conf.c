@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  test_flow_conf.c — mu_flow_conf_load (include/mu_flow_conf.h) on flow
-    files that the fuzz target tests/fuzz/fuzz_flow_conf.c found wrong:
-    each is refused with MU_EINVAL and a message naming the key, or loads
+    files found wrong while writing the fuzz target
+    tests/fuzz/fuzz_flow_conf.c: each is refused with MU_EINVAL and a message naming the key, or loads
     as the flow it describes. The documented errors of flow files and flows
     run from them: tests/tool/test_flow_file.sh. */
 #include "mu_test.h"
@@ -10,9 +10,9 @@
 
 static char dir[256];
 
-/*  Writes json to DIR/flow.json and loads it (host NULL). */
+/*  Writes json to DIR/flow.json and loads it as host (NULL: none). */
 static mu_flow_conf_t *
-load(const char *json, char *path, size_t size)
+load_as(const char *json, const char *host, char *path, size_t size)
 {
     snprintf(path, size, "%s/flow.json", dir);
     FILE *fp = fopen(path, "w");
@@ -20,21 +20,34 @@ load(const char *json, char *path, size_t size)
         return NULL;
     fputs(json, fp);
     fclose(fp);
-    return mu_flow_conf_load(path, NULL);
+    return mu_flow_conf_load(path, host);
 }
 
-/*  Loading json fails with MU_EINVAL and an error holding expected. */
+static mu_flow_conf_t *
+load(const char *json, char *path, size_t size)
+{
+    return load_as(json, NULL, path, size);
+}
+
+/*  Loading json as host fails with MU_EINVAL and an error holding
+    expected. */
 static bool
-refused(const char *json, const char *expected)
+refused_as(const char *json, const char *host, const char *expected)
 {
     char path[512];
-    mu_flow_conf_t *conf = load(json, path, sizeof path);
+    mu_flow_conf_t *conf = load_as(json, host, path, sizeof path);
     bool ok = !conf && mu_last_code() == MU_EINVAL && strstr(mu_last_error(), path)
               && strstr(mu_last_error(), expected);
     if (!ok)
         printf("# %s: %s\n", conf ? "loaded" : "refused", conf ? json : mu_last_error());
     mu_flow_conf_destroy(&conf);
     return ok;
+}
+
+static bool
+refused(const char *json, const char *expected)
+{
+    return refused_as(json, NULL, expected);
 }
 
 #define SRC "{\"name\": \"s\", \"type\": \"source\", \"command\": \"true\"}"
@@ -70,6 +83,56 @@ test_stages_of_one_name_refused(void)
                      "stages[2] 'w'.name: taken by stages[1]"));
 }
 
+#define HOSTS                                                                          \
+    "\"hosts\": [{\"name\": \"A\", \"address\": \"127.0.0.1\", \"base_port\": 7000}, " \
+    "{\"name\": \"B\", \"address\": \"127.0.0.1\", \"base_port\": 7100}]"
+#define WORKER "{\"name\": \"w\", \"type\": \"worker\", \"command\": \"cat\"}"
+
+/*  A file source placed with "on" (doc/flow.md: fd and file sources and
+    edges run on one host): every stage with "on" was refused with "use
+    runners here", and "runners" per host on it with "use on", so a file
+    source could only run on the first host. */
+static void
+test_file_source_on_a_host(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/in.txt", dir);
+    FILE *fp = fopen(path, "w");
+    MU_CHECK(fp != NULL);
+    if (fp)
+        fclose(fp);
+    const char *json = "{\"flow\": \"x\", " HOSTS ", \"stages\": [{\"name\": \"s\", \"type\": "
+                       "\"source\", \"file\": \"in.txt\", \"on\": \"B\"}, " WORKER "]}";
+    const char *hosts[] = { "A", "B" };
+    for (int i = 0; i < 2; i++) { /* A: read elsewhere; B: opened here */
+        mu_flow_conf_t *conf = load_as(json, hosts[i], path, sizeof path);
+        if (!conf)
+            printf("# as %s: %s\n", hosts[i], mu_last_error());
+        MU_CHECK(conf != NULL);
+        mu_flow_conf_destroy(&conf);
+    }
+    MU_CHECK(refused_as("{\"flow\": \"x\", " HOSTS ", \"stages\": [{\"name\": \"s\", \"type\": "
+                        "\"source\", \"file\": \"in.txt\", \"on\": \"C\"}, " WORKER "]}",
+                        "A", "stages[0] 's'"));
+    MU_CHECK(refused_as("{\"flow\": \"x\", " HOSTS ", \"stages\": [{\"name\": \"s\", \"type\": "
+                        "\"source\", \"file\": \"in.txt\", \"runners\": {\"B\": 1}}, " WORKER "]}",
+                        "A", "a file or fd source has one runner"));
+}
+
+/*  A worker or a command source spreads over hosts: "on" is refused and
+    points to "runners". */
+static void
+test_on_refused_where_runners_spread(void)
+{
+    MU_CHECK(refused_as("{\"flow\": \"x\", " HOSTS ", \"stages\": [" SRC
+                        ", {\"name\": \"w\", \"type\": \"worker\", \"command\": \"cat\", "
+                        "\"on\": \"B\"}]}",
+                        "A", "stages[1] 'w'.on: use \"runners\""));
+    MU_CHECK(refused_as("{\"flow\": \"x\", " HOSTS ", \"stages\": [{\"name\": \"s\", \"type\": "
+                        "\"source\", \"command\": \"true\", \"on\": \"B\"}, " WORKER "]}",
+                        "A", "stages[0] 's'.on: use \"runners\""));
+}
+
 int
 main(void)
 {
@@ -80,6 +143,8 @@ main(void)
     }
     MU_RUN(test_edge_stages_of_one_name_refused);
     MU_RUN(test_stages_of_one_name_refused);
+    MU_RUN(test_file_source_on_a_host);
+    MU_RUN(test_on_refused_where_runners_spread);
     mu_test_remove_scratch_dir(dir);
     MU_DONE();
 }
