@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  test_flow_conf.c — mu_flow_conf_load (include/mu_flow_conf.h) on flow
-    files found wrong while writing the fuzz target
-    tests/fuzz/fuzz_flow_conf.c: each is refused with MU_EINVAL and a message naming the key, or loads
-    as the flow it describes. The documented errors of flow files and flows
-    run from them: tests/tool/test_flow_file.sh. */
+    files found wrong while writing the fuzz target tests/fuzz/
+    fuzz_flow_conf.c: each is refused with MU_EINVAL and a message naming
+    the key, or loads as the flow it describes. The documented errors of
+    flow files and flows run from them: tests/tool/test_flow_file.sh. */
 #include "mu_test.h"
 #include "mutil.h"
 
