@@ -257,12 +257,23 @@ add_library_worker(stage_t *s, const char *spec)
     return 0;
 }
 
+/*  A stage whose runners may spread over hosts (a worker, a command
+    source) is placed with "runners", not "on". */
+static int
+refuse_on(stage_t *s)
+{
+    if (json_object_get(s->obj, "on"))
+        return mu__conf_bad(s->c, s->where, "on", "use \"runners\": {\"HOST\": n} here");
+    return 0;
+}
+
 static int
 add_worker(stage_t *s)
 {
     const char *command = NULL, *library = NULL;
     int rc;
-    if ((rc = mu__conf_str(s->c, s->where, s->obj, "command", false, &command)) != 0
+    if ((rc = refuse_on(s)) != 0
+        || (rc = mu__conf_str(s->c, s->where, s->obj, "command", false, &command)) != 0
         || (rc = mu__conf_str(s->c, s->where, s->obj, "library", false, &library)) != 0)
         return rc;
     if ((command != NULL) == (library != NULL))
@@ -310,6 +321,8 @@ add_source(stage_t *s)
                             s->c->piped ? " (of its pipeline)" : "");
     if (command) {
         mu__cmd_def_t *def = NULL;
+        if ((rc = refuse_on(s)) != 0)
+            return rc;
         if (json_object_get(s->obj, "timeout_ms"))
             return mu__conf_bad(s->c, s->where, "timeout_ms", "applies to a worker command only");
         if ((rc = read_command(s, command, &def)) != 0)
@@ -554,6 +567,14 @@ mu__conf_stage(mu__conf_ctx_t *c, int i, json_t *obj)
     if (strlen(s.name) > 31)
         return mu__conf_bad(c, s.where, "name", "a name of at most 31 bytes");
     snprintf(s.where, sizeof s.where, "stages[%d] '%s'", i, s.name);
+    /* Unique: mu_flow_add_edge would add an edge to an edge stage of the
+       same name just before, merging the two. The earlier names were read. */
+    json_t *stages = json_object_get(c->conf->root, "stages");
+    for (int j = 0; j < i; j++) {
+        json_t *other = json_object_get(json_array_get(stages, (size_t) j), "name");
+        if (strcmp(json_string_value(other), s.name) == 0)
+            return mu__conf_bad(c, s.where, "name", "taken by stages[%d]", j);
+    }
     if ((rc = mu__conf_keys(c, s.where, obj, STAGE_KEYS)) != 0
         || (rc = mu__conf_str(c, s.where, obj, "type", true, &type)) != 0
         || (rc = read_pipeline(&s)) != 0)
@@ -576,8 +597,6 @@ mu__conf_stage(mu__conf_ctx_t *c, int i, json_t *obj)
             return mu__conf_bad(c, s.where, "library", "a source is a command, a file or an fd");
         if ((rc = read_runners(&s)) != 0)
             return rc;
-        if (json_object_get(obj, "on"))
-            return mu__conf_bad(c, s.where, "on", "use \"runners\": {\"HOST\": n} here");
         rc = type[0] == 'w' ? add_worker(&s) : add_source(&s);
     } else
         return mu__conf_bad(c, s.where, "type", "'%s': needs \"source\", \"worker\" or \"edge\"",
