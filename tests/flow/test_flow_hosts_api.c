@@ -652,6 +652,67 @@ test_edge_read_ahead_not_lost(void)
     mu_flow_destroy(&c);
 }
 
+/* ---- a source of short calls keeps its heartbeats ---- */
+
+/*  Calls of 20 ms each (a source polling something: in user code, but
+    each call shorter than the heartbeat thread's quarter interval of 50
+    ms); one message at the first call and one at the 100th (2 s), then
+    the end. */
+static int
+short_calls(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) arg;
+    (void) index;
+    static int calls;
+    if (++calls > 100)
+        return 0;
+    if (calls == 1 || calls == 100)
+        return mu_flow_emit(out, &calls, sizeof calls) == 0 ? MU_FLOW_MORE : -1;
+    mu_test_sleep_ms(20); /* the source's pace */
+    return MU_FLOW_MORE;
+}
+
+/*  A source on a whose calls each last 20 ms, its worker on b, heartbeats
+    every 200 ms, lost after 1000: the source's loop keeps the heartbeats
+    going between its calls, so b never counts it lost (before: its loop
+    served the links every 64th call, 1.3 s apart here, and b lost it and
+    saw it rejoin); both parts end by themselves, the two messages handled. */
+static void
+test_source_of_short_calls_not_lost(void)
+{
+    mu_flow_t *f[2] = { NULL, NULL };
+    const char *self[2] = { "a", "b" };
+    for (int k = 0; k < 2; k++) {
+        f[k] = mu_flow_new("h");
+        MU_CHECK(f[k]);
+        MU_CHECK_EQ(mu_flow_add_source(f[k], "src", 1, short_calls, NULL), 0);
+        MU_CHECK_EQ(mu_flow_add_worker_stage(f[k], "work", 1, NULL, work_fn, NULL), 0);
+        MU_CHECK_EQ(mu_flow_add_host(f[k], "a", "127.0.0.1", PORT(720)), 0);
+        MU_CHECK_EQ(mu_flow_add_host(f[k], "b", "127.0.0.1", PORT(730)), 0);
+        MU_CHECK_EQ(mu_flow_set_runners_on(f[k], "work", "a", 0), 0);
+        MU_CHECK_EQ(mu_flow_set_runners_on(f[k], "work", "b", 1), 0);
+        MU_CHECK_EQ(mu_flow_set_heartbeat(f[k], 200, 1000), 0);
+        MU_CHECK_EQ(mu_flow_set_self(f[k], self[k]), 0);
+    }
+    MU_CHECK_EQ(mu_flow_start(f[1]), 0);
+    MU_CHECK_EQ(mu_flow_start(f[0]), 0);
+    MU_CHECK_EQ(mu_flow_wait(f[0], mu_test_ms(30000)), 0);
+    MU_CHECK_EQ(mu_flow_wait(f[1], mu_test_ms(30000)), 0);
+    mu_flow_stats_t rows[4];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    MU_CHECK_EQ(mu_flow_stats(f[1], rows, 4, &n), 0);
+    MU_CHECK_EQ(n, 3); /* src total (no runner here), work total, work/0 */
+    MU_CHECK_EQ(rows[2].in, 2);
+    MU_CHECK_EQ(rows[2].hosts_lost, 0);
+    MU_CHECK_EQ(rows[2].hosts_joined, 1);
+    MU_CHECK_EQ(mu_flow_stats(f[0], rows, 4, &n), 0);
+    MU_CHECK_EQ(rows[1].out, 2);
+    MU_CHECK_EQ(rows[1].hosts_lost, 0);
+    mu_flow_destroy(&f[0]);
+    mu_flow_destroy(&f[1]);
+}
+
 int
 main(void)
 {
@@ -665,5 +726,6 @@ main(void)
     MU_RUN(test_sender_refused_by_other_version);
     MU_RUN(test_live_peer_refusing_is_lost);
     MU_RUN(test_edge_read_ahead_not_lost);
+    MU_RUN(test_source_of_short_calls_not_lost);
     MU_DONE();
 }
