@@ -424,7 +424,7 @@ poll_once(edge_t *ed)
     serve_clients(ed, first_client, n - first_client);
     if (accept_ready)
         accept_clients(ed);
-    if (upstream_ready || ed->core.has_held) {
+    if (upstream_ready || mu__edge_holds(&ed->core)) {
         mu__edge_read_upstream(&ed->core);
         flush_all(ed);
     }

@@ -10,6 +10,7 @@
 #include "flow/mu_flow_edge_core.h"
 #include "flow/mu_flow_runner.h"
 #include "flow/mu_flow_links.h"
+#include "flow/mu_flow_net.h"
 
 #include <zmq.h>
 
@@ -114,10 +115,27 @@ peekable(const mu__edge_core_t *core)
     return r->net && r->pull && !core->has_held && !r->drain_req && core->clients(core) == 0;
 }
 
+/*  Multi-host, no client, not draining, a message held: what comes
+    behind it is read ahead (mu__net_skim), so that its senders' heartbeats
+    are seen and a frozen sender is lost. */
+static bool
+skimming(const mu__edge_core_t *core)
+{
+    const mu__runner_t *r = core->r;
+    return r->net && r->pull && core->has_held && !r->drain_req && core->clients(core) == 0;
+}
+
 bool
 mu__edge_wants_upstream(const mu__edge_core_t *core)
 {
-    return core->r->pull && (!mu__edge_blocked(core) || peekable(core));
+    return core->r->pull
+           && (!mu__edge_blocked(core) || peekable(core) || (skimming(core) && !core->ahead_full));
+}
+
+bool
+mu__edge_holds(const mu__edge_core_t *core)
+{
+    return core->has_held || mu__net_ahead(core->r) > 0;
 }
 
 /*  Reads one message ahead while no client is there: an end of stream is
@@ -175,8 +193,11 @@ mu__edge_read_upstream(mu__edge_core_t *core)
     if (mu__edge_blocked(core)) {
         if (peekable(core))
             peek_upstream(core);
+        else if (skimming(core))
+            core->ahead_full = !mu__net_skim(r);
         return;
     }
+    core->ahead_full = false;
     if (core->has_held) {
         size_t off = core->held_off;
         core->has_held = false;
@@ -206,7 +227,7 @@ mu__edge_finished(const mu__edge_core_t *core)
     /* A message read ahead is not the end's to drop: it waits for a client
        (or the drain, which takes it, or the exit, which leaves it
        unconsumed upstream), even when its sender is gone. */
-    if (core->has_held)
+    if (mu__edge_holds(core))
         return false;
     return mu__runner_input_done(r);
 }

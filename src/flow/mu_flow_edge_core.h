@@ -34,6 +34,10 @@ struct mu__edge_core_t {
         client left, or all fell behind) is held too: held_off is where
         its rest starts (0: held whole). */
     size_t held_off;
+    /*  Multi-host, no client, a message held: what came behind it is read
+        ahead by the links (mu__net_skim) until their bound, reached when
+        ahead_full (the input is then left unpolled until the edge reads). */
+    bool ahead_full;
 };
 
 /*  Runs the edge's startup hook (or takes e->arg as the state); exits the
@@ -56,7 +60,8 @@ int mu__edge_from_client(mu__edge_core_t *core, const void *data, size_t size);
 bool mu__edge_blocked(const mu__edge_core_t *core);
 
 /*  True when the loop should poll the input: not blocked, or (multi-host)
-    blocked for want of a client with no message held yet. */
+    blocked for want of a client with no message held yet, or with one held
+    and more to read ahead behind it. */
 bool mu__edge_wants_upstream(const mu__edge_core_t *core);
 
 /*  Reads a batch from upstream and hands it to the clients through the
@@ -64,11 +69,18 @@ bool mu__edge_wants_upstream(const mu__edge_core_t *core);
     first). Multi-host, blocked for want of a client: reads one message;
     an end of stream is taken at once (so an outbound edge whose clients
     left ends with its upstream: no supervisor drain comes to a host
-    without sources), data is held for the next client. Call it also when
-    nothing came from upstream while a message is held (has_held): a
+    without sources), data is held for the next client; with one held,
+    what comes behind it is read ahead in the links (mu__net_skim: the
+    senders' heartbeats are seen, nothing is consumed). Call it also when
+    nothing came from upstream while a message waits (mu__edge_holds): a
     client that connected, or the drain, takes it then (its sender may be
     gone: nothing else would come). */
 void mu__edge_read_upstream(mu__edge_core_t *core);
+
+/*  True while a message waits for a client: one held, or (multi-host)
+    more read ahead behind it. The loop calls mu__edge_read_upstream then
+    even when nothing came from upstream. */
+bool mu__edge_holds(const mu__edge_core_t *core);
 
 /*  True when the edge's loop is over: told to exit, a first stage told to
     drain, or a later stage whose input ended and that holds no message

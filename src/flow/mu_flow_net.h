@@ -15,9 +15,25 @@
 void mu__net_setup(mu__runner_t *r);
 
 /*  Receives the next data or end-of-stream message from upstream into m
-    (initialised; its body only), handling heartbeats on the way. 0, or -1
-    when nothing is queued. */
+    (initialised; its body only), handling heartbeats on the way: first
+    what mu__net_skim read ahead, then the socket. 0, or -1 when nothing is
+    queued. */
 int mu__net_recv(mu__runner_t *r, zmq_msg_t *m);
+
+/*  Reads ahead while r holds a message it cannot pass on yet (an edge
+    without client, doc/flow.md "Edge stages"): takes what came off the
+    input socket, in order, for mu__net_recv to return later, and notes
+    each upstream runner as heard from when its message came, so that a
+    frozen sender is lost at the heartbeat timeout although nothing is
+    consumed. Returns false when it stopped at its bound (AHEAD_PER_PEER
+    messages per upstream runner, which a sender keeping to its credit
+    does not reach) with messages left on the socket: then, as before,
+    silence is not counted. Never waits. */
+bool mu__net_skim(mu__runner_t *r);
+
+/*  The messages mu__net_skim read ahead that mu__net_recv has not
+    returned yet (0 without links). */
+size_t mu__net_ahead(const mu__runner_t *r);
 
 /*  Opens a message mu__net_recv returned: 1 data (*data_p, *size_p set;
     call mu__net_handled after handling it), 0 nothing to handle (end of

@@ -144,6 +144,7 @@ mu__net_close(mu__runner_t *r)
     if (n->in)
         mu__net_flush_final(r);
     int ms = r->flow->hb_interval_ms < CLOSE_MS ? r->flow->hb_interval_ms : CLOSE_MS;
+    mu__net_drop_ahead(n); /* unconsumed, as if left on the socket */
     close_lingering(n->in, ms);
     close_lingering(n->out, ms);
     close_lingering(n->mon, 0);

@@ -10,6 +10,7 @@
 #include "flow/mu_flow_net_int.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
@@ -99,17 +100,28 @@ refuse_version(mu__runner_t *r, int g, unsigned ver, int64_t now)
                  g, ver, (unsigned) MU__NET_PROTO, (unsigned long long) p->ver_refused);
 }
 
-/*  A hello from upstream runner g: a new incarnation starts afresh. */
+/*  The protocol version a hello of len bytes carries into *ver (1: the
+    9-byte hello of the builds before versions; 0 is a version too, refused
+    like any other); false when malformed. */
+static bool
+hello_version(const uint8_t *b, size_t len, unsigned *ver)
+{
+    *ver = len == 9 ? 1u : len == H_LEN ? (unsigned) (b[9] | b[10] << 8) : 0u;
+    return len == 9 || len == H_LEN;
+}
+
+/*  A hello from upstream runner g: a new incarnation starts afresh. seen:
+    it came now (not read ahead, which saw the peer when it came). */
 static void
-on_hello(mu__runner_t *r, int g, const uint8_t *b, size_t len, int64_t now)
+on_hello(mu__runner_t *r, int g, const uint8_t *b, size_t len, int64_t now, bool seen)
 {
     mu__net_t *n = r->net;
     peer_t *p = &n->up[g];
-    if (len != 9 && len != H_LEN) {
+    unsigned ver;
+    if (!hello_version(b, len, &ver)) {
         r->stats.errors++;
         return;
     }
-    unsigned ver = len == 9 ? 1u : (unsigned) (b[9] | b[10] << 8);
     if (ver != MU__NET_PROTO) {
         refuse_version(r, g, ver, now);
         return;
@@ -122,7 +134,8 @@ on_hello(mu__runner_t *r, int g, const uint8_t *b, size_t len, int64_t now)
         p->used = p->reported = 0;
         p->nacks = 0;
     }
-    up_seen(r, g, now);
+    if (seen)
+        up_seen(r, g, now);
     send_credit(n, p, now);
 }
 
@@ -149,8 +162,10 @@ mu__net_up_timers(mu__runner_t *r, int64_t now)
     }
 }
 
-int
-mu__net_recv(mu__runner_t *r, zmq_msg_t *m)
+/*  Takes the next well-formed message off the input socket into m, its
+    upstream runner into *g; -1 when nothing is queued. */
+static int
+read_in(mu__runner_t *r, zmq_msg_t *m, int *g)
 {
     mu__net_t *n = r->net;
     for (;;) {
@@ -163,26 +178,151 @@ mu__net_recv(mu__runner_t *r, zmq_msg_t *m)
         zmq_getsockopt(n->in, ZMQ_RCVMORE, &more, &ms);
         if (!more || zmq_msg_recv(m, n->in, ZMQ_DONTWAIT) < 0)
             continue;
-        uint32_t g = rl == 5 ? mu__get_le32(rid + 1) : UINT32_MAX;
-        const uint8_t *b = zmq_msg_data(m);
-        size_t len = zmq_msg_size(m);
-        if (rid[0] != 'U' || g >= (uint32_t) n->nup || len < 1) {
+        uint32_t u = rl == 5 ? mu__get_le32(rid + 1) : UINT32_MAX;
+        if (rid[0] != 'U' || u >= (uint32_t) n->nup || zmq_msg_size(m) < 1) {
             r->stats.errors++;
             continue;
         }
+        *g = (int) u;
+        return 0;
+    }
+}
+
+/*  Moves the oldest message read ahead into m (its upstream runner into
+    *g); false when none is. */
+static bool
+take_ahead(mu__net_t *n, zmq_msg_t *m, int *g)
+{
+    if (n->ahead_head == n->nahead)
+        return false;
+    zmq_msg_t *a = n->ahead[n->ahead_head];
+    *g = n->ahead_g[n->ahead_head++];
+    if (n->ahead_head == n->nahead)
+        n->ahead_head = n->nahead = 0;
+    zmq_msg_move(m, a);
+    zmq_msg_close(a);
+    free(a);
+    if (--n->up[*g].nahead == 0)
+        n->up[*g].ahead_hello_len = 0;
+    return true;
+}
+
+int
+mu__net_recv(mu__runner_t *r, zmq_msg_t *m)
+{
+    mu__net_t *n = r->net;
+    for (;;) {
+        int g;
+        bool seen = !take_ahead(n, m, &g); /* read ahead: seen when it came */
+        if (seen && read_in(r, m, &g) != 0)
+            return -1;
+        const uint8_t *b = zmq_msg_data(m);
+        size_t len = zmq_msg_size(m);
         int64_t now = mu__now_ms();
         if (b[0] == 'H') {
-            on_hello(r, (int) g, b, len, now);
+            on_hello(r, g, b, len, now, seen);
             continue;
         }
         if (n->up[g].ver_refused_now) { /* refused for its version: not understood */
             r->stats.errors++;
             continue;
         }
-        up_seen(r, (int) g, now);
-        n->cur = (int) g;
+        if (seen)
+            up_seen(r, g, now);
+        n->cur = g;
         return 0;
     }
+}
+
+/*  Room for one more message read ahead (the array grown if need be);
+    false at the bound (AHEAD_PER_PEER per upstream runner) or without
+    memory. */
+static bool
+ahead_room(mu__net_t *n)
+{
+    if (n->nahead - n->ahead_head >= (size_t) n->nup * AHEAD_PER_PEER)
+        return false;
+    if (n->nahead < n->ahead_cap)
+        return true;
+    if (n->ahead_head > 0) { /* the taken ones' slots first */
+        size_t k = n->nahead - n->ahead_head;
+        memmove(n->ahead, n->ahead + n->ahead_head, k * sizeof *n->ahead);
+        memmove(n->ahead_g, n->ahead_g + n->ahead_head, k * sizeof *n->ahead_g);
+        n->ahead_head = 0;
+        n->nahead = k;
+        return true;
+    }
+    size_t cap = n->ahead_cap ? 2 * n->ahead_cap : 16;
+    zmq_msg_t **a = realloc(n->ahead, cap * sizeof *a);
+    if (a)
+        n->ahead = a;
+    int *ag = a ? realloc(n->ahead_g, cap * sizeof *ag) : NULL;
+    if (!ag)
+        return false;
+    n->ahead_g = ag;
+    n->ahead_cap = cap;
+    return true;
+}
+
+bool
+mu__net_skim(mu__runner_t *r)
+{
+    mu__net_t *n = r->net;
+    for (;;) {
+        zmq_msg_t *m = ahead_room(n) ? malloc(sizeof *m) : NULL;
+        if (!m)
+            return false;
+        zmq_msg_init(m);
+        int g;
+        if (read_in(r, m, &g) != 0) {
+            zmq_msg_close(m);
+            free(m);
+            return true;
+        }
+        peer_t *p = &n->up[g];
+        const uint8_t *b = zmq_msg_data(m);
+        size_t len = zmq_msg_size(m);
+        bool hello = b[0] == 'H';
+        unsigned ver;
+        bool ours = hello && hello_version(b, len, &ver) && ver == MU__NET_PROTO;
+        /* Seen now, as mu__net_recv would see it (the silence of a peer
+           counts from here); handled in order when received. */
+        if (hello ? ours : !p->ver_refused_now)
+            up_seen(r, g, mu__now_ms());
+        if (hello && p->ahead_hello_len == len && memcmp(p->ahead_hello, b, len) == 0) {
+            zmq_msg_close(m); /* the same hello again, nothing between: no news */
+            free(m);
+            continue;
+        }
+        p->ahead_hello_len = hello && len <= H_LEN ? (uint8_t) len : 0;
+        if (p->ahead_hello_len)
+            memcpy(p->ahead_hello, b, len);
+        p->nahead++;
+        n->ahead_g[n->nahead] = g;
+        n->ahead[n->nahead++] = m;
+    }
+}
+
+void
+mu__net_drop_ahead(mu__net_t *n)
+{
+    for (size_t k = n->ahead_head; k < n->nahead; k++) {
+        zmq_msg_close(n->ahead[k]);
+        free(n->ahead[k]);
+    }
+    free(n->ahead);
+    free(n->ahead_g);
+    n->ahead = NULL;
+    n->ahead_g = NULL;
+    n->ahead_head = n->nahead = n->ahead_cap = 0;
+    for (int g = 0; g < n->nup; g++)
+        n->up[g].nahead = n->up[g].ahead_hello_len = 0;
+}
+
+size_t
+mu__net_ahead(const mu__runner_t *r)
+{
+    return r->net ? r->net->nahead - r->net->ahead_head : 0;
 }
 
 int

@@ -24,6 +24,11 @@
 #define CLOSE_MS 1000 /* linger of a runner's sockets on exit (at most) */
 #define H_LEN 11      /* 'H' hello: type, incarnation, protocol version */
 #define V_LEN 3       /* 'V' refusal: type, the refusing side's protocol version */
+/*  Messages an edge holding one for a client reads ahead (mu__net_skim),
+    per upstream runner: its credit bounds its data (WINDOW, not consumed),
+    a hello repeated with nothing between is kept once; the rest is slack
+    for the ends of stream and the hellos of its restarts. */
+#define AHEAD_PER_PEER (2 * WINDOW + 8)
 /*  The version of the multi-host wire protocol (doc/wire.md) this build
     speaks, carried in every hello; a peer of another version is refused.
     1 stands for the builds before the version was carried (9-byte hello).
@@ -52,6 +57,9 @@ typedef struct {
     uint64_t used, reported;
     uint64_t acks[MAX_ACKS];
     int nacks;
+    int nahead;                 /* its messages read ahead (mu__net_skim) */
+    uint8_t ahead_hello[H_LEN]; /* the last of them when a hello (ahead_hello_len > 0) */
+    uint8_t ahead_hello_len;
 } peer_t;
 
 /*  Records that peer p spoke protocol version ver, which we refuse, at now
@@ -101,6 +109,12 @@ struct mu__net_t {
     uint32_t emits;
     mu__seen_t *seen;
     bool any_eos;
+    /* Read ahead (mu__net_skim): messages taken off the input socket, not
+       yet received, in order: ahead[ahead_head..nahead), each with its
+       upstream runner in ahead_g. */
+    zmq_msg_t **ahead;
+    int *ahead_g;
+    size_t ahead_head, nahead, ahead_cap;
     int64_t up_alive_at, none_down_since, last_warn, last_scan;
     bool failed_sent;
     entry_t *ent; /* at-least-once: MU__REL_WINDOW slots */
@@ -140,5 +154,8 @@ void mu__net_give(mu__runner_t *r, int64_t since);
 
 /*  Input half (mu_flow_net_in.c): silences, heartbeats to upstream. */
 void mu__net_up_timers(mu__runner_t *r, int64_t now);
+
+/*  Input half: frees what mu__net_skim read ahead (at the exit). */
+void mu__net_drop_ahead(mu__net_t *n);
 
 #endif

@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #define RECV_BATCH 256
+#define SOURCE_SERVE_NS 10000000 /* a source loop serves its links at least this often */
 
 int
 mu_flow_emit(mu_flow_emit_t *out, const void *data, size_t size)
@@ -175,15 +176,22 @@ static void __attribute__((noreturn)) source_main(mu__runner_t *r)
     free(r->parts); /* no batches: a source call may emit, then wait long */
     r->parts = NULL;
     unsigned calls = 0;
+    int64_t served = 0; /* when the loop last served control, links and stats (ns) */
     for (;;) {
-        if ((++calls & 63) == 0 || r->last_stats_ms == 0) {
+        /* Every 64th call, and once SOURCE_SERVE_NS passed: short calls
+           add up (64 of 10 ms would leave the links without heartbeats
+           for 640 ms, past a short heartbeat timeout, and the heartbeat
+           thread steps in only during one call longer than a quarter
+           interval). The clock is read per call anyway (histogram). */
+        int64_t t0 = mu__flow_now_ns();
+        if ((++calls & 63) == 0 || r->last_stats_ms == 0 || t0 - served >= SOURCE_SERVE_NS) {
             mu__runner_ctl(r);
             mu__rel_take_acks(r);
             mu__runner_tick(r);
+            served = t0 = mu__flow_now_ns();
         }
         if (r->drain_req || r->exit_req)
             break;
-        int64_t t0 = mu__flow_now_ns();
         uint64_t before = r->stats.out;
         mu__net_user_begin(r);
         int rc = r->st->source(r->st->arg, r->index, &out);

@@ -236,7 +236,7 @@ poll_once(ws_edge_t *w, bool with_upstream)
        while the edge waited for room downstream is not idle. */
     if (read_events(w) && !w->closing)
         close_idle_clients(w);
-    if (with_upstream && ((n == 3 && items[2].revents) || w->core.has_held))
+    if (with_upstream && ((n == 3 && items[2].revents) || mu__edge_holds(&w->core)))
         mu__edge_read_upstream(&w->core);
     count_endpoint(w);
     mu__runner_tick(r);

@@ -488,19 +488,21 @@ test_live_peer_refusing_is_lost(void)
 
 /* ---- the message an outbound edge without client reads ahead ---- */
 
-static int held_block_fd = -1; /* the source waits on it after its one message */
+static int held_block_fd = -1; /* the source waits on it after its two messages */
 
+/*  Two messages, then calls of 10 ms each (short: the runner's loop, not
+    its heartbeat thread, keeps the links' heartbeats) until the test lets go. */
 static int
-one_then_wait(void *arg, int index, mu_flow_emit_t *out)
+two_then_wait(void *arg, int index, mu_flow_emit_t *out)
 {
     (void) arg;
     (void) index;
-    static bool sent;
-    if (!sent) {
-        sent = true;
-        return mu_flow_emit(out, "held", 4) == 0 ? MU_FLOW_MORE : -1;
+    static int sent;
+    if (sent < 2) {
+        const char *m = sent++ == 0 ? "held" : "next";
+        return mu_flow_emit(out, m, 4) == 0 ? MU_FLOW_MORE : -1;
     }
-    struct pollfd p = { .fd = held_block_fd, .events = POLLIN }; /* until the test lets go */
+    struct pollfd p = { .fd = held_block_fd, .events = POLLIN };
     return poll(&p, 1, 10) == 0 ? MU_FLOW_MORE : 0;
 }
 
@@ -510,7 +512,7 @@ source_to_edge(const char *self)
 {
     mu_flow_t *f = mu_flow_new("h");
     mu_flow_edge_t edge = { .host = "127.0.0.1", .port = PORT(690), .listen = true };
-    if (!f || mu_flow_add_source(f, "src", 1, one_then_wait, NULL) != 0
+    if (!f || mu_flow_add_source(f, "src", 1, two_then_wait, NULL) != 0
         || mu_flow_add_edge(f, "out", &edge) != 0
         || mu_flow_add_host(f, "a", "127.0.0.1", PORT(600)) != 0
         || mu_flow_add_host(f, "c", "127.0.0.1", PORT(610)) != 0
@@ -569,12 +571,12 @@ typedef struct {
     mu_flow_stats_t row;
 } row_wait_t;
 
-/*  Row index of w's flow: a source runner that sent one message. */
+/*  Row index of w's flow: a source runner that sent its two messages. */
 static bool
-source_sent_one(void *arg)
+source_sent_two(void *arg)
 {
     row_wait_t *w = arg;
-    return stats_row(w->f, w->index, &w->row) && w->row.out == 1 && w->row.pid > 0;
+    return stats_row(w->f, w->index, &w->row) && w->row.out == 2 && w->row.pid > 0;
 }
 
 /*  Row index of w's flow counts a lost host. */
@@ -585,13 +587,16 @@ host_lost(void *arg)
     return stats_row(w->f, w->index, &w->row) && w->row.hosts_lost >= 1;
 }
 
-/*  The outbound edge on c has no client; it reads the one message ahead
-    (to see an end of stream behind nothing). Its sender then freezes
-    (SIGSTOP): lost at the heartbeat timeout, and with nothing else
-    coming the edge's input ends at the stage deadline. The message read
-    ahead keeps c's part running (before: it ended and the message was
+/*  The outbound edge on c has no client; it reads the first message ahead
+    (to see an end of stream behind nothing) and holds it; the second, and
+    its sender's heartbeats, are read ahead behind it in the links, nothing
+    consumed. The sender then freezes (SIGSTOP): lost at the heartbeat
+    timeout (before: the heartbeats left unread behind the held message hid
+    its silence, and c never counted it lost), and with nothing else
+    coming the edge's input ends at the stage deadline. The messages read
+    ahead keep c's part running (before: it ended and the message was
     gone, neither delivered nor counted) until a client connects and gets
-    it; then c ends by itself. */
+    both, in order; then c ends by itself. */
 static void
 test_edge_read_ahead_not_lost(void)
 {
@@ -604,7 +609,7 @@ test_edge_read_ahead_not_lost(void)
     MU_CHECK_EQ(mu_flow_start(a), 0);
     /* Stats rows change with no event to wait on: polled. */
     row_wait_t w = { .f = a, .index = 1 };
-    bool sent = mu_test_poll_until(source_sent_one, &w, 20000); /* its stats come later */
+    bool sent = mu_test_poll_until(source_sent_two, &w, 20000); /* its stats come later */
     mu_flow_stats_t row = w.row;
     if (!sent)
         printf("# a's row 1: out %llu pid %d stage %s index %d\n", (unsigned long long) row.out,
@@ -613,8 +618,13 @@ test_edge_read_ahead_not_lost(void)
     MU_CHECK_EQ(kill(row.pid, SIGSTOP), 0);
     pid_t src_pid = row.pid;
     w = (row_wait_t) { .f = c, .index = 2 };
-    MU_CHECK(mu_test_poll_until(host_lost, &w, 20000)); /* c sees it lost */
-    /* Past the stage deadline c still runs: the message waits for a client. */
+    bool lost = mu_test_poll_until(host_lost, &w, 20000); /* c sees it lost */
+    if (!lost)
+        printf("# c's row 2: stage %s index %d pid %d in %llu hosts_lost %llu joined %llu\n",
+               w.row.stage, w.row.index, (int) w.row.pid, (unsigned long long) w.row.in,
+               (unsigned long long) w.row.hosts_lost, (unsigned long long) w.row.hosts_joined);
+    MU_CHECK(lost);
+    /* Past the stage deadline c still runs: the messages wait for a client. */
     MU_CHECK_EQ(mu_flow_wait(c, mu_test_ms(3000)), MU_ETIMEDOUT);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) PORT(690)) };
@@ -624,10 +634,13 @@ test_edge_read_ahead_not_lost(void)
     int len = read_frame(fd, buf, sizeof buf, mu_test_ms(10000));
     MU_CHECK_EQ(len, 4);
     MU_CHECK(len == 4 && memcmp(buf, "held", 4) == 0);
+    len = read_frame(fd, buf, sizeof buf, mu_test_ms(10000));
+    MU_CHECK_EQ(len, 4);
+    MU_CHECK(len == 4 && memcmp(buf, "next", 4) == 0);
     MU_CHECK_EQ(mu_flow_wait(c, mu_test_ms(30000)), 0);
     MU_CHECK(stats_row(c, 1, &row));
-    MU_CHECK_EQ(row.in, 1);
-    MU_CHECK_EQ(row.out, 1);
+    MU_CHECK_EQ(row.in, 2);
+    MU_CHECK_EQ(row.out, 2);
     MU_CHECK_EQ(row.drops, 0);
     close(fd);
     kill(src_pid, SIGCONT);
@@ -637,6 +650,67 @@ test_edge_read_ahead_not_lost(void)
     close(block[0]);
     mu_flow_destroy(&a);
     mu_flow_destroy(&c);
+}
+
+/* ---- a source of short calls keeps its heartbeats ---- */
+
+/*  Calls of 20 ms each (a source polling something: in user code, but
+    each call shorter than the heartbeat thread's quarter interval of 50
+    ms); one message at the first call and one at the 100th (2 s), then
+    the end. */
+static int
+short_calls(void *arg, int index, mu_flow_emit_t *out)
+{
+    (void) arg;
+    (void) index;
+    static int calls;
+    if (++calls > 100)
+        return 0;
+    if (calls == 1 || calls == 100)
+        return mu_flow_emit(out, &calls, sizeof calls) == 0 ? MU_FLOW_MORE : -1;
+    mu_test_sleep_ms(20); /* the source's pace */
+    return MU_FLOW_MORE;
+}
+
+/*  A source on a whose calls each last 20 ms, its worker on b, heartbeats
+    every 200 ms, lost after 1000: the source's loop keeps the heartbeats
+    going between its calls, so b never counts it lost (before: its loop
+    served the links every 64th call, 1.3 s apart here, and b lost it and
+    saw it rejoin); both parts end by themselves, the two messages handled. */
+static void
+test_source_of_short_calls_not_lost(void)
+{
+    mu_flow_t *f[2] = { NULL, NULL };
+    const char *self[2] = { "a", "b" };
+    for (int k = 0; k < 2; k++) {
+        f[k] = mu_flow_new("h");
+        MU_CHECK(f[k]);
+        MU_CHECK_EQ(mu_flow_add_source(f[k], "src", 1, short_calls, NULL), 0);
+        MU_CHECK_EQ(mu_flow_add_worker_stage(f[k], "work", 1, NULL, work_fn, NULL), 0);
+        MU_CHECK_EQ(mu_flow_add_host(f[k], "a", "127.0.0.1", PORT(720)), 0);
+        MU_CHECK_EQ(mu_flow_add_host(f[k], "b", "127.0.0.1", PORT(730)), 0);
+        MU_CHECK_EQ(mu_flow_set_runners_on(f[k], "work", "a", 0), 0);
+        MU_CHECK_EQ(mu_flow_set_runners_on(f[k], "work", "b", 1), 0);
+        MU_CHECK_EQ(mu_flow_set_heartbeat(f[k], 200, 1000), 0);
+        MU_CHECK_EQ(mu_flow_set_self(f[k], self[k]), 0);
+    }
+    MU_CHECK_EQ(mu_flow_start(f[1]), 0);
+    MU_CHECK_EQ(mu_flow_start(f[0]), 0);
+    MU_CHECK_EQ(mu_flow_wait(f[0], mu_test_ms(30000)), 0);
+    MU_CHECK_EQ(mu_flow_wait(f[1], mu_test_ms(30000)), 0);
+    mu_flow_stats_t rows[4];
+    rows[0].size = sizeof rows[0];
+    size_t n = 0;
+    MU_CHECK_EQ(mu_flow_stats(f[1], rows, 4, &n), 0);
+    MU_CHECK_EQ(n, 3); /* src total (no runner here), work total, work/0 */
+    MU_CHECK_EQ(rows[2].in, 2);
+    MU_CHECK_EQ(rows[2].hosts_lost, 0);
+    MU_CHECK_EQ(rows[2].hosts_joined, 1);
+    MU_CHECK_EQ(mu_flow_stats(f[0], rows, 4, &n), 0);
+    MU_CHECK_EQ(rows[1].out, 2);
+    MU_CHECK_EQ(rows[1].hosts_lost, 0);
+    mu_flow_destroy(&f[0]);
+    mu_flow_destroy(&f[1]);
 }
 
 int
@@ -652,5 +726,6 @@ main(void)
     MU_RUN(test_sender_refused_by_other_version);
     MU_RUN(test_live_peer_refusing_is_lost);
     MU_RUN(test_edge_read_ahead_not_lost);
+    MU_RUN(test_source_of_short_calls_not_lost);
     MU_DONE();
 }
