@@ -464,4 +464,32 @@ else
     not_ok "two hosts, per-host certificates: 1000 messages"
 fi
 
+# A file source placed on host B with "on" (doc/flow.md: fd and file
+# sources run on one host): B reads the file, A (which only holds a
+# placeholder for it) gets every frame in its sink; both parts end.
+base=$(free_base)
+cat >"$tmp/onb.json" <<JSON
+{"flow": "onb",
+ "hosts": [{"name": "A", "address": "127.0.0.1", "base_port": $base},
+           {"name": "B", "address": "127.0.0.1", "base_port": $((base + 4))}],
+ "heartbeat": {"interval_ms": 500, "timeout_ms": 5000},
+ "stage_deadline": {"ms": 20000, "fail": true},
+ "stages": [
+  {"name": "in", "type": "source", "file": "input.frames", "on": "B"},
+  {"name": "sink", "type": "worker", "command": "$PY $S/sink.py out-onb", "runners": {"A": 1}}
+ ]}
+JSON
+COLUMNS=200 timeout "$(tap_seconds 90)" "$MUTIL" flow run "$tmp/onb.json" --host B </dev/null \
+    >"$tmp/b-onb.out" 2>"$tmp/b-onb.err" &
+bpid=$!
+run "$tmp/onb.json" --host A
+wait "$bpid"
+brc=$?
+if status_is 0 && [ "$brc" -eq 0 ] && lines_ok "$tmp/out-onb.0" 50 ""; then
+    ok "file source on host B (\"on\"): B reads it, A's sink gets its 50 frames"
+else
+    echo "# A: rc $rc; B: rc $brc" && sed 's/^/#   B: /' "$tmp/b-onb.err" | head -n 8
+    not_ok "file source on host B (\"on\"): B reads it, A's sink gets its 50 frames"
+fi
+
 tap_end
