@@ -156,6 +156,21 @@ place_runners(stage_t *s, const char *on)
     return 0;
 }
 
+/*  Whether the file's hosts list has a host named name (load_hosts read
+    and checked it before the stages). */
+static bool
+host_listed(const mu__conf_ctx_t *c, const char *name)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(c->conf->root, "hosts"), i, h)
+    {
+        if (strcmp(json_string_value(json_object_get(h, "name")), name) == 0)
+            return true;
+    }
+    return false;
+}
+
 /*  "on": the host of a stage that cannot be spread (default: the first). */
 static int
 read_on(stage_t *s, const char **on_p)
@@ -166,6 +181,8 @@ read_on(stage_t *s, const char **on_p)
         return rc;
     if (on && !s->c->hosts)
         return mu__conf_bad(s->c, s->where, "on", "needs a hosts list");
+    if (on && !host_listed(s->c, on))
+        return mu__conf_bad(s->c, s->where, "on", "no host named '%s' in hosts", on);
     if (json_is_object(json_object_get(s->obj, "runners")))
         return mu__conf_bad(s->c, s->where, "runners", "this stage runs on one host: use \"on\"");
     *on_p = s->c->hosts ? (on ? on : s->c->first_host) : NULL;

@@ -416,7 +416,7 @@ poll_once(edge_t *ed)
     int first_client = n;
     n = poll_clients(ed, n, true);
     mu__runner_batch_end(r);
-    mu__runner_poll(r, items, n, MU__FLOW_STATS_MS);
+    mu__runner_poll(r, items, n, mu__edge_poll_ms(&ed->core));
     if (items[0].revents) /* else a receive that finds nothing */
         mu__runner_ctl(r);
     bool accept_ready = lpos >= 0 && items[lpos].revents;

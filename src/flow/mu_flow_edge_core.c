@@ -138,6 +138,12 @@ mu__edge_holds(const mu__edge_core_t *core)
     return core->has_held || mu__net_ahead(core->r) > 0;
 }
 
+int
+mu__edge_poll_ms(const mu__edge_core_t *core)
+{
+    return mu__edge_holds(core) && !mu__edge_blocked(core) ? 0 : MU__FLOW_STATS_MS;
+}
+
 /*  Reads one message ahead while no client is there: an end of stream is
     taken, data held. */
 static void

@@ -77,10 +77,16 @@ bool mu__edge_wants_upstream(const mu__edge_core_t *core);
     gone: nothing else would come). */
 void mu__edge_read_upstream(mu__edge_core_t *core);
 
-/*  True while a message waits for a client: one held, or (multi-host)
-    more read ahead behind it. The loop calls mu__edge_read_upstream then
-    even when nothing came from upstream. */
+/*  True while a message is held for a client, or (multi-host) anything
+    was read ahead behind it (data, heartbeats, an end of stream). The loop
+    calls mu__edge_read_upstream then even when nothing came from
+    upstream. */
 bool mu__edge_holds(const mu__edge_core_t *core);
+
+/*  The loop's poll timeout in ms: 0 while what is held or read ahead can
+    go on (no longer blocked: a client came, or the drain), since nothing
+    on the input would wake the poll for it; else MU__FLOW_STATS_MS. */
+int mu__edge_poll_ms(const mu__edge_core_t *core);
 
 /*  True when the edge's loop is over: told to exit, a first stage told to
     drain, or a later stage whose input ended and that holds no message

@@ -26,9 +26,10 @@ int mu__net_recv(mu__runner_t *r, zmq_msg_t *m);
     each upstream runner as heard from when its message came, so that a
     frozen sender is lost at the heartbeat timeout although nothing is
     consumed. Returns false when it stopped at its bound (AHEAD_PER_PEER
-    messages per upstream runner, which a sender keeping to its credit
-    does not reach) with messages left on the socket: then, as before,
-    silence is not counted. Never waits. */
+    messages times the number of upstream runners, in all: a sender
+    keeping to its credit stays below its share) or without memory: then
+    what is left on the socket stays there and, as before, silence is
+    not counted. Never waits. */
 bool mu__net_skim(mu__runner_t *r);
 
 /*  The messages mu__net_skim read ahead that mu__net_recv has not

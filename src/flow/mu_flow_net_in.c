@@ -235,8 +235,8 @@ mu__net_recv(mu__runner_t *r, zmq_msg_t *m)
 }
 
 /*  Room for one more message read ahead (the array grown if need be);
-    false at the bound (AHEAD_PER_PEER per upstream runner) or without
-    memory. */
+    false at the bound (AHEAD_PER_PEER times the upstream runners, in
+    all) or without memory. */
 static bool
 ahead_room(mu__net_t *n)
 {

@@ -25,9 +25,10 @@
 #define H_LEN 11      /* 'H' hello: type, incarnation, protocol version */
 #define V_LEN 3       /* 'V' refusal: type, the refusing side's protocol version */
 /*  Messages an edge holding one for a client reads ahead (mu__net_skim),
-    per upstream runner: its credit bounds its data (WINDOW, not consumed),
-    a hello repeated with nothing between is kept once; the rest is slack
-    for the ends of stream and the hellos of its restarts. */
+    times the number of upstream runners, in all: each sender's credit
+    bounds its data (WINDOW, not consumed), a hello repeated with nothing
+    between is kept once; the rest is slack for the ends of stream and the
+    hellos of restarts. */
 #define AHEAD_PER_PEER (2 * WINDOW + 8)
 /*  The version of the multi-host wire protocol (doc/wire.md) this build
     speaks, carried in every hello; a peer of another version is refused.

@@ -229,7 +229,7 @@ poll_once(ws_edge_t *w, bool with_upstream)
     if (with_upstream && mu__edge_wants_upstream(&w->core))
         items[n++] = (zmq_pollitem_t) { .socket = r->pull, .events = ZMQ_POLLIN };
     mu__runner_batch_end(r);
-    mu__runner_poll(r, items, n, MU__FLOW_STATS_MS);
+    mu__runner_poll(r, items, n, with_upstream ? mu__edge_poll_ms(&w->core) : MU__FLOW_STATS_MS);
     if (items[0].revents)
         mu__runner_ctl(r);
     /* Idle only after every event was read: a client whose message came

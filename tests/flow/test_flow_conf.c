@@ -89,9 +89,10 @@ test_stages_of_one_name_refused(void)
 #define WORKER "{\"name\": \"w\", \"type\": \"worker\", \"command\": \"cat\"}"
 
 /*  A file source placed with "on" (doc/flow.md: fd and file sources and
-    edges run on one host): every stage with "on" was refused with "use
-    runners here", and "runners" per host on it with "use on", so a file
-    source could only run on the first host. */
+    edges run on one host): every source with "on" was refused with "use
+    runners here", and "runners" per host on a file source with "has one
+    runner", so a file source could only run on the first host. An "on"
+    naming no host of the list is refused naming the key. */
 static void
 test_file_source_on_a_host(void)
 {
@@ -113,7 +114,7 @@ test_file_source_on_a_host(void)
     }
     MU_CHECK(refused_as("{\"flow\": \"x\", " HOSTS ", \"stages\": [{\"name\": \"s\", \"type\": "
                         "\"source\", \"file\": \"in.txt\", \"on\": \"C\"}, " WORKER "]}",
-                        "A", "stages[0] 's'"));
+                        "A", "stages[0] 's'.on: no host named 'C' in hosts"));
     MU_CHECK(refused_as("{\"flow\": \"x\", " HOSTS ", \"stages\": [{\"name\": \"s\", \"type\": "
                         "\"source\", \"file\": \"in.txt\", \"runners\": {\"B\": 1}}, " WORKER "]}",
                         "A", "a file or fd source has one runner"));

@@ -668,12 +668,13 @@ short_calls(void *arg, int index, mu_flow_emit_t *out)
         return 0;
     if (calls == 1 || calls == 100)
         return mu_flow_emit(out, &calls, sizeof calls) == 0 ? MU_FLOW_MORE : -1;
-    mu_test_sleep_ms(20); /* the source's pace */
+    mu_test_sleep_ms(mu_test_ms(20)); /* the source's pace, scaled with the heartbeats */
     return MU_FLOW_MORE;
 }
 
 /*  A source on a whose calls each last 20 ms, its worker on b, heartbeats
-    every 200 ms, lost after 1000: the source's loop keeps the heartbeats
+    every 200 ms, lost after 1000 (the three scaled alike by mu_test_ms, so
+    64 calls still outlast the timeout): the source's loop keeps the heartbeats
     going between its calls, so b never counts it lost (before: its loop
     served the links every 64th call, 1.3 s apart here, and b lost it and
     saw it rejoin); both parts end by themselves, the two messages handled. */
@@ -691,7 +692,7 @@ test_source_of_short_calls_not_lost(void)
         MU_CHECK_EQ(mu_flow_add_host(f[k], "b", "127.0.0.1", PORT(730)), 0);
         MU_CHECK_EQ(mu_flow_set_runners_on(f[k], "work", "a", 0), 0);
         MU_CHECK_EQ(mu_flow_set_runners_on(f[k], "work", "b", 1), 0);
-        MU_CHECK_EQ(mu_flow_set_heartbeat(f[k], 200, 1000), 0);
+        MU_CHECK_EQ(mu_flow_set_heartbeat(f[k], mu_test_ms(200), mu_test_ms(1000)), 0);
         MU_CHECK_EQ(mu_flow_set_self(f[k], self[k]), 0);
     }
     MU_CHECK_EQ(mu_flow_start(f[1]), 0);

@@ -44,8 +44,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64] = "/tmp/fuzz_flow_conf.XXXXXX";
-static char path[96];
+static char dir[512]; /* $TMPDIR (or /tmp)/fuzz_flow_conf.XXXXXX */
+static char path[540];
 static bool trace; /* FUZZ_FLOW_CONF_TRACE=1: print what each load gave */
 
 /*  The fixtures besides flow.json, each a name in dir. */
@@ -64,7 +64,7 @@ fail(const char *what, const char *detail)
 static void
 cleanup(void)
 {
-    char name[128];
+    char name[600];
     for (int i = 0; FIXTURES[i]; i++) {
         snprintf(name, sizeof name, "%s/%s", dir, FIXTURES[i]);
         unlink(name);
@@ -77,7 +77,7 @@ cleanup(void)
 static void
 make_fixtures(void)
 {
-    char name[128];
+    char name[600];
     Dl_info info;
     if (!dladdr((void *) json_loads, &info) || !info.dli_fname || info.dli_fname[0] != '/')
         fail("cannot find libjansson", NULL);
@@ -204,6 +204,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     (void) argc;
     (void) argv;
     trace = getenv("FUZZ_FLOW_CONF_TRACE") != NULL;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/fuzz_flow_conf.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir))
         fail("mkdtemp", strerror(errno));
     snprintf(path, sizeof path, "%s/flow.json", dir);
