@@ -101,8 +101,9 @@ MU_EXPORT void mu_cron_destroy(mu_cron_t **self_p);
     that occurs twice (clocks set back) fires at its first occurrence only
     when minute and hour are fixed (no "*"), in both when either is a
     wildcard (an hourly job keeps to real time).
-    Returns 0, or MU_ENOENT when nothing matches within 8 years (such as
-    "0 0 30 2 *"). Thread-safe. */
+    Returns 0, MU_ENOENT when nothing matches within 8 years or before
+    the year 10000 (such as "0 0 30 2 *"), or MU_EINVAL when `after` is outside the years 1 to
+    9999 (UTC: -62135596800 to 253402300799). Thread-safe. */
 MU_EXPORT MU_NODISCARD int mu_cron_next(const mu_cron_t *self, int64_t after, int64_t *next_p);
 
 /*  Replaces the clock the cron service reads (seconds since the epoch;

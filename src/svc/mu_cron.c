@@ -12,6 +12,12 @@
 
 #define SEARCH_YEARS 8
 #define DAY_S 86400
+/*  The times mu_cron_next takes: 0001-01-01 00:00:00 to 9999-12-31
+    23:59:59 UTC, so that the search's arithmetic cannot overflow and every
+    time it visits has a broken-down form (gmtime/localtime fail past a
+    year that fits in an int). */
+#define FIRST_TIME (-62135596800LL)
+#define LAST_TIME 253402300799LL
 
 typedef struct {
     const char *name;
@@ -169,14 +175,13 @@ mu__cron_parse(mu__cron_expr_t *cron, const char *expr)
 /* ------------------------------------------------------------------ */
 /* Next fire time                                                      */
 
-static void
+/*  Breaks t down in the expression's zone. Returns false when the C
+    library cannot (not for the times mu__cron_next visits). */
+static bool
 to_tm(const mu__cron_expr_t *cron, int64_t t, struct tm *tm)
 {
     time_t tt = (time_t) t;
-    if (cron->utc)
-        gmtime_r(&tt, tm);
-    else
-        localtime_r(&tt, tm);
+    return (cron->utc ? gmtime_r(&tt, tm) : localtime_r(&tt, tm)) != NULL;
 }
 
 /*  The time of tm's fields (normalised); local time lets mktime find
@@ -221,19 +226,23 @@ repeated(const mu__cron_expr_t *cron, int64_t t, const struct tm *tm)
     if (cron->utc || !cron->fixed_time)
         return false;
     struct tm before;
-    to_tm(cron, t - 3600, &before);
-    return before.tm_hour == tm->tm_hour && before.tm_min == tm->tm_min
-           && before.tm_mday == tm->tm_mday;
+    return to_tm(cron, t - 3600, &before) && before.tm_hour == tm->tm_hour
+           && before.tm_min == tm->tm_min && before.tm_mday == tm->tm_mday;
 }
 
 int
 mu__cron_next(const mu__cron_expr_t *cron, int64_t after, int64_t *next_p)
 {
+    if (after < FIRST_TIME || after > LAST_TIME)
+        return mu__fail(MU_EINVAL, "cron: time %lld outside the years 1 to 9999",
+                        (long long) after);
     int64_t t = after - (((after % 60) + 60) % 60) + 60; /* the next whole minute */
     int64_t limit = after + (int64_t) SEARCH_YEARS * 366 * DAY_S;
+    limit = limit < LAST_TIME ? limit : LAST_TIME; /* a result is a valid `after` */
     while (t <= limit) {
         struct tm tm;
-        to_tm(cron, t, &tm);
+        if (!to_tm(cron, t, &tm))
+            return mu__fail(MU_EINVAL, "cron: time %lld cannot be broken down", (long long) t);
         int64_t next;
         if (!((cron->months >> (tm.tm_mon + 1)) & 1))
             next = next_day(cron, tm, true);
@@ -249,5 +258,6 @@ mu__cron_next(const mu__cron_expr_t *cron, int64_t after, int64_t *next_p)
         }
         t = next > t ? next : t + 60; /* always forward, whatever mktime did */
     }
-    return mu__fail(MU_ENOENT, "cron: no fire time within %d years", SEARCH_YEARS);
+    return mu__fail(MU_ENOENT, "cron: no fire time within %d years%s", SEARCH_YEARS,
+                    limit == LAST_TIME ? " or before the year 10000" : "");
 }

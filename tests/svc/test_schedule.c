@@ -112,6 +112,20 @@ test_cron_next_utc(void)
     MU_CHECK(strstr(mu_last_error(), "no fire time within 8 years"));
     /* before the epoch's minute grid: negative times round correctly */
     MU_CHECK_EQ(next_of("* * * * *", MU_CRON_UTC, -30), 0);
+    /* times outside the years 1 to 9999 are refused, both zones; the
+       ends themselves are taken */
+    static const int64_t outside[] = { INT64_MIN,      INT64_MIN + 1,     -62135596801LL,
+                                       253402300800LL, (int64_t) 1 << 62, INT64_MAX - 1,
+                                       INT64_MAX };
+    for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++) {
+        MU_CHECK_EQ(next_of("* * * * *", MU_CRON_UTC, outside[i]), MU_EINVAL);
+        MU_CHECK(strstr(mu_last_error(), "outside the years 1 to 9999"));
+        MU_CHECK_EQ(next_of("0 0 * * *", 0, outside[i]), MU_EINVAL);
+    }
+    MU_CHECK_EQ(next_of("* * * * *", MU_CRON_UTC, -62135596800LL), -62135596800LL + 60);
+    MU_CHECK_EQ(next_of("@yearly", MU_CRON_UTC, 253402300799LL - 60), MU_ENOENT);
+    MU_CHECK(strstr(mu_last_error(), "or before the year 10000"));
+    MU_CHECK_EQ(next_of("59 23 31 12 *", MU_CRON_UTC, 253402300799LL - 120), 253402300799LL - 59);
 }
 
 /*  Local time in a zone with DST (a POSIX TZ rule: no tzdata needed):
