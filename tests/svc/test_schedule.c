@@ -342,6 +342,46 @@ test_cron_service(void)
     mu_test_counter_fini(&c.calls);
 }
 
+/*  The first call steps the clock 7,000 years on, which leaves billions of
+    minutes to count as skipped: the service must still stop when asked. */
+static int
+leap_job(void *arg)
+{
+    fake_clock_t *c = arg;
+    atomic_store(&c->now, utc(9000, 1, 1, 0, 0));
+    mu_test_counter_add(&c->calls);
+    return 0;
+}
+
+static int
+leap_main(void *arg, mu_entrypoint_t *ep)
+{
+    (void) ep;
+    fake_clock_t *c = arg;
+    atomic_store(&c->now, utc(2026, 1, 1, 0, 1));
+    return mu_test_counter_wait(&c->calls, 1, 10000) ? 0 : MU_ETIMEDOUT;
+}
+
+static void
+test_cron_service_clock_leap(void)
+{
+    fake_clock_t c = { .n = 0 };
+    atomic_init(&c.now, utc(2026, 1, 1, 0, 0) + 30);
+    atomic_init(&c.stepping, false);
+    mu_test_counter_init(&c.calls);
+    mu_cron_t *cron = mu_cron_new("* * * * *", MU_CRON_UTC);
+    MU_CHECK(cron);
+    mu_cron_set_clock(cron, read_clock, &c, 5);
+    mu_service_def_t def = mu_cron_service(cron, "cron", leap_job, &c);
+    MU_CHECK_EQ(mu_run(leap_main, &c, &def, 1), 0); /* returns: the service stopped */
+    mu_periodic_stats_t st = { .size = sizeof st };
+    MU_CHECK_EQ(mu_cron_stats(cron, &st), 0);
+    MU_CHECK_EQ(st.calls, 1);
+    MU_CHECK(st.skipped >= 1 && st.skipped < (uint64_t) 7000 * 365 * 24 * 60);
+    mu_cron_destroy(&cron);
+    mu_test_counter_fini(&c.calls);
+}
+
 int
 main(void)
 {
@@ -355,6 +395,7 @@ main(void)
     MU_RUN(test_periodic_runs_and_counts);
     MU_RUN(test_periodic_slow_call);
     MU_RUN(test_cron_service);
+    MU_RUN(test_cron_service_clock_leap);
     zsys_shutdown();
     MU_DONE();
 }
