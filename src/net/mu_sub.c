@@ -268,8 +268,10 @@ sequence_ok(mu_sub_t *self, const uint8_t *trailer, const mu_sub_msg_t *msg)
         self->st.duplicates++;
         return false;
     }
-    if (!(flags & MU__PS_REPLAY))
-        self->st.missed += seq - s->last - 1;
+    if (!(flags & MU__PS_REPLAY)) { /* saturates: a peer's numbers may jump by 2^63 */
+        uint64_t gap = seq - s->last - 1;
+        self->st.missed = gap > UINT64_MAX - self->st.missed ? UINT64_MAX : self->st.missed + gap;
+    }
     s->last = seq;
     return true;
 }
@@ -313,14 +315,23 @@ mu_sub_recv(mu_sub_t *self, mu_sub_msg_t *msg, int timeout_ms)
         bool framed = n == 2
                       || (n == 3 && msg->topic_size <= MU_PUBSUB_MAX_TOPIC
                           && zmq_msg_size(&self->frames[2]) == MU__PS_TRAILER);
-        if (!framed) {
+        if (!framed)
             self->st.malformed++;
-            continue;
-        }
         msg->topic = zmq_msg_data(&self->frames[0]);
         const uint8_t *trailer = n == 3 ? zmq_msg_data(&self->frames[2]) : NULL;
-        if (trailer && !sequence_ok(self, trailer, msg))
+        if (!framed || (trailer && !sequence_ok(self, trailer, msg))) {
+            /* Dropped: a peer flooding such messages must not hold the
+               caller past its timeout. */
+            if (timeout_ms > 0) {
+                if (!clocked) {
+                    deadline = mu__deadline_ms(timeout_ms);
+                    clocked = true;
+                }
+                if (mu__remaining_ms(deadline) == 0)
+                    return mu__expired(timeout_ms);
+            }
             continue;
+        }
         msg->data = zmq_msg_data(&self->frames[1]);
         msg->size = zmq_msg_size(&self->frames[1]);
         msg->replay = trailer && (trailer[16] & MU__PS_REPLAY) ? 1 : 0;
