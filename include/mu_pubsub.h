@@ -345,27 +345,33 @@ typedef enum {
 #define MU_PROXY_WS_QUEUE_MAX (1024u * 1024)   /* bytes queued per client */
 #define MU_PROXY_WS_MAX_CLIENTS 4096
 #define MU_PROXY_WS_MAX_PREFIXES 1024 /* prefixes one client may hold at once */
+/* Bytes of the distinct prefixes all clients hold together (each counted
+   once, as its size + 1); a subscribe to a new prefix over it gets
+   MU_ENOSPC. libzmq keeps a trie node (some 32 bytes) per prefix byte in
+   each socket on the way, so this bounds the front's cost at some 100 MiB
+   however many clients subscribe to whatever. Not a setting. */
+#define MU_PROXY_WS_MAX_PREFIX_BYTES (1024u * 1024)
 #define MU_PROXY_WS_PING_INTERVAL_MS 20000
 #define MU_PROXY_WS_PING_TIMEOUT_MS 10000
 
 /*  The front's settings. Zero-initialise, then set what differs; strings
     are copied by mu_proxy_set_ws. */
 typedef struct {
-    const char *host;      /* address to listen on; NULL: "127.0.0.1" */
-    int port;              /* 0: an ephemeral port (the return of mu_proxy_set_ws) */
-    const char *cert_file; /* wss://: certificate chain (PEM), with key_file; */
-    const char *key_file;  /*   both NULL: plain ws:// */
-    const char *origin;    /* the Origin a client's handshake must carry exactly
+    const char *host;                /* address to listen on; NULL: "127.0.0.1" */
+    int port;                        /* 0: an ephemeral port (the return of mu_proxy_set_ws) */
+    const char *cert_file;           /* wss://: certificate chain (PEM), with key_file; */
+    const char *key_file;            /*   both NULL: plain ws:// */
+    const char *origin;              /* the Origin a client's handshake must carry exactly
                               (e.g. "https://app.example"); NULL: any or none */
-    size_t max_message;    /* largest frame either way, at most
+    size_t max_message;              /* largest frame either way, at most
                               MU_PUBSUB_MAX_MESSAGE; 0: MU_PROXY_WS_MAX_MESSAGE */
-    size_t queue_max;      /* bytes queued per client; 0: MU_PROXY_WS_QUEUE_MAX */
+    size_t queue_max;                /* bytes queued per client; 0: MU_PROXY_WS_QUEUE_MAX */
     mu_proxy_ws_overflow_t overflow; /* a client over queue_max */
-    int ping_interval_ms;  /* idle time before a ping; 0: default, -1: no pings */
-    int ping_timeout_ms;   /* no pong within this: closed; 0: default */
-    bool allow_publish;    /* clients may publish (else MU_EACCES to them) */
-    int max_clients;       /* clients at once (more are refused); 0: default */
-    int max_prefixes;      /* prefixes per client (more: MU_ENOSPC to it); 0: default */
+    int ping_interval_ms;            /* idle time before a ping; 0: default, -1: no pings */
+    int ping_timeout_ms;             /* no pong within this: closed; 0: default */
+    bool allow_publish;              /* clients may publish (else MU_EACCES to them) */
+    int max_clients;                 /* clients at once (more are refused); 0: default */
+    int max_prefixes;                /* prefixes per client (more: MU_ENOSPC to it); 0: default */
 } mu_proxy_ws_t;
 
 /*  The front's counters (mu_proxy_ws_stats); set size first. */

@@ -127,7 +127,7 @@ mu__pws_new(const mu_proxy_ws_t *settings)
     self->allow_publish = settings->allow_publish;
     self->max_prefixes = settings->max_prefixes ? settings->max_prefixes : MU_PROXY_WS_MAX_PREFIXES;
     self->max_message = settings->max_message ? settings->max_message : MU_PROXY_WS_MAX_MESSAGE;
-    self->index = mu__pws_index_new((size_t) self->max_prefixes);
+    self->index = mu__pws_index_new((size_t) self->max_prefixes, MU_PROXY_WS_MAX_PREFIX_BYTES);
     self->cache = mu__ps_map_new();
     if (!self->index || !self->cache) {
         mu__pws_destroy(&self);
@@ -295,6 +295,14 @@ subscribe(mu__pws_t *self, uint64_t client, const mu__pws_command_t *c)
         snprintf(message, sizeof message, "subscribe: a client holds at most %d prefixes",
                  self->max_prefixes);
         send_error(self, client, rc, message);
+        return;
+    }
+    if (rc == MU_ELIMIT) { /* libzmq keeps a trie node per prefix byte, on 3 sockets here */
+        char message[160];
+        snprintf(message, sizeof message,
+                 "subscribe: the clients of this proxy hold at most %u bytes of distinct prefixes",
+                 MU_PROXY_WS_MAX_PREFIX_BYTES);
+        send_error(self, client, MU_ENOSPC, message);
         return;
     }
     if (rc < 0) {
