@@ -306,9 +306,8 @@ check_stats(bed_t *b)
                 (unsigned long long) st.received, (unsigned long long) st.bytes_received,
                 (unsigned long long) st.missed, (unsigned long long) st.duplicates,
                 (unsigned long long) st.malformed, (unsigned long long) model.st.received,
-                (unsigned long long) model.st.bytes_received,
-                (unsigned long long) model.st.missed, (unsigned long long) model.st.duplicates,
-                (unsigned long long) model.st.malformed);
+                (unsigned long long) model.st.bytes_received, (unsigned long long) model.st.missed,
+                (unsigned long long) model.st.duplicates, (unsigned long long) model.st.malformed);
         fail("counters differ from the model's");
     }
 }
