@@ -4,9 +4,11 @@
     peers: a raw libzmq publisher sending frames mu_pub never would
     (1, 4, 5 frames, trailers of the wrong length, sequence numbers that
     repeat, jump by 2^64 - 2, restart; a new session every message; a
-    flood of messages mu_sub drops), a raw subscriber sending a
-    subscription far over any topic, a subscriber holding a prefix longer
-    than a topic twice through a proxy.
+    flood of messages mu_sub drops; an unsubscribe forgetting its topics
+    only), a raw subscriber sending a subscription far over any topic,
+    messages that are not subscriptions and a subscribe/unsubscribe storm,
+    a subscriber holding a prefix longer than a topic twice through a
+    proxy.
 
     The hostile publisher is an XPUB on inproc:// that the test's mu_sub
     connects to through its own socket (mu_sub_connect takes tcp and ipc
@@ -424,6 +426,70 @@ test_proxy_long_prefix_unsubscribed(void)
     zsock_destroy(&up);
 }
 
+/* Waits until pub holds prefix (the messages its sender sent before are
+   read then: one pipe keeps order). */
+static bool
+wait_held(mu_pub_t *pub, const char *prefix)
+{
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(WAIT_MS);
+    while (!mu_pub_is_subscribed(pub, prefix, strlen(prefix))) {
+        if (mu_test_now_ms() >= deadline)
+            return false;
+        int rc = mu_pub_handle(pub, 100);
+        if (rc < 0 && rc != MU_ETIMEDOUT)
+            return false;
+    }
+    return true;
+}
+
+/* A raw XSUB sending what is not a subscription (empty, first byte 2 or
+   0xff) and a storm of 10,000 subscribe/unsubscribe pairs of distinct
+   prefixes: mu_pub ignores the first, counts the storm, holds nothing of
+   it afterwards (its map is empty again), and serves a good subscriber. */
+static void
+test_junk_and_storm_from_a_subscriber(void)
+{
+    char ep[128];
+    mu_pub_t *pub = mu_pub_new();
+    mu_sub_t *good = mu_sub_new();
+    zsock_t *raw = zsock_new(ZMQ_XSUB);
+    MU_CHECK(pub && good && raw);
+    MU_CHECK_EQ(mu_pub_bind(pub, ipc_endpoint(ep, sizeof ep)), 0);
+    zsock_set_sndhwm(raw, 0);
+    MU_CHECK_EQ(zmq_connect(zsock_resolve(raw), ep), 0);
+    void *h = zsock_resolve(raw);
+    MU_CHECK(zmq_send(h, "", 0, 0) == 0);
+    MU_CHECK(zmq_send(h,
+                      "\x02"
+                      "abc",
+                      4, 0)
+             == 4);
+    MU_CHECK(zmq_send(h, "\xff", 1, 0) == 1);
+    enum { N = 10000 };
+    for (int i = 0; i < N; i++) {
+        char m[32];
+        int n = snprintf(m, sizeof m, "\x01storm.%d", i);
+        MU_CHECK(zmq_send(h, m, (size_t) n, 0) == n);
+        m[0] = 0;
+        MU_CHECK(zmq_send(h, m, (size_t) n, 0) == n);
+    }
+    MU_CHECK(zmq_send(h, "\x01sync", 5, 0) == 5);
+    MU_CHECK(wait_held(pub, "sync"));
+    mu_pub_stats_t st = { .size = sizeof st };
+    MU_CHECK_EQ(mu_pub_stats(pub, &st), 0);
+    MU_CHECK_EQ(st.subscribes, N + 1);
+    MU_CHECK_EQ(st.unsubscribes, N);
+    MU_CHECK_EQ(mu_pub_subscriptions(pub), 1);
+    MU_CHECK_EQ(mu_sub_connect(good, ep), 0);
+    MU_CHECK_EQ(mu_sub_subscribe(good, "ok", 2), 0);
+    MU_CHECK(wait_held(pub, "ok"));
+    MU_CHECK_EQ(mu_pub_send(pub, "ok", 2, "v", 1), 0);
+    MU_CHECK_EQ(recv_topic(good, "ok", mu_test_ms(WAIT_MS)), 0);
+    zsock_destroy(&raw);
+    mu_sub_destroy(&good);
+    mu_pub_destroy(&pub);
+}
+
 /* With an argument, only the cases whose name contains it. */
 #define RUN(fn)                                 \
     do {                                        \
@@ -444,6 +510,7 @@ main(int argc, char **argv)
     RUN(test_flood_honours_timeout);
     RUN(test_unsubscribe_forgets_its_topics_only);
     RUN(test_oversized_subscription);
+    RUN(test_junk_and_storm_from_a_subscriber);
     RUN(test_proxy_long_prefix_unsubscribed);
     mu_test_remove_scratch_dir(tmpdir);
     MU_DONE();
