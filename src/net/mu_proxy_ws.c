@@ -247,13 +247,17 @@ cache_update(mu__pws_t *self, bool replay, bool binary)
 static void
 cache_forget(mu__pws_t *self, const void *prefix, size_t size)
 {
-    zlistx_t *keys = zhashx_keys(self->cache);
-    if (!keys)
+    /* The matching entries only, not a copy of every key (as mu_sub does) */
+    zlistx_t *doomed = zlistx_new();
+    if (!doomed)
         return;
-    for (mu__ps_key_t *k = zlistx_first(keys); k; k = zlistx_next(keys))
-        if (k->size >= size && memcmp(k->bytes, prefix, size) == 0)
-            cache_delete(self, k->bytes, k->size);
-    zlistx_destroy(&keys);
+    for (cached_t *c = zhashx_first(self->cache); c; c = zhashx_next(self->cache))
+        if (c->topic_size >= size && memcmp(c->topic, prefix, size) == 0
+            && !zlistx_add_end(doomed, c))
+            break;
+    for (cached_t *c = zlistx_first(doomed); c; c = zlistx_next(doomed))
+        cache_delete(self, c->topic, c->topic_size);
+    zlistx_destroy(&doomed);
 }
 
 /* Sends a new holder of prefix the kept frames of the topics it matches. */
