@@ -85,8 +85,10 @@ typedef struct {
 } mu_pub_stats_t;
 
 /*  Creates a publisher (an XPUB socket, send high-water mark 1000 per
-    subscriber, lossy, no cache). Returns NULL with errno ENOMEM, EINVAL
-    (libzmq refuses the socket) or EIO (libsodium cannot initialize). */
+    subscriber, lossy, no cache). A subscriber that sends a frame over 512
+    bytes (no subscription to a topic needs one) has its connection closed.
+    Returns NULL with errno ENOMEM, EINVAL (libzmq refuses the socket) or
+    EIO (libsodium cannot initialize). */
 MU_EXPORT MU_NODISCARD mu_pub_t *mu_pub_new(void);
 
 /*  Closes the socket (linger 200 ms), frees everything, sets *self_p to
@@ -201,7 +203,7 @@ typedef struct {
     size_t size;       /* set by the caller: sizeof (mu_sub_stats_t) */
     uint64_t received; /* messages delivered by mu_sub_recv */
     uint64_t bytes_received;
-    uint64_t missed;        /* gaps in a topic's sequence: lost on the way */
+    uint64_t missed;        /* gaps in a topic's sequence: lost on the way (saturates) */
     uint64_t duplicates;    /* replays (or copies) already delivered, dropped */
     uint64_t malformed;     /* messages with a bad frame layout, dropped */
     uint64_t auth_failures; /* CURVE handshakes refused on our binds */
@@ -240,7 +242,9 @@ MU_EXPORT MU_NODISCARD int mu_sub_subscribe(mu_sub_t *self, const void *prefix, 
 MU_EXPORT MU_NODISCARD int mu_sub_unsubscribe(mu_sub_t *self, const void *prefix, size_t size);
 
 /*  Receives the next message, waiting up to timeout_ms (-1 forever, 0 not
-    at all). Returns 0, MU_EAGAIN, MU_ETIMEDOUT or MU_EINTR. */
+    at all). Messages it drops (malformed, duplicates) do not hold it past
+    a timeout > 0; with 0 it reads until the queue is empty. Returns 0,
+    MU_EAGAIN, MU_ETIMEDOUT or MU_EINTR. */
 MU_EXPORT MU_NODISCARD int mu_sub_recv(mu_sub_t *self, mu_sub_msg_t *msg, int timeout_ms);
 
 /*  Copies the counters into *stats; the caller sets stats->size first.
@@ -269,7 +273,9 @@ typedef struct {
     uint64_t auth_failures; /* CURVE handshakes refused on both sides' binds */
 } mu_proxy_stats_t;
 
-/*  Creates a proxy (not running). Returns NULL with errno as mu_pub_new. */
+/*  Creates a proxy (not running). Its downstream side closes a
+    subscriber's connection on a frame over 512 bytes, as mu_pub does.
+    Returns NULL with errno as mu_pub_new. */
 MU_EXPORT MU_NODISCARD mu_proxy_t *mu_proxy_new(void);
 
 /*  Stops the thread (if started), closes both sides, frees; sets *self_p
@@ -345,27 +351,34 @@ typedef enum {
 #define MU_PROXY_WS_QUEUE_MAX (1024u * 1024)   /* bytes queued per client */
 #define MU_PROXY_WS_MAX_CLIENTS 4096
 #define MU_PROXY_WS_MAX_PREFIXES 1024 /* prefixes one client may hold at once */
+/* Bytes of the distinct prefixes all clients hold together (each counted
+   once, as its size + 1); a subscribe to a new prefix over it gets
+   MU_ENOSPC. libzmq keeps a trie node (some 32 bytes) per prefix byte in
+   each socket on the way, so this bounds the front's cost at some 100 MiB
+   however many clients subscribe to whatever. Not a setting. */
+#define MU_PROXY_WS_MAX_PREFIX_BYTES (1024u * 1024)
 #define MU_PROXY_WS_PING_INTERVAL_MS 20000
 #define MU_PROXY_WS_PING_TIMEOUT_MS 10000
 
 /*  The front's settings. Zero-initialise, then set what differs; strings
     are copied by mu_proxy_set_ws. */
 typedef struct {
-    const char *host;      /* address to listen on; NULL: "127.0.0.1" */
-    int port;              /* 0: an ephemeral port (the return of mu_proxy_set_ws) */
-    const char *cert_file; /* wss://: certificate chain (PEM), with key_file; */
-    const char *key_file;  /*   both NULL: plain ws:// */
-    const char *origin;    /* the Origin a client's handshake must carry exactly
+    const char *host;                /* address to listen on; NULL: "127.0.0.1" */
+    int port;                        /* 0: an ephemeral port (the return of mu_proxy_set_ws) */
+    const char *cert_file;           /* wss://: certificate chain (PEM), with key_file; */
+    const char *key_file;            /*   both NULL: plain ws:// */
+    const char *origin;              /* the Origin a client's handshake must carry exactly
                               (e.g. "https://app.example"); NULL: any or none */
-    size_t max_message;    /* largest frame either way, at most
+    size_t max_message;              /* largest frame either way, at most
                               MU_PUBSUB_MAX_MESSAGE; 0: MU_PROXY_WS_MAX_MESSAGE */
-    size_t queue_max;      /* bytes queued per client; 0: MU_PROXY_WS_QUEUE_MAX */
+    size_t queue_max;                /* bytes queued per client; 0: MU_PROXY_WS_QUEUE_MAX */
     mu_proxy_ws_overflow_t overflow; /* a client over queue_max */
-    int ping_interval_ms;  /* idle time before a ping; 0: default, -1: no pings */
-    int ping_timeout_ms;   /* no pong within this: closed; 0: default */
-    bool allow_publish;    /* clients may publish (else MU_EACCES to them) */
-    int max_clients;       /* clients at once (more are refused); 0: default */
-    int max_prefixes;      /* prefixes per client (more: MU_ENOSPC to it); 0: default */
+    int ping_interval_ms;            /* idle time before a ping; 0: default, -1: no pings */
+    int ping_timeout_ms;             /* no pong within this: closed; 0: default */
+    bool allow_publish;              /* clients may publish (else MU_EACCES to them) */
+    int max_clients;                 /* clients at once (more are refused); 0: default */
+    int max_prefixes;                /* prefixes per client (more: MU_ENOSPC to it); 0: default;
+                                        all clients: MU_PROXY_WS_MAX_PREFIX_BYTES */
 } mu_proxy_ws_t;
 
 /*  The front's counters (mu_proxy_ws_stats); set size first. */

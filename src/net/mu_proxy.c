@@ -72,6 +72,8 @@ mu_proxy_new(void)
     }
     void *down = zsock_resolve(self->down);
     mu__ps_set_int(down, ZMQ_XPUB_VERBOSE, 1);
+    int64_t max = MU__PS_MAX_SUBSCRIPTION; /* it receives subscriptions only */
+    zmq_setsockopt(down, ZMQ_MAXMSGSIZE, &max, sizeof max);
     self->forwarded = mu__ps_map_new();
     if (!self->forwarded) {
         mu_proxy_destroy(&self);
@@ -220,36 +222,61 @@ forward_burst(mu_proxy_t *self, void *up, void *down)
     return 0;
 }
 
+/* prefix as a key of self->forwarded: in space when it fits a key
+   buffer, else in a new allocation (*heap set; NULL when out of memory).
+   Prefixes longer than a topic are counted too: libzmq's XSUB counts
+   them like any, and a count lost here would leave them subscribed
+   upstream for ever. */
+static mu__ps_key_t *
+forwarded_key(mu__ps_key_t *space, const uint8_t *prefix, size_t size, bool *heap)
+{
+    *heap = size > MU__PS_KEY_MAX;
+    mu__ps_key_t *key = *heap ? malloc(sizeof *key + size) : space;
+    if (!key)
+        return NULL;
+    key->size = size;
+    if (size)
+        memcpy(key->bytes, prefix, size);
+    return key;
+}
+
 /* Counts one more subscribe of prefix forwarded upstream. */
 static void
 count_subscribe(mu_proxy_t *self, const uint8_t *prefix, size_t size)
 {
-    if (size > MU_PUBSUB_MAX_TOPIC)
-        return; /* matches no topic: forwarded, never counted */
-    MU__PS_KEY_BUF(key);
-    mu__ps_key_set(key, prefix, size, NULL, 0);
+    MU__PS_KEY_BUF(space);
+    bool heap;
+    mu__ps_key_t *key = forwarded_key(space, prefix, size, &heap);
+    if (!key)
+        return;
     uint64_t *n = zhashx_lookup(self->forwarded, key);
     if (!n) {
         n = calloc(1, sizeof *n);
-        if (!n || zhashx_insert(self->forwarded, key, n) != 0) {
+        if (n && zhashx_insert(self->forwarded, key, n) != 0) {
             free(n);
-            return;
+            n = NULL;
         }
     }
-    ++*n;
+    if (n)
+        ++*n;
+    if (heap)
+        free(key);
 }
 
 /* The subscribes of prefix forwarded upstream (forgotten now). */
 static uint64_t
 take_subscribes(mu_proxy_t *self, const uint8_t *prefix, size_t size)
 {
-    if (size > MU_PUBSUB_MAX_TOPIC)
+    MU__PS_KEY_BUF(space);
+    bool heap;
+    mu__ps_key_t *key = forwarded_key(space, prefix, size, &heap);
+    if (!key)
         return 1;
-    MU__PS_KEY_BUF(key);
-    mu__ps_key_set(key, prefix, size, NULL, 0);
     uint64_t *n = zhashx_lookup(self->forwarded, key);
     uint64_t count = n ? *n : 1;
     zhashx_delete(self->forwarded, key);
+    if (heap)
+        free(key);
     return count;
 }
 

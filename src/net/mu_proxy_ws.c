@@ -127,7 +127,7 @@ mu__pws_new(const mu_proxy_ws_t *settings)
     self->allow_publish = settings->allow_publish;
     self->max_prefixes = settings->max_prefixes ? settings->max_prefixes : MU_PROXY_WS_MAX_PREFIXES;
     self->max_message = settings->max_message ? settings->max_message : MU_PROXY_WS_MAX_MESSAGE;
-    self->index = mu__pws_index_new((size_t) self->max_prefixes);
+    self->index = mu__pws_index_new((size_t) self->max_prefixes, MU_PROXY_WS_MAX_PREFIX_BYTES);
     self->cache = mu__ps_map_new();
     if (!self->index || !self->cache) {
         mu__pws_destroy(&self);
@@ -247,13 +247,17 @@ cache_update(mu__pws_t *self, bool replay, bool binary)
 static void
 cache_forget(mu__pws_t *self, const void *prefix, size_t size)
 {
-    zlistx_t *keys = zhashx_keys(self->cache);
-    if (!keys)
+    /* The matching entries only, not a copy of every key (as mu_sub does) */
+    zlistx_t *doomed = zlistx_new();
+    if (!doomed)
         return;
-    for (mu__ps_key_t *k = zlistx_first(keys); k; k = zlistx_next(keys))
-        if (k->size >= size && memcmp(k->bytes, prefix, size) == 0)
-            cache_delete(self, k->bytes, k->size);
-    zlistx_destroy(&keys);
+    for (cached_t *c = zhashx_first(self->cache); c; c = zhashx_next(self->cache))
+        if (c->topic_size >= size && memcmp(c->topic, prefix, size) == 0
+            && !zlistx_add_end(doomed, c))
+            break;
+    for (cached_t *c = zlistx_first(doomed); c; c = zlistx_next(doomed))
+        cache_delete(self, c->topic, c->topic_size);
+    zlistx_destroy(&doomed);
 }
 
 /* Sends a new holder of prefix the kept frames of the topics it matches. */
@@ -295,6 +299,14 @@ subscribe(mu__pws_t *self, uint64_t client, const mu__pws_command_t *c)
         snprintf(message, sizeof message, "subscribe: a client holds at most %d prefixes",
                  self->max_prefixes);
         send_error(self, client, rc, message);
+        return;
+    }
+    if (rc == MU_ELIMIT) { /* libzmq keeps a trie node per prefix byte, on 3 sockets here */
+        char message[160];
+        snprintf(message, sizeof message,
+                 "subscribe: the clients of this proxy hold at most %u bytes of distinct prefixes",
+                 MU_PROXY_WS_MAX_PREFIX_BYTES);
+        send_error(self, client, MU_ENOSPC, message);
         return;
     }
     if (rc < 0) {

@@ -37,6 +37,7 @@ struct mu__pws_index_t {
     zhashx_t *clients;  /* 8-byte id key -> client_t */
     uint32_t by_length[MU_PUBSUB_MAX_TOPIC + 1];
     size_t max_prefixes;
+    size_t bytes, max_bytes; /* of the distinct prefixes: size + 1 each */
     uint64_t stamp;
 };
 
@@ -63,12 +64,13 @@ prefix_free(void **item)
 }
 
 mu__pws_index_t *
-mu__pws_index_new(size_t max_prefixes)
+mu__pws_index_new(size_t max_prefixes, size_t max_bytes)
 {
     mu__pws_index_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->max_prefixes = max_prefixes;
+    self->max_bytes = max_bytes;
     self->prefixes = mu__ps_map_new();
     self->clients = mu__ps_map_new();
     if (!self->prefixes || !self->clients) {
@@ -141,7 +143,19 @@ prefix_get(mu__pws_index_t *self, const mu__ps_key_t *key)
         return NULL;
     }
     self->by_length[key->size]++;
+    self->bytes += key->size + 1;
     return p;
+}
+
+/* Drops prefix entry p (no holder left). */
+static void
+prefix_drop(mu__pws_index_t *self, prefix_t *p)
+{
+    MU__PS_KEY_BUF(key);
+    mu__ps_key_set(key, p->bytes, p->size, NULL, 0);
+    self->by_length[p->size]--;
+    self->bytes -= p->size + 1;
+    zhashx_delete(self->prefixes, key);
 }
 
 /* Takes holder h out of its prefix, dropping the prefix when it was the
@@ -153,12 +167,8 @@ unhold(mu__pws_index_t *self, holder_t *h)
     holder_t *last = p->holders[--p->count];
     p->holders[h->slot] = last;
     last->slot = h->slot;
-    if (p->count == 0) {
-        MU__PS_KEY_BUF(key);
-        mu__ps_key_set(key, p->bytes, p->size, NULL, 0);
-        self->by_length[p->size]--;
-        zhashx_delete(self->prefixes, key);
-    }
+    if (p->count == 0)
+        prefix_drop(self, p);
     free(h);
 }
 
@@ -175,6 +185,8 @@ mu__pws_index_subscribe(mu__pws_index_t *self, uint64_t id, const void *prefix, 
         return 0;
     if (zhashx_size(c->held) >= self->max_prefixes)
         return MU_ENOSPC;
+    if (self->bytes + size + 1 > self->max_bytes && !zhashx_lookup(self->prefixes, key))
+        return MU_ELIMIT;
     prefix_t *p = prefix_get(self, key);
     holder_t *h = p ? calloc(1, sizeof *h) : NULL;
     if (h && p->count == p->cap) {
@@ -190,10 +202,8 @@ mu__pws_index_subscribe(mu__pws_index_t *self, uint64_t id, const void *prefix, 
     }
     if (!h || zhashx_insert(c->held, key, h) != 0) {
         free(h);
-        if (p && p->count == 0) {
-            self->by_length[p->size]--;
-            zhashx_delete(self->prefixes, key);
-        }
+        if (p && p->count == 0)
+            prefix_drop(self, p);
         return MU_ENOMEM;
     }
     h->client = c;

@@ -50,7 +50,9 @@ typedef void mu__pws_prefix_fn(void *arg, const void *prefix, size_t size);
 /*  Called once per matching client for a topic. */
 typedef void mu__pws_client_fn(void *arg, uint64_t client);
 
-mu__pws_index_t *mu__pws_index_new(size_t max_prefixes);
+/*  max_prefixes: per client; max_bytes: of the distinct prefixes all
+    clients hold, each counted once as its size + 1. */
+mu__pws_index_t *mu__pws_index_new(size_t max_prefixes, size_t max_bytes);
 void mu__pws_index_destroy(mu__pws_index_t **self_p);
 
 /*  Adds client (a new id) with no prefixes. Returns 0 or MU_ENOMEM. */
@@ -62,7 +64,8 @@ void mu__pws_index_remove(mu__pws_index_t *self, uint64_t client, mu__pws_prefix
 
 /*  Adds prefix (at most MU_PUBSUB_MAX_TOPIC bytes) to client's. Returns 1
     (added), 0 (the client held it already), MU_ENOENT (no such client),
-    MU_ENOSPC (the client holds max_prefixes) or MU_ENOMEM. */
+    MU_ENOSPC (the client holds max_prefixes), MU_ELIMIT (a new distinct
+    prefix over max_bytes) or MU_ENOMEM. */
 int mu__pws_index_subscribe(mu__pws_index_t *self, uint64_t client, const void *prefix,
                             size_t size);
 

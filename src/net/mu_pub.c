@@ -80,6 +80,8 @@ mu_pub_new(void)
     }
     self->handle = zsock_resolve(self->sock);
     mu__ps_set_int(self->handle, ZMQ_XPUB_VERBOSE, 1);
+    int64_t max = MU__PS_MAX_SUBSCRIPTION; /* it receives subscriptions only */
+    zmq_setsockopt(self->handle, ZMQ_MAXMSGSIZE, &max, sizeof max);
     return self;
 }
 

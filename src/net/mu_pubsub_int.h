@@ -16,6 +16,15 @@
 #define MU__PS_FIRST 1  /* the topic's sequence (re)starts here */
 #define MU__PS_REPLAY 2 /* a last-value cache replay */
 
+/*  The largest frame an XPUB (mu_pub's, the proxy's downstream side)
+    takes from a subscriber: a subscription to a prefix of at most
+    MU_PUBSUB_MAX_TOPIC bytes, with room for its ZMTP command form. libzmq
+    stores a prefix as a trie node per byte (some 40 bytes each), so a
+    subscriber's frame of the default maximum (64 MiB) would cost the
+    publisher gigabytes; a larger frame closes that subscriber's
+    connection instead. */
+#define MU__PS_MAX_SUBSCRIPTION 512
+
 /*  A new czmq socket of type with libmutil's defaults (linger 200 ms,
     reconnect 100 ms doubling to 5 s, maximum message size), or NULL
     after recording MU_EIO / MU_EINVAL. */
@@ -32,7 +41,8 @@ int mu__ps_wait_readable(void *handle, int timeout_ms);
     else -errno. */
 int mu__ps_zmq_error(void);
 
-/*  A byte-string key: up to 8 + MU_PUBSUB_MAX_TOPIC bytes. */
+/*  A byte-string key: up to 8 + MU_PUBSUB_MAX_TOPIC bytes (the stack
+    buffer's size; a map takes longer keys made on the heap). */
 #define MU__PS_KEY_MAX (8 + MU_PUBSUB_MAX_TOPIC)
 typedef struct {
     size_t size;

@@ -54,7 +54,7 @@ match(mu__pws_index_t *index, const char *topic, seen_t *s)
 static void
 test_index_matches_each_client_once(void)
 {
-    mu__pws_index_t *index = mu__pws_index_new(3);
+    mu__pws_index_t *index = mu__pws_index_new(3, MU_PROXY_WS_MAX_PREFIX_BYTES);
     MU_CHECK(index);
     MU_CHECK_EQ(mu__pws_index_add(index, 1), 0);
     MU_CHECK_EQ(mu__pws_index_add(index, 2), 0);
@@ -88,7 +88,8 @@ test_index_matches_each_client_once(void)
 static void
 test_index_many_clients_on_one_prefix(void)
 {
-    mu__pws_index_t *index = mu__pws_index_new(MU_PROXY_WS_MAX_PREFIXES);
+    mu__pws_index_t *index = mu__pws_index_new(MU_PROXY_WS_MAX_PREFIXES,
+                                               MU_PROXY_WS_MAX_PREFIX_BYTES);
     MU_CHECK(index);
     for (uint64_t id = 1; id <= 1000; id++) {
         MU_CHECK_EQ(mu__pws_index_add(index, id), 0);
@@ -104,6 +105,51 @@ test_index_many_clients_on_one_prefix(void)
     for (size_t i = 0; i < 500; i++)
         MU_CHECK(s.ids[i] % 2 == 1);
     mu__pws_index_destroy(&index); /* with clients left: freed (ASan) */
+}
+
+/* The bytes of distinct prefixes all clients hold together are bounded
+   (libzmq keeps a trie node per prefix byte in each socket on the way: one
+   client's 1,024 distinct prefixes of 255 bytes grew the proxy by 68 MB
+   under ASan, and max_clients of them were allowed): a new prefix over
+   the bound is refused (MU_ELIMIT, which the front answers MU_ENOSPC), a
+   prefix some client holds already is not new, and letting go of
+   prefixes, or a client's removal, makes room again. */
+static void
+test_index_bounds_distinct_prefix_bytes(void)
+{
+    mu__pws_index_t *index = mu__pws_index_new(1000, 10 * 256);
+    MU_CHECK(index);
+    MU_CHECK_EQ(mu__pws_index_add(index, 1), 0);
+    MU_CHECK_EQ(mu__pws_index_add(index, 2), 0);
+    char prefix[255];
+    for (int i = 0; i < 10; i++) {
+        memset(prefix, 'a' + i, sizeof prefix);
+        MU_CHECK_EQ(mu__pws_index_subscribe(index, 1, prefix, sizeof prefix), 1);
+    }
+    memset(prefix, 'z', sizeof prefix);
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 1, prefix, sizeof prefix), MU_ELIMIT);
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, prefix, sizeof prefix), MU_ELIMIT);
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, "", 0), MU_ELIMIT); /* 1 byte too */
+    memset(prefix, 'a', sizeof prefix);
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, prefix, sizeof prefix), 1);   /* not new */
+    MU_CHECK_EQ(mu__pws_index_unsubscribe(index, 1, prefix, sizeof prefix), 0); /* 2 holds it */
+    memset(prefix, 'z', sizeof prefix);
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, prefix, sizeof prefix), MU_ELIMIT);
+    memset(prefix, 'b', sizeof prefix);
+    MU_CHECK_EQ(mu__pws_index_unsubscribe(index, 1, prefix, sizeof prefix), 0); /* the last */
+    memset(prefix, 'z', sizeof prefix);
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, prefix, sizeof prefix), 1);
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, "", 0), MU_ELIMIT);
+    mu__pws_index_remove(index, 1, NULL, NULL); /* 8 prefixes freed */
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, "", 0), 1);
+    for (int i = 0; i < 7; i++) {
+        memset(prefix, 'c' + i, sizeof prefix);
+        MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, prefix, sizeof prefix), 1);
+    }
+    memset(prefix, 'y', sizeof prefix);
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, prefix, 254), 1); /* exactly full */
+    MU_CHECK_EQ(mu__pws_index_subscribe(index, 2, "x", 1), MU_ELIMIT);
+    mu__pws_index_destroy(&index);
 }
 
 /* ---- the protocol ------------------------------------------------------- */
@@ -433,6 +479,7 @@ main(void)
     mu_test_start(60);
     MU_RUN(test_index_matches_each_client_once);
     MU_RUN(test_index_many_clients_on_one_prefix);
+    MU_RUN(test_index_bounds_distinct_prefix_bytes);
     MU_RUN(test_parse_commands);
     MU_RUN(test_parse_errors);
     MU_RUN(test_parse_binary);
