@@ -92,19 +92,23 @@ srv_recv(hostile_t *h, uint64_t *id_p)
     return frame[1];
 }
 
-/* Counts the client's messages of kind now queued at the ROUTER. */
+/* Counts the client's messages of kind sent so far: makes the client send
+   a request (id, the client's next) answered at once and reads up to it. */
 static int
-srv_count(hostile_t *h, int kind)
+srv_count(hostile_t *h, int kind, uint64_t id)
 {
-    int count = 0, timeout = 0;
-    zmq_setsockopt(h->router, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    uint64_t id;
-    int got;
-    while ((got = srv_recv(h, &id)) >= 0)
+    if (!srv_send(h, K_REP, id, "sync", 4))
+        return -1;
+    void *reply = NULL;
+    size_t size;
+    if (mu_client_request(h->client, "sync", 4, &reply, &size, mu_test_ms(5000)) != 0)
+        return -1;
+    free(reply);
+    int count = 0, got;
+    uint64_t got_id;
+    while ((got = srv_recv(h, &got_id)) >= 0 && !(got == K_REQ && got_id == id))
         count += got == kind;
-    timeout = mu_test_ms(5000);
-    zmq_setsockopt(h->router, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
-    return count;
+    return got < 0 ? -1 : count;
 }
 
 static bool
@@ -268,22 +272,22 @@ test_transfer_error_codes(void)
     MU_CHECK(srv_err(&h, 1, MU_EPIPE, "no"));
     MU_CHECK_EQ(get(&h, local, 0), MU_EREMOTE);
     MU_CHECK(strstr(mu_last_error(), "server: no") != NULL);
-    MU_CHECK_EQ(srv_count(&h, K_GET_OPEN), 1);
+    MU_CHECK_EQ(srv_count(&h, K_GET_OPEN, 2), 1);
     MU_CHECK(!exists(local));
 
-    MU_CHECK(srv_err(&h, 2, -99999, "odd"));
+    MU_CHECK(srv_err(&h, 3, -99999, "odd"));
     MU_CHECK_EQ(get(&h, local, 0), MU_EREMOTE);
     MU_CHECK(!exists(local));
-    MU_CHECK(srv_err(&h, 3, MU_ENOENT, "gone"));
+    MU_CHECK(srv_err(&h, 4, MU_ENOENT, "gone"));
     MU_CHECK_EQ(get(&h, local, 0), MU_ENOENT);
-    MU_CHECK(srv_err(&h, 4, -EROFS, "read-only")); /* an errno of the server's */
+    MU_CHECK(srv_err(&h, 5, -EROFS, "read-only")); /* an errno of the server's */
     MU_CHECK_EQ(get(&h, local, 0), -EROFS);
 
     MU_CHECK(write_file(local_path(src, "err-src"), "abc", 3));
-    MU_CHECK(srv_err(&h, 5, MU_EPIPE, "no"));
+    MU_CHECK(srv_err(&h, 6, MU_EPIPE, "no"));
     mu_file_options_t o = { .timeout_ms = mu_test_ms(3000) };
     MU_CHECK_EQ(mu_client_put(h.client, src, "remote", &o), MU_EREMOTE);
-    MU_CHECK_EQ(srv_count(&h, K_PUT_OPEN), 1);
+    MU_CHECK_EQ(srv_count(&h, K_PUT_OPEN, 7), 1);
     MU_CHECK_EQ(count_temp(), 0);
     unlink(src);
     hostile_close(&h);
@@ -417,6 +421,45 @@ test_resume_kept(void)
     hostile_close(&h);
 }
 
+/* Pushes flood in while the caller does not read: the queue keeps at
+   most 64 MiB of payload (and 100,000 items), dropping the oldest. */
+static void
+test_push_flood_bounded(void)
+{
+    enum { PUSHES = 72, SIZE = 1024 * 1024 };
+    hostile_t h;
+    MU_CHECK(hostile_open(&h));
+    uint8_t *push = malloc(SIZE);
+    MU_CHECK(push);
+    for (int i = 0; i < PUSHES; i++) {
+        memset(push, i, SIZE);
+        MU_CHECK(srv_send(&h, K_PUSH, 0, push, SIZE));
+    }
+    free(push);
+    MU_CHECK(srv_send(&h, K_REP, 1, "pong", 4));
+    void *reply = NULL;
+    size_t size = 0;
+    MU_CHECK_EQ(mu_client_request(h.client, "ping", 4, &reply, &size, mu_test_ms(5000)), 0);
+    free(reply);
+    mu_client_stats_t st = { .size = sizeof st };
+    MU_CHECK_EQ(mu_client_stats(h.client, &st), 0);
+    MU_CHECK_EQ(st.dropped_events, PUSHES - 64);
+    size_t total = 0;
+    int first = -1, last = -1;
+    void *data;
+    while (mu_client_recv(h.client, NULL, NULL, NULL, &data, &size, 0) == 0) {
+        if (first < 0)
+            first = ((uint8_t *) data)[0];
+        last = ((uint8_t *) data)[size - 1];
+        total += size;
+        free(data);
+    }
+    MU_CHECK_EQ(total, (size_t) 64 * SIZE);
+    MU_CHECK_EQ(first, PUSHES - 64);
+    MU_CHECK_EQ(last, PUSHES - 1);
+    hostile_close(&h);
+}
+
 int
 main(void)
 {
@@ -427,6 +470,7 @@ main(void)
     MU_RUN(test_info_twice);
     MU_RUN(test_download_violations);
     MU_RUN(test_resume_kept);
+    MU_RUN(test_push_flood_bounded);
     mu_test_remove_scratch_dir(tmpdir);
     MU_DONE();
 }
