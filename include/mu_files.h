@@ -106,7 +106,9 @@ MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self, size
     byte or with a digest of another length, a message of an upload),
     another code the server answered (an MU_E* code or an errno value of
     the server's; any other code, and MU_EPIPE, come back as MU_EREMOTE;
-    mu_last_error() holds "server: ..."), or -errno of a local write
+    mu_last_error() holds "server: ..."), -ELOOP or MU_ENOTREG (with
+    MU_FILE_RESUME: local.partial is a symbolic link, never followed, or
+    not a regular file; it is left alone), or -errno of a local write
     (MU_ENOSPC, MU_EFBIG...); on error no file is left at local (nor a
     temp file; with MU_FILE_RESUME the bytes received are kept in
     local.partial, and the bytes it held before the call are never

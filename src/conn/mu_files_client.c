@@ -194,6 +194,31 @@ local_hash_prefix(local_t *lf)
     return rc;
 }
 
+/*  Opens LOCAL.partial, created or continued, never through a symbolic
+    link (-ELOOP: a link planted there would have the download append to
+    the file it leads to, then be renamed into place) nor as anything but
+    a regular file (MU_ENOTREG; O_NONBLOCK so that a FIFO does not block
+    the open). A LOCAL.partial that cannot be opened is not the call's to
+    remove: lf->tmp is dropped then. */
+static int
+local_open_partial(local_t *lf)
+{
+    lf->fd = open(lf->tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    struct stat st;
+    int rc = lf->fd < 0               ? -errno
+             : fstat(lf->fd, &st) < 0 ? -errno
+             : !S_ISREG(st.st_mode)   ? MU_ENOTREG
+                                      : 0;
+    if (rc == 0)
+        return local_hash_prefix(lf);
+    if (lf->fd >= 0)
+        close(lf->fd);
+    lf->fd = -1;
+    free(lf->tmp);
+    lf->tmp = NULL;
+    return rc;
+}
+
 /*  Opens the temporary file: a fresh LOCAL.part-XXXXXX, or LOCAL.partial
     (created or continued) with MU_FILE_RESUME. */
 static int
@@ -208,10 +233,8 @@ local_open(local_t *lf, const char *local, bool resume, int alg)
     lf->tmp = str_concat(local, resume ? ".partial" : ".part-XXXXXX");
     if (!lf->tmp)
         return MU_ENOMEM;
-    if (resume) {
-        lf->fd = open(lf->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        return lf->fd < 0 ? -errno : local_hash_prefix(lf);
-    }
+    if (resume)
+        return local_open_partial(lf);
     lf->fd = mkostemp(lf->tmp, O_CLOEXEC);
     if (lf->fd < 0) {
         int rc = -errno;

@@ -460,6 +460,44 @@ test_push_flood_bounded(void)
     hostile_close(&h);
 }
 
+/* A LOCAL.partial that is a symbolic link is not followed: the download
+   never writes into the file it leads to, and the link is left alone
+   (it was appended to, then renamed into place as LOCAL, before). A
+   LOCAL.partial the client may not open is left alone too. */
+static void
+test_resume_partial_symlink(void)
+{
+    hostile_t h;
+    char local[512], partial[600], victim[512];
+    MU_CHECK(hostile_open(&h));
+    local_path(local, "linked");
+    snprintf(partial, sizeof partial, "%s.partial", local);
+    MU_CHECK(write_file(local_path(victim, "victim"), "mine", 4));
+    MU_CHECK(symlink(victim, partial) == 0);
+    MU_CHECK(srv_info(&h, 1, 7));
+    MU_CHECK(srv_data(&h, 1, 4, "bad"));
+    MU_CHECK(srv_end(&h, 1, "minebad"));
+    MU_CHECK_EQ(get(&h, local, MU_FILE_RESUME), -ELOOP);
+    MU_CHECK(holds(victim, "mine", 4));
+    MU_CHECK(!exists(local));
+    struct stat st;
+    MU_CHECK(lstat(partial, &st) == 0 && S_ISLNK(st.st_mode));
+    unlink(partial);
+    /* a directory in its place: refused, kept */
+    MU_CHECK(mkdir(partial, 0700) == 0);
+    MU_CHECK_EQ(get(&h, local, MU_FILE_RESUME), MU_EISDIR);
+    MU_CHECK(lstat(partial, &st) == 0 && S_ISDIR(st.st_mode));
+    rmdir(partial);
+    /* a FIFO: not a regular file, kept */
+    MU_CHECK(mkfifo(partial, 0600) == 0);
+    MU_CHECK_EQ(get(&h, local, MU_FILE_RESUME), MU_ENOTREG);
+    MU_CHECK(lstat(partial, &st) == 0 && S_ISFIFO(st.st_mode));
+    unlink(partial);
+    unlink(victim);
+    MU_CHECK_EQ(count_temp(), 0);
+    hostile_close(&h);
+}
+
 int
 main(void)
 {
@@ -471,6 +509,7 @@ main(void)
     MU_RUN(test_download_violations);
     MU_RUN(test_resume_kept);
     MU_RUN(test_push_flood_bounded);
+    MU_RUN(test_resume_partial_symlink);
     mu_test_remove_scratch_dir(tmpdir);
     MU_DONE();
 }
