@@ -336,7 +336,8 @@ queue_phase(phase_t *p, int phase, const uint8_t *data, const uint8_t *end)
             fail("out of memory", NULL);
         memcpy(frame, data, len);
         data += len;
-        more = more && end - data >= 2;
+        /* the last frame of the input, and of a phase, ends its message */
+        more = more && end - data >= 2 && !(phase < 3 && data[0] == 0xff && data[1] == 0xff);
         if (len >= MU__HDR_SIZE) {
             uint64_t id = mu__get_le64(frame + 2);
             if (id < IDS)
@@ -372,8 +373,8 @@ static void
 check_code(const char *call, int rc)
 {
     if (trace)
-        fprintf(stderr, "fuzz_client: %s -> %d %s (%s)\n", call, rc, mu_errname(rc),
-                rc ? mu_last_error() : "");
+        fprintf(stderr, "fuzz_client: %s -> %d %s (%s) at %" PRId64 " ms\n", call, rc,
+                mu_errname(rc), rc ? mu_last_error() : "", mu__now_ms() % 100000);
     if (rc > 0 || rc == MU_EPIPE || (rc <= -1000 && strcmp(mu_errname(rc), "MU_E?") == 0))
         fail("a call returned an undocumented code", call);
 }
