@@ -87,6 +87,7 @@ SEEDS = {
                                [err(0, EPROTO, b"hello first"), u32(PUT_READY, 1, 0)]),
     "error_codes": seed(0, [err(0, EPIPE), err(1, -99999)], [err(0, EPIPE)],
                         [err(0, -99999, b"")], [err(0, ENOENT)]),
+    "request_err_epipe": seed(0, [], [], [err(0, EPIPE)]),
     "credit_absurd": seed(0, [], [u32(PUT_READY, 0, 0xffffffff), u32(PUT_CREDIT, 0, 0xffffffff),
                                   frame(PUT_DONE, 0)]),
     "credit_zero": seed(0, [], [u32(PUT_READY, 0, 0), u32(PUT_CREDIT, 0, 0), frame(PUT_DONE, 0),
