@@ -52,6 +52,9 @@
         the end;
       - as many file descriptors open as before; the heap grew by at most
         HEAP_SLACK.
+    libFuzzer's -timeout raises SIGALRM now and then: a call waiting in
+    poll() then returns MU_EINTR, as documented; the phases take it as a
+    result, the target's own waits wait again.
     FUZZ_CLIENT_TRACE=1 prints each call's result. */
 #include "base/mu_internal.h"
 #include "conn/mu_files_priv.h"
@@ -232,7 +235,10 @@ static int
 recv_client(int wait_ms, uint64_t *id_p)
 {
     zmq_pollitem_t item = { router, 0, ZMQ_POLLIN, 0 };
-    if (zmq_poll(&item, 1, wait_ms) <= 0)
+    int ready;
+    while ((ready = zmq_poll(&item, 1, wait_ms)) < 0 && errno == EINTR)
+        ;
+    if (ready <= 0)
         return -1;
     zmq_msg_t msg;
     zmq_msg_init(&msg);
@@ -522,6 +528,8 @@ recv_until(const uint8_t *mark, size_t mark_len)
         void *item;
         size_t size;
         int rc = mu_client_recv(client, &kind, &id, &last, &item, &size, SYNC_MS);
+        if (rc == MU_EINTR)
+            continue; /* libFuzzer's SIGALRM (its -timeout) interrupted the wait */
         if (rc != 0)
             fail("the client's queue did not give the last push", mu_errname(rc));
         if ((kind != MU_CLIENT_PUSH && kind != MU_CLIENT_STREAM) || (last != 0 && last != 1)
@@ -553,10 +561,13 @@ static void
 sync_client(const phase_t *p)
 {
     uint64_t id = phase_base(p);
-    send_simple(MU__K_REP, id, "sync", 4);
     void *reply = NULL;
     size_t size;
-    int rc = mu_client_request(client, "sync", 4, &reply, &size, SYNC_MS);
+    int rc;
+    do { /* a signal (libFuzzer's SIGALRM) interrupts a wait: MU_EINTR */
+        send_simple(MU__K_REP, id, "sync", 4);
+        rc = mu_client_request(client, "sync", 4, &reply, &size, SYNC_MS);
+    } while (rc == MU_EINTR && (id = mu__client_next_id(client) + 1));
     if (rc != 0 || size != 4 || memcmp(reply, "sync", 4) != 0)
         fail("the client no longer answers", mu_errname(rc));
     free(reply);
