@@ -24,7 +24,9 @@
     id the phase's call uses (a reopened transfer takes the next ones).
 
     Phases, each with its messages queued before its call, then ERR
-    MU_ECANCELED for the phase's 8 ids, so that every call ends without
+    MU_ECANCELED for the phase's 8 ids (and one more per "hello first"
+    the input held so far: one of any id makes a running transfer open
+    again under its next id), so that every call ends without
     waiting for its timeout (whatever the input left is stale for the
     calls after it, as a hostile server's tail would be):
       0. mu_client_get of "remote" to DIR/dst (chunk 64, window 4);
@@ -274,8 +276,10 @@ typedef struct {
 
 typedef struct {
     int flags, alg;
-    uint64_t base;                         /* the phase's first id */
-    fix_t fix[IDS];                        /* download phase, F_FIX */
+    uint64_t base;   /* the phase's first id */
+    uint64_t span;   /* ids its ERRs end: IDS + reopenings */
+    uint64_t reopen; /* "hello first" ERRs queued so far: any id reopens a transfer */
+    fix_t fix[IDS];  /* download phase, F_FIX */
     uint8_t ends[IDS * 4][MU__DIGEST_MAX]; /* digests of GET_ENDs sent */
     size_t end_count;
 } phase_t;
@@ -352,6 +356,9 @@ queue_phase(phase_t *p, int phase, const uint8_t *data, const uint8_t *end)
         }
         if (phase == 0 && !more)
             note_download(p, frame, len);
+        if (!more && len > MU__HDR_SIZE + 4 && frame[1] == MU__K_ERR
+            && memmem(frame + MU__HDR_SIZE + 4, len - MU__HDR_SIZE - 4, "hello first", 11))
+            p->reopen++; /* a transfer opens again under the next id */
         if (trace && len >= MU__HDR_SIZE)
             fprintf(stderr, "fuzz_client: phase %d -> kind 0x%02x id %" PRIu64 " %zu bytes%s\n",
                     phase, frame[1], mu__get_le64(frame + 2), len - MU__HDR_SIZE,
@@ -359,7 +366,8 @@ queue_phase(phase_t *p, int phase, const uint8_t *data, const uint8_t *end)
         send_frame(frame, len, more);
         free(frame);
     }
-    for (uint64_t i = 0; i < IDS; i++)
+    p->span = IDS + p->reopen; /* left over, they reopen later phases' too */
+    for (uint64_t i = 0; i < p->span; i++)
         send_err(p->base + i, MU_ECANCELED, "fuzz_client: end of the phase");
     return data;
 }
@@ -370,7 +378,7 @@ static uint64_t
 phase_base(const phase_t *p)
 {
     uint64_t id;
-    while ((id = mu__client_next_id(client)) < p->base + IDS)
+    while ((id = mu__client_next_id(client)) < p->base + p->span)
         ;
     return id + 1;
 }
