@@ -22,8 +22,10 @@
     hello. ZeroMQ heartbeats detect a dead server within the heartbeat
     timeout. A reply that arrives after its call timed out is discarded and
     counted. Pushes and stream chunks that arrive while a call waits are
-    queued (up to 100,000, then the oldest are dropped and counted) for
-    mu_client_recv.
+    queued for mu_client_recv: up to 100,000 of them and 64 MiB of their
+    payload, then the oldest are dropped and counted in dropped_events (a
+    single larger one is kept alone), so a server flooding a client whose
+    caller does not read costs it bounded memory.
 
     Errors: failing calls return a negative MU_E* code and record a detail
     for mu_last_error(); an error the server answered is recorded as

@@ -100,14 +100,28 @@ MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self, size
     (as mu_client_request), MU_EINTR (cancelled by progress, or a signal
     handler set zsys_interrupted), MU_EIO (the file changed on the server
     while it was sent), MU_EAGAIN (the server already runs 32 transfers
-    for this client), or -errno of a local write (MU_ENOSPC, MU_EFBIG...);
-    on error no file is left at local (nor a temp file; with
-    MU_FILE_RESUME the bytes received are kept in local.partial). */
+    for this client), MU_EPROTO (the server broke the protocol: a second
+    size, a chunk out of place, past the size or larger than asked, a
+    window or digest algorithm other than asked, an end before the last
+    byte or with a digest of another length, a message of an upload),
+    another code the server answered (an MU_E* code or an errno value of
+    the server's; any other code, and MU_EPIPE, come back as MU_EREMOTE;
+    mu_last_error() holds "server: ..."), -ELOOP or MU_ENOTREG (with
+    MU_FILE_RESUME: local.partial is a symbolic link, never followed, or
+    not a regular file; it is left alone), or -errno of a local write
+    (MU_ENOSPC, MU_EFBIG...); on error no file is left at local (nor a
+    temp file; with MU_FILE_RESUME the bytes received are kept in
+    local.partial, and the bytes it held before the call are never
+    changed). */
 MU_EXPORT MU_NODISCARD int mu_client_get(mu_client_t *self, const char *remote, const char *local,
                                          const mu_file_options_t *options);
 
 /*  Uploads local to remote. Returns like mu_client_get (errors of the
-    server's writing come back as its codes, e.g. MU_ENOSPC, MU_EFBIG). */
+    server's writing come back as its codes, e.g. MU_ENOSPC, MU_EFBIG;
+    MU_EPROTO for a PUT_DONE before the digest was sent or a message of a
+    download). Credit the server grants beyond 2^20 chunks is capped
+    there; a server that grants none makes the call wait, re-opening the
+    upload after 5 s of silence, until its timeout. */
 MU_EXPORT MU_NODISCARD int mu_client_put(mu_client_t *self, const char *local, const char *remote,
                                          const mu_file_options_t *options);
 

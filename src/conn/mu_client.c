@@ -21,6 +21,7 @@
 #include <string.h>
 
 #define QUEUE_LIMIT 100000
+#define QUEUE_BYTES_LIMIT (64u * 1024 * 1024) /* payload bytes queued */
 #define MAX_NAME 255
 #define HELLO_FIRST "hello first"
 #define MONITOR_EVERY_MS 20 /* while busy; always before waiting */
@@ -53,7 +54,7 @@ struct mu_client_t {
     bool ready, files_reconnected;
     uint64_t next_id, peer_id;
     item_t *head, *tail;
-    size_t queued;
+    size_t queued, queued_bytes;
     mu_client_stats_t stats;
 };
 
@@ -402,10 +403,32 @@ drain_monitor(mu_client_t *self)
     return count;
 }
 
+/* Drops the oldest queued item (counted). */
+static void
+drop_oldest(mu_client_t *self)
+{
+    item_t *oldest = self->head;
+    self->head = oldest->next;
+    if (!self->head)
+        self->tail = NULL;
+    self->queued--;
+    self->queued_bytes -= oldest->size;
+    free(oldest->data);
+    free(oldest);
+    self->stats.dropped_events++;
+}
+
+/* Queues a push or stream chunk for mu_client_recv, dropping the oldest
+   while the queue would pass QUEUE_LIMIT items or QUEUE_BYTES_LIMIT bytes
+   (a larger item alone is kept): a server that floods a client whose
+   caller does not read costs bounded memory. */
 static void
 queue_item(mu_client_t *self, mu_client_kind_t kind, uint64_t id, int last, const void *data,
            size_t size)
 {
+    while (self->head
+           && (self->queued == QUEUE_LIMIT || self->queued_bytes + size > QUEUE_BYTES_LIMIT))
+        drop_oldest(self);
     item_t *item = calloc(1, sizeof *item);
     void *copy = item ? mu__conn_copy(data, size) : NULL;
     if (!copy) {
@@ -414,22 +437,13 @@ queue_item(mu_client_t *self, mu_client_kind_t kind, uint64_t id, int last, cons
         return;
     }
     *item = (item_t) { kind, id, last, copy, size, NULL };
-    if (self->queued == QUEUE_LIMIT) {
-        item_t *oldest = self->head;
-        self->head = oldest->next;
-        if (!self->head)
-            self->tail = NULL;
-        free(oldest->data);
-        free(oldest);
-        self->queued--;
-        self->stats.dropped_events++;
-    }
     if (self->tail)
         self->tail->next = item;
     else
         self->head = item;
     self->tail = item;
     self->queued++;
+    self->queued_bytes += size;
 }
 
 static int
@@ -753,6 +767,7 @@ mu_client_recv(mu_client_t *self, mu_client_kind_t *kind_p, uint64_t *id_p, int 
     if (!self->head)
         self->tail = NULL;
     self->queued--;
+    self->queued_bytes -= item->size;
     if (kind_p)
         *kind_p = item->kind;
     if (id_p)

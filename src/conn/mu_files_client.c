@@ -123,6 +123,18 @@ xfer_recv(mu_client_t *client, uint64_t id, int64_t deadline, bool stall, int *k
    (its message already recorded with mu__fail). */
 static __thread bool remote_failed;
 
+/* The code a server's error stands for in a transfer call: an MU_E* code
+   or an errno value (above -1000) as it is; MU_EREMOTE for any other, and
+   for MU_EPIPE, which in this file means "the connection changed, open
+   again": a server answering it would make the call open the transfer
+   again and again until its deadline. */
+static int
+remote_code(int code)
+{
+    bool known = code > -1000 || strcmp(mu_errname(code), "MU_E?") != 0;
+    return known && code != MU_EPIPE ? code : MU_EREMOTE;
+}
+
 /* The code of an error message (MU_EPROTO when it cannot be decoded); its
    text is recorded for mu_last_error as "server: ...". */
 static int
@@ -133,7 +145,7 @@ error_code(const uint8_t *data, size_t size)
     size_t msg_len;
     mu__err_read(data, size, MU_EPROTO, &code, &msg, &msg_len);
     remote_failed = true;
-    return mu__fail(code, "server: %.*s", (int) msg_len, msg);
+    return mu__fail(remote_code(code), "server: %.*s", (int) msg_len, msg);
 }
 
 /* --- the receiving end of a download --- */
@@ -182,6 +194,31 @@ local_hash_prefix(local_t *lf)
     return rc;
 }
 
+/*  Opens LOCAL.partial, created or continued, never through a symbolic
+    link (-ELOOP: a link planted there would have the download append to
+    the file it leads to, then be renamed into place) nor as anything but
+    a regular file (MU_ENOTREG; O_NONBLOCK so that a FIFO does not block
+    the open). A LOCAL.partial that cannot be opened is not the call's to
+    remove: lf->tmp is dropped then. */
+static int
+local_open_partial(local_t *lf)
+{
+    lf->fd = open(lf->tmp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    struct stat st;
+    int rc = lf->fd < 0               ? -errno
+             : fstat(lf->fd, &st) < 0 ? -errno
+             : !S_ISREG(st.st_mode)   ? MU_ENOTREG
+                                      : 0;
+    if (rc == 0)
+        return local_hash_prefix(lf);
+    if (lf->fd >= 0)
+        close(lf->fd);
+    lf->fd = -1;
+    free(lf->tmp);
+    lf->tmp = NULL;
+    return rc;
+}
+
 /*  Opens the temporary file: a fresh LOCAL.part-XXXXXX, or LOCAL.partial
     (created or continued) with MU_FILE_RESUME. */
 static int
@@ -196,10 +233,8 @@ local_open(local_t *lf, const char *local, bool resume, int alg)
     lf->tmp = str_concat(local, resume ? ".partial" : ".part-XXXXXX");
     if (!lf->tmp)
         return MU_ENOMEM;
-    if (resume) {
-        lf->fd = open(lf->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        return lf->fd < 0 ? -errno : local_hash_prefix(lf);
-    }
+    if (resume)
+        return local_open_partial(lf);
     lf->fd = mkostemp(lf->tmp, O_CLOEXEC);
     if (lf->fd < 0) {
         int rc = -errno;
@@ -301,9 +336,10 @@ get_on_msg(mu_client_t *client, const opts_t *o, local_t *lf, get_attempt_t *a, 
            const uint8_t *data, size_t size)
 {
     switch (kind) {
-    case MU__K_GET_INFO:
-        if (size != 13 || mu__get_le64(data) < lf->written || mu__get_le32(data + 8) == 0
-            || mu__get_le32(data + 8) > o->window || data[12] != lf->hash.alg)
+    case MU__K_GET_INFO: /* once: a size that changes mid-transfer is refused */
+        if (a->have_info || size != 13 || mu__get_le64(data) < lf->written
+            || mu__get_le32(data + 8) == 0 || mu__get_le32(data + 8) > o->window
+            || data[12] != lf->hash.alg)
             return MU_EPROTO;
         a->total = mu__get_le64(data);
         a->window = mu__get_le32(data + 8);
