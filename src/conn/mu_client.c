@@ -25,6 +25,7 @@
 #define MAX_NAME 255
 #define HELLO_FIRST "hello first"
 #define MONITOR_EVERY_MS 20 /* while busy; always before waiting */
+#define PUMP_CHECK 256      /* messages read between looks at the deadline */
 
 typedef enum { SEC_NONE, SEC_INSECURE, SEC_CURVE } security_t;
 
@@ -617,12 +618,20 @@ static int
 pump_until(mu_client_t *self, waiter_t *w, int64_t deadline,
            bool (*done)(const mu_client_t *, const waiter_t *))
 {
+    const bool bounded = mu__remaining_ms(deadline) > 0; /* a timeout > 0 */
     for (;;) {
         if (zsys_interrupted) /* checked here too: input may never stop */
             return MU_EINTR;
         check_monitor(self);
-        while (!done(self, w) && pump_one(self, w) == 0)
-            ;
+        /* A server sending without pause must not hold a call with a
+           timeout past its deadline, nor any call past a signal: look every
+           PUMP_CHECK messages (what is left unread is read first at the next
+           call). A call with timeout 0 reads everything: an event loop
+           waits on the edge-triggered ZMQ_FD next. */
+        for (unsigned n = 1; !done(self, w) && pump_one(self, w) == 0; n++)
+            if (n % PUMP_CHECK == 0
+                && (zsys_interrupted || (bounded && mu__remaining_ms(deadline) == 0)))
+                break;
         if (done(self, w))
             return 0;
         /* a handshake event may have sent a hello: then read again */
