@@ -30,8 +30,11 @@
     Errors: failing calls return a negative MU_E* code and record a detail
     for mu_last_error(); an error the server answered is recorded as
     "server: <its message>", so a refusal by the server can be told from a
-    local failure with the same code. NULL self or a required pointer is a
-    caller bug (assert). Design: doc/conn.md; wire format: doc/wire.md.
+    local failure with the same code. MU_EINTR: a caught signal
+    interrupted the wait (any signal whose handler ran, not only czmq's,
+    which sets zsys_interrupted: so that a Python caller's handler runs);
+    the call is not retried, and a reply that comes after it is discarded
+    and counted. NULL self or a required pointer is a caller bug (assert). Design: doc/conn.md; wire format: doc/wire.md.
 
     A client belongs to one thread. */
 #ifndef MU_CLIENT_H_INCLUDED

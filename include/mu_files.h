@@ -98,7 +98,8 @@ MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self, size
     the digest algorithm), MU_EISDIR, MU_EEXIST (local exists and
     no MU_FILE_OVERWRITE), MU_EDIGEST, MU_ETIMEDOUT, a connection failure
     (as mu_client_request), MU_EINTR (cancelled by progress, or a signal
-    handler set zsys_interrupted), MU_EIO (the file changed on the server
+    interrupted the wait: any caught signal, as in mu_client_request, or
+    zsys_interrupted set by czmq's handler), MU_EIO (the file changed on the server
     while it was sent), MU_EAGAIN (the server already runs 32 transfers
     for this client), MU_EPROTO (the server broke the protocol: a second
     size, a chunk out of place, past the size or larger than asked, a
