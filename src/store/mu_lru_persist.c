@@ -539,15 +539,15 @@ check_meta(mu_lru_t *s, uint64_t capacity, int levels)
 }
 
 /*  What is wrong with the current row of st (key, size, level, seq) for
-    s, or NULL: the key a blob or text of at most MU_LRU_MAX_KEY bytes, the
+    s, or NULL: the key a blob (its length is the caller's check), the
     others integers, level in range, seq in 0..MAX_SEQ, the total size
     within 64 bits. */
 static const char *
 row_fault(const mu_lru_t *s, sqlite3_stmt *st)
 {
-    int key_type = sqlite3_column_type(st, 0);
-    if (key_type != SQLITE_BLOB && key_type != SQLITE_TEXT)
-        return "its key is not a blob or text";
+    if (sqlite3_column_type(st, 0) != SQLITE_BLOB) /* the writer's statements bind blobs */
+        return sqlite3_column_type(st, 0) == SQLITE_TEXT ? "its key is text, not a blob (x'...')"
+                                                         : "its key is not a blob";
     for (int c = 1; c <= 3; c++)
         if (sqlite3_column_type(st, c) != SQLITE_INTEGER)
             return c == 1   ? "its size is not an integer"
