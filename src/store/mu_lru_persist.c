@@ -627,8 +627,8 @@ prepare_statements(mu_lru_t *s)
                       " ON CONFLICT(key) DO UPDATE SET size = excluded.size,"
                       " level = excluded.level, seq = excluded.seq",
         [ST_DELETE] = "DELETE FROM entries WHERE key = ?",
-        [ST_META] = "INSERT INTO meta(name, value) VALUES (?, ?)"
-                    " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        [ST_META] = ("INSERT INTO meta(name, value) VALUES (?, ?)"
+                     " ON CONFLICT(name) DO UPDATE SET value = excluded.value"),
     };
     for (int i = 0; i < ST_COUNT; i++) {
         int rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
