@@ -169,6 +169,47 @@ test_extra_shard_file(void)
     MU_CHECK(refused(dir, &o, EBADMSG, path, path));
 }
 
+/*  A row whose recorded size (vlen) lies about its stored bytes: the read
+    is MU_ECORRUPT before a buffer of that size is asked for; before, a
+    read into a small buffer was MU_EMSGSIZE with the lie as the size
+    needed, so a caller following the contract allocated it and read
+    again. */
+static void
+test_value_lengths(void)
+{
+    char dir[256], path[512];
+    mu_shard_t *st = open_new3(dir, sizeof dir, 1);
+    MU_CHECK(st != NULL);
+    size_t size;
+    void *big = pack_value(1, long_text(), &size);
+    unsigned char small[] = { 0x93, 1, 2, 3 };
+    mu_shard_elem_t k1[3] = { mu_shard_str("A"), mu_shard_int(1), mu_shard_bytes("b", 1) };
+    mu_shard_elem_t k2[3] = { mu_shard_str("B"), mu_shard_int(2), mu_shard_bytes("b", 1) };
+    bool stored = mu_shard_set(st, k1, 3, big, size) == 0               /* zstd */
+                  && mu_shard_set(st, k2, 3, small, sizeof small) == 0; /* as it is */
+    free(big);
+    MU_CHECK(stored);
+    mu_shard_destroy(&st);
+    snprintf(path, sizeof path, "%s/shard-0000.db", dir);
+    sqlite3 *db;
+    MU_CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    MU_CHECK_EQ(sqlite3_exec(db, "UPDATE entries SET vlen = 60000000", NULL, NULL, NULL),
+                SQLITE_OK);
+    sqlite3_close(db);
+    mu_shard_opts_t o = opts3(1);
+    st = mu_shard_open(dir, &o);
+    MU_CHECK(st != NULL);
+    char buf[4096];
+    size = 0;
+    MU_CHECK_EQ(mu_shard_get_buf(st, k1, 3, buf, sizeof buf, &size), MU_ECORRUPT);
+    MU_CHECK(strstr(mu_last_error(), "zstd") != NULL);
+    MU_CHECK_EQ(mu_shard_get_buf(st, k2, 3, buf, sizeof buf, &size), MU_ECORRUPT);
+    void *v = NULL;
+    MU_CHECK_EQ(mu_shard_get(st, k2, 3, &v, &size), MU_ECORRUPT);
+    MU_CHECK(v == NULL);
+    mu_shard_destroy(&st);
+}
+
 int
 main(void)
 {
@@ -177,6 +218,7 @@ main(void)
     MU_RUN(test_foreign_shard);
     MU_RUN(test_shard_file_kinds);
     MU_RUN(test_extra_shard_file);
+    MU_RUN(test_value_lengths);
     shard_suite_end();
     MU_DONE();
 }
