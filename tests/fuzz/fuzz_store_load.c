@@ -26,10 +26,14 @@
       - nothing leaks: no descriptor, no file but the ones removed.
     The directory ($TMPDIR/fuzz_store_load.*, or under /tmp) is removed at
     a normal exit, not after a crash (libFuzzer leaves with _Exit).
+    An input starting with 0xff or 0xfe is a shard's stored value instead
+    (see shard_values).
     FUZZ_STORE_LOAD_TRACE=1 prints each open's result. */
 #define _GNU_SOURCE /* mkdtemp, scandir */
 #include "mu_lru.h"
 #include "base/mu_internal.h"
+#include "codec/mu_unpack_int.h"
+#include "store/mu_shard_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -70,11 +74,14 @@ fail(const char *what, const char *detail)
     abort();
 }
 
+static void shard_teardown(void);
+
 static void
 at_exit(void)
 {
     cleanup();
     rmdir(dir);
+    shard_teardown();
 }
 
 /* ---- reading the input ---------------------------------------------------------- */
@@ -462,6 +469,125 @@ load(db_t *d)
         fail("file descriptors leaked", NULL);
 }
 
+/* ---- a shard's stored values ----------------------------------------------------- */
+
+/*  The row reader and decoder of a shard (mu__shard_row_value,
+    mu__shard_decode_value), on a row of an in-memory database. Input
+    0xff: a codec byte, a 4-byte recorded size, the stored bytes: a
+    refusal, or a value of the recorded size that is one MessagePack value
+    (the stored bytes themselves for codec none), the buffer allocated
+    only once the recorded size was checked against the stored bytes.
+    Input 0xfe: a codec byte, a position and a mask, a value: a value that
+    is one MessagePack value is compressed as the store does, the byte at
+    the position xored with the mask, then read back: with no change it
+    must come back whole; changed, refused or one MessagePack value. */
+static sqlite3 *mem_db;
+static sqlite3_stmt *mem_row;
+static decompressor_t dec;
+static compressor_t comp[4];
+static mu_shard_t stub[4];
+
+static void
+shard_setup(void)
+{
+    if (sqlite3_open(":memory:", &mem_db) != SQLITE_OK
+        || sqlite3_prepare_v2(mem_db, "SELECT ?1, ?2, ?3", -1, &mem_row, NULL) != SQLITE_OK
+        || mu__shard_dec_init(&dec) != 0)
+        fail("cannot set up the shard values", NULL);
+    for (int c = MU_SHARD_CODEC_NONE; c <= MU_SHARD_CODEC_ZSTD; c++) {
+        stub[c].codec = (mu_shard_codec_t) c;
+        stub[c].min_compress = 1;
+        if (mu__shard_comp_init(&comp[c], &stub[c]) != 0)
+            fail("mu__shard_comp_init", NULL);
+    }
+}
+
+static void
+shard_teardown(void)
+{
+    sqlite3_finalize(mem_row);
+    sqlite3_close(mem_db);
+    mu__shard_dec_fini(&dec);
+    for (int c = MU_SHARD_CODEC_NONE; c <= MU_SHARD_CODEC_ZSTD; c++)
+        mu__shard_comp_fini(&comp[c]);
+}
+
+/*  Reads the stored row (codec, vlen, the stored bytes) back as the store
+    does. Returns NULL or what was wrong; *out_p (malloc'ed) the value. */
+static const char *
+read_value(int codec, int64_t vlen, const void *stored, size_t slen, void **out_p, size_t *len_p)
+{
+    *out_p = NULL;
+    sqlite3_bind_int(mem_row, 1, codec);
+    sqlite3_bind_int64(mem_row, 2, vlen);
+    sqlite3_bind_blob(mem_row, 3, slen ? stored : "", (int) slen, SQLITE_STATIC);
+    if (sqlite3_step(mem_row) != SQLITE_ROW)
+        fail("the in-memory row", sqlite3_errmsg(mem_db));
+    int c;
+    size_t n, srclen;
+    const void *src;
+    const char *why = mu__shard_row_value(mem_row, 0, &c, &n, &src, &srclen);
+    if (why == NULL) {
+        if (n > MAX_VALUE || (c == MU_SHARD_CODEC_NONE && n != srclen)
+            || (c == MU_SHARD_CODEC_ZLIB && n / 1032 > srclen))
+            fail("a recorded size accepted that the stored bytes cannot have", NULL);
+        *out_p = malloc(n);
+        if (*out_p == NULL)
+            fail("out of memory", NULL);
+        why = mu__shard_decode_value(&dec, c, src, srclen, *out_p, n);
+        if (why == NULL && mu__unpack_check(*out_p, n, NULL) != 0)
+            fail("a decoded value that is not one MessagePack value", NULL);
+        if (why == NULL && c == MU_SHARD_CODEC_NONE && memcmp(*out_p, src, n) != 0)
+            fail("a value stored as it is came back changed", NULL);
+        *len_p = n;
+    }
+    sqlite3_reset(mem_row);
+    sqlite3_clear_bindings(mem_row);
+    if (why != NULL) {
+        free(*out_p);
+        *out_p = NULL;
+    }
+    return why;
+}
+
+static void
+shard_values(const uint8_t *data, size_t size)
+{
+    input_t in = { data + 1, size - 1 };
+    int codec = get8(&in) & 3;
+    void *out;
+    size_t len;
+    if (data[0] == 0xff) {
+        uint32_t vlen = 0;
+        for (int i = 0; i < 4; i++)
+            vlen = vlen << 8 | get8(&in);
+        (void) read_value(codec, (int64_t) vlen, in.p, in.n, &out, &len);
+        free(out);
+        return;
+    }
+    uint8_t pos = get8(&in), mask = get8(&in);
+    if (codec == 0 || in.n == 0 || mu__unpack_check(in.p, in.n, NULL) != 0)
+        return;
+    int stored_codec;
+    const void *stored;
+    size_t slen;
+    if (mu__shard_compress_value(&stub[codec], &comp[codec], in.p, in.n, &stored_codec, &stored,
+                                 &slen)
+        != 0)
+        fail("mu__shard_compress_value", NULL);
+    uint8_t *copy = malloc(slen ? slen : 1);
+    if (copy == NULL)
+        fail("out of memory", NULL);
+    memcpy(copy, stored, slen);
+    if (slen)
+        copy[pos % slen] ^= mask;
+    const char *why = read_value(stored_codec, (int64_t) in.n, copy, slen, &out, &len);
+    if (mask == 0 && (why != NULL || len != in.n || memcmp(out, in.p, len) != 0))
+        fail("a value did not come back whole", why);
+    free(out);
+    free(copy);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -474,12 +600,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
         fail("mkdtemp", strerror(errno));
     snprintf(path, sizeof path, "%s/f.lru", dir);
     atexit(at_exit);
+    shard_setup();
     return 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (size > 0 && (data[0] == 0xff || data[0] == 0xfe)) {
+        shard_values(data, size);
+        return 0;
+    }
     static db_t d;
     input_t in = { data, size };
     memset(&d, 0, sizeof d);
