@@ -529,7 +529,8 @@ read_value(int codec, int64_t vlen, const void *stored, size_t slen, void **out_
     const char *why = mu__shard_row_value(mem_row, 0, &c, &n, &src, &srclen);
     if (why == NULL) {
         if (n > MAX_VALUE || (c == MU_SHARD_CODEC_NONE && n != srclen)
-            || (c == MU_SHARD_CODEC_ZLIB && n / 1032 > srclen))
+            || (c == MU_SHARD_CODEC_ZLIB && n / 1032 > srclen)
+            || (c == MU_SHARD_CODEC_ZSTD && n / 32768 > srclen))
             fail("a recorded size accepted that the stored bytes cannot have", NULL);
         *out_p = malloc(n);
         if (*out_p == NULL)

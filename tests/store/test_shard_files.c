@@ -208,6 +208,20 @@ test_value_lengths(void)
     MU_CHECK_EQ(mu_shard_get(st, k2, 3, &v, &size), MU_ECORRUPT);
     MU_CHECK(v == NULL);
     mu_shard_destroy(&st);
+    /* A forged zstd frame of 12 bytes that records the same 64 MiB - 1 as
+       the row: more than 4 bytes a 128 KiB block can restore. */
+    MU_CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    MU_CHECK_EQ(sqlite3_exec(db,
+                             "UPDATE entries SET codec = 3, vlen = 67108863,"
+                             " value = x'28b52ffda0ffffff03010000'",
+                             NULL, NULL, NULL),
+                SQLITE_OK);
+    sqlite3_close(db);
+    st = mu_shard_open(dir, &o);
+    MU_CHECK(st != NULL);
+    MU_CHECK_EQ(mu_shard_get_buf(st, k1, 3, buf, sizeof buf, &size), MU_ECORRUPT);
+    MU_CHECK(strstr(mu_last_error(), "too large") != NULL);
+    mu_shard_destroy(&st);
 }
 
 int
