@@ -204,8 +204,9 @@ bind_as(sqlite3_stmt *st, int col, as_t as, int64_t v)
         snprintf(text, sizeof text, "%lld", (long long) v);
         sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
         break;
-    case AS_REAL:
-        sqlite3_bind_double(st, col, (double) v + 0.5);
+    case AS_REAL: /* never integral: an INTEGER column would store an integral one as an integer */
+        sqlite3_bind_double(
+            st, col, v > -((int64_t) 1 << 52) && v < (int64_t) 1 << 52 ? (double) v + 0.5 : 0.5);
         break;
     case AS_NULL:
         sqlite3_bind_null(st, col);
@@ -367,8 +368,14 @@ check_lru(mu_lru_t *lru, const db_t *d)
         int level;
         if (mu_lru_peek(lru, r->long_key ? zeros : r->key, r->keylen, &size, &level) != 0)
             fail("a row's key is not found", NULL);
-        if (size != (uint64_t) r->size || level > r->level)
-            fail("a row's key has another size, or a level above its own", NULL);
+        if (size != (uint64_t) r->size || level > r->level) {
+            char what[160];
+            snprintf(what, sizeof what,
+                     "row %d (key of %zu bytes): size %llu level %lld, loaded %llu %d", i,
+                     r->keylen, (unsigned long long) r->size, (long long) r->level,
+                     (unsigned long long) size, level);
+            fail("a row's key has another size, or a level above its own", what);
+        }
     }
     return w.hash;
 }
