@@ -429,8 +429,10 @@ meta_get(sqlite3 *db, const char *name, uint64_t *value_p)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?", -1, &st, NULL);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) /* no such table or column */
         return mu__fail(MU_ECORRUPT, "the meta table cannot be read: %s", sqlite3_errmsg(db));
+    if (rc != SQLITE_OK)
+        return mu__sqlite_db_error(db, rc);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? MU_ENOENT : mu__sqlite_db_error(db, rc);
@@ -599,8 +601,10 @@ load_entries(mu_lru_t *s)
                                 "SELECT key, size, level, seq FROM entries"
                                 " ORDER BY level, seq",
                                 -1, &st, NULL);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) /* no such table or column */
         return mu__fail(MU_ECORRUPT, "the entries table cannot be read: %s", sqlite3_errmsg(s->db));
+    if (rc != SQLITE_OK)
+        return mu__sqlite_db_error(s->db, rc);
     mu_lru_durability_t policy = s->policy;
     uint64_t misses = s->misses;
     s->policy = MU_LRU_AT_FLUSH; /* loading writes nothing */
