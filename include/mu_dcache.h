@@ -103,7 +103,8 @@ typedef struct {
                max_bytes or > MU_DCACHE_MAX_VALUE_LIMIT;
       EAGAIN / ETIMEDOUT  another process holds PATH.lock (see lock_timeout_ms);
       EBADMSG (MU_ECORRUPT) PATH is not an SQLite database, or not a cache
-               of this format;
+               of this format, or holds an entry of the wrong type or out
+               of range (doc/dcache.md); a refused file is not written to;
       EACCES   PATH or its directory cannot be read or written;
       ENOENT   the directory does not exist; ENOMEM; or another errno.
     mu_last_code() gives the library's code, mu_last_error() the detail

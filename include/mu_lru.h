@@ -164,11 +164,21 @@ MU_EXPORT MU_NODISCARD mu_lru_t *mu_lru_new(uint64_t capacity, int levels);
       ENOENT  the LRU (or DIR) does not exist and MU_LRU_CREATE is not given;
       EEXIST  the stored levels or capacity differ from the ones given;
       EAGAIN  another process has the LRU open for writing;
-      EACCES  DIR or the file cannot be written or read;
+      EACCES  DIR or the file cannot be written or read (a read-only file
+              opened without MU_LRU_READONLY);
       EFBIG   creating the file would pass RLIMIT_FSIZE;
-      EBADMSG (MU_ECORRUPT) the file is not an LRU of this format or holds
-              impossible values;
+      EBADMSG (MU_ECORRUPT) the file is not an LRU of this format (another
+              program's database is not given the LRU's tables, even with
+              MU_LRU_CREATE) or holds impossible values: a meta value or an
+              entry of the wrong type (a key stored as text, not as a
+              blob, included), a level out of range, a duplicate or
+              over-long key, sizes adding up past 2^64-1, a seq past
+              2^63-1-2^48; for a writer also tables without the primary
+              keys of the schema (doc/lru.md, "Damaged files");
       ENOMEM, or another errno from the file system.
+    A refused open writes nothing into the file (it is read and checked
+    before a writer sets WAL mode), and mu_last_error() names the file and
+    what is wrong with it.
     mu_last_code() gives the library's code, mu_last_error() the detail. */
 MU_EXPORT MU_NODISCARD mu_lru_t *mu_lru_open(const char *dir, const char *name, uint64_t capacity,
                                              int levels, int flags);

@@ -221,9 +221,16 @@ typedef struct {
                parameters (the message names them)              MU_EINVAL
       ENOENT   no store in dir and create not set                MU_ENOENT
       ENOTSUP  a store of a newer format version or another hash MU_ENOTSUP
-      EBADMSG  a shard file is missing or its meta table is damaged or
-               disagrees with shard 0                            MU_ECORRUPT
+      EBADMSG  a shard file is missing, is not a database, has no meta
+               table or a damaged one, disagrees with shard 0, or a shard
+               file past the meta's count exists; when creating, a shard
+               file already there that is neither empty nor that shard
+               of this store                                     MU_ECORRUPT
       ENOMEM, EACCES, EIO and others from the file system or SQLite.
+    A refused open writes nothing into a file that is not a shard of the
+    store: a shard file is put in WAL mode only once its meta and schema
+    were checked (doc/shard.md, "Damaged files"). The message names the
+    file.
     Destroy with mu_shard_destroy. */
 MU_EXPORT MU_NODISCARD mu_shard_t *mu_shard_open(const char *dir, const mu_shard_opts_t *opts);
 

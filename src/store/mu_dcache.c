@@ -99,26 +99,53 @@ rollback(mu_dcache_t *self)
 
 /* ---- the in-memory LRU, rebuilt from the file ---- */
 
+/* The largest recency stamp a file may hold: the counter then has 2^48
+   values left before it would leave int64 (one started at 1 never gets
+   near it: only a damaged file does). */
+#define MAX_USED (INT64_MAX - ((int64_t) 1 << 48))
+
+/* What is wrong with the entry row st is on (key, size, used, value is a
+   blob, expires is an integer), or NULL. */
+static const char *
+row_fault(sqlite3_stmt *st)
+{
+    size_t klen = (size_t) sqlite3_column_bytes(st, 0);
+    if (sqlite3_column_type(st, 0) != SQLITE_BLOB) /* gets bind blobs: text is never found */
+        return "a key that is not a blob";
+    if (klen == 0 || klen > MU_DCACHE_MAX_KEY)
+        return "a key of a bad length";
+    if (!sqlite3_column_int(st, 3))
+        return "a value that is not a blob";
+    if (!sqlite3_column_int(st, 4))
+        return "an expiry time that is not an integer";
+    if (sqlite3_column_type(st, 2) != SQLITE_INTEGER || sqlite3_column_int64(st, 2) < 0
+        || sqlite3_column_int64(st, 2) > MAX_USED)
+        return "a recency stamp that is not an integer in range";
+    return NULL;
+}
+
 /* Fills lru with the file's keys, least recently used first. */
 static int
 load_keys(mu_dcache_t *self, mu_lru_t *lru)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(self->db,
-                                "SELECT key, length(key) + length(value), used FROM entries "
-                                "ORDER BY used",
+                                "SELECT key, length(key) + length(value), used,"
+                                " typeof(value) = 'blob', typeof(expires) = 'integer'"
+                                " FROM entries ORDER BY used",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return db_fail(self, rc, "loading the entries");
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *fault = row_fault(st);
+        if (fault) {
+            sqlite3_finalize(st);
+            return mu__fail(MU_ECORRUPT, "dcache %s: an entry has %s", self->path, fault);
+        }
         const void *k = sqlite3_column_blob(st, 0);
         size_t klen = (size_t) sqlite3_column_bytes(st, 0);
         int64_t size = sqlite3_column_int64(st, 1);
         int64_t used = sqlite3_column_int64(st, 2);
-        if (klen == 0 || klen > MU_DCACHE_MAX_KEY || size < 0) {
-            sqlite3_finalize(st);
-            return mu__fail(MU_ECORRUPT, "dcache %s: an entry has a bad key or size", self->path);
-        }
         if (mu_lru_increment(lru, k, klen, (uint64_t) size) < 0) {
             sqlite3_finalize(st);
             return mu__fail(MU_ENOMEM, "dcache: out of memory");
@@ -494,8 +521,9 @@ create_file(mu_dcache_t *self)
     return 0;
 }
 
+/* A meta value, -1 when it is missing or not an integer. */
 static int64_t
-meta_value(mu_dcache_t *self, const char *name, int *rc_p)
+meta_value(mu_dcache_t *self, const char *name)
 {
     sqlite3_stmt *st;
     int64_t v = -1;
@@ -503,15 +531,15 @@ meta_value(mu_dcache_t *self, const char *name, int *rc_p)
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
+        if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
             v = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
     }
-    *rc_p = rc;
     return v;
 }
 
-/* Opens the database and checks that it is a cache of this format. */
+/* Opens the database and checks that it is a cache of this format,
+   writing nothing into it (see set_up_db). */
 static int
 open_db(mu_dcache_t *self, uint64_t max_bytes)
 {
@@ -520,16 +548,13 @@ open_db(mu_dcache_t *self, uint64_t max_bytes)
     if (rc != SQLITE_OK)
         return db_fail(self, rc, "opening");
     sqlite3_busy_timeout(self->db, 5000);
-    rc = exec(self, "PRAGMA journal_mode=WAL");
-    if (!rc)
-        rc = exec(self, "PRAGMA synchronous=NORMAL");
-    if (rc)
-        return rc == MU_ECORRUPT || rc == MU_EIO
+    rc = sqlite3_exec(self->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT
                    ? mu__fail(MU_ECORRUPT, "dcache %s: not an SQLite database", self->path)
-                   : rc;
-    int src;
-    int64_t format = meta_value(self, "format", &src);
-    int64_t stored = meta_value(self, "max_bytes", &src);
+                   : db_fail(self, rc, "reading");
+    int64_t format = meta_value(self, "format");
+    int64_t stored = meta_value(self, "max_bytes");
     if (format != FORMAT || stored <= 0)
         return mu__fail(MU_ECORRUPT, "dcache %s: not a cache file of format %d", self->path,
                         FORMAT);
@@ -541,10 +566,22 @@ open_db(mu_dcache_t *self, uint64_t max_bytes)
                             sqlite3_errmsg(self->db));
     }
     self->max_bytes = max_bytes ? max_bytes : (uint64_t) stored;
-    if (max_bytes && max_bytes != (uint64_t) stored) {
+    self->stored_max_bytes = (uint64_t) stored;
+    return 0;
+}
+
+/* Once the file was checked and loaded: WAL mode (written into the file)
+   and the cap asked for. */
+static int
+set_up_db(mu_dcache_t *self)
+{
+    int rc = exec(self, "PRAGMA journal_mode=WAL");
+    if (!rc)
+        rc = exec(self, "PRAGMA synchronous=NORMAL");
+    if (!rc && self->max_bytes != self->stored_max_bytes) {
         char sql[128];
         snprintf(sql, sizeof sql, "UPDATE meta SET value = %llu WHERE name = 'max_bytes'",
-                 (unsigned long long) max_bytes);
+                 (unsigned long long) self->max_bytes);
         rc = exec(self, sql);
     }
     return rc;
@@ -568,6 +605,8 @@ open_all(mu_dcache_t *self, const mu_dcache_options_t *o)
         self->max_value = (size_t) self->max_bytes;
     if (!rc)
         rc = load_lru(self);
+    if (!rc)
+        rc = set_up_db(self);
     if (!rc && mu_lru_over(self->lru) > 0) { /* the cap was lowered */
         rc = exec(self, "BEGIN IMMEDIATE");
         if (!rc)

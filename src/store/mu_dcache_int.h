@@ -36,6 +36,7 @@ struct mu_dcache_t {
     int lock_fd;
     char *path;
     uint64_t max_bytes;
+    uint64_t stored_max_bytes; /* the file's, when it was opened */
     size_t max_value;
     int fetch_timeout_ms;
     mu_dcache_clock_fn *clock;

@@ -415,38 +415,57 @@ static const char SCHEMA[] =
     "CREATE TABLE IF NOT EXISTS entries(key BLOB PRIMARY KEY, size INTEGER NOT NULL,"
     " level INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;";
 
-/*  Reads a meta value; returns 0, MU_ENOENT (no such row) or an error. */
+/*  The largest seq a file may hold: the counter then has 2^48 values left
+    before it would leave int64 (and the order of the rows written after
+    it would be lost), years of new keys and flushes. A counter started
+    at 1 never gets near it: only a damaged or made-up file does. */
+#define MAX_SEQ ((uint64_t) INT64_MAX - ((uint64_t) 1 << 48))
+
+/*  Reads a meta value, which must be one row holding an integer; returns
+    0, MU_ENOENT (no such row), MU_ECORRUPT (several rows, or not an
+    integer) or an error. */
 static int
 meta_get(sqlite3 *db, const char *name, uint64_t *value_p)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?", -1, &st, NULL);
+    if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) /* no such table or column */
+        return mu__fail(MU_ECORRUPT, "the meta table cannot be read: %s", sqlite3_errmsg(db));
     if (rc != SQLITE_OK)
         return mu__sqlite_db_error(db, rc);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? MU_ENOENT : mu__sqlite_db_error(db, rc);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
+        bool integer = sqlite3_column_type(st, 0) == SQLITE_INTEGER;
         *value_p = (uint64_t) sqlite3_column_int64(st, 0);
+        rc = sqlite3_step(st);
+        if (!integer || rc != SQLITE_DONE)
+            result = rc == SQLITE_ROW || rc == SQLITE_DONE
+                         ? mu__fail(MU_ECORRUPT, "meta '%s' is %s", name,
+                                    integer ? "in several rows" : "not an integer")
+                         : mu__sqlite_db_error(db, rc);
+    }
     sqlite3_finalize(st);
     return result;
 }
 
-/*  True when the database has a meta table. */
+/*  Counts the tables of the database, and tells whether one is meta. */
 static int
-has_schema(sqlite3 *db, bool *yes)
+count_tables(sqlite3 *db, int64_t *tables, bool *meta)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db,
-                                "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-                                " AND name = 'meta'",
+                                "SELECT count(*), sum(name = 'meta') FROM sqlite_master"
+                                " WHERE type = 'table'",
                                 -1, &st, NULL);
     if (rc != SQLITE_OK)
         return mu__sqlite_db_error(db, rc);
     rc = sqlite3_step(st);
-    *yes = rc == SQLITE_ROW;
+    *tables = sqlite3_column_int64(st, 0);
+    *meta = sqlite3_column_int64(st, 1) > 0;
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : mu__sqlite_db_error(db, rc);
+    return rc == SQLITE_ROW ? 0 : mu__sqlite_db_error(db, rc);
 }
 
 /*  Writes into sql the statements that create the schema and the meta rows
@@ -472,44 +491,101 @@ create_schema(mu_lru_t *s)
     return rc;
 }
 
+/*  Reads an optional counter of meta into *value_p (left as it is when
+    the row is missing). */
+static int
+meta_counter(sqlite3 *db, const char *name, uint64_t *value_p)
+{
+    int rc = meta_get(db, name, value_p);
+    return rc == MU_ENOENT ? 0 : rc;
+}
+
 /*  Checks the stored parameters against the given ones (0 = as stored)
     and adopts them. */
 static int
 check_meta(mu_lru_t *s, uint64_t capacity, int levels)
 {
     uint64_t format, stored_levels, stored_cap;
-    int rc = meta_get(s->db, "format", &format);
+    const char *name = "format";
+    int rc = meta_get(s->db, name, &format);
     if (rc == 0)
-        rc = meta_get(s->db, "levels", &stored_levels);
+        rc = meta_get(s->db, name = "levels", &stored_levels);
     if (rc == 0)
-        rc = meta_get(s->db, "capacity", &stored_cap);
+        rc = meta_get(s->db, name = "capacity", &stored_cap);
     if (rc == MU_ENOENT)
-        return MU_ECORRUPT;
+        return mu__fail(MU_ECORRUPT, "no meta '%s': not an LRU", name);
     if (rc != 0)
         return rc;
-    if (format != FORMAT_VERSION || stored_levels < 1 || stored_levels > MU_LRU_MAX_LEVELS
-        || stored_cap == 0 || stored_cap > INT64_MAX)
-        return MU_ECORRUPT;
+    if (format != FORMAT_VERSION)
+        return mu__fail(MU_ECORRUPT, "format version %lld: this library reads version %d",
+                        (long long) format, FORMAT_VERSION);
+    if (stored_levels < 1 || stored_levels > MU_LRU_MAX_LEVELS)
+        return mu__fail(MU_ECORRUPT, "meta levels %lld is not 1..%d", (long long) stored_levels,
+                        MU_LRU_MAX_LEVELS);
+    if (stored_cap == 0 || stored_cap > INT64_MAX)
+        return mu__fail(MU_ECORRUPT, "meta capacity %lld is not positive", (long long) stored_cap);
     if ((levels != 0 && (uint64_t) levels != stored_levels)
         || (capacity != 0 && capacity != stored_cap))
-        return MU_EEXIST;
+        return mu__fail(MU_EEXIST, "stored levels %d and capacity %llu, asked for %d and %llu",
+                        (int) stored_levels, (unsigned long long) stored_cap, levels,
+                        (unsigned long long) capacity);
     s->nlevels = (int) stored_levels;
     s->capacity = stored_cap;
     mu__lru_divide_capacity(s);
-    (void) meta_get(s->db, "hits", &s->hits);
-    (void) meta_get(s->db, "misses", &s->misses);
-    (void) meta_get(s->db, "evictions", &s->evictions);
-    return 0;
+    rc = meta_counter(s->db, "hits", &s->hits);
+    if (rc == 0)
+        rc = meta_counter(s->db, "misses", &s->misses);
+    if (rc == 0)
+        rc = meta_counter(s->db, "evictions", &s->evictions);
+    return rc;
 }
 
-/*  Adds the current row of st (key, size, level, seq) at the head of its
-    level; seq values above the counter move it past them. */
-static int
-load_row(mu_lru_t *s, sqlite3_stmt *st)
+/*  What is wrong with the current row of st (key, size, level, seq) for
+    s, or NULL: the key a blob (its length is the caller's check), the
+    others integers, level in range, seq in 0..MAX_SEQ, the total size
+    within 64 bits. */
+static const char *
+row_fault(const mu_lru_t *s, sqlite3_stmt *st)
 {
+    if (sqlite3_column_type(st, 0) != SQLITE_BLOB) /* the writer's statements bind blobs */
+        return sqlite3_column_type(st, 0) == SQLITE_TEXT ? "its key is text, not a blob (x'...')"
+                                                         : "its key is not a blob";
+    for (int c = 1; c <= 3; c++)
+        if (sqlite3_column_type(st, c) != SQLITE_INTEGER)
+            return c == 1   ? "its size is not an integer"
+                   : c == 2 ? "its level is not an integer"
+                            : "its seq is not an integer";
+    int64_t level = sqlite3_column_int64(st, 2), seq = sqlite3_column_int64(st, 3);
+    if (level < 0 || level >= s->nlevels)
+        return "its level is out of range";
+    if (seq < 0 || (uint64_t) seq > MAX_SEQ)
+        return "its seq is out of range";
+    if ((uint64_t) sqlite3_column_int64(st, 1) > UINT64_MAX - s->total)
+        return "the sizes add up to more than 2^64 - 1";
+    return NULL;
+}
+
+/*  Adds the current row of st (key, size, level, seq), the count-th, at
+    the head of its level; seq values above the counter move it past them. */
+static int
+load_row(mu_lru_t *s, sqlite3_stmt *st, uint64_t count)
+{
+    const char *fault = row_fault(s, st);
+    const void *key = sqlite3_column_blob(st, 0); /* then its length */
+    size_t len = (size_t) sqlite3_column_bytes(st, 0);
+    if (fault == NULL && len > MU_LRU_MAX_KEY)
+        fault = "its key is longer than MU_LRU_MAX_KEY";
+    if (fault != NULL)
+        return mu__fail(MU_ECORRUPT, "entry %llu (level %lld, seq %lld): %s",
+                        (unsigned long long) count, (long long) sqlite3_column_int64(st, 2),
+                        (long long) sqlite3_column_int64(st, 3), fault);
     uint64_t seq = (uint64_t) sqlite3_column_int64(st, 3);
-    int rc = mu__lru_load_row(s, sqlite3_column_blob(st, 0), (size_t) sqlite3_column_bytes(st, 0),
-                              (uint64_t) sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+    int rc = mu__lru_load_row(s, key, len, (uint64_t) sqlite3_column_int64(st, 1),
+                              sqlite3_column_int64(st, 2));
+    if (rc == MU_ECORRUPT) /* what is left: the key is there already */
+        return mu__fail(MU_ECORRUPT, "entry %llu (level %lld, seq %lld): its key is a duplicate",
+                        (unsigned long long) count, (long long) sqlite3_column_int64(st, 2),
+                        (long long) seq);
     if (rc == 0 && seq >= s->next_seq)
         s->next_seq = seq + 1;
     return rc;
@@ -525,14 +601,17 @@ load_entries(mu_lru_t *s)
                                 "SELECT key, size, level, seq FROM entries"
                                 " ORDER BY level, seq",
                                 -1, &st, NULL);
+    if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) /* no such table or column */
+        return mu__fail(MU_ECORRUPT, "the entries table cannot be read: %s", sqlite3_errmsg(s->db));
     if (rc != SQLITE_OK)
         return mu__sqlite_db_error(s->db, rc);
     mu_lru_durability_t policy = s->policy;
     uint64_t misses = s->misses;
     s->policy = MU_LRU_AT_FLUSH; /* loading writes nothing */
     int result = 0;
+    uint64_t count = 0;
     while (result == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        result = load_row(s, st);
+        result = load_row(s, st, ++count);
     if (result == 0 && rc != SQLITE_DONE)
         result = mu__sqlite_db_error(s->db, rc);
     sqlite3_finalize(st);
@@ -552,10 +631,13 @@ prepare_statements(mu_lru_t *s)
                       " ON CONFLICT(key) DO UPDATE SET size = excluded.size,"
                       " level = excluded.level, seq = excluded.seq",
         [ST_DELETE] = "DELETE FROM entries WHERE key = ?",
-        [ST_META] = "INSERT OR REPLACE INTO meta(name, value) VALUES (?, ?)",
+        [ST_META] = ("INSERT INTO meta(name, value) VALUES (?, ?)"
+                     " ON CONFLICT(name) DO UPDATE SET value = excluded.value"),
     };
     for (int i = 0; i < ST_COUNT; i++) {
         int rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+        if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) /* the tables are not ours */
+            return mu__fail(MU_ECORRUPT, "the tables cannot be written: %s", sqlite3_errmsg(s->db));
         if (rc != SQLITE_OK)
             return mu__sqlite_db_error(s->db, rc);
     }
@@ -574,22 +656,50 @@ take_lock(mu_lru_t *s, const char *path)
     return 0;
 }
 
-/*  Opens the SQLite database with the pragmas of the policy. */
+/*  Opens the SQLite database (nothing is written yet). A writer must be
+    able to write the file: a read-only file is MU_EACCES. */
 static int
-open_db(mu_lru_t *s, const char *path, int flags)
+open_db(mu_lru_t *s, const char *path)
 {
     int oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
     int rc = sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
-        return mu__sqlite_error(rc);
+        return mu__fail(mu__sqlite_error(rc), "sqlite: %s",
+                        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
     sqlite3_busy_timeout(s->db, 5000);
-    if (s->readonly)
-        return 0;
-    rc = mu__sqlite_exec(s->db, "PRAGMA journal_mode=WAL");
+    if (!s->readonly && sqlite3_db_readonly(s->db, "main") == 1)
+        return mu__fail(MU_EACCES, "the file is read-only");
+    return 0;
+}
+
+/*  Sets the pragmas of a writer, once the file is known to be an LRU:
+    WAL mode is written into the file. */
+static int
+set_pragmas(mu_lru_t *s, int flags)
+{
+    int rc = mu__sqlite_exec(s->db, "PRAGMA journal_mode=WAL");
     if (rc == 0)
         rc = mu__sqlite_exec(s->db, flags & MU_LRU_SYNC_FULL ? "PRAGMA synchronous=FULL"
                                                              : "PRAGMA synchronous=NORMAL");
     return rc;
+}
+
+/*  Finds or makes the schema: a database without any table (an empty
+    file) gets it with MU_LRU_CREATE; one with tables but no meta is not an
+    LRU, and is left alone. */
+static int
+find_schema(mu_lru_t *s, uint64_t capacity, int flags)
+{
+    int64_t tables = 0;
+    bool meta = false;
+    int rc = count_tables(s->db, &tables, &meta);
+    if (rc != 0 || meta)
+        return rc;
+    if (tables > 0 || !(flags & MU_LRU_CREATE))
+        return mu__fail(MU_ECORRUPT, "no meta table: not an LRU");
+    if (capacity == 0)
+        return mu__fail(MU_EINVAL, "the file is empty and capacity is 0");
+    return create_schema(s);
 }
 
 /*  The paths of an LRU's files in dir: NAME.lru, NAME.lru.lock and
@@ -643,20 +753,19 @@ open_persistent(mu_lru_t *s, const char *dir, const char *name, uint64_t capacit
             mu__sqlite_remove(p.tmp); /* left by a creator that crashed */
     }
     if (rc == 0)
-        rc = open_db(s, p.db, flags);
-    bool schema = false;
+        rc = open_db(s, p.db);
     if (rc == 0)
-        rc = has_schema(s->db, &schema);
-    if (rc == 0 && !schema)
-        rc = !(flags & MU_LRU_CREATE) ? MU_ECORRUPT : capacity == 0 ? MU_EINVAL : create_schema(s);
+        rc = find_schema(s, capacity, flags);
     if (rc == 0)
         rc = check_meta(s, capacity, levels);
-    if (rc == 0 && !s->readonly)
-        rc = prepare_statements(s);
     if (rc == 0) {
         s->dirty_bit = DIRTY;
-        rc = load_entries(s);
+        rc = load_entries(s); /* before anything is written into the file */
     }
+    if (rc == 0 && !s->readonly)
+        rc = prepare_statements(s);
+    if (rc == 0 && !s->readonly)
+        rc = set_pragmas(s, flags);
     return rc;
 }
 
@@ -714,18 +823,21 @@ mu_lru_open(const char *dir, const char *name, uint64_t capacity, int levels, in
     mu_lru_t *s = mu__lru_alloc(capacity ? capacity : 1, levels ? levels : MU_LRU_LEVELS_DEFAULT);
     if (s == NULL)
         return NULL;
+    unsigned long fails = mu__fail_count();
     int rc = persist_init(s, flags);
     mu__ignore_sigxfsz(); /* a write past RLIMIT_FSIZE fails with MU_EFBIG */
     if (rc == 0)
         rc = open_persistent(s, dir, name, capacity, levels, flags);
     if (rc != 0) {
+        /* The failing step's own detail (not an earlier failure's), copied:
+           close_db may record failures of its own. */
+        const char *said = mu__detail_since(fails, rc);
+        char detail[512];
+        snprintf(detail, sizeof detail, "%s", said ? said : "");
         close_db(s);
         mu__lru_free(s);
-        if (mu_last_code() == rc) { /* keep the detail of the failing step */
-            errno = mu_error_errno(rc);
-            return NULL;
-        }
-        return mu__fail_null(rc, "mu_lru_open %s/%s.lru", dir, name);
+        return mu__fail_null(rc, "mu_lru_open %s/%s.lru%s%s", dir, name, *detail ? ": " : "",
+                             detail);
     }
     return s;
 }

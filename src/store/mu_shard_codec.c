@@ -392,8 +392,41 @@ mu__shard_decode_value(decompressor_t *d, int codec, const void *src, size_t sle
     return mu__unpack_check(dst, vlen, NULL) == 0 ? NULL : "not a valid MessagePack value";
 }
 
+/*  Deflate's largest ratio is 1032:1 (a stream of one repeated byte);
+    zstd's 32768:1 (a block restores at most 128 KiB and takes at least
+    4 bytes: a 3-byte header and the byte of an RLE block). */
+#define ZLIB_MAX_RATIO 1032
+#define ZSTD_MAX_RATIO 32768
+
+/*  Whether the recorded size vlen can be what the stored bytes (slen of
+    them, src) restore to, checked before a buffer of vlen bytes is
+    allocated for them: the same size for a value stored as it is, the
+    size a zstd frame records (the store's frames always record it; one
+    that does not is checked when it is decompressed), at most 1032 times
+    the stored bytes for zlib (32768 times for zstd, which also bounds
+    what the frame records). Returns NULL or what is wrong. */
+static const char *
+size_fault(int codec, const void *src, size_t slen, size_t vlen)
+{
+    if (codec == MU_SHARD_CODEC_NONE)
+        return slen != vlen ? "stored size differs from the recorded size" : NULL;
+    if (codec == MU_SHARD_CODEC_ZSTD) {
+        unsigned long long n = ZSTD_getFrameContentSize(src, slen);
+        if (n == ZSTD_CONTENTSIZE_ERROR)
+            return "zstd: not a zstd frame";
+        if (vlen / ZSTD_MAX_RATIO > slen)
+            return "zstd: recorded size too large for the data";
+        return n != ZSTD_CONTENTSIZE_UNKNOWN && n != vlen
+                   ? "zstd: the frame's size differs from the recorded size"
+                   : NULL;
+    }
+    if (codec == MU_SHARD_CODEC_ZLIB)
+        return vlen / ZLIB_MAX_RATIO > slen ? "zlib: recorded size too large for the data" : NULL;
+    return "unknown codec number";
+}
+
 /*  Reads codec, vlen and value of a row (columns c, c+1, c+2) and checks
-    the size. Returns NULL or what is wrong. */
+    the size against the stored bytes. Returns NULL or what is wrong. */
 const char *
 mu__shard_row_value(sqlite3_stmt *st, int c, int *codec_p, size_t *vlen_p, const void **src_p,
                     size_t *slen_p)
@@ -410,7 +443,7 @@ mu__shard_row_value(sqlite3_stmt *st, int c, int *codec_p, size_t *vlen_p, const
     *slen_p = (size_t) sqlite3_column_bytes(st, c + 2);
     if (*src_p == NULL)
         *src_p = "";
-    return NULL;
+    return size_fault(*codec_p, *src_p, *slen_p, *vlen_p);
 }
 
 /* ---- SQL text --------------------------------------------------------------------- */

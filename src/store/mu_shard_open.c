@@ -35,7 +35,9 @@ exec_sql(sqlite3 *db, const char *sql, const char *what)
     return code;
 }
 
-/*  Opens (or creates) a shard file and sets the connection up. */
+/*  Opens (or creates) a shard file and sets the connection up, writing
+    nothing into the file: WAL mode, which is written into it, is set by
+    set_wal once the file is known to be a shard. */
 static int
 open_db(const mu_shard_t *self, size_t i, bool create, sqlite3 **db_p)
 {
@@ -53,7 +55,7 @@ open_db(const mu_shard_t *self, size_t i, bool create, sqlite3 **db_p)
     }
     sqlite3_busy_timeout(*db_p, self->busy_ms > 0 ? self->busy_ms : 0);
     snprintf(sql, sizeof sql,
-             "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA cache_size = -%zu;"
+             "PRAGMA synchronous = %s; PRAGMA cache_size = -%zu;"
              " PRAGMA mmap_size = %lld; PRAGMA temp_store = MEMORY;",
              self->sync_full ? "FULL" : "NORMAL", self->cache_kib, MMAP_BYTES);
     char what[PATH_MAX + 32];
@@ -64,6 +66,39 @@ open_db(const mu_shard_t *self, size_t i, bool create, sqlite3 **db_p)
         *db_p = NULL;
     }
     return rc;
+}
+
+/*  Puts shard file path (open as db) in WAL mode: a new one, or one whose
+    meta and schema were checked. */
+static int
+set_wal(sqlite3 *db, const char *path)
+{
+    char what[PATH_MAX + 32];
+    snprintf(what, sizeof what, "%s: setting WAL mode", path);
+    return exec_sql(db, "PRAGMA journal_mode = WAL", what);
+}
+
+static bool has_no_tables(sqlite3 *db);
+static int read_meta(sqlite3 *db, const char *path, meta_t *m);
+
+/*  A file that is there already when shard i is created must be empty or
+    that very shard, as a process creating the same store at the same time
+    makes it; another program's database, or another store's shard, is
+    refused before anything is written into it. */
+static int
+check_existing(const mu_shard_t *self, size_t i, sqlite3 *db, const char *path)
+{
+    if (has_no_tables(db))
+        return 0;
+    meta_t m;
+    int rc = read_meta(db, path, &m);
+    if (rc != 0)
+        return rc;
+    if (m.k != self->meta.k || m.shards != self->meta.shards || m.shardidx != self->meta.shardidx
+        || memcmp(m.types, self->meta.types, sizeof m.types) != 0 || m.shard != (long long) i)
+        return mu__fail(MU_ECORRUPT, "%s: the file exists and is not shard %zu of this store", path,
+                        i);
+    return 0;
 }
 
 /*  The CREATE statements of a new shard. */
@@ -117,9 +152,18 @@ static int
 init_shard(const mu_shard_t *self, size_t i)
 {
     sqlite3 *db = NULL;
+    char path[PATH_MAX];
+    shard_path(self->dir, i, path, sizeof path);
     int rc = open_db(self, i, true, &db);
     if (rc != 0)
         return rc;
+    rc = check_existing(self, i, db, path);
+    if (rc == 0)
+        rc = set_wal(db, path);
+    if (rc != 0) {
+        sqlite3_close(db);
+        return rc;
+    }
     char sql[SQL_MAX * 2];
     size_t o = 0;
     mu__shard_put_text(sql, sizeof sql, &o, "BEGIN IMMEDIATE;");
@@ -415,7 +459,22 @@ open_shard(mu_shard_t *self, size_t i)
     }
     if (rc == 0)
         rc = check_shard_meta(self, &m, i, path);
-    return rc != 0 ? rc : prepare_shard(self, s);
+    if (rc == 0)
+        rc = prepare_shard(self, s);
+    return rc != 0 ? rc : set_wal(s->db, path);
+}
+
+/*  A shard file past the count of the meta: the directory holds another
+    store's files too, or was re-sharded by hand. */
+static int
+check_no_extra_shard(const mu_shard_t *self)
+{
+    char path[PATH_MAX];
+    shard_path(self->dir, self->meta.shards, path, sizeof path);
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return 0;
+    return mu__fail(MU_ECORRUPT, "%s exists, but the store's meta says it has %zu shards", path,
+                    self->meta.shards);
 }
 
 static void
@@ -451,6 +510,8 @@ open_store(mu_shard_t *self, const mu_shard_opts_t *o)
     memset(grown + 1, 0, (self->meta.shards - 1) * sizeof *grown);
     for (size_t i = 1; i < self->meta.shards && rc == 0; i++)
         rc = open_shard(self, i);
+    if (rc == 0)
+        rc = check_no_extra_shard(self);
     if (rc != 0)
         return rc;
     if (self->codec == MU_SHARD_CODEC_DEFAULT)
