@@ -113,7 +113,9 @@ MU_EXPORT MU_NODISCARD int mu_server_set_transfer_budget(mu_server_t *self, size
     (MU_ENOSPC, MU_EFBIG...); on error no file is left at local (nor a
     temp file; with MU_FILE_RESUME the bytes received are kept in
     local.partial, and the bytes it held before the call are never
-    changed). */
+    changed, except after MU_EDIGEST or MU_EINVAL: the digest of the
+    whole did not match, or the server refused the offset, so
+    local.partial cannot be continued and is removed). */
 MU_EXPORT MU_NODISCARD int mu_client_get(mu_client_t *self, const char *remote, const char *local,
                                          const mu_file_options_t *options);
 

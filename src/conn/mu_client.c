@@ -75,6 +75,7 @@ typedef struct {
     bool hello_first;  /* the server did not know us */
     bool wait_refused; /* a refusing endpoint may yet come up */
     bool reconnected;  /* file mode: the connection changed */
+    bool drain;        /* timeout 0: read everything (an event loop waits on ZMQ_FD next) */
 } waiter_t;
 
 /* ------------------------------------------------------------------ */
@@ -618,19 +619,18 @@ static int
 pump_until(mu_client_t *self, waiter_t *w, int64_t deadline,
            bool (*done)(const mu_client_t *, const waiter_t *))
 {
-    const bool bounded = mu__remaining_ms(deadline) > 0; /* a timeout > 0 */
     for (;;) {
         if (zsys_interrupted) /* checked here too: input may never stop */
             return MU_EINTR;
         check_monitor(self);
-        /* A server sending without pause must not hold a call with a
-           timeout past its deadline, nor any call past a signal: look every
-           PUMP_CHECK messages (what is left unread is read first at the next
-           call). A call with timeout 0 reads everything: an event loop
-           waits on the edge-triggered ZMQ_FD next. */
+        /* A server sending without pause must not hold a call past its
+           deadline, nor past a signal: look every PUMP_CHECK messages (what
+           is left unread is read first at the next call). A call with
+           timeout 0 (w->drain) reads everything: an event loop waits on the
+           edge-triggered ZMQ_FD next. */
         for (unsigned n = 1; !done(self, w) && pump_one(self, w) == 0; n++)
             if (n % PUMP_CHECK == 0
-                && (zsys_interrupted || (bounded && mu__remaining_ms(deadline) == 0)))
+                && (zsys_interrupted || (!w->drain && mu__remaining_ms(deadline) == 0)))
                 break;
         if (done(self, w))
             return 0;
@@ -685,7 +685,7 @@ mu_client_wait_ready(mu_client_t *self, int timeout_ms)
     assert(self);
     if (!is_connected(self))
         return mu__fail(MU_EINVAL, "not connected");
-    waiter_t w = { .wait_refused = true };
+    waiter_t w = { .wait_refused = true, .drain = timeout_ms == 0 };
     int rc = pump_until(self, &w, mu__deadline_ms(timeout_ms), ready_done);
     if (rc == MU_ETIMEDOUT && timeout_ms == 0)
         return MU_EAGAIN; /* not ready yet; no wait asked for */
@@ -694,13 +694,13 @@ mu_client_wait_ready(mu_client_t *self, int timeout_ms)
 
 static int
 request_once(mu_client_t *self, uint64_t id, const void *data, size_t size, waiter_t *w,
-             int64_t deadline)
+             int64_t deadline, bool drain)
 {
     check_monitor(self);
     int rc = send_wait(self, MU__K_REQ, id, data, size, mu__remaining_ms(deadline));
     if (rc != 0)
         return rc;
-    *w = (waiter_t) { .request_id = id };
+    *w = (waiter_t) { .request_id = id, .drain = drain };
     return pump_until(self, w, deadline, waiter_done);
 }
 
@@ -716,9 +716,9 @@ mu_client_request(mu_client_t *self, const void *data, size_t size, void **reply
     uint64_t id = self->next_id++;
     waiter_t w;
     self->stats.requests++;
-    int rc = request_once(self, id, data, size, &w, deadline);
+    int rc = request_once(self, id, data, size, &w, deadline, timeout_ms == 0);
     if (rc == 0 && w.hello_first) /* it reached a server that forgot us */
-        rc = request_once(self, id, data, size, &w, deadline);
+        rc = request_once(self, id, data, size, &w, deadline, timeout_ms == 0);
     if (rc == MU_ETIMEDOUT)
         self->stats.timeouts++;
     if (rc == MU_ETIMEDOUT && timeout_ms == 0)
@@ -765,7 +765,7 @@ mu_client_recv(mu_client_t *self, mu_client_kind_t *kind_p, uint64_t *id_p, int 
     assert(self && data_p);
     if (!is_connected(self))
         return mu__fail(MU_EINVAL, "not connected");
-    waiter_t w = { 0 };
+    waiter_t w = { .drain = timeout_ms == 0 };
     int rc = pump_until(self, &w, mu__deadline_ms(timeout_ms), item_done);
     if (rc == MU_ETIMEDOUT && timeout_ms == 0)
         return MU_EAGAIN; /* nothing queued: the usual poll, no detail */
@@ -796,7 +796,7 @@ mu__client_recv_file(mu_client_t *client, int *kind_p, uint64_t *id_p, zmq_msg_t
 {
     if (!is_connected(client))
         return MU_EAGAIN;
-    waiter_t w = { .want_file = true };
+    waiter_t w = { .want_file = true, .drain = timeout_ms == 0 };
     zmq_msg_init(&w.frame);
     int rc = pump_until(client, &w, mu__deadline_ms(timeout_ms), file_done);
     if (rc == 0 && (!w.done || w.reconnected)) {

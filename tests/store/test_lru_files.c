@@ -367,6 +367,11 @@ test_seq_counter(void)
     MU_CHECK(refused(dir, "s2", 0, MU_ECORRUPT, "seq 2^63 - 2^48"));
 }
 
+/*  open_as_reader's status when nobody cannot reach the directory (a
+    private TMPDIR): the case is skipped. */
+#define NOBODY_CANNOT_REACH 20
+static bool read_only_skipped;
+
 /*  Opens DIR/ro.lru for writing and for reading as a user who may only
     read it: a child that became nobody (the tests often run as root,
     whom no file mode stops), in the directory so that the path it opens
@@ -379,6 +384,8 @@ open_as_reader(const char *dir)
     if (pid == 0) {
         if (chdir(dir) != 0 || (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)))
             _exit(10);
+        if (access(dir, R_OK | W_OK | X_OK) != 0) /* SQLite opens the full path */
+            _exit(NOBODY_CANNOT_REACH);
         mu_lru_t *lru = mu_lru_open(".", "ro", 0, 0, 0);
         if (lru != NULL || mu_last_code() != MU_EACCES || errno != EACCES
             || strstr(mu_last_error(), "./ro.lru") == NULL) {
@@ -420,6 +427,9 @@ test_read_only_file(void)
     bool same = before && after && len0 == len1 && memcmp(before, after, len0) == 0;
     free(before);
     free(after);
+    read_only_skipped = status == NOBODY_CANNOT_REACH;
+    if (read_only_skipped)
+        return;
     MU_CHECK_EQ(status, 0);
     MU_CHECK(same);
 }
@@ -437,7 +447,9 @@ main(void)
     MU_RUN(test_entry_values);
     MU_RUN(test_text_key);
     MU_RUN(test_seq_counter);
-    MU_RUN(test_read_only_file);
+    MU_RUN_AS(test_read_only_file(),
+              read_only_skipped ? "test_read_only_file # SKIP user nobody cannot reach $TMPDIR"
+                                : "test_read_only_file");
     cleanup();
     MU_DONE();
 }

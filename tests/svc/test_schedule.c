@@ -196,7 +196,7 @@ wait_calls(void *arg, mu_entrypoint_t *ep)
 {
     (void) ep;
     ticker_t *t = arg;
-    return mu_test_counter_wait(&t->calls, t->stop_after, 10000) ? 0 : MU_ETIMEDOUT;
+    return mu_test_counter_wait(&t->calls, t->stop_after, mu_test_ms(10000)) ? 0 : MU_ETIMEDOUT;
 }
 
 static void
@@ -316,7 +316,7 @@ cron_main(void *arg, mu_entrypoint_t *ep)
     (void) ep;
     fake_clock_t *c = arg;
     atomic_store(&c->now, utc(2026, 1, 1, 0, 1)); /* the first fire time */
-    return mu_test_counter_wait(&c->calls, 2, 10000) ? 0 : MU_ETIMEDOUT;
+    return mu_test_counter_wait(&c->calls, 2, mu_test_ms(10000)) ? 0 : MU_ETIMEDOUT;
 }
 
 static void
@@ -359,7 +359,7 @@ leap_main(void *arg, mu_entrypoint_t *ep)
     (void) ep;
     fake_clock_t *c = arg;
     atomic_store(&c->now, utc(2026, 1, 1, 0, 1));
-    return mu_test_counter_wait(&c->calls, 1, 10000) ? 0 : MU_ETIMEDOUT;
+    return mu_test_counter_wait(&c->calls, 1, mu_test_ms(10000)) ? 0 : MU_ETIMEDOUT;
 }
 
 static void
