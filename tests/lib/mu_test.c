@@ -317,3 +317,30 @@ mu_test_wait_change(int watch, int timeout_ms)
     } /* every change waiting (non-blocking) */
     return true;
 }
+
+unsigned char *
+mu_test_slurp(const char *path, size_t *len_p)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    do {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 4096;
+            unsigned char *more = realloc(buf, cap);
+            if (more == NULL) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = more;
+        }
+        n = fread(buf + len, 1, cap - len, f);
+        len += n;
+    } while (n > 0);
+    fclose(f);
+    *len_p = len;
+    return buf;
+}

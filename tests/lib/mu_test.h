@@ -90,6 +90,10 @@ extern int mu_test_case_failed;
     or loaded machine runs the same suite with MU_TEST_SCALE=3. */
 double mu_test_scale(void);
 
+/*  The bytes of the file at PATH (malloc'ed, *LEN_P set), or NULL when it
+    cannot be read: for a test that checks a file was left as it was. */
+unsigned char *mu_test_slurp(const char *path, size_t *len_p);
+
 /*  A time bound of MS milliseconds, scaled by mu_test_scale(). */
 int mu_test_ms(int ms);
 

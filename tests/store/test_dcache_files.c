@@ -20,27 +20,6 @@ path_of(char *out, size_t cap, const char *name)
     snprintf(out, cap, "%s/%s.db", tmp_root, name);
 }
 
-static unsigned char *
-slurp(const char *path, size_t *len_p)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    do {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4096;
-            buf = realloc(buf, cap);
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
-    *len_p = len;
-    return buf;
-}
-
 /*  Creates the database path (rollback journal) with the statements sql. */
 static bool
 build(const char *path, const char *sql)
@@ -59,7 +38,7 @@ static bool
 refused(const char *path, const char *what)
 {
     size_t len0 = 0, len1 = 0;
-    unsigned char *before = slurp(path, &len0);
+    unsigned char *before = mu_test_slurp(path, &len0);
     errno = 0;
     mu_dcache_t *c = mu_dcache_open(path, NULL);
     bool ok = c == NULL && mu_last_code() == MU_ECORRUPT && errno == EBADMSG
@@ -68,7 +47,7 @@ refused(const char *path, const char *what)
         printf("# %s: %s, code %d: %s\n", what, c ? "opened" : "refused", mu_last_code(),
                mu_last_error());
     mu_dcache_destroy(&c);
-    unsigned char *after = slurp(path, &len1);
+    unsigned char *after = mu_test_slurp(path, &len1);
     if (!before || !after || len0 != len1 || memcmp(before, after, len0) != 0) {
         printf("# %s: the file changed (%zu bytes before, %zu after)\n", what, len0, len1);
         ok = false;

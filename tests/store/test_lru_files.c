@@ -46,28 +46,6 @@ build(const char *dir, const char *name, const char *sql)
     return ok;
 }
 
-/*  The bytes of a file (malloc'ed, *len_p set), NULL when it cannot be read. */
-static unsigned char *
-slurp(const char *path, size_t *len_p)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    do {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4096;
-            buf = realloc(buf, cap);
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
-    *len_p = len;
-    return buf;
-}
-
 /*  Opens DIR/NAME with flags and checks that the open is refused with
     code, errno, a message naming the file, and the file left as it was.
     Returns true when all holds (the failure is printed otherwise). */
@@ -77,7 +55,7 @@ refused(const char *dir, const char *name, int flags, int code, const char *what
     char path[400];
     snprintf(path, sizeof path, "%s/%s.lru", dir, name);
     size_t len0 = 0, len1 = 0;
-    unsigned char *before = slurp(path, &len0);
+    unsigned char *before = mu_test_slurp(path, &len0);
     errno = 0;
     mu_lru_t *lru = mu_lru_open(dir, name, 0, 0, flags);
     int err = errno, got = mu_last_code();
@@ -88,7 +66,7 @@ refused(const char *dir, const char *name, int flags, int code, const char *what
         printf("# %s: open gave %s, code %d (want %d), errno %d: %s\n", what,
                lru ? "an LRU" : "NULL", got, code, err, msg);
     mu_lru_destroy(&lru);
-    unsigned char *after = slurp(path, &len1);
+    unsigned char *after = mu_test_slurp(path, &len1);
     if (before == NULL || after == NULL || len0 != len1 || memcmp(before, after, len0) != 0) {
         printf("# %s: the file changed (%zu bytes before, %zu after)\n", what, len0, len1);
         ok = false;
@@ -420,10 +398,10 @@ test_read_only_file(void)
     snprintf(path, sizeof path, "%s/ro.lru", dir);
     MU_CHECK_EQ(chmod(path, 0444), 0);
     size_t len0 = 0, len1 = 0;
-    unsigned char *before = slurp(path, &len0);
+    unsigned char *before = mu_test_slurp(path, &len0);
     fflush(stdout);
     int status = open_as_reader(dir);
-    unsigned char *after = slurp(path, &len1);
+    unsigned char *after = mu_test_slurp(path, &len1);
     bool same = before && after && len0 == len1 && memcmp(before, after, len0) == 0;
     free(before);
     free(after);

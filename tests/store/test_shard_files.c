@@ -7,28 +7,6 @@
     naming the file, and leaves every file's bytes as they were. */
 #include "shard_cases.h"
 
-/*  The bytes of a file (malloc'ed, *len_p set), NULL when it cannot be read. */
-static unsigned char *
-slurp(const char *path, size_t *len_p)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    do {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4096;
-            buf = realloc(buf, cap);
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
-    *len_p = len;
-    return buf;
-}
-
 /*  Creates the database path (rollback journal, as another program's)
     with the statements sql. */
 static bool
@@ -48,7 +26,7 @@ static bool
 refused(const char *dir, const mu_shard_opts_t *o, int err, const char *name, const char *path)
 {
     size_t len0 = 0, len1 = 0;
-    unsigned char *before = slurp(path, &len0);
+    unsigned char *before = mu_test_slurp(path, &len0);
     errno = 0;
     mu_shard_t *st = mu_shard_open(dir, o);
     int got = errno;
@@ -57,7 +35,7 @@ refused(const char *dir, const mu_shard_opts_t *o, int err, const char *name, co
         printf("# %s: %s, errno %d (want %d): %s\n", name, st ? "opened" : "refused", got, err,
                mu_last_error());
     mu_shard_destroy(&st);
-    unsigned char *after = slurp(path, &len1);
+    unsigned char *after = mu_test_slurp(path, &len1);
     if ((before == NULL) != (after == NULL) || len0 != len1
         || (before && memcmp(before, after, len0) != 0)) {
         printf("# %s: the file changed (%zu bytes before, %zu after)\n", path, len0, len1);
