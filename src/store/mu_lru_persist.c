@@ -421,6 +421,18 @@ static const char SCHEMA[] =
     at 1 never gets near it: only a damaged or made-up file does. */
 #define MAX_SEQ ((uint64_t) INT64_MAX - ((uint64_t) 1 << 48))
 
+/*  The code of a failed prepare (rc): MU_ECORRUPT with what and SQLite's
+    message when the statement does not fit the tables (SQLITE_ERROR: no
+    such table or column: the file is not an LRU's), else the SQLite
+    error's own code (busy, I/O...). */
+static int
+prepare_fail(sqlite3 *db, int rc, const char *what)
+{
+    if ((rc & 0xff) == SQLITE_ERROR)
+        return mu__fail(MU_ECORRUPT, "%s: %s", what, sqlite3_errmsg(db));
+    return mu__sqlite_db_error(db, rc);
+}
+
 /*  Reads a meta value, which must be one row holding an integer; returns
     0, MU_ENOENT (no such row), MU_ECORRUPT (several rows, or not an
     integer) or an error. */
@@ -429,10 +441,8 @@ meta_get(sqlite3 *db, const char *name, uint64_t *value_p)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = ?", -1, &st, NULL);
-    if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) /* no such table or column */
-        return mu__fail(MU_ECORRUPT, "the meta table cannot be read: %s", sqlite3_errmsg(db));
     if (rc != SQLITE_OK)
-        return mu__sqlite_db_error(db, rc);
+        return prepare_fail(db, rc, "the meta table cannot be read");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? MU_ENOENT : mu__sqlite_db_error(db, rc);
@@ -601,10 +611,8 @@ load_entries(mu_lru_t *s)
                                 "SELECT key, size, level, seq FROM entries"
                                 " ORDER BY level, seq",
                                 -1, &st, NULL);
-    if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) /* no such table or column */
-        return mu__fail(MU_ECORRUPT, "the entries table cannot be read: %s", sqlite3_errmsg(s->db));
     if (rc != SQLITE_OK)
-        return mu__sqlite_db_error(s->db, rc);
+        return prepare_fail(s->db, rc, "the entries table cannot be read");
     mu_lru_durability_t policy = s->policy;
     uint64_t misses = s->misses;
     s->policy = MU_LRU_AT_FLUSH; /* loading writes nothing */
@@ -636,10 +644,8 @@ prepare_statements(mu_lru_t *s)
     };
     for (int i = 0; i < ST_COUNT; i++) {
         int rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
-        if (rc != SQLITE_OK && (rc & 0xff) == SQLITE_ERROR) /* the tables are not ours */
-            return mu__fail(MU_ECORRUPT, "the tables cannot be written: %s", sqlite3_errmsg(s->db));
         if (rc != SQLITE_OK)
-            return mu__sqlite_db_error(s->db, rc);
+            return prepare_fail(s->db, rc, "the tables cannot be written");
     }
     return 0;
 }
