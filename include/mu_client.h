@@ -102,8 +102,10 @@ MU_EXPORT MU_NODISCARD int mu_client_set_name(mu_client_t *self, const char *nam
 /*  Connects to endpoint ("tcp://host:port", port 1..65535, or
     "ipc://path") and sends the hello; does not wait for the server.
     Returns 0, MU_EINVAL (no security chosen, bad endpoint: another
-    transport, a port out of range or not a number; already connected) or
-    MU_ENOMEM. */
+    transport, a port out of range or not a number; already connected),
+    -EMFILE (libzmq refuses a socket: its ZMQ_MAX_SOCKETS or the process's
+    open-file limit is reached; nothing is left open, connect may be
+    called again), MU_ENOMEM or MU_EIO (czmq's context is ending). */
 MU_EXPORT MU_NODISCARD int mu_client_connect(mu_client_t *self, const char *endpoint);
 
 /*  Waits up to timeout_ms until the server has answered the hello. Returns
@@ -163,7 +165,9 @@ MU_EXPORT MU_NODISCARD int mu_client_recv(mu_client_t *self, mu_client_kind_t *k
 MU_EXPORT MU_NODISCARD int mu_client_stats(const mu_client_t *self, mu_client_stats_t *stats);
 
 /*  The fd to poll for POLLIN (ZMQ_FD: edge-triggered; drain
-    mu_client_recv with timeout 0) and the zsock_t as void *. */
+    mu_client_recv with timeout 0) and the libzmq socket (void *, not a
+    czmq zsock_t: for zmq_poll, zpoller_add or zloop_reader, which take
+    either); NULL before mu_client_connect. */
 MU_EXPORT int mu_client_fd(const mu_client_t *self);
 MU_EXPORT void *mu_client_zsock(const mu_client_t *self);
 

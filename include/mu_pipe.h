@@ -38,7 +38,8 @@
 
     Polling. mu_pipe_fd gives the fd to watch (POLLIN on a reader, POLLOUT on a
     writer with pending bytes); for ZeroMQ pipes it is ZMQ_FD, which is
-    edge-triggered, and mu_pipe_zsock gives the zsock_t for zpoller/zloop. The
+    edge-triggered, and mu_pipe_zsock gives the libzmq socket for zmq_poll,
+    zpoller or zloop. The
     reader buffers several frames per read(2), so after a wake-up call
     mu_pipe_recv with a zero timeout until it returns MU_EAGAIN.
 
@@ -109,8 +110,10 @@ MU_EXPORT MU_NODISCARD int mu_pipe_pair(mu_pipe_t **reader_p, mu_pipe_t **writer
     otherwise readers bind and writers connect. mode is a value of the enum
     (asserted). Returns NULL with errno EADDRINUSE (an address to bind is
     in use) or EINVAL (an endpoint that cannot be bound or connected; a
-    tcp:// port must be 1..65535, or * or 0 to bind an ephemeral one), or
-    ENOMEM; mu_last_error() names the endpoint. */
+    tcp:// port must be 1..65535, or * or 0 to bind an ephemeral one),
+    EMFILE (libzmq refuses the socket: its ZMQ_MAX_SOCKETS or the process's
+    open-file limit is reached), ENOMEM or EIO (czmq's context is ending);
+    mu_last_error() names the endpoint or the refusal. */
 MU_EXPORT MU_NODISCARD mu_pipe_t *mu_pipe_new_zmq(const char *endpoint, mu_pipe_mode_t mode);
 
 /*  Destroys the pipe and sets *self_p to NULL; accepts NULL and *self_p NULL.
@@ -184,7 +187,8 @@ MU_EXPORT MU_NODISCARD int mu_pipe_recv(mu_pipe_t *self, const void **data_p, si
     the pipe is closed. */
 MU_EXPORT int mu_pipe_fd(const mu_pipe_t *self);
 
-/*  The zsock_t of a ZeroMQ pipe, for zpoller_add or zloop_reader; NULL for fd
+/*  The libzmq socket (void *, not a czmq zsock_t) of a ZeroMQ pipe, for
+    zmq_poll, zpoller_add or zloop_reader (czmq takes either); NULL for fd
     pipes. The pipe keeps ownership. */
 MU_EXPORT void *mu_pipe_zsock(const mu_pipe_t *self);
 

@@ -87,8 +87,9 @@ typedef struct {
 /*  Creates a publisher (an XPUB socket, send high-water mark 1000 per
     subscriber, lossy, no cache). A subscriber that sends a frame over 512
     bytes (no subscription to a topic needs one) has its connection closed.
-    Returns NULL with errno ENOMEM, EINVAL (libzmq refuses the socket) or
-    EIO (libsodium cannot initialize). */
+    Returns NULL with errno ENOMEM, EMFILE (libzmq refuses the socket: its
+    ZMQ_MAX_SOCKETS or the process's open-file limit is reached) or EIO
+    (libsodium cannot initialize, or czmq's context is ending). */
 MU_EXPORT MU_NODISCARD mu_pub_t *mu_pub_new(void);
 
 /*  Closes the socket (linger 200 ms), frees everything, sets *self_p to
@@ -182,8 +183,9 @@ MU_EXPORT int mu_pub_is_subscribed(const mu_pub_t *self, const void *prefix, siz
     MU_EINVAL (size below the first version of the struct). */
 MU_EXPORT MU_NODISCARD int mu_pub_stats(const mu_pub_t *self, mu_pub_stats_t *stats);
 
-/*  The czmq socket (zsock_t *) and its ZMQ_FD (edge-triggered), to poll
-    for subscriptions. Do not send or receive on it directly. */
+/*  The libzmq socket (void *, not a czmq zsock_t: for zmq_poll, zpoller or
+    zloop, which take either) and its ZMQ_FD (edge-triggered), to poll for
+    subscriptions. Do not send or receive on it directly. */
 MU_EXPORT void *mu_pub_zsock(mu_pub_t *self);
 MU_EXPORT int mu_pub_fd(mu_pub_t *self);
 
@@ -252,9 +254,10 @@ MU_EXPORT MU_NODISCARD int mu_sub_recv(mu_sub_t *self, mu_sub_msg_t *msg, int ti
     version of mu_sub_stats_t. */
 MU_EXPORT MU_NODISCARD int mu_sub_stats(const mu_sub_t *self, mu_sub_stats_t *stats);
 
-/*  The underlying czmq socket (a zsock_t *, for zpoller/zloop) and its
-    ZMQ_FD (edge-triggered: after a wake-up call mu_sub_recv with timeout 0
-    until MU_EAGAIN). Do not receive on it directly. */
+/*  The underlying libzmq socket (void *, not a czmq zsock_t: for zmq_poll,
+    zpoller or zloop, which take either) and its ZMQ_FD (edge-triggered:
+    after a wake-up call mu_sub_recv with timeout 0 until MU_EAGAIN). Do
+    not receive on it directly. */
 MU_EXPORT void *mu_sub_zsock(mu_sub_t *self);
 MU_EXPORT int mu_sub_fd(mu_sub_t *self);
 

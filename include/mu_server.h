@@ -111,7 +111,10 @@ MU_EXPORT MU_NODISCARD int mu_server_set_max_message(mu_server_t *self, size_t b
     endpoints. Returns the bound TCP port (1..65535: the one the system
     chose for * or 0), 0 for ipc://, or MU_EINVAL (no security chosen, bad
     endpoint: another transport, a port out of range or not a number),
-    MU_EADDRINUSE (the address is taken) or another bind error (-errno). */
+    MU_EADDRINUSE (the address is taken), -EMFILE (the first bind: libzmq
+    refuses a socket, its ZMQ_MAX_SOCKETS or the process's open-file limit
+    being reached; nothing is left open, bind may be called again) or
+    another bind error (-errno). */
 MU_EXPORT MU_NODISCARD int mu_server_bind(mu_server_t *self, const char *endpoint);
 
 /*  The endpoint actually bound by the index-th bind (a resolved port for
@@ -178,7 +181,8 @@ MU_EXPORT size_t mu_server_peers(const mu_server_t *self);
 
 /*  The file descriptor to poll for POLLIN (ZMQ_FD of the ROUTER:
     edge-triggered, so drain with timeout 0 after a wake-up), and the
-    zsock_t (as void *) for zpoller/zloop. Also wake up at least every
+    libzmq socket (void *, not a czmq zsock_t: for zmq_poll, zpoller or
+    zloop, which take either). Also wake up at least every
     heartbeat interval, or use a timeout, so expiries are noticed. */
 MU_EXPORT int mu_server_fd(const mu_server_t *self);
 MU_EXPORT void *mu_server_zsock(const mu_server_t *self);

@@ -155,8 +155,10 @@ typedef struct {
 } mu_socket_stats_t;
 
 /*  Creates a socket. identity is 16 bytes, or NULL for a random one.
-    Returns NULL with errno ENOMEM, EINVAL (libzmq refuses the socket) or
-    EIO (libsodium cannot initialize); mu_last_error() tells which. */
+    Returns NULL with errno ENOMEM, EMFILE (libzmq refuses the socket: its
+    ZMQ_MAX_SOCKETS or the process's open-file limit is reached) or EIO
+    (libsodium cannot initialize, or czmq's context is ending);
+    mu_last_error() tells which. */
 MU_EXPORT MU_NODISCARD mu_socket_t *mu_socket_new(const uint8_t *identity);
 
 /*  Sends BYE to the joined peers, closes the socket (linger 200 ms), frees
@@ -303,8 +305,9 @@ MU_EXPORT int mu_socket_has_peer(const mu_socket_t *self, const uint8_t *identit
     version of mu_socket_stats_t. */
 MU_EXPORT MU_NODISCARD int mu_socket_stats(const mu_socket_t *self, mu_socket_stats_t *stats);
 
-/*  The underlying czmq socket (a zsock_t *, for zpoller/zloop) and its
-    ZMQ_FD (edge-triggered). Do not send or receive on it directly. */
+/*  The underlying libzmq socket (void *, not a czmq zsock_t: for zmq_poll,
+    zpoller or zloop, which take either) and its ZMQ_FD (edge-triggered).
+    Do not send or receive on it directly. */
 MU_EXPORT void *mu_socket_zsock(mu_socket_t *self);
 MU_EXPORT int mu_socket_fd(mu_socket_t *self);
 

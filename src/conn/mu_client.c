@@ -14,6 +14,7 @@
     hello and repeats that request once. */
 #include "conn/mu_conn.h"
 #include "net/mu_zap.h"
+#include "net/mu_zsocket.h"
 #include <czmq.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -45,8 +46,7 @@ struct mu_client_t {
     mu_keys_t *keys;
     int hb_ivl, hb_timeout, reconnect_ivl, reconnect_max;
     char *name;
-    zsock_t *dealer, *monitor;
-    void *handle, *monitor_handle;
+    void *handle, *monitor;  /* DEALER, the monitor's PAIR (net/mu_zsocket.h) */
     uint64_t handshakes;     /* successful handshakes so far */
     int64_t monitor_read_ms; /* when the monitor was last drained */
     bool monitor_quiet;      /* drained to EAGAIN, its fd silent since */
@@ -98,7 +98,7 @@ mu_client_new(void)
 static bool
 is_connected(const mu_client_t *self)
 {
-    return self->dealer != NULL;
+    return self->handle != NULL;
 }
 
 int
@@ -199,7 +199,7 @@ wait_writable(mu_client_t *self, int wait_ms)
         return MU_EINTR;
     zmq_pollitem_t items[] = {
         { self->handle, 0, ZMQ_POLLOUT, 0 },
-        { self->monitor_handle, 0, ZMQ_POLLIN, 0 },
+        { self->monitor, 0, ZMQ_POLLIN, 0 },
     };
     if (zmq_poll(items, 2, wait_ms) < 0)
         return errno == EINTR ? MU_EINTR : -errno;
@@ -294,7 +294,6 @@ setup_monitor(mu_client_t *self)
                  | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_CLOSED
                  | ZMQ_EVENT_CONNECT_RETRIED;
     int rc = mu__conn_monitor_open(self->handle, "client", self, events, &self->monitor);
-    self->monitor_handle = rc == 0 ? zsock_resolve(self->monitor) : NULL;
     self->monitor_quiet = false;
     return rc;
 }
@@ -303,9 +302,7 @@ static void
 close_sockets(mu_client_t *self)
 {
     mu__conn_monitor_close(self->handle, &self->monitor);
-    self->monitor_handle = NULL;
-    zsock_destroy(&self->dealer);
-    self->handle = NULL;
+    mu__zsocket_close(&self->handle);
 }
 
 int
@@ -318,10 +315,9 @@ mu_client_connect(mu_client_t *self, const char *endpoint)
         return mu__fail(MU_EINVAL, "connect '%s': already connected", endpoint);
     if (mu__endpoint_check(endpoint, false) != 0)
         return mu__fail(MU_EINVAL, "connect '%s': not a tcp:// or ipc:// endpoint", endpoint);
-    self->dealer = zsock_new(ZMQ_DEALER);
-    if (!self->dealer)
-        return mu__fail(MU_ENOMEM, "connect '%s'", endpoint);
-    self->handle = zsock_resolve(self->dealer);
+    self->handle = mu__zsocket_open(ZMQ_DEALER, "mu_client_connect");
+    if (!self->handle)
+        return mu_last_code(); /* recorded */
     int rc = configure_dealer(self);
     if (rc == 0)
         rc = setup_monitor(self);
@@ -329,7 +325,7 @@ mu_client_connect(mu_client_t *self, const char *endpoint)
         rc = MU_EINVAL;
     if (rc != 0) {
         close_sockets(self);
-        return mu__fail(rc, "connect '%s'", endpoint);
+        return mu__fail(rc, "connect '%s'%s", endpoint, mu__zsocket_why(rc));
     }
     send_hello(self);
     return 0;
@@ -399,7 +395,7 @@ drain_monitor(mu_client_t *self)
     uint16_t what;
     uint32_t value;
     int count = 0;
-    for (; mu__conn_monitor_read(self->monitor_handle, &what, &value) == 0; count++)
+    for (; mu__conn_monitor_read(self->monitor, &what, &value) == 0; count++)
         on_monitor_event(self, what);
     self->monitor_quiet = true;
     return count;
@@ -600,7 +596,7 @@ static int
 wait_input(mu_client_t *self, int wait_ms)
 {
     struct pollfd fds[] = {
-        { zsock_fd(self->dealer), POLLIN, 0 },
+        { zsock_fd(self->handle), POLLIN, 0 },
         { zsock_fd(self->monitor), POLLIN, 0 },
     };
     int rc = mu__conn_poll(fds, 2, wait_ms);
@@ -830,14 +826,14 @@ int
 mu_client_fd(const mu_client_t *self)
 {
     assert(self);
-    return self->dealer ? zsock_fd(self->dealer) : -1;
+    return self->handle ? zsock_fd(self->handle) : -1;
 }
 
 void *
 mu_client_zsock(const mu_client_t *self)
 {
     assert(self);
-    return self->dealer;
+    return self->handle;
 }
 
 void
@@ -846,7 +842,7 @@ mu_client_destroy(mu_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     mu_client_t *self = *self_p;
-    if (self->dealer) {
+    if (self->handle) {
         (void) send_now(self, MU__K_BYE, 0, NULL, 0);
         close_sockets(self);
     }

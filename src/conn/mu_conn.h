@@ -83,7 +83,6 @@ void mu__err_read(const void *data, size_t size, int fallback, int *code_p, cons
 
 /* ---- socket helpers of server and client (mu_conn_sock.c) ---- */
 
-typedef struct _zsock_t zsock_t;
 struct pollfd;
 
 /*  True when a heartbeat interval/timeout pair is allowed: interval >= 10,
@@ -98,13 +97,14 @@ int mu__conn_set_int(void *handle, int option, int value);
 int mu__conn_set_heartbeat(void *handle, int interval_ms, int timeout_ms);
 
 /*  Starts a zmq_socket_monitor of handle for events and connects a PAIR
-    (*monitor_p) to it; role and owner name the inproc endpoint. Returns 0,
-    -errno, MU_ENOMEM or MU_EINVAL (nothing left open then). */
+    (*monitor_p, net/mu_zsocket.h) to it; role and owner name the inproc
+    endpoint. Returns 0, -errno (-EMFILE: too many sockets or files),
+    MU_ENOMEM, MU_EIO or MU_EINVAL (nothing left open then). */
 int mu__conn_monitor_open(void *handle, const char *role, const void *owner, int events,
-                          zsock_t **monitor_p);
+                          void **monitor_p);
 
-/*  Stops the monitor and destroys its PAIR; accepts *monitor_p NULL. */
-void mu__conn_monitor_close(void *handle, zsock_t **monitor_p);
+/*  Stops the monitor and closes its PAIR; accepts *monitor_p NULL. */
+void mu__conn_monitor_close(void *handle, void **monitor_p);
 
 /*  Reads one monitor event without waiting: *what_p (ZMQ_EVENT_*) and
     *value_p (the event's value, an fd for DISCONNECTED). Returns 0 or

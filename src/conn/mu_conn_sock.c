@@ -3,6 +3,7 @@
 /*  mu_conn_sock.c — socket helpers mu_server and mu_client share: the
     heartbeat options, the socket monitor, the wait (src/conn/mu_conn.h). */
 #include "conn/mu_conn.h"
+#include "net/mu_zsocket.h"
 #include <czmq.h>
 #include <poll.h>
 #include <stdio.h>
@@ -47,20 +48,20 @@ mu__conn_set_heartbeat(void *handle, int interval_ms, int timeout_ms)
 
 int
 mu__conn_monitor_open(void *handle, const char *role, const void *owner, int events,
-                      zsock_t **monitor_p)
+                      void **monitor_p)
 {
     static unsigned sequence;
     char endpoint[96];
     snprintf(endpoint, sizeof endpoint, "inproc://mu-%s-monitor-%p-%u", role, owner,
              __atomic_fetch_add(&sequence, 1, __ATOMIC_RELAXED));
     if (zmq_socket_monitor(handle, endpoint, events) != 0)
-        return -errno;
-    *monitor_p = zsock_new_pair(NULL);
+        return errno == EMFILE ? mu__zsocket_refusal("monitor") : -errno;
+    *monitor_p = mu__zsocket_open(ZMQ_PAIR, "monitor");
     if (!*monitor_p) {
         zmq_socket_monitor(handle, NULL, 0);
-        return MU_ENOMEM;
+        return mu_last_code(); /* recorded */
     }
-    if (zsock_connect(*monitor_p, "%s", endpoint) != 0) {
+    if (zmq_connect(*monitor_p, endpoint) != 0) {
         mu__conn_monitor_close(handle, monitor_p);
         return MU_EINVAL;
     }
@@ -68,11 +69,11 @@ mu__conn_monitor_open(void *handle, const char *role, const void *owner, int eve
 }
 
 void
-mu__conn_monitor_close(void *handle, zsock_t **monitor_p)
+mu__conn_monitor_close(void *handle, void **monitor_p)
 {
     if (*monitor_p)
         zmq_socket_monitor(handle, NULL, 0);
-    zsock_destroy(monitor_p);
+    mu__zsocket_close(monitor_p);
 }
 
 int

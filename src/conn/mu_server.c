@@ -42,7 +42,7 @@ mu_server_new(void)
 static bool
 is_bound(const mu_server_t *self)
 {
-    return self->router != NULL;
+    return self->handle != NULL;
 }
 
 int
@@ -178,7 +178,6 @@ setup_monitor(mu_server_t *self)
 {
     int rc = mu__conn_monitor_open(self->handle, "server", self, ZMQ_EVENT_DISCONNECTED,
                                    &self->monitor);
-    self->monitor_handle = rc == 0 ? zsock_resolve(self->monitor) : NULL;
     self->monitor_quiet = false;
     return rc;
 }
@@ -186,10 +185,9 @@ setup_monitor(mu_server_t *self)
 static int
 create_router(mu_server_t *self)
 {
-    self->router = zsock_new(ZMQ_ROUTER);
-    if (!self->router)
-        return MU_ENOMEM;
-    self->handle = zsock_resolve(self->router);
+    self->handle = mu__zsocket_open(ZMQ_ROUTER, "mu_server_bind");
+    if (!self->handle)
+        return mu_last_code(); /* recorded */
     int rc = configure_router(self);
     if (rc == 0)
         rc = setup_security(self);
@@ -197,9 +195,7 @@ create_router(mu_server_t *self)
         rc = setup_monitor(self);
     if (rc != 0) {
         mu__conn_monitor_close(self->handle, &self->monitor);
-        self->monitor_handle = NULL;
-        zsock_destroy(&self->router);
-        self->handle = NULL;
+        mu__zsocket_close(&self->handle);
         mu__zap_unregister(&self->zap);
     }
     return rc;
@@ -226,7 +222,7 @@ mu_server_bind(mu_server_t *self, const char *endpoint)
     if (!is_bound(self)) {
         int rc = create_router(self);
         if (rc != 0)
-            return mu__fail(rc, "bind '%s': socket setup", endpoint);
+            return mu__fail(rc, "bind '%s': socket setup%s", endpoint, mu__zsocket_why(rc));
     }
     if (zmq_bind(self->handle, endpoint) != 0) {
         int rc = errno == ENOENT || errno == EPROTONOSUPPORT ? MU_EINVAL : -errno;
@@ -392,14 +388,14 @@ int
 mu_server_fd(const mu_server_t *self)
 {
     assert(self);
-    return self->router ? zsock_fd(self->router) : -1;
+    return self->handle ? zsock_fd(self->handle) : -1;
 }
 
 void *
 mu_server_zsock(const mu_server_t *self)
 {
     assert(self);
-    return self->router;
+    return self->handle;
 }
 
 /* ------------------------------------------------------------------ */
@@ -411,14 +407,14 @@ mu_server_destroy(mu_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     mu_server_t *self = *self_p;
-    if (self->router)
+    if (self->handle)
         for (mu__peer_t *peer = zhashx_first(self->by_id); peer; peer = zhashx_next(self->by_id))
             mu__server_send_rid(self, peer->rid, peer->rid_len, MU__K_GOODBYE, 0, NULL, 0);
     mu__files_server_destroy(&self->files);
     mu__events_clear(&self->events);
-    if (self->router)
+    if (self->handle)
         mu__conn_monitor_close(self->handle, &self->monitor);
-    zsock_destroy(&self->router);
+    mu__zsocket_close(&self->handle);
     mu__zap_unregister(&self->zap);
     zhashx_destroy(&self->by_rid);
     zhashx_destroy(&self->by_id);

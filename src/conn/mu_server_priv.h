@@ -15,6 +15,7 @@
 #include "conn/mu_server_events.h"
 #include "conn/mu_budget.h"
 #include "net/mu_zap.h"
+#include "net/mu_zsocket.h"
 #include <czmq.h>
 #include <stdbool.h>
 
@@ -51,8 +52,7 @@ struct mu_server_t {
     mu__zap_domain_t *zap;
     int hb_ivl, hb_timeout;
     size_t max_message;
-    zsock_t *router, *monitor;
-    void *handle, *monitor_handle;
+    void *handle, *monitor;   /* ROUTER, the monitor's PAIR (net/mu_zsocket.h) */
     zlistx_t *endpoints;      /* char * */
     zhashx_t *by_rid, *by_id; /* mu__peer_t *; by_id owns them */
     mu__peer_t *last_peer;    /* cache of the last lookup by rid */

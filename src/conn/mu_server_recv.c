@@ -248,7 +248,7 @@ drain_monitor(mu_server_t *self)
     uint16_t what;
     uint32_t value;
     int count = 0;
-    for (; mu__conn_monitor_read(self->monitor_handle, &what, &value) == 0; count++) {
+    for (; mu__conn_monitor_read(self->monitor, &what, &value) == 0; count++) {
         if (what != ZMQ_EVENT_DISCONNECTED)
             continue;
         for (mu__peer_t *peer = zhashx_first(self->by_id); peer; peer = zhashx_next(self->by_id))
@@ -291,7 +291,7 @@ static int
 wait_input(mu_server_t *self, int wait_ms)
 {
     struct pollfd fds[] = {
-        { zsock_fd(self->router), POLLIN, 0 },
+        { zsock_fd(self->handle), POLLIN, 0 },
         { zsock_fd(self->monitor), POLLIN, 0 },
         { mu__budget_fd(self->budget), POLLIN, 0 },
     };
@@ -318,7 +318,7 @@ int
 mu_server_recv(mu_server_t *self, mu_event_t **event_p, int timeout_ms)
 {
     assert(self && event_p);
-    if (!self->router)
+    if (!self->handle)
         return mu__fail(MU_EINVAL, "server not bound");
     *event_p = NULL;
     int64_t deadline = mu__deadline_ms(timeout_ms);

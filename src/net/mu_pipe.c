@@ -179,7 +179,7 @@ mu_pipe_set_send_timeout(mu_pipe_t *self, int timeout_ms)
     assert(self);
     self->send_timeout = timeout_ms < 0 ? -1 : timeout_ms;
     if (self->backend == BACKEND_ZMQ)
-        zsock_set_sndtimeo(self->sock, self->send_timeout);
+        zsock_set_sndtimeo(self->handle, self->send_timeout);
 }
 
 void
@@ -188,7 +188,7 @@ mu_pipe_set_recv_timeout(mu_pipe_t *self, int timeout_ms)
     assert(self);
     self->recv_timeout = timeout_ms < 0 ? -1 : timeout_ms;
     if (self->backend == BACKEND_ZMQ)
-        zsock_set_rcvtimeo(self->sock, self->recv_timeout);
+        zsock_set_rcvtimeo(self->handle, self->recv_timeout);
 }
 
 void
@@ -197,7 +197,7 @@ mu_pipe_set_linger(mu_pipe_t *self, int linger_ms)
     assert(self);
     self->linger = linger_ms < 0 ? -1 : linger_ms;
     if (self->backend == BACKEND_ZMQ)
-        zsock_set_linger(self->sock, self->linger);
+        zsock_set_linger(self->handle, self->linger);
 }
 
 int
@@ -642,7 +642,7 @@ mu_pipe_fd(const mu_pipe_t *self)
 {
     assert(self);
     if (self->backend == BACKEND_ZMQ)
-        return zsock_fd(self->sock);
+        return self->handle ? zsock_fd(self->handle) : -1;
     return self->rfd >= 0 ? self->rfd : self->wfd;
 }
 
@@ -650,7 +650,7 @@ void *
 mu_pipe_zsock(const mu_pipe_t *self)
 {
     assert(self);
-    return self->sock;
+    return self->handle;
 }
 
 int

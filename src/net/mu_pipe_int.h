@@ -31,8 +31,7 @@ struct mu_pipe_t {
     size_t in_start, in_end, in_cap;
 
     /* ZeroMQ backend */
-    zsock_t *sock;
-    void *handle;
+    void *handle; /* PUSH or PULL (net/mu_zsocket.h) */
     mu_pipe_mode_t mode;
     zmq_msg_t msg; /* the frame handed out by the last recv */
     bool msg_live;
@@ -43,8 +42,9 @@ struct mu_pipe_t {
 
 /*  Makes self's socket (PULL for a reader, PUSH for a writer; self->mode
     set) and binds or connects it to endpoint, a czmq endpoint list.
-    Returns 0, or MU_EINVAL / MU_EADDRINUSE / MU_ENOMEM recorded with a
-    detail naming the endpoint (self->sock stays NULL). */
+    Returns 0, or MU_EINVAL / MU_EADDRINUSE recorded with a detail naming
+    the endpoint, or what net/mu_zsocket.h records when libzmq refuses
+    the socket (-EMFILE, MU_ENOMEM, MU_EIO); self->handle stays NULL. */
 int mu__pipe_zmq_open(mu_pipe_t *self, const char *endpoint);
 /*  Hands self->max_frame to libzmq (a reader), so that it drops larger
     messages before allocating them. */

@@ -4,6 +4,7 @@
     per pipe end, one ZeroMQ message per frame, an end-of-stream marker.
     The contract is in include/mu_pipe.h. */
 #include "net/mu_pipe_int.h"
+#include "net/mu_zsocket.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,16 +37,15 @@ mu__pipe_zmq_open(mu_pipe_t *self, const char *endpoint)
     if (!endpoint_list_ok(endpoint, self->mode))
         return mu__fail(MU_EINVAL, "mu_pipe_new_zmq: bad endpoint '%s'", endpoint);
     bool reader = self->mode == MU_PIPE_READER;
-    self->sock = zsock_new(reader ? ZMQ_PULL : ZMQ_PUSH);
-    if (!self->sock)
-        return mu__fail(MU_ENOMEM, "mu_pipe_new_zmq: no ZeroMQ socket");
-    self->handle = zsock_resolve(self->sock);
+    self->handle = mu__zsocket_open(reader ? ZMQ_PULL : ZMQ_PUSH, "mu_pipe_new_zmq");
+    if (!self->handle)
+        return mu_last_code(); /* recorded */
     if (reader)
         mu__pipe_zmq_set_max_frame(self);
-    zsock_set_linger(self->sock, self->linger);
-    if (zsock_attach(self->sock, endpoint, reader) != 0) {
+    zsock_set_linger(self->handle, self->linger);
+    if (mu__zsocket_attach(self->handle, endpoint, reader) != 0) {
         int err = errno;
-        zsock_destroy(&self->sock);
+        mu__zsocket_close(&self->handle);
         return mu__fail(err == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL,
                         "mu_pipe_new_zmq: cannot %s '%s': %s", reader ? "bind" : "connect",
                         endpoint, zmq_strerror(err));
@@ -86,7 +86,7 @@ mu__pipe_zmq_send(mu_pipe_t *self, const void *data, size_t size)
 static void
 send_eof_marker(mu_pipe_t *self)
 {
-    zsock_set_sndtimeo(self->sock, self->linger);
+    zsock_set_sndtimeo(self->handle, self->linger);
     if (zmq_send(self->handle, "", 0, ZMQ_SNDMORE) == 0)
         zmq_send(self->handle, MU_PIPE_EOF_MARKER, strlen(MU_PIPE_EOF_MARKER), 0);
 }
@@ -150,5 +150,5 @@ mu__pipe_zmq_close(mu_pipe_t *self)
         send_eof_marker(self);
     if (self->msg_live)
         zmq_msg_close(&self->msg);
-    zsock_destroy(&self->sock);
+    mu__zsocket_close(&self->handle);
 }

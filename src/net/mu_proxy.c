@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 struct mu_proxy_t {
-    zsock_t *up, *down;        /* XSUB, XPUB */
-    zsock_t *ctl_owner;        /* PAIR: the owner's end */
-    zsock_t *ctl_thread;       /* PAIR: the thread's end */
+    void *up, *down;           /* XSUB, XPUB (net/mu_zsocket.h) */
+    void *ctl_owner;           /* PAIR: the owner's end */
+    void *ctl_thread;          /* PAIR: the thread's end */
     mu__curve_side_t sides[2]; /* [0] upstream, [1] downstream */
     pthread_t thread;
     bool started;
@@ -45,7 +45,7 @@ static void *
 handle_of(mu_proxy_t *self, mu_proxy_side_t side)
 {
     assert(side == MU_PROXY_UPSTREAM || side == MU_PROXY_DOWNSTREAM);
-    return zsock_resolve(side == MU_PROXY_UPSTREAM ? self->up : self->down);
+    return side == MU_PROXY_UPSTREAM ? self->up : self->down;
 }
 
 mu_proxy_t *
@@ -56,21 +56,15 @@ mu_proxy_new(void)
     mu_proxy_t *self = calloc(1, sizeof *self);
     if (!self)
         return mu__fail_null(MU_ENOMEM, "mu_proxy_new");
-    self->up = mu__ps_socket(ZMQ_XSUB);
-    self->down = mu__ps_socket(ZMQ_XPUB);
-    static uint64_t serial; /* inproc names are never reused */
-    char bind[80], connect[80];
-    uint64_t n = __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED);
-    snprintf(bind, sizeof bind, "@inproc://mu-proxy-%d-%llu", (int) getpid(),
-             (unsigned long long) n);
-    snprintf(connect, sizeof connect, ">%s", bind + 1);
-    self->ctl_owner = zsock_new_pair(bind);
-    self->ctl_thread = self->ctl_owner ? zsock_new_pair(connect) : NULL;
-    if (!self->up || !self->down || !self->ctl_owner || !self->ctl_thread) {
+    self->up = mu__ps_socket(ZMQ_XSUB, "mu_proxy_new");
+    self->down = self->up ? mu__ps_socket(ZMQ_XPUB, "mu_proxy_new") : NULL;
+    if (!self->down || mu__zsocket_pair(&self->ctl_owner, &self->ctl_thread, "mu_proxy_new") != 0) {
+        int err = errno; /* the failure is recorded */
         mu_proxy_destroy(&self);
-        return mu__fail_null(MU_EINVAL, "mu_proxy_new: libzmq refused a socket");
+        errno = err;
+        return NULL;
     }
-    void *down = zsock_resolve(self->down);
+    void *down = self->down;
     mu__ps_set_int(down, ZMQ_XPUB_VERBOSE, 1);
     int64_t max = MU__PS_MAX_SUBSCRIPTION; /* it receives subscriptions only */
     zmq_setsockopt(down, ZMQ_MAXMSGSIZE, &max, sizeof max);
@@ -94,10 +88,10 @@ mu_proxy_destroy(mu_proxy_t **self_p)
         zsock_signal(self->ctl_owner, 0);
         pthread_join(self->thread, NULL);
     }
-    zsock_destroy(&self->up);
-    zsock_destroy(&self->down);
-    zsock_destroy(&self->ctl_thread);
-    zsock_destroy(&self->ctl_owner);
+    mu__zsocket_close(&self->up);
+    mu__zsocket_close(&self->down);
+    mu__zsocket_close(&self->ctl_thread);
+    mu__zsocket_close(&self->ctl_owner);
     mu__curve_side_fini(&self->sides[0]);
     mu__curve_side_fini(&self->sides[1]);
     zhashx_destroy(&self->forwarded);
@@ -111,7 +105,7 @@ mu_proxy_set_hwm(mu_proxy_t *self, int hwm)
     if (hwm < 0)
         return mu__fail(MU_EINVAL, "proxy high-water mark %d", hwm);
     for (int i = 0; i < 2; i++) {
-        void *h = zsock_resolve(i ? self->down : self->up);
+        void *h = i ? self->down : self->up;
         mu__ps_set_int(h, ZMQ_SNDHWM, hwm);
         mu__ps_set_int(h, ZMQ_RCVHWM, hwm);
     }
@@ -314,8 +308,8 @@ static void *
 run(void *arg)
 {
     mu_proxy_t *self = arg;
-    void *up = zsock_resolve(self->up), *down = zsock_resolve(self->down);
-    void *ctl = zsock_resolve(self->ctl_thread);
+    void *up = self->up, *down = self->down;
+    void *ctl = self->ctl_thread;
     zmq_pollitem_t items[3] = { { ctl, 0, ZMQ_POLLIN, 0 },
                                 { up, 0, ZMQ_POLLIN, 0 },
                                 { down, 0, ZMQ_POLLIN, 0 } };
@@ -342,7 +336,7 @@ mu_proxy_start(mu_proxy_t *self)
     if (self->started)
         return mu__fail(MU_EINVAL, "mu_proxy_start: already started");
     if (self->ws) {
-        int rc = mu__pws_start(self->ws, zsock_resolve(self->up), zsock_resolve(self->down));
+        int rc = mu__pws_start(self->ws, self->up, self->down);
         if (rc != 0)
             return rc;
     }

@@ -42,12 +42,12 @@ struct mu__pws_t {
     bool allow_publish;
     int max_prefixes;
     size_t max_message;
-    mu_sub_t *sub;       /* SUB on the proxy's XPUB */
-    zhashx_t *cache;     /* thread: topic -> cached_t */
-    size_t cache_bytes;  /* thread: frame bytes in cache */
-    mu_pub_t *pub;       /* into the proxy's XSUB */
-    zsock_t *ctl_owner;  /* PAIR: the owner's end (stop) */
-    zsock_t *ctl_thread; /* PAIR: the thread's end */
+    mu_sub_t *sub;      /* SUB on the proxy's XPUB */
+    zhashx_t *cache;    /* thread: topic -> cached_t */
+    size_t cache_bytes; /* thread: frame bytes in cache */
+    mu_pub_t *pub;      /* into the proxy's XSUB */
+    void *ctl_owner;    /* PAIR: the owner's end (stop) */
+    void *ctl_thread;   /* PAIR: the thread's end */
     pthread_t thread;
     bool started;
     mu__pws_index_t *index; /* thread */
@@ -158,8 +158,8 @@ mu__pws_destroy(mu__pws_t **self_p)
     mu_sub_destroy(&self->sub);
     zhashx_destroy(&self->cache);
     mu_pub_destroy(&self->pub);
-    zsock_destroy(&self->ctl_thread);
-    zsock_destroy(&self->ctl_owner);
+    mu__zsocket_close(&self->ctl_thread);
+    mu__zsocket_close(&self->ctl_owner);
     mu__pws_index_destroy(&self->index);
     mu__pws_buf_free(&self->out);
     free(self);
@@ -467,10 +467,10 @@ run(void *arg)
 {
     mu__pws_t *self = arg;
     zmq_pollitem_t items[4] = {
-        { zsock_resolve(self->ctl_thread), 0, ZMQ_POLLIN, 0 },
-        { zsock_resolve(mu_sub_zsock(self->sub)), 0, ZMQ_POLLIN, 0 },
+        { self->ctl_thread, 0, ZMQ_POLLIN, 0 },
+        { mu_sub_zsock(self->sub), 0, ZMQ_POLLIN, 0 },
         { NULL, mu__ws_fd(self->ws), ZMQ_POLLIN, 0 },
-        { zsock_resolve(mu_pub_zsock(self->pub)), 0, ZMQ_POLLIN, 0 },
+        { mu_pub_zsock(self->pub), 0, ZMQ_POLLIN, 0 },
     };
     while (true) {
         if (zmq_poll(items, 4, -1) < 0) {
@@ -519,18 +519,13 @@ mu__pws_start(mu__pws_t *self, void *up, void *down)
     if (!self->pub)
         return mu_last_code() ? mu_last_code() : MU_ENOMEM;
     char name[96];
-    int rc = link_inproc(down, zsock_resolve(mu_sub_zsock(self->sub)), "down", name, sizeof name);
+    int rc = link_inproc(down, mu_sub_zsock(self->sub), "down", name, sizeof name);
     if (rc == 0)
-        rc = link_inproc(up, zsock_resolve(mu_pub_zsock(self->pub)), "up", name, sizeof name);
+        rc = link_inproc(up, mu_pub_zsock(self->pub), "up", name, sizeof name);
+    if (rc == 0)
+        rc = mu__zsocket_pair(&self->ctl_owner, &self->ctl_thread, "WebSocket front");
     if (rc != 0)
         return rc;
-    char bind[sizeof name + 8], connect[sizeof name + 8];
-    snprintf(bind, sizeof bind, "@%s-ctl", name);
-    snprintf(connect, sizeof connect, ">%s-ctl", name);
-    self->ctl_owner = zsock_new_pair(bind);
-    self->ctl_thread = self->ctl_owner ? zsock_new_pair(connect) : NULL;
-    if (!self->ctl_thread)
-        return mu__fail(MU_EINVAL, "WebSocket front: libzmq refused a socket");
     if (pthread_create(&self->thread, NULL, run, self) != 0)
         return mu__fail(MU_ENOMEM, "WebSocket front: no thread");
     self->started = true;

@@ -22,8 +22,7 @@ typedef struct {
 } topic_t;
 
 struct mu_pub_t {
-    zsock_t *sock;
-    void *handle;
+    void *handle; /* XPUB (net/mu_zsocket.h) */
     mu__curve_side_t side;
     uint64_t session;
     zhashx_t *topics; /* key topic -> topic_t */
@@ -73,12 +72,13 @@ mu_pub_new(void)
     }
     zhashx_set_destructor(self->topics, topic_free);
     zhashx_set_destructor(self->subs, NULL);
-    self->sock = mu__ps_socket(ZMQ_XPUB);
-    if (!self->sock) {
+    self->handle = mu__ps_socket(ZMQ_XPUB, "mu_pub_new");
+    if (!self->handle) {
+        int err = errno; /* the failure is recorded */
         mu_pub_destroy(&self);
-        return mu__fail_null(MU_EINVAL, "mu_pub_new: libzmq refused an XPUB socket");
+        errno = err;
+        return NULL;
     }
-    self->handle = zsock_resolve(self->sock);
     mu__ps_set_int(self->handle, ZMQ_XPUB_VERBOSE, 1);
     int64_t max = MU__PS_MAX_SUBSCRIPTION; /* it receives subscriptions only */
     zmq_setsockopt(self->handle, ZMQ_MAXMSGSIZE, &max, sizeof max);
@@ -92,7 +92,7 @@ mu_pub_destroy(mu_pub_t **self_p)
         return;
     mu_pub_t *self = *self_p;
     *self_p = NULL;
-    zsock_destroy(&self->sock);
+    mu__zsocket_close(&self->handle);
     mu__curve_side_fini(&self->side);
     zlistx_destroy(&self->order);
     zhashx_destroy(&self->topics);
@@ -436,12 +436,12 @@ void *
 mu_pub_zsock(mu_pub_t *self)
 {
     assert(self);
-    return self->sock;
+    return self->handle;
 }
 
 int
 mu_pub_fd(mu_pub_t *self)
 {
     assert(self);
-    return zsock_fd(self->sock);
+    return zsock_fd(self->handle);
 }

@@ -8,6 +8,7 @@
 
 #include "base/mu_internal.h"
 #include "net/mu_curve_side.h"
+#include "net/mu_zsocket.h"
 #include <czmq.h>
 #include <endian.h>
 
@@ -25,10 +26,11 @@
     connection instead. */
 #define MU__PS_MAX_SUBSCRIPTION 512
 
-/*  A new czmq socket of type with libmutil's defaults (linger 200 ms,
-    reconnect 100 ms doubling to 5 s, maximum message size), or NULL
-    after recording MU_EIO / MU_EINVAL. */
-zsock_t *mu__ps_socket(int type);
+/*  A new libzmq socket of type (net/mu_zsocket.h) with libmutil's
+    defaults (linger 200 ms, reconnect 100 ms doubling to 5 s, maximum
+    message size), or NULL with the failure recorded for what (-EMFILE:
+    too many sockets or files; MU_ENOMEM; MU_EIO) and errno set. */
+void *mu__ps_socket(int type, const char *what);
 
 /*  Sets an int socket option (a value libzmq accepts). */
 void mu__ps_set_int(void *handle, int option, int value);

@@ -13,21 +13,18 @@ mu__ps_set_int(void *handle, int option, int value)
     (void) rc;
 }
 
-zsock_t *
-mu__ps_socket(int type)
+void *
+mu__ps_socket(int type, const char *what)
 {
-    zsock_t *sock = zsock_new(type);
-    if (!sock) {
-        mu__fail(MU_EINVAL, "libzmq refused a socket of type %d", type);
+    void *h = mu__zsocket_open(type, what);
+    if (!h)
         return NULL;
-    }
-    void *h = zsock_resolve(sock);
     mu__ps_set_int(h, ZMQ_LINGER, 200);
     mu__ps_set_int(h, ZMQ_RECONNECT_IVL, 100);
     mu__ps_set_int(h, ZMQ_RECONNECT_IVL_MAX, 5000);
     int64_t max = MU_PUBSUB_MAX_MESSAGE + MU_PUBSUB_MAX_TOPIC + MU__PS_TRAILER;
     zmq_setsockopt(h, ZMQ_MAXMSGSIZE, &max, sizeof max);
-    return sock;
+    return h;
 }
 
 int

@@ -6,6 +6,7 @@
     in doc/socket.md. Everything runs on the caller's thread (or,
     with mu_socket_set_background, under the socket's mutex). */
 #include "net/mu_socket_int.h"
+#include "net/mu_zsocket.h"
 #include <sodium.h>
 #include <stdlib.h>
 
@@ -48,19 +49,20 @@ mu_socket_new(const uint8_t *identity)
     self->pbase = self->pnext = 1;
     self->peers = mu__socket_peers_new();
     self->queue = calloc(self->queue_limit, sizeof *self->queue);
-    self->sock = zsock_new(ZMQ_ROUTER);
-    if (!self->peers || !self->queue || !self->sock) {
-        bool zmq_refused = self->peers && self->queue;
+    bool allocated = self->peers && self->queue;
+    self->handle = allocated ? mu__zsocket_open(ZMQ_ROUTER, "mu_socket_new") : NULL;
+    if (!self->handle) {
+        int err = errno; /* a refused socket is recorded */
         zhashx_destroy(&self->peers);
         free(self->queue);
-        zsock_destroy(&self->sock);
         pthread_mutex_destroy(&self->mu);
         free(self);
-        if (zmq_refused)
-            return mu__fail_null(MU_EINVAL, "mu_socket_new: libzmq refused a ROUTER socket");
+        if (allocated) {
+            errno = err;
+            return NULL;
+        }
         return mu__fail_null(MU_ENOMEM, "mu_socket_new");
     }
-    self->handle = zsock_resolve(self->sock);
     zmq_setsockopt(self->handle, ZMQ_ROUTING_ID, self->id, ID_BYTES);
     mu__socket_set_int(self, ZMQ_ROUTER_MANDATORY, 1);
     mu__socket_set_int(self, ZMQ_ROUTER_HANDOVER, 1);
@@ -102,7 +104,7 @@ mu_socket_destroy(mu_socket_t **self_p)
         mu__socket_flush_acks(self, self->ring[i]);
         (void) mu__socket_send_now(self, self->ring[i]->id, "B", 1);
     }
-    zsock_destroy(&self->sock);
+    mu__zsocket_close(&self->handle);
     mu__curve_side_fini(&self->side);
     release_current(self);
     zmq_msg_close(&self->cur.body);
@@ -273,14 +275,14 @@ void *
 mu_socket_zsock(mu_socket_t *self)
 {
     assert(self);
-    return self->sock;
+    return self->handle;
 }
 
 int
 mu_socket_fd(mu_socket_t *self)
 {
     assert(self);
-    return zsock_fd(self->sock);
+    return zsock_fd(self->handle);
 }
 
 /* Fills msg from item; body and size: the whole message body. */

@@ -69,8 +69,7 @@ typedef struct { /* a payload waiting for a peer */
 } queued_t;
 
 struct mu_socket_t {
-    zsock_t *sock;
-    void *handle;
+    void *handle; /* ROUTER (net/mu_zsocket.h) */
     uint8_t id[ID_BYTES];
     uint64_t session;
     mu_socket_mode_t mode;

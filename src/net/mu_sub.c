@@ -17,8 +17,7 @@ typedef struct {
 } seq_t;
 
 struct mu_sub_t {
-    zsock_t *sock;
-    void *handle;
+    void *handle; /* SUB (net/mu_zsocket.h) */
     mu__curve_side_t side;
     zhashx_t *prefixes; /* key prefix -> size_t count (malloc'd) */
     zhashx_t *seqs;     /* key session(8) + topic -> seq_t */
@@ -50,12 +49,13 @@ mu_sub_new(void)
         mu_sub_destroy(&self);
         return mu__fail_null(MU_ENOMEM, "mu_sub_new");
     }
-    self->sock = mu__ps_socket(ZMQ_SUB);
-    if (!self->sock) {
+    self->handle = mu__ps_socket(ZMQ_SUB, "mu_sub_new");
+    if (!self->handle) {
+        int err = errno; /* the failure is recorded */
         mu_sub_destroy(&self);
-        return mu__fail_null(MU_EINVAL, "mu_sub_new: libzmq refused a SUB socket");
+        errno = err;
+        return NULL;
     }
-    self->handle = zsock_resolve(self->sock);
     self->rcvtimeo = -1; /* libzmq's default */
     return self;
 }
@@ -67,7 +67,7 @@ mu_sub_destroy(mu_sub_t **self_p)
         return;
     mu_sub_t *self = *self_p;
     *self_p = NULL;
-    zsock_destroy(&self->sock);
+    mu__zsocket_close(&self->handle);
     mu__curve_side_fini(&self->side);
     for (int i = 0; i < 3; i++)
         zmq_msg_close(&self->frames[i]);
@@ -370,12 +370,12 @@ void *
 mu_sub_zsock(mu_sub_t *self)
 {
     assert(self);
-    return self->sock;
+    return self->handle;
 }
 
 int
 mu_sub_fd(mu_sub_t *self)
 {
     assert(self);
-    return zsock_fd(self->sock);
+    return zsock_fd(self->handle);
 }

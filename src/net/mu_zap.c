@@ -12,6 +12,7 @@
     it left the list under `registry`, so the handler never sees a freed
     one. */
 #include "net/mu_zap.h"
+#include "net/mu_zsocket.h"
 #include "mu_text.h"
 #include "base/mu_log_limit.h"
 #include "mu_log.h"
@@ -38,7 +39,7 @@ struct mu__zap_domain_t {
     mu__zap_domain_t *next;
 };
 
-/*  One ZAP handler: the shared one (a zactor on czmq's context) or the
+/*  One ZAP handler: the shared one (a thread on czmq's context) or the
     handler of one private context (a plain thread). */
 struct mu__zap_t {
     pthread_mutex_t registry;
@@ -53,7 +54,17 @@ struct mu__zap_t {
 
 static pthread_mutex_t lifecycle = PTHREAD_MUTEX_INITIALIZER;
 static mu__zap_t shared = { .registry = PTHREAD_MUTEX_INITIALIZER, .label = "mutil" };
-static zactor_t *handler; /* the shared one's; under lifecycle */
+/*  The shared handler's thread and sockets (net/mu_zsocket.h), made and
+    closed by the thread that starts or stops it; the thread uses them in
+    between. */
+typedef struct {
+    pthread_t thread;
+    void *stop;      /* PAIR: a message here stops the thread */
+    void *stop_peer; /* PAIR: the thread's end */
+    void *rep;       /* REP at ZAP_ENDPOINT */
+} shared_thread_t;
+
+static shared_thread_t *handler; /* under lifecycle */
 static atomic_uint_least64_t next_domain_id;
 
 /* ---- the handler ----------------------------------------------------------- */
@@ -245,68 +256,78 @@ summary_wait(mu__zap_t *z, int64_t *next_flush_p)
     return z->summaries_due ? (int) (*next_flush_p - now) : -1;
 }
 
-/*  Start-up result of the actor, read by mu__zap_register after zactor_new
-    returned (the actor's first signal orders the write before the read). */
-typedef struct {
-    int rc; /* 0, or the errno of the bind */
-} start_t;
-
-static void
-handler_actor(zsock_t *pipe, void *args)
+static void *
+handler_main(void *arg)
 {
-    start_t *start = args;
-    zsock_t *rep = zsock_new(ZMQ_REP);
-    if (rep == NULL) {
-        start->rc = ENOMEM;
-        zsock_signal(pipe, 0);
+    shared_thread_t *h = arg;
+    int64_t next_flush = 0;
+    for (;;) { /* serves until told to stop, even on SIGINT */
+        zmq_pollitem_t items[2] = { { h->stop_peer, 0, ZMQ_POLLIN, 0 },
+                                    { h->rep, 0, ZMQ_POLLIN, 0 } };
+        int n = zmq_poll(items, 2, summary_wait(&shared, &next_flush));
+        if (n < 0 && zmq_errno() != EINTR)
+            break; /* the context is ending (ETERM) */
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN))
+            break;
+        if (n > 0 && (items[1].revents & ZMQ_POLLIN))
+            serve_request(&shared, h->rep);
+    }
+    return NULL;
+}
+
+/*  Unbinds and closes what handler_start made, and frees h. Unbinding
+    inproc is synchronous: the endpoint is free for the next handler as
+    soon as this returns (closing alone frees it later, in libzmq's reaper
+    thread). */
+static void
+handler_free(shared_thread_t *h)
+{
+    if (h->rep)
+        (void) zmq_unbind(h->rep, ZAP_ENDPOINT);
+    mu__zsocket_close(&h->rep);
+    mu__zsocket_close(&h->stop_peer);
+    mu__zsocket_close(&h->stop);
+    free(h);
+}
+
+/*  Stops the shared handler's thread, if any; under lifecycle. */
+static void
+handler_stop(void)
+{
+    if (handler == NULL)
         return;
-    }
-    zsock_set_linger(rep, 0);
-    if (zsock_bind(rep, "%s", ZAP_ENDPOINT) != 0) {
-        start->rc = zmq_errno() ? zmq_errno() : EADDRINUSE;
-        zsock_destroy(&rep);
-        zsock_signal(pipe, 0);
-        return;
-    }
-    start->rc = 0;
-    zpoller_t *poller = zpoller_new(pipe, rep, NULL);
-    zsock_signal(pipe, 0);
-    if (poller) {
-        zpoller_set_nonstop(poller, true); /* serve until $TERM, even on SIGINT */
-        int64_t next_flush = 0;
-        for (;;) {
-            void *which = zpoller_wait(poller, summary_wait(&shared, &next_flush));
-            if (which == NULL && zpoller_terminated(poller) && zmq_errno() != EINTR)
-                break; /* the context is ending (ETERM) */
-            if (which == rep) {
-                serve_request(&shared, rep);
-            } else if (which == pipe) {
-                char *command = zstr_recv(pipe);
-                bool term = command == NULL || strcmp(command, "$TERM") == 0;
-                zstr_free(&command);
-                if (term)
-                    break;
-            }
-        }
-        zpoller_destroy(&poller);
-    }
-    /* Unbinding inproc is synchronous: the endpoint is free for the next
-       handler as soon as this returns (closing alone frees it later, in
-       libzmq's reaper thread). */
-    zsock_unbind(rep, "%s", ZAP_ENDPOINT);
-    zsock_destroy(&rep);
+    (void) zmq_send(handler->stop, "", 0, 0);
+    pthread_join(handler->thread, NULL);
+    handler_free(handler);
+    handler = NULL;
 }
 
 /*  Runs at exit before czmq's own zsys_shutdown (registered after
     zsys_init, so called first): a program that exits with servers still
-    open would otherwise leave the handler's socket to zsys_shutdown, which
-    closes it under the handler thread's feet. */
+    open would otherwise leave the handler's sockets to zsys_shutdown, which
+    closes them under the handler thread's feet. */
 static void
 stop_at_exit(void)
 {
     pthread_mutex_lock(&lifecycle);
-    zactor_destroy(&handler);
+    handler_stop();
     pthread_mutex_unlock(&lifecycle);
+}
+
+/*  Opens the handler's sockets and binds its REP. Returns 0 or an errno
+    value (a refused socket's failure recorded). */
+static int
+handler_open(shared_thread_t *h)
+{
+    if (mu__zsocket_pair(&h->stop, &h->stop_peer, "ZAP handler") != 0)
+        return -mu_last_code();
+    h->rep = mu__zsocket_open(ZMQ_REP, "ZAP handler");
+    if (h->rep == NULL)
+        return -mu_last_code();
+    zsock_set_linger(h->rep, 0);
+    if (zmq_bind(h->rep, ZAP_ENDPOINT) != 0)
+        return zmq_errno() ? zmq_errno() : EADDRINUSE;
+    return 0;
 }
 
 /*  Starts the handler; under lifecycle. Returns 0 or an errno value. */
@@ -314,15 +335,20 @@ static int
 handler_start(void)
 {
     static bool exit_hook;
-    start_t start = { EINVAL };
-    handler = zactor_new(handler_actor, &start);
-    if (handler == NULL)
+    shared_thread_t *h = calloc(1, sizeof *h);
+    if (h == NULL)
         return ENOMEM;
-    if (start.rc != 0)
-        zactor_destroy(&handler);
-    else if (!exit_hook)
+    int rc = handler_open(h);
+    if (rc == 0 && pthread_create(&h->thread, NULL, handler_main, h) != 0)
+        rc = EAGAIN;
+    if (rc != 0) {
+        handler_free(h);
+        return rc;
+    }
+    handler = h;
+    if (!exit_hook)
         exit_hook = atexit(stop_at_exit) == 0;
-    return start.rc;
+    return 0;
 }
 
 /* ---- domains ------------------------------------------------------------------ */
@@ -424,7 +450,7 @@ mu__zap_unregister(mu__zap_domain_t **domain_p)
     if (z == &shared) {
         pthread_mutex_lock(&lifecycle);
         if (domain_unlink(z, domain))
-            zactor_destroy(&handler);
+            handler_stop();
         pthread_mutex_unlock(&lifecycle);
     } else {
         (void) domain_unlink(z, domain);

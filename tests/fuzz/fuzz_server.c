@@ -303,7 +303,7 @@ start_link(link_t *link, const char *root, bool walk, int index)
         tree_fail("cannot start a server", endpoint);
     unsetenv("MU_FILES_RESOLVE");
     snprintf(endpoint, sizeof endpoint, "inproc://mu-fuzz-server-%d", index);
-    if (zsock_bind(mu_server_zsock(link->server), "%s", endpoint) != 0)
+    if (zmq_bind(mu_server_zsock(link->server), endpoint) != 0)
         tree_fail("cannot bind", endpoint);
     link->dealer = zsock_new(ZMQ_DEALER);
     if (!link->dealer || zsock_connect(link->dealer, "%s", endpoint) != 0)

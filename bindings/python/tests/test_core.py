@@ -150,3 +150,27 @@ def test_ctrl_c_interrupts_a_blocking_call():
     out = subprocess.run([sys.executable, '-c', CTRL_C], capture_output=True, text=True,
                          timeout=60)
     assert out.stdout.strip() == 'KeyboardInterrupt', out.stdout + out.stderr
+
+
+SOCKET_LIMIT = """
+import errno, mutil
+made = []
+try:
+    while len(made) < 100:
+        made.append(mutil.Publisher())
+except mutil.OSError as e:
+    print('refused', len(made), e.errno == errno.EMFILE, 'too many sockets' in str(e))
+"""
+
+
+def test_socket_limit_raises():
+    """With czmq's context out of sockets (ZSYS_MAX_SOCKETS=8), a
+    constructor raises mutil.OSError (EMFILE, saying why) and the
+    interpreter goes on; czmq's zsock_new aborted the process there."""
+    env = dict(os.environ, ZSYS_MAX_SOCKETS='8')
+    out = subprocess.run([sys.executable, '-c', SOCKET_LIMIT], capture_output=True, text=True,
+                         timeout=60, env=env)
+    words = out.stdout.split()
+    assert out.returncode == 0 and len(words) == 4, out.stdout + out.stderr
+    assert words[0] == 'refused' and 0 < int(words[1]) <= 8 and words[2:] == ['True', 'True'], \
+        out.stdout + out.stderr
