@@ -144,7 +144,10 @@ MU_EXPORT MU_NODISCARD int mu_pub_set_curve_secret(mu_pub_t *self, const void *s
 
 /*  Binds to a tcp:// or ipc:// endpoint (tcp port 0 or "*": any). Returns
     the bound TCP port, 0 for ipc, MU_EADDRINUSE, MU_EINVAL (a bad
-    endpoint) or MU_ENOMEM; mu_last_error() names the endpoint. */
+    endpoint), -EMFILE (the first CURVE bind of the process starts its ZAP
+    handler and libzmq refused one of its sockets, or the endpoint needs a
+    file the process cannot open), MU_EIO or MU_ENOMEM; mu_last_error()
+    names the endpoint. */
 MU_EXPORT MU_NODISCARD int mu_pub_bind(mu_pub_t *self, const char *endpoint);
 
 /*  Connects to a tcp:// or ipc:// endpoint (a bound mu_sub or a proxy's
@@ -309,7 +312,10 @@ MU_EXPORT MU_NODISCARD int mu_proxy_connect(mu_proxy_t *self, mu_proxy_side_t si
 MU_EXPORT const char *mu_proxy_endpoint(const mu_proxy_t *self, mu_proxy_side_t side);
 
 /*  Starts forwarding in a thread of the proxy's own. Returns 0,
-    MU_EINVAL (already started) or MU_ENOMEM (no thread). */
+    MU_EINVAL (already started), MU_ENOMEM (no thread) or, with a
+    WebSocket front (which opens four sockets here), -EMFILE (libzmq
+    refused one: its ZMQ_MAX_SOCKETS or the process's open-file limit;
+    nothing is left open and start may be called again). */
 MU_EXPORT MU_NODISCARD int mu_proxy_start(mu_proxy_t *self);
 
 /*  Copies the counters (readable while running). Returns 0 or MU_EINVAL. */

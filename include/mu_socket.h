@@ -260,7 +260,10 @@ MU_EXPORT MU_NODISCARD int mu_socket_set_curve_secret(mu_socket_t *self, const v
     to pick one). Returns the bound port for tcp (1..65535), 0 for ipc, or
     MU_EADDRINUSE (the address is in use), MU_EINVAL (a bad endpoint:
     another transport, a port out of range or not a number, an interface
-    that does not exist) or MU_ENOMEM; mu_last_error() names the endpoint. */
+    that does not exist), -EMFILE (the first CURVE bind of the process
+    starts its ZAP handler and libzmq refused one of its sockets, or the
+    endpoint needs a file the process cannot open), MU_EIO or MU_ENOMEM;
+    mu_last_error() names the endpoint. */
 MU_EXPORT MU_NODISCARD int mu_socket_bind(mu_socket_t *self, const char *endpoint);
 
 /*  Connects to a tcp:// (port 1..65535) or ipc:// endpoint; the

@@ -3,6 +3,7 @@
 /*  mu_curve_side.c — CURVE keys of one libzmq socket, and its binds and
     connects with them (net/mu_curve_side.h). */
 #include "net/mu_curve_side.h"
+#include "net/mu_zsocket.h"
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -75,16 +76,20 @@ mu__curve_bind(void *handle, mu__curve_side_t *side, const char *endpoint)
     if (mu__endpoint_check(endpoint, true) != 0)
         return mu__fail(MU_EINVAL, "bad endpoint '%s'", endpoint);
     if (side->srv_keys) {
-        if (!side->zap && !(side->zap = mu__zap_register(side->allow)))
-            return mu__fail(errno == ENOMEM ? MU_ENOMEM : MU_EINVAL, "ZAP handler for '%s'",
-                            endpoint);
+        if (!side->zap && !(side->zap = mu__zap_register(side->allow))) {
+            int rc = errno == EMFILE       ? -EMFILE
+                     : errno == ENOMEM     ? MU_ENOMEM
+                     : errno == EADDRINUSE ? MU_EADDRINUSE
+                                           : MU_EIO;
+            return mu__fail(rc, "ZAP handler for '%s'%s", endpoint, mu__zsocket_why(rc));
+        }
         int rc = mu__zap_setup_server(handle, side->srv_keys, side->zap);
         if (rc != 0)
             return rc;
     } else
         (void) zmq_setsockopt(handle, ZMQ_PLAIN_USERNAME, NULL, 0); /* NULL mechanism */
     if (zmq_bind(handle, endpoint) != 0)
-        return mu__fail(errno == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL, "bind '%s': %s", endpoint,
+        return mu__fail(mu__zsocket_attach_code(errno), "bind '%s': %s", endpoint,
                         zmq_strerror(errno));
     size_t len = sizeof side->endpoint;
     if (zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, side->endpoint, &len) != 0)

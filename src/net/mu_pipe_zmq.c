@@ -17,6 +17,8 @@ endpoint_list_ok(const char *list, mu_pipe_mode_t mode)
 {
     for (const char *p = list;; p++) {
         size_t len = strcspn(p, ",");
+        if (len == 0)
+            return false; /* an empty endpoint: "", "a,", "a,,b" */
         bool bind = *p == '@' ? true : *p == '>' ? false : mode == MU_PIPE_READER;
         size_t skip = *p == '@' || *p == '>';
         char one[512];
@@ -46,9 +48,8 @@ mu__pipe_zmq_open(mu_pipe_t *self, const char *endpoint)
     if (mu__zsocket_attach(self->handle, endpoint, reader) != 0) {
         int err = errno;
         mu__zsocket_close(&self->handle);
-        return mu__fail(err == EADDRINUSE ? MU_EADDRINUSE : MU_EINVAL,
-                        "mu_pipe_new_zmq: cannot %s '%s': %s", reader ? "bind" : "connect",
-                        endpoint, zmq_strerror(err));
+        return mu__fail(mu__zsocket_attach_code(err), "mu_pipe_new_zmq: cannot %s '%s': %s",
+                        reader ? "bind" : "connect", endpoint, zmq_strerror(err));
     }
     return 0;
 }

@@ -59,9 +59,8 @@ mu_proxy_new(void)
     self->up = mu__ps_socket(ZMQ_XSUB, "mu_proxy_new");
     self->down = self->up ? mu__ps_socket(ZMQ_XPUB, "mu_proxy_new") : NULL;
     if (!self->down || mu__zsocket_pair(&self->ctl_owner, &self->ctl_thread, "mu_proxy_new") != 0) {
-        int err = errno; /* the failure is recorded */
         mu_proxy_destroy(&self);
-        errno = err;
+        errno = mu_error_errno(mu_last_code()); /* the failure is recorded */
         return NULL;
     }
     void *down = self->down;

@@ -496,7 +496,8 @@ run(void *arg)
     return NULL;
 }
 
-/* Binds handle to a new inproc name (in name); connects other to it. */
+/* Binds handle to a new inproc name (in name) and connects other to it.
+   Returns 0, or an error with handle left unbound and name "". */
 static int
 link_inproc(void *handle, void *other, const char *side, char *name, size_t size)
 {
@@ -504,30 +505,53 @@ link_inproc(void *handle, void *other, const char *side, char *name, size_t size
     uint64_t n = __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED);
     snprintf(name, size, "inproc://mu-proxy-ws-%d-%llu-%s", (int) getpid(), (unsigned long long) n,
              side);
-    if (zmq_bind(handle, name) != 0 || zmq_connect(other, name) != 0)
-        return mu__fail(MU_EINVAL, "WebSocket front: inproc link '%s': %s", name,
-                        zmq_strerror(errno));
-    return 0;
+    bool bound = zmq_bind(handle, name) == 0;
+    if (bound && zmq_connect(other, name) == 0)
+        return 0;
+    int rc = mu__fail(mu__zsocket_attach_code(errno), "WebSocket front: inproc link '%s': %s", name,
+                      zmq_strerror(errno));
+    if (bound)
+        (void) zmq_unbind(handle, name);
+    name[0] = '\0';
+    return rc;
+}
+
+/* Undoes what a failed mu__pws_start made (the proxy's inproc names, the
+   SUB and PUB, the control pair), so that it may be tried again; returns
+   rc. */
+static int
+start_failed(mu__pws_t *self, void *up, void *down, const char *up_name, const char *down_name,
+             int rc)
+{
+    if (*down_name)
+        (void) zmq_unbind(down, down_name);
+    if (*up_name)
+        (void) zmq_unbind(up, up_name);
+    mu_sub_destroy(&self->sub);
+    mu_pub_destroy(&self->pub);
+    mu__zsocket_close(&self->ctl_thread);
+    mu__zsocket_close(&self->ctl_owner);
+    return rc;
 }
 
 int
 mu__pws_start(mu__pws_t *self, void *up, void *down)
 {
     assert(self && up && down && !self->started);
+    char up_name[96] = "", down_name[96] = "";
     self->sub = mu_sub_new();
     self->pub = self->sub ? mu_pub_new() : NULL;
-    if (!self->pub)
-        return mu_last_code() ? mu_last_code() : MU_ENOMEM;
-    char name[96];
-    int rc = link_inproc(down, mu_sub_zsock(self->sub), "down", name, sizeof name);
+    int rc = self->pub ? 0 : mu_last_code() ? mu_last_code() : MU_ENOMEM;
     if (rc == 0)
-        rc = link_inproc(up, mu_pub_zsock(self->pub), "up", name, sizeof name);
+        rc = link_inproc(down, mu_sub_zsock(self->sub), "down", down_name, sizeof down_name);
+    if (rc == 0)
+        rc = link_inproc(up, mu_pub_zsock(self->pub), "up", up_name, sizeof up_name);
     if (rc == 0)
         rc = mu__zsocket_pair(&self->ctl_owner, &self->ctl_thread, "WebSocket front");
+    if (rc == 0 && pthread_create(&self->thread, NULL, run, self) != 0)
+        rc = mu__fail(MU_ENOMEM, "WebSocket front: no thread");
     if (rc != 0)
-        return rc;
-    if (pthread_create(&self->thread, NULL, run, self) != 0)
-        return mu__fail(MU_ENOMEM, "WebSocket front: no thread");
+        return start_failed(self, up, down, up_name, down_name, rc);
     self->started = true;
     return 0;
 }

@@ -74,9 +74,8 @@ mu_pub_new(void)
     zhashx_set_destructor(self->subs, NULL);
     self->handle = mu__ps_socket(ZMQ_XPUB, "mu_pub_new");
     if (!self->handle) {
-        int err = errno; /* the failure is recorded */
         mu_pub_destroy(&self);
-        errno = err;
+        errno = mu_error_errno(mu_last_code()); /* the failure is recorded */
         return NULL;
     }
     mu__ps_set_int(self->handle, ZMQ_XPUB_VERBOSE, 1);

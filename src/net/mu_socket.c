@@ -52,13 +52,12 @@ mu_socket_new(const uint8_t *identity)
     bool allocated = self->peers && self->queue;
     self->handle = allocated ? mu__zsocket_open(ZMQ_ROUTER, "mu_socket_new") : NULL;
     if (!self->handle) {
-        int err = errno; /* a refused socket is recorded */
         zhashx_destroy(&self->peers);
         free(self->queue);
         pthread_mutex_destroy(&self->mu);
         free(self);
         if (allocated) {
-            errno = err;
+            errno = mu_error_errno(mu_last_code()); /* a refused socket is recorded */
             return NULL;
         }
         return mu__fail_null(MU_ENOMEM, "mu_socket_new");

@@ -51,9 +51,8 @@ mu_sub_new(void)
     }
     self->handle = mu__ps_socket(ZMQ_SUB, "mu_sub_new");
     if (!self->handle) {
-        int err = errno; /* the failure is recorded */
         mu_sub_destroy(&self);
-        errno = err;
+        errno = mu_error_errno(mu_last_code()); /* the failure is recorded */
         return NULL;
     }
     self->rcvtimeo = -1; /* libzmq's default */

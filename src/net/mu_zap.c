@@ -296,7 +296,10 @@ handler_stop(void)
 {
     if (handler == NULL)
         return;
-    (void) zmq_send(handler->stop, "", 0, 0);
+    /* Only ETERM fails here, and then the thread's zmq_poll fails too and
+       it ends by itself. */
+    while (zmq_send(handler->stop, "", 0, 0) < 0 && zmq_errno() == EINTR)
+        ;
     pthread_join(handler->thread, NULL);
     handler_free(handler);
     handler = NULL;
@@ -340,7 +343,7 @@ handler_start(void)
         return ENOMEM;
     int rc = handler_open(h);
     if (rc == 0 && pthread_create(&h->thread, NULL, handler_main, h) != 0)
-        rc = EAGAIN;
+        rc = ENOMEM; /* no thread */
     if (rc != 0) {
         handler_free(h);
         return rc;

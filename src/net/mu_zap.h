@@ -17,7 +17,7 @@
 
     libzmq asks one ZAP handler per context (inproc://zeromq.zap.01) to
     authenticate each incoming handshake. libmutil runs one such handler (a
-    zactor on czmq's shared context) while at least one domain is
+    thread on czmq's shared context) while at least one domain is
     registered, and stops it when the last is unregistered. Each server
     socket gets its own ZAP domain ("mu-N"), so servers in one process may
     have different allow-lists. A process that also runs czmq's zauth on
@@ -56,7 +56,10 @@ typedef struct mu__zap_t mu__zap_t;
 
 /*  Registers a domain. allow (copied) is the CURVE allow-list; NULL makes
     an insecure domain that accepts NULL-mechanism peers only. Starts the
-    handler on first use. Returns NULL with errno ENOMEM or EADDRINUSE. */
+    handler on first use. Returns NULL with errno ENOMEM (no memory, no
+    thread), EMFILE (libzmq refused one of the handler's sockets, recorded
+    by net/mu_zsocket.h), EADDRINUSE (the ZAP endpoint is bound by another
+    handler, e.g. czmq's zauth) or EIO. */
 mu__zap_domain_t *mu__zap_register(const mu_allow_t *allow);
 
 /*  Starts the ZAP handler of the private context zctx (not czmq's) in the

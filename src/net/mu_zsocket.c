@@ -20,6 +20,12 @@ mu__zsocket_refusal(const char *what)
                     zmq_strerror(err));
 }
 
+int
+mu__zsocket_attach_code(int err)
+{
+    return err == EADDRINUSE ? MU_EADDRINUSE : err == EMFILE || err == ENFILE ? -EMFILE : MU_EINVAL;
+}
+
 const char *
 mu__zsocket_why(int rc)
 {

@@ -28,6 +28,11 @@ void *mu__zsocket_open_at(int type, const char *what, const char *file, size_t l
     MU_ENOMEM or MU_EIO. */
 int mu__zsocket_refusal(const char *what);
 
+/*  The code of a failed zmq_bind / zmq_connect's errno err: MU_EADDRINUSE,
+    -EMFILE (EMFILE or ENFILE: a listener or connection needs a file the
+    process cannot open), else MU_EINVAL (a bad or unusable endpoint). */
+int mu__zsocket_attach_code(int err);
+
 /*  ": " and the detail of the last failure when rc is -EMFILE (a refusal
     recorded by mu__zsocket_refusal), else "": for a caller that records
     its own message over a refusal without losing why. */
