@@ -111,7 +111,8 @@ MU_EXPORT MU_NODISCARD int mu_client_connect(mu_client_t *self, const char *endp
 /*  Waits up to timeout_ms until the server has answered the hello. Returns
     0, MU_EAGAIN (not yet, timeout 0), MU_ETIMEDOUT, MU_EINTR, MU_EINVAL
     (not connected) or a connection
-    failure (MU_EAUTH, MU_EHANDSHAKE, MU_ENOHOST at once; MU_ECONNREFUSED
+    failure (MU_EAUTH, MU_EHANDSHAKE, MU_ENOHOST, -EMFILE: the process had
+    no file descriptor left for the connection, at once; MU_ECONNREFUSED
     only when the timeout expires with the endpoint still refusing: a
     server that is starting up is waited for). */
 MU_EXPORT MU_NODISCARD int mu_client_wait_ready(mu_client_t *self, int timeout_ms);

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #define QUEUE_LIMIT 100000
 #define QUEUE_BYTES_LIMIT (64u * 1024 * 1024) /* payload bytes queued */
@@ -345,13 +347,27 @@ on_handshake(mu_client_t *self)
     }
 }
 
+/* True when the process has no file descriptor left (EMFILE, ENFILE). */
+static bool
+no_fd_left(void)
+{
+    int fd = eventfd(0, EFD_CLOEXEC);
+    if (fd >= 0)
+        close(fd);
+    return fd < 0 && (errno == EMFILE || errno == ENFILE);
+}
+
 /* A connect attempt failed: before the first handshake, that is why the
-   connection fails (see the top of this file). */
+   connection fails (see the top of this file). One whose socket was never
+   opened (no CLOSED event) failed on the name, unless the process has no
+   descriptor left to open it with. */
 static void
 on_retry(mu_client_t *self)
 {
     if (self->handshakes == 0 && self->link_error == 0)
-        self->link_error = self->socket_closed ? MU_ECONNREFUSED : MU_ENOHOST;
+        self->link_error = self->socket_closed ? MU_ECONNREFUSED
+                           : no_fd_left()      ? -EMFILE
+                                               : MU_ENOHOST;
     self->socket_closed = false;
 }
 

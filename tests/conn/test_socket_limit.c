@@ -26,6 +26,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +287,134 @@ test_client_and_server(void)
     CHECK_EACH(try_curve_pub_bind, 3); /* the ZAP handler */
 }
 
+/* ---- the open-file limit ------------------------------------------------------ */
+
+#define FD_ROOM 256 /* the soft RLIMIT_NOFILE while a case fills the table */
+
+static int fills[FD_ROOM];
+static int nfills;
+
+/*  Opens /dev/null until the process has no descriptor left, then closes
+    `spare` of them. */
+static void
+fill_fds(int spare)
+{
+    int fd;
+    while (nfills < FD_ROOM && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        fills[nfills++] = fd;
+    while (spare-- > 0 && nfills > 0)
+        close(fills[--nfills]);
+}
+
+static void
+unfill_fds(void)
+{
+    while (nfills > 0)
+        close(fills[--nfills]);
+}
+
+/*  Descriptors open in the process now (/proc/self/fd). */
+static int
+open_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    int n = 0;
+    if (dir) {
+        while (readdir(dir))
+            n++;
+        closedir(dir);
+    }
+    return n;
+}
+
+/*  Waits until the process has `count` descriptors open again: libzmq
+    closes a socket's descriptors in its reaper thread, after zmq_close. */
+static bool
+fds_back_to(int count)
+{
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(10000);
+    while (open_fds() != count)
+        if (mu_test_now_ms() > deadline)
+            return false;
+        else
+            sched_yield();
+    return true;
+}
+
+/*  A new insecure client (not connected), or NULL. */
+static mu_client_t *
+insecure_client(void)
+{
+    mu_client_t *client = mu_client_new();
+    if (client && mu_client_set_insecure(client) != 0)
+        mu_client_destroy(&client);
+    return client;
+}
+
+/*  Connects client with only `spare` descriptors left; they stay taken
+    when keep_full, else are given back. */
+static int
+connect_with(mu_client_t *client, const char *endpoint, int spare, bool keep_full)
+{
+    fill_fds(spare);
+    int rc = client ? mu_client_connect(client, endpoint) : MU_ENOMEM;
+    if (!keep_full)
+        unfill_fds();
+    return rc;
+}
+
+/*  A client whose connection gets no descriptor (the process is at its
+    open-file limit once the client's sockets are open): wait_ready says
+    -EMFILE, not MU_ENOHOST (the connection's socket never existed); once
+    descriptors are free, it connects. How many descriptors connect takes
+    is found first by trying 1, 2, ... spare ones; then, once every socket
+    of those tries is closed, a client connects with exactly that many. */
+static void
+test_client_out_of_fds(void)
+{
+    struct rlimit saved;
+    MU_CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0 && saved.rlim_cur > FD_ROOM);
+    mu_server_t *server = mu_server_new();
+    MU_CHECK(server && mu_server_set_insecure(server) == 0);
+    int port = mu_server_bind(server, "tcp://127.0.0.1:*");
+    MU_CHECK(port > 0);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+    int baseline = open_fds();
+    struct rlimit low = { FD_ROOM, saved.rlim_max };
+    MU_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    mu_client_t *client = NULL;
+    int needed = 0, rc = -EMFILE;
+    while (rc == -EMFILE && ++needed < 16) {
+        mu_client_destroy(&client);
+        client = insecure_client();
+        rc = connect_with(client, endpoint, needed, false);
+    }
+    mu_client_destroy(&client);
+    int ready = MU_EINVAL;
+    if (rc == 0 && fds_back_to(baseline)) {
+        client = insecure_client();
+        rc = connect_with(client, endpoint, needed, true);
+        ready = rc == 0 ? mu_client_wait_ready(client, mu_test_ms(5000)) : rc;
+        unfill_fds();
+    }
+    (void) setrlimit(RLIMIT_NOFILE, &saved);
+    MU_CHECK_EQ(rc, 0);
+    MU_CHECK_EQ(ready, -EMFILE);
+    /* It fails fast until the retried connection's handshake clears it;
+       the server answers the hello inside its own calls. */
+    int64_t deadline = mu_test_now_ms() + mu_test_ms(10000);
+    do {
+        mu_event_t *event = NULL;
+        if (mu_server_recv(server, &event, 10) == 0)
+            mu_event_destroy(&event);
+        ready = mu_client_wait_ready(client, 10);
+    } while (ready != 0 && mu_test_now_ms() <= deadline);
+    MU_CHECK_EQ(ready, 0);
+    mu_client_destroy(&client);
+    mu_server_destroy(&server);
+}
+
 /* ---- libzmq's own limit ------------------------------------------------------ */
 
 #define LIMIT 24 /* czmq's context: sockets in all */
@@ -379,6 +510,7 @@ main(int argc, char **argv)
         real_limit();
         return mu_test_case_failed ? 1 : 0; /* its checks print why */
     }
+    MU_RUN(test_client_out_of_fds); /* first: no other case's sockets still closing */
     MU_RUN(test_constructors);
     MU_RUN(test_proxy_ws_start);
     MU_RUN(test_client_and_server);

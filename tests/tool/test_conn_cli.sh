@@ -215,4 +215,25 @@ check "a missing secret file: exit 1 naming it" '[ $rc -eq 1 ] && err_has "$tmp/
 run serve --bind "bogus://x" --insecure
 check "a bad endpoint: exit 1" '[ $rc -eq 1 ] && err_has "cannot bind"'
 
+# libzmq refusing a socket: the message names the limit that refused it.
+ZSYS_MAX_SOCKETS=1 "$MUTIL" serve --bind "ipc://$tmp/lim" --insecure >"$tmp/out" 2>"$tmp/err"
+rc=$?
+check "no socket left: exit 1 naming ZMQ_MAX_SOCKETS" \
+    '[ $rc -eq 1 ] && err_has "cannot bind ipc://$tmp/lim" && err_has "ZMQ_MAX_SOCKETS 1"'
+
+# The tool raises its soft open-file limit to the hard one (doc/pipe.md,
+# "Sockets": libzmq aborts an ipc:// listener at the limit).
+hard=$(ulimit -H -n)
+soft=$(ulimit -S -n)
+if [ "$hard" != unlimited ] && [ "$hard" -gt 64 ]; then
+    ulimit -S -n 64
+    start_server limits --insecure
+    ulimit -S -n "$soft"
+    limit=$(awk '/^Max open files/ { print $4 }' "/proc/$server_pid/limits" 2>/dev/null)
+    stop_server
+    check "serve runs with the hard open-file limit ($hard)" '[ "$limit" = "$hard" ]'
+else
+    skip "serve raises its open-file limit: the hard limit is $hard"
+fi
+
 tap_end

@@ -114,6 +114,15 @@ cli_print_help(FILE *out, const char *path, const cli_command_t *cmd)
 /*  Prints "mutil WHO: MESSAGE\n" to stderr (just "mutil: " when who is ""). */
 void cli_error(const char *who, const char *fmt, ...) MU_PRINTF(2, 3);
 
+/*  Why the last library call failed with rc: mu_last_error() (the code's
+    text and the library's detail, e.g. which limit) when it is rc's, else
+    mu_strerror(rc). Valid until the next library call. */
+const char *cli_why(int rc);
+
+/*  rc's symbolic name: mu_errname's ("MU_EPROTO"), or the errno name of a
+    -errno code outside libmutil's table ("EMFILE"). */
+const char *cli_errname(int rc);
+
 /*  Reads the passphrase file path (mu_keys_read_secret_file with flags);
     on failure prints what is wrong with the file and what to do, as
     "mutil WHO: PATH: ...", and returns false. */

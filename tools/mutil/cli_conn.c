@@ -460,14 +460,14 @@ open_client(const conn_opts_t *o, const char *endpoint)
 {
     mu_client_t *client = mu_client_new();
     if (client == NULL) {
-        cli_error(o->who, "%s", strerror(errno));
+        cli_error(o->who, "%s", cli_why(mu_last_code()));
         return NULL;
     }
     if (!secure_client(o, client))
         goto fail;
     int rc = mu_client_connect(client, endpoint);
     if (rc != 0) {
-        cli_error(o->who, "cannot connect to %s: %s", endpoint, mu_strerror(rc));
+        cli_error(o->who, "cannot connect to %s: %s", endpoint, cli_why(rc));
         goto fail;
     }
     return client;
@@ -545,9 +545,9 @@ client_failed(const conn_opts_t *o, const char *what, const char *endpoint, int 
     if (connection_failed(o, endpoint, rc))
         return CLI_EXIT_FAIL;
     if (remote[0])
-        cli_error(o->who, "%s: %s (%s)", what, remote, mu_errname(rc));
+        cli_error(o->who, "%s: %s (%s)", what, remote, cli_errname(rc));
     else
-        cli_error(o->who, "%s: %s (%s)", what, mu_strerror(rc), mu_errname(rc));
+        cli_error(o->who, "%s: %s (%s)", what, mu_strerror(rc), cli_errname(rc));
     return CLI_EXIT_FAIL;
 }
 
@@ -623,7 +623,7 @@ serve_run(const cli_command_t *self, int argc, char **argv)
     for (size_t i = 0; i < o.nbinds; i++) {
         rc = mu_server_bind(server, o.binds[i]);
         if (rc < 0) {
-            cli_error(o.who, "cannot bind %s: %s", o.binds[i], mu_strerror(rc));
+            cli_error(o.who, "cannot bind %s: %s", o.binds[i], cli_why(rc));
             goto done;
         }
         /* The resolved endpoint on stdout, so scripts can learn a port. */
@@ -733,14 +733,14 @@ transfer_failed(const conn_opts_t *o, bool upload, const cli_local_t *local, int
     if (message[0] && rc == MU_EEXIST)
         cli_error(o->who, "'%s' already exists on the server: add --force to replace it", remote);
     else if (message[0])
-        cli_error(o->who, "'%s' on the server: %s (%s)", remote, message, mu_errname(rc));
+        cli_error(o->who, "'%s' on the server: %s (%s)", remote, message, cli_errname(rc));
     else if (rc == MU_EINTR && cli_interrupted()) {
         if (upload) /* a download says what it keeps (cli_get_local_close) */
             cli_error(o->who, "interrupted: the upload was cancelled, the server keeps nothing");
     } else if (rc == MU_EEXIST)
         cli_error(o->who, "'%s' already exists: add --force to replace it", local->name);
     else
-        cli_error(o->who, "%s: %s (%s)", local->name, mu_strerror(rc), mu_errname(rc));
+        cli_error(o->who, "%s: %s (%s)", local->name, mu_strerror(rc), cli_errname(rc));
 }
 
 /*  Shared body of get and put. */

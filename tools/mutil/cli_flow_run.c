@@ -199,7 +199,7 @@ flow_run_file(const cli_command_t *self, int argc, char **argv)
     if (rc == 0)
         printf("flow %s: finished\n", file);
     else
-        cli_error("flow run", "the flow failed (%s): %s", mu_errname(rc), mu_last_error());
+        cli_error("flow run", "the flow failed (%s): %s", cli_errname(rc), mu_last_error());
     mu_flow_conf_destroy(&conf);
     return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <zmq.h>
 #include <czmq.h>
@@ -56,6 +57,20 @@ cli_error(const char *who, const char *fmt, ...)
     vfprintf(stderr, fmt, args);
     fputc('\n', stderr);
     va_end(args);
+}
+
+const char *
+cli_why(int rc)
+{
+    return mu_last_code() == rc ? mu_last_error() : mu_strerror(rc);
+}
+
+const char *
+cli_errname(int rc)
+{
+    const char *name = mu_errname(rc);
+    const char *sys = strcmp(name, "MU_E?") == 0 && rc < 0 ? strerrorname_np(-rc) : NULL;
+    return sys ? sys : name;
 }
 
 int
@@ -206,9 +221,24 @@ finish_stdout(int status)
     return status == CLI_EXIT_OK ? CLI_EXIT_FAIL : status;
 }
 
+/*  Raises the soft open-file limit to the hard one, as Go programs do:
+    every ZeroMQ socket and connection takes a descriptor, and libzmq 4.3
+    aborts the process when an ipc:// listener cannot accept a connection
+    for want of one (doc/pipe.md, "Sockets"). */
+static void
+raise_file_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        (void) setrlimit(RLIMIT_NOFILE, &limit);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
+    raise_file_limit();
     /* A reader that goes away shows up as a write error (EPIPE) that the
        command reports, the way mu_pipe reports it, rather than as a signal. */
     signal(SIGPIPE, SIG_IGN);
