@@ -224,7 +224,7 @@ mu_server_bind(mu_server_t *self, const char *endpoint)
         if (rc != 0)
             return mu__fail(rc, "bind '%s': socket setup%s", endpoint, mu__zsocket_why(rc));
     }
-    if (zmq_bind(self->handle, endpoint) != 0) {
+    if (mu__zsocket_bind(self->handle, endpoint) != 0) {
         int rc = errno == ENOENT || errno == EPROTONOSUPPORT ? MU_EINVAL : -errno;
         return mu__fail(rc, "bind '%s'", endpoint);
     }

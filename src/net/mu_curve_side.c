@@ -88,7 +88,7 @@ mu__curve_bind(void *handle, mu__curve_side_t *side, const char *endpoint)
             return rc;
     } else
         (void) zmq_setsockopt(handle, ZMQ_PLAIN_USERNAME, NULL, 0); /* NULL mechanism */
-    if (zmq_bind(handle, endpoint) != 0)
+    if (mu__zsocket_bind(handle, endpoint) != 0)
         return mu__fail(mu__zsocket_attach_code(errno), "bind '%s': %s", endpoint,
                         zmq_strerror(errno));
     size_t len = sizeof side->endpoint;

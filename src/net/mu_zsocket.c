@@ -5,6 +5,7 @@
 #include "net/mu_zsocket.h"
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 int
@@ -45,6 +46,27 @@ mu__zsocket_open_at(int type, const char *what, const char *file, size_t line)
     return NULL;
 }
 
+/*  True when the process could open one more file descriptor now. */
+static bool
+fd_room(void)
+{
+    int fd = eventfd(0, EFD_CLOEXEC);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+int
+mu__zsocket_bind(void *handle, const char *endpoint)
+{
+    if (strncmp(endpoint, "tcp://", 6) == 0 && !fd_room()) {
+        errno = EMFILE;
+        return -1;
+    }
+    return zmq_bind(handle, endpoint);
+}
+
 void
 mu__zsocket_close(void **handle_p)
 {
@@ -66,7 +88,7 @@ mu__zsocket_attach(void *handle, const char *list, bool serverish)
             errno = ENOMEM;
             return -1;
         }
-        int rc = bind ? zmq_bind(handle, one) : zmq_connect(handle, one);
+        int rc = bind ? mu__zsocket_bind(handle, one) : zmq_connect(handle, one);
         free(one);
         if (rc != 0)
             return -1;

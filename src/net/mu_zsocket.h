@@ -38,6 +38,13 @@ int mu__zsocket_attach_code(int err);
     its own message over a refusal without losing why. */
 const char *mu__zsocket_why(int rc);
 
+/*  zmq_bind, except that a tcp:// endpoint when the process has no file
+    descriptor left fails with errno EMFILE instead of reaching libzmq
+    4.3.4, which aborts the process there (its interface lookup asserts).
+    The check races with other threads opening files; it turns the common
+    case into an error. Returns 0 or -1 with errno set. */
+int mu__zsocket_bind(void *handle, const char *endpoint);
+
 /*  Closes *handle_p (nothing when NULL) and sets it to NULL. */
 void mu__zsocket_close(void **handle_p);
 

@@ -363,8 +363,9 @@ connect_with(mu_client_t *client, const char *endpoint, int spare, bool keep_ful
     return rc;
 }
 
-/*  A client whose connection gets no descriptor (the process is at its
-    open-file limit once the client's sockets are open): wait_ready says
+/*  A server's tcp:// bind with no descriptor left, then a client whose
+    connection gets no descriptor (the process is at its open-file limit
+    once the client's sockets are open): wait_ready says
     -EMFILE, not MU_ENOHOST (the connection's socket never existed); once
     descriptors are free, it connects. How many descriptors connect takes
     is found first by trying 1, 2, ... spare ones; then, once every socket
@@ -374,15 +375,22 @@ test_client_out_of_fds(void)
 {
     struct rlimit saved;
     MU_CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0 && saved.rlim_cur > FD_ROOM);
+    struct rlimit low = { FD_ROOM, saved.rlim_max };
+    MU_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
     mu_server_t *server = mu_server_new();
     MU_CHECK(server && mu_server_set_insecure(server) == 0);
+    MU_CHECK_EQ(mu_server_bind(server, ipc_name("fds")), 0); /* its sockets are open */
+    /* A tcp:// bind with no descriptor left: -EMFILE, where libzmq 4.3.4
+       would abort the process (its interface lookup asserts). */
+    fill_fds(0);
+    int refused = mu_server_bind(server, "tcp://127.0.0.1:*");
+    unfill_fds();
+    MU_CHECK_EQ(refused, -EMFILE);
     int port = mu_server_bind(server, "tcp://127.0.0.1:*");
     MU_CHECK(port > 0);
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
     int baseline = open_fds();
-    struct rlimit low = { FD_ROOM, saved.rlim_max };
-    MU_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
     mu_client_t *client = NULL;
     int needed = 0, rc = -EMFILE;
     while (rc == -EMFILE && ++needed < 16) {
