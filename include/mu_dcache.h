@@ -106,6 +106,7 @@ typedef struct {
                of this format, or holds an entry of the wrong type or out
                of range (doc/dcache.md); a refused file is not written to;
       EACCES   PATH or its directory cannot be read or written;
+      EMFILE   the process has no file descriptor left (ulimit -n);
       ENOENT   the directory does not exist; ENOMEM; or another errno.
     mu_last_code() gives the library's code, mu_last_error() the detail
     (naming the file). Destroy with mu_dcache_destroy. */

@@ -175,6 +175,7 @@ MU_EXPORT MU_NODISCARD mu_lru_t *mu_lru_new(uint64_t capacity, int levels);
               over-long key, sizes adding up past 2^64-1, a seq past
               2^63-1-2^48; for a writer also tables without the primary
               keys of the schema (doc/lru.md, "Damaged files");
+      EMFILE  the process has no file descriptor left (ulimit -n);
       ENOMEM, or another errno from the file system.
     A refused open writes nothing into the file (it is read and checked
     before a writer sets WAL mode), and mu_last_error() names the file and

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 /*  Writes all size bytes, with pwrite at offset when positioned, else
@@ -107,4 +108,15 @@ mu__ignore_sigxfsz(void)
         sigemptyset(&ignore.sa_mask);
         (void) sigaction(SIGXFSZ, &ignore, NULL);
     }
+}
+
+bool
+mu__fd_room(void)
+{
+    int fd = eventfd(0, EFD_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return true;
+    }
+    return errno != EMFILE && errno != ENFILE;
 }

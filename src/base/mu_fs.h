@@ -38,4 +38,9 @@ int mu__atomic_write(const char *path, const void *data, size_t size, mode_t mod
     the stores). */
 void mu__ignore_sigxfsz(void);
 
+/*  True when the process could open one more file descriptor now (false:
+    EMFILE or ENFILE). Other threads may take or free one right after: for
+    telling "no descriptor left" from other causes of a failure just seen. */
+bool mu__fd_room(void);
+
 #endif

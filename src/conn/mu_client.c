@@ -20,8 +20,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #define QUEUE_LIMIT 100000
 #define QUEUE_BYTES_LIMIT (64u * 1024 * 1024) /* payload bytes queued */
@@ -347,16 +345,6 @@ on_handshake(mu_client_t *self)
     }
 }
 
-/* True when the process has no file descriptor left (EMFILE, ENFILE). */
-static bool
-no_fd_left(void)
-{
-    int fd = eventfd(0, EFD_CLOEXEC);
-    if (fd >= 0)
-        close(fd);
-    return fd < 0 && (errno == EMFILE || errno == ENFILE);
-}
-
 /* A connect attempt failed: before the first handshake, that is why the
    connection fails (see the top of this file). One whose socket was never
    opened (no CLOSED event) failed on the name, unless the process has no
@@ -366,7 +354,7 @@ on_retry(mu_client_t *self)
 {
     if (self->handshakes == 0 && self->link_error == 0)
         self->link_error = self->socket_closed ? MU_ECONNREFUSED
-                           : no_fd_left()      ? -EMFILE
+                           : !mu__fd_room()    ? -EMFILE
                                                : MU_ENOHOST;
     self->socket_closed = false;
 }

@@ -5,7 +5,6 @@
 #include "net/mu_zsocket.h"
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 int
@@ -46,21 +45,10 @@ mu__zsocket_open_at(int type, const char *what, const char *file, size_t line)
     return NULL;
 }
 
-/*  True when the process could open one more file descriptor now. */
-static bool
-fd_room(void)
-{
-    int fd = eventfd(0, EFD_CLOEXEC);
-    if (fd < 0)
-        return false;
-    close(fd);
-    return true;
-}
-
 int
 mu__zsocket_bind(void *handle, const char *endpoint)
 {
-    if (strncmp(endpoint, "tcp://", 6) == 0 && !fd_room()) {
+    if (strncmp(endpoint, "tcp://", 6) == 0 && !mu__fd_room()) {
         errno = EMFILE;
         return -1;
     }

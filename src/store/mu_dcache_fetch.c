@@ -60,15 +60,20 @@ on_data(char *ptr, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-/* The library's code for a failed transfer, recorded with its detail. */
+/* The library's code for a failed transfer, recorded with its detail
+   (os_errno: curl's CURLINFO_OS_ERRNO). */
 static int
-transfer_error(CURLcode cc, const body_t *b, const char *url, const char *errbuf, int timeout_ms)
+transfer_error(CURLcode cc, const body_t *b, const char *url, const char *errbuf, int timeout_ms,
+               long os_errno)
 {
     const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
     if (b->too_big)
         return mu__fail(MU_EMSGSIZE, "dcache: %s: body larger than %zu bytes", url, b->max);
     if (b->oom)
         return mu__fail(MU_ENOMEM, "dcache: %s: out of memory for the body", url);
+    if (os_errno == EMFILE || os_errno == ENFILE || (cc == CURLE_COULDNT_CONNECT && !mu__fd_room()))
+        return mu__fail(-EMFILE, "dcache: %s: no file descriptor left for the connection: %s", url,
+                        why);
     switch (cc) {
     case CURLE_COULDNT_CONNECT:
         return mu__fail(MU_ECONNREFUSED, "dcache: %s: cannot connect: %s", url, why);
@@ -112,12 +117,13 @@ http_get(const char *url, size_t max, int timeout_ms, char **body_p, size_t *len
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "mutil-dcache/1");
     CURLcode cc = curl_easy_perform(h);
-    long status = 0;
+    long status = 0, os_errno = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
     curl_easy_cleanup(h);
     int rc = 0;
     if (cc != CURLE_OK)
-        rc = transfer_error(cc, &b, url, errbuf, timeout_ms);
+        rc = transfer_error(cc, &b, url, errbuf, timeout_ms, os_errno);
     else if (status < 200 || status > 299)
         rc = mu__fail(MU_EREMOTE, "dcache: %s: HTTP status %ld", url, status);
     if (rc) {

@@ -20,9 +20,10 @@ mu__sqlite_error(int rc)
         return 0;
     case SQLITE_NOMEM:
         return MU_ENOMEM;
+    case SQLITE_CANTOPEN: /* errno: read right after the failed call */
+        return errno == EMFILE || errno == ENFILE ? -EMFILE : MU_EACCES;
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_CANTOPEN:
     case SQLITE_AUTH:
         return MU_EACCES;
     case SQLITE_CORRUPT:
@@ -49,10 +50,23 @@ mu__sqlite_is_efbig(sqlite3 *db, int rc)
     return err == EFBIG || (db != NULL && sqlite3_system_errno(db) == EFBIG);
 }
 
+/*  True when RC, the failure of the last call on DB, is a file SQLite
+    could not open because the process has no descriptor left. */
+static bool
+is_emfile(sqlite3 *db, int rc)
+{
+    int err = errno; /* first: anything below may change it */
+    int sys = db != NULL ? sqlite3_system_errno(db) : 0;
+    return (rc & 0xff) == SQLITE_CANTOPEN
+           && (err == EMFILE || err == ENFILE || sys == EMFILE || sys == ENFILE);
+}
+
 int
 mu__sqlite_db_error(sqlite3 *db, int rc)
 {
-    int code = mu__sqlite_is_efbig(db, rc) ? MU_EFBIG : mu__sqlite_error(rc);
+    int code = mu__sqlite_is_efbig(db, rc) ? MU_EFBIG
+               : is_emfile(db, rc)         ? -EMFILE
+                                           : mu__sqlite_error(rc);
     return mu__fail(code, "sqlite: %s", mu__sqlite_errmsg(db, code));
 }
 
@@ -61,6 +75,9 @@ mu__sqlite_errmsg(sqlite3 *db, int code)
 {
     if (code == MU_EFBIG)
         return "file too large: the file size limit (RLIMIT_FSIZE, ulimit -f) is reached";
+    if (code == -EMFILE)
+        return "no file descriptor left: the open-file limit (RLIMIT_NOFILE, ulimit -n) is "
+               "reached";
     return db != NULL ? sqlite3_errmsg(db) : mu_strerror(code);
 }
 

@@ -11,8 +11,9 @@
 
 /*  Maps an SQLite result code (primary or extended) to 0 (OK, DONE, ROW)
     or a library error: MU_ENOMEM, MU_EACCES (read-only, permission, cannot
-    open), MU_ECORRUPT (corrupt, not a database, schema), MU_EAGAIN (busy,
-    locked), -ENOSPC (full), -EIO for anything else. */
+    open), -EMFILE (cannot open, errno EMFILE or ENFILE: read errno right
+    after the failed call), MU_ECORRUPT (corrupt, not a database, schema),
+    MU_EAGAIN (busy, locked), -ENOSPC (full), -EIO for anything else. */
 int mu__sqlite_error(int rc);
 
 /*  True when RC, the failure of the last call on DB, is a write past
@@ -26,7 +27,8 @@ int mu__sqlite_error(int rc);
 bool mu__sqlite_is_efbig(sqlite3 *db, int rc);
 
 /*  mu__sqlite_error of RC, the failure of the last call on DB, except that
-    a write past the file size limit (mu__sqlite_is_efbig) is MU_EFBIG. */
+    a write past the file size limit (mu__sqlite_is_efbig) is MU_EFBIG and
+    a file not opened for want of a descriptor is -EMFILE (recorded). */
 int mu__sqlite_db_error(sqlite3 *db, int rc);
 
 /*  The text for a failure of the last call on DB mapped to CODE: for

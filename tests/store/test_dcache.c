@@ -565,6 +565,20 @@ test_fetch_errors(void)
     void *body = NULL;
     MU_CHECK_EQ(mu_dcache_fetch(c, url, 1000, &body, NULL, NULL), MU_ECONNREFUSED);
     MU_CHECK(body == NULL);
+    /* No file descriptor left for the connection: -EMFILE, not "refused". */
+    struct rlimit saved, low;
+    MU_CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0 && saved.rlim_cur > 256);
+    low = (struct rlimit) { 256, saved.rlim_max };
+    MU_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+    int fills[256], nfills = 0, fd;
+    while (nfills < 256 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        fills[nfills++] = fd;
+    snprintf(url, sizeof url, "%s/fds", base_url);
+    int no_fd_rc = mu_dcache_fetch(c, url, 1000, &body, NULL, NULL);
+    while (nfills > 0)
+        close(fills[--nfills]);
+    (void) setrlimit(RLIMIT_NOFILE, &saved);
+    MU_CHECK_EQ(no_fd_rc, -EMFILE);
     /* Bad URLs and TTLs. */
     MU_CHECK_EQ(mu_dcache_fetch(c, "ftp://x/y", 1000, &body, NULL, NULL), MU_EINVAL);
     MU_CHECK_EQ(mu_dcache_fetch(c, "", 1000, &body, NULL, NULL), MU_EINVAL);
