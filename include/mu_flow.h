@@ -196,7 +196,9 @@ typedef struct {
     pid_t pid;            /* current process (0 when not running; 0 for totals) */
     uint64_t in;          /* messages received (from upstream, clients or the source) */
     uint64_t out;         /* messages emitted (each broadcast copy counts) */
-    uint64_t errors;      /* handler/hook errors, bad client frames */
+    uint64_t errors;      /* handler/hook errors, bad client frames, failed
+                             starts of the runner, bursts of accepts failing
+                             for want of descriptors (an edge) */
     uint64_t restarts;    /* restarts of this runner (or the stage) */
     uint64_t drops;       /* messages dropped on a stage set to drop; on an
                            edge: dropped from a slow client's queue
@@ -577,7 +579,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_edge_port(const mu_flow_t *self, const char *
     nothing else. A failed end returns its code, recording why
     (mu_last_error): MU_ECANCELED (a drain whose deadline expired, work
     left unfinished; or, multi-host, a stage without a live runner past
-    its deadline: mu_flow_set_stage_deadline), MU_ELIMIT (a stage exceeded its restart intensity)
+    its deadline: mu_flow_set_stage_deadline), MU_ELIMIT (a stage exceeded its restart intensity:
+    runners that ended, or could not be started)
     or MU_EIO (the supervisor died). MU_EINVAL: not started. Once it
     returned the end, later calls return the same (and record the same
     detail). mu_flow_state tells the same without the overloaded codes.

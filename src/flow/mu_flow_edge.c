@@ -28,13 +28,20 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #define RETRY_MS 100
+
+/*  Out of descriptors (or kernel memory) for a new client: the listening
+    socket, which stays readable, is not polled for this long (else the
+    loop would spin until a descriptor is free). */
+#define ACCEPT_PAUSE_MS 100
 
 /*  A send or flush that found the socket full (timeouts are 0). */
 #define WOULD_BLOCK(rc) ((rc) == MU_EAGAIN || (rc) == MU_ETIMEDOUT)
@@ -56,7 +63,10 @@ typedef struct {
     int nc, cap;
     zmq_pollitem_t *items; /* cap + 3: control, listener, upstream, clients */
     int64_t next_connect;
-    uint64_t accepted; /* connections so far */
+    uint64_t accepted;      /* connections so far */
+    int64_t accept_resume;  /* > 0: the listener is not polled before then */
+    bool accept_starved;    /* accepts fail for want of descriptors since the last success */
+    mu__log_limit_t fd_log; /* "cannot accept": one line a second at most */
 } edge_t;
 
 /* ---- the client table -------------------------------------------------------------- */
@@ -344,15 +354,74 @@ all_behind(const mu__edge_core_t *core)
     return true;
 }
 
+/*  True for the accept errors that mean "no descriptor or memory for the
+    connection now": they last until something is freed. */
+static bool
+out_of_resources(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+/*  accept4 failed with err (out_of_resources): the listener rests for
+    ACCEPT_PAUSE_MS. The first failure of a burst (failures with no accept
+    between them) counts an error and is logged, at most a line a second,
+    with the process's open-file limit. */
+static void
+pause_accepting(edge_t *ed, int err)
+{
+    mu__runner_t *r = ed->core.r;
+    int64_t now = mu__now_ms();
+    ed->accept_resume = now + ACCEPT_PAUSE_MS;
+    if (ed->accept_starved)
+        return;
+    ed->accept_starved = true;
+    r->stats.errors++;
+    uint64_t before = 0;
+    if (!mu__log_limit_admit(&ed->fd_log, now, &before))
+        return;
+    struct rlimit lim = { 0 };
+    (void) getrlimit(RLIMIT_NOFILE, &lim);
+    char more[64] = "";
+    if (before > 0)
+        snprintf(more, sizeof more, " (%llu such bursts before not logged)",
+                 (unsigned long long) before);
+    mu__rlog(warning, r,
+             "cannot accept a client: %s (open-file limit %llu); the listening socket "
+             "rests %d ms at a time until one is accepted%s",
+             strerror(err), (unsigned long long) lim.rlim_cur, ACCEPT_PAUSE_MS, more);
+}
+
+/*  Accepts the connections that wait, until none is left or accept4
+    fails: out of descriptors or memory, the listener pauses
+    (pause_accepting); other errors (the connection aborted, EINTR) end
+    this round only. */
 static void
 accept_clients(edge_t *ed)
 {
     for (;;) {
         int fd = accept4(ed->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0)
+        if (fd < 0) {
+            if (out_of_resources(errno))
+                pause_accepting(ed, errno);
             return;
+        }
+        ed->accept_starved = false;
         add_client(ed, fd);
     }
+}
+
+/*  The poll timeout of the loop: the core's, shortened to the end of a
+    pause of the listener. */
+static long
+edge_poll_ms(edge_t *ed)
+{
+    long timeout = mu__edge_poll_ms(&ed->core);
+    if (ed->accept_resume > 0) {
+        int64_t left = ed->accept_resume - mu__now_ms();
+        if (left < timeout)
+            timeout = left > 0 ? (long) left : 0;
+    }
+    return timeout;
 }
 
 /* ---- loop ------------------------------------------------------------------------ */
@@ -405,7 +474,9 @@ poll_once(edge_t *ed)
     int n = 0;
     items[n++] = (zmq_pollitem_t) { .fd = r->ctl, .events = ZMQ_POLLIN };
     int lpos = -1, upos = -1;
-    if (ed->lfd >= 0) {
+    if (ed->accept_resume > 0 && mu__now_ms() >= ed->accept_resume)
+        ed->accept_resume = 0; /* the pause is over */
+    if (ed->lfd >= 0 && ed->accept_resume == 0) {
         lpos = n;
         items[n++] = (zmq_pollitem_t) { .fd = ed->lfd, .events = ZMQ_POLLIN };
     }
@@ -416,7 +487,7 @@ poll_once(edge_t *ed)
     int first_client = n;
     n = poll_clients(ed, n, true);
     mu__runner_batch_end(r);
-    mu__runner_poll(r, items, n, mu__edge_poll_ms(&ed->core));
+    mu__runner_poll(r, items, n, edge_poll_ms(ed));
     if (items[0].revents) /* else a receive that finds nothing */
         mu__runner_ctl(r);
     bool accept_ready = lpos >= 0 && items[lpos].revents;

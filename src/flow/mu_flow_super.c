@@ -65,6 +65,7 @@ static struct {
     volatile sig_atomic_t signalled;
     volatile sig_atomic_t orphaned;
     pid_t parent;
+    mu__log_limit_t start_log; /* "cannot start runner": a line a second */
 } S;
 
 static void
@@ -103,6 +104,62 @@ child_cleanup(int stage, int index)
     signal(SIGPIPE, SIG_DFL);
 }
 
+static void count_restart(int s, int i, const char *how);
+
+/*  The next backoff of slot sl: 10 ms doubling to 1 s. */
+static void
+grow_backoff(slot_t *sl)
+{
+    sl->backoff_ms = sl->backoff_ms ? sl->backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (sl->backoff_ms > BACKOFF_MAX_MS)
+        sl->backoff_ms = BACKOFF_MAX_MS;
+}
+
+/*  Logs the count of failed starts not logged whose interval is over. */
+static void
+log_start_failures_due(int64_t now)
+{
+    bool waiting;
+    uint64_t n = mu__log_limit_due(&S.start_log, now, &waiting);
+    if (n > 0)
+        mu_log(MU_LOG_ERROR, "flow",
+               "mu_flow %s/supervisor (pid %d): %llu more failed starts of runners, not logged",
+               S.flow->name, (int) getpid(), (unsigned long long) n);
+}
+
+/*  Runner i of stage s could not be started: call (socketpair, fork)
+    failed with err. Logged (at most a line a second: the others are
+    counted in the next line), counted as an error of the runner and, like
+    a runner's exit, towards the stage's restart limit (which may end the
+    flow here, or the runner's pipeline: then the runner is done); else
+    retried after the runner's backoff. */
+static void
+start_failed(int s, int i, const char *call, int err)
+{
+    slot_t *sl = &S.st[s].slots[i];
+    char how[96];
+    snprintf(how, sizeof how, "cannot start runner: %s: %s", call, strerror(err));
+    sl->base.errors++;
+    uint64_t before = 0;
+    if (mu__log_limit_admit(&S.start_log, mu__now_ms(), &before)) {
+        if (before > 0)
+            mu_log(MU_LOG_ERROR, "flow",
+                   "mu_flow %s/%s/%d (supervisor, pid %d): %s (%llu more failed starts before "
+                   "it not logged)",
+                   S.flow->name, S.flow->stages[s].name, i, (int) getpid(), how,
+                   (unsigned long long) before);
+        else
+            mu_log(MU_LOG_ERROR, "flow", "mu_flow %s/%s/%d (supervisor, pid %d): %s", S.flow->name,
+                   S.flow->stages[s].name, i, (int) getpid(), how);
+    }
+    grow_backoff(sl);
+    count_restart(s, i, how);
+    if (!sl->done) /* its pipeline goes on */
+        sl->restart_at = mu__now_ms() + sl->backoff_ms;
+}
+
+/*  Starts runner i of stage s: its control socket pair, then its process.
+    A failure is start_failed's. */
 static void
 spawn(int s, int i)
 {
@@ -110,16 +167,17 @@ spawn(int s, int i)
     int sv[2];
     sl->restart_at = 0;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        sl->restart_at = mu__now_ms() + BACKOFF_MAX_MS;
+        start_failed(s, i, "socketpair", errno);
         return;
     }
     pid_t me = getpid();
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
+        int err = errno;
         close(sv[0]);
         close(sv[1]);
-        sl->restart_at = mu__now_ms() + BACKOFF_MAX_MS;
+        start_failed(s, i, "fork", err);
         return;
     }
     if (pid == 0) {
@@ -459,10 +517,11 @@ begin_drain_all(int timeout_ms)
         begin_drain(p, timeout_ms, true);
 }
 
-/*  Records a restart of stage s; fails its pipeline (the flow, without
+/*  Records a restart of runner i of stage s, or a failed start (how: what
+    happened to it, for the error); fails its pipeline (the flow, without
     named pipelines) when the intensity is exceeded. */
 static void
-count_restart(int s, int i, int status)
+count_restart(int s, int i, const char *how)
 {
     mu_flow_t *f = S.flow;
     stage_state_t *ss = &S.st[s];
@@ -474,17 +533,11 @@ count_restart(int s, int i, int status)
     for (int k = 0; k < cap && k < ss->nrestart_times; k++)
         if (now - ss->restart_times[k] <= f->window_ms)
             recent++;
-    if (recent > f->max_restarts) {
-        char how[64];
-        if (WIFSIGNALED(status))
-            snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
-        else
-            snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
+    if (recent > f->max_restarts)
         fail_pipe(f->stages[s].pipe, MU_ELIMIT,
                   "stage '%s' exceeded its restart limit: %d restarts within %d ms "
                   "(last: runner %d, %s)",
                   f->stages[s].name, recent, f->window_ms, i, how);
-    }
 }
 
 static void on_runner_msg(int s, int i);
@@ -514,11 +567,14 @@ on_exit_of(int s, int i, int status)
     }
     if (mu__now_ms() - sl->started_at >= STABLE_MS)
         sl->backoff_ms = 0;
-    sl->backoff_ms = sl->backoff_ms ? sl->backoff_ms * 2 : BACKOFF_MIN_MS;
-    if (sl->backoff_ms > BACKOFF_MAX_MS)
-        sl->backoff_ms = BACKOFF_MAX_MS;
+    grow_backoff(sl);
     sl->restarts++;
-    count_restart(s, i, status);
+    char how[64];
+    if (WIFSIGNALED(status))
+        snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
+    count_restart(s, i, how);
     if (sl->done) /* its pipeline failed */
         return;
     /* at-least-once senders resend what it had not acknowledged */
@@ -697,7 +753,7 @@ mu__flow_supervise(mu_flow_t *flow, int ctl)
         for (int i = 0; i < flow->stages[s].n; i++) {
             if (flow->stages[s].remote) /* another process runs it */
                 S.st[s].slots[i].done = S.st[s].slots[i].drained = true;
-            else
+            else if (!S.st[s].slots[i].done) /* not in a pipeline that failed to start */
                 spawn(s, i);
         }
     size_t cap = total_runners() + 1;
@@ -732,6 +788,7 @@ mu__flow_supervise(mu_flow_t *flow, int ctl)
         }
         reap();
         int64_t now = mu__now_ms();
+        log_start_failures_due(now);
         for (int s = 0; s < flow->nstages; s++)
             for (int i = 0; i < flow->stages[s].n; i++) {
                 slot_t *sl = &S.st[s].slots[i];

@@ -104,6 +104,24 @@ else
     not_ok "serve: ports, then a clean drain on SIGTERM"
 fi
 
+# Too few descriptors for the runners (attack10 F2): serve and demo fail
+# at once, with status 1 and the cause, instead of retrying in silence.
+run_limited() {
+    (ulimit -n 32 && COLUMNS=200 exec timeout "$(tap_seconds 120)" "$MUTIL" "$@") \
+        </dev/null >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+}
+for cmd in serve demo; do
+    if [ $cmd = serve ]; then run_limited flow serve --workers 32; else run_limited flow demo --workers 32 --count 2000; fi
+    if status_is 1 && err_has "(supervisor, pid [0-9]*): cannot start runner: socketpair: Too many open files" \
+        && err_has "the flow failed (MU_ELIMIT): .*exceeded its restart limit: .*(last: runner [0-9]*, cannot start runner: socketpair: Too many open files)"; then
+        ok "$cmd at a low open-file limit: fails saying why"
+    else
+        not_ok "$cmd at a low open-file limit: fails saying why"
+        sed 's/^/# /' "$tmp/err"
+    fi
+done
+
 run flow serve --port 65534
 if status_is 2 && err_has "port needs a number from 1 to 65533"; then
     ok "bad --port is a usage error"

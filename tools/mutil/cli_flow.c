@@ -173,7 +173,7 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     cli_demo_print(&res, json);
     int stop = mu_flow_stop(f, 5000);
     if (stop != 0) {
-        cli_error("flow demo", "flow ended with %s: %s", mu_strerror(stop), mu_last_error());
+        cli_error("flow demo", "the flow failed (%s): %s", mu_errname(stop), mu_last_error());
         ok = false;
     }
     cli_flow_print_stats(f);
@@ -216,7 +216,7 @@ flow_serve(const cli_command_t *self, int argc, char **argv)
     fflush(stdout);
     rc = serve_until_signal(f);
     if (rc != 0)
-        cli_error("flow serve", "flow ended with %s: %s", mu_strerror(rc), mu_last_error());
+        cli_error("flow serve", "the flow failed (%s): %s", mu_errname(rc), mu_last_error());
     cli_flow_print_stats(f);
     mu_flow_destroy(&f);
     return rc == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
