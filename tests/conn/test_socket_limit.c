@@ -289,51 +289,13 @@ test_client_and_server(void)
 
 /* ---- the open-file limit ------------------------------------------------------ */
 
-#define FD_ROOM 256 /* the soft RLIMIT_NOFILE while a case fills the table */
-
-static int fills[FD_ROOM];
-static int nfills;
-
-/*  Opens /dev/null until the process has no descriptor left, then closes
-    `spare` of them. */
-static void
-fill_fds(int spare)
-{
-    int fd;
-    while (nfills < FD_ROOM && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
-        fills[nfills++] = fd;
-    while (spare-- > 0 && nfills > 0)
-        close(fills[--nfills]);
-}
-
-static void
-unfill_fds(void)
-{
-    while (nfills > 0)
-        close(fills[--nfills]);
-}
-
-/*  Descriptors open in the process now (/proc/self/fd). */
-static int
-open_fds(void)
-{
-    DIR *dir = opendir("/proc/self/fd");
-    int n = 0;
-    if (dir) {
-        while (readdir(dir))
-            n++;
-        closedir(dir);
-    }
-    return n;
-}
-
 /*  Waits until the process has `count` descriptors open again: libzmq
     closes a socket's descriptors in its reaper thread, after zmq_close. */
 static bool
 fds_back_to(int count)
 {
     int64_t deadline = mu_test_now_ms() + mu_test_ms(10000);
-    while (open_fds() != count)
+    while (mu_test_open_fds() != count)
         if (mu_test_now_ms() > deadline)
             return false;
         else
@@ -356,10 +318,10 @@ insecure_client(void)
 static int
 connect_with(mu_client_t *client, const char *endpoint, int spare, bool keep_full)
 {
-    fill_fds(spare);
+    mu_test_fill_fds(spare);
     int rc = client ? mu_client_connect(client, endpoint) : MU_ENOMEM;
     if (!keep_full)
-        unfill_fds();
+        mu_test_unfill_fds();
     return rc;
 }
 
@@ -374,23 +336,23 @@ static void
 test_client_out_of_fds(void)
 {
     struct rlimit saved;
-    MU_CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0 && saved.rlim_cur > FD_ROOM);
-    struct rlimit low = { FD_ROOM, saved.rlim_max };
+    MU_CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0 && saved.rlim_cur > MU_TEST_FD_ROOM);
+    struct rlimit low = { MU_TEST_FD_ROOM, saved.rlim_max };
     MU_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
     mu_server_t *server = mu_server_new();
     MU_CHECK(server && mu_server_set_insecure(server) == 0);
     MU_CHECK_EQ(mu_server_bind(server, ipc_name("fds")), 0); /* its sockets are open */
     /* A tcp:// bind with no descriptor left: -EMFILE, where libzmq 4.3.4
        would abort the process (its interface lookup asserts). */
-    fill_fds(0);
+    mu_test_fill_fds(0);
     int refused = mu_server_bind(server, "tcp://127.0.0.1:*");
-    unfill_fds();
+    mu_test_unfill_fds();
     MU_CHECK_EQ(refused, -EMFILE);
     int port = mu_server_bind(server, "tcp://127.0.0.1:*");
     MU_CHECK(port > 0);
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
-    int baseline = open_fds();
+    int baseline = mu_test_open_fds();
     mu_client_t *client = NULL;
     int needed = 0, rc = -EMFILE;
     while (rc == -EMFILE && ++needed < 16) {
@@ -404,7 +366,7 @@ test_client_out_of_fds(void)
         client = insecure_client();
         rc = connect_with(client, endpoint, needed, true);
         ready = rc == 0 ? mu_client_wait_ready(client, mu_test_ms(5000)) : rc;
-        unfill_fds();
+        mu_test_unfill_fds();
     }
     (void) setrlimit(RLIMIT_NOFILE, &saved);
     MU_CHECK_EQ(rc, 0);

@@ -20,31 +20,6 @@
 
 /* ---- TCP helpers and the echo flow --------------------------------------------------- */
 
-/*  Connects to port on 127.0.0.1; rcvbuf > 0 sets SO_RCVBUF first (a
-    small receive window). Returns the socket or -1. */
-static int
-tcp_connect_rcvbuf(int port, int rcvbuf)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET,
-                              .sin_port = htons((uint16_t) port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    if (fd < 0)
-        return -1;
-    if ((rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0)
-        || connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int
-tcp_connect(int port)
-{
-    return tcp_connect_rcvbuf(port, 0);
-}
-
 /*  True when the peer of fd closes within timeout_ms (scaled): EOF or a
     reset, after whatever it had sent (read and discarded). */
 static bool
@@ -178,7 +153,7 @@ test_edge_hooks_connect(void)
     MU_CHECK(poll(&p, 1, mu_test_ms(20000)) == 1);
     int conn = accept(lfd, NULL, NULL); /* the outbound edge came to us */
     MU_CHECK(conn >= 0);
-    int c = tcp_connect(mu_flow_edge_port(f, "in", 0));
+    int c = mu_test_tcp_connect(mu_flow_edge_port(f, "in", 0), 0);
     MU_CHECK(c >= 0);
     MU_CHECK(send_frame(c, "bad", 3));
     const char *words[] = { "a", "bb", "ccc" };
@@ -214,7 +189,8 @@ test_malformed_frames(void)
     mu_flow_t *f = echo_flow();
     MU_CHECK(f);
     int pin = mu_flow_edge_port(f, "in", 0), pout = mu_flow_edge_port(f, "out", 0);
-    int out = tcp_connect(pout), good = tcp_connect(pin), bad = tcp_connect(pin);
+    int out = mu_test_tcp_connect(pout, 0), good = mu_test_tcp_connect(pin, 0),
+        bad = mu_test_tcp_connect(pin, 0);
     MU_CHECK(out >= 0 && good >= 0 && bad >= 0);
     uint8_t evil[8] = { 0xff, 0xff, 0xff, 0x7f, 'x', 'y', 'z', 0 };
     MU_CHECK_EQ(write(bad, evil, sizeof evil), sizeof evil); /* 2 GiB announced */
@@ -322,11 +298,11 @@ run_crowd(int max_clients, int nidle)
     int *idle = calloc((size_t) nidle, sizeof *idle);
     bool ok = f && idle && port > 0;
     for (int i = 0; ok && i < nidle; i++)
-        ok = (idle[i] = tcp_connect(port)) >= 0;
+        ok = (idle[i] = mu_test_tcp_connect(port, 0)) >= 0;
     mu_flow_stats_t row;
     ok = ok && wait_stat(f, "in", STAT(clients), (uint64_t) limit, &row);
     bool made_room = ok && wait_stat(f, "in", STAT(clients_idle), (uint64_t) evicted - 1, &row);
-    int real = ok ? tcp_connect(port) : -1;
+    int real = ok ? mu_test_tcp_connect(port, 0) : -1;
     for (uint64_t id = 0; real >= 0 && id < 10; id++)
         ok = ok && send_id(real, id);
     record_t recs[11];
@@ -374,9 +350,9 @@ test_edge_idle_timeout(void)
     results_started();
     MU_CHECK(f);
     int port = mu_flow_edge_port(f, "in", 0);
-    int idle[NIDLE], active = tcp_connect(port);
+    int idle[NIDLE], active = mu_test_tcp_connect(port, 0);
     for (int i = 0; i < NIDLE; i++)
-        idle[i] = tcp_connect(port);
+        idle[i] = mu_test_tcp_connect(port, 0);
     bool closed[NIDLE] = { false };
     int nclosed = 0;
     uint64_t sent = 0;
@@ -471,8 +447,8 @@ fan_start(fan_t *t, const mu_flow_edge_t *out, uint64_t count, size_t size)
         || mu_flow_set_drain_timeout(t->f, mu_test_ms(60000)) != 0 || mu_flow_start(t->f) != 0)
         return false;
     int port = mu_flow_edge_port(t->f, "out", 0);
-    t->stuck = tcp_connect_rcvbuf(port, 4096);
-    t->reader = tcp_connect(port);
+    t->stuck = mu_test_tcp_connect(port, 4096);
+    t->reader = mu_test_tcp_connect(port, 0);
     mu_flow_stats_t row;
     bool ok = t->stuck >= 0 && t->reader >= 0 && wait_stat(t->f, "out", STAT(clients), 2, &row);
     mu_test_signal_byte(go_pipe[1], 'g');

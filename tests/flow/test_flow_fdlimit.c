@@ -91,20 +91,6 @@ cpu_ms_of(pid_t pid)
     return (long) ((utime + stime) * 1000 / (unsigned long) sysconf(_SC_CLK_TCK));
 }
 
-static int
-tcp_connect(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET,
-                              .sin_port = htons((uint16_t) port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    if (fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 typedef struct {
     mu_flow_t *f;
     const char *stage;
@@ -243,7 +229,7 @@ test_edge_accept_out_of_fds(void)
     /* A first client's frame through the flow: the edge runner has set
        up everything it holds (its links) and has its listener in hand. */
     int c[EDGE_CLIENTS];
-    c[0] = tcp_connect(port);
+    c[0] = mu_test_tcp_connect(port, 0);
     MU_CHECK(c[0] >= 0);
     MU_CHECK(send_frame(c[0], "x", 1));
     MU_CHECK(wait_stat(f, "work", STAT(in), 1, &row));
@@ -255,7 +241,8 @@ test_edge_accept_out_of_fds(void)
     low = (struct rlimit) { .rlim_cur = (rlim_t) limit, .rlim_max = old.rlim_max };
     MU_CHECK_EQ(prlimit(edge, RLIMIT_NOFILE, &low, NULL), 0);
     for (int k = 1; k < EDGE_CLIENTS; k++) {
-        c[k] = tcp_connect(port); /* the kernel completes it; the edge accepts it or not */
+        c[k] = mu_test_tcp_connect(port,
+                                   0); /* the kernel completes it; the edge accepts it or not */
         MU_CHECK(c[k] >= 0);
         MU_CHECK(send_frame(c[k], "x", 1));
     }

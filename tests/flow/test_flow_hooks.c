@@ -28,20 +28,6 @@ hook_byte(char c)
     (void) n;
 }
 
-static int
-tcp_connect(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET,
-                              .sin_port = htons((uint16_t) port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    if (fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 /* One frame (4-byte prefix) into buf (cap bytes, NUL-terminated). */
 static bool
 read_frame(int fd, char *buf, size_t cap, int timeout_ms)
@@ -118,13 +104,13 @@ test_timer_aggregates(void)
     MU_CHECK_EQ(mu_flow_set_timer(f, "agg", 20, agg_timer), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
     MU_CHECK_EQ(mu_flow_set_timer(f, "agg", 20, agg_timer), MU_EINVAL); /* started */
-    int o = tcp_connect(mu_flow_edge_port(f, "out", 0));
+    int o = mu_test_tcp_connect(mu_flow_edge_port(f, "out", 0), 0);
     MU_CHECK(o >= 0);
     /* with no input at all, the timer's aggregates arrive */
     char buf[64];
     MU_CHECK(read_frame(o, buf, sizeof buf, 5000));
     MU_CHECK_EQ(strcmp(buf, "T0"), 0);
-    int i = tcp_connect(mu_flow_edge_port(f, "in", 0));
+    int i = mu_test_tcp_connect(mu_flow_edge_port(f, "in", 0), 0);
     MU_CHECK(i >= 0);
     for (int k = 0; k < 10; k++)
         MU_CHECK(send_frame(i, "x", 1));
@@ -286,8 +272,8 @@ test_edge_startup(void)
     close(hook_pipe[1]);
     MU_CHECK_EQ(mu_test_wait_byte(hook_pipe[0], 10000), 'S');
     MU_CHECK_EQ(mu_test_wait_byte(hook_pipe[0], 10000), 'S'); /* once per edge runner */
-    int o = tcp_connect(mu_flow_edge_port(f, "out", 0));
-    int i = tcp_connect(mu_flow_edge_port(f, "in", 0));
+    int o = mu_test_tcp_connect(mu_flow_edge_port(f, "out", 0), 0);
+    int i = mu_test_tcp_connect(mu_flow_edge_port(f, "in", 0), 0);
     MU_CHECK(o >= 0 && i >= 0);
     /* an outbound edge drops while no client: resend until one arrives */
     char buf[64];
@@ -384,8 +370,8 @@ test_frame_header_edges(void)
     MU_CHECK_EQ(mu_flow_set_frame_header(f, "out", 1), 0);
     MU_CHECK_EQ(mu_flow_start(f), 0);
     MU_CHECK_EQ(mu_flow_set_frame_header(f, "in", 2), MU_EINVAL); /* started */
-    int o = tcp_connect(mu_flow_edge_port(f, "out", 0));
-    int i = tcp_connect(mu_flow_edge_port(f, "in", 0));
+    int o = mu_test_tcp_connect(mu_flow_edge_port(f, "out", 0), 0);
+    int i = mu_test_tcp_connect(mu_flow_edge_port(f, "in", 0), 0);
     MU_CHECK(o >= 0 && i >= 0);
     char buf[256];
     MU_CHECK(send_frame1(i, "a", 1));

@@ -3,6 +3,11 @@
 /*  mu_test.c — the shared test helpers (tests/lib/libmutest.a); the
     contracts are in mu_test.h. */
 #include "mu_test.h"
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <sys/inotify.h>
 #include <sys/syscall.h>
@@ -343,4 +348,54 @@ mu_test_slurp(const char *path, size_t *len_p)
     fclose(f);
     *len_p = len;
     return buf;
+}
+
+int
+mu_test_tcp_connect(int port, int rcvbuf)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t) port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (fd < 0)
+        return -1;
+    if ((rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0)
+        || connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int fills[MU_TEST_FD_ROOM];
+static int nfills;
+
+void
+mu_test_fill_fds(int spare)
+{
+    int fd;
+    while (nfills < MU_TEST_FD_ROOM && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+        fills[nfills++] = fd;
+    while (spare-- > 0 && nfills > 0)
+        close(fills[--nfills]);
+}
+
+void
+mu_test_unfill_fds(void)
+{
+    while (nfills > 0)
+        close(fills[--nfills]);
+}
+
+int
+mu_test_open_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    int n = 0;
+    if (dir) {
+        while (readdir(dir))
+            n++;
+        closedir(dir);
+    }
+    return n;
 }

@@ -94,6 +94,22 @@ double mu_test_scale(void);
     cannot be read: for a test that checks a file was left as it was. */
 unsigned char *mu_test_slurp(const char *path, size_t *len_p);
 
+/*  Connects a TCP socket to 127.0.0.1:PORT; RCVBUF > 0 sets SO_RCVBUF
+    first (a small receive window). Returns the socket or -1. */
+int mu_test_tcp_connect(int port, int rcvbuf);
+
+/*  For tests at the open-file limit (lower RLIMIT_NOFILE to
+    MU_TEST_FD_ROOM first): opens /dev/null until the process has no
+    descriptor left, then closes SPARE of them. */
+#define MU_TEST_FD_ROOM 256
+void mu_test_fill_fds(int spare);
+
+/*  Closes what mu_test_fill_fds opened. */
+void mu_test_unfill_fds(void);
+
+/*  The number of descriptors open in the process now (/proc/self/fd). */
+int mu_test_open_fds(void);
+
 /*  A time bound of MS milliseconds, scaled by mu_test_scale(). */
 int mu_test_ms(int ms);
 

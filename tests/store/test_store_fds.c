@@ -16,43 +16,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#define FD_ROOM 256 /* the soft RLIMIT_NOFILE while a case runs */
-
 static char dir[256];
-static int fills[FD_ROOM];
-static int nfills;
-
-/*  Opens /dev/null until no descriptor is left, then closes `spare`. */
-static void
-fill_fds(int spare)
-{
-    int fd;
-    while (nfills < FD_ROOM && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
-        fills[nfills++] = fd;
-    while (spare-- > 0 && nfills > 0)
-        close(fills[--nfills]);
-}
-
-static void
-unfill_fds(void)
-{
-    while (nfills > 0)
-        close(fills[--nfills]);
-}
-
-/*  Descriptors open in the process now. */
-static int
-open_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    if (d) {
-        while (readdir(d))
-            n++;
-        closedir(d);
-    }
-    return n;
-}
 
 /*  Opens a store (make returns it or NULL with errno set) with 0, 1, ...
     spare descriptors until it works; each refusal must be EMFILE (errno
@@ -62,12 +26,12 @@ static int
 refuse_each(void *(*make)(void), void (*destroy)(void *), const char *name)
 {
     for (int spare = 0; spare < 16; spare++) {
-        int before = open_fds();
-        fill_fds(spare);
+        int before = mu_test_open_fds();
+        mu_test_fill_fds(spare);
         errno = 0;
         void *store = make();
         int err = errno;
-        unfill_fds();
+        mu_test_unfill_fds();
         if (store) {
             destroy(store);
             return spare;
@@ -76,8 +40,9 @@ refuse_each(void *(*make)(void), void (*destroy)(void *), const char *name)
             printf("# %s, %d spare: errno %d, '%s'\n", name, spare, err, mu_last_error());
             return -1;
         }
-        if (open_fds() != before) {
-            printf("# %s, %d spare: %d descriptors left open\n", name, spare, open_fds() - before);
+        if (mu_test_open_fds() != before) {
+            printf("# %s, %d spare: %d descriptors left open\n", name, spare,
+                   mu_test_open_fds() - before);
             return -1;
         }
     }
@@ -116,8 +81,8 @@ static void
 test_stores_at_the_limit(void)
 {
     struct rlimit saved;
-    MU_CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0 && saved.rlim_cur > FD_ROOM);
-    struct rlimit low = { FD_ROOM, saved.rlim_max };
+    MU_CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0 && saved.rlim_cur > MU_TEST_FD_ROOM);
+    struct rlimit low = { MU_TEST_FD_ROOM, saved.rlim_max };
     MU_CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
     int lru = refuse_each(make_lru, destroy_lru, "mu_lru_open (new)");
     int lru_again = refuse_each(make_lru, destroy_lru, "mu_lru_open (existing)");
