@@ -600,8 +600,8 @@ static int
 wait_input(mu_client_t *self, int wait_ms)
 {
     struct pollfd fds[] = {
-        { zsock_fd(self->handle), POLLIN, 0 },
-        { zsock_fd(self->monitor), POLLIN, 0 },
+        { mu__zsocket_fd(self->handle), POLLIN, 0 },
+        { mu__zsocket_fd(self->monitor), POLLIN, 0 },
     };
     int rc = mu__conn_poll(fds, 2, wait_ms);
     if (rc != 0)
@@ -830,7 +830,7 @@ int
 mu_client_fd(const mu_client_t *self)
 {
     assert(self);
-    return self->handle ? zsock_fd(self->handle) : -1;
+    return self->handle ? mu__zsocket_fd(self->handle) : -1;
 }
 
 void *

@@ -388,7 +388,7 @@ int
 mu_server_fd(const mu_server_t *self)
 {
     assert(self);
-    return self->handle ? zsock_fd(self->handle) : -1;
+    return self->handle ? mu__zsocket_fd(self->handle) : -1;
 }
 
 void *

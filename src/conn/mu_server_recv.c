@@ -291,8 +291,8 @@ static int
 wait_input(mu_server_t *self, int wait_ms)
 {
     struct pollfd fds[] = {
-        { zsock_fd(self->handle), POLLIN, 0 },
-        { zsock_fd(self->monitor), POLLIN, 0 },
+        { mu__zsocket_fd(self->handle), POLLIN, 0 },
+        { mu__zsocket_fd(self->monitor), POLLIN, 0 },
         { mu__budget_fd(self->budget), POLLIN, 0 },
     };
     int rc = mu__conn_poll(fds, 3, wait_ms);

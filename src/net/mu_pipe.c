@@ -5,6 +5,7 @@
     mu_pipe_zmq.c). The contract is in include/mu_pipe.h; the design in
     doc/pipe.md. */
 #include "net/mu_pipe_int.h"
+#include "net/mu_zsocket.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -642,7 +643,7 @@ mu_pipe_fd(const mu_pipe_t *self)
 {
     assert(self);
     if (self->backend == BACKEND_ZMQ)
-        return self->handle ? zsock_fd(self->handle) : -1;
+        return self->handle ? mu__zsocket_fd(self->handle) : -1;
     return self->rfd >= 0 ? self->rfd : self->wfd;
 }
 

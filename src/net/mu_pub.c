@@ -442,5 +442,5 @@ int
 mu_pub_fd(mu_pub_t *self)
 {
     assert(self);
-    return zsock_fd(self->handle);
+    return mu__zsocket_fd(self->handle);
 }

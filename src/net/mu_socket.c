@@ -281,7 +281,7 @@ int
 mu_socket_fd(mu_socket_t *self)
 {
     assert(self);
-    return zsock_fd(self->handle);
+    return mu__zsocket_fd(self->handle);
 }
 
 /* Fills msg from item; body and size: the whole message body. */

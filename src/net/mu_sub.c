@@ -376,5 +376,5 @@ int
 mu_sub_fd(mu_sub_t *self)
 {
     assert(self);
-    return zsock_fd(self->handle);
+    return mu__zsocket_fd(self->handle);
 }

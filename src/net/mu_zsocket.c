@@ -55,6 +55,14 @@ mu__zsocket_bind(void *handle, const char *endpoint)
     return zmq_bind(handle, endpoint);
 }
 
+int
+mu__zsocket_fd(void *handle)
+{
+    int fd = -1;
+    size_t size = sizeof fd;
+    return zmq_getsockopt(handle, ZMQ_FD, &fd, &size) == 0 ? fd : -1;
+}
+
 void
 mu__zsocket_close(void **handle_p)
 {

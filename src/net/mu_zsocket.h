@@ -45,6 +45,11 @@ const char *mu__zsocket_why(int rc);
     case into an error. Returns 0 or -1 with errno set. */
 int mu__zsocket_bind(void *handle, const char *endpoint);
 
+/*  The ZMQ_FD of handle (edge-triggered), read directly: czmq's zsock_fd
+    first probes what kind of object it was given (a getsockopt more),
+    which the wait loops of client and server would pay on every wait. */
+int mu__zsocket_fd(void *handle);
+
 /*  Closes *handle_p (nothing when NULL) and sets it to NULL. */
 void mu__zsocket_close(void **handle_p);
 
