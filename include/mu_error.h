@@ -50,7 +50,7 @@ extern "C" {
     XX(MU_ETRUNCATED,   (-1002),         EBADMSG,      "truncated: stream ended inside a frame")               \
     XX(MU_EAUTH,        (-1003),         EACCES,       "authentication failed")                                \
     XX(MU_ETYPE,        (-1004),         EINVAL,       "value has another type than requested")                \
-    XX(MU_ELIMIT,       (-1005),         EMSGSIZE,     "input exceeds a decoding limit")                       \
+    XX(MU_ELIMIT,       (-1005),         EMSGSIZE,     "a limit was exceeded")                                 \
     XX(MU_ECORRUPT,     (-1006),         EBADMSG,      "stored data is corrupt")                               \
     XX(MU_EREMOTE,      (-1007),         EREMOTEIO,    "the peer answered with an error")                      \
     XX(MU_EDIGEST,      (-1008),         EBADMSG,      "digest mismatch: data differs from the sender's")      \

@@ -535,7 +535,7 @@ count_restart(int s, int i, const char *how)
             recent++;
     if (recent > f->max_restarts)
         fail_pipe(f->stages[s].pipe, MU_ELIMIT,
-                  "stage '%s' exceeded its restart limit: %d restarts within %d ms "
+                  "stage '%s' exceeded its restart limit: %d exits or failed starts within %d ms "
                   "(last: runner %d, %s)",
                   f->stages[s].name, recent, f->window_ms, i, how);
 }

@@ -80,7 +80,7 @@ chmod 600 "$tmp/long"
 call_with --secret-file "$tmp/long"
 check "a long passphrase: longer than the limit, with the limit" \
     '[ $rc -eq 1 ] && err_has "$tmp/long: passphrase longer than 4096 bytes" &&
-     ! err_has "decoding limit"'
+     ! err_has "a limit was exceeded"'
 
 # ---- certs ------------------------------------------------------------------------
 
