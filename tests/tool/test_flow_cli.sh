@@ -21,7 +21,8 @@ out_has() { grep -q -e "$1" "$tmp/out"; }
 err_has() { grep -q -e "$1" "$tmp/err"; }
 
 run flow demo --workers 3 --count 5000
-if status_is 0 && out_has "^5000 of 5000 numbers back (wrong edge or malformed: 0, duplicates: 0)" \
+if status_is 0 && out_has "^warm-up: 2000 numbers back (untimed), the first after [0-9.]* ms" \
+    && out_has "^5000 of 5000 numbers back (wrong edge or malformed: 0, duplicates: 0)" \
     && out_has "^flood (2000 in flight): [0-9]* messages/s, latency p50 [0-9]* us, p99 [0-9]* us, p999 [0-9]* us" \
     && out_has "^ok: every number came back exactly once"; then
     ok "demo: every number back once on the right edge"
@@ -29,12 +30,13 @@ else
     not_ok "demo: every number back once on the right edge"
 fi
 
-# The table: one total and one row per runner; 3 workers share the 5000.
+# The table: one total and one row per runner; 3 workers share the 5000
+# and the warm-up's 2000.
 if out_has "^stage *runner *pid *in *out *errors *restarts *drops *queue *clients *idle *slow" \
-    && out_has "^work *all .* 5000 *5000 *0 *0 *0 *0 " \
+    && out_has "^work *all .* 7000 *7000 *0 *0 *0 *0 " \
     && [ "$(grep -c '^work  *[0-9]' "$tmp/out")" -eq 3 ] \
     && [ "$(grep -c '^out  *[0-9]' "$tmp/out")" -eq 2 ] \
-    && out_has "^out *0 .* 2500 *2500 " && out_has "^out *1 .* 2500 *2500 "; then
+    && out_has "^out *0 .* 3500 *3500 " && out_has "^out *1 .* 3500 *3500 "; then
     ok "demo: statistics table per stage and worker"
 else
     not_ok "demo: statistics table per stage and worker"

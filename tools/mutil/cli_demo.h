@@ -26,6 +26,7 @@
 #define CLI_DEMO_WINDOW 2000     /* numbers in flight (flood; paced: at least) */
 #define CLI_DEMO_NUM_MAX 20      /* digits of a number frame */
 #define CLI_DEMO_P99_BAR_US 2000 /* issue 16: paced p99 <= 2 ms at the rate */
+#define CLI_DEMO_WARMUP 2000     /* numbers of cli_demo_warm_up */
 
 /* ---- the flow (cli_demo_flow.c) ---------------------------------------------- */
 
@@ -51,6 +52,7 @@ typedef struct {
     double secs;                     /* first send to last reply */
     double msgs;                     /* received / secs */
     double p50_us, p99_us, p999_us;  /* latency from send (paced: from due) */
+    double first_us;                 /* first send to first reply (0: no reply) */
     int64_t cpu_ns;                  /* the client thread's CPU time */
     char error[160];                 /* why it failed, "" when it did not */
 } cli_demo_result_t;
@@ -64,6 +66,14 @@ uint64_t cli_demo_window(uint64_t rate);
     port (false: r->error says why when a connection failed, stalled for
     10 s or memory ran out; else the counts do). Blocks until done. */
 bool cli_demo_client_run(int in, int odd, int even, const cli_demo_opts_t *o, cli_demo_result_t *r);
+
+/*  Warms a flow up before a measured run: runs the client (own
+    connections, flood) with CLI_DEMO_WARMUP numbers and returns when each
+    came back, so that the flow's processes are up and linked; r->first_us
+    is then how long the first answer took (the flow's start-up as a
+    client sees it). Returns and fills *r as cli_demo_client_run, without
+    its wait for late duplicates. */
+bool cli_demo_warm_up(int in, int odd, int even, cli_demo_result_t *r);
 
 /*  Prints "N of M numbers back ..." and the throughput and latency line:
     text, or one JSON line (json; bench "flow_demo", with the paced

@@ -9,7 +9,8 @@
     one's latency counted from the time it was due (so time the client
     lost, to a busy machine or a flow that did not read, is counted: no
     coordinated omission); what is due is written within PACED_TICK_NS (one
-    write per tick). */
+    write per tick). A warm-up (cli_demo_warm_up) is the same client with
+    its own connections, flooding CLI_DEMO_WARMUP numbers, untimed. */
 #include "cli_demo.h"
 
 #include <arpa/inet.h>
@@ -46,6 +47,7 @@ typedef struct {
     size_t wlen, woff;
     double rate; /* numbers per second; 0: flood */
     int64_t t0;  /* start */
+    int64_t first_ns; /* the first reply's time (0: none yet) */
     double due;  /* paced: when the next number is due (ns, from t0) */
 } client_t;
 
@@ -148,7 +150,10 @@ take_replies(client_t *c, conn_t *o, int parity)
         else if (c->seen[v]++)
             c->dupes++;
         else {
-            c->lat_us[c->received] = (double) (mu_timer_now_ns() - c->sent_ns[v]) / 1000.0;
+            int64_t now = mu_timer_now_ns();
+            if (c->first_ns == 0)
+                c->first_ns = now;
+            c->lat_us[c->received] = (double) (now - c->sent_ns[v]) / 1000.0;
             c->received++;
         }
         off += 4 + n;
@@ -202,10 +207,10 @@ pump(client_t *c)
 }
 
 /*  Pumps until every number is back, a wrong one came, a connection failed
-    or nothing came for STALL_MS; then 2 x 200 ms more for late duplicates.
-    Returns the seconds from the first send to the end. */
+    or nothing came for STALL_MS; then, with late_check, 2 x 200 ms more for
+    late duplicates. Returns the seconds from the first send to the end. */
 static double
-drive(client_t *c, cli_demo_result_t *r)
+drive(client_t *c, cli_demo_result_t *r, bool late_check)
 {
     int64_t t0 = mu_timer_now_ns(), last_progress = t0;
     c->t0 = t0;
@@ -225,7 +230,9 @@ drive(client_t *c, cli_demo_result_t *r)
         }
     }
     double secs = (double) (mu_timer_now_ns() - t0) / 1e9;
-    for (int k = 0; k < 2; k++) /* late duplicates would show up now */
+    if (c->first_ns != 0)
+        r->first_us = (double) (c->first_ns - t0) / 1000.0;
+    for (int k = 0; k < 2 && late_check; k++) /* late duplicates would show up now */
         if (c->received == c->count)
             for (int64_t until = mu_timer_now_ns() + 200000000; mu_timer_now_ns() < until;)
                 if (!pump(c))
@@ -258,8 +265,10 @@ cli_demo_window(uint64_t rate)
     return CLI_DEMO_WINDOW;
 }
 
-bool
-cli_demo_client_run(int in, int odd, int even, const cli_demo_opts_t *o, cli_demo_result_t *r)
+/*  cli_demo_client_run, with or without the wait for late duplicates. */
+static bool
+run_client(int in, int odd, int even, const cli_demo_opts_t *o, cli_demo_result_t *r,
+           bool late_check)
 {
     int64_t cpu0 = cpu_ns();
     memset(r, 0, sizeof *r);
@@ -285,7 +294,7 @@ cli_demo_client_run(int in, int odd, int even, const cli_demo_opts_t *o, cli_dem
             snprintf(r->error, sizeof r->error, "cannot connect to the flow's edges: %s",
                      strerror(errno));
         else
-            r->secs = drive(c, r);
+            r->secs = drive(c, r, late_check);
         for (int k = 0; k < 3; k++) {
             int fd = k == 0 ? c->in.fd : c->out[k - 1].fd;
             if (fd >= 0)
@@ -308,6 +317,19 @@ cli_demo_client_run(int in, int odd, int even, const cli_demo_opts_t *o, cli_dem
     }
     r->cpu_ns = cpu_ns() - cpu0;
     return !r->error[0] && r->received == r->count && r->wrong == 0 && r->dupes == 0;
+}
+
+bool
+cli_demo_client_run(int in, int odd, int even, const cli_demo_opts_t *o, cli_demo_result_t *r)
+{
+    return run_client(in, odd, even, o, r, true);
+}
+
+bool
+cli_demo_warm_up(int in, int odd, int even, cli_demo_result_t *r)
+{
+    const cli_demo_opts_t o = { .count = CLI_DEMO_WARMUP };
+    return run_client(in, odd, even, &o, r, false);
 }
 
 void
