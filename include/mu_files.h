@@ -22,7 +22,7 @@
 
     Client. mu_client_get downloads REMOTE (relative to the server's root)
     to LOCAL; mu_client_put uploads. Chunks (default 256 KiB) flow against
-    a window of credit (default 8 chunks); the receiver writes
+    a window of credit (default 64 chunks); the receiver writes
     LOCAL.part-XXXXXX in LOCAL's directory, fsyncs it, checks the digest
     of the whole file (computed while the bytes arrive) and renames it into
     place. The digest algorithm is the client's choice, sent with the
@@ -64,7 +64,7 @@ typedef int mu_progress_fn(void *arg, uint64_t done, uint64_t total);
 /*  Options of mu_client_get / mu_client_put (NULL: defaults). */
 typedef struct {
     size_t chunk_size;        /* bytes per chunk; 0 = 256 KiB; max 4 MiB */
-    unsigned window;          /* chunks in flight; 0 = 8; max 1024 */
+    unsigned window;          /* chunks in flight; 0 = 64; max 1024 */
     int timeout_ms;           /* whole transfer, -1 = none; 0 = 60 s */
     int flags;                /* MU_FILE_* */
     mu_progress_fn *progress; /* may be NULL */

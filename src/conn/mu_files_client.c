@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #define CHUNK_DEFAULT (256 * 1024)
-#define WINDOW_DEFAULT 8
+#define WINDOW_DEFAULT 64
 #define CREDIT_MAX (1u << 20)
 #define TIMEOUT_DEFAULT_MS 60000
 #define STALL_MS 5000 /* silence before re-opening */

@@ -50,7 +50,7 @@
 #define FILE_OPTS_HELP                                                            \
     "File options:\n"                                                             \
     "  --chunk SIZE           bytes per chunk (K/M suffixes; default 256K)\n"     \
-    "  --window N             chunks in flight (default 8)\n"                     \
+    "  --window N             chunks in flight (default 64)\n"                    \
     "  --resume               continue LOCAL.partial from an earlier try (get)\n" \
     "  --force                replace an existing destination (get: and start\n"  \
     "                         an earlier LOCAL.partial over)\n"                   \
