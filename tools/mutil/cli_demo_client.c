@@ -45,10 +45,10 @@ typedef struct {
     conn_t in, out[2]; /* out[0] odd, out[1] even */
     char wbuf[65536];
     size_t wlen, woff;
-    double rate; /* numbers per second; 0: flood */
-    int64_t t0;  /* start */
+    double rate;      /* numbers per second; 0: flood */
+    int64_t t0;       /* start */
     int64_t first_ns; /* the first reply's time (0: none yet) */
-    double due;  /* paced: when the next number is due (ns, from t0) */
+    double due;       /* paced: when the next number is due (ns, from t0) */
 } client_t;
 
 static int64_t

@@ -38,7 +38,7 @@
     "per second, latency counted from when each number was due; --json\n"        \
     "prints that line as one JSON line (for tools/bench_tables.py). Before\n"    \
     "the timed run a warm-up sends 2000 numbers, untimed, and waits for them\n"  \
-    "(the flow's processes are then up and linked): its first answer's time\n"  \
+    "(the flow's processes are then up and linked): its first answer's time\n"   \
     "is printed, and the statistics count its numbers too.\n"
 #define SERVE_HELP                                                               \
     "serve runs the same flow for clients of your own: it prints the edges'\n"   \
