@@ -41,11 +41,9 @@
     keys and no sizes, dirty flag or statistics — the floor of "hash lookup
     + S4LRU moves", the limit for the cases where a segmented LRU cannot
     reach 0.9 of a single-list one; the setup checks on a small trace that
-    it keeps the same lists as mu_lru (the bench exits 1 if not). For the
-    single-call 1 M-key case too: that S4LRU (a node array beside the slot
-    table, 24 MiB against mu_lru's 64 MiB) ran at 0.35-0.6 of ours on a
-    machine with 260 MiB of L3, at 1.0-1.2 of ours on one with 32 MiB
-    (doc/lru.md, "Tenth pass"). For
+    it keeps the same lists as mu_lru (the bench exits 1 if not). Also for
+    rand-1M-mem: there it ran at 0.35-0.6 of ours with 260 MiB of L3, at
+    1.0-1.2 with 32 MiB (doc/lru.md, "Tenth pass"). For
     rand-1M-mem-many a third one, "plain-s4lru-many" (lru_s4b.h): the same
     minimal S4LRU built and batched the way mu_lru_increment_many is (the
     table is the node array, 16-byte nodes, the same prefetch pipeline),
