@@ -64,7 +64,10 @@ nng_bench_recv(void *arg)
     uint8_t buf[NNG_BENCH_BUF];
     while (!atomic_load(r->stop)) {
         size_t sz = sizeof buf;
-        if (nng_recv(r->sock, buf, &sz, 0) != 0)
+        int rc = nng_recv(r->sock, buf, &sz, 0);
+        if (rc == NNG_ETIMEDOUT)
+            continue; /* look at stop again */
+        if (rc != 0)
             break; /* NNG_ECLOSED: the run is over */
         r->end_ns = bench_now_ns();
         if (atomic_fetch_add(r->delivered, 1) + 1 >= r->total)
@@ -96,6 +99,9 @@ nngb_fanout(bool pub, size_t size, long per_peer, int n, const char *url, double
     if ((pub ? nng_pub0_open(&hub) : nng_push0_open(&hub)) != 0)
         return NAN;
     nng_socket_set_int(hub, NNG_OPT_SENDBUF, pub ? 8192 : 1000); /* mu_socket: 1000 */
+    /* bounded waits: a PUSH whose messages stop arriving once hung this
+       bench in nng_send and nng_recv (nng 1.5, stream-1KiB-null-nng) */
+    nng_socket_set_ms(hub, NNG_OPT_SENDTIMEO, 10000);
     nng_pipe_notify(hub, NNG_PIPE_EV_ADD_POST, nng_bench_pipe_added, &pipes);
     nng_listener l;
     nng_sockaddr sa;
@@ -114,6 +120,7 @@ nngb_fanout(bool pub, size_t size, long per_peer, int n, const char *url, double
             rc = nng_socket_set(peers[i], NNG_OPT_SUB_SUBSCRIBE, "", 0);
         if (rc == 0) {
             nng_socket_set_int(peers[i], NNG_OPT_RECVBUF, pub ? 8192 : 1000); /* the max */
+            nng_socket_set_ms(peers[i], NNG_OPT_RECVTIMEO, 1000);
             rc = nng_dial(peers[i], dial_url, NULL, 0);
         }
         if (rc != 0)
@@ -140,8 +147,10 @@ nngb_fanout(bool pub, size_t size, long per_peer, int n, const char *url, double
         long sends = pub ? per_peer : total;
         int64_t t0 = bench_now_ns();
         for (long k = 0; k < sends; k++)
-            if (nng_send(hub, buf, size, 0) != 0)
+            if (nng_send(hub, buf, size, 0) != 0) {
+                fprintf(stderr, "# nng: send %ld of %ld failed or timed out\n", k + 1, sends);
                 break;
+            }
         if (pub) { /* lossy: stop once nothing came for a while */
             long last = -1;
             while (!atomic_load(&stop) && atomic_load(&delivered) != last) {
