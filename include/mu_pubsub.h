@@ -417,6 +417,8 @@ typedef struct {
                                 the topics' sequences) */
     uint64_t duplicates;     /* last-value replays the front had delivered already:
                                 not sent again */
+    uint64_t accept_failures; /* bursts of accepts failing for want of descriptors or
+                                 memory: the listening socket rested meanwhile */
 } mu_proxy_ws_stats_t;
 
 /*  Adds a WebSocket front (listening when this returns; clients are

@@ -212,6 +212,7 @@ count_endpoint(ws_edge_t *w)
     s->drops += now.dropped - w->seen.dropped;
     s->clients_slow += now.slow - w->seen.slow;
     s->errors += now.oversized - w->seen.oversized;
+    s->errors += now.accept_failures - w->seen.accept_failures;
     s->clients_idle += now.ping_timeouts - w->seen.ping_timeouts;
     w->seen = now;
 }

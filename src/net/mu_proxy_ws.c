@@ -187,6 +187,7 @@ mu__pws_stats(const mu__pws_t *self, mu_proxy_ws_stats_t *all)
         all->slow = ws.slow;
         all->oversized = ws.oversized;
         all->ping_timeouts = ws.ping_timeouts;
+        all->accept_failures = ws.accept_failures;
     }
     all->forwarded = load(&self->forwarded);
     all->too_large = load(&self->too_large);

@@ -140,6 +140,7 @@ mu__ws_new(const mu__ws_config_t *config)
     if (!self)
         return mu__fail_null(MU_ENOMEM, "WebSocket endpoint");
     self->events.fd = -1;
+    self->listen_fd = -1;
     pthread_mutex_init(&self->lock, NULL);
     int rc = config_copy(&self->config, config);
     if (rc == 0)
@@ -169,6 +170,8 @@ mu__ws_destroy(mu__ws_t **self_p)
         return;
     *self_p = NULL;
     mu__ws_context_stop(self);
+    if (self->listen_fd >= 0) /* never handed to lws */
+        close(self->listen_fd);
     if (self->table.buckets)
         mu__ws_table_free(&self->table);
     mu__ws_events_free(&self->events);

@@ -112,6 +112,8 @@ typedef struct {
     uint64_t oversized;               /* clients closed for a message over max_message */
     uint64_t ping_timeouts;           /* clients closed for no pong */
     uint64_t reconnects;              /* connect mode: connections (re)made after a loss */
+    uint64_t accept_failures;         /* listen: bursts of accepts failing for want of
+                                         descriptors or memory (the listener rested) */
 } mu__ws_stats_t;
 
 /*  Creates the endpoint and starts its thread; a listening endpoint is

@@ -15,6 +15,7 @@
 #define MU_WS_INT_H_INCLUDED
 
 #include "net/mu_ws.h"
+#include "base/mu_log_limit.h"
 #include "base/mu_sync.h"
 #include <libwebsockets.h>
 #include <pthread.h>
@@ -28,6 +29,8 @@
 #define MU__WS_TX_PACKET (MU__WS_CHUNK + 16)
 /*  The longest close reason a close frame carries (125 - the code). */
 #define MU__WS_REASON_MAX 123
+/*  How long a listener out of descriptors rests before accepting again. */
+#define MU__WS_ACCEPT_PAUSE_MS 100
 
 struct mu__ws_msg_t {
     atomic_size_t refs;
@@ -129,6 +132,12 @@ struct mu__ws_t {
     mu__ws_events_t events;
 
     /* service */
+    int listen_fd;                       /* listen: ours until lws adopts it, then -1 */
+    struct lws *listener;                /* listen: the adopted listening socket */
+    lws_sorted_usec_list_t accept_pause; /* listen: the end of a rest of the listener */
+    bool accept_starved;                 /* accepts fail for want of resources since
+                                            the last success */
+    mu__log_limit_t accept_log;          /* "cannot accept": a line a second at most */
     unsigned char *scratch;           /* LWS_PRE + MU__WS_CHUNK: frames written by copy */
     lws_sorted_usec_list_t reconnect; /* connect mode */
     bool connected_once;
@@ -222,8 +231,28 @@ void mu__ws_connect_now(lws_sorted_usec_list_t *sul);
 void mu__ws_reconnect_later(mu__ws_t *self);
 
 /*  Creates self->context (and vhost, port) from self->config. Returns 0,
-    MU_EINVAL (TLS files refused), MU_EADDRINUSE or MU_EIO, recorded. */
+    MU_EINVAL (TLS files refused), MU_EADDRINUSE, -errno of socket, bind or
+    listen, or MU_EIO, recorded. */
 int mu__ws_context_new(mu__ws_t *self);
+
+/* ---- the listening socket (mu_ws_listen.c) ------------------------------ */
+
+/*  Listen mode: binds (SO_REUSEADDR) and listens on numeric (an IPv4
+    literal when ipv4, else IPv6) at config.port; sets listen_fd and port.
+    Returns 0 or -errno (MU_EADDRINUSE: the port is taken), recorded. */
+int mu__ws_listen_open(mu__ws_t *self, const char *numeric, bool ipv4);
+
+/*  Hands listen_fd to lws as a raw descriptor of the endpoint's protocol
+    (its callback gets LWS_CALLBACK_RAW_RX_FILE when a connection waits);
+    lws owns and closes it from then on. Returns 0 or MU_EIO, recorded. */
+int mu__ws_listen_adopt(mu__ws_t *self);
+
+/*  The listener is readable (service thread): accepts the waiting
+    connections (at most a round's worth) and hands each to lws. Out of
+    descriptors or memory, the listener rests MU__WS_ACCEPT_PAUSE_MS at a
+    time (counted once per burst in accept_failures, logged at most once a
+    second); other accept errors end the round. Returns 0. */
+int mu__ws_listen_accept(mu__ws_t *self);
 
 /*  Starts the service thread. Returns 0 or a pthread failure. */
 int mu__ws_thread_start(mu__ws_t *self);

@@ -77,37 +77,12 @@ listen_address(const char *host, char *numeric, size_t size, bool *ipv4_p)
     return 0;
 }
 
-/*  Why lws refused to listen: a port in use (probed with a bind of our
-    own), else EIO, or EINVAL when TLS files were given (lws refused them). */
+/*  Why lws refused the listening vhost (the port is bound already): the
+    TLS files when given (EINVAL), else EIO. */
 static int
-listen_failure(const mu__ws_t *self, const char *numeric, bool ipv4)
+listen_failure(const mu__ws_t *self)
 {
     const mu__ws_config_t *config = &self->config;
-    struct sockaddr_storage ss = { 0 };
-    socklen_t len;
-    if (ipv4) {
-        struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t) config->port);
-        inet_pton(AF_INET, numeric, &sin->sin_addr);
-        len = sizeof *sin;
-    } else {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) &ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t) config->port);
-        inet_pton(AF_INET6, numeric, &sin6->sin6_addr);
-        len = sizeof *sin6;
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    bool in_use = false;
-    if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        in_use = bind(fd, (struct sockaddr *) &ss, len) < 0 && errno == EADDRINUSE;
-        close(fd);
-    }
-    if (in_use)
-        return mu__fail(MU_EADDRINUSE, "WebSocket listen on %s:%d", config->host, config->port);
     if (config->cert_file)
         return mu__fail(MU_EINVAL,
                         "WebSocket listen on %s:%d: libwebsockets refused certificate '%s' or key "
@@ -164,9 +139,11 @@ context_setup(void)
     ssl_global_init();
 }
 
-/*  The vhost's settings (the context's are minimal, see above). */
+/*  The vhost's settings (the context's are minimal, see above). A
+    listening vhost serves connections accepted from our own listening
+    socket (mu_ws_listen.c), so lws listens on nothing. */
 static void
-vhost_info(mu__ws_t *self, struct lws_context_creation_info *info, const char *numeric, bool ipv4)
+vhost_info(mu__ws_t *self, struct lws_context_creation_info *info)
 {
     const mu__ws_config_t *config = &self->config;
     *info = (struct lws_context_creation_info) {
@@ -180,13 +157,9 @@ vhost_info(mu__ws_t *self, struct lws_context_creation_info *info, const char *n
     if (config->tls || config->cert_file)
         info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     if (config->listen) {
-        info->port = config->port;
-        info->iface = numeric;
-        info->options |= LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+        info->port = CONTEXT_PORT_NO_LISTEN_SERVER;
         /* it makes no TLS connections: no system CAs in its client SSL_CTX */
         info->options |= LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-        if (ipv4)
-            info->options |= LWS_SERVER_OPTION_DISABLE_IPV6;
         info->ssl_cert_filepath = config->cert_file;
         info->ssl_private_key_filepath = config->key_file;
     } else {
@@ -211,8 +184,13 @@ mu__ws_context_new(mu__ws_t *self)
     };
     char numeric[INET6_ADDRSTRLEN + 1] = "";
     bool ipv4 = true;
-    if (config->listen && listen_address(config->host, numeric, sizeof numeric, &ipv4) < 0)
-        return MU_EINVAL;
+    if (config->listen) {
+        if (listen_address(config->host, numeric, sizeof numeric, &ipv4) < 0)
+            return MU_EINVAL;
+        int rc = mu__ws_listen_open(self, numeric, ipv4);
+        if (rc < 0)
+            return rc;
+    }
     struct lws_context_creation_info info = {
         .user = self,
         .gid = -1,
@@ -229,20 +207,19 @@ mu__ws_context_new(mu__ws_t *self)
     self->context = lws_create_context(&info);
     if (!self->context)
         return mu__fail(MU_EIO, "WebSocket endpoint: libwebsockets refused the context");
-    vhost_info(self, &info, numeric, ipv4);
+    vhost_info(self, &info);
     self->vhost = lws_create_vhost(self->context, &info);
     if (!self->vhost)
-        return config->listen ? listen_failure(self, numeric, ipv4)
+        return config->listen ? listen_failure(self)
                               : mu__fail(MU_EIO,
                                          "WebSocket client of %s:%d: libwebsockets "
                                          "refused the settings (CA file '%s'?)",
                                          config->host, config->port,
                                          config->ca_file ? config->ca_file : "(system)");
     if (config->listen) {
-        self->port = lws_get_vhost_listen_port(self->vhost);
-        if (self->port <= 0)
-            return mu__fail(MU_EIO, "WebSocket listen on %s:%d: no port bound", config->host,
-                            config->port);
+        int rc = mu__ws_listen_adopt(self);
+        if (rc < 0)
+            return rc;
     } else {
         self->port = config->port;
         /* The first attempt, on the service thread once it runs. */

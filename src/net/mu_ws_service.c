@@ -379,6 +379,11 @@ mu__ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         on_connect_error(endpoint_of(wsi), in, len);
         return 0;
+    case LWS_CALLBACK_RAW_RX_FILE: /* the only raw descriptor: our listener */
+        return mu__ws_listen_accept(endpoint_of(wsi));
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        endpoint_of(wsi)->listener = NULL;
+        return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     }

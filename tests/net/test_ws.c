@@ -3,7 +3,8 @@
 /*  test_ws.c — the private WebSocket endpoint (src/net/mu_ws.h): a
     connecting mu__ws talking to a listening one over 127.0.0.1 (text,
     the maximum message, fragments, closing, settings, Origin, the client
-    limit, TLS, reconnecting, pings and keepalive, invalid UTF-8), a Python
+    limit, a process out of descriptors, TLS, reconnecting, pings and
+    keepalive, invalid UTF-8), a Python
     websockets client, and raw TCP peers for what an lws client cannot be
     made to do (stay silent to pings, send a handshake with a chosen
     Origin). Flow control and load are in test_ws_flow.c. */
@@ -345,6 +346,122 @@ test_max_clients(void)
     mu__ws_destroy(&server);
 }
 
+/* ---- out of descriptors ------------------------------------------------- */
+
+#define FD_CLIENTS 4
+
+/*  The child of test_accept_out_of_fds (its own open-file limit raised
+    again): on 'g', connects FD_CLIENTS raw clients to port arg, each
+    sending a handshake; says 'c' once all are connected (the kernel
+    completed them: the server has them in its backlog), then reads their
+    answers and sends the number of 101s as one byte. */
+static void
+clients_once_told(const char *arg, int fd)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+        lim.rlim_cur = lim.rlim_max < 4096 ? lim.rlim_max : 4096;
+        (void) setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (mu_test_wait_byte(fd, 30000) != 'g')
+        _exit(1);
+    int port = atoi(arg), c[FD_CLIENTS];
+    char req[256];
+    int n = snprintf(req, sizeof req,
+                     "GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n",
+                     port);
+    for (int k = 0; k < FD_CLIENTS; k++)
+        if ((c[k] = raw_connect(port)) < 0 || write(c[k], req, (size_t) n) != n)
+            _exit(2);
+    mu_test_signal_byte(fd, 'c');
+    unsigned char upgraded = 0;
+    for (int k = 0; k < FD_CLIENTS; k++) {
+        char reply[2048];
+        raw_read_until(c[k], reply, sizeof reply, "\r\n\r\n", 30000);
+        upgraded += strncmp(reply, "HTTP/1.1 101", 12) == 0;
+    }
+    mu_test_signal_byte(fd, upgraded);
+    _exit(0);
+}
+
+/*  For mu_test_poll_until: the endpoint counted a burst of failed accepts
+    (the service thread counts it; nothing signals it). */
+static bool
+accept_failed(void *arg)
+{
+    return stats_of(arg).accept_failures > 0;
+}
+
+/*  CPU time of the whole process (every thread) so far, in ms. */
+static int64_t
+process_cpu_ms(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (int64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000
+           + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/*  A listening endpoint in a process out of descriptors leaves the
+    waiting connections in the backlog and rests its listener (before:
+    libwebsockets retried the accept at once, a core's worth of CPU until a
+    descriptor freed), counts one burst and logs it once; with descriptors
+    again it accepts and upgrades every client that waited. */
+static void
+test_accept_out_of_fds(void)
+{
+    char dir[256], log[300], text[4096] = "";
+    MU_CHECK(mu_test_scratch_dir(dir, sizeof dir, "wsfd"));
+    snprintf(log, sizeof log, "%s/log", dir);
+    MU_CHECK_EQ(mu_log_set_file(log), 0);
+    mu__ws_t *server = listen_ws((mu__ws_config_t) { .ping_interval_ms = -1 });
+    MU_CHECK(server);
+    char port[16];
+    snprintf(port, sizeof port, "%d", mu__ws_port(server));
+    int sv[2];
+    MU_CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        clients_once_told(port, sv[1]);
+    }
+    MU_CHECK(pid > 0);
+    close(sv[1]);
+    struct rlimit old;
+    MU_CHECK(mu_test_limit_fds(&old)); /* from here, no descriptor for anything */
+    mu_test_signal_byte(sv[0], 'g');
+    MU_CHECK_EQ(mu_test_wait_byte(sv[0], 30000), 'c');
+    MU_CHECK(mu_test_poll_until(accept_failed, server, 30000));
+    int64_t cpu0 = process_cpu_ms(), t0 = mu_test_now_ms();
+    (void) poll(NULL, 0, 1000); /* a measuring window, not a wait for an event */
+    int64_t cpu = process_cpu_ms() - cpu0, wall = mu_test_now_ms() - t0;
+    printf("# CPU %lld ms in %lld ms with %d clients waiting\n", (long long) cpu, (long long) wall,
+           FD_CLIENTS);
+    MU_CHECK(cpu * 4 < wall);
+    MU_CHECK_EQ(stats_of(server).accept_failures, 1);
+    MU_CHECK_EQ(mu__ws_clients(server), 0);
+    MU_CHECK_EQ(setrlimit(RLIMIT_NOFILE, &old), 0); /* descriptors again */
+    for (int k = 0; k < FD_CLIENTS; k++)
+        MU_CHECK(expect(server, MU__WS_OPEN, NULL));
+    MU_CHECK_EQ(mu_test_wait_byte(sv[0], 30000), FD_CLIENTS);
+    MU_CHECK_EQ(mu_test_child_status(pid), 0);
+    close(sv[0]);
+    mu__ws_stats_t st = stats_of(server);
+    MU_CHECK_EQ(st.accepted, FD_CLIENTS);
+    MU_CHECK_EQ(st.accept_failures, 1);
+    mu__ws_destroy(&server);
+    mu_log_reset();
+    int fd = open(log, O_RDONLY | O_CLOEXEC);
+    MU_CHECK(fd >= 0 && read(fd, text, sizeof text - 1) > 0);
+    close(fd);
+    printf("# log: %s", text);
+    MU_CHECK(strstr(text, "cannot accept a client: Too many open files"));
+    MU_CHECK(strstr(strstr(text, "cannot accept") + 1, "cannot accept") == NULL); /* once */
+    mu_test_remove_scratch_dir(dir);
+}
+
 /*  wss: a client that accepts any certificate, and one that verifies it
     against the certificate itself as its CA (by name: localhost). */
 static void
@@ -543,6 +660,7 @@ main(void)
     RUN(test_bad_settings);
     RUN(test_origin);
     RUN(test_max_clients);
+    RUN(test_accept_out_of_fds);
     RUN(test_tls);
     RUN(test_reconnect);
     RUN(test_ping_timeout);

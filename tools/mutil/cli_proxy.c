@@ -247,13 +247,14 @@ print_ws_totals(const mu_proxy_t *proxy)
     fprintf(stderr,
             "mutil proxy: ws: %llu clients accepted, %llu refused (%llu origin), %llu frames "
             "out, %llu forwarded, %llu publishes, %llu errors, %llu dropped, %llu slow, "
-            "%llu oversized, %llu missed, %llu duplicates\n",
+            "%llu oversized, %llu missed, %llu duplicates, %llu accept failures\n",
             (unsigned long long) st.accepted, (unsigned long long) st.refused,
             (unsigned long long) st.refused_origin, (unsigned long long) st.messages_out,
             (unsigned long long) st.forwarded, (unsigned long long) st.publishes,
             (unsigned long long) st.errors, (unsigned long long) st.dropped,
             (unsigned long long) st.slow, (unsigned long long) st.oversized,
-            (unsigned long long) st.missed, (unsigned long long) st.duplicates);
+            (unsigned long long) st.missed, (unsigned long long) st.duplicates,
+            (unsigned long long) st.accept_failures);
 }
 
 static void

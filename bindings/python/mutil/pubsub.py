@@ -467,7 +467,7 @@ class Proxy(Handle):
         clients, accepted, refused, refused_origin, messages_in,
         messages_out, bytes_out, forwarded, too_large, dropped, slow,
         oversized, ping_timeouts, subscribes, unsubscribes, publishes,
-        errors, malformed, denied, missed, duplicates."""
+        errors, malformed, denied, missed, duplicates, accept_failures."""
         return stats(lib.mu_proxy_ws_stats, self._p, 'mu_proxy_ws_stats_t')
 
     def start(self):

@@ -144,6 +144,7 @@ typedef struct {
     uint64_t denied;
     uint64_t missed;
     uint64_t duplicates;
+    uint64_t accept_failures;
 } mu_proxy_ws_stats_t;
   int mu_proxy_set_ws(mu_proxy_t *self, const mu_proxy_ws_t *ws);
  int mu_proxy_ws_port(const mu_proxy_t *self);
