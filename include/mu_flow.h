@@ -567,6 +567,21 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_drain_timeout(mu_flow_t *self, int timeou
     backoff, then the restart limit fails the flow). */
 MU_EXPORT MU_NODISCARD int mu_flow_start(mu_flow_t *self);
 
+/*  Waits until every runner of this process's flow (its stages; with hosts
+    or mu_flow_set_local, this process's share) has been set up once:
+    linked to the runners downstream, its startup hook returned, an edge
+    listening or connecting. mu_flow_start returns before that, and what is
+    sent to the flow meanwhile waits (it is not lost): a caller that times
+    its first messages, or a test, waits here first. timeout_ms -1 without
+    limit, 0 checks without waiting, > 0 at most that long. Returns 0 once
+    every runner was ready (a restarted runner counts once), or when the
+    flow finished before; while not: MU_EAGAIN (timeout 0) or MU_ETIMEDOUT;
+    the failed end's code (as mu_flow_wait) when the flow failed first;
+    MU_EINVAL: not started. A runner of a named pipeline that failed before
+    it was ready never is: the call then times out (mu_flow_pipeline_state
+    tells why). */
+MU_EXPORT MU_NODISCARD int mu_flow_wait_ready(mu_flow_t *self, int timeout_ms);
+
 /*  The TCP port edge `index` of stage `name` (TCP or WebSocket) listens on
     (after mu_flow_start for port 0). Returns the port, or MU_EINVAL (unknown stage/edge, not a
     listening edge, not started). */

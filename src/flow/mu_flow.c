@@ -43,7 +43,7 @@ mu_flow_new(const char *name)
     self->window_ms = 5000;
     self->drain_ms = 10000;
     self->ctl = -1;
-    self->ws_ready_fd = -1;
+    self->ready_fd = self->runner_ready_fd = -1;
     self->dir_lock = -1;
     mu__flow_hosts_init(self);
     return self;
@@ -81,6 +81,7 @@ mu_flow_destroy(mu_flow_t **self_p)
     mu__flow_drop_dir(self);
     if (self->ctl >= 0)
         close(self->ctl);
+    mu__flow_ready_close(self);
     for (int i = 0; i < self->nstages; i++)
         stage_free(&self->stages[i]);
     free(self->stages);
@@ -511,14 +512,6 @@ bind_edge(const mu_flow_edge_t *e, int *port_p)
     return fd;
 }
 
-static void
-close_pair(const int ready[2])
-{
-    for (int k = 0; k < 2; k++)
-        if (ready[k] >= 0)
-            close(ready[k]);
-}
-
 static int
 check_shape(const mu_flow_t *self)
 {
@@ -588,44 +581,6 @@ bind_edges(mu_flow_t *self)
     return 0;
 }
 
-/*  The local listening WebSocket edges (their runners say when they listen). */
-static int
-count_ws_listeners(const mu_flow_t *self)
-{
-    int count = 0;
-    for (int s = 0; s < self->nstages; s++)
-        for (int i = 0; self->stages[s].kind == MU__ST_EDGE && i < self->stages[s].n; i++)
-            count += !self->stages[s].remote && self->stages[s].edges[i].listen
-                     && self->stages[s].edges[i].transport == MU_FLOW_EDGE_WS;
-    return count;
-}
-
-/*  Waits until count different listening WebSocket edges said on fd that
-    they listen (a restarted runner says it again), or the supervisor sent
-    something or went away: the flow ended, as mu_flow_wait will tell.
-    Without memory for the list, does not wait. */
-static void
-wait_ws_listening(const mu_flow_t *self, int fd, int count)
-{
-    int *seen = malloc((size_t) count * sizeof *seen);
-    int nseen = 0;
-    while (seen && nseen < count) {
-        struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
-                               { .fd = self->ctl, .events = POLLIN } };
-        if ((poll(p, 2, -1) < 0 && errno != EINTR) || p[1].revents)
-            break;
-        int key;
-        if (!(p[0].revents & POLLIN) || recv(fd, &key, sizeof key, MSG_DONTWAIT) != sizeof key)
-            continue;
-        bool known = false;
-        for (int k = 0; k < nseen; k++)
-            known = known || seen[k] == key;
-        if (!known)
-            seen[nseen++] = key;
-    }
-    free(seen);
-}
-
 int
 mu_flow_start(mu_flow_t *self)
 {
@@ -647,19 +602,19 @@ mu_flow_start(mu_flow_t *self)
             rc = MU_EADDRINUSE;
         return mu__fail(rc, "flow '%s': cannot listen on an edge: %s", self->name, mu_strerror(rc));
     }
-    int sv[2], ready[2] = { -1, -1 };
-    int ws_listeners = count_ws_listeners(self);
+    int sv[2];
     bool have_sv = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0;
-    if (!have_sv
-        || (ws_listeners > 0 && socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ready) != 0)) {
-        rc = mu__fail(-errno, "flow '%s': socketpair: %s", self->name, strerror(errno));
-        if (have_sv)
-            close_pair(sv);
+    rc = have_sv ? mu__flow_ready_open(self) : -errno;
+    if (rc != 0) {
+        rc = mu__fail(rc, "flow '%s': socketpair: %s", self->name, mu_strerror(rc));
+        if (have_sv) {
+            close(sv[0]);
+            close(sv[1]);
+        }
         close_listeners(self);
         mu__flow_drop_dir(self);
         return rc;
     }
-    self->ws_ready_fd = ready[1]; /* the runners' end */
     pid_t parent = getpid();
     fflush(NULL);
     mu__flow_fork_quiesce();
@@ -668,15 +623,13 @@ mu_flow_start(mu_flow_t *self)
         rc = mu__fail(-errno, "flow '%s': fork: %s", self->name, strerror(errno));
         close(sv[0]);
         close(sv[1]);
-        close_pair(ready);
+        mu__flow_ready_close(self);
         close_listeners(self);
         mu__flow_drop_dir(self);
         return rc;
     }
-    if (pid == 0) {
+    if (pid == 0) { /* the caller's end of the ready pair stays open here, unread */
         close(sv[0]);
-        if (ready[0] >= 0)
-            close(ready[0]);
         mu__flow_supervisor_begin(parent);
         mu__flow_supervise(self, sv[1]);
     }
@@ -684,10 +637,8 @@ mu_flow_start(mu_flow_t *self)
     self->ctl = sv[0];
     self->super_pid = pid;
     self->started = true;
-    if (ready[0] >= 0)
-        wait_ws_listening(self, ready[0], ws_listeners);
-    close_pair(ready);
-    self->ws_ready_fd = -1;
+    mu__flow_ready_started(self);
+    mu__flow_ready_wait_ws(self);
     /* The supervisor holds the inherited descriptors now. */
     close_listeners(self);
     for (int s = 0; s < self->nstages; s++)
@@ -835,6 +786,31 @@ mu_flow_state(mu_flow_t *self, int *code_p)
     if (code_p)
         *code_p = rc;
     return MU_FLOW_FAILED;
+}
+
+int
+mu_flow_wait_ready(mu_flow_t *self, int timeout_ms)
+{
+    assert(self);
+    if (!self->started)
+        return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
+    int64_t deadline = mu__deadline_ms(timeout_ms);
+    for (;;) {
+        if (mu__flow_ready_all(self))
+            return 0;
+        int code = 0;
+        if (mu_flow_state(self, &code) != MU_FLOW_RUNNING)
+            return code; /* 0: finished; else its detail is recorded */
+        int left = mu__remaining_ms(deadline);
+        if (left == 0 && timeout_ms >= 0)
+            break;
+        (void) mu__flow_ready_wait(self, left);
+    }
+    if (timeout_ms == 0)
+        return mu__fail(MU_EAGAIN, "flow '%s': %d of %d runners ready", self->name,
+                        self->ready_count, self->ready_want);
+    return mu__fail(MU_ETIMEDOUT, "flow '%s': %d of %d runners ready after %d ms", self->name,
+                    self->ready_count, self->ready_want, timeout_ms);
 }
 
 int

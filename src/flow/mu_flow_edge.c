@@ -548,6 +548,7 @@ mu__flow_edge_main(mu__runner_t *r)
     mu__edge_startup(&ed.core);
     if (ed.lfd >= 0) /* the listening socket is shared with the supervisor */
         (void) fcntl(ed.lfd, F_SETFL, fcntl(ed.lfd, F_GETFL) | O_NONBLOCK);
+    mu__flow_say_ready(r->flow, r->stage, r->index);
     while (!mu__edge_finished(&ed.core))
         poll_once(&ed);
     if (r->exit_req)

@@ -129,6 +129,7 @@ static void __attribute__((noreturn)) worker_main(mu__runner_t *r)
     }
     if (!r->st->startup)
         r->state = r->st->arg;
+    mu__flow_say_ready(r->flow, r->stage, r->index);
     mu_flow_emit_t out = { .runner = r };
     int efd = mu__inproc_fd(r);
     void *acks = mu__runner_aux_socket(r);
@@ -175,6 +176,7 @@ static void __attribute__((noreturn)) source_main(mu__runner_t *r)
     mu_flow_emit_t out = { .runner = r };
     free(r->parts); /* no batches: a source call may emit, then wait long */
     r->parts = NULL;
+    mu__flow_say_ready(r->flow, r->stage, r->index);
     unsigned calls = 0;
     int64_t served = 0; /* when the loop last served control, links and stats (ns) */
     for (;;) {
@@ -222,6 +224,7 @@ static void __attribute__((noreturn)) fd_source_main(mu__runner_t *r)
     if (r->st->header_bytes > 0 && mu_pipe_set_header_size(p, r->st->header_bytes) != 0)
         _exit(2); /* 1..8, checked by mu_flow_set_frame_header */
     mu_pipe_set_recv_timeout(p, 0);
+    mu__flow_say_ready(r->flow, r->stage, r->index);
     bool done = false;
     while (!done && !r->drain_req && !r->exit_req) {
         zmq_pollitem_t items[2] = {

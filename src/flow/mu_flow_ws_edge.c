@@ -280,15 +280,6 @@ endpoint_config(const mu__runner_t *r, const mu_flow_edge_t *e)
     };
 }
 
-/*  Tells mu_flow_start (when it still waits) that this edge listens. */
-static void
-say_listening(const mu__runner_t *r)
-{
-    int key = r->stage * MU__FLOW_MAX_RUNNERS + r->index;
-    if (r->flow->ws_ready_fd >= 0)
-        (void) send(r->flow->ws_ready_fd, &key, sizeof key, MSG_DONTWAIT | MSG_NOSIGNAL);
-}
-
 void
 mu__flow_ws_edge_main(mu__runner_t *r)
 {
@@ -314,8 +305,7 @@ mu__flow_ws_edge_main(mu__runner_t *r)
                  mu_last_error());
         _exit(1);
     }
-    if (e->listen)
-        say_listening(r);
+    mu__flow_say_ready(r->flow, r->stage, r->index); /* listening, if it listens */
     while (!mu__edge_finished(&w.core))
         poll_once(&w, true);
     if (r->exit_req)

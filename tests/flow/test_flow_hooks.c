@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0
    Copyright (c) 2026 the mutil authors */
 /*  test_flow_hooks.c — mu_flow's timer hook on worker stages (called with
-    no input, emits time-based aggregates, nothing after the teardown) and
-    the startup hook of TCP edges. Runners report through a pipe they
+    no input, emits time-based aggregates, nothing after the teardown), the
+    startup hook of TCP edges, and mu_flow_wait_ready (startup hooks that
+    return when told). Runners report through a pipe they
     inherit; the test waits on its bytes and on TCP frames, never on time. */
 #include "mu_test.h"
 #include "mutil.h"
@@ -425,6 +426,75 @@ test_frame_header_fd_source(void)
     close(hook_pipe[0]);
 }
 
+/* ---- mu_flow_wait_ready ------------------------------------------------------------ */
+
+static int ready_go[2] = { -1, -1 }; /* the test lets the runners' startup return */
+
+/*  A startup hook that returns once the test writes 'g' (one per runner). */
+static int
+startup_when_told(void *arg, int index, void **state_p)
+{
+    (void) index;
+    *state_p = arg;
+    char c = 0;
+    return read(ready_go[0], &c, 1) == 1 && c == 'g' ? 0 : 1;
+}
+
+static int
+startup_fails(void *arg, int index, void **state_p)
+{
+    (void) arg, (void) index, (void) state_p;
+    return 1;
+}
+
+/*  A flow whose first stage is a listening TCP edge (it runs until
+    stopped) and whose second has two runners with startup hook `startup`;
+    NULL on failure. */
+static mu_flow_t *
+edge_then_workers(const char *name, mu_flow_startup_fn *startup)
+{
+    mu_flow_t *f = mu_flow_new(name);
+    mu_flow_edge_t in = { .host = "127.0.0.1", .port = 0, .listen = true };
+    if (f
+        && (mu_flow_add_edge(f, "in", &in) != 0
+            || mu_flow_add_worker_stage(f, "work", 2, startup, pass_through, NULL) != 0))
+        mu_flow_destroy(&f);
+    return f;
+}
+
+/*  mu_flow_wait_ready: not started (EINVAL); not ready while a runner's
+    startup hook runs (EAGAIN at 0, ETIMEDOUT after a bound), ready once
+    every runner is set up; the failed end's code when the flow fails
+    before. */
+static void
+test_wait_ready(void)
+{
+    MU_CHECK(pipe(ready_go) == 0);
+    mu_flow_t *f = edge_then_workers("frdy", startup_when_told);
+    MU_CHECK(f);
+    MU_CHECK_EQ(mu_flow_wait_ready(f, 0), MU_EINVAL);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    MU_CHECK_EQ(mu_flow_wait_ready(f, 0), MU_EAGAIN);
+    MU_CHECK(strstr(mu_last_error(), "of 3 runners ready"));
+    MU_CHECK_EQ(mu_flow_wait_ready(f, 100), MU_ETIMEDOUT); /* a bound, not a wait for an event */
+    MU_CHECK(write(ready_go[1], "gg", 2) == 2);
+    MU_CHECK_EQ(mu_flow_wait_ready(f, mu_test_ms(30000)), 0);
+    MU_CHECK_EQ(mu_flow_wait_ready(f, 0), 0);
+    MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(30000)), 0);
+    MU_CHECK_EQ(mu_flow_wait_ready(f, 0), 0); /* finished */
+    mu_flow_destroy(&f);
+    close(ready_go[0]);
+    close(ready_go[1]);
+
+    f = edge_then_workers("frdyfail", startup_fails);
+    MU_CHECK(f);
+    MU_CHECK_EQ(mu_flow_set_restart_limit(f, 0, 60000), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    MU_CHECK_EQ(mu_flow_wait_ready(f, -1), MU_ELIMIT);
+    MU_CHECK_EQ(mu_flow_wait(f, 0), MU_ELIMIT);
+    mu_flow_destroy(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -434,5 +504,6 @@ main(int argc, char **argv)
     RUN(test_edge_startup);
     RUN(test_frame_header_edges);
     RUN(test_frame_header_fd_source);
+    RUN(test_wait_ready);
     MU_DONE();
 }

@@ -21,7 +21,8 @@ out_has() { grep -q -e "$1" "$tmp/out"; }
 err_has() { grep -q -e "$1" "$tmp/err"; }
 
 run flow demo --workers 3 --count 5000
-if status_is 0 && out_has "^warm-up: 2000 numbers back (untimed), the first after [0-9.]* ms" \
+if status_is 0 && out_has "^ready: every process up and linked [0-9.]* ms after the start" \
+    && out_has "^warm-up: 2000 numbers back (untimed), the first after [0-9.]* ms" \
     && out_has "^5000 of 5000 numbers back (wrong edge or malformed: 0, duplicates: 0)" \
     && out_has "^flood (2000 in flight): [0-9]* messages/s, latency p50 [0-9]* us, p99 [0-9]* us, p999 [0-9]* us" \
     && out_has "^ok: every number came back exactly once"; then

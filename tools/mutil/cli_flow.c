@@ -37,9 +37,10 @@
     "client floods (2000 numbers in flight); --rate N paces it at N numbers\n"   \
     "per second, latency counted from when each number was due; --json\n"        \
     "prints that line as one JSON line (for tools/bench_tables.py). Before\n"    \
-    "the timed run a warm-up sends 2000 numbers, untimed, and waits for them\n"  \
-    "(the flow's processes are then up and linked): its first answer's time\n"   \
-    "is printed, and the statistics count its numbers too.\n"
+    "the timed run the demo waits until the flow's processes are up and\n"       \
+    "linked (the time since the start is printed), then a warm-up sends 2000\n"  \
+    "numbers, untimed, and waits for them: its first answer's time is\n"         \
+    "printed, and the statistics count its numbers too.\n"
 #define SERVE_HELP                                                               \
     "serve runs the same flow for clients of your own: it prints the edges'\n"   \
     "ports (--port P: inbound P, odd P+1, even P+2; default ephemeral ports),\n" \
@@ -145,11 +146,20 @@ parse_options(const cli_command_t *self, const char *who, int argc, char **argv,
     return CLI_ARGS_OPERAND;
 }
 
-/*  The demo's warm-up (cli_demo_warm_up) against f's edges; prints how long
-    the first answer took, or why it failed. */
+/*  Waits until f's processes are ready (mu_flow_wait_ready), then runs the
+    demo's warm-up (cli_demo_warm_up) against f's edges; prints when they
+    were ready (since started_ns) and when the warm-up's first answer came,
+    or why either failed. */
 static bool
-demo_warm_up(mu_flow_t *f)
+demo_warm_up(mu_flow_t *f, int64_t started_ns)
 {
+    int rc = mu_flow_wait_ready(f, 30000);
+    if (rc != 0) {
+        cli_error("flow demo", "the flow did not get ready: %s", mu_last_error());
+        return false;
+    }
+    printf("ready: every process up and linked %.1f ms after the start\n",
+           (double) (mu_timer_now_ns() - started_ns) / 1e6);
     cli_demo_result_t r;
     if (cli_demo_warm_up(mu_flow_edge_port(f, "in", 0), mu_flow_edge_port(f, "out", 0),
                          mu_flow_edge_port(f, "out", 1), &r)) {
@@ -176,6 +186,7 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     if (status != CLI_ARGS_OPERAND)
         return status;
     mu_flow_t *f = cli_demo_flow_new((int) workers, 0);
+    int64_t started_ns = mu_timer_now_ns();
     int rc = f ? mu_flow_start(f) : MU_ENOMEM;
     if (rc != 0) {
         cli_error("flow demo", "cannot start the flow: %s", mu_strerror(rc));
@@ -185,7 +196,7 @@ flow_demo(const cli_command_t *self, int argc, char **argv)
     printf("echo flow: inbound edge port %d, %llu workers, odd edge port %d, even edge port %d\n",
            mu_flow_edge_port(f, "in", 0), (unsigned long long) workers,
            mu_flow_edge_port(f, "out", 0), mu_flow_edge_port(f, "out", 1));
-    bool ok = demo_warm_up(f);
+    bool ok = demo_warm_up(f, started_ns);
     if (ok) {
         cli_demo_opts_t opts = { .count = count, .rate = rate };
         cli_demo_result_t res;

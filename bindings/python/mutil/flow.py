@@ -606,13 +606,25 @@ class Flow(Handle):
         later calls raise the same. mutil.InvalidError: not started."""
         return self._wait(timeout, None)
 
-    def _wait(self, timeout, cancelled):
+    def wait_ready(self, timeout=None):
+        """Waits until every runner of the flow (this process's share of a
+        split flow) has been set up once: linked to the runners downstream,
+        its startup hook returned, an edge listening or connecting. start()
+        returns before that, and what is sent meanwhile waits (it is not
+        lost): wait here before timing the first messages. timeout in
+        seconds, None: no limit. Returns True once ready (or when the flow
+        finished first), False when not after timeout. A failed end raises
+        as wait() does; mutil.InvalidError: not started."""
+        return self._wait(timeout, None, lib.mu_flow_wait_ready)
+
+    def _wait(self, timeout, cancelled, wait_fn=None):
+        wait_fn = wait_fn or lib.mu_flow_wait
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             slice_ms = _SLICE_MS if left is None else min(_SLICE_MS, timeout_ms(left))
             with self._lock:
-                rc = lib.mu_flow_wait(self._p, slice_ms)
+                rc = wait_fn(self._p, slice_ms)
                 if rc == lib.MU_ETIMEDOUT:  # only ever "still running"
                     rc = lib.MU_EAGAIN
                 if rc != lib.MU_EAGAIN:
@@ -675,10 +687,18 @@ class Flow(Handle):
         """wait() as a coroutine. The flow has no descriptor to poll, so this
         waits on a thread of the loop's default executor; cancelling the
         coroutine ends that wait within 0.1 s."""
+        return await self._wait_in_executor(timeout, lib.mu_flow_wait)
+
+    async def wait_ready_async(self, timeout=None):
+        """wait_ready() as a coroutine (on a thread of the loop's default
+        executor; cancelling the coroutine ends that wait within 0.1 s)."""
+        return await self._wait_in_executor(timeout, lib.mu_flow_wait_ready)
+
+    async def _wait_in_executor(self, timeout, wait_fn):
         cancelled = threading.Event()
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(None, self._wait, timeout, cancelled)
+            return await loop.run_in_executor(None, self._wait, timeout, cancelled, wait_fn)
         finally:
             cancelled.set()
 
@@ -792,12 +812,15 @@ def _exit_runner(exc):
 
 
 class AsyncFlow(Flow):
-    """mutil.aio.Flow: a Flow whose wait(), stop() and run() are coroutines
+    """mutil.aio.Flow: a Flow whose wait(), wait_ready(), stop() and run() are coroutines
     (run on the loop's default executor; a flow has no pollable
     descriptor). run() does not take over signals."""
 
     async def wait(self, timeout=None):  # noqa: D102 - documented on Flow
         return await self.wait_async(timeout)
+
+    async def wait_ready(self, timeout=None):  # noqa: D102 - documented on Flow
+        return await self.wait_ready_async(timeout)
 
     async def stop(self, timeout=None):
         return await self.stop_async(timeout)

@@ -256,6 +256,42 @@ def test_startup_that_raises_is_a_crash_and_the_restart_limit_fails_the_flow(cap
     flow.close()
 
 
+def test_wait_ready_waits_for_the_startup_hooks():
+    go_r, go_w = os.pipe()
+
+    def startup(index):  # returns when the test writes a byte for it
+        os.read(go_r, 1)
+
+    flow = mutil.Flow('ready')
+    flow.add_edge('in')
+    flow.add_worker('work', lambda data, out: None, n=2, startup=startup)
+    with pytest.raises(mutil.InvalidError):  # not started
+        flow.wait_ready(0)
+    flow.start()
+    assert flow.wait_ready(0) is False
+    assert flow.wait_ready(0.05) is False  # a bound, not a wait for an event
+    os.write(go_w, b'gg')
+    assert flow.wait_ready(bound(30)) is True
+
+    async def again():
+        return await flow.wait_ready_async(bound(30))
+    assert asyncio.run(again()) is True
+    flow.stop()
+    flow.close()
+    os.close(go_r)
+    os.close(go_w)
+
+    failing = mutil.Flow('notready')
+    failing.add_edge('in')
+    failing.add_worker('bad', lambda data, out: None, startup=lambda index: 1 / 0)
+    failing.set_restart_limit(0, window=60)
+    failing.start()
+    with pytest.raises(mutil.ProtocolError) as info:  # MU_ELIMIT before it was ready
+        failing.wait_ready(bound(30))
+    assert info.value.name == 'MU_ELIMIT'
+    failing.close()
+
+
 def test_drain_deadline_expires():
     sink = Sink()
     block_r, block_w = os.pipe()  # never written: the handler blocks for good

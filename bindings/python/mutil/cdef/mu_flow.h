@@ -138,6 +138,7 @@ typedef enum {
                                                      int window_ms);
   int mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms);
   int mu_flow_start(mu_flow_t *self);
+  int mu_flow_wait_ready(mu_flow_t *self, int timeout_ms);
   int mu_flow_edge_port(const mu_flow_t *self, const char *name, int index);
   int mu_flow_wait(mu_flow_t *self, int timeout_ms);
 typedef enum {
