@@ -17,6 +17,7 @@
     and the end of the loop are shared with the WebSocket edge
     (mu_flow_edge_core.c). */
 #include "flow/mu_flow_int.h"
+#include "base/mu_accept.h"
 #include "flow/mu_flow_edge.h"
 #include "flow/mu_flow_edge_core.h"
 #include "flow/mu_flow_runner.h"
@@ -31,17 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #define RETRY_MS 100
-
-/*  Out of descriptors (or kernel memory) for a new client: the listening
-    socket, which stays readable, is not polled for this long (else the
-    loop would spin until a descriptor is free). */
-#define ACCEPT_PAUSE_MS 100
 
 /*  A send or flush that found the socket full (timeouts are 0). */
 #define WOULD_BLOCK(rc) ((rc) == MU_EAGAIN || (rc) == MU_ETIMEDOUT)
@@ -354,24 +349,16 @@ all_behind(const mu__edge_core_t *core)
     return true;
 }
 
-/*  True for the accept errors that mean "no descriptor or memory for the
-    connection now": they last until something is freed. */
-static bool
-out_of_resources(int err)
-{
-    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-}
-
-/*  accept4 failed with err (out_of_resources): the listener rests for
-    ACCEPT_PAUSE_MS. The first failure of a burst (failures with no accept
-    between them) counts an error and is logged, at most a line a second,
-    with the process's open-file limit. */
+/*  accept4 failed with err (mu__accept_out_of_resources): the listener
+    rests for MU__ACCEPT_PAUSE_MS. The first failure of a burst (failures
+    with no accept between them) counts an error and is logged, at most a
+    line a second, with the process's open-file limit. */
 static void
 pause_accepting(edge_t *ed, int err)
 {
     mu__runner_t *r = ed->core.r;
     int64_t now = mu__now_ms();
-    ed->accept_resume = now + ACCEPT_PAUSE_MS;
+    ed->accept_resume = now + MU__ACCEPT_PAUSE_MS;
     if (ed->accept_starved)
         return;
     ed->accept_starved = true;
@@ -379,16 +366,9 @@ pause_accepting(edge_t *ed, int err)
     uint64_t before = 0;
     if (!mu__log_limit_admit(&ed->fd_log, now, &before))
         return;
-    struct rlimit lim = { 0 };
-    (void) getrlimit(RLIMIT_NOFILE, &lim);
-    char more[64] = "";
-    if (before > 0)
-        snprintf(more, sizeof more, " (%llu such bursts before not logged)",
-                 (unsigned long long) before);
-    mu__rlog(warning, r,
-             "cannot accept a client: %s (open-file limit %llu); the listening socket "
-             "rests %d ms at a time until one is accepted%s",
-             strerror(err), (unsigned long long) lim.rlim_cur, ACCEPT_PAUSE_MS, more);
+    char text[256];
+    mu__accept_warning(text, sizeof text, err, before);
+    mu__rlog(warning, r, "%s", text);
 }
 
 /*  Accepts the connections that wait, until none is left or accept4
@@ -401,7 +381,7 @@ accept_clients(edge_t *ed)
     for (;;) {
         int fd = accept4(ed->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
-            if (out_of_resources(errno))
+            if (mu__accept_out_of_resources(errno))
                 pause_accepting(ed, errno);
             return;
         }

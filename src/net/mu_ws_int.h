@@ -29,8 +29,6 @@
 #define MU__WS_TX_PACKET (MU__WS_CHUNK + 16)
 /*  The longest close reason a close frame carries (125 - the code). */
 #define MU__WS_REASON_MAX 123
-/*  How long a listener out of descriptors rests before accepting again. */
-#define MU__WS_ACCEPT_PAUSE_MS 100
 
 struct mu__ws_msg_t {
     atomic_size_t refs;
@@ -231,15 +229,15 @@ void mu__ws_connect_now(lws_sorted_usec_list_t *sul);
 void mu__ws_reconnect_later(mu__ws_t *self);
 
 /*  Creates self->context (and vhost, port) from self->config. Returns 0,
-    MU_EINVAL (TLS files refused), MU_EADDRINUSE, -errno of socket, bind or
-    listen, or MU_EIO, recorded. */
+    MU_EINVAL (TLS files refused), MU_EADDRINUSE or MU_EIO, recorded. */
 int mu__ws_context_new(mu__ws_t *self);
 
 /* ---- the listening socket (mu_ws_listen.c) ------------------------------ */
 
 /*  Listen mode: binds (SO_REUSEADDR) and listens on numeric (an IPv4
     literal when ipv4, else IPv6) at config.port; sets listen_fd and port.
-    Returns 0 or -errno (MU_EADDRINUSE: the port is taken), recorded. */
+    Returns 0, MU_EADDRINUSE (the port is taken) or MU_EIO (another failure
+    of socket, bind or listen, its errno text in the detail), recorded. */
 int mu__ws_listen_open(mu__ws_t *self, const char *numeric, bool ipv4);
 
 /*  Hands listen_fd to lws as a raw descriptor of the endpoint's protocol
@@ -249,7 +247,7 @@ int mu__ws_listen_adopt(mu__ws_t *self);
 
 /*  The listener is readable (service thread): accepts the waiting
     connections (at most a round's worth) and hands each to lws. Out of
-    descriptors or memory, the listener rests MU__WS_ACCEPT_PAUSE_MS at a
+    descriptors or memory, the listener rests MU__ACCEPT_PAUSE_MS at a
     time (counted once per burst in accept_failures, logged at most once a
     second); other accept errors end the round. Returns 0. */
 int mu__ws_listen_accept(mu__ws_t *self);

@@ -7,6 +7,7 @@
     process out of descriptors spun a core on a readable listener; here the
     listener rests instead (doc/ws.md, "Out of descriptors"). */
 #include "base/mu_internal.h"
+#include "base/mu_accept.h"
 #include "net/mu_ws_int.h"
 #include "mu_log.h"
 #include <czmq.h>
@@ -14,7 +15,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,7 +62,8 @@ mu__ws_listen_open(mu__ws_t *self, const char *numeric, bool ipv4)
     socklen_t len = bind_address(&ss, numeric, ipv4, config->port);
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
-        return mu__fail(-errno, "WebSocket listen on %s:%d: socket", config->host, config->port);
+        return mu__fail(MU_EIO, "WebSocket listen on %s:%d: socket: %s", config->host, config->port,
+                        strerror(errno));
     int one = 1;
     /* SO_REUSEADDR: a restarted flow edge binds the port its supervisor
        keeps bound (doc/flow.md, "Ports"), as lws's listener did. */
@@ -70,7 +71,8 @@ mu__ws_listen_open(mu__ws_t *self, const char *numeric, bool ipv4)
     if (bind(fd, (struct sockaddr *) &ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
         int err = errno;
         close(fd);
-        return mu__fail(-err, "WebSocket listen on %s:%d", config->host, config->port);
+        return mu__fail(err == EADDRINUSE ? MU_EADDRINUSE : MU_EIO, "WebSocket listen on %s:%d: %s",
+                        config->host, config->port, strerror(err));
     }
     self->listen_fd = fd;
     self->port = bound_port(fd);
@@ -99,25 +101,17 @@ resume_accepting(lws_sorted_usec_list_t *sul)
         lws_rx_flow_control(self->listener, 1);
 }
 
-/*  True for the accept errors that mean "no descriptor or memory for the
-    connection now": they last until something is freed. */
-static bool
-out_of_resources(int err)
-{
-    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-}
-
-/*  accept4 failed with err (out_of_resources): the listener rests for
-    MU__WS_ACCEPT_PAUSE_MS (the waiting connections stay in the kernel's
-    backlog). The first failure of a burst (failures with no accept between
-    them) is counted in accept_failures and logged, at most a line a
-    second, with the process's open-file limit. */
+/*  accept4 failed with err (mu__accept_out_of_resources): the listener
+    rests for MU__ACCEPT_PAUSE_MS (the waiting connections stay in the
+    kernel's backlog). The first failure of a burst (failures with no accept
+    between them) is counted in accept_failures and logged, at most a line
+    a second, with the process's open-file limit. */
 static void
 pause_accepting(mu__ws_t *self, int err)
 {
     lws_rx_flow_control(self->listener, 0);
     lws_sul_schedule(self->context, 0, &self->accept_pause, resume_accepting,
-                     (lws_usec_t) MU__WS_ACCEPT_PAUSE_MS * LWS_US_PER_MS);
+                     (lws_usec_t) MU__ACCEPT_PAUSE_MS * LWS_US_PER_MS);
     if (self->accept_starved)
         return;
     self->accept_starved = true;
@@ -127,17 +121,9 @@ pause_accepting(mu__ws_t *self, int err)
     uint64_t before = 0;
     if (!mu__log_limit_admit(&self->accept_log, mu__now_ms(), &before))
         return;
-    struct rlimit lim = { 0 };
-    (void) getrlimit(RLIMIT_NOFILE, &lim);
-    char more[64] = "";
-    if (before > 0)
-        snprintf(more, sizeof more, " (%llu such bursts before not logged)",
-                 (unsigned long long) before);
-    mu_log(MU_LOG_WARNING, "net",
-           "mu_ws: port %d cannot accept a client: %s (open-file limit %llu); the listening "
-           "socket rests %d ms at a time until one is accepted%s",
-           self->port, strerror(err), (unsigned long long) lim.rlim_cur, MU__WS_ACCEPT_PAUSE_MS,
-           more);
+    char text[256];
+    mu__accept_warning(text, sizeof text, err, before);
+    mu_log(MU_LOG_WARNING, "net", "mu_ws: port %d %s", self->port, text);
 }
 
 int
@@ -147,7 +133,7 @@ mu__ws_listen_accept(mu__ws_t *self)
     for (int n = 0; n < ACCEPTS_PER_ROUND; n++) {
         int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0) {
-            if (out_of_resources(errno))
+            if (mu__accept_out_of_resources(errno))
                 pause_accepting(self, errno);
             return 0; /* EAGAIN, or an aborted connection: this round is over */
         }

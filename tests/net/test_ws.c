@@ -266,6 +266,13 @@ test_bad_settings(void)
     mu__ws_destroy(&second);
     mu__ws_destroy(&first);
     MU_CHECK_EQ(err, EADDRINUSE);
+    /* an address of no interface here (TEST-NET-1): EIO, bind's reason */
+    errno = 0;
+    second = mu__ws_new(&(mu__ws_config_t) { .listen = true, .host = "192.0.2.1" });
+    err = errno;
+    MU_CHECK(!second);
+    MU_CHECK_EQ(err, EIO);
+    MU_CHECK(strstr(mu_last_error(), "192.0.2.1") && strstr(mu_last_error(), "assign"));
 }
 
 /*  Origin: the configured one passes (raw and lws clients), another or
