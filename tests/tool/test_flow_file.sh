@@ -333,6 +333,14 @@ first_message() {
         || echo "# no first message for $1"
 }
 
+# stage_in STAGE FILE: the "in" figure of STAGE's total row in the statistics
+# table of FILE (the column found by its header: the table shows a pid column
+# only while runners run).
+stage_in() {
+    awk -v stage="$1" '$1 == "stage" { for (i = 1; i <= NF; i++) if ($i == "in") col = i }
+        $1 == stage && $2 == "all" { print $col }' "$2"
+}
+
 # SIGINT drains: an endless source stops, everything it produced gets through.
 cat >"$tmp/endless.json" <<JSON
 {"flow": "endless",
@@ -356,7 +364,7 @@ rc=$?
 wait "$catpid"
 if status_is 0 && out_has "finished" && err_has "draining" && [ -f "$tmp/out-endless.0.end" ] \
     && [ "$(grep -c '^up *all' "$tmp/out")" -eq 1 ] \
-    && [ "$(awk '$1 == "sink" && $2 == "all" { print $4 }' "$tmp/out")" -eq "$(wc -l <"$tmp/out-endless.0")" ]; then
+    && [ "$(stage_in sink "$tmp/out")" -eq "$(wc -l <"$tmp/out-endless.0")" ]; then
     ok "SIGINT drains the flow: what the source produced is all handled, exit 0"
 else
     not_ok "SIGINT drains the flow: what the source produced is all handled, exit 0"
@@ -448,7 +456,7 @@ two_hosts shared '"keys": {"secret": "a shared passphrase for the test"},'
 if status_is 0 && [ "$brc" -eq 0 ] && grep -q "host B: ready" "$tmp/b.out" \
     && grep -q "finished" "$tmp/b.out" && [ "$(sort -u "$tmp/out-shared.0" | grep -c '^py:[0-9]*$')" -eq 1000 ]; then
     # B's runners join when they connect: how much they got depends on timing.
-    echo "# host B handled $(awk '$1 == "up" && $2 == "all" { print $4 }' "$tmp/b.out") of 1000"
+    echo "# host B handled $(stage_in up "$tmp/b.out") of 1000"
     ok "two hosts, shared passphrase: both parts end by themselves, 1000 messages"
 else
     sed 's/^/#   B: /' "$tmp/b.out" | grep -v " I flow: " | head -n 12

@@ -56,6 +56,26 @@
 
 /* ---- the demo ---------------------------------------------------------------------- */
 
+enum { STATS_COLS = 15, COL_PIPELINE = 0, COL_PID = 3 };
+
+/*  The cells of one statistics row, every column (each at most 79 bytes). */
+static void
+stats_cells(const mu_flow_stats_t *r, char cells[STATS_COLS][80])
+{
+    snprintf(cells[0], 80, "%s", r->pipeline);
+    snprintf(cells[1], 80, "%s", r->stage);
+    snprintf(cells[2], 80, r->index < 0 ? "all" : "%d", r->index);
+    snprintf(cells[3], 80, r->pid > 0 ? "%d" : "-", (int) r->pid);
+    const uint64_t counts[] = { r->in,       r->out,          r->errors,
+                                r->restarts, r->drops,        0 /* queue */,
+                                r->clients,  r->clients_idle, r->clients_slow };
+    for (int k = 0; k < 9; k++)
+        snprintf(cells[4 + k], 80, "%llu", (unsigned long long) counts[k]);
+    snprintf(cells[9], 80, "%lld", (long long) r->queue); /* signed: see mu_flow_stats_t */
+    snprintf(cells[13], 80, "%.1f", r->p50_us);
+    snprintf(cells[14], 80, "%.1f", r->p99_us);
+}
+
 void
 cli_flow_print_stats(mu_flow_t *f)
 {
@@ -64,30 +84,33 @@ cli_flow_print_stats(mu_flow_t *f)
     size_t n = 0;
     if (mu_flow_stats(f, rows, 600, &n) != 0)
         return;
-    /* the pipeline column only when the flow has several pipelines */
-    bool pipes = false;
-    for (size_t i = 1; i < n && i < 600; i++)
+    n = n < 600 ? n : 600;
+    /*  The pipeline column only when the flow has several pipelines; the
+        pid column only while some runner runs (after the end none does). */
+    bool pipes = false, pids = false;
+    for (size_t i = 0; i < n; i++) {
         pipes = pipes || strcmp(rows[i].pipeline, rows[0].pipeline) != 0;
-    static const char *const headers[] = { "pipeline", "stage",  "runner",   "pid",    "in",
-                                           "out",      "errors", "restarts", "drops",  "queue",
-                                           "clients",  "idle",   "slow",     "p50 us", "p99 us" };
-    cli_table_t *t = cli_table_new(pipes ? 15 : 14, pipes ? headers : headers + 1);
-    for (size_t i = 0; t && i < n && i < 600; i++) {
-        const mu_flow_stats_t *r = &rows[i];
-        char idx[16], pid[16], stage[80];
-        snprintf(idx, sizeof idx, r->index < 0 ? "all" : "%d", r->index);
-        snprintf(pid, sizeof pid, r->pid > 0 ? "%d" : "-", (int) r->pid);
-        snprintf(stage, sizeof stage, "%s%s%s", pipes ? r->pipeline : "", pipes ? "\t" : "",
-                 r->stage);
-        (void) cli_table_addf(t,
-                              "%s\t%s\t%s\t%llu\t%llu\t%llu\t%llu\t%llu\t%lld\t%llu\t%llu\t%llu"
-                              "\t%.1f\t%.1f",
-                              stage, idx, pid, (unsigned long long) r->in,
-                              (unsigned long long) r->out, (unsigned long long) r->errors,
-                              (unsigned long long) r->restarts, (unsigned long long) r->drops,
-                              (long long) r->queue, (unsigned long long) r->clients,
-                              (unsigned long long) r->clients_idle,
-                              (unsigned long long) r->clients_slow, r->p50_us, r->p99_us);
+        pids = pids || rows[i].pid > 0;
+    }
+    static const char *const headers[STATS_COLS] = { "pipeline", "stage",  "runner",  "pid",
+                                                     "in",       "out",    "errors",  "restarts",
+                                                     "drops",    "queue",  "clients", "idle",
+                                                     "slow",     "p50 us", "p99 us" };
+    const char *shown[STATS_COLS];
+    int cols = 0, keep[STATS_COLS];
+    for (int c = 0; c < STATS_COLS; c++)
+        if ((c != COL_PIPELINE || pipes) && (c != COL_PID || pids)) {
+            keep[cols] = c;
+            shown[cols++] = headers[c];
+        }
+    cli_table_t *t = cli_table_new(cols, shown);
+    for (size_t i = 0; t && i < n; i++) {
+        char cells[STATS_COLS][80];
+        stats_cells(&rows[i], cells);
+        for (int k = 0; k < cols; k++)
+            shown[k] = cells[keep[k]];
+        if (cli_table_add(t, shown) != 0)
+            break;
     }
     if (t)
         cli_table_print(t, stdout, 0);
