@@ -552,8 +552,8 @@ MU_EXPORT MU_NODISCARD int mu_flow_set_restart_limit(mu_flow_t *self, int max_re
 MU_EXPORT MU_NODISCARD int mu_flow_set_drain_timeout(mu_flow_t *self, int timeout_ms);
 
 /*  Starts the flow: binds the listening edges, forks the supervisor and
-    returns once the listening WebSocket edges listen (or the flow ended:
-    mu_flow_wait says why). Returns 0, MU_EINVAL (no stage; the first stage is a worker
+    returns once the listening WebSocket edges listen (or their pipeline or
+    the flow ended: mu_flow_pipeline_state, mu_flow_wait say why). Returns 0, MU_EINVAL (no stage; the first stage is a worker
     stage; an at-least-once link that is not balanced; a split flow with no
     local stage or a local/remote link that is unpinned or at-least-once; a
     bad edge address; hosts added without mu_flow_set_self, this host
@@ -577,9 +577,10 @@ MU_EXPORT MU_NODISCARD int mu_flow_start(mu_flow_t *self);
     every runner was ready (a restarted runner counts once), or when the
     flow finished before; while not: MU_EAGAIN (timeout 0) or MU_ETIMEDOUT;
     the failed end's code (as mu_flow_wait) when the flow failed first;
-    MU_EINVAL: not started. A runner of a named pipeline that failed before
-    it was ready never is: the call then times out (mu_flow_pipeline_state
-    tells why). */
+    MU_EINVAL: not started. The runners of a named pipeline that ended are
+    not waited for: when one failed with runners never ready, its code
+    (e.g. MU_ELIMIT; "pipeline NAME failed before its runners were ready",
+    mu_flow_pipeline_state says why). */
 MU_EXPORT MU_NODISCARD int mu_flow_wait_ready(mu_flow_t *self, int timeout_ms);
 
 /*  The TCP port edge `index` of stage `name` (TCP or WebSocket) listens on

@@ -43,7 +43,7 @@ mu_flow_new(const char *name)
     self->window_ms = 5000;
     self->drain_ms = 10000;
     self->ctl = -1;
-    self->ready_fd = self->runner_ready_fd = -1;
+    self->ready_fd = -1;
     self->dir_lock = -1;
     mu__flow_hosts_init(self);
     return self;
@@ -606,7 +606,8 @@ mu_flow_start(mu_flow_t *self)
     bool have_sv = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0;
     rc = have_sv ? mu__flow_ready_open(self) : -errno;
     if (rc != 0) {
-        rc = mu__fail(rc, "flow '%s': socketpair: %s", self->name, mu_strerror(rc));
+        rc = mu__fail(rc, "flow '%s': cannot make the supervisor's channels: %s", self->name,
+                      mu_strerror(rc));
         if (have_sv) {
             close(sv[0]);
             close(sv[1]);
@@ -628,7 +629,7 @@ mu_flow_start(mu_flow_t *self)
         mu__flow_drop_dir(self);
         return rc;
     }
-    if (pid == 0) { /* the caller's end of the ready pair stays open here, unread */
+    if (pid == 0) { /* the ready page and eventfd stay: the runners write them */
         close(sv[0]);
         mu__flow_supervisor_begin(parent);
         mu__flow_supervise(self, sv[1]);
@@ -637,7 +638,6 @@ mu_flow_start(mu_flow_t *self)
     self->ctl = sv[0];
     self->super_pid = pid;
     self->started = true;
-    mu__flow_ready_started(self);
     mu__flow_ready_wait_ws(self);
     /* The supervisor holds the inherited descriptors now. */
     close_listeners(self);
@@ -795,22 +795,29 @@ mu_flow_wait_ready(mu_flow_t *self, int timeout_ms)
     if (!self->started)
         return mu__fail(MU_EINVAL, "flow '%s': not started", self->name);
     int64_t deadline = mu__deadline_ms(timeout_ms);
+    mu__flow_ready_t r;
     for (;;) {
-        if (mu__flow_ready_all(self))
-            return 0;
         int code = 0;
         if (mu_flow_state(self, &code) != MU_FLOW_RUNNING)
             return code; /* 0: finished; else its detail is recorded */
+        mu__flow_ready_count(self, &r);
+        if (r.failed_pipe >= 0)
+            return mu__fail(r.failed_rc,
+                            "flow '%s': pipeline '%s' failed before its runners were ready "
+                            "(mu_flow_pipeline_state says why)",
+                            self->name, mu__flow_pipe_name(self, r.failed_pipe));
+        if (r.settled == r.want)
+            return 0;
         int left = mu__remaining_ms(deadline);
         if (left == 0 && timeout_ms >= 0)
             break;
         (void) mu__flow_ready_wait(self, left);
     }
     if (timeout_ms == 0)
-        return mu__fail(MU_EAGAIN, "flow '%s': %d of %d runners ready", self->name,
-                        self->ready_count, self->ready_want);
+        return mu__fail(MU_EAGAIN, "flow '%s': %d of %d runners ready", self->name, r.ready,
+                        r.want);
     return mu__fail(MU_ETIMEDOUT, "flow '%s': %d of %d runners ready after %d ms", self->name,
-                    self->ready_count, self->ready_want, timeout_ms);
+                    r.ready, r.want, timeout_ms);
 }
 
 int

@@ -111,12 +111,11 @@ struct mu_flow_t {
     char error[256];
     mu_flow_stats_t *stats; /* last snapshot */
     size_t nstats;
-    /* Ready messages (mu_flow_ready.c): each runner, once set up, sends
-       its stage * MU__FLOW_MAX_RUNNERS + index on runner_ready_fd (-1 in
-       the caller once started); the caller reads them on ready_fd. */
-    int ready_fd, runner_ready_fd;
-    uint8_t *ready_seen;         /* a bit per key seen */
-    int ready_count, ready_want; /* runners seen, runners of this process */
+    /* Which runners are set up (mu_flow_ready.c): a page shared with the
+       supervisor and the runners (NULL before the start), and the eventfd
+       its writers add to (-1). */
+    uint8_t *ready_page;
+    int ready_fd;
     bool curve;      /* CURVE on pinned links */
     uint8_t curve_server_pub[32], curve_server_sec[32];
     uint8_t curve_client_pub[32], curve_client_sec[32];
@@ -323,35 +322,44 @@ void mu__flow_supervisor_begin(pid_t parent_pid);
 #define MU__FLOW_QUIESCE_MS 500
 void mu__flow_fork_quiesce(void);
 
-/* ---- ready messages (mu_flow_ready.c) ------------------------------------ */
+/* ---- which runners are set up (mu_flow_ready.c) ------------------------- */
 
-/*  Before the supervisor is forked: the pair and the keys to see (the
-    runners of the stages this process runs). Returns 0, -ENOMEM or the
-    -errno of socketpair. */
+/*  What the shared page says about the runners of this process's flow. */
+typedef struct {
+    int want;        /* runners of this process */
+    int ready;       /* set up once (a restarted runner counts once) */
+    int settled;     /* ready, or of a pipeline that ended */
+    int ws_waiting;  /* listening WebSocket edges not ready, pipeline running */
+    int failed_pipe; /* a failed pipeline with a runner never ready, or -1 */
+    int failed_rc;   /* its code */
+} mu__flow_ready_t;
+
+/*  Before the supervisor is forked: the shared page and the eventfd.
+    Returns 0 or the -errno of mmap or eventfd. */
 int mu__flow_ready_open(mu_flow_t *self);
 
-/*  In the caller once the supervisor is forked: closes the runners' end. */
-void mu__flow_ready_started(mu_flow_t *self);
-
-/*  Closes both ends and frees the keys (mu_flow_destroy, a failed start). */
+/*  Unmaps the page and closes the eventfd (mu_flow_destroy, a failed
+    start). */
 void mu__flow_ready_close(mu_flow_t *self);
 
 /*  In a runner, once set up (linked downstream, startup hook done, a
-    listening edge listening): says so to the caller. Never fails (a lost
-    message is a restarted runner's, whose first one came through). */
+    listening edge listening): says so to the caller. Never fails. */
 void mu__flow_say_ready(const mu_flow_t *flow, int stage, int index);
 
+/*  In the supervisor: pipeline `pipe` ended with rc (0: finished); its
+    runners not ready are no longer waited for. */
+void mu__flow_ready_pipe_ended(const mu_flow_t *flow, int pipe, int rc);
+
+/*  Counts what the page says now into *out. */
+void mu__flow_ready_count(const mu_flow_t *self, mu__flow_ready_t *out);
+
 /*  mu_flow_start: waits until every listening WebSocket edge of this
-    process said it is ready, or the supervisor sent something or went
-    away (the flow ended, as mu_flow_wait will tell). */
+    process is ready or its pipeline ended, or the supervisor sent
+    something or went away (the flow ended, as mu_flow_wait will tell). */
 void mu__flow_ready_wait_ws(mu_flow_t *self);
 
-/*  Takes the messages waiting; whether every runner of this process has
-    said it is ready (each counted once). */
-bool mu__flow_ready_all(mu_flow_t *self);
-
-/*  Waits up to timeout_ms (-1: no limit) for a ready message or for the
-    supervisor's socket; returns whether the latter is readable. */
+/*  Waits up to timeout_ms (-1: no limit) for a change on the page or for
+    the supervisor's socket; returns whether the latter is readable. */
 bool mu__flow_ready_wait(const mu_flow_t *self, int timeout_ms);
 
 #endif

@@ -458,6 +458,7 @@ static void __attribute__((format(printf, 3, 4))) fail_pipe(int p, int rc, const
     }
     kill_pipe(p);
     set_pipe_end(p, MU_FLOW_FAILED, rc, error);
+    mu__flow_ready_pipe_ended(f, p, rc); /* its runners not ready never will be */
     mu_log(MU_LOG_ERROR, "flow", "mu_flow %s/supervisor (pid %d): %s; the other pipelines go on",
            f->name, (int) getpid(), error);
     if (S.first_failed < 0)
@@ -801,6 +802,7 @@ mu__flow_supervise(mu_flow_t *flow, int ctl)
                 continue;
             if (drain_progress(p)) {
                 set_pipe_end(p, MU_FLOW_FINISHED, 0, NULL);
+                mu__flow_ready_pipe_ended(flow, p, 0);
                 end_if_all_ended();
             } else if (mu__now_ms() > S.P[p].deadline) {
                 char names[150];

@@ -136,14 +136,15 @@ static void __attribute__((noreturn)) starved_child(int out, const char *log)
         _exit(2);
     /* mu_flow_start keeps the lowest free descriptor a (its directory's
        lock file), then its socket pair to the supervisor takes the next
-       two, b < c, and the runners' ready pair the two after, d < e; the
-       supervisor closes b, its only free one below e + 1. */
+       two, b < c, and the eventfd the runners say they are ready on the
+       one after, d; the supervisor closes b, its only free one below
+       d + 1. */
     int a = free_fd_from(0), b = free_fd_from(a + 1), c = free_fd_from(b + 1);
-    int d = free_fd_from(c + 1), e = free_fd_from(d + 1);
+    int d = free_fd_from(c + 1);
     struct rlimit old, low;
-    if (a < 0 || b < 0 || c < 0 || d < 0 || e < 0 || getrlimit(RLIMIT_NOFILE, &old) != 0)
+    if (a < 0 || b < 0 || c < 0 || d < 0 || getrlimit(RLIMIT_NOFILE, &old) != 0)
         _exit(3);
-    low = (struct rlimit) { .rlim_cur = (rlim_t) e + 1, .rlim_max = old.rlim_max };
+    low = (struct rlimit) { .rlim_cur = (rlim_t) d + 1, .rlim_max = old.rlim_max };
     if (setrlimit(RLIMIT_NOFILE, &low) != 0)
         _exit(4);
     r.start = mu_flow_start(f);

@@ -495,6 +495,100 @@ test_wait_ready(void)
     mu_flow_destroy(&f);
 }
 
+static int many_pipe[2] = { -1, -1 }; /* a byte per runner whose startup ran */
+
+static int
+startup_says_so(void *arg, int index, void **state_p)
+{
+    (void) index;
+    *state_p = arg;
+    return write(many_pipe[1], "s", 1) == 1 ? 0 : 1;
+}
+
+/*  Reads n bytes from fd within mu_test_ms(60000); whether it did. */
+static bool
+read_bytes(int fd, size_t n)
+{
+    int64_t until = mu_timer_now_ns() + (int64_t) mu_test_ms(60000) * 1000000;
+    char buf[256];
+    while (n > 0) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int left = (int) ((until - mu_timer_now_ns()) / 1000000);
+        if (left <= 0 || poll(&p, 1, left) != 1)
+            return false;
+        ssize_t got = read(fd, buf, n < sizeof buf ? n : sizeof buf);
+        if (got <= 0)
+            return false;
+        n -= (size_t) got;
+    }
+    return true;
+}
+
+/*  Many runners, all ready before the caller looks: none is lost (the
+    earlier design queued a message per runner on one socket, whose
+    buffer held 278: above that, wait_ready never returned 0). Two
+    pipelines of a listening edge and 150 workers: 302 runners. */
+static void
+test_wait_ready_many(void)
+{
+    MU_CHECK(pipe(many_pipe) == 0);
+    mu_flow_t *f = mu_flow_new("frdymany");
+    MU_CHECK(f);
+    const char *pipes[] = { "a", "b" };
+    for (int p = 0; p < 2; p++) {
+        char in[8], work[8];
+        snprintf(in, sizeof in, "in%s", pipes[p]);
+        snprintf(work, sizeof work, "work%s", pipes[p]);
+        mu_flow_edge_t e = { .host = "127.0.0.1", .port = 0, .listen = true };
+        MU_CHECK_EQ(mu_flow_add_pipeline(f, pipes[p]), 0);
+        MU_CHECK_EQ(mu_flow_add_edge(f, in, &e), 0);
+        MU_CHECK_EQ(mu_flow_add_worker_stage(f, work, 150, startup_says_so, pass_through, NULL), 0);
+    }
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    MU_CHECK(read_bytes(many_pipe[0], 300)); /* every worker's startup hook ran */
+    MU_CHECK_EQ(mu_flow_wait_ready(f, mu_test_ms(60000)), 0);
+    MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(30000)), 0);
+    mu_flow_destroy(&f);
+    close(many_pipe[0]);
+    close(many_pipe[1]);
+}
+
+/*  A named pipeline that fails before its runners are ready (isolated: the
+    other goes on): mu_flow_wait_ready returns its code at once, and
+    mu_flow_start does not wait for its listening WebSocket edge (it used
+    to block for ever). */
+static void
+test_wait_ready_failed_pipeline(void)
+{
+    mu_flow_t *f = mu_flow_new("frdyiso");
+    MU_CHECK(f);
+    mu_flow_edge_t good = { .host = "127.0.0.1", .port = 0, .listen = true };
+    mu_flow_edge_t bad = { .host = "127.0.0.1",
+                           .port = 0,
+                           .listen = true,
+                           .transport = MU_FLOW_EDGE_WS,
+                           .startup = startup_fails };
+    MU_CHECK_EQ(mu_flow_add_pipeline(f, "good"), 0);
+    MU_CHECK_EQ(mu_flow_add_edge(f, "ingood", &good), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "workgood", 1, NULL, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_add_pipeline(f, "bad"), 0);
+    MU_CHECK_EQ(mu_flow_add_edge(f, "inbad", &bad), 0);
+    MU_CHECK_EQ(mu_flow_add_worker_stage(f, "workbad", 1, NULL, pass_through, NULL), 0);
+    MU_CHECK_EQ(mu_flow_set_restart_limit(f, 0, 60000), 0);
+    MU_CHECK_EQ(mu_flow_start(f), 0);
+    MU_CHECK_EQ(mu_flow_wait_ready(f, mu_test_ms(60000)), MU_ELIMIT);
+    MU_CHECK(strstr(mu_last_error(), "pipeline 'bad' failed before its runners were ready"));
+    int code = 0;
+    mu_flow_state_t state = MU_FLOW_IDLE;
+    MU_CHECK_EQ(mu_flow_pipeline_state(f, "bad", &state, &code), 0);
+    MU_CHECK_EQ(state, MU_FLOW_FAILED);
+    MU_CHECK_EQ(code, MU_ELIMIT);
+    MU_CHECK_EQ(mu_flow_pipeline_state(f, "good", &state, &code), 0);
+    MU_CHECK_EQ(state, MU_FLOW_RUNNING);
+    MU_CHECK_EQ(mu_flow_stop(f, mu_test_ms(30000)), MU_ELIMIT); /* the first failure's code */
+    mu_flow_destroy(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -505,5 +599,7 @@ main(int argc, char **argv)
     RUN(test_frame_header_edges);
     RUN(test_frame_header_fd_source);
     RUN(test_wait_ready);
+    RUN(test_wait_ready_many);
+    RUN(test_wait_ready_failed_pipeline);
     MU_DONE();
 }

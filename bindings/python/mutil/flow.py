@@ -614,7 +614,8 @@ class Flow(Handle):
         lost): wait here before timing the first messages. timeout in
         seconds, None: no limit. Returns True once ready (or when the flow
         finished first), False when not after timeout. A failed end raises
-        as wait() does; mutil.InvalidError: not started."""
+        as wait() does, and so does a named pipeline that failed before its
+        runners were ready; mutil.InvalidError: not started."""
         return self._wait(timeout, None, lib.mu_flow_wait_ready)
 
     def _wait(self, timeout, cancelled, wait_fn=None):
