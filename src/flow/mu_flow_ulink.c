@@ -33,6 +33,11 @@
     waiting stays readable, and polling it meanwhile would spin. */
 #define LISTEN_PAUSE_MS 50
 
+/*  Connections accepted per look at the sockets: a flood of connections
+    (another process of the flow's user connecting in a loop) waits for the
+    next look, while the connections' records are read in between. */
+#define ACCEPT_BATCH 16
+
 /*  The epoll keys of the listening socket and of the pause's timer (a
     connection's is its slot). */
 #define KEY_LISTEN UINT32_MAX
@@ -431,24 +436,26 @@ static bool take_hello(mu__ulink_in_t *in, conn_t *c);
 
 /*  A free slot for a new connection: when all are taken, the hellos that
     wait in their sockets are read first (a runner's connection accepted
-    just before a flood of others is not taken for a silent one), then
-    the oldest connection still without one is closed (an error) to make
-    one; -1 when every connection is a runner's. */
+    just before a flood of others is not taken for a silent one; once per
+    batch of accepts: *hellos_read), then the oldest connection still
+    without one is closed (an error) to make one; -1 when every connection
+    is a runner's. */
 static int
-free_slot(mu__ulink_in_t *in)
+free_slot(mu__ulink_in_t *in, bool *hellos_read)
 {
     for (int i = 0; i < in->max; i++) {
         conn_t *c = &in->conns[i];
         if (c->fd < 0)
             return i;
     }
-    for (int i = 0; i < in->max; i++) {
+    for (int i = 0; i < in->max && !*hellos_read; i++) {
         conn_t *c = &in->conns[i];
         if (c->fd >= 0 && !c->hello && !c->ended)
             read_conn(in, c);
         if (c->fd >= 0)
             (void) take_hello(in, c);
     }
+    *hellos_read = true;
     int oldest = -1;
     for (int i = 0; i < in->max; i++) {
         conn_t *c = &in->conns[i];
@@ -489,10 +496,13 @@ resume_listening(mu__ulink_in_t *in)
         pause_listening(in); /* again later */
 }
 
+/*  Accepts up to ACCEPT_BATCH waiting connections (the listening socket
+    is level-triggered: the rest are there at the next look). */
 static void
-accept_all(mu__ulink_in_t *in)
+accept_some(mu__ulink_in_t *in)
 {
-    while (!in->paused) {
+    bool hellos_read = false;
+    for (int n = 0; n < ACCEPT_BATCH && !in->paused; n++) {
         int fd = accept4(in->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
             continue;
@@ -500,7 +510,7 @@ accept_all(mu__ulink_in_t *in)
             pause_listening(in);
         if (fd < 0)
             return;
-        int i = free_slot(in);
+        int i = free_slot(in, &hellos_read);
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t) i };
         uint8_t *buf = i >= 0 ? malloc(MU__ULINK_READ_BUF) : NULL;
         if (!buf || epoll_ctl(in->efd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -522,7 +532,12 @@ accept_all(mu__ulink_in_t *in)
 static bool
 hello_ok(const mu__ulink_in_t *in, const uint8_t *rec, size_t size)
 {
-    return size == HELLO_LEN && rec[0] == 'H' && memcmp(rec + 1, in->token, MU__ULINK_TOKEN) == 0;
+    if (size != HELLO_LEN || rec[0] != 'H')
+        return false;
+    uint8_t diff = 0; /* every byte compared: the time says nothing of the token */
+    for (int i = 0; i < MU__ULINK_TOKEN; i++)
+        diff |= (uint8_t) (rec[1 + i] ^ in->token[i]);
+    return diff == 0;
 }
 
 /*  Takes c's hello when its bytes are there: true once c has sent it;
@@ -654,9 +669,9 @@ read_sockets(mu__ulink_in_t *in)
         uint32_t k = ev[i].data.u32;
         if (k == KEY_TIMER) {
             resume_listening(in);
-            accept_all(in);
+            accept_some(in);
         } else if (k == KEY_LISTEN)
-            accept_all(in);
+            accept_some(in);
         else if (in->conns[k].fd >= 0)
             read_conn(in, &in->conns[k]);
     }

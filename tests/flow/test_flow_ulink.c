@@ -505,6 +505,36 @@ test_limit_hello_waiting(void)
     mu__ulink_in_destroy(&in);
 }
 
+/*  A flood of connections (60 silent ones queued behind a runner's whose
+    record is there) does not keep the receiver accepting: one receive
+    returns the record after at most a few batches of accepts (it took
+    every queued connection before), and the rest are taken later. */
+static void
+test_accept_flood(void)
+{
+    mu__ulink_in_t *in = new_in(2);
+    mu__ulink_out_t *o = mu__ulink_out_new(path, token, 0, 4096);
+    MU_CHECK(in && o);
+    uint8_t b[9];
+    put_id(b, 0, 7);
+    MU_CHECK_EQ(mu__ulink_put(o, b, sizeof b, false), 0);
+    MU_CHECK(mu__ulink_connected(o) && !mu__ulink_pending(o)); /* hello and record sent */
+    int silent[60];
+    for (int i = 0; i < 60; i++)
+        MU_CHECK((silent[i] = raw_connect()) >= 0); /* the backlog holds 64 */
+    const void *d;
+    size_t n;
+    MU_CHECK_EQ(mu__ulink_recv(in, &d, &n), 0);
+    MU_CHECK_EQ(mu__get_le32((const uint8_t *) d + 5), 7);
+    MU_CHECK(bad_count > 0 && bad_count <= 32); /* 59 when it accepted them all at once */
+    MU_CHECK(wait_bad(in, 59));                 /* the others: each closed for the next */
+    MU_CHECK(still_works(in));
+    for (int i = 0; i < 60; i++)
+        close(silent[i]);
+    mu__ulink_out_destroy(&o);
+    mu__ulink_in_destroy(&in);
+}
+
 /*  A receiver out of descriptors cannot accept the connection that
     waits: it stops polling its listening socket for a while (its
     descriptor does not stay readable, which would spin the runner's
@@ -652,6 +682,7 @@ main(void)
     MU_RUN(test_malformed);
     MU_RUN(test_limit);
     MU_RUN(test_limit_hello_waiting);
+    MU_RUN(test_accept_flood);
     MU_RUN(test_out_of_fds);
     MU_RUN(test_closed_copy_leaves_epoll);
     unlink(path);
