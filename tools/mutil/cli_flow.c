@@ -66,12 +66,13 @@ stats_cells(const mu_flow_stats_t *r, char cells[STATS_COLS][80])
     snprintf(cells[1], 80, "%s", r->stage);
     snprintf(cells[2], 80, r->index < 0 ? "all" : "%d", r->index);
     snprintf(cells[3], 80, r->pid > 0 ? "%d" : "-", (int) r->pid);
-    const uint64_t counts[] = { r->in,       r->out,          r->errors,
-                                r->restarts, r->drops,        0 /* queue */,
-                                r->clients,  r->clients_idle, r->clients_slow };
-    for (int k = 0; k < 9; k++)
+    const uint64_t counts[] = { r->in, r->out, r->errors, r->restarts, r->drops };
+    for (int k = 0; k < 5; k++) /* in .. drops: cells 4 to 8 */
         snprintf(cells[4 + k], 80, "%llu", (unsigned long long) counts[k]);
     snprintf(cells[9], 80, "%lld", (long long) r->queue); /* signed: see mu_flow_stats_t */
+    const uint64_t clients[] = { r->clients, r->clients_idle, r->clients_slow };
+    for (int k = 0; k < 3; k++) /* clients, idle, slow: cells 10 to 12 */
+        snprintf(cells[10 + k], 80, "%llu", (unsigned long long) clients[k]);
     snprintf(cells[13], 80, "%.1f", r->p50_us);
     snprintf(cells[14], 80, "%.1f", r->p99_us);
 }
