@@ -292,7 +292,9 @@ open_request(const mu__files_port_t *port, uint64_t peer, uint64_t id, const uin
     *t_p = transfer_new(peer, id, kind, alg);
     *path_p = path_dup(data + head, size - head);
     if (!*t_p || !*path_p) {
-        free(*t_p);
+        if (*t_p)
+            transfer_free(*t_p); /* with its hash state */
+        *t_p = NULL;
         free(*path_p);
         send_error(port, peer, id, MU_ENOMEM, "out of memory");
         return 0;
@@ -645,13 +647,15 @@ get_finish_digest(transfer_t *t)
         return -errno;
     mu__stat_key_make(&st, &now);
     bool same = memcmp(&now, &t->key, sizeof now) == 0;
-    if (t->digest_known) {
-        if (!same)
+    if (!same) { /* the bytes sent may mix two versions: no digest vouches for them */
+        if (t->digest_known)
             mu__digest_cache_drop(&t->key);
-        return same ? 0 : MU_EIO;
+        return MU_EIO;
     }
+    if (t->digest_known)
+        return 0;
     (void) mu__fhash_final(&t->hash, t->digest);
-    if (same && t->key_cacheable)
+    if (t->key_cacheable)
         mu__digest_cache_put(&t->key, t->hash.alg, t->digest);
     return 0;
 }

@@ -219,6 +219,46 @@ change_file_midway(void *arg, uint64_t done, uint64_t total)
     return 0;
 }
 
+/*  Progress callback that appends a byte to the served file once the
+    first chunk has arrived (arg: the file's path). */
+static int
+grow_file_midway(void *arg, uint64_t done, uint64_t total)
+{
+    static bool grown;
+    (void) total;
+    if (done == 0)
+        grown = false;
+    if (!grown && done >= CHUNK) {
+        int fd = open(arg, O_WRONLY | O_APPEND);
+        if (fd < 0 || write(fd, "+", 1) != 1)
+            perror("append");
+        if (fd >= 0)
+            close(fd);
+        grown = true;
+    }
+    return 0;
+}
+
+/*  A file not in the digest cache (just written) that changes during a
+    download fails it with MU_EIO as a cached one does: the digest of the
+    bytes sent would vouch for a file that may never have been (it passed
+    before, the digest taken over what was read). */
+static void
+test_changed_while_sent(void)
+{
+    fixture_t f;
+    MU_CHECK(fixture_open(&f, 0, 0, 0));
+    char src[512], dst[512];
+    MU_CHECK(make_file(in_root(src, "fresh"), 8 * CHUNK + 5, 43));
+    mu_file_options_t opts = { .window = 1, .progress = grow_file_midway, .progress_arg = src };
+    MU_CHECK_EQ(mu_client_get(f.client, "fresh", in_local(dst, "fresh-1"), &opts), MU_EIO);
+    MU_CHECK(!exists(dst));
+    MU_CHECK_EQ(count_temp(local_dir), 0);
+    MU_CHECK_EQ(mu_client_get(f.client, "fresh", in_local(dst, "fresh-2"), NULL), 0);
+    MU_CHECK(same_content(src, dst));
+    fixture_close(&f);
+}
+
 /*  Downloads of a settled file are served from the digest cache; a file
     rewritten at the same size is hashed again (new content arrives); a
     cached file that changes during a download fails it with MU_EIO and
@@ -331,6 +371,7 @@ main(void)
     MU_RUN(test_put_sizes);
     MU_RUN(test_big_and_options);
     MU_RUN(test_curve);
+    MU_RUN(test_changed_while_sent);
     MU_RUN(test_digest_cache);
     MU_RUN(test_missing_and_directories);
     MU_RUN(test_exists_and_overwrite);
